@@ -1,0 +1,1 @@
+"""Chorale: serverless e-invoicing exchange platform."""
