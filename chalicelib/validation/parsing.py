@@ -1,0 +1,85 @@
+"""Hardened XML reading: the one place an invoice's bytes become a tree.
+
+Invoices are hostile input: no DTD is loaded, no entity is resolved, nothing touches
+the network, and documents with a DOCTYPE (the vehicle of entity bombs and XXE),
+excessive size or depth (libxml2 stops at 256 levels without huge_tree) are refused
+before any rule runs.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from lxml import etree
+
+from .document import Syntax
+
+MAX_XML_BYTES = 64 * 1024 * 1024
+
+UBL_INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+UBL_CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+CII_NS = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+
+ROOTS: dict[str, tuple[Syntax, str]] = {
+    f"{{{UBL_INVOICE_NS}}}Invoice": ("ubl", "Invoice"),
+    f"{{{UBL_CREDIT_NOTE_NS}}}CreditNote": ("ubl", "CreditNote"),
+    f"{{{CII_NS}}}CrossIndustryInvoice": ("cii", "CrossIndustryInvoice"),
+}
+
+
+class UnreadableInvoice(ValueError):
+    """The bytes are not an invoice document we may read; `code` is stable, `detail` is for people."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    # lxml parsers must not be shared between threads.
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            load_dtd=False,
+            dtd_validation=False,
+            no_network=True,
+            huge_tree=False,
+            remove_comments=False,
+        )
+        _local.parser = parser
+    return parser
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    """Parse untrusted bytes into an element tree, or raise UnreadableInvoice."""
+    if not data or not data.strip():
+        raise UnreadableInvoice("empty", "The document is empty.")
+    if len(data) > MAX_XML_BYTES:
+        raise UnreadableInvoice("too-large", f"The XML document exceeds {MAX_XML_BYTES} bytes.")
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        message = str(exc)
+        if "depth" in message.lower():
+            raise UnreadableInvoice("too-deep", "The XML document is nested too deeply.") from None
+        raise UnreadableInvoice("malformed", f"The document is not well-formed XML: {message}") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise UnreadableInvoice("doctype", "XML documents with a DOCTYPE (DTD or entity declarations) are refused.")
+    return root
+
+
+def detect_syntax(root: etree._Element) -> tuple[Syntax, str]:
+    """(syntax, document name) from the root element, or raise UnreadableInvoice."""
+    found = ROOTS.get(root.tag) if isinstance(root.tag, str) else None
+    if found is None:
+        raise UnreadableInvoice(
+            "not-an-invoice",
+            f"The root element {root.tag!r} is neither a UBL 2.1 Invoice/CreditNote nor a CII D16B CrossIndustryInvoice.",
+        )
+    return found
