@@ -1,0 +1,180 @@
+"""Shared shapes for rule families: findings, locations, presence, cardinality, sums, code lists,
+and the XPath 2.0 arithmetic the official Schematron uses (so edge cases round the same way).
+
+Families may import anything here. Nothing in this module allocates per invoice beyond the
+Finding objects of failed rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from ..findings import FATAL, WARNING, Finding
+from ..model import Field, xpath_of
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+HALF = Decimal("0.5")
+
+
+# ------------------------------------------------------------------ findings and locations
+def loc(x: Any) -> str:
+    """XPath of a Field, of a model group (its ``el``) or of an lxml element; "" for None."""
+    if x is None:
+        return ""
+    if isinstance(x, Field):
+        return x.path
+    el = getattr(x, "el", x)
+    if el is None:
+        return ""
+    return xpath_of(el)
+
+
+def fatal(rule: str, message: str, where: Any) -> Finding:
+    return Finding(rule, FATAL, message, loc(where) if not isinstance(where, str) else where)
+
+
+def warning(rule: str, message: str, where: Any) -> Finding:
+    return Finding(rule, WARNING, message, loc(where) if not isinstance(where, str) else where)
+
+
+def finding(rule: str, severity: str, message: str, where: Any) -> Finding:
+    return Finding(rule, severity, message, loc(where) if not isinstance(where, str) else where)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ presence / cardinality
+def exists(x: Any) -> bool:
+    """XPath exists(): the element is there (an empty element counts)."""
+    if x is None:
+        return False
+    if isinstance(x, (list, tuple)):
+        return len(x) > 0
+    return True
+
+
+def text(x: Field | None) -> str | None:
+    return x.text if x is not None else None
+
+
+def has_text(x: Field | None) -> bool:
+    """Present with non-whitespace content."""
+    return x is not None and x.raw.strip() != ""
+
+
+def count(items: Iterable[Any]) -> int:
+    return sum(1 for _ in items)
+
+
+def presence(rule: str, value: Any, message: str, where: Any, severity: str = FATAL) -> Iterator[Finding]:
+    """Yield one finding when ``value`` is absent (None or an empty list)."""
+    if not exists(value):
+        yield finding(rule, severity, message, where)
+
+
+def cardinality(rule: str, items: list[Any], low: int, high: int | None, message: str, where: Any) -> Iterator[Finding]:
+    n = len(items)
+    if n < low or (high is not None and n > high):
+        yield fatal(rule, message, where)
+
+
+def in_codes(value: Field | str | None, codes: frozenset[str] | set[str]) -> bool:
+    """Code-list membership on the whitespace-normalised value (absent values are not members)."""
+    if value is None:
+        return False
+    v = value.text if isinstance(value, Field) else value.strip()
+    return v in codes
+
+
+def codelist(rule: str, value: Field | None, codes: frozenset[str], message: str,
+             severity: str = FATAL) -> Iterator[Finding]:
+    """Finding when a present value is not in the code list."""
+    if value is not None and not in_codes(value, codes):
+        yield finding(rule, severity, message, value)
+
+
+# ------------------------------------------------------------------ numbers, XPath style
+def dec(x: Any) -> Decimal | None:
+    """The Decimal value of an Amount/Percent/Quantity (None when absent or not a number)."""
+    if x is None:
+        return None
+    return getattr(x, "value", None)
+
+
+def dec0(x: Any) -> Decimal:
+    """Decimal value, 0 when absent (XPath sum() of an empty sequence)."""
+    v = dec(x)
+    return v if v is not None else ZERO
+
+
+def num(x: Any) -> float:
+    """XPath number() of an element: a double, NaN when absent or not numeric."""
+    if x is None:
+        return math.nan
+    v = getattr(x, "value", None)
+    if v is None:
+        t = x.raw.strip() if isinstance(x, Field) else str(x).strip()
+        try:
+            return float(t) if t and t.lower() not in ("nan", "inf", "-inf", "+inf", "infinity") else math.nan
+        except ValueError:
+            return math.nan
+    return float(v)
+
+
+def xround(d: Decimal, places: int = 0) -> Decimal:
+    """XPath 2.0 fn:round on xs:decimal: half rounds towards positive infinity."""
+    q = Decimal(1).scaleb(-places)
+    return ((d / q) + HALF).to_integral_value(rounding=ROUND_FLOOR) * q
+
+
+def round2(d: Decimal) -> Decimal:
+    """The Schematron idiom ``round(x * 10 * 10) div 100`` on decimals."""
+    return ((d * HUNDRED) + HALF).to_integral_value(rounding=ROUND_FLOOR) / HUNDRED
+
+
+def fround(x: float) -> float:
+    """XPath fn:round on xs:double (half towards +inf; NaN/inf unchanged)."""
+    if math.isnan(x) or math.isinf(x):
+        return x
+    return math.floor(x + 0.5)
+
+
+def fround2(x: float) -> float:
+    """``round(x * 10 * 10) div 100`` evaluated in xs:double."""
+    return fround(x * 10 * 10) / 100
+
+
+def dsum(items: Iterable[Any]) -> Decimal:
+    """XPath sum(xs:decimal(...)) over Amount-like items (absent ones skipped)."""
+    total = ZERO
+    for i in items:
+        v = dec(i)
+        if v is not None:
+            total += v
+    return total
+
+
+def fmt(x: Any) -> str:
+    """Render an amount for messages (raw text when available)."""
+    if x is None:
+        return "missing"
+    if isinstance(x, Field):
+        return x.text or "empty"
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "not a number"
+        return f"{x:.2f}" if x == round(x, 2) else repr(x)
+    if isinstance(x, Decimal):
+        return f"{x:.2f}" if x == x.quantize(Decimal("0.01")) else str(x)
+    return str(x)
+
+
+def decimals(x: Field | None) -> int:
+    """Number of characters after the decimal point in the raw text (BR-DEC semantics)."""
+    if x is None:
+        return 0
+    t = x.raw.strip()
+    i = t.find(".")
+    return 0 if i < 0 else len(t) - i - 1
