@@ -1,0 +1,993 @@
+"""Shared machinery of the VAT category rule families (BR-S, BR-Z, BR-E, BR-AE, BR-IC, BR-G, BR-O, BR-AF, BR-AG, BR-B).
+
+The ten families share one shape (EN 16931 § 6.4): for a VAT category code C,
+
+* ``01`` – lines / allowances / charges of category C need a VAT breakdown (BG-23) for C;
+* ``02``/``03``/``04`` – a line / document allowance / document charge of category C needs
+  (or, for O, forbids) certain seller/buyer VAT identifiers;
+* ``05``/``06``/``07`` – the VAT rate of such a line / allowance / charge;
+* ``08`` – the breakdown's taxable amount (BT-116) equals Σ lines + charges − allowances of C;
+* ``09`` – the breakdown's tax amount (BT-117);
+* ``10`` – exemption reason (BT-120/BT-121) required or forbidden.
+
+Each family module declares a :class:`Family` (which official id plays which role, which
+variant of the test applies) and calls :func:`run`. The official validators (CEN/TC 434
+artefacts 1.3.16) bind these rules differently in UBL and in CII, with quirks that decide
+verdicts (which elements are filtered on the VAT tax scheme, ±1 tolerances, numeric vs
+decimal comparison, rules whose context can never match...). Those quirks are reproduced
+here on purpose and commented where they live.
+
+Performance: the raw tree is read once per document (:func:`facts`, cached for the
+document being validated) with C-level ``iter``/``find`` calls; each family then only walks
+the few records of its own category.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from ..findings import FATAL, Finding
+
+CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
+RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
+RSM = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}"
+UDT = "{urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100}"
+
+CATEGORY_NAMES = {
+    "S": "Standard rated",
+    "Z": "Zero rated",
+    "E": "Exempt from VAT",
+    "AE": "VAT reverse charge",
+    "K": "Intra-community supply",
+    "G": "Export outside the EU",
+    "O": "Not subject to VAT",
+    "L": "IGIC (Canary Islands)",
+    "M": "IPSI (Ceuta and Melilla)",
+    "B": "Split payment",
+}
+
+
+# --------------------------------------------------------------------------- value helpers
+def text_of(el) -> str:
+    """XPath string value of an element (all descendant text)."""
+    if el is None:
+        return ""
+    if len(el):
+        return "".join(el.itertext())
+    return el.text or ""
+
+
+def norm(s: str) -> str:
+    """XPath normalize-space()."""
+    return " ".join(s.split())
+
+
+def to_dec(raw: str | None) -> Decimal | None:
+    """xs:decimal(raw) or None when the lexical form is not a decimal (the XSLT would stop)."""
+    if raw is None:
+        return None
+    s = raw.strip()
+    if not s or any(c in s for c in "eEnNiI"):  # no exponent, NaN or Infinity in xs:decimal
+        return None
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        return None
+
+
+def to_num(raw: str | None) -> float | None:
+    """Untyped value promoted to xs:double (general comparison / arithmetic), None if not numeric."""
+    if raw is None:
+        return None
+    s = raw.strip()
+    if not s:
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def xp_round(d: Decimal) -> Decimal:
+    """XPath round() on a decimal: half rounds towards positive infinity."""
+    return (d + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR")
+
+
+def round2(d: Decimal) -> Decimal:
+    """round(d * 10 * 10) div 100."""
+    return xp_round(d * 100) / 100
+
+
+def fround(x: float) -> float:
+    """XPath round() on a double."""
+    return math.floor(x + 0.5)
+
+
+def as_bool(raw: str | None) -> bool | None:
+    """untypedAtomic cast to xs:boolean ('true'/'1', 'false'/'0'); None when not a boolean."""
+    if raw is None:
+        return None
+    s = raw.strip()
+    if s in ("true", "1"):
+        return True
+    if s in ("false", "0"):
+        return False
+    return None
+
+
+def fmt(v) -> str:
+    if v is None:
+        return "missing"
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    return str(v)
+
+
+def location(el) -> str:
+    return el.getroottree().getpath(el) if el is not None else "/"
+
+
+# --------------------------------------------------------------------------- extracted facts
+@dataclass(slots=True)
+class Cat:
+    """One VAT category element: UBL cac:TaxCategory/cac:ClassifiedTaxCategory, CII ram:*TradeTax."""
+
+    el: object
+    codes: tuple[str, ...]  # raw texts of cbc:ID / ram:CategoryCode children (general comparison)
+    code: str  # normalize-space of the first code (UBL) / first raw code (CII)
+    vat: bool  # UBL: cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'; CII: upper-case(TypeCode) = 'VAT'
+    rates: tuple[str, ...]  # raw cbc:Percent / ram:RateApplicablePercent texts
+    exemption: bool  # has an exemption reason (text or code)
+    parent: object = None  # the line / allowance-charge / subtotal owning the category
+
+    def has_code(self, c: str) -> bool:
+        return c in self.codes
+
+    def rate_dec(self) -> Decimal | None:
+        return to_dec(self.rates[0]) if self.rates else None
+
+    def rate_num(self) -> float | None:
+        return to_num(self.rates[0]) if self.rates else None
+
+
+@dataclass(slots=True)
+class Line:
+    el: object
+    amount: Decimal | None  # BT-131
+    cats: list[Cat] = field(default_factory=list)
+    credit: bool = False  # UBL cac:CreditNoteLine
+
+
+@dataclass(slots=True)
+class Charge:
+    """An allowance or charge carrying VAT categories."""
+
+    el: object
+    indicator: bool | None  # ChargeIndicator (True = charge)
+    indicator_text: bool | None  # CII only: udt:Indicator compared as a string ('true'/'false')
+    document_level: bool
+    amount: Decimal | None  # BT-92 / BT-99
+    cats: list[Cat] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Breakdown:
+    """One VAT breakdown (BG-23): UBL cac:TaxSubtotal (with its cac:TaxCategory), CII header ram:ApplicableTradeTax."""
+
+    el: object  # the element carrying the amounts (TaxSubtotal / ApplicableTradeTax)
+    cat: Cat | None
+    taxable_raw: str | None  # BT-116
+    tax_raw: str | None  # BT-117
+
+
+@dataclass(slots=True)
+class Facts:
+    syntax: str
+    root: object
+    lines: list[Line]
+    any_invoice_line: bool
+    any_credit_line: bool
+    line_cats: list[Cat]  # every category of an invoice line (UBL: anywhere, with parent line when in a line)
+    charges: list[Charge]
+    charge_cats: list[Cat]  # every category of an allowance/charge, anywhere
+    breakdowns: list[Breakdown]
+    all_tax_cats: list[Cat]  # UBL: every cac:TaxCategory (allowances, subtotals...); CII: every ApplicableTradeTax
+    parties: dict[str, bool]
+    charge_index: dict[int, Charge] = field(default_factory=dict)  # id(allowance/charge element) -> Charge
+    _memo: dict = field(default_factory=dict)
+
+    def memo(self, key, fn: Callable):
+        try:
+            return self._memo[key]
+        except KeyError:
+            v = self._memo[key] = fn()
+            return v
+
+
+_cache = threading.local()
+
+
+def facts(doc) -> Facts:
+    """Facts of ``doc``, extracted once per document (all VAT families share them)."""
+    last = getattr(_cache, "last", None)
+    if last is not None and last[0] is doc.root:
+        return last[1]
+    f = _ubl_facts(doc.root) if doc.syntax == "ubl" else _cii_facts(doc.root)
+    _cache.last = (doc.root, f)
+    return f
+
+
+# ---- UBL
+_U_TAXCAT = CAC + "TaxCategory"
+_U_CLASS = CAC + "ClassifiedTaxCategory"
+_U_ID = CBC + "ID"
+_U_PERCENT = CBC + "Percent"
+_U_SCHEME = CAC + "TaxScheme"
+_U_REASON = CBC + "TaxExemptionReason"
+_U_REASON_CODE = CBC + "TaxExemptionReasonCode"
+_U_AC = CAC + "AllowanceCharge"
+_U_ITEM = CAC + "Item"
+_U_INV_LINE = CAC + "InvoiceLine"
+_U_CN_LINE = CAC + "CreditNoteLine"
+_U_SUBTOTAL = CAC + "TaxSubtotal"
+_U_TAXTOTAL = CAC + "TaxTotal"
+_U_LEA = CBC + "LineExtensionAmount"
+_U_AMOUNT = CBC + "Amount"
+_U_IND = CBC + "ChargeIndicator"
+
+
+def _ubl_cat(el) -> Cat:
+    codes = []
+    rates = []
+    vat = False
+    exemption = False
+    for ch in el:
+        tag = ch.tag
+        if tag == _U_ID:
+            codes.append(text_of(ch))
+        elif tag == _U_PERCENT:
+            rates.append(text_of(ch))
+        elif tag == _U_SCHEME:
+            sid = ch.find(_U_ID)
+            if sid is not None and norm(text_of(sid).upper()) == "VAT":
+                vat = True
+        elif tag == _U_REASON or tag == _U_REASON_CODE:
+            exemption = True
+    return Cat(el, tuple(codes), norm(codes[0]) if codes else "", vat, tuple(rates), exemption)
+
+
+def _ubl_party_flags(root) -> dict[str, bool]:
+    def vat_scheme(pts) -> bool:
+        for ts in pts.iterfind(_U_SCHEME):
+            sid = ts.find(_U_ID)
+            if sid is not None and norm(text_of(sid).upper()) == "VAT":
+                return True
+        return False
+
+    seller_any = seller_vat = taxrep_vat = buyer_vat = buyer_legal = False
+    for party in root.iterfind(f"{CAC}AccountingSupplierParty/{CAC}Party"):
+        for pts in party.iterfind(CAC + "PartyTaxScheme"):
+            if pts.find(CBC + "CompanyID") is not None:
+                seller_any = True
+                if vat_scheme(pts):
+                    seller_vat = True
+    for pts in root.iterfind(f"{CAC}TaxRepresentativeParty/{CAC}PartyTaxScheme"):
+        if pts.find(CBC + "CompanyID") is not None and vat_scheme(pts):
+            taxrep_vat = True
+    for party in root.iterfind(f"{CAC}AccountingCustomerParty/{CAC}Party"):
+        for pts in party.iterfind(CAC + "PartyTaxScheme"):
+            if pts.find(CBC + "CompanyID") is not None and vat_scheme(pts):
+                buyer_vat = True
+        if party.find(f"{CAC}PartyLegalEntity/{CBC}CompanyID") is not None:
+            buyer_legal = True
+    return {
+        "seller_any": seller_any,  # //AccountingSupplierParty/Party/PartyTaxScheme/CompanyID (any scheme)
+        "seller_vat": seller_vat,  # ... PartyTaxScheme[TaxScheme/ID = 'VAT']/CompanyID (BT-31)
+        "taxrep_vat": taxrep_vat,  # BT-63
+        "buyer_vat": buyer_vat,  # BT-48
+        "buyer_legal": buyer_legal,  # BT-47
+    }
+
+
+def _ubl_facts(root) -> Facts:
+    lines: dict[int, Line] = {}
+    charges: dict[int, Charge] = {}
+    line_cats: list[Cat] = []
+    charge_cats: list[Cat] = []
+    breakdowns: list[Breakdown] = []
+    all_tax_cats: list[Cat] = []
+    for el in root.iter(_U_TAXCAT, _U_CLASS):
+        cat = _ubl_cat(el)
+        parent = el.getparent()
+        if el.tag == _U_CLASS:
+            line_cats.append(cat)
+            if parent is not None and parent.tag == _U_ITEM:
+                line_el = parent.getparent()
+                if line_el is not None and line_el.tag in (_U_INV_LINE, _U_CN_LINE):
+                    cat.parent = line_el
+                    if line_el.getparent() is root:
+                        ln = lines.get(id(line_el))
+                        if ln is None:
+                            lea = line_el.find(_U_LEA)
+                            ln = lines[id(line_el)] = Line(
+                                line_el, to_dec(text_of(lea)) if lea is not None else None,
+                                credit=line_el.tag == _U_CN_LINE,
+                            )
+                        ln.cats.append(cat)
+            continue
+        all_tax_cats.append(cat)
+        if parent is None:
+            continue
+        if parent.tag == _U_AC:
+            cat.parent = parent
+            charge_cats.append(cat)
+            ch = charges.get(id(parent))
+            if ch is None:
+                ind = parent.find(_U_IND)
+                amt = parent.find(_U_AMOUNT)
+                b = as_bool(text_of(ind)) if ind is not None else None
+                ch = charges[id(parent)] = Charge(
+                    parent, b, b, parent.getparent() is root, to_dec(text_of(amt)) if amt is not None else None
+                )
+            ch.cats.append(cat)
+        elif parent.tag == _U_SUBTOTAL:
+            total = parent.getparent()
+            if total is not None and total.tag == _U_TAXTOTAL and total.getparent() is root:
+                cat.parent = parent
+                ta = parent.find(CBC + "TaxableAmount")
+                tx = parent.find(CBC + "TaxAmount")
+                breakdowns.append(Breakdown(
+                    parent, cat, text_of(ta) if ta is not None else None, text_of(tx) if tx is not None else None
+                ))
+    return Facts(
+        "ubl", root, list(lines.values()),
+        root.find(_U_INV_LINE) is not None, root.find(_U_CN_LINE) is not None,
+        line_cats, list(charges.values()), charge_cats, breakdowns, all_tax_cats, _ubl_party_flags(root), charges,
+    )
+
+
+# ---- CII
+_C_ATT = RAM + "ApplicableTradeTax"
+_C_CTT = RAM + "CategoryTradeTax"
+_C_CODE = RAM + "CategoryCode"
+_C_TYPE = RAM + "TypeCode"
+_C_RATE = RAM + "RateApplicablePercent"
+_C_REASON = RAM + "ExemptionReason"
+_C_REASON_CODE = RAM + "ExemptionReasonCode"
+_C_HEADER = RAM + "ApplicableHeaderTradeSettlement"
+_C_LINE_SETTLEMENT = RAM + "SpecifiedLineTradeSettlement"
+_C_AC = RAM + "SpecifiedTradeAllowanceCharge"
+_C_LINE_ITEM = RAM + "IncludedSupplyChainTradeLineItem"
+_C_SCTT = RSM + "SupplyChainTradeTransaction"
+
+
+def _cii_cat(el) -> Cat:
+    codes = []
+    rates = []
+    types = []
+    exemption = False
+    for ch in el:
+        tag = ch.tag
+        if tag == _C_CODE:
+            codes.append(text_of(ch))
+        elif tag == _C_RATE:
+            rates.append(text_of(ch))
+        elif tag == _C_TYPE:
+            types.append(text_of(ch))
+        elif tag == _C_REASON or tag == _C_REASON_CODE:
+            exemption = True
+    return Cat(el, tuple(codes), codes[0] if codes else "", bool(types) and types[0].upper() == "VAT",
+               tuple(rates), exemption)
+
+
+def _cii_party_flags(root) -> dict[str, bool]:
+    def ids(path: str, schemes: tuple[str, ...]) -> bool:
+        for el in root.iterfind(path):
+            if el.get("schemeID") in schemes:
+                return True
+        return False
+
+    agreement = f"{RSM}SupplyChainTradeTransaction/{RAM}ApplicableHeaderTradeAgreement/"
+    reg = f"/{RAM}SpecifiedTaxRegistration/{RAM}ID"
+    return {
+        "seller_va_fc": ids(f"{agreement}{RAM}SellerTradeParty{reg}", ("VA", "FC")),
+        "seller_va": ids(f"{agreement}{RAM}SellerTradeParty{reg}", ("VA",)),
+        "taxrep_va": ids(f"{agreement}{RAM}SellerTaxRepresentativeTradeParty{reg}", ("VA",)),
+        "buyer_va": ids(f".//{RAM}BuyerTradeParty{reg}", ("VA",)),
+        "buyer_legal": root.find(f".//{RAM}BuyerTradeParty/{RAM}SpecifiedLegalOrganization/{RAM}ID") is not None,
+    }
+
+
+def _cii_facts(root) -> Facts:
+    lines: list[Line] = []
+    line_cats: list[Cat] = []
+    charges: dict[int, Charge] = {}
+    charge_cats: list[Cat] = []
+    breakdowns: list[Breakdown] = []
+    all_att: list[Cat] = []
+    for el in root.iter(_C_ATT, _C_CTT):
+        cat = _cii_cat(el)
+        parent = el.getparent()
+        if el.tag == _C_ATT:
+            all_att.append(cat)
+            if parent is None:
+                continue
+            if parent.tag == _C_HEADER:
+                cat.parent = parent
+                ba = el.find(RAM + "BasisAmount")
+                ca = el.find(RAM + "CalculatedAmount")
+                breakdowns.append(Breakdown(
+                    el, cat, text_of(ba) if ba is not None else None, text_of(ca) if ca is not None else None
+                ))
+            elif parent.tag == _C_LINE_SETTLEMENT:
+                cat.parent = parent
+                line_cats.append(cat)
+            continue
+        if parent is None or parent.tag != _C_AC:
+            continue
+        cat.parent = parent
+        charge_cats.append(cat)
+        ch = charges.get(id(parent))
+        if ch is None:
+            ind = parent.find(f"{RAM}ChargeIndicator/{UDT}Indicator")
+            raw = text_of(ind) if ind is not None else None
+            amt = parent.find(RAM + "ActualAmount")
+            gp = parent.getparent()
+            ch = charges[id(parent)] = Charge(
+                parent, as_bool(raw), {"true": True, "false": False}.get(raw) if raw is not None else None,
+                gp is not None and gp.tag == _C_HEADER, to_dec(text_of(amt)) if amt is not None else None,
+            )
+        ch.cats.append(cat)
+    # lines: /rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem
+    by_settlement: dict[int, list[Cat]] = {}
+    for cat in line_cats:
+        by_settlement.setdefault(id(cat.parent), []).append(cat)
+    for item in root.iterfind(f"{_C_SCTT}/{_C_LINE_ITEM}"):
+        for settlement in item.iterfind(_C_LINE_SETTLEMENT):
+            lta = settlement.find(f"{RAM}SpecifiedTradeSettlementLineMonetarySummation/{RAM}LineTotalAmount")
+            cats = by_settlement.get(id(settlement), [])
+            lines.append(Line(settlement, to_dec(text_of(lta)) if lta is not None else None, cats))
+    return Facts(
+        "cii", root, lines, bool(lines), False, line_cats, list(charges.values()), charge_cats,
+        breakdowns, all_att, _cii_party_flags(root), charges,
+    )
+
+
+# --------------------------------------------------------------------------- the family shape
+# party requirement variants (rules 02/03/04)
+SELLER = "seller"  # S, Z, E, AF, AG: seller VAT id / tax registration id, or tax representative VAT id
+SELLER_AND_BUYER = "seller+buyer"  # AE: ... and buyer VAT id or buyer legal registration id
+SELLER_VAT_AND_BUYER_VAT = "seller-vat+buyer-vat"  # IC: seller or tax representative VAT id, and buyer VAT id
+SELLER_VAT = "seller-vat"  # G: seller or tax representative VAT id
+NO_VAT_IDS = "no-vat-ids"  # O: none of seller, tax representative, buyer VAT ids
+
+# rate variants (rules 05/06/07)
+POSITIVE = "> 0"
+ZERO = "= 0"
+NON_NEGATIVE = ">= 0"
+ABSENT = "absent"
+
+# taxable-amount variants (rule 08)
+PER_RATE = "per-rate"  # S, AF, AG: per VAT rate, ±1 tolerance
+WHOLE_CATEGORY = "category"  # others: whole category, exact (UBL) or ±1 (CII, except O)
+
+# tax-amount variants (rule 09)
+RATE_PRODUCT = "rate-product"
+ZERO_TAX = "zero-tax"
+
+# exemption-reason variants (rule 10)
+REASON_FORBIDDEN = "forbidden"
+REASON_REQUIRED = "required"
+
+PARTY_TEXT = {
+    SELLER: "the Seller VAT identifier (BT-31), the Seller tax registration identifier (BT-32) "
+    "or the Seller tax representative VAT identifier (BT-63)",
+    SELLER_AND_BUYER: "the Seller VAT identifier (BT-31), tax registration identifier (BT-32) or tax representative "
+    "VAT identifier (BT-63), and the Buyer VAT identifier (BT-48) or legal registration identifier (BT-47)",
+    SELLER_VAT_AND_BUYER_VAT: "the Seller VAT identifier (BT-31) or the Seller tax representative VAT identifier "
+    "(BT-63), and the Buyer VAT identifier (BT-48)",
+    SELLER_VAT: "the Seller VAT identifier (BT-31) or the Seller tax representative VAT identifier (BT-63)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """Which official rule id plays which role for one VAT category code."""
+
+    code: str
+    breakdown_required: str  # -01
+    line_parties: str  # -02
+    allowance_parties: str  # -03
+    charge_parties: str  # -04
+    line_rate: str  # -05
+    allowance_rate: str  # -06
+    charge_rate: str  # -07
+    taxable_amount: str  # -08
+    tax_amount: str  # -09
+    exemption_reason: str  # -10
+    parties: str
+    rate: str
+    taxable: str
+    tax: str
+    reason: str
+    cii_rate: str | None = None  # when CII binds the rate test differently (IGIC: > 0)
+
+    @property
+    def name(self) -> str:
+        return f"{self.code} ({CATEGORY_NAMES[self.code]})"
+
+
+def _finding(rule: str, message: str, el) -> Finding:
+    return Finding(rule, FATAL, message, location(el))
+
+
+def run(fam: Family, doc) -> list[Finding]:
+    f = facts(doc)
+    if f.syntax == "ubl":
+        return _run_ubl(fam, f)
+    return _run_cii(fam, f)
+
+
+def _rate_ok(variant: str, cat: Cat) -> bool:
+    if variant == ABSENT:
+        return not cat.rates
+    if variant == ZERO and not cat.rates:
+        return False
+    if variant == ZERO:
+        d = cat.rate_dec()  # UBL xs:decimal(Percent) = 0 ; CII Percent = 0 (as double): same verdict
+        return d is not None and d == 0
+    v = cat.rate_num()
+    if v is None:
+        return False
+    return v > 0 if variant == POSITIVE else v >= 0
+
+
+def _rate_message(rule: str, fam: Family, variant: str, what: str, bt: str, cat: Cat) -> str:
+    raw = cat.rates[0].strip() if cat.rates else None
+    if variant == ABSENT:
+        return f"{rule}: {what} with VAT category {fam.name} shall not have a VAT rate ({bt}); found {raw}."
+    want = {POSITIVE: "greater than 0", ZERO: "0", NON_NEGATIVE: "0 or greater"}[variant]
+    return f"{rule}: {bt} VAT rate ({fmt(raw)}) of {what} with VAT category {fam.name} shall be {want}."
+
+
+def _party_ok(variant: str, p: dict[str, bool], syntax: str) -> bool:
+    if syntax == "ubl":
+        seller = p["seller_any"] or p["taxrep_vat"]
+        seller_vat = p["seller_vat"] or p["taxrep_vat"]
+        if variant == SELLER:
+            return seller
+        if variant == SELLER_AND_BUYER:
+            return seller and (p["buyer_vat"] or p["buyer_legal"])
+        if variant == SELLER_VAT_AND_BUYER_VAT:
+            return seller_vat and p["buyer_vat"]
+        if variant == SELLER_VAT:
+            return seller_vat
+        return not (p["seller_vat"] or p["taxrep_vat"] or p["buyer_vat"])
+    seller = p["seller_va_fc"] or p["taxrep_va"]
+    seller_vat = p["seller_va"] or p["taxrep_va"]
+    if variant == SELLER:
+        return seller
+    if variant == SELLER_AND_BUYER:
+        return seller and (p["buyer_va"] or p["buyer_legal"])
+    if variant == SELLER_VAT_AND_BUYER_VAT:
+        return seller_vat and p["buyer_va"]
+    if variant == SELLER_VAT:
+        return seller_vat
+    return not (p["seller_va"] or p["taxrep_va"] or p["buyer_va"])
+
+
+def _party_message(rule: str, fam: Family, what: str) -> str:
+    if fam.parties == NO_VAT_IDS:
+        return (f"{rule}: an invoice with {what} of VAT category {fam.name} shall not contain the Seller VAT "
+                "identifier (BT-31), the Seller tax representative VAT identifier (BT-63) or the Buyer VAT "
+                "identifier (BT-48).")
+    return f"{rule}: an invoice with {what} of VAT category {fam.name} shall contain {PARTY_TEXT[fam.parties]}."
+
+
+WHAT = {
+    "line": ("an invoice line (BG-25)", "BT-152"),
+    "allowance": ("a document level allowance (BG-20)", "BT-96"),
+    "charge": ("a document level charge (BG-21)", "BT-103"),
+}
+
+
+# ---- UBL
+def _run_ubl(fam: Family, f: Facts) -> list[Finding]:
+    out: list[Finding] = []
+    c = fam.code
+    p = f.parties
+    root = f.root
+
+    line_cats = [x for x in f.line_cats if x.code == c]  # normalize-space(cbc:ID) = C, any tax scheme
+    line_vat = [x for x in line_cats if x.vat]
+    ac_cats = [x for x in f.charge_cats if x.code == c]
+    allow_vat = [x for x in ac_cats if x.vat and _indicator(f, x) is False]
+    charge_vat = [x for x in ac_cats if x.vat and _indicator(f, x) is True]
+    bd = [b for b in f.breakdowns if b.cat is not None and b.cat.code == c]
+
+    # -01: in the Invoice context.
+    if c in ("L", "M"):
+        # count(//AllowanceCharge/TaxCategory[C][VAT]) + count(//ClassifiedTaxCategory[C][VAT]) > 0 needs a subtotal
+        # TaxCategory[cbc:ID = C] (raw ID; IGIC without, IPSI with the VAT scheme filter); with none, none with [C][VAT]
+        used = len(line_vat) + sum(1 for x in ac_cats if x.vat)
+        if c == "L":
+            raw = sum(1 for b in f.breakdowns if c in b.cat.codes)
+        else:
+            raw = sum(1 for b in f.breakdowns if b.cat is not None and b.cat.vat and c in b.cat.codes)
+        ok = (used > 0 and raw > 0) or (used == 0 and not any(b.cat.vat for b in bd))
+    elif c == "S":
+        # no tax scheme filter at all in BR-S-01
+        used = len(line_cats) + len(ac_cats)
+        ok = (used > 0) == (len(bd) > 0)
+    else:
+        # exists(//cac:TaxCategory[VAT]/cbc:ID[normalize-space(.) = C]) or exists(//cac:ClassifiedTaxCategory[...]),
+        # then count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[VAT]/cbc:ID[normalize-space(.) = C]) = 1
+        used = any(x.vat and _any_code(x, c) for x in f.all_tax_cats) or any(
+            x.vat and _any_code(x, c) for x in f.line_cats)
+        n = sum(1 for b in f.breakdowns if b.cat.vat for code in b.cat.codes if norm(code) == c)
+        ok = (not used) or n == 1
+    if not ok:
+        n_bd = sum(1 for b in bd if b.cat.vat)
+        want = "at least one" if c in ("S", "L", "M") else "exactly one"
+        out.append(_finding(
+            fam.breakdown_required,
+            f"{fam.breakdown_required}: lines, allowances or charges use VAT category {fam.name}, so the VAT breakdown "
+            f"(BG-23) shall contain {want} VAT category code (BT-118) {c}; found {n_bd}."
+            if used else
+            f"{fam.breakdown_required}: the VAT breakdown (BG-23) has VAT category {fam.name} but no invoice line, "
+            f"allowance or charge uses it.",
+            root,
+        ))
+
+    # -02/-03/-04: in the Invoice context, once per document.
+    party_ok = _party_ok(fam.parties, p, "ubl")
+    if fam.parties == NO_VAT_IDS:
+        allow_scope = [x for x in allow_vat if _charge(f, x).document_level]
+        charge_scope = [x for x in charge_vat if _charge(f, x).document_level]
+    else:
+        allow_scope, charge_scope = allow_vat, charge_vat
+    if c == "S":
+        # BR-S-02: (exists(//ClassifiedTaxCategory[S][VAT]) and seller ids) or not(exists(//ClassifiedTaxCategory[S]))
+        line_fires = bool(line_cats) and not (line_vat and party_ok)
+    else:
+        line_fires = bool(line_vat) and not party_ok
+    if line_fires:
+        out.append(_finding(fam.line_parties, _party_message(fam.line_parties, fam, "an invoice line"), root))
+    if c == "L":
+        # BR-AF-04's 'otherwise' branch tests the raw cbc:ID = 'L'
+        charge_raw = [x for x in f.charge_cats if x.vat and c in x.codes and _indicator(f, x) is True]
+        charge_fires = bool(charge_raw) and not (charge_scope and party_ok)
+    else:
+        charge_fires = bool(charge_scope) and not party_ok
+    if allow_scope and not party_ok:
+        out.append(_finding(fam.allowance_parties,
+                            _party_message(fam.allowance_parties, fam, "a document level allowance"), root))
+    if charge_fires:
+        out.append(_finding(fam.charge_parties,
+                            _party_message(fam.charge_parties, fam, "a document level charge"), root))
+
+    # -05/-06/-07: one per category element (line: cac:InvoiceLine|CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory)
+    for kind, rule, cats in (
+        ("line", fam.line_rate, [x for x in line_vat if x.parent is not None]),
+        ("allowance", fam.allowance_rate, allow_vat),
+        ("charge", fam.charge_rate, charge_vat),
+    ):
+        for x in cats:
+            if not _rate_ok(fam.rate, x):
+                what, bt = WHAT[kind]
+                out.append(_finding(rule, _rate_message(rule, fam, fam.rate, what, bt, x), x.el))
+
+    # -08/-09/-10: one per /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[C][VAT]
+    for b in bd:
+        cat = b.cat
+        if not cat.vat:
+            continue
+        out.extend(_ubl_taxable(fam, f, b))
+        out.extend(_ubl_tax(fam, b))
+        if (fam.reason == REASON_REQUIRED) != cat.exemption:
+            out.append(_finding(fam.exemption_reason, _reason_message(fam), cat.el))
+    return out
+
+
+def _any_code(cat: Cat, c: str) -> bool:
+    return any(norm(code) == c for code in cat.codes)
+
+
+def _charge(f: Facts, cat: Cat) -> Charge:
+    return f.charge_index[id(cat.parent)]
+
+
+def _indicator(f: Facts, cat: Cat) -> bool | None:
+    return _charge(f, cat).indicator
+
+
+def _reason_message(fam: Family) -> str:
+    if fam.reason == REASON_REQUIRED:
+        return (f"{fam.exemption_reason}: the VAT breakdown (BG-23) for VAT category {fam.name} shall have a VAT "
+                "exemption reason text (BT-120) or code (BT-121).")
+    return (f"{fam.exemption_reason}: the VAT breakdown (BG-23) for VAT category {fam.name} shall not have a VAT "
+            "exemption reason text (BT-120) or code (BT-121).")
+
+
+def _ubl_line_matches(ln: Line, c: str, rate: Decimal | None) -> bool:
+    """[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = C][... xs:decimal(cbc:Percent) = $rate]"""
+    if not any(x.code == c for x in ln.cats):
+        return False
+    if rate is None:
+        return True
+    return any(to_dec(r) == rate for x in ln.cats for r in x.rates)
+
+
+def _ubl_ac_matches(ch: Charge, c: str, rate: Decimal | None) -> bool:
+    if not any(x.code == c for x in ch.cats):
+        return False
+    if rate is None:
+        return True
+    return any(to_dec(r) == rate for x in ch.cats for r in x.rates)
+
+
+def _ubl_sum(f: Facts, c: str, rate: Decimal | None, credit: bool) -> Decimal:
+    total = Decimal(0)
+    for ln in f.lines:
+        if ln.credit == credit and ln.amount is not None and _ubl_line_matches(ln, c, rate):
+            total += ln.amount
+    for ch in f.charges:
+        if ch.document_level and ch.amount is not None and ch.indicator is not None and _ubl_ac_matches(ch, c, rate):
+            total += ch.amount if ch.indicator else -ch.amount
+    return total
+
+
+def _ubl_taxable(fam: Family, f: Facts, b: Breakdown) -> list[Finding]:
+    c = fam.code
+    rule = fam.taxable_amount
+    if fam.taxable == PER_RATE:
+        rates = [to_dec(r) for r in b.cat.rates]
+        taxable = to_num(b.taxable_raw)  # ../xs:decimal(cbc:TaxableAmount - 1): untyped arithmetic, as double
+        for rate in rates:
+            if rate is None:
+                continue
+            if c == "S":
+                # S also requires an invoice (credit note) line or an allowance/charge (anywhere) with that S rate
+                ac_used = any(_ubl_ac_matches(ch, c, rate) for ch in f.charges)
+                inv_ok = ac_used or any(_ubl_line_matches(ln, c, rate) for ln in f.lines if not ln.credit)
+                cn_ok = ac_used or any(_ubl_line_matches(ln, c, rate) for ln in f.lines if ln.credit)
+            else:
+                inv_ok = f.any_invoice_line
+                cn_ok = f.any_credit_line
+            ok = False
+            for credit, allowed in ((False, inv_ok), (True, cn_ok)):
+                if not allowed or taxable is None:
+                    continue
+                expected = _ubl_sum(f, c, rate, credit)
+                if taxable - 1 < float(expected) < taxable + 1:
+                    ok = True
+                    break
+            if not ok:
+                expected = _ubl_sum(f, c, rate, f.any_credit_line and not f.any_invoice_line)
+                return [_finding(rule, (
+                    f"{rule}: BT-116 VAT category taxable amount ({fmt(b.taxable_raw and b.taxable_raw.strip())}) "
+                    f"≠ Σ line net amounts + charges − allowances ({expected}) for VAT category {fam.name} "
+                    f"at {rate}%."), b.cat.el)]
+        return []
+    taxable = to_dec(b.taxable_raw)
+    ok = False
+    for credit, present in ((False, f.any_invoice_line), (True, f.any_credit_line)):
+        if present and taxable is not None and taxable == _ubl_sum(f, c, None, credit):
+            ok = True
+    if ok:
+        return []
+    expected = _ubl_sum(f, c, None, f.any_credit_line and not f.any_invoice_line)
+    return [_finding(rule, (
+        f"{rule}: BT-116 VAT category taxable amount ({fmt(b.taxable_raw and b.taxable_raw.strip())}) ≠ Σ line net "
+        f"amounts + charges − allowances ({expected}) for VAT category {fam.name}."), b.cat.el)]
+
+
+def _ubl_tax(fam: Family, b: Breakdown) -> list[Finding]:
+    rule = fam.tax_amount
+    tax = to_dec(b.tax_raw)
+    if fam.tax == ZERO_TAX:
+        if tax is not None and tax == 0:
+            return []
+        return [_finding(rule, f"{rule}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) "
+                               f"shall be 0 for VAT category {fam.name}.", b.cat.el)]
+    taxable = to_dec(b.taxable_raw)
+    rate = b.cat.rate_dec()
+    if tax is not None and taxable is not None and rate is not None:
+        expected = round2(abs(taxable) * (rate / 100))
+        if abs(tax) - 1 < expected < abs(tax) + 1:
+            return []
+        exp_text = str(expected)
+    else:
+        exp_text = "not computable"
+    return [_finding(rule, (
+        f"{rule}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) ≠ BT-116 × BT-119 "
+        f"({exp_text}) for VAT category {fam.name} {fmt(b.cat.rates[0].strip() if b.cat.rates else None)}%."),
+        b.cat.el)]
+
+
+# ---- CII
+def _run_cii(fam: Family, f: Facts) -> list[Finding]:
+    out: list[Finding] = []
+    c = fam.code
+    root = f.root
+
+    # -01 (Invoice context). Raw ram:CategoryCode = C comparisons, no TypeCode filter.
+    n_line = sum(1 for x in f.line_cats if c in x.codes)
+    n_head = sum(1 for b in f.breakdowns if c in b.cat.codes)
+    n_ac = f.memo(("ctt", c), lambda: sum(1 for x in f.charge_cats if c in x.codes))
+    if c in ("S", "L", "M"):
+        # (lines + breakdowns >= 2 or no line) and (allowances/charges + breakdowns >= 2 or none)
+        ok = (n_line + n_head >= 2 or n_line == 0) and (n_ac + n_head >= 2 or n_ac == 0)
+    elif c == "O":
+        ok = n_head == 0 or (n_head == 1 and (n_line > 0 or n_ac > 0))
+    else:
+        ok = (n_head == 0 and n_line == 0 and n_ac == 0) or (n_head == 1 and (n_line > 0 or n_ac > 0))
+    if not ok:
+        out.append(_finding(fam.breakdown_required, (
+            f"{fam.breakdown_required}: lines/allowances/charges with VAT category {fam.name} ({n_line + n_ac}) "
+            f"do not match the VAT breakdowns (BG-23) with that category ({n_head})."), root))
+
+    # -02..-07: per category element, in the line / allowance / charge contexts
+    party_ok = _party_ok(fam.parties, f.parties, "cii")
+    rate_variant = fam.cii_rate or fam.rate
+    line_ctx = [x for x in f.line_cats if c in x.codes and x.vat and _cii_in_main_line(x)]
+    allow_ctx = []
+    charge_ctx = []
+    for x in f.charge_cats:
+        if c in x.codes and x.vat:
+            ind = _charge(f, x).indicator
+            if ind is False:
+                allow_ctx.append(x)
+            elif ind is True:
+                charge_ctx.append(x)
+    for kind, party_rule, rate_rule, cats in (
+        ("line", fam.line_parties, fam.line_rate, line_ctx),
+        ("allowance", fam.allowance_parties, fam.allowance_rate, allow_ctx),
+        ("charge", fam.charge_parties, fam.charge_rate, charge_ctx),
+    ):
+        what, bt = WHAT[kind]
+        for x in cats:
+            if not party_ok:
+                out.append(_finding(party_rule, _party_message(party_rule, fam, what), x.el))
+            if not _rate_ok(rate_variant, x):
+                out.append(_finding(rate_rule, _rate_message(rate_rule, fam, rate_variant, what, bt, x), x.el))
+
+    # -08..-10 and extras: breakdown contexts
+    for b in f.breakdowns:
+        cat = b.cat
+        if c in ("O", "L", "M"):
+            # context: the ram:ApplicableTradeTax[CategoryCode = C][upper-case(TypeCode) = 'VAT'] itself
+            if not (c in cat.codes and cat.vat and cii_in_transaction(b)):
+                continue
+            if c == "O":
+                out.extend(_cii_taxable_o(fam, f, b))
+                out.extend(_cii_zero_tax(fam, b, b.el))
+            # BR-AF-08/BR-AG-08 read ../ram:RateApplicablePercent from that context: never present, always hold;
+            # BR-AF-09/BR-AG-09 are bound to true() (BR-CO-17 covers them).
+            if (fam.reason == REASON_REQUIRED) != cat.exemption:
+                out.append(_finding(fam.exemption_reason, _reason_message(fam), b.el))
+            continue
+        # context: ram:CategoryCode[. = C] (S, Z: any TypeCode; others: upper-case(../TypeCode) = 'VAT')
+        for code_el in b.el.iterfind(_C_CODE):
+            if text_of(code_el) != c:
+                continue
+            if c not in ("S", "Z") and not (cat.vat and cii_in_transaction(b)):
+                continue
+            if fam.taxable == PER_RATE:
+                out.extend(_cii_taxable_per_rate(fam, f, b, code_el))
+                out.extend(_cii_rate_product(fam, b, code_el))
+            else:
+                out.extend(_cii_taxable_category(fam, f, b, code_el))
+                out.extend(_cii_zero_tax(fam, b, code_el))
+            if (fam.reason == REASON_REQUIRED) != cat.exemption:
+                out.append(_finding(fam.exemption_reason, _reason_message(fam), code_el))
+    return out
+
+
+def _cii_in_main_line(cat: Cat) -> bool:
+    """//rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedLineTradeSettlement/..."""
+    item = cat.parent.getparent() if cat.parent is not None else None
+    if item is None or item.tag != _C_LINE_ITEM:
+        return False
+    tx = item.getparent()
+    return tx is not None and tx.tag == _C_SCTT
+
+
+def cii_in_transaction(b: Breakdown) -> bool:
+    """//rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax"""
+    tx = b.cat.parent.getparent()
+    return tx is not None and tx.tag == _C_SCTT
+
+
+def _cii_sums(f: Facts, c: str, rate: Decimal | None) -> Decimal:
+    """round(Σ lines)·+ round(Σ charges) − round(Σ allowances), each rounded to 2 decimals (CII bindings)."""
+    lines = Decimal(0)
+    for ln in f.lines:
+        if ln.amount is None:
+            continue
+        if not any(c in x.codes for x in ln.cats):
+            continue
+        if rate is not None and not any(to_dec(r) == rate for x in ln.cats for r in x.rates):
+            continue
+        lines += ln.amount
+    charges = Decimal(0)
+    allowances = Decimal(0)
+    for ch in f.charges:
+        if not ch.document_level or ch.amount is None or ch.indicator is None:
+            continue
+        if not any(c in x.codes for x in ch.cats):
+            continue
+        if rate is not None and not any(to_dec(r) == rate for x in ch.cats for r in x.rates):
+            continue
+        if ch.indicator:
+            charges += ch.amount
+        else:
+            allowances += ch.amount
+    return round2(lines) + round2(charges) - round2(allowances)
+
+
+def _basis_message(rule: str, fam: Family, raw: str | None, expected, rate=None) -> str:
+    at = f" at {rate}%" if rate is not None else ""
+    return (f"{rule}: BT-116 VAT category taxable amount ({fmt(raw and raw.strip())}) ≠ Σ line net amounts + charges "
+            f"− allowances ({expected}) for VAT category {fam.name}{at}.")
+
+
+def _cii_taxable_per_rate(fam: Family, f: Facts, b: Breakdown, ctx) -> list[Finding]:
+    basis = to_num(b.taxable_raw)
+    for raw_rate in b.cat.rates:
+        rate = to_dec(raw_rate)
+        if rate is None:
+            continue
+        expected = _cii_sums(f, fam.code, rate)
+        if basis is None or basis != float(expected):  # untyped BasisAmount = decimal: compared as doubles
+            return [_finding(fam.taxable_amount, _basis_message(fam.taxable_amount, fam, b.taxable_raw, expected, rate),
+                             ctx)]
+    return []
+
+
+def _cii_taxable_category(fam: Family, f: Facts, b: Breakdown, ctx) -> list[Finding]:
+    basis = to_num(b.taxable_raw)
+    expected = _cii_sums(f, fam.code, None)
+    if basis is not None and basis - 1 < float(expected) < basis + 1:
+        return []
+    return [_finding(fam.taxable_amount, _basis_message(fam.taxable_amount, fam, b.taxable_raw, expected), ctx)]
+
+
+def _cii_taxable_o(fam: Family, f: Facts, b: Breakdown) -> list[Finding]:
+    basis = to_num(b.taxable_raw)
+    expected = _cii_sums(f, fam.code, None)
+    if basis is not None and basis == float(expected):
+        return []
+    return [_finding(fam.taxable_amount, _basis_message(fam.taxable_amount, fam, b.taxable_raw, expected), b.el)]
+
+
+def _cii_zero_tax(fam: Family, b: Breakdown, ctx) -> list[Finding]:
+    v = to_num(b.tax_raw)
+    if v is not None and v == 0:
+        return []
+    return [_finding(fam.tax_amount, f"{fam.tax_amount}: BT-117 VAT category tax amount "
+                                     f"({fmt(b.tax_raw and b.tax_raw.strip())}) shall be 0 for VAT category "
+                                     f"{fam.name}.", ctx)]
+
+
+def _cii_rate_product(fam: Family, b: Breakdown, ctx) -> list[Finding]:
+    tax = to_dec(b.tax_raw)
+    basis = to_dec(b.taxable_raw)
+    rate = b.cat.rate_num()
+    if tax is not None and basis is not None and rate is not None:
+        # round(abs(xs:decimal(BasisAmount)) * RateApplicablePercent) div 100: double arithmetic
+        expected = fround(float(abs(basis)) * rate) / 100
+        if float(abs(tax)) - 1 < expected < float(abs(tax)) + 1:
+            return []
+        exp_text = f"{expected:.2f}"
+    else:
+        exp_text = "not computable"
+    return [_finding(fam.tax_amount, (
+        f"{fam.tax_amount}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) ≠ BT-116 × "
+        f"BT-119 ({exp_text}) for VAT category {fam.name} {fmt(b.cat.rates[0].strip() if b.cat.rates else None)}%."),
+        ctx)]
