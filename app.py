@@ -1,0 +1,22 @@
+"""Chorale's Chalice application: wiring only. The code lives in chalicelib/."""
+
+import functools
+
+from chalice import Chalice, ConvertToMiddleware
+
+from chalicelib.entrypoints.api import api
+from chalicelib.entrypoints.events import events
+from chalicelib.entrypoints.middleware import problem_details
+from chalicelib.entrypoints.observability import logger, metrics, tracer
+
+app = Chalice(app_name="chorale")
+# Invoice files travel as bytes (base64 through API Gateway), never re-encoded as text.
+app.api.binary_types.extend(["application/xml", "text/xml", "application/pdf", "application/gzip"])
+
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+app.register_middleware(ConvertToMiddleware(functools.partial(tracer.capture_lambda_handler, capture_response=False)))
+app.register_middleware(problem_details, "http")
+
+app.register_blueprint(api)
+app.register_blueprint(events)

@@ -1,0 +1,1 @@
+"""Adapters: AWS behind the small interfaces in chalicelib.services.ports. Clients are created lazily."""

@@ -1,0 +1,49 @@
+"""Originals in S3: private, encrypted at rest, read back byte for byte."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from ..config import settings
+from ..services.ports import StoredObject
+from .aws import client
+
+
+class S3OriginalStore:
+    def __init__(self, bucket: str | None = None):
+        self.bucket = bucket or settings().invoice_bucket
+
+    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None:
+        client("s3").put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            Metadata=metadata,
+            ServerSideEncryption="AES256",
+        )
+
+    def get(self, key: str) -> StoredObject | None:
+        try:
+            response = client("s3").get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        return StoredObject(
+            data=response["Body"].read(),
+            content_type=response.get("ContentType", "application/octet-stream"),
+            metadata=response.get("Metadata", {}),
+        )
+
+    def download_url(self, key: str, filename: str) -> str:
+        safe_name = "".join(c for c in filename if c.isalnum() or c in "._-") or "invoice"
+        return client("s3").generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{safe_name}"',
+            },
+            ExpiresIn=settings().download_url_seconds,
+        )

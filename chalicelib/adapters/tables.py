@@ -1,0 +1,118 @@
+"""PynamoDB table definitions. Names come from the environment; endpoints from AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
+from pynamodb.models import Model
+
+from ..config import settings
+
+_settings = settings()
+
+
+class HistoryAttribute(MapAttribute):
+    code = NumberAttribute()
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    reason_code = UnicodeAttribute(null=True)
+    comment = UnicodeAttribute(null=True)
+
+
+class ErrorAttribute(MapAttribute):
+    rule = UnicodeAttribute()
+    severity = UnicodeAttribute()
+    message = UnicodeAttribute()
+    location = UnicodeAttribute()
+
+
+class TotalsAttribute(MapAttribute):
+    # Decimal strings: exact, as written in the invoice.
+    without_vat = UnicodeAttribute(null=True)
+    vat = UnicodeAttribute(null=True)
+    with_vat = UnicodeAttribute(null=True)
+    amount_due = UnicodeAttribute(null=True)
+
+
+class InvoiceRecord(Model):
+    """One invoice: what was deposited, what was read from it, its status history."""
+
+    class Meta:
+        table_name = _settings.invoice_table
+        region = _settings.region
+        stream_view_type = STREAM_NEW_AND_OLD_IMAGE  # status changes are published from the stream
+
+    id = UnicodeAttribute(hash_key=True)
+    supplier_siret = UnicodeAttribute()
+    supplier_name = UnicodeAttribute()
+    format = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    original_key = UnicodeAttribute()
+    original_size = NumberAttribute()
+    original_sha256 = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    processing = UnicodeAttribute()
+    number = UnicodeAttribute(null=True)
+    issue_date = UnicodeAttribute(null=True)
+    type = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    totals = TotalsAttribute(null=True)
+    seller_siret = UnicodeAttribute(null=True)
+    seller_name = UnicodeAttribute(null=True)
+    buyer_siret = UnicodeAttribute(null=True)
+    buyer_name = UnicodeAttribute(null=True)
+    recipient_siret = UnicodeAttribute(null=True)
+    recipient_name = UnicodeAttribute(null=True)
+    service_code = UnicodeAttribute(null=True)
+    engagement_number = UnicodeAttribute(null=True)
+    status_code = NumberAttribute(null=True)  # denormalised from history, for indexes
+    errors = ListAttribute(of=ErrorAttribute, null=True)
+    errors_truncated = NumberAttribute(default=0)
+    history = ListAttribute(of=HistoryAttribute, null=True)
+    version = VersionAttribute()
+
+
+class ServiceAttribute(MapAttribute):
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+    requires_engagement = BooleanAttribute(default=False)
+
+
+class StructureRecord(Model):
+    class Meta:
+        table_name = _settings.structure_table
+        region = _settings.region
+
+    siret = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    name_key = UnicodeAttribute()  # case- and accent-folded name, for prefix search
+    roles = ListAttribute(of=UnicodeAttribute)
+    active = BooleanAttribute(default=True)
+    requires_service_code = BooleanAttribute(default=False)
+    requires_engagement = BooleanAttribute(default=False)
+    services = ListAttribute(of=ServiceAttribute, null=True)
+    updated_at = UnicodeAttribute()
+
+
+class ApiKeyRecord(Model):
+    """An API key, stored only as its SHA-256."""
+
+    class Meta:
+        table_name = _settings.api_key_table
+        region = _settings.region
+
+    key_hash = UnicodeAttribute(hash_key=True)
+    siret = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+ALL_TABLES: tuple[type[Model], ...] = (InvoiceRecord, StructureRecord, ApiKeyRecord)

@@ -1,0 +1,48 @@
+"""Runtime settings, read from the environment (set by .chalice/config.json, infra/ or the local stack)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    region: str
+    invoice_bucket: str
+    invoice_table: str
+    structure_table: str
+    api_key_table: str
+    idempotency_table: str
+    validation_queue: str
+    events_topic_arn: str
+    max_sync_bytes: int
+    validation_max_receives: int
+    download_url_seconds: int
+    local_stack: bool
+
+
+# API Gateway → Lambda carries at most 6 MB, and binary bodies travel base64-encoded (4/3):
+# 4 MiB of invoice is what reliably fits. Larger files use the upload route.
+DEFAULT_MAX_SYNC_BYTES = 4 * 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = os.environ
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-3"
+    return Settings(
+        region=region,
+        invoice_bucket=env.get("INVOICE_BUCKET", "chorale-invoices"),
+        invoice_table=env.get("INVOICE_TABLE", "chorale-invoices"),
+        structure_table=env.get("STRUCTURE_TABLE", "chorale-structures"),
+        api_key_table=env.get("API_KEY_TABLE", "chorale-api-keys"),
+        idempotency_table=env.get("IDEMPOTENCY_TABLE", "chorale-idempotency"),
+        validation_queue=env.get("VALIDATION_QUEUE", "chorale-validation"),
+        events_topic_arn=env.get("EVENTS_TOPIC_ARN", f"arn:aws:sns:{region}:123456789012:chorale-events"),
+        max_sync_bytes=int(env.get("MAX_SYNC_BYTES", DEFAULT_MAX_SYNC_BYTES)),
+        validation_max_receives=int(env.get("VALIDATION_MAX_RECEIVES", "3")),
+        download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", "300")),
+        local_stack=env.get("CHORALE_LOCAL_STACK") == "1",
+    )

@@ -1,0 +1,26 @@
+"""Identifiers: time-ordered, URL-safe, unguessable (ULID layout: 48-bit ms time + 80 random bits)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+INVOICE_ID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def new_id(now_ms: int | None = None) -> str:
+    """A 26-character ULID: lexicographic order is creation order."""
+    value = ((now_ms if now_ms is not None else time.time_ns() // 1_000_000) << 80) | int.from_bytes(
+        os.urandom(10), "big"
+    )
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def is_invoice_id(value: str) -> bool:
+    return bool(INVOICE_ID_PATTERN.match(value))

@@ -1,0 +1,134 @@
+"""The invoice record and the platform's part of its lifecycle (deposit → 200 → 203, or → 213)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from .statuses import DEPOSEE, MISE_A_DISPOSITION, REJETEE, Status, status
+
+Actor = Literal["platform", "supplier", "recipient"]
+Processing = Literal["pending", "done", "failed"]
+InvoiceType = Literal["invoice", "credit_note"]
+
+MAX_STORED_ERRORS = 100  # keeps the record well under DynamoDB's 400 KB item limit
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    code: int
+    at: str  # ISO 8601 UTC
+    actor: Actor
+    reason_code: str | None = None
+    comment: str | None = None
+
+    @property
+    def status(self) -> Status:
+        return status(self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    without_vat: Decimal | None = None
+    vat: Decimal | None = None
+    with_vat: Decimal | None = None
+    amount_due: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSummary:
+    """What the platform reads from a deposited invoice's semantic model (routing, totals, parties)."""
+
+    number: str | None = None
+    issue_date: date | None = None
+    type: InvoiceType = "invoice"
+    currency: str | None = None
+    totals: Totals = field(default_factory=Totals)
+    seller_siret: str | None = None
+    seller_name: str | None = None
+    buyer_siret: str | None = None
+    buyer_name: str | None = None
+    service_code: str | None = None  # BT-10 buyer reference
+    engagement_number: str | None = None  # BT-13 purchase order reference
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    rule: str
+    severity: str
+    message: str
+    location: str
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "message": self.message, "location": self.location}
+
+
+@dataclass(slots=True)
+class Invoice:
+    id: str
+    supplier_siret: str
+    supplier_name: str
+    format: str
+    content_type: str
+    original_key: str
+    original_size: int
+    original_sha256: str
+    created_at: str
+    updated_at: str
+    processing: Processing = "pending"
+    summary: InvoiceSummary = field(default_factory=InvoiceSummary)
+    recipient_siret: str | None = None
+    recipient_name: str | None = None
+    errors: list[Error] = field(default_factory=list)
+    errors_truncated: int = 0
+    history: list[HistoryEntry] = field(default_factory=list)
+    version: int | None = None  # optimistic-locking version held by the repository
+
+    @property
+    def status(self) -> Status | None:
+        return self.history[-1].status if self.history else None
+
+    def is_party(self, siret: str) -> bool:
+        return siret in (self.supplier_siret, self.recipient_siret)
+
+    # --- the platform's transitions -------------------------------------------------------
+
+    def accept(self, summary: InvoiceSummary, recipient_name: str | None, warnings: list[Error], at: str) -> None:
+        """Valid and routed: Déposée then Mise à disposition, in one atomic change."""
+        self._finish(summary, recipient_name, warnings, at)
+        self.history += [
+            HistoryEntry(DEPOSEE.code, at, "platform"),
+            HistoryEntry(MISE_A_DISPOSITION.code, at, "platform"),
+        ]
+
+    def reject(
+        self,
+        summary: InvoiceSummary,
+        recipient_name: str | None,
+        errors: list[Error],
+        reason_code: str,
+        comment: str,
+        at: str,
+    ) -> None:
+        """Refused by the platform's controls: Rejetée (213) with the reason and every finding."""
+        self._finish(summary, recipient_name, errors, at)
+        self.history.append(HistoryEntry(REJETEE.code, at, "platform", reason_code, comment))
+
+    def fail(self, at: str) -> None:
+        """Processing gave up (poison message): the original is kept and the message is in the DLQ."""
+        self.processing = "failed"
+        self.updated_at = at
+
+    def _finish(self, summary: InvoiceSummary, recipient_name: str | None, errors: list[Error], at: str) -> None:
+        if self.processing == "done":
+            raise ValueError(f"invoice {self.id} is already processed")
+        ordered = sorted(errors, key=lambda e: (e.severity != "fatal", e.rule))
+        self.summary = summary
+        self.recipient_siret = summary.buyer_siret
+        self.recipient_name = recipient_name or summary.buyer_name
+        self.errors = ordered[:MAX_STORED_ERRORS]
+        self.errors_truncated = max(0, len(ordered) - MAX_STORED_ERRORS)
+        self.processing = "done"
+        self.updated_at = at

@@ -1,0 +1,54 @@
+"""The platform's reading of an EN 16931 semantic model: parties, routing references, totals."""
+
+from __future__ import annotations
+
+import re
+
+from ..validation.model import Invoice as SemanticInvoice
+from ..validation.model import Party
+from .invoice import InvoiceSummary, Totals
+
+SIRET_SCHEME = "0009"
+_FOURTEEN_DIGITS = re.compile(r"^\d{14}$")
+
+
+def party_siret(party: Party | None) -> str | None:
+    """BT-30/BT-47 legal registration with scheme 0009 (SIRET), else BT-29/BT-46 with that scheme,
+    else an unqualified 14-digit registration or identifier."""
+    if party is None:
+        return None
+    legal = party.legal_registration
+    if legal is not None and legal.scheme == SIRET_SCHEME and legal.text:
+        return legal.text
+    for ident in party.identifiers:
+        if ident.scheme == SIRET_SCHEME and ident.text:
+            return ident.text
+    candidates = ([legal] if legal is not None and legal.scheme is None else []) + [
+        i for i in party.identifiers if i.scheme is None
+    ]
+    return next((c.text for c in candidates if _FOURTEEN_DIGITS.match(c.text)), None)
+
+
+def _text(field) -> str | None:
+    return field.text or None if field is not None else None
+
+
+def summarize(model: SemanticInvoice) -> InvoiceSummary:
+    return InvoiceSummary(
+        number=model.invoice_number or None,
+        issue_date=model.issue_date_value,
+        type="credit_note" if model.is_credit_note else "invoice",
+        currency=model.currency_code or None,
+        totals=Totals(
+            without_vat=model.total_without_vat,
+            vat=model.total_vat,
+            with_vat=model.total_with_vat,
+            amount_due=model.amount_due,
+        ),
+        seller_siret=party_siret(model.seller),
+        seller_name=_text(model.seller.name) if model.seller else None,
+        buyer_siret=party_siret(model.buyer),
+        buyer_name=_text(model.buyer.name) if model.buyer else None,
+        service_code=_text(model.buyer_reference),
+        engagement_number=_text(model.purchase_order),
+    )

@@ -1,0 +1,1 @@
+"""Entrypoints: Chalice routes and event handlers. Parse, call one service function, map the result."""

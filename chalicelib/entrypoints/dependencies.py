@@ -1,0 +1,47 @@
+"""The adapters the entrypoints hand to services, created once per process on first use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..adapters.directory import DynamoDirectory
+from ..adapters.event_publisher import SnsEventPublisher
+from ..adapters.idempotency import PowertoolsIdempotencyGuard
+from ..adapters.invoice_repository import DynamoInvoiceRepository
+from ..adapters.object_store import S3OriginalStore
+
+
+@lru_cache(maxsize=1)
+def invoices() -> DynamoInvoiceRepository:
+    return DynamoInvoiceRepository()
+
+
+@lru_cache(maxsize=1)
+def originals() -> S3OriginalStore:
+    return S3OriginalStore()
+
+
+@lru_cache(maxsize=1)
+def directory() -> DynamoDirectory:
+    return DynamoDirectory()
+
+
+@lru_cache(maxsize=1)
+def publisher() -> SnsEventPublisher:
+    return SnsEventPublisher()
+
+
+@lru_cache(maxsize=1)
+def idempotency() -> PowertoolsIdempotencyGuard:
+    return PowertoolsIdempotencyGuard()
+
+
+def reset() -> None:
+    """Forget every adapter (tests point the process at a fresh AWS stand-in)."""
+    from ..adapters import aws
+    from ..adapters import idempotency as idempotency_adapter
+
+    for factory in (invoices, originals, directory, publisher, idempotency):
+        factory.cache_clear()
+    aws.reset_clients()
+    idempotency_adapter.reset()

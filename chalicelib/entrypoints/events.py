@@ -1,0 +1,100 @@
+"""Event handlers: invoice validation (SQS) and status-change publication (DynamoDB stream)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from chalice import Blueprint
+
+from ..adapters.invoice_repository import from_stream_image
+from ..config import settings
+from ..services.processing import mark_failed, process_original
+from ..services.publishing import publish_status_changes
+from . import dependencies as deps
+from .observability import logger, metrics
+
+events = Blueprint(__name__)
+
+# Chalice needs the stream ARN when the app is loaded; infra replaces it on the event source.
+INVOICE_STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:eu-west-3:123456789012:table/chorale-invoices/stream/local"
+
+_validation_batch = BatchProcessor(event_type=EventType.SQS)
+_stream_batch = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def s3_keys(notification: dict) -> list[str]:
+    """Object keys in an S3 event notification (keys arrive quote_plus-encoded); none for s3:TestEvent."""
+    if notification.get("Event") == "s3:TestEvent":
+        return []
+    return [
+        unquote_plus(record["s3"]["object"]["key"])
+        for record in notification.get("Records", [])
+        if record.get("eventName", "").startswith("ObjectCreated")
+    ]
+
+
+def _latency_ms(created_at: str) -> float:
+    created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    return (datetime.now(UTC) - created).total_seconds() * 1000
+
+
+def validate_message(record: SQSRecord) -> None:
+    for key in s3_keys(json.loads(record.body)):
+        logger.append_keys(object_key=key)
+        try:
+            invoice = process_original(
+                key, invoices=deps.invoices(), originals=deps.originals(), directory=deps.directory()
+            )
+        except Exception:
+            if int(record.attributes.approximate_receive_count or 1) >= settings().validation_max_receives:
+                failed = mark_failed(key, invoices=deps.invoices())
+                logger.exception(
+                    "giving up on %s: the message goes to the DLQ", key, extra={"invoice_id": failed and failed.id}
+                )
+            raise
+        if invoice is None:
+            logger.warning("ignored object outside the originals prefix: %s", key)
+            continue
+        logger.set_correlation_id(invoice.id)
+        status = invoice.status
+        logger.info("invoice processed", extra={"invoice_id": invoice.id, "status": status and status.code})
+        if status and status.code == 213:
+            metrics.add_metric(name="InvoicesRejected", unit=MetricUnit.Count, value=1)
+        else:
+            metrics.add_metric(name="InvoicesAccepted", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name="ProcessingLatency", unit=MetricUnit.Milliseconds, value=_latency_ms(invoice.created_at)
+        )
+
+
+@events.on_sqs_message(queue=settings().validation_queue, batch_size=10)
+def validate_invoices(event):
+    """S3 notifications of new originals → validation; failed messages are retried, then dead-lettered."""
+    return process_partial_response(
+        event=event.to_dict(), record_handler=validate_message, processor=_validation_batch, context=event.context
+    )
+
+
+def publish_record(record: DynamoDBRecord) -> None:
+    images = record.raw_event.get("dynamodb", {})
+    if "NewImage" not in images:  # a deletion: nothing to announce
+        return
+    after = from_stream_image(images["NewImage"])
+    before = from_stream_image(images["OldImage"]) if "OldImage" in images else None
+    published = publish_status_changes(before, after, publisher=deps.publisher())
+    if published:
+        logger.info("published", extra={"invoice_id": after.id, "events": [e.event_id for e in published]})
+
+
+@events.on_dynamodb_record(stream_arn=INVOICE_STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="LATEST")
+def publish_status_events(event):
+    """Every status change committed to the invoice table → one message on the events topic."""
+    return process_partial_response(
+        event=event.to_dict(), record_handler=publish_record, processor=_stream_batch, context=event.context
+    )

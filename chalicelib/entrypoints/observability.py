@@ -1,0 +1,16 @@
+"""Powertools logger (JSON, invoice id as correlation id), metrics (EMF) and tracer, one set per process."""
+
+from __future__ import annotations
+
+import warnings
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE = "chorale"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace="Chorale", service=SERVICE)
+tracer = Tracer(service=SERVICE)
+
+# Health checks and reads emit no metric; that is expected, not worth a warning per request.
+warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -1,0 +1,218 @@
+"""The OpenAPI 3.1 description of every route (a test checks it against the app's routes)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..domain.statuses import STATUSES
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_DECIMAL = {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$", "description": "Decimal as a string"}
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _json(description: str, schema_ref: str, headers: dict | None = None) -> dict:
+    response = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+_AUTH_ERRORS = {"401": _problem("Missing or unknown API key"), "404": _problem("Not found, or not visible to you")}
+_INVOICE_ID = {"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+_SCHEMAS = {
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+        },
+    },
+    "Status": {
+        "type": ["object", "null"],
+        "required": ["code", "name", "label", "chorus_pro"],
+        "properties": {
+            "code": {"type": "integer", "enum": sorted(STATUSES)},
+            "name": {"type": "string"},
+            "label": {"type": "string"},
+            "chorus_pro": {"type": "string", "description": "The Chorus Pro status name integrators know"},
+        },
+    },
+    "Error": {
+        "type": "object",
+        "required": ["rule", "severity", "message", "location"],
+        "properties": {
+            "rule": {"type": "string", "examples": ["BR-CO-15"]},
+            "severity": {"enum": ["fatal", "warning"]},
+            "message": {"type": "string"},
+            "location": {"type": "string", "description": "XPath of the element"},
+        },
+    },
+    "Invoice": {
+        "type": "object",
+        "required": ["id", "format", "processing", "status", "errors", "created_at", "updated_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "number": _NULLABLE_STRING,
+            "issue_date": {"type": ["string", "null"], "format": "date"},
+            "type": {"enum": ["invoice", "credit_note", None]},
+            "currency": _NULLABLE_STRING,
+            "totals": {
+                "type": "object",
+                "properties": {k: _DECIMAL for k in ("without_vat", "vat", "with_vat", "amount_due")},
+            },
+            "supplier": {
+                "type": "object",
+                "properties": {"siret": {"type": "string"}, "name": {"type": "string"}},
+            },
+            "recipient": {
+                "type": "object",
+                "properties": {"siret": _NULLABLE_STRING, "name": _NULLABLE_STRING, "service_code": _NULLABLE_STRING},
+            },
+            "engagement_number": _NULLABLE_STRING,
+            "format": {"type": "string", "examples": ["ubl", "cii"]},
+            "processing": {"enum": ["pending", "done", "failed"]},
+            "status": {"$ref": "#/components/schemas/Status"},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}},
+            "errors_truncated": {"type": "integer", "description": "Findings beyond the first 100, not listed"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "links": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    "History": {
+        "type": "object",
+        "properties": {
+            "invoice_id": {"type": "string"},
+            "history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "name", "at", "actor"],
+                    "properties": {
+                        "code": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "label": {"type": "string"},
+                        "chorus_pro": {"type": "string"},
+                        "at": {"type": "string", "format": "date-time"},
+                        "actor": {"enum": ["platform", "supplier", "recipient"]},
+                        "reason_code": _NULLABLE_STRING,
+                        "comment": _NULLABLE_STRING,
+                    },
+                },
+            },
+        },
+    },
+}
+
+_PATHS = {
+    "/v1/health": {
+        "get": {
+            "summary": "Liveness",
+            "security": [],
+            "responses": {"200": {"description": "The API answers", "content": {"application/json": {}}}},
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+        }
+    },
+    "/v1/invoices": {
+        "post": {
+            "summary": "Deposit an invoice (UBL 2.1 Invoice/CreditNote or CII D16B); validation is asynchronous",
+            "parameters": [
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "Replays with the same key and body return the same invoice",
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/xml": {"schema": {"type": "string", "format": "binary"}},
+                    "text/xml": {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            "responses": {
+                "202": _json(
+                    "Accepted: the original is stored, processing is pending",
+                    "Invoice",
+                    {"Location": {"schema": {"type": "string"}, "description": "The invoice resource"}},
+                ),
+                "400": _problem("Empty or unreadable body, or not an invoice document"),
+                "401": _AUTH_ERRORS["401"],
+                "403": _problem("The caller's structure is not a supplier"),
+                "409": _problem("Idempotency-Key reused with another body, or still in progress"),
+                "413": _problem("Body over the synchronous limit (4 MiB)"),
+                "415": _problem("Content-Type not accepted"),
+            },
+        }
+    },
+    "/v1/invoices/{invoice_id}": {
+        "get": {
+            "summary": "An invoice (visible to its supplier and its recipient only)",
+            "parameters": [_INVOICE_ID],
+            "responses": {"200": _json("The invoice", "Invoice"), **_AUTH_ERRORS},
+        }
+    },
+    "/v1/invoices/{invoice_id}/history": {
+        "get": {
+            "summary": "Every status change of the invoice",
+            "parameters": [_INVOICE_ID],
+            "responses": {"200": _json("The status history, oldest first", "History"), **_AUTH_ERRORS},
+        }
+    },
+    "/v1/invoices/{invoice_id}/file": {
+        "get": {
+            "summary": "The original file, unchanged (redirect to a short-lived download URL)",
+            "parameters": [_INVOICE_ID],
+            "responses": {
+                "302": {
+                    "description": "Redirect to the original",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
+                **_AUTH_ERRORS,
+            },
+        }
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Chorale e-invoicing API",
+            "version": "1.0.0",
+            "description": "Deposit EN 16931 invoices, follow their lifecycle. Errors are RFC 9457 problem details.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": _PATHS,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A structure's API key"}},
+            "schemas": _SCHEMAS,
+        },
+    }

@@ -1,0 +1,81 @@
+"""RFC 9457 problem details: every error the API returns."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+
+from chalice import Response
+
+from ..services import errors
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://chorale.dev/problems/"
+
+STATUS_BY_ERROR: list[tuple[type[errors.ServiceError], int]] = [
+    (errors.ConcurrentUpdate, 409),
+    (errors.Conflict, 409),
+    (errors.InvalidInput, 400),
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.PayloadTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
+    (errors.Unprocessable, 422),
+]
+
+
+def problem_body(status: int, title: str | None = None, detail: str | None = None, **extra) -> dict:
+    slug = HTTPStatus(status).phrase.lower().replace(" ", "-")
+    body = {"type": f"{TYPE_BASE}{slug}", "title": title or HTTPStatus(status).phrase, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def problem(status: int, title: str | None = None, detail: str | None = None, headers=None, **extra) -> Response:
+    return Response(
+        body=json.dumps(problem_body(status, title, detail, **extra), ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": PROBLEM_JSON, **(headers or {})},
+    )
+
+
+def from_service_error(error: errors.ServiceError, instance: str | None = None) -> Response:
+    status = next(code for kind, code in STATUS_BY_ERROR if isinstance(error, kind))
+    return problem(status, error.title, error.detail, instance=instance, **error.extra)
+
+
+def from_chalice_error(response: Response) -> Response:
+    """Chalice's own errors ({"Code", "Message"}: bad JSON, 405, 415…) as problem details."""
+    body = response.body
+    if isinstance(body, (bytes, str)):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return response
+    if not (isinstance(body, dict) and "Code" in body and "Message" in body):
+        return response
+    status = response.status_code
+    detail = body["Message"] if status < 500 else "An internal error occurred; it has been logged."
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    return problem(status, detail=detail, headers=headers)
+
+
+# Errors produced by the API gateway itself (before any route runs). Infra maps API Gateway's
+# gateway responses with this table; the local stack rewrites chalice local's errors with it.
+GATEWAY_PROBLEMS: dict[str, tuple[int, str, str]] = {
+    "UNAUTHORIZED": (401, "Authentication required", "Send your API key as 'Authorization: Bearer <key>'."),
+    "ACCESS_DENIED": (401, "Authentication required", "The API key is unknown, revoked or its structure inactive."),
+    "MISSING_AUTHENTICATION_TOKEN": (404, "Not found", "No such route. See /openapi.json for the API."),
+    "REQUEST_TOO_LARGE": (413, "Payload too large", "Bodies over 10 MB: use the upload route (POST /v1/uploads)."),
+    "THROTTLED": (429, "Too many requests", "Request rate over the limit: retry with backoff."),
+    "DEFAULT_4XX": (400, "Bad request", "The request was refused by the API gateway."),
+    "DEFAULT_5XX": (502, "Bad gateway", "The API gateway could not complete the request."),
+}
+
+
+def gateway_problem(kind: str) -> tuple[int, dict]:
+    status, title, detail = GATEWAY_PROBLEMS[kind]
+    return status, problem_body(status, title, detail)

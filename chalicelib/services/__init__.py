@@ -1,0 +1,1 @@
+"""Service functions: the platform's use cases, over the ports in .ports."""

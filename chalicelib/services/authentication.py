@@ -1,0 +1,26 @@
+"""Who is calling: an API key identifies one structure."""
+
+from __future__ import annotations
+
+from ..domain.directory import Principal, hash_api_key
+from .ports import Directory
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def authenticate(authorization: str | None, directory: Directory) -> Principal | None:
+    """The active structure behind `Authorization: Bearer <key>`, or None."""
+    token = bearer_token(authorization)
+    if token is None:
+        return None
+    siret = directory.siret_for_key(hash_api_key(token))
+    structure = directory.structure(siret) if siret else None
+    if structure is None or not structure.active:
+        return None
+    return Principal(structure.siret, structure.name, structure.roles)

@@ -1,0 +1,106 @@
+"""Deposit: accept an invoice file, keep the original, record it as pending. Validation happens downstream."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from ..domain.directory import Principal
+from ..domain.ids import new_id
+from ..domain.invoice import Invoice
+from ..validation.parsing import UnreadableInvoice, detect_syntax, parse_xml
+from . import originals as layout
+from .clock import utc_now
+from .errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from .ports import IdempotencyGuard, InvoiceRepository, OriginalStore
+
+XML_MEDIA_TYPES = ("application/xml", "text/xml")
+SUPPORTED_MEDIA_TYPES = XML_MEDIA_TYPES
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def deposit_invoice(
+    principal: Principal,
+    body: bytes,
+    content_type: str | None,
+    *,
+    invoices: InvoiceRepository,
+    originals: OriginalStore,
+    max_bytes: int,
+    idempotency: IdempotencyGuard | None = None,
+    idempotency_key: str | None = None,
+    now: Callable[[], str] = utc_now,
+) -> Invoice:
+    """Check what can be checked at once, store the original, then the pending record.
+
+    The original is in S3 before the record exists and before we answer: if anything fails
+    after the S3 write, the bucket notification still drives processing (which recreates the
+    record from the object's metadata), so nothing accepted is lost.
+    """
+    if not principal.has_role("supplier"):
+        raise Forbidden("Only a structure with the supplier role may deposit invoices.")
+    media = media_type(content_type)
+    if media not in SUPPORTED_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            f"Content-Type {media or '(none)'!r} is not accepted here; send {' or '.join(SUPPORTED_MEDIA_TYPES)} "
+            "(a UBL 2.1 Invoice/CreditNote or a UN/CEFACT CII D16B CrossIndustryInvoice).",
+            accepted=list(SUPPORTED_MEDIA_TYPES),
+        )
+    if not body:
+        raise InvalidInput("The request body is empty: send the invoice file as the body.")
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(
+            f"The body is {len(body)} bytes; synchronous deposits are limited to {max_bytes} bytes. "
+            "Send larger files through the upload route (POST /v1/uploads).",
+            limit_bytes=max_bytes,
+        )
+    try:
+        syntax, _document = detect_syntax(parse_xml(body))
+    except UnreadableInvoice as exc:
+        raise InvalidInput(exc.detail, reason=exc.code) from None
+
+    fingerprint = hashlib.sha256(body).hexdigest()
+
+    def store() -> str:
+        invoice_id = new_id()
+        received_at = now()
+        key = layout.original_key(invoice_id)
+        originals.put(
+            key,
+            body,
+            media,
+            {
+                layout.META_INVOICE_ID: invoice_id,
+                layout.META_SUPPLIER: principal.siret,
+                layout.META_FORMAT: syntax,
+                layout.META_SHA256: fingerprint,
+                layout.META_RECEIVED_AT: received_at,
+            },
+        )
+        invoices.add(
+            Invoice(
+                id=invoice_id,
+                supplier_siret=principal.siret,
+                supplier_name=principal.name,
+                format=syntax,
+                content_type=media,
+                original_key=key,
+                original_size=len(body),
+                original_sha256=fingerprint,
+                created_at=received_at,
+                updated_at=received_at,
+            )
+        )
+        return invoice_id
+
+    if idempotency is not None and idempotency_key:
+        invoice_id = idempotency.run_once(f"{principal.siret}:{idempotency_key}", fingerprint, store)
+    else:
+        invoice_id = store()
+    invoice = invoices.get(invoice_id)
+    if invoice is None:  # only possible if the record write was lost after the idempotency record
+        raise RuntimeError(f"invoice {invoice_id} vanished after deposit")
+    return invoice

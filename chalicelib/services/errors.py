@@ -1,0 +1,48 @@
+"""What a use case can refuse, by kind; entrypoints map each kind to its HTTP status."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    title = "Request refused"
+
+    def __init__(self, detail: str, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(ServiceError):
+    title = "Invalid request"
+
+
+class Unprocessable(ServiceError):
+    title = "Unprocessable content"
+
+
+class PayloadTooLarge(ServiceError):
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(ServiceError):
+    title = "Unsupported media type"
+
+
+class Unauthenticated(ServiceError):
+    title = "Authentication required"
+
+
+class Forbidden(ServiceError):
+    title = "Forbidden"
+
+
+class NotFound(ServiceError):
+    title = "Not found"
+
+
+class Conflict(ServiceError):
+    title = "Conflict"
+
+
+class ConcurrentUpdate(Conflict):
+    title = "Concurrent update"

@@ -1,0 +1,51 @@
+"""The small interfaces services need from the outside world (AWS adapters and in-memory fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..domain.directory import Structure
+from ..domain.events import StatusChanged
+from ..domain.invoice import Invoice
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    data: bytes
+    content_type: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class InvoiceRepository(Protocol):
+    def add(self, invoice: Invoice) -> bool:
+        """Create the record; False (and no change) when it already exists."""
+
+    def get(self, invoice_id: str) -> Invoice | None: ...
+
+    def save(self, invoice: Invoice) -> None:
+        """Write a changed record; ConcurrentUpdate when someone else changed it since it was read."""
+
+
+class OriginalStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None: ...
+
+    def get(self, key: str) -> StoredObject | None: ...
+
+    def download_url(self, key: str, filename: str) -> str: ...
+
+
+class Directory(Protocol):
+    def structure(self, siret: str) -> Structure | None: ...
+
+    def siret_for_key(self, key_hash: str) -> str | None: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: list[StatusChanged]) -> None: ...
+
+
+class IdempotencyGuard(Protocol):
+    def run_once(self, key: str, fingerprint: str, action: Callable[[], str]) -> str:
+        """Run `action` once per key; a replay returns its first result; another fingerprint raises Conflict."""

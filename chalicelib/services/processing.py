@@ -1,0 +1,100 @@
+"""Processing a deposited original: validate, extract, decide 203 or 213. Safe to run twice."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from ..domain.invoice import Error, Invoice, InvoiceSummary
+from ..domain.summary import summarize
+from ..validation import validate as validate_en16931
+from . import originals as layout
+from .clock import utc_now
+from .errors import ConcurrentUpdate
+from .ports import Directory, InvoiceRepository, OriginalStore
+
+REJECTION_SEMANTIC = "REJ_SEMAN"  # reform reason: EN 16931 semantic rejection
+
+
+class OriginalMissing(Exception):
+    """The notification names an object we cannot read: retried, then dead-lettered."""
+
+
+def process_original(
+    key: str,
+    *,
+    invoices: InvoiceRepository,
+    originals: OriginalStore,
+    directory: Directory,
+    validate: Callable = validate_en16931,
+    now: Callable[[], str] = utc_now,
+) -> Invoice | None:
+    """Take an original in the bucket to its first status. Returns None for keys that are not originals."""
+    invoice_id = layout.invoice_id_from_key(key)
+    if invoice_id is None:
+        return None
+    invoice = invoices.get(invoice_id)
+    if invoice is not None and invoice.processing == "done":
+        return invoice  # redelivery: already decided
+    stored = originals.get(key)
+    if stored is None:
+        raise OriginalMissing(f"no object at {key}")
+    if invoice is None:  # the deposit crashed between the S3 write and the record write
+        invoice = _record_from_metadata(invoice_id, key, stored, directory)
+        invoices.add(invoice)
+        invoice = invoices.get(invoice_id)
+
+    report = validate(stored.data)
+    summary = summarize(report.invoice) if report.invoice is not None else InvoiceSummary()
+    recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
+    findings = [Error(f.rule, f.severity, f.message, f.location) for f in report.findings]
+    at = now()
+    if report.valid:
+        invoice.accept(summary, recipient.name if recipient else None, findings, at)
+    else:
+        fatal = sorted({f.rule for f in report.findings if f.severity == "fatal"})
+        comment = (
+            f"EN 16931: {len(fatal)} rule(s) failed: {', '.join(fatal[:10])}{'…' if len(fatal) > 10 else ''}"
+            if fatal
+            else (report.error.detail if getattr(report, "error", None) else "The document could not be read.")
+        )
+        invoice.reject(summary, recipient.name if recipient else None, findings, REJECTION_SEMANTIC, comment, at)
+    try:
+        invoices.save(invoice)
+    except ConcurrentUpdate:
+        # Another delivery of the same message got there first: its decision stands.
+        current = invoices.get(invoice_id)
+        if current is None or current.processing != "done":
+            raise
+        return current
+    return invoice
+
+
+def mark_failed(key: str, *, invoices: InvoiceRepository, now: Callable[[], str] = utc_now) -> Invoice | None:
+    """Last attempt failed: flag the record so people can see it (the message goes to the DLQ)."""
+    invoice_id = layout.invoice_id_from_key(key)
+    invoice = invoices.get(invoice_id) if invoice_id else None
+    if invoice is None or invoice.processing == "done":
+        return invoice
+    invoice.fail(now())
+    invoices.save(invoice)
+    return invoice
+
+
+def _record_from_metadata(invoice_id: str, key: str, stored, directory: Directory) -> Invoice:
+    meta = stored.metadata
+    supplier = meta.get(layout.META_SUPPLIER, "")
+    structure = directory.structure(supplier) if supplier else None
+    received_at = meta.get(layout.META_RECEIVED_AT) or utc_now()
+    return Invoice(
+        id=invoice_id,
+        supplier_siret=supplier,
+        supplier_name=structure.name if structure else "",
+        format=meta.get(layout.META_FORMAT, "unknown"),
+        content_type=stored.content_type,
+        original_key=key,
+        original_size=len(stored.data),
+        original_sha256=meta.get(layout.META_SHA256) or hashlib.sha256(stored.data).hexdigest(),
+        created_at=received_at,
+        updated_at=received_at,
+    )

@@ -1,0 +1,114 @@
+"""`python -m devstack`: the whole platform on this machine (moto + API + event pump). See README."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SEED = ROOT / "devstack" / "demo-seed.json"
+
+
+def _local_environment(aws_endpoint: str) -> None:
+    # Set before chalicelib is imported: settings and table definitions read them once.
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": aws_endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-3"),
+            "AWS_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-3"),
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "CHORALE_LOCAL_STACK": "1",
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "1"),
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+        }
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("AWS_PORT", "0")),
+        help="port of the embedded moto server (0: any free port)",
+    )
+    parser.add_argument("--seed", default=os.environ.get("SEED") or str(DEFAULT_SEED))
+    args = parser.parse_args(argv)
+
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
+    moto.start()
+    aws_host, aws_port = moto.get_host_and_port()
+    aws_endpoint = f"http://{aws_host}:{aws_port}"
+    _local_environment(aws_endpoint)
+
+    sys.path.insert(0, str(ROOT))
+    from chalice.cli import CLIFactory
+
+    from chalicelib.config import settings
+    from devstack.gateway import make_server
+    from devstack.pump import EventPump
+    from devstack.resources import create_resources
+    from devstack.seed import SeedError, load_seed
+
+    factory = CLIFactory(str(ROOT))
+    config = factory.create_config_obj(chalice_stage_name="dev")
+    os.environ.update(config.environment_variables)
+    app = factory.load_chalice_app(config.environment_variables)
+
+    resources = create_resources(settings())
+    try:
+        seeded = load_seed(args.seed)
+    except (OSError, ValueError, SeedError) as exc:
+        print(f"cannot load seed {args.seed}: {exc}", file=sys.stderr)
+        moto.stop()
+        return 2
+
+    stream_handlers = {s.name: resources.invoice_stream_arn for s in app.event_sources if hasattr(s, "stream_arn")}
+    pump = EventPump(app, settings().region, stream_handlers)
+    pump.start()
+    server = make_server(app, config, args.host, args.port)
+    base_url = f"http://{args.host}:{server.server.server_port}"
+
+    print(f"Chorale local platform on {base_url}  (AWS stand-in: {aws_endpoint})")
+    print(f"Seed: {args.seed}")
+    for structure, keys in seeded:
+        for key in keys:
+            print(f"  API key {key}  ->  {structure.siret} {structure.name} ({', '.join(structure.roles)})")
+    print("Ctrl-C to stop.", flush=True)
+
+    stopping = threading.Event()
+
+    def stop(signum, frame):
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever()
+    finally:
+        pump.stop()
+        moto.stop()
+        print("Chorale local platform stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

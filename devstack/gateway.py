@@ -1,0 +1,45 @@
+"""The local API: chalice's local gateway, with gateway errors as problem+json (as infra maps them in AWS)."""
+
+from __future__ import annotations
+
+import json
+
+from chalice.local import (
+    ChaliceRequestHandler,
+    ForbiddenError,
+    LocalDevServer,
+    LocalGatewayException,
+    NotAuthorizedError,
+)
+
+from chalicelib.entrypoints.problems import PROBLEM_JSON, gateway_problem
+
+
+def gateway_error_kind(error: LocalGatewayException) -> str:
+    """The API Gateway response type that AWS would use for this local gateway error."""
+    if isinstance(error, NotAuthorizedError):
+        return "UNAUTHORIZED"
+    if isinstance(error, ForbiddenError):
+        error_type = error.headers.get("x-amzn-ErrorType", "")
+        return "ACCESS_DENIED" if error_type == "AccessDeniedException" else "MISSING_AUTHENTICATION_TOKEN"
+    return "DEFAULT_5XX"
+
+
+def problem_for(error: LocalGatewayException) -> tuple[int, dict[str, str], bytes]:
+    status, body = gateway_problem(gateway_error_kind(error))
+    headers = {k: v for k, v in error.headers.items() if k.lower() != "content-type"}
+    headers["Content-Type"] = PROBLEM_JSON
+    return status, headers, json.dumps(body).encode()
+
+
+class ProblemRequestHandler(ChaliceRequestHandler):
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        status, headers, body = problem_for(error)
+        self._send_http_response(status, headers, body)
+
+    def log_message(self, format, *args):  # noqa: A002 - quiet access log; the app logs what matters
+        pass
+
+
+def make_server(app, config, host: str, port: int) -> LocalDevServer:
+    return LocalDevServer(app, config, host, port, handler_cls=ProblemRequestHandler)

@@ -1,0 +1,94 @@
+"""Create every AWS resource the app uses, on whatever endpoint boto3 is pointed at (moto here)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.adapters.tables import ALL_TABLES
+from chalicelib.config import Settings
+from chalicelib.services.originals import ORIGINALS_PREFIX
+
+LOCAL_VISIBILITY_TIMEOUT = 2  # seconds before a failed message is delivered again (Lambda: 6 × timeout)
+
+
+@dataclass
+class LocalResources:
+    queue_urls: dict[str, str] = field(default_factory=dict)  # queue name → URL (DLQs included)
+    invoice_stream_arn: str = ""
+    topic_arn: str = ""
+
+
+def _client(service: str, settings: Settings):
+    return boto3.session.Session().client(
+        service, region_name=settings.region, config=Config(account_id_endpoint_mode="disabled")
+    )
+
+
+def create_queue_with_dlq(sqs, name: str, max_receives: int) -> tuple[str, str]:
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(LOCAL_VISIBILITY_TIMEOUT),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)}),
+        },
+    )["QueueUrl"]
+    return url, dlq_url
+
+
+def create_tables(settings: Settings) -> str:
+    """Tables from the PynamoDB models (invoice table with a stream), plus Powertools' idempotency table."""
+    for model in ALL_TABLES:
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    dynamodb = _client("dynamodb", settings)
+    existing = dynamodb.list_tables()["TableNames"]
+    if settings.idempotency_table not in existing:
+        dynamodb.create_table(
+            TableName=settings.idempotency_table,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.update_time_to_live(
+            TableName=settings.idempotency_table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+        )
+    return dynamodb.describe_table(TableName=settings.invoice_table)["Table"]["LatestStreamArn"]
+
+
+def create_resources(settings: Settings) -> LocalResources:
+    resources = LocalResources()
+    sqs = _client("sqs", settings)
+    url, dlq_url = create_queue_with_dlq(sqs, settings.validation_queue, settings.validation_max_receives)
+    resources.queue_urls[settings.validation_queue] = url
+    resources.queue_urls[f"{settings.validation_queue}-dlq"] = dlq_url
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    s3 = _client("s3", settings)
+    create = {"Bucket": settings.invoice_bucket}
+    if settings.region != "us-east-1":
+        create["CreateBucketConfiguration"] = {"LocationConstraint": settings.region}
+    s3.create_bucket(**create)
+    s3.put_bucket_notification_configuration(
+        Bucket=settings.invoice_bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": ORIGINALS_PREFIX}]}},
+                }
+            ]
+        },
+    )
+    resources.topic_arn = _client("sns", settings).create_topic(Name=settings.events_topic_arn.rsplit(":", 1)[1])[
+        "TopicArn"
+    ]
+    resources.invoice_stream_arn = create_tables(settings)
+    return resources
