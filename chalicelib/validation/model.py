@@ -128,6 +128,18 @@ def to_decimal(text: str | None) -> Decimal | None:
     return d if d.is_finite() else None
 
 
+def xs_boolean(text: str | None) -> bool | None:
+    """xs:boolean cast of an indicator (true/1, false/0, surrounding whitespace ignored); None if invalid."""
+    if text is None:
+        return None
+    t = text.strip()
+    if t in ("true", "1"):
+        return True
+    if t in ("false", "0"):
+        return False
+    return None
+
+
 class Field:
     """One business term occurrence: raw text, element (for attributes and XPath)."""
 
@@ -276,6 +288,8 @@ class Party:
     contact: Contact | None = None  # BG-6 / BG-9
     # UBL only: cac:PartyName/cbc:Name elements present (BR-17/BR-18 test these)
     party_names: list[Field] = field(default_factory=list)
+    # UBL only: cac:PartyLegalEntity/cbc:RegistrationName (BT-27/BT-44; kept apart for payee/tax rep)
+    registration_name: Field | None = None
 
     @property
     def ids(self) -> list[tuple[str, str | None]]:
@@ -455,6 +469,8 @@ class VatBreakdown:
     exemption_code: Field | None = None  # BT-121
     tax_scheme: Field | None = None  # UBL TaxScheme/ID, CII TypeCode ("VAT")
     category_el: Any = None  # UBL cac:TaxCategory element (None in CII)
+    tax_point_date: DateField | None = None  # CII only: BT-7 carried by this ram:ApplicableTradeTax
+    tax_point_date_code: Field | None = None  # CII only: BT-8 (ram:DueDateTypeCode) of this breakdown
 
 
 @dataclass(slots=True, eq=False)
@@ -543,6 +559,8 @@ class Line:
     # every line allowance/charge in document order, including those with a bad indicator
     allowance_charges: list[AllowanceCharge] = field(default_factory=list)
     price: Price | None = None  # BG-29
+    # CII only: every line ram:AdditionalReferencedDocument (BT-128 carriers)
+    document_references: list[SupportingDocument] = field(default_factory=list)
     vat: LineVat | None = None  # BG-30
     item: Item | None = None  # BG-31
 
@@ -604,6 +622,9 @@ class Invoice:
     tax_totals: list[TaxTotal] = field(default_factory=list)  # every VAT total with its currency
     vat_breakdown: list[VatBreakdown] = field(default_factory=list)  # BG-23
     supporting_documents: list[SupportingDocument] = field(default_factory=list)  # BG-24
+    # every UBL cac:AdditionalDocumentReference / CII header ram:AdditionalReferencedDocument, whatever
+    # its type code (BG-24, BT-17 tender 50, BT-18 invoiced object 130), in document order
+    document_references: list[SupportingDocument] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)  # BG-25
 
     # ------------------------------------------------------------------ accessors

@@ -38,6 +38,7 @@ from ..model import (
     TaxTotal,
     Totals,
     VatBreakdown,
+    xs_boolean,
 )
 
 RSM = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}"
@@ -150,8 +151,7 @@ def _indicator(ac: AllowanceCharge, el: Any) -> None:
     for g in el:
         if g.tag == UDT + "Indicator":
             ac.indicator = Field(g)
-            v = ac.indicator.text
-            ac.is_charge = True if v == "true" else False if v == "false" else None
+            ac.is_charge = xs_boolean(ac.indicator.text)
             return
 
 
@@ -199,6 +199,10 @@ def read_trade_tax(el: Any) -> VatBreakdown:
             b.exemption_code = b.exemption_code or Field(c)
         elif t == _r("RateApplicablePercent"):
             b.rate = b.rate or Percent(c)
+        elif t == _r("TaxPointDate"):
+            b.tax_point_date = b.tax_point_date or _date(c) or DateField(c)
+        elif t == _r("DueDateTypeCode"):
+            b.tax_point_date_code = b.tax_point_date_code or Field(c)
     return b
 
 
@@ -348,7 +352,9 @@ def _line_settlement(ln: Line, el: Any) -> None:
         elif t == _r("SpecifiedTradeSettlementLineMonetarySummation"):
             ln.net_amount = ln.net_amount or _field(c, _r("LineTotalAmount"), Amount)
         elif t == _r("AdditionalReferencedDocument"):
-            ln.object_id = ln.object_id or _field(c, _r("IssuerAssignedID"), Ident)
+            ref = SupportingDocument(el=c, id=_field(c, _r("IssuerAssignedID"), Ident), type_code=_field(c, TYPE_CODE))
+            ln.document_references.append(ref)
+            ln.object_id = ln.object_id or ref.id
         elif t == _r("ReceivableSpecifiedTradeAccountingAccount"):
             ln.accounting_ref = ln.accounting_ref or _field(c, ID)
 
@@ -379,6 +385,7 @@ def _agreement(inv: Invoice, el: Any) -> None:
 def _additional_document(inv: Invoice, el: Any) -> None:
     code = _field(el, TYPE_CODE)
     ident = _field(el, _r("IssuerAssignedID"), Ident)
+    inv.document_references.append(SupportingDocument(el=el, id=ident, type_code=code))
     kind = code.text if code is not None else None
     if kind == "130":
         inv.invoiced_object = inv.invoiced_object or ident
@@ -433,10 +440,8 @@ def _settlement(inv: Invoice, el: Any) -> None:
         elif t == _r("ApplicableTradeTax"):
             b = read_trade_tax(c)
             inv.vat_breakdown.append(b)
-            if inv.tax_point_date is None:
-                inv.tax_point_date = _date_of(c, _r("TaxPointDate"))
-            if inv.tax_point_date_code is None:
-                inv.tax_point_date_code = _field(c, _r("DueDateTypeCode"))
+            inv.tax_point_date = inv.tax_point_date or b.tax_point_date
+            inv.tax_point_date_code = inv.tax_point_date_code or b.tax_point_date_code
         elif t == _r("BillingSpecifiedPeriod"):
             inv.invoice_period = inv.invoice_period or read_period(c)
         elif t == _r("SpecifiedTradeAllowanceCharge"):

@@ -37,6 +37,7 @@ from ..model import (
     TaxTotal,
     Totals,
     VatBreakdown,
+    xs_boolean,
 )
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
@@ -140,6 +141,7 @@ def read_party(el: Any) -> Party:
                 gt = g.tag
                 if gt == _b("RegistrationName"):
                     p.name = p.name or Field(g)
+                    p.registration_name = p.name
                 elif gt == _b("CompanyID"):
                     p.legal_registration = p.legal_registration or Ident(g)
                 elif gt == _b("CompanyLegalForm"):
@@ -166,8 +168,7 @@ def read_allowance_charge(el: Any) -> AllowanceCharge:
         if t == _b("ChargeIndicator"):
             if ac.indicator is None:
                 ac.indicator = Field(c)
-                v = ac.indicator.text
-                ac.is_charge = True if v == "true" else False if v == "false" else None
+                ac.is_charge = xs_boolean(ac.indicator.text)
         elif t == AMOUNT:
             ac.amount = ac.amount or Amount(c)
         elif t == _b("BaseAmount"):
@@ -493,6 +494,7 @@ def _note(el: Any) -> Note:
 
 def _additional_document(inv: Invoice, el: Any) -> None:
     code = _field(el, _b("DocumentTypeCode"))
+    inv.document_references.append(SupportingDocument(el=el, id=_field(el, ID, Ident), type_code=code))
     if code is not None and code.text == "130":
         inv.invoiced_object = inv.invoiced_object or _field(el, ID, Ident)
         return

@@ -1,0 +1,455 @@
+"""Core EN 16931 business rules BR-01 … BR-65 (presence, cardinality of groups, simple conditions).
+
+Each rule is a small function of the semantic model, written once, with the syntax binding
+differences of the official Schematron (UBL vs CII) spelled out where they matter:
+
+* "non-empty" in UBL is the XPath ``(x) != ''`` (whitespace counts as content), in CII it is
+  ``normalize-space(x) != ''`` – see :func:`filled`.
+* A few CII rules are evaluated at the root (they fire even when the enclosing group is
+  absent: BR-09, BR-11, BR-20), where UBL evaluates them inside the group.
+* BR-51 is a warning in release 1.3.16.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ..document import Document
+from ..findings import Finding
+from ..model import AllowanceCharge, Field, Invoice, Party, xs_boolean
+from ._helpers import fatal, num, warning
+
+RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
+UDT = "{urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100}"
+
+
+# ------------------------------------------------------------------ syntax-aware predicates
+def filled(x: Field | None, syntax: str) -> bool:
+    """UBL ``(x) != ''`` / CII ``normalize-space(x) != ''``."""
+    if x is None:
+        return False
+    return x.raw != "" if syntax == "ubl" else x.raw.strip() != ""
+
+
+def is_vat_scheme(scheme: Field | None, syntax: str) -> bool:
+    """UBL ``TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'`` / CII ``upper-case(ram:TypeCode)='VAT'``."""
+    if scheme is None:
+        return False
+    return (scheme.raw.strip() if syntax == "ubl" else scheme.raw).upper() == "VAT"
+
+
+def _child(el: Any, tag: str) -> Any:
+    if el is None:
+        return None
+    for c in el:
+        if c.tag == tag:
+            return c
+    return None
+
+
+def _children(el: Any, tag: str) -> list[Any]:
+    return [c for c in el if c.tag == tag] if el is not None else []
+
+
+# ------------------------------------------------------------------ BG-0 invoice level
+Check = Callable[[Invoice, str], Iterator[Finding]]
+
+
+def _document_presence(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    root = inv.el
+    if not filled(inv.customization_id, syntax):
+        yield fatal("BR-01", "BT-24 Specification identifier is missing: an invoice shall state the specification "
+                    "it follows (e.g. urn:cen.eu:en16931:2017).", inv.customization_id or root)
+    if not filled(inv.number, syntax):
+        yield fatal("BR-02", "BT-1 Invoice number is missing.", inv.number or root)
+    issue = inv.issue_date
+    if syntax == "cii" and issue is not None and issue.format != "102":
+        issue = None
+    if not filled(issue, syntax):
+        yield fatal("BR-03", "BT-2 Invoice issue date is missing.", inv.issue_date or root)
+    if not filled(inv.type_code, syntax):
+        yield fatal("BR-04", "BT-3 Invoice type code is missing.", inv.type_code or root)
+    if not filled(inv.currency, syntax):
+        yield fatal("BR-05", "BT-5 Invoice currency code is missing.", inv.currency or root)
+    seller, buyer = inv.seller, inv.buyer
+    if not filled(seller.name if seller else None, syntax):
+        yield fatal("BR-06", "BT-27 Seller name is missing (the seller's legal registration name).", seller or root)
+    if not filled(buyer.name if buyer else None, syntax):
+        yield fatal("BR-07", "BT-44 Buyer name is missing (the buyer's legal registration name).", buyer or root)
+    if seller is None or seller.address is None:
+        yield fatal("BR-08", "BG-5 Seller postal address is missing.", seller or root)
+    if buyer is None or buyer.address is None:
+        yield fatal("BR-10", "BG-8 Buyer postal address is missing.", buyer or root)
+    # BR-09 / BR-11: UBL checks inside the address, CII at the root (fires without an address too)
+    for rule, party, label in (("BR-09", seller, "BT-40 Seller country code"),
+                               ("BR-11", buyer, "BT-55 Buyer country code")):
+        address = party.address if party is not None else None
+        if address is None and syntax == "ubl":
+            continue
+        if not filled(address.country if address else None, syntax):
+            yield fatal(rule, f"{label} is missing from the postal address.", address or party or root)
+    if not inv.lines:
+        yield fatal("BR-16", "An invoice shall have at least one invoice line (BG-25).", root)
+
+
+def _tax_currency(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    """BR-53 BT-111 is required when BT-6 is given."""
+    tc = inv.tax_currency
+    if tc is None:
+        return
+    currencies = {t.amount.currency for t in inv.tax_totals if t.amount is not None}
+    if syntax == "ubl":
+        ok = tc.raw in currencies
+    else:
+        if inv.totals is None:  # CII evaluates BR-53 inside the monetary summation
+            return
+        ok = tc.raw in currencies and not (inv.currency is not None and inv.currency.raw == tc.raw)
+    if not ok:
+        yield fatal("BR-53", f"BT-6 VAT accounting currency code is {tc.text!r} but BT-111 Invoice total VAT amount "
+                    "in accounting currency (a VAT total in that currency) is missing.", tc)
+
+
+def _totals_presence(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    t = inv.totals
+    if t is None:
+        return
+    for rule, value, label in (
+        ("BR-12", t.line_total, "BT-106 Sum of Invoice line net amount"),
+        ("BR-13", t.tax_exclusive, "BT-109 Invoice total amount without VAT"),
+        ("BR-14", t.tax_inclusive, "BT-112 Invoice total amount with VAT"),
+        ("BR-15", t.payable, "BT-115 Amount due for payment"),
+    ):
+        if value is None:
+            yield fatal(rule, f"{label} is missing from the document totals (BG-22).", t)
+
+
+# ------------------------------------------------------------------ parties
+def _payee(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    """BR-17 the payee name is required when the payee differs from the seller."""
+    payee, seller = inv.payee, inv.seller
+    if payee is None:
+        return
+    if syntax == "ubl":
+        names = {n.raw for n in payee.party_names}
+        seller_names = {n.raw for n in seller.party_names} if seller else set()
+        ids = {i.raw for i in payee.identifiers}
+        seller_ids = {i.raw for i in seller.identifiers} if seller else set()
+        reg = {payee.registration_name.raw} if payee.registration_name is not None else set()
+        seller_reg = {seller.registration_name.raw} if seller and seller.registration_name is not None else set()
+        ok = bool(names) and not (names & seller_names) and not (ids & seller_ids) and not (reg & seller_reg)
+    else:
+        name = {payee.name.raw} if payee.name is not None else set()
+        seller_name = {seller.name.raw} if seller and seller.name is not None else set()
+        ids = {i.raw for i in payee.identifiers if i.el.tag == RAM + "ID"}
+        seller_ids = {i.raw for i in seller.identifiers if i.el.tag == RAM + "ID"} if seller else set()
+        reg = _legal_ids(payee)
+        seller_reg = _legal_ids(seller) if seller else set()
+        ok = bool(name) and not (name & seller_name) and not (ids & seller_ids) and not (reg & seller_reg)
+    if not ok:
+        yield fatal("BR-17", "BT-59 Payee name is missing, or the payee (BG-10) repeats the seller: give the payee "
+                    "name only when the payee differs from the seller.", payee)
+
+
+def _legal_ids(party: Party) -> set[str]:
+    org = _child(party.el, RAM + "SpecifiedLegalOrganization")
+    return {c.text or "" for c in _children(org, RAM + "ID")}
+
+
+def _tax_representative(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    rep = inv.tax_representative
+    if rep is None:
+        return
+    if syntax == "ubl":
+        has_name = any(n.raw != "" for n in rep.party_names)
+    else:
+        has_name = rep.name is not None
+    if not has_name:
+        yield fatal("BR-18", "BT-62 Seller tax representative name is missing.", rep)
+    if rep.address is None:
+        yield fatal("BR-19", "BG-12 Seller tax representative postal address is missing.", rep)
+    if syntax == "ubl":
+        if rep.address is not None and not filled(rep.address.country, syntax):
+            yield fatal("BR-20", "BT-69 Tax representative country code is missing.", rep.address)
+    elif rep.address is None or rep.address.country is None:
+        yield fatal("BR-20", "BT-69 Tax representative country code is missing.", rep.address or rep)
+    if syntax == "ubl":
+        ok = any(is_vat_scheme_text(s) for _, s in rep.tax_ids)
+    else:
+        ok = rep.vat_id is not None and rep.vat_id.raw.strip() != "" or any(
+            s == "VA" and f.raw.strip() != "" for f, s in rep.tax_ids)
+    if not ok:
+        yield fatal("BR-56", "BT-63 Seller tax representative VAT identifier is missing.", rep)
+
+
+def is_vat_scheme_text(scheme: str | None) -> bool:
+    return scheme is not None and scheme.strip().upper() == "VAT"
+
+
+def _electronic_addresses(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    for rule, party, label in (("BR-62", inv.seller, "BT-34 Seller electronic address"),
+                               ("BR-63", inv.buyer, "BT-49 Buyer electronic address")):
+        if party is None:
+            continue
+        if syntax == "ubl":
+            ea = party.electronic_address
+            if ea is not None and ea.el.get("schemeID") is None:
+                yield fatal(rule, f"{label} has no scheme identifier (@schemeID).", ea)
+        else:
+            comms = _children(party.el, RAM + "URIUniversalCommunication")
+            if not comms:
+                continue
+            uri = _child(comms[0], RAM + "URIID")
+            if uri is None or (uri.get("schemeID") or "").strip() == "":
+                where = uri if uri is not None else comms[0]
+                yield fatal(rule, f"{label} has no scheme identifier (@schemeID).", where)
+
+
+def _deliver_to(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    d = inv.delivery
+    if d is None or d.address is None:
+        return
+    if (d.address.country is None) if syntax == "ubl" else not filled(d.address.country, syntax):
+        yield fatal("BR-57", "BT-80 Deliver to country code is missing from the deliver to address (BG-15).", d.address)
+
+
+# ------------------------------------------------------------------ lines
+def _lines(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    for ln in inv.lines:
+        if not filled(ln.id, syntax):
+            yield fatal("BR-21", "BT-126 Invoice line identifier is missing.", ln)
+        if ln.quantity is None:
+            yield fatal("BR-22", "BT-129 Invoiced quantity is missing from the invoice line.", ln)
+        if ln.quantity is None or ln.quantity.el.get("unitCode") is None:
+            yield fatal("BR-23", "BT-130 Invoiced quantity unit of measure code is missing.", ln.quantity or ln)
+        if ln.net_amount is None:
+            yield fatal("BR-24", "BT-131 Invoice line net amount is missing.", ln)
+        item = ln.item
+        if not filled(item.name if item else None, syntax):
+            yield fatal("BR-25", "BT-153 Item name is missing from the invoice line.", item or ln)
+        price = ln.price
+        net = price.net if price is not None else None
+        if net is None:
+            yield fatal("BR-26", "BT-146 Item net price is missing from the invoice line.", price or ln)
+        if not num(net) >= 0:
+            yield fatal("BR-27", f"BT-146 Item net price ({_show(net)}) shall not be negative.", net or ln)
+        gross_values = _gross_prices(ln, syntax)
+        if gross_values and not any(num(g) >= 0 for g in gross_values):
+            yield fatal("BR-28", f"BT-148 Item gross price ({_show(gross_values[0])}) shall not be negative.",
+                        gross_values[0])
+        if item is not None:
+            for sid in item.standard_ids:
+                if syntax == "ubl":
+                    if sid.el.get("schemeID") is None:
+                        yield fatal("BR-64", "BT-157 Item standard identifier has no scheme identifier.", sid)
+            if syntax == "cii" and item.standard_ids and (item.standard_ids[0].el.get("schemeID") or "").strip() == "":
+                yield fatal("BR-64", "BT-157 Item standard identifier has no scheme identifier.", item.standard_ids[0])
+            yield from _classifications(item, syntax)
+            for attr in item.attributes:
+                if attr.name is None or attr.value is None:
+                    yield fatal("BR-54", "An item attribute (BG-32) shall have both BT-160 name and BT-161 value.",
+                                attr)
+
+
+def _gross_prices(ln: Any, syntax: str) -> list[Field]:
+    price = ln.price
+    if price is None:
+        return []
+    if syntax == "ubl":
+        return [ac.base_amount for ac in price.allowance_charges if ac.base_amount is not None]
+    return [price.gross] if price.gross is not None else []
+
+
+def _classifications(item: Any, syntax: str) -> Iterator[Finding]:
+    if syntax == "ubl":
+        for c in item.classifications:
+            if c.el.get("listID") is None:
+                yield fatal("BR-65", "BT-158 Item classification identifier has no scheme identifier (@listID).", c)
+        return
+    for dpc in _children(item.el, RAM + "DesignatedProductClassification"):
+        code = _child(dpc, RAM + "ClassCode")
+        if code is not None and (code.get("listID") or "").strip() == "":
+            yield fatal("BR-65", "BT-158 Item classification identifier has no scheme identifier (@listID).", code)
+
+
+def _show(x: Field | None) -> str:
+    return "missing" if x is None else (x.text or "empty")
+
+
+# ------------------------------------------------------------------ periods
+def _period_order(rule: str, period: Any, syntax: str, what: str) -> Iterator[Finding]:
+    if period is None:
+        return
+    s, e = period.start, period.end
+    if syntax == "ubl":
+        bad = s is not None and e is not None and s.value is not None and e.value is not None and e.value < s.value
+    else:
+        start_w = _child(period.el, RAM + "StartDateTime")
+        end_w = _child(period.el, RAM + "EndDateTime")
+        if start_w is None or end_w is None:
+            bad = False
+        else:
+            ss = [c.text or "" for c in start_w if c.tag == UDT + "DateTimeString" and c.get("format") == "102"]
+            es = [c.text or "" for c in end_w if c.tag == UDT + "DateTimeString" and c.get("format") == "102"]
+            bad = not any(x >= y for x in es for y in ss)
+    if bad:
+        yield fatal(rule, f"The {what} end date ({_show(e)}) is before its start date ({_show(s)}).", e or period)
+
+
+def _periods(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    yield from _period_order("BR-29", inv.invoice_period, syntax, "invoicing period (BG-14)")
+    for ln in inv.lines:
+        yield from _period_order("BR-30", ln.period, syntax, "invoice line period (BG-26)")
+
+
+# ------------------------------------------------------------------ allowances and charges
+def _indicator_is(ac: AllowanceCharge, charge: bool, syntax: str) -> bool:
+    if ac.indicator is None:
+        return False
+    if syntax == "ubl":
+        return ac.is_charge is charge
+    want = "true" if charge else "false"
+    return any(c.tag == UDT + "Indicator" and (c.text or "") == want for c in ac.indicator.el.getparent())
+
+
+def _doc_allowance_charges(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    for ac in inv.allowance_charges:
+        for charge, (amount_rule, vat_rule, reason_rule, what, amount_bt, vat_bt, reason_bt) in (
+            (False, ("BR-31", "BR-32", "BR-33", "document level allowance (BG-20)", "BT-92", "BT-95", "BT-97/BT-98")),
+            (True, ("BR-36", "BR-37", "BR-38", "document level charge (BG-21)", "BT-99", "BT-102", "BT-104/BT-105")),
+        ):
+            if not _indicator_is(ac, charge, syntax):
+                continue
+            where = ac.indicator if syntax == "cii" else ac
+            if ac.amount is None:
+                yield fatal(amount_rule, f"A {what} has no amount ({amount_bt}).", where)
+            if not (ac.vat_category is not None and is_vat_scheme(ac.vat_scheme, syntax)):
+                yield fatal(vat_rule, f"A {what} has no VAT category code ({vat_bt}).", where)
+            if ac.reason is None and ac.reason_code is None:
+                yield fatal(reason_rule, f"A {what} has neither a reason nor a reason code ({reason_bt}).", where)
+
+
+def _line_allowance_charges(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    for ln in inv.lines:
+        for ac in ln.allowance_charges:
+            for charge, (amount_rule, reason_rule, what, amount_bt, reason_bt) in (
+                (False, ("BR-41", "BR-42", "invoice line allowance (BG-27)", "BT-136", "BT-139/BT-140")),
+                (True, ("BR-43", "BR-44", "invoice line charge (BG-28)", "BT-141", "BT-144/BT-145")),
+            ):
+                if not _indicator_is(ac, charge, syntax):
+                    continue
+                where = ac.indicator if syntax == "cii" else ac
+                if ac.amount is None:
+                    yield fatal(amount_rule, f"An {what} has no amount ({amount_bt}).", where)
+                if ac.reason is None and ac.reason_code is None:
+                    yield fatal(reason_rule, f"An {what} has neither a reason nor a reason code ({reason_bt}).", where)
+
+
+# ------------------------------------------------------------------ VAT breakdown
+def _vat_breakdown(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    for b in inv.vat_breakdown:
+        if b.taxable_amount is None:
+            yield fatal("BR-45", "A VAT breakdown (BG-23) has no VAT category taxable amount (BT-116).", b)
+        if b.tax_amount is None:
+            yield fatal("BR-46", "A VAT breakdown (BG-23) has no VAT category tax amount (BT-117).", b)
+        if syntax == "ubl":
+            vat = is_vat_scheme(b.tax_scheme, syntax)
+            has_code = vat and b.category is not None
+            has_rate = vat and b.rate is not None
+            is_o = vat and b.category is not None and b.category.raw.strip() == "O"
+        else:
+            has_code = b.category is not None
+            has_rate = b.rate is not None
+            is_o = b.category is not None and b.category.raw == "O"
+        if not has_code:
+            yield fatal("BR-47", "A VAT breakdown (BG-23) has no VAT category code (BT-118).", b)
+        if not (has_rate or is_o):
+            yield fatal("BR-48", "A VAT breakdown (BG-23) has no VAT category rate (BT-119); only category O "
+                        "(not subject to VAT) may omit it.", b)
+
+
+# ------------------------------------------------------------------ payment
+_CREDIT_TRANSFER = ("30", "58")
+
+
+def _payments(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    for pi in inv.payment_instructions:
+        if pi.code is None:
+            yield fatal("BR-49", "A payment instruction (BG-16) has no payment means type code (BT-81).", pi)
+        if syntax == "ubl":
+            code_raw = pi.code.raw if pi.code is not None else None
+            if code_raw in _CREDIT_TRANSFER:
+                for ct in pi.transfers:
+                    if not filled(ct.account, syntax):
+                        yield fatal("BR-50", "BT-84 Payment account identifier is missing from the credit transfer "
+                                    "(BG-17).", ct)
+            code = pi.code.text if pi.code is not None else ""
+            if code in _CREDIT_TRANSFER and not any(ct.account is not None for ct in pi.transfers):
+                yield fatal("BR-61", f"Payment means {code} (credit transfer) requires BT-84 Payment account "
+                            "identifier.", pi)
+            if pi.card is not None:
+                pan = pi.card.pan.raw if pi.card.pan is not None else ""
+                if len(pan) > 10:
+                    yield warning("BR-51", "BT-87 Payment card primary account number shall not be given in full: "
+                                  "at most the first 6 and last 4 digits.", pi.card.pan)
+        else:
+            codes = [c.text or "" for c in _children(pi.el, RAM + "TypeCode")]
+            if any(c in _CREDIT_TRANSFER for c in codes):
+                # release 1.3.16 binds BR-50/BR-61 to the payee (creditor) account
+                for acct in _children(pi.el, RAM + "PayeePartyCreditorFinancialAccount"):
+                    if _child(acct, RAM + "IBANID") is None and _child(acct, RAM + "ProprietaryID") is None:
+                        yield fatal("BR-50", "BT-84 Payment account identifier (IBAN or proprietary id) is missing.",
+                                    acct)
+                        yield fatal("BR-61", "Payment means 30/58 (credit transfer) requires BT-84 Payment account "
+                                    "identifier.", acct)
+            if pi.card is not None:
+                pan = pi.card.pan.raw if pi.card.pan is not None else ""
+                if len(pan) > 10:
+                    yield warning("BR-51", "BT-87 Payment card primary account number shall not be given in full: "
+                                  "at most the first 6 and last 4 digits.", pi.card.pan or pi.card)
+
+
+# ------------------------------------------------------------------ references
+def _references(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    refs = list(inv.document_references)
+    if syntax == "cii":
+        for ln in inv.lines:
+            refs.extend(ln.document_references)
+    for ref in refs:
+        if not filled(ref.id, syntax):
+            yield fatal("BR-52", "An additional supporting document (BG-24) has no supporting document reference "
+                        "(BT-122).", ref)
+    for pre in inv.preceding_invoices:
+        ok = pre.number is not None if syntax == "ubl" else filled(pre.number, syntax)
+        if not ok:
+            yield fatal("BR-55", "A preceding invoice reference (BG-3) has no preceding invoice number (BT-25).", pre)
+
+
+CHECKS: tuple[Check, ...] = (
+    _document_presence,
+    _tax_currency,
+    _totals_presence,
+    _payee,
+    _tax_representative,
+    _electronic_addresses,
+    _deliver_to,
+    _lines,
+    _periods,
+    _doc_allowance_charges,
+    _line_allowance_charges,
+    _vat_breakdown,
+    _payments,
+    _references,
+)
+
+
+def check(doc: Document) -> Iterable[Finding]:
+    inv: Invoice = doc.invoice
+    syntax = doc.syntax
+    out: list[Finding] = []
+    for c in CHECKS:
+        out.extend(c(inv, syntax))
+    return out
+
+
+__all__ = ["check", "filled", "is_vat_scheme", "xs_boolean"]
