@@ -1,0 +1,591 @@
+"""BR-CL-*: code-list rules, on the raw XML of each syntax (release 1.3.16 of the CEN artefacts).
+
+Each rule is one row of ``_UBL_RULES`` / ``_CII_RULES``: the element it applies to (its tag, plus
+a parent or ancestor condition where the official context has one), where the code is read (the
+element's text or one of its attributes) and the code list (``chalicelib.validation.codes``).
+
+Membership is tested the way the official artefacts test it: the code, stripped of XML
+whitespace, must be one whole entry of the list (a value with inner whitespace never is), and a
+missing attribute counts as an empty value, so e.g. a UBL amount without ``@currencyID`` fails
+BR-CL-03. Each rule fires once per offending element.
+
+One tree pass per document: ``root.iter(*tags)`` filters the elements in C, and each element is
+checked against the (usually single) rule registered for its tag.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from .. import codes
+from ..document import Document
+from ..findings import FATAL, Finding
+
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
+
+_PREFIXES = {"cbc": CBC, "cac": CAC, "ram": RAM, "rsm": RSM, "udt": UDT}
+
+# XPath whitespace is exactly these four characters (Python's str.split() knows more).
+XML_WS = " \t\r\n"
+_WS_RUN = re.compile(r"[ \t\r\n]+")
+
+
+def clark(name: str) -> str:
+    """'cbc:ID' -> '{urn:...CommonBasicComponents-2}ID'."""
+    prefix, _, local = name.partition(":")
+    return f"{{{_PREFIXES[prefix]}}}{local}"
+
+
+def local_name(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def string_value(el) -> str:
+    """XPath string value of an element: all descendant text, comments and PIs excluded."""
+    if len(el):
+        return "".join(el.itertext())
+    return el.text or ""
+
+
+def normalize_space(value: str) -> str:
+    """XPath normalize-space()."""
+    value = value.strip(XML_WS)
+    if "  " in value or "\t" in value or "\n" in value or "\r" in value:
+        value = _WS_RUN.sub(" ", value)
+    return value
+
+
+def xs_boolean(value: str) -> bool | None:
+    """An untyped value cast to xs:boolean, None when the cast fails (a pattern then does not match)."""
+    value = value.strip(XML_WS)
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    return None
+
+
+def path_of(el) -> str:
+    return el.getroottree().getpath(el)
+
+
+def has_ancestor(el, tags: frozenset[str]) -> bool:
+    for anc in el.iterancestors():
+        if anc.tag in tags:
+            return True
+    return False
+
+
+# ----------------------------------------------------------------------------- rule table
+@dataclass(frozen=True, slots=True)
+class CodeRule:
+    rule: str
+    tags: tuple[str, ...]
+    term: str  # what the supplier reads: the business term and the list
+    accepted: frozenset[str]
+    attribute: str | None = None  # the code is this attribute; None: the element's text
+    required_attribute: bool = False  # context has [@attr]: elements without it are not checked
+    applies: Callable | None = None  # extra context condition on the element
+    upper: bool = False  # compared upper-cased (VATEX)
+    exact: bool = False  # compared without normalisation (MIME codes)
+
+    def value(self, el) -> str | None:
+        """The code to test, or None when the element is not in this rule's context."""
+        if self.attribute is not None:
+            raw = el.get(self.attribute)
+            if raw is None:
+                if self.required_attribute:
+                    return None
+                raw = ""
+        else:
+            raw = string_value(el)
+        if self.applies is not None and not self.applies(el):
+            return None
+        return raw
+
+    def accepts(self, raw: str) -> bool:
+        if self.exact:
+            return raw in self.accepted
+        value = raw.strip(XML_WS)
+        if self.upper:
+            if any(c in value for c in XML_WS):
+                return False
+            value = value.upper()
+        return value in self.accepted
+
+
+def _parent_is(*names: str) -> Callable:
+    tags = frozenset(clark(n) for n in names)
+
+    def check(el) -> bool:
+        parent = el.getparent()
+        return parent is not None and parent.tag in tags
+
+    return check
+
+
+def _ubl_object_reference(el) -> bool:
+    """cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130'] (or cac:DocumentReference)."""
+    parent = el.getparent()
+    if parent is None or parent.tag not in _UBL_DOCREF:
+        return False
+    return any(string_value(c) == "130" for c in parent.iterchildren(_CBC_DOCTYPE))
+
+
+_UBL_DOCREF = frozenset({clark("cac:AdditionalDocumentReference"), clark("cac:DocumentReference")})
+_CBC_DOCTYPE = clark("cbc:DocumentTypeCode")
+_UBL_SEPA_PARTIES = frozenset({clark("cac:AccountingSupplierParty"), clark("cac:PayeeParty")})
+
+
+def _ubl_charge_indicator(expected: bool) -> Callable:
+    """Parent is cac:AllowanceCharge[cbc:ChargeIndicator = expected]."""
+    ac_tag = clark("cac:AllowanceCharge")
+    ind_tag = clark("cbc:ChargeIndicator")
+
+    def check(el) -> bool:
+        parent = el.getparent()
+        if parent is None or parent.tag != ac_tag:
+            return False
+        values = [xs_boolean(string_value(c)) for c in parent.iterchildren(ind_tag)]
+        if None in values:
+            return False
+        return expected in values
+
+    return check
+
+
+def _cii_charge_indicator(expected: bool) -> Callable:
+    """Parent is ram:SpecifiedTradeAllowanceCharge[ram:ChargeIndicator/udt:Indicator = expected]."""
+    ac_tag = clark("ram:SpecifiedTradeAllowanceCharge")
+    ci_tag = clark("ram:ChargeIndicator")
+    ind_tag = clark("udt:Indicator")
+
+    def check(el) -> bool:
+        parent = el.getparent()
+        if parent is None or parent.tag != ac_tag:
+            return False
+        values = [xs_boolean(string_value(i)) for c in parent.iterchildren(ci_tag) for i in c.iterchildren(ind_tag)]
+        if None in values:
+            return False
+        return expected in values
+
+    return check
+
+
+def _not_within(*names: str) -> Callable:
+    tags = frozenset(clark(n) for n in names)
+    return lambda el: not has_ancestor(el, tags)
+
+
+def _cii_ship_to_global_id(el) -> bool:
+    parent = el.getparent()
+    if parent is None or parent.tag != clark("ram:ShipToTradeParty"):
+        return False
+    grand = parent.getparent()
+    return grand is not None and grand.tag == clark("ram:ApplicableHeaderTradeDelivery")
+
+
+ICD = codes.members(codes.ISO_6523_ICD)
+CURRENCIES = codes.members(codes.ISO_4217)
+
+_UBL_AMOUNTS = tuple(
+    f"cbc:{n}"
+    for n in (
+        "Amount BaseAmount PriceAmount TaxAmount TaxableAmount LineExtensionAmount TaxExclusiveAmount "
+        "TaxInclusiveAmount AllowanceTotalAmount ChargeTotalAmount PrepaidAmount PayableRoundingAmount "
+        "PayableAmount"
+    ).split()
+)
+
+
+_UBL_RULES: tuple[CodeRule, ...] = (
+    CodeRule(
+        "BR-CL-01",
+        ("cbc:InvoiceTypeCode",),
+        "Invoice type code (BT-3) is not in the UNTDID 1001 invoice subset",
+        codes.members(codes.UNTDID_1001_UBL_INVOICE),
+    ),
+    CodeRule(
+        "BR-CL-01",
+        ("cbc:CreditNoteTypeCode",),
+        "Credit note type code (BT-3) is not in the UNTDID 1001 credit note subset",
+        codes.members(codes.UNTDID_1001_UBL_CREDIT_NOTE),
+    ),
+    CodeRule(
+        "BR-CL-03",
+        _UBL_AMOUNTS,
+        "Amount currency (@currencyID) is not an ISO 4217 alpha-3 code",
+        CURRENCIES,
+        attribute="currencyID",
+    ),
+    CodeRule(
+        "BR-CL-04",
+        ("cbc:DocumentCurrencyCode",),
+        "Invoice currency code (BT-5) is not an ISO 4217 alpha-3 code",
+        CURRENCIES,
+    ),
+    CodeRule(
+        "BR-CL-05",
+        ("cbc:TaxCurrencyCode",),
+        "VAT accounting currency code (BT-6) is not an ISO 4217 alpha-3 code",
+        CURRENCIES,
+    ),
+    CodeRule(
+        "BR-CL-06",
+        ("cbc:DescriptionCode",),
+        "Value added tax point date code (BT-8) is not one of 3, 35, 432 (UNTDID 2005)",
+        codes.members(codes.UNTDID_2005_SUBSET),
+        applies=_parent_is("cac:InvoicePeriod"),
+    ),
+    CodeRule(
+        "BR-CL-07",
+        ("cbc:ID",),
+        "Invoiced object identifier scheme (BT-18-1) is not in UNTDID 1153",
+        codes.members(codes.UNTDID_1153),
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_ubl_object_reference,
+    ),
+    CodeRule(
+        "BR-CL-10",
+        ("cbc:ID",),
+        "Party identifier scheme (BT-29-1, BT-46-1, BT-60-1) is not in the ISO 6523 ICD list",
+        ICD,
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_parent_is("cac:PartyIdentification"),
+    ),
+    CodeRule(
+        "BR-CL-11",
+        ("cbc:CompanyID",),
+        "Legal registration identifier scheme (BT-30-1, BT-47-1, BT-61-1) is not in the ISO 6523 ICD list",
+        ICD,
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_parent_is("cac:PartyLegalEntity"),
+    ),
+    CodeRule(
+        "BR-CL-13",
+        ("cbc:ItemClassificationCode",),
+        "Item classification scheme (BT-158-1) is not in UNTDID 7143",
+        codes.members(codes.UNTDID_7143),
+        attribute="listID",
+        required_attribute=True,
+        applies=_parent_is("cac:CommodityClassification"),
+    ),
+    CodeRule(
+        "BR-CL-14",
+        ("cbc:IdentificationCode",),
+        "Country code is not an ISO 3166-1 alpha-2 code",
+        codes.members(codes.ISO_3166_UBL),
+        applies=_parent_is("cac:Country"),
+    ),
+    CodeRule(
+        "BR-CL-15",
+        ("cbc:IdentificationCode",),
+        "Item country of origin (BT-159) is not an ISO 3166-1 alpha-2 code",
+        codes.members(codes.ISO_3166_UBL),
+        applies=_parent_is("cac:OriginCountry"),
+    ),
+    CodeRule(
+        "BR-CL-16",
+        ("cbc:PaymentMeansCode",),
+        "Payment means type code (BT-81) is not in UNTDID 4461",
+        codes.members(codes.UNTDID_4461),
+        applies=_parent_is("cac:PaymentMeans"),
+    ),
+    CodeRule(
+        "BR-CL-17",
+        ("cbc:ID",),
+        "VAT category code (BT-95, BT-102, BT-118) is not in UNTDID 5305",
+        codes.members(codes.UNTDID_5305),
+        applies=_parent_is("cac:TaxCategory"),
+    ),
+    CodeRule(
+        "BR-CL-18",
+        ("cbc:ID",),
+        "Invoiced item VAT category code (BT-151) is not in UNTDID 5305",
+        codes.members(codes.UNTDID_5305),
+        applies=_parent_is("cac:ClassifiedTaxCategory"),
+    ),
+    CodeRule(
+        "BR-CL-19",
+        ("cbc:AllowanceChargeReasonCode",),
+        "Allowance reason code (BT-98, BT-140) is not in UNTDID 5189",
+        codes.members(codes.UNTDID_5189),
+        applies=_ubl_charge_indicator(False),
+    ),
+    CodeRule(
+        "BR-CL-20",
+        ("cbc:AllowanceChargeReasonCode",),
+        "Charge reason code (BT-105, BT-145) is not in UNTDID 7161",
+        codes.members(codes.UNTDID_7161),
+        applies=_ubl_charge_indicator(True),
+    ),
+    CodeRule(
+        "BR-CL-21",
+        ("cbc:ID",),
+        "Item standard identifier scheme (BT-157-1) is not in the ISO 6523 ICD list",
+        ICD,
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_parent_is("cac:StandardItemIdentification"),
+    ),
+    CodeRule(
+        "BR-CL-22",
+        ("cbc:TaxExemptionReasonCode",),
+        "VAT exemption reason code (BT-121) is not in the CEF VATEX list",
+        codes.members(codes.VATEX),
+        upper=True,
+    ),
+    CodeRule(
+        "BR-CL-23",
+        ("cbc:InvoicedQuantity", "cbc:BaseQuantity", "cbc:CreditedQuantity"),
+        "Unit of measure (BT-130, BT-150) is not in UN/ECE Recommendation 20/21",
+        codes.members(codes.UNECE_REC20_21),
+        attribute="unitCode",
+        required_attribute=True,
+    ),
+    CodeRule(
+        "BR-CL-24",
+        ("cbc:EmbeddedDocumentBinaryObject",),
+        "Attachment MIME code (BT-125-1) is not one of the allowed MIME types",
+        codes.MIME_CODES,
+        attribute="mimeCode",
+        required_attribute=True,
+        exact=True,
+    ),
+    CodeRule(
+        "BR-CL-25",
+        ("cbc:EndpointID",),
+        "Electronic address scheme (BT-34-1, BT-49-1) is not in the CEF EAS list",
+        codes.members(codes.EAS),
+        attribute="schemeID",
+        required_attribute=True,
+    ),
+    CodeRule(
+        "BR-CL-26",
+        ("cbc:ID",),
+        "Deliver to location identifier scheme (BT-71-1) is not in the ISO 6523 ICD list",
+        ICD,
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_parent_is("cac:DeliveryLocation"),
+    ),
+)
+
+_CII_RULES: tuple[CodeRule, ...] = (
+    CodeRule(
+        "BR-CL-01",
+        ("ram:TypeCode",),
+        "Invoice type code (BT-3) is not in the UNTDID 1001 invoice subset",
+        codes.members(codes.UNTDID_1001_CII),
+        applies=_parent_is("rsm:ExchangedDocument"),
+    ),
+    CodeRule(
+        "BR-CL-03",
+        ("ram:TaxTotalAmount",),
+        "Amount currency (@currencyID) is not an ISO 4217 alpha-3 code",
+        CURRENCIES,
+        attribute="currencyID",
+        required_attribute=True,
+    ),
+    CodeRule(
+        "BR-CL-04",
+        ("ram:InvoiceCurrencyCode",),
+        "Invoice currency code (BT-5) is not an ISO 4217 alpha-3 code",
+        CURRENCIES,
+    ),
+    CodeRule(
+        "BR-CL-05",
+        ("ram:TaxCurrencyCode",),
+        "VAT accounting currency code (BT-6) is not an ISO 4217 alpha-3 code",
+        CURRENCIES,
+    ),
+    CodeRule(
+        "BR-CL-06",
+        ("ram:DueDateTypeCode",),
+        "Value added tax point date code (BT-8) is not one of 5, 29, 72 (UNTDID 2475)",
+        codes.members(codes.UNTDID_2475_SUBSET),
+    ),
+    CodeRule(
+        "BR-CL-07",
+        ("ram:ReferenceTypeCode",),
+        "Invoiced object identifier scheme (BT-18-1) is not in UNTDID 1153",
+        codes.members(codes.UNTDID_1153),
+    ),
+    CodeRule(
+        "BR-CL-08",
+        ("ram:SubjectCode",),
+        "Invoice note subject code (BT-21) is not in UNTDID 4451",
+        codes.members(codes.UNTDID_4451),
+    ),
+    CodeRule(
+        "BR-CL-10",
+        ("ram:GlobalID",),
+        "Identifier scheme (@schemeID) is not in the ISO 6523 ICD list",
+        ICD,
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_not_within("ram:SpecifiedTradeProduct", "ram:ShipToTradeParty"),
+    ),
+    CodeRule(
+        "BR-CL-11",
+        ("ram:ID",),
+        "Identifier scheme (@schemeID) is not in the ISO 6523 ICD list",
+        ICD,
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_not_within("ram:SpecifiedTaxRegistration"),
+    ),
+    CodeRule(
+        "BR-CL-13",
+        ("ram:ClassCode",),
+        "Item classification scheme (BT-158-1) is not in UNTDID 7143",
+        codes.members(codes.UNTDID_7143),
+        attribute="listID",
+        required_attribute=True,
+    ),
+    CodeRule(
+        "BR-CL-14",
+        ("ram:CountryID",),
+        "Country code is not an ISO 3166-1 alpha-2 code",
+        codes.members(codes.ISO_3166_CII),
+    ),
+    CodeRule(
+        "BR-CL-15",
+        ("ram:ID",),
+        "Item country of origin (BT-159) is not an ISO 3166-1 alpha-2 code",
+        codes.members(codes.ISO_3166_CII),
+        applies=_parent_is("ram:OriginTradeCountry"),
+    ),
+    CodeRule(
+        "BR-CL-16",
+        ("ram:TypeCode",),
+        "Payment means type code (BT-81) is not in UNTDID 4461",
+        codes.members(codes.UNTDID_4461),
+        applies=_parent_is("ram:SpecifiedTradeSettlementPaymentMeans"),
+    ),
+    CodeRule(
+        "BR-CL-17",
+        ("ram:CategoryCode",),
+        "VAT category code (BT-95, BT-102) is not in UNTDID 5305",
+        codes.members(codes.UNTDID_5305),
+        applies=_parent_is("ram:CategoryTradeTax"),
+    ),
+    CodeRule(
+        "BR-CL-18",
+        ("ram:CategoryCode",),
+        "VAT category code (BT-118, BT-151) is not in UNTDID 5305",
+        codes.members(codes.UNTDID_5305),
+        applies=_parent_is("ram:ApplicableTradeTax"),
+    ),
+    CodeRule(
+        "BR-CL-19",
+        ("ram:ReasonCode",),
+        "Allowance reason code (BT-98, BT-140) is not in UNTDID 5189",
+        codes.members(codes.UNTDID_5189),
+        applies=_cii_charge_indicator(False),
+    ),
+    CodeRule(
+        "BR-CL-20",
+        ("ram:ReasonCode",),
+        "Charge reason code (BT-105, BT-145) is not in UNTDID 7161",
+        codes.members(codes.UNTDID_7161),
+        applies=_cii_charge_indicator(True),
+    ),
+    CodeRule(
+        "BR-CL-21",
+        ("ram:GlobalID",),
+        "Item standard identifier scheme (BT-157-1) is not in the ISO 6523 ICD list",
+        ICD,
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_parent_is("ram:SpecifiedTradeProduct"),
+    ),
+    CodeRule(
+        "BR-CL-22",
+        ("ram:ExemptionReasonCode",),
+        "VAT exemption reason code (BT-121) is not in the CEF VATEX list",
+        codes.members(codes.VATEX),
+        upper=True,
+    ),
+    CodeRule(
+        "BR-CL-23",
+        ("ram:BasisQuantity", "ram:BilledQuantity"),
+        "Unit of measure (BT-130, BT-150) is not in UN/ECE Recommendation 20/21",
+        codes.members(codes.UNECE_REC20_21),
+        attribute="unitCode",
+        required_attribute=True,
+    ),
+    CodeRule(
+        "BR-CL-24",
+        ("ram:AttachmentBinaryObject",),
+        "Attachment MIME code (BT-125-1) is not one of the allowed MIME types",
+        codes.MIME_CODES,
+        attribute="mimeCode",
+        required_attribute=True,
+        exact=True,
+    ),
+    CodeRule(
+        "BR-CL-25",
+        ("ram:URIID",),
+        "Electronic address scheme (BT-34-1, BT-49-1) is not in the CEF EAS list",
+        codes.members(codes.EAS),
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_parent_is("ram:URIUniversalCommunication"),
+    ),
+    CodeRule(
+        "BR-CL-26",
+        ("ram:GlobalID",),
+        "Deliver to location identifier scheme (BT-71-1) is not in the ISO 6523 ICD list",
+        ICD,
+        attribute="schemeID",
+        required_attribute=True,
+        applies=_cii_ship_to_global_id,
+    ),
+)
+
+
+def _index(rules: Iterable[CodeRule]) -> dict[str, tuple[CodeRule, ...]]:
+    """Clark tag -> the rules whose context can be that element, in the artefact's rule order."""
+    by_tag: dict[str, list[CodeRule]] = {}
+    for rule in rules:
+        for tag in rule.tags:
+            by_tag.setdefault(clark(tag), []).append(rule)
+    return {tag: tuple(rs) for tag, rs in by_tag.items()}
+
+
+_BY_SYNTAX = {"ubl": _index(_UBL_RULES), "cii": _index(_CII_RULES)}
+_TAGS = {syntax: tuple(index) for syntax, index in _BY_SYNTAX.items()}
+
+
+def _sepa_ok(el, raw: str) -> bool:
+    """UBL BR-CL-10 also accepts 'SEPA' on identifiers of the seller or the payee."""
+    return raw.strip(XML_WS) == "SEPA" and has_ancestor(el, _UBL_SEPA_PARTIES)
+
+
+def _check(root, syntax: str) -> Iterator[Finding]:
+    index = _BY_SYNTAX[syntax]
+    for el in root.iter(*_TAGS[syntax]):
+        for rule in index[el.tag]:
+            raw = rule.value(el)
+            if raw is None:
+                continue  # not this rule's context: the next rule for the tag may match
+            if not rule.accepts(raw) and not (syntax == "ubl" and rule.rule == "BR-CL-10" and _sepa_ok(el, raw)):
+                shown = raw.strip(XML_WS) if not rule.exact else raw
+                yield Finding(rule.rule, FATAL, f"{rule.term}: '{shown}'.", path_of(el))
+            break  # an element is the context of the first matching rule only
+
+
+def check(doc: Document) -> Iterable[Finding]:
+    if doc.syntax not in _BY_SYNTAX:
+        return ()
+    return list(_check(doc.root, doc.syntax))
