@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from .parsing import UnreadableInvoice, detect_syntax, parse_xml
 from .readers import read_invoice
 
 _CHECKS = _rules.load()  # once per process
+_log = logging.getLogger(__name__)
 
 
 def loaded_families() -> list[str]:
@@ -41,10 +43,14 @@ class ValidationReport:
     findings: list[Finding] = field(default_factory=list)
     invoice: Invoice | None = None
     error: dict[str, str] | None = None
+    # rule families that raised instead of answering (a bug): the verdict is then not trustworthy
+    rule_errors: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
-        return self.error is None and not any(f.severity == FATAL for f in self.findings)
+        if self.error is not None or self.rule_errors:
+            return False
+        return not any(f.severity == FATAL for f in self.findings)
 
     @property
     def fatal(self) -> list[str]:
@@ -65,6 +71,8 @@ class ValidationReport:
         }
         if self.error is not None:
             out["error"] = self.error
+        if self.rule_errors:
+            out["rule_errors"] = self.rule_errors
         return out
 
 
@@ -77,10 +85,16 @@ def validate_tree(root: Any) -> ValidationReport:
     invoice = read_invoice(root, syntax, document)
     doc = Document(syntax=syntax, root=root, invoice=invoice)
     findings: list[Finding] = []
-    for _name, check in _CHECKS:
-        findings.extend(check(doc))
+    rule_errors: list[str] = []
+    for name, check in _CHECKS:
+        try:
+            findings.extend(check(doc))
+        except Exception as exc:  # noqa: BLE001 - one broken family must not hide the others' findings
+            _log.exception("rule family %s failed", name)
+            rule_errors.append(f"{name}: {type(exc).__name__}: {exc}")
     findings.sort(key=_finding_key)
-    return ValidationReport(syntax=syntax, document=document, findings=findings, invoice=invoice)
+    return ValidationReport(syntax=syntax, document=document, findings=findings, invoice=invoice,
+                            rule_errors=rule_errors)
 
 
 def validate(data: bytes) -> ValidationReport:

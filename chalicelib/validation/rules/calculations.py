@@ -1,0 +1,400 @@
+"""Calculation and conditional rules BR-CO-* (EN 16931 "common" rules).
+
+The sums follow the official Schematron's arithmetic so that edge cases agree:
+
+* UBL casts every operand with ``xs:decimal`` – exact decimal arithmetic, rounded with the
+  ``round(x * 10 * 10) div 100`` idiom (half towards +infinity: :func:`round2`).
+* CII sums untyped values (``sum(ram:X)``), which XPath evaluates in ``xs:double``; BR-CO-10,
+  BR-CO-11, BR-CO-12 and BR-CO-14 therefore sum in floating point here too.
+* Paid amount / rounding amount are tested with their effective boolean value in BR-CO-16,
+  so a present ``0.00`` counts as absent – as in the official rule.
+
+BR-CO-05…08 (reason code and text must agree) and CII BR-CO-27 are asserted ``true()``
+upstream: they can never fail and are not implemented. BR-CO-25 was removed in 1.3.16.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from ..document import Document
+from ..findings import Finding
+from ..model import Amount, Field, Invoice, Party
+from ._helpers import dec, fatal, fmt, fround2, num, round2, xround
+from .core import RAM, _child, _children, _indicator_is, is_vat_scheme, is_vat_scheme_text
+
+Check = Callable[[Invoice, str], Iterator[Finding]]
+
+# BR-CO-09 prefixes, exactly as the official rule lists them per syntax (UBL tests containment of the
+# first two characters in the space-separated list, CII tests " XX " so only whole codes match).
+UBL_VAT_PREFIXES = (
+    "AD AE AF AG AI AL AM AN AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BL BJ BM BN BO BR BS BT BV BW BY "
+    "BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM "
+    "FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT "
+    "JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN "
+    "MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT "
+    "PW PY QA RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR ST SV SY SZ TC TD TF TG TH TJ TK TL TM TN TO "
+    "TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW"
+)
+CII_VAT_PREFIXES = (
+    " 1A AD AE AF AG AI AL AM AN AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BL BJ BM BN BO BQ BR BS BT BV BW "
+    "BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ "
+    "FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR "
+    "IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML "
+    "MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR "
+    "PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR ST SV SX SY SZ TC TD TF TG TH TJ TK "
+    "TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW "
+)
+
+
+def _d(x: Any) -> Decimal | None:
+    return dec(x)
+
+
+def _fsum(items: Iterable[Any]) -> float:
+    """XPath sum() over untyped nodes: xs:double, in document order; NaN poisons the sum."""
+    total = 0.0
+    for i in items:
+        total += num(i)
+    return total
+
+
+def _double_to_decimal(x: float) -> Decimal | None:
+    if x != x or x in (float("inf"), float("-inf")):
+        return None
+    return Decimal(repr(x))
+
+
+# ------------------------------------------------------------------ BR-CO-03, BR-CO-04, BR-CO-18
+def _tax_point(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    msg = "BT-7 Value added tax point date and BT-8 Value added tax point date code are mutually exclusive."
+    if syntax == "ubl":
+        if inv.tax_point_date is not None and inv.tax_point_date_code is not None:
+            yield fatal("BR-CO-03", msg, inv.tax_point_date)
+        return
+    for b in inv.vat_breakdown:
+        if _child(b.el, RAM + "TaxPointDate") is not None and _child(b.el, RAM + "DueDateTypeCode") is not None:
+            yield fatal("BR-CO-03", msg, b)
+
+
+def _line_vat(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    for ln in inv.lines:
+        v = ln.vat
+        if syntax == "ubl":
+            ok = v is not None and v.category is not None and is_vat_scheme(v.tax_scheme, syntax)
+        else:
+            ok = any(
+                _child(t, RAM + "CategoryCode") is not None
+                and (_text(_child(t, RAM + "TypeCode")) or "").upper() == "VAT"
+                for t in _line_trade_taxes(ln)
+            )
+        if not ok:
+            yield fatal("BR-CO-04", "The invoice line has no BT-151 Invoiced item VAT category code.", ln)
+    if syntax == "ubl":
+        if not inv.vat_breakdown:
+            yield fatal("BR-CO-18", "The invoice has no VAT breakdown (BG-23): at least one is required.", inv.el)
+    elif not inv.vat_breakdown:
+        for ln in inv.lines:
+            yield fatal("BR-CO-18", "The invoice has no VAT breakdown (BG-23): at least one is required.", ln)
+
+
+def _text(el: Any) -> str | None:
+    return None if el is None else (el.text or "")
+
+
+def _line_trade_taxes(ln: Any) -> list[Any]:
+    out = []
+    for s in _children(ln.el, RAM + "SpecifiedLineTradeSettlement"):
+        out.extend(_children(s, RAM + "ApplicableTradeTax"))
+    return out
+
+
+# ------------------------------------------------------------------ BR-CO-09
+def _vat_prefixes(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    parties: list[Party] = [p for p in (inv.seller, inv.buyer, inv.payee, inv.tax_representative) if p is not None]
+    for p in parties:
+        for cid, scheme in p.tax_ids:
+            if syntax == "ubl":
+                if not is_vat_scheme_text(scheme):
+                    continue
+                ok = cid.raw[:2] in UBL_VAT_PREFIXES
+            else:
+                if scheme != "VA":
+                    continue
+                ok = f" {cid.raw[:2]} " in CII_VAT_PREFIXES
+            if not ok:
+                yield fatal("BR-CO-09", f"VAT identifier {cid.text!r} shall start with an ISO 3166-1 alpha-2 country "
+                            "prefix (EL for Greece) (BT-31/BT-48/BT-63).", cid)
+
+
+# ------------------------------------------------------------------ document totals
+def _line_sum_ubl(inv: Invoice) -> Decimal:
+    total = Decimal(0)
+    for ln in inv.lines:
+        v = _d(ln.net_amount)
+        if v is not None:
+            total += v
+    return total
+
+
+def _totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    t = inv.totals
+    if t is None:
+        return
+    lt, at, ct, te = t.line_total, t.allowance_total, t.charge_total, t.tax_exclusive
+    allowances = [ac for ac in inv.allowance_charges if _bool_indicator(ac, False)]
+    charges = [ac for ac in inv.allowance_charges if _bool_indicator(ac, True)]
+
+    # BR-CO-10 BT-106 = Σ BT-131
+    if syntax == "ubl":
+        expected: Decimal | None = round2(_line_sum_ubl(inv))
+        v = _d(lt)
+        # the official rule also accepts the (empty) sum over the other line kind, i.e. 0
+        ok = v is not None and (v == expected or v == 0)
+    else:
+        expected = _double_to_decimal(_fsum(ln.net_amount for ln in inv.lines if ln.net_amount is not None))
+        expected = round2(expected) if expected is not None else None
+        v = _d(lt)
+        ok = v is not None and expected is not None and v == expected
+    if not ok:
+        yield fatal("BR-CO-10", f"BT-106 Sum of Invoice line net amount ({fmt(lt)}) ≠ Σ BT-131 Invoice line net "
+                    f"amounts ({fmt(expected)}).", lt or t)
+
+    # BR-CO-11 / BR-CO-12 BT-107 = Σ BT-92, BT-108 = Σ BT-99
+    for rule, total, items, label, item_label in (
+        ("BR-CO-11", at, allowances, "BT-107 Sum of allowances on document level", "BT-92 allowance amounts"),
+        ("BR-CO-12", ct, charges, "BT-108 Sum of charges on document level", "BT-99 charge amounts"),
+    ):
+        if total is None and not items:
+            continue
+        amounts = [ac.amount for ac in items if ac.amount is not None]
+        if syntax == "ubl":
+            s: Any = round2(sum((_d(a) or Decimal(0) for a in amounts), Decimal(0)))
+            ok = total is not None and _d(total) is not None and _d(total) == s
+        else:
+            s = fround2(_fsum(amounts))
+            ok = total is not None and num(total) == s
+        if not ok:
+            yield fatal(rule, f"{label} ({fmt(total)}) ≠ Σ {item_label} ({fmt(s)}).", total or t)
+
+    # BR-CO-13 BT-109 = BT-106 - BT-107 + BT-108
+    vte, vlt, vat_, vct = _d(te), _d(lt), _d(at), _d(ct)
+    exp13: Decimal | None = None
+    if syntax == "ubl":
+        if ct is not None and at is not None:
+            exp13 = _r2(_add(vlt, vct, _neg(vat_)))
+        elif at is not None:
+            exp13 = _r2(_add(vlt, _neg(vat_)))
+        elif ct is not None:
+            exp13 = _r2(_add(vlt, vct))
+        else:
+            exp13 = vlt
+        ok = vte is not None and exp13 is not None and vte == exp13
+    else:
+        candidates = [_r2(_add(vlt, _neg(vat_), vct))]
+        if ct is None:
+            candidates.append(_r2(_add(vlt, _neg(vat_))))
+        if at is None:
+            candidates.append(_r2(_add(vlt, vct)))
+        if ct is None and at is None:
+            candidates.append(_r2(vlt))
+        ok = vte is not None and any(c is not None and c == vte for c in candidates)
+        exp13 = next((c for c in candidates if c is not None), None)
+    if not ok:
+        yield fatal("BR-CO-13", f"BT-109 Invoice total amount without VAT ({fmt(te)}) ≠ BT-106 - BT-107 + BT-108 "
+                    f"({fmt(exp13)}).", te or t)
+
+    # BR-CO-16 BT-115 = BT-112 - BT-113 + BT-114
+    due, grand, paid, rnd = _d(t.payable), _d(t.tax_inclusive), _d(t.prepaid), _d(t.rounding)
+    p = paid is not None and paid != 0
+    r = rnd is not None and rnd != 0
+    if syntax == "ubl":
+        ok = (
+            (p and not r and _eq(due, _r2(_add(grand, _neg(paid)))))
+            or (not p and not r and _eq(due, grand))
+            or (p and r and _eq(_r2(_add(due, _neg(rnd))), _r2(_add(grand, _neg(paid)))))
+            or (not p and r and _eq(_r2(_add(due, _neg(rnd))), grand))
+        )
+    else:
+        ok = (
+            _eq(due, _add(grand, _neg(paid), rnd))
+            or (_eq(due, _add(grand, rnd)) and not p)
+            or (_eq(due, _add(grand, _neg(paid))) and not r)
+            or (_eq(due, grand) and not p and not r)
+        )
+    if not ok:
+        expected16 = _add(grand, _neg(paid) if p else Decimal(0), rnd if r else Decimal(0))
+        yield fatal("BR-CO-16", f"BT-115 Amount due for payment ({fmt(t.payable)}) ≠ BT-112 - BT-113 + BT-114 "
+                    f"({fmt(expected16)}).", t.payable or t)
+
+
+def _bool_indicator(ac: Any, charge: bool) -> bool:
+    return ac.is_charge is charge
+
+
+def _add(*xs: Decimal | None) -> Decimal | None:
+    total = Decimal(0)
+    for x in xs:
+        if x is None:
+            return None
+        total += x
+    return total
+
+
+def _neg(x: Decimal | None) -> Decimal | None:
+    return None if x is None else -x
+
+
+def _r2(x: Decimal | None) -> Decimal | None:
+    return None if x is None else round2(x)
+
+
+def _eq(a: Decimal | None, b: Decimal | None) -> bool:
+    return a is not None and b is not None and a == b
+
+
+# ------------------------------------------------------------------ BR-CO-14, BR-CO-15
+def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    cur = inv.currency.raw if inv.currency is not None else None
+    if syntax == "ubl":
+        if inv.document == "Invoice":  # the official context misspells CreditNote's cac:TaxTotal
+            for tt in inv.tax_totals:
+                if not tt.subtotals:
+                    continue
+                s = round2(sum((_d(b.tax_amount) or Decimal(0) for b in tt.subtotals), Decimal(0)))
+                v = _d(tt.amount)
+                if v is None or v != s:
+                    yield fatal("BR-CO-14", f"BT-110 Invoice total VAT amount ({fmt(tt.amount)}) ≠ Σ BT-117 VAT "
+                                f"category tax amounts ({fmt(s)}).", tt.amount or tt)
+        if cur is not None:
+            t = inv.totals
+            in_cur = [tt.amount for tt in inv.tax_totals if tt.amount is not None and tt.amount.currency == cur]
+            incl = _d(t.tax_inclusive) if t else None
+            excl = _d(t.tax_exclusive) if t else None
+            exp = _r2(_add(excl, _d(in_cur[0]))) if len(in_cur) == 1 else None
+            if not _eq(incl, exp):
+                yield fatal("BR-CO-15", f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
+                            f"≠ BT-109 + BT-110 ({fmt(exp)}).", (t.tax_inclusive if t else None) or inv.el)
+        return
+    # CII
+    in_cur = [tt.amount for tt in inv.tax_totals if tt.amount is not None and cur is not None
+              and tt.amount.el.get("currencyID") == cur]
+    s14 = fround2(_fsum(b.tax_amount for b in inv.vat_breakdown if b.tax_amount is not None))
+    for a in in_cur:
+        if num(a) != s14:
+            yield fatal("BR-CO-14", f"BT-110 Invoice total VAT amount ({fmt(a)}) ≠ Σ BT-117 VAT category tax "
+                        f"amounts ({fmt(s14)}).", a)
+    t = inv.totals
+    if cur is not None:
+        grand = _d(t.tax_inclusive) if t else None
+        basis = _d(t.tax_exclusive) if t else None
+        exp = _r2(_add(basis, _d(in_cur[0]))) if len(in_cur) == 1 else None
+        ok = (len(in_cur) == 1 and _eq(grand, exp)) or _eq(grand, basis)
+        if not ok:
+            yield fatal("BR-CO-15", f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
+                        f"≠ BT-109 + BT-110 ({fmt(exp)}).", (t.tax_inclusive if t else None) or inv.el)
+
+
+# ------------------------------------------------------------------ BR-CO-17
+def _category_tax(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    for b in inv.vat_breakdown:
+        if syntax == "ubl" and not is_vat_scheme(b.tax_scheme, syntax):
+            rate = None
+        else:
+            rate = b.rate
+        pct = _d(rate)
+        tax = _d(b.tax_amount)
+        base = _d(b.taxable_amount)
+        expected: Decimal | None = None
+        if pct is not None and base is not None:
+            expected = round2(abs(base) * (pct / 100))
+        if rate is not None and pct is not None:
+            if xround(pct) == 0:
+                ok = tax is not None and xround(tax) == 0
+            else:
+                # tolerance of 1 on absolute values: strict in UBL, inclusive in CII (CII unit cases ±1.00 pass)
+                t = abs(tax) if tax is not None else None
+                if t is None or expected is None:
+                    ok = False
+                elif syntax == "ubl":
+                    ok = t - 1 < expected < t + 1
+                else:
+                    ok = t - 1 <= expected <= t + 1
+        else:
+            ok = rate is None and tax is not None and xround(tax) == 0
+        if not ok:
+            yield fatal("BR-CO-17", f"BT-117 VAT category tax amount ({fmt(b.tax_amount)}) ≠ BT-116 "
+                        f"({fmt(b.taxable_amount)}) × BT-119 ({fmt(rate)}) / 100 = {fmt(expected)}, rounded to two "
+                        "decimals.", b.tax_amount or b)
+
+
+# ------------------------------------------------------------------ BR-CO-19 … BR-CO-24, BR-CO-26
+def _periods(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    for rule, period, label in [("BR-CO-19", inv.invoice_period, "invoicing period (BG-14)")] + [
+        ("BR-CO-20", ln.period, "invoice line period (BG-26)") for ln in inv.lines
+    ]:
+        if period is None:
+            continue
+        if syntax == "ubl":
+            # 1.3.16: an invoicing period carrying only BT-8 (DescriptionCode) is accepted
+            ok = period.start is not None or period.end is not None or (
+                rule == "BR-CO-19" and period.description_code is not None)
+        else:
+            ok = any(_child(period.el, RAM + tag) is not None for tag in ("StartDateTime", "EndDateTime"))
+        if not ok:
+            yield fatal(rule, f"The {label} is given without a start date or an end date.", period)
+
+
+def _reasons(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    groups = [(ac, "BR-CO-22" if c else "BR-CO-21", c, "document level") for ac in inv.allowance_charges
+              for c in (False, True) if _indicator_is(ac, c, syntax)]
+    for ln in inv.lines:
+        groups.extend((ac, "BR-CO-24" if c else "BR-CO-23", c, "invoice line") for ac in ln.allowance_charges
+                      for c in (False, True) if _indicator_is(ac, c, syntax))
+    for ac, rule, charge, level in groups:
+        if ac.reason is None and ac.reason_code is None:
+            kind = "charge" if charge else "allowance"
+            yield fatal(rule, f"Each {level} {kind} shall have a reason or a reason code, or both.",
+                        ac.indicator if syntax == "cii" else ac)
+
+
+def _seller_identified(inv: Invoice, syntax: str) -> Iterator[Finding]:
+    s = inv.seller
+    if s is None:
+        return
+    if syntax == "ubl":
+        ok = (any(is_vat_scheme_text(sc) for _, sc in s.tax_ids) or bool(s.identifiers)
+              or s.legal_registration is not None)
+        where: Any = s.el.getparent() if s.el is not None and s.el.getparent() is not None else s
+    else:
+        ok = bool(s.identifiers) or s.legal_registration is not None or any(sc == "VA" for _, sc in s.tax_ids)
+        where = s
+    if not ok:
+        yield fatal("BR-CO-26", "The seller cannot be identified: give BT-29 Seller identifier, BT-30 Seller legal "
+                    "registration identifier and/or BT-31 Seller VAT identifier.", where)
+
+
+CHECKS: tuple[Check, ...] = (
+    _tax_point,
+    _line_vat,
+    _vat_prefixes,
+    _totals,
+    _vat_totals,
+    _category_tax,
+    _periods,
+    _reasons,
+    _seller_identified,
+)
+
+
+def check(doc: Document) -> Iterable[Finding]:
+    inv: Invoice = doc.invoice
+    out: list[Finding] = []
+    for c in CHECKS:
+        out.extend(c(inv, doc.syntax))
+    return out
+
+
+__all__ = ["check", "Amount", "Field"]
