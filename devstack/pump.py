@@ -72,6 +72,7 @@ class EventPump:
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.errors = 0
+        self._shard_iterators: dict[str, dict[str, str]] = {}  # for deliver_stream_once
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -107,21 +108,27 @@ class EventPump:
         return self.app.handler_map[name](event, LambdaContext(name, self.memory_mb, max_runtime_ms=60_000))
 
     # --- SQS -------------------------------------------------------------------------------
-    def _deliver_sqs(self, name: str, sqs, url: str, arn: str, batch_size: int, to_event) -> None:
+    def _queue(self, queue: str) -> tuple[object, str, str]:
+        sqs = _client("sqs", self.region)
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return sqs, url, arn
+
+    def _deliver_sqs(self, name: str, sqs, url: str, batch_size: int, to_event, wait_seconds: int = 1) -> int:
         messages = sqs.receive_message(
             QueueUrl=url,
             MaxNumberOfMessages=min(batch_size, 10),
-            WaitTimeSeconds=1,
+            WaitTimeSeconds=wait_seconds,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
-            return
+            return 0
         try:
             result = self.invoke(name, to_event(messages))
         except Exception:
             log.exception("%s raised: the whole batch will be redelivered", name)
-            return
+            return len(messages)
         failed = failed_ids(result) or set()
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
@@ -129,17 +136,28 @@ class EventPump:
                 QueueUrl=url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
+        return len(messages)
+
+    def deliver_sqs_once(self, name: str, wait_seconds: int = 0) -> int:
+        """One Lambda-style delivery from the handler's queue; the number of messages received."""
+        source = self._source(name)
+        sqs, url, arn = self._queue(source.queue)
+        return self._deliver_sqs(
+            name,
+            sqs,
+            url,
+            source.batch_size or 10,
+            lambda messages: {"Records": [sqs_record(m, arn, self.region) for m in messages]},
+            wait_seconds,
+        )
 
     def _poll_sqs(self, name: str, queue: str, batch_size: int) -> None:
-        sqs = _client("sqs", self.region)
-        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs, url, arn = self._queue(queue)
         while not self.stop_event.is_set():
             self._deliver_sqs(
                 name,
                 sqs,
                 url,
-                arn,
                 batch_size,
                 lambda messages: {"Records": [sqs_record(m, arn, self.region) for m in messages]},
             )
@@ -157,33 +175,47 @@ class EventPump:
                 name,
                 sqs,
                 url,
-                arn,
                 1,
                 lambda messages: {"Records": [sns_envelope_as_record(messages[0]["Body"], topic_arn)]},
             )
 
     # --- DynamoDB streams -------------------------------------------------------------------
-    def _poll_stream(self, name: str, stream_arn: str, batch_size: int) -> None:
-        streams = _client("dynamodbstreams", self.region)
+    def _iterators(self, streams, stream_arn: str) -> dict[str, str]:
         shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-        iterators = {
+        return {
             shard["ShardId"]: streams.get_shard_iterator(
                 StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
             )["ShardIterator"]
             for shard in shards
         }
+
+    def _stream_round(self, name: str, stream_arn: str, batch_size: int, streams, iterators: dict[str, str]) -> int:
+        delivered = 0
+        for shard_id, iterator in list(iterators.items()):
+            response = streams.get_records(ShardIterator=iterator, Limit=batch_size)
+            records = response.get("Records", [])
+            next_iterator = response.get("NextShardIterator")
+            if records:
+                delivered += len(records)
+                next_iterator = self._deliver_stream(name, stream_arn, shard_id, records, streams) or next_iterator
+            if next_iterator:
+                iterators[shard_id] = next_iterator
+        return delivered
+
+    def deliver_stream_once(self, name: str) -> int:
+        """Deliver what the stream holds that this pump has not delivered yet; the number of records."""
+        streams = _client("dynamodbstreams", self.region)
+        arn = self.stream_arns[name]
+        if name not in self._shard_iterators:
+            self._shard_iterators[name] = self._iterators(streams, arn)
+        iterators = self._shard_iterators[name]
+        return self._stream_round(name, arn, self._source(name).batch_size or 100, streams, iterators)
+
+    def _poll_stream(self, name: str, stream_arn: str, batch_size: int) -> None:
+        streams = _client("dynamodbstreams", self.region)
+        iterators = self._iterators(streams, stream_arn)
         while not self.stop_event.is_set():
-            idle = True
-            for shard_id, iterator in list(iterators.items()):
-                response = streams.get_records(ShardIterator=iterator, Limit=batch_size)
-                records = response.get("Records", [])
-                next_iterator = response.get("NextShardIterator")
-                if records:
-                    idle = False
-                    next_iterator = self._deliver_stream(name, stream_arn, shard_id, records, streams) or next_iterator
-                if next_iterator:
-                    iterators[shard_id] = next_iterator
-            if idle:
+            if not self._stream_round(name, stream_arn, batch_size, streams, iterators):
                 self.stop_event.wait(0.05)
 
     def _deliver_stream(self, name, stream_arn, shard_id, records, streams) -> str | None:
@@ -203,6 +235,9 @@ class EventPump:
         return streams.get_shard_iterator(
             StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first
         )["ShardIterator"]
+
+    def _source(self, name: str):
+        return next(source for source in self.app.event_sources if source.name == name)
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05):

@@ -28,13 +28,15 @@ def _client(service: str, settings: Settings):
     )
 
 
-def create_queue_with_dlq(sqs, name: str, max_receives: int) -> tuple[str, str]:
+def create_queue_with_dlq(
+    sqs, name: str, max_receives: int, visibility_timeout: int = LOCAL_VISIBILITY_TIMEOUT
+) -> tuple[str, str]:
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     url = sqs.create_queue(
         QueueName=name,
         Attributes={
-            "VisibilityTimeout": str(LOCAL_VISIBILITY_TIMEOUT),
+            "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)}),
         },
     )["QueueUrl"]
@@ -62,10 +64,12 @@ def create_tables(settings: Settings) -> str:
     return dynamodb.describe_table(TableName=settings.invoice_table)["Table"]["LatestStreamArn"]
 
 
-def create_resources(settings: Settings) -> LocalResources:
+def create_resources(settings: Settings, visibility_timeout: int = LOCAL_VISIBILITY_TIMEOUT) -> LocalResources:
     resources = LocalResources()
     sqs = _client("sqs", settings)
-    url, dlq_url = create_queue_with_dlq(sqs, settings.validation_queue, settings.validation_max_receives)
+    url, dlq_url = create_queue_with_dlq(
+        sqs, settings.validation_queue, settings.validation_max_receives, visibility_timeout
+    )
     resources.queue_urls[settings.validation_queue] = url
     resources.queue_urls[f"{settings.validation_queue}-dlq"] = dlq_url
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

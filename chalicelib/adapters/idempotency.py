@@ -38,6 +38,10 @@ def _deposit_once(request: dict, action: Callable[[], str]) -> str:
 
 
 class PowertoolsIdempotencyGuard:
+    def register_lambda_context(self, context) -> None:
+        """Lets in-progress records expire with the invocation (a crashed deposit frees its key)."""
+        _CONFIG.register_lambda_context(context)
+
     def run_once(self, key: str, fingerprint: str, action: Callable[[], str]) -> str:
         guarded = idempotent_function(
             _deposit_once, data_keyword_argument="request", persistence_store=_persistence(), config=_CONFIG

@@ -78,6 +78,7 @@ def openapi():
 @route("/v1/invoices", methods=("POST",), content_types=["*/*"])
 def deposit_invoice():
     request = api.current_request
+    deps.idempotency().register_lambda_context(api.lambda_context)
     invoice = deposit.deposit_invoice(
         caller(),
         request.raw_body or b"",

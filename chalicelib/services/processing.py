@@ -26,7 +26,7 @@ def process_original(
     invoices: InvoiceRepository,
     originals: OriginalStore,
     directory: Directory,
-    validate: Callable = validate_en16931,
+    validate: Callable | None = None,
     now: Callable[[], str] = utc_now,
 ) -> Invoice | None:
     """Take an original in the bucket to its first status. Returns None for keys that are not originals."""
@@ -44,7 +44,7 @@ def process_original(
         invoices.add(invoice)
         invoice = invoices.get(invoice_id)
 
-    report = validate(stored.data)
+    report = (validate or validate_en16931)(stored.data)
     summary = summarize(report.invoice) if report.invoice is not None else InvoiceSummary()
     recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
     findings = [Error(f.rule, f.severity, f.message, f.location) for f in report.findings]

@@ -1,0 +1,139 @@
+"""The HTTP contract: authentication, refusals as problem+json, idempotency, OpenAPI coverage."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from conftest import MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from invoices import ubl_invoice
+
+from chalicelib.config import settings
+
+PROBLEM = "application/problem+json"
+
+
+def post_invoice(client, body: bytes, headers: dict):
+    return client.http.post("/v1/invoices", headers=headers, body=body)
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == PROBLEM
+    problem = json.loads(response.body)
+    assert problem["status"] == status and problem["title"] and problem["type"].startswith("https://")
+    return problem
+
+
+def originals_count() -> int:
+    return boto3.client("s3").list_objects_v2(Bucket=settings().invoice_bucket).get("KeyCount", 0)
+
+
+def test_health_needs_no_key(client):
+    response = client.http.get("/v1/health")
+    assert response.status_code == 200 and json.loads(response.body) == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-key"}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer "}],
+    ids=["missing", "unknown", "wrong-scheme", "empty"],
+)
+def test_every_v1_route_but_health_requires_a_known_key(client, headers):
+    for method, path in [("GET", "/v1/invoices/01J0000000000000000000000"), ("POST", "/v1/invoices")]:
+        response = client.http.request(method, path, headers={**headers, "Content-Type": "application/xml"}, body=b"")
+        assert_problem(response, 401)
+
+
+def test_recipient_only_structure_cannot_deposit(client):
+    problem = assert_problem(
+        post_invoice(client, ubl_invoice(), auth(MAIRIE_KEY, **{"Content-Type": "application/xml"})), 403
+    )
+    assert "supplier" in problem["detail"]
+    assert originals_count() == 0
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/pdf", ""])
+def test_other_content_types_are_415(client, content_type):
+    headers = auth(SUPPLIER_KEY, **({"Content-Type": content_type} if content_type else {}))
+    problem = assert_problem(post_invoice(client, ubl_invoice(), headers), 415)
+    assert "application/xml" in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"", None),
+        (b"   ", "empty"),
+        (b"<Invoice><unclosed></Invoice>", "malformed"),
+        (b"%PDF-1.7 not xml", "malformed"),
+        (b"<?xml version='1.0'?><Order xmlns='urn:x'/>", "not-an-invoice"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE Invoice [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+            b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">&xxe;</Invoice>',
+            "doctype",
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+            b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><l>&c;</l>',
+            "doctype",
+        ),
+        (b"<a>" * 300 + b"</a>" * 300, "too-deep"),
+    ],
+    ids=["empty", "blank", "malformed", "not-xml", "other-xml", "xxe", "entity-bomb", "deep"],
+)
+def test_unreadable_bodies_are_400_and_nothing_is_stored(client, body, reason):
+    problem = assert_problem(post_invoice(client, body, auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})), 400)
+    if reason:
+        assert problem["reason"] == reason
+    assert originals_count() == 0
+
+
+def test_over_the_synchronous_limit_is_413_with_the_limit_stated(client, monkeypatch):
+    import dataclasses
+
+    from chalicelib.entrypoints import api
+
+    limited = dataclasses.replace(settings(), max_sync_bytes=1000)
+    monkeypatch.setattr(api, "settings", lambda: limited)
+    response = post_invoice(client, ubl_invoice(), auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"}))
+    problem = assert_problem(response, 413)
+    assert problem["limit_bytes"] == 1000 and "/v1/uploads" in problem["detail"]
+    assert originals_count() == 0
+
+
+def test_idempotency_key_replays_and_conflicts(client):
+    headers = auth(SUPPLIER_KEY, **{"Content-Type": "application/xml", "Idempotency-Key": "erp-batch-42"})
+    first = post_invoice(client, ubl_invoice("F-IDEM-1"), headers)
+    replay = post_invoice(client, ubl_invoice("F-IDEM-1"), headers)
+    assert first.status_code == replay.status_code == 202
+    assert json.loads(first.body)["id"] == json.loads(replay.body)["id"]
+    assert originals_count() == 1
+    assert_problem(post_invoice(client, ubl_invoice("F-IDEM-2"), headers), 409)
+    # Keys are per structure: another supplier may use the same key.
+    other = post_invoice(client, ubl_invoice("F-IDEM-1"), {**headers, **auth(SUPPLIER2_KEY)})
+    assert other.status_code == 202 and json.loads(other.body)["id"] != json.loads(first.body)["id"]
+    assert originals_count() == 2
+
+
+def test_file_redirects_to_the_original(client):
+    created = json.loads(
+        post_invoice(client, ubl_invoice(), auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})).body
+    )
+    response = client.http.get(f"/v1/invoices/{created['id']}/file", headers=auth(SUPPLIER_KEY))
+    assert response.status_code == 302
+    assert f"originals/{created['id']}" in response.headers["Location"] and "Signature" in response.headers["Location"]
+
+
+def test_openapi_describes_exactly_the_routes(client, app):
+    document = json.loads(client.http.get("/openapi.json").body)
+    assert document["openapi"].startswith("3.1")
+    described = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
+    served = {(path, method) for path, methods in app.routes.items() for method in methods}
+    assert described == served
+
+
+def test_chalice_errors_become_problems(client):
+    response = client.http.request("DELETE", "/v1/health")
+    assert_problem(response, 405)

@@ -1,0 +1,165 @@
+"""The invoice path through the real handlers on moto: API → S3 → SQS → validation → DynamoDB → stream → SNS."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from conftest import CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
+
+from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
+from chalicelib.config import settings
+from chalicelib.services import originals as layout
+
+XML = {"Content-Type": "application/xml"}
+
+
+def deposit(client, body: bytes, key: str = SUPPLIER_KEY, **headers):
+    return client.http.post("/v1/invoices", headers=auth(key, **XML, **headers), body=body)
+
+
+def get_invoice(client, invoice_id: str, key: str = SUPPLIER_KEY):
+    return client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(key))
+
+
+def process(pump) -> None:
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+
+
+def test_valid_invoice_reaches_203_and_each_change_is_published_once(client, pump, events_queue):
+    body = ubl_invoice("F-PIPE-1")
+    response = deposit(client, body)
+    assert response.status_code == 202
+    created = json.loads(response.body)
+    assert response.headers["Location"] == f"/v1/invoices/{created['id']}"
+    assert created["processing"] == "pending" and created["status"] is None
+    assert created["supplier"] == {"siret": SUPPLIER_SIRET, "name": "Atelier Numérique SARL"}
+
+    stored = boto3.client("s3").get_object(Bucket=settings().invoice_bucket, Key=layout.original_key(created["id"]))
+    assert stored["Body"].read() == body  # the original, byte for byte, before any processing
+    assert stored["ServerSideEncryption"] == "AES256"
+
+    process(pump)
+    invoice = json.loads(get_invoice(client, created["id"]).body)
+    assert invoice["processing"] == "done"
+    assert invoice["status"] == {
+        "code": 203,
+        "name": "MISE_A_DISPOSITION",
+        "label": "Mise à disposition",
+        "chorus_pro": "MISE_A_DISPOSITION",
+    }
+    assert invoice["number"] == "F-PIPE-1" and invoice["issue_date"] == "2026-11-20" and invoice["type"] == "invoice"
+    assert invoice["totals"] == {"without_vat": "100.00", "vat": "20.00", "with_vat": "120.00", "amount_due": "120.00"}
+    assert invoice["recipient"] == {
+        "siret": MAIRIE_SIRET,
+        "name": "Mairie de Saint-Étienne-du-Bois",
+        "service_code": "SERV-TECH",
+    }
+    history = json.loads(client.http.get(f"/v1/invoices/{created['id']}/history", headers=auth(SUPPLIER_KEY)).body)
+    assert [(h["code"], h["actor"]) for h in history["history"]] == [(200, "platform"), (203, "platform")]
+
+    assert pump.deliver_stream_once("publish_status_events") >= 1
+    pump.deliver_stream_once("publish_status_events")  # nothing new: nothing published twice
+    messages = events_queue()
+    assert [m["MessageAttributes"]["status_code"]["Value"] for m in messages] == ["200", "203"]
+    first = messages[0]["MessageAttributes"]
+    assert first["event_type"]["Value"] == "invoice.status_changed"
+    assert first["supplier_siret"]["Value"] == SUPPLIER_SIRET and first["recipient_siret"]["Value"] == MAIRIE_SIRET
+    event = json.loads(messages[1]["Message"])
+    assert event["type"] == "invoice.status_changed" and event["subject"] == created["id"]
+    assert event["data"]["status"]["code"] == 203 and event["data"]["previous_status"]["code"] == 200
+
+
+def test_invalid_invoice_is_rejected_213_with_its_findings(client, pump):
+    created = json.loads(deposit(client, invalid_ubl_invoice()).body)
+    process(pump)
+    invoice = json.loads(get_invoice(client, created["id"]).body)
+    assert invoice["status"]["code"] == 213 and invoice["status"]["name"] == "REJETEE"
+    rules = {e["rule"] for e in invoice["errors"] if e["severity"] == "fatal"}
+    assert "BR-CO-16" in rules
+    assert all(e["message"] and e["location"].startswith("/") for e in invoice["errors"])
+    history = json.loads(client.http.get(f"/v1/invoices/{created['id']}/history", headers=auth(SUPPLIER_KEY)).body)
+    [entry] = history["history"]
+    assert entry["code"] == 213 and entry["reason_code"] == "REJ_SEMAN" and "BR-CO-16" in entry["comment"]
+
+
+def test_redelivered_message_changes_nothing(client, pump, app):
+    created = json.loads(deposit(client, ubl_invoice("F-REDELIVER")).body)
+    key = layout.original_key(created["id"])
+    notification = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": key.replace("/", "%2F")}}}]}
+    process(pump)
+    before = DynamoInvoiceRepository().get(created["id"])
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().validation_queue)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(notification))  # the same S3 event, again
+    assert pump.deliver_sqs_once("validate_invoices") == 1
+    after = DynamoInvoiceRepository().get(created["id"])
+    assert after.version == before.version and after.history == before.history
+
+
+def test_crash_between_s3_and_dynamodb_loses_nothing(client, pump, monkeypatch):
+    from chalicelib.adapters import invoice_repository
+
+    real_add = invoice_repository.DynamoInvoiceRepository.add
+    monkeypatch.setattr(invoice_repository.DynamoInvoiceRepository, "add", lambda self, inv: 1 / 0)
+    response = deposit(client, ubl_invoice("F-CRASH"))
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "application/problem+json"
+    monkeypatch.setattr(invoice_repository.DynamoInvoiceRepository, "add", real_add)
+
+    [obj] = boto3.client("s3").list_objects_v2(Bucket=settings().invoice_bucket)["Contents"]
+    invoice_id = layout.invoice_id_from_key(obj["Key"])
+    process(pump)  # the notification recreates the record from the object's metadata
+    invoice = json.loads(get_invoice(client, invoice_id).body)
+    assert invoice["status"]["code"] == 203 and invoice["number"] == "F-CRASH"
+    assert invoice["supplier"] == {"siret": SUPPLIER_SIRET, "name": "Atelier Numérique SARL"}
+
+
+def test_poison_message_ends_in_the_dlq_with_its_invoice_marked(client, pump, monkeypatch):
+    from chalicelib.services import processing
+
+    def explode(data):
+        raise RuntimeError("validator crashed")
+
+    monkeypatch.setattr(processing, "validate_en16931", explode)
+    created = json.loads(deposit(client, ubl_invoice("F-POISON")).body)
+    for _ in range(settings().validation_max_receives):
+        assert pump.deliver_sqs_once("validate_invoices") == 1
+    assert pump.deliver_sqs_once("validate_invoices") == 0  # moved to the DLQ on the next receive
+    sqs = boto3.client("sqs")
+    dlq = sqs.get_queue_url(QueueName=f"{settings().validation_queue}-dlq")["QueueUrl"]
+    [dead] = sqs.receive_message(QueueUrl=dlq).get("Messages", [])
+    assert layout.original_key(created["id"]).replace("/", "%2F") in dead["Body"]
+    invoice = json.loads(get_invoice(client, created["id"]).body)
+    assert invoice["processing"] == "failed" and invoice["status"] is None
+    assert boto3.client("s3").get_object(Bucket=settings().invoice_bucket, Key=layout.original_key(created["id"]))
+
+
+def test_s3_test_event_and_foreign_keys_are_ignored(pump):
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().validation_queue)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"Event": "s3:TestEvent", "Service": "Amazon S3"}))
+    foreign = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": "elsewhere%2Fx"}}}]}
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(foreign))
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+    assert (
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+        == "0"
+    )
+
+
+@pytest.mark.parametrize("key", [MAIRIE_KEY, CHR_KEY])
+def test_only_parties_see_an_invoice(client, pump, key):
+    created = json.loads(deposit(client, ubl_invoice("F-VISIBLE")).body)
+    process(pump)
+    visible = get_invoice(client, created["id"], key)
+    assert visible.status_code == (200 if key == MAIRIE_KEY else 404)
+    other_supplier = get_invoice(client, created["id"], SUPPLIER2_KEY)
+    assert other_supplier.status_code == 404
+    assert other_supplier.headers["Content-Type"] == "application/problem+json"
