@@ -10,14 +10,14 @@ _NULLABLE_STRING = {"type": ["string", "null"]}
 _DECIMAL = {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$", "description": "Decimal as a string"}
 
 
-def _problem(description: str) -> dict:
+def problem_response(description: str) -> dict:
     return {
         "description": description,
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
 
 
-def _json(description: str, schema_ref: str, headers: dict | None = None) -> dict:
+def json_response(description: str, schema_ref: str, headers: dict | None = None) -> dict:
     response = {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
@@ -27,10 +27,13 @@ def _json(description: str, schema_ref: str, headers: dict | None = None) -> dic
     return response
 
 
-_AUTH_ERRORS = {"401": _problem("Missing or unknown API key"), "404": _problem("Not found, or not visible to you")}
+AUTH_ERRORS = {
+    "401": problem_response("Missing or unknown API key"),
+    "404": problem_response("Not found, or not visible to you"),
+}
 _INVOICE_ID = {"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
-_SCHEMAS = {
+SCHEMAS = {
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details",
@@ -155,17 +158,17 @@ _PATHS = {
                 },
             },
             "responses": {
-                "202": _json(
+                "202": json_response(
                     "Accepted: the original is stored, processing is pending",
                     "Invoice",
                     {"Location": {"schema": {"type": "string"}, "description": "The invoice resource"}},
                 ),
-                "400": _problem("Empty or unreadable body, or not an invoice document"),
-                "401": _AUTH_ERRORS["401"],
-                "403": _problem("The caller's structure is not a supplier"),
-                "409": _problem("Idempotency-Key reused with another body, or still in progress"),
-                "413": _problem("Body over the synchronous limit (4 MiB)"),
-                "415": _problem("Content-Type not accepted"),
+                "400": problem_response("Empty or unreadable body, or not an invoice document"),
+                "401": AUTH_ERRORS["401"],
+                "403": problem_response("The caller's structure is not a supplier"),
+                "409": problem_response("Idempotency-Key reused with another body, or still in progress"),
+                "413": problem_response("Body over the synchronous limit (4 MiB)"),
+                "415": problem_response("Content-Type not accepted"),
             },
         }
     },
@@ -173,14 +176,14 @@ _PATHS = {
         "get": {
             "summary": "An invoice (visible to its supplier and its recipient only)",
             "parameters": [_INVOICE_ID],
-            "responses": {"200": _json("The invoice", "Invoice"), **_AUTH_ERRORS},
+            "responses": {"200": json_response("The invoice", "Invoice"), **AUTH_ERRORS},
         }
     },
     "/v1/invoices/{invoice_id}/history": {
         "get": {
             "summary": "Every status change of the invoice",
             "parameters": [_INVOICE_ID],
-            "responses": {"200": _json("The status history, oldest first", "History"), **_AUTH_ERRORS},
+            "responses": {"200": json_response("The status history, oldest first", "History"), **AUTH_ERRORS},
         }
     },
     "/v1/invoices/{invoice_id}/file": {
@@ -192,15 +195,24 @@ _PATHS = {
                     "description": "Redirect to the original",
                     "headers": {"Location": {"schema": {"type": "string"}}},
                 },
-                **_AUTH_ERRORS,
+                **AUTH_ERRORS,
             },
         }
     },
 }
 
 
+def _path_groups() -> list[dict]:
+    """Every API module's paths. A module that adds routes adds its OPENAPI_PATHS here."""
+    return [_PATHS]
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
+    paths: dict = {}
+    for group in _path_groups():
+        for path, operations in group.items():
+            paths.setdefault(path, {}).update(operations)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -210,9 +222,9 @@ def openapi_document() -> dict:
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "paths": _PATHS,
+        "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A structure's API key"}},
-            "schemas": _SCHEMAS,
+            "schemas": SCHEMAS,
         },
     }
