@@ -1,0 +1,1125 @@
+"""UBL syntax binding rules: UBL-CR-* (elements EN 16931 does not use), UBL-SR-* (cardinalities of
+the binding) and UBL-DT-* (data types), as in release 1.3.16 of the CEN artefacts.
+
+The rules are data:
+
+* ``_CR_TABLE``: one line per UBL-CR rule, ``<id> <path>``. A path is read from the document
+  element (``cac:Delivery/cbc:ID``) or, when it starts with ``//``, anywhere in the document; a
+  final ``@name`` step makes it an attribute rule. ``{L}`` stands for ``cac:InvoiceLine`` and for
+  ``cac:CreditNoteLine``. Every UBL-CR rule is a warning except UBL-CR-666 and UBL-CR-673 (fatal),
+  and, like the official rule, fires at most once per document (its context is the document).
+* ``_ROOT_COUNTS``: the UBL-SR cardinalities checked on the document element.
+* the per-context UBL-SR rules (``_CONTEXT_RULES``), each a small function of its context
+  element, and the UBL-DT rules (amount decimals, binary object attributes, attributes that
+  should not be used anywhere).
+
+One pass per document over the elements (``root.iter``) with a dispatch table keyed by tag that
+is built once per distinct tag, plus one XPath call collecting every attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from lxml import etree
+
+from ..document import Document
+from ..findings import FATAL, WARNING, Finding
+from .codelists import path_of, string_value, xs_boolean
+
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+INVOICE = "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
+CREDIT_NOTE = "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
+ROOTS = (INVOICE, CREDIT_NOTE)
+_NS = {"cbc": CBC, "cac": CAC, "ext": EXT}
+
+
+def q(name: str) -> str:
+    """'cac:Party' -> Clark notation."""
+    prefix, _, local = name.partition(":")
+    return f"{{{_NS[prefix]}}}{local}"
+
+
+def _short(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+# ----------------------------------------------------------------------------- UBL-CR table
+_DOC_REF = (
+    "cbc:CopyIndicator cbc:UUID cbc:IssueDate cbc:IssueTime cbc:DocumentTypeCode cbc:DocumentType cbc:XPath "
+    "cbc:LanguageID cbc:LocaleCode cbc:VersionID cbc:DocumentStatusCode cbc:DocumentDescription cac:Attachment "
+    "cac:ValidityPeriod cac:IssuerParty cac:ResultOfVerification"
+).split()
+_ADDRESS = (
+    "cbc:ID cbc:AddressTypeCode cbc:AddressFormatCode cbc:Postbox cbc:Floor cbc:Room cbc:BlockName "
+    "cbc:BuildingName cbc:BuildingNumber cbc:InhouseMail cbc:Department cbc:MarkAttention cbc:MarkCare "
+    "cbc:PlotIdentification cbc:CitySubdivisionName cbc:CountrySubentityCode cbc:Region cbc:District "
+    "cbc:TimezoneOffset"
+).split()
+
+
+def _series(first: int, base: str, leaves: list[str]) -> str:
+    """Consecutive rule ids for the same base path (the artefacts number them in schema order)."""
+    return "\n".join(f"UBL-CR-{first + i:03d} {base}/{leaf}" for i, leaf in enumerate(leaves))
+
+
+_ASP = "cac:AccountingSupplierParty"
+_ACP = "cac:AccountingCustomerParty"
+_TRP = "cac:TaxRepresentativeParty"
+_PM = "cac:PaymentMeans"
+_DL = "cac:Delivery/cac:DeliveryLocation"
+
+_CR_TABLE = f"""
+UBL-CR-001 ext:UBLExtensions
+UBL-CR-003 cbc:ProfileExecutionID
+UBL-CR-004 cbc:CopyIndicator
+UBL-CR-005 cbc:UUID
+UBL-CR-006 cbc:IssueTime
+UBL-CR-007 cbc:PricingCurrencyCode
+UBL-CR-008 cbc:PaymentCurrencyCode
+UBL-CR-009 cbc:PaymentAlternativeCurrencyCode
+UBL-CR-010 cbc:AccountingCostCode
+UBL-CR-011 cbc:LineCountNumeric
+UBL-CR-012 cac:InvoicePeriod/cbc:StartTime
+UBL-CR-013 cac:InvoicePeriod/cbc:EndTime
+UBL-CR-014 cac:InvoicePeriod/cbc:DurationMeasure
+UBL-CR-015 cac:InvoicePeriod/cbc:Description
+UBL-CR-016 cac:OrderReference/cbc:CopyIndicator
+UBL-CR-017 cac:OrderReference/cbc:UUID
+UBL-CR-018 cac:OrderReference/cbc:IssueDate
+UBL-CR-019 cac:OrderReference/cbc:IssueTime
+UBL-CR-020 cac:OrderReference/cbc:CustomerReference
+UBL-CR-021 cac:OrderReference/cbc:OrderTypeCode
+UBL-CR-022 cac:OrderReference/cac:DocumentReference
+{_series(23, "cac:BillingReference/cac:InvoiceDocumentReference", [d for d in _DOC_REF if d != "cbc:IssueDate"])}
+UBL-CR-038 cac:BillingReference/cac:SelfBilledInvoiceDocumentReference
+UBL-CR-039 cac:BillingReference/cac:CreditNoteDocumentReference
+UBL-CR-040 cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference
+UBL-CR-041 cac:BillingReference/cac:DebitNoteDocumentReference
+UBL-CR-042 cac:BillingReference/cac:ReminderDocumentReference
+UBL-CR-043 cac:BillingReference/cac:AdditionalDocumentReference
+UBL-CR-044 cac:BillingReference/cac:BillingReferenceLine
+{_series(45, "cac:DespatchDocumentReference", _DOC_REF)}
+{_series(61, "cac:ReceiptDocumentReference", _DOC_REF)}
+UBL-CR-077 cac:StatementDocumentReference
+{_series(78, "cac:OriginatorDocumentReference", _DOC_REF)}
+{_series(94, "cac:ContractDocumentReference", _DOC_REF)}
+{_series(110, "cac:AdditionalDocumentReference", _DOC_REF[:4] + _DOC_REF[5:11])}
+{
+    _series(
+        121,
+        "cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference",
+        '''cbc:DocumentHash
+ cbc:HashAlgorithmMethod cbc:ExpiryDate cbc:ExpiryTime cbc:MimeCode cbc:FormatCode cbc:EncodingCode
+ cbc:CharacterSetCode cbc:FileName cbc:Description'''.split(),
+    )
+}
+UBL-CR-131 cac:AdditionalDocumentReference/cac:ValidityPeriod
+UBL-CR-132 cac:AdditionalDocumentReference/cac:IssuerParty
+UBL-CR-133 cac:AdditionalDocumentReference/cac:ResultOfVerification
+UBL-CR-134 cac:ProjectReference/cbc:UUID
+UBL-CR-135 cac:ProjectReference/cbc:IssueDate
+UBL-CR-136 cac:ProjectReference/cac:WorkPhaseReference
+UBL-CR-137 cac:Signature
+UBL-CR-138 {_ASP}/cbc:CustomerAssignedAccountID
+UBL-CR-139 {_ASP}/cbc:AdditionalAccountID
+UBL-CR-140 {_ASP}/cbc:DataSendingCapability
+{
+    _series(
+        141,
+        _ASP + "/cac:Party",
+        '''cbc:MarkCareIndicator cbc:MarkAttentionIndicator cbc:WebsiteURI
+ cbc:LogoReferenceID cbc:IndustryClassificationCode cac:Language'''.split(),
+    )
+}
+{_series(147, _ASP + "/cac:Party/cac:PostalAddress", _ADDRESS + ["cac:Country/cbc:Name", "cac:LocationCoordinate"])}
+UBL-CR-168 {_ASP}/cac:Party/cac:PhysicalLocation
+{
+    _series(
+        169,
+        _ASP + "/cac:Party/cac:PartyTaxScheme",
+        '''cbc:RegistrationName cbc:TaxLevelCode
+ cbc:ExemptionReasonCode cbc:ExemptionReason cac:RegistrationAddress cac:TaxScheme/cbc:Name
+ cac:TaxScheme/cbc:TaxTypeCode cac:TaxScheme/cbc:CurrencyCode cac:TaxScheme/cac:JurisdictionRegionAddress'''.split(),
+    )
+}
+{
+    _series(
+        178,
+        _ASP + "/cac:Party/cac:PartyLegalEntity",
+        '''cbc:RegistrationDate cbc:RegistrationExpirationDate
+ cbc:CompanyLegalFormCode cbc:SoleProprietorshipIndicator cbc:CompanyLiquidationStatusCode
+ cbc:CorporateStockAmount cbc:FullyPaidSharesIndicator cac:RegistrationAddress cac:CorporateRegistrationScheme
+ cac:HeadOfficeParty cac:ShareholderParty'''.split(),
+    )
+}
+{
+    _series(
+        189,
+        _ASP + "/cac:Party",
+        '''cac:Contact/cbc:ID cac:Contact/cbc:Telefax cac:Contact/cbc:Note
+ cac:Contact/cac:OtherCommunication cac:Person cac:AgentParty cac:ServiceProviderParty cac:PowerOfAttorney
+ cac:FinancialAccount'''.split(),
+    )
+}
+UBL-CR-198 {_ASP}/cac:DespatchContact
+UBL-CR-199 {_ASP}/cac:AccountingContact
+UBL-CR-200 {_ASP}/cac:SellerContact
+UBL-CR-201 {_ACP}/cbc:CustomerAssignedAccountID
+UBL-CR-202 {_ACP}/cbc:SupplierAssignedAccountID
+UBL-CR-203 {_ACP}/cbc:AdditionalAccountID
+{
+    _series(
+        204,
+        _ACP + "/cac:Party",
+        '''cbc:MarkCareIndicator cbc:MarkAttentionIndicator cbc:WebsiteURI
+ cbc:LogoReferenceID cbc:IndustryClassificationCode cac:Language'''.split(),
+    )
+}
+{_series(210, _ACP + "/cac:Party/cac:PostalAddress", _ADDRESS + ["cac:Country/cbc:Name", "cac:LocationCoordinate"])}
+UBL-CR-231 {_ACP}/cac:Party/cac:PhysicalLocation
+{
+    _series(
+        232,
+        _ACP + "/cac:Party/cac:PartyTaxScheme",
+        '''cbc:RegistrationName cbc:TaxLevelCode
+ cbc:ExemptionReasonCode cbc:ExemptionReason cac:RegistrationAddress cac:TaxScheme/cbc:Name
+ cac:TaxScheme/cbc:TaxTypeCode cac:TaxScheme/cbc:CurrencyCode cac:TaxScheme/cac:JurisdictionRegionAddress'''.split(),
+    )
+}
+{
+    _series(
+        241,
+        _ACP + "/cac:Party/cac:PartyLegalEntity",
+        '''cbc:RegistrationDate cbc:RegistrationExpirationDate
+ cbc:CompanyLegalFormCode cbc:CompanyLegalForm cbc:SoleProprietorshipIndicator cbc:CompanyLiquidationStatusCode
+ cbc:CorporateStockAmount cbc:FullyPaidSharesIndicator cac:RegistrationAddress cac:CorporateRegistrationScheme
+ cac:HeadOfficeParty cac:ShareholderParty'''.split(),
+    )
+}
+{
+    _series(
+        253,
+        _ACP + "/cac:Party",
+        '''cac:Contact/cbc:ID cac:Contact/cbc:Telefax cac:Contact/cbc:Note
+ cac:Contact/cac:OtherCommunication cac:Person cac:AgentParty cac:ServiceProviderParty cac:PowerOfAttorney
+ cac:FinancialAccount'''.split(),
+    )
+}
+UBL-CR-262 {_ACP}/cac:DeliveryContact
+UBL-CR-263 {_ACP}/cac:AccountingContact
+UBL-CR-264 {_ACP}/cac:BuyerContact
+{
+    _series(
+        265,
+        "cac:PayeeParty",
+        '''cbc:MarkCareIndicator cbc:MarkAttentionIndicator cbc:WebsiteURI
+ cbc:LogoReferenceID cbc:EndpointID cbc:IndustryClassificationCode cac:Language cac:PostalAddress
+ cac:PhysicalLocation cac:PartyTaxScheme'''.split(),
+    )
+}
+{
+    _series(
+        275,
+        "cac:PayeeParty/cac:PartyLegalEntity",
+        '''cbc:RegistrationName cbc:RegistrationDate
+ cbc:RegistrationExpirationDate cbc:CompanyLegalFormCode cbc:CompanyLegalForm cbc:SoleProprietorshipIndicator
+ cbc:CompanyLiquidationStatusCode cbc:CorporateStockAmount cbc:FullyPaidSharesIndicator cac:RegistrationAddress
+ cac:CorporateRegistrationScheme cac:HeadOfficeParty cac:ShareholderParty'''.split(),
+    )
+}
+{
+    _series(
+        288,
+        "cac:PayeeParty",
+        '''cac:Contact cac:Person cac:AgentParty cac:ServiceProviderParty
+ cac:PowerOfAttorney cac:FinancialAccount'''.split(),
+    )
+}
+UBL-CR-294 cac:BuyerCustomerParty
+UBL-CR-295 cac:SellerSupplierParty
+{
+    _series(
+        296,
+        _TRP,
+        '''cbc:MarkCareIndicator cbc:MarkAttentionIndicator cbc:WebsiteURI cbc:LogoReferenceID
+ cbc:EndpointID cbc:IndustryClassificationCode cac:PartyIdentification cac:Language'''.split(),
+    )
+}
+{_series(304, _TRP + "/cac:PostalAddress", _ADDRESS + ["cac:Country/cbc:Name", "cac:LocationCoordinate"])}
+UBL-CR-325 {_TRP}/cac:PhysicalLocation
+{
+    _series(
+        326,
+        _TRP + "/cac:PartyTaxScheme",
+        '''cbc:RegistrationName cbc:TaxLevelCode cbc:ExemptionReasonCode
+ cbc:ExemptionReason cac:RegistrationAddress cac:TaxScheme/cbc:Name cac:TaxScheme/cbc:TaxTypeCode
+ cac:TaxScheme/cbc:CurrencyCode cac:TaxScheme/cac:JurisdictionRegionAddress'''.split(),
+    )
+}
+{
+    _series(
+        335,
+        _TRP,
+        '''cac:PartyLegalEntity cac:Contact cac:Person cac:AgentParty cac:ServiceProviderParty
+ cac:PowerOfAttorney cac:FinancialAccount'''.split(),
+    )
+}
+{
+    _series(
+        342,
+        "cac:Delivery",
+        '''cbc:ID cbc:Quantity cbc:MinimumQuantity cbc:MaximumQuantity
+ cbc:ActualDeliveryTime cbc:LatestDeliveryDate cbc:LatestDeliveryTime cbc:ReleaseID cbc:TrackingID'''.split(),
+    )
+}
+{
+    _series(
+        351,
+        _DL,
+        '''cbc:Description cbc:Conditions cbc:CountrySubentity cbc:CountrySubentityCode
+ cbc:LocationTypeCode cbc:InformationURI cbc:Name cac:ValidityPeriod'''.split(),
+    )
+}
+{_series(359, _DL + "/cac:Address", _ADDRESS + ["cac:Country/cbc:Name", "cac:LocationCoordinate"])}
+UBL-CR-380 {_DL}/cac:SubsidiaryLocation
+UBL-CR-381 {_DL}/cac:LocationCoordinate
+{
+    _series(
+        382,
+        "cac:Delivery",
+        '''cac:AlternativeDeliveryLocation cac:RequestedDeliveryPeriod
+ cac:EstimatedDeliveryPeriod cac:CarrierParty'''.split(),
+    )
+}
+{
+    _series(
+        386,
+        "cac:Delivery/cac:DeliveryParty",
+        '''cbc:MarkCareIndicator cbc:MarkAttentionIndicator
+ cbc:WebsiteURI cbc:LogoReferenceID cbc:EndpointID cbc:IndustryClassificationCode cac:PartyIdentification
+ cac:Language cac:PostalAddress cac:PhysicalLocation cac:PartyTaxScheme cac:PartyLegalEntity cac:Contact
+ cac:Person cac:AgentParty cac:ServiceProviderParty cac:PowerOfAttorney cac:FinancialAccount'''.split(),
+    )
+}
+{
+    _series(
+        404,
+        "cac:Delivery",
+        '''cac:NotifyParty cac:Despatch cac:DeliveryTerms cac:MinimumDeliveryUnit
+ cac:MaximumDeliveryUnit cac:Shipment'''.split(),
+    )
+}
+UBL-CR-410 cac:DeliveryTerms
+UBL-CR-411 {_PM}/cbc:ID
+UBL-CR-412 {_PM}/cbc:PaymentDueDate
+UBL-CR-413 {_PM}/cbc:PaymentChannelCode
+UBL-CR-414 {_PM}/cbc:InstructionID
+{
+    _series(
+        415,
+        _PM + "/cac:CardAccount",
+        '''cbc:CardTypeCode cbc:ValidityStartDate cbc:ExpiryDate cbc:IssuerID
+ cbc:IssueNumberID cbc:CV2ID cbc:CardChipCode cbc:ChipApplicationID'''.split(),
+    )
+}
+{
+    _series(
+        424,
+        _PM + "/cac:PayeeFinancialAccount",
+        '''cbc:AliasName cbc:AccountTypeCode cbc:AccountFormatCode
+ cbc:CurrencyCode cbc:PaymentNote cac:FinancialInstitutionBranch/cbc:Name
+ cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name
+ cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address cac:FinancialInstitutionBranch/cac:Address
+ cac:Country'''.split(),
+    )
+}
+UBL-CR-434 {_PM}/cac:CreditAccount
+{
+    _series(
+        435,
+        _PM + "/cac:PaymentMandate",
+        '''cbc:MandateTypeCode cbc:MaximumPaymentInstructionsNumeric
+ cbc:MaximumPaidAmount cbc:SignatureID cac:PayerParty cac:PayerFinancialAccount/cbc:Name
+ cac:PayerFinancialAccount/cbc:AliasName cac:PayerFinancialAccount/cbc:AccountTypeCode
+ cac:PayerFinancialAccount/cbc:AccountFormatCode cac:PayerFinancialAccount/cbc:CurrencyCode
+ cac:PayerFinancialAccount/cbc:PaymentNote cac:PayerFinancialAccount/cac:FinancialInstitutionBranch
+ cac:PayerFinancialAccount/cac:Country cac:ValidityPeriod cac:PaymentReversalPeriod cac:Clause'''.split(),
+    )
+}
+UBL-CR-451 {_PM}/cac:TradeFinancing
+{
+    _series(
+        452,
+        "cac:PaymentTerms",
+        '''cbc:ID cbc:PaymentMeansID cbc:PrepaidPaymentReferenceID
+ cbc:ReferenceEventCode cbc:SettlementDiscountPercent cbc:PenaltySurchargePercent cbc:PaymentPercent cbc:Amount
+ cbc:SettlementDiscountAmount cbc:PenaltyAmount cbc:PaymentTermsDetailsURI cbc:PaymentDueDate
+ cbc:InstallmentDueDate cbc:InvoicingPartyReference cac:SettlementPeriod cac:PenaltyPeriod cac:ExchangeRate
+ cac:ValidityPeriod'''.split(),
+    )
+}
+UBL-CR-470 cac:PrepaidPayment
+{
+    _series(
+        471,
+        "cac:AllowanceCharge",
+        '''cbc:ID cbc:PrepaidIndicator cbc:SequenceNumeric cbc:AccountingCostCode
+ cbc:AccountingCost cbc:PerUnitAmount cac:TaxCategory/cbc:Name cac:TaxCategory/cbc:BaseUnitMeasure
+ cac:TaxCategory/cbc:PerUnitAmount cac:TaxCategory/cbc:TaxExemptionReasonCode cac:TaxCategory/cbc:TaxExemptionReason
+ cac:TaxCategory/cbc:TierRange cac:TaxCategory/cbc:TierRatePercent cac:TaxCategory/cac:TaxScheme/cbc:Name
+ cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode
+ cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress cac:TaxTotal cac:PaymentMeans'''.split(),
+    )
+}
+UBL-CR-490 cac:TaxExchangeRate
+UBL-CR-491 cac:PricingExchangeRate
+UBL-CR-492 cac:PaymentExchangeRate
+UBL-CR-493 cac:PaymentAlternativeExchangeRate
+{_series(494, "cac:TaxTotal", '''cbc:RoundingAmount cbc:TaxEvidenceIndicator cbc:TaxIncludedIndicator'''.split())}
+{
+    _series(
+        497,
+        "cac:TaxTotal/cac:TaxSubtotal",
+        '''cbc:CalculationSequenceNumeric cbc:TransactionCurrencyTaxAmount
+ cbc:Percent cbc:BaseUnitMeasure cbc:PerUnitAmount cbc:TierRange cbc:TierRatePercent cac:TaxCategory/cbc:Name
+ cac:TaxCategory/cbc:BaseUnitMeasure cac:TaxCategory/cbc:PerUnitAmount cac:TaxCategory/cbc:TierRange
+ cac:TaxCategory/cbc:TierRatePercent cac:TaxCategory/cac:TaxScheme/cbc:Name
+ cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode
+ cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress'''.split(),
+    )
+}
+UBL-CR-513 cac:WithholdingTaxTotal
+UBL-CR-514 cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount
+{
+    _series(
+        515,
+        "{L}",
+        '''cbc:UUID cbc:TaxPointDate cbc:AccountingCostCode cbc:PaymentPurposeCode
+ cbc:FreeOfChargeIndicator cac:InvoicePeriod/cbc:StartTime cac:InvoicePeriod/cbc:EndTime
+ cac:InvoicePeriod/cbc:DurationMeasure cac:InvoicePeriod/cbc:DescriptionCode cac:InvoicePeriod/cbc:Description
+ cac:OrderLineReference/cbc:SalesOrderLineID cac:OrderLineReference/cbc:UUID
+ cac:OrderLineReference/cbc:LineStatusCode cac:OrderLineReference/cac:OrderReference cac:DespatchLineReference
+ cac:ReceiptLineReference cac:BillingReference'''.split(),
+    )
+}
+{_series(532, "{L}/cac:DocumentReference", _DOC_REF[:4])}
+{_series(537, "{L}/cac:DocumentReference", _DOC_REF[5:])}
+{
+    _series(
+        548,
+        "{L}",
+        '''cac:PricingReference cac:OriginatorParty cac:Delivery cac:PaymentTerms
+ cac:AllowanceCharge/cbc:ID cac:AllowanceCharge/cbc:PrepaidIndicator cac:AllowanceCharge/cbc:SequenceNumeric
+ cac:AllowanceCharge/cbc:AccountingCostCode cac:AllowanceCharge/cbc:AccountingCost
+ cac:AllowanceCharge/cbc:PerUnitAmount cac:AllowanceCharge/cac:TaxCategory cac:AllowanceCharge/cac:TaxTotal
+ cac:AllowanceCharge/cac:PaymentMeans cac:TaxTotal cac:WithholdingTaxTotal'''.split(),
+    )
+}
+{
+    _series(
+        563,
+        "{L}/cac:Item",
+        '''cbc:PackQuantity cbc:PackSizeNumeric cbc:CatalogueIndicator
+ cbc:HazardousRiskIndicator cbc:AdditionalInformation cbc:Keyword cbc:BrandName cbc:ModelName
+ cac:BuyersItemIdentification/cbc:ExtendedID cac:BuyersItemIdentification/cbc:BarcodeSymbologyID
+ cac:BuyersItemIdentification/cac:PhysicalAttribute cac:BuyersItemIdentification/cac:MeasurementDimension
+ cac:BuyersItemIdentification/cac:IssuerParty cac:SellersItemIdentification/cbc:ExtendedID
+ cac:SellersItemIdentification/cbc:BarcodeSymbologyID cac:SellersItemIdentification/cac:PhysicalAttribute
+ cac:SellersItemIdentification/cac:MeasurementDimension cac:SellersItemIdentification/cac:IssuerParty
+ cac:ManufacturersItemIdentification cac:StandardItemIdentification/cbc:ExtendedID
+ cac:StandardItemIdentification/cbc:BarcodeSymbologyID cac:StandardItemIdentification/cac:PhysicalAttribute
+ cac:StandardItemIdentification/cac:MeasurementDimension cac:StandardItemIdentification/cac:IssuerParty
+ cac:CatalogueItemIdentification cac:AdditionalItemIdentification cac:CatalogueDocumentReference
+ cac:ItemSpecificationDocumentReference cac:OriginCountry/cbc:Name cac:CommodityClassification/cbc:NatureCode
+ cac:CommodityClassification/cbc:CargoTypeCode cac:CommodityClassification/cbc:CommodityCode
+ cac:TransactionConditions cac:HazardousItem cac:ClassifiedTaxCategory/cbc:Name
+ cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure cac:ClassifiedTaxCategory/cbc:PerUnitAmount
+ cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode cac:ClassifiedTaxCategory/cbc:TaxExemptionReason
+ cac:ClassifiedTaxCategory/cbc:TierRange cac:ClassifiedTaxCategory/cbc:TierRatePercent
+ cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode
+ cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode
+ cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress cac:AdditionalItemProperty/cbc:ID
+ cac:AdditionalItemProperty/cbc:NameCode cac:AdditionalItemProperty/cbc:TestMethod
+ cac:AdditionalItemProperty/cbc:ValueQuantity cac:AdditionalItemProperty/cbc:ValueQualifier
+ cac:AdditionalItemProperty/cbc:ImportanceCode cac:AdditionalItemProperty/cbc:ListValue
+ cac:AdditionalItemProperty/cac:UsabilityPeriod cac:AdditionalItemProperty/cac:ItemPropertyGroup
+ cac:AdditionalItemProperty/cac:RangeDimension cac:AdditionalItemProperty/cac:ItemPropertyRange
+ cac:ManufacturerParty cac:InformationContentProviderParty cac:OriginAddress cac:ItemInstance cac:Certificate
+ cac:Dimension'''.split(),
+    )
+}
+{
+    _series(
+        625,
+        "{L}/cac:Price",
+        '''cbc:PriceChangeReason cbc:PriceTypeCode cbc:PriceType cbc:OrderableUnitFactorRate
+ cbc:ValidityPeriod cbc:PriceList cbc:OrderableUnitFactorRate cac:AllowanceCharge/cbc:ID
+ cac:AllowanceCharge/cbc:AllowanceChargeReasonCode cac:AllowanceCharge/cbc:AllowanceChargeReason
+ cac:AllowanceCharge/cbc:MultiplierFactorNumeric cac:AllowanceCharge/cbc:PrepaidIndicator
+ cac:AllowanceCharge/cbc:SequenceNumeric cac:AllowanceCharge/cbc:AccountingCostCode
+ cac:AllowanceCharge/cbc:AccountingCost cac:AllowanceCharge/cbc:PerUnitAmount cac:AllowanceCharge/cac:TaxCategory
+ cac:AllowanceCharge/cac:TaxTotal cac:AllowanceCharge/cac:PaymentMeans cac:PricingExchangeRate'''.split(),
+    )
+}
+UBL-CR-645 {{L}}/cac:DeliveryTerms
+UBL-CR-646 {{L}}/cac:SubInvoiceLine
+UBL-CR-647 {{L}}/cac:ItemPriceExtension
+UBL-CR-648 cbc:CustomizationID/@schemeID
+UBL-CR-649 cbc:ProfileID/@schemeID
+UBL-CR-650 cbc:ID/@schemeID
+UBL-CR-651 cbc:SalesOrderID/@schemeID
+UBL-CR-652 //cac:PartyTaxScheme/cbc:CompanyID/@schemeID
+UBL-CR-653 {_PM}/cbc:PaymentID/@schemeID
+UBL-CR-654 {_PM}/cac:PayeeFinancialAccount/cbc:ID/@schemeID
+UBL-CR-655 {_PM}/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID
+UBL-CR-656 cbc:InvoiceTypeCode/@listID
+UBL-CR-657 cbc:DocumentCurrencyCode/@listID
+UBL-CR-658 cbc:TaxCurrencyCode/@listID
+UBL-CR-659 cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID
+UBL-CR-660 //cac:Country/cbc:IdentificationCode/@listID
+UBL-CR-661 {_PM}/cbc:PaymentMeansCode/@listID
+UBL-CR-662 //cbc:AllowanceChargeReasonCode/@listID
+UBL-CR-663 //@unitCodeListID
+UBL-CR-664 //cac:FinancialInstitution
+UBL-CR-665 //cac:AdditionalDocumentReference/cbc:ID/@schemeID
+UBL-CR-666 //cac:AdditionalDocumentReference/cac:Attachment
+UBL-CR-667 //cac:BuyersItemIdentification/cbc:ID/@schemeID
+UBL-CR-668 //cac:SellersItemIdentification/cbc:ID/@schemeID
+UBL-CR-669 //cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode
+UBL-CR-670 //cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason
+UBL-CR-671 //cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric
+UBL-CR-672 cbc:CreditNoteTypeCode/@listID
+UBL-CR-673 //cac:AdditionalDocumentReference/cbc:DocumentDescription
+UBL-CR-674 //cbc:PrimaryAccountNumber/@schemeID
+UBL-CR-675 //cac:CardAccount/cbc:NetworkID/@schemeID
+UBL-CR-676 //cac:PaymentMandate/cbc:ID/@schemeID
+UBL-CR-677 //cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID/@schemeID
+UBL-CR-678 //cac:TaxCategory/cbc:ID/@schemeID
+UBL-CR-679 //cac:ClassifiedTaxCategory/cbc:ID/@schemeID
+UBL-CR-680 //cac:PaymentMeans/cac:PayerFinancialAccount
+UBL-CR-681 {_PM}/cbc:InstructionNote
+UBL-CR-682 cac:Delivery/cac:DeliveryAddress
+"""
+
+_CR_FATAL = frozenset({"UBL-CR-666", "UBL-CR-673"})
+_CR_INVOICE_ONLY = frozenset({"UBL-CR-412"})  # "... or ../cn:CreditNote": credit notes may carry it
+
+
+def _adr_is_object(adr) -> bool:
+    """cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']"""
+    return any(string_value(c) == "130" for c in adr.iterchildren(q("cbc:DocumentTypeCode")))
+
+
+def _adr_is_not_object(adr) -> bool:
+    """cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]"""
+    codes = [string_value(c) for c in adr.iterchildren(q("cbc:DocumentTypeCode"))]
+    return not codes or any(c != "130" for c in codes)
+
+
+# predicate on the ancestor at index ``i`` of the path (0 = first step)
+_CR_PREDICATES: dict[str, tuple[int, Callable]] = {
+    "UBL-CR-665": (0, _adr_is_not_object),
+    "UBL-CR-666": (0, _adr_is_object),
+    "UBL-CR-673": (0, _adr_is_object),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CRRule:
+    rule: str
+    severity: str
+    steps: tuple[str, ...]  # Clark tags of the ancestors, first step first (without the leaf)
+    anchored: bool  # True: the first step is a child of the document element
+    attribute: str | None
+    label: str
+
+    def matches(self, el) -> bool:
+        """``el`` is the leaf element (the attribute owner for attribute rules)."""
+        node = el
+        for i in range(len(self.steps) - 1, -1, -1):
+            node = node.getparent()
+            if node is None or node.tag != self.steps[i]:
+                return False
+            pred = _CR_PREDICATES.get(self.rule)
+            if pred is not None and pred[0] == i and not pred[1](node):
+                return False
+        if self.anchored:
+            parent = node.getparent()
+            if parent is None or parent.getparent() is not None:
+                return False
+            if self.rule in _CR_INVOICE_ONLY and parent.tag != INVOICE:
+                return False
+        return True
+
+
+def _parse_cr_table() -> list[tuple[CRRule, str | None]]:
+    """(rule, leaf Clark tag or None for '//@attr') for every line of the table."""
+    parsed: list[tuple[CRRule, str | None]] = []
+    for line in _CR_TABLE.strip().splitlines():
+        rule, path = line.split()
+        variants = [path.replace("{L}", "cac:InvoiceLine"), path.replace("{L}", "cac:CreditNoteLine")]
+        for variant in dict.fromkeys(variants):
+            anchored = not variant.startswith("//")
+            steps = variant.lstrip("/").split("/")
+            attribute = steps.pop()[1:] if steps[-1].startswith("@") else None
+            leaf = q(steps.pop()) if steps else None
+            label = path.replace("{L}", "cac:InvoiceLine").lstrip("/")
+            severity = FATAL if rule in _CR_FATAL else WARNING
+            parsed.append((CRRule(rule, severity, tuple(q(s) for s in steps), anchored, attribute, label), leaf))
+    return parsed
+
+
+_CR_RULES = _parse_cr_table()
+# element rules by leaf tag, then by the tag of the leaf's parent (None: any parent)
+_CR_BY_LEAF: dict[str, dict[str | None, list[CRRule]]] = {}
+# attribute rules by attribute name, then by owner tag (None: any element)
+_CR_BY_ATTR: dict[str, dict[str | None, list[CRRule]]] = {}
+for _rule, _leaf in _CR_RULES:
+    if _rule.attribute is not None:
+        _CR_BY_ATTR.setdefault(_rule.attribute, {}).setdefault(_leaf, []).append(_rule)
+    else:
+        if _rule.steps:
+            parents: tuple[str | None, ...] = (_rule.steps[-1],)
+        else:
+            parents = ROOTS if _rule.anchored else (None,)
+        for _parent in parents:
+            _CR_BY_LEAF.setdefault(_leaf, {}).setdefault(_parent, []).append(_rule)  # type: ignore[arg-type]
+
+
+def _cr_message(rule: CRRule) -> str:
+    what = rule.label + (f"/@{rule.attribute}" if rule.attribute and not rule.label.endswith(rule.attribute) else "")
+    if rule.severity == FATAL:
+        return (
+            f"{what} is not allowed: an additional supporting document that is the invoiced object "
+            "identifier (BT-18, DocumentTypeCode 130) carries neither an attachment nor a description."
+        )
+    return f"{what} should not be used: EN 16931 does not use this UBL information, the receiver ignores it."
+
+
+# ----------------------------------------------------------------------------- UBL-DT attributes
+# attributes that should not appear anywhere (UBL-DT-08 … UBL-DT-28, warnings); @name is UBL-DT-18
+_DT_ATTRIBUTES = {
+    "schemeName": "UBL-DT-08",
+    "schemeAgencyName": "UBL-DT-09",
+    "schemeDataURI": "UBL-DT-10",
+    "schemeURI": "UBL-DT-11",
+    "format": "UBL-DT-12",
+    "unitCodeListIdentifier": "UBL-DT-13",
+    "unitCodeListAgencyIdentifier": "UBL-DT-14",
+    "unitCodeListAgencyName": "UBL-DT-15",
+    "listAgencyName": "UBL-DT-16",
+    "listName": "UBL-DT-17",
+    "languageID": "UBL-DT-19",
+    "listURI": "UBL-DT-20",
+    "listSchemeURI": "UBL-DT-21",
+    "languageLocaleID": "UBL-DT-22",
+    "uri": "UBL-DT-23",
+    "currencyCodeListVersionID": "UBL-DT-24",
+    "characterSetCode": "UBL-DT-25",
+    "encodingCode": "UBL-DT-26",
+    "schemeAgencyID": "UBL-DT-27",
+    "listAgencyID": "UBL-DT-28",
+}
+_ALL_ATTRIBUTES = etree.XPath("//@*")
+
+
+# ----------------------------------------------------------------------------- helpers
+def _children(nodes: Iterable, tag: str) -> list:
+    return [c for n in nodes for c in n.iterchildren(tag)]
+
+
+def _path(el, *steps: str) -> list:
+    """Elements reached from ``el`` by child steps (XPath ``a/b/c``)."""
+    nodes = [el]
+    for step in steps:
+        nodes = _children(nodes, q(step))
+    return nodes
+
+
+def _upper_scheme_id(party_tax_scheme) -> list[str]:
+    """cac:TaxScheme/upper-case(cbc:ID): one value per cac:TaxScheme ('' when it has no ID)."""
+    values = []
+    for scheme in party_tax_scheme.iterchildren(q("cac:TaxScheme")):
+        ids = list(scheme.iterchildren(q("cbc:ID")))
+        values.append(string_value(ids[0]).upper() if ids else "")
+    return values
+
+
+def _fatal(rule: str, message: str, el) -> Finding:
+    return Finding(rule, FATAL, message, path_of(el))
+
+
+# ----------------------------------------------------------------------------- document element
+# (rule, path from the document element, maximum, message)
+_ROOT_COUNTS: tuple[tuple[str, tuple[str, ...], int, str], ...] = (
+    ("UBL-SR-01", ("cac:ContractDocumentReference", "cbc:ID"), 1, "Contract reference (BT-12)"),
+    ("UBL-SR-02", ("cac:ReceiptDocumentReference", "cbc:ID"), 1, "Receiving advice reference (BT-15)"),
+    ("UBL-SR-03", ("cac:DespatchDocumentReference", "cbc:ID"), 1, "Despatch advice reference (BT-16)"),
+    ("UBL-SR-05", ("cac:PaymentTerms", "cbc:Note"), 1, "Payment terms (BT-20)"),
+    ("UBL-SR-08", ("cac:InvoicePeriod",), 1, "Invoicing period (BG-14)"),
+    ("UBL-SR-09", (_ASP, "cac:Party", "cac:PartyLegalEntity", "cbc:RegistrationName"), 1, "Seller name (BT-27)"),
+    ("UBL-SR-10", (_ASP, "cac:Party", "cac:PartyName", "cbc:Name"), 1, "Seller trading name (BT-28)"),
+    (
+        "UBL-SR-11",
+        (_ASP, "cac:Party", "cac:PartyLegalEntity", "cbc:CompanyID"),
+        1,
+        "Seller legal registration identifier (BT-30)",
+    ),
+    (
+        "UBL-SR-14",
+        (_ASP, "cac:Party", "cac:PartyLegalEntity", "cbc:CompanyLegalForm"),
+        1,
+        "Seller additional legal information (BT-33)",
+    ),
+    ("UBL-SR-15", (_ACP, "cac:Party", "cac:PartyLegalEntity", "cbc:RegistrationName"), 1, "Buyer name (BT-44)"),
+    ("UBL-SR-16", (_ACP, "cac:Party", "cac:PartyIdentification", "cbc:ID"), 1, "Buyer identifier (BT-46)"),
+    (
+        "UBL-SR-17",
+        (_ACP, "cac:Party", "cac:PartyLegalEntity", "cbc:CompanyID"),
+        1,
+        "Buyer legal registration identifier (BT-47)",
+    ),
+    ("UBL-SR-24", ("cac:Delivery",), 1, "Delivery information (BG-13)"),
+    ("UBL-SR-39", ("cac:ProjectReference", "cbc:ID"), 1, "Project reference (BT-11)"),
+    ("UBL-SR-40", (_ACP, "cac:Party", "cac:PartyName", "cbc:Name"), 1, "Buyer trading name (BT-45)"),
+    ("UBL-SR-45", (_PM, "cbc:PaymentDueDate"), 1, "Payment due date (BT-9) in the payment means"),
+    ("UBL-SR-49", ("cac:InvoicePeriod", "cbc:DescriptionCode"), 1, "Value added tax point date code (BT-8)"),
+    ("UBL-SR-54", (_PM, "cac:CardAccount"), 1, "Payment card information (BG-18)"),
+    ("UBL-SR-55", (_PM, "cac:PaymentMandate"), 1, "Direct debit mandate (BG-19)"),
+    ("UBL-SR-56", ("cac:OriginatorDocumentReference", "cbc:ID"), 1, "Tender or lot reference (BT-17)"),
+)
+
+
+def _root_rules(root) -> list[Finding]:
+    out: list[Finding] = []
+    for rule, steps, most, term in _ROOT_COUNTS:
+        found = _path(root, *steps)
+        if len(found) > most:
+            out.append(_fatal(rule, f"{term} occurs {len(found)} times; it shall occur at most once.", found[most]))
+    objects = [
+        i
+        for adr in root.iterchildren(q("cac:AdditionalDocumentReference"))
+        if _adr_is_object(adr)
+        for i in adr.iterchildren(q("cbc:ID"))
+    ]
+    if len(objects) > 1:
+        out.append(
+            _fatal(
+                "UBL-SR-04",
+                "Invoiced object identifier (BT-18, DocumentTypeCode 130) occurs "
+                f"{len(objects)} times; it shall occur at most once.",
+                objects[1],
+            )
+        )
+    seller_schemes = _path(root, _ASP, "cac:Party", "cac:PartyTaxScheme")
+    vat = [c for s in seller_schemes if "VAT" in _upper_scheme_id(s) for c in s.iterchildren(q("cbc:CompanyID"))]
+    if len(vat) > 1:
+        out.append(
+            _fatal(
+                "UBL-SR-12",
+                f"Seller VAT identifier (BT-31) occurs {len(vat)} times; it shall occur at most once.",
+                vat[1],
+            )
+        )
+    other = [
+        c
+        for s in seller_schemes
+        if any(v != "VAT" for v in _upper_scheme_id(s))
+        for c in s.iterchildren(q("cbc:CompanyID"))
+    ]
+    if len(other) > 1:
+        out.append(
+            _fatal(
+                "UBL-SR-13",
+                f"Seller tax registration identifier (BT-32) occurs {len(other)} times; it shall occur at most once.",
+                other[1],
+            )
+        )
+    buyer_vat = [
+        c
+        for s in _path(root, _ACP, "cac:Party", "cac:PartyTaxScheme")
+        if "VAT" in _upper_scheme_id(s)
+        for c in s.iterchildren(q("cbc:CompanyID"))
+    ]
+    if len(buyer_vat) > 1:
+        out.append(
+            _fatal(
+                "UBL-SR-18",
+                f"Buyer VAT identifier (BT-48) occurs {len(buyer_vat)} times; it shall occur at most once.",
+                buyer_vat[1],
+            )
+        )
+    names = _path(root, _PM, "cbc:PaymentMeansCode")
+    with_name = [n for n in names if n.get("name") is not None]
+    if len(with_name) > 1:
+        out.append(
+            _fatal(
+                "UBL-SR-46",
+                "Payment means text (BT-82, PaymentMeansCode/@name) occurs "
+                f"{len(with_name)} times; it shall occur at most once.",
+                with_name[1],
+            )
+        )
+    versions = list(root.iterchildren(q("cbc:UBLVersionID")))
+    if versions and not any(string_value(v) == "2.1" for v in versions):
+        out.append(
+            Finding(
+                "UBL-CR-002",
+                WARNING,
+                f"UBLVersionID '{string_value(versions[0])}' should be 2.1 or be left out.",
+                path_of(versions[0]),
+            )
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- context rules
+def _address(el) -> Iterable[Finding]:
+    lines = list(el.iterchildren(q("cac:AddressLine")))
+    if len(lines) > 1:
+        yield _fatal(
+            "UBL-SR-51",
+            f"An address has {len(lines)} AddressLine elements; only one third address line "
+            "(BT-162, BT-163, BT-164, BT-165) is allowed.",
+            lines[1],
+        )
+
+
+def _party(el) -> Iterable[Finding]:
+    parent = el.getparent()
+    if parent is None or parent.tag != q(_ASP):
+        return
+    schemes = list(el.iterchildren(q("cac:PartyTaxScheme")))
+    if len(schemes) > 2:
+        yield _fatal(
+            "UBL-SR-42",
+            f"The seller has {len(schemes)} PartyTaxScheme elements; at most two (VAT "
+            "identifier BT-31 and tax registration BT-32) are allowed.",
+            schemes[2],
+        )
+
+
+def _additional_document(el) -> Iterable[Finding]:
+    descriptions = list(el.iterchildren(q("cbc:DocumentDescription")))
+    if len(descriptions) > 1:
+        yield _fatal("UBL-SR-33", "Supporting document description (BT-123) shall occur at most once.", descriptions[1])
+    codes = [string_value(c) for c in el.iterchildren(q("cbc:DocumentTypeCode"))]
+    is_credit_note = el.getroottree().getroot().tag == CREDIT_NOTE
+    has_scheme = any(i.get("schemeID") is not None for i in el.iterchildren(q("cbc:ID")))
+    if not ("130" in codes or (is_credit_note and "50" in codes) or (not has_scheme and not codes)):
+        yield _fatal(
+            "UBL-SR-43",
+            "A scheme identifier (ID/@schemeID) or a DocumentTypeCode may only be used for the "
+            "invoiced object identifier (BT-18, code 130) or, in a credit note, the tender or "
+            "lot reference (code 50).",
+            el,
+        )
+
+
+def _delivery(el) -> Iterable[Finding]:
+    names = _path(el, "cac:DeliveryParty", "cac:PartyName", "cbc:Name")
+    if len(names) > 1:
+        yield _fatal("UBL-SR-25", "Deliver to party name (BT-70) shall occur at most once.", names[1])
+
+
+def _allowance_charge(el) -> Iterable[Finding]:
+    indicators = [xs_boolean(string_value(c)) for c in el.iterchildren(q("cbc:ChargeIndicator"))]
+    if None in indicators or not indicators:
+        return  # the official context pattern does not match (cast error or no indicator)
+    reasons = list(el.iterchildren(q("cbc:AllowanceChargeReason")))
+    if len(reasons) > 1:
+        if False in indicators:
+            yield _fatal("UBL-SR-30", "Allowance reason (BT-97, BT-139) shall occur at most once.", reasons[1])
+        else:
+            yield _fatal("UBL-SR-31", "Charge reason (BT-104, BT-144) shall occur at most once.", reasons[1])
+
+
+def _party_tax_scheme(el) -> Iterable[Finding]:
+    if not (_path(el, "cac:TaxScheme", "cbc:ID") and list(el.iterchildren(q("cbc:CompanyID")))):
+        yield _fatal(
+            "UBL-SR-53",
+            "A PartyTaxScheme shall carry both the identifier (CompanyID: BT-31, BT-32, BT-48 "
+            "or BT-63) and its tax scheme (TaxScheme/ID).",
+            el,
+        )
+
+
+def _line(el) -> Iterable[Finding]:
+    checks = (
+        ("UBL-SR-34", ("cbc:Note",), "Invoice line note (BT-127)"),
+        ("UBL-SR-35", ("cac:OrderLineReference", "cbc:LineID"), "Referenced purchase order line reference (BT-132)"),
+        ("UBL-SR-36", ("cac:InvoicePeriod",), "Invoice line period (BG-26)"),
+        ("UBL-SR-37", ("cac:Price", "cac:AllowanceCharge", "cbc:Amount"), "Item price discount (BT-147)"),
+        ("UBL-SR-50", ("cac:Item", "cbc:Description"), "Item description (BT-154)"),
+        ("UBL-SR-52", ("cac:DocumentReference",), "Invoice line object identifier (BT-128) document reference"),
+    )
+    for rule, steps, term in checks:
+        found = _path(el, *steps)
+        if len(found) > 1:
+            yield _fatal(
+                rule, f"{term} occurs {len(found)} times in an invoice line; it shall occur at most once.", found[1]
+            )
+    categories = _path(el, "cac:Item", "cac:ClassifiedTaxCategory")
+    if len(categories) != 1:
+        yield _fatal(
+            "UBL-SR-48",
+            f"An invoice line shall have exactly one item VAT category (ClassifiedTaxCategory, "
+            f"BT-151); it has {len(categories)}.",
+            el,
+        )
+
+
+def _payee(el) -> Iterable[Finding]:
+    names = [string_value(n) for n in _path(el, "cac:PartyName", "cbc:Name")]
+    parent = el.getparent()
+    seller = (
+        [string_value(n) for n in _path(parent, _ASP, "cac:Party", "cac:PartyLegalEntity", "cbc:RegistrationName")]
+        if parent is not None
+        else []
+    )
+    differs = any(a != b for a in names for b in seller)  # XPath general comparison '!='
+    why = "the payee name (BT-59) is missing or equal to the seller name (BT-27)" if not differs else ""
+    if len(names) > 1 or not differs:
+        yield _fatal(
+            "UBL-SR-19",
+            "Payee name (BT-59) shall occur exactly once and the payee shall differ from the "
+            f"seller{': ' + why if why else ''}.",
+            el,
+        )
+    ids = [i for i in _path(el, "cac:PartyIdentification", "cbc:ID") if (i.get("schemeID") or "").upper() != "SEPA"]
+    if len(ids) > 1 or not differs:
+        yield _fatal(
+            "UBL-SR-20",
+            "Payee identifier (BT-60) shall occur at most once and the payee shall differ from "
+            f"the seller{': ' + why if why else ''}.",
+            el,
+        )
+    legal = _path(el, "cac:PartyLegalEntity", "cbc:CompanyID")
+    if len(legal) > 1 or not differs:
+        yield _fatal(
+            "UBL-SR-21",
+            "Payee legal registration identifier (BT-61) shall occur at most once and the payee "
+            f"shall differ from the seller{': ' + why if why else ''}.",
+            el,
+        )
+
+
+def _payment_means(el) -> Iterable[Finding]:
+    checks = (
+        ("UBL-SR-26", ("cbc:PaymentID",), "Remittance information (BT-83)"),
+        ("UBL-SR-27", ("cbc:PaymentMeansCode",), "Payment means type code (BT-81)"),
+        ("UBL-SR-28", ("cac:PaymentMandate", "cbc:ID"), "Mandate reference identifier (BT-89)"),
+    )
+    for rule, steps, term in checks:
+        found = _path(el, *steps)
+        if len(found) > 1:
+            yield _fatal(
+                rule, f"{term} occurs {len(found)} times in one payment means; it shall occur at most once.", found[1]
+            )
+
+
+def _billing_reference(el) -> Iterable[Finding]:
+    refs = list(el.iterchildren(q("cac:InvoiceDocumentReference")))
+    if len(refs) > 1:
+        yield _fatal(
+            "UBL-SR-06", "Preceding invoice reference (BG-3) shall occur at most once per BillingReference.", refs[1]
+        )
+    if not _children(refs, q("cbc:ID")):
+        yield _fatal(
+            "UBL-SR-07",
+            "A billing reference shall contain the preceding invoice number (BT-25) in InvoiceDocumentReference/ID.",
+            el,
+        )
+
+
+def _tax_representative(el) -> Iterable[Finding]:
+    names = _path(el, "cac:PartyName", "cbc:Name")
+    if len(names) > 1:
+        yield _fatal("UBL-SR-22", "Seller tax representative name (BT-62) shall occur at most once.", names[1])
+    ids = _path(el, "cac:Party", "cac:PartyTaxScheme", "cbc:CompanyID")
+    if len(ids) > 1:
+        yield _fatal("UBL-SR-23", "Seller tax representative VAT identifier (BT-63) shall occur at most once.", ids[1])
+
+
+def _tax_subtotal(el) -> Iterable[Finding]:
+    reasons = _path(el, "cac:TaxCategory", "cbc:TaxExemptionReason")
+    if len(reasons) > 1:
+        yield _fatal(
+            "UBL-SR-32", "VAT exemption reason text (BT-120) shall occur at most once per VAT breakdown.", reasons[1]
+        )
+
+
+_CONTEXT_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
+    q("cac:PostalAddress"): _address,
+    q("cac:Address"): _address,
+    q("cac:Party"): _party,
+    q("cac:AdditionalDocumentReference"): _additional_document,
+    q("cac:Delivery"): _delivery,
+    q("cac:AllowanceCharge"): _allowance_charge,
+    q("cac:PartyTaxScheme"): _party_tax_scheme,
+    q("cac:InvoiceLine"): _line,
+    q("cac:CreditNoteLine"): _line,
+    q("cac:PayeeParty"): _payee,
+    q("cac:PaymentMeans"): _payment_means,
+    q("cac:BillingReference"): _billing_reference,
+    q("cac:TaxRepresentativeParty"): _tax_representative,
+    q("cac:TaxSubtotal"): _tax_subtotal,
+}
+
+
+# ----------------------------------------------------------------------------- the pass
+_AMOUNT, _BINARY, _CONTEXT, _CR, _DISTINCT = 1, 2, 4, 8, 16
+_DISTINCT_TAGS = {q("cbc:PaymentID"): "UBL-SR-44", q("cbc:PaymentMeansCode"): "UBL-SR-47"}
+_PLAN: dict[str, int] = {}
+_PLAN_LIMIT = 20000  # distinct tags remembered (hostile input must not grow it without bound)
+
+
+def _plan(tag: str) -> int:
+    plan = _PLAN.get(tag)
+    if plan is None:
+        local = tag.rpartition("}")[2]
+        plan = 0
+        if local.endswith("Amount") and not local.endswith("PriceAmount"):
+            plan |= _AMOUNT
+        if local.endswith("BinaryObject"):
+            plan |= _BINARY
+        if tag in _CONTEXT_RULES:
+            plan |= _CONTEXT
+        if tag in _CR_BY_LEAF:
+            plan |= _CR
+        if tag in _DISTINCT_TAGS:
+            plan |= _DISTINCT
+        if len(_PLAN) < _PLAN_LIMIT:
+            _PLAN[tag] = plan
+    return plan
+
+
+_PRICE = q("cac:Price")
+_PRICE_AC = q("cac:AllowanceCharge")
+
+
+def _in_price_allowance(el) -> bool:
+    """ancestor::cac:Price/cac:AllowanceCharge exists."""
+    for anc in el.iterancestors(_PRICE):
+        if next(anc.iterchildren(_PRICE_AC), None) is not None:
+            return True
+    return False
+
+
+def _check_ubl(root) -> list[Finding]:
+    out = _root_rules(root)
+    cr_hits: dict[str, tuple[CRRule, object]] = {}
+    distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
+
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue  # comments, processing instructions
+        plan = _PLAN.get(tag)
+        if plan is None:
+            plan = _plan(tag)
+        if not plan:
+            continue
+        if plan & _AMOUNT:
+            value = string_value(el)
+            if "." in value and len(value.partition(".")[2]) > 2 and not _in_price_allowance(el):
+                out.append(
+                    _fatal(
+                        "UBL-DT-01",
+                        f"{_short(tag)} '{value}' has more than two decimals; amounts "
+                        "shall have at most two fraction digits.",
+                        el,
+                    )
+                )
+        if plan & _BINARY:
+            if el.get("mimeCode") is None:
+                out.append(
+                    _fatal(
+                        "UBL-DT-06",
+                        f"{_short(tag)} has no mimeCode attribute; attached documents shall "
+                        "state their MIME code (BT-125-1).",
+                        el,
+                    )
+                )
+            if el.get("filename") is None:
+                out.append(
+                    _fatal(
+                        "UBL-DT-07",
+                        f"{_short(tag)} has no filename attribute; attached documents shall "
+                        "state their file name (BT-125-2).",
+                        el,
+                    )
+                )
+        if plan & _CONTEXT:
+            out.extend(_CONTEXT_RULES[tag](el))
+        if plan & _CR:
+            by_parent = _CR_BY_LEAF[tag]
+            parent = el.getparent()
+            candidates = by_parent.get(parent.tag if parent is not None else None, ())
+            anywhere = by_parent.get(None, ())
+            for rule in (*candidates, *anywhere) if anywhere else candidates:
+                if rule.rule not in cr_hits and rule.matches(el):
+                    cr_hits[rule.rule] = (rule, el)
+        if plan & _DISTINCT:
+            distinct[_DISTINCT_TAGS[tag]].setdefault(string_value(el), el)
+
+    attr_hits: dict[str, object] = {}
+    sepa: list = []
+    for attr in _ALL_ATTRIBUTES(root):
+        name = attr.attrname
+        if name in _DT_ATTRIBUTES:
+            attr_hits.setdefault(_DT_ATTRIBUTES[name], attr.getparent())
+            continue
+        owner = attr.getparent()
+        if name == "name":
+            if owner.tag != q("cbc:PaymentMeansCode"):
+                attr_hits.setdefault("UBL-DT-18", owner)
+        elif name == "schemeID" and attr.upper() == "SEPA":
+            parent = owner.getparent()
+            if owner.tag == q("cbc:ID") and parent is not None and parent.tag == q("cac:PartyIdentification"):
+                sepa.append(owner)
+        by_owner = _CR_BY_ATTR.get(name)
+        if by_owner:
+            for rule in (*by_owner.get(owner.tag, ()), *by_owner.get(None, ())):
+                if rule.rule not in cr_hits and rule.matches(owner):
+                    cr_hits[rule.rule] = (rule, owner)
+
+    for rule_id, values in distinct.items():
+        if len(values) > 1:
+            second = list(values.values())[1]
+            if rule_id == "UBL-SR-44":
+                msg = f"The invoice has {len(values)} different remittance informations (BT-83); only one is allowed."
+            else:
+                msg = f"The invoice has {len(values)} different payment means type codes (BT-81); only one is allowed."
+            out.append(_fatal(rule_id, msg, second))
+    if len(sepa) > 1:
+        out.append(
+            _fatal(
+                "UBL-SR-29",
+                "Bank assigned creditor identifier (BT-90, schemeID SEPA) shall occur at most once.",
+                sepa[1],
+            )
+        )
+    for rule_id, owner in attr_hits.items():
+        attribute = "name" if rule_id == "UBL-DT-18" else next(k for k, v in _DT_ATTRIBUTES.items() if v == rule_id)
+        out.append(
+            Finding(
+                rule_id,
+                WARNING,
+                f"The attribute @{attribute} should not be used in an EN 16931 UBL invoice.",
+                path_of(owner),
+            )
+        )
+    for rule, el in cr_hits.values():
+        out.append(Finding(rule.rule, rule.severity, _cr_message(rule), path_of(el)))
+    return out
+
+
+def check(doc: Document) -> Iterable[Finding]:
+    if doc.syntax != "ubl":
+        return ()
+    return _check_ubl(doc.root)
