@@ -116,16 +116,13 @@ def xpath_of(el: Any) -> str:
 
 def to_decimal(text: str | None) -> Decimal | None:
     """XSD decimal parsing (leading/trailing whitespace allowed, no exponent); None if invalid."""
-    if text is None:
-        return None
-    t = text.strip()
-    if not t or "e" in t or "E" in t or t in ("+", "-", "."):
-        return None
     try:
-        d = Decimal(t)
-    except InvalidOperation:
+        d = Decimal(text)  # accepts surrounding whitespace, like xs:decimal
+    except (InvalidOperation, TypeError):
         return None
-    return d if d.is_finite() else None
+    if not d.is_finite() or "e" in text or "E" in text or "_" in text:
+        return None
+    return d
 
 
 def xs_boolean(text: str | None) -> bool | None:
@@ -176,8 +173,9 @@ class Amount(Field):
     __slots__ = ("value",)
 
     def __init__(self, el: Any):
-        super().__init__(el)
-        self.value = to_decimal(self.raw)
+        self.el = el
+        self.raw = raw = el.text or ""
+        self.value = to_decimal(raw)
 
     @property
     def currency(self) -> str | None:
@@ -209,8 +207,9 @@ class DateField(Field):
     __slots__ = ("value",)
 
     def __init__(self, el: Any):
-        super().__init__(el)
-        self.value = _parse_date(self.raw.strip())
+        self.el = el
+        self.raw = raw = el.text or ""
+        self.value = _parse_date(raw.strip())
 
     @property
     def format(self) -> str | None:

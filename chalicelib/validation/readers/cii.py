@@ -51,7 +51,131 @@ def _r(name: str) -> str:
     return RAM + name
 
 
-ID, NAME, TYPE_CODE = _r("ID"), _r("Name"), _r("TypeCode")
+
+# tag constants (precomputed: no string building while reading)
+R_AccountName = RAM + "AccountName"
+R_ActualAmount = RAM + "ActualAmount"
+R_ActualDeliverySupplyChainEvent = RAM + "ActualDeliverySupplyChainEvent"
+R_AdditionalReferencedDocument = RAM + "AdditionalReferencedDocument"
+R_AllowanceTotalAmount = RAM + "AllowanceTotalAmount"
+R_ApplicableHeaderTradeAgreement = RAM + "ApplicableHeaderTradeAgreement"
+R_ApplicableHeaderTradeDelivery = RAM + "ApplicableHeaderTradeDelivery"
+R_ApplicableHeaderTradeSettlement = RAM + "ApplicableHeaderTradeSettlement"
+R_ApplicableProductCharacteristic = RAM + "ApplicableProductCharacteristic"
+R_ApplicableTradeSettlementFinancialCard = RAM + "ApplicableTradeSettlementFinancialCard"
+R_ApplicableTradeTax = RAM + "ApplicableTradeTax"
+R_AppliedTradeAllowanceCharge = RAM + "AppliedTradeAllowanceCharge"
+R_AssociatedDocumentLineDocument = RAM + "AssociatedDocumentLineDocument"
+R_AttachmentBinaryObject = RAM + "AttachmentBinaryObject"
+R_BICID = RAM + "BICID"
+R_BasisAmount = RAM + "BasisAmount"
+R_BasisQuantity = RAM + "BasisQuantity"
+R_BilledQuantity = RAM + "BilledQuantity"
+R_BillingSpecifiedPeriod = RAM + "BillingSpecifiedPeriod"
+R_BusinessProcessSpecifiedDocumentContextParameter = RAM + "BusinessProcessSpecifiedDocumentContextParameter"
+R_BuyerAssignedID = RAM + "BuyerAssignedID"
+R_BuyerOrderReferencedDocument = RAM + "BuyerOrderReferencedDocument"
+R_BuyerReference = RAM + "BuyerReference"
+R_BuyerTradeParty = RAM + "BuyerTradeParty"
+R_CalculatedAmount = RAM + "CalculatedAmount"
+R_CalculationPercent = RAM + "CalculationPercent"
+R_CardholderName = RAM + "CardholderName"
+R_CategoryCode = RAM + "CategoryCode"
+R_CategoryTradeTax = RAM + "CategoryTradeTax"
+R_ChargeAmount = RAM + "ChargeAmount"
+R_ChargeIndicator = RAM + "ChargeIndicator"
+R_ChargeTotalAmount = RAM + "ChargeTotalAmount"
+R_CityName = RAM + "CityName"
+R_ClassCode = RAM + "ClassCode"
+R_CompleteNumber = RAM + "CompleteNumber"
+R_Content = RAM + "Content"
+R_ContractReferencedDocument = RAM + "ContractReferencedDocument"
+R_CountryID = RAM + "CountryID"
+R_CountrySubDivisionName = RAM + "CountrySubDivisionName"
+R_CreditorReferenceID = RAM + "CreditorReferenceID"
+R_DefinedTradeContact = RAM + "DefinedTradeContact"
+R_DepartmentName = RAM + "DepartmentName"
+R_Description = RAM + "Description"
+R_DesignatedProductClassification = RAM + "DesignatedProductClassification"
+R_DespatchAdviceReferencedDocument = RAM + "DespatchAdviceReferencedDocument"
+R_DirectDebitMandateID = RAM + "DirectDebitMandateID"
+R_DueDateDateTime = RAM + "DueDateDateTime"
+R_DueDateTypeCode = RAM + "DueDateTypeCode"
+R_DuePayableAmount = RAM + "DuePayableAmount"
+R_EmailURIUniversalCommunication = RAM + "EmailURIUniversalCommunication"
+R_EndDateTime = RAM + "EndDateTime"
+R_ExemptionReason = RAM + "ExemptionReason"
+R_ExemptionReasonCode = RAM + "ExemptionReasonCode"
+R_FormattedIssueDateTime = RAM + "FormattedIssueDateTime"
+R_GlobalID = RAM + "GlobalID"
+R_GrandTotalAmount = RAM + "GrandTotalAmount"
+R_GrossPriceProductTradePrice = RAM + "GrossPriceProductTradePrice"
+R_GuidelineSpecifiedDocumentContextParameter = RAM + "GuidelineSpecifiedDocumentContextParameter"
+R_IBANID = RAM + "IBANID"
+R_ID = RAM + "ID"
+R_IncludedNote = RAM + "IncludedNote"
+R_IncludedSupplyChainTradeLineItem = RAM + "IncludedSupplyChainTradeLineItem"
+R_Information = RAM + "Information"
+R_InvoiceCurrencyCode = RAM + "InvoiceCurrencyCode"
+R_InvoiceReferencedDocument = RAM + "InvoiceReferencedDocument"
+R_IssueDateTime = RAM + "IssueDateTime"
+R_IssuerAssignedID = RAM + "IssuerAssignedID"
+R_LineID = RAM + "LineID"
+R_LineOne = RAM + "LineOne"
+R_LineThree = RAM + "LineThree"
+R_LineTotalAmount = RAM + "LineTotalAmount"
+R_LineTwo = RAM + "LineTwo"
+R_Name = RAM + "Name"
+R_NetPriceProductTradePrice = RAM + "NetPriceProductTradePrice"
+R_OccurrenceDateTime = RAM + "OccurrenceDateTime"
+R_OriginTradeCountry = RAM + "OriginTradeCountry"
+R_PayeePartyCreditorFinancialAccount = RAM + "PayeePartyCreditorFinancialAccount"
+R_PayeeSpecifiedCreditorFinancialInstitution = RAM + "PayeeSpecifiedCreditorFinancialInstitution"
+R_PayeeTradeParty = RAM + "PayeeTradeParty"
+R_PayerPartyDebtorFinancialAccount = RAM + "PayerPartyDebtorFinancialAccount"
+R_PaymentReference = RAM + "PaymentReference"
+R_PersonName = RAM + "PersonName"
+R_PostalTradeAddress = RAM + "PostalTradeAddress"
+R_PostcodeCode = RAM + "PostcodeCode"
+R_ProprietaryID = RAM + "ProprietaryID"
+R_RateApplicablePercent = RAM + "RateApplicablePercent"
+R_Reason = RAM + "Reason"
+R_ReasonCode = RAM + "ReasonCode"
+R_ReceivableSpecifiedTradeAccountingAccount = RAM + "ReceivableSpecifiedTradeAccountingAccount"
+R_ReceivingAdviceReferencedDocument = RAM + "ReceivingAdviceReferencedDocument"
+R_RoundingAmount = RAM + "RoundingAmount"
+R_SellerAssignedID = RAM + "SellerAssignedID"
+R_SellerOrderReferencedDocument = RAM + "SellerOrderReferencedDocument"
+R_SellerTaxRepresentativeTradeParty = RAM + "SellerTaxRepresentativeTradeParty"
+R_SellerTradeParty = RAM + "SellerTradeParty"
+R_ShipToTradeParty = RAM + "ShipToTradeParty"
+R_SpecifiedLegalOrganization = RAM + "SpecifiedLegalOrganization"
+R_SpecifiedLineTradeAgreement = RAM + "SpecifiedLineTradeAgreement"
+R_SpecifiedLineTradeDelivery = RAM + "SpecifiedLineTradeDelivery"
+R_SpecifiedLineTradeSettlement = RAM + "SpecifiedLineTradeSettlement"
+R_SpecifiedProcuringProject = RAM + "SpecifiedProcuringProject"
+R_SpecifiedTaxRegistration = RAM + "SpecifiedTaxRegistration"
+R_SpecifiedTradeAllowanceCharge = RAM + "SpecifiedTradeAllowanceCharge"
+R_SpecifiedTradePaymentTerms = RAM + "SpecifiedTradePaymentTerms"
+R_SpecifiedTradeProduct = RAM + "SpecifiedTradeProduct"
+R_SpecifiedTradeSettlementHeaderMonetarySummation = RAM + "SpecifiedTradeSettlementHeaderMonetarySummation"
+R_SpecifiedTradeSettlementLineMonetarySummation = RAM + "SpecifiedTradeSettlementLineMonetarySummation"
+R_SpecifiedTradeSettlementPaymentMeans = RAM + "SpecifiedTradeSettlementPaymentMeans"
+R_StartDateTime = RAM + "StartDateTime"
+R_SubjectCode = RAM + "SubjectCode"
+R_TaxBasisTotalAmount = RAM + "TaxBasisTotalAmount"
+R_TaxCurrencyCode = RAM + "TaxCurrencyCode"
+R_TaxPointDate = RAM + "TaxPointDate"
+R_TaxTotalAmount = RAM + "TaxTotalAmount"
+R_TelephoneUniversalCommunication = RAM + "TelephoneUniversalCommunication"
+R_TotalPrepaidAmount = RAM + "TotalPrepaidAmount"
+R_TradingBusinessName = RAM + "TradingBusinessName"
+R_TypeCode = RAM + "TypeCode"
+R_URIID = RAM + "URIID"
+R_URIUniversalCommunication = RAM + "URIUniversalCommunication"
+R_Value = RAM + "Value"
+
+ID, NAME, TYPE_CODE = R_ID, R_Name, R_TypeCode
 DATE_STRINGS = (UDT + "DateTimeString", QDT + "DateTimeString", UDT + "DateString")
 
 
@@ -64,6 +188,21 @@ def _first_child(el: Any, tag: str) -> Any:
 
 def _field(el: Any, tag: str, cls: type = Field) -> Any:
     c = _first_child(el, tag) if el is not None else None
+    return cls(c) if c is not None else None
+
+
+def _scan(el: Any) -> dict[str, Any]:
+    """First child element per tag, in one pass (touching each child once is what costs in lxml)."""
+    d: dict[str, Any] = {}
+    for c in el:
+        t = c.tag
+        if t not in d:
+            d[t] = c
+    return d
+
+
+def _f(d: dict[str, Any], tag: str, cls: type = Field) -> Any:
+    c = d.get(tag)
     return cls(c) if c is not None else None
 
 
@@ -84,19 +223,19 @@ def read_address(el: Any) -> Address:
     a = Address(el=el)
     for c in el:
         t = c.tag
-        if t == _r("LineOne"):
+        if t == R_LineOne:
             a.line1 = a.line1 or Field(c)
-        elif t == _r("LineTwo"):
+        elif t == R_LineTwo:
             a.line2 = a.line2 or Field(c)
-        elif t == _r("LineThree"):
+        elif t == R_LineThree:
             a.line3 = a.line3 or Field(c)
-        elif t == _r("CityName"):
+        elif t == R_CityName:
             a.city = a.city or Field(c)
-        elif t == _r("PostcodeCode"):
+        elif t == R_PostcodeCode:
             a.postcode = a.postcode or Field(c)
-        elif t == _r("CountrySubDivisionName"):
+        elif t == R_CountrySubDivisionName:
             a.subdivision = a.subdivision or Field(c)
-        elif t == _r("CountryID"):
+        elif t == R_CountryID:
             a.country = a.country or Field(c)
     return a
 
@@ -105,14 +244,14 @@ def read_contact(el: Any) -> Contact:
     k = Contact(el=el)
     for c in el:
         t = c.tag
-        if t == _r("PersonName"):
+        if t == R_PersonName:
             k.name = Field(c) if k.name is None or k.name.el.tag != t else k.name
-        elif t == _r("DepartmentName"):
+        elif t == R_DepartmentName:
             k.name = k.name or Field(c)
-        elif t == _r("TelephoneUniversalCommunication"):
-            k.telephone = k.telephone or _field(c, _r("CompleteNumber"))
-        elif t == _r("EmailURIUniversalCommunication"):
-            k.email = k.email or _field(c, _r("URIID"))
+        elif t == R_TelephoneUniversalCommunication:
+            k.telephone = k.telephone or _field(c, R_CompleteNumber)
+        elif t == R_EmailURIUniversalCommunication:
+            k.email = k.email or _field(c, R_URIID)
     return k
 
 
@@ -120,22 +259,23 @@ def read_party(el: Any) -> Party:
     p = Party(el=el)
     for c in el:
         t = c.tag
-        if t == ID or t == _r("GlobalID"):
+        if t == ID or t == R_GlobalID:
             p.identifiers.append(Ident(c))
         elif t == NAME:
             p.name = p.name or Field(c)
-        elif t == _r("Description"):
+        elif t == R_Description:
             p.legal_info = p.legal_info or Field(c)
-        elif t == _r("SpecifiedLegalOrganization"):
-            p.legal_registration = p.legal_registration or _field(c, ID, Ident)
-            p.trading_name = p.trading_name or _field(c, _r("TradingBusinessName"))
-        elif t == _r("DefinedTradeContact"):
+        elif t == R_SpecifiedLegalOrganization:
+            d = _scan(c)
+            p.legal_registration = p.legal_registration or _f(d, ID, Ident)
+            p.trading_name = p.trading_name or _f(d, R_TradingBusinessName)
+        elif t == R_DefinedTradeContact:
             p.contact = p.contact or read_contact(c)
-        elif t == _r("PostalTradeAddress"):
+        elif t == R_PostalTradeAddress:
             p.address = p.address or read_address(c)
-        elif t == _r("URIUniversalCommunication"):
-            p.electronic_address = p.electronic_address or _field(c, _r("URIID"), Ident)
-        elif t == _r("SpecifiedTaxRegistration"):
+        elif t == R_URIUniversalCommunication:
+            p.electronic_address = p.electronic_address or _field(c, R_URIID, Ident)
+        elif t == R_SpecifiedTaxRegistration:
             i = _field(c, ID, Ident)
             if i is not None:
                 s = i.scheme
@@ -159,25 +299,26 @@ def read_allowance_charge(el: Any) -> AllowanceCharge:
     ac = AllowanceCharge(el=el)
     for c in el:
         t = c.tag
-        if t == _r("ChargeIndicator"):
+        if t == R_ChargeIndicator:
             if ac.indicator is None:
                 _indicator(ac, c)
-        elif t == _r("ActualAmount"):
+        elif t == R_ActualAmount:
             ac.amount = ac.amount or Amount(c)
-        elif t == _r("BasisAmount"):
+        elif t == R_BasisAmount:
             ac.base_amount = ac.base_amount or Amount(c)
-        elif t == _r("CalculationPercent"):
+        elif t == R_CalculationPercent:
             ac.percent = ac.percent or Percent(c)
-        elif t == _r("Reason"):
+        elif t == R_Reason:
             ac.reason = ac.reason or Field(c)
-        elif t == _r("ReasonCode"):
+        elif t == R_ReasonCode:
             ac.reason_code = ac.reason_code or Field(c)
-        elif t == _r("CategoryTradeTax"):
+        elif t == R_CategoryTradeTax:
             if ac.tax_category_el is None:
                 ac.tax_category_el = c
-                ac.vat_category = _field(c, _r("CategoryCode"))
-                ac.vat_rate = _field(c, _r("RateApplicablePercent"), Percent)
-                ac.vat_scheme = _field(c, TYPE_CODE)
+                d = _scan(c)
+                ac.vat_category = _f(d, R_CategoryCode)
+                ac.vat_rate = _f(d, R_RateApplicablePercent, Percent)
+                ac.vat_scheme = _f(d, TYPE_CODE)
     return ac
 
 
@@ -185,36 +326,36 @@ def read_trade_tax(el: Any) -> VatBreakdown:
     b = VatBreakdown(el=el)
     for c in el:
         t = c.tag
-        if t == _r("CalculatedAmount"):
+        if t == R_CalculatedAmount:
             b.tax_amount = b.tax_amount or Amount(c)
         elif t == TYPE_CODE:
             b.tax_scheme = b.tax_scheme or Field(c)
-        elif t == _r("ExemptionReason"):
+        elif t == R_ExemptionReason:
             b.exemption_reason = b.exemption_reason or Field(c)
-        elif t == _r("BasisAmount"):
+        elif t == R_BasisAmount:
             b.taxable_amount = b.taxable_amount or Amount(c)
-        elif t == _r("CategoryCode"):
+        elif t == R_CategoryCode:
             b.category = b.category or Field(c)
-        elif t == _r("ExemptionReasonCode"):
+        elif t == R_ExemptionReasonCode:
             b.exemption_code = b.exemption_code or Field(c)
-        elif t == _r("RateApplicablePercent"):
+        elif t == R_RateApplicablePercent:
             b.rate = b.rate or Percent(c)
-        elif t == _r("TaxPointDate"):
+        elif t == R_TaxPointDate:
             b.tax_point_date = b.tax_point_date or _date(c) or DateField(c)
-        elif t == _r("DueDateTypeCode"):
+        elif t == R_DueDateTypeCode:
             b.tax_point_date_code = b.tax_point_date_code or Field(c)
     return b
 
 
 _TOTALS = {
-    _r("LineTotalAmount"): "line_total",
-    _r("ChargeTotalAmount"): "charge_total",
-    _r("AllowanceTotalAmount"): "allowance_total",
-    _r("TaxBasisTotalAmount"): "tax_exclusive",
-    _r("RoundingAmount"): "rounding",
-    _r("GrandTotalAmount"): "tax_inclusive",
-    _r("TotalPrepaidAmount"): "prepaid",
-    _r("DuePayableAmount"): "payable",
+    R_LineTotalAmount: "line_total",
+    R_ChargeTotalAmount: "charge_total",
+    R_AllowanceTotalAmount: "allowance_total",
+    R_TaxBasisTotalAmount: "tax_exclusive",
+    R_RoundingAmount: "rounding",
+    R_GrandTotalAmount: "tax_inclusive",
+    R_TotalPrepaidAmount: "prepaid",
+    R_DuePayableAmount: "payable",
 }
 
 
@@ -222,7 +363,7 @@ def read_totals(el: Any, inv: Invoice) -> Totals:
     tot = Totals(el=el)
     for c in el:
         t = c.tag
-        if t == _r("TaxTotalAmount"):
+        if t == R_TaxTotalAmount:
             inv.tax_totals.append(TaxTotal(el=c, amount=Amount(c)))
             continue
         name = _TOTALS.get(t)
@@ -232,7 +373,7 @@ def read_totals(el: Any, inv: Invoice) -> Totals:
 
 
 def read_period(el: Any) -> Period:
-    return Period(el=el, start=_date_of(el, _r("StartDateTime")), end=_date_of(el, _r("EndDateTime")))
+    return Period(el=el, start=_date_of(el, R_StartDateTime), end=_date_of(el, R_EndDateTime))
 
 
 def read_payment_means(el: Any, inv_settlement: Any) -> PaymentInstruction:
@@ -241,19 +382,21 @@ def read_payment_means(el: Any, inv_settlement: Any) -> PaymentInstruction:
         t = c.tag
         if t == TYPE_CODE:
             pi.code = pi.code or Field(c)
-        elif t == _r("Information"):
+        elif t == R_Information:
             pi.text = pi.text or Field(c)
-        elif t == _r("ApplicableTradeSettlementFinancialCard"):
+        elif t == R_ApplicableTradeSettlementFinancialCard:
             if pi.card is None:
-                pi.card = Card(el=c, pan=_field(c, ID), holder=_field(c, _r("CardholderName")))
-        elif t == _r("PayerPartyDebtorFinancialAccount"):
+                d = _scan(c)
+                pi.card = Card(el=c, pan=_f(d, ID), holder=_f(d, R_CardholderName))
+        elif t == R_PayerPartyDebtorFinancialAccount:
             if pi.direct_debit is None:
-                pi.direct_debit = DirectDebit(el=c, debited_account=_field(c, _r("IBANID")))
-        elif t == _r("PayeePartyCreditorFinancialAccount"):
-            acct = _field(c, _r("IBANID")) or _field(c, _r("ProprietaryID"))
-            pi.transfers.append(CreditTransfer(el=c, account=acct, name=_field(c, _r("AccountName"))))
-        elif t == _r("PayeeSpecifiedCreditorFinancialInstitution"):
-            bic = _field(c, _r("BICID"))
+                pi.direct_debit = DirectDebit(el=c, debited_account=_field(c, R_IBANID))
+        elif t == R_PayeePartyCreditorFinancialAccount:
+            d = _scan(c)
+            acct = _f(d, R_IBANID) or _f(d, R_ProprietaryID)
+            pi.transfers.append(CreditTransfer(el=c, account=acct, name=_f(d, R_AccountName)))
+        elif t == R_PayeeSpecifiedCreditorFinancialInstitution:
+            bic = _field(c, R_BICID)
             if pi.transfers and pi.transfers[0].bic is None:
                 pi.transfers[0].bic = bic
             elif not pi.transfers:
@@ -265,18 +408,18 @@ def read_line(el: Any) -> Line:
     ln = Line(el=el)
     for c in el:
         t = c.tag
-        if t == _r("AssociatedDocumentLineDocument"):
-            ln.id = ln.id or _field(c, _r("LineID"))
-            note = _first_child(c, _r("IncludedNote"))
+        if t == R_AssociatedDocumentLineDocument:
+            ln.id = ln.id or _field(c, R_LineID)
+            note = _first_child(c, R_IncludedNote)
             if note is not None:
-                ln.note = ln.note or _field(note, _r("Content"))
-        elif t == _r("SpecifiedTradeProduct"):
+                ln.note = ln.note or _field(note, R_Content)
+        elif t == R_SpecifiedTradeProduct:
             ln.item = ln.item or _item(c)
-        elif t == _r("SpecifiedLineTradeAgreement"):
+        elif t == R_SpecifiedLineTradeAgreement:
             _line_agreement(ln, c)
-        elif t == _r("SpecifiedLineTradeDelivery"):
-            ln.quantity = ln.quantity or _field(c, _r("BilledQuantity"), Quantity)
-        elif t == _r("SpecifiedLineTradeSettlement"):
+        elif t == R_SpecifiedLineTradeDelivery:
+            ln.quantity = ln.quantity or _field(c, R_BilledQuantity, Quantity)
+        elif t == R_SpecifiedLineTradeSettlement:
             _line_settlement(ln, c)
     return ln
 
@@ -285,23 +428,24 @@ def _item(el: Any) -> Item:
     it = Item(el=el)
     for c in el:
         t = c.tag
-        if t == _r("GlobalID"):
+        if t == R_GlobalID:
             it.standard_ids.append(Ident(c))
-        elif t == _r("SellerAssignedID"):
+        elif t == R_SellerAssignedID:
             it.seller_id = it.seller_id or Field(c)
-        elif t == _r("BuyerAssignedID"):
+        elif t == R_BuyerAssignedID:
             it.buyer_id = it.buyer_id or Field(c)
         elif t == NAME:
             it.name = it.name or Field(c)
-        elif t == _r("Description"):
+        elif t == R_Description:
             it.description = it.description or Field(c)
-        elif t == _r("ApplicableProductCharacteristic"):
-            it.attributes.append(ItemAttribute(el=c, name=_field(c, _r("Description")), value=_field(c, _r("Value"))))
-        elif t == _r("DesignatedProductClassification"):
-            cc = _field(c, _r("ClassCode"), Ident)
+        elif t == R_ApplicableProductCharacteristic:
+            d = _scan(c)
+            it.attributes.append(ItemAttribute(el=c, name=_f(d, R_Description), value=_f(d, R_Value)))
+        elif t == R_DesignatedProductClassification:
+            cc = _field(c, R_ClassCode, Ident)
             if cc is not None:
                 it.classifications.append(cc)
-        elif t == _r("OriginTradeCountry"):
+        elif t == R_OriginTradeCountry:
             it.origin_country = it.origin_country or _field(c, ID)
     return it
 
@@ -309,26 +453,27 @@ def _item(el: Any) -> Item:
 def _line_agreement(ln: Line, el: Any) -> None:
     for c in el:
         t = c.tag
-        if t == _r("BuyerOrderReferencedDocument"):
-            ln.order_line_ref = ln.order_line_ref or _field(c, _r("LineID"))
-        elif t == _r("GrossPriceProductTradePrice"):
+        if t == R_BuyerOrderReferencedDocument:
+            ln.order_line_ref = ln.order_line_ref or _field(c, R_LineID)
+        elif t == R_GrossPriceProductTradePrice:
             pr = ln.price or Price(el=c)
             ln.price = pr
-            pr.gross = pr.gross or _field(c, _r("ChargeAmount"), Amount)
+            pr.gross = pr.gross or _field(c, R_ChargeAmount, Amount)
             for g in c:
-                if g.tag == _r("AppliedTradeAllowanceCharge"):
+                if g.tag == R_AppliedTradeAllowanceCharge:
                     ac = read_allowance_charge(g)
                     pr.allowance_charges.append(ac)
                     if pr.discount is None and ac.amount is not None:
                         pr.discount = ac.amount
-                elif g.tag == _r("BasisQuantity") and pr.base_quantity is None:
+                elif g.tag == R_BasisQuantity and pr.base_quantity is None:
                     pr.base_quantity = Quantity(g)
-        elif t == _r("NetPriceProductTradePrice"):
+        elif t == R_NetPriceProductTradePrice:
             pr = ln.price or Price(el=c)
             ln.price = pr
             pr.el = c
-            pr.net = pr.net or _field(c, _r("ChargeAmount"), Amount)
-            bq = _field(c, _r("BasisQuantity"), Quantity)
+            d = _scan(c)
+            pr.net = pr.net or _f(d, R_ChargeAmount, Amount)
+            bq = _f(d, R_BasisQuantity, Quantity)
             if bq is not None:
                 pr.base_quantity = bq
 
@@ -336,55 +481,58 @@ def _line_agreement(ln: Line, el: Any) -> None:
 def _line_settlement(ln: Line, el: Any) -> None:
     for c in el:
         t = c.tag
-        if t == _r("ApplicableTradeTax"):
+        if t == R_ApplicableTradeTax:
             if ln.vat is None:
-                ln.vat = LineVat(el=c, category=_field(c, _r("CategoryCode")),
-                                 rate=_field(c, _r("RateApplicablePercent"), Percent), tax_scheme=_field(c, TYPE_CODE))
-        elif t == _r("BillingSpecifiedPeriod"):
+                d = _scan(c)
+                ln.vat = LineVat(el=c, category=_f(d, R_CategoryCode),
+                                 rate=_f(d, R_RateApplicablePercent, Percent), tax_scheme=_f(d, TYPE_CODE))
+        elif t == R_BillingSpecifiedPeriod:
             ln.period = ln.period or read_period(c)
-        elif t == _r("SpecifiedTradeAllowanceCharge"):
+        elif t == R_SpecifiedTradeAllowanceCharge:
             ac = read_allowance_charge(c)
             ln.allowance_charges.append(ac)
             if ac.is_charge is True:
                 ln.charges.append(ac)
             elif ac.is_charge is False:
                 ln.allowances.append(ac)
-        elif t == _r("SpecifiedTradeSettlementLineMonetarySummation"):
-            ln.net_amount = ln.net_amount or _field(c, _r("LineTotalAmount"), Amount)
-        elif t == _r("AdditionalReferencedDocument"):
-            ref = SupportingDocument(el=c, id=_field(c, _r("IssuerAssignedID"), Ident), type_code=_field(c, TYPE_CODE))
+        elif t == R_SpecifiedTradeSettlementLineMonetarySummation:
+            ln.net_amount = ln.net_amount or _field(c, R_LineTotalAmount, Amount)
+        elif t == R_AdditionalReferencedDocument:
+            d = _scan(c)
+            ref = SupportingDocument(el=c, id=_f(d, R_IssuerAssignedID, Ident), type_code=_f(d, TYPE_CODE))
             ln.document_references.append(ref)
             ln.object_id = ln.object_id or ref.id
-        elif t == _r("ReceivableSpecifiedTradeAccountingAccount"):
+        elif t == R_ReceivableSpecifiedTradeAccountingAccount:
             ln.accounting_ref = ln.accounting_ref or _field(c, ID)
 
 
 def _agreement(inv: Invoice, el: Any) -> None:
     for c in el:
         t = c.tag
-        if t == _r("BuyerReference"):
+        if t == R_BuyerReference:
             inv.buyer_reference = inv.buyer_reference or Field(c)
-        elif t == _r("SellerTradeParty"):
+        elif t == R_SellerTradeParty:
             inv.seller = inv.seller or read_party(c)
-        elif t == _r("BuyerTradeParty"):
+        elif t == R_BuyerTradeParty:
             inv.buyer = inv.buyer or read_party(c)
-        elif t == _r("SellerTaxRepresentativeTradeParty"):
+        elif t == R_SellerTaxRepresentativeTradeParty:
             inv.tax_representative = inv.tax_representative or read_party(c)
-        elif t == _r("SellerOrderReferencedDocument"):
-            inv.sales_order = inv.sales_order or _field(c, _r("IssuerAssignedID"))
-        elif t == _r("BuyerOrderReferencedDocument"):
-            inv.purchase_order = inv.purchase_order or _field(c, _r("IssuerAssignedID"))
-        elif t == _r("ContractReferencedDocument"):
-            inv.contract_reference = inv.contract_reference or _field(c, _r("IssuerAssignedID"))
-        elif t == _r("AdditionalReferencedDocument"):
+        elif t == R_SellerOrderReferencedDocument:
+            inv.sales_order = inv.sales_order or _field(c, R_IssuerAssignedID)
+        elif t == R_BuyerOrderReferencedDocument:
+            inv.purchase_order = inv.purchase_order or _field(c, R_IssuerAssignedID)
+        elif t == R_ContractReferencedDocument:
+            inv.contract_reference = inv.contract_reference or _field(c, R_IssuerAssignedID)
+        elif t == R_AdditionalReferencedDocument:
             _additional_document(inv, c)
-        elif t == _r("SpecifiedProcuringProject"):
+        elif t == R_SpecifiedProcuringProject:
             inv.project_reference = inv.project_reference or _field(c, ID)
 
 
 def _additional_document(inv: Invoice, el: Any) -> None:
-    code = _field(el, TYPE_CODE)
-    ident = _field(el, _r("IssuerAssignedID"), Ident)
+    d = _scan(el)
+    code = _f(d, TYPE_CODE)
+    ident = _f(d, R_IssuerAssignedID, Ident)
     inv.document_references.append(SupportingDocument(el=el, id=ident, type_code=code))
     kind = code.text if code is not None else None
     if kind == "130":
@@ -393,8 +541,8 @@ def _additional_document(inv: Invoice, el: Any) -> None:
         inv.tender_reference = inv.tender_reference or ident
     else:
         inv.supporting_documents.append(SupportingDocument(
-            el=el, id=ident, type_code=code, description=_field(el, NAME), uri=_field(el, _r("URIID")),
-            attachment=_field(el, _r("AttachmentBinaryObject")),
+            el=el, id=ident, type_code=code, description=_f(d, NAME), uri=_f(d, R_URIID),
+            attachment=_f(d, R_AttachmentBinaryObject),
         ))
 
 
@@ -402,21 +550,21 @@ def _delivery(inv: Invoice, el: Any) -> None:
     d = inv.delivery or Delivery(el=el)
     for c in el:
         t = c.tag
-        if t == _r("ShipToTradeParty"):
+        if t == R_ShipToTradeParty:
             for g in c:
                 gt = g.tag
-                if gt in (ID, _r("GlobalID")):
+                if gt in (ID, R_GlobalID):
                     d.location_id = d.location_id or Ident(g)
                 elif gt == NAME:
                     d.name = d.name or Field(g)
-                elif gt == _r("PostalTradeAddress"):
+                elif gt == R_PostalTradeAddress:
                     d.address = d.address or read_address(g)
-        elif t == _r("ActualDeliverySupplyChainEvent"):
-            d.date = d.date or _date_of(c, _r("OccurrenceDateTime"))
-        elif t == _r("DespatchAdviceReferencedDocument"):
-            inv.despatch_advice = inv.despatch_advice or _field(c, _r("IssuerAssignedID"))
-        elif t == _r("ReceivingAdviceReferencedDocument"):
-            inv.receiving_advice = inv.receiving_advice or _field(c, _r("IssuerAssignedID"))
+        elif t == R_ActualDeliverySupplyChainEvent:
+            d.date = d.date or _date_of(c, R_OccurrenceDateTime)
+        elif t == R_DespatchAdviceReferencedDocument:
+            inv.despatch_advice = inv.despatch_advice or _field(c, R_IssuerAssignedID)
+        elif t == R_ReceivingAdviceReferencedDocument:
+            inv.receiving_advice = inv.receiving_advice or _field(c, R_IssuerAssignedID)
     if d.name is not None or d.location_id is not None or d.date is not None or d.address is not None:
         inv.delivery = d
 
@@ -425,48 +573,50 @@ def _settlement(inv: Invoice, el: Any) -> None:
     creditor_id = mandate = remittance = None
     for c in el:
         t = c.tag
-        if t == _r("CreditorReferenceID"):
+        if t == R_CreditorReferenceID:
             creditor_id = creditor_id or Field(c)
-        elif t == _r("PaymentReference"):
+        elif t == R_PaymentReference:
             remittance = remittance or Field(c)
-        elif t == _r("TaxCurrencyCode"):
+        elif t == R_TaxCurrencyCode:
             inv.tax_currency = inv.tax_currency or Field(c)
-        elif t == _r("InvoiceCurrencyCode"):
+        elif t == R_InvoiceCurrencyCode:
             inv.currency = inv.currency or Field(c)
-        elif t == _r("PayeeTradeParty"):
+        elif t == R_PayeeTradeParty:
             inv.payee = inv.payee or read_party(c)
-        elif t == _r("SpecifiedTradeSettlementPaymentMeans"):
+        elif t == R_SpecifiedTradeSettlementPaymentMeans:
             inv.payment_instructions.append(read_payment_means(c, el))
-        elif t == _r("ApplicableTradeTax"):
+        elif t == R_ApplicableTradeTax:
             b = read_trade_tax(c)
             inv.vat_breakdown.append(b)
             inv.tax_point_date = inv.tax_point_date or b.tax_point_date
             inv.tax_point_date_code = inv.tax_point_date_code or b.tax_point_date_code
-        elif t == _r("BillingSpecifiedPeriod"):
+        elif t == R_BillingSpecifiedPeriod:
             inv.invoice_period = inv.invoice_period or read_period(c)
-        elif t == _r("SpecifiedTradeAllowanceCharge"):
+        elif t == R_SpecifiedTradeAllowanceCharge:
             ac = read_allowance_charge(c)
             inv.allowance_charges.append(ac)
             if ac.is_charge is True:
                 inv.charges.append(ac)
             elif ac.is_charge is False:
                 inv.allowances.append(ac)
-        elif t == _r("SpecifiedTradePaymentTerms"):
-            d = _field(c, _r("Description"))
-            if d is not None:
-                inv.payment_terms_all.append(d)
-                inv.payment_terms = inv.payment_terms or d
-            inv.due_date = inv.due_date or _date_of(c, _r("DueDateDateTime"))
-            mandate = mandate or _field(c, _r("DirectDebitMandateID"))
-        elif t == _r("SpecifiedTradeSettlementHeaderMonetarySummation"):
+        elif t == R_SpecifiedTradePaymentTerms:
+            d = _scan(c)
+            desc = _f(d, R_Description)
+            if desc is not None:
+                inv.payment_terms_all.append(desc)
+                inv.payment_terms = inv.payment_terms or desc
+            due = d.get(R_DueDateDateTime)
+            inv.due_date = inv.due_date or (_date(due) if due is not None else None)
+            mandate = mandate or _f(d, R_DirectDebitMandateID)
+        elif t == R_SpecifiedTradeSettlementHeaderMonetarySummation:
             if inv.totals is None:
                 inv.totals = read_totals(c, inv)
-        elif t == _r("InvoiceReferencedDocument"):
+        elif t == R_InvoiceReferencedDocument:
             inv.preceding_invoices.append(PrecedingInvoice(
-                el=c, number=_field(c, _r("IssuerAssignedID")),
-                issue_date=_date_of(c, _r("FormattedIssueDateTime")),
+                el=c, number=_field(c, R_IssuerAssignedID),
+                issue_date=_date_of(c, R_FormattedIssueDateTime),
             ))
-        elif t == _r("ReceivableSpecifiedTradeAccountingAccount"):
+        elif t == R_ReceivableSpecifiedTradeAccountingAccount:
             inv.buyer_accounting_reference = inv.buyer_accounting_reference or _field(c, ID)
     for pi in inv.payment_instructions:
         pi.remittance = pi.remittance or remittance
@@ -484,9 +634,9 @@ def read(root: Any, document: str = "CrossIndustryInvoice") -> Invoice:
         t = c.tag
         if t == RSM + "ExchangedDocumentContext":
             for g in c:
-                if g.tag == _r("GuidelineSpecifiedDocumentContextParameter"):
+                if g.tag == R_GuidelineSpecifiedDocumentContextParameter:
                     inv.customization_id = inv.customization_id or _field(g, ID)
-                elif g.tag == _r("BusinessProcessSpecifiedDocumentContextParameter"):
+                elif g.tag == R_BusinessProcessSpecifiedDocumentContextParameter:
                     inv.profile_id = inv.profile_id or _field(g, ID)
         elif t == RSM + "ExchangedDocument":
             for g in c:
@@ -495,21 +645,21 @@ def read(root: Any, document: str = "CrossIndustryInvoice") -> Invoice:
                     inv.number = inv.number or Field(g)
                 elif gt == TYPE_CODE:
                     inv.type_code = inv.type_code or Field(g)
-                elif gt == _r("IssueDateTime"):
+                elif gt == R_IssueDateTime:
                     inv.issue_date = inv.issue_date or _date(g)
-                elif gt == _r("IncludedNote"):
-                    inv.notes.append(Note(el=g, subject_code=_field(g, _r("SubjectCode")),
-                                          text=_field(g, _r("Content"))))
+                elif gt == R_IncludedNote:
+                    d = _scan(g)
+                    inv.notes.append(Note(el=g, subject_code=_f(d, R_SubjectCode), text=_f(d, R_Content)))
         elif t == RSM + "SupplyChainTradeTransaction":
             for g in c:
                 gt = g.tag
-                if gt == _r("IncludedSupplyChainTradeLineItem"):
+                if gt == R_IncludedSupplyChainTradeLineItem:
                     inv.lines.append(read_line(g))
-                elif gt == _r("ApplicableHeaderTradeAgreement"):
+                elif gt == R_ApplicableHeaderTradeAgreement:
                     _agreement(inv, g)
-                elif gt == _r("ApplicableHeaderTradeDelivery"):
+                elif gt == R_ApplicableHeaderTradeDelivery:
                     _delivery(inv, g)
-                elif gt == _r("ApplicableHeaderTradeSettlement"):
+                elif gt == R_ApplicableHeaderTradeSettlement:
                     _settlement(inv, g)
     _resolve_tax_totals(inv)
     return inv

@@ -106,6 +106,8 @@ def test_complete_invoice(entry):
     assert report.error is None, report.error
     assert report.syntax == entry["syntax"]
     assert report.document == entry["document"]
+    if FAMILIES is None:
+        assert not report.rule_errors, report.rule_errors
     missing, extra = compare_complete(entry, report)
     assert not missing and not extra, f"missing {sorted(missing)}, unexpected {sorted(extra)}"
     if FAMILIES is None:
@@ -117,6 +119,8 @@ def test_complete_invoice(entry):
 def test_unit_case(entry):
     report = validate(read(entry))
     assert report.error is None, report.error
+    if FAMILIES is None:
+        assert not report.rule_errors, report.rule_errors
     problems = check_unit(entry, report)
     assert not problems, "; ".join(problems)
 

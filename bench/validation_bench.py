@@ -1,0 +1,103 @@
+"""Benchmark of the EN 16931 validation engine on the conformance corpus's complete invoices.
+
+    .venv/bin/python bench/validation_bench.py [--repeat N] [--corpus DIR]
+
+Prints, for the complete invoices (kinds example / testfile / generated):
+* median ms per invoice for lxml parsing alone (the floor) and for parse + all rules,
+* their ratio, invoices per second (whole corpus, warm process),
+* the engine's import/load time, and the peak memory of validating the whole corpus
+  (tracemalloc peak of Python allocations and the process's max RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_CORPUS = Path(os.environ.get("CHORALE_CONFORMANCE_DIR", ROOT.parent / "shared" / "conformance" / "en16931"))
+
+
+def load_corpus(corpus: Path) -> list[tuple[str, bytes]]:
+    entries = json.loads((corpus / "manifest.json").read_text())["entries"]
+    return [(e["file"], (corpus / e["file"]).read_bytes()) for e in entries
+            if e["kind"] in ("example", "testfile", "generated")]
+
+
+def per_invoice_median(fn, docs: list[bytes], repeat: int) -> list[float]:
+    """Median seconds per document, each document timed `repeat` times (best-of-inner-loop)."""
+    medians = []
+    for data in docs:
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn(data)
+            times.append(time.perf_counter() - t0)
+        medians.append(statistics.median(times))
+    return medians
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = ap.parse_args()
+    if not (args.corpus / "manifest.json").is_file():
+        print(f"corpus not found at {args.corpus}", file=sys.stderr)
+        return 1
+
+    t0 = time.perf_counter()
+    from chalicelib.validation import validate
+    from chalicelib.validation.engine import loaded_families
+    from chalicelib.validation.parsing import parse_xml
+    load_ms = (time.perf_counter() - t0) * 1000
+
+    corpus = load_corpus(args.corpus)
+    docs = [d for _, d in corpus]
+    for d in docs:  # warm up
+        validate(d)
+
+    parse = per_invoice_median(parse_xml, docs, args.repeat)
+    full = per_invoice_median(validate, docs, args.repeat)
+    med_parse = statistics.median(parse) * 1000
+    med_full = statistics.median(full) * 1000
+
+    t0 = time.perf_counter()
+    rounds = max(1, args.repeat // 4)
+    for _ in range(rounds):
+        for d in docs:
+            validate(d)
+    elapsed = time.perf_counter() - t0
+    per_s = rounds * len(docs) / elapsed
+
+    tracemalloc.start()
+    for d in docs:
+        validate(d)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    sizes = sorted(len(d) for d in docs)
+    print(f"complete invoices: {len(docs)} (median size {statistics.median(sizes) / 1024:.1f} KB, "
+          f"largest {sizes[-1] / 1024:.0f} KB); families: {', '.join(loaded_families())}")
+    print(f"engine import + rule load: {load_ms:.1f} ms")
+    print(f"median parse only (lxml):   {med_parse:.3f} ms/invoice")
+    print(f"median parse + all rules:   {med_full:.3f} ms/invoice")
+    print(f"ratio (full / parse):       {med_full / med_parse:.1f}x")
+    print(f"p95 parse + all rules:      {statistics.quantiles(full, n=20)[-1] * 1000:.3f} ms/invoice")
+    print(f"throughput (whole corpus):  {per_s:.0f} invoices/s")
+    print(f"peak memory validating the corpus: tracemalloc {peak / 1e6:.1f} MB, max RSS {rss_kb / 1024:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Command line: ``python -m chalicelib.validation [--json] FILE...``
+
+Prints one JSON object per file and line::
+
+    {"file": …, "syntax": "ubl"|"cii"|null, "valid": bool, "fatal": [ids], "warnings": [ids]}
+
+plus ``"error"`` (``{"code", "detail"}``) when the file is unreadable or not an invoice. The exit
+status is 0 whenever the tool ran, whatever the verdicts; 2 only for a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+from .engine import validate
+
+USAGE = "usage: python -m chalicelib.validation [--json] FILE..."
+
+
+def report_line(path: str) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return {"file": path, "syntax": None, "valid": False, "fatal": [], "warnings": [],
+                "error": {"code": "unreadable-file", "detail": f"{type(exc).__name__}: {exc.strerror or exc}"}}
+    try:
+        report = validate(data)
+    except Exception as exc:  # noqa: BLE001 - the CLI contract: report, never crash
+        return {"file": path, "syntax": None, "valid": False, "fatal": [], "warnings": [],
+                "error": {"code": "internal-error", "detail": f"{type(exc).__name__}: {exc}"}}
+    line = {"file": path, "syntax": report.syntax, "valid": report.valid, "fatal": report.fatal,
+            "warnings": report.warnings}
+    if report.error is not None:
+        line["error"] = report.error
+    elif report.rule_errors:
+        line["error"] = {"code": "rule-error", "detail": "; ".join(report.rule_errors)}
+    return line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    files = [a for a in args if a != "--json"]
+    if not files or any(a in ("-h", "--help") for a in files):
+        print(USAGE, file=sys.stderr if not files else sys.stdout)
+        return 0 if files else 2
+    out = sys.stdout
+    for path in files:
+        out.write(json.dumps(report_line(path), ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

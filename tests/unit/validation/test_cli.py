@@ -1,0 +1,60 @@
+"""The CLI contract: ``python -m chalicelib.validation [--json] FILE...`` → one JSON object per line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from chalicelib.validation.__main__ import main
+from tests.unit.validation.samples import cii, ubl
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _run(capsys, *args: str) -> tuple[int, list[dict]]:
+    code = main(list(args))
+    out = capsys.readouterr().out
+    return code, [json.loads(line) for line in out.splitlines()]
+
+
+def test_one_line_per_file_with_exact_keys(tmp_path, capsys):
+    good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
+    good.write_bytes(ubl())
+    bad.write_bytes(cii(incl="1250.00", payable="1250.00"))
+    code, lines = _run(capsys, "--json", str(good), str(bad))
+    assert code == 0
+    assert lines[0] == {"file": str(good), "syntax": "ubl", "valid": True, "fatal": [], "warnings": []}
+    assert lines[1]["syntax"] == "cii" and lines[1]["valid"] is False
+    assert "BR-CO-15" in lines[1]["fatal"] and lines[1]["fatal"] == sorted(set(lines[1]["fatal"]))
+
+
+def test_unreadable_inputs_are_reported_not_raised(tmp_path, capsys):
+    junk, other, missing = tmp_path / "junk.xml", tmp_path / "other.xml", tmp_path / "missing.xml"
+    junk.write_bytes(b"not xml at all")
+    other.write_bytes(b"<Order/>")
+    code, lines = _run(capsys, str(junk), str(other), str(missing))
+    assert code == 0
+    assert [ln["error"]["code"] for ln in lines] == ["malformed", "not-an-invoice", "unreadable-file"]
+    for ln in lines:
+        assert ln["syntax"] is None and ln["valid"] is False and ln["fatal"] == [] and ln["warnings"] == []
+
+
+def test_without_json_flag_output_is_the_same(tmp_path, capsys):
+    f = tmp_path / "a.xml"
+    f.write_bytes(cii())
+    assert _run(capsys, str(f)) == _run(capsys, "--json", str(f))
+
+
+def test_module_entry_point(tmp_path):
+    f = tmp_path / "a.xml"
+    f.write_bytes(ubl())
+    proc = subprocess.run([sys.executable, "-m", "chalicelib.validation", "--json", str(f)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"file": str(f), "syntax": "ubl", "valid": True, "fatal": [], "warnings": []}
+
+
+def test_usage_error_without_files(capsys):
+    assert main([]) == 2
