@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -62,6 +62,26 @@ def text_of(el) -> str:
     return el.text or ""
 
 
+def kid(el, tag: str):
+    """First child element with this tag, or None (cheaper than an ElementPath find)."""
+    for ch in el.iterchildren(tag):
+        return ch
+    return None
+
+
+def kid_path(el, *tags: str):
+    for tag in tags:
+        if el is None:
+            return None
+        el = kid(el, tag)
+    return el
+
+
+def _kids2(el, tag1: str, tag2: str) -> Iterator:
+    for a in el.iterchildren(tag1):
+        yield from a.iterchildren(tag2)
+
+
 def norm(s: str) -> str:
     """XPath normalize-space()."""
     return " ".join(s.split())
@@ -71,13 +91,13 @@ def to_dec(raw: str | None) -> Decimal | None:
     """xs:decimal(raw) or None when the lexical form is not a decimal (the XSLT would stop)."""
     if raw is None:
         return None
-    s = raw.strip()
-    if not s or any(c in s for c in "eEnNiI"):  # no exponent, NaN or Infinity in xs:decimal
-        return None
     try:
-        return Decimal(s)
+        d = Decimal(raw)  # surrounding whitespace is ignored, like xs:decimal's whitespace collapse
     except InvalidOperation:
         return None
+    if not d.is_finite() or "e" in raw or "E" in raw:  # no exponent, NaN or Infinity in xs:decimal
+        return None
+    return d
 
 
 def to_num(raw: str | None) -> float | None:
@@ -144,9 +164,14 @@ class Cat:
     rates: tuple[str, ...]  # raw cbc:Percent / ram:RateApplicablePercent texts
     exemption: bool  # has an exemption reason (text or code)
     parent: object = None  # the line / allowance-charge / subtotal owning the category
+    _rset: frozenset | None = None
 
-    def has_code(self, c: str) -> bool:
-        return c in self.codes
+    @property
+    def rate_set(self) -> frozenset:
+        """xs:decimal values of the rates (for '[... xs:decimal(Percent) = $rate]' predicates)."""
+        if self._rset is None:
+            self._rset = frozenset(d for d in map(to_dec, self.rates) if d is not None)
+        return self._rset
 
     def rate_dec(self) -> Decimal | None:
         return to_dec(self.rates[0]) if self.rates else None
@@ -158,9 +183,17 @@ class Cat:
 @dataclass(slots=True)
 class Line:
     el: object
-    amount: Decimal | None  # BT-131
+    amount_path: tuple[str, ...]  # child tags leading to BT-131 from el (read on first use)
     cats: list[Cat] = field(default_factory=list)
     credit: bool = False  # UBL cac:CreditNoteLine
+    _amount: object = False
+
+    @property
+    def amount(self) -> Decimal | None:  # BT-131
+        if self._amount is False:
+            el = kid_path(self.el, *self.amount_path)
+            self._amount = to_dec(text_of(el)) if el is not None else None
+        return self._amount
 
 
 @dataclass(slots=True)
@@ -169,10 +202,17 @@ class Charge:
 
     el: object
     indicator: bool | None  # ChargeIndicator (True = charge)
-    indicator_text: bool | None  # CII only: udt:Indicator compared as a string ('true'/'false')
     document_level: bool
-    amount: Decimal | None  # BT-92 / BT-99
+    amount_tag: str  # cbc:Amount / ram:ActualAmount (read on first use)
     cats: list[Cat] = field(default_factory=list)
+    _amount: object = False
+
+    @property
+    def amount(self) -> Decimal | None:  # BT-92 / BT-99
+        if self._amount is False:
+            el = kid(self.el, self.amount_tag)
+            self._amount = to_dec(text_of(el)) if el is not None else None
+        return self._amount
 
 
 @dataclass(slots=True)
@@ -189,17 +229,37 @@ class Breakdown:
 class Facts:
     syntax: str
     root: object
-    lines: list[Line]
-    any_invoice_line: bool
-    any_credit_line: bool
+    codes: set[str]  # every category code present (raw and, in UBL, normalized): a family absent here is skipped
     line_cats: list[Cat]  # every category of an invoice line (UBL: anywhere, with parent line when in a line)
     charges: list[Charge]
     charge_cats: list[Cat]  # every category of an allowance/charge, anywhere
     breakdowns: list[Breakdown]
     all_tax_cats: list[Cat]  # UBL: every cac:TaxCategory (allowances, subtotals...); CII: every ApplicableTradeTax
-    parties: dict[str, bool]
-    charge_index: dict[int, Charge] = field(default_factory=dict)  # id(allowance/charge element) -> Charge
+    charge_index: dict[int, Charge]  # id(allowance/charge element) -> Charge
+    _lines: list[Line] | None = None
+    _parties: dict[str, bool] | None = None
     _memo: dict = field(default_factory=dict)
+
+    @property
+    def lines(self) -> list[Line]:
+        """Invoice lines with their categories (UBL: root cac:InvoiceLine/cac:CreditNoteLine; CII: line settlements)."""
+        if self._lines is None:
+            self._lines = _cii_lines(self)
+        return self._lines
+
+    @property
+    def any_invoice_line(self) -> bool:
+        return kid(self.root, _U_INV_LINE) is not None
+
+    @property
+    def any_credit_line(self) -> bool:
+        return kid(self.root, _U_CN_LINE) is not None
+
+    @property
+    def parties(self) -> dict[str, bool]:
+        if self._parties is None:
+            self._parties = _ubl_party_flags(self.root) if self.syntax == "ubl" else _cii_party_flags(self.root)
+        return self._parties
 
     def memo(self, key, fn: Callable):
         try:
@@ -253,7 +313,7 @@ def _ubl_cat(el) -> Cat:
         elif tag == _U_PERCENT:
             rates.append(text_of(ch))
         elif tag == _U_SCHEME:
-            sid = ch.find(_U_ID)
+            sid = kid(ch, _U_ID)
             if sid is not None and norm(text_of(sid).upper()) == "VAT":
                 vat = True
         elif tag == _U_REASON or tag == _U_REASON_CODE:
@@ -263,27 +323,27 @@ def _ubl_cat(el) -> Cat:
 
 def _ubl_party_flags(root) -> dict[str, bool]:
     def vat_scheme(pts) -> bool:
-        for ts in pts.iterfind(_U_SCHEME):
-            sid = ts.find(_U_ID)
+        for ts in pts.iterchildren(_U_SCHEME):
+            sid = kid(ts, _U_ID)
             if sid is not None and norm(text_of(sid).upper()) == "VAT":
                 return True
         return False
 
     seller_any = seller_vat = taxrep_vat = buyer_vat = buyer_legal = False
-    for party in root.iterfind(f"{CAC}AccountingSupplierParty/{CAC}Party"):
-        for pts in party.iterfind(CAC + "PartyTaxScheme"):
-            if pts.find(CBC + "CompanyID") is not None:
+    for party in _kids2(root, CAC + "AccountingSupplierParty", CAC + "Party"):
+        for pts in party.iterchildren(CAC + "PartyTaxScheme"):
+            if kid(pts, CBC + "CompanyID") is not None:
                 seller_any = True
                 if vat_scheme(pts):
                     seller_vat = True
-    for pts in root.iterfind(f"{CAC}TaxRepresentativeParty/{CAC}PartyTaxScheme"):
-        if pts.find(CBC + "CompanyID") is not None and vat_scheme(pts):
+    for pts in _kids2(root, CAC + "TaxRepresentativeParty", CAC + "PartyTaxScheme"):
+        if kid(pts, CBC + "CompanyID") is not None and vat_scheme(pts):
             taxrep_vat = True
-    for party in root.iterfind(f"{CAC}AccountingCustomerParty/{CAC}Party"):
-        for pts in party.iterfind(CAC + "PartyTaxScheme"):
-            if pts.find(CBC + "CompanyID") is not None and vat_scheme(pts):
+    for party in _kids2(root, CAC + "AccountingCustomerParty", CAC + "Party"):
+        for pts in party.iterchildren(CAC + "PartyTaxScheme"):
+            if kid(pts, CBC + "CompanyID") is not None and vat_scheme(pts):
                 buyer_vat = True
-        if party.find(f"{CAC}PartyLegalEntity/{CBC}CompanyID") is not None:
+        if any(kid(le, CBC + "CompanyID") is not None for le in party.iterchildren(CAC + "PartyLegalEntity")):
             buyer_legal = True
     return {
         "seller_any": seller_any,  # //AccountingSupplierParty/Party/PartyTaxScheme/CompanyID (any scheme)
@@ -313,11 +373,7 @@ def _ubl_facts(root) -> Facts:
                     if line_el.getparent() is root:
                         ln = lines.get(id(line_el))
                         if ln is None:
-                            lea = line_el.find(_U_LEA)
-                            ln = lines[id(line_el)] = Line(
-                                line_el, to_dec(text_of(lea)) if lea is not None else None,
-                                credit=line_el.tag == _U_CN_LINE,
-                            )
+                            ln = lines[id(line_el)] = Line(line_el, (_U_LEA,), credit=line_el.tag == _U_CN_LINE)
                         ln.cats.append(cat)
             continue
         all_tax_cats.append(cat)
@@ -328,27 +384,28 @@ def _ubl_facts(root) -> Facts:
             charge_cats.append(cat)
             ch = charges.get(id(parent))
             if ch is None:
-                ind = parent.find(_U_IND)
-                amt = parent.find(_U_AMOUNT)
+                ind = kid(parent, _U_IND)
                 b = as_bool(text_of(ind)) if ind is not None else None
-                ch = charges[id(parent)] = Charge(
-                    parent, b, b, parent.getparent() is root, to_dec(text_of(amt)) if amt is not None else None
-                )
+                ch = charges[id(parent)] = Charge(parent, b, parent.getparent() is root, _U_AMOUNT)
             ch.cats.append(cat)
         elif parent.tag == _U_SUBTOTAL:
             total = parent.getparent()
             if total is not None and total.tag == _U_TAXTOTAL and total.getparent() is root:
                 cat.parent = parent
-                ta = parent.find(CBC + "TaxableAmount")
-                tx = parent.find(CBC + "TaxAmount")
+                ta = kid(parent, CBC + "TaxableAmount")
+                tx = kid(parent, CBC + "TaxAmount")
                 breakdowns.append(Breakdown(
                     parent, cat, text_of(ta) if ta is not None else None, text_of(tx) if tx is not None else None
                 ))
-    return Facts(
-        "ubl", root, list(lines.values()),
-        root.find(_U_INV_LINE) is not None, root.find(_U_CN_LINE) is not None,
-        line_cats, list(charges.values()), charge_cats, breakdowns, all_tax_cats, _ubl_party_flags(root), charges,
-    )
+    codes = set()
+    for cat in line_cats:
+        codes.update(cat.codes)
+        codes.add(cat.code)
+    for cat in all_tax_cats:
+        codes.update(cat.codes)
+        codes.update(norm(c) for c in cat.codes)
+    return Facts("ubl", root, codes, line_cats, list(charges.values()), charge_cats, breakdowns, all_tax_cats,
+                 charges, list(lines.values()))
 
 
 # ---- CII
@@ -374,11 +431,11 @@ def _cii_cat(el) -> Cat:
     for ch in el:
         tag = ch.tag
         if tag == _C_CODE:
-            codes.append(text_of(ch))
+            codes.append(ch.text or "" if not len(ch) else text_of(ch))
         elif tag == _C_RATE:
-            rates.append(text_of(ch))
+            rates.append(ch.text or "" if not len(ch) else text_of(ch))
         elif tag == _C_TYPE:
-            types.append(text_of(ch))
+            types.append(ch.text or "" if not len(ch) else text_of(ch))
         elif tag == _C_REASON or tag == _C_REASON_CODE:
             exemption = True
     return Cat(el, tuple(codes), codes[0] if codes else "", bool(types) and types[0].upper() == "VAT",
@@ -386,25 +443,39 @@ def _cii_cat(el) -> Cat:
 
 
 def _cii_party_flags(root) -> dict[str, bool]:
-    def ids(path: str, schemes: tuple[str, ...]) -> bool:
-        for el in root.iterfind(path):
-            if el.get("schemeID") in schemes:
-                return True
-        return False
+    def schemes(party) -> set[str]:
+        return {ident.get("schemeID") for reg in party.iterchildren(_C_TAX_REGISTRATION)
+                for ident in reg.iterchildren(RAM + "ID")}
 
-    agreement = f"{RSM}SupplyChainTradeTransaction/{RAM}ApplicableHeaderTradeAgreement/"
-    reg = f"/{RAM}SpecifiedTaxRegistration/{RAM}ID"
+    seller: set[str] = set()
+    taxrep: set[str] = set()
+    buyer: set[str] = set()
+    buyer_legal = False
+    for tx in root.iterchildren(_C_SCTT):
+        for agreement in tx.iterchildren(RAM + "ApplicableHeaderTradeAgreement"):
+            for party in agreement.iterchildren(RAM + "SellerTradeParty"):
+                seller |= schemes(party)
+            for party in agreement.iterchildren(RAM + "SellerTaxRepresentativeTradeParty"):
+                taxrep |= schemes(party)
+            # //ram:BuyerTradeParty: the only place CII D16B allows it
+            for party in agreement.iterchildren(RAM + "BuyerTradeParty"):
+                buyer |= schemes(party)
+                for org in party.iterchildren(RAM + "SpecifiedLegalOrganization"):
+                    if kid(org, RAM + "ID") is not None:
+                        buyer_legal = True
     return {
-        "seller_va_fc": ids(f"{agreement}{RAM}SellerTradeParty{reg}", ("VA", "FC")),
-        "seller_va": ids(f"{agreement}{RAM}SellerTradeParty{reg}", ("VA",)),
-        "taxrep_va": ids(f"{agreement}{RAM}SellerTaxRepresentativeTradeParty{reg}", ("VA",)),
-        "buyer_va": ids(f".//{RAM}BuyerTradeParty{reg}", ("VA",)),
-        "buyer_legal": root.find(f".//{RAM}BuyerTradeParty/{RAM}SpecifiedLegalOrganization/{RAM}ID") is not None,
+        "seller_va_fc": "VA" in seller or "FC" in seller,
+        "seller_va": "VA" in seller,
+        "taxrep_va": "VA" in taxrep,
+        "buyer_va": "VA" in buyer,
+        "buyer_legal": buyer_legal,
     }
 
 
+_C_TAX_REGISTRATION = RAM + "SpecifiedTaxRegistration"
+
+
 def _cii_facts(root) -> Facts:
-    lines: list[Line] = []
     line_cats: list[Cat] = []
     charges: dict[int, Charge] = {}
     charge_cats: list[Cat] = []
@@ -419,8 +490,8 @@ def _cii_facts(root) -> Facts:
                 continue
             if parent.tag == _C_HEADER:
                 cat.parent = parent
-                ba = el.find(RAM + "BasisAmount")
-                ca = el.find(RAM + "CalculatedAmount")
+                ba = kid(el, RAM + "BasisAmount")
+                ca = kid(el, RAM + "CalculatedAmount")
                 breakdowns.append(Breakdown(
                     el, cat, text_of(ba) if ba is not None else None, text_of(ca) if ca is not None else None
                 ))
@@ -434,28 +505,33 @@ def _cii_facts(root) -> Facts:
         charge_cats.append(cat)
         ch = charges.get(id(parent))
         if ch is None:
-            ind = parent.find(f"{RAM}ChargeIndicator/{UDT}Indicator")
-            raw = text_of(ind) if ind is not None else None
-            amt = parent.find(RAM + "ActualAmount")
+            ind = kid_path(parent, RAM + "ChargeIndicator", UDT + "Indicator")
             gp = parent.getparent()
-            ch = charges[id(parent)] = Charge(
-                parent, as_bool(raw), {"true": True, "false": False}.get(raw) if raw is not None else None,
-                gp is not None and gp.tag == _C_HEADER, to_dec(text_of(amt)) if amt is not None else None,
-            )
+            ch = charges[id(parent)] = Charge(parent, as_bool(text_of(ind)) if ind is not None else None,
+                                              gp is not None and gp.tag == _C_HEADER, RAM + "ActualAmount")
         ch.cats.append(cat)
-    # lines: /rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem
+    codes = set()
+    for cat in all_att:
+        codes.update(cat.codes)
+    for cat in charge_cats:
+        codes.update(cat.codes)
+    return Facts("cii", root, codes, line_cats, list(charges.values()), charge_cats, breakdowns, all_att, charges)
+
+
+_C_LINE_TOTAL = (RAM + "SpecifiedTradeSettlementLineMonetarySummation", RAM + "LineTotalAmount")
+
+
+def _cii_lines(f: Facts) -> list[Line]:
+    """/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem settlements."""
     by_settlement: dict[int, list[Cat]] = {}
-    for cat in line_cats:
+    for cat in f.line_cats:
         by_settlement.setdefault(id(cat.parent), []).append(cat)
-    for item in root.iterfind(f"{_C_SCTT}/{_C_LINE_ITEM}"):
-        for settlement in item.iterfind(_C_LINE_SETTLEMENT):
-            lta = settlement.find(f"{RAM}SpecifiedTradeSettlementLineMonetarySummation/{RAM}LineTotalAmount")
-            cats = by_settlement.get(id(settlement), [])
-            lines.append(Line(settlement, to_dec(text_of(lta)) if lta is not None else None, cats))
-    return Facts(
-        "cii", root, lines, bool(lines), False, line_cats, list(charges.values()), charge_cats,
-        breakdowns, all_att, _cii_party_flags(root), charges,
-    )
+    lines = []
+    for tx in f.root.iterchildren(_C_SCTT):
+        for item in tx.iterchildren(_C_LINE_ITEM):
+            for settlement in item.iterchildren(_C_LINE_SETTLEMENT):
+                lines.append(Line(settlement, _C_LINE_TOTAL, by_settlement.get(id(settlement), [])))
+    return lines
 
 
 # --------------------------------------------------------------------------- the family shape
@@ -528,6 +604,8 @@ def _finding(rule: str, message: str, el) -> Finding:
 
 def run(fam: Family, doc) -> list[Finding]:
     f = facts(doc)
+    if fam.code not in f.codes:  # no category element with this code anywhere: every rule of the family holds
+        return []
     if f.syntax == "ubl":
         return _run_ubl(fam, f)
     return _run_cii(fam, f)
@@ -718,28 +796,64 @@ def _ubl_line_matches(ln: Line, c: str, rate: Decimal | None) -> bool:
     """[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = C][... xs:decimal(cbc:Percent) = $rate]"""
     if not any(x.code == c for x in ln.cats):
         return False
-    if rate is None:
-        return True
-    return any(to_dec(r) == rate for x in ln.cats for r in x.rates)
+    return rate is None or any(rate in x.rate_set for x in ln.cats)
 
 
 def _ubl_ac_matches(ch: Charge, c: str, rate: Decimal | None) -> bool:
     if not any(x.code == c for x in ch.cats):
         return False
-    if rate is None:
-        return True
-    return any(to_dec(r) == rate for x in ch.cats for r in x.rates)
+    return rate is None or any(rate in x.rate_set for x in ch.cats)
+
+
+def _grouped(f: Facts, c: str) -> dict:
+    """Per VAT rate (and None = whole category): [Σ invoice lines, Σ credit note lines, Σ charges, Σ allowances]
+    over root lines and document level allowances/charges whose categories include C (the rate predicate is
+    existential over all their categories, as in the official tests). Built once per document for all codes."""
+    groups = f._memo.get("groups")
+    if groups is None:
+        groups = f._memo["groups"] = _build_groups(f)
+    return groups.get(c, {})
+
+
+def _build_groups(f: Facts) -> dict:
+    ubl = f.syntax == "ubl"
+    groups: dict = {}
+
+    def add(cats: list[Cat], slot: int, amount: Decimal) -> None:
+        codes = {x.code for x in cats} if ubl else {code for x in cats for code in x.codes}
+        if len(cats) == 1:
+            rates = cats[0].rate_set
+        else:
+            rates = frozenset().union(*(x.rate_set for x in cats))
+        for code in codes:
+            sums = groups.get(code)
+            if sums is None:
+                sums = groups[code] = {}
+            for key in (None, *rates):
+                acc = sums.get(key)
+                if acc is None:
+                    acc = sums[key] = [Decimal(0), Decimal(0), Decimal(0), Decimal(0)]
+                acc[slot] += amount
+
+    for ln in f.lines:
+        if ln.cats:
+            amount = ln.amount
+            if amount is not None:
+                add(ln.cats, 1 if ln.credit else 0, amount)
+    for ch in f.charges:
+        if ch.document_level and ch.indicator is not None:
+            amount = ch.amount
+            if amount is not None:
+                add(ch.cats, 2 if ch.indicator else 3, amount)
+    return groups
+
+
+_ZERO4 = (Decimal(0), Decimal(0), Decimal(0), Decimal(0))
 
 
 def _ubl_sum(f: Facts, c: str, rate: Decimal | None, credit: bool) -> Decimal:
-    total = Decimal(0)
-    for ln in f.lines:
-        if ln.credit == credit and ln.amount is not None and _ubl_line_matches(ln, c, rate):
-            total += ln.amount
-    for ch in f.charges:
-        if ch.document_level and ch.amount is not None and ch.indicator is not None and _ubl_ac_matches(ch, c, rate):
-            total += ch.amount if ch.indicator else -ch.amount
-    return total
+    acc = _grouped(f, c).get(rate, _ZERO4)
+    return acc[1 if credit else 0] + acc[2] - acc[3]
 
 
 def _ubl_taxable(fam: Family, f: Facts, b: Breakdown) -> list[Finding]:
@@ -873,7 +987,7 @@ def _run_cii(fam: Family, f: Facts) -> list[Finding]:
                 out.append(_finding(fam.exemption_reason, _reason_message(fam), b.el))
             continue
         # context: ram:CategoryCode[. = C] (S, Z: any TypeCode; others: upper-case(../TypeCode) = 'VAT')
-        for code_el in b.el.iterfind(_C_CODE):
+        for code_el in b.el.iterchildren(_C_CODE):
             if text_of(code_el) != c:
                 continue
             if c not in ("S", "Z") and not (cat.vat and cii_in_transaction(b)):
@@ -905,30 +1019,9 @@ def cii_in_transaction(b: Breakdown) -> bool:
 
 
 def _cii_sums(f: Facts, c: str, rate: Decimal | None) -> Decimal:
-    """round(Σ lines)·+ round(Σ charges) − round(Σ allowances), each rounded to 2 decimals (CII bindings)."""
-    lines = Decimal(0)
-    for ln in f.lines:
-        if ln.amount is None:
-            continue
-        if not any(c in x.codes for x in ln.cats):
-            continue
-        if rate is not None and not any(to_dec(r) == rate for x in ln.cats for r in x.rates):
-            continue
-        lines += ln.amount
-    charges = Decimal(0)
-    allowances = Decimal(0)
-    for ch in f.charges:
-        if not ch.document_level or ch.amount is None or ch.indicator is None:
-            continue
-        if not any(c in x.codes for x in ch.cats):
-            continue
-        if rate is not None and not any(to_dec(r) == rate for x in ch.cats for r in x.rates):
-            continue
-        if ch.indicator:
-            charges += ch.amount
-        else:
-            allowances += ch.amount
-    return round2(lines) + round2(charges) - round2(allowances)
+    """round(Σ lines) + round(Σ charges) − round(Σ allowances), each rounded to 2 decimals (CII bindings)."""
+    acc = _grouped(f, c).get(rate, _ZERO4)
+    return round2(acc[0]) + round2(acc[2]) - round2(acc[3])
 
 
 def _basis_message(rule: str, fam: Family, raw: str | None, expected, rate=None) -> str:

@@ -59,16 +59,28 @@ def _decimals(raw: str) -> int:
     return len(after) if dot else 0
 
 
-def _check(out: list[Finding], table, parent, ns: str, syntax: str) -> None:
-    for rule, term, ubl_tag, cii_tag in table:
-        el = parent.find(ns + (ubl_tag if syntax == "ubl" else cii_tag))
-        if el is None:
-            continue
+def _finding(rule: str, term: str, el, raw: str) -> Finding:
+    return Finding(rule, FATAL, f"{rule}: {term} ({raw.strip()}) has {_decimals(raw)} decimals; at most 2 are allowed.",
+                   _vat.location(el))
+
+
+def _over(el) -> str | None:
+    """The element's text when it has more than 2 characters after its first '.', else None (the fast path)."""
+    raw = el.text
+    if len(el):
         raw = _vat.text_of(el)
-        n = _decimals(raw)
-        if n > 2:
-            out.append(Finding(rule, FATAL, f"{rule}: {term} ({raw.strip()}) has {n} decimals; at most 2 are allowed.",
-                               _vat.location(el)))
+    if raw is None:
+        return None
+    i = raw.find(".")
+    if i < 0 or len(raw) - i - 1 <= 2:
+        return None
+    return raw
+
+
+def _first(el) -> bool:
+    """A test like substring-after(cbc:Amount, '.') reads the first such child of the context."""
+    parent = el.getparent()
+    return parent is not None and _vat.kid(parent, el.tag) is el
 
 
 def check(doc) -> Iterable[Finding]:
@@ -81,38 +93,70 @@ def check(doc) -> Iterable[Finding]:
 
 
 # --------------------------------------------------------------------------- UBL
+# Every amount a BR-DEC rule reads, visited in one C-level pass; only amounts with more than two
+# decimals are then placed in their rule context.
+_U_TAGS = {CBC + t for table in (ALLOWANCE, TOTALS, BREAKDOWN, LINE) for _, _, t, _ in table}
+_U_BY_CONTEXT = {
+    "allowance": {CBC + t: (r, term) for r, term, t, _ in ALLOWANCE},
+    "charge": {CBC + t: (r, term) for r, term, t, _ in CHARGE},
+    "totals": {CBC + t: (r, term) for r, term, t, _ in TOTALS},
+    "breakdown": {CBC + t: (r, term) for r, term, t, _ in BREAKDOWN},
+    "line": {CBC + t: (r, term) for r, term, t, _ in LINE},
+    "line-allowance": {CBC + t: (r, term) for r, term, t, _ in LINE_ALLOWANCE},
+    "line-charge": {CBC + t: (r, term) for r, term, t, _ in LINE_CHARGE},
+}
 _U_AC = CAC + "AllowanceCharge"
 _U_IND = CBC + "ChargeIndicator"
 _U_LINES = (CAC + "InvoiceLine", CAC + "CreditNoteLine")
 
 
 def _indicator(ac) -> bool | None:
-    ind = ac.find(_U_IND)
+    ind = _vat.kid(ac, _U_IND)
     return _vat.as_bool(_vat.text_of(ind)) if ind is not None else None
 
 
+def _ubl_context(el, root) -> str | None:
+    parent = el.getparent()
+    if parent is None:
+        return None
+    ptag = parent.tag
+    if ptag == _U_AC:
+        grand = parent.getparent()
+        ind = _indicator(parent)
+        if ind is None or grand is None:
+            return None
+        if grand is root:  # /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = ...]
+            return "charge" if ind else "allowance"
+        if grand.tag in _U_LINES:  # //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = ...]
+            return "line-charge" if ind else "line-allowance"
+        return None
+    if ptag == CAC + "LegalMonetaryTotal":
+        return "totals"
+    if ptag == CAC + "TaxSubtotal":
+        grand = parent.getparent()
+        return "breakdown" if grand is not None and grand.tag == CAC + "TaxTotal" else None
+    if ptag in _U_LINES:
+        return "line"
+    return None
+
+
 def _ubl(root, out: list[Finding]) -> None:
-    for child in root:
-        tag = child.tag
-        if tag == _U_AC:  # /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false() | true()]
-            ind = _indicator(child)
-            if ind is not None:
-                _check(out, CHARGE if ind else ALLOWANCE, child, CBC, "ubl")
-    # cac:LegalMonetaryTotal, cac:TaxTotal/cac:TaxSubtotal, cac:InvoiceLine | cac:CreditNoteLine: anywhere
-    for el in root.iter(CAC + "LegalMonetaryTotal", CAC + "TaxSubtotal", *_U_LINES):
-        tag = el.tag
-        if tag == CAC + "LegalMonetaryTotal":
-            _check(out, TOTALS, el, CBC, "ubl")
-        elif tag == CAC + "TaxSubtotal":
-            parent = el.getparent()
-            if parent is not None and parent.tag == CAC + "TaxTotal":
-                _check(out, BREAKDOWN, el, CBC, "ubl")
+    for el in root.iter(*_U_TAGS):
+        raw = el.text
+        if raw is None or len(el):
+            raw = _over(el)
+            if raw is None:
+                continue
         else:
-            _check(out, LINE, el, CBC, "ubl")
-            for ac in el.iterfind(_U_AC):  # //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = ...]
-                ind = _indicator(ac)
-                if ind is not None:
-                    _check(out, LINE_CHARGE if ind else LINE_ALLOWANCE, ac, CBC, "ubl")
+            i = raw.find(".")
+            if i < 0 or len(raw) - i <= 3:
+                continue
+        ctx = _ubl_context(el, root)
+        if ctx is None:
+            continue
+        rule_term = _U_BY_CONTEXT[ctx].get(el.tag)
+        if rule_term is not None and _first(el):
+            out.append(_finding(rule_term[0], rule_term[1], el, raw))
 
 
 # --------------------------------------------------------------------------- CII
@@ -120,57 +164,102 @@ _C_HEADER = RAM + "ApplicableHeaderTradeSettlement"
 _C_LINE_SETTLEMENT = RAM + "SpecifiedLineTradeSettlement"
 _C_AC = RAM + "SpecifiedTradeAllowanceCharge"
 _C_TOTALS = RAM + "SpecifiedTradeSettlementHeaderMonetarySummation"
+_C_LINE_SUMMATION = RAM + "SpecifiedTradeSettlementLineMonetarySummation"
 _C_LINE_ITEM = RAM + "IncludedSupplyChainTradeLineItem"
 _C_ATT = RAM + "ApplicableTradeTax"
-_C_LINE_TOTAL = f"{_C_LINE_SETTLEMENT}/{RAM}SpecifiedTradeSettlementLineMonetarySummation/{RAM}LineTotalAmount"
-_C_SETTLEMENT = f"{RSM}SupplyChainTradeTransaction/{_C_HEADER}/"
+_C_TAGS = {RAM + t for table in (ALLOWANCE, TOTALS, BREAKDOWN) for _, _, _, t in table} | {RAM + "LineTotalAmount"}
+_C_BY_CONTEXT = {
+    "allowance": {RAM + t: (r, term) for r, term, _, t in ALLOWANCE},
+    "charge": {RAM + t: (r, term) for r, term, _, t in CHARGE},
+    "totals": {RAM + t: (r, term) for r, term, _, t in TOTALS},
+    "breakdown": {RAM + t: (r, term) for r, term, _, t in BREAKDOWN},
+    "line-allowance": {RAM + t: (r, term) for r, term, _, t in LINE_ALLOWANCE},
+    "line-charge": {RAM + t: (r, term) for r, term, _, t in LINE_CHARGE},
+}
 
 
 def _cii_indicators(ac) -> set[str]:
     """The udt:Indicator texts of ram:ChargeIndicator (contexts compare them as strings: 'true' / 'false')."""
-    return {_vat.text_of(i) for i in ac.iterfind(f"{RAM}ChargeIndicator/{UDT}Indicator")}
+    return {_vat.text_of(i) for ci in ac.iterchildren(RAM + "ChargeIndicator")
+            for i in ci.iterchildren(UDT + "Indicator")}
+
+
+def _cii_contexts(el) -> list[str]:
+    parent = el.getparent()
+    if parent is None:
+        return []
+    ptag = parent.tag
+    if ptag == _C_AC:
+        grand = parent.getparent()
+        gtag = grand.tag if grand is not None else None
+        if gtag == _C_HEADER:
+            kinds = ("allowance", "charge")
+        elif gtag == _C_LINE_SETTLEMENT:
+            kinds = ("line-allowance", "line-charge")
+        else:
+            return []
+        indicators = _cii_indicators(parent)
+        return [k for k, v in zip(kinds, ("false", "true"), strict=True) if v in indicators]
+    if ptag == _C_TOTALS:
+        return ["totals"]
+    if ptag == _C_ATT:
+        grand = parent.getparent()
+        if grand is not None and grand.tag == _C_HEADER and not _consumed_by_category_rule(parent, grand):
+            return ["breakdown"]
+        return []
+    if ptag == _C_LINE_SUMMATION:
+        return ["line"]
+    return []
+
+
+def _cii(root, out: list[Finding]) -> None:
+    totals_seen = []
+    for el in root.iter(*_C_TAGS, _C_TOTALS):
+        raw = el.text
+        if raw is None or len(el):
+            if el.tag == _C_TOTALS:
+                totals_seen.append(el)
+                continue
+            raw = _over(el)
+            if raw is None:
+                continue
+        else:
+            i = raw.find(".")
+            if i < 0 or len(raw) - i <= 3:
+                continue
+        for ctx in _cii_contexts(el):
+            if ctx == "line":
+                # //ram:IncludedSupplyChainTradeLineItem: ram:SpecifiedLineTradeSettlement/
+                # ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount (first one)
+                settlement = el.getparent().getparent()
+                item = settlement.getparent() if settlement is not None else None
+                if (settlement is not None and settlement.tag == _C_LINE_SETTLEMENT and item is not None
+                        and item.tag == _C_LINE_ITEM and _vat.kid_path(item, *_C_LINE_TOTAL_PATH) is el):
+                    rule, term, _, _ = LINE[0]
+                    out.append(_finding(rule, term, el, raw))
+                continue
+            rule_term = _C_BY_CONTEXT[ctx].get(el.tag)
+            if rule_term is not None and _first(el):
+                out.append(_finding(rule_term[0], rule_term[1], el, raw))
+    for totals in totals_seen:
+        amounts = list(totals.iterchildren(RAM + "TaxTotalAmount"))
+        if amounts:
+            invoice_currency: set[str] = set()
+            tax_currency: set[str] = set()
+            for tx in root.iterchildren(RSM + "SupplyChainTradeTransaction"):
+                for settlement in tx.iterchildren(_C_HEADER):
+                    invoice_currency.update(map(_vat.text_of, settlement.iterchildren(RAM + "InvoiceCurrencyCode")))
+                    tax_currency.update(map(_vat.text_of, settlement.iterchildren(RAM + "TaxCurrencyCode")))
+            _cii_total_vat(out, amounts, invoice_currency, tax_currency)
+
+
+_C_LINE_TOTAL_PATH = (_C_LINE_SETTLEMENT, _C_LINE_SUMMATION, RAM + "LineTotalAmount")
 
 
 def _two_decimals(raw: str) -> bool:
     """. = round(. * 100) div 100, in doubles."""
     v = _vat.to_num(raw)
     return v is not None and v == math.floor(v * 100 + 0.5) / 100
-
-
-def _cii(root, out: list[Finding]) -> None:
-    invoice_currency = {_vat.text_of(e) for e in root.iterfind(_C_SETTLEMENT + RAM + "InvoiceCurrencyCode")}
-    tax_currency = {_vat.text_of(e) for e in root.iterfind(_C_SETTLEMENT + RAM + "TaxCurrencyCode")}
-    for el in root.iter(_C_AC, _C_TOTALS, _C_LINE_ITEM, _C_ATT):
-        tag = el.tag
-        parent = el.getparent()
-        if tag == _C_AC:
-            ptag = parent.tag if parent is not None else None
-            if ptag == _C_HEADER:
-                tables = (ALLOWANCE, CHARGE)
-            elif ptag == _C_LINE_SETTLEMENT:
-                tables = (LINE_ALLOWANCE, LINE_CHARGE)
-            else:
-                continue
-            indicators = _cii_indicators(el)
-            if "false" in indicators:
-                _check(out, tables[0], el, RAM, "cii")
-            if "true" in indicators:
-                _check(out, tables[1], el, RAM, "cii")
-        elif tag == _C_TOTALS:
-            _check(out, TOTALS, el, RAM, "cii")
-            _cii_total_vat(out, el, invoice_currency, tax_currency)
-        elif tag == _C_LINE_ITEM:
-            lta = el.find(_C_LINE_TOTAL)
-            if lta is not None:
-                raw = _vat.text_of(lta)
-                if _decimals(raw) > 2:
-                    rule, term, _, _ = LINE[0]
-                    out.append(Finding(rule, FATAL, f"{rule}: {term} ({raw.strip()}) has {_decimals(raw)} decimals; "
-                                                    "at most 2 are allowed.", _vat.location(lta)))
-        elif parent is not None and parent.tag == _C_HEADER:  # VAT breakdown
-            if _consumed_by_category_rule(el, parent):
-                continue
-            _check(out, BREAKDOWN, el, RAM, "cii")
 
 
 def _consumed_by_category_rule(att, header) -> bool:
@@ -180,16 +269,13 @@ def _consumed_by_category_rule(att, header) -> bool:
     tx = header.getparent()
     if tx is None or tx.tag != RSM + "SupplyChainTradeTransaction":
         return False
-    type_code = att.find(RAM + "TypeCode")
+    type_code = _vat.kid(att, RAM + "TypeCode")
     if type_code is None or _vat.text_of(type_code).upper() != "VAT":
         return False
-    return any(_vat.text_of(c) in ("O", "L", "M") for c in att.iterfind(RAM + "CategoryCode"))
+    return any(_vat.text_of(c) in ("O", "L", "M") for c in att.iterchildren(RAM + "CategoryCode"))
 
 
-def _cii_total_vat(out: list[Finding], totals, invoice_currency: set[str], tax_currency: set[str]) -> None:
-    amounts = totals.findall(RAM + "TaxTotalAmount")
-    if not amounts:
-        return
+def _cii_total_vat(out: list[Finding], amounts: list, invoice_currency: set[str], tax_currency: set[str]) -> None:
     # BR-DEC-13: some ram:TaxTotalAmount[(@currencyID = BT-5 and . = round(. * 100) div 100) or not(@currencyID = BT-5)]
     if not any(
         (a.get("currencyID") in invoice_currency and _two_decimals(_vat.text_of(a)))
