@@ -1,0 +1,74 @@
+"""Over HTTP on the local stack: a valid and an invalid deposit reach 203 and 213; events reach SNS."""
+
+from __future__ import annotations
+
+import json
+
+from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
+
+SUPPLIER_KEY = "demo-supplier-atelier-key"
+XML = {"Content-Type": "application/xml"}
+
+
+def subscribe_queue(stack) -> tuple[object, str]:
+    sqs, sns = stack.aws("sqs"), stack.aws("sns")
+    url = sqs.create_queue(QueueName="e2e-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":chorale-events")]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return sqs, url
+
+
+def status_of(stack, invoice_id: str):
+    invoice = stack.request("GET", f"/v1/invoices/{invoice_id}", SUPPLIER_KEY).json()
+    return invoice if invoice["processing"] == "done" else None
+
+
+def test_deposits_reach_203_and_213_and_their_events_reach_sns(local_stack):
+    sqs, queue_url = subscribe_queue(local_stack)
+
+    valid = local_stack.request("POST", "/v1/invoices", SUPPLIER_KEY, ubl_invoice("F-E2E-1"), XML)
+    invalid = local_stack.request("POST", "/v1/invoices", SUPPLIER_KEY, invalid_ubl_invoice("F-E2E-2"), XML)
+    assert valid.status == invalid.status == 202
+    assert valid.headers["Location"] == f"/v1/invoices/{valid.json()['id']}"
+
+    accepted = local_stack.wait_for(lambda: status_of(local_stack, valid.json()["id"]))
+    rejected = local_stack.wait_for(lambda: status_of(local_stack, invalid.json()["id"]))
+    assert accepted["status"]["code"] == 203 and accepted["recipient"]["siret"] == MAIRIE_SIRET
+    assert rejected["status"]["code"] == 213 and any(e["rule"] == "BR-CO-16" for e in rejected["errors"])
+
+    seen: dict[tuple[str, str], dict] = {}
+
+    def collect():
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            envelope = json.loads(message["Body"])
+            event = json.loads(envelope["Message"])
+            seen[(event["subject"], envelope["MessageAttributes"]["status_code"]["Value"])] = envelope
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return {(valid.json()["id"], "203"), (invalid.json()["id"], "213")} <= set(seen)
+
+    local_stack.wait_for(collect, timeout=10)
+    attributes = seen[(valid.json()["id"], "203")]["MessageAttributes"]
+    assert attributes["supplier_siret"]["Value"] == SUPPLIER_SIRET
+    assert attributes["recipient_siret"]["Value"] == MAIRIE_SIRET
+    assert attributes["event_type"]["Value"] == "invoice.status_changed"
+
+
+def test_original_file_downloads_unchanged(local_stack):
+    body = ubl_invoice("F-E2E-FILE")
+    created = local_stack.request("POST", "/v1/invoices", SUPPLIER_KEY, body, XML).json()
+    redirect = local_stack.request("GET", f"/v1/invoices/{created['id']}/file", SUPPLIER_KEY)
+    assert redirect.status == 302
+    import urllib.request
+
+    with urllib.request.urlopen(redirect.headers["Location"], timeout=10) as response:
+        assert response.read() == body
+
+
+def test_errors_are_problem_json_over_http(local_stack):
+    missing = local_stack.request("POST", "/v1/invoices", None, b"<x/>", XML)
+    assert missing.status == 401 and missing.headers["Content-Type"] == "application/problem+json"
+    unknown_route = local_stack.request("GET", "/v2/nothing", SUPPLIER_KEY)
+    assert unknown_route.status == 404 and unknown_route.headers["Content-Type"] == "application/problem+json"
+    health = local_stack.request("GET", "/v1/health")
+    assert health.status == 200
