@@ -75,7 +75,7 @@ def _tax_point(inv: Invoice, syntax: str) -> Iterator[Finding]:
             yield fatal("BR-CO-03", msg, inv.tax_point_date)
         return
     for b in inv.vat_breakdown:
-        if _child(b.el, RAM + "TaxPointDate") is not None and _child(b.el, RAM + "DueDateTypeCode") is not None:
+        if b.tax_point_date is not None and b.tax_point_date_code is not None:
             yield fatal("BR-CO-03", msg, b)
 
 
@@ -85,11 +85,13 @@ def _line_vat(inv: Invoice, syntax: str) -> Iterator[Finding]:
         if syntax == "ubl":
             ok = v is not None and v.category is not None and is_vat_scheme(v.tax_scheme, syntax)
         else:
-            ok = any(
-                _child(t, RAM + "CategoryCode") is not None
-                and (_text(_child(t, RAM + "TypeCode")) or "").upper() == "VAT"
-                for t in _line_trade_taxes(ln)
-            )
+            ok = v is not None and v.category is not None and is_vat_scheme(v.tax_scheme, syntax)
+            if not ok:  # the first line ApplicableTradeTax did not qualify: look at any others
+                ok = any(
+                    _child(t, RAM + "CategoryCode") is not None
+                    and (_text(_child(t, RAM + "TypeCode")) or "").upper() == "VAT"
+                    for t in _line_trade_taxes(ln)
+                )
         if not ok:
             yield fatal("BR-CO-04", "The invoice line has no BT-151 Invoiced item VAT category code.", ln)
     if syntax == "ubl":
@@ -342,7 +344,8 @@ def _periods(inv: Invoice, syntax: str) -> Iterator[Finding]:
             ok = period.start is not None or period.end is not None or (
                 rule == "BR-CO-19" and period.description_code is not None)
         else:
-            ok = any(_child(period.el, RAM + tag) is not None for tag in ("StartDateTime", "EndDateTime"))
+            ok = period.start is not None or period.end is not None or any(
+                _child(period.el, RAM + tag) is not None for tag in ("StartDateTime", "EndDateTime"))
         if not ok:
             yield fatal(rule, f"The {label} is given without a start date or an end date.", period)
 

@@ -196,6 +196,10 @@ def _electronic_addresses(inv: Invoice, syntax: str) -> Iterator[Finding]:
             if ea is not None and ea.el.get("schemeID") is None:
                 yield fatal(rule, f"{label} has no scheme identifier (@schemeID).", ea)
         else:
+            ea = party.electronic_address
+            if ea is not None and (ea.el.get("schemeID") or "").strip() and ea.el.getparent() is _child(
+                    party.el, RAM + "URIUniversalCommunication"):
+                continue
             comms = _children(party.el, RAM + "URIUniversalCommunication")
             if not comms:
                 continue
@@ -266,9 +270,8 @@ def _classifications(item: Any, syntax: str) -> Iterator[Finding]:
             if c.el.get("listID") is None:
                 yield fatal("BR-65", "BT-158 Item classification identifier has no scheme identifier (@listID).", c)
         return
-    for dpc in _children(item.el, RAM + "DesignatedProductClassification"):
-        code = _child(dpc, RAM + "ClassCode")
-        if code is not None and (code.get("listID") or "").strip() == "":
+    for code in item.classifications:  # the first ram:ClassCode of each ram:DesignatedProductClassification
+        if (code.el.get("listID") or "").strip() == "":
             yield fatal("BR-65", "BT-158 Item classification identifier has no scheme identifier (@listID).", code)
 
 
@@ -283,6 +286,8 @@ def _period_order(rule: str, period: Any, syntax: str, what: str) -> Iterator[Fi
     s, e = period.start, period.end
     if syntax == "ubl":
         bad = s is not None and e is not None and s.value is not None and e.value is not None and e.value < s.value
+    elif s is None and e is None:
+        bad = False
     else:
         start_w = _child(period.el, RAM + "StartDateTime")
         end_w = _child(period.el, RAM + "EndDateTime")
@@ -308,8 +313,7 @@ def _indicator_is(ac: AllowanceCharge, charge: bool, syntax: str) -> bool:
         return False
     if syntax == "ubl":
         return ac.is_charge is charge
-    want = "true" if charge else "false"
-    return any(c.tag == UDT + "Indicator" and (c.text or "") == want for c in ac.indicator.el.getparent())
+    return ac.indicator.raw == ("true" if charge else "false")  # CII compares the udt:Indicator string
 
 
 def _doc_allowance_charges(inv: Invoice, syntax: str) -> Iterator[Finding]:
@@ -393,8 +397,7 @@ def _payments(inv: Invoice, syntax: str) -> Iterator[Finding]:
                     yield warning("BR-51", "BT-87 Payment card primary account number shall not be given in full: "
                                   "at most the first 6 and last 4 digits.", pi.card.pan)
         else:
-            codes = [c.text or "" for c in _children(pi.el, RAM + "TypeCode")]
-            if any(c in _CREDIT_TRANSFER for c in codes):
+            if pi.code is not None and pi.code.raw in _CREDIT_TRANSFER:
                 # release 1.3.16 binds BR-50/BR-61 to the payee (creditor) account
                 for acct in _children(pi.el, RAM + "PayeePartyCreditorFinancialAccount"):
                     if _child(acct, RAM + "IBANID") is None and _child(acct, RAM + "ProprietaryID") is None:
