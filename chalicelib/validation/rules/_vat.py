@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from ..findings import FATAL, Finding
+from ..model import xpath_of
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
@@ -63,10 +64,17 @@ def text_of(el) -> str:
 
 
 def kid(el, tag: str):
-    """First child element with this tag, or None (cheaper than an ElementPath find)."""
-    for ch in el.iterchildren(tag):
-        return ch
+    """First child element with this tag, or None (cheaper than find() or a filtered iterchildren())."""
+    for ch in el:
+        if ch.tag == tag:
+            return ch
     return None
+
+
+def kids(el, tag: str) -> Iterator:
+    for ch in el:
+        if ch.tag == tag:
+            yield ch
 
 
 def kid_path(el, *tags: str):
@@ -78,8 +86,8 @@ def kid_path(el, *tags: str):
 
 
 def _kids2(el, tag1: str, tag2: str) -> Iterator:
-    for a in el.iterchildren(tag1):
-        yield from a.iterchildren(tag2)
+    for a in kids(el, tag1):
+        yield from kids(a, tag2)
 
 
 def norm(s: str) -> str:
@@ -149,7 +157,7 @@ def fmt(v) -> str:
 
 
 def location(el) -> str:
-    return el.getroottree().getpath(el) if el is not None else "/"
+    return xpath_of(el) if el is not None else "/"
 
 
 # --------------------------------------------------------------------------- extracted facts
@@ -306,12 +314,12 @@ def _ubl_cat(el) -> Cat:
     rates = []
     vat = False
     exemption = False
-    for ch in el:
+    for ch in el:  # one pass over the children: reading .tag is cheap, filtered lookups are not
         tag = ch.tag
         if tag == _U_ID:
-            codes.append(text_of(ch))
+            codes.append(ch.text or "" if not len(ch) else text_of(ch))
         elif tag == _U_PERCENT:
-            rates.append(text_of(ch))
+            rates.append(ch.text or "" if not len(ch) else text_of(ch))
         elif tag == _U_SCHEME:
             sid = kid(ch, _U_ID)
             if sid is not None and norm(text_of(sid).upper()) == "VAT":
@@ -323,7 +331,7 @@ def _ubl_cat(el) -> Cat:
 
 def _ubl_party_flags(root) -> dict[str, bool]:
     def vat_scheme(pts) -> bool:
-        for ts in pts.iterchildren(_U_SCHEME):
+        for ts in kids(pts, _U_SCHEME):
             sid = kid(ts, _U_ID)
             if sid is not None and norm(text_of(sid).upper()) == "VAT":
                 return True
@@ -331,7 +339,7 @@ def _ubl_party_flags(root) -> dict[str, bool]:
 
     seller_any = seller_vat = taxrep_vat = buyer_vat = buyer_legal = False
     for party in _kids2(root, CAC + "AccountingSupplierParty", CAC + "Party"):
-        for pts in party.iterchildren(CAC + "PartyTaxScheme"):
+        for pts in kids(party, CAC + "PartyTaxScheme"):
             if kid(pts, CBC + "CompanyID") is not None:
                 seller_any = True
                 if vat_scheme(pts):
@@ -340,10 +348,10 @@ def _ubl_party_flags(root) -> dict[str, bool]:
         if kid(pts, CBC + "CompanyID") is not None and vat_scheme(pts):
             taxrep_vat = True
     for party in _kids2(root, CAC + "AccountingCustomerParty", CAC + "Party"):
-        for pts in party.iterchildren(CAC + "PartyTaxScheme"):
+        for pts in kids(party, CAC + "PartyTaxScheme"):
             if kid(pts, CBC + "CompanyID") is not None and vat_scheme(pts):
                 buyer_vat = True
-        if any(kid(le, CBC + "CompanyID") is not None for le in party.iterchildren(CAC + "PartyLegalEntity")):
+        if any(kid(le, CBC + "CompanyID") is not None for le in kids(party, CAC + "PartyLegalEntity")):
             buyer_legal = True
     return {
         "seller_any": seller_any,  # //AccountingSupplierParty/Party/PartyTaxScheme/CompanyID (any scheme)
@@ -444,23 +452,23 @@ def _cii_cat(el) -> Cat:
 
 def _cii_party_flags(root) -> dict[str, bool]:
     def schemes(party) -> set[str]:
-        return {ident.get("schemeID") for reg in party.iterchildren(_C_TAX_REGISTRATION)
-                for ident in reg.iterchildren(RAM + "ID")}
+        return {ident.get("schemeID") for reg in kids(party, _C_TAX_REGISTRATION)
+                for ident in kids(reg, RAM + "ID")}
 
     seller: set[str] = set()
     taxrep: set[str] = set()
     buyer: set[str] = set()
     buyer_legal = False
-    for tx in root.iterchildren(_C_SCTT):
-        for agreement in tx.iterchildren(RAM + "ApplicableHeaderTradeAgreement"):
-            for party in agreement.iterchildren(RAM + "SellerTradeParty"):
+    for tx in kids(root, _C_SCTT):
+        for agreement in kids(tx, RAM + "ApplicableHeaderTradeAgreement"):
+            for party in kids(agreement, RAM + "SellerTradeParty"):
                 seller |= schemes(party)
-            for party in agreement.iterchildren(RAM + "SellerTaxRepresentativeTradeParty"):
+            for party in kids(agreement, RAM + "SellerTaxRepresentativeTradeParty"):
                 taxrep |= schemes(party)
             # //ram:BuyerTradeParty: the only place CII D16B allows it
-            for party in agreement.iterchildren(RAM + "BuyerTradeParty"):
+            for party in kids(agreement, RAM + "BuyerTradeParty"):
                 buyer |= schemes(party)
-                for org in party.iterchildren(RAM + "SpecifiedLegalOrganization"):
+                for org in kids(party, RAM + "SpecifiedLegalOrganization"):
                     if kid(org, RAM + "ID") is not None:
                         buyer_legal = True
     return {
@@ -527,9 +535,9 @@ def _cii_lines(f: Facts) -> list[Line]:
     for cat in f.line_cats:
         by_settlement.setdefault(id(cat.parent), []).append(cat)
     lines = []
-    for tx in f.root.iterchildren(_C_SCTT):
-        for item in tx.iterchildren(_C_LINE_ITEM):
-            for settlement in item.iterchildren(_C_LINE_SETTLEMENT):
+    for tx in kids(f.root, _C_SCTT):
+        for item in kids(tx, _C_LINE_ITEM):
+            for settlement in kids(item, _C_LINE_SETTLEMENT):
                 lines.append(Line(settlement, _C_LINE_TOTAL, by_settlement.get(id(settlement), [])))
     return lines
 
@@ -987,7 +995,7 @@ def _run_cii(fam: Family, f: Facts) -> list[Finding]:
                 out.append(_finding(fam.exemption_reason, _reason_message(fam), b.el))
             continue
         # context: ram:CategoryCode[. = C] (S, Z: any TypeCode; others: upper-case(../TypeCode) = 'VAT')
-        for code_el in b.el.iterchildren(_C_CODE):
+        for code_el in kids(b.el, _C_CODE):
             if text_of(code_el) != c:
                 continue
             if c not in ("S", "Z") and not (cat.vat and cii_in_transaction(b)):

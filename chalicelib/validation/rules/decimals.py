@@ -180,8 +180,8 @@ _C_BY_CONTEXT = {
 
 def _cii_indicators(ac) -> set[str]:
     """The udt:Indicator texts of ram:ChargeIndicator (contexts compare them as strings: 'true' / 'false')."""
-    return {_vat.text_of(i) for ci in ac.iterchildren(RAM + "ChargeIndicator")
-            for i in ci.iterchildren(UDT + "Indicator")}
+    return {_vat.text_of(i) for ci in _vat.kids(ac, RAM + "ChargeIndicator")
+            for i in _vat.kids(ci, UDT + "Indicator")}
 
 
 def _cii_contexts(el) -> list[str]:
@@ -242,14 +242,14 @@ def _cii(root, out: list[Finding]) -> None:
             if rule_term is not None and _first(el):
                 out.append(_finding(rule_term[0], rule_term[1], el, raw))
     for totals in totals_seen:
-        amounts = list(totals.iterchildren(RAM + "TaxTotalAmount"))
+        amounts = list(_vat.kids(totals, RAM + "TaxTotalAmount"))
         if amounts:
             invoice_currency: set[str] = set()
             tax_currency: set[str] = set()
-            for tx in root.iterchildren(RSM + "SupplyChainTradeTransaction"):
-                for settlement in tx.iterchildren(_C_HEADER):
-                    invoice_currency.update(map(_vat.text_of, settlement.iterchildren(RAM + "InvoiceCurrencyCode")))
-                    tax_currency.update(map(_vat.text_of, settlement.iterchildren(RAM + "TaxCurrencyCode")))
+            for tx in _vat.kids(root, RSM + "SupplyChainTradeTransaction"):
+                for settlement in _vat.kids(tx, _C_HEADER):
+                    invoice_currency.update(map(_vat.text_of, _vat.kids(settlement, RAM + "InvoiceCurrencyCode")))
+                    tax_currency.update(map(_vat.text_of, _vat.kids(settlement, RAM + "TaxCurrencyCode")))
             _cii_total_vat(out, amounts, invoice_currency, tax_currency)
 
 
@@ -272,7 +272,7 @@ def _consumed_by_category_rule(att, header) -> bool:
     type_code = _vat.kid(att, RAM + "TypeCode")
     if type_code is None or _vat.text_of(type_code).upper() != "VAT":
         return False
-    return any(_vat.text_of(c) in ("O", "L", "M") for c in att.iterchildren(RAM + "CategoryCode"))
+    return any(_vat.text_of(c) in ("O", "L", "M") for c in _vat.kids(att, RAM + "CategoryCode"))
 
 
 def _cii_total_vat(out: list[Finding], amounts: list, invoice_currency: set[str], tax_currency: set[str]) -> None:

@@ -45,18 +45,20 @@ _MSG_12 = ("BR-IC-12: an invoice with a VAT breakdown (BG-23) for VAT category K
 
 
 def check(doc) -> Iterable[Finding]:
-    out = _vat.run(FAMILY, doc)
     f = _vat.facts(doc)
+    if "K" not in f.codes:
+        return []
+    out = _vat.run(FAMILY, doc)
     root = f.root
     if f.syntax == "ubl":
         # Invoice context: exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[VAT]/cbc:ID[normalize-space(.) = 'K'])
         if any(b.cat.vat and any(_vat.norm(c) == "K" for c in b.cat.codes) for b in f.breakdowns):
             date = root.find(_DELIVERY_DATE)
             if not (date is not None and len(_vat.text_of(date)) > 1) and root.find(_INVOICE_PERIOD) is None:
-                out.append(Finding("BR-IC-11", FATAL, _MSG_11, "/*"))
+                out.append(Finding("BR-IC-11", FATAL, _MSG_11, _vat.location(root)))
             country = root.find(_DELIVER_TO_COUNTRY)
             if not (country is not None and len(_vat.text_of(country)) > 1):
-                out.append(Finding("BR-IC-12", FATAL, _MSG_12, "/*"))
+                out.append(Finding("BR-IC-12", FATAL, _MSG_12, _vat.location(root)))
         return out
     # CII: once per ram:CategoryCode[. = 'K'] of a header ram:ApplicableTradeTax with TypeCode VAT
     for b in f.breakdowns:

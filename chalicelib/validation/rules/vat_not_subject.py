@@ -40,8 +40,10 @@ _MSG = {
 
 
 def check(doc) -> Iterable[Finding]:
-    out = _vat.run(FAMILY, doc)
     f = _vat.facts(doc)
+    if "O" not in f.codes:
+        return []
+    out = _vat.run(FAMILY, doc)
     if f.syntax == "ubl":
         # Invoice context, once: exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[VAT]/cbc:ID[normalize-space()='O'])
         if not any(b.cat.vat and any(_vat.norm(c) == "O" for c in b.cat.codes) for b in f.breakdowns):
@@ -56,7 +58,7 @@ def check(doc) -> Iterable[Finding]:
                 rule = {False: "BR-O-13", True: "BR-O-14"}.get(f.charge_index[id(x.parent)].indicator)
                 if rule and rule not in fired:
                     fired.append(rule)
-        out.extend(Finding(rule, FATAL, _MSG[rule], "/*") for rule in sorted(fired))
+        out.extend(Finding(rule, FATAL, _MSG[rule], _vat.location(f.root)) for rule in sorted(fired))
         return out
     # CII: once per header ram:ApplicableTradeTax[CategoryCode = 'O'][upper-case(TypeCode) = 'VAT'];
     # BR-O-11/12 hold iff no ram:ApplicableTradeTax anywhere (header or line) has a CategoryCode other than O,

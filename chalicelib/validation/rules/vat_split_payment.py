@@ -23,6 +23,8 @@ def _any(root, path: str, value: str) -> bool:
 
 def check(doc) -> Iterable[Finding]:
     f = _vat.facts(doc)
+    if "B" not in f.codes:  # every test needs a category code B somewhere
+        return []
     root = f.root
     out: list[Finding] = []
     if f.syntax == "ubl":
@@ -30,17 +32,17 @@ def check(doc) -> Iterable[Finding]:
         line_b = any("B" in x.codes for x in f.line_cats)  # //cac:ClassifiedTaxCategory/cbc:ID = 'B'
         if line_b or any("B" in x.codes for x in f.all_tax_cats):  # //cac:TaxCategory/cbc:ID = 'B'
             if any(_vat.text_of(el) != "IT" for el in root.iter(_vat.CBC + "IdentificationCode")):
-                out.append(Finding("BR-B-01", FATAL, _MSG_01, "/*"))
+                out.append(Finding("BR-B-01", FATAL, _MSG_01, _vat.location(root)))
         has_b = line_b or _any(root, _U_SUBTOTAL_CAT_ID, "B") or _any(root, _U_ALLOWANCE_CAT_ID, "B")
         # the official test looks for 'S' in cac:TaxSubtotal/cbc:ID (sic), root allowances/charges and lines
         if has_b and (any("S" in x.codes for x in f.line_cats) or _any(root, _U_SUBTOTAL_ID, "S")
                       or _any(root, _U_ALLOWANCE_CAT_ID, "S")):
-            out.append(Finding("BR-B-02", FATAL, _MSG_02, "/*"))
+            out.append(Finding("BR-B-02", FATAL, _MSG_02, _vat.location(root)))
         return out
     codes = {code for x in f.all_tax_cats for code in x.codes} | {code for x in f.charge_cats for code in x.codes}
     if "B" in codes:  # //ram:CategoryCode = 'B'
         if any(_vat.text_of(el) != "IT" for el in root.iter(_vat.RAM + "CountryID")):
-            out.append(Finding("BR-B-01", FATAL, _MSG_01, "/*"))
+            out.append(Finding("BR-B-01", FATAL, _MSG_01, _vat.location(root)))
         if "S" in codes:
-            out.append(Finding("BR-B-02", FATAL, _MSG_02, "/*"))
+            out.append(Finding("BR-B-02", FATAL, _MSG_02, _vat.location(root)))
     return out
