@@ -1,0 +1,1286 @@
+"""CII syntax binding rules: CII-SR-* (elements EN 16931 does not use, cardinalities) and CII-DT-*
+(data types), as in release 1.3.16 of the CEN artefacts (EN16931-CII-syntax.sch).
+
+The rules are data:
+
+* ``_PRESENCE``: per context, one line per rule ``<id> <W|F> <path>``: the rule fires when the
+  path (relative to the context, optionally ending in ``@attribute``) exists. Paths sharing a
+  context are merged into one tree, so a context costs one look at its children.
+* ``_COUNTS``: cardinalities ``<id> <W|F> <max1|eq1> <path>`` per context.
+* the data-type rules on attributes (``_ATTRIBUTE_RULES``), checked from one list of every
+  attribute of the document, and the few rules with a condition of their own (functions).
+
+Contexts follow the official ones: most are absolute paths from the document element (the header
+groups, the invoice lines), the others match anywhere (``//ram:SpecifiedTradeAllowanceCharge``,
+every ``ram:*ReferencedDocument``, ``ram:*TradeTax``, ``ram:*Amount`` …). As in the compiled
+Schematron, an element is the context of the first matching rule only: the four identifiers of
+``IDTypeNoAttributes`` answer CII-DT-001…007 and never CII-DT-101…104, and the document type code
+answers CII-DT-008/009, so CII-DT-010…012 can never fire. CII-SR-464's test is always true.
+
+Severity per rule is the official flag (most "should not be present" rules are warnings).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lxml import etree
+
+from ..document import Document
+from ..findings import FATAL, WARNING, Finding
+from .codelists import normalize_space, path_of, string_value, xs_boolean
+
+RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
+_NS = {"rsm": RSM, "ram": RAM, "udt": UDT}
+_RAM_PREFIX = f"{{{RAM}}}"
+
+
+def q(name: str) -> str:
+    prefix, _, local = name.partition(":")
+    return f"{{{_NS[prefix]}}}{local}"
+
+
+# ----------------------------------------------------------------------------- contexts
+# name -> path of child steps from the document element
+_CONTEXTS: dict[str, tuple[str, ...]] = {
+    "root": (),
+    "document_context": ("rsm:ExchangedDocumentContext",),
+    "exchanged_document": ("rsm:ExchangedDocument",),
+    "document_note": ("rsm:ExchangedDocument", "ram:IncludedNote"),
+    "line": ("rsm:SupplyChainTradeTransaction", "ram:IncludedSupplyChainTradeLineItem"),
+    "line_document": (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:IncludedSupplyChainTradeLineItem",
+        "ram:AssociatedDocumentLineDocument",
+    ),
+    "product": ("rsm:SupplyChainTradeTransaction", "ram:IncludedSupplyChainTradeLineItem", "ram:SpecifiedTradeProduct"),
+    "characteristic": (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:IncludedSupplyChainTradeLineItem",
+        "ram:SpecifiedTradeProduct",
+        "ram:ApplicableProductCharacteristic",
+    ),
+    "line_agreement": (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:IncludedSupplyChainTradeLineItem",
+        "ram:SpecifiedLineTradeAgreement",
+    ),
+    "line_delivery": (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:IncludedSupplyChainTradeLineItem",
+        "ram:SpecifiedLineTradeDelivery",
+    ),
+    "line_settlement": (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:IncludedSupplyChainTradeLineItem",
+        "ram:SpecifiedLineTradeSettlement",
+    ),
+    "agreement": ("rsm:SupplyChainTradeTransaction", "ram:ApplicableHeaderTradeAgreement"),
+    "delivery": ("rsm:SupplyChainTradeTransaction", "ram:ApplicableHeaderTradeDelivery"),
+    "settlement": ("rsm:SupplyChainTradeTransaction", "ram:ApplicableHeaderTradeSettlement"),
+    "summation": (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:ApplicableHeaderTradeSettlement",
+        "ram:SpecifiedTradeSettlementHeaderMonetarySummation",
+    ),
+}
+
+_CONTEXT_STEPS = tuple((name, tuple(q(s) for s in steps)) for name, steps in _CONTEXTS.items())
+
+_GP = "ram:GrossPriceProductTradePrice"
+_GPAC = _GP + "/ram:AppliedTradeAllowanceCharge"
+_NP = "ram:NetPriceProductTradePrice"
+_PC = "ram:ApplicableProductCharacteristic"
+_DPC = "ram:DesignatedProductClassification"
+_STAC = "ram:SpecifiedTradeAllowanceCharge"
+_SUM = "ram:SpecifiedTradeSettlementLineMonetarySummation"
+_RSTAA = "ram:ReceivableSpecifiedTradeAccountingAccount"
+_STP = "ram:SellerTradeParty"
+_BTP = "ram:BuyerTradeParty"
+_SLO = "ram:SpecifiedLegalOrganization"
+_DTC = "ram:DefinedTradeContact"
+_STRP = "ram:SellerTaxRepresentativeTradeParty"
+_STTP = "ram:ShipToTradeParty"
+_ADSCE = "ram:ActualDeliverySupplyChainEvent"
+_PTP = "ram:PayeeTradeParty"
+_PM = "ram:SpecifiedTradeSettlementPaymentMeans"
+_CARD = _PM + "/ram:ApplicableTradeSettlementFinancialCard"
+_STPT = "ram:SpecifiedTradePaymentTerms"
+
+
+def _contact_rules(first: int, party: str) -> str:
+    leaves = (
+        "ram:ID ram:TypeCode ram:JobTitle ram:Responsibility ram:PersonID "
+        "ram:TelephoneUniversalCommunication/ram:URIID "
+        "ram:TelephoneUniversalCommunication/ram:ChannelCode ram:DirectTelephoneUniversalCommunication "
+        "ram:MobileTelephoneUniversalCommunication ram:FaxUniversalCommunication "
+        "ram:EmailURIUniversalCommunication/ram:ChannelCode ram:EmailURIUniversalCommunication/ram:CompleteNumber "
+        "ram:TelexUniversalCommunication ram:VOIPUniversalCommunication ram:InstantMessagingUniversalCommunication "
+        "ram:SpecifiedNote ram:SpecifiedContactPerson"
+    ).split()
+    return "\n".join(f"CII-SR-{first + i:03d} W {party}/{_DTC}/{leaf}" for i, leaf in enumerate(leaves))
+
+
+def _series(first: int, base: str, leaves: str, flag: str = "W") -> str:
+    prefix = base + "/" if base else ""
+    return "\n".join(f"CII-SR-{first + i:03d} {flag} {prefix}{leaf}" for i, leaf in enumerate(leaves.split()))
+
+
+_PRESENCE: dict[str, str] = {
+    "root": "CII-SR-438 W ram:ValuationBreakdownStatement",
+    "document_context": """
+CII-SR-001 W ram:SpecifiedTransactionID
+CII-SR-002 W ram:TestIndicator
+CII-SR-006 W ram:BIMSpecifiedDocumentContextParameter
+CII-SR-007 W ram:ScenarioSpecifiedDocumentContextParameter
+CII-SR-008 W ram:ApplicationSpecifiedDocumentContextParameter
+CII-SR-011 W ram:SubsetSpecifiedDocumentContextParameter
+CII-SR-012 W ram:MessageStandardSpecifiedDocumentContextParameter
+""",
+    "exchanged_document": f"""
+CII-SR-013 W ram:Name
+CII-SR-015 W ram:IssueDateTime/udt:DateTime
+{
+        _series(
+            16,
+            "",
+            "ram:CopyIndicator ram:Purpose ram:ControlRequirementIndicator ram:LanguageID ram:PurposeCode "
+            "ram:RevisionDateTime ram:VersionID ram:GlobalID ram:RevisionID ram:PreviousRevisionID ram:CategoryCode "
+            "ram:IncludedNote/ram:Subject ram:IncludedNote/ram:ContentCode",
+        )
+    }
+CII-SR-032 W ram:IncludedNote/ram:ID
+CII-SR-033 W ram:EffectiveSpecifiedPeriod
+CII-SR-034 W ram:IssuerTradeParty
+""",
+    "line": """
+CII-SR-035 W ram:DescriptionCode
+CII-SR-036 W ram:ParentLineID
+CII-SR-037 W ram:LineStatusCode
+CII-SR-038 W ram:LineStatusReasonCode
+CII-SR-221 W ram:IncludedSubordinateTradeLineItem
+""",
+    "line_document": _series(41, "ram:IncludedNote", "ram:SubjectCode ram:ID ram:Subject ram:ContentCode"),
+    "product": f"""
+CII-SR-045 W ram:ID
+{
+        _series(
+            48,
+            "",
+            "ram:ManufacturerAssignedID ram:TradeName ram:TypeCode ram:NetWeightMeasure ram:GrossWeightMeasure "
+            "ram:ProductGroupID ram:EndItemTypeCode ram:EndItemName ram:AreaDensityMeasure ram:UseDescription "
+            "ram:BrandName ram:SubBrandName ram:DrainedNetWeightMeasure ram:VariableMeasureIndicator ram:ColourCode "
+            "ram:ColourDescription ram:Designation ram:FormattedCancellationAnnouncedLaunchDateTime "
+            "ram:FormattedLatestProductDataChangeDateTime",
+        )
+    }
+CII-SR-067 W {_PC}/ram:ID
+CII-SR-068 W {_PC}/ram:TypeCode
+CII-SR-070 W {_PC}/ram:ValueMeasure
+CII-SR-071 W {_PC}/ram:MeasurementMethodCode
+{
+        _series(
+            73,
+            _PC,
+            "ram:ValueCode ram:ValueDateTime ram:ValueIndicator ram:ContentTypeCode "
+            "ram:ValueSpecifiedBinaryFile ram:ApplicableProductCharacteristicCondition "
+            "ram:ApplicableReferencedStandard",
+        )
+    }
+CII-SR-080 W ram:ApplicableMaterialGoodsCharacteristic
+{
+        _series(
+            81,
+            _DPC,
+            "ram:SystemID ram:SystemName ram:ClassName ram:SubClassCode ram:ClassProductCharacteristic "
+            "ram:ApplicableReferencedStandard",
+        )
+    }
+CII-SR-087 W ram:IndividualTradeProductInstance
+CII-SR-088 W ram:CertificationEvidenceReferenceReferencedDocument
+CII-SR-089 W ram:InspectionReferenceReferencedDocument
+CII-SR-091 W ram:OriginTradeCountry/ram:Name
+CII-SR-092 W ram:OriginTradeCountry/ram:SubordinateTradeCountrySubDivision
+{
+        _series(
+            93,
+            "",
+            "ram:LinearSpatialDimension ram:MinimumLinearSpatialDimension ram:MaximumLinearSpatialDimension "
+            "ram:ManufacturerTradeParty ram:PresentationSpecifiedBinaryFile ram:MSDSReferenceReferencedDocument "
+            "ram:AdditionalReferenceReferencedDocument ram:LegalRightsOwnerTradeParty ram:BrandOwnerTradeParty "
+            "ram:IncludedReferencedProduct ram:InformationNote",
+        )
+    }
+""",
+    "line_agreement": f"""
+{
+        _series(
+            104,
+            "",
+            "ram:BuyerReference ram:BuyerRequisitionerTradeParty ram:ApplicableTradeDeliveryTerms "
+            "ram:SellerOrderReferencedDocument ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID "
+            "ram:QuotationReferencedDocument ram:ContractReferencedDocument ram:DemandForecastReferencedDocument "
+            "ram:PromotionalDealReferencedDocument ram:AdditionalReferencedDocument",
+        )
+    }
+{
+        _series(
+            114,
+            _GP,
+            "ram:TypeCode ram:MinimumQuantity ram:MaximumQuantity ram:ChangeReason "
+            "ram:OrderUnitConversionFactorNumeric",
+        )
+    }
+{
+        _series(
+            120,
+            _GPAC,
+            "ram:ID ram:SequenceNumeric ram:CalculationPercent ram:BasisAmount ram:BasisQuantity "
+            "ram:PrepaidIndicator ram:UnitBasisAmount ram:ReasonCode ram:Reason ram:TypeCode ram:CategoryTradeTax "
+            "ram:ActualTradeCurrencyExchange",
+        )
+    }
+CII-SR-445 W {_GP}/ram:IncludedTradeTax
+{
+        _series(
+            132,
+            _GP,
+            "ram:ValiditySpecifiedPeriod ram:DeliveryTradeLocation ram:TradeComparisonReferencePrice "
+            "ram:AssociatedReferencedDocument",
+        )
+    }
+CII-SR-136 W {_NP}/ram:TypeCode
+{
+        _series(
+            138,
+            _NP,
+            "ram:MinimumQuantity ram:MaximumQuantity ram:ChangeReason ram:OrderUnitConversionFactorNumeric "
+            "ram:AppliedTradeAllowanceCharge",
+        )
+    }
+CII-SR-446 W {_NP}/ram:IncludedTradeTax
+{
+        _series(
+            143,
+            _NP,
+            "ram:ValiditySpecifiedPeriod ram:DeliveryTradeLocation ram:TradeComparisonReferencePrice "
+            "ram:AssociatedReferencedDocument",
+        )
+    }
+{
+        _series(
+            147,
+            "",
+            "ram:RequisitionerReferencedDocument ram:ItemSellerTradeParty ram:ItemBuyerTradeParty "
+            "ram:IncludedSpecifiedMarketplace",
+        )
+    }
+CII-SR-447 W ram:UltimateCustomerOrderReferencedDocument
+""",
+    "line_delivery": _series(
+        151,
+        "",
+        "ram:RequestedQuantity ram:ReceivedQuantity ram:ChargeFreeQuantity ram:PackageQuantity ram:ProductUnitQuantity "
+        "ram:PerPackageUnitQuantity ram:NetWeightMeasure ram:GrossWeightMeasure ram:TheoreticalWeightMeasure "
+        "ram:DespatchedQuantity ram:SpecifiedDeliveryAdjustment ram:IncludedSupplyChainPackaging "
+        "ram:RelatedSupplyChainConsignment ram:ShipToTradeParty ram:UltimateShipToTradeParty ram:ShipFromTradeParty "
+        "ram:ActualDespatchSupplyChainEvent ram:ActualPickUpSupplyChainEvent ram:RequestedDeliverySupplyChainEvent "
+        "ram:ActualDeliverySupplyChainEvent ram:ActualReceiptSupplyChainEvent ram:AdditionalReferencedDocument "
+        "ram:DespatchAdviceReferencedDocument ram:ReceivingAdviceReferencedDocument ram:DeliveryNoteReferencedDocument "
+        "ram:ConsumptionReportReferencedDocument ram:PackingListReferencedDocument",
+    ),
+    "line_settlement": f"""
+{
+        _series(
+            178,
+            "",
+            "ram:PaymentReference ram:InvoiceIssuerReference ram:TotalAdjustmentAmount ram:DiscountIndicator "
+            "ram:ApplicableTradeTax/ram:CalculatedAmount",
+        )
+    }
+CII-SR-183 W {_STAC}/ram:ChargeIndicator/udt:IndicatorString
+{
+        _series(
+            184,
+            _STAC,
+            "ram:ID ram:SequenceNumeric ram:CalculationPercent/@format ram:BasisQuantity "
+            "ram:PrepaidIndicator ram:UnitBasisAmount ram:TypeCode ram:CategoryTradeTax "
+            "ram:ActualTradeCurrencyExchange "
+            "ram:ID",
+        )
+    }
+{_series(194, "", "ram:SubtotalCalculatedTradeTax ram:SpecifiedLogisticsServiceCharge ram:SpecifiedTradePaymentTerms")}
+{
+        _series(
+            197,
+            _SUM,
+            "ram:ChargeTotalAmount ram:AllowanceTotalAmount ram:TaxBasisTotalAmount ram:TaxTotalAmount "
+            "ram:GrandTotalAmount ram:InformationAmount ram:TotalAllowanceChargeAmount "
+            "ram:TotalRetailValueInformationAmount ram:GrossLineTotalAmount ram:NetLineTotalAmount "
+            "ram:NetIncludingTaxesLineTotalAmount ram:ProductWeightLossInformationAmount",
+        )
+    }
+CII-SR-209 W ram:SpecifiedFinancialAdjustment
+CII-SR-210 W ram:InvoiceReferencedDocument
+CII-SR-212 W ram:PayableSpecifiedTradeAccountingAccount
+{_series(213, _RSTAA, "ram:SetTriggerCode ram:TypeCode ram:AmountTypeCode ram:Name ram:CostReferenceDimensionPattern")}
+{
+        _series(
+            218,
+            "",
+            "ram:PurchaseSpecifiedTradeAccountingAccount ram:SalesSpecifiedTradeAccountingAccount "
+            "ram:SpecifiedTradeSettlementFinancialCard",
+        )
+    }
+""",
+    "agreement": f"""
+CII-SR-442 W ram:Reference
+CII-SR-222 W {_STP}/ram:RoleCode
+{
+        _series(
+            223,
+            _STP + "/" + _SLO,
+            "ram:LegalClassificationCode ram:Name ram:PostalTradeAddress ram:AuthorizedLegalRegistration",
+        )
+    }
+{_contact_rules(227, _STP)}
+{
+        _series(
+            244,
+            _STP,
+            "ram:URIUniversalCommunication/ram:ChannelCode ram:URIUniversalCommunication/ram:CompleteNumber "
+            "ram:SpecifiedTaxRegistration/ram:AssociatedRegisteredTax ram:EndPointURIUniversalCommunication "
+            "ram:LogoAssociatedSpecifiedBinaryFile ",
+        )
+    }
+CII-SR-249 W {_BTP}/ram:RoleCode
+CII-SR-250 W {_BTP}/ram:Description
+CII-SR-251 W {_BTP}/{_SLO}/ram:LegalClassificationCode
+CII-SR-252 W {_BTP}/{_SLO}/ram:Name
+CII-SR-254 W {_BTP}/{_SLO}/ram:PostalTradeAddress
+CII-SR-255 W {_BTP}/{_SLO}/ram:AuthorizedLegalRegistration
+{_contact_rules(256, _BTP)}
+{
+        _series(
+            273,
+            _BTP,
+            "ram:URIUniversalCommunication/ram:ChannelCode ram:URIUniversalCommunication/ram:CompleteNumber "
+            "ram:SpecifiedTaxRegistration/ram:AssociatedRegisteredTax ram:EndPointURIUniversalCommunication "
+            "ram:LogoAssociatedSpecifiedBinaryFile",
+        )
+    }
+{
+        _series(
+            278,
+            "",
+            "ram:SalesAgentTradeParty ram:BuyerRequisitionerTradeParty ram:BuyerAssignedAccountantTradeParty "
+            "ram:SellerAssignedAccountantTradeParty ram:BuyerTaxRepresentativeTradeParty",
+        )
+    }
+{
+        _series(
+            283,
+            _STRP,
+            "ram:GlobalID ram:RoleCode ram:Description ram:SpecifiedLegalOrganization "
+            "ram:DefinedTradeContact ram:URIUniversalCommunication "
+            "ram:SpecifiedTaxRegistration/ram:AssociatedRegisteredTax "
+            "ram:EndPointURIUniversalCommunication ram:LogoAssociatedSpecifiedBinaryFile",
+        )
+    }
+{
+        _series(
+            292,
+            "",
+            "ram:ProductEndUserTradeParty ram:ApplicableTradeDeliveryTerms "
+            "ram:SellerOrderReferencedDocument/ram:LineID ram:BuyerOrderReferencedDocument/ram:LineID "
+            "ram:QuotationReferencedDocument ram:OrderResponseReferencedDocument "
+            "ram:ContractReferencedDocument/ram:LineID "
+            "ram:DemandForecastReferencedDocument ram:SupplyInstructionReferencedDocument "
+            "ram:PromotionalDealReferencedDocument ram:PriceListReferencedDocument "
+            "ram:AdditionalReferencedDocument/ram:LineID ram:RequisitionerReferencedDocument ram:BuyerAgentTradeParty "
+            "ram:PurchaseConditionsReferencedDocument ram:SpecifiedProcuringProject/ram:Description",
+        )
+    }
+CII-SR-448 W ram:UltimateCustomerOrderReferencedDocument
+""",
+    "delivery": f"""
+CII-SR-308 W ram:RelatedSupplyChainConsignment
+{
+        _series(
+            309,
+            _STTP,
+            "ram:RoleCode ram:Description ram:SpecifiedLegalOrganization ram:DefinedTradeContact "
+            "ram:URIUniversalCommunication ram:SpecifiedTaxRegistration ram:EndPointURIUniversalCommunication "
+            "ram:LogoAssociatedSpecifiedBinaryFile",
+        )
+    }
+{
+        _series(
+            317,
+            "",
+            "ram:UltimateShipToTradeParty ram:ShipFromTradeParty ram:ActualDespatchSupplyChainEvent "
+            "ram:ActualPickUpSupplyChainEvent",
+        )
+    }
+{
+        _series(
+            321,
+            _ADSCE,
+            "ram:ID ram:OccurrenceDateTime/udt:DateTime ram:TypeCode ram:Description "
+            "ram:DescriptionBinaryObject ram:UnitQuantity ram:LatestOccurrenceDateTime ram:EarliestOccurrenceDateTime "
+            "ram:OccurrenceSpecifiedPeriod ram:OccurrenceLogisticsLocation",
+        )
+    }
+{
+        _series(
+            331,
+            "",
+            "ram:ActualReceiptSupplyChainEvent ram:AdditionalReferencedDocument "
+            "ram:DespatchAdviceReferencedDocument/ram:LineID ram:DespatchAdviceReferencedDocument/ram:LineID "
+            "ram:DeliveryNoteReferencedDocument ram:ConsumptionReportReferencedDocument "
+            "ram:PreviousDeliverySupplyChainEvent ram:PackingListReferencedDocument",
+        )
+    }
+""",
+    "settlement": f"""
+{
+        _series(
+            339,
+            "",
+            "ram:DuePayableAmount ram:CreditorReferenceTypeCode ram:CreditorReferenceType "
+            "ram:CreditorReferenceIssuerID",
+        )
+    }
+{
+        _series(
+            344,
+            "",
+            "ram:PaymentCurrencyCode ram:InvoiceIssuerReference ram:InvoiceDateTime ram:NextInvoiceDateTime "
+            "ram:CreditReasonCode ram:CreditReason ram:InvoicerTradeParty ram:InvoiceeTradeParty",
+        )
+    }
+CII-SR-352 W {_PTP}/ram:RoleCode
+CII-SR-353 W {_PTP}/ram:Description
+{
+        _series(
+            354,
+            _PTP + "/" + _SLO,
+            "ram:LegalClassificationCode ram:Name ram:TradingBusinessName "
+            "ram:PostalTradeAddress ram:AuthorizedLegalRegistration",
+        )
+    }
+{
+        _series(
+            359,
+            _PTP,
+            "ram:DefinedTradeContact ram:PostalTradeAddress ram:URIUniversalCommunication "
+            "ram:SpecifiedTaxRegistration ram:EndPointURIUniversalCommunication ram:LogoAssociatedSpecifiedBinaryFile",
+        )
+    }
+{
+        _series(
+            365,
+            "",
+            "ram:PayerTradeParty ram:TaxApplicableTradeCurrencyExchange "
+            "ram:InvoiceApplicableTradeCurrencyExchange ram:PaymentApplicableTradeCurrencyExchange",
+        )
+    }
+{_series(369, _PM, "ram:PaymentChannelCode ram:GuaranteeMethodCode ram:PaymentMethodCode")}
+CII-SR-443 W {_PM}/ram:ID
+CII-SR-372 W {_CARD}/ram:MicrochipIndicator
+CII-SR-373 W {_CARD}/ram:TypeCode
+{
+        _series(
+            375,
+            _CARD,
+            "ram:ExpiryDate ram:VerificationNumeric ram:ValidFromDateTime ram:CreditLimitAmount "
+            "ram:CreditAvailableAmount ram:InterestRatePercent ram:Description",
+        )
+    }
+CII-SR-382 W {_PM}/ram:PayerPartyDebtorFinancialAccount/ram:AccountName
+CII-SR-444 W {_PM}/ram:PayerPartyDebtorFinancialAccount/ram:ProprietaryID
+{
+        _series(
+            384,
+            _PM + "/ram:PayerSpecifiedDebtorFinancialInstitution",
+            "ram:ClearingSystemName ram:Name ram:LocationFinancialInstitutionAddress",
+        )
+    }
+{
+        _series(
+            388,
+            _STAC,
+            "ram:ID ram:SequenceNumeric ram:BasisQuantity ram:PrepaidIndicator ram:UnitBasisAmount "
+            "ram:TypeCode ram:ActualTradeCurrencyExchange",
+        )
+    }
+CII-SR-395 W ram:SubtotalCalculatedTradeTax
+CII-SR-396 W ram:SpecifiedLogisticsServiceCharge
+{
+        _series(
+            397,
+            _STPT,
+            "ram:ID ram:FromEventCode ram:SettlementPeriodMeasure ram:DueDateDateTime/udt:DateTime "
+            "ram:TypeCode ram:InstructionTypeCode",
+        )
+    }
+{
+        _series(
+            404,
+            _STPT,
+            "ram:PartialPaymentPercent ram:PaymentMeansID ram:PartialPaymentAmount "
+            "ram:ApplicableTradePaymentPenaltyTerms ram:ApplicableTradePaymentDiscountTerms ram:PayeeTradeParty",
+        )
+    }
+{
+        _series(
+            421,
+            "",
+            "ram:SpecifiedFinancialAdjustment ram:InvoiceReferencedDocument/ram:LineID "
+            "ram:ProFormaInvoiceReferencedDocument ram:LetterOfCreditReferencedDocument "
+            "ram:FactoringAgreementReferencedDocument ram:FactoringListReferencedDocument "
+            "ram:PayableSpecifiedTradeAccountingAccount",
+        )
+    }
+{_series(428, _RSTAA, "ram:SetTriggerCode ram:TypeCode ram:AmountTypeCode ram:Name ram:CostReferenceDimensionPattern")}
+{
+        _series(
+            433,
+            "",
+            "ram:PurchaseSpecifiedTradeAccountingAccount ram:SalesSpecifiedTradeAccountingAccount "
+            "ram:SpecifiedTradeSettlementFinancialCard ram:SpecifiedAdvancePayment ram:UltimatePayeeTradeParty",
+        )
+    }
+""",
+    "summation": _series(
+        411,
+        "",
+        "ram:InformationAmount ram:TotalDiscountAmount ram:TotalAllowanceChargeAmount "
+        "ram:RetailValueExcludingTaxInformationAmount ram:TotalDepositFeeInformationAmount "
+        "ram:ProductValueExcludingTobaccoTaxInformationAmount ram:TotalRetailValueInformationAmount "
+        "ram:GrossLineTotalAmount ram:NetLineTotalAmount ram:NetIncludingTaxesLineTotalAmount",
+    ),
+}
+
+# context -> (rule, flag, op, path)
+_COUNTS_TABLE = f"""
+document_context CII-SR-003 W max1 ram:BusinessProcessSpecifiedDocumentContextParameter
+document_context CII-SR-009 F eq1 ram:GuidelineSpecifiedDocumentContextParameter
+document_context CII-SR-010 F eq1 ram:GuidelineSpecifiedDocumentContextParameter/ram:ID
+exchanged_document CII-SR-014 F eq1 ram:TypeCode
+document_note CII-SR-030 W max1 ram:Content
+line_document CII-SR-039 W max1 ram:IncludedNote
+line_document CII-SR-040 W max1 ram:IncludedNote/ram:Content
+characteristic CII-SR-069 F eq1 ram:Description
+characteristic CII-SR-072 F eq1 ram:Value
+line_agreement CII-SR-439 F eq1 {_NP}/ram:ChargeAmount
+line_agreement CII-SR-441 F max1 {_NP}/ram:ChargeAmount
+line_settlement CII-SR-454 W eq1 ram:ApplicableTradeTax
+agreement CII-SR-455 F max1 {_STP}/{_DTC}
+agreement CII-SR-456 F max1 {_BTP}/{_DTC}
+agreement CII-SR-459 F max1 {_STP}/ram:URIUniversalCommunication
+agreement CII-SR-460 F max1 {_BTP}/ram:URIUniversalCommunication
+settlement CII-SR-452 W max1 {_STPT}
+settlement CII-SR-453 W max1 {_STPT}/ram:Description
+settlement CII-SR-461 F max1 ram:ApplicableTradeTax/ram:TaxPointDate
+""" + "\n".join(
+    f"summation CII-SR-{477 + i} F max1 ram:{leaf}"
+    for i, leaf in enumerate(
+        "LineTotalAmount ChargeTotalAmount AllowanceTotalAmount TaxBasisTotalAmount RoundingAmount GrandTotalAmount "
+        "InformationAmount TotalPrepaidAmount TotalDiscountAmount TotalAllowanceChargeAmount DuePayableAmount "
+        "RetailValueExcludingTaxInformationAmount TotalDepositFeeInformationAmount "
+        "ProductValueExcludingTobaccoTaxInformationAmount TotalRetailValueInformationAmount GrossLineTotalAmount "
+        "NetLineTotalAmount NetIncludingTaxesLineTotalAmount".split()
+    )
+)
+
+
+def _severity(flag: str) -> str:
+    return FATAL if flag == "F" else WARNING
+
+
+def _steps(path: str) -> tuple[tuple[str, ...], str | None]:
+    parts = path.split("/")
+    attribute = parts.pop()[1:] if parts[-1].startswith("@") else None
+    return tuple(q(p) for p in parts), attribute
+
+
+@dataclass(frozen=True, slots=True)
+class _Presence:
+    rule: str
+    severity: str
+    label: str
+    attribute: str | None
+
+
+def _build_trees() -> dict[str, dict]:
+    """context -> tree {child tag: (rules ending at this element, subtree)}."""
+    trees: dict[str, dict] = {}
+    for context, table in _PRESENCE.items():
+        tree: dict = {}
+        for line in table.strip().splitlines():
+            if not line.strip():
+                continue
+            rule, flag, path = line.split()
+            steps, attribute = _steps(path)
+            node = tree
+            for i, step in enumerate(steps):
+                rules, sub = node.setdefault(step, ([], {}))
+                if i == len(steps) - 1:
+                    rules.append(_Presence(rule, _severity(flag), path, attribute))
+                node = sub
+        trees[context] = tree
+    return trees
+
+
+_TREES = _build_trees()
+_COUNTS: dict[str, list[tuple[str, str, str, tuple[str, ...], str]]] = {}
+for _line in _COUNTS_TABLE.strip().splitlines():
+    _ctx, _rule, _flag, _op, _path = _line.split()
+    _COUNTS.setdefault(_ctx, []).append((_rule, _severity(_flag), _op, _steps(_path)[0], _path))
+
+
+def _children(nodes: Iterable, tag: str) -> list:
+    return [c for n in nodes for c in n.iterchildren(tag)]
+
+
+def _path(el, steps: tuple[str, ...]) -> list:
+    nodes = [el]
+    for step in steps:
+        nodes = _children(nodes, step)
+    return nodes
+
+
+def _presence(el, tree: dict, hits: dict, seen: set) -> None:
+    """Record the first node of every presence rule of ``tree`` found under ``el``."""
+    for child in el:
+        entry = tree.get(child.tag)
+        if entry is None:
+            continue
+        rules, sub = entry
+        for rule in rules:
+            if rule.rule in seen:
+                continue
+            if rule.attribute is None or child.get(rule.attribute) is not None:
+                seen.add(rule.rule)
+                hits.setdefault(rule, child)
+        if sub:
+            _presence(child, sub, hits, seen)
+
+
+def _short(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _context_rules(name: str, ctx) -> list[Finding]:
+    out: list[Finding] = []
+    tree = _TREES.get(name)
+    if tree:
+        hits: dict = {}
+        _presence(ctx, tree, hits, set())
+        for rule, node in hits.items():
+            what = rule.label.replace("ram:", "") + ("" if rule.attribute is None else "")
+            out.append(
+                Finding(
+                    rule.rule, rule.severity, f"{what} should not be present: EN 16931 does not use it.", path_of(node)
+                )
+            )
+    for rule, severity, op, steps, label in _COUNTS.get(name, ()):
+        found = _path(ctx, steps)
+        n = len(found)
+        if (op == "max1" and n > 1) or (op == "eq1" and n != 1):
+            term = label.replace("ram:", "")
+            expected = "at most once" if op == "max1" else "exactly once"
+            out.append(
+                Finding(
+                    rule,
+                    severity,
+                    f"{term} occurs {n} times; it shall occur {expected}.",
+                    path_of(found[1] if n > 1 else ctx),
+                )
+            )
+    special = _SPECIAL.get(name)
+    if special is not None:
+        out.extend(special(ctx))
+    return out
+
+
+# ----------------------------------------------------------------------------- rules with conditions
+def _both(ctx, party: str) -> bool:
+    """(ram:P/ram:ID and ram:P/ram:GlobalID): the test 'only one of them' fails."""
+    parties = list(ctx.iterchildren(q(party)))
+    return bool(_children(parties, q("ram:ID"))) and bool(_children(parties, q("ram:GlobalID")))
+
+
+def _product(ctx) -> Iterable[Finding]:
+    ids = list(ctx.iterchildren(q("ram:GlobalID")))
+    if ids and not any(i.get("schemeID") is not None for i in ids):
+        yield Finding(
+            "CII-SR-046",
+            FATAL,
+            "Item standard identifier (BT-157, GlobalID) has no scheme identifier (@schemeID, BT-157-1).",
+            path_of(ids[0]),
+        )
+    countries = list(ctx.iterchildren(q("ram:OriginTradeCountry")))
+    if countries:
+        n = len(_children(countries, q("ram:ID")))
+        if n != 1:
+            yield Finding(
+                "CII-SR-090",
+                FATAL,
+                f"Item country of origin (BT-159) shall occur exactly once in OriginTradeCountry; it occurs {n} times.",
+                path_of(countries[0]),
+            )
+
+
+def _line_agreement(ctx) -> Iterable[Finding]:
+    charges = _path(ctx, (q(_GP), q("ram:AppliedTradeAllowanceCharge")))
+    indicators = _children(charges, q("ram:ChargeIndicator"))
+    amounts = _children(charges, q("ram:ActualAmount"))
+    allowance = any(xs_boolean(string_value(i)) is False for i in _children(indicators, q("udt:Indicator")))
+    if not ((allowance and amounts) or (not indicators and not amounts)):
+        yield Finding(
+            "CII-SR-119",
+            WARNING,
+            "Only an allowance (ChargeIndicator false) with an amount (BT-147) should "
+            "be given on the item gross price.",
+            path_of(charges[0]),
+        )
+
+
+def _agreement(ctx) -> Iterable[Finding]:
+    if _both(ctx, _BTP):
+        yield Finding(
+            "CII-SR-450",
+            WARNING,
+            "Only one buyer identifier (BT-46) should be present: either ID or GlobalID.",
+            path_of(ctx),
+        )
+    for rule, code, term in (
+        ("CII-SR-457", "50", "Tender or lot reference (BT-17)"),
+        ("CII-SR-458", "130", "Invoiced object identifier (BT-18)"),
+    ):
+        docs = [
+            d
+            for d in ctx.iterchildren(q("ram:AdditionalReferencedDocument"))
+            if any(string_value(t) == code for t in d.iterchildren(q("ram:TypeCode")))
+        ]
+        if len(docs) > 1:
+            yield Finding(
+                rule,
+                WARNING,
+                f"{term} should occur at most once (AdditionalReferencedDocument with TypeCode {code}).",
+                path_of(docs[1]),
+            )
+    for rule, party, term in (("CII-SR-465", _STP, "BT-41"), ("CII-SR-466", _BTP, "BT-56")):
+        contacts = _path(ctx, (q(party), q(_DTC)))
+        if _children(contacts, q("ram:PersonName")) and _children(contacts, q("ram:DepartmentName")):
+            yield Finding(
+                rule,
+                WARNING,
+                f"Only one contact point ({term}) should be given: PersonName or DepartmentName, not both.",
+                path_of(contacts[0]),
+            )
+
+
+def _delivery(ctx) -> Iterable[Finding]:
+    if _both(ctx, _STTP):
+        yield Finding(
+            "CII-SR-449",
+            WARNING,
+            "Only one deliver to location identifier (BT-71) should be present: either ID or GlobalID.",
+            path_of(ctx),
+        )
+
+
+def _settlement(ctx) -> Iterable[Finding]:
+    if _both(ctx, _PTP):
+        yield Finding(
+            "CII-SR-451",
+            WARNING,
+            "Only one payee identifier (BT-60) should be present: either ID or GlobalID.",
+            path_of(ctx),
+        )
+    codes = {
+        string_value(c)
+        for c in ctx.getroottree().getroot().iter(q("ram:DueDateTypeCode"))
+        if c.getparent() is not None and c.getparent().tag == q("ram:ApplicableTradeTax")
+    }
+    if len(codes) > 1:
+        yield Finding(
+            "CII-SR-462",
+            FATAL,
+            "Value added tax point date code (BT-8) shall have one value in all VAT "
+            f"breakdowns; found {', '.join(sorted(codes))}.",
+            path_of(ctx),
+        )
+    for means in ctx.iterchildren(q(_PM)):
+        transfer = any(normalize_space(string_value(t)) in ("30", "58") for t in means.iterchildren(q("ram:TypeCode")))
+        accounts = list(means.iterchildren(q("ram:PayeePartyCreditorFinancialAccount")))
+        if transfer and not (_children(accounts, q("ram:IBANID")) or _children(accounts, q("ram:ProprietaryID"))):
+            yield Finding(
+                "CII-SR-470",
+                FATAL,
+                "A credit transfer (BT-81 = 30 or 58) shall give the payment account "
+                "identifier (BT-84) as IBANID or ProprietaryID.",
+                path_of(means),
+            )
+            break
+
+
+def _root(ctx) -> Iterable[Finding]:
+    for rule, leaf, term in (
+        ("CII-SR-467", "ram:TypeCode", "Payment means type code (BT-81)"),
+        ("CII-SR-468", "ram:Information", "Payment means text (BT-82)"),
+    ):
+        values = [normalize_space(string_value(v)) for m in ctx.iter(q(_PM)) for v in m.iterchildren(q(leaf))]
+        if any(v != values[0] for v in values):
+            yield Finding(
+                rule,
+                FATAL,
+                f"All payment instructions shall have the same {term}; found {', '.join(dict.fromkeys(values))}.",
+                path_of(ctx),
+            )
+    refs = [
+        r for s in ctx.iter(q("ram:ApplicableHeaderTradeSettlement")) for r in s.iterchildren(q("ram:PaymentReference"))
+    ]
+    if len(refs) > 1:
+        yield Finding(
+            "CII-SR-469",
+            FATAL,
+            f"Remittance information (BT-83, PaymentReference) occurs {len(refs)} times; it shall occur at most once.",
+            path_of(refs[1]),
+        )
+
+
+_SPECIAL = {
+    "product": _product,
+    "line_agreement": _line_agreement,
+    "agreement": _agreement,
+    "delivery": _delivery,
+    "settlement": _settlement,
+    "root": _root,
+}
+
+
+# ----------------------------------------------------------------------------- anywhere contexts (elements)
+def _allowance_charge(el) -> Iterable[Finding]:
+    if next(el.iterchildren(q("ram:ChargeIndicator")), None) is None:
+        yield Finding(
+            "CII-SR-463",
+            FATAL,
+            "Each allowance or charge (BG-20, BG-21, BG-27, BG-28) shall contain a ChargeIndicator.",
+            path_of(el),
+        )
+    for rule, leaf, term in (
+        ("CII-SR-471", "ram:RateApplicablePercent", "RateApplicablePercent"),
+        ("CII-SR-472", "ram:CategoryTradeTax", "CategoryTradeTax (VAT category BT-95/BT-102)"),
+        ("CII-SR-473", "ram:ActualAmount", "ActualAmount (BT-92/BT-99)"),
+    ):
+        found = list(el.iterchildren(q(leaf)))
+        if len(found) > 1:
+            yield Finding(rule, FATAL, f"An allowance or charge shall contain at most one {term}.", path_of(found[1]))
+
+
+def _price_allowance(el) -> Iterable[Finding]:
+    parent = el.getparent()
+    if parent is None or parent.tag != q(_GP):
+        return
+    found = list(el.iterchildren(q("ram:ActualAmount")))
+    if len(found) > 1:
+        yield Finding(
+            "CII-SR-440",
+            FATAL,
+            "Item price discount (BT-147, ActualAmount) shall occur at most once.",
+            path_of(found[1]),
+        )
+
+
+def _document_context_parameter(el) -> Iterable[Finding]:
+    # the official ids are written CII-SR-04 and CII-SR-05 (not CII-SR-004/005)
+    value = next(el.iterchildren(q("ram:Value")), None)
+    if value is not None:
+        yield Finding(
+            "CII-SR-04", WARNING, "Value should not be present in a document context parameter.", path_of(value)
+        )
+    version = next(el.iterchildren(q("ram:SpecifiedDocumentVersion")), None)
+    if version is not None:
+        yield Finding(
+            "CII-SR-05",
+            WARNING,
+            "SpecifiedDocumentVersion should not be present in a document context parameter.",
+            path_of(version),
+        )
+
+
+def _type_code_is(el, *codes: str) -> bool:
+    return any(string_value(t) in codes for t in el.iterchildren(q("ram:TypeCode")))
+
+
+_ARD = q("ram:AdditionalReferencedDocument")
+_REFDOC_RULES: tuple[tuple[str, str, object], ...] = (
+    ("CII-DT-015", "ram:URIID", lambda d: d.tag == _ARD and _type_code_is(d, "916")),
+    ("CII-DT-016", "ram:StatusCode", None),
+    ("CII-DT-017", "ram:CopyIndicator", None),
+    ("CII-DT-018", "ram:TypeCode", lambda d: d.tag == _ARD and _type_code_is(d, "50", "130", "916")),
+    ("CII-DT-019", "ram:GlobalID", None),
+    ("CII-DT-020", "ram:RevisionID", None),
+    ("CII-DT-021", "ram:Name", lambda d: d.tag == _ARD and _type_code_is(d, "916")),
+    ("CII-DT-022", "ram:AttachmentBinaryObject", lambda d: d.tag == _ARD and _type_code_is(d, "916")),
+    ("CII-DT-023", "ram:Information", None),
+    ("CII-DT-024", "ram:ReferenceTypeCode", lambda d: d.tag == _ARD and _type_code_is(d, "130")),
+    ("CII-DT-025", "ram:SectionName", None),
+    ("CII-DT-026", "ram:PreviousRevisionID", None),
+    ("CII-DT-027", "ram:FormattedIssueDateTime", lambda d: d.tag == q("ram:InvoiceReferencedDocument")),
+    ("CII-DT-028", "ram:EffectiveSpecifiedPeriod", None),
+    ("CII-DT-029", "ram:IssuerTradeParty", None),
+    ("CII-DT-030", "ram:AttachedSpecifiedBinaryFile", None),
+)
+_REFDOC_BY_TAG = {q(leaf): (rule, allowed) for rule, leaf, allowed in _REFDOC_RULES}
+
+
+def _referenced_document(el) -> Iterable[Finding]:
+    fired = set()
+    for child in el:
+        entry = _REFDOC_BY_TAG.get(child.tag)
+        if entry is None or entry[0] in fired:
+            continue
+        rule, allowed = entry
+        if allowed is not None and allowed(el):  # type: ignore[operator]
+            continue
+        fired.add(rule)
+        yield Finding(rule, FATAL, f"{_short(child.tag)} shall not be used in {_short(el.tag)}.", path_of(child))
+
+
+_HEADER_SETTLEMENT = q("ram:ApplicableHeaderTradeSettlement")
+_TRADE_TAX_RULES: tuple[tuple[str, str, str, str | None], ...] = (
+    # (rule, flag, child, exception: 'self' = allowed in ram:ApplicableTradeTax, 'header' = under the header settlement)
+    ("CII-DT-038", "W", "ram:CalculatedRate", None),
+    ("CII-DT-039", "W", "ram:CalculationSequenceNumeric", None),
+    ("CII-DT-040", "W", "ram:BasisQuantity", None),
+    ("CII-DT-041", "W", "ram:BasisAmount", "header"),
+    ("CII-DT-042", "W", "ram:UnitBasisAmount", None),
+    ("CII-DT-043", "W", "ram:LineTotalBasisAmount", None),
+    ("CII-DT-044", "W", "ram:AllowanceChargeBasisAmount", None),
+    ("CII-DT-049", "W", "ram:CurrencyCode", None),
+    ("CII-DT-050", "W", "ram:Jurisdiction", None),
+    ("CII-DT-051", "W", "ram:CustomsDutyIndicator", None),
+    ("CII-DT-052", "W", "ram:ExemptionReasonCode", "self"),
+    ("CII-DT-098", "W", "ram:ExemptionReason", "self"),
+    ("CII-DT-053", "W", "ram:TaxBasisAllowanceRate", None),
+    ("CII-DT-054", "W", "ram:TaxPointDate", "header"),
+    ("CII-DT-055", "W", "ram:Type", None),
+    ("CII-DT-056", "W", "ram:InformationAmount", None),
+    ("CII-DT-057", "W", "ram:CategoryName", None),
+    ("CII-DT-058", "W", "ram:DueDateTypeCode", "header"),
+    ("CII-DT-060", "W", "ram:SpecifiedTradeAccountingAccount", None),
+    ("CII-DT-061", "W", "ram:ServiceSupplyTradeCountry", None),
+    ("CII-DT-062", "W", "ram:BuyerRepayableTaxSpecifiedTradeAccountingAccount", None),
+    ("CII-DT-063", "W", "ram:SellerPayableTaxSpecifiedTradeAccountingAccount", None),
+    ("CII-DT-064", "W", "ram:SellerRefundableTaxSpecifiedTradeAccountingAccount", None),
+    ("CII-DT-065", "W", "ram:BuyerDeductibleTaxSpecifiedTradeAccountingAccount", None),
+    ("CII-DT-066", "W", "ram:BuyerNonDeductibleTaxSpecifiedTradeAccountingAccount", None),
+    ("CII-DT-067", "W", "ram:PlaceApplicableTradeLocation", None),
+)
+_TRADE_TAX_BY_TAG = {q(child): (rule, exception) for rule, _flag, child, exception in _TRADE_TAX_RULES}
+_APPLICABLE_TRADE_TAX = q("ram:ApplicableTradeTax")
+_RATE = q("ram:RateApplicablePercent")
+
+
+def _trade_tax(el) -> Iterable[Finding]:
+    types = [string_value(t) for t in el.iterchildren(q("ram:TypeCode"))]
+    if types and "VAT" not in types:
+        yield Finding("CII-DT-037", FATAL, f"Tax type code '{types[0]}' shall be 'VAT'.", path_of(el))
+    fired = set()
+    header = None
+    for child in el:
+        tag = child.tag
+        if tag == _RATE:
+            if child.get("format") is not None and "CII-DT-059" not in fired:
+                fired.add("CII-DT-059")
+                yield Finding(
+                    "CII-DT-059", WARNING, "RateApplicablePercent/@format should not be present.", path_of(child)
+                )
+            continue
+        entry = _TRADE_TAX_BY_TAG.get(tag)
+        if entry is None or entry[0] in fired:
+            continue
+        rule, exception = entry
+        if exception == "self" and el.tag == _APPLICABLE_TRADE_TAX:
+            continue
+        if exception == "header":
+            if header is None:
+                header = any(True for _ in el.iterancestors(_HEADER_SETTLEMENT))
+            if header:
+                continue
+        fired.add(rule)
+        yield Finding(rule, WARNING, f"{_short(tag)} should not be present in {_short(el.tag)}.", path_of(child))
+
+
+_PERIOD_RULES = {
+    q("ram:DurationMeasure"): "CII-DT-069",
+    q("ram:InclusiveIndicator"): "CII-DT-070",
+    q("ram:Description"): "CII-DT-071",
+    q("ram:CompleteDateTime"): "CII-DT-073",
+    q("ram:OpenIndicator"): "CII-DT-074",
+    q("ram:SeasonCode"): "CII-DT-075",
+    q("ram:ID"): "CII-DT-076",
+    q("ram:Name"): "CII-DT-077",
+    q("ram:SequenceNumeric"): "CII-DT-078",
+    q("ram:StartDateFlexibilityCode"): "CII-DT-079",
+    q("ram:ContinuousIndicator"): "CII-DT-080",
+    q("ram:PurposeCode"): "CII-DT-081",
+}
+_PERIOD_DATETIME = {q("ram:StartDateTime"): "CII-DT-068", q("ram:EndDateTime"): "CII-DT-072"}
+_UDT_DATETIME = q("udt:DateTime")
+
+
+def _billing_period(el) -> Iterable[Finding]:
+    fired = set()
+    for child in el:
+        rule = _PERIOD_RULES.get(child.tag)
+        target = child
+        if rule is None:
+            rule = _PERIOD_DATETIME.get(child.tag)
+            if rule is None:
+                continue
+            target = next(child.iterchildren(_UDT_DATETIME), None)
+            if target is None:
+                continue
+        if rule not in fired:
+            fired.add(rule)
+            yield Finding(
+                rule, FATAL, f"{_short(target.tag)} shall not be used in the invoicing period.", path_of(target)
+            )
+
+
+_ADDRESS_RULES = {
+    q(f"ram:{leaf}"): f"CII-DT-{number:03d}"
+    for leaf, number in (
+        ("ID", 82),
+        ("PostOfficeBox", 83),
+        ("BuildingName", 84),
+        ("LineFour", 86),
+        ("LineFive", 87),
+        ("StreetName", 88),
+        ("CitySubDivisionName", 89),
+        ("CountryName", 90),
+        ("CountrySubDivisionID", 91),
+        ("AttentionOf", 92),
+        ("CareOf", 93),
+        ("BuildingNumber", 94),
+        ("DepartmentName", 95),
+        ("AdditionalStreetName", 96),
+    )
+}
+
+
+def _postal_address(el) -> Iterable[Finding]:
+    fired = set()
+    for child in el:
+        rule = _ADDRESS_RULES.get(child.tag)
+        if rule is not None and rule not in fired:
+            fired.add(rule)
+            yield Finding(
+                rule,
+                FATAL,
+                f"{_short(child.tag)} shall not be used in a postal address (EN 16931 uses "
+                "LineOne, LineTwo, LineThree, CityName, PostcodeCode, CountryID and "
+                "CountrySubDivisionName).",
+                path_of(child),
+            )
+
+
+# ----------------------------------------------------------------------------- attributes
+_ID_NO_ATTRIBUTES = (
+    "schemeName",
+    "schemeAgencyName",
+    "schemeDataURI",
+    "schemeURI",
+    "schemeID",
+    "schemeAgencyID",
+    "schemeVersionID",
+)
+_ID_NO_ATTRIBUTES_RULES = {name: f"CII-DT-{i + 1:03d}" for i, name in enumerate(_ID_NO_ATTRIBUTES)}
+_ID_RULES = {
+    "schemeName": "CII-DT-101",
+    "schemeAgencyName": "CII-DT-102",
+    "schemeDataURI": "CII-DT-103",
+    "schemeURI": "CII-DT-104",
+}
+_TYPE_CODE_RULES = {"name": "CII-DT-008", "listURI": "CII-DT-009"}
+_CATEGORY_CODE_RULES = {
+    "listID": "CII-DT-045",
+    "listAgencyID": "CII-DT-046",
+    "listVersionID": "CII-DT-047",
+    "listURI": "CII-DT-048",
+}
+_AMOUNT_RULES = {"currencyID": "CII-DT-031", "currencyCodeListVersionID": "CII-DT-032"}
+_QUANTITY_RULES = {
+    "unitCode": "CII-DT-033",
+    "unitCodeListID": "CII-DT-034",
+    "unitCodeListAgencyID": "CII-DT-035",
+    "unitCodeListAgencyName": "CII-DT-036",
+}
+_ROOT_RULES = {"languageID": "CII-DT-013", "languageLocaleID": "CII-DT-014"}
+_ALL_ATTRIBUTES = etree.XPath("//@*")
+_DATE_102 = re.compile(r"[ \t\n\r]*(\d{4})(1[0-2]|0[1-9])(3[01]|[12][0-9]|0[1-9])[ \t\n\r]*")
+_DATE_TIME_STRING = q("udt:DateTimeString")
+_TYPE_CODE = q("ram:TypeCode")
+_TAX_TOTAL_AMOUNT = q("ram:TaxTotalAmount")
+_ID_NO_ATTRIBUTE_PATHS = tuple(
+    tuple(q(s) for s in p)
+    for p in (
+        ("rsm:ExchangedDocumentContext", "ram:GuidelineSpecifiedDocumentContextParameter", "ram:ID"),
+        ("rsm:ExchangedDocument", "ram:ID"),
+        (
+            "rsm:SupplyChainTradeTransaction",
+            "ram:IncludedSupplyChainTradeLineItem",
+            "ram:AssociatedDocumentLineDocument",
+            "ram:LineID",
+        ),
+        (
+            "rsm:SupplyChainTradeTransaction",
+            "ram:IncludedSupplyChainTradeLineItem",
+            "ram:SpecifiedTradeProduct",
+            "ram:SellerAssignedID",
+        ),
+    )
+)
+_LINE_CATEGORY_CODE = tuple(
+    q(s)
+    for s in (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:IncludedSupplyChainTradeLineItem",
+        "ram:SpecifiedLineTradeSettlement",
+        "ram:ApplicableTradeTax",
+        "ram:CategoryCode",
+    )
+)
+_BILLED_QUANTITY = tuple(
+    q(s)
+    for s in (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:IncludedSupplyChainTradeLineItem",
+        "ram:SpecifiedLineTradeDelivery",
+        "ram:BilledQuantity",
+    )
+)
+
+
+def _attribute_rules(root) -> list[Finding]:
+    out: list[Finding] = []
+    attributes = _ALL_ATTRIBUTES(root)
+    if not attributes:
+        return out
+    # lxml keeps one proxy per node while it is referenced: these lists stay alive for the whole loop,
+    # so getparent() returns the very objects whose id() is in the sets
+    no_attribute_nodes = [e for p in _ID_NO_ATTRIBUTE_PATHS for e in _path(root, p)]
+    line_code_nodes = _path(root, _LINE_CATEGORY_CODE)
+    no_attribute_ids = {id(e) for e in no_attribute_nodes}
+    line_codes = {id(e) for e in line_code_nodes}
+    billed_unit = any(b.get("unitCode") is not None for b in _path(root, _BILLED_QUANTITY))
+    for attr in attributes:
+        name = attr.attrname
+        owner = attr.getparent()
+        tag = owner.tag
+        rule = None
+        if owner is root:
+            rule = _ROOT_RULES.get(name)
+        elif tag.startswith(_RAM_PREFIX):
+            local = tag[len(_RAM_PREFIX) :]
+            if id(owner) in no_attribute_ids:
+                rule = _ID_NO_ATTRIBUTES_RULES.get(name)
+            elif local.endswith("ID"):
+                rule = _ID_RULES.get(name)
+            elif tag == _TYPE_CODE:
+                rule = _TYPE_CODE_RULES.get(name)
+            elif id(owner) in line_codes:
+                rule = _CATEGORY_CODE_RULES.get(name)
+                if rule is not None:
+                    out.append(
+                        Finding(
+                            rule,
+                            WARNING,
+                            f"@{name} should not be present on the invoiced item VAT category code (BT-151).",
+                            path_of(owner),
+                        )
+                    )
+                continue
+            elif local.endswith("Amount") and tag != _TAX_TOTAL_AMOUNT:
+                rule = _AMOUNT_RULES.get(name)
+            elif local.endswith("Quantity"):
+                rule = _QUANTITY_RULES.get(name)
+                if rule == "CII-DT-033" and billed_unit:
+                    rule = None
+        elif tag == _DATE_TIME_STRING and name == "format" and attr == "102":
+            if not _DATE_102.fullmatch(string_value(owner)):
+                out.append(
+                    Finding(
+                        "CII-DT-097",
+                        FATAL,
+                        f"Date '{string_value(owner)}' with format 102 shall be written YYYYMMDD.",
+                        path_of(owner),
+                    )
+                )
+            continue
+        if rule is not None:
+            out.append(Finding(rule, FATAL, f"@{name} shall not be used on {_short(tag)}.", path_of(owner)))
+    return out
+
+
+# ----------------------------------------------------------------------------- the pass
+_ELEMENT_CONTEXTS = {
+    q("ram:SpecifiedTradeAllowanceCharge"): _allowance_charge,
+    q("ram:AppliedTradeAllowanceCharge"): _price_allowance,
+    q("ram:BillingSpecifiedPeriod"): _billing_period,
+    q("ram:PostalTradeAddress"): _postal_address,
+}
+_PLAN: dict[str, object] = {}
+_PLAN_LIMIT = 20000
+_NONE = object()
+
+
+def _plan(tag: str):
+    handler = _ELEMENT_CONTEXTS.get(tag)
+    if handler is None:
+        local = tag.rpartition("}")[2]
+        if local.endswith("DocumentContextParameter"):
+            handler = _document_context_parameter
+        elif tag.startswith(_RAM_PREFIX):
+            if local.endswith("ReferencedDocument"):
+                handler = _referenced_document
+            elif local.endswith("TradeTax"):
+                handler = _trade_tax
+    if len(_PLAN) < _PLAN_LIMIT:
+        _PLAN[tag] = handler if handler is not None else _NONE
+    return handler
+
+
+def _check_cii(root) -> list[Finding]:
+    out: list[Finding] = []
+    for name, steps in _CONTEXT_STEPS:
+        for ctx in _path(root, steps):
+            out.extend(_context_rules(name, ctx))
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        handler = _PLAN.get(tag)
+        if handler is None:
+            handler = _plan(tag)
+        if handler is None or handler is _NONE:
+            continue
+        out.extend(handler(el))  # type: ignore[operator]
+    out.extend(_attribute_rules(root))
+    return out
+
+
+def check(doc: Document) -> Iterable[Finding]:
+    if doc.syntax != "cii":
+        return ()
+    return _check_cii(doc.root)
