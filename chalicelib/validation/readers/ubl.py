@@ -52,7 +52,6 @@ def _a(name: str) -> str:
     return CAC + name
 
 
-
 # tag constants (precomputed: no string building while reading)
 A_AccountingCustomerParty = CAC + "AccountingCustomerParty"
 A_AccountingSupplierParty = CAC + "AccountingSupplierParty"
@@ -465,7 +464,12 @@ def read_price(el: Any) -> Price:
     return pr
 
 
-def read_line(el: Any, quantity_tag: str) -> Line:
+_QUANTITY_TAGS = (B_InvoicedQuantity, B_CreditedQuantity)
+_LINE_TAGS = (A_InvoiceLine, A_CreditNoteLine)
+
+
+def read_line(el: Any) -> Line:
+    """cac:InvoiceLine or cac:CreditNoteLine (the official rules accept either line kind in either document)."""
     ln = Line(el=el)
     for c in el:
         t = c.tag
@@ -473,7 +477,7 @@ def read_line(el: Any, quantity_tag: str) -> Line:
             ln.id = ln.id or Field(c)
         elif t == NOTE:
             ln.note = ln.note or Field(c)
-        elif t == quantity_tag:
+        elif t in _QUANTITY_TAGS:
             ln.quantity = ln.quantity or Quantity(c)
         elif t == B_LineExtensionAmount:
             ln.net_amount = ln.net_amount or Amount(c)
@@ -499,7 +503,9 @@ def read_line(el: Any, quantity_tag: str) -> Line:
                 if tc is not None:
                     ts = _first_child(tc, TAX_SCHEME)
                     ln.vat = LineVat(
-                        el=tc, category=_field(tc, ID), rate=_field(tc, PERCENT, Percent),
+                        el=tc,
+                        category=_field(tc, ID),
+                        rate=_field(tc, PERCENT, Percent),
                         tax_scheme=_field(ts, ID) if ts is not None else None,
                     )
         elif t == A_Price:
@@ -517,12 +523,10 @@ def read(root: Any, document: str) -> Invoice:
     inv = Invoice(syntax="ubl", document=document, el=root)
     credit = document == "CreditNote"
     type_tag = B_CreditNoteTypeCode if credit else B_InvoiceTypeCode
-    line_tag = A_CreditNoteLine if credit else A_InvoiceLine
-    qty_tag = B_CreditedQuantity if credit else B_InvoicedQuantity
     for c in root:
         t = c.tag
-        if t == line_tag:
-            inv.lines.append(read_line(c, qty_tag))
+        if t in _LINE_TAGS:
+            inv.lines.append(read_line(c))
         elif t == B_CustomizationID:
             inv.customization_id = inv.customization_id or Field(c)
         elif t == B_ProfileID:
@@ -556,11 +560,13 @@ def read(root: Any, document: str) -> Invoice:
             _simple_ref(inv, "sales_order", c, B_SalesOrderID)
         elif t == A_BillingReference:
             doc = _first_child(c, A_InvoiceDocumentReference)
-            inv.preceding_invoices.append(PrecedingInvoice(
-                el=c,
-                number=_field(doc, ID) if doc is not None else None,
-                issue_date=_field(doc, B_IssueDate, DateField) if doc is not None else None,
-            ))
+            inv.preceding_invoices.append(
+                PrecedingInvoice(
+                    el=c,
+                    number=_field(doc, ID) if doc is not None else None,
+                    issue_date=_field(doc, B_IssueDate, DateField) if doc is not None else None,
+                )
+            )
         elif t == A_DespatchDocumentReference:
             _simple_ref(inv, "despatch_advice", c)
         elif t == A_ReceiptDocumentReference:
@@ -626,8 +632,9 @@ def _additional_document(inv: Invoice, el: Any) -> None:
     if code is not None and code.text == "50":
         _simple_ref(inv, "tender_reference", el)
         return
-    d = SupportingDocument(el=el, id=_field(el, ID, Ident), type_code=code,
-                           description=_field(el, B_DocumentDescription))
+    d = SupportingDocument(
+        el=el, id=_field(el, ID, Ident), type_code=code, description=_field(el, B_DocumentDescription)
+    )
     att = _first_child(el, A_Attachment)
     if att is not None:
         d.attachment = _field(att, B_EmbeddedDocumentBinaryObject)

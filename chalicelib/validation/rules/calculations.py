@@ -127,14 +127,24 @@ def _vat_prefixes(inv: Invoice, syntax: str) -> Iterator[Finding]:
                     continue
                 ok = f" {cid.raw[:2]} " in CII_VAT_PREFIXES
             if not ok:
-                yield fatal("BR-CO-09", f"VAT identifier {cid.text!r} shall start with an ISO 3166-1 alpha-2 country "
-                            "prefix (EL for Greece) (BT-31/BT-48/BT-63).", cid)
+                yield fatal(
+                    "BR-CO-09",
+                    f"VAT identifier {cid.text!r} shall start with an ISO 3166-1 alpha-2 country "
+                    "prefix (EL for Greece) (BT-31/BT-48/BT-63).",
+                    cid,
+                )
 
 
 # ------------------------------------------------------------------ document totals
-def _line_sum_ubl(inv: Invoice) -> Decimal:
+INVOICE_LINE = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}InvoiceLine"
+
+
+def _line_sum_ubl(inv: Invoice, invoice_lines: bool) -> Decimal:
+    """Σ BT-131 over the cac:InvoiceLine (or the cac:CreditNoteLine) elements."""
     total = Decimal(0)
     for ln in inv.lines:
+        if (ln.el.tag == INVOICE_LINE) is not invoice_lines:
+            continue
         v = _d(ln.net_amount)
         if v is not None:
             total += v
@@ -151,18 +161,22 @@ def _totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
 
     # BR-CO-10 BT-106 = Σ BT-131
     if syntax == "ubl":
-        expected: Decimal | None = round2(_line_sum_ubl(inv))
+        # the official rule accepts either the sum over invoice lines or the one over credit note lines
+        sums = (round2(_line_sum_ubl(inv, True)), round2(_line_sum_ubl(inv, False)))
+        expected: Decimal | None = sums[0] if inv.document == "Invoice" else sums[1]
         v = _d(lt)
-        # the official rule also accepts the (empty) sum over the other line kind, i.e. 0
-        ok = v is not None and (v == expected or v == 0)
+        ok = v is not None and v in sums
     else:
         expected = _double_to_decimal(_fsum(ln.net_amount for ln in inv.lines if ln.net_amount is not None))
         expected = round2(expected) if expected is not None else None
         v = _d(lt)
         ok = v is not None and expected is not None and v == expected
     if not ok:
-        yield fatal("BR-CO-10", f"BT-106 Sum of Invoice line net amount ({fmt(lt)}) ≠ Σ BT-131 Invoice line net "
-                    f"amounts ({fmt(expected)}).", lt or t)
+        yield fatal(
+            "BR-CO-10",
+            f"BT-106 Sum of Invoice line net amount ({fmt(lt)}) ≠ Σ BT-131 Invoice line net amounts ({fmt(expected)}).",
+            lt or t,
+        )
 
     # BR-CO-11 / BR-CO-12 BT-107 = Σ BT-92, BT-108 = Σ BT-99
     for rule, total, items, label, item_label in (
@@ -205,8 +219,11 @@ def _totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
         ok = vte is not None and any(c is not None and c == vte for c in candidates)
         exp13 = next((c for c in candidates if c is not None), None)
     if not ok:
-        yield fatal("BR-CO-13", f"BT-109 Invoice total amount without VAT ({fmt(te)}) ≠ BT-106 - BT-107 + BT-108 "
-                    f"({fmt(exp13)}).", te or t)
+        yield fatal(
+            "BR-CO-13",
+            f"BT-109 Invoice total amount without VAT ({fmt(te)}) ≠ BT-106 - BT-107 + BT-108 ({fmt(exp13)}).",
+            te or t,
+        )
 
     # BR-CO-16 BT-115 = BT-112 - BT-113 + BT-114
     due, grand, paid, rnd = _d(t.payable), _d(t.tax_inclusive), _d(t.prepaid), _d(t.rounding)
@@ -228,8 +245,11 @@ def _totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
         )
     if not ok:
         expected16 = _add(grand, _neg(paid) if p else Decimal(0), rnd if r else Decimal(0))
-        yield fatal("BR-CO-16", f"BT-115 Amount due for payment ({fmt(t.payable)}) ≠ BT-112 - BT-113 + BT-114 "
-                    f"({fmt(expected16)}).", t.payable or t)
+        yield fatal(
+            "BR-CO-16",
+            f"BT-115 Amount due for payment ({fmt(t.payable)}) ≠ BT-112 - BT-113 + BT-114 ({fmt(expected16)}).",
+            t.payable or t,
+        )
 
 
 def _bool_indicator(ac: Any, charge: bool) -> bool:
@@ -261,15 +281,19 @@ def _eq(a: Decimal | None, b: Decimal | None) -> bool:
 def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
     cur = inv.currency.raw if inv.currency is not None else None
     if syntax == "ubl":
-        if inv.document == "Invoice":  # the official context misspells CreditNote's cac:TaxTotal
-            for tt in inv.tax_totals:
-                if not tt.subtotals:
-                    continue
-                s = round2(sum((_d(b.tax_amount) or Decimal(0) for b in tt.subtotals), Decimal(0)))
-                v = _d(tt.amount)
-                if v is None or v != s:
-                    yield fatal("BR-CO-14", f"BT-110 Invoice total VAT amount ({fmt(tt.amount)}) ≠ Σ BT-117 VAT "
-                                f"category tax amounts ({fmt(s)}).", tt.amount or tt)
+        # every document level cac:TaxTotal with subtotals (Invoice and CreditNote alike in 1.3.16)
+        for tt in inv.tax_totals:
+            if not tt.subtotals:
+                continue
+            s = round2(sum((_d(b.tax_amount) or Decimal(0) for b in tt.subtotals), Decimal(0)))
+            v = _d(tt.amount)
+            if v is None or v != s:
+                yield fatal(
+                    "BR-CO-14",
+                    f"BT-110 Invoice total VAT amount ({fmt(tt.amount)}) ≠ Σ BT-117 VAT "
+                    f"category tax amounts ({fmt(s)}).",
+                    tt.amount or tt,
+                )
         if cur is not None:
             t = inv.totals
             in_cur = [tt.amount for tt in inv.tax_totals if tt.amount is not None and tt.amount.currency == cur]
@@ -277,17 +301,27 @@ def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
             excl = _d(t.tax_exclusive) if t else None
             exp = _r2(_add(excl, _d(in_cur[0]))) if len(in_cur) == 1 else None
             if not _eq(incl, exp):
-                yield fatal("BR-CO-15", f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
-                            f"≠ BT-109 + BT-110 ({fmt(exp)}).", (t.tax_inclusive if t else None) or inv.el)
+                yield fatal(
+                    "BR-CO-15",
+                    f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
+                    f"≠ BT-109 + BT-110 ({fmt(exp)}).",
+                    (t.tax_inclusive if t else None) or inv.el,
+                )
         return
     # CII
-    in_cur = [tt.amount for tt in inv.tax_totals if tt.amount is not None and cur is not None
-              and tt.amount.el.get("currencyID") == cur]
+    in_cur = [
+        tt.amount
+        for tt in inv.tax_totals
+        if tt.amount is not None and cur is not None and tt.amount.el.get("currencyID") == cur
+    ]
     s14 = fround2(_fsum(b.tax_amount for b in inv.vat_breakdown if b.tax_amount is not None))
     for a in in_cur:
         if num(a) != s14:
-            yield fatal("BR-CO-14", f"BT-110 Invoice total VAT amount ({fmt(a)}) ≠ Σ BT-117 VAT category tax "
-                        f"amounts ({fmt(s14)}).", a)
+            yield fatal(
+                "BR-CO-14",
+                f"BT-110 Invoice total VAT amount ({fmt(a)}) ≠ Σ BT-117 VAT category tax amounts ({fmt(s14)}).",
+                a,
+            )
     t = inv.totals
     if cur is not None:
         grand = _d(t.tax_inclusive) if t else None
@@ -295,8 +329,12 @@ def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
         exp = _r2(_add(basis, _d(in_cur[0]))) if len(in_cur) == 1 else None
         ok = (len(in_cur) == 1 and _eq(grand, exp)) or _eq(grand, basis)
         if not ok:
-            yield fatal("BR-CO-15", f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
-                        f"≠ BT-109 + BT-110 ({fmt(exp)}).", (t.tax_inclusive if t else None) or inv.el)
+            yield fatal(
+                "BR-CO-15",
+                f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
+                f"≠ BT-109 + BT-110 ({fmt(exp)}).",
+                (t.tax_inclusive if t else None) or inv.el,
+            )
 
 
 # ------------------------------------------------------------------ BR-CO-17
@@ -327,9 +365,13 @@ def _category_tax(inv: Invoice, syntax: str) -> Iterator[Finding]:
         else:
             ok = rate is None and tax is not None and xround(tax) == 0
         if not ok:
-            yield fatal("BR-CO-17", f"BT-117 VAT category tax amount ({fmt(b.tax_amount)}) ≠ BT-116 "
-                        f"({fmt(b.taxable_amount)}) × BT-119 ({fmt(rate)}) / 100 = {fmt(expected)}, rounded to two "
-                        "decimals.", b.tax_amount or b)
+            yield fatal(
+                "BR-CO-17",
+                f"BT-117 VAT category tax amount ({fmt(b.tax_amount)}) ≠ BT-116 "
+                f"({fmt(b.taxable_amount)}) × BT-119 ({fmt(rate)}) / 100 = {fmt(expected)}, rounded to two "
+                "decimals.",
+                b.tax_amount or b,
+            )
 
 
 # ------------------------------------------------------------------ BR-CO-19 … BR-CO-24, BR-CO-26
@@ -341,26 +383,43 @@ def _periods(inv: Invoice, syntax: str) -> Iterator[Finding]:
             continue
         if syntax == "ubl":
             # 1.3.16: an invoicing period carrying only BT-8 (DescriptionCode) is accepted
-            ok = period.start is not None or period.end is not None or (
-                rule == "BR-CO-19" and period.description_code is not None)
+            ok = (
+                period.start is not None
+                or period.end is not None
+                or (rule == "BR-CO-19" and period.description_code is not None)
+            )
         else:
-            ok = period.start is not None or period.end is not None or any(
-                _child(period.el, RAM + tag) is not None for tag in ("StartDateTime", "EndDateTime"))
+            ok = (
+                period.start is not None
+                or period.end is not None
+                or any(_child(period.el, RAM + tag) is not None for tag in ("StartDateTime", "EndDateTime"))
+            )
         if not ok:
             yield fatal(rule, f"The {label} is given without a start date or an end date.", period)
 
 
 def _reasons(inv: Invoice, syntax: str) -> Iterator[Finding]:
-    groups = [(ac, "BR-CO-22" if c else "BR-CO-21", c, "document level") for ac in inv.allowance_charges
-              for c in (False, True) if _indicator_is(ac, c, syntax)]
+    groups = [
+        (ac, "BR-CO-22" if c else "BR-CO-21", c, "document level")
+        for ac in inv.allowance_charges
+        for c in (False, True)
+        if _indicator_is(ac, c, syntax)
+    ]
     for ln in inv.lines:
-        groups.extend((ac, "BR-CO-24" if c else "BR-CO-23", c, "invoice line") for ac in ln.allowance_charges
-                      for c in (False, True) if _indicator_is(ac, c, syntax))
+        groups.extend(
+            (ac, "BR-CO-24" if c else "BR-CO-23", c, "invoice line")
+            for ac in ln.allowance_charges
+            for c in (False, True)
+            if _indicator_is(ac, c, syntax)
+        )
     for ac, rule, charge, level in groups:
         if ac.reason is None and ac.reason_code is None:
             kind = "charge" if charge else "allowance"
-            yield fatal(rule, f"Each {level} {kind} shall have a reason or a reason code, or both.",
-                        ac.indicator if syntax == "cii" else ac)
+            yield fatal(
+                rule,
+                f"Each {level} {kind} shall have a reason or a reason code, or both.",
+                ac.indicator if syntax == "cii" else ac,
+            )
 
 
 def _seller_identified(inv: Invoice, syntax: str) -> Iterator[Finding]:
@@ -368,15 +427,22 @@ def _seller_identified(inv: Invoice, syntax: str) -> Iterator[Finding]:
     if s is None:
         return
     if syntax == "ubl":
-        ok = (any(is_vat_scheme_text(sc) for _, sc in s.tax_ids) or bool(s.identifiers)
-              or s.legal_registration is not None)
+        ok = (
+            any(is_vat_scheme_text(sc) for _, sc in s.tax_ids)
+            or bool(s.identifiers)
+            or s.legal_registration is not None
+        )
         where: Any = s.el.getparent() if s.el is not None and s.el.getparent() is not None else s
     else:
         ok = bool(s.identifiers) or s.legal_registration is not None or any(sc == "VA" for _, sc in s.tax_ids)
         where = s
     if not ok:
-        yield fatal("BR-CO-26", "The seller cannot be identified: give BT-29 Seller identifier, BT-30 Seller legal "
-                    "registration identifier and/or BT-31 Seller VAT identifier.", where)
+        yield fatal(
+            "BR-CO-26",
+            "The seller cannot be identified: give BT-29 Seller identifier, BT-30 Seller legal "
+            "registration identifier and/or BT-31 Seller VAT identifier.",
+            where,
+        )
 
 
 CHECKS: tuple[Check, ...] = (

@@ -11,6 +11,9 @@ families (a family is the id without its trailing number: BR-01 → BR, BR-CO-10
 UBL-CR-001 → UBL-CR); verdicts are then derived from the filtered fatal sets and unit
 asserts outside the families are skipped. ``CHORALE_SYNTAX=ubl`` (or cii) restricts files.
 
+Stricter: ``CHORALE_STRICT=1`` also compares each unit fragment's full fatal and warning sets
+(within the selected families) with the manifest's ``fatal_rules`` / ``warning_rules``.
+
 Summary table: ``.venv/bin/python -m tests.unit.validation.test_conformance`` prints the score
 per family (complete invoices agreeing, unit asserts holding) without pytest.
 
@@ -41,6 +44,7 @@ def _families() -> set[str] | None:
 
 
 FAMILIES = _families()
+STRICT = os.environ.get("CHORALE_STRICT", "") not in ("", "0")
 SYNTAX = os.environ.get("CHORALE_SYNTAX", "").strip() or None
 
 
@@ -125,6 +129,25 @@ def test_unit_case(entry):
     assert not problems, "; ".join(problems)
 
 
+def strict_mismatches(entry: dict, report) -> list[str]:
+    """Differences between the full fatal/warning sets and the manifest's (selected families only)."""
+    out = []
+    for kind, expected, got in (("fatal", entry["fatal_rules"], report.fatal),
+                                ("warning", entry["warning_rules"], report.warnings)):
+        exp = {r for r in expected if selected(r)}
+        have = {r for r in got if selected(r)}
+        out += [f"{r} {kind} missing" for r in sorted(exp - have)]
+        out += [f"{r} {kind} unexpected" for r in sorted(have - exp)]
+    return out
+
+
+@pytest.mark.skipif(not entries() or not STRICT, reason=MISSING if not entries() else "set CHORALE_STRICT=1")
+@pytest.mark.parametrize("entry", UNITS, ids=_ids(UNITS))
+def test_unit_case_strict(entry):
+    problems = strict_mismatches(entry, validate(read(entry)))
+    assert not problems, "; ".join(problems)
+
+
 def score() -> str:
     """A per-family scoreboard of the whole corpus (used for reports, not by pytest)."""
     lines = []
@@ -141,10 +164,15 @@ def score() -> str:
             fam_missing[family(m)] += 1
         for x in extra:
             fam_extra[family(x)] += 1
-    total_asserts = held = 0
+    total_asserts = held = strict_ok = 0
     fam_unit_fail: Counter = Counter()
+    fam_strict: Counter = Counter()
     for e in UNITS:
         r = validate(read(e))
+        strict = strict_mismatches(e, r)
+        strict_ok += not strict
+        for p in strict:
+            fam_strict[family(p.split()[0])] += 1
         asserts = unit_asserts(e)
         problems = check_unit(e, r)
         total_asserts += len(asserts)
@@ -153,10 +181,12 @@ def score() -> str:
             fam_unit_fail[family(p.split()[0])] += 1
     lines.append(f"complete invoices agreeing: {ok_complete}/{len(COMPLETE)}")
     lines.append(f"unit asserts holding: {held}/{total_asserts}")
-    fams = sorted(set(fam_missing) | set(fam_extra) | set(fam_unit_fail))
+    lines.append(f"unit fragments whose full fatal+warning sets agree (strict): {strict_ok}/{len(UNITS)}")
+    fams = sorted(set(fam_missing) | set(fam_extra) | set(fam_unit_fail) | set(fam_strict))
     for f in fams:
         lines.append(
             f"  {f:10} complete: missing {fam_missing[f]:3} extra {fam_extra[f]:3}   unit fails {fam_unit_fail[f]:3}"
+            f"   strict diffs {fam_strict[f]:4}"
         )
     return "\n".join(lines)
 
