@@ -402,9 +402,11 @@ def _ubl_facts(root) -> Facts:
                 cat.parent = parent
                 ta = kid(parent, CBC + "TaxableAmount")
                 tx = kid(parent, CBC + "TaxAmount")
-                breakdowns.append(Breakdown(
-                    parent, cat, text_of(ta) if ta is not None else None, text_of(tx) if tx is not None else None
-                ))
+                breakdowns.append(
+                    Breakdown(
+                        parent, cat, text_of(ta) if ta is not None else None, text_of(tx) if tx is not None else None
+                    )
+                )
     codes = set()
     for cat in line_cats:
         codes.update(cat.codes)
@@ -412,8 +414,18 @@ def _ubl_facts(root) -> Facts:
     for cat in all_tax_cats:
         codes.update(cat.codes)
         codes.update(norm(c) for c in cat.codes)
-    return Facts("ubl", root, codes, line_cats, list(charges.values()), charge_cats, breakdowns, all_tax_cats,
-                 charges, list(lines.values()))
+    return Facts(
+        "ubl",
+        root,
+        codes,
+        line_cats,
+        list(charges.values()),
+        charge_cats,
+        breakdowns,
+        all_tax_cats,
+        charges,
+        list(lines.values()),
+    )
 
 
 # ---- CII
@@ -446,14 +458,14 @@ def _cii_cat(el) -> Cat:
             types.append(ch.text or "" if not len(ch) else text_of(ch))
         elif tag == _C_REASON or tag == _C_REASON_CODE:
             exemption = True
-    return Cat(el, tuple(codes), codes[0] if codes else "", bool(types) and types[0].upper() == "VAT",
-               tuple(rates), exemption)
+    return Cat(
+        el, tuple(codes), codes[0] if codes else "", bool(types) and types[0].upper() == "VAT", tuple(rates), exemption
+    )
 
 
 def _cii_party_flags(root) -> dict[str, bool]:
     def schemes(party) -> set[str]:
-        return {ident.get("schemeID") for reg in kids(party, _C_TAX_REGISTRATION)
-                for ident in kids(reg, RAM + "ID")}
+        return {ident.get("schemeID") for reg in kids(party, _C_TAX_REGISTRATION) for ident in kids(reg, RAM + "ID")}
 
     seller: set[str] = set()
     taxrep: set[str] = set()
@@ -500,9 +512,9 @@ def _cii_facts(root) -> Facts:
                 cat.parent = parent
                 ba = kid(el, RAM + "BasisAmount")
                 ca = kid(el, RAM + "CalculatedAmount")
-                breakdowns.append(Breakdown(
-                    el, cat, text_of(ba) if ba is not None else None, text_of(ca) if ca is not None else None
-                ))
+                breakdowns.append(
+                    Breakdown(el, cat, text_of(ba) if ba is not None else None, text_of(ca) if ca is not None else None)
+                )
             elif parent.tag == _C_LINE_SETTLEMENT:
                 cat.parent = parent
                 line_cats.append(cat)
@@ -515,8 +527,12 @@ def _cii_facts(root) -> Facts:
         if ch is None:
             ind = kid_path(parent, RAM + "ChargeIndicator", UDT + "Indicator")
             gp = parent.getparent()
-            ch = charges[id(parent)] = Charge(parent, as_bool(text_of(ind)) if ind is not None else None,
-                                              gp is not None and gp.tag == _C_HEADER, RAM + "ActualAmount")
+            ch = charges[id(parent)] = Charge(
+                parent,
+                as_bool(text_of(ind)) if ind is not None else None,
+                gp is not None and gp.tag == _C_HEADER,
+                RAM + "ActualAmount",
+            )
         ch.cats.append(cat)
     codes = set()
     for cat in all_att:
@@ -669,9 +685,11 @@ def _party_ok(variant: str, p: dict[str, bool], syntax: str) -> bool:
 
 def _party_message(rule: str, fam: Family, what: str) -> str:
     if fam.parties == NO_VAT_IDS:
-        return (f"{rule}: an invoice with {what} of VAT category {fam.name} shall not contain the Seller VAT "
-                "identifier (BT-31), the Seller tax representative VAT identifier (BT-63) or the Buyer VAT "
-                "identifier (BT-48).")
+        return (
+            f"{rule}: an invoice with {what} of VAT category {fam.name} shall not contain the Seller VAT "
+            "identifier (BT-31), the Seller tax representative VAT identifier (BT-63) or the Buyer VAT "
+            "identifier (BT-48)."
+        )
     return f"{rule}: an invoice with {what} of VAT category {fam.name} shall contain {PARTY_TEXT[fam.parties]}."
 
 
@@ -714,21 +732,24 @@ def _run_ubl(fam: Family, f: Facts) -> list[Finding]:
         # exists(//cac:TaxCategory[VAT]/cbc:ID[normalize-space(.) = C]) or exists(//cac:ClassifiedTaxCategory[...]),
         # then count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[VAT]/cbc:ID[normalize-space(.) = C]) = 1
         used = any(x.vat and _any_code(x, c) for x in f.all_tax_cats) or any(
-            x.vat and _any_code(x, c) for x in f.line_cats)
+            x.vat and _any_code(x, c) for x in f.line_cats
+        )
         n = sum(1 for b in f.breakdowns if b.cat.vat for code in b.cat.codes if norm(code) == c)
         ok = (not used) or n == 1
     if not ok:
         n_bd = sum(1 for b in bd if b.cat.vat)
         want = "at least one" if c in ("S", "L", "M") else "exactly one"
-        out.append(_finding(
-            fam.breakdown_required,
-            f"{fam.breakdown_required}: lines, allowances or charges use VAT category {fam.name}, so the VAT breakdown "
-            f"(BG-23) shall contain {want} VAT category code (BT-118) {c}; found {n_bd}."
-            if used else
-            f"{fam.breakdown_required}: the VAT breakdown (BG-23) has VAT category {fam.name} but no invoice line, "
-            f"allowance or charge uses it.",
-            root,
-        ))
+        out.append(
+            _finding(
+                fam.breakdown_required,
+                f"{fam.breakdown_required}: lines, allowances or charges use VAT category {fam.name}, "
+                f"so the VAT breakdown (BG-23) shall contain {want} VAT category code (BT-118) {c}; found {n_bd}."
+                if used
+                else f"{fam.breakdown_required}: the VAT breakdown (BG-23) has VAT category {fam.name} "
+                f"but no invoice line, allowance or charge uses it.",
+                root,
+            )
+        )
 
     # -02/-03/-04: in the Invoice context, once per document.
     party_ok = _party_ok(fam.parties, p, "ubl")
@@ -751,11 +772,15 @@ def _run_ubl(fam: Family, f: Facts) -> list[Finding]:
     else:
         charge_fires = bool(charge_scope) and not party_ok
     if allow_scope and not party_ok:
-        out.append(_finding(fam.allowance_parties,
-                            _party_message(fam.allowance_parties, fam, "a document level allowance"), root))
+        out.append(
+            _finding(
+                fam.allowance_parties, _party_message(fam.allowance_parties, fam, "a document level allowance"), root
+            )
+        )
     if charge_fires:
-        out.append(_finding(fam.charge_parties,
-                            _party_message(fam.charge_parties, fam, "a document level charge"), root))
+        out.append(
+            _finding(fam.charge_parties, _party_message(fam.charge_parties, fam, "a document level charge"), root)
+        )
 
     # -05/-06/-07: one per category element (line: cac:InvoiceLine|CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory)
     for kind, rule, cats in (
@@ -794,10 +819,14 @@ def _indicator(f: Facts, cat: Cat) -> bool | None:
 
 def _reason_message(fam: Family) -> str:
     if fam.reason == REASON_REQUIRED:
-        return (f"{fam.exemption_reason}: the VAT breakdown (BG-23) for VAT category {fam.name} shall have a VAT "
-                "exemption reason text (BT-120) or code (BT-121).")
-    return (f"{fam.exemption_reason}: the VAT breakdown (BG-23) for VAT category {fam.name} shall not have a VAT "
-            "exemption reason text (BT-120) or code (BT-121).")
+        return (
+            f"{fam.exemption_reason}: the VAT breakdown (BG-23) for VAT category {fam.name} shall have a VAT "
+            "exemption reason text (BT-120) or code (BT-121)."
+        )
+    return (
+        f"{fam.exemption_reason}: the VAT breakdown (BG-23) for VAT category {fam.name} shall not have a VAT "
+        "exemption reason text (BT-120) or code (BT-121)."
+    )
 
 
 def _ubl_line_matches(ln: Line, c: str, rate: Decimal | None) -> bool:
@@ -891,10 +920,18 @@ def _ubl_taxable(fam: Family, f: Facts, b: Breakdown) -> list[Finding]:
                     break
             if not ok:
                 expected = _ubl_sum(f, c, rate, f.any_credit_line and not f.any_invoice_line)
-                return [_finding(rule, (
-                    f"{rule}: BT-116 VAT category taxable amount ({fmt(b.taxable_raw and b.taxable_raw.strip())}) "
-                    f"≠ Σ line net amounts + charges − allowances ({expected}) for VAT category {fam.name} "
-                    f"at {rate}%."), b.cat.el)]
+                return [
+                    _finding(
+                        rule,
+                        (
+                            f"{rule}: BT-116 VAT category taxable amount "
+                            f"({fmt(b.taxable_raw and b.taxable_raw.strip())}) "
+                            f"≠ Σ line net amounts + charges − allowances ({expected}) for VAT category {fam.name} "
+                            f"at {rate}%."
+                        ),
+                        b.cat.el,
+                    )
+                ]
         return []
     taxable = to_dec(b.taxable_raw)
     ok = False
@@ -904,9 +941,16 @@ def _ubl_taxable(fam: Family, f: Facts, b: Breakdown) -> list[Finding]:
     if ok:
         return []
     expected = _ubl_sum(f, c, None, f.any_credit_line and not f.any_invoice_line)
-    return [_finding(rule, (
-        f"{rule}: BT-116 VAT category taxable amount ({fmt(b.taxable_raw and b.taxable_raw.strip())}) ≠ Σ line net "
-        f"amounts + charges − allowances ({expected}) for VAT category {fam.name}."), b.cat.el)]
+    return [
+        _finding(
+            rule,
+            (
+                f"{rule}: BT-116 VAT category taxable amount ({fmt(b.taxable_raw and b.taxable_raw.strip())}) "
+                f"≠ Σ line net amounts + charges − allowances ({expected}) for VAT category {fam.name}."
+            ),
+            b.cat.el,
+        )
+    ]
 
 
 def _ubl_tax(fam: Family, b: Breakdown) -> list[Finding]:
@@ -915,21 +959,33 @@ def _ubl_tax(fam: Family, b: Breakdown) -> list[Finding]:
     if fam.tax == ZERO_TAX:
         if tax is not None and tax == 0:
             return []
-        return [_finding(rule, f"{rule}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) "
-                               f"shall be 0 for VAT category {fam.name}.", b.cat.el)]
+        return [
+            _finding(
+                rule,
+                f"{rule}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) "
+                f"shall be 0 for VAT category {fam.name}.",
+                b.cat.el,
+            )
+        ]
     taxable = to_dec(b.taxable_raw)
     rate = b.cat.rate_dec()
     if tax is not None and taxable is not None and rate is not None:
         expected = round2(abs(taxable) * (rate / 100))
         if abs(tax) - 1 < expected < abs(tax) + 1:
             return []
-        exp_text = str(expected)
+        exp_text = f"{expected:.2f}"
     else:
         exp_text = "not computable"
-    return [_finding(rule, (
-        f"{rule}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) ≠ BT-116 × BT-119 "
-        f"({exp_text}) for VAT category {fam.name} {fmt(b.cat.rates[0].strip() if b.cat.rates else None)}%."),
-        b.cat.el)]
+    return [
+        _finding(
+            rule,
+            (
+                f"{rule}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) ≠ BT-116 × BT-119 "
+                f"({exp_text}) for VAT category {fam.name} {fmt(b.cat.rates[0].strip() if b.cat.rates else None)}%."
+            ),
+            b.cat.el,
+        )
+    ]
 
 
 # ---- CII
@@ -950,9 +1006,16 @@ def _run_cii(fam: Family, f: Facts) -> list[Finding]:
     else:
         ok = (n_head == 0 and n_line == 0 and n_ac == 0) or (n_head == 1 and (n_line > 0 or n_ac > 0))
     if not ok:
-        out.append(_finding(fam.breakdown_required, (
-            f"{fam.breakdown_required}: lines/allowances/charges with VAT category {fam.name} ({n_line + n_ac}) "
-            f"do not match the VAT breakdowns (BG-23) with that category ({n_head})."), root))
+        out.append(
+            _finding(
+                fam.breakdown_required,
+                (
+                    f"{fam.breakdown_required}: lines/allowances/charges with VAT category {fam.name} "
+                    f"({n_line + n_ac}) do not match the VAT breakdowns (BG-23) with that category ({n_head})."
+                ),
+                root,
+            )
+        )
 
     # -02..-07: per category element, in the line / allowance / charge contexts
     party_ok = _party_ok(fam.parties, f.parties, "cii")
@@ -1034,8 +1097,10 @@ def _cii_sums(f: Facts, c: str, rate: Decimal | None) -> Decimal:
 
 def _basis_message(rule: str, fam: Family, raw: str | None, expected, rate=None) -> str:
     at = f" at {rate}%" if rate is not None else ""
-    return (f"{rule}: BT-116 VAT category taxable amount ({fmt(raw and raw.strip())}) ≠ Σ line net amounts + charges "
-            f"− allowances ({expected}) for VAT category {fam.name}{at}.")
+    return (
+        f"{rule}: BT-116 VAT category taxable amount ({fmt(raw and raw.strip())}) ≠ Σ line net amounts + charges "
+        f"− allowances ({expected}) for VAT category {fam.name}{at}."
+    )
 
 
 def _cii_taxable_per_rate(fam: Family, f: Facts, b: Breakdown, ctx) -> list[Finding]:
@@ -1046,8 +1111,11 @@ def _cii_taxable_per_rate(fam: Family, f: Facts, b: Breakdown, ctx) -> list[Find
             continue
         expected = _cii_sums(f, fam.code, rate)
         if basis is None or basis != float(expected):  # untyped BasisAmount = decimal: compared as doubles
-            return [_finding(fam.taxable_amount, _basis_message(fam.taxable_amount, fam, b.taxable_raw, expected, rate),
-                             ctx)]
+            return [
+                _finding(
+                    fam.taxable_amount, _basis_message(fam.taxable_amount, fam, b.taxable_raw, expected, rate), ctx
+                )
+            ]
     return []
 
 
@@ -1071,9 +1139,15 @@ def _cii_zero_tax(fam: Family, b: Breakdown, ctx) -> list[Finding]:
     v = to_num(b.tax_raw)
     if v is not None and v == 0:
         return []
-    return [_finding(fam.tax_amount, f"{fam.tax_amount}: BT-117 VAT category tax amount "
-                                     f"({fmt(b.tax_raw and b.tax_raw.strip())}) shall be 0 for VAT category "
-                                     f"{fam.name}.", ctx)]
+    return [
+        _finding(
+            fam.tax_amount,
+            f"{fam.tax_amount}: BT-117 VAT category tax amount "
+            f"({fmt(b.tax_raw and b.tax_raw.strip())}) shall be 0 for VAT category "
+            f"{fam.name}.",
+            ctx,
+        )
+    ]
 
 
 def _cii_rate_product(fam: Family, b: Breakdown, ctx) -> list[Finding]:
@@ -1088,7 +1162,14 @@ def _cii_rate_product(fam: Family, b: Breakdown, ctx) -> list[Finding]:
         exp_text = f"{expected:.2f}"
     else:
         exp_text = "not computable"
-    return [_finding(fam.tax_amount, (
-        f"{fam.tax_amount}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) ≠ BT-116 × "
-        f"BT-119 ({exp_text}) for VAT category {fam.name} {fmt(b.cat.rates[0].strip() if b.cat.rates else None)}%."),
-        ctx)]
+    return [
+        _finding(
+            fam.tax_amount,
+            (
+                f"{fam.tax_amount}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) ≠ BT-116 × "
+                f"BT-119 ({exp_text}) for VAT category {fam.name} "
+                f"{fmt(b.cat.rates[0].strip() if b.cat.rates else None)}%."
+            ),
+            ctx,
+        )
+    ]

@@ -31,27 +31,41 @@ RSM = _vat.RSM
 UDT = _vat.UDT
 
 # (rule, business term, UBL child, CII child) per context
-ALLOWANCE = (("BR-DEC-01", "BT-92 Document level allowance amount", "Amount", "ActualAmount"),
-             ("BR-DEC-02", "BT-93 Document level allowance base amount", "BaseAmount", "BasisAmount"))
-CHARGE = (("BR-DEC-05", "BT-99 Document level charge amount", "Amount", "ActualAmount"),
-          ("BR-DEC-06", "BT-100 Document level charge base amount", "BaseAmount", "BasisAmount"))
-TOTALS = (("BR-DEC-09", "BT-106 Sum of Invoice line net amount", "LineExtensionAmount", "LineTotalAmount"),
-          ("BR-DEC-10", "BT-107 Sum of allowances on document level", "AllowanceTotalAmount", "AllowanceTotalAmount"),
-          ("BR-DEC-11", "BT-108 Sum of charges on document level", "ChargeTotalAmount", "ChargeTotalAmount"),
-          ("BR-DEC-12", "BT-109 Invoice total amount without VAT", "TaxExclusiveAmount", "TaxBasisTotalAmount"),
-          ("BR-DEC-14", "BT-112 Invoice total amount with VAT", "TaxInclusiveAmount", "GrandTotalAmount"),
-          ("BR-DEC-16", "BT-113 Paid amount", "PrepaidAmount", "TotalPrepaidAmount"),
-          ("BR-DEC-17", "BT-114 Rounding amount", "PayableRoundingAmount", "RoundingAmount"),
-          ("BR-DEC-18", "BT-115 Amount due for payment", "PayableAmount", "DuePayableAmount"))
-BREAKDOWN = (("BR-DEC-19", "BT-116 VAT category taxable amount", "TaxableAmount", "BasisAmount"),
-             ("BR-DEC-20", "BT-117 VAT category tax amount", "TaxAmount", "CalculatedAmount"))
+ALLOWANCE = (
+    ("BR-DEC-01", "BT-92 Document level allowance amount", "Amount", "ActualAmount"),
+    ("BR-DEC-02", "BT-93 Document level allowance base amount", "BaseAmount", "BasisAmount"),
+)
+CHARGE = (
+    ("BR-DEC-05", "BT-99 Document level charge amount", "Amount", "ActualAmount"),
+    ("BR-DEC-06", "BT-100 Document level charge base amount", "BaseAmount", "BasisAmount"),
+)
+TOTALS = (
+    ("BR-DEC-09", "BT-106 Sum of Invoice line net amount", "LineExtensionAmount", "LineTotalAmount"),
+    ("BR-DEC-10", "BT-107 Sum of allowances on document level", "AllowanceTotalAmount", "AllowanceTotalAmount"),
+    ("BR-DEC-11", "BT-108 Sum of charges on document level", "ChargeTotalAmount", "ChargeTotalAmount"),
+    ("BR-DEC-12", "BT-109 Invoice total amount without VAT", "TaxExclusiveAmount", "TaxBasisTotalAmount"),
+    ("BR-DEC-14", "BT-112 Invoice total amount with VAT", "TaxInclusiveAmount", "GrandTotalAmount"),
+    ("BR-DEC-16", "BT-113 Paid amount", "PrepaidAmount", "TotalPrepaidAmount"),
+    ("BR-DEC-17", "BT-114 Rounding amount", "PayableRoundingAmount", "RoundingAmount"),
+    ("BR-DEC-18", "BT-115 Amount due for payment", "PayableAmount", "DuePayableAmount"),
+)
+BREAKDOWN = (
+    ("BR-DEC-19", "BT-116 VAT category taxable amount", "TaxableAmount", "BasisAmount"),
+    ("BR-DEC-20", "BT-117 VAT category tax amount", "TaxAmount", "CalculatedAmount"),
+)
 LINE = (("BR-DEC-23", "BT-131 Invoice line net amount", "LineExtensionAmount", None),)
-LINE_ALLOWANCE = (("BR-DEC-24", "BT-136 Invoice line allowance amount", "Amount", "ActualAmount"),
-                  ("BR-DEC-25", "BT-137 Invoice line allowance base amount", "BaseAmount", "BasisAmount"))
-LINE_CHARGE = (("BR-DEC-27", "BT-141 Invoice line charge amount", "Amount", "ActualAmount"),
-               ("BR-DEC-28", "BT-142 Invoice line charge base amount", "BaseAmount", "BasisAmount"))
-TOTAL_VAT = (("BR-DEC-13", "BT-110 Invoice total VAT amount"),
-             ("BR-DEC-15", "BT-111 Invoice total VAT amount in accounting currency"))
+LINE_ALLOWANCE = (
+    ("BR-DEC-24", "BT-136 Invoice line allowance amount", "Amount", "ActualAmount"),
+    ("BR-DEC-25", "BT-137 Invoice line allowance base amount", "BaseAmount", "BasisAmount"),
+)
+LINE_CHARGE = (
+    ("BR-DEC-27", "BT-141 Invoice line charge amount", "Amount", "ActualAmount"),
+    ("BR-DEC-28", "BT-142 Invoice line charge base amount", "BaseAmount", "BasisAmount"),
+)
+TOTAL_VAT = (
+    ("BR-DEC-13", "BT-110 Invoice total VAT amount"),
+    ("BR-DEC-15", "BT-111 Invoice total VAT amount in accounting currency"),
+)
 
 
 def _decimals(raw: str) -> int:
@@ -60,8 +74,12 @@ def _decimals(raw: str) -> int:
 
 
 def _finding(rule: str, term: str, el, raw: str) -> Finding:
-    return Finding(rule, FATAL, f"{rule}: {term} ({raw.strip()}) has {_decimals(raw)} decimals; at most 2 are allowed.",
-                   _vat.location(el))
+    return Finding(
+        rule,
+        FATAL,
+        f"{rule}: {term} ({raw.strip()}) has {_decimals(raw)} decimals; at most 2 are allowed.",
+        _vat.location(el),
+    )
 
 
 def _over(el) -> str | None:
@@ -180,8 +198,7 @@ _C_BY_CONTEXT = {
 
 def _cii_indicators(ac) -> set[str]:
     """The udt:Indicator texts of ram:ChargeIndicator (contexts compare them as strings: 'true' / 'false')."""
-    return {_vat.text_of(i) for ci in _vat.kids(ac, RAM + "ChargeIndicator")
-            for i in _vat.kids(ci, UDT + "Indicator")}
+    return {_vat.text_of(i) for ci in _vat.kids(ac, RAM + "ChargeIndicator") for i in _vat.kids(ci, UDT + "Indicator")}
 
 
 def _cii_contexts(el) -> list[str]:
@@ -233,8 +250,13 @@ def _cii(root, out: list[Finding]) -> None:
                 # ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount (first one)
                 settlement = el.getparent().getparent()
                 item = settlement.getparent() if settlement is not None else None
-                if (settlement is not None and settlement.tag == _C_LINE_SETTLEMENT and item is not None
-                        and item.tag == _C_LINE_ITEM and _vat.kid_path(item, *_C_LINE_TOTAL_PATH) is el):
+                if (
+                    settlement is not None
+                    and settlement.tag == _C_LINE_SETTLEMENT
+                    and item is not None
+                    and item.tag == _C_LINE_ITEM
+                    and _vat.kid_path(item, *_C_LINE_TOTAL_PATH) is el
+                ):
                     rule, term, _, _ = LINE[0]
                     out.append(_finding(rule, term, el, raw))
                 continue

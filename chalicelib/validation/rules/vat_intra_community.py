@@ -29,19 +29,27 @@ FAMILY = _vat.Family(
 
 _DELIVERY_DATE = f"{_vat.CAC}Delivery/{_vat.CBC}ActualDeliveryDate"
 _INVOICE_PERIOD = f"{_vat.CAC}InvoicePeriod/*"
-_DELIVER_TO_COUNTRY = (f"{_vat.CAC}Delivery/{_vat.CAC}DeliveryLocation/{_vat.CAC}Address/{_vat.CAC}Country/"
-                       f"{_vat.CBC}IdentificationCode")
+_DELIVER_TO_COUNTRY = (
+    f"{_vat.CAC}Delivery/{_vat.CAC}DeliveryLocation/{_vat.CAC}Address/{_vat.CAC}Country/{_vat.CBC}IdentificationCode"
+)
 _CII_DELIVERY = f"{_vat.RSM}SupplyChainTradeTransaction/{_vat.RAM}ApplicableHeaderTradeDelivery/"
-_CII_DELIVERY_DATE = (f"{_CII_DELIVERY}{_vat.RAM}ActualDeliverySupplyChainEvent/{_vat.RAM}OccurrenceDateTime/"
-                      f"{_vat.UDT}DateTimeString")
+_CII_DELIVERY_DATE = (
+    f"{_CII_DELIVERY}{_vat.RAM}ActualDeliverySupplyChainEvent/{_vat.RAM}OccurrenceDateTime/{_vat.UDT}DateTimeString"
+)
 _CII_DELIVER_TO_COUNTRY = f"{_CII_DELIVERY}{_vat.RAM}ShipToTradeParty/{_vat.RAM}PostalTradeAddress/{_vat.RAM}CountryID"
-_CII_PERIOD = (f"{_vat.RAM}BillingSpecifiedPeriod/{_vat.RAM}StartDateTime",
-               f"{_vat.RAM}BillingSpecifiedPeriod/{_vat.RAM}EndDateTime")
+_CII_PERIOD = (
+    f"{_vat.RAM}BillingSpecifiedPeriod/{_vat.RAM}StartDateTime",
+    f"{_vat.RAM}BillingSpecifiedPeriod/{_vat.RAM}EndDateTime",
+)
 
-_MSG_11 = ("BR-IC-11: an invoice with a VAT breakdown (BG-23) for VAT category K (Intra-community supply) shall "
-           "give the Actual delivery date (BT-72) or the Invoicing period (BG-14).")
-_MSG_12 = ("BR-IC-12: an invoice with a VAT breakdown (BG-23) for VAT category K (Intra-community supply) shall "
-           "give the Deliver to country code (BT-80).")
+_MSG_11 = (
+    "BR-IC-11: an invoice with a VAT breakdown (BG-23) for VAT category K (Intra-community supply) shall "
+    "give the Actual delivery date (BT-72) or the Invoicing period (BG-14)."
+)
+_MSG_12 = (
+    "BR-IC-12: an invoice with a VAT breakdown (BG-23) for VAT category K (Intra-community supply) shall "
+    "give the Deliver to country code (BT-80)."
+)
 
 
 def check(doc) -> Iterable[Finding]:

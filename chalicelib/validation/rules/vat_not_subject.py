@@ -29,13 +29,13 @@ FAMILY = _vat.Family(
 
 _MSG = {
     "BR-O-11": "BR-O-11: an invoice with a VAT breakdown (BG-23) for VAT category O (Not subject to VAT) shall not "
-               "contain other VAT breakdowns.",
+    "contain other VAT breakdowns.",
     "BR-O-12": "BR-O-12: an invoice with a VAT breakdown (BG-23) for VAT category O (Not subject to VAT) shall not "
-               "contain invoice lines whose VAT category code (BT-151) is not O.",
+    "contain invoice lines whose VAT category code (BT-151) is not O.",
     "BR-O-13": "BR-O-13: an invoice with a VAT breakdown (BG-23) for VAT category O (Not subject to VAT) shall not "
-               "contain document level allowances whose VAT category code (BT-95) is not O.",
+    "contain document level allowances whose VAT category code (BT-95) is not O.",
     "BR-O-14": "BR-O-14: an invoice with a VAT breakdown (BG-23) for VAT category O (Not subject to VAT) shall not "
-               "contain document level charges whose VAT category code (BT-102) is not O.",
+    "contain document level charges whose VAT category code (BT-102) is not O.",
 }
 
 
