@@ -94,3 +94,12 @@ def test_br33_document_allowance_reason():
           "</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:AllowanceCharge>")
     got = ids(validate(ubl(parties_extra=ac)))
     assert {"BR-33", "BR-CO-21"} <= got and "BR-31" not in got and "BR-32" not in got
+
+
+def test_ubl_credit_note_with_invoice_line_still_has_a_line():
+    # the official rules accept cac:InvoiceLine and cac:CreditNoteLine in either document
+    data = (ubl().replace(b"Invoice-2", b"CreditNote-2").replace(b"<Invoice ", b"<CreditNote ")
+            .replace(b"</Invoice>", b"</CreditNote>").replace(b"InvoiceTypeCode>", b"CreditNoteTypeCode>"))
+    r = validate(data)
+    assert r.document == "CreditNote" and len(r.invoice.lines) == 1
+    assert not {"BR-16", "BR-22", "BR-CO-10"} & ids(r)
