@@ -25,6 +25,7 @@ the few records of its own category.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -103,7 +104,7 @@ def to_dec(raw: str | None) -> Decimal | None:
         d = Decimal(raw)  # surrounding whitespace is ignored, like xs:decimal's whitespace collapse
     except InvalidOperation:
         return None
-    if not d.is_finite() or "e" in raw or "E" in raw:  # no exponent, NaN or Infinity in xs:decimal
+    if not d.is_finite() or "e" in raw or "E" in raw or "_" in raw:  # xs:decimal: no exponent, NaN, INF or '_'
         return None
     return d
 
@@ -113,12 +114,15 @@ def to_num(raw: str | None) -> float | None:
     if raw is None:
         return None
     s = raw.strip()
-    if not s:
+    if s in _DOUBLE_SPECIAL:
+        return _DOUBLE_SPECIAL[s]
+    if not _DOUBLE.match(s):  # Python's float() also takes 'inf', 'nan', '1_0'...: xs:double does not
         return None
-    try:
-        return float(s)
-    except ValueError:
-        return None
+    return float(s)
+
+
+_DOUBLE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
+_DOUBLE_SPECIAL = {"INF": math.inf, "+INF": math.inf, "-INF": -math.inf, "NaN": math.nan}
 
 
 def xp_round(d: Decimal) -> Decimal:
@@ -133,7 +137,7 @@ def round2(d: Decimal) -> Decimal:
 
 def fround(x: float) -> float:
     """XPath round() on a double."""
-    return math.floor(x + 0.5)
+    return math.floor(x + 0.5) if math.isfinite(x) else x
 
 
 def as_bool(raw: str | None) -> bool | None:

@@ -281,7 +281,11 @@ _C_LINE_TOTAL_PATH = (_C_LINE_SETTLEMENT, _C_LINE_SUMMATION, RAM + "LineTotalAmo
 def _two_decimals(raw: str) -> bool:
     """. = round(. * 100) div 100, in doubles."""
     v = _vat.to_num(raw)
-    return v is not None and v == math.floor(v * 100 + 0.5) / 100
+    if v is None:
+        return False
+    if not math.isfinite(v):  # round(INF) = INF; NaN equals nothing
+        return v == v
+    return v == math.floor(v * 100 + 0.5) / 100
 
 
 def _consumed_by_category_rule(att, header) -> bool:
