@@ -21,7 +21,7 @@ from typing import Any
 
 from ..document import Document
 from ..findings import Finding
-from ..model import Amount, Field, Invoice, Party
+from ..model import Invoice, Party
 from ._helpers import dec, fatal, fmt, fround2, num, round2, xround
 from .core import RAM, _child, _children, _indicator_is, is_vat_scheme, is_vat_scheme_text
 
@@ -466,4 +466,4 @@ def check(doc: Document) -> Iterable[Finding]:
     return out
 
 
-__all__ = ["check", "Amount", "Field"]
+__all__ = ["check", "CHECKS", "UBL_VAT_PREFIXES", "CII_VAT_PREFIXES"]

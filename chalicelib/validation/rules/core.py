@@ -17,7 +17,7 @@ from typing import Any
 
 from ..document import Document
 from ..findings import Finding
-from ..model import AllowanceCharge, Field, Invoice, Party, xs_boolean
+from ..model import AllowanceCharge, Field, Invoice, Party
 from ._helpers import fatal, num, warning
 
 RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
@@ -59,8 +59,12 @@ Check = Callable[[Invoice, str], Iterator[Finding]]
 def _document_presence(inv: Invoice, syntax: str) -> Iterator[Finding]:
     root = inv.el
     if not filled(inv.customization_id, syntax):
-        yield fatal("BR-01", "BT-24 Specification identifier is missing: an invoice shall state the specification "
-                    "it follows (e.g. urn:cen.eu:en16931:2017).", inv.customization_id or root)
+        yield fatal(
+            "BR-01",
+            "BT-24 Specification identifier is missing: an invoice shall state the specification "
+            "it follows (e.g. urn:cen.eu:en16931:2017).",
+            inv.customization_id or root,
+        )
     if not filled(inv.number, syntax):
         yield fatal("BR-02", "BT-1 Invoice number is missing.", inv.number or root)
     issue = inv.issue_date
@@ -82,8 +86,10 @@ def _document_presence(inv: Invoice, syntax: str) -> Iterator[Finding]:
     if buyer is None or buyer.address is None:
         yield fatal("BR-10", "BG-8 Buyer postal address is missing.", buyer or root)
     # BR-09 / BR-11: UBL checks inside the address, CII at the root (fires without an address too)
-    for rule, party, label in (("BR-09", seller, "BT-40 Seller country code"),
-                               ("BR-11", buyer, "BT-55 Buyer country code")):
+    for rule, party, label in (
+        ("BR-09", seller, "BT-40 Seller country code"),
+        ("BR-11", buyer, "BT-55 Buyer country code"),
+    ):
         address = party.address if party is not None else None
         if address is None and syntax == "ubl":
             continue
@@ -106,8 +112,12 @@ def _tax_currency(inv: Invoice, syntax: str) -> Iterator[Finding]:
             return
         ok = tc.raw in currencies and not (inv.currency is not None and inv.currency.raw == tc.raw)
     if not ok:
-        yield fatal("BR-53", f"BT-6 VAT accounting currency code is {tc.text!r} but BT-111 Invoice total VAT amount "
-                    "in accounting currency (a VAT total in that currency) is missing.", tc)
+        yield fatal(
+            "BR-53",
+            f"BT-6 VAT accounting currency code is {tc.text!r} but BT-111 Invoice total VAT amount "
+            "in accounting currency (a VAT total in that currency) is missing.",
+            tc,
+        )
 
 
 def _totals_presence(inv: Invoice, syntax: str) -> Iterator[Finding]:
@@ -147,8 +157,12 @@ def _payee(inv: Invoice, syntax: str) -> Iterator[Finding]:
         seller_reg = _legal_ids(seller) if seller else set()
         ok = bool(name) and not (name & seller_name) and not (ids & seller_ids) and not (reg & seller_reg)
     if not ok:
-        yield fatal("BR-17", "BT-59 Payee name is missing, or the payee (BG-10) repeats the seller: give the payee "
-                    "name only when the payee differs from the seller.", payee)
+        yield fatal(
+            "BR-17",
+            "BT-59 Payee name is missing, or the payee (BG-10) repeats the seller: give the payee "
+            "name only when the payee differs from the seller.",
+            payee,
+        )
 
 
 def _legal_ids(party: Party) -> set[str]:
@@ -176,8 +190,11 @@ def _tax_representative(inv: Invoice, syntax: str) -> Iterator[Finding]:
     if syntax == "ubl":
         ok = any(is_vat_scheme_text(s) for _, s in rep.tax_ids)
     else:
-        ok = rep.vat_id is not None and rep.vat_id.raw.strip() != "" or any(
-            s == "VA" and f.raw.strip() != "" for f, s in rep.tax_ids)
+        ok = (
+            rep.vat_id is not None
+            and rep.vat_id.raw.strip() != ""
+            or any(s == "VA" and f.raw.strip() != "" for f, s in rep.tax_ids)
+        )
     if not ok:
         yield fatal("BR-56", "BT-63 Seller tax representative VAT identifier is missing.", rep)
 
@@ -187,8 +204,10 @@ def is_vat_scheme_text(scheme: str | None) -> bool:
 
 
 def _electronic_addresses(inv: Invoice, syntax: str) -> Iterator[Finding]:
-    for rule, party, label in (("BR-62", inv.seller, "BT-34 Seller electronic address"),
-                               ("BR-63", inv.buyer, "BT-49 Buyer electronic address")):
+    for rule, party, label in (
+        ("BR-62", inv.seller, "BT-34 Seller electronic address"),
+        ("BR-63", inv.buyer, "BT-49 Buyer electronic address"),
+    ):
         if party is None:
             continue
         if syntax == "ubl":
@@ -197,8 +216,11 @@ def _electronic_addresses(inv: Invoice, syntax: str) -> Iterator[Finding]:
                 yield fatal(rule, f"{label} has no scheme identifier (@schemeID).", ea)
         else:
             ea = party.electronic_address
-            if ea is not None and (ea.el.get("schemeID") or "").strip() and ea.el.getparent() is _child(
-                    party.el, RAM + "URIUniversalCommunication"):
+            if (
+                ea is not None
+                and (ea.el.get("schemeID") or "").strip()
+                and ea.el.getparent() is _child(party.el, RAM + "URIUniversalCommunication")
+            ):
                 continue
             comms = _children(party.el, RAM + "URIUniversalCommunication")
             if not comms:
@@ -239,8 +261,9 @@ def _lines(inv: Invoice, syntax: str) -> Iterator[Finding]:
             yield fatal("BR-27", f"BT-146 Item net price ({_show(net)}) shall not be negative.", net or ln)
         gross_values = _gross_prices(ln, syntax)
         if gross_values and not any(num(g) >= 0 for g in gross_values):
-            yield fatal("BR-28", f"BT-148 Item gross price ({_show(gross_values[0])}) shall not be negative.",
-                        gross_values[0])
+            yield fatal(
+                "BR-28", f"BT-148 Item gross price ({_show(gross_values[0])}) shall not be negative.", gross_values[0]
+            )
         if item is not None:
             for sid in item.standard_ids:
                 if syntax == "ubl":
@@ -251,8 +274,9 @@ def _lines(inv: Invoice, syntax: str) -> Iterator[Finding]:
             yield from _classifications(item, syntax)
             for attr in item.attributes:
                 if attr.name is None or attr.value is None:
-                    yield fatal("BR-54", "An item attribute (BG-32) shall have both BT-160 name and BT-161 value.",
-                                attr)
+                    yield fatal(
+                        "BR-54", "An item attribute (BG-32) shall have both BT-160 name and BT-161 value.", attr
+                    )
 
 
 def _gross_prices(ln: Any, syntax: str) -> list[Field]:
@@ -368,8 +392,12 @@ def _vat_breakdown(inv: Invoice, syntax: str) -> Iterator[Finding]:
         if not has_code:
             yield fatal("BR-47", "A VAT breakdown (BG-23) has no VAT category code (BT-118).", b)
         if not (has_rate or is_o):
-            yield fatal("BR-48", "A VAT breakdown (BG-23) has no VAT category rate (BT-119); only category O "
-                        "(not subject to VAT) may omit it.", b)
+            yield fatal(
+                "BR-48",
+                "A VAT breakdown (BG-23) has no VAT category rate (BT-119); only category O "
+                "(not subject to VAT) may omit it.",
+                b,
+            )
 
 
 # ------------------------------------------------------------------ payment
@@ -385,31 +413,45 @@ def _payments(inv: Invoice, syntax: str) -> Iterator[Finding]:
             if code_raw in _CREDIT_TRANSFER:
                 for ct in pi.transfers:
                     if not filled(ct.account, syntax):
-                        yield fatal("BR-50", "BT-84 Payment account identifier is missing from the credit transfer "
-                                    "(BG-17).", ct)
+                        yield fatal(
+                            "BR-50", "BT-84 Payment account identifier is missing from the credit transfer (BG-17).", ct
+                        )
             code = pi.code.text if pi.code is not None else ""
             if code in _CREDIT_TRANSFER and not any(ct.account is not None for ct in pi.transfers):
-                yield fatal("BR-61", f"Payment means {code} (credit transfer) requires BT-84 Payment account "
-                            "identifier.", pi)
+                yield fatal(
+                    "BR-61", f"Payment means {code} (credit transfer) requires BT-84 Payment account identifier.", pi
+                )
             if pi.card is not None:
                 pan = pi.card.pan.raw if pi.card.pan is not None else ""
                 if len(pan) > 10:
-                    yield warning("BR-51", "BT-87 Payment card primary account number shall not be given in full: "
-                                  "at most the first 6 and last 4 digits.", pi.card.pan)
+                    yield warning(
+                        "BR-51",
+                        "BT-87 Payment card primary account number shall not be given in full: "
+                        "at most the first 6 and last 4 digits.",
+                        pi.card.pan,
+                    )
         else:
             if pi.code is not None and pi.code.raw in _CREDIT_TRANSFER:
                 # release 1.3.16 binds BR-50/BR-61 to the payee (creditor) account
                 for acct in _children(pi.el, RAM + "PayeePartyCreditorFinancialAccount"):
                     if _child(acct, RAM + "IBANID") is None and _child(acct, RAM + "ProprietaryID") is None:
-                        yield fatal("BR-50", "BT-84 Payment account identifier (IBAN or proprietary id) is missing.",
-                                    acct)
-                        yield fatal("BR-61", "Payment means 30/58 (credit transfer) requires BT-84 Payment account "
-                                    "identifier.", acct)
+                        yield fatal(
+                            "BR-50", "BT-84 Payment account identifier (IBAN or proprietary id) is missing.", acct
+                        )
+                        yield fatal(
+                            "BR-61",
+                            "Payment means 30/58 (credit transfer) requires BT-84 Payment account identifier.",
+                            acct,
+                        )
             if pi.card is not None:
                 pan = pi.card.pan.raw if pi.card.pan is not None else ""
                 if len(pan) > 10:
-                    yield warning("BR-51", "BT-87 Payment card primary account number shall not be given in full: "
-                                  "at most the first 6 and last 4 digits.", pi.card.pan or pi.card)
+                    yield warning(
+                        "BR-51",
+                        "BT-87 Payment card primary account number shall not be given in full: "
+                        "at most the first 6 and last 4 digits.",
+                        pi.card.pan or pi.card,
+                    )
 
 
 # ------------------------------------------------------------------ references
@@ -420,8 +462,9 @@ def _references(inv: Invoice, syntax: str) -> Iterator[Finding]:
             refs.extend(ln.document_references)
     for ref in refs:
         if not filled(ref.id, syntax):
-            yield fatal("BR-52", "An additional supporting document (BG-24) has no supporting document reference "
-                        "(BT-122).", ref)
+            yield fatal(
+                "BR-52", "An additional supporting document (BG-24) has no supporting document reference (BT-122).", ref
+            )
     for pre in inv.preceding_invoices:
         ok = pre.number is not None if syntax == "ubl" else filled(pre.number, syntax)
         if not ok:
@@ -455,4 +498,4 @@ def check(doc: Document) -> Iterable[Finding]:
     return out
 
 
-__all__ = ["check", "filled", "is_vat_scheme", "xs_boolean"]
+__all__ = ["check", "CHECKS", "filled", "is_vat_scheme", "is_vat_scheme_text"]
