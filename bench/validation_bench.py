@@ -29,8 +29,11 @@ DEFAULT_CORPUS = Path(os.environ.get("CHORALE_CONFORMANCE_DIR", ROOT.parent / "s
 
 def load_corpus(corpus: Path) -> list[tuple[str, bytes]]:
     entries = json.loads((corpus / "manifest.json").read_text())["entries"]
-    return [(e["file"], (corpus / e["file"]).read_bytes()) for e in entries
-            if e["kind"] in ("example", "testfile", "generated")]
+    return [
+        (e["file"], (corpus / e["file"]).read_bytes())
+        for e in entries
+        if e["kind"] in ("example", "testfile", "generated")
+    ]
 
 
 def per_invoice_median(fn, docs: list[bytes], repeat: int) -> list[float]:
@@ -59,6 +62,7 @@ def main() -> int:
     from chalicelib.validation import validate
     from chalicelib.validation.engine import loaded_families
     from chalicelib.validation.parsing import parse_xml
+
     load_ms = (time.perf_counter() - t0) * 1000
 
     corpus = load_corpus(args.corpus)
@@ -87,8 +91,10 @@ def main() -> int:
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     sizes = sorted(len(d) for d in docs)
-    print(f"complete invoices: {len(docs)} (median size {statistics.median(sizes) / 1024:.1f} KB, "
-          f"largest {sizes[-1] / 1024:.0f} KB); families: {', '.join(loaded_families())}")
+    print(
+        f"complete invoices: {len(docs)} (median size {statistics.median(sizes) / 1024:.1f} KB, "
+        f"largest {sizes[-1] / 1024:.0f} KB); families: {', '.join(loaded_families())}"
+    )
     print(f"engine import + rule load: {load_ms:.1f} ms")
     print(f"median parse only (lxml):   {med_parse:.3f} ms/invoice")
     print(f"median parse + all rules:   {med_full:.3f} ms/invoice")

@@ -1,8 +1,10 @@
 """EN 16931 validation engine (CEN/TC 434 validation artefacts 1.3.16 semantics), pure Python.
 
-    from chalicelib.validation import validate
-    report = validate(xml_bytes)
-    report.valid, report.fatal, report.warnings, report.findings, report.invoice
+Usage::
+
+    >>> from chalicelib.validation import validate
+    >>> report = validate(xml_bytes)
+    >>> report.valid, report.fatal, report.warnings, report.findings, report.invoice
 """
 
 from __future__ import annotations

@@ -24,15 +24,32 @@ def report_line(path: str) -> dict:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        return {"file": path, "syntax": None, "valid": False, "fatal": [], "warnings": [],
-                "error": {"code": "unreadable-file", "detail": f"{type(exc).__name__}: {exc.strerror or exc}"}}
+        return {
+            "file": path,
+            "syntax": None,
+            "valid": False,
+            "fatal": [],
+            "warnings": [],
+            "error": {"code": "unreadable-file", "detail": f"{type(exc).__name__}: {exc.strerror or exc}"},
+        }
     try:
         report = validate(data)
     except Exception as exc:  # noqa: BLE001 - the CLI contract: report, never crash
-        return {"file": path, "syntax": None, "valid": False, "fatal": [], "warnings": [],
-                "error": {"code": "internal-error", "detail": f"{type(exc).__name__}: {exc}"}}
-    line = {"file": path, "syntax": report.syntax, "valid": report.valid, "fatal": report.fatal,
-            "warnings": report.warnings}
+        return {
+            "file": path,
+            "syntax": None,
+            "valid": False,
+            "fatal": [],
+            "warnings": [],
+            "error": {"code": "internal-error", "detail": f"{type(exc).__name__}: {exc}"},
+        }
+    line = {
+        "file": path,
+        "syntax": report.syntax,
+        "valid": report.valid,
+        "fatal": report.fatal,
+        "warnings": report.warnings,
+    }
     if report.error is not None:
         line["error"] = report.error
     elif report.rule_errors:

@@ -93,8 +93,9 @@ def validate_tree(root: Any) -> ValidationReport:
             _log.exception("rule family %s failed", name)
             rule_errors.append(f"{name}: {type(exc).__name__}: {exc}")
     findings.sort(key=_finding_key)
-    return ValidationReport(syntax=syntax, document=document, findings=findings, invoice=invoice,
-                            rule_errors=rule_errors)
+    return ValidationReport(
+        syntax=syntax, document=document, findings=findings, invoice=invoice, rule_errors=rule_errors
+    )
 
 
 def validate(data: bytes) -> ValidationReport:

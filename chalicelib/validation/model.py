@@ -699,10 +699,21 @@ class Invoice:
             "purchase_order": _t(self.purchase_order),
             "seller": party(self.seller),
             "buyer": party(self.buyer),
-            "totals": None if t is None else {
+            "totals": None
+            if t is None
+            else {
                 k: (str(_v(getattr(t, k))) if _v(getattr(t, k)) is not None else None)
-                for k in ("line_total", "allowance_total", "charge_total", "tax_exclusive", "tax_amount",
-                          "tax_inclusive", "prepaid", "rounding", "payable")
+                for k in (
+                    "line_total",
+                    "allowance_total",
+                    "charge_total",
+                    "tax_exclusive",
+                    "tax_amount",
+                    "tax_inclusive",
+                    "prepaid",
+                    "rounding",
+                    "payable",
+                )
             },
             "lines": len(self.lines),
         }

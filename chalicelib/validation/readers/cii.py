@@ -51,7 +51,6 @@ def _r(name: str) -> str:
     return RAM + name
 
 
-
 # tag constants (precomputed: no string building while reading)
 R_AccountName = RAM + "AccountName"
 R_ActualAmount = RAM + "ActualAmount"
@@ -484,8 +483,12 @@ def _line_settlement(ln: Line, el: Any) -> None:
         if t == R_ApplicableTradeTax:
             if ln.vat is None:
                 d = _scan(c)
-                ln.vat = LineVat(el=c, category=_f(d, R_CategoryCode),
-                                 rate=_f(d, R_RateApplicablePercent, Percent), tax_scheme=_f(d, TYPE_CODE))
+                ln.vat = LineVat(
+                    el=c,
+                    category=_f(d, R_CategoryCode),
+                    rate=_f(d, R_RateApplicablePercent, Percent),
+                    tax_scheme=_f(d, TYPE_CODE),
+                )
         elif t == R_BillingSpecifiedPeriod:
             ln.period = ln.period or read_period(c)
         elif t == R_SpecifiedTradeAllowanceCharge:
@@ -540,10 +543,16 @@ def _additional_document(inv: Invoice, el: Any) -> None:
     elif kind == "50":
         inv.tender_reference = inv.tender_reference or ident
     else:
-        inv.supporting_documents.append(SupportingDocument(
-            el=el, id=ident, type_code=code, description=_f(d, NAME), uri=_f(d, R_URIID),
-            attachment=_f(d, R_AttachmentBinaryObject),
-        ))
+        inv.supporting_documents.append(
+            SupportingDocument(
+                el=el,
+                id=ident,
+                type_code=code,
+                description=_f(d, NAME),
+                uri=_f(d, R_URIID),
+                attachment=_f(d, R_AttachmentBinaryObject),
+            )
+        )
 
 
 def _delivery(inv: Invoice, el: Any) -> None:
@@ -612,10 +621,13 @@ def _settlement(inv: Invoice, el: Any) -> None:
             if inv.totals is None:
                 inv.totals = read_totals(c, inv)
         elif t == R_InvoiceReferencedDocument:
-            inv.preceding_invoices.append(PrecedingInvoice(
-                el=c, number=_field(c, R_IssuerAssignedID),
-                issue_date=_date_of(c, R_FormattedIssueDateTime),
-            ))
+            inv.preceding_invoices.append(
+                PrecedingInvoice(
+                    el=c,
+                    number=_field(c, R_IssuerAssignedID),
+                    issue_date=_date_of(c, R_FormattedIssueDateTime),
+                )
+            )
         elif t == R_ReceivableSpecifiedTradeAccountingAccount:
             inv.buyer_accounting_reference = inv.buyer_accounting_reference or _field(c, ID)
     for pi in inv.payment_instructions:

@@ -88,8 +88,9 @@ def in_codes(value: Field | str | None, codes: frozenset[str] | set[str]) -> boo
     return v in codes
 
 
-def codelist(rule: str, value: Field | None, codes: frozenset[str], message: str,
-             severity: str = FATAL) -> Iterator[Finding]:
+def codelist(
+    rule: str, value: Field | None, codes: frozenset[str], message: str, severity: str = FATAL
+) -> Iterator[Finding]:
     """Finding when a present value is not in the code list."""
     if value is not None and not in_codes(value, codes):
         yield finding(rule, severity, message, value)

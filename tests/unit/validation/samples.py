@@ -65,8 +65,19 @@ UBL_INVOICE = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 UBL_DEFAULTS = dict(
-    header_extra="", parties_extra="", totals_extra="", tax="200.00", taxable="1000.00", sub_tax="200.00",
-    rate="20", line_total="1000.00", excl="1000.00", incl="1200.00", payable="1200.00", qty="10", price="100.00",
+    header_extra="",
+    parties_extra="",
+    totals_extra="",
+    tax="200.00",
+    taxable="1000.00",
+    sub_tax="200.00",
+    rate="20",
+    line_total="1000.00",
+    excl="1000.00",
+    incl="1200.00",
+    payable="1200.00",
+    qty="10",
+    price="100.00",
 )
 
 
@@ -146,10 +157,21 @@ CII_INVOICE = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 CII_DEFAULTS = dict(
-    number="F-2026-002", type_code="380", seller_name="Atelier Duval SAS", seller_vat="FR44732829320",
+    number="F-2026-002",
+    type_code="380",
+    seller_name="Atelier Duval SAS",
+    seller_vat="FR44732829320",
     seller_address="<ram:PostalTradeAddress><ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress>",
-    payment="", totals_extra="", tax="200.00", taxable="1000.00", sub_tax="200.00", rate="20",
-    line_total="1000.00", excl="1000.00", incl="1200.00", payable="1200.00",
+    payment="",
+    totals_extra="",
+    tax="200.00",
+    taxable="1000.00",
+    sub_tax="200.00",
+    rate="20",
+    line_total="1000.00",
+    excl="1000.00",
+    incl="1200.00",
+    payable="1200.00",
 )
 
 

@@ -19,8 +19,11 @@ def test_xpath_round_is_half_towards_positive_infinity():
 
 
 def test_br_co_10_sum_of_lines():
-    r = validate(ubl(line_total="1000.00").replace(b"<cbc:LineExtensionAmount currencyID=\"EUR\">1000.00",
-                                                   b"<cbc:LineExtensionAmount currencyID=\"EUR\">999.99", 1))
+    r = validate(
+        ubl(line_total="1000.00").replace(
+            b'<cbc:LineExtensionAmount currencyID="EUR">1000.00', b'<cbc:LineExtensionAmount currencyID="EUR">999.99', 1
+        )
+    )
     assert "BR-CO-10" in ids(r)
     [f] = [f for f in r.findings if f.rule == "BR-CO-10"]
     assert "BT-106" in f.message and "999.99" in f.message and "1000.00" in f.message
@@ -35,8 +38,11 @@ def test_br_co_15_message_reads_like_the_business_rule():
 
 @pytest.mark.parametrize("build", [ubl, cii])
 def test_br_co_16_paid_amount(build):
-    prepaid = ("<cbc:PrepaidAmount currencyID=\"EUR\">200.00</cbc:PrepaidAmount>" if build is ubl
-               else "<ram:TotalPrepaidAmount>200.00</ram:TotalPrepaidAmount>")
+    prepaid = (
+        '<cbc:PrepaidAmount currencyID="EUR">200.00</cbc:PrepaidAmount>'
+        if build is ubl
+        else "<ram:TotalPrepaidAmount>200.00</ram:TotalPrepaidAmount>"
+    )
     assert "BR-CO-16" not in ids(validate(build(totals_extra=prepaid, payable="1000.00")))
     assert "BR-CO-16" in ids(validate(build(totals_extra=prepaid, payable="1200.00")))
     zero = prepaid.replace("200.00", "0.00")  # a zero paid amount counts as absent (effective boolean value)
@@ -61,7 +67,7 @@ def test_br_co_09_vat_prefix():
 
 
 def test_br_co_13_allowance_total():
-    totals = "<cbc:AllowanceTotalAmount currencyID=\"EUR\">10.00</cbc:AllowanceTotalAmount>"
+    totals = '<cbc:AllowanceTotalAmount currencyID="EUR">10.00</cbc:AllowanceTotalAmount>'
     got = ids(validate(ubl(totals_extra=totals)))
     assert {"BR-CO-11", "BR-CO-13"} <= got  # no allowance sums to 10.00, and 1000 - 10 ≠ 1000
 

@@ -50,8 +50,13 @@ def test_without_json_flag_output_is_the_same(tmp_path, capsys):
 def test_module_entry_point(tmp_path):
     f = tmp_path / "a.xml"
     f.write_bytes(ubl())
-    proc = subprocess.run([sys.executable, "-m", "chalicelib.validation", "--json", str(f)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "chalicelib.validation", "--json", str(f)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"file": str(f), "syntax": "ubl", "valid": True, "fatal": [], "warnings": []}
 

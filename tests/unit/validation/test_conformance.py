@@ -132,8 +132,10 @@ def test_unit_case(entry):
 def strict_mismatches(entry: dict, report) -> list[str]:
     """Differences between the full fatal/warning sets and the manifest's (selected families only)."""
     out = []
-    for kind, expected, got in (("fatal", entry["fatal_rules"], report.fatal),
-                                ("warning", entry["warning_rules"], report.warnings)):
+    for kind, expected, got in (
+        ("fatal", entry["fatal_rules"], report.fatal),
+        ("warning", entry["warning_rules"], report.warnings),
+    ):
         exp = {r for r in expected if selected(r)}
         have = {r for r in got if selected(r)}
         out += [f"{r} {kind} missing" for r in sorted(exp - have)]

@@ -54,24 +54,28 @@ def test_line_rules_br21_to_br27():
 
 
 def test_br29_period_order():
-    period = ("<cac:InvoicePeriod><cbc:StartDate>2026-03-31</cbc:StartDate>"
-              "<cbc:EndDate>2026-03-01</cbc:EndDate></cac:InvoicePeriod>")
+    period = (
+        "<cac:InvoicePeriod><cbc:StartDate>2026-03-31</cbc:StartDate>"
+        "<cbc:EndDate>2026-03-01</cbc:EndDate></cac:InvoicePeriod>"
+    )
     assert "BR-29" in ids(validate(ubl(header_extra=period)))
     ok = period.replace("2026-03-31", "2026-03-01")
     assert "BR-29" not in ids(validate(ubl(header_extra=ok)))
 
 
 def test_br17_payee_same_as_seller():
-    same = ("<cac:PayeeParty><cac:PartyName><cbc:Name>Atelier Duval</cbc:Name></cac:PartyName></cac:PayeeParty>")
+    same = "<cac:PayeeParty><cac:PartyName><cbc:Name>Atelier Duval</cbc:Name></cac:PartyName></cac:PayeeParty>"
     other = same.replace("Atelier Duval", "Factor SA")
     assert "BR-17" in ids(validate(ubl(parties_extra=same)))
     assert "BR-17" not in ids(validate(ubl(parties_extra=other)))
 
 
 def test_br51_card_number_is_a_warning():
-    pm = ("<cac:PaymentMeans><cbc:PaymentMeansCode>48</cbc:PaymentMeansCode><cac:CardAccount>"
-          "<cbc:PrimaryAccountNumberID>1234567890123456</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID>"
-          "</cac:CardAccount></cac:PaymentMeans>")
+    pm = (
+        "<cac:PaymentMeans><cbc:PaymentMeansCode>48</cbc:PaymentMeansCode><cac:CardAccount>"
+        "<cbc:PrimaryAccountNumberID>1234567890123456</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID>"
+        "</cac:CardAccount></cac:PaymentMeans>"
+    )
     r = validate(ubl(parties_extra=pm))
     assert "BR-51" in r.warnings and "BR-51" not in r.fatal
 
@@ -79,9 +83,11 @@ def test_br51_card_number_is_a_warning():
 def test_br61_credit_transfer_needs_account_in_both_syntaxes():
     pm = "<cac:PaymentMeans><cbc:PaymentMeansCode>30</cbc:PaymentMeansCode></cac:PaymentMeans>"
     assert "BR-61" in ids(validate(ubl(parties_extra=pm)))
-    cii_pm = ("<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode>"
-              "<ram:PayeePartyCreditorFinancialAccount><ram:AccountName>X</ram:AccountName>"
-              "</ram:PayeePartyCreditorFinancialAccount></ram:SpecifiedTradeSettlementPaymentMeans>")
+    cii_pm = (
+        "<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode>"
+        "<ram:PayeePartyCreditorFinancialAccount><ram:AccountName>X</ram:AccountName>"
+        "</ram:PayeePartyCreditorFinancialAccount></ram:SpecifiedTradeSettlementPaymentMeans>"
+    )
     assert {"BR-50", "BR-61"} <= ids(validate(cii(payment=cii_pm)))
     iban = "<ram:IBANID>FR7630006000011234567890189</ram:IBANID>"
     with_iban = cii_pm.replace("<ram:AccountName>", iban + "<ram:AccountName>")
@@ -89,17 +95,24 @@ def test_br61_credit_transfer_needs_account_in_both_syntaxes():
 
 
 def test_br33_document_allowance_reason():
-    ac = ("<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator><cbc:Amount currencyID=\"EUR\">0"
-          "</cbc:Amount><cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent><cac:TaxScheme><cbc:ID>VAT"
-          "</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:AllowanceCharge>")
+    ac = (
+        '<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator><cbc:Amount currencyID="EUR">0'
+        "</cbc:Amount><cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent><cac:TaxScheme><cbc:ID>VAT"
+        "</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:AllowanceCharge>"
+    )
     got = ids(validate(ubl(parties_extra=ac)))
     assert {"BR-33", "BR-CO-21"} <= got and "BR-31" not in got and "BR-32" not in got
 
 
 def test_ubl_credit_note_with_invoice_line_still_has_a_line():
     # the official rules accept cac:InvoiceLine and cac:CreditNoteLine in either document
-    data = (ubl().replace(b"Invoice-2", b"CreditNote-2").replace(b"<Invoice ", b"<CreditNote ")
-            .replace(b"</Invoice>", b"</CreditNote>").replace(b"InvoiceTypeCode>", b"CreditNoteTypeCode>"))
+    data = (
+        ubl()
+        .replace(b"Invoice-2", b"CreditNote-2")
+        .replace(b"<Invoice ", b"<CreditNote ")
+        .replace(b"</Invoice>", b"</CreditNote>")
+        .replace(b"InvoiceTypeCode>", b"CreditNoteTypeCode>")
+    )
     r = validate(data)
     assert r.document == "CreditNote" and len(r.invoice.lines) == 1
     assert not {"BR-16", "BR-22", "BR-CO-10"} & ids(r)

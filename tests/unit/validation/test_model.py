@@ -39,7 +39,10 @@ def test_ubl_platform_fields():
     assert inv.buyer.name.text == "Client Public" and inv.buyer.vat_id.text == "FR39356000000"
     t = inv.totals
     assert (t.line_total.value, t.tax_exclusive.value, t.tax_amount.value) == (
-        Decimal("1000.00"), Decimal("1000.00"), Decimal("200.00"))
+        Decimal("1000.00"),
+        Decimal("1000.00"),
+        Decimal("200.00"),
+    )
     assert inv.total_with_vat == Decimal("1200.00") and inv.amount_due == Decimal("1200.00")
     assert t.tax_amount.currency == "EUR"
     [line] = inv.lines
@@ -48,7 +51,11 @@ def test_ubl_platform_fields():
     assert line.item.name.text == "Conseil" and line.price.net.value == Decimal("100.00")
     [b] = inv.vat_breakdown
     assert (b.category.text, b.rate.value, b.taxable_amount.value, b.tax_amount.value) == (
-        "S", Decimal(20), Decimal("1000.00"), Decimal("200.00"))
+        "S",
+        Decimal(20),
+        Decimal("1000.00"),
+        Decimal("200.00"),
+    )
 
 
 def test_cii_platform_fields():
@@ -92,9 +99,11 @@ def test_unparseable_values_are_none_not_errors():
 def test_duplicates_keep_first_and_fragments_are_tolerated():
     dup = ubl().replace(b"<cbc:ID>F-2026-001</cbc:ID>", b"<cbc:ID>F-1</cbc:ID><cbc:ID>F-2</cbc:ID>")
     assert _model(dup).invoice_number == "F-1"
-    fragment = (b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
-                b'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2">'
-                b"<cac:InvoiceLine/></Invoice>")
+    fragment = (
+        b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+        b'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2">'
+        b"<cac:InvoiceLine/></Invoice>"
+    )
     inv = read_invoice(parse_xml(fragment), "ubl", "Invoice")
     assert inv.number is None and inv.totals is None and len(inv.lines) == 1 and inv.lines[0].id is None
 
@@ -105,10 +114,16 @@ def test_empty_element_is_present_but_blank():
 
 
 def test_credit_note_document():
-    data = (ubl().replace(b"Invoice-2", b"CreditNote-2").replace(b"<Invoice ", b"<CreditNote ")
-            .replace(b"</Invoice>", b"</CreditNote>").replace(b"InvoiceTypeCode>380", b"CreditNoteTypeCode>381")
-            .replace(b"InvoiceTypeCode>", b"CreditNoteTypeCode>").replace(b"InvoiceLine>", b"CreditNoteLine>")
-            .replace(b"InvoicedQuantity", b"CreditedQuantity"))
+    data = (
+        ubl()
+        .replace(b"Invoice-2", b"CreditNote-2")
+        .replace(b"<Invoice ", b"<CreditNote ")
+        .replace(b"</Invoice>", b"</CreditNote>")
+        .replace(b"InvoiceTypeCode>380", b"CreditNoteTypeCode>381")
+        .replace(b"InvoiceTypeCode>", b"CreditNoteTypeCode>")
+        .replace(b"InvoiceLine>", b"CreditNoteLine>")
+        .replace(b"InvoicedQuantity", b"CreditedQuantity")
+    )
     report = validate(data)
     assert report.document == "CreditNote" and report.invoice.is_credit_note
     assert report.invoice.type_code_value == "381" and report.invoice.lines[0].quantity.value == 10
