@@ -476,7 +476,8 @@ def _cii_party_flags(root) -> dict[str, bool]:
     buyer: set[str] = set()
     buyer_legal = False
     for tx in kids(root, _C_SCTT):
-        for agreement in kids(tx, RAM + "ApplicableHeaderTradeAgreement"):
+        # findall: the transaction holds every line, a C-level scan beats a Python loop over them
+        for agreement in tx.findall(RAM + "ApplicableHeaderTradeAgreement"):
             for party in kids(agreement, RAM + "SellerTradeParty"):
                 seller |= schemes(party)
             for party in kids(agreement, RAM + "SellerTaxRepresentativeTradeParty"):
@@ -550,16 +551,23 @@ _C_LINE_TOTAL = (RAM + "SpecifiedTradeSettlementLineMonetarySummation", RAM + "L
 
 
 def _cii_lines(f: Facts) -> list[Line]:
-    """/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem settlements."""
-    by_settlement: dict[int, list[Cat]] = {}
+    """Settlements of /rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem
+    that carry a VAT category (a line without one never enters a category sum)."""
+    lines: dict[int, Line] = {}
+    root = f.root
     for cat in f.line_cats:
-        by_settlement.setdefault(id(cat.parent), []).append(cat)
-    lines = []
-    for tx in kids(f.root, _C_SCTT):
-        for item in kids(tx, _C_LINE_ITEM):
-            for settlement in kids(item, _C_LINE_SETTLEMENT):
-                lines.append(Line(settlement, _C_LINE_TOTAL, by_settlement.get(id(settlement), [])))
-    return lines
+        settlement = cat.parent
+        ln = lines.get(id(settlement))
+        if ln is None:
+            item = settlement.getparent()
+            tx = item.getparent() if item is not None else None
+            if item is None or item.tag != _C_LINE_ITEM or tx is None or tx.tag != _C_SCTT:
+                continue
+            if tx.getparent() is not root:
+                continue
+            ln = lines[id(settlement)] = Line(settlement, _C_LINE_TOTAL)
+        ln.cats.append(cat)
+    return list(lines.values())
 
 
 # --------------------------------------------------------------------------- the family shape

@@ -266,14 +266,43 @@ def _cii(root, out: list[Finding]) -> None:
     for totals in totals_seen:
         amounts = list(_vat.kids(totals, RAM + "TaxTotalAmount"))
         if amounts:
-            invoice_currency: set[str] = set()
-            tax_currency: set[str] = set()
-            for tx in _vat.kids(root, RSM + "SupplyChainTradeTransaction"):
-                for settlement in _vat.kids(tx, _C_HEADER):
-                    invoice_currency.update(map(_vat.text_of, _vat.kids(settlement, RAM + "InvoiceCurrencyCode")))
-                    tax_currency.update(map(_vat.text_of, _vat.kids(settlement, RAM + "TaxCurrencyCode")))
+            invoice_currency, tax_currency = _currencies(root, totals)
             _cii_total_vat(out, amounts, invoice_currency, tax_currency)
 
+
+def _currencies(root, totals) -> tuple[set[str], set[str]]:
+    """/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:Invoice-
+    (Tax)CurrencyCode; the totals' own settlement when it is that one (the usual case), else a scan."""
+    header = totals.getparent()
+    tx = header.getparent() if header is not None else None
+    if header is not None and header.tag == _C_HEADER and tx is not None and tx.getparent() is root:
+        headers = [header] + [h for h in _vat.kids(tx, _C_HEADER) if h is not header] if _many(tx) else [header]
+    else:
+        headers = [h for t in _vat.kids(root, RSM + "SupplyChainTradeTransaction") for h in _vat.kids(t, _C_HEADER)]
+    invoice_currency: set[str] = set()
+    tax_currency: set[str] = set()
+    for h in headers:
+        for ch in h:
+            tag = ch.tag
+            if tag == RAM + "InvoiceCurrencyCode":
+                invoice_currency.add(_vat.text_of(ch))
+            elif tag == RAM + "TaxCurrencyCode":
+                tax_currency.add(_vat.text_of(ch))
+    return invoice_currency, tax_currency
+
+
+def _many(tx) -> bool:
+    """More than one ram:ApplicableHeaderTradeSettlement (never in a schema-valid invoice): checked from the end,
+    where the header settlement sits, so the common case does not walk the lines."""
+    n = 0
+    for ch in reversed(tx):
+        if ch.tag == _C_HEADER:
+            n += 1
+            if n > 1:
+                return True
+        elif ch.tag == RAM + "IncludedSupplyChainTradeLineItem":
+            return False
+    return False
 
 _C_LINE_TOTAL_PATH = (_C_LINE_SETTLEMENT, _C_LINE_SUMMATION, RAM + "LineTotalAmount")
 
