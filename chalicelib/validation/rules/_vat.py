@@ -287,10 +287,10 @@ _cache = threading.local()
 def facts(doc) -> Facts:
     """Facts of ``doc``, extracted once per document (all VAT families share them)."""
     last = getattr(_cache, "last", None)
-    if last is not None and last[0] is doc.root:
+    if last is not None and last[0] is doc and last[1].root is doc.root:
         return last[1]
     f = _ubl_facts(doc.root) if doc.syntax == "ubl" else _cii_facts(doc.root)
-    _cache.last = (doc.root, f)
+    _cache.last = (doc, f)  # keyed on the Document: the engine makes one per validation
     return f
 
 

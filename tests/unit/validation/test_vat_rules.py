@@ -277,3 +277,10 @@ def test_unrelated_categories_cost_nothing_and_say_nothing():
     doc = ubl()
     assert _vat.facts(doc).codes == {"S"}
     assert [list(m.check(doc)) for m in MODULES] == [[]] * len(MODULES)
+
+
+def test_facts_are_shared_per_document_not_per_tree():
+    doc = ubl()
+    assert ids(doc) == set()
+    doc.root.find(".//{*}TaxSubtotal/{*}TaxAmount").text = "99.00"  # same tree, edited, in a new Document
+    assert ids(Document("ubl", doc.root, None)) == {"BR-S-09"}
