@@ -16,7 +16,7 @@ checked against the (usually single) rule registered for its tag.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .. import codes
@@ -82,6 +82,35 @@ def has_ancestor(el, tags: frozenset[str]) -> bool:
     return False
 
 
+def compile_tree(paths: dict) -> dict:
+    """{key: child steps (Clark tags)} -> {tag: (keys ending at this element, subtree)} for ``collect``."""
+    tree: dict = {}
+    for key, steps in paths.items():
+        node = tree
+        for i, step in enumerate(steps):
+            keys, sub = node.setdefault(step, ([], {}))
+            if i == len(steps) - 1:
+                keys.append(key)
+            node = sub
+    return tree
+
+
+def collect(el, tree: dict, found: dict) -> dict:
+    """Every element reached from ``el`` by the paths of ``tree``, by key, in document order.
+
+    One look at each child of each element on the way, so all the paths of a context together
+    cost about what one of them costs."""
+    for child in el:
+        entry = tree.get(child.tag)
+        if entry is not None:
+            keys, sub = entry
+            for key in keys:
+                found.setdefault(key, []).append(child)
+            if sub:
+                collect(child, sub, found)
+    return found
+
+
 # ----------------------------------------------------------------------------- rule table
 @dataclass(frozen=True, slots=True)
 class CodeRule:
@@ -91,6 +120,7 @@ class CodeRule:
     accepted: frozenset[str]
     attribute: str | None = None  # the code is this attribute; None: the element's text
     required_attribute: bool = False  # context has [@attr]: elements without it are not checked
+    parents: tuple[str, ...] = ()  # context is parent/element: the parent's tag is one of these
     applies: Callable | None = None  # extra context condition on the element
     upper: bool = False  # compared upper-cased (VATEX)
     exact: bool = False  # compared without normalisation (MIME codes)
@@ -241,7 +271,7 @@ _UBL_RULES: tuple[CodeRule, ...] = (
         ("cbc:DescriptionCode",),
         "Value added tax point date code (BT-8) is not one of 3, 35, 432 (UNTDID 2005)",
         codes.members(codes.UNTDID_2005_SUBSET),
-        applies=_parent_is("cac:InvoicePeriod"),
+        parents=("cac:InvoicePeriod",),
     ),
     CodeRule(
         "BR-CL-07",
@@ -250,6 +280,7 @@ _UBL_RULES: tuple[CodeRule, ...] = (
         codes.members(codes.UNTDID_1153),
         attribute="schemeID",
         required_attribute=True,
+        parents=("cac:AdditionalDocumentReference", "cac:DocumentReference"),
         applies=_ubl_object_reference,
     ),
     CodeRule(
@@ -259,7 +290,7 @@ _UBL_RULES: tuple[CodeRule, ...] = (
         ICD,
         attribute="schemeID",
         required_attribute=True,
-        applies=_parent_is("cac:PartyIdentification"),
+        parents=("cac:PartyIdentification",),
     ),
     CodeRule(
         "BR-CL-11",
@@ -268,7 +299,7 @@ _UBL_RULES: tuple[CodeRule, ...] = (
         ICD,
         attribute="schemeID",
         required_attribute=True,
-        applies=_parent_is("cac:PartyLegalEntity"),
+        parents=("cac:PartyLegalEntity",),
     ),
     CodeRule(
         "BR-CL-13",
@@ -277,48 +308,49 @@ _UBL_RULES: tuple[CodeRule, ...] = (
         codes.members(codes.UNTDID_7143),
         attribute="listID",
         required_attribute=True,
-        applies=_parent_is("cac:CommodityClassification"),
+        parents=("cac:CommodityClassification",),
     ),
     CodeRule(
         "BR-CL-14",
         ("cbc:IdentificationCode",),
         "Country code is not an ISO 3166-1 alpha-2 code",
         codes.members(codes.ISO_3166_UBL),
-        applies=_parent_is("cac:Country"),
+        parents=("cac:Country",),
     ),
     CodeRule(
         "BR-CL-15",
         ("cbc:IdentificationCode",),
         "Item country of origin (BT-159) is not an ISO 3166-1 alpha-2 code",
         codes.members(codes.ISO_3166_UBL),
-        applies=_parent_is("cac:OriginCountry"),
+        parents=("cac:OriginCountry",),
     ),
     CodeRule(
         "BR-CL-16",
         ("cbc:PaymentMeansCode",),
         "Payment means type code (BT-81) is not in UNTDID 4461",
         codes.members(codes.UNTDID_4461),
-        applies=_parent_is("cac:PaymentMeans"),
+        parents=("cac:PaymentMeans",),
     ),
     CodeRule(
         "BR-CL-17",
         ("cbc:ID",),
         "VAT category code (BT-95, BT-102, BT-118) is not in UNTDID 5305",
         codes.members(codes.UNTDID_5305),
-        applies=_parent_is("cac:TaxCategory"),
+        parents=("cac:TaxCategory",),
     ),
     CodeRule(
         "BR-CL-18",
         ("cbc:ID",),
         "Invoiced item VAT category code (BT-151) is not in UNTDID 5305",
         codes.members(codes.UNTDID_5305),
-        applies=_parent_is("cac:ClassifiedTaxCategory"),
+        parents=("cac:ClassifiedTaxCategory",),
     ),
     CodeRule(
         "BR-CL-19",
         ("cbc:AllowanceChargeReasonCode",),
         "Allowance reason code (BT-98, BT-140) is not in UNTDID 5189",
         codes.members(codes.UNTDID_5189),
+        parents=("cac:AllowanceCharge",),
         applies=_ubl_charge_indicator(False),
     ),
     CodeRule(
@@ -326,6 +358,7 @@ _UBL_RULES: tuple[CodeRule, ...] = (
         ("cbc:AllowanceChargeReasonCode",),
         "Charge reason code (BT-105, BT-145) is not in UNTDID 7161",
         codes.members(codes.UNTDID_7161),
+        parents=("cac:AllowanceCharge",),
         applies=_ubl_charge_indicator(True),
     ),
     CodeRule(
@@ -335,7 +368,7 @@ _UBL_RULES: tuple[CodeRule, ...] = (
         ICD,
         attribute="schemeID",
         required_attribute=True,
-        applies=_parent_is("cac:StandardItemIdentification"),
+        parents=("cac:StandardItemIdentification",),
     ),
     CodeRule(
         "BR-CL-22",
@@ -376,7 +409,7 @@ _UBL_RULES: tuple[CodeRule, ...] = (
         ICD,
         attribute="schemeID",
         required_attribute=True,
-        applies=_parent_is("cac:DeliveryLocation"),
+        parents=("cac:DeliveryLocation",),
     ),
 )
 
@@ -386,7 +419,7 @@ _CII_RULES: tuple[CodeRule, ...] = (
         ("ram:TypeCode",),
         "Invoice type code (BT-3) is not in the UNTDID 1001 invoice subset",
         codes.members(codes.UNTDID_1001_CII),
-        applies=_parent_is("rsm:ExchangedDocument"),
+        parents=("rsm:ExchangedDocument",),
     ),
     CodeRule(
         "BR-CL-03",
@@ -463,34 +496,35 @@ _CII_RULES: tuple[CodeRule, ...] = (
         ("ram:ID",),
         "Item country of origin (BT-159) is not an ISO 3166-1 alpha-2 code",
         codes.members(codes.ISO_3166_CII),
-        applies=_parent_is("ram:OriginTradeCountry"),
+        parents=("ram:OriginTradeCountry",),
     ),
     CodeRule(
         "BR-CL-16",
         ("ram:TypeCode",),
         "Payment means type code (BT-81) is not in UNTDID 4461",
         codes.members(codes.UNTDID_4461),
-        applies=_parent_is("ram:SpecifiedTradeSettlementPaymentMeans"),
+        parents=("ram:SpecifiedTradeSettlementPaymentMeans",),
     ),
     CodeRule(
         "BR-CL-17",
         ("ram:CategoryCode",),
         "VAT category code (BT-95, BT-102) is not in UNTDID 5305",
         codes.members(codes.UNTDID_5305),
-        applies=_parent_is("ram:CategoryTradeTax"),
+        parents=("ram:CategoryTradeTax",),
     ),
     CodeRule(
         "BR-CL-18",
         ("ram:CategoryCode",),
         "VAT category code (BT-118, BT-151) is not in UNTDID 5305",
         codes.members(codes.UNTDID_5305),
-        applies=_parent_is("ram:ApplicableTradeTax"),
+        parents=("ram:ApplicableTradeTax",),
     ),
     CodeRule(
         "BR-CL-19",
         ("ram:ReasonCode",),
         "Allowance reason code (BT-98, BT-140) is not in UNTDID 5189",
         codes.members(codes.UNTDID_5189),
+        parents=("ram:SpecifiedTradeAllowanceCharge",),
         applies=_cii_charge_indicator(False),
     ),
     CodeRule(
@@ -498,6 +532,7 @@ _CII_RULES: tuple[CodeRule, ...] = (
         ("ram:ReasonCode",),
         "Charge reason code (BT-105, BT-145) is not in UNTDID 7161",
         codes.members(codes.UNTDID_7161),
+        parents=("ram:SpecifiedTradeAllowanceCharge",),
         applies=_cii_charge_indicator(True),
     ),
     CodeRule(
@@ -507,7 +542,7 @@ _CII_RULES: tuple[CodeRule, ...] = (
         ICD,
         attribute="schemeID",
         required_attribute=True,
-        applies=_parent_is("ram:SpecifiedTradeProduct"),
+        parents=("ram:SpecifiedTradeProduct",),
     ),
     CodeRule(
         "BR-CL-22",
@@ -540,7 +575,7 @@ _CII_RULES: tuple[CodeRule, ...] = (
         codes.members(codes.EAS),
         attribute="schemeID",
         required_attribute=True,
-        applies=_parent_is("ram:URIUniversalCommunication"),
+        parents=("ram:URIUniversalCommunication",),
     ),
     CodeRule(
         "BR-CL-26",
@@ -549,18 +584,36 @@ _CII_RULES: tuple[CodeRule, ...] = (
         ICD,
         attribute="schemeID",
         required_attribute=True,
+        parents=("ram:ShipToTradeParty",),
         applies=_cii_ship_to_global_id,
     ),
 )
 
 
-def _index(rules: Iterable[CodeRule]) -> dict[str, tuple[CodeRule, ...]]:
-    """Clark tag -> the rules whose context can be that element, in the artefact's rule order."""
-    by_tag: dict[str, list[CodeRule]] = {}
+Index = dict[str, tuple[tuple[CodeRule, ...], dict[str, tuple[CodeRule, ...]]]]
+
+
+def _index(rules: Iterable[CodeRule]) -> Index:
+    """Clark tag -> (rules for any parent, rules by parent tag), each in the artefact's rule order.
+
+    Rules for any parent come first: where both kinds exist for a tag (CII ram:ID: BR-CL-11, then
+    BR-CL-15 under ram:OriginTradeCountry) that is also the official order.
+    """
+    general: dict[str, list[CodeRule]] = {}
+    by_parent: dict[str, dict[str, list[CodeRule]]] = {}
     for rule in rules:
-        for tag in rule.tags:
-            by_tag.setdefault(clark(tag), []).append(rule)
-    return {tag: tuple(rs) for tag, rs in by_tag.items()}
+        for tag in map(clark, rule.tags):
+            general.setdefault(tag, [])
+            by_parent.setdefault(tag, {})
+            if rule.parents:
+                for parent in map(clark, rule.parents):
+                    by_parent[tag].setdefault(parent, []).append(rule)
+            else:
+                general[tag].append(rule)
+    return {
+        tag: (tuple(general[tag]), {p: tuple(general[tag]) + tuple(rs) for p, rs in by_parent[tag].items()})
+        for tag in general
+    }
 
 
 _BY_SYNTAX = {"ubl": _index(_UBL_RULES), "cii": _index(_CII_RULES)}
@@ -572,20 +625,28 @@ def _sepa_ok(el, raw: str) -> bool:
     return raw.strip(XML_WS) == "SEPA" and has_ancestor(el, _UBL_SEPA_PARTIES)
 
 
-def _check(root, syntax: str) -> Iterator[Finding]:
+def _check(root, syntax: str) -> list[Finding]:
+    out: list[Finding] = []
     index = _BY_SYNTAX[syntax]
+    ubl = syntax == "ubl"
     for el in root.iter(*_TAGS[syntax]):
-        for rule in index[el.tag]:
+        rules, by_parent = index[el.tag]
+        if by_parent:
+            parent = el.getparent()
+            if parent is not None:
+                rules = by_parent.get(parent.tag, rules)
+        for rule in rules:
             raw = rule.value(el)
             if raw is None:
                 continue  # not this rule's context: the next rule for the tag may match
-            if not rule.accepts(raw) and not (syntax == "ubl" and rule.rule == "BR-CL-10" and _sepa_ok(el, raw)):
-                shown = raw.strip(XML_WS) if not rule.exact else raw
-                yield Finding(rule.rule, FATAL, f"{rule.term}: '{shown}'.", path_of(el))
+            if not rule.accepts(raw) and not (ubl and rule.rule == "BR-CL-10" and _sepa_ok(el, raw)):
+                shown = raw if rule.exact else raw.strip(XML_WS)
+                out.append(Finding(rule.rule, FATAL, f"{rule.term}: '{shown}'.", path_of(el)))
             break  # an element is the context of the first matching rule only
+    return out
 
 
 def check(doc: Document) -> Iterable[Finding]:
     if doc.syntax not in _BY_SYNTAX:
         return ()
-    return list(_check(doc.root, doc.syntax))
+    return _check(doc.root, doc.syntax)

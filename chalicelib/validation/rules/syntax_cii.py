@@ -39,9 +39,16 @@ _NS = {"rsm": RSM, "ram": RAM, "udt": UDT}
 _RAM_PREFIX = f"{{{RAM}}}"
 
 
+_CLARK: dict[str, str] = {}
+
+
 def q(name: str) -> str:
-    prefix, _, local = name.partition(":")
-    return f"{{{_NS[prefix]}}}{local}"
+    """'ram:ID' -> Clark notation (memoised: rules call it on every document)."""
+    tag = _CLARK.get(name)
+    if tag is None:
+        prefix, _, local = name.partition(":")
+        tag = _CLARK[name] = f"{{{_NS[prefix]}}}{local}"
+    return tag
 
 
 # ----------------------------------------------------------------------------- contexts
@@ -618,30 +625,35 @@ class _Presence:
 
 
 def _build_trees() -> dict[str, dict]:
-    """context -> tree {child tag: (rules ending at this element, subtree)}."""
+    """context -> tree {child tag: (presence rules ending here, count rules ending here, subtree)}."""
     trees: dict[str, dict] = {}
+
+    def add(context: str, steps: tuple[str, ...], item, counted: bool) -> None:
+        node = trees.setdefault(context, {})
+        for i, step in enumerate(steps):
+            presence, counts, sub = node.setdefault(step, ([], [], {}))
+            if i == len(steps) - 1:
+                (counts if counted else presence).append(item)
+            node = sub
+
     for context, table in _PRESENCE.items():
-        tree: dict = {}
         for line in table.strip().splitlines():
-            if not line.strip():
-                continue
-            rule, flag, path = line.split()
-            steps, attribute = _steps(path)
-            node = tree
-            for i, step in enumerate(steps):
-                rules, sub = node.setdefault(step, ([], {}))
-                if i == len(steps) - 1:
-                    rules.append(_Presence(rule, _severity(flag), path, attribute))
-                node = sub
-        trees[context] = tree
+            if line.strip():
+                rule, flag, path = line.split()
+                steps, attribute = _steps(path)
+                add(context, steps, _Presence(rule, _severity(flag), path, attribute), False)
+    for line in _COUNTS_TABLE.strip().splitlines():
+        context, rule, flag, op, path = line.split()
+        add(context, _steps(path)[0], rule, True)
     return trees
 
 
 _TREES = _build_trees()
-_COUNTS: dict[str, list[tuple[str, str, str, tuple[str, ...], str]]] = {}
+# context -> [(rule, severity, op, path)]
+_COUNTS: dict[str, list[tuple[str, str, str, str]]] = {}
 for _line in _COUNTS_TABLE.strip().splitlines():
-    _ctx, _rule, _flag, _op, _path = _line.split()
-    _COUNTS.setdefault(_ctx, []).append((_rule, _severity(_flag), _op, _steps(_path)[0], _path))
+    _ctx, _rule, _flag, _op, _path_text = _line.split()
+    _COUNTS.setdefault(_ctx, []).append((_rule, _severity(_flag), _op, _path_text))
 
 
 def _children(nodes: Iterable, tag: str) -> list:
@@ -649,27 +661,33 @@ def _children(nodes: Iterable, tag: str) -> list:
 
 
 def _path(el, steps: tuple[str, ...]) -> list:
+    """Elements reached from ``el`` by child steps of Clark tags (XPath ``a/b/c``)."""
     nodes = [el]
-    for step in steps:
-        nodes = _children(nodes, step)
+    for tag in steps:
+        if len(nodes) == 1:
+            nodes = list(nodes[0].iterchildren(tag))
+        else:
+            nodes = [c for n in nodes for c in n.iterchildren(tag)]
+        if not nodes:
+            break
     return nodes
 
 
-def _presence(el, tree: dict, hits: dict, seen: set) -> None:
-    """Record the first node of every presence rule of ``tree`` found under ``el``."""
+def _walk(el, tree: dict, hits: dict, counted: dict) -> None:
+    """One look at the children of ``el`` per tree level: first node of every presence rule,
+    every node of every count rule."""
     for child in el:
         entry = tree.get(child.tag)
         if entry is None:
             continue
-        rules, sub = entry
-        for rule in rules:
-            if rule.rule in seen:
-                continue
-            if rule.attribute is None or child.get(rule.attribute) is not None:
-                seen.add(rule.rule)
-                hits.setdefault(rule, child)
+        presence, counts, sub = entry
+        for rule in presence:
+            if rule not in hits and (rule.attribute is None or child.get(rule.attribute) is not None):
+                hits[rule] = child
+        for rule in counts:
+            counted.setdefault(rule, []).append(child)
         if sub:
-            _presence(child, sub, hits, seen)
+            _walk(child, sub, hits, counted)
 
 
 def _short(tag: str) -> str:
@@ -681,28 +699,30 @@ def _context_rules(name: str, ctx) -> list[Finding]:
     tree = _TREES.get(name)
     if tree:
         hits: dict = {}
-        _presence(ctx, tree, hits, set())
+        counted: dict = {}
+        _walk(ctx, tree, hits, counted)
         for rule, node in hits.items():
-            what = rule.label.replace("ram:", "") + ("" if rule.attribute is None else "")
             out.append(
                 Finding(
-                    rule.rule, rule.severity, f"{what} should not be present: EN 16931 does not use it.", path_of(node)
+                    rule.rule,
+                    rule.severity,
+                    f"{rule.label.replace('ram:', '')} should not be present: EN 16931 does not use it.",
+                    path_of(node),
                 )
             )
-    for rule, severity, op, steps, label in _COUNTS.get(name, ()):
-        found = _path(ctx, steps)
-        n = len(found)
-        if (op == "max1" and n > 1) or (op == "eq1" and n != 1):
-            term = label.replace("ram:", "")
-            expected = "at most once" if op == "max1" else "exactly once"
-            out.append(
-                Finding(
-                    rule,
-                    severity,
-                    f"{term} occurs {n} times; it shall occur {expected}.",
-                    path_of(found[1] if n > 1 else ctx),
+        for rule, severity, op, label in _COUNTS.get(name, ()):
+            found = counted.get(rule, ())
+            n = len(found)
+            if (op == "max1" and n > 1) or (op == "eq1" and n != 1):
+                expected = "at most once" if op == "max1" else "exactly once"
+                out.append(
+                    Finding(
+                        rule,
+                        severity,
+                        f"{label.replace('ram:', '')} occurs {n} times; it shall occur {expected}.",
+                        path_of(found[1] if n > 1 else ctx),
+                    )
                 )
-            )
     special = _SPECIAL.get(name)
     if special is not None:
         out.extend(special(ctx))

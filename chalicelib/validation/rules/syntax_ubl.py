@@ -26,7 +26,8 @@ from lxml import etree
 
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
-from .codelists import path_of, string_value, xs_boolean
+from .codelists import collect, path_of, string_value, xs_boolean
+from .codelists import compile_tree as _compile_tree
 
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -37,10 +38,16 @@ ROOTS = (INVOICE, CREDIT_NOTE)
 _NS = {"cbc": CBC, "cac": CAC, "ext": EXT}
 
 
+_CLARK: dict[str, str] = {}
+
+
 def q(name: str) -> str:
-    """'cac:Party' -> Clark notation."""
-    prefix, _, local = name.partition(":")
-    return f"{{{_NS[prefix]}}}{local}"
+    """'cac:Party' -> Clark notation (memoised: rules call it on every document)."""
+    tag = _CLARK.get(name)
+    if tag is None:
+        prefix, _, local = name.partition(":")
+        tag = _CLARK[name] = f"{{{_NS[prefix]}}}{local}"
+    return tag
 
 
 def _short(tag: str) -> str:
@@ -632,12 +639,28 @@ def _children(nodes: Iterable, tag: str) -> list:
     return [c for n in nodes for c in n.iterchildren(tag)]
 
 
+_STEPS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _path(el, *steps: str) -> list:
     """Elements reached from ``el`` by child steps (XPath ``a/b/c``)."""
+    tags = _STEPS.get(steps)
+    if tags is None:
+        tags = _STEPS[steps] = tuple(q(s) for s in steps)
     nodes = [el]
-    for step in steps:
-        nodes = _children(nodes, q(step))
+    for tag in tags:
+        if len(nodes) == 1:
+            nodes = list(nodes[0].iterchildren(tag))
+        else:
+            nodes = [c for n in nodes for c in n.iterchildren(tag)]
+        if not nodes:
+            break
     return nodes
+
+
+def compile_tree(paths: dict[str, tuple[str, ...]]) -> dict:
+    """compile_tree() of prefixed names."""
+    return _compile_tree({key: tuple(q(step) for step in steps) for key, steps in paths.items()})
 
 
 def _upper_scheme_id(party_tax_scheme) -> list[str]:
@@ -694,18 +717,29 @@ _ROOT_COUNTS: tuple[tuple[str, tuple[str, ...], int, str], ...] = (
 )
 
 
+_ROOT_TREE = compile_tree(
+    {
+        **{rule: steps for rule, steps, _most, _term in _ROOT_COUNTS},
+        "adr": ("cac:AdditionalDocumentReference",),
+        "seller_schemes": (_ASP, "cac:Party", "cac:PartyTaxScheme"),
+        "buyer_schemes": (_ACP, "cac:Party", "cac:PartyTaxScheme"),
+        "means_codes": (_PM, "cbc:PaymentMeansCode"),
+        "versions": ("cbc:UBLVersionID",),
+    }
+)
+_NO_NODES: list = []
+
+
 def _root_rules(root) -> list[Finding]:
     out: list[Finding] = []
-    for rule, steps, most, term in _ROOT_COUNTS:
-        found = _path(root, *steps)
-        if len(found) > most:
-            out.append(_fatal(rule, f"{term} occurs {len(found)} times; it shall occur at most once.", found[most]))
-    objects = [
-        i
-        for adr in root.iterchildren(q("cac:AdditionalDocumentReference"))
-        if _adr_is_object(adr)
-        for i in adr.iterchildren(q("cbc:ID"))
-    ]
+    found = collect(root, _ROOT_TREE, {})
+    if not found:
+        return out
+    for rule, _steps, most, term in _ROOT_COUNTS:
+        nodes = found.get(rule, _NO_NODES)
+        if len(nodes) > most:
+            out.append(_fatal(rule, f"{term} occurs {len(nodes)} times; it shall occur at most once.", nodes[most]))
+    objects = [i for adr in found.get("adr", ()) if _adr_is_object(adr) for i in adr.iterchildren(q("cbc:ID"))]
     if len(objects) > 1:
         out.append(
             _fatal(
@@ -715,46 +749,44 @@ def _root_rules(root) -> list[Finding]:
                 objects[1],
             )
         )
-    seller_schemes = _path(root, _ASP, "cac:Party", "cac:PartyTaxScheme")
-    vat = [c for s in seller_schemes if "VAT" in _upper_scheme_id(s) for c in s.iterchildren(q("cbc:CompanyID"))]
-    if len(vat) > 1:
-        out.append(
-            _fatal(
-                "UBL-SR-12",
-                f"Seller VAT identifier (BT-31) occurs {len(vat)} times; it shall occur at most once.",
-                vat[1],
+    seller_schemes = found.get("seller_schemes", _NO_NODES)
+    if seller_schemes:
+        company = q("cbc:CompanyID")
+        vat = [c for s in seller_schemes if "VAT" in _upper_scheme_id(s) for c in s.iterchildren(company)]
+        if len(vat) > 1:
+            out.append(
+                _fatal(
+                    "UBL-SR-12",
+                    f"Seller VAT identifier (BT-31) occurs {len(vat)} times; it shall occur at most once.",
+                    vat[1],
+                )
             )
-        )
-    other = [
-        c
-        for s in seller_schemes
-        if any(v != "VAT" for v in _upper_scheme_id(s))
-        for c in s.iterchildren(q("cbc:CompanyID"))
-    ]
-    if len(other) > 1:
-        out.append(
-            _fatal(
-                "UBL-SR-13",
-                f"Seller tax registration identifier (BT-32) occurs {len(other)} times; it shall occur at most once.",
-                other[1],
+        other = [
+            c for s in seller_schemes if any(v != "VAT" for v in _upper_scheme_id(s)) for c in s.iterchildren(company)
+        ]
+        if len(other) > 1:
+            out.append(
+                _fatal(
+                    "UBL-SR-13",
+                    f"Seller tax registration identifier (BT-32) occurs {len(other)} times; it shall occur at most "
+                    "once.",
+                    other[1],
+                )
             )
-        )
-    buyer_vat = [
-        c
-        for s in _path(root, _ACP, "cac:Party", "cac:PartyTaxScheme")
-        if "VAT" in _upper_scheme_id(s)
-        for c in s.iterchildren(q("cbc:CompanyID"))
-    ]
-    if len(buyer_vat) > 1:
-        out.append(
-            _fatal(
-                "UBL-SR-18",
-                f"Buyer VAT identifier (BT-48) occurs {len(buyer_vat)} times; it shall occur at most once.",
-                buyer_vat[1],
+    buyer_schemes = found.get("buyer_schemes", _NO_NODES)
+    if buyer_schemes:
+        buyer_vat = [
+            c for s in buyer_schemes if "VAT" in _upper_scheme_id(s) for c in s.iterchildren(q("cbc:CompanyID"))
+        ]
+        if len(buyer_vat) > 1:
+            out.append(
+                _fatal(
+                    "UBL-SR-18",
+                    f"Buyer VAT identifier (BT-48) occurs {len(buyer_vat)} times; it shall occur at most once.",
+                    buyer_vat[1],
+                )
             )
-        )
-    names = _path(root, _PM, "cbc:PaymentMeansCode")
-    with_name = [n for n in names if n.get("name") is not None]
+    with_name = [n for n in found.get("means_codes", ()) if n.get("name") is not None]
     if len(with_name) > 1:
         out.append(
             _fatal(
@@ -764,7 +796,7 @@ def _root_rules(root) -> list[Finding]:
                 with_name[1],
             )
         )
-    versions = list(root.iterchildren(q("cbc:UBLVersionID")))
+    versions = found.get("versions")
     if versions and not any(string_value(v) == "2.1" for v in versions):
         out.append(
             Finding(
@@ -848,29 +880,41 @@ def _party_tax_scheme(el) -> Iterable[Finding]:
         )
 
 
+_LINE_COUNTS = (
+    ("UBL-SR-34", ("cbc:Note",), "Invoice line note (BT-127)"),
+    ("UBL-SR-35", ("cac:OrderLineReference", "cbc:LineID"), "Referenced purchase order line reference (BT-132)"),
+    ("UBL-SR-36", ("cac:InvoicePeriod",), "Invoice line period (BG-26)"),
+    ("UBL-SR-37", ("cac:Price", "cac:AllowanceCharge", "cbc:Amount"), "Item price discount (BT-147)"),
+    ("UBL-SR-50", ("cac:Item", "cbc:Description"), "Item description (BT-154)"),
+    ("UBL-SR-52", ("cac:DocumentReference",), "Invoice line object identifier (BT-128) document reference"),
+)
+_LINE_TREE = compile_tree(
+    {**{rule: steps for rule, steps, _term in _LINE_COUNTS}, "UBL-SR-48": ("cac:Item", "cac:ClassifiedTaxCategory")}
+)
+
+
 def _line(el) -> Iterable[Finding]:
-    checks = (
-        ("UBL-SR-34", ("cbc:Note",), "Invoice line note (BT-127)"),
-        ("UBL-SR-35", ("cac:OrderLineReference", "cbc:LineID"), "Referenced purchase order line reference (BT-132)"),
-        ("UBL-SR-36", ("cac:InvoicePeriod",), "Invoice line period (BG-26)"),
-        ("UBL-SR-37", ("cac:Price", "cac:AllowanceCharge", "cbc:Amount"), "Item price discount (BT-147)"),
-        ("UBL-SR-50", ("cac:Item", "cbc:Description"), "Item description (BT-154)"),
-        ("UBL-SR-52", ("cac:DocumentReference",), "Invoice line object identifier (BT-128) document reference"),
-    )
-    for rule, steps, term in checks:
-        found = _path(el, *steps)
-        if len(found) > 1:
-            yield _fatal(
-                rule, f"{term} occurs {len(found)} times in an invoice line; it shall occur at most once.", found[1]
+    found = collect(el, _LINE_TREE, {})
+    out = []
+    for rule, _steps, term in _LINE_COUNTS:
+        nodes = found.get(rule)
+        if nodes and len(nodes) > 1:
+            out.append(
+                _fatal(
+                    rule, f"{term} occurs {len(nodes)} times in an invoice line; it shall occur at most once.", nodes[1]
+                )
             )
-    categories = _path(el, "cac:Item", "cac:ClassifiedTaxCategory")
+    categories = found.get("UBL-SR-48", _NO_NODES)
     if len(categories) != 1:
-        yield _fatal(
-            "UBL-SR-48",
-            f"An invoice line shall have exactly one item VAT category (ClassifiedTaxCategory, "
-            f"BT-151); it has {len(categories)}.",
-            el,
+        out.append(
+            _fatal(
+                "UBL-SR-48",
+                "An invoice line shall have exactly one item VAT category (ClassifiedTaxCategory, BT-151); it has "
+                f"{len(categories)}.",
+                el,
+            )
         )
+    return out
 
 
 def _payee(el) -> Iterable[Finding]:
