@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from lxml import etree
+
 from ..findings import FATAL, Finding
 from ..model import xpath_of
 
@@ -84,11 +86,6 @@ def kid_path(el, *tags: str):
             return None
         el = kid(el, tag)
     return el
-
-
-def _kids2(el, tag1: str, tag2: str) -> Iterator:
-    for a in kids(el, tag1):
-        yield from kids(a, tag2)
 
 
 def norm(s: str) -> str:
@@ -260,17 +257,17 @@ class Facts:
         return self._lines
 
     @property
-    def any_invoice_line(self) -> bool:
-        return kid(self.root, _U_INV_LINE) is not None
+    def any_invoice_line(self) -> bool:  # UBL exists(//cac:InvoiceLine)
+        return _U_INV_LINE in _ubl_root_children(self)
 
     @property
-    def any_credit_line(self) -> bool:
-        return kid(self.root, _U_CN_LINE) is not None
+    def any_credit_line(self) -> bool:  # UBL exists(//cac:CreditNoteLine)
+        return _U_CN_LINE in _ubl_root_children(self)
 
     @property
     def parties(self) -> dict[str, bool]:
         if self._parties is None:
-            self._parties = _ubl_party_flags(self.root) if self.syntax == "ubl" else _cii_party_flags(self.root)
+            self._parties = _party_flags(self.root, self.syntax)
         return self._parties
 
     def memo(self, key, fn: Callable):
@@ -333,37 +330,66 @@ def _ubl_cat(el) -> Cat:
     return Cat(el, tuple(codes), norm(codes[0]) if codes else "", vat, tuple(rates), exemption)
 
 
-def _ubl_party_flags(root) -> dict[str, bool]:
-    def vat_scheme(pts) -> bool:
-        for ts in kids(pts, _U_SCHEME):
-            sid = kid(ts, _U_ID)
-            if sid is not None and norm(text_of(sid).upper()) == "VAT":
-                return True
-        return False
+def _ubl_root_children(f: Facts) -> dict[str, list]:
+    """The root's children that the VAT rules read, by tag, from one pass (the root has many children)."""
+    found = f._memo.get("root-children")
+    if found is None:
+        found = f._memo["root-children"] = {}
+        for ch in f.root:
+            tag = ch.tag
+            if tag in _U_ROOT_TAGS:
+                found.setdefault(tag, []).append(ch)
+    return found
 
-    seller_any = seller_vat = taxrep_vat = buyer_vat = buyer_legal = False
-    for party in _kids2(root, CAC + "AccountingSupplierParty", CAC + "Party"):
-        for pts in kids(party, CAC + "PartyTaxScheme"):
-            if kid(pts, CBC + "CompanyID") is not None:
-                seller_any = True
-                if vat_scheme(pts):
-                    seller_vat = True
-    for pts in _kids2(root, CAC + "TaxRepresentativeParty", CAC + "PartyTaxScheme"):
-        if kid(pts, CBC + "CompanyID") is not None and vat_scheme(pts):
-            taxrep_vat = True
-    for party in _kids2(root, CAC + "AccountingCustomerParty", CAC + "Party"):
-        for pts in kids(party, CAC + "PartyTaxScheme"):
-            if kid(pts, CBC + "CompanyID") is not None and vat_scheme(pts):
-                buyer_vat = True
-        if any(kid(le, CBC + "CompanyID") is not None for le in kids(party, CAC + "PartyLegalEntity")):
-            buyer_legal = True
-    return {
-        "seller_any": seller_any,  # //AccountingSupplierParty/Party/PartyTaxScheme/CompanyID (any scheme)
-        "seller_vat": seller_vat,  # ... PartyTaxScheme[TaxScheme/ID = 'VAT']/CompanyID (BT-31)
-        "taxrep_vat": taxrep_vat,  # BT-63
-        "buyer_vat": buyer_vat,  # BT-48
-        "buyer_legal": buyer_legal,  # BT-47
-    }
+
+_U_ROOT_TAGS = frozenset(
+    CAC + t
+    for t in (
+        "AccountingSupplierParty",
+        "AccountingCustomerParty",
+        "TaxRepresentativeParty",
+        "InvoiceLine",
+        "CreditNoteLine",
+    )
+)
+
+
+# The party facts are five existence tests on a handful of elements under the root; one precompiled XPath 1.0
+# expression evaluated once per document (in C, no Python element objects) is the cheapest way to read them.
+_NS = {"cac": CAC[1:-1], "cbc": CBC[1:-1], "rsm": RSM[1:-1], "ram": RAM[1:-1]}
+_UPPER = "translate(., 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"
+# [cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT']
+_VAT_SCHEME = f"[cac:TaxScheme/cbc:ID[normalize-space({_UPPER}) = 'VAT']]"
+_UBL_PARTY_TESTS = {
+    "seller_any": "cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID",  # any tax scheme
+    "seller_vat": f"cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme{_VAT_SCHEME}/cbc:CompanyID",  # BT-31
+    "taxrep_vat": f"cac:TaxRepresentativeParty/cac:PartyTaxScheme{_VAT_SCHEME}/cbc:CompanyID",  # BT-63
+    "buyer_vat": f"cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme{_VAT_SCHEME}/cbc:CompanyID",  # BT-48
+    "buyer_legal": "cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID",  # BT-47
+}
+_AGREEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/"
+_REG = "/ram:SpecifiedTaxRegistration/ram:ID"
+_CII_PARTY_TESTS = {
+    "seller_va_fc": f"{_AGREEMENT}ram:SellerTradeParty{_REG}[@schemeID = 'VA' or @schemeID = 'FC']",
+    "seller_va": f"{_AGREEMENT}ram:SellerTradeParty{_REG}[@schemeID = 'VA']",
+    "taxrep_va": f"{_AGREEMENT}ram:SellerTaxRepresentativeTradeParty{_REG}[@schemeID = 'VA']",
+    # //ram:BuyerTradeParty in the official tests: the agreement is the only place CII D16B allows it
+    "buyer_va": f"{_AGREEMENT}ram:BuyerTradeParty{_REG}[@schemeID = 'VA']",
+    "buyer_legal": f"{_AGREEMENT}ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID",
+}
+
+
+def _flags_xpath(tests: dict[str, str]) -> etree.XPath:
+    return etree.XPath("concat(" + ", ".join(f"number(boolean({t}))" for t in tests.values()) + ")", namespaces=_NS)
+
+
+_UBL_PARTY_XPATH = _flags_xpath(_UBL_PARTY_TESTS)
+_CII_PARTY_XPATH = _flags_xpath(_CII_PARTY_TESTS)
+
+
+def _party_flags(root, syntax: str) -> dict[str, bool]:
+    tests, xpath = (_UBL_PARTY_TESTS, _UBL_PARTY_XPATH) if syntax == "ubl" else (_CII_PARTY_TESTS, _CII_PARTY_XPATH)
+    return {name: bit == "1" for name, bit in zip(tests, xpath(root), strict=True)}
 
 
 def _ubl_facts(root) -> Facts:
@@ -465,36 +491,6 @@ def _cii_cat(el) -> Cat:
     return Cat(
         el, tuple(codes), codes[0] if codes else "", bool(types) and types[0].upper() == "VAT", tuple(rates), exemption
     )
-
-
-def _cii_party_flags(root) -> dict[str, bool]:
-    def schemes(party) -> set[str]:
-        return {ident.get("schemeID") for reg in kids(party, _C_TAX_REGISTRATION) for ident in kids(reg, RAM + "ID")}
-
-    seller: set[str] = set()
-    taxrep: set[str] = set()
-    buyer: set[str] = set()
-    buyer_legal = False
-    for tx in kids(root, _C_SCTT):
-        # findall: the transaction holds every line, a C-level scan beats a Python loop over them
-        for agreement in tx.findall(RAM + "ApplicableHeaderTradeAgreement"):
-            for party in kids(agreement, RAM + "SellerTradeParty"):
-                seller |= schemes(party)
-            for party in kids(agreement, RAM + "SellerTaxRepresentativeTradeParty"):
-                taxrep |= schemes(party)
-            # //ram:BuyerTradeParty: the only place CII D16B allows it
-            for party in kids(agreement, RAM + "BuyerTradeParty"):
-                buyer |= schemes(party)
-                for org in kids(party, RAM + "SpecifiedLegalOrganization"):
-                    if kid(org, RAM + "ID") is not None:
-                        buyer_legal = True
-    return {
-        "seller_va_fc": "VA" in seller or "FC" in seller,
-        "seller_va": "VA" in seller,
-        "taxrep_va": "VA" in taxrep,
-        "buyer_va": "VA" in buyer,
-        "buyer_legal": buyer_legal,
-    }
 
 
 _C_TAX_REGISTRATION = RAM + "SpecifiedTaxRegistration"
