@@ -863,12 +863,19 @@ def _grouped(f: Facts, c: str) -> dict:
 def _build_groups(f: Facts) -> dict:
     ubl = f.syntax == "ubl"
     groups: dict = {}
-
-    def add(cats: list[Cat], slot: int, amount: Decimal) -> None:
-        codes = {x.code for x in cats} if ubl else {code for x in cats for code in x.codes}
-        if len(cats) == 1:
-            rates = cats[0].rate_set
+    items = [(ln.cats, 1 if ln.credit else 0, ln) for ln in f.lines if ln.cats]
+    items += [(ch.cats, 2 if ch.indicator else 3, ch) for ch in f.charges
+              if ch.document_level and ch.indicator is not None and ch.cats]
+    for cats, slot, owner in items:
+        amount = owner.amount
+        if amount is None:
+            continue
+        if len(cats) == 1:  # the usual case: one category per line / allowance / charge
+            cat = cats[0]
+            codes = (cat.code,) if ubl else cat.codes
+            rates = cat.rate_set
         else:
+            codes = {x.code for x in cats} if ubl else {code for x in cats for code in x.codes}
             rates = frozenset().union(*(x.rate_set for x in cats))
         for code in codes:
             sums = groups.get(code)
@@ -879,17 +886,6 @@ def _build_groups(f: Facts) -> dict:
                 if acc is None:
                     acc = sums[key] = [Decimal(0), Decimal(0), Decimal(0), Decimal(0)]
                 acc[slot] += amount
-
-    for ln in f.lines:
-        if ln.cats:
-            amount = ln.amount
-            if amount is not None:
-                add(ln.cats, 1 if ln.credit else 0, amount)
-    for ch in f.charges:
-        if ch.document_level and ch.indicator is not None:
-            amount = ch.amount
-            if amount is not None:
-                add(ch.cats, 2 if ch.indicator else 3, amount)
     return groups
 
 
