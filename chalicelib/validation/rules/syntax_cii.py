@@ -30,7 +30,7 @@ from lxml import etree
 
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
-from .codelists import normalize_space, path_of, string_value, xs_boolean
+from .codelists import collect, compile_tree, normalize_space, path_of, string_value, xs_boolean
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -96,7 +96,6 @@ _CONTEXTS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_CONTEXT_STEPS = tuple((name, tuple(q(s) for s in steps)) for name, steps in _CONTEXTS.items())
 
 _GP = "ram:GrossPriceProductTradePrice"
 _GPAC = _GP + "/ram:AppliedTradeAllowanceCharge"
@@ -624,16 +623,43 @@ class _Presence:
     attribute: str | None
 
 
+# context -> {key: path}: elements the rules with a condition of their own read (collected in the same walk)
+_KEYS: dict[str, dict[str, str]] = {
+    "product": {"gid": "ram:GlobalID", "otc": "ram:OriginTradeCountry", "otc_id": "ram:OriginTradeCountry/ram:ID"},
+    "line_agreement": {
+        "gpac": _GPAC,
+        "gpac_ci": _GPAC + "/ram:ChargeIndicator",
+        "gpac_ind": _GPAC + "/ram:ChargeIndicator/udt:Indicator",
+        "gpac_amt": _GPAC + "/ram:ActualAmount",
+    },
+    "agreement": {
+        "btp_id": _BTP + "/ram:ID",
+        "btp_gid": _BTP + "/ram:GlobalID",
+        "ard": "ram:AdditionalReferencedDocument",
+        "CII-SR-465.c": f"{_STP}/{_DTC}",
+        "CII-SR-465.p": f"{_STP}/{_DTC}/ram:PersonName",
+        "CII-SR-465.d": f"{_STP}/{_DTC}/ram:DepartmentName",
+        "CII-SR-466.c": f"{_BTP}/{_DTC}",
+        "CII-SR-466.p": f"{_BTP}/{_DTC}/ram:PersonName",
+        "CII-SR-466.d": f"{_BTP}/{_DTC}/ram:DepartmentName",
+    },
+    "delivery": {"sttp_id": _STTP + "/ram:ID", "sttp_gid": _STTP + "/ram:GlobalID"},
+    "settlement": {"ptp_id": _PTP + "/ram:ID", "ptp_gid": _PTP + "/ram:GlobalID", "pm": _PM},
+}
+
+
 def _build_trees() -> dict[str, dict]:
-    """context -> tree {child tag: (presence rules ending here, count rules ending here, subtree)}."""
+    """context -> tree {child tag: (presence rules ending here, keys collected here, subtree)}.
+
+    A key is a count rule id (the rule counts the elements) or a name a conditional rule reads."""
     trees: dict[str, dict] = {}
 
-    def add(context: str, steps: tuple[str, ...], item, counted: bool) -> None:
+    def add(context: str, steps: tuple[str, ...], item, collected: bool) -> None:
         node = trees.setdefault(context, {})
         for i, step in enumerate(steps):
-            presence, counts, sub = node.setdefault(step, ([], [], {}))
+            presence, keys, sub = node.setdefault(step, ([], [], {}))
             if i == len(steps) - 1:
-                (counts if counted else presence).append(item)
+                (keys if collected else presence).append(item)
             node = sub
 
     for context, table in _PRESENCE.items():
@@ -645,6 +671,9 @@ def _build_trees() -> dict[str, dict]:
     for line in _COUNTS_TABLE.strip().splitlines():
         context, rule, flag, op, path = line.split()
         add(context, _steps(path)[0], rule, True)
+    for context, keys in _KEYS.items():
+        for key, path in keys.items():
+            add(context, _steps(path)[0], key, True)
     return trees
 
 
@@ -660,47 +689,37 @@ def _children(nodes: Iterable, tag: str) -> list:
     return [c for n in nodes for c in n.iterchildren(tag)]
 
 
-def _path(el, steps: tuple[str, ...]) -> list:
-    """Elements reached from ``el`` by child steps of Clark tags (XPath ``a/b/c``)."""
-    nodes = [el]
-    for tag in steps:
-        if len(nodes) == 1:
-            nodes = list(nodes[0].iterchildren(tag))
-        else:
-            nodes = [c for n in nodes for c in n.iterchildren(tag)]
-        if not nodes:
-            break
-    return nodes
-
-
-def _walk(el, tree: dict, hits: dict, counted: dict) -> None:
-    """One look at the children of ``el`` per tree level: first node of every presence rule,
-    every node of every count rule."""
+def _walk(el, tree: dict, hits: dict, found: dict) -> None:
+    """One look at the children of ``el`` per tree level: the first node of every presence rule,
+    every node of every key."""
     for child in el:
         entry = tree.get(child.tag)
         if entry is None:
             continue
-        presence, counts, sub = entry
+        presence, keys, sub = entry
         for rule in presence:
             if rule not in hits and (rule.attribute is None or child.get(rule.attribute) is not None):
                 hits[rule] = child
-        for rule in counts:
-            counted.setdefault(rule, []).append(child)
+        for key in keys:
+            found.setdefault(key, []).append(child)
         if sub:
-            _walk(child, sub, hits, counted)
+            _walk(child, sub, hits, found)
 
 
 def _short(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+_NO_NODES: list = []
+
+
 def _context_rules(name: str, ctx) -> list[Finding]:
     out: list[Finding] = []
+    hits: dict = {}
+    found: dict = {}
     tree = _TREES.get(name)
     if tree:
-        hits: dict = {}
-        counted: dict = {}
-        _walk(ctx, tree, hits, counted)
+        _walk(ctx, tree, hits, found)
         for rule, node in hits.items():
             out.append(
                 Finding(
@@ -711,8 +730,8 @@ def _context_rules(name: str, ctx) -> list[Finding]:
                 )
             )
         for rule, severity, op, label in _COUNTS.get(name, ()):
-            found = counted.get(rule, ())
-            n = len(found)
+            nodes = found.get(rule, _NO_NODES)
+            n = len(nodes)
             if (op == "max1" and n > 1) or (op == "eq1" and n != 1):
                 expected = "at most once" if op == "max1" else "exactly once"
                 out.append(
@@ -720,161 +739,209 @@ def _context_rules(name: str, ctx) -> list[Finding]:
                         rule,
                         severity,
                         f"{label.replace('ram:', '')} occurs {n} times; it shall occur {expected}.",
-                        path_of(found[1] if n > 1 else ctx),
+                        path_of(nodes[1] if n > 1 else ctx),
                     )
                 )
     special = _SPECIAL.get(name)
     if special is not None:
-        out.extend(special(ctx))
+        out.extend(special(ctx, found))
     return out
 
 
 # ----------------------------------------------------------------------------- rules with conditions
-def _both(ctx, party: str) -> bool:
-    """(ram:P/ram:ID and ram:P/ram:GlobalID): the test 'only one of them' fails."""
-    parties = list(ctx.iterchildren(q(party)))
-    return bool(_children(parties, q("ram:ID"))) and bool(_children(parties, q("ram:GlobalID")))
-
-
-def _product(ctx) -> Iterable[Finding]:
-    ids = list(ctx.iterchildren(q("ram:GlobalID")))
+def _product(ctx, found: dict) -> list[Finding]:
+    out = []
+    ids = found.get("gid")
     if ids and not any(i.get("schemeID") is not None for i in ids):
-        yield Finding(
-            "CII-SR-046",
-            FATAL,
-            "Item standard identifier (BT-157, GlobalID) has no scheme identifier (@schemeID, BT-157-1).",
-            path_of(ids[0]),
-        )
-    countries = list(ctx.iterchildren(q("ram:OriginTradeCountry")))
-    if countries:
-        n = len(_children(countries, q("ram:ID")))
-        if n != 1:
-            yield Finding(
-                "CII-SR-090",
+        out.append(
+            Finding(
+                "CII-SR-046",
                 FATAL,
-                f"Item country of origin (BT-159) shall occur exactly once in OriginTradeCountry; it occurs {n} times.",
-                path_of(countries[0]),
+                "Item standard identifier (BT-157, GlobalID) has no scheme identifier (@schemeID, BT-157-1).",
+                path_of(ids[0]),
             )
+        )
+    countries = found.get("otc")
+    if countries:
+        n = len(found.get("otc_id", _NO_NODES))
+        if n != 1:
+            out.append(
+                Finding(
+                    "CII-SR-090",
+                    FATAL,
+                    f"Item country of origin (BT-159) shall occur exactly once in OriginTradeCountry; it occurs {n} "
+                    "times.",
+                    path_of(countries[0]),
+                )
+            )
+    return out
 
 
-def _line_agreement(ctx) -> Iterable[Finding]:
-    charges = _path(ctx, (q(_GP), q("ram:AppliedTradeAllowanceCharge")))
-    indicators = _children(charges, q("ram:ChargeIndicator"))
-    amounts = _children(charges, q("ram:ActualAmount"))
-    allowance = any(xs_boolean(string_value(i)) is False for i in _children(indicators, q("udt:Indicator")))
-    if not ((allowance and amounts) or (not indicators and not amounts)):
-        yield Finding(
+def _line_agreement(ctx, found: dict) -> list[Finding]:
+    charges = found.get("gpac")
+    if not charges:
+        return []
+    indicators = found.get("gpac_ci")
+    amounts = found.get("gpac_amt")
+    allowance = any(xs_boolean(string_value(i)) is False for i in found.get("gpac_ind", _NO_NODES))
+    if (allowance and amounts) or (not indicators and not amounts):
+        return []
+    return [
+        Finding(
             "CII-SR-119",
             WARNING,
-            "Only an allowance (ChargeIndicator false) with an amount (BT-147) should "
-            "be given on the item gross price.",
+            "Only an allowance (ChargeIndicator false) with an amount (BT-147) should be given on the item gross "
+            "price.",
             path_of(charges[0]),
         )
+    ]
 
 
-def _agreement(ctx) -> Iterable[Finding]:
-    if _both(ctx, _BTP):
-        yield Finding(
-            "CII-SR-450",
-            WARNING,
-            "Only one buyer identifier (BT-46) should be present: either ID or GlobalID.",
-            path_of(ctx),
-        )
-    for rule, code, term in (
-        ("CII-SR-457", "50", "Tender or lot reference (BT-17)"),
-        ("CII-SR-458", "130", "Invoiced object identifier (BT-18)"),
-    ):
-        docs = [
-            d
-            for d in ctx.iterchildren(q("ram:AdditionalReferencedDocument"))
-            if any(string_value(t) == code for t in d.iterchildren(q("ram:TypeCode")))
-        ]
-        if len(docs) > 1:
-            yield Finding(
-                rule,
+def _agreement(ctx, found: dict) -> list[Finding]:
+    out = []
+    if found.get("btp_id") and found.get("btp_gid"):
+        out.append(
+            Finding(
+                "CII-SR-450",
                 WARNING,
-                f"{term} should occur at most once (AdditionalReferencedDocument with TypeCode {code}).",
-                path_of(docs[1]),
-            )
-    for rule, party, term in (("CII-SR-465", _STP, "BT-41"), ("CII-SR-466", _BTP, "BT-56")):
-        contacts = _path(ctx, (q(party), q(_DTC)))
-        if _children(contacts, q("ram:PersonName")) and _children(contacts, q("ram:DepartmentName")):
-            yield Finding(
-                rule,
-                WARNING,
-                f"Only one contact point ({term}) should be given: PersonName or DepartmentName, not both.",
-                path_of(contacts[0]),
-            )
-
-
-def _delivery(ctx) -> Iterable[Finding]:
-    if _both(ctx, _STTP):
-        yield Finding(
-            "CII-SR-449",
-            WARNING,
-            "Only one deliver to location identifier (BT-71) should be present: either ID or GlobalID.",
-            path_of(ctx),
-        )
-
-
-def _settlement(ctx) -> Iterable[Finding]:
-    if _both(ctx, _PTP):
-        yield Finding(
-            "CII-SR-451",
-            WARNING,
-            "Only one payee identifier (BT-60) should be present: either ID or GlobalID.",
-            path_of(ctx),
-        )
-    codes = {
-        string_value(c)
-        for c in ctx.getroottree().getroot().iter(q("ram:DueDateTypeCode"))
-        if c.getparent() is not None and c.getparent().tag == q("ram:ApplicableTradeTax")
-    }
-    if len(codes) > 1:
-        yield Finding(
-            "CII-SR-462",
-            FATAL,
-            "Value added tax point date code (BT-8) shall have one value in all VAT "
-            f"breakdowns; found {', '.join(sorted(codes))}.",
-            path_of(ctx),
-        )
-    for means in ctx.iterchildren(q(_PM)):
-        transfer = any(normalize_space(string_value(t)) in ("30", "58") for t in means.iterchildren(q("ram:TypeCode")))
-        accounts = list(means.iterchildren(q("ram:PayeePartyCreditorFinancialAccount")))
-        if transfer and not (_children(accounts, q("ram:IBANID")) or _children(accounts, q("ram:ProprietaryID"))):
-            yield Finding(
-                "CII-SR-470",
-                FATAL,
-                "A credit transfer (BT-81 = 30 or 58) shall give the payment account "
-                "identifier (BT-84) as IBANID or ProprietaryID.",
-                path_of(means),
-            )
-            break
-
-
-def _root(ctx) -> Iterable[Finding]:
-    for rule, leaf, term in (
-        ("CII-SR-467", "ram:TypeCode", "Payment means type code (BT-81)"),
-        ("CII-SR-468", "ram:Information", "Payment means text (BT-82)"),
-    ):
-        values = [normalize_space(string_value(v)) for m in ctx.iter(q(_PM)) for v in m.iterchildren(q(leaf))]
-        if any(v != values[0] for v in values):
-            yield Finding(
-                rule,
-                FATAL,
-                f"All payment instructions shall have the same {term}; found {', '.join(dict.fromkeys(values))}.",
+                "Only one buyer identifier (BT-46) should be present: either ID or GlobalID.",
                 path_of(ctx),
             )
-    refs = [
-        r for s in ctx.iter(q("ram:ApplicableHeaderTradeSettlement")) for r in s.iterchildren(q("ram:PaymentReference"))
-    ]
-    if len(refs) > 1:
-        yield Finding(
-            "CII-SR-469",
-            FATAL,
-            f"Remittance information (BT-83, PaymentReference) occurs {len(refs)} times; it shall occur at most once.",
-            path_of(refs[1]),
         )
+    documents = found.get("ard")
+    if documents and len(documents) > 1:
+        type_code = q("ram:TypeCode")
+        for rule, code, term in (
+            ("CII-SR-457", "50", "Tender or lot reference (BT-17)"),
+            ("CII-SR-458", "130", "Invoiced object identifier (BT-18)"),
+        ):
+            docs = [d for d in documents if any(string_value(t) == code for t in d.iterchildren(type_code))]
+            if len(docs) > 1:
+                out.append(
+                    Finding(
+                        rule,
+                        WARNING,
+                        f"{term} should occur at most once (AdditionalReferencedDocument with TypeCode {code}).",
+                        path_of(docs[1]),
+                    )
+                )
+    for rule, term in (("CII-SR-465", "BT-41"), ("CII-SR-466", "BT-56")):
+        if found.get(rule + ".p") and found.get(rule + ".d"):
+            out.append(
+                Finding(
+                    rule,
+                    WARNING,
+                    f"Only one contact point ({term}) should be given: PersonName or DepartmentName, not both.",
+                    path_of(found[rule + ".c"][0]),
+                )
+            )
+    return out
+
+
+def _delivery(ctx, found: dict) -> list[Finding]:
+    if found.get("sttp_id") and found.get("sttp_gid"):
+        return [
+            Finding(
+                "CII-SR-449",
+                WARNING,
+                "Only one deliver to location identifier (BT-71) should be present: either ID or GlobalID.",
+                path_of(ctx),
+            )
+        ]
+    return []
+
+
+_DUE_DATE_TYPE_CODE = q("ram:DueDateTypeCode")
+_APPLICABLE_TRADE_TAX_TAG = q("ram:ApplicableTradeTax")
+
+
+def _settlement(ctx, found: dict) -> list[Finding]:
+    out = []
+    if found.get("ptp_id") and found.get("ptp_gid"):
+        out.append(
+            Finding(
+                "CII-SR-451",
+                WARNING,
+                "Only one payee identifier (BT-60) should be present: either ID or GlobalID.",
+                path_of(ctx),
+            )
+        )
+    codes = set()
+    for code in ctx.getroottree().getroot().iter(_DUE_DATE_TYPE_CODE):
+        parent = code.getparent()
+        if parent is not None and parent.tag == _APPLICABLE_TRADE_TAX_TAG:
+            codes.add(string_value(code))
+    if len(codes) > 1:
+        out.append(
+            Finding(
+                "CII-SR-462",
+                FATAL,
+                "Value added tax point date code (BT-8) shall have one value in all VAT breakdowns; found "
+                f"{', '.join(sorted(codes))}.",
+                path_of(ctx),
+            )
+        )
+    for means in found.get("pm", _NO_NODES):
+        transfer = any(normalize_space(string_value(t)) in ("30", "58") for t in means.iterchildren(q("ram:TypeCode")))
+        if not transfer:
+            continue
+        accounts = list(means.iterchildren(q("ram:PayeePartyCreditorFinancialAccount")))
+        if not (_children(accounts, q("ram:IBANID")) or _children(accounts, q("ram:ProprietaryID"))):
+            out.append(
+                Finding(
+                    "CII-SR-470",
+                    FATAL,
+                    "A credit transfer (BT-81 = 30 or 58) shall give the payment account identifier (BT-84) as "
+                    "IBANID or ProprietaryID.",
+                    path_of(means),
+                )
+            )
+            break
+    return out
+
+
+_PM_TAG = q(_PM)
+_PM_CODE = q("ram:TypeCode")
+_PM_TEXT = q("ram:Information")
+_HEADER_SETTLEMENT_TAG = q("ram:ApplicableHeaderTradeSettlement")
+_PAYMENT_REFERENCE = q("ram:PaymentReference")
+
+
+def _root(ctx, found: dict) -> list[Finding]:
+    out = []
+    codes: list[str] = []
+    texts: list[str] = []
+    for means in ctx.iter(_PM_TAG):
+        for child in means:
+            if child.tag == _PM_CODE:
+                codes.append(normalize_space(string_value(child)))
+            elif child.tag == _PM_TEXT:
+                texts.append(normalize_space(string_value(child)))
+    for rule, values, term in (
+        ("CII-SR-467", codes, "Payment means type code (BT-81)"),
+        ("CII-SR-468", texts, "Payment means text (BT-82)"),
+    ):
+        if any(v != values[0] for v in values):
+            out.append(
+                Finding(
+                    rule,
+                    FATAL,
+                    f"All payment instructions shall have the same {term}; found {', '.join(dict.fromkeys(values))}.",
+                    path_of(ctx),
+                )
+            )
+    refs = [r for s in ctx.iter(_HEADER_SETTLEMENT_TAG) for r in s.iterchildren(_PAYMENT_REFERENCE)]
+    if len(refs) > 1:
+        out.append(
+            Finding(
+                "CII-SR-469",
+                FATAL,
+                f"Remittance information (BT-83, PaymentReference) occurs {len(refs)} times; it shall occur at most "
+                "once.",
+                path_of(refs[1]),
+            )
+        )
+    return out
 
 
 _SPECIAL = {
@@ -888,53 +955,87 @@ _SPECIAL = {
 
 
 # ----------------------------------------------------------------------------- anywhere contexts (elements)
-def _allowance_charge(el) -> Iterable[Finding]:
-    if next(el.iterchildren(q("ram:ChargeIndicator")), None) is None:
-        yield Finding(
-            "CII-SR-463",
-            FATAL,
-            "Each allowance or charge (BG-20, BG-21, BG-27, BG-28) shall contain a ChargeIndicator.",
-            path_of(el),
+_AC_INDICATOR = q("ram:ChargeIndicator")
+_AC_SINGLE = {
+    q("ram:RateApplicablePercent"): ("CII-SR-471", "RateApplicablePercent"),
+    q("ram:CategoryTradeTax"): ("CII-SR-472", "CategoryTradeTax (VAT category BT-95/BT-102)"),
+    q("ram:ActualAmount"): ("CII-SR-473", "ActualAmount (BT-92/BT-99)"),
+}
+
+
+def _allowance_charge(el) -> list[Finding]:
+    out = []
+    indicator = False
+    seen: dict[str, int] = {}
+    for child in el:
+        tag = child.tag
+        if tag == _AC_INDICATOR:
+            indicator = True
+        elif tag in _AC_SINGLE:
+            seen[tag] = seen.get(tag, 0) + 1
+            if seen[tag] == 2:
+                rule, term = _AC_SINGLE[tag]
+                out.append(
+                    Finding(rule, FATAL, f"An allowance or charge shall contain at most one {term}.", path_of(child))
+                )
+    if not indicator:
+        out.append(
+            Finding(
+                "CII-SR-463",
+                FATAL,
+                "Each allowance or charge (BG-20, BG-21, BG-27, BG-28) shall contain a ChargeIndicator.",
+                path_of(el),
+            )
         )
-    for rule, leaf, term in (
-        ("CII-SR-471", "ram:RateApplicablePercent", "RateApplicablePercent"),
-        ("CII-SR-472", "ram:CategoryTradeTax", "CategoryTradeTax (VAT category BT-95/BT-102)"),
-        ("CII-SR-473", "ram:ActualAmount", "ActualAmount (BT-92/BT-99)"),
-    ):
-        found = list(el.iterchildren(q(leaf)))
-        if len(found) > 1:
-            yield Finding(rule, FATAL, f"An allowance or charge shall contain at most one {term}.", path_of(found[1]))
+    return out
 
 
-def _price_allowance(el) -> Iterable[Finding]:
+_GP_TAG = q(_GP)
+_ACTUAL_AMOUNT = q("ram:ActualAmount")
+
+
+def _price_allowance(el) -> list[Finding]:
     parent = el.getparent()
-    if parent is None or parent.tag != q(_GP):
-        return
-    found = list(el.iterchildren(q("ram:ActualAmount")))
+    if parent is None or parent.tag != _GP_TAG:
+        return []
+    found = list(el.iterchildren(_ACTUAL_AMOUNT))
     if len(found) > 1:
-        yield Finding(
-            "CII-SR-440",
-            FATAL,
-            "Item price discount (BT-147, ActualAmount) shall occur at most once.",
-            path_of(found[1]),
-        )
+        return [
+            Finding(
+                "CII-SR-440",
+                FATAL,
+                "Item price discount (BT-147, ActualAmount) shall occur at most once.",
+                path_of(found[1]),
+            )
+        ]
+    return []
 
 
-def _document_context_parameter(el) -> Iterable[Finding]:
+_DCP_VALUE = q("ram:Value")
+_DCP_VERSION = q("ram:SpecifiedDocumentVersion")
+
+
+def _document_context_parameter(el) -> list[Finding]:
     # the official ids are written CII-SR-04 and CII-SR-05 (not CII-SR-004/005)
-    value = next(el.iterchildren(q("ram:Value")), None)
+    out = []
+    value = next(el.iterchildren(_DCP_VALUE), None)
     if value is not None:
-        yield Finding(
-            "CII-SR-04", WARNING, "Value should not be present in a document context parameter.", path_of(value)
+        out.append(
+            Finding(
+                "CII-SR-04", WARNING, "Value should not be present in a document context parameter.", path_of(value)
+            )
         )
-    version = next(el.iterchildren(q("ram:SpecifiedDocumentVersion")), None)
+    version = next(el.iterchildren(_DCP_VERSION), None)
     if version is not None:
-        yield Finding(
-            "CII-SR-05",
-            WARNING,
-            "SpecifiedDocumentVersion should not be present in a document context parameter.",
-            path_of(version),
+        out.append(
+            Finding(
+                "CII-SR-05",
+                WARNING,
+                "SpecifiedDocumentVersion should not be present in a document context parameter.",
+                path_of(version),
+            )
         )
+    return out
 
 
 def _type_code_is(el, *codes: str) -> bool:
@@ -1011,8 +1112,11 @@ _APPLICABLE_TRADE_TAX = q("ram:ApplicableTradeTax")
 _RATE = q("ram:RateApplicablePercent")
 
 
+_TYPE_CODE_TAG = q("ram:TypeCode")
+
+
 def _trade_tax(el) -> Iterable[Finding]:
-    types = [string_value(t) for t in el.iterchildren(q("ram:TypeCode"))]
+    types = [string_value(t) for t in el.iterchildren(_TYPE_CODE_TAG)]
     if types and "VAT" not in types:
         yield Finding("CII-DT-037", FATAL, f"Tax type code '{types[0]}' shall be 'VAT'.", path_of(el))
     fired = set()
@@ -1152,58 +1256,55 @@ _DATE_102 = re.compile(r"[ \t\n\r]*(\d{4})(1[0-2]|0[1-9])(3[01]|[12][0-9]|0[1-9]
 _DATE_TIME_STRING = q("udt:DateTimeString")
 _TYPE_CODE = q("ram:TypeCode")
 _TAX_TOTAL_AMOUNT = q("ram:TaxTotalAmount")
-_ID_NO_ATTRIBUTE_PATHS = tuple(
-    tuple(q(s) for s in p)
-    for p in (
-        ("rsm:ExchangedDocumentContext", "ram:GuidelineSpecifiedDocumentContextParameter", "ram:ID"),
-        ("rsm:ExchangedDocument", "ram:ID"),
-        (
-            "rsm:SupplyChainTradeTransaction",
-            "ram:IncludedSupplyChainTradeLineItem",
-            "ram:AssociatedDocumentLineDocument",
-            "ram:LineID",
-        ),
-        (
-            "rsm:SupplyChainTradeTransaction",
-            "ram:IncludedSupplyChainTradeLineItem",
-            "ram:SpecifiedTradeProduct",
-            "ram:SellerAssignedID",
-        ),
-    )
-)
-_LINE_CATEGORY_CODE = tuple(
-    q(s)
-    for s in (
+_ROOT_KEYS: dict[str, tuple[str, ...]] = {
+    **{name: steps for name, steps in _CONTEXTS.items() if steps},
+    "id_guideline": (
+        "rsm:ExchangedDocumentContext",
+        "ram:GuidelineSpecifiedDocumentContextParameter",
+        "ram:ID",
+    ),
+    "id_document": ("rsm:ExchangedDocument", "ram:ID"),
+    "id_line": (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:IncludedSupplyChainTradeLineItem",
+        "ram:AssociatedDocumentLineDocument",
+        "ram:LineID",
+    ),
+    "id_seller_item": (
+        "rsm:SupplyChainTradeTransaction",
+        "ram:IncludedSupplyChainTradeLineItem",
+        "ram:SpecifiedTradeProduct",
+        "ram:SellerAssignedID",
+    ),
+    "line_category_code": (
         "rsm:SupplyChainTradeTransaction",
         "ram:IncludedSupplyChainTradeLineItem",
         "ram:SpecifiedLineTradeSettlement",
         "ram:ApplicableTradeTax",
         "ram:CategoryCode",
-    )
-)
-_BILLED_QUANTITY = tuple(
-    q(s)
-    for s in (
+    ),
+    "billed_quantity": (
         "rsm:SupplyChainTradeTransaction",
         "ram:IncludedSupplyChainTradeLineItem",
         "ram:SpecifiedLineTradeDelivery",
         "ram:BilledQuantity",
-    )
-)
+    ),
+}
+_ROOT_TREE = compile_tree({key: tuple(q(s) for s in steps) for key, steps in _ROOT_KEYS.items()})
+_ID_NO_ATTRIBUTE_KEYS = ("id_guideline", "id_document", "id_line", "id_seller_item")
+_CONTEXT_ORDER = tuple(name for name in _CONTEXTS if name != "root")
 
 
-def _attribute_rules(root) -> list[Finding]:
+def _attribute_rules(root, found: dict) -> list[Finding]:
     out: list[Finding] = []
     attributes = _ALL_ATTRIBUTES(root)
     if not attributes:
         return out
-    # lxml keeps one proxy per node while it is referenced: these lists stay alive for the whole loop,
-    # so getparent() returns the very objects whose id() is in the sets
-    no_attribute_nodes = [e for p in _ID_NO_ATTRIBUTE_PATHS for e in _path(root, p)]
-    line_code_nodes = _path(root, _LINE_CATEGORY_CODE)
-    no_attribute_ids = {id(e) for e in no_attribute_nodes}
-    line_codes = {id(e) for e in line_code_nodes}
-    billed_unit = any(b.get("unitCode") is not None for b in _path(root, _BILLED_QUANTITY))
+    # lxml keeps one proxy per node while it is referenced: ``found`` holds these nodes for the whole
+    # loop, so getparent() returns the very objects whose id() is in the sets
+    no_attribute_ids = {id(e) for key in _ID_NO_ATTRIBUTE_KEYS for e in found.get(key, _NO_NODES)}
+    line_codes = {id(e) for e in found.get("line_category_code", _NO_NODES)}
+    billed_unit = any(b.get("unitCode") is not None for b in found.get("billed_quantity", _NO_NODES))
     for attr in attributes:
         name = attr.attrname
         owner = attr.getparent()
@@ -1282,9 +1383,10 @@ def _plan(tag: str):
 
 
 def _check_cii(root) -> list[Finding]:
-    out: list[Finding] = []
-    for name, steps in _CONTEXT_STEPS:
-        for ctx in _path(root, steps):
+    found = collect(root, _ROOT_TREE, {})
+    out = _context_rules("root", root)
+    for name in _CONTEXT_ORDER:
+        for ctx in found.get(name, _NO_NODES):
             out.extend(_context_rules(name, ctx))
     for el in root.iter():
         tag = el.tag
@@ -1296,7 +1398,7 @@ def _check_cii(root) -> list[Finding]:
         if handler is None or handler is _NONE:
             continue
         out.extend(handler(el))  # type: ignore[operator]
-    out.extend(_attribute_rules(root))
+    out.extend(_attribute_rules(root, found))
     return out
 
 
