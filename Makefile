@@ -36,3 +36,44 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# --- Deployment (issue #7): infra/ is a CDK app with its own venv (infra/.venv), never the app's. ---
+.PHONY: synth cfn-lint infra-test cost deploy diff bootstrap
+INFRA_VENV := infra/.venv
+INFRA_STAMP := $(INFRA_VENV)/.installed-$(shell cat requirements.txt infra/requirements.txt | cksum | cut -d' ' -f1)
+STAGE ?= dev
+REGION ?= eu-west-3
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+$(INFRA_STAMP): requirements.txt infra/requirements.txt
+	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	@rm -f $(INFRA_VENV)/.installed-* && touch $@
+
+infra/node_modules/.bin/cdk: infra/package.json
+	cd infra && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+synth: $(INFRA_STAMP)  ## CloudFormation templates for every stage: infra/cdk.out/{dev,prod}.template.json
+	rm -rf infra/cdk.out infra/chalice.out
+	cd infra && AWS_DEFAULT_REGION=$(REGION) CDK_OUTDIR=cdk.out .venv/bin/python main.py
+	@ls infra/cdk.out/*.template.json
+
+cfn-lint: $(INFRA_STAMP)  ## lint the synthesized templates (zero errors required)
+	$(INFRA_VENV)/bin/cfn-lint infra/cdk.out/*.template.json
+
+infra-test: synth $(STAMP)  ## synthesize, lint, then assert the templates' properties (tests/infra)
+	$(MAKE) --no-print-directory cfn-lint
+	$(BIN)/python -m pytest -q tests/infra
+
+cost: $(STAMP)  ## monthly AWS bill per component from measured per-invoice counts (REGION=, VOLUMES=, PEAK=)
+	$(BIN)/python infra/cost/cost.py --region $(REGION) $(if $(VOLUMES),--volumes $(VOLUMES)) $(if $(PEAK),--peak $(PEAK))
+
+bootstrap: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## once per account and region: CDK's asset bucket and roles
+	cd infra && npx cdk bootstrap -c stage=$(STAGE)
+
+diff: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## what `make deploy STAGE=…` would change
+	cd infra && npx cdk diff -c stage=$(STAGE) $(STAGE)
+
+deploy: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## deploy one stage: make deploy STAGE=prod (AWS credentials needed)
+	cd infra && npx cdk deploy -c stage=$(STAGE) $(STAGE) --require-approval broadening

@@ -1,0 +1,106 @@
+"""What the Chalice app needs from AWS, read from the app itself so infra cannot drift from the code.
+
+Run in a subprocess (`python -m chorale_infra.introspect PROJECT_DIR`): it sets every resource-name
+setting (fields of chalicelib.config.Settings ending in _table, _queue, _bucket, _topic_arn) to a
+sentinel naming its environment variable, imports the PynamoDB models and the Chalice app, and prints
+JSON: which env var each table model and each event source uses, the key schemas and GSIs, the stream
+view types, TTL attributes, the Lambda functions, and the API gateway problem table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+SENTINEL = "@@"
+RESOURCE_SUFFIXES = ("_table", "_queue", "_bucket", "_topic_arn")
+
+
+def _env_of(value: str | None) -> str | None:
+    if value and SENTINEL in value:
+        return value.split(SENTINEL, 1)[1].split("/", 1)[0].split(":", 1)[0]
+    return None
+
+
+def describe(project_dir: str) -> dict:
+    sys.path.insert(0, project_dir)
+    from chalicelib import config
+
+    fields = [f for f in dataclasses.fields(config.Settings) if f.name.endswith(RESOURCE_SUFFIXES)]
+    config.settings.cache_clear()
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        os.environ.setdefault(var, "eu-west-3")
+    defaults = {f.name.upper(): getattr(config.settings(), f.name) for f in fields}
+    for f in fields:
+        os.environ[f.name.upper()] = f"{SENTINEL}{f.name.upper()}"
+    config.settings.cache_clear()
+
+    from pynamodb.attributes import TTLAttribute
+
+    from chalicelib.adapters.tables import ALL_TABLES
+
+    tables = []
+    for model in ALL_TABLES:
+        env = _env_of(model.Meta.table_name)
+        if env is None:
+            raise SystemExit(f"{model.__name__}: table name {model.Meta.table_name!r} does not come from a setting")
+        schema = model._get_schema()
+        ttl = [name for name, attr in model.get_attributes().items() if isinstance(attr, TTLAttribute)]
+        tables.append(
+            {
+                "env": env,
+                "model": model.__name__,
+                "key_schema": schema["key_schema"],
+                "attribute_definitions": schema["attribute_definitions"],
+                "global_secondary_indexes": schema["global_secondary_indexes"],
+                "local_secondary_indexes": schema["local_secondary_indexes"],
+                "stream_view_type": getattr(model.Meta, "stream_view_type", None),
+                "ttl_attribute": ttl[0] if ttl else None,
+            }
+        )
+
+    from chalice.app import DynamoDBEventConfig, S3EventConfig, SNSEventConfig, SQSEventConfig
+
+    import app as chalice_app  # the project's app.py
+
+    app = chalice_app.app
+    sources = []
+    for source in app.event_sources:
+        entry = {"function": source.name, "kind": type(source).__name__}
+        if isinstance(source, SQSEventConfig):
+            entry.update(queue_env=_env_of(source.queue), batch_size=source.batch_size,
+                         batching_window=source.maximum_batching_window_in_seconds)
+        elif isinstance(source, DynamoDBEventConfig):
+            # The stream ARN in code is a placeholder naming the table by its default name.
+            table_name = source.stream_arn.split(":table/", 1)[1].split("/", 1)[0]
+            env = _env_of(table_name) or next(
+                (k for k, v in defaults.items() if k.endswith("_TABLE") and v == table_name), None
+            )
+            entry.update(table_env=env, batch_size=source.batch_size, starting_position=source.starting_position,
+                         placeholder=source.stream_arn)
+        elif isinstance(source, SNSEventConfig):
+            entry.update(topic_env=_env_of(source.topic), topic=source.topic)
+        elif isinstance(source, S3EventConfig):
+            entry.update(bucket_env=_env_of(source.bucket))
+        sources.append(entry)
+
+    from chalicelib.entrypoints.problems import GATEWAY_PROBLEMS, PROBLEM_JSON, problem_body
+
+    return {
+        "resource_settings": defaults,
+        "tables": tables,
+        "event_sources": sources,
+        "functions": sorted(app.handler_map),
+        "routes": sorted(app.routes),
+        "authorizers": sorted(a.name for a in app.builtin_auth_handlers),
+        "problem_content_type": PROBLEM_JSON,
+        "gateway_problems": {kind: problem_body(status, title, detail) | {"status": status}
+                             for kind, (status, title, detail) in GATEWAY_PROBLEMS.items()},
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(describe(str(Path(sys.argv[1]).resolve())), indent=1))

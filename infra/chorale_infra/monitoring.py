@@ -1,0 +1,108 @@
+"""Alarms (DLQ not empty, Lambda errors and throttles, oldest message age, API 5XX) and one dashboard."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+FIVE_MINUTES = Duration.minutes(5)
+
+
+class Monitoring(Construct):
+    def __init__(self, scope: Construct, construct_id: str, stack) -> None:
+        super().__init__(scope, construct_id)
+        stage = stack.stage
+        self.alarm_topic = sns.Topic(self, "AlarmTopic", topic_name=f"{stack.prefix}-alarms", enforce_ssl=True)
+        if stage.alarm_email:
+            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(stage.alarm_email))
+        action = cw_actions.SnsAction(self.alarm_topic)
+        self.alarms: list[cw.Alarm] = []
+
+        def alarm(alarm_id: str, metric: cw.Metric, threshold: float, description: str) -> cw.Alarm:
+            created = metric.create_alarm(
+                self,
+                alarm_id,
+                alarm_name=f"{stack.prefix}-{alarm_id}",
+                alarm_description=description,
+                threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            )
+            created.add_alarm_action(action)
+            created.add_ok_action(action)
+            self.alarms.append(created)
+            return created
+
+        queue_widgets, lambda_widgets = [], []
+        for env, dlq in stack.dlqs.items():
+            name = env.title().replace("_", "")
+            alarm(
+                f"{name}DlqNotEmpty",
+                dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
+                0,
+                f"Messages in {dlq.node.id}: they failed every retry. Inspect, fix, then redrive (docs/operations.md).",
+            )
+        for env, queue in stack.queues.items():
+            name = env.title().replace("_", "")
+            age = queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1), statistic="Maximum")
+            alarm(
+                f"{name}OldestMessage",
+                age,
+                stage.oldest_message_alarm_seconds,
+                f"{queue.node.id} falls behind: oldest message older than {stage.oldest_message_alarm_seconds} s.",
+            )
+            queue_widgets.append(
+                cw.GraphWidget(
+                    title=f"{env}: depth and age",
+                    left=[queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1))],
+                    right=[age],
+                    width=12,
+                )
+            )
+        for logical_id in stack.functions:
+            dims = {"FunctionName": f"{stack.stack_name}-{logical_id}"}
+
+            def metric(name: str, statistic: str = "Sum", dims=dims) -> cw.Metric:
+                return cw.Metric(
+                    namespace="AWS/Lambda", metric_name=name, dimensions_map=dims, statistic=statistic,
+                    period=FIVE_MINUTES,
+                )
+
+            alarm(f"{logical_id}Errors", metric("Errors"), 0, f"{logical_id} raised errors (see its logs).")
+            alarm(f"{logical_id}Throttles", metric("Throttles"), 0, f"{logical_id} was throttled (concurrency).")
+            lambda_widgets.append(
+                cw.GraphWidget(
+                    title=f"{logical_id}",
+                    left=[metric("Invocations"), metric("Errors"), metric("Throttles")],
+                    right=[metric("Duration", "p99"), metric("ConcurrentExecutions", "Maximum")],
+                    width=12,
+                )
+            )
+        api_widgets = []
+        if "RestAPI" in stack._sam_json()["Resources"]:
+            api_dims = {"ApiName": stack.stack_name, "Stage": "api"}
+
+            def api_metric(name: str, statistic: str = "Sum") -> cw.Metric:
+                return cw.Metric(
+                    namespace="AWS/ApiGateway", metric_name=name, dimensions_map=api_dims, statistic=statistic,
+                    period=FIVE_MINUTES,
+                )
+
+            alarm("Api5xx", api_metric("5XXError"), 10, "The API returned more than 10 5XX in 5 minutes.")
+            api_widgets.append(
+                cw.GraphWidget(
+                    title="API: requests, 4XX, 5XX, latency p99",
+                    left=[api_metric("Count"), api_metric("4XXError"), api_metric("5XXError")],
+                    right=[api_metric("Latency", "p99")],
+                    width=24,
+                )
+            )
+        dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{stack.prefix}")
+        dashboard.add_widgets(cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
+        for widget in api_widgets + queue_widgets + lambda_widgets:
+            dashboard.add_widgets(widget)

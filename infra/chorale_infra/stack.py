@@ -1,0 +1,507 @@
+"""One Chorale stage: data resources derived from the app, the Chalice app, least-privilege roles, monitoring."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from aws_cdk import Annotations, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.aws_apigateway import CfnGatewayResponse
+from chalice.cdk import Chalice
+from constructs import Construct
+
+from . import access
+from .monitoring import Monitoring
+from .stages import StageSettings
+
+# Tables the app uses without a PynamoDB model: Powertools' idempotency store.
+NON_MODEL_TABLES = {
+    "IDEMPOTENCY_TABLE": {
+        "key_schema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "attribute_definitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "global_secondary_indexes": [],
+        "local_secondary_indexes": [],
+        "stream_view_type": None,
+        "ttl_attribute": "expiration",
+    }
+}
+# Settings the local stack uses but AWS does not (e-mails are sent by SES there, not captured).
+LOCAL_ONLY = {"MAIL_OUTBOX_TABLE"}
+# Queues subscribed to a topic (fan-out): queue env var → topic env var.
+TOPIC_SUBSCRIPTIONS = {"WEBHOOK_EVENTS_QUEUE": "EVENTS_TOPIC_ARN"}
+
+
+def cfn_name(function_name: str) -> str:
+    """chalice's logical id for a function: validate_invoices → ValidateInvoices."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-]", function_name) if part)
+
+
+class ChoraleStack(Stack):
+    def __init__(self, scope: Construct, stage: StageSettings, app_model: dict, project_dir: str, **kwargs):
+        # The construct id is the chalice stage name (chalice.cdk uses it), so .chalice/config.json's
+        # "dev"/"prod" stage blocks apply.
+        super().__init__(scope, stage.name, stack_name=f"chorale-{stage.name}", **kwargs)
+        self.stage = stage
+        self.model = app_model
+        self.prefix = f"chorale-{stage.name}"
+        self.retain = RemovalPolicy.RETAIN if stage.keep_data_on_delete else RemovalPolicy.DESTROY
+        Tags.of(self).add("app", "chorale")
+        Tags.of(self).add("stage", stage.name)
+
+        self.env_vars: dict[str, str] = {}  # env var → physical name / ARN (what the functions see)
+        self.tables: dict[str, dynamodb.CfnTable] = {}
+        self.queues: dict[str, sqs.Queue] = {}
+        self.dlqs: dict[str, sqs.Queue] = {}
+        self.buckets: dict[str, s3.Bucket] = {}
+        self.topics: dict[str, sns.Topic] = {}
+        self.missing_tables: list[str] = []
+
+        settings = app_model["resource_settings"]
+        for env, default in settings.items():
+            if env in LOCAL_ONLY:
+                continue
+            if env.endswith("_TABLE"):
+                self._table(env, default)
+            elif env.endswith("_QUEUE"):
+                self._queue(env, default)
+            elif env.endswith("_TOPIC_ARN"):
+                self._topic(env, default)
+        for env, default in settings.items():  # buckets last: notifications need the queues
+            if env.endswith("_BUCKET"):
+                self._bucket(env, default)
+        for queue_env, topic_env in TOPIC_SUBSCRIPTIONS.items():
+            if queue_env in self.queues and topic_env in self.topics:
+                self._subscribe(self.queues[queue_env], self.topics[topic_env])
+
+        self.chalice = Chalice(
+            self,
+            "Chorale",
+            source_dir=project_dir,
+            stage_config={
+                "manage_iam_role": False,
+                # Every function's Role is overridden below with its own least-privilege role; an
+                # unreplaced one would fail the deploy loudly rather than run with a shared role.
+                "iam_role_arn": f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/replaced-per-function",
+                "lambda_architecture": "arm64",
+                "xray": True,
+                "lambda_timeout": stage.default_timeout_seconds,
+                "api_gateway_stage": "api",
+                "environment_variables": {**self.env_vars, "POWERTOOLS_LOG_LEVEL": stage.log_level},
+                "tags": {"app": "chorale", "stage": stage.name},
+            },
+        )
+        self.functions = self._functions()
+        self._event_sources()
+        self._api()
+        self.monitoring = Monitoring(self, "Monitoring", self)
+        CfnOutput(self, "ApiUrl", value=self._api_url())
+        for env, value in self.env_vars.items():
+            CfnOutput(self, "Out" + re.sub(r"[^A-Za-z0-9]", "", env.title()), value=value)
+
+    # --- names ---------------------------------------------------------------------------------
+    def physical(self, default: str) -> str:
+        """chorale-invoices → chorale-prod-invoices."""
+        return f"{self.prefix}-{default.removeprefix('chorale-')}"
+
+    # --- data resources ------------------------------------------------------------------------
+    def _table(self, env: str, default: str) -> None:
+        spec = next((t for t in self.model["tables"] if t["env"] == env), None) or NON_MODEL_TABLES.get(env)
+        if spec is None:
+            # A setting without a model yet (work in progress): nothing to derive keys from. The template
+            # tests list these, so a release cannot ship without the table.
+            self.missing_tables.append(env)
+            Annotations.of(self).add_warning(
+                f"{env}: no PynamoDB model in ALL_TABLES and no entry in NON_MODEL_TABLES "
+                "(infra/chorale_infra/stack.py): table not created"
+            )
+            return
+        name = self.physical(default)
+        gsis = [
+            {
+                "IndexName": index["index_name"],
+                "KeySchema": index["key_schema"],
+                "Projection": index["projection"],
+            }
+            for index in spec["global_secondary_indexes"]
+        ]
+        lsis = [
+            {"IndexName": index["index_name"], "KeySchema": index["key_schema"], "Projection": index["projection"]}
+            for index in spec["local_secondary_indexes"]
+        ]
+        table = dynamodb.CfnTable(
+            self,
+            re.sub(r"[^A-Za-z0-9]", "", env.title()),
+            table_name=name,
+            billing_mode="PAY_PER_REQUEST",
+            key_schema=[],
+            point_in_time_recovery_specification={"pointInTimeRecoveryEnabled": True},
+            sse_specification={"sseEnabled": True},
+            stream_specification=(
+                {"streamViewType": spec["stream_view_type"]} if spec["stream_view_type"] else None
+            ),
+            time_to_live_specification=(
+                {"attributeName": spec["ttl_attribute"], "enabled": True} if spec["ttl_attribute"] else None
+            ),
+            deletion_protection_enabled=self.stage.keep_data_on_delete,
+        )
+        # Keys and indexes exactly as the PynamoDB model declares them (CloudFormation's own shapes).
+        table.add_property_override("KeySchema", spec["key_schema"])
+        table.add_property_override("AttributeDefinitions", spec["attribute_definitions"])
+        if gsis:
+            table.add_property_override("GlobalSecondaryIndexes", gsis)
+        if lsis:
+            table.add_property_override("LocalSecondaryIndexes", lsis)
+        table.apply_removal_policy(self.retain)
+        self.tables[env] = table
+        self.env_vars[env] = name
+
+    def _queue(self, env: str, default: str) -> None:
+        name = self.physical(default)
+        max_receives = int(self.model.get("max_receives", {}).get(env, 3))
+        dlq = sqs.Queue(
+            self,
+            f"{env.title().replace('_', '')}Dlq",
+            queue_name=f"{name}-dlq",
+            retention_period=Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        # Lambda's advice: visibility ≥ 6 × the consumer's timeout, so retries don't overlap a run.
+        queue = sqs.Queue(
+            self,
+            env.title().replace("_", ""),
+            queue_name=name,
+            visibility_timeout=Duration.seconds(6 * self.stage.default_timeout_seconds),
+            retention_period=Duration.days(4),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receives),
+        )
+        self.queues[env] = queue
+        self.dlqs[env] = dlq
+        self.env_vars[env] = name
+
+    def _topic(self, env: str, default: str) -> None:
+        topic = sns.Topic(
+            self,
+            env.title().replace("_", ""),
+            topic_name=self.physical(default.rsplit(":", 1)[-1]),
+            enforce_ssl=True,
+        )
+        self.topics[env] = topic
+        self.env_vars[env] = topic.topic_arn
+
+    def _subscribe(self, queue: sqs.Queue, topic: sns.Topic) -> None:
+        sns.CfnSubscription(
+            self,
+            f"{queue.node.id}Subscription",
+            topic_arn=topic.topic_arn,
+            protocol="sqs",
+            endpoint=queue.queue_arn,
+        )
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": topic.topic_arn}},
+            )
+        )
+
+    def _bucket(self, env: str, default: str) -> None:
+        stage = self.stage
+        # Deterministic name (account and region make it globally unique): the queue policy can name the
+        # bucket without a reference to it, so the S3 → SQS notification has no circular dependency.
+        name = f"{self.physical(default)}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+        lock = None
+        if stage.object_lock_mode != "OFF":
+            years = max(1, stage.retention_days // 365 - 1)  # 10 of the 11 years: the lock ends before expiry
+            lock = (
+                s3.ObjectLockRetention.compliance(Duration.days(365 * years))
+                if stage.object_lock_mode == "COMPLIANCE"
+                else s3.ObjectLockRetention.governance(Duration.days(365 * years))
+            )
+        bucket = s3.Bucket(
+            self,
+            env.title().replace("_", ""),
+            bucket_name=name,
+            versioned=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            object_lock_enabled=stage.object_lock_mode != "OFF",
+            object_lock_default_retention=lock,
+            removal_policy=self.retain,
+            lifecycle_rules=[
+                # Only objects ≥ 128 KB (Factur-X PDFs) move to archive classes: smaller ones would be
+                # billed 128 KB each in Glacier IR and cost more than they save (see docs/operations.md).
+                s3.LifecycleRule(
+                    id="archive-large-originals",
+                    prefix="originals/",
+                    object_size_greater_than=128 * 1024,
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                            transition_after=Duration.days(stage.archive_after_days),
+                        ),
+                        s3.Transition(
+                            storage_class=s3.StorageClass.DEEP_ARCHIVE,
+                            transition_after=Duration.days(stage.deep_archive_after_days),
+                        ),
+                    ],
+                ),
+                s3.LifecycleRule(
+                    id="expire-after-retention", prefix="originals/", expiration=Duration.days(stage.retention_days)
+                ),
+                s3.LifecycleRule(id="abandoned-uploads", prefix="uploads/",
+                                 expiration=Duration.days(stage.abandoned_upload_days)),
+                s3.LifecycleRule(
+                    id="incomplete-multipart-and-old-versions",
+                    abort_incomplete_multipart_upload_after=Duration.days(stage.abandoned_upload_days),
+                    noncurrent_version_expiration=Duration.days(30),
+                ),
+            ],
+        )
+        # CloudFormation types ObjectSizeGreaterThan as a string; CDK writes a number.
+        bucket.node.default_child.add_property_override(
+            "LifecycleConfiguration.Rules.0.ObjectSizeGreaterThan", str(128 * 1024)
+        )
+        queue = self.queues.get("VALIDATION_QUEUE")
+        if queue is not None:
+            policy = queue.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+                    actions=["sqs:SendMessage"],
+                    resources=[queue.queue_arn],
+                    conditions={
+                        "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:s3:::{name}"},
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    },
+                )
+            )
+            cfn_bucket: s3.CfnBucket = bucket.node.default_child
+            cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+                queue_configurations=[
+                    s3.CfnBucket.QueueConfigurationProperty(
+                        event="s3:ObjectCreated:*",
+                        queue=queue.queue_arn,
+                        filter=s3.CfnBucket.NotificationFilterProperty(
+                            s3_key=s3.CfnBucket.S3KeyFilterProperty(
+                                rules=[s3.CfnBucket.FilterRuleProperty(name="prefix", value="originals/")]
+                            )
+                        ),
+                    )
+                ]
+            )
+            if policy.policy_dependable is not None:
+                bucket.node.add_dependency(policy.policy_dependable)
+        self.buckets[env] = bucket
+        self.env_vars[env] = name
+
+    # --- functions and their roles --------------------------------------------------------------
+    def _role(self, name: str, description: str) -> iam.Role:
+        role = iam.Role(
+            self,
+            f"{name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Chorale {self.stage.name}: {description}",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="Logs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{self.stack_name}-*"
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="Traces",
+                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                resources=["*"],  # X-Ray has no resource-level permissions
+            )
+        )
+        return role
+
+    def _functions(self) -> dict[str, object]:
+        """Every Lambda function in chalice's template, each with its own role and memory size."""
+        template = self.chalice.sam_template
+        functions = {}
+        for logical_id in self._chalice_resources("AWS::Serverless::Function"):
+            function = template.get_resource(logical_id)
+            grants = access.FUNCTION_ACCESS.get(logical_id)
+            if grants is None:
+                Annotations.of(self).add_warning(
+                    f"{logical_id}: no entry in infra/chorale_infra/access.py: given the app-wide data-plane policy"
+                )
+                grants = self._everything()
+            role = self._role(logical_id, f"{logical_id} function")
+            self._grant(role, grants)
+            function.add_property_override("Role", role.role_arn)
+            function.add_property_override(
+                "MemorySize", self.stage.memory_mb.get(logical_id, self.stage.default_memory_mb)
+            )
+            function.add_property_override(
+                "Timeout", self.stage.timeout_seconds.get(logical_id, self.stage.default_timeout_seconds)
+            )
+            function_name = f"{self.stack_name}-{logical_id}"
+            function.add_property_override("FunctionName", function_name)
+            # Our own log group (chalice's log_retention_in_days names APIHandler's wrongly): retention
+            # bounds the storage bill, and the role needs no logs:CreateLogGroup.
+            log_group = logs.CfnLogGroup(
+                self,
+                f"{logical_id}Logs",
+                log_group_name=f"/aws/lambda/{function_name}",
+                retention_in_days=self.stage.log_retention_days,
+            )
+            function.add_resource_dependency(log_group)
+            functions[logical_id] = (function, role)
+        return functions
+
+    def _chalice_resources(self, resource_type: str) -> list[str]:
+        return [
+            logical_id
+            for logical_id, resource in self._sam_json()["Resources"].items()
+            if resource["Type"] == resource_type
+        ]
+
+    def _sam_json(self) -> dict:
+        if not hasattr(self, "_sam_cache"):
+            import glob
+            import os
+
+            path = os.path.join(self.chalice._sam_package_dir, "sam.json")
+            self._sam_cache = json.load(open(glob.glob(path)[0]))
+        return self._sam_cache
+
+    def _everything(self) -> dict:
+        return {
+            "tables": {env: "rw" for env in self.tables},
+            "objects": {"": "rw"},
+            "queues": {env: "send" for env in self.queues},
+            "topics": {env: "publish" for env in self.topics},
+        }
+
+    def _table_arns(self, env: str) -> list[str]:
+        table = self.tables[env]
+        return [table.attr_arn, f"{table.attr_arn}/index/*"]
+
+    def _grant(self, role: iam.Role, grants: dict) -> None:
+        for env, level in grants.get("tables", {}).items():
+            if env not in self.tables:
+                continue
+            actions = access.TABLE_READ + (access.TABLE_WRITE if level == "rw" else ())
+            role.add_to_policy(iam.PolicyStatement(actions=list(actions), resources=self._table_arns(env)))
+        bucket = next(iter(self.buckets.values()), None)
+        objects = grants.get("objects", {})
+        if bucket is not None and objects:
+            for prefix, level in objects.items():
+                actions = access.OBJECT_READ + (access.OBJECT_WRITE if level == "rw" else ())
+                role.add_to_policy(
+                    iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")])
+                )
+            role.add_to_policy(iam.PolicyStatement(actions=list(access.BUCKET_LIST), resources=[bucket.bucket_arn]))
+        for env in grants.get("queues", {}):
+            if env in self.queues:
+                role.add_to_policy(
+                    iam.PolicyStatement(actions=list(access.QUEUE_SEND), resources=[self.queues[env].queue_arn])
+                )
+        for env in grants.get("topics", {}):
+            if env in self.topics:
+                role.add_to_policy(
+                    iam.PolicyStatement(actions=list(access.TOPIC_PUBLISH), resources=[self.topics[env].topic_arn])
+                )
+
+    # --- event sources ---------------------------------------------------------------------------
+    def _event_sources(self) -> None:
+        sam = self._sam_json()["Resources"]
+        for source in self.model["event_sources"]:
+            logical_id = cfn_name(source["function"])
+            function, role = self.functions[logical_id]
+            events = sam[logical_id]["Properties"].get("Events", {})
+            (event_name,) = list(events)
+            path = f"Events.{event_name}.Properties"
+            if source["kind"] == "SQSEventConfig":
+                queue = self.queues[source["queue_env"]]
+                function.add_property_override(f"{path}.Queue", queue.queue_arn)
+                function.add_property_override(f"{path}.FunctionResponseTypes", ["ReportBatchItemFailures"])
+                if source["queue_env"] == "VALIDATION_QUEUE":
+                    function.add_property_override(
+                        f"{path}.ScalingConfig", {"MaximumConcurrency": self.stage.validation_max_concurrency}
+                    )
+                role.add_to_policy(iam.PolicyStatement(actions=list(access.QUEUE_CONSUME), resources=[queue.queue_arn]))
+            elif source["kind"] == "DynamoDBEventConfig":
+                table = self.tables[source["table_env"]]
+                failures = sqs.Queue(
+                    self,
+                    f"{logical_id}Failures",
+                    queue_name=f"{self.prefix}-{source['function'].replace('_', '-')}-failures",
+                    retention_period=Duration.days(14),
+                    encryption=sqs.QueueEncryption.SQS_MANAGED,
+                    enforce_ssl=True,
+                )
+                self.dlqs[f"{logical_id}Failures"] = failures
+                function.add_property_override(f"{path}.Stream", table.attr_stream_arn)
+                function.add_property_override(f"{path}.FunctionResponseTypes", ["ReportBatchItemFailures"])
+                function.add_property_override(f"{path}.BisectBatchOnFunctionError", True)
+                function.add_property_override(f"{path}.MaximumRetryAttempts", 10)
+                function.add_property_override(f"{path}.MaximumRecordAgeInSeconds", 24 * 3600)
+                function.add_property_override(
+                    f"{path}.DestinationConfig", {"OnFailure": {"Type": "SQS", "Destination": failures.queue_arn}}
+                )
+                role.add_to_policy(
+                    iam.PolicyStatement(actions=list(access.STREAM_READ), resources=[table.attr_stream_arn])
+                )
+                role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:ListStreams"], resources=["*"]))
+                role.add_to_policy(
+                    iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[failures.queue_arn])
+                )
+            else:
+                Annotations.of(self).add_warning(f"{logical_id}: event source {source['kind']} not wired by infra")
+
+    # --- API Gateway -----------------------------------------------------------------------------
+    def _api(self) -> None:
+        if "RestAPI" not in self._sam_json()["Resources"]:
+            return
+        api = self.chalice.get_resource("RestAPI")
+        api.add_property_override("Name", self.stack_name)  # one API name per stage (metrics dimension)
+        api.add_property_override("TracingEnabled", True)
+        api.add_property_override(
+            "MethodSettings",
+            [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": self.stage.api_rate_limit,
+                    "ThrottlingBurstLimit": self.stage.api_burst_limit,
+                    "MetricsEnabled": True,
+                }
+            ],
+        )
+        content_type = self.model["problem_content_type"]
+        for kind, body in self.model["gateway_problems"].items():
+            template = json.dumps({**body, "instance": "$context.path", "request_id": "$context.requestId"})
+            parameters = {"gatewayresponse.header.Content-Type": f"'{content_type}'"}
+            if body["status"] == 401:
+                parameters["gatewayresponse.header.WWW-Authenticate"] = "'Bearer'"
+            CfnGatewayResponse(
+                self,
+                f"Gateway{kind.title().replace('_', '')}",
+                rest_api_id=api.ref,
+                response_type=kind,
+                status_code=str(body["status"]),
+                response_parameters=parameters,
+                response_templates={"application/json": template, content_type: template},
+            )
+
+    def _api_url(self) -> str:
+        return f"https://{self.chalice.get_resource('RestAPI').ref}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/api/"

@@ -1,0 +1,80 @@
+"""Per-stage settings: the only numbers an operator is expected to tune (see docs/operations.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    name: str
+    # Lambda memory (MB) per chalice function, chosen from `make cost` measurements (infra/CAPACITY.md):
+    # the API and the stream publisher are I/O bound; validation is CPU bound (1 vCPU at 1,769 MB).
+    memory_mb: dict[str, int] = field(default_factory=dict)
+    default_memory_mb: int = 512
+    timeout_seconds: dict[str, int] = field(default_factory=dict)
+    default_timeout_seconds: int = 30
+    # SQS → validation: at most this many concurrent Lambda instances (protects the account's pool).
+    validation_max_concurrency: int = 100
+    # API Gateway stage throttling (requests/s and burst), all routes.
+    api_rate_limit: int = 1000
+    api_burst_limit: int = 2000
+    log_retention_days: int = 30
+    log_level: str = "WARNING"
+    # S3 originals: legal retention (days) then expiry; Object Lock mode: OFF, GOVERNANCE or COMPLIANCE.
+    retention_days: int = 4018  # 11 years: the 10-year commercial retention counted from the fiscal year's close
+    object_lock_mode: str = "OFF"
+    archive_after_days: int = 90  # Factur-X PDFs (≥ 128 KB) → Glacier Instant Retrieval
+    deep_archive_after_days: int = 2190  # → Deep Archive once the 6-year tax window has passed
+    abandoned_upload_days: int = 1
+    keep_data_on_delete: bool = True  # RETAIN bucket and tables when the stack is deleted
+    alarm_email: str | None = None
+    oldest_message_alarm_seconds: int = 300
+
+
+FUNCTION_MEMORY = {
+    "APIHandler": 512,
+    "ApiKeyAuthorizer": 256,
+    "ValidateInvoices": 1024,
+    "PublishStatusEvents": 256,
+}
+
+STAGES: dict[str, StageSettings] = {
+    "dev": StageSettings(
+        name="dev",
+        memory_mb=FUNCTION_MEMORY,
+        validation_max_concurrency=5,
+        api_rate_limit=50,
+        api_burst_limit=100,
+        log_retention_days=7,
+        log_level="INFO",
+        retention_days=90,
+        keep_data_on_delete=False,
+    ),
+    "prod": StageSettings(
+        name="prod",
+        memory_mb=FUNCTION_MEMORY,
+        validation_max_concurrency=100,
+        api_rate_limit=1000,
+        api_burst_limit=2000,
+        log_retention_days=30,
+        log_level="WARNING",
+        object_lock_mode="GOVERNANCE",
+    ),
+}
+
+
+def stage_settings(name: str, overrides: dict | None = None) -> StageSettings:
+    """The stage's settings, with `cdk -c key=value` style overrides (strings are converted)."""
+    base = STAGES[name]
+    values = {}
+    for key, value in (overrides or {}).items():
+        if value is None or not hasattr(base, key):
+            continue
+        current = getattr(base, key)
+        if isinstance(current, bool):
+            value = str(value).lower() in ("1", "true", "yes")
+        elif isinstance(current, int):
+            value = int(value)
+        values[key] = value
+    return StageSettings(**{**base.__dict__, **values})
