@@ -625,7 +625,15 @@ class _Presence:
 
 # context -> {key: path}: elements the rules with a condition of their own read (collected in the same walk)
 _KEYS: dict[str, dict[str, str]] = {
-    "product": {"gid": "ram:GlobalID", "otc": "ram:OriginTradeCountry", "otc_id": "ram:OriginTradeCountry/ram:ID"},
+    "line_document": {"id_line": "ram:LineID"},
+    "product": {
+        "gid": "ram:GlobalID",
+        "otc": "ram:OriginTradeCountry",
+        "otc_id": "ram:OriginTradeCountry/ram:ID",
+        "id_seller_item": "ram:SellerAssignedID",
+    },
+    "line_delivery": {"billed_quantity": "ram:BilledQuantity"},
+    "line_settlement": {"line_category_code": "ram:ApplicableTradeTax/ram:CategoryCode"},
     "line_agreement": {
         "gpac": _GPAC,
         "gpac_ci": _GPAC + "/ram:ChargeIndicator",
@@ -713,7 +721,12 @@ def _short(tag: str) -> str:
 _NO_NODES: list = []
 
 
-def _context_rules(name: str, ctx) -> list[Finding]:
+_SHARED_KEYS = frozenset({"id_line", "id_seller_item", "billed_quantity", "line_category_code"})
+
+
+def _context_rules(name: str, ctx, shared: dict) -> list[Finding]:
+    """Rules of one context element; nodes under ``_SHARED_KEYS`` are added to ``shared`` for the
+    attribute rules (they are collected by the same walk)."""
     out: list[Finding] = []
     hits: dict = {}
     found: dict = {}
@@ -742,6 +755,8 @@ def _context_rules(name: str, ctx) -> list[Finding]:
                         path_of(nodes[1] if n > 1 else ctx),
                     )
                 )
+        for key in _SHARED_KEYS.intersection(found):
+            shared.setdefault(key, []).extend(found[key])
     special = _SPECIAL.get(name)
     if special is not None:
         out.extend(special(ctx, found))
@@ -1264,31 +1279,6 @@ _ROOT_KEYS: dict[str, tuple[str, ...]] = {
         "ram:ID",
     ),
     "id_document": ("rsm:ExchangedDocument", "ram:ID"),
-    "id_line": (
-        "rsm:SupplyChainTradeTransaction",
-        "ram:IncludedSupplyChainTradeLineItem",
-        "ram:AssociatedDocumentLineDocument",
-        "ram:LineID",
-    ),
-    "id_seller_item": (
-        "rsm:SupplyChainTradeTransaction",
-        "ram:IncludedSupplyChainTradeLineItem",
-        "ram:SpecifiedTradeProduct",
-        "ram:SellerAssignedID",
-    ),
-    "line_category_code": (
-        "rsm:SupplyChainTradeTransaction",
-        "ram:IncludedSupplyChainTradeLineItem",
-        "ram:SpecifiedLineTradeSettlement",
-        "ram:ApplicableTradeTax",
-        "ram:CategoryCode",
-    ),
-    "billed_quantity": (
-        "rsm:SupplyChainTradeTransaction",
-        "ram:IncludedSupplyChainTradeLineItem",
-        "ram:SpecifiedLineTradeDelivery",
-        "ram:BilledQuantity",
-    ),
 }
 _ROOT_TREE = compile_tree({key: tuple(q(s) for s in steps) for key, steps in _ROOT_KEYS.items()})
 _ID_NO_ATTRIBUTE_KEYS = ("id_guideline", "id_document", "id_line", "id_seller_item")
@@ -1384,19 +1374,22 @@ def _plan(tag: str):
 
 def _check_cii(root) -> list[Finding]:
     found = collect(root, _ROOT_TREE, {})
-    out = _context_rules("root", root)
+    out = _context_rules("root", root, found)
     for name in _CONTEXT_ORDER:
         for ctx in found.get(name, _NO_NODES):
-            out.extend(_context_rules(name, ctx))
+            out.extend(_context_rules(name, ctx, found))
+    plan = _PLAN.get
     for el in root.iter():
         tag = el.tag
-        if not isinstance(tag, str):
+        handler = plan(tag)
+        if handler is _NONE:
             continue
-        handler = _PLAN.get(tag)
         if handler is None:
+            if not isinstance(tag, str):
+                continue  # comments, processing instructions
             handler = _plan(tag)
-        if handler is None or handler is _NONE:
-            continue
+            if handler is None:
+                continue
         out.extend(handler(el))  # type: ignore[operator]
     out.extend(_attribute_rules(root, found))
     return out

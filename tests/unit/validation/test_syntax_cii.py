@@ -1,0 +1,209 @@
+"""CII-SR / CII-DT syntax binding rules on small CII documents built here."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from chalicelib.validation.document import Document
+from chalicelib.validation.findings import FATAL, WARNING
+from chalicelib.validation.parsing import parse_xml
+from chalicelib.validation.rules import syntax_cii
+
+NS = (
+    'xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+    'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
+    'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100" '
+    'xmlns:qdt="urn:un:unece:uncefact:data:standard:QualifiedDataType:100"'
+)
+
+CONTEXT = (
+    "<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter>"
+    "<ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter>"
+    "</rsm:ExchangedDocumentContext>"
+)
+DOCUMENT = (
+    "<rsm:ExchangedDocument><ram:ID>INV-1</ram:ID><ram:TypeCode>380</ram:TypeCode>"
+    '<ram:IssueDateTime><udt:DateTimeString format="102">{date}</udt:DateTimeString></ram:IssueDateTime>'
+    "</rsm:ExchangedDocument>"
+)
+LINE = (
+    "<ram:IncludedSupplyChainTradeLineItem>"
+    "<ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument>"
+    "<ram:SpecifiedTradeProduct><ram:Name>Item</ram:Name>{product}</ram:SpecifiedTradeProduct>"
+    "<ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>10.00</ram:ChargeAmount>"
+    "</ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
+    '<ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="C62">1</ram:BilledQuantity>'
+    "</ram:SpecifiedLineTradeDelivery>"
+    "<ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>{tax_type}</ram:TypeCode>"
+    "<ram:CategoryCode{category_attrs}>S</ram:CategoryCode><ram:RateApplicablePercent>20</ram:RateApplicablePercent>"
+    "</ram:ApplicableTradeTax><ram:SpecifiedTradeSettlementLineMonetarySummation>"
+    "<ram:LineTotalAmount>10.00</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation>"
+    "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"
+)
+AGREEMENT = (
+    "<ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty>{seller}<ram:Name>Seller</ram:Name>"
+    "<ram:PostalTradeAddress><ram:CountryID>FR</ram:CountryID>{address}</ram:PostalTradeAddress>"
+    "</ram:SellerTradeParty><ram:BuyerTradeParty><ram:Name>Buyer</ram:Name></ram:BuyerTradeParty>"
+    "</ram:ApplicableHeaderTradeAgreement>"
+)
+SETTLEMENT = (
+    "<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>{means}"
+    "<ram:ApplicableTradeTax><ram:CalculatedAmount>2.00</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>"
+    "<ram:BasisAmount>10.00</ram:BasisAmount><ram:CategoryCode>S</ram:CategoryCode>{due}"
+    "<ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:ApplicableTradeTax>{tax2}"
+    "<ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount{total_attrs}>10.00</ram:LineTotalAmount>"
+    '<ram:TaxBasisTotalAmount>10.00</ram:TaxBasisTotalAmount><ram:TaxTotalAmount currencyID="EUR">2.00'
+    "</ram:TaxTotalAmount><ram:GrandTotalAmount>12.00</ram:GrandTotalAmount>"
+    "<ram:DuePayableAmount>12.00</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+    "</ram:ApplicableHeaderTradeSettlement>"
+)
+
+
+def cii(
+    *,
+    date="20240402",
+    product="",
+    tax_type="VAT",
+    category_attrs="",
+    seller="",
+    address="",
+    means="",
+    due="",
+    tax2="",
+    total_attrs="",
+    lines=1,
+    document=None,
+) -> Document:
+    line = LINE.format(product=product, tax_type=tax_type, category_attrs=category_attrs)
+    body = (
+        CONTEXT
+        + (DOCUMENT.format(date=date) if document is None else document)
+        + "<rsm:SupplyChainTradeTransaction>"
+        + line * lines
+        + AGREEMENT.format(seller=seller, address=address)
+        + "<ram:ApplicableHeaderTradeDelivery/>"
+        + SETTLEMENT.format(means=means, due=due, tax2=tax2, total_attrs=total_attrs)
+        + "</rsm:SupplyChainTradeTransaction>"
+    )
+    xml = f"<rsm:CrossIndustryInvoice {NS}>{body}</rsm:CrossIndustryInvoice>"
+    return Document("cii", parse_xml(xml.encode()), None)
+
+
+def fired(doc: Document) -> Counter:
+    return Counter(f.rule for f in syntax_cii.check(doc))
+
+
+def test_a_clean_invoice_raises_nothing():
+    assert fired(cii(lines=2)) == Counter()
+
+
+def test_unused_product_element_is_a_warning():
+    findings = list(syntax_cii.check(cii(product="<ram:BrandName>ACME</ram:BrandName>")))
+    assert [(f.rule, f.severity) for f in findings] == [("CII-SR-058", WARNING)]
+    assert findings[0].location.endswith("ram:SpecifiedTradeProduct/ram:BrandName")
+
+
+def test_presence_and_count_rules_fire_per_context_element():
+    doc = cii(lines=2, product="<ram:BrandName>A</ram:BrandName><ram:BrandName>B</ram:BrandName>")
+    assert fired(doc) == Counter({"CII-SR-058": 2})  # once per product, not per element
+
+
+def test_type_code_must_exist_exactly_once():
+    document = "<rsm:ExchangedDocument><ram:ID>1</ram:ID></rsm:ExchangedDocument>"
+    assert fired(cii(document=document)) == Counter({"CII-SR-014": 1})
+
+
+def test_currency_only_on_the_tax_total():
+    findings = list(syntax_cii.check(cii(total_attrs=' currencyID="EUR"')))
+    assert [(f.rule, f.severity) for f in findings] == [("CII-DT-031", FATAL)]
+
+
+def test_identifier_attributes_first_matching_context_wins():
+    document = (
+        '<rsm:ExchangedDocument><ram:ID schemeName="x">1</ram:ID><ram:TypeCode>380</ram:TypeCode>'
+        "</rsm:ExchangedDocument>"
+    )
+    assert fired(cii(document=document)) == Counter({"CII-DT-001": 1})  # not CII-DT-101
+    seller = '<ram:GlobalID schemeID="0088" schemeName="GLN">1</ram:GlobalID>'
+    assert fired(cii(seller=seller)) == Counter({"CII-DT-101": 1})
+    scheme = '<ram:ID schemeID="0088">1</ram:ID><ram:TypeCode>380</ram:TypeCode>'
+    assert fired(cii(document=f"<rsm:ExchangedDocument>{scheme}</rsm:ExchangedDocument>")) == Counter({"CII-DT-005": 1})
+
+
+def test_type_code_attributes():
+    document = (
+        '<rsm:ExchangedDocument><ram:ID>1</ram:ID><ram:TypeCode name="Invoice" listID="UNCL1001">380'
+        "</ram:TypeCode></rsm:ExchangedDocument>"
+    )
+    # CII-DT-010 (listID) can never fire: //ram:TypeCode (CII-DT-008/009) claims the element first
+    assert fired(cii(document=document)) == Counter({"CII-DT-008": 1})
+
+
+def test_date_format_102():
+    assert fired(cii(date="2024-04-02")) == Counter({"CII-DT-097": 1})
+    assert fired(cii(date="20241302")) == Counter({"CII-DT-097": 1})
+    assert fired(cii(date="\n 20240229 \n")) == Counter()
+
+
+def test_tax_type_and_line_category_code_attributes():
+    assert fired(cii(tax_type="TVA")) == Counter({"CII-DT-037": 1})
+    findings = list(syntax_cii.check(cii(category_attrs=' listID="UNCL5305"')))
+    assert [(f.rule, f.severity) for f in findings] == [("CII-DT-045", WARNING)]
+
+
+def test_header_only_trade_tax_elements():
+    # BasisAmount and DueDateTypeCode are allowed in the header breakdown, not in a line
+    assert fired(cii(due="<ram:DueDateTypeCode>5</ram:DueDateTypeCode>")) == Counter()
+    line_due = cii(tax_type="VAT</ram:TypeCode><ram:DueDateTypeCode>5</ram:DueDateTypeCode><ram:TypeCode>VAT")
+    assert fired(line_due) == Counter({"CII-DT-058": 1})
+
+
+def test_due_date_type_codes_must_agree_across_breakdowns():
+    tax2 = (
+        "<ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>Z</ram:CategoryCode>"
+        "<ram:DueDateTypeCode>{}</ram:DueDateTypeCode></ram:ApplicableTradeTax>"
+    )
+    due = "<ram:DueDateTypeCode>5</ram:DueDateTypeCode>"
+    assert fired(cii(due=due, tax2=tax2.format("5"))) == Counter()
+    assert fired(cii(due=due, tax2=tax2.format("29"))) == Counter({"CII-SR-462": 1})
+
+
+def test_payment_means_rules():
+    transfer = (
+        "<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>{}</ram:TypeCode>{}"
+        "</ram:SpecifiedTradeSettlementPaymentMeans>"
+    )
+    account = (
+        "<ram:PayeePartyCreditorFinancialAccount><ram:IBANID>FR76</ram:IBANID></ram:PayeePartyCreditorFinancialAccount>"
+    )
+    assert fired(cii(means=transfer.format("58", account))) == Counter()
+    assert fired(cii(means=transfer.format("58", ""))) == Counter({"CII-SR-470": 1})
+    assert fired(cii(means=transfer.format("58", account) + transfer.format("30", account))) == Counter(
+        {"CII-SR-467": 1}
+    )
+    assert fired(cii(means=transfer.format("58", account) + transfer.format(" 58 ", account))) == Counter()
+
+
+def test_seller_contact_and_address_rules():
+    contact = "<ram:DefinedTradeContact><ram:PersonName>A</ram:PersonName><ram:DepartmentName>B</ram:DepartmentName>"
+    contact += "</ram:DefinedTradeContact>"
+    findings = list(syntax_cii.check(cii(seller=contact)))
+    assert [(f.rule, f.severity) for f in findings] == [("CII-SR-465", WARNING)]
+    assert fired(cii(seller=contact.replace("<ram:DepartmentName>B</ram:DepartmentName>", "") * 2)) == Counter(
+        {"CII-SR-455": 1}
+    )
+    assert fired(cii(address="<ram:StreetName>Rue</ram:StreetName>")) == Counter({"CII-DT-088": 1})
+
+
+def test_document_context_parameter_rule_ids_are_written_as_published():
+    body = cii().root
+    guideline = body.find(".//{*}GuidelineSpecifiedDocumentContextParameter")
+    value = guideline.makeelement(
+        "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}Value"
+    )
+    guideline.append(value)
+    assert fired(Document("cii", body, None)) == Counter({"CII-SR-04": 1})
+
+
+def test_other_syntax_is_skipped():
+    assert list(syntax_cii.check(Document("ubl", parse_xml(b"<a/>"), None))) == []
