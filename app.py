@@ -4,6 +4,7 @@ import functools
 
 from chalice import Chalice, ConvertToMiddleware
 
+from chalicelib.entrypoints import directory_api  # noqa: F401  (registers the directory routes on `api`)
 from chalicelib.entrypoints.api import api
 from chalicelib.entrypoints.events import events
 from chalicelib.entrypoints.middleware import problem_details

@@ -15,12 +15,15 @@ class Settings:
     structure_table: str
     api_key_table: str
     idempotency_table: str
+    number_table: str
     validation_queue: str
     events_topic_arn: str
     max_sync_bytes: int
     validation_max_receives: int
     download_url_seconds: int
     local_stack: bool
+    index_shards: int
+    admin_key_hashes: frozenset[str]
 
 
 # API Gateway → Lambda carries at most 6 MB, and binary bodies travel base64-encoded (4/3):
@@ -39,10 +42,14 @@ def settings() -> Settings:
         structure_table=env.get("STRUCTURE_TABLE", "chorale-structures"),
         api_key_table=env.get("API_KEY_TABLE", "chorale-api-keys"),
         idempotency_table=env.get("IDEMPOTENCY_TABLE", "chorale-idempotency"),
+        number_table=env.get("NUMBER_TABLE", "chorale-invoice-numbers"),
         validation_queue=env.get("VALIDATION_QUEUE", "chorale-validation"),
         events_topic_arn=env.get("EVENTS_TOPIC_ARN", f"arn:aws:sns:{region}:123456789012:chorale-events"),
         max_sync_bytes=int(env.get("MAX_SYNC_BYTES", DEFAULT_MAX_SYNC_BYTES)),
         validation_max_receives=int(env.get("VALIDATION_MAX_RECEIVES", "3")),
         download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", "300")),
         local_stack=env.get("CHORALE_LOCAL_STACK") == "1",
+        index_shards=int(env.get("INDEX_SHARDS", "4")),
+        # SHA-256 of the administrators' keys (comma-separated): the keys themselves are never configured.
+        admin_key_hashes=frozenset(h.strip() for h in env.get("ADMIN_KEY_HASHES", "").split(",") if h.strip()),
     )

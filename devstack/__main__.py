@@ -11,9 +11,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEED = ROOT / "devstack" / "demo-seed.json"
+DEMO_ADMIN_KEY = "demo-admin-key"
 
 
 def _local_environment(aws_endpoint: str) -> None:
+    from chalicelib.domain.directory import hash_api_key  # pure: reads no settings
+
     # Set before chalicelib is imported: settings and table definitions read them once.
     os.environ.update(
         {
@@ -28,6 +31,8 @@ def _local_environment(aws_endpoint: str) -> None:
             "POWERTOOLS_TRACE_DISABLED": "1",
             "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "1"),
             "POWERTOOLS_LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+            # The demo administrator key, unless the operator configures their own hashes.
+            "ADMIN_KEY_HASHES": os.environ.get("ADMIN_KEY_HASHES") or hash_api_key(DEMO_ADMIN_KEY),
         }
     )
 
@@ -55,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     moto.start()
     aws_host, aws_port = moto.get_host_and_port()
     aws_endpoint = f"http://{aws_host}:{aws_port}"
+    demo_admin = not os.environ.get("ADMIN_KEY_HASHES")
     _local_environment(aws_endpoint)
 
     sys.path.insert(0, str(ROOT))
@@ -90,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     for structure, keys in seeded:
         for key in keys:
             print(f"  API key {key}  ->  {structure.siret} {structure.name} ({', '.join(structure.roles)})")
+    if demo_admin:
+        print(f"  Admin key {DEMO_ADMIN_KEY}  ->  directory administration (/v1/admin/...)")
     print("Ctrl-C to stop.", flush=True)
 
     stopping = threading.Event()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from ..domain.directory import Service, Structure, search_key
+from ..services.errors import Conflict
 from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord
 
 
@@ -23,11 +24,18 @@ def structure_from_record(record: StructureRecord) -> Structure:
     )
 
 
+def name_initial(name_key: str) -> str:
+    return name_key[:1] or "_"
+
+
 def structure_to_record(structure: Structure) -> StructureRecord:
+    key = search_key(structure.name)
     return StructureRecord(
         structure.siret,
         name=structure.name,
-        name_key=search_key(structure.name),
+        name_key=key,
+        name_initial=name_initial(key),
+        name_sort=f"{key}#{structure.siret}",
         roles=list(structure.roles),
         active=structure.active,
         requires_service_code=structure.requires_service_code,
@@ -43,7 +51,7 @@ def structure_to_record(structure: Structure) -> StructureRecord:
 class DynamoDirectory:
     def structure(self, siret: str) -> Structure | None:
         try:
-            return structure_from_record(StructureRecord.get(siret))
+            return structure_from_record(StructureRecord.get(siret, consistent_read=True))
         except DoesNotExist:
             return None
 
@@ -53,8 +61,47 @@ class DynamoDirectory:
         except DoesNotExist:
             return None
 
-    def put_structure(self, structure: Structure) -> None:
-        structure_to_record(structure).save()
+    def put_structure(self, structure: Structure, *, create_only: bool = False) -> None:
+        record = structure_to_record(structure)
+        try:
+            record.save(condition=StructureRecord.siret.does_not_exist() if create_only else None)
+        except PutError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                raise Conflict(f"Structure {structure.siret} already exists.") from None
+            raise
+
+    def search(
+        self, name_prefix: str, role: str | None, limit: int, after: str | None
+    ) -> tuple[list[Structure], str | None]:
+        """Structures whose folded name starts with the folded prefix, by name; `after` is the cursor."""
+        prefix = search_key(name_prefix)
+        condition = StructureRecord.name_sort.startswith(prefix)
+        if after:
+            condition = StructureRecord.name_sort.between(after, prefix + "\uffff")
+        results = StructureRecord.by_name.query(
+            name_initial(prefix),
+            range_key_condition=condition,
+            filter_condition=StructureRecord.roles.contains(role) if role else None,
+            limit=limit + 1,
+            page_size=max(limit + 1, 25),
+        )
+        found = [r for r in results if r.name_sort != after]
+        page = found[:limit]
+        return [structure_from_record(r) for r in page], (page[-1].name_sort if len(found) > limit else None)
 
     def put_api_key(self, key_hash: str, siret: str, created_at: str) -> None:
         ApiKeyRecord(key_hash, siret=siret, created_at=created_at).save()
+
+    def api_keys(self, siret: str) -> list[tuple[str, str]]:
+        """(key id = hash, created_at) of a structure's keys."""
+        return [(r.key_hash, r.created_at) for r in ApiKeyRecord.by_structure.query(siret)]
+
+    def revoke_api_key(self, siret: str, key_hash: str) -> bool:
+        try:
+            record = ApiKeyRecord.get(key_hash)
+        except DoesNotExist:
+            return False
+        if record.siret != siret:
+            return False
+        record.delete()
+        return True

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
-from ..domain.invoice import Error, HistoryEntry, Invoice, InvoiceSummary, Totals
-from ..services.errors import ConcurrentUpdate
-from .tables import ErrorAttribute, HistoryAttribute, InvoiceRecord, TotalsAttribute
+from ..config import settings
+from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals
+from ..services.errors import ConcurrentUpdate, DuplicateNumber
+from ..services.ports import InvoiceQuery
+from .tables import (
+    AttachmentAttribute,
+    ErrorAttribute,
+    HistoryAttribute,
+    InvoiceRecord,
+    NumberClaimRecord,
+    TotalsAttribute,
+)
+
+
+@lru_cache(maxsize=1)
+def _connection() -> Connection:
+    return Connection(region=settings().region)
 
 
 def _conditional_failure(exc: Exception) -> bool:
@@ -25,8 +44,21 @@ def _undec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+def shard_of(invoice_id: str) -> int:
+    return zlib.crc32(invoice_id.encode()) % settings().index_shards
+
+
+def party_key(siret: str, shard: int) -> str:
+    return f"{siret}#{shard}"
+
+
+def updated_key(invoice: Invoice) -> str:
+    return f"{invoice.updated_at}#{invoice.id}"
+
+
 def to_record(invoice: Invoice) -> InvoiceRecord:
     s = invoice.summary
+    shard = shard_of(invoice.id)
     record = InvoiceRecord(
         invoice.id,
         supplier_siret=invoice.supplier_siret,
@@ -64,6 +96,10 @@ def to_record(invoice: Invoice) -> InvoiceRecord:
             HistoryAttribute(code=h.code, at=h.at, actor=h.actor, reason_code=h.reason_code, comment=h.comment)
             for h in invoice.history
         ],
+        attachments=[AttachmentAttribute(**asdict(a)) for a in invoice.attachments],
+        supplier_pk=party_key(invoice.supplier_siret, shard),
+        recipient_pk=party_key(invoice.recipient_siret, shard) if invoice.recipient_siret else None,
+        updated_key=updated_key(invoice),
     )
     if invoice.version is not None:
         record.version = invoice.version
@@ -113,6 +149,10 @@ def from_record(record: InvoiceRecord) -> Invoice:
             HistoryEntry(int(h.code), h.at, h.actor, h.reason_code, h.comment)  # type: ignore[arg-type]
             for h in record.history or []
         ],
+        attachments=[
+            Attachment(a.id, a.name, a.content_type, int(a.size), a.key, a.uploaded_by, a.uploaded_at)  # type: ignore[arg-type]
+            for a in record.attachments or []
+        ],
         version=record.version,
     )
 
@@ -140,12 +180,84 @@ class DynamoInvoiceRepository:
         except DoesNotExist:
             return None
 
-    def save(self, invoice: Invoice) -> None:
+    def search(self, query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
+        return search_invoices(query)
+
+    def save(self, invoice: Invoice, claim_number: str | None = None) -> None:
         record = to_record(invoice)
-        try:
-            record.save()  # VersionAttribute adds the condition on the version read
-        except (PutError, UpdateError) as exc:
-            if _conditional_failure(exc):
-                raise ConcurrentUpdate(f"invoice {invoice.id} was changed by someone else") from None
-            raise
+        if claim_number is None:
+            try:
+                record.save()  # VersionAttribute adds the condition on the version read
+            except (PutError, UpdateError) as exc:
+                if _conditional_failure(exc):
+                    raise ConcurrentUpdate(f"invoice {invoice.id} was changed by someone else") from None
+                raise
+        else:
+            self._save_claiming(record, claim_number)
         invoice.version = record.version
+
+    def _save_claiming(self, record: InvoiceRecord, claim_number: str) -> None:
+        claim = NumberClaimRecord(claim_number, invoice_id=record.id)
+        free_or_ours = NumberClaimRecord.key.does_not_exist() | (NumberClaimRecord.invoice_id == record.id)
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(claim, condition=free_or_ours)
+                transaction.save(record)
+        except TransactWriteError as exc:
+            reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
+            # pynamodb sends the puts in call order: claim first, then the invoice
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise DuplicateNumber(f"invoice number {claim_number} is taken") from None
+            if "ConditionalCheckFailed" in reasons:
+                raise ConcurrentUpdate(f"invoice {record.id} was changed by someone else") from None
+            raise
+
+
+def _filters(query: InvoiceQuery):
+    conditions = []
+    if query.status is not None:
+        conditions.append(InvoiceRecord.status_code == query.status)
+    if query.number:
+        conditions.append(InvoiceRecord.number == query.number)
+    if query.counterpart:
+        other = InvoiceRecord.recipient_siret if query.role == "supplier" else InvoiceRecord.supplier_siret
+        conditions.append(other == query.counterpart)
+    if query.issued_from:
+        conditions.append(InvoiceRecord.issue_date >= query.issued_from)
+    if query.issued_to:
+        conditions.append(InvoiceRecord.issue_date <= query.issued_to)
+    combined = None
+    for condition in conditions:
+        combined = condition if combined is None else combined & condition
+    return combined
+
+
+def search_invoices(query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
+    index = InvoiceRecord.by_supplier if query.role == "supplier" else InvoiceRecord.by_recipient
+    key = InvoiceRecord.updated_key
+    if query.before and query.updated_since:
+        range_condition = key.between(query.updated_since, query.before)
+    elif query.before:
+        range_condition = key < query.before
+    elif query.updated_since:
+        range_condition = key > query.updated_since
+    else:
+        range_condition = None
+    found: list[InvoiceRecord] = []
+    for shard in range(settings().index_shards):
+        # Each shard yields its newest `limit` matches; the page is the newest `limit` of all of them.
+        results = index.query(
+            party_key(query.siret, shard),
+            range_key_condition=range_condition,
+            filter_condition=_filters(query),
+            scan_index_forward=False,
+            limit=query.limit + 1,
+            page_size=max(query.limit + 1, 25),
+        )
+        found.extend(
+            r for r in results if r.updated_key != query.before and r.updated_key > (query.updated_since or "")
+        )
+    found.sort(key=lambda r: r.updated_key, reverse=True)
+    page = found[: query.limit]
+    next_before = page[-1].updated_key if len(found) > query.limit else None
+    return [from_record(r) for r in page], next_before

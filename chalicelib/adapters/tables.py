@@ -11,6 +11,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ..config import settings
@@ -39,6 +40,39 @@ class TotalsAttribute(MapAttribute):
     vat = UnicodeAttribute(null=True)
     with_vat = UnicodeAttribute(null=True)
     amount_due = UnicodeAttribute(null=True)
+
+
+class AttachmentAttribute(MapAttribute):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    key = UnicodeAttribute()
+    uploaded_by = UnicodeAttribute()
+    uploaded_at = UnicodeAttribute()
+
+
+# A party's invoices, most recently updated first. Partition key "<siret>#<shard>": spreading one
+# structure over INDEX_SHARDS partitions keeps a busy recipient from becoming a hot partition.
+# Sort key "<updated_at>#<id>": unique and time-ordered (listing, and delta sync with updated_since).
+
+
+class SupplierIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-supplier"
+        projection = AllProjection()
+
+    supplier_pk = UnicodeAttribute(hash_key=True)
+    updated_key = UnicodeAttribute(range_key=True)
+
+
+class RecipientIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-recipient"
+        projection = AllProjection()
+
+    recipient_pk = UnicodeAttribute(hash_key=True)
+    updated_key = UnicodeAttribute(range_key=True)
 
 
 class InvoiceRecord(Model):
@@ -77,6 +111,12 @@ class InvoiceRecord(Model):
     errors = ListAttribute(of=ErrorAttribute, null=True)
     errors_truncated = NumberAttribute(default=0)
     history = ListAttribute(of=HistoryAttribute, null=True)
+    attachments = ListAttribute(of=AttachmentAttribute, null=True)
+    supplier_pk = UnicodeAttribute()
+    recipient_pk = UnicodeAttribute(null=True)  # absent until routed: the recipient index is sparse
+    updated_key = UnicodeAttribute()
+    by_supplier = SupplierIndex()
+    by_recipient = RecipientIndex()
     version = VersionAttribute()
 
 
@@ -87,6 +127,17 @@ class ServiceAttribute(MapAttribute):
     requires_engagement = BooleanAttribute(default=False)
 
 
+class StructureNameIndex(GlobalSecondaryIndex):
+    """Name-prefix search: partition = first character of the folded name, sort = the folded name + SIRET."""
+
+    class Meta:
+        index_name = "by-name"
+        projection = AllProjection()
+
+    name_initial = UnicodeAttribute(hash_key=True)
+    name_sort = UnicodeAttribute(range_key=True)
+
+
 class StructureRecord(Model):
     class Meta:
         table_name = _settings.structure_table
@@ -95,12 +146,23 @@ class StructureRecord(Model):
     siret = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     name_key = UnicodeAttribute()  # case- and accent-folded name, for prefix search
+    name_initial = UnicodeAttribute()
+    name_sort = UnicodeAttribute()  # "<name_key>#<siret>": unique
+    by_name = StructureNameIndex()
     roles = ListAttribute(of=UnicodeAttribute)
     active = BooleanAttribute(default=True)
     requires_service_code = BooleanAttribute(default=False)
     requires_engagement = BooleanAttribute(default=False)
     services = ListAttribute(of=ServiceAttribute, null=True)
     updated_at = UnicodeAttribute()
+
+
+class ApiKeyStructureIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-structure"
+        projection = AllProjection()
+
+    siret = UnicodeAttribute(hash_key=True)
 
 
 class ApiKeyRecord(Model):
@@ -113,6 +175,18 @@ class ApiKeyRecord(Model):
     key_hash = UnicodeAttribute(hash_key=True)
     siret = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    by_structure = ApiKeyStructureIndex()
 
 
-ALL_TABLES: tuple[type[Model], ...] = (InvoiceRecord, StructureRecord, ApiKeyRecord)
+class NumberClaimRecord(Model):
+    """(supplier, year of issue, BT-1) → the invoice holding that number: duplicates fail atomically."""
+
+    class Meta:
+        table_name = _settings.number_table
+        region = _settings.region
+
+    key = UnicodeAttribute(hash_key=True)
+    invoice_id = UnicodeAttribute()
+
+
+ALL_TABLES: tuple[type[Model], ...] = (InvoiceRecord, StructureRecord, ApiKeyRecord, NumberClaimRecord)

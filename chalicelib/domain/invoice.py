@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -65,6 +65,17 @@ class Error:
         return {"rule": self.rule, "severity": self.severity, "message": self.message, "location": self.location}
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    id: str
+    name: str
+    content_type: str
+    size: int
+    key: str
+    uploaded_by: Actor
+    uploaded_at: str
+
+
 @dataclass(slots=True)
 class Invoice:
     id: str
@@ -84,6 +95,7 @@ class Invoice:
     errors: list[Error] = field(default_factory=list)
     errors_truncated: int = 0
     history: list[HistoryEntry] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
     version: int | None = None  # optimistic-locking version held by the repository
 
     @property
@@ -92,6 +104,39 @@ class Invoice:
 
     def is_party(self, siret: str) -> bool:
         return siret in (self.supplier_siret, self.recipient_siret)
+
+    def parties_of(self, siret: str) -> tuple[str, ...]:
+        """The roles this structure plays on the invoice: ("supplier",), ("recipient",), both, or none."""
+        roles = []
+        if siret == self.supplier_siret:
+            roles.append("supplier")
+        if self.recipient_siret and siret == self.recipient_siret:
+            roles.append("recipient")
+        return tuple(roles)
+
+    @property
+    def attachments_bytes(self) -> int:
+        return self.original_size + sum(a.size for a in self.attachments)
+
+    def attachment_since_last(self, code: int, by: Actor) -> bool:
+        """Whether `by` added an attachment after the invoice last entered status `code`."""
+        since = next((h.at for h in reversed(self.history) if h.code == code), None)
+        return any(a.uploaded_by == by and (since is None or a.uploaded_at >= since) for a in self.attachments)
+
+    # --- the parties' transitions (allowed by domain.lifecycle) -----------------------------
+
+    def set_status(self, code: int, actor: Actor, reason_code: str | None, comment: str | None, at: str) -> None:
+        self.history.append(HistoryEntry(code, at, actor, reason_code, comment))
+        self.updated_at = at
+
+    def reroute(self, service_code: str | None, engagement_number: str | None, at: str) -> None:
+        """New routing references from the supplier after a routing error (221): made available again."""
+        self.summary = replace(self.summary, service_code=service_code, engagement_number=engagement_number)
+        self.set_status(MISE_A_DISPOSITION.code, "platform", None, "Re-routed by the supplier", at)
+
+    def attach(self, attachment: Attachment) -> None:
+        self.attachments.append(attachment)
+        self.updated_at = attachment.uploaded_at
 
     # --- the platform's transitions -------------------------------------------------------
 

@@ -52,3 +52,24 @@ def summarize(model: SemanticInvoice) -> InvoiceSummary:
         service_code=_text(model.buyer_reference),
         engagement_number=_text(model.purchase_order),
     )
+
+
+def business_term_locations(model: SemanticInvoice) -> dict[str, str]:
+    """XPath of the elements the platform's controls name (the parent group's when the term is absent)."""
+    from ..validation.model import xpath_of
+
+    def where(field, group=None) -> str:
+        if field is not None:
+            return field.path
+        if group is not None and getattr(group, "el", None) is not None:
+            return xpath_of(group.el)
+        return xpath_of(model.el) if model.el is not None else "/"
+
+    seller, buyer = model.seller, model.buyer
+    return {
+        "BT-1": where(model.number),
+        "BT-10": where(model.buyer_reference),
+        "BT-13": where(model.purchase_order),
+        "BT-30": where(seller.legal_registration if seller else None, seller),
+        "BT-47": where(buyer.legal_registration if buyer else None, buyer),
+    }

@@ -8,14 +8,16 @@ import json
 from chalice import AuthResponse, Blueprint, Response
 
 from ..config import settings
-from ..domain.directory import Principal
-from ..services import deposit, queries
-from ..services.authentication import authenticate
-from ..services.errors import ServiceError
+from ..domain.directory import Principal, hash_api_key
+from ..domain.statuses import STATUSES
+from ..services import deposit, lifecycle, queries, search
+from ..services.authentication import authenticate, bearer_token
+from ..services.directory import ADMIN
+from ..services.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
 from . import dependencies as deps
 from .openapi import openapi_document
 from .problems import from_service_error
-from .representations import history_entry, invoice_resource
+from .representations import attachment_resource, history_entry, invoice_resource
 
 api = Blueprint(__name__)
 
@@ -23,6 +25,9 @@ api = Blueprint(__name__)
 @api.authorizer(ttl_seconds=60)
 def api_key_authorizer(auth_request):
     """API Gateway authorizer: the bearer key's structure becomes the principal, or the call is refused."""
+    token = bearer_token(auth_request.token)
+    if token and hash_api_key(token) in settings().admin_key_hashes:
+        return AuthResponse(routes=["*"], principal_id=ADMIN, context={"name": "administrator", "roles": ADMIN})
     principal = authenticate(auth_request.token, deps.directory())
     if principal is None:
         return AuthResponse(routes=[], principal_id="anonymous")
@@ -55,6 +60,27 @@ def route(path: str, methods: tuple[str, ...] = ("GET",), public: bool = False, 
         )
 
     return register
+
+
+def json_body() -> dict:
+    """The request's JSON object; 415 for another media type, 400 for malformed JSON."""
+    request = api.current_request
+    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType(
+            "Send a JSON object with Content-Type: application/json.", accepted=["application/json"]
+        )
+    try:
+        body = json.loads(request.raw_body or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    return body
+
+
+def query_params() -> dict[str, str]:
+    return dict(api.current_request.query_params or {})
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
@@ -106,4 +132,94 @@ def get_invoice_history(invoice_id: str):
 @route("/v1/invoices/{invoice_id}/file")
 def get_invoice_file(invoice_id: str):
     url = queries.original_download_url(caller(), invoice_id, invoices=deps.invoices(), originals=deps.originals())
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@route("/v1/invoices")
+def search_invoices():
+    page, cursor = search.search_invoices(caller(), query_params(), invoices=deps.invoices())
+    return json_response({"items": [invoice_resource(i) for i in page], "next_cursor": cursor})
+
+
+@route("/v1/invoices/{invoice_id}/transitions")
+def get_invoice_transitions(invoice_id: str):
+    invoice, allowed = lifecycle.next_statuses(caller(), invoice_id, invoices=deps.invoices())
+    return json_response(
+        {
+            "invoice_id": invoice.id,
+            "current": invoice.status.as_dict() if invoice.status else None,
+            "allowed": [
+                {**STATUSES[n.code].as_dict(), "reason_required": n.reason_required, "reasons": list(n.reasons)}
+                for n in allowed
+            ],
+        }
+    )
+
+
+@route("/v1/invoices/{invoice_id}/status", methods=("POST",), content_types=["*/*"])
+def set_invoice_status(invoice_id: str):
+    body = json_body()
+    invoice = lifecycle.change_status(
+        caller(),
+        invoice_id,
+        body.get("code"),
+        body.get("reason_code"),
+        body.get("comment"),
+        invoices=deps.invoices(),
+    )
+    return json_response(invoice_resource(invoice))
+
+
+@route("/v1/invoices/{invoice_id}/reroute", methods=("POST",), content_types=["*/*"])
+def reroute_invoice(invoice_id: str):
+    body = json_body()
+    invoice = lifecycle.reroute(
+        caller(),
+        invoice_id,
+        body.get("service_code"),
+        body.get("engagement_number"),
+        invoices=deps.invoices(),
+        directory=deps.directory(),
+    )
+    return json_response(invoice_resource(invoice))
+
+
+def _attachment_name() -> str | None:
+    request = api.current_request
+    disposition = request.headers.get("content-disposition") or ""
+    for part in disposition.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "filename":
+            return value.strip().strip('"')
+    return (request.query_params or {}).get("name")
+
+
+@route("/v1/invoices/{invoice_id}/attachments", methods=("POST",), content_types=["*/*"])
+def add_invoice_attachment(invoice_id: str):
+    request = api.current_request
+    if len(request.raw_body or b"") > settings().max_sync_bytes:
+        raise PayloadTooLarge(
+            f"Attachments over {settings().max_sync_bytes} bytes go through the upload route (POST /v1/uploads).",
+            limit_bytes=settings().max_sync_bytes,
+        )
+    invoice, attachment = lifecycle.add_attachment(
+        caller(),
+        invoice_id,
+        _attachment_name(),
+        request.raw_body or b"",
+        invoices=deps.invoices(),
+        originals=deps.originals(),
+    )
+    return json_response(
+        attachment_resource(invoice.id, attachment),
+        201,
+        {"Location": f"/v1/invoices/{invoice.id}/attachments/{attachment.id}"},
+    )
+
+
+@route("/v1/invoices/{invoice_id}/attachments/{attachment_id}")
+def get_invoice_attachment(invoice_id: str, attachment_id: str):
+    url = lifecycle.attachment_download_url(
+        caller(), invoice_id, attachment_id, invoices=deps.invoices(), originals=deps.originals()
+    )
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})

@@ -202,9 +202,188 @@ _PATHS = {
 }
 
 
+def _params(*names: str) -> list[dict]:
+    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+
+
+def _query(*names: str) -> list[dict]:
+    return [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names]
+
+
+def _json_body(schema: dict, media: str = "application/json") -> dict:
+    return {"required": True, "content": {media: {"schema": schema}}}
+
+
+_OBJECT = {"type": "object"}
+_LIST_RESPONSE = {"description": "A page and the cursor of the next one (null on the last page)",
+                  "content": {"application/json": {"schema": {"type": "object", "properties": {
+                      "items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]}}}}}}  # fmt: skip
+_REFUSALS = {
+    "400": problem_response("Malformed request"),
+    "403": problem_response("Your role may not do this"),
+    "409": problem_response("Not allowed from the current status (the body lists the allowed ones), or a race"),
+    "415": problem_response("Send application/json"),
+    "422": problem_response("Missing or unknown reason, or invalid field"),
+}
+_ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
+
+LIFECYCLE_PATHS = {
+    "/v1/invoices": {
+        "get": {
+            "summary": "Search your invoices, most recently updated first (delta sync with updated_since)",
+            "parameters": _query(
+                "role",
+                "status",
+                "number",
+                "counterpart",
+                "issued_from",
+                "issued_to",
+                "updated_since",
+                "limit",
+                "cursor",
+            ),  # fmt: skip
+            "responses": {"200": _LIST_RESPONSE, "400": problem_response("Invalid filter"), **AUTH_ERRORS},
+        }
+    },
+    "/v1/invoices/{invoice_id}/status": {
+        "post": {
+            "summary": "Set the next status (recipient or supplier, per the transition table)",
+            "parameters": _params("invoice_id"),
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "required": ["code"],
+                    "properties": {
+                        "code": {"type": "integer"},
+                        "reason_code": {"type": ["string", "null"]},
+                        "comment": {"type": ["string", "null"]},
+                    },
+                }
+            ),  # fmt: skip
+            "responses": {"200": json_response("The invoice", "Invoice"), **AUTH_ERRORS, **_REFUSALS},
+        }
+    },
+    "/v1/invoices/{invoice_id}/transitions": {
+        "get": {
+            "summary": "The statuses you may set next",
+            "parameters": _params("invoice_id"),
+            "responses": {
+                "200": {"description": "Current and allowed statuses", "content": {"application/json": {}}},
+                **AUTH_ERRORS,
+            },  # fmt: skip
+        }
+    },
+    "/v1/invoices/{invoice_id}/reroute": {
+        "post": {
+            "summary": "Re-route a 221 invoice with a new service code and/or engagement number",
+            "parameters": _params("invoice_id"),
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "properties": {
+                        "service_code": {"type": ["string", "null"]},
+                        "engagement_number": {"type": ["string", "null"]},
+                    },
+                }
+            ),
+            "responses": {"200": json_response("The invoice, back in 203", "Invoice"), **AUTH_ERRORS, **_REFUSALS},
+        }
+    },
+    "/v1/invoices/{invoice_id}/attachments": {
+        "post": {
+            "summary": "Attach a file (PDF, PNG, JPEG, XML, CSV, ODT, DOCX, XLSX; name ≤ 50 characters)",
+            "parameters": _params("invoice_id") + _query("name"),
+            "requestBody": _json_body({"type": "string", "format": "binary"}, "application/octet-stream"),
+            "responses": {
+                "201": {"description": "The attachment", "content": {"application/json": {}}},
+                "413": problem_response("Over 10 MB, or over 120 MB with the invoice"),
+                **AUTH_ERRORS,
+                **_REFUSALS,
+            },  # fmt: skip
+        }
+    },
+    "/v1/invoices/{invoice_id}/attachments/{attachment_id}": {
+        "get": {
+            "summary": "Download an attachment (redirect to a short-lived URL)",
+            "parameters": _params("invoice_id", "attachment_id"),
+            "responses": {"302": {"description": "Redirect"}, **AUTH_ERRORS},
+        }
+    },
+}
+
+DIRECTORY_PATHS = {
+    "/v1/structures": {
+        "get": {
+            "summary": "Look structures up by name prefix (case- and accent-insensitive) or SIRET",
+            "parameters": _query("q", "siret", "role", "limit", "cursor"),
+            "responses": {"200": _LIST_RESPONSE, "400": problem_response("Give q or siret"), **AUTH_ERRORS},
+        }
+    },
+    "/v1/structures/{siret}": {
+        "get": {
+            "summary": "A structure with its services",
+            "parameters": _params("siret"),
+            "responses": {
+                "200": {"description": "The structure", "content": {"application/json": {}}},
+                **AUTH_ERRORS,
+            },  # fmt: skip
+        }
+    },
+    "/v1/admin/structures": {
+        "post": {
+            "summary": "Create a structure (seed entry shape)",
+            "requestBody": _json_body(_OBJECT),
+            "responses": {"201": {"description": "Created"}, "409": problem_response("Exists"), **_ADMIN},
+        }  # fmt: skip
+    },
+    "/v1/admin/structures/{siret}": {
+        "patch": {
+            "summary": 'Update or deactivate ({"active": false}) a structure',
+            "parameters": _params("siret"),
+            "requestBody": _json_body(_OBJECT),
+            "responses": {"200": {"description": "Updated"}, "404": AUTH_ERRORS["404"], **_ADMIN},
+        }  # fmt: skip
+    },
+    "/v1/admin/structures/{siret}/services/{code}": {
+        "put": {
+            "summary": "Create, update or deactivate a service",
+            "parameters": _params("siret", "code"),
+            "requestBody": _json_body(_OBJECT),
+            "responses": {"200": {"description": "The structure"}, **_ADMIN},
+        }
+    },
+    "/v1/admin/structures/{siret}/api-keys": {
+        "post": {
+            "summary": "Issue an API key (shown once)",
+            "parameters": _params("siret"),
+            "responses": {"201": {"description": "The key and its id"}, **_ADMIN},
+        },
+        "get": {
+            "summary": "The structure's key ids",
+            "parameters": _params("siret"),
+            "responses": {"200": {"description": "Key ids"}, **_ADMIN},
+        },
+    },  # fmt: skip
+    "/v1/admin/structures/{siret}/api-keys/{key_id}": {
+        "delete": {
+            "summary": "Revoke a key",
+            "parameters": _params("siret", "key_id"),
+            "responses": {"200": {"description": "Revoked"}, "404": AUTH_ERRORS["404"], **_ADMIN},
+        }
+    },  # fmt: skip
+    "/v1/admin/imports": {
+        "post": {
+            "summary": "Import structures: seed format (application/json) or CSV (text/csv)",
+            "requestBody": {"required": True, "content": {"application/json": {}, "text/csv": {}}},
+            "responses": {"200": {"description": "Imported"}, "422": problem_response("Invalid entry"), **_ADMIN},
+        }
+    },  # fmt: skip
+}
+
+
 def _path_groups() -> list[dict]:
     """Every API module's paths. A module that adds routes adds its OPENAPI_PATHS here."""
-    return [_PATHS]
+    return [_PATHS, LIFECYCLE_PATHS, DIRECTORY_PATHS]
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..domain.invoice import HistoryEntry, Invoice
+from ..domain.directory import Structure
+from ..domain.invoice import Attachment, HistoryEntry, Invoice
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -35,6 +36,7 @@ def invoice_resource(invoice: Invoice) -> dict:
         "status": status.as_dict() if status else None,
         "errors": [e.as_dict() for e in invoice.errors],
         "errors_truncated": invoice.errors_truncated,
+        "attachments": [attachment_resource(invoice.id, a) for a in invoice.attachments],
         "created_at": invoice.created_at,
         "updated_at": invoice.updated_at,
         "links": {
@@ -56,4 +58,32 @@ def history_entry(entry: HistoryEntry) -> dict:
         "actor": entry.actor,
         "reason_code": entry.reason_code,
         "comment": entry.comment,
+    }
+
+
+def attachment_resource(invoice_id: str, attachment: Attachment) -> dict:
+    return {
+        "id": attachment.id,
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "uploaded_by": attachment.uploaded_by,
+        "uploaded_at": attachment.uploaded_at,
+        "links": {"file": f"/v1/invoices/{invoice_id}/attachments/{attachment.id}"},
+    }
+
+
+def structure_resource(structure: Structure) -> dict:
+    return {
+        "siret": structure.siret,
+        "name": structure.name,
+        "roles": list(structure.roles),
+        "active": structure.active,
+        "requires_service_code": structure.requires_service_code,
+        "requires_engagement": structure.requires_engagement,
+        "services": [
+            {"code": s.code, "name": s.name, "active": s.active, "requires_engagement": s.requires_engagement}
+            for s in structure.services
+        ],
+        "updated_at": structure.updated_at,
     }

@@ -46,3 +46,7 @@ class Conflict(ServiceError):
 
 class ConcurrentUpdate(Conflict):
     title = "Concurrent update"
+
+
+class DuplicateNumber(Conflict):
+    title = "Duplicate invoice number"

@@ -18,14 +18,37 @@ class StoredObject:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceQuery:
+    """A party's invoices, most recently updated first; `before` is the cursor (exclusive)."""
+
+    role: str  # "supplier" | "recipient"
+    siret: str
+    limit: int = 25
+    status: int | None = None
+    number: str | None = None
+    counterpart: str | None = None
+    issued_from: str | None = None  # ISO dates, inclusive
+    issued_to: str | None = None
+    updated_since: str | None = None  # ISO timestamp, exclusive
+    before: str | None = None
+
+
 class InvoiceRepository(Protocol):
     def add(self, invoice: Invoice) -> bool:
         """Create the record; False (and no change) when it already exists."""
 
     def get(self, invoice_id: str) -> Invoice | None: ...
 
-    def save(self, invoice: Invoice) -> None:
-        """Write a changed record; ConcurrentUpdate when someone else changed it since it was read."""
+    def search(self, query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
+        """One page and the cursor of the next (None on the last page). Index queries only, never a scan."""
+
+    def save(self, invoice: Invoice, claim_number: str | None = None) -> None:
+        """Write a changed record; ConcurrentUpdate when someone else changed it since it was read.
+
+        With `claim_number`, atomically claim that (supplier, year, number) key for this invoice:
+        DuplicateNumber when another invoice holds it (and nothing is written).
+        """
 
 
 class OriginalStore(Protocol):

@@ -6,11 +6,12 @@ import hashlib
 from collections.abc import Callable
 
 from ..domain.invoice import Error, Invoice, InvoiceSummary
-from ..domain.summary import summarize
+from ..domain.summary import business_term_locations, summarize
 from ..validation import validate as validate_en16931
+from . import controls
 from . import originals as layout
 from .clock import utc_now
-from .errors import ConcurrentUpdate
+from .errors import ConcurrentUpdate, DuplicateNumber
 from .ports import Directory, InvoiceRepository, OriginalStore
 
 REJECTION_SEMANTIC = "REJ_SEMAN"  # reform reason: EN 16931 semantic rejection
@@ -46,24 +47,50 @@ def process_original(
 
     report = (validate or validate_en16931)(stored.data)
     summary = summarize(report.invoice) if report.invoice is not None else InvoiceSummary()
-    recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
     findings = [Error(f.rule, f.severity, f.message, f.location) for f in report.findings]
     at = now()
-    if report.valid:
-        invoice.accept(summary, recipient.name if recipient else None, findings, at)
-    else:
+    if not report.valid:
         fatal = sorted({f.rule for f in report.findings if f.severity == "fatal"})
         comment = (
             f"EN 16931: {len(fatal)} rule(s) failed: {', '.join(fatal[:10])}{'…' if len(fatal) > 10 else ''}"
             if fatal
             else (report.error.detail if getattr(report, "error", None) else "The document could not be read.")
         )
+        recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
         invoice.reject(summary, recipient.name if recipient else None, findings, REJECTION_SEMANTIC, comment, at)
+        return _save_decision(invoices, invoice)
+
+    locations = business_term_locations(report.invoice)
+    failure = controls.supplier_failure(summary, invoice.supplier_siret)
+    recipient, routing = controls.routing_failure(summary, directory)
+    failure = failure or routing
+    recipient_name = recipient.name if recipient else None
+    if failure is not None:
+        invoice.reject(summary, recipient_name, [_finding(failure, locations), *findings], failure.reason_code,
+                       failure.message, at)  # fmt: skip
+        return _save_decision(invoices, invoice)
+
+    invoice.accept(summary, recipient_name, findings, at)
     try:
-        invoices.save(invoice)
+        return _save_decision(invoices, invoice, controls.number_claim_key(summary, invoice.supplier_siret))
+    except DuplicateNumber:
+        duplicate = controls.duplicate_failure(summary, invoice.supplier_siret)
+        fresh = invoices.get(invoice_id)
+        fresh.reject(summary, recipient_name, [_finding(duplicate, locations), *findings], duplicate.reason_code,
+                     duplicate.message, at)  # fmt: skip
+        return _save_decision(invoices, fresh)
+
+
+def _finding(failure: controls.ControlFailure, locations: dict[str, str]) -> Error:
+    return Error(failure.rule, "fatal", failure.message, locations.get(failure.business_term, "/"))
+
+
+def _save_decision(invoices: InvoiceRepository, invoice: Invoice, claim_number: str | None = None) -> Invoice:
+    try:
+        invoices.save(invoice, claim_number=claim_number)
     except ConcurrentUpdate:
         # Another delivery of the same message got there first: its decision stands.
-        current = invoices.get(invoice_id)
+        current = invoices.get(invoice.id)
         if current is None or current.processing != "done":
             raise
         return current

@@ -80,6 +80,7 @@ def detect_syntax(root: etree._Element) -> tuple[Syntax, str]:
     if found is None:
         raise UnreadableInvoice(
             "not-an-invoice",
-            f"The root element {root.tag!r} is neither a UBL 2.1 Invoice/CreditNote nor a CII D16B CrossIndustryInvoice.",
+            f"The root element {root.tag!r} is neither a UBL 2.1 Invoice/CreditNote "
+            "nor a CII D16B CrossIndustryInvoice.",
         )
     return found

@@ -20,16 +20,6 @@ from devstack.seed import load_seed
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "devstack" / "demo-seed.json"
 
-SUPPLIER_KEY = "demo-supplier-atelier-key"
-SUPPLIER2_KEY = "demo-supplier-lumiere-key"
-MAIRIE_KEY = "demo-recipient-mairie-key"
-CHR_KEY = "demo-recipient-chr-key"
-
-
-def auth(key: str, **headers) -> dict:
-    return {"Authorization": f"Bearer {key}", **headers}
-
-
 @pytest.fixture
 def aws(monkeypatch):
     """A fresh moto account with every Chorale resource and the demo directory."""

@@ -6,7 +6,7 @@ import json
 
 import boto3
 import pytest
-from conftest import MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from demo import MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
 
 from chalicelib.config import settings

@@ -6,7 +6,7 @@ import json
 
 import boto3
 import pytest
-from conftest import CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from demo import CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
 from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
 
 from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository

@@ -1,0 +1,120 @@
+"""Who may move an invoice from which status to which, and with what reason: the transition table as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Party = Literal["supplier", "recipient"]
+
+_DECISIONS = frozenset({205, 206, 207, 208, 210})
+
+# (party, from status) → statuses that party may set next. Documented in README ("Lifecycle").
+TRANSITIONS: dict[Party, dict[int, frozenset[int]]] = {
+    "recipient": {
+        203: frozenset({204, 221}) | _DECISIONS,
+        204: frozenset({221}) | _DECISIONS,
+        207: _DECISIONS,
+        209: _DECISIONS,
+        205: frozenset({211}),
+        206: frozenset({211}),
+    },
+    "supplier": {
+        208: frozenset({209}),
+        205: frozenset({212}),
+        206: frozenset({212}),
+        211: frozenset({212}),
+        200: frozenset({220}),
+        203: frozenset({220}),
+        204: frozenset({220}),
+    },
+}
+
+TERMINAL = frozenset({210, 212, 213, 220})
+ROUTING_ERROR = 221
+COMPLETED = 209
+SUSPENDED = 208
+
+# Reform reason codes (BR-FR-CDV-CL-09 allow-lists). 206 and 207 have no list of their own in the
+# reform's lists we hold: they accept the refusal and suspension reasons (see README).
+_REFUSAL = (
+    "TX_TVA_ERR", "MONTANTTOTAL_ERR", "CALCUL_ERR", "NON_CONFORME", "DOUBLON", "DEST_ERR", "TRANSAC_INC",
+    "EMMET_INC", "CONTRAT_TERM", "DOUBLE_FACT", "CMD_ERR", "ADR_ERR", "REF_CT_ABSENT",
+)  # fmt: skip
+_SUSPENSION = ("JUSTIF_ABS", "COORD_BANC_ERR", "CMD_ERR", "SIRET_ERR", "CODE_ROUTAGE_ERR", "REF_CT_ABSENT", "REF_ERR")
+REASONS: dict[int, frozenset[str]] = {
+    206: frozenset(_REFUSAL + _SUSPENSION),
+    207: frozenset(_REFUSAL + _SUSPENSION),
+    208: frozenset(_SUSPENSION),
+    210: frozenset(_REFUSAL),
+    213: frozenset(
+        (
+            "MONTANTTOTAL_ERR",
+            "CALCUL_ERR",
+            "DOUBLON",
+            "ADR_ERR",
+            "REJ_SEMAN",
+            "REJ_UNI",
+            "REJ_COH",
+            "REJ_ADR",
+            "REJ_CONT_B2G",
+            "REJ_REF_PJ",
+            "REJ_ASS_PJ",
+        )
+    ),  # fmt: skip
+    221: frozenset(("CODE_ROUTAGE_ERR", "SIRET_ERR", "CMD_ERR", "REF_CT_ABSENT", "DEST_ERR", "REF_ERR")),
+}
+REASON_REQUIRED = frozenset({206, 207, 208, 210})
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a requested status change cannot happen. `kind`: role | transition | reason | completion."""
+
+    kind: Literal["role", "transition", "reason", "completion"]
+    message: str
+    allowed: tuple[int, ...] = ()
+
+
+def allowed_next(party: Party, current: int | None) -> tuple[int, ...]:
+    if current is None or current in TERMINAL:
+        return ()
+    return tuple(sorted(TRANSITIONS[party].get(current, ())))
+
+
+def settable_by(party: Party) -> frozenset[int]:
+    return frozenset().union(*TRANSITIONS[party].values())
+
+
+def check_transition(
+    parties: tuple[Party, ...],
+    current: int | None,
+    target: int,
+    reason_code: str | None,
+    comment: str | None,
+    has_new_attachment: bool,
+) -> tuple[Party, None] | tuple[None, Refusal]:
+    """Which of the caller's parties may make this change, or why none may."""
+    roles = [p for p in parties if target in settable_by(p)]
+    if not roles:
+        return None, Refusal("role", f"Status {target} cannot be set by the {' or '.join(parties)}.")
+    for party in roles:
+        if target in allowed_next(party, current):
+            break
+    else:
+        allowed = tuple(sorted(set().union(*(allowed_next(p, current) for p in parties))))
+        return None, Refusal("transition", f"Status {target} is not allowed from {current}.", allowed)
+    if target in REASON_REQUIRED and not reason_code:
+        return None, Refusal("reason", f"A reason_code is required for status {target}.")
+    if reason_code and target in REASONS and reason_code not in REASONS[target]:
+        return None, Refusal(
+            "reason",
+            f"Reason {reason_code!r} is not allowed for status {target}: use one of {sorted(REASONS[target])}.",
+        )
+    if reason_code and target not in REASONS:
+        return None, Refusal("reason", f"Status {target} takes no reason_code.")
+    if target == COMPLETED and not (comment and comment.strip()) and not has_new_attachment:
+        return None, Refusal(
+            "completion", "Completing a suspended invoice needs a comment or an attachment added since."
+        )
+    return party, None

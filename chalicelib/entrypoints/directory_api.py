@@ -1,0 +1,79 @@
+"""Directory routes: structure look-ups for every caller, administration with administrator keys."""
+
+from __future__ import annotations
+
+from ..services import directory as directory_service
+from ..services.errors import InvalidInput, UnsupportedMediaType
+from . import dependencies as deps
+from .api import api, caller, json_body, json_response, query_params, route
+from .representations import structure_resource
+
+
+@route("/v1/structures")
+def search_structures():
+    found, cursor = directory_service.search_structures(query_params(), directory=deps.directory())
+    return json_response({"items": [structure_resource(s) for s in found], "next_cursor": cursor})
+
+
+@route("/v1/structures/{siret}")
+def get_structure(siret: str):
+    return json_response(structure_resource(directory_service.get_structure(siret, directory=deps.directory())))
+
+
+@route("/v1/admin/structures", methods=("POST",), content_types=["*/*"])
+def create_structure():
+    structure = directory_service.create_structure(caller(), json_body(), directory=deps.directory())
+    return json_response(structure_resource(structure), 201, {"Location": f"/v1/structures/{structure.siret}"})
+
+
+@route("/v1/admin/structures/{siret}", methods=("PATCH",), content_types=["*/*"])
+def update_structure(siret: str):
+    structure = directory_service.update_structure(caller(), siret, json_body(), directory=deps.directory())
+    return json_response(structure_resource(structure))
+
+
+@route("/v1/admin/structures/{siret}/services/{code}", methods=("PUT",), content_types=["*/*"])
+def put_service(siret: str, code: str):
+    structure = directory_service.put_service(caller(), siret, code, json_body(), directory=deps.directory())
+    return json_response(structure_resource(structure))
+
+
+@route("/v1/admin/structures/{siret}/api-keys", methods=("POST",), content_types=["*/*"])
+def issue_api_key(siret: str):
+    key, key_id = directory_service.issue_api_key(caller(), siret, directory=deps.directory())
+    return json_response(
+        {"siret": siret, "key_id": key_id, "api_key": key, "note": "Store this key now: it is never shown again."},
+        201,
+    )
+
+
+@route("/v1/admin/structures/{siret}/api-keys")
+def list_api_keys(siret: str):
+    directory_service.require_admin(caller())
+    keys = deps.directory().api_keys(siret)
+    return json_response({"siret": siret, "keys": [{"key_id": k, "created_at": at} for k, at in keys]})
+
+
+@route("/v1/admin/structures/{siret}/api-keys/{key_id}", methods=("DELETE",))
+def revoke_api_key(siret: str, key_id: str):
+    directory_service.revoke_api_key(caller(), siret, key_id, directory=deps.directory())
+    return json_response({"siret": siret, "key_id": key_id, "revoked": True})
+
+
+@route("/v1/admin/imports", methods=("POST",), content_types=["*/*"])
+def import_structures():
+    request = api.current_request
+    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media == "text/csv":
+        try:
+            entries = directory_service.structures_from_csv((request.raw_body or b"").decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise InvalidInput("The CSV must be UTF-8.") from None
+    elif media == "application/json":
+        entries = json_body().get("structures")
+    else:
+        raise UnsupportedMediaType(
+            "Import the seed format (application/json) or CSV (text/csv).", accepted=["application/json", "text/csv"]
+        )
+    imported = directory_service.import_structures(caller(), entries, directory=deps.directory())
+    return json_response({"imported": len(imported), "sirets": [s.siret for s in imported]})

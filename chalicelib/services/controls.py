@@ -1,0 +1,111 @@
+"""The platform's deposit controls (after EN 16931 passes, before 200): who sends, to whom, with what references."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.directory import Structure
+from ..domain.invoice import InvoiceSummary
+from .ports import Directory
+
+
+@dataclass(frozen=True, slots=True)
+class ControlFailure:
+    reason_code: str  # reform reason for 213 (or kept on 221 after a failed re-route)
+    rule: str  # stable id of the control, as findings carry
+    message: str  # names the business term
+    business_term: str
+
+
+def supplier_failure(summary: InvoiceSummary, depositor_siret: str) -> ControlFailure | None:
+    """The seller (BT-30 with scheme 0009, or BT-29) must be the depositing structure."""
+    if summary.seller_siret != depositor_siret:
+        found = summary.seller_siret or "no SIRET (BT-30 scheme 0009 or BT-29)"
+        return ControlFailure(
+            "REJ_UNI",
+            "CHORALE-SELLER",
+            f"BT-30 Seller legal registration identifier ({found}) is not the depositing structure "
+            f"({depositor_siret}).",
+            "BT-30",
+        )
+    return None
+
+
+def routing_failure(summary: InvoiceSummary, directory: Directory) -> tuple[Structure | None, ControlFailure | None]:
+    """Recipient, service code (BT-10) and engagement number (BT-13) against the directory."""
+    if not summary.buyer_siret:
+        return None, ControlFailure(
+            "ADR_ERR",
+            "CHORALE-BUYER",
+            "BT-47 Buyer legal registration identifier (scheme 0009, SIRET) or BT-46 Buyer identifier is missing: "
+            "the recipient structure cannot be identified.",
+            "BT-47",
+        )
+    recipient = directory.structure(summary.buyer_siret)
+    if recipient is None or not recipient.active or not recipient.has_role("recipient"):
+        why = (
+            "is not in the directory"
+            if recipient is None
+            else "is inactive"
+            if not recipient.active
+            else "does not receive invoices"
+        )
+        return recipient, ControlFailure(
+            "REJ_ADR",
+            "CHORALE-BUYER",
+            f"BT-47 Buyer legal registration identifier {summary.buyer_siret} {why}.",
+            "BT-47",
+        )
+    service = recipient.service(summary.service_code) if summary.service_code else None
+    if recipient.requires_service_code:
+        if not summary.service_code:
+            return recipient, ControlFailure(
+                "REJ_ADR",
+                "CHORALE-SERVICE",
+                f"BT-10 Buyer reference (service code) is required by {recipient.name} ({recipient.siret}).",
+                "BT-10",
+            )
+        if service is None or not service.active:
+            state = "unknown" if service is None else "inactive"
+            return recipient, ControlFailure(
+                "REJ_ADR",
+                "CHORALE-SERVICE",
+                f"BT-10 Buyer reference {summary.service_code!r} is an {state} service of {recipient.name}.",
+                "BT-10",
+            )
+    elif service is not None and not service.active:
+        return recipient, ControlFailure(
+            "REJ_ADR",
+            "CHORALE-SERVICE",
+            f"BT-10 Buyer reference {summary.service_code!r} is an inactive service of {recipient.name}.",
+            "BT-10",
+        )
+    needs_engagement = recipient.requires_engagement or bool(service and service.requires_engagement)
+    if needs_engagement and not summary.engagement_number:
+        who = (
+            f"service {service.code} of {recipient.name}" if service and service.requires_engagement else recipient.name
+        )
+        return recipient, ControlFailure(
+            "REJ_CONT_B2G",
+            "CHORALE-ENGAGEMENT",
+            f"BT-13 Purchase order reference (engagement number) is required by {who}.",
+            "BT-13",
+        )
+    return recipient, None
+
+
+def duplicate_failure(summary: InvoiceSummary, supplier_siret: str) -> ControlFailure:
+    year = summary.issue_date.year if summary.issue_date else "?"
+    return ControlFailure(
+        "DOUBLON",
+        "CHORALE-DUPLICATE",
+        f"BT-1 Invoice number {summary.number!r} was already deposited by {supplier_siret} for {year}.",
+        "BT-1",
+    )
+
+
+def number_claim_key(summary: InvoiceSummary, supplier_siret: str) -> str | None:
+    """The uniqueness key of (supplier, year of issue, BT-1); None when the invoice lacks either."""
+    if not summary.number or not summary.issue_date:
+        return None
+    return f"{supplier_siret}#{summary.issue_date.year}#{summary.number.strip()}"

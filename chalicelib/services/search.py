@@ -1,0 +1,84 @@
+"""Searching a party's invoices (Chorus Pro's rechercherFacture*), with delta sync on updated_since."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, date, datetime
+
+from ..domain.directory import Principal
+from ..domain.invoice import Invoice
+from ..domain.statuses import STATUSES
+from .errors import InvalidInput
+from .ports import InvoiceQuery, InvoiceRepository
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 25
+
+
+def encode_cursor(before: str | None) -> str | None:
+    return base64.urlsafe_b64encode(before.encode()).decode().rstrip("=") if before else None
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput("'cursor' is not a cursor this API returned.") from None
+    if "#" not in value:
+        raise InvalidInput("'cursor' is not a cursor this API returned.")
+    return value
+
+
+def _date(params: dict, name: str) -> str | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be a date, YYYY-MM-DD.") from None
+
+
+def _timestamp(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("'updated_since' must be an ISO 8601 timestamp, e.g. 2026-11-26T08:00:00Z.") from None
+    if parsed.tzinfo is None:
+        raise InvalidInput("'updated_since' needs a time zone (e.g. a trailing Z).")
+
+    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def search_invoices(
+    principal: Principal, params: dict[str, str], *, invoices: InvoiceRepository
+) -> tuple[list[Invoice], str | None]:
+    role = params.get("role") or ("supplier" if principal.has_role("supplier") else "recipient")
+    if role not in ("supplier", "recipient"):
+        raise InvalidInput("'role' is supplier or recipient.")
+    try:
+        limit = int(params.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        raise InvalidInput(f"'limit' must be an integer from 1 to {MAX_LIMIT}.") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"'limit' must be an integer from 1 to {MAX_LIMIT}.")
+    status = params.get("status")
+    if status is not None and (not status.isdigit() or int(status) not in STATUSES):
+        raise InvalidInput(f"'status' must be one of {sorted(STATUSES)}.")
+    query = InvoiceQuery(
+        role=role,
+        siret=principal.siret,  # a party only ever searches its own invoices
+        limit=limit,
+        status=int(status) if status is not None else None,
+        number=params.get("number") or None,
+        counterpart=params.get("counterpart") or None,
+        issued_from=_date(params, "issued_from"),
+        issued_to=_date(params, "issued_to"),
+        updated_since=_timestamp(params.get("updated_since")),
+        before=decode_cursor(params["cursor"]) if params.get("cursor") else None,
+    )
+    page, before = invoices.search(query)
+    return page, encode_cursor(before)
