@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from .. import codes
 from ..document import Document
 from ..findings import FATAL, Finding
+from ..model import xpath_of
 
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -72,7 +73,8 @@ def xs_boolean(value: str) -> bool | None:
 
 
 def path_of(el) -> str:
-    return el.getroottree().getpath(el)
+    """The location of a finding, written like the other families' (computed only when a rule fires)."""
+    return xpath_of(el)
 
 
 def has_ancestor(el, tags: frozenset[str]) -> bool:
@@ -148,16 +150,6 @@ class CodeRule:
                 return False
             value = value.upper()
         return value in self.accepted
-
-
-def _parent_is(*names: str) -> Callable:
-    tags = frozenset(clark(n) for n in names)
-
-    def check(el) -> bool:
-        parent = el.getparent()
-        return parent is not None and parent.tag in tags
-
-    return check
 
 
 def _ubl_object_reference(el) -> bool:
