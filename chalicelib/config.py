@@ -22,6 +22,17 @@ class Settings:
     validation_max_receives: int
     download_url_seconds: int
     local_stack: bool
+    # Webhooks and e-mail notifications (issue #6)
+    subscription_table: str = "chorale-subscriptions"
+    delivery_log_table: str = "chorale-webhook-deliveries"
+    mail_outbox_table: str = "chorale-mail-outbox"  # local stack only: e-mails are captured, not sent
+    webhook_events_queue: str = "chorale-webhook-events"  # subscribed to the events topic: fan-out
+    webhook_delivery_queue: str = "chorale-webhook-deliveries"  # one message per (subscription, event) attempt
+    webhook_timeout_seconds: float = 5.0
+    webhook_retry_base_seconds: float = 1.0  # first retry delay; doubles per attempt, with jitter
+    webhook_retry_max_delay_seconds: float = 3600.0
+    webhook_retry_max_age_seconds: float = 86400.0  # then the event goes to the DLQ, the subscription is failing
+    mail_sender: str = "notifications@chorale.dev"
     index_shards: int
     admin_key_hashes: frozenset[str]
 
