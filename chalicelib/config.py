@@ -22,6 +22,8 @@ class Settings:
     validation_max_receives: int
     download_url_seconds: int
     local_stack: bool
+    index_shards: int
+    admin_key_hashes: frozenset[str]
     # Webhooks and e-mail notifications (issue #6)
     subscription_table: str = "chorale-subscriptions"
     delivery_log_table: str = "chorale-webhook-deliveries"
@@ -33,8 +35,6 @@ class Settings:
     webhook_retry_max_delay_seconds: float = 3600.0
     webhook_retry_max_age_seconds: float = 86400.0  # then the event goes to the DLQ, the subscription is failing
     mail_sender: str = "notifications@chorale.dev"
-    index_shards: int
-    admin_key_hashes: frozenset[str]
 
 
 # API Gateway → Lambda carries at most 6 MB, and binary bodies travel base64-encoded (4/3):
@@ -63,4 +63,16 @@ def settings() -> Settings:
         index_shards=int(env.get("INDEX_SHARDS", "4")),
         # SHA-256 of the administrators' keys (comma-separated): the keys themselves are never configured.
         admin_key_hashes=frozenset(h.strip() for h in env.get("ADMIN_KEY_HASHES", "").split(",") if h.strip()),
+        subscription_table=env.get("SUBSCRIPTION_TABLE", "chorale-subscriptions"),
+        delivery_log_table=env.get("DELIVERY_LOG_TABLE", "chorale-webhook-deliveries"),
+        mail_outbox_table=env.get("MAIL_OUTBOX_TABLE", "chorale-mail-outbox"),
+        webhook_events_queue=env.get("WEBHOOK_EVENTS_QUEUE", "chorale-webhook-events"),
+        webhook_delivery_queue=env.get("WEBHOOK_DELIVERY_QUEUE", "chorale-webhook-deliveries"),
+        webhook_timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
+        webhook_retry_base_seconds=float(env.get("WEBHOOK_RETRY_BASE_SECONDS", "1")),
+        webhook_retry_max_delay_seconds=float(
+            env.get("WEBHOOK_RETRY_MAX_DELAY_SECONDS", "10" if env.get("CHORALE_LOCAL_STACK") == "1" else "3600")
+        ),
+        webhook_retry_max_age_seconds=float(env.get("WEBHOOK_RETRY_MAX_AGE_SECONDS", "86400")),
+        mail_sender=env.get("MAIL_SENDER", "notifications@chorale.dev"),
     )
