@@ -1,0 +1,136 @@
+"""Subscriptions and their delivery log in DynamoDB."""
+
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+
+from ..domain.subscriptions import EventFilter, Subscription
+from ..services.subscriptions_ports import DeliveryAttempt
+from .subscription_tables import DELIVERY_LOG_DAYS, DeliveryLogRecord, SubscriptionRecord
+
+
+def subscription_from_record(record: SubscriptionRecord) -> Subscription:
+    return Subscription(
+        id=record.id,
+        siret=record.siret,
+        created_at=record.created_at,
+        url=record.url,
+        email=record.email,
+        events=tuple(record.events or ()),
+        filter=EventFilter(tuple(int(c) for c in record.status_codes or ()), record.role),  # type: ignore[arg-type]
+        secret=record.secret,
+        previous_secret=record.previous_secret,
+        previous_secret_expires=record.previous_secret_expires,
+        state=record.state or "active",  # type: ignore[arg-type]
+        failing_since=record.failing_since,
+        last_error=record.last_error,
+    )
+
+
+def subscription_to_record(subscription: Subscription) -> SubscriptionRecord:
+    return SubscriptionRecord(
+        subscription.siret,
+        subscription.id,
+        created_at=subscription.created_at,
+        url=subscription.url,
+        email=subscription.email,
+        events=list(subscription.events),
+        status_codes=list(subscription.filter.status_codes) or None,
+        role=subscription.filter.role,
+        secret=subscription.secret,
+        previous_secret=subscription.previous_secret,
+        previous_secret_expires=subscription.previous_secret_expires,
+        state=subscription.state,
+        failing_since=subscription.failing_since,
+        last_error=subscription.last_error,
+    )
+
+
+class DynamoSubscriptionStore:
+    def add(self, subscription: Subscription) -> None:
+        subscription_to_record(subscription).save(condition=SubscriptionRecord.id.does_not_exist())
+
+    def get(self, siret: str, subscription_id: str) -> Subscription | None:
+        try:
+            return subscription_from_record(SubscriptionRecord.get(siret, subscription_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def for_structure(self, siret: str) -> list[Subscription]:
+        return [subscription_from_record(r) for r in SubscriptionRecord.query(siret)]
+
+    def save(self, subscription: Subscription) -> None:
+        subscription_to_record(subscription).save(condition=SubscriptionRecord.id.exists())
+
+    def _update(self, siret: str, subscription_id: str, actions) -> None:
+        try:
+            SubscriptionRecord(siret, subscription_id).update(actions, condition=SubscriptionRecord.id.exists())
+        except UpdateError as error:
+            if "ConditionalCheckFailed" not in str(error.cause_response_code or error):
+                raise  # a deleted subscription stays deleted; anything else is an outage
+
+    def mark_failing(self, siret: str, subscription_id: str, at: str, error: str) -> None:
+        self._update(
+            siret,
+            subscription_id,
+            [
+                SubscriptionRecord.state.set("failing"),
+                SubscriptionRecord.failing_since.set(SubscriptionRecord.failing_since | at),
+                SubscriptionRecord.last_error.set(error[:500]),
+            ],
+        )
+
+    def mark_active(self, siret: str, subscription_id: str) -> None:
+        self._update(
+            siret,
+            subscription_id,
+            [
+                SubscriptionRecord.state.set("active"),
+                SubscriptionRecord.failing_since.remove(),
+                SubscriptionRecord.last_error.remove(),
+            ],
+        )
+
+    def delete(self, siret: str, subscription_id: str) -> bool:
+        try:
+            SubscriptionRecord(siret, subscription_id).delete(condition=SubscriptionRecord.id.exists())
+        except DeleteError:
+            return False
+        return True
+
+
+class DynamoDeliveryLog:
+    def record(self, attempt: DeliveryAttempt) -> None:
+        DeliveryLogRecord(
+            attempt.subscription_id,
+            f"{attempt.at}#{attempt.event_id}#{attempt.attempt:05d}",
+            event_id=attempt.event_id,
+            event_type=attempt.event_type,
+            attempt=attempt.attempt,
+            at=attempt.at,
+            outcome=attempt.outcome,
+            status=attempt.status,
+            latency_ms=attempt.latency_ms,
+            error=attempt.error,
+            next_attempt_in=attempt.next_attempt_in,
+            expires=int(time.time()) + DELIVERY_LOG_DAYS * 86400,
+        ).save()
+
+    def recent(self, subscription_id: str, limit: int) -> list[DeliveryAttempt]:
+        return [
+            DeliveryAttempt(
+                subscription_id=r.subscription_id,
+                event_id=r.event_id,
+                event_type=r.event_type,
+                attempt=int(r.attempt),
+                at=r.at,
+                outcome=r.outcome,
+                status=int(r.status) if r.status is not None else None,
+                latency_ms=float(r.latency_ms) if r.latency_ms is not None else None,
+                error=r.error,
+                next_attempt_in=float(r.next_attempt_in) if r.next_attempt_in is not None else None,
+            )
+            for r in DeliveryLogRecord.query(subscription_id, scan_index_forward=False, limit=limit)
+        ]

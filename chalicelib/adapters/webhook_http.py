@@ -1,0 +1,75 @@
+"""Outbound webhook HTTP: resolve names, and POST to an address that was checked (no second resolution)."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+
+from ..domain.subscriptions_security import Target
+from ..services.subscriptions_ports import HttpResult
+
+MAX_RESPONSE_BYTES = 64 * 1024  # a receiver's answer is read (to reuse nothing, to time it), never stored
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (IPv4 and IPv6)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to `address` while the request names `host` (the checked address is the one called)."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext):
+        super().__init__(host, port, address, timeout)
+        self._context = context
+
+    def connect(self):
+        super().connect()
+        # SNI and certificate verification against the name in the URL, not the address.
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+
+
+class HttpWebhookSender:
+    def __init__(self, context: ssl.SSLContext | None = None):
+        self.context = context or ssl.create_default_context()
+
+    def post(self, target: Target, address: str, headers: dict[str, str], body: bytes, timeout: float) -> HttpResult:
+        started = time.monotonic()
+        if target.scheme == "https":
+            connection = _PinnedHTTPSConnection(target.host, target.port, address, timeout, self.context)
+        else:
+            connection = _PinnedHTTPConnection(target.host, target.port, address, timeout)
+        try:
+            connection.request("POST", target.path, body=body, headers={**headers, "Connection": "close"})
+            response = connection.getresponse()
+            response.read(MAX_RESPONSE_BYTES)
+            status = response.status
+        except TimeoutError:
+            return HttpResult(None, _ms(started), f"timeout after {timeout:g} s")
+        except (OSError, http.client.HTTPException) as error:
+            return HttpResult(None, _ms(started), f"{type(error).__name__}: {error}"[:300])
+        finally:
+            connection.close()
+        error = (
+            None
+            if 200 <= status < 300
+            else f"HTTP {status}" + (" (redirects are not followed)" if status < 400 else "")
+        )
+        return HttpResult(status, _ms(started), error)
+
+
+def _ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000

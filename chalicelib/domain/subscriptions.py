@@ -1,0 +1,190 @@
+"""Subscriptions to invoice events: who gets what (party + filters), and the retry schedule. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from .directory import ROLES, Role
+from .events import EVENT_TYPE
+from .statuses import STATUSES
+
+SubscriptionState = Literal["active", "failing"]
+Channel = Literal["webhook", "email"]
+
+TEST_EVENT_TYPE = "chorale.subscription.test"
+SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE,)
+MAX_SUBSCRIPTIONS_PER_STRUCTURE = 25
+MAX_URL_LENGTH = 2048
+SECRET_PREFIX = "whsec_"
+_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+
+
+class InvalidSubscription(ValueError):
+    """A subscription request that cannot be accepted; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    status_codes: tuple[int, ...] = ()  # empty: every status
+    role: Role | None = None  # None: both roles the structure can have in an invoice
+
+    def as_dict(self) -> dict:
+        return {"status_codes": list(self.status_codes) or None, "role": self.role}
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: str
+    siret: str  # the owning structure: it only ever receives events of invoices it is a party to
+    created_at: str
+    url: str | None = None  # webhook channel
+    email: str | None = None  # e-mail channel: the structure's contact address
+    events: tuple[str, ...] = SUBSCRIBABLE_EVENT_TYPES
+    filter: EventFilter = field(default_factory=EventFilter)
+    secret: str | None = None  # webhook signing secret (HMAC needs it in clear at signing time)
+    previous_secret: str | None = None  # still signs (second v1=) until previous_secret_expires
+    previous_secret_expires: float | None = None  # unix time
+    state: SubscriptionState = "active"
+    failing_since: str | None = None
+    last_error: str | None = None
+
+    @property
+    def channel(self) -> Channel:
+        return "webhook" if self.url else "email"
+
+    def signing_secrets(self, now: float) -> list[str]:
+        """The secrets to sign with at `now`: the current one, and the previous one during its grace period."""
+        secrets = [self.secret] if self.secret else []
+        if self.previous_secret and self.previous_secret_expires and now < self.previous_secret_expires:
+            secrets.append(self.previous_secret)
+        return secrets
+
+    def rotated(self, new_secret: str, now: float, grace_seconds: float) -> Subscription:
+        return replace(
+            self, secret=new_secret, previous_secret=self.secret, previous_secret_expires=now + grace_seconds
+        )
+
+    def failing(self, at: str, error: str) -> Subscription:
+        return replace(self, state="failing", failing_since=self.failing_since or at, last_error=error[:500])
+
+    def recovered(self) -> Subscription:
+        return replace(self, state="active", failing_since=None, last_error=None)
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+def parse_filter(raw) -> EventFilter:
+    if raw is None:
+        return EventFilter()
+    if not isinstance(raw, dict):
+        raise InvalidSubscription("'filter' must be an object")
+    unknown = set(raw) - {"status_codes", "role"}
+    if unknown:
+        raise InvalidSubscription(f"unknown filter field(s): {', '.join(sorted(unknown))}")
+    codes = raw.get("status_codes") or []
+    if not isinstance(codes, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
+        raise InvalidSubscription("'filter.status_codes' must be a list of status codes (integers)")
+    unknown_codes = sorted(set(codes) - set(STATUSES))
+    if unknown_codes:
+        raise InvalidSubscription(f"unknown status code(s): {unknown_codes}; see the statuses in the API description")
+    role = raw.get("role")
+    if role is not None and role not in ROLES:
+        raise InvalidSubscription(f"'filter.role' must be one of {list(ROLES)}")
+    return EventFilter(tuple(sorted(set(codes))), role)
+
+
+def parse_events(raw) -> tuple[str, ...]:
+    if raw is None:
+        return SUBSCRIBABLE_EVENT_TYPES
+    if not isinstance(raw, list) or not raw or not all(isinstance(e, str) for e in raw):
+        raise InvalidSubscription("'events' must be a non-empty list of event types")
+    unknown = sorted(set(raw) - set(SUBSCRIBABLE_EVENT_TYPES))
+    if unknown:
+        raise InvalidSubscription(f"unknown event type(s) {unknown}; subscribable: {list(SUBSCRIBABLE_EVENT_TYPES)}")
+    return tuple(sorted(set(raw)))
+
+
+def parse_email(raw) -> str:
+    if not isinstance(raw, str) or len(raw) > 254 or not _EMAIL.match(raw):
+        raise InvalidSubscription("'email' must be an e-mail address")
+    return raw
+
+
+# --- who receives an event --------------------------------------------------------------------
+
+
+def roles_in_event(siret: str, supplier_siret: str | None, recipient_siret: str | None) -> set[Role]:
+    roles: set[Role] = set()
+    if siret and siret == supplier_siret:
+        roles.add("supplier")
+    if siret and siret == recipient_siret:
+        roles.add("recipient")
+    return roles
+
+
+def matches(subscription: Subscription, event: dict) -> bool:
+    """True when `subscription` gets this CloudEvent: its structure is a party, and the filters let it through."""
+    if event.get("type") not in subscription.events:
+        return False
+    data = event.get("data") or {}
+    roles = roles_in_event(
+        subscription.siret, (data.get("supplier") or {}).get("siret"), (data.get("recipient") or {}).get("siret")
+    )
+    if not roles:
+        return False  # never another structure's invoice, whatever the filters say
+    wanted = subscription.filter
+    if wanted.role and wanted.role not in roles:
+        return False
+    code = (data.get("status") or {}).get("code")
+    return not wanted.status_codes or code in wanted.status_codes
+
+
+def parties(event: dict) -> list[str]:
+    """The SIRETs whose subscriptions may receive this event (each once)."""
+    data = event.get("data") or {}
+    sirets = [(data.get("supplier") or {}).get("siret"), (data.get("recipient") or {}).get("siret")]
+    return list(dict.fromkeys(s for s in sirets if s))
+
+
+def sns_filter_policy(event_types: tuple[str, ...] = SUBSCRIBABLE_EVENT_TYPES) -> dict:
+    """The SNS filter policy of the fan-out queue's subscription (attributes set by the event publisher)."""
+    return {"event_type": list(event_types)}
+
+
+# --- retries ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySchedule:
+    """Exponential backoff with jitter: attempt n (1-based) waits base·2^(n-1), capped, times U[1-jitter, 1]."""
+
+    base_seconds: float = 1.0
+    max_delay_seconds: float = 3600.0
+    max_age_seconds: float = 86400.0
+    jitter: float = 0.5
+
+    def delay(self, attempt: int, rand: float) -> float:
+        """Seconds to wait after failed attempt `attempt` (1 = the first delivery); `rand` in [0, 1)."""
+        nominal = min(self.max_delay_seconds, self.base_seconds * 2 ** min(attempt - 1, 62))
+        return nominal * (1 - self.jitter * rand)
+
+    def next_delay(self, attempt: int, first_attempt_at: float, now: float, rand: float) -> float | None:
+        """The delay before the next attempt, or None when the next one would be past max_age (give up)."""
+        delay = self.delay(attempt, rand)
+        if now + delay - first_attempt_at > self.max_age_seconds:
+            return None
+        return delay
+
+    def nominal(self) -> list[float]:
+        """The delays without jitter until max age (documentation and tests)."""
+        delays, elapsed, attempt = [], 0.0, 1
+        while True:
+            delay = min(self.max_delay_seconds, self.base_seconds * 2 ** min(attempt - 1, 62))
+            if delay <= 0 or elapsed + delay > self.max_age_seconds:
+                return delays
+            delays.append(delay)
+            elapsed += delay
+            attempt += 1

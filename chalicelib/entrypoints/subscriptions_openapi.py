@@ -1,0 +1,180 @@
+"""OpenAPI paths of the subscriptions API (a group of openapi._path_groups()). No imports of the API modules."""
+
+from __future__ import annotations
+
+from ..domain.statuses import STATUSES
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ID = {"name": "subscription_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_ERRORS = {"401": _problem("Missing or unknown API key"), "404": _problem("No such subscription of yours")}
+_FILTER = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status_codes": {
+            "type": ["array", "null"],
+            "items": {"type": "integer", "enum": sorted(STATUSES)},
+            "description": "Only these statuses (default: all)",
+        },
+        "role": {
+            "enum": ["supplier", "recipient", None],
+            "description": "Only invoices where your structure has this role (default: both)",
+        },
+    },
+}
+_SUBSCRIPTION = {
+    "type": "object",
+    "required": ["id", "channel", "events", "filter", "status", "created_at"],
+    "properties": {
+        "id": {"type": "string"},
+        "channel": {"enum": ["webhook", "email"]},
+        "url": {"type": ["string", "null"], "format": "uri"},
+        "email": {"type": ["string", "null"], "format": "email"},
+        "events": {"type": "array", "items": {"type": "string", "enum": ["invoice.status_changed"]}},
+        "filter": _FILTER,
+        "status": {
+            "enum": ["active", "failing"],
+            "description": "failing: an event was given up after 24 h of retries (it is in the DLQ)",
+        },
+        "failing_since": {"type": ["string", "null"], "format": "date-time"},
+        "last_error": {"type": ["string", "null"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "secret": {"type": "string", "description": "Signing secret: in the creation response only"},
+        "links": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+_DELIVERY = {
+    "type": "object",
+    "properties": {
+        "event_id": {"type": "string"},
+        "event_type": {"type": "string"},
+        "attempt": {"type": "integer"},
+        "at": {"type": "string", "format": "date-time"},
+        "outcome": {"enum": ["delivered", "retrying", "failed"]},
+        "status": {"type": ["integer", "null"], "description": "The receiver's HTTP status"},
+        "latency_ms": {"type": ["number", "null"]},
+        "error": {"type": ["string", "null"]},
+        "next_attempt_in": {"type": ["number", "null"], "description": "Seconds, when retrying"},
+    },
+}
+
+SUBSCRIPTION_PATHS = {
+    "/v1/subscriptions": {
+        "post": {
+            "summary": "Subscribe to your invoices' events: a webhook (url) or e-mails to a contact address (email)",
+            "description": "Webhooks receive CloudEvents 1.0 JSON signed with `Chorale-Signature: t=…,v1=…` "
+            "(see docs/webhooks.md). URLs must be https and resolve to public addresses only.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "url": {"type": "string", "format": "uri", "maxLength": 2048},
+                                "email": {"type": "string", "format": "email"},
+                                "events": {"type": "array", "items": {"enum": ["invoice.status_changed"]}},
+                                "filter": _FILTER,
+                            },
+                            "oneOf": [{"required": ["url"]}, {"required": ["email"]}],
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": _json("Created; the webhook signing secret is shown this once", _SUBSCRIPTION),
+                "400": _problem("Invalid body"),
+                "401": _ERRORS["401"],
+                "409": _problem("Too many subscriptions for this structure"),
+                "422": _problem("Webhook URL refused (not https, or resolves to a non-public address)"),
+            },
+        },
+        "get": {
+            "summary": "Your structure's subscriptions (never their secrets)",
+            "responses": {
+                "200": _json(
+                    "The subscriptions",
+                    {"type": "object", "properties": {"subscriptions": {"type": "array", "items": _SUBSCRIPTION}}},
+                ),
+                "401": _ERRORS["401"],
+            },
+        },
+    },
+    "/v1/subscriptions/{subscription_id}": {
+        "get": {
+            "summary": "A subscription, with its status (active or failing)",
+            "parameters": [_ID],
+            "responses": {"200": _json("The subscription", _SUBSCRIPTION), **_ERRORS},
+        },
+        "delete": {
+            "summary": "Unsubscribe; pending deliveries are dropped",
+            "parameters": [_ID],
+            "responses": {"204": {"description": "Deleted"}, **_ERRORS},
+        },
+    },
+    "/v1/subscriptions/{subscription_id}/test": {
+        "post": {
+            "summary": "Send a test event (chorale.subscription.test) through the normal delivery path",
+            "parameters": [_ID],
+            "responses": {
+                "202": _json(
+                    "Queued; see the deliveries",
+                    {"type": "object", "properties": {"event_id": {"type": "string"}, "type": {"type": "string"}}},
+                ),
+                **_ERRORS,
+            },
+        }
+    },
+    "/v1/subscriptions/{subscription_id}/rotate-secret": {
+        "post": {
+            "summary": "A new signing secret; the previous one also signs for 24 h (two v1= in the header)",
+            "parameters": [_ID],
+            "responses": {
+                "200": _json(
+                    "The new secret, shown this once",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "secret": {"type": "string"},
+                            "previous_secret_valid_until": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                ),
+                "409": _problem("E-mail subscriptions have no secret"),
+                **_ERRORS,
+            },
+        }
+    },
+    "/v1/subscriptions/{subscription_id}/deliveries": {
+        "get": {
+            "summary": "The recent delivery attempts, newest first (kept 30 days)",
+            "parameters": [_ID],
+            "responses": {
+                "200": _json(
+                    "Attempts",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "subscription_id": {"type": "string"},
+                            "deliveries": {"type": "array", "items": _DELIVERY},
+                        },
+                    },
+                ),
+                **_ERRORS,
+            },
+        }
+    },
+}

@@ -1,0 +1,90 @@
+"""Webhook handlers: events topic → fan-out (one job per matching subscription) → delivery (HTTP or e-mail).
+
+Fan-out: ONE SQS queue is subscribed to the events topic (SNS filter policy on `event_type`); the handler
+looks up the subscriptions of the invoice's two parties. Per-subscription SNS subscriptions with filter
+policies on supplier_siret/recipient_siret would put SNS's quotas (filter policies per topic, 200 by default)
+in the path of every new subscriber; the handler pays two DynamoDB queries per event instead.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from chalice import Blueprint
+
+from ..config import settings
+from ..services import webhooks
+from ..services.subscriptions_ports import DeliveryJob
+from . import webhook_deps as deps
+from .observability import logger, metrics
+
+webhook_events = Blueprint(__name__)
+
+_fan_out_batch = BatchProcessor(event_type=EventType.SQS)
+_METRICS = {"delivered": "WebhooksDelivered", "failed": "WebhooksGivenUp"}
+MAX_PARALLEL_DELIVERIES = 10  # one slow receiver (5 s timeout) must not hold up the rest of a batch
+
+
+def event_from_message(body: str) -> dict:
+    """The CloudEvent of a message from the topic: raw delivery, or the SNS envelope around it."""
+    message = json.loads(body)
+    if isinstance(message, dict) and message.get("Type") == "Notification" and "Message" in message:
+        message = json.loads(message["Message"])
+    return message
+
+
+def fan_out_record(record: SQSRecord) -> None:
+    event = event_from_message(record.body)
+    jobs = webhooks.fan_out(event, store=deps.store(), queue=deps.queue())
+    if jobs:
+        subscriptions = [job.subscription_id for job in jobs]
+        logger.info("fanned out", extra={"event_id": event.get("id"), "subscriptions": subscriptions})
+
+
+@webhook_events.on_sqs_message(queue=settings().webhook_events_queue, batch_size=10)
+def fan_out_events(event):
+    """Each event on the topic → one delivery job per subscription that gets it."""
+    return process_partial_response(
+        event=event.to_dict(), record_handler=fan_out_record, processor=_fan_out_batch, context=event.context
+    )
+
+
+def _deliver(body: str, context: webhooks.DeliveryContext):
+    return webhooks.deliver(DeliveryJob.from_dict(json.loads(body)), context)
+
+
+@webhook_events.on_sqs_message(queue=settings().webhook_delivery_queue, batch_size=10)
+def deliver_webhooks(event):
+    """One attempt per job, in parallel; a job that raises (our outage, not the receiver's) comes back via SQS."""
+    records = event.to_dict().get("Records", [])
+    context = deps.delivery_context()
+    failures = []
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_DELIVERIES, len(records)))) as pool:
+        futures = [(record, pool.submit(_deliver, record["body"], context)) for record in records]
+        for record, future in futures:
+            try:
+                attempt = future.result()
+            except Exception:
+                logger.exception("delivery job failed; SQS redelivers it", extra={"message_id": record["messageId"]})
+                failures.append({"itemIdentifier": record["messageId"]})
+                continue
+            if attempt is None:
+                continue
+            logger.info(
+                "webhook attempt",
+                extra={
+                    "subscription_id": attempt.subscription_id,
+                    "event_id": attempt.event_id,
+                    "attempt": attempt.attempt,
+                    "outcome": attempt.outcome,
+                    "status": attempt.status,
+                    "error": attempt.error,
+                },
+            )
+            metric = _METRICS.get(attempt.outcome, "WebhookRetries")
+            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    return {"batchItemFailures": failures}

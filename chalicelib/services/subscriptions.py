@@ -1,0 +1,158 @@
+"""Subscription use cases: a structure manages its own subscriptions, never another's."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+
+from ..domain.directory import Principal
+from ..domain.ids import is_invoice_id, new_id
+from ..domain.subscriptions import (
+    MAX_SUBSCRIPTIONS_PER_STRUCTURE,
+    SECRET_PREFIX,
+    TEST_EVENT_TYPE,
+    InvalidSubscription,
+    Subscription,
+    parse_email,
+    parse_events,
+    parse_filter,
+)
+from ..domain.subscriptions_security import UnsafeUrl, UrlPolicy, check_addresses, literal_addresses, parse_target
+from .clock import utc_now
+from .errors import Conflict, InvalidInput, NotFound, Unprocessable
+from .subscriptions_ports import DeliveryAttempt, DeliveryJob, DeliveryLog, DeliveryQueue, Resolver, SubscriptionStore
+
+ROTATION_GRACE_SECONDS = 24 * 3600  # the previous secret still signs for a day after a rotation
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def checked_url(url, resolver: Resolver, policy: UrlPolicy) -> list[str]:
+    """The addresses a webhook URL may be called at; UnsafeUrl when any rule refuses it."""
+    target = parse_target(url, policy)
+    addresses = literal_addresses(target)
+    if addresses is None:
+        try:
+            addresses = resolver(target.host, target.port)
+        except OSError as error:
+            raise UnsafeUrl(f"{target.host} does not resolve ({error.strerror or error})") from None
+    return check_addresses(target, addresses, policy)
+
+
+def create_subscription(
+    principal: Principal,
+    body,
+    *,
+    store: SubscriptionStore,
+    resolver: Resolver,
+    policy: UrlPolicy,
+    now: Callable[[], str] = utc_now,
+    make_secret: Callable[[], str] = new_secret,
+) -> Subscription:
+    """A new subscription; for a webhook, the returned subscription carries the secret (shown this once)."""
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    unknown = set(body) - {"url", "email", "events", "filter"}
+    if unknown:
+        raise InvalidInput(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+    url, email = body.get("url"), body.get("email")
+    if (url is None) == (email is None):
+        raise InvalidInput("Give either 'url' (a webhook) or 'email' (notifications to a contact address).")
+    try:
+        events = parse_events(body.get("events"))
+        event_filter = parse_filter(body.get("filter"))
+        email = parse_email(email) if email is not None else None
+    except InvalidSubscription as error:
+        raise InvalidInput(str(error)) from None
+    if url is not None:
+        try:
+            checked_url(url, resolver, policy)
+        except UnsafeUrl as error:
+            raise Unprocessable(f"Webhook URL refused: {error}.", reason="unsafe_url") from None
+    if len(store.for_structure(principal.siret)) >= MAX_SUBSCRIPTIONS_PER_STRUCTURE:
+        raise Conflict(f"A structure has at most {MAX_SUBSCRIPTIONS_PER_STRUCTURE} subscriptions; delete one first.")
+    subscription = Subscription(
+        id=new_id(),
+        siret=principal.siret,
+        created_at=now(),
+        url=url,
+        email=email,
+        events=events,
+        filter=event_filter,
+        secret=make_secret() if url is not None else None,
+    )
+    store.add(subscription)
+    return subscription
+
+
+def list_subscriptions(principal: Principal, *, store: SubscriptionStore) -> list[Subscription]:
+    return sorted(store.for_structure(principal.siret), key=lambda s: s.id)
+
+
+def own_subscription(principal: Principal, subscription_id: str, *, store: SubscriptionStore) -> Subscription:
+    """The caller's subscription; NotFound for an unknown id and for another structure's (no existence oracle)."""
+    found = store.get(principal.siret, subscription_id) if is_invoice_id(subscription_id) else None
+    if found is None:
+        raise NotFound(f"No subscription {subscription_id}.")
+    return found
+
+
+def delete_subscription(principal: Principal, subscription_id: str, *, store: SubscriptionStore) -> None:
+    own_subscription(principal, subscription_id, store=store)
+    store.delete(principal.siret, subscription_id)
+
+
+def rotate_secret(
+    principal: Principal,
+    subscription_id: str,
+    *,
+    store: SubscriptionStore,
+    clock: Callable[[], float] = time.time,
+    make_secret: Callable[[], str] = new_secret,
+) -> Subscription:
+    subscription = own_subscription(principal, subscription_id, store=store)
+    if subscription.channel != "webhook":
+        raise Conflict("Only webhook subscriptions have a signing secret.")
+    rotated = subscription.rotated(make_secret(), clock(), ROTATION_GRACE_SECONDS)
+    store.save(rotated)
+    return rotated
+
+
+def make_test_event(subscription: Subscription, at: str) -> dict:
+    event_id = f"test-{new_id()}"
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "urn:chorale:subscriptions",
+        "type": TEST_EVENT_TYPE,
+        "time": at,
+        "subject": subscription.id,
+        "datacontenttype": "application/json",
+        "data": {"subscription_id": subscription.id, "siret": subscription.siret, "message": "Test event from Chorale"},
+    }
+
+
+def send_test_event(
+    principal: Principal,
+    subscription_id: str,
+    *,
+    store: SubscriptionStore,
+    queue: DeliveryQueue,
+    now: Callable[[], str] = utc_now,
+    clock: Callable[[], float] = time.time,
+) -> dict:
+    """Queue a test event for this subscription (same path as real events: signature, retries, delivery log)."""
+    subscription = own_subscription(principal, subscription_id, store=store)
+    event = make_test_event(subscription, now())
+    queue.enqueue([DeliveryJob(subscription.id, subscription.siret, event, 1, clock())])
+    return event
+
+
+def recent_deliveries(
+    principal: Principal, subscription_id: str, *, store: SubscriptionStore, log: DeliveryLog, limit: int = 50
+) -> list[DeliveryAttempt]:
+    own_subscription(principal, subscription_id, store=store)
+    return log.recent(subscription_id, limit)

@@ -1,0 +1,111 @@
+"""What the subscription and webhook use cases need from the outside world (AWS adapters, HTTP, fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from ..domain.subscriptions import Subscription
+from ..domain.subscriptions_security import Target
+
+# host, port → every address the name resolves to (socket.getaddrinfo in production, a dict in tests)
+Resolver = Callable[[str, int], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """One event for one subscription, travelling through the delivery queue until it is delivered or given up."""
+
+    subscription_id: str
+    siret: str
+    event: dict
+    attempt: int = 1  # the attempt this message is for (1 = first delivery)
+    first_attempt_at: float = 0.0  # unix time the event was first queued for this subscription
+    not_before: float = 0.0  # unix time: a delay longer than the queue allows is served in steps
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> DeliveryJob:
+        return cls(
+            subscription_id=str(raw["subscription_id"]),
+            siret=str(raw["siret"]),
+            event=dict(raw["event"]),
+            attempt=int(raw.get("attempt", 1)),
+            first_attempt_at=float(raw.get("first_attempt_at", 0.0)),
+            not_before=float(raw.get("not_before", 0.0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    subscription_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    at: str  # ISO 8601 UTC
+    outcome: str  # delivered | retrying | failed (given up, in the DLQ) | refused (SSRF) …
+    status: int | None = None  # HTTP status, when there was a response
+    latency_ms: float | None = None
+    error: str | None = None
+    next_attempt_in: float | None = None  # seconds, when retrying
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResult:
+    status: int | None
+    latency_ms: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True, slots=True)
+class MailMessage:
+    to: str
+    subject: str
+    text: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class SubscriptionStore(Protocol):
+    def add(self, subscription: Subscription) -> None: ...
+
+    def get(self, siret: str, subscription_id: str) -> Subscription | None: ...
+
+    def for_structure(self, siret: str) -> list[Subscription]: ...
+
+    def save(self, subscription: Subscription) -> None:
+        """Write the subscription back (it must still exist)."""
+
+    def mark_failing(self, siret: str, subscription_id: str, at: str, error: str) -> None:
+        """Set the failing state only (never clobbers a concurrent secret rotation)."""
+
+    def mark_active(self, siret: str, subscription_id: str) -> None: ...
+
+    def delete(self, siret: str, subscription_id: str) -> bool: ...
+
+
+class DeliveryLog(Protocol):
+    def record(self, attempt: DeliveryAttempt) -> None: ...
+
+    def recent(self, subscription_id: str, limit: int) -> list[DeliveryAttempt]: ...
+
+
+class DeliveryQueue(Protocol):
+    def enqueue(self, jobs: list[DeliveryJob], delay_seconds: float = 0.0) -> None: ...
+
+    def dead_letter(self, job: DeliveryJob, reason: str) -> None: ...
+
+
+class WebhookSender(Protocol):
+    def post(self, target: Target, address: str, headers: dict[str, str], body: bytes, timeout: float) -> HttpResult:
+        """POST `body` to `target`, connecting to `address` (already checked), never following redirects."""
+
+
+class Mailer(Protocol):
+    def send(self, message: MailMessage) -> None: ...

@@ -1,0 +1,159 @@
+"""Event fan-out to subscriptions, and delivery of one event to one subscription (webhook or e-mail).
+
+At-least-once: a failed attempt queues the next one (same event id) before the current message is
+acknowledged; after the schedule's max age the job goes to the DLQ and the subscription is marked failing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ..domain.subscriptions import SUBSCRIBABLE_EVENT_TYPES, TEST_EVENT_TYPE, RetrySchedule, matches, parties
+from ..domain.subscriptions_security import SIGNATURE_HEADER, UnsafeUrl, UrlPolicy, parse_target, signature_header
+from .clock import utc_now
+from .subscriptions import checked_url
+from .subscriptions_ports import (
+    DeliveryAttempt,
+    DeliveryJob,
+    DeliveryLog,
+    DeliveryQueue,
+    HttpResult,
+    Mailer,
+    MailMessage,
+    Resolver,
+    SubscriptionStore,
+    WebhookSender,
+)
+
+USER_AGENT = "Chorale-Webhooks/1.0"
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+
+
+def fan_out(
+    event: dict, *, store: SubscriptionStore, queue: DeliveryQueue, clock: Callable[[], float] = time.time
+) -> list[DeliveryJob]:
+    """One delivery job per subscription that gets this event: only the invoice's parties' subscriptions."""
+    if event.get("type") not in SUBSCRIBABLE_EVENT_TYPES:
+        return []
+    queued_at = clock()
+    jobs = [
+        DeliveryJob(subscription.id, subscription.siret, event, 1, queued_at)
+        for siret in parties(event)
+        for subscription in store.for_structure(siret)
+        if matches(subscription, event)
+    ]
+    if jobs:
+        queue.enqueue(jobs)
+    return jobs
+
+
+def body_bytes(event: dict) -> bytes:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def mail_for(event: dict) -> tuple[str, str]:
+    """A short subject and text for a status change (French, as the platform's users)."""
+    data = event.get("data") or {}
+    if event.get("type") == TEST_EVENT_TYPE:
+        return "[Chorale] Notification de test", f"Ceci est un test de votre abonnement {data.get('subscription_id')}."
+    status, previous = data.get("status") or {}, data.get("previous_status") or {}
+    number = data.get("number") or data.get("invoice_id")
+    supplier, recipient = data.get("supplier") or {}, data.get("recipient") or {}
+    lines = [
+        f"Facture {number} ({data.get('invoice_id')})",
+        f"Fournisseur : {supplier.get('name') or ''} ({supplier.get('siret') or ''})",
+        f"Destinataire : {recipient.get('name') or ''} ({recipient.get('siret') or ''})",
+        f"Nouveau statut : {status.get('code')} {status.get('label')} ({status.get('chorus_pro')})"
+        + (f", précédent : {previous.get('code')} {previous.get('label')}" if previous else ""),
+        f"Date : {event.get('time')}",
+    ]
+    if data.get("reason_code") or data.get("comment"):
+        lines.append(f"Motif : {data.get('reason_code') or ''} {data.get('comment') or ''}".rstrip())
+    lines.append(f"Événement : {event.get('id')}")
+    return f"[Chorale] Facture {number} : {status.get('label')}", "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryContext:
+    store: SubscriptionStore
+    log: DeliveryLog
+    queue: DeliveryQueue
+    sender: WebhookSender
+    mailer: Mailer
+    resolver: Resolver
+    policy: UrlPolicy
+    schedule: RetrySchedule
+    timeout: float = 5.0
+    clock: Callable[[], float] = time.time
+    now: Callable[[], str] = utc_now
+    rand: Callable[[], float] = random.random
+
+
+def _post(subscription, job: DeliveryJob, ctx: DeliveryContext, at: float) -> HttpResult:
+    body = body_bytes(job.event)
+    headers = {
+        "Content-Type": CONTENT_TYPE,
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: signature_header(subscription.signing_secrets(at), int(at), body),
+        "Chorale-Event-Id": str(job.event.get("id")),
+        "Chorale-Delivery-Attempt": str(job.attempt),
+    }
+    try:
+        target = parse_target(subscription.url, ctx.policy)
+        addresses = checked_url(subscription.url, ctx.resolver, ctx.policy)  # again: DNS may have changed
+    except UnsafeUrl as error:
+        return HttpResult(None, 0.0, f"refused: {error}")
+    return ctx.sender.post(target, addresses[0], headers, body, ctx.timeout)
+
+
+def _mail(subscription, job: DeliveryJob, ctx: DeliveryContext) -> HttpResult:
+    subject, text = mail_for(job.event)
+    started = time.monotonic()
+    try:
+        ctx.mailer.send(MailMessage(subscription.email, subject, text, {"Chorale-Event-Id": str(job.event.get("id"))}))
+    except Exception as error:  # the mail service's refusal or outage: retried like a webhook
+        return HttpResult(None, (time.monotonic() - started) * 1000, f"mail: {error}")
+    return HttpResult(None, (time.monotonic() - started) * 1000)
+
+
+def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
+    """One attempt. Returns what happened (also logged), or None when there was nothing to attempt."""
+    at = ctx.clock()
+    if job.not_before > at + 0.5:  # a long delay served in queue-sized steps: not yet
+        ctx.queue.enqueue([job], delay_seconds=job.not_before - at)
+        return None
+    subscription = ctx.store.get(job.siret, job.subscription_id)
+    if subscription is None:
+        return None  # deleted since: its pending events are dropped
+    result = _post(subscription, job, ctx, at) if subscription.channel == "webhook" else _mail(subscription, job, ctx)
+    event_id, event_type = str(job.event.get("id")), str(job.event.get("type"))
+    base = {
+        "subscription_id": subscription.id,
+        "event_id": event_id,
+        "event_type": event_type,
+        "attempt": job.attempt,
+        "at": ctx.now(),
+        "status": result.status,
+        "latency_ms": round(result.latency_ms, 1),
+    }
+    if result.ok or (subscription.channel == "email" and result.error is None):
+        attempt = DeliveryAttempt(outcome="delivered", **base)
+        ctx.log.record(attempt)
+        if subscription.state == "failing":
+            ctx.store.mark_active(subscription.siret, subscription.id)
+        return attempt
+    error = result.error or f"HTTP {result.status}"
+    delay = ctx.schedule.next_delay(job.attempt, job.first_attempt_at or at, at, ctx.rand())
+    if delay is None:
+        attempt = DeliveryAttempt(outcome="failed", error=error, **base)
+        ctx.queue.dead_letter(job, error)
+        ctx.store.mark_failing(subscription.siret, subscription.id, base["at"], f"{event_id}: {error}")
+    else:
+        attempt = DeliveryAttempt(outcome="retrying", error=error, next_attempt_in=round(delay, 3), **base)
+        ctx.queue.enqueue([replace(job, attempt=job.attempt + 1, not_before=at + delay)], delay_seconds=delay)
+    ctx.log.record(attempt)
+    return attempt

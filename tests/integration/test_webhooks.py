@@ -1,0 +1,256 @@
+"""Subscriptions and webhook delivery through the real handlers on moto, to receivers on 127.0.0.1.
+
+API → subscription table; deposit → stream → SNS (filter policy, raw delivery) → fan-out queue → delivery queue
+→ signed POST. The pump delivers each hop like Lambda's event sources would.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+
+import boto3
+import pytest
+from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, ubl_invoice
+from webhook_support import Receiver, validate_event
+
+from chalicelib.adapters.mail import OutboxMailer
+from chalicelib.config import settings
+from chalicelib.domain.subscriptions import RetrySchedule
+from chalicelib.domain.subscriptions_security import UrlPolicy
+from chalicelib.entrypoints import webhook_deps
+
+SUPPLIER_KEY = "demo-supplier-atelier-key"
+MAIRIE_KEY = "demo-recipient-mairie-key"
+CHR_KEY = "demo-recipient-chr-key"
+PROBLEM = "application/problem+json"
+
+
+def auth(key: str, **headers) -> dict:
+    return {"Authorization": f"Bearer {key}", **headers}
+
+
+@pytest.fixture
+def local_policy(monkeypatch):
+    """As on the local stack: http:// to loopback receivers; e-mails to the outbox; retries without waiting."""
+    monkeypatch.setattr(webhook_deps, "policy", lambda: UrlPolicy(local_stack=True))
+    monkeypatch.setattr(webhook_deps, "mailer", lambda: OutboxMailer())
+    monkeypatch.setattr(webhook_deps, "schedule", lambda: RetrySchedule(0, 0, 3600))
+    webhook_deps.reset()
+    yield
+    webhook_deps.reset()
+
+
+def subscribe(client, key: str, body: dict):
+    return client.http.post(
+        "/v1/subscriptions", headers=auth(key, **{"Content-Type": "application/json"}), body=json.dumps(body)
+    )
+
+
+def created(client, key: str, body: dict) -> dict:
+    response = subscribe(client, key, body)
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)
+
+
+def deposit(client, body: bytes) -> str:
+    response = client.http.post(
+        "/v1/invoices", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"}), body=body
+    )
+    assert response.status_code == 202, response.body
+    return json.loads(response.body)["id"]
+
+
+def run_pipeline(pump) -> None:
+    """Validation, stream → SNS, fan-out, deliveries: until every queue is drained."""
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+    pump.deliver_stream_once("publish_status_events")
+    while pump.deliver_sqs_once("fan_out_events"):
+        pass
+    while pump.deliver_sqs_once("deliver_webhooks"):
+        pass
+
+
+def deliveries(client, key: str, subscription_id: str) -> list[dict]:
+    response = client.http.get(f"/v1/subscriptions/{subscription_id}/deliveries", headers=auth(key))
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)["deliveries"]
+
+
+def test_subscription_crud_secret_once_and_tenant_isolation(client, local_policy):
+    sub = created(client, SUPPLIER_KEY, {"url": "http://127.0.0.1:9/hook", "filter": {"status_codes": [203]}})
+    assert sub["secret"].startswith("whsec_") and sub["status"] == "active" and sub["channel"] == "webhook"
+    assert sub["filter"] == {"status_codes": [203], "role": None}
+
+    listed = json.loads(client.http.get("/v1/subscriptions", headers=auth(SUPPLIER_KEY)).body)["subscriptions"]
+    assert [s["id"] for s in listed] == [sub["id"]] and "secret" not in listed[0]
+    one = json.loads(client.http.get(f"/v1/subscriptions/{sub['id']}", headers=auth(SUPPLIER_KEY)).body)
+    assert one["url"] == "http://127.0.0.1:9/hook" and "secret" not in one
+
+    # another structure sees nothing and can touch nothing
+    assert json.loads(client.http.get("/v1/subscriptions", headers=auth(MAIRIE_KEY)).body)["subscriptions"] == []
+    for method, suffix in [
+        ("GET", ""),
+        ("DELETE", ""),
+        ("POST", "/rotate-secret"),
+        ("POST", "/test"),
+        ("GET", "/deliveries"),
+    ]:
+        response = client.http.request(method, f"/v1/subscriptions/{sub['id']}{suffix}", headers=auth(MAIRIE_KEY))
+        assert response.status_code == 404 and response.headers["Content-Type"] == PROBLEM
+
+    rotated = json.loads(
+        client.http.post(f"/v1/subscriptions/{sub['id']}/rotate-secret", headers=auth(SUPPLIER_KEY)).body
+    )
+    assert rotated["secret"] != sub["secret"] and rotated["previous_secret_valid_until"].endswith("Z")
+
+    assert client.http.delete(f"/v1/subscriptions/{sub['id']}", headers=auth(SUPPLIER_KEY)).status_code == 204
+    assert client.http.get(f"/v1/subscriptions/{sub['id']}", headers=auth(SUPPLIER_KEY)).status_code == 404
+    assert client.http.get("/v1/subscriptions", headers={}).status_code == 401
+
+
+REFUSED = [
+    ({"url": "http://169.254.169.254/latest/meta-data/"}, 422),
+    ({"url": "http://10.0.0.1/hook"}, 422),
+    ({"url": "http://[::ffff:169.254.169.254]/"}, 422),
+    ({"url": "http://2130706433/"}, 422),
+    ({"url": "ftp://127.0.0.1/"}, 422),
+    ({"url": "http://127.0.0.1/", "email": "a@b.fr"}, 400),
+    ({"email": "not-an-address"}, 400),
+    ({"url": "http://127.0.0.1/", "filter": {"status_codes": [999]}}, 400),
+    ({"url": "http://127.0.0.1/", "events": ["invoice.created"]}, 400),
+    ({"url": "http://127.0.0.1/", "colour": "blue"}, 400),
+]
+
+
+def test_refused_subscriptions_are_problems(client, local_policy):
+    for body, status in REFUSED:
+        response = subscribe(client, SUPPLIER_KEY, body)
+        assert response.status_code == status and response.headers["Content-Type"] == PROBLEM, (body, response.body)
+    response = client.http.post(
+        "/v1/subscriptions", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/json"}), body=b"{not json"
+    )
+    assert response.status_code == 400 and response.headers["Content-Type"] == PROBLEM
+    assert json.loads(client.http.get("/v1/subscriptions", headers=auth(SUPPLIER_KEY)).body)["subscriptions"] == []
+
+
+def test_outside_the_local_stack_only_public_https_receivers_are_accepted(client):
+    for url in ("http://127.0.0.1:8080/", "https://127.0.0.1/", "https://169.254.169.254/"):
+        response = subscribe(client, SUPPLIER_KEY, {"url": url})
+        assert response.status_code == 422, url
+        assert json.loads(response.body)["reason"] == "unsafe_url"
+
+
+def test_status_changes_reach_the_parties_receivers_signed_and_nobody_else(client, pump, local_policy):
+    with Receiver() as supplier_rx, Receiver() as mairie_rx, Receiver() as chr_rx:
+        supplier_sub = created(client, SUPPLIER_KEY, {"url": supplier_rx.url})
+        mairie_sub = created(client, MAIRIE_KEY, {"url": mairie_rx.url, "filter": {"role": "recipient"}})
+        chr_sub = created(client, CHR_KEY, {"url": chr_rx.url})
+        supplier_rx.secret, mairie_rx.secret, chr_rx.secret = (
+            supplier_sub["secret"],
+            mairie_sub["secret"],
+            chr_sub["secret"],
+        )
+        mail = created(client, MAIRIE_KEY, {"email": "compta@mairie.example.fr", "filter": {"status_codes": [203]}})
+        invoice_id = deposit(client, ubl_invoice("F-WH-1"))
+
+        run_pipeline(pump)
+
+        for receiver in (supplier_rx, mairie_rx):
+            assert receiver.refused == []
+            events = receiver.events()
+            assert sorted(events) == [f"{invoice_id}-0", f"{invoice_id}-1"]
+            assert [events[f"{invoice_id}-{n}"]["data"]["status"]["code"] for n in (0, 1)] == [200, 203]
+            for event in events.values():
+                validate_event(event)
+                assert event["data"]["supplier"]["siret"] == SUPPLIER_SIRET
+                assert event["data"]["recipient"]["siret"] == MAIRIE_SIRET
+        assert chr_rx.attempts == 0  # never another structure's invoice
+
+        [outcome] = {d["outcome"] for d in deliveries(client, SUPPLIER_KEY, supplier_sub["id"])}
+        assert outcome == "delivered"
+        assert {d["event_id"] for d in deliveries(client, SUPPLIER_KEY, supplier_sub["id"])} == set(
+            supplier_rx.events()
+        )
+        messages = OutboxMailer.messages("compta@mairie.example.fr")
+        assert [m["event_id"] for m in messages] == [f"{invoice_id}-1"]  # filtered to 203
+        assert "F-WH-1" in messages[0]["subject"] and "203" in messages[0]["text"]
+        assert [d["outcome"] for d in deliveries(client, MAIRIE_KEY, mail["id"])] == ["delivered"]
+
+
+def test_test_event_is_delivered_signed_and_logged(client, pump, local_policy):
+    with Receiver() as receiver:
+        sub = created(client, SUPPLIER_KEY, {"url": receiver.url})
+        receiver.secret = sub["secret"]
+        queued = client.http.post(f"/v1/subscriptions/{sub['id']}/test", headers=auth(SUPPLIER_KEY))
+        assert queued.status_code == 202
+        event_id = json.loads(queued.body)["event_id"]
+        while pump.deliver_sqs_once("deliver_webhooks"):
+            pass
+        assert list(receiver.events()) == [event_id]
+        assert receiver.events()[event_id]["type"] == "chorale.subscription.test"
+        [attempt] = deliveries(client, SUPPLIER_KEY, sub["id"])
+        assert attempt["outcome"] == "delivered" and attempt["status"] == 204 and attempt["latency_ms"] >= 0
+
+
+def test_a_failing_receiver_gets_retries_then_the_events_once_it_recovers(client, pump, local_policy):
+    with Receiver(mode="fail") as receiver:
+        sub = created(client, SUPPLIER_KEY, {"url": receiver.url})
+        receiver.secret = sub["secret"]
+        deposit(client, ubl_invoice("F-R"))
+        assert pump.deliver_sqs_once("validate_invoices") and pump.deliver_stream_once("publish_status_events")
+        while pump.deliver_sqs_once("fan_out_events"):
+            pass
+        for _ in range(3):  # three failed rounds: each reschedules the same events
+            assert pump.deliver_sqs_once("deliver_webhooks") == 2
+        log = deliveries(client, SUPPLIER_KEY, sub["id"])
+        assert len(log) == 6 and {(d["outcome"], d["status"]) for d in log} == {("retrying", 500)}
+        assert {d["attempt"] for d in log} == {1, 2, 3}
+        receiver.mode = "ok"
+        while pump.deliver_sqs_once("deliver_webhooks"):
+            pass
+        assert len(receiver.events()) == 2 and receiver.attempts == 8
+        assert {d["attempt"] for d in deliveries(client, SUPPLIER_KEY, sub["id"]) if d["outcome"] == "delivered"} == {4}
+
+
+def test_after_the_max_age_the_event_goes_to_the_dlq_and_the_subscription_is_failing(
+    client, pump, local_policy, aws, monkeypatch
+):
+    monkeypatch.setattr(webhook_deps, "schedule", lambda: RetrySchedule(0, 0, max_age_seconds=60))
+    real_context, skew = webhook_deps.delivery_context, {"seconds": 0.0}
+    monkeypatch.setattr(
+        webhook_deps, "delivery_context", lambda: replace(real_context(), clock=lambda: time.time() + skew["seconds"])
+    )
+    with Receiver(mode="fail") as receiver:
+        sub = created(client, SUPPLIER_KEY, {"url": receiver.url})
+        client.http.post(f"/v1/subscriptions/{sub['id']}/test", headers=auth(SUPPLIER_KEY))
+        assert pump.deliver_sqs_once("deliver_webhooks") == 1  # retrying
+        skew["seconds"] = 120.0
+        assert pump.deliver_sqs_once("deliver_webhooks") == 1  # past the max age: given up
+        assert pump.deliver_sqs_once("deliver_webhooks") == 0
+    state = json.loads(client.http.get(f"/v1/subscriptions/{sub['id']}", headers=auth(SUPPLIER_KEY)).body)
+    assert state["status"] == "failing" and "HTTP 500" in state["last_error"] and state["failing_since"]
+    dlq = aws.queue_urls[f"{settings().webhook_delivery_queue}-dlq"]
+    [message] = boto3.client("sqs").receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(message["Body"])["subscription_id"] == sub["id"]
+    assert [d["outcome"] for d in deliveries(client, SUPPLIER_KEY, sub["id"])] == ["failed", "retrying"]
+
+
+def test_a_timeout_counts_as_a_failure(client, pump, local_policy, monkeypatch):
+    from chalicelib.config import Settings
+
+    real = settings()
+    monkeypatch.setattr(
+        webhook_deps,
+        "settings",
+        lambda: Settings(**{**{f: getattr(real, f) for f in real.__slots__}, "webhook_timeout_seconds": 0.3}),
+    )
+    with Receiver(mode="timeout", sleep=3.0) as receiver:
+        sub = created(client, SUPPLIER_KEY, {"url": receiver.url})
+        client.http.post(f"/v1/subscriptions/{sub['id']}/test", headers=auth(SUPPLIER_KEY))
+        pump.deliver_sqs_once("deliver_webhooks")
+        [attempt] = deliveries(client, SUPPLIER_KEY, sub["id"])
+        assert attempt["outcome"] == "retrying" and attempt["status"] is None and "timeout" in attempt["error"]
+        assert attempt["latency_ms"] < 2500  # bounded by the timeout, not by the receiver

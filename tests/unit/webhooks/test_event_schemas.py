@@ -1,0 +1,46 @@
+"""The JSON Schemas of the event types match what the platform emits."""
+
+from __future__ import annotations
+
+import json
+
+from webhook_support import SCHEMAS, validate_event
+
+from chalicelib.domain.events import StatusChanged
+from chalicelib.domain.invoice import HistoryEntry, Invoice
+from chalicelib.domain.statuses import STATUSES
+from chalicelib.domain.subscriptions import Subscription
+from chalicelib.services.subscriptions import make_test_event
+
+
+def test_the_status_schema_lists_every_status():
+    schema = json.loads((SCHEMAS / "invoice.status_changed.json").read_text(encoding="utf-8"))
+    assert schema["$defs"]["status"]["properties"]["code"]["enum"] == sorted(STATUSES)
+
+
+def test_every_status_change_event_validates():
+    at = "2026-11-26T10:00:00.000Z"
+    invoice = Invoice(
+        id="01JD0000000000000000000000",
+        supplier_siret="81234567800013",
+        supplier_name="Atelier",
+        format="ubl",
+        content_type="application/xml",
+        original_key="k",
+        original_size=1,
+        original_sha256="0" * 64,
+        created_at=at,
+        updated_at=at,
+        recipient_siret="21750000100011",
+    )
+    previous = None
+    for sequence, code in enumerate(sorted(STATUSES)):
+        entry = HistoryEntry(code, at, "platform", "R1" if code == 213 else None, None)
+        invoice.history.append(entry)
+        validate_event(StatusChanged(invoice, entry, previous, sequence).cloudevent())
+        previous = entry
+
+
+def test_the_test_event_validates():
+    subscription = Subscription("01JD0000000000000000000000", "81234567800013", "t", url="https://x", secret="s")
+    validate_event(make_test_event(subscription, "2026-11-26T10:00:00.000Z"))

@@ -1,0 +1,63 @@
+"""Who receives an event: only the invoice's parties, narrowed by role and status filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.subscriptions import (
+    EventFilter,
+    InvalidSubscription,
+    Subscription,
+    matches,
+    parse_filter,
+    parties,
+    sns_filter_policy,
+)
+
+SUPPLIER, RECIPIENT, OTHER = "81234567800013", "21750000100011", "13000123400017"
+
+
+def event(code=203, supplier=SUPPLIER, recipient=RECIPIENT, kind="invoice.status_changed"):
+    return {
+        "type": kind,
+        "id": "01JABCDEFGHJKMNPQRSTVWXYZ0-1",
+        "data": {"supplier": {"siret": supplier}, "recipient": {"siret": recipient}, "status": {"code": code}},
+    }
+
+
+def sub(siret, **filters):
+    return Subscription("01JABCDEFGHJKMNPQRSTVWXYZ0", siret, "t", url="https://x", filter=EventFilter(**filters))
+
+
+def test_only_parties_receive_events_whatever_their_filters():
+    assert matches(sub(SUPPLIER), event()) and matches(sub(RECIPIENT), event())
+    assert not matches(sub(OTHER), event())
+    assert not matches(sub(OTHER, role="supplier", status_codes=(203,)), event())
+    assert not matches(sub(SUPPLIER), event(recipient=None, supplier=OTHER))
+
+
+def test_role_and_status_filters_narrow():
+    assert matches(sub(SUPPLIER, role="supplier"), event())
+    assert not matches(sub(SUPPLIER, role="recipient"), event())
+    assert matches(sub(RECIPIENT, role="recipient", status_codes=(203, 212)), event(212))
+    assert not matches(sub(RECIPIENT, status_codes=(212,)), event(203))
+    # a structure that is both supplier and recipient of the invoice matches either role
+    assert matches(sub(SUPPLIER, role="recipient"), event(supplier=SUPPLIER, recipient=SUPPLIER))
+
+
+def test_other_event_types_do_not_match_and_parties_are_listed_once():
+    assert not matches(sub(SUPPLIER), event(kind="something.else"))
+    assert parties(event()) == [SUPPLIER, RECIPIENT]
+    assert parties(event(supplier=SUPPLIER, recipient=SUPPLIER)) == [SUPPLIER]
+    assert parties(event(recipient=None)) == [SUPPLIER]
+
+
+def test_filter_parsing_refuses_unknown_codes_roles_and_fields():
+    assert parse_filter({"status_codes": [212, 203, 203], "role": "recipient"}) == EventFilter((203, 212), "recipient")
+    for bad in ({"status_codes": [999]}, {"role": "auditor"}, {"colour": 1}, {"status_codes": "203"}, []):
+        with pytest.raises(InvalidSubscription):
+            parse_filter(bad)
+
+
+def test_the_fan_out_queue_filter_policy_selects_the_event_type_attribute():
+    assert sns_filter_policy() == {"event_type": ["invoice.status_changed"]}

@@ -1,0 +1,185 @@
+"""Fan-out and delivery use cases on in-memory fakes: signing, retries, DLQ + failing, e-mail, SSRF at delivery."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from webhook_support import (
+    FakeLog,
+    FakeMailer,
+    FakeQueue,
+    FakeSender,
+    FakeStore,
+    static_resolver,
+    validate_event,
+)
+
+from chalicelib.domain.directory import Principal
+from chalicelib.domain.subscriptions import RetrySchedule
+from chalicelib.domain.subscriptions_security import UrlPolicy, verify_signature
+from chalicelib.services import subscriptions as service
+from chalicelib.services.errors import InvalidInput, NotFound, Unprocessable
+from chalicelib.services.subscriptions_ports import DeliveryJob, HttpResult
+from chalicelib.services.webhooks import DeliveryContext, deliver, fan_out, mail_for
+
+SUPPLIER, RECIPIENT, OTHER = "81234567800013", "21750000100011", "13000123400017"
+RESOLVE = static_resolver({"hooks.example.com": ["93.184.216.34"], "evil.example.com": ["169.254.169.254"]})
+INVOICE_ID = "01JD0000000000000000000000"
+
+
+def principal(siret):
+    return Principal(siret, "x", ("supplier", "recipient"))
+
+
+def status_event(code=203, sequence=1):
+    return {
+        "specversion": "1.0",
+        "id": f"{INVOICE_ID}-{sequence}",
+        "source": "urn:chorale:invoices",
+        "type": "invoice.status_changed",
+        "time": "2026-11-26T10:00:00.000Z",
+        "subject": INVOICE_ID,
+        "datacontenttype": "application/json",
+        "data": {
+            "invoice_id": INVOICE_ID,
+            "number": "F-1",
+            "supplier": {"siret": SUPPLIER, "name": "Atelier"},
+            "recipient": {"siret": RECIPIENT, "name": "Mairie"},
+            "status": {"code": code, "name": "MISE_A_DISPOSITION", "label": "Mise à disposition", "chorus_pro": "X"},
+            "previous_status": {"code": 200, "name": "DEPOSEE", "label": "Déposée", "chorus_pro": "DEPOSEE"},
+            "reason_code": None,
+            "comment": None,
+            "actor": "platform",
+        },
+    }
+
+
+@pytest.fixture
+def store():
+    return FakeStore()
+
+
+def subscribe(store, siret, body):
+    return service.create_subscription(
+        principal(siret), body, store=store, resolver=RESOLVE, policy=UrlPolicy(), make_secret=lambda: "whsec_test"
+    )
+
+
+def context(store, sender, queue=None, log=None, mailer=None, now=1_000_000.0, schedule=None):
+    return DeliveryContext(
+        store=store,
+        log=log or FakeLog(),
+        queue=queue or FakeQueue(),
+        sender=sender,
+        mailer=mailer or FakeMailer(),
+        resolver=RESOLVE,
+        policy=UrlPolicy(),
+        schedule=schedule or RetrySchedule(1, 10, 60),
+        clock=lambda: now,
+        now=lambda: "2026-11-26T10:00:00.000Z",
+        rand=lambda: 0.0,
+    )
+
+
+def test_create_refuses_unsafe_urls_and_bad_bodies(store):
+    with pytest.raises(Unprocessable, match="link-local"):
+        subscribe(store, SUPPLIER, {"url": "https://evil.example.com/"})
+    with pytest.raises(InvalidInput):
+        subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/", "email": "a@b.fr"})
+    with pytest.raises(InvalidInput):
+        subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/", "events": ["invoice.deleted"]})
+    assert store.items == {}
+
+
+def test_fan_out_queues_one_job_per_matching_subscription_of_the_parties_only(store):
+    mine = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
+    theirs = subscribe(store, RECIPIENT, {"url": "https://hooks.example.com/", "filter": {"status_codes": [212]}})
+    subscribe(store, OTHER, {"url": "https://hooks.example.com/"})
+    queue = FakeQueue()
+    jobs = fan_out(status_event(203), store=store, queue=queue, clock=lambda: 5.0)
+    assert [(j.subscription_id, j.attempt, j.first_attempt_at) for j in jobs] == [(mine.id, 1, 5.0)]
+    assert [j for j, _ in queue.queued] == jobs
+    assert {j.subscription_id for j in fan_out(status_event(212), store=store, queue=queue)} == {mine.id, theirs.id}
+
+
+def test_a_delivery_is_signed_with_the_subscription_secret_and_sent_to_the_checked_address(store):
+    subscription = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/in?x=1"})
+    sender = FakeSender([HttpResult(204, 12.0)])
+    log = FakeLog()
+    event = status_event()
+    attempt = deliver(DeliveryJob(subscription.id, SUPPLIER, event, 1, 999_999.0), context(store, sender, log=log))
+    assert attempt.outcome == "delivered" and log.attempts == [attempt]
+    target, address, headers, body, timeout = sender.calls[0]
+    assert (target.host, target.path, address, timeout) == ("hooks.example.com", "/in?x=1", "93.184.216.34", 5.0)
+    assert json.loads(body) == event
+    validate_event(json.loads(body))
+    assert verify_signature("whsec_test", headers["Chorale-Signature"], body, now=1_000_000.0) == 1_000_000
+    assert headers["Chorale-Event-Id"] == event["id"] and headers["Content-Type"].startswith("application/cloudevents")
+
+
+def test_failures_are_retried_with_the_same_event_then_dead_lettered_and_the_subscription_marked_failing(store):
+    subscription = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
+    sender = FakeSender([HttpResult(500, 3.0, "HTTP 500")])
+    queue = FakeQueue()
+    job = DeliveryJob(subscription.id, SUPPLIER, status_event(), 1, 1_000_000.0)
+    attempt = deliver(job, context(store, sender, queue))
+    assert attempt.outcome == "retrying" and attempt.next_attempt_in == 1
+    [(retry, delay)] = queue.queued
+    assert (retry.attempt, retry.event, delay) == (2, job.event, 1)
+
+    # 70 s later the next retry would pass the 60 s max age: DLQ, failing, visible on the subscription
+    late = deliver(retry, context(store, sender, queue, now=1_000_070.0))
+    assert late.outcome == "failed" and [j for j, _ in queue.dead] == [retry]
+    failing = store.get(SUPPLIER, subscription.id)
+    assert failing.state == "failing" and "HTTP 500" in failing.last_error
+
+    # a later success clears the failing state
+    deliver(job, context(store, FakeSender([HttpResult(200, 1.0)])))
+    assert store.get(SUPPLIER, subscription.id).state == "active"
+
+
+def test_a_url_that_now_resolves_to_a_refused_address_is_not_called(store):
+    subscription = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
+    sender = FakeSender([HttpResult(204, 1.0)])
+    # DNS rebinding: the name was public at subscription time, it now points inside
+    rebound = replace(context(store, sender), resolver=static_resolver({"hooks.example.com": ["10.0.0.8"]}))
+    attempt = deliver(DeliveryJob(subscription.id, SUPPLIER, status_event(), 1, 1_000_000.0), rebound)
+    assert attempt.outcome == "retrying" and "refused" in attempt.error and sender.calls == []
+
+
+def test_deleted_subscriptions_drop_their_jobs_and_long_delays_are_served_in_steps(store):
+    queue = FakeQueue()
+    gone = DeliveryJob("01JD0000000000000000000001", SUPPLIER, status_event())
+    assert deliver(gone, context(store, None, queue)) is None
+    subscription = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
+    early = DeliveryJob(subscription.id, SUPPLIER, status_event(), 9, 1.0, not_before=1_002_000.0)
+    assert deliver(early, context(store, None, queue)) is None
+    assert queue.queued == [(early, 2000.0)]
+
+
+def test_email_subscriptions_get_a_short_message_per_status_change(store):
+    subscription = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr", "filter": {"role": "recipient"}})
+    mailer = FakeMailer()
+    jobs = fan_out(status_event(), store=store, queue=FakeQueue())
+    attempt = deliver(jobs[0], context(store, None, mailer=mailer))
+    assert attempt.outcome == "delivered" and subscription.secret is None
+    [message] = mailer.sent
+    assert message.to == "compta@mairie.fr" and message.subject == "[Chorale] Facture F-1 : Mise à disposition"
+    assert "Nouveau statut : 203" in message.text and len(message.text) < 500
+    assert mail_for(status_event())[0] == message.subject
+
+
+def test_tenants_cannot_see_or_touch_each_others_subscriptions(store):
+    subscription = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
+    for action in (
+        lambda: service.own_subscription(principal(OTHER), subscription.id, store=store),
+        lambda: service.delete_subscription(principal(OTHER), subscription.id, store=store),
+        lambda: service.rotate_secret(principal(OTHER), subscription.id, store=store),
+        lambda: service.recent_deliveries(principal(OTHER), subscription.id, store=store, log=FakeLog()),
+    ):
+        with pytest.raises(NotFound):
+            action()
+    assert service.list_subscriptions(principal(OTHER), store=store) == []
+    assert service.list_subscriptions(principal(SUPPLIER), store=store) == [subscription]

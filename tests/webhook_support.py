@@ -1,0 +1,196 @@
+"""Test helpers for webhooks: event schemas, a signature-verifying receiver on 127.0.0.1, in-memory fakes."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from chalicelib.domain.subscriptions_security import BadSignature, verify_signature
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "chalicelib" / "schemas" / "events"
+_validators: dict[str, Draft202012Validator] = {}
+
+
+def validate_event(event: dict) -> None:
+    """Every event a test sees goes through the JSON Schema of its type (jsonschema.ValidationError if not)."""
+    kind = event.get("type")
+    if kind not in _validators:
+        schema = json.loads((SCHEMAS / f"{kind}.json").read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        _validators[kind] = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    _validators[kind].validate(event)
+
+
+@dataclass
+class Received:
+    event: dict
+    headers: dict
+    at: float
+
+
+class Receiver:
+    """A webhook receiver as a customer would write it: verifies the signature, rejects replays, dedupes ids.
+
+    mode: "ok" (204), "fail" (500), "timeout" (sleeps past the sender's timeout, then 204).
+    """
+
+    def __init__(self, secret: str | None = None, mode: str = "ok", sleep: float = 6.0):
+        self.secret = secret
+        self.mode = mode
+        self.sleep = sleep
+        self.received: list[Received] = []  # verified deliveries, duplicates included
+        self.refused: list[str] = []  # why deliveries were refused (bad signature…)
+        self.attempts = 0
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.attempts += 1
+                    mode = receiver.mode
+                if mode == "timeout":
+                    time.sleep(receiver.sleep)
+                if mode == "fail":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                try:
+                    if receiver.secret is not None:
+                        verify_signature(receiver.secret, self.headers.get("Chorale-Signature", ""), body, time.time())
+                    event = json.loads(body)
+                    validate_event(event)
+                except (BadSignature, ValueError) as error:
+                    with receiver.lock:
+                        receiver.refused.append(str(error))
+                    self.send_response(400)
+                    self.end_headers()
+                    return
+                except Exception as error:  # schema violation
+                    with receiver.lock:
+                        receiver.refused.append(f"schema: {error}")
+                    self.send_response(422)
+                    self.end_headers()
+                    return
+                with receiver.lock:
+                    receiver.received.append(Received(event, dict(self.headers), time.time()))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/hooks/chorale"
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def events(self) -> dict[str, dict]:
+        """Verified events by id (the receiver's dedupe)."""
+        with self.lock:
+            return {r.event["id"]: r.event for r in self.received}
+
+
+# --- in-memory fakes for service tests -------------------------------------------------------
+
+
+@dataclass
+class FakeStore:
+    items: dict = field(default_factory=dict)
+
+    def add(self, s):
+        self.items[(s.siret, s.id)] = s
+
+    def get(self, siret, subscription_id):
+        return self.items.get((siret, subscription_id))
+
+    def for_structure(self, siret):
+        return [s for (owner, _), s in self.items.items() if owner == siret]
+
+    def save(self, s):
+        assert (s.siret, s.id) in self.items
+        self.items[(s.siret, s.id)] = s
+
+    def mark_failing(self, siret, subscription_id, at, error):
+        if (siret, subscription_id) in self.items:
+            self.items[(siret, subscription_id)] = self.items[(siret, subscription_id)].failing(at, error)
+
+    def mark_active(self, siret, subscription_id):
+        if (siret, subscription_id) in self.items:
+            self.items[(siret, subscription_id)] = self.items[(siret, subscription_id)].recovered()
+
+    def delete(self, siret, subscription_id):
+        return self.items.pop((siret, subscription_id), None) is not None
+
+
+@dataclass
+class FakeQueue:
+    queued: list = field(default_factory=list)  # (job, delay)
+    dead: list = field(default_factory=list)
+
+    def enqueue(self, jobs, delay_seconds=0.0):
+        self.queued += [(job, delay_seconds) for job in jobs]
+
+    def dead_letter(self, job, reason):
+        self.dead.append((job, reason))
+
+
+@dataclass
+class FakeLog:
+    attempts: list = field(default_factory=list)
+
+    def record(self, attempt):
+        self.attempts.append(attempt)
+
+    def recent(self, subscription_id, limit):
+        return [a for a in reversed(self.attempts) if a.subscription_id == subscription_id][:limit]
+
+
+@dataclass
+class FakeSender:
+    results: list = field(default_factory=list)  # HttpResult to return, in order (last one repeats)
+    calls: list = field(default_factory=list)
+
+    def post(self, target, address, headers, body, timeout):
+        self.calls.append((target, address, headers, body, timeout))
+        return self.results[min(len(self.calls), len(self.results)) - 1]
+
+
+@dataclass
+class FakeMailer:
+    sent: list = field(default_factory=list)
+
+    def send(self, message):
+        self.sent.append(message)
+
+
+def static_resolver(table: dict[str, list[str]]):
+    """A resolver over a fixed table: tests never ask DNS (and never connect outside 127.0.0.1)."""
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host not in table:
+            raise OSError(8, "Name or service not known")
+        return table[host]
+
+    return resolve
+
+
+__all__ = ["Receiver", "validate_event", "replace"]
