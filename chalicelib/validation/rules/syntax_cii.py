@@ -742,24 +742,9 @@ def _context_rules(name: str, ctx, shared: dict) -> list[Finding]:
                     path_of(node),
                 )
             )
-        for rule, severity, op, label in _COUNTS.get(name, ()):
-            nodes = found.get(rule, _NO_NODES)
-            n = len(nodes)
-            if (op == "max1" and n > 1) or (op == "eq1" and n != 1):
-                expected = "at most once" if op == "max1" else "exactly once"
-                out.append(
-                    Finding(
-                        rule,
-                        severity,
-                        f"{label.replace('ram:', '')} occurs {n} times; it shall occur {expected}.",
-                        path_of(nodes[1] if n > 1 else ctx),
-                    )
-                )
         for key in _SHARED_KEYS.intersection(found):
             shared.setdefault(key, []).extend(found[key])
-    special = _SPECIAL.get(name)
-    if special is not None:
-        out.extend(special(ctx, found))
+    out.extend(_part_rules(name, ctx, found))
     return out
 
 
@@ -1271,8 +1256,9 @@ _DATE_102 = re.compile(r"[ \t\n\r]*(\d{4})(1[0-2]|0[1-9])(3[01]|[12][0-9]|0[1-9]
 _DATE_TIME_STRING = q("udt:DateTimeString")
 _TYPE_CODE = q("ram:TypeCode")
 _TAX_TOTAL_AMOUNT = q("ram:TaxTotalAmount")
+_LINE_PARTS_KEYS = ("line_document", "product", "line_agreement", "line_delivery", "line_settlement")
 _ROOT_KEYS: dict[str, tuple[str, ...]] = {
-    **{name: steps for name, steps in _CONTEXTS.items() if steps},
+    **{name: steps for name, steps in _CONTEXTS.items() if steps and name not in _LINE_PARTS_KEYS},
     "id_guideline": (
         "rsm:ExchangedDocumentContext",
         "ram:GuidelineSpecifiedDocumentContextParameter",
@@ -1282,7 +1268,74 @@ _ROOT_KEYS: dict[str, tuple[str, ...]] = {
 }
 _ROOT_TREE = compile_tree({key: tuple(q(s) for s in steps) for key, steps in _ROOT_KEYS.items()})
 _ID_NO_ATTRIBUTE_KEYS = ("id_guideline", "id_document", "id_line", "id_seller_item")
-_CONTEXT_ORDER = tuple(name for name in _CONTEXTS if name != "root")
+_LINE_PARTS = ("line_document", "product", "line_agreement", "line_delivery", "line_settlement")
+_CONTEXT_ORDER = tuple(name for name in _CONTEXTS if name not in ("root", "line", *_LINE_PARTS))
+
+
+def _line_tree() -> dict:
+    """The line's tree with the trees of its five parts grafted under their tags, so that one walk
+    answers the rules of a line and of its parts (each part is recorded under the key 'part:<name>')."""
+    tree = dict(_TREES.get("line", {}))
+    for name in _LINE_PARTS:
+        tag = _CONTEXTS[name][-1]
+        assert q(tag) not in tree, tag
+        tree[q(tag)] = ([], [f"part:{name}"], _TREES.get(name, {}))
+    return tree
+
+
+_LINE_TREE = _line_tree()
+
+
+def _line_rules(line, shared: dict) -> list[Finding]:
+    """A line and its parts from one walk; a line with a part written twice (schema-invalid) is
+    checked part by part instead, since the rules count per part."""
+    hits: dict = {}
+    found: dict = {}
+    _walk(line, _LINE_TREE, hits, found)
+    parts = {name: found.get(f"part:{name}", _NO_NODES) for name in _LINE_PARTS}
+    if any(len(elements) > 1 for elements in parts.values()):
+        out = _context_rules("line", line, shared)
+        for name in _LINE_PARTS:
+            for part in parts[name]:
+                out.extend(_context_rules(name, part, shared))
+        return out
+    out = [
+        Finding(
+            rule.rule,
+            rule.severity,
+            f"{rule.label.replace('ram:', '')} should not be present: EN 16931 does not use it.",
+            path_of(node),
+        )
+        for rule, node in hits.items()
+    ]
+    for name in _LINE_PARTS:
+        if parts[name]:
+            out.extend(_part_rules(name, parts[name][0], found))
+    for key in _SHARED_KEYS.intersection(found):
+        shared.setdefault(key, []).extend(found[key])
+    return out
+
+
+def _part_rules(name: str, ctx, found: dict) -> list[Finding]:
+    """Count rules and conditional rules of one context element, from what its walk found."""
+    out: list[Finding] = []
+    for rule, severity, op, label in _COUNTS.get(name, ()):
+        nodes = found.get(rule, _NO_NODES)
+        n = len(nodes)
+        if (op == "max1" and n > 1) or (op == "eq1" and n != 1):
+            expected = "at most once" if op == "max1" else "exactly once"
+            out.append(
+                Finding(
+                    rule,
+                    severity,
+                    f"{label.replace('ram:', '')} occurs {n} times; it shall occur {expected}.",
+                    path_of(nodes[1] if n > 1 else ctx),
+                )
+            )
+    special = _SPECIAL.get(name)
+    if special is not None:
+        out.extend(special(ctx, found))
+    return out
 
 
 def _attribute_rules(root, found: dict) -> list[Finding]:
@@ -1375,6 +1428,8 @@ def _plan(tag: str):
 def _check_cii(root) -> list[Finding]:
     found = collect(root, _ROOT_TREE, {})
     out = _context_rules("root", root, found)
+    for line in found.get("line", _NO_NODES):
+        out.extend(_line_rules(line, found))
     for name in _CONTEXT_ORDER:
         for ctx in found.get(name, _NO_NODES):
             out.extend(_context_rules(name, ctx, found))

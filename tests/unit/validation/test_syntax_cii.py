@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 
 from chalicelib.validation.document import Document
@@ -207,3 +208,14 @@ def test_document_context_parameter_rule_ids_are_written_as_published():
 
 def test_other_syntax_is_skipped():
     assert list(syntax_cii.check(Document("ubl", parse_xml(b"<a/>"), None))) == []
+
+
+def test_a_line_with_a_part_written_twice_is_checked_part_by_part():
+    doc = cii(product="<ram:BrandName>A</ram:BrandName>")
+    line = doc.root.find(".//{*}IncludedSupplyChainTradeLineItem")
+    product = line.find("{*}SpecifiedTradeProduct")
+    agreement = line.find("{*}SpecifiedLineTradeAgreement")
+    product.addnext(copy.deepcopy(product))
+    agreement.addnext(copy.deepcopy(agreement))
+    # each product has its BrandName (one warning each); each agreement has exactly one net price
+    assert fired(doc) == Counter({"CII-SR-058": 2})
