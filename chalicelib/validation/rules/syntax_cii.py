@@ -615,12 +615,57 @@ def _steps(path: str) -> tuple[tuple[str, ...], str | None]:
     return tuple(q(p) for p in parts), attribute
 
 
+_ROOT_TAG = q("rsm:CrossIndustryInvoice")
+
+
 @dataclass(frozen=True, slots=True)
 class _Presence:
+    """A "should not be present" rule: the path from the document element to the element, the
+    depth of its context element on that path (-1: the document element) and an optional attribute."""
+
     rule: str
     severity: str
     label: str
     attribute: str | None
+    chain: tuple[str, ...]  # ancestors of the element, from the document element's child down
+    context_depth: int
+
+    def context_of(self, el):
+        """The context element when ``el`` is on this rule's path, else None."""
+        node = el
+        context = None
+        depth = self.context_depth
+        chain = self.chain
+        for i in range(len(chain) - 1, -1, -1):
+            node = node.getparent()
+            if node is None or node.tag != chain[i]:
+                return None
+            if i == depth:
+                context = node
+        top = node.getparent()
+        if top is None or top.tag != _ROOT_TAG or top.getparent() is not None:
+            return None
+        return top if depth < 0 else context
+
+
+def _presence_index() -> dict[str, dict[str, list[_Presence]]]:
+    """element tag -> its parent's tag -> the presence rules ending at such an element."""
+    index: dict[str, dict[str, list[_Presence]]] = {}
+    for context, table in _PRESENCE.items():
+        context_steps = tuple(q(step) for step in _CONTEXTS[context])
+        for line in table.strip().splitlines():
+            if not line.strip():
+                continue
+            rule, flag, path = line.split()
+            steps, attribute = _steps(path)
+            chain = context_steps + steps[:-1]
+            presence = _Presence(rule, _severity(flag), path, attribute, chain, len(context_steps) - 1)
+            parent = chain[-1] if chain else _ROOT_TAG
+            index.setdefault(steps[-1], {}).setdefault(parent, []).append(presence)
+    return index
+
+
+_PRESENCE_BY_LEAF = _presence_index()
 
 
 # context -> {key: path}: elements the rules with a condition of their own read (collected in the same walk)
@@ -670,12 +715,6 @@ def _build_trees() -> dict[str, dict]:
                 (keys if collected else presence).append(item)
             node = sub
 
-    for context, table in _PRESENCE.items():
-        for line in table.strip().splitlines():
-            if line.strip():
-                rule, flag, path = line.split()
-                steps, attribute = _steps(path)
-                add(context, steps, _Presence(rule, _severity(flag), path, attribute), False)
     for line in _COUNTS_TABLE.strip().splitlines():
         context, rule, flag, op, path = line.split()
         add(context, _steps(path)[0], rule, True)
@@ -1319,23 +1358,40 @@ def _line_rules(line, shared: dict) -> list[Finding]:
 def _part_rules(name: str, ctx, found: dict) -> list[Finding]:
     """Count rules and conditional rules of one context element, from what its walk found."""
     out: list[Finding] = []
-    for rule, severity, op, label in _COUNTS.get(name, ()):
-        nodes = found.get(rule, _NO_NODES)
-        n = len(nodes)
-        if (op == "max1" and n > 1) or (op == "eq1" and n != 1):
-            expected = "at most once" if op == "max1" else "exactly once"
-            out.append(
-                Finding(
-                    rule,
-                    severity,
-                    f"{label.replace('ram:', '')} occurs {n} times; it shall occur {expected}.",
-                    path_of(nodes[1] if n > 1 else ctx),
-                )
-            )
+    counts = _COUNTS_BY_CONTEXT.get(name)
+    if counts:
+        exactly_one, at_most_one = counts
+        for rule, severity, label in exactly_one:
+            nodes = found.get(rule, _NO_NODES)
+            if len(nodes) != 1:
+                out.append(_count_finding(rule, severity, label, "exactly once", nodes, ctx))
+        for key, nodes in found.items():
+            if len(nodes) > 1 and key in at_most_one:
+                severity, label = at_most_one[key]
+                out.append(_count_finding(key, severity, label, "at most once", nodes, ctx))
     special = _SPECIAL.get(name)
     if special is not None:
         out.extend(special(ctx, found))
     return out
+
+
+def _count_finding(rule: str, severity: str, label: str, expected: str, nodes: list, ctx) -> Finding:
+    n = len(nodes)
+    return Finding(
+        rule,
+        severity,
+        f"{label.replace('ram:', '')} occurs {n} times; it shall occur {expected}.",
+        path_of(nodes[1] if n > 1 else ctx),
+    )
+
+
+# context -> (eq1 rules [(rule, severity, path)], max1 rules {rule: (severity, path)})
+_COUNTS_BY_CONTEXT: dict[str, tuple[list, dict]] = {}
+for _name, _rules in _COUNTS.items():
+    _COUNTS_BY_CONTEXT[_name] = (
+        [(rule, severity, label) for rule, severity, op, label in _rules if op == "eq1"],
+        {rule: (severity, label) for rule, severity, op, label in _rules if op == "max1"},
+    )
 
 
 def _attribute_rules(root, found: dict) -> list[Finding]:
@@ -1410,6 +1466,7 @@ _NONE = object()
 
 
 def _plan(tag: str):
+    """(handler of the anywhere context, presence rules by parent tag) for an element tag, or _NONE."""
     handler = _ELEMENT_CONTEXTS.get(tag)
     if handler is None:
         local = tag.rpartition("}")[2]
@@ -1420,9 +1477,23 @@ def _plan(tag: str):
                 handler = _referenced_document
             elif local.endswith("TradeTax"):
                 handler = _trade_tax
+    presence = _PRESENCE_BY_LEAF.get(tag)
+    plan = (handler, presence) if handler is not None or presence is not None else _NONE
     if len(_PLAN) < _PLAN_LIMIT:
-        _PLAN[tag] = handler if handler is not None else _NONE
-    return handler
+        _PLAN[tag] = plan
+    return plan
+
+
+def _presence_findings(hits: dict) -> list[Finding]:
+    return [
+        Finding(
+            rule.rule,
+            rule.severity,
+            f"{rule.label.replace('ram:', '')} should not be present: EN 16931 does not use it.",
+            path_of(el),
+        )
+        for (rule, _context_id), (_context, el) in hits.items()
+    ]
 
 
 def _check_cii(root) -> list[Finding]:
@@ -1433,19 +1504,34 @@ def _check_cii(root) -> list[Finding]:
     for name in _CONTEXT_ORDER:
         for ctx in found.get(name, _NO_NODES):
             out.extend(_context_rules(name, ctx, found))
-    plan = _PLAN.get
+    hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
+    plan_of = _PLAN.get
     for el in root.iter():
         tag = el.tag
-        handler = plan(tag)
-        if handler is _NONE:
+        plan = plan_of(tag)
+        if plan is _NONE:
             continue
-        if handler is None:
+        if plan is None:
             if not isinstance(tag, str):
                 continue  # comments, processing instructions
-            handler = _plan(tag)
-            if handler is None:
+            plan = _plan(tag)
+            if plan is _NONE:
                 continue
-        out.extend(handler(el))  # type: ignore[operator]
+        handler, presence = plan
+        if handler is not None:
+            out.extend(handler(el))
+        if presence is not None:
+            parent = el.getparent()
+            candidates = presence.get(parent.tag) if parent is not None else None
+            if candidates:
+                for rule in candidates:
+                    if rule.attribute is not None and el.get(rule.attribute) is None:
+                        continue
+                    context = rule.context_of(el)
+                    if context is not None:
+                        hits.setdefault((rule, id(context)), (context, el))
+    if hits:
+        out.extend(_presence_findings(hits))
     out.extend(_attribute_rules(root, found))
     return out
 
