@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 import boto3
 from botocore.config import Config
 
+from chalicelib.adapters.subscription_tables import SUBSCRIPTION_TABLES
 from chalicelib.adapters.tables import ALL_TABLES
 from chalicelib.config import Settings
+from chalicelib.domain.subscriptions import sns_filter_policy
 from chalicelib.services.originals import ORIGINALS_PREFIX
 
 LOCAL_VISIBILITY_TIMEOUT = 2  # seconds before a failed message is delivered again (Lambda: 6 × timeout)
@@ -95,4 +97,29 @@ def create_resources(settings: Settings, visibility_timeout: int = LOCAL_VISIBIL
         "TopicArn"
     ]
     resources.invoice_stream_arn = create_tables(settings)
+    create_webhook_resources(settings, resources, visibility_timeout)
     return resources
+
+
+WEBHOOK_MAX_RECEIVES = 5  # delivery jobs that crash the handler (not failed deliveries: those are rescheduled)
+
+
+def create_webhook_resources(settings: Settings, resources: LocalResources, visibility_timeout: int) -> None:
+    """Issue #6: subscription tables; the fan-out queue on the topic (filter policy, raw delivery); delivery queue."""
+    for model in SUBSCRIPTION_TABLES:
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    sqs = _client("sqs", settings)
+    # A delivery waits up to the receiver's 5 s timeout: keep jobs invisible longer than that (0 stays 0 in tests).
+    delivery_visibility = visibility_timeout and max(visibility_timeout, 30)
+    for name in (settings.webhook_events_queue, settings.webhook_delivery_queue):
+        url, dlq_url = create_queue_with_dlq(sqs, name, WEBHOOK_MAX_RECEIVES, delivery_visibility)
+        resources.queue_urls[name], resources.queue_urls[f"{name}-dlq"] = url, dlq_url
+    events_url = resources.queue_urls[settings.webhook_events_queue]
+    events_arn = sqs.get_queue_attributes(QueueUrl=events_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    _client("sns", settings).subscribe(
+        TopicArn=resources.topic_arn,
+        Protocol="sqs",
+        Endpoint=events_arn,
+        Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps(sns_filter_policy())},
+    )
