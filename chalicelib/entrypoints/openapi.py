@@ -383,7 +383,9 @@ DIRECTORY_PATHS = {
 
 def _path_groups() -> list[dict]:
     """Every API module's paths. A module that adds routes adds its OPENAPI_PATHS here."""
-    return [_PATHS, LIFECYCLE_PATHS, DIRECTORY_PATHS]
+    from .subscriptions_openapi import SUBSCRIPTION_PATHS
+
+    return [_PATHS, LIFECYCLE_PATHS, DIRECTORY_PATHS, SUBSCRIPTION_PATHS]
 
 
 @lru_cache(maxsize=1)
