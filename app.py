@@ -5,14 +5,17 @@ import functools
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.entrypoints import directory_api  # noqa: F401  (registers the directory routes on `api`)
+from chalicelib.entrypoints import formats_api  # noqa: F401  (formats, flows and uploads routes on `api`)
 from chalicelib.entrypoints.api import api
 from chalicelib.entrypoints.events import events
 from chalicelib.entrypoints.middleware import problem_details
 from chalicelib.entrypoints.observability import logger, metrics, tracer
+from chalicelib.entrypoints.subscriptions_api import subscriptions_api
+from chalicelib.entrypoints.webhook_events import webhook_events
 
 app = Chalice(app_name="chorale")
 # Invoice files travel as bytes (base64 through API Gateway), never re-encoded as text.
-app.api.binary_types.extend(["application/xml", "text/xml", "application/pdf", "application/gzip"])
+app.api.binary_types.extend(["application/xml", "text/xml", "application/pdf", "application/gzip", "application/zip"])
 
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
@@ -21,3 +24,5 @@ app.register_middleware(problem_details, "http")
 
 app.register_blueprint(api)
 app.register_blueprint(events)
+app.register_blueprint(subscriptions_api)
+app.register_blueprint(webhook_events)
