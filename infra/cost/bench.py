@@ -1,0 +1,440 @@
+"""Measure what one invoice costs in AWS calls: the real handlers, on moto in-process, every call counted.
+
+The deposit goes through the chalice test client (authorizer + API handler), then the event pump
+delivers the S3 notification to `validate_invoices` and the stream records to `publish_status_events`
+(and any other event handler the app has), exactly as the integration tests drive them. Every botocore
+call is counted per function ("phase"), with DynamoDB capacity units computed from item sizes, S3
+bytes, SNS messages, the handlers' own CPU time (AWS time excluded) and the log bytes they write.
+
+`python infra/cost/bench.py` prints the counts as JSON; infra/cost/cost.py prices them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import resource
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = "prod"
+
+
+def _environment(stage: str = STAGE) -> None:
+    """What Lambda would see in the stage (config.json), with fake credentials and no real AWS."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+    os.environ.update(env)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "eu-west-3",
+            "AWS_REGION": "eu-west-3",
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "POWERTOOLS_TRACE_DISABLED": "1",  # X-Ray is priced per trace, not measured
+            "POWERTOOLS_METRICS_DISABLED": "0",  # EMF metrics are log bytes: measure them
+            "POWERTOOLS_DEV": "0",
+        }
+    )
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        os.environ.pop(var, None)
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+
+# --- DynamoDB item size (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)
+def _value_size(value: dict) -> int:
+    (kind, raw), = value.items()
+    if kind == "S":
+        return len(raw.encode())
+    if kind == "N":
+        digits = raw.lstrip("-").replace(".", "").lstrip("0") or "0"
+        return (len(digits) + 1) // 2 + 1
+    if kind == "B":
+        return len(raw) if isinstance(raw, bytes) else len(raw.encode())
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(_value_size(v) + 1 for v in raw)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_size(v) + 1 for k, v in raw.items())
+    if kind in ("SS", "NS", "BS"):
+        return sum(_value_size({kind[0]: v}) for v in raw)
+    return 0
+
+
+def item_size(item: dict | None) -> int:
+    if not item:
+        return 0
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def wru(size: int) -> int:
+    return max(1, math.ceil(size / 1024))
+
+
+def rru(size: int, consistent: bool) -> float:
+    units = max(1, math.ceil(size / 4096))
+    return units if consistent else units / 2
+
+
+class Meter:
+    """Counts botocore calls per phase (the Lambda function running, or the event source mapping)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter = Counter()  # (phase, service, operation) → calls
+        self.units: Counter = Counter()  # (phase, "WRU"|"RRU"|"sns_messages"|"s3_put_bytes"|...) → amount
+        self.compute_ms: Counter = Counter()  # phase → handler CPU ms (AWS time excluded)
+        self.invocations: Counter = Counter()  # phase → Lambda invocations
+        self.log_bytes: Counter = Counter()  # phase → bytes written to stdout (logs, EMF)
+        self._stack: list[list] = [["setup", time.perf_counter(), 0.0]]
+        self._lock = threading.RLock()
+        self.measuring = False
+        self.prefix = ""  # "read:" while the read path is measured
+
+    @property
+    def phase(self) -> str:
+        return self._stack[-1][0]
+
+    @contextlib.contextmanager
+    def running(self, phase: str, invocation: bool = True):
+        if not phase.startswith("aws:"):
+            phase = self.prefix + phase
+        with self._lock:
+            self._stack.append([phase, time.perf_counter(), 0.0])
+            if invocation and self.measuring:
+                self.invocations[phase] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                name, start, nested = self._stack.pop()
+                elapsed = time.perf_counter() - start
+                if self.measuring and invocation:
+                    self.compute_ms[name] += (elapsed - nested) * 1000
+                self._stack[-1][2] += elapsed
+
+    def count(self, service: str, operation: str, **units) -> None:
+        if not self.measuring:
+            return
+        self.calls[(self.phase, service, operation)] += 1
+        for name, amount in units.items():
+            self.units[(self.phase, name)] += amount
+
+
+METER = Meter()
+
+
+class _LogSink(io.TextIOBase):
+    """stdout for the handlers: counts bytes per phase, keeps nothing."""
+
+    def write(self, text: str) -> int:
+        if METER.measuring:
+            METER.log_bytes[METER.phase] += len(text.encode())
+        return len(text)
+
+
+def _install_call_hook() -> None:
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+
+    def measured(client, operation: str, params: dict):
+        if getattr(_local, "inside", False):
+            return original(client, operation, params)
+        service = client.meta.service_model.service_name
+        with METER.running("aws:meter", invocation=False):  # the meter's own look-ups: not handler time
+            before = _dynamodb_before(client, original, operation, params) if service == "dynamodb" else None
+        with METER.running(f"aws:{service}", invocation=False):
+            _local.inside = True
+            try:
+                response, error = original(client, operation, params), None
+            except Exception as exc:
+                response, error = None, exc
+            finally:
+                _local.inside = False
+        with METER.running("aws:meter", invocation=False):
+            units = _units(client, original, service, operation, params, response, before, error)
+        METER.count(service, operation, **units)
+        if error is not None:
+            raise error
+        return response
+
+    BaseClient._make_api_call = measured
+
+
+_local = threading.local()
+
+
+def _fetch(client, original, table: str, key: dict) -> dict | None:
+    _local.inside = True
+    try:
+        return original(client, "GetItem", {"TableName": table, "Key": key, "ConsistentRead": True}).get("Item")
+    finally:
+        _local.inside = False
+
+
+def _dynamodb_before(client, original, operation: str, params: dict):
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        return _fetch(client, original, params["TableName"], _key_of(client, original, params))
+    return None
+
+
+_KEYS: dict[str, list[str]] = {}
+
+
+def _key_of(client, original, params: dict) -> dict:
+    table = params["TableName"]
+    if table not in _KEYS:
+        _local.inside = True
+        try:
+            schema = original(client, "DescribeTable", {"TableName": table})["Table"]["KeySchema"]
+        finally:
+            _local.inside = False
+        _KEYS[table] = [k["AttributeName"] for k in schema]
+    source = params.get("Key") or params.get("Item") or {}
+    return {name: source[name] for name in _KEYS[table] if name in source}
+
+
+def _units(client, original, service, operation, params, response, before, error=None) -> dict:
+    units = _units_total(client, original, service, operation, params, response, before, error)
+    if service == "dynamodb":
+        tables = _tables_of(params)
+        for name in ("WRU", "RRU"):
+            if name in units and len(tables) == 1:
+                units[f"{name}:{_short(tables[0])}"] = units[name]
+            elif name in units:
+                units[f"{name}:mixed"] = units[name]
+    return units
+
+
+def _short(table: str) -> str:
+    return table.removeprefix("chorale-")
+
+
+def _tables_of(params: dict) -> list[str]:
+    if "TableName" in params:
+        return [params["TableName"]]
+    if "TransactItems" in params:
+        return sorted({next(iter(e.values()))["TableName"] for e in params["TransactItems"]})
+    return sorted(params.get("RequestItems", {}))
+
+
+def _units_total(client, original, service, operation, params, response, before, error=None) -> dict:
+    if service == "dynamodb":
+        if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+            after = None if error else _fetch(client, original, params["TableName"], _key_of(client, original, params))
+            return {"WRU": wru(max(item_size(before), item_size(after), item_size(params.get("Item"))))}
+        if operation == "TransactWriteItems":
+            total = 0
+            for entry in params["TransactItems"]:
+                (kind, body), = entry.items()
+                size = item_size(body.get("Item")) or item_size(
+                    _fetch(client, original, body["TableName"], body["Key"])
+                )
+                total += 2 * wru(size)
+            return {"WRU": total}
+        if operation == "BatchWriteItem":
+            return {"WRU": sum(wru(item_size(r.get("PutRequest", {}).get("Item"))) for rs in
+                               params["RequestItems"].values() for r in rs)}
+        if operation == "GetItem":
+            return {"RRU": rru(item_size((response or {}).get("Item")), params.get("ConsistentRead", False))}
+        if operation in ("Query", "Scan"):
+            size = sum(item_size(i) for i in (response or {}).get("Items", []))
+            return {"RRU": rru(size, params.get("ConsistentRead", False))}
+        if operation == "TransactGetItems":
+            return {"RRU": 2 * len(params["TransactItems"])}
+        if operation == "BatchGetItem":
+            items = [i for rs in (response or {}).get("Responses", {}).values() for i in rs]
+            return {"RRU": sum(rru(item_size(i), False) for i in items)}
+    if service == "s3" and operation == "PutObject":
+        body = params.get("Body", b"")
+        size = len(body) if isinstance(body, (bytes, bytearray)) else len(getattr(body, "getvalue", lambda: b"")())
+        return {"s3_put_bytes": size, "s3_notifications": int(params.get("Key", "").startswith("originals/"))}
+    if service == "sns":
+        if operation == "PublishBatch":
+            return {"sns_messages": len(params["PublishBatchRequestEntries"])}
+        if operation == "Publish":
+            return {"sns_messages": 1}
+    if service == "sqs" and operation == "ReceiveMessage":
+        return {"sqs_empty_receives": int(not (response or {}).get("Messages"))}
+    if service == "sqs" and operation in ("SendMessageBatch", "DeleteMessageBatch"):
+        return {"sqs_batch_entries": len(params["Entries"])}
+    return {}
+
+
+def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10) -> dict:
+    """Deposit `invoices` valid invoices one by one, process them through every event handler; counts per invoice."""
+    _environment()
+    _install_call_hook()
+    import boto3
+    from chalice.app import ChaliceAuthorizer, DynamoDBEventConfig, SQSEventConfig
+    from chalice.test import Client
+    from moto import mock_aws
+
+    with mock_aws():
+        from invoices import ubl_invoice
+
+        import app as application
+        from chalicelib.config import settings
+        from chalicelib.entrypoints import dependencies
+        from chalicelib.entrypoints.observability import logger
+        from devstack.pump import EventPump
+        from devstack.resources import create_resources
+        from devstack.seed import load_seed
+
+        dependencies.reset()
+        resources = create_resources(settings(), visibility_timeout=0)
+        sqs = boto3.client("sqs")
+        for url in resources.queue_urls.values():
+            sqs.purge_queue(QueueUrl=url)
+        seed = json.loads((ROOT / "devstack" / "demo-seed.json").read_text())
+        load_seed(ROOT / "devstack" / "demo-seed.json")
+        supplier = next(s for s in seed["structures"] if "supplier" in s.get("roles", []) and s.get("api_keys"))
+        key = supplier["api_keys"][0]
+
+        app = application.app
+        stream_arns = {
+            s.name: resources.invoice_stream_arn for s in app.event_sources if isinstance(s, DynamoDBEventConfig)
+        }
+        pump = EventPump(app, settings().region, stream_arns)
+        original_invoke = pump.invoke
+
+        def invoke(name, event):
+            with METER.running(f"fn:{name}"):
+                return original_invoke(name, event)
+
+        pump.invoke = invoke
+        authorize = ChaliceAuthorizer.__call__
+
+        def authorizer_call(self, event, context):
+            with METER.running(f"fn:{self.name}"):
+                return authorize(self, event, context)
+
+        ChaliceAuthorizer.__call__ = authorizer_call
+        app_call = type(app).__call__
+
+        def api_handler_call(self, event, context):  # what Lambda runs for a route (not the test gateway)
+            with METER.running("fn:APIHandler"):
+                return app_call(self, event, context)
+
+        type(app).__call__ = api_handler_call
+
+        sink = _LogSink()
+        for handler in logger.handlers if hasattr(logger, "handlers") else []:
+            handler.setStream(sink)
+        with contextlib.suppress(Exception):
+            logger.registered_handler.setStream(sink)
+
+        body_bytes = 0
+        ids = []
+        with Client(app, stage_name=STAGE, project_dir=str(ROOT)) as client, contextlib.redirect_stdout(sink):
+            # Warm-up (imports, lazily created clients: a warm Lambda), not measured.
+            client.http.post(
+                "/v1/invoices",
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/xml"},
+                body=ubl_invoice("BENCH-WARMUP"),
+            )
+            with METER.running("esm", invocation=False):
+                _drain(pump, app, SQSEventConfig, DynamoDBEventConfig)
+            stored_before = _stored_bytes()
+            METER.measuring = True
+            for i in range(invoices):
+                body = ubl_invoice(f"BENCH-{i:05d}")
+                body_bytes += len(body)
+                headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/xml"}
+                if idempotency_key:
+                    headers["Idempotency-Key"] = f"bench-{i}"
+                response = client.http.post("/v1/invoices", headers=headers, body=body)
+                if response.status_code != 202:
+                    raise SystemExit(f"deposit refused: {response.status_code} {response.body[:300]!r}")
+                ids.append(json.loads(response.body)["id"])
+            with METER.running("esm", invocation=False):
+                _drain(pump, app, SQSEventConfig, DynamoDBEventConfig)
+            METER.measuring = False
+            stored = {t: (b - stored_before.get(t, (0, 0))[0], n - stored_before.get(t, (0, 0))[1])
+                      for t, (b, n) in _stored_bytes().items()}
+            statuses = Counter()
+            for invoice_id in ids:
+                got = client.http.get(f"/v1/invoices/{invoice_id}", headers={"Authorization": f"Bearer {key}"})
+                statuses[json.loads(got.body).get("status", {}).get("code")] += 1
+            # The read path, measured apart: GET /v1/invoices/{id}.
+            METER.measuring, METER.prefix = True, "read:"
+            for invoice_id in ids[:reads]:
+                client.http.get(f"/v1/invoices/{invoice_id}", headers={"Authorization": f"Bearer {key}"})
+            METER.measuring, METER.prefix = False, ""
+        ChaliceAuthorizer.__call__ = authorize
+        type(app).__call__ = app_call
+        dependencies.reset()
+
+    report = _report(invoices, reads, body_bytes, statuses)
+    report["dynamodb_item_bytes"] = {_short(t): round(b / invoices, 1) for t, (b, n) in stored.items() if b > 0}
+    report["dynamodb_items"] = {_short(t): n / invoices for t, (b, n) in stored.items() if n > 0}
+    return report
+
+
+def _stored_bytes() -> dict[str, tuple[int, int]]:
+    """Bytes and items per table (DynamoDB's size rules), to price storage per invoice."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb")
+    _local.inside = True
+    try:
+        result = {}
+        for table in dynamodb.list_tables()["TableNames"]:
+            items = dynamodb.scan(TableName=table).get("Items", [])
+            result[table] = (sum(item_size(i) + 100 for i in items), len(items))  # + 100 B index overhead
+        return result
+    finally:
+        _local.inside = False
+
+
+def _drain(pump, app, sqs_kind, stream_kind) -> None:
+    """Deliver every event until no handler has anything left (validation → stream → fan-outs…)."""
+    for _ in range(1000):
+        delivered = 0
+        for source in app.event_sources:
+            if isinstance(source, sqs_kind):
+                delivered += pump.deliver_sqs_once(source.name)
+            elif isinstance(source, stream_kind):
+                delivered += pump.deliver_stream_once(source.name)
+        if not delivered:
+            return
+
+
+def _report(invoices: int, reads: int, body_bytes: int, statuses: Counter) -> dict:
+    phases = sorted({p for p, *_ in METER.calls} | set(METER.invocations) | set(METER.log_bytes))
+    per_phase = {}
+    for phase in phases:
+        n = reads if phase.startswith("read:") else invoices
+        calls = {f"{service}:{op}": count / n for (p, service, op), count in sorted(METER.calls.items()) if p == phase}
+        units = {name: amount / n for (p, name), amount in METER.units.items() if p == phase}
+        per_phase[phase] = {
+            "invocations": METER.invocations[phase] / n,
+            "compute_ms": round(METER.compute_ms[phase] / n, 3),
+            "log_bytes": round(METER.log_bytes[phase] / n, 1),
+            "calls": calls,
+            "units": units,
+        }
+    return {
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "scenario": f"{invoices} single deposits (UBL, Idempotency-Key) through every handler; {reads} status reads",
+        "invoices": invoices,
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "original_bytes": body_bytes / invoices,
+        "process_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "per_invoice": per_phase,
+    }
+
+
+if __name__ == "__main__":
+    json.dump(run(int(sys.argv[1]) if len(sys.argv) > 1 else 40), sys.stdout, indent=1)
+    print()

@@ -1,0 +1,306 @@
+"""`make cost`: the monthly AWS bill per component, from per-invoice counts MEASURED on the local stack.
+
+1. infra/cost/bench.py runs the real handlers on moto (deposit → S3 → SQS → validation → DynamoDB →
+   stream → SNS → fan-outs) and counts every AWS call, capacity unit, byte, millisecond and log byte.
+2. This file prices those counts with infra/prices.json (region, date, source per price) and the
+   Lambda memory sizes of infra/chorale_infra/stages.py, for yearly volumes and a peak profile.
+
+Bulk flows (issue #5) do not exist yet: they are modelled from the measured single deposit minus its
+per-request API costs (see bulk_flow_counts). When a flow benchmark writes infra/cost/flow_counts.json
+(same format as bench.py's output, counts per invoice), that measurement is used instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+INFRA = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(INFRA))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+FLOW_COUNTS = Path(__file__).resolve().parent / "flow_counts.json"
+SECONDS_PER_MONTH = 30.4 * 24 * 3600
+GB = 1024**3
+
+# Calls the Lambda service or the local event pump make that AWS does not bill (or bills elsewhere):
+# the pump looks queues up on each delivery, Lambda reads DynamoDB streams for free.
+UNBILLED = {"sqs:GetQueueUrl", "sqs:GetQueueAttributes", "dynamodb:DescribeTable"}
+
+
+def function_memory() -> tuple[dict[str, int], int]:
+    from chorale_infra.stages import STAGES
+
+    return dict(STAGES["prod"].memory_mb), STAGES["prod"].default_memory_mb
+
+
+def logical_id(phase: str) -> str:
+    name = phase.split("fn:", 1)[1]
+    return name if name[:1].isupper() else "".join(p[:1].upper() + p[1:] for p in re.split(r"[_\-]", name) if p)
+
+
+def price_table(prices: dict, region: str) -> dict[str, float]:
+    try:
+        return {k: v["value"] for k, v in prices["regions"][region].items() if isinstance(v, dict)}
+    except KeyError:
+        known = ", ".join(prices["regions"])
+        raise SystemExit(f"no prices for {region} in infra/prices.json (have: {known})") from None
+
+
+def per_invoice_usage(counts: dict, assumptions: dict, api_requests: float = 1.0) -> dict[str, float]:
+    """Billable usage per invoice: requests, GB-s, units, bytes (one deposit and everything it triggers)."""
+    memory, default_memory = function_memory()
+    latency = assumptions["aws_call_latency_ms"]
+    cpu_full = assumptions["lambda_cpu_full_vcpu_mb"]
+    hit = assumptions["authorizer_cache_hit_ratio"]
+    usage = {
+        "apigw_requests": api_requests,
+        "lambda_requests": 0.0,
+        "lambda_gb_s": 0.0,
+        "s3_put": 0.0,
+        "s3_get": 0.0,
+        "s3_bytes": counts.get("original_bytes", 0.0),
+        "sqs_requests": 0.0,
+        "sns_messages": 0.0,
+        "wru": 0.0,
+        "rru": 0.0,
+        "log_bytes": 0.0,
+        "invocations": 0.0,
+        "dynamodb_bytes": sum(counts.get("dynamodb_item_bytes", {}).values()),
+        "lambda_ms": {},
+    }
+    for phase, data in counts["per_invoice"].items():
+        if phase.startswith("read:"):
+            continue
+        scale = 1.0
+        if phase.startswith("fn:"):
+            fid = logical_id(phase)
+            if fid == "ApiKeyAuthorizer":
+                scale = 1 - hit  # API Gateway caches the authorizer's answer (ttl 60 s) per key
+            mb = memory.get(fid, default_memory)
+            calls_ms = sum(
+                count * latency.get(call.split(":")[0], latency["default"]) for call, count in data["calls"].items()
+            )
+            cpu_ms = data["compute_ms"] * max(1.0, cpu_full / mb) * assumptions["local_to_graviton_cpu_ratio"]
+            invocations = data["invocations"] * scale
+            billed_ms = (cpu_ms + calls_ms) * scale + invocations * 1.0  # + ~1 ms runtime overhead each
+            usage["lambda_requests"] += invocations
+            usage["invocations"] += invocations
+            usage["lambda_gb_s"] += billed_ms / 1000 * mb / 1024
+            usage["lambda_ms"][fid] = {"ms_per_invoice": round(billed_ms, 2), "mb": mb, "invocations": invocations}
+            usage["log_bytes"] += data["log_bytes"] * scale + invocations * assumptions[
+                "lambda_platform_log_bytes_per_invocation"
+            ]
+        for call, count in data["calls"].items():
+            if call in UNBILLED or call.startswith("dynamodbstreams:"):
+                continue
+            service, operation = call.split(":")
+            if service == "s3":
+                if operation in ("PutObject", "CopyObject", "ListObjects", "ListObjectsV2", "CreateMultipartUpload",
+                                 "UploadPart", "CompleteMultipartUpload"):
+                    usage["s3_put"] += count * scale
+                elif operation in ("GetObject", "HeadObject"):
+                    usage["s3_get"] += count * scale
+            elif service == "sqs":
+                usage["sqs_requests"] += count * scale
+        units = data["units"]
+        usage["wru"] += units.get("WRU", 0.0) * scale
+        usage["rru"] += units.get("RRU", 0.0) * scale
+        usage["sns_messages"] += units.get("sns_messages", 0.0) * scale
+        # Empty receives are the pollers' idle cost, priced once per queue (esm_idle_receives), not per invoice.
+        usage["sqs_requests"] -= units.get("sqs_empty_receives", 0.0) * scale
+        # S3 → SQS event notifications: one SendMessage per original, billed to the queue's owner.
+        usage["sqs_requests"] += units.get("s3_notifications", 0.0)
+    # SNS → SQS deliveries to subscribed queues (the webhook fan-out queue) are SendMessage requests too.
+    usage["sqs_requests"] += usage["sns_messages"] * counts.get("sns_sqs_subscriptions", 1)
+    return usage
+
+
+def bulk_flow_counts(single: dict, invoices_per_flow: int) -> tuple[dict, str]:
+    """A flow of N invoices as the single deposit minus the per-request API costs (measured flow if present)."""
+    if FLOW_COUNTS.exists():
+        return json.loads(FLOW_COUNTS.read_text()), f"measured ({FLOW_COUNTS.name})"
+    flow = copy.deepcopy(single)
+    per = flow["per_invoice"]
+    api = per.get("fn:APIHandler", {})
+    # Per request, not per invoice: the API call, the authorizer, the Idempotency-Key record.
+    per.pop("fn:api_key_authorizer", None)
+    api["invocations"] = 1 / invoices_per_flow
+    units = api.get("units", {})
+    idem_wru = units.pop("WRU:idempotency", 0.0)
+    units["WRU"] = units.get("WRU", 0.0) - idem_wru
+    idem_calls = {"dynamodb:PutItem": 1.0, "dynamodb:UpdateItem": 1.0} if idem_wru else {}
+    for call, n in idem_calls.items():
+        api["calls"][call] = max(0.0, api["calls"].get(call, 0.0) - n)
+    return flow, (
+        f"modelled: measured single deposit minus its per-request API costs (API Gateway request, Lambda "
+        f"request, authorizer, Idempotency-Key record), one request per {invoices_per_flow}-invoice file; "
+        "each invoice still stored as its own original and processed as measured"
+    )
+
+
+def monthly_bill(usage: dict, p: dict, assumptions: dict, invoices: float, months_stored: float,
+                 fixed: dict) -> dict[str, float]:
+    """Dollars per component for `invoices` in a month, with `months_stored` months of originals kept."""
+    n = invoices
+    requests = usage["apigw_requests"] * n
+    # X-Ray: a reservoir of 1 trace/s per rule, then 5 % of the rest (API requests and event invocations).
+    traced = requests + usage["invocations"] * n
+    reservoir = assumptions["xray_reservoir_per_second"] * SECONDS_PER_MONTH
+    traces = min(traced, reservoir) + max(0.0, traced - reservoir) * assumptions["xray_sampling_ratio"]
+    stored_gb = usage["s3_bytes"] * n * months_stored / GB
+    dynamo_gb = usage["dynamodb_bytes"] * n * months_stored / GB
+    log_gb = usage["log_bytes"] * n / GB
+    return {
+        "API Gateway (REST)": requests / 1e6 * p["apigw_rest_per_million"],
+        "Lambda requests": usage["lambda_requests"] * n / 1e6 * p["lambda_request_per_million"],
+        "Lambda compute (arm64)": usage["lambda_gb_s"] * n * p["lambda_arm_gb_second"],
+        "S3 requests": usage["s3_put"] * n / 1000 * p["s3_put_per_1000"] + usage["s3_get"] * n / 1000 * p[
+            "s3_get_per_1000"],
+        "S3 storage (Standard)": stored_gb * p["s3_standard_gb_month"],
+        "DynamoDB writes": usage["wru"] * n / 1e6 * p["dynamodb_wru_per_million"],
+        "DynamoDB reads": usage["rru"] * n / 1e6 * p["dynamodb_rru_per_million"],
+        "DynamoDB storage + PITR": dynamo_gb * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"]),
+        "SQS": (usage["sqs_requests"] * n + fixed["esm_idle_receives"]) / 1e6 * p["sqs_per_million"],
+        "SNS": usage["sns_messages"] * n / 1e6 * p["sns_publish_per_million"],
+        "CloudWatch Logs": log_gb * (p["logs_ingest_gb"] + p["logs_storage_gb_month"]),
+        "X-Ray": traces / 1e6 * p["xray_per_million_traces"],
+        "CloudWatch alarms, dashboard, metrics": fixed["alarms"] * p["cloudwatch_alarm_month"]
+        + p["cloudwatch_dashboard_month"]
+        + fixed["custom_metrics"] * p["cloudwatch_custom_metric_month"],
+    }
+
+
+def per_million(usage: dict, p: dict, assumptions: dict) -> tuple[float, dict]:
+    """One million invoices: every request, compute, log and trace, plus their first month of storage."""
+    fixed = {"alarms": 0, "custom_metrics": 0, "esm_idle_receives": 0}
+    bill = monthly_bill(usage, p, assumptions | {"xray_reservoir_per_second": 0}, 1e6, 1, fixed)
+    bill["CloudWatch alarms, dashboard, metrics"] = 0.0
+    return sum(bill.values()), bill
+
+
+def _one_object(usage: dict) -> dict:
+    per_file = 1 / 1000
+    sqs_saved = usage["s3_put"] - per_file  # one S3 notification per stored object
+    return usage | {"s3_put": per_file, "s3_get": per_file, "sqs_requests": usage["sqs_requests"] - sqs_saved}
+
+
+def fixed_costs(template_dir: Path) -> dict:
+    alarms, queues = 20, 3
+    template = template_dir / "prod.template.json"
+    if template.exists():
+        resources = json.loads(template.read_text())["Resources"].values()
+        alarms = sum(1 for r in resources if r["Type"] == "AWS::CloudWatch::Alarm")
+        queues = sum(1 for r in resources if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"])
+    return {"alarms": alarms, "custom_metrics": 6, "queues": queues}
+
+
+def money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--region", default="eu-west-3")
+    parser.add_argument("--volumes", default="100e6,2.5e9", help="yearly invoice volumes, comma-separated")
+    parser.add_argument("--peak-month-factor", type=float, default=None, help="busiest month / average (1.2)")
+    parser.add_argument("--peak", type=float, default=650.0, help="peak invoices/s (for the concurrency line)")
+    parser.add_argument("--invoices", type=int, default=40, help="invoices the benchmark deposits")
+    parser.add_argument("--counts", help="use this bench.py JSON instead of running the benchmark")
+    args = parser.parse_args(argv)
+
+    prices = json.loads((INFRA / "prices.json").read_text())
+    assumptions = prices["assumptions"]
+    p = price_table(prices, args.region)
+    peak_factor = args.peak_month_factor or assumptions["peak_month_factor"]
+
+    if args.counts:
+        counts = json.loads(Path(args.counts).read_text())
+    else:
+        import bench
+
+        counts = bench.run(args.invoices)
+    usage = per_invoice_usage(counts, assumptions)
+    flow_counts, flow_basis = bulk_flow_counts(counts, assumptions["bulk_flow_invoices_per_file"])
+    flow_usage = per_invoice_usage(
+        flow_counts, assumptions, api_requests=1 / assumptions["bulk_flow_invoices_per_file"]
+    )
+    fixed_info = fixed_costs(INFRA / "cdk.out")
+    fixed = {
+        "alarms": fixed_info["alarms"],
+        "custom_metrics": fixed_info["custom_metrics"],
+        "esm_idle_receives": assumptions["esm_idle_receives_per_month_per_queue"] * fixed_info["queues"],
+    }
+
+    print(f"Chorale monthly AWS bill — {args.region} ({prices['regions'][args.region]['name']}), prices of "
+          f"{prices['date']} ({prices['source']})")
+    print(f"Measured {counts['measured']}: {counts['scenario']}; statuses {counts['statuses']}")
+    print()
+    print("Per invoice (measured on the local stack; Lambda ms scaled to each function's memory):")
+    for call_kind, value in (
+        ("API requests", usage["apigw_requests"]),
+        ("Lambda invocations", usage["lambda_requests"]),
+        ("Lambda GB-s", usage["lambda_gb_s"]),
+        ("S3 PUT-class requests", usage["s3_put"]),
+        ("S3 GET-class requests", usage["s3_get"]),
+        ("S3 bytes stored (original)", usage["s3_bytes"]),
+        ("SQS requests", usage["sqs_requests"]),
+        ("SNS publishes", usage["sns_messages"]),
+        ("DynamoDB write units", usage["wru"]),
+        ("DynamoDB read units", usage["rru"]),
+        ("DynamoDB bytes stored", usage["dynamodb_bytes"]),
+        ("CloudWatch log bytes", usage["log_bytes"]),
+    ):
+        print(f"  {call_kind:<28} {value:12.4f}")
+    for fid, info in usage["lambda_ms"].items():
+        print(f"  Lambda {fid:<21} {info['ms_per_invoice']:9.2f} ms/invoice at {info['mb']} MB "
+              f"({info['invocations']:.2f} invocations/invoice)")
+    print(f"  (benchmark process peak RSS {counts['process_max_rss_mb']} MB, moto included)")
+    print()
+
+    volumes = [float(v) for v in args.volumes.split(",")]
+    columns = []
+    for yearly in volumes:
+        month = yearly / 12
+        label = f"{yearly / 1e6:,.0f} M/yr" if yearly < 1e9 else f"{yearly / 1e9:,.1f} B/yr"
+        columns.append((f"{label} avg", monthly_bill(usage, p, assumptions, month, 12, fixed)))
+        columns.append((f"{label} peak", monthly_bill(usage, p, assumptions, month * peak_factor, 12, fixed)))
+    width = 16
+    print(f"Monthly bill, single deposits (peak = busiest month x{peak_factor}; S3/DynamoDB storage after 12 months):")
+    print(f"  {'component':<40}" + "".join(f"{name:>{width}}" for name, _ in columns))
+    for component in columns[0][1]:
+        print(f"  {component:<40}" + "".join(f"{money(bill[component]):>{width}}" for _, bill in columns))
+    print(f"  {'total':<40}" + "".join(f"{money(sum(bill.values())):>{width}}" for _, bill in columns))
+    print()
+    total_ms = sum(i["ms_per_invoice"] for i in usage["lambda_ms"].values())
+    print(f"At the {args.peak:.0f} invoices/s peak: ~{args.peak * total_ms / 1000:.0f} concurrent Lambda executions "
+          f"(rate x {total_ms:.0f} ms billed per invoice; see infra/CAPACITY.md)")
+    print()
+    single_total, single_bill = per_million(usage, p, assumptions)
+    flow_total, flow_bill = per_million(flow_usage, p, assumptions)
+    print("Per million invoices (requests, compute, logs, 5 % X-Ray sampling, first month of storage):")
+    print(f"  {'component':<40}{'single':>{width}}{'bulk flow':>{width}}")
+    for component in single_bill:
+        if single_bill[component] or flow_bill[component]:
+            print(f"  {component:<40}{money(single_bill[component]):>{width}}{money(flow_bill[component]):>{width}}")
+    print(f"  bulk flows: {flow_basis}")
+    print()
+    alternatives = {
+        "bulk flow kept as one S3 object (no per-invoice PUT/GET/notification)": _one_object(flow_usage),
+        "single deposits behind an HTTP API instead of REST (not possible with Chalice)": usage
+        | {"apigw_requests": usage["apigw_requests"] * p["apigw_http_per_million"] / p["apigw_rest_per_million"]},
+    }
+    print("Design alternatives (per million, same measurements):")
+    for name, alternative in alternatives.items():
+        print(f"  {name:<80}{money(per_million(alternative, p, assumptions)[0]):>{width}}")
+    print()
+    print(f"cost per million single deposits: ${single_total:.2f}")
+    print(f"cost per million in bulk flows: ${flow_total:.2f}")
+
+
+if __name__ == "__main__":
+    main()

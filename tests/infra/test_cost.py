@@ -1,0 +1,39 @@
+"""`make cost`: the benchmark runs the real handlers on moto and the report ends with the two cost lines."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "infra" / "cost"))
+
+from bench import item_size, rru, wru  # noqa: E402
+
+
+def test_dynamodb_item_size_and_units_follow_aws_rules():
+    item = {"id": {"S": "abc"}, "n": {"N": "12345"}, "ok": {"BOOL": True}, "m": {"M": {"a": {"S": "xy"}}}}
+    # names 2+1+2+1, values 3 + (3 digits) + 1 + (3 + 1 + 2 + 1)
+    assert item_size(item) == 6 + 3 + 4 + 1 + 7
+    assert wru(1) == 1 and wru(1024) == 1 and wru(1025) == 2
+    assert rru(4096, consistent=True) == 1 and rru(4097, consistent=False) == 1
+
+
+def test_make_cost_prints_measured_tables_and_the_two_lines():
+    result = subprocess.run(
+        [sys.executable, "infra/cost/cost.py", "--invoices", "4"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert re.fullmatch(r"cost per million single deposits: \$\d+\.\d\d", lines[-2]), lines[-2]
+    assert re.fullmatch(r"cost per million in bulk flows: \$\d+\.\d\d", lines[-1]), lines[-1]
+    assert "statuses {'203': 4}" in result.stdout  # every benchmark invoice went through validation
+    for component in ("API Gateway (REST)", "Lambda compute", "S3 requests", "DynamoDB writes", "SQS", "SNS",
+                      "CloudWatch Logs"):
+        assert component in result.stdout

@@ -1,0 +1,343 @@
+"""Properties of the synthesized CloudFormation templates (run `make infra-test`: it synthesizes first).
+
+Skipped when infra/cdk.out holds no template (a plain `make test` on a fresh clone).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from chalicelib import config
+from chalicelib.adapters.tables import ALL_TABLES
+from chalicelib.entrypoints.problems import GATEWAY_PROBLEMS, PROBLEM_JSON
+
+ROOT = Path(__file__).resolve().parents[2]
+CDK_OUT = ROOT / "infra" / "cdk.out"
+STAGES = ("dev", "prod")
+LOCAL_ONLY = {"MAIL_OUTBOX_TABLE"}  # infra/chorale_infra/stack.py: settings with no AWS resource
+
+if not all((CDK_OUT / f"{stage}.template.json").exists() for stage in STAGES):
+    pytest.skip("no synthesized templates: run `make infra-test`", allow_module_level=True)
+
+
+@pytest.fixture(scope="module", params=STAGES)
+def template(request) -> dict:
+    return json.loads((CDK_OUT / f"{request.param}.template.json").read_text())
+
+
+def resources(template: dict, kind: str) -> dict[str, dict]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def props(resource: dict) -> dict:
+    return resource.get("Properties", {})
+
+
+def ref_id(value) -> str | None:
+    """The logical id behind {"Ref": id} or {"Fn::GetAtt": [id, attr]}."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return value["Ref"]
+        if "Fn::GetAtt" in value:
+            return value["Fn::GetAtt"][0]
+    return None
+
+
+def functions(template: dict) -> dict[str, dict]:
+    return resources(template, "AWS::Serverless::Function")
+
+
+def event_sources(template: dict):
+    for name, function in functions(template).items():
+        for event_name, event in (props(function).get("Events") or {}).items():
+            yield name, event_name, event
+
+
+def stage_of(template: dict) -> str:
+    return next(iter(resources(template, "AWS::Serverless::Function").values()))["Properties"]["Tags"]["stage"]
+
+
+def function_env(template: dict) -> dict:
+    return props(next(iter(functions(template).values())))["Environment"]["Variables"]
+
+
+# --- queues ---------------------------------------------------------------------------------------
+def test_every_queue_has_a_dlq_or_is_one(template):
+    queues = resources(template, "AWS::SQS::Queue")
+    dlq_targets = {ref_id(props(q)["RedrivePolicy"]["deadLetterTargetArn"]) for q in queues.values()
+                   if "RedrivePolicy" in props(q)}
+    failure_destinations = {
+        ref_id(event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
+        for _, _, event in event_sources(template)
+        if "DestinationConfig" in event["Properties"]
+    }
+    assert dlq_targets, "no queue has a redrive policy"
+    for name, queue in queues.items():
+        if name in dlq_targets or name in failure_destinations:
+            assert props(queue)["MessageRetentionPeriod"] == 14 * 24 * 3600, f"{name}: DLQs keep 14 days"
+            continue
+        redrive = props(queue).get("RedrivePolicy")
+        assert redrive, f"queue {name} has no DLQ"
+        assert redrive["maxReceiveCount"] >= 1
+
+
+def test_queues_are_encrypted_and_tls_only(template):
+    for name, queue in resources(template, "AWS::SQS::Queue").items():
+        assert props(queue).get("SqsManagedSseEnabled") is True, name
+    policies = resources(template, "AWS::SQS::QueuePolicy")
+    secured = {
+        ref_id(queue_ref)
+        for policy in policies.values()
+        for statement in props(policy)["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny" and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+        == "false"
+        for queue_ref in props(policy)["Queues"]
+    }
+    assert secured == set(resources(template, "AWS::SQS::Queue"))
+
+
+def test_validation_queue_redrive_follows_the_app_setting(template):
+    queues = resources(template, "AWS::SQS::Queue")
+    env = function_env(template)
+    (queue,) = [q for q in queues.values() if props(q)["QueueName"] == env["VALIDATION_QUEUE"]]
+    app_config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert props(queue)["RedrivePolicy"]["maxReceiveCount"] == int(
+        app_config["environment_variables"]["VALIDATION_MAX_RECEIVES"]
+    )
+    # Lambda's guidance: visibility timeout ≥ 6 × the consumer's timeout.
+    timeouts = {props(f)["Timeout"] for f in functions(template).values()}
+    assert props(queue)["VisibilityTimeout"] >= 6 * max(timeouts)
+
+
+# --- bucket -----------------------------------------------------------------------------------------
+def test_bucket_blocks_public_access_encrypts_versions_and_requires_tls(template):
+    (name, bucket), = resources(template, "AWS::S3::Bucket").items()
+    p = props(bucket)
+    assert p["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert p["VersioningConfiguration"]["Status"] == "Enabled"
+    (rule,) = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert p["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+    (policy,) = resources(template, "AWS::S3::BucketPolicy").values()
+    assert ref_id(props(policy)["Bucket"]) == name
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+        for s in props(policy)["PolicyDocument"]["Statement"]
+    )
+
+
+def test_bucket_lifecycle_archives_expires_and_cleans_abandoned_uploads(template):
+    (bucket,) = resources(template, "AWS::S3::Bucket").values()
+    rules = {r["Id"]: r for r in props(bucket)["LifecycleConfiguration"]["Rules"]}
+    archive = rules["archive-large-originals"]
+    assert archive["Prefix"] == "originals/" and int(archive["ObjectSizeGreaterThan"]) >= 128 * 1024
+    assert [t["StorageClass"] for t in archive["Transitions"]] == ["GLACIER_IR", "DEEP_ARCHIVE"]
+    assert rules["expire-after-retention"]["ExpirationInDays"] >= (3650 if stage_of(template) == "prod" else 1)
+    assert rules["abandoned-uploads"]["ExpirationInDays"] <= 7
+    cleanup = rules["incomplete-multipart-and-old-versions"]
+    assert cleanup["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] <= 7
+    assert "NoncurrentVersionExpiration" in cleanup
+
+
+def test_object_lock_is_an_option_on_in_prod(template):
+    (bucket,) = resources(template, "AWS::S3::Bucket").values()
+    p = props(bucket)
+    if stage_of(template) == "prod":
+        assert p["ObjectLockEnabled"] is True
+        retention = p["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+        assert retention["Mode"] in ("GOVERNANCE", "COMPLIANCE")
+        assert retention.get("Days", 0) >= 3650 or retention.get("Years", 0) >= 10
+    else:
+        assert not p.get("ObjectLockEnabled")
+
+
+def test_originals_notify_the_validation_queue(template):
+    (bucket,) = resources(template, "AWS::S3::Bucket").values()
+    (notification,) = props(bucket)["NotificationConfiguration"]["QueueConfigurations"]
+    queues = resources(template, "AWS::SQS::Queue")
+    target = queues[ref_id(notification["Queue"])]
+    assert props(target)["QueueName"] == function_env(template)["VALIDATION_QUEUE"]
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "originals/"}]
+    assert "DependsOn" in bucket, "the bucket must wait for the queue policy that lets S3 send"
+
+
+# --- tables -----------------------------------------------------------------------------------------
+def tables_by_env(template: dict) -> dict[str, dict]:
+    env = function_env(template)
+    by_name = {props(t)["TableName"]: t for t in resources(template, "AWS::DynamoDB::Table").values()}
+    return {var: by_name[value] for var, value in env.items() if var.endswith("_TABLE") and value in by_name}
+
+
+def test_every_table_setting_has_a_table(template):
+    settings = [f.name.upper() for f in dataclasses.fields(config.Settings) if f.name.endswith("_table")]
+    assert sorted(tables_by_env(template)) == sorted(s for s in settings if s not in LOCAL_ONLY)
+
+
+def test_tables_are_on_demand_with_pitr_and_encryption(template):
+    for name, table in resources(template, "AWS::DynamoDB::Table").items():
+        p = props(table)
+        assert p["BillingMode"] == "PAY_PER_REQUEST", name
+        assert p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+        assert p["SSESpecification"]["SSEEnabled"] is True, name
+        if stage_of(template) == "prod":
+            assert p["DeletionProtectionEnabled"] is True, name
+            assert table["DeletionPolicy"] == "Retain", name
+
+
+def test_tables_match_the_pynamodb_models(template):
+    """Keys, GSIs, LSIs and streams come from the models: infra cannot drift from the code."""
+    tables = tables_by_env(template)
+    env_by_default = {
+        getattr(config.settings(), f.name): f.name.upper()
+        for f in dataclasses.fields(config.Settings)
+        if f.name.endswith("_table")
+    }
+    assert ALL_TABLES
+    for model in ALL_TABLES:
+        env = env_by_default[model.Meta.table_name]
+        p = props(tables[env])
+        schema = model._get_schema()
+        assert p["KeySchema"] == schema["key_schema"], model.__name__
+        assert sorted(p["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
+            schema["attribute_definitions"], key=lambda a: a["AttributeName"]
+        ), model.__name__
+        expected_gsis = {
+            i["index_name"]: (i["key_schema"], i["projection"]) for i in schema["global_secondary_indexes"]
+        }
+        actual_gsis = {i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in p.get("GlobalSecondaryIndexes", [])}
+        assert actual_gsis == expected_gsis, model.__name__
+        expected_lsis = {i["index_name"] for i in schema["local_secondary_indexes"]}
+        assert {i["IndexName"] for i in p.get("LocalSecondaryIndexes", [])} == expected_lsis, model.__name__
+        stream = getattr(model.Meta, "stream_view_type", None)
+        assert p.get("StreamSpecification", {}).get("StreamViewType") == stream, model.__name__
+
+
+def test_invoice_table_streams_both_images_and_idempotency_records_expire(template):
+    tables = tables_by_env(template)
+    assert props(tables["INVOICE_TABLE"])["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    ttl = props(tables["IDEMPOTENCY_TABLE"])["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expiration", "Enabled": True}
+    assert props(tables["IDEMPOTENCY_TABLE"])["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+
+
+# --- functions and event sources ---------------------------------------------------------------------
+def test_functions_are_arm64_traced_with_own_role_memory_and_log_retention(template):
+    roles = set()
+    log_groups = {props(g)["LogGroupName"]: g for g in resources(template, "AWS::Logs::LogGroup").values()}
+    for name, function in functions(template).items():
+        p = props(function)
+        assert p["Architectures"] == ["arm64"], name
+        assert p["Tracing"] == "Active", name
+        assert 128 <= p["MemorySize"] <= 3008, name
+        role = ref_id(p["Role"])
+        assert role in resources(template, "AWS::IAM::Role"), f"{name} must use a role defined in the stack"
+        roles.add(role)
+        group = log_groups[f"/aws/lambda/{p['FunctionName']}"]
+        assert props(group)["RetentionInDays"] <= 90
+    assert len(roles) == len(functions(template)), "one role per function"
+
+
+def test_every_event_source_reports_batch_item_failures(template):
+    kinds = set()
+    for name, event_name, event in event_sources(template):
+        kinds.add(event["Type"])
+        assert event["Properties"].get("FunctionResponseTypes") == ["ReportBatchItemFailures"], (name, event_name)
+        if event["Type"] == "DynamoDB":
+            p = event["Properties"]
+            assert p["BisectBatchOnFunctionError"] is True
+            assert p["MaximumRetryAttempts"] >= 1 and p["MaximumRecordAgeInSeconds"] > 0
+            assert p["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+            assert ref_id(p["Stream"]) in resources(template, "AWS::DynamoDB::Table"), "placeholder ARN replaced"
+        if event["Type"] == "SQS":
+            assert ref_id(event["Properties"]["Queue"]) in resources(template, "AWS::SQS::Queue")
+    assert {"SQS", "DynamoDB"} <= kinds
+
+
+# --- IAM --------------------------------------------------------------------------------------------
+def statements(template: dict):
+    for name, policy in resources(template, "AWS::IAM::Policy").items():
+        for statement in props(policy)["PolicyDocument"]["Statement"]:
+            yield name, statement
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_wildcard_actions_and_data_resources_are_named(template):
+    for name, statement in statements(template):
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"{name}: wildcard action {action}"
+            if action.split(":")[0] in ("s3", "dynamodb", "sqs", "sns") and action != "dynamodb:ListStreams":
+                assert "*" not in as_list(statement["Resource"]), f"{name}: {action} on every resource"
+    # Roles carry no AWS managed policy with broad rights.
+    for name, role in resources(template, "AWS::IAM::Role").items():
+        assert not props(role).get("ManagedPolicyArns"), name
+
+
+def test_bucket_and_table_access_is_explicit(template):
+    tables = set(resources(template, "AWS::DynamoDB::Table"))
+    (bucket,) = resources(template, "AWS::S3::Bucket")
+    touched = set()
+    for _, statement in statements(template):
+        for resource in as_list(statement["Resource"]):
+            text = json.dumps(resource)
+            touched |= {t for t in tables if f'"{t}"' in text}
+            if f'"{bucket}"' in text:
+                assert all(a in ("s3:GetObject", "s3:PutObject", "s3:ListBucket") for a in as_list(statement["Action"]))
+    assert touched, "no function may use any table?"
+
+
+# --- API ---------------------------------------------------------------------------------------------
+def test_gateway_responses_are_problem_json_from_the_apps_table(template):
+    responses = {
+        props(r)["ResponseType"]: props(r) for r in resources(template, "AWS::ApiGateway::GatewayResponse").values()
+    }
+    assert set(responses) == set(GATEWAY_PROBLEMS)
+    for kind, (status, title, detail) in GATEWAY_PROBLEMS.items():
+        response = responses[kind]
+        assert response["StatusCode"] == str(status), kind
+        assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == f"'{PROBLEM_JSON}'"
+        for body in response["ResponseTemplates"].values():
+            problem = json.loads(body)
+            assert (problem["status"], problem["title"], problem["detail"]) == (status, title, detail)
+            assert problem["type"].startswith("https://")
+    assert responses["ACCESS_DENIED"]["StatusCode"] == "401"
+
+
+def test_api_is_throttled_and_traced(template):
+    (api,) = resources(template, "AWS::Serverless::Api").values()
+    p = props(api)
+    assert p["TracingEnabled"] is True
+    (settings,) = p["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] >= settings["ThrottlingRateLimit"]
+    if stage_of(template) == "prod":
+        assert settings["ThrottlingRateLimit"] >= 650, "the end-of-month peak (infra/CAPACITY.md)"
+
+
+# --- monitoring --------------------------------------------------------------------------------------
+def test_alarms_cover_dlqs_errors_throttles_and_queue_age(template):
+    alarms = list(resources(template, "AWS::CloudWatch::Alarm").values())
+    by_metric: dict[str, list] = {}
+    for alarm in alarms:
+        by_metric.setdefault(props(alarm)["MetricName"], []).append(props(alarm))
+        assert props(alarm)["AlarmActions"], "every alarm notifies the alarm topic"
+    queues = resources(template, "AWS::SQS::Queue")
+    redriven = [q for q in queues.values() if "RedrivePolicy" in props(q)]
+    dlqs = len(queues) - len(redriven)
+    assert len(by_metric["ApproximateNumberOfMessagesVisible"]) == dlqs
+    assert all(a["Threshold"] == 0 for a in by_metric["ApproximateNumberOfMessagesVisible"])
+    assert len(by_metric["ApproximateAgeOfOldestMessage"]) == len(redriven)
+    assert len(by_metric["Errors"]) == len(functions(template))
+    assert len(by_metric["Throttles"]) == len(functions(template))
+    assert resources(template, "AWS::CloudWatch::Dashboard")
