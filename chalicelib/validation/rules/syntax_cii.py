@@ -3,19 +3,25 @@
 
 The rules are data:
 
-* ``_PRESENCE``: per context, one line per rule ``<id> <W|F> <path>``: the rule fires when the
-  path (relative to the context, optionally ending in ``@attribute``) exists. Paths sharing a
-  context are merged into one tree, so a context costs one look at its children.
-* ``_COUNTS``: cardinalities ``<id> <W|F> <max1|eq1> <path>`` per context.
+* ``_PRESENCE``: per context, one line per rule ``<id> <W|F> <path>``: the rule fires (once per
+  context element) when the path, relative to the context and optionally ending in ``@attribute``,
+  exists. Each rule is indexed by its last element's tag and that element's parent tag, so the
+  one pass over the document only looks further up for the few elements that can match.
+* ``_COUNTS``: cardinalities ``<id> <W|F> <max1|eq1> <path>`` per context, and ``_KEYS``: the
+  elements the rules with a condition of their own read (functions in ``_SPECIAL``); both are
+  collected by one walk per context element over a tree of the paths (one walk per invoice line
+  for the line and its five parts).
 * the data-type rules on attributes (``_ATTRIBUTE_RULES``), checked from one list of every
-  attribute of the document, and the few rules with a condition of their own (functions).
+  attribute of the document, and the "anywhere" data-type contexts (``ram:*ReferencedDocument``,
+  ``ram:*TradeTax``, ``ram:BillingSpecifiedPeriod``, ``ram:PostalTradeAddress`` …) handled in the
+  same pass.
 
 Contexts follow the official ones: most are absolute paths from the document element (the header
-groups, the invoice lines), the others match anywhere (``//ram:SpecifiedTradeAllowanceCharge``,
-every ``ram:*ReferencedDocument``, ``ram:*TradeTax``, ``ram:*Amount`` …). As in the compiled
-Schematron, an element is the context of the first matching rule only: the four identifiers of
-``IDTypeNoAttributes`` answer CII-DT-001…007 and never CII-DT-101…104, and the document type code
-answers CII-DT-008/009, so CII-DT-010…012 can never fire. CII-SR-464's test is always true.
+groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
+is the context of the first matching rule only: the four identifiers of ``IDTypeNoAttributes``
+answer CII-DT-001…007 and never CII-DT-101…104, and the document type code answers
+CII-DT-008/009, so CII-DT-010…012 can never fire. CII-SR-464's test is always true. CII-SR-474,
+475 and 476 (warnings new in 1.3.16) are not implemented: their tests were not available.
 
 Severity per rule is the official flag (most "should not be present" rules are warnings).
 """
@@ -702,26 +708,17 @@ _KEYS: dict[str, dict[str, str]] = {
 
 
 def _build_trees() -> dict[str, dict]:
-    """context -> tree {child tag: (presence rules ending here, keys collected here, subtree)}.
+    """context -> collect tree {child tag: (keys collected at this element, subtree)}.
 
     A key is a count rule id (the rule counts the elements) or a name a conditional rule reads."""
-    trees: dict[str, dict] = {}
-
-    def add(context: str, steps: tuple[str, ...], item, collected: bool) -> None:
-        node = trees.setdefault(context, {})
-        for i, step in enumerate(steps):
-            presence, keys, sub = node.setdefault(step, ([], [], {}))
-            if i == len(steps) - 1:
-                (keys if collected else presence).append(item)
-            node = sub
-
+    paths: dict[str, dict[str, tuple[str, ...]]] = {}
     for line in _COUNTS_TABLE.strip().splitlines():
-        context, rule, flag, op, path = line.split()
-        add(context, _steps(path)[0], rule, True)
+        context, rule, _flag, _op, path = line.split()
+        paths.setdefault(context, {})[rule] = _steps(path)[0]
     for context, keys in _KEYS.items():
         for key, path in keys.items():
-            add(context, _steps(path)[0], key, True)
-    return trees
+            paths.setdefault(context, {})[key] = _steps(path)[0]
+    return {context: compile_tree(entries) for context, entries in paths.items()}
 
 
 _TREES = _build_trees()
@@ -736,23 +733,6 @@ def _children(nodes: Iterable, tag: str) -> list:
     return [c for n in nodes for c in n.iterchildren(tag)]
 
 
-def _walk(el, tree: dict, hits: dict, found: dict) -> None:
-    """One look at the children of ``el`` per tree level: the first node of every presence rule,
-    every node of every key."""
-    for child in el:
-        entry = tree.get(child.tag)
-        if entry is None:
-            continue
-        presence, keys, sub = entry
-        for rule in presence:
-            if rule not in hits and (rule.attribute is None or child.get(rule.attribute) is not None):
-                hits[rule] = child
-        for key in keys:
-            found.setdefault(key, []).append(child)
-        if sub:
-            _walk(child, sub, hits, found)
-
-
 def _short(tag: str) -> str:
     return tag.rpartition("}")[2]
 
@@ -764,27 +744,14 @@ _SHARED_KEYS = frozenset({"id_line", "id_seller_item", "billed_quantity", "line_
 
 
 def _context_rules(name: str, ctx, shared: dict) -> list[Finding]:
-    """Rules of one context element; nodes under ``_SHARED_KEYS`` are added to ``shared`` for the
-    attribute rules (they are collected by the same walk)."""
-    out: list[Finding] = []
-    hits: dict = {}
-    found: dict = {}
+    """Count and conditional rules of one context element; nodes under ``_SHARED_KEYS`` are added to
+    ``shared`` for the attribute rules (they are collected by the same walk)."""
     tree = _TREES.get(name)
-    if tree:
-        _walk(ctx, tree, hits, found)
-        for rule, node in hits.items():
-            out.append(
-                Finding(
-                    rule.rule,
-                    rule.severity,
-                    f"{rule.label.replace('ram:', '')} should not be present: EN 16931 does not use it.",
-                    path_of(node),
-                )
-            )
+    found = collect(ctx, tree, {}) if tree else {}
+    if found:
         for key in _SHARED_KEYS.intersection(found):
             shared.setdefault(key, []).extend(found[key])
-    out.extend(_part_rules(name, ctx, found))
-    return out
+    return _part_rules(name, ctx, found)
 
 
 # ----------------------------------------------------------------------------- rules with conditions
@@ -1318,7 +1285,7 @@ def _line_tree() -> dict:
     for name in _LINE_PARTS:
         tag = _CONTEXTS[name][-1]
         assert q(tag) not in tree, tag
-        tree[q(tag)] = ([], [f"part:{name}"], _TREES.get(name, {}))
+        tree[q(tag)] = ([f"part:{name}"], _TREES.get(name, {}))
     return tree
 
 
@@ -1328,9 +1295,7 @@ _LINE_TREE = _line_tree()
 def _line_rules(line, shared: dict) -> list[Finding]:
     """A line and its parts from one walk; a line with a part written twice (schema-invalid) is
     checked part by part instead, since the rules count per part."""
-    hits: dict = {}
-    found: dict = {}
-    _walk(line, _LINE_TREE, hits, found)
+    found = collect(line, _LINE_TREE, {})
     parts = {name: found.get(f"part:{name}", _NO_NODES) for name in _LINE_PARTS}
     if any(len(elements) > 1 for elements in parts.values()):
         out = _context_rules("line", line, shared)
@@ -1338,15 +1303,7 @@ def _line_rules(line, shared: dict) -> list[Finding]:
             for part in parts[name]:
                 out.extend(_context_rules(name, part, shared))
         return out
-    out = [
-        Finding(
-            rule.rule,
-            rule.severity,
-            f"{rule.label.replace('ram:', '')} should not be present: EN 16931 does not use it.",
-            path_of(node),
-        )
-        for rule, node in hits.items()
-    ]
+    out = []
     for name in _LINE_PARTS:
         if parts[name]:
             out.extend(_part_rules(name, parts[name][0], found))
