@@ -11,7 +11,7 @@ The rules are data:
   elements the rules with a condition of their own read (functions in ``_SPECIAL``); both are
   collected by one walk per context element over a tree of the paths (one walk per invoice line
   for the line and its five parts).
-* the data-type rules on attributes (``_ATTRIBUTE_RULES``), checked from one list of every
+* the data-type rules on attributes (``_attribute_rules``), checked from one list of every
   attribute of the document, and the "anywhere" data-type contexts (``ram:*ReferencedDocument``,
   ``ram:*TradeTax``, ``ram:BillingSpecifiedPeriod``, ``ram:PostalTradeAddress`` …) handled in the
   same pass.
