@@ -16,6 +16,7 @@ checked against the (usually single) rule registered for its tag.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -617,6 +618,25 @@ def _sepa_ok(el, raw: str) -> bool:
     return raw.strip(XML_WS) == "SEPA" and has_ancestor(el, _UBL_SEPA_PARTIES)
 
 
+def evaluate(el, rules: tuple[CodeRule, ...], ubl: bool) -> Finding | None:
+    """The finding of the first rule whose context ``el`` is, if its code is not in the list."""
+    for rule in rules:
+        raw = rule.value(el)
+        if raw is None:
+            continue  # not this rule's context: the next rule for the tag may match
+        if not rule.accepts(raw) and not (ubl and rule.rule == "BR-CL-10" and _sepa_ok(el, raw)):
+            shown = raw if rule.exact else raw.strip(XML_WS)
+            return Finding(rule.rule, FATAL, f"{rule.term}: '{shown}'.", path_of(el))
+        return None  # an element is the context of the first matching rule only
+    return None
+
+
+def index_for(syntax: str) -> Index:
+    """Tag -> (rules for any parent, rules by parent tag): for a syntax family that checks the code
+    lists in its own pass over the document (see ``share``)."""
+    return _BY_SYNTAX[syntax]
+
+
 def _check(root, syntax: str) -> list[Finding]:
     out: list[Finding] = []
     index = _BY_SYNTAX[syntax]
@@ -627,18 +647,34 @@ def _check(root, syntax: str) -> list[Finding]:
             parent = el.getparent()
             if parent is not None:
                 rules = by_parent.get(parent.tag, rules)
-        for rule in rules:
-            raw = rule.value(el)
-            if raw is None:
-                continue  # not this rule's context: the next rule for the tag may match
-            if not rule.accepts(raw) and not (ubl and rule.rule == "BR-CL-10" and _sepa_ok(el, raw)):
-                shown = raw if rule.exact else raw.strip(XML_WS)
-                out.append(Finding(rule.rule, FATAL, f"{rule.term}: '{shown}'.", path_of(el)))
-            break  # an element is the context of the first matching rule only
+        finding = evaluate(el, rules, ubl)
+        if finding is not None:
+            out.append(finding)
     return out
+
+
+# The syntax families walk every element anyway: they evaluate the code lists in the same pass and
+# leave the findings here for check() of the same document (one per thread, dropped once taken).
+_shared = threading.local()
+
+
+def share(root, findings: list[Finding]) -> None:
+    _shared.root = root
+    _shared.findings = findings
+
+
+def _take(root) -> list[Finding] | None:
+    if getattr(_shared, "root", None) is root:
+        findings = _shared.findings
+        _shared.root = _shared.findings = None
+        return findings
+    return None
 
 
 def check(doc: Document) -> Iterable[Finding]:
     if doc.syntax not in _BY_SYNTAX:
         return ()
+    shared = _take(doc.root)
+    if shared is not None:
+        return shared
     return _check(doc.root, doc.syntax)

@@ -36,6 +36,7 @@ from lxml import etree
 
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
+from . import codelists
 from .codelists import collect, compile_tree, normalize_space, path_of, string_value, xs_boolean
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -1417,6 +1418,7 @@ _ELEMENT_CONTEXTS = {
     q("ram:BillingSpecifiedPeriod"): _billing_period,
     q("ram:PostalTradeAddress"): _postal_address,
 }
+_CODES = codelists.index_for("cii")
 _PLAN: dict[str, object] = {}
 _PLAN_LIMIT = 20000
 _NONE = object()
@@ -1435,7 +1437,8 @@ def _plan(tag: str):
             elif local.endswith("TradeTax"):
                 handler = _trade_tax
     presence = _PRESENCE_BY_LEAF.get(tag)
-    plan = (handler, presence) if handler is not None or presence is not None else _NONE
+    code = _CODES.get(tag)
+    plan = (handler, presence, code) if handler is not None or presence is not None or code is not None else _NONE
     if len(_PLAN) < _PLAN_LIMIT:
         _PLAN[tag] = plan
     return plan
@@ -1462,6 +1465,7 @@ def _check_cii(root) -> list[Finding]:
         for ctx in found.get(name, _NO_NODES):
             out.extend(_context_rules(name, ctx, found))
     hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
+    code_findings: list[Finding] = []
     plan_of = _PLAN.get
     for el in root.iter():
         tag = el.tag
@@ -1474,11 +1478,18 @@ def _check_cii(root) -> list[Finding]:
             plan = _plan(tag)
             if plan is _NONE:
                 continue
-        handler, presence = plan
+        handler, presence, code = plan
         if handler is not None:
             out.extend(handler(el))
+        parent = el.getparent() if presence is not None or (code is not None and code[1]) else None
+        if code is not None:
+            rules, by_parent = code
+            if by_parent and parent is not None:
+                rules = by_parent.get(parent.tag, rules)
+            finding = codelists.evaluate(el, rules, False)
+            if finding is not None:
+                code_findings.append(finding)
         if presence is not None:
-            parent = el.getparent()
             candidates = presence.get(parent.tag) if parent is not None else None
             if candidates:
                 for rule in candidates:
@@ -1490,6 +1501,7 @@ def _check_cii(root) -> list[Finding]:
     if hits:
         out.extend(_presence_findings(hits))
     out.extend(_attribute_rules(root, found))
+    codelists.share(root, code_findings)
     return out
 
 

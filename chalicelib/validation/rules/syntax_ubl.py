@@ -26,6 +26,7 @@ from lxml import etree
 
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
+from . import codelists
 from .codelists import collect, path_of, string_value, xs_boolean
 from .codelists import compile_tree as _compile_tree
 
@@ -1016,7 +1017,8 @@ _CONTEXT_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
 
 
 # ----------------------------------------------------------------------------- the pass
-_AMOUNT, _BINARY, _CONTEXT, _CR, _DISTINCT = 1, 2, 4, 8, 16
+_AMOUNT, _BINARY, _CONTEXT, _CR, _DISTINCT, _CODE = 1, 2, 4, 8, 16, 32
+_CODES = codelists.index_for("ubl")
 _DISTINCT_TAGS = {q("cbc:PaymentID"): "UBL-SR-44", q("cbc:PaymentMeansCode"): "UBL-SR-47"}
 _PLAN: dict[str, int] = {}
 _PLAN_LIMIT = 20000  # distinct tags remembered (hostile input must not grow it without bound)
@@ -1037,6 +1039,8 @@ def _plan(tag: str) -> int:
             plan |= _CR
         if tag in _DISTINCT_TAGS:
             plan |= _DISTINCT
+        if tag in _CODES:
+            plan |= _CODE
         if len(_PLAN) < _PLAN_LIMIT:
             _PLAN[tag] = plan
     return plan
@@ -1058,6 +1062,7 @@ def _check_ubl(root) -> list[Finding]:
     out = _root_rules(root)
     cr_hits: dict[str, tuple[CRRule, object]] = {}
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
+    code_findings: list[Finding] = []
 
     for el in root.iter():
         tag = el.tag
@@ -1100,9 +1105,20 @@ def _check_ubl(root) -> list[Finding]:
                 )
         if plan & _CONTEXT:
             out.extend(_CONTEXT_RULES[tag](el))
+        parent = None
+        if plan & _CODE:
+            rules, by_code_parent = _CODES[tag]
+            if by_code_parent:
+                parent = el.getparent()
+                if parent is not None:
+                    rules = by_code_parent.get(parent.tag, rules)
+            finding = codelists.evaluate(el, rules, True)
+            if finding is not None:
+                code_findings.append(finding)
         if plan & _CR:
             by_parent = _CR_BY_LEAF[tag]
-            parent = el.getparent()
+            if parent is None:
+                parent = el.getparent()
             candidates = by_parent.get(parent.tag if parent is not None else None, ())
             anywhere = by_parent.get(None, ())
             for rule in (*candidates, *anywhere) if anywhere else candidates:
@@ -1160,6 +1176,7 @@ def _check_ubl(root) -> list[Finding]:
         )
     for rule, el in cr_hits.values():
         out.append(Finding(rule.rule, rule.severity, _cr_message(rule), path_of(el)))
+    codelists.share(root, code_findings)
     return out
 
 

@@ -149,3 +149,23 @@ def test_cii_allowance_reason_follows_the_udt_indicator():
 
 def test_other_documents_are_not_checked():
     assert list(codelists.check(Document("other", parse_xml(b"<a/>"), None))) == []  # type: ignore[arg-type]
+
+
+def test_findings_left_by_the_syntax_pass_equal_a_standalone_check():
+    from chalicelib.validation.rules import syntax_cii, syntax_ubl
+
+    ubl_body = (
+        "<cbc:InvoiceTypeCode>999</cbc:InvoiceTypeCode><cac:TaxCategory><cbc:ID>X</cbc:ID></cac:TaxCategory>"
+        '<cac:LegalMonetaryTotal><cbc:PayableAmount currencyID="EUX">1</cbc:PayableAmount></cac:LegalMonetaryTotal>'
+    )
+    cii_body = (
+        "<rsm:ExchangedDocument><ram:TypeCode>999</ram:TypeCode></rsm:ExchangedDocument>"
+        '<ram:SellerTradeParty><ram:GlobalID schemeID="XXXX">1</ram:GlobalID></ram:SellerTradeParty>'
+    )
+    for make, body, family in ((ubl, ubl_body, syntax_ubl), (cii, cii_body, syntax_cii)):
+        standalone = [(f.rule, f.location) for f in codelists.check(make(body))]
+        doc = make(body)
+        family.check(doc)  # leaves its code-list findings for this document
+        assert [(f.rule, f.location) for f in codelists.check(doc)] == standalone
+        assert [(f.rule, f.location) for f in codelists.check(doc)] == standalone  # taken once, then computed
+        assert len(standalone) >= 2
