@@ -9,8 +9,11 @@ whitespace, must be one whole entry of the list (a value with inner whitespace n
 missing attribute counts as an empty value, so e.g. a UBL amount without ``@currencyID`` fails
 BR-CL-03. Each rule fires once per offending element.
 
-One tree pass per document: ``root.iter(*tags)`` filters the elements in C, and each element is
-checked against the (usually single) rule registered for its tag.
+Each element is checked against the (usually single) rule registered for its tag and parent tag.
+The syntax families (syntax_ubl, syntax_cii) already visit every element once: they evaluate these
+rules in that pass and hand the findings over (``share``), so ``check`` only returns them. Without
+such a pass (another order, a family run alone) ``check`` does its own: ``root.iter(*tags)``
+filters the elements in C.
 """
 
 from __future__ import annotations
