@@ -34,7 +34,7 @@ def app_model() -> dict:
     model = json.loads(output)
     config = json.loads((PROJECT / ".chalice" / "config.json").read_text())
     receives = config.get("environment_variables", {}).get("VALIDATION_MAX_RECEIVES", "3")
-    model["max_receives"] = {"VALIDATION_QUEUE": int(receives)}
+    model["max_receives"]["VALIDATION_QUEUE"] = int(receives)
     return model
 
 

@@ -29,16 +29,21 @@ QUEUE_CONSUME = (
 )
 STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 TOPIC_PUBLISH = ("sns:Publish",)
+EMAIL_SEND = ("ses:SendEmail",)
 
-# "r" read, "rw" read and write; objects are by key prefix; queues "send"; topics "publish".
-FUNCTION_ACCESS: dict[str, dict[str, dict[str, str]]] = {
+# "r" read, "rw" read and write; objects are by key prefix; queues "send" (ENV:dlq for a queue's DLQ);
+# topics "publish"; email: ses:SendEmail from the stage's sender only.
+FUNCTION_ACCESS: dict[str, dict] = {
+    # Every route: deposits, queries, directory administration, API keys, subscriptions.
     "APIHandler": {
         "tables": {
             "INVOICE_TABLE": "rw",
             "NUMBER_TABLE": "rw",
             "IDEMPOTENCY_TABLE": "rw",
-            "STRUCTURE_TABLE": "r",
-            "API_KEY_TABLE": "r",
+            "STRUCTURE_TABLE": "rw",
+            "API_KEY_TABLE": "rw",
+            "SUBSCRIPTION_TABLE": "rw",
+            "DELIVERY_LOG_TABLE": "r",
         },
         "objects": {"originals/": "rw", "uploads/": "rw"},
     },
@@ -48,4 +53,14 @@ FUNCTION_ACCESS: dict[str, dict[str, dict[str, str]]] = {
         "objects": {"originals/": "r"},
     },
     "PublishStatusEvents": {"topics": {"EVENTS_TOPIC_ARN": "publish"}},
+    "FanOutEvents": {
+        "tables": {"SUBSCRIPTION_TABLE": "r"},
+        "queues": {"WEBHOOK_DELIVERY_QUEUE": "send"},
+    },
+    "DeliverWebhooks": {
+        "tables": {"SUBSCRIPTION_TABLE": "rw", "DELIVERY_LOG_TABLE": "rw"},
+        # Retries are re-sent with a delay; a job past its retry age goes to the DLQ by the code itself.
+        "queues": {"WEBHOOK_DELIVERY_QUEUE": "send", "WEBHOOK_DELIVERY_QUEUE:dlq": "send"},
+        "email": True,
+    },
 }

@@ -25,6 +25,26 @@ def _env_of(value: str | None) -> str | None:
     return None
 
 
+def all_models(base) -> list:
+    """Every PynamoDB model class the app defines (subclasses, recursively), one per table name."""
+    seen, found, stack = set(), [], list(base.__subclasses__())
+    while stack:
+        model = stack.pop(0)
+        stack.extend(model.__subclasses__())
+        name = getattr(getattr(model, "Meta", None), "table_name", None)
+        if name and name not in seen and model.__module__.startswith("chalicelib."):
+            seen.add(name)
+            found.append(model)
+    return found
+
+
+def _optional(module: str, attribute: str, default=None):
+    try:
+        return getattr(__import__(module, fromlist=[attribute]), attribute)
+    except (ImportError, AttributeError):
+        return default
+
+
 def describe(project_dir: str) -> dict:
     sys.path.insert(0, project_dir)
     from chalicelib import config
@@ -39,20 +59,21 @@ def describe(project_dir: str) -> dict:
     config.settings.cache_clear()
 
     from pynamodb.attributes import TTLAttribute
+    from pynamodb.models import Model
 
-    from chalicelib.adapters.tables import ALL_TABLES
+    import app as chalice_app  # the project's app.py: imports every adapter the functions use
 
     tables = []
-    for model in ALL_TABLES:
+    for model in all_models(Model):
         env = _env_of(model.Meta.table_name)
         if env is None:
-            raise SystemExit(f"{model.__name__}: table name {model.Meta.table_name!r} does not come from a setting")
+            continue  # a model whose table name does not come from a setting (tests, local helpers)
         schema = model._get_schema()
-        ttl = [name for name, attr in model.get_attributes().items() if isinstance(attr, TTLAttribute)]
+        ttl = [attr.attr_name for attr in model.get_attributes().values() if isinstance(attr, TTLAttribute)]
         tables.append(
             {
                 "env": env,
-                "model": model.__name__,
+                "model": f"{model.__module__}.{model.__name__}",
                 "key_schema": schema["key_schema"],
                 "attribute_definitions": schema["attribute_definitions"],
                 "global_secondary_indexes": schema["global_secondary_indexes"],
@@ -63,8 +84,6 @@ def describe(project_dir: str) -> dict:
         )
 
     from chalice.app import DynamoDBEventConfig, S3EventConfig, SNSEventConfig, SQSEventConfig
-
-    import app as chalice_app  # the project's app.py
 
     app = chalice_app.app
     sources = []
@@ -89,14 +108,22 @@ def describe(project_dir: str) -> dict:
 
     from chalicelib.entrypoints.problems import GATEWAY_PROBLEMS, PROBLEM_JSON, problem_body
 
+    filter_policy = _optional("chalicelib.domain.subscriptions", "sns_filter_policy")
     return {
         "resource_settings": defaults,
+        # How the local stack (devstack/resources.py, "the same locally") configures what the code can't say.
+        "sns_filter_policies": {"WEBHOOK_EVENTS_QUEUE": filter_policy()} if filter_policy else {},
+        "max_receives": {
+            "WEBHOOK_EVENTS_QUEUE": _optional("devstack.resources", "WEBHOOK_MAX_RECEIVES", 5),
+            "WEBHOOK_DELIVERY_QUEUE": _optional("devstack.resources", "WEBHOOK_MAX_RECEIVES", 5),
+        },
         "tables": tables,
         "event_sources": sources,
         "functions": sorted(app.handler_map),
         "routes": sorted(app.routes),
         "authorizers": sorted(a.name for a in app.builtin_auth_handlers),
         "problem_content_type": PROBLEM_JSON,
+        "mail_sender": getattr(config.settings(), "mail_sender", "notifications@chorale.dev"),
         "gateway_problems": {kind: problem_body(status, title, detail) | {"status": status}
                              for kind, (status, title, detail) in GATEWAY_PROBLEMS.items()},
     }

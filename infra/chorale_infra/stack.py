@@ -31,6 +31,8 @@ NON_MODEL_TABLES = {
         "ttl_attribute": "expiration",
     }
 }
+# TTL attributes the models declare as plain numbers (a TTLAttribute in the model would make this derivable).
+TTL_ATTRIBUTES = {"DELIVERY_LOG_TABLE": "expires"}
 # Settings the local stack uses but AWS does not (e-mails are sent by SES there, not captured).
 LOCAL_ONLY = {"MAIL_OUTBOX_TABLE"}
 # Queues subscribed to a topic (fan-out): queue env var → topic env var.
@@ -77,7 +79,11 @@ class ChoraleStack(Stack):
                 self._bucket(env, default)
         for queue_env, topic_env in TOPIC_SUBSCRIPTIONS.items():
             if queue_env in self.queues and topic_env in self.topics:
-                self._subscribe(self.queues[queue_env], self.topics[topic_env])
+                self._subscribe(
+                    self.queues[queue_env], self.topics[topic_env], app_model["sns_filter_policies"].get(queue_env)
+                )
+        if stage.mail_sender:
+            self.env_vars["MAIL_SENDER"] = stage.mail_sender
 
         self.chalice = Chalice(
             self,
@@ -122,16 +128,25 @@ class ChoraleStack(Stack):
             )
             return
         name = self.physical(default)
+        spec = {**spec, "ttl_attribute": spec["ttl_attribute"] or TTL_ATTRIBUTES.get(env)}
+
+        def keys(schema: list[dict]) -> list[dict]:  # CloudFormation wants HASH before RANGE
+            return sorted(schema, key=lambda key: key["KeyType"] != "HASH")
+
         gsis = [
             {
                 "IndexName": index["index_name"],
-                "KeySchema": index["key_schema"],
+                "KeySchema": keys(index["key_schema"]),
                 "Projection": index["projection"],
             }
             for index in spec["global_secondary_indexes"]
         ]
         lsis = [
-            {"IndexName": index["index_name"], "KeySchema": index["key_schema"], "Projection": index["projection"]}
+            {
+                "IndexName": index["index_name"],
+                "KeySchema": keys(index["key_schema"]),
+                "Projection": index["projection"],
+            }
             for index in spec["local_secondary_indexes"]
         ]
         table = dynamodb.CfnTable(
@@ -151,7 +166,7 @@ class ChoraleStack(Stack):
             deletion_protection_enabled=self.stage.keep_data_on_delete,
         )
         # Keys and indexes exactly as the PynamoDB model declares them (CloudFormation's own shapes).
-        table.add_property_override("KeySchema", spec["key_schema"])
+        table.add_property_override("KeySchema", keys(spec["key_schema"]))
         table.add_property_override("AttributeDefinitions", spec["attribute_definitions"])
         if gsis:
             table.add_property_override("GlobalSecondaryIndexes", gsis)
@@ -197,13 +212,16 @@ class ChoraleStack(Stack):
         self.topics[env] = topic
         self.env_vars[env] = topic.topic_arn
 
-    def _subscribe(self, queue: sqs.Queue, topic: sns.Topic) -> None:
+    def _subscribe(self, queue: sqs.Queue, topic: sns.Topic, filter_policy: dict | None) -> None:
+        # As the local stack subscribes it: raw delivery (the body is the event), filtered on attributes.
         sns.CfnSubscription(
             self,
             f"{queue.node.id}Subscription",
             topic_arn=topic.topic_arn,
             protocol="sqs",
             endpoint=queue.queue_arn,
+            raw_message_delivery=True,
+            filter_policy=filter_policy,
         )
         queue.add_to_resource_policy(
             iam.PolicyStatement(
@@ -411,10 +429,21 @@ class ChoraleStack(Stack):
                 )
             role.add_to_policy(iam.PolicyStatement(actions=list(access.BUCKET_LIST), resources=[bucket.bucket_arn]))
         for env in grants.get("queues", {}):
-            if env in self.queues:
-                role.add_to_policy(
-                    iam.PolicyStatement(actions=list(access.QUEUE_SEND), resources=[self.queues[env].queue_arn])
+            base, _, dlq = env.partition(":")
+            queue = (self.dlqs if dlq else self.queues).get(base)
+            if queue is not None:
+                role.add_to_policy(iam.PolicyStatement(actions=list(access.QUEUE_SEND), resources=[queue.queue_arn]))
+        if grants.get("email"):
+            sender = self.stage.mail_sender or self.model["mail_sender"]
+            domain = sender.rsplit("@", 1)[-1]
+            identity = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:identity"
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=list(access.EMAIL_SEND),
+                    resources=[f"{identity}/{domain}", f"{identity}/{sender}"],
+                    conditions={"StringEquals": {"ses:FromAddress": sender}},
                 )
+            )
         for env in grants.get("topics", {}):
             if env in self.topics:
                 role.add_to_policy(

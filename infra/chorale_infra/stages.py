@@ -29,6 +29,7 @@ class StageSettings:
     abandoned_upload_days: int = 1
     keep_data_on_delete: bool = True  # RETAIN bucket and tables when the stack is deleted
     alarm_email: str | None = None
+    mail_sender: str | None = None  # SES-verified sender of e-mail notifications (default: the app's)
     oldest_message_alarm_seconds: int = 300
 
 
@@ -37,6 +38,8 @@ FUNCTION_MEMORY = {
     "ApiKeyAuthorizer": 256,
     "ValidateInvoices": 1024,
     "PublishStatusEvents": 256,
+    "FanOutEvents": 256,
+    "DeliverWebhooks": 256,  # waits on receivers (5 s timeout), 10 in parallel: I/O, not CPU
 }
 
 STAGES: dict[str, StageSettings] = {
