@@ -5,12 +5,11 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import threading
 import time
 
 from ..domain.subscriptions_security import Target
 from ..services.subscriptions_ports import HttpResult
-
-MAX_RESPONSE_BYTES = 64 * 1024  # a receiver's answer is read (to reuse nothing, to time it), never stored
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -47,28 +46,45 @@ class HttpWebhookSender:
         self.context = context or ssl.create_default_context()
 
     def post(self, target: Target, address: str, headers: dict[str, str], body: bytes, timeout: float) -> HttpResult:
+        """The whole exchange (connect, TLS, request, status line and headers) gets `timeout` seconds in total:
+        a receiver dripping bytes cannot hold a delivery slot longer (a watchdog closes the socket)."""
         started = time.monotonic()
         if target.scheme == "https":
             connection = _PinnedHTTPSConnection(target.host, target.port, address, timeout, self.context)
         else:
             connection = _PinnedHTTPConnection(target.host, target.port, address, timeout)
+        expired = threading.Event()
+        watchdog = threading.Timer(timeout, _abort, args=(connection, expired))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             connection.request("POST", target.path, body=body, headers={**headers, "Connection": "close"})
-            response = connection.getresponse()
-            response.read(MAX_RESPONSE_BYTES)
-            status = response.status
-        except TimeoutError:
-            return HttpResult(None, _ms(started), f"timeout after {timeout:g} s")
+            status = connection.getresponse().status  # the body is not needed: the status decides
         except (OSError, http.client.HTTPException) as error:
+            if expired.is_set() or isinstance(error, TimeoutError):
+                return HttpResult(None, _ms(started), f"timeout after {timeout:g} s")
             return HttpResult(None, _ms(started), f"{type(error).__name__}: {error}"[:300])
         finally:
+            watchdog.cancel()
             connection.close()
+        if expired.is_set():
+            return HttpResult(None, _ms(started), f"timeout after {timeout:g} s")
         error = (
             None
             if 200 <= status < 300
             else f"HTTP {status}" + (" (redirects are not followed)" if status < 400 else "")
         )
         return HttpResult(status, _ms(started), error)
+
+
+def _abort(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    expired.set()
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _ms(started: float) -> float:

@@ -1,0 +1,68 @@
+"""The HTTP sender against servers on 127.0.0.1: pinned address, Host header, statuses, total timeout."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+from webhook_support import Receiver
+
+from chalicelib.adapters.webhook_http import HttpWebhookSender
+from chalicelib.domain.subscriptions_security import Target
+
+
+def test_posts_to_the_checked_address_with_the_url_host_and_path():
+    with Receiver() as receiver:
+        port = receiver.server.server_port
+        # the name is never resolved by the sender: it connects to the address it is given
+        target = Target("http", "hooks.invalid", port, "/hooks/chorale?x=1")
+        body = b'{"specversion":"1.0","id":"test-01JD0000000000000000000000","source":"urn:chorale:subscriptions",' \
+               b'"type":"chorale.subscription.test","time":"2026-11-26T10:00:00Z","subject":"s",' \
+               b'"data":{"subscription_id":"s","siret":"81234567800013","message":"m"}}'  # fmt: skip
+        result = HttpWebhookSender().post(target, "127.0.0.1", {"Content-Type": "application/json"}, body, 5.0)
+        assert result.ok and result.status == 204 and result.error is None
+        [received] = receiver.received
+        assert received.headers["Host"] == f"hooks.invalid:{port}"
+
+
+def test_error_statuses_and_refused_connections_are_failures():
+    with Receiver(mode="fail") as receiver:
+        target = Target("http", "127.0.0.1", receiver.server.server_port, "/")
+        result = HttpWebhookSender().post(target, "127.0.0.1", {}, b"{}", 5.0)
+        assert (result.ok, result.status, result.error) == (False, 500, "HTTP 500")
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed_port = unused.getsockname()[1]
+    result = HttpWebhookSender().post(Target("http", "127.0.0.1", closed_port, "/"), "127.0.0.1", {}, b"{}", 5.0)
+    assert not result.ok and result.status is None and "Connection" in result.error
+
+
+def test_a_receiver_dripping_its_answer_is_cut_at_the_total_timeout():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def drip():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+                if stop.is_set():
+                    return
+                try:
+                    connection.send(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.1)  # each byte well within a per-read timeout, the whole far beyond the total
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    result = HttpWebhookSender().post(Target("http", "127.0.0.1", server.getsockname()[1], "/"), "127.0.0.1", {},
+                                      b"{}", 0.5)  # fmt: skip
+    elapsed = time.monotonic() - started
+    stop.set()
+    server.close()
+    assert not result.ok and "timeout" in result.error and elapsed < 2.0
