@@ -38,7 +38,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # --- Deployment (issue #7): infra/ is a CDK app with its own venv (infra/.venv), never the app's. ---
-.PHONY: synth cfn-lint infra-test cost deploy diff bootstrap
+.PHONY: synth cfn-lint infra-test cost deploy diff bootstrap destroy
 INFRA_VENV := infra/.venv
 INFRA_STAMP := $(INFRA_VENV)/.installed-$(shell cat requirements.txt infra/requirements.txt | cksum | cut -d' ' -f1)
 STAGE ?= dev
@@ -70,10 +70,13 @@ cost: $(STAMP)  ## monthly AWS bill per component from measured per-invoice coun
 	$(BIN)/python infra/cost/cost.py --region $(REGION) $(if $(VOLUMES),--volumes $(VOLUMES)) $(if $(PEAK),--peak $(PEAK))
 
 bootstrap: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## once per account and region: CDK's asset bucket and roles
-	cd infra && npx cdk bootstrap -c stage=$(STAGE)
+	cd infra && npx cdk bootstrap -c stage=$(STAGE) $(CDK_ARGS)
 
 diff: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## what `make deploy STAGE=…` would change
-	cd infra && npx cdk diff -c stage=$(STAGE) $(STAGE)
+	cd infra && npx cdk diff -c stage=$(STAGE) $(CDK_ARGS) $(STAGE)
 
-deploy: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## deploy one stage: make deploy STAGE=prod (AWS credentials needed)
-	cd infra && npx cdk deploy -c stage=$(STAGE) $(STAGE) --require-approval broadening
+deploy: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## deploy one stage: make deploy STAGE=prod [CDK_ARGS="-c alarm_email=…"]
+	cd infra && npx cdk deploy -c stage=$(STAGE) $(CDK_ARGS) $(STAGE) --require-approval broadening
+
+destroy: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## delete one stage's stack (prod keeps its bucket and tables)
+	cd infra && npx cdk destroy -c stage=$(STAGE) $(CDK_ARGS) $(STAGE)

@@ -40,7 +40,12 @@ def app_model() -> dict:
 
 def main() -> None:
     app = cdk.App()
-    region = os.environ.get("CDK_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "eu-west-3"
+    region = (
+        os.environ.get("CDK_DEFAULT_REGION")
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "eu-west-3"
+    )
     os.environ.setdefault("AWS_DEFAULT_REGION", region)  # chalice's packager needs one, even offline
     selected = app.node.try_get_context("stage")
     names = [selected] if selected else list(STAGES)

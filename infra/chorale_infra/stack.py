@@ -84,6 +84,8 @@ class ChoraleStack(Stack):
                 )
         if stage.mail_sender:
             self.env_vars["MAIL_SENDER"] = stage.mail_sender
+        if stage.admin_key_hashes:
+            self.env_vars["ADMIN_KEY_HASHES"] = stage.admin_key_hashes
 
         self.chalice = Chalice(
             self,
@@ -484,6 +486,7 @@ class ChoraleStack(Stack):
                 function.add_property_override(f"{path}.BisectBatchOnFunctionError", True)
                 function.add_property_override(f"{path}.MaximumRetryAttempts", 10)
                 function.add_property_override(f"{path}.MaximumRecordAgeInSeconds", 24 * 3600)
+                function.add_property_override(f"{path}.ParallelizationFactor", self.stage.stream_parallelization)
                 function.add_property_override(
                     f"{path}.DestinationConfig", {"OnFailure": {"Type": "SQS", "Destination": failures.queue_arn}}
                 )

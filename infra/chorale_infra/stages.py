@@ -16,6 +16,8 @@ class StageSettings:
     default_timeout_seconds: int = 30
     # SQS → validation: at most this many concurrent Lambda instances (protects the account's pool).
     validation_max_concurrency: int = 100
+    # DynamoDB stream → publisher: concurrent batches per shard (order is kept per invoice id).
+    stream_parallelization: int = 1
     # API Gateway stage throttling (requests/s and burst), all routes.
     api_rate_limit: int = 1000
     api_burst_limit: int = 2000
@@ -29,6 +31,7 @@ class StageSettings:
     abandoned_upload_days: int = 1
     keep_data_on_delete: bool = True  # RETAIN bucket and tables when the stack is deleted
     alarm_email: str | None = None
+    admin_key_hashes: str | None = None  # SHA-256 of the platform administrators' API keys, comma-separated
     mail_sender: str | None = None  # SES-verified sender of e-mail notifications (default: the app's)
     oldest_message_alarm_seconds: int = 300
 
@@ -58,6 +61,7 @@ STAGES: dict[str, StageSettings] = {
         name="prod",
         memory_mb=FUNCTION_MEMORY,
         validation_max_concurrency=100,
+        stream_parallelization=2,
         api_rate_limit=1000,
         api_burst_limit=2000,
         log_retention_days=30,

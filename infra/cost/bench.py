@@ -185,34 +185,72 @@ def _fetch(client, original, table: str, key: dict) -> dict | None:
 def _dynamodb_before(client, original, operation: str, params: dict):
     if operation in ("PutItem", "UpdateItem", "DeleteItem"):
         return _fetch(client, original, params["TableName"], _key_of(client, original, params))
+    if operation == "TransactWriteItems":
+        return [_fetch(client, original, body["TableName"], _key_of(client, original, body))
+                for body in (next(iter(entry.values())) for entry in params["TransactItems"])]
     return None
 
 
-_KEYS: dict[str, list[str]] = {}
+_SCHEMAS: dict[str, dict] = {}
+
+
+def _schema(client, original, table: str) -> dict:
+    if table not in _SCHEMAS:
+        _local.inside = True
+        try:
+            description = original(client, "DescribeTable", {"TableName": table})["Table"]
+        finally:
+            _local.inside = False
+        _SCHEMAS[table] = {
+            "keys": [k["AttributeName"] for k in description["KeySchema"]],
+            "gsis": [
+                {
+                    "keys": [k["AttributeName"] for k in index["KeySchema"]],
+                    "projection": index.get("Projection", {"ProjectionType": "ALL"}),
+                }
+                for index in description.get("GlobalSecondaryIndexes", [])
+            ],
+        }
+    return _SCHEMAS[table]
 
 
 def _key_of(client, original, params: dict) -> dict:
-    table = params["TableName"]
-    if table not in _KEYS:
-        _local.inside = True
-        try:
-            schema = original(client, "DescribeTable", {"TableName": table})["Table"]["KeySchema"]
-        finally:
-            _local.inside = False
-        _KEYS[table] = [k["AttributeName"] for k in schema]
+    keys = _schema(client, original, params["TableName"])["keys"]
     source = params.get("Key") or params.get("Item") or {}
-    return {name: source[name] for name in _KEYS[table] if name in source}
+    return {name: source[name] for name in keys if name in source}
+
+
+def _gsi_wru(schema: dict, before: dict | None, after: dict | None) -> int:
+    """Write units a table write costs in its GSIs (AWS bills them: put, update, or delete + put on a key change)."""
+    total = 0
+    for gsi in schema["gsis"]:
+        def projected(item, gsi=gsi):
+            if not item or not all(k in item for k in gsi["keys"]):
+                return None
+            kind = gsi["projection"].get("ProjectionType", "ALL")
+            if kind == "ALL":
+                return item
+            names = set(gsi["keys"]) | set(schema["keys"]) | set(gsi["projection"].get("NonKeyAttributes", []))
+            return {k: v for k, v in item.items() if k in names}
+
+        old, new = projected(before), projected(after)
+        if old is None and new is None:
+            continue
+        if old is not None and new is not None:
+            if all(old[k] == new[k] for k in gsi["keys"]):
+                total += wru(max(item_size(old), item_size(new))) if old != new else 0
+            else:
+                total += wru(item_size(old)) + wru(item_size(new))
+        else:
+            total += wru(item_size(old or new))
+    return total
 
 
 def _units(client, original, service, operation, params, response, before, error=None) -> dict:
     units = _units_total(client, original, service, operation, params, response, before, error)
-    if service == "dynamodb":
+    if service == "dynamodb" and "RRU" in units:
         tables = _tables_of(params)
-        for name in ("WRU", "RRU"):
-            if name in units and len(tables) == 1:
-                units[f"{name}:{_short(tables[0])}"] = units[name]
-            elif name in units:
-                units[f"{name}:mixed"] = units[name]
+        units[f"RRU:{_short(tables[0]) if len(tables) == 1 else 'mixed'}"] = units["RRU"]
     return units
 
 
@@ -228,23 +266,38 @@ def _tables_of(params: dict) -> list[str]:
     return sorted(params.get("RequestItems", {}))
 
 
+def _write(client, original, table: str, before, after, factor: int, units: dict) -> None:
+    schema = _schema(client, original, table)
+    table_units = factor * wru(max(item_size(before), item_size(after)))
+    gsi_units = _gsi_wru(schema, before, after)
+    units["WRU"] = units.get("WRU", 0) + table_units + gsi_units
+    units[f"WRU:{_short(table)}"] = units.get(f"WRU:{_short(table)}", 0) + table_units
+    if gsi_units:
+        units[f"WRU:{_short(table)}/gsi"] = units.get(f"WRU:{_short(table)}/gsi", 0) + gsi_units
+
+
 def _units_total(client, original, service, operation, params, response, before, error=None) -> dict:
     if service == "dynamodb":
+        units: dict = {}
         if operation in ("PutItem", "UpdateItem", "DeleteItem"):
-            after = None if error else _fetch(client, original, params["TableName"], _key_of(client, original, params))
-            return {"WRU": wru(max(item_size(before), item_size(after), item_size(params.get("Item"))))}
+            table = params["TableName"]
+            after = None if error else _fetch(client, original, table, _key_of(client, original, params))
+            # A refused conditional write still consumes the units of the item it was checked against.
+            _write(client, original, table, before, after or (params.get("Item") if error else None), 1, units)
+            return units
         if operation == "TransactWriteItems":
-            total = 0
-            for entry in params["TransactItems"]:
+            for entry, old in zip(params["TransactItems"], before or [], strict=False):
                 (kind, body), = entry.items()
-                size = item_size(body.get("Item")) or item_size(
-                    _fetch(client, original, body["TableName"], body["Key"])
-                )
-                total += 2 * wru(size)
-            return {"WRU": total}
+                after = None if error else _fetch(client, original, body["TableName"], _key_of(client, original, body))
+                if kind == "ConditionCheck":
+                    after = old
+                _write(client, original, body["TableName"], old, after if not error else old, 2, units)
+            return units
         if operation == "BatchWriteItem":
-            return {"WRU": sum(wru(item_size(r.get("PutRequest", {}).get("Item"))) for rs in
-                               params["RequestItems"].values() for r in rs)}
+            for table, requests in params["RequestItems"].items():
+                for request in requests:
+                    _write(client, original, table, None, request.get("PutRequest", {}).get("Item"), 1, units)
+            return units
         if operation == "GetItem":
             return {"RRU": rru(item_size((response or {}).get("Item")), params.get("ConsistentRead", False))}
         if operation in ("Query", "Scan"):
