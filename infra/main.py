@@ -23,15 +23,17 @@ PROJECT = INFRA.parent
 
 def app_model() -> dict:
     """What the app needs (tables, queues, event sources…), read from its code in a clean interpreter."""
-    output = subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "chorale_infra.introspect", str(PROJECT)],
         cwd=INFRA,
-        check=True,
         capture_output=True,
         text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith(("JSII_", "CDK_"))},
-    ).stdout
-    model = json.loads(output)
+    )
+    if result.returncode:
+        sys.stderr.write(result.stderr)
+        raise SystemExit("infra: could not read the app's resources (above: importing app.py failed)")
+    model = json.loads(result.stdout)
     config = json.loads((PROJECT / ".chalice" / "config.json").read_text())
     receives = config.get("environment_variables", {}).get("VALIDATION_MAX_RECEIVES", "3")
     model["max_receives"]["VALIDATION_QUEUE"] = int(receives)
