@@ -179,3 +179,43 @@ def decimals(x: Field | None) -> int:
     t = x.raw.strip()
     i = t.find(".")
     return 0 if i < 0 else len(t) - i - 1
+
+
+# ------------------------------------------------------------------ CII rule-context shadowing
+_RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
+_CII_TRANSACTION = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}SupplyChainTradeTransaction"
+_CII_TYPE_CODE = _RAM + "TypeCode"
+_CII_CATEGORY_CODE = _RAM + "CategoryCode"
+_SHADOWING_CATEGORIES = ("O", "L", "M")
+
+
+def _string_value(el: Any) -> str:
+    return "".join(el.itertext()) if len(el) else (el.text or "")
+
+
+def cii_breakdown_shadowed(att: Any) -> bool:
+    """True when the official CII Schematron never evaluates the VAT breakdown rule on ``att``.
+
+    In EN16931-CII-model.sch (1.3.16) the ``$VAT_breakdown`` rule (context
+    ``//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax``: BR-45, BR-46, BR-47, BR-48, BR-CO-03,
+    BR-CO-17, BR-DEC-19, BR-DEC-20) is the last rule of its pattern, and a node is the context of the
+    first matching rule only. ``$VATO``, ``$VATAF`` and ``$VATAG`` come first with the very same node:
+    ``//rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax
+    [ram:CategoryCode = 'O' | 'L' | 'M'][upper-case(ram:TypeCode) = 'VAT']`` (raw comparison, any
+    CategoryCode child; first TypeCode, upper-cased, no normalize-space). Such a breakdown is checked by the
+    category rules (BR-O/BR-AF/BR-AG-08…10) only. ``att`` is a header ram:ApplicableTradeTax element.
+    (The other categories' breakdown contexts are the ram:CategoryCode child, a different node.)"""
+    header = att.getparent()
+    if header is None:
+        return False
+    tx = header.getparent()
+    if tx is None or tx.tag != _CII_TRANSACTION:
+        return False
+    type_code = None
+    for c in att:
+        if c.tag == _CII_TYPE_CODE:
+            type_code = c
+            break
+    if type_code is None or _string_value(type_code).upper() != "VAT":
+        return False
+    return any(c.tag == _CII_CATEGORY_CODE and _string_value(c) in _SHADOWING_CATEGORIES for c in att)

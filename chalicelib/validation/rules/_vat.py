@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -278,16 +277,12 @@ class Facts:
             return v
 
 
-_cache = threading.local()
-
-
 def facts(doc) -> Facts:
-    """Facts of ``doc``, extracted once per document (all VAT families share them)."""
-    last = getattr(_cache, "last", None)
-    if last is not None and last[0] is doc and last[1].root is doc.root:
-        return last[1]
-    f = _ubl_facts(doc.root) if doc.syntax == "ubl" else _cii_facts(doc.root)
-    _cache.last = (doc, f)  # keyed on the Document: the engine makes one per validation
+    """Facts of ``doc``, extracted once per document (all VAT families share them, memoised in
+    ``doc.scratch`` so they die with the document)."""
+    f = doc.scratch.get("vat_facts")
+    if f is None or f.root is not doc.root:
+        f = doc.scratch["vat_facts"] = _ubl_facts(doc.root) if doc.syntax == "ubl" else _cii_facts(doc.root)
     return f
 
 
@@ -864,8 +859,11 @@ def _build_groups(f: Facts) -> dict:
     ubl = f.syntax == "ubl"
     groups: dict = {}
     items = [(ln.cats, 1 if ln.credit else 0, ln) for ln in f.lines if ln.cats]
-    items += [(ch.cats, 2 if ch.indicator else 3, ch) for ch in f.charges
-              if ch.document_level and ch.indicator is not None and ch.cats]
+    items += [
+        (ch.cats, 2 if ch.indicator else 3, ch)
+        for ch in f.charges
+        if ch.document_level and ch.indicator is not None and ch.cats
+    ]
     for cats, slot, owner in items:
         amount = owner.amount
         if amount is None:

@@ -22,7 +22,7 @@ from typing import Any
 from ..document import Document
 from ..findings import Finding
 from ..model import Invoice, Party
-from ._helpers import dec, fatal, fmt, fround2, num, round2, xround
+from ._helpers import cii_breakdown_shadowed, dec, fatal, fmt, fround2, num, round2, xround
 from .core import RAM, _child, _children, _indicator_is, is_vat_scheme, is_vat_scheme_text
 
 Check = Callable[[Invoice, str], Iterator[Finding]]
@@ -75,6 +75,8 @@ def _tax_point(inv: Invoice, syntax: str) -> Iterator[Finding]:
             yield fatal("BR-CO-03", msg, inv.tax_point_date)
         return
     for b in inv.vat_breakdown:
+        if cii_breakdown_shadowed(b.el):
+            continue  # context of BR-O/BR-AF/BR-AG in the official CII pattern (see _helpers)
         if b.tax_point_date is not None and b.tax_point_date_code is not None:
             yield fatal("BR-CO-03", msg, b)
 
@@ -340,6 +342,8 @@ def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
 # ------------------------------------------------------------------ BR-CO-17
 def _category_tax(inv: Invoice, syntax: str) -> Iterator[Finding]:
     for b in inv.vat_breakdown:
+        if syntax == "cii" and cii_breakdown_shadowed(b.el):
+            continue  # context of BR-O/BR-AF/BR-AG in the official CII pattern (see _helpers)
         if syntax == "ubl" and not is_vat_scheme(b.tax_scheme, syntax):
             rate = None
         else:

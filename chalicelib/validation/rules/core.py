@@ -18,7 +18,7 @@ from typing import Any
 from ..document import Document
 from ..findings import Finding
 from ..model import AllowanceCharge, Field, Invoice, Party
-from ._helpers import fatal, num, warning
+from ._helpers import cii_breakdown_shadowed, fatal, num, warning
 
 RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
 UDT = "{urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100}"
@@ -376,6 +376,8 @@ def _line_allowance_charges(inv: Invoice, syntax: str) -> Iterator[Finding]:
 # ------------------------------------------------------------------ VAT breakdown
 def _vat_breakdown(inv: Invoice, syntax: str) -> Iterator[Finding]:
     for b in inv.vat_breakdown:
+        if syntax == "cii" and cii_breakdown_shadowed(b.el):
+            continue  # a category O/L/M breakdown is the context of BR-O/BR-AF/BR-AG, not of BR-45…48
         if b.taxable_amount is None:
             yield fatal("BR-45", "A VAT breakdown (BG-23) has no VAT category taxable amount (BT-116).", b)
         if b.tax_amount is None:

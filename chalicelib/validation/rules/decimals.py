@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 from ..findings import FATAL, Finding
 from . import _vat
+from ._helpers import cii_breakdown_shadowed
 
 CBC = _vat.CBC
 CAC = _vat.CAC
@@ -221,7 +222,7 @@ def _cii_contexts(el) -> list[str]:
         return ["totals"]
     if ptag == _C_ATT:
         grand = parent.getparent()
-        if grand is not None and grand.tag == _C_HEADER and not _consumed_by_category_rule(parent, grand):
+        if grand is not None and grand.tag == _C_HEADER and not cii_breakdown_shadowed(parent):
             return ["breakdown"]
         return []
     if ptag == _C_LINE_SUMMATION:
@@ -304,6 +305,7 @@ def _many(tx) -> bool:
             return False
     return False
 
+
 _C_LINE_TOTAL_PATH = (_C_LINE_SETTLEMENT, _C_LINE_SUMMATION, RAM + "LineTotalAmount")
 
 
@@ -315,19 +317,6 @@ def _two_decimals(raw: str) -> bool:
     if not math.isfinite(v):  # round(INF) = INF; NaN equals nothing
         return v == v
     return v == math.floor(v * 100 + 0.5) / 100
-
-
-def _consumed_by_category_rule(att, header) -> bool:
-    """//rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax[CategoryCode = 'O'
-    | 'L' | 'M'][upper-case(ram:TypeCode) = 'VAT'] is the context of the BR-O/BR-AF/BR-AG breakdown rules, which come
-    first in the official pattern: the VAT breakdown rule (and BR-DEC-19/20 with it) never sees that element."""
-    tx = header.getparent()
-    if tx is None or tx.tag != RSM + "SupplyChainTradeTransaction":
-        return False
-    type_code = _vat.kid(att, RAM + "TypeCode")
-    if type_code is None or _vat.text_of(type_code).upper() != "VAT":
-        return False
-    return any(_vat.text_of(c) in ("O", "L", "M") for c in _vat.kids(att, RAM + "CategoryCode"))
 
 
 def _cii_total_vat(out: list[Finding], amounts: list, invoice_currency: set[str], tax_currency: set[str]) -> None:

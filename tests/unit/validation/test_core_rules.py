@@ -116,3 +116,37 @@ def test_ubl_credit_note_with_invoice_line_still_has_a_line():
     r = validate(data)
     assert r.document == "CreditNote" and len(r.invoice.lines) == 1
     assert not {"BR-16", "BR-22", "BR-CO-10"} & ids(r)
+
+
+def _cii_not_subject(**kw: str) -> bytes:
+    """The CII sample with every VAT category O (no rates, no VAT identifiers, no VAT)."""
+    xml = cii(tax="0.00", sub_tax="0.00", incl="1000.00", payable="1000.00", **kw)
+    xml = xml.replace(b"<ram:CategoryCode>S</ram:CategoryCode>", b"<ram:CategoryCode>O</ram:CategoryCode>")
+    xml = xml.replace(b"<ram:RateApplicablePercent>20</ram:RateApplicablePercent>", b"")
+    xml = re.sub(rb"<ram:SpecifiedTaxRegistration>.*?</ram:SpecifiedTaxRegistration>", b"", xml, flags=re.S)
+    return xml.replace(
+        b"<ram:CategoryCode>O</ram:CategoryCode>\n",
+        b"<ram:CategoryCode>O</ram:CategoryCode><ram:ExemptionReason>Not subject to VAT</ram:ExemptionReason>\n",
+    )
+
+
+def test_cii_category_o_breakdown_is_the_context_of_br_o_rules_not_of_br45_to_48():
+    # Official CII pattern: $VATO (header ApplicableTradeTax[CategoryCode='O'][upper-case(TypeCode)='VAT']) comes
+    # before $VAT_breakdown, and a node is the context of its first matching rule only.
+    assert validate(_cii_not_subject()).fatal == []
+    no_basis = validate(re.sub(rb"\s*<ram:BasisAmount>[^<]*</ram:BasisAmount>", b"", _cii_not_subject()))
+    assert "BR-O-08" in no_basis.fatal and "BR-45" not in no_basis.fatal
+    no_tax = validate(_cii_not_subject().replace(b"<ram:CalculatedAmount>0.00</ram:CalculatedAmount>", b""))
+    assert "BR-46" not in no_tax.fatal and "BR-CO-17" not in no_tax.fatal
+    lower = validate(
+        re.sub(rb"\s*<ram:BasisAmount>[^<]*</ram:BasisAmount>", b"", _cii_not_subject()).replace(
+            b"<ram:TypeCode>VAT</ram:TypeCode>\n        <ram:BasisAmount", b"<ram:TypeCode>vat</ram:TypeCode>"
+        )
+    )
+    assert "BR-45" not in lower.fatal
+
+
+def test_cii_category_s_breakdown_still_answers_br45_and_br_co_17():
+    no_basis = validate(re.sub(rb"<ram:BasisAmount>[^<]*</ram:BasisAmount>", b"", cii()))
+    assert "BR-45" in no_basis.fatal
+    assert "BR-CO-17" in validate(cii(sub_tax="150.00")).fatal

@@ -8,51 +8,68 @@ from lxml import etree
 from chalicelib.validation.document import Document
 from chalicelib.validation.rules import decimals
 
-NS_UBL = ('xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
-          'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" '
-          'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"')
-NS_CII = ('xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
-          'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
-          'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"')
+NS_UBL = (
+    'xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+    'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" '
+    'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"'
+)
+NS_CII = (
+    'xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+    'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
+    'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"'
+)
 
 
-def ubl(payable="100.00", line="100.00", allowance="", line_allowance="", taxable="100.00", tax_total="20.00",
-        ) -> Document:
-    xml = (f"<Invoice {NS_UBL}>{allowance}"
-           f"<cac:TaxTotal><cbc:TaxAmount currencyID='EUR'>{tax_total}</cbc:TaxAmount><cac:TaxSubtotal>"
-           f"<cbc:TaxableAmount currencyID='EUR'>{taxable}</cbc:TaxableAmount>"
-           "<cbc:TaxAmount currencyID='EUR'>20.00</cbc:TaxAmount></cac:TaxSubtotal></cac:TaxTotal>"
-           "<cac:LegalMonetaryTotal>"
-           f"<cbc:LineExtensionAmount currencyID='EUR'>{line}</cbc:LineExtensionAmount>"
-           f"<cbc:PayableAmount currencyID='EUR'>{payable}</cbc:PayableAmount></cac:LegalMonetaryTotal>"
-           f"<cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:LineExtensionAmount currencyID='EUR'>{line}"
-           f"</cbc:LineExtensionAmount>{line_allowance}</cac:InvoiceLine></Invoice>")
+def ubl(
+    payable="100.00",
+    line="100.00",
+    allowance="",
+    line_allowance="",
+    taxable="100.00",
+    tax_total="20.00",
+) -> Document:
+    xml = (
+        f"<Invoice {NS_UBL}>{allowance}"
+        f"<cac:TaxTotal><cbc:TaxAmount currencyID='EUR'>{tax_total}</cbc:TaxAmount><cac:TaxSubtotal>"
+        f"<cbc:TaxableAmount currencyID='EUR'>{taxable}</cbc:TaxableAmount>"
+        "<cbc:TaxAmount currencyID='EUR'>20.00</cbc:TaxAmount></cac:TaxSubtotal></cac:TaxTotal>"
+        "<cac:LegalMonetaryTotal>"
+        f"<cbc:LineExtensionAmount currencyID='EUR'>{line}</cbc:LineExtensionAmount>"
+        f"<cbc:PayableAmount currencyID='EUR'>{payable}</cbc:PayableAmount></cac:LegalMonetaryTotal>"
+        f"<cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:LineExtensionAmount currencyID='EUR'>{line}"
+        f"</cbc:LineExtensionAmount>{line_allowance}</cac:InvoiceLine></Invoice>"
+    )
     return Document("ubl", etree.fromstring(xml.encode()), None)
 
 
 def _ac(indicator: str, amount: str, base: str = "") -> str:
     b = f"<cbc:BaseAmount currencyID='EUR'>{base}</cbc:BaseAmount>" if base else ""
-    return (f"<cac:AllowanceCharge><cbc:ChargeIndicator>{indicator}</cbc:ChargeIndicator>"
-            f"<cbc:Amount currencyID='EUR'>{amount}</cbc:Amount>{b}</cac:AllowanceCharge>")
+    return (
+        f"<cac:AllowanceCharge><cbc:ChargeIndicator>{indicator}</cbc:ChargeIndicator>"
+        f"<cbc:Amount currencyID='EUR'>{amount}</cbc:Amount>{b}</cac:AllowanceCharge>"
+    )
 
 
-def cii(tax_totals=(("EUR", "20.00"),), tax_currency="", breakdown_code="S", basis="100.00", charge="",
-        line_total="100.00") -> Document:
+def cii(
+    tax_totals=(("EUR", "20.00"),), tax_currency="", breakdown_code="S", basis="100.00", charge="", line_total="100.00"
+) -> Document:
     totals = "".join(f"<ram:TaxTotalAmount currencyID='{c}'>{v}</ram:TaxTotalAmount>" for c, v in tax_totals)
     tcc = f"<ram:TaxCurrencyCode>{tax_currency}</ram:TaxCurrencyCode>" if tax_currency else ""
-    xml = (f"<rsm:CrossIndustryInvoice {NS_CII}><rsm:SupplyChainTradeTransaction>"
-           "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeSettlement>"
-           "<ram:SpecifiedTradeSettlementLineMonetarySummation>"
-           f"<ram:LineTotalAmount>{line_total}</ram:LineTotalAmount>"
-           "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
-           "</ram:IncludedSupplyChainTradeLineItem>"
-           f"<ram:ApplicableHeaderTradeSettlement>{tcc}<ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>"
-           "<ram:ApplicableTradeTax><ram:CalculatedAmount>20.00</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>"
-           f"<ram:BasisAmount>{basis}</ram:BasisAmount><ram:CategoryCode>{breakdown_code}</ram:CategoryCode>"
-           f"</ram:ApplicableTradeTax>{charge}<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
-           f"<ram:LineTotalAmount>100.00</ram:LineTotalAmount>{totals}"
-           "<ram:DuePayableAmount>120.00</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
-           "</ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>")
+    xml = (
+        f"<rsm:CrossIndustryInvoice {NS_CII}><rsm:SupplyChainTradeTransaction>"
+        "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeSettlement>"
+        "<ram:SpecifiedTradeSettlementLineMonetarySummation>"
+        f"<ram:LineTotalAmount>{line_total}</ram:LineTotalAmount>"
+        "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
+        "</ram:IncludedSupplyChainTradeLineItem>"
+        f"<ram:ApplicableHeaderTradeSettlement>{tcc}<ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>"
+        "<ram:ApplicableTradeTax><ram:CalculatedAmount>20.00</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>"
+        f"<ram:BasisAmount>{basis}</ram:BasisAmount><ram:CategoryCode>{breakdown_code}</ram:CategoryCode>"
+        f"</ram:ApplicableTradeTax>{charge}<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+        f"<ram:LineTotalAmount>100.00</ram:LineTotalAmount>{totals}"
+        "<ram:DuePayableAmount>120.00</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+        "</ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>"
+    )
     return Document("cii", etree.fromstring(xml.encode()), None)
 
 
@@ -109,8 +126,10 @@ def test_cii_breakdown_of_category_o_is_not_checked_by_br_dec_19():
 
 
 def test_cii_allowance_context_compares_the_indicator_as_text():
-    allowance = ("<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>{}</udt:Indicator>"
-                 "</ram:ChargeIndicator><ram:ActualAmount>1.001</ram:ActualAmount></ram:SpecifiedTradeAllowanceCharge>")
+    allowance = (
+        "<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>{}</udt:Indicator>"
+        "</ram:ChargeIndicator><ram:ActualAmount>1.001</ram:ActualAmount></ram:SpecifiedTradeAllowanceCharge>"
+    )
     assert ids(cii(charge=allowance.format("false"))) == ["BR-DEC-01"]
     assert ids(cii(charge=allowance.format("true"))) == ["BR-DEC-05"]
     assert ids(cii(charge=allowance.format("0"))) == []  # [udt:Indicator='false'] does not match '0'

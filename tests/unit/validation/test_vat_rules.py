@@ -14,98 +14,166 @@ from lxml import etree
 
 from chalicelib.validation.document import Document
 
-FAMILIES = ("vat_standard", "vat_zero", "vat_exempt", "vat_reverse_charge", "vat_intra_community", "vat_export",
-            "vat_not_subject", "vat_igic", "vat_ipsi", "vat_split_payment")
+FAMILIES = (
+    "vat_standard",
+    "vat_zero",
+    "vat_exempt",
+    "vat_reverse_charge",
+    "vat_intra_community",
+    "vat_export",
+    "vat_not_subject",
+    "vat_igic",
+    "vat_ipsi",
+    "vat_split_payment",
+)
 MODULES = [importlib.import_module(f"chalicelib.validation.rules.{m}") for m in FAMILIES]
 
-NS_UBL = ('xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
-          'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" '
-          'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"')
-NS_CII = ('xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
-          'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
-          'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"')
+NS_UBL = (
+    'xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+    'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" '
+    'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"'
+)
+NS_CII = (
+    'xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+    'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
+    'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"'
+)
 
 
 # ----------------------------------------------------------------------------- builders
 def _ubl_cat(tag: str, code: str, rate: str | None, reason: str | None = None, scheme: str = "VAT") -> str:
     pct = f"<cbc:Percent>{rate}</cbc:Percent>" if rate is not None else ""
     why = f"<cbc:TaxExemptionReason>{reason}</cbc:TaxExemptionReason>" if reason else ""
-    return (f"<cac:{tag}><cbc:ID>{code}</cbc:ID>{pct}{why}"
-            f"<cac:TaxScheme><cbc:ID>{scheme}</cbc:ID></cac:TaxScheme></cac:{tag}>")
+    return (
+        f"<cac:{tag}><cbc:ID>{code}</cbc:ID>{pct}{why}"
+        f"<cac:TaxScheme><cbc:ID>{scheme}</cbc:ID></cac:TaxScheme></cac:{tag}>"
+    )
 
 
-def ubl(lines=(("100.00", "S", "20"),), breakdowns=(("100.00", "20.00", "S", "20", None),), charges=(),
-        seller_vat=True, buyer_vat=True, buyer_legal=False, seller_tax_scheme="VAT", extra="",
-        line_scheme="VAT", countries=("FR", "FR")) -> Document:
+def ubl(
+    lines=(("100.00", "S", "20"),),
+    breakdowns=(("100.00", "20.00", "S", "20", None),),
+    charges=(),
+    seller_vat=True,
+    buyer_vat=True,
+    buyer_legal=False,
+    seller_tax_scheme="VAT",
+    extra="",
+    line_scheme="VAT",
+    countries=("FR", "FR"),
+) -> Document:
     """lines: (amount, code, rate); breakdowns: (taxable, tax, code, rate, reason); charges: (is_charge, amount,
     code, rate)."""
-    seller_id = (f"<cac:PartyTaxScheme><cbc:CompanyID>FR44732829320</cbc:CompanyID><cac:TaxScheme><cbc:ID>"
-                 f"{seller_tax_scheme}</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>") if seller_vat else ""
-    buyer_id = ("<cac:PartyTaxScheme><cbc:CompanyID>DE123456789</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID>"
-                "</cac:TaxScheme></cac:PartyTaxScheme>") if buyer_vat else ""
+    seller_id = (
+        (
+            f"<cac:PartyTaxScheme><cbc:CompanyID>FR44732829320</cbc:CompanyID><cac:TaxScheme><cbc:ID>"
+            f"{seller_tax_scheme}</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>"
+        )
+        if seller_vat
+        else ""
+    )
+    buyer_id = (
+        (
+            "<cac:PartyTaxScheme><cbc:CompanyID>DE123456789</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID>"
+            "</cac:TaxScheme></cac:PartyTaxScheme>"
+        )
+        if buyer_vat
+        else ""
+    )
     legal = "<cac:PartyLegalEntity><cbc:CompanyID>HRB 1</cbc:CompanyID></cac:PartyLegalEntity>" if buyer_legal else ""
-    xml = [f"<Invoice {NS_UBL}>",
-           "<cac:AccountingSupplierParty><cac:Party><cac:PostalAddress><cac:Country><cbc:IdentificationCode>"
-           f"{countries[0]}</cbc:IdentificationCode></cac:Country></cac:PostalAddress>{seller_id}"
-           "</cac:Party></cac:AccountingSupplierParty>",
-           "<cac:AccountingCustomerParty><cac:Party><cac:PostalAddress><cac:Country><cbc:IdentificationCode>"
-           f"{countries[1]}</cbc:IdentificationCode></cac:Country></cac:PostalAddress>{buyer_id}{legal}"
-           "</cac:Party></cac:AccountingCustomerParty>", extra]
+    xml = [
+        f"<Invoice {NS_UBL}>",
+        "<cac:AccountingSupplierParty><cac:Party><cac:PostalAddress><cac:Country><cbc:IdentificationCode>"
+        f"{countries[0]}</cbc:IdentificationCode></cac:Country></cac:PostalAddress>{seller_id}"
+        "</cac:Party></cac:AccountingSupplierParty>",
+        "<cac:AccountingCustomerParty><cac:Party><cac:PostalAddress><cac:Country><cbc:IdentificationCode>"
+        f"{countries[1]}</cbc:IdentificationCode></cac:Country></cac:PostalAddress>{buyer_id}{legal}"
+        "</cac:Party></cac:AccountingCustomerParty>",
+        extra,
+    ]
     for is_charge, amount, code, rate in charges:
-        xml.append(f"<cac:AllowanceCharge><cbc:ChargeIndicator>{'true' if is_charge else 'false'}</cbc:ChargeIndicator>"
-                   f"<cbc:Amount currencyID='EUR'>{amount}</cbc:Amount>{_ubl_cat('TaxCategory', code, rate)}"
-                   "</cac:AllowanceCharge>")
+        xml.append(
+            f"<cac:AllowanceCharge><cbc:ChargeIndicator>{'true' if is_charge else 'false'}</cbc:ChargeIndicator>"
+            f"<cbc:Amount currencyID='EUR'>{amount}</cbc:Amount>{_ubl_cat('TaxCategory', code, rate)}"
+            "</cac:AllowanceCharge>"
+        )
     xml.append("<cac:TaxTotal><cbc:TaxAmount currencyID='EUR'>0</cbc:TaxAmount>")
     for taxable, tax, code, rate, reason in breakdowns:
-        xml.append(f"<cac:TaxSubtotal><cbc:TaxableAmount currencyID='EUR'>{taxable}</cbc:TaxableAmount>"
-                   f"<cbc:TaxAmount currencyID='EUR'>{tax}</cbc:TaxAmount>"
-                   f"{_ubl_cat('TaxCategory', code, rate, reason)}</cac:TaxSubtotal>")
+        xml.append(
+            f"<cac:TaxSubtotal><cbc:TaxableAmount currencyID='EUR'>{taxable}</cbc:TaxableAmount>"
+            f"<cbc:TaxAmount currencyID='EUR'>{tax}</cbc:TaxAmount>"
+            f"{_ubl_cat('TaxCategory', code, rate, reason)}</cac:TaxSubtotal>"
+        )
     xml.append("</cac:TaxTotal>")
     for n, (amount, code, rate) in enumerate(lines, 1):
-        xml.append(f"<cac:InvoiceLine><cbc:ID>{n}</cbc:ID>"
-                   f"<cbc:LineExtensionAmount currencyID='EUR'>{amount}</cbc:LineExtensionAmount>"
-                   "<cac:Item><cbc:Name>x</cbc:Name>"
-                   f"{_ubl_cat('ClassifiedTaxCategory', code, rate, scheme=line_scheme)}</cac:Item></cac:InvoiceLine>")
+        xml.append(
+            f"<cac:InvoiceLine><cbc:ID>{n}</cbc:ID>"
+            f"<cbc:LineExtensionAmount currencyID='EUR'>{amount}</cbc:LineExtensionAmount>"
+            "<cac:Item><cbc:Name>x</cbc:Name>"
+            f"{_ubl_cat('ClassifiedTaxCategory', code, rate, scheme=line_scheme)}</cac:Item></cac:InvoiceLine>"
+        )
     xml.append("</Invoice>")
     return Document("ubl", etree.fromstring("".join(xml).encode()), None)
 
 
 def _cii_tax(tag: str, code: str, rate: str | None, body: str = "", type_code: str = "VAT") -> str:
     pct = f"<ram:RateApplicablePercent>{rate}</ram:RateApplicablePercent>" if rate is not None else ""
-    return (f"<ram:{tag}>{body}<ram:TypeCode>{type_code}</ram:TypeCode>"
-            f"<ram:CategoryCode>{code}</ram:CategoryCode>{pct}</ram:{tag}>")
+    return (
+        f"<ram:{tag}>{body}<ram:TypeCode>{type_code}</ram:TypeCode>"
+        f"<ram:CategoryCode>{code}</ram:CategoryCode>{pct}</ram:{tag}>"
+    )
 
 
-def cii(lines=(("100.00", "S", "20"),), breakdowns=(("100.00", "20.00", "S", "20", None),), charges=(),
-        seller_vat=True, buyer_vat=True, delivery="", period="") -> Document:
-    seller = ("<ram:SpecifiedTaxRegistration><ram:ID schemeID='VA'>FR44732829320</ram:ID>"
-              "</ram:SpecifiedTaxRegistration>") if seller_vat else ""
-    buyer = ("<ram:SpecifiedTaxRegistration><ram:ID schemeID='VA'>DE123456789</ram:ID>"
-             "</ram:SpecifiedTaxRegistration>") if buyer_vat else ""
+def cii(
+    lines=(("100.00", "S", "20"),),
+    breakdowns=(("100.00", "20.00", "S", "20", None),),
+    charges=(),
+    seller_vat=True,
+    buyer_vat=True,
+    delivery="",
+    period="",
+) -> Document:
+    seller = (
+        ("<ram:SpecifiedTaxRegistration><ram:ID schemeID='VA'>FR44732829320</ram:ID></ram:SpecifiedTaxRegistration>")
+        if seller_vat
+        else ""
+    )
+    buyer = (
+        ("<ram:SpecifiedTaxRegistration><ram:ID schemeID='VA'>DE123456789</ram:ID></ram:SpecifiedTaxRegistration>")
+        if buyer_vat
+        else ""
+    )
     xml = [f"<rsm:CrossIndustryInvoice {NS_CII}><rsm:SupplyChainTradeTransaction>"]
     for n, (amount, code, rate) in enumerate(lines, 1):
-        xml.append(f"<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>{n}"
-                   "</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedLineTradeSettlement>"
-                   f"{_cii_tax('ApplicableTradeTax', code, rate)}"
-                   "<ram:SpecifiedTradeSettlementLineMonetarySummation>"
-                   f"<ram:LineTotalAmount>{amount}</ram:LineTotalAmount>"
-                   "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
-                   "</ram:IncludedSupplyChainTradeLineItem>")
-    xml.append(f"<ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty>{seller}</ram:SellerTradeParty>"
-               f"<ram:BuyerTradeParty>{buyer}</ram:BuyerTradeParty></ram:ApplicableHeaderTradeAgreement>")
+        xml.append(
+            f"<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>{n}"
+            "</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedLineTradeSettlement>"
+            f"{_cii_tax('ApplicableTradeTax', code, rate)}"
+            "<ram:SpecifiedTradeSettlementLineMonetarySummation>"
+            f"<ram:LineTotalAmount>{amount}</ram:LineTotalAmount>"
+            "</ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>"
+            "</ram:IncludedSupplyChainTradeLineItem>"
+        )
+    xml.append(
+        f"<ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty>{seller}</ram:SellerTradeParty>"
+        f"<ram:BuyerTradeParty>{buyer}</ram:BuyerTradeParty></ram:ApplicableHeaderTradeAgreement>"
+    )
     xml.append(f"<ram:ApplicableHeaderTradeDelivery>{delivery}</ram:ApplicableHeaderTradeDelivery>")
     xml.append("<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>")
     for taxable, tax, code, rate, reason in breakdowns:
         amounts = f"<ram:CalculatedAmount>{tax}</ram:CalculatedAmount>"
         why = f"<ram:ExemptionReason>{reason}</ram:ExemptionReason>" if reason else ""
-        xml.append(_cii_tax("ApplicableTradeTax", code, rate,
-                            f"{amounts}{why}<ram:BasisAmount>{taxable}</ram:BasisAmount>"))
+        xml.append(
+            _cii_tax("ApplicableTradeTax", code, rate, f"{amounts}{why}<ram:BasisAmount>{taxable}</ram:BasisAmount>")
+        )
     xml.append(period)
     for is_charge, amount, code, rate in charges:
-        xml.append("<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>"
-                   f"{'true' if is_charge else 'false'}</udt:Indicator></ram:ChargeIndicator>"
-                   f"<ram:ActualAmount>{amount}</ram:ActualAmount>{_cii_tax('CategoryTradeTax', code, rate)}"
-                   "</ram:SpecifiedTradeAllowanceCharge>")
+        xml.append(
+            "<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>"
+            f"{'true' if is_charge else 'false'}</udt:Indicator></ram:ChargeIndicator>"
+            f"<ram:ActualAmount>{amount}</ram:ActualAmount>{_cii_tax('CategoryTradeTax', code, rate)}"
+            "</ram:SpecifiedTradeAllowanceCharge>"
+        )
     xml.append("</ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>")
     return Document("cii", etree.fromstring("".join(xml).encode()), None)
 
@@ -190,8 +258,9 @@ def test_br_e_exemption_reason_required(build):
 
 def test_br_e_02_accepts_any_seller_tax_registration_br_g_02_needs_a_vat_one():
     exempt = (("100.00", "E", "0"),)
-    assert "BR-E-02" not in ids(ubl(lines=exempt, breakdowns=(("100.00", "0", "E", "0", "x"),),
-                                    seller_tax_scheme="TAX"))
+    assert "BR-E-02" not in ids(
+        ubl(lines=exempt, breakdowns=(("100.00", "0", "E", "0", "x"),), seller_tax_scheme="TAX")
+    )
     export = (("100.00", "G", "0"),)
     assert "BR-G-02" in ids(ubl(lines=export, breakdowns=(("100.00", "0", "G", "0", "x"),), seller_tax_scheme="TAX"))
     assert "BR-G-02" not in ids(ubl(lines=export, breakdowns=(("100.00", "0", "G", "0", "x"),)))
@@ -207,8 +276,13 @@ def test_br_ae_02_buyer_vat_or_legal_registration():
 
 
 def test_br_ae_allowance_and_charge_rates():
-    found = ids(ubl(lines=(("100.00", "AE", "0"),), charges=((False, "10.00", "AE", "5"), (True, "10.00", "AE", "0")),
-                    breakdowns=(("100.00", "0", "AE", "0", "Reverse charge"),)))
+    found = ids(
+        ubl(
+            lines=(("100.00", "AE", "0"),),
+            charges=((False, "10.00", "AE", "5"), (True, "10.00", "AE", "0")),
+            breakdowns=(("100.00", "0", "AE", "0", "Reverse charge"),),
+        )
+    )
     assert "BR-AE-06" in found and "BR-AE-07" not in found
 
 
@@ -217,15 +291,19 @@ def test_br_ic_delivery_information(build):
     ic = dict(lines=(("100.00", "K", "0"),), breakdowns=(("100.00", "0", "K", "0", "Intra-community"),))
     assert {"BR-IC-11", "BR-IC-12"} <= ids(build(**ic))
     if build is ubl:
-        extra = ("<cac:Delivery><cbc:ActualDeliveryDate>2026-03-01</cbc:ActualDeliveryDate><cac:DeliveryLocation>"
-                 "<cac:Address><cac:Country><cbc:IdentificationCode>DE</cbc:IdentificationCode></cac:Country>"
-                 "</cac:Address></cac:DeliveryLocation></cac:Delivery>")
+        extra = (
+            "<cac:Delivery><cbc:ActualDeliveryDate>2026-03-01</cbc:ActualDeliveryDate><cac:DeliveryLocation>"
+            "<cac:Address><cac:Country><cbc:IdentificationCode>DE</cbc:IdentificationCode></cac:Country>"
+            "</cac:Address></cac:DeliveryLocation></cac:Delivery>"
+        )
         doc = ubl(**ic, extra=extra)
     else:
-        delivery = ("<ram:ShipToTradeParty><ram:PostalTradeAddress><ram:CountryID>DE</ram:CountryID>"
-                    "</ram:PostalTradeAddress></ram:ShipToTradeParty><ram:ActualDeliverySupplyChainEvent>"
-                    "<ram:OccurrenceDateTime><udt:DateTimeString format='102'>20260301</udt:DateTimeString>"
-                    "</ram:OccurrenceDateTime></ram:ActualDeliverySupplyChainEvent>")
+        delivery = (
+            "<ram:ShipToTradeParty><ram:PostalTradeAddress><ram:CountryID>DE</ram:CountryID>"
+            "</ram:PostalTradeAddress></ram:ShipToTradeParty><ram:ActualDeliverySupplyChainEvent>"
+            "<ram:OccurrenceDateTime><udt:DateTimeString format='102'>20260301</udt:DateTimeString>"
+            "</ram:OccurrenceDateTime></ram:ActualDeliverySupplyChainEvent>"
+        )
         doc = cii(**ic, delivery=delivery)
     assert ids(doc) == set()
     assert "BR-IC-02" in ids(build(**ic, buyer_vat=False))
@@ -233,13 +311,21 @@ def test_br_ic_delivery_information(build):
 
 @pytest.mark.parametrize("build", [ubl, cii])
 def test_br_o_not_subject_to_vat(build):
-    o = dict(lines=(("100.00", "O", None),), breakdowns=(("100.00", "0", "O", None, "Not subject"),),
-             seller_vat=False, buyer_vat=False)
+    o = dict(
+        lines=(("100.00", "O", None),),
+        breakdowns=(("100.00", "0", "O", None, "Not subject"),),
+        seller_vat=False,
+        buyer_vat=False,
+    )
     assert ids(build(**o)) == set()
     assert "BR-O-02" in ids(build(**{**o, "seller_vat": True}))
     assert "BR-O-05" in ids(build(**{**o, "lines": (("100.00", "O", "0"),)}))
-    mixed = build(lines=(("100.00", "O", None), ("10.00", "S", "20")), seller_vat=False, buyer_vat=False,
-                  breakdowns=(("100.00", "0", "O", None, "Not subject"), ("10.00", "2.00", "S", "20", None)))
+    mixed = build(
+        lines=(("100.00", "O", None), ("10.00", "S", "20")),
+        seller_vat=False,
+        buyer_vat=False,
+        breakdowns=(("100.00", "0", "O", None, "Not subject"), ("10.00", "2.00", "S", "20", None)),
+    )
     assert {"BR-O-11", "BR-O-12"} <= ids(mixed)
 
 
@@ -264,8 +350,11 @@ def test_br_b_split_payment(build):
     found = ids(build(**b, **kwargs))
     assert "BR-B-02" not in found
     assert "BR-B-01" not in found  # no country code other than IT (the CII sample has none at all)
-    mixed = build(lines=(("100.00", "B", "22"), ("10.00", "S", "22")),
-                  breakdowns=(("110.00", "24.20", "B", "22", None),), **kwargs)
+    mixed = build(
+        lines=(("100.00", "B", "22"), ("10.00", "S", "22")),
+        breakdowns=(("110.00", "24.20", "B", "22", None),),
+        **kwargs,
+    )
     assert "BR-B-02" in ids(mixed)
     if build is ubl:
         assert "BR-B-01" in ids(ubl(**b, countries=("IT", "FR")))
