@@ -1,0 +1,142 @@
+"""Deposit controls after EN 16931: who sends, to whom, with which references; duplicates, atomically."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from demo import ADMIN_KEY, CHR_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER2_SIRET, SUPPLIER_SIRET, ubl_invoice
+
+from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
+from chalicelib.services import processing
+
+XML = {"Content-Type": "application/xml"}
+UNKNOWN_SIRET = "55203253400646"  # Luhn-valid, not in the demo directory
+
+
+def deposit_and_process(client, pump, body: bytes, key: str = SUPPLIER_KEY) -> dict:
+    created = json.loads(client.http.post("/v1/invoices", headers=auth(key, **XML), body=body).body)
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+    return json.loads(client.http.get(f"/v1/invoices/{created['id']}", headers=auth(key)).body)
+
+
+def history(client, invoice_id: str, key: str = SUPPLIER_KEY) -> list[dict]:
+    return json.loads(client.http.get(f"/v1/invoices/{invoice_id}/history", headers=auth(key)).body)["history"]
+
+
+@pytest.mark.parametrize(
+    "body, key, reason, term",
+    [
+        (ubl_invoice(seller=SUPPLIER2_SIRET), SUPPLIER_KEY, "REJ_UNI", "BT-30"),
+        (ubl_invoice(buyer=UNKNOWN_SIRET), SUPPLIER_KEY, "REJ_ADR", "BT-47"),
+        (ubl_invoice(buyer=SUPPLIER_SIRET), SUPPLIER_KEY, "REJ_ADR", "BT-47"),  # a supplier-only structure
+        (ubl_invoice(service_code=None), SUPPLIER_KEY, "REJ_ADR", "BT-10"),
+        (ubl_invoice(service_code="NOPE"), SUPPLIER_KEY, "REJ_ADR", "BT-10"),
+        (ubl_invoice(service_code="SERV-FERME"), SUPPLIER_KEY, "REJ_ADR", "BT-10"),
+        (ubl_invoice(service_code="SERV-ECOLES"), SUPPLIER_KEY, "REJ_CONT_B2G", "BT-13"),
+        (ubl_invoice(buyer=CHR_SIRET, service_code=None), SUPPLIER_KEY, "REJ_CONT_B2G", "BT-13"),
+    ],
+    ids=[
+        "seller-is-not-depositor",
+        "unknown-buyer",
+        "buyer-not-recipient",
+        "service-code-missing",
+        "service-code-unknown",
+        "service-inactive",
+        "service-needs-engagement",
+        "structure-needs-engagement",
+    ],
+)
+def test_each_control_rejects_213_with_its_reason_naming_the_business_term(client, pump, body, key, reason, term):
+    invoice = deposit_and_process(client, pump, body, key)
+    assert invoice["status"]["code"] == 213
+    [entry] = history(client, invoice["id"], key)
+    assert entry["reason_code"] == reason and term in entry["comment"]
+    assert invoice["errors"][0]["severity"] == "fatal" and term in invoice["errors"][0]["message"]
+    assert invoice["errors"][0]["location"].startswith("/")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ubl_invoice(service_code="SERV-TECH"),
+        ubl_invoice(service_code="SERV-ECOLES", engagement="EJ-2026-77"),
+        ubl_invoice(buyer=CHR_SIRET, service_code=None, engagement="EJ-CHR-1"),
+    ],
+    ids=["service", "service-with-engagement", "structure-with-engagement"],
+)
+def test_invoices_that_pass_every_control_reach_203(client, pump, body):
+    assert deposit_and_process(client, pump, body)["status"]["code"] == 203
+
+
+def test_deactivated_recipient_takes_effect_for_the_next_deposit(client, pump):
+    assert deposit_and_process(client, pump, ubl_invoice("F-BEFORE"))["status"]["code"] == 203
+    response = client.http.patch(
+        f"/v1/admin/structures/{MAIRIE_SIRET}",
+        headers=auth(ADMIN_KEY, **{"Content-Type": "application/json"}),
+        body=json.dumps({"active": False}),
+    )
+    assert response.status_code == 200 and json.loads(response.body)["active"] is False
+    after = deposit_and_process(client, pump, ubl_invoice("F-AFTER"))
+    assert after["status"]["code"] == 213 and "inactive" in after["errors"][0]["message"]
+
+
+def test_same_number_same_year_is_a_duplicate_but_not_after_a_rejection(client, pump):
+    first = deposit_and_process(client, pump, ubl_invoice("F-DUP-1"))
+    assert first["status"]["code"] == 203
+    again = deposit_and_process(client, pump, ubl_invoice("F-DUP-1", quantity="3"))
+    assert again["status"]["code"] == 213
+    assert history(client, again["id"])[0]["reason_code"] == "DOUBLON"
+    next_year = deposit_and_process(client, pump, ubl_invoice("F-DUP-1", issue_date="2027-01-05"))
+    assert next_year["status"]["code"] == 203
+    other_supplier = deposit_and_process(client, pump, ubl_invoice("F-DUP-1", seller=SUPPLIER2_SIRET), SUPPLIER2_KEY)
+    assert other_supplier["status"]["code"] == 203
+    rejected = deposit_and_process(client, pump, ubl_invoice("F-DUP-2", service_code=None))
+    assert rejected["status"]["code"] == 213  # a rejected invoice holds no number
+    assert deposit_and_process(client, pump, ubl_invoice("F-DUP-2"))["status"]["code"] == 203
+
+
+def test_of_two_concurrent_deposits_of_one_number_exactly_one_survives(client, pump, aws):
+    ids = [
+        json.loads(client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=body).body)["id"]
+        for body in (ubl_invoice("F-RACE"), ubl_invoice("F-RACE", quantity="5"))
+    ]
+    from chalicelib.entrypoints import dependencies as deps
+    from chalicelib.services import originals as layout
+
+    barrier = threading.Barrier(2)
+    real_save = DynamoInvoiceRepository.save
+
+    def synchronized_save(self, invoice, claim_number=None):
+        if claim_number:  # both workers reach the atomic claim at the same moment
+            barrier.wait(timeout=10)
+        return real_save(self, invoice, claim_number)
+
+    DynamoInvoiceRepository.save = synchronized_save
+    try:
+        threads = [
+            threading.Thread(
+                target=processing.process_original,
+                args=(layout.original_key(invoice_id),),
+                kwargs={"invoices": deps.invoices(), "originals": deps.originals(), "directory": deps.directory()},
+            )
+            for invoice_id in ids
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        DynamoInvoiceRepository.save = real_save
+    codes = sorted(DynamoInvoiceRepository().get(i).status.code for i in ids)
+    assert codes == [203, 213]
+    loser = next(i for i in ids if DynamoInvoiceRepository().get(i).status.code == 213)
+    assert DynamoInvoiceRepository().get(loser).history[-1].reason_code == "DOUBLON"
+
+
+def test_a_recipient_key_cannot_deposit_even_naming_itself_as_seller(client, pump):
+    response = client.http.post("/v1/invoices", headers=auth(CHR_KEY, **XML), body=ubl_invoice(seller=CHR_SIRET))
+    assert response.status_code == 403

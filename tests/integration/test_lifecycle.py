@@ -1,0 +1,254 @@
+"""The parties drive an invoice: every transition allowed and refused by role, reasons, re-routing, races."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from demo import CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from invoices import ubl_invoice
+
+from chalicelib.domain import lifecycle
+from chalicelib.domain.statuses import STATUSES
+
+XML = {"Content-Type": "application/xml"}
+JSON = {"Content-Type": "application/json"}
+REASON = {206: "CALCUL_ERR", 207: "NON_CONFORME", 208: "JUSTIF_ABS", 210: "MONTANTTOTAL_ERR"}
+
+
+@pytest.fixture
+def made_available(client, pump):
+    """Deposit a valid invoice and process it: a fresh 203 invoice id per call."""
+    counter = iter(range(10_000))
+
+    def make() -> str:
+        body = ubl_invoice(f"F-LC-{next(counter)}")
+        invoice_id = json.loads(client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=body).body)[
+            "id"
+        ]
+        while pump.deliver_sqs_once("validate_invoices"):
+            pass
+        return invoice_id
+
+    return make
+
+
+def set_status(client, invoice_id: str, key: str, code: int, reason=None, comment=None):
+    body = {"code": code, "reason_code": reason, "comment": comment}
+    return client.http.post(f"/v1/invoices/{invoice_id}/status", headers=auth(key, **JSON), body=json.dumps(body))
+
+
+def walk(client, invoice_id: str, steps: list[tuple[str, int]]) -> None:
+    for key, code in steps:
+        comment = "pièce jointe envoyée" if code == 209 else None
+        response = set_status(client, invoice_id, key, code, REASON.get(code), comment)
+        assert response.status_code == 200, (code, response.body)
+
+
+# Paths that bring a fresh 203 invoice to each status, by the parties allowed to.
+PATH_TO = {
+    203: [],
+    204: [(MAIRIE_KEY, 204)],
+    205: [(MAIRIE_KEY, 205)],
+    206: [(MAIRIE_KEY, 206)],
+    207: [(MAIRIE_KEY, 207)],
+    208: [(MAIRIE_KEY, 208)],
+    209: [(MAIRIE_KEY, 208), (SUPPLIER_KEY, 209)],
+    210: [(MAIRIE_KEY, 210)],
+    211: [(MAIRIE_KEY, 205), (MAIRIE_KEY, 211)],
+    212: [(MAIRIE_KEY, 205), (MAIRIE_KEY, 211), (SUPPLIER_KEY, 212)],
+    220: [(SUPPLIER_KEY, 220)],
+    221: [(MAIRIE_KEY, 221)],
+}
+KEY_OF = {"recipient": MAIRIE_KEY, "supplier": SUPPLIER_KEY}
+
+TARGETS = [t for t in sorted(STATUSES) if t not in (200, 201, 202, 213)]  # 213 and 200-202 are the platform's
+
+
+@pytest.mark.parametrize("start", sorted(PATH_TO))
+def test_transition_table_is_enforced(client, made_available, start):
+    """From each status, every (party, target): refusals on one invoice (they change nothing), each allowed
+    transition on a fresh invoice brought to that status."""
+    refused_on = made_available()
+    walk(client, refused_on, PATH_TO[start])
+    for party in ("recipient", "supplier"):
+        for target in TARGETS:
+            comment = "justificatif ajouté" if target == 209 else None
+            if target in lifecycle.allowed_next(party, start):
+                invoice_id = made_available()
+                walk(client, invoice_id, PATH_TO[start])
+                response = set_status(client, invoice_id, KEY_OF[party], target, REASON.get(target), comment)
+                assert response.status_code == 200, (party, target, response.body)
+                assert json.loads(response.body)["status"]["code"] == target
+                history = client.http.get(f"/v1/invoices/{invoice_id}/history", headers=auth(SUPPLIER_KEY))
+                last = json.loads(history.body)["history"][-1]
+                assert (last["actor"], last["code"]) == (party, target)
+                continue
+            response = set_status(client, refused_on, KEY_OF[party], target, REASON.get(target), comment)
+            if target not in lifecycle.settable_by(party):
+                assert response.status_code == 403, (party, target, response.body)
+            else:
+                assert response.status_code == 409, (party, target, response.body)
+                assert json.loads(response.body)["allowed"] == list(lifecycle.allowed_next(party, start))
+    current = json.loads(client.http.get(f"/v1/invoices/{refused_on}", headers=auth(SUPPLIER_KEY)).body)["status"]
+    assert current["code"] == start  # no refusal changed anything
+
+
+@pytest.mark.parametrize("code", [206, 207, 208, 210])
+def test_reasons_are_mandatory_and_checked_against_the_allow_list(client, made_available, code):
+    invoice_id = made_available()
+    missing = set_status(client, invoice_id, MAIRIE_KEY, code)
+    assert missing.status_code == 422 and "reason_code" in json.loads(missing.body)["detail"]
+    unknown = set_status(client, invoice_id, MAIRIE_KEY, code, "PAS_UNE_RAISON")
+    assert unknown.status_code == 422
+    assert set_status(client, invoice_id, MAIRIE_KEY, code, REASON[code]).status_code == 200
+    history = json.loads(client.http.get(f"/v1/invoices/{invoice_id}/history", headers=auth(MAIRIE_KEY)).body)
+    assert history["history"][-1]["reason_code"] == REASON[code]
+
+
+def test_suspension_reason_allow_list(client, made_available):
+    invoice_id = made_available()
+    assert set_status(client, invoice_id, MAIRIE_KEY, 208, "MONTANTTOTAL_ERR").status_code == 422  # a refusal reason
+    assert set_status(client, invoice_id, MAIRIE_KEY, 208, "COORD_BANC_ERR").status_code == 200
+
+
+def test_completion_needs_a_comment_or_a_new_attachment(client, made_available):
+    invoice_id = made_available()
+    walk(client, invoice_id, [(MAIRIE_KEY, 208)])
+    bare = set_status(client, invoice_id, SUPPLIER_KEY, 209)
+    assert bare.status_code == 422
+    attachment = client.http.post(
+        f"/v1/invoices/{invoice_id}/attachments?name=bon-de-livraison.pdf",
+        headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/pdf"}),
+        body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+    )
+    assert attachment.status_code == 201
+    assert set_status(client, invoice_id, SUPPLIER_KEY, 209).status_code == 200
+
+
+def test_wrong_types_are_422_and_bad_json_400(client, made_available):
+    invoice_id = made_available()
+    for body in ({"code": "204"}, {"code": 999}, {"code": 204, "comment": 5}, {}):
+        response = client.http.post(
+            f"/v1/invoices/{invoice_id}/status", headers=auth(MAIRIE_KEY, **JSON), body=json.dumps(body)
+        )
+        assert response.status_code == 422, body
+    malformed = client.http.post(f"/v1/invoices/{invoice_id}/status", headers=auth(MAIRIE_KEY, **JSON), body="{")
+    assert malformed.status_code == 400
+    wrong_type = client.http.post(f"/v1/invoices/{invoice_id}/status", headers=auth(MAIRIE_KEY), body="code=204")
+    assert wrong_type.status_code == 415
+
+
+def test_transitions_lists_what_the_caller_may_set(client, made_available):
+    invoice_id = made_available()
+    recipient = json.loads(client.http.get(f"/v1/invoices/{invoice_id}/transitions", headers=auth(MAIRIE_KEY)).body)
+    assert recipient["current"]["code"] == 203
+    assert [s["code"] for s in recipient["allowed"]] == [204, 205, 206, 207, 208, 210, 221]
+    refusal = next(s for s in recipient["allowed"] if s["code"] == 210)
+    assert refusal["reason_required"] and "DOUBLON" in refusal["reasons"] and refusal["chorus_pro"] == "REJETEE"
+    supplier = json.loads(client.http.get(f"/v1/invoices/{invoice_id}/transitions", headers=auth(SUPPLIER_KEY)).body)
+    assert [s["code"] for s in supplier["allowed"]] == [220]
+
+
+def test_terminal_statuses_allow_nothing(client, made_available):
+    invoice_id = made_available()
+    walk(client, invoice_id, PATH_TO[212])
+    for key in (MAIRIE_KEY, SUPPLIER_KEY):
+        listing = json.loads(client.http.get(f"/v1/invoices/{invoice_id}/transitions", headers=auth(key)).body)
+        assert listing["allowed"] == []
+
+
+def test_reroute_after_a_routing_error(client, made_available):
+    invoice_id = made_available()
+    walk(client, invoice_id, [(MAIRIE_KEY, 221)])
+    url = f"/v1/invoices/{invoice_id}/reroute"
+    refused = client.http.post(
+        url, headers=auth(SUPPLIER_KEY, **JSON), body=json.dumps({"service_code": "SERV-ECOLES"})
+    )
+    assert refused.status_code == 422 and json.loads(refused.body)["reason_code"] == "REJ_CONT_B2G"
+    assert (
+        json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)["status"]["code"]
+        == 221
+    )
+    by_recipient = client.http.post(url, headers=auth(MAIRIE_KEY, **JSON), body=json.dumps({"service_code": "X"}))
+    assert by_recipient.status_code == 403
+    body = {"service_code": "SERV-ECOLES", "engagement_number": "EJ-77"}
+    rerouted = client.http.post(url, headers=auth(SUPPLIER_KEY, **JSON), body=json.dumps(body))
+    assert rerouted.status_code == 200
+    invoice = json.loads(rerouted.body)
+    assert invoice["status"]["code"] == 203
+    assert invoice["recipient"]["service_code"] == "SERV-ECOLES" and invoice["engagement_number"] == "EJ-77"
+    again = client.http.post(url, headers=auth(SUPPLIER_KEY, **JSON), body=json.dumps(body))
+    assert again.status_code == 409  # only from 221
+
+
+def test_of_two_conflicting_updates_exactly_one_applies(client, made_available, monkeypatch):
+    from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
+
+    invoice_id = made_available()
+    stale = DynamoInvoiceRepository().get(invoice_id)
+    assert set_status(client, invoice_id, MAIRIE_KEY, 204).status_code == 200
+    real_get = DynamoInvoiceRepository.get
+    monkeypatch.setattr(DynamoInvoiceRepository, "get", lambda self, i: stale if i == invoice_id else real_get(self, i))
+    losing = set_status(client, invoice_id, MAIRIE_KEY, 208, "JUSTIF_ABS")  # decided on the stale 203 copy
+    assert losing.status_code == 409
+    monkeypatch.setattr(DynamoInvoiceRepository, "get", real_get)
+    history = json.loads(client.http.get(f"/v1/invoices/{invoice_id}/history", headers=auth(MAIRIE_KEY)).body)
+    assert [h["code"] for h in history["history"]] == [200, 203, 204]
+
+
+def test_no_structure_acts_on_an_invoice_it_is_not_party_to(client, made_available):
+    invoice_id = made_available()
+    for key in (CHR_KEY, SUPPLIER2_KEY):
+        assert set_status(client, invoice_id, key, 204).status_code == 404
+        assert set_status(client, invoice_id, key, 220).status_code == 404
+        assert client.http.get(f"/v1/invoices/{invoice_id}/transitions", headers=auth(key)).status_code == 404
+        reroute = client.http.post(
+            f"/v1/invoices/{invoice_id}/reroute", headers=auth(key, **JSON), body=json.dumps({"service_code": "A"})
+        )
+        assert reroute.status_code == 404
+
+
+def test_attachments_are_listed_and_downloadable_by_both_parties(client, made_available):
+    invoice_id = made_available()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    created = client.http.post(
+        f"/v1/invoices/{invoice_id}/attachments",
+        headers=auth(
+            MAIRIE_KEY, **{"Content-Type": "image/png", "Content-Disposition": 'attachment; filename="pv.png"'}
+        ),
+        body=png,
+    )
+    assert created.status_code == 201
+    attachment = json.loads(created.body)
+    assert (
+        attachment["name"] == "pv.png" and attachment["size"] == len(png) and attachment["uploaded_by"] == "recipient"
+    )
+    invoice = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
+    assert [a["id"] for a in invoice["attachments"]] == [attachment["id"]]
+    for key in (SUPPLIER_KEY, MAIRIE_KEY):
+        download = client.http.get(attachment["links"]["file"], headers=auth(key))
+        assert download.status_code == 302 and f"attachments/{invoice_id}/" in download.headers["Location"]
+    assert client.http.get(attachment["links"]["file"], headers=auth(CHR_KEY)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name, body, status",
+    [
+        ("virus.exe", b"MZ....", 415),
+        ("faux.pdf", b"not a pdf at all", 415),
+        ("x" * 47 + ".pdf", b"%PDF-1.4", 400),
+        ("", b"%PDF-1.4", 400),
+        ("vide.pdf", b"", 400),
+    ],
+    ids=["extension", "content", "name-too-long", "no-name", "empty"],
+)
+def test_attachments_are_checked(client, made_available, name, body, status):
+    invoice_id = made_available()
+    response = client.http.post(
+        f"/v1/invoices/{invoice_id}/attachments?name={name}",
+        headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/octet-stream"}),
+        body=body,
+    )
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == "application/problem+json"
