@@ -91,7 +91,13 @@ def per_invoice_usage(counts: dict, assumptions: dict, api_requests: float = 1.0
             usage["lambda_requests"] += invocations
             usage["invocations"] += invocations
             usage["lambda_gb_s"] += billed_ms / 1000 * mb / 1024
-            usage["lambda_ms"][fid] = {"ms_per_invoice": round(billed_ms, 2), "mb": mb, "invocations": invocations}
+            usage["lambda_ms"][fid] = {
+                "ms_per_invoice": round(billed_ms, 2),
+                "mb": mb,
+                "invocations": invocations,
+                "cpu_ms_full_vcpu": data["compute_ms"] * assumptions["local_to_graviton_cpu_ratio"] * scale,
+                "io_ms": calls_ms * scale + invocations,
+            }
             usage["log_bytes"] += data["log_bytes"] * scale + invocations * assumptions[
                 "lambda_platform_log_bytes_per_invocation"
             ]
@@ -260,6 +266,18 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  Lambda {fid:<21} {info['ms_per_invoice']:9.2f} ms/invoice at {info['mb']} MB "
               f"({info['invocations']:.2f} invocations/invoice)")
     print(f"  (benchmark process peak RSS {counts['process_max_rss_mb']} MB, moto included)")
+    print()
+    sizes = (256, 512, 1024, 1769)
+    print("Lambda memory (stages.py) from these measurements: $ per million invoices at each size (* = configured);")
+    print("  CPU time scales with 1769/MB below one vCPU, waiting on AWS does not:")
+    print(f"  {'function':<22}" + "".join(f"{mb:>10} MB" for mb in sizes))
+    for fid, info in usage["lambda_ms"].items():
+        cells = []
+        for mb in sizes:
+            ms = info["cpu_ms_full_vcpu"] * max(1.0, assumptions["lambda_cpu_full_vcpu_mb"] / mb) + info["io_ms"]
+            dollars = ms / 1000 * mb / 1024 * p["lambda_arm_gb_second"] * 1e6
+            cells.append(f"{dollars:>11.3f}{'*' if mb == info['mb'] else ' '}")
+        print(f"  {fid:<22}" + "".join(cells))
     print()
 
     volumes = [float(v) for v in args.volumes.split(",")]
