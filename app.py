@@ -5,9 +5,9 @@ import functools
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.entrypoints import directory_api  # noqa: F401  (registers the directory routes on `api`)
-from chalicelib.entrypoints import formats_api  # noqa: F401  (formats, flows and uploads routes on `api`)
 from chalicelib.entrypoints.api import api
 from chalicelib.entrypoints.events import events
+from chalicelib.entrypoints.flows_api import flow_events  # formats, flows and uploads: routes on `api`, handlers
 from chalicelib.entrypoints.middleware import problem_details
 from chalicelib.entrypoints.observability import logger, metrics, tracer
 from chalicelib.entrypoints.subscriptions_api import subscriptions_api
@@ -24,5 +24,6 @@ app.register_middleware(problem_details, "http")
 
 app.register_blueprint(api)
 app.register_blueprint(events)
+app.register_blueprint(flow_events)
 app.register_blueprint(subscriptions_api)
 app.register_blueprint(webhook_events)

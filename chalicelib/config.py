@@ -35,6 +35,12 @@ class Settings:
     webhook_retry_max_delay_seconds: float = 3600.0
     webhook_retry_max_age_seconds: float = 86400.0  # then the event goes to the DLQ, the subscription is failing
     mail_sender: str = "notifications@chorale.dev"
+    # Formats and bulk (issue #5)
+    flow_table: str = "chorale-flows"
+    inbox_queue: str = "chorale-inbox"  # S3 notifications of inbox/ (uploads and posted archives)
+    upload_max_bytes: int = 120 * 1024 * 1024
+    upload_url_seconds: int = 900
+    max_flow_files: int = 1000
 
 
 # API Gateway → Lambda carries at most 6 MB, and binary bodies travel base64-encoded (4/3):
@@ -75,4 +81,9 @@ def settings() -> Settings:
         ),
         webhook_retry_max_age_seconds=float(env.get("WEBHOOK_RETRY_MAX_AGE_SECONDS", "86400")),
         mail_sender=env.get("MAIL_SENDER", "notifications@chorale.dev"),
+        flow_table=env.get("FLOW_TABLE", "chorale-flows"),
+        inbox_queue=env.get("INBOX_QUEUE", "chorale-inbox"),
+        upload_max_bytes=int(env.get("UPLOAD_MAX_BYTES", 120 * 1024 * 1024)),
+        upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", "900")),
+        max_flow_files=int(env.get("MAX_FLOW_FILES", "1000")),
     )

@@ -98,6 +98,7 @@ def create_resources(settings: Settings, visibility_timeout: int = LOCAL_VISIBIL
     ]
     resources.invoice_stream_arn = create_tables(settings)
     create_webhook_resources(settings, resources, visibility_timeout)
+    create_flow_resources(settings, resources, visibility_timeout)
     return resources
 
 
@@ -122,4 +123,32 @@ def create_webhook_resources(settings: Settings, resources: LocalResources, visi
         Protocol="sqs",
         Endpoint=events_arn,
         Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps(sns_filter_policy())},
+    )
+
+
+INBOX_MAX_RECEIVES = 3
+INBOX_PREFIX = "inbox/"  # chalicelib.services.flows.INBOX_PREFIX (uploads and posted archives)
+
+
+def create_flow_resources(settings: Settings, resources: LocalResources, visibility_timeout: int) -> None:
+    """Issue #5: the inbox queue (+ DLQ), fed by the bucket notification on inbox/ (the flows table: ALL_TABLES)."""
+    sqs = _client("sqs", settings)
+    # Expanding a 1 000-file archive takes a while: keep the message invisible meanwhile (0 stays 0 in tests).
+    url, dlq_url = create_queue_with_dlq(
+        sqs, settings.inbox_queue, INBOX_MAX_RECEIVES, visibility_timeout and max(visibility_timeout, 120)
+    )
+    resources.queue_urls[settings.inbox_queue], resources.queue_urls[f"{settings.inbox_queue}-dlq"] = url, dlq_url
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3 = _client("s3", settings)
+    config = s3.get_bucket_notification_configuration(Bucket=settings.invoice_bucket)
+    queues = [q for q in config.get("QueueConfigurations", []) if q.get("QueueArn") != arn]
+    queues.append(
+        {
+            "QueueArn": arn,
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": INBOX_PREFIX}]}},
+        }
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket=settings.invoice_bucket, NotificationConfiguration={"QueueConfigurations": queues}
     )

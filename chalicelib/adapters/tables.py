@@ -189,4 +189,30 @@ class NumberClaimRecord(Model):
     invoice_id = UnicodeAttribute()
 
 
-ALL_TABLES: tuple[type[Model], ...] = (InvoiceRecord, StructureRecord, ApiKeyRecord, NumberClaimRecord)
+class FlowItemRecord(Model):
+    """Flows (issue #5), one table: the flow ("flow#<id>", "#"), its files ("flow#<id>", "file#<n>"), and each
+    flow invoice's way back to its file ("member#<invoice id>", "#"). Counts and state are derived on read."""
+
+    class Meta:
+        table_name = _settings.flow_table
+        region = _settings.region
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    supplier_siret = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    phase = UnicodeAttribute(null=True)  # flow: received | expanded | unreadable
+    source = UnicodeAttribute(null=True)  # flow: api | upload
+    error = UnicodeAttribute(null=True)  # flow: why the archive could not be read
+    total_files = NumberAttribute(null=True)
+    name = UnicodeAttribute(null=True)  # file: its name in the archive
+    invoice_id = UnicodeAttribute(null=True)  # file
+    outcome = UnicodeAttribute(null=True)  # file: pending | accepted | rejected
+    status_code = NumberAttribute(null=True)  # file: the invoice's first status
+    errors = ListAttribute(of=ErrorAttribute, null=True)  # file
+    flow_id = UnicodeAttribute(null=True)  # member
+    file_sk = UnicodeAttribute(null=True)  # member
+
+
+ALL_TABLES: tuple[type[Model], ...] = (InvoiceRecord, StructureRecord, ApiKeyRecord, NumberClaimRecord, FlowItemRecord)

@@ -383,9 +383,10 @@ DIRECTORY_PATHS = {
 
 def _path_groups() -> list[dict]:
     """Every API module's paths. A module that adds routes adds its OPENAPI_PATHS here."""
+    from .formats_openapi import format_paths
     from .subscriptions_openapi import SUBSCRIPTION_PATHS
 
-    return [_PATHS, LIFECYCLE_PATHS, DIRECTORY_PATHS, SUBSCRIPTION_PATHS]
+    return [_PATHS, LIFECYCLE_PATHS, DIRECTORY_PATHS, SUBSCRIPTION_PATHS, format_paths()]
 
 
 @lru_cache(maxsize=1)

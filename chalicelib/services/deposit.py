@@ -8,14 +8,14 @@ from collections.abc import Callable
 from ..domain.directory import Principal
 from ..domain.ids import new_id
 from ..domain.invoice import Invoice
-from ..validation.parsing import UnreadableInvoice, detect_syntax, parse_xml
+from . import intake
 from . import originals as layout
 from .clock import utc_now
 from .errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from .ports import IdempotencyGuard, InvoiceRepository, OriginalStore
 
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
-SUPPORTED_MEDIA_TYPES = XML_MEDIA_TYPES
+SUPPORTED_MEDIA_TYPES = (*XML_MEDIA_TYPES, intake.PDF_MEDIA, intake.JSON_MEDIA)  # Factur-X, structured JSON
 
 
 def media_type(content_type: str | None) -> str:
@@ -46,7 +46,8 @@ def deposit_invoice(
     if media not in SUPPORTED_MEDIA_TYPES:
         raise UnsupportedMediaType(
             f"Content-Type {media or '(none)'!r} is not accepted here; send {' or '.join(SUPPORTED_MEDIA_TYPES)} "
-            "(a UBL 2.1 Invoice/CreditNote or a UN/CEFACT CII D16B CrossIndustryInvoice).",
+            "(a UBL 2.1 Invoice/CreditNote or a UN/CEFACT CII D16B CrossIndustryInvoice as XML, a Factur-X PDF, "
+            "or a structured JSON invoice: GET /v1/schemas/invoice.json).",
             accepted=list(SUPPORTED_MEDIA_TYPES),
         )
     if not body:
@@ -57,10 +58,8 @@ def deposit_invoice(
             "Send larger files through the upload route (POST /v1/uploads).",
             limit_bytes=max_bytes,
         )
-    try:
-        syntax, _document = detect_syntax(parse_xml(body))
-    except UnreadableInvoice as exc:
-        raise InvalidInput(exc.detail, reason=exc.code) from None
+    prepared = intake.prepare(body, media)  # sniffing; hardened XML; Factur-X extraction; JSON schema → UBL
+    syntax = prepared.format
 
     fingerprint = hashlib.sha256(body).hexdigest()
 
@@ -68,6 +67,7 @@ def deposit_invoice(
         invoice_id = new_id()
         received_at = now()
         key = layout.original_key(invoice_id)
+        intake.store_rendition(originals, invoice_id, prepared, {layout.META_INVOICE_ID: invoice_id})
         originals.put(
             key,
             body,
@@ -78,6 +78,7 @@ def deposit_invoice(
                 layout.META_FORMAT: syntax,
                 layout.META_SHA256: fingerprint,
                 layout.META_RECEIVED_AT: received_at,
+                **prepared.metadata,
             },
         )
         invoices.add(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from ..domain.invoice import Error, Invoice, InvoiceSummary
 from ..domain.summary import business_term_locations, summarize
 from ..validation import validate as validate_en16931
-from . import controls
+from . import controls, intake
 from . import originals as layout
 from .clock import utc_now
 from .errors import ConcurrentUpdate, DuplicateNumber
@@ -45,7 +45,10 @@ def process_original(
         invoices.add(invoice)
         invoice = invoices.get(invoice_id)
 
-    report = (validate or validate_en16931)(stored.data)
+    source = intake.validation_source(key, stored, originals)  # the XML inside a Factur-X PDF, the UBL of a JSON
+    report = (validate or validate_en16931)(source.xml)
+    if source.refusal is not None:  # e.g. a Factur-X MINIMUM profile: not a complete invoice
+        report.findings.insert(0, source.refusal)
     summary = summarize(report.invoice) if report.invoice is not None else InvoiceSummary()
     findings = [Error(f.rule, f.severity, f.message, f.location) for f in report.findings]
     at = now()
@@ -53,7 +56,9 @@ def process_original(
         fatal = sorted({f.rule for f in report.findings if f.severity == "fatal"})
         comment = (
             f"EN 16931: {len(fatal)} rule(s) failed: {', '.join(fatal[:10])}{'…' if len(fatal) > 10 else ''}"
-            if fatal
+            if fatal and source.refusal is None
+            else source.refusal.message
+            if source.refusal is not None
             else (report.error.detail if getattr(report, "error", None) else "The document could not be read.")
         )
         recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None

@@ -1,0 +1,139 @@
+"""Flows in DynamoDB (one table, see tables.FlowItemRecord), and presigned S3 POSTs for uploads."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import PutError
+
+from ..config import settings
+from ..domain.invoice import Error
+from ..services.flows import Flow, FlowFile
+from .aws import client
+from .tables import ErrorAttribute, FlowItemRecord
+
+HEADER = "#"
+
+
+def _flow_pk(flow_id: str) -> str:
+    return f"flow#{flow_id}"
+
+
+def _member_pk(invoice_id: str) -> str:
+    return f"member#{invoice_id}"
+
+
+def _errors(errors: list[Error]) -> list[ErrorAttribute]:
+    return [ErrorAttribute(**e.as_dict()) for e in errors]
+
+
+class DynamoFlowRepository:
+    def create(self, flow: Flow) -> bool:
+        record = FlowItemRecord(
+            _flow_pk(flow.id),
+            HEADER,
+            supplier_siret=flow.supplier_siret,
+            created_at=flow.created_at,
+            updated_at=flow.updated_at,
+            phase=flow.phase,
+            source=flow.source,
+        )
+        try:
+            record.save(condition=FlowItemRecord.pk.does_not_exist())
+        except PutError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get(self, flow_id: str) -> Flow | None:
+        items = list(FlowItemRecord.query(_flow_pk(flow_id), consistent_read=True))
+        header = next((i for i in items if i.sk == HEADER), None)
+        if header is None:
+            return None
+        flow = Flow(
+            id=flow_id,
+            supplier_siret=header.supplier_siret or "",
+            created_at=header.created_at or "",
+            updated_at=header.updated_at or "",
+            source=header.source or "api",
+            phase=header.phase or "received",
+            error=header.error,
+            total_files=int(header.total_files) if header.total_files is not None else None,
+        )
+        for item in items:
+            if item.sk == HEADER:
+                continue
+            flow.files.append(
+                FlowFile(
+                    key=item.sk,
+                    name=item.name or "",
+                    invoice_id=item.invoice_id,
+                    outcome=item.outcome or "pending",
+                    status_code=int(item.status_code) if item.status_code is not None else None,
+                    errors=[Error(e.rule, e.severity, e.message, e.location) for e in item.errors or []],
+                )
+            )
+            flow.updated_at = max(flow.updated_at, item.updated_at or "")
+        return flow
+
+    def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
+        with FlowItemRecord.batch_write() as batch:
+            for f in files:
+                batch.save(
+                    FlowItemRecord(
+                        _flow_pk(flow_id),
+                        f.key,
+                        name=f.name,
+                        invoice_id=f.invoice_id,
+                        outcome=f.outcome,
+                        errors=_errors(f.errors),
+                    )
+                )
+                if f.invoice_id:
+                    batch.save(FlowItemRecord(_member_pk(f.invoice_id), HEADER, flow_id=flow_id, file_sk=f.key))
+
+    def finish_expansion(self, flow_id: str, phase: str, total_files: int, error: str | None, at: str) -> None:
+        FlowItemRecord(_flow_pk(flow_id), HEADER).update(
+            actions=[
+                FlowItemRecord.phase.set(phase),
+                FlowItemRecord.total_files.set(total_files),
+                FlowItemRecord.updated_at.set(at),
+                *([FlowItemRecord.error.set(error)] if error else []),
+            ]
+        )
+
+    def file_of(self, invoice_id: str) -> tuple[str, str] | None:
+        try:
+            member = FlowItemRecord.get(_member_pk(invoice_id), HEADER)
+        except FlowItemRecord.DoesNotExist:
+            return None
+        return member.flow_id, member.file_sk
+
+    def record_outcome(
+        self, flow_id: str, file_key: str, outcome: str, status_code: int | None, errors: list[Error], at: str
+    ) -> None:
+        FlowItemRecord(_flow_pk(flow_id), file_key).update(
+            actions=[
+                FlowItemRecord.outcome.set(outcome),
+                FlowItemRecord.errors.set(_errors(errors)),
+                FlowItemRecord.updated_at.set(at),
+                *([FlowItemRecord.status_code.set(status_code)] if status_code is not None else []),
+            ]
+        )
+
+
+class S3UploadSigner:
+    def __init__(self, bucket: str | None = None):
+        self.bucket = bucket or settings().invoice_bucket
+
+    def presigned_post(self, key: str, fields: dict[str, str], max_bytes: int, expires_in: int) -> dict:
+        fixed = {**fields, "x-amz-server-side-encryption": "AES256"}
+        conditions = [
+            {"bucket": self.bucket},
+            ["eq", "$key", key],
+            ["content-length-range", 1, max_bytes],
+            *({name: value} for name, value in fixed.items()),
+        ]
+        signed = client("s3").generate_presigned_post(
+            Bucket=self.bucket, Key=key, Fields=fixed, Conditions=conditions, ExpiresIn=expires_in
+        )
+        return {"url": signed["url"], "fields": signed["fields"]}

@@ -1,0 +1,133 @@
+"""Flow and upload routes, and the two event handlers of bulk deposits (inbox expansion, flow reports)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from chalice import Blueprint
+
+from ..adapters.flow_repository import DynamoFlowRepository, S3UploadSigner
+from ..adapters.invoice_repository import from_stream_image
+from ..config import settings
+from ..services import flows as flow_service
+from . import dependencies as deps
+from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
+from .api import api, caller, json_response, route
+from .events import INVOICE_STREAM_ARN_PLACEHOLDER
+from .observability import logger
+
+flow_events = Blueprint(__name__)
+
+_inbox_batch = BatchProcessor(event_type=EventType.SQS)
+_outcome_batch = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@lru_cache(maxsize=1)
+def flows() -> DynamoFlowRepository:
+    return DynamoFlowRepository()
+
+
+@lru_cache(maxsize=1)
+def signer() -> S3UploadSigner:
+    return S3UploadSigner()
+
+
+def reset() -> None:
+    flows.cache_clear()
+    signer.cache_clear()
+
+
+def flow_resource(flow: flow_service.Flow) -> dict:
+    return {
+        "id": flow.id,
+        "state": flow.state,
+        "source": flow.source,
+        "error": flow.error,
+        "counts": flow.counts(),
+        "files": [
+            {
+                "name": f.name,
+                "invoice_id": f.invoice_id,
+                "status": f.outcome,
+                "status_code": f.status_code,
+                "errors": [e.as_dict() for e in f.errors],
+                **({"links": {"invoice": f"/v1/invoices/{f.invoice_id}"}} if f.invoice_id else {}),
+            }
+            for f in flow.files
+        ],
+        "created_at": flow.created_at,
+        "updated_at": flow.updated_at,
+        "links": {"self": f"/v1/flows/{flow.id}"},
+    }
+
+
+@route("/v1/flows", methods=("POST",), content_types=["*/*"])
+def post_flow():
+    request = api.current_request
+    flow = flow_service.receive_archive(
+        caller(),
+        request.raw_body or b"",
+        request.headers.get("content-type"),
+        flows=flows(),
+        inbox=deps.originals(),
+        max_bytes=settings().max_sync_bytes,
+    )
+    return json_response(flow_resource(flow), 202, {"Location": f"/v1/flows/{flow.id}"})
+
+
+@route("/v1/flows/{flow_id}")
+def get_flow(flow_id: str):
+    return json_response(flow_resource(flow_service.visible_flow(caller(), flow_id, flows=flows())))
+
+
+@route("/v1/uploads", methods=("POST",), content_types=["*/*"])
+def post_upload():
+    upload = flow_service.create_upload(
+        caller(), signer=signer(), max_bytes=settings().upload_max_bytes, expires_in=settings().upload_url_seconds
+    )
+    return json_response(upload, 201, {"Location": upload["flow"]})
+
+
+def expand_message(record: SQSRecord) -> None:
+    notification = json.loads(record.body)
+    if notification.get("Event") == "s3:TestEvent":
+        return
+    for entry in notification.get("Records", []):
+        if not entry.get("eventName", "").startswith("ObjectCreated"):
+            continue
+        key = unquote_plus(entry["s3"]["object"]["key"])
+        flow = flow_service.expand_inbox(key, flows=flows(), store=deps.originals())
+        if flow is not None:
+            logger.info("flow expanded", extra={"flow_id": flow.id, "files": len(flow.files), "state": flow.state})
+
+
+@flow_events.on_sqs_message(queue=settings().inbox_queue, batch_size=1)
+def expand_inbox(event):
+    """S3 notifications of inbox/ (uploads, posted archives) → flows fanned out into originals/."""
+    return process_partial_response(
+        event=event.to_dict(), record_handler=expand_message, processor=_inbox_batch, context=event.context
+    )
+
+
+def outcome_record(record: DynamoDBRecord) -> None:
+    images = record.raw_event.get("dynamodb", {})
+    if "NewImage" not in images:
+        return
+    after = from_stream_image(images["NewImage"])
+    before = from_stream_image(images["OldImage"]) if "OldImage" in images else None
+    if after.processing == "pending" or (before is not None and before.processing == after.processing):
+        return
+    flow_service.record_invoice_outcome(after, flows=flows())
+
+
+@flow_events.on_dynamodb_record(stream_arn=INVOICE_STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="LATEST")
+def record_flow_outcomes(event):
+    """Invoices of a flow that finish processing → their file's outcome in the flow report."""
+    return process_partial_response(
+        event=event.to_dict(), record_handler=outcome_record, processor=_outcome_batch, context=event.context
+    )

@@ -1,0 +1,169 @@
+"""OpenAPI paths of issue #5 (formats, flows, uploads): a group of openapi._path_groups()."""
+
+from __future__ import annotations
+
+import copy
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+_AUTH = {"401": _problem("Missing or unknown API key"), "404": _problem("Not found, or not yours")}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_SCHEMA_ERRORS = {
+    "type": "array",
+    "description": "Every JSON Schema violation, with the JSON pointer of the value",
+    "items": {
+        "type": "object",
+        "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}, "keyword": {"type": "string"}},
+    },
+}
+_FILE = {
+    "type": "object",
+    "required": ["name", "status"],
+    "properties": {
+        "name": {"type": "string", "description": "The file's name in the archive (or the upload)"},
+        "invoice_id": {"type": ["string", "null"], "description": "The invoice made from this file"},
+        "status": {"enum": ["pending", "accepted", "rejected"]},
+        "status_code": {"type": ["integer", "null"], "description": "The invoice's status once processed (203, 213)"},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}},
+    },
+}
+FLOW_SCHEMA = {
+    "type": "object",
+    "required": ["id", "state", "counts", "files"],
+    "properties": {
+        "id": {"type": "string"},
+        "state": {
+            "enum": ["IN_RECU", "IN_EN_COURS_TRAITEMENT", "IN_INTEGRE", "IN_INTEGRE_PARTIEL", "IN_REJETE"],
+            "description": "Chorus Pro's flow states: received, being processed, all integrated, partly, rejected",
+        },
+        "source": {"enum": ["api", "upload"]},
+        "error": {"type": ["string", "null"], "description": "Why the archive itself could not be read"},
+        "counts": {
+            "type": "object",
+            "properties": {k: {"type": "integer"} for k in ("files", "accepted", "rejected", "pending")},
+        },
+        "files": {"type": "array", "items": _FILE},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def _deposit_with_formats(base: dict) -> dict:
+    """The lead's POST /v1/invoices operation, with the Factur-X and JSON bodies this issue adds."""
+    post = copy.deepcopy(base)
+    post["summary"] = (
+        "Deposit an invoice: UBL 2.1 or CII D16B XML, a Factur-X/ZUGFeRD PDF, or a structured JSON invoice; "
+        "validation is asynchronous"
+    )
+    post["requestBody"]["content"].update(
+        {
+            "application/pdf": _BINARY,
+            "application/json": {"schema": {"$ref": "/v1/schemas/invoice.json"}},
+        }
+    )
+    post["responses"]["415"] = _problem(
+        "Content-Type not accepted, or the body is not what the Content-Type says (the problem says what was found)"
+    )
+    post["responses"]["422"] = {
+        "description": "A PDF without an embedded invoice XML, or a JSON invoice that does not match the schema "
+        "(`errors` lists every violation with its JSON pointer)",
+        "content": {
+            "application/problem+json": {
+                "schema": {
+                    "allOf": [{"$ref": "#/components/schemas/Problem"}],
+                    "properties": {"errors": _SCHEMA_ERRORS},
+                }
+            }
+        },
+    }
+    return post
+
+
+def format_paths() -> dict:
+    from .openapi import _PATHS
+
+    return {
+        "/v1/invoices": {"post": _deposit_with_formats(_PATHS["/v1/invoices"]["post"])},
+        "/v1/schemas/invoice.json": {
+            "get": {
+                "summary": "The JSON Schema (draft 2020-12) of structured invoices: the EN 16931 business terms",
+                "security": [],
+                "responses": {"200": {"description": "The schema", "content": {"application/schema+json": {}}}},
+            }
+        },
+        "/v1/flows": {
+            "post": {
+                "summary": "Deposit a small archive of invoices (ZIP or tar.gz, ≤ 4 MiB, ≤ 1 000 files): a flow; "
+                "larger archives go through POST /v1/uploads",
+                "requestBody": {"required": True, "content": {"application/zip": _BINARY, "application/gzip": _BINARY}},
+                "responses": {
+                    "202": {
+                        "description": "The flow, IN_RECU; its invoices are validated in parallel",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": FLOW_SCHEMA}},
+                    },
+                    "400": _problem("Empty body"),
+                    "401": _AUTH["401"],
+                    "403": _problem("The caller's structure is not a supplier"),
+                    "413": _problem("Over the synchronous limit: use POST /v1/uploads"),
+                    "415": _problem("Not a ZIP or tar.gz archive (the problem says what was found)"),
+                },
+            }
+        },
+        "/v1/flows/{flow_id}": {
+            "get": {
+                "summary": "A flow's report: state (IN_RECU … IN_REJETE), counts, and one entry per file with its "
+                "invoice id or its errors",
+                "parameters": [{"name": "flow_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "The flow", "content": {"application/json": {"schema": FLOW_SCHEMA}}},
+                    **_AUTH,
+                },
+            }
+        },
+        "/v1/uploads": {
+            "post": {
+                "summary": "A presigned S3 POST for one large file (≤ 120 MB): a single invoice (its invoice id is "
+                "the upload id) or an archive (a flow whose id is the upload id); either way GET /v1/flows/{upload_id}",
+                "responses": {
+                    "201": {
+                        "description": "Send the file as multipart/form-data to `url` with every `fields` entry, the "
+                        "file last, before `expires_at`",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["upload_id", "url", "fields", "expires_at"],
+                                    "properties": {
+                                        "upload_id": {"type": "string"},
+                                        "url": {"type": "string", "format": "uri"},
+                                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                                        "expires_at": {"type": "string", "format": "date-time"},
+                                        "max_bytes": {"type": "integer"},
+                                        "flow": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": _AUTH["401"],
+                    "403": _problem("The caller's structure is not a supplier"),
+                },
+            }
+        },
+        "/v1/invoices/{invoice_id}/xml": {
+            "get": {
+                "summary": "The invoice as standard XML: the original XML, the CII of a Factur-X PDF, or the UBL 2.1 "
+                "rendition of a JSON invoice (redirect to a short-lived URL)",
+                "parameters": [{"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"302": {"description": "Redirect to the XML"}, **_AUTH},
+            }
+        },
+    }

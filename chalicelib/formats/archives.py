@@ -1,0 +1,218 @@
+"""Reading untrusted archives (ZIP, tar.gz) into members, with every limit checked before a byte is inflated.
+
+Hostile cases each become a per-member error, never an exception, so that the other files go through:
+zip bombs (per-member compression ratio, per-member size and the running total of declared sizes are
+checked from the ZIP central directory before extraction; a tar.gz is inflated through a counting
+reader that stops at the total limit), absolute names and path traversal, symbolic and hard links,
+special files, encrypted members, duplicate names. Nothing is ever written to a file system.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import posixpath
+import re
+import stat
+import tarfile
+import zipfile
+from dataclasses import dataclass
+
+from . import sniffing
+
+MiB = 1024 * 1024
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_files: int = 1000
+    max_member_bytes: int = 32 * MiB
+    max_total_bytes: int = 512 * MiB
+    max_ratio: int = 100  # inflated / deflated, checked for members over ratio_floor_bytes
+    ratio_floor_bytes: int = 1 * MiB
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    name: str
+    data: bytes | None = None
+    error: str | None = None  # why this member is not read (then data is None)
+    code: str | None = None  # stable error code: absolute-path, traversal, link, special, encrypted, duplicate, …
+
+
+class UnreadableArchive(ValueError):
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def read_members(data: bytes, limits: Limits = Limits()) -> list[Member]:
+    """The members of a ZIP or tar.gz archive; UnreadableArchive when the archive itself cannot be read."""
+    kind = sniffing.sniff(data)
+    if kind == sniffing.ZIP:
+        return _zip_members(data, limits)
+    if kind in (sniffing.GZIP, sniffing.TAR):
+        return _tar_members(data, limits, compressed=kind == sniffing.GZIP)
+    raise UnreadableArchive(f"The file is {sniffing.describe(kind)}, not a ZIP or tar.gz archive.")
+
+
+def name_problem(name: str) -> tuple[str, str] | None:
+    """(code, detail) when a member name is unsafe: absolute, a drive, a traversal, or empty."""
+    if not name or "\x00" in name:
+        return "bad-name", "The file name is empty or contains a NUL character."
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        return "absolute-path", f"The file name {name!r} is an absolute path: archive members must be relative."
+    if ".." in re.split(r"[\\/]+", name):
+        return "traversal", f"The file name {name!r} climbs out of the archive ('..'): path traversal is refused."
+    return None
+
+
+def _normal(name: str) -> str:
+    return posixpath.normpath(name.replace("\\", "/")).casefold()
+
+
+class _Budget:
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.total = 0
+        self.names: set[str] = set()
+        self.files = 0
+
+    def check_name(self, name: str) -> Member | None:
+        problem = name_problem(name)
+        if problem:
+            return Member(name, error=problem[1], code=problem[0])
+        normal = _normal(name)
+        if normal in self.names:
+            return Member(name, error=f"Another file of the archive is already named {name!r}.", code="duplicate")
+        self.names.add(normal)
+        return None
+
+
+def _zip_members(data: bytes, limits: Limits) -> list[Member]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise UnreadableArchive(f"The ZIP archive cannot be read: {exc}.") from None
+    files = [i for i in infos if not i.is_dir()]
+    if len(files) > limits.max_files:
+        raise UnreadableArchive(f"The archive holds {len(files)} files; a flow takes at most {limits.max_files}.")
+    budget = _Budget(limits)
+    members: list[Member] = []
+    for info in files:
+        name = info.filename
+        refused = budget.check_name(name)
+        if refused:
+            members.append(refused)
+            continue
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            members.append(Member(name, error="The file is a symbolic link: links are refused.", code="link"))
+            continue
+        if mode and not stat.S_ISREG(mode) and stat.S_IFMT(mode):
+            members.append(Member(name, error="The entry is not a regular file.", code="special"))
+            continue
+        if info.flag_bits & 0x1:
+            members.append(Member(name, error="The file is encrypted.", code="encrypted"))
+            continue
+        size = info.file_size
+        if size > limits.max_member_bytes:
+            members.append(Member(name, error=f"The file inflates to {size} bytes, over the per-file limit of "
+                                  f"{limits.max_member_bytes}.", code="too-large"))  # fmt: skip
+            continue
+        if size > limits.ratio_floor_bytes and size > limits.max_ratio * max(info.compress_size, 1):
+            ratio = f"{size} / {info.compress_size} bytes"
+            members.append(Member(name, error=f"The file's compression ratio ({ratio}) is over {limits.max_ratio}: "
+                                  "a decompression bomb is refused.", code="ratio"))  # fmt: skip
+            continue
+        if budget.total + size > limits.max_total_bytes:
+            members.append(Member(name, error=f"The archive inflates to more than {limits.max_total_bytes} bytes: "
+                                  "this file is over the total limit.", code="total-size"))  # fmt: skip
+            continue
+        budget.total += size
+        try:
+            with archive.open(info) as stream:
+                content = stream.read(size + 1)  # zipfile stops at the declared size and checks the CRC
+        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError, RuntimeError) as exc:
+            members.append(Member(name, error=f"The file cannot be extracted: {exc}.", code="unreadable"))
+            continue
+        members.append(Member(name, content))
+    return members
+
+
+class _CountingReader(io.RawIOBase):
+    """Inflates a gzip stream and stops once `limit` bytes have come out (the bound holds before extraction)."""
+
+    def __init__(self, data: bytes, limit: int, compressed: bool):
+        self._source = gzip.GzipFile(fileobj=io.BytesIO(data)) if compressed else io.BytesIO(data)
+        self.limit = limit
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.count >= self.limit:
+            raise _TooLarge()
+        chunk = self._source.read(min(len(buffer), self.limit - self.count + 1))
+        self.count += len(chunk)
+        if self.count > self.limit:
+            raise _TooLarge()
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _tar_members(data: bytes, limits: Limits, compressed: bool) -> list[Member]:
+    # A gzip stream has no per-member sizes before inflation: bound the whole inflated stream by the total
+    # limit and by the ratio to its compressed size (tar headers and padding included).
+    limit = min(limits.max_total_bytes, max(limits.max_ratio * len(data), 16 * MiB))
+    reader = _CountingReader(data, limit, compressed)
+    budget = _Budget(limits)
+    members: list[Member] = []
+    try:
+        archive = tarfile.open(fileobj=io.BufferedReader(reader, 64 * 1024), mode="r|")
+        for entry in archive:
+            if entry.isdir():
+                continue
+            budget.files += 1
+            if budget.files > limits.max_files:
+                members.append(Member("(more files)", error=f"The archive holds more than {limits.max_files} "
+                                      "files: the files after that are not read.", code="too-many"))  # fmt: skip
+                break
+            name = entry.name
+            refused = budget.check_name(name)
+            if refused:
+                members.append(refused)
+            elif entry.issym() or entry.islnk():
+                members.append(Member(name, error=f"The file is a {'symbolic' if entry.issym() else 'hard'} link to "
+                                      f"{entry.linkname!r}: links are refused.", code="link"))  # fmt: skip
+            elif not entry.isreg():
+                members.append(Member(name, error="The entry is not a regular file (device, FIFO…).", code="special"))
+            elif entry.size > limits.max_member_bytes:
+                members.append(Member(name, error=f"The file is {entry.size} bytes, over the per-file limit of "
+                                      f"{limits.max_member_bytes}.", code="too-large"))  # fmt: skip
+            else:
+                stream = archive.extractfile(entry)
+                members.append(Member(name, stream.read(entry.size) if stream else b""))
+    except _TooLarge:
+        members.append(Member("(rest of the archive)", error=f"The archive inflates to more than {limit} bytes "
+                              f"({len(data)} compressed): a decompression bomb; the files after that are not read.",
+                              code="total-size"))  # fmt: skip
+    except (tarfile.TarError, OSError, EOFError, zlib_error()) as exc:
+        if not members:
+            raise UnreadableArchive(f"The tar.gz archive cannot be read: {exc}.") from None
+        members.append(Member("(rest of the archive)", error=f"The archive is truncated or corrupt: {exc}.",
+                              code="unreadable"))  # fmt: skip
+    return members
+
+
+def zlib_error() -> type[Exception]:
+    import zlib
+
+    return zlib.error

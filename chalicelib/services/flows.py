@@ -1,0 +1,341 @@
+"""Bulk flows: an archive (or an upload) fanned out into invoices that the normal pipeline validates.
+
+1. Receive: POST /v1/flows (small archives) or a presigned upload writes the file to `inbox/<flow id>`.
+2. Expand (the inbox queue's handler): every member is checked (hostile names, links, bombs, formats);
+   each readable invoice is written as an original under `originals/` with its flow in the metadata, so
+   the bucket notification → validation queue → handler validates them in parallel, like any deposit.
+   Member invoice ids are derived from the flow id and the member's position: expanding twice (a
+   redelivered message) rewrites the same keys.
+3. Report: when an invoice's processing finishes (the invoice table's stream), its file's outcome is
+   recorded. Counts and the flow's state are derived from the files when the flow is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..domain.directory import Principal
+from ..domain.ids import is_invoice_id, new_id
+from ..domain.invoice import Error, Invoice
+from ..formats import archives, sniffing
+from . import intake
+from . import originals as layout
+from .clock import utc_now
+from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
+from .ports import OriginalStore
+
+log = logging.getLogger(__name__)
+
+INBOX_PREFIX = "inbox/"
+META_FLOW_ID = "flow-id"
+META_FLOW_FILE = "flow-file"  # the file's key in the flow ("file#00001")
+META_SOURCE = "source"
+ARCHIVE_MEDIA_TYPES = ("application/zip", "application/x-zip-compressed", "application/gzip", "application/x-gzip")
+RULE = "CHORALE-FLOW-01"  # a file of the flow that is not (or could not become) an invoice
+MAX_FILE_ERRORS = 20
+WRITERS = 16  # parallel S3 writes while fanning out
+
+RECEIVED, EXPANDED, UNREADABLE = "received", "expanded", "unreadable"
+PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+
+IN_RECU = "IN_RECU"
+IN_EN_COURS_TRAITEMENT = "IN_EN_COURS_TRAITEMENT"
+IN_INTEGRE = "IN_INTEGRE"
+IN_INTEGRE_PARTIEL = "IN_INTEGRE_PARTIEL"
+IN_REJETE = "IN_REJETE"
+
+
+@dataclass(slots=True)
+class FlowFile:
+    key: str  # "file#00001": archive order
+    name: str
+    invoice_id: str | None = None
+    outcome: str = PENDING
+    status_code: int | None = None
+    errors: list[Error] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Flow:
+    id: str
+    supplier_siret: str
+    created_at: str
+    updated_at: str
+    source: str = "api"
+    phase: str = RECEIVED
+    error: str | None = None
+    total_files: int | None = None
+    files: list[FlowFile] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        outcomes = [f.outcome for f in self.files]
+        return {
+            "files": len(self.files),
+            "accepted": outcomes.count(ACCEPTED),
+            "rejected": outcomes.count(REJECTED),
+            "pending": outcomes.count(PENDING),
+        }
+
+    @property
+    def state(self) -> str:
+        """Chorus Pro's flow states, from the files' outcomes."""
+        if self.phase == UNREADABLE:
+            return IN_REJETE
+        if self.phase == RECEIVED and not self.files:
+            return IN_RECU
+        counts = self.counts()
+        if self.phase != EXPANDED or counts["pending"]:
+            return IN_EN_COURS_TRAITEMENT
+        if counts["accepted"] == counts["files"] and counts["files"]:
+            return IN_INTEGRE
+        if counts["accepted"]:
+            return IN_INTEGRE_PARTIEL
+        return IN_REJETE
+
+
+class FlowRepository(Protocol):
+    def create(self, flow: Flow) -> bool:
+        """Create the flow header; False (and no change) when it exists."""
+
+    def get(self, flow_id: str) -> Flow | None:
+        """The flow with its files, in archive order."""
+
+    def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
+        """Write the files (and, for those with an invoice, the invoice → file lookup); rewriting is harmless."""
+
+    def finish_expansion(self, flow_id: str, phase: str, total_files: int, error: str | None, at: str) -> None: ...
+
+    def file_of(self, invoice_id: str) -> tuple[str, str] | None:
+        """(flow id, file key) of a flow's invoice; None for invoices deposited alone."""
+
+    def record_outcome(
+        self, flow_id: str, file_key: str, outcome: str, status_code: int | None, errors: list[Error], at: str
+    ) -> None: ...
+
+
+class UploadSigner(Protocol):
+    def presigned_post(self, key: str, fields: dict[str, str], max_bytes: int, expires_in: int) -> dict:
+        """{"url", "fields"} of a browser-style S3 POST for exactly this key, these fields and at most max_bytes."""
+
+
+def inbox_key(flow_id: str) -> str:
+    return f"{INBOX_PREFIX}{flow_id}"
+
+
+def flow_id_from_inbox_key(key: str) -> str | None:
+    if not key.startswith(INBOX_PREFIX):
+        return None
+    candidate = key[len(INBOX_PREFIX) :]
+    return candidate if is_invoice_id(candidate) else None
+
+
+def member_invoice_id(flow_id: str, index: int) -> str:
+    """A ULID with the flow's time part and a random part derived from (flow, position): stable across retries."""
+    digest = int.from_bytes(hashlib.sha256(f"{flow_id}:{index}".encode()).digest()[:10], "big")
+    tail = []
+    for _ in range(16):
+        tail.append("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[digest & 31])
+        digest >>= 5
+    return flow_id[:10] + "".join(reversed(tail))
+
+
+def file_key(index: int) -> str:
+    return f"file#{index:05d}"
+
+
+# --- receiving ----------------------------------------------------------------------------------
+
+
+def _require_supplier(principal: Principal) -> None:
+    if not principal.has_role("supplier"):
+        raise Forbidden("Only a structure with the supplier role may deposit invoices.")
+
+
+def receive_archive(
+    principal: Principal,
+    body: bytes,
+    content_type: str | None,
+    *,
+    flows: FlowRepository,
+    inbox: OriginalStore,
+    max_bytes: int,
+    now: Callable[[], str] = utc_now,
+) -> Flow:
+    """POST /v1/flows: keep the archive in the inbox (its notification drives the expansion); 202 IN_RECU."""
+    _require_supplier(principal)
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media not in ARCHIVE_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            f"Content-Type {media or '(none)'!r} is not accepted here: send a ZIP (application/zip) or a tar.gz "
+            "(application/gzip) archive of invoices.",
+            accepted=list(ARCHIVE_MEDIA_TYPES),
+        )
+    if not body:
+        raise InvalidInput("The request body is empty: send the archive as the body.")
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(
+            f"The body is {len(body)} bytes; archives over {max_bytes} bytes go through POST /v1/uploads.",
+            limit_bytes=max_bytes,
+        )
+    intake.check_declared(body, media)
+    if sniffing.sniff(body) not in (sniffing.ZIP, sniffing.GZIP):
+        raise UnsupportedMediaType(
+            f"The body is {sniffing.describe(sniffing.sniff(body))}, not a ZIP or tar.gz archive.",
+            found=sniffing.sniff(body),
+        )
+    flow_id = new_id()
+    at = now()
+    flow = Flow(flow_id, principal.siret, at, at, source="api")
+    flows.create(flow)
+    inbox.put(inbox_key(flow_id), body, media, _inbox_metadata(principal.siret, at, "api"))
+    return flow
+
+
+def _inbox_metadata(supplier: str, at: str, source: str) -> dict[str, str]:
+    return {layout.META_SUPPLIER: supplier, layout.META_RECEIVED_AT: at, META_SOURCE: source}
+
+
+def create_upload(
+    principal: Principal,
+    *,
+    signer: UploadSigner,
+    max_bytes: int,
+    expires_in: int,
+    now: Callable[[], str] = utc_now,
+) -> dict:
+    """POST /v1/uploads: a presigned S3 POST for one file (an invoice or an archive) into the inbox."""
+    _require_supplier(principal)
+    upload_id = new_id()
+    at = now()
+    fields = {f"x-amz-meta-{k}": v for k, v in _inbox_metadata(principal.siret, at, "upload").items()}
+    signed = signer.presigned_post(inbox_key(upload_id), fields, max_bytes, expires_in)
+    from datetime import UTC, datetime, timedelta
+
+    expires_at = (datetime.now(UTC) + timedelta(seconds=expires_in)).isoformat(timespec="seconds")
+    return {
+        "upload_id": upload_id,
+        "url": signed["url"],
+        "fields": signed["fields"],
+        "expires_at": expires_at.replace("+00:00", "Z"),
+        "max_bytes": max_bytes,
+        "flow": f"/v1/flows/{upload_id}",
+    }
+
+
+# --- expanding ----------------------------------------------------------------------------------
+
+
+def expand_inbox(
+    key: str,
+    *,
+    flows: FlowRepository,
+    store: OriginalStore,
+    limits: archives.Limits = archives.Limits(),
+    now: Callable[[], str] = utc_now,
+) -> Flow | None:
+    """The inbox handler's use case: an archive becomes a flow of invoices; a single invoice, a flow of one."""
+    flow_id = flow_id_from_inbox_key(key)
+    if flow_id is None:
+        return None
+    stored = store.get(key)
+    if stored is None:
+        raise FileNotFoundError(f"no object at {key}")
+    meta = stored.metadata
+    supplier = meta.get(layout.META_SUPPLIER, "")
+    received_at = meta.get(layout.META_RECEIVED_AT) or now()
+    flows.create(Flow(flow_id, supplier, received_at, received_at, source=meta.get(META_SOURCE, "upload")))
+    flow = flows.get(flow_id)
+    if flow is not None and flow.phase != RECEIVED:
+        return flow  # redelivery: already expanded
+    kind = sniffing.sniff(stored.data)
+    if kind in (sniffing.ZIP, sniffing.GZIP, sniffing.TAR):
+        try:
+            members = archives.read_members(stored.data, limits)
+        except archives.UnreadableArchive as exc:
+            flows.finish_expansion(flow_id, UNREADABLE, 0, exc.detail, now())
+            return flows.get(flow_id)
+    else:  # an upload of a single invoice: the invoice id is the upload id
+        members = [archives.Member(meta.get("filename") or "invoice", stored.data)]
+    files, writes = [], []
+    for index, member in enumerate(members, start=1):
+        entry = FlowFile(file_key(index), member.name)
+        files.append(entry)
+        if member.error is not None:
+            entry.outcome = REJECTED
+            entry.errors = [Error(RULE, "fatal", member.error, member.name)]
+            continue
+        try:
+            prepared = intake.prepare_member(member.data or b"")
+        except ServiceError as exc:
+            entry.outcome = REJECTED
+            entry.errors = _errors_of(exc, member.name)
+            continue
+        entry.invoice_id = flow_id if kind not in (sniffing.ZIP, sniffing.GZIP, sniffing.TAR) else (
+            member_invoice_id(flow_id, index))  # fmt: skip
+        writes.append((entry, member.data, prepared))
+    # Before the originals (their outcomes need their file); on a redelivery, files already written keep
+    # whatever outcome they have.
+    existing = {f.key for f in flow.files} if flow is not None else set()
+    flows.add_files(flow_id, [f for f in files if f.key not in existing])
+
+    def write(job) -> None:
+        entry, data, prepared = job
+        metadata = {
+            layout.META_INVOICE_ID: entry.invoice_id,
+            layout.META_SUPPLIER: supplier,
+            layout.META_FORMAT: prepared.format,
+            layout.META_SHA256: hashlib.sha256(data).hexdigest(),
+            layout.META_RECEIVED_AT: received_at,
+            META_FLOW_ID: flow_id,
+            META_FLOW_FILE: entry.key,
+            **prepared.metadata,
+        }
+        intake.store_rendition(store, entry.invoice_id, prepared, {layout.META_INVOICE_ID: entry.invoice_id})
+        store.put(layout.original_key(entry.invoice_id), data, prepared.media, metadata)
+
+    if writes:
+        with ThreadPoolExecutor(max_workers=min(WRITERS, len(writes))) as pool:
+            list(pool.map(write, writes))
+    flows.finish_expansion(flow_id, EXPANDED, len(files), None, now())
+    return flows.get(flow_id)
+
+
+def _errors_of(exc: ServiceError, name: str) -> list[Error]:
+    detailed = exc.extra.get("errors") or []
+    if detailed:
+        return [Error("JSON-SCHEMA", "fatal", e["message"], e["pointer"] or "/") for e in detailed[:MAX_FILE_ERRORS]]
+    return [Error(RULE, "fatal", exc.detail, name)]
+
+
+# --- reporting ----------------------------------------------------------------------------------
+
+
+def record_invoice_outcome(invoice: Invoice, *, flows: FlowRepository, now: Callable[[], str] = utc_now) -> bool:
+    """A flow invoice's processing finished: its file gets the outcome. False for invoices outside flows."""
+    if invoice.processing == "pending":
+        return False
+    found = flows.file_of(invoice.id)
+    if found is None:
+        return False
+    flow_id, key = found
+    status = invoice.status
+    if invoice.processing == "failed":
+        outcome, errors = REJECTED, [Error(RULE, "fatal", "The invoice could not be processed.", "/")]
+    elif status is not None and status.code == 213:
+        outcome, errors = REJECTED, [e for e in invoice.errors if e.severity == "fatal"][:MAX_FILE_ERRORS]
+    else:
+        outcome, errors = ACCEPTED, []
+    flows.record_outcome(flow_id, key, outcome, status.code if status else None, errors, now())
+    return True
+
+
+def visible_flow(principal: Principal, flow_id: str, *, flows: FlowRepository) -> Flow:
+    flow = flows.get(flow_id) if is_invoice_id(flow_id) else None
+    if flow is None or flow.supplier_siret != principal.siret:
+        raise NotFound(f"No flow {flow_id} is visible to you.")
+    return flow

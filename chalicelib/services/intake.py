@@ -1,0 +1,158 @@
+"""Reading what arrives, whatever its format: the XML to validate and the XML the recipient downloads.
+
+- XML (UBL 2.1 or CII D16B) is its own rendition.
+- A Factur-X/ZUGFeRD PDF is the original; its embedded CII is the rendition (stored beside it).
+- A structured JSON invoice is the original; its generated UBL 2.1 is the rendition.
+
+Renditions live under `renditions/<invoice id>.xml`, outside the notified `originals/` prefix, and are
+written before the original so that processing finds them; if one is missing (a crash, or an original
+that arrived another way), processing derives it again from the original and stores it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..formats import facturx, json_invoice, sniffing
+from ..validation.findings import FATAL, Finding
+from ..validation.parsing import UnreadableInvoice, detect_syntax, parse_xml
+from . import originals as layout
+from .errors import InvalidInput, Unprocessable, UnsupportedMediaType
+from .ports import OriginalStore, StoredObject
+
+RENDITIONS_PREFIX = "renditions/"
+META_PROFILE = "facturx-profile"
+XML_MEDIA = "application/xml"
+PDF_MEDIA = "application/pdf"
+JSON_MEDIA = "application/json"
+INVOICE_KINDS = (sniffing.XML, sniffing.PDF, sniffing.JSON)
+FORMAT_RULE = "CHORALE-FMT-01"
+GUIDELINE_PATH = (
+    "/rsm:CrossIndustryInvoice/rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    format: str  # ubl | cii | facturx | json
+    media: str  # the original's media type
+    rendition: bytes | None = None  # the standard XML, when the original is not XML itself
+    metadata: dict[str, str] = field(default_factory=dict)  # extra S3 metadata for the original
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What processing validates: the XML, and a refusal found before the rules (e.g. an incomplete profile)."""
+
+    xml: bytes
+    refusal: Finding | None = None
+
+
+def rendition_key(invoice_id: str) -> str:
+    return f"{RENDITIONS_PREFIX}{invoice_id}.xml"
+
+
+def media_for(kind: str) -> str:
+    return sniffing.MEDIA_TYPES[kind][0]
+
+
+def check_declared(body: bytes, media: str) -> str:
+    """The kind of the body; 415 when the declared media type announces another kind than the bytes are."""
+    declared = sniffing.kind_of_media(media)
+    found = sniffing.sniff(body)
+    if declared is not None and found not in (declared, sniffing.UNKNOWN):
+        accepted = sniffing.MEDIA_TYPES.get(found)
+        hint = f"; send it as {' or '.join(accepted)}" if accepted else ""
+        raise UnsupportedMediaType(
+            f"The Content-Type says {media} ({sniffing.describe(declared)}) but the body is "
+            f"{sniffing.describe(found)}{hint}.",
+            declared=media,
+            found=found,
+        )
+    return declared or found
+
+
+def prepare(body: bytes, media: str) -> Prepared:
+    """Check an invoice body of a declared media type (XML, PDF or JSON): 400/415/422 as ServiceErrors."""
+    kind = check_declared(body, media)
+    if kind == sniffing.PDF:
+        return prepare_pdf(body)
+    if kind == sniffing.JSON:
+        return prepare_json(body)
+    return prepare_xml(body, media)
+
+
+def prepare_member(body: bytes) -> Prepared:
+    """Check a file of an archive or an upload by its content alone."""
+    kind = sniffing.sniff(body)
+    if kind not in INVOICE_KINDS:
+        raise UnsupportedMediaType(
+            f"The file is {sniffing.describe(kind)}, not an invoice (UBL or CII XML, Factur-X PDF, or JSON)"
+            + (": nested archives are not expanded." if kind in (sniffing.ZIP, sniffing.GZIP, sniffing.TAR) else "."),
+            found=kind,
+        )
+    return prepare(body, media_for(kind))
+
+
+def prepare_xml(body: bytes, media: str = XML_MEDIA) -> Prepared:
+    try:
+        syntax, _document = detect_syntax(parse_xml(body))
+    except UnreadableInvoice as exc:
+        raise InvalidInput(exc.detail, reason=exc.code) from None
+    return Prepared(format=syntax, media=media)
+
+
+def prepare_pdf(body: bytes) -> Prepared:
+    try:
+        extracted = facturx.extract(body)
+    except facturx.NoEmbeddedInvoice as exc:
+        raise Unprocessable(exc.detail, reason="no-embedded-invoice") from None
+    return Prepared("facturx", PDF_MEDIA, extracted.xml, {META_PROFILE: extracted.profile})
+
+
+def prepare_json(body: bytes) -> Prepared:
+    try:
+        document = json_invoice.parse(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"The body is not valid JSON: {exc}", reason="malformed-json") from None
+    errors = json_invoice.schema_errors(document)
+    if errors:
+        raise Unprocessable(
+            f"The invoice does not match the schema (GET /v1/schemas/invoice.json): {len(errors)} error(s); "
+            f"the first at {errors[0].pointer or '/'}: {errors[0].message}",
+            reason="schema",
+            errors=[e.as_dict() for e in errors],
+        )
+    return Prepared("json", JSON_MEDIA, json_invoice.render_ubl(document))
+
+
+def store_rendition(originals: OriginalStore, invoice_id: str, prepared: Prepared, metadata: dict[str, str]) -> None:
+    if prepared.rendition is not None:
+        originals.put(rendition_key(invoice_id), prepared.rendition, XML_MEDIA, metadata)
+
+
+def validation_source(key: str, stored: StoredObject, originals: OriginalStore) -> Source:
+    """The XML to validate for a stored original, by its format metadata (processing's one question to formats)."""
+    fmt = stored.metadata.get(layout.META_FORMAT)
+    if fmt not in ("facturx", "json"):
+        return Source(stored.data)
+    invoice_id = layout.invoice_id_from_key(key) or ""
+    rendition = originals.get(rendition_key(invoice_id))
+    if rendition is not None:
+        xml = rendition.data
+    else:
+        try:
+            prepared = prepare_pdf(stored.data) if fmt == "facturx" else prepare_json(stored.data)
+        except (InvalidInput, Unprocessable) as exc:
+            return Source(b"", Finding(FORMAT_RULE, FATAL, exc.detail, "/"))
+        xml = prepared.rendition or b""
+        store_rendition(originals, invoice_id, prepared, {layout.META_INVOICE_ID: invoice_id})
+    if fmt == "facturx":
+        try:
+            profile = facturx.profile_of(parse_xml(xml))
+        except UnreadableInvoice:
+            profile = "unknown"
+        refusal = facturx.profile_refusal(facturx.Extracted(xml, "", profile))
+        if refusal:
+            return Source(xml, Finding(facturx.PROFILE_RULE, FATAL, refusal, GUIDELINE_PATH))
+    return Source(xml)

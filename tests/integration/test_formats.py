@@ -1,0 +1,239 @@
+"""Factur-X PDFs and structured JSON on POST /v1/invoices, content sniffing, the standard XML download."""
+
+from __future__ import annotations
+
+import copy
+import json
+import urllib.parse
+
+import boto3
+import pytest
+from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
+from invoices import ubl_invoice
+from structured_invoices import blank_pdf, facturx_pdf, json_invoice, pdf_with_attachment
+
+from chalicelib.config import settings
+from chalicelib.formats import json_invoice as json_format
+from chalicelib.services import intake
+from chalicelib.services import originals as layout
+from chalicelib.validation import validate
+
+PROBLEM = "application/problem+json"
+
+
+def post(client, body: bytes, content_type: str, key: str = SUPPLIER_KEY):
+    return client.http.post("/v1/invoices", headers=auth(key, **{"Content-Type": content_type}), body=body)
+
+
+def process(pump) -> None:
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+
+
+def invoice(client, invoice_id: str, key: str = SUPPLIER_KEY) -> dict:
+    return json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(key)).body)
+
+
+def s3_object(key: str):
+    return boto3.client("s3").get_object(Bucket=settings().invoice_bucket, Key=key)
+
+
+def problem(response, status: int) -> dict:
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == PROBLEM
+    return json.loads(response.body)
+
+
+def download(client, path: str, key: str = SUPPLIER_KEY) -> bytes:
+    response = client.http.get(path, headers=auth(key))
+    assert response.status_code == 302, response.body
+    url = urllib.parse.urlparse(response.headers["Location"])
+    path = urllib.parse.unquote(url.path).lstrip("/")
+    bucket = settings().invoice_bucket
+    object_key = path if url.netloc.startswith(f"{bucket}.") else path.split("/", 1)[1]
+    return s3_object(object_key)["Body"].read()
+
+
+# --- Factur-X -------------------------------------------------------------------------------
+
+
+def test_facturx_pdf_is_validated_from_its_embedded_cii_and_both_files_are_kept(client, pump):
+    pdf = facturx_pdf(number="FX-1")
+    response = post(client, pdf, "application/pdf")
+    assert response.status_code == 202, response.body
+    created = json.loads(response.body)
+    assert created["format"] == "facturx"
+    stored = s3_object(layout.original_key(created["id"]))
+    assert stored["Body"].read() == pdf and stored["ContentType"] == "application/pdf"
+    assert stored["Metadata"][intake.META_PROFILE] == "en16931"
+    rendition = s3_object(intake.rendition_key(created["id"]))["Body"].read()
+    assert b"CrossIndustryInvoice" in rendition and b"FX-1" in rendition
+
+    process(pump)
+    done = invoice(client, created["id"])
+    assert done["status"]["code"] == 203, done["errors"]
+    assert done["number"] == "FX-1" and done["totals"]["amount_due"] == "120.00"
+    assert download(client, f"/v1/invoices/{created['id']}/file") == pdf  # the original, byte for byte
+    assert download(client, f"/v1/invoices/{created['id']}/xml") == rendition  # the embedded CII
+    assert download(client, f"/v1/invoices/{created['id']}/xml", MAIRIE_KEY) == rendition  # the recipient too
+
+
+def test_invalid_embedded_invoice_is_213_with_the_engine_findings(client, pump):
+    created = json.loads(post(client, facturx_pdf(number="FX-2", payable_override="1.00"), "application/pdf").body)
+    process(pump)
+    done = invoice(client, created["id"])
+    assert done["status"]["code"] == 213
+    assert "BR-CO-16" in {e["rule"] for e in done["errors"]}
+
+
+@pytest.mark.parametrize("profile, name", [("minimum", "MINIMUM"), ("basicwl", "BASIC WL")])
+def test_minimum_and_basic_wl_profiles_are_213_as_incomplete_invoices(client, pump, profile, name):
+    created = json.loads(post(client, facturx_pdf(number=f"FX-{profile}", profile=profile), "application/pdf").body)
+    process(pump)
+    done = invoice(client, created["id"])
+    assert done["status"]["code"] == 213
+    assert done["errors"][0]["rule"] == "CHORALE-FX-01" and name in done["errors"][0]["message"]
+    history = json.loads(client.http.get(f"/v1/invoices/{created['id']}/history", headers=auth(SUPPLIER_KEY)).body)
+    rejection = history["history"][-1]
+    assert rejection["code"] == 213 and f"profile is {name}" in rejection["comment"]
+
+
+def test_basic_profile_is_accepted(client, pump):
+    created = json.loads(post(client, facturx_pdf(number="FX-basic", profile="basic"), "application/pdf").body)
+    process(pump)
+    assert invoice(client, created["id"])["status"]["code"] == 203
+
+
+def test_pdf_without_embedded_invoice_is_422_with_an_explanation(client):
+    body = problem(post(client, blank_pdf(), "application/pdf"), 422)
+    assert body["reason"] == "no-embedded-invoice" and "factur-x.xml" in body["detail"]
+    assert boto3.client("s3").list_objects_v2(Bucket=settings().invoice_bucket).get("KeyCount", 0) == 0
+
+
+def test_pdf_embedding_a_hostile_xml_is_refused(client):
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100">'
+        b"&x;</rsm:CrossIndustryInvoice>"
+    )
+    body = problem(post(client, pdf_with_attachment("factur-x.xml", xxe), "application/pdf"), 422)
+    # factur-x's reader skips XML it cannot parse safely, and our hardened parser refuses a DOCTYPE anyway
+    assert body["reason"] == "no-embedded-invoice"
+    assert boto3.client("s3").list_objects_v2(Bucket=settings().invoice_bucket).get("KeyCount", 0) == 0
+
+
+# --- content sniffing ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type, body, found",
+    [
+        ("application/pdf", ubl_invoice(), "xml"),
+        ("application/xml", None, "pdf"),
+        ("application/json", ubl_invoice(), "xml"),
+        ("application/xml", json.dumps(json_invoice()).encode(), "json"),
+        ("application/pdf", b"PK\x03\x04" + b"\x00" * 40, "zip"),
+    ],
+    ids=["xml-as-pdf", "pdf-as-xml", "xml-as-json", "json-as-xml", "zip-as-pdf"],
+)
+def test_declared_type_that_does_not_match_the_bytes_is_415_saying_what_was_found(client, content_type, body, found):
+    body = body if body is not None else facturx_pdf()
+    answer = problem(post(client, body, content_type), 415)
+    assert answer["found"] == found and answer["declared"] == content_type
+    assert "but the body is" in answer["detail"]
+
+
+# --- structured JSON ---------------------------------------------------------------------------
+
+
+def test_json_invoice_becomes_a_validated_ubl_rendition(client, pump):
+    document = json_invoice("J-1")
+    raw = json.dumps(document).encode()
+    response = post(client, raw, "application/json")
+    assert response.status_code == 202, response.body
+    created = json.loads(response.body)
+    assert created["format"] == "json"
+    assert s3_object(layout.original_key(created["id"]))["Body"].read() == raw
+    ubl = s3_object(intake.rendition_key(created["id"]))["Body"].read()
+    assert b"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" in ubl
+    process(pump)
+    done = invoice(client, created["id"])
+    assert done["status"]["code"] == 203, done["errors"]
+    assert done["number"] == "J-1" and done["recipient"]["service_code"] == "SERV-TECH"
+    assert download(client, f"/v1/invoices/{created['id']}/xml", MAIRIE_KEY) == ubl
+
+
+def test_json_invoice_breaking_a_business_rule_is_213(client, pump):
+    created = json.loads(post(client, json.dumps(json_invoice("J-2", amount_due="1.00")).encode(),
+                              "application/json").body)  # fmt: skip
+    process(pump)
+    done = invoice(client, created["id"])
+    assert done["status"]["code"] == 213 and "BR-CO-16" in {e["rule"] for e in done["errors"]}
+
+
+def test_json_schema_errors_are_422_each_with_its_json_pointer(client):
+    document = json_invoice("J-3")
+    del document["currency"]
+    document["issue_date"] = "20/11/2026"
+    document["lines"][0]["quantity"] = 2
+    document["seller"]["address"]["country_code"] = "France"
+    document["surprise"] = True
+    body = problem(post(client, json.dumps(document).encode(), "application/json"), 422)
+    pointers = {e["pointer"] for e in body["errors"]}
+    assert {"", "/issue_date", "/lines/0/quantity", "/seller/address/country_code"} <= pointers
+    messages = " ".join(e["message"] for e in body["errors"])
+    assert "'currency' is a required property" in messages and "surprise" in messages
+    assert body["reason"] == "schema"
+
+
+def test_malformed_json_is_400(client):
+    assert problem(post(client, b'{"number": ', "application/json"), 400)["reason"] == "malformed-json"
+
+
+def test_schema_is_served_without_a_key_and_is_draft_2020_12(client):
+    response = client.http.get("/v1/schemas/invoice.json")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/schema+json"
+    schema = json.loads(response.body)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert "BT-1" in schema["properties"]["number"]["description"]
+
+
+@pytest.mark.parametrize("type_code", ["380", "381"])
+def test_round_trip_json_to_ubl_to_semantic_model_is_the_input(type_code):
+    document = json_invoice("RT-1", type_code=type_code)
+    document.update(
+        {
+            "business_process": "A1",
+            "tax_point_date": "2026-11-19",
+            "project_reference": "PRJ-7",
+            "contract_reference": "CT-2026-04",
+            "purchase_order": "EJ-0042",
+            "buyer_accounting_reference": "6063",
+            "payment_terms": "30 jours fin de mois",
+            "preceding_invoices": [{"number": "F-2026-0001", "issue_date": "2026-10-01"}],
+            "invoice_period": {"start": "2026-10-01", "end": "2026-10-31"},
+            "delivery": {"date": "2026-10-31"},
+            "allowances": [{"amount": "10.00", "vat_category": "S", "vat_rate": "20", "reason": "Remise fidélité",
+                            "reason_code": "95"}],  # fmt: skip
+            "charges": [{"amount": "10.00", "base_amount": "100.00", "percent": "10", "vat_category": "S",
+                         "vat_rate": "20", "reason": "Frais de port"}],  # fmt: skip
+        }
+    )
+    document["totals"].update({"allowance_total": "10.00", "charge_total": "10.00", "prepaid": "0.00"})
+    document["seller"].update({"trading_name": "Atelier", "contact": {"name": "Compta", "telephone": "0102030405",
+                                                                     "email": "c@atelier.example"}})  # fmt: skip
+    document["payment"].update({"remittance": "RT-1", "account_name": "Atelier", "bic": "AGRIFRPP"})
+    line = document["lines"][0]
+    line.update({"note": "Trimestre 4", "order_line_reference": "3", "accounting_reference": "6063-1",
+                 "period": {"start": "2026-10-01", "end": "2026-10-31"}})  # fmt: skip
+    line["price"]["base_quantity"] = "1"
+    line["item"].update({"description": "Contrat annuel", "buyer_id": "B-77", "origin_country": "FR"})
+    assert json_format.schema_errors(document) == []
+    report = validate(json_format.render_ubl(document))
+    assert report.valid, report.fatal
+    assert json_format.from_model(report.invoice) == document
+    assert report.invoice.is_credit_note is (type_code == "381")
+
+
+def test_schema_in_the_repository_is_what_the_api_serves(client):
+    assert json.loads(client.http.get("/v1/schemas/invoice.json").body) == copy.deepcopy(json_format.schema())

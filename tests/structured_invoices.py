@@ -1,0 +1,215 @@
+"""Invoices in the other formats, for tests: structured JSON, CII D16B, Factur-X PDFs (all written here)."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, fr_vat
+
+
+def json_invoice(
+    number: str = "J-2026-0001",
+    *,
+    seller: str = SUPPLIER_SIRET,
+    buyer: str = MAIRIE_SIRET,
+    service_code: str | None = "SERV-TECH",
+    quantity: str = "2",
+    unit_price: str = "50.00",
+    amount_due: str | None = None,
+    type_code: str = "380",
+) -> dict:
+    """A complete structured invoice (one line, VAT S 20 %) for the demo seed's supplier → recipient."""
+    net = (Decimal(quantity) * Decimal(unit_price)).quantize(Decimal("0.01"))
+    vat = (net * Decimal("0.20")).quantize(Decimal("0.01"))
+    gross = net + vat
+
+    def party(siret: str, name: str, city: str) -> dict:
+        return {
+            "name": name,
+            "identifiers": [{"id": siret, "scheme": "0009"}],
+            "legal_registration": {"id": siret, "scheme": "0009"},
+            "vat_id": fr_vat(siret),
+            "electronic_address": {"id": siret, "scheme": "0009"},
+            "address": {"line1": "1 rue de la République", "city": city, "postcode": "69001", "country_code": "FR"},
+        }
+
+    document = {
+        "number": number,
+        "issue_date": "2026-11-20",
+        "type_code": type_code,
+        "currency": "EUR",
+        "due_date": "2026-12-20",
+        "notes": [{"subject_code": "AAI", "text": "Maintenance trimestrielle"}],
+        "seller": {**party(seller, "Atelier Numérique SARL", "Lyon"), "contact": {"email": "compta@atelier.example"}},
+        "buyer": party(buyer, "Mairie de Saint-Étienne-du-Bois", "Saint-Étienne-du-Bois"),
+        "payment": {"means_code": "30", "account": "FR7630006000011234567890189"},
+        "vat_breakdown": [{"taxable_amount": f"{net}", "tax_amount": f"{vat}", "category": "S", "rate": "20"}],
+        "totals": {
+            "line_total": f"{net}",
+            "without_vat": f"{net}",
+            "vat": f"{vat}",
+            "with_vat": f"{gross}",
+            "amount_due": amount_due or f"{gross}",
+        },
+        "lines": [
+            {
+                "id": "1",
+                "quantity": quantity,
+                "unit_code": "C62",
+                "net_amount": f"{net}",
+                "price": {"net": unit_price},
+                "vat": {"category": "S", "rate": "20"},
+                "item": {"name": "Maintenance des équipements", "seller_id": "MAINT-01"},
+            }
+        ],
+    }
+    if service_code:
+        document["buyer_reference"] = service_code
+    return document
+
+
+GUIDELINES = {
+    "minimum": "urn:factur-x.eu:1p0:minimum",
+    "basicwl": "urn:factur-x.eu:1p0:basicwl",
+    "basic": "urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic",
+    "en16931": "urn:cen.eu:en16931:2017",
+    "extended": "urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended",
+}
+
+
+def _cii_party(siret: str, name: str, city: str) -> str:
+    return f"""<ram:ID schemeID="0009">{siret}</ram:ID>
+        <ram:Name>{escape(name)}</ram:Name>
+        <ram:SpecifiedLegalOrganization><ram:ID schemeID="0009">{siret}</ram:ID></ram:SpecifiedLegalOrganization>
+        <ram:PostalTradeAddress>
+          <ram:PostcodeCode>69001</ram:PostcodeCode>
+          <ram:LineOne>1 rue de la République</ram:LineOne>
+          <ram:CityName>{escape(city)}</ram:CityName>
+          <ram:CountryID>FR</ram:CountryID>
+        </ram:PostalTradeAddress>
+        <ram:URIUniversalCommunication><ram:URIID schemeID="0009">{siret}</ram:URIID></ram:URIUniversalCommunication>
+        <ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">{fr_vat(siret)}</ram:ID></ram:SpecifiedTaxRegistration>"""
+
+
+def cii_invoice(
+    number: str = "C-2026-0001",
+    *,
+    profile: str = "en16931",
+    seller: str = SUPPLIER_SIRET,
+    buyer: str = MAIRIE_SIRET,
+    service_code: str | None = "SERV-TECH",
+    quantity: str = "2",
+    unit_price: str = "50.00",
+    payable_override: str | None = None,
+) -> bytes:
+    """A complete, EN 16931-valid CII D16B invoice (one line, VAT S 20 %); `profile` sets the Factur-X guideline."""
+    net = (Decimal(quantity) * Decimal(unit_price)).quantize(Decimal("0.01"))
+    vat = (net * Decimal("0.20")).quantize(Decimal("0.01"))
+    gross = net + vat
+    payable = payable_override or f"{gross}"
+    reference = f"<ram:BuyerReference>{escape(service_code)}</ram:BuyerReference>" if service_code else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+    xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+    xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
+    xmlns:qdt="urn:un:unece:uncefact:data:standard:QualifiedDataType:100">
+  <rsm:ExchangedDocumentContext>
+    <ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>{GUIDELINES[profile]}</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter>
+  </rsm:ExchangedDocumentContext>
+  <rsm:ExchangedDocument>
+    <ram:ID>{escape(number)}</ram:ID>
+    <ram:TypeCode>380</ram:TypeCode>
+    <ram:IssueDateTime><udt:DateTimeString format="102">20261120</udt:DateTimeString></ram:IssueDateTime>
+  </rsm:ExchangedDocument>
+  <rsm:SupplyChainTradeTransaction>
+    <ram:IncludedSupplyChainTradeLineItem>
+      <ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument>
+      <ram:SpecifiedTradeProduct><ram:Name>Maintenance des équipements</ram:Name></ram:SpecifiedTradeProduct>
+      <ram:SpecifiedLineTradeAgreement>
+        <ram:NetPriceProductTradePrice><ram:ChargeAmount>{unit_price}</ram:ChargeAmount></ram:NetPriceProductTradePrice>
+      </ram:SpecifiedLineTradeAgreement>
+      <ram:SpecifiedLineTradeDelivery>
+        <ram:BilledQuantity unitCode="C62">{quantity}</ram:BilledQuantity>
+      </ram:SpecifiedLineTradeDelivery>
+      <ram:SpecifiedLineTradeSettlement>
+        <ram:ApplicableTradeTax>
+          <ram:TypeCode>VAT</ram:TypeCode>
+          <ram:CategoryCode>S</ram:CategoryCode>
+          <ram:RateApplicablePercent>20</ram:RateApplicablePercent>
+        </ram:ApplicableTradeTax>
+        <ram:SpecifiedTradeSettlementLineMonetarySummation>
+          <ram:LineTotalAmount>{net}</ram:LineTotalAmount>
+        </ram:SpecifiedTradeSettlementLineMonetarySummation>
+      </ram:SpecifiedLineTradeSettlement>
+    </ram:IncludedSupplyChainTradeLineItem>
+    <ram:ApplicableHeaderTradeAgreement>
+      {reference}
+      <ram:SellerTradeParty>
+        {_cii_party(seller, "Atelier Numérique SARL", "Lyon")}
+      </ram:SellerTradeParty>
+      <ram:BuyerTradeParty>
+        {_cii_party(buyer, "Mairie de Saint-Étienne-du-Bois", "Saint-Étienne-du-Bois")}
+      </ram:BuyerTradeParty>
+    </ram:ApplicableHeaderTradeAgreement>
+    <ram:ApplicableHeaderTradeDelivery/>
+    <ram:ApplicableHeaderTradeSettlement>
+      <ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>
+      <ram:SpecifiedTradeSettlementPaymentMeans>
+        <ram:TypeCode>30</ram:TypeCode>
+        <ram:PayeePartyCreditorFinancialAccount><ram:IBANID>FR7630006000011234567890189</ram:IBANID></ram:PayeePartyCreditorFinancialAccount>
+      </ram:SpecifiedTradeSettlementPaymentMeans>
+      <ram:ApplicableTradeTax>
+        <ram:CalculatedAmount>{vat}</ram:CalculatedAmount>
+        <ram:TypeCode>VAT</ram:TypeCode>
+        <ram:BasisAmount>{net}</ram:BasisAmount>
+        <ram:CategoryCode>S</ram:CategoryCode>
+        <ram:RateApplicablePercent>20</ram:RateApplicablePercent>
+      </ram:ApplicableTradeTax>
+      <ram:SpecifiedTradePaymentTerms>
+        <ram:DueDateDateTime><udt:DateTimeString format="102">20261220</udt:DateTimeString></ram:DueDateDateTime>
+      </ram:SpecifiedTradePaymentTerms>
+      <ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+        <ram:LineTotalAmount>{net}</ram:LineTotalAmount>
+        <ram:TaxBasisTotalAmount>{net}</ram:TaxBasisTotalAmount>
+        <ram:TaxTotalAmount currencyID="EUR">{vat}</ram:TaxTotalAmount>
+        <ram:GrandTotalAmount>{gross}</ram:GrandTotalAmount>
+        <ram:DuePayableAmount>{payable}</ram:DuePayableAmount>
+      </ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+    </ram:ApplicableHeaderTradeSettlement>
+  </rsm:SupplyChainTradeTransaction>
+</rsm:CrossIndustryInvoice>
+""".encode()
+
+
+def blank_pdf(text_pages: int = 1) -> bytes:
+    """A minimal one-page PDF, made with pypdf (a dependency of factur-x)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(text_pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def facturx_pdf(xml: bytes | None = None, **cii_options) -> bytes:
+    """A real Factur-X PDF: the factur-x library embeds the CII invoice in a blank PDF (PDF/A-3 metadata)."""
+    from facturx import generate_from_binary
+
+    xml = xml if xml is not None else cii_invoice(**cii_options)
+    return generate_from_binary(blank_pdf(), xml, flavor="factur-x", check_xsd=False)
+
+
+def pdf_with_attachment(name: str, content: bytes) -> bytes:
+    """A PDF embedding any file under any name (to test what extraction refuses)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment(name, content)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
