@@ -235,12 +235,14 @@ def _filters(query: InvoiceQuery):
 def search_invoices(query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
     index = InvoiceRecord.by_supplier if query.role == "supplier" else InvoiceRecord.by_recipient
     key = InvoiceRecord.updated_key
-    if query.before and query.updated_since:
-        range_condition = key.between(query.updated_since, query.before)
+    # updated_since is exclusive: every key of that very instant sorts below "<instant>#\uffff".
+    since = f"{query.updated_since}#\uffff" if query.updated_since else ""
+    if query.before and since:
+        range_condition = key.between(since, query.before)
     elif query.before:
         range_condition = key < query.before
-    elif query.updated_since:
-        range_condition = key > query.updated_since
+    elif since:
+        range_condition = key > since
     else:
         range_condition = None
     found: list[InvoiceRecord] = []
@@ -254,9 +256,7 @@ def search_invoices(query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
             limit=query.limit + 1,
             page_size=max(query.limit + 1, 25),
         )
-        found.extend(
-            r for r in results if r.updated_key != query.before and r.updated_key > (query.updated_since or "")
-        )
+        found.extend(r for r in results if r.updated_key != query.before and r.updated_key > since)
     found.sort(key=lambda r: r.updated_key, reverse=True)
     page = found[: query.limit]
     next_before = page[-1].updated_key if len(found) > query.limit else None

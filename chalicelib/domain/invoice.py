@@ -142,7 +142,7 @@ class Invoice:
 
     def accept(self, summary: InvoiceSummary, recipient_name: str | None, warnings: list[Error], at: str) -> None:
         """Valid and routed: Déposée then Mise à disposition, in one atomic change."""
-        self._finish(summary, recipient_name, warnings, at)
+        self._finish(summary, recipient_name, warnings, at, routed=True)
         self.history += [
             HistoryEntry(DEPOSEE.code, at, "platform"),
             HistoryEntry(MISE_A_DISPOSITION.code, at, "platform"),
@@ -158,7 +158,7 @@ class Invoice:
         at: str,
     ) -> None:
         """Refused by the platform's controls: Rejetée (213) with the reason and every finding."""
-        self._finish(summary, recipient_name, errors, at)
+        self._finish(summary, recipient_name, errors, at, routed=False)
         self.history.append(HistoryEntry(REJETEE.code, at, "platform", reason_code, comment))
 
     def fail(self, at: str) -> None:
@@ -166,12 +166,15 @@ class Invoice:
         self.processing = "failed"
         self.updated_at = at
 
-    def _finish(self, summary: InvoiceSummary, recipient_name: str | None, errors: list[Error], at: str) -> None:
+    def _finish(
+        self, summary: InvoiceSummary, recipient_name: str | None, errors: list[Error], at: str, routed: bool
+    ) -> None:
         if self.processing == "done":
             raise ValueError(f"invoice {self.id} is already processed")
         ordered = sorted(errors, key=lambda e: (e.severity != "fatal", e.rule))
         self.summary = summary
-        self.recipient_siret = summary.buyer_siret
+        # A rejected invoice was never made available: the buyer it names does not become a party to it.
+        self.recipient_siret = summary.buyer_siret if routed else None
         self.recipient_name = recipient_name or summary.buyer_name
         self.errors = ordered[:MAX_STORED_ERRORS]
         self.errors_truncated = max(0, len(ordered) - MAX_STORED_ERRORS)

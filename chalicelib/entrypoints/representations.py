@@ -29,7 +29,11 @@ def invoice_resource(invoice: Invoice) -> dict:
             "amount_due": _dec(s.totals.amount_due),
         },
         "supplier": {"siret": invoice.supplier_siret, "name": invoice.supplier_name},
-        "recipient": {"siret": invoice.recipient_siret, "name": invoice.recipient_name, "service_code": s.service_code},
+        "recipient": {
+            "siret": invoice.recipient_siret or s.buyer_siret,
+            "name": invoice.recipient_name,
+            "service_code": s.service_code,
+        },
         "engagement_number": s.engagement_number,
         "format": invoice.format,
         "processing": invoice.processing,

@@ -1,0 +1,187 @@
+"""Invoice search (pagination, filters, delta sync, isolation) and the directory (look-ups, administration)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from demo import ADMIN_KEY, CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER2_SIRET, ubl_invoice
+
+XML = {"Content-Type": "application/xml"}
+JSON = {"Content-Type": "application/json"}
+
+
+def deposit_all(client, pump, bodies, key=SUPPLIER_KEY) -> list[str]:
+    ids = [json.loads(client.http.post("/v1/invoices", headers=auth(key, **XML), body=b).body)["id"] for b in bodies]
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+    return ids
+
+
+def pages(client, key: str, query: str) -> list[list[dict]]:
+    result, cursor = [], None
+    while True:
+        url = f"/v1/invoices?{query}" + (f"&cursor={cursor}" if cursor else "")
+        response = client.http.get(url, headers=auth(key))
+        assert response.status_code == 200, response.body
+        body = json.loads(response.body)
+        result.append(body["items"])
+        cursor = body["next_cursor"]
+        if not cursor:
+            return result
+
+
+def test_search_pages_newest_first_without_gaps_or_repeats(client, pump):
+    ids = deposit_all(client, pump, [ubl_invoice(f"F-S-{i:02d}") for i in range(11)])
+    chunks = pages(client, SUPPLIER_KEY, "role=supplier&limit=4")
+    assert [len(c) for c in chunks] == [4, 4, 3]
+    seen = [i["id"] for chunk in chunks for i in chunk]
+    assert sorted(seen) == sorted(ids) and len(set(seen)) == len(seen)
+    updated = [i["updated_at"] for chunk in chunks for i in chunk]
+    assert updated == sorted(updated, reverse=True)
+
+
+def test_search_filters(client, pump):
+    deposit_all(client, pump, [ubl_invoice("F-F-1"), ubl_invoice("F-F-2", issue_date="2026-10-01")])
+    deposit_all(client, pump, [ubl_invoice("F-F-3", buyer=CHR_SIRET, service_code=None, engagement="EJ-9")])
+    deposit_all(client, pump, [ubl_invoice("F-F-4", service_code=None)])  # rejected: 213
+
+    def numbers(query: str, key: str = SUPPLIER_KEY) -> set[str]:
+        return {i["number"] for chunk in pages(client, key, query) for i in chunk}
+
+    assert numbers("role=supplier&number=F-F-2") == {"F-F-2"}
+    assert numbers("role=supplier&status=213") == {"F-F-4"}
+    assert numbers(f"role=supplier&counterpart={CHR_SIRET}") == {"F-F-3"}
+    assert numbers("role=supplier&issued_from=2026-11-01&issued_to=2026-11-30&status=203") == {"F-F-1", "F-F-3"}
+    assert numbers("role=recipient", MAIRIE_KEY) == {"F-F-1", "F-F-2"}  # 213 invoices are not routed to it
+    assert numbers("role=recipient", CHR_KEY) == {"F-F-3"}
+    assert numbers("role=supplier", SUPPLIER2_KEY) == set()  # isolation: its own invoices only
+    assert numbers("role=recipient", SUPPLIER_KEY) == set()
+
+
+def test_delta_sync_with_updated_since(client, pump):
+    [first, second] = deposit_all(client, pump, [ubl_invoice("F-D-1"), ubl_invoice("F-D-2")])
+    mark = json.loads(client.http.get(f"/v1/invoices/{second}", headers=auth(SUPPLIER_KEY)).body)["updated_at"]
+    time.sleep(0.01)
+    client.http.post(f"/v1/invoices/{first}/status", headers=auth(MAIRIE_KEY, **JSON), body=json.dumps({"code": 204}))
+    changed = [i for chunk in pages(client, MAIRIE_KEY, f"role=recipient&updated_since={mark}") for i in chunk]
+    assert [(i["id"], i["status"]["code"]) for i in changed] == [(first, 204)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["role=admin", "limit=0", "limit=500", "status=999", "issued_from=26/11/2026", "updated_since=yesterday",
+     "cursor=%%%"],
+)  # fmt: skip
+def test_search_refuses_bad_parameters(client, query):
+    response = client.http.get(f"/v1/invoices?{query}", headers=auth(SUPPLIER_KEY))
+    assert response.status_code == 400 and response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_structures_by_name_prefix_case_and_accent_insensitive(client):
+    for query in ("q=mairie", "q=MAIRIE%20DE%20SAINT-ETIENNE", "q=Mairie%20de%20Saint-%C3%89tienne"):
+        body = json.loads(client.http.get(f"/v1/structures?{query}", headers=auth(SUPPLIER_KEY)).body)
+        assert [s["siret"] for s in body["items"]] == [MAIRIE_SIRET], query
+    by_siret = json.loads(client.http.get(f"/v1/structures?siret={CHR_SIRET}", headers=auth(SUPPLIER_KEY)).body)
+    assert [s["name"] for s in by_siret["items"]] == ["Centre Hospitalier Régional Démo"]
+    one = json.loads(client.http.get(f"/v1/structures/{MAIRIE_SIRET}", headers=auth(SUPPLIER_KEY)).body)
+    assert one["requires_service_code"] is True and {s["code"] for s in one["services"]} >= {"SERV-TECH"}
+    assert client.http.get("/v1/structures/00000000000000", headers=auth(SUPPLIER_KEY)).status_code == 404
+    assert client.http.get("/v1/structures", headers=auth(SUPPLIER_KEY)).status_code == 400
+
+
+def test_structure_search_paginates_and_filters_by_role(client):
+    structures = [
+        {"siret": siret, "name": f"Commune de Test {i:02d}", "roles": ["recipient" if i % 2 else "supplier"]}
+        for i, siret in enumerate(LUHN_SIRETS)
+    ]
+    response = client.http.post(
+        "/v1/admin/imports", headers=auth(ADMIN_KEY, **JSON), body=json.dumps({"structures": structures})
+    )
+    assert response.status_code == 200 and json.loads(response.body)["imported"] == len(structures)
+    names, cursor = [], None
+    while True:
+        url = "/v1/structures?q=commune%20de%20test&role=recipient&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        body = json.loads(client.http.get(url, headers=auth(MAIRIE_KEY)).body)
+        names += [s["name"] for s in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert names == [s["name"] for s in structures if s["roles"] == ["recipient"]]
+
+
+LUHN_SIRETS = ["55203253400646", "73282932000074", "44306184100047", "38012986646850", "54205118000066"]
+
+
+def test_administration_needs_an_admin_key(client):
+    body = json.dumps({"siret": "55203253400646", "name": "X", "roles": ["supplier"]})
+    for key in (SUPPLIER_KEY, MAIRIE_KEY):
+        assert client.http.post("/v1/admin/structures", headers=auth(key, **JSON), body=body).status_code == 403
+    assert client.http.post("/v1/admin/structures", headers={**JSON}, body=body).status_code == 401
+
+
+def test_create_issue_key_deposit_revoke(client, pump):
+    siret = "55203253400646"
+    created = client.http.post(
+        "/v1/admin/structures",
+        headers=auth(ADMIN_KEY, **JSON),
+        body=json.dumps({"siret": siret, "name": "Nouvelle Société", "roles": ["supplier"]}),
+    )
+    assert created.status_code == 201
+    duplicate = client.http.post(
+        "/v1/admin/structures",
+        headers=auth(ADMIN_KEY, **JSON),
+        body=json.dumps({"siret": siret, "name": "Y", "roles": ["supplier"]}),
+    )
+    assert duplicate.status_code == 409
+    bad = client.http.post(
+        "/v1/admin/structures",
+        headers=auth(ADMIN_KEY, **JSON),
+        body=json.dumps({"siret": "12345678901234", "name": "Z", "roles": ["supplier"]}),
+    )
+    assert bad.status_code == 422 and "Luhn" in json.loads(bad.body)["detail"]
+    issued = json.loads(client.http.post(f"/v1/admin/structures/{siret}/api-keys", headers=auth(ADMIN_KEY)).body)
+    key, key_id = issued["api_key"], issued["key_id"]
+    listed = json.loads(client.http.get(f"/v1/admin/structures/{siret}/api-keys", headers=auth(ADMIN_KEY)).body)
+    assert [k["key_id"] for k in listed["keys"]] == [key_id] and key not in json.dumps(listed)
+    deposit = client.http.post("/v1/invoices", headers=auth(key, **XML), body=ubl_invoice(seller=siret))
+    assert deposit.status_code == 202
+    revoked = client.http.delete(f"/v1/admin/structures/{siret}/api-keys/{key_id}", headers=auth(ADMIN_KEY))
+    assert revoked.status_code == 200
+    assert client.http.post("/v1/invoices", headers=auth(key, **XML), body=ubl_invoice(seller=siret)).status_code == 401
+
+
+def test_services_and_csv_import(client, pump):
+    put = client.http.put(
+        f"/v1/admin/structures/{MAIRIE_SIRET}/services/SERV-TECH",
+        headers=auth(ADMIN_KEY, **JSON),
+        body=json.dumps({"active": False}),
+    )
+    assert put.status_code == 200
+    [invoice_id] = deposit_all(client, pump, [ubl_invoice("F-SERV-OFF")])
+    invoice = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
+    assert invoice["status"]["code"] == 213 and "inactive" in invoice["errors"][0]["message"]
+
+    csv = "siret,name,roles,active,requires_service_code\n73282932000074,Régie des Eaux,recipient,true,false\n"
+    imported = client.http.post("/v1/admin/imports", headers=auth(ADMIN_KEY, **{"Content-Type": "text/csv"}), body=csv)
+    assert imported.status_code == 200
+    found = json.loads(client.http.get("/v1/structures?q=regie", headers=auth(SUPPLIER_KEY)).body)["items"]
+    assert [s["siret"] for s in found] == ["73282932000074"]
+    bad_csv = "siret,name,roles\n123,Bad,recipient\n"
+    response = client.http.post(
+        "/v1/admin/imports", headers=auth(ADMIN_KEY, **{"Content-Type": "text/csv"}), body=bad_csv
+    )
+    assert response.status_code == 422 and "line 2" in json.loads(response.body)["detail"]
+
+
+def test_deactivated_supplier_cannot_deposit_at_once(client):
+    response = client.http.patch(
+        f"/v1/admin/structures/{SUPPLIER2_SIRET}", headers=auth(ADMIN_KEY, **JSON), body=json.dumps({"active": False})
+    )
+    assert response.status_code == 200
+    deposit = client.http.post(
+        "/v1/invoices", headers=auth(SUPPLIER2_KEY, **XML), body=ubl_invoice(seller=SUPPLIER2_SIRET)
+    )
+    assert deposit.status_code == 401
