@@ -72,3 +72,39 @@ def test_errors_are_problem_json_over_http(local_stack):
     assert unknown_route.status == 404 and unknown_route.headers["Content-Type"] == "application/problem+json"
     health = local_stack.request("GET", "/v1/health")
     assert health.status == 200
+
+
+def test_one_invoice_from_deposit_to_212_over_http(local_stack):
+    """Both parties drive an invoice through the lifecycle: 203 → 204 → 208 → 209 → 205 → 211 → 212."""
+    recipient_key = "demo-recipient-mairie-key"
+    created = local_stack.request("POST", "/v1/invoices", SUPPLIER_KEY, ubl_invoice("F-E2E-LIFE"), XML).json()
+    invoice_id = created["id"]
+    assert local_stack.wait_for(lambda: status_of(local_stack, invoice_id))["status"]["code"] == 203
+
+    steps = [
+        (recipient_key, {"code": 204}),
+        (recipient_key, {"code": 208, "reason_code": "JUSTIF_ABS", "comment": "Bon de livraison manquant"}),
+        (SUPPLIER_KEY, {"code": 209, "comment": "Bon de livraison joint"}),
+        (recipient_key, {"code": 205}),
+        (recipient_key, {"code": 211}),
+        (SUPPLIER_KEY, {"code": 212}),
+    ]
+    for key, body in steps:
+        response = local_stack.request(
+            "POST",
+            f"/v1/invoices/{invoice_id}/status",
+            key,
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
+        )
+        assert response.status == 200, response.body
+        assert response.json()["status"]["code"] == body["code"]
+
+    history = local_stack.request("GET", f"/v1/invoices/{invoice_id}/history", recipient_key).json()["history"]
+    assert [(h["code"], h["actor"]) for h in history] == [
+        (200, "platform"), (203, "platform"), (204, "recipient"), (208, "recipient"), (209, "supplier"),
+        (205, "recipient"), (211, "recipient"), (212, "supplier"),
+    ]  # fmt: skip
+    assert history[3]["reason_code"] == "JUSTIF_ABS"
+    final = local_stack.request("GET", f"/v1/invoices/{invoice_id}/transitions", SUPPLIER_KEY).json()
+    assert final["current"]["name"] == "ENCAISSEE" and final["allowed"] == []
