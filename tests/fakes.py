@@ -1,0 +1,91 @@
+"""In-memory stand-ins for the ports: the service tests run without AWS."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from chalicelib.domain.directory import Structure
+from chalicelib.services.errors import ConcurrentUpdate, Conflict, DuplicateNumber
+from chalicelib.services.ports import InvoiceQuery, StoredObject
+
+
+class FakeInvoices:
+    def __init__(self):
+        self.records = {}
+        self.claims: dict[str, str] = {}
+
+    def add(self, invoice) -> bool:
+        if invoice.id in self.records:
+            return False
+        invoice.version = 1
+        self.records[invoice.id] = copy.deepcopy(invoice)
+        return True
+
+    def get(self, invoice_id):
+        found = self.records.get(invoice_id)
+        return copy.deepcopy(found) if found else None
+
+    def save(self, invoice, claim_number=None) -> None:
+        stored = self.records.get(invoice.id)
+        if stored is None or stored.version != invoice.version:
+            raise ConcurrentUpdate("changed")
+        if claim_number is not None:
+            holder = self.claims.get(claim_number)
+            if holder not in (None, invoice.id):
+                raise DuplicateNumber(claim_number)
+            self.claims[claim_number] = invoice.id
+        invoice.version += 1
+        self.records[invoice.id] = copy.deepcopy(invoice)
+
+    def search(self, query: InvoiceQuery):
+        raise NotImplementedError
+
+
+class FakeOriginals:
+    def __init__(self):
+        self.objects: dict[str, StoredObject] = {}
+
+    def put(self, key, data, content_type, metadata) -> None:
+        self.objects[key] = StoredObject(data, content_type, dict(metadata))
+
+    def get(self, key):
+        return self.objects.get(key)
+
+    def download_url(self, key, filename) -> str:
+        return f"https://download.invalid/{key}?name={filename}"
+
+
+class FakeDirectory:
+    def __init__(self, *structures: Structure, keys: dict[str, str] | None = None):
+        self.structures = {s.siret: s for s in structures}
+        self.keys = dict(keys or {})
+
+    def structure(self, siret):
+        return self.structures.get(siret)
+
+    def siret_for_key(self, key_hash):
+        return self.keys.get(key_hash)
+
+
+class FakeIdempotency:
+    def __init__(self):
+        self.results: dict[str, tuple[str, str]] = {}
+
+    def run_once(self, key: str, fingerprint: str, action: Callable[[], str]) -> str:
+        if key in self.results:
+            first_fingerprint, result = self.results[key]
+            if first_fingerprint != fingerprint:
+                raise Conflict("other body")
+            return result
+        result = action()
+        self.results[key] = (fingerprint, result)
+        return result
+
+
+class FakePublisher:
+    def __init__(self):
+        self.published = []
+
+    def publish(self, events) -> None:
+        self.published.extend(events)

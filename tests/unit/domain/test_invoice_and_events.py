@@ -1,0 +1,86 @@
+"""The invoice record's platform transitions, events and directory rules (no AWS)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.domain.directory import is_valid_siret, search_key
+from chalicelib.domain.events import new_status_events
+from chalicelib.domain.ids import is_invoice_id, new_id
+from chalicelib.domain.invoice import MAX_STORED_ERRORS, Error, Invoice, InvoiceSummary, Totals
+
+
+def pending() -> Invoice:
+    return Invoice("01J00000000000000000000000", "81234567800013", "Atelier", "ubl", "application/xml",
+                   "originals/x", 10, "ab", "2026-11-26T10:00:00.000Z", "2026-11-26T10:00:00.000Z")  # fmt: skip
+
+
+SUMMARY = InvoiceSummary(
+    number="F-1",
+    issue_date=date(2026, 11, 20),
+    currency="EUR",
+    totals=Totals(Decimal("100.00"), Decimal("20.00"), Decimal("120.00"), Decimal("120.00")),
+    seller_siret="81234567800013",
+    buyer_siret="21750000100011",
+)
+
+
+def test_accept_records_200_then_203_and_routes_to_the_buyer():
+    invoice = pending()
+    invoice.accept(SUMMARY, "Mairie", [], "2026-11-26T10:00:01.000Z")
+    assert [h.code for h in invoice.history] == [200, 203] and invoice.status.name == "MISE_A_DISPOSITION"
+    assert invoice.processing == "done" and invoice.recipient_siret == "21750000100011"
+    assert invoice.parties_of("21750000100011") == ("recipient",)
+    with pytest.raises(ValueError):
+        invoice.accept(SUMMARY, "Mairie", [], "2026-11-26T10:00:02.000Z")  # decided once
+
+
+def test_reject_keeps_the_errors_fatal_first_and_capped():
+    invoice = pending()
+    errors = [Error(f"W-{i:03d}", "warning", "w", "/") for i in range(150)] + [Error("BR-CO-16", "fatal", "f", "/")]
+    invoice.reject(SUMMARY, None, errors, "REJ_SEMAN", "EN 16931", "2026-11-26T10:00:01.000Z")
+    assert invoice.status.code == 213 and invoice.history[-1].reason_code == "REJ_SEMAN"
+    assert invoice.errors[0].rule == "BR-CO-16" and len(invoice.errors) == MAX_STORED_ERRORS
+    assert invoice.errors_truncated == 151 - MAX_STORED_ERRORS
+    assert invoice.recipient_siret is None and not invoice.is_party("21750000100011")
+
+
+def test_one_event_per_new_history_entry_with_stable_ids():
+    invoice = pending()
+    before = list(invoice.history)
+    invoice.accept(SUMMARY, "Mairie", [], "2026-11-26T10:00:01.000Z")
+    events = new_status_events(before, invoice)
+    assert [e.event_id for e in events] == [f"{invoice.id}-0", f"{invoice.id}-1"]
+    assert events[1].previous.code == 200 and events[0].previous is None
+    cloudevent = events[1].cloudevent()
+    assert cloudevent["specversion"] == "1.0" and cloudevent["type"] == "invoice.status_changed"
+    assert cloudevent["data"]["status"]["code"] == 203 and cloudevent["data"]["previous_status"]["code"] == 200
+    assert events[1].attributes() == {
+        "event_type": "invoice.status_changed",
+        "status_code": "203",
+        "supplier_siret": "81234567800013",
+        "recipient_siret": "21750000100011",
+    }
+    assert new_status_events(list(invoice.history), invoice) == []  # nothing new, nothing published
+
+
+@pytest.mark.parametrize(
+    "siret, valid",
+    [("81234567800013", True), ("81234567800014", False), ("1234", False), ("8123456780001a", False),
+     ("35600000000015", True), ("35600000000016", False)],
+)  # fmt: skip
+def test_siret_check(siret, valid):
+    assert is_valid_siret(siret) is valid
+
+
+def test_search_key_folds_case_and_accents():
+    assert search_key("  Mairie de Saint-ÉTIENNE ") == "mairie de saint-etienne"
+
+
+def test_ids_are_time_ordered_ulids():
+    first, second = new_id(1_700_000_000_000), new_id(1_700_000_000_001)
+    assert is_invoice_id(first) and first < second and len(first) == 26
+    assert not is_invoice_id("../../etc/passwd")

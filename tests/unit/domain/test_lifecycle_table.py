@@ -1,0 +1,62 @@
+"""The transition table, reasons and statuses as data (no AWS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain import lifecycle
+from chalicelib.domain.statuses import STATUSES
+
+
+def test_the_table_is_the_issue_s_table():
+    recipient, supplier = lifecycle.TRANSITIONS["recipient"], lifecycle.TRANSITIONS["supplier"]
+    decisions = {205, 206, 207, 208, 210}
+    assert recipient[203] == {204, 221} | decisions
+    assert recipient[204] == {221} | decisions
+    assert recipient[207] == recipient[209] == decisions
+    assert recipient[205] == recipient[206] == {211}
+    assert supplier == {208: {209}, 205: {212}, 206: {212}, 211: {212}, 200: {220}, 203: {220}, 204: {220}}
+    assert lifecycle.TERMINAL == {210, 212, 213, 220}
+    assert all(not lifecycle.allowed_next(p, t) for p in ("recipient", "supplier") for t in lifecycle.TERMINAL)
+
+
+def test_reason_lists():
+    assert lifecycle.REASONS[208] == {
+        "JUSTIF_ABS", "COORD_BANC_ERR", "CMD_ERR", "SIRET_ERR", "CODE_ROUTAGE_ERR", "REF_CT_ABSENT", "REF_ERR",
+    }  # fmt: skip
+    assert "DOUBLON" in lifecycle.REASONS[210] and "JUSTIF_ABS" not in lifecycle.REASONS[210]
+    assert lifecycle.REASON_REQUIRED == {206, 207, 208, 210}
+
+
+@pytest.mark.parametrize(
+    "parties, current, target, reason, comment, attachment, expected",
+    [
+        (("recipient",), 203, 204, None, None, False, ("recipient", None)),
+        (("supplier",), 203, 205, None, None, False, "role"),
+        (("recipient",), 205, 204, None, None, False, "transition"),
+        (("recipient",), 203, 208, None, None, False, "reason"),
+        (("recipient",), 203, 208, "DOUBLON", None, False, "reason"),
+        (("recipient",), 203, 204, "JUSTIF_ABS", None, False, "reason"),  # 204 takes no reason
+        (("supplier",), 208, 209, None, " ", False, "completion"),
+        (("supplier",), 208, 209, None, None, True, ("supplier", None)),
+        (("supplier", "recipient"), 203, 220, None, None, False, ("supplier", None)),  # self-billed: either role
+        (("supplier",), None, 220, None, None, False, "transition"),  # pending: nothing yet
+    ],
+)
+def test_check_transition(parties, current, target, reason, comment, attachment, expected):
+    party, refusal = lifecycle.check_transition(parties, current, target, reason, comment, attachment)
+    if isinstance(expected, tuple):
+        assert (party, refusal) == expected
+    else:
+        assert party is None and refusal.kind == expected and refusal.message
+
+
+def test_refused_transition_lists_the_allowed_ones():
+    _, refusal = lifecycle.check_transition(("recipient",), 205, 210, "DOUBLON", None, False)
+    assert refusal.kind == "transition" and refusal.allowed == (211,)
+
+
+def test_every_status_has_a_chorus_pro_name_and_the_naming_trap_is_kept():
+    assert all(s.chorus_pro and s.label for s in STATUSES.values())
+    assert STATUSES[210].chorus_pro == "REJETEE" and STATUSES[213].name == "REJETEE"
+    assert STATUSES[221].chorus_pro == "A_RECYCLER" and STATUSES[205].chorus_pro == "SERVICE_FAIT"

@@ -1,0 +1,119 @@
+"""Use cases over in-memory ports: deposit, processing, controls, queries (no AWS)."""
+
+from __future__ import annotations
+
+import pytest
+from fakes import FakeDirectory, FakeIdempotency, FakeInvoices, FakeOriginals
+from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
+
+from chalicelib.domain.directory import Principal, Service, Structure
+from chalicelib.services import originals as layout
+from chalicelib.services.deposit import deposit_invoice
+from chalicelib.services.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from chalicelib.services.processing import process_original
+from chalicelib.services.queries import visible_invoice
+
+SUPPLIER = Principal(SUPPLIER_SIRET, "Atelier", ("supplier",))
+RECIPIENT = Principal(MAIRIE_SIRET, "Mairie", ("recipient",))
+DIRECTORY = FakeDirectory(
+    Structure(SUPPLIER_SIRET, "Atelier", ("supplier",)),
+    Structure(MAIRIE_SIRET, "Mairie", ("recipient",), requires_service_code=True,
+              services=(Service("SERV-TECH", "Services techniques"),)),
+)  # fmt: skip
+
+
+@pytest.fixture
+def ports():
+    return FakeInvoices(), FakeOriginals()
+
+
+def deposit(ports, body=None, principal=SUPPLIER, content_type="application/xml", **kwargs):
+    invoices, originals = ports
+    return deposit_invoice(principal, body if body is not None else ubl_invoice(), content_type,
+                           invoices=invoices, originals=originals, max_bytes=100_000, **kwargs)  # fmt: skip
+
+
+def process(ports, invoice_id):
+    invoices, originals = ports
+    return process_original(
+        layout.original_key(invoice_id), invoices=invoices, originals=originals, directory=DIRECTORY
+    )
+
+
+def test_deposit_stores_the_original_then_a_pending_record(ports):
+    invoice = deposit(ports)
+    stored = ports[1].get(layout.original_key(invoice.id))
+    assert stored.data == ubl_invoice() and stored.metadata[layout.META_SUPPLIER] == SUPPLIER_SIRET
+    assert invoice.processing == "pending" and invoice.format == "ubl" and invoice.status is None
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"principal": RECIPIENT}, Forbidden),
+        ({"content_type": "application/json"}, UnsupportedMediaType),
+        ({"body": b""}, InvalidInput),
+        ({"body": b"<x" * 60_000}, PayloadTooLarge),
+        ({"body": b"<Invoice/>"}, InvalidInput),
+    ],
+)
+def test_deposit_refusals_store_nothing(ports, kwargs, error):
+    with pytest.raises(error):
+        deposit(ports, **kwargs)
+    assert ports[1].objects == {} and ports[0].records == {}
+
+
+def test_idempotent_deposit(ports):
+    guard = FakeIdempotency()
+    first = deposit(ports, idempotency=guard, idempotency_key="k1")
+    assert deposit(ports, idempotency=guard, idempotency_key="k1").id == first.id
+    with pytest.raises(Conflict):
+        deposit(ports, body=ubl_invoice("OTHER"), idempotency=guard, idempotency_key="k1")
+    assert len(ports[1].objects) == 1
+
+
+def test_processing_decides_once(ports):
+    invoice = deposit(ports)
+    decided = process(ports, invoice.id)
+    assert decided.status.code == 203 and decided.recipient_name == "Mairie"
+    again = process(ports, invoice.id)
+    assert again.version == decided.version and again.history == decided.history
+
+
+def test_processing_rejects_en16931_failures_with_findings(ports):
+    invoice = process(ports, deposit(ports, body=invalid_ubl_invoice()).id)
+    assert invoice.status.code == 213 and invoice.history[-1].reason_code == "REJ_SEMAN"
+    assert "BR-CO-16" in {e.rule for e in invoice.errors}
+
+
+def test_processing_rebuilds_a_record_lost_after_the_s3_write(ports):
+    invoices, originals = ports
+    invoice = deposit(ports)
+    del invoices.records[invoice.id]
+    decided = process(ports, invoice.id)
+    assert (
+        decided.status.code == 203 and decided.supplier_siret == SUPPLIER_SIRET and decided.supplier_name == "Atelier"
+    )
+
+
+def test_duplicate_number_is_refused_atomically(ports):
+    first = process(ports, deposit(ports).id)
+    second = process(ports, deposit(ports).id)
+    assert first.status.code == 203 and second.status.code == 213
+    assert second.history[-1].reason_code == "DOUBLON"
+
+
+def test_only_parties_see_an_invoice(ports):
+    invoice = process(ports, deposit(ports).id)
+    assert visible_invoice(RECIPIENT, invoice.id, invoices=ports[0]).id == invoice.id
+    with pytest.raises(NotFound):
+        visible_invoice(Principal("13000123400017", "CHR", ("recipient",)), invoice.id, invoices=ports[0])
+    with pytest.raises(NotFound):
+        visible_invoice(SUPPLIER, "not-an-id", invoices=ports[0])
