@@ -1,0 +1,247 @@
+"""Bulk flows on moto: POST /v1/flows, the inbox → fan-out → validation → per-file report, uploads."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import tarfile
+import zipfile
+
+import boto3
+import pytest
+import requests
+from demo import MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from invoices import invalid_ubl_invoice, ubl_invoice
+from structured_invoices import facturx_pdf, json_invoice
+
+from chalicelib.config import settings
+from chalicelib.entrypoints import flows_api
+from chalicelib.services import flows as flow_service
+from chalicelib.services import originals as layout
+from devstack.pump import EventPump
+
+ZIP = {"Content-Type": "application/zip"}
+
+
+@pytest.fixture
+def flow_pump(app, aws):
+    flows_api.reset()
+    boto3.client("sqs").purge_queue(QueueUrl=aws.queue_urls[settings().inbox_queue])  # S3's s3:TestEvent
+    arn = aws.invoice_stream_arn
+    return EventPump(app, settings().region, {"publish_status_events": arn, "record_flow_outcomes": arn})
+
+
+def run_pipeline(pump) -> None:
+    """What Lambda's event sources do, until nothing moves: inbox → originals → validation → stream."""
+    while True:
+        moved = pump.deliver_sqs_once("expand_inbox")
+        while pump.deliver_sqs_once("validate_invoices"):
+            moved += 1
+        moved += pump.deliver_stream_once("record_flow_outcomes")
+        if not moved:
+            return
+
+
+def make_zip(entries) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def post_flow(client, body: bytes, key: str = SUPPLIER_KEY, content_type: str = "application/zip"):
+    return client.http.post("/v1/flows", headers=auth(key, **{"Content-Type": content_type}), body=body)
+
+
+def get_flow(client, flow_id: str, key: str = SUPPLIER_KEY):
+    return client.http.get(f"/v1/flows/{flow_id}", headers=auth(key))
+
+
+def files_by_name(flow: dict) -> dict:
+    return {f["name"]: f for f in flow["files"]}
+
+
+def test_mixed_archive_every_file_reported_and_the_flow_survives(client, flow_pump):
+    symlink = zipfile.ZipInfo("link.xml")
+    symlink.external_attr = 0o120777 << 16
+    entries = [
+        ("ok-1.xml", ubl_invoice("FL-1")),
+        ("sub/ok-2.xml", ubl_invoice("FL-2")),
+        ("bad-amount.xml", invalid_ubl_invoice("FL-3")),
+        ("facturx.pdf", facturx_pdf(number="FL-4")),
+        ("structured.json", json.dumps(json_invoice("FL-5")).encode()),
+        ("bad-schema.json", json.dumps({"number": "FL-6"}).encode()),
+        ("readme.txt", b"Hello, these are our invoices."),
+        ("nested.zip", make_zip([("inner.xml", ubl_invoice("FL-7"))])),
+        ("../escape.xml", ubl_invoice("FL-8")),
+        ("/etc/abs.xml", ubl_invoice("FL-9")),
+        (symlink, b"/etc/passwd"),
+        ("order.xml", b"<?xml version='1.0'?><Order xmlns='urn:x'/>"),
+    ]
+    response = post_flow(client, make_zip(entries))
+    assert response.status_code == 202, response.body
+    flow = json.loads(response.body)
+    assert flow["state"] == "IN_RECU" and response.headers["Location"] == f"/v1/flows/{flow['id']}"
+
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    files = files_by_name(report)
+    assert [f["name"] for f in report["files"]] == [
+        "ok-1.xml", "sub/ok-2.xml", "bad-amount.xml", "facturx.pdf", "structured.json", "bad-schema.json",
+        "readme.txt", "nested.zip", "../escape.xml", "/etc/abs.xml", "link.xml", "order.xml",
+    ]  # fmt: skip
+    accepted = {"ok-1.xml", "sub/ok-2.xml", "facturx.pdf", "structured.json"}
+    for name in accepted:
+        assert files[name]["status"] == "accepted" and files[name]["status_code"] == 203, files[name]
+        assert files[name]["invoice_id"] and files[name]["errors"] == []
+    assert files["bad-amount.xml"]["status_code"] == 213 and files["bad-amount.xml"]["invoice_id"]
+    assert "BR-CO-16" in {e["rule"] for e in files["bad-amount.xml"]["errors"]}
+    assert {e["location"] for e in files["bad-schema.json"]["errors"]} == {"/"}
+    assert files["bad-schema.json"]["invoice_id"] is None
+    assert "not an invoice" in files["readme.txt"]["errors"][0]["message"]
+    assert "nested archives" in files["nested.zip"]["errors"][0]["message"]
+    assert "path traversal" in files["../escape.xml"]["errors"][0]["message"]
+    assert "absolute path" in files["/etc/abs.xml"]["errors"][0]["message"]
+    assert "symbolic link" in files["link.xml"]["errors"][0]["message"]
+    assert files["order.xml"]["errors"][0]["message"].startswith("The root element")
+    assert report["counts"] == {"files": 12, "accepted": 4, "rejected": 8, "pending": 0}
+    assert report["state"] == "IN_INTEGRE_PARTIEL"
+
+    # Each accepted file is a real invoice of the normal pipeline, visible to its recipient.
+    invoice = json.loads(
+        client.http.get(f"/v1/invoices/{files['facturx.pdf']['invoice_id']}", headers=auth(MAIRIE_KEY)).body
+    )
+    assert invoice["number"] == "FL-4" and invoice["format"] == "facturx" and invoice["status"]["code"] == 203
+    stored = boto3.client("s3").head_object(
+        Bucket=settings().invoice_bucket, Key=layout.original_key(files["ok-1.xml"]["invoice_id"])
+    )
+    assert stored["Metadata"][flow_service.META_FLOW_ID] == flow["id"]
+
+
+def test_all_valid_is_integrated_and_all_invalid_rejected(client, flow_pump):
+    good = json.loads(post_flow(client, make_zip([(f"{i}.xml", ubl_invoice(f"G-{i}")) for i in range(5)])).body)
+    bad = json.loads(post_flow(client, make_zip([(f"{i}.xml", invalid_ubl_invoice(f"B-{i}")) for i in range(3)])).body)
+    run_pipeline(flow_pump)
+    good_report = json.loads(get_flow(client, good["id"]).body)
+    assert good_report["state"] == "IN_INTEGRE" and good_report["counts"]["accepted"] == 5
+    bad_report = json.loads(get_flow(client, bad["id"]).body)
+    assert bad_report["state"] == "IN_REJETE" and bad_report["counts"]["rejected"] == 3
+
+
+def test_tar_gz_flow(client, flow_pump):
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, data in [("a.xml", ubl_invoice("TG-1")), ("b.xml", invalid_ubl_invoice("TG-2"))]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("c.xml")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/shadow"
+        archive.addfile(link)
+    flow = json.loads(post_flow(client, out.getvalue(), content_type="application/gzip").body)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    files = files_by_name(report)
+    assert files["a.xml"]["status"] == "accepted" and files["b.xml"]["status"] == "rejected"
+    assert files["c.xml"]["errors"][0]["message"].startswith("The file is a symbolic link")
+    assert report["state"] == "IN_INTEGRE_PARTIEL"
+
+
+def test_zip_bomb_and_duplicates_do_not_stop_the_flow(client, flow_pump):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        body = make_zip([("bomb.xml", b"\0" * (30 * 1024 * 1024)), ("x.xml", ubl_invoice("ZB-1")),
+                         ("x.xml", ubl_invoice("ZB-2"))])  # fmt: skip
+    flow = json.loads(post_flow(client, body).body)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert [(f["name"], f["status"]) for f in report["files"]] == [
+        ("bomb.xml", "rejected"), ("x.xml", "accepted"), ("x.xml", "rejected"),
+    ]  # fmt: skip
+    assert "decompression bomb" in report["files"][0]["errors"][0]["message"]
+    assert "already named" in report["files"][2]["errors"][0]["message"]
+
+
+def test_unreadable_archive_is_a_rejected_flow_with_its_reason(client, flow_pump):
+    flow = json.loads(post_flow(client, b"PK\x03\x04" + b"\x00" * 200).body)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert report["state"] == "IN_REJETE" and "cannot be read" in report["error"] and report["files"] == []
+
+
+def test_redelivered_inbox_message_changes_nothing(client, flow_pump):
+    flow = json.loads(post_flow(client, make_zip([("a.xml", ubl_invoice("RD-1"))])).body)
+    run_pipeline(flow_pump)
+    before = json.loads(get_flow(client, flow["id"]).body)
+    again = flow_service.expand_inbox(
+        flow_service.inbox_key(flow["id"]), flows=flows_api.flows(), store=flows_api.deps.originals()
+    )
+    run_pipeline(flow_pump)
+    assert again is not None and json.loads(get_flow(client, flow["id"]).body)["files"] == before["files"]
+
+
+def test_flow_refusals(client):
+    assert post_flow(client, make_zip([("a.xml", b"<a/>")]), key=MAIRIE_KEY).status_code == 403
+    response = post_flow(client, ubl_invoice(), content_type="application/xml")
+    assert response.status_code == 415
+    mismatch = post_flow(client, ubl_invoice(), content_type="application/zip")
+    assert mismatch.status_code == 415 and json.loads(mismatch.body)["found"] == "xml"
+    assert post_flow(client, b"").status_code == 400
+
+
+def test_a_flow_is_visible_to_its_supplier_only(client):
+    flow = json.loads(post_flow(client, make_zip([("a.xml", ubl_invoice("VS-1"))])).body)
+    assert get_flow(client, flow["id"]).status_code == 200
+    assert get_flow(client, flow["id"], SUPPLIER2_KEY).status_code == 404
+    assert get_flow(client, "not-an-id").status_code == 404
+
+
+# --- presigned uploads ------------------------------------------------------------------------
+
+
+def upload(client, body: bytes, name: str = "invoice.bin") -> dict:
+    response = client.http.post("/v1/uploads", headers=auth(SUPPLIER_KEY))
+    assert response.status_code == 201, response.body
+    ticket = json.loads(response.body)
+    posted = requests.post(ticket["url"], data=ticket["fields"], files={"file": (name, body)}, timeout=10)
+    assert posted.status_code in (200, 201, 204), posted.text
+    return ticket
+
+
+def test_presigned_post_policy_fixes_key_size_and_expiry(client):
+    ticket = json.loads(client.http.post("/v1/uploads", headers=auth(SUPPLIER_KEY)).body)
+    assert set(ticket) >= {"upload_id", "url", "fields", "expires_at"}
+    policy = json.loads(base64.b64decode(ticket["fields"]["policy"]))
+    conditions = policy["conditions"]
+    assert ["eq", "$key", f"inbox/{ticket['upload_id']}"] in conditions
+    assert ["content-length-range", 1, 120 * 1024 * 1024] in conditions
+    assert {"x-amz-meta-supplier-siret": "81234567800013"} in conditions  # the uploader cannot change it
+    assert ticket["fields"]["key"] == f"inbox/{ticket['upload_id']}"
+    from datetime import datetime
+
+    lifetime = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00")) - datetime.now().astimezone()
+    assert 0 < lifetime.total_seconds() <= 900
+    assert client.http.post("/v1/uploads", headers=auth(MAIRIE_KEY)).status_code == 403
+
+
+def test_uploaded_single_invoice_becomes_the_invoice_named_by_the_upload_id(client, flow_pump):
+    ticket = upload(client, facturx_pdf(number="UP-1"))
+    stored = boto3.client("s3").head_object(Bucket=settings().invoice_bucket, Key=f"inbox/{ticket['upload_id']}")
+    assert stored["Metadata"]["supplier-siret"] == "81234567800013"
+    run_pipeline(flow_pump)
+    invoice = json.loads(client.http.get(f"/v1/invoices/{ticket['upload_id']}", headers=auth(SUPPLIER_KEY)).body)
+    assert invoice["number"] == "UP-1" and invoice["status"]["code"] == 203 and invoice["format"] == "facturx"
+    report = json.loads(get_flow(client, ticket["upload_id"]).body)
+    assert report["state"] == "IN_INTEGRE" and report["files"][0]["invoice_id"] == ticket["upload_id"]
+
+
+def test_uploaded_archive_becomes_the_flow_named_by_the_upload_id(client, flow_pump):
+    ticket = upload(client, make_zip([("a.xml", ubl_invoice("UA-1")), ("b.txt", b"notes")]), "batch.zip")
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, ticket["upload_id"]).body)
+    assert report["id"] == ticket["upload_id"] and report["source"] == "upload"
+    assert [(f["name"], f["status"]) for f in report["files"]] == [("a.xml", "accepted"), ("b.txt", "rejected")]

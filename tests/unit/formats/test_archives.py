@@ -1,0 +1,163 @@
+"""Hostile archives: every case is a per-member error (or, for the archive itself, UnreadableArchive)."""
+
+from __future__ import annotations
+
+import io
+import stat
+import tarfile
+import zipfile
+
+import pytest
+
+from chalicelib.formats.archives import Limits, UnreadableArchive, name_problem, read_members
+
+MiB = 1024 * 1024
+
+
+def make_zip(entries: list[tuple], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    """entries: (name, data) or (ZipInfo, data)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def make_tar_gz(entries: list[tarfile.TarInfo | tuple[str, bytes]]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for entry in entries:
+            if isinstance(entry, tarfile.TarInfo):
+                archive.addfile(entry)
+            else:
+                name, data = entry
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def by_name(members):
+    return {m.name: m for m in members}
+
+
+def test_zip_members_are_read_in_order_directories_skipped():
+    data = make_zip([("a.xml", b"<a/>"), ("dir/", b""), ("dir/b.xml", b"<b/>")])
+    members = read_members(data)
+    assert [(m.name, m.data, m.error) for m in members] == [("a.xml", b"<a/>", None), ("dir/b.xml", b"<b/>", None)]
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("../evil.xml", "traversal"),
+        ("a/../../evil.xml", "traversal"),
+        ("..\\evil.xml", "traversal"),
+        ("/etc/passwd", "absolute-path"),
+        ("\\windows\\system.ini", "absolute-path"),
+        ("C:\\evil.xml", "absolute-path"),
+    ],
+)
+def test_traversal_and_absolute_names_are_refused_and_the_others_go_through(name, code):
+    members = by_name(read_members(make_zip([("ok.xml", b"<ok/>"), (name, b"<x/>")])))
+    assert members["ok.xml"].data == b"<ok/>"
+    assert members[name].data is None and members[name].code == code
+    assert name_problem("fine/name.xml") is None
+
+
+def test_zip_symlink_is_refused():
+    link = zipfile.ZipInfo("link.xml")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    members = by_name(read_members(make_zip([(link, b"/etc/passwd"), ("ok.xml", b"<ok/>")])))
+    assert members["link.xml"].code == "link" and members["link.xml"].data is None
+    assert members["ok.xml"].data == b"<ok/>"
+
+
+def test_duplicate_names_keep_the_first_and_refuse_the_others():
+    with pytest.warns(UserWarning):  # zipfile warns when writing a duplicate name
+        data = make_zip([("inv.xml", b"<first/>"), ("inv.xml", b"<second/>"), ("INV.xml", b"<third/>")])
+    members = read_members(data)
+    assert members[0].data == b"<first/>"
+    assert [m.code for m in members[1:]] == ["duplicate", "duplicate"]
+
+
+def test_encrypted_member_is_refused():
+    data = bytearray(make_zip([("secret.xml", b"<x/>")], zipfile.ZIP_STORED))
+    central = data.index(b"PK\x01\x02")
+    data[central + 8] |= 0x1  # general purpose flag, bit 0: encrypted (zipfile would not write it)
+    data[6] |= 0x1
+    members = read_members(bytes(data))
+    assert members[0].code == "encrypted"
+
+
+def test_zip_bomb_is_refused_from_the_central_directory_before_inflating():
+    bomb = make_zip([("bomb.xml", b"\0" * (20 * MiB)), ("ok.xml", b"<ok/>")])
+    assert len(bomb) < 100_000  # ratio ~1000
+    members = by_name(read_members(bomb))
+    assert members["bomb.xml"].code == "ratio" and "decompression bomb" in members["bomb.xml"].error
+    assert members["ok.xml"].data == b"<ok/>"
+
+
+def test_per_file_and_total_sizes_are_bounded_before_extraction():
+    limits = Limits(max_member_bytes=3000, max_total_bytes=5000, ratio_floor_bytes=10 * MiB)
+    data = make_zip([("big.xml", b"x" * 4000), ("a.xml", b"a" * 2500), ("b.xml", b"b" * 2500), ("c.xml", b"c")])
+    members = by_name(read_members(data, limits))
+    assert members["big.xml"].code == "too-large"
+    assert members["a.xml"].data and members["b.xml"].data  # 5000 bytes: at the total limit
+    assert members["c.xml"].code == "total-size"
+
+
+def test_too_many_files_is_an_unreadable_archive():
+    data = make_zip([(f"{i}.xml", b"<x/>") for i in range(6)])
+    with pytest.raises(UnreadableArchive, match="at most 5"):
+        read_members(data, Limits(max_files=5))
+
+
+@pytest.mark.parametrize("data", [b"PK\x03\x04garbage" + b"\0" * 100, b"\x1f\x8bnot gzip at all", b"plain text"])
+def test_unreadable_archives_raise(data):
+    with pytest.raises(UnreadableArchive):
+        read_members(data)
+
+
+def test_tar_gz_members_links_devices_and_names():
+    symlink = tarfile.TarInfo("link.xml")
+    symlink.type, symlink.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    hardlink = tarfile.TarInfo("hard.xml")
+    hardlink.type, hardlink.linkname = tarfile.LNKTYPE, "ok.xml"
+    device = tarfile.TarInfo("dev.xml")
+    device.type = tarfile.CHRTYPE
+    data = make_tar_gz(
+        [("ok.xml", b"<ok/>"), symlink, hardlink, device, ("../up.xml", b"<x/>"), ("/abs.xml", b"<x/>"),
+         ("ok.xml", b"<again/>")]
+    )  # fmt: skip
+    members = read_members(data)
+    assert [(m.name, m.code) for m in members] == [
+        ("ok.xml", None),
+        ("link.xml", "link"),
+        ("hard.xml", "link"),
+        ("dev.xml", "special"),
+        ("../up.xml", "traversal"),
+        ("/abs.xml", "absolute-path"),
+        ("ok.xml", "duplicate"),
+    ]
+    assert members[0].data == b"<ok/>"
+
+
+def test_tar_gz_bomb_stops_at_the_inflated_limit_and_keeps_what_came_before():
+    data = make_tar_gz([("ok.xml", b"<ok/>"), ("bomb.xml", b"\0" * (40 * MiB)), ("after.xml", b"<x/>")])
+    assert len(data) < 200_000
+    members = read_members(data, Limits(max_total_bytes=8 * MiB))
+    assert members[0].name == "ok.xml" and members[0].data == b"<ok/>"
+    assert members[-1].code in ("total-size", "too-large")
+    assert "after.xml" not in {m.name for m in members if m.data}
+
+
+def test_tar_gz_inflation_is_bounded_by_the_ratio_to_its_compressed_size():
+    data = make_tar_gz([("bomb.xml", b"\0" * (60 * MiB))])
+    members = read_members(data, Limits(max_member_bytes=100 * MiB))  # not refused by its size: by inflation
+    assert members[-1].code == "total-size" and "decompression bomb" in members[-1].error
+
+
+def test_tar_gz_more_files_than_the_limit():
+    members = read_members(make_tar_gz([(f"{i}.xml", b"<x/>") for i in range(4)]), Limits(max_files=3))
+    assert [m.code for m in members] == [None, None, None, "too-many"]
