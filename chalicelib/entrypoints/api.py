@@ -11,7 +11,7 @@ from ..config import settings
 from ..domain.directory import Principal, hash_api_key
 from ..domain.statuses import STATUSES
 from ..services import deposit, lifecycle, queries, search
-from ..services.authentication import authenticate, bearer_token
+from ..services.authentication import authenticate, bearer_token, require_active
 from ..services.directory import ADMIN
 from ..services.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
 from . import dependencies as deps
@@ -106,7 +106,7 @@ def deposit_invoice():
     request = api.current_request
     deps.idempotency().register_lambda_context(api.lambda_context)
     invoice = deposit.deposit_invoice(
-        caller(),
+        require_active(caller(), deps.directory()),
         request.raw_body or b"",
         request.headers.get("content-type"),
         invoices=deps.invoices(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..domain.directory import Principal, hash_api_key
+from .errors import Unauthenticated
 from .ports import Directory
 
 
@@ -23,4 +24,13 @@ def authenticate(authorization: str | None, directory: Directory) -> Principal |
     structure = directory.structure(siret) if siret else None
     if structure is None or not structure.active:
         return None
+    return Principal(structure.siret, structure.name, structure.roles)
+
+
+def require_active(principal: Principal, directory: Directory) -> Principal:
+    """Re-read the caller's structure: API Gateway caches the authorizer's answer for a minute, but a
+    deactivation must stop new deposits at once."""
+    structure = directory.structure(principal.siret)
+    if structure is None or not structure.active:
+        raise Unauthenticated("The API key is unknown, revoked or its structure inactive.")
     return Principal(structure.siret, structure.name, structure.roles)

@@ -117,3 +117,15 @@ def test_only_parties_see_an_invoice(ports):
         visible_invoice(Principal("13000123400017", "CHR", ("recipient",)), invoice.id, invoices=ports[0])
     with pytest.raises(NotFound):
         visible_invoice(SUPPLIER, "not-an-id", invoices=ports[0])
+
+
+def test_deposits_re_check_the_structure_behind_a_cached_authorization():
+    from dataclasses import replace
+
+    from chalicelib.services.authentication import require_active
+    from chalicelib.services.errors import Unauthenticated
+
+    assert require_active(SUPPLIER, DIRECTORY).siret == SUPPLIER_SIRET
+    inactive = FakeDirectory(replace(DIRECTORY.structure(SUPPLIER_SIRET), active=False))
+    with pytest.raises(Unauthenticated):
+        require_active(SUPPLIER, inactive)
