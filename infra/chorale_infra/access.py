@@ -44,13 +44,15 @@ FUNCTION_ACCESS: dict[str, dict] = {
             "API_KEY_TABLE": "rw",
             "SUBSCRIPTION_TABLE": "rw",
             "DELIVERY_LOG_TABLE": "r",
+            "FLOW_TABLE": "rw",
         },
-        "objects": {"originals/": "rw", "uploads/": "rw"},
+        "objects": {"originals/": "rw", "renditions/": "rw", "inbox/": "rw"},
     },
     "ApiKeyAuthorizer": {"tables": {"API_KEY_TABLE": "r", "STRUCTURE_TABLE": "r"}},
     "ValidateInvoices": {
         "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "STRUCTURE_TABLE": "r"},
-        "objects": {"originals/": "r"},
+        # reads originals; re-derives and stores a missing rendition (services/intake.py)
+        "objects": {"originals/": "r", "renditions/": "rw"},
     },
     "PublishStatusEvents": {"topics": {"EVENTS_TOPIC_ARN": "publish"}},
     "FanOutEvents": {
@@ -62,5 +64,20 @@ FUNCTION_ACCESS: dict[str, dict] = {
         # Retries are re-sent with a delay; a job past its retry age goes to the DLQ by the code itself.
         "queues": {"WEBHOOK_DELIVERY_QUEUE": "send", "WEBHOOK_DELIVERY_QUEUE:dlq": "send"},
         "email": True,
+    },
+    # Bulk flows (issue #5).
+    "ExpandInbox": {
+        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "FLOW_TABLE": "rw", "STRUCTURE_TABLE": "r"},
+        "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
+    },
+    "RecordFlowOutcomes": {"tables": {"FLOW_TABLE": "rw"}},
+}
+
+# Functions named by the queue they consume, for handlers being written (bulk flows, issue #5): the inbox
+# queue's handler expands an archive from inbox/ into originals/ and renditions/, and records the flow.
+SOURCE_ACCESS: dict[str, dict] = {
+    "INBOX_QUEUE": {
+        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "FLOW_TABLE": "rw", "STRUCTURE_TABLE": "r"},
+        "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
     },
 }

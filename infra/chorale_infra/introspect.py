@@ -116,6 +116,7 @@ def describe(project_dir: str) -> dict:
         "max_receives": {
             "WEBHOOK_EVENTS_QUEUE": _optional("devstack.resources", "WEBHOOK_MAX_RECEIVES", 5),
             "WEBHOOK_DELIVERY_QUEUE": _optional("devstack.resources", "WEBHOOK_MAX_RECEIVES", 5),
+            "INBOX_QUEUE": _optional("devstack.resources", "INBOX_MAX_RECEIVES", 3),
         },
         "tables": tables,
         "event_sources": sources,

@@ -35,6 +35,12 @@ NON_MODEL_TABLES = {
 TTL_ATTRIBUTES = {"DELIVERY_LOG_TABLE": "expires"}
 # Settings the local stack uses but AWS does not (e-mails are sent by SES there, not captured).
 LOCAL_ONLY = {"MAIL_OUTBOX_TABLE"}
+# S3 → SQS notifications, as the local stack sets them: queue env var → key prefix.
+BUCKET_NOTIFICATIONS = {"VALIDATION_QUEUE": "originals/", "INBOX_QUEUE": "inbox/"}
+# Prefixes kept for the legal retention, then expired. (renditions/ are derived: kept as long as originals.)
+RETAINED_PREFIXES = ("originals/", "renditions/", "inbox/")
+# A queue's consumer that needs more than the default timeout/memory (expanding a 1,000-file archive).
+QUEUE_CONSUMERS = {"INBOX_QUEUE": {"timeout": 300, "memory": 2048}}
 # Queues subscribed to a topic (fan-out): queue env var → topic env var.
 TOPIC_SUBSCRIPTIONS = {"WEBHOOK_EVENTS_QUEUE": "EVENTS_TOPIC_ARN"}
 
@@ -194,7 +200,9 @@ class ChoraleStack(Stack):
             self,
             env.title().replace("_", ""),
             queue_name=name,
-            visibility_timeout=Duration.seconds(6 * self.stage.default_timeout_seconds),
+            visibility_timeout=Duration.seconds(
+                6 * QUEUE_CONSUMERS.get(env, {}).get("timeout", self.stage.default_timeout_seconds)
+            ),
             retention_period=Duration.days(4),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
@@ -278,11 +286,27 @@ class ChoraleStack(Stack):
                         ),
                     ],
                 ),
+                # Flow files (archives, uploads) are kept like the invoices they carried; they are large.
                 s3.LifecycleRule(
-                    id="expire-after-retention", prefix="originals/", expiration=Duration.days(stage.retention_days)
+                    id="archive-flow-files",
+                    prefix="inbox/",
+                    object_size_greater_than=128 * 1024,
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                            transition_after=Duration.days(30),
+                        )
+                    ],
                 ),
-                s3.LifecycleRule(id="abandoned-uploads", prefix="uploads/",
-                                 expiration=Duration.days(stage.abandoned_upload_days)),
+                *[
+                    s3.LifecycleRule(
+                        id=f"expire-{prefix.rstrip('/')}-after-retention",
+                        prefix=prefix,
+                        expiration=Duration.days(stage.retention_days),
+                    )
+                    for prefix in RETAINED_PREFIXES
+                ],
+                # Abandoned uploads: a multipart upload never completed (presigned uploads of large files).
                 s3.LifecycleRule(
                     id="incomplete-multipart-and-old-versions",
                     abort_incomplete_multipart_upload_after=Duration.days(stage.abandoned_upload_days),
@@ -291,11 +315,15 @@ class ChoraleStack(Stack):
             ],
         )
         # CloudFormation types ObjectSizeGreaterThan as a string; CDK writes a number.
-        bucket.node.default_child.add_property_override(
-            "LifecycleConfiguration.Rules.0.ObjectSizeGreaterThan", str(128 * 1024)
-        )
-        queue = self.queues.get("VALIDATION_QUEUE")
-        if queue is not None:
+        for index in (0, 1):
+            bucket.node.default_child.add_property_override(
+                f"LifecycleConfiguration.Rules.{index}.ObjectSizeGreaterThan", str(128 * 1024)
+            )
+        notifications = []
+        for queue_env, prefix in BUCKET_NOTIFICATIONS.items():
+            queue = self.queues.get(queue_env)
+            if queue is None:
+                continue
             policy = queue.add_to_resource_policy(
                 iam.PolicyStatement(
                     principals=[iam.ServicePrincipal("s3.amazonaws.com")],
@@ -307,22 +335,24 @@ class ChoraleStack(Stack):
                     },
                 )
             )
-            cfn_bucket: s3.CfnBucket = bucket.node.default_child
-            cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
-                queue_configurations=[
-                    s3.CfnBucket.QueueConfigurationProperty(
-                        event="s3:ObjectCreated:*",
-                        queue=queue.queue_arn,
-                        filter=s3.CfnBucket.NotificationFilterProperty(
-                            s3_key=s3.CfnBucket.S3KeyFilterProperty(
-                                rules=[s3.CfnBucket.FilterRuleProperty(name="prefix", value="originals/")]
-                            )
-                        ),
-                    )
-                ]
+            notifications.append(
+                s3.CfnBucket.QueueConfigurationProperty(
+                    event="s3:ObjectCreated:*",
+                    queue=queue.queue_arn,
+                    filter=s3.CfnBucket.NotificationFilterProperty(
+                        s3_key=s3.CfnBucket.S3KeyFilterProperty(
+                            rules=[s3.CfnBucket.FilterRuleProperty(name="prefix", value=prefix)]
+                        )
+                    ),
+                )
             )
             if policy.policy_dependable is not None:
                 bucket.node.add_dependency(policy.policy_dependable)
+        if notifications:
+            cfn_bucket: s3.CfnBucket = bucket.node.default_child
+            cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+                queue_configurations=notifications
+            )
         self.buckets[env] = bucket
         self.env_vars[env] = name
 
@@ -358,7 +388,7 @@ class ChoraleStack(Stack):
         functions = {}
         for logical_id in self._chalice_resources("AWS::Serverless::Function"):
             function = template.get_resource(logical_id)
-            grants = access.FUNCTION_ACCESS.get(logical_id)
+            grants = access.FUNCTION_ACCESS.get(logical_id) or self._source_access(logical_id)
             if grants is None:
                 Annotations.of(self).add_warning(
                     f"{logical_id}: no entry in infra/chorale_infra/access.py: given the app-wide data-plane policy"
@@ -402,6 +432,13 @@ class ChoraleStack(Stack):
             path = os.path.join(self.chalice._sam_package_dir, "sam.json")
             self._sam_cache = json.load(open(glob.glob(path)[0]))
         return self._sam_cache
+
+    def _source_access(self, logical_id: str) -> dict | None:
+        """Access declared for whatever consumes a queue (access.SOURCE_ACCESS), for a function not named yet."""
+        for source in self.model["event_sources"]:
+            if cfn_name(source["function"]) == logical_id and source.get("queue_env") in access.SOURCE_ACCESS:
+                return access.SOURCE_ACCESS[source["queue_env"]]
+        return None
 
     def _everything(self) -> dict:
         return {
@@ -463,6 +500,11 @@ class ChoraleStack(Stack):
             path = f"Events.{event_name}.Properties"
             if source["kind"] == "SQSEventConfig":
                 queue = self.queues[source["queue_env"]]
+                consumer = QUEUE_CONSUMERS.get(source["queue_env"], {})
+                if "timeout" in consumer:
+                    function.add_property_override("Timeout", consumer["timeout"])
+                if "memory" in consumer and logical_id not in self.stage.memory_mb:
+                    function.add_property_override("MemorySize", consumer["memory"])
                 function.add_property_override(f"{path}.Queue", queue.queue_arn)
                 function.add_property_override(f"{path}.FunctionResponseTypes", ["ReportBatchItemFailures"])
                 if source["queue_env"] == "VALIDATION_QUEUE":
