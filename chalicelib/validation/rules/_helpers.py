@@ -205,17 +205,16 @@ def cii_breakdown_shadowed(att: Any) -> bool:
     CategoryCode child; first TypeCode, upper-cased, no normalize-space). Such a breakdown is checked by the
     category rules (BR-O/BR-AF/BR-AG-08…10) only. ``att`` is a header ram:ApplicableTradeTax element.
     (The other categories' breakdown contexts are the ram:CategoryCode child, a different node.)"""
-    header = att.getparent()
-    if header is None:
-        return False
-    tx = header.getparent()
-    if tx is None or tx.tag != _CII_TRANSACTION:
-        return False
     type_code = None
-    for c in att:
-        if c.tag == _CII_TYPE_CODE:
+    shadowing = False
+    for c in att:  # one look at each child (cheaper than filtered iterchildren for a few children)
+        tag = c.tag
+        if tag == _CII_CATEGORY_CODE:
+            shadowing = shadowing or _string_value(c) in _SHADOWING_CATEGORIES
+        elif tag == _CII_TYPE_CODE and type_code is None:
             type_code = c
-            break
-    if type_code is None or _string_value(type_code).upper() != "VAT":
+    if not shadowing or type_code is None or _string_value(type_code).upper() != "VAT":
         return False
-    return any(c.tag == _CII_CATEGORY_CODE and _string_value(c) in _SHADOWING_CATEGORIES for c in att)
+    header = att.getparent()
+    tx = header.getparent() if header is not None else None
+    return tx is not None and tx.tag == _CII_TRANSACTION

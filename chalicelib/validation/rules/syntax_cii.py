@@ -752,11 +752,11 @@ def _context_rules(name: str, ctx, shared: dict) -> list[Finding]:
     if found:
         for key in _SHARED_KEYS.intersection(found):
             shared.setdefault(key, []).extend(found[key])
-    return _part_rules(name, ctx, found)
+    return _part_rules(name, ctx, found, shared)
 
 
 # ----------------------------------------------------------------------------- rules with conditions
-def _product(ctx, found: dict) -> list[Finding]:
+def _product(ctx, found: dict, shared: dict) -> list[Finding]:
     out = []
     ids = found.get("gid")
     if ids and not any(i.get("schemeID") is not None for i in ids):
@@ -784,7 +784,7 @@ def _product(ctx, found: dict) -> list[Finding]:
     return out
 
 
-def _line_agreement(ctx, found: dict) -> list[Finding]:
+def _line_agreement(ctx, found: dict, shared: dict) -> list[Finding]:
     charges = found.get("gpac")
     if not charges:
         return []
@@ -804,7 +804,7 @@ def _line_agreement(ctx, found: dict) -> list[Finding]:
     ]
 
 
-def _agreement(ctx, found: dict) -> list[Finding]:
+def _agreement(ctx, found: dict, shared: dict) -> list[Finding]:
     out = []
     if found.get("btp_id") and found.get("btp_gid"):
         out.append(
@@ -845,7 +845,7 @@ def _agreement(ctx, found: dict) -> list[Finding]:
     return out
 
 
-def _delivery(ctx, found: dict) -> list[Finding]:
+def _delivery(ctx, found: dict, shared: dict) -> list[Finding]:
     if found.get("sttp_id") and found.get("sttp_gid"):
         return [
             Finding(
@@ -862,7 +862,7 @@ _DUE_DATE_TYPE_CODE = q("ram:DueDateTypeCode")
 _APPLICABLE_TRADE_TAX_TAG = q("ram:ApplicableTradeTax")
 
 
-def _settlement(ctx, found: dict) -> list[Finding]:
+def _settlement(ctx, found: dict, shared: dict) -> list[Finding]:
     out = []
     if found.get("ptp_id") and found.get("ptp_gid"):
         out.append(
@@ -874,7 +874,7 @@ def _settlement(ctx, found: dict) -> list[Finding]:
             )
         )
     codes = set()
-    for code in ctx.getroottree().getroot().iter(_DUE_DATE_TYPE_CODE):
+    for code in shared.get(_DUE_DATE_TYPE_CODE, _NO_NODES):  # every ram:DueDateTypeCode (gathered by the pass)
         parent = code.getparent()
         if parent is not None and parent.tag == _APPLICABLE_TRADE_TAX_TAG:
             codes.add(string_value(code))
@@ -914,11 +914,11 @@ _HEADER_SETTLEMENT_TAG = q("ram:ApplicableHeaderTradeSettlement")
 _PAYMENT_REFERENCE = q("ram:PaymentReference")
 
 
-def _root(ctx, found: dict) -> list[Finding]:
+def _root(ctx, found: dict, shared: dict) -> list[Finding]:
     out = []
     codes: list[str] = []
     texts: list[str] = []
-    for means in ctx.iter(_PM_TAG):
+    for means in shared.get(_PM_TAG, _NO_NODES):  # every payment means, in document order (gathered by the pass)
         for child in means:
             if child.tag == _PM_CODE:
                 codes.append(normalize_space(string_value(child)))
@@ -937,7 +937,11 @@ def _root(ctx, found: dict) -> list[Finding]:
                     path_of(ctx),
                 )
             )
-    refs = [r for s in ctx.iter(_HEADER_SETTLEMENT_TAG) for r in s.iterchildren(_PAYMENT_REFERENCE)]
+    refs = [
+        r
+        for r in shared.get(_PAYMENT_REFERENCE, _NO_NODES)
+        if (parent := r.getparent()) is not None and parent.tag == _HEADER_SETTLEMENT_TAG
+    ]
     if len(refs) > 1:
         out.append(
             Finding(
@@ -1071,17 +1075,20 @@ _REFDOC_RULES: tuple[tuple[str, str, object], ...] = (
 _REFDOC_BY_TAG = {q(leaf): (rule, allowed) for rule, leaf, allowed in _REFDOC_RULES}
 
 
-def _referenced_document(el) -> Iterable[Finding]:
-    fired = set()
+def _referenced_document(el) -> list[Finding]:
+    out: list[Finding] = []
+    fired: set[str] = set()
     for child in el:
-        entry = _REFDOC_BY_TAG.get(child.tag)
+        tag = child.tag
+        entry = _REFDOC_BY_TAG.get(tag)
         if entry is None or entry[0] in fired:
             continue
         rule, allowed = entry
         if allowed is not None and allowed(el):  # type: ignore[operator]
             continue
         fired.add(rule)
-        yield Finding(rule, FATAL, f"{_short(child.tag)} shall not be used in {_short(el.tag)}.", path_of(child))
+        out.append(Finding(rule, FATAL, f"{_short(tag)} shall not be used in {_short(el.tag)}.", path_of(child)))
+    return out
 
 
 _HEADER_SETTLEMENT = q("ram:ApplicableHeaderTradeSettlement")
@@ -1122,34 +1129,45 @@ _RATE = q("ram:RateApplicablePercent")
 _TYPE_CODE_TAG = q("ram:TypeCode")
 
 
-def _trade_tax(el) -> Iterable[Finding]:
-    types = [string_value(t) for t in el.iterchildren(_TYPE_CODE_TAG)]
-    if types and "VAT" not in types:
-        yield Finding("CII-DT-037", FATAL, f"Tax type code '{types[0]}' shall be 'VAT'.", path_of(el))
-    fired = set()
-    header = None
+def _trade_tax(el) -> list[Finding]:
+    out: list[Finding] = []
+    types: list[str] = []
+    fired: set[str] = set()
+    is_applicable: bool | None = None
+    header: bool | None = None
     for child in el:
         tag = child.tag
+        if tag == _TYPE_CODE_TAG:
+            types.append(string_value(child))
+            continue
         if tag == _RATE:
             if child.get("format") is not None and "CII-DT-059" not in fired:
                 fired.add("CII-DT-059")
-                yield Finding(
-                    "CII-DT-059", WARNING, "RateApplicablePercent/@format should not be present.", path_of(child)
+                out.append(
+                    Finding(
+                        "CII-DT-059", WARNING, "RateApplicablePercent/@format should not be present.", path_of(child)
+                    )
                 )
             continue
         entry = _TRADE_TAX_BY_TAG.get(tag)
         if entry is None or entry[0] in fired:
             continue
         rule, exception = entry
-        if exception == "self" and el.tag == _APPLICABLE_TRADE_TAX:
-            continue
-        if exception == "header":
+        if exception == "self":
+            if is_applicable is None:
+                is_applicable = el.tag == _APPLICABLE_TRADE_TAX
+            if is_applicable:
+                continue
+        elif exception == "header":
             if header is None:
                 header = any(True for _ in el.iterancestors(_HEADER_SETTLEMENT))
             if header:
                 continue
         fired.add(rule)
-        yield Finding(rule, WARNING, f"{_short(tag)} should not be present in {_short(el.tag)}.", path_of(child))
+        out.append(Finding(rule, WARNING, f"{_short(tag)} should not be present in {_short(el.tag)}.", path_of(child)))
+    if types and "VAT" not in types:
+        out.insert(0, Finding("CII-DT-037", FATAL, f"Tax type code '{types[0]}' shall be 'VAT'.", path_of(el)))
+    return out
 
 
 _PERIOD_RULES = {
@@ -1258,7 +1276,6 @@ _QUANTITY_RULES = {
     "unitCodeListAgencyName": "CII-DT-036",
 }
 _ROOT_RULES = {"languageID": "CII-DT-013", "languageLocaleID": "CII-DT-014"}
-_ALL_ATTRIBUTES = etree.XPath("//@*")
 _DATE_102 = re.compile(r"[ \t\n\r]*(\d{4})(1[0-2]|0[1-9])(3[01]|[12][0-9]|0[1-9])[ \t\n\r]*")
 _DATE_TIME_STRING = q("udt:DateTimeString")
 _TYPE_CODE = q("ram:TypeCode")
@@ -1291,6 +1308,80 @@ def _line_tree() -> dict:
 
 
 _LINE_TREE = _line_tree()
+_LINE_PATH = "/rsm:CrossIndustryInvoice/" + "/".join(_CONTEXTS["line"])
+
+
+def _line_suspects_xpath() -> etree.XPath:
+    """The invoice lines for which ``_line_rules`` can answer anything, found in C by one XPath: a part written
+    twice, a count rule of a part broken, or what a part's conditional rule reads present. Every other line
+    answers nothing, so only these lines are walked (a superset is harmless: the walk decides)."""
+    assert "line" not in _COUNTS and "line" not in _SPECIAL and "line" not in _KEYS, "line rules: extend this filter"
+    conditions = []
+    false = "[normalize-space(.) = 'false' or normalize-space(.) = '0']"  # xs:boolean false (see xs_boolean)
+    special_reads = {
+        # CII-SR-046 (a GlobalID, none with @schemeID), CII-SR-090 (OriginTradeCountry without exactly one ID)
+        "product": "ram:GlobalID and not(ram:GlobalID/@schemeID) or ram:OriginTradeCountry and "
+        "(not(ram:OriginTradeCountry/ram:ID) or (ram:OriginTradeCountry/ram:ID)[2])",
+        # CII-SR-119 (see _line_agreement)
+        "line_agreement": f"{_GPAC} and ({_GPAC}/ram:ChargeIndicator or {_GPAC}/ram:ActualAmount) and "
+        f"not({_GPAC}/ram:ChargeIndicator/udt:Indicator{false} and {_GPAC}/ram:ActualAmount)",
+    }
+    assert set(_SPECIAL).intersection(_LINE_PARTS) == set(special_reads), "line part rules: extend this filter"
+    for name in _LINE_PARTS:
+        step = _CONTEXTS[name][-1]
+        conditions.append(f"{step}[2]")  # count > 1, without counting
+        for _rule, _severity, op, path in _COUNTS.get(name, ()):
+            conditions.append(f"{step}[({path})[2]{' or not(' + path + ')' if op == 'eq1' else ''}]")
+        if name in special_reads:
+            conditions.append(f"{step}[{special_reads[name]}]")
+    return etree.XPath(f"{_LINE_PATH}[{' or '.join(conditions)}]", namespaces=_NS)
+
+
+def _line_key_chains() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """tag -> (shared key, tags of its ancestors from the parent up to the document element's child) for the
+    elements of the lines that the attribute rules read (``_SHARED_KEYS``)."""
+    chains: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for name in _LINE_PARTS:
+        for key, path in _KEYS.get(name, {}).items():
+            if key in _SHARED_KEYS:
+                steps = tuple(q(step) for step in (*_CONTEXTS[name], *path.split("/")))
+                assert steps[-1] not in chains, steps[-1]
+                chains[steps[-1]] = (key, tuple(reversed(steps[:-1])))
+    assert {key for key, _ in chains.values()} == set(_SHARED_KEYS), "every shared key is a line key"
+    return chains
+
+
+_LINE_KEY_CHAINS = _line_key_chains()
+
+
+def _line_key(el, tag: str) -> str | None:
+    """The shared key of ``el`` when it sits at that key's path in an invoice line, else None."""
+    entry = _LINE_KEY_CHAINS.get(tag)
+    if entry is None:
+        return None
+    key, chain = entry
+    node = el
+    for step in chain:
+        node = node.getparent()
+        if node is None or node.tag != step:
+            return None
+    top = node.getparent()
+    return key if top is not None and top.tag == _ROOT_TAG and top.getparent() is None else None
+
+
+_LINE_SUSPECTS = _line_suspects_xpath()
+
+
+def _all_line_rules(root) -> list[Finding]:
+    """The rules of every invoice line: only the suspect lines are walked (see ``_line_suspects_xpath``); the
+    attribute rules find the lines' shared keys themselves (``_line_key``)."""
+    suspects = _LINE_SUSPECTS(root)
+    if not suspects:
+        return []
+    out: list[Finding] = []
+    for line in suspects:
+        out.extend(_line_rules(line, {}))
+    return out
 
 
 def _line_rules(line, shared: dict) -> list[Finding]:
@@ -1307,13 +1398,13 @@ def _line_rules(line, shared: dict) -> list[Finding]:
     out = []
     for name in _LINE_PARTS:
         if parts[name]:
-            out.extend(_part_rules(name, parts[name][0], found))
+            out.extend(_part_rules(name, parts[name][0], found, shared))
     for key in _SHARED_KEYS.intersection(found):
         shared.setdefault(key, []).extend(found[key])
     return out
 
 
-def _part_rules(name: str, ctx, found: dict) -> list[Finding]:
+def _part_rules(name: str, ctx, found: dict, shared: dict) -> list[Finding]:
     """Count rules and conditional rules of one context element, from what its walk found."""
     out: list[Finding] = []
     counts = _COUNTS_BY_CONTEXT.get(name)
@@ -1329,7 +1420,7 @@ def _part_rules(name: str, ctx, found: dict) -> list[Finding]:
                 out.append(_count_finding(key, severity, label, "at most once", nodes, ctx))
     special = _SPECIAL.get(name)
     if special is not None:
-        out.extend(special(ctx, found))
+        out.extend(special(ctx, found, shared))
     return out
 
 
@@ -1352,63 +1443,77 @@ for _name, _rules in _COUNTS.items():
     )
 
 
-def _attribute_rules(root, found: dict) -> list[Finding]:
+def _attribute_rules(root, found: dict, owners: list) -> list[Finding]:
+    """The data-type rules on attributes; ``owners``: (element, tag) of every element with attributes, in
+    document order (gathered by the pass; the names come from ``el.keys()``, like ``//@*`` without xmlns)."""
     out: list[Finding] = []
-    attributes = _ALL_ATTRIBUTES(root)
-    if not attributes:
+    if not owners:
         return out
-    # lxml keeps one proxy per node while it is referenced: ``found`` holds these nodes for the whole
-    # loop, so getparent() returns the very objects whose id() is in the sets
+    # lxml keeps one proxy per node while it is referenced: ``found`` and ``owners`` hold these nodes for the
+    # whole loop, so the ids compared are those of the very same objects
     no_attribute_ids = {id(e) for key in _ID_NO_ATTRIBUTE_KEYS for e in found.get(key, _NO_NODES)}
-    line_codes = {id(e) for e in found.get("line_category_code", _NO_NODES)}
-    billed_unit = any(b.get("unitCode") is not None for b in found.get("billed_quantity", _NO_NODES))
-    for attr in attributes:
-        name = attr.attrname
-        owner = attr.getparent()
-        tag = owner.tag
-        rule = None
-        if owner is root:
-            rule = _ROOT_RULES.get(name)
-        elif tag.startswith(_RAM_PREFIX):
-            local = tag[len(_RAM_PREFIX) :]
-            if id(owner) in no_attribute_ids:
-                rule = _ID_NO_ATTRIBUTES_RULES.get(name)
-            elif local.endswith("ID"):
-                rule = _ID_RULES.get(name)
-            elif tag == _TYPE_CODE:
-                rule = _TYPE_CODE_RULES.get(name)
-            elif id(owner) in line_codes:
-                rule = _CATEGORY_CODE_RULES.get(name)
-                if rule is not None:
-                    out.append(
-                        Finding(
-                            rule,
-                            WARNING,
-                            f"@{name} should not be present on the invoiced item VAT category code (BT-151).",
-                            path_of(owner),
-                        )
-                    )
-                continue
-            elif local.endswith("Amount") and tag != _TAX_TOTAL_AMOUNT:
-                rule = _AMOUNT_RULES.get(name)
-            elif local.endswith("Quantity"):
-                rule = _QUANTITY_RULES.get(name)
-                if rule == "CII-DT-033" and billed_unit:
-                    rule = None
-        elif tag == _DATE_TIME_STRING and name == "format" and attr == "102":
-            if not _DATE_102.fullmatch(string_value(owner)):
+    line_codes = set()
+    billed_unit = False
+    for owner, tag in owners:
+        if tag in _LINE_KEY_CHAINS:
+            key = _line_key(owner, tag)
+            if key == "line_category_code":
+                line_codes.add(id(owner))
+            elif key == "billed_quantity":
+                billed_unit = billed_unit or owner.get("unitCode") is not None
+            elif key is not None:
+                no_attribute_ids.add(id(owner))
+    for owner, tag in owners:
+        for name in owner.keys():
+            _attribute_rule(out, root, owner, tag, name, no_attribute_ids, line_codes, billed_unit)
+    return out
+
+
+def _attribute_rule(
+    out: list[Finding], root, owner, tag: str, name: str, no_attribute_ids: set, line_codes: set, billed_unit: bool
+) -> None:
+    rule = None
+    if owner is root:
+        rule = _ROOT_RULES.get(name)
+    elif tag.startswith(_RAM_PREFIX):
+        local = tag[len(_RAM_PREFIX) :]
+        if id(owner) in no_attribute_ids:
+            rule = _ID_NO_ATTRIBUTES_RULES.get(name)
+        elif local.endswith("ID"):
+            rule = _ID_RULES.get(name)
+        elif tag == _TYPE_CODE:
+            rule = _TYPE_CODE_RULES.get(name)
+        elif id(owner) in line_codes:
+            rule = _CATEGORY_CODE_RULES.get(name)
+            if rule is not None:
                 out.append(
                     Finding(
-                        "CII-DT-097",
-                        FATAL,
-                        f"Date '{string_value(owner)}' with format 102 shall be written YYYYMMDD.",
+                        rule,
+                        WARNING,
+                        f"@{name} should not be present on the invoiced item VAT category code (BT-151).",
                         path_of(owner),
                     )
                 )
-            continue
-        if rule is not None:
-            out.append(Finding(rule, FATAL, f"@{name} shall not be used on {_short(tag)}.", path_of(owner)))
-    return out
+            return
+        elif local.endswith("Amount") and tag != _TAX_TOTAL_AMOUNT:
+            rule = _AMOUNT_RULES.get(name)
+        elif local.endswith("Quantity"):
+            rule = _QUANTITY_RULES.get(name)
+            if rule == "CII-DT-033" and billed_unit:
+                rule = None
+    elif tag == _DATE_TIME_STRING and name == "format" and owner.get(name) == "102":
+        if not _DATE_102.fullmatch(string_value(owner)):
+            out.append(
+                Finding(
+                    "CII-DT-097",
+                    FATAL,
+                    f"Date '{string_value(owner)}' with format 102 shall be written YYYYMMDD.",
+                    path_of(owner),
+                )
+            )
+        return
+    if rule is not None:
+        out.append(Finding(rule, FATAL, f"@{name} shall not be used on {_short(tag)}.", path_of(owner)))
 
 
 # ----------------------------------------------------------------------------- the pass
@@ -1419,6 +1524,8 @@ _ELEMENT_CONTEXTS = {
     q("ram:PostalTradeAddress"): _postal_address,
 }
 _CODES = codelists.index_for("cii")
+# elements the rules with a document-wide condition read (CII-SR-462, 467, 468, 469): gathered by the pass
+_GATHER = frozenset({_PM_TAG, _PAYMENT_REFERENCE, _DUE_DATE_TYPE_CODE})
 _PLAN: dict[str, object] = {}
 _PLAN_LIMIT = 20000
 _NONE = object()
@@ -1438,7 +1545,11 @@ def _plan(tag: str):
                 handler = _trade_tax
     presence = _PRESENCE_BY_LEAF.get(tag)
     code = _CODES.get(tag)
-    plan = (handler, presence, code) if handler is not None or presence is not None or code is not None else _NONE
+    gather = tag in _GATHER
+    if handler is None and presence is None and code is None and not gather:
+        plan = _NONE
+    else:
+        plan = (handler, presence, code, gather)
     if len(_PLAN) < _PLAN_LIMIT:
         _PLAN[tag] = plan
     return plan
@@ -1458,17 +1569,15 @@ def _presence_findings(hits: dict) -> list[Finding]:
 
 def _check_cii(root) -> list[Finding]:
     found = collect(root, _ROOT_TREE, {})
-    out = _context_rules("root", root, found)
-    for line in found.get("line", _NO_NODES):
-        out.extend(_line_rules(line, found))
-    for name in _CONTEXT_ORDER:
-        for ctx in found.get(name, _NO_NODES):
-            out.extend(_context_rules(name, ctx, found))
+    out: list[Finding] = []
     hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
     code_findings: list[Finding] = []
+    owners: list = []  # (element, tag) of the elements with attributes
     plan_of = _PLAN.get
     for el in root.iter():
         tag = el.tag
+        if el.keys():
+            owners.append((el, tag))
         plan = plan_of(tag)
         if plan is _NONE:
             continue
@@ -1478,7 +1587,9 @@ def _check_cii(root) -> list[Finding]:
             plan = _plan(tag)
             if plan is _NONE:
                 continue
-        handler, presence, code = plan
+        handler, presence, code, gather = plan
+        if gather:
+            found.setdefault(tag, []).append(el)
         if handler is not None:
             out.extend(handler(el))
         parent = el.getparent() if presence is not None or (code is not None and code[1]) else None
@@ -1500,7 +1611,14 @@ def _check_cii(root) -> list[Finding]:
                         hits.setdefault((rule, id(context)), (context, el))
     if hits:
         out.extend(_presence_findings(hits))
-    out.extend(_attribute_rules(root, found))
+    # the context rules, once the pass has gathered what the document-wide conditions read
+    out.extend(_context_rules("root", root, found))
+    if found.get("line"):
+        out.extend(_all_line_rules(root))
+    for name in _CONTEXT_ORDER:
+        for ctx in found.get(name, _NO_NODES):
+            out.extend(_context_rules(name, ctx, found))
+    out.extend(_attribute_rules(root, found, owners))
     codelists.share(root, code_findings)
     return out
 

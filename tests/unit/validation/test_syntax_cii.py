@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from collections import Counter
 
+from lxml import etree
+
 from chalicelib.validation.document import Document
 from chalicelib.validation.findings import FATAL, WARNING
 from chalicelib.validation.parsing import parse_xml
@@ -219,3 +221,60 @@ def test_a_line_with_a_part_written_twice_is_checked_part_by_part():
     agreement.addnext(copy.deepcopy(agreement))
     # each product has its BrandName (one warning each); each agreement has exactly one net price
     assert fired(doc) == Counter({"CII-SR-058": 2})
+
+
+def _with_line(old: str, new: str, lines: int = 2) -> Document:
+    """The sample with ``old`` replaced by ``new`` in the second line only (the first stays clean)."""
+    doc = cii(lines=lines)
+    xml = etree.tostring(doc.root).decode()
+    first = xml.index("<ram:IncludedSupplyChainTradeLineItem>")
+    second = xml.index("<ram:IncludedSupplyChainTradeLineItem>", first + 1)
+    xml = xml[:second] + xml[second:].replace(old, new, 1)
+    return Document("cii", parse_xml(xml.encode()), None)
+
+
+_NP = "<ram:NetPriceProductTradePrice><ram:ChargeAmount>10.00</ram:ChargeAmount></ram:NetPriceProductTradePrice>"
+_GP = (
+    "<ram:GrossPriceProductTradePrice><ram:ChargeAmount>11.00</ram:ChargeAmount>"
+    "<ram:AppliedTradeAllowanceCharge>{}</ram:AppliedTradeAllowanceCharge></ram:GrossPriceProductTradePrice>"
+)
+
+
+def test_every_line_rule_passes_the_suspect_line_filter():
+    # only the lines the one-XPath filter (_line_suspects_xpath) selects are walked: each line rule must get through
+    cases = {
+        "CII-SR-039": (
+            "<ram:LineID>1</ram:LineID>",
+            "<ram:LineID>1</ram:LineID><ram:IncludedNote/><ram:IncludedNote/>",
+        ),
+        "CII-SR-040": (
+            "<ram:LineID>1</ram:LineID>",
+            "<ram:LineID>1</ram:LineID><ram:IncludedNote><ram:Content>a</ram:Content><ram:Content>b</ram:Content>"
+            "</ram:IncludedNote>",
+        ),
+        "CII-SR-046": ("<ram:Name>Item</ram:Name>", "<ram:Name>Item</ram:Name><ram:GlobalID>1</ram:GlobalID>"),
+        "CII-SR-090": (
+            "<ram:Name>Item</ram:Name>",
+            "<ram:Name>Item</ram:Name><ram:OriginTradeCountry><ram:Name>x</ram:Name></ram:OriginTradeCountry>",
+        ),
+        "CII-SR-119": (_NP, _GP.format("<ram:ActualAmount>1.00</ram:ActualAmount>") + _NP),
+        "CII-SR-439": (_NP, ""),
+        "CII-SR-441": ("<ram:ChargeAmount>10.00</ram:ChargeAmount>", "<ram:ChargeAmount>10.00</ram:ChargeAmount>" * 2),
+        "CII-SR-454": ("</ram:ApplicableTradeTax>", "</ram:ApplicableTradeTax><ram:ApplicableTradeTax/>"),
+    }
+    for rule, (old, new) in cases.items():
+        assert fired(_with_line(old, new))[rule] == 1, rule
+    # a part written twice: each copy is checked on its own
+    doubled = _with_line(
+        "<ram:SpecifiedLineTradeDelivery>",
+        "<ram:SpecifiedLineTradeAgreement></ram:SpecifiedLineTradeAgreement><ram:SpecifiedLineTradeDelivery>",
+    )
+    assert fired(doubled)["CII-SR-439"] == 1
+    # the filter keeps clean lines out
+    allowance = _GP.format(
+        "<ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>"
+        "<ram:ActualAmount>1.00</ram:ActualAmount>"
+    )
+    clean = _with_line(_NP, allowance + _NP)
+    assert fired(clean) == Counter()
+    assert syntax_cii._LINE_SUSPECTS(clean.root) == []
