@@ -1290,7 +1290,6 @@ _ROOT_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "id_document": ("rsm:ExchangedDocument", "ram:ID"),
 }
-_ROOT_TREE = compile_tree({key: tuple(q(s) for s in steps) for key, steps in _ROOT_KEYS.items()})
 _ID_NO_ATTRIBUTE_KEYS = ("id_guideline", "id_document", "id_line", "id_seller_item")
 _LINE_PARTS = ("line_document", "product", "line_agreement", "line_delivery", "line_settlement")
 _CONTEXT_ORDER = tuple(name for name in _CONTEXTS if name not in ("root", "line", *_LINE_PARTS))
@@ -1311,7 +1310,7 @@ _LINE_TREE = _line_tree()
 _LINE_PATH = "/rsm:CrossIndustryInvoice/" + "/".join(_CONTEXTS["line"])
 
 
-def _line_suspects_xpath() -> etree.XPath:
+def _line_suspects_xpath() -> str:
     """The invoice lines for which ``_line_rules`` can answer anything, found in C by one XPath: a part written
     twice, a count rule of a part broken, or what a part's conditional rule reads present. Every other line
     answers nothing, so only these lines are walked (a superset is harmless: the walk decides)."""
@@ -1331,56 +1330,107 @@ def _line_suspects_xpath() -> etree.XPath:
         step = _CONTEXTS[name][-1]
         conditions.append(f"{step}[2]")  # count > 1, without counting
         for _rule, _severity, op, path in _COUNTS.get(name, ()):
-            conditions.append(f"{step}[({path})[2]{' or not(' + path + ')' if op == 'eq1' else ''}]")
+            conditions.append(f"{step}[{_count_condition(path, op)}]")
         if name in special_reads:
             conditions.append(f"{step}[{special_reads[name]}]")
-    return etree.XPath(f"{_LINE_PATH}[{' or '.join(conditions)}]", namespaces=_NS)
+    return f"{_LINE_PATH}[{' or '.join(conditions)}]"
 
 
-def _line_key_chains() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """tag -> (shared key, tags of its ancestors from the parent up to the document element's child) for the
-    elements of the lines that the attribute rules read (``_SHARED_KEYS``)."""
-    chains: dict[str, tuple[str, tuple[str, ...]]] = {}
+def _count_condition(path: str, op: str) -> str:
+    """XPath 1.0 test that the count rule ``op`` ('eq1' | 'max1') on ``path`` is broken (without counting)."""
+    return f"({path})[2] or not({path})" if op == "eq1" else f"({path})[2]"
+
+
+_PCFA = "ram:PayeePartyCreditorFinancialAccount"
+
+
+def _context_suspects_branches() -> list[str]:
+    """One XPath branch per header context (``_CONTEXT_ORDER``): its elements for which ``_context_rules`` can
+    answer anything (a count rule broken, or what its conditional rule reads present). ``$many_due``: the
+    document has more than one ram:DueDateTypeCode (CII-SR-462, read in the settlement context)."""
+    special_reads = {
+        # CII-SR-450, 457/458 (several AdditionalReferencedDocument), 465, 466 (see _agreement)
+        "agreement": f"{_BTP}/ram:ID and {_BTP}/ram:GlobalID or ram:AdditionalReferencedDocument[2] or "
+        f"{_STP}/{_DTC}/ram:PersonName and {_STP}/{_DTC}/ram:DepartmentName or "
+        f"{_BTP}/{_DTC}/ram:PersonName and {_BTP}/{_DTC}/ram:DepartmentName",
+        "delivery": f"{_STTP}/ram:ID and {_STTP}/ram:GlobalID",  # CII-SR-449
+        # CII-SR-451, 462, 470 (a payment means without payee account identifier, whatever its type code)
+        "settlement": f"{_PTP}/ram:ID and {_PTP}/ram:GlobalID or $many_due or {_PM}[not({_PCFA}/ram:IBANID or "
+        f"{_PCFA}/ram:ProprietaryID)]",
+    }
+    assert set(_SPECIAL) - {"root", *_LINE_PARTS} == set(special_reads), "context rules: extend this filter"
+    branches = []
+    for name in _CONTEXT_ORDER:
+        conditions = [_count_condition(path, op) for _rule, _severity, op, path in _COUNTS.get(name, ())]
+        if name in special_reads:
+            conditions.append(special_reads[name])
+        if conditions:
+            branches.append(f"/rsm:CrossIndustryInvoice/{'/'.join(_CONTEXTS[name])}[{' or '.join(conditions)}]")
+    return branches
+
+
+def _suspects_xpath() -> tuple[etree.XPath, dict[str, str]]:
+    """The invoice lines and header context elements whose rules can answer anything, by one XPath evaluated in
+    C; every other one answers nothing, so only these are walked (a superset is harmless: the walk decides).
+    Returns the XPath and the context name of each suspect's tag."""
+    line_tag = q(_CONTEXTS["line"][-1])
+    name_of = {line_tag: "line"}
+    for name in _CONTEXT_ORDER:
+        tag = q(_CONTEXTS[name][-1])
+        assert tag not in name_of, tag
+        name_of[tag] = name
+    branches = [_line_suspects_xpath(), *_context_suspects_branches()]
+    return etree.XPath(" | ".join(branches), namespaces=_NS), name_of
+
+
+def _key_chains() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """tag -> [(key, tags of its ancestors from the parent up to the document element's child)] for the
+    elements the attribute rules read: the lines' ``_SHARED_KEYS`` and the two header identifiers."""
+    chains: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    paths = {key: _ROOT_KEYS[key] for key in ("id_guideline", "id_document")}
     for name in _LINE_PARTS:
         for key, path in _KEYS.get(name, {}).items():
             if key in _SHARED_KEYS:
-                steps = tuple(q(step) for step in (*_CONTEXTS[name], *path.split("/")))
-                assert steps[-1] not in chains, steps[-1]
-                chains[steps[-1]] = (key, tuple(reversed(steps[:-1])))
-    assert {key for key, _ in chains.values()} == set(_SHARED_KEYS), "every shared key is a line key"
+                paths[key] = (*_CONTEXTS[name], *path.split("/"))
+    assert set(paths) == set(_SHARED_KEYS) | set(_ID_NO_ATTRIBUTE_KEYS), "every key the attribute rules read"
+    for key, path in paths.items():
+        steps = tuple(q(step) for step in path)
+        chains.setdefault(steps[-1], []).append((key, tuple(reversed(steps[:-1]))))
     return chains
 
 
-_LINE_KEY_CHAINS = _line_key_chains()
+_KEY_CHAINS = _key_chains()
 
 
-def _line_key(el, tag: str) -> str | None:
-    """The shared key of ``el`` when it sits at that key's path in an invoice line, else None."""
-    entry = _LINE_KEY_CHAINS.get(tag)
-    if entry is None:
-        return None
-    key, chain = entry
-    node = el
-    for step in chain:
-        node = node.getparent()
-        if node is None or node.tag != step:
-            return None
-    top = node.getparent()
-    return key if top is not None and top.tag == _ROOT_TAG and top.getparent() is None else None
+def _key_of(el, tag: str) -> str | None:
+    """The attribute-rule key of ``el`` when it sits at that key's path from the document element, else None."""
+    for key, chain in _KEY_CHAINS.get(tag, ()):
+        node = el
+        for step in chain:
+            node = node.getparent()
+            if node is None or node.tag != step:
+                break
+        else:
+            top = node.getparent()
+            if top is not None and top.tag == _ROOT_TAG and top.getparent() is None:
+                return key
+    return None
 
 
-_LINE_SUSPECTS = _line_suspects_xpath()
+_SUSPECTS, _CONTEXT_OF_SUSPECT = _suspects_xpath()
 
 
-def _all_line_rules(root) -> list[Finding]:
-    """The rules of every invoice line: only the suspect lines are walked (see ``_line_suspects_xpath``); the
-    attribute rules find the lines' shared keys themselves (``_line_key``)."""
-    suspects = _LINE_SUSPECTS(root)
-    if not suspects:
-        return []
+def _suspect_rules(root, shared: dict) -> list[Finding]:
+    """The count and conditional rules of the lines and header contexts: only the suspects are walked (see
+    ``_suspects_xpath``); the attribute rules find the keys they read themselves (``_key_of``)."""
+    suspects = _SUSPECTS(root, many_due=len(shared.get(_DUE_DATE_TYPE_CODE, _NO_NODES)) > 1)
     out: list[Finding] = []
-    for line in suspects:
-        out.extend(_line_rules(line, {}))
+    for el in suspects:
+        name = _CONTEXT_OF_SUSPECT[el.tag]
+        if name == "line":
+            out.extend(_line_rules(el, {}))
+        else:
+            out.extend(_context_rules(name, el, shared))
     return out
 
 
@@ -1451,12 +1501,12 @@ def _attribute_rules(root, found: dict, owners: list) -> list[Finding]:
         return out
     # lxml keeps one proxy per node while it is referenced: ``found`` and ``owners`` hold these nodes for the
     # whole loop, so the ids compared are those of the very same objects
-    no_attribute_ids = {id(e) for key in _ID_NO_ATTRIBUTE_KEYS for e in found.get(key, _NO_NODES)}
+    no_attribute_ids = set()
     line_codes = set()
     billed_unit = False
     for owner, tag in owners:
-        if tag in _LINE_KEY_CHAINS:
-            key = _line_key(owner, tag)
+        if tag in _KEY_CHAINS:
+            key = _key_of(owner, tag)
             if key == "line_category_code":
                 line_codes.add(id(owner))
             elif key == "billed_quantity":
@@ -1568,7 +1618,7 @@ def _presence_findings(hits: dict) -> list[Finding]:
 
 
 def _check_cii(root) -> list[Finding]:
-    found = collect(root, _ROOT_TREE, {})
+    found: dict = {}  # what the pass gathers (_GATHER), by tag
     out: list[Finding] = []
     hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
     code_findings: list[Finding] = []
@@ -1613,11 +1663,7 @@ def _check_cii(root) -> list[Finding]:
         out.extend(_presence_findings(hits))
     # the context rules, once the pass has gathered what the document-wide conditions read
     out.extend(_context_rules("root", root, found))
-    if found.get("line"):
-        out.extend(_all_line_rules(root))
-    for name in _CONTEXT_ORDER:
-        for ctx in found.get(name, _NO_NODES):
-            out.extend(_context_rules(name, ctx, found))
+    out.extend(_suspect_rules(root, found))
     out.extend(_attribute_rules(root, found, owners))
     codelists.share(root, code_findings)
     return out

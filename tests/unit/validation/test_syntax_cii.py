@@ -277,4 +277,50 @@ def test_every_line_rule_passes_the_suspect_line_filter():
     )
     clean = _with_line(_NP, allowance + _NP)
     assert fired(clean) == Counter()
-    assert syntax_cii._LINE_SUSPECTS(clean.root) == []
+    assert syntax_cii._SUSPECTS(clean.root, many_due=False) == []
+
+
+def _edited(old: str, new: str, **kw) -> Document:
+    xml = etree.tostring(cii(**kw).root).decode()
+    assert old in xml, old
+    return Document("cii", parse_xml(xml.replace(old, new, 1).encode()), None)
+
+
+def test_every_header_context_rule_passes_the_suspect_filter():
+    # only the header contexts the one-XPath filter (_suspects_xpath) selects are walked
+    buyer = "<ram:BuyerTradeParty><ram:Name>Buyer</ram:Name>"
+    ard = "<ram:AdditionalReferencedDocument><ram:IssuerAssignedID>x</ram:IssuerAssignedID><ram:TypeCode>50"
+    ard += "</ram:TypeCode></ram:AdditionalReferencedDocument>"
+    contact = "<ram:DefinedTradeContact><ram:PersonName>A</ram:PersonName><ram:DepartmentName>B</ram:DepartmentName>"
+    contact += "</ram:DefinedTradeContact>"
+    ids = "<ram:ID>1</ram:ID><ram:GlobalID schemeID='0088'>2</ram:GlobalID>"
+    cases = {
+        "CII-SR-450": (buyer, buyer + ids),
+        "CII-SR-457": ("</ram:BuyerTradeParty>", "</ram:BuyerTradeParty>" + ard * 2),
+        "CII-SR-466": (buyer, buyer + contact),
+        "CII-SR-449": (
+            "<ram:ApplicableHeaderTradeDelivery/>",
+            f"<ram:ApplicableHeaderTradeDelivery><ram:ShipToTradeParty>{ids}</ram:ShipToTradeParty>"
+            "</ram:ApplicableHeaderTradeDelivery>",
+        ),
+        "CII-SR-451": (
+            "<ram:InvoiceCurrencyCode>",
+            f"<ram:PayeeTradeParty>{ids}<ram:Name>P</ram:Name></ram:PayeeTradeParty><ram:InvoiceCurrencyCode>",
+        ),
+        "CII-SR-469": (
+            "<ram:InvoiceCurrencyCode>",
+            "<ram:PaymentReference>a</ram:PaymentReference><ram:PaymentReference>b</ram:PaymentReference>"
+            "<ram:InvoiceCurrencyCode>",
+        ),
+        "CII-SR-482": (
+            "<ram:GrandTotalAmount>12.00</ram:GrandTotalAmount>",
+            "<ram:GrandTotalAmount>12.00</ram:GrandTotalAmount>" * 2,
+        ),
+        "CII-SR-009": (
+            "<ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017</ram:ID>"
+            "</ram:GuidelineSpecifiedDocumentContextParameter>",
+            "",
+        ),
+    }
+    for rule, (old, new) in cases.items():
+        assert fired(_edited(old, new))[rule] == 1, rule
