@@ -10,8 +10,8 @@ Prints, for the complete invoices (kinds example / testfile / generated):
 
 Per-invoice times are CPU time (``time.process_time``) of the best of ``--repeat`` runs of each
 invoice, so that other processes on a shared machine inflate them as little as possible; the
-median is then taken over the invoices. Throughput is wall-clock over whole-corpus rounds
-(best round), so it does show the machine's load.
+median is then taken over the invoices. Throughput is whole-corpus rounds (best round) in CPU time,
+with the wall-clock figure beside it (which does show the machine's load).
 """
 
 from __future__ import annotations
@@ -93,13 +93,15 @@ def main() -> int:
     med_parse = statistics.median(parse) * 1000
     med_full = statistics.median(full) * 1000
 
-    best_round = float("inf")
+    best_cpu = best_wall = float("inf")
     for _ in range(max(1, args.rounds)):
-        t0 = time.perf_counter()
+        c0, w0 = time.process_time(), time.perf_counter()
         for d in docs:
             validate(d)
-        best_round = min(best_round, time.perf_counter() - t0)
-    per_s = len(docs) / best_round
+        best_cpu = min(best_cpu, time.process_time() - c0)
+        best_wall = min(best_wall, time.perf_counter() - w0)
+    per_s = len(docs) / best_cpu
+    per_s_wall = len(docs) / best_wall
 
     tracemalloc.start()
     for d in docs:
@@ -119,7 +121,10 @@ def main() -> int:
     print(f"median parse + all rules:   {med_full:.3f} ms/invoice")
     print(f"ratio (full / parse):       {med_full / med_parse:.1f}x")
     print(f"p95 parse + all rules:      {statistics.quantiles(full, n=20)[-1] * 1000:.3f} ms/invoice")
-    print(f"throughput (whole corpus):  {per_s:.0f} invoices/s (wall clock, best of {max(1, args.rounds)} rounds)")
+    print(
+        f"throughput (whole corpus):  {per_s:.0f} invoices/s of CPU time ({per_s_wall:.0f}/s wall clock on this "
+        f"machine now), best of {max(1, args.rounds)} rounds"
+    )
     print(f"peak memory validating the corpus: tracemalloc {peak / 1e6:.1f} MB, max RSS {rss_kb / 1024:.1f} MB")
     return 0
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import codes
 from ..document import Document
@@ -130,6 +130,12 @@ class CodeRule:
     applies: Callable | None = None  # extra context condition on the element
     upper: bool = False  # compared upper-cased (VATEX)
     exact: bool = False  # compared without normalisation (MIME codes)
+    # the element's text, trimmed, in the list, any context: evaluate() takes a short cut (most rules)
+    simple: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        simple = self.attribute is None and self.applies is None and not self.upper and not self.exact
+        object.__setattr__(self, "simple", simple)
 
     def value(self, el) -> str | None:
         """The code to test, or None when the element is not in this rule's context."""
@@ -624,13 +630,20 @@ def _sepa_ok(el, raw: str) -> bool:
 def evaluate(el, rules: tuple[CodeRule, ...], ubl: bool) -> Finding | None:
     """The finding of the first rule whose context ``el`` is, if its code is not in the list."""
     for rule in rules:
-        raw = rule.value(el)
-        if raw is None:
-            continue  # not this rule's context: the next rule for the tag may match
-        if not rule.accepts(raw) and not (ubl and rule.rule == "BR-CL-10" and _sepa_ok(el, raw)):
-            shown = raw if rule.exact else raw.strip(XML_WS)
-            return Finding(rule.rule, FATAL, f"{rule.term}: '{shown}'.", path_of(el))
-        return None  # an element is the context of the first matching rule only
+        if rule.simple:  # value(): the string value; accepts(): trimmed, in the list
+            raw = el.text or "" if not len(el) else "".join(el.itertext())
+            if raw.strip(XML_WS) in rule.accepted:
+                return None
+        else:
+            raw = rule.value(el)
+            if raw is None:
+                continue  # not this rule's context: the next rule for the tag may match
+            if rule.accepts(raw):
+                return None
+        if ubl and rule.rule == "BR-CL-10" and _sepa_ok(el, raw):
+            return None
+        shown = raw if rule.exact else raw.strip(XML_WS)
+        return Finding(rule.rule, FATAL, f"{rule.term}: '{shown}'.", path_of(el))
     return None
 
 
