@@ -87,7 +87,12 @@ def rru(size: int, consistent: bool) -> float:
 
 
 class Meter:
-    """Counts botocore calls per phase (the Lambda function running, or the event source mapping)."""
+    """Counts botocore calls per phase (the Lambda function running, or the event source mapping).
+
+    Handlers run one at a time (the pump and the test client are sequential), but a handler may call AWS
+    from worker threads (a ThreadPoolExecutor): those calls belong to the invocation that is running, and
+    their CPU time (moto's) is subtracted from its compute time like the calls of its own thread.
+    """
 
     def __init__(self) -> None:
         self.calls: Counter = Counter()  # (phase, service, operation) → calls
@@ -95,39 +100,56 @@ class Meter:
         self.compute_ms: Counter = Counter()  # phase → handler CPU ms (AWS time excluded)
         self.invocations: Counter = Counter()  # phase → Lambda invocations
         self.log_bytes: Counter = Counter()  # phase → bytes written to stdout (logs, EMF)
-        self._stack: list[list] = [["setup", time.perf_counter(), 0.0]]
         self._lock = threading.RLock()
+        self._invocation: list | None = None  # [phase, foreign seconds] of the handler running now
+        self._outer = "setup"
         self.measuring = False
         self.prefix = ""  # "read:" while the read path is measured
 
     @property
     def phase(self) -> str:
-        return self._stack[-1][0]
+        """Where a call is counted: the handler running, else the phase outside handlers (esm, setup)."""
+        return self._invocation[0] if self._invocation is not None else self._outer
 
     @contextlib.contextmanager
     def running(self, phase: str, invocation: bool = True):
+        """Time a phase. Handler compute = the process's CPU time during the invocation, minus the CPU time
+        spent inside AWS calls (moto, any thread) and inside nested invocations (the authorizer)."""
         if not phase.startswith("aws:"):
             phase = self.prefix + phase
+        outer_invocation, outer = self._invocation, self._outer
+        cpu_start, thread_start = time.process_time(), time.thread_time()
         with self._lock:
-            self._stack.append([phase, time.perf_counter(), 0.0])
-            if invocation and self.measuring:
-                self.invocations[phase] += 1
+            if invocation:
+                self._invocation = [phase, 0.0]  # [phase, CPU seconds to subtract]
+                if self.measuring:
+                    self.invocations[phase] += 1
+            elif not phase.startswith("aws:"):
+                self._outer = phase
         try:
             yield
         finally:
             with self._lock:
-                name, start, nested = self._stack.pop()
-                elapsed = time.perf_counter() - start
-                if self.measuring and invocation:
-                    self.compute_ms[name] += (elapsed - nested) * 1000
-                self._stack[-1][2] += elapsed
+                if invocation:
+                    total = time.process_time() - cpu_start
+                    if self.measuring:
+                        self.compute_ms[phase] += max(0.0, total - self._invocation[1]) * 1000
+                    self._invocation = outer_invocation
+                    if self._invocation is not None:
+                        self._invocation[1] += total  # a nested invocation is not the outer one's work
+                elif phase.startswith("aws:"):
+                    if self._invocation is not None:
+                        self._invocation[1] += time.thread_time() - thread_start
+                else:
+                    self._outer = outer
 
     def count(self, service: str, operation: str, **units) -> None:
         if not self.measuring:
             return
-        self.calls[(self.phase, service, operation)] += 1
+        phase = self.phase
+        self.calls[(phase, service, operation)] += 1
         for name, amount in units.items():
-            self.units[(self.phase, name)] += amount
+            self.units[(phase, name)] += amount
 
 
 METER = Meter()
@@ -143,24 +165,32 @@ class _LogSink(io.TextIOBase):
 
 
 def _install_call_hook() -> None:
-    from botocore.client import BaseClient
+    """Count every botocore call (units included) and time moto's side of it (the 'AWS service' time).
 
+    Botocore's client-side work (serializing, signing, parsing) stays in the handler's compute time, as
+    it does in Lambda; the meter's own look-ups (item sizes, key schemas) are excluded entirely.
+    """
+    from botocore.client import BaseClient
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    if getattr(BaseClient._make_api_call, "metered", False):
+        return
     original = BaseClient._make_api_call
+    stub = BotocoreStubber.__call__
 
     def measured(client, operation: str, params: dict):
-        if getattr(_local, "inside", False):
+        if getattr(_local, "inside", False) or getattr(_local, "calling", False):
             return original(client, operation, params)
         service = client.meta.service_model.service_name
         with METER.running("aws:meter", invocation=False):  # the meter's own look-ups: not handler time
             before = _dynamodb_before(client, original, operation, params) if service == "dynamodb" else None
-        with METER.running(f"aws:{service}", invocation=False):
-            _local.inside = True
-            try:
-                response, error = original(client, operation, params), None
-            except Exception as exc:
-                response, error = None, exc
-            finally:
-                _local.inside = False
+        _local.calling = True
+        try:
+            response, error = original(client, operation, params), None
+        except Exception as exc:
+            response, error = None, exc
+        finally:
+            _local.calling = False
         with METER.running("aws:meter", invocation=False):
             units = _units(client, original, service, operation, params, response, before, error)
         METER.count(service, operation, **units)
@@ -168,7 +198,15 @@ def _install_call_hook() -> None:
             raise error
         return response
 
+    def served(self, event_name: str, request, **kwargs):
+        if getattr(_local, "inside", False):
+            return stub(self, event_name, request, **kwargs)
+        with METER.running("aws:service", invocation=False):
+            return stub(self, event_name, request, **kwargs)
+
+    measured.metered = True
     BaseClient._make_api_call = measured
+    BotocoreStubber.__call__ = served
 
 
 _local = threading.local()
@@ -324,8 +362,29 @@ def _units_total(client, original, service, operation, params, response, before,
     return {}
 
 
-def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10) -> dict:
-    """Deposit `invoices` valid invoices one by one, process them through every event handler; counts per invoice."""
+def has_flows() -> bool:
+    """Whether the app takes bulk flows (POST /v1/flows, issue #5): then they are measured, not modelled."""
+    _environment()
+    import app as application
+
+    return "POST" in getattr(application.app.routes.get("/v1/flows", {}), "keys", lambda: [])()
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10, flow: bool = False) -> dict:
+    """Deposit `invoices` valid invoices one by one (or as one zip flow), process them through every event
+    handler; counts per invoice."""
+    global METER
+    METER = Meter()
     _environment()
     _install_call_hook()
     import boto3
@@ -400,7 +459,18 @@ def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10) -> di
                 _drain(pump, app, SQSEventConfig, DynamoDBEventConfig)
             stored_before = _stored_bytes()
             METER.measuring = True
-            for i in range(invoices):
+            if flow:
+                files = {f"invoice-{i:05d}.xml": ubl_invoice(f"FLOW-{i:05d}") for i in range(invoices)}
+                body = _zip(files)
+                response = client.http.post(
+                    "/v1/flows",
+                    headers={"Authorization": f"Bearer {key}", "Content-Type": "application/zip"},
+                    body=body,
+                )
+                if response.status_code != 202:
+                    raise SystemExit(f"flow refused: {response.status_code} {response.body[:300]!r}")
+                flow_id = json.loads(response.body)["id"]
+            for i in range(0 if flow else invoices):
                 body = ubl_invoice(f"BENCH-{i:05d}")
                 body_bytes += len(body)
                 headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/xml"}
@@ -415,6 +485,9 @@ def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10) -> di
             METER.measuring = False
             stored = {t: (b - stored_before.get(t, (0, 0))[0], n - stored_before.get(t, (0, 0))[1])
                       for t, (b, n) in _stored_bytes().items()}
+            if flow:
+                got = client.http.get(f"/v1/flows/{flow_id}", headers={"Authorization": f"Bearer {key}"})
+                ids = [f["invoice_id"] for f in json.loads(got.body)["files"] if f.get("invoice_id")]
             statuses = Counter()
             for invoice_id in ids:
                 got = client.http.get(f"/v1/invoices/{invoice_id}", headers={"Authorization": f"Bearer {key}"})
@@ -429,6 +502,10 @@ def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10) -> di
         dependencies.reset()
 
     report = _report(invoices, reads, body_bytes, statuses)
+    if flow:
+        report["scenario"] = f"one zip flow of {invoices} UBL invoices (POST /v1/flows) through every handler"
+    # Everything written to S3 per invoice (originals, renditions, flow archives), not just the XML sent.
+    report["stored_object_bytes"] = sum(v for (p, n), v in METER.units.items() if n == "s3_put_bytes") / invoices
     report["dynamodb_item_bytes"] = {_short(t): round(b / invoices, 1) for t, (b, n) in stored.items() if b > 0}
     report["dynamodb_items"] = {_short(t): n / invoices for t, (b, n) in stored.items() if n > 0}
     return report
@@ -489,5 +566,6 @@ def _report(invoices: int, reads: int, body_bytes: int, statuses: Counter) -> di
 
 
 if __name__ == "__main__":
-    json.dump(run(int(sys.argv[1]) if len(sys.argv) > 1 else 40), sys.stdout, indent=1)
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    json.dump(run(count, flow=len(sys.argv) > 2 and sys.argv[2] == "flow"), sys.stdout, indent=1)
     print()

@@ -5,9 +5,10 @@
 2. This file prices those counts with infra/prices.json (region, date, source per price) and the
    Lambda memory sizes of infra/chorale_infra/stages.py, for yearly volumes and a peak profile.
 
-Bulk flows (issue #5) do not exist yet: they are modelled from the measured single deposit minus its
-per-request API costs (see bulk_flow_counts). When a flow benchmark writes infra/cost/flow_counts.json
-(same format as bench.py's output, counts per invoice), that measurement is used instead.
+Bulk flows (issue #5): when the app takes them (POST /v1/flows), the benchmark deposits one zip flow and
+measures it like a single deposit. Otherwise they are read from infra/cost/flow_counts.json (a flow
+benchmark's output, same format), else modelled from the measured single deposit minus its per-request
+API costs (see bulk_flow_counts), and the report says which.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def price_table(prices: dict, region: str) -> dict[str, float]:
         raise SystemExit(f"no prices for {region} in infra/prices.json (have: {known})") from None
 
 
-def per_invoice_usage(counts: dict, assumptions: dict, api_requests: float = 1.0) -> dict[str, float]:
+def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
     """Billable usage per invoice: requests, GB-s, units, bytes (one deposit and everything it triggers)."""
+    api_requests = counts["per_invoice"].get("fn:APIHandler", {}).get("invocations", 1.0)
     memory, default_memory = function_memory()
     latency = assumptions["aws_call_latency_ms"]
     cpu_full = assumptions["lambda_cpu_full_vcpu_mb"]
@@ -63,7 +65,7 @@ def per_invoice_usage(counts: dict, assumptions: dict, api_requests: float = 1.0
         "lambda_gb_s": 0.0,
         "s3_put": 0.0,
         "s3_get": 0.0,
-        "s3_bytes": counts.get("original_bytes", 0.0),
+        "s3_bytes": counts.get("stored_object_bytes", counts.get("original_bytes", 0.0)),
         "sqs_requests": 0.0,
         "sns_messages": 0.0,
         "wru": 0.0,
@@ -126,8 +128,12 @@ def per_invoice_usage(counts: dict, assumptions: dict, api_requests: float = 1.0
     return usage
 
 
-def bulk_flow_counts(single: dict, invoices_per_flow: int) -> tuple[dict, str]:
-    """A flow of N invoices as the single deposit minus the per-request API costs (measured flow if present)."""
+def bulk_flow_counts(single: dict, invoices_per_flow: int, measure=None) -> tuple[dict, str]:
+    """A flow's counts per invoice: measured when the app takes flows (or a flow benchmark left
+    flow_counts.json), else modelled as the single deposit minus its per-request API costs."""
+    if measure is not None:
+        counts = measure()
+        return counts, f"measured: {counts['scenario']}"
     if FLOW_COUNTS.exists():
         return json.loads(FLOW_COUNTS.read_text()), f"measured ({FLOW_COUNTS.name})"
     flow = copy.deepcopy(single)
@@ -217,6 +223,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--peak", type=float, default=650.0, help="peak invoices/s (for the concurrency line)")
     parser.add_argument("--invoices", type=int, default=40, help="invoices the benchmark deposits")
     parser.add_argument("--counts", help="use this bench.py JSON instead of running the benchmark")
+    parser.add_argument("--flow-counts", help="use this bench.py JSON (a flow run) for bulk flows")
+    parser.add_argument("--flow-invoices", type=int, default=100, help="invoices in the measured flow")
     args = parser.parse_args(argv)
 
     prices = json.loads((INFRA / "prices.json").read_text())
@@ -224,17 +232,20 @@ def main(argv: list[str] | None = None) -> None:
     p = price_table(prices, args.region)
     peak_factor = args.peak_month_factor or assumptions["peak_month_factor"]
 
+    measure_flow = None
     if args.counts:
         counts = json.loads(Path(args.counts).read_text())
+        if args.flow_counts:
+            measure_flow = lambda: json.loads(Path(args.flow_counts).read_text())  # noqa: E731
     else:
         import bench
 
         counts = bench.run(args.invoices)
+        if bench.has_flows():
+            measure_flow = lambda: bench.run(args.flow_invoices, flow=True)  # noqa: E731
     usage = per_invoice_usage(counts, assumptions)
-    flow_counts, flow_basis = bulk_flow_counts(counts, assumptions["bulk_flow_invoices_per_file"])
-    flow_usage = per_invoice_usage(
-        flow_counts, assumptions, api_requests=1 / assumptions["bulk_flow_invoices_per_file"]
-    )
+    flow_counts, flow_basis = bulk_flow_counts(counts, assumptions["bulk_flow_invoices_per_file"], measure_flow)
+    flow_usage = per_invoice_usage(flow_counts, assumptions)
     fixed_info = fixed_costs(INFRA / "cdk.out")
     fixed = {
         "alarms": fixed_info["alarms"],
@@ -253,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
         ("Lambda GB-s", usage["lambda_gb_s"]),
         ("S3 PUT-class requests", usage["s3_put"]),
         ("S3 GET-class requests", usage["s3_get"]),
-        ("S3 bytes stored (original)", usage["s3_bytes"]),
+        ("S3 bytes stored", usage["s3_bytes"]),
         ("SQS requests", usage["sqs_requests"]),
         ("SNS publishes", usage["sns_messages"]),
         ("DynamoDB write units", usage["wru"]),

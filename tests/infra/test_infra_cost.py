@@ -23,7 +23,7 @@ def test_dynamodb_item_size_and_units_follow_aws_rules():
 
 def test_make_cost_prints_measured_tables_and_the_two_lines():
     result = subprocess.run(
-        [sys.executable, "infra/cost/cost.py", "--invoices", "4"],
+        [sys.executable, "infra/cost/cost.py", "--invoices", "4", "--flow-invoices", "4"],
         cwd=ROOT,
         capture_output=True,
         text=True,
