@@ -68,17 +68,30 @@ def _double_to_decimal(x: float) -> Decimal | None:
 
 
 # ------------------------------------------------------------------ BR-CO-03, BR-CO-04, BR-CO-18
+_TAX_POINT_DATE = RAM + "TaxPointDate"
+_DUE_DATE_TYPE_CODE = RAM + "DueDateTypeCode"
+
 def _tax_point(inv: Invoice, syntax: str) -> Iterator[Finding]:
     msg = "BT-7 Value added tax point date and BT-8 Value added tax point date code are mutually exclusive."
     if syntax == "ubl":
         if inv.tax_point_date is not None and inv.tax_point_date_code is not None:
             yield fatal("BR-CO-03", msg, inv.tax_point_date)
         return
+    # CII binding: ((//ram:TaxPointDate) and not(//ram:DueDateTypeCode)) or ... – a document-wide test, evaluated
+    # in each header breakdown's context: it fails in all of them as soon as both occur anywhere in the invoice
+    if not inv.vat_breakdown or inv.el is None:
+        return
+    seen: set[str] = set()
+    for el in inv.el.iter(_TAX_POINT_DATE, _DUE_DATE_TYPE_CODE):
+        seen.add(el.tag)
+        if len(seen) == 2:
+            break
+    else:
+        return
     for b in inv.vat_breakdown:
         if cii_breakdown_shadowed(b.el):
             continue  # context of BR-O/BR-AF/BR-AG in the official CII pattern (see _helpers)
-        if b.tax_point_date is not None and b.tax_point_date_code is not None:
-            yield fatal("BR-CO-03", msg, b)
+        yield fatal("BR-CO-03", msg, b)
 
 
 def _line_vat(inv: Invoice, syntax: str) -> Iterator[Finding]:

@@ -78,3 +78,20 @@ def test_br_co_18_cii_fires_per_line_ubl_once():
     data = no_breakdown + b"<ram:SpecifiedTradePaymentTerms>" + rest
     r = validate(data)
     assert [f.rule for f in r.findings].count("BR-CO-18") == 1  # one line → one finding
+
+
+def test_br_co_03_cii_is_a_document_wide_test_in_each_breakdown():
+    # CII binding: (//ram:TaxPointDate) and (//ram:DueDateTypeCode) must not both occur, anywhere in the invoice
+    tax_point = b"<ram:TaxPointDate><udt:DateString format='102'>20260314</udt:DateString></ram:TaxPointDate>"
+    due_code = b"<ram:DueDateTypeCode>5</ram:DueDateTypeCode>"
+    header_end = b"<ram:RateApplicablePercent>20</ram:RateApplicablePercent>\n      </ram:ApplicableTradeTax>"
+    line_end = b"<ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:ApplicableTradeTax>"
+    assert header_end in cii() and line_end in cii()
+    date_only = cii().replace(header_end, header_end.replace(b"\n", tax_point + b"\n"), 1)
+    assert "BR-CO-03" not in ids(validate(date_only))
+    both_in_header = cii().replace(header_end, header_end.replace(b"\n", tax_point + due_code + b"\n"), 1)
+    assert "BR-CO-03" in ids(validate(both_in_header))
+    code_in_a_line = date_only.replace(
+        line_end, line_end.replace(b"</ram:ApplicableTradeTax>", due_code + b"</ram:ApplicableTradeTax>"), 1
+    )
+    assert "BR-CO-03" in ids(validate(code_in_a_line))
