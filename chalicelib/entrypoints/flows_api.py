@@ -14,6 +14,7 @@ from chalice import Blueprint
 from ..adapters.flow_repository import DynamoFlowRepository, S3UploadSigner
 from ..adapters.invoice_repository import from_stream_image
 from ..config import settings
+from ..formats import archives
 from ..services import flows as flow_service
 from . import dependencies as deps
 from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
@@ -101,7 +102,8 @@ def expand_message(record: SQSRecord) -> None:
         if not entry.get("eventName", "").startswith("ObjectCreated"):
             continue
         key = unquote_plus(entry["s3"]["object"]["key"])
-        flow = flow_service.expand_inbox(key, flows=flows(), store=deps.originals())
+        limits = archives.Limits(max_files=settings().max_flow_files)
+        flow = flow_service.expand_inbox(key, flows=flows(), store=deps.originals(), limits=limits)
         if flow is not None:
             logger.info("flow expanded", extra={"flow_id": flow.id, "files": len(flow.files), "state": flow.state})
 

@@ -245,3 +245,12 @@ def test_uploaded_archive_becomes_the_flow_named_by_the_upload_id(client, flow_p
     report = json.loads(get_flow(client, ticket["upload_id"]).body)
     assert report["id"] == ticket["upload_id"] and report["source"] == "upload"
     assert [(f["name"], f["status"]) for f in report["files"]] == [("a.xml", "accepted"), ("b.txt", "rejected")]
+
+
+def test_uploaded_file_that_is_no_invoice_is_a_rejected_flow_of_one(client, flow_pump):
+    ticket = upload(client, b"just some notes", "notes.txt")
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, ticket["upload_id"]).body)
+    assert report["state"] == "IN_REJETE" and report["files"][0]["invoice_id"] is None
+    assert "not an invoice" in report["files"][0]["errors"][0]["message"]
+    assert client.http.get(f"/v1/invoices/{ticket['upload_id']}", headers=auth(SUPPLIER_KEY)).status_code == 404

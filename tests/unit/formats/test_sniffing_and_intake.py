@@ -1,0 +1,74 @@
+"""Content sniffing and the format checks of deposits (no AWS)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from invoices import ubl_invoice
+from structured_invoices import blank_pdf, cii_invoice, facturx_pdf, json_invoice
+
+from chalicelib.formats import facturx, sniffing
+from chalicelib.services import intake
+from chalicelib.services.errors import InvalidInput, Unprocessable, UnsupportedMediaType
+
+
+@pytest.mark.parametrize(
+    "data, kind",
+    [
+        (b'<?xml version="1.0"?><a/>', "xml"),
+        (b"\xef\xbb\xbf  <a/>", "xml"),
+        (b' {"a": 1}', "json"),
+        (b"PK\x03\x04rest", "zip"),
+        (b"\x1f\x8b\x08rest", "gzip"),
+        (b"%PDF-1.7 no trailer", "unknown"),  # a PDF needs its header and its %%EOF
+        (b"hello", "unknown"),
+        (b"", "unknown"),
+    ],
+)
+def test_sniff(data, kind):
+    assert sniffing.sniff(data) == kind
+
+
+def test_real_pdf_is_sniffed_as_pdf():
+    assert sniffing.sniff(blank_pdf()) == "pdf"
+
+
+def test_prepare_each_format():
+    assert intake.prepare(ubl_invoice(), "application/xml").format == "ubl"
+    assert intake.prepare(cii_invoice(), "text/xml").format == "cii"
+    pdf = intake.prepare(facturx_pdf(), "application/pdf")
+    assert pdf.format == "facturx" and pdf.rendition.startswith(b"<?xml") and pdf.metadata == {
+        intake.META_PROFILE: "en16931"
+    }
+    structured = intake.prepare(json.dumps(json_invoice()).encode(), "application/json")
+    assert structured.format == "json" and b"<Invoice" in structured.rendition
+
+
+def test_mismatch_is_415_with_what_was_found():
+    with pytest.raises(UnsupportedMediaType) as refused:
+        intake.prepare(json.dumps(json_invoice()).encode(), "application/xml")
+    assert refused.value.extra == {"declared": "application/xml", "found": "json"}
+    assert "send it as application/json" in refused.value.detail
+
+
+def test_refusals():
+    with pytest.raises(Unprocessable, match="factur-x.xml"):
+        intake.prepare(blank_pdf(), "application/pdf")
+    with pytest.raises(Unprocessable) as schema:
+        intake.prepare(b'{"number": 1}', "application/json")
+    assert {"pointer": "/number", "message": "1 is not of type 'string'", "keyword": "type"} in schema.value.extra[
+        "errors"
+    ]
+    with pytest.raises(InvalidInput):
+        intake.prepare(b"{", "application/json")
+    with pytest.raises(UnsupportedMediaType, match="nested archives"):
+        intake.prepare_member(b"PK\x03\x04....")
+
+
+@pytest.mark.parametrize("profile, complete", [("minimum", False), ("basicwl", False), ("basic", True),
+                                               ("en16931", True), ("extended", True)])  # fmt: skip
+def test_facturx_profiles(profile, complete):
+    extracted = facturx.extract(facturx_pdf(profile=profile))
+    assert extracted.profile == profile and extracted.complete is complete
+    assert (facturx.profile_refusal(extracted) is None) is complete
