@@ -71,6 +71,7 @@ def _double_to_decimal(x: float) -> Decimal | None:
 _TAX_POINT_DATE = RAM + "TaxPointDate"
 _DUE_DATE_TYPE_CODE = RAM + "DueDateTypeCode"
 
+
 def _tax_point(inv: Invoice, syntax: str) -> Iterator[Finding]:
     msg = "BT-7 Value added tax point date and BT-8 Value added tax point date code are mutually exclusive."
     if syntax == "ubl":

@@ -11,15 +11,14 @@ BR-CL-03. Each rule fires once per offending element.
 
 Each element is checked against the (usually single) rule registered for its tag and parent tag.
 The syntax families (syntax_ubl, syntax_cii) already visit every element once: they evaluate these
-rules in that pass and hand the findings over (``share``), so ``check`` only returns them. Without
-such a pass (another order, a family run alone) ``check`` does its own: ``root.iter(*tags)``
-filters the elements in C.
+rules in that pass and hand the findings over (``share``, in ``Document.scratch``), so ``check``
+only returns them. Without such a pass (another order, a family run alone) ``check`` does its own:
+``root.iter(*tags)`` filters the elements in C.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -670,27 +669,25 @@ def _check(root, syntax: str) -> list[Finding]:
 
 
 # The syntax families walk every element anyway: they evaluate the code lists in the same pass and
-# leave the findings here for check() of the same document (one per thread, dropped once taken).
-_shared = threading.local()
+# leave the findings in the document's scratch space for check() (they die with the document).
+_SCRATCH_KEY = "codelists.findings"
 
 
-def share(root, findings: list[Finding]) -> None:
-    _shared.root = root
-    _shared.findings = findings
+def share(doc: Document, findings: list[Finding]) -> None:
+    doc.scratch[_SCRATCH_KEY] = (doc.root, findings)
 
 
-def _take(root) -> list[Finding] | None:
-    if getattr(_shared, "root", None) is root:
-        findings = _shared.findings
-        _shared.root = _shared.findings = None
-        return findings
+def _take(doc: Document) -> list[Finding] | None:
+    shared = doc.scratch.pop(_SCRATCH_KEY, None)
+    if shared is not None and shared[0] is doc.root:
+        return shared[1]
     return None
 
 
 def check(doc: Document) -> Iterable[Finding]:
     if doc.syntax not in _BY_SYNTAX:
         return ()
-    shared = _take(doc.root)
+    shared = _take(doc)
     if shared is not None:
         return shared
     return _check(doc.root, doc.syntax)

@@ -10,11 +10,17 @@ The rules are data:
 * ``_COUNTS``: cardinalities ``<id> <W|F> <max1|eq1> <path>`` per context, and ``_KEYS``: the
   elements the rules with a condition of their own read (functions in ``_SPECIAL``); both are
   collected by one walk per context element over a tree of the paths (one walk per invoice line
-  for the line and its five parts).
-* the data-type rules on attributes (``_attribute_rules``), checked from one list of every
-  attribute of the document, and the "anywhere" data-type contexts (``ram:*ReferencedDocument``,
+  for the line and its five parts). Only the *suspect* context elements are walked: one XPath
+  generated from these tables (``_suspects_xpath``, evaluated in C) selects the lines and header
+  contexts where a count rule is broken or what a conditional rule reads is present; the others
+  can answer nothing. A rule added to the tables is in the filter by construction; a new
+  ``_SPECIAL`` function must say what it reads there (import-time assertions check it).
+* the data-type rules on attributes (``_attribute_rules``), checked from the elements with
+  attributes met in the pass (the few keys they depend on are recognised by their ancestry,
+  ``_key_of``), and the "anywhere" data-type contexts (``ram:*ReferencedDocument``,
   ``ram:*TradeTax``, ``ram:BillingSpecifiedPeriod``, ``ram:PostalTradeAddress`` …) handled in the
-  same pass.
+  same pass, which also gathers what the document-wide rules read (``_GATHER``: CII-SR-462, 467,
+  468, 469) and evaluates the code lists (handed to ``codelists`` through ``Document.scratch``).
 
 Contexts follow the official ones: most are absolute paths from the document element (the header
 groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
@@ -1617,7 +1623,7 @@ def _presence_findings(hits: dict) -> list[Finding]:
     ]
 
 
-def _check_cii(root) -> list[Finding]:
+def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     found: dict = {}  # what the pass gathers (_GATHER), by tag
     out: list[Finding] = []
     hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
@@ -1665,11 +1671,12 @@ def _check_cii(root) -> list[Finding]:
     out.extend(_context_rules("root", root, found))
     out.extend(_suspect_rules(root, found))
     out.extend(_attribute_rules(root, found, owners))
-    codelists.share(root, code_findings)
+    if doc is not None:
+        codelists.share(doc, code_findings)
     return out
 
 
 def check(doc: Document) -> Iterable[Finding]:
     if doc.syntax != "cii":
         return ()
-    return _check_cii(doc.root)
+    return _check_cii(doc.root, doc)

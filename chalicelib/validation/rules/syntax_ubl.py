@@ -1058,7 +1058,7 @@ def _in_price_allowance(el) -> bool:
     return False
 
 
-def _check_ubl(root) -> list[Finding]:
+def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
     out = _root_rules(root)
     cr_hits: dict[str, tuple[CRRule, object]] = {}
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
@@ -1176,11 +1176,12 @@ def _check_ubl(root) -> list[Finding]:
         )
     for rule, el in cr_hits.values():
         out.append(Finding(rule.rule, rule.severity, _cr_message(rule), path_of(el)))
-    codelists.share(root, code_findings)
+    if doc is not None:
+        codelists.share(doc, code_findings)
     return out
 
 
 def check(doc: Document) -> Iterable[Finding]:
     if doc.syntax != "ubl":
         return ()
-    return _check_ubl(doc.root)
+    return _check_ubl(doc.root, doc)
