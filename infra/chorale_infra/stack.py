@@ -110,8 +110,15 @@ class ChoraleStack(Stack):
                 "tags": {"app": "chorale", "stage": stage.name},
             },
         )
+        self._roles_policies: list = []
         self.functions = self._functions()
         self._event_sources()
+        # Event source mappings are checked against the role when they are created: the function (and so
+        # its mappings) must wait for the role's policy, not just the role.
+        for function, role in self._roles_policies:
+            policy = role.node.try_find_child("DefaultPolicy")
+            if policy is not None:
+                function.add_resource_dependency(policy.node.default_child)
         self._api()
         self.monitoring = Monitoring(self, "Monitoring", self)
         CfnOutput(self, "ApiUrl", value=self._api_url())
@@ -397,6 +404,7 @@ class ChoraleStack(Stack):
             role = self._role(logical_id, f"{logical_id} function")
             self._grant(role, grants)
             function.add_property_override("Role", role.role_arn)
+            self._roles_policies.append((function, role))
             function.add_property_override(
                 "MemorySize", self.stage.memory_mb.get(logical_id, self.stage.default_memory_mb)
             )

@@ -273,6 +273,9 @@ def test_functions_are_arm64_traced_with_own_role_memory_and_log_retention(templ
         role = ref_id(p["Role"])
         assert role in resources(template, "AWS::IAM::Role"), f"{name} must use a role defined in the stack"
         roles.add(role)
+        policies = [k for k, r in resources(template, "AWS::IAM::Policy").items()
+                    if any(ref_id(x) == role for x in props(r)["Roles"])]
+        assert set(policies) <= set(function.get("DependsOn", [])), f"{name} must wait for its role's policy"
         group = log_groups[f"/aws/lambda/{p['FunctionName']}"]
         assert props(group)["RetentionInDays"] <= 90
     assert len(roles) == len(functions(template)), "one role per function"
