@@ -1519,10 +1519,39 @@ def _attribute_rules(root, found: dict, owners: list) -> list[Finding]:
                 billed_unit = billed_unit or owner.get("unitCode") is not None
             elif key is not None:
                 no_attribute_ids.add(id(owner))
+    memo = _RAM_ATTRIBUTE_RULES
     for owner, tag in owners:
-        for name in owner.keys():
-            _attribute_rule(out, root, owner, tag, name, no_attribute_ids, line_codes, billed_unit)
+        if tag in _KEY_CHAINS or not tag.startswith(_RAM_PREFIX):  # keyed elements, the root, dates, others
+            for name in owner.keys():
+                _attribute_rule(out, root, owner, tag, name, no_attribute_ids, line_codes, billed_unit)
+            continue
+        for name in owner.keys():  # any other ram: element: the rule depends on the tag and the name only
+            rule = memo.get((tag, name), _NONE)
+            if rule is _NONE:
+                rule = _ram_attribute_rule(tag, name)
+                if len(memo) < _PLAN_LIMIT:
+                    memo[(tag, name)] = rule
+            if rule is not None and not (rule == "CII-DT-033" and billed_unit):
+                out.append(Finding(rule, FATAL, f"@{name} shall not be used on {_short(tag)}.", path_of(owner)))
     return out
+
+
+_RAM_ATTRIBUTE_RULES: dict[tuple[str, str], str | None] = {}  # (tag, attribute name) -> _ram_attribute_rule
+
+
+def _ram_attribute_rule(tag: str, name: str) -> str | None:
+    """The rule an attribute of a ram: element breaks, for an element that is no key of ``_KEY_CHAINS`` (the
+    identifiers without attributes and the line VAT category code are told apart by their position)."""
+    local = tag[len(_RAM_PREFIX) :]
+    if local.endswith("ID"):
+        return _ID_RULES.get(name)
+    if tag == _TYPE_CODE:
+        return _TYPE_CODE_RULES.get(name)
+    if local.endswith("Amount") and tag != _TAX_TOTAL_AMOUNT:
+        return _AMOUNT_RULES.get(name)
+    if local.endswith("Quantity"):
+        return _QUANTITY_RULES.get(name)  # CII-DT-033 is then dropped when a line's BilledQuantity has @unitCode
+    return None
 
 
 def _attribute_rule(
@@ -1532,14 +1561,9 @@ def _attribute_rule(
     if owner is root:
         rule = _ROOT_RULES.get(name)
     elif tag.startswith(_RAM_PREFIX):
-        local = tag[len(_RAM_PREFIX) :]
         if id(owner) in no_attribute_ids:
             rule = _ID_NO_ATTRIBUTES_RULES.get(name)
-        elif local.endswith("ID"):
-            rule = _ID_RULES.get(name)
-        elif tag == _TYPE_CODE:
-            rule = _TYPE_CODE_RULES.get(name)
-        elif id(owner) in line_codes:
+        elif id(owner) in line_codes:  # a ram:CategoryCode: neither an *ID nor ram:TypeCode
             rule = _CATEGORY_CODE_RULES.get(name)
             if rule is not None:
                 out.append(
@@ -1551,10 +1575,8 @@ def _attribute_rule(
                     )
                 )
             return
-        elif local.endswith("Amount") and tag != _TAX_TOTAL_AMOUNT:
-            rule = _AMOUNT_RULES.get(name)
-        elif local.endswith("Quantity"):
-            rule = _QUANTITY_RULES.get(name)
+        else:
+            rule = _ram_attribute_rule(tag, name)
             if rule == "CII-DT-033" and billed_unit:
                 rule = None
     elif tag == _DATE_TIME_STRING and name == "format" and owner.get(name) == "102":
@@ -1648,16 +1670,18 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
             found.setdefault(tag, []).append(el)
         if handler is not None:
             out.extend(handler(el))
-        parent = el.getparent() if presence is not None or (code is not None and code[1]) else None
+        if presence is not None or (code is not None and code[1]):
+            parent = el.getparent()
+            ptag = parent.tag if parent is not None else None
         if code is not None:
             rules, by_parent = code
-            if by_parent and parent is not None:
-                rules = by_parent.get(parent.tag, rules)
+            if by_parent and ptag is not None:
+                rules = by_parent.get(ptag, rules)
             finding = codelists.evaluate(el, rules, False)
             if finding is not None:
                 code_findings.append(finding)
         if presence is not None:
-            candidates = presence.get(parent.tag) if parent is not None else None
+            candidates = presence.get(ptag) if ptag is not None else None
             if candidates:
                 for rule in candidates:
                     if rule.attribute is not None and el.get(rule.attribute) is None:
