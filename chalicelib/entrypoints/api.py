@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 
+from aws_lambda_powertools.metrics import MetricUnit
 from chalice import AuthResponse, Blueprint, Response
 
 from ..config import settings
@@ -15,6 +16,7 @@ from ..services.authentication import authenticate, bearer_token, require_active
 from ..services.directory import ADMIN
 from ..services.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
 from . import dependencies as deps
+from .observability import metrics
 from .openapi import openapi_document
 from .problems import from_service_error
 from .representations import attachment_resource, history_entry, invoice_resource
@@ -115,6 +117,8 @@ def deposit_invoice():
         idempotency=deps.idempotency(),
         idempotency_key=request.headers.get("idempotency-key"),
     )
+    metrics.add_metric(name="InvoicesDeposited", unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="invoice_id", value=invoice.id)
     return json_response(invoice_resource(invoice), 202, {"Location": f"/v1/invoices/{invoice.id}"})
 
 

@@ -252,3 +252,19 @@ def test_attachments_are_checked(client, made_available, name, body, status):
     )
     assert response.status_code == status, response.body
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_every_party_change_is_published_once_from_the_stream(client, made_available, pump, events_queue):
+    invoice_id = made_available()
+    pump.deliver_stream_once("publish_status_events")
+    events_queue()  # 200 and 203 were checked in test_pipeline
+    walk(client, invoice_id, [(MAIRIE_KEY, 204), (MAIRIE_KEY, 208)])
+    pump.deliver_stream_once("publish_status_events")
+    pump.deliver_stream_once("publish_status_events")
+    events = [json.loads(m["Message"]) for m in events_queue()]
+    assert [(e["data"]["status"]["code"], e["data"]["actor"]) for e in events] == [
+        (204, "recipient"),
+        (208, "recipient"),
+    ]
+    assert events[1]["data"]["reason_code"] == "JUSTIF_ABS" and events[1]["data"]["previous_status"]["code"] == 204
+    assert [e["id"] for e in events] == [f"{invoice_id}-2", f"{invoice_id}-3"]
