@@ -131,6 +131,9 @@ class S3UploadSigner:
             {"bucket": self.bucket},
             ["eq", "$key", key],
             ["content-length-range", 1, max_bytes],
+            # A bucket with Object Lock refuses uploads without a checksum: the client may add one of these.
+            ["starts-with", "$x-amz-checksum-sha256", ""],
+            ["starts-with", "$Content-MD5", ""],
             *({name: value} for name, value in fixed.items()),
         ]
         signed = client("s3").generate_presigned_post(

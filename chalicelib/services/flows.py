@@ -191,8 +191,9 @@ def receive_archive(
     flow_id = new_id()
     at = now()
     flow = Flow(flow_id, principal.siret, at, at, source="api")
-    flows.create(flow)
+    # The archive first: if the record write fails, the expansion creates the flow from the object's metadata.
     inbox.put(inbox_key(flow_id), body, media, _inbox_metadata(principal.siret, at, "api"))
+    flows.create(flow)
     return flow
 
 
@@ -223,6 +224,8 @@ def create_upload(
         "fields": signed["fields"],
         "expires_at": expires_at.replace("+00:00", "Z"),
         "max_bytes": max_bytes,
+        "checksum": "Add the field x-amz-checksum-sha256 (base64 SHA-256 of the file) or Content-MD5 before the "
+        "file: a bucket with Object Lock refuses uploads without one.",
         "flow": f"/v1/flows/{upload_id}",
     }
 

@@ -9,34 +9,24 @@ import signal
 import subprocess
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 import requests
 from invoices import invalid_ubl_invoice, ubl_invoice
 from structured_invoices import cii_invoice, json_invoice
 
+from devstack.launcher import DEMO_SEED, start_local_stack
+
 SUPPLIER_KEY = "demo-supplier-atelier-key"
-
-
-def _e2e_helpers():
-    """tests/e2e/conftest.py's helpers, loaded by path (a module named "conftest" would be ambiguous)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("e2e_stack_helpers", Path(__file__).with_name("conftest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory):
     """The e2e stack, with a longer grace on SIGTERM: after a 200-invoice flow the pump's stream pollers are
     slower to wind down (moto's stream reads grow with the stream), and the shared fixture allows 15 s."""
-    helpers = _e2e_helpers()
     seed = tmp_path_factory.mktemp("seed") / "seed.json"
-    seed.write_text(helpers.DEMO_SEED.read_text(encoding="utf-8"), encoding="utf-8")
-    stack = helpers.start_local_stack(seed)
+    seed.write_text(DEMO_SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    stack = start_local_stack(seed)
     yield stack
     stack.process.send_signal(signal.SIGTERM)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import tarfile
@@ -207,7 +208,9 @@ def upload(client, body: bytes, name: str = "invoice.bin") -> dict:
     response = client.http.post("/v1/uploads", headers=auth(SUPPLIER_KEY))
     assert response.status_code == 201, response.body
     ticket = json.loads(response.body)
-    posted = requests.post(ticket["url"], data=ticket["fields"], files={"file": (name, body)}, timeout=10)
+    checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()  # Object Lock wants one
+    fields = {**ticket["fields"], "x-amz-checksum-sha256": checksum}
+    posted = requests.post(ticket["url"], data=fields, files={"file": (name, body)}, timeout=10)
     assert posted.status_code in (200, 201, 204), posted.text
     return ticket
 
@@ -219,6 +222,7 @@ def test_presigned_post_policy_fixes_key_size_and_expiry(client):
     conditions = policy["conditions"]
     assert ["eq", "$key", f"inbox/{ticket['upload_id']}"] in conditions
     assert ["content-length-range", 1, 120 * 1024 * 1024] in conditions
+    assert ["starts-with", "$x-amz-checksum-sha256", ""] in conditions
     assert {"x-amz-meta-supplier-siret": "81234567800013"} in conditions  # the uploader cannot change it
     assert ticket["fields"]["key"] == f"inbox/{ticket['upload_id']}"
     from datetime import datetime
