@@ -1335,10 +1335,11 @@ def _line_suspects_xpath() -> str:
     for name in _LINE_PARTS:
         step = _CONTEXTS[name][-1]
         conditions.append(f"{step}[2]")  # count > 1, without counting
-        for _rule, _severity, op, path in _COUNTS.get(name, ()):
-            conditions.append(f"{step}[{_count_condition(path, op)}]")
+        part = [_count_condition(path, op) for _rule, _severity, op, path in _COUNTS.get(name, ())]
         if name in special_reads:
-            conditions.append(f"{step}[{special_reads[name]}]")
+            part.append(special_reads[name])
+        if part:  # one step per part, its conditions together (each written once)
+            conditions.append(f"{step}[{' or '.join(dict.fromkeys(part))}]")
     return f"{_LINE_PATH}[{' or '.join(conditions)}]"
 
 
