@@ -21,7 +21,8 @@ os.environ.update(
         "POWERTOOLS_METRICS_DISABLED": "1",
         "POWERTOOLS_LOG_LEVEL": "CRITICAL",
         "POWERTOOLS_DEV": "0",
-        "ADMIN_KEY_HASHES": "ac5bb3526d3be432ba19fb1fc0712d350c160bd2169cd24401c9fcaeaac2d860",  # sha256("demo-admin-key")
+        # sha256("demo-admin-key"): tests/demo.py's ADMIN_KEY
+        "ADMIN_KEY_HASHES": "ac5bb3526d3be432ba19fb1fc0712d350c160bd2169cd24401c9fcaeaac2d860",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
