@@ -18,11 +18,12 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "e2e"), str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from conftest import DEMO_SEED, start_local_stack, stop_local_stack  # noqa: E402  (tests/e2e/conftest.py)
 from invoices import ubl_invoice  # noqa: E402
 from webhook_support import Receiver  # noqa: E402
+
+from devstack.launcher import DEMO_SEED, start_local_stack, stop_local_stack  # noqa: E402
 
 SUPPLIER_KEY = "demo-supplier-atelier-key"
 MAIRIE_KEY = "demo-recipient-mairie-key"
