@@ -46,8 +46,8 @@ def caller() -> Principal:
     return Principal(context["principalId"], context.get("name", ""), roles)  # type: ignore[arg-type]
 
 
-def route(path: str, methods: tuple[str, ...] = ("GET",), public: bool = False, **options):
-    """Register a view that turns service refusals into problem+json responses."""
+def route(path: str, methods: tuple[str, ...] = ("GET",), public: bool = False, blueprint: Blueprint = api, **options):
+    """Register a view on `blueprint` that turns service refusals into problem+json responses."""
 
     def register(view):
         @functools.wraps(view)
@@ -55,11 +55,10 @@ def route(path: str, methods: tuple[str, ...] = ("GET",), public: bool = False, 
             try:
                 return view(*args, **kwargs)
             except ServiceError as error:
-                return from_service_error(error, instance=api.current_request.path)
+                return from_service_error(error, instance=blueprint.current_request.path)
 
-        return api.route(path, methods=list(methods), authorizer=None if public else api_key_authorizer, **options)(
-            handle
-        )
+        authorizer = None if public else api_key_authorizer
+        return blueprint.route(path, methods=list(methods), authorizer=authorizer, **options)(handle)
 
     return register
 

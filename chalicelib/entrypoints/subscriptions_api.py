@@ -10,29 +10,16 @@ from chalice import Blueprint, Response
 
 from ..domain.subscriptions import Subscription
 from ..services import subscriptions as service
-from ..services.errors import InvalidInput, ServiceError
+from ..services.errors import InvalidInput
 from ..services.subscriptions_ports import DeliveryAttempt
 from . import webhook_deps as deps
-from .api import api_key_authorizer, caller, json_response
-from .problems import from_service_error
+from .api import caller, json_response
+from .api import route as shared_route
 
 subscriptions_api = Blueprint(__name__)
 
 
-def route(path: str, methods: tuple[str, ...] = ("GET",), **options):
-    """api.route()'s twin on this blueprint: authorized by the API key, service refusals as problem+json."""
-
-    def register(view):
-        @functools.wraps(view)
-        def handle(*args, **kwargs):
-            try:
-                return view(*args, **kwargs)
-            except ServiceError as error:
-                return from_service_error(error, instance=subscriptions_api.current_request.path)
-
-        return subscriptions_api.route(path, methods=list(methods), authorizer=api_key_authorizer, **options)(handle)
-
-    return register
+route = functools.partial(shared_route, blueprint=subscriptions_api)
 
 
 def subscription_resource(subscription: Subscription) -> dict:
