@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from ..domain.invoice import Error, Invoice, InvoiceSummary
 from ..domain.summary import business_term_locations, summarize
-from ..validation import validate as validate_en16931
 from . import controls, intake
 from . import originals as layout
 from .clock import utc_now
@@ -15,6 +14,13 @@ from .errors import ConcurrentUpdate, DuplicateNumber
 from .ports import Directory, InvoiceRepository, OriginalStore
 
 REJECTION_SEMANTIC = "REJ_SEMAN"  # reform reason: EN 16931 semantic rejection
+
+
+def validate_en16931(data: bytes):
+    """The EN 16931 engine, loaded on first use (keeps the rule tables out of the API's cold start)."""
+    from ..validation import validate
+
+    return validate(data)
 
 
 class OriginalMissing(Exception):
