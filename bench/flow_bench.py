@@ -137,7 +137,11 @@ def in_process(count: int, invalid_every: int) -> int:
                     pass
 
             timed("validate_invoices (all batches)", drain)
-            timed("record_flow_outcomes (stream)", lambda: pump.deliver_stream_once("record_flow_outcomes"))
+            def outcomes():
+                while pump.deliver_stream_once("record_flow_outcomes"):
+                    pass
+
+            timed("record_flow_outcomes (stream)", outcomes)
             report = timed("api: GET /v1/flows/{id}", lambda: client.http.get(f"/v1/flows/{flow_id}",
                            headers={"Authorization": f"Bearer {SUPPLIER_KEY}"}))  # fmt: skip
         flow = json.loads(report.body)
@@ -167,6 +171,11 @@ def in_process(count: int, invalid_every: int) -> int:
     print("where the profiled time goes (self time by package):")
     for name, seconds in sorted(groups.items(), key=lambda kv: -kv[1]):
         print(f"  {name:<50} {seconds:7.2f} s  {seconds / profiled * 100:5.1f} %")
+    print("top functions by self time:")
+    for (filename, line, name), (_cc, calls, tottime, _ct, _callers) in sorted(
+        stats.stats.items(), key=lambda kv: -kv[1][2]
+    )[:15]:
+        print(f"  {tottime:7.2f} s  {calls:>8} calls  {name} ({'/'.join(filename.split('/')[-3:])}:{line})")
     return 0
 
 
