@@ -46,7 +46,9 @@ FUNCTION_ACCESS: dict[str, dict] = {
             "DELIVERY_LOG_TABLE": "r",
             "FLOW_TABLE": "rw",
         },
-        "objects": {"originals/": "rw", "renditions/": "rw", "inbox/": "rw"},
+        "objects": {"originals/": "rw", "renditions/": "rw", "inbox/": "rw", "attachments/": "rw"},
+        # POST /v1/subscriptions/{id}/test queues a test event for delivery.
+        "queues": {"WEBHOOK_DELIVERY_QUEUE": "send"},
     },
     "ApiKeyAuthorizer": {"tables": {"API_KEY_TABLE": "r", "STRUCTURE_TABLE": "r"}},
     "ValidateInvoices": {

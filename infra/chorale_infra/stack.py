@@ -38,7 +38,7 @@ LOCAL_ONLY = {"MAIL_OUTBOX_TABLE"}
 # S3 → SQS notifications, as the local stack sets them: queue env var → key prefix.
 BUCKET_NOTIFICATIONS = {"VALIDATION_QUEUE": "originals/", "INBOX_QUEUE": "inbox/"}
 # Prefixes kept for the legal retention, then expired. (renditions/ are derived: kept as long as originals.)
-RETAINED_PREFIXES = ("originals/", "renditions/", "inbox/")
+RETAINED_PREFIXES = ("originals/", "renditions/", "inbox/", "attachments/")
 # A queue's consumer that needs more than the default timeout/memory (expanding a 1,000-file archive).
 QUEUE_CONSUMERS = {"INBOX_QUEUE": {"timeout": 300, "memory": 2048}}
 # Queues subscribed to a topic (fan-out): queue env var → topic env var.
