@@ -21,5 +21,5 @@ def original_download_url(
     principal: Principal, invoice_id: str, *, invoices: InvoiceRepository, originals: OriginalStore
 ) -> str:
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
-    extension = {"ubl": "xml", "cii": "xml"}.get(invoice.format, "bin")
+    extension = {"application/pdf": "pdf", "application/json": "json"}.get(invoice.content_type, "xml")
     return originals.download_url(invoice.original_key, f"{invoice.summary.number or invoice.id}.{extension}")
