@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 
@@ -238,13 +237,3 @@ class EventPump:
 
     def _source(self, name: str):
         return next(source for source in self.app.event_sources if source.name == name)
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05):
-    """Poll until predicate() is truthy; return its value (tests and the CLI use it)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
