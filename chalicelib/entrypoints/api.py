@@ -202,7 +202,8 @@ def add_invoice_attachment(invoice_id: str):
     request = api.current_request
     if len(request.raw_body or b"") > settings().max_sync_bytes:
         raise PayloadTooLarge(
-            f"Attachments over {settings().max_sync_bytes} bytes go through the upload route (POST /v1/uploads).",
+            f"Attachments sent through the API are limited to {settings().max_sync_bytes} bytes "
+            "(API Gateway → Lambda payload); split or compress larger files.",
             limit_bytes=settings().max_sync_bytes,
         )
     invoice, attachment = lifecycle.add_attachment(
