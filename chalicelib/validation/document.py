@@ -18,9 +18,20 @@ class Document:
     ``scratch`` is per-document memo space for rule families (facts extracted once and shared by
     several families, the element index): it lives and dies with the Document, so no cache keeps
     a previous invoice's tree alive.
+
+    ``nodes`` is every node of the tree in document order (``list(root.iter())``, comments and
+    processing instructions included), or None. Besides sparing the syntax passes their own walk,
+    holding it keeps lxml's proxy objects alive while the families run: lxml keeps one Python
+    object per node only while something references it, so without this list every family
+    touching an element would allocate and free its proxy again (a tenth of the validation time).
     """
 
     syntax: Syntax
     root: etree._Element
     invoice: Any  # chalicelib.validation.model.Invoice
     scratch: dict[str, Any] = field(default_factory=dict)
+    nodes: list | None = None
+
+    def iter_nodes(self) -> Any:
+        """Every node in document order, like ``root.iter()``."""
+        return self.nodes if self.nodes is not None else self.root.iter()

@@ -82,8 +82,9 @@ def validate_tree(root: Any) -> ValidationReport:
         syntax, document = detect_syntax(root)
     except UnreadableInvoice as exc:
         return ValidationReport(error={"code": exc.code, "detail": exc.detail})
+    nodes = list(root.iter())  # held until the families have run: see Document.nodes
     invoice = read_invoice(root, syntax, document)
-    doc = Document(syntax=syntax, root=root, invoice=invoice)
+    doc = Document(syntax=syntax, root=root, invoice=invoice, nodes=nodes)
     findings: list[Finding] = []
     rule_errors: list[str] = []
     for name, check in _CHECKS:

@@ -1653,7 +1653,7 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     code_findings: list[Finding] = []
     owners: list = []  # (element, tag) of the elements with attributes
     plan_of = _PLAN.get
-    for el in root.iter():
+    for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
         if el.keys():
             owners.append((el, tag))

@@ -1064,7 +1064,7 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
     code_findings: list[Finding] = []
 
-    for el in root.iter():
+    for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
         if not isinstance(tag, str):
             continue  # comments, processing instructions
