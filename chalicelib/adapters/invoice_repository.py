@@ -51,6 +51,7 @@ def updated_key(invoice: Invoice) -> str:
 def to_record(invoice: Invoice) -> InvoiceRecord:
     s = invoice.summary
     shard = shard_of(invoice.id)
+    indexed = invoice.processing != "pending"  # listed once decided: see InvoiceRecord.supplier_pk
     record = InvoiceRecord(
         invoice.id,
         supplier_siret=invoice.supplier_siret,
@@ -89,8 +90,8 @@ def to_record(invoice: Invoice) -> InvoiceRecord:
             for h in invoice.history
         ],
         attachments=[AttachmentAttribute(**asdict(a)) for a in invoice.attachments],
-        supplier_pk=party_key(invoice.supplier_siret, shard),
-        recipient_pk=party_key(invoice.recipient_siret, shard) if invoice.recipient_siret else None,
+        supplier_pk=party_key(invoice.supplier_siret, shard) if indexed else None,
+        recipient_pk=party_key(invoice.recipient_siret, shard) if indexed and invoice.recipient_siret else None,
         updated_key=updated_key(invoice),
     )
     if invoice.version is not None:

@@ -112,8 +112,10 @@ class InvoiceRecord(Model):
     errors_truncated = NumberAttribute(default=0)
     history = ListAttribute(of=HistoryAttribute, null=True)
     attachments = ListAttribute(of=AttachmentAttribute, null=True)
-    supplier_pk = UnicodeAttribute()
-    recipient_pk = UnicodeAttribute(null=True)  # absent until routed: the recipient index is sparse
+    # Both indexes are sparse: an invoice enters them when processing has decided (one index write each,
+    # instead of a write at deposit and a delete + write when the decision moves its sort key).
+    supplier_pk = UnicodeAttribute(null=True)
+    recipient_pk = UnicodeAttribute(null=True)  # absent until routed
     updated_key = UnicodeAttribute()
     by_supplier = SupplierIndex()
     by_recipient = RecipientIndex()

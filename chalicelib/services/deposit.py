@@ -63,6 +63,8 @@ def deposit_invoice(
 
     fingerprint = hashlib.sha256(body).hexdigest()
 
+    stored: list[Invoice] = []  # the record written by this call (none when an Idempotency-Key replays)
+
     def store() -> str:
         invoice_id = new_id()
         received_at = now()
@@ -81,26 +83,28 @@ def deposit_invoice(
                 **prepared.metadata,
             },
         )
-        invoices.add(
-            Invoice(
-                id=invoice_id,
-                supplier_siret=principal.siret,
-                supplier_name=principal.name,
-                format=syntax,
-                content_type=media,
-                original_key=key,
-                original_size=len(body),
-                original_sha256=fingerprint,
-                created_at=received_at,
-                updated_at=received_at,
-            )
+        invoice = Invoice(
+            id=invoice_id,
+            supplier_siret=principal.siret,
+            supplier_name=principal.name,
+            format=syntax,
+            content_type=media,
+            original_key=key,
+            original_size=len(body),
+            original_sha256=fingerprint,
+            created_at=received_at,
+            updated_at=received_at,
         )
+        invoices.add(invoice)
+        stored.append(invoice)
         return invoice_id
 
     if idempotency is not None and idempotency_key:
         invoice_id = idempotency.run_once(f"{principal.siret}:{idempotency_key}", fingerprint, store)
     else:
         invoice_id = store()
+    if stored:  # no read-back: the answer is what was just written
+        return stored[0]
     invoice = invoices.get(invoice_id)
     if invoice is None:  # only possible if the record write was lost after the idempotency record
         raise RuntimeError(f"invoice {invoice_id} vanished after deposit")

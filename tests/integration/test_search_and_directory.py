@@ -70,6 +70,28 @@ def test_delta_sync_with_updated_since(client, pump):
     assert [(i["id"], i["status"]["code"]) for i in changed] == [(first, 204)]
 
 
+def test_invoices_enter_the_indexes_once_decided(client, pump, aws):
+    """Pending invoices are not indexed: one index write per party at the decision, none at deposit."""
+    from chalicelib.adapters.tables import InvoiceRecord
+
+    response = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=ubl_invoice("F-IDX-1"))
+    invoice_id = json.loads(response.body)["id"]
+    pending = InvoiceRecord.get(invoice_id)
+    assert pending.processing == "pending" and pending.supplier_pk is None and pending.recipient_pk is None
+    assert numbers_of(pages(client, SUPPLIER_KEY, "role=supplier&number=F-IDX-1")) == set()
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+    decided = InvoiceRecord.get(invoice_id)
+    assert decided.supplier_pk.startswith(decided.supplier_siret + "#")
+    assert decided.recipient_pk.startswith(MAIRIE_SIRET + "#")
+    assert numbers_of(pages(client, SUPPLIER_KEY, "role=supplier&number=F-IDX-1")) == {"F-IDX-1"}
+    assert numbers_of(pages(client, MAIRIE_KEY, "role=recipient&number=F-IDX-1")) == {"F-IDX-1"}
+
+
+def numbers_of(chunks: list[list[dict]]) -> set[str]:
+    return {i["number"] for chunk in chunks for i in chunk}
+
+
 @pytest.mark.parametrize(
     "query",
     ["role=admin", "limit=0", "limit=500", "status=999", "issued_from=26/11/2026", "updated_since=yesterday",
