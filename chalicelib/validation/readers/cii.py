@@ -179,7 +179,7 @@ DATE_STRINGS = (UDT + "DateTimeString", QDT + "DateTimeString", UDT + "DateStrin
 
 
 def _first_child(el: Any, tag: str) -> Any:
-    for c in el:
+    for c in el[:]:
         if c.tag == tag:
             return c
     return None
@@ -193,7 +193,7 @@ def _field(el: Any, tag: str, cls: type = Field) -> Any:
 def _scan(el: Any) -> dict[str, Any]:
     """First child element per tag, in one pass (touching each child once is what costs in lxml)."""
     d: dict[str, Any] = {}
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t not in d:
             d[t] = c
@@ -207,7 +207,7 @@ def _f(d: dict[str, Any], tag: str, cls: type = Field) -> Any:
 
 def _date(el: Any) -> DateField | None:
     """The DateTimeString child of a CII date wrapper."""
-    for c in el:
+    for c in el[:]:
         if c.tag in DATE_STRINGS:
             return DateField(c)
     return None
@@ -220,7 +220,7 @@ def _date_of(el: Any, tag: str) -> DateField | None:
 
 def read_address(el: Any) -> Address:
     a = Address(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_LineOne:
             a.line1 = a.line1 or Field(c)
@@ -241,7 +241,7 @@ def read_address(el: Any) -> Address:
 
 def read_contact(el: Any) -> Contact:
     k = Contact(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_PersonName:
             k.name = Field(c) if k.name is None or k.name.el.tag != t else k.name
@@ -256,7 +256,7 @@ def read_contact(el: Any) -> Contact:
 
 def read_party(el: Any) -> Party:
     p = Party(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == ID or t == R_GlobalID:
             p.identifiers.append(Ident(c))
@@ -287,7 +287,7 @@ def read_party(el: Any) -> Party:
 
 
 def _indicator(ac: AllowanceCharge, el: Any) -> None:
-    for g in el:
+    for g in el[:]:
         if g.tag == UDT + "Indicator":
             ac.indicator = Field(g)
             ac.is_charge = xs_boolean(ac.indicator.text)
@@ -296,7 +296,7 @@ def _indicator(ac: AllowanceCharge, el: Any) -> None:
 
 def read_allowance_charge(el: Any) -> AllowanceCharge:
     ac = AllowanceCharge(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_ChargeIndicator:
             if ac.indicator is None:
@@ -323,7 +323,7 @@ def read_allowance_charge(el: Any) -> AllowanceCharge:
 
 def read_trade_tax(el: Any) -> VatBreakdown:
     b = VatBreakdown(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_CalculatedAmount:
             b.tax_amount = b.tax_amount or Amount(c)
@@ -360,7 +360,7 @@ _TOTALS = {
 
 def read_totals(el: Any, inv: Invoice) -> Totals:
     tot = Totals(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_TaxTotalAmount:
             inv.tax_totals.append(TaxTotal(el=c, amount=Amount(c)))
@@ -377,7 +377,7 @@ def read_period(el: Any) -> Period:
 
 def read_payment_means(el: Any, inv_settlement: Any) -> PaymentInstruction:
     pi = PaymentInstruction(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == TYPE_CODE:
             pi.code = pi.code or Field(c)
@@ -405,7 +405,7 @@ def read_payment_means(el: Any, inv_settlement: Any) -> PaymentInstruction:
 
 def read_line(el: Any) -> Line:
     ln = Line(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_AssociatedDocumentLineDocument:
             ln.id = ln.id or _field(c, R_LineID)
@@ -425,7 +425,7 @@ def read_line(el: Any) -> Line:
 
 def _item(el: Any) -> Item:
     it = Item(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_GlobalID:
             it.standard_ids.append(Ident(c))
@@ -450,7 +450,7 @@ def _item(el: Any) -> Item:
 
 
 def _line_agreement(ln: Line, el: Any) -> None:
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_BuyerOrderReferencedDocument:
             ln.order_line_ref = ln.order_line_ref or _field(c, R_LineID)
@@ -458,7 +458,7 @@ def _line_agreement(ln: Line, el: Any) -> None:
             pr = ln.price or Price(el=c)
             ln.price = pr
             pr.gross = pr.gross or _field(c, R_ChargeAmount, Amount)
-            for g in c:
+            for g in c[:]:
                 if g.tag == R_AppliedTradeAllowanceCharge:
                     ac = read_allowance_charge(g)
                     pr.allowance_charges.append(ac)
@@ -478,7 +478,7 @@ def _line_agreement(ln: Line, el: Any) -> None:
 
 
 def _line_settlement(ln: Line, el: Any) -> None:
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_ApplicableTradeTax:
             if ln.vat is None:
@@ -510,7 +510,7 @@ def _line_settlement(ln: Line, el: Any) -> None:
 
 
 def _agreement(inv: Invoice, el: Any) -> None:
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_BuyerReference:
             inv.buyer_reference = inv.buyer_reference or Field(c)
@@ -557,10 +557,10 @@ def _additional_document(inv: Invoice, el: Any) -> None:
 
 def _delivery(inv: Invoice, el: Any) -> None:
     d = inv.delivery or Delivery(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_ShipToTradeParty:
-            for g in c:
+            for g in c[:]:
                 gt = g.tag
                 if gt in (ID, R_GlobalID):
                     d.location_id = d.location_id or Ident(g)
@@ -580,7 +580,7 @@ def _delivery(inv: Invoice, el: Any) -> None:
 
 def _settlement(inv: Invoice, el: Any) -> None:
     creditor_id = mandate = remittance = None
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == R_CreditorReferenceID:
             creditor_id = creditor_id or Field(c)
@@ -642,16 +642,16 @@ def _settlement(inv: Invoice, el: Any) -> None:
 def read(root: Any, document: str = "CrossIndustryInvoice") -> Invoice:
     """Read a CII CrossIndustryInvoice root element."""
     inv = Invoice(syntax="cii", document=document, el=root)
-    for c in root:
+    for c in root[:]:
         t = c.tag
         if t == RSM + "ExchangedDocumentContext":
-            for g in c:
+            for g in c[:]:
                 if g.tag == R_GuidelineSpecifiedDocumentContextParameter:
                     inv.customization_id = inv.customization_id or _field(g, ID)
                 elif g.tag == R_BusinessProcessSpecifiedDocumentContextParameter:
                     inv.profile_id = inv.profile_id or _field(g, ID)
         elif t == RSM + "ExchangedDocument":
-            for g in c:
+            for g in c[:]:
                 gt = g.tag
                 if gt == ID:
                     inv.number = inv.number or Field(g)
@@ -663,7 +663,7 @@ def read(root: Any, document: str = "CrossIndustryInvoice") -> Invoice:
                     d = _scan(g)
                     inv.notes.append(Note(el=g, subject_code=_f(d, R_SubjectCode), text=_f(d, R_Content)))
         elif t == RSM + "SupplyChainTradeTransaction":
-            for g in c:
+            for g in c[:]:
                 gt = g.tag
                 if gt == R_IncludedSupplyChainTradeLineItem:
                     inv.lines.append(read_line(g))

@@ -181,7 +181,7 @@ TAX_SCHEME = A_TaxScheme
 
 
 def _first_child(el: Any, tag: str) -> Any:
-    for c in el:
+    for c in el[:]:
         if c.tag == tag:
             return c
     return None
@@ -199,7 +199,7 @@ def _nested_id(el: Any, cls: type = Field) -> Any:
 
 def read_address(el: Any) -> Address:
     a = Address(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == B_StreetName:
             a.line1 = a.line1 or Field(c)
@@ -222,7 +222,7 @@ def read_address(el: Any) -> Address:
 
 def read_contact(el: Any) -> Contact:
     k = Contact(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == NAME:
             k.name = k.name or Field(c)
@@ -235,7 +235,7 @@ def read_contact(el: Any) -> Contact:
 
 def read_party(el: Any) -> Party:
     p = Party(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == B_EndpointID:
             p.electronic_address = p.electronic_address or Ident(c)
@@ -261,7 +261,7 @@ def read_party(el: Any) -> Party:
                 else:
                     p.tax_registration = p.tax_registration or cid
         elif t == A_PartyLegalEntity:
-            for g in c:
+            for g in c[:]:
                 gt = g.tag
                 if gt == B_RegistrationName:
                     p.name = p.name or Field(g)
@@ -287,7 +287,7 @@ def _party_of(el: Any) -> Party | None:
 
 def read_allowance_charge(el: Any) -> AllowanceCharge:
     ac = AllowanceCharge(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == B_ChargeIndicator:
             if ac.indicator is None:
@@ -306,7 +306,7 @@ def read_allowance_charge(el: Any) -> AllowanceCharge:
         elif t == A_TaxCategory:
             if ac.tax_category_el is None:
                 ac.tax_category_el = c
-                for g in c:
+                for g in c[:]:
                     gt = g.tag
                     if gt == ID:
                         ac.vat_category = ac.vat_category or Field(g)
@@ -319,7 +319,7 @@ def read_allowance_charge(el: Any) -> AllowanceCharge:
 
 def read_subtotal(el: Any) -> VatBreakdown:
     b = VatBreakdown(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == B_TaxableAmount:
             b.taxable_amount = b.taxable_amount or Amount(c)
@@ -328,7 +328,7 @@ def read_subtotal(el: Any) -> VatBreakdown:
         elif t == A_TaxCategory:
             if b.category_el is None:
                 b.category_el = c
-                for g in c:
+                for g in c[:]:
                     gt = g.tag
                     if gt == ID:
                         b.category = b.category or Field(g)
@@ -345,7 +345,7 @@ def read_subtotal(el: Any) -> VatBreakdown:
 
 def read_tax_total(el: Any) -> TaxTotal:
     tt = TaxTotal(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == B_TaxAmount:
             tt.amount = tt.amount or Amount(c)
@@ -368,7 +368,7 @@ _TOTALS = {
 
 def read_totals(el: Any) -> Totals:
     tot = Totals(el=el)
-    for c in el:
+    for c in el[:]:
         name = _TOTALS.get(c.tag)
         if name is not None and getattr(tot, name) is None:
             setattr(tot, name, Amount(c))
@@ -377,7 +377,7 @@ def read_totals(el: Any) -> Totals:
 
 def read_period(el: Any) -> Period:
     p = Period(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == B_StartDate:
             p.start = p.start or DateField(c)
@@ -390,7 +390,7 @@ def read_period(el: Any) -> Period:
 
 def read_payment_means(el: Any) -> PaymentInstruction:
     pi = PaymentInstruction(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == B_PaymentMeansCode:
             pi.code = pi.code or Field(c)
@@ -398,7 +398,7 @@ def read_payment_means(el: Any) -> PaymentInstruction:
             pi.remittance = pi.remittance or Field(c)
         elif t == A_PayeeFinancialAccount:
             ct = CreditTransfer(el=c)
-            for g in c:
+            for g in c[:]:
                 gt = g.tag
                 if gt == ID:
                     ct.account = ct.account or Field(g)
@@ -421,7 +421,7 @@ def read_payment_means(el: Any) -> PaymentInstruction:
 
 def read_item(el: Any) -> Item:
     it = Item(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == NAME:
             it.name = it.name or Field(c)
@@ -436,7 +436,7 @@ def read_item(el: Any) -> Item:
             if i is not None:
                 it.standard_ids.append(i)
         elif t == A_CommodityClassification:
-            for g in c:
+            for g in c[:]:
                 if g.tag == B_ItemClassificationCode:
                     it.classifications.append(Ident(g))
         elif t == A_OriginCountry:
@@ -448,7 +448,7 @@ def read_item(el: Any) -> Item:
 
 def read_price(el: Any) -> Price:
     pr = Price(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == B_PriceAmount:
             pr.net = pr.net or Amount(c)
@@ -471,7 +471,7 @@ _LINE_TAGS = (A_InvoiceLine, A_CreditNoteLine)
 def read_line(el: Any) -> Line:
     """cac:InvoiceLine or cac:CreditNoteLine (the official rules accept either line kind in either document)."""
     ln = Line(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == ID:
             ln.id = ln.id or Field(c)
@@ -523,7 +523,7 @@ def read(root: Any, document: str) -> Invoice:
     inv = Invoice(syntax="ubl", document=document, el=root)
     credit = document == "CreditNote"
     type_tag = B_CreditNoteTypeCode if credit else B_InvoiceTypeCode
-    for c in root:
+    for c in root[:]:
         t = c.tag
         if t in _LINE_TAGS:
             inv.lines.append(read_line(c))
@@ -646,7 +646,7 @@ def _additional_document(inv: Invoice, el: Any) -> None:
 
 def _delivery(el: Any) -> Delivery:
     d = Delivery(el=el)
-    for c in el:
+    for c in el[:]:
         t = c.tag
         if t == B_ActualDeliveryDate:
             d.date = d.date or DateField(c)

@@ -74,7 +74,7 @@ def kid(el, tag: str):
 
 
 def kids(el, tag: str) -> Iterator:
-    for ch in el:
+    for ch in el[:]:
         if ch.tag == tag:
             yield ch
 
@@ -330,7 +330,7 @@ def _ubl_root_children(f: Facts) -> dict[str, list]:
     found = f._memo.get("root-children")
     if found is None:
         found = f._memo["root-children"] = {}
-        for ch in f.root:
+        for ch in f.root[:]:
             tag = ch.tag
             if tag in _U_ROOT_TAGS:
                 found.setdefault(tag, []).append(ch)
@@ -473,7 +473,7 @@ def _cii_cat(el) -> Cat:
     rates = []
     types = []
     exemption = False
-    for ch in el:
+    for ch in el[:]:
         tag = ch.tag
         if tag == _C_CODE:
             codes.append(ch.text or "" if not len(ch) else text_of(ch))

@@ -105,7 +105,7 @@ def collect(el, tree: dict, found: dict) -> dict:
 
     One look at each child of each element on the way, so all the paths of a context together
     cost about what one of them costs."""
-    for child in el:
+    for child in el[:]:
         entry = tree.get(child.tag)
         if entry is not None:
             keys, sub = entry

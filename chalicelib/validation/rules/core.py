@@ -42,7 +42,7 @@ def is_vat_scheme(scheme: Field | None, syntax: str) -> bool:
 def _child(el: Any, tag: str) -> Any:
     if el is None:
         return None
-    for c in el:
+    for c in el[:]:
         if c.tag == tag:
             return c
     return None

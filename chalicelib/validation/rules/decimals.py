@@ -283,7 +283,7 @@ def _currencies(root, totals) -> tuple[set[str], set[str]]:
     invoice_currency: set[str] = set()
     tax_currency: set[str] = set()
     for h in headers:
-        for ch in h:
+        for ch in h[:]:
             tag = ch.tag
             if tag == RAM + "InvoiceCurrencyCode":
                 invoice_currency.add(_vat.text_of(ch))

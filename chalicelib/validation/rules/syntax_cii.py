@@ -925,7 +925,7 @@ def _root(ctx, found: dict, shared: dict) -> list[Finding]:
     codes: list[str] = []
     texts: list[str] = []
     for means in shared.get(_PM_TAG, _NO_NODES):  # every payment means, in document order (gathered by the pass)
-        for child in means:
+        for child in means[:]:
             if child.tag == _PM_CODE:
                 codes.append(normalize_space(string_value(child)))
             elif child.tag == _PM_TEXT:
@@ -984,7 +984,7 @@ def _allowance_charge(el) -> list[Finding]:
     out = []
     indicator = False
     seen: dict[str, int] = {}
-    for child in el:
+    for child in el[:]:
         tag = child.tag
         if tag == _AC_INDICATOR:
             indicator = True
@@ -1084,7 +1084,7 @@ _REFDOC_BY_TAG = {q(leaf): (rule, allowed) for rule, leaf, allowed in _REFDOC_RU
 def _referenced_document(el) -> list[Finding]:
     out: list[Finding] = []
     fired: set[str] = set()
-    for child in el:
+    for child in el[:]:
         tag = child.tag
         entry = _REFDOC_BY_TAG.get(tag)
         if entry is None or entry[0] in fired:
@@ -1141,7 +1141,7 @@ def _trade_tax(el) -> list[Finding]:
     fired: set[str] = set()
     is_applicable: bool | None = None
     header: bool | None = None
-    for child in el:
+    for child in el[:]:
         tag = child.tag
         if tag == _TYPE_CODE_TAG:
             types.append(string_value(child))
@@ -1196,7 +1196,7 @@ _UDT_DATETIME = q("udt:DateTime")
 
 def _billing_period(el) -> Iterable[Finding]:
     fired = set()
-    for child in el:
+    for child in el[:]:
         rule = _PERIOD_RULES.get(child.tag)
         target = child
         if rule is None:
@@ -1236,7 +1236,7 @@ _ADDRESS_RULES = {
 
 def _postal_address(el) -> Iterable[Finding]:
     fired = set()
-    for child in el:
+    for child in el[:]:
         rule = _ADDRESS_RULES.get(child.tag)
         if rule is not None and rule not in fired:
             fired.add(rule)
