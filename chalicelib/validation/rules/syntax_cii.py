@@ -43,7 +43,7 @@ from lxml import etree
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
 from . import codelists
-from .codelists import collect, compile_tree, normalize_space, path_of, string_value, xs_boolean
+from .codelists import XML_WS, collect, compile_tree, normalize_space, path_of, string_value, xs_boolean
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -1678,9 +1678,14 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
             rules, by_parent = code
             if by_parent and ptag is not None:
                 rules = by_parent.get(ptag, rules)
-            finding = codelists.evaluate(el, rules, False)
-            if finding is not None:
-                code_findings.append(finding)
+            if rules:  # (none for this parent: e.g. ram:TypeCode of a VAT breakdown)
+                rule = rules[0]
+                if rule.simple and (el.text or "" if not len(el) else string_value(el)).strip(XML_WS) in rule.accepted:
+                    pass  # the usual case of the first rule (evaluate()'s short cut, without the call)
+                else:
+                    finding = codelists.evaluate(el, rules, False)
+                    if finding is not None:
+                        code_findings.append(finding)
         if presence is not None:
             candidates = presence.get(ptag) if ptag is not None else None
             if candidates:
