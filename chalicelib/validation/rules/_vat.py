@@ -489,6 +489,11 @@ def _cii_cat(el) -> Cat:
 
 
 _C_TAX_REGISTRATION = RAM + "SpecifiedTaxRegistration"
+_C_BASIS = RAM + "BasisAmount"
+_C_CALCULATED = RAM + "CalculatedAmount"
+_C_CHARGE_INDICATOR = RAM + "ChargeIndicator"
+_C_INDICATOR = UDT + "Indicator"
+_C_ACTUAL_AMOUNT = RAM + "ActualAmount"
 
 
 def _cii_facts(root) -> Facts:
@@ -506,8 +511,8 @@ def _cii_facts(root) -> Facts:
                 continue
             if parent.tag == _C_HEADER:
                 cat.parent = parent
-                ba = kid(el, RAM + "BasisAmount")
-                ca = kid(el, RAM + "CalculatedAmount")
+                ba = kid(el, _C_BASIS)
+                ca = kid(el, _C_CALCULATED)
                 breakdowns.append(
                     Breakdown(el, cat, text_of(ba) if ba is not None else None, text_of(ca) if ca is not None else None)
                 )
@@ -521,13 +526,13 @@ def _cii_facts(root) -> Facts:
         charge_cats.append(cat)
         ch = charges.get(id(parent))
         if ch is None:
-            ind = kid_path(parent, RAM + "ChargeIndicator", UDT + "Indicator")
+            ind = kid_path(parent, _C_CHARGE_INDICATOR, _C_INDICATOR)
             gp = parent.getparent()
             ch = charges[id(parent)] = Charge(
                 parent,
                 as_bool(text_of(ind)) if ind is not None else None,
                 gp is not None and gp.tag == _C_HEADER,
-                RAM + "ActualAmount",
+                _C_ACTUAL_AMOUNT,
             )
         ch.cats.append(cat)
     codes = set()

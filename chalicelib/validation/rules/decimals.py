@@ -271,6 +271,10 @@ def _cii(root, out: list[Finding]) -> None:
             _cii_total_vat(out, amounts, invoice_currency, tax_currency)
 
 
+_C_INVOICE_CURRENCY = RAM + "InvoiceCurrencyCode"
+_C_TAX_CURRENCY = RAM + "TaxCurrencyCode"
+
+
 def _currencies(root, totals) -> tuple[set[str], set[str]]:
     """/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:Invoice-
     (Tax)CurrencyCode; the totals' own settlement when it is that one (the usual case), else a scan."""
@@ -285,9 +289,9 @@ def _currencies(root, totals) -> tuple[set[str], set[str]]:
     for h in headers:
         for ch in h[:]:
             tag = ch.tag
-            if tag == RAM + "InvoiceCurrencyCode":
+            if tag == _C_INVOICE_CURRENCY:
                 invoice_currency.add(_vat.text_of(ch))
-            elif tag == RAM + "TaxCurrencyCode":
+            elif tag == _C_TAX_CURRENCY:
                 tax_currency.add(_vat.text_of(ch))
     return invoice_currency, tax_currency
 

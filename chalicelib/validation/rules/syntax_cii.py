@@ -1056,7 +1056,7 @@ def _document_context_parameter(el) -> list[Finding]:
 
 
 def _type_code_is(el, *codes: str) -> bool:
-    return any(string_value(t) in codes for t in el.iterchildren(q("ram:TypeCode")))
+    return any(string_value(t) in codes for t in el[:] if t.tag == _TYPE_CODE_TAG)
 
 
 _ARD = q("ram:AdditionalReferencedDocument")
@@ -1135,6 +1135,16 @@ _RATE = q("ram:RateApplicablePercent")
 _TYPE_CODE_TAG = q("ram:TypeCode")
 
 
+def _under_header_settlement(el) -> bool:
+    """A ram:ApplicableHeaderTradeSettlement is an ancestor (getparent() returns the proxies the engine holds)."""
+    node = el.getparent()
+    while node is not None:
+        if node.tag == _HEADER_SETTLEMENT:
+            return True
+        node = node.getparent()
+    return False
+
+
 def _trade_tax(el) -> list[Finding]:
     out: list[Finding] = []
     types: list[str] = []
@@ -1166,7 +1176,7 @@ def _trade_tax(el) -> list[Finding]:
                 continue
         elif exception == "header":
             if header is None:
-                header = any(True for _ in el.iterancestors(_HEADER_SETTLEMENT))
+                header = _under_header_settlement(el)
             if header:
                 continue
         fired.add(rule)
