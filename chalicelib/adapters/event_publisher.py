@@ -9,6 +9,35 @@ from ..domain.events import StatusChanged
 from .aws import client
 
 _SNS_BATCH = 10  # PublishBatch maximum
+_SNS_BATCH_BYTES = 256 * 1024  # PublishBatch maximum, messages and attributes together
+
+
+def _entry(index: int, event: StatusChanged) -> tuple[dict, int]:
+    message = json.dumps(event.cloudevent(), ensure_ascii=False)
+    attributes = event.attributes()
+    size = len(message.encode()) + sum(len(k) + len(v.encode()) + len("String") for k, v in attributes.items())
+    entry = {
+        "Id": str(index),
+        "Message": message,
+        "MessageAttributes": {name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
+    }
+    return entry, size
+
+
+def batches(events: list[StatusChanged]) -> list[list[dict]]:
+    """PublishBatch entries: at most ten per request and 256 KiB in all (each 64 KiB is billed as a request)."""
+    result: list[list[dict]] = []
+    current, current_size = [], 0
+    for index, event in enumerate(events):
+        entry, size = _entry(index, event)
+        if current and (len(current) == _SNS_BATCH or current_size + size > _SNS_BATCH_BYTES):
+            result.append(current)
+            current, current_size = [], 0
+        current.append(entry)
+        current_size += size
+    if current:
+        result.append(current)
+    return result
 
 
 class SnsEventPublisher:
@@ -16,21 +45,7 @@ class SnsEventPublisher:
         self.topic_arn = topic_arn or settings().events_topic_arn
 
     def publish(self, events: list[StatusChanged]) -> None:
-        for start in range(0, len(events), _SNS_BATCH):
-            batch = events[start : start + _SNS_BATCH]
-            response = client("sns").publish_batch(
-                TopicArn=self.topic_arn,
-                PublishBatchRequestEntries=[
-                    {
-                        "Id": str(index),
-                        "Message": json.dumps(event.cloudevent(), ensure_ascii=False),
-                        "MessageAttributes": {
-                            name: {"DataType": "String", "StringValue": value}
-                            for name, value in event.attributes().items()
-                        },
-                    }
-                    for index, event in enumerate(batch)
-                ],
-            )
+        for entries in batches(events):
+            response = client("sns").publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)
             if response.get("Failed"):
                 raise RuntimeError(f"SNS refused {len(response['Failed'])} event(s): {response['Failed']}")

@@ -8,14 +8,14 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
 from ..adapters.invoice_repository import from_stream_image
 from ..config import settings
+from ..domain.invoice import Invoice
 from ..services.processing import mark_failed, process_original
-from ..services.publishing import publish_status_changes
+from ..services.publishing import publish_committed_changes
 from . import dependencies as deps
 from .observability import logger, metrics
 
@@ -25,7 +25,6 @@ events = Blueprint(__name__)
 INVOICE_STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:eu-west-3:123456789012:table/chorale-invoices/stream/local"
 
 _validation_batch = BatchProcessor(event_type=EventType.SQS)
-_stream_batch = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def s3_keys(notification: dict) -> list[str]:
@@ -81,20 +80,42 @@ def validate_invoices(event):
     )
 
 
-def publish_record(record: DynamoDBRecord) -> None:
-    images = record.raw_event.get("dynamodb", {})
-    if "NewImage" not in images:  # a deletion: nothing to announce
-        return
-    after = from_stream_image(images["NewImage"])
+def committed_change(record: dict) -> tuple[Invoice | None, Invoice] | None:
+    """(before, after) of a stream record; None for a deletion (nothing to announce)."""
+    images = record.get("dynamodb", {})
+    if "NewImage" not in images:
+        return None
     before = from_stream_image(images["OldImage"]) if "OldImage" in images else None
-    published = publish_status_changes(before, after, publisher=deps.publisher())
-    if published:
-        logger.info("published", extra={"invoice_id": after.id, "events": [e.event_id for e in published]})
+    return before, from_stream_image(images["NewImage"])
 
 
 @events.on_dynamodb_record(stream_arn=INVOICE_STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="LATEST")
 def publish_status_events(event):
-    """Every status change committed to the invoice table → one message on the events topic."""
-    return process_partial_response(
-        event=event.to_dict(), record_handler=publish_record, processor=_stream_batch, context=event.context
-    )
+    """Every status change committed to the invoice table → one message on the events topic.
+
+    The whole batch is published ten events per SNS request (not one request per record); on a failure the
+    stream resumes from the first record not fully published (ReportBatchItemFailures)."""
+    records = event.to_dict()["Records"]
+    changes, positions, unreadable = [], [], None
+    for position, record in enumerate(records):
+        try:
+            change = committed_change(record)
+        except Exception:
+            logger.exception("unreadable stream record", extra={"sequence": _sequence(record)})
+            unreadable = position  # publish what comes before it, then resume here
+            break
+        if change is not None:
+            changes.append(change)
+            positions.append(position)
+    published, unpublished = publish_committed_changes(changes, publisher=deps.publisher())
+    if published:
+        logger.info("published", extra={"event_ids": [e.event_id for e in published]})
+    failed_at = positions[unpublished] if unpublished is not None else unreadable
+    if failed_at is None:
+        return {"batchItemFailures": []}
+    logger.warning("publication stopped; the stream resumes at record %s", failed_at)
+    return {"batchItemFailures": [{"itemIdentifier": _sequence(records[failed_at])}]}
+
+
+def _sequence(record: dict) -> str:
+    return record.get("dynamodb", {}).get("SequenceNumber", "")

@@ -129,3 +129,51 @@ def test_deposits_re_check_the_structure_behind_a_cached_authorization():
     inactive = FakeDirectory(replace(DIRECTORY.structure(SUPPLIER_SIRET), active=False))
     with pytest.raises(Unauthenticated):
         require_active(SUPPLIER, inactive)
+
+
+def _changes(count: int, steps: int) -> list:
+    """`count` stream changes, each adding `steps` history entries to an invoice."""
+    from chalicelib.domain.invoice import HistoryEntry, Invoice
+
+    changes = []
+    for n in range(count):
+        after = Invoice(id=f"01J{n:023d}", supplier_siret=SUPPLIER_SIRET, supplier_name="S", format="ubl",
+                        content_type="application/xml", original_key="k", original_size=1, original_sha256="0",
+                        created_at="2026-11-26T00:00:00Z", updated_at="2026-11-26T00:00:00Z")  # fmt: skip
+        after.history = [HistoryEntry(200 + s, f"2026-11-26T00:00:0{s}Z", "platform") for s in range(steps)]
+        changes.append((None, after))
+    return changes
+
+
+class ChunkPublisher:
+    """Records each publish call; fails the calls whose number is in `failing`."""
+
+    def __init__(self, failing=()):
+        self.calls, self.failing = [], set(failing)
+
+    def publish(self, events) -> None:
+        if len(self.calls) in self.failing:
+            self.calls.append(None)
+            raise RuntimeError("SNS is down")
+        self.calls.append([e.event_id for e in events])
+
+
+def test_a_stream_batch_is_published_ten_events_per_call_in_order():
+    from chalicelib.services.publishing import publish_committed_changes
+
+    publisher = ChunkPublisher()
+    published, unpublished = publish_committed_changes(_changes(7, 2), publisher=publisher)
+    assert unpublished is None and [len(c) for c in publisher.calls] == [10, 4]
+    ids = [e.event_id for e in published]
+    assert ids == [i for call in publisher.calls for i in call] and len(set(ids)) == 14
+    assert ids[:3] == ["01J" + "0" * 23 + "-0", "01J" + "0" * 23 + "-1", "01J" + "0" * 22 + "1-0"]
+
+
+def test_a_failed_publication_resumes_at_the_first_change_not_fully_published():
+    from chalicelib.services.publishing import publish_committed_changes
+
+    # 3 events per change: the second call (events 10..19) starts inside change 3 (events 9, 10, 11).
+    published, unpublished = publish_committed_changes(_changes(9, 3), publisher=ChunkPublisher(failing={1}))
+    assert len(published) == 10 and unpublished == 3
+    nothing, first = publish_committed_changes(_changes(2, 1), publisher=ChunkPublisher(failing={0}))
+    assert nothing == [] and first == 0
