@@ -166,7 +166,7 @@ def _ubl_object_reference(el) -> bool:
     parent = el.getparent()
     if parent is None or parent.tag not in _UBL_DOCREF:
         return False
-    return any(string_value(c) == "130" for c in parent.iterchildren(_CBC_DOCTYPE))
+    return any(string_value(c) == "130" for c in parent[:] if c.tag == _CBC_DOCTYPE)
 
 
 _UBL_DOCREF = frozenset({clark("cac:AdditionalDocumentReference"), clark("cac:DocumentReference")})
@@ -183,7 +183,7 @@ def _ubl_charge_indicator(expected: bool) -> Callable:
         parent = el.getparent()
         if parent is None or parent.tag != ac_tag:
             return False
-        values = [xs_boolean(string_value(c)) for c in parent.iterchildren(ind_tag)]
+        values = [xs_boolean(string_value(c)) for c in parent[:] if c.tag == ind_tag]
         if None in values:
             return False
         return expected in values
@@ -201,7 +201,8 @@ def _cii_charge_indicator(expected: bool) -> Callable:
         parent = el.getparent()
         if parent is None or parent.tag != ac_tag:
             return False
-        values = [xs_boolean(string_value(i)) for c in parent.iterchildren(ci_tag) for i in c.iterchildren(ind_tag)]
+        # (plain loops over children: a filtered iterchildren() builds a tag matcher at each call)
+        values = [xs_boolean(string_value(i)) for c in parent[:] if c.tag == ci_tag for i in c[:] if i.tag == ind_tag]
         if None in values:
             return False
         return expected in values

@@ -736,6 +736,13 @@ for _line in _COUNTS_TABLE.strip().splitlines():
     _COUNTS.setdefault(_ctx, []).append((_rule, _severity(_flag), _op, _path_text))
 
 
+def _first_child(el, tag: str):
+    for child in el[:]:
+        if child.tag == tag:
+            return child
+    return None
+
+
 def _children(nodes: Iterable, tag: str) -> list:
     return [c for n in nodes for c in n.iterchildren(tag)]
 
@@ -1015,7 +1022,7 @@ def _price_allowance(el) -> list[Finding]:
     parent = el.getparent()
     if parent is None or parent.tag != _GP_TAG:
         return []
-    found = list(el.iterchildren(_ACTUAL_AMOUNT))
+    found = [child for child in el[:] if child.tag == _ACTUAL_AMOUNT]
     if len(found) > 1:
         return [
             Finding(
@@ -1035,14 +1042,19 @@ _DCP_VERSION = q("ram:SpecifiedDocumentVersion")
 def _document_context_parameter(el) -> list[Finding]:
     # the official ids are written CII-SR-04 and CII-SR-05 (not CII-SR-004/005)
     out = []
-    value = next(el.iterchildren(_DCP_VALUE), None)
+    value = version = None
+    for child in el[:]:  # (a plain loop: iterchildren(tag) builds a tag matcher per call)
+        tag = child.tag
+        if tag == _DCP_VALUE:
+            value = value if value is not None else child
+        elif tag == _DCP_VERSION:
+            version = version if version is not None else child
     if value is not None:
         out.append(
             Finding(
                 "CII-SR-04", WARNING, "Value should not be present in a document context parameter.", path_of(value)
             )
         )
-    version = next(el.iterchildren(_DCP_VERSION), None)
     if version is not None:
         out.append(
             Finding(
@@ -1213,7 +1225,7 @@ def _billing_period(el) -> Iterable[Finding]:
             rule = _PERIOD_DATETIME.get(child.tag)
             if rule is None:
                 continue
-            target = next(child.iterchildren(_UDT_DATETIME), None)
+            target = _first_child(child, _UDT_DATETIME)
             if target is None:
                 continue
         if rule not in fired:
