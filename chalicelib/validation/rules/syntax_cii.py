@@ -1366,8 +1366,12 @@ def _line_suspects_xpath() -> str:
 
 
 def _count_condition(path: str, op: str) -> str:
-    """XPath 1.0 test that the count rule ``op`` ('eq1' | 'max1') on ``path`` is broken (without counting)."""
-    return f"({path})[2] or not({path})" if op == "eq1" else f"({path})[2]"
+    """XPath 1.0 test that the count rule ``op`` ('eq1' | 'max1') on ``path`` is broken (without counting).
+
+    A one-step path is written ``step[2]`` (the same node for a single context node), which libxml2 answers
+    by stopping at the second match instead of building the node-set of ``(step)[2]``."""
+    second = f"{path}[2]" if "/" not in path else f"({path})[2]"
+    return f"{second} or not({path})" if op == "eq1" else second
 
 
 _PCFA = "ram:PayeePartyCreditorFinancialAccount"
