@@ -1547,8 +1547,10 @@ def _attribute_rules(root, found: dict, owners: list) -> list[Finding]:
             elif key is not None:
                 no_attribute_ids.add(id(owner))
     memo = _RAM_ATTRIBUTE_RULES
+    keyed = no_attribute_ids or line_codes
     for owner, tag in owners:
-        if tag in _KEY_CHAINS or not tag.startswith(_RAM_PREFIX):  # keyed elements, the root, dates, others
+        # the root, dates, other namespaces, and the ram: elements found at a key's path: rule by rule
+        if not tag.startswith(_RAM_PREFIX) or (keyed and (id(owner) in no_attribute_ids or id(owner) in line_codes)):
             for name in owner.keys():
                 _attribute_rule(out, root, owner, tag, name, no_attribute_ids, line_codes, billed_unit)
             continue
