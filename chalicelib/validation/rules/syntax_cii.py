@@ -1357,7 +1357,7 @@ def _line_suspects_xpath() -> str:
     for name in _LINE_PARTS:
         step = _CONTEXTS[name][-1]
         conditions.append(f"{step}[2]")  # count > 1, without counting
-        part = [_count_condition(path, op) for _rule, _severity, op, path in _COUNTS.get(name, ())]
+        part = [c for _rule, _severity, op, path in _COUNTS.get(name, ()) for c in _count_conditions(path, op)]
         if name in special_reads:
             part.append(special_reads[name])
         if part:  # one step per part, its conditions together (each written once)
@@ -1365,13 +1365,14 @@ def _line_suspects_xpath() -> str:
     return f"{_LINE_PATH}[{' or '.join(conditions)}]"
 
 
-def _count_condition(path: str, op: str) -> str:
-    """XPath 1.0 test that the count rule ``op`` ('eq1' | 'max1') on ``path`` is broken (without counting).
+def _count_conditions(path: str, op: str) -> list[str]:
+    """XPath 1.0 tests (any true = broken) of the count rule ``op`` ('eq1' | 'max1') on ``path``, without counting.
 
     A one-step path is written ``step[2]`` (the same node for a single context node), which libxml2 answers
-    by stopping at the second match instead of building the node-set of ``(step)[2]``."""
+    by stopping at the second match instead of building the node-set of ``(step)[2]``. The tests are kept
+    apart so that an eq1 and a max1 rule on the same path share theirs (the callers drop repeated tests)."""
     second = f"{path}[2]" if "/" not in path else f"({path})[2]"
-    return f"{second} or not({path})" if op == "eq1" else second
+    return [second, f"not({path})"] if op == "eq1" else [second]
 
 
 _PCFA = "ram:PayeePartyCreditorFinancialAccount"
@@ -1394,11 +1395,12 @@ def _context_suspects_branches() -> list[str]:
     assert set(_SPECIAL) - {"root", *_LINE_PARTS} == set(special_reads), "context rules: extend this filter"
     branches = []
     for name in _CONTEXT_ORDER:
-        conditions = [_count_condition(path, op) for _rule, _severity, op, path in _COUNTS.get(name, ())]
+        conditions = [c for _rule, _severity, op, path in _COUNTS.get(name, ()) for c in _count_conditions(path, op)]
         if name in special_reads:
             conditions.append(special_reads[name])
         if conditions:
-            branches.append(f"/rsm:CrossIndustryInvoice/{'/'.join(_CONTEXTS[name])}[{' or '.join(conditions)}]")
+            test = " or ".join(dict.fromkeys(conditions))
+            branches.append(f"/rsm:CrossIndustryInvoice/{'/'.join(_CONTEXTS[name])}[{test}]")
     return branches
 
 
