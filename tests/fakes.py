@@ -28,14 +28,14 @@ class FakeInvoices:
 
     def save(self, invoice, claim_number=None) -> None:
         stored = self.records.get(invoice.id)
-        if stored is None or stored.version != invoice.version:
+        if (stored.version if stored else None) != invoice.version:  # a version-less save creates
             raise ConcurrentUpdate("changed")
         if claim_number is not None:
             holder = self.claims.get(claim_number)
             if holder not in (None, invoice.id):
                 raise DuplicateNumber(claim_number)
             self.claims[claim_number] = invoice.id
-        invoice.version += 1
+        invoice.version = (invoice.version or 0) + 1
         self.records[invoice.id] = copy.deepcopy(invoice)
 
     def search(self, query: InvoiceQuery):

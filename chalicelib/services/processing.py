@@ -46,10 +46,9 @@ def process_original(
     stored = originals.get(key)
     if stored is None:
         raise OriginalMissing(f"no object at {key}")
-    if invoice is None:  # the deposit crashed between the S3 write and the record write
+    if invoice is None:  # a flow's invoice, or a deposit that crashed between the S3 write and the record write
+        # Built here and written once, with its decision (saving a version-less record is a conditional create).
         invoice = _record_from_metadata(invoice_id, key, stored, directory)
-        invoices.add(invoice)
-        invoice = invoices.get(invoice_id)
 
     source = intake.validation_source(key, stored, originals)  # the XML inside a Factur-X PDF, the UBL of a JSON
     report = (validate or validate_en16931)(source.xml)
@@ -86,7 +85,7 @@ def process_original(
         return _save_decision(invoices, invoice, controls.number_claim_key(summary, invoice.supplier_siret))
     except DuplicateNumber:
         duplicate = controls.duplicate_failure(summary, invoice.supplier_siret)
-        fresh = invoices.get(invoice_id)
+        fresh = invoices.get(invoice_id) or _record_from_metadata(invoice_id, key, stored, directory)
         fresh.reject(summary, recipient_name, [_finding(duplicate, locations), *findings], duplicate.reason_code,
                      duplicate.message, at)  # fmt: skip
         return _save_decision(invoices, fresh)

@@ -350,11 +350,16 @@ def _units_total(client, original, service, operation, params, response, before,
         body = params.get("Body", b"")
         size = len(body) if isinstance(body, (bytes, bytearray)) else len(getattr(body, "getvalue", lambda: b"")())
         return {"s3_put_bytes": size, "s3_notifications": int(params.get("Key", "").startswith("originals/"))}
-    if service == "sns":
-        if operation == "PublishBatch":
-            return {"sns_messages": len(params["PublishBatchRequestEntries"])}
-        if operation == "Publish":
-            return {"sns_messages": 1}
+    if service == "sns" and operation in ("PublishBatch", "Publish"):
+        # Billed per request, each 64 KiB of the request's payload counting as one; delivered per message.
+        entries = params["PublishBatchRequestEntries"] if operation == "PublishBatch" else [params]
+        payload = sum(
+            len(e["Message"].encode())
+            + sum(len(k) + len(v.get("StringValue", "").encode()) + len(v["DataType"])
+                  for k, v in e.get("MessageAttributes", {}).items())  # fmt: skip
+            for e in entries
+        )
+        return {"sns_messages": len(entries), "sns_requests": max(1, math.ceil(payload / 65536))}
     if service == "sqs" and operation == "ReceiveMessage":
         return {"sqs_empty_receives": int(not (response or {}).get("Messages"))}
     if service == "sqs" and operation in ("SendMessageBatch", "DeleteMessageBatch"):

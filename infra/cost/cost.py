@@ -68,6 +68,7 @@ def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
         "s3_bytes": counts.get("stored_object_bytes", counts.get("original_bytes", 0.0)),
         "sqs_requests": 0.0,
         "sns_messages": 0.0,
+        "sns_requests": 0.0,
         "wru": 0.0,
         "rru": 0.0,
         "log_bytes": 0.0,
@@ -119,6 +120,7 @@ def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
         usage["wru"] += units.get("WRU", 0.0) * scale
         usage["rru"] += units.get("RRU", 0.0) * scale
         usage["sns_messages"] += units.get("sns_messages", 0.0) * scale
+        usage["sns_requests"] += units.get("sns_requests", units.get("sns_messages", 0.0)) * scale
         # Empty receives are the pollers' idle cost, priced once per queue (esm_idle_receives), not per invoice.
         usage["sqs_requests"] -= units.get("sqs_empty_receives", 0.0) * scale
         # S3 → SQS event notifications: one SendMessage per original, billed to the queue's owner.
@@ -178,7 +180,7 @@ def monthly_bill(usage: dict, p: dict, assumptions: dict, invoices: float, month
         "DynamoDB reads": usage["rru"] * n / 1e6 * p["dynamodb_rru_per_million"],
         "DynamoDB storage + PITR": dynamo_gb * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"]),
         "SQS": (usage["sqs_requests"] * n + fixed["esm_idle_receives"]) / 1e6 * p["sqs_per_million"],
-        "SNS": usage["sns_messages"] * n / 1e6 * p["sns_publish_per_million"],
+        "SNS": usage["sns_requests"] * n / 1e6 * p["sns_publish_per_million"],
         "CloudWatch Logs": log_gb * (p["logs_ingest_gb"] + p["logs_storage_gb_month"]),
         "X-Ray": traces / 1e6 * p["xray_per_million_traces"],
         "CloudWatch alarms, dashboard, metrics": fixed["alarms"] * p["cloudwatch_alarm_month"]
@@ -266,7 +268,8 @@ def main(argv: list[str] | None = None) -> None:
         ("S3 GET-class requests", usage["s3_get"]),
         ("S3 bytes stored", usage["s3_bytes"]),
         ("SQS requests", usage["sqs_requests"]),
-        ("SNS publishes", usage["sns_messages"]),
+        ("SNS messages", usage["sns_messages"]),
+        ("SNS requests (64 KiB each)", usage["sns_requests"]),
         ("DynamoDB write units", usage["wru"]),
         ("DynamoDB read units", usage["rru"]),
         ("DynamoDB bytes stored", usage["dynamodb_bytes"]),

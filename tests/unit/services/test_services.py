@@ -177,3 +177,39 @@ def test_a_failed_publication_resumes_at_the_first_change_not_fully_published():
     assert len(published) == 10 and unpublished == 3
     nothing, first = publish_committed_changes(_changes(2, 1), publisher=ChunkPublisher(failing={0}))
     assert nothing == [] and first == 0
+
+
+class CountingInvoices(FakeInvoices):
+    def __init__(self):
+        super().__init__()
+        self.writes = []
+
+    def add(self, invoice) -> bool:
+        self.writes.append("add")
+        return super().add(invoice)
+
+    def save(self, invoice, claim_number=None) -> None:
+        self.writes.append("save")
+        super().save(invoice, claim_number)
+
+
+def test_a_missing_record_is_written_once_with_its_decision(ports):
+    _, originals = ports
+    invoices = CountingInvoices()
+    reference = process(ports, deposit(ports).id)
+    lost = deposit((invoices, originals), body=ubl_invoice("F-LOST-1"))  # like a flow invoice: no record yet
+    del invoices.records[lost.id]
+    invoices.writes.clear()
+    decided = process((invoices, originals), lost.id)
+    assert invoices.writes == ["save"] and invoices.records[lost.id].version == 1
+    assert [h.code for h in decided.history] == [h.code for h in reference.history]
+
+
+def test_a_missing_record_with_a_taken_number_is_rejected_as_duplicate(ports):
+    invoices, _ = ports
+    process(ports, deposit(ports).id)
+    second = deposit(ports)
+    del invoices.records[second.id]
+    decided = process(ports, second.id)
+    assert decided.status.code == 213 and decided.history[-1].reason_code == "DOUBLON"
+    assert invoices.records[second.id].status.code == 213
