@@ -743,8 +743,13 @@ def _first_child(el, tag: str):
     return None
 
 
+def _kids(el, tag: str) -> list:
+    """The children of ``el`` with this tag (a plain loop: iterchildren(tag) builds a tag matcher per call)."""
+    return [c for c in el[:] if c.tag == tag]
+
+
 def _children(nodes: Iterable, tag: str) -> list:
-    return [c for n in nodes for c in n.iterchildren(tag)]
+    return [c for n in nodes for c in _kids(n, tag)]
 
 
 def _short(tag: str) -> str:
@@ -835,7 +840,7 @@ def _agreement(ctx, found: dict, shared: dict) -> list[Finding]:
             ("CII-SR-457", "50", "Tender or lot reference (BT-17)"),
             ("CII-SR-458", "130", "Invoiced object identifier (BT-18)"),
         ):
-            docs = [d for d in documents if any(string_value(t) == code for t in d.iterchildren(type_code))]
+            docs = [d for d in documents if any(string_value(t) == code for t in _kids(d, type_code))]
             if len(docs) > 1:
                 out.append(
                     Finding(
@@ -902,10 +907,10 @@ def _settlement(ctx, found: dict, shared: dict) -> list[Finding]:
             )
         )
     for means in found.get("pm", _NO_NODES):
-        transfer = any(normalize_space(string_value(t)) in ("30", "58") for t in means.iterchildren(q("ram:TypeCode")))
+        transfer = any(normalize_space(string_value(t)) in ("30", "58") for t in _kids(means, q("ram:TypeCode")))
         if not transfer:
             continue
-        accounts = list(means.iterchildren(q("ram:PayeePartyCreditorFinancialAccount")))
+        accounts = list(_kids(means, q("ram:PayeePartyCreditorFinancialAccount")))
         if not (_children(accounts, q("ram:IBANID")) or _children(accounts, q("ram:ProprietaryID"))):
             out.append(
                 Finding(

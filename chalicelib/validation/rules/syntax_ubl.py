@@ -519,12 +519,12 @@ _CR_INVOICE_ONLY = frozenset({"UBL-CR-412"})  # "... or ../cn:CreditNote": credi
 
 def _adr_is_object(adr) -> bool:
     """cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']"""
-    return any(string_value(c) == "130" for c in adr.iterchildren(q("cbc:DocumentTypeCode")))
+    return any(string_value(c) == "130" for c in _kids(adr, q("cbc:DocumentTypeCode")))
 
 
 def _adr_is_not_object(adr) -> bool:
     """cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]"""
-    codes = [string_value(c) for c in adr.iterchildren(q("cbc:DocumentTypeCode"))]
+    codes = [string_value(c) for c in _kids(adr, q("cbc:DocumentTypeCode"))]
     return not codes or any(c != "130" for c in codes)
 
 
@@ -636,8 +636,13 @@ _ALL_ATTRIBUTES = etree.XPath("//@*")
 
 
 # ----------------------------------------------------------------------------- helpers
+def _kids(el, tag: str) -> list:
+    """The children of ``el`` with this tag (a plain loop: iterchildren(tag) builds a tag matcher per call)."""
+    return [c for c in el[:] if c.tag == tag]
+
+
 def _children(nodes: Iterable, tag: str) -> list:
-    return [c for n in nodes for c in n.iterchildren(tag)]
+    return [c for n in nodes for c in _kids(n, tag)]
 
 
 _STEPS: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -651,9 +656,9 @@ def _path(el, *steps: str) -> list:
     nodes = [el]
     for tag in tags:
         if len(nodes) == 1:
-            nodes = list(nodes[0].iterchildren(tag))
+            nodes = list(_kids(nodes[0], tag))
         else:
-            nodes = [c for n in nodes for c in n.iterchildren(tag)]
+            nodes = [c for n in nodes for c in _kids(n, tag)]
         if not nodes:
             break
     return nodes
@@ -667,8 +672,8 @@ def compile_tree(paths: dict[str, tuple[str, ...]]) -> dict:
 def _upper_scheme_id(party_tax_scheme) -> list[str]:
     """cac:TaxScheme/upper-case(cbc:ID): one value per cac:TaxScheme ('' when it has no ID)."""
     values = []
-    for scheme in party_tax_scheme.iterchildren(q("cac:TaxScheme")):
-        ids = list(scheme.iterchildren(q("cbc:ID")))
+    for scheme in _kids(party_tax_scheme, q("cac:TaxScheme")):
+        ids = list(_kids(scheme, q("cbc:ID")))
         values.append(string_value(ids[0]).upper() if ids else "")
     return values
 
@@ -740,7 +745,7 @@ def _root_rules(root) -> list[Finding]:
         nodes = found.get(rule, _NO_NODES)
         if len(nodes) > most:
             out.append(_fatal(rule, f"{term} occurs {len(nodes)} times; it shall occur at most once.", nodes[most]))
-    objects = [i for adr in found.get("adr", ()) if _adr_is_object(adr) for i in adr.iterchildren(q("cbc:ID"))]
+    objects = [i for adr in found.get("adr", ()) if _adr_is_object(adr) for i in _kids(adr, q("cbc:ID"))]
     if len(objects) > 1:
         out.append(
             _fatal(
@@ -753,7 +758,7 @@ def _root_rules(root) -> list[Finding]:
     seller_schemes = found.get("seller_schemes", _NO_NODES)
     if seller_schemes:
         company = q("cbc:CompanyID")
-        vat = [c for s in seller_schemes if "VAT" in _upper_scheme_id(s) for c in s.iterchildren(company)]
+        vat = [c for s in seller_schemes if "VAT" in _upper_scheme_id(s) for c in _kids(s, company)]
         if len(vat) > 1:
             out.append(
                 _fatal(
@@ -763,7 +768,7 @@ def _root_rules(root) -> list[Finding]:
                 )
             )
         other = [
-            c for s in seller_schemes if any(v != "VAT" for v in _upper_scheme_id(s)) for c in s.iterchildren(company)
+            c for s in seller_schemes if any(v != "VAT" for v in _upper_scheme_id(s)) for c in _kids(s, company)
         ]
         if len(other) > 1:
             out.append(
@@ -777,7 +782,7 @@ def _root_rules(root) -> list[Finding]:
     buyer_schemes = found.get("buyer_schemes", _NO_NODES)
     if buyer_schemes:
         buyer_vat = [
-            c for s in buyer_schemes if "VAT" in _upper_scheme_id(s) for c in s.iterchildren(q("cbc:CompanyID"))
+            c for s in buyer_schemes if "VAT" in _upper_scheme_id(s) for c in _kids(s, q("cbc:CompanyID"))
         ]
         if len(buyer_vat) > 1:
             out.append(
@@ -812,7 +817,7 @@ def _root_rules(root) -> list[Finding]:
 
 # ----------------------------------------------------------------------------- context rules
 def _address(el) -> Iterable[Finding]:
-    lines = list(el.iterchildren(q("cac:AddressLine")))
+    lines = list(_kids(el, q("cac:AddressLine")))
     if len(lines) > 1:
         yield _fatal(
             "UBL-SR-51",
@@ -826,7 +831,7 @@ def _party(el) -> Iterable[Finding]:
     parent = el.getparent()
     if parent is None or parent.tag != q(_ASP):
         return
-    schemes = list(el.iterchildren(q("cac:PartyTaxScheme")))
+    schemes = list(_kids(el, q("cac:PartyTaxScheme")))
     if len(schemes) > 2:
         yield _fatal(
             "UBL-SR-42",
@@ -837,12 +842,12 @@ def _party(el) -> Iterable[Finding]:
 
 
 def _additional_document(el) -> Iterable[Finding]:
-    descriptions = list(el.iterchildren(q("cbc:DocumentDescription")))
+    descriptions = list(_kids(el, q("cbc:DocumentDescription")))
     if len(descriptions) > 1:
         yield _fatal("UBL-SR-33", "Supporting document description (BT-123) shall occur at most once.", descriptions[1])
-    codes = [string_value(c) for c in el.iterchildren(q("cbc:DocumentTypeCode"))]
+    codes = [string_value(c) for c in _kids(el, q("cbc:DocumentTypeCode"))]
     is_credit_note = el.getroottree().getroot().tag == CREDIT_NOTE
-    has_scheme = any(i.get("schemeID") is not None for i in el.iterchildren(q("cbc:ID")))
+    has_scheme = any(i.get("schemeID") is not None for i in _kids(el, q("cbc:ID")))
     if not ("130" in codes or (is_credit_note and "50" in codes) or (not has_scheme and not codes)):
         yield _fatal(
             "UBL-SR-43",
@@ -860,10 +865,10 @@ def _delivery(el) -> Iterable[Finding]:
 
 
 def _allowance_charge(el) -> Iterable[Finding]:
-    indicators = [xs_boolean(string_value(c)) for c in el.iterchildren(q("cbc:ChargeIndicator"))]
+    indicators = [xs_boolean(string_value(c)) for c in _kids(el, q("cbc:ChargeIndicator"))]
     if None in indicators or not indicators:
         return  # the official context pattern does not match (cast error or no indicator)
-    reasons = list(el.iterchildren(q("cbc:AllowanceChargeReason")))
+    reasons = list(_kids(el, q("cbc:AllowanceChargeReason")))
     if len(reasons) > 1:
         if False in indicators:
             yield _fatal("UBL-SR-30", "Allowance reason (BT-97, BT-139) shall occur at most once.", reasons[1])
@@ -872,7 +877,7 @@ def _allowance_charge(el) -> Iterable[Finding]:
 
 
 def _party_tax_scheme(el) -> Iterable[Finding]:
-    if not (_path(el, "cac:TaxScheme", "cbc:ID") and list(el.iterchildren(q("cbc:CompanyID")))):
+    if not (_path(el, "cac:TaxScheme", "cbc:ID") and list(_kids(el, q("cbc:CompanyID")))):
         yield _fatal(
             "UBL-SR-53",
             "A PartyTaxScheme shall carry both the identifier (CompanyID: BT-31, BT-32, BT-48 "
@@ -968,7 +973,7 @@ def _payment_means(el) -> Iterable[Finding]:
 
 
 def _billing_reference(el) -> Iterable[Finding]:
-    refs = list(el.iterchildren(q("cac:InvoiceDocumentReference")))
+    refs = list(_kids(el, q("cac:InvoiceDocumentReference")))
     if len(refs) > 1:
         yield _fatal(
             "UBL-SR-06", "Preceding invoice reference (BG-3) shall occur at most once per BillingReference.", refs[1]
@@ -1053,7 +1058,7 @@ _PRICE_AC = q("cac:AllowanceCharge")
 def _in_price_allowance(el) -> bool:
     """ancestor::cac:Price/cac:AllowanceCharge exists."""
     for anc in el.iterancestors(_PRICE):
-        if next(anc.iterchildren(_PRICE_AC), None) is not None:
+        if _kids(anc, _PRICE_AC):
             return True
     return False
 
