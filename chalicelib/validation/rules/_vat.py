@@ -887,7 +887,7 @@ def _build_groups(f: Facts) -> dict:
             for key in (None, *rates):
                 acc = sums.get(key)
                 if acc is None:
-                    acc = sums[key] = [Decimal(0), Decimal(0), Decimal(0), Decimal(0)]
+                    acc = sums[key] = list(_ZERO4)  # (Decimals are immutable: += rebinds the slot)
                 acc[slot] += amount
     return groups
 
