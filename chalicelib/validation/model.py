@@ -175,7 +175,14 @@ class Amount(Field):
     def __init__(self, el: Any):
         self.el = el
         self.raw = raw = el.text or ""
-        self.value = to_decimal(raw)
+        try:  # to_decimal(raw), inlined: one Amount per amount element of every invoice
+            d = Decimal(raw)
+        except InvalidOperation:
+            d = None
+        else:
+            if not d.is_finite() or "e" in raw or "E" in raw or "_" in raw:
+                d = None
+        self.value = d
 
     @property
     def currency(self) -> str | None:

@@ -186,8 +186,11 @@ def _first_child(el: Any, tag: str) -> Any:
 
 
 def _field(el: Any, tag: str, cls: type = Field) -> Any:
-    c = _first_child(el, tag) if el is not None else None
-    return cls(c) if c is not None else None
+    if el is not None:
+        for c in el[:]:  # (_first_child, inlined)
+            if c.tag == tag:
+                return cls(c)
+    return None
 
 
 def _scan(el: Any) -> dict[str, Any]:

@@ -188,8 +188,10 @@ def _first_child(el: Any, tag: str) -> Any:
 
 
 def _field(el: Any, tag: str, cls: type = Field) -> Any:
-    c = _first_child(el, tag)
-    return cls(c) if c is not None else None
+    for c in el[:]:  # (_first_child, inlined)
+        if c.tag == tag:
+            return cls(c)
+    return None
 
 
 def _nested_id(el: Any, cls: type = Field) -> Any:
