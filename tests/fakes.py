@@ -52,6 +52,9 @@ class FakeOriginals:
     def get(self, key):
         return self.objects.get(key)
 
+    def get_range(self, key, offset, length) -> bytes:
+        return self.objects[key].data[offset : offset + length]
+
     def download_url(self, key, filename) -> str:
         return f"https://download.invalid/{key}?name={filename}"
 

@@ -17,10 +17,6 @@ def _flow_pk(flow_id: str) -> str:
     return f"flow#{flow_id}"
 
 
-def _member_pk(invoice_id: str) -> str:
-    return f"member#{invoice_id}"
-
-
 def _errors(errors: list[Error]) -> list[ErrorAttribute]:
     return [ErrorAttribute(**e.as_dict()) for e in errors]
 
@@ -88,8 +84,6 @@ class DynamoFlowRepository:
                         errors=_errors(f.errors),
                     )
                 )
-                if f.invoice_id:
-                    batch.save(FlowItemRecord(_member_pk(f.invoice_id), HEADER, flow_id=flow_id, file_sk=f.key))
 
     def finish_expansion(self, flow_id: str, phase: str, total_files: int, error: str | None, at: str) -> None:
         FlowItemRecord(_flow_pk(flow_id), HEADER).update(
@@ -100,13 +94,6 @@ class DynamoFlowRepository:
                 *([FlowItemRecord.error.set(error)] if error else []),
             ]
         )
-
-    def file_of(self, invoice_id: str) -> tuple[str, str] | None:
-        try:
-            member = FlowItemRecord.get(_member_pk(invoice_id), HEADER)
-        except FlowItemRecord.DoesNotExist:
-            return None
-        return member.flow_id, member.file_sk
 
     def record_outcome(
         self, flow_id: str, file_key: str, outcome: str, status_code: int | None, errors: list[Error], at: str

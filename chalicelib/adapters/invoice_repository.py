@@ -93,6 +93,9 @@ def to_record(invoice: Invoice) -> InvoiceRecord:
         supplier_pk=party_key(invoice.supplier_siret, shard) if indexed else None,
         recipient_pk=party_key(invoice.recipient_siret, shard) if indexed and invoice.recipient_siret else None,
         updated_key=updated_key(invoice),
+        original_offset=invoice.original_offset,
+        flow_id=invoice.flow_id,
+        flow_file=invoice.flow_file,
     )
     if invoice.version is not None:
         record.version = invoice.version
@@ -147,6 +150,9 @@ def from_record(record: InvoiceRecord) -> Invoice:
             for a in record.attachments or []
         ],
         version=record.version,
+        original_offset=None if record.original_offset is None else int(record.original_offset),
+        flow_id=record.flow_id,
+        flow_file=record.flow_file,
     )
 
 

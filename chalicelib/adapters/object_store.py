@@ -36,6 +36,10 @@ class S3OriginalStore:
             metadata=response.get("Metadata", {}),
         )
 
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        response = client("s3").get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")
+        return response["Body"].read()
+
     def download_url(self, key: str, filename: str) -> str:
         safe_name = "".join(c for c in filename if c.isalnum() or c in "._-") or "invoice"
         return client("s3").generate_presigned_url(

@@ -112,6 +112,9 @@ class InvoiceRecord(Model):
     errors_truncated = NumberAttribute(default=0)
     history = ListAttribute(of=HistoryAttribute, null=True)
     attachments = ListAttribute(of=AttachmentAttribute, null=True)
+    original_offset = NumberAttribute(null=True)  # a bundled original: its offset in original_key
+    flow_id = UnicodeAttribute(null=True)
+    flow_file = UnicodeAttribute(null=True)
     # Both indexes are sparse: an invoice enters them when processing has decided (one index write each,
     # instead of a write at deposit and a delete + write when the decision moves its sort key).
     supplier_pk = UnicodeAttribute(null=True)
@@ -192,8 +195,8 @@ class NumberClaimRecord(Model):
 
 
 class FlowItemRecord(Model):
-    """Flows (issue #5), one table: the flow ("flow#<id>", "#"), its files ("flow#<id>", "file#<n>"), and each
-    flow invoice's way back to its file ("member#<invoice id>", "#"). Counts and state are derived on read."""
+    """Flows (issue #5), one table: the flow ("flow#<id>", "#") and its files ("flow#<id>", "file#<n>"). A flow
+    invoice's way back to its file is on the invoice (flow_id, flow_file). Counts and state are derived on read."""
 
     class Meta:
         table_name = _settings.flow_table
@@ -213,8 +216,6 @@ class FlowItemRecord(Model):
     outcome = UnicodeAttribute(null=True)  # file: pending | accepted | rejected
     status_code = NumberAttribute(null=True)  # file: the invoice's first status
     errors = ListAttribute(of=ErrorAttribute, null=True)  # file
-    flow_id = UnicodeAttribute(null=True)  # member
-    file_sk = UnicodeAttribute(null=True)  # member
 
 
 ALL_TABLES: tuple[type[Model], ...] = (InvoiceRecord, StructureRecord, ApiKeyRecord, NumberClaimRecord, FlowItemRecord)

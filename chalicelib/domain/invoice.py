@@ -97,6 +97,9 @@ class Invoice:
     history: list[HistoryEntry] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     version: int | None = None  # optimistic-locking version held by the repository
+    original_offset: int | None = None  # set when the original is a member of a bundle (original_key)
+    flow_id: str | None = None  # the bulk flow the invoice came in, and its file there
+    flow_file: str | None = None
 
     @property
     def status(self) -> Status | None:

@@ -14,7 +14,7 @@ from chalice import Blueprint
 from ..adapters.invoice_repository import from_stream_image
 from ..config import settings
 from ..domain.invoice import Invoice
-from ..services.processing import mark_failed, process_original
+from ..services.processing import mark_failed, process_object
 from ..services.publishing import publish_committed_changes
 from . import dependencies as deps
 from .observability import logger, metrics
@@ -46,30 +46,28 @@ def _latency_ms(created_at: str) -> float:
 def validate_message(record: SQSRecord) -> None:
     for key in s3_keys(json.loads(record.body)):
         logger.append_keys(object_key=key)
+        ports = {"invoices": deps.invoices(), "originals": deps.originals(), "directory": deps.directory()}
         try:
-            invoice = process_original(
-                key, invoices=deps.invoices(), originals=deps.originals(), directory=deps.directory()
-            )
+            decided = process_object(key, **ports)
         except Exception:
             if int(record.attributes.approximate_receive_count or 1) >= settings().validation_max_receives:
-                failed = mark_failed(key, invoices=deps.invoices())
+                failed = mark_failed(key, **ports)
                 logger.exception(
-                    "giving up on %s: the message goes to the DLQ", key, extra={"invoice_id": failed and failed.id}
+                    "giving up on %s: the message goes to the DLQ", key, extra={"invoice_ids": [i.id for i in failed]}
                 )
             raise
-        if invoice is None:
+        if not decided:
             logger.warning("ignored object outside the originals prefix: %s", key)
             continue
-        logger.set_correlation_id(invoice.id)
-        status = invoice.status
-        logger.info("invoice processed", extra={"invoice_id": invoice.id, "status": status and status.code})
-        if status and status.code == 213:
-            metrics.add_metric(name="InvoicesRejected", unit=MetricUnit.Count, value=1)
-        else:
-            metrics.add_metric(name="InvoicesAccepted", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(
-            name="ProcessingLatency", unit=MetricUnit.Milliseconds, value=_latency_ms(invoice.created_at)
-        )
+        for invoice in decided:
+            status = invoice.status
+            logger.info("invoice processed", extra={"invoice_id": invoice.id, "status": status and status.code})
+            rejected = status is not None and status.code == 213
+            metrics.add_metric(name="InvoicesRejected" if rejected else "InvoicesAccepted", unit=MetricUnit.Count,
+                               value=1)  # fmt: skip
+            metrics.add_metric(
+                name="ProcessingLatency", unit=MetricUnit.Milliseconds, value=_latency_ms(invoice.created_at)
+            )
 
 
 @events.on_sqs_message(queue=settings().validation_queue, batch_size=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Response
 
 from ..formats import json_invoice
-from ..services import intake, queries
+from ..services import queries
 from . import dependencies as deps
 from .api import caller, route
 
@@ -22,7 +22,5 @@ def invoice_schema():
 @route("/v1/invoices/{invoice_id}/xml")
 def get_invoice_xml(invoice_id: str):
     """The invoice as standard XML: the original when it is XML, else its rendition (Factur-X CII, UBL of JSON)."""
-    invoice = queries.visible_invoice(caller(), invoice_id, invoices=deps.invoices())
-    key = invoice.original_key if invoice.format in ("ubl", "cii") else intake.rendition_key(invoice.id)
-    url = deps.originals().download_url(key, f"{invoice.summary.number or invoice.id}.xml")
+    url = queries.xml_download_url(caller(), invoice_id, invoices=deps.invoices(), originals=deps.originals())
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})

@@ -2,8 +2,9 @@
 
 1. Receive: POST /v1/flows (small archives) or a presigned upload writes the file to `inbox/<flow id>`.
 2. Expand (the inbox queue's handler): every member is checked (hostile names, links, bombs, formats);
-   each readable invoice is written as an original under `originals/` with its flow in the metadata, so
-   the bucket notification → validation queue → handler validates them in parallel, like any deposit.
+   readable invoices are written as originals under `originals/`, in bundles of a few dozen (one object
+   each, formats.bundles) with their flow in their metadata, so the bucket notification → validation
+   queue → handler validates them in parallel, bundle by bundle, like any deposit.
    Member invoice ids are derived from the flow id and the member's position: expanding twice (a
    redelivered message) rewrites the same keys.
 3. Report: when an invoice's processing finishes (the invoice table's stream), its file's outcome is
@@ -22,7 +23,7 @@ from typing import Protocol
 from ..domain.directory import Principal
 from ..domain.ids import is_invoice_id, new_id
 from ..domain.invoice import Error, Invoice
-from ..formats import archives, sniffing
+from ..formats import archives, bundles, sniffing
 from . import intake
 from . import originals as layout
 from .clock import utc_now
@@ -32,13 +33,18 @@ from .ports import OriginalStore
 log = logging.getLogger(__name__)
 
 INBOX_PREFIX = "inbox/"
-META_FLOW_ID = "flow-id"
-META_FLOW_FILE = "flow-file"  # the file's key in the flow ("file#00001")
+META_FLOW_ID = layout.META_FLOW_ID
+META_FLOW_FILE = layout.META_FLOW_FILE
 META_SOURCE = "source"
 ARCHIVE_MEDIA_TYPES = ("application/zip", "application/x-zip-compressed", "application/gzip", "application/x-gzip")
 RULE = "CHORALE-FLOW-01"  # a file of the flow that is not (or could not become) an invoice
 MAX_FILE_ERRORS = 10  # per file in the report: 1 000 files stay well under the 6 MB response limit
 WRITERS = 16  # parallel S3 writes while fanning out
+# Originals are written in bundles (formats.bundles): one S3 object, notification and GET per bundle. A bundle
+# is one unit of the validation queue, so the flow is still validated in parallel, bundle by bundle.
+BUNDLE_MEMBERS = 25
+BUNDLE_BYTES = 8 * 1024 * 1024
+BUNDLED_MEMBER_MAX = 4 * 1024 * 1024  # larger originals keep their own object (downloads over a presigned URL)
 
 RECEIVED, EXPANDED, UNREADABLE = "received", "expanded", "unreadable"
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
@@ -106,12 +112,9 @@ class FlowRepository(Protocol):
         """The flow with its files, in archive order."""
 
     def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
-        """Write the files (and, for those with an invoice, the invoice → file lookup); rewriting is harmless."""
+        """Write the files; rewriting is harmless."""
 
     def finish_expansion(self, flow_id: str, phase: str, total_files: int, error: str | None, at: str) -> None: ...
-
-    def file_of(self, invoice_id: str) -> tuple[str, str] | None:
-        """(flow id, file key) of a flow's invoice; None for invoices deposited alone."""
 
     def record_outcome(
         self, flow_id: str, file_key: str, outcome: str, status_code: int | None, errors: list[Error], at: str
@@ -286,10 +289,9 @@ def expand_inbox(
     existing = {f.key for f in flow.files} if flow is not None else set()
     flows.add_files(flow_id, [f for f in files if f.key not in existing])
 
-    def write(job) -> None:
-        entry, data, prepared = job
-        metadata = {
-            layout.META_INVOICE_ID: entry.invoice_id,
+    def metadata_of(entry: FlowFile, data: bytes, prepared: intake.Prepared) -> dict[str, str]:
+        return {
+            layout.META_INVOICE_ID: entry.invoice_id or "",
             layout.META_SUPPLIER: supplier,
             layout.META_FORMAT: prepared.format,
             layout.META_SHA256: hashlib.sha256(data).hexdigest(),
@@ -298,14 +300,47 @@ def expand_inbox(
             META_FLOW_FILE: entry.key,
             **prepared.metadata,
         }
-        intake.store_rendition(store, entry.invoice_id, prepared, {layout.META_INVOICE_ID: entry.invoice_id})
-        store.put(layout.original_key(entry.invoice_id), data, prepared.media, metadata)
 
-    if writes:
-        with ThreadPoolExecutor(max_workers=min(WRITERS, len(writes))) as pool:
-            list(pool.map(write, writes))
+    def write_alone(job) -> None:
+        entry, data, prepared = job
+        intake.store_rendition(store, entry.invoice_id, prepared, {layout.META_INVOICE_ID: entry.invoice_id})
+        store.put(layout.original_key(entry.invoice_id), data, prepared.media, metadata_of(entry, data, prepared))
+
+    def write_bundle(numbered) -> None:
+        number, jobs = numbered
+        for entry, _, prepared in jobs:  # renditions first: processing looks for them
+            intake.store_rendition(store, entry.invoice_id, prepared, {layout.META_INVOICE_ID: entry.invoice_id})
+        members = [
+            bundles.BundleMember(entry.invoice_id, data,
+                                 {**metadata_of(entry, data, prepared), layout.META_MEDIA: prepared.media})
+            for entry, data, prepared in jobs
+        ]  # fmt: skip
+        store.put(layout.bundle_key(flow_id, number), bundles.write_bundle(members), bundles.MEDIA_TYPE,
+                  {META_FLOW_ID: flow_id, layout.META_SUPPLIER: supplier})  # fmt: skip
+
+    alone = [job for job in writes if len(job[1]) > BUNDLED_MEMBER_MAX]
+    tasks = [(write_alone, job) for job in alone] + [
+        (write_bundle, numbered) for numbered in enumerate(_bundled([j for j in writes if j not in alone]), start=1)
+    ]
+    if tasks:
+        with ThreadPoolExecutor(max_workers=min(WRITERS, len(tasks))) as pool:
+            list(pool.map(lambda task: task[0](task[1]), tasks))
     flows.finish_expansion(flow_id, EXPANDED, len(files), None, now())
     return flows.get(flow_id)
+
+
+def _bundled(jobs: list) -> list[list]:
+    """Consecutive jobs in bundles of at most BUNDLE_MEMBERS members and BUNDLE_BYTES bytes (stable on retries)."""
+    result, current, size = [], [], 0
+    for job in jobs:
+        if current and (len(current) == BUNDLE_MEMBERS or size + len(job[1]) > BUNDLE_BYTES):
+            result.append(current)
+            current, size = [], 0
+        current.append(job)
+        size += len(job[1])
+    if current:
+        result.append(current)
+    return result
 
 
 def _errors_of(exc: ServiceError, name: str) -> list[Error]:
@@ -320,12 +355,9 @@ def _errors_of(exc: ServiceError, name: str) -> list[Error]:
 
 def record_invoice_outcome(invoice: Invoice, *, flows: FlowRepository, now: Callable[[], str] = utc_now) -> bool:
     """A flow invoice's processing finished: its file gets the outcome. False for invoices outside flows."""
-    if invoice.processing == "pending":
+    if invoice.processing == "pending" or not invoice.flow_id or not invoice.flow_file:
         return False
-    found = flows.file_of(invoice.id)
-    if found is None:
-        return False
-    flow_id, key = found
+    flow_id, key = invoice.flow_id, invoice.flow_file
     status = invoice.status
     if invoice.processing == "failed":
         outcome, errors = REJECTED, [Error(RULE, "fatal", "The invoice could not be processed.", "/")]

@@ -131,12 +131,11 @@ def store_rendition(originals: OriginalStore, invoice_id: str, prepared: Prepare
         originals.put(rendition_key(invoice_id), prepared.rendition, XML_MEDIA, metadata)
 
 
-def validation_source(key: str, stored: StoredObject, originals: OriginalStore) -> Source:
+def validation_source(invoice_id: str, stored: StoredObject, originals: OriginalStore) -> Source:
     """The XML to validate for a stored original, by its format metadata (processing's one question to formats)."""
     fmt = stored.metadata.get(layout.META_FORMAT)
     if fmt not in ("facturx", "json"):
         return Source(stored.data)
-    invoice_id = layout.invoice_id_from_key(key) or ""
     rendition = originals.get(rendition_key(invoice_id))
     if rendition is not None:
         xml = rendition.data

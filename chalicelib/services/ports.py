@@ -56,6 +56,9 @@ class OriginalStore(Protocol):
 
     def get(self, key: str) -> StoredObject | None: ...
 
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        """`length` bytes of the object from `offset` (a bundled original)."""
+
     def download_url(self, key: str, filename: str) -> str: ...
 
 

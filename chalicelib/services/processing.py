@@ -1,4 +1,6 @@
-"""Processing a deposited original: validate, extract, decide 203 or 213. Safe to run twice."""
+"""Processing a deposited original (or a bundle of a flow's originals): validate, extract, decide 203 or 213.
+
+Safe to run twice: a decided invoice is left as it is."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from collections.abc import Callable
 
 from ..domain.invoice import Error, Invoice, InvoiceSummary
 from ..domain.summary import business_term_locations, summarize
+from ..formats import bundles
 from . import controls, intake
 from . import originals as layout
 from .clock import utc_now
 from .errors import ConcurrentUpdate, DuplicateNumber
-from .ports import Directory, InvoiceRepository, OriginalStore
+from .ports import Directory, InvoiceRepository, OriginalStore, StoredObject
 
 REJECTION_SEMANTIC = "REJ_SEMAN"  # reform reason: EN 16931 semantic rejection
 
@@ -25,6 +28,24 @@ def validate_en16931(data: bytes):
 
 class OriginalMissing(Exception):
     """The notification names an object we cannot read: retried, then dead-lettered."""
+
+
+def process_object(
+    key: str,
+    *,
+    invoices: InvoiceRepository,
+    originals: OriginalStore,
+    directory: Directory,
+    validate: Callable | None = None,
+    now: Callable[[], str] = utc_now,
+) -> list[Invoice]:
+    """A new object under originals/: one original, or a bundle of a flow's originals. [] for other keys."""
+    if layout.is_bundle_key(key):
+        return process_bundle(key, invoices=invoices, originals=originals, directory=directory, validate=validate,
+                              now=now)  # fmt: skip
+    invoice = process_original(key, invoices=invoices, originals=originals, directory=directory, validate=validate,
+                               now=now)  # fmt: skip
+    return [invoice] if invoice is not None else []
 
 
 def process_original(
@@ -46,11 +67,60 @@ def process_original(
     stored = originals.get(key)
     if stored is None:
         raise OriginalMissing(f"no object at {key}")
+    return _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals, directory=directory,
+                   validate=validate, now=now)  # fmt: skip
+
+
+def process_bundle(
+    key: str,
+    *,
+    invoices: InvoiceRepository,
+    originals: OriginalStore,
+    directory: Directory,
+    validate: Callable | None = None,
+    now: Callable[[], str] = utc_now,
+) -> list[Invoice]:
+    """Every original of a bundle to its first status, one after the other (members already decided are kept)."""
+    decided = []
+    for invoice_id, stored, offset in _bundle_members(key, originals):
+        invoice = invoices.get(invoice_id)
+        if invoice is None or invoice.processing != "done":
+            invoice = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals,
+                              directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
+        decided.append(invoice)
+    return decided
+
+
+def _bundle_members(key: str, originals: OriginalStore) -> list[tuple[str, StoredObject, int]]:
+    stored = originals.get(key)
+    if stored is None:
+        raise OriginalMissing(f"no object at {key}")
+    return [
+        (member.name, StoredObject(member.data, member.metadata.get(layout.META_MEDIA, ""), member.metadata),
+         member.offset)
+        for member in bundles.read_bundle(stored.data)
+    ]  # fmt: skip
+
+
+def _decide(
+    invoice_id: str,
+    key: str,
+    stored: StoredObject,
+    invoice: Invoice | None,
+    *,
+    invoices: InvoiceRepository,
+    originals: OriginalStore,
+    directory: Directory,
+    validate: Callable | None,
+    now: Callable[[], str],
+    offset: int | None = None,
+) -> Invoice:
+    """Validate one original, run the platform's controls, and save 203 or 213."""
     if invoice is None:  # a flow's invoice, or a deposit that crashed between the S3 write and the record write
         # Built here and written once, with its decision (saving a version-less record is a conditional create).
-        invoice = _record_from_metadata(invoice_id, key, stored, directory)
+        invoice = _record_from_metadata(invoice_id, key, stored, directory, offset)
 
-    source = intake.validation_source(key, stored, originals)  # the XML inside a Factur-X PDF, the UBL of a JSON
+    source = intake.validation_source(invoice_id, stored, originals)  # the XML of a Factur-X PDF, the UBL of a JSON
     report = (validate or validate_en16931)(source.xml)
     if source.refusal is not None:  # e.g. a Factur-X MINIMUM profile: not a complete invoice
         report.findings.insert(0, source.refusal)
@@ -85,7 +155,7 @@ def process_original(
         return _save_decision(invoices, invoice, controls.number_claim_key(summary, invoice.supplier_siret))
     except DuplicateNumber:
         duplicate = controls.duplicate_failure(summary, invoice.supplier_siret)
-        fresh = invoices.get(invoice_id) or _record_from_metadata(invoice_id, key, stored, directory)
+        fresh = invoices.get(invoice_id) or _record_from_metadata(invoice_id, key, stored, directory, offset)
         fresh.reject(summary, recipient_name, [_finding(duplicate, locations), *findings], duplicate.reason_code,
                      duplicate.message, at)  # fmt: skip
         return _save_decision(invoices, fresh)
@@ -107,18 +177,43 @@ def _save_decision(invoices: InvoiceRepository, invoice: Invoice, claim_number: 
     return invoice
 
 
-def mark_failed(key: str, *, invoices: InvoiceRepository, now: Callable[[], str] = utc_now) -> Invoice | None:
-    """Last attempt failed: flag the record so people can see it (the message goes to the DLQ)."""
-    invoice_id = layout.invoice_id_from_key(key)
-    invoice = invoices.get(invoice_id) if invoice_id else None
-    if invoice is None or invoice.processing == "done":
-        return invoice
-    invoice.fail(now())
-    invoices.save(invoice)
-    return invoice
+def mark_failed(
+    key: str,
+    *,
+    invoices: InvoiceRepository,
+    originals: OriginalStore,
+    directory: Directory,
+    now: Callable[[], str] = utc_now,
+) -> list[Invoice]:
+    """Last attempt failed: flag the undecided records so people can see them (the message goes to the DLQ)."""
+    if layout.is_bundle_key(key):
+        try:
+            members = _bundle_members(key, originals)
+        except Exception:  # an unreadable bundle: nothing to flag; the DLQ keeps the message
+            return []
+    else:
+        invoice_id = layout.invoice_id_from_key(key)
+        stored = originals.get(key) if invoice_id else None
+        members = [(invoice_id, stored, None)] if invoice_id else []
+    failed = []
+    for invoice_id, stored, offset in members:
+        invoice = invoices.get(invoice_id)
+        if invoice is None and stored is not None:
+            invoice = _record_from_metadata(invoice_id, key, stored, directory, offset)
+        if invoice is None or invoice.processing != "pending":  # decided, or already flagged
+            continue
+        invoice.fail(now())
+        try:
+            invoices.save(invoice)
+        except ConcurrentUpdate:
+            continue  # decided meanwhile
+        failed.append(invoice)
+    return failed
 
 
-def _record_from_metadata(invoice_id: str, key: str, stored, directory: Directory) -> Invoice:
+def _record_from_metadata(
+    invoice_id: str, key: str, stored: StoredObject, directory: Directory, offset: int | None = None
+) -> Invoice:
     meta = stored.metadata
     supplier = meta.get(layout.META_SUPPLIER, "")
     structure = directory.structure(supplier) if supplier else None
@@ -134,4 +229,7 @@ def _record_from_metadata(invoice_id: str, key: str, stored, directory: Director
         original_sha256=meta.get(layout.META_SHA256) or hashlib.sha256(stored.data).hexdigest(),
         created_at=received_at,
         updated_at=received_at,
+        original_offset=offset,
+        flow_id=meta.get(layout.META_FLOW_ID),
+        flow_file=meta.get(layout.META_FLOW_FILE),
     )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from ..domain.directory import Principal
 from ..domain.ids import is_invoice_id
 from ..domain.invoice import Invoice
+from . import intake
+from . import originals as layout
 from .errors import NotFound
 from .ports import InvoiceRepository, OriginalStore
 
@@ -20,6 +24,29 @@ def visible_invoice(principal: Principal, invoice_id: str, *, invoices: InvoiceR
 def original_download_url(
     principal: Principal, invoice_id: str, *, invoices: InvoiceRepository, originals: OriginalStore
 ) -> str:
+    """A short-lived URL of the original bytes, unchanged."""
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     extension = {"application/pdf": "pdf", "application/json": "json"}.get(invoice.content_type, "xml")
-    return originals.download_url(invoice.original_key, f"{invoice.summary.number or invoice.id}.{extension}")
+    filename = f"{invoice.summary.number or invoice.id}.{extension}"
+    return originals.download_url(_own_object(invoice, originals), filename)
+
+
+def xml_download_url(
+    principal: Principal, invoice_id: str, *, invoices: InvoiceRepository, originals: OriginalStore
+) -> str:
+    """The invoice as standard XML: the original when it is XML, else its rendition (Factur-X CII, UBL of JSON)."""
+    invoice = visible_invoice(principal, invoice_id, invoices=invoices)
+    key = _own_object(invoice, originals) if invoice.format in ("ubl", "cii") else intake.rendition_key(invoice.id)
+    return originals.download_url(key, f"{invoice.summary.number or invoice.id}.xml")
+
+
+def _own_object(invoice: Invoice, originals: OriginalStore) -> str:
+    """The key of an object holding exactly the original: its own, or a copy out of its bundle."""
+    if invoice.original_offset is None:
+        return invoice.original_key
+    data = originals.get_range(invoice.original_key, invoice.original_offset, invoice.original_size)
+    if hashlib.sha256(data).hexdigest() != invoice.original_sha256:
+        raise RuntimeError(f"the bundled original of {invoice.id} does not match its SHA-256")
+    key = layout.download_key(invoice.id)
+    originals.put(key, data, invoice.content_type, {layout.META_INVOICE_ID: invoice.id})
+    return key

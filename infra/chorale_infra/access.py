@@ -46,7 +46,8 @@ FUNCTION_ACCESS: dict[str, dict] = {
             "DELIVERY_LOG_TABLE": "r",
             "FLOW_TABLE": "rw",
         },
-        "objects": {"originals/": "rw", "renditions/": "rw", "inbox/": "rw", "attachments/": "rw"},
+        # downloads/: a bundled original copied out for its presigned download (services/queries.py)
+        "objects": {"originals/": "rw", "renditions/": "rw", "inbox/": "rw", "attachments/": "rw", "downloads/": "rw"},
         # POST /v1/subscriptions/{id}/test queues a test event for delivery.
         "queues": {"WEBHOOK_DELIVERY_QUEUE": "send"},
     },

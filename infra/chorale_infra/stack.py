@@ -313,6 +313,8 @@ class ChoraleStack(Stack):
                     )
                     for prefix in RETAINED_PREFIXES
                 ],
+                # Copies of bundled originals made for a download: the bundle keeps the original.
+                s3.LifecycleRule(id="expire-download-copies", prefix="downloads/", expiration=Duration.days(1)),
                 # Abandoned uploads: a multipart upload never completed (presigned uploads of large files).
                 s3.LifecycleRule(
                     id="incomplete-multipart-and-old-versions",

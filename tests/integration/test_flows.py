@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import tarfile
+import urllib.parse
 import zipfile
 
 import boto3
@@ -115,10 +116,28 @@ def test_mixed_archive_every_file_reported_and_the_flow_survives(client, flow_pu
         client.http.get(f"/v1/invoices/{files['facturx.pdf']['invoice_id']}", headers=auth(MAIRIE_KEY)).body
     )
     assert invoice["number"] == "FL-4" and invoice["format"] == "facturx" and invoice["status"]["code"] == 203
-    stored = boto3.client("s3").head_object(
-        Bucket=settings().invoice_bucket, Key=layout.original_key(files["ok-1.xml"]["invoice_id"])
-    )
-    assert stored["Metadata"][flow_service.META_FLOW_ID] == flow["id"]
+    # The originals of a flow are kept in bundles: one object for these five, each readable back unchanged.
+    s3 = boto3.client("s3")
+    bundles = s3.list_objects_v2(Bucket=settings().invoice_bucket, Prefix=layout.BUNDLES_PREFIX)["Contents"]
+    assert [b["Key"] for b in bundles] == [layout.bundle_key(flow["id"], 1)]
+    head = s3.head_object(Bucket=settings().invoice_bucket, Key=bundles[0]["Key"])
+    assert head["Metadata"][flow_service.META_FLOW_ID] == flow["id"]
+    originals = dict(entries[:5])
+    for name in ("ok-1.xml", "facturx.pdf", "structured.json", "bad-amount.xml"):
+        assert downloaded(client, f"/v1/invoices/{files[name]['invoice_id']}/file") == originals[name], name
+    xml = downloaded(client, f"/v1/invoices/{files['ok-1.xml']['invoice_id']}/xml", MAIRIE_KEY)
+    assert xml == originals["ok-1.xml"]
+
+
+def downloaded(client, path: str, key: str = SUPPLIER_KEY) -> bytes:
+    """What the 302 of a download route points at (read through boto3: no connection leaves the process)."""
+    response = client.http.get(path, headers=auth(key))
+    assert response.status_code == 302, response.body
+    url = urllib.parse.urlparse(response.headers["Location"])
+    bucket = settings().invoice_bucket
+    object_key = urllib.parse.unquote(url.path).lstrip("/")
+    object_key = object_key if url.netloc.startswith(f"{bucket}.") else object_key.split("/", 1)[1]
+    return boto3.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"].read()
 
 
 def test_all_valid_is_integrated_and_all_invalid_rejected(client, flow_pump):

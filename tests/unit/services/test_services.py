@@ -189,8 +189,8 @@ class CountingInvoices(FakeInvoices):
         return super().add(invoice)
 
     def save(self, invoice, claim_number=None) -> None:
-        self.writes.append("save")
         super().save(invoice, claim_number)
+        self.writes.append("save")  # written (a refused claim writes nothing)
 
 
 def test_a_missing_record_is_written_once_with_its_decision(ports):
@@ -213,3 +213,71 @@ def test_a_missing_record_with_a_taken_number_is_rejected_as_duplicate(ports):
     decided = process(ports, second.id)
     assert decided.status.code == 213 and decided.history[-1].reason_code == "DOUBLON"
     assert invoices.records[second.id].status.code == 213
+
+
+def _bundle(originals, flow_id: str, bodies: list[bytes]) -> tuple[str, list[str]]:
+    """A flow's bundle as the expansion writes it: (its key, the member invoice ids)."""
+    import hashlib
+
+    from chalicelib.formats import bundles
+    from chalicelib.services.flows import member_invoice_id
+
+    ids = [member_invoice_id(flow_id, n) for n in range(1, len(bodies) + 1)]
+    members = [
+        bundles.BundleMember(invoice_id, body, {
+            layout.META_INVOICE_ID: invoice_id, layout.META_SUPPLIER: SUPPLIER_SIRET, layout.META_FORMAT: "ubl",
+            layout.META_SHA256: hashlib.sha256(body).hexdigest(), layout.META_RECEIVED_AT: "2026-11-26T10:00:00Z",
+            layout.META_FLOW_ID: flow_id, layout.META_FLOW_FILE: f"file#{n:05d}", layout.META_MEDIA: "application/xml"})
+        for n, (invoice_id, body) in enumerate(zip(ids, bodies, strict=True), start=1)
+    ]  # fmt: skip
+    key = layout.bundle_key(flow_id, 1)
+    originals.put(key, bundles.write_bundle(members), bundles.MEDIA_TYPE, {})
+    return key, ids
+
+
+FLOW = "01JDZ8Q6XW0000000000000000"
+
+
+def test_a_bundle_s_invoices_are_each_decided_once_where_they_lie():
+    from chalicelib.services.processing import process_object
+
+    invoices, originals = CountingInvoices(), FakeOriginals()
+    bodies = [ubl_invoice("B-1"), invalid_ubl_invoice("B-2"), ubl_invoice("B-1")]  # the third repeats a number
+    key, ids = _bundle(originals, FLOW, bodies)
+    decided = process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
+    assert [i.id for i in decided] == ids and invoices.writes == ["save"] * 3
+    assert [i.status.code for i in decided] == [203, 213, 213]
+    assert decided[2].history[-1].reason_code == "DOUBLON"
+    data = originals.objects[key].data
+    for invoice, body in zip(decided, bodies, strict=True):
+        assert invoice.original_key == key and invoice.flow_id == FLOW
+        assert data[invoice.original_offset : invoice.original_offset + invoice.original_size] == body
+    assert [i.flow_file for i in decided] == ["file#00001", "file#00002", "file#00003"]
+
+    invoices.writes.clear()  # the message again: nothing changes
+    again = process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
+    assert invoices.writes == [] and [i.version for i in again] == [1, 1, 1]
+
+
+def test_giving_up_on_a_bundle_flags_only_its_undecided_invoices():
+    from chalicelib.services.processing import mark_failed, process_original
+
+    invoices, originals = FakeInvoices(), FakeOriginals()
+    key, ids = _bundle(originals, FLOW, [ubl_invoice("B-3"), ubl_invoice("B-4")])
+    assert process_original(key, invoices=invoices, originals=originals, directory=DIRECTORY) is None
+    failed = mark_failed(key, invoices=invoices, originals=originals, directory=DIRECTORY)
+    assert [i.id for i in failed] == ids and {invoices.records[i].processing for i in ids} == {"failed"}
+    assert mark_failed(key, invoices=invoices, originals=originals, directory=DIRECTORY) == []
+
+
+def test_a_bundled_original_is_downloaded_from_its_own_copy():
+    from chalicelib.services.processing import process_object
+    from chalicelib.services.queries import original_download_url
+
+    invoices, originals = FakeInvoices(), FakeOriginals()
+    body = ubl_invoice("B-5")
+    key, [invoice_id] = _bundle(originals, FLOW, [body])
+    process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
+    url = original_download_url(SUPPLIER, invoice_id, invoices=invoices, originals=originals)
+    assert url.startswith(f"https://download.invalid/{layout.download_key(invoice_id)}?")
+    assert originals.objects[layout.download_key(invoice_id)].data == body
