@@ -258,4 +258,6 @@ def search_invoices(query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
     found.sort(key=lambda r: r.updated_key, reverse=True)
     page = found[: query.limit]
     next_before = page[-1].updated_key if len(found) > query.limit else None
-    return [from_record(r) for r in page], next_before
+    # The index entries hold the filters only: the invoices themselves come from the table, in page order.
+    full = {r.id: r for r in InvoiceRecord.batch_get([r.id for r in page])} if page else {}
+    return [from_record(full[r.id]) for r in page if r.id in full], next_before

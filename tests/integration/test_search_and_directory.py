@@ -88,6 +88,17 @@ def test_invoices_enter_the_indexes_once_decided(client, pump, aws):
     assert numbers_of(pages(client, MAIRIE_KEY, "role=recipient&number=F-IDX-1")) == {"F-IDX-1"}
 
 
+def test_search_items_are_whole_invoices_though_the_indexes_hold_only_the_filters(client, pump, aws):
+    from chalicelib.adapters.tables import InvoiceRecord
+
+    [invoice_id] = deposit_all(client, pump, [ubl_invoice("F-PRJ-1", service_code=None)])  # 213, with errors
+    projection = InvoiceRecord._get_schema()["global_secondary_indexes"][0]["projection"]
+    assert projection["ProjectionType"] == "INCLUDE" and "errors" not in projection["NonKeyAttributes"]
+    [[item]] = pages(client, SUPPLIER_KEY, "role=supplier&number=F-PRJ-1")
+    whole = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
+    assert item == whole and item["errors"] and item["status"]["code"] == 213
+
+
 def numbers_of(chunks: list[list[dict]]) -> set[str]:
     return {i["number"] for chunk in chunks for i in chunk}
 
