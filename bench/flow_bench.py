@@ -5,13 +5,13 @@
 Starts `python -m devstack` (moto server + event pump + local gateway) in a subprocess, posts a ZIP of
 N invoices (UBL, CII and JSON, one in `--invalid-every` breaking BR-CO-16) to POST /v1/flows, and
 polls GET /v1/flows/{id} until the flow is final. Then it reads the timestamps the platform wrote
-(the flow header's expansion time, each invoice's decision time, each file's outcome time) from the
-AWS stand-in to split the wall time into stages:
+(the flow header's expansion time, each invoice's decision time) from the AWS stand-in to split the
+wall time into stages:
 
   api        POST /v1/flows: the archive into inbox/ (202)
   expand     inbox notification → expansion finished (all originals written, fan-out done)
   validate   first → last invoice decision (the validation handler draining the queue)
-  report     last decision → last file outcome recorded (the table's stream → flow report)
+  (the report reads the invoices' decisions when the flow is read: no stage of its own)
 
 and, in this process, the CPU cost per invoice of the pure work (archive reading, format checks,
 EN 16931 validation) to compare with the per-invoice wall time of the pipeline.
@@ -110,8 +110,7 @@ def in_process(count: int, invalid_every: int) -> int:
         load_seed(ROOT / "devstack" / "demo-seed.json")
         import app as application
 
-        arn = resources.invoice_stream_arn
-        pump = EventPump(application.app, settings().region, {"record_flow_outcomes": arn})
+        pump = EventPump(application.app, settings().region, {})
         from chalice.test import Client
 
         profile = cProfile.Profile()
@@ -137,11 +136,6 @@ def in_process(count: int, invalid_every: int) -> int:
                     pass
 
             timed("validate_invoices (all batches)", drain)
-            def outcomes():
-                while pump.deliver_stream_once("record_flow_outcomes"):
-                    pass
-
-            timed("record_flow_outcomes (stream)", outcomes)
             report = timed("api: GET /v1/flows/{id}", lambda: client.http.get(f"/v1/flows/{flow_id}",
                            headers={"Authorization": f"Bearer {SUPPLIER_KEY}"}))  # fmt: skip
         flow = json.loads(report.body)
@@ -226,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         header = next(i for i in items if i["sk"]["S"] == "#")
         expanded_at = _ts(header["updated_at"]["S"]) if "updated_at" in header else None
-        outcome_times = sorted(_ts(i["updated_at"]["S"]) for i in items if i["sk"]["S"] != "#" and "updated_at" in i)
-        invoice_ids = [i["invoice_id"]["S"] for i in items if "invoice_id" in i]
+        invoice_ids = [f["M"]["invoice_id"]["S"] for i in items for f in i.get("files", {}).get("L", [])
+                       if "invoice_id" in f["M"]]  # fmt: skip
         decisions = []
         for chunk in range(0, len(invoice_ids), 100):
             keys = [{"id": {"S": i}} for i in invoice_ids[chunk : chunk + 100]]
@@ -252,10 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         gaps = [b - a for a, b in zip(decisions, decisions[1:], strict=False)]
         print(f"decisions: {len(decisions)}, median gap {statistics.median(gaps) * 1000:.1f} ms "
               f"({len(decisions) / max(decisions[-1] - decisions[0], 1e-9):.1f} invoices/s)")  # fmt: skip
-    if outcome_times and decisions:
-        stages.append(("report (last decision → last outcome)", max(0.0, outcome_times[-1] - decisions[-1])))
-    stages.append(("poll granularity (last outcome → seen final)", finished - (outcome_times[-1] if outcome_times
-                                                                               else finished)))  # fmt: skip
+    stages.append(("poll granularity (last decision → seen final)", finished - (decisions[-1] if decisions
+                                                                                else finished)))  # fmt: skip
     for name, seconds in stages:
         print(f"  {name:<48} {seconds:7.1f} s  {seconds / wall * 100:5.1f} %")
     cpu = cpu_per_invoice(archive)

@@ -38,6 +38,9 @@ class FakeInvoices:
         invoice.version = (invoice.version or 0) + 1
         self.records[invoice.id] = copy.deepcopy(invoice)
 
+    def get_many(self, invoice_ids):
+        return {i: copy.deepcopy(self.records[i]) for i in invoice_ids if i in self.records}
+
     def search(self, query: InvoiceQuery):
         raise NotImplementedError
 

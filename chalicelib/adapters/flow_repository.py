@@ -6,11 +6,13 @@ from pynamodb.exceptions import PutError
 
 from ..config import settings
 from ..domain.invoice import Error
-from ..services.flows import Flow, FlowFile
+from ..services.flows import PENDING, REJECTED, Flow, FlowFile
 from .aws import client
-from .tables import ErrorAttribute, FlowItemRecord
+from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord
 
 HEADER = "#"
+# Files per item: 50 files with their expansion errors (at most 10 each) stay far below DynamoDB's 400 KB.
+FILES_PER_ITEM = 50
 
 
 def _flow_pk(flow_id: str) -> str:
@@ -56,34 +58,35 @@ class DynamoFlowRepository:
             total_files=int(header.total_files) if header.total_files is not None else None,
         )
         for item in items:
-            if item.sk == HEADER:
-                continue
-            flow.files.append(
-                FlowFile(
-                    key=item.sk,
-                    name=item.name or "",
-                    invoice_id=item.invoice_id,
-                    outcome=item.outcome or "pending",
-                    status_code=int(item.status_code) if item.status_code is not None else None,
-                    errors=[Error(e.rule, e.severity, e.message, e.location) for e in item.errors or []],
+            for f in item.files or []:
+                flow.files.append(
+                    FlowFile(
+                        key=f.key,
+                        name=f.name,
+                        invoice_id=f.invoice_id,
+                        outcome=REJECTED if f.errors else PENDING,
+                        errors=[Error(e.rule, e.severity, e.message, e.location) for e in f.errors or []],
+                    )
                 )
-            )
-            flow.updated_at = max(flow.updated_at, item.updated_at or "")
+        flow.files.sort(key=lambda f: f.key)
         return flow
 
     def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
+        """Chunks of FILES_PER_ITEM, each keyed by its first file: writing them again rewrites the same items."""
         with FlowItemRecord.batch_write() as batch:
-            for f in files:
+            for start in range(0, len(files), FILES_PER_ITEM):
+                chunk = files[start : start + FILES_PER_ITEM]
                 batch.save(
                     FlowItemRecord(
                         _flow_pk(flow_id),
-                        f.key,
-                        name=f.name,
-                        invoice_id=f.invoice_id,
-                        outcome=f.outcome,
-                        errors=_errors(f.errors),
+                        f"files#{chunk[0].key}",
+                        files=[
+                            FlowFileAttribute(key=f.key, name=f.name, invoice_id=f.invoice_id,
+                                              errors=_errors(f.errors) or None)
+                            for f in chunk
+                        ],
                     )
-                )
+                )  # fmt: skip
 
     def finish_expansion(self, flow_id: str, phase: str, total_files: int, error: str | None, at: str) -> None:
         FlowItemRecord(_flow_pk(flow_id), HEADER).update(
@@ -92,18 +95,6 @@ class DynamoFlowRepository:
                 FlowItemRecord.total_files.set(total_files),
                 FlowItemRecord.updated_at.set(at),
                 *([FlowItemRecord.error.set(error)] if error else []),
-            ]
-        )
-
-    def record_outcome(
-        self, flow_id: str, file_key: str, outcome: str, status_code: int | None, errors: list[Error], at: str
-    ) -> None:
-        FlowItemRecord(_flow_pk(flow_id), file_key).update(
-            actions=[
-                FlowItemRecord.outcome.set(outcome),
-                FlowItemRecord.errors.set(_errors(errors)),
-                FlowItemRecord.updated_at.set(at),
-                *([FlowItemRecord.status_code.set(status_code)] if status_code is not None else []),
             ]
         )
 

@@ -113,7 +113,7 @@ class InvoiceRecord(Model):
     engagement_number = UnicodeAttribute(null=True)
     status_code = NumberAttribute(null=True)  # denormalised from history, for indexes
     errors = ListAttribute(of=ErrorAttribute, null=True)
-    errors_truncated = NumberAttribute(default=0)
+    errors_truncated = NumberAttribute(null=True)  # absent when 0: item size is write units
     history = ListAttribute(of=HistoryAttribute, null=True)
     attachments = ListAttribute(of=AttachmentAttribute, null=True)
     original_offset = NumberAttribute(null=True)  # a bundled original: its offset in original_key
@@ -198,9 +198,17 @@ class NumberClaimRecord(Model):
     invoice_id = UnicodeAttribute()
 
 
+class FlowFileAttribute(MapAttribute):
+    key = UnicodeAttribute()  # "file#00001": archive order
+    name = UnicodeAttribute()
+    invoice_id = UnicodeAttribute(null=True)
+    errors = ListAttribute(of=ErrorAttribute, null=True)  # why the file did not become an invoice
+
+
 class FlowItemRecord(Model):
-    """Flows (issue #5), one table: the flow ("flow#<id>", "#") and its files ("flow#<id>", "file#<n>"). A flow
-    invoice's way back to its file is on the invoice (flow_id, flow_file). Counts and state are derived on read."""
+    """Flows (issue #5), one table: the flow ("flow#<id>", "#") and its files, FILES_PER_ITEM to an item
+    ("flow#<id>", "files#<n>"). A file's outcome is its invoice's (read when the flow is read), so nothing is
+    written per invoice; a flow invoice's way back to its file is on the invoice (flow_id, flow_file)."""
 
     class Meta:
         table_name = _settings.flow_table
@@ -215,11 +223,7 @@ class FlowItemRecord(Model):
     source = UnicodeAttribute(null=True)  # flow: api | upload
     error = UnicodeAttribute(null=True)  # flow: why the archive could not be read
     total_files = NumberAttribute(null=True)
-    name = UnicodeAttribute(null=True)  # file: its name in the archive
-    invoice_id = UnicodeAttribute(null=True)  # file
-    outcome = UnicodeAttribute(null=True)  # file: pending | accepted | rejected
-    status_code = NumberAttribute(null=True)  # file: the invoice's first status
-    errors = ListAttribute(of=ErrorAttribute, null=True)  # file
+    files = ListAttribute(of=FlowFileAttribute, null=True)  # a chunk of the flow's files
 
 
 ALL_TABLES: tuple[type[Model], ...] = (InvoiceRecord, StructureRecord, ApiKeyRecord, NumberClaimRecord, FlowItemRecord)

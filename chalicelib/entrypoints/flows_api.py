@@ -1,4 +1,4 @@
-"""Flow and upload routes, and the two event handlers of bulk deposits (inbox expansion, flow reports)."""
+"""Flow and upload routes, and the event handler of bulk deposits (inbox expansion)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,21 @@ from functools import lru_cache
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
 from ..adapters.flow_repository import DynamoFlowRepository, S3UploadSigner
-from ..adapters.invoice_repository import from_stream_image
 from ..config import settings
 from ..formats import archives
 from ..services import flows as flow_service
 from . import dependencies as deps
 from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
 from .api import api, caller, json_response, route
-from .events import INVOICE_STREAM_ARN_PLACEHOLDER
 from .observability import logger
 
 flow_events = Blueprint(__name__)
 
 _inbox_batch = BatchProcessor(event_type=EventType.SQS)
-_outcome_batch = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 @lru_cache(maxsize=1)
@@ -83,7 +79,8 @@ def post_flow():
 
 @route("/v1/flows/{flow_id}")
 def get_flow(flow_id: str):
-    return json_response(flow_resource(flow_service.visible_flow(caller(), flow_id, flows=flows())))
+    flow = flow_service.visible_flow(caller(), flow_id, flows=flows(), invoices=deps.invoices())
+    return json_response(flow_resource(flow))
 
 
 @route("/v1/uploads", methods=("POST",), content_types=["*/*"])
@@ -113,23 +110,4 @@ def expand_inbox(event):
     """S3 notifications of inbox/ (uploads, posted archives) → flows fanned out into originals/."""
     return process_partial_response(
         event=event.to_dict(), record_handler=expand_message, processor=_inbox_batch, context=event.context
-    )
-
-
-def outcome_record(record: DynamoDBRecord) -> None:
-    images = record.raw_event.get("dynamodb", {})
-    if "NewImage" not in images:
-        return
-    after = from_stream_image(images["NewImage"])
-    before = from_stream_image(images["OldImage"]) if "OldImage" in images else None
-    if after.processing == "pending" or (before is not None and before.processing == after.processing):
-        return
-    flow_service.record_invoice_outcome(after, flows=flows())
-
-
-@flow_events.on_dynamodb_record(stream_arn=INVOICE_STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="LATEST")
-def record_flow_outcomes(event):
-    """Invoices of a flow that finish processing → their file's outcome in the flow report."""
-    return process_partial_response(
-        event=event.to_dict(), record_handler=outcome_record, processor=_outcome_batch, context=event.context
     )

@@ -7,8 +7,8 @@
    queue → handler validates them in parallel, bundle by bundle, like any deposit.
    Member invoice ids are derived from the flow id and the member's position: expanding twice (a
    redelivered message) rewrites the same keys.
-3. Report: when an invoice's processing finishes (the invoice table's stream), its file's outcome is
-   recorded. Counts and the flow's state are derived from the files when the flow is read.
+3. Report: when the flow is read, each file's outcome is its invoice's decision (read by id, nothing is
+   written per invoice for the report). Counts and the flow's state are derived from the files.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from . import intake
 from . import originals as layout
 from .clock import utc_now
 from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
-from .ports import OriginalStore
+from .ports import InvoiceRepository, OriginalStore
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class FlowFile:
     outcome: str = PENDING
     status_code: int | None = None
     errors: list[Error] = field(default_factory=list)
+    decided_at: str | None = None  # when its invoice was decided
 
 
 @dataclass(slots=True)
@@ -115,10 +116,6 @@ class FlowRepository(Protocol):
         """Write the files; rewriting is harmless."""
 
     def finish_expansion(self, flow_id: str, phase: str, total_files: int, error: str | None, at: str) -> None: ...
-
-    def record_outcome(
-        self, flow_id: str, file_key: str, outcome: str, status_code: int | None, errors: list[Error], at: str
-    ) -> None: ...
 
 
 class UploadSigner(Protocol):
@@ -284,10 +281,8 @@ def expand_inbox(
         entry.invoice_id = flow_id if kind not in (sniffing.ZIP, sniffing.GZIP, sniffing.TAR) else (
             member_invoice_id(flow_id, index))  # fmt: skip
         writes.append((entry, member.data, prepared))
-    # Before the originals (their outcomes need their file); on a redelivery, files already written keep
-    # whatever outcome they have.
-    existing = {f.key for f in flow.files} if flow is not None else set()
-    flows.add_files(flow_id, [f for f in files if f.key not in existing])
+    # Before the originals; a redelivery writes the same files again (their outcomes are read from the invoices).
+    flows.add_files(flow_id, files)
 
     def metadata_of(entry: FlowFile, data: bytes, prepared: intake.Prepared) -> dict[str, str]:
         return {
@@ -353,24 +348,32 @@ def _errors_of(exc: ServiceError, name: str) -> list[Error]:
 # --- reporting ----------------------------------------------------------------------------------
 
 
-def record_invoice_outcome(invoice: Invoice, *, flows: FlowRepository, now: Callable[[], str] = utc_now) -> bool:
-    """A flow invoice's processing finished: its file gets the outcome. False for invoices outside flows."""
-    if invoice.processing == "pending" or not invoice.flow_id or not invoice.flow_file:
-        return False
-    flow_id, key = invoice.flow_id, invoice.flow_file
-    status = invoice.status
+def file_outcome(file: FlowFile, invoice: Invoice | None) -> None:
+    """A file's outcome is its invoice's first decision (203 or 213), or that its processing failed."""
+    if invoice is None or invoice.processing == "pending":
+        return
     if invoice.processing == "failed":
-        outcome, errors = REJECTED, [Error(RULE, "fatal", "The invoice could not be processed.", "/")]
-    elif status is not None and status.code == 213:
-        outcome, errors = REJECTED, [e for e in invoice.errors if e.severity == "fatal"][:MAX_FILE_ERRORS]
+        file.outcome, file.errors = REJECTED, [Error(RULE, "fatal", "The invoice could not be processed.", "/")]
+        file.decided_at = invoice.updated_at
+        return
+    decision = next((h for h in invoice.history if h.code in (203, 213)), None)
+    file.status_code = decision.code if decision else None
+    if file.status_code == 213:
+        file.outcome = REJECTED
+        file.errors = [e for e in invoice.errors if e.severity == "fatal"][:MAX_FILE_ERRORS]
     else:
-        outcome, errors = ACCEPTED, []
-    flows.record_outcome(flow_id, key, outcome, status.code if status else None, errors, now())
-    return True
+        file.outcome = ACCEPTED
+    file.decided_at = decision.at if decision is not None else invoice.updated_at
 
 
-def visible_flow(principal: Principal, flow_id: str, *, flows: FlowRepository) -> Flow:
+def visible_flow(principal: Principal, flow_id: str, *, flows: FlowRepository, invoices: InvoiceRepository) -> Flow:
+    """The flow, its files' outcomes read from their invoices; only its supplier sees it."""
     flow = flows.get(flow_id) if is_invoice_id(flow_id) else None
     if flow is None or flow.supplier_siret != principal.siret:
         raise NotFound(f"No flow {flow_id} is visible to you.")
+    found = invoices.get_many([f.invoice_id for f in flow.files if f.invoice_id])
+    for file in flow.files:
+        if file.invoice_id:
+            file_outcome(file, found.get(file.invoice_id))
+            flow.updated_at = max(flow.updated_at, file.decided_at or "")
     return flow

@@ -73,7 +73,6 @@ FUNCTION_ACCESS: dict[str, dict] = {
         "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "FLOW_TABLE": "rw", "STRUCTURE_TABLE": "r"},
         "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
     },
-    "RecordFlowOutcomes": {"tables": {"FLOW_TABLE": "rw"}},
 }
 
 # Functions named by the queue they consume, for handlers being written (bulk flows, issue #5): the inbox

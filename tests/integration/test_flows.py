@@ -31,16 +31,15 @@ def flow_pump(app, aws):
     flows_api.reset()
     boto3.client("sqs").purge_queue(QueueUrl=aws.queue_urls[settings().inbox_queue])  # S3's s3:TestEvent
     arn = aws.invoice_stream_arn
-    return EventPump(app, settings().region, {"publish_status_events": arn, "record_flow_outcomes": arn})
+    return EventPump(app, settings().region, {"publish_status_events": arn})
 
 
 def run_pipeline(pump) -> None:
-    """What Lambda's event sources do, until nothing moves: inbox → originals → validation → stream."""
+    """What Lambda's event sources do, until nothing moves: inbox → originals → validation."""
     while True:
         moved = pump.deliver_sqs_once("expand_inbox")
         while pump.deliver_sqs_once("validate_invoices"):
             moved += 1
-        moved += pump.deliver_stream_once("record_flow_outcomes")
         if not moved:
             return
 

@@ -281,3 +281,27 @@ def test_a_bundled_original_is_downloaded_from_its_own_copy():
     url = original_download_url(SUPPLIER, invoice_id, invoices=invoices, originals=originals)
     assert url.startswith(f"https://download.invalid/{layout.download_key(invoice_id)}?")
     assert originals.objects[layout.download_key(invoice_id)].data == body
+
+
+def test_a_flow_file_reports_its_invoice_s_first_decision():
+    from chalicelib.domain.invoice import HistoryEntry
+    from chalicelib.services.flows import FlowFile, file_outcome
+
+    invoices, originals = FakeInvoices(), FakeOriginals()
+    ports_ = (invoices, originals)
+    accepted = process(ports_, deposit(ports_).id)
+    accepted.history.append(HistoryEntry(205, "2026-12-01T00:00:00Z", "recipient"))  # approved later
+    rejected = process(ports_, deposit(ports_, body=invalid_ubl_invoice("F-BAD-1")).id)
+    pending = deposit(ports_, body=ubl_invoice("F-PEND-1"))
+    failed = deposit(ports_, body=ubl_invoice("F-FAIL-1"))
+    failed.fail("2026-11-26T12:00:00Z")
+
+    files = {name: FlowFile(f"file#{n}", name, "x") for n, name in enumerate(("a", "r", "p", "f", "missing"))}
+    for name, invoice in (("a", accepted), ("r", rejected), ("p", pending), ("f", failed), ("missing", None)):
+        file_outcome(files[name], invoice)
+    assert (files["a"].outcome, files["a"].status_code, files["a"].errors) == ("accepted", 203, [])
+    assert files["a"].decided_at == accepted.history[1].at  # not the later approval
+    assert (files["r"].outcome, files["r"].status_code) == ("rejected", 213)
+    assert files["r"].errors and {e.severity for e in files["r"].errors} == {"fatal"}
+    assert files["p"].outcome == files["missing"].outcome == "pending"
+    assert files["f"].outcome == "rejected" and files["f"].decided_at == "2026-11-26T12:00:00Z"
