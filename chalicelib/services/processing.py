@@ -81,6 +81,7 @@ def process_bundle(
     now: Callable[[], str] = utc_now,
 ) -> list[Invoice]:
     """Every original of a bundle to its first status, one after the other (members already decided are kept)."""
+    directory = _BundleDirectory(directory)
     decided = []
     for invoice_id, stored, offset in _bundle_members(key, originals):
         invoice = invoices.get(invoice_id)
@@ -89,6 +90,23 @@ def process_bundle(
                               directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
         decided.append(invoice)
     return decided
+
+
+class _BundleDirectory:
+    """The directory as one bundle sees it: a bundle's invoices share their supplier and mostly a few buyers,
+    so each structure is read once per bundle (within one invocation: a deactivation still applies next)."""
+
+    def __init__(self, directory: Directory):
+        self._directory = directory
+        self._structures: dict = {}
+
+    def structure(self, siret: str):
+        if siret not in self._structures:
+            self._structures[siret] = self._directory.structure(siret)
+        return self._structures[siret]
+
+    def siret_for_key(self, key_hash: str) -> str | None:
+        return self._directory.siret_for_key(key_hash)
 
 
 def _bundle_members(key: str, originals: OriginalStore) -> list[tuple[str, StoredObject, int]]:

@@ -305,3 +305,22 @@ def test_a_flow_file_reports_its_invoice_s_first_decision():
     assert files["r"].errors and {e.severity for e in files["r"].errors} == {"fatal"}
     assert files["p"].outcome == files["missing"].outcome == "pending"
     assert files["f"].outcome == "rejected" and files["f"].decided_at == "2026-11-26T12:00:00Z"
+
+
+def test_a_bundle_reads_each_structure_of_the_directory_once():
+    from chalicelib.services.processing import process_object
+
+    class CountingDirectory(FakeDirectory):
+        def __init__(self):
+            super().__init__(*DIRECTORY.structures.values())
+            self.lookups = []
+
+        def structure(self, siret):
+            self.lookups.append(siret)
+            return super().structure(siret)
+
+    invoices, originals, directory = FakeInvoices(), FakeOriginals(), CountingDirectory()
+    key, _ = _bundle(originals, FLOW, [ubl_invoice(f"B-D-{n}") for n in range(4)])
+    decided = process_object(key, invoices=invoices, originals=originals, directory=directory)
+    assert [i.status.code for i in decided] == [203] * 4
+    assert sorted(directory.lookups) == sorted(set(directory.lookups)) and MAIRIE_SIRET in directory.lookups
