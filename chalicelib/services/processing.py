@@ -30,6 +30,10 @@ class OriginalMissing(Exception):
     """The notification names an object we cannot read: retried, then dead-lettered."""
 
 
+class BundleIncomplete(Exception):
+    """Some invoices of a bundle failed (the others are decided): retried, then dead-lettered."""
+
+
 def process_object(
     key: str,
     *,
@@ -82,13 +86,20 @@ def process_bundle(
 ) -> list[Invoice]:
     """Every original of a bundle to its first status, one after the other (members already decided are kept)."""
     directory = _BundleDirectory(directory)
-    decided = []
+    decided, failures = [], []
     for invoice_id, stored, offset in _bundle_members(key, originals):
-        invoice = invoices.get(invoice_id)
-        if invoice is None or invoice.processing != "done":
-            invoice = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals,
-                              directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
+        try:  # one invoice that cannot be processed must not hold back the others of its bundle
+            invoice = invoices.get(invoice_id)
+            if invoice is None or invoice.processing != "done":
+                invoice = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals,
+                                  directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
+        except Exception as exc:
+            failures.append((invoice_id, exc))
+            continue
         decided.append(invoice)
+    if failures:  # the message is retried for them (the others are kept), then dead-lettered
+        raise BundleIncomplete(f"{len(failures)} invoice(s) of {key} failed: {[i for i, _ in failures]}") from (
+            failures[0][1])  # fmt: skip
     return decided
 
 

@@ -324,3 +324,23 @@ def test_a_bundle_reads_each_structure_of_the_directory_once():
     decided = process_object(key, invoices=invoices, originals=originals, directory=directory)
     assert [i.status.code for i in decided] == [203] * 4
     assert sorted(directory.lookups) == sorted(set(directory.lookups)) and MAIRIE_SIRET in directory.lookups
+
+
+def test_one_failing_invoice_does_not_hold_back_its_bundle():
+    from chalicelib.services.processing import BundleIncomplete, mark_failed, process_object
+    from chalicelib.validation import validate as real_validate
+
+    invoices, originals = FakeInvoices(), FakeOriginals()
+    key, ids = _bundle(originals, FLOW, [ubl_invoice("B-P-1"), ubl_invoice("B-P-POISON"), ubl_invoice("B-P-3")])
+
+    def validate(xml: bytes):
+        if b"B-P-POISON" in xml:
+            raise MemoryError("a poison invoice")
+        return real_validate(xml)
+
+    with pytest.raises(BundleIncomplete):
+        process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY, validate=validate)
+    assert invoices.records[ids[0]].status.code == invoices.records[ids[2]].status.code == 203
+    assert ids[1] not in invoices.records
+    failed = mark_failed(key, invoices=invoices, originals=originals, directory=DIRECTORY)  # the last attempt
+    assert [i.id for i in failed] == [ids[1]] and invoices.records[ids[1]].processing == "failed"
