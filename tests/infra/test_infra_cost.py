@@ -37,3 +37,19 @@ def test_make_cost_prints_measured_tables_and_the_two_lines():
     for component in ("API Gateway (REST)", "Lambda compute", "S3 requests", "DynamoDB writes", "SQS", "SNS",
                       "CloudWatch Logs"):
         assert component in result.stdout
+
+
+def test_sns_is_billed_per_request_and_64_kib_not_per_message():
+    from bench import _units_total
+
+    def batch(count: int, size: int) -> dict:
+        entries = [{"Id": str(i), "Message": "x" * size,
+                    "MessageAttributes": {"event_type": {"DataType": "String", "StringValue": "e"}}}
+                   for i in range(count)]  # fmt: skip
+        return {"TopicArn": "arn", "PublishBatchRequestEntries": entries}
+
+    assert _units_total(None, None, "sns", "PublishBatch", batch(10, 900), {}, None) == {
+        "sns_messages": 10, "sns_requests": 1}  # fmt: skip
+    assert _units_total(None, None, "sns", "PublishBatch", batch(3, 30_000), {}, None)["sns_requests"] == 2
+    assert _units_total(None, None, "sns", "Publish", {"Message": "hello"}, {}, None) == {
+        "sns_messages": 1, "sns_requests": 1}  # fmt: skip
