@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from chalicelib.domain.directory import Structure
 from chalicelib.services.errors import ConcurrentUpdate, Conflict, DuplicateNumber
-from chalicelib.services.ports import InvoiceQuery, StoredObject
+from chalicelib.services.ports import InvoiceQuery, ObjectHead, StoredObject
 
 
 class FakeInvoices:
@@ -55,8 +55,15 @@ class FakeOriginals:
     def get(self, key):
         return self.objects.get(key)
 
+    def head(self, key):
+        found = self.objects.get(key)
+        return ObjectHead(len(found.data), found.content_type, dict(found.metadata)) if found else None
+
     def get_range(self, key, offset, length) -> bytes:
         return self.objects[key].data[offset : offset + length]
+
+    def delete(self, key) -> None:
+        self.objects.pop(key, None)
 
     def download_url(self, key, filename) -> str:
         return f"https://download.invalid/{key}?name={filename}"

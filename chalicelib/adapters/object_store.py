@@ -5,7 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from ..config import settings
-from ..services.ports import StoredObject
+from ..services.ports import ObjectHead, StoredObject
 from .aws import client
 
 
@@ -36,9 +36,27 @@ class S3OriginalStore:
             metadata=response.get("Metadata", {}),
         )
 
+    def head(self, key: str) -> ObjectHead | None:
+        try:
+            response = client("s3").head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            # HEAD has no body: a missing key is a bare 404 (403 without s3:ListBucket, which the API has).
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+        return ObjectHead(
+            size=response["ContentLength"],
+            content_type=response.get("ContentType", "application/octet-stream"),
+            metadata=response.get("Metadata", {}),
+        )
+
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         response = client("s3").get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")
         return response["Body"].read()
+
+    def delete(self, key: str) -> None:
+        # A versioned bucket keeps the bytes as a noncurrent version (expired by the bucket's lifecycle rules).
+        client("s3").delete_object(Bucket=self.bucket, Key=key)
 
     def download_url(self, key: str, filename: str) -> str:
         safe_name = "".join(c for c in filename if c.isalnum() or c in "._-") or "invoice"

@@ -8,8 +8,10 @@ import json
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import AuthResponse, Blueprint, Response
 
+from ..adapters.flow_repository import S3UploadSigner
 from ..config import settings
 from ..domain.directory import Principal, hash_api_key
+from ..domain.invoice import Attachment
 from ..domain.statuses import STATUSES
 from ..services import deposit, lifecycle, queries, search
 from ..services.authentication import authenticate, bearer_token, require_active
@@ -197,14 +199,25 @@ def _attachment_name() -> str | None:
     return (request.query_params or {}).get("name")
 
 
+def _attachment_created(invoice_id: str, attachment: Attachment) -> Response:
+    return json_response(
+        attachment_resource(invoice_id, attachment),
+        201,
+        {"Location": f"/v1/invoices/{invoice_id}/attachments/{attachment.id}"},
+    )
+
+
 @route("/v1/invoices/{invoice_id}/attachments", methods=("POST",), content_types=["*/*"])
 def add_invoice_attachment(invoice_id: str):
     request = api.current_request
     if len(request.raw_body or b"") > settings().max_sync_bytes:
+        upload_route = f"/v1/invoices/{invoice_id}/attachments/uploads"
         raise PayloadTooLarge(
-            f"Attachments sent through the API are limited to {settings().max_sync_bytes} bytes "
-            "(API Gateway → Lambda payload); split or compress larger files.",
+            f"Attachments sent in the request body are limited to {settings().max_sync_bytes} bytes "
+            f"(API Gateway → Lambda payload); upload larger ones, up to {lifecycle.MAX_ATTACHMENT_BYTES} bytes, "
+            f"with POST {upload_route}.",
             limit_bytes=settings().max_sync_bytes,
+            upload=upload_route,
         )
     invoice, attachment = lifecycle.add_attachment(
         caller(),
@@ -214,11 +227,28 @@ def add_invoice_attachment(invoice_id: str):
         invoices=deps.invoices(),
         originals=deps.originals(),
     )
-    return json_response(
-        attachment_resource(invoice.id, attachment),
-        201,
-        {"Location": f"/v1/invoices/{invoice.id}/attachments/{attachment.id}"},
+    return _attachment_created(invoice.id, attachment)
+
+
+@route("/v1/invoices/{invoice_id}/attachments/uploads", methods=("POST",), content_types=["*/*"])
+def create_invoice_attachment_upload(invoice_id: str):
+    upload = lifecycle.create_attachment_upload(
+        caller(),
+        invoice_id,
+        json_body().get("name"),
+        invoices=deps.invoices(),
+        signer=S3UploadSigner(),
+        expires_in=settings().upload_url_seconds,
     )
+    return json_response(upload, 201, {"Location": upload["complete"]})
+
+
+@route("/v1/invoices/{invoice_id}/attachments/uploads/{upload_id}", methods=("POST",), content_types=["*/*"])
+def complete_invoice_attachment_upload(invoice_id: str, upload_id: str):
+    invoice, attachment = lifecycle.complete_attachment_upload(
+        caller(), invoice_id, upload_id, invoices=deps.invoices(), originals=deps.originals()
+    )
+    return _attachment_created(invoice.id, attachment)
 
 
 @route("/v1/invoices/{invoice_id}/attachments/{attachment_id}")

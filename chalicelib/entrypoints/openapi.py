@@ -98,6 +98,19 @@ SCHEMAS = {
             "links": {"type": "object", "additionalProperties": {"type": "string"}},
         },
     },
+    "AttachmentUpload": {
+        "type": "object",
+        "required": ["upload_id", "url", "fields", "expires_at", "max_bytes", "complete"],
+        "properties": {
+            "upload_id": {"type": "string", "description": "Also the id of the attachment it becomes"},
+            "url": {"type": "string", "format": "uri"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "max_bytes": {"type": "integer", "description": "10 MB, or what is left of the invoice's 120 MB"},
+            "checksum": {"type": "string", "description": "How to add the checksum Object Lock requires"},
+            "complete": {"type": "string", "description": "POST here once the file is uploaded"},
+        },
+    },
     "History": {
         "type": "object",
         "properties": {
@@ -296,10 +309,50 @@ LIFECYCLE_PATHS = {
             "requestBody": _json_body({"type": "string", "format": "binary"}, "application/octet-stream"),
             "responses": {
                 "201": {"description": "The attachment", "content": {"application/json": {}}},
-                "413": problem_response("Over 10 MB, or over 120 MB with the invoice"),
+                "413": problem_response(
+                    "Body over 4 MiB (larger files: POST …/attachments/uploads, up to 10 MB), "
+                    "or over 120 MB with the invoice"
+                ),
                 **AUTH_ERRORS,
                 **_REFUSALS,
             },  # fmt: skip
+        }
+    },
+    "/v1/invoices/{invoice_id}/attachments/uploads": {
+        "post": {
+            "summary": "A presigned S3 POST for one attachment of up to 10 MB (complete it once uploaded)",
+            "parameters": _params("invoice_id"),
+            "requestBody": _json_body(
+                {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 50}}}
+            ),
+            "responses": {
+                "201": {
+                    "description": "Send `fields`, then the file, as multipart/form-data to `url` before `expires_at`; "
+                    "then POST `complete`",
+                    "headers": {"Location": {"schema": {"type": "string"}, "description": "The completion route"}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AttachmentUpload"}}},
+                },
+                "413": problem_response("The invoice and its attachments already reach 120 MB"),
+                **AUTH_ERRORS,
+                **_REFUSALS,
+            },
+        }
+    },
+    "/v1/invoices/{invoice_id}/attachments/uploads/{upload_id}": {
+        "post": {
+            "summary": "Complete an attachment upload: the file is checked and becomes the attachment `upload_id`",
+            "parameters": _params("invoice_id", "upload_id"),
+            "responses": {
+                "201": {
+                    "description": "The attachment (the same one when completed again)",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                    "content": {"application/json": {}},
+                },
+                "409": problem_response("Nothing uploaded yet, or a race"),
+                "413": problem_response("Over 10 MB, or over 120 MB with the invoice (the file is deleted)"),
+                "415": problem_response("Content not of the named type (the file is deleted)"),
+                **AUTH_ERRORS,
+            },
         }
     },
     "/v1/invoices/{invoice_id}/attachments/{attachment_id}": {

@@ -1,18 +1,30 @@
-"""The parties' side of the lifecycle: status changes, re-routing after a routing error, attachments."""
+"""The parties' side of the lifecycle: status changes, re-routing after a routing error, attachments.
+
+Attachments come two ways, with the same checks and the same record on the invoice:
+* in the request body (POST /v1/invoices/{id}/attachments), at most the API's synchronous limit (4 MiB);
+* through a presigned S3 POST (create_attachment_upload) that the client completes once the file is
+  in S3 (complete_attachment_upload): up to the 10 MB attachment limit. The upload id is the attachment id.
+"""
 
 from __future__ import annotations
 
+import codecs
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote
 
 from ..domain import lifecycle
 from ..domain.directory import Principal
-from ..domain.ids import new_id
+from ..domain.ids import is_invoice_id, new_id
 from ..domain.invoice import Attachment, Invoice
 from ..domain.statuses import STATUSES
 from . import controls
 from .clock import utc_now
 from .errors import (
+    ConcurrentUpdate,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -23,6 +35,11 @@ from .errors import (
 )
 from .ports import Directory, InvoiceRepository, OriginalStore
 from .queries import visible_invoice
+
+if TYPE_CHECKING:
+    from .flows import UploadSigner
+
+log = logging.getLogger(__name__)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_INVOICE_BYTES = 120 * 1024 * 1024  # the invoice and all its attachments (Chorus Pro's dossier limit)
@@ -47,6 +64,10 @@ _MAGIC = {
     "docx": (b"PK\x03\x04",),
     "xlsx": (b"PK\x03\x04",),
 }
+SNIFF_BYTES = 4096  # what _sniff_ok looks at: all an upload's completion reads of the file
+COMPLETE_ATTEMPTS = 3  # saves tried when another change of the invoice wins the race (optimistic locking)
+# x-amz-meta-* fields of an attachment upload, fixed by its policy (S3 returns them without the prefix).
+META_INVOICE_ID, META_UPLOADED_BY, META_NAME = "invoice-id", "uploaded-by", "name"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +161,57 @@ def _sniff_ok(extension: str, data: bytes) -> bool:
         return data.startswith(_MAGIC[extension])
     if extension == "xml":
         return data.lstrip()[:1] == b"<"
-    try:  # csv: text
-        data[:4096].decode("utf-8")
+    try:  # csv: text (a character cut at the end of the sniffed bytes is not an error)
+        codecs.getincrementaldecoder("utf-8")().decode(data[:SNIFF_BYTES], final=False)
     except UnicodeDecodeError:
         return False
-    return b"\x00" not in data[:4096]
+    return b"\x00" not in data[:SNIFF_BYTES]
+
+
+def attachment_key(invoice_id: str, attachment_id: str) -> str:
+    return f"attachments/{invoice_id}/{attachment_id}"
+
+
+def _attachment_name(name: object) -> tuple[str, str]:
+    """The file name, stripped, and its extension; refused unless it names an accepted type."""
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > MAX_ATTACHMENT_NAME or "/" in name or "\\" in name or name.startswith("."):
+        raise InvalidInput(
+            f"Give the attachment a file name of at most {MAX_ATTACHMENT_NAME} characters, with extension."
+        )
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ATTACHMENT_TYPES:
+        raise UnsupportedMediaType(
+            f"Attachments may be {', '.join(sorted(ATTACHMENT_TYPES))}; {name!r} is not.",
+            accepted=sorted(ATTACHMENT_TYPES),
+        )
+    return name, extension
+
+
+def _check_size(invoice: Invoice, size: int) -> None:
+    if size > MAX_ATTACHMENT_BYTES:
+        raise PayloadTooLarge(
+            f"An attachment is limited to {MAX_ATTACHMENT_BYTES} bytes.", limit_bytes=MAX_ATTACHMENT_BYTES
+        )
+    if invoice.attachments_bytes + size > MAX_INVOICE_BYTES:
+        raise PayloadTooLarge(
+            f"An invoice and its attachments are limited to {MAX_INVOICE_BYTES} bytes.", limit_bytes=MAX_INVOICE_BYTES
+        )
+
+
+def _check_content(name: str, extension: str, head: bytes) -> None:
+    if not _sniff_ok(extension, head):
+        raise UnsupportedMediaType(f"The content of {name!r} is not a {extension.upper()} file.")
+
+
+def _attach(
+    invoice: Invoice, principal: Principal, attachment_id: str, name: str, extension: str, size: int, at: str
+) -> Attachment:
+    party = invoice.parties_of(principal.siret)[0]
+    key = attachment_key(invoice.id, attachment_id)
+    attachment = Attachment(attachment_id, name, ATTACHMENT_TYPES[extension], size, key, party, at)
+    invoice.attach(attachment)
+    return attachment
 
 
 def add_attachment(
@@ -158,37 +225,136 @@ def add_attachment(
     now: Callable[[], str] = utc_now,
 ) -> tuple[Invoice, Attachment]:
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
-    name = (name or "").strip()
-    if not name or len(name) > MAX_ATTACHMENT_NAME or "/" in name or "\\" in name or name.startswith("."):
-        raise InvalidInput(
-            f"Give the attachment a file name of at most {MAX_ATTACHMENT_NAME} characters, with extension."
-        )
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ATTACHMENT_TYPES:
-        raise UnsupportedMediaType(
-            f"Attachments may be {', '.join(sorted(ATTACHMENT_TYPES))}; {name!r} is not.",
-            accepted=sorted(ATTACHMENT_TYPES),
-        )
+    name, extension = _attachment_name(name)
     if not data:
         raise InvalidInput("The attachment is empty.")
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise PayloadTooLarge(
-            f"An attachment is limited to {MAX_ATTACHMENT_BYTES} bytes.", limit_bytes=MAX_ATTACHMENT_BYTES
-        )
-    if invoice.attachments_bytes + len(data) > MAX_INVOICE_BYTES:
-        raise PayloadTooLarge(
-            f"An invoice and its attachments are limited to {MAX_INVOICE_BYTES} bytes.", limit_bytes=MAX_INVOICE_BYTES
-        )
-    if not _sniff_ok(extension, data):
-        raise UnsupportedMediaType(f"The content of {name!r} is not a {extension.upper()} file.")
-    party = invoice.parties_of(principal.siret)[0]
+    _check_size(invoice, len(data))
+    _check_content(name, extension, data)
     attachment_id = new_id()
-    key = f"attachments/{invoice.id}/{attachment_id}"
-    originals.put(key, data, ATTACHMENT_TYPES[extension], {"invoice-id": invoice.id, "uploaded-by": principal.siret})
-    attachment = Attachment(attachment_id, name, ATTACHMENT_TYPES[extension], len(data), key, party, now())
-    invoice.attach(attachment)
+    originals.put(
+        attachment_key(invoice.id, attachment_id),
+        data,
+        ATTACHMENT_TYPES[extension],
+        {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret},
+    )
+    attachment = _attach(invoice, principal, attachment_id, name, extension, len(data), now())
     invoices.save(invoice)
     return invoice, attachment
+
+
+def create_attachment_upload(
+    principal: Principal,
+    invoice_id: str,
+    name: object,
+    *,
+    invoices: InvoiceRepository,
+    signer: UploadSigner,
+    expires_in: int,
+    now: Callable[[], str] = utc_now,
+) -> dict:
+    """POST /v1/invoices/{id}/attachments/uploads: a presigned S3 POST for one attachment of up to 10 MB.
+
+    The policy fixes the key, the type, the uploader and the name (as metadata), and allows at most what is
+    left of the attachment and invoice limits. Nothing is recorded until the upload is completed.
+    """
+    invoice = visible_invoice(principal, invoice_id, invoices=invoices)
+    name, extension = _attachment_name(name)
+    max_bytes = min(MAX_ATTACHMENT_BYTES, MAX_INVOICE_BYTES - invoice.attachments_bytes)
+    if max_bytes < 1:
+        _check_size(invoice, 1)  # refused: the invoice's limit is reached
+    upload_id = new_id()
+    fields = {
+        "Content-Type": ATTACHMENT_TYPES[extension],
+        f"x-amz-meta-{META_INVOICE_ID}": invoice.id,
+        f"x-amz-meta-{META_UPLOADED_BY}": principal.siret,
+        f"x-amz-meta-{META_NAME}": quote(name, safe=""),  # metadata is ASCII
+    }
+    signed = signer.presigned_post(attachment_key(invoice.id, upload_id), fields, max_bytes, expires_in)
+    expires_at = datetime.fromisoformat(now()) + timedelta(seconds=expires_in)
+    return {
+        "upload_id": upload_id,
+        "url": signed["url"],
+        "fields": signed["fields"],
+        "expires_at": expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "max_bytes": max_bytes,
+        "checksum": "Add the field x-amz-checksum-sha256 (base64 SHA-256 of the file) or Content-MD5 before the "
+        "file: a bucket with Object Lock refuses uploads without one.",
+        "complete": f"/v1/invoices/{invoice.id}/attachments/uploads/{upload_id}",
+    }
+
+
+def _discard(originals: OriginalStore, key: str) -> None:
+    """Delete a refused upload; a failure to delete does not hide the refusal from the client."""
+    try:
+        originals.delete(key)
+    except Exception:  # noqa: BLE001
+        log.warning("could not delete the refused upload %s", key, exc_info=True)
+
+
+def complete_attachment_upload(
+    principal: Principal,
+    invoice_id: str,
+    upload_id: str,
+    *,
+    invoices: InvoiceRepository,
+    originals: OriginalStore,
+    now: Callable[[], str] = utc_now,
+) -> tuple[Invoice, Attachment]:
+    """POST /v1/invoices/{id}/attachments/uploads/{upload_id}: the uploaded file becomes the attachment upload_id.
+
+    Reads the object's size (HEAD) and first bytes (ranged GET), checks them like add_attachment does, and
+    deletes a refused file. Completing again gives the same attachment.
+    """
+    invoice = visible_invoice(principal, invoice_id, invoices=invoices)
+    if not is_invoice_id(upload_id):
+        raise NotFound(f"No attachment upload {upload_id} on invoice {invoice_id}.")
+    key = attachment_key(invoice.id, upload_id)
+    checked: tuple[str, str, int] | None = None  # name, extension, size: the file is read once
+    for attempt in range(1, COMPLETE_ATTEMPTS + 1):
+        existing = next((a for a in invoice.attachments if a.id == upload_id), None)
+        if existing is not None:
+            return invoice, existing
+        if checked is None:
+            checked = _check_upload(principal, invoice, upload_id, key, originals)
+        name, extension, size = checked
+        try:
+            _check_size(invoice, size)
+        except PayloadTooLarge:
+            _discard(originals, key)
+            raise
+        attachment = _attach(invoice, principal, upload_id, name, extension, size, now())
+        try:
+            invoices.save(invoice)
+        except ConcurrentUpdate:
+            if attempt == COMPLETE_ATTEMPTS:
+                raise
+            invoice = visible_invoice(principal, invoice_id, invoices=invoices)
+            continue
+        return invoice, attachment
+    raise AssertionError("unreachable")
+
+
+def _check_upload(
+    principal: Principal, invoice: Invoice, upload_id: str, key: str, originals: OriginalStore
+) -> tuple[str, str, int]:
+    head = originals.head(key)
+    if head is None:
+        raise Conflict(
+            f"Nothing has been uploaded for upload {upload_id} yet: POST the file with the upload's fields to its "
+            "url (before its expires_at), then complete the upload."
+        )
+    if head.metadata.get(META_UPLOADED_BY) != principal.siret or head.metadata.get(META_INVOICE_ID) != invoice.id:
+        raise NotFound(f"No attachment upload {upload_id} of yours on invoice {invoice.id}.")
+    try:
+        name, extension = _attachment_name(unquote(head.metadata.get(META_NAME, "")))
+        if head.size < 1:
+            raise InvalidInput("The attachment is empty.")
+        _check_size(invoice, head.size)
+        _check_content(name, extension, originals.get_range(key, 0, min(head.size, SNIFF_BYTES)))
+    except (InvalidInput, PayloadTooLarge, UnsupportedMediaType):
+        _discard(originals, key)
+        raise
+    return name, extension, head.size
 
 
 def attachment_download_url(

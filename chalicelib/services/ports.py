@@ -19,6 +19,15 @@ class StoredObject:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectHead:
+    """What a HEAD tells about an object: its size and type, and its user metadata (x-amz-meta-*)."""
+
+    size: int
+    content_type: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceQuery:
     """A party's invoices, most recently updated first; `before` is the cursor (exclusive)."""
 
@@ -59,8 +68,14 @@ class OriginalStore(Protocol):
 
     def get(self, key: str) -> StoredObject | None: ...
 
+    def head(self, key: str) -> ObjectHead | None:
+        """The object's size, type and metadata without its bytes; None when there is no such object."""
+
     def get_range(self, key: str, offset: int, length: int) -> bytes:
-        """`length` bytes of the object from `offset` (a bundled original)."""
+        """`length` bytes of the object from `offset` (a bundled original, the first bytes of an upload)."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object (no error when it is already gone)."""
 
     def download_url(self, key: str, filename: str) -> str: ...
 
