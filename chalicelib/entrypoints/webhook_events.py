@@ -37,9 +37,9 @@ def event_from_message(body: str) -> dict:
     return message
 
 
-def fan_out_record(record: SQSRecord) -> None:
+def fan_out_record(record: SQSRecord, subscriptions: webhooks.BatchSubscriptions | None = None) -> None:
     event = event_from_message(record.body)
-    jobs = webhooks.fan_out(event, store=deps.store(), queue=deps.queue())
+    jobs = webhooks.fan_out(event, store=subscriptions or deps.store(), queue=deps.queue())
     if jobs:
         subscriptions = [job.subscription_id for job in jobs]
         logger.info("fanned out", extra={"event_id": event.get("id"), "subscriptions": subscriptions})
@@ -48,8 +48,12 @@ def fan_out_record(record: SQSRecord) -> None:
 @webhook_events.on_sqs_message(queue=settings().webhook_events_queue, batch_size=10)
 def fan_out_events(event):
     """Each event on the topic → one delivery job per subscription that gets it."""
+    subscriptions = webhooks.BatchSubscriptions(deps.store())
     return process_partial_response(
-        event=event.to_dict(), record_handler=fan_out_record, processor=_fan_out_batch, context=event.context
+        event=event.to_dict(),
+        record_handler=lambda record: fan_out_record(record, subscriptions),
+        processor=_fan_out_batch,
+        context=event.context,
     )
 
 

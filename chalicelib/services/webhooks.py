@@ -33,8 +33,26 @@ USER_AGENT = "Chorale-Webhooks/1.0"
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
 
+class BatchSubscriptions:
+    """Subscriptions as one fan-out batch sees them: an invoice's events share their two parties, so each
+    structure's subscriptions are read once per batch (and a new subscription applies from the next batch)."""
+
+    def __init__(self, store: SubscriptionStore):
+        self._store = store
+        self._by_structure: dict[str, list] = {}
+
+    def for_structure(self, siret: str) -> list:
+        if siret not in self._by_structure:
+            self._by_structure[siret] = self._store.for_structure(siret)
+        return self._by_structure[siret]
+
+
 def fan_out(
-    event: dict, *, store: SubscriptionStore, queue: DeliveryQueue, clock: Callable[[], float] = time.time
+    event: dict,
+    *,
+    store: SubscriptionStore | BatchSubscriptions,
+    queue: DeliveryQueue,
+    clock: Callable[[], float] = time.time,
 ) -> list[DeliveryJob]:
     """One delivery job per subscription that gets this event: only the invoice's parties' subscriptions."""
     if event.get("type") not in SUBSCRIBABLE_EVENT_TYPES:

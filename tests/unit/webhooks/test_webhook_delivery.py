@@ -104,6 +104,19 @@ def test_fan_out_queues_one_job_per_matching_subscription_of_the_parties_only(st
     assert {j.subscription_id for j in fan_out(status_event(212), store=store, queue=queue)} == {mine.id, theirs.id}
 
 
+def test_a_fan_out_batch_reads_each_party_s_subscriptions_once(store):
+    from chalicelib.services.webhooks import BatchSubscriptions
+
+    mine = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
+    reads = []
+    original = store.for_structure
+    store.for_structure = lambda siret: reads.append(siret) or original(siret)
+    batch, queue = BatchSubscriptions(store), FakeQueue()
+    jobs = [job for code in (200, 203, 212) for job in fan_out(status_event(code), store=batch, queue=queue)]
+    assert [j.subscription_id for j in jobs] == [mine.id] * 3
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 2  # the supplier's and the recipient's, once
+
+
 def test_a_delivery_is_signed_with_the_subscription_secret_and_sent_to_the_checked_address(store):
     subscription = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/in?x=1"})
     sender = FakeSender([HttpResult(204, 12.0)])
