@@ -18,6 +18,7 @@ TABLE_READ = (
 TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 OBJECT_READ = ("s3:GetObject",)
 OBJECT_WRITE = ("s3:PutObject",)
+OBJECT_DELETE = ("s3:DeleteObject",)  # level "rwd": a refused attachment upload is removed
 BUCKET_LIST = ("s3:ListBucket",)  # so that a missing key is a 404, not a 403
 QUEUE_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes")
 QUEUE_CONSUME = (
@@ -47,7 +48,7 @@ FUNCTION_ACCESS: dict[str, dict] = {
             "FLOW_TABLE": "rw",
         },
         # downloads/: a bundled original copied out for its presigned download (services/queries.py)
-        "objects": {"originals/": "rw", "renditions/": "rw", "inbox/": "rw", "attachments/": "rw", "downloads/": "rw"},
+        "objects": {"originals/": "rw", "renditions/": "rw", "inbox/": "rw", "attachments/": "rwd", "downloads/": "rw"},
         # POST /v1/subscriptions/{id}/test queues a test event for delivery.
         "queues": {"WEBHOOK_DELIVERY_QUEUE": "send"},
     },

@@ -472,7 +472,9 @@ class ChoraleStack(Stack):
         objects = grants.get("objects", {})
         if bucket is not None and objects:
             for prefix, level in objects.items():
-                actions = access.OBJECT_READ + (access.OBJECT_WRITE if level == "rw" else ())
+                actions = access.OBJECT_READ + (access.OBJECT_WRITE if level in ("rw", "rwd") else ()) + (
+                    access.OBJECT_DELETE if level == "rwd" else ()
+                )
                 role.add_to_policy(
                     iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")])
                 )
