@@ -12,8 +12,9 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..config import settings
 from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals
+from ..services import originals as layout
 from ..services.errors import ConcurrentUpdate, DuplicateNumber
-from ..services.ports import InvoiceQuery
+from ..services.ports import InvoiceQuery, OriginalStore
 from .tables import (
     AttachmentAttribute,
     ErrorAttribute,
@@ -218,6 +219,33 @@ class DynamoInvoiceRepository:
 def get_invoices(invoice_ids: list[str]) -> dict[str, Invoice]:
     """BatchGetItem, eventually consistent: half a read unit per invoice (up to 4 KB)."""
     return {r.id: from_record(r) for r in InvoiceRecord.batch_get(invoice_ids)} if invoice_ids else {}
+
+
+class DepositedInvoices:
+    """The invoices as the API reads them: the records, and deposits not decided yet read from their originals.
+
+    A deposit writes only its original; processing writes the record once, with its decision. Until then
+    `get` describes the invoice from the original's metadata (pending, no status; its supplier only can see
+    it). Everything else is the records' repository's.
+    """
+
+    def __init__(self, records: DynamoInvoiceRepository, originals: OriginalStore):
+        self.records, self.originals = records, originals
+
+    def get(self, invoice_id: str) -> Invoice | None:
+        return self.records.get(invoice_id) or layout.deposited(invoice_id, self.originals)
+
+    def add(self, invoice: Invoice) -> bool:
+        return self.records.add(invoice)
+
+    def get_many(self, invoice_ids: list[str]) -> dict[str, Invoice]:
+        return self.records.get_many(invoice_ids)
+
+    def search(self, query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
+        return self.records.search(query)
+
+    def save(self, invoice: Invoice, claim_number: str | None = None) -> None:
+        self.records.save(invoice, claim_number)
 
 
 def _filters(query: InvoiceQuery):

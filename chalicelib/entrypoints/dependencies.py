@@ -7,13 +7,20 @@ from functools import lru_cache
 from ..adapters.directory import DynamoDirectory
 from ..adapters.event_publisher import SnsEventPublisher
 from ..adapters.idempotency import PowertoolsIdempotencyGuard
-from ..adapters.invoice_repository import DynamoInvoiceRepository
+from ..adapters.invoice_repository import DepositedInvoices, DynamoInvoiceRepository
 from ..adapters.object_store import S3OriginalStore
 
 
 @lru_cache(maxsize=1)
-def invoices() -> DynamoInvoiceRepository:
+def invoice_records() -> DynamoInvoiceRepository:
+    """The records only: what processing reads and writes."""
     return DynamoInvoiceRepository()
+
+
+@lru_cache(maxsize=1)
+def invoices() -> DepositedInvoices:
+    """What the API reads: the records, and deposits not decided yet (from their originals)."""
+    return DepositedInvoices(invoice_records(), originals())
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +48,7 @@ def reset() -> None:
     from ..adapters import aws
     from ..adapters import idempotency as idempotency_adapter
 
-    for factory in (invoices, originals, directory, publisher, idempotency):
+    for factory in (invoice_records, invoices, originals, directory, publisher, idempotency):
         factory.cache_clear()
     aws.reset_clients()
     idempotency_adapter.reset()

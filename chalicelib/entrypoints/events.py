@@ -46,7 +46,7 @@ def _latency_ms(created_at: str) -> float:
 def validate_message(record: SQSRecord) -> None:
     for key in s3_keys(json.loads(record.body)):
         logger.append_keys(object_key=key)
-        ports = {"invoices": deps.invoices(), "originals": deps.originals(), "directory": deps.directory()}
+        ports = {"invoices": deps.invoice_records(), "originals": deps.originals(), "directory": deps.directory()}
         try:
             decided = process_object(key, **ports)
         except Exception:

@@ -1,4 +1,4 @@
-"""Deposit: accept an invoice file, keep the original, record it as pending. Validation happens downstream."""
+"""Deposit: accept an invoice file and keep the original. Validation (and the record) happen downstream."""
 
 from __future__ import annotations
 
@@ -34,11 +34,12 @@ def deposit_invoice(
     idempotency_key: str | None = None,
     now: Callable[[], str] = utc_now,
 ) -> Invoice:
-    """Check what can be checked at once, store the original, then the pending record.
+    """Check what can be checked at once and store the original: that is the deposit.
 
-    The original is in S3 before the record exists and before we answer: if anything fails
-    after the S3 write, the bucket notification still drives processing (which recreates the
-    record from the object's metadata), so nothing accepted is lost.
+    The original (with what it is in its metadata) is in S3 before we answer, and its notification drives
+    processing, which writes the invoice's record once, with its decision: nothing accepted is lost and no
+    record is ever half-written. Until then the invoice is read from its original (see
+    adapters.invoice_repository.DepositedInvoices): pending, with no status.
     """
     if not principal.has_role("supplier"):
         raise Forbidden("Only a structure with the supplier role may deposit invoices.")
@@ -63,49 +64,32 @@ def deposit_invoice(
 
     fingerprint = hashlib.sha256(body).hexdigest()
 
-    stored: list[Invoice] = []  # the record written by this call (none when an Idempotency-Key replays)
+    stored: list[Invoice] = []  # what this call deposited (nothing when an Idempotency-Key replays)
 
     def store() -> str:
         invoice_id = new_id()
-        received_at = now()
         key = layout.original_key(invoice_id)
+        metadata = {
+            layout.META_INVOICE_ID: invoice_id,
+            layout.META_SUPPLIER: principal.siret,
+            layout.META_SUPPLIER_NAME: layout.encode_name(principal.name),
+            layout.META_FORMAT: syntax,
+            layout.META_SHA256: fingerprint,
+            layout.META_RECEIVED_AT: now(),
+            **prepared.metadata,
+        }
         intake.store_rendition(originals, invoice_id, prepared, {layout.META_INVOICE_ID: invoice_id})
-        originals.put(
-            key,
-            body,
-            media,
-            {
-                layout.META_INVOICE_ID: invoice_id,
-                layout.META_SUPPLIER: principal.siret,
-                layout.META_FORMAT: syntax,
-                layout.META_SHA256: fingerprint,
-                layout.META_RECEIVED_AT: received_at,
-                **prepared.metadata,
-            },
-        )
-        invoice = Invoice(
-            id=invoice_id,
-            supplier_siret=principal.siret,
-            supplier_name=principal.name,
-            format=syntax,
-            content_type=media,
-            original_key=key,
-            original_size=len(body),
-            original_sha256=fingerprint,
-            created_at=received_at,
-            updated_at=received_at,
-        )
-        invoices.add(invoice)
-        stored.append(invoice)
+        originals.put(key, body, media, metadata)
+        stored.append(layout.deposited_invoice(invoice_id, key, media, len(body), metadata))
         return invoice_id
 
     if idempotency is not None and idempotency_key:
         invoice_id = idempotency.run_once(f"{principal.siret}:{idempotency_key}", fingerprint, store)
     else:
         invoice_id = store()
-    if stored:  # no read-back: the answer is what was just written
+    if stored:
         return stored[0]
-    invoice = invoices.get(invoice_id)
-    if invoice is None:  # only possible if the record write was lost after the idempotency record
+    invoice = invoices.get(invoice_id) or layout.deposited(invoice_id, originals)  # a replay: decided or not
+    if invoice is None:
         raise RuntimeError(f"invoice {invoice_id} vanished after deposit")
     return invoice

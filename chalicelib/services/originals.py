@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote
+
 from ..domain.ids import is_invoice_id
+from ..domain.invoice import Invoice
 
 ORIGINALS_PREFIX = "originals/"
 
@@ -12,6 +15,7 @@ META_SUPPLIER = "supplier-siret"
 META_FORMAT = "format"
 META_SHA256 = "sha256"
 META_RECEIVED_AT = "received-at"
+META_SUPPLIER_NAME = "supplier-name"  # percent-encoded UTF-8 (metadata is ASCII)
 META_MEDIA = "media-type"  # a bundled original's content type (a single original has its own)
 META_FLOW_ID = "flow-id"
 META_FLOW_FILE = "flow-file"  # the file's key in the flow ("file#00001")
@@ -41,3 +45,38 @@ def is_bundle_key(key: str) -> bool:
 
 def download_key(invoice_id: str) -> str:
     return f"{DOWNLOADS_PREFIX}{invoice_id}"
+
+
+def encode_name(name: str) -> str:
+    return quote(name, safe=" ")
+
+
+def deposited(invoice_id: str, originals) -> Invoice | None:
+    """The undecided deposit `invoice_id`, read from its original (None when there is no such original)."""
+    key = original_key(invoice_id)
+    head = originals.head(key)
+    return deposited_invoice(invoice_id, key, head.content_type, head.size, head.metadata) if head else None
+
+
+def deposited_invoice(
+    invoice_id: str, key: str, content_type: str, size: int, metadata: dict[str, str], offset: int | None = None
+) -> Invoice:
+    """An invoice that processing has not decided yet, as its original's metadata describes it.
+
+    It has no record: processing writes the record once, with its decision."""
+    received_at = metadata.get(META_RECEIVED_AT, "")
+    return Invoice(
+        id=invoice_id,
+        supplier_siret=metadata.get(META_SUPPLIER, ""),
+        supplier_name=unquote(metadata.get(META_SUPPLIER_NAME, "")),
+        format=metadata.get(META_FORMAT, "unknown"),
+        content_type=content_type,
+        original_key=key,
+        original_size=size,
+        original_sha256=metadata.get(META_SHA256, ""),
+        created_at=received_at,
+        updated_at=received_at,
+        original_offset=offset,
+        flow_id=metadata.get(META_FLOW_ID),
+        flow_file=metadata.get(META_FLOW_FILE),
+    )

@@ -243,22 +243,11 @@ def mark_failed(
 def _record_from_metadata(
     invoice_id: str, key: str, stored: StoredObject, directory: Directory, offset: int | None = None
 ) -> Invoice:
-    meta = stored.metadata
-    supplier = meta.get(layout.META_SUPPLIER, "")
-    structure = directory.structure(supplier) if supplier else None
-    received_at = meta.get(layout.META_RECEIVED_AT) or utc_now()
-    return Invoice(
-        id=invoice_id,
-        supplier_siret=supplier,
-        supplier_name=structure.name if structure else "",
-        format=meta.get(layout.META_FORMAT, "unknown"),
-        content_type=stored.content_type,
-        original_key=key,
-        original_size=len(stored.data),
-        original_sha256=meta.get(layout.META_SHA256) or hashlib.sha256(stored.data).hexdigest(),
-        created_at=received_at,
-        updated_at=received_at,
-        original_offset=offset,
-        flow_id=meta.get(layout.META_FLOW_ID),
-        flow_file=meta.get(layout.META_FLOW_FILE),
-    )
+    invoice = layout.deposited_invoice(invoice_id, key, stored.content_type, len(stored.data), stored.metadata, offset)
+    if not invoice.supplier_name:  # a flow's invoice (its metadata has no name)
+        structure = directory.structure(invoice.supplier_siret) if invoice.supplier_siret else None
+        invoice.supplier_name = structure.name if structure else ""
+    invoice.original_sha256 = invoice.original_sha256 or hashlib.sha256(stored.data).hexdigest()
+    if not invoice.created_at:
+        invoice.created_at = invoice.updated_at = utc_now()
+    return invoice

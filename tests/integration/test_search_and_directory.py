@@ -71,13 +71,15 @@ def test_delta_sync_with_updated_since(client, pump):
 
 
 def test_invoices_enter_the_indexes_once_decided(client, pump, aws):
-    """Pending invoices are not indexed: one index write per party at the decision, none at deposit."""
+    """A deposit writes no record: the decision writes it once, with one index entry per party."""
     from chalicelib.adapters.tables import InvoiceRecord
 
     response = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=ubl_invoice("F-IDX-1"))
     invoice_id = json.loads(response.body)["id"]
-    pending = InvoiceRecord.get(invoice_id)
-    assert pending.processing == "pending" and pending.supplier_pk is None and pending.recipient_pk is None
+    assert InvoiceRecord.count(invoice_id) == 0  # no record until the decision: only the original
+    pending = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
+    assert pending["processing"] == "pending" and pending["status"] is None and pending["supplier"]["name"]
+    assert client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY)).status_code == 404
     assert numbers_of(pages(client, SUPPLIER_KEY, "role=supplier&number=F-IDX-1")) == set()
     while pump.deliver_sqs_once("validate_invoices"):
         pass

@@ -47,11 +47,13 @@ def process(ports, invoice_id):
     )
 
 
-def test_deposit_stores_the_original_then_a_pending_record(ports):
+def test_deposit_stores_the_original_and_no_record(ports):
     invoice = deposit(ports)
     stored = ports[1].get(layout.original_key(invoice.id))
     assert stored.data == ubl_invoice() and stored.metadata[layout.META_SUPPLIER] == SUPPLIER_SIRET
     assert invoice.processing == "pending" and invoice.format == "ubl" and invoice.status is None
+    assert ports[0].records == {}  # processing writes the record once, with its decision
+    assert layout.deposited(invoice.id, ports[1]) == invoice  # until then the original tells what it is
 
 
 @pytest.mark.parametrize(
@@ -93,10 +95,8 @@ def test_processing_rejects_en16931_failures_with_findings(ports):
     assert "BR-CO-16" in {e.rule for e in invoice.errors}
 
 
-def test_processing_rebuilds_a_record_lost_after_the_s3_write(ports):
-    invoices, originals = ports
+def test_processing_writes_the_record_from_the_original(ports):
     invoice = deposit(ports)
-    del invoices.records[invoice.id]
     decided = process(ports, invoice.id)
     assert (
         decided.status.code == 203 and decided.supplier_siret == SUPPLIER_SIRET and decided.supplier_name == "Atelier"
@@ -197,9 +197,8 @@ def test_a_missing_record_is_written_once_with_its_decision(ports):
     _, originals = ports
     invoices = CountingInvoices()
     reference = process(ports, deposit(ports).id)
-    lost = deposit((invoices, originals), body=ubl_invoice("F-LOST-1"))  # like a flow invoice: no record yet
-    del invoices.records[lost.id]
-    invoices.writes.clear()
+    lost = deposit((invoices, originals), body=ubl_invoice("F-LOST-1"))
+    assert invoices.writes == []
     decided = process((invoices, originals), lost.id)
     assert invoices.writes == ["save"] and invoices.records[lost.id].version == 1
     assert [h.code for h in decided.history] == [h.code for h in reference.history]
@@ -209,7 +208,6 @@ def test_a_missing_record_with_a_taken_number_is_rejected_as_duplicate(ports):
     invoices, _ = ports
     process(ports, deposit(ports).id)
     second = deposit(ports)
-    del invoices.records[second.id]
     decided = process(ports, second.id)
     assert decided.status.code == 213 and decided.history[-1].reason_code == "DOUBLON"
     assert invoices.records[second.id].status.code == 213
