@@ -69,6 +69,9 @@ infra-test: synth $(STAMP)  ## synthesize, lint, then assert the templates' prop
 cost: $(STAMP)  ## monthly AWS bill per component from measured per-invoice counts (REGION=, VOLUMES=, PEAK=)
 	$(BIN)/python infra/cost/cost.py --region $(REGION) $(if $(VOLUMES),--volumes $(VOLUMES)) $(if $(PEAK),--peak $(PEAK))
 
+redrive: $(STAMP)  ## move a queue's dead letters back after a fix: make redrive QUEUE=chorale-prod-validation [MAX=] [DRY_RUN=1]
+	$(BIN)/python infra/redrive.py $(QUEUE) $(if $(MAX),--max $(MAX)) $(if $(DRY_RUN),--dry-run) $(if $(REGION),--region $(REGION))
+
 bootstrap: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## once per account and region: CDK's asset bucket and roles
 	cd infra && npx cdk bootstrap -c stage=$(STAGE) $(CDK_ARGS)
 

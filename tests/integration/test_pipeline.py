@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -13,6 +14,7 @@ from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
 from chalicelib.config import settings
 from chalicelib.services import originals as layout
 
+ROOT = Path(__file__).resolve().parents[2]
 XML = {"Content-Type": "application/xml"}
 
 
@@ -134,6 +136,32 @@ def test_poison_message_ends_in_the_dlq_with_its_invoice_marked(client, pump, mo
     invoice = json.loads(get_invoice(client, created["id"]).body)
     assert invoice["processing"] == "failed" and invoice["status"] is None
     assert boto3.client("s3").get_object(Bucket=settings().invoice_bucket, Key=layout.original_key(created["id"]))
+
+
+def test_dead_letters_redriven_after_the_fix_are_decided(client, pump, monkeypatch):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "infra"))
+    from redrive import redrive
+
+    from chalicelib.services import processing
+
+    real = processing.validate_en16931
+    monkeypatch.setattr(processing, "validate_en16931", lambda data: 1 / 0)
+    created = [json.loads(deposit(client, ubl_invoice(f"F-REDRIVE-{n}")).body)["id"] for n in range(3)]
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+    assert {json.loads(get_invoice(client, i).body)["processing"] for i in created} == {"failed"}
+    sqs = boto3.client("sqs")
+    assert redrive(sqs, settings().validation_queue, dry_run=True) == 3
+
+    monkeypatch.setattr(processing, "validate_en16931", real)  # the fix is deployed
+    assert redrive(sqs, settings().validation_queue, limit=2) == 2
+    assert redrive(sqs, settings().validation_queue) == 1
+    assert redrive(sqs, settings().validation_queue) == 0  # the dead-letter queue is empty
+    process(pump)
+    decided = [json.loads(get_invoice(client, i).body) for i in created]
+    assert [(d["processing"], d["status"]["code"]) for d in decided] == [("done", 203)] * 3
 
 
 def test_s3_test_event_and_foreign_keys_are_ignored(pump):
