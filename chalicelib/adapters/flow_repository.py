@@ -11,8 +11,33 @@ from .aws import client
 from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord
 
 HEADER = "#"
-# Files per item: 50 files with their expansion errors (at most 10 each) stay far below DynamoDB's 400 KB.
+# Files per item: at most 50, and at most ~300 KB of names and errors (DynamoDB's item limit is 400 KB).
+# Names and error texts are stored cut to their first characters: an archive's member names are the
+# sender's, of any length, and an unsafe name appears in its error's message and location too.
 FILES_PER_ITEM = 50
+ITEM_BUDGET = 300_000
+STORED_TEXT = 500  # characters of a name, an error message or a location
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= STORED_TEXT else text[: STORED_TEXT - 1] + "…"
+
+
+def _stored_size(f: FlowFile) -> int:
+    return 100 + len(f.name.encode()) + sum(len(e.message.encode()) + len(e.location.encode()) + 60 for e in f.errors)
+
+
+def _chunks(files: list[FlowFile]) -> list[list[FlowFile]]:
+    result, current, size = [], [], 0
+    for f in files:
+        if current and (len(current) == FILES_PER_ITEM or size + _stored_size(f) > ITEM_BUDGET):
+            result.append(current)
+            current, size = [], 0
+        current.append(f)
+        size += _stored_size(f)
+    if current:
+        result.append(current)
+    return result
 
 
 def _flow_pk(flow_id: str) -> str:
@@ -72,10 +97,14 @@ class DynamoFlowRepository:
         return flow
 
     def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
-        """Chunks of FILES_PER_ITEM, each keyed by its first file: writing them again rewrites the same items."""
+        """Chunks (see _chunks), each keyed by its first file: writing them again rewrites the same items."""
+        files = [
+            FlowFile(f.key, _cut(f.name), f.invoice_id, f.outcome, f.status_code,
+                     [Error(e.rule, e.severity, _cut(e.message), _cut(e.location)) for e in f.errors])
+            for f in files
+        ]  # fmt: skip
         with FlowItemRecord.batch_write() as batch:
-            for start in range(0, len(files), FILES_PER_ITEM):
-                chunk = files[start : start + FILES_PER_ITEM]
+            for chunk in _chunks(files):
                 batch.save(
                     FlowItemRecord(
                         _flow_pk(flow_id),

@@ -57,14 +57,19 @@ def read_members(data: bytes, limits: Limits = Limits()) -> list[Member]:
     raise UnreadableArchive(f"The file is {sniffing.describe(kind)}, not a ZIP or tar.gz archive.")
 
 
+def _shown(name: str) -> str:
+    """A member name as an error message quotes it: the sender's names can be any length."""
+    return repr(name) if len(name) <= 80 else repr(name[:40]) + "…" + repr(name[-30:])
+
+
 def name_problem(name: str) -> tuple[str, str] | None:
     """(code, detail) when a member name is unsafe: absolute, a drive, a traversal, or empty."""
     if not name or "\x00" in name:
         return "bad-name", "The file name is empty or contains a NUL character."
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
-        return "absolute-path", f"The file name {name!r} is an absolute path: archive members must be relative."
+        return "absolute-path", f"The file name {_shown(name)} is an absolute path: archive members must be relative."
     if ".." in re.split(r"[\\/]+", name):
-        return "traversal", f"The file name {name!r} climbs out of the archive ('..'): path traversal is refused."
+        return "traversal", f"The file name {_shown(name)} climbs out of the archive ('..'): path traversal is refused."
     return None
 
 

@@ -185,6 +185,20 @@ def test_zip_bomb_and_duplicates_do_not_stop_the_flow(client, flow_pump):
     assert "already named" in report["files"][2]["errors"][0]["message"]
 
 
+def test_members_with_very_long_names_do_not_stop_the_flow(client, flow_pump):
+    """Member names are the sender's: thousands of characters each must not overflow the flow's items."""
+    entries = [("../" * 1000 + f"f{n}.xml", ubl_invoice(f"LONG-{n}")) for n in range(60)]
+    entries.append(("ok.xml", ubl_invoice("LONG-OK")))
+    flow = json.loads(post_flow(client, make_zip(entries)).body)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert report["counts"] == {"files": 61, "accepted": 1, "rejected": 60, "pending": 0}
+    refused = report["files"][0]
+    assert len(refused["name"]) == 500 and refused["name"].endswith("…") and "path traversal" in (
+        refused["errors"][0]["message"])  # fmt: skip
+    assert files_by_name(report)["ok.xml"]["status_code"] == 203
+
+
 def test_unreadable_archive_is_a_rejected_flow_with_its_reason(client, flow_pump):
     flow = json.loads(post_flow(client, b"PK\x03\x04" + b"\x00" * 200).body)
     run_pipeline(flow_pump)
