@@ -217,8 +217,11 @@ class DynamoInvoiceRepository:
 
 
 def get_invoices(invoice_ids: list[str]) -> dict[str, Invoice]:
-    """BatchGetItem, eventually consistent: half a read unit per invoice (up to 4 KB)."""
-    return {r.id: from_record(r) for r in InvoiceRecord.batch_get(invoice_ids)} if invoice_ids else {}
+    """BatchGetItem, strongly consistent: an invoice an index has just listed is always found (a search page's
+    cursor moves past it). One read unit per invoice up to 4 KB."""
+    if not invoice_ids:
+        return {}
+    return {r.id: from_record(r) for r in InvoiceRecord.batch_get(invoice_ids, consistent_read=True)}
 
 
 class DepositedInvoices:

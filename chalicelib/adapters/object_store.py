@@ -5,6 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from ..config import settings
+from ..services.errors import Archived
 from ..services.ports import ObjectHead, StoredObject
 from .aws import client
 
@@ -51,7 +52,18 @@ class S3OriginalStore:
         )
 
     def get_range(self, key: str, offset: int, length: int) -> bytes:
-        response = client("s3").get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")
+        try:
+            response = client("s3").get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidObjectState":
+                raise Archived(
+                    "This original is kept in the deep archive for the legal retention: an operator restores it "
+                    "(S3 restore, up to 48 hours) before it can be downloaded.",
+                    key=key,
+                ) from None
+            raise
         return response["Body"].read()
 
     def delete(self, key: str) -> None:

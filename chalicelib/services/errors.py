@@ -50,3 +50,9 @@ class ConcurrentUpdate(Conflict):
 
 class DuplicateNumber(Conflict):
     title = "Duplicate invoice number"
+
+
+class Archived(Conflict):
+    """The object is in an archive class that needs a restore before it can be read (S3 Deep Archive)."""
+
+    title = "Archived"

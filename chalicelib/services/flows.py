@@ -43,7 +43,7 @@ WRITERS = 16  # parallel S3 writes while fanning out
 # Originals are written in bundles (formats.bundles): one S3 object, notification and GET per bundle. A bundle
 # is one unit of the validation queue, so the flow is still validated in parallel, bundle by bundle.
 BUNDLE_MEMBERS = 25
-BUNDLE_BYTES = 8 * 1024 * 1024
+BUNDLE_BYTES = 2 * 1024 * 1024  # a validation batch (10 messages) stays a few seconds of work
 BUNDLED_MEMBER_MAX = 4 * 1024 * 1024  # larger originals keep their own object (downloads over a presigned URL)
 
 RECEIVED, EXPANDED, UNREADABLE = "received", "expanded", "unreadable"

@@ -21,7 +21,7 @@ META_FLOW_ID = "flow-id"
 META_FLOW_FILE = "flow-file"  # the file's key in the flow ("file#00001")
 
 BUNDLES_PREFIX = f"{ORIGINALS_PREFIX}bundles/"  # many originals of a flow in one object (formats.bundles)
-DOWNLOADS_PREFIX = "downloads/"  # a bundled original copied out for a presigned download (expires in a day)
+DOWNLOADS_PREFIX = "downloads/"  # a bundled original copied out once for presigned downloads
 
 
 def original_key(invoice_id: str) -> str:

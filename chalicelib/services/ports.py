@@ -50,7 +50,7 @@ class InvoiceRepository(Protocol):
     def get(self, invoice_id: str) -> Invoice | None: ...
 
     def get_many(self, invoice_ids: list[str]) -> dict[str, Invoice]:
-        """The invoices that exist among these ids (eventually consistent reads), by id."""
+        """The invoices that exist among these ids, by id."""
 
     def search(self, query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
         """One page and the cursor of the next (None on the last page). Index queries only, never a scan."""

@@ -44,9 +44,12 @@ def _own_object(invoice: Invoice, originals: OriginalStore) -> str:
     """The key of an object holding exactly the original: its own, or a copy out of its bundle."""
     if invoice.original_offset is None:
         return invoice.original_key
+    key = layout.download_key(invoice.id)
+    copy = originals.head(key)
+    if copy is not None and copy.size == invoice.original_size:
+        return key  # copied out by an earlier download: one copy per invoice, kept like the originals
     data = originals.get_range(invoice.original_key, invoice.original_offset, invoice.original_size)
     if hashlib.sha256(data).hexdigest() != invoice.original_sha256:
         raise RuntimeError(f"the bundled original of {invoice.id} does not match its SHA-256")
-    key = layout.download_key(invoice.id)
     originals.put(key, data, invoice.content_type, {layout.META_INVOICE_ID: invoice.id})
     return key

@@ -71,7 +71,7 @@ FUNCTION_ACCESS: dict[str, dict] = {
     },
     # Bulk flows (issue #5).
     "ExpandInbox": {
-        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "FLOW_TABLE": "rw", "STRUCTURE_TABLE": "r"},
+        "tables": {"FLOW_TABLE": "rw"},
         "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
     },
 }

@@ -38,7 +38,8 @@ LOCAL_ONLY = {"MAIL_OUTBOX_TABLE"}
 # S3 → SQS notifications, as the local stack sets them: queue env var → key prefix.
 BUCKET_NOTIFICATIONS = {"VALIDATION_QUEUE": "originals/", "INBOX_QUEUE": "inbox/"}
 # Prefixes kept for the legal retention, then expired. (renditions/ are derived: kept as long as originals.)
-RETAINED_PREFIXES = ("originals/", "renditions/", "inbox/", "attachments/")
+# downloads/: one copy of a downloaded bundled original (Object Lock keeps it anyway; it is reused).
+RETAINED_PREFIXES = ("originals/", "renditions/", "inbox/", "attachments/", "downloads/")
 # A queue's consumer that needs more than the default timeout/memory (expanding a 1,000-file archive).
 QUEUE_CONSUMERS = {"INBOX_QUEUE": {"timeout": 300, "memory": 2048}}
 # Queues subscribed to a topic (fan-out): queue env var → topic env var.
@@ -313,8 +314,6 @@ class ChoraleStack(Stack):
                     )
                     for prefix in RETAINED_PREFIXES
                 ],
-                # Copies of bundled originals made for a download: the bundle keeps the original.
-                s3.LifecycleRule(id="expire-download-copies", prefix="downloads/", expiration=Duration.days(1)),
                 # Abandoned uploads: a multipart upload never completed (presigned uploads of large files).
                 s3.LifecycleRule(
                     id="incomplete-multipart-and-old-versions",

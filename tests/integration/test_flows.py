@@ -290,3 +290,14 @@ def test_uploaded_file_that_is_no_invoice_is_a_rejected_flow_of_one(client, flow
     assert report["state"] == "IN_REJETE" and report["files"][0]["invoice_id"] is None
     assert "not an invoice" in report["files"][0]["errors"][0]["message"]
     assert client.http.get(f"/v1/invoices/{ticket['upload_id']}", headers=auth(SUPPLIER_KEY)).status_code == 404
+
+
+def test_a_bundle_in_the_deep_archive_is_a_409_not_a_500(client, flow_pump):
+    flow = json.loads(post_flow(client, make_zip([("a.xml", ubl_invoice("ARCH-1"))])).body)
+    run_pipeline(flow_pump)
+    [file] = json.loads(get_flow(client, flow["id"]).body)["files"]
+    s3, bucket, key = boto3.client("s3"), settings().invoice_bucket, layout.bundle_key(flow["id"], 1)
+    s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key}, StorageClass="DEEP_ARCHIVE")
+    response = client.http.get(f"/v1/invoices/{file['invoice_id']}/file", headers=auth(SUPPLIER_KEY))
+    assert response.status_code == 409 and response.headers["Content-Type"] == "application/problem+json"
+    assert "deep archive" in json.loads(response.body)["detail"]

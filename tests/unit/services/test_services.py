@@ -342,3 +342,31 @@ def test_one_failing_invoice_does_not_hold_back_its_bundle():
     assert ids[1] not in invoices.records
     failed = mark_failed(key, invoices=invoices, originals=originals, directory=DIRECTORY)  # the last attempt
     assert [i.id for i in failed] == [ids[1]] and invoices.records[ids[1]].processing == "failed"
+
+
+def test_a_bundled_original_is_copied_out_once_and_an_archived_bundle_is_a_clear_conflict():
+    from chalicelib.services.errors import Archived
+    from chalicelib.services.processing import process_object
+    from chalicelib.services.queries import original_download_url
+
+    class CountingOriginals(FakeOriginals):
+        puts = 0
+
+        def put(self, key, data, content_type, metadata) -> None:
+            self.puts += 1
+            super().put(key, data, content_type, metadata)
+
+    invoices, originals = FakeInvoices(), CountingOriginals()
+    key, [first, second] = _bundle(originals, FLOW, [ubl_invoice("B-6"), ubl_invoice("B-7")])
+    process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
+    before = originals.puts
+    original_download_url(SUPPLIER, first, invoices=invoices, originals=originals)
+    original_download_url(SUPPLIER, first, invoices=invoices, originals=originals)
+    assert originals.puts == before + 1  # the second download reuses the copy
+
+    def archived(*args):
+        raise Archived("in the deep archive")
+
+    originals.get_range = archived
+    with pytest.raises(Archived):
+        original_download_url(SUPPLIER, second, invoices=invoices, originals=originals)
