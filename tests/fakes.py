@@ -62,6 +62,9 @@ class FakeOriginals:
     def get_range(self, key, offset, length) -> bytes:
         return self.objects[key].data[offset : offset + length]
 
+    def copy(self, source_key, key) -> None:
+        self.objects[key] = self.objects[source_key]
+
     def delete(self, key) -> None:
         self.objects.pop(key, None)
 

@@ -66,6 +66,15 @@ class S3OriginalStore:
             raise
         return response["Body"].read()
 
+    def copy(self, source_key: str, key: str) -> None:
+        client("s3").copy_object(
+            Bucket=self.bucket,
+            Key=key,
+            CopySource={"Bucket": self.bucket, "Key": source_key},
+            MetadataDirective="COPY",
+            ServerSideEncryption="AES256",
+        )
+
     def delete(self, key: str) -> None:
         # A versioned bucket keeps the bytes as a noncurrent version (expired by the bucket's lifecycle rules).
         client("s3").delete_object(Bucket=self.bucket, Key=key)

@@ -172,6 +172,12 @@ def attachment_key(invoice_id: str, attachment_id: str) -> str:
     return f"attachments/{invoice_id}/{attachment_id}"
 
 
+def attachment_upload_key(invoice_id: str, upload_id: str) -> str:
+    """Where a presigned upload lands. The ticket can write there until it expires, so the attachment is a
+    copy taken at completion (and checked after the copy): what was checked is what the other party gets."""
+    return f"uploads/attachments/{invoice_id}/{upload_id}"
+
+
 def _attachment_name(name: object) -> tuple[str, str]:
     """The file name, stripped, and its extension; refused unless it names an accepted type."""
     name = name.strip() if isinstance(name, str) else ""
@@ -269,7 +275,7 @@ def create_attachment_upload(
         f"x-amz-meta-{META_UPLOADED_BY}": principal.siret,
         f"x-amz-meta-{META_NAME}": quote(name, safe=""),  # metadata is ASCII
     }
-    signed = signer.presigned_post(attachment_key(invoice.id, upload_id), fields, max_bytes, expires_in)
+    signed = signer.presigned_post(attachment_upload_key(invoice.id, upload_id), fields, max_bytes, expires_in)
     expires_at = datetime.fromisoformat(now()) + timedelta(seconds=expires_in)
     return {
         "upload_id": upload_id,
@@ -283,12 +289,13 @@ def create_attachment_upload(
     }
 
 
-def _discard(originals: OriginalStore, key: str) -> None:
-    """Delete a refused upload; a failure to delete does not hide the refusal from the client."""
-    try:
-        originals.delete(key)
-    except Exception:  # noqa: BLE001
-        log.warning("could not delete the refused upload %s", key, exc_info=True)
+def _discard(originals: OriginalStore, *keys: str) -> None:
+    """Delete a refused upload (and its copy); a failure to delete does not hide the refusal from the client."""
+    for key in keys:
+        try:
+            originals.delete(key)
+        except Exception:  # noqa: BLE001
+            log.warning("could not delete the refused upload %s", key, exc_info=True)
 
 
 def complete_attachment_upload(
@@ -302,25 +309,26 @@ def complete_attachment_upload(
 ) -> tuple[Invoice, Attachment]:
     """POST /v1/invoices/{id}/attachments/uploads/{upload_id}: the uploaded file becomes the attachment upload_id.
 
-    Reads the object's size (HEAD) and first bytes (ranged GET), checks them like add_attachment does, and
-    deletes a refused file. Completing again gives the same attachment.
+    Copies the upload to the attachment's own key, reads the copy's size (HEAD) and first bytes (ranged GET),
+    checks them like add_attachment does, and deletes a refused file. Completing again gives the same
+    attachment.
     """
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     if not is_invoice_id(upload_id):
         raise NotFound(f"No attachment upload {upload_id} on invoice {invoice_id}.")
-    key = attachment_key(invoice.id, upload_id)
+    staging, key = attachment_upload_key(invoice.id, upload_id), attachment_key(invoice.id, upload_id)
     checked: tuple[str, str, int] | None = None  # name, extension, size: the file is read once
     for attempt in range(1, COMPLETE_ATTEMPTS + 1):
         existing = next((a for a in invoice.attachments if a.id == upload_id), None)
         if existing is not None:
             return invoice, existing
         if checked is None:
-            checked = _check_upload(principal, invoice, upload_id, key, originals)
+            checked = _check_upload(principal, invoice, upload_id, staging, key, originals)
         name, extension, size = checked
         try:
             _check_size(invoice, size)
         except PayloadTooLarge:
-            _discard(originals, key)
+            _discard(originals, key, staging)
             raise
         attachment = _attach(invoice, principal, upload_id, name, extension, size, now())
         try:
@@ -335,24 +343,29 @@ def complete_attachment_upload(
 
 
 def _check_upload(
-    principal: Principal, invoice: Invoice, upload_id: str, key: str, originals: OriginalStore
+    principal: Principal, invoice: Invoice, upload_id: str, staging: str, key: str, originals: OriginalStore
 ) -> tuple[str, str, int]:
-    head = originals.head(key)
-    if head is None:
+    uploaded = originals.head(staging)
+    if uploaded is None:
         raise Conflict(
             f"Nothing has been uploaded for upload {upload_id} yet: POST the file with the upload's fields to its "
             "url (before its expires_at), then complete the upload."
         )
-    if head.metadata.get(META_UPLOADED_BY) != principal.siret or head.metadata.get(META_INVOICE_ID) != invoice.id:
+    if (uploaded.metadata.get(META_UPLOADED_BY) != principal.siret
+            or uploaded.metadata.get(META_INVOICE_ID) != invoice.id):  # fmt: skip
         raise NotFound(f"No attachment upload {upload_id} of yours on invoice {invoice.id}.")
+    originals.copy(staging, key)
+    head = originals.head(key)  # the copy is what gets checked and recorded
     try:
+        if head is None:
+            raise InvalidInput("The upload could not be read back; upload the file again.")
         name, extension = _attachment_name(unquote(head.metadata.get(META_NAME, "")))
         if head.size < 1:
             raise InvalidInput("The attachment is empty.")
         _check_size(invoice, head.size)
         _check_content(name, extension, originals.get_range(key, 0, min(head.size, SNIFF_BYTES)))
     except (InvalidInput, PayloadTooLarge, UnsupportedMediaType):
-        _discard(originals, key)
+        _discard(originals, key, staging)
         raise
     return name, extension, head.size
 

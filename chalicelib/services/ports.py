@@ -74,6 +74,9 @@ class OriginalStore(Protocol):
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         """`length` bytes of the object from `offset` (a bundled original, the first bytes of an upload)."""
 
+    def copy(self, source_key: str, key: str) -> None:
+        """Copy an object with its type and metadata (server-side)."""
+
     def delete(self, key: str) -> None:
         """Remove the object (no error when it is already gone)."""
 

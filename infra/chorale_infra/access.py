@@ -48,7 +48,14 @@ FUNCTION_ACCESS: dict[str, dict] = {
             "FLOW_TABLE": "rw",
         },
         # downloads/: a bundled original copied out for its presigned download (services/queries.py)
-        "objects": {"originals/": "rw", "renditions/": "rw", "inbox/": "rw", "attachments/": "rwd", "downloads/": "rw"},
+        "objects": {
+            "originals/": "rw",
+            "renditions/": "rw",
+            "inbox/": "rw",
+            "attachments/": "rwd",  # a refused attachment (the copy of an upload) is deleted
+            "uploads/attachments/": "rwd",  # presigned attachment uploads land here (services/lifecycle.py)
+            "downloads/": "rw",
+        },
         # POST /v1/subscriptions/{id}/test queues a test event for delivery.
         "queues": {"WEBHOOK_DELIVERY_QUEUE": "send"},
     },

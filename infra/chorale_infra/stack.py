@@ -314,6 +314,8 @@ class ChoraleStack(Stack):
                     )
                     for prefix in RETAINED_PREFIXES
                 ],
+                # Attachment uploads land here and are copied when completed: what stays is abandoned.
+                s3.LifecycleRule(id="expire-attachment-uploads", prefix="uploads/", expiration=Duration.days(2)),
                 # Abandoned uploads: a multipart upload never completed (presigned uploads of large files).
                 s3.LifecycleRule(
                     id="incomplete-multipart-and-old-versions",

@@ -83,7 +83,7 @@ def test_the_ticket_fixes_key_type_uploader_and_name_for_fifteen_minutes(ports):
     issued = ticket(ports, "procès-verbal.pdf")
     invoice_id = ports[3]
     key, fields, max_bytes, expires_in = ports[2].calls[0]
-    assert key == f"attachments/{invoice_id}/{issued['upload_id']}"
+    assert key == f"uploads/attachments/{invoice_id}/{issued['upload_id']}"  # staging: copied at completion
     assert fields == {
         "Content-Type": "application/pdf",
         "x-amz-meta-invoice-id": invoice_id,
@@ -233,3 +233,13 @@ def test_csv_sniffing_accepts_a_character_cut_by_the_sniffed_bytes():
     text = ("é" * 3000).encode()  # after one ASCII byte, the 4096 sniffed bytes end with half an é
     assert lifecycle._sniff_ok("csv", b"a" + text)
     assert not lifecycle._sniff_ok("csv", b"\xff\xfe" + text)
+
+
+
+def test_the_upload_cannot_be_replaced_once_completed(ports):
+    """The ticket can still write for 15 minutes: the attachment is the copy taken and checked at completion."""
+    issued = ticket(ports, "procès-verbal.pdf", principal=RECIPIENT)
+    upload(ports, issued, PDF)
+    _, attachment = complete(ports, issued, principal=RECIPIENT)
+    upload(ports, issued, b"MZ\x90\x00" + b"x" * 50_000)  # the same ticket, again, after completion
+    assert ports[1].objects[attachment.key].data == PDF and attachment.size == len(PDF)
