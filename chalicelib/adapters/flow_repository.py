@@ -6,7 +6,7 @@ from pynamodb.exceptions import PutError
 
 from ..config import settings
 from ..domain.invoice import Error
-from ..services.flows import PENDING, REJECTED, Flow, FlowFile
+from ..services.flows import PENDING, REJECTED, Flow, FlowFile, chunks
 from .aws import client
 from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord
 
@@ -25,19 +25,6 @@ def _cut(text: str) -> str:
 
 def _stored_size(f: FlowFile) -> int:
     return 100 + len(f.name.encode()) + sum(len(e.message.encode()) + len(e.location.encode()) + 60 for e in f.errors)
-
-
-def _chunks(files: list[FlowFile]) -> list[list[FlowFile]]:
-    result, current, size = [], [], 0
-    for f in files:
-        if current and (len(current) == FILES_PER_ITEM or size + _stored_size(f) > ITEM_BUDGET):
-            result.append(current)
-            current, size = [], 0
-        current.append(f)
-        size += _stored_size(f)
-    if current:
-        result.append(current)
-    return result
 
 
 def _flow_pk(flow_id: str) -> str:
@@ -97,14 +84,14 @@ class DynamoFlowRepository:
         return flow
 
     def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
-        """Chunks (see _chunks), each keyed by its first file: writing them again rewrites the same items."""
+        """Chunks of files, each keyed by its first file: writing them again rewrites the same items."""
         files = [
             FlowFile(f.key, _cut(f.name), f.invoice_id, f.outcome, f.status_code,
                      [Error(e.rule, e.severity, _cut(e.message), _cut(e.location)) for e in f.errors])
             for f in files
         ]  # fmt: skip
         with FlowItemRecord.batch_write() as batch:
-            for chunk in _chunks(files):
+            for chunk in chunks(files, count=FILES_PER_ITEM, budget=ITEM_BUDGET, size=_stored_size):
                 batch.save(
                     FlowItemRecord(
                         _flow_pk(flow_id),

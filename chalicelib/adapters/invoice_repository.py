@@ -224,7 +224,7 @@ def get_invoices(invoice_ids: list[str]) -> dict[str, Invoice]:
     return {r.id: from_record(r) for r in InvoiceRecord.batch_get(invoice_ids, consistent_read=True)}
 
 
-class DepositedInvoices:
+class DepositedInvoices(DynamoInvoiceRepository):
     """The invoices as the API reads them: the records, and deposits not decided yet read from their originals.
 
     A deposit writes only its original; processing writes the record once, with its decision. Until then
@@ -232,23 +232,11 @@ class DepositedInvoices:
     it). Everything else is the records' repository's.
     """
 
-    def __init__(self, records: DynamoInvoiceRepository, originals: OriginalStore):
-        self.records, self.originals = records, originals
+    def __init__(self, originals: OriginalStore):
+        self.originals = originals
 
     def get(self, invoice_id: str) -> Invoice | None:
-        return self.records.get(invoice_id) or layout.deposited(invoice_id, self.originals)
-
-    def add(self, invoice: Invoice) -> bool:
-        return self.records.add(invoice)
-
-    def get_many(self, invoice_ids: list[str]) -> dict[str, Invoice]:
-        return self.records.get_many(invoice_ids)
-
-    def search(self, query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
-        return self.records.search(query)
-
-    def save(self, invoice: Invoice, claim_number: str | None = None) -> None:
-        self.records.save(invoice, claim_number)
+        return super().get(invoice_id) or layout.deposited(invoice_id, self.originals)
 
 
 def _filters(query: InvoiceQuery):

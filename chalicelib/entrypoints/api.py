@@ -8,7 +8,6 @@ import json
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import AuthResponse, Blueprint, Response
 
-from ..adapters.flow_repository import S3UploadSigner
 from ..config import settings
 from ..domain.directory import Principal, hash_api_key
 from ..domain.invoice import Attachment
@@ -237,7 +236,7 @@ def create_invoice_attachment_upload(invoice_id: str):
         invoice_id,
         json_body().get("name"),
         invoices=deps.invoices(),
-        signer=S3UploadSigner(),
+        signer=deps.upload_signer(),
         expires_in=settings().upload_url_seconds,
     )
     return json_response(upload, 201, {"Location": upload["complete"]})

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from ..adapters.directory import DynamoDirectory
 from ..adapters.event_publisher import SnsEventPublisher
+from ..adapters.flow_repository import S3UploadSigner
 from ..adapters.idempotency import PowertoolsIdempotencyGuard
 from ..adapters.invoice_repository import DepositedInvoices, DynamoInvoiceRepository
 from ..adapters.object_store import S3OriginalStore
@@ -20,12 +21,18 @@ def invoice_records() -> DynamoInvoiceRepository:
 @lru_cache(maxsize=1)
 def invoices() -> DepositedInvoices:
     """What the API reads: the records, and deposits not decided yet (from their originals)."""
-    return DepositedInvoices(invoice_records(), originals())
+    return DepositedInvoices(originals())
 
 
 @lru_cache(maxsize=1)
 def originals() -> S3OriginalStore:
     return S3OriginalStore()
+
+
+@lru_cache(maxsize=1)
+def upload_signer() -> S3UploadSigner:
+    """Presigned S3 POSTs: flow uploads and attachment uploads."""
+    return S3UploadSigner()
 
 
 @lru_cache(maxsize=1)
@@ -48,7 +55,7 @@ def reset() -> None:
     from ..adapters import aws
     from ..adapters import idempotency as idempotency_adapter
 
-    for factory in (invoice_records, invoices, originals, directory, publisher, idempotency):
+    for factory in (invoice_records, invoices, originals, upload_signer, directory, publisher, idempotency):
         factory.cache_clear()
     aws.reset_clients()
     idempotency_adapter.reset()

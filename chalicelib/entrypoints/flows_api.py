@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
-from ..adapters.flow_repository import DynamoFlowRepository, S3UploadSigner
+from ..adapters.flow_repository import DynamoFlowRepository
 from ..config import settings
 from ..formats import archives
 from ..services import flows as flow_service
@@ -29,14 +29,8 @@ def flows() -> DynamoFlowRepository:
     return DynamoFlowRepository()
 
 
-@lru_cache(maxsize=1)
-def signer() -> S3UploadSigner:
-    return S3UploadSigner()
-
-
 def reset() -> None:
     flows.cache_clear()
-    signer.cache_clear()
 
 
 def flow_resource(flow: flow_service.Flow) -> dict:
@@ -86,7 +80,10 @@ def get_flow(flow_id: str):
 @route("/v1/uploads", methods=("POST",), content_types=["*/*"])
 def post_upload():
     upload = flow_service.create_upload(
-        caller(), signer=signer(), max_bytes=settings().upload_max_bytes, expires_in=settings().upload_url_seconds
+        caller(),
+        signer=deps.upload_signer(),
+        max_bytes=settings().upload_max_bytes,
+        expires_in=settings().upload_url_seconds,
     )
     return json_response(upload, 201, {"Location": upload["flow"]})
 

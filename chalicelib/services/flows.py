@@ -23,6 +23,7 @@ from typing import Protocol
 from ..domain.directory import Principal
 from ..domain.ids import is_invoice_id, new_id
 from ..domain.invoice import Error, Invoice
+from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
 from ..formats import archives, bundles, sniffing
 from . import intake
 from . import originals as layout
@@ -33,8 +34,6 @@ from .ports import InvoiceRepository, OriginalStore
 log = logging.getLogger(__name__)
 
 INBOX_PREFIX = "inbox/"
-META_FLOW_ID = layout.META_FLOW_ID
-META_FLOW_FILE = layout.META_FLOW_FILE
 META_SOURCE = "source"
 ARCHIVE_MEDIA_TYPES = ("application/zip", "application/x-zip-compressed", "application/gzip", "application/x-gzip")
 RULE = "CHORALE-FLOW-01"  # a file of the flow that is not (or could not become) an invoice
@@ -291,8 +290,8 @@ def expand_inbox(
             layout.META_FORMAT: prepared.format,
             layout.META_SHA256: hashlib.sha256(data).hexdigest(),
             layout.META_RECEIVED_AT: received_at,
-            META_FLOW_ID: flow_id,
-            META_FLOW_FILE: entry.key,
+            layout.META_FLOW_ID: flow_id,
+            layout.META_FLOW_FILE: entry.key,
             **prepared.metadata,
         }
 
@@ -311,11 +310,16 @@ def expand_inbox(
             for entry, data, prepared in jobs
         ]  # fmt: skip
         store.put(layout.bundle_key(flow_id, number), bundles.write_bundle(members), bundles.MEDIA_TYPE,
-                  {META_FLOW_ID: flow_id, layout.META_SUPPLIER: supplier})  # fmt: skip
+                  {layout.META_FLOW_ID: flow_id, layout.META_SUPPLIER: supplier})  # fmt: skip
 
     alone = [job for job in writes if len(job[1]) > BUNDLED_MEMBER_MAX]
     tasks = [(write_alone, job) for job in alone] + [
-        (write_bundle, numbered) for numbered in enumerate(_bundled([j for j in writes if j not in alone]), start=1)
+        (write_bundle, numbered)
+        for numbered in enumerate(
+            chunks([j for j in writes if j not in alone], count=BUNDLE_MEMBERS, budget=BUNDLE_BYTES,
+                   size=lambda job: len(job[1])),
+            start=1,
+        )
     ]
     if tasks:
         with ThreadPoolExecutor(max_workers=min(WRITERS, len(tasks))) as pool:
@@ -324,15 +328,16 @@ def expand_inbox(
     return flows.get(flow_id)
 
 
-def _bundled(jobs: list) -> list[list]:
-    """Consecutive jobs in bundles of at most BUNDLE_MEMBERS members and BUNDLE_BYTES bytes (stable on retries)."""
-    result, current, size = [], [], 0
-    for job in jobs:
-        if current and (len(current) == BUNDLE_MEMBERS or size + len(job[1]) > BUNDLE_BYTES):
+def chunks(items: list, *, count: int, budget: int, size: Callable) -> list[list]:
+    """Consecutive items in chunks of at most `count` items and `budget` of `size(item)` (the same chunks for
+    the same items: a retry rewrites the same objects or items)."""
+    result, current, used = [], [], 0
+    for item in items:
+        if current and (len(current) == count or used + size(item) > budget):
             result.append(current)
-            current, size = [], 0
-        current.append(job)
-        size += len(job[1])
+            current, used = [], 0
+        current.append(item)
+        used += size(item)
     if current:
         result.append(current)
     return result
@@ -356,9 +361,9 @@ def file_outcome(file: FlowFile, invoice: Invoice | None) -> None:
         file.outcome, file.errors = REJECTED, [Error(RULE, "fatal", "The invoice could not be processed.", "/")]
         file.decided_at = invoice.updated_at
         return
-    decision = next((h for h in invoice.history if h.code in (203, 213)), None)
+    decision = next((h for h in invoice.history if h.code in (MISE_A_DISPOSITION.code, REJETEE.code)), None)
     file.status_code = decision.code if decision else None
-    if file.status_code == 213:
+    if file.status_code == REJETEE.code:
         file.outcome = REJECTED
         file.errors = [e for e in invoice.errors if e.severity == "fatal"][:MAX_FILE_ERRORS]
     else:

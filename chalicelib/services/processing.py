@@ -45,8 +45,7 @@ def process_object(
 ) -> list[Invoice]:
     """A new object under originals/: one original, or a bundle of a flow's originals. [] for other keys."""
     if layout.is_bundle_key(key):
-        return process_bundle(key, invoices=invoices, originals=originals, directory=directory, validate=validate,
-                              now=now)  # fmt: skip
+        return _process_bundle(key, invoices, originals, _BundleDirectory(directory), validate, now)
     invoice = process_original(key, invoices=invoices, originals=originals, directory=directory, validate=validate,
                                now=now)  # fmt: skip
     return [invoice] if invoice is not None else []
@@ -75,17 +74,15 @@ def process_original(
                    validate=validate, now=now)  # fmt: skip
 
 
-def process_bundle(
+def _process_bundle(
     key: str,
-    *,
     invoices: InvoiceRepository,
     originals: OriginalStore,
     directory: Directory,
-    validate: Callable | None = None,
-    now: Callable[[], str] = utc_now,
+    validate: Callable | None,
+    now: Callable[[], str],
 ) -> list[Invoice]:
     """Every original of a bundle to its first status, one after the other (members already decided are kept)."""
-    directory = _BundleDirectory(directory)
     decided, failures = [], []
     for invoice_id, stored, offset in _bundle_members(key, originals):
         try:  # one invoice that cannot be processed must not hold back the others of its bundle

@@ -120,7 +120,7 @@ def test_mixed_archive_every_file_reported_and_the_flow_survives(client, flow_pu
     bundles = s3.list_objects_v2(Bucket=settings().invoice_bucket, Prefix=layout.BUNDLES_PREFIX)["Contents"]
     assert [b["Key"] for b in bundles] == [layout.bundle_key(flow["id"], 1)]
     head = s3.head_object(Bucket=settings().invoice_bucket, Key=bundles[0]["Key"])
-    assert head["Metadata"][flow_service.META_FLOW_ID] == flow["id"]
+    assert head["Metadata"][layout.META_FLOW_ID] == flow["id"]
     originals = dict(entries[:5])
     for name in ("ok-1.xml", "facturx.pdf", "structured.json", "bad-amount.xml"):
         assert downloaded(client, f"/v1/invoices/{files[name]['invoice_id']}/file") == originals[name], name
