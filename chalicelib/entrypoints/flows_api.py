@@ -73,7 +73,7 @@ def post_flow():
 
 @route("/v1/flows/{flow_id}")
 def get_flow(flow_id: str):
-    flow = flow_service.visible_flow(caller(), flow_id, flows=flows(), invoices=deps.invoices())
+    flow = flow_service.visible_flow(caller(), flow_id, flows=flows(), invoices=deps.invoices(), inbox=deps.originals())
     return json_response(flow_resource(flow))
 
 

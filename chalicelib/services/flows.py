@@ -200,6 +200,16 @@ def _inbox_metadata(supplier: str, at: str, source: str) -> dict[str, str]:
     return {layout.META_SUPPLIER: supplier, layout.META_RECEIVED_AT: at, META_SOURCE: source}
 
 
+def received_flow(flow_id: str, inbox: OriginalStore) -> Flow | None:
+    """The flow of a file in the inbox whose expansion has not started: IN_RECU, read from the object's metadata."""
+    head = inbox.head(inbox_key(flow_id))
+    if head is None or not head.metadata.get(layout.META_SUPPLIER):
+        return None
+    meta = head.metadata
+    at = meta.get(layout.META_RECEIVED_AT, "")
+    return Flow(flow_id, meta[layout.META_SUPPLIER], at, at, source=meta.get(META_SOURCE, "upload"))
+
+
 def create_upload(
     principal: Principal,
     *,
@@ -316,8 +326,12 @@ def expand_inbox(
     tasks = [(write_alone, job) for job in alone] + [
         (write_bundle, numbered)
         for numbered in enumerate(
-            chunks([j for j in writes if j not in alone], count=BUNDLE_MEMBERS, budget=BUNDLE_BYTES,
-                   size=lambda job: len(job[1])),
+            chunks(
+                [j for j in writes if j not in alone],
+                count=BUNDLE_MEMBERS,
+                budget=BUNDLE_BYTES,
+                size=lambda job: len(job[1]),
+            ),
             start=1,
         )
     ]
@@ -371,11 +385,26 @@ def file_outcome(file: FlowFile, invoice: Invoice | None) -> None:
     file.decided_at = decision.at if decision is not None else invoice.updated_at
 
 
-def visible_flow(principal: Principal, flow_id: str, *, flows: FlowRepository, invoices: InvoiceRepository) -> Flow:
-    """The flow, its files' outcomes read from their invoices; only its supplier sees it."""
+def visible_flow(
+    principal: Principal,
+    flow_id: str,
+    *,
+    flows: FlowRepository,
+    invoices: InvoiceRepository,
+    inbox: OriginalStore,
+) -> Flow:
+    """The flow, its files' outcomes read from their invoices; only its supplier sees it.
+
+    A file that has landed in the inbox is a flow IN_RECU even before its notification is handled, so a client
+    polling right after its upload (or POST) never sees a 404.
+    """
     flow = flows.get(flow_id) if is_invoice_id(flow_id) else None
+    if flow is None and is_invoice_id(flow_id):
+        flow = received_flow(flow_id, inbox)
     if flow is None or flow.supplier_siret != principal.siret:
-        raise NotFound(f"No flow {flow_id} is visible to you.")
+        raise NotFound(
+            f"No flow {flow_id} is visible to you. An upload appears here once its file has reached the inbox."
+        )
     found = invoices.get_many([f.invoice_id for f in flow.files if f.invoice_id])
     for file in flow.files:
         if file.invoice_id:

@@ -236,10 +236,14 @@ def test_a_flow_is_visible_to_its_supplier_only(client):
 # --- presigned uploads ------------------------------------------------------------------------
 
 
-def upload(client, body: bytes, name: str = "invoice.bin") -> dict:
+def new_ticket(client) -> dict:
     response = client.http.post("/v1/uploads", headers=auth(SUPPLIER_KEY))
     assert response.status_code == 201, response.body
-    ticket = json.loads(response.body)
+    return json.loads(response.body)
+
+
+def upload(client, body: bytes, name: str = "invoice.bin", ticket: dict | None = None) -> dict:
+    ticket = ticket or new_ticket(client)
     checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()  # Object Lock wants one
     fields = {**ticket["fields"], "x-amz-checksum-sha256": checksum}
     posted = requests.post(ticket["url"], data=fields, files={"file": (name, body)}, timeout=10)
@@ -273,6 +277,21 @@ def test_uploaded_single_invoice_becomes_the_invoice_named_by_the_upload_id(clie
     assert invoice["number"] == "UP-1" and invoice["status"]["code"] == 203 and invoice["format"] == "facturx"
     report = json.loads(get_flow(client, ticket["upload_id"]).body)
     assert report["state"] == "IN_INTEGRE" and report["files"][0]["invoice_id"] == ticket["upload_id"]
+
+
+def test_a_landed_upload_is_a_flow_in_recu_before_its_notification_is_handled(client, flow_pump):
+    ticket = new_ticket(client)
+    waiting = get_flow(client, ticket["upload_id"])
+    assert waiting.status_code == 404 and "once its file has reached the inbox" in json.loads(waiting.body)["detail"]
+    upload(client, make_zip([("a.xml", ubl_invoice("UR-1"))]), "batch.zip", ticket)
+    landed = get_flow(client, ticket["upload_id"])
+    assert landed.status_code == 200, landed.body
+    report = json.loads(landed.body)
+    assert report["state"] == "IN_RECU" and report["source"] == "upload" and report["files"] == []
+    assert report["counts"] == {"files": 0, "accepted": 0, "rejected": 0, "pending": 0}
+    assert get_flow(client, ticket["upload_id"], SUPPLIER2_KEY).status_code == 404  # another supplier's upload
+    run_pipeline(flow_pump)
+    assert json.loads(get_flow(client, ticket["upload_id"]).body)["state"] == "IN_INTEGRE"
 
 
 def test_uploaded_archive_becomes_the_flow_named_by_the_upload_id(client, flow_pump):
