@@ -48,7 +48,7 @@ def validate_message(record: SQSRecord) -> None:
         logger.append_keys(object_key=key)
         ports = {"invoices": deps.invoice_records(), "originals": deps.originals(), "directory": deps.directory()}
         try:
-            decided = process_object(key, **ports)
+            processed = process_object(key, **ports)
         except Exception:
             if int(record.attributes.approximate_receive_count or 1) >= settings().validation_max_receives:
                 failed = mark_failed(key, **ports)
@@ -56,10 +56,10 @@ def validate_message(record: SQSRecord) -> None:
                     "giving up on %s: the message goes to the DLQ", key, extra={"invoice_ids": [i.id for i in failed]}
                 )
             raise
-        if not decided:
+        if not processed.invoices:
             logger.warning("ignored object outside the originals prefix: %s", key)
             continue
-        for invoice in decided:
+        for invoice in processed.decided_now:  # a redelivered message's invoices were counted the first time
             status = invoice.status
             logger.info("invoice processed", extra={"invoice_id": invoice.id, "status": status and status.code})
             rejected = status is not None and status.code == 213

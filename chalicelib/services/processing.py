@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..domain.invoice import Error, Invoice, InvoiceSummary
 from ..domain.summary import business_term_locations, summarize
@@ -34,6 +35,28 @@ class BundleIncomplete(Exception):
     """Some invoices of a bundle failed (the others are decided): retried, then dead-lettered."""
 
 
+@dataclass(slots=True)
+class Processed:
+    """What one object's notification did: every invoice it holds (decided), and those decided by this call.
+
+    A redelivered message finds its invoices already decided: they are in `invoices`, not in `decided_now`, so
+    metrics count each invoice once."""
+
+    invoices: list[Invoice] = field(default_factory=list)
+    decided_now: list[Invoice] = field(default_factory=list)
+
+    def add(self, decision: _Decision) -> None:
+        self.invoices.append(decision.invoice)
+        if decision.saved:
+            self.decided_now.append(decision.invoice)
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    invoice: Invoice
+    saved: bool  # False when another delivery of the same message had already decided it
+
+
 def process_object(
     key: str,
     *,
@@ -42,13 +65,25 @@ def process_object(
     directory: Directory,
     validate: Callable | None = None,
     now: Callable[[], str] = utc_now,
-) -> list[Invoice]:
-    """A new object under originals/: one original, or a bundle of a flow's originals. [] for other keys."""
+) -> Processed:
+    """A new object under originals/: one original, or a bundle of a flow's originals. Nothing for other keys."""
     if layout.is_bundle_key(key):
         return _process_bundle(key, invoices, originals, _BundleDirectory(directory), validate, now)
-    invoice = process_original(key, invoices=invoices, originals=originals, directory=directory, validate=validate,
-                               now=now)  # fmt: skip
-    return [invoice] if invoice is not None else []
+    processed = Processed()
+    invoice_id = layout.invoice_id_from_key(key)
+    if invoice_id is None:
+        return processed
+    invoice = invoices.get(invoice_id)
+    if invoice is not None and invoice.processing == "done":
+        processed.invoices.append(invoice)  # redelivery: already decided
+        return processed
+    stored = originals.get(key)
+    if stored is None:
+        raise OriginalMissing(f"no object at {key}")
+    decision = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals, directory=directory,
+                       validate=validate, now=now)  # fmt: skip
+    processed.add(decision)
+    return processed
 
 
 def process_original(
@@ -60,18 +95,12 @@ def process_original(
     validate: Callable | None = None,
     now: Callable[[], str] = utc_now,
 ) -> Invoice | None:
-    """Take an original in the bucket to its first status. Returns None for keys that are not originals."""
-    invoice_id = layout.invoice_id_from_key(key)
-    if invoice_id is None:
+    """Take a single original to its first status. Returns None for keys that are not originals."""
+    if layout.is_bundle_key(key):
         return None
-    invoice = invoices.get(invoice_id)
-    if invoice is not None and invoice.processing == "done":
-        return invoice  # redelivery: already decided
-    stored = originals.get(key)
-    if stored is None:
-        raise OriginalMissing(f"no object at {key}")
-    return _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals, directory=directory,
-                   validate=validate, now=now)  # fmt: skip
+    processed = process_object(key, invoices=invoices, originals=originals, directory=directory, validate=validate,
+                               now=now)  # fmt: skip
+    return processed.invoices[0] if processed.invoices else None
 
 
 def _process_bundle(
@@ -81,23 +110,25 @@ def _process_bundle(
     directory: Directory,
     validate: Callable | None,
     now: Callable[[], str],
-) -> list[Invoice]:
+) -> Processed:
     """Every original of a bundle to its first status, one after the other (members already decided are kept)."""
-    decided, failures = [], []
+    processed, failures = Processed(), []
     for invoice_id, stored, offset in _bundle_members(key, originals):
         try:  # one invoice that cannot be processed must not hold back the others of its bundle
             invoice = invoices.get(invoice_id)
-            if invoice is None or invoice.processing != "done":
-                invoice = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals,
-                                  directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
+            if invoice is not None and invoice.processing == "done":
+                processed.invoices.append(invoice)
+                continue
+            decision = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals,
+                               directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
         except Exception as exc:
             failures.append((invoice_id, exc))
             continue
-        decided.append(invoice)
+        processed.add(decision)
     if failures:  # the message is retried for them (the others are kept), then dead-lettered
         raise BundleIncomplete(f"{len(failures)} invoice(s) of {key} failed: {[i for i, _ in failures]}") from (
             failures[0][1])  # fmt: skip
-    return decided
+    return processed
 
 
 class _BundleDirectory:
@@ -140,7 +171,7 @@ def _decide(
     validate: Callable | None,
     now: Callable[[], str],
     offset: int | None = None,
-) -> Invoice:
+) -> _Decision:
     """Validate one original, run the platform's controls, and save 203 or 213."""
     if invoice is None:  # a flow's invoice, or a deposit that crashed between the S3 write and the record write
         # Built here and written once, with its decision (saving a version-less record is a conditional create).
@@ -191,7 +222,7 @@ def _finding(failure: controls.ControlFailure, locations: dict[str, str]) -> Err
     return Error(failure.rule, "fatal", failure.message, locations.get(failure.business_term, "/"))
 
 
-def _save_decision(invoices: InvoiceRepository, invoice: Invoice, claim_number: str | None = None) -> Invoice:
+def _save_decision(invoices: InvoiceRepository, invoice: Invoice, claim_number: str | None = None) -> _Decision:
     try:
         invoices.save(invoice, claim_number=claim_number)
     except ConcurrentUpdate:
@@ -199,8 +230,8 @@ def _save_decision(invoices: InvoiceRepository, invoice: Invoice, claim_number: 
         current = invoices.get(invoice.id)
         if current is None or current.processing != "done":
             raise
-        return current
-    return invoice
+        return _Decision(current, saved=False)
+    return _Decision(invoice, saved=True)
 
 
 def mark_failed(

@@ -242,8 +242,10 @@ def test_a_bundle_s_invoices_are_each_decided_once_where_they_lie():
     invoices, originals = CountingInvoices(), FakeOriginals()
     bodies = [ubl_invoice("B-1"), invalid_ubl_invoice("B-2"), ubl_invoice("B-1")]  # the third repeats a number
     key, ids = _bundle(originals, FLOW, bodies)
-    decided = process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
+    processed = process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
+    decided = processed.invoices
     assert [i.id for i in decided] == ids and invoices.writes == ["save"] * 3
+    assert processed.decided_now == decided
     assert [i.status.code for i in decided] == [203, 213, 213]
     assert decided[2].history[-1].reason_code == "DOUBLON"
     data = originals.objects[key].data
@@ -254,7 +256,32 @@ def test_a_bundle_s_invoices_are_each_decided_once_where_they_lie():
 
     invoices.writes.clear()  # the message again: nothing changes
     again = process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
-    assert invoices.writes == [] and [i.version for i in again] == [1, 1, 1]
+    assert invoices.writes == [] and [i.version for i in again.invoices] == [1, 1, 1]
+    assert again.decided_now == []  # metrics count each invoice once
+
+
+def test_an_invoice_another_delivery_decided_first_is_not_counted_again(ports):
+    from chalicelib.services.processing import process_object
+
+    invoices, originals = ports
+    invoice = deposit(ports)
+    key = layout.original_key(invoice.id)
+
+    class RacedInvoices(FakeInvoices):
+        """The other delivery of the message saves its decision between our read and our write."""
+
+        def get(self, invoice_id):
+            found = super().get(invoice_id)
+            if found is None and not self.records:
+                rival = FakeInvoices()
+                process_object(key, invoices=rival, originals=originals, directory=DIRECTORY)
+                self.records.update(rival.records)
+            return found
+
+    raced = RacedInvoices()
+    processed = process_object(key, invoices=raced, originals=originals, directory=DIRECTORY)
+    assert [i.status.code for i in processed.invoices] == [203] and processed.decided_now == []
+    assert raced.records[invoice.id].version == 1  # the rival's decision stands, written once
 
 
 def test_giving_up_on_a_bundle_flags_only_its_undecided_invoices():
@@ -319,7 +346,7 @@ def test_a_bundle_reads_each_structure_of_the_directory_once():
 
     invoices, originals, directory = FakeInvoices(), FakeOriginals(), CountingDirectory()
     key, _ = _bundle(originals, FLOW, [ubl_invoice(f"B-D-{n}") for n in range(4)])
-    decided = process_object(key, invoices=invoices, originals=originals, directory=directory)
+    decided = process_object(key, invoices=invoices, originals=originals, directory=directory).invoices
     assert [i.status.code for i in decided] == [203] * 4
     assert sorted(directory.lookups) == sorted(set(directory.lookups)) and MAIRIE_SIRET in directory.lookups
 
