@@ -35,6 +35,7 @@ class Settings:
     webhook_retry_max_delay_seconds: float = 3600.0
     webhook_retry_max_age_seconds: float = 86400.0  # then the event goes to the DLQ, the subscription is failing
     mail_sender: str = "notifications@chorale.dev"
+    public_base_url: str = ""  # the API's public address for links mailed out; default: API Gateway's own
     # Formats and bulk (issue #5)
     flow_table: str = "chorale-flows"
     inbox_queue: str = "chorale-inbox"  # S3 notifications of inbox/ (uploads and posted archives)
@@ -81,6 +82,7 @@ def settings() -> Settings:
         ),
         webhook_retry_max_age_seconds=float(env.get("WEBHOOK_RETRY_MAX_AGE_SECONDS", "86400")),
         mail_sender=env.get("MAIL_SENDER", "notifications@chorale.dev"),
+        public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         flow_table=env.get("FLOW_TABLE", "chorale-flows"),
         inbox_queue=env.get("INBOX_QUEUE", "chorale-inbox"),
         upload_max_bytes=int(env.get("UPLOAD_MAX_BYTES", 120 * 1024 * 1024)),

@@ -26,6 +26,8 @@ def subscription_from_record(record: SubscriptionRecord) -> Subscription:
         state=record.state or "active",  # type: ignore[arg-type]
         failing_since=record.failing_since,
         last_error=record.last_error,
+        confirmation_hash=record.confirmation_hash,
+        confirmation_expires=record.confirmation_expires,
     )
 
 
@@ -45,6 +47,8 @@ def subscription_to_record(subscription: Subscription) -> SubscriptionRecord:
         state=subscription.state,
         failing_since=subscription.failing_since,
         last_error=subscription.last_error,
+        confirmation_hash=subscription.confirmation_hash,
+        confirmation_expires=subscription.confirmation_expires,
     )
 
 

@@ -37,6 +37,8 @@ class SubscriptionRecord(Model):
     state = UnicodeAttribute(default="active")
     failing_since = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+    confirmation_hash = UnicodeAttribute(null=True)
+    confirmation_expires = NumberAttribute(null=True)
 
 
 class DeliveryLogRecord(Model):

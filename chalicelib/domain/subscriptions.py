@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -10,10 +12,12 @@ from .directory import ROLES, Role
 from .events import EVENT_TYPE
 from .statuses import STATUSES
 
-SubscriptionState = Literal["active", "failing"]
+SubscriptionState = Literal["pending_confirmation", "active", "failing"]
 Channel = Literal["webhook", "email"]
 
 TEST_EVENT_TYPE = "chorale.subscription.test"
+CONFIRMATION_EVENT_TYPE = "chorale.subscription.confirmation"  # the double opt-in mail, the only one sent before
+CONFIRMATION_SECONDS = 7 * 24 * 3600
 SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE,)
 MAX_SUBSCRIPTIONS_PER_STRUCTURE = 25
 MAX_URL_LENGTH = 2048
@@ -49,6 +53,9 @@ class Subscription:
     state: SubscriptionState = "active"
     failing_since: str | None = None
     last_error: str | None = None
+    # e-mail double opt-in: SHA-256 of the secret part of the link mailed to the address, and its expiry (unix time)
+    confirmation_hash: str | None = None
+    confirmation_expires: float | None = None
 
     @property
     def channel(self) -> Channel:
@@ -71,6 +78,41 @@ class Subscription:
 
     def recovered(self) -> Subscription:
         return replace(self, state="active", failing_since=None, last_error=None)
+
+    @property
+    def pending(self) -> bool:
+        """An e-mail address that has not confirmed yet: it gets the confirmation mail and nothing else."""
+        return self.state == "pending_confirmation"
+
+    def confirms(self, secret: str, now: float) -> bool:
+        """True when `secret` is this subscription's confirmation secret and has not expired."""
+        if not self.confirmation_hash or self.confirmation_expires is None or now >= self.confirmation_expires:
+            return False
+        return hmac.compare_digest(self.confirmation_hash, confirmation_hash(secret))
+
+    def confirmed(self) -> Subscription:
+        return replace(self, state="active")
+
+
+# --- e-mail double opt-in ---------------------------------------------------------------------
+# The link's token names the subscription (siret, id: the key it is stored under) and carries a secret of which
+# only a hash is stored: whoever holds the mail can confirm, nobody else.
+
+
+def confirmation_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def confirmation_token(siret: str, subscription_id: str, secret: str) -> str:
+    return f"{siret}.{subscription_id}.{secret}"
+
+
+def parse_confirmation_token(token: str) -> tuple[str, str, str] | None:
+    """(siret, subscription id, secret), or None when the token cannot be one of ours."""
+    parts = token.split(".") if isinstance(token, str) and len(token) <= 200 else []
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isalnum() or len(parts[2]) < 20:
+        return None
+    return parts[0], parts[1], parts[2]
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -127,7 +169,7 @@ def roles_in_event(siret: str, supplier_siret: str | None, recipient_siret: str 
 
 def matches(subscription: Subscription, event: dict) -> bool:
     """True when `subscription` gets this CloudEvent: its structure is a party, and the filters let it through."""
-    if event.get("type") not in subscription.events:
+    if subscription.pending or event.get("type") not in subscription.events:
         return False
     data = event.get("data") or {}
     roles = roles_in_event(

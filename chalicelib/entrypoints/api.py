@@ -85,6 +85,20 @@ def query_params() -> dict[str, str]:
     return dict(api.current_request.query_params or {})
 
 
+def public_base_url() -> str:
+    """The API's public address, for links that leave the API (e-mails): PUBLIC_BASE_URL when set, else API
+    Gateway's own domain and stage (never a client's Host header, which could point a mailed link elsewhere);
+    the local stack, which has no API Gateway, answers on its Host."""
+    if settings().public_base_url:
+        return settings().public_base_url
+    request = api.current_request
+    domain = request.context.get("domainName")
+    if domain:
+        stage = request.context.get("stage", "")
+        return f"https://{domain}/{stage}" if domain.endswith(".amazonaws.com") and stage else f"https://{domain}"
+    return f"http://{request.headers.get('host', '127.0.0.1:8000')}"
+
+
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
     return Response(
         body=json.dumps(body, ensure_ascii=False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import json
 from datetime import UTC, datetime
 
@@ -13,13 +14,14 @@ from ..services import subscriptions as service
 from ..services.errors import InvalidInput
 from ..services.subscriptions_ports import DeliveryAttempt
 from . import webhook_deps as deps
-from .api import caller, json_response
+from .api import caller, json_response, public_base_url
 from .api import route as shared_route
 
 subscriptions_api = Blueprint(__name__)
 
 
 route = functools.partial(shared_route, blueprint=subscriptions_api)
+CONFIRMATIONS = "/v1/subscription-confirmations"  # public: the mailed link is the credential
 
 
 def subscription_resource(subscription: Subscription) -> dict:
@@ -32,11 +34,18 @@ def subscription_resource(subscription: Subscription) -> dict:
         "events": list(subscription.events),
         "filter": subscription.filter.as_dict(),
         "status": subscription.state,
+        "confirmation_expires_at": _timestamp(subscription.confirmation_expires) if subscription.pending else None,
         "failing_since": subscription.failing_since,
         "last_error": subscription.last_error,
         "created_at": subscription.created_at,
         "links": {"self": base, "deliveries": f"{base}/deliveries"},
     }
+
+
+def _timestamp(unix: float | None) -> str | None:
+    if unix is None:
+        return None
+    return datetime.fromtimestamp(unix, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def delivery_resource(attempt: DeliveryAttempt) -> dict:
@@ -63,8 +72,15 @@ def _json_body():
 
 @route("/v1/subscriptions", methods=("POST",), content_types=["application/json"])
 def create_subscription():
+    base = public_base_url()
     subscription = service.create_subscription(
-        caller(), _json_body(), store=deps.store(), resolver=deps.resolver(), policy=deps.policy()
+        caller(),
+        _json_body(),
+        store=deps.store(),
+        resolver=deps.resolver(),
+        policy=deps.policy(),
+        queue=deps.queue(),
+        confirmation_url=lambda token: f"{base}{CONFIRMATIONS}/{token}",
     )
     body = subscription_resource(subscription)
     if subscription.secret:
@@ -114,3 +130,52 @@ def rotate_secret(subscription_id: str):
 def list_deliveries(subscription_id: str):
     attempts = service.recent_deliveries(caller(), subscription_id, store=deps.store(), log=deps.delivery_log())
     return json_response({"subscription_id": subscription_id, "deliveries": [delivery_resource(a) for a in attempts]})
+
+
+# --- e-mail double opt-in: the address's owner opens the mailed link (GET: a page with a button; it changes
+# nothing, so mail scanners that follow links confirm nothing) and confirms (POST).
+
+
+def _wants_html() -> bool:
+    return "text/html" in (subscriptions_api.current_request.headers.get("accept") or "")
+
+
+def _confirmation_page(title: str, text: str, with_button: bool = False) -> Response:
+    # no action: the form posts back to the very URL that was opened (the stage prefix included)
+    form = '<form method="post"><button type="submit">Confirmer</button></form>' if with_button else ""
+    body = (
+        f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{form}</body></html>"
+    )
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+    }
+    return Response(body=body, status_code=200, headers=headers)
+
+
+def _confirmation_resource(subscription: Subscription) -> dict:
+    return {"subscription_id": subscription.id, "email": subscription.email, "status": subscription.state}
+
+
+@route(f"{CONFIRMATIONS}/{{token}}", public=True)
+def show_confirmation(token: str):
+    subscription = service.subscription_to_confirm(token, store=deps.store())
+    if not _wants_html():
+        return json_response(_confirmation_resource(subscription), headers={"Cache-Control": "no-store"})
+    if not subscription.pending:
+        return _confirmation_page("Abonnement confirmé", f"{subscription.email} reçoit les notifications.")
+    text = (
+        f"{subscription.email} recevra une notification à chaque changement de statut des factures de la structure "
+        f"{subscription.siret}."
+    )
+    return _confirmation_page("Confirmer l'abonnement", text, with_button=True)
+
+
+@route(f"{CONFIRMATIONS}/{{token}}", methods=("POST",), public=True, content_types=["*/*"])
+def confirm(token: str):
+    subscription = service.confirm_subscription(token, store=deps.store())
+    if _wants_html():
+        return _confirmation_page("Abonnement confirmé", f"{subscription.email} reçoit désormais les notifications.")
+    return json_response(_confirmation_resource(subscription), headers={"Cache-Control": "no-store"})

@@ -44,8 +44,14 @@ _SUBSCRIPTION = {
         "events": {"type": "array", "items": {"type": "string", "enum": ["invoice.status_changed"]}},
         "filter": _FILTER,
         "status": {
-            "enum": ["active", "failing"],
-            "description": "failing: an event was given up after 24 h of retries (it is in the DLQ)",
+            "enum": ["pending_confirmation", "active", "failing"],
+            "description": "pending_confirmation: an e-mail address that has not opened its confirmation link yet "
+            "(it gets nothing else); failing: an event was given up after 24 h of retries (it is in the DLQ)",
+        },
+        "confirmation_expires_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "While pending: when the mailed confirmation link expires",
         },
         "failing_since": {"type": ["string", "null"], "format": "date-time"},
         "last_error": {"type": ["string", "null"]},
@@ -69,12 +75,24 @@ _DELIVERY = {
     },
 }
 
+_TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200}}
+_CONFIRMATION = {
+    "type": "object",
+    "properties": {
+        "subscription_id": {"type": "string"},
+        "email": {"type": "string", "format": "email"},
+        "status": {"enum": ["pending_confirmation", "active", "failing"]},
+    },
+}
+_BAD_LINK = _problem("Unknown or expired confirmation link")
+
 SUBSCRIPTION_PATHS = {
     "/v1/subscriptions": {
         "post": {
             "summary": "Subscribe to your invoices' events: a webhook (url) or e-mails to a contact address (email)",
             "description": "Webhooks receive CloudEvents 1.0 JSON signed with `Chorale-Signature: t=…,v1=…` "
-            "(see docs/webhooks.md). URLs must be https and resolve to public addresses only.",
+            "(see docs/webhooks.md). URLs must be https and resolve to public addresses only. An e-mail address is "
+            "first mailed a confirmation link (valid 7 days) and gets nothing else until it is confirmed.",
             "requestBody": {
                 "required": True,
                 "content": {
@@ -176,5 +194,33 @@ SUBSCRIPTION_PATHS = {
                 **_ERRORS,
             },
         }
+    },
+    "/v1/subscription-confirmations/{token}": {
+        "get": {
+            "summary": "The e-mail address's owner opens the mailed link: what it would confirm (changes nothing)",
+            "description": "No API key: the link is the credential. With `Accept: text/html`, a page with a "
+            "Confirmer button that POSTs back to the same URL (link scanners that follow it confirm nothing).",
+            "security": [],
+            "parameters": [_TOKEN],
+            "responses": {
+                "200": {
+                    "description": "The subscription to confirm",
+                    "content": {"application/json": {"schema": _CONFIRMATION}, "text/html": {}},
+                },
+                "404": _BAD_LINK,
+            },
+        },
+        "post": {
+            "summary": "Confirm an e-mail subscription (double opt-in); confirming again is harmless",
+            "security": [],
+            "parameters": [_TOKEN],
+            "responses": {
+                "200": {
+                    "description": "Confirmed: the address now gets the subscription's events",
+                    "content": {"application/json": {"schema": _CONFIRMATION}, "text/html": {}},
+                },
+                "404": _BAD_LINK,
+            },
+        },
     },
 }

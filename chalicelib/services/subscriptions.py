@@ -5,15 +5,22 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from ..domain.directory import Principal
 from ..domain.ids import is_invoice_id, new_id
 from ..domain.subscriptions import (
+    CONFIRMATION_EVENT_TYPE,
+    CONFIRMATION_SECONDS,
     MAX_SUBSCRIPTIONS_PER_STRUCTURE,
     SECRET_PREFIX,
     TEST_EVENT_TYPE,
     InvalidSubscription,
     Subscription,
+    confirmation_hash,
+    confirmation_token,
+    parse_confirmation_token,
     parse_email,
     parse_events,
     parse_filter,
@@ -49,10 +56,17 @@ def create_subscription(
     store: SubscriptionStore,
     resolver: Resolver,
     policy: UrlPolicy,
+    queue: DeliveryQueue,
+    confirmation_url: Callable[[str], str],
     now: Callable[[], str] = utc_now,
+    clock: Callable[[], float] = time.time,
     make_secret: Callable[[], str] = new_secret,
+    make_confirmation_secret: Callable[[], str] = lambda: secrets.token_urlsafe(32),
 ) -> Subscription:
-    """A new subscription; for a webhook, the returned subscription carries the secret (shown this once)."""
+    """A new subscription; for a webhook, the returned subscription carries the secret (shown this once).
+
+    An e-mail address is written down pending confirmation (double opt-in): it is mailed a link to confirm
+    (`confirmation_url(token)`) and gets nothing else until it does, so no one can have Chorale mail a stranger."""
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.")
     unknown = set(body) - {"url", "email", "events", "filter"}
@@ -84,8 +98,59 @@ def create_subscription(
         filter=event_filter,
         secret=make_secret() if url is not None else None,
     )
+    if email is None:
+        store.add(subscription)
+        return subscription
+    secret, at = make_confirmation_secret(), clock()
+    subscription = replace(subscription, state="pending_confirmation", confirmation_hash=confirmation_hash(secret),
+                           confirmation_expires=at + CONFIRMATION_SECONDS)  # fmt: skip
     store.add(subscription)
+    link = confirmation_url(confirmation_token(subscription.siret, subscription.id, secret))
+    event = make_confirmation_event(subscription, principal.name, link, subscription.created_at)
+    queue.enqueue([DeliveryJob(subscription.id, subscription.siret, event, 1, at)])
     return subscription
+
+
+def make_confirmation_event(subscription: Subscription, structure_name: str, link: str, at: str) -> dict:
+    expires = datetime.fromtimestamp(subscription.confirmation_expires or 0, UTC).isoformat(timespec="seconds")
+    return {
+        "specversion": "1.0",
+        "id": f"confirm-{new_id()}",
+        "source": "urn:chorale:subscriptions",
+        "type": CONFIRMATION_EVENT_TYPE,
+        "time": at,
+        "subject": subscription.id,
+        "datacontenttype": "application/json",
+        "data": {
+            "subscription_id": subscription.id,
+            "siret": subscription.siret,
+            "structure_name": structure_name,
+            "email": subscription.email,
+            "confirmation_url": link,
+            "expires_at": expires.replace("+00:00", "Z"),
+        },
+    }
+
+
+def subscription_to_confirm(token: str, *, store: SubscriptionStore, clock: Callable[[], float] = time.time):
+    """The subscription a confirmation link is for (pending or already confirmed); NotFound for any bad link."""
+    parsed = parse_confirmation_token(token)
+    subscription = store.get(parsed[0], parsed[1]) if parsed and is_invoice_id(parsed[1]) else None
+    if subscription is None or not subscription.confirms(parsed[2], clock()):
+        raise NotFound(
+            "This confirmation link is unknown or has expired: ask for the subscription to be created again."
+        )
+    return subscription
+
+
+def confirm_subscription(token: str, *, store: SubscriptionStore, clock: Callable[[], float] = time.time):
+    """The address's owner confirms: from now on the subscription gets its events. Confirming again is harmless."""
+    subscription = subscription_to_confirm(token, store=store, clock=clock)
+    if not subscription.pending:
+        return subscription
+    confirmed = subscription.confirmed()
+    store.save(confirmed)
+    return confirmed
 
 
 def list_subscriptions(principal: Principal, *, store: SubscriptionStore) -> list[Subscription]:
@@ -146,6 +211,10 @@ def send_test_event(
 ) -> dict:
     """Queue a test event for this subscription (same path as real events: signature, retries, delivery log)."""
     subscription = own_subscription(principal, subscription_id, store=store)
+    if subscription.pending:
+        raise Conflict(
+            f"The address {subscription.email} has not confirmed the subscription yet: nothing is sent to it."
+        )
     event = make_test_event(subscription, now())
     queue.enqueue([DeliveryJob(subscription.id, subscription.siret, event, 1, clock())])
     return event

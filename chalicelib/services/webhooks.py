@@ -12,7 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ..domain.subscriptions import SUBSCRIBABLE_EVENT_TYPES, TEST_EVENT_TYPE, RetrySchedule, matches, parties
+from ..domain.subscriptions import (
+    CONFIRMATION_EVENT_TYPE,
+    SUBSCRIBABLE_EVENT_TYPES,
+    TEST_EVENT_TYPE,
+    RetrySchedule,
+    matches,
+    parties,
+)
 from ..domain.subscriptions_security import SIGNATURE_HEADER, UnsafeUrl, UrlPolicy, parse_target, signature_header
 from .clock import utc_now
 from .subscriptions import checked_url
@@ -78,6 +85,19 @@ def mail_for(event: dict) -> tuple[str, str]:
     data = event.get("data") or {}
     if event.get("type") == TEST_EVENT_TYPE:
         return "[Chorale] Notification de test", f"Ceci est un test de votre abonnement {data.get('subscription_id')}."
+    if event.get("type") == CONFIRMATION_EVENT_TYPE:
+        return "[Chorale] Confirmez votre abonnement aux notifications de factures", "\n".join(
+            [
+                f"{data.get('structure_name') or ''} (SIRET {data.get('siret')}) souhaite envoyer à",
+                f"{data.get('email')} une notification à chaque changement de statut de ses factures sur Chorale.",
+                "",
+                f"Pour confirmer, ouvrez ce lien avant le {data.get('expires_at')} :",
+                str(data.get("confirmation_url")),
+                "",
+                "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne vous sera envoyé.",
+                f"Abonnement : {data.get('subscription_id')}",
+            ]
+        ) + "\n"
     status, previous = data.get("status") or {}, data.get("previous_status") or {}
     number = data.get("number") or data.get("invoice_id")
     supplier, recipient = data.get("supplier") or {}, data.get("recipient") or {}
@@ -147,6 +167,8 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
     subscription = ctx.store.get(job.siret, job.subscription_id)
     if subscription is None:
         return None  # deleted since: its pending events are dropped
+    if subscription.pending and job.event.get("type") != CONFIRMATION_EVENT_TYPE:
+        return None  # an unconfirmed address gets its confirmation mail and nothing else
     result = _post(subscription, job, ctx, at) if subscription.channel == "webhook" else _mail(subscription, job, ctx)
     event_id, event_type = str(job.event.get("id")), str(job.event.get("type"))
     base = {
@@ -169,7 +191,8 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
     if delay is None:
         attempt = DeliveryAttempt(outcome="failed", error=error, **base)
         ctx.queue.dead_letter(job, error)
-        ctx.store.mark_failing(subscription.siret, subscription.id, base["at"], f"{event_id}: {error}")
+        if not subscription.pending:  # a confirmation mail that could not be sent must not make it "failing"
+            ctx.store.mark_failing(subscription.siret, subscription.id, base["at"], f"{event_id}: {error}")
     else:
         attempt = DeliveryAttempt(outcome="retrying", error=error, next_attempt_in=round(delay, 3), **base)
         ctx.queue.enqueue([replace(job, attempt=job.attempt + 1, not_before=at + delay)], delay_seconds=delay)

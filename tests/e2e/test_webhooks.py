@@ -71,6 +71,11 @@ def test_receivers_see_every_status_change_200_to_212_once_after_dedupe_and_neve
             local_stack, MAIRIE_KEY, {"email": "compta@mairie.example.fr", "filter": {"status_codes": [203, 212]}}
         )
         assert mail.status == 201 and "secret" not in mail.json()
+        assert mail.json()["status"] == "pending_confirmation"
+        link = local_stack.wait_for(lambda: confirmation_link(local_stack, "compta@mairie.example.fr"), timeout=20)
+        assert link.startswith(local_stack.base_url + "/v1/subscription-confirmations/")  # a link that works
+        confirmed = local_stack.request("POST", link.removeprefix(local_stack.base_url))
+        assert confirmed.status == 200 and confirmed.json()["status"] == "active"
 
         invoice_id = deposit(local_stack, ubl_invoice("F-E2E-WH-1"))
         rejected_id = deposit(local_stack, invalid_ubl_invoice("F-E2E-WH-2"))
@@ -102,13 +107,28 @@ def test_receivers_see_every_status_change_200_to_212_once_after_dedupe_and_neve
         assert (suspended["reason_code"], suspended["recipient"]["siret"]) == ("JUSTIF_ABS", MAIRIE_SIRET)
         assert chr_rx.attempts == 0  # a structure never receives another's events
 
-        outbox = local_stack.aws("dynamodb").query(
-            TableName="chorale-mail-outbox",
-            KeyConditionExpression="#to = :to",
-            ExpressionAttributeNames={"#to": "to"},
-            ExpressionAttributeValues={":to": {"S": "compta@mairie.example.fr"}},
-        )["Items"]
-        assert sorted(item["event_id"]["S"] for item in outbox) == [f"{invoice_id}-1", f"{invoice_id}-8"]
+        outbox = mails(local_stack, "compta@mairie.example.fr")
+        sent = sorted(item["event_id"]["S"] for item in outbox)
+        assert [i for i in sent if not i.startswith("confirm-")] == [f"{invoice_id}-1", f"{invoice_id}-8"]
+        assert len([i for i in sent if i.startswith("confirm-")]) == 1  # the confirmation, and nothing else
+
+
+def mails(stack, address: str) -> list[dict]:
+    """What the local stack's outbox captured for this address, oldest first."""
+    return stack.aws("dynamodb").query(
+        TableName="chorale-mail-outbox",
+        KeyConditionExpression="#to = :to",
+        ExpressionAttributeNames={"#to": "to"},
+        ExpressionAttributeValues={":to": {"S": address}},
+    )["Items"]
+
+
+def confirmation_link(stack, address: str) -> str | None:
+    for item in mails(stack, address):
+        for line in item["text"]["S"].splitlines():
+            if "/v1/subscription-confirmations/" in line:
+                return line.strip()
+    return None
 
 
 def test_a_failing_then_timing_out_receiver_gets_the_events_once_it_recovers(local_stack):

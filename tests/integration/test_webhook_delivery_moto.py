@@ -153,7 +153,7 @@ def test_status_changes_reach_the_parties_receivers_signed_and_nobody_else(clien
             mairie_sub["secret"],
             chr_sub["secret"],
         )
-        mail = created(client, MAIRIE_KEY, {"email": "compta@mairie.example.fr", "filter": {"status_codes": [203]}})
+        mail = confirmed_email(client, MAIRIE_KEY, pump, "compta@mairie.example.fr", {"status_codes": [203]})
         invoice_id = deposit(client, ubl_invoice("F-WH-1"))
 
         run_pipeline(pump)
@@ -174,10 +174,53 @@ def test_status_changes_reach_the_parties_receivers_signed_and_nobody_else(clien
         assert {d["event_id"] for d in deliveries(client, SUPPLIER_KEY, supplier_sub["id"])} == set(
             supplier_rx.events()
         )
-        messages = OutboxMailer.messages("compta@mairie.example.fr")
+        messages = OutboxMailer.messages("compta@mairie.example.fr")[1:]  # after the confirmation mail
         assert [m["event_id"] for m in messages] == [f"{invoice_id}-1"]  # filtered to 203
         assert "F-WH-1" in messages[0]["subject"] and "203" in messages[0]["text"]
-        assert [d["outcome"] for d in deliveries(client, MAIRIE_KEY, mail["id"])] == ["delivered"]
+        assert [d["outcome"] for d in deliveries(client, MAIRIE_KEY, mail["id"])] == ["delivered"] * 2
+
+
+def confirmation_path(address: str) -> str:
+    """The path of the confirmation link mailed to `address` (the last one)."""
+    [link] = [line for line in OutboxMailer.messages(address)[-1]["text"].splitlines() if "/v1/" in line]
+    return link[link.index("/v1/") :]
+
+
+def confirmed_email(client, key: str, pump, address: str, event_filter: dict) -> dict:
+    subscription = created(client, key, {"email": address, "filter": event_filter})
+    run_pipeline(pump)  # the confirmation mail
+    assert client.http.post(confirmation_path(address)).status_code == 200
+    return subscription
+
+
+def test_an_email_address_confirms_before_it_gets_anything(client, pump, local_policy):
+    address = "compta@mairie.example.fr"
+    subscription = created(client, MAIRIE_KEY, {"email": address})
+    assert subscription["status"] == "pending_confirmation" and subscription["confirmation_expires_at"]
+    invoice_id = deposit(client, ubl_invoice("F-OPT-1"))
+    run_pipeline(pump)
+    [mail] = OutboxMailer.messages(address)  # the confirmation, no invoice event
+    assert "Confirmez" in mail["subject"] and invoice_id not in mail["text"]
+    assert client.http.post(f"/v1/subscriptions/{subscription['id']}/test", headers=auth(MAIRIE_KEY)).status_code == 409
+
+    path = confirmation_path(address)
+    assert path.startswith(f"/v1/subscription-confirmations/{MAIRIE_SIRET}.{subscription['id']}.")
+    page = client.http.get(path, headers={"Accept": "text/html"})  # no API key: the link is the credential
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert b'<form method="post">' in page.body
+    assert json.loads(client.http.get(path).body)["status"] == "pending_confirmation"  # opening changed nothing
+    forged = client.http.post(path[:-4] + "AAAA")
+    assert forged.status_code == 404 and forged.headers["Content-Type"] == "application/problem+json"
+
+    confirmed = client.http.post(path)
+    assert confirmed.status_code == 200 and json.loads(confirmed.body)["status"] == "active"
+    assert (
+        json.loads(client.http.get(f"/v1/subscriptions/{subscription['id']}", headers=auth(MAIRIE_KEY)).body)["status"]
+        == "active"
+    )
+    second = deposit(client, ubl_invoice("F-OPT-2"))
+    run_pipeline(pump)
+    assert second in OutboxMailer.messages(address)[-1]["text"]
 
 
 def test_test_event_is_delivered_signed_and_logged(client, pump, local_policy):

@@ -20,7 +20,7 @@ from chalicelib.domain.directory import Principal
 from chalicelib.domain.subscriptions import RetrySchedule
 from chalicelib.domain.subscriptions_security import UrlPolicy, verify_signature
 from chalicelib.services import subscriptions as service
-from chalicelib.services.errors import InvalidInput, NotFound, Unprocessable
+from chalicelib.services.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from chalicelib.services.subscriptions_ports import DeliveryJob, HttpResult
 from chalicelib.services.webhooks import DeliveryContext, deliver, fan_out, mail_for
 
@@ -61,10 +61,33 @@ def store():
     return FakeStore()
 
 
-def subscribe(store, siret, body):
+CONFIRM_SECRET = "c" * 43
+CONFIRMATIONS = "https://api.example.com/prod/v1/subscription-confirmations/"
+
+
+def subscribe(store, siret, body, queue=None, clock=lambda: 1_000_000.0):
     return service.create_subscription(
-        principal(siret), body, store=store, resolver=RESOLVE, policy=UrlPolicy(), make_secret=lambda: "whsec_test"
+        principal(siret),
+        body,
+        store=store,
+        resolver=RESOLVE,
+        policy=UrlPolicy(),
+        queue=queue if queue is not None else FakeQueue(),
+        confirmation_url=lambda token: CONFIRMATIONS + token,
+        clock=clock,
+        make_secret=lambda: "whsec_test",
+        make_confirmation_secret=lambda: CONFIRM_SECRET,
     )
+
+
+def confirmed_email(store, siret, body):
+    """An e-mail subscription whose address has opened its confirmation link."""
+    queue = FakeQueue()
+    subscription = subscribe(store, siret, body, queue)
+    [(job, _)] = queue.queued
+    token = job.event["data"]["confirmation_url"].removeprefix(CONFIRMATIONS)
+    service.confirm_subscription(token, store=store, clock=lambda: 1_000_001.0)
+    return store.get(siret, subscription.id)
 
 
 def context(store, sender, queue=None, log=None, mailer=None, now=1_000_000.0, schedule=None):
@@ -173,7 +196,7 @@ def test_deleted_subscriptions_drop_their_jobs_and_long_delays_are_served_in_ste
 
 
 def test_email_subscriptions_get_a_short_message_per_status_change(store):
-    subscription = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr", "filter": {"role": "recipient"}})
+    subscription = confirmed_email(store, RECIPIENT, {"email": "compta@mairie.fr", "filter": {"role": "recipient"}})
     mailer = FakeMailer()
     jobs = fan_out(status_event(), store=store, queue=FakeQueue())
     attempt = deliver(jobs[0], context(store, None, mailer=mailer))
@@ -196,3 +219,75 @@ def test_tenants_cannot_see_or_touch_each_others_subscriptions(store):
             action()
     assert service.list_subscriptions(principal(OTHER), store=store) == []
     assert service.list_subscriptions(principal(SUPPLIER), store=store) == [subscription]
+
+
+# --- e-mail double opt-in -----------------------------------------------------------------------
+
+
+def test_an_email_address_gets_only_its_confirmation_mail_until_it_confirms(store):
+    queue, mailer = FakeQueue(), FakeMailer()
+    subscription = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue)
+    assert subscription.state == "pending_confirmation" and subscription.pending
+    assert store.get(RECIPIENT, subscription.id).confirmation_hash != CONFIRM_SECRET  # only a hash is kept
+    [(confirmation, _)] = queue.queued
+    link = confirmation.event["data"]["confirmation_url"]
+    assert link == f"{CONFIRMATIONS}{RECIPIENT}.{subscription.id}.{CONFIRM_SECRET}"
+
+    assert fan_out(status_event(), store=store, queue=FakeQueue()) == []  # no invoice event before confirmation
+    stray = DeliveryJob(subscription.id, RECIPIENT, status_event())
+    assert deliver(stray, context(store, None, mailer=mailer)) is None and mailer.sent == []
+    with pytest.raises(Conflict):
+        service.send_test_event(principal(RECIPIENT), subscription.id, store=store, queue=queue)
+
+    attempt = deliver(confirmation, context(store, None, mailer=mailer))
+    assert attempt.outcome == "delivered" and store.get(RECIPIENT, subscription.id).pending  # sent, not confirmed
+    [mail] = mailer.sent
+    assert mail.to == "compta@mairie.fr" and link in mail.text and "ignorez ce message" in mail.text
+
+    token = link.removeprefix(CONFIRMATIONS)
+    confirmed = service.confirm_subscription(token, store=store, clock=lambda: 1_000_100.0)
+    assert confirmed.state == "active" and store.get(RECIPIENT, subscription.id).state == "active"
+    assert service.confirm_subscription(token, store=store, clock=lambda: 1_000_200.0).state == "active"  # again
+    [job] = fan_out(status_event(), store=store, queue=FakeQueue())
+    assert deliver(job, context(store, None, mailer=mailer)).outcome == "delivered" and len(mailer.sent) == 2
+
+
+def test_confirmation_links_that_are_wrong_or_expired_confirm_nothing(store):
+    queue = FakeQueue()
+    subscription = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue)
+    good = f"{RECIPIENT}.{subscription.id}.{CONFIRM_SECRET}"
+    expired = 1_000_000.0 + 7 * 24 * 3600
+    for token, at in (
+        (f"{RECIPIENT}.{subscription.id}.{'d' * 43}", 1_000_001.0),  # another secret
+        (f"{SUPPLIER}.{subscription.id}.{CONFIRM_SECRET}", 1_000_001.0),  # another structure's key
+        (f"{RECIPIENT}.01JD0000000000000000000009.{CONFIRM_SECRET}", 1_000_001.0),  # no such subscription
+        (f"{RECIPIENT}.{subscription.id}", 1_000_001.0),
+        ("../../etc/passwd", 1_000_001.0),
+        ("x" * 5000, 1_000_001.0),
+        (good, expired),
+    ):
+        with pytest.raises(NotFound):
+            service.confirm_subscription(token, store=store, clock=lambda at=at: at)
+    assert store.get(RECIPIENT, subscription.id).pending
+
+
+def test_a_confirmation_mail_that_cannot_be_sent_does_not_make_the_subscription_failing(store):
+    queue = FakeQueue()
+    subscription = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue)
+    [(confirmation, _)] = queue.queued
+
+    class RefusingMailer:
+        def send(self, message):
+            raise RuntimeError("MessageRejected")
+
+    ctx = context(store, None, queue=FakeQueue(), mailer=RefusingMailer(), now=1_000_000.0 + 10_000)
+    late = replace(confirmation, attempt=9, first_attempt_at=1_000_000.0 - 100_000)  # past the retry window
+    attempt = deliver(late, ctx)
+    assert attempt.outcome == "failed" and ctx.queue.dead
+    assert store.get(RECIPIENT, subscription.id).state == "pending_confirmation"
+
+
+def test_webhooks_need_no_confirmation(store):
+    queue = FakeQueue()
+    subscription = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"}, queue)
+    assert subscription.state == "active" and queue.queued == []
