@@ -91,6 +91,8 @@ class ChoraleStack(Stack):
                 )
         if stage.mail_sender:
             self.env_vars["MAIL_SENDER"] = stage.mail_sender
+        if stage.public_base_url:
+            self.env_vars["PUBLIC_BASE_URL"] = stage.public_base_url
         if stage.admin_key_hashes:
             self.env_vars["ADMIN_KEY_HASHES"] = stage.admin_key_hashes
 

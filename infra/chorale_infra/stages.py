@@ -33,6 +33,7 @@ class StageSettings:
     alarm_email: str | None = None
     admin_key_hashes: str | None = None  # SHA-256 of the platform administrators' API keys, comma-separated
     mail_sender: str | None = None  # SES-verified sender of e-mail notifications (default: the app's)
+    public_base_url: str | None = None  # the API's custom domain, for mailed links (default: API Gateway's address)
     oldest_message_alarm_seconds: int = 300
 
 
