@@ -131,10 +131,14 @@ class CodeRule:
     exact: bool = False  # compared without normalisation (MIME codes)
     # the element's text, trimmed, in the list, any context: evaluate() takes a short cut (most rules)
     simple: bool = field(init=False, default=False)
+    # the code is an attribute compared trimmed (no upper-casing, not exact): evaluate() inlines it
+    plain_attribute: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         simple = self.attribute is None and self.applies is None and not self.upper and not self.exact
         object.__setattr__(self, "simple", simple)
+        plain = self.attribute is not None and not self.upper and not self.exact
+        object.__setattr__(self, "plain_attribute", plain)
 
     def value(self, el) -> str | None:
         """The code to test, or None when the element is not in this rule's context."""
@@ -632,6 +636,16 @@ def evaluate(el, rules: tuple[CodeRule, ...], ubl: bool) -> Finding | None:
     for rule in rules:
         if rule.simple:  # value(): the string value; accepts(): trimmed, in the list
             raw = el.text or "" if not len(el) else "".join(el.itertext())
+            if raw.strip(XML_WS) in rule.accepted:
+                return None
+        elif rule.plain_attribute:  # value() and accepts() inlined: most other rules read an attribute
+            raw = el.get(rule.attribute)
+            if raw is None:
+                if rule.required_attribute:
+                    continue
+                raw = ""
+            if rule.applies is not None and not rule.applies(el):
+                continue
             if raw.strip(XML_WS) in rule.accepted:
                 return None
         else:
