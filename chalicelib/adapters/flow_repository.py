@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from ..config import settings
 from ..domain.invoice import Error
-from ..services.flows import PENDING, REJECTED, Flow, FlowFile, chunks
+from ..services.flows import PENDING, REJECTED, Flow, FlowFile, FlowProgress, chunks
 from .aws import client
 from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord
 
@@ -104,15 +104,41 @@ class DynamoFlowRepository:
                     )
                 )  # fmt: skip
 
-    def finish_expansion(self, flow_id: str, phase: str, total_files: int, error: str | None, at: str) -> None:
+    def finish_expansion(
+        self, flow_id: str, phase: str, total_files: int, error: str | None, at: str, objects: int = 0
+    ) -> None:
         FlowItemRecord(_flow_pk(flow_id), HEADER).update(
             actions=[
                 FlowItemRecord.phase.set(phase),
                 FlowItemRecord.total_files.set(total_files),
+                FlowItemRecord.objects_total.set(objects),
                 FlowItemRecord.updated_at.set(at),
                 *([FlowItemRecord.error.set(error)] if error else []),
             ]
         )
+
+    def progress(self, flow_id: str) -> FlowProgress | None:
+        try:
+            return _progress(FlowItemRecord.get(_flow_pk(flow_id), HEADER, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def mark_object_done(self, flow_id: str, object_name: str) -> FlowProgress:
+        header = FlowItemRecord(_flow_pk(flow_id), HEADER)
+        header.update(actions=[FlowItemRecord.objects_done.add({object_name})])  # returns the whole item
+        return _progress(header)
+
+    def mark_completed(self, flow_id: str, at: str) -> None:
+        FlowItemRecord(_flow_pk(flow_id), HEADER).update(actions=[FlowItemRecord.completed_at.set(at)])
+
+
+def _progress(header: FlowItemRecord) -> FlowProgress:
+    return FlowProgress(
+        phase=header.phase or "received",
+        objects_total=None if header.objects_total is None else int(header.objects_total),
+        objects_done=len(header.objects_done or ()),
+        completed_at=header.completed_at,
+    )
 
 
 class S3UploadSigner:

@@ -8,6 +8,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
@@ -223,6 +224,9 @@ class FlowItemRecord(Model):
     source = UnicodeAttribute(null=True)  # flow: api | upload
     error = UnicodeAttribute(null=True)  # flow: why the archive could not be read
     total_files = NumberAttribute(null=True)
+    objects_total = NumberAttribute(null=True)  # flow: original objects written by the expansion
+    objects_done = UnicodeSetAttribute(null=True)  # flow: objects whose invoices are all decided (a set: idempotent)
+    completed_at = UnicodeAttribute(null=True)  # flow: when flow.completed was published
     files = ListAttribute(of=FlowFileAttribute, null=True)  # a chunk of the flow's files
 
 

@@ -8,6 +8,8 @@ from .invoice import HistoryEntry, Invoice
 
 EVENT_TYPE = "invoice.status_changed"
 EVENT_SOURCE = "urn:chorale:invoices"
+FLOW_EVENT_TYPE = "flow.completed"
+FLOW_EVENT_SOURCE = "urn:chorale:flows"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +64,45 @@ def new_status_events(before: list[HistoryEntry], after: Invoice) -> list[Status
         previous = after.history[sequence - 1] if sequence else None
         events.append(StatusChanged(after, after.history[sequence], previous, sequence))
     return events
+
+
+@dataclass(frozen=True, slots=True)
+class FlowCompleted:
+    """A bulk flow whose every file has its outcome: its supplier need not poll GET /v1/flows/{id}."""
+
+    flow_id: str
+    supplier_siret: str
+    state: str  # IN_INTEGRE | IN_INTEGRE_PARTIEL | IN_REJETE
+    source: str
+    counts: dict[str, int]
+    created_at: str
+    completed_at: str
+    error: str | None = None
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.flow_id}-completed"  # one per flow: a repeated publication is deduplicated on it
+
+    def cloudevent(self) -> dict:
+        return {
+            "specversion": "1.0",
+            "id": self.event_id,
+            "source": FLOW_EVENT_SOURCE,
+            "type": FLOW_EVENT_TYPE,
+            "time": self.completed_at,
+            "subject": self.flow_id,
+            "datacontenttype": "application/json",
+            "data": {
+                "flow_id": self.flow_id,
+                "state": self.state,
+                "source": self.source,
+                "counts": dict(self.counts),
+                "error": self.error,
+                "supplier": {"siret": self.supplier_siret},
+                "created_at": self.created_at,
+                "links": {"flow": f"/v1/flows/{self.flow_id}"},
+            },
+        }
+
+    def attributes(self) -> dict[str, str]:
+        return {"event_type": FLOW_EVENT_TYPE, "supplier_siret": self.supplier_siret}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .directory import ROLES, Role
-from .events import EVENT_TYPE
+from .events import EVENT_TYPE, FLOW_EVENT_TYPE
 from .statuses import STATUSES
 
 SubscriptionState = Literal["pending_confirmation", "active", "failing"]
@@ -18,7 +18,7 @@ Channel = Literal["webhook", "email"]
 TEST_EVENT_TYPE = "chorale.subscription.test"
 CONFIRMATION_EVENT_TYPE = "chorale.subscription.confirmation"  # the double opt-in mail, the only one sent before
 CONFIRMATION_SECONDS = 7 * 24 * 3600
-SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE,)
+SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE, FLOW_EVENT_TYPE)
 MAX_SUBSCRIPTIONS_PER_STRUCTURE = 25
 MAX_URL_LENGTH = 2048
 SECRET_PREFIX = "whsec_"
@@ -180,6 +180,8 @@ def matches(subscription: Subscription, event: dict) -> bool:
     wanted = subscription.filter
     if wanted.role and wanted.role not in roles:
         return False
+    if event.get("type") != EVENT_TYPE:
+        return True  # the status filter is about status changes (a flow's supplier gets its flow.completed)
     code = (data.get("status") or {}).get("code")
     return not wanted.status_codes or code in wanted.status_codes
 

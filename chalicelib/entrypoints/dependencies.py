@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from ..adapters.directory import DynamoDirectory
 from ..adapters.event_publisher import SnsEventPublisher
-from ..adapters.flow_repository import S3UploadSigner
+from ..adapters.flow_repository import DynamoFlowRepository, S3UploadSigner
 from ..adapters.idempotency import PowertoolsIdempotencyGuard
 from ..adapters.invoice_repository import DepositedInvoices, DynamoInvoiceRepository
 from ..adapters.object_store import S3OriginalStore
@@ -36,6 +36,11 @@ def upload_signer() -> S3UploadSigner:
 
 
 @lru_cache(maxsize=1)
+def flows() -> DynamoFlowRepository:
+    return DynamoFlowRepository()
+
+
+@lru_cache(maxsize=1)
 def directory() -> DynamoDirectory:
     return DynamoDirectory()
 
@@ -55,7 +60,7 @@ def reset() -> None:
     from ..adapters import aws
     from ..adapters import idempotency as idempotency_adapter
 
-    for factory in (invoice_records, invoices, originals, upload_signer, directory, publisher, idempotency):
+    for factory in (invoice_records, invoices, originals, upload_signer, flows, directory, publisher, idempotency):
         factory.cache_clear()
     aws.reset_clients()
     idempotency_adapter.reset()

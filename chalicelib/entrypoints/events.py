@@ -14,6 +14,8 @@ from chalice import Blueprint
 from ..adapters.invoice_repository import from_stream_image
 from ..config import settings
 from ..domain.invoice import Invoice
+from ..services import flows as flow_service
+from ..services import originals as layout
 from ..services.processing import mark_failed, process_object
 from ..services.publishing import publish_committed_changes
 from . import dependencies as deps
@@ -55,7 +57,9 @@ def validate_message(record: SQSRecord) -> None:
                 logger.exception(
                     "giving up on %s: the message goes to the DLQ", key, extra={"invoice_ids": [i.id for i in failed]}
                 )
+                _object_done(key, failed)  # its invoices are decided now: failed
             raise
+        _object_done(key, processed.invoices)
         if not processed.invoices:
             logger.warning("ignored object outside the originals prefix: %s", key)
             continue
@@ -68,6 +72,16 @@ def validate_message(record: SQSRecord) -> None:
             metrics.add_metric(
                 name="ProcessingLatency", unit=MetricUnit.Milliseconds, value=_latency_ms(invoice.created_at)
             )
+
+
+def _object_done(key: str, invoices: list[Invoice]) -> None:
+    """Tell the object's flow (if any) that it is done; the flow's last object announces the flow."""
+    bundle = layout.bundle_flow_and_number(key)
+    flow_id = bundle[0] if bundle else next((i.flow_id for i in invoices if i.flow_id), None)
+    completed = flow_service.object_processed(key, flow_id, flows=deps.flows(), invoices=deps.invoice_records(),
+                                              publisher=deps.publisher())  # fmt: skip
+    if completed is not None:
+        logger.info("flow completed", extra={"flow_id": completed.flow_id, "state": completed.state})
 
 
 @events.on_sqs_message(queue=settings().validation_queue, batch_size=10)

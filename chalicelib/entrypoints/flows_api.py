@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -24,13 +23,12 @@ flow_events = Blueprint(__name__)
 _inbox_batch = BatchProcessor(event_type=EventType.SQS)
 
 
-@lru_cache(maxsize=1)
 def flows() -> DynamoFlowRepository:
-    return DynamoFlowRepository()
+    return deps.flows()
 
 
 def reset() -> None:
-    flows.cache_clear()
+    deps.flows.cache_clear()
 
 
 def flow_resource(flow: flow_service.Flow) -> dict:
@@ -100,6 +98,13 @@ def expand_message(record: SQSRecord) -> None:
         flow = flow_service.expand_inbox(key, flows=flows(), store=deps.originals(), limits=limits)
         if flow is not None:
             logger.info("flow expanded", extra={"flow_id": flow.id, "files": len(flow.files), "state": flow.state})
+            # A flow with nothing to validate is complete now; so is one whose objects were all done meanwhile.
+            completed = flow_service.complete_if_done(
+                flow.id, flows().progress(flow.id), flows=flows(), invoices=deps.invoice_records(),
+                publisher=deps.publisher(),
+            )  # fmt: skip
+            if completed is not None:
+                logger.info("flow completed", extra={"flow_id": flow.id, "state": completed.state})
 
 
 @flow_events.on_sqs_message(queue=settings().inbox_queue, batch_size=1)

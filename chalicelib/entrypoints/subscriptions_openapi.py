@@ -41,7 +41,7 @@ _SUBSCRIPTION = {
         "channel": {"enum": ["webhook", "email"]},
         "url": {"type": ["string", "null"], "format": "uri"},
         "email": {"type": ["string", "null"], "format": "email"},
-        "events": {"type": "array", "items": {"type": "string", "enum": ["invoice.status_changed"]}},
+        "events": {"type": "array", "items": {"type": "string", "enum": ["invoice.status_changed", "flow.completed"]}},
         "filter": _FILTER,
         "status": {
             "enum": ["pending_confirmation", "active", "failing"],
@@ -103,7 +103,11 @@ SUBSCRIPTION_PATHS = {
                             "properties": {
                                 "url": {"type": "string", "format": "uri", "maxLength": 2048},
                                 "email": {"type": "string", "format": "email"},
-                                "events": {"type": "array", "items": {"enum": ["invoice.status_changed"]}},
+                                "events": {
+                                    "type": "array",
+                                    "items": {"enum": ["invoice.status_changed", "flow.completed"]},
+                                    "description": "Default: every type",
+                                },
                                 "filter": _FILTER,
                             },
                             "oneOf": [{"required": ["url"]}, {"required": ["email"]}],

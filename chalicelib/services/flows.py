@@ -9,6 +9,10 @@
    redelivered message) rewrites the same keys.
 3. Report: when the flow is read, each file's outcome is its invoice's decision (read by id, nothing is
    written per invoice for the report). Counts and the flow's state are derived from the files.
+4. Complete: each original object (a bundle, or a large original alone) is marked done on the flow when
+   processing has decided all its invoices; the flow is complete once expanded with every object done, and
+   its supplier is told (a `flow.completed` event), so nobody has to poll. Marking an object is idempotent
+   (a set), so redelivered messages cannot miscount.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..domain.directory import Principal
+from ..domain.events import FlowCompleted
 from ..domain.ids import is_invoice_id, new_id
 from ..domain.invoice import Error, Invoice
 from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
@@ -29,7 +34,7 @@ from . import intake
 from . import originals as layout
 from .clock import utc_now
 from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
-from .ports import InvoiceRepository, OriginalStore
+from .ports import EventPublisher, InvoiceRepository, OriginalStore
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +109,22 @@ class Flow:
         return IN_REJETE
 
 
+@dataclass(frozen=True, slots=True)
+class FlowProgress:
+    """Where a flow's processing stands: its phase, how many original objects expansion wrote and how many
+    processing has finished, and whether its completion was already announced."""
+
+    phase: str
+    objects_total: int | None = None  # known once expanded
+    objects_done: int = 0
+    completed_at: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        expanded = self.phase == UNREADABLE or (self.phase == EXPANDED and self.objects_total is not None)
+        return expanded and self.objects_done >= (self.objects_total or 0)
+
+
 class FlowRepository(Protocol):
     def create(self, flow: Flow) -> bool:
         """Create the flow header; False (and no change) when it exists."""
@@ -114,7 +135,17 @@ class FlowRepository(Protocol):
     def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
         """Write the files; rewriting is harmless."""
 
-    def finish_expansion(self, flow_id: str, phase: str, total_files: int, error: str | None, at: str) -> None: ...
+    def finish_expansion(
+        self, flow_id: str, phase: str, total_files: int, error: str | None, at: str, objects: int = 0
+    ) -> None:
+        """The expansion's outcome: its phase, its files, and how many original objects it wrote."""
+
+    def progress(self, flow_id: str) -> FlowProgress | None: ...
+
+    def mark_object_done(self, flow_id: str, object_name: str) -> FlowProgress:
+        """Processing has decided every invoice of this object (marking it again changes nothing)."""
+
+    def mark_completed(self, flow_id: str, at: str) -> None: ...
 
 
 class UploadSigner(Protocol):
@@ -269,7 +300,7 @@ def expand_inbox(
         try:
             members = archives.read_members(stored.data, limits)
         except archives.UnreadableArchive as exc:
-            flows.finish_expansion(flow_id, UNREADABLE, 0, exc.detail, now())
+            flows.finish_expansion(flow_id, UNREADABLE, 0, exc.detail, now(), objects=0)
             return flows.get(flow_id)
     else:  # an upload of a single invoice: the invoice id is the upload id
         members = [archives.Member(meta.get("filename") or "invoice", stored.data)]
@@ -338,7 +369,7 @@ def expand_inbox(
     if tasks:
         with ThreadPoolExecutor(max_workers=min(WRITERS, len(tasks))) as pool:
             list(pool.map(lambda task: task[0](task[1]), tasks))
-    flows.finish_expansion(flow_id, EXPANDED, len(files), None, now())
+    flows.finish_expansion(flow_id, EXPANDED, len(files), None, now(), objects=len(tasks))
     return flows.get(flow_id)
 
 
@@ -385,6 +416,59 @@ def file_outcome(file: FlowFile, invoice: Invoice | None) -> None:
     file.decided_at = decision.at if decision is not None else invoice.updated_at
 
 
+# --- completing ---------------------------------------------------------------------------------
+
+
+def object_name(key: str) -> str:
+    """How a flow names one of its original objects: the bundle's number, or the invoice id of a lone original."""
+    bundle = layout.bundle_flow_and_number(key)
+    return f"bundle-{bundle[1]}" if bundle is not None else key.rsplit("/", 1)[-1]
+
+
+def object_processed(
+    key: str,
+    flow_id: str | None,
+    *,
+    flows: FlowRepository,
+    invoices: InvoiceRepository,
+    publisher: EventPublisher,
+    now: Callable[[], str] = utc_now,
+) -> FlowCompleted | None:
+    """Processing has decided every invoice of the object `key` (of flow `flow_id`, if any): mark it done, and
+    announce the flow when it was the last one."""
+    if flow_id is None:
+        return None  # a single deposit
+    progress = flows.mark_object_done(flow_id, object_name(key))
+    return complete_if_done(flow_id, progress, flows=flows, invoices=invoices, publisher=publisher, now=now)
+
+
+def complete_if_done(
+    flow_id: str,
+    progress: FlowProgress | None,
+    *,
+    flows: FlowRepository,
+    invoices: InvoiceRepository,
+    publisher: EventPublisher,
+    now: Callable[[], str] = utc_now,
+) -> FlowCompleted | None:
+    """Publish `flow.completed` once the flow is complete, then note it. Two processes finishing the last objects
+    at once may both publish: the event id is the same, and receivers deduplicate on it (at least once)."""
+    if progress is None or not progress.complete or progress.completed_at:
+        return None
+    flow = flows.get(flow_id)
+    if flow is None:
+        return None
+    _read_outcomes(flow, invoices)
+    if flow.counts()["pending"]:
+        return None  # an object marked done while one of its invoices is not decided: not complete
+    at = now()
+    event = FlowCompleted(flow.id, flow.supplier_siret, flow.state, flow.source, flow.counts(), flow.created_at, at,
+                          flow.error)  # fmt: skip
+    publisher.publish([event])
+    flows.mark_completed(flow_id, at)
+    return event
+
+
 def visible_flow(
     principal: Principal,
     flow_id: str,
@@ -405,9 +489,13 @@ def visible_flow(
         raise NotFound(
             f"No flow {flow_id} is visible to you. An upload appears here once its file has reached the inbox."
         )
+    _read_outcomes(flow, invoices)
+    return flow
+
+
+def _read_outcomes(flow: Flow, invoices: InvoiceRepository) -> None:
     found = invoices.get_many([f.invoice_id for f in flow.files if f.invoice_id])
     for file in flow.files:
         if file.invoice_id:
             file_outcome(file, found.get(file.invoice_id))
             flow.updated_at = max(flow.updated_at, file.decided_at or "")
-    return flow

@@ -44,6 +44,14 @@ def is_bundle_key(key: str) -> bool:
     return key.startswith(BUNDLES_PREFIX) and key.endswith(".tar")
 
 
+def bundle_flow_and_number(key: str) -> tuple[str, int] | None:
+    """(flow id, bundle number) of a bundle key; None for any other key."""
+    if not is_bundle_key(key):
+        return None
+    flow_id, _, number = key[len(BUNDLES_PREFIX) : -len(".tar")].rpartition("-")
+    return (flow_id, int(number)) if is_invoice_id(flow_id) and number.isdigit() else None
+
+
 def download_key(invoice_id: str) -> str:
     return f"{DOWNLOADS_PREFIX}{invoice_id}"
 

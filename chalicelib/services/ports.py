@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..domain.directory import Structure
-from ..domain.events import StatusChanged
+from ..domain.events import FlowCompleted, StatusChanged
 from ..domain.invoice import Invoice
 
 
@@ -90,7 +90,7 @@ class Directory(Protocol):
 
 
 class EventPublisher(Protocol):
-    def publish(self, events: list[StatusChanged]) -> None: ...
+    def publish(self, events: list[StatusChanged | FlowCompleted]) -> None: ...
 
 
 class IdempotencyGuard(Protocol):

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from ..domain.events import FLOW_EVENT_TYPE
 from ..domain.subscriptions import (
     CONFIRMATION_EVENT_TYPE,
     SUBSCRIBABLE_EVENT_TYPES,
@@ -96,6 +97,18 @@ def mail_for(event: dict) -> tuple[str, str]:
                 "",
                 "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne vous sera envoyé.",
                 f"Abonnement : {data.get('subscription_id')}",
+            ]
+        ) + "\n"
+    if event.get("type") == FLOW_EVENT_TYPE:
+        counts = data.get("counts") or {}
+        return f"[Chorale] Flux {data.get('flow_id')} : {data.get('state')}", "\n".join(
+            [
+                f"Flux {data.get('flow_id')} traité : {data.get('state')}",
+                f"Fichiers : {counts.get('files')}, acceptés : {counts.get('accepted')}, "
+                f"rejetés : {counts.get('rejected')}",
+                *([f"Motif : {data['error']}"] if data.get("error") else []),
+                f"Détail : GET {(data.get('links') or {}).get('flow')}",
+                f"Événement : {event.get('id')}",
             ]
         ) + "\n"
     status, previous = data.get("status") or {}, data.get("previous_status") or {}

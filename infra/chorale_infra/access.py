@@ -61,9 +61,11 @@ FUNCTION_ACCESS: dict[str, dict] = {
     },
     "ApiKeyAuthorizer": {"tables": {"API_KEY_TABLE": "r", "STRUCTURE_TABLE": "r"}},
     "ValidateInvoices": {
-        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "STRUCTURE_TABLE": "r"},
+        # FLOW_TABLE: a flow's objects marked done; the last one announces the flow (flow.completed)
+        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "STRUCTURE_TABLE": "r", "FLOW_TABLE": "rw"},
         # reads originals; re-derives and stores a missing rendition (services/intake.py)
         "objects": {"originals/": "r", "renditions/": "rw"},
+        "topics": {"EVENTS_TOPIC_ARN": "publish"},
     },
     "PublishStatusEvents": {"topics": {"EVENTS_TOPIC_ARN": "publish"}},
     "FanOutEvents": {
@@ -78,8 +80,10 @@ FUNCTION_ACCESS: dict[str, dict] = {
     },
     # Bulk flows (issue #5).
     "ExpandInbox": {
-        "tables": {"FLOW_TABLE": "rw"},
+        # INVOICE_TABLE read and the topic: a flow complete at expansion is announced (services/flows.py)
+        "tables": {"FLOW_TABLE": "rw", "INVOICE_TABLE": "r"},
         "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
+        "topics": {"EVENTS_TOPIC_ARN": "publish"},
     },
 }
 
@@ -89,5 +93,6 @@ SOURCE_ACCESS: dict[str, dict] = {
     "INBOX_QUEUE": {
         "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "FLOW_TABLE": "rw", "STRUCTURE_TABLE": "r"},
         "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
+        "topics": {"EVENTS_TOPIC_ARN": "publish"},
     },
 }

@@ -14,10 +14,12 @@ import pytest
 import requests
 from invoices import invalid_ubl_invoice, ubl_invoice
 from structured_invoices import cii_invoice, json_invoice
+from webhook_support import Receiver, validate_event
 
 from devstack.launcher import DEMO_SEED, start_local_stack
 
 SUPPLIER_KEY = "demo-supplier-atelier-key"
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +97,22 @@ def test_flow_of_200_invoices_is_reported_file_by_file(local_stack):
     print(f"200-file flow processed in {elapsed:.1f} s on the local stack")
 
 
-def test_presigned_upload_to_the_local_aws_stand_in(local_stack):
-    ticket = local_stack.request("POST", "/v1/uploads", SUPPLIER_KEY).json()
-    body = zipped([("a.xml", ubl_invoice("E2E-UP-1")), ("b.xml", invalid_ubl_invoice("E2E-UP-2"))])
-    posted = requests.post(ticket["url"], data=ticket["fields"], files={"file": ("batch.zip", body)}, timeout=10)
-    assert posted.status_code in (200, 201, 204), posted.text
-    flow = local_stack.wait_for(lambda: finished(local_stack, ticket["upload_id"]), timeout=60, interval=0.3)
-    assert [(f["name"], f["status"]) for f in flow["files"]] == [("a.xml", "accepted"), ("b.xml", "rejected")]
+def test_presigned_upload_to_the_local_aws_stand_in_and_the_flow_completed_event(local_stack):
+    with Receiver() as receiver:
+        subscription = json.dumps({"url": receiver.url, "events": ["flow.completed"]}).encode()
+        created = local_stack.request("POST", "/v1/subscriptions", SUPPLIER_KEY, subscription, JSON)
+        assert created.status == 201, created.body
+        receiver.secret = created.json()["secret"]
+        ticket = local_stack.request("POST", "/v1/uploads", SUPPLIER_KEY).json()
+        body = zipped([("a.xml", ubl_invoice("E2E-UP-1")), ("b.xml", invalid_ubl_invoice("E2E-UP-2"))])
+        posted = requests.post(ticket["url"], data=ticket["fields"], files={"file": ("batch.zip", body)}, timeout=10)
+        assert posted.status_code in (200, 201, 204), posted.text
+        flow = local_stack.wait_for(lambda: finished(local_stack, ticket["upload_id"]), timeout=60, interval=0.3)
+        assert [(f["name"], f["status"]) for f in flow["files"]] == [("a.xml", "accepted"), ("b.xml", "rejected")]
+        # The supplier is told without polling: one signed flow.completed event with the report's counts.
+        event_id = f"{ticket['upload_id']}-completed"
+        local_stack.wait_for(lambda: event_id in receiver.events(), timeout=30)
+        event = receiver.events()[event_id]
+        validate_event(event)
+        assert receiver.refused == [] and event["data"]["state"] == "IN_INTEGRE_PARTIEL"
+        assert event["data"]["counts"] == flow["counts"]

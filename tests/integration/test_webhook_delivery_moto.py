@@ -297,3 +297,77 @@ def test_a_timeout_counts_as_a_failure(client, pump, local_policy, monkeypatch):
         [attempt] = deliveries(client, SUPPLIER_KEY, sub["id"])
         assert attempt["outcome"] == "retrying" and attempt["status"] is None and "timeout" in attempt["error"]
         assert attempt["latency_ms"] < 2500  # bounded by the timeout, not by the receiver
+
+
+def test_a_supplier_is_told_once_when_its_flow_is_complete(client, pump, local_policy):
+    import io
+    import zipfile
+
+    from invoices import invalid_ubl_invoice
+
+    from chalicelib.entrypoints import dependencies
+    from chalicelib.services import flows as flow_service
+    from chalicelib.services import originals as layout
+
+    boto3.client("sqs").purge_queue(
+        QueueUrl=boto3.client("sqs").get_queue_url(QueueName=settings().inbox_queue)["QueueUrl"]
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("a.xml", ubl_invoice("F-FLOW-EV-1"))
+        zipped.writestr("b.xml", invalid_ubl_invoice("F-FLOW-EV-2"))
+        zipped.writestr("notes.txt", b"not an invoice")
+    with Receiver() as receiver:
+        receiver.secret = created(client, SUPPLIER_KEY, {"url": receiver.url, "events": ["flow.completed"]})["secret"]
+        mairie = Receiver()
+        with mairie:
+            mairie.secret = created(client, MAIRIE_KEY, {"url": mairie.url})["secret"]
+            posted = client.http.post(
+                "/v1/flows", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/zip"}), body=archive.getvalue()
+            )
+            flow_id = json.loads(posted.body)["id"]
+            while pump.deliver_sqs_once("expand_inbox"):
+                pass
+            assert receiver.events() == {}  # expanded, not validated yet: not complete
+            run_pipeline(pump)
+            assert [e["type"] for e in mairie.events().values()] == ["invoice.status_changed"] * 2  # not hers
+
+        [event] = receiver.events().values()  # flow.completed only: this subscription asked for nothing else
+        validate_event(event)
+        assert event["id"] == f"{flow_id}-completed" and event["subject"] == flow_id
+        assert event["data"]["state"] == "IN_INTEGRE_PARTIEL"
+        assert event["data"]["counts"] == {"files": 3, "accepted": 1, "rejected": 2, "pending": 0}
+        assert (
+            event["data"]["counts"]
+            == json.loads(client.http.get(f"/v1/flows/{flow_id}", headers=auth(SUPPLIER_KEY)).body)["counts"]
+        )
+
+        # The bundle's message again (a redelivery): the flow was announced, nothing is published twice.
+        again = flow_service.object_processed(
+            layout.bundle_key(flow_id, 1), flow_id, flows=dependencies.flows(),
+            invoices=dependencies.invoice_records(), publisher=dependencies.publisher(),
+        )  # fmt: skip
+        assert again is None
+        run_pipeline(pump)
+        assert len(receiver.events()) == 1
+
+
+def test_an_unreadable_archive_is_announced_as_rejected_at_once(client, pump, local_policy):
+    boto3.client("sqs").purge_queue(
+        QueueUrl=boto3.client("sqs").get_queue_url(QueueName=settings().inbox_queue)["QueueUrl"]
+    )
+    with Receiver() as receiver:
+        receiver.secret = created(client, SUPPLIER_KEY, {"url": receiver.url})["secret"]
+        posted = client.http.post(
+            "/v1/flows", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/zip"}), body=b"PK\x03\x04broken"
+        )
+        assert posted.status_code == 202, posted.body
+        flow_id = json.loads(posted.body)["id"]
+        while pump.deliver_sqs_once("expand_inbox"):
+            pass
+        run_pipeline(pump)
+        [event] = receiver.events().values()
+        validate_event(event)
+        assert event["data"]["state"] == "IN_REJETE" and event["data"]["error"]
+        assert event["data"]["counts"] == {"files": 0, "accepted": 0, "rejected": 0, "pending": 0}
+        assert event["subject"] == flow_id

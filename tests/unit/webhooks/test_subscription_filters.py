@@ -60,4 +60,34 @@ def test_filter_parsing_refuses_unknown_codes_roles_and_fields():
 
 
 def test_the_fan_out_queue_filter_policy_selects_the_event_type_attribute():
-    assert sns_filter_policy() == {"event_type": ["invoice.status_changed"]}
+    assert sns_filter_policy() == {"event_type": ["invoice.status_changed", "flow.completed"]}
+
+
+def flow_completed(supplier=SUPPLIER):
+    return {
+        "type": "flow.completed",
+        "id": "01JABCDEFGHJKMNPQRSTVWXYZ0-completed",
+        "data": {"supplier": {"siret": supplier}},
+    }
+
+
+def test_a_flow_is_announced_to_its_supplier_only_whatever_the_status_filter():
+    assert matches(sub(SUPPLIER), flow_completed()) and matches(sub(SUPPLIER, status_codes=(203,)), flow_completed())
+    assert matches(sub(SUPPLIER, role="supplier"), flow_completed())
+    assert not matches(sub(SUPPLIER, role="recipient"), flow_completed())
+    assert not matches(sub(OTHER), flow_completed())
+    assert parties(flow_completed()) == [SUPPLIER]
+    only_status = Subscription("01JABCDEFGHJKMNPQRSTVWXYZ0", SUPPLIER, "t", url="https://x",
+                               events=("invoice.status_changed",))  # fmt: skip
+    assert not matches(only_status, flow_completed())
+
+
+def test_a_flow_is_complete_once_expanded_with_every_object_done():
+    from chalicelib.services.flows import FlowProgress
+
+    assert not FlowProgress("received").complete
+    assert not FlowProgress("expanded", objects_total=None).complete  # written before the expansion ended
+    assert not FlowProgress("expanded", objects_total=3, objects_done=2).complete
+    assert FlowProgress("expanded", objects_total=3, objects_done=3).complete
+    assert FlowProgress("expanded", objects_total=0).complete  # nothing to validate: every file refused
+    assert FlowProgress("unreadable").complete
