@@ -1534,8 +1534,9 @@ for _name, _rules in _COUNTS.items():
 
 
 def _attribute_rules(root, found: dict, owners: list) -> list[Finding]:
-    """The data-type rules on attributes; ``owners``: (element, tag) of every element with attributes, in
-    document order (gathered by the pass; the names come from ``el.keys()``, like ``//@*`` without xmlns)."""
+    """The data-type rules on attributes; ``owners``: (element, tag) of every element with attributes whose tag
+    ``_attributes_checked`` accepts, in document order (gathered by the pass; the names come from ``el.keys()``,
+    like ``//@*`` without xmlns)."""
     out: list[Finding] = []
     if not owners:
         return out
@@ -1646,7 +1647,8 @@ _NONE = object()
 
 
 def _plan(tag: str):
-    """(handler of the anywhere context, presence rules by parent tag) for an element tag, or _NONE."""
+    """(handler of the anywhere context, presence rules by parent tag, code rules, gathered, attributes checked)
+    for an element tag, or _NONE when the pass has nothing to do with such an element."""
     handler = _ELEMENT_CONTEXTS.get(tag)
     if handler is None:
         local = tag.rpartition("}")[2]
@@ -1660,13 +1662,26 @@ def _plan(tag: str):
     presence = _PRESENCE_BY_LEAF.get(tag)
     code = _CODES.get(tag)
     gather = tag in _GATHER
-    if handler is None and presence is None and code is None and not gather:
+    attributes = _attributes_checked(tag)
+    if handler is None and presence is None and code is None and not gather and not attributes:
         plan = _NONE
     else:
-        plan = (handler, presence, code, gather)
+        plan = (handler, presence, code, gather, attributes)
     if len(_PLAN) < _PLAN_LIMIT:
         _PLAN[tag] = plan
     return plan
+
+
+_RAM_ATTRIBUTE_NAMES = frozenset((*_ID_RULES, *_TYPE_CODE_RULES, *_AMOUNT_RULES, *_QUANTITY_RULES))
+
+
+def _attributes_checked(tag: str) -> bool:
+    """Whether an attribute of an element with this tag can break a rule of ``_attribute_rule`` (the document
+    element, dates, the keys' tags, and the ram: elements ``_ram_attribute_rule`` answers for): the pass reads the
+    attribute names of these elements only."""
+    if tag == _ROOT_TAG or tag == _DATE_TIME_STRING or tag in _KEY_CHAINS:
+        return True
+    return tag.startswith(_RAM_PREFIX) and any(_ram_attribute_rule(tag, n) for n in _RAM_ATTRIBUTE_NAMES)
 
 
 def _presence_findings(hits: dict) -> list[Finding]:
@@ -1686,12 +1701,10 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     out: list[Finding] = []
     hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
     code_findings: list[Finding] = []
-    owners: list = []  # (element, tag) of the elements with attributes
+    owners: list = []  # (element, tag) of the elements with attributes that rules read
     plan_of = _PLAN.get
     for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
-        if el.keys():
-            owners.append((el, tag))
         plan = plan_of(tag)
         if plan is _NONE:
             continue
@@ -1701,7 +1714,9 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
             plan = _plan(tag)
             if plan is _NONE:
                 continue
-        handler, presence, code, gather = plan
+        handler, presence, code, gather, attributes = plan
+        if attributes and el.keys():
+            owners.append((el, tag))
         if gather:
             found.setdefault(tag, []).append(el)
         if handler is not None:
