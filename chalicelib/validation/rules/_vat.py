@@ -349,8 +349,9 @@ _U_ROOT_TAGS = frozenset(
 )
 
 
-# The party facts are five existence tests on a handful of elements under the root; one precompiled XPath 1.0
-# expression evaluated once per document (in C, no Python element objects) is the cheapest way to read them.
+# The party facts are five existence tests on a handful of elements under the root. UBL: one precompiled XPath 1.0
+# expression evaluated once per document. CII: the same tests (_CII_PARTY_TESTS) by a walk down the few elements
+# on their paths (_cii_party_flags), cheaper than the XPath there (the engine holds the proxies already).
 _NS = {"cac": CAC[1:-1], "cbc": CBC[1:-1], "rsm": RSM[1:-1], "ram": RAM[1:-1]}
 _UPPER = "translate(., 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"
 # [cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT']
@@ -379,12 +380,52 @@ def _flags_xpath(tests: dict[str, str]) -> etree.XPath:
 
 
 _UBL_PARTY_XPATH = _flags_xpath(_UBL_PARTY_TESTS)
-_CII_PARTY_XPATH = _flags_xpath(_CII_PARTY_TESTS)
 
 
 def _party_flags(root, syntax: str) -> dict[str, bool]:
-    tests, xpath = (_UBL_PARTY_TESTS, _UBL_PARTY_XPATH) if syntax == "ubl" else (_CII_PARTY_TESTS, _CII_PARTY_XPATH)
-    return {name: bit == "1" for name, bit in zip(tests, xpath(root), strict=True)}
+    if syntax != "ubl":
+        return _cii_party_flags(root)
+    return {name: bit == "1" for name, bit in zip(_UBL_PARTY_TESTS, _UBL_PARTY_XPATH(root), strict=True)}
+
+
+_C_PARTY_ROLES = {
+    RAM + "SellerTradeParty": "seller",
+    RAM + "SellerTaxRepresentativeTradeParty": "taxrep",
+    RAM + "BuyerTradeParty": "buyer",
+}
+
+
+def _cii_party_flags(root) -> dict[str, bool]:
+    """_CII_PARTY_TESTS evaluated from the root: every ram:ID of every ram:SpecifiedTaxRegistration (and, for the
+    buyer, ram:SpecifiedLegalOrganization) of the parties of every header agreement of every transaction."""
+    flags = dict.fromkeys(_CII_PARTY_TESTS, False)
+    for tx in root[:]:
+        if tx.tag != _C_SCTT:
+            continue
+        for agreement in tx[:]:
+            if agreement.tag != _C_AGREEMENT:
+                continue
+            for party in agreement[:]:
+                role = _C_PARTY_ROLES.get(party.tag)
+                if role is None:
+                    continue
+                for child in party[:]:
+                    tag = child.tag
+                    if tag == _C_TAX_REGISTRATION:
+                        for ident in child[:]:
+                            if ident.tag != _C_ID:
+                                continue
+                            scheme = ident.get("schemeID")  # @schemeID = 'VA': the raw attribute value
+                            if scheme == "VA":
+                                flags[f"{role}_va"] = True
+                                if role == "seller":
+                                    flags["seller_va_fc"] = True
+                            elif scheme == "FC" and role == "seller":
+                                flags["seller_va_fc"] = True
+                    elif tag == _C_LEGAL_ORGANIZATION and role == "buyer":
+                        if any(ident.tag == _C_ID for ident in child[:]):
+                            flags["buyer_legal"] = True
+    return flags
 
 
 def _ubl_facts(root) -> Facts:
@@ -489,6 +530,9 @@ def _cii_cat(el) -> Cat:
 
 
 _C_TAX_REGISTRATION = RAM + "SpecifiedTaxRegistration"
+_C_LEGAL_ORGANIZATION = RAM + "SpecifiedLegalOrganization"
+_C_AGREEMENT = RAM + "ApplicableHeaderTradeAgreement"
+_C_ID = RAM + "ID"
 _C_BASIS = RAM + "BasisAmount"
 _C_CALCULATED = RAM + "CalculatedAmount"
 _C_CHARGE_INDICATOR = RAM + "ChargeIndicator"
