@@ -218,3 +218,23 @@ def cii_breakdown_shadowed(att: Any) -> bool:
     header = att.getparent()
     tx = header.getparent() if header is not None else None
     return tx is not None and tx.tag == _CII_TRANSACTION
+
+
+# ------------------------------------------------------------------ elements gathered by the CII syntax pass
+# syntax_cii visits every node once; it also hands over, per reader ("decimals", "vat"), the elements with the tags
+# that reader would otherwise find with its own root.iter(tags) (``CII_SHARED_TAGS``), in document order, through
+# the document's scratch space (they die with the document). A reader run without that pass scans for itself.
+_CII_ELEMENTS = "syntax_cii.elements"
+
+
+def share_cii_elements(doc: Any, elements: dict[str, list]) -> None:
+    doc.scratch[_CII_ELEMENTS] = (doc.root, elements)
+
+
+def cii_elements(doc: Any, reader: str) -> list | None:
+    """The elements ``syntax_cii`` gathered for ``reader`` (exactly ``root.iter(*CII_SHARED_TAGS[reader])``), or
+    None when the pass did not run on this document."""
+    shared = doc.scratch.get(_CII_ELEMENTS)
+    if shared is None or shared[0] is not doc.root:
+        return None
+    return shared[1].get(reader)

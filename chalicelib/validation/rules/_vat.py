@@ -34,6 +34,7 @@ from lxml import etree
 
 from ..findings import FATAL, Finding
 from ..model import xpath_of
+from ._helpers import cii_elements
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
@@ -282,7 +283,11 @@ def facts(doc) -> Facts:
     ``doc.scratch`` so they die with the document)."""
     f = doc.scratch.get("vat_facts")
     if f is None or f.root is not doc.root:
-        f = doc.scratch["vat_facts"] = _ubl_facts(doc.root) if doc.syntax == "ubl" else _cii_facts(doc.root)
+        if doc.syntax == "ubl":
+            f = _ubl_facts(doc.root)
+        else:
+            f = _cii_facts(doc.root, cii_elements(doc, "vat"))
+        doc.scratch["vat_facts"] = f
     return f
 
 
@@ -540,13 +545,16 @@ _C_INDICATOR = UDT + "Indicator"
 _C_ACTUAL_AMOUNT = RAM + "ActualAmount"
 
 
-def _cii_facts(root) -> Facts:
+CII_TAGS = (_C_ATT, _C_CTT)  # what _cii_facts reads (syntax_cii gathers them: _helpers.cii_elements)
+
+
+def _cii_facts(root, elements: list | None = None) -> Facts:
     line_cats: list[Cat] = []
     charges: dict[int, Charge] = {}
     charge_cats: list[Cat] = []
     breakdowns: list[Breakdown] = []
     all_att: list[Cat] = []
-    for el in root.iter(_C_ATT, _C_CTT):
+    for el in elements if elements is not None else root.iter(*CII_TAGS):
         cat = _cii_cat(el)
         parent = el.getparent()
         if el.tag == _C_ATT:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from ..findings import FATAL, Finding
 from . import _vat
-from ._helpers import cii_breakdown_shadowed
+from ._helpers import cii_breakdown_shadowed, cii_elements
 
 CBC = _vat.CBC
 CAC = _vat.CAC
@@ -107,7 +107,7 @@ def check(doc) -> Iterable[Finding]:
     if doc.syntax == "ubl":
         _ubl(doc.root, out)
     else:
-        _cii(doc.root, out)
+        _cii(doc.root, out, cii_elements(doc, "decimals"))
     return out
 
 
@@ -230,9 +230,12 @@ def _cii_contexts(el) -> list[str]:
     return []
 
 
-def _cii(root, out: list[Finding]) -> None:
+CII_TAGS = (*sorted(_C_TAGS), _C_TOTALS)  # what _cii reads (syntax_cii gathers them: _helpers.cii_elements)
+
+
+def _cii(root, out: list[Finding], elements: list | None = None) -> None:
     totals_seen = []
-    for el in root.iter(*_C_TAGS, _C_TOTALS):
+    for el in elements if elements is not None else root.iter(*CII_TAGS):
         raw = el.text
         if raw is None or len(el):
             if el.tag == _C_TOTALS:

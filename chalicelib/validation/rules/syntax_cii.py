@@ -42,7 +42,8 @@ from lxml import etree
 
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
-from . import codelists
+from . import _vat, codelists, decimals
+from ._helpers import share_cii_elements
 from .codelists import XML_WS, collect, compile_tree, normalize_space, path_of, string_value, xs_boolean
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -1643,12 +1644,18 @@ _CODES = codelists.index_for("cii")
 _GATHER = frozenset({_PM_TAG, _PAYMENT_REFERENCE, _DUE_DATE_TYPE_CODE})
 _PLAN: dict[str, object] = {}
 _PLAN_LIMIT = 20000
+# elements other families read, handed over by the pass (see _helpers.cii_elements): tag -> the readers' names
+CII_SHARED_TAGS = {"decimals": decimals.CII_TAGS, "vat": _vat.CII_TAGS}
+_SHARED_BY_TAG: dict[str, tuple[str, ...]] = {}
+for _reader, _tags in CII_SHARED_TAGS.items():
+    for _tag in _tags:
+        _SHARED_BY_TAG[_tag] = (*_SHARED_BY_TAG.get(_tag, ()), _reader)
 _NONE = object()
 
 
 def _plan(tag: str):
-    """(handler of the anywhere context, presence rules by parent tag, code rules, gathered, attributes checked)
-    for an element tag, or _NONE when the pass has nothing to do with such an element."""
+    """(handler of the anywhere context, presence rules by parent tag, code rules, gathered, attributes checked,
+    readers it is handed over to) for an element tag, or _NONE when the pass has nothing to do with such an element."""
     handler = _ELEMENT_CONTEXTS.get(tag)
     if handler is None:
         local = tag.rpartition("}")[2]
@@ -1663,10 +1670,11 @@ def _plan(tag: str):
     code = _CODES.get(tag)
     gather = tag in _GATHER
     attributes = _attributes_checked(tag)
-    if handler is None and presence is None and code is None and not gather and not attributes:
+    shared = _SHARED_BY_TAG.get(tag)
+    if handler is None and presence is None and code is None and not gather and not attributes and not shared:
         plan = _NONE
     else:
-        plan = (handler, presence, code, gather, attributes)
+        plan = (handler, presence, code, gather, attributes, shared)
     if len(_PLAN) < _PLAN_LIMIT:
         _PLAN[tag] = plan
     return plan
@@ -1702,6 +1710,7 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
     code_findings: list[Finding] = []
     owners: list = []  # (element, tag) of the elements with attributes that rules read
+    elements: dict[str, list] = {reader: [] for reader in CII_SHARED_TAGS}  # handed over to other families
     plan_of = _PLAN.get
     for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
@@ -1714,9 +1723,12 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
             plan = _plan(tag)
             if plan is _NONE:
                 continue
-        handler, presence, code, gather, attributes = plan
+        handler, presence, code, gather, attributes, shared = plan
         if attributes and el.keys():
             owners.append((el, tag))
+        if shared is not None:
+            for reader in shared:
+                elements[reader].append(el)
         if gather:
             found.setdefault(tag, []).append(el)
         if handler is not None:
@@ -1753,6 +1765,7 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     out.extend(_attribute_rules(root, found, owners))
     if doc is not None:
         codelists.share(doc, code_findings)
+        share_cii_elements(doc, elements)
     return out
 
 
