@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -222,6 +223,7 @@ class EventPump:
         for record in records:
             record["eventSourceARN"] = stream_arn
             record.setdefault("eventID", uuid.uuid4().hex)
+            record["dynamodb"] = _as_lambda_json(record.get("dynamodb", {}))
         try:
             failed = failed_ids(self.invoke(name, {"Records": records}))
         except Exception:
@@ -237,3 +239,14 @@ class EventPump:
 
     def _source(self, name: str):
         return next(source for source in self.app.event_sources if source.name == name)
+
+
+def _as_lambda_json(value):
+    """boto3 decodes a stream record's binary values; Lambda's JSON event carries them base64-encoded."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: _as_lambda_json(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_as_lambda_json(v) for v in value]
+    return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import zlib
 from dataclasses import asdict
 from datetime import date
@@ -15,14 +17,7 @@ from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSu
 from ..services import originals as layout
 from ..services.errors import ConcurrentUpdate, DuplicateNumber
 from ..services.ports import InvoiceQuery, OriginalStore
-from .tables import (
-    AttachmentAttribute,
-    ErrorAttribute,
-    HistoryAttribute,
-    InvoiceRecord,
-    NumberClaimRecord,
-    TotalsAttribute,
-)
+from .tables import InvoiceRecord, NumberClaimRecord
 
 
 def _conditional_failure(exc: Exception) -> bool:
@@ -50,116 +45,109 @@ def updated_key(invoice: Invoice) -> str:
 
 
 def to_record(invoice: Invoice) -> InvoiceRecord:
-    s = invoice.summary
     shard = shard_of(invoice.id)
     indexed = invoice.processing != "pending"  # listed once decided: see InvoiceRecord.supplier_pk
     record = InvoiceRecord(
         invoice.id,
         supplier_siret=invoice.supplier_siret,
-        supplier_name=invoice.supplier_name,
-        format=invoice.format,
-        content_type=invoice.content_type,
-        original_key=invoice.original_key,
-        original_size=invoice.original_size,
-        original_sha256=invoice.original_sha256,
-        created_at=invoice.created_at,
-        updated_at=invoice.updated_at,
-        processing=invoice.processing,
-        number=s.number,
-        issue_date=s.issue_date.isoformat() if s.issue_date else None,
-        type=s.type,
-        currency=s.currency,
-        totals=TotalsAttribute(
-            without_vat=_dec(s.totals.without_vat),
-            vat=_dec(s.totals.vat),
-            with_vat=_dec(s.totals.with_vat),
-            amount_due=_dec(s.totals.amount_due),
-        ),
-        seller_siret=s.seller_siret,
-        seller_name=s.seller_name,
-        buyer_siret=s.buyer_siret,
-        buyer_name=s.buyer_name,
         recipient_siret=invoice.recipient_siret,
-        recipient_name=invoice.recipient_name,
-        service_code=s.service_code,
-        engagement_number=s.engagement_number,
+        number=invoice.summary.number,
+        issue_date=invoice.summary.issue_date.isoformat() if invoice.summary.issue_date else None,
         status_code=invoice.status.code if invoice.status else None,
-        # Empty lists and zero counts are left out: every byte counts towards the 1 KB of a write unit.
-        errors=[ErrorAttribute(**e.as_dict()) for e in invoice.errors] or None,
-        errors_truncated=invoice.errors_truncated or None,
-        history=[
-            HistoryAttribute(code=h.code, at=h.at, actor=h.actor, reason_code=h.reason_code, comment=h.comment)
-            for h in invoice.history
-        ],
-        attachments=[AttachmentAttribute(**asdict(a)) for a in invoice.attachments] or None,
+        processing=invoice.processing,
+        details=pack_details(invoice),
         supplier_pk=party_key(invoice.supplier_siret, shard) if indexed else None,
         recipient_pk=party_key(invoice.recipient_siret, shard) if indexed and invoice.recipient_siret else None,
         updated_key=updated_key(invoice),
-        original_offset=invoice.original_offset,
-        flow_id=invoice.flow_id,
-        flow_file=invoice.flow_file,
     )
     if invoice.version is not None:
         record.version = invoice.version
     return record
 
 
+def pack_details(invoice: Invoice) -> bytes:
+    """What no query reads, as compact JSON compressed with zlib. Empty values are left out: every byte of
+    the item counts towards the 1 KB of a write unit."""
+    s = invoice.summary
+    details = {
+        "supplier_name": invoice.supplier_name,
+        "format": invoice.format,
+        "content_type": invoice.content_type,
+        "original_key": invoice.original_key,
+        "original_size": invoice.original_size,
+        "original_sha256": invoice.original_sha256,
+        "original_offset": invoice.original_offset,
+        "flow_id": invoice.flow_id,
+        "flow_file": invoice.flow_file,
+        "created_at": invoice.created_at,
+        "updated_at": invoice.updated_at,
+        "recipient_name": invoice.recipient_name,
+        "type": s.type,
+        "currency": s.currency,
+        "totals": {k: _dec(v) for k, v in asdict(s.totals).items() if v is not None},
+        "seller_siret": s.seller_siret,
+        "seller_name": s.seller_name,
+        "buyer_siret": s.buyer_siret,
+        "buyer_name": s.buyer_name,
+        "service_code": s.service_code,
+        "engagement_number": s.engagement_number,
+        "history": [{k: v for k, v in asdict(h).items() if v is not None} for h in invoice.history],
+        "errors": [e.as_dict() for e in invoice.errors],
+        "errors_truncated": invoice.errors_truncated or None,
+        "attachments": [asdict(a) for a in invoice.attachments],
+    }
+    compact = {k: v for k, v in details.items() if v is not None and v != [] and v != {}}
+    return zlib.compress(json.dumps(compact, ensure_ascii=False, separators=(",", ":")).encode(), 9)
+
+
 def from_record(record: InvoiceRecord) -> Invoice:
-    totals = record.totals
+    d = json.loads(zlib.decompress(record.details))
+    totals = d.get("totals") or {}
     summary = InvoiceSummary(
         number=record.number,
         issue_date=date.fromisoformat(record.issue_date) if record.issue_date else None,
-        type=record.type or "invoice",
-        currency=record.currency,
-        totals=Totals(
-            without_vat=_undec(totals.without_vat),
-            vat=_undec(totals.vat),
-            with_vat=_undec(totals.with_vat),
-            amount_due=_undec(totals.amount_due),
-        )
-        if totals
-        else Totals(),
-        seller_siret=record.seller_siret,
-        seller_name=record.seller_name,
-        buyer_siret=record.buyer_siret,
-        buyer_name=record.buyer_name,
-        service_code=record.service_code,
-        engagement_number=record.engagement_number,
+        type=d.get("type") or "invoice",
+        currency=d.get("currency"),
+        totals=Totals(**{k: _undec(v) for k, v in totals.items()}),
+        seller_siret=d.get("seller_siret"),
+        seller_name=d.get("seller_name"),
+        buyer_siret=d.get("buyer_siret"),
+        buyer_name=d.get("buyer_name"),
+        service_code=d.get("service_code"),
+        engagement_number=d.get("engagement_number"),
     )
     return Invoice(
         id=record.id,
         supplier_siret=record.supplier_siret,
-        supplier_name=record.supplier_name,
-        format=record.format,
-        content_type=record.content_type,
-        original_key=record.original_key,
-        original_size=int(record.original_size),
-        original_sha256=record.original_sha256,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
+        supplier_name=d.get("supplier_name", ""),
+        format=d.get("format", ""),
+        content_type=d.get("content_type", ""),
+        original_key=d.get("original_key", ""),
+        original_size=int(d.get("original_size", 0)),
+        original_sha256=d.get("original_sha256", ""),
+        created_at=d.get("created_at", ""),
+        updated_at=d.get("updated_at", ""),
         processing=record.processing,  # type: ignore[arg-type]
         summary=summary,
         recipient_siret=record.recipient_siret,
-        recipient_name=record.recipient_name,
-        errors=[Error(e.rule, e.severity, e.message, e.location) for e in record.errors or []],
-        errors_truncated=int(record.errors_truncated or 0),
-        history=[
-            HistoryEntry(int(h.code), h.at, h.actor, h.reason_code, h.comment)  # type: ignore[arg-type]
-            for h in record.history or []
-        ],
-        attachments=[
-            Attachment(a.id, a.name, a.content_type, int(a.size), a.key, a.uploaded_by, a.uploaded_at)  # type: ignore[arg-type]
-            for a in record.attachments or []
-        ],
+        recipient_name=d.get("recipient_name"),
+        errors=[Error(**e) for e in d.get("errors", [])],
+        errors_truncated=int(d.get("errors_truncated", 0)),
+        history=[HistoryEntry(**h) for h in d.get("history", [])],
+        attachments=[Attachment(**a) for a in d.get("attachments", [])],
         version=record.version,
-        original_offset=None if record.original_offset is None else int(record.original_offset),
-        flow_id=record.flow_id,
-        flow_file=record.flow_file,
+        original_offset=d.get("original_offset"),
+        flow_id=d.get("flow_id"),
+        flow_file=d.get("flow_file"),
     )
 
 
 def from_stream_image(image: dict[str, Any]) -> Invoice:
-    """A DynamoDB stream NewImage/OldImage (attribute-value JSON) as a domain invoice."""
+    """A DynamoDB stream NewImage/OldImage (attribute-value JSON) as a domain invoice. Lambda's event is JSON:
+    binary values arrive base64-encoded."""
+    details = image.get("details", {}).get("B")
+    if isinstance(details, str):
+        image = {**image, "details": {"B": base64.b64decode(details)}}
     return from_record(InvoiceRecord.from_raw_data(image))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -20,37 +21,11 @@ from ..config import settings
 _settings = settings()
 
 
-class HistoryAttribute(MapAttribute):
-    code = NumberAttribute()
-    at = UnicodeAttribute()
-    actor = UnicodeAttribute()
-    reason_code = UnicodeAttribute(null=True)
-    comment = UnicodeAttribute(null=True)
-
-
 class ErrorAttribute(MapAttribute):
     rule = UnicodeAttribute()
     severity = UnicodeAttribute()
     message = UnicodeAttribute()
     location = UnicodeAttribute()
-
-
-class TotalsAttribute(MapAttribute):
-    # Decimal strings: exact, as written in the invoice.
-    without_vat = UnicodeAttribute(null=True)
-    vat = UnicodeAttribute(null=True)
-    with_vat = UnicodeAttribute(null=True)
-    amount_due = UnicodeAttribute(null=True)
-
-
-class AttachmentAttribute(MapAttribute):
-    id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    content_type = UnicodeAttribute()
-    size = NumberAttribute()
-    key = UnicodeAttribute()
-    uploaded_by = UnicodeAttribute()
-    uploaded_at = UnicodeAttribute()
 
 
 # A party's invoices, most recently updated first. Partition key "<siret>#<shard>": spreading one
@@ -81,7 +56,10 @@ class RecipientIndex(GlobalSecondaryIndex):
 
 
 class InvoiceRecord(Model):
-    """One invoice: what was deposited, what was read from it, its status history."""
+    """One invoice. What queries, conditions and indexes use is stored as plain attributes; everything else
+    (parties' names, totals, history, errors, attachments, where the original lies...) is one zlib-compressed
+    JSON attribute, `details` (adapters/invoice_repository.py): a decided flow invoice fits in one write unit
+    (1 KB) instead of two, and so does every later status change."""
 
     class Meta:
         table_name = _settings.invoice_table
@@ -90,36 +68,12 @@ class InvoiceRecord(Model):
 
     id = UnicodeAttribute(hash_key=True)
     supplier_siret = UnicodeAttribute()
-    supplier_name = UnicodeAttribute()
-    format = UnicodeAttribute()
-    content_type = UnicodeAttribute()
-    original_key = UnicodeAttribute()
-    original_size = NumberAttribute()
-    original_sha256 = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    processing = UnicodeAttribute()
+    recipient_siret = UnicodeAttribute(null=True)
     number = UnicodeAttribute(null=True)
     issue_date = UnicodeAttribute(null=True)
-    type = UnicodeAttribute(null=True)
-    currency = UnicodeAttribute(null=True)
-    totals = TotalsAttribute(null=True)
-    seller_siret = UnicodeAttribute(null=True)
-    seller_name = UnicodeAttribute(null=True)
-    buyer_siret = UnicodeAttribute(null=True)
-    buyer_name = UnicodeAttribute(null=True)
-    recipient_siret = UnicodeAttribute(null=True)
-    recipient_name = UnicodeAttribute(null=True)
-    service_code = UnicodeAttribute(null=True)
-    engagement_number = UnicodeAttribute(null=True)
     status_code = NumberAttribute(null=True)  # denormalised from history, for indexes
-    errors = ListAttribute(of=ErrorAttribute, null=True)
-    errors_truncated = NumberAttribute(null=True)  # absent when 0: item size is write units
-    history = ListAttribute(of=HistoryAttribute, null=True)
-    attachments = ListAttribute(of=AttachmentAttribute, null=True)
-    original_offset = NumberAttribute(null=True)  # a bundled original: its offset in original_key
-    flow_id = UnicodeAttribute(null=True)
-    flow_file = UnicodeAttribute(null=True)
+    processing = UnicodeAttribute()
+    details = BinaryAttribute(legacy_encoding=False)
     # Both indexes are sparse: an invoice enters them when processing has decided (one index write each,
     # instead of a write at deposit and a delete + write when the decision moves its sort key).
     supplier_pk = UnicodeAttribute(null=True)

@@ -1,0 +1,73 @@
+"""The invoice record's stored shape: plain attributes for what is queried, the rest packed (no AWS)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from datetime import date
+from decimal import Decimal
+
+from chalicelib.adapters.invoice_repository import from_record, from_stream_image, to_record
+from chalicelib.domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals
+
+
+def flow_invoice() -> Invoice:
+    invoice = Invoice(
+        "01M8CWNBTN0N6SD18NSQWEG2QF", "81234567800013", "Atelier Numérique SARL", "ubl", "application/xml",
+        "originals/bundles/01M8CWNBTN4TR1H9NFC97NRTHT-0001.tar", 4132,
+        "b0aa64b3170595cf9b8b36adae33c23af30a761b58d1b2f6ea82a9443537cbb5",
+        "2026-11-26T21:37:23.285Z", "2026-11-26T21:37:23.285Z",
+        original_offset=52224, flow_id="01M8CWNBTN4TR1H9NFC97NRTHT", flow_file="file#00017",
+    )  # fmt: skip
+    summary = InvoiceSummary(
+        number="F-2026-00017",
+        issue_date=date(2026, 11, 20),
+        currency="EUR",
+        totals=Totals(Decimal("100.00"), Decimal("20.00"), Decimal("120.00"), Decimal("120.00")),
+        seller_siret="81234567800013",
+        seller_name="Atelier Numérique SARL",
+        buyer_siret="21750000100011",
+        buyer_name="Mairie de Saint-Étienne-du-Bois",
+        service_code="SERV-TECH",
+    )
+    invoice.accept(summary, "Mairie de Saint-Étienne-du-Bois", [], "2026-11-26T21:37:25.012Z")
+    return invoice
+
+
+def test_every_field_survives_the_round_trip_and_the_stream_image():
+    invoice = flow_invoice()
+    invoice.errors = [Error("BR-CL-10", "warning", "Un avertissement « accentué »", "/Invoice/cbc:ID")]
+    invoice.errors_truncated = 3
+    invoice.history.append(HistoryEntry(208, "2026-11-27T08:00:00.000Z", "recipient", "JUSTIF_ABS", "Pièce manquante"))
+    invoice.attachments = [
+        Attachment(
+            "01M8CWNBTN0N6SD18NSQWEG2QG",
+            "bon.pdf",
+            "application/pdf",
+            1234,
+            "attachments/x/y",
+            "supplier",
+            "2026-11-27T09:00:00.000Z",
+        )  # fmt: skip
+    ]
+    invoice.version = 4
+    expected = copy.deepcopy(invoice)
+    record = to_record(invoice)
+    assert from_record(record) == expected
+    image = record.serialize()  # the attribute values of a stream record
+    assert from_stream_image(image) == expected
+    lambda_json = {**image, "details": {"B": base64.b64encode(image["details"]["B"]).decode()}}
+    assert from_stream_image(json.loads(json.dumps(lambda_json))) == expected  # as Lambda's JSON event has it
+
+
+def test_a_decided_flow_invoice_costs_one_write_unit():
+    """DynamoDB bills a write per started KB of item (attribute names and values, as in infra/cost/bench.py)."""
+    record = to_record(flow_invoice())
+    image = record.serialize()
+    size = 0
+    for name, value in image.items():
+        [(kind, raw)] = value.items()
+        size += len(name) + (len(raw) if kind in ("S", "B") and isinstance(raw, bytes) else len(str(raw).encode()))
+    assert size < 1024 - 150, size  # with room for longer names and numbers than these
+    assert {"supplier_siret", "recipient_siret", "number", "issue_date", "status_code"} <= set(image)  # filters
