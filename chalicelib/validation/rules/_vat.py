@@ -122,9 +122,12 @@ _DOUBLE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 _DOUBLE_SPECIAL = {"INF": math.inf, "+INF": math.inf, "-INF": -math.inf, "NaN": math.nan}
 
 
+_HALF = Decimal("0.5")
+
+
 def xp_round(d: Decimal) -> Decimal:
     """XPath round() on a decimal: half rounds towards positive infinity."""
-    return (d + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR")
+    return (d + _HALF).to_integral_value(rounding="ROUND_FLOOR")
 
 
 def round2(d: Decimal) -> Decimal:
