@@ -81,6 +81,10 @@ def create_resources(settings: Settings, visibility_timeout: int = LOCAL_VISIBIL
     if settings.region != "us-east-1":
         create["CreateBucketConfiguration"] = {"LocationConstraint": settings.region}
     s3.create_bucket(**create)
+    s3.put_bucket_cors(
+        Bucket=settings.invoice_bucket,
+        CORSConfiguration={"CORSRules": [{**BROWSER_CORS_RULE, "AllowedOrigins": ["*"]}]},
+    )
     s3.put_bucket_notification_configuration(
         Bucket=settings.invoice_bucket,
         NotificationConfiguration={
@@ -127,6 +131,14 @@ def create_webhook_resources(settings: Settings, resources: LocalResources, visi
 
 
 INBOX_MAX_RECEIVES = 3
+# Browsers may POST presigned uploads and GET presigned downloads (infra applies the same rule with the
+# stage's origins): CORS grants nothing by itself, every such request still needs its signature.
+BROWSER_CORS_RULE = {
+    "AllowedMethods": ["POST", "GET"],
+    "AllowedHeaders": ["*"],
+    "ExposeHeaders": ["ETag", "Location"],
+    "MaxAgeSeconds": 3000,
+}
 INBOX_PREFIX = "inbox/"  # chalicelib.services.flows.INBOX_PREFIX (uploads and posted archives)
 
 

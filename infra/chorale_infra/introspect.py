@@ -118,6 +118,7 @@ def describe(project_dir: str) -> dict:
             "WEBHOOK_DELIVERY_QUEUE": _optional("devstack.resources", "WEBHOOK_MAX_RECEIVES", 5),
             "INBOX_QUEUE": _optional("devstack.resources", "INBOX_MAX_RECEIVES", 3),
         },
+        "browser_cors_rule": _optional("devstack.resources", "BROWSER_CORS_RULE", None),
         "tables": tables,
         "event_sources": sources,
         "functions": sorted(app.handler_map),

@@ -51,6 +51,23 @@ def cfn_name(function_name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-]", function_name) if part)
 
 
+def upload_cors(origins: str, rule: dict | None) -> list[s3.CorsRule] | None:
+    """The app's browser rule (presigned uploads and downloads from web apps, devstack/resources.py) for the
+    stage's origins; the signature, not CORS, is what grants access."""
+    allowed = [o.strip() for o in (origins or "").split(",") if o.strip()]
+    if not allowed or not rule:
+        return None
+    return [
+        s3.CorsRule(
+            allowed_methods=[s3.HttpMethods(m) for m in rule["AllowedMethods"]],
+            allowed_origins=allowed,
+            allowed_headers=rule["AllowedHeaders"],
+            exposed_headers=rule["ExposeHeaders"],
+            max_age=rule["MaxAgeSeconds"],
+        )
+    ]
+
+
 class ChoraleStack(Stack):
     def __init__(self, scope: Construct, stage: StageSettings, app_model: dict, project_dir: str, **kwargs):
         # The construct id is the chalice stage name (chalice.cdk uses it), so .chalice/config.json's
@@ -277,6 +294,7 @@ class ChoraleStack(Stack):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             object_lock_enabled=stage.object_lock_mode != "OFF",
             object_lock_default_retention=lock,
+            cors=upload_cors(stage.upload_cors_origins, self.model.get("browser_cors_rule")),
             removal_policy=self.retain,
             lifecycle_rules=[
                 # Only objects ≥ 128 KB (Factur-X PDFs) move to archive classes: smaller ones would be

@@ -29,6 +29,9 @@ class StageSettings:
     archive_after_days: int = 90  # Factur-X PDFs (≥ 128 KB) → Glacier Instant Retrieval
     deep_archive_after_days: int = 2190  # → Deep Archive once the 6-year tax window has passed
     abandoned_upload_days: int = 1
+    # Browsers may POST presigned uploads (and GET presigned downloads) from these origins, comma-separated;
+    # "" for none. CORS grants nothing by itself: every such request still needs its signature.
+    upload_cors_origins: str = "*"
     keep_data_on_delete: bool = True  # RETAIN bucket and tables when the stack is deleted
     alarm_email: str | None = None
     admin_key_hashes: str | None = None  # SHA-256 of the platform administrators' API keys, comma-separated

@@ -145,6 +145,13 @@ def test_bucket_blocks_public_access_encrypts_versions_and_requires_tls(template
     )
 
 
+def test_browsers_may_post_presigned_uploads_and_nothing_else(template):
+    (bucket,) = resources(template, "AWS::S3::Bucket").values()
+    (rule,) = props(bucket)["CorsConfiguration"]["CorsRules"]
+    assert sorted(rule["AllowedMethods"]) == ["GET", "POST"] and rule["AllowedOrigins"]
+    assert not {"PUT", "DELETE"} & set(rule["AllowedMethods"])
+
+
 def test_bucket_lifecycle_archives_expires_and_cleans_abandoned_uploads(template):
     (bucket,) = resources(template, "AWS::S3::Bucket").values()
     rules = {r["Id"]: r for r in props(bucket)["LifecycleConfiguration"]["Rules"]}

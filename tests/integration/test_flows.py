@@ -268,6 +268,19 @@ def test_presigned_post_policy_fixes_key_size_and_expiry(client):
     assert client.http.post("/v1/uploads", headers=auth(MAIRIE_KEY)).status_code == 403
 
 
+def test_a_web_app_may_post_the_upload_from_the_browser(client):
+    """The bucket answers the browser's CORS preflight for the presigned POST (its signature still decides)."""
+    ticket = new_ticket(client)
+    preflight = requests.options(
+        ticket["url"],
+        headers={"Origin": "https://app.example.fr", "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers.get("Access-Control-Allow-Origin") in ("*", "https://app.example.fr")
+    assert "POST" in preflight.headers.get("Access-Control-Allow-Methods", "")
+
+
 def test_uploaded_single_invoice_becomes_the_invoice_named_by_the_upload_id(client, flow_pump):
     ticket = upload(client, facturx_pdf(number="UP-1"))
     stored = boto3.client("s3").head_object(Bucket=settings().invoice_bucket, Key=f"inbox/{ticket['upload_id']}")
