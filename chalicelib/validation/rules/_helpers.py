@@ -222,7 +222,7 @@ def cii_breakdown_shadowed(att: Any) -> bool:
 
 # ------------------------------------------------------------------ elements gathered by the CII syntax pass
 # syntax_cii visits every node once; it also hands over, per reader ("decimals", "vat"), the elements with the tags
-# that reader would otherwise find with its own root.iter(tags) (``CII_SHARED_TAGS``), in document order, through
+# that reader would otherwise find with its own root.iter(tags) (syntax_cii.CII_SHARED_TAGS), in document order, via
 # the document's scratch space (they die with the document). A reader run without that pass scans for itself.
 _CII_ELEMENTS = "syntax_cii.elements"
 

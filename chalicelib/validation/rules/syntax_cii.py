@@ -16,11 +16,13 @@ The rules are data:
   can answer nothing. A rule added to the tables is in the filter by construction; a new
   ``_SPECIAL`` function must say what it reads there (import-time assertions check it).
 * the data-type rules on attributes (``_attribute_rules``), checked from the elements with
-  attributes met in the pass (the few keys they depend on are recognised by their ancestry,
-  ``_key_of``), and the "anywhere" data-type contexts (``ram:*ReferencedDocument``,
-  ``ram:*TradeTax``, ``ram:BillingSpecifiedPeriod``, ``ram:PostalTradeAddress`` …) handled in the
-  same pass, which also gathers what the document-wide rules read (``_GATHER``: CII-SR-462, 467,
-  468, 469) and evaluates the code lists (handed to ``codelists`` through ``Document.scratch``).
+  attributes met in the pass whose tag such a rule can apply to (``_attributes_checked``; the few
+  keys they depend on are recognised by their ancestry, ``_key_of``), and the "anywhere" data-type
+  contexts (``ram:*ReferencedDocument``, ``ram:*TradeTax``, ``ram:BillingSpecifiedPeriod``,
+  ``ram:PostalTradeAddress`` …) handled in the same pass, which also gathers what the document-wide
+  rules read (``_GATHER``: CII-SR-462, 467, 468, 469), evaluates the code lists (handed to
+  ``codelists`` through ``Document.scratch``) and hands ``decimals`` and the VAT facts the elements
+  they read (``CII_SHARED_TAGS``, ``_helpers.cii_elements``).
 
 Contexts follow the official ones: most are absolute paths from the document element (the header
 groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
