@@ -115,6 +115,7 @@ class Receiver:
 @dataclass
 class FakeStore:
     items: dict = field(default_factory=dict)
+    mails: dict = field(default_factory=dict)  # address → when its last confirmation mail was claimed
 
     def add(self, s):
         self.items[(s.siret, s.id)] = s
@@ -139,6 +140,13 @@ class FakeStore:
 
     def delete(self, siret, subscription_id):
         return self.items.pop((siret, subscription_id), None) is not None
+
+    def claim_confirmation_mail(self, email, now, window_seconds):
+        last = self.mails.get(email.lower())
+        if last is not None and last >= now - window_seconds:
+            return False
+        self.mails[email.lower()] = now
+        return True
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..config import settings
 from ..domain.invoice import Error
@@ -123,9 +123,15 @@ class DynamoFlowRepository:
         except DoesNotExist:
             return None
 
-    def mark_object_done(self, flow_id: str, object_name: str) -> FlowProgress:
+    def mark_object_done(self, flow_id: str, object_name: str) -> FlowProgress | None:
         header = FlowItemRecord(_flow_pk(flow_id), HEADER)
-        header.update(actions=[FlowItemRecord.objects_done.add({object_name})])  # returns the whole item
+        try:  # the update returns the whole item; an unknown flow gets no stray item
+            header.update(actions=[FlowItemRecord.objects_done.add({object_name})],
+                          condition=FlowItemRecord.pk.exists())  # fmt: skip
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return None
+            raise
         return _progress(header)
 
     def mark_completed(self, flow_id: str, at: str) -> None:

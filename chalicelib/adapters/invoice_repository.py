@@ -101,6 +101,11 @@ def pack_details(invoice: Invoice) -> bytes:
 
 
 def from_record(record: InvoiceRecord) -> Invoice:
+    if record.details is None:
+        raise RuntimeError(
+            f"invoice {record.id} is stored in the shape used before 2026-11-26 (no 'details' attribute): "
+            "see docs/operations.md, Update"
+        )
     d = json.loads(zlib.decompress(record.details))
     totals = d.get("totals") or {}
     summary = InvoiceSummary(

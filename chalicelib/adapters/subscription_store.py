@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from ..domain.subscriptions import EventFilter, Subscription
 from ..services.subscriptions_ports import DeliveryAttempt
+from .aws import client
 from .subscription_tables import DELIVERY_LOG_DAYS, DeliveryLogRecord, SubscriptionRecord
 
 
@@ -96,6 +98,21 @@ class DynamoSubscriptionStore:
                 SubscriptionRecord.last_error.remove(),
             ],
         )
+
+    def claim_confirmation_mail(self, email: str, now: float, window_seconds: float) -> bool:
+        """A marker item per address (keyed by its hash, beside the structures' subscriptions: a SIRET is
+        digits only), rewritten only when the previous mail is older than the window."""
+        marker = f"mail#{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"
+        try:
+            client("dynamodb").put_item(
+                TableName=SubscriptionRecord.Meta.table_name,
+                Item={"siret": {"S": marker}, "id": {"S": "confirmation"}, "sent_at": {"N": repr(now)}},
+                ConditionExpression="attribute_not_exists(siret) OR sent_at < :cutoff",
+                ExpressionAttributeValues={":cutoff": {"N": repr(now - window_seconds)}},
+            )
+        except client("dynamodb").exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def delete(self, siret: str, subscription_id: str) -> bool:
         try:

@@ -7,7 +7,7 @@ import re
 import time
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-INVOICE_ID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+INVOICE_ID_PATTERN = re.compile(r"\A[0-9A-HJKMNP-TV-Z]{26}\Z")  # \Z: no trailing newline either
 
 
 def new_id(now_ms: int | None = None) -> str:

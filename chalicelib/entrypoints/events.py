@@ -16,7 +16,7 @@ from ..config import settings
 from ..domain.invoice import Invoice
 from ..services import flows as flow_service
 from ..services import originals as layout
-from ..services.processing import mark_failed, process_object
+from ..services.processing import BundleIncomplete, mark_failed, process_object
 from ..services.publishing import publish_committed_changes
 from . import dependencies as deps
 from .observability import logger, metrics
@@ -51,33 +51,41 @@ def validate_message(record: SQSRecord) -> None:
         ports = {"invoices": deps.invoice_records(), "originals": deps.originals(), "directory": deps.directory()}
         try:
             processed = process_object(key, **ports)
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, BundleIncomplete):
+                _count(exc.processed.decided_now)  # decided by this attempt: the retry will not count them
             if int(record.attributes.approximate_receive_count or 1) >= settings().validation_max_receives:
                 failed = mark_failed(key, **ports)
                 logger.exception(
                     "giving up on %s: the message goes to the DLQ", key, extra={"invoice_ids": [i.id for i in failed]}
                 )
-                _object_done(key, failed)  # its invoices are decided now: failed
+                _object_done(key, failed, given_up=True)  # its invoices are decided now: failed
             raise
-        _object_done(key, processed.invoices)
         if not processed.invoices:
             logger.warning("ignored object outside the originals prefix: %s", key)
             continue
-        for invoice in processed.decided_now:  # a redelivered message's invoices were counted the first time
-            status = invoice.status
-            logger.info("invoice processed", extra={"invoice_id": invoice.id, "status": status and status.code})
-            rejected = status is not None and status.code == 213
-            metrics.add_metric(name="InvoicesRejected" if rejected else "InvoicesAccepted", unit=MetricUnit.Count,
-                               value=1)  # fmt: skip
-            metrics.add_metric(
-                name="ProcessingLatency", unit=MetricUnit.Milliseconds, value=_latency_ms(invoice.created_at)
-            )
+        _count(processed.decided_now)  # a redelivered message's invoices were counted the first time
+        _object_done(key, processed.invoices)
 
 
-def _object_done(key: str, invoices: list[Invoice]) -> None:
+def _count(decided: list[Invoice]) -> None:
+    for invoice in decided:
+        status = invoice.status
+        logger.info("invoice processed", extra={"invoice_id": invoice.id, "status": status and status.code})
+        rejected = status is not None and status.code == 213
+        metrics.add_metric(name="InvoicesRejected" if rejected else "InvoicesAccepted", unit=MetricUnit.Count,
+                           value=1)  # fmt: skip
+        metrics.add_metric(name="ProcessingLatency", unit=MetricUnit.Milliseconds,
+                           value=_latency_ms(invoice.created_at))  # fmt: skip
+
+
+def _object_done(key: str, invoices: list[Invoice], given_up: bool = False) -> None:
     """Tell the object's flow (if any) that it is done; the flow's last object announces the flow."""
     bundle = layout.bundle_flow_and_number(key)
     flow_id = bundle[0] if bundle else next((i.flow_id for i in invoices if i.flow_id), None)
+    if flow_id is None and given_up:  # a lone original of a flow whose invoice could not even be flagged
+        head = deps.originals().head(key)
+        flow_id = head.metadata.get(layout.META_FLOW_ID) if head is not None else None
     completed = flow_service.object_processed(key, flow_id, flows=deps.flows(), invoices=deps.invoice_records(),
                                               publisher=deps.publisher())  # fmt: skip
     if completed is not None:

@@ -22,6 +22,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.ServiceError], int]] = [
     (errors.PayloadTooLarge, 413),
     (errors.UnsupportedMediaType, 415),
     (errors.Unprocessable, 422),
+    (errors.TooManyRequests, 429),
 ]
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from chalice import Blueprint, Response
 
+from ..domain.events import FLOW_EVENT_TYPE
 from ..domain.subscriptions import Subscription
 from ..services import subscriptions as service
 from ..services.errors import InvalidInput
@@ -166,9 +167,10 @@ def show_confirmation(token: str):
         return json_response(_confirmation_resource(subscription), headers={"Cache-Control": "no-store"})
     if not subscription.pending:
         return _confirmation_page("Abonnement confirmé", f"{subscription.email} reçoit les notifications.")
+    flows = " et à la fin de chacun de ses flux" if FLOW_EVENT_TYPE in subscription.events else ""
     text = (
         f"{subscription.email} recevra une notification à chaque changement de statut des factures de la structure "
-        f"{subscription.siret}."
+        f"{subscription.siret}{flows}."
     )
     return _confirmation_page("Confirmer l'abonnement", text, with_button=True)
 

@@ -52,6 +52,10 @@ class DuplicateNumber(Conflict):
     title = "Duplicate invoice number"
 
 
+class TooManyRequests(ServiceError):
+    title = "Too many requests"
+
+
 class Archived(Conflict):
     """The object is in an archive class that needs a restore before it can be read (S3 Deep Archive)."""
 

@@ -142,8 +142,9 @@ class FlowRepository(Protocol):
 
     def progress(self, flow_id: str) -> FlowProgress | None: ...
 
-    def mark_object_done(self, flow_id: str, object_name: str) -> FlowProgress:
-        """Processing has decided every invoice of this object (marking it again changes nothing)."""
+    def mark_object_done(self, flow_id: str, object_name: str) -> FlowProgress | None:
+        """Processing has decided every invoice of this object (marking it again changes nothing); None for a
+        flow that does not exist."""
 
     def mark_completed(self, flow_id: str, at: str) -> None: ...
 

@@ -34,6 +34,10 @@ class OriginalMissing(Exception):
 class BundleIncomplete(Exception):
     """Some invoices of a bundle failed (the others are decided): retried, then dead-lettered."""
 
+    def __init__(self, message: str, processed: Processed):
+        super().__init__(message)
+        self.processed = processed  # what this attempt did decide (its metrics are counted once, now)
+
 
 @dataclass(slots=True)
 class Processed:
@@ -126,8 +130,8 @@ def _process_bundle(
             continue
         processed.add(decision)
     if failures:  # the message is retried for them (the others are kept), then dead-lettered
-        raise BundleIncomplete(f"{len(failures)} invoice(s) of {key} failed: {[i for i, _ in failures]}") from (
-            failures[0][1])  # fmt: skip
+        raise BundleIncomplete(f"{len(failures)} invoice(s) of {key} failed: {[i for i, _ in failures]}",
+                               processed) from failures[0][1]  # fmt: skip
     return processed
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from ..domain.directory import Principal
+from ..domain.events import FLOW_EVENT_TYPE
 from ..domain.ids import is_invoice_id, new_id
 from ..domain.subscriptions import (
     CONFIRMATION_EVENT_TYPE,
@@ -27,10 +28,13 @@ from ..domain.subscriptions import (
 )
 from ..domain.subscriptions_security import UnsafeUrl, UrlPolicy, check_addresses, literal_addresses, parse_target
 from .clock import utc_now
-from .errors import Conflict, InvalidInput, NotFound, Unprocessable
+from .errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unprocessable
 from .subscriptions_ports import DeliveryAttempt, DeliveryJob, DeliveryLog, DeliveryQueue, Resolver, SubscriptionStore
 
 ROTATION_GRACE_SECONDS = 24 * 3600  # the previous secret still signs for a day after a rotation
+# One confirmation mail per address and day, whichever structure asks: creating and deleting e-mail
+# subscriptions in a loop cannot make Chorale mail a stranger over and over.
+CONFIRMATION_MAIL_WINDOW_SECONDS = 24 * 3600
 
 
 def new_secret() -> str:
@@ -102,12 +106,22 @@ def create_subscription(
         store.add(subscription)
         return subscription
     secret, at = make_confirmation_secret(), clock()
+    if not store.claim_confirmation_mail(email, at, CONFIRMATION_MAIL_WINDOW_SECONDS):
+        raise TooManyRequests(
+            f"A confirmation was already mailed to {email} within the last 24 hours: its link stays valid 7 days. "
+            "Ask its owner to open it, or try again tomorrow.",
+            retry_after_seconds=CONFIRMATION_MAIL_WINDOW_SECONDS,
+        )
     subscription = replace(subscription, state="pending_confirmation", confirmation_hash=confirmation_hash(secret),
                            confirmation_expires=at + CONFIRMATION_SECONDS)  # fmt: skip
     store.add(subscription)
     link = confirmation_url(confirmation_token(subscription.siret, subscription.id, secret))
     event = make_confirmation_event(subscription, principal.name, link, subscription.created_at)
-    queue.enqueue([DeliveryJob(subscription.id, subscription.siret, event, 1, at)])
+    try:
+        queue.enqueue([DeliveryJob(subscription.id, subscription.siret, event, 1, at)])
+    except Exception:
+        store.delete(subscription.siret, subscription.id)  # never a pending subscription that nobody mails
+        raise
     return subscription
 
 
@@ -127,6 +141,7 @@ def make_confirmation_event(subscription: Subscription, structure_name: str, lin
             "structure_name": structure_name,
             "email": subscription.email,
             "confirmation_url": link,
+            "flows": FLOW_EVENT_TYPE in subscription.events,
             "expires_at": expires.replace("+00:00", "Z"),
         },
     }

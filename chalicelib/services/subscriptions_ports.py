@@ -89,6 +89,9 @@ class SubscriptionStore(Protocol):
 
     def delete(self, siret: str, subscription_id: str) -> bool: ...
 
+    def claim_confirmation_mail(self, email: str, now: float, window_seconds: float) -> bool:
+        """True (and noted) when no confirmation mail went to this address within the window, whoever asked."""
+
 
 class DeliveryLog(Protocol):
     def record(self, attempt: DeliveryAttempt) -> None: ...

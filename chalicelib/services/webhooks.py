@@ -90,7 +90,8 @@ def mail_for(event: dict) -> tuple[str, str]:
         return "[Chorale] Confirmez votre abonnement aux notifications de factures", "\n".join(
             [
                 f"{data.get('structure_name') or ''} (SIRET {data.get('siret')}) souhaite envoyer à",
-                f"{data.get('email')} une notification à chaque changement de statut de ses factures sur Chorale.",
+                f"{data.get('email')} une notification à chaque changement de statut de ses factures sur Chorale"
+                + (" et à la fin de chacun de ses flux." if data.get("flows") else "."),
                 "",
                 f"Pour confirmer, ouvrez ce lien avant le {data.get('expires_at')} :",
                 str(data.get("confirmation_url")),

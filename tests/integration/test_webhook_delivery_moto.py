@@ -197,6 +197,9 @@ def test_an_email_address_confirms_before_it_gets_anything(client, pump, local_p
     address = "compta@mairie.example.fr"
     subscription = created(client, MAIRIE_KEY, {"email": address})
     assert subscription["status"] == "pending_confirmation" and subscription["confirmation_expires_at"]
+    again = subscribe(client, SUPPLIER_KEY, {"email": address.upper()})  # another structure, the same address
+    assert again.status_code == 429 and again.headers["Content-Type"] == PROBLEM
+    assert "already mailed" in json.loads(again.body)["detail"]
     invoice_id = deposit(client, ubl_invoice("F-OPT-1"))
     run_pipeline(pump)
     [mail] = OutboxMailer.messages(address)  # the confirmation, no invoice event

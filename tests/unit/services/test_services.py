@@ -363,8 +363,9 @@ def test_one_failing_invoice_does_not_hold_back_its_bundle():
             raise MemoryError("a poison invoice")
         return real_validate(xml)
 
-    with pytest.raises(BundleIncomplete):
+    with pytest.raises(BundleIncomplete) as incomplete:
         process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY, validate=validate)
+    assert [i.id for i in incomplete.value.processed.decided_now] == [ids[0], ids[2]]  # counted by this attempt
     assert invoices.records[ids[0]].status.code == invoices.records[ids[2]].status.code == 203
     assert ids[1] not in invoices.records
     failed = mark_failed(key, invoices=invoices, originals=originals, directory=DIRECTORY)  # the last attempt

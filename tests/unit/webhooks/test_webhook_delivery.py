@@ -20,7 +20,7 @@ from chalicelib.domain.directory import Principal
 from chalicelib.domain.subscriptions import RetrySchedule
 from chalicelib.domain.subscriptions_security import UrlPolicy, verify_signature
 from chalicelib.services import subscriptions as service
-from chalicelib.services.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from chalicelib.services.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unprocessable
 from chalicelib.services.subscriptions_ports import DeliveryJob, HttpResult
 from chalicelib.services.webhooks import DeliveryContext, deliver, fan_out, mail_for
 
@@ -291,3 +291,25 @@ def test_webhooks_need_no_confirmation(store):
     queue = FakeQueue()
     subscription = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"}, queue)
     assert subscription.state == "active" and queue.queued == []
+
+
+def test_one_confirmation_mail_per_address_and_day_whoever_asks(store):
+    queue = FakeQueue()
+    first = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue)
+    service.delete_subscription(principal(RECIPIENT), first.id, store=store)
+    for siret in (RECIPIENT, SUPPLIER):  # deleting and creating again, or another structure: no second mail
+        with pytest.raises(TooManyRequests):
+            subscribe(store, siret, {"email": "Compta@Mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 3600)
+    assert len(queue.queued) == 1 and service.list_subscriptions(principal(SUPPLIER), store=store) == []
+    later = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 86_401)
+    assert later.pending and len(queue.queued) == 2
+
+
+def test_a_confirmation_that_cannot_be_queued_leaves_no_subscription(store):
+    class BrokenQueue(FakeQueue):
+        def enqueue(self, jobs, delay_seconds=0.0):
+            raise RuntimeError("SQS is down")
+
+    with pytest.raises(RuntimeError):
+        subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, BrokenQueue())
+    assert service.list_subscriptions(principal(RECIPIENT), store=store) == []
