@@ -121,6 +121,7 @@ SUBSCRIPTION_PATHS = {
                 "401": _ERRORS["401"],
                 "409": _problem("Too many subscriptions for this structure"),
                 "422": _problem("Webhook URL refused (not https, or resolves to a non-public address)"),
+                "429": _problem("A confirmation was already mailed to this address within 24 h"),
             },
         },
         "get": {
