@@ -15,7 +15,6 @@ from ..adapters.invoice_repository import from_stream_image
 from ..config import settings
 from ..domain.invoice import Invoice
 from ..services import flows as flow_service
-from ..services import originals as layout
 from ..services.processing import BundleIncomplete, mark_failed, process_object
 from ..services.publishing import publish_committed_changes
 from . import dependencies as deps
@@ -81,13 +80,9 @@ def _count(decided: list[Invoice]) -> None:
 
 def _object_done(key: str, invoices: list[Invoice], given_up: bool = False) -> None:
     """Tell the object's flow (if any) that it is done; the flow's last object announces the flow."""
-    bundle = layout.bundle_flow_and_number(key)
-    flow_id = bundle[0] if bundle else next((i.flow_id for i in invoices if i.flow_id), None)
-    if flow_id is None and given_up:  # a lone original of a flow whose invoice could not even be flagged
-        head = deps.originals().head(key)
-        flow_id = head.metadata.get(layout.META_FLOW_ID) if head is not None else None
-    completed = flow_service.object_processed(key, flow_id, flows=deps.flows(), invoices=deps.invoice_records(),
-                                              publisher=deps.publisher())  # fmt: skip
+    completed = flow_service.object_processed(key, invoices, flows=deps.flows(), invoices=deps.invoice_records(),
+                                              publisher=deps.publisher(),
+                                              originals=deps.originals() if given_up else None)  # fmt: skip
     if completed is not None:
         logger.info("flow completed", extra={"flow_id": completed.flow_id, "state": completed.state})
 

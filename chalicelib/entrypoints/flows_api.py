@@ -98,11 +98,9 @@ def expand_message(record: SQSRecord) -> None:
         flow = flow_service.expand_inbox(key, flows=flows(), store=deps.originals(), limits=limits)
         if flow is not None:
             logger.info("flow expanded", extra={"flow_id": flow.id, "files": len(flow.files), "state": flow.state})
-            # A flow with nothing to validate is complete now; so is one whose objects were all done meanwhile.
-            completed = flow_service.complete_if_done(
-                flow.id, flows().progress(flow.id), flows=flows(), invoices=deps.invoice_records(),
-                publisher=deps.publisher(),
-            )  # fmt: skip
+            completed = flow_service.announce_if_complete(
+                flow.id, flows=flows(), invoices=deps.invoice_records(), publisher=deps.publisher()
+            )
             if completed is not None:
                 logger.info("flow completed", extra={"flow_id": flow.id, "state": completed.state})
 

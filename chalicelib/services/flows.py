@@ -426,20 +426,50 @@ def object_name(key: str) -> str:
     return f"bundle-{bundle[1]}" if bundle is not None else key.rsplit("/", 1)[-1]
 
 
+def flow_of_object(key: str, decided: list[Invoice], originals: OriginalStore | None = None) -> str | None:
+    """The flow an original object belongs to: a bundle's key names it, a lone original's invoice carries it.
+    With `originals`, a lone original whose invoice could not even be recorded is asked its metadata."""
+    bundle = layout.bundle_flow_and_number(key)
+    if bundle is not None:
+        return bundle[0]
+    flow_id = next((i.flow_id for i in decided if i.flow_id), None)
+    if flow_id is None and originals is not None:
+        head = originals.head(key)
+        flow_id = head.metadata.get(layout.META_FLOW_ID) if head is not None else None
+    return flow_id
+
+
 def object_processed(
     key: str,
-    flow_id: str | None,
+    decided: list[Invoice],
+    *,
+    flows: FlowRepository,
+    invoices: InvoiceRepository,
+    publisher: EventPublisher,
+    originals: OriginalStore | None = None,
+    now: Callable[[], str] = utc_now,
+) -> FlowCompleted | None:
+    """Processing has decided (or given up on) every invoice of the object `key`: if it belongs to a flow, mark
+    it done, and announce the flow when it was the last one. `originals` only when processing gave up (see
+    flow_of_object): a single deposit costs no look-up."""
+    flow_id = flow_of_object(key, decided, originals)
+    if flow_id is None:
+        return None  # a single deposit
+    progress = flows.mark_object_done(flow_id, object_name(key))
+    return complete_if_done(flow_id, progress, flows=flows, invoices=invoices, publisher=publisher, now=now)
+
+
+def announce_if_complete(
+    flow_id: str,
     *,
     flows: FlowRepository,
     invoices: InvoiceRepository,
     publisher: EventPublisher,
     now: Callable[[], str] = utc_now,
 ) -> FlowCompleted | None:
-    """Processing has decided every invoice of the object `key` (of flow `flow_id`, if any): mark it done, and
-    announce the flow when it was the last one."""
-    if flow_id is None:
-        return None  # a single deposit
-    progress = flows.mark_object_done(flow_id, object_name(key))
+    """After an expansion: a flow with nothing to validate is complete now, and so is one whose objects were all
+    processed while it was being expanded."""
+    progress = flows.progress(flow_id)
     return complete_if_done(flow_id, progress, flows=flows, invoices=invoices, publisher=publisher, now=now)
 
 

@@ -347,7 +347,7 @@ def test_a_supplier_is_told_once_when_its_flow_is_complete(client, pump, local_p
 
         # The bundle's message again (a redelivery): the flow was announced, nothing is published twice.
         again = flow_service.object_processed(
-            layout.bundle_key(flow_id, 1), flow_id, flows=dependencies.flows(),
+            layout.bundle_key(flow_id, 1), [], flows=dependencies.flows(),
             invoices=dependencies.invoice_records(), publisher=dependencies.publisher(),
         )  # fmt: skip
         assert again is None

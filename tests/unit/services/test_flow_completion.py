@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fakes import FakeInvoices, FakePublisher
+from fakes import FakeInvoices, FakeOriginals, FakePublisher
 from invoices import MAIRIE_SIRET, SUPPLIER_SIRET
 
 from chalicelib.domain.invoice import Invoice, InvoiceSummary
@@ -58,18 +58,18 @@ def test_objects_done_before_the_expansion_ends_are_announced_by_the_expansion_o
 
     # Both bundles were validated while the expansion was still writing: not complete yet.
     for number in (1, 2):
-        assert flow_service.object_processed(layout.bundle_key(FLOW, number), FLOW, **ports) is None
+        assert flow_service.object_processed(layout.bundle_key(FLOW, number), [], **ports) is None
     assert publisher.published == []
 
     flows.finish_expansion(FLOW, EXPANDED, 3, None, "2026-11-26T10:00:04Z", objects=2)
-    event = flow_service.complete_if_done(FLOW, flows.progress(FLOW), **ports)
+    event = flow_service.announce_if_complete(FLOW, **ports)
     assert publisher.published == [event] and event.state == "IN_INTEGRE_PARTIEL"
     assert event.counts == {"files": 3, "accepted": 2, "rejected": 1, "pending": 0}
     assert event.cloudevent()["id"] == f"{FLOW}-completed" and flows.completed_at == "2026-11-26T10:00:05Z"
 
     # A redelivered bundle, or the expansion's message again: announced already.
-    assert flow_service.object_processed(layout.bundle_key(FLOW, 1), FLOW, **ports) is None
-    assert flow_service.complete_if_done(FLOW, flows.progress(FLOW), **ports) is None
+    assert flow_service.object_processed(layout.bundle_key(FLOW, 1), [], **ports) is None
+    assert flow_service.announce_if_complete(FLOW, **ports) is None
     assert len(publisher.published) == 1
 
 
@@ -81,6 +81,18 @@ def test_a_flow_with_an_undecided_invoice_is_not_announced_and_single_deposits_t
     flows, publisher = FakeFlows(flow), FakePublisher()
     ports = {"flows": flows, "invoices": FakeInvoices(), "publisher": publisher}
     flows.finish_expansion(FLOW, EXPANDED, 1, None, "t", objects=1)
-    assert flow_service.object_processed(layout.bundle_key(FLOW, 1), FLOW, **ports) is None  # its record is missing
-    assert flow_service.object_processed(layout.original_key(invoice_id), None, **ports) is None
+    assert flow_service.object_processed(layout.bundle_key(FLOW, 1), [], **ports) is None  # its record is missing
+    assert flow_service.object_processed(layout.original_key(invoice_id), [], **ports) is None  # a single deposit
     assert flows.done == {"bundle-1"} and publisher.published == []
+
+
+def test_the_flow_of_an_object_from_its_key_its_invoice_or_when_given_up_its_metadata():
+    invoice_id = flow_service.member_invoice_id(FLOW, 1)
+    lone = layout.original_key(invoice_id)
+    originals = FakeOriginals()
+    originals.put(lone, b"<Invoice/>", "application/xml", {layout.META_FLOW_ID: FLOW})
+    assert flow_service.flow_of_object(layout.bundle_key(FLOW, 3), []) == FLOW
+    assert flow_service.flow_of_object(lone, [decided(invoice_id, 1)]) == FLOW
+    assert flow_service.flow_of_object(lone, []) is None  # no look-up unless processing gave up
+    assert flow_service.flow_of_object(lone, [], originals) == FLOW
+    assert flow_service.flow_of_object(layout.original_key(FLOW), [], FakeOriginals()) is None
