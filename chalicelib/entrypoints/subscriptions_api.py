@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import html
 import json
-from datetime import UTC, datetime
 
 from chalice import Blueprint, Response
 
 from ..domain.events import FLOW_EVENT_TYPE
 from ..domain.subscriptions import Subscription
 from ..services import subscriptions as service
+from ..services.clock import utc_iso
 from ..services.errors import InvalidInput
 from ..services.subscriptions_ports import DeliveryAttempt
 from . import webhook_deps as deps
@@ -35,18 +35,16 @@ def subscription_resource(subscription: Subscription) -> dict:
         "events": list(subscription.events),
         "filter": subscription.filter.as_dict(),
         "status": subscription.state,
-        "confirmation_expires_at": _timestamp(subscription.confirmation_expires) if subscription.pending else None,
+        "confirmation_expires_at": (
+            utc_iso(subscription.confirmation_expires)
+            if subscription.pending and subscription.confirmation_expires
+            else None
+        ),
         "failing_since": subscription.failing_since,
         "last_error": subscription.last_error,
         "created_at": subscription.created_at,
         "links": {"self": base, "deliveries": f"{base}/deliveries"},
     }
-
-
-def _timestamp(unix: float | None) -> str | None:
-    if unix is None:
-        return None
-    return datetime.fromtimestamp(unix, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def delivery_resource(attempt: DeliveryAttempt) -> dict:
@@ -119,9 +117,7 @@ def rotate_secret(subscription_id: str):
     body = {
         "id": rotated.id,
         "secret": rotated.secret,
-        "previous_secret_valid_until": datetime.fromtimestamp(rotated.previous_secret_expires or 0, UTC)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z"),
+        "previous_secret_valid_until": utc_iso(rotated.previous_secret_expires or 0),
         "detail": "Deliveries carry one v1= signature per valid secret until the previous one expires.",
     }
     return json_response(body, 200, {"Cache-Control": "no-store"})

@@ -6,7 +6,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from ..domain.directory import Principal
 from ..domain.events import FLOW_EVENT_TYPE
@@ -27,7 +26,7 @@ from ..domain.subscriptions import (
     parse_filter,
 )
 from ..domain.subscriptions_security import UnsafeUrl, UrlPolicy, check_addresses, literal_addresses, parse_target
-from .clock import utc_now
+from .clock import utc_iso, utc_now
 from .errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unprocessable
 from .subscriptions_ports import DeliveryAttempt, DeliveryJob, DeliveryLog, DeliveryQueue, Resolver, SubscriptionStore
 
@@ -126,7 +125,6 @@ def create_subscription(
 
 
 def make_confirmation_event(subscription: Subscription, structure_name: str, link: str, at: str) -> dict:
-    expires = datetime.fromtimestamp(subscription.confirmation_expires or 0, UTC).isoformat(timespec="seconds")
     return {
         "specversion": "1.0",
         "id": f"confirm-{new_id()}",
@@ -142,7 +140,7 @@ def make_confirmation_event(subscription: Subscription, structure_name: str, lin
             "email": subscription.email,
             "confirmation_url": link,
             "flows": FLOW_EVENT_TYPE in subscription.events,
-            "expires_at": expires.replace("+00:00", "Z"),
+            "expires_at": utc_iso(subscription.confirmation_expires or 0),
         },
     }
 
