@@ -134,16 +134,32 @@ class DynamoFlowRepository:
             raise
         return _progress(header)
 
-    def mark_completed(self, flow_id: str, at: str) -> None:
-        FlowItemRecord(_flow_pk(flow_id), HEADER).update(actions=[FlowItemRecord.completed_at.set(at)])
+    def mark_completed(self, flow_id: str, at: str, revision: int = 1, announced: str | None = None) -> bool:
+        actions = [FlowItemRecord.completed_at.set(at), FlowItemRecord.revision.set(revision)]
+        if announced is not None:
+            actions.append(FlowItemRecord.announced.set(announced))
+        condition = None
+        if revision > 1:  # the previous revision is still the last one noted (a flow announced before revisions: 1)
+            previous = FlowItemRecord.revision == revision - 1
+            condition = previous | FlowItemRecord.revision.does_not_exist() if revision == 2 else previous
+        try:
+            FlowItemRecord(_flow_pk(flow_id), HEADER).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
 
 def _progress(header: FlowItemRecord) -> FlowProgress:
+    revision = header.revision
     return FlowProgress(
         phase=header.phase or "received",
         objects_total=None if header.objects_total is None else int(header.objects_total),
         objects_done=len(header.objects_done or ()),
         completed_at=header.completed_at,
+        revision=int(revision) if revision is not None else (1 if header.completed_at else 0),
+        announced=header.announced,
     )
 
 

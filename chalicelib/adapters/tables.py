@@ -181,6 +181,8 @@ class FlowItemRecord(Model):
     objects_total = NumberAttribute(null=True)  # flow: original objects written by the expansion
     objects_done = UnicodeSetAttribute(null=True)  # flow: objects whose invoices are all decided (a set: idempotent)
     completed_at = UnicodeAttribute(null=True)  # flow: when flow.completed was published
+    revision = NumberAttribute(null=True)  # flow: of the last flow.completed (absent on flows announced before it)
+    announced = UnicodeAttribute(null=True)  # flow: the counts it announced ("files/accepted/rejected")
     files = ListAttribute(of=FlowFileAttribute, null=True)  # a chunk of the flow's files
 
 

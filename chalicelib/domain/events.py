@@ -78,10 +78,13 @@ class FlowCompleted:
     created_at: str
     completed_at: str
     error: str | None = None
+    # 1 for the announcement; 2, 3 … when a redrive later decides invoices it counted as failed (new counts)
+    revision: int = 1
 
     @property
     def event_id(self) -> str:
-        return f"{self.flow_id}-completed"  # one per flow: a repeated publication is deduplicated on it
+        """One per flow and revision: a repeated publication is deduplicated on it."""
+        return f"{self.flow_id}-completed" if self.revision == 1 else f"{self.flow_id}-completed-{self.revision}"
 
     def cloudevent(self) -> dict:
         return {
@@ -97,6 +100,7 @@ class FlowCompleted:
                 "state": self.state,
                 "source": self.source,
                 "counts": dict(self.counts),
+                "revision": self.revision,
                 "error": self.error,
                 "supplier": {"siret": self.supplier_siret},
                 "created_at": self.created_at,

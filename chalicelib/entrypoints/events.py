@@ -79,12 +79,14 @@ def _count(decided: list[Invoice]) -> None:
 
 
 def _object_done(key: str, invoices: list[Invoice], given_up: bool = False) -> None:
-    """Tell the object's flow (if any) that it is done; the flow's last object announces the flow."""
+    """Tell the object's flow (if any) that it is done; the flow's last object announces the flow (a redrive may
+    announce it again, with the new counts)."""
     completed = flow_service.object_processed(key, invoices, flows=deps.flows(), invoices=deps.invoice_records(),
                                               publisher=deps.publisher(),
                                               originals=deps.originals() if given_up else None)  # fmt: skip
     if completed is not None:
-        logger.info("flow completed", extra={"flow_id": completed.flow_id, "state": completed.state})
+        logger.info("flow completed", extra={"flow_id": completed.flow_id, "state": completed.state,
+                                             "revision": completed.revision})  # fmt: skip
 
 
 @events.on_sqs_message(queue=settings().validation_queue, batch_size=10)

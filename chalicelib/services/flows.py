@@ -118,6 +118,8 @@ class FlowProgress:
     objects_total: int | None = None  # known once expanded
     objects_done: int = 0
     completed_at: str | None = None
+    revision: int = 0  # of the last flow.completed published (0: none yet)
+    announced: str | None = None  # the counts it announced (announced_counts)
 
     @property
     def complete(self) -> bool:
@@ -146,7 +148,9 @@ class FlowRepository(Protocol):
         """Processing has decided every invoice of this object (marking it again changes nothing); None for a
         flow that does not exist."""
 
-    def mark_completed(self, flow_id: str, at: str) -> None: ...
+    def mark_completed(self, flow_id: str, at: str, revision: int = 1, announced: str | None = None) -> bool:
+        """Note the flow.completed just published; for a revision after the first, only if the last one noted is
+        still revision - 1 (False otherwise: another process announced in between)."""
 
 
 class UploadSigner(Protocol):
@@ -451,12 +455,16 @@ def object_processed(
 ) -> FlowCompleted | None:
     """Processing has decided (or given up on) every invoice of the object `key`: if it belongs to a flow, mark
     it done, and announce the flow when it was the last one. `originals` only when processing gave up (see
-    flow_of_object): a single deposit costs no look-up."""
+    flow_of_object): a single deposit costs no look-up. An object processed after the announcement is a redrive
+    (or a redelivery): the flow is announced again if its counts have changed."""
     flow_id = flow_of_object(key, decided, originals)
     if flow_id is None:
         return None  # a single deposit
     progress = flows.mark_object_done(flow_id, object_name(key))
-    return complete_if_done(flow_id, progress, flows=flows, invoices=invoices, publisher=publisher, now=now)
+    ports = {"flows": flows, "invoices": invoices, "publisher": publisher, "now": now}
+    if progress is not None and progress.completed_at:
+        return reannounce_if_changed(flow_id, progress, **ports)
+    return complete_if_done(flow_id, progress, **ports)
 
 
 def announce_if_complete(
@@ -492,12 +500,58 @@ def complete_if_done(
     _read_outcomes(flow, invoices)
     if flow.counts()["pending"]:
         return None  # an object marked done while one of its invoices is not decided: not complete
-    at = now()
-    event = FlowCompleted(flow.id, flow.supplier_siret, flow.state, flow.source, flow.counts(), flow.created_at, at,
-                          flow.error)  # fmt: skip
+    event = _completed(flow, now(), revision=1)
     publisher.publish([event])
-    flows.mark_completed(flow_id, at)
+    flows.mark_completed(flow_id, event.completed_at, 1, announced_counts(event.counts))
     return event
+
+
+REANNOUNCE_ATTEMPTS = 5
+
+
+def reannounce_if_changed(
+    flow_id: str,
+    progress: FlowProgress,
+    *,
+    flows: FlowRepository,
+    invoices: InvoiceRepository,
+    publisher: EventPublisher,
+    now: Callable[[], str] = utc_now,
+) -> FlowCompleted | None:
+    """A redrive has decided invoices of an announced flow (they were counted as failed): publish the next
+    revision of flow.completed if the counts changed. Compared on every object processed after the announcement,
+    so a publication that failed is made by the message's retry.
+
+    Two redriven objects finishing at once may publish the same revision with different counts (one id: a
+    receiver keeps either). The one that cannot note its revision therefore always announces the next one, read
+    afresh, with both outcomes: the highest revision has the truth."""
+    shadowed = False
+    for _ in range(REANNOUNCE_ATTEMPTS):
+        flow = flows.get(flow_id)
+        if flow is None:
+            return None
+        _read_outcomes(flow, invoices)
+        counts = flow.counts()
+        if counts["pending"] or (announced_counts(counts) == progress.announced and not shadowed):
+            return None
+        event = _completed(flow, now(), revision=progress.revision + 1)
+        publisher.publish([event])
+        if flows.mark_completed(flow_id, event.completed_at, event.revision, announced_counts(counts)):
+            return event
+        shadowed = True
+        progress = flows.progress(flow_id) or progress
+    log.warning("flow %s: gave up re-announcing after %d concurrent revisions", flow_id, REANNOUNCE_ATTEMPTS)
+    return None
+
+
+def announced_counts(counts: dict[str, int]) -> str:
+    """How the flow header records the counts a flow.completed announced (compared on a redrive)."""
+    return "{files}/{accepted}/{rejected}".format(**counts)
+
+
+def _completed(flow: Flow, at: str, *, revision: int) -> FlowCompleted:
+    return FlowCompleted(flow.id, flow.supplier_siret, flow.state, flow.source, flow.counts(), flow.created_at, at,
+                         flow.error, revision)  # fmt: skip
 
 
 def visible_flow(

@@ -333,3 +333,71 @@ def test_a_bundle_in_the_deep_archive_is_a_409_not_a_500(client, flow_pump):
     response = client.http.get(f"/v1/invoices/{file['invoice_id']}/file", headers=auth(SUPPLIER_KEY))
     assert response.status_code == 409 and response.headers["Content-Type"] == "application/problem+json"
     assert "deep archive" in json.loads(response.body)["detail"]
+
+
+def test_a_flow_given_up_then_redriven_is_announced_again_with_its_new_counts(client, flow_pump, events_queue,
+                                                                               monkeypatch):  # fmt: skip
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra"))
+    from redrive import redrive
+    from webhook_support import validate_event
+
+    from chalicelib.services import processing
+
+    def completed_events() -> list[dict]:
+        return [json.loads(m["Message"]) for m in events_queue()
+                if m["MessageAttributes"]["event_type"]["Value"] == "flow.completed"]  # fmt: skip
+
+    real = processing.validate_en16931
+    monkeypatch.setattr(processing, "validate_en16931", lambda data: 1 / 0)  # a validator bug
+    flow = json.loads(post_flow(client, make_zip([(f"{i}.xml", ubl_invoice(f"RDF-{i}")) for i in range(3)])).body)
+    run_pipeline(flow_pump)
+    [first] = completed_events()  # given up: announced with its invoices failed
+    assert first["id"] == f"{flow['id']}-completed" and first["data"]["revision"] == 1
+    assert first["data"]["state"] == "IN_REJETE" and first["data"]["counts"]["rejected"] == 3
+
+    monkeypatch.setattr(processing, "validate_en16931", real)  # the fix is deployed, the ops redrive
+    assert redrive(boto3.client("sqs"), settings().validation_queue) == 1
+    run_pipeline(flow_pump)
+    [again] = completed_events()
+    validate_event(first), validate_event(again)  # the published schema
+    assert again["id"] == f"{flow['id']}-completed-2" and again["data"]["revision"] == 2
+    assert again["data"]["state"] == "IN_INTEGRE"
+    assert again["data"]["counts"] == {"files": 3, "accepted": 3, "rejected": 0, "pending": 0}
+    assert get_flow_json(client, flow["id"])["counts"] == again["data"]["counts"]
+
+    redelivered = {"Records": [{"eventName": "ObjectCreated:Put",
+                                "s3": {"object": {"key": layout.bundle_key(flow["id"], 1)}}}]}  # fmt: skip
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=settings().validation_queue)["QueueUrl"],
+                     MessageBody=json.dumps(redelivered))  # fmt: skip
+    run_pipeline(flow_pump)
+    assert completed_events() == []  # nothing changed: nothing announced
+
+
+def get_flow_json(client, flow_id: str) -> dict:
+    return json.loads(get_flow(client, flow_id).body)
+
+
+def test_a_flow_revision_is_noted_only_over_the_previous_one(aws):
+    from chalicelib.adapters.flow_repository import HEADER, DynamoFlowRepository, _flow_pk
+    from chalicelib.adapters.tables import FlowItemRecord
+
+    flows = DynamoFlowRepository()
+    flow = flow_service.Flow("01JDZ8Q6XW00000000000000R1", "12345678900011", "t0", "t0")
+    assert flows.create(flow)
+    assert flows.mark_completed(flow.id, "t1", 1, "3/1/2")
+    assert (flows.progress(flow.id).revision, flows.progress(flow.id).announced) == (1, "3/1/2")
+    assert flows.mark_completed(flow.id, "t2", 2, "3/2/1")
+    assert not flows.mark_completed(flow.id, "t3", 2, "3/3/0")  # another process noted revision 2 first
+    assert not flows.mark_completed(flow.id, "t3", 4, "3/3/0")
+    progress = flows.progress(flow.id)
+    assert (progress.revision, progress.announced, progress.completed_at) == (2, "3/2/1", "t2")
+
+    older = flow_service.Flow("01JDZ8Q6XW00000000000000R2", "12345678900011", "t0", "t0")
+    flows.create(older)  # announced before flows had revisions: completed_at only
+    FlowItemRecord(_flow_pk(older.id), HEADER).update(actions=[FlowItemRecord.completed_at.set("t1")])
+    assert flows.progress(older.id).revision == 1 and flows.progress(older.id).announced is None
+    assert flows.mark_completed(older.id, "t2", 2, "3/3/0") and flows.progress(older.id).revision == 2

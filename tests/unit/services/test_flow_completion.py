@@ -18,12 +18,15 @@ FLOW = "01JDZ8Q6XW0000000000000000"
 class FakeFlows:
     def __init__(self, flow: Flow):
         self.flow, self.objects_total, self.done, self.completed_at = flow, None, set(), None
+        self.revision, self.announced = 0, None
+        self.before_noting = None  # called by mark_completed before it checks the revision (to stage a race)
 
     def get(self, flow_id):
         return replace(self.flow, files=[replace(f) for f in self.flow.files]) if flow_id == self.flow.id else None
 
     def progress(self, flow_id):
-        return FlowProgress(self.flow.phase, self.objects_total, len(self.done), self.completed_at)
+        return FlowProgress(self.flow.phase, self.objects_total, len(self.done), self.completed_at, self.revision,
+                            self.announced)  # fmt: skip
 
     def finish_expansion(self, flow_id, phase, total_files, error, at, objects=0):
         self.flow.phase, self.objects_total = phase, objects
@@ -34,8 +37,14 @@ class FakeFlows:
         self.done.add(object_name)
         return self.progress(flow_id)
 
-    def mark_completed(self, flow_id, at):
-        self.completed_at = at
+    def mark_completed(self, flow_id, at, revision=1, announced=None):
+        if self.before_noting is not None:
+            self.before_noting, race = None, self.before_noting
+            race()
+        if revision > 1 and self.revision != revision - 1:
+            return False
+        self.completed_at, self.revision, self.announced = at, revision, announced
+        return True
 
 
 def decided(invoice_id: str, index: int) -> Invoice:
@@ -96,3 +105,65 @@ def test_the_flow_of_an_object_from_its_key_its_invoice_or_when_given_up_its_met
     assert flow_service.flow_of_object(lone, []) is None  # no look-up unless processing gave up
     assert flow_service.flow_of_object(lone, [], originals) == FLOW
     assert flow_service.flow_of_object(layout.original_key(FLOW), [], FakeOriginals()) is None
+
+
+def failed(invoice_id: str, index: int) -> Invoice:
+    invoice = decided(invoice_id, index)
+    invoice.processing, invoice.history = "failed", invoice.history[:1]
+    return invoice
+
+
+def _announced_flow_with_a_given_up_bundle():
+    """Three files in three bundles: the first accepted, the other two given up (failed), the flow announced."""
+    ids = [flow_service.member_invoice_id(FLOW, i) for i in (1, 2, 3)]
+    flow = Flow(FLOW, SUPPLIER_SIRET, "2026-11-26T10:00:00Z", "2026-11-26T10:00:00Z", phase=EXPANDED,
+                files=[FlowFile(flow_service.file_key(i), f"{i}.xml", ids[i - 1]) for i in (1, 2, 3)])  # fmt: skip
+    flows, invoices, publisher = FakeFlows(flow), FakeInvoices(), FakePublisher()
+    flows.objects_total = 3
+    clock = iter(f"2026-11-26T10:00:{s:02d}Z" for s in range(10, 60))
+    ports = {"flows": flows, "invoices": invoices, "publisher": publisher, "now": lambda: next(clock)}
+    invoices.records[ids[0]] = decided(ids[0], 1)
+    invoices.records[ids[1]] = failed(ids[1], 2)
+    invoices.records[ids[2]] = failed(ids[2], 3)
+    for number in (1, 2, 3):
+        flow_service.object_processed(layout.bundle_key(FLOW, number), [], **ports)
+    [first] = publisher.published
+    assert first.counts == {"files": 3, "accepted": 1, "rejected": 2, "pending": 0} and first.revision == 1
+    assert first.cloudevent()["id"] == f"{FLOW}-completed" and first.cloudevent()["data"]["revision"] == 1
+    return ids, flows, invoices, publisher, ports
+
+
+def test_a_redrive_that_decides_given_up_invoices_announces_the_flow_again_with_the_new_counts():
+    ids, flows, invoices, publisher, ports = _announced_flow_with_a_given_up_bundle()
+
+    invoices.records[ids[1]] = decided(ids[1], 2)  # the redrive decides bundle 2
+    again = flow_service.object_processed(layout.bundle_key(FLOW, 2), [], **ports)
+    assert again is not None and publisher.published[-1] is again
+    assert again.revision == 2 and again.cloudevent()["id"] == f"{FLOW}-completed-2"
+    assert again.counts == {"files": 3, "accepted": 2, "rejected": 1, "pending": 0}
+    assert again.state == "IN_INTEGRE_PARTIEL" and (flows.revision, flows.announced) == (2, "3/2/1")
+
+    # The same message redelivered: the counts have not changed, nothing is announced.
+    assert flow_service.object_processed(layout.bundle_key(FLOW, 2), [], **ports) is None
+    assert len(publisher.published) == 2
+
+    invoices.records[ids[2]] = decided(ids[2], 3)
+    last = flow_service.object_processed(layout.bundle_key(FLOW, 3), [], **ports)
+    assert last.revision == 3 and last.state == "IN_INTEGRE" and last.counts["accepted"] == 3
+
+
+def test_two_redriven_bundles_finishing_at_once_end_with_a_revision_that_has_both_outcomes():
+    ids, flows, invoices, publisher, ports = _announced_flow_with_a_given_up_bundle()
+    invoices.records[ids[1]] = decided(ids[1], 2)
+
+    def other_redrive_finishes_first():  # bundle 3 is decided and announced while bundle 2 is being noted
+        invoices.records[ids[2]] = decided(ids[2], 3)
+        flow_service.object_processed(layout.bundle_key(FLOW, 3), [], **ports)
+
+    flows.before_noting = other_redrive_finishes_first
+    flow_service.object_processed(layout.bundle_key(FLOW, 2), [], **ports)
+    revisions = [(e.revision, e.counts["accepted"]) for e in publisher.published]
+    # Bundle 2 published revision 2 (2 accepted), bundle 3 noted its own revision 2 (3 accepted) first. The same
+    # id: a receiver may have kept bundle 2's. So bundle 2, whose note failed, read again and announced revision 3.
+    assert revisions == [(1, 1), (2, 2), (2, 3), (3, 3)]
+    assert (flows.revision, flows.announced) == (3, "3/3/0") and publisher.published[-1].state == "IN_INTEGRE"
