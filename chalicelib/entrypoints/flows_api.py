@@ -31,13 +31,16 @@ def reset() -> None:
     deps.flows.cache_clear()
 
 
-def flow_resource(flow: flow_service.Flow) -> dict:
+def flow_resource(flow: flow_service.Flow, files: list[flow_service.FlowFile] | None = None,
+                  next_cursor: str | None = None) -> dict:  # fmt: skip
+    """The flow report; `files`: a page of them (all by default), `next_cursor` the next page's."""
     return {
         "id": flow.id,
         "state": flow.state,
         "source": flow.source,
         "error": flow.error,
         "counts": flow.counts(),
+        "next_cursor": next_cursor,
         "files": [
             {
                 "name": f.name,
@@ -47,7 +50,7 @@ def flow_resource(flow: flow_service.Flow) -> dict:
                 "errors": [e.as_dict() for e in f.errors],
                 **({"links": {"invoice": f"/v1/invoices/{f.invoice_id}"}} if f.invoice_id else {}),
             }
-            for f in flow.files
+            for f in (flow.files if files is None else files)
         ],
         "created_at": flow.created_at,
         "updated_at": flow.updated_at,
@@ -71,8 +74,10 @@ def post_flow():
 
 @route("/v1/flows/{flow_id}")
 def get_flow(flow_id: str):
+    params = api.current_request.query_params or {}
     flow = flow_service.visible_flow(caller(), flow_id, flows=flows(), invoices=deps.invoices(), inbox=deps.originals())
-    return json_response(flow_resource(flow))
+    files, next_cursor = flow_service.files_page(flow, cursor=params.get("cursor"), limit=params.get("limit"))
+    return json_response(flow_resource(flow, files, next_cursor))
 
 
 @route("/v1/uploads", methods=("POST",), content_types=["*/*"])

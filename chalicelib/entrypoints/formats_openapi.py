@@ -48,7 +48,11 @@ FLOW_SCHEMA = {
             "type": "object",
             "properties": {k: {"type": "integer"} for k in ("files", "accepted", "rejected", "pending")},
         },
-        "files": {"type": "array", "items": _FILE},
+        "files": {"type": "array", "items": _FILE, "description": "A page of the files, in archive order"},
+        "next_cursor": {
+            "type": ["string", "null"],
+            "description": "Pass it as `cursor` for the next page of files; null on the last page",
+        },
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
     },
@@ -121,9 +125,19 @@ def format_paths() -> dict:
             "get": {
                 "summary": "A flow's report: state (IN_RECU … IN_REJETE), counts, and one entry per file with its "
                 "invoice id or its errors",
-                "parameters": [{"name": "flow_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [
+                    {"name": "flow_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "description": "Files per page (default and most: 1 000; a page also stops before 4 MiB)",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
                 "responses": {
                     "200": {"description": "The flow", "content": {"application/json": {"schema": FLOW_SCHEMA}}},
+                    "400": _problem("'limit' out of range, or a 'cursor' this API did not return"),
                     **_AUTH,
                 },
             }

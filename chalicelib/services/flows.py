@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
 from collections.abc import Callable
@@ -576,6 +578,53 @@ def visible_flow(
         )
     _read_outcomes(flow, invoices)
     return flow
+
+
+# A report's files come in pages: `limit` files at most, and never more than the response can carry (Lambda
+# answers at most 6 MB: an archive's member names and error texts are the sender's, up to 500 characters each).
+FILES_PAGE_MAX = 1000
+FILES_PAGE_BYTES = 4 * 1024 * 1024
+
+
+def files_page(flow: Flow, *, cursor: str | None = None, limit: str | None = None) -> tuple[list[FlowFile], str | None]:
+    """The report's files from `cursor` on (archive order), and the cursor of the next page (None on the last)."""
+    try:
+        count = FILES_PAGE_MAX if limit is None else int(limit)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= FILES_PAGE_MAX:
+        raise InvalidInput(f"'limit' must be an integer from 1 to {FILES_PAGE_MAX}.")
+    start = 0
+    if cursor:
+        first = _decode_file_cursor(cursor)
+        start = next((i for i, f in enumerate(flow.files) if f.key >= first), len(flow.files))
+    page, budget = [], FILES_PAGE_BYTES
+    for file in flow.files[start:]:
+        budget -= _report_size(file)
+        if len(page) == count or (page and budget < 0):
+            return page, _encode_file_cursor(file.key)
+        page.append(file)
+    return page, None
+
+
+def _report_size(file: FlowFile) -> int:
+    """Bytes of a file's entry in the JSON report, generously (escaped non-ASCII text takes up to 6 bytes a char)."""
+    texts = len(file.name) + sum(len(e.message) + len(e.location) + len(e.rule) for e in file.errors)
+    return 250 + 6 * texts + 80 * len(file.errors)
+
+
+def _encode_file_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def _decode_file_cursor(cursor: str) -> str:
+    try:
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        key = ""
+    if not key.startswith("file#"):
+        raise InvalidInput("'cursor' is not a cursor this API returned.")
+    return key
 
 
 def _read_outcomes(flow: Flow, invoices: InvoiceRepository) -> None:

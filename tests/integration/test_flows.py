@@ -401,3 +401,24 @@ def test_a_flow_revision_is_noted_only_over_the_previous_one(aws):
     FlowItemRecord(_flow_pk(older.id), HEADER).update(actions=[FlowItemRecord.completed_at.set("t1")])
     assert flows.progress(older.id).revision == 1 and flows.progress(older.id).announced is None
     assert flows.mark_completed(older.id, "t2", 2, "3/3/0") and flows.progress(older.id).revision == 2
+
+
+def test_the_report_pages_its_files_with_limit_and_cursor(client, flow_pump):
+    flow = json.loads(post_flow(client, make_zip([(f"{i}.xml", ubl_invoice(f"PG-{i}")) for i in range(5)])).body)
+    assert flow["next_cursor"] is None
+    run_pipeline(flow_pump)
+    names, cursor, pages = [], None, 0
+    while True:
+        query = f"?limit=2&cursor={cursor}" if cursor else "?limit=2"
+        page = json.loads(client.http.get(f"/v1/flows/{flow['id']}{query}", headers=auth(SUPPLIER_KEY)).body)
+        assert page["counts"] == {"files": 5, "accepted": 5, "rejected": 0, "pending": 0}  # the whole flow's
+        names += [f["name"] for f in page["files"]]
+        pages, cursor = pages + 1, page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3 and names == [f"{i}.xml" for i in range(5)]
+    whole = get_flow_json(client, flow["id"])
+    assert [f["name"] for f in whole["files"]] == names and whole["next_cursor"] is None
+    for query in ("?limit=0", "?limit=abc", "?cursor=nope"):
+        refused = client.http.get(f"/v1/flows/{flow['id']}{query}", headers=auth(SUPPLIER_KEY))
+        assert refused.status_code == 400 and refused.headers["Content-Type"] == "application/problem+json"
