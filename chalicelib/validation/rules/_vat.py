@@ -270,7 +270,7 @@ class Facts:
     @property
     def parties(self) -> dict[str, bool]:
         if self._parties is None:
-            self._parties = _party_flags(self.root, self.syntax)
+            self._parties = _party_flags(self)
         return self._parties
 
     def memo(self, key, fn: Callable):
@@ -345,21 +345,15 @@ def _ubl_root_children(f: Facts) -> dict[str, list]:
     return found
 
 
-_U_ROOT_TAGS = frozenset(
-    CAC + t
-    for t in (
-        "AccountingSupplierParty",
-        "AccountingCustomerParty",
-        "TaxRepresentativeParty",
-        "InvoiceLine",
-        "CreditNoteLine",
-    )
-)
+_U_SUPPLIER = CAC + "AccountingSupplierParty"
+_U_CUSTOMER = CAC + "AccountingCustomerParty"
+_U_TAXREP = CAC + "TaxRepresentativeParty"
+_U_ROOT_TAGS = frozenset((_U_SUPPLIER, _U_CUSTOMER, _U_TAXREP, _U_INV_LINE, _U_CN_LINE))
 
 
-# The party facts are five existence tests on a handful of elements under the root. UBL: one precompiled XPath 1.0
-# expression evaluated once per document. CII: the same tests (_CII_PARTY_TESTS) by a walk down the few elements
-# on their paths (_cii_party_flags), cheaper than the XPath there (the engine holds the proxies already).
+# The party facts are five existence tests on a handful of elements under the root (_UBL_PARTY_TESTS,
+# _CII_PARTY_TESTS), evaluated by a walk down the few elements on their paths (_ubl_party_flags, _cii_party_flags):
+# cheaper than evaluating the XPath (the engine holds the proxies already; tests compare both).
 _NS = {"cac": CAC[1:-1], "cbc": CBC[1:-1], "rsm": RSM[1:-1], "ram": RAM[1:-1]}
 _UPPER = "translate(., 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"
 # [cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT']
@@ -383,17 +377,56 @@ _CII_PARTY_TESTS = {
 }
 
 
-def _flags_xpath(tests: dict[str, str]) -> etree.XPath:
+def flags_xpath(tests: dict[str, str]) -> etree.XPath:
+    """The tests as one XPath 1.0 expression answering "0"/"1" per test (the reference the walks are tested against)."""
     return etree.XPath("concat(" + ", ".join(f"number(boolean({t}))" for t in tests.values()) + ")", namespaces=_NS)
 
 
-_UBL_PARTY_XPATH = _flags_xpath(_UBL_PARTY_TESTS)
+def _party_flags(f: Facts) -> dict[str, bool]:
+    if f.syntax != "ubl":
+        return _cii_party_flags(f.root)
+    return _ubl_party_flags(_ubl_root_children(f))
 
 
-def _party_flags(root, syntax: str) -> dict[str, bool]:
-    if syntax != "ubl":
-        return _cii_party_flags(root)
-    return {name: bit == "1" for name, bit in zip(_UBL_PARTY_TESTS, _UBL_PARTY_XPATH(root), strict=True)}
+_U_PARTY = CAC + "Party"
+_U_PARTY_TAX_SCHEME = CAC + "PartyTaxScheme"
+_U_PARTY_LEGAL_ENTITY = CAC + "PartyLegalEntity"
+_U_COMPANY_ID = CBC + "CompanyID"
+_XML_SPACE = " \t\r\n"  # what XPath normalize-space() strips
+_VAT_SPELLINGS = frozenset({"VAT", "VAt", "VaT", "Vat", "vAT", "vAt", "vaT", "vat"})  # translate(., a-z, A-Z) = 'VAT'
+
+
+def _ubl_vat_scheme(party_tax_scheme) -> bool:
+    """[cac:TaxScheme/cbc:ID[normalize-space(translate(., 'a…z', 'A…Z')) = 'VAT']]"""
+    for scheme in party_tax_scheme[:]:
+        if scheme.tag == _U_SCHEME:
+            for ident in scheme[:]:
+                if ident.tag == _U_ID and text_of(ident).strip(_XML_SPACE) in _VAT_SPELLINGS:
+                    return True
+    return False
+
+
+def _ubl_party_flags(children: dict[str, list]) -> dict[str, bool]:
+    """_UBL_PARTY_TESTS evaluated on the root's children (by tag)."""
+    flags = dict.fromkeys(_UBL_PARTY_TESTS, False)
+    for role, tag in (("seller", _U_SUPPLIER), ("buyer", _U_CUSTOMER), ("taxrep", _U_TAXREP)):
+        for holder in children.get(tag, ()):
+            # the seller and buyer carry cac:Party, the tax representative is the party itself
+            parties = [holder] if role == "taxrep" else [p for p in holder[:] if p.tag == _U_PARTY]
+            for party in parties:
+                for ch in party[:]:
+                    tag = ch.tag
+                    if tag == _U_PARTY_TAX_SCHEME:
+                        if kid(ch, _U_COMPANY_ID) is None or (role != "seller" and flags[f"{role}_vat"]):
+                            continue
+                        if role == "seller":
+                            flags["seller_any"] = True
+                        if _ubl_vat_scheme(ch):
+                            flags[f"{role}_vat"] = True
+                    elif tag == _U_PARTY_LEGAL_ENTITY and role == "buyer":
+                        if kid(ch, _U_COMPANY_ID) is not None:
+                            flags["buyer_legal"] = True
+    return flags
 
 
 _C_PARTY_ROLES = {
