@@ -177,19 +177,38 @@ class Cat:
     exemption: bool  # has an exemption reason (text or code)
     parent: object = None  # the line / allowance-charge / subtotal owning the category
     _rset: frozenset | None = None
+    # the document's rate values by rates text (tuple: rate_set) or first rate text (str: rate_num): the lines mostly
+    # repeat one rate, which is then converted (and its Decimal hashed) once per document
+    values: dict | None = None
 
     @property
     def rate_set(self) -> frozenset:
         """xs:decimal values of the rates (for '[... xs:decimal(Percent) = $rate]' predicates)."""
         if self._rset is None:
-            self._rset = frozenset(d for d in map(to_dec, self.rates) if d is not None)
+            values = self.values
+            rs = values.get(self.rates) if values is not None else None
+            if rs is None:
+                rs = frozenset(d for d in map(to_dec, self.rates) if d is not None)
+                if values is not None:
+                    values[self.rates] = rs
+            self._rset = rs
         return self._rset
 
     def rate_dec(self) -> Decimal | None:
         return to_dec(self.rates[0]) if self.rates else None
 
     def rate_num(self) -> float | None:
-        return to_num(self.rates[0]) if self.rates else None
+        if not self.rates:
+            return None
+        raw = self.rates[0]
+        values = self.values
+        if values is None:
+            return to_num(raw)
+        try:
+            return values[raw]
+        except KeyError:
+            v = values[raw] = to_num(raw)
+            return v
 
 
 @dataclass(slots=True)
@@ -199,12 +218,21 @@ class Line:
     cats: list[Cat] = field(default_factory=list)
     credit: bool = False  # UBL cac:CreditNoteLine
     _amount: object = False
+    # the reader's BT-131 Amount when it is the very element amount_path leads to (None: there is none), False when
+    # it may not be: its Decimal is then shared instead of the element being looked up and converted again
+    model_amount: object = False
 
     @property
     def amount(self) -> Decimal | None:  # BT-131
         if self._amount is False:
-            el = kid_path(self.el, *self.amount_path)
-            self._amount = to_dec(text_of(el)) if el is not None else None
+            a = self.model_amount
+            if a is None:
+                self._amount = None
+            elif a is not False:
+                self._amount = a.value if not len(a.el) else to_dec(text_of(a.el))  # (Amount reads el.text only)
+            else:
+                el = kid_path(self.el, *self.amount_path)
+                self._amount = to_dec(text_of(el)) if el is not None else None
         return self._amount
 
 
@@ -249,6 +277,7 @@ class Facts:
     all_tax_cats: list[Cat]  # UBL: every cac:TaxCategory (allowances, subtotals...); CII: every ApplicableTradeTax
     charge_index: dict[int, Charge]  # id(allowance/charge element) -> Charge
     _lines: list[Line] | None = None
+    invoice: object = None  # the semantic model read from the same tree (or None)
     _parties: dict[str, bool] | None = None
     _memo: dict = field(default_factory=dict)
 
@@ -287,9 +316,10 @@ def facts(doc) -> Facts:
     f = doc.scratch.get("vat_facts")
     if f is None or f.root is not doc.root:
         if doc.syntax == "ubl":
-            f = _ubl_facts(doc.root)
+            f = _ubl_facts(doc.root, doc.invoice)
         else:
             f = _cii_facts(doc.root, cii_elements(doc, "vat"))
+            f.invoice = doc.invoice
         doc.scratch["vat_facts"] = f
     return f
 
@@ -469,15 +499,23 @@ def _cii_party_flags(root) -> dict[str, bool]:
     return flags
 
 
-def _ubl_facts(root) -> Facts:
+def _model_lines(inv) -> dict[int, object]:
+    """id(line element) -> the model's line (UBL cac:InvoiceLine / CreditNoteLine, CII line item)."""
+    return {id(m.el): m for m in inv.lines} if inv is not None else {}
+
+
+def _ubl_facts(root, inv=None) -> Facts:
     lines: dict[int, Line] = {}
+    models = None
     charges: dict[int, Charge] = {}
     line_cats: list[Cat] = []
     charge_cats: list[Cat] = []
     breakdowns: list[Breakdown] = []
     all_tax_cats: list[Cat] = []
+    values: dict = {}
     for el in root.iter(_U_TAXCAT, _U_CLASS):
         cat = _ubl_cat(el)
+        cat.values = values
         parent = el.getparent()
         if el.tag == _U_CLASS:
             line_cats.append(cat)
@@ -489,6 +527,11 @@ def _ubl_facts(root) -> Facts:
                         ln = lines.get(id(line_el))
                         if ln is None:
                             ln = lines[id(line_el)] = Line(line_el, (_U_LEA,), credit=line_el.tag == _U_CN_LINE)
+                            if models is None:
+                                models = _model_lines(inv)
+                            model = models.get(id(line_el))
+                            if model is not None:  # its BT-131 is the line's first cbc:LineExtensionAmount
+                                ln.model_amount = model.net_amount
                         ln.cats.append(cat)
             continue
         all_tax_cats.append(cat)
@@ -590,8 +633,10 @@ def _cii_facts(root, elements: list | None = None) -> Facts:
     charge_cats: list[Cat] = []
     breakdowns: list[Breakdown] = []
     all_att: list[Cat] = []
+    values: dict = {}
     for el in elements if elements is not None else root.iter(*CII_TAGS):
         cat = _cii_cat(el)
+        cat.values = values
         parent = el.getparent()
         if el.tag == _C_ATT:
             all_att.append(cat)
@@ -639,6 +684,7 @@ def _cii_lines(f: Facts) -> list[Line]:
     that carry a VAT category (a line without one never enters a category sum)."""
     lines: dict[int, Line] = {}
     root = f.root
+    models = _model_lines(f.invoice) if f.line_cats else {}
     for cat in f.line_cats:
         settlement = cat.parent
         ln = lines.get(id(settlement))
@@ -650,8 +696,26 @@ def _cii_lines(f: Facts) -> list[Line]:
             if tx.getparent() is not root:
                 continue
             ln = lines[id(settlement)] = Line(settlement, _C_LINE_TOTAL)
+            ln.model_amount = _cii_model_amount(settlement, models.get(id(item)))
         ln.cats.append(cat)
     return list(lines.values())
+
+
+def _cii_model_amount(settlement, model):
+    """The reader's BT-131 when it is what Line.amount reads from this settlement (the first LineTotalAmount of its
+    first line monetary summation), None when that is absent, False when it may be another element. (The reader
+    keeps the first LineTotalAmount of the first summation that has one, over all the item's settlements.)"""
+    if model is None:
+        return False
+    a = model.net_amount
+    if a is None:  # no summation of any settlement of the item has one
+        return None
+    summation = a.el.getparent()
+    if summation.getparent() is not settlement:
+        return False
+    if next(summation.itersiblings(summation.tag, preceding=True), None) is not None:  # not the first summation
+        return False
+    return a
 
 
 # --------------------------------------------------------------------------- the family shape
