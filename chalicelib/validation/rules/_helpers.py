@@ -126,13 +126,16 @@ def num(x: Any) -> float:
 
 def xround(d: Decimal, places: int = 0) -> Decimal:
     """XPath 2.0 fn:round on xs:decimal: half rounds towards positive infinity."""
-    q = Decimal(1).scaleb(-places)
-    return ((d / q) + HALF).to_integral_value(rounding=ROUND_FLOOR) * q
+    q = _ONE if places == 0 else Decimal(1).scaleb(-places)
+    return ((d / q) + HALF).to_integral_value(ROUND_FLOOR) * q
+
+
+_ONE = Decimal(1)
 
 
 def round2(d: Decimal) -> Decimal:
     """The Schematron idiom ``round(x * 10 * 10) div 100`` on decimals."""
-    return ((d * HUNDRED) + HALF).to_integral_value(rounding=ROUND_FLOOR) / HUNDRED
+    return ((d * HUNDRED) + HALF).to_integral_value(ROUND_FLOOR) / HUNDRED
 
 
 def fround(x: float) -> float:

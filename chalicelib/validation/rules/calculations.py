@@ -424,6 +424,8 @@ def _reasons(inv: Invoice, syntax: str) -> Iterator[Finding]:
         if _indicator_is(ac, c, syntax)
     ]
     for ln in inv.lines:
+        if not ln.allowance_charges:
+            continue
         groups.extend(
             (ac, "BR-CO-24" if c else "BR-CO-23", c, "invoice line")
             for ac in ln.allowance_charges

@@ -257,10 +257,10 @@ def _lines(inv: Invoice, syntax: str) -> Iterator[Finding]:
         net = price.net if price is not None else None
         if net is None:
             yield fatal("BR-26", "BT-146 Item net price is missing from the invoice line.", price or ln)
-        if not num(net) >= 0:
+        if not _non_negative(net):
             yield fatal("BR-27", f"BT-146 Item net price ({_show(net)}) shall not be negative.", net or ln)
-        gross_values = _gross_prices(ln, syntax)
-        if gross_values and not any(num(g) >= 0 for g in gross_values):
+        gross_values = _gross_prices(ln, syntax) if price is not None else None
+        if gross_values and not any(_non_negative(g) for g in gross_values):
             yield fatal(
                 "BR-28", f"BT-148 Item gross price ({_show(gross_values[0])}) shall not be negative.", gross_values[0]
             )
@@ -271,12 +271,20 @@ def _lines(inv: Invoice, syntax: str) -> Iterator[Finding]:
                         yield fatal("BR-64", "BT-157 Item standard identifier has no scheme identifier.", sid)
             if syntax == "cii" and item.standard_ids and (item.standard_ids[0].el.get("schemeID") or "").strip() == "":
                 yield fatal("BR-64", "BT-157 Item standard identifier has no scheme identifier.", item.standard_ids[0])
-            yield from _classifications(item, syntax)
+            if item.classifications:
+                yield from _classifications(item, syntax)
             for attr in item.attributes:
                 if attr.name is None or attr.value is None:
                     yield fatal(
                         "BR-54", "An item attribute (BG-32) shall have both BT-160 name and BT-161 value.", attr
                     )
+
+
+def _non_negative(x: Field | None) -> bool:
+    """``number(x) >= 0``; a decimal value answers without the conversion to a double (which only matters below 0:
+    a tiny negative decimal is -0.0 as a double)."""
+    v = getattr(x, "value", None)
+    return (v is not None and v >= 0) or num(x) >= 0
 
 
 def _gross_prices(ln: Any, syntax: str) -> list[Field]:
