@@ -126,6 +126,9 @@ class FakeStore:
     def for_structure(self, siret):
         return [s for (owner, _), s in self.items.items() if owner == siret]
 
+    def has_subscriptions(self, siret):
+        return bool(self.for_structure(siret))
+
     def save(self, s):
         assert (s.siret, s.id) in self.items
         self.items[(s.siret, s.id)] = s

@@ -67,6 +67,10 @@ class DynamoSubscriptionStore:
     def for_structure(self, siret: str) -> list[Subscription]:
         return [subscription_from_record(r) for r in SubscriptionRecord.query(siret)]
 
+    def has_subscriptions(self, siret: str) -> bool:
+        found = SubscriptionRecord.query(siret, limit=1, attributes_to_get=["siret", "id"])
+        return next(iter(found), None) is not None
+
     def save(self, subscription: Subscription) -> None:
         subscription_to_record(subscription).save(condition=SubscriptionRecord.id.exists())
 

@@ -193,9 +193,15 @@ def parties(event: dict) -> list[str]:
     return list(dict.fromkeys(s for s in sirets if s))
 
 
+# Message attribute of an event none of whose parties has a subscription: the fan-out queue's filter policy drops
+# it at the topic, so the platform pays no queue request per event that nobody listens to. Marking the unheard
+# (not the heard) keeps every event flowing if a publisher does not set it.
+NO_SUBSCRIBER = ("subscribers", "none")
+
+
 def sns_filter_policy(event_types: tuple[str, ...] = SUBSCRIBABLE_EVENT_TYPES) -> dict:
     """The SNS filter policy of the fan-out queue's subscription (attributes set by the event publisher)."""
-    return {"event_type": list(event_types)}
+    return {"event_type": list(event_types), NO_SUBSCRIBER[0]: [{"exists": False}]}
 
 
 # --- retries ----------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from ..adapters.flow_repository import DynamoFlowRepository, S3UploadSigner
 from ..adapters.idempotency import PowertoolsIdempotencyGuard
 from ..adapters.invoice_repository import DepositedInvoices, DynamoInvoiceRepository
 from ..adapters.object_store import S3OriginalStore
+from ..adapters.subscription_store import DynamoSubscriptionStore
+from ..services.publishing import AudiencePublisher
 
 
 @lru_cache(maxsize=1)
@@ -46,8 +48,9 @@ def directory() -> DynamoDirectory:
 
 
 @lru_cache(maxsize=1)
-def publisher() -> SnsEventPublisher:
-    return SnsEventPublisher()
+def publisher() -> AudiencePublisher:
+    """Events to the topic, those nobody subscribed to marked so that the webhook fan-out skips them."""
+    return AudiencePublisher(SnsEventPublisher(), DynamoSubscriptionStore())
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ..domain.events import StatusChanged, new_status_events
 from ..domain.invoice import Invoice
+from ..domain.subscriptions import NO_SUBSCRIBER, parties
 from .ports import EventPublisher
+from .subscriptions_ports import SubscriptionStore
 
 PUBLISH_BATCH = 10  # events per publish call: SNS PublishBatch bills a batch (≤ 64 KB) as one request
 
@@ -28,3 +30,46 @@ def publish_committed_changes(
             return published, chunk[0][0]
         published.extend(event for _, event in chunk)
     return published, None
+
+
+class AudiencePublisher:
+    """An EventPublisher that marks the events none of whose parties has a subscription (NO_SUBSCRIBER), so that
+    the topic keeps them out of the webhook fan-out queue (its filter policy): a queue request per event nobody
+    listens to is most of what notifying costs. Subscribers of the topic itself still get every event.
+
+    Each structure is looked up once per publish call (a stream batch publishes ten events per call); a
+    subscription created meanwhile gets the events published after it, as it would from the fan-out."""
+
+    def __init__(self, publisher: EventPublisher, subscriptions: SubscriptionStore):
+        self._publisher = publisher
+        self._subscriptions = subscriptions
+
+    def publish(self, events: list) -> None:
+        heard: dict[str, bool] = {}
+
+        def has_subscriptions(siret: str) -> bool:
+            if siret not in heard:
+                heard[siret] = self._subscriptions.has_subscriptions(siret)
+            return heard[siret]
+
+        self._publisher.publish(
+            [
+                event if any(has_subscriptions(s) for s in parties(event.cloudevent())) else _Unheard(event)
+                for event in events
+            ]
+        )
+
+
+class _Unheard:
+    """An event as published when nobody subscribed to it: the same message, one more attribute."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self, event):
+        self._event = event
+
+    def cloudevent(self) -> dict:
+        return self._event.cloudevent()
+
+    def attributes(self) -> dict[str, str]:
+        return {**self._event.attributes(), NO_SUBSCRIBER[0]: NO_SUBSCRIBER[1]}

@@ -79,6 +79,9 @@ class SubscriptionStore(Protocol):
 
     def for_structure(self, siret: str) -> list[Subscription]: ...
 
+    def has_subscriptions(self, siret: str) -> bool:
+        """Whether the structure has any subscription (whatever its state): one key read, not the list."""
+
     def save(self, subscription: Subscription) -> None:
         """Write the subscription back (it must still exist)."""
 

@@ -62,12 +62,14 @@ FUNCTION_ACCESS: dict[str, dict] = {
     "ApiKeyAuthorizer": {"tables": {"API_KEY_TABLE": "r", "STRUCTURE_TABLE": "r"}},
     "ValidateInvoices": {
         # FLOW_TABLE: a flow's objects marked done; the last one announces the flow (flow.completed)
-        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "STRUCTURE_TABLE": "r", "FLOW_TABLE": "rw"},
+        # SUBSCRIPTION_TABLE: a publisher marks the events nobody subscribed to (services/publishing.py)
+        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "STRUCTURE_TABLE": "r", "FLOW_TABLE": "rw",
+                   "SUBSCRIPTION_TABLE": "r"},
         # reads originals; re-derives and stores a missing rendition (services/intake.py)
         "objects": {"originals/": "r", "renditions/": "rw"},
         "topics": {"EVENTS_TOPIC_ARN": "publish"},
     },
-    "PublishStatusEvents": {"topics": {"EVENTS_TOPIC_ARN": "publish"}},
+    "PublishStatusEvents": {"tables": {"SUBSCRIPTION_TABLE": "r"}, "topics": {"EVENTS_TOPIC_ARN": "publish"}},
     "FanOutEvents": {
         "tables": {"SUBSCRIPTION_TABLE": "r"},
         "queues": {"WEBHOOK_DELIVERY_QUEUE": "send"},
@@ -81,7 +83,7 @@ FUNCTION_ACCESS: dict[str, dict] = {
     # Bulk flows (issue #5).
     "ExpandInbox": {
         # INVOICE_TABLE read and the topic: a flow complete at expansion is announced (services/flows.py)
-        "tables": {"FLOW_TABLE": "rw", "INVOICE_TABLE": "r"},
+        "tables": {"FLOW_TABLE": "rw", "INVOICE_TABLE": "r", "SUBSCRIPTION_TABLE": "r"},
         "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
         "topics": {"EVENTS_TOPIC_ARN": "publish"},
     },
@@ -91,7 +93,8 @@ FUNCTION_ACCESS: dict[str, dict] = {
 # queue's handler expands an archive from inbox/ into originals/ and renditions/, and records the flow.
 SOURCE_ACCESS: dict[str, dict] = {
     "INBOX_QUEUE": {
-        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "FLOW_TABLE": "rw", "STRUCTURE_TABLE": "r"},
+        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "FLOW_TABLE": "rw", "STRUCTURE_TABLE": "r",
+                   "SUBSCRIPTION_TABLE": "r"},
         "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
         "topics": {"EVENTS_TOPIC_ARN": "publish"},
     },

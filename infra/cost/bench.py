@@ -314,6 +314,13 @@ def _write(client, original, table: str, before, after, factor: int, units: dict
         units[f"WRU:{_short(table)}/gsi"] = units.get(f"WRU:{_short(table)}/gsi", 0) + gsi_units
 
 
+def _sns_fed_queues() -> set[str]:
+    """The queues the events topic delivers to (the local stack subscribes them as infra does)."""
+    from chalicelib.config import settings
+
+    return {settings().webhook_events_queue}
+
+
 def _units_total(client, original, service, operation, params, response, before, error=None) -> dict:
     if service == "dynamodb":
         units: dict = {}
@@ -361,7 +368,12 @@ def _units_total(client, original, service, operation, params, response, before,
         )
         return {"sns_messages": len(entries), "sns_requests": max(1, math.ceil(payload / 65536))}
     if service == "sqs" and operation == "ReceiveMessage":
-        return {"sqs_empty_receives": int(not (response or {}).get("Messages"))}
+        received = len((response or {}).get("Messages") or [])
+        units = {"sqs_empty_receives": int(not received)}
+        if params.get("QueueUrl", "").rsplit("/", 1)[-1] in _sns_fed_queues():
+            # What SNS delivered to a subscribed queue (after its filter policy): a SendMessage each, billed.
+            units["sns_sqs_deliveries"] = received
+        return units
     if service == "sqs" and operation in ("SendMessageBatch", "DeleteMessageBatch"):
         return {"sqs_batch_entries": len(params["Entries"])}
     return {}

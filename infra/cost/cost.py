@@ -69,6 +69,7 @@ def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
         "sqs_requests": 0.0,
         "sns_messages": 0.0,
         "sns_requests": 0.0,
+        "sns_sqs_deliveries": 0.0,
         "wru": 0.0,
         "rru": 0.0,
         "log_bytes": 0.0,
@@ -125,8 +126,14 @@ def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
         usage["sqs_requests"] -= units.get("sqs_empty_receives", 0.0) * scale
         # S3 → SQS event notifications: one SendMessage per original, billed to the queue's owner.
         usage["sqs_requests"] += units.get("s3_notifications", 0.0)
-    # SNS → SQS deliveries to subscribed queues (the webhook fan-out queue) are SendMessage requests too.
-    usage["sqs_requests"] += usage["sns_messages"] * counts.get("sns_sqs_subscriptions", 1)
+        # SNS → SQS deliveries (the webhook fan-out queue, after its filter policy) are SendMessage requests too:
+        # measured as the messages that queue received.
+        usage["sqs_requests"] += units.get("sns_sqs_deliveries", 0.0) * scale
+        usage["sns_sqs_deliveries"] += units.get("sns_sqs_deliveries", 0.0) * scale
+    if not any("sns_sqs_deliveries" in data["units"] for data in counts["per_invoice"].values()):
+        # counts measured before deliveries were: every message delivered to each subscribed queue
+        usage["sns_sqs_deliveries"] = usage["sns_messages"] * counts.get("sns_sqs_subscriptions", 1)
+        usage["sqs_requests"] += usage["sns_sqs_deliveries"]
     return usage
 
 
@@ -270,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         ("SQS requests", usage["sqs_requests"]),
         ("SNS messages", usage["sns_messages"]),
         ("SNS requests (64 KiB each)", usage["sns_requests"]),
+        ("SNS → SQS deliveries", usage["sns_sqs_deliveries"]),
         ("DynamoDB write units", usage["wru"]),
         ("DynamoDB read units", usage["rru"]),
         ("DynamoDB bytes stored", usage["dynamodb_bytes"]),

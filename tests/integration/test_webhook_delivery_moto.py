@@ -374,3 +374,35 @@ def test_an_unreadable_archive_is_announced_as_rejected_at_once(client, pump, lo
         assert event["data"]["state"] == "IN_REJETE" and event["data"]["error"]
         assert event["data"]["counts"] == {"files": 0, "accepted": 0, "rejected": 0, "pending": 0}
         assert event["subject"] == flow_id
+
+
+def test_events_nobody_subscribed_to_stay_out_of_the_fan_out_queue_but_reach_the_topic(client, pump, events_queue,
+                                                                                       local_policy):  # fmt: skip
+    sqs = boto3.client("sqs")
+    fan_out = sqs.get_queue_url(QueueName=settings().webhook_events_queue)["QueueUrl"]
+
+    def fan_out_depth() -> int:
+        attributes = sqs.get_queue_attributes(QueueUrl=fan_out, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+    deposit(client, ubl_invoice("F-NOBODY"))  # neither the supplier nor the Mairie has a subscription
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+    pump.deliver_stream_once("publish_status_events")
+    unheard = events_queue()  # a subscriber of the topic itself still gets every event, marked
+    assert [m["MessageAttributes"]["status_code"]["Value"] for m in unheard] == ["200", "203"]
+    assert {m["MessageAttributes"]["subscribers"]["Value"] for m in unheard} == {"none"}
+    assert fan_out_depth() == 0  # no queue request paid for them
+
+    with Receiver() as mairie:
+        mairie.secret = created(client, MAIRIE_KEY, {"url": mairie.url})["secret"]  # the buyer subscribes
+        invoice_id = deposit(client, ubl_invoice("F-HEARD"))
+        while pump.deliver_sqs_once("validate_invoices"):
+            pass
+        pump.deliver_stream_once("publish_status_events")
+        heard = events_queue()
+        assert [m["MessageAttributes"].get("subscribers") for m in heard] == [None, None]
+        assert fan_out_depth() == 2
+        run_pipeline(pump)
+        assert sorted(e["data"]["status"]["code"] for e in mairie.events().values()) == [200, 203]
+        assert {e["subject"] for e in mairie.events().values()} == {invoice_id}

@@ -59,8 +59,11 @@ def test_filter_parsing_refuses_unknown_codes_roles_and_fields():
             parse_filter(bad)
 
 
-def test_the_fan_out_queue_filter_policy_selects_the_event_type_attribute():
-    assert sns_filter_policy() == {"event_type": ["invoice.status_changed", "flow.completed"]}
+def test_the_fan_out_queue_filter_policy_selects_the_event_types_someone_may_have_subscribed_to():
+    assert sns_filter_policy() == {
+        "event_type": ["invoice.status_changed", "flow.completed"],
+        "subscribers": [{"exists": False}],  # events marked subscribers=none (no party subscribed) stay out
+    }
 
 
 def flow_completed(supplier=SUPPLIER):
