@@ -80,6 +80,8 @@ def create_subscription(
         raise InvalidInput("Give either 'url' (a webhook) or 'email' (notifications to a contact address).")
     try:
         events = parse_events(body.get("events"))
+        if body.get("events") is None and not principal.has_role("supplier"):
+            events = tuple(e for e in events if e != FLOW_EVENT_TYPE)  # by default, only what it can receive
         event_filter = parse_filter(body.get("filter"))
         email = parse_email(email) if email is not None else None
     except InvalidSubscription as error:

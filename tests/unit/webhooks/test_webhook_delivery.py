@@ -313,3 +313,24 @@ def test_a_confirmation_that_cannot_be_queued_leaves_no_subscription(store):
     with pytest.raises(RuntimeError):
         subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, BrokenQueue())
     assert service.list_subscriptions(principal(RECIPIENT), store=store) == []
+
+
+def test_by_default_a_structure_subscribes_to_what_it_can_receive_and_its_mail_promises_no_more(store):
+    def create(roles, body):
+        queue = FakeQueue()
+        created = service.create_subscription(
+            Principal(RECIPIENT, "Mairie", roles), body, store=store, resolver=RESOLVE, policy=UrlPolicy(),
+            queue=queue, confirmation_url=lambda token: CONFIRMATIONS + token, clock=lambda: 1_000_000.0,
+            make_confirmation_secret=lambda: CONFIRM_SECRET,
+        )  # fmt: skip
+        return created, queue
+
+    buyer, queue = create(("recipient",), {"email": "compta@mairie.fr"})
+    assert buyer.events == ("invoice.status_changed",)  # only suppliers get flow.completed
+    [(confirmation, _)] = queue.queued
+    text = mail_for(confirmation.event)[1]
+    assert "changement de statut" in text and "flux" not in text
+    asked = create(("recipient",), {"url": "https://hooks.example.com/", "events": ["flow.completed"]})[0]
+    assert asked.events == ("flow.completed",)  # asked for explicitly: kept as asked
+    supplier = create(("supplier",), {"url": "https://hooks.example.com/"})[0]
+    assert supplier.events == ("invoice.status_changed", "flow.completed")
