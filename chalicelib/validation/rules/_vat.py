@@ -713,8 +713,11 @@ def _cii_model_amount(settlement, model):
     summation = a.el.getparent()
     if summation.getparent() is not settlement:
         return False
-    if next(summation.itersiblings(summation.tag, preceding=True), None) is not None:  # not the first summation
-        return False
+    sibling = summation.getprevious()  # (a few steps: cheaper than setting up itersiblings(tag, preceding=True))
+    while sibling is not None:
+        if sibling.tag == summation.tag:  # not the first summation
+            return False
+        sibling = sibling.getprevious()
     return a
 
 
