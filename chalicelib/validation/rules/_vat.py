@@ -1047,7 +1047,8 @@ def _build_groups(f: Facts) -> dict:
     return groups
 
 
-_ZERO4 = (Decimal(0), Decimal(0), Decimal(0), Decimal(0))
+_ZERO_SUM = Decimal(0)
+_ZERO4 = (_ZERO_SUM,) * 4  # one object: a sum nothing was added to is recognised by identity
 
 
 def _ubl_sum(f: Facts, c: str, rate: Decimal | None, credit: bool) -> Decimal:
@@ -1254,7 +1255,15 @@ def cii_in_transaction(b: Breakdown) -> bool:
 def _cii_sums(f: Facts, c: str, rate: Decimal | None) -> Decimal:
     """round(Σ lines) + round(Σ charges) − round(Σ allowances), each rounded to 2 decimals (CII bindings)."""
     acc = _grouped(f, c).get(rate, _ZERO4)
-    return round2(acc[0]) + round2(acc[2]) - round2(acc[3])
+    return _round2(acc[0]) + _round2(acc[2]) - _round2(acc[3])
+
+
+_ROUNDED_ZERO = round2(_ZERO_SUM)
+
+
+def _round2(d: Decimal) -> Decimal:
+    """round2(d), answered at once for a sum nothing was added to (most invoices have no allowances or charges)."""
+    return _ROUNDED_ZERO if d is _ZERO_SUM else round2(d)
 
 
 def _basis_message(rule: str, fam: Family, raw: str | None, expected, rate=None) -> str:
