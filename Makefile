@@ -38,11 +38,13 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # --- Deployment (issue #7): infra/ is a CDK app with its own venv (infra/.venv), never the app's. ---
-.PHONY: synth cfn-lint infra-test cost deploy diff bootstrap destroy
+.PHONY: synth cfn-lint infra-test cost deploy diff bootstrap destroy redrive replay-events
 INFRA_VENV := infra/.venv
 INFRA_STAMP := $(INFRA_VENV)/.installed-$(shell cat requirements.txt infra/requirements.txt | cksum | cut -d' ' -f1)
 STAGE ?= dev
 REGION ?= eu-west-3
+# Operations on a deployed stage act in the shell's AWS region when it has one (make cost prices eu-west-3).
+OPS_REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),$(REGION))
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 $(INFRA_STAMP): requirements.txt infra/requirements.txt
@@ -70,7 +72,10 @@ cost: $(STAMP)  ## monthly AWS bill per component from measured per-invoice coun
 	$(BIN)/python infra/cost/cost.py --region $(REGION) $(if $(VOLUMES),--volumes $(VOLUMES)) $(if $(PEAK),--peak $(PEAK))
 
 redrive: $(STAMP)  ## move a queue's dead letters back after a fix: make redrive QUEUE=chorale-prod-validation [MAX=] [DRY_RUN=1]
-	$(BIN)/python infra/redrive.py $(QUEUE) $(if $(MAX),--max $(MAX)) $(if $(DRY_RUN),--dry-run) $(if $(REGION),--region $(REGION))
+	$(BIN)/python infra/redrive.py $(QUEUE) $(if $(MAX),--max $(MAX)) $(if $(DRY_RUN),--dry-run) --region $(OPS_REGION)
+
+replay-events: $(STAMP)  ## re-publish a window's status events after the stream publisher gave up: make replay-events STAGE=prod SINCE=… UNTIL=… [DRY_RUN=1]
+	$(BIN)/python infra/replay_events.py --stage $(STAGE) --since $(SINCE) --until $(UNTIL) $(if $(DRY_RUN),--dry-run) --region $(OPS_REGION)
 
 bootstrap: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## once per account and region: CDK's asset bucket and roles
 	cd infra && npx cdk bootstrap -c stage=$(STAGE) $(CDK_ARGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -176,6 +177,12 @@ class DynamoInvoiceRepository:
 
     def get_many(self, invoice_ids: list[str]) -> dict[str, Invoice]:
         return get_invoices(invoice_ids)
+
+    def updated_since(self, since: str, segment: int = 0, segments: int = 1) -> Iterator[Invoice]:
+        """Every invoice last updated at or after `since` (ISO 8601 UTC, milliseconds, as stored): a scan of the
+        table, for operations only (replaying events); `segment`/`segments` split it for parallel workers."""
+        found = InvoiceRecord.scan(InvoiceRecord.updated_key >= since, segment=segment, total_segments=segments)
+        return (from_record(record) for record in found)
 
     def search(self, query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
         return search_invoices(query)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from ..domain.events import StatusChanged, new_status_events
 from ..domain.invoice import Invoice
 from ..domain.subscriptions import NO_SUBSCRIBER, parties
@@ -30,6 +33,29 @@ def publish_committed_changes(
             return published, chunk[0][0]
         published.extend(event for _, event in chunk)
     return published, None
+
+
+def republish_window(invoices: Iterable[Invoice], since: datetime, until: datetime, *,
+                     publisher: EventPublisher) -> int:  # fmt: skip
+    """Operations: publish again the status changes made between `since` and `until` (those the stream publisher
+    gave up on). Each event keeps the id of its first publication, so a receiver that got it drops the copy.
+    Returns how many events were published."""
+    count, pending = 0, []
+    for invoice in invoices:
+        for sequence, entry in enumerate(invoice.history):
+            if since <= _instant(entry.at) <= until:
+                previous = invoice.history[sequence - 1] if sequence else None
+                pending.append(StatusChanged(invoice, entry, previous, sequence))
+        while len(pending) >= PUBLISH_BATCH:
+            publisher.publish(pending[:PUBLISH_BATCH])
+            count, pending = count + PUBLISH_BATCH, pending[PUBLISH_BATCH:]
+    if pending:
+        publisher.publish(pending)
+    return count + len(pending)
+
+
+def _instant(at: str) -> datetime:
+    return datetime.fromisoformat(at.replace("Z", "+00:00"))
 
 
 class AudiencePublisher:

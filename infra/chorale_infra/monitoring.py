@@ -40,7 +40,8 @@ class Monitoring(Construct):
 
         queue_widgets, lambda_widgets = [], []
         for env, dlq in stack.dlqs.items():
-            name = env.title().replace("_", "")
+            # "VALIDATION_QUEUE" → ValidationQueue; a stream's failure queue is keyed by its (CamelCase) logical id
+            name = env.title().replace("_", "") if "_" in env else env
             alarm(
                 f"{name}DlqNotEmpty",
                 dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),

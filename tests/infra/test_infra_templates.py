@@ -394,3 +394,20 @@ def test_alarms_cover_dlqs_errors_throttles_and_queue_age(template):
     assert len(by_metric["Errors"]) == len(functions(template))
     assert len(by_metric["Throttles"]) == len(functions(template))
     assert resources(template, "AWS::CloudWatch::Dashboard")
+
+
+def test_the_ops_scripts_name_the_stage_s_resources_as_infra_deploys_them():
+    """infra/replay_events.py and `make redrive QUEUE=chorale-<stage>-…` reach resources by their physical names."""
+    from replay_events import stage_environment
+
+    for stage in STAGES:
+        deployed = json.loads((CDK_OUT / f"{stage}.template.json").read_text())
+        tables = {props(r).get("TableName") for r in resources(deployed, "AWS::DynamoDB::Table").values()}
+        topics = {props(r).get("TopicName") for r in resources(deployed, "AWS::SNS::Topic").values()}
+        queues = {props(r).get("QueueName") for r in resources(deployed, "AWS::SQS::Queue").values()}
+        names = stage_environment(stage, "eu-west-3", "123456789012")
+        assert {names["INVOICE_TABLE"], names["SUBSCRIPTION_TABLE"]} <= tables
+        assert names["EVENTS_TOPIC_ARN"].rsplit(":", 1)[-1] in topics
+        assert {f"chorale-{stage}-{q}" for q in ("validation", "inbox", "webhook-events", "webhook-deliveries")} <= queues
+        alarms = {props(r).get("AlarmName") for r in resources(deployed, "AWS::CloudWatch::Alarm").values()}
+        assert f"chorale-{stage}-PublishStatusEventsFailuresDlqNotEmpty" in alarms  # as docs/operations.md names it
