@@ -593,11 +593,14 @@ _C_LINE_ITEM = RAM + "IncludedSupplyChainTradeLineItem"
 _C_SCTT = RSM + "SupplyChainTradeTransaction"
 
 
-def _cii_cat(el) -> Cat:
+def _cii_cat(el) -> tuple[Cat, object, object]:
+    """The category of a ram:ApplicableTradeTax / ram:CategoryTradeTax, with its first ram:BasisAmount and
+    ram:CalculatedAmount (or None; a breakdown's BT-116/BT-117), found in the same pass over the children."""
     codes = []
     rates = []
     types = []
     exemption = False
+    basis = calculated = None
     for ch in el[:]:
         tag = ch.tag
         if tag == _C_CODE:
@@ -608,9 +611,14 @@ def _cii_cat(el) -> Cat:
             types.append(ch.text or "" if not len(ch) else text_of(ch))
         elif tag == _C_REASON or tag == _C_REASON_CODE:
             exemption = True
-    return Cat(
+        elif tag == _C_BASIS:
+            basis = basis if basis is not None else ch
+        elif tag == _C_CALCULATED:
+            calculated = calculated if calculated is not None else ch
+    cat = Cat(
         el, tuple(codes), codes[0] if codes else "", bool(types) and types[0].upper() == "VAT", tuple(rates), exemption
     )
+    return cat, basis, calculated
 
 
 _C_TAX_REGISTRATION = RAM + "SpecifiedTaxRegistration"
@@ -635,7 +643,7 @@ def _cii_facts(root, elements: list | None = None) -> Facts:
     all_att: list[Cat] = []
     values: dict = {}
     for el in elements if elements is not None else root.iter(*CII_TAGS):
-        cat = _cii_cat(el)
+        cat, ba, ca = _cii_cat(el)
         cat.values = values
         parent = el.getparent()
         if el.tag == _C_ATT:
@@ -644,8 +652,6 @@ def _cii_facts(root, elements: list | None = None) -> Facts:
                 continue
             if parent.tag == _C_HEADER:
                 cat.parent = parent
-                ba = kid(el, _C_BASIS)
-                ca = kid(el, _C_CALCULATED)
                 breakdowns.append(
                     Breakdown(el, cat, text_of(ba) if ba is not None else None, text_of(ca) if ca is not None else None)
                 )
