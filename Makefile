@@ -12,8 +12,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-run: $(STAMP)  ## the local platform: moto, API on 127.0.0.1:$(PORT), event pump (SEED=, PORT=)
-	$(BIN)/python -m devstack $(if $(SEED),--seed $(SEED)) $(if $(PORT),--port $(PORT))
+run: $(STAMP)  ## the local platform: moto, API on 127.0.0.1:$(PORT), event pump (SEED=, PORT=, AWS_PORT=, LOG_LEVEL=)
+	$(BIN)/python -m devstack $(if $(SEED),--seed $(SEED)) $(if $(PORT),--port $(PORT)) $(if $(AWS_PORT),--aws-port $(AWS_PORT))
 
 test: $(STAMP)  ## every test: unit, integration (moto), e2e (local stack over HTTP)
 	$(BIN)/python -m pytest -q tests

@@ -37,6 +37,17 @@ def _local_environment(aws_endpoint: str) -> None:
     )
 
 
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -49,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", default=os.environ.get("SEED") or str(DEFAULT_SEED))
     args = parser.parse_args(argv)
+    busy = [port for port in (args.port, args.aws_port) if port and not _port_free(args.host, port)]
+    if busy:
+        print(f"port {busy[0]} on {args.host} is in use (another `make run`?): stop it, or choose another port, "
+              "e.g. make run PORT=8001 (AWS_PORT= for the AWS stand-in)", file=sys.stderr)  # fmt: skip
+        return 2
 
     import logging
 
@@ -75,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     factory = CLIFactory(str(ROOT))
     config = factory.create_config_obj(chalice_stage_name="dev")
     os.environ.update(config.environment_variables)
+    os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("LOG_LEVEL", "WARNING")  # the terminal's, not the stage's
     app = factory.load_chalice_app(config.environment_variables)
 
     resources = create_resources(settings())

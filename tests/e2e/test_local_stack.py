@@ -108,3 +108,22 @@ def test_one_invoice_from_deposit_to_212_over_http(local_stack):
     assert history[3]["reason_code"] == "JUSTIF_ABS"
     final = local_stack.request("GET", f"/v1/invoices/{invoice_id}/transitions", SUPPLIER_KEY).json()
     assert final["current"]["name"] == "ENCAISSEE" and final["allowed"] == []
+
+
+def test_a_busy_port_is_reported_in_one_line_before_anything_starts():
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = subprocess.run([sys.executable, "-m", "devstack", "--port", str(port)], capture_output=True,
+                                 text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert started.returncode == 2 and "Traceback" not in started.stderr
+    assert started.stderr.strip() == (
+        f"port {port} on 127.0.0.1 is in use (another `make run`?): stop it, or choose another port, "
+        "e.g. make run PORT=8001 (AWS_PORT= for the AWS stand-in)"
+    )
