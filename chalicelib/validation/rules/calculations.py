@@ -15,7 +15,7 @@ upstream: they can never fail and are not implemented. BR-CO-25 was removed in 1
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,8 @@ from ..model import Invoice, Party
 from ._helpers import cii_breakdown_shadowed, dec, fatal, fmt, fround2, num, round2, xround
 from .core import RAM, _child, _children, _indicator_is, is_vat_scheme, is_vat_scheme_text
 
-Check = Callable[[Invoice, str], Iterator[Finding]]
+# a check appends its findings to the list it is given (cheaper than a generator per check)
+Check = Callable[[Invoice, str, list[Finding]], None]
 
 # BR-CO-09 prefixes, exactly as the official rule lists them per syntax (UBL tests containment of the
 # first two characters in the space-separated list, CII tests " XX " so only whole codes match).
@@ -71,11 +72,11 @@ _TAX_POINT_DATE = RAM + "TaxPointDate"
 _DUE_DATE_TYPE_CODE = RAM + "DueDateTypeCode"
 
 
-def _tax_point(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _tax_point(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     msg = "BT-7 Value added tax point date and BT-8 Value added tax point date code are mutually exclusive."
     if syntax == "ubl":
         if inv.tax_point_date is not None and inv.tax_point_date_code is not None:
-            yield fatal("BR-CO-03", msg, inv.tax_point_date)
+            out.append(fatal("BR-CO-03", msg, inv.tax_point_date))
         return
     # CII binding: ((//ram:TaxPointDate) and not(//ram:DueDateTypeCode)) or ... – a document-wide test, evaluated
     # in each header breakdown's context: it fails in all of them as soon as both occur anywhere in the invoice
@@ -91,10 +92,10 @@ def _tax_point(inv: Invoice, syntax: str) -> Iterator[Finding]:
     for b in inv.vat_breakdown:
         if cii_breakdown_shadowed(b.el):
             continue  # context of BR-O/BR-AF/BR-AG in the official CII pattern (see _helpers)
-        yield fatal("BR-CO-03", msg, b)
+        out.append(fatal("BR-CO-03", msg, b))
 
 
-def _line_vat(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _line_vat(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     for ln in inv.lines:
         v = ln.vat
         if syntax == "ubl":
@@ -108,13 +109,13 @@ def _line_vat(inv: Invoice, syntax: str) -> Iterator[Finding]:
                     for t in _line_trade_taxes(ln)
                 )
         if not ok:
-            yield fatal("BR-CO-04", "The invoice line has no BT-151 Invoiced item VAT category code.", ln)
+            out.append(fatal("BR-CO-04", "The invoice line has no BT-151 Invoiced item VAT category code.", ln))
     if syntax == "ubl":
         if not inv.vat_breakdown:
-            yield fatal("BR-CO-18", "The invoice has no VAT breakdown (BG-23): at least one is required.", inv.el)
+            out.append(fatal("BR-CO-18", "The invoice has no VAT breakdown (BG-23): at least one is required.", inv.el))
     elif not inv.vat_breakdown:
         for ln in inv.lines:
-            yield fatal("BR-CO-18", "The invoice has no VAT breakdown (BG-23): at least one is required.", ln)
+            out.append(fatal("BR-CO-18", "The invoice has no VAT breakdown (BG-23): at least one is required.", ln))
 
 
 def _text(el: Any) -> str | None:
@@ -129,7 +130,7 @@ def _line_trade_taxes(ln: Any) -> list[Any]:
 
 
 # ------------------------------------------------------------------ BR-CO-09
-def _vat_prefixes(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _vat_prefixes(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     parties: list[Party] = [p for p in (inv.seller, inv.buyer, inv.payee, inv.tax_representative) if p is not None]
     for p in parties:
         for cid, scheme in p.tax_ids:
@@ -142,11 +143,13 @@ def _vat_prefixes(inv: Invoice, syntax: str) -> Iterator[Finding]:
                     continue
                 ok = f" {cid.raw[:2]} " in CII_VAT_PREFIXES
             if not ok:
-                yield fatal(
-                    "BR-CO-09",
-                    f"VAT identifier {cid.text!r} shall start with an ISO 3166-1 alpha-2 country "
-                    "prefix (EL for Greece) (BT-31/BT-48/BT-63).",
-                    cid,
+                out.append(
+                    fatal(
+                        "BR-CO-09",
+                        f"VAT identifier {cid.text!r} shall start with an ISO 3166-1 alpha-2 country "
+                        "prefix (EL for Greece) (BT-31/BT-48/BT-63).",
+                        cid,
+                    )
                 )
 
 
@@ -166,7 +169,7 @@ def _line_sum_ubl(inv: Invoice, invoice_lines: bool) -> Decimal:
     return total
 
 
-def _totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _totals(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     t = inv.totals
     if t is None:
         return
@@ -187,10 +190,13 @@ def _totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
         v = _d(lt)
         ok = v is not None and expected is not None and v == expected
     if not ok:
-        yield fatal(
-            "BR-CO-10",
-            f"BT-106 Sum of Invoice line net amount ({fmt(lt)}) ≠ Σ BT-131 Invoice line net amounts ({fmt(expected)}).",
-            lt or t,
+        out.append(
+            fatal(
+                "BR-CO-10",
+                f"BT-106 Sum of Invoice line net amount ({fmt(lt)}) ≠ Σ BT-131 Invoice line net amounts "
+                f"({fmt(expected)}).",
+                lt or t,
+            )
         )
 
     # BR-CO-11 / BR-CO-12 BT-107 = Σ BT-92, BT-108 = Σ BT-99
@@ -208,7 +214,7 @@ def _totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
             s = fround2(_fsum(amounts))
             ok = total is not None and num(total) == s
         if not ok:
-            yield fatal(rule, f"{label} ({fmt(total)}) ≠ Σ {item_label} ({fmt(s)}).", total or t)
+            out.append(fatal(rule, f"{label} ({fmt(total)}) ≠ Σ {item_label} ({fmt(s)}).", total or t))
 
     # BR-CO-13 BT-109 = BT-106 - BT-107 + BT-108
     vte, vlt, vat_, vct = _d(te), _d(lt), _d(at), _d(ct)
@@ -234,10 +240,12 @@ def _totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
         ok = vte is not None and any(c is not None and c == vte for c in candidates)
         exp13 = None if ok else next((c for c in candidates if c is not None), None)  # (for the message)
     if not ok:
-        yield fatal(
-            "BR-CO-13",
-            f"BT-109 Invoice total amount without VAT ({fmt(te)}) ≠ BT-106 - BT-107 + BT-108 ({fmt(exp13)}).",
-            te or t,
+        out.append(
+            fatal(
+                "BR-CO-13",
+                f"BT-109 Invoice total amount without VAT ({fmt(te)}) ≠ BT-106 - BT-107 + BT-108 ({fmt(exp13)}).",
+                te or t,
+            )
         )
 
     # BR-CO-16 BT-115 = BT-112 - BT-113 + BT-114
@@ -261,10 +269,12 @@ def _totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
         )
     if not ok:
         expected16 = _add(grand, _neg(paid) if p else Decimal(0), rnd if r else Decimal(0))
-        yield fatal(
-            "BR-CO-16",
-            f"BT-115 Amount due for payment ({fmt(t.payable)}) ≠ BT-112 - BT-113 + BT-114 ({fmt(expected16)}).",
-            t.payable or t,
+        out.append(
+            fatal(
+                "BR-CO-16",
+                f"BT-115 Amount due for payment ({fmt(t.payable)}) ≠ BT-112 - BT-113 + BT-114 ({fmt(expected16)}).",
+                t.payable or t,
+            )
         )
 
 
@@ -290,7 +300,7 @@ def _eq(a: Decimal | None, b: Decimal | None) -> bool:
 
 
 # ------------------------------------------------------------------ BR-CO-14, BR-CO-15
-def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _vat_totals(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     cur = inv.currency.raw if inv.currency is not None else None
     if syntax == "ubl":
         # every document level cac:TaxTotal with subtotals (Invoice and CreditNote alike in 1.3.16)
@@ -300,11 +310,13 @@ def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
             s = round2(sum((_d(b.tax_amount) or Decimal(0) for b in tt.subtotals), Decimal(0)))
             v = _d(tt.amount)
             if v is None or v != s:
-                yield fatal(
-                    "BR-CO-14",
-                    f"BT-110 Invoice total VAT amount ({fmt(tt.amount)}) ≠ Σ BT-117 VAT "
-                    f"category tax amounts ({fmt(s)}).",
-                    tt.amount or tt,
+                out.append(
+                    fatal(
+                        "BR-CO-14",
+                        f"BT-110 Invoice total VAT amount ({fmt(tt.amount)}) ≠ Σ BT-117 VAT "
+                        f"category tax amounts ({fmt(s)}).",
+                        tt.amount or tt,
+                    )
                 )
         if cur is not None:
             t = inv.totals
@@ -313,11 +325,13 @@ def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
             excl = _d(t.tax_exclusive) if t else None
             exp = _r2(_add(excl, _d(in_cur[0]))) if len(in_cur) == 1 else None
             if not _eq(incl, exp):
-                yield fatal(
-                    "BR-CO-15",
-                    f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
-                    f"≠ BT-109 + BT-110 ({fmt(exp)}).",
-                    (t.tax_inclusive if t else None) or inv.el,
+                out.append(
+                    fatal(
+                        "BR-CO-15",
+                        f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
+                        f"≠ BT-109 + BT-110 ({fmt(exp)}).",
+                        (t.tax_inclusive if t else None) or inv.el,
+                    )
                 )
         return
     # CII
@@ -329,10 +343,12 @@ def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
     s14 = fround2(_fsum(b.tax_amount for b in inv.vat_breakdown if b.tax_amount is not None))
     for a in in_cur:
         if num(a) != s14:
-            yield fatal(
-                "BR-CO-14",
-                f"BT-110 Invoice total VAT amount ({fmt(a)}) ≠ Σ BT-117 VAT category tax amounts ({fmt(s14)}).",
-                a,
+            out.append(
+                fatal(
+                    "BR-CO-14",
+                    f"BT-110 Invoice total VAT amount ({fmt(a)}) ≠ Σ BT-117 VAT category tax amounts ({fmt(s14)}).",
+                    a,
+                )
             )
     t = inv.totals
     if cur is not None:
@@ -341,16 +357,18 @@ def _vat_totals(inv: Invoice, syntax: str) -> Iterator[Finding]:
         exp = _r2(_add(basis, _d(in_cur[0]))) if len(in_cur) == 1 else None
         ok = (len(in_cur) == 1 and _eq(grand, exp)) or _eq(grand, basis)
         if not ok:
-            yield fatal(
-                "BR-CO-15",
-                f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
-                f"≠ BT-109 + BT-110 ({fmt(exp)}).",
-                (t.tax_inclusive if t else None) or inv.el,
+            out.append(
+                fatal(
+                    "BR-CO-15",
+                    f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
+                    f"≠ BT-109 + BT-110 ({fmt(exp)}).",
+                    (t.tax_inclusive if t else None) or inv.el,
+                )
             )
 
 
 # ------------------------------------------------------------------ BR-CO-17
-def _category_tax(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _category_tax(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     for b in inv.vat_breakdown:
         if syntax == "cii" and cii_breakdown_shadowed(b.el):
             continue  # context of BR-O/BR-AF/BR-AG in the official CII pattern (see _helpers)
@@ -379,17 +397,19 @@ def _category_tax(inv: Invoice, syntax: str) -> Iterator[Finding]:
         else:
             ok = rate is None and tax is not None and xround(tax) == 0
         if not ok:
-            yield fatal(
-                "BR-CO-17",
-                f"BT-117 VAT category tax amount ({fmt(b.tax_amount)}) ≠ BT-116 "
-                f"({fmt(b.taxable_amount)}) × BT-119 ({fmt(rate)}) / 100 = {fmt(expected)}, rounded to two "
-                "decimals.",
-                b.tax_amount or b,
+            out.append(
+                fatal(
+                    "BR-CO-17",
+                    f"BT-117 VAT category tax amount ({fmt(b.tax_amount)}) ≠ BT-116 "
+                    f"({fmt(b.taxable_amount)}) × BT-119 ({fmt(rate)}) / 100 = {fmt(expected)}, rounded to two "
+                    "decimals.",
+                    b.tax_amount or b,
+                )
             )
 
 
 # ------------------------------------------------------------------ BR-CO-19 … BR-CO-24, BR-CO-26
-def _periods(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _periods(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     for rule, period, label in [("BR-CO-19", inv.invoice_period, "invoicing period (BG-14)")] + [
         ("BR-CO-20", ln.period, "invoice line period (BG-26)") for ln in inv.lines
     ]:
@@ -409,10 +429,10 @@ def _periods(inv: Invoice, syntax: str) -> Iterator[Finding]:
                 or any(_child(period.el, RAM + tag) is not None for tag in ("StartDateTime", "EndDateTime"))
             )
         if not ok:
-            yield fatal(rule, f"The {label} is given without a start date or an end date.", period)
+            out.append(fatal(rule, f"The {label} is given without a start date or an end date.", period))
 
 
-def _reasons(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _reasons(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     groups = [
         (ac, "BR-CO-22" if c else "BR-CO-21", c, "document level")
         for ac in inv.allowance_charges
@@ -431,14 +451,16 @@ def _reasons(inv: Invoice, syntax: str) -> Iterator[Finding]:
     for ac, rule, charge, level in groups:
         if ac.reason is None and ac.reason_code is None:
             kind = "charge" if charge else "allowance"
-            yield fatal(
-                rule,
-                f"Each {level} {kind} shall have a reason or a reason code, or both.",
-                ac.indicator if syntax == "cii" else ac,
+            out.append(
+                fatal(
+                    rule,
+                    f"Each {level} {kind} shall have a reason or a reason code, or both.",
+                    ac.indicator if syntax == "cii" else ac,
+                )
             )
 
 
-def _seller_identified(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _seller_identified(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     s = inv.seller
     if s is None:
         return
@@ -453,11 +475,13 @@ def _seller_identified(inv: Invoice, syntax: str) -> Iterator[Finding]:
         ok = bool(s.identifiers) or s.legal_registration is not None or any(sc == "VA" for _, sc in s.tax_ids)
         where = s
     if not ok:
-        yield fatal(
-            "BR-CO-26",
-            "The seller cannot be identified: give BT-29 Seller identifier, BT-30 Seller legal "
-            "registration identifier and/or BT-31 Seller VAT identifier.",
-            where,
+        out.append(
+            fatal(
+                "BR-CO-26",
+                "The seller cannot be identified: give BT-29 Seller identifier, BT-30 Seller legal "
+                "registration identifier and/or BT-31 Seller VAT identifier.",
+                where,
+            )
         )
 
 
@@ -477,8 +501,9 @@ CHECKS: tuple[Check, ...] = (
 def check(doc: Document) -> Iterable[Finding]:
     inv: Invoice = doc.invoice
     out: list[Finding] = []
+    syntax = doc.syntax
     for c in CHECKS:
-        out.extend(c(inv, doc.syntax))
+        c(inv, syntax, out)
     return out
 
 

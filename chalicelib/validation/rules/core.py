@@ -12,7 +12,7 @@ differences of the official Schematron (UBL vs CII) spelled out where they matte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..document import Document
@@ -53,38 +53,43 @@ def _children(el: Any, tag: str) -> list[Any]:
 
 
 # ------------------------------------------------------------------ BG-0 invoice level
-Check = Callable[[Invoice, str], Iterator[Finding]]
+# a check appends its findings to the list it is given (cheaper than a generator per check and per line)
+Check = Callable[[Invoice, str, list[Finding]], None]
 
 
-def _document_presence(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _document_presence(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     root = inv.el
     if not filled(inv.customization_id, syntax):
-        yield fatal(
-            "BR-01",
-            "BT-24 Specification identifier is missing: an invoice shall state the specification "
-            "it follows (e.g. urn:cen.eu:en16931:2017).",
-            inv.customization_id or root,
+        out.append(
+            fatal(
+                "BR-01",
+                "BT-24 Specification identifier is missing: an invoice shall state the specification "
+                "it follows (e.g. urn:cen.eu:en16931:2017).",
+                inv.customization_id or root,
+            )
         )
     if not filled(inv.number, syntax):
-        yield fatal("BR-02", "BT-1 Invoice number is missing.", inv.number or root)
+        out.append(fatal("BR-02", "BT-1 Invoice number is missing.", inv.number or root))
     issue = inv.issue_date
     if syntax == "cii" and issue is not None and issue.format != "102":
         issue = None
     if not filled(issue, syntax):
-        yield fatal("BR-03", "BT-2 Invoice issue date is missing.", inv.issue_date or root)
+        out.append(fatal("BR-03", "BT-2 Invoice issue date is missing.", inv.issue_date or root))
     if not filled(inv.type_code, syntax):
-        yield fatal("BR-04", "BT-3 Invoice type code is missing.", inv.type_code or root)
+        out.append(fatal("BR-04", "BT-3 Invoice type code is missing.", inv.type_code or root))
     if not filled(inv.currency, syntax):
-        yield fatal("BR-05", "BT-5 Invoice currency code is missing.", inv.currency or root)
+        out.append(fatal("BR-05", "BT-5 Invoice currency code is missing.", inv.currency or root))
     seller, buyer = inv.seller, inv.buyer
     if not filled(seller.name if seller else None, syntax):
-        yield fatal("BR-06", "BT-27 Seller name is missing (the seller's legal registration name).", seller or root)
+        out.append(
+            fatal("BR-06", "BT-27 Seller name is missing (the seller's legal registration name).", seller or root)
+        )
     if not filled(buyer.name if buyer else None, syntax):
-        yield fatal("BR-07", "BT-44 Buyer name is missing (the buyer's legal registration name).", buyer or root)
+        out.append(fatal("BR-07", "BT-44 Buyer name is missing (the buyer's legal registration name).", buyer or root))
     if seller is None or seller.address is None:
-        yield fatal("BR-08", "BG-5 Seller postal address is missing.", seller or root)
+        out.append(fatal("BR-08", "BG-5 Seller postal address is missing.", seller or root))
     if buyer is None or buyer.address is None:
-        yield fatal("BR-10", "BG-8 Buyer postal address is missing.", buyer or root)
+        out.append(fatal("BR-10", "BG-8 Buyer postal address is missing.", buyer or root))
     # BR-09 / BR-11: UBL checks inside the address, CII at the root (fires without an address too)
     for rule, party, label in (
         ("BR-09", seller, "BT-40 Seller country code"),
@@ -94,12 +99,12 @@ def _document_presence(inv: Invoice, syntax: str) -> Iterator[Finding]:
         if address is None and syntax == "ubl":
             continue
         if not filled(address.country if address else None, syntax):
-            yield fatal(rule, f"{label} is missing from the postal address.", address or party or root)
+            out.append(fatal(rule, f"{label} is missing from the postal address.", address or party or root))
     if not inv.lines:
-        yield fatal("BR-16", "An invoice shall have at least one invoice line (BG-25).", root)
+        out.append(fatal("BR-16", "An invoice shall have at least one invoice line (BG-25).", root))
 
 
-def _tax_currency(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _tax_currency(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     """BR-53 BT-111 is required when BT-6 is given."""
     tc = inv.tax_currency
     if tc is None:
@@ -112,15 +117,17 @@ def _tax_currency(inv: Invoice, syntax: str) -> Iterator[Finding]:
             return
         ok = tc.raw in currencies and not (inv.currency is not None and inv.currency.raw == tc.raw)
     if not ok:
-        yield fatal(
-            "BR-53",
-            f"BT-6 VAT accounting currency code is {tc.text!r} but BT-111 Invoice total VAT amount "
-            "in accounting currency (a VAT total in that currency) is missing.",
-            tc,
+        out.append(
+            fatal(
+                "BR-53",
+                f"BT-6 VAT accounting currency code is {tc.text!r} but BT-111 Invoice total VAT amount "
+                "in accounting currency (a VAT total in that currency) is missing.",
+                tc,
+            )
         )
 
 
-def _totals_presence(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _totals_presence(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     t = inv.totals
     if t is None:
         return
@@ -131,11 +138,11 @@ def _totals_presence(inv: Invoice, syntax: str) -> Iterator[Finding]:
         ("BR-15", t.payable, "BT-115 Amount due for payment"),
     ):
         if value is None:
-            yield fatal(rule, f"{label} is missing from the document totals (BG-22).", t)
+            out.append(fatal(rule, f"{label} is missing from the document totals (BG-22).", t))
 
 
 # ------------------------------------------------------------------ parties
-def _payee(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _payee(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     """BR-17 the payee name is required when the payee differs from the seller."""
     payee, seller = inv.payee, inv.seller
     if payee is None:
@@ -157,11 +164,13 @@ def _payee(inv: Invoice, syntax: str) -> Iterator[Finding]:
         seller_reg = _legal_ids(seller) if seller else set()
         ok = bool(name) and not (name & seller_name) and not (ids & seller_ids) and not (reg & seller_reg)
     if not ok:
-        yield fatal(
-            "BR-17",
-            "BT-59 Payee name is missing, or the payee (BG-10) repeats the seller: give the payee "
-            "name only when the payee differs from the seller.",
-            payee,
+        out.append(
+            fatal(
+                "BR-17",
+                "BT-59 Payee name is missing, or the payee (BG-10) repeats the seller: give the payee "
+                "name only when the payee differs from the seller.",
+                payee,
+            )
         )
 
 
@@ -170,7 +179,7 @@ def _legal_ids(party: Party) -> set[str]:
     return {c.text or "" for c in _children(org, RAM + "ID")}
 
 
-def _tax_representative(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _tax_representative(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     rep = inv.tax_representative
     if rep is None:
         return
@@ -179,14 +188,14 @@ def _tax_representative(inv: Invoice, syntax: str) -> Iterator[Finding]:
     else:
         has_name = rep.name is not None
     if not has_name:
-        yield fatal("BR-18", "BT-62 Seller tax representative name is missing.", rep)
+        out.append(fatal("BR-18", "BT-62 Seller tax representative name is missing.", rep))
     if rep.address is None:
-        yield fatal("BR-19", "BG-12 Seller tax representative postal address is missing.", rep)
+        out.append(fatal("BR-19", "BG-12 Seller tax representative postal address is missing.", rep))
     if syntax == "ubl":
         if rep.address is not None and not filled(rep.address.country, syntax):
-            yield fatal("BR-20", "BT-69 Tax representative country code is missing.", rep.address)
+            out.append(fatal("BR-20", "BT-69 Tax representative country code is missing.", rep.address))
     elif rep.address is None or rep.address.country is None:
-        yield fatal("BR-20", "BT-69 Tax representative country code is missing.", rep.address or rep)
+        out.append(fatal("BR-20", "BT-69 Tax representative country code is missing.", rep.address or rep))
     if syntax == "ubl":
         ok = any(is_vat_scheme_text(s) for _, s in rep.tax_ids)
     else:
@@ -196,14 +205,14 @@ def _tax_representative(inv: Invoice, syntax: str) -> Iterator[Finding]:
             or any(s == "VA" and f.raw.strip() != "" for f, s in rep.tax_ids)
         )
     if not ok:
-        yield fatal("BR-56", "BT-63 Seller tax representative VAT identifier is missing.", rep)
+        out.append(fatal("BR-56", "BT-63 Seller tax representative VAT identifier is missing.", rep))
 
 
 def is_vat_scheme_text(scheme: str | None) -> bool:
     return scheme is not None and scheme.strip().upper() == "VAT"
 
 
-def _electronic_addresses(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _electronic_addresses(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     for rule, party, label in (
         ("BR-62", inv.seller, "BT-34 Seller electronic address"),
         ("BR-63", inv.buyer, "BT-49 Buyer electronic address"),
@@ -213,7 +222,7 @@ def _electronic_addresses(inv: Invoice, syntax: str) -> Iterator[Finding]:
         if syntax == "ubl":
             ea = party.electronic_address
             if ea is not None and ea.el.get("schemeID") is None:
-                yield fatal(rule, f"{label} has no scheme identifier (@schemeID).", ea)
+                out.append(fatal(rule, f"{label} has no scheme identifier (@schemeID).", ea))
         else:
             ea = party.electronic_address
             if (
@@ -228,55 +237,62 @@ def _electronic_addresses(inv: Invoice, syntax: str) -> Iterator[Finding]:
             uri = _child(comms[0], RAM + "URIID")
             if uri is None or (uri.get("schemeID") or "").strip() == "":
                 where = uri if uri is not None else comms[0]
-                yield fatal(rule, f"{label} has no scheme identifier (@schemeID).", where)
+                out.append(fatal(rule, f"{label} has no scheme identifier (@schemeID).", where))
 
 
-def _deliver_to(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _deliver_to(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     d = inv.delivery
     if d is None or d.address is None:
         return
     if (d.address.country is None) if syntax == "ubl" else not filled(d.address.country, syntax):
-        yield fatal("BR-57", "BT-80 Deliver to country code is missing from the deliver to address (BG-15).", d.address)
+        out.append(
+            fatal("BR-57", "BT-80 Deliver to country code is missing from the deliver to address (BG-15).", d.address)
+        )
 
 
 # ------------------------------------------------------------------ lines
-def _lines(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _lines(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     for ln in inv.lines:
         if not filled(ln.id, syntax):
-            yield fatal("BR-21", "BT-126 Invoice line identifier is missing.", ln)
+            out.append(fatal("BR-21", "BT-126 Invoice line identifier is missing.", ln))
         if ln.quantity is None:
-            yield fatal("BR-22", "BT-129 Invoiced quantity is missing from the invoice line.", ln)
+            out.append(fatal("BR-22", "BT-129 Invoiced quantity is missing from the invoice line.", ln))
         if ln.quantity is None or ln.quantity.el.get("unitCode") is None:
-            yield fatal("BR-23", "BT-130 Invoiced quantity unit of measure code is missing.", ln.quantity or ln)
+            out.append(fatal("BR-23", "BT-130 Invoiced quantity unit of measure code is missing.", ln.quantity or ln))
         if ln.net_amount is None:
-            yield fatal("BR-24", "BT-131 Invoice line net amount is missing.", ln)
+            out.append(fatal("BR-24", "BT-131 Invoice line net amount is missing.", ln))
         item = ln.item
         if not filled(item.name if item else None, syntax):
-            yield fatal("BR-25", "BT-153 Item name is missing from the invoice line.", item or ln)
+            out.append(fatal("BR-25", "BT-153 Item name is missing from the invoice line.", item or ln))
         price = ln.price
         net = price.net if price is not None else None
         if net is None:
-            yield fatal("BR-26", "BT-146 Item net price is missing from the invoice line.", price or ln)
+            out.append(fatal("BR-26", "BT-146 Item net price is missing from the invoice line.", price or ln))
         if not _non_negative(net):
-            yield fatal("BR-27", f"BT-146 Item net price ({_show(net)}) shall not be negative.", net or ln)
+            out.append(fatal("BR-27", f"BT-146 Item net price ({_show(net)}) shall not be negative.", net or ln))
         gross_values = _gross_prices(ln, syntax) if price is not None else None
         if gross_values and not any(_non_negative(g) for g in gross_values):
-            yield fatal(
-                "BR-28", f"BT-148 Item gross price ({_show(gross_values[0])}) shall not be negative.", gross_values[0]
+            out.append(
+                fatal(
+                    "BR-28",
+                    f"BT-148 Item gross price ({_show(gross_values[0])}) shall not be negative.",
+                    gross_values[0],
+                )
             )
         if item is not None:
             for sid in item.standard_ids:
                 if syntax == "ubl":
                     if sid.el.get("schemeID") is None:
-                        yield fatal("BR-64", "BT-157 Item standard identifier has no scheme identifier.", sid)
+                        out.append(fatal("BR-64", "BT-157 Item standard identifier has no scheme identifier.", sid))
             if syntax == "cii" and item.standard_ids and (item.standard_ids[0].el.get("schemeID") or "").strip() == "":
-                yield fatal("BR-64", "BT-157 Item standard identifier has no scheme identifier.", item.standard_ids[0])
-            if item.classifications:
-                yield from _classifications(item, syntax)
+                out.append(
+                    fatal("BR-64", "BT-157 Item standard identifier has no scheme identifier.", item.standard_ids[0])
+                )
+            _classifications(item, syntax, out)
             for attr in item.attributes:
                 if attr.name is None or attr.value is None:
-                    yield fatal(
-                        "BR-54", "An item attribute (BG-32) shall have both BT-160 name and BT-161 value.", attr
+                    out.append(
+                        fatal("BR-54", "An item attribute (BG-32) shall have both BT-160 name and BT-161 value.", attr)
                     )
 
 
@@ -296,15 +312,19 @@ def _gross_prices(ln: Any, syntax: str) -> list[Field]:
     return [price.gross] if price.gross is not None else []
 
 
-def _classifications(item: Any, syntax: str) -> Iterator[Finding]:
+def _classifications(item: Any, syntax: str, out: list[Finding]) -> None:
     if syntax == "ubl":
         for c in item.classifications:
             if c.el.get("listID") is None:
-                yield fatal("BR-65", "BT-158 Item classification identifier has no scheme identifier (@listID).", c)
+                out.append(
+                    fatal("BR-65", "BT-158 Item classification identifier has no scheme identifier (@listID).", c)
+                )
         return
     for code in item.classifications:  # the first ram:ClassCode of each ram:DesignatedProductClassification
         if (code.el.get("listID") or "").strip() == "":
-            yield fatal("BR-65", "BT-158 Item classification identifier has no scheme identifier (@listID).", code)
+            out.append(
+                fatal("BR-65", "BT-158 Item classification identifier has no scheme identifier (@listID).", code)
+            )
 
 
 def _show(x: Field | None) -> str:
@@ -312,7 +332,7 @@ def _show(x: Field | None) -> str:
 
 
 # ------------------------------------------------------------------ periods
-def _period_order(rule: str, period: Any, syntax: str, what: str) -> Iterator[Finding]:
+def _period_order(rule: str, period: Any, syntax: str, what: str, out: list[Finding]) -> None:
     if period is None:
         return
     s, e = period.start, period.end
@@ -330,13 +350,14 @@ def _period_order(rule: str, period: Any, syntax: str, what: str) -> Iterator[Fi
             es = [c.text or "" for c in end_w if c.tag == UDT + "DateTimeString" and c.get("format") == "102"]
             bad = not any(x >= y for x in es for y in ss)
     if bad:
-        yield fatal(rule, f"The {what} end date ({_show(e)}) is before its start date ({_show(s)}).", e or period)
+        out.append(fatal(rule, f"The {what} end date ({_show(e)}) is before its start date ({_show(s)}).", e or period))
 
 
-def _periods(inv: Invoice, syntax: str) -> Iterator[Finding]:
-    yield from _period_order("BR-29", inv.invoice_period, syntax, "invoicing period (BG-14)")
+def _periods(inv: Invoice, syntax: str, out: list[Finding]) -> None:
+    _period_order("BR-29", inv.invoice_period, syntax, "invoicing period (BG-14)", out)
     for ln in inv.lines:
-        yield from _period_order("BR-30", ln.period, syntax, "invoice line period (BG-26)")
+        if ln.period is not None:
+            _period_order("BR-30", ln.period, syntax, "invoice line period (BG-26)", out)
 
 
 # ------------------------------------------------------------------ allowances and charges
@@ -348,7 +369,7 @@ def _indicator_is(ac: AllowanceCharge, charge: bool, syntax: str) -> bool:
     return ac.indicator.raw == ("true" if charge else "false")  # CII compares the udt:Indicator string
 
 
-def _doc_allowance_charges(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _doc_allowance_charges(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     for ac in inv.allowance_charges:
         for charge, (amount_rule, vat_rule, reason_rule, what, amount_bt, vat_bt, reason_bt) in (
             (False, ("BR-31", "BR-32", "BR-33", "document level allowance (BG-20)", "BT-92", "BT-95", "BT-97/BT-98")),
@@ -358,14 +379,14 @@ def _doc_allowance_charges(inv: Invoice, syntax: str) -> Iterator[Finding]:
                 continue
             where = ac.indicator if syntax == "cii" else ac
             if ac.amount is None:
-                yield fatal(amount_rule, f"A {what} has no amount ({amount_bt}).", where)
+                out.append(fatal(amount_rule, f"A {what} has no amount ({amount_bt}).", where))
             if not (ac.vat_category is not None and is_vat_scheme(ac.vat_scheme, syntax)):
-                yield fatal(vat_rule, f"A {what} has no VAT category code ({vat_bt}).", where)
+                out.append(fatal(vat_rule, f"A {what} has no VAT category code ({vat_bt}).", where))
             if ac.reason is None and ac.reason_code is None:
-                yield fatal(reason_rule, f"A {what} has neither a reason nor a reason code ({reason_bt}).", where)
+                out.append(fatal(reason_rule, f"A {what} has neither a reason nor a reason code ({reason_bt}).", where))
 
 
-def _line_allowance_charges(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _line_allowance_charges(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     for ln in inv.lines:
         for ac in ln.allowance_charges:
             for charge, (amount_rule, reason_rule, what, amount_bt, reason_bt) in (
@@ -376,20 +397,22 @@ def _line_allowance_charges(inv: Invoice, syntax: str) -> Iterator[Finding]:
                     continue
                 where = ac.indicator if syntax == "cii" else ac
                 if ac.amount is None:
-                    yield fatal(amount_rule, f"An {what} has no amount ({amount_bt}).", where)
+                    out.append(fatal(amount_rule, f"An {what} has no amount ({amount_bt}).", where))
                 if ac.reason is None and ac.reason_code is None:
-                    yield fatal(reason_rule, f"An {what} has neither a reason nor a reason code ({reason_bt}).", where)
+                    out.append(
+                        fatal(reason_rule, f"An {what} has neither a reason nor a reason code ({reason_bt}).", where)
+                    )
 
 
 # ------------------------------------------------------------------ VAT breakdown
-def _vat_breakdown(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _vat_breakdown(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     for b in inv.vat_breakdown:
         if syntax == "cii" and cii_breakdown_shadowed(b.el):
             continue  # a category O/L/M breakdown is the context of BR-O/BR-AF/BR-AG, not of BR-45…48
         if b.taxable_amount is None:
-            yield fatal("BR-45", "A VAT breakdown (BG-23) has no VAT category taxable amount (BT-116).", b)
+            out.append(fatal("BR-45", "A VAT breakdown (BG-23) has no VAT category taxable amount (BT-116).", b))
         if b.tax_amount is None:
-            yield fatal("BR-46", "A VAT breakdown (BG-23) has no VAT category tax amount (BT-117).", b)
+            out.append(fatal("BR-46", "A VAT breakdown (BG-23) has no VAT category tax amount (BT-117).", b))
         if syntax == "ubl":
             vat = is_vat_scheme(b.tax_scheme, syntax)
             has_code = vat and b.category is not None
@@ -400,13 +423,15 @@ def _vat_breakdown(inv: Invoice, syntax: str) -> Iterator[Finding]:
             has_rate = b.rate is not None
             is_o = b.category is not None and b.category.raw == "O"
         if not has_code:
-            yield fatal("BR-47", "A VAT breakdown (BG-23) has no VAT category code (BT-118).", b)
+            out.append(fatal("BR-47", "A VAT breakdown (BG-23) has no VAT category code (BT-118).", b))
         if not (has_rate or is_o):
-            yield fatal(
-                "BR-48",
-                "A VAT breakdown (BG-23) has no VAT category rate (BT-119); only category O "
-                "(not subject to VAT) may omit it.",
-                b,
+            out.append(
+                fatal(
+                    "BR-48",
+                    "A VAT breakdown (BG-23) has no VAT category rate (BT-119); only category O "
+                    "(not subject to VAT) may omit it.",
+                    b,
+                )
             )
 
 
@@ -414,71 +439,93 @@ def _vat_breakdown(inv: Invoice, syntax: str) -> Iterator[Finding]:
 _CREDIT_TRANSFER = ("30", "58")
 
 
-def _payments(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _payments(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     for pi in inv.payment_instructions:
         if pi.code is None:
-            yield fatal("BR-49", "A payment instruction (BG-16) has no payment means type code (BT-81).", pi)
+            out.append(fatal("BR-49", "A payment instruction (BG-16) has no payment means type code (BT-81).", pi))
         if syntax == "ubl":
             code_raw = pi.code.raw if pi.code is not None else None
             if code_raw in _CREDIT_TRANSFER:
                 for ct in pi.transfers:
                     if not filled(ct.account, syntax):
-                        yield fatal(
-                            "BR-50", "BT-84 Payment account identifier is missing from the credit transfer (BG-17).", ct
+                        out.append(
+                            fatal(
+                                "BR-50",
+                                "BT-84 Payment account identifier is missing from the credit transfer (BG-17).",
+                                ct,
+                            )
                         )
             code = pi.code.text if pi.code is not None else ""
             if code in _CREDIT_TRANSFER and not any(ct.account is not None for ct in pi.transfers):
-                yield fatal(
-                    "BR-61", f"Payment means {code} (credit transfer) requires BT-84 Payment account identifier.", pi
+                out.append(
+                    fatal(
+                        "BR-61",
+                        f"Payment means {code} (credit transfer) requires BT-84 Payment account identifier.",
+                        pi,
+                    )
                 )
             if pi.card is not None:
                 pan = pi.card.pan.raw if pi.card.pan is not None else ""
                 if len(pan) > 10:
-                    yield warning(
-                        "BR-51",
-                        "BT-87 Payment card primary account number shall not be given in full: "
-                        "at most the first 6 and last 4 digits.",
-                        pi.card.pan,
+                    out.append(
+                        warning(
+                            "BR-51",
+                            "BT-87 Payment card primary account number shall not be given in full: "
+                            "at most the first 6 and last 4 digits.",
+                            pi.card.pan,
+                        )
                     )
         else:
             if pi.code is not None and pi.code.raw in _CREDIT_TRANSFER:
                 # release 1.3.16 binds BR-50/BR-61 to the payee (creditor) account
                 for acct in _children(pi.el, RAM + "PayeePartyCreditorFinancialAccount"):
                     if _child(acct, RAM + "IBANID") is None and _child(acct, RAM + "ProprietaryID") is None:
-                        yield fatal(
-                            "BR-50", "BT-84 Payment account identifier (IBAN or proprietary id) is missing.", acct
+                        out.append(
+                            fatal(
+                                "BR-50", "BT-84 Payment account identifier (IBAN or proprietary id) is missing.", acct
+                            )
                         )
-                        yield fatal(
-                            "BR-61",
-                            "Payment means 30/58 (credit transfer) requires BT-84 Payment account identifier.",
-                            acct,
+                        out.append(
+                            fatal(
+                                "BR-61",
+                                "Payment means 30/58 (credit transfer) requires BT-84 Payment account identifier.",
+                                acct,
+                            )
                         )
             if pi.card is not None:
                 pan = pi.card.pan.raw if pi.card.pan is not None else ""
                 if len(pan) > 10:
-                    yield warning(
-                        "BR-51",
-                        "BT-87 Payment card primary account number shall not be given in full: "
-                        "at most the first 6 and last 4 digits.",
-                        pi.card.pan or pi.card,
+                    out.append(
+                        warning(
+                            "BR-51",
+                            "BT-87 Payment card primary account number shall not be given in full: "
+                            "at most the first 6 and last 4 digits.",
+                            pi.card.pan or pi.card,
+                        )
                     )
 
 
 # ------------------------------------------------------------------ references
-def _references(inv: Invoice, syntax: str) -> Iterator[Finding]:
+def _references(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     refs = list(inv.document_references)
     if syntax == "cii":
         for ln in inv.lines:
             refs.extend(ln.document_references)
     for ref in refs:
         if not filled(ref.id, syntax):
-            yield fatal(
-                "BR-52", "An additional supporting document (BG-24) has no supporting document reference (BT-122).", ref
+            out.append(
+                fatal(
+                    "BR-52",
+                    "An additional supporting document (BG-24) has no supporting document reference (BT-122).",
+                    ref,
+                )
             )
     for pre in inv.preceding_invoices:
         ok = pre.number is not None if syntax == "ubl" else filled(pre.number, syntax)
         if not ok:
-            yield fatal("BR-55", "A preceding invoice reference (BG-3) has no preceding invoice number (BT-25).", pre)
+            out.append(
+                fatal("BR-55", "A preceding invoice reference (BG-3) has no preceding invoice number (BT-25).", pre)
+            )
 
 
 CHECKS: tuple[Check, ...] = (
@@ -504,7 +551,7 @@ def check(doc: Document) -> Iterable[Finding]:
     syntax = doc.syntax
     out: list[Finding] = []
     for c in CHECKS:
-        out.extend(c(inv, syntax))
+        c(inv, syntax, out)
     return out
 
 
