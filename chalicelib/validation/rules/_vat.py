@@ -1000,15 +1000,21 @@ def _reason_message(fam: Family) -> str:
 
 def _ubl_line_matches(ln: Line, c: str, rate: Decimal | None) -> bool:
     """[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = C][... xs:decimal(cbc:Percent) = $rate]"""
-    if not any(x.code == c for x in ln.cats):
-        return False
-    return rate is None or any(rate in x.rate_set for x in ln.cats)
+    return _cats_match(ln.cats, c, rate)
 
 
 def _ubl_ac_matches(ch: Charge, c: str, rate: Decimal | None) -> bool:
-    if not any(x.code == c for x in ch.cats):
+    return _cats_match(ch.cats, c, rate)
+
+
+def _cats_match(cats: list[Cat], c: str, rate: Decimal | None) -> bool:
+    """Some category has code C and (some, maybe another) has the rate: both predicates are existential."""
+    if len(cats) == 1:  # the usual case, without the generators
+        x = cats[0]
+        return x.code == c and (rate is None or rate in x.rate_set)
+    if not any(x.code == c for x in cats):
         return False
-    return rate is None or any(rate in x.rate_set for x in ch.cats)
+    return rate is None or any(rate in x.rate_set for x in cats)
 
 
 def _grouped(f: Facts, c: str) -> dict:
@@ -1074,14 +1080,15 @@ def _ubl_taxable(fam: Family, f: Facts, b: Breakdown) -> list[Finding]:
             if c == "S":
                 # S also requires an invoice (credit note) line or an allowance/charge (anywhere) with that S rate
                 ac_used = any(_ubl_ac_matches(ch, c, rate) for ch in f.charges)
-                inv_ok = ac_used or any(_ubl_line_matches(ln, c, rate) for ln in f.lines if not ln.credit)
-                cn_ok = ac_used or any(_ubl_line_matches(ln, c, rate) for ln in f.lines if ln.credit)
-            else:
-                inv_ok = f.any_invoice_line
-                cn_ok = f.any_credit_line
             ok = False
-            for credit, allowed in ((False, inv_ok), (True, cn_ok)):
-                if not allowed or taxable is None:
+            for credit in (False, True):
+                if taxable is None:
+                    break
+                if c == "S":  # (the credit note lines are looked at only when the invoice lines do not answer)
+                    allowed = ac_used or any(_ubl_line_matches(ln, c, rate) for ln in f.lines if ln.credit is credit)
+                else:
+                    allowed = f.any_credit_line if credit else f.any_invoice_line
+                if not allowed:
                     continue
                 expected = _ubl_sum(f, c, rate, credit)
                 if taxable - 1 < float(expected) < taxable + 1:
