@@ -17,6 +17,7 @@ import json
 import math
 import os
 import resource
+import subprocess
 import sys
 import threading
 import time
@@ -397,9 +398,65 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10, flow: bool = False) -> dict:
+_RECEIVER = """
+import http.server, sys
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+@contextlib.contextmanager
+def _webhook_receiver():
+    """A receiver on 127.0.0.1 answering 204, in its own process (its CPU is not the delivery function's)."""
+    process = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)
+    try:
+        yield f"http://127.0.0.1:{int(process.stdout.readline())}/hooks/chorale"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _subscribed(client, keys: list[str]):
+    """Each of these structures subscribes a webhook (on a local receiver) before the measured deposits; every
+    delivery is counted (https:POST) so that make cost can price the receiver's answer time."""
+    from chalicelib.adapters.webhook_http import HttpWebhookSender
+    from chalicelib.domain.subscriptions_security import UrlPolicy
+    from chalicelib.entrypoints import webhook_deps
+
+    policy, post = webhook_deps.policy, HttpWebhookSender.post
+
+    def counted_post(self, *args, **kwargs):
+        METER.count("https", "POST", webhook_posts=1)
+        return post(self, *args, **kwargs)
+
+    webhook_deps.policy = lambda: UrlPolicy(local_stack=True)  # the receiver is on this machine
+    HttpWebhookSender.post = counted_post
+    try:
+        with _webhook_receiver() as url:
+            for key in keys:
+                response = client.http.post("/v1/subscriptions", body=json.dumps({"url": url}),
+                                            headers={"Authorization": f"Bearer {key}",
+                                                     "Content-Type": "application/json"})  # fmt: skip
+                if response.status_code != 201:
+                    raise SystemExit(f"subscription refused: {response.status_code} {response.body[:300]!r}")
+            yield
+    finally:
+        webhook_deps.policy, HttpWebhookSender.post = policy, post
+
+
+def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10, flow: bool = False,
+        subscribed: bool = False) -> dict:  # fmt: skip
     """Deposit `invoices` valid invoices one by one (or as one zip flow), process them through every event
-    handler; counts per invoice."""
+    handler; counts per invoice. `subscribed`: the supplier and the buyer each have a webhook."""
     global METER
     METER = Meter()
     _environment()
@@ -410,7 +467,7 @@ def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10, flow:
     from moto import mock_aws
 
     with mock_aws():
-        from invoices import ubl_invoice
+        from invoices import MAIRIE_SIRET, ubl_invoice
 
         import app as application
         from chalicelib.config import settings
@@ -429,6 +486,7 @@ def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10, flow:
         load_seed(ROOT / "devstack" / "demo-seed.json")
         supplier = next(s for s in seed["structures"] if "supplier" in s.get("roles", []) and s.get("api_keys"))
         key = supplier["api_keys"][0]
+        buyer = next(s for s in seed["structures"] if s["siret"] == MAIRIE_SIRET)  # ubl_invoice's buyer
 
         app = application.app
         stream_arns = {
@@ -465,7 +523,11 @@ def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10, flow:
 
         body_bytes = 0
         ids = []
-        with Client(app, stage_name=STAGE, project_dir=str(ROOT)) as client, contextlib.redirect_stdout(sink):
+        with contextlib.ExitStack() as scenario:
+            client = scenario.enter_context(Client(app, stage_name=STAGE, project_dir=str(ROOT)))
+            scenario.enter_context(contextlib.redirect_stdout(sink))
+            if subscribed:
+                scenario.enter_context(_subscribed(client, [key, buyer["api_keys"][0]]))
             # Warm-up (imports, lazily created clients: a warm Lambda), not measured.
             client.http.post(
                 "/v1/invoices",
@@ -519,6 +581,8 @@ def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10, flow:
         dependencies.reset()
 
     report = _report(invoices, reads, body_bytes, statuses)
+    if subscribed:
+        report["scenario"] += "; the supplier and the buyer each have a webhook (every event delivered to both)"
     if flow:
         report["scenario"] = f"one zip flow of {invoices} UBL invoices (POST /v1/flows) through every handler"
     # Everything written to S3 per invoice (originals, renditions, flow archives), not just the XML sent.

@@ -86,8 +86,11 @@ def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
             if fid == "ApiKeyAuthorizer":
                 scale = 1 - hit  # API Gateway caches the authorizer's answer (ttl 60 s) per key
             mb = memory.get(fid, default_memory)
+            # A webhook receiver's answer time is billed too; deliveries of a batch run in parallel.
+            receiver_ms = assumptions["webhook_receiver_ms"] / assumptions["webhook_parallel_deliveries"]
             calls_ms = sum(
-                count * latency.get(call.split(":")[0], latency["default"]) for call, count in data["calls"].items()
+                count * (receiver_ms if call == "https:POST" else latency.get(call.split(":")[0], latency["default"]))
+                for call, count in data["calls"].items()
             )
             cpu_ms = data["compute_ms"] * max(1.0, cpu_full / mb) * assumptions["local_to_graviton_cpu_ratio"]
             invocations = data["invocations"] * scale
@@ -241,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     p = price_table(prices, args.region)
     peak_factor = args.peak_month_factor or assumptions["peak_month_factor"]
 
-    measure_flow = None
+    measure_flow, subscribed_counts = None, None
     if args.counts:
         counts = json.loads(Path(args.counts).read_text())
         if args.flow_counts:
@@ -252,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
         counts = bench.run(args.invoices)
         if bench.has_flows():
             measure_flow = lambda: bench.run(args.flow_invoices, flow=True)  # noqa: E731
+        subscribed_counts = bench.run(args.invoices, subscribed=True)
     usage = per_invoice_usage(counts, assumptions)
     flow_counts, flow_basis = bulk_flow_counts(counts, assumptions["bulk_flow_invoices_per_file"], measure_flow)
     flow_usage = per_invoice_usage(flow_counts, assumptions)
@@ -334,6 +338,9 @@ def main(argv: list[str] | None = None) -> None:
         | {"apigw_requests": usage["apigw_requests"] * p["apigw_http_per_million"] / p["apigw_rest_per_million"]},
         "bulk flow kept as one S3 object (no per-bundle PUT/GET/notification)": _one_object(flow_usage),
     }
+    if subscribed_counts is not None:  # measured: both parties subscribed, every event delivered to both
+        alternatives["single deposits with a webhook at the supplier and at the buyer (4 deliveries)"] = (
+            per_invoice_usage(subscribed_counts, assumptions))  # fmt: skip
     floor = (p["apigw_rest_per_million"] + p["s3_put_per_1000"] * 1000 + p["s3_get_per_1000"] * 1000)
     print("Design alternatives (per million, same measurements):")
     for name, alternative in alternatives.items():

@@ -34,6 +34,9 @@ def test_make_cost_prints_measured_tables_and_the_two_lines():
     assert re.fullmatch(r"cost per million single deposits: \$\d+\.\d\d", lines[-2]), lines[-2]
     assert re.fullmatch(r"cost per million in bulk flows: \$\d+\.\d\d", lines[-1]), lines[-1]
     assert "statuses {'203': 4}" in result.stdout  # every benchmark invoice went through validation
+    # notifications measured too: both parties subscribed, every status event delivered to both
+    assert re.search(r"single deposits with a webhook at the supplier and at the buyer \(4 deliveries\) +\$\d+\.\d\d",
+                     result.stdout)  # fmt: skip
     for component in ("API Gateway (REST)", "Lambda compute", "S3 requests", "DynamoDB writes", "SQS", "SNS",
                       "CloudWatch Logs"):
         assert component in result.stdout
