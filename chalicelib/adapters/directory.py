@@ -73,19 +73,24 @@ class DynamoDirectory:
     def search(
         self, name_prefix: str, role: str | None, limit: int, after: str | None
     ) -> tuple[list[Structure], str | None]:
-        """Structures whose folded name starts with the folded prefix, by name; `after` is the cursor."""
+        """Structures whose folded name starts with the folded prefix, by name; `after` is the cursor: the
+        `name_sort` of the last structure returned, where the next page starts (exclusively)."""
         prefix = search_key(name_prefix)
-        condition = StructureRecord.name_sort.startswith(prefix)
+        initial = name_initial(prefix)
+        start = None
         if after:
-            condition = StructureRecord.name_sort.between(after, prefix + "\uffff")
+            # The cursor is "<name_key>#<siret>": with the index keys it is the query's exclusive start key.
+            siret = after.rpartition("#")[2]
+            start = {"siret": {"S": siret}, "name_initial": {"S": initial}, "name_sort": {"S": after}}
         results = StructureRecord.by_name.query(
-            name_initial(prefix),
-            range_key_condition=condition,
+            initial,
+            range_key_condition=StructureRecord.name_sort.startswith(prefix),
             filter_condition=StructureRecord.roles.contains(role) if role else None,
-            limit=limit + 1,
+            last_evaluated_key=start,
+            limit=limit + 1,  # one more than the page: is there a next page?
             page_size=max(limit + 1, 25),
         )
-        found = [r for r in results if r.name_sort != after]
+        found = list(results)
         page = found[:limit]
         return [structure_from_record(r) for r in page], (page[-1].name_sort if len(found) > limit else None)
 

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..domain.directory import ROLES, Principal, Service, Structure, hash_api_key, is_valid_siret
+from ..domain.directory import ROLES, Principal, Service, Structure, hash_api_key, is_valid_siret, search_key
 from .clock import utc_now
 from .errors import Forbidden, InvalidInput, NotFound, Unprocessable
 
@@ -38,6 +38,12 @@ def _uncursor(value: str) -> str:
         raise InvalidInput("'cursor' is not a cursor this API returned.") from None
 
 
+def _cursor_fits(after: str, query: str) -> bool:
+    """A name-search cursor is "<folded name>#<siret>" of a structure the same `q` found."""
+    name, _, siret = after.rpartition("#")
+    return is_valid_siret(siret) and name.startswith(search_key(query))
+
+
 def search_structures(params: dict[str, str], *, directory) -> tuple[list[Structure], str | None]:
     """By SIRET, or by name prefix (case- and accent-insensitive), optionally by role; paginated."""
     role = params.get("role") or None
@@ -57,6 +63,8 @@ def search_structures(params: dict[str, str], *, directory) -> tuple[list[Struct
     if not query:
         raise InvalidInput("Search by 'q' (the start of a name) or 'siret'.")
     after = _uncursor(params["cursor"]) if params.get("cursor") else None
+    if after is not None and not _cursor_fits(after, query):
+        raise InvalidInput("'cursor' is not a cursor this API returned for this 'q'.")
     found, next_after = directory.search(query, role, limit, after)
     return found, _cursor(next_after)
 
