@@ -22,7 +22,7 @@ from typing import Any
 from ..document import Document
 from ..findings import Finding
 from ..model import Invoice, Party
-from ._helpers import cii_breakdown_shadowed, dec, fatal, fmt, fround2, num, round2, xround
+from ._helpers import HALF, cii_breakdown_shadowed, dec, fatal, fmt, fround2, num, round2, xround
 from .core import RAM, _child, _children, _indicator_is, is_vat_scheme, is_vat_scheme_text
 
 # a check appends its findings to the list it is given (cheaper than a generator per check)
@@ -380,12 +380,12 @@ def _category_tax(inv: Invoice, syntax: str, out: list[Finding]) -> None:
         tax = _d(b.tax_amount)
         base = _d(b.taxable_amount)
         expected: Decimal | None = None
-        if pct is not None and base is not None:
-            expected = round2(abs(base) * (pct / 100))
         if rate is not None and pct is not None:
-            if xround(pct) == 0:
-                ok = tax is not None and xround(tax) == 0
+            if _rounds_to_zero(rate):
+                ok = tax is not None and _rounds_to_zero(b.tax_amount)
             else:
+                if base is not None:
+                    expected = round2(abs(base) * (pct / 100))
                 # tolerance of 1 on absolute values: strict in UBL, inclusive in CII (CII unit cases ±1.00 pass)
                 t = abs(tax) if tax is not None else None
                 if t is None or expected is None:
@@ -395,8 +395,10 @@ def _category_tax(inv: Invoice, syntax: str, out: list[Finding]) -> None:
                 else:
                     ok = t - 1 <= expected <= t + 1
         else:
-            ok = rate is None and tax is not None and xround(tax) == 0
+            ok = rate is None and tax is not None and _rounds_to_zero(b.tax_amount)
         if not ok:
+            if expected is None and pct is not None and base is not None:  # (for the message)
+                expected = round2(abs(base) * (pct / 100))
             out.append(
                 fatal(
                     "BR-CO-17",
@@ -406,6 +408,15 @@ def _category_tax(inv: Invoice, syntax: str, out: list[Finding]) -> None:
                     b.tax_amount or b,
                 )
             )
+
+
+def _rounds_to_zero(x: Any) -> bool:
+    """``round(x) = 0`` for an Amount with a value: -0.5 <= x < 0.5 when its text is short enough (at most 20
+    characters, so at most 20 digits) for XPath round()'s decimal arithmetic to be exact; else that rounding."""
+    v = x.value
+    if len(x.raw) <= 20:
+        return -HALF <= v < HALF
+    return xround(v) == 0
 
 
 # ------------------------------------------------------------------ BR-CO-19 … BR-CO-24, BR-CO-26
