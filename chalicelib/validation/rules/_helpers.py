@@ -121,7 +121,9 @@ def num(x: Any) -> float:
             return float(t) if t and t.lower() not in ("nan", "inf", "-inf", "+inf", "infinity") else math.nan
         except ValueError:
             return math.nan
-    return float(v)
+    # float(v) from the text the decimal was read from: the same correctly rounded double (both are the exact
+    # decimal value), without Decimal.__float__'s formatting of the decimal back to a string
+    return float(x.raw)
 
 
 def xround(d: Decimal, places: int = 0) -> Decimal:

@@ -15,6 +15,7 @@ upstream: they can never fail and are not implemented. BR-CO-25 was removed in 1
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -62,7 +63,7 @@ def _fsum(items: Iterable[Any]) -> float:
 
 
 def _double_to_decimal(x: float) -> Decimal | None:
-    if x != x or x in (float("inf"), float("-inf")):
+    if not math.isfinite(x):  # NaN, ±INF
         return None
     return Decimal(repr(x))
 
