@@ -332,6 +332,11 @@ def _show(x: Field | None) -> str:
 
 
 # ------------------------------------------------------------------ periods
+_START_DATE_TIME = RAM + "StartDateTime"
+_END_DATE_TIME = RAM + "EndDateTime"
+_DATE_TIME_STRING = UDT + "DateTimeString"
+
+
 def _period_order(rule: str, period: Any, syntax: str, what: str, out: list[Finding]) -> None:
     if period is None:
         return
@@ -341,13 +346,14 @@ def _period_order(rule: str, period: Any, syntax: str, what: str, out: list[Find
     elif s is None and e is None:
         bad = False
     else:
-        start_w = _child(period.el, RAM + "StartDateTime")
-        end_w = _child(period.el, RAM + "EndDateTime")
+        # the first wrappers (a date the reader kept sits in the first one)
+        start_w = s.el.getparent() if s is not None else _child(period.el, _START_DATE_TIME)
+        end_w = e.el.getparent() if e is not None else _child(period.el, _END_DATE_TIME)
         if start_w is None or end_w is None:
             bad = False
         else:
-            ss = [c.text or "" for c in start_w if c.tag == UDT + "DateTimeString" and c.get("format") == "102"]
-            es = [c.text or "" for c in end_w if c.tag == UDT + "DateTimeString" and c.get("format") == "102"]
+            ss = [c.text or "" for c in start_w if c.tag == _DATE_TIME_STRING and c.get("format") == "102"]
+            es = [c.text or "" for c in end_w if c.tag == _DATE_TIME_STRING and c.get("format") == "102"]
             bad = not any(x >= y for x in es for y in ss)
     if bad:
         out.append(fatal(rule, f"The {what} end date ({_show(e)}) is before its start date ({_show(s)}).", e or period))
