@@ -70,6 +70,22 @@ class DynamoDirectory:
                 raise Conflict(f"Structure {structure.siret} already exists.") from None
             raise
 
+    def structures(self, sirets: list[str]) -> dict[str, Structure]:
+        """The existing structures among `sirets`, by SIRET (BatchGetItem, 100 keys a request, consistent)."""
+        if not sirets:
+            return {}
+        return {r.siret: structure_from_record(r) for r in StructureRecord.batch_get(sirets, consistent_read=True)}
+
+    def put_structures(self, structures: list[Structure], api_keys: list[tuple[str, str, str]] = ()) -> None:
+        """Write structures and (key hash, siret, created_at) keys by BatchWriteItem, 25 items a request
+        (unconditional: an import's rows replace the records they were merged from)."""
+        with StructureRecord.batch_write() as batch:
+            for structure in structures:
+                batch.save(structure_to_record(structure))
+        with ApiKeyRecord.batch_write() as batch:
+            for key_hash, siret, created_at in api_keys:
+                batch.save(ApiKeyRecord(key_hash, siret=siret, created_at=created_at))
+
     def search(
         self, name_prefix: str, role: str | None, limit: int, after: str | None
     ) -> tuple[list[Structure], str | None]:

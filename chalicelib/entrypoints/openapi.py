@@ -384,9 +384,14 @@ DIRECTORY_PATHS = {
     },
     "/v1/admin/structures": {
         "post": {
-            "summary": "Create a structure (seed entry shape)",
+            "summary": "Create a structure (seed entry shape without api_keys: issue keys with the api-keys route)",
             "requestBody": _json_body(_OBJECT),
-            "responses": {"201": {"description": "Created"}, "409": problem_response("Exists"), **_ADMIN},
+            "responses": {
+                "201": {"description": "Created"},
+                "409": problem_response("Exists"),
+                "422": problem_response("Invalid field, unknown field (unknown_fields), or api_keys"),
+                **_ADMIN,
+            },
         }  # fmt: skip
     },
     "/v1/admin/structures/{siret}": {
@@ -394,7 +399,12 @@ DIRECTORY_PATHS = {
             "summary": 'Update or deactivate ({"active": false}) a structure',
             "parameters": _params("siret"),
             "requestBody": _json_body(_OBJECT),
-            "responses": {"200": {"description": "Updated"}, "404": AUTH_ERRORS["404"], **_ADMIN},
+            "responses": {
+                "200": {"description": "Updated"},
+                "404": AUTH_ERRORS["404"],
+                "422": problem_response("Invalid or unknown field (unknown_fields)"),
+                **_ADMIN,
+            },
         }  # fmt: skip
     },
     "/v1/admin/structures/{siret}/services/{code}": {
@@ -426,9 +436,15 @@ DIRECTORY_PATHS = {
     },  # fmt: skip
     "/v1/admin/imports": {
         "post": {
-            "summary": "Import structures: seed format (application/json) or CSV (text/csv)",
+            "summary": "Import structures: seed format (application/json) or CSV (text/csv); existing structures are "
+            "updated in place (fields a row carries replace, the others are kept), new ones created",
             "requestBody": {"required": True, "content": {"application/json": {}, "text/csv": {}}},
-            "responses": {"200": {"description": "Imported"}, "422": problem_response("Invalid entry"), **_ADMIN},
+            "responses": {
+                "200": {"description": "Imported"},
+                "413": problem_response("Over 1,000 rows: split the file"),
+                "422": problem_response("Invalid entry, or a SIRET twice (duplicates); nothing is written"),
+                **_ADMIN,
+            },
         }
     },  # fmt: skip
 }

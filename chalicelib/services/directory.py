@@ -12,10 +12,15 @@ from dataclasses import replace
 
 from ..domain.directory import ROLES, Principal, Service, Structure, hash_api_key, is_valid_siret, search_key
 from .clock import utc_now
-from .errors import Forbidden, InvalidInput, NotFound, Unprocessable
+from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unprocessable
 
 ADMIN = "admin"
 MAX_LIMIT = 100
+# Rows are checked, then written in batches of 25: 1,000 rows stay well within API Gateway's 29 s.
+MAX_IMPORT_ROWS = 1000
+ISSUE_KEY_ROUTE = "POST /v1/admin/structures/{siret}/api-keys"
+STRUCTURE_FIELDS = ("siret", "name", "roles", "active", "requires_service_code", "requires_engagement", "services")
+SERVICE_FIELDS = ("code", "name", "active", "requires_engagement")
 
 
 # Who runs imports from the command line (the local stack's seed, operations scripts).
@@ -93,9 +98,19 @@ def _text(body: dict, name: str, default: str | None = None, limit: int = 200) -
     return value.strip()
 
 
+def refuse_unknown_fields(body: dict, known: tuple[str, ...], what: str) -> None:
+    """422 listing the fields `body` has that `what` has not (read-only ones such as updated_at included)."""
+    unknown = sorted(str(k) for k in body if k not in known)
+    if unknown:
+        raise Unprocessable(
+            f"Unknown or read-only fields {unknown}: {what} accepts {list(known)}.", unknown_fields=unknown
+        )
+
+
 def service_from(body: object, where: str = "service") -> Service:
     if not isinstance(body, dict):
         raise Unprocessable(f"'{where}' must be an object.")
+    refuse_unknown_fields(body, SERVICE_FIELDS, f"'{where}'")
     return Service(
         code=_text(body, "code", limit=100),
         name=_text(body, "name", body.get("code")),
@@ -105,9 +120,17 @@ def service_from(body: object, where: str = "service") -> Service:
 
 
 def structure_from(body: object, now: str, existing: Structure | None = None) -> Structure:
-    """A structure from its JSON shape (the seed file's entry shape), over `existing` for updates."""
+    """A structure from its JSON shape (the seed file's entry shape without its API keys), over `existing` for
+    updates: the fields `body` carries replace, the others keep `existing`'s values."""
     if not isinstance(body, dict):
         raise Unprocessable("The structure must be a JSON object.")
+    if "api_keys" in body:
+        raise Unprocessable(
+            f"'api_keys' is not accepted: API keys are created with {ISSUE_KEY_ROUTE}, which generates the key and "
+            "shows it once; plaintext keys chosen by a caller are not accepted.",
+            unknown_fields=["api_keys"],
+        )
+    refuse_unknown_fields(body, STRUCTURE_FIELDS, "a structure")
     base = existing or Structure(siret="", name="", roles=())
     siret = str(body.get("siret", base.siret))
     if existing is not None and siret != existing.siret:
@@ -190,15 +213,21 @@ CSV_COLUMNS = ("siret", "name", "roles", "active", "requires_service_code", "req
 
 
 def structures_from_csv(text: str) -> list[dict]:
-    """CSV import: siret,name,roles (supplier|recipient separated by '|' or ' '),active,requires_* (true/false)."""
+    """CSV import: siret,name,roles (supplier|recipient separated by '|' or ' '),active,requires_* (true/false).
+    A structure's services and API keys have no column: an import keeps those of existing structures."""
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("siret", "name", "roles") if c not in (reader.fieldnames or [])]
     if missing:
         raise Unprocessable(f"The CSV needs the columns {list(CSV_COLUMNS)}; missing {missing}.")
     rows = []
     for line, row in enumerate(reader, start=2):
-        entry: dict = {"siret": (row.get("siret") or "").strip(), "name": (row.get("name") or "").strip()}
-        entry["roles"] = [r for r in (row.get("roles") or "").replace("|", " ").split() if r]
+        entry: dict = {"siret": (row.get("siret") or "").strip()}
+        # An empty cell is an absent field: a new structure needs it, an existing one keeps its value.
+        if (row.get("name") or "").strip():
+            entry["name"] = row["name"].strip()
+        roles = [r for r in (row.get("roles") or "").replace("|", " ").split() if r]
+        if roles:
+            entry["roles"] = roles
         for flag in ("active", "requires_service_code", "requires_engagement"):
             raw = (row.get(flag) or "").strip().lower()
             if raw:
@@ -210,28 +239,67 @@ def structures_from_csv(text: str) -> list[dict]:
     return rows
 
 
+def _where(index: int, entry: object) -> str:
+    return f"line {entry['_line']}" if isinstance(entry, dict) and "_line" in entry else f"structures[{index}]"
+
+
 def import_structures(
     principal: Principal, entries: list, *, directory, now: Callable[[], str] = utc_now
 ) -> list[Structure]:
-    """Create or replace every structure of a seed-format list, all checked before any is written.
-    API keys in the seed are registered too (hashed)."""
+    """Create the new structures of a seed-format list and update the existing ones in place: the fields a row
+    carries replace, the others (services, API keys...) are kept. Every row is checked before any is written;
+    a SIRET may appear once per import. API keys in a JSON row are registered too (hashed), next to the
+    structure's existing keys."""
     require_admin(principal)
     if not isinstance(entries, list) or not entries:
         raise Unprocessable('Send {"structures": [...]} (the seed format) or a CSV with a header line.')
-    at = now()
-    parsed = []
+    if len(entries) > MAX_IMPORT_ROWS:
+        raise PayloadTooLarge(
+            f"An import takes at most {MAX_IMPORT_ROWS} structures and this one has {len(entries)}: "
+            f"split the file into imports of at most {MAX_IMPORT_ROWS} rows.",
+            max_rows=MAX_IMPORT_ROWS,
+            rows=len(entries),
+        )
+    rows: list[tuple[str, dict, list[str]]] = []
     for index, entry in enumerate(entries):
-        where = f"line {entry.get('_line')}" if isinstance(entry, dict) and "_line" in entry else f"structures[{index}]"
-        try:
-            structure = structure_from({k: v for k, v in entry.items() if k not in ("_line", "api_keys")}, at)
-        except Unprocessable as error:
-            raise Unprocessable(f"{where}: {error.detail}") from None
+        where = _where(index, entry)
+        if not isinstance(entry, dict):
+            raise Unprocessable(f"{where}: the structure must be a JSON object.")
+        fields = {k: v for k, v in entry.items() if k not in ("_line", "api_keys")}
+        fields["siret"] = str(fields.get("siret", ""))
+        if not is_valid_siret(fields["siret"]):
+            raise Unprocessable(f"{where}: 'siret' {fields['siret']!r} is not a valid SIRET (14 digits, Luhn check).")
         keys = entry.get("api_keys") or []
         if not isinstance(keys, list) or not all(isinstance(k, str) and len(k) >= 16 for k in keys):
             raise Unprocessable(f"{where}: 'api_keys' must be a list of keys of at least 16 characters.")
-        parsed.append((structure, keys))
-    for structure, keys in parsed:
-        directory.put_structure(structure)
-        for key in keys:
-            directory.put_api_key(hash_api_key(key), structure.siret, at)
+        rows.append((where, fields, keys))
+    _refuse_repeats([(fields["siret"], where) for where, fields, _ in rows], "SIRET", show=True)
+    _refuse_repeats([(key, where) for where, _, keys in rows for key in keys], "API key", show=False)
+    at = now()
+    existing = directory.structures([fields["siret"] for _, fields, _ in rows])
+    parsed: list[tuple[Structure, list[str]]] = []
+    for where, fields, keys in rows:
+        try:
+            parsed.append((structure_from(fields, at, existing.get(fields["siret"])), keys))
+        except Unprocessable as error:
+            raise Unprocessable(f"{where}: {error.detail}", **error.extra) from None
+    directory.put_structures(
+        [structure for structure, _ in parsed],
+        [(hash_api_key(key), structure.siret, at) for structure, keys in parsed for key in keys],
+    )
     return [structure for structure, _ in parsed]
+
+
+def _refuse_repeats(values: list[tuple[str, str]], what: str, *, show: bool) -> None:
+    """422 naming the rows where a value appears more than once (the value itself only when `show`)."""
+    seen: dict[str, list[str]] = {}
+    for value, where in values:
+        seen.setdefault(value, []).append(where)
+    repeated = {value: wheres for value, wheres in seen.items() if len(wheres) > 1}
+    if not repeated:
+        return
+    parts = [f"{value if show else 'a key'} in {', '.join(wheres)}" for value, wheres in repeated.items()]
+    detail = f"Each {what} may appear once per import: " + "; ".join(parts) + ". Nothing was imported."
+    if show:
+        raise Unprocessable(detail, duplicates=[{"siret": v, "rows": w} for v, w in repeated.items()])
+    raise Unprocessable(detail, duplicates=[{"rows": w} for w in repeated.values()])

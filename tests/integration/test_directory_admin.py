@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from demo import ADMIN_KEY, SUPPLIER_KEY, auth
+from demo import ADMIN_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import MAIRIE_SIRET
 
 from chalicelib.domain.directory import luhn_ok
 
 JSON = {"Content-Type": "application/json"}
+CSV = {"Content-Type": "text/csv"}
 
 
 def luhn_sirets(count: int, start: int = 5520325340) -> list[str]:
@@ -89,3 +90,85 @@ def test_a_cursor_of_another_search_is_refused(client, mairies):
         f"/v1/structures?q=centre&limit=1&cursor={body['next_cursor']}", headers=auth(SUPPLIER_KEY)
     )
     assert response.status_code == 400 and response.headers["Content-Type"] == "application/problem+json"
+
+
+# --- 2. imports update in place ------------------------------------------------------------------------------------
+
+
+def structure(client, siret: str) -> dict:
+    return json.loads(client.http.get(f"/v1/structures/{siret}", headers=auth(SUPPLIER_KEY)).body)
+
+
+def test_a_csv_import_keeps_the_services_and_keys_of_an_existing_structure(client):
+    before = structure(client, MAIRIE_SIRET)
+    assert len(before["services"]) == 3
+    csv = f"siret,name,roles,requires_engagement\n{MAIRIE_SIRET},Mairie de Saint-Étienne-du-Bois,recipient,true\n"
+    response = client.http.post("/v1/admin/imports", headers=auth(ADMIN_KEY, **CSV), body=csv)
+    assert response.status_code == 200, response.body
+    after = structure(client, MAIRIE_SIRET)
+    assert after["services"] == before["services"] and after["requires_engagement"] is True
+    assert after["requires_service_code"] is True and after["updated_at"] > before["updated_at"]
+    assert client.http.get("/v1/subscriptions", headers=auth(MAIRIE_KEY)).status_code == 200  # its key still works
+    keys = json.loads(client.http.get(f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys", headers=auth(ADMIN_KEY)).body)
+    assert len(keys["keys"]) == 1
+
+
+def test_a_json_import_replaces_only_the_fields_a_row_carries(client):
+    response = import_json(client, [{"siret": MAIRIE_SIRET, "active": False}])
+    assert response.status_code == 200
+    after = structure(client, MAIRIE_SIRET)
+    assert after["active"] is False and after["name"] == "Mairie de Saint-Étienne-du-Bois"
+    assert len(after["services"]) == 3
+
+
+def test_the_same_siret_twice_in_an_import_writes_nothing(client):
+    [new] = luhn_sirets(1, start=4430618410)
+    csv = f"siret,name,roles\n{new},Régie,recipient\n{MAIRIE_SIRET},Mairie,recipient\n{new},Régie bis,recipient\n"
+    response = client.http.post("/v1/admin/imports", headers=auth(ADMIN_KEY, **CSV), body=csv)
+    problem = json.loads(response.body)
+    assert response.status_code == 422 and response.headers["Content-Type"] == "application/problem+json"
+    assert new in problem["detail"] and "line 2, line 4" in problem["detail"]
+    assert problem["duplicates"] == [{"siret": new, "rows": ["line 2", "line 4"]}]
+    assert client.http.get(f"/v1/structures/{new}", headers=auth(SUPPLIER_KEY)).status_code == 404
+    assert structure(client, MAIRIE_SIRET)["name"] == "Mairie de Saint-Étienne-du-Bois"
+
+
+def test_imports_over_the_row_cap_are_refused_and_the_cap_is_imported_in_batches(client):
+    from chalicelib.services.directory import MAX_IMPORT_ROWS
+
+    sirets = luhn_sirets(MAX_IMPORT_ROWS + 1, start=3801298660)
+    rows = [{"siret": s, "name": f"Bulk {i:04d}", "roles": ["supplier"]} for i, s in enumerate(sirets)]
+    response = import_json(client, rows)
+    problem = json.loads(response.body)
+    assert response.status_code == 413 and "split" in problem["detail"] and problem["max_rows"] == MAX_IMPORT_ROWS
+    assert client.http.get(f"/v1/structures/{sirets[0]}", headers=auth(SUPPLIER_KEY)).status_code == 404
+    response = import_json(client, rows[:-1])
+    assert response.status_code == 200 and json.loads(response.body)["imported"] == MAX_IMPORT_ROWS
+    assert structure(client, sirets[-2])["name"] == f"Bulk {MAX_IMPORT_ROWS - 1:04d}"
+
+
+# --- 3. unknown fields and API keys in administration bodies ------------------------------------------------------
+
+
+def test_create_refuses_api_keys_and_points_to_the_key_route(client):
+    [siret] = luhn_sirets(1, start=5420511800)
+    body = {"siret": siret, "name": "Nouvelle", "roles": ["supplier"], "api_keys": ["a-key-i-chose-myself"]}
+    response = client.http.post("/v1/admin/structures", headers=auth(ADMIN_KEY, **JSON), body=json.dumps(body))
+    problem = json.loads(response.body)
+    assert response.status_code == 422 and "POST /v1/admin/structures/{siret}/api-keys" in problem["detail"]
+    assert client.http.get(f"/v1/structures/{siret}", headers=auth(SUPPLIER_KEY)).status_code == 404
+    assert client.http.get("/v1/subscriptions", headers=auth("a-key-i-chose-myself")).status_code == 401
+
+
+def test_create_and_update_refuse_unknown_fields(client):
+    [siret] = luhn_sirets(1, start=5420511800)
+    body = {"siret": siret, "name": "Nouvelle", "roles": ["supplier"], "bogus": 1}
+    response = client.http.post("/v1/admin/structures", headers=auth(ADMIN_KEY, **JSON), body=json.dumps(body))
+    assert response.status_code == 422 and json.loads(response.body)["unknown_fields"] == ["bogus"]
+    for patch in ({"bogus": 1}, {"active": False, "colour": "red", "bogus": 1}):
+        url = f"/v1/admin/structures/{MAIRIE_SIRET}"
+        response = client.http.patch(url, headers=auth(ADMIN_KEY, **JSON), body=json.dumps(patch))
+        problem = json.loads(response.body)
+        assert response.status_code == 422 and "bogus" in problem["detail"], response.body
+        assert response.headers["Content-Type"] == "application/problem+json"
+    assert structure(client, MAIRIE_SIRET)["active"] is True  # nothing was written

@@ -1,0 +1,136 @@
+"""Directory administration over an in-memory directory: imports update in place, unknown fields are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.directory import Service, Structure, hash_api_key, luhn_ok
+from chalicelib.services import directory as service
+from chalicelib.services.directory import SYSTEM_ADMIN
+from chalicelib.services.errors import PayloadTooLarge, Unprocessable
+
+SIRET_A, SIRET_B = "55203253400646", "73282932000074"
+SERVICES = (Service("SERV-TECH", "Services techniques"), Service("SERV-ECOLES", "Écoles", requires_engagement=True))
+
+
+class MemoryDirectory:
+    def __init__(self, *structures: Structure):
+        self.records = {s.siret: s for s in structures}
+        self.keys: dict[str, str] = {"h-existing": SIRET_A}
+        self.writes = 0
+
+    def structure(self, siret):
+        return self.records.get(siret)
+
+    def structures(self, sirets):
+        return {s: self.records[s] for s in sirets if s in self.records}
+
+    def put_structure(self, structure, *, create_only=False):
+        self.writes += 1
+        self.records[structure.siret] = structure
+
+    def put_structures(self, structures, api_keys=()):
+        self.writes += 1
+        self.records.update({s.siret: s for s in structures})
+        self.keys.update({key_hash: siret for key_hash, siret, _ in api_keys})
+
+
+@pytest.fixture
+def directory():
+    return MemoryDirectory(
+        Structure(SIRET_A, "Mairie A", ("recipient",), requires_service_code=True, services=SERVICES, updated_at="t0")
+    )
+
+
+def many_sirets(count: int) -> list[str]:
+    found, n = [], 44306184100000
+    while len(found) < count:
+        n += 1
+        if luhn_ok(str(n)):
+            found.append(str(n))
+    return found
+
+
+def test_a_csv_row_updates_an_existing_structure_in_place(directory):
+    rows = service.structures_from_csv(
+        f"siret,name,roles,active\n{SIRET_A},Mairie A renommée,,false\n{SIRET_B},Régie,recipient,\n"
+    )
+    service.import_structures(SYSTEM_ADMIN, rows, directory=directory, now=lambda: "t1")
+    updated = directory.records[SIRET_A]
+    assert updated.name == "Mairie A renommée" and updated.active is False  # carried by the row
+    assert updated.services == SERVICES and updated.roles == ("recipient",)  # not carried: kept
+    assert updated.requires_service_code is True and updated.updated_at == "t1"
+    assert directory.keys["h-existing"] == SIRET_A
+    assert directory.records[SIRET_B] == Structure(SIRET_B, "Régie", ("recipient",), updated_at="t1")
+
+
+def test_a_json_row_replaces_the_fields_it_carries(directory):
+    entries = [{"siret": SIRET_A, "services": [{"code": "NEW"}], "api_keys": ["another-key-of-mairie-a"]}]
+    [imported] = service.import_structures(SYSTEM_ADMIN, entries, directory=directory, now=lambda: "t1")
+    assert imported.name == "Mairie A" and [s.code for s in imported.services] == ["NEW"]
+    assert directory.keys == {"h-existing": SIRET_A, hash_api_key("another-key-of-mairie-a"): SIRET_A}
+
+
+def test_a_new_structure_still_needs_its_name_and_roles(directory):
+    with pytest.raises(Unprocessable, match="line 2: 'roles'"):
+        service.import_structures(
+            SYSTEM_ADMIN, service.structures_from_csv(f"siret,name,roles\n{SIRET_B},Régie,\n"), directory=directory
+        )
+    assert directory.writes == 0
+
+
+def test_the_same_siret_twice_is_refused_before_anything_is_written(directory):
+    csv = f"siret,name,roles\n{SIRET_B},Régie,recipient\n{SIRET_A},A,recipient\n{SIRET_B},Régie bis,recipient\n"
+    with pytest.raises(Unprocessable) as refused:
+        service.import_structures(SYSTEM_ADMIN, service.structures_from_csv(csv), directory=directory)
+    assert SIRET_B in refused.value.detail and "line 2, line 4" in refused.value.detail
+    assert refused.value.extra["duplicates"] == [{"siret": SIRET_B, "rows": ["line 2", "line 4"]}]
+    assert directory.writes == 0 and SIRET_B not in directory.records
+
+
+def test_the_same_key_twice_is_refused_without_showing_it(directory):
+    entries = [
+        {"siret": SIRET_A, "api_keys": ["a-key-given-twice-here"]},
+        {"siret": SIRET_B, "name": "B", "roles": ["supplier"], "api_keys": ["a-key-given-twice-here"]},
+    ]
+    with pytest.raises(Unprocessable) as refused:
+        service.import_structures(SYSTEM_ADMIN, entries, directory=directory)
+    assert "structures[0], structures[1]" in refused.value.detail
+    assert "a-key-given-twice-here" not in refused.value.detail and directory.writes == 0
+
+
+def test_imports_are_capped(directory):
+    rows = [{"siret": s, "name": "X", "roles": ["supplier"]} for s in many_sirets(service.MAX_IMPORT_ROWS + 1)]
+    with pytest.raises(PayloadTooLarge, match="split the file"):
+        service.import_structures(SYSTEM_ADMIN, rows, directory=directory)
+    service.import_structures(SYSTEM_ADMIN, rows[:-1], directory=directory)
+    assert directory.writes == 1 and len(directory.records) == service.MAX_IMPORT_ROWS + 1
+
+
+@pytest.mark.parametrize("entry", [[], "x", {"name": "no siret"}, {"siret": ""}])
+def test_malformed_rows_are_refused_with_their_place(directory, entry):
+    with pytest.raises(Unprocessable, match=r"structures\[1\]"):
+        service.import_structures(SYSTEM_ADMIN, [{"siret": SIRET_A}, entry], directory=directory)
+    assert directory.writes == 0
+
+
+def test_create_refuses_api_keys_and_unknown_fields(directory):
+    body = {"siret": SIRET_B, "name": "B", "roles": ["supplier"]}
+    with pytest.raises(Unprocessable, match=r"POST /v1/admin/structures/\{siret\}/api-keys") as refused:
+        service.create_structure(SYSTEM_ADMIN, {**body, "api_keys": ["my-own-chosen-key"]}, directory=directory)
+    assert "my-own-chosen-key" not in refused.value.detail
+    with pytest.raises(Unprocessable, match=r"\['bogus', 'updated_at'\]") as refused:
+        service.create_structure(SYSTEM_ADMIN, {**body, "bogus": 1, "updated_at": "x"}, directory=directory)
+    assert refused.value.extra["unknown_fields"] == ["bogus", "updated_at"]
+    assert directory.writes == 0
+
+
+def test_update_refuses_unknown_fields(directory):
+    with pytest.raises(Unprocessable, match="bogus"):
+        service.update_structure(SYSTEM_ADMIN, SIRET_A, {"bogus": 1}, directory=directory)
+    with pytest.raises(Unprocessable, match="colour"):
+        service.update_structure(SYSTEM_ADMIN, SIRET_A, {"services": [{"code": "S", "colour": 1}]}, directory=directory)
+    with pytest.raises(Unprocessable, match="colour"):
+        service.put_service(SYSTEM_ADMIN, SIRET_A, "S", {"colour": "red"}, directory=directory)
+    assert directory.writes == 0
+    assert service.update_structure(SYSTEM_ADMIN, SIRET_A, {"siret": SIRET_A, "active": False}, directory=directory)
