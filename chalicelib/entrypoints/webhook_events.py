@@ -12,8 +12,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
 from ..config import settings
@@ -24,7 +22,6 @@ from .observability import logger, metrics
 
 webhook_events = Blueprint(__name__)
 
-_fan_out_batch = BatchProcessor(event_type=EventType.SQS)
 _METRICS = {"delivered": "WebhooksDelivered", "failed": "WebhooksGivenUp"}
 MAX_PARALLEL_DELIVERIES = 10  # one slow receiver (5 s timeout) must not hold up the rest of a batch
 
@@ -37,24 +34,26 @@ def event_from_message(body: str) -> dict:
     return message
 
 
-def fan_out_record(record: SQSRecord, subscriptions: webhooks.BatchSubscriptions | None = None) -> None:
-    event = event_from_message(record.body)
-    jobs = webhooks.fan_out(event, store=subscriptions or deps.store(), queue=deps.queue())
-    if jobs:
-        subscriptions = [job.subscription_id for job in jobs]
-        logger.info("fanned out", extra={"event_id": event.get("id"), "subscriptions": subscriptions})
-
-
 @webhook_events.on_sqs_message(queue=settings().webhook_events_queue, batch_size=10)
 def fan_out_events(event):
-    """Each event on the topic → one delivery job per subscription that gets it."""
-    subscriptions = webhooks.BatchSubscriptions(deps.store())
-    return process_partial_response(
-        event=event.to_dict(),
-        record_handler=lambda record: fan_out_record(record, subscriptions),
-        processor=_fan_out_batch,
-        context=event.context,
-    )
+    """Each event on the topic → one delivery job per subscription that gets it. The batch's jobs are queued
+    together (ten per request), so this is not Powertools' record-by-record processor: an event whose jobs
+    could not be queued must fail after the loop."""
+    records = event.to_dict().get("Records", [])
+    events, failures = {}, []
+    for record in records:
+        try:
+            events[record["messageId"]] = event_from_message(record["body"])
+        except ValueError:
+            logger.exception("unreadable event message", extra={"message_id": record["messageId"]})
+            failures.append(record["messageId"])  # retried, then dead-lettered
+    jobs_of, failed = webhooks.fan_out_batch(events, store=webhooks.BatchSubscriptions(deps.store()),
+                                             queue=deps.queue())  # fmt: skip
+    for message_id, jobs in jobs_of.items():
+        if jobs:
+            logger.info("fanned out", extra={"event_id": events[message_id].get("id"),
+                                             "subscriptions": [job.subscription_id for job in jobs]})  # fmt: skip
+    return {"batchItemFailures": [{"itemIdentifier": m} for m in failures + failed]}
 
 
 def _deliver(body: str, context: webhooks.DeliveryContext):

@@ -7,6 +7,7 @@ acknowledged; after the schedule's max age the job goes to the DLQ and the subsc
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from .subscriptions_ports import (
     WebhookSender,
 )
 
+log = logging.getLogger(__name__)
+
 USER_AGENT = "Chorale-Webhooks/1.0"
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
@@ -63,18 +66,50 @@ def fan_out(
     clock: Callable[[], float] = time.time,
 ) -> list[DeliveryJob]:
     """One delivery job per subscription that gets this event: only the invoice's parties' subscriptions."""
+    jobs = jobs_for(event, store=store, queued_at=clock())
+    if jobs:
+        queue.enqueue(jobs)
+    return jobs
+
+
+def jobs_for(event: dict, *, store: SubscriptionStore | BatchSubscriptions, queued_at: float) -> list[DeliveryJob]:
     if event.get("type") not in SUBSCRIBABLE_EVENT_TYPES:
         return []
-    queued_at = clock()
-    jobs = [
+    return [
         DeliveryJob(subscription.id, subscription.siret, event, 1, queued_at)
         for siret in parties(event)
         for subscription in store.for_structure(siret)
         if matches(subscription, event)
     ]
-    if jobs:
-        queue.enqueue(jobs)
-    return jobs
+
+
+def fan_out_batch(
+    events: dict[str, dict],
+    *,
+    store: SubscriptionStore | BatchSubscriptions,
+    queue: DeliveryQueue,
+    clock: Callable[[], float] = time.time,
+) -> tuple[dict[str, list[DeliveryJob]], list[str]]:
+    """`fan_out` for a batch of events (by message id): their jobs are queued together, ten per SQS request,
+    instead of one request per event. Returns the jobs queued per event and the events to retry (their
+    subscriptions could not be read, or their jobs not queued: at least once, a retried event's jobs may
+    have been queued already, and receivers deduplicate on the event id)."""
+    queued_at, jobs_of, failed = clock(), {}, []
+    for key, event in events.items():
+        try:
+            jobs_of[key] = jobs_for(event, store=store, queued_at=queued_at)
+        except Exception:  # noqa: BLE001 - this event is retried, the others go on
+            log.exception("fan-out of %s failed", event.get("id"))
+            failed.append(key)
+    pending = [job for jobs in jobs_of.values() for job in jobs]
+    if pending:
+        try:
+            queue.enqueue(pending)
+        except Exception:  # noqa: BLE001 - every event with jobs is retried
+            log.exception("queueing %d delivery job(s) failed", len(pending))
+            failed.extend(key for key, jobs in jobs_of.items() if jobs)
+            jobs_of = {key: jobs for key, jobs in jobs_of.items() if not jobs}
+    return jobs_of, failed
 
 
 def body_bytes(event: dict) -> bytes:

@@ -140,6 +140,46 @@ def test_a_fan_out_batch_reads_each_party_s_subscriptions_once(store):
     assert sorted(reads) == sorted(set(reads)) and len(reads) == 2  # the supplier's and the recipient's, once
 
 
+def test_a_fan_out_batch_queues_the_jobs_of_all_its_events_together(store):
+    from chalicelib.services.webhooks import BatchSubscriptions, fan_out_batch
+
+    mine = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
+    theirs = subscribe(store, RECIPIENT, {"url": "https://hooks.example.com/"})
+    calls = []
+
+    class CountingQueue(FakeQueue):
+        def enqueue(self, jobs, delay_seconds=0.0):
+            calls.append(len(jobs))
+            super().enqueue(jobs, delay_seconds)
+
+    queue = CountingQueue()
+    events = {f"m{code}": status_event(code) for code in (200, 203, 212)}
+    jobs_of, failed = fan_out_batch(events, store=BatchSubscriptions(store), queue=queue, clock=lambda: 7.0)
+    assert failed == [] and calls == [6]  # one call for the batch (the adapter sends ten per SQS request)
+    assert {k: sorted(j.subscription_id for j in jobs) for k, jobs in jobs_of.items()} == {
+        k: sorted([mine.id, theirs.id]) for k in events
+    }
+    assert all(job.first_attempt_at == 7.0 for job, _ in queue.queued)
+
+
+def test_a_fan_out_batch_retries_only_the_events_that_failed(store):
+    from chalicelib.services.webhooks import fan_out_batch
+
+    subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
+    nobody = status_event(203) | {"data": {"supplier": {"siret": OTHER}}}  # a party without subscription
+    unreadable = {"type": "invoice.status_changed", "data": "not an object"}
+    jobs_of, failed = fan_out_batch({"ok": status_event(203), "none": nobody, "bad": unreadable}, store=store,
+                                    queue=FakeQueue())  # fmt: skip
+    assert failed == ["bad"] and len(jobs_of["ok"]) == 1 and jobs_of["none"] == []
+
+    class Down(FakeQueue):
+        def enqueue(self, jobs, delay_seconds=0.0):
+            raise RuntimeError("SQS unavailable")
+
+    jobs_of, failed = fan_out_batch({"ok": status_event(203), "none": nobody}, store=store, queue=Down())
+    assert failed == ["ok"] and jobs_of == {"none": []}  # an event with nothing to queue is done
+
+
 def test_a_delivery_is_signed_with_the_subscription_secret_and_sent_to_the_checked_address(store):
     subscription = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/in?x=1"})
     sender = FakeSender([HttpResult(204, 12.0)])
