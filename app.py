@@ -8,14 +8,16 @@ from chalicelib.entrypoints import directory_api  # noqa: F401  (registers the d
 from chalicelib.entrypoints.api import api
 from chalicelib.entrypoints.events import events
 from chalicelib.entrypoints.flows_api import flow_events  # formats, flows and uploads: routes on `api`, handlers
+from chalicelib.entrypoints.media import BINARY_MEDIA_TYPES
 from chalicelib.entrypoints.middleware import problem_details
 from chalicelib.entrypoints.observability import logger, metrics, tracer
 from chalicelib.entrypoints.subscriptions_api import subscriptions_api
 from chalicelib.entrypoints.webhook_events import webhook_events
 
 app = Chalice(app_name="chorale")
-# Invoice files travel as bytes (base64 through API Gateway), never re-encoded as text.
-app.api.binary_types.extend(["application/xml", "text/xml", "application/pdf", "application/gzip", "application/zip"])
+# Files (invoices, archives, attachments) travel as bytes (base64 through API Gateway), never re-encoded as text:
+# every media type a file route accepts is binary (chalicelib/entrypoints/media.py); JSON stays text.
+app.api.binary_types.extend(BINARY_MEDIA_TYPES)
 
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))

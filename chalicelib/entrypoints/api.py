@@ -13,10 +13,12 @@ from ..domain.directory import Principal, hash_api_key
 from ..domain.invoice import Attachment
 from ..domain.statuses import STATUSES
 from ..services import deposit, lifecycle, queries, search
-from ..services.authentication import authenticate, bearer_token, require_active
+from ..services.authentication import authenticate, bearer_token, require_active, require_structure
 from ..services.directory import ADMIN
 from ..services.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
 from . import dependencies as deps
+from .links import api_path, request_instance, stage_prefix
+from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM, media_type
 from .observability import metrics
 from .openapi import openapi_document
 from .problems import from_service_error
@@ -47,16 +49,26 @@ def caller() -> Principal:
     return Principal(context["principalId"], context.get("name", ""), roles)  # type: ignore[arg-type]
 
 
-def route(path: str, methods: tuple[str, ...] = ("GET",), public: bool = False, blueprint: Blueprint = api, **options):
-    """Register a view on `blueprint` that turns service refusals into problem+json responses."""
+def route(
+    path: str,
+    methods: tuple[str, ...] = ("GET",),
+    public: bool = False,
+    blueprint: Blueprint = api,
+    admin_keys: bool = False,
+    **options,
+):
+    """Register a view on `blueprint` that turns service refusals into problem+json responses. A view acts for the
+    caller's structure, so an administrator key (no structure) gets a 403, unless `admin_keys` (directory routes)."""
 
     def register(view):
         @functools.wraps(view)
         def handle(*args, **kwargs):
             try:
+                if not (public or admin_keys):
+                    require_structure(caller())
                 return view(*args, **kwargs)
             except ServiceError as error:
-                return from_service_error(error, instance=blueprint.current_request.path)
+                return from_service_error(error, instance=request_instance(blueprint.current_request))
 
         authorizer = None if public else api_key_authorizer
         return blueprint.route(path, methods=list(methods), authorizer=authorizer, **options)(handle)
@@ -94,8 +106,7 @@ def public_base_url() -> str:
     request = api.current_request
     domain = request.context.get("domainName")
     if domain:
-        stage = request.context.get("stage", "")
-        return f"https://{domain}/{stage}" if domain.endswith(".amazonaws.com") and stage else f"https://{domain}"
+        return f"https://{domain}{stage_prefix(request.context)}"
     return f"http://{request.headers.get('host', '127.0.0.1:8000')}"
 
 
@@ -114,7 +125,8 @@ def health():
 
 @route("/openapi.json", public=True)
 def openapi():
-    return json_response(openapi_document())
+    # servers: the API's root as this client reaches it (under the stage on API Gateway's own domain)
+    return json_response({**openapi_document(), "servers": [{"url": api_path("/")}]})
 
 
 @route("/v1/invoices", methods=("POST",), content_types=["*/*"])
@@ -133,7 +145,7 @@ def deposit_invoice():
     )
     metrics.add_metric(name="InvoicesDeposited", unit=MetricUnit.Count, value=1)
     metrics.add_metadata(key="invoice_id", value=invoice.id)
-    return json_response(invoice_resource(invoice), 202, {"Location": f"/v1/invoices/{invoice.id}"})
+    return json_response(invoice_resource(invoice), 202, {"Location": api_path(f"/v1/invoices/{invoice.id}")})
 
 
 @route("/v1/invoices/{invoice_id}")
@@ -216,15 +228,22 @@ def _attachment_created(invoice_id: str, attachment: Attachment) -> Response:
     return json_response(
         attachment_resource(invoice_id, attachment),
         201,
-        {"Location": f"/v1/invoices/{invoice_id}/attachments/{attachment.id}"},
+        {"Location": api_path(f"/v1/invoices/{invoice_id}/attachments/{attachment.id}")},
     )
 
 
 @route("/v1/invoices/{invoice_id}/attachments", methods=("POST",), content_types=["*/*"])
 def add_invoice_attachment(invoice_id: str):
     request = api.current_request
+    media = media_type(request.headers.get("content-type"))
+    if media not in ATTACHMENT_MEDIA_TYPES:  # another type would not reach the Lambda intact through API Gateway
+        raise UnsupportedMediaType(
+            f"Content-Type {media or '(none)'!r} is not accepted here: send the file's bytes with Content-Type: "
+            f"{OCTET_STREAM} (the content is checked against the file name's extension).",
+            accepted=list(ATTACHMENT_MEDIA_TYPES),
+        )
     if len(request.raw_body or b"") > settings().max_sync_bytes:
-        upload_route = f"/v1/invoices/{invoice_id}/attachments/uploads"
+        upload_route = api_path(f"/v1/invoices/{invoice_id}/attachments/uploads")
         raise PayloadTooLarge(
             f"Attachments sent in the request body are limited to {settings().max_sync_bytes} bytes "
             f"(API Gateway → Lambda payload); upload larger ones, up to {lifecycle.MAX_ATTACHMENT_BYTES} bytes, "
@@ -253,6 +272,7 @@ def create_invoice_attachment_upload(invoice_id: str):
         signer=deps.upload_signer(),
         expires_in=settings().upload_url_seconds,
     )
+    upload["complete"] = api_path(upload["complete"])
     return json_response(upload, 201, {"Location": upload["complete"]})
 
 

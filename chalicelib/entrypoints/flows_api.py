@@ -16,6 +16,7 @@ from ..services import flows as flow_service
 from . import dependencies as deps
 from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
 from .api import api, caller, json_response, route
+from .links import api_path
 from .observability import logger
 
 flow_events = Blueprint(__name__)
@@ -48,13 +49,13 @@ def flow_resource(flow: flow_service.Flow, files: list[flow_service.FlowFile] | 
                 "status": f.outcome,
                 "status_code": f.status_code,
                 "errors": [e.as_dict() for e in f.errors],
-                **({"links": {"invoice": f"/v1/invoices/{f.invoice_id}"}} if f.invoice_id else {}),
+                **({"links": {"invoice": api_path(f"/v1/invoices/{f.invoice_id}")}} if f.invoice_id else {}),
             }
             for f in (flow.files if files is None else files)
         ],
         "created_at": flow.created_at,
         "updated_at": flow.updated_at,
-        "links": {"self": f"/v1/flows/{flow.id}"},
+        "links": {"self": api_path(f"/v1/flows/{flow.id}")},
     }
 
 
@@ -69,7 +70,7 @@ def post_flow():
         inbox=deps.originals(),
         max_bytes=settings().max_sync_bytes,
     )
-    return json_response(flow_resource(flow), 202, {"Location": f"/v1/flows/{flow.id}"})
+    return json_response(flow_resource(flow), 202, {"Location": api_path(f"/v1/flows/{flow.id}")})
 
 
 @route("/v1/flows/{flow_id}")
@@ -88,6 +89,7 @@ def post_upload():
         max_bytes=settings().upload_max_bytes,
         expires_in=settings().upload_url_seconds,
     )
+    upload["flow"] = api_path(upload["flow"])
     return json_response(upload, 201, {"Location": upload["flow"]})
 
 

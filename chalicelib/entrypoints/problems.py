@@ -48,7 +48,7 @@ def from_service_error(error: errors.ServiceError, instance: str | None = None) 
     return problem(status, error.title, error.detail, instance=instance, **error.extra)
 
 
-def from_chalice_error(response: Response) -> Response:
+def from_chalice_error(response: Response, instance: str | None = None) -> Response:
     """Chalice's own errors ({"Code", "Message"}: bad JSON, 405, 415…) as problem details."""
     body = response.body
     if isinstance(body, (bytes, str)):
@@ -61,7 +61,7 @@ def from_chalice_error(response: Response) -> Response:
     status = response.status_code
     detail = body["Message"] if status < 500 else "An internal error occurred; it has been logged."
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
-    return problem(status, detail=detail, headers=headers)
+    return problem(status, detail=detail, headers=headers, instance=instance)
 
 
 # Errors produced by the API gateway itself (before any route runs). Infra maps API Gateway's

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from ..domain.directory import Structure
 from ..domain.invoice import Attachment, HistoryEntry, Invoice
+from .links import api_path
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -44,9 +45,9 @@ def invoice_resource(invoice: Invoice) -> dict:
         "created_at": invoice.created_at,
         "updated_at": invoice.updated_at,
         "links": {
-            "self": f"/v1/invoices/{invoice.id}",
-            "history": f"/v1/invoices/{invoice.id}/history",
-            "file": f"/v1/invoices/{invoice.id}/file",
+            "self": api_path(f"/v1/invoices/{invoice.id}"),
+            "history": api_path(f"/v1/invoices/{invoice.id}/history"),
+            "file": api_path(f"/v1/invoices/{invoice.id}/file"),
         },
     }
 
@@ -73,7 +74,7 @@ def attachment_resource(invoice_id: str, attachment: Attachment) -> dict:
         "size": attachment.size,
         "uploaded_by": attachment.uploaded_by,
         "uploaded_at": attachment.uploaded_at,
-        "links": {"file": f"/v1/invoices/{invoice_id}/attachments/{attachment.id}"},
+        "links": {"file": api_path(f"/v1/invoices/{invoice_id}/attachments/{attachment.id}")},
     }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 
 from chalice import Blueprint, Response
 
@@ -12,11 +11,11 @@ from ..domain.events import FLOW_EVENT_TYPE
 from ..domain.subscriptions import Subscription
 from ..services import subscriptions as service
 from ..services.clock import utc_iso
-from ..services.errors import InvalidInput
 from ..services.subscriptions_ports import DeliveryAttempt
 from . import webhook_deps as deps
-from .api import caller, json_response, public_base_url
+from .api import caller, json_body, json_response, public_base_url
 from .api import route as shared_route
+from .links import api_path
 
 subscriptions_api = Blueprint(__name__)
 
@@ -26,7 +25,7 @@ CONFIRMATIONS = "/v1/subscription-confirmations"  # public: the mailed link is t
 
 
 def subscription_resource(subscription: Subscription) -> dict:
-    base = f"/v1/subscriptions/{subscription.id}"
+    base = api_path(f"/v1/subscriptions/{subscription.id}")
     return {
         "id": subscription.id,
         "channel": subscription.channel,
@@ -61,20 +60,12 @@ def delivery_resource(attempt: DeliveryAttempt) -> dict:
     }
 
 
-def _json_body():
-    raw = subscriptions_api.current_request.raw_body or b""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise InvalidInput("The body must be JSON.") from None
-
-
-@route("/v1/subscriptions", methods=("POST",), content_types=["application/json"])
+@route("/v1/subscriptions", methods=("POST",), content_types=["*/*"])
 def create_subscription():
     base = public_base_url()
     subscription = service.create_subscription(
         caller(),
-        _json_body(),
+        json_body(),
         store=deps.store(),
         resolver=deps.resolver(),
         policy=deps.policy(),
@@ -107,7 +98,7 @@ def delete_subscription(subscription_id: str):
 @route("/v1/subscriptions/{subscription_id}/test", methods=("POST",), content_types=["*/*"])
 def send_test(subscription_id: str):
     event = service.send_test_event(caller(), subscription_id, store=deps.store(), queue=deps.queue())
-    links = {"deliveries": f"/v1/subscriptions/{subscription_id}/deliveries"}
+    links = {"deliveries": api_path(f"/v1/subscriptions/{subscription_id}/deliveries")}
     return json_response({"event_id": event["id"], "type": event["type"], "links": links}, 202)
 
 
