@@ -205,6 +205,17 @@ def _check_size(invoice: Invoice, size: int) -> None:
         )
 
 
+def _check_open(invoice: Invoice) -> None:
+    """Attachments document an invoice being processed; one in a final status takes no more (and a locked
+    bucket would keep each refused or useless file for the whole retention)."""
+    status = invoice.status
+    if status is not None and status.code in lifecycle.TERMINAL:
+        raise Conflict(
+            f"Invoice {invoice.id} is in a final status ({status.code} {status.label}): no attachment can be added.",
+            reason="final_status",
+        )
+
+
 def _check_content(name: str, extension: str, head: bytes) -> None:
     if not _sniff_ok(extension, head):
         raise UnsupportedMediaType(f"The content of {name!r} is not a {extension.upper()} file.")
@@ -231,6 +242,7 @@ def add_attachment(
     now: Callable[[], str] = utc_now,
 ) -> tuple[Invoice, Attachment]:
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
+    _check_open(invoice)
     name, extension = _attachment_name(name)
     if not data:
         raise InvalidInput("The attachment is empty.")
@@ -264,6 +276,7 @@ def create_attachment_upload(
     left of the attachment and invoice limits. Nothing is recorded until the upload is completed.
     """
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
+    _check_open(invoice)
     name, extension = _attachment_name(name)
     max_bytes = min(MAX_ATTACHMENT_BYTES, MAX_INVOICE_BYTES - invoice.attachments_bytes)
     if max_bytes < 1:
@@ -322,6 +335,7 @@ def complete_attachment_upload(
         existing = next((a for a in invoice.attachments if a.id == upload_id), None)
         if existing is not None:
             return invoice, existing
+        _check_open(invoice)  # it may have reached a final status since the upload was signed
         if checked is None:
             checked = _check_upload(principal, invoice, upload_id, staging, key, originals)
         name, extension, size = checked

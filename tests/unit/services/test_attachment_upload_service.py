@@ -235,7 +235,6 @@ def test_csv_sniffing_accepts_a_character_cut_by_the_sniffed_bytes():
     assert not lifecycle._sniff_ok("csv", b"\xff\xfe" + text)
 
 
-
 def test_the_upload_cannot_be_replaced_once_completed(ports):
     """The ticket can still write for 15 minutes: the attachment is the copy taken and checked at completion."""
     issued = ticket(ports, "procès-verbal.pdf", principal=RECIPIENT)
@@ -243,3 +242,20 @@ def test_the_upload_cannot_be_replaced_once_completed(ports):
     _, attachment = complete(ports, issued, principal=RECIPIENT)
     upload(ports, issued, b"MZ\x90\x00" + b"x" * 50_000)  # the same ticket, again, after completion
     assert ports[1].objects[attachment.key].data == PDF and attachment.size == len(PDF)
+
+
+def test_an_invoice_in_a_final_status_takes_no_attachment(ports):
+    invoices, originals, _signer, invoice_id = ports
+    issued = ticket(ports)  # signed while the invoice is still being processed
+    upload(ports, issued, PDF)
+    invoice = invoices.get(invoice_id)
+    invoice.set_status(210, "recipient", "JUSTIF_ABS", "Refusée", NOW)  # refused: final
+    invoices.save(invoice)
+
+    with pytest.raises(Conflict, match="final status \\(210 "):
+        complete(ports, issued)
+    with pytest.raises(Conflict, match="final status"):
+        ticket(ports)
+    with pytest.raises(Conflict, match="final status"):
+        lifecycle.add_attachment(SUPPLIER, invoice_id, "pv.pdf", PDF, invoices=invoices, originals=originals)
+    assert invoices.get(invoice_id).attachments == []
