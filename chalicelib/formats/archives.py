@@ -57,6 +57,15 @@ def read_members(data: bytes, limits: Limits = Limits()) -> list[Member]:
     raise UnreadableArchive(f"The file is {sniffing.describe(kind)}, not a ZIP or tar.gz archive.")
 
 
+def zip_file_count(data: bytes) -> int | None:
+    """How many files (not directories) a ZIP's central directory lists; None when it cannot be read. Cheap:
+    nothing is inflated."""
+    try:
+        return sum(1 for info in zipfile.ZipFile(io.BytesIO(data)).infolist() if not info.is_dir())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return None
+
+
 def _shown(name: str) -> str:
     """A member name as an error message quotes it: the sender's names can be any length."""
     return repr(name) if len(name) <= 80 else repr(name[:40]) + "…" + repr(name[-30:])

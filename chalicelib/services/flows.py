@@ -35,7 +35,15 @@ from ..formats import archives, bundles, sniffing
 from . import intake
 from . import originals as layout
 from .clock import utc_now
-from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, ServiceError, UnsupportedMediaType
+from .errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from .ports import EventPublisher, InvoiceRepository, OriginalStore
 
 log = logging.getLogger(__name__)
@@ -43,6 +51,7 @@ log = logging.getLogger(__name__)
 INBOX_PREFIX = "inbox/"
 META_SOURCE = "source"
 ARCHIVE_MEDIA_TYPES = ("application/zip", "application/x-zip-compressed", "application/gzip", "application/x-gzip")
+EMPTY_ARCHIVE = "The archive contains no file."
 RULE = "CHORALE-FLOW-01"  # a file of the flow that is not (or could not become) an invoice
 MAX_FILE_ERRORS = 10  # per file in the report: 1 000 files stay well under the 6 MB response limit
 WRITERS = 16  # parallel S3 writes while fanning out
@@ -225,6 +234,8 @@ def receive_archive(
             f"The body is {sniffing.describe(sniffing.sniff(body))}, not a ZIP or tar.gz archive.",
             found=sniffing.sniff(body),
         )
+    if sniffing.sniff(body) == sniffing.ZIP and archives.zip_file_count(body) == 0:  # central directory only
+        raise Unprocessable(f"{EMPTY_ARCHIVE} Put the invoices in it.")
     flow_id = new_id()
     at = now()
     flow = Flow(flow_id, principal.siret, at, at, source="api")
@@ -308,6 +319,9 @@ def expand_inbox(
             members = archives.read_members(stored.data, limits)
         except archives.UnreadableArchive as exc:
             flows.finish_expansion(flow_id, UNREADABLE, 0, exc.detail, now(), objects=0)
+            return flows.get(flow_id)
+        if not members:  # no file (an empty archive, or directories only): rejected, and the supplier is told why
+            flows.finish_expansion(flow_id, UNREADABLE, 0, EMPTY_ARCHIVE, now(), objects=0)
             return flows.get(flow_id)
     else:  # an upload of a single invoice: the invoice id is the upload id
         members = [archives.Member(meta.get("filename") or "invoice", stored.data)]

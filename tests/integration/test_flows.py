@@ -206,6 +206,39 @@ def test_unreadable_archive_is_a_rejected_flow_with_its_reason(client, flow_pump
     assert report["state"] == "IN_REJETE" and "cannot be read" in report["error"] and report["files"] == []
 
 
+def make_tar_gz(entries) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_an_empty_zip_is_refused_at_once(client):
+    problem = json.loads(post_flow(client, make_zip([])).body)
+    assert problem["status"] == 422 and flow_service.EMPTY_ARCHIVE in problem["detail"]
+    directories_only = io.BytesIO()
+    with zipfile.ZipFile(directories_only, "w") as archive:
+        archive.writestr("factures/", b"")
+    assert post_flow(client, directories_only.getvalue()).status_code == 422
+
+
+@pytest.mark.parametrize("how", ["posted tar.gz", "uploaded zip"])
+def test_an_archive_of_no_file_is_a_rejected_flow_that_says_so(client, flow_pump, how):
+    if how == "posted tar.gz":
+        posted = post_flow(client, make_tar_gz([]), content_type="application/gzip")
+        assert posted.status_code == 202, posted.body
+        flow_id = json.loads(posted.body)["id"]
+    else:
+        flow_id = upload(client, make_zip([]), "vide.zip")["upload_id"]
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow_id).body)
+    assert report["state"] == "IN_REJETE" and report["files"] == []
+    assert report["error"] == flow_service.EMPTY_ARCHIVE
+
+
 def test_redelivered_inbox_message_changes_nothing(client, flow_pump):
     flow = json.loads(post_flow(client, make_zip([("a.xml", ubl_invoice("RD-1"))])).body)
     run_pipeline(flow_pump)

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from chalicelib.formats.archives import Limits, UnreadableArchive, name_problem, read_members
+from chalicelib.formats.archives import Limits, UnreadableArchive, name_problem, read_members, zip_file_count
 
 MiB = 1024 * 1024
 
@@ -161,3 +161,15 @@ def test_tar_gz_inflation_is_bounded_by_the_ratio_to_its_compressed_size():
 def test_tar_gz_more_files_than_the_limit():
     members = read_members(make_tar_gz([(f"{i}.xml", b"<x/>") for i in range(4)]), Limits(max_files=3))
     assert [m.code for m in members] == [None, None, None, "too-many"]
+
+
+def test_zip_file_count_reads_the_central_directory_only():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("dossier/", b"")
+        archive.writestr("dossier/a.xml", b"<a/>")
+    assert zip_file_count(out.getvalue()) == 1
+    empty = io.BytesIO()
+    zipfile.ZipFile(empty, "w").close()
+    assert zip_file_count(empty.getvalue()) == 0
+    assert zip_file_count(b"PK\x03\x04" + b"\x00" * 64) is None
