@@ -80,6 +80,20 @@ def kids(el, tag: str) -> Iterator:
             yield ch
 
 
+def find_path(el, tags: tuple[str, ...]):
+    """``el.find("t1/t2/…")``: the first element at the end of the path in document order (every branch is followed,
+    not only the first child of each step), without the cost of lxml's ElementPath (several us a call)."""
+    head, rest = tags[0], tags[1:]
+    for ch in el:
+        if ch.tag == head:
+            if not rest:
+                return ch
+            found = find_path(ch, rest)
+            if found is not None:
+                return found
+    return None
+
+
 def kid_path(el, *tags: str):
     for tag in tags:
         if el is None:

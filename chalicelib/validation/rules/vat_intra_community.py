@@ -27,19 +27,31 @@ FAMILY = _vat.Family(
 )
 
 
-_DELIVERY_DATE = f"{_vat.CAC}Delivery/{_vat.CBC}ActualDeliveryDate"
+# element paths (_vat.find_path: the first match in document order, like find("a/b/…"))
+_CAC, _CBC, _RAM = _vat.CAC, _vat.CBC, _vat.RAM
+_DELIVERY_DATE = (_CAC + "Delivery", _CBC + "ActualDeliveryDate")
 _INVOICE_PERIOD = f"{_vat.CAC}InvoicePeriod/*"
-_DELIVER_TO_COUNTRY = (
-    f"{_vat.CAC}Delivery/{_vat.CAC}DeliveryLocation/{_vat.CAC}Address/{_vat.CAC}Country/{_vat.CBC}IdentificationCode"
+_DELIVER_TO_COUNTRY = tuple(
+    p + t
+    for p, t in (
+        (_CAC, "Delivery"),
+        (_CAC, "DeliveryLocation"),
+        (_CAC, "Address"),
+        (_CAC, "Country"),
+        (_CBC, "IdentificationCode"),
+    )
 )
-_CII_DELIVERY = f"{_vat.RSM}SupplyChainTradeTransaction/{_vat.RAM}ApplicableHeaderTradeDelivery/"
+_CII_DELIVERY = (_vat.RSM + "SupplyChainTradeTransaction", _RAM + "ApplicableHeaderTradeDelivery")
 _CII_DELIVERY_DATE = (
-    f"{_CII_DELIVERY}{_vat.RAM}ActualDeliverySupplyChainEvent/{_vat.RAM}OccurrenceDateTime/{_vat.UDT}DateTimeString"
+    *_CII_DELIVERY,
+    _RAM + "ActualDeliverySupplyChainEvent",
+    _RAM + "OccurrenceDateTime",
+    _vat.UDT + "DateTimeString",
 )
-_CII_DELIVER_TO_COUNTRY = f"{_CII_DELIVERY}{_vat.RAM}ShipToTradeParty/{_vat.RAM}PostalTradeAddress/{_vat.RAM}CountryID"
+_CII_DELIVER_TO_COUNTRY = (*_CII_DELIVERY, _RAM + "ShipToTradeParty", _RAM + "PostalTradeAddress", _RAM + "CountryID")
 _CII_PERIOD = (
-    f"{_vat.RAM}BillingSpecifiedPeriod/{_vat.RAM}StartDateTime",
-    f"{_vat.RAM}BillingSpecifiedPeriod/{_vat.RAM}EndDateTime",
+    (_RAM + "BillingSpecifiedPeriod", _RAM + "StartDateTime"),
+    (_RAM + "BillingSpecifiedPeriod", _RAM + "EndDateTime"),
 )
 
 _MSG_11 = (
@@ -61,21 +73,24 @@ def check(doc) -> Iterable[Finding]:
     if f.syntax == "ubl":
         # Invoice context: exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[VAT]/cbc:ID[normalize-space(.) = 'K'])
         if any(b.cat.vat and any(_vat.norm(c) == "K" for c in b.cat.codes) for b in f.breakdowns):
-            date = root.find(_DELIVERY_DATE)
+            date = _vat.find_path(root, _DELIVERY_DATE)
             if not (date is not None and len(_vat.text_of(date)) > 1) and root.find(_INVOICE_PERIOD) is None:
                 out.append(Finding("BR-IC-11", FATAL, _MSG_11, _vat.location(root)))
-            country = root.find(_DELIVER_TO_COUNTRY)
+            country = _vat.find_path(root, _DELIVER_TO_COUNTRY)
             if not (country is not None and len(_vat.text_of(country)) > 1):
                 out.append(Finding("BR-IC-12", FATAL, _MSG_12, _vat.location(root)))
         return out
     # CII: once per ram:CategoryCode[. = 'K'] of a header ram:ApplicableTradeTax with TypeCode VAT
+    delivery_date = has_country = None  # (the same for every breakdown: looked up once)
     for b in f.breakdowns:
         if not (b.cat.vat and "K" in b.cat.codes and _vat.cii_in_transaction(b)):
             continue
+        if has_country is None:
+            delivery_date = _vat.find_path(root, _CII_DELIVERY_DATE) is not None
+            has_country = _vat.find_path(root, _CII_DELIVER_TO_COUNTRY) is not None
         settlement = b.cat.parent
-        has_date = root.find(_CII_DELIVERY_DATE) is not None or any(settlement.find(p) is not None for p in _CII_PERIOD)
-        has_country = root.find(_CII_DELIVER_TO_COUNTRY) is not None
-        for code_el in b.el.iterfind(f"{_vat.RAM}CategoryCode"):
+        has_date = delivery_date or any(_vat.find_path(settlement, p) is not None for p in _CII_PERIOD)
+        for code_el in _vat.kids(b.el, _vat.RAM + "CategoryCode"):
             if _vat.text_of(code_el) != "K":
                 continue
             if not has_date:
