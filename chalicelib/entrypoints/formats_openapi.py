@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+from .media import ARCHIVE_MEDIA_TYPES
+
 
 def _problem(description: str) -> dict:
     return {
@@ -106,7 +108,7 @@ def format_paths() -> dict:
             "post": {
                 "summary": "Deposit a small archive of invoices (ZIP or tar.gz, ≤ 4 MiB, ≤ 1 000 files): a flow; "
                 "larger archives go through POST /v1/uploads",
-                "requestBody": {"required": True, "content": {"application/zip": _BINARY, "application/gzip": _BINARY}},
+                "requestBody": {"required": True, "content": {media: _BINARY for media in ARCHIVE_MEDIA_TYPES}},
                 "responses": {
                     "202": {
                         "description": "The flow, IN_RECU; its invoices are validated in parallel",
@@ -118,6 +120,7 @@ def format_paths() -> dict:
                     "403": _problem("The caller's structure is not a supplier"),
                     "413": _problem("Over the synchronous limit: use POST /v1/uploads"),
                     "415": _problem("Not a ZIP or tar.gz archive (the problem says what was found)"),
+                    "422": _problem("A ZIP that contains no file"),
                 },
             }
         },
@@ -177,7 +180,14 @@ def format_paths() -> dict:
                 "summary": "The invoice as standard XML: the original XML, the CII of a Factur-X PDF, or the UBL 2.1 "
                 "rendition of a JSON invoice (redirect to a short-lived URL)",
                 "parameters": [{"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"302": {"description": "Redirect to the XML"}, **_AUTH},
+                "responses": {
+                    "302": {"description": "Redirect to the XML"},
+                    "409": _problem(
+                        "The original is kept in the deep archive for the legal retention: an operator restores it "
+                        "on request"
+                    ),
+                    **_AUTH,
+                },
             }
         },
     }

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..domain.directory import ROLES
 from ..domain.statuses import STATUSES
+from ..services import search
+from ..services.directory import MAX_LIMIT as DIRECTORY_MAX_LIMIT
+from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _DECIMAL = {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$", "description": "Decimal as a string"}
@@ -30,6 +34,13 @@ def json_response(description: str, schema_ref: str, headers: dict | None = None
 AUTH_ERRORS = {
     "401": problem_response("Missing or unknown API key"),
     "404": problem_response("Not found, or not visible to you"),
+}
+ARCHIVED_ORIGINAL = problem_response(
+    "The original is kept in the deep archive for the legal retention: an operator restores it on request"
+)
+JSON_BODY_ERRORS = {
+    "400": problem_response("Malformed JSON, or not a JSON object"),
+    "415": problem_response("Send application/json (the problem lists the accepted types)"),
 }
 _INVOICE_ID = {"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -208,6 +219,7 @@ _PATHS = {
                     "description": "Redirect to the original",
                     "headers": {"Location": {"schema": {"type": "string"}}},
                 },
+                "409": ARCHIVED_ORIGINAL,
                 **AUTH_ERRORS,
             },
         }
@@ -223,11 +235,26 @@ def _query(*names: str) -> list[dict]:
     return [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names]
 
 
+def _query_param(name: str, schema: dict, description: str | None = None) -> dict:
+    param = {"name": name, "in": "query", "required": False, "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+def _limit(maximum: int, default: int) -> dict:
+    return _query_param("limit", {"type": "integer", "minimum": 1, "maximum": maximum, "default": default})
+
+
+_ROLE = {"type": "string", "enum": list(ROLES)}
+
+
 def _json_body(schema: dict, media: str = "application/json") -> dict:
     return {"required": True, "content": {media: {"schema": schema}}}
 
 
 _OBJECT = {"type": "object"}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
 _LIST_RESPONSE = {"description": "A page and the cursor of the next one (null on the last page)",
                   "content": {"application/json": {"schema": {"type": "object", "properties": {
                       "items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]}}}}}}  # fmt: skip
@@ -244,17 +271,18 @@ LIFECYCLE_PATHS = {
     "/v1/invoices": {
         "get": {
             "summary": "Search your invoices, most recently updated first (delta sync with updated_since)",
-            "parameters": _query(
-                "role",
-                "status",
-                "number",
-                "counterpart",
-                "issued_from",
-                "issued_to",
-                "updated_since",
-                "limit",
-                "cursor",
-            ),  # fmt: skip
+            "parameters": [
+                _query_param("role", _ROLE, "Your side of the invoices (default: supplier if you are one)"),
+                _query_param("status", {"type": "integer", "enum": sorted(STATUSES)}),
+                *_query("number", "counterpart"),
+                _query_param("issued_from", {"type": "string", "format": "date"}, "Issue date, YYYY-MM-DD"),
+                _query_param("issued_to", {"type": "string", "format": "date"}, "Issue date, YYYY-MM-DD"),
+                _query_param(
+                    "updated_since", {"type": "string", "format": "date-time"}, "With a time zone, e.g. …T08:00:00Z"
+                ),
+                _limit(search.MAX_LIMIT, search.DEFAULT_LIMIT),
+                *_query("cursor"),
+            ],
             "responses": {"200": _LIST_RESPONSE, "400": problem_response("Invalid filter"), **AUTH_ERRORS},
         }
     },
@@ -306,15 +334,28 @@ LIFECYCLE_PATHS = {
         "post": {
             "summary": "Attach a file (PDF, PNG, JPEG, XML, CSV, ODT, DOCX, XLSX; name ≤ 50 characters)",
             "parameters": _params("invoice_id") + _query("name"),
-            "requestBody": _json_body({"type": "string", "format": "binary"}, "application/octet-stream"),
+            "requestBody": {
+                "required": True,
+                "description": f"The file's bytes; send them as {OCTET_STREAM} (other types listed are accepted too: "
+                "the content is checked against the file name's extension)",
+                "content": {media: _BINARY for media in ATTACHMENT_MEDIA_TYPES},
+            },
             "responses": {
-                "201": {"description": "The attachment", "content": {"application/json": {}}},
+                "201": {
+                    "description": "The attachment",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                    "content": {"application/json": {}},
+                },
                 "413": problem_response(
                     "Body over 4 MiB (larger files: POST …/attachments/uploads, up to 10 MB), "
                     "or over 120 MB with the invoice"
                 ),
                 **AUTH_ERRORS,
                 **_REFUSALS,
+                "415": problem_response(
+                    f"A Content-Type not listed (send {OCTET_STREAM}), a file name of another type, or content not "
+                    "of the named type"
+                ),
             },  # fmt: skip
         }
     },
@@ -368,7 +409,12 @@ DIRECTORY_PATHS = {
     "/v1/structures": {
         "get": {
             "summary": "Look structures up by name prefix (case- and accent-insensitive) or SIRET",
-            "parameters": _query("q", "siret", "role", "limit", "cursor"),
+            "parameters": [
+                *_query("q", "siret"),
+                _query_param("role", _ROLE),
+                _limit(DIRECTORY_MAX_LIMIT, 25),
+                *_query("cursor"),
+            ],
             "responses": {"200": _LIST_RESPONSE, "400": problem_response("Give q or siret"), **AUTH_ERRORS},
         }
     },
@@ -390,6 +436,7 @@ DIRECTORY_PATHS = {
                 "201": {"description": "Created"},
                 "409": problem_response("Exists"),
                 "422": problem_response("Invalid field, unknown field (unknown_fields), or api_keys"),
+                **JSON_BODY_ERRORS,
                 **_ADMIN,
             },
         }  # fmt: skip
@@ -403,6 +450,7 @@ DIRECTORY_PATHS = {
                 "200": {"description": "Updated"},
                 "404": AUTH_ERRORS["404"],
                 "422": problem_response("Invalid or unknown field (unknown_fields)"),
+                **JSON_BODY_ERRORS,
                 **_ADMIN,
             },
         }  # fmt: skip
@@ -412,14 +460,24 @@ DIRECTORY_PATHS = {
             "summary": "Create, update or deactivate a service",
             "parameters": _params("siret", "code"),
             "requestBody": _json_body(_OBJECT),
-            "responses": {"200": {"description": "The structure"}, **_ADMIN},
+            "responses": {
+                "200": {"description": "The structure"},
+                "404": problem_response("No such structure"),
+                "422": problem_response("Invalid or unknown field"),
+                **JSON_BODY_ERRORS,
+                **_ADMIN,
+            },
         }
     },
     "/v1/admin/structures/{siret}/api-keys": {
         "post": {
             "summary": "Issue an API key (shown once)",
             "parameters": _params("siret"),
-            "responses": {"201": {"description": "The key and its id"}, **_ADMIN},
+            "responses": {
+                "201": {"description": "The key and its id"},
+                "404": problem_response("No such structure"),
+                **_ADMIN,
+            },
         },
         "get": {
             "summary": "The structure's key ids",
@@ -441,7 +499,9 @@ DIRECTORY_PATHS = {
             "requestBody": {"required": True, "content": {"application/json": {}, "text/csv": {}}},
             "responses": {
                 "200": {"description": "Imported"},
+                "400": problem_response("Malformed JSON, or a CSV that is not UTF-8"),
                 "413": problem_response("Over 1,000 rows: split the file"),
+                "415": problem_response("Send application/json (the seed format) or text/csv"),
                 "422": problem_response("Invalid entry, or a SIRET twice (duplicates); nothing is written"),
                 **_ADMIN,
             },

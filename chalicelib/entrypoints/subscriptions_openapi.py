@@ -120,6 +120,7 @@ SUBSCRIPTION_PATHS = {
                 "400": _problem("Invalid body"),
                 "401": _ERRORS["401"],
                 "409": _problem("Too many subscriptions for this structure"),
+                "415": _problem("Send application/json (the problem lists the accepted types)"),
                 "422": _problem("Webhook URL refused (not https, or resolves to a non-public address)"),
                 "429": _problem("A confirmation was already mailed to this address within 24 h"),
             },
@@ -156,6 +157,7 @@ SUBSCRIPTION_PATHS = {
                     "Queued; see the deliveries",
                     {"type": "object", "properties": {"event_id": {"type": "string"}, "type": {"type": "string"}}},
                 ),
+                "409": _problem("An e-mail subscription whose address has not confirmed it yet"),
                 **_ERRORS,
             },
         }
