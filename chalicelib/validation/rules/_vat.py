@@ -370,8 +370,10 @@ def _ubl_cat(el) -> Cat:
             rates.append(ch.text or "" if not len(ch) else text_of(ch))
         elif tag == _U_SCHEME:
             sid = kid(ch, _U_ID)
-            if sid is not None and norm(text_of(sid).upper()) == "VAT":
-                vat = True
+            if sid is not None:
+                t = text_of(sid)
+                if t == "VAT" or norm(t.upper()) == "VAT":  # (the usual spelling answers without normalising)
+                    vat = True
         elif tag == _U_REASON or tag == _U_REASON_CODE:
             exemption = True
     return Cat(el, tuple(codes), norm(codes[0]) if codes else "", vat, tuple(rates), exemption)
@@ -577,7 +579,10 @@ def _ubl_facts(root, inv=None) -> Facts:
         codes.add(cat.code)
     for cat in all_tax_cats:
         codes.update(cat.codes)
-        codes.update(norm(c) for c in cat.codes)
+        if len(cat.codes) == 1:
+            codes.add(cat.code)  # (its code is the normalised first one)
+        else:
+            codes.update(norm(c) for c in cat.codes)
     return Facts(
         "ubl",
         root,
