@@ -18,7 +18,9 @@ decimal comparison, rules whose context can never match...). Those quirks are re
 here on purpose and commented where they live.
 
 Performance: the raw tree is read once per document (:func:`facts`, cached for the
-document being validated) with C-level ``iter``/``find`` calls; each family then only walks
+document being validated), from the category elements the CII syntax pass hands over (UBL: one
+C-level ``iter``), with plain child loops rather than lxml's ElementPath ``find`` (slow per call);
+a line's BT-131 is the reader's Amount when it is the very element. Each family then only walks
 the few records of its own category.
 """
 
