@@ -127,6 +127,9 @@ def to_num(raw: str | None) -> float | None:
     if raw is None:
         return None
     s = raw.strip()
+    whole, dot, frac = s.partition(".")
+    if (whole.isdecimal() or (dot and not whole and frac)) and (not frac or frac.isdecimal()):
+        return float(s)  # the usual digits[.digits], answered without the regex (isdecimal() is the regex's \d)
     if s in _DOUBLE_SPECIAL:
         return _DOUBLE_SPECIAL[s]
     if not _DOUBLE.match(s):  # Python's float() also takes 'inf', 'nan', '1_0'...: xs:double does not
