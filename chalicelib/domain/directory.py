@@ -70,9 +70,13 @@ class Structure:
         return next((s for s in self.services if s.code == code), None)
 
 
+# The role of the platform's administrator keys (configured, not in the directory): no structure is behind them.
+ADMINISTRATOR = "admin"
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller: one structure."""
+    """The authenticated caller: one structure, or the platform administrator (role "admin", no structure)."""
 
     siret: str
     name: str
@@ -80,3 +84,7 @@ class Principal:
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def is_administrator(self) -> bool:
+        return ADMINISTRATOR in self.roles

@@ -9,36 +9,36 @@ from .api import api, caller, json_body, json_response, query_params, route
 from .representations import structure_resource
 
 
-@route("/v1/structures")
+@route("/v1/structures", admin_keys=True)
 def search_structures():
     found, cursor = directory_service.search_structures(query_params(), directory=deps.directory())
     return json_response({"items": [structure_resource(s) for s in found], "next_cursor": cursor})
 
 
-@route("/v1/structures/{siret}")
+@route("/v1/structures/{siret}", admin_keys=True)
 def get_structure(siret: str):
     return json_response(structure_resource(directory_service.get_structure(siret, directory=deps.directory())))
 
 
-@route("/v1/admin/structures", methods=("POST",), content_types=["*/*"])
+@route("/v1/admin/structures", methods=("POST",), content_types=["*/*"], admin_keys=True)
 def create_structure():
     structure = directory_service.create_structure(caller(), json_body(), directory=deps.directory())
     return json_response(structure_resource(structure), 201, {"Location": f"/v1/structures/{structure.siret}"})
 
 
-@route("/v1/admin/structures/{siret}", methods=("PATCH",), content_types=["*/*"])
+@route("/v1/admin/structures/{siret}", methods=("PATCH",), content_types=["*/*"], admin_keys=True)
 def update_structure(siret: str):
     structure = directory_service.update_structure(caller(), siret, json_body(), directory=deps.directory())
     return json_response(structure_resource(structure))
 
 
-@route("/v1/admin/structures/{siret}/services/{code}", methods=("PUT",), content_types=["*/*"])
+@route("/v1/admin/structures/{siret}/services/{code}", methods=("PUT",), content_types=["*/*"], admin_keys=True)
 def put_service(siret: str, code: str):
     structure = directory_service.put_service(caller(), siret, code, json_body(), directory=deps.directory())
     return json_response(structure_resource(structure))
 
 
-@route("/v1/admin/structures/{siret}/api-keys", methods=("POST",), content_types=["*/*"])
+@route("/v1/admin/structures/{siret}/api-keys", methods=("POST",), content_types=["*/*"], admin_keys=True)
 def issue_api_key(siret: str):
     key, key_id = directory_service.issue_api_key(caller(), siret, directory=deps.directory())
     return json_response(
@@ -47,20 +47,20 @@ def issue_api_key(siret: str):
     )
 
 
-@route("/v1/admin/structures/{siret}/api-keys")
+@route("/v1/admin/structures/{siret}/api-keys", admin_keys=True)
 def list_api_keys(siret: str):
     directory_service.require_admin(caller())
     keys = deps.directory().api_keys(siret)
     return json_response({"siret": siret, "keys": [{"key_id": k, "created_at": at} for k, at in keys]})
 
 
-@route("/v1/admin/structures/{siret}/api-keys/{key_id}", methods=("DELETE",))
+@route("/v1/admin/structures/{siret}/api-keys/{key_id}", methods=("DELETE",), admin_keys=True)
 def revoke_api_key(siret: str, key_id: str):
     directory_service.revoke_api_key(caller(), siret, key_id, directory=deps.directory())
     return json_response({"siret": siret, "key_id": key_id, "revoked": True})
 
 
-@route("/v1/admin/imports", methods=("POST",), content_types=["*/*"])
+@route("/v1/admin/imports", methods=("POST",), content_types=["*/*"], admin_keys=True)
 def import_structures():
     request = api.current_request
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()

@@ -1,9 +1,9 @@
-"""Who is calling: an API key identifies one structure."""
+"""Who is calling: an API key identifies one structure; an administrator key identifies none."""
 
 from __future__ import annotations
 
 from ..domain.directory import Principal, hash_api_key
-from .errors import Unauthenticated
+from .errors import Forbidden, Unauthenticated
 from .ports import Directory
 
 
@@ -27,9 +27,25 @@ def authenticate(authorization: str | None, directory: Directory) -> Principal |
     return Principal(structure.siret, structure.name, structure.roles)
 
 
+ADMINISTRATOR_IS_NO_STRUCTURE = (
+    "An administrator key cannot act as a structure: deposits, invoices, flows, uploads and subscriptions need "
+    "the API key of the structure concerned (an administrator issues one with "
+    "POST /v1/admin/structures/{siret}/api-keys). Administrator keys are for /v1/admin/... and directory look-ups."
+)
+
+
+def require_structure(principal: Principal) -> Principal:
+    """The caller acts as its structure: 403 for an administrator key, which has none (it would otherwise
+    deposit, search or subscribe under a pseudo-structure)."""
+    if principal.is_administrator:
+        raise Forbidden(ADMINISTRATOR_IS_NO_STRUCTURE)
+    return principal
+
+
 def require_active(principal: Principal, directory: Directory) -> Principal:
     """Re-read the caller's structure: API Gateway caches the authorizer's answer for a minute, but a
     deactivation must stop new deposits at once."""
+    require_structure(principal)
     structure = directory.structure(principal.siret)
     if structure is None or not structure.active:
         raise Unauthenticated("The API key is unknown, revoked or its structure inactive.")

@@ -10,11 +10,20 @@ import secrets
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..domain.directory import ROLES, Principal, Service, Structure, hash_api_key, is_valid_siret, search_key
+from ..domain.directory import (
+    ADMINISTRATOR,
+    ROLES,
+    Principal,
+    Service,
+    Structure,
+    hash_api_key,
+    is_valid_siret,
+    search_key,
+)
 from .clock import utc_now
 from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unprocessable
 
-ADMIN = "admin"
+ADMIN = ADMINISTRATOR
 MAX_LIMIT = 100
 # Rows are checked, then written in batches of 25: 1,000 rows stay well within API Gateway's 29 s.
 MAX_IMPORT_ROWS = 1000
@@ -28,7 +37,7 @@ SYSTEM_ADMIN = Principal("admin", "Chorale administrator", (ADMIN,))  # type: ig
 
 
 def require_admin(principal: Principal) -> None:
-    if ADMIN not in principal.roles:
+    if not principal.is_administrator:
         raise Forbidden("This route needs an administrator key.")
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from demo import ADMIN_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
-from invoices import MAIRIE_SIRET
+from invoices import MAIRIE_SIRET, ubl_invoice
 
 from chalicelib.domain.directory import luhn_ok
 
@@ -172,3 +172,39 @@ def test_create_and_update_refuse_unknown_fields(client):
         assert response.status_code == 422 and "bogus" in problem["detail"], response.body
         assert response.headers["Content-Type"] == "application/problem+json"
     assert structure(client, MAIRIE_SIRET)["active"] is True  # nothing was written
+
+
+# --- 4. administrator keys do not act as a structure ---------------------------------------------------------------
+
+XML = {"Content-Type": "application/xml"}
+STRUCTURE_SCOPED = [
+    ("post", "/v1/invoices", XML, ubl_invoice()),
+    ("get", "/v1/invoices?role=supplier", {}, None),
+    ("get", "/v1/invoices/inv-unknown", {}, None),
+    ("get", "/v1/invoices/inv-unknown/xml", {}, None),
+    ("post", "/v1/invoices/inv-unknown/status", JSON, json.dumps({"code": 204})),
+    ("post", "/v1/subscriptions", JSON, json.dumps({"channel": "webhook", "url": "https://example.org/hook"})),
+    ("get", "/v1/subscriptions", {}, None),
+    ("post", "/v1/flows", XML, ubl_invoice()),
+    ("get", "/v1/flows/flow-unknown", {}, None),
+    ("post", "/v1/uploads", JSON, json.dumps({"name": "invoices.zip"})),
+]
+
+
+@pytest.mark.parametrize("method, path, headers, body", STRUCTURE_SCOPED)
+def test_an_administrator_key_cannot_act_as_a_structure(client, method, path, headers, body):
+    kwargs = {"headers": auth(ADMIN_KEY, **headers), **({"body": body} if body is not None else {})}
+    response = getattr(client.http, method)(path, **kwargs)
+    problem = json.loads(response.body)
+    assert response.status_code == 403 and response.headers["Content-Type"] == "application/problem+json"
+    assert "administrator key cannot act as a structure" in problem["detail"]
+    assert "/v1/admin/structures/{siret}/api-keys" in problem["detail"]
+
+
+def test_the_administrator_keeps_its_routes_and_structure_keys_theirs(client):
+    assert client.http.get("/v1/structures?q=mairie", headers=auth(ADMIN_KEY)).status_code == 200
+    assert client.http.get(f"/v1/structures/{MAIRIE_SIRET}", headers=auth(ADMIN_KEY)).status_code == 200
+    listed = client.http.get(f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys", headers=auth(ADMIN_KEY))
+    assert listed.status_code == 200
+    deposit = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=ubl_invoice())
+    assert deposit.status_code == 202  # structure keys are unaffected

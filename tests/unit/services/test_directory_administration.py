@@ -134,3 +134,16 @@ def test_update_refuses_unknown_fields(directory):
         service.put_service(SYSTEM_ADMIN, SIRET_A, "S", {"colour": "red"}, directory=directory)
     assert directory.writes == 0
     assert service.update_structure(SYSTEM_ADMIN, SIRET_A, {"siret": SIRET_A, "active": False}, directory=directory)
+
+
+def test_an_administrator_is_no_structure(directory):
+    from chalicelib.domain.directory import Principal
+    from chalicelib.services.authentication import require_active, require_structure
+    from chalicelib.services.errors import Forbidden
+
+    assert SYSTEM_ADMIN.is_administrator and not Principal(SIRET_A, "A", ("recipient",)).is_administrator
+    for check in (require_structure, lambda p: require_active(p, directory)):
+        with pytest.raises(Forbidden, match="administrator key cannot act as a structure"):
+            check(SYSTEM_ADMIN)
+    mairie = Principal(SIRET_A, "Mairie A", ("recipient",))
+    assert require_structure(mairie) == mairie and require_active(mairie, directory) == mairie
