@@ -623,7 +623,7 @@ def _cii_cat(el) -> tuple[Cat, object, object]:
     ram:CalculatedAmount (or None; a breakdown's BT-116/BT-117), found in the same pass over the children."""
     codes = []
     rates = []
-    types = []
+    first_type = None  # (only the first ram:TypeCode counts)
     exemption = False
     basis = calculated = None
     for ch in el[:]:
@@ -633,17 +633,16 @@ def _cii_cat(el) -> tuple[Cat, object, object]:
         elif tag == _C_RATE:
             rates.append(ch.text or "" if not len(ch) else text_of(ch))
         elif tag == _C_TYPE:
-            types.append(ch.text or "" if not len(ch) else text_of(ch))
+            if first_type is None:
+                first_type = ch.text or "" if not len(ch) else text_of(ch)
         elif tag == _C_REASON or tag == _C_REASON_CODE:
             exemption = True
         elif tag == _C_BASIS:
             basis = basis if basis is not None else ch
         elif tag == _C_CALCULATED:
             calculated = calculated if calculated is not None else ch
-    cat = Cat(
-        el, tuple(codes), codes[0] if codes else "", bool(types) and types[0].upper() == "VAT", tuple(rates), exemption
-    )
-    return cat, basis, calculated
+    vat = first_type is not None and first_type.upper() == "VAT"
+    return Cat(el, tuple(codes), codes[0] if codes else "", vat, tuple(rates), exemption), basis, calculated
 
 
 _C_TAX_REGISTRATION = RAM + "SpecifiedTaxRegistration"
