@@ -49,6 +49,10 @@ def caller() -> Principal:
     return Principal(context["principalId"], context.get("name", ""), roles)  # type: ignore[arg-type]
 
 
+# (path, method) of the routes that act for the caller's structure (an administrator key gets a 403): OpenAPI
+STRUCTURE_ROUTES: set[tuple[str, str]] = set()
+
+
 def route(
     path: str,
     methods: tuple[str, ...] = ("GET",),
@@ -61,6 +65,9 @@ def route(
     caller's structure, so an administrator key (no structure) gets a 403, unless `admin_keys` (directory routes)."""
 
     def register(view):
+        if not (public or admin_keys):
+            STRUCTURE_ROUTES.update((path, method.lower()) for method in methods)
+
         @functools.wraps(view)
         def handle(*args, **kwargs):
             try:

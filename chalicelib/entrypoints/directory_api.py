@@ -6,6 +6,7 @@ from ..services import directory as directory_service
 from ..services.errors import InvalidInput, UnsupportedMediaType
 from . import dependencies as deps
 from .api import api, caller, json_body, json_response, query_params, route
+from .links import api_path
 from .representations import structure_resource
 
 
@@ -23,7 +24,8 @@ def get_structure(siret: str):
 @route("/v1/admin/structures", methods=("POST",), content_types=["*/*"], admin_keys=True)
 def create_structure():
     structure = directory_service.create_structure(caller(), json_body(), directory=deps.directory())
-    return json_response(structure_resource(structure), 201, {"Location": f"/v1/structures/{structure.siret}"})
+    location = api_path(f"/v1/structures/{structure.siret}")
+    return json_response(structure_resource(structure), 201, {"Location": location})
 
 
 @route("/v1/admin/structures/{siret}", methods=("PATCH",), content_types=["*/*"], admin_keys=True)

@@ -520,10 +520,16 @@ def _path_groups() -> list[dict]:
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
+    from .api import STRUCTURE_ROUTES
+
     paths: dict = {}
     for group in _path_groups():
         for path, operations in group.items():
             paths.setdefault(path, {}).update(operations)
+    for path, method in STRUCTURE_ROUTES:  # an administrator key cannot act as a structure
+        responses = paths.get(path, {}).get(method, {}).get("responses")
+        if responses is not None and "403" not in responses:
+            responses["403"] = problem_response("An administrator key: use the structure's own key")
     return {
         "openapi": "3.1.0",
         "info": {

@@ -152,7 +152,10 @@ RAISED = {
 def test_openapi_documents_the_statuses_each_route_answers(client, app):
     import inspect
 
+    from chalicelib.entrypoints.api import STRUCTURE_ROUTES
     from chalicelib.entrypoints.media import FILE_ROUTES
+
+    assert ("/v1/invoices", "post") in STRUCTURE_ROUTES and ("/v1/structures/{siret}", "get") not in STRUCTURE_ROUTES
 
     paths = json.loads(client.http.get("/openapi.json").body)["paths"]
     missing = []
@@ -175,6 +178,8 @@ def test_openapi_documents_the_statuses_each_route_answers(client, app):
                 assert set(operation["requestBody"]["content"]) == set(FILE_ROUTES[path, method]), (path, method)
             if "{" in path and entry.authorizer is not None and "admin" not in path:
                 expected.add("404")  # a resource that is not yours is not found
+            if (path, method.lower()) in STRUCTURE_ROUTES:
+                expected.add("403")  # an administrator key cannot act as a structure
             if expected - documented:
                 missing.append((path, method, sorted(expected - documented)))
     assert missing == []
