@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from ..findings import FATAL, WARNING, Finding
@@ -173,7 +173,11 @@ def fmt(x: Any) -> str:
             return "not a number"
         return f"{x:.2f}" if x == round(x, 2) else repr(x)
     if isinstance(x, Decimal):
-        return f"{x:.2f}" if x == x.quantize(Decimal("0.01")) else str(x)
+        try:
+            exact = x == x.quantize(Decimal("0.01"))
+        except InvalidOperation:  # more digits than the context's precision (a hostile amount): as written
+            return str(x)
+        return f"{x:.2f}" if exact else str(x)
     return str(x)
 
 

@@ -95,3 +95,15 @@ def test_br_co_03_cii_is_a_document_wide_test_in_each_breakdown():
         line_end, line_end.replace(b"</ram:ApplicableTradeTax>", due_code + b"</ram:ApplicableTradeTax>"), 1
     )
     assert "BR-CO-03" in ids(validate(code_in_a_line))
+
+
+def test_amounts_with_more_digits_than_the_decimal_context_are_findings_not_a_crash():
+    from chalicelib.validation import validate
+    from chalicelib.validation.rules._helpers import fmt
+
+    huge = "1" * 30 + ".50"
+    assert fmt(Decimal(huge)) == huge and fmt(Decimal("12.5")) == "12.50"
+    for build in (ubl, cii):
+        report = validate(build(payable=huge, incl=huge))
+        assert report.rule_errors == []  # every family answered
+        assert "BR-CO-15" in report.fatal and not report.valid  # the total with VAT no longer adds up
