@@ -23,7 +23,7 @@ from typing import Any
 from ..document import Document
 from ..findings import Finding
 from ..model import Invoice, Party
-from ._helpers import HALF, cii_breakdown_shadowed, dec, fatal, fmt, fround2, num, round2, xround
+from ._helpers import HALF, cii_breakdown_shadowed, cii_elements, dec, fatal, fmt, fround2, num, round2, xround
 from .core import RAM, _child, _children, _indicator_is, is_vat_scheme, is_vat_scheme_text
 
 # a check appends its findings to the list it is given (cheaper than a generator per check)
@@ -71,9 +71,14 @@ def _double_to_decimal(x: float) -> Decimal | None:
 # ------------------------------------------------------------------ BR-CO-03, BR-CO-04, BR-CO-18
 _TAX_POINT_DATE = RAM + "TaxPointDate"
 _DUE_DATE_TYPE_CODE = RAM + "DueDateTypeCode"
+CII_TAGS = (
+    _TAX_POINT_DATE,
+    _DUE_DATE_TYPE_CODE,
+)  # what BR-CO-03 reads (syntax_cii gathers them: _helpers.cii_elements)
 
 
-def _tax_point(inv: Invoice, syntax: str, out: list[Finding]) -> None:
+def _tax_point(inv: Invoice, syntax: str, out: list[Finding], elements: list | None = None) -> None:
+    """BR-CO-03; ``elements`` are the CII syntax pass's ``root.iter(*CII_TAGS)`` (None: walk the tree here)."""
     msg = "BT-7 Value added tax point date and BT-8 Value added tax point date code are mutually exclusive."
     if syntax == "ubl":
         if inv.tax_point_date is not None and inv.tax_point_date_code is not None:
@@ -84,7 +89,7 @@ def _tax_point(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     if not inv.vat_breakdown or inv.el is None:
         return
     seen: set[str] = set()
-    for el in inv.el.iter(_TAX_POINT_DATE, _DUE_DATE_TYPE_CODE):
+    for el in elements if elements is not None else inv.el.iter(*CII_TAGS):
         seen.add(el.tag)
         if len(seen) == 2:
             break
@@ -497,8 +502,8 @@ def _seller_identified(inv: Invoice, syntax: str, out: list[Finding]) -> None:
         )
 
 
+# the checks that read the model only (_tax_point, BR-CO-03, also takes what the CII syntax pass handed over)
 CHECKS: tuple[Check, ...] = (
-    _tax_point,
     _line_vat,
     _vat_prefixes,
     _totals,
@@ -514,6 +519,7 @@ def check(doc: Document) -> Iterable[Finding]:
     inv: Invoice = doc.invoice
     out: list[Finding] = []
     syntax = doc.syntax
+    _tax_point(inv, syntax, out, cii_elements(doc, "calculations") if syntax == "cii" else None)
     for c in CHECKS:
         c(inv, syntax, out)
     return out

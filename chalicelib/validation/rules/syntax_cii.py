@@ -21,8 +21,9 @@ The rules are data:
   contexts (``ram:*ReferencedDocument``, ``ram:*TradeTax``, ``ram:BillingSpecifiedPeriod``,
   ``ram:PostalTradeAddress`` …) handled in the same pass, which also gathers what the document-wide
   rules read (``_GATHER``: CII-SR-462, 467, 468, 469), evaluates the code lists (handed to
-  ``codelists`` through ``Document.scratch``) and hands ``decimals`` and the VAT facts the elements
-  they read (``CII_SHARED_TAGS``, ``_helpers.cii_elements``).
+  ``codelists`` through ``Document.scratch``) and hands ``decimals``, the VAT facts and BR-CO-03
+  (``calculations``, which runs after this pass) the elements they read (``CII_SHARED_TAGS``,
+  ``_helpers.cii_elements``).
 
 Contexts follow the official ones: most are absolute paths from the document element (the header
 groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
@@ -44,7 +45,7 @@ from lxml import etree
 
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
-from . import _vat, codelists, decimals
+from . import _vat, calculations, codelists, decimals
 from ._helpers import share_cii_elements
 from .codelists import XML_WS, collect, compile_tree, normalize_space, path_of, string_value, xs_boolean
 
@@ -1647,7 +1648,7 @@ _GATHER = frozenset({_PM_TAG, _PAYMENT_REFERENCE, _DUE_DATE_TYPE_CODE})
 _PLAN: dict[str, object] = {}
 _PLAN_LIMIT = 20000
 # elements other families read, handed over by the pass (see _helpers.cii_elements): tag -> the readers' names
-CII_SHARED_TAGS = {"decimals": decimals.CII_TAGS, "vat": _vat.CII_TAGS}
+CII_SHARED_TAGS = {"decimals": decimals.CII_TAGS, "vat": _vat.CII_TAGS, "calculations": calculations.CII_TAGS}
 _SHARED_BY_TAG: dict[str, tuple[str, ...]] = {}
 for _reader, _tags in CII_SHARED_TAGS.items():
     for _tag in _tags:
