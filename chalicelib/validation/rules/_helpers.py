@@ -247,3 +247,21 @@ def cii_elements(doc: Any, reader: str) -> list | None:
     if shared is None or shared[0] is not doc.root:
         return None
     return shared[1].get(reader)
+
+
+# ------------------------------------------------------------------ elements gathered by the UBL syntax pass
+# The same hand-over from syntax_ubl (syntax_ubl.UBL_SHARED_TAGS): exactly root.iter(*tags) per reader.
+_UBL_ELEMENTS = "syntax_ubl.elements"
+
+
+def share_ubl_elements(doc: Any, elements: dict[str, list]) -> None:
+    doc.scratch[_UBL_ELEMENTS] = (doc.root, elements)
+
+
+def ubl_elements(doc: Any, reader: str) -> list | None:
+    """The elements ``syntax_ubl`` gathered for ``reader`` (exactly ``root.iter(*UBL_SHARED_TAGS[reader])``), or
+    None when the pass did not run on this document."""
+    shared = doc.scratch.get(_UBL_ELEMENTS)
+    if shared is None or shared[0] is not doc.root:
+        return None
+    return shared[1].get(reader)

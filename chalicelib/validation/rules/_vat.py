@@ -36,7 +36,7 @@ from lxml import etree
 
 from ..findings import FATAL, Finding
 from ..model import xpath_of
-from ._helpers import cii_elements
+from ._helpers import cii_elements, ubl_elements
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
@@ -336,7 +336,7 @@ def facts(doc) -> Facts:
     f = doc.scratch.get("vat_facts")
     if f is None or f.root is not doc.root:
         if doc.syntax == "ubl":
-            f = _ubl_facts(doc.root, doc.invoice)
+            f = _ubl_facts(doc.root, doc.invoice, ubl_elements(doc, "vat"))
         else:
             f = _cii_facts(doc.root, cii_elements(doc, "vat"))
             f.invoice = doc.invoice
@@ -526,7 +526,10 @@ def _model_lines(inv) -> dict[int, object]:
     return {id(m.el): m for m in inv.lines} if inv is not None else {}
 
 
-def _ubl_facts(root, inv=None) -> Facts:
+UBL_TAGS = (_U_TAXCAT, _U_CLASS)  # what _ubl_facts reads (syntax_ubl gathers them: _helpers.ubl_elements)
+
+
+def _ubl_facts(root, inv=None, elements: list | None = None) -> Facts:
     lines: dict[int, Line] = {}
     models = None
     charges: dict[int, Charge] = {}
@@ -535,7 +538,7 @@ def _ubl_facts(root, inv=None) -> Facts:
     breakdowns: list[Breakdown] = []
     all_tax_cats: list[Cat] = []
     values: dict = {}
-    for el in root.iter(_U_TAXCAT, _U_CLASS):
+    for el in elements if elements is not None else root.iter(*UBL_TAGS):
         cat = _ubl_cat(el)
         cat.values = values
         parent = el.getparent()

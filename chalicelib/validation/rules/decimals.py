@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from ..findings import FATAL, Finding
 from . import _vat
-from ._helpers import cii_breakdown_shadowed, cii_elements
+from ._helpers import cii_breakdown_shadowed, cii_elements, ubl_elements
 
 CBC = _vat.CBC
 CAC = _vat.CAC
@@ -105,7 +105,7 @@ def _first(el) -> bool:
 def check(doc) -> Iterable[Finding]:
     out: list[Finding] = []
     if doc.syntax == "ubl":
-        _ubl(doc.root, out)
+        _ubl(doc.root, out, ubl_elements(doc, "decimals"))
     else:
         _cii(doc.root, out, cii_elements(doc, "decimals"))
     return out
@@ -124,6 +124,7 @@ _U_BY_CONTEXT = {
     "line-allowance": {CBC + t: (r, term) for r, term, t, _ in LINE_ALLOWANCE},
     "line-charge": {CBC + t: (r, term) for r, term, t, _ in LINE_CHARGE},
 }
+UBL_TAGS = tuple(sorted(_U_TAGS))  # what _ubl reads (syntax_ubl gathers them: _helpers.ubl_elements)
 _U_AC = CAC + "AllowanceCharge"
 _U_IND = CBC + "ChargeIndicator"
 _U_LINES = (CAC + "InvoiceLine", CAC + "CreditNoteLine")
@@ -159,8 +160,8 @@ def _ubl_context(el, root) -> str | None:
     return None
 
 
-def _ubl(root, out: list[Finding]) -> None:
-    for el in root.iter(*_U_TAGS):
+def _ubl(root, out: list[Finding], elements: list | None = None) -> None:
+    for el in elements if elements is not None else root.iter(*UBL_TAGS):
         raw = el.text
         if raw is None or len(el):
             raw = _over(el)

@@ -14,7 +14,8 @@ The rules are data:
   should not be used anywhere).
 
 One pass per document over the elements (``root.iter``) with a dispatch table keyed by tag that
-is built once per distinct tag, plus one XPath call collecting every attribute.
+is built once per distinct tag, plus one XPath call collecting every attribute. The pass also hands
+``decimals`` and the VAT facts the elements they read (``UBL_SHARED_TAGS``, ``_helpers.ubl_elements``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from lxml import etree
 
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
-from . import codelists
+from . import _vat, codelists, decimals
+from ._helpers import share_ubl_elements
 from .codelists import collect, path_of, string_value, xs_boolean
 from .codelists import compile_tree as _compile_tree
 
@@ -767,9 +769,7 @@ def _root_rules(root) -> list[Finding]:
                     vat[1],
                 )
             )
-        other = [
-            c for s in seller_schemes if any(v != "VAT" for v in _upper_scheme_id(s)) for c in _kids(s, company)
-        ]
+        other = [c for s in seller_schemes if any(v != "VAT" for v in _upper_scheme_id(s)) for c in _kids(s, company)]
         if len(other) > 1:
             out.append(
                 _fatal(
@@ -781,9 +781,7 @@ def _root_rules(root) -> list[Finding]:
             )
     buyer_schemes = found.get("buyer_schemes", _NO_NODES)
     if buyer_schemes:
-        buyer_vat = [
-            c for s in buyer_schemes if "VAT" in _upper_scheme_id(s) for c in _kids(s, q("cbc:CompanyID"))
-        ]
+        buyer_vat = [c for s in buyer_schemes if "VAT" in _upper_scheme_id(s) for c in _kids(s, q("cbc:CompanyID"))]
         if len(buyer_vat) > 1:
             out.append(
                 _fatal(
@@ -1022,11 +1020,18 @@ _CONTEXT_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
 
 
 # ----------------------------------------------------------------------------- the pass
-_AMOUNT, _BINARY, _CONTEXT, _CR, _DISTINCT, _CODE = 1, 2, 4, 8, 16, 32
+_AMOUNT, _BINARY, _CONTEXT, _CR, _DISTINCT, _CODE, _SHARED = 1, 2, 4, 8, 16, 32, 64
 _CODES = codelists.index_for("ubl")
 _DISTINCT_TAGS = {q("cbc:PaymentID"): "UBL-SR-44", q("cbc:PaymentMeansCode"): "UBL-SR-47"}
 _PLAN: dict[str, int] = {}
 _PLAN_LIMIT = 20000  # distinct tags remembered (hostile input must not grow it without bound)
+# elements other families read, handed over by the pass (see _helpers.ubl_elements), so that they need no tree walk of
+# their own: reader -> tags, and tag -> the readers' names
+UBL_SHARED_TAGS = {"decimals": decimals.UBL_TAGS, "vat": _vat.UBL_TAGS}
+_SHARED_BY_TAG: dict[str, tuple[str, ...]] = {}
+for _reader, _tags in UBL_SHARED_TAGS.items():
+    for _tag in _tags:
+        _SHARED_BY_TAG[_tag] = (*_SHARED_BY_TAG.get(_tag, ()), _reader)
 
 
 def _plan(tag: str) -> int:
@@ -1046,6 +1051,8 @@ def _plan(tag: str) -> int:
             plan |= _DISTINCT
         if tag in _CODES:
             plan |= _CODE
+        if tag in _SHARED_BY_TAG:
+            plan |= _SHARED
         if len(_PLAN) < _PLAN_LIMIT:
             _PLAN[tag] = plan
     return plan
@@ -1068,6 +1075,7 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
     cr_hits: dict[str, tuple[CRRule, object]] = {}
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
     code_findings: list[Finding] = []
+    elements: dict[str, list] = {reader: [] for reader in UBL_SHARED_TAGS}  # handed over to other families
 
     for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
@@ -1078,6 +1086,9 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
             plan = _plan(tag)
         if not plan:
             continue
+        if plan & _SHARED:
+            for reader in _SHARED_BY_TAG[tag]:
+                elements[reader].append(el)
         if plan & _AMOUNT:
             value = string_value(el)
             if "." in value and len(value.partition(".")[2]) > 2 and not _in_price_allowance(el):
@@ -1183,6 +1194,7 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
         out.append(Finding(rule.rule, rule.severity, _cr_message(rule), path_of(el)))
     if doc is not None:
         codelists.share(doc, code_findings)
+        share_ubl_elements(doc, elements)
     return out
 
 

@@ -1,0 +1,48 @@
+"""The UBL syntax pass hands the elements other families read over to them (_helpers.ubl_elements): the lists must
+be exactly what those families would find with their own scan, and the families must answer the same either way."""
+
+from __future__ import annotations
+
+from chalicelib.validation.document import Document
+from chalicelib.validation.parsing import detect_syntax, parse_xml
+from chalicelib.validation.readers import read_invoice
+from chalicelib.validation.rules import _helpers, _vat, decimals, syntax_ubl
+from tests.unit.validation.conformance import entries, read
+from tests.unit.validation.samples import ubl
+
+COMMENTED = ubl().replace(b"<cbc:ID>", b"<!-- a comment --><?pi x?><cbc:ID>", 1)
+
+
+def _document(data: bytes) -> Document:
+    root = parse_xml(data)
+    syntax, name = detect_syntax(root)
+    return Document(syntax=syntax, root=root, invoice=read_invoice(root, syntax, name), nodes=list(root.iter()))
+
+
+def _findings(findings) -> list[tuple]:
+    return sorted((f.rule, f.severity, f.message, f.location) for f in findings)
+
+
+def test_a_family_run_without_the_pass_scans_for_itself():
+    doc = _document(ubl())
+    assert _helpers.ubl_elements(doc, "decimals") is None
+    assert _helpers.ubl_elements(doc, "vat") is None
+
+
+def test_handed_over_elements_are_the_readers_own_scan():
+    corpus = [read(e) for e in entries() if e.get("syntax") == "ubl"]
+    for data in (ubl(), COMMENTED, *corpus):
+        with_pass = _document(data)
+        syntax_ubl.check(with_pass)
+        alone = _document(data)
+        for reader, tags in syntax_ubl.UBL_SHARED_TAGS.items():
+            assert _helpers.ubl_elements(with_pass, reader) == list(with_pass.root.iter(*tags)), reader
+        assert _findings(decimals.check(with_pass)) == _findings(decimals.check(alone))
+        facts, own = _vat.facts(with_pass), _vat.facts(alone)
+        assert [c.codes for c in facts.all_tax_cats] == [c.codes for c in own.all_tax_cats]
+        assert [c.codes for c in facts.line_cats] == [c.codes for c in own.line_cats]
+        assert [c.codes for c in facts.charge_cats] == [c.codes for c in own.charge_cats]
+        assert [(b.taxable_raw, b.tax_raw) for b in facts.breakdowns] == [
+            (b.taxable_raw, b.tax_raw) for b in own.breakdowns
+        ]
+        assert facts.codes == own.codes
