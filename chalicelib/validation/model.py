@@ -106,9 +106,22 @@ def xpath_of(el: Any) -> str:
         parent = el.getparent()
         step = _step(el)
         if parent is not None:
-            same = [c for c in parent if c.tag == el.tag]
-            if len(same) > 1:
-                step += f"[{same.index(el) + 1}]"
+            # the position among the same-name siblings: count the preceding ones and look for a following one
+            # (stops at the first; cheaper than listing the parent's children, and lxml's tag-filtered
+            # itersiblings costs more to set up than these few steps)
+            tag = el.tag
+            n = 1
+            sibling = el.getprevious()
+            while sibling is not None:
+                if sibling.tag == tag:
+                    n += 1
+                sibling = sibling.getprevious()
+            if n == 1:
+                sibling = el.getnext()
+                while sibling is not None and sibling.tag != tag:
+                    sibling = sibling.getnext()
+            if n > 1 or sibling is not None:
+                step += f"[{n}]"
         parts.append(step)
         el = parent
     return "/" + "/".join(reversed(parts))
