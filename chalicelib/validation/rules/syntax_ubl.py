@@ -29,7 +29,7 @@ from ..document import Document
 from ..findings import FATAL, WARNING, Finding
 from . import _vat, codelists, decimals
 from ._helpers import share_ubl_elements
-from .codelists import collect, path_of, string_value, xs_boolean
+from .codelists import XML_WS, collect, path_of, string_value, xs_boolean
 from .codelists import compile_tree as _compile_tree
 
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -1128,9 +1128,21 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
                 parent = el.getparent()
                 if parent is not None:
                     rules = by_code_parent.get(parent.tag, rules)
-            finding = codelists.evaluate(el, rules, True)
-            if finding is not None:
-                code_findings.append(finding)
+            if rules:  # (none for this parent: nothing to evaluate)
+                # the usual cases of the first rule answered inline (evaluate()'s short cuts, without the call): an
+                # accepted string value, or an accepted attribute of a rule that applies to every such element
+                rule = rules[0]
+                if rule.simple:
+                    accepted = (el.text or "" if not len(el) else string_value(el)).strip(XML_WS) in rule.accepted
+                elif rule.plain_attribute and rule.applies is None:
+                    raw = el.get(rule.attribute)
+                    accepted = raw is not None and raw.strip(XML_WS) in rule.accepted
+                else:
+                    accepted = False
+                if not accepted:
+                    finding = codelists.evaluate(el, rules, True)
+                    if finding is not None:
+                        code_findings.append(finding)
         if plan & _CR:
             by_parent = _CR_BY_LEAF[tag]
             if parent is None:
