@@ -10,7 +10,7 @@ from typing import Any
 from . import rules as _rules
 from .document import Document
 from .findings import FATAL, WARNING, Finding
-from .model import Invoice
+from .model import XPATH_MEMO, Invoice
 from .parsing import UnreadableInvoice, detect_syntax, parse_xml
 from .readers import read_invoice
 
@@ -99,12 +99,16 @@ def validate_tree(root: Any) -> ValidationReport:
     doc = Document(syntax=syntax, root=root, invoice=invoice, nodes=nodes)
     findings: list[Finding] = []
     rule_errors: list[str] = []
-    for name, check in _CHECKS:
-        try:
-            findings.extend(check(doc))
-        except Exception as exc:  # noqa: BLE001 - one broken family must not hide the others' findings
-            _log.exception("rule family %s failed", name)
-            rule_errors.append(f"{name}: {type(exc).__name__}: {exc}")
+    memo = XPATH_MEMO.set({})  # the findings' locations, computed once per element of this document
+    try:
+        for name, check in _CHECKS:
+            try:
+                findings.extend(check(doc))
+            except Exception as exc:  # noqa: BLE001 - one broken family must not hide the others' findings
+                _log.exception("rule family %s failed", name)
+                rule_errors.append(f"{name}: {type(exc).__name__}: {exc}")
+    finally:
+        XPATH_MEMO.reset(memo)
     findings.sort(key=_finding_key)
     return ValidationReport(
         syntax=syntax, document=document, findings=findings, invoice=invoice, rule_errors=rule_errors

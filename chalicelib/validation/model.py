@@ -35,6 +35,7 @@ or every CII ``ram:TaxTotalAmount``, with its currency).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -97,10 +98,26 @@ def _step(el: Any) -> str:
     return tag
 
 
+# Per-document memo of xpath_of: element -> path, active only while the engine validates one document (it sets a
+# fresh dict and resets the variable afterwards: the findings of a document often share a location, e.g. the
+# document element). The elements themselves are the keys (held, so no other node can take over a key).
+XPATH_MEMO: ContextVar[dict | None] = ContextVar("xpath_memo", default=None)
+
+
 def xpath_of(el: Any) -> str:
     """A readable XPath (prefixes cbc/cac/ram/…, positions only where siblings share a name)."""
     if el is None:
         return ""
+    memo = XPATH_MEMO.get()
+    if memo is None:
+        return _xpath(el)
+    path = memo.get(el)
+    if path is None:
+        path = memo[el] = _xpath(el)
+    return path
+
+
+def _xpath(el: Any) -> str:
     parts = []
     while el is not None:
         parent = el.getparent()

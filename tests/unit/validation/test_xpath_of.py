@@ -43,3 +43,20 @@ def test_every_node_of_the_samples_and_the_corpus():
     for data in documents:
         for el in parse_xml(data).iter():
             assert xpath_of(el) == _reference(el)
+
+
+def test_the_per_document_memo_answers_the_same_and_ends_with_the_validation():
+    from chalicelib.validation import engine
+    from chalicelib.validation.model import XPATH_MEMO
+
+    root = parse_xml(cii())
+    token = XPATH_MEMO.set({})
+    try:
+        for _ in range(2):  # computed, then remembered
+            for el in root.iter():
+                assert xpath_of(el) == _reference(el)
+    finally:
+        XPATH_MEMO.reset(token)
+    report = engine.validate(ubl().replace(b"<cbc:ID>", b"<cbc:ID/><cbc:ID>", 1))
+    assert report.findings
+    assert XPATH_MEMO.get() is None  # nothing remembered outside a validation
