@@ -408,6 +408,7 @@ def test_the_ops_scripts_name_the_stage_s_resources_as_infra_deploys_them():
         names = stage_environment(stage, "eu-west-3", "123456789012")
         assert {names["INVOICE_TABLE"], names["SUBSCRIPTION_TABLE"]} <= tables
         assert names["EVENTS_TOPIC_ARN"].rsplit(":", 1)[-1] in topics
-        assert {f"chorale-{stage}-{q}" for q in ("validation", "inbox", "webhook-events", "webhook-deliveries")} <= queues
+        expected_queues = ("validation", "inbox", "webhook-events", "webhook-deliveries")
+        assert {f"chorale-{stage}-{q}" for q in expected_queues} <= queues
         alarms = {props(r).get("AlarmName") for r in resources(deployed, "AWS::CloudWatch::Alarm").values()}
         assert f"chorale-{stage}-PublishStatusEventsFailuresDlqNotEmpty" in alarms  # as docs/operations.md names it
