@@ -14,7 +14,7 @@ The rules are data:
   should not be used anywhere).
 
 One pass per document over the elements (``root.iter``) with a dispatch table keyed by tag that
-is built once per distinct tag, plus one XPath call collecting every attribute. The pass also hands
+is built once per distinct tag; it also takes every element's attribute names (the attribute rules). The pass hands
 ``decimals`` and the VAT facts the elements they read (``UBL_SHARED_TAGS``, ``_helpers.ubl_elements``).
 """
 
@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
-from lxml import etree
 
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
@@ -634,7 +632,6 @@ _DT_ATTRIBUTES = {
     "schemeAgencyID": "UBL-DT-27",
     "listAgencyID": "UBL-DT-28",
 }
-_ALL_ATTRIBUTES = etree.XPath("//@*")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -1076,11 +1073,15 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
     code_findings: list[Finding] = []
     elements: dict[str, list] = {reader: [] for reader in UBL_SHARED_TAGS}  # handed over to other families
+    owners: list = []  # (element, its attribute names) of the elements with attributes, in document order
 
     for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
         if not isinstance(tag, str):
             continue  # comments, processing instructions
+        names = el.keys()
+        if names:  # (any element's attributes can break a rule: see the loop over them below)
+            owners.append((el, names))
         plan = _PLAN.get(tag)
         if plan is None:
             plan = _plan(tag)
@@ -1157,24 +1158,25 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
 
     attr_hits: dict[str, object] = {}
     sepa: list = []
-    for attr in _ALL_ATTRIBUTES(root):
-        name = attr.attrname
-        if name in _DT_ATTRIBUTES:
-            attr_hits.setdefault(_DT_ATTRIBUTES[name], attr.getparent())
-            continue
-        owner = attr.getparent()
-        if name == "name":
-            if owner.tag != q("cbc:PaymentMeansCode"):
-                attr_hits.setdefault("UBL-DT-18", owner)
-        elif name == "schemeID" and attr.upper() == "SEPA":
-            parent = owner.getparent()
-            if owner.tag == q("cbc:ID") and parent is not None and parent.tag == q("cac:PartyIdentification"):
-                sepa.append(owner)
-        by_owner = _CR_BY_ATTR.get(name)
-        if by_owner:
-            for rule in (*by_owner.get(owner.tag, ()), *by_owner.get(None, ())):
-                if rule.rule not in cr_hits and rule.matches(owner):
-                    cr_hits[rule.rule] = (rule, owner)
+    # every attribute in document order, like //@* (read from the names the pass took: an XPath building one result
+    # object per attribute cost twice as much)
+    for owner, names in owners:
+        for name in names:
+            if name in _DT_ATTRIBUTES:
+                attr_hits.setdefault(_DT_ATTRIBUTES[name], owner)
+                continue
+            if name == "name":
+                if owner.tag != q("cbc:PaymentMeansCode"):
+                    attr_hits.setdefault("UBL-DT-18", owner)
+            elif name == "schemeID" and owner.get(name).upper() == "SEPA":
+                parent = owner.getparent()
+                if owner.tag == q("cbc:ID") and parent is not None and parent.tag == q("cac:PartyIdentification"):
+                    sepa.append(owner)
+            by_owner = _CR_BY_ATTR.get(name)
+            if by_owner:
+                for rule in (*by_owner.get(owner.tag, ()), *by_owner.get(None, ())):
+                    if rule.rule not in cr_hits and rule.matches(owner):
+                        cr_hits[rule.rule] = (rule, owner)
 
     for rule_id, values in distinct.items():
         if len(values) > 1:
