@@ -9,6 +9,11 @@ from ..services.errors import Conflict
 from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord
 
 
+def _looks_like_siret(value: object) -> bool:
+    """Only 14-digit keys are ever stored (the directory checks SIRETs before writing)."""
+    return isinstance(value, str) and len(value) == 14 and value.isascii() and value.isdigit()
+
+
 def structure_from_record(record: StructureRecord) -> Structure:
     return Structure(
         siret=record.siret,
@@ -50,6 +55,8 @@ def structure_to_record(structure: Structure) -> StructureRecord:
 
 class DynamoDirectory:
     def structure(self, siret: str) -> Structure | None:
+        if not _looks_like_siret(siret):
+            return None  # never stored; and a hostile identifier may be too long for a DynamoDB key (2 KB)
         try:
             return structure_from_record(StructureRecord.get(siret, consistent_read=True))
         except DoesNotExist:
@@ -72,6 +79,7 @@ class DynamoDirectory:
 
     def structures(self, sirets: list[str]) -> dict[str, Structure]:
         """The existing structures among `sirets`, by SIRET (BatchGetItem, 100 keys a request, consistent)."""
+        sirets = [s for s in sirets if _looks_like_siret(s)]
         if not sirets:
             return {}
         return {r.siret: structure_from_record(r) for r in StructureRecord.batch_get(sirets, consistent_read=True)}

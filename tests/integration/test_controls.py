@@ -140,3 +140,28 @@ def test_of_two_concurrent_deposits_of_one_number_exactly_one_survives(client, p
 def test_a_recipient_key_cannot_deposit_even_naming_itself_as_seller(client, pump):
     response = client.http.post("/v1/invoices", headers=auth(CHR_KEY, **XML), body=ubl_invoice(seller=CHR_SIRET))
     assert response.status_code == 403
+
+
+def test_a_buyer_identifier_too_long_for_a_directory_key_is_an_unknown_recipient_not_a_crash(client, pump,
+                                                                                            monkeypatch):  # fmt: skip
+    """A hostile BT-46/BT-47 of 3,000 digits is over DynamoDB's 2 KB key limit (a ValidationException there: the
+    invoice would fail processing until the DLQ). Moto does not enforce it, so the directory is made to refuse
+    any look-up that is not a SIRET's shape, as DynamoDB would for this one."""
+    from chalicelib.adapters.tables import StructureRecord
+
+    real_get, real_batch_get = StructureRecord.get, StructureRecord.batch_get
+
+    def checked(real):
+        def look_up(keys, *args, **kwargs):
+            for key in keys if isinstance(keys, list) else [keys]:
+                assert len(key.encode()) <= 2048, "DynamoDB: hash key over 2048 bytes"
+            return real(keys, *args, **kwargs)
+
+        return look_up
+
+    monkeypatch.setattr(StructureRecord, "get", checked(real_get))
+    monkeypatch.setattr(StructureRecord, "batch_get", checked(real_batch_get))
+    invoice = deposit_and_process(client, pump, ubl_invoice("F-LONG-BUYER", buyer="1" * 3000))
+    assert invoice["processing"] == "done" and invoice["status"]["code"] == 213
+    assert history(client, invoice["id"])[-1]["reason_code"] == "REJ_ADR"  # not in the directory
+    assert client.http.get("/v1/structures/" + "1" * 3000, headers=auth(SUPPLIER_KEY)).status_code == 404
