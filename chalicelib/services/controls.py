@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from ..domain.directory import Structure
@@ -104,8 +105,15 @@ def duplicate_failure(summary: InvoiceSummary, supplier_siret: str) -> ControlFa
     )
 
 
+# An invoice number longer than this (EN 16931 sets no limit) is claimed by its SHA-256: a DynamoDB key holds 2 KB.
+CLAIMED_NUMBER_BYTES = 256
+
+
 def number_claim_key(summary: InvoiceSummary, supplier_siret: str) -> str | None:
     """The uniqueness key of (supplier, year of issue, BT-1); None when the invoice lacks either."""
     if not summary.number or not summary.issue_date:
         return None
-    return f"{supplier_siret}#{summary.issue_date.year}#{summary.number.strip()}"
+    number = summary.number.strip()
+    if len(number.encode()) > CLAIMED_NUMBER_BYTES:
+        number = "sha256:" + hashlib.sha256(number.encode()).hexdigest()
+    return f"{supplier_siret}#{summary.issue_date.year}#{number}"

@@ -398,3 +398,18 @@ def test_a_bundled_original_is_copied_out_once_and_an_archived_bundle_is_a_clear
     originals.get_range = archived
     with pytest.raises(Archived):
         original_download_url(SUPPLIER, second, invoices=invoices, originals=originals)
+
+
+def test_a_very_long_invoice_number_is_claimed_by_its_hash_within_a_key_s_limit():
+    from datetime import date
+
+    from chalicelib.domain.invoice import InvoiceSummary
+    from chalicelib.services.controls import number_claim_key
+
+    def key(number: str) -> str:
+        return number_claim_key(InvoiceSummary(number=number, issue_date=date(2026, 11, 20)), SUPPLIER_SIRET)
+
+    assert key(" F-2026-001 ") == f"{SUPPLIER_SIRET}#2026#F-2026-001"  # as before: existing claims still match
+    long_a, long_b = "9" * 3000, "9" * 2999 + "8"
+    assert len(key(long_a).encode()) < 2048 and key(long_a).startswith(f"{SUPPLIER_SIRET}#2026#sha256:")
+    assert key(long_a) == key(f"  {long_a}\n") and key(long_a) != key(long_b)  # still one claim per number
