@@ -8,6 +8,9 @@ from ..domain.directory import Service, Structure, search_key
 from ..services.errors import Conflict
 from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord
 
+# A name is at most 200 characters; a sort-key condition takes at most 1,024 bytes.
+MAX_PREFIX_BYTES = 1000
+
 
 def _looks_like_siret(value: object) -> bool:
     """Only 14-digit keys are ever stored (the directory checks SIRETs before writing)."""
@@ -100,6 +103,8 @@ class DynamoDirectory:
         """Structures whose folded name starts with the folded prefix, by name; `after` is the cursor: the
         `name_sort` of the last structure returned, where the next page starts (exclusively)."""
         prefix = search_key(name_prefix)
+        if len(prefix.encode()) > MAX_PREFIX_BYTES:
+            return [], None  # longer than any stored name; DynamoDB would refuse the sort-key condition
         initial = name_initial(prefix)
         start = None
         if after:

@@ -165,3 +165,20 @@ def test_a_buyer_identifier_too_long_for_a_directory_key_is_an_unknown_recipient
     assert invoice["processing"] == "done" and invoice["status"]["code"] == 213
     assert history(client, invoice["id"])[-1]["reason_code"] == "REJ_ADR"  # not in the directory
     assert client.http.get("/v1/structures/" + "1" * 3000, headers=auth(SUPPLIER_KEY)).status_code == 404
+
+
+def test_a_name_search_longer_than_any_name_finds_nothing_without_asking_dynamodb(client, monkeypatch):
+    """DynamoDB refuses a sort-key condition over 1,024 bytes (a 500 there; moto does not enforce it)."""
+    from chalicelib.adapters.tables import StructureRecord
+
+    real_query = StructureRecord.by_name.query
+
+    def checked(initial, range_key_condition=None, **kwargs):
+        assert len(str(range_key_condition).encode()) < 1200, "DynamoDB: sort key condition over 1,024 bytes"
+        return real_query(initial, range_key_condition=range_key_condition, **kwargs)
+
+    monkeypatch.setattr(StructureRecord.by_name, "query", checked)
+    found = client.http.get("/v1/structures?q=" + "mairie" * 400, headers=auth(SUPPLIER_KEY))
+    assert found.status_code == 200 and json.loads(found.body)["items"] == []
+    normal = json.loads(client.http.get("/v1/structures?q=mairie", headers=auth(SUPPLIER_KEY)).body)
+    assert [s["siret"] for s in normal["items"]] == [MAIRIE_SIRET]
