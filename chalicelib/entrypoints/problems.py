@@ -45,7 +45,9 @@ def problem(status: int, title: str | None = None, detail: str | None = None, he
 
 def from_service_error(error: errors.ServiceError, instance: str | None = None) -> Response:
     status = next(code for kind, code in STATUS_BY_ERROR if isinstance(error, kind))
-    return problem(status, error.title, error.detail, instance=instance, **error.extra)
+    retry_after = error.extra.get("retry_after_seconds")  # also as the standard header (RFC 9110 §10.2.3)
+    headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
+    return problem(status, error.title, error.detail, headers=headers, instance=instance, **error.extra)
 
 
 def from_chalice_error(response: Response, instance: str | None = None) -> Response:

@@ -224,7 +224,10 @@ CSV_COLUMNS = ("siret", "name", "roles", "active", "requires_service_code", "req
 def structures_from_csv(text: str) -> list[dict]:
     """CSV import: siret,name,roles (supplier|recipient separated by '|' or ' '),active,requires_* (true/false).
     A structure's services and API keys have no column: an import keeps those of existing structures."""
-    reader = csv.DictReader(io.StringIO(text))
+    text = text.removeprefix("\ufeff")  # the byte order mark spreadsheets write
+    header = text.split("\n", 1)[0]
+    # Excel writes ';' where the decimal separator is a comma (France): take the header's separator.
+    reader = csv.DictReader(io.StringIO(text), delimiter=";" if header.count(";") > header.count(",") else ",")
     missing = [c for c in ("siret", "name", "roles") if c not in (reader.fieldnames or [])]
     if missing:
         raise Unprocessable(f"The CSV needs the columns {list(CSV_COLUMNS)}; missing {missing}.")

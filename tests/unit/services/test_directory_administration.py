@@ -147,3 +147,10 @@ def test_an_administrator_is_no_structure(directory):
             check(SYSTEM_ADMIN)
     mairie = Principal(SIRET_A, "Mairie A", ("recipient",))
     assert require_structure(mairie) == mairie and require_active(mairie, directory) == mairie
+
+
+def test_a_csv_saved_by_a_french_spreadsheet_reads_like_a_comma_separated_one():
+    comma = service.structures_from_csv(f'siret,name,roles,active\n{SIRET_B},"Régie, eau",recipient,true\n')
+    excel = service.structures_from_csv(f"\ufeffsiret;name;roles;active\r\n{SIRET_B};Régie, eau;recipient;true\r\n")
+    assert excel == comma == [{"siret": SIRET_B, "name": "Régie, eau", "roles": ["recipient"], "active": True,
+                               "_line": 2}]  # fmt: skip
