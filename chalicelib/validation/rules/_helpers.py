@@ -229,39 +229,22 @@ def cii_breakdown_shadowed(att: Any) -> bool:
     return tx is not None and tx.tag == _CII_TRANSACTION
 
 
-# ------------------------------------------------------------------ elements gathered by the CII syntax pass
-# syntax_cii visits every node once; it also hands over, per reader ("decimals", "vat"), the elements with the tags
-# that reader would otherwise find with its own root.iter(tags) (syntax_cii.CII_SHARED_TAGS), in document order, via
-# the document's scratch space (they die with the document). A reader run without that pass scans for itself.
-_CII_ELEMENTS = "syntax_cii.elements"
+# ------------------------------------------------------------------ elements gathered by the syntax pass
+# The document's syntax pass (syntax_cii or syntax_ubl) visits every node once; it also hands over, per reader
+# ("decimals", "vat", "calculations"), the elements with the tags that reader would otherwise find with its own
+# root.iter(tags) (CII_SHARED_TAGS / UBL_SHARED_TAGS), in document order, via the document's scratch space (they
+# die with the document). A reader run without that pass scans for itself.
+_PASS_ELEMENTS = "syntax_pass.elements"
 
 
-def share_cii_elements(doc: Any, elements: dict[str, list]) -> None:
-    doc.scratch[_CII_ELEMENTS] = (doc.root, elements)
+def share_elements(doc: Any, elements: dict[str, list]) -> None:
+    doc.scratch[_PASS_ELEMENTS] = (doc.root, elements)
 
 
-def cii_elements(doc: Any, reader: str) -> list | None:
-    """The elements ``syntax_cii`` gathered for ``reader`` (exactly ``root.iter(*CII_SHARED_TAGS[reader])``), or
+def pass_elements(doc: Any, reader: str) -> list | None:
+    """The elements the syntax pass gathered for ``reader`` (exactly ``root.iter(*tags)`` of its shared tags), or
     None when the pass did not run on this document."""
-    shared = doc.scratch.get(_CII_ELEMENTS)
-    if shared is None or shared[0] is not doc.root:
-        return None
-    return shared[1].get(reader)
-
-
-# ------------------------------------------------------------------ elements gathered by the UBL syntax pass
-# The same hand-over from syntax_ubl (syntax_ubl.UBL_SHARED_TAGS): exactly root.iter(*tags) per reader.
-_UBL_ELEMENTS = "syntax_ubl.elements"
-
-
-def share_ubl_elements(doc: Any, elements: dict[str, list]) -> None:
-    doc.scratch[_UBL_ELEMENTS] = (doc.root, elements)
-
-
-def ubl_elements(doc: Any, reader: str) -> list | None:
-    """The elements ``syntax_ubl`` gathered for ``reader`` (exactly ``root.iter(*UBL_SHARED_TAGS[reader])``), or
-    None when the pass did not run on this document."""
-    shared = doc.scratch.get(_UBL_ELEMENTS)
+    shared = doc.scratch.get(_PASS_ELEMENTS)
     if shared is None or shared[0] is not doc.root:
         return None
     return shared[1].get(reader)

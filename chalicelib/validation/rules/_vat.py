@@ -36,7 +36,7 @@ from lxml import etree
 
 from ..findings import FATAL, Finding
 from ..model import xpath_of
-from ._helpers import cii_elements, ubl_elements
+from ._helpers import pass_elements
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
@@ -336,9 +336,9 @@ def facts(doc) -> Facts:
     f = doc.scratch.get("vat_facts")
     if f is None or f.root is not doc.root:
         if doc.syntax == "ubl":
-            f = _ubl_facts(doc.root, doc.invoice, ubl_elements(doc, "vat"))
+            f = _ubl_facts(doc.root, doc.invoice, pass_elements(doc, "vat"))
         else:
-            f = _cii_facts(doc.root, cii_elements(doc, "vat"))
+            f = _cii_facts(doc.root, pass_elements(doc, "vat"))
             f.invoice = doc.invoice
         doc.scratch["vat_facts"] = f
     return f
@@ -526,7 +526,7 @@ def _model_lines(inv) -> dict[int, object]:
     return {id(m.el): m for m in inv.lines} if inv is not None else {}
 
 
-UBL_TAGS = (_U_TAXCAT, _U_CLASS)  # what _ubl_facts reads (syntax_ubl gathers them: _helpers.ubl_elements)
+UBL_TAGS = (_U_TAXCAT, _U_CLASS)  # what _ubl_facts reads (syntax_ubl gathers them: _helpers.pass_elements)
 
 
 def _ubl_facts(root, inv=None, elements: list | None = None) -> Facts:
@@ -659,7 +659,7 @@ _C_INDICATOR = UDT + "Indicator"
 _C_ACTUAL_AMOUNT = RAM + "ActualAmount"
 
 
-CII_TAGS = (_C_ATT, _C_CTT)  # what _cii_facts reads (syntax_cii gathers them: _helpers.cii_elements)
+CII_TAGS = (_C_ATT, _C_CTT)  # what _cii_facts reads (syntax_cii gathers them: _helpers.pass_elements)
 
 
 def _cii_facts(root, elements: list | None = None) -> Facts:

@@ -23,7 +23,7 @@ from typing import Any
 from ..document import Document
 from ..findings import Finding
 from ..model import Invoice, Party
-from ._helpers import HALF, cii_breakdown_shadowed, cii_elements, dec, fatal, fmt, fround2, num, round2, xround
+from ._helpers import HALF, cii_breakdown_shadowed, dec, fatal, fmt, fround2, num, pass_elements, round2, xround
 from .core import RAM, _child, _children, _indicator_is, is_vat_scheme, is_vat_scheme_text
 
 # a check appends its findings to the list it is given (cheaper than a generator per check)
@@ -74,7 +74,7 @@ _DUE_DATE_TYPE_CODE = RAM + "DueDateTypeCode"
 CII_TAGS = (
     _TAX_POINT_DATE,
     _DUE_DATE_TYPE_CODE,
-)  # what BR-CO-03 reads (syntax_cii gathers them: _helpers.cii_elements)
+)  # what BR-CO-03 reads (syntax_cii gathers them: _helpers.pass_elements)
 
 
 def _tax_point(inv: Invoice, syntax: str, out: list[Finding], elements: list | None = None) -> None:
@@ -173,6 +173,16 @@ def _line_sum_ubl(inv: Invoice, invoice_lines: bool) -> Decimal:
         if v is not None:
             total += v
     return total
+
+
+def _br_co_15(inv, expected) -> Finding:
+    """BR-CO-15 (BT-112 = BT-109 + BT-110), as both syntaxes report it."""
+    with_vat = inv.totals.tax_inclusive if inv.totals else None
+    return fatal(
+        "BR-CO-15",
+        f"BT-112 Invoice total amount with VAT ({fmt(with_vat)}) ≠ BT-109 + BT-110 ({fmt(expected)}).",
+        with_vat or inv.el,
+    )
 
 
 def _totals(inv: Invoice, syntax: str, out: list[Finding]) -> None:
@@ -331,14 +341,7 @@ def _vat_totals(inv: Invoice, syntax: str, out: list[Finding]) -> None:
             excl = _d(t.tax_exclusive) if t else None
             exp = _r2(_add(excl, _d(in_cur[0]))) if len(in_cur) == 1 else None
             if not _eq(incl, exp):
-                out.append(
-                    fatal(
-                        "BR-CO-15",
-                        f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
-                        f"≠ BT-109 + BT-110 ({fmt(exp)}).",
-                        (t.tax_inclusive if t else None) or inv.el,
-                    )
-                )
+                out.append(_br_co_15(inv, exp))
         return
     # CII
     in_cur = [
@@ -363,14 +366,7 @@ def _vat_totals(inv: Invoice, syntax: str, out: list[Finding]) -> None:
         exp = _r2(_add(basis, _d(in_cur[0]))) if len(in_cur) == 1 else None
         ok = (len(in_cur) == 1 and _eq(grand, exp)) or _eq(grand, basis)
         if not ok:
-            out.append(
-                fatal(
-                    "BR-CO-15",
-                    f"BT-112 Invoice total amount with VAT ({fmt(t.tax_inclusive if t else None)}) "
-                    f"≠ BT-109 + BT-110 ({fmt(exp)}).",
-                    (t.tax_inclusive if t else None) or inv.el,
-                )
-            )
+            out.append(_br_co_15(inv, exp))
 
 
 # ------------------------------------------------------------------ BR-CO-17
@@ -519,7 +515,7 @@ def check(doc: Document) -> Iterable[Finding]:
     inv: Invoice = doc.invoice
     out: list[Finding] = []
     syntax = doc.syntax
-    _tax_point(inv, syntax, out, cii_elements(doc, "calculations") if syntax == "cii" else None)
+    _tax_point(inv, syntax, out, pass_elements(doc, "calculations") if syntax == "cii" else None)
     for c in CHECKS:
         c(inv, syntax, out)
     return out

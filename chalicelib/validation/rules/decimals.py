@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from ..findings import FATAL, Finding
 from . import _vat
-from ._helpers import cii_breakdown_shadowed, cii_elements, ubl_elements
+from ._helpers import cii_breakdown_shadowed, pass_elements
 
 CBC = _vat.CBC
 CAC = _vat.CAC
@@ -105,9 +105,9 @@ def _first(el) -> bool:
 def check(doc) -> Iterable[Finding]:
     out: list[Finding] = []
     if doc.syntax == "ubl":
-        _ubl(doc.root, out, ubl_elements(doc, "decimals"))
+        _ubl(doc.root, out, pass_elements(doc, "decimals"))
     else:
-        _cii(doc.root, out, cii_elements(doc, "decimals"))
+        _cii(doc.root, out, pass_elements(doc, "decimals"))
     return out
 
 
@@ -124,7 +124,7 @@ _U_BY_CONTEXT = {
     "line-allowance": {CBC + t: (r, term) for r, term, t, _ in LINE_ALLOWANCE},
     "line-charge": {CBC + t: (r, term) for r, term, t, _ in LINE_CHARGE},
 }
-UBL_TAGS = tuple(sorted(_U_TAGS))  # what _ubl reads (syntax_ubl gathers them: _helpers.ubl_elements)
+UBL_TAGS = tuple(sorted(_U_TAGS))  # what _ubl reads (syntax_ubl gathers them: _helpers.pass_elements)
 _U_AC = CAC + "AllowanceCharge"
 _U_IND = CBC + "ChargeIndicator"
 _U_LINES = (CAC + "InvoiceLine", CAC + "CreditNoteLine")
@@ -231,7 +231,7 @@ def _cii_contexts(el) -> list[str]:
     return []
 
 
-CII_TAGS = (*sorted(_C_TAGS), _C_TOTALS)  # what _cii reads (syntax_cii gathers them: _helpers.cii_elements)
+CII_TAGS = (*sorted(_C_TAGS), _C_TOTALS)  # what _cii reads (syntax_cii gathers them: _helpers.pass_elements)
 
 
 def _cii(root, out: list[Finding], elements: list | None = None) -> None:

@@ -23,7 +23,7 @@ The rules are data:
   rules read (``_GATHER``: CII-SR-462, 467, 468, 469), evaluates the code lists (handed to
   ``codelists`` through ``Document.scratch``) and hands ``decimals``, the VAT facts and BR-CO-03
   (``calculations``, which runs after this pass) the elements they read (``CII_SHARED_TAGS``,
-  ``_helpers.cii_elements``).
+  ``_helpers.pass_elements``).
 
 Contexts follow the official ones: most are absolute paths from the document element (the header
 groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
@@ -46,7 +46,7 @@ from lxml import etree
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
 from . import _vat, calculations, codelists, decimals
-from ._helpers import share_cii_elements
+from ._helpers import share_elements
 from .codelists import XML_WS, collect, compile_tree, normalize_space, path_of, string_value, xs_boolean
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -1647,7 +1647,7 @@ _CODES = codelists.index_for("cii")
 _GATHER = frozenset({_PM_TAG, _PAYMENT_REFERENCE, _DUE_DATE_TYPE_CODE})
 _PLAN: dict[str, object] = {}
 _PLAN_LIMIT = 20000
-# elements other families read, handed over by the pass (see _helpers.cii_elements): tag -> the readers' names
+# elements other families read, handed over by the pass (see _helpers.pass_elements): tag -> the readers' names
 CII_SHARED_TAGS = {"decimals": decimals.CII_TAGS, "vat": _vat.CII_TAGS, "calculations": calculations.CII_TAGS}
 _SHARED_BY_TAG: dict[str, tuple[str, ...]] = {}
 for _reader, _tags in CII_SHARED_TAGS.items():
@@ -1768,7 +1768,7 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     out.extend(_attribute_rules(root, found, owners))
     if doc is not None:
         codelists.share(doc, code_findings)
-        share_cii_elements(doc, elements)
+        share_elements(doc, elements)
     return out
 
 

@@ -15,7 +15,7 @@ The rules are data:
 
 One pass per document over the elements (``root.iter``) with a dispatch table keyed by tag that
 is built once per distinct tag; it also takes every element's attribute names (the attribute rules). The pass hands
-``decimals`` and the VAT facts the elements they read (``UBL_SHARED_TAGS``, ``_helpers.ubl_elements``).
+``decimals`` and the VAT facts the elements they read (``UBL_SHARED_TAGS``, ``_helpers.pass_elements``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
 from . import _vat, codelists, decimals
-from ._helpers import share_ubl_elements
+from ._helpers import share_elements
 from .codelists import XML_WS, collect, path_of, string_value, xs_boolean
 from .codelists import compile_tree as _compile_tree
 
@@ -1022,7 +1022,7 @@ _CODES = codelists.index_for("ubl")
 _DISTINCT_TAGS = {q("cbc:PaymentID"): "UBL-SR-44", q("cbc:PaymentMeansCode"): "UBL-SR-47"}
 _PLAN: dict[str, int] = {}
 _PLAN_LIMIT = 20000  # distinct tags remembered (hostile input must not grow it without bound)
-# elements other families read, handed over by the pass (see _helpers.ubl_elements), so that they need no tree walk of
+# elements other families read, handed over by the pass (see _helpers.pass_elements), so that they need no tree walk of
 # their own: reader -> tags, and tag -> the readers' names
 UBL_SHARED_TAGS = {"decimals": decimals.UBL_TAGS, "vat": _vat.UBL_TAGS}
 _SHARED_BY_TAG: dict[str, tuple[str, ...]] = {}
@@ -1208,7 +1208,7 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
         out.append(Finding(rule.rule, rule.severity, _cr_message(rule), path_of(el)))
     if doc is not None:
         codelists.share(doc, code_findings)
-        share_ubl_elements(doc, elements)
+        share_elements(doc, elements)
     return out
 
 

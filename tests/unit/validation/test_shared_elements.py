@@ -1,4 +1,4 @@
-"""The CII syntax pass hands the elements other families read over to them (_helpers.cii_elements): the lists must
+"""The CII syntax pass hands the elements other families read over to them (_helpers.pass_elements): the lists must
 be exactly what those families would find with their own scan, and the families must answer the same either way."""
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def _findings(findings) -> list[tuple]:
 
 def test_a_family_run_without_the_pass_scans_for_itself():
     doc = _document(cii())
-    assert _helpers.cii_elements(doc, "decimals") is None
-    assert _helpers.cii_elements(doc, "vat") is None
+    assert _helpers.pass_elements(doc, "decimals") is None
+    assert _helpers.pass_elements(doc, "vat") is None
 
 
 @pytest.mark.parametrize("data", _cii_documents()[:2], ids=["sample", "with-comment"])
@@ -41,7 +41,7 @@ def test_handed_over_elements_are_the_readers_own_scan(data):
     doc = _document(data)
     syntax_cii.check(doc)
     for reader, tags in syntax_cii.CII_SHARED_TAGS.items():
-        assert _helpers.cii_elements(doc, reader) == list(doc.root.iter(*tags)), reader
+        assert _helpers.pass_elements(doc, reader) == list(doc.root.iter(*tags)), reader
 
 
 def test_handed_over_elements_on_the_corpus():
@@ -53,7 +53,7 @@ def test_handed_over_elements_on_the_corpus():
         syntax_cii.check(with_pass)
         alone = _document(data)
         for reader, tags in syntax_cii.CII_SHARED_TAGS.items():
-            assert _helpers.cii_elements(with_pass, reader) == list(with_pass.root.iter(*tags)), reader
+            assert _helpers.pass_elements(with_pass, reader) == list(with_pass.root.iter(*tags)), reader
         assert _findings(decimals.check(with_pass)) == _findings(decimals.check(alone))
         facts, own = _vat.facts(with_pass), _vat.facts(alone)
         assert [c.codes for c in facts.all_tax_cats] == [c.codes for c in own.all_tax_cats]

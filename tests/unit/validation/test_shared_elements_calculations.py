@@ -1,5 +1,5 @@
 """BR-CO-03 (calculations) takes the TaxPointDate/DueDateTypeCode elements the CII syntax pass hands over
-(_helpers.cii_elements): it must answer exactly as with its own walk of the tree."""
+(_helpers.pass_elements): it must answer exactly as with its own walk of the tree."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_br_co_03_answers_the_same_with_the_handed_over_elements():
     for data in _variants():
         doc = _document(data)
         syntax_cii.check(doc)
-        shared = _helpers.cii_elements(doc, "calculations")
+        shared = _helpers.pass_elements(doc, "calculations")
         assert shared == list(doc.root.iter(*calculations.CII_TAGS))
         with_pass = _br_co_03(doc, shared)
         assert with_pass == _br_co_03(doc, None)

@@ -1,4 +1,4 @@
-"""The UBL syntax pass hands the elements other families read over to them (_helpers.ubl_elements): the lists must
+"""The UBL syntax pass hands the elements other families read over to them (_helpers.pass_elements): the lists must
 be exactly what those families would find with their own scan, and the families must answer the same either way."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ def _findings(findings) -> list[tuple]:
 
 def test_a_family_run_without_the_pass_scans_for_itself():
     doc = _document(ubl())
-    assert _helpers.ubl_elements(doc, "decimals") is None
-    assert _helpers.ubl_elements(doc, "vat") is None
+    assert _helpers.pass_elements(doc, "decimals") is None
+    assert _helpers.pass_elements(doc, "vat") is None
 
 
 def test_handed_over_elements_are_the_readers_own_scan():
@@ -36,7 +36,7 @@ def test_handed_over_elements_are_the_readers_own_scan():
         syntax_ubl.check(with_pass)
         alone = _document(data)
         for reader, tags in syntax_ubl.UBL_SHARED_TAGS.items():
-            assert _helpers.ubl_elements(with_pass, reader) == list(with_pass.root.iter(*tags)), reader
+            assert _helpers.pass_elements(with_pass, reader) == list(with_pass.root.iter(*tags)), reader
         assert _findings(decimals.check(with_pass)) == _findings(decimals.check(alone))
         facts, own = _vat.facts(with_pass), _vat.facts(alone)
         assert [c.codes for c in facts.all_tax_cats] == [c.codes for c in own.all_tax_cats]
