@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     aws_endpoint = f"http://{aws_host}:{aws_port}"
     demo_admin = not os.environ.get("ADMIN_KEY_HASHES")
     _local_environment(aws_endpoint)
+    # links in events and mails point at this API (no API Gateway here to tell its address)
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
 
     sys.path.insert(0, str(ROOT))
     from chalice.cli import CLIFactory

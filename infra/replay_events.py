@@ -66,6 +66,21 @@ def stage_environment(stage: str, region: str, account: str) -> dict[str, str]:
     }
 
 
+def stream_publisher(stage: str) -> str:
+    """The stage's stream publisher function, as infra/ names it."""
+    return f"chorale-{stage}-PublishStatusEvents"
+
+
+def links_base(lambda_client, stage: str) -> str | None:
+    """The API address the stage's stream publisher starts the events' links with, so that a replayed event
+    reads as its first publication; None when the function cannot be read (the links are then paths)."""
+    try:
+        configuration = lambda_client.get_function_configuration(FunctionName=stream_publisher(stage))
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return None
+    return configuration.get("Environment", {}).get("Variables", {}).get("PUBLIC_BASE_URL")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", required=True)
@@ -81,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     region = args.region or boto3.session.Session().region_name or "eu-west-3"
     account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
     os.environ.update(stage_environment(args.stage, region, account))
+    base = links_base(boto3.client("lambda", region_name=region), args.stage)
+    if base:
+        os.environ["PUBLIC_BASE_URL"] = base
     from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
     from chalicelib.entrypoints import dependencies
 

@@ -12,8 +12,8 @@ _SNS_BATCH = 10  # PublishBatch maximum
 _SNS_BATCH_BYTES = 256 * 1024  # PublishBatch maximum, messages and attributes together
 
 
-def _entry(index: int, event: StatusChanged) -> tuple[dict, int]:
-    message = json.dumps(event.cloudevent(), ensure_ascii=False)
+def _entry(index: int, event: StatusChanged, api_base: str) -> tuple[dict, int]:
+    message = json.dumps(event.cloudevent(api_base), ensure_ascii=False)
     attributes = event.attributes()
     size = len(message.encode()) + sum(len(k) + len(v.encode()) + len("String") for k, v in attributes.items())
     entry = {
@@ -24,12 +24,12 @@ def _entry(index: int, event: StatusChanged) -> tuple[dict, int]:
     return entry, size
 
 
-def batches(events: list[StatusChanged]) -> list[list[dict]]:
+def batches(events: list[StatusChanged], api_base: str = "") -> list[list[dict]]:
     """PublishBatch entries: at most ten per request and 256 KiB in all (each 64 KiB is billed as a request)."""
     result: list[list[dict]] = []
     current, current_size = [], 0
     for index, event in enumerate(events):
-        entry, size = _entry(index, event)
+        entry, size = _entry(index, event, api_base)
         if current and (len(current) == _SNS_BATCH or current_size + size > _SNS_BATCH_BYTES):
             result.append(current)
             current, current_size = [], 0
@@ -41,11 +41,13 @@ def batches(events: list[StatusChanged]) -> list[list[dict]]:
 
 
 class SnsEventPublisher:
-    def __init__(self, topic_arn: str | None = None):
+    def __init__(self, topic_arn: str | None = None, api_base: str | None = None):
         self.topic_arn = topic_arn or settings().events_topic_arn
+        # the events' links leave the API (webhooks, e-mails): absolute when the API's address is configured
+        self.api_base = settings().public_base_url if api_base is None else api_base
 
     def publish(self, events: list[StatusChanged]) -> None:
-        for entries in batches(events):
+        for entries in batches(events, self.api_base):
             response = client("sns").publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)
             if response.get("Failed"):
                 raise RuntimeError(f"SNS refused {len(response['Failed'])} event(s): {response['Failed']}")

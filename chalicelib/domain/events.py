@@ -23,7 +23,9 @@ class StatusChanged:
     def event_id(self) -> str:
         return f"{self.invoice.id}-{self.sequence}"
 
-    def cloudevent(self) -> dict:
+    def cloudevent(self, api_base: str = "") -> dict:
+        """The event as sent; `api_base` is the API's public address its links start with ('' leaves them
+        root-relative paths)."""
         invoice = self.invoice
         return {
             "specversion": "1.0",
@@ -43,6 +45,7 @@ class StatusChanged:
                 "reason_code": self.entry.reason_code,
                 "comment": self.entry.comment,
                 "actor": self.entry.actor,
+                "links": {"invoice": f"{api_base}/v1/invoices/{invoice.id}"},
             },
         }
 
@@ -86,7 +89,8 @@ class FlowCompleted:
         """One per flow and revision: a repeated publication is deduplicated on it."""
         return f"{self.flow_id}-completed" if self.revision == 1 else f"{self.flow_id}-completed-{self.revision}"
 
-    def cloudevent(self) -> dict:
+    def cloudevent(self, api_base: str = "") -> dict:
+        """As StatusChanged.cloudevent."""
         return {
             "specversion": "1.0",
             "id": self.event_id,
@@ -104,7 +108,7 @@ class FlowCompleted:
                 "error": self.error,
                 "supplier": {"siret": self.supplier_siret},
                 "created_at": self.created_at,
-                "links": {"flow": f"/v1/flows/{self.flow_id}"},
+                "links": {"flow": f"{api_base}/v1/flows/{self.flow_id}"},
             },
         }
 

@@ -94,8 +94,8 @@ class _Unheard:
     def __init__(self, event):
         self._event = event
 
-    def cloudevent(self) -> dict:
-        return self._event.cloudevent()
+    def cloudevent(self, api_base: str = "") -> dict:
+        return self._event.cloudevent(api_base)
 
     def attributes(self) -> dict[str, str]:
         return {**self._event.attributes(), NO_SUBSCRIBER[0]: NO_SUBSCRIBER[1]}

@@ -160,6 +160,8 @@ def mail_for(event: dict) -> tuple[str, str]:
     ]
     if data.get("reason_code") or data.get("comment"):
         lines.append(f"Motif : {data.get('reason_code') or ''} {data.get('comment') or ''}".rstrip())
+    if (data.get("links") or {}).get("invoice"):
+        lines.append(f"Détail : GET {data['links']['invoice']}")
     lines.append(f"Événement : {event.get('id')}")
     return f"[Chorale] Facture {number} : {status.get('label')}", "\n".join(lines) + "\n"
 

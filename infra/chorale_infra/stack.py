@@ -68,6 +68,10 @@ def upload_cors(origins: str, rule: dict | None) -> list[s3.CorsRule] | None:
     ]
 
 
+# The functions API Gateway invokes: they derive the API's address from each request (see PUBLIC_BASE_URL below).
+API_FUNCTIONS = frozenset({"APIHandler", "ApiKeyAuthorizer"})
+
+
 class ChoraleStack(Stack):
     def __init__(self, scope: Construct, stage: StageSettings, app_model: dict, project_dir: str, **kwargs):
         # The construct id is the chalice stage name (chalice.cdk uses it), so .chalice/config.json's
@@ -436,6 +440,10 @@ class ChoraleStack(Stack):
             )
             function_name = f"{self.stack_name}-{logical_id}"
             function.add_property_override("FunctionName", function_name)
+            if not self.stage.public_base_url and logical_id not in API_FUNCTIONS:
+                # The links of the events and mails these functions send: API Gateway's own address with its
+                # stage (the API's functions take it from each request; the RestAPI refers to them: a cycle).
+                function.add_property_override("Environment.Variables.PUBLIC_BASE_URL", self._api_url().rstrip("/"))
             # Our own log group (chalice's log_retention_in_days names APIHandler's wrongly): retention
             # bounds the storage bill, and the role needs no logs:CreateLogGroup.
             log_group = logs.CfnLogGroup(

@@ -52,6 +52,11 @@ def test_deposits_reach_203_and_213_and_their_events_reach_sns(local_stack):
     assert attributes["supplier_siret"]["Value"] == SUPPLIER_SIRET
     assert attributes["recipient_siret"]["Value"] == MAIRIE_SIRET
     assert attributes["event_type"]["Value"] == "invoice.status_changed"
+    event = json.loads(seen[(valid.json()["id"], "203")]["Message"])  # its link leads to the invoice on this API
+    invoice = local_stack.request("GET", event["data"]["links"]["invoice"].removeprefix(local_stack.base_url),
+                                  SUPPLIER_KEY)  # fmt: skip
+    assert event["data"]["links"]["invoice"].startswith(local_stack.base_url + "/v1/invoices/")
+    assert invoice.status == 200 and invoice.json()["status"]["code"] == 203
 
 
 def test_original_file_downloads_unchanged(local_stack):

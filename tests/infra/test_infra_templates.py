@@ -288,6 +288,18 @@ def test_functions_are_arm64_traced_with_own_role_memory_and_log_retention(templ
     assert len(roles) == len(functions(template)), "one role per function"
 
 
+def test_event_functions_link_to_the_api_s_own_address(template):
+    """Events and mails built outside a request (webhooks, flow notices) carry links a receiver can follow: API
+    Gateway's address with its stage, unless the stage names its own (custom domain)."""
+    for name, function in functions(template).items():
+        variables = props(function)["Environment"]["Variables"]
+        if name in ("APIHandler", "ApiKeyAuthorizer"):  # from each request (and RestAPI refers to them)
+            assert "PUBLIC_BASE_URL" not in variables, name
+            continue
+        url = variables["PUBLIC_BASE_URL"]
+        assert "RestAPI" in json.dumps(url) and json.dumps(url).endswith('/api"]]}'), (name, url)
+
+
 def test_every_event_source_reports_batch_item_failures(template):
     kinds = set()
     for name, event_name, event in event_sources(template):
@@ -398,10 +410,11 @@ def test_alarms_cover_dlqs_errors_throttles_and_queue_age(template):
 
 def test_the_ops_scripts_name_the_stage_s_resources_as_infra_deploys_them():
     """infra/replay_events.py and `make redrive QUEUE=chorale-<stage>-…` reach resources by their physical names."""
-    from replay_events import stage_environment
+    from replay_events import stage_environment, stream_publisher
 
     for stage in STAGES:
         deployed = json.loads((CDK_OUT / f"{stage}.template.json").read_text())
+        assert stream_publisher(stage) in {props(f)["FunctionName"] for f in functions(deployed).values()}
         tables = {props(r).get("TableName") for r in resources(deployed, "AWS::DynamoDB::Table").values()}
         topics = {props(r).get("TopicName") for r in resources(deployed, "AWS::SNS::Topic").values()}
         queues = {props(r).get("QueueName") for r in resources(deployed, "AWS::SQS::Queue").values()}

@@ -397,7 +397,7 @@ def test_a_flow_given_up_then_redriven_is_announced_again_with_its_new_counts(cl
     [again] = completed_events()
     validate_event(first), validate_event(again)  # the published schema
     assert again["id"] == f"{flow['id']}-completed-2" and again["data"]["revision"] == 2
-    assert again["data"]["state"] == "IN_INTEGRE"
+    assert again["data"]["state"] == "IN_INTEGRE" and again["data"]["links"] == {"flow": f"/v1/flows/{flow['id']}"}
     assert again["data"]["counts"] == {"files": 3, "accepted": 3, "rejected": 0, "pending": 0}
     assert get_flow_json(client, flow["id"])["counts"] == again["data"]["counts"]
 

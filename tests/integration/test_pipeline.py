@@ -73,6 +73,7 @@ def test_valid_invoice_reaches_203_and_each_change_is_published_once(client, pum
     event = json.loads(messages[1]["Message"])
     assert event["type"] == "invoice.status_changed" and event["subject"] == created["id"]
     assert event["data"]["status"]["code"] == 203 and event["data"]["previous_status"]["code"] == 200
+    assert event["data"]["links"] == {"invoice": f"/v1/invoices/{created['id']}"}  # no public address configured
 
 
 def test_invalid_invoice_is_rejected_213_with_its_findings(client, pump):

@@ -14,7 +14,7 @@ from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
 from chalicelib.entrypoints import dependencies
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra"))
-from replay_events import instant, replay, stage_environment  # noqa: E402
+from replay_events import instant, links_base, replay, stage_environment  # noqa: E402
 
 
 def deposit(client, number: str) -> str:
@@ -63,3 +63,17 @@ def test_the_script_s_arguments_and_the_stage_s_names():
         "SUBSCRIPTION_TABLE": "chorale-prod-subscriptions",
         "EVENTS_TOPIC_ARN": "arn:aws:sns:eu-west-3:123456789012:chorale-prod-events",
     }
+
+
+def test_replayed_events_link_as_the_stage_s_publisher_does(aws):
+    import boto3
+
+    lambda_client = boto3.client("lambda")
+    assert links_base(lambda_client, "prod") is None  # no such function: the links stay paths
+    role = boto3.client("iam").create_role(RoleName="publisher", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lambda_client.create_function(
+        FunctionName="chorale-prod-PublishStatusEvents", Runtime="python3.11", Role=role, Handler="app.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Environment={"Variables": {"PUBLIC_BASE_URL": "https://abc123.execute-api.eu-west-3.amazonaws.com/api"}},
+    )  # fmt: skip
+    assert links_base(lambda_client, "prod") == "https://abc123.execute-api.eu-west-3.amazonaws.com/api"

@@ -44,3 +44,23 @@ def test_every_status_change_event_validates():
 def test_the_test_event_validates():
     subscription = Subscription("01JD0000000000000000000000", "81234567800013", "t", url="https://x", secret="s")
     validate_event(make_test_event(subscription, "2026-11-26T10:00:00.000Z"))
+
+
+def test_published_events_link_to_the_api_s_public_address():
+    from chalicelib.adapters.event_publisher import batches
+    from chalicelib.domain.events import FlowCompleted
+
+    at = "2026-11-26T10:00:00.000Z"
+    invoice = Invoice(id="01JD0000000000000000000000", supplier_siret="81234567800013", supplier_name="Atelier",
+                      format="ubl", content_type="application/xml", original_key="k", original_size=1,
+                      original_sha256="0" * 64, created_at=at, updated_at=at)  # fmt: skip
+    invoice.history.append(HistoryEntry(200, at, "platform", None, None))
+    flow = FlowCompleted("01JD0000000000000000000001", "81234567800013", "IN_INTEGRE", "api",
+                         {"files": 1, "accepted": 1, "rejected": 0, "pending": 0}, at, at)  # fmt: skip
+    [entries] = batches([StatusChanged(invoice, invoice.history[0], None, 0), flow], "https://api.example.org/api")
+    status, completed = (json.loads(entry["Message"]) for entry in entries)
+    validate_event(status), validate_event(completed)
+    assert status["data"]["links"] == {"invoice": "https://api.example.org/api/v1/invoices/01JD0000000000000000000000"}
+    assert completed["data"]["links"] == {"flow": "https://api.example.org/api/v1/flows/01JD0000000000000000000001"}
+    [entries] = batches([flow])  # no public address known: a path from the API's root, as before
+    assert json.loads(entries[0]["Message"])["data"]["links"] == {"flow": "/v1/flows/01JD0000000000000000000001"}

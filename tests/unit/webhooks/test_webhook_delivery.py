@@ -52,6 +52,7 @@ def status_event(code=203, sequence=1):
             "reason_code": None,
             "comment": None,
             "actor": "platform",
+            "links": {"invoice": f"https://api.example.org/v1/invoices/{INVOICE_ID}"},
         },
     }
 
@@ -244,6 +245,7 @@ def test_email_subscriptions_get_a_short_message_per_status_change(store):
     [message] = mailer.sent
     assert message.to == "compta@mairie.fr" and message.subject == "[Chorale] Facture F-1 : Mise à disposition"
     assert "Nouveau statut : 203" in message.text and len(message.text) < 500
+    assert f"Détail : GET https://api.example.org/v1/invoices/{INVOICE_ID}\n" in message.text
     assert mail_for(status_event())[0] == message.subject
 
 
