@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import secrets
@@ -22,6 +20,7 @@ from ..domain.directory import (
 )
 from .clock import utc_now
 from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unprocessable
+from .paging import decode_cursor, encode_cursor, page_limit
 
 ADMIN = ADMINISTRATOR
 MAX_LIMIT = 100
@@ -41,17 +40,6 @@ def require_admin(principal: Principal) -> None:
         raise Forbidden("This route needs an administrator key.")
 
 
-def _cursor(value: str | None) -> str | None:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=") if value else None
-
-
-def _uncursor(value: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("'cursor' is not a cursor this API returned.") from None
-
-
 def _cursor_fits(after: str, query: str) -> bool:
     """A name-search cursor is "<folded name>#<siret>" of a structure the same `q` found."""
     name, _, siret = after.rpartition("#")
@@ -63,12 +51,7 @@ def search_structures(params: dict[str, str], *, directory) -> tuple[list[Struct
     role = params.get("role") or None
     if role is not None and role not in ROLES:
         raise InvalidInput(f"'role' is one of {list(ROLES)}.")
-    try:
-        limit = int(params.get("limit", 25))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"'limit' must be an integer from 1 to {MAX_LIMIT}.")
+    limit = page_limit(params.get("limit"), 25, MAX_LIMIT)
     if params.get("siret"):
         structure = directory.structure(params["siret"])
         found = [structure] if structure and (role is None or structure.has_role(role)) else []
@@ -76,11 +59,11 @@ def search_structures(params: dict[str, str], *, directory) -> tuple[list[Struct
     query = (params.get("q") or "").strip()
     if not query:
         raise InvalidInput("Search by 'q' (the start of a name) or 'siret'.")
-    after = _uncursor(params["cursor"]) if params.get("cursor") else None
+    after = decode_cursor(params["cursor"]) if params.get("cursor") else None
     if after is not None and not _cursor_fits(after, query):
         raise InvalidInput("'cursor' is not a cursor this API returned for this 'q'.")
     found, next_after = directory.search(query, role, limit, after)
-    return found, _cursor(next_after)
+    return found, encode_cursor(next_after)
 
 
 def get_structure(siret: str, *, directory) -> Structure:

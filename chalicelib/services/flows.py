@@ -17,8 +17,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import logging
 from collections.abc import Callable
@@ -44,6 +42,7 @@ from .errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
+from .paging import decode_cursor, encode_cursor, page_limit
 from .ports import EventPublisher, InvoiceRepository, OriginalStore
 
 log = logging.getLogger(__name__)
@@ -602,21 +601,16 @@ FILES_PAGE_BYTES = 4 * 1024 * 1024
 
 def files_page(flow: Flow, *, cursor: str | None = None, limit: str | None = None) -> tuple[list[FlowFile], str | None]:
     """The report's files from `cursor` on (archive order), and the cursor of the next page (None on the last)."""
-    try:
-        count = FILES_PAGE_MAX if limit is None else int(limit)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= FILES_PAGE_MAX:
-        raise InvalidInput(f"'limit' must be an integer from 1 to {FILES_PAGE_MAX}.")
+    count = page_limit(limit, FILES_PAGE_MAX, FILES_PAGE_MAX)
     start = 0
     if cursor:
-        first = _decode_file_cursor(cursor)
+        first = decode_cursor(cursor, _is_file_key)
         start = next((i for i, f in enumerate(flow.files) if f.key >= first), len(flow.files))
     page, budget = [], FILES_PAGE_BYTES
     for file in flow.files[start:]:
         budget -= _report_size(file)
         if len(page) == count or (page and budget < 0):
-            return page, _encode_file_cursor(file.key)
+            return page, encode_cursor(file.key)
         page.append(file)
     return page, None
 
@@ -627,18 +621,8 @@ def _report_size(file: FlowFile) -> int:
     return 250 + 6 * texts + 80 * len(file.errors)
 
 
-def _encode_file_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
-def _decode_file_cursor(cursor: str) -> str:
-    try:
-        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        key = ""
-    if not key.startswith("file#"):
-        raise InvalidInput("'cursor' is not a cursor this API returned.")
-    return key
+def _is_file_key(position: str) -> bool:
+    return position.startswith("file#")
 
 
 def _read_outcomes(flow: Flow, invoices: InvoiceRepository) -> None:

@@ -2,32 +2,32 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import UTC, date, datetime
 
 from ..domain.directory import Principal
+from ..domain.ids import is_invoice_id
 from ..domain.invoice import Invoice
 from ..domain.statuses import STATUSES
 from .errors import InvalidInput
+from .paging import decode_cursor, encode_cursor, page_limit
 from .ports import InvoiceQuery, InvoiceRepository
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
 
 
-def encode_cursor(before: str | None) -> str | None:
-    return base64.urlsafe_b64encode(before.encode()).decode().rstrip("=") if before else None
+def _fits(position: str) -> bool:
+    """An invoice search's position is "<updated_at>#<invoice id>" (the indexes' sort key)."""
+    updated_at, _, invoice_id = position.rpartition("#")
+    return is_invoice_id(invoice_id) and _is_timestamp(updated_at)
 
 
-def decode_cursor(cursor: str) -> str:
+def _is_timestamp(value: str) -> bool:
     try:
-        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("'cursor' is not a cursor this API returned.") from None
-    if "#" not in value:
-        raise InvalidInput("'cursor' is not a cursor this API returned.")
-    return value
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _date(params: dict, name: str) -> str | None:
@@ -59,14 +59,13 @@ def search_invoices(
     role = params.get("role") or ("supplier" if principal.has_role("supplier") else "recipient")
     if role not in ("supplier", "recipient"):
         raise InvalidInput("'role' is supplier or recipient.")
-    try:
-        limit = int(params.get("limit", DEFAULT_LIMIT))
-    except ValueError:
-        raise InvalidInput(f"'limit' must be an integer from 1 to {MAX_LIMIT}.") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"'limit' must be an integer from 1 to {MAX_LIMIT}.")
+    limit = page_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     status = params.get("status")
-    if status is not None and (not status.isdigit() or int(status) not in STATUSES):
+    # ASCII digits only (str.isdigit() also takes '²', which int() refuses), and few of them (int() refuses
+    # over 4,300 digits): either would be a 500.
+    if status is not None and not (
+        status.isascii() and status.isdigit() and len(status) <= 9 and int(status) in STATUSES
+    ):
         raise InvalidInput(f"'status' must be one of {sorted(STATUSES)}.")
     query = InvoiceQuery(
         role=role,
@@ -78,7 +77,7 @@ def search_invoices(
         issued_from=_date(params, "issued_from"),
         issued_to=_date(params, "issued_to"),
         updated_since=_timestamp(params.get("updated_since")),
-        before=decode_cursor(params["cursor"]) if params.get("cursor") else None,
+        before=decode_cursor(params["cursor"], _fits) if params.get("cursor") else None,
     )
     page, before = invoices.search(query)
     return page, encode_cursor(before)

@@ -9,7 +9,12 @@ import pytest
 from demo import ADMIN_KEY, CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
 from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER2_SIRET, ubl_invoice
 
+from chalicelib.services import paging
+
 XML = {"Content-Type": "application/xml"}
+# An invoice search cursor's shape, 2,000 bytes long: DynamoDB refuses a sort-key condition over 1,024 bytes
+# (a 500 on AWS), moto does not, so only the API's own check can make this a 400 here.
+FORGED_LONG_CURSOR = paging.encode_cursor("2026-11-26T08:00:00.000Z" + "9" * 2000 + "#01JDZ8Q6XW0000000000000000")
 JSON = {"Content-Type": "application/json"}
 
 
@@ -108,11 +113,25 @@ def numbers_of(chunks: list[list[dict]]) -> set[str]:
 @pytest.mark.parametrize(
     "query",
     ["role=admin", "limit=0", "limit=500", "status=999", "issued_from=26/11/2026", "updated_since=yesterday",
-     "cursor=%%%"],
+     "cursor=%%%", "status=%C2%B2", "limit=%C2%B2", "status=" + "2" * 5000, f"cursor={FORGED_LONG_CURSOR}",
+     f"cursor={paging.encode_cursor('file#00002')}"],
 )  # fmt: skip
 def test_search_refuses_bad_parameters(client, query):
     response = client.http.get(f"/v1/invoices?{query}", headers=auth(SUPPLIER_KEY))
     assert response.status_code == 400 and response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_cursor_pages_the_callers_own_invoices_only(client, pump):
+    """A cursor is a position in the caller's own listing: another party sending it sees only its own invoices."""
+    deposit_all(client, pump, [ubl_invoice(f"F-CUR-{i}") for i in range(3)])
+    first = json.loads(client.http.get("/v1/invoices?role=supplier&limit=1", headers=auth(SUPPLIER_KEY)).body)
+    assert first["items"] and first["next_cursor"]
+    cursor = first["next_cursor"]
+    for key, role in ((SUPPLIER2_KEY, "supplier"), (MAIRIE_KEY, "supplier")):
+        response = client.http.get(f"/v1/invoices?role={role}&cursor={cursor}", headers=auth(key))
+        assert response.status_code == 200 and json.loads(response.body)["items"] == []
+    mine = json.loads(client.http.get(f"/v1/invoices?role=supplier&cursor={cursor}", headers=auth(SUPPLIER_KEY)).body)
+    assert {i["number"] for i in mine["items"]} == {"F-CUR-0", "F-CUR-1", "F-CUR-2"} - {first["items"][0]["number"]}
 
 
 def test_structures_by_name_prefix_case_and_accent_insensitive(client):

@@ -1,0 +1,53 @@
+"""Paged listings: the opaque cursors the API hands out, and the `limit` query parameter.
+
+A cursor is the position where the next page starts, base64url-encoded without padding. Each listing checks
+that a decoded cursor has the shape of its own positions (`fits`): a cursor of another listing is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+
+from .errors import InvalidInput
+
+NOT_A_CURSOR = "'cursor' is not a cursor this API returned."
+# The positions the API hands out are short: an invoice's "<updated_at>#<id>" (51 bytes), a structure's
+# "<folded name>#<siret>" (a name is at most 200 characters: at most ~815 bytes), a flow file's key. The decoded
+# cursor goes into DynamoDB as a sort-key value (the invoice search's condition, the directory's exclusive start
+# key), where a key attribute takes at most 1,024 bytes: anything longer would be DynamoDB's ValidationException,
+# a 500. 1,000 bytes holds every real cursor and stays under that limit whatever the listing.
+MAX_CURSOR_BYTES = 1000
+_MAX_CURSOR_CHARS = (MAX_CURSOR_BYTES + 2) // 3 * 4  # its base64 length, before decoding anything longer
+
+
+def encode_cursor(position: str | None) -> str | None:
+    """The cursor of the next page (None: this page is the last)."""
+    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=") if position else None
+
+
+def decode_cursor(cursor: str, fits: Callable[[str], bool] | None = None) -> str:
+    """The position a cursor stands for; InvalidInput for anything this API did not return: undecodable, too
+    long for a key, or (`fits` False) not a position of this listing."""
+    if not isinstance(cursor, str) or len(cursor) > _MAX_CURSOR_CHARS:
+        raise InvalidInput(NOT_A_CURSOR)
+    try:
+        # validate: a character out of the alphabet is refused, not skipped ('%%%' is not an empty cursor)
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        position = raw.decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput(NOT_A_CURSOR) from None
+    if not raw or len(raw) > MAX_CURSOR_BYTES or (fits is not None and not fits(position)):
+        raise InvalidInput(NOT_A_CURSOR)
+    return position
+
+
+def page_limit(raw: str | None, default: int, maximum: int) -> int:
+    """The `limit` query parameter: ASCII digits from 1 to `maximum` (`default` when absent), else InvalidInput."""
+    if raw is None:
+        return default
+    # str.isdigit() alone takes '²' or '٣', which int() refuses or reads as another number: ASCII digits only.
+    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 9 and 1 <= int(raw) <= maximum):
+        raise InvalidInput(f"'limit' must be an integer from 1 to {maximum}.")
+    return int(raw)
