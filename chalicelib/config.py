@@ -42,6 +42,9 @@ class Settings:
     upload_max_bytes: int = 120 * 1024 * 1024
     upload_url_seconds: int = 900
     max_flow_files: int = 1000
+    # S3 Object Lock of the legal records (services/originals.LEGAL_RECORD_PREFIXES): "" when the bucket has none
+    object_lock_mode: str = ""  # GOVERNANCE or COMPLIANCE
+    object_lock_days: int = 0
 
 
 # API Gateway → Lambda carries at most 6 MB, and binary bodies travel base64-encoded (4/3):
@@ -88,4 +91,6 @@ def settings() -> Settings:
         upload_max_bytes=int(env.get("UPLOAD_MAX_BYTES", 120 * 1024 * 1024)),
         upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", "900")),
         max_flow_files=int(env.get("MAX_FLOW_FILES", "1000")),
+        object_lock_mode=env.get("OBJECT_LOCK_MODE", ""),
+        object_lock_days=int(env.get("OBJECT_LOCK_DAYS", "0")),
     )

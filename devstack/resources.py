@@ -80,6 +80,8 @@ def create_resources(settings: Settings, visibility_timeout: int = LOCAL_VISIBIL
     create = {"Bucket": settings.invoice_bucket}
     if settings.region != "us-east-1":
         create["CreateBucketConfiguration"] = {"LocationConstraint": settings.region}
+    if settings.object_lock_mode:  # as a locked stage: the legal records get their own retention
+        create["ObjectLockEnabledForBucket"] = True
     s3.create_bucket(**create)
     s3.put_bucket_cors(
         Bucket=settings.invoice_bucket,

@@ -48,6 +48,7 @@ class FakeInvoices:
 class FakeOriginals:
     def __init__(self):
         self.objects: dict[str, StoredObject] = {}
+        self.retained: list[str] = []  # the keys given the legal retention after their upload
 
     def put(self, key, data, content_type, metadata) -> None:
         self.objects[key] = StoredObject(data, content_type, dict(metadata))
@@ -64,6 +65,9 @@ class FakeOriginals:
 
     def copy(self, source_key, key) -> None:
         self.objects[key] = self.objects[source_key]
+
+    def retain(self, key) -> None:
+        self.retained.append(key)
 
     def delete(self, key) -> None:
         self.objects.pop(key, None)

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from botocore.exceptions import ClientError
 
 from ..config import settings
 from ..services.errors import Archived
+from ..services.originals import is_legal_record
 from ..services.ports import ObjectHead, StoredObject
 from .aws import client
 
 
 class S3OriginalStore:
-    def __init__(self, bucket: str | None = None):
+    """The invoice bucket. When the stage locks its legal records (Object Lock without a default retention), each
+    one is written with its own retention: files that are not records (uploads not yet checked, derived copies)
+    stay free to expire, and writes without a lock need no checksum header."""
+
+    def __init__(self, bucket: str | None = None, lock_mode: str | None = None, lock_days: int | None = None):
         self.bucket = bucket or settings().invoice_bucket
+        self.lock_mode = settings().object_lock_mode if lock_mode is None else lock_mode
+        self.lock_days = settings().object_lock_days if lock_days is None else lock_days
+
+    def _retention(self, key: str) -> dict | None:
+        if not (self.lock_mode and self.lock_days > 0 and is_legal_record(key)):
+            return None
+        return {"Mode": self.lock_mode, "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.lock_days)}
 
     def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None:
+        retention = self._retention(key)
+        lock = {} if retention is None else {
+            "ObjectLockMode": retention["Mode"],
+            "ObjectLockRetainUntilDate": retention["RetainUntilDate"],
+            "ChecksumAlgorithm": "SHA256",  # S3 takes a retention only with a checksum of the body
+        }  # fmt: skip
         client("s3").put_object(
             Bucket=self.bucket,
             Key=key,
@@ -22,7 +42,14 @@ class S3OriginalStore:
             ContentType=content_type,
             Metadata=metadata,
             ServerSideEncryption="AES256",
+            **lock,
         )
+
+    def retain(self, key: str) -> None:
+        """Lock an object written by someone else (a presigned upload to the inbox) when it is a legal record."""
+        retention = self._retention(key)
+        if retention is not None:
+            client("s3").put_object_retention(Bucket=self.bucket, Key=key, Retention=retention)
 
     def get(self, key: str) -> StoredObject | None:
         try:
@@ -67,13 +94,17 @@ class S3OriginalStore:
         return response["Body"].read()
 
     def copy(self, source_key: str, key: str) -> None:
-        client("s3").copy_object(
+        copied = client("s3").copy_object(
             Bucket=self.bucket,
             Key=key,
             CopySource={"Bucket": self.bucket, "Key": source_key},
             MetadataDirective="COPY",
             ServerSideEncryption="AES256",
         )
+        retention = self._retention(key)
+        if retention is not None:  # then, on the very version copied (a copy request carries no body checksum)
+            version = {"VersionId": copied["VersionId"]} if copied.get("VersionId") else {}
+            client("s3").put_object_retention(Bucket=self.bucket, Key=key, Retention=retention, **version)
 
     def delete(self, key: str) -> None:
         # A versioned bucket keeps the bytes as a noncurrent version (expired by the bucket's lifecycle rules).

@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 
 INBOX_PREFIX = "inbox/"
 META_SOURCE = "source"
-ARCHIVE_MEDIA_TYPES = ("application/zip", "application/x-zip-compressed", "application/gzip", "application/x-gzip")
+# The types a ZIP or a tar.gz is declared with, as sniffing knows them (one list: they cannot disagree).
+ARCHIVE_MEDIA_TYPES = (*sniffing.MEDIA_TYPES[sniffing.ZIP], *sniffing.MEDIA_TYPES[sniffing.GZIP])
 EMPTY_ARCHIVE = "The archive contains no file."
 RULE = "CHORALE-FLOW-01"  # a file of the flow that is not (or could not become) an invoice
 MAX_FILE_ERRORS = 10  # per file in the report: 1 000 files stay well under the 6 MB response limit
@@ -281,8 +282,8 @@ def create_upload(
         "fields": signed["fields"],
         "expires_at": expires_at.replace("+00:00", "Z"),
         "max_bytes": max_bytes,
-        "checksum": "Add the field x-amz-checksum-sha256 (base64 SHA-256 of the file) or Content-MD5 before the "
-        "file: a bucket with Object Lock refuses uploads without one.",
+        "checksum": "Optional: add the field x-amz-checksum-sha256 (base64 SHA-256 of the file) before the file, "
+        "and S3 refuses a file that changed on the way.",
         "flow": f"/v1/flows/{upload_id}",
     }
 
@@ -306,6 +307,8 @@ def expand_inbox(
     if stored is None:
         raise FileNotFoundError(f"no object at {key}")
     meta = stored.metadata
+    if meta.get(META_SOURCE, "upload") == "upload":
+        store.retain(key)  # written by the client's presigned POST, which cannot carry the legal retention
     supplier = meta.get(layout.META_SUPPLIER, "")
     received_at = meta.get(layout.META_RECEIVED_AT) or now()
     flows.create(Flow(flow_id, supplier, received_at, received_at, source=meta.get(META_SOURCE, "upload")))

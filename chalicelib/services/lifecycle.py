@@ -296,8 +296,8 @@ def create_attachment_upload(
         "fields": signed["fields"],
         "expires_at": expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "max_bytes": max_bytes,
-        "checksum": "Add the field x-amz-checksum-sha256 (base64 SHA-256 of the file) or Content-MD5 before the "
-        "file: a bucket with Object Lock refuses uploads without one.",
+        "checksum": "Optional: add the field x-amz-checksum-sha256 (base64 SHA-256 of the file) before the file, "
+        "and S3 refuses a file that changed on the way.",
         "complete": f"/v1/invoices/{invoice.id}/attachments/uploads/{upload_id}",
     }
 

@@ -23,6 +23,14 @@ META_FLOW_FILE = "flow-file"  # the file's key in the flow ("file#00001")
 
 BUNDLES_PREFIX = f"{ORIGINALS_PREFIX}bundles/"  # many originals of a flow in one object (formats.bundles)
 DOWNLOADS_PREFIX = "downloads/"  # a bundled original copied out once for presigned downloads
+# What the legal retention keeps unalterable (Object Lock, when the stage has it): the originals as received
+# (alone or bundled), the flow files they came in, the attachments. Renditions and download copies are derived,
+# and uploads/ holds files not yet checked: they stay free to expire.
+LEGAL_RECORD_PREFIXES = (ORIGINALS_PREFIX, "inbox/", "attachments/")
+
+
+def is_legal_record(key: str) -> bool:
+    return key.startswith(LEGAL_RECORD_PREFIXES)
 
 
 def original_key(invoice_id: str) -> str:

@@ -77,6 +77,9 @@ class OriginalStore(Protocol):
     def copy(self, source_key: str, key: str) -> None:
         """Copy an object with its type and metadata (server-side)."""
 
+    def retain(self, key: str) -> None:
+        """Give an object the stage's legal retention when it is a legal record (it was written by a client)."""
+
     def delete(self, key: str) -> None:
         """Remove the object (no error when it is already gone)."""
 

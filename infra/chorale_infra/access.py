@@ -19,6 +19,9 @@ TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
 OBJECT_READ = ("s3:GetObject",)
 OBJECT_WRITE = ("s3:PutObject",)
 OBJECT_DELETE = ("s3:DeleteObject",)  # level "rwd": a refused attachment upload is removed
+# On a stage with Object Lock: writing a legal record with its retention, or locking one a client uploaded
+# (level "rl": read and lock, for the inbox's presigned uploads)
+OBJECT_RETAIN = ("s3:PutObjectRetention",)
 BUCKET_LIST = ("s3:ListBucket",)  # so that a missing key is a 404, not a 403
 QUEUE_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes")
 QUEUE_CONSUME = (
@@ -32,7 +35,8 @@ STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
 TOPIC_PUBLISH = ("sns:Publish",)
 EMAIL_SEND = ("ses:SendEmail",)
 
-# "r" read, "rw" read and write; objects are by key prefix; queues "send" (ENV:dlq for a queue's DLQ);
+# "r" read, "rw" read and write ("rwd" and delete, "rl" read and lock); objects are by key prefix;
+# queues "send" (ENV:dlq for a queue's DLQ);
 # topics "publish"; email: ses:SendEmail from the stage's sender only.
 FUNCTION_ACCESS: dict[str, dict] = {
     # Every route: deposits, queries, directory administration, API keys, subscriptions.
@@ -84,7 +88,7 @@ FUNCTION_ACCESS: dict[str, dict] = {
     "ExpandInbox": {
         # INVOICE_TABLE read and the topic: a flow complete at expansion is announced (services/flows.py)
         "tables": {"FLOW_TABLE": "rw", "INVOICE_TABLE": "r", "SUBSCRIPTION_TABLE": "r"},
-        "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
+        "objects": {"inbox/": "rl", "originals/": "rw", "renditions/": "rw"},
         "topics": {"EVENTS_TOPIC_ARN": "publish"},
     },
 }
@@ -95,7 +99,7 @@ SOURCE_ACCESS: dict[str, dict] = {
     "INBOX_QUEUE": {
         "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "FLOW_TABLE": "rw", "STRUCTURE_TABLE": "r",
                    "SUBSCRIPTION_TABLE": "r"},
-        "objects": {"inbox/": "r", "originals/": "rw", "renditions/": "rw"},
+        "objects": {"inbox/": "rl", "originals/": "rw", "renditions/": "rw"},
         "topics": {"EVENTS_TOPIC_ARN": "publish"},
     },
 }

@@ -119,6 +119,8 @@ def describe(project_dir: str) -> dict:
             "INBOX_QUEUE": _optional("devstack.resources", "INBOX_MAX_RECEIVES", 3),
         },
         "browser_cors_rule": _optional("devstack.resources", "BROWSER_CORS_RULE", None),
+        # Object prefixes locked for the legal retention on a stage with Object Lock (adapters/object_store.py).
+        "legal_record_prefixes": list(_optional("chalicelib.services.originals", "LEGAL_RECORD_PREFIXES", ())),
         "tables": tables,
         "event_sources": sources,
         "functions": sorted(app.handler_map),

@@ -278,14 +278,12 @@ class ChoraleStack(Stack):
         # Deterministic name (account and region make it globally unique): the queue policy can name the
         # bucket without a reference to it, so the S3 → SQS notification has no circular dependency.
         name = f"{self.physical(default)}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
-        lock = None
         if stage.object_lock_mode != "OFF":
+            # No default retention: the app locks each legal record as it writes it (adapters/object_store.py), so
+            # uploads not yet checked and derived copies can expire, and clients' uploads need no checksum.
             years = max(1, stage.retention_days // 365 - 1)  # 10 of the 11 years: the lock ends before expiry
-            lock = (
-                s3.ObjectLockRetention.compliance(Duration.days(365 * years))
-                if stage.object_lock_mode == "COMPLIANCE"
-                else s3.ObjectLockRetention.governance(Duration.days(365 * years))
-            )
+            self.env_vars["OBJECT_LOCK_MODE"] = stage.object_lock_mode
+            self.env_vars["OBJECT_LOCK_DAYS"] = str(365 * years)
         bucket = s3.Bucket(
             self,
             env.title().replace("_", ""),
@@ -297,7 +295,6 @@ class ChoraleStack(Stack):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             object_lock_enabled=stage.object_lock_mode != "OFF",
-            object_lock_default_retention=lock,
             cors=upload_cors(stage.upload_cors_origins, self.model.get("browser_cors_rule")),
             removal_policy=self.retain,
             lifecycle_rules=[
@@ -456,6 +453,11 @@ class ChoraleStack(Stack):
             functions[logical_id] = (function, role)
         return functions
 
+    def _locked(self, prefix: str) -> bool:
+        """Whether objects under `prefix` are legal records the app locks on this stage."""
+        records = tuple(self.model.get("legal_record_prefixes", ()))
+        return self.stage.object_lock_mode != "OFF" and bool(records) and prefix.startswith(records)
+
     def _chalice_resources(self, resource_type: str) -> list[str]:
         return [
             logical_id
@@ -501,8 +503,11 @@ class ChoraleStack(Stack):
         objects = grants.get("objects", {})
         if bucket is not None and objects:
             for prefix, level in objects.items():
-                actions = access.OBJECT_READ + (access.OBJECT_WRITE if level in ("rw", "rwd") else ()) + (
-                    access.OBJECT_DELETE if level == "rwd" else ()
+                actions = (
+                    access.OBJECT_READ
+                    + (access.OBJECT_WRITE if level in ("rw", "rwd") else ())
+                    + (access.OBJECT_DELETE if level == "rwd" else ())
+                    + (access.OBJECT_RETAIN if level in ("rl", "rw", "rwd") and self._locked(prefix) else ())
                 )
                 role.add_to_policy(
                     iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")])

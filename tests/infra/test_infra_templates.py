@@ -167,16 +167,31 @@ def test_bucket_lifecycle_archives_expires_and_cleans_abandoned_uploads(template
     assert "NoncurrentVersionExpiration" in cleanup
 
 
+LEGAL_RECORDS = ("originals/", "inbox/", "attachments/")  # services/originals.LEGAL_RECORD_PREFIXES
+
+
 def test_object_lock_is_an_option_on_in_prod(template):
+    """Prod locks each legal record for 10 years as the app writes it (no default retention: an upload not yet
+    checked or a derived copy must be able to expire); whoever writes or takes in a record may lock it."""
+    from chalicelib.services.originals import LEGAL_RECORD_PREFIXES
+
+    assert LEGAL_RECORD_PREFIXES == LEGAL_RECORDS
     (bucket,) = resources(template, "AWS::S3::Bucket").values()
     p = props(bucket)
+    env = function_env(template)
     if stage_of(template) == "prod":
         assert p["ObjectLockEnabled"] is True
-        retention = p["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
-        assert retention["Mode"] in ("GOVERNANCE", "COMPLIANCE")
-        assert retention.get("Days", 0) >= 3650 or retention.get("Years", 0) >= 10
+        assert "Rule" not in p.get("ObjectLockConfiguration", {}), "no default retention"
+        assert env["OBJECT_LOCK_MODE"] in ("GOVERNANCE", "COMPLIANCE") and int(env["OBJECT_LOCK_DAYS"]) >= 3650
+        retaining = {
+            ref_id(role) for _, policy in resources(template, "AWS::IAM::Policy").items()
+            for statement in props(policy)["PolicyDocument"]["Statement"]
+            if "s3:PutObjectRetention" in as_list(statement["Action"]) for role in props(policy)["Roles"]
+        }  # fmt: skip
+        for name in ("APIHandler", "ExpandInbox"):  # deposits, flows, attachments; bundles and uploaded flows
+            assert ref_id(props(functions(template)[name])["Role"]) in retaining, name
     else:
-        assert not p.get("ObjectLockEnabled")
+        assert not p.get("ObjectLockEnabled") and "OBJECT_LOCK_MODE" not in env
 
 
 def test_originals_notify_the_validation_queue_and_flow_files_the_inbox_queue(template):
@@ -359,6 +374,8 @@ def test_bucket_and_table_access_is_explicit(template):
                 allowed = ("s3:GetObject", "s3:PutObject", "s3:ListBucket")
                 if "/attachments/*" in text:  # a refused attachment upload is deleted, nothing else is
                     allowed += ("s3:DeleteObject",)
+                if stage_of(template) == "prod" and any(f"/{p}*" in text for p in LEGAL_RECORDS):
+                    allowed += ("s3:PutObjectRetention",)  # the records' own retention (Object Lock)
                 assert all(a in allowed for a in as_list(statement["Action"])), (text, statement["Action"])
     assert touched, "no function may use any table?"
 
