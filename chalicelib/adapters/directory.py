@@ -6,7 +6,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from ..domain.directory import Service, Structure, search_key
 from ..services.errors import Conflict
-from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord
+from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord, is_conditional_failure
 
 # A name is at most 200 characters; a sort-key condition takes at most 1,024 bytes.
 MAX_PREFIX_BYTES = 1000
@@ -76,7 +76,7 @@ class DynamoDirectory:
         try:
             record.save(condition=StructureRecord.siret.does_not_exist() if create_only else None)
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if is_conditional_failure(exc):
                 raise Conflict(f"Structure {structure.siret} already exists.") from None
             raise
 

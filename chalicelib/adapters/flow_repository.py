@@ -8,7 +8,7 @@ from ..config import settings
 from ..domain.invoice import Error
 from ..services.flows import PENDING, REJECTED, Flow, FlowFile, FlowProgress, chunks
 from .aws import client
-from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord
+from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord, is_conditional_failure
 
 HEADER = "#"
 # Files per item: at most 50, and at most ~300 KB of names and errors (DynamoDB's item limit is 400 KB).
@@ -49,7 +49,7 @@ class DynamoFlowRepository:
         try:
             record.save(condition=FlowItemRecord.pk.does_not_exist())
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if is_conditional_failure(exc):
                 return False
             raise
         return True
@@ -129,7 +129,7 @@ class DynamoFlowRepository:
             header.update(actions=[FlowItemRecord.objects_done.add({object_name})],
                           condition=FlowItemRecord.pk.exists())  # fmt: skip
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if is_conditional_failure(exc):
                 return None
             raise
         return _progress(header)
@@ -145,7 +145,7 @@ class DynamoFlowRepository:
         try:
             FlowItemRecord(_flow_pk(flow_id), HEADER).update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if is_conditional_failure(exc):
                 return False
             raise
         return True

@@ -18,11 +18,7 @@ from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSu
 from ..services import originals as layout
 from ..services.errors import ConcurrentUpdate, DuplicateNumber
 from ..services.ports import InvoiceQuery, OriginalStore
-from .tables import InvoiceRecord, NumberClaimRecord
-
-
-def _conditional_failure(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+from .tables import InvoiceRecord, NumberClaimRecord, is_conditional_failure
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -163,7 +159,7 @@ class DynamoInvoiceRepository:
         try:
             record.save(condition=InvoiceRecord.id.does_not_exist())
         except PutError as exc:
-            if _conditional_failure(exc):
+            if is_conditional_failure(exc):
                 return False
             raise
         invoice.version = record.version
@@ -194,7 +190,7 @@ class DynamoInvoiceRepository:
         try:
             record.save()  # VersionAttribute adds the condition on the version read
         except (PutError, UpdateError) as exc:
-            if _conditional_failure(exc):
+            if is_conditional_failure(exc):
                 raise ConcurrentUpdate(f"invoice {invoice.id} was changed by someone else") from None
             raise
         invoice.version = record.version
@@ -211,7 +207,7 @@ class DynamoInvoiceRepository:
         try:
             claim.save(condition=NumberClaimRecord.key.does_not_exist() | (NumberClaimRecord.invoice_id == invoice_id))
         except PutError as exc:
-            if _conditional_failure(exc):
+            if is_conditional_failure(exc):
                 raise DuplicateNumber(f"invoice number {claim_number} is taken") from None
             raise
 

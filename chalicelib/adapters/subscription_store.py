@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import time
 
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from ..domain.subscriptions import EventFilter, Subscription
 from ..services.subscriptions_ports import DeliveryAttempt
 from .aws import client
 from .subscription_tables import DELIVERY_LOG_DAYS, DeliveryLogRecord, SubscriptionRecord
+from .tables import is_conditional_failure
 
 
 def subscription_from_record(record: SubscriptionRecord) -> Subscription:
@@ -78,7 +80,7 @@ class DynamoSubscriptionStore:
         try:
             SubscriptionRecord(siret, subscription_id).update(actions, condition=SubscriptionRecord.id.exists())
         except UpdateError as error:
-            if "ConditionalCheckFailed" not in str(error.cause_response_code or error):
+            if not is_conditional_failure(error):
                 raise  # a deleted subscription stays deleted; anything else is an outage
 
     def mark_failing(self, siret: str, subscription_id: str, at: str, error: str) -> None:
@@ -114,15 +116,19 @@ class DynamoSubscriptionStore:
                 ConditionExpression="attribute_not_exists(siret) OR sent_at < :cutoff",
                 ExpressionAttributeValues={":cutoff": {"N": repr(now - window_seconds)}},
             )
-        except client("dynamodb").exceptions.ConditionalCheckFailedException:
-            return False
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
         return True
 
     def delete(self, siret: str, subscription_id: str) -> bool:
         try:
             SubscriptionRecord(siret, subscription_id).delete(condition=SubscriptionRecord.id.exists())
-        except DeleteError:
-            return False
+        except DeleteError as exc:
+            if is_conditional_failure(exc):
+                return False  # no such subscription
+            raise  # throttling, the network...: nothing was deleted, and the caller must not answer as if it was
         return True
 
 

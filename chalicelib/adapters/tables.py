@@ -20,6 +20,21 @@ from ..config import settings
 
 _settings = settings()
 
+CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+
+
+def is_conditional_failure(exc: BaseException) -> bool:
+    """Whether a write failed only because its condition was false (the item exists, is gone, or changed): an
+    expected outcome the caller answers. Any other error (throttling, the network, a validation error) is not.
+
+    Takes PynamoDB's errors (PutError, UpdateError, DeleteError...: the cause's code) and botocore's ClientError
+    (the response's code) alike.
+    """
+    code = getattr(exc, "cause_response_code", None)
+    if code is None:
+        code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+    return code == CONDITIONAL_CHECK_FAILED
+
 
 class ErrorAttribute(MapAttribute):
     rule = UnicodeAttribute()

@@ -1,0 +1,104 @@
+"""Conditional writes (moto): a false condition is an answer (False, None, a 409...), any other DynamoDB error is
+an outage that must surface, never be taken for "nothing to do"."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import DeleteError
+
+from chalicelib.adapters.mail import OutboxMailer
+from chalicelib.adapters.subscription_store import DynamoSubscriptionStore
+from chalicelib.domain.subscriptions import Subscription
+from chalicelib.domain.subscriptions_security import UrlPolicy
+from chalicelib.entrypoints import webhook_deps
+from chalicelib.services.errors import Conflict
+
+SUPPLIER_KEY = "demo-supplier-atelier-key"
+SUBSCRIPTION_ID = "01JDZ8Q6XW0000000000000000"
+
+
+@pytest.fixture
+def throttled(monkeypatch):
+    """DynamoDB throttles every call of the listed operations (moto never does)."""
+    operations: set[str] = set()
+    original = botocore.client.BaseClient._make_api_call
+
+    def make_api_call(self, operation_name, api_params):
+        if operation_name in operations:
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, operation_name
+            )
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", make_api_call)
+    return operations
+
+
+@pytest.fixture
+def local_policy(monkeypatch):
+    """As on the local stack: http:// to loopback receivers (no DNS look-up of a receiver's name)."""
+    monkeypatch.setattr(webhook_deps, "policy", lambda: UrlPolicy(local_stack=True))
+    monkeypatch.setattr(webhook_deps, "mailer", lambda: OutboxMailer())
+    webhook_deps.reset()
+    yield
+    webhook_deps.reset()
+
+
+def a_subscription(siret: str = "12345678900011") -> Subscription:
+    return Subscription(id=SUBSCRIPTION_ID, siret=siret, created_at="2026-11-27T00:00:00Z", url="https://a.example/h")
+
+
+def test_deleting_a_subscription_says_whether_it_was_there(aws):
+    store = DynamoSubscriptionStore()
+    assert store.delete("12345678900011", SUBSCRIPTION_ID) is False
+    store.add(a_subscription())
+    assert store.delete("12345678900011", SUBSCRIPTION_ID) is True
+    assert store.get("12345678900011", SUBSCRIPTION_ID) is None
+
+
+def test_a_throttled_delete_is_an_error_not_an_absent_subscription(aws, throttled):
+    store = DynamoSubscriptionStore()
+    store.add(a_subscription())
+    throttled.add("DeleteItem")
+    with pytest.raises(DeleteError) as raised:
+        store.delete("12345678900011", SUBSCRIPTION_ID)
+    assert raised.value.cause_response_code == "ProvisionedThroughputExceededException"
+    throttled.clear()
+    assert store.get("12345678900011", SUBSCRIPTION_ID) is not None
+
+
+def test_delete_subscription_route_does_not_answer_204_when_nothing_was_deleted(client, local_policy, throttled):
+    headers = {"Authorization": f"Bearer {SUPPLIER_KEY}", "Content-Type": "application/json"}
+    response = client.http.post("/v1/subscriptions", headers=headers, body=json.dumps({"url": "http://127.0.0.1:9/h"}))
+    assert response.status_code == 201, response.body
+    subscription_id = json.loads(response.body)["id"]
+    throttled.add("DeleteItem")
+    response = client.http.delete(f"/v1/subscriptions/{subscription_id}", headers=headers)
+    assert response.status_code == 500 and response.headers["Content-Type"] == "application/problem+json"
+    throttled.clear()
+    assert client.http.get(f"/v1/subscriptions/{subscription_id}", headers=headers).status_code == 200
+    assert client.http.delete(f"/v1/subscriptions/{subscription_id}", headers=headers).status_code == 204
+
+
+def test_a_throttled_mail_claim_is_an_error_not_a_recent_mail(aws, throttled):
+    store = DynamoSubscriptionStore()
+    assert store.claim_confirmation_mail("a@b.fr", 1000.0, 60) is True
+    assert store.claim_confirmation_mail("a@b.fr", 1010.0, 60) is False  # the condition: mailed a moment ago
+    throttled.add("PutItem")
+    with pytest.raises(ClientError):
+        store.claim_confirmation_mail("c@d.fr", 1000.0, 60)
+
+
+def test_conditional_failures_of_the_other_adapters_are_their_answers(aws):
+    from chalicelib.adapters.directory import DynamoDirectory
+    from chalicelib.domain.directory import Structure
+
+    directory = DynamoDirectory()
+    structure = Structure("21380185500015", "Mairie de Test", ("recipient",))
+    directory.put_structure(structure, create_only=True)
+    with pytest.raises(Conflict):
+        directory.put_structure(structure, create_only=True)
