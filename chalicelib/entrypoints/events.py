@@ -130,6 +130,7 @@ def publish_status_events(event):
     failed_at = positions[unpublished] if unpublished is not None else unreadable
     if failed_at is None:
         return {"batchItemFailures": []}
+    # The cause (an unreadable record, a failed publish call) is logged above with its traceback.
     logger.warning("publication stopped; the stream resumes at record %s", failed_at)
     return {"batchItemFailures": [{"itemIdentifier": _sequence(records[failed_at])}]}
 

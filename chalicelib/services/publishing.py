@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -10,6 +11,8 @@ from ..domain.invoice import Invoice
 from ..domain.subscriptions import NO_SUBSCRIBER, parties
 from .ports import EventPublisher
 from .subscriptions_ports import SubscriptionStore
+
+log = logging.getLogger(__name__)
 
 PUBLISH_BATCH = 10  # events per publish call: SNS PublishBatch bills a batch (≤ 64 KB) as one request
 
@@ -29,7 +32,11 @@ def publish_committed_changes(
         chunk = pending[start : start + PUBLISH_BATCH]
         try:
             publisher.publish([event for _, event in chunk])
-        except Exception:
+        except Exception:  # the stream retries from there; why it failed is in this log entry, with its traceback
+            log.exception(
+                "publishing %d events failed; %d published before; resuming at change %d (event %s)",
+                len(chunk), len(published), chunk[0][0], chunk[0][1].event_id,
+            )  # fmt: skip
             return published, chunk[0][0]
         published.extend(event for _, event in chunk)
     return published, None

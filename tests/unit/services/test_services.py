@@ -413,3 +413,17 @@ def test_a_very_long_invoice_number_is_claimed_by_its_hash_within_a_key_s_limit(
     long_a, long_b = "9" * 3000, "9" * 2999 + "8"
     assert len(key(long_a).encode()) < 2048 and key(long_a).startswith(f"{SUPPLIER_SIRET}#2026#sha256:")
     assert key(long_a) == key(f"  {long_a}\n") and key(long_a) != key(long_b)  # still one claim per number
+
+
+def test_a_failed_publication_is_logged_once_with_its_traceback(caplog):
+    import logging
+
+    from chalicelib.services.publishing import publish_committed_changes
+
+    with caplog.at_level(logging.INFO, logger="chalicelib.services.publishing"):
+        published, unpublished = publish_committed_changes(_changes(9, 3), publisher=ChunkPublisher(failing={1}))
+    assert len(published) == 10 and unpublished == 3  # the retry position is unchanged
+    [record] = [r for r in caplog.records if r.name == "chalicelib.services.publishing"]
+    assert record.levelno == logging.ERROR and "resuming at change 3" in record.getMessage()
+    assert record.exc_info and isinstance(record.exc_info[1], RuntimeError)
+    assert "SNS is down" in caplog.text and "Traceback" in caplog.text
