@@ -8,13 +8,14 @@ from collections.abc import Callable
 from ..domain.directory import Principal
 from ..domain.ids import new_id
 from ..domain.invoice import Invoice
+from ..formats import sniffing
 from . import intake
 from . import originals as layout
 from .clock import utc_now
 from .errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from .ports import IdempotencyGuard, InvoiceRepository, OriginalStore
 
-XML_MEDIA_TYPES = ("application/xml", "text/xml")
+XML_MEDIA_TYPES = sniffing.MEDIA_TYPES[sniffing.XML]  # application/xml, text/xml
 SUPPORTED_MEDIA_TYPES = (*XML_MEDIA_TYPES, intake.PDF_MEDIA, intake.JSON_MEDIA)  # Factur-X, structured JSON
 
 

@@ -22,9 +22,10 @@ from .ports import OriginalStore, StoredObject
 
 RENDITIONS_PREFIX = "renditions/"
 META_PROFILE = "facturx-profile"
-XML_MEDIA = "application/xml"
-PDF_MEDIA = "application/pdf"
-JSON_MEDIA = "application/json"
+# The media type each kind of original is stored with: the first sniffing declares for it.
+XML_MEDIA = sniffing.MEDIA_TYPES[sniffing.XML][0]  # application/xml
+PDF_MEDIA = sniffing.MEDIA_TYPES[sniffing.PDF][0]  # application/pdf
+JSON_MEDIA = sniffing.MEDIA_TYPES[sniffing.JSON][0]  # application/json
 INVOICE_KINDS = (sniffing.XML, sniffing.PDF, sniffing.JSON)
 FORMAT_RULE = "CHORALE-FMT-01"
 GUIDELINE_PATH = (

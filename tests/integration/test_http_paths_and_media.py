@@ -9,9 +9,10 @@ import pytest
 from chalice.local import LambdaEventConverter
 from demo import SUPPLIER_KEY, auth
 from invoices import ubl_invoice
-from test_flows import make_zip
+from test_flows import make_tar_gz, make_zip
 
 from chalicelib.entrypoints import media
+from chalicelib.formats import sniffing
 from chalicelib.services import deposit, lifecycle
 from chalicelib.services import flows as flow_service
 
@@ -94,6 +95,18 @@ def test_attachments_refuse_a_type_api_gateway_would_mangle(client, invoice_id, 
     problem = problem_of(attach(client, invoice_id, content_type), 415)
     assert "application/octet-stream" in problem["detail"]
     assert problem["accepted"] == list(media.ATTACHMENT_MEDIA_TYPES)
+
+
+@pytest.mark.parametrize("content_type", sniffing.MEDIA_TYPES[sniffing.GZIP])
+def test_flows_accept_every_type_a_tar_gz_is_declared_with(client, app, content_type):
+    """Sniffing knows a tar.gz as application/x-tar+gzip too: the route takes it, and API Gateway passes it intact."""
+    assert content_type in app.api.binary_types
+    response = client.http.post(
+        "/v1/flows",
+        headers=auth(SUPPLIER_KEY, **{"Content-Type": content_type}),
+        body=make_tar_gz([("a.xml", ubl_invoice("F-PATHS-TGZ"))]),
+    )
+    assert response.status_code == 202, response.body
 
 
 def test_flows_accept_the_zip_type_windows_sends(client):

@@ -38,9 +38,11 @@ def test_prepare_each_format():
     assert intake.prepare(ubl_invoice(), "application/xml").format == "ubl"
     assert intake.prepare(cii_invoice(), "text/xml").format == "cii"
     pdf = intake.prepare(facturx_pdf(), "application/pdf")
-    assert pdf.format == "facturx" and pdf.rendition.startswith(b"<?xml") and pdf.metadata == {
-        intake.META_PROFILE: "en16931"
-    }
+    assert (
+        pdf.format == "facturx"
+        and pdf.rendition.startswith(b"<?xml")
+        and pdf.metadata == {intake.META_PROFILE: "en16931"}
+    )
     structured = intake.prepare(json.dumps(json_invoice()).encode(), "application/json")
     assert structured.format == "json" and b"<Invoice" in structured.rendition
 
@@ -72,3 +74,19 @@ def test_facturx_profiles(profile, complete):
     extracted = facturx.extract(facturx_pdf(profile=profile))
     assert extracted.profile == profile and extracted.complete is complete
     assert (facturx.profile_refusal(extracted) is None) is complete
+
+
+def test_the_routes_media_types_are_sniffing_s():
+    """One list of what each kind is declared with: the deposit and flow routes cannot disagree with sniffing."""
+    from chalicelib.services import deposit
+    from chalicelib.services import flows as flow_service
+
+    archive_types = sniffing.MEDIA_TYPES[sniffing.ZIP] + sniffing.MEDIA_TYPES[sniffing.GZIP]
+    assert flow_service.ARCHIVE_MEDIA_TYPES == archive_types and "application/x-tar+gzip" in archive_types
+    assert {sniffing.kind_of_media(m) for m in flow_service.ARCHIVE_MEDIA_TYPES} == {sniffing.ZIP, sniffing.GZIP}
+    assert deposit.XML_MEDIA_TYPES == sniffing.MEDIA_TYPES[sniffing.XML]
+    assert (intake.XML_MEDIA, intake.PDF_MEDIA, intake.JSON_MEDIA) == tuple(
+        intake.media_for(kind) for kind in (sniffing.XML, sniffing.PDF, sniffing.JSON)
+    )
+    declared = {sniffing.kind_of_media(m) for m in deposit.SUPPORTED_MEDIA_TYPES}
+    assert declared == set(intake.INVOICE_KINDS)
