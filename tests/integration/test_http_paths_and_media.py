@@ -187,8 +187,7 @@ def test_a_problem_s_instance_is_the_request_path(client, invoice_id):
         headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/json"}),
         body=json.dumps({"code": 999}),
     )
-    assert response.status_code >= 400
-    assert json.loads(response.body)["instance"] == f"/v1/invoices/{invoice_id}/status"
+    assert problem_of(response, 422)["instance"] == f"/v1/invoices/{invoice_id}/status"
     missing = problem_of(client.http.get("/v1/invoices/01J0000000000000000000000", headers=auth(SUPPLIER_KEY)), 404)
     assert missing["instance"] == "/v1/invoices/01J0000000000000000000000"
 
