@@ -13,11 +13,12 @@ from collections.abc import Callable
 from .errors import InvalidInput
 
 NOT_A_CURSOR = "'cursor' is not a cursor this API returned."
-# The positions the API hands out are short: an invoice's "<updated_at>#<id>" (51 bytes), a structure's
-# "<folded name>#<siret>" (a name is at most 200 characters: at most ~815 bytes), a flow file's key. The decoded
-# cursor goes into DynamoDB as a sort-key value (the invoice search's condition, the directory's exclusive start
-# key), where a key attribute takes at most 1,024 bytes: anything longer would be DynamoDB's ValidationException,
-# a 500. 1,000 bytes holds every real cursor and stays under that limit whatever the listing.
+# The decoded cursor goes into DynamoDB as a sort-key value (the invoice search's `updated_key < :before`, the
+# directory's exclusive start key), which takes at most 1,024 bytes: anything longer is DynamoDB's
+# ValidationException, a 500 (moto does not enforce it). 1,000 bytes stays under that limit for every listing and
+# holds the cursors the API hands out: an invoice's "<updated_at>#<id>" is 51 bytes, a flow file's key a dozen,
+# a structure's "<folded name>#<siret>" a few hundred at most (a name has at most 200 characters; only characters
+# that NFKD folding expands several-fold could take it past 1,000 bytes).
 MAX_CURSOR_BYTES = 1000
 _MAX_CURSOR_CHARS = (MAX_CURSOR_BYTES + 2) // 3 * 4  # its base64 length, before decoding anything longer
 
