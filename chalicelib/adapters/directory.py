@@ -8,9 +8,6 @@ from ..domain.directory import Service, Structure, search_key
 from ..services.errors import Conflict
 from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord, is_conditional_failure
 
-# A name is at most 200 characters; a sort-key condition takes at most 1,024 bytes.
-MAX_PREFIX_BYTES = 1000
-
 
 def _looks_like_siret(value: object) -> bool:
     """Only 14-digit keys are ever stored (the directory checks SIRETs before writing)."""
@@ -102,9 +99,7 @@ class DynamoDirectory:
     ) -> tuple[list[Structure], str | None]:
         """Structures whose folded name starts with the folded prefix, by name; `after` is the cursor: the
         `name_sort` of the last structure returned, where the next page starts (exclusively)."""
-        prefix = search_key(name_prefix)
-        if len(prefix.encode()) > MAX_PREFIX_BYTES:
-            return [], None  # longer than any stored name; DynamoDB would refuse the sort-key condition
+        prefix = search_key(name_prefix)  # within DynamoDB's key condition limit (domain.directory)
         initial = name_initial(prefix)
         start = None
         if after:

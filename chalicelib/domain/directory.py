@@ -33,10 +33,20 @@ def is_valid_siret(value: str) -> bool:
     return luhn_ok(value)
 
 
+# The folded name is stored in a DynamoDB sort key (with '#<siret>') and compared in a key condition, both at
+# most 1,024 bytes; NFKD can expand a 200-character name to 6,600 bytes (U+FDFA is 33 letters).
+MAX_SEARCH_KEY_BYTES = 900
+
+
 def search_key(name: str) -> str:
-    """Case- and accent-insensitive form of a name, for prefix search."""
+    """Case- and accent-insensitive form of a name, for prefix search: the same cut for stored names and typed
+    prefixes, so a name folded beyond the limit is still found by its whole self."""
     decomposed = unicodedata.normalize("NFKD", name)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+    folded = " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+    encoded = folded.encode()
+    if len(encoded) > MAX_SEARCH_KEY_BYTES:
+        folded = encoded[:MAX_SEARCH_KEY_BYTES].decode("utf-8", "ignore")  # cut on a character boundary
+    return folded
 
 
 def hash_api_key(key: str) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from urllib.parse import quote
 
 import pytest
 from demo import ADMIN_KEY, CHR_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
 from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER2_SIRET, SUPPLIER_SIRET, ubl_invoice
 
 from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
+from chalicelib.domain.directory import Structure
 from chalicelib.services import processing
 
 XML = {"Content-Type": "application/xml"}
@@ -167,8 +169,9 @@ def test_a_buyer_identifier_too_long_for_a_directory_key_is_an_unknown_recipient
     assert client.http.get("/v1/structures/" + "1" * 3000, headers=auth(SUPPLIER_KEY)).status_code == 404
 
 
-def test_a_name_search_longer_than_any_name_finds_nothing_without_asking_dynamodb(client, monkeypatch):
-    """DynamoDB refuses a sort-key condition over 1,024 bytes (a 500 there; moto does not enforce it)."""
+def test_name_keys_and_searches_stay_within_dynamodb_s_key_limits(client, monkeypatch):
+    """DynamoDB refuses a sort-key condition or a sort key over 1,024 bytes (a 500 there; moto does not enforce
+    it). A name whose folded form is longer (NFKD expands U+FDFA to 33 letters) is stored cut, and found."""
     from chalicelib.adapters.tables import StructureRecord
 
     real_query = StructureRecord.by_name.query
@@ -182,3 +185,11 @@ def test_a_name_search_longer_than_any_name_finds_nothing_without_asking_dynamod
     assert found.status_code == 200 and json.loads(found.body)["items"] == []
     normal = json.loads(client.http.get("/v1/structures?q=mairie", headers=auth(SUPPLIER_KEY)).body)
     assert [s["siret"] for s in normal["items"]] == [MAIRIE_SIRET]
+
+    from chalicelib.adapters.directory import structure_to_record
+
+    expanded = structure_to_record(Structure("21750000100029", "\ufdfa" * 200, roles=("recipient",)))
+    assert len(expanded.name_sort.encode()) <= 1024  # a structure with such a name can be stored
+    expanded.save()
+    whole = client.http.get("/v1/structures?q=" + quote("\ufdfa" * 200), headers=auth(SUPPLIER_KEY))
+    assert [s["siret"] for s in json.loads(whole.body)["items"]] == ["21750000100029"]

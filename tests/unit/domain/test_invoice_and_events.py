@@ -84,3 +84,12 @@ def test_ids_are_time_ordered_ulids():
     first, second = new_id(1_700_000_000_000), new_id(1_700_000_000_001)
     assert is_invoice_id(first) and first < second and len(first) == 26
     assert not is_invoice_id("../../etc/passwd")
+
+
+def test_a_folded_name_is_cut_to_a_dynamodb_key_on_a_character_boundary():
+    from chalicelib.domain.directory import MAX_SEARCH_KEY_BYTES
+
+    expanded = search_key("\ufdfa" * 200)  # NFKD: 33 letters each
+    assert len(expanded.encode()) <= MAX_SEARCH_KEY_BYTES and expanded.startswith(search_key("\ufdfa"))
+    assert search_key("é" * 600) == "e" * 600 and len(search_key("日本" * 400).encode()) == 900  # 3-byte characters
+    assert search_key("Mairie de Saint-Étienne") == "mairie de saint-etienne"
