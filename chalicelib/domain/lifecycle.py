@@ -15,9 +15,9 @@ TRANSITIONS: dict[Party, dict[int, frozenset[int]]] = {
         203: frozenset({204, 221}) | _DECISIONS,
         204: frozenset({221}) | _DECISIONS,
         207: _DECISIONS,
-        209: _DECISIONS,
-        205: frozenset({211}),
-        206: frozenset({211}),
+        209: frozenset({221}) | _DECISIONS,  # Chorus Pro: COMPLETEE → A_RECYCLER (reference §2.2)
+        205: frozenset({210, 211}),  # Chorus Pro: SERVICE_FAIT → REJETEE (the refusal needs its reason)
+        206: frozenset({210, 211}),
     },
     "supplier": {
         208: frozenset({209}),

@@ -12,9 +12,9 @@ def test_the_table_is_the_issue_s_table():
     recipient, supplier = lifecycle.TRANSITIONS["recipient"], lifecycle.TRANSITIONS["supplier"]
     decisions = {205, 206, 207, 208, 210}
     assert recipient[203] == {204, 221} | decisions
-    assert recipient[204] == {221} | decisions
-    assert recipient[207] == recipient[209] == decisions
-    assert recipient[205] == recipient[206] == {211}
+    assert recipient[204] == recipient[209] == {221} | decisions
+    assert recipient[207] == decisions
+    assert recipient[205] == recipient[206] == {210, 211}
     assert supplier == {208: {209}, 205: {212}, 206: {212}, 211: {212}, 200: {220}, 203: {220}, 204: {220}}
     assert lifecycle.TERMINAL == {210, 212, 213, 220}
     assert all(not lifecycle.allowed_next(p, t) for p in ("recipient", "supplier") for t in lifecycle.TERMINAL)
@@ -52,8 +52,21 @@ def test_check_transition(parties, current, target, reason, comment, attachment,
 
 
 def test_refused_transition_lists_the_allowed_ones():
-    _, refusal = lifecycle.check_transition(("recipient",), 205, 210, "DOUBLON", None, False)
-    assert refusal.kind == "transition" and refusal.allowed == (211,)
+    _, refusal = lifecycle.check_transition(("recipient",), 205, 208, "JUSTIF_ABS", None, False)
+    assert refusal.kind == "transition" and refusal.allowed == (210, 211)
+
+
+@pytest.mark.parametrize("current", [205, 206])
+def test_recipient_may_refuse_after_approval_with_a_reason(current):
+    """Chorus Pro: SERVICE_FAIT → REJETEE (motif), reference §2.2."""
+    assert lifecycle.check_transition(("recipient",), current, 210, "CALCUL_ERR", None, False) == ("recipient", None)
+    _, refusal = lifecycle.check_transition(("recipient",), current, 210, None, None, False)
+    assert refusal.kind == "reason"
+
+
+def test_recipient_may_send_a_completed_invoice_back_as_a_routing_error():
+    """Chorus Pro: COMPLETEE → A_RECYCLER, reference §2.2."""
+    assert lifecycle.check_transition(("recipient",), 209, 221, "CODE_ROUTAGE_ERR", None, False) == ("recipient", None)
 
 
 def test_every_status_has_a_chorus_pro_name_and_the_naming_trap_is_kept():
