@@ -132,10 +132,21 @@ class Invoice:
         self.history.append(HistoryEntry(code, at, actor, reason_code, comment))
         self.updated_at = at
 
-    def reroute(self, service_code: str | None, engagement_number: str | None, at: str) -> None:
-        """New routing references from the supplier after a routing error (221): made available again."""
+    def reroute(
+        self,
+        recipient_siret: str,
+        recipient_name: str | None,
+        service_code: str | None,
+        engagement_number: str | None,
+        comment: str | None,
+        at: str,
+    ) -> None:
+        """New routing from the supplier after a routing error (221), checked by the caller: made available
+        again, to the recipient given (the same one, or another structure). The summary keeps the buyer the
+        document names; the recipient is who receives it."""
         self.summary = replace(self.summary, service_code=service_code, engagement_number=engagement_number)
-        self.set_status(MISE_A_DISPOSITION.code, "platform", None, "Re-routed by the supplier", at)
+        self.recipient_siret, self.recipient_name = recipient_siret, recipient_name
+        self.set_status(MISE_A_DISPOSITION.code, "platform", None, comment or "Re-routed by the supplier", at)
 
     def attach(self, attachment: Attachment) -> None:
         self.attachments.append(attachment)

@@ -213,8 +213,7 @@ def reroute_invoice(invoice_id: str):
     invoice = lifecycle.reroute(
         caller(),
         invoice_id,
-        body.get("service_code"),
-        body.get("engagement_number"),
+        body,
         invoices=deps.invoices(),
         directory=deps.directory(),
     )

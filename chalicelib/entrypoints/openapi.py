@@ -316,14 +316,25 @@ LIFECYCLE_PATHS = {
     },
     "/v1/invoices/{invoice_id}/reroute": {
         "post": {
-            "summary": "Re-route a 221 invoice with a new service code and/or engagement number",
+            "summary": "Re-route a 221 invoice (Chorus Pro's recycler): a field left out keeps its value, null clears",
             "parameters": _params("invoice_id"),
             "requestBody": _json_body(
                 {
                     "type": "object",
+                    "additionalProperties": False,
                     "properties": {
-                        "service_code": {"type": ["string", "null"]},
-                        "engagement_number": {"type": ["string", "null"]},
+                        "recipient_siret": {
+                            "type": "string",
+                            "pattern": "^[0-9]{14}$",
+                            "description": "Another recipient structure (the deposit's directory controls apply)",
+                        },
+                        "service_code": {"type": ["string", "null"], "maxLength": 100},
+                        "engagement_number": {"type": ["string", "null"], "maxLength": 100},
+                        "comment": {
+                            "type": ["string", "null"],
+                            "maxLength": 1000,
+                            "description": "Kept as the comment of the 203 history entry",
+                        },
                     },
                 }
             ),

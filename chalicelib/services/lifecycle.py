@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import codecs
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from ..domain import lifecycle
-from ..domain.directory import Principal
+from ..domain.directory import Principal, is_valid_siret
 from ..domain.ids import is_invoice_id, new_id
 from ..domain.invoice import Attachment, Invoice
 from ..domain.statuses import STATUSES
 from . import controls
 from .clock import utc_now
+from .directory import refuse_unknown_fields
 from .errors import (
     ConcurrentUpdate,
     Conflict,
@@ -128,30 +129,62 @@ def change_status(
     return invoice
 
 
+REROUTE_FIELDS = ("recipient_siret", "service_code", "engagement_number", "comment")
+MAX_COMMENT = 1000
+
+
 def reroute(
     principal: Principal,
     invoice_id: str,
-    service_code: object,
-    engagement_number: object,
+    body: Mapping[str, object],
     *,
     invoices: InvoiceRepository,
     directory: Directory,
     now: Callable[[], str] = utc_now,
 ) -> Invoice:
-    """The supplier's new routing references for a 221 invoice (Chorus Pro's `recycler`); same number."""
-    for name, value in (("service_code", service_code), ("engagement_number", engagement_number)):
+    """The supplier's new routing for a 221 invoice (Chorus Pro's `recycler`); same number.
+
+    `body` holds what changes: a field left out keeps its current value, an explicit null clears a service code
+    or an engagement number. `recipient_siret` sends the invoice to another structure, which must pass the
+    deposit's directory controls (exists, active, receives invoices, its service code and engagement rules).
+    `comment` becomes the comment of the history entry. Unknown fields are a 422 (`unknown_fields`).
+    """
+    refuse_unknown_fields(dict(body), REROUTE_FIELDS, "a re-routing")
+    for name in ("service_code", "engagement_number"):
+        value = body.get(name)
         if value is not None and not (isinstance(value, str) and 0 < len(value.strip()) <= 100):
             raise Unprocessable(f"'{name}' must be a non-empty string of at most 100 characters, or null.")
+    if "recipient_siret" in body and not is_valid_siret(body["recipient_siret"]):
+        raise Unprocessable("'recipient_siret' must be a SIRET (14 digits, Luhn key); it cannot be cleared.")
+    comment = body.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise Unprocessable("'comment' must be a string.")
+    if isinstance(comment, str) and len(comment) > MAX_COMMENT:
+        raise Unprocessable(f"'comment' is limited to {MAX_COMMENT} characters.")
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     if "supplier" not in invoice.parties_of(principal.siret):
         raise Forbidden("Only the invoice's supplier may re-route it.")
     if not invoice.status or invoice.status.code != lifecycle.ROUTING_ERROR:
         raise Conflict("Only an invoice in status 221 (routing error) can be re-routed.", allowed=[])
-    proposed = replace(invoice.summary, service_code=service_code, engagement_number=engagement_number)
-    _recipient, failure = controls.routing_failure(proposed, directory)
+    summary = invoice.summary
+    proposed = replace(
+        summary,
+        buyer_siret=body.get("recipient_siret", invoice.recipient_siret),
+        service_code=body.get("service_code", summary.service_code),
+        engagement_number=body.get("engagement_number", summary.engagement_number),
+    )
+    recipient, failure = controls.routing_failure(proposed, directory)
     if failure is not None:
         raise Unprocessable(failure.message, reason_code=failure.reason_code)
-    invoice.reroute(proposed.service_code, proposed.engagement_number, now())
+    assert recipient is not None  # routing_failure names the structure it accepts
+    invoice.reroute(
+        recipient.siret,
+        recipient.name,
+        proposed.service_code,
+        proposed.engagement_number,
+        comment.strip() if comment and comment.strip() else None,
+        now(),
+    )
     invoices.save(invoice)
     return invoice
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from demo import CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
-from invoices import ubl_invoice
+from invoices import CHR_SIRET, ubl_invoice
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.statuses import STATUSES
@@ -268,3 +268,56 @@ def test_every_party_change_is_published_once_from_the_stream(client, made_avail
     ]
     assert events[1]["data"]["reason_code"] == "JUSTIF_ABS" and events[1]["data"]["previous_status"]["code"] == 204
     assert [e["id"] for e in events] == [f"{invoice_id}-2", f"{invoice_id}-3"]
+
+
+def _reroute(client, invoice_id: str, body: dict, key: str = SUPPLIER_KEY):
+    url = f"/v1/invoices/{invoice_id}/reroute"
+    return client.http.post(url, headers=auth(key, **JSON), body=json.dumps(body))
+
+
+def test_reroute_keeps_what_the_body_leaves_out_and_clears_an_explicit_null(client, made_available):
+    """Sending only the engagement number used to erase the service code (SERV-TECH), then 422 REJ_ADR."""
+    invoice_id = made_available()
+    walk(client, invoice_id, [(MAIRIE_KEY, 221)])
+    rerouted = _reroute(client, invoice_id, {"engagement_number": "EJ-77", "comment": "Bon de commande ajouté"})
+    assert rerouted.status_code == 200, rerouted.body
+    invoice = json.loads(rerouted.body)
+    assert invoice["status"]["code"] == 203
+    assert invoice["recipient"]["service_code"] == "SERV-TECH" and invoice["engagement_number"] == "EJ-77"
+    history = json.loads(client.http.get(f"/v1/invoices/{invoice_id}/history", headers=auth(MAIRIE_KEY)).body)
+    assert history["history"][-1]["comment"] == "Bon de commande ajouté"
+    walk(client, invoice_id, [(MAIRIE_KEY, 221)])
+    cleared = json.loads(_reroute(client, invoice_id, {"engagement_number": None}).body)
+    assert cleared["engagement_number"] is None and cleared["recipient"]["service_code"] == "SERV-TECH"
+    assert cleared["status"]["code"] == 203
+    walk(client, invoice_id, [(MAIRIE_KEY, 221)])
+    refused = _reroute(client, invoice_id, {"service_code": None})  # the Mairie requires one
+    assert refused.status_code == 422 and json.loads(refused.body)["reason_code"] == "REJ_ADR"
+
+
+def test_reroute_refuses_unknown_fields(client, made_available):
+    invoice_id = made_available()
+    walk(client, invoice_id, [(MAIRIE_KEY, 221)])
+    refused = _reroute(client, invoice_id, {"service_code": "SERV-TECH", "destinataire": "x"})
+    assert refused.status_code == 422 and json.loads(refused.body)["unknown_fields"] == ["destinataire"]
+    for body in ({"comment": 5}, {"recipient_siret": None}, {"recipient_siret": "123"}):
+        assert _reroute(client, invoice_id, body).status_code == 422, body
+    current = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
+    assert current["status"]["code"] == 221
+
+
+def test_reroute_to_another_structure_runs_the_directory_controls(client, made_available):
+    invoice_id = made_available()
+    walk(client, invoice_id, [(MAIRIE_KEY, 221)])
+    unknown = _reroute(client, invoice_id, {"recipient_siret": "55208131766522"})
+    assert unknown.status_code == 422 and json.loads(unknown.body)["reason_code"] == "REJ_ADR"
+    no_engagement = _reroute(client, invoice_id, {"recipient_siret": CHR_SIRET, "service_code": None})
+    assert no_engagement.status_code == 422 and json.loads(no_engagement.body)["reason_code"] == "REJ_CONT_B2G"
+    body = {"recipient_siret": CHR_SIRET, "service_code": None, "engagement_number": "EJ-9"}
+    rerouted = _reroute(client, invoice_id, body)
+    assert rerouted.status_code == 200, rerouted.body
+    invoice = json.loads(rerouted.body)
+    assert invoice["recipient"]["siret"] == CHR_SIRET and invoice["status"]["code"] == 203
+    assert client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(CHR_KEY)).status_code == 200
+    assert client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY)).status_code == 404
+    assert set_status(client, invoice_id, CHR_KEY, 204).status_code == 200
