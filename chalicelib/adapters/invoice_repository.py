@@ -62,6 +62,20 @@ def to_record(invoice: Invoice) -> InvoiceRecord:
     return record
 
 
+def _pack_entry(entry: HistoryEntry) -> dict:
+    """A history entry without its empty values; a payment's amount as a decimal string."""
+    packed = {k: v for k, v in asdict(entry).items() if v is not None}
+    if entry.amount is not None:
+        packed["amount"] = str(entry.amount)
+    return packed
+
+
+def _unpack_entry(packed: dict) -> HistoryEntry:
+    """As _pack_entry wrote it; entries stored before amounts existed have none."""
+    amount = packed.get("amount")
+    return HistoryEntry(**{**packed, "amount": None if amount is None else Decimal(amount)})
+
+
 def pack_details(invoice: Invoice) -> bytes:
     """What no query reads, as compact JSON compressed with zlib. Empty values are left out: every byte of
     the item counts towards the 1 KB of a write unit."""
@@ -88,7 +102,7 @@ def pack_details(invoice: Invoice) -> bytes:
         "buyer_name": s.buyer_name,
         "service_code": s.service_code,
         "engagement_number": s.engagement_number,
-        "history": [{k: v for k, v in asdict(h).items() if v is not None} for h in invoice.history],
+        "history": [_pack_entry(h) for h in invoice.history],
         "errors": [e.as_dict() for e in invoice.errors],
         "errors_truncated": invoice.errors_truncated or None,
         "attachments": [asdict(a) for a in invoice.attachments],
@@ -135,7 +149,7 @@ def from_record(record: InvoiceRecord) -> Invoice:
         recipient_name=d.get("recipient_name"),
         errors=[Error(**e) for e in d.get("errors", [])],
         errors_truncated=int(d.get("errors_truncated", 0)),
-        history=[HistoryEntry(**h) for h in d.get("history", [])],
+        history=[_unpack_entry(h) for h in d.get("history", [])],
         attachments=[Attachment(**a) for a in d.get("attachments", [])],
         version=record.version,
         original_offset=d.get("original_offset"),

@@ -44,6 +44,7 @@ class StatusChanged:
                 "previous_status": self.previous.status.as_dict() if self.previous else None,
                 "reason_code": self.entry.reason_code,
                 "comment": self.entry.comment,
+                "amount": None if self.entry.amount is None else str(self.entry.amount),
                 "actor": self.entry.actor,
                 "links": {"invoice": f"{api_base}/v1/invoices/{invoice.id}"},
             },

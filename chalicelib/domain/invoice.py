@@ -23,6 +23,7 @@ class HistoryEntry:
     actor: Actor
     reason_code: str | None = None
     comment: str | None = None
+    amount: Decimal | None = None  # the payment's amount, on 211 (optional) and 212 (required)
 
     @property
     def status(self) -> Status:
@@ -118,6 +119,13 @@ class Invoice:
         return tuple(roles)
 
     @property
+    def payable_limit(self) -> Decimal | None:
+        """The most a payment of this invoice can be: its total with VAT (BT-112), which includes what was paid
+        before (BT-113): an invoice already paid has an amount due of 0 and must still be declared received."""
+        totals = self.summary.totals
+        return totals.with_vat if totals.with_vat is not None else totals.amount_due
+
+    @property
     def attachments_bytes(self) -> int:
         return self.original_size + sum(a.size for a in self.attachments)
 
@@ -128,8 +136,16 @@ class Invoice:
 
     # --- the parties' transitions (allowed by domain.lifecycle) -----------------------------
 
-    def set_status(self, code: int, actor: Actor, reason_code: str | None, comment: str | None, at: str) -> None:
-        self.history.append(HistoryEntry(code, at, actor, reason_code, comment))
+    def set_status(
+        self,
+        code: int,
+        actor: Actor,
+        reason_code: str | None,
+        comment: str | None,
+        at: str,
+        amount: Decimal | None = None,
+    ) -> None:
+        self.history.append(HistoryEntry(code, at, actor, reason_code, comment, amount))
         self.updated_at = at
 
     def reroute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 Party = Literal["supplier", "recipient"]
@@ -65,13 +66,16 @@ REASONS: dict[int, frozenset[str]] = {
     221: frozenset(("CODE_ROUTAGE_ERR", "SIRET_ERR", "CMD_ERR", "REF_CT_ABSENT", "DEST_ERR", "REF_ERR")),
 }
 REASON_REQUIRED = frozenset({206, 207, 208, 210})
+# A payment's amount (BR-FR-CDV-14: a paid status carries the amount received): required on 212, optional on 211.
+AMOUNT_REQUIRED = frozenset({212})
+AMOUNT_ALLOWED = frozenset({211, 212})
 
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Why a requested status change cannot happen. `kind`: role | transition | reason | completion."""
+    """Why a requested status change cannot happen. `kind`: role | transition | reason | completion | amount."""
 
-    kind: Literal["role", "transition", "reason", "completion"]
+    kind: Literal["role", "transition", "reason", "completion", "amount"]
     message: str
     allowed: tuple[int, ...] = ()
 
@@ -118,3 +122,22 @@ def check_transition(
             "completion", "Completing a suspended invoice needs a comment or an attachment added since."
         )
     return party, None
+
+
+def check_amount(target: int, amount: Decimal | None, limit: Decimal | None) -> Refusal | None:
+    """A payment amount: required on 212, optional on 211, refused elsewhere; > 0 and at most `limit` (the
+    invoice's total with VAT) when the invoice has one."""
+    if amount is None:
+        if target in AMOUNT_REQUIRED:
+            return Refusal(
+                "amount", f"An amount (the amount received, a decimal string such as \"120.00\") is required for "
+                f"status {target}."
+            )
+        return None
+    if target not in AMOUNT_ALLOWED:
+        return Refusal("amount", f"Status {target} takes no amount: only {sorted(AMOUNT_ALLOWED)} do.")
+    if amount <= 0:
+        return Refusal("amount", "'amount' must be greater than 0.")
+    if limit is not None and amount > limit:
+        return Refusal("amount", f"'amount' {amount} is more than the invoice's total with VAT ({limit}).")
+    return None

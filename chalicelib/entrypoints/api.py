@@ -14,7 +14,7 @@ from ..domain.invoice import Attachment
 from ..domain.statuses import STATUSES
 from ..services import deposit, lifecycle, queries, search
 from ..services.authentication import authenticate, bearer_token, require_active, require_structure
-from ..services.directory import ADMIN
+from ..services.directory import ADMIN, refuse_unknown_fields
 from ..services.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
 from . import dependencies as deps
 from .links import api_path, request_instance, stage_prefix
@@ -196,6 +196,7 @@ def get_invoice_transitions(invoice_id: str):
 @route("/v1/invoices/{invoice_id}/status", methods=("POST",), content_types=["*/*"])
 def set_invoice_status(invoice_id: str):
     body = json_body()
+    refuse_unknown_fields(body, lifecycle.STATUS_FIELDS, "a status change")
     invoice = lifecycle.change_status(
         caller(),
         invoice_id,
@@ -203,6 +204,7 @@ def set_invoice_status(invoice_id: str):
         body.get("reason_code"),
         body.get("comment"),
         invoices=deps.invoices(),
+        amount=body.get("amount"),
     )
     return json_response(invoice_resource(invoice))
 

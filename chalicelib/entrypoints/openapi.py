@@ -140,6 +140,7 @@ SCHEMAS = {
                         "actor": {"enum": ["platform", "supplier", "recipient"]},
                         "reason_code": _NULLABLE_STRING,
                         "comment": _NULLABLE_STRING,
+                        "amount": {**_DECIMAL, "description": "The payment's amount, on 211 and 212"},
                     },
                 },
             },
@@ -263,7 +264,7 @@ _REFUSALS = {
     "403": problem_response("Your role may not do this"),
     "409": problem_response("Not allowed from the current status (the body lists the allowed ones), or a race"),
     "415": problem_response("Send application/json"),
-    "422": problem_response("Missing or unknown reason, or invalid field"),
+    "422": problem_response("Missing or unknown reason, invalid field, or unknown field (unknown_fields)"),
 }
 _ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
 
@@ -294,10 +295,18 @@ LIFECYCLE_PATHS = {
                 {
                     "type": "object",
                     "required": ["code"],
+                    "additionalProperties": False,
                     "properties": {
                         "code": {"type": "integer"},
                         "reason_code": {"type": ["string", "null"]},
-                        "comment": {"type": ["string", "null"]},
+                        "comment": {"type": ["string", "null"], "maxLength": 1000},
+                        "amount": {
+                            "type": ["string", "null"],
+                            "pattern": r"^[0-9]+(\.[0-9]{1,2})?$",
+                            "description": "The payment's amount in the invoice's currency, > 0 and at most its total "
+                            "with VAT (which includes a prepaid amount): required on 212 (the amount received, "
+                            "BR-FR-CDV-14), optional on 211, refused on other statuses",
+                        },
                     },
                 }
             ),  # fmt: skip

@@ -63,6 +63,7 @@ def history_entry(entry: HistoryEntry) -> dict:
         "actor": entry.actor,
         "reason_code": entry.reason_code,
         "comment": entry.comment,
+        "amount": _dec(entry.amount),
     }
 
 

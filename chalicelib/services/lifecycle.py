@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
@@ -97,6 +99,19 @@ def next_statuses(
     ]
 
 
+STATUS_FIELDS = ("code", "reason_code", "comment", "amount")
+_AMOUNT = re.compile(r"[0-9]{1,17}(\.[0-9]{1,2})?")
+
+
+def parse_amount(value: object) -> Decimal | None:
+    """A payment amount as sent: null, or a decimal string with at most 2 decimals (EN 16931's amounts)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
+        raise Unprocessable("'amount' must be a decimal string with at most 2 decimals, such as \"120.00\".")
+    return Decimal(value)
+
+
 def change_status(
     principal: Principal,
     invoice_id: str,
@@ -106,8 +121,11 @@ def change_status(
     *,
     invoices: InvoiceRepository,
     now: Callable[[], str] = utc_now,
+    amount: object = None,
 ) -> Invoice:
-    """Apply a party's status change; optimistic locking makes exactly one of two racing changes win."""
+    """Apply a party's status change; optimistic locking makes exactly one of two racing changes win.
+    `amount` (decimal string) is the payment's amount: required on 212, optional on 211."""
+    paid = parse_amount(amount)
     if isinstance(code, bool) or not isinstance(code, int) or code not in STATUSES:
         raise Unprocessable(f"'code' must be one of the lifecycle status codes {sorted(STATUSES)}.")
     for name, value in (("reason_code", reason_code), ("comment", comment)):
@@ -124,7 +142,10 @@ def change_status(
     )
     if refusal:
         _refuse(refusal)
-    invoice.set_status(code, party, reason_code or None, comment or None, now())
+    refusal = lifecycle.check_amount(code, paid, invoice.payable_limit)
+    if refusal:
+        _refuse(refusal)
+    invoice.set_status(code, party, reason_code or None, comment or None, now(), paid)
     invoices.save(invoice)
     return invoice
 

@@ -92,7 +92,7 @@ def test_one_invoice_from_deposit_to_212_over_http(local_stack):
         (SUPPLIER_KEY, {"code": 209, "comment": "Bon de livraison joint"}),
         (recipient_key, {"code": 205}),
         (recipient_key, {"code": 211}),
-        (SUPPLIER_KEY, {"code": 212}),
+        (SUPPLIER_KEY, {"code": 212, "amount": "120.00"}),
     ]
     for key, body in steps:
         response = local_stack.request(

@@ -82,6 +82,8 @@ def test_receivers_see_every_status_change_200_to_212_once_after_dedupe_and_neve
         wait_status(local_stack, invoice_id, 203)
         for key, code, reason, comment in LIFECYCLE:
             body = {"code": code, "reason_code": reason, "comment": comment}
+            if code == 212:
+                body["amount"] = "120.00"  # the amount received is required on 212
             response = local_stack.request(
                 "POST", f"/v1/invoices/{invoice_id}/status", key, json.dumps(body).encode(), JSON
             )

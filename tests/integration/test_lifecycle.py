@@ -14,6 +14,7 @@ from chalicelib.domain.statuses import STATUSES
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
 REASON = {206: "CALCUL_ERR", 207: "NON_CONFORME", 208: "JUSTIF_ABS", 210: "MONTANTTOTAL_ERR"}
+AMOUNT = {212: "120.00"}  # the amount received: the demo invoice's total with VAT
 
 
 @pytest.fixture
@@ -33,8 +34,10 @@ def made_available(client, pump):
     return make
 
 
-def set_status(client, invoice_id: str, key: str, code: int, reason=None, comment=None):
-    body = {"code": code, "reason_code": reason, "comment": comment}
+def set_status(client, invoice_id: str, key: str, code: int, reason=None, comment=None, **extra):
+    body = {"code": code, "reason_code": reason, "comment": comment, **extra}
+    if code in AMOUNT and "amount" not in extra:
+        body["amount"] = AMOUNT[code]
     return client.http.post(f"/v1/invoices/{invoice_id}/status", headers=auth(key, **JSON), body=json.dumps(body))
 
 
@@ -321,3 +324,31 @@ def test_reroute_to_another_structure_runs_the_directory_controls(client, made_a
     assert client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(CHR_KEY)).status_code == 200
     assert client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY)).status_code == 404
     assert set_status(client, invoice_id, CHR_KEY, 204).status_code == 200
+
+
+def test_payment_amounts_are_checked_stored_and_published(client, made_available, pump, events_queue):
+    """BR-FR-CDV-14: 212 Encaissée carries the amount received; 211 may carry the amount paid."""
+    invoice_id = made_available()
+    walk(client, invoice_id, [(MAIRIE_KEY, 205)])
+    assert set_status(client, invoice_id, MAIRIE_KEY, 211, amount="100.00").status_code == 200
+    pump.deliver_stream_once("publish_status_events")
+    events_queue()
+    for amount, status in ((None, 422), ("0", 422), ("120.01", 422), (120, 422), ("1,5", 422), ("1.005", 422)):
+        response = set_status(client, invoice_id, SUPPLIER_KEY, 212, amount=amount)
+        assert response.status_code == status, (amount, response.body)
+    assert set_status(client, invoice_id, SUPPLIER_KEY, 212, amount="120.00").status_code == 200
+    history = json.loads(client.http.get(f"/v1/invoices/{invoice_id}/history", headers=auth(SUPPLIER_KEY)).body)
+    paid = [(h["code"], h["amount"]) for h in history["history"][-3:]]
+    assert paid == [(205, None), (211, "100.00"), (212, "120.00")]
+    pump.deliver_stream_once("publish_status_events")
+    events = [json.loads(m["Message"]) for m in events_queue()]
+    assert [(e["data"]["status"]["code"], e["data"]["amount"]) for e in events] == [(212, "120.00")]
+
+
+def test_a_status_change_refuses_unknown_fields_and_amounts_elsewhere(client, made_available):
+    invoice_id = made_available()
+    unknown = set_status(client, invoice_id, MAIRIE_KEY, 204, montant="5.00")
+    assert unknown.status_code == 422 and json.loads(unknown.body)["unknown_fields"] == ["montant"]
+    assert set_status(client, invoice_id, MAIRIE_KEY, 204, amount="5.00").status_code == 422
+    current = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY)).body)
+    assert current["status"]["code"] == 203

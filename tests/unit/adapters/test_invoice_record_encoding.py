@@ -71,3 +71,19 @@ def test_a_decided_flow_invoice_costs_one_write_unit():
         size += len(name) + (len(raw) if kind in ("S", "B") and isinstance(raw, bytes) else len(str(raw).encode()))
     assert size < 1024 - 150, size  # with room for longer names and numbers than these
     assert {"supplier_siret", "recipient_siret", "number", "issue_date", "status_code"} <= set(image)  # filters
+
+
+def test_a_payment_amount_is_kept_and_records_written_before_amounts_still_read():
+    import zlib
+
+    invoice = flow_invoice()
+    invoice.history.append(HistoryEntry(212, "2026-11-28T08:00:00.000Z", "supplier", None, None, Decimal("120.00")))
+    record = to_record(invoice)
+    assert from_record(record).history[-1].amount == Decimal("120.00")
+    details = json.loads(zlib.decompress(record.details))
+    assert details["history"][-1]["amount"] == "120.00"  # a decimal string, never a float
+    assert "amount" not in details["history"][0]  # empty values are left out
+    for entry in details["history"]:  # the shape stored before amounts existed
+        entry.pop("amount", None)
+    record.details = zlib.compress(json.dumps(details).encode())
+    assert [h.amount for h in from_record(record).history] == [None, None, None]

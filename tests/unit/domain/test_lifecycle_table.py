@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from chalicelib.domain import lifecycle
@@ -73,3 +75,21 @@ def test_every_status_has_a_chorus_pro_name_and_the_naming_trap_is_kept():
     assert all(s.chorus_pro and s.label for s in STATUSES.values())
     assert STATUSES[210].chorus_pro == "REJETEE" and STATUSES[213].name == "REJETEE"
     assert STATUSES[221].chorus_pro == "A_RECYCLER" and STATUSES[205].chorus_pro == "SERVICE_FAIT"
+
+
+@pytest.mark.parametrize(
+    "target, amount, limit, refused",
+    [
+        (212, None, Decimal("120.00"), True),  # the amount received is required (BR-FR-CDV-14)
+        (212, Decimal("120.00"), Decimal("120.00"), False),
+        (212, Decimal("120.01"), Decimal("120.00"), True),
+        (212, Decimal("0"), Decimal("120.00"), True),
+        (211, None, Decimal("120.00"), False),  # optional on 211
+        (211, Decimal("60.00"), Decimal("120.00"), False),
+        (205, Decimal("60.00"), Decimal("120.00"), True),  # no other status takes one
+        (212, Decimal("5.00"), None, False),
+    ],
+)
+def test_payment_amounts(target, amount, limit, refused):
+    refusal = lifecycle.check_amount(target, amount, limit)
+    assert (refusal is not None) == refused and (refusal is None or refusal.kind == "amount")

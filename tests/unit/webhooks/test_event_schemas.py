@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from webhook_support import SCHEMAS, validate_event
 
@@ -64,3 +65,18 @@ def test_published_events_link_to_the_api_s_public_address():
     assert completed["data"]["links"] == {"flow": "https://api.example.org/api/v1/flows/01JD0000000000000000000001"}
     [entries] = batches([flow])  # no public address known: a path from the API's root, as before
     assert json.loads(entries[0]["Message"])["data"]["links"] == {"flow": "/v1/flows/01JD0000000000000000000001"}
+
+
+def test_a_payment_event_carries_its_amount():
+    at = "2026-11-26T10:00:00.000Z"
+    invoice = Invoice(id="01JD0000000000000000000000", supplier_siret="81234567800013", supplier_name="Atelier",
+                      format="ubl", content_type="application/xml", original_key="k", original_size=1,
+                      original_sha256="0" * 64, created_at=at, updated_at=at)  # fmt: skip
+    invoice.recipient_siret = "21750000100011"
+    invoice.history.append(HistoryEntry(212, at, "supplier", None, None, Decimal("120.00")))
+    event = StatusChanged(invoice, invoice.history[0], None, 0).cloudevent()
+    validate_event(event)
+    assert event["data"]["amount"] == "120.00"
+    schema = json.loads((SCHEMAS / "invoice.status_changed.json").read_text(encoding="utf-8"))
+    assert "amount" in schema["properties"]["data"]["properties"]
+    assert "amount" not in schema["properties"]["data"]["required"]  # optional: older events have none
