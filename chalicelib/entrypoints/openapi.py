@@ -64,7 +64,11 @@ SCHEMAS = {
             "code": {"type": "integer", "enum": sorted(STATUSES)},
             "name": {"type": "string"},
             "label": {"type": "string"},
-            "chorus_pro": {"type": "string", "description": "The Chorus Pro status name integrators know"},
+            "chorus_pro": {
+                "type": ["string", "null"],
+                "description": "The Chorus Pro status name integrators know; null where Chorus Pro has no such status "
+                "(207 En litige, 212 Encaissée, 213 Rejetée: a platform rejection is a flux IN_REJETE entry)",
+            },
         },
     },
     "Error": {
@@ -135,7 +139,7 @@ SCHEMAS = {
                         "code": {"type": "integer"},
                         "name": {"type": "string"},
                         "label": {"type": "string"},
-                        "chorus_pro": {"type": "string"},
+                        "chorus_pro": _NULLABLE_STRING,
                         "at": {"type": "string", "format": "date-time"},
                         "actor": {"enum": ["platform", "supplier", "recipient"]},
                         "reason_code": _NULLABLE_STRING,

@@ -154,7 +154,8 @@ def mail_for(event: dict) -> tuple[str, str]:
         f"Facture {number} ({data.get('invoice_id')})",
         f"Fournisseur : {supplier.get('name') or ''} ({supplier.get('siret') or ''})",
         f"Destinataire : {recipient.get('name') or ''} ({recipient.get('siret') or ''})",
-        f"Nouveau statut : {status.get('code')} {status.get('label')} ({status.get('chorus_pro')})"
+        f"Nouveau statut : {status.get('code')} {status.get('label')}"
+        + (f" ({status['chorus_pro']})" if status.get("chorus_pro") else "")
         + (f", précédent : {previous.get('code')} {previous.get('label')}" if previous else ""),
         f"Date : {event.get('time')}",
     ]

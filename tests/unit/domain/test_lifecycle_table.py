@@ -71,8 +71,12 @@ def test_recipient_may_send_a_completed_invoice_back_as_a_routing_error():
     assert lifecycle.check_transition(("recipient",), 209, 221, "CODE_ROUTAGE_ERR", None, False) == ("recipient", None)
 
 
-def test_every_status_has_a_chorus_pro_name_and_the_naming_trap_is_kept():
-    assert all(s.chorus_pro and s.label for s in STATUSES.values())
+def test_every_status_has_a_chorus_pro_name_where_chorus_pro_has_one_and_the_naming_trap_is_kept():
+    assert all(s.label for s in STATUSES.values())
+    assert {c for c, s in STATUSES.items() if s.chorus_pro is None} == {207, 212, 213}  # reference §5.4
+    assert STATUSES[211].chorus_pro == "MISE_EN_PAIEMENT" and STATUSES[208].chorus_pro == "SUSPENDUE"
+    names = [s.chorus_pro for s in STATUSES.values() if s.chorus_pro]
+    assert names.count("MISE_EN_PAIEMENT") == names.count("SUSPENDUE") == 1  # one reform status per answer
     assert STATUSES[210].chorus_pro == "REJETEE" and STATUSES[213].name == "REJETEE"
     assert STATUSES[221].chorus_pro == "A_RECYCLER" and STATUSES[205].chorus_pro == "SERVICE_FAIT"
 

@@ -376,3 +376,10 @@ def test_by_default_a_structure_subscribes_to_what_it_can_receive_and_its_mail_p
     assert asked.events == ("flow.completed",)  # asked for explicitly: kept as asked
     supplier = create(("supplier",), {"url": "https://hooks.example.com/"})[0]
     assert supplier.events == ("invoice.status_changed", "flow.completed")
+
+
+def test_a_status_without_a_chorus_pro_name_reads_without_one_in_the_mail():
+    event = status_event(212)
+    event["data"]["status"] = {"code": 212, "name": "ENCAISSEE", "label": "Encaissée", "chorus_pro": None}
+    _subject, text = mail_for(event)
+    assert "Nouveau statut : 212 Encaissée," in text and "None" not in text
