@@ -63,7 +63,8 @@ REASONS: dict[int, frozenset[str]] = {
             "REJ_ASS_PJ",
         )
     ),  # fmt: skip
-    221: frozenset(("CODE_ROUTAGE_ERR", "SIRET_ERR", "CMD_ERR", "REF_CT_ABSENT", "DEST_ERR", "REF_ERR")),
+    # ROUTING_ERR: the directory line used is outdated (reference §5.5).
+    221: frozenset(("ROUTING_ERR", "CODE_ROUTAGE_ERR", "SIRET_ERR", "CMD_ERR", "REF_CT_ABSENT", "DEST_ERR", "REF_ERR")),
 }
 REASON_REQUIRED = frozenset({206, 207, 208, 210})
 # A payment's amount (BR-FR-CDV-14: a paid status carries the amount received): required on 212, optional on 211.
@@ -130,8 +131,8 @@ def check_amount(target: int, amount: Decimal | None, limit: Decimal | None) -> 
     if amount is None:
         if target in AMOUNT_REQUIRED:
             return Refusal(
-                "amount", f"An amount (the amount received, a decimal string such as \"120.00\") is required for "
-                f"status {target}."
+                "amount",
+                f'An amount (the amount received, a decimal string such as "120.00") is required for status {target}.',
             )
         return None
     if target not in AMOUNT_ALLOWED:

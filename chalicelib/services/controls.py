@@ -19,11 +19,12 @@ class ControlFailure:
 
 
 def supplier_failure(summary: InvoiceSummary, depositor_siret: str) -> ControlFailure | None:
-    """The seller (BT-30 with scheme 0009, or BT-29) must be the depositing structure."""
+    """The seller (BT-30 with scheme 0009, or BT-29) must be the depositing structure: an incoherence between
+    the invoice and its depositor (REJ_COH; REJ_UNI reads as a uniqueness failure, and duplicates are DOUBLON)."""
     if summary.seller_siret != depositor_siret:
         found = summary.seller_siret or "no SIRET (BT-30 scheme 0009 or BT-29)"
         return ControlFailure(
-            "REJ_UNI",
+            "REJ_COH",
             "CHORALE-SELLER",
             f"BT-30 Seller legal registration identifier ({found}) is not the depositing structure "
             f"({depositor_siret}).",
