@@ -75,11 +75,15 @@ def routing_failure(summary: InvoiceSummary, directory: Directory) -> tuple[Stru
                 f"BT-10 Buyer reference {summary.service_code!r} is an {state} service of {recipient.name}.",
                 "BT-10",
             )
-    elif service is not None and not service.active:
+    elif summary.service_code and recipient.services and (service is None or not service.active):
+        # A structure that declares its services routes by them (Chorus Pro: the service code must exist and be
+        # active, reference §3 #8). One that declares none takes any BT-10: in B2B it is a free buyer reference.
+        state = "unknown" if service is None else "inactive"
         return recipient, ControlFailure(
             "REJ_ADR",
             "CHORALE-SERVICE",
-            f"BT-10 Buyer reference {summary.service_code!r} is an inactive service of {recipient.name}.",
+            f"BT-10 Buyer reference {summary.service_code!r} is an {state} service of {recipient.name} "
+            f"({recipient.siret}), which declares its services: use one of its active service codes, or none.",
             "BT-10",
         )
     needs_engagement = recipient.requires_engagement or bool(service and service.requires_engagement)

@@ -15,6 +15,7 @@ from chalicelib.domain.directory import Structure
 from chalicelib.services import processing
 
 XML = {"Content-Type": "application/xml"}
+JSON = {"Content-Type": "application/json"}
 UNKNOWN_SIRET = "55203253400646"  # Luhn-valid, not in the demo directory
 
 
@@ -193,3 +194,28 @@ def test_name_keys_and_searches_stay_within_dynamodb_s_key_limits(client, monkey
     expanded.save()
     whole = client.http.get("/v1/structures?q=" + quote("\ufdfa" * 200), headers=auth(SUPPLIER_KEY))
     assert [s["siret"] for s in json.loads(whole.body)["items"]] == ["21750000100029"]
+
+
+def test_a_structure_that_declares_services_refuses_an_unknown_service_code(client, pump):
+    """Reference §3 #8: the service code must exist and be active, even where none is required."""
+    url = f"/v1/admin/structures/{CHR_SIRET}/services/SERV-URGENCES"
+    declared = client.http.put(url, headers=auth(ADMIN_KEY, **JSON), body=json.dumps({"name": "Urgences"}))
+    assert declared.status_code == 200, declared.body
+    unknown = deposit_and_process(client, pump, ubl_invoice("SVC-1", buyer=CHR_SIRET, service_code="NO-SUCH",
+                                                            engagement="EJ-1"))  # fmt: skip
+    assert unknown["status"]["code"] == 213
+    [entry] = history(client, unknown["id"])
+    assert entry["reason_code"] == "REJ_ADR" and "'NO-SUCH' is an unknown service" in entry["comment"]
+    known = deposit_and_process(client, pump, ubl_invoice("SVC-2", buyer=CHR_SIRET, service_code="SERV-URGENCES",
+                                                          engagement="EJ-1"))  # fmt: skip
+    assert known["status"]["code"] == 203
+    bare = ubl_invoice("SVC-3", buyer=CHR_SIRET, service_code=None, engagement="EJ-1")
+    none = deposit_and_process(client, pump, bare)
+    assert none["status"]["code"] == 203  # the CHR does not require a service code
+
+
+def test_a_structure_without_declared_services_takes_any_buyer_reference(client, pump):
+    """In B2B, BT-10 is a free buyer reference: a structure that declares no services accepts any."""
+    invoice = deposit_and_process(client, pump, ubl_invoice("SVC-4", buyer=CHR_SIRET, service_code="REF-LIBRE-42",
+                                                            engagement="EJ-1"))  # fmt: skip
+    assert invoice["status"]["code"] == 203 and invoice["recipient"]["service_code"] == "REF-LIBRE-42"
