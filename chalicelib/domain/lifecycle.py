@@ -103,6 +103,12 @@ def check_transition(
     roles = [p for p in parties if target in settable_by(p)]
     if not roles:
         return None, Refusal("role", f"Status {target} cannot be set by the {' or '.join(parties)}.")
+    if current is None:
+        return None, Refusal(
+            "transition",
+            f"The invoice is still being processed and has no status yet: status {target} can be set once it is made "
+            "available (203). Follow GET /v1/invoices/{id} until 'processing' is 'done'.",
+        )
     for party in roles:
         if target in allowed_next(party, current):
             break

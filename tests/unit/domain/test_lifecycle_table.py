@@ -98,3 +98,9 @@ def test_every_status_has_a_chorus_pro_name_where_chorus_pro_has_one_and_the_nam
 def test_payment_amounts(target, amount, limit, refused):
     refusal = lifecycle.check_amount(target, amount, limit)
     assert (refusal is not None) == refused and (refusal is None or refusal.kind == "amount")
+
+
+def test_a_pending_invoice_is_refused_as_still_being_processed():
+    _, refusal = lifecycle.check_transition(("supplier",), None, 220, None, None, False)
+    assert refusal.kind == "transition" and refusal.allowed == ()
+    assert "still being processed" in refusal.message and "None" not in refusal.message
