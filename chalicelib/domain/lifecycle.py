@@ -25,7 +25,7 @@ TRANSITIONS: dict[Party, dict[int, frozenset[int]]] = {
         205: frozenset({212}),
         206: frozenset({212}),
         211: frozenset({212}),
-        200: frozenset({220}),
+        # 220 before any decision. Not from 200: the platform writes 200 and 203 together, 200 is never current.
         203: frozenset({220}),
         204: frozenset({220}),
     },

@@ -108,9 +108,57 @@ SCHEMAS = {
             "status": {"$ref": "#/components/schemas/Status"},
             "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}},
             "errors_truncated": {"type": "integer", "description": "Findings beyond the first 100, not listed"},
+            "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
             "links": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    "Attachment": {
+        "type": "object",
+        "required": ["id", "name", "content_type", "size", "uploaded_by", "uploaded_at", "links"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string", "maxLength": 50},
+            "content_type": {"type": "string"},
+            "size": {"type": "integer", "description": "Bytes"},
+            "uploaded_by": {"enum": ["supplier", "recipient"]},
+            "uploaded_at": {"type": "string", "format": "date-time"},
+            "links": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "description": "Download (redirect)"}},
+            },
+        },
+    },
+    "Transitions": {
+        "type": "object",
+        "required": ["invoice_id", "current", "allowed"],
+        "properties": {
+            "invoice_id": {"type": "string"},
+            "current": {
+                "$ref": "#/components/schemas/Status",
+                "description": "null while the invoice is being processed",
+            },
+            "allowed": {
+                "type": "array",
+                "description": "The statuses you may set next (empty in a final status or while processing)",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "name", "label", "chorus_pro", "reason_required", "reasons"],
+                    "properties": {
+                        "code": {"type": "integer", "enum": sorted(STATUSES)},
+                        "name": {"type": "string"},
+                        "label": {"type": "string"},
+                        "chorus_pro": _NULLABLE_STRING,
+                        "reason_required": {"type": "boolean"},
+                        "reasons": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "The reason codes accepted (empty: the status takes none)",
+                        },
+                    },
+                },
+            },
         },
     },
     "AttachmentUpload": {
@@ -321,10 +369,7 @@ LIFECYCLE_PATHS = {
         "get": {
             "summary": "The statuses you may set next",
             "parameters": _params("invoice_id"),
-            "responses": {
-                "200": {"description": "Current and allowed statuses", "content": {"application/json": {}}},
-                **AUTH_ERRORS,
-            },  # fmt: skip
+            "responses": {"200": json_response("Current and allowed statuses", "Transitions"), **AUTH_ERRORS},
         }
     },
     "/v1/invoices/{invoice_id}/reroute": {
@@ -365,11 +410,7 @@ LIFECYCLE_PATHS = {
                 "content": {media: _BINARY for media in ATTACHMENT_MEDIA_TYPES},
             },
             "responses": {
-                "201": {
-                    "description": "The attachment",
-                    "headers": {"Location": {"schema": {"type": "string"}}},
-                    "content": {"application/json": {}},
-                },
+                "201": json_response("The attachment", "Attachment", {"Location": {"schema": {"type": "string"}}}),
                 "413": problem_response(
                     "Body over 4 MiB (larger files: POST …/attachments/uploads, up to 10 MB), "
                     "or over 120 MB with the invoice"
@@ -408,11 +449,11 @@ LIFECYCLE_PATHS = {
             "summary": "Complete an attachment upload: the file is checked and becomes the attachment `upload_id`",
             "parameters": _params("invoice_id", "upload_id"),
             "responses": {
-                "201": {
-                    "description": "The attachment (the same one when completed again)",
-                    "headers": {"Location": {"schema": {"type": "string"}}},
-                    "content": {"application/json": {}},
-                },
+                "201": json_response(
+                    "The attachment (the same one when completed again)",
+                    "Attachment",
+                    {"Location": {"schema": {"type": "string"}}},
+                ),
                 "409": problem_response("Nothing uploaded yet, or a race"),
                 "413": problem_response("Over 10 MB, or over 120 MB with the invoice (the file is deleted)"),
                 "415": problem_response("Content not of the named type (the file is deleted)"),

@@ -352,3 +352,31 @@ def test_a_status_change_refuses_unknown_fields_and_amounts_elsewhere(client, ma
     assert set_status(client, invoice_id, MAIRIE_KEY, 204, amount="5.00").status_code == 422
     current = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY)).body)
     assert current["status"]["code"] == 203
+
+
+def test_openapi_describes_the_invoice_history_and_transitions_as_returned(client, made_available):
+    """Every field the API returns is in its OpenAPI schema (attachments and the transitions listing were not)."""
+    from jsonschema import Draft202012Validator
+
+    document = json.loads(client.http.get("/openapi.json").body)
+    schemas = document["components"]["schemas"]
+
+    def check(name: str, body: dict) -> None:
+        Draft202012Validator({"$ref": f"#/components/schemas/{name}", **document}).validate(body)
+        assert set(body) <= set(schemas[name]["properties"]), (name, set(body) - set(schemas[name]["properties"]))
+
+    invoice_id = made_available()
+    added = client.http.post(
+        f"/v1/invoices/{invoice_id}/attachments?name=pv.pdf",
+        headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/pdf"}),
+        body=b"%PDF-1.4\n%%EOF\n",
+    )
+    check("Attachment", json.loads(added.body))
+    invoice = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
+    check("Invoice", invoice)
+    assert set(invoice["attachments"][0]) <= set(schemas["Attachment"]["properties"])
+    check("History", json.loads(client.http.get(f"/v1/invoices/{invoice_id}/history", headers=auth(MAIRIE_KEY)).body))
+    listing = client.http.get(f"/v1/invoices/{invoice_id}/transitions", headers=auth(MAIRIE_KEY))
+    check("Transitions", json.loads(listing.body))
+    transitions = document["paths"]["/v1/invoices/{invoice_id}/transitions"]["get"]["responses"]["200"]
+    assert transitions["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Transitions"}
