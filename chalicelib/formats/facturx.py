@@ -1,17 +1,18 @@
 """Factur-X / ZUGFeRD: the CII invoice embedded in a PDF/A-3, and its profile.
 
-Extraction uses the `factur-x` library (which reads the PDF's embedded files with pypdf and looks
-for factur-x.xml / ZUGFeRD-invoice.xml); the XML it returns is then read again with the platform's
-hardened parser, like any deposited XML. Profiles below EN 16931 (MINIMUM, BASIC WL) carry no
-invoice lines: they are not complete invoices and are rejected with that reason.
+Extraction reads the PDF's embedded files with pypdf (factur-x.xml / ZUGFeRD-invoice.xml first, then
+any *.xml), each inflated at most to the invoice XML limit (validation.parsing.MAX_XML_BYTES), and reads
+the XML with the platform's hardened parser, like any deposited XML. Profiles below EN 16931 (MINIMUM,
+BASIC WL) carry no invoice lines: they are not complete invoices and are rejected with that reason.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 
-from ..validation.parsing import CII_NS, UnreadableInvoice, detect_syntax, parse_xml
+from ..validation.parsing import CII_NS, MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
 
 # The library logs every lookup at INFO/WARNING; its findings come back to us as values.
 logging.getLogger("factur-x").setLevel(logging.ERROR)
@@ -26,14 +27,16 @@ PROFILE_NAMES = {
     "extended-ctc-fr": "EXTENDED-CTC-FR",
 }
 PROFILE_RULE = "CHORALE-FX-01"
+MiB = 1024 * 1024
 
 
 class NoEmbeddedInvoice(ValueError):
     """A PDF that carries no readable invoice XML; `detail` says what was found."""
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, reason: str = "no-embedded-invoice"):
         super().__init__(detail)
         self.detail = detail
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,27 +54,80 @@ class Extracted:
         return PROFILE_NAMES.get(self.profile, self.profile)
 
 
-def extract(pdf: bytes) -> Extracted:
-    """The embedded CII invoice, or NoEmbeddedInvoice saying why not."""
-    from facturx import get_xml_from_pdf
+# The embedded files an extraction looks for first (Factur-X, ZUGFeRD 2, XRechnung), then any other *.xml.
+KNOWN_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
+MAX_CANDIDATES = 8  # embedded *.xml files read at most (each capped at MAX_XML_BYTES)
+# pypdf's limits while reading the rest of the PDF (object streams, name trees), far below its 75 MB defaults.
+PDF_LIMITS = {
+    "zlib_maximum_output_length": 16 * MiB,
+    "lzw_maximum_output_length": 16 * MiB,
+    "run_length_maximum_output_length": 16 * MiB,
+    "brotli_maximum_output_length": 16 * MiB,
+    "jbig2_maximum_output_length": 16 * MiB,
+    "array_based_stream_maximum_output_length": 16 * MiB,
+    "stream_decoding_work_maximum_length": 32 * MiB,
+}
 
+
+def _capped(limit: int) -> dict[str, int]:
+    """pypdf's decoders stop inflating at `limit` bytes (LimitReachedError): a stream is never inflated whole."""
+    return {k: limit for k in PDF_LIMITS} | {"stream_decoding_work_maximum_length": 2 * limit}
+
+
+def extract(pdf: bytes) -> Extracted:
+    """The embedded CII invoice, or NoEmbeddedInvoice saying why not.
+
+    The embedded XML is read with every pypdf decoder capped at MAX_XML_BYTES: a small PDF whose factur-x.xml
+    inflates to gigabytes (a decompression bomb) is refused once the cap is reached, never inflated whole."""
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError
+
+    refusals: list[str] = []
     try:
-        filename, xml = get_xml_from_pdf(pdf, check_xsd=False)
+        with apply_configuration(**PDF_LIMITS):
+            attachments = [a for a in PdfReader(io.BytesIO(pdf)).attachment_list if _is_xml(a.name)]
+            attachments.sort(key=lambda a: not _known(a.name))
+            for attachment in attachments[:MAX_CANDIDATES]:
+                name = str(attachment.name)
+                try:
+                    with apply_configuration(**_capped(MAX_XML_BYTES)):
+                        xml = attachment.content
+                except LimitReachedError:
+                    xml = None
+                if xml is None or len(xml) > MAX_XML_BYTES:
+                    raise NoEmbeddedInvoice(
+                        f"The PDF's embedded {name} inflates to more than {MAX_XML_BYTES} bytes, the limit of an "
+                        "invoice XML: it is refused (a decompression bomb, or not an invoice).",
+                        reason="too-large",
+                    )
+                try:
+                    root = parse_xml(xml)
+                    syntax, _ = detect_syntax(root)
+                except UnreadableInvoice as exc:
+                    refusals.append(f"The PDF's embedded {name} is not a readable invoice: {exc.detail}")
+                    continue
+                if syntax != "cii":
+                    refusals.append(f"The PDF's embedded {name} is not a CII CrossIndustryInvoice.")
+                    continue
+                return Extracted(xml=xml, filename=name, profile=profile_of(root))
+    except NoEmbeddedInvoice:
+        raise
     except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on hostile PDFs
         raise NoEmbeddedInvoice(f"The PDF could not be read ({type(exc).__name__}: {exc}).") from None
-    if not xml:
-        raise NoEmbeddedInvoice(
-            "The PDF has no embedded factur-x.xml or ZUGFeRD-invoice.xml: it is not a Factur-X/ZUGFeRD invoice. "
-            "Deposit the invoice as XML (UBL or CII), JSON, or a Factur-X PDF with its XML embedded."
-        )
-    try:
-        root = parse_xml(xml)
-        syntax, _ = detect_syntax(root)
-    except UnreadableInvoice as exc:
-        raise NoEmbeddedInvoice(f"The PDF's embedded {filename} is not a readable invoice: {exc.detail}") from None
-    if syntax != "cii":
-        raise NoEmbeddedInvoice(f"The PDF's embedded {filename} is not a CII CrossIndustryInvoice.")
-    return Extracted(xml=xml, filename=filename, profile=profile_of(root))
+    if refusals:
+        raise NoEmbeddedInvoice(refusals[0])
+    raise NoEmbeddedInvoice(
+        "The PDF has no embedded factur-x.xml or ZUGFeRD-invoice.xml: it is not a Factur-X/ZUGFeRD invoice. "
+        "Deposit the invoice as XML (UBL or CII), JSON, or a Factur-X PDF with its XML embedded."
+    )
+
+
+def _is_xml(name) -> bool:
+    return isinstance(name, str) and name.lower().endswith(".xml")
+
+
+def _known(name: str) -> bool:
+    return name.lower() in KNOWN_NAMES
 
 
 def profile_of(root) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..formats import facturx, json_invoice, sniffing
 from ..validation.findings import FATAL, Finding
-from ..validation.parsing import UnreadableInvoice, detect_syntax, parse_xml
+from ..validation.parsing import MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
 from . import originals as layout
 from .errors import InvalidInput, Unprocessable, UnsupportedMediaType
 from .ports import OriginalStore, StoredObject
@@ -107,11 +107,15 @@ def prepare_pdf(body: bytes) -> Prepared:
     try:
         extracted = facturx.extract(body)
     except facturx.NoEmbeddedInvoice as exc:
-        raise Unprocessable(exc.detail, reason="no-embedded-invoice") from None
+        raise Unprocessable(exc.detail, reason=exc.reason) from None
     return Prepared("facturx", PDF_MEDIA, extracted.xml, {META_PROFILE: extracted.profile})
 
 
 def prepare_json(body: bytes) -> Prepared:
+    if len(body) > MAX_XML_BYTES:  # the invoice document limit, as for XML (its UBL is about as large)
+        raise InvalidInput(
+            f"The JSON invoice is {len(body)} bytes, over the limit of {MAX_XML_BYTES} bytes.", reason="too-large"
+        )
     try:
         document = json_invoice.parse(body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -1,0 +1,77 @@
+"""Hostile documents are refused with a clear reason, within bounded memory: a Factur-X PDF whose embedded XML
+inflates far beyond the XML limit, an XML over the one invoice document limit."""
+
+import io
+import tracemalloc
+import zlib
+
+import pytest
+
+from chalicelib.formats import facturx
+from chalicelib.services import intake
+from chalicelib.services.errors import InvalidInput, Unprocessable
+from chalicelib.validation import parsing
+
+CII_ROOT = b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100">'
+
+
+def pdf_bomb(xml_bytes: int) -> bytes:
+    """A small PDF whose factur-x.xml is a deflated stream inflating to `xml_bytes` (built without holding it)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, NumberObject, StreamObject
+
+    deflate = zlib.compressobj(9)
+    filler = b"<a/>" * (1024 * 256)  # 1 MiB
+    parts = [deflate.compress(CII_ROOT)]
+    for _ in range(xml_bytes // len(filler)):
+        parts.append(deflate.compress(filler))
+    parts.append(deflate.compress(b"</rsm:CrossIndustryInvoice>") + deflate.flush())
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    writer.add_attachment("factur-x.xml", b"<x/>")
+    for obj in writer._objects:
+        if isinstance(obj, StreamObject) and obj.get("/Type") == "/EmbeddedFile":
+            obj._data = b"".join(parts)
+            obj[NameObject("/Filter")] = NameObject("/FlateDecode")
+            obj[NameObject("/Length")] = NumberObject(len(obj._data))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_facturx_pdf_whose_xml_inflates_past_the_limit_is_refused_without_inflating_it():
+    pdf = pdf_bomb(64 * parsing.MAX_XML_BYTES // 4)  # 64 MiB of XML in a PDF of a few hundred KB
+    assert len(pdf) < 1024 * 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(Unprocessable) as refused:
+            intake.prepare(pdf, "application/pdf")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert refused.value.extra["reason"] == "too-large"
+    assert "factur-x.xml" in refused.value.detail and str(parsing.MAX_XML_BYTES) in refused.value.detail
+    assert peak < 4 * parsing.MAX_XML_BYTES  # never the whole 64 MiB
+
+
+def test_an_embedded_xml_just_under_the_limit_is_still_read():
+    pdf = pdf_bomb(parsing.MAX_XML_BYTES - 1024 * 1024)
+    extracted = facturx.extract(pdf)  # a CII root (not a complete invoice: the rules will say so)
+    assert extracted.filename == "factur-x.xml" and len(extracted.xml) < parsing.MAX_XML_BYTES
+
+
+def test_xml_over_the_one_limit_is_refused_and_the_limit_fits_a_512_mb_function():
+    assert parsing.MAX_XML_BYTES == 4 * 1024 * 1024
+    with pytest.raises(parsing.UnreadableInvoice) as refused:
+        parsing.parse_xml(b"<a>" + b" " * parsing.MAX_XML_BYTES + b"</a>")
+    assert refused.value.code == "too-large"
+    with pytest.raises(InvalidInput) as deposit:
+        intake.prepare(b"<a>" + b" " * parsing.MAX_XML_BYTES + b"</a>", "application/xml")
+    assert deposit.value.extra["reason"] == "too-large"
+
+
+def test_a_json_invoice_over_the_same_limit_is_refused_before_it_is_read():
+    body = b'{"number": "' + b"x" * parsing.MAX_XML_BYTES + b'"}'
+    with pytest.raises(InvalidInput) as refused:
+        intake.prepare(body, "application/json")
+    assert refused.value.extra["reason"] == "too-large"
