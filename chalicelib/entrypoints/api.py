@@ -12,6 +12,7 @@ from ..config import settings
 from ..domain.directory import Principal, hash_api_key
 from ..domain.invoice import Attachment
 from ..domain.statuses import STATUSES
+from ..formats import jsontext
 from ..services import deposit, lifecycle, queries, search
 from ..services.authentication import authenticate, bearer_token, require_active, require_structure
 from ..services.directory import ADMIN, refuse_unknown_fields
@@ -92,9 +93,9 @@ def json_body() -> dict:
             "Send a JSON object with Content-Type: application/json.", accepted=["application/json"]
         )
     try:
-        body = json.loads(request.raw_body or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The body is not valid JSON.") from None
+        body = jsontext.loads(request.raw_body or b"")
+    except jsontext.MalformedJson as exc:  # malformed, not UTF-8, or nested too deeply: 400, never a 500
+        raise InvalidInput(exc.detail) from None
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.")
     return body

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from ..validation.model import Invoice as SemanticInvoice
 from ..validation.model import Party
+from . import jsontext
 from .ubl_writer import EN16931, to_ubl
 
 SCHEMA_PATH = Path(__file__).with_name("invoice.schema.json")
@@ -45,14 +46,23 @@ def _pointer(path) -> str:
 
 
 def schema_errors(document) -> list[SchemaError]:
-    """Every schema violation, in document order (empty: the document is valid)."""
+    """Every schema violation, in document order (empty: the document is valid). Beyond JSON Schema: a string
+    holding a character an XML invoice cannot carry (a control character, a lone surrogate) is refused here, with
+    its pointer, rather than by the UBL writer (keyword "characters")."""
     errors = sorted(_validator().iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
-    return [SchemaError(_pointer(e.absolute_path), e.message, str(e.validator)) for e in errors[:MAX_REPORTED_ERRORS]]
+    found = [SchemaError(_pointer(e.absolute_path), e.message, str(e.validator)) for e in errors]
+    found += [
+        SchemaError(pointer, f"The text contains the character {char}, which an invoice cannot carry "
+                    "(control characters other than tab and line breaks are refused).", "characters")
+        for pointer, char in jsontext.strings_with_forbidden_characters(document)
+    ]  # fmt: skip
+    return found[:MAX_REPORTED_ERRORS]
 
 
 def parse(body: bytes):
-    """The JSON value of the body; ValueError if it is not UTF-8 JSON."""
-    return json.loads(body.decode("utf-8-sig"))
+    """The JSON value of the body; jsontext.MalformedJson (a ValueError) if it is not UTF-8 JSON or nests too
+    deeply."""
+    return jsontext.loads(body)
 
 
 def render_ubl(document: dict) -> bytes:

@@ -12,6 +12,15 @@ class ServiceError(Exception):
         self.extra = extra
 
 
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """An error of the platform itself (AWS, the network, memory) that a retry may cure, as opposed to a file that
+    cannot be read: the message it came from must fail and be retried, not the file be rejected. (By module, so
+    that use cases need not import botocore.)"""
+    if isinstance(exc, (ConnectionError, TimeoutError, MemoryError)):
+        return True
+    return any(k.__module__.split(".")[0] in ("botocore", "boto3", "urllib3") for k in type(exc).__mro__)
+
+
 class InvalidInput(ServiceError):
     title = "Invalid request"
 

@@ -41,6 +41,7 @@ from .errors import (
     ServiceError,
     Unprocessable,
     UnsupportedMediaType,
+    is_infrastructure_error,
 )
 from .paging import decode_cursor, encode_cursor, page_limit
 from .ports import EventPublisher, InvoiceRepository, OriginalStore
@@ -340,6 +341,15 @@ def expand_inbox(
         except ServiceError as exc:
             entry.outcome = REJECTED
             entry.errors = _errors_of(exc, member.name)
+            continue
+        except Exception as exc:
+            if is_infrastructure_error(exc):
+                raise  # the message fails and is retried: not the file's fault
+            # A hostile file that reached an unexpected failure: rejected alone, never the whole flow stuck IN_RECU.
+            log.exception("flow %s: file %d (%r) could not be read", flow_id, index, member.name[:200])
+            entry.outcome = REJECTED
+            entry.errors = [Error(RULE, "fatal", f"The file could not be read as an invoice ({type(exc).__name__}).",
+                                  member.name)]  # fmt: skip
             continue
         entry.invoice_id = flow_id if kind not in (sniffing.ZIP, sniffing.GZIP, sniffing.TAR) else (
             member_invoice_id(flow_id, index))  # fmt: skip

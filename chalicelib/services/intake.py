@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..formats import facturx, json_invoice, sniffing
+from ..formats import facturx, json_invoice, jsontext, sniffing
 from ..validation.findings import FATAL, Finding
 from ..validation.parsing import MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
 from . import originals as layout
@@ -118,8 +118,8 @@ def prepare_json(body: bytes) -> Prepared:
         )
     try:
         document = json_invoice.parse(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"The body is not valid JSON: {exc}", reason="malformed-json") from None
+    except jsontext.MalformedJson as exc:
+        raise InvalidInput(exc.detail, reason="malformed-json") from None
     errors = json_invoice.schema_errors(document)
     if errors:
         raise Unprocessable(
@@ -128,7 +128,11 @@ def prepare_json(body: bytes) -> Prepared:
             reason="schema",
             errors=[e.as_dict() for e in errors],
         )
-    return Prepared("json", JSON_MEDIA, json_invoice.render_ubl(document))
+    try:
+        rendition = json_invoice.render_ubl(document)
+    except (ValueError, TypeError) as exc:  # what the schema let through but XML cannot carry: never a 500
+        raise Unprocessable(f"The invoice cannot be written as UBL: {exc}", reason="schema") from None
+    return Prepared("json", JSON_MEDIA, rendition)
 
 
 def store_rendition(originals: OriginalStore, invoice_id: str, prepared: Prepared, metadata: dict[str, str]) -> None:

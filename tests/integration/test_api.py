@@ -6,7 +6,7 @@ import json
 
 import boto3
 import pytest
-from demo import MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from demo import ADMIN_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
 
 from chalicelib.config import settings
@@ -200,3 +200,45 @@ def test_openapi_query_parameters_are_typed(client):
 def test_chalice_errors_become_problems(client):
     response = client.http.request("DELETE", "/v1/health")
     assert_problem(response, 405)
+
+
+DEEP_OBJECT = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+DEEP_ARRAY = b"[" * 100_000 + b"]" * 100_000
+JSON_ROUTES = [
+    ("/v1/invoices", SUPPLIER_KEY),
+    ("/v1/invoices/{id}/status", MAIRIE_KEY),
+    ("/v1/invoices/{id}/reroute", SUPPLIER_KEY),
+    ("/v1/invoices/{id}/attachments/uploads", SUPPLIER_KEY),
+    ("/v1/subscriptions", MAIRIE_KEY),
+    ("/v1/admin/structures", ADMIN_KEY),
+    ("/v1/admin/imports", ADMIN_KEY),
+]
+
+
+@pytest.mark.parametrize("body", [DEEP_OBJECT, DEEP_ARRAY, b"[" * 65 + b"]" * 65], ids=["object", "array", "65"])
+@pytest.mark.parametrize("path, key", JSON_ROUTES, ids=[p for p, _ in JSON_ROUTES])
+def test_deeply_nested_json_is_a_400_problem_on_every_json_route(client, path, key, body):
+    deposited = post_invoice(client, ubl_invoice("DEEP-1"), auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"}))
+    invoice_id = json.loads(deposited.body)["id"]
+    response = client.http.post(
+        path.format(id=invoice_id), headers=auth(key, **{"Content-Type": "application/json"}), body=body
+    )
+    assert "nested too deeply" in assert_problem(response, 400)["detail"]
+
+
+def test_a_json_invoice_with_a_control_character_is_a_422_problem_and_nothing_is_stored(client):
+    from structured_invoices import json_invoice
+
+    document = json_invoice("CTRL-1")
+    document["seller"]["name"] = "Atelier\u0007Numérique"
+    before = originals_count()
+    response = post_invoice(
+        client, json.dumps(document).encode(), auth(SUPPLIER_KEY, **{"Content-Type": "application/json"})
+    )
+    problem = assert_problem(response, 422)
+    assert (
+        problem["errors"]
+        == [{"pointer": "/seller/name", "keyword": "characters", "message": problem["errors"][0]["message"]}]
+        and "U+0007" in problem["detail"]
+    )
+    assert originals_count() == before

@@ -455,3 +455,62 @@ def test_the_report_pages_its_files_with_limit_and_cursor(client, flow_pump):
     for query in ("?limit=0", "?limit=abc", "?cursor=nope"):
         refused = client.http.get(f"/v1/flows/{flow['id']}{query}", headers=auth(SUPPLIER_KEY))
         assert refused.status_code == 400 and refused.headers["Content-Type"] == "application/problem+json"
+
+
+def hostile_json_members() -> dict[str, bytes]:
+    control = json_invoice("HJ-1")
+    control["number"] = "A\u0001B"  # lxml refuses it when writing UBL
+    return {"control-character": json.dumps(control).encode(), "deep": b"[" * 100_000 + b"]" * 100_000}
+
+
+@pytest.mark.parametrize("case", ["control-character", "deep"])
+def test_a_hostile_json_file_is_rejected_alone_and_the_flow_completes(client, flow_pump, case):
+    body = make_zip([("good.xml", ubl_invoice(f"HJ-GOOD-{case}")), ("bad.json", hostile_json_members()[case])])
+    flow = json.loads(post_flow(client, body).body)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert report["state"] == "IN_INTEGRE_PARTIEL"
+    assert report["counts"] == {"files": 2, "accepted": 1, "rejected": 1, "pending": 0}
+    bad = files_by_name(report)["bad.json"]
+    message = bad["errors"][0]["message"]
+    assert ("U+0001" in message and bad["errors"][0]["location"] == "/number") if case == "control-character" else (
+        "nested too deeply" in message)  # fmt: skip
+
+
+def test_an_unexpected_failure_on_one_file_rejects_that_file_not_the_flow(client, flow_pump, monkeypatch, caplog):
+    prepare = flow_service.intake.prepare_member
+
+    def fails_on_the_second(data: bytes):
+        if b"UF-2" in data:
+            raise RuntimeError("a reader bug on hostile input")
+        return prepare(data)
+
+    monkeypatch.setattr(flow_service.intake, "prepare_member", fails_on_the_second)
+    flow = json.loads(
+        post_flow(client, make_zip([("a.xml", ubl_invoice("UF-1")), ("b.xml", ubl_invoice("UF-2"))])).body
+    )
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert report["state"] == "IN_INTEGRE_PARTIEL" and [f["status"] for f in report["files"]] == [
+        "accepted",
+        "rejected",
+    ]
+    assert report["files"][1]["errors"][0]["message"] == "The file could not be read as an invoice (RuntimeError)."
+    assert any(r.exc_info and "b.xml" in r.getMessage() for r in caplog.records)  # logged with its traceback
+
+
+def test_an_aws_failure_while_expanding_fails_the_message_to_be_retried(client, flow_pump, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    def throttled(data: bytes):
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}}, "PutObject")
+
+    monkeypatch.setattr(flow_service.intake, "prepare_member", throttled)
+    flow = json.loads(post_flow(client, make_zip([("a.xml", ubl_invoice("AF-1"))])).body)
+    assert flow_pump.deliver_sqs_once("expand_inbox") == 1
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert report["state"] == "IN_RECU" and report["files"] == []  # not expanded: the message comes back
+    inbox = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=flow_pump._queue(settings().inbox_queue)[1], AttributeNames=["All"]
+    )["Attributes"]
+    assert int(inbox["ApproximateNumberOfMessages"]) + int(inbox["ApproximateNumberOfMessagesNotVisible"]) == 1

@@ -1,0 +1,43 @@
+"""Hostile JSON: nested past any reason (RecursionError in json.loads), strings no XML invoice can carry."""
+
+import json
+
+import pytest
+from structured_invoices import json_invoice
+
+from chalicelib.formats import json_invoice as json_format
+from chalicelib.formats import jsontext
+from chalicelib.services import intake
+from chalicelib.services.errors import InvalidInput, Unprocessable
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000, b"[" * 65 + b"]" * 65],
+    ids=["deep-array", "deep-object", "just-over-the-depth"],
+)
+def test_deeply_nested_json_is_malformed_not_a_recursion_error(body):
+    with pytest.raises(jsontext.MalformedJson) as refused:
+        jsontext.loads(body)
+    assert "nested too deeply" in refused.value.detail
+    with pytest.raises(InvalidInput) as deposit:
+        intake.prepare(body, "application/json")
+    assert deposit.value.extra["reason"] == "malformed-json"
+
+
+def test_json_within_the_depth_and_with_tabs_and_line_breaks_reads():
+    assert jsontext.loads(b"[" * 64 + b"]" * 64) is not None
+    document = json_invoice("J-OK")
+    document["notes"][0]["text"] = "line 1\nline 2\tend"
+    assert json_format.schema_errors(document) == []
+
+
+@pytest.mark.parametrize("char", ["\u0001", "\u0000", "\u001f", "\ud800", "\uffff"])
+def test_a_json_invoice_with_a_character_xml_cannot_carry_is_a_schema_error_with_its_pointer(char):
+    document = json_invoice("J-1")
+    document["number"] = f"A{char}B"
+    errors = json_format.schema_errors(document)
+    assert [(e.pointer, e.keyword) for e in errors] == [("/number", "characters")]
+    with pytest.raises(Unprocessable) as refused:
+        intake.prepare(json.dumps(document).encode(), "application/json")
+    assert refused.value.extra["reason"] == "schema" and refused.value.extra["errors"][0]["pointer"] == "/number"
