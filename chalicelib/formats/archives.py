@@ -1,10 +1,11 @@
 """Reading untrusted archives (ZIP, tar.gz) into members, with every limit checked before a byte is inflated.
 
 Hostile cases each become a per-member error, never an exception, so that the other files go through:
-zip bombs (per-member compression ratio, per-member size and the running total of declared sizes are
-checked from the ZIP central directory before extraction; a tar.gz is inflated through a counting
-reader that stops at the total limit), absolute names and path traversal, symbolic and hard links,
-special files, encrypted members, duplicate names. Nothing is ever written to a file system.
+zip bombs (per-member compression ratio, per-member size and the running total of declared sizes, bounded by
+the total limit and by the ratio to the archive's size, are checked from the ZIP central directory before
+extraction; a tar.gz is inflated through a counting reader that stops at the same bound), absolute names and
+path traversal, symbolic and hard links, special files, encrypted members, duplicate names.
+Nothing is ever written to a file system.
 """
 
 from __future__ import annotations
@@ -26,11 +27,22 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """What one archive may inflate to. Every member is held in memory by the expanding function (2,048 MB,
+    infra QUEUE_CONSUMERS) beside the archive itself (an upload: up to 120 MiB), the renditions of its PDF and JSON
+    members (bounded by the same total in services.flows), one document being parsed (up to +324 MiB for the
+    densest 4 MiB XML) and the bundles being written: 256 MiB of members keeps the sum near 1 GB."""
+
     max_files: int = 1000
-    max_member_bytes: int = 32 * MiB
-    max_total_bytes: int = 512 * MiB
-    max_ratio: int = 100  # inflated / deflated, checked for members over ratio_floor_bytes
+    max_member_bytes: int = 32 * MiB  # a member may be a large Factur-X PDF (its XML is capped apart)
+    max_total_bytes: int = 256 * MiB
+    max_ratio: int = 100  # inflated / deflated: per member over ratio_floor_bytes, and for the whole archive
     ratio_floor_bytes: int = 1 * MiB
+    archive_floor_bytes: int = 16 * MiB  # any archive may inflate to this much, whatever its ratio
+
+    def inflation_limit(self, archive_bytes: int) -> int:
+        """How much the whole archive may inflate to: the total limit, and the ratio to its own size (so that
+        many small members of zeros, each under the per-member ratio floor, are no bomb either)."""
+        return min(self.max_total_bytes, max(self.max_ratio * archive_bytes, self.archive_floor_bytes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +126,7 @@ def _zip_members(data: bytes, limits: Limits) -> list[Member]:
     if len(files) > limits.max_files:
         raise UnreadableArchive(f"The archive holds {len(files)} files; a flow takes at most {limits.max_files}.")
     budget = _Budget(limits)
+    limit = limits.inflation_limit(len(data))
     members: list[Member] = []
     for info in files:
         name = info.filename
@@ -141,9 +154,11 @@ def _zip_members(data: bytes, limits: Limits) -> list[Member]:
             members.append(Member(name, error=f"The file's compression ratio ({ratio}) is over {limits.max_ratio}: "
                                   "a decompression bomb is refused.", code="ratio"))  # fmt: skip
             continue
-        if budget.total + size > limits.max_total_bytes:
-            members.append(Member(name, error=f"The archive inflates to more than {limits.max_total_bytes} bytes: "
-                                  "this file is over the total limit.", code="total-size"))  # fmt: skip
+        if budget.total + size > limit:
+            members.append(Member(name, error=f"The archive inflates to more than {limit} bytes ({len(data)} "
+                                  f"compressed; at most {limits.max_ratio} times its size, and "
+                                  f"{limits.max_total_bytes} in all): this file is over the total limit.",
+                                  code="total-size"))  # fmt: skip
             continue
         budget.total += size
         try:
@@ -185,7 +200,7 @@ class _TooLarge(Exception):
 def _tar_members(data: bytes, limits: Limits, compressed: bool) -> list[Member]:
     # A gzip stream has no per-member sizes before inflation: bound the whole inflated stream by the total
     # limit and by the ratio to its compressed size (tar headers and padding included).
-    limit = min(limits.max_total_bytes, max(limits.max_ratio * len(data), 16 * MiB))
+    limit = limits.inflation_limit(len(data))
     reader = _CountingReader(data, limit, compressed)
     budget = _Budget(limits)
     members: list[Member] = []

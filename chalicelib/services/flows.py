@@ -329,6 +329,7 @@ def expand_inbox(
     else:  # an upload of a single invoice: the invoice id is the upload id
         members = [archives.Member(meta.get("filename") or "invoice", stored.data)]
     files, writes = [], []
+    renditions = 0  # bytes of XML extracted from PDF members or written from JSON members, held until written
     for index, member in enumerate(members, start=1):
         entry = FlowFile(file_key(index), member.name)
         files.append(entry)
@@ -351,6 +352,14 @@ def expand_inbox(
             entry.errors = [Error(RULE, "fatal", f"The file could not be read as an invoice ({type(exc).__name__}).",
                                   member.name)]  # fmt: skip
             continue
+        rendition = len(prepared.rendition or b"")
+        if renditions + rendition > limits.max_total_bytes:  # held until written, beside the members
+            entry.outcome = REJECTED
+            entry.errors = [Error(RULE, "fatal", f"The flow's PDF and JSON files give more than "
+                                  f"{limits.max_total_bytes} bytes of invoice XML: this file is over the limit; "
+                                  "send it in another flow.", member.name)]  # fmt: skip
+            continue
+        renditions += rendition
         entry.invoice_id = flow_id if kind not in (sniffing.ZIP, sniffing.GZIP, sniffing.TAR) else (
             member_invoice_id(flow_id, index))  # fmt: skip
         writes.append((entry, member.data, prepared))

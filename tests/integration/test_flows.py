@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -514,3 +515,27 @@ def test_an_aws_failure_while_expanding_fails_the_message_to_be_retried(client, 
         QueueUrl=flow_pump._queue(settings().inbox_queue)[1], AttributeNames=["All"]
     )["Attributes"]
     assert int(inbox["ApproximateNumberOfMessages"]) + int(inbox["ApproximateNumberOfMessagesNotVisible"]) == 1
+
+
+def test_many_small_members_of_zeros_are_read_only_up_to_the_archives_ratio(client, flow_pump):
+    entries = [(f"z{i}.xml", b"\0" * (1024 * 1024)) for i in range(40)] + [("ok.xml", ubl_invoice("ZR-1"))]
+    body = make_zip(entries)  # 40 MiB from ~45 KB: each member under the per-member ratio floor
+    flow = json.loads(post_flow(client, body).body)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert report["state"] == "IN_REJETE" and report["counts"]["files"] == 41
+    refused = [f for f in report["files"] if "over the total limit" in f["errors"][0]["message"]]
+    assert len(refused) >= 41 - 16 and files_by_name(report)["ok.xml"]["status"] == "rejected"
+
+
+def test_renditions_of_pdf_and_json_files_count_against_the_flows_limit(client, flow_pump, monkeypatch):
+    from chalicelib.formats import archives
+
+    small = functools.partial(archives.Limits, max_total_bytes=10_000)  # 3 JSON files fit, 3 renditions do not
+    monkeypatch.setattr(flows_api.archives, "Limits", small)
+    body = make_zip([(f"{i}.json", json.dumps(json_invoice(f"RB-{i}")).encode()) for i in range(3)])
+    flow = json.loads(post_flow(client, body).body)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert [f["status"] for f in report["files"]] == ["accepted", "accepted", "rejected"]
+    assert "bytes of invoice XML" in report["files"][2]["errors"][0]["message"]

@@ -173,3 +173,27 @@ def test_zip_file_count_reads_the_central_directory_only():
     zipfile.ZipFile(empty, "w").close()
     assert zip_file_count(empty.getvalue()) == 0
     assert zip_file_count(b"PK\x03\x04" + b"\x00" * 64) is None
+
+
+def test_many_small_members_of_zeros_are_bounded_by_the_whole_archives_ratio():
+    """Each member is under the per-member ratio floor (1 MiB), but the archive inflates a thousand times: only
+    what its ratio allows is read (here the 16 MiB floor), the rest is refused per file."""
+    data = make_zip([(f"f{i}.xml", b"\0" * (512 * 1024)) for i in range(64)])  # 32 MiB from ~35 KB
+    members = read_members(data)
+    held = sum(len(m.data or b"") for m in members)
+    assert held <= Limits().archive_floor_bytes and len(members) == 64
+    assert [m.code for m in members[32:]] == ["total-size"] * 32 and all(m.data for m in members[:32])
+    assert "compressed" in members[-1].error and "total limit" in members[-1].error
+
+
+def test_the_whole_archive_may_inflate_up_to_its_ratio_above_the_floor():
+    limits = Limits(archive_floor_bytes=0, ratio_floor_bytes=10 * 1024 * 1024)
+    data = make_zip([(f"f{i}.xml", b"\0" * (64 * 1024)) for i in range(8)])  # 512 KiB from ~1.5 KB
+    members = read_members(data, limits)
+    assert sum(len(m.data or b"") for m in members) <= limits.max_ratio * len(data)
+    assert any(m.code == "total-size" for m in members)
+
+
+def test_the_total_limit_fits_the_expanding_function():
+    # 2,048 MB (infra QUEUE_CONSUMERS): members and renditions (each up to the total) beside a 120 MiB upload
+    assert 2 * Limits().max_total_bytes + 120 * 1024 * 1024 <= 1024 * 1024 * 1024
