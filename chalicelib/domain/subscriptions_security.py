@@ -57,7 +57,20 @@ def verify_signature(
 
 
 class UnsafeUrl(ValueError):
-    """A webhook URL we refuse to call; the message says why (shown to the subscriber)."""
+    """A webhook URL we refuse to call; the message says why (shown to the subscriber). `detail` is for the
+    platform's logs only: it may name what a host resolves to, which the subscriber must not learn (the
+    platform's resolver sees internal DNS names)."""
+
+    def __init__(self, message: str, detail: str | None = None):
+        super().__init__(message)
+        self.detail = detail or message
+
+
+def not_public(host: str, detail: str) -> UnsafeUrl:
+    """The one refusal of a host name that does not resolve, or resolves to any address that is not public:
+    the same words either way, without the addresses (else any structure could read internal DNS with it)."""
+    return UnsafeUrl(f"{host} does not resolve to a public address: webhooks are only delivered to public "
+                     "addresses", detail=detail)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +169,15 @@ def address_refusal(address: str, policy: UrlPolicy) -> str | None:
 
 def check_addresses(target: Target, addresses: list[str], policy: UrlPolicy) -> list[str]:
     """Every address the name resolves to must be callable (else DNS rebinding picks the bad one); returns them."""
+    literal = _ip_literal(target.host) is not None  # an address the subscriber wrote: its reason discloses nothing
     if not addresses:
-        raise UnsafeUrl(f"{target.host} does not resolve")
+        raise not_public(target.host, f"{target.host} does not resolve")
     for address in addresses:
         refusal = address_refusal(address, policy)
+        if refusal and literal:
+            raise UnsafeUrl(f"{target.host} is refused: {refusal}")
         if refusal:
-            raise UnsafeUrl(f"{target.host} resolves to a refused address: {refusal}")
+            raise not_public(target.host, f"{target.host} resolves to {', '.join(addresses)}: {refusal}")
     if target.scheme == "http" and not all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses):
         raise UnsafeUrl("http:// is only accepted for loopback receivers on the local stack; use https://")
     return list(dict.fromkeys(addresses))

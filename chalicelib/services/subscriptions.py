@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -25,10 +26,19 @@ from ..domain.subscriptions import (
     parse_events,
     parse_filter,
 )
-from ..domain.subscriptions_security import UnsafeUrl, UrlPolicy, check_addresses, literal_addresses, parse_target
+from ..domain.subscriptions_security import (
+    UnsafeUrl,
+    UrlPolicy,
+    check_addresses,
+    literal_addresses,
+    not_public,
+    parse_target,
+)
 from .clock import utc_iso, utc_now
 from .errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unprocessable
 from .subscriptions_ports import DeliveryAttempt, DeliveryJob, DeliveryLog, DeliveryQueue, Resolver, SubscriptionStore
+
+log = logging.getLogger(__name__)
 
 ROTATION_GRACE_SECONDS = 24 * 3600  # the previous secret still signs for a day after a rotation
 # One confirmation mail per address and day, whichever structure asks: creating and deleting e-mail
@@ -48,7 +58,7 @@ def checked_url(url, resolver: Resolver, policy: UrlPolicy) -> list[str]:
         try:
             addresses = resolver(target.host, target.port)
         except OSError as error:
-            raise UnsafeUrl(f"{target.host} does not resolve ({error.strerror or error})") from None
+            raise not_public(target.host, f"{target.host} does not resolve ({error.strerror or error})") from None
     return check_addresses(target, addresses, policy)
 
 
@@ -90,6 +100,7 @@ def create_subscription(
         try:
             checked_url(url, resolver, policy)
         except UnsafeUrl as error:
+            log.info("webhook URL refused for %s: %s", principal.siret, error.detail)  # what it resolves to: logs only
             raise Unprocessable(f"Webhook URL refused: {error}.", reason="unsafe_url") from None
     if len(store.for_structure(principal.siret)) >= MAX_SUBSCRIPTIONS_PER_STRUCTURE:
         raise Conflict(f"A structure has at most {MAX_SUBSCRIPTIONS_PER_STRUCTURE} subscriptions; delete one first.")

@@ -195,7 +195,8 @@ def _post(subscription, job: DeliveryJob, ctx: DeliveryContext, at: float) -> Ht
     try:
         target = parse_target(subscription.url, ctx.policy)
         addresses = checked_url(subscription.url, ctx.resolver, ctx.policy)  # again: DNS may have changed
-    except UnsafeUrl as error:
+    except UnsafeUrl as error:  # the subscriber reads the error (last_error, deliveries): the detail is logged
+        log.warning("webhook %s refused: %s", subscription.id, error.detail)
         return HttpResult(None, 0.0, f"refused: {error}")
     return ctx.sender.post(target, addresses[0], headers, body, ctx.timeout)
 

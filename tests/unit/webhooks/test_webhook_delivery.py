@@ -107,9 +107,12 @@ def context(store, sender, queue=None, log=None, mailer=None, now=1_000_000.0, s
     )
 
 
-def test_create_refuses_unsafe_urls_and_bad_bodies(store):
-    with pytest.raises(Unprocessable, match="link-local"):
+def test_create_refuses_unsafe_urls_and_bad_bodies(store, caplog):
+    caplog.set_level("INFO", logger="chalicelib.services.subscriptions")
+    with pytest.raises(Unprocessable, match="evil.example.com does not resolve to a public address") as refused:
         subscribe(store, SUPPLIER, {"url": "https://evil.example.com/"})
+    assert "169.254" not in refused.value.detail and "link-local" not in refused.value.detail
+    assert any("169.254.169.254" in r.getMessage() and "link-local" in r.getMessage() for r in caplog.records)
     with pytest.raises(InvalidInput):
         subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/", "email": "a@b.fr"})
     with pytest.raises(InvalidInput):
@@ -224,6 +227,9 @@ def test_a_url_that_now_resolves_to_a_refused_address_is_not_called(store):
     rebound = replace(context(store, sender), resolver=static_resolver({"hooks.example.com": ["10.0.0.8"]}))
     attempt = deliver(DeliveryJob(subscription.id, SUPPLIER, status_event(), 1, 1_000_000.0), rebound)
     assert attempt.outcome == "retrying" and "refused" in attempt.error and sender.calls == []
+    # the subscriber reads the error (deliveries, last_error): not what its name resolves to inside
+    assert "10.0.0.8" not in attempt.error and "private" not in attempt.error and "public address" in attempt.error
+    assert "10.0.0.8" not in (store.get(SUPPLIER, subscription.id).last_error or "")
 
 
 def test_deleted_subscriptions_drop_their_jobs_and_long_delays_are_served_in_steps(store):

@@ -39,16 +39,16 @@ def test_public_https_receivers_are_accepted_with_every_address():
         ("https:///nohost", "no host"),
         ("https://hooks.example.com/#frag", "fragment"),
         ("https://169.254.169.254/latest/meta-data/", "link-local"),
-        ("https://metadata.example.com/", "link-local"),
+        ("https://metadata.example.com/", "does not resolve to a public address"),
         ("https://[::ffff:169.254.169.254]/", "link-local"),
-        ("https://mapped.example.com/", "link-local"),
+        ("https://mapped.example.com/", "does not resolve to a public address"),
         ("https://10.0.0.1/", "private"),
         ("https://172.16.5.4/", "private"),
         ("https://192.168.1.10/", "private"),
-        ("https://private6.example.com/", "private"),
-        ("https://rebind.example.com/", "private"),
+        ("https://private6.example.com/", "does not resolve to a public address"),
+        ("https://rebind.example.com/", "does not resolve to a public address"),
         ("https://127.0.0.1/", "loopback"),
-        ("https://localhost/", "loopback"),
+        ("https://localhost/", "does not resolve to a public address"),
         ("https://[::1]/", "loopback"),
         ("https://224.0.0.1/", "multicast"),
         ("https://[ff02::1]/", "multicast"),
@@ -58,7 +58,7 @@ def test_public_https_receivers_are_accepted_with_every_address():
         ("https://2130706433/", "numeric host"),
         ("https://0x7f.1/", "numeric host"),
         ("https://0177.0.0.1/", "numeric host"),
-        ("https://unknown.example.com/", "does not resolve"),
+        ("https://unknown.example.com/", "does not resolve to a public address"),
         ("https://hooks.example.com:0/", "port 0"),
         ("https://hooks.example.com/a b", "whitespace"),
         ("https://" + "a" * 2100 + ".com/", "at most"),
@@ -87,3 +87,29 @@ def test_the_local_stack_accepts_http_to_loopback_only():
 def test_addresses_hiding_a_refused_ipv4_are_refused(address):
     # 6to4 of 169.254.169.254, NAT64 of 169.254.169.254, Teredo (client 169.0.0.11… link-local/private), link-local v6
     assert address_refusal(address, AWS) is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://localhost/",
+        "https://metadata.example.com/",
+        "https://rebind.example.com/",
+        "https://unknown.example.com/",
+    ],
+)
+def test_a_refused_name_does_not_disclose_what_it_resolves_to(url, caplog):
+    """The platform's resolver sees internal DNS: the subscriber learns only that the host is not public (the same
+    words whether it does not resolve or resolves to a private address), the detail goes to the logs."""
+    with pytest.raises(UnsafeUrl) as refused:
+        checked_url(url, RESOLVE, AWS)
+    message = str(refused.value)
+    host = url.split("/")[2]
+    assert message == f"{host} does not resolve to a public address: webhooks are only delivered to public addresses"
+    assert not any(c.isdigit() for c in message.replace("example", ""))  # no address, v4 or v6
+    assert "resolve" in refused.value.detail and host in refused.value.detail
+
+
+def test_a_refused_address_written_as_such_keeps_its_reason():
+    with pytest.raises(UnsafeUrl, match=r"^169\.254\.169\.254 is refused: .*link-local"):
+        checked_url("https://169.254.169.254/", RESOLVE, AWS)
