@@ -39,7 +39,7 @@ def verify_signature(
     timestamp, candidates = None, []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isascii() and value.isdigit():  # ("²".isdigit() is true, int("²") raises)
             timestamp = int(value)
         elif key == "v1":
             candidates.append(value)
@@ -47,8 +47,9 @@ def verify_signature(
         raise BadSignature("malformed signature header")
     if abs(now - timestamp) > tolerance:
         raise BadSignature("timestamp outside the tolerance: possible replay")
-    expected = signature(secret, timestamp, body)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+    expected = signature(secret, timestamp, body).encode("ascii")
+    # Bytes, not str: compare_digest raises TypeError on a non-ASCII str; any such value simply does not match.
+    if not any(hmac.compare_digest(expected, c.encode("utf-8", "replace")) for c in candidates):
         raise BadSignature("no signature matches")
     return timestamp
 
