@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -116,8 +117,27 @@ def body_bytes(event: dict) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# Line breaks and other control characters (C0, DEL, C1 with NEL, Unicode line/paragraph separators).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(value):
+    """A value as one line of text: control characters become spaces, in every string of a dict or list. What an
+    event carries (an invoice number, a comment, a name) reaches a mail's Subject and lines: a CR/LF in it must
+    not add a header or forge a line."""
+    if isinstance(value, str):
+        return _CONTROLS.sub(" ", value)
+    if isinstance(value, dict):
+        return {one_line(k): one_line(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [one_line(v) for v in value]
+    return value
+
+
 def mail_for(event: dict) -> tuple[str, str]:
-    """A short subject and text for a status change (French, as the platform's users)."""
+    """A short subject and text for a status change (French, as the platform's users); every value of the event
+    is made one line first, so only the template's own line breaks remain."""
+    event = one_line(event)
     data = event.get("data") or {}
     if event.get("type") == TEST_EVENT_TYPE:
         return "[Chorale] Notification de test", f"Ceci est un test de votre abonnement {data.get('subscription_id')}."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -389,3 +390,25 @@ def test_a_status_without_a_chorus_pro_name_reads_without_one_in_the_mail():
     event["data"]["status"] = {"code": 212, "name": "ENCAISSEE", "label": "Encaissée", "chorus_pro": None}
     _subject, text = mail_for(event)
     assert "Nouveau statut : 212 Encaissée," in text and "None" not in text
+
+
+@pytest.mark.parametrize("smuggled", ["\r\nBcc: victim@example.org", "\nBcc: x", "\u2028Bcc: x", "\x85Bcc: x", "\x00"])
+def test_control_characters_of_an_event_never_reach_the_mail_subject_or_add_lines(smuggled):
+    event = status_event(210)
+    event["data"]["number"] = f"F-1{smuggled}"
+    event["data"]["comment"] = f"refusée{smuggled}\nDétail : GET https://evil.example"
+    event["data"]["reason_code"] = "JUSTIF_ABS"
+    subject, text = mail_for(event)
+    control = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+    assert not control.search(subject) and subject.startswith("[Chorale] Facture F-1 ")
+    lines = text.splitlines()  # (splits on \u2028, \x85… too)
+    assert len(lines) == len(
+        mail_for(status_event(210) | {"data": {**status_event(210)["data"], "comment": "x", "reason_code": "J"}})[
+            1
+        ].splitlines()
+    )
+    assert not any(line.startswith(("Bcc", "Détail : GET https://evil")) for line in lines)
+    assert all(not control.search(line) for line in lines)
+    flow = {"type": "flow.completed", "id": "e\r\n1", "data": {"flow_id": "F\r\nX", "state": "IN\nX", "error": "a\rb"}}
+    subject, text = mail_for(flow)
+    assert not control.search(subject) and len(text.splitlines()) == 5
