@@ -213,3 +213,32 @@ def pdf_with_attachment(name: str, content: bytes) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+BOMB_CII_ROOT = b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100">'
+
+
+def pdf_bomb(xml_bytes: int) -> bytes:
+    """A small PDF whose factur-x.xml is a deflated stream inflating to `xml_bytes` (built without holding it)."""
+    import zlib
+
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, NumberObject, StreamObject
+
+    deflate = zlib.compressobj(9)
+    filler = b"<a/>" * (1024 * 256)  # 1 MiB
+    parts = [deflate.compress(BOMB_CII_ROOT)]
+    for _ in range(xml_bytes // len(filler)):
+        parts.append(deflate.compress(filler))
+    parts.append(deflate.compress(b"</rsm:CrossIndustryInvoice>") + deflate.flush())
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    writer.add_attachment("factur-x.xml", b"<x/>")
+    for obj in writer._objects:
+        if isinstance(obj, StreamObject) and obj.get("/Type") == "/EmbeddedFile":
+            obj._data = b"".join(parts)
+            obj[NameObject("/Filter")] = NameObject("/FlateDecode")
+            obj[NameObject("/Length")] = NumberObject(len(obj._data))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
-from structured_invoices import blank_pdf, facturx_pdf, json_invoice, pdf_with_attachment
+from structured_invoices import blank_pdf, facturx_pdf, json_invoice, pdf_bomb, pdf_with_attachment
 
 from chalicelib.config import settings
 from chalicelib.formats import json_invoice as json_format
@@ -102,6 +102,14 @@ def test_basic_profile_is_accepted(client, pump):
     created = json.loads(post(client, facturx_pdf(number="FX-basic", profile="basic"), "application/pdf").body)
     process(pump)
     assert invoice(client, created["id"])["status"]["code"] == 203
+
+
+def test_a_pdf_whose_embedded_xml_inflates_past_the_limit_is_a_422_and_nothing_is_stored(client):
+    from chalicelib.validation.parsing import MAX_XML_BYTES
+
+    body = problem(post(client, pdf_bomb(15 * MAX_XML_BYTES), "application/pdf"), 422)  # 60 MiB in ~60 KB
+    assert body["reason"] == "too-large" and body["type"].startswith("https://") and "factur-x.xml" in body["detail"]
+    assert boto3.client("s3").list_objects_v2(Bucket=settings().invoice_bucket).get("KeyCount", 0) == 0
 
 
 def test_pdf_without_embedded_invoice_is_422_with_an_explanation(client):

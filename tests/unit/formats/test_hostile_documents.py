@@ -1,42 +1,15 @@
 """Hostile documents are refused with a clear reason, within bounded memory: a Factur-X PDF whose embedded XML
 inflates far beyond the XML limit, an XML over the one invoice document limit."""
 
-import io
 import tracemalloc
-import zlib
 
 import pytest
+from structured_invoices import pdf_bomb
 
 from chalicelib.formats import facturx
 from chalicelib.services import intake
 from chalicelib.services.errors import InvalidInput, Unprocessable
 from chalicelib.validation import parsing
-
-CII_ROOT = b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100">'
-
-
-def pdf_bomb(xml_bytes: int) -> bytes:
-    """A small PDF whose factur-x.xml is a deflated stream inflating to `xml_bytes` (built without holding it)."""
-    from pypdf import PdfWriter
-    from pypdf.generic import NameObject, NumberObject, StreamObject
-
-    deflate = zlib.compressobj(9)
-    filler = b"<a/>" * (1024 * 256)  # 1 MiB
-    parts = [deflate.compress(CII_ROOT)]
-    for _ in range(xml_bytes // len(filler)):
-        parts.append(deflate.compress(filler))
-    parts.append(deflate.compress(b"</rsm:CrossIndustryInvoice>") + deflate.flush())
-    writer = PdfWriter()
-    writer.add_blank_page(100, 100)
-    writer.add_attachment("factur-x.xml", b"<x/>")
-    for obj in writer._objects:
-        if isinstance(obj, StreamObject) and obj.get("/Type") == "/EmbeddedFile":
-            obj._data = b"".join(parts)
-            obj[NameObject("/Filter")] = NameObject("/FlateDecode")
-            obj[NameObject("/Length")] = NumberObject(len(obj._data))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def test_a_facturx_pdf_whose_xml_inflates_past_the_limit_is_refused_without_inflating_it():
