@@ -236,9 +236,6 @@ def test_a_json_invoice_with_a_control_character_is_a_422_problem_and_nothing_is
         client, json.dumps(document).encode(), auth(SUPPLIER_KEY, **{"Content-Type": "application/json"})
     )
     problem = assert_problem(response, 422)
-    assert (
-        problem["errors"]
-        == [{"pointer": "/seller/name", "keyword": "characters", "message": problem["errors"][0]["message"]}]
-        and "U+0007" in problem["detail"]
-    )
+    assert [(e["pointer"], e["keyword"]) for e in problem["errors"]] == [("/seller/name", "characters")]
+    assert "U+0007" in problem["detail"]
     assert originals_count() == before

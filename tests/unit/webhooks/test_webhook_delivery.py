@@ -402,11 +402,9 @@ def test_control_characters_of_an_event_never_reach_the_mail_subject_or_add_line
     control = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
     assert not control.search(subject) and subject.startswith("[Chorale] Facture F-1 ")
     lines = text.splitlines()  # (splits on \u2028, \x85… too)
-    assert len(lines) == len(
-        mail_for(status_event(210) | {"data": {**status_event(210)["data"], "comment": "x", "reason_code": "J"}})[
-            1
-        ].splitlines()
-    )
+    plain = status_event(210)
+    plain["data"].update(comment="x", reason_code="J")
+    assert len(lines) == len(mail_for(plain)[1].splitlines())  # no line added
     assert not any(line.startswith(("Bcc", "Détail : GET https://evil")) for line in lines)
     assert all(not control.search(line) for line in lines)
     flow = {"type": "flow.completed", "id": "e\r\n1", "data": {"flow_id": "F\r\nX", "state": "IN\nX", "error": "a\rb"}}
