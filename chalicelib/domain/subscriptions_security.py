@@ -176,7 +176,7 @@ def check_addresses(target: Target, addresses: list[str], policy: UrlPolicy) -> 
     for address in addresses:
         refusal = address_refusal(address, policy)
         if refusal and literal:
-            raise UnsafeUrl(f"{target.host} is refused: {refusal}")
+            raise UnsafeUrl(refusal)
         if refusal:
             raise not_public(target.host, f"{target.host} resolves to {', '.join(addresses)}: {refusal}")
     if target.scheme == "http" and not all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses):
