@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from ..domain.directory import Service, Structure, search_key
 from ..services.errors import Conflict
@@ -84,15 +84,30 @@ class DynamoDirectory:
             return {}
         return {r.siret: structure_from_record(r) for r in StructureRecord.batch_get(sirets, consistent_read=True)}
 
+    def key_owners(self, key_hashes: list[str]) -> dict[str, str]:
+        """The SIRET each of the `key_hashes` already authenticates as, for those that exist (BatchGetItem)."""
+        if not key_hashes:
+            return {}
+        return {r.key_hash: r.siret for r in ApiKeyRecord.batch_get(list(dict.fromkeys(key_hashes)))}
+
     def put_structures(self, structures: list[Structure], api_keys: list[tuple[str, str, str]] = ()) -> None:
-        """Write structures and (key hash, siret, created_at) keys by BatchWriteItem, 25 items a request
-        (unconditional: an import's rows replace the records they were merged from)."""
+        """Write (key hash, siret, created_at) keys, each only if the key is new or already the structure's (a
+        conditional PutItem: a key never moves to another structure, even in a race with another write), then the
+        structures by BatchWriteItem, 25 items a request (unconditional: an import's rows replace the records
+        they were merged from). When a key belongs to another structure, the keys this call wrote are deleted
+        again and nothing else is written (Conflict)."""
+        written: list[tuple[str, str]] = []
+        for key_hash, siret, created_at in api_keys:
+            try:
+                self.put_api_key(key_hash, siret, created_at)
+            except Conflict:
+                for done_hash, done_siret in written:
+                    self._delete_key_of(done_hash, done_siret)
+                raise
+            written.append((key_hash, siret))
         with StructureRecord.batch_write() as batch:
             for structure in structures:
                 batch.save(structure_to_record(structure))
-        with ApiKeyRecord.batch_write() as batch:
-            for key_hash, siret, created_at in api_keys:
-                batch.save(ApiKeyRecord(key_hash, siret=siret, created_at=created_at))
 
     def search(
         self, name_prefix: str, role: str | None, limit: int, after: str | None
@@ -119,7 +134,23 @@ class DynamoDirectory:
         return [structure_from_record(r) for r in page], (page[-1].name_sort if len(found) > limit else None)
 
     def put_api_key(self, key_hash: str, siret: str, created_at: str) -> None:
-        ApiKeyRecord(key_hash, siret=siret, created_at=created_at).save()
+        """Register a key for `siret` unless it already authenticates as another structure (Conflict then)."""
+        try:
+            ApiKeyRecord(key_hash, siret=siret, created_at=created_at).save(
+                condition=ApiKeyRecord.key_hash.does_not_exist() | (ApiKeyRecord.siret == siret)
+            )
+        except PutError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                raise Conflict(
+                    "An API key being registered already belongs to another structure; nothing was imported."
+                ) from None
+            raise
+
+    def _delete_key_of(self, key_hash: str, siret: str) -> None:
+        try:
+            ApiKeyRecord(key_hash).delete(condition=ApiKeyRecord.siret == siret)
+        except DeleteError:
+            pass  # no longer this structure's key: not ours to remove
 
     def api_keys(self, siret: str) -> list[tuple[str, str]]:
         """(key id = hash, created_at) of a structure's keys."""

@@ -244,7 +244,7 @@ def import_structures(
     """Create the new structures of a seed-format list and update the existing ones in place: the fields a row
     carries replace, the others (services, API keys...) are kept. Every row is checked before any is written;
     a SIRET may appear once per import. API keys in a JSON row are registered too (hashed), next to the
-    structure's existing keys."""
+    structure's existing keys; a key that already authenticates as another structure is refused (422)."""
     require_admin(principal)
     if not isinstance(entries, list) or not entries:
         raise Unprocessable('Send {"structures": [...]} (the seed format) or a CSV with a header line.')
@@ -278,11 +278,29 @@ def import_structures(
             parsed.append((structure_from(fields, at, existing.get(fields["siret"])), keys))
         except Unprocessable as error:
             raise Unprocessable(f"{where}: {error.detail}", **error.extra) from None
+    new_keys = _refuse_keys_of_others(rows, directory)
     directory.put_structures(
-        [structure for structure, _ in parsed],
-        [(hash_api_key(key), structure.siret, at) for structure, keys in parsed for key in keys],
+        [structure for structure, _ in parsed], [(key_hash, siret, at) for key_hash, siret in new_keys]
     )
     return [structure for structure, _ in parsed]
+
+
+def _refuse_keys_of_others(rows: list[tuple[str, dict, list[str]]], directory) -> list[tuple[str, str]]:
+    """The (key hash, siret) of the rows' keys not registered yet; 422 naming the rows whose key already
+    authenticates as another structure (an import never moves a key: it would let one structure's key act as
+    another). The adapter's conditional write holds the same rule against a concurrent write."""
+    wanted = [(hash_api_key(key), fields["siret"], where) for where, fields, keys in rows for key in keys]
+    owners = directory.key_owners([key_hash for key_hash, _, _ in wanted])
+    taken = [(where, owners[key_hash]) for key_hash, siret, where in wanted if owners.get(key_hash, siret) != siret]
+    if taken:
+        parts = [f"{where} (a key of {owner})" for where, owner in taken]
+        raise Unprocessable(
+            "An API key belongs to one structure and an import does not move it: "
+            + "; ".join(parts)
+            + ". Remove the key from the row, or revoke it first. Nothing was imported.",
+            taken_keys=[{"row": where, "siret": owner} for where, owner in taken],
+        )
+    return [(key_hash, siret) for key_hash, siret, _ in wanted if key_hash not in owners]
 
 
 def _refuse_repeats(values: list[tuple[str, str]], what: str, *, show: bool) -> None:

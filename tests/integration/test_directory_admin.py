@@ -133,6 +133,43 @@ def test_the_same_siret_twice_in_an_import_writes_nothing(client):
     assert structure(client, MAIRIE_SIRET)["name"] == "Mairie de Saint-Étienne-du-Bois"
 
 
+def test_an_import_does_not_move_a_key_of_another_structure(client):
+    lumiere = {"siret": "82345678900010", "name": "Bureau d'Études Lumière SAS", "roles": ["supplier", "recipient"]}
+    [new] = luhn_sirets(1, start=4430618420)
+    rows = [{"siret": new, "name": "Nouvelle", "roles": ["supplier"]}, {**lumiere, "api_keys": [SUPPLIER_KEY]}]
+    response = import_json(client, rows)
+    problem = json.loads(response.body)
+    assert response.status_code == 422 and response.headers["Content-Type"] == "application/problem+json"
+    assert "structures[1]" in problem["detail"] and SUPPLIER_KEY.encode() not in response.body
+    assert problem["taken_keys"] == [{"row": "structures[1]", "siret": "81234567800013"}]
+    ticket = json.loads(client.http.post("/v1/uploads", headers=auth(SUPPLIER_KEY)).body)
+    assert ticket["fields"]["x-amz-meta-supplier-siret"] == "81234567800013"  # still Atelier's key
+    assert client.http.get(f"/v1/structures/{new}", headers=auth(SUPPLIER_KEY)).status_code == 404  # nothing written
+    # The structure's own key again is no move: the import goes through.
+    own = import_json(client, [{"siret": "81234567800013", "api_keys": [SUPPLIER_KEY]}])
+    assert own.status_code == 200, own.body
+
+
+def test_a_key_taken_in_a_race_is_not_moved_and_the_import_writes_nothing(aws):
+    from chalicelib.adapters.directory import DynamoDirectory
+    from chalicelib.domain.directory import Structure, hash_api_key
+    from chalicelib.services.errors import Conflict
+
+    directory = DynamoDirectory()
+    [new] = luhn_sirets(1, start=4430618430)
+    taken, fresh = hash_api_key(SUPPLIER_KEY), hash_api_key("a-fresh-key-of-the-new-structure")
+    with pytest.raises(Conflict):  # the check before writing missed it: the conditional write holds
+        directory.put_structures(
+            [Structure(new, "Nouvelle", ("supplier",), updated_at="t")],
+            [(fresh, new, "t"), (taken, "82345678900010", "t")],
+        )
+    assert directory.siret_for_key(taken) == "81234567800013"
+    assert directory.siret_for_key(fresh) is None and directory.structure(new) is None
+    with pytest.raises(Conflict):
+        directory.put_api_key(taken, "82345678900010", "t")
+    assert directory.siret_for_key(taken) == "81234567800013"
+
+
 def test_imports_over_the_row_cap_are_refused_and_the_cap_is_imported_in_batches(client):
     from chalicelib.services.directory import MAX_IMPORT_ROWS
 

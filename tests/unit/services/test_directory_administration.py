@@ -29,6 +29,9 @@ class MemoryDirectory:
         self.writes += 1
         self.records[structure.siret] = structure
 
+    def key_owners(self, key_hashes):
+        return {h: self.keys[h] for h in key_hashes if h in self.keys}
+
     def put_structures(self, structures, api_keys=()):
         self.writes += 1
         self.records.update({s.siret: s for s in structures})
@@ -97,6 +100,22 @@ def test_the_same_key_twice_is_refused_without_showing_it(directory):
         service.import_structures(SYSTEM_ADMIN, entries, directory=directory)
     assert "structures[0], structures[1]" in refused.value.detail
     assert "a-key-given-twice-here" not in refused.value.detail and directory.writes == 0
+
+
+def test_a_key_of_another_structure_is_refused_before_anything_is_written(directory):
+    directory.keys[hash_api_key("the-key-of-mairie-a-0001")] = SIRET_A
+    entries = [
+        {"siret": SIRET_A, "name": "Mairie A"},
+        {"siret": SIRET_B, "name": "Régie", "roles": ["recipient"], "api_keys": ["the-key-of-mairie-a-0001"]},
+    ]
+    with pytest.raises(Unprocessable, match=r"structures\[1\] \(a key of 55203253400646\)") as refused:
+        service.import_structures(SYSTEM_ADMIN, entries, directory=directory)
+    assert "the-key-of-mairie-a-0001" not in refused.value.detail
+    assert directory.writes == 0 and directory.keys[hash_api_key("the-key-of-mairie-a-0001")] == SIRET_A
+    service.import_structures(
+        SYSTEM_ADMIN, [{"siret": SIRET_A, "api_keys": ["the-key-of-mairie-a-0001"]}], directory=directory
+    )
+    assert directory.keys[hash_api_key("the-key-of-mairie-a-0001")] == SIRET_A
 
 
 def test_imports_are_capped(directory):
