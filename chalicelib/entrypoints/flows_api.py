@@ -13,6 +13,7 @@ from ..adapters.flow_repository import DynamoFlowRepository
 from ..config import settings
 from ..formats import archives
 from ..services import flows as flow_service
+from ..services.authentication import require_active
 from . import dependencies as deps
 from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
 from .api import api, caller, json_response, route
@@ -63,7 +64,7 @@ def flow_resource(flow: flow_service.Flow, files: list[flow_service.FlowFile] | 
 def post_flow():
     request = api.current_request
     flow = flow_service.receive_archive(
-        caller(),
+        require_active(caller(), deps.directory()),  # the authorizer's answer is cached for a minute
         request.raw_body or b"",
         request.headers.get("content-type"),
         flows=flows(),
@@ -84,7 +85,7 @@ def get_flow(flow_id: str):
 @route("/v1/uploads", methods=("POST",), content_types=["*/*"])
 def post_upload():
     upload = flow_service.create_upload(
-        caller(),
+        require_active(caller(), deps.directory()),  # a ticket lets its holder deposit for its lifetime
         signer=deps.upload_signer(),
         max_bytes=settings().upload_max_bytes,
         expires_in=settings().upload_url_seconds,
@@ -102,7 +103,9 @@ def expand_message(record: SQSRecord) -> None:
             continue
         key = unquote_plus(entry["s3"]["object"]["key"])
         limits = archives.Limits(max_files=settings().max_flow_files)
-        flow = flow_service.expand_inbox(key, flows=flows(), store=deps.originals(), limits=limits)
+        flow = flow_service.expand_inbox(
+            key, flows=flows(), store=deps.originals(), directory=deps.directory(), limits=limits
+        )
         if flow is not None:
             logger.info("flow expanded", extra={"flow_id": flow.id, "files": len(flow.files), "state": flow.state})
             completed = flow_service.announce_if_complete(

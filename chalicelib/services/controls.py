@@ -18,6 +18,28 @@ class ControlFailure:
     business_term: str
 
 
+def depositor_failure(structure: Structure | None, siret: str) -> ControlFailure | None:
+    """The depositing structure must still be an active supplier when the platform takes its invoice in: an
+    upload ticket or a posted flow may have been accepted before the structure was deactivated (or lost the
+    supplier role). REJ_COH: the deposit is inconsistent with the directory (the invoice itself may be valid;
+    REJ_UNI is the seller-is-not-the-depositor control, REJ_ADR the recipient's)."""
+    if structure is not None and structure.active and structure.has_role("supplier"):
+        return None
+    why = (
+        "is not in the directory"
+        if structure is None
+        else "was deactivated"
+        if not structure.active
+        else "no longer has the supplier role"
+    )
+    return ControlFailure(
+        "REJ_COH",
+        "CHORALE-DEPOSITOR",
+        f"The depositing structure {siret or '(none)'} {why}: it may not deposit invoices.",
+        "BT-30",
+    )
+
+
 def supplier_failure(summary: InvoiceSummary, depositor_siret: str) -> ControlFailure | None:
     """The seller (BT-30 with scheme 0009, or BT-29) must be the depositing structure: an incoherence between
     the invoice and its depositor (REJ_COH; REJ_UNI reads as a uniqueness failure, and duplicates are DOUBLON)."""

@@ -30,7 +30,7 @@ from ..domain.ids import is_invoice_id, new_id
 from ..domain.invoice import Error, Invoice
 from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
 from ..formats import archives, bundles, sniffing
-from . import intake
+from . import controls, intake
 from . import originals as layout
 from .clock import utc_now
 from .errors import (
@@ -44,7 +44,7 @@ from .errors import (
     is_infrastructure_error,
 )
 from .paging import decode_cursor, encode_cursor, page_limit
-from .ports import EventPublisher, InvoiceRepository, OriginalStore
+from .ports import Directory, EventPublisher, InvoiceRepository, OriginalStore
 
 log = logging.getLogger(__name__)
 
@@ -297,10 +297,13 @@ def expand_inbox(
     *,
     flows: FlowRepository,
     store: OriginalStore,
+    directory: Directory,
     limits: archives.Limits = archives.Limits(),
     now: Callable[[], str] = utc_now,
 ) -> Flow | None:
-    """The inbox handler's use case: an archive becomes a flow of invoices; a single invoice, a flow of one."""
+    """The inbox handler's use case: an archive becomes a flow of invoices; a single invoice, a flow of one.
+    A depositor that is no longer an active supplier (deactivated after its upload ticket or its POST) gets
+    its flow rejected (IN_REJETE, with the reason) and none of its files taken in: one directory read a flow."""
     flow_id = flow_id_from_inbox_key(key)
     if flow_id is None:
         return None
@@ -316,6 +319,11 @@ def expand_inbox(
     flow = flows.get(flow_id)
     if flow is not None and flow.phase != RECEIVED:
         return flow  # redelivery: already expanded
+    refusal = controls.depositor_failure(directory.structure(supplier) if supplier else None, supplier)
+    if refusal is not None:
+        flows.finish_expansion(flow_id, UNREADABLE, 0, f"{refusal.message} The flow is not taken in.", now(),
+                               objects=0)  # fmt: skip
+        return flows.get(flow_id)
     kind = sniffing.sniff(stored.data)
     if kind in (sniffing.ZIP, sniffing.GZIP, sniffing.TAR):
         try:

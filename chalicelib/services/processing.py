@@ -84,8 +84,8 @@ def process_object(
     stored = originals.get(key)
     if stored is None:
         raise OriginalMissing(f"no object at {key}")
-    decision = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals, directory=directory,
-                       validate=validate, now=now)  # fmt: skip
+    decision = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals,
+                       directory=_BundleDirectory(directory), validate=validate, now=now)  # fmt: skip
     processed.add(decision)
     return processed
 
@@ -136,8 +136,9 @@ def _process_bundle(
 
 
 class _BundleDirectory:
-    """The directory as one bundle sees it: a bundle's invoices share their supplier and mostly a few buyers,
-    so each structure is read once per bundle (within one invocation: a deactivation still applies next)."""
+    """The directory as one bundle (or one original) sees it: a bundle's invoices share their supplier and mostly
+    a few buyers, so each structure is read once per bundle (within one invocation: a deactivation still applies
+    next)."""
 
     def __init__(self, directory: Directory):
         self._directory = directory
@@ -188,6 +189,19 @@ def _decide(
     summary = summarize(report.invoice) if report.invoice is not None else InvoiceSummary()
     findings = [Error(f.rule, f.severity, f.message, f.location) for f in report.findings]
     at = now()
+    # A flow's invoice was sent with an upload ticket or a POST taken while its depositor could deposit: it must
+    # still be an active supplier. Its structure is the one _record_from_metadata read (once per bundle or
+    # object, see _BundleDirectory); a direct deposit was checked by its route a moment ago and costs no read.
+    depositor = (
+        controls.depositor_failure(directory.structure(invoice.supplier_siret), invoice.supplier_siret)
+        if invoice.flow_id
+        else None
+    )
+    if depositor is not None:
+        recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
+        invoice.reject(summary, recipient.name if recipient else None, [_finding(depositor, {}), *findings],
+                       depositor.reason_code, depositor.message, at)  # fmt: skip
+        return _save_decision(invoices, invoice)
     if not report.valid:
         fatal = sorted({f.rule for f in report.findings if f.severity == "fatal"})
         comment = (

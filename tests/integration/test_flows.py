@@ -245,7 +245,10 @@ def test_redelivered_inbox_message_changes_nothing(client, flow_pump):
     run_pipeline(flow_pump)
     before = json.loads(get_flow(client, flow["id"]).body)
     again = flow_service.expand_inbox(
-        flow_service.inbox_key(flow["id"]), flows=flows_api.flows(), store=flows_api.deps.originals()
+        flow_service.inbox_key(flow["id"]),
+        flows=flows_api.flows(),
+        store=flows_api.deps.originals(),
+        directory=flows_api.deps.directory(),
     )
     run_pipeline(flow_pump)
     assert again is not None and json.loads(get_flow(client, flow["id"]).body)["files"] == before["files"]
@@ -539,3 +542,59 @@ def test_renditions_of_pdf_and_json_files_count_against_the_flows_limit(client, 
     report = json.loads(get_flow(client, flow["id"]).body)
     assert [f["status"] for f in report["files"]] == ["accepted", "accepted", "rejected"]
     assert "bytes of invoice XML" in report["files"][2]["errors"][0]["message"]
+
+
+def set_active(client, siret: str, active: bool) -> None:
+    from demo import ADMIN_KEY
+
+    response = client.http.patch(
+        f"/v1/admin/structures/{siret}",
+        headers=auth(ADMIN_KEY, **{"Content-Type": "application/json"}),
+        body=json.dumps({"active": active}),
+    )
+    assert response.status_code == 200, response.body
+
+
+def test_a_ticket_taken_before_a_deactivation_deposits_nothing(client, flow_pump):
+    ticket = new_ticket(client)
+    set_active(client, "81234567800013", False)
+    try:
+        upload(client, ubl_invoice("DA-1"), "invoice.xml", ticket)  # S3 still takes the file the ticket allows
+        run_pipeline(flow_pump)
+    finally:
+        set_active(client, "81234567800013", True)
+    report = json.loads(get_flow(client, ticket["upload_id"]).body)
+    assert report["state"] == "IN_REJETE" and report["files"] == []
+    assert "81234567800013 was deactivated" in report["error"]
+    assert client.http.get(f"/v1/invoices/{ticket['upload_id']}", headers=auth(SUPPLIER_KEY)).status_code == 404
+
+
+def test_a_deactivated_supplier_gets_no_ticket_and_posts_no_flow(client, monkeypatch):
+    from chalicelib.domain.directory import Principal
+    from chalicelib.entrypoints import api as api_module
+
+    # API Gateway caches the authorizer's answer for a minute: it still says "active supplier" after deactivation.
+    cached = Principal("81234567800013", "Atelier Numérique SARL", ("supplier",))
+    set_active(client, "81234567800013", False)
+    monkeypatch.setattr(api_module, "authenticate", lambda token, directory: cached)
+    try:
+        assert client.http.post("/v1/uploads", headers=auth(SUPPLIER_KEY)).status_code == 401
+        assert post_flow(client, make_zip([("a.xml", ubl_invoice("DA-2"))])).status_code == 401
+    finally:
+        monkeypatch.undo()
+        set_active(client, "81234567800013", True)
+
+
+def test_a_flow_expanded_before_a_deactivation_has_its_invoices_rejected(client, flow_pump):
+    flow = json.loads(post_flow(client, make_zip([("a.xml", ubl_invoice("DA-3"))])).body)
+    assert flow_pump.deliver_sqs_once("expand_inbox")
+    set_active(client, "81234567800013", False)
+    try:
+        run_pipeline(flow_pump)
+    finally:
+        set_active(client, "81234567800013", True)
+    [entry] = json.loads(get_flow(client, flow["id"]).body)["files"]
+    path = f"/v1/invoices/{entry['invoice_id']}/history"
+    last = json.loads(client.http.get(path, headers=auth(SUPPLIER_KEY)).body)["history"][-1]
+    assert last["code"] == 213 and last["reason_code"] == "REJ_COH" and "was deactivated" in last["comment"]
+    assert entry["status"] == "rejected"

@@ -427,3 +427,62 @@ def test_a_failed_publication_is_logged_once_with_its_traceback(caplog):
     assert record.levelno == logging.ERROR and "resuming at change 3" in record.getMessage()
     assert record.exc_info and isinstance(record.exc_info[1], RuntimeError)
     assert "SNS is down" in caplog.text and "Traceback" in caplog.text
+
+
+class _CountingDirectory(FakeDirectory):
+    def __init__(self, *structures):
+        super().__init__(*structures)
+        self.lookups = []
+
+    def structure(self, siret):
+        self.lookups.append(siret)
+        return super().structure(siret)
+
+
+def _without_supplier(**changes) -> _CountingDirectory:
+    from dataclasses import replace
+
+    return _CountingDirectory(
+        replace(DIRECTORY.structure(SUPPLIER_SIRET), **changes), DIRECTORY.structure(MAIRIE_SIRET)
+    )
+
+
+@pytest.mark.parametrize(
+    "changes, why", [({"active": False}, "was deactivated"), ({"roles": ("recipient",)}, "no longer has the supplier")]
+)
+def test_a_flow_s_invoices_of_a_depositor_no_longer_an_active_supplier_are_rejected(changes, why):
+    """A ticket or a POST taken before the deactivation: the invoices are 213 REJ_COH, one supplier read a bundle."""
+    from chalicelib.services.processing import process_object
+
+    invoices, originals, directory = FakeInvoices(), FakeOriginals(), _without_supplier(**changes)
+    key, _ = _bundle(originals, FLOW, [ubl_invoice(f"B-X-{n}") for n in range(3)])
+    decided = process_object(key, invoices=invoices, originals=originals, directory=directory).invoices
+    assert [i.status.code for i in decided] == [213] * 3
+    assert {i.history[-1].reason_code for i in decided} == {"REJ_COH"}
+    assert all(why in i.history[-1].comment and i.errors[0].rule == "CHORALE-DEPOSITOR" for i in decided)
+    assert directory.lookups.count(SUPPLIER_SIRET) == 1
+
+
+def test_a_flow_original_alone_checks_its_depositor_with_the_read_it_already_does(ports):
+    import hashlib
+
+    invoices, originals = ports
+    directory, body, invoice_id = _without_supplier(active=False), ubl_invoice("ALONE-1"), FLOW
+    originals.put(layout.original_key(invoice_id), body, "application/xml", {
+        layout.META_INVOICE_ID: invoice_id, layout.META_SUPPLIER: SUPPLIER_SIRET, layout.META_FORMAT: "ubl",
+        layout.META_SHA256: hashlib.sha256(body).hexdigest(), layout.META_RECEIVED_AT: "2026-11-26T10:00:00Z",
+        layout.META_FLOW_ID: FLOW, layout.META_FLOW_FILE: "file#00001"})  # fmt: skip
+    invoice = process_original(layout.original_key(invoice_id), invoices=invoices, originals=originals,
+                               directory=directory)  # fmt: skip
+    assert invoice.status.code == 213 and invoice.history[-1].reason_code == "REJ_COH"
+    assert directory.lookups.count(SUPPLIER_SIRET) == 1  # the supplier's name and its check share one read
+
+
+def test_a_direct_deposit_costs_no_supplier_read_when_processed(ports):
+    """Its route checked the depositor (require_active) a moment before: processing does not read it again."""
+    invoices, originals = ports
+    directory = _CountingDirectory(*DIRECTORY.structures.values())
+    invoice = deposit(ports)
+    decided = process_original(layout.original_key(invoice.id), invoices=invoices, originals=originals,
+                               directory=directory)  # fmt: skip
+    assert decided.status.code == 203 and SUPPLIER_SIRET not in directory.lookups
