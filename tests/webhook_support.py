@@ -115,7 +115,8 @@ class Receiver:
 @dataclass
 class FakeStore:
     items: dict = field(default_factory=dict)
-    mails: dict = field(default_factory=dict)  # address → when its last confirmation mail was claimed
+    mails: dict = field(default_factory=dict)  # (address, siret) → when its last confirmation mail was claimed
+    mail_counts: dict = field(default_factory=dict)  # (address, UTC day number) → confirmation mails claimed
 
     def add(self, s):
         self.items[(s.siret, s.id)] = s
@@ -144,12 +145,16 @@ class FakeStore:
     def delete(self, siret, subscription_id):
         return self.items.pop((siret, subscription_id), None) is not None
 
-    def claim_confirmation_mail(self, email, now, window_seconds):
-        last = self.mails.get(email.lower())
+    def claim_confirmation_mail(self, email, siret, now, window_seconds, per_address):
+        last = self.mails.get((email.lower(), siret))
         if last is not None and last >= now - window_seconds:
-            return False
-        self.mails[email.lower()] = now
-        return True
+            return "structure"
+        day = (email.lower(), int(now // 86400))
+        if self.mail_counts.get(day, 0) >= per_address:
+            return "address"
+        self.mails[(email.lower(), siret)] = now
+        self.mail_counts[day] = self.mail_counts.get(day, 0) + 1
+        return None
 
 
 @dataclass

@@ -105,22 +105,53 @@ class DynamoSubscriptionStore:
             ],
         )
 
-    def claim_confirmation_mail(self, email: str, now: float, window_seconds: float) -> bool:
-        """A marker item per address (keyed by its hash, beside the structures' subscriptions: a SIRET is
-        digits only), rewritten only when the previous mail is older than the window."""
-        marker = f"mail#{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"
+    def claim_confirmation_mail(
+        self, email: str, siret: str, now: float, window_seconds: float, per_address: int
+    ) -> str | None:
+        """Note a confirmation mail to `email` asked by `siret`, or say why not: "structure" when this structure
+        had one mailed to the address within the window, "address" when the address already got `per_address`
+        this UTC day, whoever asked. Both are marker items keyed by the address's hash (beside the structures'
+        subscriptions: a SIRET is digits only), written together or not at all (TransactWriteItems); they expire
+        by the table's TTL on `expires`."""
+        partition = {"S": f"mail#{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"}
+        day = time.strftime("%Y-%m-%d", time.gmtime(now))
+        expires = {"N": str(int(now + window_seconds + 2 * 86400))}
         try:
-            client("dynamodb").put_item(
-                TableName=SubscriptionRecord.Meta.table_name,
-                Item={"siret": {"S": marker}, "id": {"S": "confirmation"}, "sent_at": {"N": repr(now)}},
-                ConditionExpression="attribute_not_exists(siret) OR sent_at < :cutoff",
-                ExpressionAttributeValues={":cutoff": {"N": repr(now - window_seconds)}},
-            )
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
+            client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": SubscriptionRecord.Meta.table_name,
+                            "Item": {"siret": partition, "id": {"S": f"confirmation#{siret}"},
+                                     "sent_at": {"N": repr(now)}, "expires": expires},
+                            "ConditionExpression": "attribute_not_exists(siret) OR sent_at < :cutoff",
+                            "ExpressionAttributeValues": {":cutoff": {"N": repr(now - window_seconds)}},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": SubscriptionRecord.Meta.table_name,
+                            "Key": {"siret": partition, "id": {"S": f"count#{day}"}},
+                            "UpdateExpression": "ADD mails :one SET expires = :expires",
+                            "ConditionExpression": "attribute_not_exists(mails) OR mails < :cap",
+                            "ExpressionAttributeValues": {
+                                ":one": {"N": "1"}, ":cap": {"N": str(per_address)}, ":expires": expires
+                            },
+                        }
+                    },
+                ]
+            )  # fmt: skip
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            # Each item's reason, in order: "ConditionalCheckFailed" for the one whose condition was false.
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return "structure"
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                return "address"
+            raise  # a conflict with a concurrent transaction, throttling...: an outage, not a refusal
+        return None
 
     def delete(self, siret: str, subscription_id: str) -> bool:
         try:

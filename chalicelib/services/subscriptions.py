@@ -41,9 +41,11 @@ from .subscriptions_ports import DeliveryAttempt, DeliveryJob, DeliveryLog, Deli
 log = logging.getLogger(__name__)
 
 ROTATION_GRACE_SECONDS = 24 * 3600  # the previous secret still signs for a day after a rotation
-# One confirmation mail per address and day, whichever structure asks: creating and deleting e-mail
-# subscriptions in a loop cannot make Chorale mail a stranger over and over.
+# One confirmation mail per address and structure a day, and a few per address a day whoever asks: creating and
+# deleting e-mail subscriptions in a loop cannot make Chorale mail a stranger over and over, and one structure
+# cannot keep another from subscribing an address by asking first every day.
 CONFIRMATION_MAIL_WINDOW_SECONDS = 24 * 3600
+CONFIRMATION_MAILS_PER_ADDRESS = 3  # a UTC day
 
 
 def new_secret() -> str:
@@ -118,11 +120,20 @@ def create_subscription(
         store.add(subscription)
         return subscription
     secret, at = make_confirmation_secret(), clock()
-    if not store.claim_confirmation_mail(email, at, CONFIRMATION_MAIL_WINDOW_SECONDS):
+    refused = store.claim_confirmation_mail(
+        email, principal.siret, at, CONFIRMATION_MAIL_WINDOW_SECONDS, CONFIRMATION_MAILS_PER_ADDRESS
+    )
+    if refused == "structure":
         raise TooManyRequests(
-            f"A confirmation was already mailed to {email} within the last 24 hours: its link stays valid 7 days. "
-            "Ask its owner to open it, or try again tomorrow.",
+            f"A confirmation was already mailed to {email} for this structure within the last 24 hours: its link "
+            "stays valid 7 days. Ask its owner to open it, or try again tomorrow.",
             retry_after_seconds=CONFIRMATION_MAIL_WINDOW_SECONDS,
+        )
+    if refused is not None:
+        raise TooManyRequests(
+            f"{email} already got {CONFIRMATION_MAILS_PER_ADDRESS} confirmation mails today (UTC), the most Chorale "
+            "sends an address a day: try again tomorrow.",
+            retry_after_seconds=_seconds_to_next_utc_day(at),
         )
     subscription = replace(subscription, state="pending_confirmation", confirmation_hash=confirmation_hash(secret),
                            confirmation_expires=at + CONFIRMATION_SECONDS)  # fmt: skip
@@ -135,6 +146,10 @@ def create_subscription(
         store.delete(subscription.siret, subscription.id)  # never a pending subscription that nobody mails
         raise
     return subscription
+
+
+def _seconds_to_next_utc_day(now: float) -> int:
+    return max(1, int(86400 - now % 86400))
 
 
 def make_confirmation_event(subscription: Subscription, structure_name: str, link: str, at: str) -> dict:

@@ -92,8 +92,11 @@ class SubscriptionStore(Protocol):
 
     def delete(self, siret: str, subscription_id: str) -> bool: ...
 
-    def claim_confirmation_mail(self, email: str, now: float, window_seconds: float) -> bool:
-        """True (and noted) when no confirmation mail went to this address within the window, whoever asked."""
+    def claim_confirmation_mail(
+        self, email: str, siret: str, now: float, window_seconds: float, per_address: int
+    ) -> str | None:
+        """None (and noted) when `siret` had no confirmation mailed to this address within the window and the
+        address got fewer than `per_address` this UTC day; else "structure" or "address", whichever refused."""
 
 
 class DeliveryLog(Protocol):

@@ -32,7 +32,7 @@ NON_MODEL_TABLES = {
     }
 }
 # TTL attributes the models declare as plain numbers (a TTLAttribute in the model would make this derivable).
-TTL_ATTRIBUTES = {"DELIVERY_LOG_TABLE": "expires"}
+TTL_ATTRIBUTES = {"DELIVERY_LOG_TABLE": "expires", "SUBSCRIPTION_TABLE": "expires"}  # the latter: mail markers
 # Settings the local stack uses but AWS does not (e-mails are sent by SES there, not captured).
 LOCAL_ONLY = {"MAIL_OUTBOX_TABLE"}
 # S3 → SQS notifications, as the local stack sets them: queue env var → key prefix.
@@ -196,9 +196,7 @@ class ChoraleStack(Stack):
             key_schema=[],
             point_in_time_recovery_specification={"pointInTimeRecoveryEnabled": True},
             sse_specification={"sseEnabled": True},
-            stream_specification=(
-                {"streamViewType": spec["stream_view_type"]} if spec["stream_view_type"] else None
-            ),
+            stream_specification=({"streamViewType": spec["stream_view_type"]} if spec["stream_view_type"] else None),
             time_to_live_specification=(
                 {"attributeName": spec["ttl_attribute"], "enabled": True} if spec["ttl_attribute"] else None
             ),
@@ -582,9 +580,7 @@ class ChoraleStack(Stack):
                     iam.PolicyStatement(actions=list(access.STREAM_READ), resources=[table.attr_stream_arn])
                 )
                 role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:ListStreams"], resources=["*"]))
-                role.add_to_policy(
-                    iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[failures.queue_arn])
-                )
+                role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[failures.queue_arn]))
             else:
                 Annotations.of(self).add_warning(f"{logical_id}: event source {source['kind']} not wired by infra")
 

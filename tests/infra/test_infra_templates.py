@@ -69,8 +69,9 @@ def function_env(template: dict) -> dict:
 # --- queues ---------------------------------------------------------------------------------------
 def test_every_queue_has_a_dlq_or_is_one(template):
     queues = resources(template, "AWS::SQS::Queue")
-    dlq_targets = {ref_id(props(q)["RedrivePolicy"]["deadLetterTargetArn"]) for q in queues.values()
-                   if "RedrivePolicy" in props(q)}
+    dlq_targets = {
+        ref_id(props(q)["RedrivePolicy"]["deadLetterTargetArn"]) for q in queues.values() if "RedrivePolicy" in props(q)
+    }
     failure_destinations = {
         ref_id(event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
         for _, _, event in event_sources(template)
@@ -94,8 +95,8 @@ def test_queues_are_encrypted_and_tls_only(template):
         ref_id(queue_ref)
         for policy in policies.values()
         for statement in props(policy)["PolicyDocument"]["Statement"]
-        if statement["Effect"] == "Deny" and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
-        == "false"
+        if statement["Effect"] == "Deny"
+        and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
         for queue_ref in props(policy)["Queues"]
     }
     assert secured == set(resources(template, "AWS::SQS::Queue"))
@@ -125,7 +126,7 @@ def test_visibility_timeout_covers_six_consumer_timeouts(template):
 
 # --- bucket -----------------------------------------------------------------------------------------
 def test_bucket_blocks_public_access_encrypts_versions_and_requires_tls(template):
-    (name, bucket), = resources(template, "AWS::S3::Bucket").items()
+    ((name, bucket),) = resources(template, "AWS::S3::Bucket").items()
     p = props(bucket)
     assert p["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
@@ -280,6 +281,8 @@ def test_invoice_table_streams_both_images_and_idempotency_records_expire(templa
     assert props(tables["INVOICE_TABLE"])["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     ttl = props(tables["IDEMPOTENCY_TABLE"])["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": "expiration", "Enabled": True}
+    mail_markers = props(tables["SUBSCRIPTION_TABLE"])["TimeToLiveSpecification"]  # subscriptions have no `expires`
+    assert mail_markers == {"AttributeName": "expires", "Enabled": True}
     assert props(tables["IDEMPOTENCY_TABLE"])["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
 
 
@@ -295,8 +298,11 @@ def test_functions_are_arm64_traced_with_own_role_memory_and_log_retention(templ
         role = ref_id(p["Role"])
         assert role in resources(template, "AWS::IAM::Role"), f"{name} must use a role defined in the stack"
         roles.add(role)
-        policies = [k for k, r in resources(template, "AWS::IAM::Policy").items()
-                    if any(ref_id(x) == role for x in props(r)["Roles"])]
+        policies = [
+            k
+            for k, r in resources(template, "AWS::IAM::Policy").items()
+            if any(ref_id(x) == role for x in props(r)["Roles"])
+        ]
         assert set(policies) <= set(function.get("DependsOn", [])), f"{name} must wait for its role's policy"
         group = log_groups[f"/aws/lambda/{p['FunctionName']}"]
         assert props(group)["RetentionInDays"] <= 90

@@ -86,11 +86,12 @@ def test_delete_subscription_route_does_not_answer_204_when_nothing_was_deleted(
 
 def test_a_throttled_mail_claim_is_an_error_not_a_recent_mail(aws, throttled):
     store = DynamoSubscriptionStore()
-    assert store.claim_confirmation_mail("a@b.fr", 1000.0, 60) is True
-    assert store.claim_confirmation_mail("a@b.fr", 1010.0, 60) is False  # the condition: mailed a moment ago
-    throttled.add("PutItem")
+    siret = "21750000100011"
+    assert store.claim_confirmation_mail("a@b.fr", siret, 1000.0, 60, 3) is None
+    assert store.claim_confirmation_mail("a@b.fr", siret, 1010.0, 60, 3) == "structure"  # mailed a moment ago
+    throttled.add("TransactWriteItems")
     with pytest.raises(ClientError):
-        store.claim_confirmation_mail("c@d.fr", 1000.0, 60)
+        store.claim_confirmation_mail("c@d.fr", siret, 1000.0, 60, 3)
 
 
 def test_conditional_failures_of_the_other_adapters_are_their_answers(aws):

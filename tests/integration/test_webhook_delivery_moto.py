@@ -197,7 +197,7 @@ def test_an_email_address_confirms_before_it_gets_anything(client, pump, local_p
     address = "compta@mairie.example.fr"
     subscription = created(client, MAIRIE_KEY, {"email": address})
     assert subscription["status"] == "pending_confirmation" and subscription["confirmation_expires_at"]
-    again = subscribe(client, SUPPLIER_KEY, {"email": address.upper()})  # another structure, the same address
+    again = subscribe(client, MAIRIE_KEY, {"email": address.upper()})  # the same structure, the same address
     assert again.status_code == 429 and again.headers["Content-Type"] == PROBLEM
     assert "already mailed" in json.loads(again.body)["detail"]
     assert again.headers["Retry-After"] == str(json.loads(again.body)["retry_after_seconds"]) == "86400"
@@ -407,3 +407,20 @@ def test_events_nobody_subscribed_to_stay_out_of_the_fan_out_queue_but_reach_the
         run_pipeline(pump)
         assert sorted(e["data"]["status"]["code"] for e in mairie.events().values()) == [200, 203]
         assert {e["subject"] for e in mairie.events().values()} == {invoice_id}
+
+
+def test_confirmation_mails_are_counted_per_structure_and_capped_per_address(aws):
+    """The markers' transaction as DynamoDB runs it: one mail per (address, structure) a day, 3 per address."""
+    from chalicelib.adapters.subscription_store import DynamoSubscriptionStore
+
+    store, now, day = DynamoSubscriptionStore(), 1_000_000.0, 86400
+    claim = store.claim_confirmation_mail
+    assert claim("someone@example.fr", MAIRIE_SIRET, now, day, 3) is None
+    assert claim("SOMEONE@example.fr", MAIRIE_SIRET, now + 60, day, 3) == "structure"
+    assert claim("someone@example.fr", SUPPLIER_SIRET, now + 60, day, 3) is None  # another structure may
+    assert claim("someone@example.fr", "13000123400017", now + 60, day, 3) is None
+    assert claim("someone@example.fr", "82345678900010", now + 60, day, 3) == "address"  # the fourth today
+    # The next UTC day; and the refused transaction wrote no marker for 82345678900010 (it would be < 24 h old).
+    assert claim("someone@example.fr", "82345678900010", now + day, day, 3) is None
+    assert claim("someone@example.fr", MAIRIE_SIRET, now + day + 1, day, 3) is None  # its marker is a day old
+    assert claim("other@example.fr", "82345678900010", now + 60, day, 3) is None  # each address its own count

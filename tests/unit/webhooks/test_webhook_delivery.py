@@ -342,16 +342,35 @@ def test_webhooks_need_no_confirmation(store):
     assert subscription.state == "active" and queue.queued == []
 
 
-def test_one_confirmation_mail_per_address_and_day_whoever_asks(store):
+def test_one_confirmation_mail_per_address_structure_and_day(store):
     queue = FakeQueue()
     first = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue)
     service.delete_subscription(principal(RECIPIENT), first.id, store=store)
-    for siret in (RECIPIENT, SUPPLIER):  # deleting and creating again, or another structure: no second mail
-        with pytest.raises(TooManyRequests):
-            subscribe(store, siret, {"email": "Compta@Mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 3600)
-    assert len(queue.queued) == 1 and service.list_subscriptions(principal(SUPPLIER), store=store) == []
+    with pytest.raises(TooManyRequests, match="for this structure") as refused:  # deleting and creating again
+        subscribe(store, RECIPIENT, {"email": "Compta@Mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 3600)
+    assert refused.value.extra["retry_after_seconds"] == 86400
+    assert len(queue.queued) == 1 and service.list_subscriptions(principal(RECIPIENT), store=store) == []
     later = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 86_401)
     assert later.pending and len(queue.queued) == 2
+
+
+def test_a_structure_asking_first_does_not_keep_another_from_subscribing_an_address(store):
+    queue = FakeQueue()
+    subscribe(store, OTHER, {"email": "compta@mairie.fr"}, queue)  # asked first, every day if it likes
+    mine = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 60)
+    assert mine.pending and len(queue.queued) == 2
+
+
+def test_an_address_gets_a_few_confirmation_mails_a_day_whoever_asks(store):
+    queue, day_start = FakeQueue(), 11 * 86400.0  # 1,000,000 s is in UTC day 11
+    for n, siret in enumerate((RECIPIENT, SUPPLIER, OTHER)):
+        subscribe(store, siret, {"email": "compta@mairie.fr"}, queue, clock=lambda n=n: 1_000_000.0 + n)
+    with pytest.raises(TooManyRequests, match="3 confirmation mails today") as refused:
+        subscribe(store, "82345678900010", {"email": "COMPTA@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 10)
+    assert refused.value.extra["retry_after_seconds"] == day_start + 86400 - (1_000_000.0 + 10)
+    assert len(queue.queued) == service.CONFIRMATION_MAILS_PER_ADDRESS == 3
+    tomorrow = subscribe(store, "82345678900010", {"email": "compta@mairie.fr"}, queue, clock=lambda: day_start + 86400)
+    assert tomorrow.pending and len(queue.queued) == 4
 
 
 def test_a_confirmation_that_cannot_be_queued_leaves_no_subscription(store):
