@@ -273,6 +273,8 @@ def search_invoices(query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
     key = InvoiceRecord.updated_key
     # updated_since is exclusive: every key of that very instant sorts below "<instant>#\uffff".
     since = f"{query.updated_since}#\uffff" if query.updated_since else ""
+    if query.before and since and query.before <= since:
+        return [], None  # nothing between; DynamoDB refuses a BETWEEN whose lower bound is above its upper
     if query.before and since:
         range_condition = key.between(since, query.before)
     elif query.before:

@@ -49,8 +49,18 @@ def _timestamp(value: str | None) -> str | None:
         raise InvalidInput("'updated_since' must be an ISO 8601 timestamp, e.g. 2026-11-26T08:00:00Z.") from None
     if parsed.tzinfo is None:
         raise InvalidInput("'updated_since' needs a time zone (e.g. a trailing Z).")
+    try:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC, 9999-12-31T23:59:59-01:00 after year 9999
+        in_utc = parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput("'updated_since' is out of range: in UTC it must fall between years 1 and 9999.") from None
+    return in_utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+def empty_range(updated_since: str | None, before: str | None) -> bool:
+    """True when no position is both after `updated_since` (exclusive: every key of that instant sorts below
+    "<instant>#U+FFFF", as the repository bounds it) and before the cursor's position `before`: a cursor taken
+    before `updated_since` was moved past it. DynamoDB refuses such a BETWEEN (lower bound above the upper)."""
+    return bool(updated_since and before and before <= f"{updated_since}#\uffff")
 
 
 def search_invoices(
@@ -79,5 +89,9 @@ def search_invoices(
         updated_since=_timestamp(params.get("updated_since")),
         before=decode_cursor(params["cursor"], _fits) if params.get("cursor") else None,
     )
+    if empty_range(query.updated_since, query.before):
+        # A client that moved updated_since past its cursor has nothing left to page through: the last page (an
+        # empty one without next_cursor) is the answer a paging loop expects, not an error; DynamoDB is not asked.
+        return [], None
     page, before = invoices.search(query)
     return page, encode_cursor(before)

@@ -114,7 +114,8 @@ def numbers_of(chunks: list[list[dict]]) -> set[str]:
     "query",
     ["role=admin", "limit=0", "limit=500", "status=999", "issued_from=26/11/2026", "updated_since=yesterday",
      "cursor=%%%", "status=%C2%B2", "limit=%C2%B2", "status=" + "2" * 5000, f"cursor={FORGED_LONG_CURSOR}",
-     f"cursor={paging.encode_cursor('file#00002')}"],
+     f"cursor={paging.encode_cursor('file#00002')}", "updated_since=0001-01-01T00:00:00%2B01:00",
+     "updated_since=9999-12-31T23:59:59-01:00"],
 )  # fmt: skip
 def test_search_refuses_bad_parameters(client, query):
     response = client.http.get(f"/v1/invoices?{query}", headers=auth(SUPPLIER_KEY))
@@ -239,3 +240,14 @@ def test_deactivated_supplier_cannot_deposit_at_once(client):
         "/v1/invoices", headers=auth(SUPPLIER2_KEY, **XML), body=ubl_invoice(seller=SUPPLIER2_SIRET)
     )
     assert deposit.status_code == 401
+
+
+def test_a_cursor_before_updated_since_is_an_empty_last_page(client):
+    """A client that moved updated_since past its cursor: nothing is between them (DynamoDB would refuse the
+    BETWEEN, moto does not: the answer must not come from asking)."""
+    cursor = paging.encode_cursor("2020-01-01#01JDZ8Q6XW0000000000000000")
+    response = client.http.get(f"/v1/invoices?updated_since=2030-01-01T00:00:00Z&cursor={cursor}",
+                               headers=auth(SUPPLIER_KEY))  # fmt: skip
+    assert response.status_code == 200, response.body
+    body = json.loads(response.body)
+    assert body["items"] == [] and body["next_cursor"] is None

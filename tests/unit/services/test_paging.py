@@ -33,6 +33,8 @@ class RecordingInvoices:
     def search(self, query):
         if query.before is not None and len(query.before.encode()) > DYNAMODB_KEY_BYTES:
             raise RuntimeError("ValidationException: the sort-key condition exceeds 1024 bytes")  # a 500
+        if query.before is not None and query.updated_since and query.before <= f"{query.updated_since}#\uffff":
+            raise RuntimeError("ValidationException: BETWEEN's lower bound is above its upper bound")  # a 500
         self.queries.append(query)
         return [], None
 
@@ -179,3 +181,47 @@ def test_a_status_filter_in_ascii_digits_is_searched():
     invoices = RecordingInvoices()
     search_invoices(SUPPLIER, {"status": "213"}, invoices=invoices)
     assert invoices.queries[0].status == 213
+
+
+@pytest.mark.parametrize(
+    "position, since",
+    [
+        ("2020-01-01#01JDZ8Q6XW0000000000000000", "2030-01-01T00:00:00Z"),  # a cursor far before updated_since
+        (INVOICE_POSITION, "2026-11-26T08:00:00Z"),  # the cursor's very instant: nothing after it and before it
+        (INVOICE_POSITION, "2026-11-26T09:00:00+01:00"),  # the same instant in another zone
+    ],
+)
+def test_a_cursor_at_or_before_updated_since_is_an_empty_last_page_without_a_query(position, since):
+    invoices = RecordingInvoices()
+    params = {"updated_since": since, "cursor": paging.encode_cursor(position)}
+    assert search_invoices(SUPPLIER, params, invoices=invoices) == ([], None)
+    assert invoices.queries == []  # never a BETWEEN whose lower bound is above its upper (DynamoDB refuses it)
+
+
+def test_a_cursor_after_updated_since_is_searched():
+    invoices = RecordingInvoices()
+    params = {"updated_since": "2026-11-26T07:59:59Z", "cursor": paging.encode_cursor(INVOICE_POSITION)}
+    search_invoices(SUPPLIER, params, invoices=invoices)
+    [query] = invoices.queries
+    assert query.before == INVOICE_POSITION and query.updated_since == "2026-11-26T07:59:59.000Z"
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_an_updated_since_out_of_range_in_utc_is_a_400(since):
+    invoices = RecordingInvoices()
+    with pytest.raises(InvalidInput, match="'updated_since' is out of range"):
+        search_invoices(SUPPLIER, {"updated_since": since}, invoices=invoices)
+    assert invoices.queries == []
+
+
+def test_the_repository_answers_an_empty_range_without_asking_dynamodb(monkeypatch):
+    from chalicelib.adapters import invoice_repository
+    from chalicelib.services.ports import InvoiceQuery
+
+    def no_query(*args, **kwargs):
+        raise AssertionError("DynamoDB was asked")
+
+    monkeypatch.setattr(invoice_repository.InvoiceRecord.by_supplier, "query", no_query)
+    query = InvoiceQuery(role="supplier", siret=SUPPLIER_SIRET, limit=25, updated_since="2030-01-01T00:00:00.000Z",
+                         before="2020-01-01#01JDZ8Q6XW0000000000000000")  # fmt: skip
+    assert invoice_repository.search_invoices(query) == ([], None)
