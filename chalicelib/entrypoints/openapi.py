@@ -567,7 +567,13 @@ DIRECTORY_PATHS = {
                 "400": problem_response("Malformed JSON, or a CSV that is not UTF-8"),
                 "413": problem_response("Over 1,000 rows: split the file"),
                 "415": problem_response("Send application/json (the seed format) or text/csv"),
-                "422": problem_response("Invalid entry, or a SIRET twice (duplicates); nothing is written"),
+                "409": problem_response(
+                    "An API key was registered for another structure meanwhile; nothing is written"
+                ),
+                "422": problem_response(
+                    "Invalid entry, a SIRET twice (duplicates), or an API key of another structure (taken_keys); "
+                    "nothing is written"
+                ),
                 **_ADMIN,
             },
         }

@@ -145,7 +145,7 @@ RAISED = {
     ("/v1/admin/structures/{siret}", "PATCH"): {"404", "422"},
     ("/v1/admin/structures/{siret}/services/{code}", "PUT"): {"404", "422"},
     ("/v1/admin/structures/{siret}/api-keys", "POST"): {"404"},
-    ("/v1/admin/imports", "POST"): {"400", "413", "415", "422"},
+    ("/v1/admin/imports", "POST"): {"400", "409", "413", "415", "422"},  # 409: a key taken in a race
 }
 
 
