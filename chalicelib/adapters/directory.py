@@ -88,7 +88,9 @@ class DynamoDirectory:
         """The SIRET each of the `key_hashes` already authenticates as, for those that exist (BatchGetItem)."""
         if not key_hashes:
             return {}
-        return {r.key_hash: r.siret for r in ApiKeyRecord.batch_get(list(dict.fromkeys(key_hashes)))}
+        return {
+            r.key_hash: r.siret for r in ApiKeyRecord.batch_get(list(dict.fromkeys(key_hashes)), consistent_read=True)
+        }
 
     def put_structures(self, structures: list[Structure], api_keys: list[tuple[str, str, str]] = ()) -> None:
         """Write (key hash, siret, created_at) keys, each only if the key is new or already the structure's (a
