@@ -142,7 +142,7 @@ class DynamoDirectory:
                 condition=ApiKeyRecord.key_hash.does_not_exist() | (ApiKeyRecord.siret == siret)
             )
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if is_conditional_failure(exc):
                 raise Conflict(
                     "An API key being registered already belongs to another structure; nothing was imported."
                 ) from None
@@ -151,8 +151,10 @@ class DynamoDirectory:
     def _delete_key_of(self, key_hash: str, siret: str) -> None:
         try:
             ApiKeyRecord(key_hash).delete(condition=ApiKeyRecord.siret == siret)
-        except DeleteError:
-            pass  # no longer this structure's key: not ours to remove
+        except DeleteError as exc:
+            if not is_conditional_failure(exc):
+                raise  # an outage (a 500): the key still authenticates as the structure its row named, no other
+            # else: no longer this structure's key, not ours to remove
 
     def api_keys(self, siret: str) -> list[tuple[str, str]]:
         """(key id = hash, created_at) of a structure's keys."""

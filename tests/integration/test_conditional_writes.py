@@ -103,3 +103,15 @@ def test_conditional_failures_of_the_other_adapters_are_their_answers(aws):
     directory.put_structure(structure, create_only=True)
     with pytest.raises(Conflict):
         directory.put_structure(structure, create_only=True)
+
+
+def test_a_throttled_key_write_is_an_error_not_a_key_of_another_structure(aws, throttled):
+    from pynamodb.exceptions import PutError
+
+    from chalicelib.adapters.directory import DynamoDirectory
+    from chalicelib.domain.directory import hash_api_key
+
+    directory = DynamoDirectory()
+    throttled.add("PutItem")
+    with pytest.raises(PutError):  # not Conflict: nothing says the key belongs to anyone
+        directory.put_api_key(hash_api_key("a-key-nobody-has-yet"), "21750000100011", "t")
