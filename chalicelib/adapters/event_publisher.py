@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..config import settings
+from ..domain.batching import chunks
 from ..domain.events import StatusChanged
 from .aws import client
 
@@ -26,18 +27,11 @@ def _entry(index: int, event: StatusChanged, api_base: str) -> tuple[dict, int]:
 
 def batches(events: list[StatusChanged], api_base: str = "") -> list[list[dict]]:
     """PublishBatch entries: at most ten per request and 256 KiB in all (each 64 KiB is billed as a request)."""
-    result: list[list[dict]] = []
-    current, current_size = [], 0
-    for index, event in enumerate(events):
-        entry, size = _entry(index, event, api_base)
-        if current and (len(current) == _SNS_BATCH or current_size + size > _SNS_BATCH_BYTES):
-            result.append(current)
-            current, current_size = [], 0
-        current.append(entry)
-        current_size += size
-    if current:
-        result.append(current)
-    return result
+    sized = [_entry(index, event, api_base) for index, event in enumerate(events)]
+    return [
+        [entry for entry, _ in batch]
+        for batch in chunks(sized, count=_SNS_BATCH, budget=_SNS_BATCH_BYTES, size=lambda pair: pair[1])
+    ]
 
 
 class SnsEventPublisher:

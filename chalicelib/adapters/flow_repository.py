@@ -5,8 +5,9 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..config import settings
+from ..domain.batching import chunks
+from ..domain.flows import PENDING, RECEIVED, REJECTED, Flow, FlowFile, FlowProgress
 from ..domain.invoice import Error
-from ..services.flows import PENDING, REJECTED, Flow, FlowFile, FlowProgress, chunks
 from .aws import client
 from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord, is_conditional_failure
 
@@ -65,7 +66,7 @@ class DynamoFlowRepository:
             created_at=header.created_at or "",
             updated_at=header.updated_at or "",
             source=header.source or "api",
-            phase=header.phase or "received",
+            phase=header.phase or RECEIVED,
             error=header.error,
             total_files=int(header.total_files) if header.total_files is not None else None,
         )
@@ -154,7 +155,7 @@ class DynamoFlowRepository:
 def _progress(header: FlowItemRecord) -> FlowProgress:
     revision = header.revision
     return FlowProgress(
-        phase=header.phase or "received",
+        phase=header.phase or RECEIVED,
         objects_total=None if header.objects_total is None else int(header.objects_total),
         objects_done=len(header.objects_done or ()),
         completed_at=header.completed_at,

@@ -11,6 +11,7 @@ from chalice import Blueprint
 
 from ..adapters.flow_repository import DynamoFlowRepository
 from ..config import settings
+from ..domain.flows import Flow, FlowFile
 from ..formats import archives
 from ..services import flows as flow_service
 from ..services.authentication import require_active
@@ -33,7 +34,7 @@ def reset() -> None:
     deps.flows.cache_clear()
 
 
-def flow_resource(flow: flow_service.Flow, files: list[flow_service.FlowFile] | None = None,
+def flow_resource(flow: Flow, files: list[FlowFile] | None = None,
                   next_cursor: str | None = None) -> dict:  # fmt: skip
     """The flow report; `files`: a page of them (all by default), `next_cursor` the next page's."""
     return {

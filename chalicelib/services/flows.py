@@ -21,11 +21,20 @@ import hashlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Protocol
 
+from ..domain.batching import chunks
 from ..domain.directory import Principal
 from ..domain.events import FlowCompleted
+from ..domain.flows import (
+    ACCEPTED,
+    EXPANDED,
+    RECEIVED,
+    REJECTED,
+    UNREADABLE,
+    Flow,
+    FlowFile,
+    FlowProgress,
+)
 from ..domain.ids import is_invoice_id, new_id
 from ..domain.invoice import Error, Invoice
 from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
@@ -44,7 +53,7 @@ from .errors import (
     is_infrastructure_error,
 )
 from .paging import decode_cursor, encode_cursor, page_limit
-from .ports import Directory, EventPublisher, InvoiceRepository, OriginalStore
+from .ports import Directory, EventPublisher, FlowRepository, InvoiceRepository, OriginalStore, UploadSigner
 
 log = logging.getLogger(__name__)
 
@@ -61,113 +70,6 @@ WRITERS = 16  # parallel S3 writes while fanning out
 BUNDLE_MEMBERS = 25
 BUNDLE_BYTES = 2 * 1024 * 1024  # a validation batch (10 messages) stays a few seconds of work
 BUNDLED_MEMBER_MAX = 4 * 1024 * 1024  # larger originals keep their own object (downloads over a presigned URL)
-
-RECEIVED, EXPANDED, UNREADABLE = "received", "expanded", "unreadable"
-PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
-
-IN_RECU = "IN_RECU"
-IN_EN_COURS_TRAITEMENT = "IN_EN_COURS_TRAITEMENT"
-IN_INTEGRE = "IN_INTEGRE"
-IN_INTEGRE_PARTIEL = "IN_INTEGRE_PARTIEL"
-IN_REJETE = "IN_REJETE"
-
-
-@dataclass(slots=True)
-class FlowFile:
-    key: str  # "file#00001": archive order
-    name: str
-    invoice_id: str | None = None
-    outcome: str = PENDING
-    status_code: int | None = None
-    errors: list[Error] = field(default_factory=list)
-    decided_at: str | None = None  # when its invoice was decided
-
-
-@dataclass(slots=True)
-class Flow:
-    id: str
-    supplier_siret: str
-    created_at: str
-    updated_at: str
-    source: str = "api"
-    phase: str = RECEIVED
-    error: str | None = None
-    total_files: int | None = None
-    files: list[FlowFile] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        outcomes = [f.outcome for f in self.files]
-        return {
-            "files": len(self.files),
-            "accepted": outcomes.count(ACCEPTED),
-            "rejected": outcomes.count(REJECTED),
-            "pending": outcomes.count(PENDING),
-        }
-
-    @property
-    def state(self) -> str:
-        """Chorus Pro's flow states, from the files' outcomes."""
-        if self.phase == UNREADABLE:
-            return IN_REJETE
-        if self.phase == RECEIVED and not self.files:
-            return IN_RECU
-        counts = self.counts()
-        if self.phase != EXPANDED or counts["pending"]:
-            return IN_EN_COURS_TRAITEMENT
-        if counts["accepted"] == counts["files"] and counts["files"]:
-            return IN_INTEGRE
-        if counts["accepted"]:
-            return IN_INTEGRE_PARTIEL
-        return IN_REJETE
-
-
-@dataclass(frozen=True, slots=True)
-class FlowProgress:
-    """Where a flow's processing stands: its phase, how many original objects expansion wrote and how many
-    processing has finished, and whether its completion was already announced."""
-
-    phase: str
-    objects_total: int | None = None  # known once expanded
-    objects_done: int = 0
-    completed_at: str | None = None
-    revision: int = 0  # of the last flow.completed published (0: none yet)
-    announced: str | None = None  # the counts it announced (announced_counts)
-
-    @property
-    def complete(self) -> bool:
-        expanded = self.phase == UNREADABLE or (self.phase == EXPANDED and self.objects_total is not None)
-        return expanded and self.objects_done >= (self.objects_total or 0)
-
-
-class FlowRepository(Protocol):
-    def create(self, flow: Flow) -> bool:
-        """Create the flow header; False (and no change) when it exists."""
-
-    def get(self, flow_id: str) -> Flow | None:
-        """The flow with its files, in archive order."""
-
-    def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
-        """Write the files; rewriting is harmless."""
-
-    def finish_expansion(
-        self, flow_id: str, phase: str, total_files: int, error: str | None, at: str, objects: int = 0
-    ) -> None:
-        """The expansion's outcome: its phase, its files, and how many original objects it wrote."""
-
-    def progress(self, flow_id: str) -> FlowProgress | None: ...
-
-    def mark_object_done(self, flow_id: str, object_name: str) -> FlowProgress | None:
-        """Processing has decided every invoice of this object (marking it again changes nothing); None for a
-        flow that does not exist."""
-
-    def mark_completed(self, flow_id: str, at: str, revision: int = 1, announced: str | None = None) -> bool:
-        """Note the flow.completed just published; for a revision after the first, only if the last one noted is
-        still revision - 1 (False otherwise: another process announced in between)."""
-
-
-class UploadSigner(Protocol):
-    def presigned_post(self, key: str, fields: dict[str, str], max_bytes: int, expires_in: int) -> dict:
-        """{"url", "fields"} of a browser-style S3 POST for exactly this key, these fields and at most max_bytes."""
 
 
 def inbox_key(flow_id: str) -> str:
@@ -421,21 +323,6 @@ def expand_inbox(
             list(pool.map(lambda task: task[0](task[1]), tasks))
     flows.finish_expansion(flow_id, EXPANDED, len(files), None, now(), objects=len(tasks))
     return flows.get(flow_id)
-
-
-def chunks(items: list, *, count: int, budget: int, size: Callable) -> list[list]:
-    """Consecutive items in chunks of at most `count` items and `budget` of `size(item)` (the same chunks for
-    the same items: a retry rewrites the same objects or items)."""
-    result, current, used = [], [], 0
-    for item in items:
-        if current and (len(current) == count or used + size(item) > budget):
-            result.append(current)
-            current, used = [], 0
-        current.append(item)
-        used += size(item)
-    if current:
-        result.append(current)
-    return result
 
 
 def _errors_of(exc: ServiceError, name: str) -> list[Error]:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from ..domain import lifecycle
@@ -36,11 +35,8 @@ from .errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
-from .ports import Directory, InvoiceRepository, OriginalStore
+from .ports import Directory, InvoiceRepository, OriginalStore, UploadSigner
 from .queries import visible_invoice
-
-if TYPE_CHECKING:
-    from .flows import UploadSigner
 
 log = logging.getLogger(__name__)
 

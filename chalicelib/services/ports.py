@@ -8,6 +8,7 @@ from typing import Protocol
 
 from ..domain.directory import Structure
 from ..domain.events import FlowCompleted, StatusChanged
+from ..domain.flows import Flow, FlowFile, FlowProgress
 from ..domain.invoice import Invoice
 
 
@@ -99,3 +100,34 @@ class EventPublisher(Protocol):
 class IdempotencyGuard(Protocol):
     def run_once(self, key: str, fingerprint: str, action: Callable[[], str]) -> str:
         """Run `action` once per key; a replay returns its first result; another fingerprint raises Conflict."""
+
+
+class FlowRepository(Protocol):
+    def create(self, flow: Flow) -> bool:
+        """Create the flow header; False (and no change) when it exists."""
+
+    def get(self, flow_id: str) -> Flow | None:
+        """The flow with its files, in archive order."""
+
+    def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
+        """Write the files; rewriting is harmless."""
+
+    def finish_expansion(
+        self, flow_id: str, phase: str, total_files: int, error: str | None, at: str, objects: int = 0
+    ) -> None:
+        """The expansion's outcome: its phase, its files, and how many original objects it wrote."""
+
+    def progress(self, flow_id: str) -> FlowProgress | None: ...
+
+    def mark_object_done(self, flow_id: str, object_name: str) -> FlowProgress | None:
+        """Processing has decided every invoice of this object (marking it again changes nothing); None for a
+        flow that does not exist."""
+
+    def mark_completed(self, flow_id: str, at: str, revision: int = 1, announced: str | None = None) -> bool:
+        """Note the flow.completed just published; for a revision after the first, only if the last one noted is
+        still revision - 1 (False otherwise: another process announced in between)."""
+
+
+class UploadSigner(Protocol):
+    def presigned_post(self, key: str, fields: dict[str, str], max_bytes: int, expires_in: int) -> dict:
+        """{"url", "fields"} of a browser-style S3 POST for exactly this key, these fields and at most max_bytes."""

@@ -19,6 +19,7 @@ from invoices import invalid_ubl_invoice, ubl_invoice
 from structured_invoices import facturx_pdf, json_invoice
 
 from chalicelib.config import settings
+from chalicelib.domain.flows import Flow
 from chalicelib.entrypoints import flows_api
 from chalicelib.services import flows as flow_service
 from chalicelib.services import originals as layout
@@ -423,7 +424,7 @@ def test_a_flow_revision_is_noted_only_over_the_previous_one(aws):
     from chalicelib.adapters.tables import FlowItemRecord
 
     flows = DynamoFlowRepository()
-    flow = flow_service.Flow("01JDZ8Q6XW00000000000000R1", "12345678900011", "t0", "t0")
+    flow = Flow("01JDZ8Q6XW00000000000000R1", "12345678900011", "t0", "t0")
     assert flows.create(flow)
     assert flows.mark_completed(flow.id, "t1", 1, "3/1/2")
     assert (flows.progress(flow.id).revision, flows.progress(flow.id).announced) == (1, "3/1/2")
@@ -433,7 +434,7 @@ def test_a_flow_revision_is_noted_only_over_the_previous_one(aws):
     progress = flows.progress(flow.id)
     assert (progress.revision, progress.announced, progress.completed_at) == (2, "3/2/1", "t2")
 
-    older = flow_service.Flow("01JDZ8Q6XW00000000000000R2", "12345678900011", "t0", "t0")
+    older = Flow("01JDZ8Q6XW00000000000000R2", "12345678900011", "t0", "t0")
     flows.create(older)  # announced before flows had revisions: completed_at only
     FlowItemRecord(_flow_pk(older.id), HEADER).update(actions=[FlowItemRecord.completed_at.set("t1")])
     assert flows.progress(older.id).revision == 1 and flows.progress(older.id).announced is None

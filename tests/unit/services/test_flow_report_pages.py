@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from chalicelib.domain.flows import Flow, FlowFile
 from chalicelib.domain.invoice import Error
 from chalicelib.services import flows as flow_service
 from chalicelib.services.errors import InvalidInput
-from chalicelib.services.flows import Flow, FlowFile
 
 
 def flow_of(files: list[FlowFile]) -> Flow:

@@ -10,11 +10,11 @@ import pytest
 from invoices import SUPPLIER_SIRET
 
 from chalicelib.domain.directory import Principal
+from chalicelib.domain.flows import Flow, FlowFile
 from chalicelib.services import directory as directory_service
 from chalicelib.services import flows as flow_service
 from chalicelib.services import paging
 from chalicelib.services.errors import InvalidInput
-from chalicelib.services.flows import Flow, FlowFile
 from chalicelib.services.search import search_invoices
 
 SUPPLIER = Principal(SUPPLIER_SIRET, "Atelier", ("supplier",))

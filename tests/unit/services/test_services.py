@@ -309,8 +309,9 @@ def test_a_bundled_original_is_downloaded_from_its_own_copy():
 
 
 def test_a_flow_file_reports_its_invoice_s_first_decision():
+    from chalicelib.domain.flows import FlowFile
     from chalicelib.domain.invoice import HistoryEntry
-    from chalicelib.services.flows import FlowFile, file_outcome
+    from chalicelib.services.flows import file_outcome
 
     invoices, originals = FakeInvoices(), FakeOriginals()
     ports_ = (invoices, originals)

@@ -86,7 +86,7 @@ def test_a_flow_is_announced_to_its_supplier_only_whatever_the_status_filter():
 
 
 def test_a_flow_is_complete_once_expanded_with_every_object_done():
-    from chalicelib.services.flows import FlowProgress
+    from chalicelib.domain.flows import FlowProgress
 
     assert not FlowProgress("received").complete
     assert not FlowProgress("expanded", objects_total=None).complete  # written before the expansion ended
