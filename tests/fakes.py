@@ -15,13 +15,6 @@ class FakeInvoices:
         self.records = {}
         self.claims: dict[str, str] = {}
 
-    def add(self, invoice) -> bool:
-        if invoice.id in self.records:
-            return False
-        invoice.version = 1
-        self.records[invoice.id] = copy.deepcopy(invoice)
-        return True
-
     def get(self, invoice_id):
         found = self.records.get(invoice_id)
         return copy.deepcopy(found) if found else None

@@ -168,17 +168,6 @@ def from_stream_image(image: dict[str, Any]) -> Invoice:
 
 
 class DynamoInvoiceRepository:
-    def add(self, invoice: Invoice) -> bool:
-        record = to_record(invoice)
-        try:
-            record.save(condition=InvoiceRecord.id.does_not_exist())
-        except PutError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        invoice.version = record.version
-        return True
-
     def get(self, invoice_id: str) -> Invoice | None:
         try:
             return from_record(InvoiceRecord.get(invoice_id, consistent_read=True))

@@ -45,9 +45,6 @@ class InvoiceQuery:
 
 
 class InvoiceRepository(Protocol):
-    def add(self, invoice: Invoice) -> bool:
-        """Create the record; False (and no change) when it already exists."""
-
     def get(self, invoice_id: str) -> Invoice | None: ...
 
     def get_many(self, invoice_ids: list[str]) -> dict[str, Invoice]:

@@ -184,10 +184,6 @@ class CountingInvoices(FakeInvoices):
         super().__init__()
         self.writes = []
 
-    def add(self, invoice) -> bool:
-        self.writes.append("add")
-        return super().add(invoice)
-
     def save(self, invoice, claim_number=None) -> None:
         super().save(invoice, claim_number)
         self.writes.append("save")  # written (a refused claim writes nothing)
