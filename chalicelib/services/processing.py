@@ -90,23 +90,6 @@ def process_object(
     return processed
 
 
-def process_original(
-    key: str,
-    *,
-    invoices: InvoiceRepository,
-    originals: OriginalStore,
-    directory: Directory,
-    validate: Callable | None = None,
-    now: Callable[[], str] = utc_now,
-) -> Invoice | None:
-    """Take a single original to its first status. Returns None for keys that are not originals."""
-    if layout.is_bundle_key(key):
-        return None
-    processed = process_object(key, invoices=invoices, originals=originals, directory=directory, validate=validate,
-                               now=now)  # fmt: skip
-    return processed.invoices[0] if processed.invoices else None
-
-
 def _process_bundle(
     key: str,
     invoices: InvoiceRepository,

@@ -9,10 +9,10 @@ from urllib.parse import quote
 import pytest
 from demo import ADMIN_KEY, CHR_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
 from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER2_SIRET, SUPPLIER_SIRET, ubl_invoice
+from processing_support import process_original
 
 from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
 from chalicelib.domain.directory import Structure
-from chalicelib.services import processing
 
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
@@ -122,7 +122,7 @@ def test_of_two_concurrent_deposits_of_one_number_exactly_one_survives(client, p
     try:
         threads = [
             threading.Thread(
-                target=processing.process_original,
+                target=process_original,
                 args=(layout.original_key(invoice_id),),
                 kwargs={"invoices": deps.invoices(), "originals": deps.originals(), "directory": deps.directory()},
             )

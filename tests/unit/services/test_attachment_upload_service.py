@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes import FakeDirectory, FakeInvoices, FakeOriginals
 from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER_SIRET, ubl_invoice
+from processing_support import process_original
 
 from chalicelib.domain.directory import Principal, Service, Structure
 from chalicelib.domain.invoice import Attachment
@@ -19,7 +20,6 @@ from chalicelib.services.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from chalicelib.services.processing import process_original
 
 SUPPLIER = Principal(SUPPLIER_SIRET, "Atelier", ("supplier",))
 RECIPIENT = Principal(MAIRIE_SIRET, "Mairie", ("recipient",))

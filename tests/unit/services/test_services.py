@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes import FakeDirectory, FakeIdempotency, FakeInvoices, FakeOriginals
 from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
+from processing_support import process_original
 
 from chalicelib.domain.directory import Principal, Service, Structure
 from chalicelib.services import originals as layout
@@ -17,7 +18,6 @@ from chalicelib.services.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from chalicelib.services.processing import process_original
 from chalicelib.services.queries import visible_invoice
 
 SUPPLIER = Principal(SUPPLIER_SIRET, "Atelier", ("supplier",))
@@ -281,11 +281,10 @@ def test_an_invoice_another_delivery_decided_first_is_not_counted_again(ports):
 
 
 def test_giving_up_on_a_bundle_flags_only_its_undecided_invoices():
-    from chalicelib.services.processing import mark_failed, process_original
+    from chalicelib.services.processing import mark_failed
 
     invoices, originals = FakeInvoices(), FakeOriginals()
     key, ids = _bundle(originals, FLOW, [ubl_invoice("B-3"), ubl_invoice("B-4")])
-    assert process_original(key, invoices=invoices, originals=originals, directory=DIRECTORY) is None
     failed = mark_failed(key, invoices=invoices, originals=originals, directory=DIRECTORY)
     assert [i.id for i in failed] == ids and {invoices.records[i].processing for i in ids} == {"failed"}
     assert mark_failed(key, invoices=invoices, originals=originals, directory=DIRECTORY) == []
