@@ -59,20 +59,6 @@ class BatchSubscriptions:
         return self._by_structure[siret]
 
 
-def fan_out(
-    event: dict,
-    *,
-    store: SubscriptionStore | BatchSubscriptions,
-    queue: DeliveryQueue,
-    clock: Callable[[], float] = time.time,
-) -> list[DeliveryJob]:
-    """One delivery job per subscription that gets this event: only the invoice's parties' subscriptions."""
-    jobs = jobs_for(event, store=store, queued_at=clock())
-    if jobs:
-        queue.enqueue(jobs)
-    return jobs
-
-
 def jobs_for(event: dict, *, store: SubscriptionStore | BatchSubscriptions, queued_at: float) -> list[DeliveryJob]:
     if event.get("type") not in SUBSCRIBABLE_EVENT_TYPES:
         return []
@@ -91,10 +77,10 @@ def fan_out_batch(
     queue: DeliveryQueue,
     clock: Callable[[], float] = time.time,
 ) -> tuple[dict[str, list[DeliveryJob]], list[str]]:
-    """`fan_out` for a batch of events (by message id): their jobs are queued together, ten per SQS request,
-    instead of one request per event. Returns the jobs queued per event and the events to retry (their
-    subscriptions could not be read, or their jobs not queued: at least once, a retried event's jobs may
-    have been queued already, and receivers deduplicate on the event id)."""
+    """One delivery job per subscription that gets each event of a batch (by message id): only the invoice's
+    parties' subscriptions. The jobs are queued together, ten per SQS request. Returns the jobs queued per event
+    and the events to retry (their subscriptions could not be read, or their jobs not queued: at least once, a
+    retried event's jobs may have been queued already, and receivers deduplicate on the event id)."""
     queued_at, jobs_of, failed = clock(), {}, []
     for key, event in events.items():
         try:

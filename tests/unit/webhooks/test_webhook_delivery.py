@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import replace
 
 import pytest
@@ -23,7 +24,7 @@ from chalicelib.domain.subscriptions_security import UrlPolicy, verify_signature
 from chalicelib.services import subscriptions as service
 from chalicelib.services.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unprocessable
 from chalicelib.services.subscriptions_ports import DeliveryJob, HttpResult
-from chalicelib.services.webhooks import DeliveryContext, deliver, fan_out, mail_for
+from chalicelib.services.webhooks import DeliveryContext, deliver, fan_out_batch, mail_for
 
 SUPPLIER, RECIPIENT, OTHER = "81234567800013", "21750000100011", "13000123400017"
 RESOLVE = static_resolver({"hooks.example.com": ["93.184.216.34"], "evil.example.com": ["169.254.169.254"]})
@@ -92,6 +93,13 @@ def confirmed_email(store, siret, body):
     return store.get(siret, subscription.id)
 
 
+def fan_out_one(event, *, store, queue, clock=time.time):
+    """One event through fan_out_batch: the jobs it queued."""
+    jobs_of, failed = fan_out_batch({"message": event}, store=store, queue=queue, clock=clock)
+    assert failed == []
+    return jobs_of["message"]
+
+
 def context(store, sender, queue=None, log=None, mailer=None, now=1_000_000.0, schedule=None):
     return DeliveryContext(
         store=store,
@@ -126,10 +134,10 @@ def test_fan_out_queues_one_job_per_matching_subscription_of_the_parties_only(st
     theirs = subscribe(store, RECIPIENT, {"url": "https://hooks.example.com/", "filter": {"status_codes": [212]}})
     subscribe(store, OTHER, {"url": "https://hooks.example.com/"})
     queue = FakeQueue()
-    jobs = fan_out(status_event(203), store=store, queue=queue, clock=lambda: 5.0)
+    jobs = fan_out_one(status_event(203), store=store, queue=queue, clock=lambda: 5.0)
     assert [(j.subscription_id, j.attempt, j.first_attempt_at) for j in jobs] == [(mine.id, 1, 5.0)]
     assert [j for j, _ in queue.queued] == jobs
-    assert {j.subscription_id for j in fan_out(status_event(212), store=store, queue=queue)} == {mine.id, theirs.id}
+    assert {j.subscription_id for j in fan_out_one(status_event(212), store=store, queue=queue)} == {mine.id, theirs.id}
 
 
 def test_a_fan_out_batch_reads_each_party_s_subscriptions_once(store):
@@ -140,13 +148,13 @@ def test_a_fan_out_batch_reads_each_party_s_subscriptions_once(store):
     original = store.for_structure
     store.for_structure = lambda siret: reads.append(siret) or original(siret)
     batch, queue = BatchSubscriptions(store), FakeQueue()
-    jobs = [job for code in (200, 203, 212) for job in fan_out(status_event(code), store=batch, queue=queue)]
+    jobs = [job for code in (200, 203, 212) for job in fan_out_one(status_event(code), store=batch, queue=queue)]
     assert [j.subscription_id for j in jobs] == [mine.id] * 3
     assert sorted(reads) == sorted(set(reads)) and len(reads) == 2  # the supplier's and the recipient's, once
 
 
 def test_a_fan_out_batch_queues_the_jobs_of_all_its_events_together(store):
-    from chalicelib.services.webhooks import BatchSubscriptions, fan_out_batch
+    from chalicelib.services.webhooks import BatchSubscriptions
 
     mine = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
     theirs = subscribe(store, RECIPIENT, {"url": "https://hooks.example.com/"})
@@ -168,7 +176,6 @@ def test_a_fan_out_batch_queues_the_jobs_of_all_its_events_together(store):
 
 
 def test_a_fan_out_batch_retries_only_the_events_that_failed(store):
-    from chalicelib.services.webhooks import fan_out_batch
 
     subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
     nobody = status_event(203) | {"data": {"supplier": {"siret": OTHER}}}  # a party without subscription
@@ -246,7 +253,7 @@ def test_deleted_subscriptions_drop_their_jobs_and_long_delays_are_served_in_ste
 def test_email_subscriptions_get_a_short_message_per_status_change(store):
     subscription = confirmed_email(store, RECIPIENT, {"email": "compta@mairie.fr", "filter": {"role": "recipient"}})
     mailer = FakeMailer()
-    jobs = fan_out(status_event(), store=store, queue=FakeQueue())
+    jobs = fan_out_one(status_event(), store=store, queue=FakeQueue())
     attempt = deliver(jobs[0], context(store, None, mailer=mailer))
     assert attempt.outcome == "delivered" and subscription.secret is None
     [message] = mailer.sent
@@ -282,7 +289,7 @@ def test_an_email_address_gets_only_its_confirmation_mail_until_it_confirms(stor
     link = confirmation.event["data"]["confirmation_url"]
     assert link == f"{CONFIRMATIONS}{RECIPIENT}.{subscription.id}.{CONFIRM_SECRET}"
 
-    assert fan_out(status_event(), store=store, queue=FakeQueue()) == []  # no invoice event before confirmation
+    assert fan_out_one(status_event(), store=store, queue=FakeQueue()) == []  # no invoice event before confirmation
     stray = DeliveryJob(subscription.id, RECIPIENT, status_event())
     assert deliver(stray, context(store, None, mailer=mailer)) is None and mailer.sent == []
     with pytest.raises(Conflict):
@@ -297,7 +304,7 @@ def test_an_email_address_gets_only_its_confirmation_mail_until_it_confirms(stor
     confirmed = service.confirm_subscription(token, store=store, clock=lambda: 1_000_100.0)
     assert confirmed.state == "active" and store.get(RECIPIENT, subscription.id).state == "active"
     assert service.confirm_subscription(token, store=store, clock=lambda: 1_000_200.0).state == "active"  # again
-    [job] = fan_out(status_event(), store=store, queue=FakeQueue())
+    [job] = fan_out_one(status_event(), store=store, queue=FakeQueue())
     assert deliver(job, context(store, None, mailer=mailer)).outcome == "delivered" and len(mailer.sent) == 2
 
 
