@@ -2,7 +2,7 @@
 
 Every value is written exactly as given (amounts stay the strings the client sent), in the UBL
 element order, so that reading the rendition back with the engine's UBL reader gives the same
-business terms (see json_invoice.from_model). Credit notes (BT-3 381 …) are written as a UBL
+business terms (see the round-trip test, tests/json_roundtrip.py). Credit notes (BT-3 381 …) are written as a UBL
 CreditNote (CreditNoteTypeCode, CreditNoteLine, CreditedQuantity).
 """
 

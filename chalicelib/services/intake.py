@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..formats import facturx, json_invoice, jsontext, sniffing
+from ..formats import facturx, json_invoice, jsontext, sniffing, ubl_writer
 from ..validation.findings import FATAL, Finding
 from ..validation.parsing import MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
 from . import originals as layout
@@ -129,7 +129,7 @@ def prepare_json(body: bytes) -> Prepared:
             errors=[e.as_dict() for e in errors],
         )
     try:
-        rendition = json_invoice.render_ubl(document)
+        rendition = ubl_writer.to_ubl(document)
     except (ValueError, TypeError) as exc:  # what the schema let through but XML cannot carry: never a 500
         raise Unprocessable(f"The invoice cannot be written as UBL: {exc}", reason="schema") from None
     return Prepared("json", JSON_MEDIA, rendition)
