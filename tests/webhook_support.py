@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from chalicelib.domain.subscriptions import LAST_ERROR_CHARS
 from chalicelib.domain.subscriptions_security import BadSignature, verify_signature
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "chalicelib" / "schemas" / "events"
@@ -134,13 +135,15 @@ class FakeStore:
         assert (s.siret, s.id) in self.items
         self.items[(s.siret, s.id)] = s
 
-    def mark_failing(self, siret, subscription_id, at, error):
-        if (siret, subscription_id) in self.items:
-            self.items[(siret, subscription_id)] = self.items[(siret, subscription_id)].failing(at, error)
+    def mark_failing(self, siret, subscription_id, at, error):  # as the DynamoDB store: keeps the first failure
+        if s := self.items.get((siret, subscription_id)):
+            self.items[(siret, subscription_id)] = replace(
+                s, state="failing", failing_since=s.failing_since or at, last_error=error[:LAST_ERROR_CHARS]
+            )
 
     def mark_active(self, siret, subscription_id):
-        if (siret, subscription_id) in self.items:
-            self.items[(siret, subscription_id)] = self.items[(siret, subscription_id)].recovered()
+        if s := self.items.get((siret, subscription_id)):
+            self.items[(siret, subscription_id)] = replace(s, state="active", failing_since=None, last_error=None)
 
     def delete(self, siret, subscription_id):
         return self.items.pop((siret, subscription_id), None) is not None

@@ -8,7 +8,7 @@ import time
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
-from ..domain.subscriptions import EventFilter, Subscription
+from ..domain.subscriptions import LAST_ERROR_CHARS, EventFilter, Subscription
 from ..services.subscriptions_ports import DeliveryAttempt
 from .aws import client
 from .subscription_tables import DELIVERY_LOG_DAYS, DeliveryLogRecord, SubscriptionRecord
@@ -90,7 +90,7 @@ class DynamoSubscriptionStore:
             [
                 SubscriptionRecord.state.set("failing"),
                 SubscriptionRecord.failing_since.set(SubscriptionRecord.failing_since | at),
-                SubscriptionRecord.last_error.set(error[:500]),
+                SubscriptionRecord.last_error.set(error[:LAST_ERROR_CHARS]),
             ],
         )
 

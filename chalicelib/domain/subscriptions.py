@@ -18,6 +18,7 @@ Channel = Literal["webhook", "email"]
 TEST_EVENT_TYPE = "chorale.subscription.test"
 CONFIRMATION_EVENT_TYPE = "chorale.subscription.confirmation"  # the double opt-in mail, the only one sent before
 CONFIRMATION_SECONDS = 7 * 24 * 3600
+LAST_ERROR_CHARS = 500  # of a failing subscription's last delivery error
 SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE, FLOW_EVENT_TYPE)
 MAX_SUBSCRIPTIONS_PER_STRUCTURE = 25
 MAX_URL_LENGTH = 2048
@@ -51,8 +52,8 @@ class Subscription:
     previous_secret: str | None = None  # still signs (second v1=) until previous_secret_expires
     previous_secret_expires: float | None = None  # unix time
     state: SubscriptionState = "active"
-    failing_since: str | None = None
-    last_error: str | None = None
+    failing_since: str | None = None  # the first failure since the subscription was last active
+    last_error: str | None = None  # at most LAST_ERROR_CHARS
     # e-mail double opt-in: SHA-256 of the secret part of the link mailed to the address, and its expiry (unix time)
     confirmation_hash: str | None = None
     confirmation_expires: float | None = None
@@ -72,12 +73,6 @@ class Subscription:
         return replace(
             self, secret=new_secret, previous_secret=self.secret, previous_secret_expires=now + grace_seconds
         )
-
-    def failing(self, at: str, error: str) -> Subscription:
-        return replace(self, state="failing", failing_since=self.failing_since or at, last_error=error[:500])
-
-    def recovered(self) -> Subscription:
-        return replace(self, state="active", failing_since=None, last_error=None)
 
     @property
     def pending(self) -> bool:
