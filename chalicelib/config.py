@@ -9,6 +9,8 @@ from functools import lru_cache
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The settings; each default is in settings(), beside its environment variable."""
+
     region: str
     invoice_bucket: str
     invoice_table: str
@@ -25,26 +27,26 @@ class Settings:
     index_shards: int
     admin_key_hashes: frozenset[str]
     # Webhooks and e-mail notifications (issue #6)
-    subscription_table: str = "chorale-subscriptions"
-    delivery_log_table: str = "chorale-webhook-deliveries"
-    mail_outbox_table: str = "chorale-mail-outbox"  # local stack only: e-mails are captured, not sent
-    webhook_events_queue: str = "chorale-webhook-events"  # subscribed to the events topic: fan-out
-    webhook_delivery_queue: str = "chorale-webhook-deliveries"  # one message per (subscription, event) attempt
-    webhook_timeout_seconds: float = 5.0
-    webhook_retry_base_seconds: float = 1.0  # first retry delay; doubles per attempt, with jitter
-    webhook_retry_max_delay_seconds: float = 3600.0
-    webhook_retry_max_age_seconds: float = 86400.0  # then the event goes to the DLQ, the subscription is failing
-    mail_sender: str = "notifications@chorale.dev"
-    public_base_url: str = ""  # the API's public address for links mailed out; default: API Gateway's own
+    subscription_table: str
+    delivery_log_table: str
+    mail_outbox_table: str  # local stack only: e-mails are captured, not sent
+    webhook_events_queue: str  # subscribed to the events topic: fan-out
+    webhook_delivery_queue: str  # one message per (subscription, event) attempt
+    webhook_timeout_seconds: float
+    webhook_retry_base_seconds: float  # first retry delay; doubles per attempt, with jitter
+    webhook_retry_max_delay_seconds: float
+    webhook_retry_max_age_seconds: float  # then the event goes to the DLQ, the subscription is failing
+    mail_sender: str
+    public_base_url: str  # the API's public address for links mailed out; default: API Gateway's own
     # Formats and bulk (issue #5)
-    flow_table: str = "chorale-flows"
-    inbox_queue: str = "chorale-inbox"  # S3 notifications of inbox/ (uploads and posted archives)
-    upload_max_bytes: int = 120 * 1024 * 1024
-    upload_url_seconds: int = 900
-    max_flow_files: int = 1000
+    flow_table: str
+    inbox_queue: str  # S3 notifications of inbox/ (uploads and posted archives)
+    upload_max_bytes: int
+    upload_url_seconds: int
+    max_flow_files: int
     # S3 Object Lock of the legal records (services/originals.LEGAL_RECORD_PREFIXES): "" when the bucket has none
-    object_lock_mode: str = ""  # GOVERNANCE or COMPLIANCE
-    object_lock_days: int = 0
+    object_lock_mode: str  # GOVERNANCE or COMPLIANCE
+    object_lock_days: int
 
 
 # API Gateway → Lambda carries at most 6 MB, and binary bodies travel base64-encoded (4/3):
