@@ -95,7 +95,7 @@ def in_process(count: int, invalid_every: int) -> int:
     from moto import mock_aws
 
     from chalicelib.config import settings
-    from chalicelib.entrypoints import dependencies, flows_api
+    from chalicelib.entrypoints import dependencies
     from devstack.pump import EventPump
     from devstack.resources import create_resources
     from devstack.seed import load_seed
@@ -103,7 +103,6 @@ def in_process(count: int, invalid_every: int) -> int:
     archive = build_archive(count, invalid_every)
     with mock_aws():
         dependencies.reset()
-        flows_api.reset()
         resources = create_resources(settings(), visibility_timeout=0)
         for name in (settings().validation_queue, settings().inbox_queue):
             boto3.client("sqs").purge_queue(QueueUrl=resources.queue_urls[name])

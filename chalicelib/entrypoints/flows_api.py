@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
-from ..adapters.flow_repository import DynamoFlowRepository
 from ..config import settings
 from ..domain.flows import Flow, FlowFile
 from ..formats import archives
@@ -24,14 +23,6 @@ from .observability import logger
 flow_events = Blueprint(__name__)
 
 _inbox_batch = BatchProcessor(event_type=EventType.SQS)
-
-
-def flows() -> DynamoFlowRepository:
-    return deps.flows()
-
-
-def reset() -> None:
-    deps.flows.cache_clear()
 
 
 def flow_resource(flow: Flow, files: list[FlowFile] | None = None,
@@ -68,7 +59,7 @@ def post_flow():
         require_active(caller(), deps.directory()),  # the authorizer's answer is cached for a minute
         request.raw_body or b"",
         request.headers.get("content-type"),
-        flows=flows(),
+        flows=deps.flows(),
         inbox=deps.originals(),
         max_bytes=settings().max_sync_bytes,
     )
@@ -78,7 +69,9 @@ def post_flow():
 @route("/v1/flows/{flow_id}")
 def get_flow(flow_id: str):
     params = api.current_request.query_params or {}
-    flow = flow_service.visible_flow(caller(), flow_id, flows=flows(), invoices=deps.invoices(), inbox=deps.originals())
+    flow = flow_service.visible_flow(
+        caller(), flow_id, flows=deps.flows(), invoices=deps.invoices(), inbox=deps.originals()
+    )
     files, next_cursor = flow_service.files_page(flow, cursor=params.get("cursor"), limit=params.get("limit"))
     return json_response(flow_resource(flow, files, next_cursor))
 
@@ -105,12 +98,12 @@ def expand_message(record: SQSRecord) -> None:
         key = unquote_plus(entry["s3"]["object"]["key"])
         limits = archives.Limits(max_files=settings().max_flow_files)
         flow = flow_service.expand_inbox(
-            key, flows=flows(), store=deps.originals(), directory=deps.directory(), limits=limits
+            key, flows=deps.flows(), store=deps.originals(), directory=deps.directory(), limits=limits
         )
         if flow is not None:
             logger.info("flow expanded", extra={"flow_id": flow.id, "files": len(flow.files), "state": flow.state})
             completed = flow_service.announce_if_complete(
-                flow.id, flows=flows(), invoices=deps.invoice_records(), publisher=deps.publisher()
+                flow.id, flows=deps.flows(), invoices=deps.invoice_records(), publisher=deps.publisher()
             )
             if completed is not None:
                 logger.info("flow completed", extra={"flow_id": flow.id, "state": completed.state})

@@ -1,4 +1,4 @@
-"""Routes of issue #5: the JSON invoice schema, the standard XML of any invoice, bulk flows and uploads."""
+"""Format routes: the JSON invoice schema, and the standard XML of any invoice (flows and uploads: flows_api)."""
 
 from __future__ import annotations
 

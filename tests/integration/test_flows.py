@@ -20,6 +20,7 @@ from structured_invoices import facturx_pdf, json_invoice
 
 from chalicelib.config import settings
 from chalicelib.domain.flows import Flow
+from chalicelib.entrypoints import dependencies as deps
 from chalicelib.entrypoints import flows_api
 from chalicelib.services import flows as flow_service
 from chalicelib.services import originals as layout
@@ -30,7 +31,6 @@ ZIP = {"Content-Type": "application/zip"}
 
 @pytest.fixture
 def flow_pump(app, aws):
-    flows_api.reset()
     boto3.client("sqs").purge_queue(QueueUrl=aws.queue_urls[settings().inbox_queue])  # S3's s3:TestEvent
     arn = aws.invoice_stream_arn
     return EventPump(app, settings().region, {"publish_status_events": arn})
@@ -246,10 +246,7 @@ def test_redelivered_inbox_message_changes_nothing(client, flow_pump):
     run_pipeline(flow_pump)
     before = json.loads(get_flow(client, flow["id"]).body)
     again = flow_service.expand_inbox(
-        flow_service.inbox_key(flow["id"]),
-        flows=flows_api.flows(),
-        store=flows_api.deps.originals(),
-        directory=flows_api.deps.directory(),
+        flow_service.inbox_key(flow["id"]), flows=deps.flows(), store=deps.originals(), directory=deps.directory()
     )
     run_pipeline(flow_pump)
     assert again is not None and json.loads(get_flow(client, flow["id"]).body)["files"] == before["files"]
