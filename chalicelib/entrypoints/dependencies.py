@@ -1,4 +1,5 @@
-"""The adapters the entrypoints hand to services, created once per process on first use."""
+"""The adapters the entrypoints hand to services, created once per process on first use; and the webhook
+settings read at each call (tests replace mailer, url_policy, retry_schedule and settings here)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from ..adapters.event_publisher import SnsEventPublisher
 from ..adapters.flow_repository import DynamoFlowRepository, S3UploadSigner
 from ..adapters.idempotency import PowertoolsIdempotencyGuard
 from ..adapters.invoice_repository import DepositedInvoices, DynamoInvoiceRepository
+from ..adapters.mail import OutboxMailer, SesMailer
 from ..adapters.object_store import S3OriginalStore
-from ..adapters.subscription_store import DynamoSubscriptionStore
+from ..adapters.subscription_store import DynamoDeliveryLog, DynamoSubscriptionStore
+from ..adapters.webhook_http import HttpWebhookSender, system_resolver
+from ..adapters.webhook_queue import SqsDeliveryQueue
+from ..config import settings
+from ..domain.subscriptions import RetrySchedule
+from ..domain.subscriptions_security import UrlPolicy
 from ..services.publishing import AudiencePublisher
+from ..services.subscriptions_ports import Resolver
+from ..services.webhooks import DeliveryContext
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +59,7 @@ def directory() -> DynamoDirectory:
 @lru_cache(maxsize=1)
 def publisher() -> AudiencePublisher:
     """Events to the topic, those nobody subscribed to marked so that the webhook fan-out skips them."""
-    return AudiencePublisher(SnsEventPublisher(), DynamoSubscriptionStore())
+    return AudiencePublisher(SnsEventPublisher(), subscription_store())
 
 
 @lru_cache(maxsize=1)
@@ -58,12 +67,71 @@ def idempotency() -> PowertoolsIdempotencyGuard:
     return PowertoolsIdempotencyGuard()
 
 
+# --- subscriptions and webhooks ------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def subscription_store() -> DynamoSubscriptionStore:
+    return DynamoSubscriptionStore()
+
+
+@lru_cache(maxsize=1)
+def delivery_log() -> DynamoDeliveryLog:
+    return DynamoDeliveryLog()
+
+
+@lru_cache(maxsize=1)
+def delivery_queue() -> SqsDeliveryQueue:
+    return SqsDeliveryQueue()
+
+
+@lru_cache(maxsize=1)
+def webhook_sender() -> HttpWebhookSender:
+    """On first delivery: its TLS context loads the CA bundle, which no other function needs."""
+    return HttpWebhookSender()
+
+
+def mailer():
+    return OutboxMailer() if settings().local_stack else SesMailer()
+
+
+def resolver() -> Resolver:
+    return system_resolver
+
+
+def url_policy() -> UrlPolicy:
+    return UrlPolicy(local_stack=settings().local_stack)
+
+
+def retry_schedule() -> RetrySchedule:
+    s = settings()
+    return RetrySchedule(
+        s.webhook_retry_base_seconds, s.webhook_retry_max_delay_seconds, s.webhook_retry_max_age_seconds
+    )
+
+
+def delivery_context() -> DeliveryContext:
+    return DeliveryContext(
+        store=subscription_store(),
+        log=delivery_log(),
+        queue=delivery_queue(),
+        sender=webhook_sender(),
+        mailer=mailer(),
+        resolver=resolver(),
+        policy=url_policy(),
+        schedule=retry_schedule(),
+        timeout=settings().webhook_timeout_seconds,
+    )
+
+
 def reset() -> None:
     """Forget every adapter (tests point the process at a fresh AWS stand-in)."""
-    from ..adapters import aws
+    from ..adapters import aws, webhook_queue
     from ..adapters import idempotency as idempotency_adapter
 
-    for factory in (invoice_records, invoices, originals, upload_signer, flows, directory, publisher, idempotency):
+    for factory in (invoice_records, invoices, originals, upload_signer, flows, directory, publisher, idempotency,
+                    subscription_store, delivery_log, delivery_queue, webhook_sender):  # fmt: skip
         factory.cache_clear()
     aws.reset_clients()
     idempotency_adapter.reset()
+    webhook_queue.reset()

@@ -12,7 +12,7 @@ from ..domain.subscriptions import Subscription
 from ..services import subscriptions as service
 from ..services.clock import utc_iso
 from ..services.subscriptions_ports import DeliveryAttempt
-from . import webhook_deps as deps
+from . import dependencies as deps
 from .api import caller, json_body, json_response, public_base_url
 from .api import route as shared_route
 from .links import api_path
@@ -66,10 +66,10 @@ def create_subscription():
     subscription = service.create_subscription(
         caller(),
         json_body(),
-        store=deps.store(),
+        store=deps.subscription_store(),
         resolver=deps.resolver(),
-        policy=deps.policy(),
-        queue=deps.queue(),
+        policy=deps.url_policy(),
+        queue=deps.delivery_queue(),
         confirmation_url=lambda token: f"{base}{CONFIRMATIONS}/{token}",
     )
     body = subscription_resource(subscription)
@@ -80,31 +80,35 @@ def create_subscription():
 
 @route("/v1/subscriptions")
 def list_subscriptions():
-    found = service.list_subscriptions(caller(), store=deps.store())
+    found = service.list_subscriptions(caller(), store=deps.subscription_store())
     return json_response({"subscriptions": [subscription_resource(s) for s in found]})
 
 
 @route("/v1/subscriptions/{subscription_id}")
 def get_subscription(subscription_id: str):
-    return json_response(subscription_resource(service.own_subscription(caller(), subscription_id, store=deps.store())))
+    return json_response(
+        subscription_resource(service.own_subscription(caller(), subscription_id, store=deps.subscription_store()))
+    )
 
 
 @route("/v1/subscriptions/{subscription_id}", methods=("DELETE",))
 def delete_subscription(subscription_id: str):
-    service.delete_subscription(caller(), subscription_id, store=deps.store())
+    service.delete_subscription(caller(), subscription_id, store=deps.subscription_store())
     return Response(body="", status_code=204)
 
 
 @route("/v1/subscriptions/{subscription_id}/test", methods=("POST",), content_types=["*/*"])
 def send_test(subscription_id: str):
-    event = service.send_test_event(caller(), subscription_id, store=deps.store(), queue=deps.queue())
+    event = service.send_test_event(
+        caller(), subscription_id, store=deps.subscription_store(), queue=deps.delivery_queue()
+    )
     links = {"deliveries": api_path(f"/v1/subscriptions/{subscription_id}/deliveries")}
     return json_response({"event_id": event["id"], "type": event["type"], "links": links}, 202)
 
 
 @route("/v1/subscriptions/{subscription_id}/rotate-secret", methods=("POST",), content_types=["*/*"])
 def rotate_secret(subscription_id: str):
-    rotated = service.rotate_secret(caller(), subscription_id, store=deps.store())
+    rotated = service.rotate_secret(caller(), subscription_id, store=deps.subscription_store())
     body = {
         "id": rotated.id,
         "secret": rotated.secret,
@@ -116,7 +120,9 @@ def rotate_secret(subscription_id: str):
 
 @route("/v1/subscriptions/{subscription_id}/deliveries")
 def list_deliveries(subscription_id: str):
-    attempts = service.recent_deliveries(caller(), subscription_id, store=deps.store(), log=deps.delivery_log())
+    attempts = service.recent_deliveries(
+        caller(), subscription_id, store=deps.subscription_store(), log=deps.delivery_log()
+    )
     return json_response({"subscription_id": subscription_id, "deliveries": [delivery_resource(a) for a in attempts]})
 
 
@@ -149,7 +155,7 @@ def _confirmation_resource(subscription: Subscription) -> dict:
 
 @route(f"{CONFIRMATIONS}/{{token}}", public=True)
 def show_confirmation(token: str):
-    subscription = service.subscription_to_confirm(token, store=deps.store())
+    subscription = service.subscription_to_confirm(token, store=deps.subscription_store())
     if not _wants_html():
         return json_response(_confirmation_resource(subscription), headers={"Cache-Control": "no-store"})
     if not subscription.pending:
@@ -164,7 +170,7 @@ def show_confirmation(token: str):
 
 @route(f"{CONFIRMATIONS}/{{token}}", methods=("POST",), public=True, content_types=["*/*"])
 def confirm(token: str):
-    subscription = service.confirm_subscription(token, store=deps.store())
+    subscription = service.confirm_subscription(token, store=deps.subscription_store())
     if _wants_html():
         return _confirmation_page("Abonnement confirmé", f"{subscription.email} reçoit désormais les notifications.")
     return json_response(_confirmation_resource(subscription), headers={"Cache-Control": "no-store"})

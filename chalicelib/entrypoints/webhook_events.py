@@ -17,7 +17,7 @@ from chalice import Blueprint
 from ..config import settings
 from ..services import webhooks
 from ..services.subscriptions_ports import DeliveryJob
-from . import webhook_deps as deps
+from . import dependencies as deps
 from .observability import logger, metrics
 
 webhook_events = Blueprint(__name__)
@@ -47,8 +47,8 @@ def fan_out_events(event):
         except ValueError:
             logger.exception("unreadable event message", extra={"message_id": record["messageId"]})
             failures.append(record["messageId"])  # retried, then dead-lettered
-    jobs_of, failed = webhooks.fan_out_batch(events, store=webhooks.BatchSubscriptions(deps.store()),
-                                             queue=deps.queue())  # fmt: skip
+    jobs_of, failed = webhooks.fan_out_batch(events, store=webhooks.BatchSubscriptions(deps.subscription_store()),
+                                             queue=deps.delivery_queue())  # fmt: skip
     for message_id, jobs in jobs_of.items():
         if jobs:
             logger.info("fanned out", extra={"event_id": events[message_id].get("id"),

@@ -430,15 +430,15 @@ def _subscribed(client, keys: list[str]):
     delivery is counted (https:POST) so that make cost can price the receiver's answer time."""
     from chalicelib.adapters.webhook_http import HttpWebhookSender
     from chalicelib.domain.subscriptions_security import UrlPolicy
-    from chalicelib.entrypoints import webhook_deps
+    from chalicelib.entrypoints import dependencies
 
-    policy, post = webhook_deps.policy, HttpWebhookSender.post
+    policy, post = dependencies.url_policy, HttpWebhookSender.post
 
     def counted_post(self, *args, **kwargs):
         METER.count("https", "POST", webhook_posts=1)
         return post(self, *args, **kwargs)
 
-    webhook_deps.policy = lambda: UrlPolicy(local_stack=True)  # the receiver is on this machine
+    dependencies.url_policy = lambda: UrlPolicy(local_stack=True)  # the receiver is on this machine
     HttpWebhookSender.post = counted_post
     try:
         with _webhook_receiver() as url:
@@ -450,7 +450,7 @@ def _subscribed(client, keys: list[str]):
                     raise SystemExit(f"subscription refused: {response.status_code} {response.body[:300]!r}")
             yield
     finally:
-        webhook_deps.policy, HttpWebhookSender.post = policy, post
+        dependencies.url_policy, HttpWebhookSender.post = policy, post
 
 
 def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10, flow: bool = False,

@@ -14,7 +14,7 @@ from chalicelib.adapters.mail import OutboxMailer
 from chalicelib.adapters.subscription_store import DynamoSubscriptionStore
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.domain.subscriptions_security import UrlPolicy
-from chalicelib.entrypoints import webhook_deps
+from chalicelib.entrypoints import dependencies
 from chalicelib.services.errors import Conflict
 
 SUPPLIER_KEY = "demo-supplier-atelier-key"
@@ -41,11 +41,11 @@ def throttled(monkeypatch):
 @pytest.fixture
 def local_policy(monkeypatch):
     """As on the local stack: http:// to loopback receivers (no DNS look-up of a receiver's name)."""
-    monkeypatch.setattr(webhook_deps, "policy", lambda: UrlPolicy(local_stack=True))
-    monkeypatch.setattr(webhook_deps, "mailer", lambda: OutboxMailer())
-    webhook_deps.reset()
+    monkeypatch.setattr(dependencies, "url_policy", lambda: UrlPolicy(local_stack=True))
+    monkeypatch.setattr(dependencies, "mailer", lambda: OutboxMailer())
+    dependencies.reset()
     yield
-    webhook_deps.reset()
+    dependencies.reset()
 
 
 def a_subscription(siret: str = "12345678900011") -> Subscription:

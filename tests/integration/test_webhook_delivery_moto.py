@@ -19,7 +19,7 @@ from chalicelib.adapters.mail import OutboxMailer
 from chalicelib.config import settings
 from chalicelib.domain.subscriptions import RetrySchedule
 from chalicelib.domain.subscriptions_security import UrlPolicy
-from chalicelib.entrypoints import webhook_deps
+from chalicelib.entrypoints import dependencies
 
 SUPPLIER_KEY = "demo-supplier-atelier-key"
 MAIRIE_KEY = "demo-recipient-mairie-key"
@@ -34,12 +34,12 @@ def auth(key: str, **headers) -> dict:
 @pytest.fixture
 def local_policy(monkeypatch):
     """As on the local stack: http:// to loopback receivers; e-mails to the outbox; retries without waiting."""
-    monkeypatch.setattr(webhook_deps, "policy", lambda: UrlPolicy(local_stack=True))
-    monkeypatch.setattr(webhook_deps, "mailer", lambda: OutboxMailer())
-    monkeypatch.setattr(webhook_deps, "schedule", lambda: RetrySchedule(0, 0, 3600))
-    webhook_deps.reset()
+    monkeypatch.setattr(dependencies, "url_policy", lambda: UrlPolicy(local_stack=True))
+    monkeypatch.setattr(dependencies, "mailer", lambda: OutboxMailer())
+    monkeypatch.setattr(dependencies, "retry_schedule", lambda: RetrySchedule(0, 0, 3600))
+    dependencies.reset()
     yield
-    webhook_deps.reset()
+    dependencies.reset()
 
 
 def subscribe(client, key: str, body: dict):
@@ -265,10 +265,10 @@ def test_a_failing_receiver_gets_retries_then_the_events_once_it_recovers(client
 def test_after_the_max_age_the_event_goes_to_the_dlq_and_the_subscription_is_failing(
     client, pump, local_policy, aws, monkeypatch
 ):
-    monkeypatch.setattr(webhook_deps, "schedule", lambda: RetrySchedule(0, 0, max_age_seconds=60))
-    real_context, skew = webhook_deps.delivery_context, {"seconds": 0.0}
+    monkeypatch.setattr(dependencies, "retry_schedule", lambda: RetrySchedule(0, 0, max_age_seconds=60))
+    real_context, skew = dependencies.delivery_context, {"seconds": 0.0}
     monkeypatch.setattr(
-        webhook_deps, "delivery_context", lambda: replace(real_context(), clock=lambda: time.time() + skew["seconds"])
+        dependencies, "delivery_context", lambda: replace(real_context(), clock=lambda: time.time() + skew["seconds"])
     )
     with Receiver(mode="fail") as receiver:
         sub = created(client, SUPPLIER_KEY, {"url": receiver.url})
@@ -290,7 +290,7 @@ def test_a_timeout_counts_as_a_failure(client, pump, local_policy, monkeypatch):
 
     real = settings()
     monkeypatch.setattr(
-        webhook_deps,
+        dependencies,
         "settings",
         lambda: Settings(**{**{f: getattr(real, f) for f in real.__slots__}, "webhook_timeout_seconds": 0.3}),
     )
@@ -309,7 +309,6 @@ def test_a_supplier_is_told_once_when_its_flow_is_complete(client, pump, local_p
 
     from invoices import invalid_ubl_invoice
 
-    from chalicelib.entrypoints import dependencies
     from chalicelib.services import flows as flow_service
     from chalicelib.services import originals as layout
 
