@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -19,6 +18,7 @@ from ..services.processing import BundleIncomplete, mark_failed, process_object
 from ..services.publishing import publish_committed_changes
 from . import dependencies as deps
 from .observability import logger, metrics
+from .s3_notifications import s3_keys
 
 events = Blueprint(__name__)
 
@@ -26,17 +26,6 @@ events = Blueprint(__name__)
 INVOICE_STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:eu-west-3:123456789012:table/chorale-invoices/stream/local"
 
 _validation_batch = BatchProcessor(event_type=EventType.SQS)
-
-
-def s3_keys(notification: dict) -> list[str]:
-    """Object keys in an S3 event notification (keys arrive quote_plus-encoded); none for s3:TestEvent."""
-    if notification.get("Event") == "s3:TestEvent":
-        return []
-    return [
-        unquote_plus(record["s3"]["object"]["key"])
-        for record in notification.get("Records", [])
-        if record.get("eventName", "").startswith("ObjectCreated")
-    ]
 
 
 def _latency_ms(created_at: str) -> float:

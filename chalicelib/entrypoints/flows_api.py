@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -19,6 +18,7 @@ from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
 from .api import api, caller, json_response, route
 from .links import api_path
 from .observability import logger
+from .s3_notifications import s3_keys
 
 flow_events = Blueprint(__name__)
 
@@ -89,13 +89,7 @@ def post_upload():
 
 
 def expand_message(record: SQSRecord) -> None:
-    notification = json.loads(record.body)
-    if notification.get("Event") == "s3:TestEvent":
-        return
-    for entry in notification.get("Records", []):
-        if not entry.get("eventName", "").startswith("ObjectCreated"):
-            continue
-        key = unquote_plus(entry["s3"]["object"]["key"])
+    for key in s3_keys(json.loads(record.body)):
         limits = archives.Limits(max_files=settings().max_flow_files)
         flow = flow_service.expand_inbox(
             key, flows=deps.flows(), store=deps.originals(), directory=deps.directory(), limits=limits
