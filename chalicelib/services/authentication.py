@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..domain.directory import Principal, hash_api_key
+from ..domain.directory import Principal, Role, hash_api_key
 from .errors import Forbidden, Unauthenticated
 from .ports import Directory
 
@@ -50,3 +50,13 @@ def require_active(principal: Principal, directory: Directory) -> Principal:
     if structure is None or not structure.active:
         raise Unauthenticated("The API key is unknown, revoked or its structure inactive.")
     return Principal(structure.siret, structure.name, structure.roles)
+
+
+_ROLE_REFUSALS: dict[str, str] = {"supplier": "Only a structure with the supplier role may deposit invoices."}
+
+
+def require_role(principal: Principal, role: Role) -> Principal:
+    """403 unless the caller's structure has this role (the supplier's: deposits, flows, uploads)."""
+    if not principal.has_role(role):
+        raise Forbidden(_ROLE_REFUSALS.get(role, f"Only a structure with the {role} role may do this."))
+    return principal

@@ -11,8 +11,9 @@ from ..domain.invoice import Invoice
 from ..formats import sniffing
 from . import intake
 from . import originals as layout
+from .authentication import require_role
 from .clock import utc_now
-from .errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from .errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from .ports import IdempotencyGuard, InvoiceRepository, OriginalStore
 
 XML_MEDIA_TYPES = sniffing.MEDIA_TYPES[sniffing.XML]  # application/xml, text/xml
@@ -42,8 +43,7 @@ def deposit_invoice(
     record is ever half-written. Until then the invoice is read from its original (see
     adapters.invoice_repository.DepositedInvoices): pending, with no status.
     """
-    if not principal.has_role("supplier"):
-        raise Forbidden("Only a structure with the supplier role may deposit invoices.")
+    require_role(principal, "supplier")
     media = media_type(content_type)
     if media not in SUPPORTED_MEDIA_TYPES:
         raise UnsupportedMediaType(

@@ -41,9 +41,9 @@ from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
 from ..formats import archives, bundles, sniffing
 from . import controls, intake
 from . import originals as layout
+from .authentication import require_role
 from .clock import utc_now
 from .errors import (
-    Forbidden,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -100,11 +100,6 @@ def file_key(index: int) -> str:
 # --- receiving ----------------------------------------------------------------------------------
 
 
-def _require_supplier(principal: Principal) -> None:
-    if not principal.has_role("supplier"):
-        raise Forbidden("Only a structure with the supplier role may deposit invoices.")
-
-
 def receive_archive(
     principal: Principal,
     body: bytes,
@@ -116,7 +111,7 @@ def receive_archive(
     now: Callable[[], str] = utc_now,
 ) -> Flow:
     """POST /v1/flows: keep the archive in the inbox (its notification drives the expansion); 202 IN_RECU."""
-    _require_supplier(principal)
+    require_role(principal, "supplier")
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media not in ARCHIVE_MEDIA_TYPES:
         raise UnsupportedMediaType(
@@ -171,7 +166,7 @@ def create_upload(
     now: Callable[[], str] = utc_now,
 ) -> dict:
     """POST /v1/uploads: a presigned S3 POST for one file (an invoice or an archive) into the inbox."""
-    _require_supplier(principal)
+    require_role(principal, "supplier")
     upload_id = new_id()
     at = now()
     fields = {f"x-amz-meta-{k}": v for k, v in _inbox_metadata(principal.siret, at, "upload").items()}
