@@ -15,8 +15,13 @@ def new_id(now_ms: int | None = None) -> str:
     value = ((now_ms if now_ms is not None else time.time_ns() // 1_000_000) << 80) | int.from_bytes(
         os.urandom(10), "big"
     )
+    return base32(value, 26)
+
+
+def base32(value: int, length: int) -> str:
+    """The last `length` digits of `value` in Crockford's base 32 (a ULID's alphabet), most significant first."""
     chars = []
-    for _ in range(26):
+    for _ in range(length):
         chars.append(_CROCKFORD[value & 31])
         value >>= 5
     return "".join(reversed(chars))

@@ -35,7 +35,7 @@ from ..domain.flows import (
     FlowFile,
     FlowProgress,
 )
-from ..domain.ids import is_invoice_id, new_id
+from ..domain.ids import base32, is_invoice_id, new_id
 from ..domain.invoice import Error, Invoice
 from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
 from ..formats import archives, bundles, sniffing
@@ -86,11 +86,7 @@ def flow_id_from_inbox_key(key: str) -> str | None:
 def member_invoice_id(flow_id: str, index: int) -> str:
     """A ULID with the flow's time part and a random part derived from (flow, position): stable across retries."""
     digest = int.from_bytes(hashlib.sha256(f"{flow_id}:{index}".encode()).digest()[:10], "big")
-    tail = []
-    for _ in range(16):
-        tail.append("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[digest & 31])
-        digest >>= 5
-    return flow_id[:10] + "".join(reversed(tail))
+    return flow_id[:10] + base32(digest, 16)
 
 
 def file_key(index: int) -> str:
