@@ -23,7 +23,7 @@ from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM, media_type
 from .observability import metrics
 from .openapi import openapi_document
 from .problems import from_service_error
-from .representations import attachment_resource, history_entry, invoice_resource
+from .representations import attachment_resource, history_entry, invoice_resource, upload_resource
 
 api = Blueprint(__name__)
 
@@ -281,8 +281,8 @@ def create_invoice_attachment_upload(invoice_id: str):
         signer=deps.upload_signer(),
         expires_in=settings().upload_url_seconds,
     )
-    upload["complete"] = api_path(upload["complete"])
-    return json_response(upload, 201, {"Location": upload["complete"]})
+    complete = api_path(f"/v1/invoices/{invoice_id}/attachments/uploads/{upload.upload_id}")
+    return json_response(upload_resource(upload, {"complete": complete}), 201, {"Location": complete})
 
 
 @route("/v1/invoices/{invoice_id}/attachments/uploads/{upload_id}", methods=("POST",), content_types=["*/*"])

@@ -18,6 +18,7 @@ from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
 from .api import api, caller, json_response, route
 from .links import api_path
 from .observability import logger
+from .representations import upload_resource
 from .s3_notifications import s3_keys
 
 flow_events = Blueprint(__name__)
@@ -84,8 +85,8 @@ def post_upload():
         max_bytes=settings().upload_max_bytes,
         expires_in=settings().upload_url_seconds,
     )
-    upload["flow"] = api_path(upload["flow"])
-    return json_response(upload, 201, {"Location": upload["flow"]})
+    flow = api_path(f"/v1/flows/{upload.upload_id}")
+    return json_response(upload_resource(upload, {"flow": flow}), 201, {"Location": flow})
 
 
 def expand_message(record: SQSRecord) -> None:

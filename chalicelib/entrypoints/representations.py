@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from ..domain.directory import Structure
 from ..domain.invoice import Attachment, HistoryEntry, Invoice
+from ..services.uploads import CHECKSUM_ADVICE, PresignedUpload
 from .links import api_path
 
 
@@ -92,4 +93,17 @@ def structure_resource(structure: Structure) -> dict:
             for s in structure.services
         ],
         "updated_at": structure.updated_at,
+    }
+
+
+def upload_resource(upload: PresignedUpload, link: dict[str, str]) -> dict:
+    """A presigned upload, and `link`: where the client goes once the file is sent ("flow" or "complete")."""
+    return {
+        "upload_id": upload.upload_id,
+        "url": upload.url,
+        "fields": upload.fields,
+        "expires_at": upload.expires_at,
+        "max_bytes": upload.max_bytes,
+        "checksum": CHECKSUM_ADVICE,
+        **link,
     }

@@ -54,6 +54,7 @@ from .errors import (
 )
 from .paging import decode_cursor, encode_cursor, page_limit
 from .ports import Directory, EventPublisher, FlowRepository, InvoiceRepository, OriginalStore, UploadSigner
+from .uploads import PresignedUpload, presign_upload
 
 log = logging.getLogger(__name__)
 
@@ -160,26 +161,15 @@ def create_upload(
     max_bytes: int,
     expires_in: int,
     now: Callable[[], str] = utc_now,
-) -> dict:
-    """POST /v1/uploads: a presigned S3 POST for one file (an invoice or an archive) into the inbox."""
+) -> PresignedUpload:
+    """POST /v1/uploads: a presigned S3 POST for one file (an invoice or an archive) into the inbox; the upload
+    id is its flow's id."""
     require_role(principal, "supplier")
     upload_id = new_id()
     at = now()
     fields = {f"x-amz-meta-{k}": v for k, v in _inbox_metadata(principal.siret, at, "upload").items()}
-    signed = signer.presigned_post(inbox_key(upload_id), fields, max_bytes, expires_in)
-    from datetime import UTC, datetime, timedelta
-
-    expires_at = (datetime.now(UTC) + timedelta(seconds=expires_in)).isoformat(timespec="seconds")
-    return {
-        "upload_id": upload_id,
-        "url": signed["url"],
-        "fields": signed["fields"],
-        "expires_at": expires_at.replace("+00:00", "Z"),
-        "max_bytes": max_bytes,
-        "checksum": "Optional: add the field x-amz-checksum-sha256 (base64 SHA-256 of the file) before the file, "
-        "and S3 refuses a file that changed on the way.",
-        "flow": f"/v1/flows/{upload_id}",
-    }
+    return presign_upload(signer, inbox_key(upload_id), upload_id, fields, max_bytes=max_bytes,
+                          expires_in=expires_in, issued_at=at)  # fmt: skip
 
 
 # --- expanding ----------------------------------------------------------------------------------

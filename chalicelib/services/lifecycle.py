@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote, unquote
 
@@ -37,6 +36,7 @@ from .errors import (
 )
 from .ports import Directory, InvoiceRepository, OriginalStore, UploadSigner
 from .queries import visible_invoice
+from .uploads import PresignedUpload, presign_upload
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +319,7 @@ def create_attachment_upload(
     signer: UploadSigner,
     expires_in: int,
     now: Callable[[], str] = utc_now,
-) -> dict:
+) -> PresignedUpload:
     """POST /v1/invoices/{id}/attachments/uploads: a presigned S3 POST for one attachment of up to 10 MB.
 
     The policy fixes the key, the type, the uploader and the name (as metadata), and allows at most what is
@@ -338,18 +338,8 @@ def create_attachment_upload(
         f"x-amz-meta-{META_UPLOADED_BY}": principal.siret,
         f"x-amz-meta-{META_NAME}": quote(name, safe=""),  # metadata is ASCII
     }
-    signed = signer.presigned_post(attachment_upload_key(invoice.id, upload_id), fields, max_bytes, expires_in)
-    expires_at = datetime.fromisoformat(now()) + timedelta(seconds=expires_in)
-    return {
-        "upload_id": upload_id,
-        "url": signed["url"],
-        "fields": signed["fields"],
-        "expires_at": expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "max_bytes": max_bytes,
-        "checksum": "Optional: add the field x-amz-checksum-sha256 (base64 SHA-256 of the file) before the file, "
-        "and S3 refuses a file that changed on the way.",
-        "complete": f"/v1/invoices/{invoice.id}/attachments/uploads/{upload_id}",
-    }
+    return presign_upload(signer, attachment_upload_key(invoice.id, upload_id), upload_id, fields,
+                          max_bytes=max_bytes, expires_in=expires_in, issued_at=now())  # fmt: skip
 
 
 def _discard(originals: OriginalStore, *keys: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from fakes import FakeDirectory, FakeInvoices, FakeOriginals
 from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER_SIRET, ubl_invoice
@@ -20,6 +22,7 @@ from chalicelib.services.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from chalicelib.services.uploads import PresignedUpload
 
 SUPPLIER = Principal(SUPPLIER_SIRET, "Atelier", ("supplier",))
 RECIPIENT = Principal(MAIRIE_SIRET, "Mairie", ("recipient",))
@@ -65,17 +68,17 @@ def ticket(ports, name="annexe.pdf", principal=SUPPLIER):
     )
 
 
-def upload(ports, issued: dict, data: bytes) -> None:
+def upload(ports, issued: PresignedUpload, data: bytes) -> None:
     """What S3 does with a presigned POST: the object, with the policy's x-amz-meta-* fields as metadata."""
-    fields = issued["fields"]
+    fields = issued.fields
     metadata = {k.removeprefix("x-amz-meta-"): v for k, v in fields.items() if k.startswith("x-amz-meta-")}
     ports[1].put(fields["key"], data, fields["Content-Type"], metadata)
 
 
-def complete(ports, issued: dict, principal=SUPPLIER):
+def complete(ports, issued: PresignedUpload, principal=SUPPLIER):
     invoices, originals, _signer, invoice_id = ports
     return lifecycle.complete_attachment_upload(
-        principal, invoice_id, issued["upload_id"], invoices=invoices, originals=originals, now=lambda: NOW
+        principal, invoice_id, issued.upload_id, invoices=invoices, originals=originals, now=lambda: NOW
     )
 
 
@@ -83,16 +86,15 @@ def test_the_ticket_fixes_key_type_uploader_and_name_for_fifteen_minutes(ports):
     issued = ticket(ports, "procès-verbal.pdf")
     invoice_id = ports[3]
     key, fields, max_bytes, expires_in = ports[2].calls[0]
-    assert key == f"uploads/attachments/{invoice_id}/{issued['upload_id']}"  # staging: copied at completion
+    assert key == f"uploads/attachments/{invoice_id}/{issued.upload_id}"  # staging: copied at completion
     assert fields == {
         "Content-Type": "application/pdf",
         "x-amz-meta-invoice-id": invoice_id,
         "x-amz-meta-uploaded-by": SUPPLIER_SIRET,
         "x-amz-meta-name": "proc%C3%A8s-verbal.pdf",
     }
-    assert max_bytes == issued["max_bytes"] == lifecycle.MAX_ATTACHMENT_BYTES and expires_in == 900
-    assert issued["expires_at"] == "2026-11-26T20:15:00Z"
-    assert issued["complete"] == f"/v1/invoices/{invoice_id}/attachments/uploads/{issued['upload_id']}"
+    assert max_bytes == issued.max_bytes == lifecycle.MAX_ATTACHMENT_BYTES and expires_in == 900
+    assert issued.expires_at == "2026-11-26T20:15:00Z"
     assert ports[1].objects.keys() == {layout.original_key(invoice_id)}  # nothing written before the upload
 
 
@@ -100,7 +102,7 @@ def test_the_ticket_allows_only_what_is_left_of_the_invoice_s_limit(ports):
     invoices, _originals, _signer, invoice_id = ports
     left = 3_000_000
     fill(invoices, invoice_id, lifecycle.MAX_INVOICE_BYTES - invoices.get(invoice_id).original_size - left)
-    assert ticket(ports)["max_bytes"] == left
+    assert ticket(ports).max_bytes == left
     fill(invoices, invoice_id, left, "01JBBBBBBBBBBBBBBBBBBBBBBB")
     with pytest.raises(PayloadTooLarge):
         ticket(ports)
@@ -130,8 +132,8 @@ def test_completion_records_the_attachment_like_the_direct_route(ports):
     issued = ticket(ports, "procès-verbal.pdf", principal=RECIPIENT)
     upload(ports, issued, PDF)
     invoice, attachment = complete(ports, issued, principal=RECIPIENT)
-    key = f"attachments/{invoice.id}/{issued['upload_id']}"
-    assert attachment == Attachment(issued["upload_id"], "procès-verbal.pdf", "application/pdf", len(PDF), key,
+    key = f"attachments/{invoice.id}/{issued.upload_id}"
+    assert attachment == Attachment(issued.upload_id, "procès-verbal.pdf", "application/pdf", len(PDF), key,
                                     "recipient", NOW)  # fmt: skip
     assert ports[0].get(invoice.id).attachments == [attachment]
     # a suspended invoice's supplier may complete it (209) after adding an attachment this way
@@ -158,7 +160,7 @@ def test_a_file_of_the_wrong_type_is_refused_and_deleted(ports):
     upload(ports, issued, b"MZ\x90\x00 not a pdf")
     with pytest.raises(UnsupportedMediaType):
         complete(ports, issued)
-    assert issued["fields"]["key"] not in ports[1].objects
+    assert issued.fields["key"] not in ports[1].objects
     assert ports[0].get(ports[3]).attachments == []
     with pytest.raises(Conflict):  # gone: completing again says so
         complete(ports, issued)
@@ -169,7 +171,7 @@ def test_a_file_over_the_limit_is_refused_and_deleted(ports):
     upload(ports, issued, PDF + b"x" * lifecycle.MAX_ATTACHMENT_BYTES)
     with pytest.raises(PayloadTooLarge):
         complete(ports, issued)
-    assert issued["fields"]["key"] not in ports[1].objects
+    assert issued.fields["key"] not in ports[1].objects
 
 
 def test_the_invoice_limit_is_checked_again_at_completion(ports):
@@ -182,7 +184,7 @@ def test_the_invoice_limit_is_checked_again_at_completion(ports):
     complete(ports, first)
     with pytest.raises(PayloadTooLarge):
         complete(ports, second)
-    assert second["fields"]["key"] not in ports[1].objects and first["fields"]["key"] in ports[1].objects
+    assert second.fields["key"] not in ports[1].objects and first.fields["key"] in ports[1].objects
 
 
 def test_only_the_uploader_completes_an_upload(ports):
@@ -191,9 +193,9 @@ def test_only_the_uploader_completes_an_upload(ports):
     for other in (RECIPIENT, STRANGER):
         with pytest.raises(NotFound):
             complete(ports, issued, principal=other)
-    assert issued["fields"]["key"] in ports[1].objects  # not theirs to delete
+    assert issued.fields["key"] in ports[1].objects  # not theirs to delete
     with pytest.raises(NotFound):
-        complete(ports, {"upload_id": "../../originals/x"})
+        complete(ports, replace(issued, upload_id="../../originals/x"))
 
 
 def test_a_completion_racing_another_change_is_retried_on_the_new_version(ports):
