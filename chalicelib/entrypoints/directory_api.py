@@ -51,8 +51,7 @@ def issue_api_key(siret: str):
 
 @route("/v1/admin/structures/{siret}/api-keys", admin_keys=True)
 def list_api_keys(siret: str):
-    directory_service.require_admin(caller())
-    keys = deps.directory().api_keys(siret)
+    keys = directory_service.list_api_keys(caller(), siret, directory=deps.directory())
     return json_response({"siret": siret, "keys": [{"key_id": k, "created_at": at} for k, at in keys]})
 
 

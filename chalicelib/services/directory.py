@@ -195,6 +195,12 @@ def issue_api_key(principal: Principal, siret: str, *, directory, now: Callable[
     return key, key_hash
 
 
+def list_api_keys(principal: Principal, siret: str, *, directory) -> list[tuple[str, str]]:
+    """The structure's keys: (key id, created at); never the keys themselves."""
+    require_admin(principal)
+    return directory.api_keys(siret)
+
+
 def revoke_api_key(principal: Principal, siret: str, key_id: str, *, directory) -> None:
     require_admin(principal)
     if not directory.revoke_api_key(siret, key_id):
