@@ -16,7 +16,7 @@ from ..formats import jsontext
 from ..services import deposit, lifecycle, queries, search
 from ..services.authentication import authenticate, bearer_token, require_active, require_structure
 from ..services.directory import ADMIN, refuse_unknown_fields
-from ..services.errors import InvalidInput, PayloadTooLarge, ServiceError, UnsupportedMediaType
+from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType
 from . import dependencies as deps
 from .links import api_path, request_instance, stage_prefix
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM, media_type
@@ -251,15 +251,6 @@ def add_invoice_attachment(invoice_id: str):
             f"{OCTET_STREAM} (the content is checked against the file name's extension).",
             accepted=list(ATTACHMENT_MEDIA_TYPES),
         )
-    if len(request.raw_body or b"") > settings().max_sync_bytes:
-        upload_route = api_path(f"/v1/invoices/{invoice_id}/attachments/uploads")
-        raise PayloadTooLarge(
-            f"Attachments sent in the request body are limited to {settings().max_sync_bytes} bytes "
-            f"(API Gateway → Lambda payload); upload larger ones, up to {lifecycle.MAX_ATTACHMENT_BYTES} bytes, "
-            f"with POST {upload_route}.",
-            limit_bytes=settings().max_sync_bytes,
-            upload=upload_route,
-        )
     invoice, attachment = lifecycle.add_attachment(
         caller(),
         invoice_id,
@@ -267,6 +258,8 @@ def add_invoice_attachment(invoice_id: str):
         request.raw_body or b"",
         invoices=deps.invoices(),
         originals=deps.originals(),
+        max_bytes=settings().max_sync_bytes,
+        upload_route=api_path(f"/v1/invoices/{invoice_id}/attachments/uploads"),
     )
     return _attachment_created(invoice.id, attachment)
 

@@ -289,8 +289,19 @@ def add_attachment(
     *,
     invoices: InvoiceRepository,
     originals: OriginalStore,
+    max_bytes: int,
+    upload_route: str,
     now: Callable[[], str] = utc_now,
 ) -> tuple[Invoice, Attachment]:
+    """An attachment sent in the request body: at most `max_bytes` (what API Gateway carries to Lambda); larger
+    ones go through `upload_route` (the path of the upload route, as the client follows it)."""
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(
+            f"Attachments sent in the request body are limited to {max_bytes} bytes (API Gateway → Lambda "
+            f"payload); upload larger ones, up to {MAX_ATTACHMENT_BYTES} bytes, with POST {upload_route}.",
+            limit_bytes=max_bytes,
+            upload=upload_route,
+        )
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     _check_open(invoice)
     name, extension = _attachment_name(name)

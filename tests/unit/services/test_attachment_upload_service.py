@@ -34,6 +34,7 @@ DIRECTORY = FakeDirectory(
 )  # fmt: skip
 PDF = b"%PDF-1.7\n" + b"x" * 5000
 NOW = "2026-11-26T20:00:00.000Z"
+DIRECT = {"max_bytes": 1_000_000, "upload_route": "/v1/invoices/x/attachments/uploads"}  # the direct route's limit
 
 
 class FakeSigner:
@@ -118,7 +119,7 @@ def test_the_ticket_checks_the_name_like_the_direct_route(ports, name, error):
         ticket(ports, name)
     invoices, originals, _signer, invoice_id = ports
     with pytest.raises(error):
-        lifecycle.add_attachment(SUPPLIER, invoice_id, name, PDF, invoices=invoices, originals=originals)
+        lifecycle.add_attachment(SUPPLIER, invoice_id, name, PDF, invoices=invoices, originals=originals, **DIRECT)
     assert ports[2].calls == []
 
 
@@ -259,5 +260,17 @@ def test_an_invoice_in_a_final_status_takes_no_attachment(ports):
     with pytest.raises(Conflict, match="final status"):
         ticket(ports)
     with pytest.raises(Conflict, match="final status"):
-        lifecycle.add_attachment(SUPPLIER, invoice_id, "pv.pdf", PDF, invoices=invoices, originals=originals)
+        lifecycle.add_attachment(SUPPLIER, invoice_id, "pv.pdf", PDF, invoices=invoices, originals=originals, **DIRECT)
+    assert invoices.get(invoice_id).attachments == []
+
+
+def test_a_body_over_the_direct_route_s_limit_points_at_the_upload_route(ports):
+    invoices, originals, _signer, invoice_id = ports
+    limit = {**DIRECT, "max_bytes": len(PDF) - 1}
+    for principal in (SUPPLIER, STRANGER):  # before anything is read: the body never fits
+        with pytest.raises(PayloadTooLarge) as refused:
+            lifecycle.add_attachment(principal, invoice_id, "pv.pdf", PDF, invoices=invoices, originals=originals,
+                                     **limit)  # fmt: skip
+        assert refused.value.extra == {"limit_bytes": len(PDF) - 1, "upload": DIRECT["upload_route"]}
+        assert DIRECT["upload_route"] in refused.value.detail
     assert invoices.get(invoice_id).attachments == []
