@@ -13,6 +13,7 @@ from chalice import Blueprint
 from ..adapters.invoice_repository import from_stream_image
 from ..config import settings
 from ..domain.invoice import Invoice
+from ..domain.statuses import REJETEE
 from ..services import flows as flow_service
 from ..services.processing import BundleIncomplete, mark_failed, process_object
 from ..services.publishing import publish_committed_changes
@@ -60,7 +61,7 @@ def _count(decided: list[Invoice]) -> None:
     for invoice in decided:
         status = invoice.status
         logger.info("invoice processed", extra={"invoice_id": invoice.id, "status": status and status.code})
-        rejected = status is not None and status.code == 213
+        rejected = status is not None and status.code == REJETEE.code
         metrics.add_metric(name="InvoicesRejected" if rejected else "InvoicesAccepted", unit=MetricUnit.Count,
                            value=1)  # fmt: skip
         metrics.add_metric(name="ProcessingLatency", unit=MetricUnit.Milliseconds,
