@@ -1,14 +1,12 @@
-"""Flows in DynamoDB (one table, see tables.FlowItemRecord), and presigned S3 POSTs for uploads."""
+"""Flows in DynamoDB (one table, see tables.FlowItemRecord)."""
 
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from ..config import settings
 from ..domain.batching import chunks
 from ..domain.flows import PENDING, RECEIVED, REJECTED, Flow, FlowFile, FlowProgress
 from ..domain.invoice import Error
-from .aws import client
 from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord, is_conditional_failure
 
 HEADER = "#"
@@ -162,24 +160,3 @@ def _progress(header: FlowItemRecord) -> FlowProgress:
         revision=int(revision) if revision is not None else (1 if header.completed_at else 0),
         announced=header.announced,
     )
-
-
-class S3UploadSigner:
-    def __init__(self, bucket: str | None = None):
-        self.bucket = bucket or settings().invoice_bucket
-
-    def presigned_post(self, key: str, fields: dict[str, str], max_bytes: int, expires_in: int) -> dict:
-        fixed = {**fields, "x-amz-server-side-encryption": "AES256"}
-        conditions = [
-            {"bucket": self.bucket},
-            ["eq", "$key", key],
-            ["content-length-range", 1, max_bytes],
-            # A bucket with Object Lock refuses uploads without a checksum: the client may add one of these.
-            ["starts-with", "$x-amz-checksum-sha256", ""],
-            ["starts-with", "$Content-MD5", ""],
-            *({name: value} for name, value in fixed.items()),
-        ]
-        signed = client("s3").generate_presigned_post(
-            Bucket=self.bucket, Key=key, Fields=fixed, Conditions=conditions, ExpiresIn=expires_in
-        )
-        return {"url": signed["url"], "fields": signed["fields"]}

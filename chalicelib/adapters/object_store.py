@@ -1,4 +1,5 @@
-"""Originals in S3: private, encrypted at rest, read back byte for byte."""
+"""Originals in S3: private, encrypted at rest, read back byte for byte; presigned POSTs that let clients upload
+files to it (flows' files, attachments)."""
 
 from __future__ import annotations
 
@@ -121,3 +122,24 @@ class S3OriginalStore:
             },
             ExpiresIn=settings().download_url_seconds,
         )
+
+
+class S3UploadSigner:
+    def __init__(self, bucket: str | None = None):
+        self.bucket = bucket or settings().invoice_bucket
+
+    def presigned_post(self, key: str, fields: dict[str, str], max_bytes: int, expires_in: int) -> dict:
+        fixed = {**fields, "x-amz-server-side-encryption": "AES256"}
+        conditions = [
+            {"bucket": self.bucket},
+            ["eq", "$key", key],
+            ["content-length-range", 1, max_bytes],
+            # A bucket with Object Lock refuses uploads without a checksum: the client may add one of these.
+            ["starts-with", "$x-amz-checksum-sha256", ""],
+            ["starts-with", "$Content-MD5", ""],
+            *({name: value} for name, value in fixed.items()),
+        ]
+        signed = client("s3").generate_presigned_post(
+            Bucket=self.bucket, Key=key, Fields=fixed, Conditions=conditions, ExpiresIn=expires_in
+        )
+        return {"url": signed["url"], "fields": signed["fields"]}

@@ -7,11 +7,11 @@ from functools import lru_cache
 
 from ..adapters.directory import DynamoDirectory
 from ..adapters.event_publisher import SnsEventPublisher
-from ..adapters.flow_repository import DynamoFlowRepository, S3UploadSigner
+from ..adapters.flow_repository import DynamoFlowRepository
 from ..adapters.idempotency import PowertoolsIdempotencyGuard
 from ..adapters.invoice_repository import DepositedInvoices, DynamoInvoiceRepository
 from ..adapters.mail import OutboxMailer, SesMailer
-from ..adapters.object_store import S3OriginalStore
+from ..adapters.object_store import S3OriginalStore, S3UploadSigner
 from ..adapters.subscription_store import DynamoDeliveryLog, DynamoSubscriptionStore
 from ..adapters.webhook_http import HttpWebhookSender, system_resolver
 from ..adapters.webhook_queue import SqsDeliveryQueue
