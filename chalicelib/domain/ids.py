@@ -7,7 +7,7 @@ import re
 import time
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-INVOICE_ID_PATTERN = re.compile(r"\A[0-9A-HJKMNP-TV-Z]{26}\Z")  # \Z: no trailing newline either
+ULID_PATTERN = re.compile(r"\A[0-9A-HJKMNP-TV-Z]{26}\Z")  # \Z: no trailing newline either
 
 
 def new_id(now_ms: int | None = None) -> str:
@@ -27,5 +27,7 @@ def base32(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
-def is_invoice_id(value: str) -> bool:
-    return bool(INVOICE_ID_PATTERN.match(value))
+def is_ulid(value: str) -> bool:
+    """An id this module made (an invoice, a flow or upload, a subscription, an attachment): 26 characters of
+    Crockford base 32, nothing else."""
+    return bool(ULID_PATTERN.match(value))

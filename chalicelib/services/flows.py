@@ -35,7 +35,7 @@ from ..domain.flows import (
     FlowFile,
     FlowProgress,
 )
-from ..domain.ids import base32, is_invoice_id, new_id
+from ..domain.ids import base32, is_ulid, new_id
 from ..domain.invoice import Error, Invoice
 from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
 from ..formats import archives, bundles, sniffing
@@ -81,7 +81,7 @@ def flow_id_from_inbox_key(key: str) -> str | None:
     if not key.startswith(INBOX_PREFIX):
         return None
     candidate = key[len(INBOX_PREFIX) :]
-    return candidate if is_invoice_id(candidate) else None
+    return candidate if is_ulid(candidate) else None
 
 
 def member_invoice_id(flow_id: str, index: int) -> str:
@@ -480,8 +480,8 @@ def visible_flow(
     A file that has landed in the inbox is a flow IN_RECU even before its notification is handled, so a client
     polling right after its upload (or POST) never sees a 404.
     """
-    flow = flows.get(flow_id) if is_invoice_id(flow_id) else None
-    if flow is None and is_invoice_id(flow_id):
+    flow = flows.get(flow_id) if is_ulid(flow_id) else None
+    if flow is None and is_ulid(flow_id):
         flow = received_flow(flow_id, inbox)
     if flow is None or flow.supplier_siret != principal.siret:
         raise NotFound(

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 
 from ..domain import lifecycle
 from ..domain.directory import Principal, is_valid_siret
-from ..domain.ids import is_invoice_id, new_id
+from ..domain.ids import is_ulid, new_id
 from ..domain.invoice import Attachment, Invoice
 from ..domain.statuses import STATUSES
 from . import controls
@@ -378,7 +378,7 @@ def complete_attachment_upload(
     attachment.
     """
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
-    if not is_invoice_id(upload_id):
+    if not is_ulid(upload_id):
         raise NotFound(f"No attachment upload {upload_id} on invoice {invoice_id}.")
     staging, key = attachment_upload_key(invoice.id, upload_id), attachment_key(invoice.id, upload_id)
     checked: tuple[str, str, int] | None = None  # name, extension, size: the file is read once

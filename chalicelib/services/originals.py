@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
-from ..domain.ids import is_invoice_id
+from ..domain.ids import is_ulid
 from ..domain.invoice import Invoice
 from .ports import OriginalStore
 
@@ -41,7 +41,7 @@ def invoice_id_from_key(key: str) -> str | None:
     if not key.startswith(ORIGINALS_PREFIX):
         return None
     candidate = key[len(ORIGINALS_PREFIX) :]
-    return candidate if is_invoice_id(candidate) else None
+    return candidate if is_ulid(candidate) else None
 
 
 def bundle_key(flow_id: str, number: int) -> str:
@@ -57,7 +57,7 @@ def bundle_flow_and_number(key: str) -> tuple[str, int] | None:
     if not is_bundle_key(key):
         return None
     flow_id, _, number = key[len(BUNDLES_PREFIX) : -len(".tar")].rpartition("-")
-    return (flow_id, int(number)) if is_invoice_id(flow_id) and number.isdigit() else None
+    return (flow_id, int(number)) if is_ulid(flow_id) and number.isdigit() else None
 
 
 def download_key(invoice_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from ..domain.directory import Principal
-from ..domain.ids import is_invoice_id
+from ..domain.ids import is_ulid
 from ..domain.invoice import Invoice
 from . import intake
 from . import originals as layout
@@ -15,7 +15,7 @@ from .ports import InvoiceRepository, OriginalStore
 
 def visible_invoice(principal: Principal, invoice_id: str, *, invoices: InvoiceRepository) -> Invoice:
     """The invoice if the caller is a party to it; NotFound otherwise (existence is not disclosed)."""
-    invoice = invoices.get(invoice_id) if is_invoice_id(invoice_id) else None
+    invoice = invoices.get(invoice_id) if is_ulid(invoice_id) else None
     if invoice is None or not invoice.is_party(principal.siret):
         raise NotFound(f"No invoice {invoice_id} is visible to you.")
     return invoice

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from ..domain.directory import Principal
-from ..domain.ids import is_invoice_id
+from ..domain.ids import is_ulid
 from ..domain.invoice import Invoice
 from ..domain.statuses import STATUSES
 from .errors import InvalidInput
@@ -19,7 +19,7 @@ DEFAULT_LIMIT = 25
 def _fits(position: str) -> bool:
     """An invoice search's position is "<updated_at>#<invoice id>" (the indexes' sort key)."""
     updated_at, _, invoice_id = position.rpartition("#")
-    return is_invoice_id(invoice_id) and _is_timestamp(updated_at)
+    return is_ulid(invoice_id) and _is_timestamp(updated_at)
 
 
 def _is_timestamp(value: str) -> bool:

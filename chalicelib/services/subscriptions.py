@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from ..domain.directory import Principal
 from ..domain.events import FLOW_EVENT_TYPE
-from ..domain.ids import is_invoice_id, new_id
+from ..domain.ids import is_ulid, new_id
 from ..domain.subscriptions import (
     CONFIRMATION_EVENT_TYPE,
     CONFIRMATION_SECONDS,
@@ -176,7 +176,7 @@ def make_confirmation_event(subscription: Subscription, structure_name: str, lin
 def subscription_to_confirm(token: str, *, store: SubscriptionStore, clock: Callable[[], float] = time.time):
     """The subscription a confirmation link is for (pending or already confirmed); NotFound for any bad link."""
     parsed = parse_confirmation_token(token)
-    subscription = store.get(parsed[0], parsed[1]) if parsed and is_invoice_id(parsed[1]) else None
+    subscription = store.get(parsed[0], parsed[1]) if parsed and is_ulid(parsed[1]) else None
     if subscription is None or not subscription.confirms(parsed[2], clock()):
         raise NotFound(
             "This confirmation link is unknown or has expired: ask for the subscription to be created again."
@@ -200,7 +200,7 @@ def list_subscriptions(principal: Principal, *, store: SubscriptionStore) -> lis
 
 def own_subscription(principal: Principal, subscription_id: str, *, store: SubscriptionStore) -> Subscription:
     """The caller's subscription; NotFound for an unknown id and for another structure's (no existence oracle)."""
-    found = store.get(principal.siret, subscription_id) if is_invoice_id(subscription_id) else None
+    found = store.get(principal.siret, subscription_id) if is_ulid(subscription_id) else None
     if found is None:
         raise NotFound(f"No subscription {subscription_id}.")
     return found

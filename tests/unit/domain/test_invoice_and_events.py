@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.domain.directory import is_valid_siret, search_key
 from chalicelib.domain.events import new_status_events
-from chalicelib.domain.ids import is_invoice_id, new_id
+from chalicelib.domain.ids import is_ulid, new_id
 from chalicelib.domain.invoice import MAX_STORED_ERRORS, Error, Invoice, InvoiceSummary, Totals
 
 
@@ -82,8 +82,8 @@ def test_search_key_folds_case_and_accents():
 
 def test_ids_are_time_ordered_ulids():
     first, second = new_id(1_700_000_000_000), new_id(1_700_000_000_001)
-    assert is_invoice_id(first) and first < second and len(first) == 26
-    assert not is_invoice_id("../../etc/passwd")
+    assert is_ulid(first) and first < second and len(first) == 26
+    assert not is_ulid("../../etc/passwd")
 
 
 def test_a_folded_name_is_cut_to_a_dynamodb_key_on_a_character_boundary():
