@@ -44,7 +44,7 @@ class Settings:
     upload_max_bytes: int
     upload_url_seconds: int
     max_flow_files: int
-    # S3 Object Lock of the legal records (services/originals.LEGAL_RECORD_PREFIXES): "" when the bucket has none
+    # S3 Object Lock of the legal records (services/layout.LEGAL_RECORD_PREFIXES): "" when the bucket has none
     object_lock_mode: str  # GOVERNANCE or COMPLIANCE
     object_lock_days: int
 

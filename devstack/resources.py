@@ -12,7 +12,7 @@ from chalicelib.adapters.subscription_tables import SUBSCRIPTION_TABLES
 from chalicelib.adapters.tables import ALL_TABLES
 from chalicelib.config import Settings
 from chalicelib.domain.subscriptions import sns_filter_policy
-from chalicelib.services.originals import ORIGINALS_PREFIX
+from chalicelib.services.layout import ORIGINALS_PREFIX
 
 LOCAL_VISIBILITY_TIMEOUT = 2  # seconds before a failed message is delivered again (Lambda: 6 × timeout)
 

@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..config import settings
 from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals
-from ..services import originals as layout
+from ..services import layout
 from ..services.errors import ConcurrentUpdate, DuplicateNumber
 from ..services.ports import InvoiceQuery, OriginalStore
 from .tables import InvoiceRecord, NumberClaimRecord, is_conditional_failure

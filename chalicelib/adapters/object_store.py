@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from ..config import settings
 from ..services.errors import Archived
-from ..services.originals import is_legal_record
+from ..services.layout import is_legal_record
 from ..services.ports import ObjectHead, StoredObject
 from .aws import client
 

@@ -9,8 +9,7 @@ from ..domain.directory import Principal
 from ..domain.ids import new_id
 from ..domain.invoice import Invoice
 from ..formats import sniffing
-from . import intake
-from . import originals as layout
+from . import intake, layout
 from .authentication import require_role
 from .clock import utc_now
 from .errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType

@@ -39,8 +39,7 @@ from ..domain.ids import base32, is_ulid, new_id
 from ..domain.invoice import Error, Invoice
 from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
 from ..formats import archives, bundles, sniffing
-from . import controls, intake
-from . import originals as layout
+from . import controls, intake, layout
 from .authentication import require_role
 from .clock import utc_now
 from .errors import (

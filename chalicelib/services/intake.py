@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..formats import facturx, json_invoice, jsontext, sniffing, ubl_writer
 from ..validation.findings import FATAL, Finding
 from ..validation.parsing import MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
-from . import originals as layout
+from . import layout
 from .errors import InvalidInput, Unprocessable, UnsupportedMediaType
 from .ports import OriginalStore, StoredObject
 

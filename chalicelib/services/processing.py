@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from ..domain.invoice import Error, Invoice, InvoiceSummary
 from ..domain.summary import business_term_locations, summarize
 from ..formats import bundles
-from . import controls, intake
-from . import originals as layout
+from . import controls, intake, layout
 from .clock import utc_now
 from .errors import ConcurrentUpdate, DuplicateNumber
 from .ports import Directory, InvoiceRepository, OriginalStore, StoredObject

@@ -7,8 +7,7 @@ import hashlib
 from ..domain.directory import Principal
 from ..domain.ids import is_ulid
 from ..domain.invoice import Invoice
-from . import intake
-from . import originals as layout
+from . import intake, layout
 from .errors import NotFound
 from .ports import InvoiceRepository, OriginalStore
 

@@ -120,7 +120,7 @@ def describe(project_dir: str) -> dict:
         },
         "browser_cors_rule": _optional("devstack.resources", "BROWSER_CORS_RULE", None),
         # Object prefixes locked for the legal retention on a stage with Object Lock (adapters/object_store.py).
-        "legal_record_prefixes": list(_optional("chalicelib.services.originals", "LEGAL_RECORD_PREFIXES", ())),
+        "legal_record_prefixes": list(_optional("chalicelib.services.layout", "LEGAL_RECORD_PREFIXES", ())),
         "tables": tables,
         "event_sources": sources,
         "functions": sorted(app.handler_map),

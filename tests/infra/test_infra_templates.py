@@ -168,13 +168,13 @@ def test_bucket_lifecycle_archives_expires_and_cleans_abandoned_uploads(template
     assert "NoncurrentVersionExpiration" in cleanup
 
 
-LEGAL_RECORDS = ("originals/", "inbox/", "attachments/")  # services/originals.LEGAL_RECORD_PREFIXES
+LEGAL_RECORDS = ("originals/", "inbox/", "attachments/")  # services/layout.LEGAL_RECORD_PREFIXES
 
 
 def test_object_lock_is_an_option_on_in_prod(template):
     """Prod locks each legal record for 10 years as the app writes it (no default retention: an upload not yet
     checked or a derived copy must be able to expire); whoever writes or takes in a record may lock it."""
-    from chalicelib.services.originals import LEGAL_RECORD_PREFIXES
+    from chalicelib.services.layout import LEGAL_RECORD_PREFIXES
 
     assert LEGAL_RECORD_PREFIXES == LEGAL_RECORDS
     (bucket,) = resources(template, "AWS::S3::Bucket").values()

@@ -108,7 +108,7 @@ def test_of_two_concurrent_deposits_of_one_number_exactly_one_survives(client, p
         for body in (ubl_invoice("F-RACE"), ubl_invoice("F-RACE", quantity="5"))
     ]
     from chalicelib.entrypoints import dependencies as deps
-    from chalicelib.services import originals as layout
+    from chalicelib.services import layout
 
     barrier = threading.Barrier(2)
     real_save = DynamoInvoiceRepository.save

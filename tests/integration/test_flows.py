@@ -23,7 +23,7 @@ from chalicelib.domain.flows import Flow
 from chalicelib.entrypoints import dependencies as deps
 from chalicelib.entrypoints import flows_api
 from chalicelib.services import flows as flow_service
-from chalicelib.services import originals as layout
+from chalicelib.services import layout
 from devstack.pump import EventPump
 
 ZIP = {"Content-Type": "application/zip"}

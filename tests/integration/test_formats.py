@@ -14,8 +14,7 @@ from structured_invoices import blank_pdf, facturx_pdf, json_invoice, pdf_bomb, 
 
 from chalicelib.config import settings
 from chalicelib.formats import json_invoice as json_format
-from chalicelib.services import intake
-from chalicelib.services import originals as layout
+from chalicelib.services import intake, layout
 
 PROBLEM = "application/problem+json"
 

@@ -17,7 +17,7 @@ from test_flows import make_zip, post_flow, run_pipeline, upload
 
 from chalicelib.config import settings
 from chalicelib.services import flows as flow_service
-from chalicelib.services import originals as layout
+from chalicelib.services import layout
 from devstack.pump import EventPump
 
 LOCK_DAYS = 3650

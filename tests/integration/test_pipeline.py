@@ -12,7 +12,7 @@ from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invo
 
 from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
 from chalicelib.config import settings
-from chalicelib.services import originals as layout
+from chalicelib.services import layout
 
 ROOT = Path(__file__).resolve().parents[2]
 XML = {"Content-Type": "application/xml"}

@@ -310,7 +310,7 @@ def test_a_supplier_is_told_once_when_its_flow_is_complete(client, pump, local_p
     from invoices import invalid_ubl_invoice
 
     from chalicelib.services import flows as flow_service
-    from chalicelib.services import originals as layout
+    from chalicelib.services import layout
 
     boto3.client("sqs").purge_queue(
         QueueUrl=boto3.client("sqs").get_queue_url(QueueName=settings().inbox_queue)["QueueUrl"]

@@ -11,8 +11,7 @@ from processing_support import process_original
 
 from chalicelib.domain.directory import Principal, Service, Structure
 from chalicelib.domain.invoice import Attachment
-from chalicelib.services import lifecycle
-from chalicelib.services import originals as layout
+from chalicelib.services import layout, lifecycle
 from chalicelib.services.deposit import deposit_invoice
 from chalicelib.services.errors import (
     ConcurrentUpdate,

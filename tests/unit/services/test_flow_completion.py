@@ -10,7 +10,7 @@ from invoices import MAIRIE_SIRET, SUPPLIER_SIRET
 from chalicelib.domain.flows import EXPANDED, RECEIVED, Flow, FlowFile, FlowProgress
 from chalicelib.domain.invoice import Invoice, InvoiceSummary
 from chalicelib.services import flows as flow_service
-from chalicelib.services import originals as layout
+from chalicelib.services import layout
 
 FLOW = "01JDZ8Q6XW0000000000000000"
 

@@ -8,7 +8,7 @@ from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invo
 from processing_support import process_original
 
 from chalicelib.domain.directory import Principal, Service, Structure
-from chalicelib.services import originals as layout
+from chalicelib.services import layout
 from chalicelib.services.deposit import deposit_invoice
 from chalicelib.services.errors import (
     Conflict,

@@ -1,4 +1,5 @@
-"""Where originals live in the invoice bucket. The bucket notification filters on this prefix."""
+"""The invoice bucket's key layout: where originals (alone or in bundles) and their download copies live, and the
+metadata they carry. The bucket notification filters on the originals prefix."""
 
 from __future__ import annotations
 
