@@ -38,7 +38,7 @@ class FakeInvoices:
         raise NotImplementedError
 
 
-class FakeOriginals:
+class FakeObjectStore:
     def __init__(self):
         self.objects: dict[str, StoredObject] = {}
         self.retained: list[str] = []  # the keys given the legal retention after their upload

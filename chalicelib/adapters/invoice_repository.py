@@ -17,7 +17,7 @@ from ..config import settings
 from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals
 from ..services import layout
 from ..services.errors import ConcurrentUpdate, DuplicateNumber
-from ..services.ports import InvoiceQuery, OriginalStore
+from ..services.ports import InvoiceQuery, ObjectStore
 from .tables import InvoiceRecord, NumberClaimRecord, is_conditional_failure
 
 
@@ -231,7 +231,7 @@ class DepositedInvoices(DynamoInvoiceRepository):
     it). Everything else is the records' repository's.
     """
 
-    def __init__(self, originals: OriginalStore):
+    def __init__(self, originals: ObjectStore):
         self.originals = originals
 
     def get(self, invoice_id: str) -> Invoice | None:

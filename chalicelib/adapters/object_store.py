@@ -14,7 +14,7 @@ from ..services.ports import ObjectHead, StoredObject
 from .aws import client
 
 
-class S3OriginalStore:
+class S3ObjectStore:
     """The invoice bucket. When the stage locks its legal records (Object Lock without a default retention), each
     one is written with its own retention: files that are not records (uploads not yet checked, derived copies)
     stay free to expire, and writes without a lock need no checksum header."""

@@ -11,7 +11,7 @@ from ..adapters.flow_repository import DynamoFlowRepository
 from ..adapters.idempotency import PowertoolsIdempotencyGuard
 from ..adapters.invoice_repository import DepositedInvoices, DynamoInvoiceRepository
 from ..adapters.mail import OutboxMailer, SesMailer
-from ..adapters.object_store import S3OriginalStore, S3UploadSigner
+from ..adapters.object_store import S3ObjectStore, S3UploadSigner
 from ..adapters.subscription_store import DynamoDeliveryLog, DynamoSubscriptionStore
 from ..adapters.webhook_http import HttpWebhookSender, system_resolver
 from ..adapters.webhook_queue import SqsDeliveryQueue
@@ -36,8 +36,8 @@ def invoices() -> DepositedInvoices:
 
 
 @lru_cache(maxsize=1)
-def originals() -> S3OriginalStore:
-    return S3OriginalStore()
+def originals() -> S3ObjectStore:
+    return S3ObjectStore()
 
 
 @lru_cache(maxsize=1)

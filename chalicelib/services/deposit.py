@@ -13,7 +13,7 @@ from . import intake, layout
 from .authentication import require_role
 from .clock import utc_now
 from .errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from .ports import IdempotencyGuard, InvoiceRepository, OriginalStore
+from .ports import IdempotencyGuard, InvoiceRepository, ObjectStore
 
 XML_MEDIA_TYPES = sniffing.MEDIA_TYPES[sniffing.XML]  # application/xml, text/xml
 SUPPORTED_MEDIA_TYPES = (*XML_MEDIA_TYPES, intake.PDF_MEDIA, intake.JSON_MEDIA)  # Factur-X, structured JSON
@@ -29,7 +29,7 @@ def deposit_invoice(
     content_type: str | None,
     *,
     invoices: InvoiceRepository,
-    originals: OriginalStore,
+    originals: ObjectStore,
     max_bytes: int,
     idempotency: IdempotencyGuard | None = None,
     idempotency_key: str | None = None,

@@ -52,7 +52,7 @@ from .errors import (
     is_infrastructure_error,
 )
 from .paging import decode_cursor, encode_cursor, page_limit
-from .ports import Directory, EventPublisher, FlowRepository, InvoiceRepository, OriginalStore, UploadSigner
+from .ports import Directory, EventPublisher, FlowRepository, InvoiceRepository, ObjectStore, UploadSigner
 from .uploads import PresignedUpload, presign_upload
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def receive_archive(
     content_type: str | None,
     *,
     flows: FlowRepository,
-    inbox: OriginalStore,
+    inbox: ObjectStore,
     max_bytes: int,
     now: Callable[[], str] = utc_now,
 ) -> Flow:
@@ -143,7 +143,7 @@ def _inbox_metadata(supplier: str, at: str, source: str) -> dict[str, str]:
     return {layout.META_SUPPLIER: supplier, layout.META_RECEIVED_AT: at, META_SOURCE: source}
 
 
-def received_flow(flow_id: str, inbox: OriginalStore) -> Flow | None:
+def received_flow(flow_id: str, inbox: ObjectStore) -> Flow | None:
     """The flow of a file in the inbox whose expansion has not started: IN_RECU, read from the object's metadata."""
     head = inbox.head(inbox_key(flow_id))
     if head is None or not head.metadata.get(layout.META_SUPPLIER):
@@ -178,7 +178,7 @@ def expand_inbox(
     key: str,
     *,
     flows: FlowRepository,
-    store: OriginalStore,
+    store: ObjectStore,
     directory: Directory,
     limits: archives.Limits = archives.Limits(),
     now: Callable[[], str] = utc_now,
@@ -342,7 +342,7 @@ def object_name(key: str) -> str:
     return f"bundle-{bundle[1]}" if bundle is not None else key.rsplit("/", 1)[-1]
 
 
-def flow_of_object(key: str, decided: list[Invoice], originals: OriginalStore | None = None) -> str | None:
+def flow_of_object(key: str, decided: list[Invoice], originals: ObjectStore | None = None) -> str | None:
     """The flow an original object belongs to: a bundle's key names it, a lone original's invoice carries it.
     With `originals`, a lone original whose invoice could not even be recorded is asked its metadata."""
     bundle = layout.bundle_flow_and_number(key)
@@ -362,7 +362,7 @@ def object_processed(
     flows: FlowRepository,
     invoices: InvoiceRepository,
     publisher: EventPublisher,
-    originals: OriginalStore | None = None,
+    originals: ObjectStore | None = None,
     now: Callable[[], str] = utc_now,
 ) -> FlowCompleted | None:
     """Processing has decided (or given up on) every invoice of the object `key`: if it belongs to a flow, mark
@@ -472,7 +472,7 @@ def visible_flow(
     *,
     flows: FlowRepository,
     invoices: InvoiceRepository,
-    inbox: OriginalStore,
+    inbox: ObjectStore,
 ) -> Flow:
     """The flow, its files' outcomes read from their invoices; only its supplier sees it.
 

@@ -18,7 +18,7 @@ from ..validation.findings import FATAL, Finding
 from ..validation.parsing import MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
 from . import layout
 from .errors import InvalidInput, Unprocessable, UnsupportedMediaType
-from .ports import OriginalStore, StoredObject
+from .ports import ObjectStore, StoredObject
 
 RENDITIONS_PREFIX = "renditions/"
 META_PROFILE = "facturx-profile"
@@ -135,12 +135,12 @@ def prepare_json(body: bytes) -> Prepared:
     return Prepared("json", JSON_MEDIA, rendition)
 
 
-def store_rendition(originals: OriginalStore, invoice_id: str, prepared: Prepared, metadata: dict[str, str]) -> None:
+def store_rendition(originals: ObjectStore, invoice_id: str, prepared: Prepared, metadata: dict[str, str]) -> None:
     if prepared.rendition is not None:
         originals.put(rendition_key(invoice_id), prepared.rendition, XML_MEDIA, metadata)
 
 
-def validation_source(invoice_id: str, stored: StoredObject, originals: OriginalStore) -> Source:
+def validation_source(invoice_id: str, stored: StoredObject, originals: ObjectStore) -> Source:
     """The XML to validate for a stored original, by its format metadata (processing's one question to formats)."""
     fmt = stored.metadata.get(layout.META_FORMAT)
     if fmt not in ("facturx", "json"):

@@ -7,7 +7,7 @@ from urllib.parse import quote, unquote
 
 from ..domain.ids import is_ulid
 from ..domain.invoice import Invoice
-from .ports import OriginalStore
+from .ports import ObjectStore
 
 ORIGINALS_PREFIX = "originals/"
 
@@ -69,7 +69,7 @@ def encode_name(name: str) -> str:
     return quote(name, safe=" ")
 
 
-def deposited(invoice_id: str, originals: OriginalStore) -> Invoice | None:
+def deposited(invoice_id: str, originals: ObjectStore) -> Invoice | None:
     """The undecided deposit `invoice_id`, read from its original (None when there is no such original)."""
     key = original_key(invoice_id)
     head = originals.head(key)

@@ -34,7 +34,7 @@ from .errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
-from .ports import Directory, InvoiceRepository, OriginalStore, UploadSigner
+from .ports import Directory, InvoiceRepository, ObjectStore, UploadSigner
 from .queries import visible_invoice
 from .uploads import PresignedUpload, presign_upload
 
@@ -288,7 +288,7 @@ def add_attachment(
     data: bytes,
     *,
     invoices: InvoiceRepository,
-    originals: OriginalStore,
+    originals: ObjectStore,
     max_bytes: int,
     upload_route: str,
     now: Callable[[], str] = utc_now,
@@ -353,7 +353,7 @@ def create_attachment_upload(
                           max_bytes=max_bytes, expires_in=expires_in, issued_at=now())  # fmt: skip
 
 
-def _discard(originals: OriginalStore, *keys: str) -> None:
+def _discard(originals: ObjectStore, *keys: str) -> None:
     """Delete a refused upload (and its copy); a failure to delete does not hide the refusal from the client."""
     for key in keys:
         try:
@@ -368,7 +368,7 @@ def complete_attachment_upload(
     upload_id: str,
     *,
     invoices: InvoiceRepository,
-    originals: OriginalStore,
+    originals: ObjectStore,
     now: Callable[[], str] = utc_now,
 ) -> tuple[Invoice, Attachment]:
     """POST /v1/invoices/{id}/attachments/uploads/{upload_id}: the uploaded file becomes the attachment upload_id.
@@ -408,7 +408,7 @@ def complete_attachment_upload(
 
 
 def _check_upload(
-    principal: Principal, invoice: Invoice, upload_id: str, staging: str, key: str, originals: OriginalStore
+    principal: Principal, invoice: Invoice, upload_id: str, staging: str, key: str, originals: ObjectStore
 ) -> tuple[str, str, int]:
     uploaded = originals.head(staging)
     if uploaded is None:
@@ -436,7 +436,7 @@ def _check_upload(
 
 
 def attachment_download_url(
-    principal: Principal, invoice_id: str, attachment_id: str, *, invoices: InvoiceRepository, originals: OriginalStore
+    principal: Principal, invoice_id: str, attachment_id: str, *, invoices: InvoiceRepository, originals: ObjectStore
 ) -> str:
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     attachment = next((a for a in invoice.attachments if a.id == attachment_id), None)

@@ -61,7 +61,9 @@ class InvoiceRepository(Protocol):
         """
 
 
-class OriginalStore(Protocol):
+class ObjectStore(Protocol):
+    """The invoice bucket: originals and bundles, renditions, the inbox, attachments (keys: services/layout)."""
+
     def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None: ...
 
     def get(self, key: str) -> StoredObject | None: ...

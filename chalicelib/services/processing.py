@@ -14,7 +14,7 @@ from ..formats import bundles
 from . import controls, intake, layout
 from .clock import utc_now
 from .errors import ConcurrentUpdate, DuplicateNumber
-from .ports import Directory, InvoiceRepository, OriginalStore, StoredObject
+from .ports import Directory, InvoiceRepository, ObjectStore, StoredObject
 
 REJECTION_SEMANTIC = "REJ_SEMAN"  # reform reason: EN 16931 semantic rejection
 
@@ -64,7 +64,7 @@ def process_object(
     key: str,
     *,
     invoices: InvoiceRepository,
-    originals: OriginalStore,
+    originals: ObjectStore,
     directory: Directory,
     validate: Callable | None = None,
     now: Callable[[], str] = utc_now,
@@ -92,7 +92,7 @@ def process_object(
 def _process_bundle(
     key: str,
     invoices: InvoiceRepository,
-    originals: OriginalStore,
+    originals: ObjectStore,
     directory: Directory,
     validate: Callable | None,
     now: Callable[[], str],
@@ -135,7 +135,7 @@ class _BundleDirectory:
         return self._directory.siret_for_key(key_hash)
 
 
-def _bundle_members(key: str, originals: OriginalStore) -> list[tuple[str, StoredObject, int]]:
+def _bundle_members(key: str, originals: ObjectStore) -> list[tuple[str, StoredObject, int]]:
     stored = originals.get(key)
     if stored is None:
         raise OriginalMissing(f"no object at {key}")
@@ -153,7 +153,7 @@ def _decide(
     invoice: Invoice | None,
     *,
     invoices: InvoiceRepository,
-    originals: OriginalStore,
+    originals: ObjectStore,
     directory: Directory,
     validate: Callable | None,
     now: Callable[[], str],
@@ -238,7 +238,7 @@ def mark_failed(
     key: str,
     *,
     invoices: InvoiceRepository,
-    originals: OriginalStore,
+    originals: ObjectStore,
     directory: Directory,
     now: Callable[[], str] = utc_now,
 ) -> list[Invoice]:

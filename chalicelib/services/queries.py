@@ -9,7 +9,7 @@ from ..domain.ids import is_ulid
 from ..domain.invoice import Invoice
 from . import intake, layout
 from .errors import NotFound
-from .ports import InvoiceRepository, OriginalStore
+from .ports import InvoiceRepository, ObjectStore
 
 
 def visible_invoice(principal: Principal, invoice_id: str, *, invoices: InvoiceRepository) -> Invoice:
@@ -21,7 +21,7 @@ def visible_invoice(principal: Principal, invoice_id: str, *, invoices: InvoiceR
 
 
 def original_download_url(
-    principal: Principal, invoice_id: str, *, invoices: InvoiceRepository, originals: OriginalStore
+    principal: Principal, invoice_id: str, *, invoices: InvoiceRepository, originals: ObjectStore
 ) -> str:
     """A short-lived URL of the original bytes, unchanged."""
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
@@ -31,7 +31,7 @@ def original_download_url(
 
 
 def xml_download_url(
-    principal: Principal, invoice_id: str, *, invoices: InvoiceRepository, originals: OriginalStore
+    principal: Principal, invoice_id: str, *, invoices: InvoiceRepository, originals: ObjectStore
 ) -> str:
     """The invoice as standard XML: the original when it is XML, else its rendition (Factur-X CII, UBL of JSON)."""
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
@@ -39,7 +39,7 @@ def xml_download_url(
     return originals.download_url(key, f"{invoice.summary.number or invoice.id}.xml")
 
 
-def _own_object(invoice: Invoice, originals: OriginalStore) -> str:
+def _own_object(invoice: Invoice, originals: ObjectStore) -> str:
     """The key of an object holding exactly the original: its own, or a copy out of its bundle."""
     if invoice.original_offset is None:
         return invoice.original_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from fakes import FakeDirectory, FakeInvoices, FakeOriginals
+from fakes import FakeDirectory, FakeInvoices, FakeObjectStore
 from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER_SIRET, ubl_invoice
 from processing_support import process_original
 
@@ -47,7 +47,7 @@ class FakeSigner:
 
 @pytest.fixture
 def ports():
-    invoices, originals = FakeInvoices(), FakeOriginals()
+    invoices, originals = FakeInvoices(), FakeObjectStore()
     invoice = deposit_invoice(SUPPLIER, ubl_invoice(), "application/xml", invoices=invoices, originals=originals,
                               max_bytes=100_000)  # fmt: skip
     process_original(layout.original_key(invoice.id), invoices=invoices, originals=originals, directory=DIRECTORY)

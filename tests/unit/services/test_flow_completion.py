@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fakes import FakeInvoices, FakeOriginals, FakePublisher
+from fakes import FakeInvoices, FakeObjectStore, FakePublisher
 from invoices import MAIRIE_SIRET, SUPPLIER_SIRET
 
 from chalicelib.domain.flows import EXPANDED, RECEIVED, Flow, FlowFile, FlowProgress
@@ -98,13 +98,13 @@ def test_a_flow_with_an_undecided_invoice_is_not_announced_and_single_deposits_t
 def test_the_flow_of_an_object_from_its_key_its_invoice_or_when_given_up_its_metadata():
     invoice_id = flow_service.member_invoice_id(FLOW, 1)
     lone = layout.original_key(invoice_id)
-    originals = FakeOriginals()
+    originals = FakeObjectStore()
     originals.put(lone, b"<Invoice/>", "application/xml", {layout.META_FLOW_ID: FLOW})
     assert flow_service.flow_of_object(layout.bundle_key(FLOW, 3), []) == FLOW
     assert flow_service.flow_of_object(lone, [decided(invoice_id, 1)]) == FLOW
     assert flow_service.flow_of_object(lone, []) is None  # no look-up unless processing gave up
     assert flow_service.flow_of_object(lone, [], originals) == FLOW
-    assert flow_service.flow_of_object(layout.original_key(FLOW), [], FakeOriginals()) is None
+    assert flow_service.flow_of_object(layout.original_key(FLOW), [], FakeObjectStore()) is None
 
 
 def failed(invoice_id: str, index: int) -> Invoice:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakes import FakeDirectory, FakeIdempotency, FakeInvoices, FakeOriginals
+from fakes import FakeDirectory, FakeIdempotency, FakeInvoices, FakeObjectStore
 from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
 from processing_support import process_original
 
@@ -31,7 +31,7 @@ DIRECTORY = FakeDirectory(
 
 @pytest.fixture
 def ports():
-    return FakeInvoices(), FakeOriginals()
+    return FakeInvoices(), FakeObjectStore()
 
 
 def deposit(ports, body=None, principal=SUPPLIER, content_type="application/xml", **kwargs):
@@ -235,7 +235,7 @@ FLOW = "01JDZ8Q6XW0000000000000000"
 def test_a_bundle_s_invoices_are_each_decided_once_where_they_lie():
     from chalicelib.services.processing import process_object
 
-    invoices, originals = CountingInvoices(), FakeOriginals()
+    invoices, originals = CountingInvoices(), FakeObjectStore()
     bodies = [ubl_invoice("B-1"), invalid_ubl_invoice("B-2"), ubl_invoice("B-1")]  # the third repeats a number
     key, ids = _bundle(originals, FLOW, bodies)
     processed = process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
@@ -283,7 +283,7 @@ def test_an_invoice_another_delivery_decided_first_is_not_counted_again(ports):
 def test_giving_up_on_a_bundle_flags_only_its_undecided_invoices():
     from chalicelib.services.processing import mark_failed
 
-    invoices, originals = FakeInvoices(), FakeOriginals()
+    invoices, originals = FakeInvoices(), FakeObjectStore()
     key, ids = _bundle(originals, FLOW, [ubl_invoice("B-3"), ubl_invoice("B-4")])
     failed = mark_failed(key, invoices=invoices, originals=originals, directory=DIRECTORY)
     assert [i.id for i in failed] == ids and {invoices.records[i].processing for i in ids} == {"failed"}
@@ -294,7 +294,7 @@ def test_a_bundled_original_is_downloaded_from_its_own_copy():
     from chalicelib.services.processing import process_object
     from chalicelib.services.queries import original_download_url
 
-    invoices, originals = FakeInvoices(), FakeOriginals()
+    invoices, originals = FakeInvoices(), FakeObjectStore()
     body = ubl_invoice("B-5")
     key, [invoice_id] = _bundle(originals, FLOW, [body])
     process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
@@ -308,7 +308,7 @@ def test_a_flow_file_reports_its_invoice_s_first_decision():
     from chalicelib.domain.invoice import HistoryEntry
     from chalicelib.services.flows import file_outcome
 
-    invoices, originals = FakeInvoices(), FakeOriginals()
+    invoices, originals = FakeInvoices(), FakeObjectStore()
     ports_ = (invoices, originals)
     accepted = process(ports_, deposit(ports_).id)
     accepted.history.append(HistoryEntry(205, "2026-12-01T00:00:00Z", "recipient"))  # approved later
@@ -340,7 +340,7 @@ def test_a_bundle_reads_each_structure_of_the_directory_once():
             self.lookups.append(siret)
             return super().structure(siret)
 
-    invoices, originals, directory = FakeInvoices(), FakeOriginals(), CountingDirectory()
+    invoices, originals, directory = FakeInvoices(), FakeObjectStore(), CountingDirectory()
     key, _ = _bundle(originals, FLOW, [ubl_invoice(f"B-D-{n}") for n in range(4)])
     decided = process_object(key, invoices=invoices, originals=originals, directory=directory).invoices
     assert [i.status.code for i in decided] == [203] * 4
@@ -351,7 +351,7 @@ def test_one_failing_invoice_does_not_hold_back_its_bundle():
     from chalicelib.services.processing import BundleIncomplete, mark_failed, process_object
     from chalicelib.validation import validate as real_validate
 
-    invoices, originals = FakeInvoices(), FakeOriginals()
+    invoices, originals = FakeInvoices(), FakeObjectStore()
     key, ids = _bundle(originals, FLOW, [ubl_invoice("B-P-1"), ubl_invoice("B-P-POISON"), ubl_invoice("B-P-3")])
 
     def validate(xml: bytes):
@@ -373,7 +373,7 @@ def test_a_bundled_original_is_copied_out_once_and_an_archived_bundle_is_a_clear
     from chalicelib.services.processing import process_object
     from chalicelib.services.queries import original_download_url
 
-    class CountingOriginals(FakeOriginals):
+    class CountingOriginals(FakeObjectStore):
         puts = 0
 
         def put(self, key, data, content_type, metadata) -> None:
@@ -450,7 +450,7 @@ def test_a_flow_s_invoices_of_a_depositor_no_longer_an_active_supplier_are_rejec
     """A ticket or a POST taken before the deactivation: the invoices are 213 REJ_COH, one supplier read a bundle."""
     from chalicelib.services.processing import process_object
 
-    invoices, originals, directory = FakeInvoices(), FakeOriginals(), _without_supplier(**changes)
+    invoices, originals, directory = FakeInvoices(), FakeObjectStore(), _without_supplier(**changes)
     key, _ = _bundle(originals, FLOW, [ubl_invoice(f"B-X-{n}") for n in range(3)])
     decided = process_object(key, invoices=invoices, originals=originals, directory=directory).invoices
     assert [i.status.code for i in decided] == [213] * 3
