@@ -15,8 +15,8 @@ from ..domain.statuses import STATUSES
 from ..formats import jsontext
 from ..services import deposit, lifecycle, queries, search
 from ..services.authentication import authenticate, bearer_token, require_active, require_structure
-from ..services.directory import ADMIN, refuse_unknown_fields
-from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType
+from ..services.directory import ADMIN
+from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType, refuse_unknown_fields
 from . import dependencies as deps
 from .links import api_path, request_instance, stage_prefix
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM, media_type

@@ -21,8 +21,8 @@ class ControlFailure:
 def depositor_failure(structure: Structure | None, siret: str) -> ControlFailure | None:
     """The depositing structure must still be an active supplier when the platform takes its invoice in: an
     upload ticket or a posted flow may have been accepted before the structure was deactivated (or lost the
-    supplier role). REJ_COH: the deposit is inconsistent with the directory (the invoice itself may be valid;
-    REJ_UNI is the seller-is-not-the-depositor control, REJ_ADR the recipient's)."""
+    supplier role). REJ_COH: the deposit is inconsistent with the directory (the invoice itself may be valid; the
+    rule, CHORALE-DEPOSITOR, tells it from the seller-is-not-the-depositor control; REJ_ADR is the recipient's)."""
     if structure is not None and structure.active and structure.has_role("supplier"):
         return None
     why = (

@@ -19,7 +19,7 @@ from ..domain.directory import (
     search_key,
 )
 from .clock import utc_now
-from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unprocessable
+from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unprocessable, refuse_unknown_fields
 from .paging import decode_cursor, encode_cursor, page_limit
 
 ADMIN = ADMINISTRATOR
@@ -88,15 +88,6 @@ def _text(body: dict, name: str, default: str | None = None, limit: int = 200) -
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise Unprocessable(f"'{name}' must be a non-empty string of at most {limit} characters.")
     return value.strip()
-
-
-def refuse_unknown_fields(body: dict, known: tuple[str, ...], what: str) -> None:
-    """422 listing the fields `body` has that `what` has not (read-only ones such as updated_at included)."""
-    unknown = sorted(str(k) for k in body if k not in known)
-    if unknown:
-        raise Unprocessable(
-            f"Unknown or read-only fields {unknown}: {what} accepts {list(known)}.", unknown_fields=unknown
-        )
 
 
 def service_from(body: object, where: str = "service") -> Service:

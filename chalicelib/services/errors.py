@@ -69,3 +69,13 @@ class Archived(Conflict):
     """The object is in an archive class that needs a restore before it can be read (S3 Deep Archive)."""
 
     title = "Archived"
+
+
+def refuse_unknown_fields(body: dict, known: tuple[str, ...], what: str) -> None:
+    """422 listing the fields a request body has that `what` has not (read-only ones such as updated_at included):
+    a misspelt field is an error, never silently ignored."""
+    unknown = sorted(str(k) for k in body if k not in known)
+    if unknown:
+        raise Unprocessable(
+            f"Unknown or read-only fields {unknown}: {what} accepts {list(known)}.", unknown_fields=unknown
+        )

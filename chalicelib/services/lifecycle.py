@@ -23,7 +23,6 @@ from ..domain.invoice import Attachment, Invoice
 from ..domain.statuses import STATUSES
 from . import controls
 from .clock import utc_now
-from .directory import refuse_unknown_fields
 from .errors import (
     ConcurrentUpdate,
     Conflict,
@@ -33,6 +32,7 @@ from .errors import (
     PayloadTooLarge,
     Unprocessable,
     UnsupportedMediaType,
+    refuse_unknown_fields,
 )
 from .ports import Directory, InvoiceRepository, ObjectStore, UploadSigner
 from .queries import visible_invoice
