@@ -13,13 +13,14 @@ from ..domain.directory import Principal, hash_api_key
 from ..domain.invoice import Attachment
 from ..domain.statuses import STATUSES
 from ..formats import jsontext
+from ..formats.sniffing import media_type
 from ..services import deposit, lifecycle, queries, search
 from ..services.authentication import authenticate, bearer_token, require_active, require_structure
 from ..services.directory import ADMIN
 from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType, refuse_unknown_fields
 from . import dependencies as deps
 from .links import api_path, request_instance, stage_prefix
-from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM, media_type
+from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
 from .observability import metrics
 from .openapi import openapi_document
 from .problems import from_service_error
@@ -87,8 +88,7 @@ def route(
 def json_body() -> dict:
     """The request's JSON object; 415 for another media type, 400 for malformed JSON."""
     request = api.current_request
-    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if media != "application/json":
+    if media_type(request.headers.get("content-type")) != "application/json":
         raise UnsupportedMediaType(
             "Send a JSON object with Content-Type: application/json.", accepted=["application/json"]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..formats.sniffing import media_type
 from ..services import directory as directory_service
 from ..services.errors import InvalidInput, UnsupportedMediaType
 from . import dependencies as deps
@@ -64,7 +65,7 @@ def revoke_api_key(siret: str, key_id: str):
 @route("/v1/admin/imports", methods=("POST",), content_types=["*/*"], admin_keys=True)
 def import_structures():
     request = api.current_request
-    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    media = media_type(request.headers.get("content-type"))
     if media == "text/csv":
         try:
             entries = directory_service.structures_from_csv((request.raw_body or b"").decode("utf-8-sig"))

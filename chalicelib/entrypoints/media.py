@@ -35,8 +35,3 @@ FILE_ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 TEXT_MEDIA_TYPES = frozenset({JSON})  # never binary: JSON bodies and JSON responses stay text
 BINARY_MEDIA_TYPES: list[str] = sorted({m for types in FILE_ROUTES.values() for m in types} - TEXT_MEDIA_TYPES)
-
-
-def media_type(content_type: str | None) -> str:
-    """The media type of a Content-Type header, without parameters, lower case ('' when absent)."""
-    return (content_type or "").split(";", 1)[0].strip().lower()

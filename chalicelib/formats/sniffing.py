@@ -1,4 +1,5 @@
-"""What the bytes are, whatever the Content-Type says (magic numbers, then a light look at text)."""
+"""What the bytes are, whatever the Content-Type says (magic numbers, then a light look at text); and what the
+Content-Type says (media_type), which every route and service that checks a declared type reads through."""
 
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ def sniff(data: bytes) -> str:
     if text.startswith((b"{", b"[")):
         return JSON
     return UNKNOWN
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type a Content-Type header declares: without its parameters (charset, boundary...), trimmed,
+    lower case; '' when the header is absent or empty. `Application/XML; charset=UTF-8` → `application/xml`."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def kind_of_media(media: str) -> str | None:

@@ -19,10 +19,6 @@ XML_MEDIA_TYPES = sniffing.MEDIA_TYPES[sniffing.XML]  # application/xml, text/xm
 SUPPORTED_MEDIA_TYPES = (*XML_MEDIA_TYPES, intake.PDF_MEDIA, intake.JSON_MEDIA)  # Factur-X, structured JSON
 
 
-def media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
 def deposit_invoice(
     principal: Principal,
     body: bytes,
@@ -43,7 +39,7 @@ def deposit_invoice(
     adapters.invoice_repository.DepositedInvoices): pending, with no status.
     """
     require_role(principal, "supplier")
-    media = media_type(content_type)
+    media = sniffing.media_type(content_type)
     if media not in SUPPORTED_MEDIA_TYPES:
         raise UnsupportedMediaType(
             f"Content-Type {media or '(none)'!r} is not accepted here; send {' or '.join(SUPPORTED_MEDIA_TYPES)} "

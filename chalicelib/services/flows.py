@@ -108,7 +108,7 @@ def receive_archive(
 ) -> Flow:
     """POST /v1/flows: keep the archive in the inbox (its notification drives the expansion); 202 IN_RECU."""
     require_role(principal, "supplier")
-    media = (content_type or "").split(";", 1)[0].strip().lower()
+    media = sniffing.media_type(content_type)
     if media not in ARCHIVE_MEDIA_TYPES:
         raise UnsupportedMediaType(
             f"Content-Type {media or '(none)'!r} is not accepted here: send a ZIP (application/zip) or a tar.gz "

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from chalice.local import LambdaEventConverter
-from demo import SUPPLIER_KEY, auth
+from demo import ADMIN_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
 from test_flows import make_tar_gz, make_zip
 
@@ -83,6 +83,27 @@ def test_json_routes_still_read_json(client, invoice_id):
         body=json.dumps({"name": "annexe.pdf"}),
     )
     assert upload.status_code == 201, upload.body
+
+
+def test_every_route_reads_a_declared_type_the_same_way(client, invoice_id):
+    """Case and parameters do not matter wherever a Content-Type is checked (one parser: sniffing.media_type)."""
+    deposit = client.http.post(
+        "/v1/invoices",
+        headers=auth(SUPPLIER_KEY, **{"Content-Type": " Application/XML ; charset=UTF-8"}),
+        body=ubl_invoice("F-PATHS-MEDIA"),
+    )
+    assert deposit.status_code == 202, deposit.body
+    upload = client.http.post(
+        f"/v1/invoices/{invoice_id}/attachments/uploads",
+        headers=auth(SUPPLIER_KEY, **{"Content-Type": "APPLICATION/JSON;charset=utf-8"}),
+        body=json.dumps({"name": "annexe.pdf"}),
+    )
+    assert upload.status_code == 201, upload.body
+    csv = "siret,name,roles,active,requires_service_code\n73282932000074,Régie des Eaux,recipient,true,false\n"
+    imported = client.http.post(
+        "/v1/admin/imports", headers=auth(ADMIN_KEY, **{"Content-Type": "Text/CSV; charset=utf-8"}), body=csv
+    )
+    assert imported.status_code == 200, imported.body
 
 
 @pytest.mark.parametrize("content_type", media.ATTACHMENT_MEDIA_TYPES)

@@ -34,6 +34,28 @@ def test_real_pdf_is_sniffed_as_pdf():
     assert sniffing.sniff(blank_pdf()) == "pdf"
 
 
+@pytest.mark.parametrize(
+    "content_type, media",
+    [
+        (None, ""),  # no header
+        ("", ""),
+        ("   ", ""),
+        (";charset=utf-8", ""),  # parameters without a type
+        ("application/json", "application/json"),
+        ("application/json; charset=utf-8", "application/json"),
+        ("application/json;charset=utf-8;q=1", "application/json"),
+        ('multipart/form-data; boundary="a;b"', "multipart/form-data"),
+        ("Application/XML", "application/xml"),
+        ("TEXT/XML; Charset=ISO-8859-1", "text/xml"),
+        ("  application/pdf  ", "application/pdf"),
+        ("\tapplication/zip ;charset=binary", "application/zip"),
+        ("application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.text"),
+    ],
+)
+def test_media_type_of_a_content_type_header(content_type, media):
+    assert sniffing.media_type(content_type) == media
+
+
 def test_prepare_each_format():
     assert intake.prepare(ubl_invoice(), "application/xml").format == "ubl"
     assert intake.prepare(cii_invoice(), "text/xml").format == "cii"
