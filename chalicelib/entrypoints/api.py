@@ -17,7 +17,7 @@ from ..formats.sniffing import media_type
 from ..services import deposit, lifecycle, queries, search
 from ..services.authentication import authenticate, bearer_token, require_active, require_structure
 from ..services.directory import ADMIN
-from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType, refuse_unknown_fields
+from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType
 from . import dependencies as deps
 from .links import api_path, request_instance, stage_prefix
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
@@ -196,17 +196,7 @@ def get_invoice_transitions(invoice_id: str):
 
 @route("/v1/invoices/{invoice_id}/status", methods=("POST",), content_types=["*/*"])
 def set_invoice_status(invoice_id: str):
-    body = json_body()
-    refuse_unknown_fields(body, lifecycle.STATUS_FIELDS, "a status change")
-    invoice = lifecycle.change_status(
-        caller(),
-        invoice_id,
-        body.get("code"),
-        body.get("reason_code"),
-        body.get("comment"),
-        invoices=deps.invoices(),
-        amount=body.get("amount"),
-    )
+    invoice = lifecycle.change_status(caller(), invoice_id, json_body(), invoices=deps.invoices())
     return json_response(invoice_resource(invoice))
 
 

@@ -111,17 +111,19 @@ def parse_amount(value: object) -> Decimal | None:
 def change_status(
     principal: Principal,
     invoice_id: str,
-    code: object,
-    reason_code: object,
-    comment: object,
+    body: Mapping[str, object],
     *,
     invoices: InvoiceRepository,
     now: Callable[[], str] = utc_now,
-    amount: object = None,
 ) -> Invoice:
     """Apply a party's status change; optimistic locking makes exactly one of two racing changes win.
-    `amount` (decimal string) is the payment's amount: required on 212, optional on 211."""
-    paid = parse_amount(amount)
+
+    `body` holds STATUS_FIELDS: `code`, `reason_code`, `comment`, and `amount` (decimal string), the payment's
+    amount: required on 212, optional on 211. Unknown fields are a 422 (`unknown_fields`), as for a re-routing.
+    """
+    refuse_unknown_fields(dict(body), STATUS_FIELDS, "a status change")
+    code, reason_code, comment = body.get("code"), body.get("reason_code"), body.get("comment")
+    paid = parse_amount(body.get("amount"))
     if isinstance(code, bool) or not isinstance(code, int) or code not in STATUSES:
         raise Unprocessable(f"'code' must be one of the lifecycle status codes {sorted(STATUSES)}.")
     for name, value in (("reason_code", reason_code), ("comment", comment)):

@@ -482,3 +482,24 @@ def test_a_direct_deposit_costs_no_supplier_read_when_processed(ports):
     decided = process_original(layout.original_key(invoice.id), invoices=invoices, originals=originals,
                                directory=directory)  # fmt: skip
     assert decided.status.code == 203 and SUPPLIER_SIRET not in directory.lookups
+
+
+def test_status_changes_and_reroutes_check_their_own_fields(ports):
+    """Both lifecycle use cases refuse unknown fields themselves (422 unknown_fields), whatever calls them, and
+    change nothing; the status change applies once its body is clean."""
+    from chalicelib.services import lifecycle
+    from chalicelib.services.errors import Unprocessable
+
+    invoice = process(ports, deposit(ports).id)
+    assert invoice.status.code == 203
+    invoices = ports[0]
+    for use_case, body in (
+        (lambda b: lifecycle.change_status(RECIPIENT, invoice.id, b, invoices=invoices), {"code": 204, "montant": 1}),
+        (lambda b: lifecycle.reroute(SUPPLIER, invoice.id, b, invoices=invoices, directory=DIRECTORY), {"bogus": 1}),
+    ):
+        with pytest.raises(Unprocessable) as refused:
+            use_case(body)
+        assert refused.value.extra["unknown_fields"] == [k for k in body if k not in ("code",)]
+    assert invoices.get(invoice.id).history == invoice.history
+    changed = lifecycle.change_status(RECIPIENT, invoice.id, {"code": 204, "comment": None}, invoices=invoices)
+    assert changed.status.code == 204 and invoices.get(invoice.id).status.code == 204
