@@ -196,20 +196,16 @@ def get_invoice_transitions(invoice_id: str):
 
 @route("/v1/invoices/{invoice_id}/status", methods=("POST",), content_types=["*/*"])
 def set_invoice_status(invoice_id: str):
-    invoice = lifecycle.change_status(caller(), invoice_id, json_body(), invoices=deps.invoices())
+    principal = require_active(caller(), deps.directory())
+    invoice = lifecycle.change_status(principal, invoice_id, json_body(), invoices=deps.invoices())
     return json_response(invoice_resource(invoice))
 
 
 @route("/v1/invoices/{invoice_id}/reroute", methods=("POST",), content_types=["*/*"])
 def reroute_invoice(invoice_id: str):
+    principal = require_active(caller(), deps.directory())
     body = json_body()
-    invoice = lifecycle.reroute(
-        caller(),
-        invoice_id,
-        body,
-        invoices=deps.invoices(),
-        directory=deps.directory(),
-    )
+    invoice = lifecycle.reroute(principal, invoice_id, body, invoices=deps.invoices(), directory=deps.directory())
     return json_response(invoice_resource(invoice))
 
 
@@ -233,6 +229,7 @@ def _attachment_created(invoice_id: str, attachment: Attachment) -> Response:
 
 @route("/v1/invoices/{invoice_id}/attachments", methods=("POST",), content_types=["*/*"])
 def add_invoice_attachment(invoice_id: str):
+    principal = require_active(caller(), deps.directory())
     request = api.current_request
     media = media_type(request.headers.get("content-type"))
     if media not in ATTACHMENT_MEDIA_TYPES:  # another type would not reach the Lambda intact through API Gateway
@@ -242,7 +239,7 @@ def add_invoice_attachment(invoice_id: str):
             accepted=list(ATTACHMENT_MEDIA_TYPES),
         )
     invoice, attachment = lifecycle.add_attachment(
-        caller(),
+        principal,
         invoice_id,
         _attachment_name(),
         request.raw_body or b"",
@@ -256,8 +253,9 @@ def add_invoice_attachment(invoice_id: str):
 
 @route("/v1/invoices/{invoice_id}/attachments/uploads", methods=("POST",), content_types=["*/*"])
 def create_invoice_attachment_upload(invoice_id: str):
+    principal = require_active(caller(), deps.directory())  # completion re-checks: an older ticket attaches nothing
     upload = lifecycle.create_attachment_upload(
-        caller(),
+        principal,
         invoice_id,
         json_body().get("name"),
         invoices=deps.invoices(),
@@ -270,8 +268,9 @@ def create_invoice_attachment_upload(invoice_id: str):
 
 @route("/v1/invoices/{invoice_id}/attachments/uploads/{upload_id}", methods=("POST",), content_types=["*/*"])
 def complete_invoice_attachment_upload(invoice_id: str, upload_id: str):
+    principal = require_active(caller(), deps.directory())
     invoice, attachment = lifecycle.complete_attachment_upload(
-        caller(), invoice_id, upload_id, invoices=deps.invoices(), originals=deps.originals()
+        principal, invoice_id, upload_id, invoices=deps.invoices(), originals=deps.originals()
     )
     return _attachment_created(invoice.id, attachment)
 

@@ -10,6 +10,7 @@ from chalice import Blueprint, Response
 from ..domain.events import FLOW_EVENT_TYPE
 from ..domain.subscriptions import Subscription
 from ..services import subscriptions as service
+from ..services.authentication import require_active
 from ..services.clock import utc_iso
 from ..services.subscriptions_ports import DeliveryAttempt
 from . import dependencies as deps
@@ -62,9 +63,10 @@ def delivery_resource(attempt: DeliveryAttempt) -> dict:
 
 @route("/v1/subscriptions", methods=("POST",), content_types=["*/*"])
 def create_subscription():
+    principal = require_active(caller(), deps.directory())
     base = public_base_url()
     subscription = service.create_subscription(
-        caller(),
+        principal,
         json_body(),
         store=deps.subscription_store(),
         resolver=deps.resolver(),
@@ -93,14 +95,16 @@ def get_subscription(subscription_id: str):
 
 @route("/v1/subscriptions/{subscription_id}", methods=("DELETE",))
 def delete_subscription(subscription_id: str):
-    service.delete_subscription(caller(), subscription_id, store=deps.subscription_store())
+    principal = require_active(caller(), deps.directory())
+    service.delete_subscription(principal, subscription_id, store=deps.subscription_store())
     return Response(body="", status_code=204)
 
 
 @route("/v1/subscriptions/{subscription_id}/test", methods=("POST",), content_types=["*/*"])
 def send_test(subscription_id: str):
+    principal = require_active(caller(), deps.directory())
     event = service.send_test_event(
-        caller(), subscription_id, store=deps.subscription_store(), queue=deps.delivery_queue()
+        principal, subscription_id, store=deps.subscription_store(), queue=deps.delivery_queue()
     )
     links = {"deliveries": api_path(f"/v1/subscriptions/{subscription_id}/deliveries")}
     return json_response({"event_id": event["id"], "type": event["type"], "links": links}, 202)
@@ -108,7 +112,8 @@ def send_test(subscription_id: str):
 
 @route("/v1/subscriptions/{subscription_id}/rotate-secret", methods=("POST",), content_types=["*/*"])
 def rotate_secret(subscription_id: str):
-    rotated = service.rotate_secret(caller(), subscription_id, store=deps.subscription_store())
+    principal = require_active(caller(), deps.directory())
+    rotated = service.rotate_secret(principal, subscription_id, store=deps.subscription_store())
     body = {
         "id": rotated.id,
         "secret": rotated.secret,

@@ -43,8 +43,12 @@ def require_structure(principal: Principal) -> Principal:
 
 
 def require_active(principal: Principal, directory: Directory) -> Principal:
-    """Re-read the caller's structure: API Gateway caches the authorizer's answer for a minute, but a
-    deactivation must stop new deposits at once."""
+    """Re-read the caller's structure (one directory read): API Gateway caches the authorizer's answer for a
+    minute, but a deactivation must stop the structure acting at once. Every state-changing route of a structure
+    (deposits, flows, uploads, status changes, re-routes, attachments, subscription writes) calls this first and
+    acts with the principal it returns (roles as they are now); a deactivated structure gets a 401 and nothing is
+    written. Reads (GET) trust the cached answer: a deactivated structure may still read for up to a minute.
+    An administrator key gets the 403 of require_structure, before any read."""
     require_structure(principal)
     structure = directory.structure(principal.siret)
     if structure is None or not structure.active:
