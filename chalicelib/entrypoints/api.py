@@ -139,10 +139,11 @@ def openapi():
 
 @route("/v1/invoices", methods=("POST",), content_types=["*/*"])
 def deposit_invoice():
+    principal = require_active(caller(), deps.directory())
     request = api.current_request
     deps.idempotency().register_lambda_context(api.lambda_context)
     invoice = deposit.deposit_invoice(
-        require_active(caller(), deps.directory()),
+        principal,
         request.raw_body or b"",
         request.headers.get("content-type"),
         invoices=deps.invoices(),

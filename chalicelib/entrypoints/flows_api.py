@@ -55,9 +55,10 @@ def flow_resource(flow: Flow, files: list[FlowFile] | None = None,
 
 @route("/v1/flows", methods=("POST",), content_types=["*/*"])
 def post_flow():
+    principal = require_active(caller(), deps.directory())
     request = api.current_request
     flow = flow_service.receive_archive(
-        require_active(caller(), deps.directory()),  # the authorizer's answer is cached for a minute
+        principal,
         request.raw_body or b"",
         request.headers.get("content-type"),
         flows=deps.flows(),
@@ -79,8 +80,9 @@ def get_flow(flow_id: str):
 
 @route("/v1/uploads", methods=("POST",), content_types=["*/*"])
 def post_upload():
+    principal = require_active(caller(), deps.directory())  # the flow of an older ticket is IN_REJETE
     upload = flow_service.create_upload(
-        require_active(caller(), deps.directory()),  # a ticket lets its holder deposit for its lifetime
+        principal,
         signer=deps.upload_signer(),
         max_bytes=settings().upload_max_bytes,
         expires_in=settings().upload_url_seconds,
