@@ -14,7 +14,10 @@ def _problem(description: str) -> dict:
     }
 
 
-_AUTH = {"401": _problem("Missing or unknown API key"), "404": _problem("Not found, or not yours")}
+_AUTH = {
+    "401": _problem("Missing, unknown or revoked API key, or its structure inactive"),
+    "404": _problem("Not found, or not yours"),
+}
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _SCHEMA_ERRORS = {
     "type": "array",

@@ -32,7 +32,7 @@ def json_response(description: str, schema_ref: str, headers: dict | None = None
 
 
 AUTH_ERRORS = {
-    "401": problem_response("Missing or unknown API key"),
+    "401": problem_response("Missing, unknown or revoked API key, or its structure inactive"),
     "404": problem_response("Not found, or not visible to you"),
 }
 ARCHIVED_ORIGINAL = problem_response(

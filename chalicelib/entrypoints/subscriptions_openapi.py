@@ -17,7 +17,10 @@ def _json(description: str, schema: dict) -> dict:
 
 
 _ID = {"name": "subscription_id", "in": "path", "required": True, "schema": {"type": "string"}}
-_ERRORS = {"401": _problem("Missing or unknown API key"), "404": _problem("No such subscription of yours")}
+_ERRORS = {
+    "401": _problem("Missing, unknown or revoked API key, or its structure inactive"),
+    "404": _problem("No such subscription of yours"),
+}
 _FILTER = {
     "type": "object",
     "additionalProperties": False,
