@@ -218,15 +218,16 @@ def pdf_with_attachment(name: str, content: bytes) -> bytes:
 BOMB_CII_ROOT = b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100">'
 
 
-def pdf_bomb(xml_bytes: int) -> bytes:
-    """A small PDF whose factur-x.xml is a deflated stream inflating to `xml_bytes` (built without holding it)."""
+def pdf_bomb(xml_bytes: int, filler: bytes = b"") -> bytes:
+    """A small PDF whose factur-x.xml is a deflated stream inflating to `xml_bytes` (built without holding it); its
+    body repeats `filler` (1 MiB) or by default a text element of 1 KiB."""
     import zlib
 
     from pypdf import PdfWriter
     from pypdf.generic import NameObject, NumberObject, StreamObject
 
     deflate = zlib.compressobj(9)
-    filler = b"<a/>" * (1024 * 256)  # 1 MiB
+    filler = filler or (b"<a>" + b"x" * 1017 + b"</a>") * 1024  # few nodes: dense markup hits the node cap first
     parts = [deflate.compress(BOMB_CII_ROOT)]
     for _ in range(xml_bytes // len(filler)):
         parts.append(deflate.compress(filler))

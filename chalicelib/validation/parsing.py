@@ -2,8 +2,8 @@
 
 Invoices are hostile input: no DTD is loaded, no entity is resolved, nothing touches
 the network, and documents with a DOCTYPE (the vehicle of entity bombs and XXE),
-excessive size or depth (libxml2 stops at 256 levels without huge_tree) are refused
-before any rule runs.
+excessive size, node count or depth (libxml2 stops at 256 levels without huge_tree) are
+refused before any rule runs.
 """
 
 from __future__ import annotations
@@ -16,10 +16,20 @@ from .document import Syntax
 
 # The largest invoice XML the platform reads, wherever it comes from (a deposit, an archive member, a Factur-X
 # PDF's embedded XML, an upload): the one limit. It must parse and validate in the 512 MB functions (the API
-# parses a deposit, ValidateInvoices validates a lone original). Measured (tracemalloc/ru_maxrss, parse + all
-# rules): a 4 MiB invoice of ordinary lines peaks at +73 MiB, the densest 4 MiB (`<a/>` repeated: 1 M elements)
-# at +324 MiB; 8 MiB of ordinary lines +145 MiB, 32 MiB +549 MiB (and 1 GB dense). Real invoices are far smaller.
+# parses a deposit, ValidateInvoices validates a lone original).
 MAX_XML_BYTES = 4 * 1024 * 1024
+
+# Memory follows the nodes rather than the bytes (~250-950 bytes per element or attribute once parsed and read,
+# whatever its length), so the markup is counted before lxml builds anything: every element, comment, PI or CDATA
+# section starts with '<', every attribute or namespace declaration has an '=' (text must escape '<'; '=' in text
+# is rare), and bytes.count is a C-speed pass (a few ms for 4 MiB). Real documents are far below the cap: the
+# EN 16931 corpus at most 892 ('<' + '='), a 4 MiB UBL invoice of ordinary lines 211 k (248 k unindented).
+# Measured (ru_maxrss delta in a fresh process, parse + all rules, after a warm-up validation): 4 MiB of ordinary
+# lines +114 MiB (unindented +128 MiB). Without the cap the densest 4 MiB took +514 MiB (1 M `<a/>` in an Invoice),
+# +310 MiB (381 k `<cbc:Note/>`), +204 MiB (826 k attributes); at the cap +141 MiB (`<a/>`), +143 MiB (`<cbc:ID/>`),
+# +237 MiB (`<cbc:Note/>`, each kept by the reader), +61 MiB (attributes). Not bounded by it: documents whose every
+# element draws findings (~5 KiB per empty cac:InvoiceLine, 9 findings each) cost more than their nodes.
+MAX_XML_NODES = 262_144
 
 UBL_INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -67,6 +77,13 @@ def parse_xml(data: bytes) -> etree._Element:
     if len(data) > MAX_XML_BYTES:
         raise UnreadableInvoice(
             "too-large", f"The XML document is {len(data)} bytes, over the limit of {MAX_XML_BYTES} bytes."
+        )
+    nodes = data.count(b"<") + data.count(b"=")
+    if nodes > MAX_XML_NODES:
+        raise UnreadableInvoice(
+            "too-many-nodes",
+            f"The XML document has up to {nodes} elements and attributes (its '<' and '=' characters), over the "
+            f"limit of {MAX_XML_NODES}.",
         )
     try:
         root = etree.fromstring(data, _parser())

@@ -80,8 +80,9 @@ def test_other_content_types_are_415(client, content_type):
             "doctype",
         ),
         (b"<a>" * 300 + b"</a>" * 300, "too-deep"),
+        (b"<a>" + b"<b/>" * 300_000 + b"</a>", "too-many-nodes"),  # 1.2 MB, 300 k elements
     ],
-    ids=["empty", "blank", "malformed", "not-xml", "other-xml", "xxe", "entity-bomb", "deep"],
+    ids=["empty", "blank", "malformed", "not-xml", "other-xml", "xxe", "entity-bomb", "deep", "dense"],
 )
 def test_unreadable_bodies_are_400_and_nothing_is_stored(client, body, reason):
     problem = assert_problem(post_invoice(client, body, auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})), 400)

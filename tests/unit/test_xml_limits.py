@@ -1,8 +1,12 @@
-"""Hostile XML beyond the API's own size limit: the parser refuses huge documents by itself."""
+"""Hostile XML beyond the API's own size limit: the parser refuses huge or node-dense documents by itself."""
+
+import re
 
 import pytest
+from invoices import ubl_invoice
 
-from chalicelib.validation import parsing
+from chalicelib.validation import parsing, validate
+from tests.unit.validation.conformance import MISSING, entries, read
 
 
 def test_documents_over_the_parser_limit_are_refused_before_parsing(monkeypatch):
@@ -15,3 +19,58 @@ def test_documents_over_the_parser_limit_are_refused_before_parsing(monkeypatch)
 def test_a_wide_but_legitimate_document_parses():
     root = parsing.parse_xml(b"<a>" + b"<b>x</b>" * 50_000 + b"</a>")
     assert len(root) == 50_000
+
+
+def _dense(nodes: int) -> bytes:
+    """`nodes` elements: the root and nodes - 1 empty children (1 '<' each, the root 2)."""
+    return b"<a>" + b"<b/>" * (nodes - 2) + b"</a>"
+
+
+def test_a_document_with_more_nodes_than_the_cap_is_refused_before_parsing():
+    cap = parsing.MAX_XML_NODES
+    data = _dense(cap + 1)
+    assert data.count(b"<") == cap + 1 and len(data) < parsing.MAX_XML_BYTES // 3
+    with pytest.raises(parsing.UnreadableInvoice) as refused:
+        parsing.parse_xml(data)
+    assert refused.value.code == "too-many-nodes"
+    assert str(cap) in refused.value.detail and str(cap + 1) in refused.value.detail
+    report = validate(data)
+    assert report.error["code"] == "too-many-nodes" and not report.valid and report.findings == []
+
+
+def test_a_document_at_the_cap_parses():
+    root = parsing.parse_xml(_dense(parsing.MAX_XML_NODES))
+    assert len(root) == parsing.MAX_XML_NODES - 2
+
+
+def test_attributes_count_as_nodes():
+    attrs = b"".join(b" %s=''" % bytes([c]) for c in b"bcdefghijklmnopqrstuvwxyz")  # 25 a element
+    count = parsing.MAX_XML_NODES // 26 + 1
+    data = b"<r>" + (b"<a" + attrs + b"/>") * count + b"</r>"
+    assert data.count(b"<") < parsing.MAX_XML_NODES < data.count(b"<") + data.count(b"=")
+    with pytest.raises(parsing.UnreadableInvoice) as refused:
+        parsing.parse_xml(data)
+    assert refused.value.code == "too-many-nodes"
+
+
+@pytest.mark.parametrize("compact", [False, True], ids=["indented", "unindented"])
+def test_a_4_mib_invoice_of_ordinary_lines_is_under_the_cap(compact):
+    invoice = ubl_invoice()
+    if compact:
+        invoice = re.sub(rb">\s+<", b"><", invoice)
+    start, end = invoice.index(b"<cac:InvoiceLine>"), invoice.rindex(b"</cac:InvoiceLine>") + 18
+    line = invoice[start:end]
+    lines = (parsing.MAX_XML_BYTES - len(invoice) + len(line)) // len(line)
+    data = invoice[:start] + line * lines + invoice[end:]
+    assert parsing.MAX_XML_BYTES - len(line) < len(data) <= parsing.MAX_XML_BYTES
+    root = parsing.parse_xml(data)
+    assert parsing.detect_syntax(root) == ("ubl", "Invoice") and len(root) > lines
+    nodes = data.count(b"<") + data.count(b"=")
+    assert nodes < parsing.MAX_XML_NODES * 0.95  # a margin: such invoices are far from it
+
+
+def test_the_conformance_corpus_is_far_under_the_cap():
+    if not entries():
+        pytest.skip(MISSING)
+    densest = max(data.count(b"<") + data.count(b"=") for data in map(read, entries()))
+    assert 500 < densest < parsing.MAX_XML_NODES // 100

@@ -1,5 +1,5 @@
 """Hostile documents are refused with a clear reason, within bounded memory: a Factur-X PDF whose embedded XML
-inflates far beyond the XML limit, an XML over the one invoice document limit."""
+inflates far beyond the XML limit, an XML over the one invoice document limit or its node cap."""
 
 import tracemalloc
 
@@ -48,3 +48,15 @@ def test_a_json_invoice_over_the_same_limit_is_refused_before_it_is_read():
     with pytest.raises(InvalidInput) as refused:
         intake.prepare(body, "application/json")
     assert refused.value.extra["reason"] == "too-large"
+
+
+def test_dense_xml_is_refused_by_the_node_cap_as_a_deposit_an_archive_member_and_a_facturx_xml():
+    dense = b"<a>" + b"<b/>" * parsing.MAX_XML_NODES + b"</a>"  # 1 MiB: far under the size limit
+    for prepare in (lambda: intake.prepare(dense, "application/xml"), lambda: intake.prepare_member(dense)):
+        with pytest.raises(InvalidInput) as refused:
+            prepare()
+        assert refused.value.extra["reason"] == "too-many-nodes" and str(parsing.MAX_XML_NODES) in refused.value.detail
+    pdf = pdf_bomb(parsing.MAX_XML_BYTES // 2, filler=b"<a/>" * (1024 * 256))  # 512 k elements in 2 MiB
+    with pytest.raises(Unprocessable) as refused:
+        intake.prepare(pdf, "application/pdf")
+    assert "factur-x.xml" in refused.value.detail and str(parsing.MAX_XML_NODES) in refused.value.detail

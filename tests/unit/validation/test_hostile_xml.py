@@ -23,6 +23,8 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 
 DEEP = b"<a>" * 5000 + b"</a>" * 5000
 
+DENSE = b"<Invoice xmlns='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'>" + b"<a/>" * 300_000 + b"</Invoice>"
+
 
 @pytest.mark.parametrize(
     "data, code",
@@ -31,6 +33,7 @@ DEEP = b"<a>" * 5000 + b"</a>" * 5000
         (LAUGHS, "doctype"),
         (EXTERNAL_DTD, "doctype"),
         (DEEP, "too-deep"),
+        (DENSE, "too-many-nodes"),
         (b"<Invoice><unclosed></Invoice>", "malformed"),
         (b"", "empty"),
         (b"   \n ", "empty"),
