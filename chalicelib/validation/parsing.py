@@ -22,8 +22,9 @@ MAX_XML_BYTES = 4 * 1024 * 1024
 # Memory follows the nodes rather than the bytes (~250-950 bytes per element or attribute once parsed and read,
 # whatever its length), so the markup is counted before lxml builds anything: every element, comment, PI or CDATA
 # section starts with '<', every attribute or namespace declaration has an '=' (text must escape '<'; '=' in text
-# is rare), and bytes.count is a C-speed pass (a few ms for 4 MiB). Real documents are far below the cap: the
-# EN 16931 corpus at most 892 ('<' + '='), a 4 MiB UBL invoice of ordinary lines 211 k (248 k unindented).
+# is rare), and bytes.count is a C-speed pass (~10 ms per 4 MiB; parsing and validating it take seconds). Real
+# documents are far below the cap: the EN 16931 corpus at most 892 ('<' + '='), a 4 MiB UBL invoice of ordinary
+# lines 211 k (248 k unindented).
 # Measured (ru_maxrss delta in a fresh process, parse + all rules, after a warm-up validation): 4 MiB of ordinary
 # lines +114 MiB (unindented +128 MiB). Without the cap the densest 4 MiB took +514 MiB (1 M `<a/>` in an Invoice),
 # +310 MiB (381 k `<cbc:Note/>`), +204 MiB (826 k attributes); at the cap +141 MiB (`<a/>`), +143 MiB (`<cbc:ID/>`),
