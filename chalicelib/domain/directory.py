@@ -38,10 +38,26 @@ def is_valid_siret(value: str) -> bool:
 MAX_SEARCH_KEY_BYTES = 900
 
 
+# Typographic variants a name may be written with (word processors' "smart" quotes, the French guillemets and
+# dashes) and the ASCII character anyone types for them. Spaces need no entry: every Unicode space, the no-break
+# U+00A0 and narrow no-break U+202F of French typography included, is whitespace to str.split below.
+_TYPOGRAPHY = str.maketrans(
+    {
+        # ‘ ’ ‚ ‛ ′ ‵ ‹ › ʼ ` ´
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2035\u2039\u203a\u02bc\u0060\u00b4", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),  # “ ” „ ‟ ″ « »
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),  # ‐ ‑ ‒ – — ― −
+    }
+)
+
+
 def search_key(name: str) -> str:
-    """Case- and accent-insensitive form of a name, for prefix search: the same cut for stored names and typed
-    prefixes, so a name folded beyond the limit is still found by its whole self."""
-    decomposed = unicodedata.normalize("NFKD", name)
+    """Case-, accent- and typography-insensitive form of a name, for prefix search ("L’Oréal" and "l'oreal" fold
+    alike): the same cut for stored names and typed prefixes, so a name folded beyond the limit is still found by
+    its whole self. Changing the fold changes stored keys: structures stored before must be written again."""
+    # Before NFKD, which would turn ´ into a space and a combining accent; after, for what NFKD produces (the
+    # fullwidth forms and ″ decompose to variants too).
+    decomposed = unicodedata.normalize("NFKD", name.translate(_TYPOGRAPHY)).translate(_TYPOGRAPHY)
     folded = " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
     encoded = folded.encode()
     if len(encoded) > MAX_SEARCH_KEY_BYTES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import quote
 
 import pytest
 from demo import ADMIN_KEY, CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
@@ -145,6 +146,22 @@ def test_structures_by_name_prefix_case_and_accent_insensitive(client):
     assert one["requires_service_code"] is True and {s["code"] for s in one["services"]} >= {"SERV-TECH"}
     assert client.http.get("/v1/structures/00000000000000", headers=auth(SUPPLIER_KEY)).status_code == 404
     assert client.http.get("/v1/structures", headers=auth(SUPPLIER_KEY)).status_code == 400
+
+
+def test_structures_by_name_prefix_typographic_apostrophes_match_typed_ones(client):
+    structures = [
+        {"siret": LUHN_SIRETS[0], "name": "L\u2019Oréal SA", "roles": ["recipient"]},
+        {"siret": LUHN_SIRETS[1], "name": "L'Oreal", "roles": ["recipient"]},
+    ]
+    response = client.http.post(
+        "/v1/admin/imports", headers=auth(ADMIN_KEY, **JSON), body=json.dumps({"structures": structures})
+    )
+    assert response.status_code == 200
+    for query in ("l'oreal", "L\u2019Or\u00e9al", "l\u2018OR\u00c9AL"):
+        body = json.loads(client.http.get(f"/v1/structures?q={quote(query)}", headers=auth(SUPPLIER_KEY)).body)
+        assert sorted(s["name"] for s in body["items"]) == ["L'Oreal", "L\u2019Oréal SA"], query
+    sa = json.loads(client.http.get(f"/v1/structures?q={quote('l’oréal s')}", headers=auth(SUPPLIER_KEY)).body)
+    assert [s["siret"] for s in sa["items"]] == [LUHN_SIRETS[0]]
 
 
 def test_structure_search_paginates_and_filters_by_role(client):

@@ -80,6 +80,36 @@ def test_search_key_folds_case_and_accents():
     assert search_key("  Mairie de Saint-ÉTIENNE ") == "mairie de saint-etienne"
 
 
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("l'oreal s", "L\u2019Oréal SA"),  # ’ right single quotation mark (word processors' apostrophe)
+        ("l\u2019oréal", "L'Oreal"),
+        ("l'oreal", "L\u2018Oréal"),  # ‘
+        ("l'oreal", "L\u02bcOréal"),  # ʼ modifier letter apostrophe
+        ("l'oreal", "L\u2032Oréal"),  # ′ prime
+        ("l'oreal", "L`Oréal"),
+        ("l'oreal", "L\u00b4Oréal"),  # ´ (NFKD alone would make it a space and a combining accent)
+        ("l'oreal", "L\uff07Oréal"),  # fullwidth apostrophe (NFKD)
+        ('"le petit"', "\u201cLe Petit\u201d"),  # “ ”
+        ('" le petit "', "\u00ab\u00a0Le Petit\u00a0\u00bb"),  # « » with no-break spaces
+        ('" le petit "', "\u00ab\u202fLe Petit\u202f\u00bb"),  # narrow no-break spaces (U+202F)
+        ("saint-etienne - metropole", "Saint\u2010Étienne \u2014 Métropole"),  # ‐ —
+        ("saint-etienne - metropole", "Saint\u2011Étienne \u2013 Métropole"),  # ‑ (NFKD: ‐) –
+        ("a-b-c", "A\u2012B\u2212C"),  # ‒ −
+        ("12 345", "12\u2009345"),  # thin space
+    ],
+)
+def test_search_key_folds_typographic_punctuation_to_ascii(typed, stored):
+    assert search_key(stored).startswith(search_key(typed)) and search_key(stored).isascii()
+    assert search_key(stored).startswith(search_key(typed[:3]))  # a shorter typed prefix too
+
+
+def test_search_key_keeps_what_is_not_a_typographic_variant():
+    assert search_key("A&B (Lyon) 2/3 l'eau") == "a&b (lyon) 2/3 l'eau"
+    assert search_key("日本") == "日本"
+
+
 def test_ids_are_time_ordered_ulids():
     first, second = new_id(1_700_000_000_000), new_id(1_700_000_000_001)
     assert is_ulid(first) and first < second and len(first) == 26
