@@ -164,6 +164,26 @@ def test_structures_by_name_prefix_typographic_apostrophes_match_typed_ones(clie
     assert [s["siret"] for s in sa["items"]] == [LUHN_SIRETS[0]]
 
 
+def test_a_structure_keyed_by_the_former_fold_is_found_again_once_written_again(client):
+    from chalicelib.adapters.tables import StructureRecord
+
+    body = json.dumps({"structures": [{"siret": LUHN_SIRETS[2], "name": "L\u2019Oréal SA", "roles": ["recipient"]}]})
+    assert client.http.post("/v1/admin/imports", headers=auth(ADMIN_KEY, **JSON), body=body).status_code == 200
+    record = StructureRecord.get(LUHN_SIRETS[2])  # as stored before the typographic fold: ’ kept
+    record.update(actions=[StructureRecord.name_key.set("l\u2019oreal sa"),
+                           StructureRecord.name_sort.set(f"l\u2019oreal sa#{LUHN_SIRETS[2]}")])  # fmt: skip
+
+    def found() -> list[str]:
+        response = client.http.get(f"/v1/structures?q={quote('l’oréal')}", headers=auth(SUPPLIER_KEY))
+        return [s["siret"] for s in json.loads(response.body)["items"]]
+
+    assert found() == []
+    url = f"/v1/admin/structures/{LUHN_SIRETS[2]}"
+    assert client.http.patch(url, headers=auth(ADMIN_KEY, **JSON), body="{}").status_code == 200
+    assert found() == [LUHN_SIRETS[2]]
+    assert StructureRecord.get(LUHN_SIRETS[2]).name == "L\u2019Oréal SA"
+
+
 def test_structure_search_paginates_and_filters_by_role(client):
     structures = [
         {"siret": siret, "name": f"Commune de Test {i:02d}", "roles": ["recipient" if i % 2 else "supplier"]}
