@@ -113,7 +113,7 @@ def xpath_of(el: Any) -> str:
         return _xpath(el)
     path = memo.get(el)
     if path is None:
-        path = memo[el] = _xpath(el)
+        path = _memo_xpath(el, memo)
     return path
 
 
@@ -121,27 +121,83 @@ def _xpath(el: Any) -> str:
     parts = []
     while el is not None:
         parent = el.getparent()
-        step = _step(el)
-        if parent is not None:
-            # the position among the same-name siblings: count the preceding ones and look for a following one
-            # (stops at the first; cheaper than listing the parent's children, and lxml's tag-filtered
-            # itersiblings costs more to set up than these few steps)
-            tag = el.tag
-            n = 1
-            sibling = el.getprevious()
-            while sibling is not None:
-                if sibling.tag == tag:
-                    n += 1
-                sibling = sibling.getprevious()
-            if n == 1:
-                sibling = el.getnext()
-                while sibling is not None and sibling.tag != tag:
-                    sibling = sibling.getnext()
-            if n > 1 or sibling is not None:
-                step += f"[{n}]"
-        parts.append(step)
+        parts.append(_step(el) + (_position(el, None) if parent is not None else ""))
         el = parent
     return "/" + "/".join(reversed(parts))
+
+
+def _memo_xpath(el: Any, memo: dict) -> str:
+    """xpath_of through the memo: each ancestor's path is computed once per document, so a document with many
+    findings costs its depth per finding, not its depth times its siblings."""
+    todo = []  # el and its ancestors not yet in the memo, innermost first
+    path = ""
+    while el is not None:
+        known = memo.get(el)
+        if known is not None:
+            path = known
+            break
+        todo.append(el)
+        el = el.getparent()
+    for node in reversed(todo):
+        parent = node.getparent()
+        path = memo[node] = f"{path}/{_step(node)}{_position(node, memo) if parent is not None else ''}"
+    return path
+
+
+_SIBLING_WALK = 32  # beyond this many steps, a parent's positions are tabulated once (memo) instead of walked
+_POSITIONS = object()  # memo key of the tables: parent -> {child: "[n]" or ""}
+
+
+def _position(el: Any, memo: dict | None) -> str:
+    """'[n]' when a sibling shares el's name, else ''."""
+    # the usual case, few siblings: count the preceding same-name ones and look for a following one
+    tag = el.tag
+    n = 1
+    steps = 0
+    sibling = el.getprevious()
+    while sibling is not None and steps < _SIBLING_WALK:
+        if sibling.tag == tag:
+            n += 1
+        sibling = sibling.getprevious()
+        steps += 1
+    if sibling is None:
+        if n > 1:
+            return f"[{n}]"
+        sibling = el.getnext()
+        while sibling is not None and sibling.tag != tag and steps < _SIBLING_WALK:
+            sibling = sibling.getnext()
+            steps += 1
+        if sibling is None:
+            return ""
+        if sibling.tag == tag:
+            return "[1]"
+    # many siblings (thousands of lines): walking them for each finding would be quadratic
+    parent = el.getparent()
+    if memo is None:
+        return _sibling_positions(parent)[el]
+    tables = memo.get(_POSITIONS)
+    if tables is None:
+        tables = memo[_POSITIONS] = {}
+    table = tables.get(parent)
+    if table is None:
+        table = tables[parent] = _sibling_positions(parent)
+    return table[el]
+
+
+def _sibling_positions(parent: Any) -> dict:
+    counts: dict = {}
+    for child in parent:
+        counts[child.tag] = counts.get(child.tag, 0) + 1
+    seen: dict = {}
+    table = {}
+    for child in parent:
+        tag = child.tag
+        if counts[tag] > 1:
+            seen[tag] = n = seen.get(tag, 0) + 1
+            table[child] = f"[{n}]"
+        else:
+            table[child] = ""
+    return table
 
 
 def to_decimal(text: str | None) -> Decimal | None:

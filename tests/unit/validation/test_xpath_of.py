@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree
 
-from chalicelib.validation.model import _step, xpath_of
+from chalicelib.validation.model import _POSITIONS, XPATH_MEMO, _step, xpath_of
 from chalicelib.validation.parsing import parse_xml
 from tests.unit.validation.conformance import entries, read
 from tests.unit.validation.samples import cii, ubl
@@ -47,7 +47,6 @@ def test_every_node_of_the_samples_and_the_corpus():
 
 def test_the_per_document_memo_answers_the_same_and_ends_with_the_validation():
     from chalicelib.validation import engine
-    from chalicelib.validation.model import XPATH_MEMO
 
     root = parse_xml(cii())
     token = XPATH_MEMO.set({})
@@ -60,3 +59,39 @@ def test_the_per_document_memo_answers_the_same_and_ends_with_the_validation():
     report = engine.validate(ubl().replace(b"<cbc:ID>", b"<cbc:ID/><cbc:ID>", 1))
     assert report.findings
     assert XPATH_MEMO.get() is None  # nothing remembered outside a validation
+
+
+def _many_siblings() -> Any:
+    """Past the walk's reach (_SIBLING_WALK): a unique element far from the start, repeated ones on both sides."""
+    body = b"<x/>" * 40 + b"<u/>" + b"<y/>" * 3 + b"<!--c-->" * 50 + b"<x/>" + b"<z/>" * 40 + b"<w><y/><y/></w>"
+    return etree.fromstring(b"<r>" + body + b"<v/></r>")
+
+
+def test_many_siblings_without_memo():
+    for el in _many_siblings().iter():
+        assert xpath_of(el) == _reference(el)
+
+
+def test_many_siblings_with_memo_in_any_order():
+    root = _many_siblings()
+    nodes = list(root.iter())
+    for order in (nodes, list(reversed(nodes))):
+        token = XPATH_MEMO.set({})
+        try:
+            assert [xpath_of(el) for el in order] == [_reference(el) for el in order]
+        finally:
+            XPATH_MEMO.reset(token)
+
+
+def test_a_parent_of_thousands_is_tabulated_once():
+    """The linear path of a document with thousands of lines: their parent's positions are one table per document
+    (built once, then looked up), not a walk over the preceding lines for each finding."""
+    root = etree.fromstring(b"<r>" + b"<l><i/></l>" * 5000 + b"</r>")
+    token = XPATH_MEMO.set({})
+    try:
+        paths = [xpath_of(line[0]) for line in root]
+        tables = XPATH_MEMO.get()[_POSITIONS]
+    finally:
+        XPATH_MEMO.reset(token)
+    assert paths[0] == "/r/l[1]/i" and paths[-1] == "/r/l[5000]/i"
+    assert list(tables) == [root] and len(tables[root]) == 5000
