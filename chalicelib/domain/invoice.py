@@ -170,9 +170,11 @@ class Invoice:
 
     # --- the platform's transitions -------------------------------------------------------
 
-    def accept(self, summary: InvoiceSummary, recipient_name: str | None, warnings: list[Error], at: str) -> None:
+    def accept(
+        self, summary: InvoiceSummary, recipient_name: str | None, warnings: list[Error], at: str, unlisted: int = 0
+    ) -> None:
         """Valid and routed: Déposée then Mise à disposition, in one atomic change."""
-        self._finish(summary, recipient_name, warnings, at, routed=True)
+        self._finish(summary, recipient_name, warnings, at, routed=True, unlisted=unlisted)
         self.history += [
             HistoryEntry(DEPOSEE.code, at, "platform"),
             HistoryEntry(MISE_A_DISPOSITION.code, at, "platform"),
@@ -186,9 +188,10 @@ class Invoice:
         reason_code: str,
         comment: str,
         at: str,
+        unlisted: int = 0,
     ) -> None:
         """Refused by the platform's controls: Rejetée (213) with the reason and every finding."""
-        self._finish(summary, recipient_name, errors, at, routed=False)
+        self._finish(summary, recipient_name, errors, at, routed=False, unlisted=unlisted)
         self.history.append(HistoryEntry(REJETEE.code, at, "platform", reason_code, comment))
 
     def fail(self, at: str) -> None:
@@ -197,8 +200,15 @@ class Invoice:
         self.updated_at = at
 
     def _finish(
-        self, summary: InvoiceSummary, recipient_name: str | None, errors: list[Error], at: str, routed: bool
+        self,
+        summary: InvoiceSummary,
+        recipient_name: str | None,
+        errors: list[Error],
+        at: str,
+        routed: bool,
+        unlisted: int = 0,
     ) -> None:
+        """`unlisted`: findings the validation counted without listing them (past its quota per rule)."""
         if self.processing == "done":
             raise ValueError(f"invoice {self.id} is already processed")
         ordered = sorted(errors, key=lambda e: (e.severity != "fatal", e.rule))
@@ -207,6 +217,6 @@ class Invoice:
         self.recipient_siret = summary.buyer_siret if routed else None
         self.recipient_name = recipient_name or summary.buyer_name
         self.errors = ordered[:MAX_STORED_ERRORS]
-        self.errors_truncated = max(0, len(ordered) - MAX_STORED_ERRORS)
+        self.errors_truncated = max(0, len(ordered) - MAX_STORED_ERRORS) + unlisted
         self.processing = "done"
         self.updated_at = at

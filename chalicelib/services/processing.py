@@ -182,7 +182,7 @@ def _decide(
     if depositor is not None:
         recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
         invoice.reject(summary, recipient.name if recipient else None, [_finding(depositor, {}), *findings],
-                       depositor.reason_code, depositor.message, at)  # fmt: skip
+                       depositor.reason_code, depositor.message, at, report.omitted)  # fmt: skip
         return _save_decision(invoices, invoice)
     if not report.valid:
         fatal = sorted({f.rule for f in report.findings if f.severity == "fatal"})
@@ -194,7 +194,9 @@ def _decide(
             else (report.error.detail if getattr(report, "error", None) else "The document could not be read.")
         )
         recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
-        invoice.reject(summary, recipient.name if recipient else None, findings, REJECTION_SEMANTIC, comment, at)
+        invoice.reject(
+            summary, recipient.name if recipient else None, findings, REJECTION_SEMANTIC, comment, at, report.omitted
+        )
         return _save_decision(invoices, invoice)
 
     locations = business_term_locations(report.invoice)
@@ -204,17 +206,17 @@ def _decide(
     recipient_name = recipient.name if recipient else None
     if failure is not None:
         invoice.reject(summary, recipient_name, [_finding(failure, locations), *findings], failure.reason_code,
-                       failure.message, at)  # fmt: skip
+                       failure.message, at, report.omitted)  # fmt: skip
         return _save_decision(invoices, invoice)
 
-    invoice.accept(summary, recipient_name, findings, at)
+    invoice.accept(summary, recipient_name, findings, at, report.omitted)
     try:
         return _save_decision(invoices, invoice, controls.number_claim_key(summary, invoice.supplier_siret))
     except DuplicateNumber:
         duplicate = controls.duplicate_failure(summary, invoice.supplier_siret)
         fresh = invoices.get(invoice_id) or _record_from_metadata(invoice_id, key, stored, directory, offset)
         fresh.reject(summary, recipient_name, [_finding(duplicate, locations), *findings], duplicate.reason_code,
-                     duplicate.message, at)  # fmt: skip
+                     duplicate.message, at, report.omitted)  # fmt: skip
         return _save_decision(invoices, fresh)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import rules as _rules
 from .document import Document
-from .findings import FATAL, WARNING, Finding
+from .findings import FATAL, FINDING_COUNTS, MAX_FINDINGS_PER_RULE, OMITTED, WARNING, Finding
 from .model import XPATH_MEMO, Invoice
 from .parsing import UnreadableInvoice, detect_syntax, parse_xml
 from .readers import read_invoice
@@ -57,6 +57,8 @@ class ValidationReport:
     error: dict[str, str] | None = None
     # rule families that raised instead of answering (a bug): the verdict is then not trustworthy
     rule_errors: list[str] = field(default_factory=list)
+    # findings past MAX_FINDINGS_PER_RULE of their rule: counted, not listed (their rules are among the listed)
+    omitted: int = 0
 
     @property
     def valid(self) -> bool:
@@ -85,6 +87,8 @@ class ValidationReport:
             out["error"] = self.error
         if self.rule_errors:
             out["rule_errors"] = self.rule_errors
+        if self.omitted:
+            out["findings_omitted"] = self.omitted
         return out
 
 
@@ -100,6 +104,8 @@ def validate_tree(root: Any) -> ValidationReport:
     findings: list[Finding] = []
     rule_errors: list[str] = []
     memo = XPATH_MEMO.set({})  # the findings' locations, computed once per element of this document
+    counts: dict[str, int] = {}
+    quota = FINDING_COUNTS.set(counts)
     try:
         for name, check in _CHECKS:
             try:
@@ -109,9 +115,18 @@ def validate_tree(root: Any) -> ValidationReport:
                 rule_errors.append(f"{name}: {type(exc).__name__}: {exc}")
     finally:
         XPATH_MEMO.reset(memo)
+        FINDING_COUNTS.reset(quota)
+    omitted = sum(n - MAX_FINDINGS_PER_RULE for n in counts.values() if n > MAX_FINDINGS_PER_RULE)
+    if omitted:
+        findings = [f for f in findings if f is not OMITTED]
     findings.sort(key=_finding_key)
     return ValidationReport(
-        syntax=syntax, document=document, findings=findings, invoice=invoice, rule_errors=rule_errors
+        syntax=syntax,
+        document=document,
+        findings=findings,
+        invoice=invoice,
+        rule_errors=rule_errors,
+        omitted=omitted,
     )
 
 

@@ -123,3 +123,10 @@ def test_a_folded_name_is_cut_to_a_dynamodb_key_on_a_character_boundary():
     assert len(expanded.encode()) <= MAX_SEARCH_KEY_BYTES and expanded.startswith(search_key("\ufdfa"))
     assert search_key("é" * 600) == "e" * 600 and len(search_key("日本" * 400).encode()) == 900  # 3-byte characters
     assert search_key("Mairie de Saint-Étienne") == "mairie de saint-etienne"
+
+
+def test_findings_the_validation_did_not_list_count_as_truncated():
+    invoice = pending()
+    errors = [Error("BR-21", "fatal", "f", f"/l[{i}]") for i in range(120)]
+    invoice.reject(SUMMARY, None, errors, "REJ_SEMAN", "EN 16931", "2026-11-26T10:00:01.000Z", unlisted=5000)
+    assert len(invoice.errors) == MAX_STORED_ERRORS and invoice.errors_truncated == 20 + 5000

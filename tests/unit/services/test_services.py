@@ -503,3 +503,16 @@ def test_status_changes_and_reroutes_check_their_own_fields(ports):
     assert invoices.get(invoice.id).history == invoice.history
     changed = lifecycle.change_status(RECIPIENT, invoice.id, {"code": 204, "comment": None}, invoices=invoices)
     assert changed.status.code == 204 and invoices.get(invoice.id).status.code == 204
+
+
+def test_processing_counts_the_findings_the_validation_did_not_list(ports):
+    from chalicelib.validation import validate
+    from chalicelib.validation.findings import MAX_FINDINGS_PER_RULE
+
+    lines = b"<cac:InvoiceLine/>" * (MAX_FINDINGS_PER_RULE + 10)
+    body = ubl_invoice().replace(b"</Invoice>", lines + b"</Invoice>")
+    report = validate(body)
+    assert report.omitted >= 10 * 5  # every empty line fails the same rules, each past its quota
+    invoice = process(ports, deposit(ports, body=body).id)
+    assert invoice.status.code == 213 and len(invoice.errors) == 100
+    assert invoice.errors_truncated == len(report.findings) + report.omitted - 100
