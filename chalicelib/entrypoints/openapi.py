@@ -107,7 +107,10 @@ SCHEMAS = {
             "processing": {"enum": ["pending", "done", "failed"]},
             "status": {"$ref": "#/components/schemas/Status"},
             "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}},
-            "errors_truncated": {"type": "integer", "description": "Findings beyond the first 100, not listed"},
+            "errors_truncated": {
+                "type": "integer",
+                "description": "Findings not listed: beyond the first 100, and past 1,000 of one rule",
+            },
             "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
