@@ -5,25 +5,25 @@ The rules are data:
 
 * ``_PRESENCE``: per context, one line per rule ``<id> <W|F> <path>``: the rule fires (once per
   context element) when the path, relative to the context and optionally ending in ``@attribute``,
-  exists. Each rule is indexed by its last element's tag and that element's parent tag, so the
-  one pass over the document only looks further up for the few elements that can match.
+  exists.
 * ``_COUNTS``: cardinalities ``<id> <W|F> <max1|eq1> <path>`` per context, and ``_KEYS``: the
-  elements the rules with a condition of their own read (functions in ``_SPECIAL``); both are
-  collected by one walk per context element over a tree of the paths (one walk per invoice line
-  for the line and its five parts). Only the *suspect* context elements are walked: one XPath
-  generated from these tables (``_suspects_xpath``, evaluated in C) selects the lines and header
-  contexts where a count rule is broken or what a conditional rule reads is present; the others
-  can answer nothing. A rule added to the tables is in the filter by construction; a new
-  ``_SPECIAL`` function must say what it reads there (import-time assertions check it).
+  elements the rules with a condition of their own read (functions in ``_SPECIAL``).
 * the data-type rules on attributes (``_attribute_rules``), checked from the elements with
   attributes met in the pass whose tag such a rule can apply to (``_attributes_checked``; the few
-  keys they depend on are recognised by their ancestry, ``_key_of``), and the "anywhere" data-type
+  elements they tell apart by their position are ``_ATTRIBUTE_KEYS``), and the "anywhere" data-type
   contexts (``ram:*ReferencedDocument``, ``ram:*TradeTax``, ``ram:BillingSpecifiedPeriod``,
-  ``ram:PostalTradeAddress`` …) handled in the same pass, which also gathers what the document-wide
-  rules read (``_GATHER``: CII-SR-462, 467, 468, 469), evaluates the code lists (handed to
-  ``codelists`` through ``Document.scratch``) and hands ``decimals``, the VAT facts and BR-CO-03
-  (``calculations``, which runs after this pass) the elements they read (``CII_SHARED_TAGS``,
-  ``_helpers.pass_elements``).
+  ``ram:PostalTradeAddress`` …).
+
+One pass over the document's elements does it all. Every path these tables name, from the document
+element, is a node of one tree of positions (``_Position``): an element's position comes from its
+parent's (no look up its ancestors), and says which presence rule it breaks, which context it is
+and what the count and conditional rules of its context collect. A context element's rules then
+run only when what was collected under it can break one (``_CONTEXT_CHECKS``: a key collected
+twice, an exactly-once key missing, a trigger of its conditional rules). The per-tag work (the
+anywhere contexts, the code lists, handed over to ``codelists`` through ``Document.scratch``, what
+the document-wide rules read, ``_GATHER``: CII-SR-462, 467, 468, 469, and the elements handed over
+to ``decimals``, the VAT facts and BR-CO-03, ``CII_SHARED_TAGS``, ``_helpers.pass_elements``) is
+looked up once per (parent, tag) in tables built as elements are met (``_entry``).
 
 Contexts follow the official ones: most are absolute paths from the document element (the header
 groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
@@ -41,13 +41,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lxml import etree
-
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
 from . import _vat, calculations, codelists, decimals
 from ._helpers import share_elements
-from .codelists import XML_WS, collect, compile_tree, normalize_space, path_of, string_value, xs_boolean
+from .codelists import XML_WS, normalize_space, path_of, string_value, xs_boolean
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -647,27 +645,10 @@ class _Presence:
     chain: tuple[str, ...]  # ancestors of the element, from the document element's child down
     context_depth: int
 
-    def context_of(self, el):
-        """The context element when ``el`` is on this rule's path, else None."""
-        node = el
-        context = None
-        depth = self.context_depth
-        chain = self.chain
-        for i in range(len(chain) - 1, -1, -1):
-            node = node.getparent()
-            if node is None or node.tag != chain[i]:
-                return None
-            if i == depth:
-                context = node
-        top = node.getparent()
-        if top is None or top.tag != _ROOT_TAG or top.getparent() is not None:
-            return None
-        return top if depth < 0 else context
 
-
-def _presence_index() -> dict[str, dict[str, list[_Presence]]]:
-    """element tag -> its parent's tag -> the presence rules ending at such an element."""
-    index: dict[str, dict[str, list[_Presence]]] = {}
+def _presence_rules() -> list[tuple[_Presence, str]]:
+    """Every presence rule with the tag of the element it ends at."""
+    rules: list[tuple[_Presence, str]] = []
     for context, table in _PRESENCE.items():
         context_steps = tuple(q(step) for step in _CONTEXTS[context])
         for line in table.strip().splitlines():
@@ -676,26 +657,17 @@ def _presence_index() -> dict[str, dict[str, list[_Presence]]]:
             rule, flag, path = line.split()
             steps, attribute = _steps(path)
             chain = context_steps + steps[:-1]
-            presence = _Presence(rule, _severity(flag), path, attribute, chain, len(context_steps) - 1)
-            parent = chain[-1] if chain else _ROOT_TAG
-            index.setdefault(steps[-1], {}).setdefault(parent, []).append(presence)
-    return index
-
-
-_PRESENCE_BY_LEAF = _presence_index()
+            rules.append((_Presence(rule, _severity(flag), path, attribute, chain, len(context_steps) - 1), steps[-1]))
+    return rules
 
 
 # context -> {key: path}: elements the rules with a condition of their own read (collected in the same walk)
 _KEYS: dict[str, dict[str, str]] = {
-    "line_document": {"id_line": "ram:LineID"},
     "product": {
         "gid": "ram:GlobalID",
         "otc": "ram:OriginTradeCountry",
         "otc_id": "ram:OriginTradeCountry/ram:ID",
-        "id_seller_item": "ram:SellerAssignedID",
     },
-    "line_delivery": {"billed_quantity": "ram:BilledQuantity"},
-    "line_settlement": {"line_category_code": "ram:ApplicableTradeTax/ram:CategoryCode"},
     "line_agreement": {
         "gpac": _GPAC,
         "gpac_ci": _GPAC + "/ram:ChargeIndicator",
@@ -718,10 +690,9 @@ _KEYS: dict[str, dict[str, str]] = {
 }
 
 
-def _build_trees() -> dict[str, dict]:
-    """context -> collect tree {child tag: (keys collected at this element, subtree)}.
-
-    A key is a count rule id (the rule counts the elements) or a name a conditional rule reads."""
+def _collected_paths() -> dict[str, dict[str, tuple[str, ...]]]:
+    """context -> {key: child steps (Clark tags) from the context element}: what the pass collects per context
+    element. A key is a count rule id (the rule counts the elements) or a name a conditional rule reads."""
     paths: dict[str, dict[str, tuple[str, ...]]] = {}
     for line in _COUNTS_TABLE.strip().splitlines():
         context, rule, _flag, _op, path = line.split()
@@ -729,10 +700,9 @@ def _build_trees() -> dict[str, dict]:
     for context, keys in _KEYS.items():
         for key, path in keys.items():
             paths.setdefault(context, {})[key] = _steps(path)[0]
-    return {context: compile_tree(entries) for context, entries in paths.items()}
+    return paths
 
 
-_TREES = _build_trees()
 # context -> [(rule, severity, op, path)]
 _COUNTS: dict[str, list[tuple[str, str, str, str]]] = {}
 for _line in _COUNTS_TABLE.strip().splitlines():
@@ -761,20 +731,6 @@ def _short(tag: str) -> str:
 
 
 _NO_NODES: list = []
-
-
-_SHARED_KEYS = frozenset({"id_line", "id_seller_item", "billed_quantity", "line_category_code"})
-
-
-def _context_rules(name: str, ctx, shared: dict) -> list[Finding]:
-    """Count and conditional rules of one context element; nodes under ``_SHARED_KEYS`` are added to
-    ``shared`` for the attribute rules (they are collected by the same walk)."""
-    tree = _TREES.get(name)
-    found = collect(ctx, tree, {}) if tree else {}
-    if found:
-        for key in _SHARED_KEYS.intersection(found):
-            shared.setdefault(key, []).extend(found[key])
-    return _part_rules(name, ctx, found, shared)
 
 
 # ----------------------------------------------------------------------------- rules with conditions
@@ -1317,189 +1273,94 @@ _DATE_102 = re.compile(r"[ \t\n\r]*(\d{4})(1[0-2]|0[1-9])(3[01]|[12][0-9]|0[1-9]
 _DATE_TIME_STRING = q("udt:DateTimeString")
 _TYPE_CODE = q("ram:TypeCode")
 _TAX_TOTAL_AMOUNT = q("ram:TaxTotalAmount")
-_LINE_PARTS_KEYS = ("line_document", "product", "line_agreement", "line_delivery", "line_settlement")
-_ROOT_KEYS: dict[str, tuple[str, ...]] = {
-    **{name: steps for name, steps in _CONTEXTS.items() if steps and name not in _LINE_PARTS_KEYS},
-    "id_guideline": (
-        "rsm:ExchangedDocumentContext",
-        "ram:GuidelineSpecifiedDocumentContextParameter",
-        "ram:ID",
-    ),
-    "id_document": ("rsm:ExchangedDocument", "ram:ID"),
-}
 _ID_NO_ATTRIBUTE_KEYS = ("id_guideline", "id_document", "id_line", "id_seller_item")
-_LINE_PARTS = ("line_document", "product", "line_agreement", "line_delivery", "line_settlement")
-_CONTEXT_ORDER = tuple(name for name in _CONTEXTS if name not in ("root", "line", *_LINE_PARTS))
+# the elements whose attribute rules depend on their position: key -> path of child steps from the document element
+_ATTRIBUTE_KEYS: dict[str, tuple[str, ...]] = {
+    "id_guideline": (*_CONTEXTS["document_context"], "ram:GuidelineSpecifiedDocumentContextParameter", "ram:ID"),
+    "id_document": (*_CONTEXTS["exchanged_document"], "ram:ID"),
+    "id_line": (*_CONTEXTS["line_document"], "ram:LineID"),
+    "id_seller_item": (*_CONTEXTS["product"], "ram:SellerAssignedID"),
+    "billed_quantity": (*_CONTEXTS["line_delivery"], "ram:BilledQuantity"),
+    "line_category_code": (*_CONTEXTS["line_settlement"], "ram:ApplicableTradeTax", "ram:CategoryCode"),
+}
+_ATTRIBUTE_KEY_TAGS = frozenset(q(path[-1]) for path in _ATTRIBUTE_KEYS.values())
 
 
-def _line_tree() -> dict:
-    """The line's tree with the trees of its five parts grafted under their tags, so that one walk
-    answers the rules of a line and of its parts (each part is recorded under the key 'part:<name>')."""
-    tree = dict(_TREES.get("line", {}))
-    for name in _LINE_PARTS:
-        tag = _CONTEXTS[name][-1]
-        assert q(tag) not in tree, tag
-        tree[q(tag)] = ([f"part:{name}"], _TREES.get(name, {}))
-    return tree
+# ----------------------------------------------------------------------------- positions
+class _Position:
+    """An element's place on a path from the document element that a rule reads: one node of a tree of every such
+    path (contexts, what the count and conditional rules collect, presence rules, attribute keys). The pass walks
+    the document down this tree, so an element's position comes from its parent's: no look up its ancestors."""
+
+    __slots__ = ("children", "entries", "context", "keys", "presence", "attribute_key", "busy")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Position] = {}
+        self.entries: dict = {}  # child tag -> the pass's entry for such a child (_entry), filled as met
+        self.context: str | None = None  # an element here is a context element of these count/conditional rules
+        self.keys: list[tuple[str, str]] = []  # (context, key): collected for that context element's rules
+        self.presence: list[tuple[_Presence, int]] = []  # presence rules ending here, levels up to their context
+        self.attribute_key: str | None = None  # _ATTRIBUTE_KEYS
+        self.busy = False  # context, keys or presence
 
 
-_LINE_TREE = _line_tree()
-_LINE_PATH = "/rsm:CrossIndustryInvoice/" + "/".join(_CONTEXTS["line"])
+def _positions() -> _Position:
+    """The tree of positions, from above the document element (its one child is the document element)."""
+    top = _Position()
+
+    def at(steps: tuple[str, ...]) -> _Position:
+        node = top
+        for step in (_ROOT_TAG, *steps):
+            child = node.children.get(step)
+            if child is None:
+                child = node.children[step] = _Position()
+            node = child
+        return node
+
+    collected = _collected_paths()
+    for name, steps in _CONTEXTS.items():
+        if name != "root" and (name in collected or name in _SPECIAL):
+            at(tuple(q(step) for step in steps)).context = name
+    for name, keys in collected.items():
+        context_steps = tuple(q(step) for step in _CONTEXTS[name])
+        for key, steps in keys.items():
+            at(context_steps + steps).keys.append((name, key))
+    for presence, tag in _presence_rules():
+        at((*presence.chain, tag)).presence.append((presence, len(presence.chain) - presence.context_depth))
+    for key, path in _ATTRIBUTE_KEYS.items():
+        at(tuple(q(step) for step in path)).attribute_key = key
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        node.busy = bool(node.context or node.keys or node.presence)
+        stack.extend(node.children.values())
+    return top
 
 
-def _line_suspects_xpath() -> str:
-    """The invoice lines for which ``_line_rules`` can answer anything, found in C by one XPath: a part written
-    twice, a count rule of a part broken, or what a part's conditional rule reads present. Every other line
-    answers nothing, so only these lines are walked (a superset is harmless: the walk decides)."""
-    assert "line" not in _COUNTS and "line" not in _SPECIAL and "line" not in _KEYS, "line rules: extend this filter"
-    conditions = []
-    false = "[normalize-space(.) = 'false' or normalize-space(.) = '0']"  # xs:boolean false (see xs_boolean)
-    special_reads = {
-        # CII-SR-046 (a GlobalID, none with @schemeID), CII-SR-090 (OriginTradeCountry without exactly one ID)
-        "product": "ram:GlobalID and not(ram:GlobalID/@schemeID) or ram:OriginTradeCountry and "
-        "(not(ram:OriginTradeCountry/ram:ID) or (ram:OriginTradeCountry/ram:ID)[2])",
-        # CII-SR-119 (see _line_agreement)
-        "line_agreement": f"{_GPAC} and ({_GPAC}/ram:ChargeIndicator or {_GPAC}/ram:ActualAmount) and "
-        f"not({_GPAC}/ram:ChargeIndicator/udt:Indicator{false} and {_GPAC}/ram:ActualAmount)",
-    }
-    assert set(_SPECIAL).intersection(_LINE_PARTS) == set(special_reads), "line part rules: extend this filter"
-    for name in _LINE_PARTS:
-        step = _CONTEXTS[name][-1]
-        conditions.append(f"{step}[2]")  # count > 1, without counting
-        part = [c for _rule, _severity, op, path in _COUNTS.get(name, ()) for c in _count_conditions(path, op)]
-        if name in special_reads:
-            part.append(special_reads[name])
-        if part:  # one step per part, its conditions together (each written once)
-            conditions.append(f"{step}[{' or '.join(dict.fromkeys(part))}]")
-    return f"{_LINE_PATH}[{' or '.join(conditions)}]"
-
-
-def _count_conditions(path: str, op: str) -> list[str]:
-    """XPath 1.0 tests (any true = broken) of the count rule ``op`` ('eq1' | 'max1') on ``path``, without counting.
-
-    A one-step path is written ``step[2]`` (the same node for a single context node), which libxml2 answers
-    by stopping at the second match instead of building the node-set of ``(step)[2]``. The tests are kept
-    apart so that an eq1 and a max1 rule on the same path share theirs (the callers drop repeated tests)."""
-    second = f"{path}[2]" if "/" not in path else f"({path})[2]"
-    return [second, f"not({path})"] if op == "eq1" else [second]
-
-
-_PCFA = "ram:PayeePartyCreditorFinancialAccount"
-
-
-def _context_suspects_branches() -> list[str]:
-    """One XPath branch per header context (``_CONTEXT_ORDER``): its elements for which ``_context_rules`` can
-    answer anything (a count rule broken, or what its conditional rule reads present). ``$many_due``: the
-    document has more than one ram:DueDateTypeCode (CII-SR-462, read in the settlement context)."""
-    special_reads = {
-        # CII-SR-450, 457/458 (several AdditionalReferencedDocument), 465, 466 (see _agreement)
-        "agreement": f"{_BTP}/ram:ID and {_BTP}/ram:GlobalID or ram:AdditionalReferencedDocument[2] or "
-        f"{_STP}/{_DTC}/ram:PersonName and {_STP}/{_DTC}/ram:DepartmentName or "
-        f"{_BTP}/{_DTC}/ram:PersonName and {_BTP}/{_DTC}/ram:DepartmentName",
-        "delivery": f"{_STTP}/ram:ID and {_STTP}/ram:GlobalID",  # CII-SR-449
-        # CII-SR-451, 462, 470 (a payment means without payee account identifier, whatever its type code)
-        "settlement": f"{_PTP}/ram:ID and {_PTP}/ram:GlobalID or $many_due or {_PM}[not({_PCFA}/ram:IBANID or "
-        f"{_PCFA}/ram:ProprietaryID)]",
-    }
-    assert set(_SPECIAL) - {"root", *_LINE_PARTS} == set(special_reads), "context rules: extend this filter"
-    branches = []
-    for name in _CONTEXT_ORDER:
-        conditions = [c for _rule, _severity, op, path in _COUNTS.get(name, ()) for c in _count_conditions(path, op)]
-        if name in special_reads:
-            conditions.append(special_reads[name])
-        if conditions:
-            test = " or ".join(dict.fromkeys(conditions))
-            branches.append(f"/rsm:CrossIndustryInvoice/{'/'.join(_CONTEXTS[name])}[{test}]")
-    return branches
-
-
-def _suspects_xpath() -> tuple[etree.XPath, dict[str, str]]:
-    """The invoice lines and header context elements whose rules can answer anything, by one XPath evaluated in
-    C; every other one answers nothing, so only these are walked (a superset is harmless: the walk decides).
-    Returns the XPath and the context name of each suspect's tag."""
-    line_tag = q(_CONTEXTS["line"][-1])
-    name_of = {line_tag: "line"}
-    for name in _CONTEXT_ORDER:
-        tag = q(_CONTEXTS[name][-1])
-        assert tag not in name_of, tag
-        name_of[tag] = name
-    branches = [_line_suspects_xpath(), *_context_suspects_branches()]
-    return etree.XPath(" | ".join(branches), namespaces=_NS), name_of
-
-
-def _key_chains() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
-    """tag -> [(key, tags of its ancestors from the parent up to the document element's child)] for the
-    elements the attribute rules read: the lines' ``_SHARED_KEYS`` and the two header identifiers."""
-    chains: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    paths = {key: _ROOT_KEYS[key] for key in ("id_guideline", "id_document")}
-    for name in _LINE_PARTS:
-        for key, path in _KEYS.get(name, {}).items():
-            if key in _SHARED_KEYS:
-                paths[key] = (*_CONTEXTS[name], *path.split("/"))
-    assert set(paths) == set(_SHARED_KEYS) | set(_ID_NO_ATTRIBUTE_KEYS), "every key the attribute rules read"
-    for key, path in paths.items():
-        steps = tuple(q(step) for step in path)
-        chains.setdefault(steps[-1], []).append((key, tuple(reversed(steps[:-1]))))
-    return chains
-
-
-_KEY_CHAINS = _key_chains()
-
-
-def _key_of(el, tag: str) -> str | None:
-    """The attribute-rule key of ``el`` when it sits at that key's path from the document element, else None."""
-    for key, chain in _KEY_CHAINS.get(tag, ()):
-        node = el
-        for step in chain:
-            node = node.getparent()
-            if node is None or node.tag != step:
-                break
-        else:
-            top = node.getparent()
-            if top is not None and top.tag == _ROOT_TAG and top.getparent() is None:
-                return key
-    return None
-
-
-_SUSPECTS, _CONTEXT_OF_SUSPECT = _suspects_xpath()
-
-
-def _suspect_rules(root, shared: dict) -> list[Finding]:
-    """The count and conditional rules of the lines and header contexts: only the suspects are walked (see
-    ``_suspects_xpath``); the attribute rules find the keys they read themselves (``_key_of``)."""
-    suspects = _SUSPECTS(root, many_due=len(shared.get(_DUE_DATE_TYPE_CODE, _NO_NODES)) > 1)
-    out: list[Finding] = []
-    for el in suspects:
-        name = _CONTEXT_OF_SUSPECT[el.tag]
-        if name == "line":
-            out.extend(_line_rules(el, {}))
-        else:
-            out.extend(_context_rules(name, el, shared))
-    return out
-
-
-def _line_rules(line, shared: dict) -> list[Finding]:
-    """A line and its parts from one walk; a line with a part written twice (schema-invalid) is
-    checked part by part instead, since the rules count per part."""
-    found = collect(line, _LINE_TREE, {})
-    parts = {name: found.get(f"part:{name}", _NO_NODES) for name in _LINE_PARTS}
-    if any(len(elements) > 1 for elements in parts.values()):
-        out = _context_rules("line", line, shared)
-        for name in _LINE_PARTS:
-            for part in parts[name]:
-                out.extend(_context_rules(name, part, shared))
-        return out
-    out = []
-    for name in _LINE_PARTS:
-        if parts[name]:
-            out.extend(_part_rules(name, parts[name][0], found, shared))
-    for key in _SHARED_KEYS.intersection(found):
-        shared.setdefault(key, []).extend(found[key])
-    return out
+assert "root" not in _COUNTS and "root" not in _KEYS, "the document element's rules: only _root"
+_TOP = _positions()
+# the keys without which a context's conditional rules cannot fire (one of them at least is collected when they can;
+# None: they always run, as CII-SR-462 in the settlement reads the DueDateTypeCodes the pass gathers)
+_SPECIAL_TRIGGERS: dict[str, tuple[str, ...] | None] = {
+    "product": ("gid", "otc"),  # CII-SR-046, 090
+    "line_agreement": ("gpac",),  # CII-SR-119
+    "agreement": ("btp_gid", "ard", "CII-SR-465.d", "CII-SR-466.d"),  # CII-SR-450, 457/458, 465, 466
+    "delivery": ("sttp_gid",),  # CII-SR-449
+    "settlement": None,  # CII-SR-451, 462, 470
+}
+assert set(_SPECIAL) - {"root"} == set(_SPECIAL_TRIGGERS), "a context's conditional rules: say what triggers them"
+# context -> (the keys of its exactly-once rules, the triggers of its conditional rules or () without such rules)
+_CONTEXT_CHECKS = {
+    name: (
+        frozenset(rule for rule, _severity, op, _path in _COUNTS.get(name, ()) if op == "eq1"),
+        _SPECIAL_TRIGGERS.get(name, ()),
+    )
+    for name in _CONTEXTS
+}
 
 
 def _part_rules(name: str, ctx, found: dict, shared: dict) -> list[Finding]:
-    """Count rules and conditional rules of one context element, from what its walk found."""
+    """Count rules and conditional rules of one context element, from what the pass collected under it."""
     out: list[Finding] = []
     counts = _COUNTS_BY_CONTEXT.get(name)
     if counts:
@@ -1537,34 +1398,20 @@ for _name, _rules in _COUNTS.items():
     )
 
 
-def _attribute_rules(root, found: dict, owners: list) -> list[Finding]:
-    """The data-type rules on attributes; ``owners``: (element, tag) of every element with attributes whose tag
-    ``_attributes_checked`` accepts, in document order (gathered by the pass; the names come from ``el.keys()``,
-    like ``//@*`` without xmlns)."""
+def _attribute_rules(root, owners: list) -> list[Finding]:
+    """The data-type rules on attributes; ``owners``: (element, tag, its _ATTRIBUTE_KEYS key or None) of every
+    element with attributes whose tag ``_attributes_checked`` accepts, in document order (gathered by the pass; the
+    names come from ``el.keys()``, like ``//@*`` without xmlns)."""
     out: list[Finding] = []
     if not owners:
         return out
-    # lxml keeps one proxy per node while it is referenced: ``found`` and ``owners`` hold these nodes for the
-    # whole loop, so the ids compared are those of the very same objects
-    no_attribute_ids = set()
-    line_codes = set()
-    billed_unit = False
-    for owner, tag in owners:
-        if tag in _KEY_CHAINS:
-            key = _key_of(owner, tag)
-            if key == "line_category_code":
-                line_codes.add(id(owner))
-            elif key == "billed_quantity":
-                billed_unit = billed_unit or owner.get("unitCode") is not None
-            elif key is not None:
-                no_attribute_ids.add(id(owner))
+    billed_unit = any(key == "billed_quantity" and owner.get("unitCode") is not None for owner, _tag, key in owners)
     memo = _RAM_ATTRIBUTE_RULES
-    keyed = no_attribute_ids or line_codes
-    for owner, tag in owners:
-        # the root, dates, other namespaces, and the ram: elements found at a key's path: rule by rule
-        if not tag.startswith(_RAM_PREFIX) or (keyed and (id(owner) in no_attribute_ids or id(owner) in line_codes)):
+    for owner, tag, key in owners:
+        # the root, dates, other namespaces, and the elements at a key's position: rule by rule
+        if key is not None or not tag.startswith(_RAM_PREFIX):
             for name in owner.keys():
-                _attribute_rule(out, root, owner, tag, name, no_attribute_ids, line_codes, billed_unit)
+                _attribute_rule(out, root, owner, tag, name, key, billed_unit)
             continue
         for name in owner.keys():  # any other ram: element: the rule depends on the tag and the name only
             rule = memo.get((tag, name), _NONE)
@@ -1581,7 +1428,7 @@ _RAM_ATTRIBUTE_RULES: dict[tuple[str, str], str | None] = {}  # (tag, attribute 
 
 
 def _ram_attribute_rule(tag: str, name: str) -> str | None:
-    """The rule an attribute of a ram: element breaks, for an element that is no key of ``_KEY_CHAINS`` (the
+    """The rule an attribute of a ram: element breaks, for an element at no position of ``_ATTRIBUTE_KEYS`` (the
     identifiers without attributes and the line VAT category code are told apart by their position)."""
     local = tag[len(_RAM_PREFIX) :]
     if local.endswith("ID"):
@@ -1595,16 +1442,14 @@ def _ram_attribute_rule(tag: str, name: str) -> str | None:
     return None
 
 
-def _attribute_rule(
-    out: list[Finding], root, owner, tag: str, name: str, no_attribute_ids: set, line_codes: set, billed_unit: bool
-) -> None:
+def _attribute_rule(out: list[Finding], root, owner, tag: str, name: str, key: str | None, billed_unit: bool) -> None:
     rule = None
     if owner is root:
         rule = _ROOT_RULES.get(name)
     elif tag.startswith(_RAM_PREFIX):
-        if id(owner) in no_attribute_ids:
+        if key in _ID_NO_ATTRIBUTE_KEYS:
             rule = _ID_NO_ATTRIBUTES_RULES.get(name)
-        elif id(owner) in line_codes:  # a ram:CategoryCode: neither an *ID nor ram:TypeCode
+        elif key == "line_category_code":  # a ram:CategoryCode: neither an *ID nor ram:TypeCode
             rule = _CATEGORY_CODE_RULES.get(name)
             if rule is not None:
                 out.append(
@@ -1657,8 +1502,8 @@ _NONE = object()
 
 
 def _plan(tag: str):
-    """(handler of the anywhere context, presence rules by parent tag, code rules, gathered, attributes checked,
-    readers it is handed over to) for an element tag, or _NONE when the pass has nothing to do with such an element."""
+    """(handler of the anywhere context, code rules, gathered, attributes checked, readers it is handed over to) for
+    an element tag, or _NONE when the pass has nothing to do with such an element wherever it is."""
     handler = _ELEMENT_CONTEXTS.get(tag)
     if handler is None:
         local = tag.rpartition("}")[2]
@@ -1669,18 +1514,58 @@ def _plan(tag: str):
                 handler = _referenced_document
             elif local.endswith("TradeTax"):
                 handler = _trade_tax
-    presence = _PRESENCE_BY_LEAF.get(tag)
     code = _CODES.get(tag)
     gather = tag in _GATHER
     attributes = _attributes_checked(tag)
     shared = _SHARED_BY_TAG.get(tag)
-    if handler is None and presence is None and code is None and not gather and not attributes and not shared:
+    if handler is None and code is None and not gather and not attributes and not shared:
         plan = _NONE
     else:
-        plan = (handler, presence, code, gather, attributes, shared)
+        plan = (handler, code, gather, attributes, shared)
     if len(_PLAN) < _PLAN_LIMIT:
         _PLAN[tag] = plan
     return plan
+
+
+# parent tag -> {tag: entry} for the elements at no position (the entries of a position's children are its own)
+_OFF_ENTRIES: dict = {}
+_ENTRIES_CACHED = [0]  # entries kept in all these tables (documents choose the tags: the tables are bounded)
+
+
+def _entries_below(tag: str) -> dict:
+    below = _OFF_ENTRIES.get(tag)
+    if below is None:
+        below = {}
+        if _ENTRIES_CACHED[0] < _PLAN_LIMIT:
+            _OFF_ENTRIES[tag] = below
+            _ENTRIES_CACHED[0] += 1
+    return below
+
+
+def _entry(position: _Position | None, ptag: str | None, tag: str, entries: dict) -> tuple:
+    """(position, plan, the entries of its children) of an element with this tag, under a parent with tag ``ptag``
+    at ``position`` (None: at no position). The plan is _plan's with the code rules of that parent (None when the
+    pass has nothing to do with the element itself); cached in ``entries``, the parent's table."""
+    child = position.children.get(tag) if position is not None else None
+    plan = _PLAN.get(tag) or _plan(tag)
+    if plan is _NONE:
+        plan = None
+    else:
+        handler, code, gather, attributes, shared = plan
+        if code is not None:
+            rules, by_parent = code
+            if by_parent and ptag is not None:
+                rules = by_parent.get(ptag, rules)
+            code = rules or None  # (none for this parent: e.g. ram:TypeCode of a VAT breakdown)
+        if handler is None and code is None and not gather and not attributes and not shared:
+            plan = None
+        else:
+            plan = (handler, code, gather, attributes, shared)
+    entry = (child, plan, child.entries if child is not None else _entries_below(tag))
+    if _ENTRIES_CACHED[0] < _PLAN_LIMIT:
+        entries[tag] = entry
+        _ENTRIES_CACHED[0] += 1
+    return entry
 
 
 _RAM_ATTRIBUTE_NAMES = frozenset((*_ID_RULES, *_TYPE_CODE_RULES, *_AMOUNT_RULES, *_QUANTITY_RULES))
@@ -1690,7 +1575,7 @@ def _attributes_checked(tag: str) -> bool:
     """Whether an attribute of an element with this tag can break a rule of ``_attribute_rule`` (the document
     element, dates, the keys' tags, and the ram: elements ``_ram_attribute_rule`` answers for): the pass reads the
     attribute names of these elements only."""
-    if tag == _ROOT_TAG or tag == _DATE_TIME_STRING or tag in _KEY_CHAINS:
+    if tag == _ROOT_TAG or tag == _DATE_TIME_STRING or tag in _ATTRIBUTE_KEY_TAGS:
         return True
     return tag.startswith(_RAM_PREFIX) and any(_ram_attribute_rule(tag, n) for n in _RAM_ATTRIBUTE_NAMES)
 
@@ -1708,64 +1593,88 @@ def _presence_findings(hits: dict) -> list[Finding]:
 
 
 def _check_cii(root, doc: Document | None = None) -> list[Finding]:
-    found: dict = {}  # what the pass gathers (_GATHER), by tag
+    gathered: dict = {}  # what the document-wide rules read (_GATHER), by tag
     out: list[Finding] = []
     hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
     code_findings: list[Finding] = []
-    owners: list = []  # (element, tag) of the elements with attributes that rules read
+    owners: list = []  # (element, tag, attribute key) of the elements with attributes that rules read
     elements: dict[str, list] = {reader: [] for reader in CII_SHARED_TAGS}  # handed over to other families
-    plan_of = _PLAN.get
+    contexts: list = []  # (context name, context element, what was collected under it by key)
+    current: dict = {}  # context name -> what is collected under its latest context element
+    crowded: set = set()  # ids of the collections where a key holds several elements
+
+    # the state of every element with children, for its children: (its position, their entries, its tag). The
+    # document element's parent is the start (None: the document element itself is at the top position)
+    parent = root.getparent()
+    if parent is None:
+        states: dict = {None: (_TOP, _TOP.entries, None)}
+    else:
+        states = {parent: (None, _entries_below(parent.tag), parent.tag)}
     for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
-        plan = plan_of(tag)
-        if plan is _NONE:
-            continue
-        if plan is None:
+        position, entries, ptag = states[el.getparent()]
+        entry = entries.get(tag)
+        if entry is None:
             if not isinstance(tag, str):
                 continue  # comments, processing instructions
-            plan = _plan(tag)
-            if plan is _NONE:
-                continue
-        handler, presence, code, gather, attributes, shared = plan
-        if attributes and el.keys():
-            owners.append((el, tag))
-        if shared is not None:
-            for reader in shared:
-                elements[reader].append(el)
-        if gather:
-            found.setdefault(tag, []).append(el)
-        if handler is not None:
-            out.extend(handler(el))
-        if presence is not None or (code is not None and code[1]):
-            parent = el.getparent()
-            ptag = parent.tag if parent is not None else None
-        if code is not None:
-            rules, by_parent = code
-            if by_parent and ptag is not None:
-                rules = by_parent.get(ptag, rules)
-            if rules:  # (none for this parent: e.g. ram:TypeCode of a VAT breakdown)
-                rule = rules[0]
+            entry = _entry(position, ptag, tag, entries)
+        child, plan, below = entry
+        if plan is not None:
+            handler, code, gather, attributes, shared = plan
+            if attributes and el.keys():
+                owners.append((el, tag, child.attribute_key if child is not None else None))
+            if shared is not None:
+                for reader in shared:
+                    elements[reader].append(el)
+            if gather:
+                gathered.setdefault(tag, []).append(el)
+            if handler is not None:
+                out.extend(handler(el))
+            if code is not None:
+                rule = code[0]
                 if rule.simple and (el.text or "" if not len(el) else string_value(el)).strip(XML_WS) in rule.accepted:
                     pass  # the usual case of the first rule (evaluate()'s short cut, without the call)
                 else:
-                    finding = codelists.evaluate(el, rules, False)
+                    finding = codelists.evaluate(el, code, False)
                     if finding is not None:
                         code_findings.append(finding)
-        if presence is not None:
-            candidates = presence.get(ptag) if ptag is not None else None
-            if candidates:
-                for rule in candidates:
-                    if rule.attribute is not None and el.get(rule.attribute) is None:
-                        continue
-                    context = rule.context_of(el)
-                    if context is not None:
-                        hits.setdefault((rule, id(context)), (context, el))
+        if child is not None and child.busy:
+            name = child.context
+            if name is not None:
+                current[name] = collected = {}
+                contexts.append((name, el, collected))
+            for name, key in child.keys:
+                collected = current[name]
+                nodes = collected.get(key)
+                if nodes is None:
+                    collected[key] = [el]
+                else:
+                    nodes.append(el)
+                    crowded.add(id(collected))
+            for rule, up in child.presence:
+                if rule.attribute is None or el.get(rule.attribute) is not None:
+                    context = el
+                    for _ in range(up):
+                        context = context.getparent()
+                    hits.setdefault((rule, id(context)), (context, el))
+        if len(el):
+            states[el] = (child, below, tag)
     if hits:
         out.extend(_presence_findings(hits))
-    # the context rules, once the pass has gathered what the document-wide conditions read
-    out.extend(_context_rules("root", root, found))
-    out.extend(_suspect_rules(root, found))
-    out.extend(_attribute_rules(root, found, owners))
+    # the context rules, once the pass has gathered what the document-wide conditions read; a context element's
+    # count rules can only fire when a key holds several elements or an exactly-once key is missing, its conditional
+    # rules only with one of their triggers
+    out.extend(_root(root, {}, gathered))
+    for name, ctx, collected in contexts:
+        exactly_one, triggers = _CONTEXT_CHECKS[name]
+        if (
+            id(collected) in crowded
+            or not collected.keys() >= exactly_one
+            or triggers is None
+            or not collected.keys().isdisjoint(triggers)
+        ):
+            out.extend(_part_rules(name, ctx, collected, gathered))
+    out.extend(_attribute_rules(root, owners))
     if doc is not None:
         codelists.share(doc, code_findings)
         share_elements(doc, elements)

@@ -240,8 +240,9 @@ _GP = (
 )
 
 
-def test_every_line_rule_passes_the_suspect_line_filter():
-    # only the lines the one-XPath filter (_line_suspects_xpath) selects are walked: each line rule must get through
+def test_every_line_rule_passes_the_suspect_line_filter(monkeypatch):
+    # a line part's rules run only when what the pass collected under it can break one (_CONTEXT_CHECKS): each line
+    # rule must get through
     cases = {
         "CII-SR-039": (
             "<ram:LineID>1</ram:LineID>",
@@ -275,9 +276,12 @@ def test_every_line_rule_passes_the_suspect_line_filter():
         "<ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>"
         "<ram:ActualAmount>1.00</ram:ActualAmount>"
     )
-    clean = _with_line(_NP, allowance + _NP)
-    assert fired(clean) == Counter()
-    assert syntax_cii._SUSPECTS(clean.root, many_due=False) == []
+    assert fired(_with_line(_NP, allowance + _NP)) == Counter()
+    checked = []
+    part_rules = syntax_cii._part_rules
+    monkeypatch.setattr(syntax_cii, "_part_rules", lambda name, *args: checked.append(name) or part_rules(name, *args))
+    assert fired(cii(lines=2)) == Counter()
+    assert checked == ["settlement"]  # (its conditional rules also read what the pass gathers: they always run)
 
 
 def _edited(old: str, new: str, **kw) -> Document:
@@ -287,7 +291,7 @@ def _edited(old: str, new: str, **kw) -> Document:
 
 
 def test_every_header_context_rule_passes_the_suspect_filter():
-    # only the header contexts the one-XPath filter (_suspects_xpath) selects are walked
+    # a header context's rules run only when what the pass collected under it can break one (_CONTEXT_CHECKS)
     buyer = "<ram:BuyerTradeParty><ram:Name>Buyer</ram:Name>"
     ard = "<ram:AdditionalReferencedDocument><ram:IssuerAssignedID>x</ram:IssuerAssignedID><ram:TypeCode>50"
     ard += "</ram:TypeCode></ram:AdditionalReferencedDocument>"
