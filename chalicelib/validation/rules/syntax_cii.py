@@ -1037,25 +1037,27 @@ def _type_code_is(el, *codes: str) -> bool:
 
 
 _ARD = q("ram:AdditionalReferencedDocument")
-_REFDOC_RULES: tuple[tuple[str, str, object], ...] = (
-    ("CII-DT-015", "ram:URIID", lambda d: d.tag == _ARD and _type_code_is(d, "916")),
-    ("CII-DT-016", "ram:StatusCode", None),
-    ("CII-DT-017", "ram:CopyIndicator", None),
-    ("CII-DT-018", "ram:TypeCode", lambda d: d.tag == _ARD and _type_code_is(d, "50", "130", "916")),
-    ("CII-DT-019", "ram:GlobalID", None),
-    ("CII-DT-020", "ram:RevisionID", None),
-    ("CII-DT-021", "ram:Name", lambda d: d.tag == _ARD and _type_code_is(d, "916")),
-    ("CII-DT-022", "ram:AttachmentBinaryObject", lambda d: d.tag == _ARD and _type_code_is(d, "916")),
-    ("CII-DT-023", "ram:Information", None),
-    ("CII-DT-024", "ram:ReferenceTypeCode", lambda d: d.tag == _ARD and _type_code_is(d, "130")),
-    ("CII-DT-025", "ram:SectionName", None),
-    ("CII-DT-026", "ram:PreviousRevisionID", None),
-    ("CII-DT-027", "ram:FormattedIssueDateTime", lambda d: d.tag == q("ram:InvoiceReferencedDocument")),
-    ("CII-DT-028", "ram:EffectiveSpecifiedPeriod", None),
-    ("CII-DT-029", "ram:IssuerTradeParty", None),
-    ("CII-DT-030", "ram:AttachedSpecifiedBinaryFile", None),
+_IRD = q("ram:InvoiceReferencedDocument")
+# (rule, child, the referenced document where that child is allowed, with one of these type codes (None: any))
+_REFDOC_RULES: tuple[tuple[str, str, str | None, tuple[str, ...] | None], ...] = (
+    ("CII-DT-015", "ram:URIID", _ARD, ("916",)),
+    ("CII-DT-016", "ram:StatusCode", None, None),
+    ("CII-DT-017", "ram:CopyIndicator", None, None),
+    ("CII-DT-018", "ram:TypeCode", _ARD, ("50", "130", "916")),
+    ("CII-DT-019", "ram:GlobalID", None, None),
+    ("CII-DT-020", "ram:RevisionID", None, None),
+    ("CII-DT-021", "ram:Name", _ARD, ("916",)),
+    ("CII-DT-022", "ram:AttachmentBinaryObject", _ARD, ("916",)),
+    ("CII-DT-023", "ram:Information", None, None),
+    ("CII-DT-024", "ram:ReferenceTypeCode", _ARD, ("130",)),
+    ("CII-DT-025", "ram:SectionName", None, None),
+    ("CII-DT-026", "ram:PreviousRevisionID", None, None),
+    ("CII-DT-027", "ram:FormattedIssueDateTime", _IRD, None),
+    ("CII-DT-028", "ram:EffectiveSpecifiedPeriod", None, None),
+    ("CII-DT-029", "ram:IssuerTradeParty", None, None),
+    ("CII-DT-030", "ram:AttachedSpecifiedBinaryFile", None, None),
 )
-_REFDOC_BY_TAG = {q(leaf): (rule, allowed) for rule, leaf, allowed in _REFDOC_RULES}
+_REFDOC_BY_TAG = {q(leaf): (rule, allowed_in, codes) for rule, leaf, allowed_in, codes in _REFDOC_RULES}
 
 
 def _referenced_document(el) -> list[Finding]:
@@ -1066,8 +1068,8 @@ def _referenced_document(el) -> list[Finding]:
         entry = _REFDOC_BY_TAG.get(tag)
         if entry is None or entry[0] in fired:
             continue
-        rule, allowed = entry
-        if allowed is not None and allowed(el):  # type: ignore[operator]
+        rule, allowed_in, codes = entry
+        if el.tag == allowed_in and (codes is None or _type_code_is(el, *codes)):
             continue
         fired.add(rule)
         out.append(Finding(rule, FATAL, f"{_short(tag)} shall not be used in {_short(el.tag)}.", path_of(child)))
@@ -1292,9 +1294,10 @@ class _Position:
     path (contexts, what the count and conditional rules collect, presence rules, attribute keys). The pass walks
     the document down this tree, so an element's position comes from its parent's: no look up its ancestors."""
 
-    __slots__ = ("children", "entries", "context", "keys", "presence", "attribute_key", "busy")
+    __slots__ = ("path", "children", "entries", "context", "keys", "presence", "attribute_key", "busy")
 
-    def __init__(self) -> None:
+    def __init__(self, path: tuple[str, ...] = ()) -> None:
+        self.path = path  # tags from the document element down to here
         self.children: dict[str, _Position] = {}
         self.entries: dict = {}  # child tag -> the pass's entry for such a child (_entry), filled as met
         self.context: str | None = None  # an element here is a context element of these count/conditional rules
@@ -1313,7 +1316,7 @@ def _positions() -> _Position:
         for step in (_ROOT_TAG, *steps):
             child = node.children.get(step)
             if child is None:
-                child = node.children[step] = _Position()
+                child = node.children[step] = _Position((*node.path, step))
             node = child
         return node
 
@@ -1487,6 +1490,63 @@ _ELEMENT_CONTEXTS = {
     q("ram:BillingSpecifiedPeriod"): _billing_period,
     q("ram:PostalTradeAddress"): _postal_address,
 }
+
+
+def _handler_of(tag: str):
+    """The anywhere context's function for an element with this tag, or None."""
+    handler = _ELEMENT_CONTEXTS.get(tag)
+    if handler is None:
+        local = tag.rpartition("}")[2]
+        if local.endswith("DocumentContextParameter"):
+            handler = _document_context_parameter
+        elif tag.startswith(_RAM_PREFIX):
+            if local.endswith("ReferencedDocument"):
+                handler = _referenced_document
+            elif local.endswith("TradeTax"):
+                handler = _trade_tax
+    return handler
+
+
+# anywhere contexts whose rules fire only because of some children: run when such a child is met (_child_trigger)
+_CHILD_TRIGGERED = frozenset({_postal_address, _document_context_parameter, _referenced_document, _trade_tax})
+
+
+def _not_vat(type_code) -> bool:
+    return string_value(type_code) != "VAT"
+
+
+def _has_format(rate) -> bool:
+    return rate.get("format") is not None
+
+
+def _child_trigger(position: _Position | None, ptag: str, tag: str):
+    """(function, condition or None) when a child with this tag of a ``ptag`` element at ``position`` can make
+    that element's anywhere context fire (the function is then run on the parent, once), else None."""
+    handler = _handler_of(ptag)
+    if handler is _postal_address:
+        return (handler, None) if tag in _ADDRESS_RULES else None
+    if handler is _document_context_parameter:
+        return (handler, None) if tag == _DCP_VALUE or tag == _DCP_VERSION else None
+    if handler is _referenced_document:
+        rule = _REFDOC_BY_TAG.get(tag)
+        return None if rule is None or (rule[1] == ptag and rule[2] is None) else (handler, None)
+    if handler is _trade_tax:
+        if tag == _TYPE_CODE_TAG:
+            return handler, _not_vat  # CII-DT-037
+        if tag == _RATE:
+            return handler, _has_format  # CII-DT-059
+        rule = _TRADE_TAX_BY_TAG.get(tag)
+        if rule is None:
+            return None
+        exception = rule[1]
+        if exception == "self" and ptag == _APPLICABLE_TRADE_TAX:
+            return None
+        if exception == "header" and position is not None and _HEADER_SETTLEMENT in position.path:
+            return None
+        return handler, None
+    return None
+
+
 _CODES = codelists.index_for("cii")
 # elements the rules with a document-wide condition read (CII-SR-462, 467, 468, 469): gathered by the pass
 _GATHER = frozenset({_PM_TAG, _PAYMENT_REFERENCE, _DUE_DATE_TYPE_CODE})
@@ -1502,18 +1562,12 @@ _NONE = object()
 
 
 def _plan(tag: str):
-    """(handler of the anywhere context, code rules, gathered, attributes checked, readers it is handed over to) for
-    an element tag, or _NONE when the pass has nothing to do with such an element wherever it is."""
-    handler = _ELEMENT_CONTEXTS.get(tag)
-    if handler is None:
-        local = tag.rpartition("}")[2]
-        if local.endswith("DocumentContextParameter"):
-            handler = _document_context_parameter
-        elif tag.startswith(_RAM_PREFIX):
-            if local.endswith("ReferencedDocument"):
-                handler = _referenced_document
-            elif local.endswith("TradeTax"):
-                handler = _trade_tax
+    """(function of the anywhere context unless its children trigger it, code rules, gathered, attributes checked,
+    readers it is handed over to) for an element tag, or _NONE when the pass has nothing to do with such an element
+    wherever it is."""
+    handler = _handler_of(tag)
+    if handler in _CHILD_TRIGGERED:
+        handler = None  # (its children trigger it)
     code = _CODES.get(tag)
     gather = tag in _GATHER
     attributes = _attributes_checked(tag)
@@ -1544,28 +1598,44 @@ def _entries_below(tag: str) -> dict:
 
 def _entry(position: _Position | None, ptag: str | None, tag: str, entries: dict) -> tuple:
     """(position, plan, the entries of its children) of an element with this tag, under a parent with tag ``ptag``
-    at ``position`` (None: at no position). The plan is _plan's with the code rules of that parent (None when the
-    pass has nothing to do with the element itself); cached in ``entries``, the parent's table."""
+    at ``position`` (None: at no position). The plan is _plan's with the code rules of that parent and the trigger
+    of the parent's anywhere context (None when the pass has nothing to do with the element itself); cached in
+    ``entries``, the parent's table."""
     child = position.children.get(tag) if position is not None else None
+    handler = code = shared = None
+    gather = attributes = False
     plan = _PLAN.get(tag) or _plan(tag)
-    if plan is _NONE:
-        plan = None
-    else:
+    if plan is not _NONE:
         handler, code, gather, attributes, shared = plan
         if code is not None:
             rules, by_parent = code
             if by_parent and ptag is not None:
                 rules = by_parent.get(ptag, rules)
-            code = rules or None  # (none for this parent: e.g. ram:TypeCode of a VAT breakdown)
-        if handler is None and code is None and not gather and not attributes and not shared:
-            plan = None
-        else:
-            plan = (handler, code, gather, attributes, shared)
+            code = _code_check(rules) if rules else None  # (none for this parent: ram:TypeCode of a VAT breakdown)
+    trigger = _child_trigger(position, ptag, tag) if ptag is not None else None
+    if handler is None and code is None and not gather and not attributes and not shared and trigger is None:
+        plan = None
+    else:
+        plan = (handler, code, gather, attributes, shared, trigger)
     entry = (child, plan, child.entries if child is not None else _entries_below(tag))
     if _ENTRIES_CACHED[0] < _PLAN_LIMIT:
         entries[tag] = entry
         _ENTRIES_CACHED[0] += 1
     return entry
+
+
+def _code_check(rules: tuple) -> tuple:
+    """(rules, attribute, accepted): how the pass tests an element's code-list rules without evaluate()'s call in
+    the usual cases. attribute None: the first rule's accepted text (``accepted``; None: no short cut). Else every
+    rule reads that attribute and needs it (an element without it is no rule's context); present, it is accepted
+    when in ``accepted`` (a lone rule without extra condition; None: evaluate())."""
+    first = rules[0]
+    if first.simple:
+        return rules, None, first.accepted
+    attribute = first.attribute
+    if all(rule.plain_attribute and rule.required_attribute and rule.attribute == attribute for rule in rules):
+        return rules, attribute, first.accepted if len(rules) == 1 and first.applies is None else None
+    return rules, None, None
 
 
 _RAM_ATTRIBUTE_NAMES = frozenset((*_ID_RULES, *_TYPE_CODE_RULES, *_AMOUNT_RULES, *_QUANTITY_RULES))
@@ -1602,6 +1672,7 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     contexts: list = []  # (context name, context element, what was collected under it by key)
     current: dict = {}  # context name -> what is collected under its latest context element
     crowded: set = set()  # ids of the collections where a key holds several elements
+    triggered: set = set()  # the elements whose anywhere context a child has triggered
 
     # the state of every element with children, for its children: (its position, their entries, its tag). The
     # document element's parent is the start (None: the document element itself is at the top position)
@@ -1620,7 +1691,7 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
             entry = _entry(position, ptag, tag, entries)
         child, plan, below = entry
         if plan is not None:
-            handler, code, gather, attributes, shared = plan
+            handler, code, gather, attributes, shared, trigger = plan
             if attributes and el.keys():
                 owners.append((el, tag, child.attribute_key if child is not None else None))
             if shared is not None:
@@ -1630,12 +1701,23 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
                 gathered.setdefault(tag, []).append(el)
             if handler is not None:
                 out.extend(handler(el))
-            if code is not None:
-                rule = code[0]
-                if rule.simple and (el.text or "" if not len(el) else string_value(el)).strip(XML_WS) in rule.accepted:
-                    pass  # the usual case of the first rule (evaluate()'s short cut, without the call)
+            if trigger is not None:
+                handler, condition = trigger
+                if condition is None or condition(el):
+                    parent = el.getparent()
+                    if parent not in triggered:
+                        triggered.add(parent)
+                        out.extend(handler(parent))
+            if code is not None:  # the usual cases without evaluate()'s call (see _code_check)
+                rules, attribute, accepted = code
+                if attribute is None:
+                    value = el.text or "" if not len(el) else string_value(el)
+                    undecided = accepted is None or value.strip(XML_WS) not in accepted
                 else:
-                    finding = codelists.evaluate(el, code, False)
+                    value = el.get(attribute)
+                    undecided = value is not None and (accepted is None or value.strip(XML_WS) not in accepted)
+                if undecided:
+                    finding = codelists.evaluate(el, rules, False)
                     if finding is not None:
                         code_findings.append(finding)
         if child is not None and child.busy:
