@@ -208,6 +208,23 @@ def _f(d: dict[str, Any], tag: str, cls: type = Field) -> Any:
     return cls(c) if c is not None else None
 
 
+def _category(el: Any) -> tuple[Field | None, Percent | None, Field | None]:
+    """(CategoryCode, RateApplicablePercent, TypeCode) of a CII trade tax element: the first of each, one loop."""
+    category = rate = scheme = None
+    for c in el[:]:
+        t = c.tag
+        if t == R_CategoryCode:
+            if category is None:
+                category = Field(c)
+        elif t == R_RateApplicablePercent:
+            if rate is None:
+                rate = Percent(c)
+        elif t == TYPE_CODE:
+            if scheme is None:
+                scheme = Field(c)
+    return category, rate, scheme
+
+
 def _date(el: Any) -> DateField | None:
     """The DateTimeString child of a CII date wrapper."""
     for c in el[:]:
@@ -317,10 +334,7 @@ def read_allowance_charge(el: Any) -> AllowanceCharge:
         elif t == R_CategoryTradeTax:
             if ac.tax_category_el is None:
                 ac.tax_category_el = c
-                d = _scan(c)
-                ac.vat_category = _f(d, R_CategoryCode)
-                ac.vat_rate = _f(d, R_RateApplicablePercent, Percent)
-                ac.vat_scheme = _f(d, TYPE_CODE)
+                ac.vat_category, ac.vat_rate, ac.vat_scheme = _category(c)
     return ac
 
 
@@ -473,11 +487,19 @@ def _line_agreement(ln: Line, el: Any) -> None:
             pr = ln.price or Price(el=c)
             ln.price = pr
             pr.el = c
-            d = _scan(c)
-            pr.net = pr.net or _f(d, R_ChargeAmount, Amount)
-            bq = _f(d, R_BasisQuantity, Quantity)
+            net = bq = None
+            for g in c[:]:
+                gt = g.tag
+                if gt == R_ChargeAmount:
+                    if net is None:
+                        net = g
+                elif gt == R_BasisQuantity:
+                    if bq is None:
+                        bq = g
+            if pr.net is None and net is not None:
+                pr.net = Amount(net)
             if bq is not None:
-                pr.base_quantity = bq
+                pr.base_quantity = Quantity(bq)
 
 
 def _line_settlement(ln: Line, el: Any) -> None:
@@ -485,13 +507,8 @@ def _line_settlement(ln: Line, el: Any) -> None:
         t = c.tag
         if t == R_ApplicableTradeTax:
             if ln.vat is None:
-                d = _scan(c)
-                ln.vat = LineVat(
-                    el=c,
-                    category=_f(d, R_CategoryCode),
-                    rate=_f(d, R_RateApplicablePercent, Percent),
-                    tax_scheme=_f(d, TYPE_CODE),
-                )
+                category, rate, scheme = _category(c)
+                ln.vat = LineVat(el=c, category=category, rate=rate, tax_scheme=scheme)
         elif t == R_BillingSpecifiedPeriod:
             ln.period = ln.period or read_period(c)
         elif t == R_SpecifiedTradeAllowanceCharge:

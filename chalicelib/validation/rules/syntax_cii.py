@@ -1597,7 +1597,7 @@ def _entries_below(tag: str) -> dict:
 
 
 def _entry(position: _Position | None, ptag: str | None, tag: str, entries: dict) -> tuple:
-    """(position, plan, the entries of its children) of an element with this tag, under a parent with tag ``ptag``
+    """(position, the entries of its children, tag, plan) of an element with this tag, under a parent with tag ``ptag``
     at ``position`` (None: at no position). The plan is _plan's with the code rules of that parent and the trigger
     of the parent's anywhere context (None when the pass has nothing to do with the element itself); cached in
     ``entries``, the parent's table."""
@@ -1617,7 +1617,7 @@ def _entry(position: _Position | None, ptag: str | None, tag: str, entries: dict
         plan = None
     else:
         plan = (handler, code, gather, attributes, shared, trigger)
-    entry = (child, plan, child.entries if child is not None else _entries_below(tag))
+    entry = (child, child.entries if child is not None else _entries_below(tag), tag, plan)
     if _ENTRIES_CACHED[0] < _PLAN_LIMIT:
         entries[tag] = entry
         _ENTRIES_CACHED[0] += 1
@@ -1674,22 +1674,22 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     crowded: set = set()  # ids of the collections where a key holds several elements
     triggered: set = set()  # the elements whose anywhere context a child has triggered
 
-    # the state of every element with children, for its children: (its position, their entries, its tag). The
+    # the entry of every element with children, for its children (its position, their entries, its tag). The
     # document element's parent is the start (None: the document element itself is at the top position)
     parent = root.getparent()
     if parent is None:
-        states: dict = {None: (_TOP, _TOP.entries, None)}
+        states: dict = {None: (_TOP, _TOP.entries, None, None)}
     else:
-        states = {parent: (None, _entries_below(parent.tag), parent.tag)}
+        states = {parent: (None, _entries_below(parent.tag), parent.tag, None)}
     for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
-        position, entries, ptag = states[el.getparent()]
+        position, entries, ptag, _ = states[el.getparent()]
         entry = entries.get(tag)
         if entry is None:
             if not isinstance(tag, str):
                 continue  # comments, processing instructions
             entry = _entry(position, ptag, tag, entries)
-        child, plan, below = entry
+        child, _, _, plan = entry
         if plan is not None:
             handler, code, gather, attributes, shared, trigger = plan
             if attributes and el.keys():
@@ -1740,7 +1740,7 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
                         context = context.getparent()
                     hits.setdefault((rule, id(context)), (context, el))
         if len(el):
-            states[el] = (child, below, tag)
+            states[el] = entry
     if hits:
         out.extend(_presence_findings(hits))
     # the context rules, once the pass has gathered what the document-wide conditions read; a context element's
