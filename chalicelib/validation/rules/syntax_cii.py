@@ -1511,30 +1511,23 @@ def _handler_of(tag: str):
 _CHILD_TRIGGERED = frozenset({_postal_address, _document_context_parameter, _referenced_document, _trade_tax})
 
 
-def _not_vat(type_code) -> bool:
-    return string_value(type_code) != "VAT"
-
-
-def _has_format(rate) -> bool:
-    return rate.get("format") is not None
-
-
 def _child_trigger(position: _Position | None, ptag: str, tag: str):
-    """(function, condition or None) when a child with this tag of a ``ptag`` element at ``position`` can make
-    that element's anywhere context fire (the function is then run on the parent, once), else None."""
+    """(function, attribute, usual text) when a child with this tag of a ``ptag`` element at ``position`` can make
+    that element's anywhere context fire, else None. The function is then run on the parent (once) when the child
+    has that attribute (None: any child) and another text than the usual one (None: any text)."""
     handler = _handler_of(ptag)
     if handler is _postal_address:
-        return (handler, None) if tag in _ADDRESS_RULES else None
+        return (handler, None, None) if tag in _ADDRESS_RULES else None
     if handler is _document_context_parameter:
-        return (handler, None) if tag == _DCP_VALUE or tag == _DCP_VERSION else None
+        return (handler, None, None) if tag == _DCP_VALUE or tag == _DCP_VERSION else None
     if handler is _referenced_document:
         rule = _REFDOC_BY_TAG.get(tag)
-        return None if rule is None or (rule[1] == ptag and rule[2] is None) else (handler, None)
+        return None if rule is None or (rule[1] == ptag and rule[2] is None) else (handler, None, None)
     if handler is _trade_tax:
         if tag == _TYPE_CODE_TAG:
-            return handler, _not_vat  # CII-DT-037
+            return handler, None, "VAT"  # CII-DT-037
         if tag == _RATE:
-            return handler, _has_format  # CII-DT-059
+            return handler, "format", None  # CII-DT-059
         rule = _TRADE_TAX_BY_TAG.get(tag)
         if rule is None:
             return None
@@ -1543,7 +1536,7 @@ def _child_trigger(position: _Position | None, ptag: str, tag: str):
             return None
         if exception == "header" and position is not None and _HEADER_SETTLEMENT in position.path:
             return None
-        return handler, None
+        return handler, None, None
     return None
 
 
@@ -1702,8 +1695,10 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
             if handler is not None:
                 out.extend(handler(el))
             if trigger is not None:
-                handler, condition = trigger
-                if condition is None or condition(el):
+                handler, attribute, usual = trigger
+                if (attribute is None or el.get(attribute) is not None) and (
+                    usual is None or string_value(el) != usual
+                ):
                     parent = el.getparent()
                     if parent not in triggered:
                         triggered.add(parent)
