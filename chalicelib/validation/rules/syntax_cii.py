@@ -18,12 +18,13 @@ One pass over the document's elements does it all. Every path these tables name,
 element, is a node of one tree of positions (``_Position``): an element's position comes from its
 parent's (no look up its ancestors), and says which presence rule it breaks, which context it is
 and what the count and conditional rules of its context collect. A context element's rules then
-run only when what was collected under it can break one (``_CONTEXT_CHECKS``: a key collected
-twice, an exactly-once key missing, a trigger of its conditional rules). The per-tag work (the
-anywhere contexts, the code lists, handed over to ``codelists`` through ``Document.scratch``, what
-the document-wide rules read, ``_GATHER``: CII-SR-462, 467, 468, 469, and the elements handed over
-to ``decimals``, the VAT facts and BR-CO-03, ``CII_SHARED_TAGS``, ``_helpers.pass_elements``) is
-looked up once per (parent, tag) in tables built as elements are met (``_entry``).
+run only when what was collected under it can break one (a key collected twice, an exactly-once
+key missing, a trigger of its conditional rules: ``_SPECIAL_TRIGGERS``, ``_DECIDED_AT_END``).
+The per-tag work (the anywhere contexts, the code lists, handed over to ``codelists`` through
+``Document.scratch``, what the document-wide rules read, ``_GATHER``: CII-SR-462, 467, 468, 469,
+and the elements handed over to ``decimals``, the VAT facts and BR-CO-03, ``CII_SHARED_TAGS``,
+``_helpers.pass_elements``) is looked up once per (parent, tag) in tables built as elements are
+met (``_entry``).
 
 Contexts follow the official ones: most are absolute paths from the document element (the header
 groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
@@ -1301,7 +1302,8 @@ class _Position:
         self.children: dict[str, _Position] = {}
         self.entries: dict = {}  # child tag -> the pass's entry for such a child (_entry), filled as met
         self.context: str | None = None  # an element here is a context element of these count/conditional rules
-        self.keys: list[tuple[str, str]] = []  # (context, key): collected for that context element's rules
+        # (context, key, whether it triggers the context's conditional rules): collected for the context element
+        self.keys: list[tuple[str, str, bool]] = []
         self.presence: list[tuple[_Presence, int]] = []  # presence rules ending here, levels up to their context
         self.attribute_key: str | None = None  # _ATTRIBUTE_KEYS
         self.busy = False  # context, keys or presence
@@ -1327,7 +1329,7 @@ def _positions() -> _Position:
     for name, keys in collected.items():
         context_steps = tuple(q(step) for step in _CONTEXTS[name])
         for key, steps in keys.items():
-            at(context_steps + steps).keys.append((name, key))
+            at(context_steps + steps).keys.append((name, key, key in (_SPECIAL_TRIGGERS.get(name) or ())))
     for presence, tag in _presence_rules():
         at((*presence.chain, tag)).presence.append((presence, len(presence.chain) - presence.context_depth))
     for key, path in _ATTRIBUTE_KEYS.items():
@@ -1340,8 +1342,6 @@ def _positions() -> _Position:
     return top
 
 
-assert "root" not in _COUNTS and "root" not in _KEYS, "the document element's rules: only _root"
-_TOP = _positions()
 # the keys without which a context's conditional rules cannot fire (one of them at least is collected when they can;
 # None: they always run, as CII-SR-462 in the settlement reads the DueDateTypeCodes the pass gathers)
 _SPECIAL_TRIGGERS: dict[str, tuple[str, ...] | None] = {
@@ -1352,14 +1352,15 @@ _SPECIAL_TRIGGERS: dict[str, tuple[str, ...] | None] = {
     "settlement": None,  # CII-SR-451, 462, 470
 }
 assert set(_SPECIAL) - {"root"} == set(_SPECIAL_TRIGGERS), "a context's conditional rules: say what triggers them"
-# context -> (the keys of its exactly-once rules, the triggers of its conditional rules or () without such rules)
-_CONTEXT_CHECKS = {
-    name: (
-        frozenset(rule for rule, _severity, op, _path in _COUNTS.get(name, ()) if op == "eq1"),
-        _SPECIAL_TRIGGERS.get(name, ()),
-    )
-    for name in _CONTEXTS
+# context -> the keys of its exactly-once rules
+_EXACTLY_ONE = {
+    name: frozenset(rule for rule, _severity, op, _path in _COUNTS.get(name, ()) if op == "eq1") for name in _CONTEXTS
 }
+# the contexts whose rules are decided once the pass is over (an exactly-once key can be missing, or they always run);
+# the others' run when a key of theirs is flagged (collected twice, or a trigger of their conditional rules)
+_DECIDED_AT_END = frozenset(name for name in _CONTEXTS if _EXACTLY_ONE[name] or _SPECIAL_TRIGGERS.get(name, ()) is None)
+assert "root" not in _COUNTS and "root" not in _KEYS, "the document element's rules: only _root"
+_TOP = _positions()
 
 
 def _part_rules(name: str, ctx, found: dict, shared: dict) -> list[Finding]:
@@ -1663,8 +1664,8 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     owners: list = []  # (element, tag, attribute key) of the elements with attributes that rules read
     elements: dict[str, list] = {reader: [] for reader in CII_SHARED_TAGS}  # handed over to other families
     contexts: list = []  # (context name, context element, what was collected under it by key)
-    current: dict = {}  # context name -> what is collected under its latest context element
-    crowded: set = set()  # ids of the collections where a key holds several elements
+    current: dict = {}  # context name -> (name, its latest context element, what is collected under it)
+    flagged: set = set()  # ids of the collections with a key collected twice or a trigger
     triggered: set = set()  # the elements whose anywhere context a child has triggered
 
     # the entry of every element with children, for its children (its position, their entries, its tag). The
@@ -1718,16 +1719,23 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
         if child is not None and child.busy:
             name = child.context
             if name is not None:
-                current[name] = collected = {}
-                contexts.append((name, el, collected))
-            for name, key in child.keys:
-                collected = current[name]
+                current[name] = instance = (name, el, {})
+                if name in _DECIDED_AT_END:
+                    contexts.append(instance)
+            for name, key, trigger in child.keys:
+                instance = current[name]
+                collected = instance[2]
                 nodes = collected.get(key)
                 if nodes is None:
                     collected[key] = [el]
+                    if not trigger:
+                        continue
                 else:
                     nodes.append(el)
-                    crowded.add(id(collected))
+                if id(collected) not in flagged:  # a key collected twice, or a trigger of the conditional rules
+                    flagged.add(id(collected))
+                    if name not in _DECIDED_AT_END:
+                        contexts.append(instance)
             for rule, up in child.presence:
                 if rule.attribute is None or el.get(rule.attribute) is not None:
                     context = el
@@ -1743,12 +1751,10 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     # rules only with one of their triggers
     out.extend(_root(root, {}, gathered))
     for name, ctx, collected in contexts:
-        exactly_one, triggers = _CONTEXT_CHECKS[name]
         if (
-            id(collected) in crowded
-            or not collected.keys() >= exactly_one
-            or triggers is None
-            or not collected.keys().isdisjoint(triggers)
+            id(collected) in flagged
+            or not collected.keys() >= _EXACTLY_ONE[name]
+            or _SPECIAL_TRIGGERS.get(name, ()) is None
         ):
             out.extend(_part_rules(name, ctx, collected, gathered))
     out.extend(_attribute_rules(root, owners))

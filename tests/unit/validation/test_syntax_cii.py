@@ -241,7 +241,7 @@ _GP = (
 
 
 def test_every_line_rule_passes_the_suspect_line_filter(monkeypatch):
-    # a line part's rules run only when what the pass collected under it can break one (_CONTEXT_CHECKS): each line
+    # a line part's rules run only when what the pass collected under it can break one (_DECIDED_AT_END): each line
     # rule must get through
     cases = {
         "CII-SR-039": (
@@ -291,7 +291,7 @@ def _edited(old: str, new: str, **kw) -> Document:
 
 
 def test_every_header_context_rule_passes_the_suspect_filter():
-    # a header context's rules run only when what the pass collected under it can break one (_CONTEXT_CHECKS)
+    # a header context's rules run only when what the pass collected under it can break one (_DECIDED_AT_END)
     buyer = "<ram:BuyerTradeParty><ram:Name>Buyer</ram:Name>"
     ard = "<ram:AdditionalReferencedDocument><ram:IssuerAssignedID>x</ram:IssuerAssignedID><ram:TypeCode>50"
     ard += "</ram:TypeCode></ram:AdditionalReferencedDocument>"
