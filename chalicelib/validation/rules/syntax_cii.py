@@ -1696,14 +1696,14 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
             if handler is not None:
                 out.extend(handler(el))
             if trigger is not None:
-                handler, attribute, usual = trigger
+                react, attribute, usual = trigger  # the parent's anywhere context
                 if (attribute is None or el.get(attribute) is not None) and (
                     usual is None or string_value(el) != usual
                 ):
                     parent = el.getparent()
                     if parent not in triggered:
                         triggered.add(parent)
-                        out.extend(handler(parent))
+                        out.extend(react(parent))
             if code is not None:  # the usual cases without evaluate()'s call (see _code_check)
                 rules, attribute, accepted = code
                 if attribute is None:
