@@ -51,6 +51,11 @@ def caller() -> Principal:
     return Principal(context["principalId"], context.get("name", ""), roles)  # type: ignore[arg-type]
 
 
+def active_caller() -> Principal:
+    """The caller of a write, re-authenticated from its key (services.authentication.require_active)."""
+    return require_active(caller(), deps.directory(), api.current_request.headers.get("authorization"))
+
+
 # (path, method) of the routes that act for the caller's structure (an administrator key gets a 403): OpenAPI
 STRUCTURE_ROUTES: set[tuple[str, str]] = set()
 
@@ -139,7 +144,7 @@ def openapi():
 
 @route("/v1/invoices", methods=("POST",), content_types=["*/*"])
 def deposit_invoice():
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     request = api.current_request
     deps.idempotency().register_lambda_context(api.lambda_context)
     invoice = deposit.deposit_invoice(
@@ -197,14 +202,14 @@ def get_invoice_transitions(invoice_id: str):
 
 @route("/v1/invoices/{invoice_id}/status", methods=("POST",), content_types=["*/*"])
 def set_invoice_status(invoice_id: str):
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     invoice = lifecycle.change_status(principal, invoice_id, json_body(), invoices=deps.invoices())
     return json_response(invoice_resource(invoice))
 
 
 @route("/v1/invoices/{invoice_id}/reroute", methods=("POST",), content_types=["*/*"])
 def reroute_invoice(invoice_id: str):
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     body = json_body()
     invoice = lifecycle.reroute(principal, invoice_id, body, invoices=deps.invoices(), directory=deps.directory())
     return json_response(invoice_resource(invoice))
@@ -230,7 +235,7 @@ def _attachment_created(invoice_id: str, attachment: Attachment) -> Response:
 
 @route("/v1/invoices/{invoice_id}/attachments", methods=("POST",), content_types=["*/*"])
 def add_invoice_attachment(invoice_id: str):
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     request = api.current_request
     media = media_type(request.headers.get("content-type"))
     if media not in ATTACHMENT_MEDIA_TYPES:  # another type would not reach the Lambda intact through API Gateway
@@ -254,7 +259,7 @@ def add_invoice_attachment(invoice_id: str):
 
 @route("/v1/invoices/{invoice_id}/attachments/uploads", methods=("POST",), content_types=["*/*"])
 def create_invoice_attachment_upload(invoice_id: str):
-    principal = require_active(caller(), deps.directory())  # completion re-checks: an older ticket attaches nothing
+    principal = active_caller()  # completion re-checks: an older ticket attaches nothing
     upload = lifecycle.create_attachment_upload(
         principal,
         invoice_id,
@@ -269,7 +274,7 @@ def create_invoice_attachment_upload(invoice_id: str):
 
 @route("/v1/invoices/{invoice_id}/attachments/uploads/{upload_id}", methods=("POST",), content_types=["*/*"])
 def complete_invoice_attachment_upload(invoice_id: str, upload_id: str):
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     invoice, attachment = lifecycle.complete_attachment_upload(
         principal, invoice_id, upload_id, invoices=deps.invoices(), originals=deps.originals()
     )

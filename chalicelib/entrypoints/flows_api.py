@@ -12,10 +12,9 @@ from ..config import settings
 from ..domain.flows import Flow, FlowFile
 from ..formats import archives
 from ..services import flows as flow_service
-from ..services.authentication import require_active
 from . import dependencies as deps
 from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
-from .api import api, caller, json_response, route
+from .api import active_caller, api, caller, json_response, route
 from .links import api_path
 from .observability import logger
 from .representations import upload_resource
@@ -55,7 +54,7 @@ def flow_resource(flow: Flow, files: list[FlowFile] | None = None,
 
 @route("/v1/flows", methods=("POST",), content_types=["*/*"])
 def post_flow():
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     request = api.current_request
     flow = flow_service.receive_archive(
         principal,
@@ -80,7 +79,7 @@ def get_flow(flow_id: str):
 
 @route("/v1/uploads", methods=("POST",), content_types=["*/*"])
 def post_upload():
-    principal = require_active(caller(), deps.directory())  # the flow of an older ticket is IN_REJETE
+    principal = active_caller()  # the flow of an older ticket is IN_REJETE
     upload = flow_service.create_upload(
         principal,
         signer=deps.upload_signer(),

@@ -10,11 +10,10 @@ from chalice import Blueprint, Response
 from ..domain.events import FLOW_EVENT_TYPE
 from ..domain.subscriptions import Subscription
 from ..services import subscriptions as service
-from ..services.authentication import require_active
 from ..services.clock import utc_iso
 from ..services.subscriptions_ports import DeliveryAttempt
 from . import dependencies as deps
-from .api import caller, json_body, json_response, public_base_url
+from .api import active_caller, caller, json_body, json_response, public_base_url
 from .api import route as shared_route
 from .links import api_path
 
@@ -63,7 +62,7 @@ def delivery_resource(attempt: DeliveryAttempt) -> dict:
 
 @route("/v1/subscriptions", methods=("POST",), content_types=["*/*"])
 def create_subscription():
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     base = public_base_url()
     subscription = service.create_subscription(
         principal,
@@ -95,14 +94,14 @@ def get_subscription(subscription_id: str):
 
 @route("/v1/subscriptions/{subscription_id}", methods=("DELETE",))
 def delete_subscription(subscription_id: str):
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     service.delete_subscription(principal, subscription_id, store=deps.subscription_store())
     return Response(body="", status_code=204)
 
 
 @route("/v1/subscriptions/{subscription_id}/test", methods=("POST",), content_types=["*/*"])
 def send_test(subscription_id: str):
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     event = service.send_test_event(
         principal, subscription_id, store=deps.subscription_store(), queue=deps.delivery_queue()
     )
@@ -112,7 +111,7 @@ def send_test(subscription_id: str):
 
 @route("/v1/subscriptions/{subscription_id}/rotate-secret", methods=("POST",), content_types=["*/*"])
 def rotate_secret(subscription_id: str):
-    principal = require_active(caller(), deps.directory())
+    principal = active_caller()
     rotated = service.rotate_secret(principal, subscription_id, store=deps.subscription_store())
     body = {
         "id": rotated.id,

@@ -42,18 +42,15 @@ def require_structure(principal: Principal) -> Principal:
     return principal
 
 
-def require_active(principal: Principal, directory: Directory) -> Principal:
-    """Re-read the caller's structure (one directory read): API Gateway caches the authorizer's answer for a
-    minute, but a deactivation must stop the structure acting at once. Every state-changing route of a structure
-    (deposits, flows, uploads, status changes, re-routes, attachments, subscription writes) calls this first and
-    acts with the principal it returns (roles as they are now); a deactivated structure gets a 401 and nothing is
-    written. Reads (GET) trust the cached answer: a deactivated structure may still read for up to a minute.
-    An administrator key gets the 403 of require_structure, before any read."""
+def require_active(principal: Principal, directory: Directory, authorization: str | None) -> Principal:
+    """Re-authenticate a write: API Gateway caches the authorizer's answer for a minute, but a deactivated structure
+    or a revoked key must stop writing at once (two directory reads: the key, then its structure). Reads (GET)
+    trust the cache."""
     require_structure(principal)
-    structure = directory.structure(principal.siret)
-    if structure is None or not structure.active:
+    current = authenticate(authorization, directory)
+    if current is None or current.siret != principal.siret:
         raise Unauthenticated("The API key is unknown, revoked or its structure inactive.")
-    return Principal(structure.siret, structure.name, structure.roles)
+    return current
 
 
 _ROLE_REFUSALS: dict[str, str] = {"supplier": "Only a structure with the supplier role may deposit invoices."}

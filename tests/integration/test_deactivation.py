@@ -246,3 +246,35 @@ def test_reads_trust_the_cached_authorization(client, pump, cached_authorization
     set_active(client, SUPPLIER_SIRET, False)
     for path in (f"/v1/invoices/{invoice_id}", f"/v1/invoices/{invoice_id}/history", "/v1/subscriptions"):
         assert client.http.get(path, headers=auth(SUPPLIER_KEY)).status_code == 200, path
+
+
+@pytest.fixture
+def authorizer_cache(monkeypatch):
+    """API Gateway's cache of the authorizer: a key's first answer is kept (for a minute on AWS), whatever the
+    directory says afterwards."""
+    real, answers = api_module.authenticate, {}
+
+    def authenticate(authorization, directory):
+        if authorization not in answers:
+            answers[authorization] = real(authorization, directory)
+        return answers[authorization]
+
+    monkeypatch.setattr(api_module, "authenticate", authenticate)
+
+
+@pytest.mark.parametrize("route_key", [("/v1/invoices", "post"), ("/v1/invoices/{invoice_id}/status", "post")])
+def test_a_revoked_key_writes_nothing_under_a_cached_authorization(client, pump, authorizer_cache, route_key):
+    write = WRITES[route_key](client, pump)
+    key_only = {"Authorization": write.headers["Authorization"]}
+    assert client.http.get("/v1/subscriptions", headers=key_only).status_code == 200  # the key's answer is cached
+    listed = json.loads(client.http.get(f"/v1/admin/structures/{write.siret}/api-keys", headers=auth(ADMIN_KEY)).body)
+    for key in listed["keys"]:  # the structure stays active; its keys (the one sending the write among them) go
+        path = f"/v1/admin/structures/{write.siret}/api-keys/{key['key_id']}"
+        assert client.http.delete(path, headers=auth(ADMIN_KEY)).status_code == 200
+    before = everything_written()
+
+    refused = send(client, write)
+
+    assert refused.status_code == 401 and json.loads(refused.body)["detail"] == INACTIVE, refused.body
+    assert everything_written() == before
+    assert client.http.get("/v1/subscriptions", headers=key_only).status_code == 200  # reads trust the cache

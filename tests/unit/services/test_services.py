@@ -119,16 +119,29 @@ def test_only_parties_see_an_invoice(ports):
         visible_invoice(SUPPLIER, "not-an-id", invoices=ports[0])
 
 
-def test_deposits_re_check_the_structure_behind_a_cached_authorization():
+def test_writes_re_authenticate_behind_a_cached_authorization():
     from dataclasses import replace
 
+    from chalicelib.domain.directory import hash_api_key
     from chalicelib.services.authentication import require_active
     from chalicelib.services.errors import Unauthenticated
 
-    assert require_active(SUPPLIER, DIRECTORY).siret == SUPPLIER_SIRET
-    inactive = FakeDirectory(replace(DIRECTORY.structure(SUPPLIER_SIRET), active=False))
-    with pytest.raises(Unauthenticated):
-        require_active(SUPPLIER, inactive)
+    keys = {
+        hash_api_key("supplier-key-0123456789"): SUPPLIER_SIRET,
+        hash_api_key("mairie-key-0123456789"): MAIRIE_SIRET,
+    }
+    directory = FakeDirectory(*(DIRECTORY.structure(s) for s in (SUPPLIER_SIRET, MAIRIE_SIRET)), keys=keys)
+    assert require_active(SUPPLIER, directory, "Bearer supplier-key-0123456789").siret == SUPPLIER_SIRET
+    inactive = FakeDirectory(replace(DIRECTORY.structure(SUPPLIER_SIRET), active=False), keys=keys)
+    revoked = FakeDirectory(DIRECTORY.structure(SUPPLIER_SIRET), keys={})
+    for directory_now, authorization in (
+        (inactive, "Bearer supplier-key-0123456789"),  # deactivated
+        (revoked, "Bearer supplier-key-0123456789"),  # key revoked, structure still active
+        (directory, "Bearer mairie-key-0123456789"),  # another structure's key than the cached answer's
+        (directory, None),
+    ):
+        with pytest.raises(Unauthenticated):
+            require_active(SUPPLIER, directory_now, authorization)
 
 
 def _changes(count: int, steps: int) -> list:
