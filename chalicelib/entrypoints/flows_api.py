@@ -79,7 +79,7 @@ def get_flow(flow_id: str):
 
 @route("/v1/uploads", methods=("POST",), content_types=["*/*"])
 def post_upload():
-    principal = active_caller()  # the flow of an older ticket is IN_REJETE
+    principal = active_caller()  # a ticket taken before a deactivation deposits nothing (its flow is IN_REJETE)
     upload = flow_service.create_upload(
         principal,
         signer=deps.upload_signer(),

@@ -191,7 +191,7 @@ def _decide(
             if fatal and source.refusal is None
             else source.refusal.message
             if source.refusal is not None
-            else (report.error.detail if getattr(report, "error", None) else "The document could not be read.")
+            else (report.error["detail"] if report.error else "The document could not be read.")
         )
         recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
         invoice.reject(

@@ -108,10 +108,13 @@ def validate_tree(root: Any) -> ValidationReport:
     quota = FINDING_COUNTS.set(counts)
     try:
         for name, check in _CHECKS:
+            counted = counts.copy()
             try:
                 findings.extend(check(doc))
             except Exception as exc:  # noqa: BLE001 - one broken family must not hide the others' findings
                 _log.exception("rule family %s failed", name)
+                counts.clear()  # its findings are dropped: neither listed nor counted as omitted
+                counts.update(counted)
                 rule_errors.append(f"{name}: {type(exc).__name__}: {exc}")
     finally:
         XPATH_MEMO.reset(memo)

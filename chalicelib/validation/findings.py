@@ -49,5 +49,8 @@ class Finding:
                 return OMITTED  # not a Finding: Python then skips __init__
         return object.__new__(cls)
 
+    def __getnewargs__(self) -> tuple[str]:  # copy and pickle call __new__ with these
+        return (self.rule,)
+
     def as_dict(self) -> dict[str, str]:
         return {"rule": self.rule, "severity": self.severity, "message": self.message, "location": self.location}

@@ -8,6 +8,7 @@ refused before any rule runs.
 
 from __future__ import annotations
 
+import re
 import threading
 
 from lxml import etree
@@ -72,6 +73,22 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
+# Encodings an invoice may declare: those where '<' and '=' are the bytes the node cap counts (in UTF-16/32 too,
+# beside zero bytes). UTF-7 writes '<' as '+ADw-' and would slip any number of elements past the count.
+ACCEPTED_ENCODINGS = frozenset(
+    {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be", "us-ascii", "ascii", "windows-1252", "cp1252", "latin1"}
+    | {f"iso-8859-{n}" for n in range(1, 16)}
+)
+_DECLARED_ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]{0,200}?\bencoding\s*=\s*[\"']([^\"']{0,40})[\"']")
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The encoding named by an ASCII-compatible XML declaration, lower-cased (None: none declared, or UTF-16/32,
+    whose declaration is not in ASCII bytes)."""
+    found = _DECLARED_ENCODING.match(data[:300])
+    return found.group(1).decode("ascii", "replace").strip().lower() if found else None
+
+
 def parse_xml(data: bytes) -> etree._Element:
     """Parse untrusted bytes into an element tree, or raise UnreadableInvoice."""
     if not data or data.isspace():  # (not data.strip(): that copies the document)
@@ -79,6 +96,13 @@ def parse_xml(data: bytes) -> etree._Element:
     if len(data) > MAX_XML_BYTES:
         raise UnreadableInvoice(
             "too-large", f"The XML document is {len(data)} bytes, over the limit of {MAX_XML_BYTES} bytes."
+        )
+    encoding = declared_encoding(data)
+    if encoding is not None and encoding not in ACCEPTED_ENCODINGS:
+        raise UnreadableInvoice(
+            "unsupported-encoding",
+            f"The XML declares the encoding {encoding!r}: send UTF-8 (or UTF-16, US-ASCII, ISO-8859-1 to 15, "
+            "windows-1252).",
         )
     # each counted character is a byte: a document no longer than the cap cannot exceed it (no count, the usual case)
     nodes = data.count(b"<") + data.count(b"=") if len(data) > MAX_XML_NODES else 0

@@ -81,8 +81,13 @@ def test_other_content_types_are_415(client, content_type):
         ),
         (b"<a>" * 300 + b"</a>" * 300, "too-deep"),
         (b"<a>" + b"<b/>" * 300_000 + b"</a>", "too-many-nodes"),  # 1.2 MB, 300 k elements
+        # UTF-7 writes '<' as '+ADw-': 300 k elements that the node count would not see
+        (
+            b'<?xml version="1.0" encoding="UTF-7"?>' + (b"<a>" + b"<b/>" * 300_000 + b"</a>").replace(b"<", b"+ADw-"),
+            "unsupported-encoding",
+        ),  # fmt: skip
     ],
-    ids=["empty", "blank", "malformed", "not-xml", "other-xml", "xxe", "entity-bomb", "deep", "dense"],
+    ids=["empty", "blank", "malformed", "not-xml", "other-xml", "xxe", "entity-bomb", "deep", "dense", "utf-7"],
 )
 def test_unreadable_bodies_are_400_and_nothing_is_stored(client, body, reason):
     problem = assert_problem(post_invoice(client, body, auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})), 400)

@@ -74,3 +74,19 @@ def test_the_conformance_corpus_is_far_under_the_cap():
         pytest.skip(MISSING)
     densest = max(data.count(b"<") + data.count(b"=") for data in map(read, entries()))
     assert 500 < densest < parsing.MAX_XML_NODES // 100
+
+
+def test_only_encodings_whose_markup_the_node_count_sees_are_read():
+    dense_utf7 = (b"<Invoice>" + b"<a/>" * 300_000 + b"</Invoice>").replace(b"<", b"+ADw-")
+    for declaration in (b'<?xml version="1.0" encoding="UTF-7"?>', b"<?xml version='1.0' encoding='utf-7' ?>"):
+        with pytest.raises(parsing.UnreadableInvoice) as refused:
+            parsing.parse_xml(declaration + dense_utf7)
+        assert refused.value.code == "unsupported-encoding" and "utf-7" in refused.value.detail
+    for encoding in ("UTF-8", "utf-8", "ISO-8859-15", "windows-1252", "US-ASCII"):
+        text = "e" if encoding == "US-ASCII" else "é"
+        assert (
+            parsing.parse_xml(f'<?xml version="1.0" encoding="{encoding}"?><a>{text}</a>'.encode(encoding)).text == text
+        )
+    utf16 = '<?xml version="1.0" encoding="UTF-16"?><a/>'.encode("utf-16")
+    assert parsing.declared_encoding(utf16) is None and parsing.parse_xml(utf16).tag == "a"  # its '<' are counted
+    assert parsing.declared_encoding(b"\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?><a/>") == "utf-8"

@@ -529,3 +529,16 @@ def test_processing_counts_the_findings_the_validation_did_not_list(ports):
     invoice = process(ports, deposit(ports, body=body).id)
     assert invoice.status.code == 213 and len(invoice.errors) == 100
     assert invoice.errors_truncated == len(report.findings) + report.omitted - 100
+
+
+def test_an_unreadable_original_is_rejected_with_the_reader_s_detail(ports):
+    from chalicelib.validation.engine import ValidationReport
+
+    invoices, originals = ports
+    invoice_id = deposit(ports).id
+    unreadable = ValidationReport(error={"code": "too-many-nodes", "detail": "Over the node limit."})
+    decided = process_original(
+        layout.original_key(invoice_id), invoices=invoices, originals=originals, directory=DIRECTORY,
+        validate=lambda data: unreadable,
+    )  # fmt: skip
+    assert decided.status.code == 213 and decided.history[-1].comment == "Over the node limit."

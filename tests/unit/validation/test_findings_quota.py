@@ -43,3 +43,26 @@ def test_the_quota_holds_only_while_the_engine_validates():
     assert FINDING_COUNTS.get() is None
     made = [Finding("X-1", "fatal", "m", "/") for _ in range(MAX_FINDINGS_PER_RULE + 5)]
     assert all(isinstance(f, Finding) and f.rule == "X-1" for f in made)
+
+
+def test_a_finding_copies_and_pickles():
+    import copy
+    import pickle
+
+    finding = Finding("BR-01", "fatal", "BT-24 is missing.", "/ubl:Invoice")
+    assert copy.copy(finding) == finding == copy.deepcopy(finding) == pickle.loads(pickle.dumps(finding))
+
+
+def test_a_family_that_fails_leaves_no_count_behind(monkeypatch):
+    """Its findings are dropped with it: they must not use up their rules' quota for the families that follow."""
+    from chalicelib.validation import engine
+
+    def fails(doc):
+        for _ in range(MAX_FINDINGS_PER_RULE):
+            Finding("BR-21", "fatal", "made, then lost", "/")
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(engine, "_CHECKS", [("broken", fails), *engine._CHECKS])
+    report = validate(empty_lines(10))
+    assert report.rule_errors and report.omitted == 0
+    assert Counter(f.rule for f in report.findings)["BR-21"] == 10
