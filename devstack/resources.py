@@ -141,7 +141,7 @@ BROWSER_CORS_RULE = {
     "ExposeHeaders": ["ETag", "Location"],
     "MaxAgeSeconds": 3000,
 }
-INBOX_PREFIX = "inbox/"  # chalicelib.services.flows.INBOX_PREFIX (uploads and posted archives)
+INBOX_PREFIX = "inbox/"  # chalicelib.services.layout.INBOX_PREFIX (uploads and posted archives)
 
 
 def create_flow_resources(settings: Settings, resources: LocalResources, visibility_timeout: int) -> None:

@@ -57,7 +57,6 @@ from .uploads import PresignedUpload, presign_upload
 
 log = logging.getLogger(__name__)
 
-INBOX_PREFIX = "inbox/"
 META_SOURCE = "source"
 # The types a ZIP or a tar.gz is declared with, as sniffing knows them (one list: they cannot disagree).
 ARCHIVE_MEDIA_TYPES = (*sniffing.MEDIA_TYPES[sniffing.ZIP], *sniffing.MEDIA_TYPES[sniffing.GZIP])
@@ -70,17 +69,6 @@ WRITERS = 16  # parallel S3 writes while fanning out
 BUNDLE_MEMBERS = 25
 BUNDLE_BYTES = 2 * 1024 * 1024  # a validation batch (10 messages) stays a few seconds of work
 BUNDLED_MEMBER_MAX = 4 * 1024 * 1024  # larger originals keep their own object (downloads over a presigned URL)
-
-
-def inbox_key(flow_id: str) -> str:
-    return f"{INBOX_PREFIX}{flow_id}"
-
-
-def flow_id_from_inbox_key(key: str) -> str | None:
-    if not key.startswith(INBOX_PREFIX):
-        return None
-    candidate = key[len(INBOX_PREFIX) :]
-    return candidate if is_ulid(candidate) else None
 
 
 def member_invoice_id(flow_id: str, index: int) -> str:
@@ -134,7 +122,7 @@ def receive_archive(
     at = now()
     flow = Flow(flow_id, principal.siret, at, at, source="api")
     # The archive first: if the record write fails, the expansion creates the flow from the object's metadata.
-    inbox.put(inbox_key(flow_id), body, media, _inbox_metadata(principal.siret, at, "api"))
+    inbox.put(layout.inbox_key(flow_id), body, media, _inbox_metadata(principal.siret, at, "api"))
     flows.create(flow)
     return flow
 
@@ -145,7 +133,7 @@ def _inbox_metadata(supplier: str, at: str, source: str) -> dict[str, str]:
 
 def received_flow(flow_id: str, inbox: ObjectStore) -> Flow | None:
     """The flow of a file in the inbox whose expansion has not started: IN_RECU, read from the object's metadata."""
-    head = inbox.head(inbox_key(flow_id))
+    head = inbox.head(layout.inbox_key(flow_id))
     if head is None or not head.metadata.get(layout.META_SUPPLIER):
         return None
     meta = head.metadata
@@ -167,7 +155,7 @@ def create_upload(
     upload_id = new_id()
     at = now()
     fields = {f"x-amz-meta-{k}": v for k, v in _inbox_metadata(principal.siret, at, "upload").items()}
-    return presign_upload(signer, inbox_key(upload_id), upload_id, fields, max_bytes=max_bytes,
+    return presign_upload(signer, layout.inbox_key(upload_id), upload_id, fields, max_bytes=max_bytes,
                           expires_in=expires_in, issued_at=at)  # fmt: skip
 
 
@@ -186,7 +174,7 @@ def expand_inbox(
     """The inbox handler's use case: an archive becomes a flow of invoices; a single invoice, a flow of one.
     A depositor that is no longer an active supplier (deactivated after its upload ticket or its POST) gets
     its flow rejected (IN_REJETE, with the reason) and none of its files taken in: one directory read a flow."""
-    flow_id = flow_id_from_inbox_key(key)
+    flow_id = layout.flow_id_from_inbox_key(key)
     if flow_id is None:
         return None
     stored = store.get(key)

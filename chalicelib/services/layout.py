@@ -1,5 +1,6 @@
-"""The invoice bucket's key layout: where originals (alone or in bundles) and their download copies live, and the
-metadata they carry. The bucket notification filters on the originals prefix."""
+"""The invoice bucket's key layout: where originals (alone or in bundles), their download copies, flow files and
+attachments live, and the metadata they carry. The bucket notifications filter on the originals and inbox
+prefixes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from ..domain.invoice import Invoice
 from .ports import ObjectStore
 
 ORIGINALS_PREFIX = "originals/"
+INBOX_PREFIX = "inbox/"  # a flow's file (a posted or uploaded archive or invoice), named by the flow's id
+ATTACHMENTS_PREFIX = "attachments/"
 
 # S3 user metadata travels as ASCII HTTP headers: only ids, codes and hashes go there.
 META_INVOICE_ID = "invoice-id"
@@ -27,7 +30,7 @@ DOWNLOADS_PREFIX = "downloads/"  # a bundled original copied out once for presig
 # What the legal retention keeps unalterable (Object Lock, when the stage has it): the originals as received
 # (alone or bundled), the flow files they came in, the attachments. Renditions and download copies are derived,
 # and uploads/ holds files not yet checked: they stay free to expire.
-LEGAL_RECORD_PREFIXES = (ORIGINALS_PREFIX, "inbox/", "attachments/")
+LEGAL_RECORD_PREFIXES = (ORIGINALS_PREFIX, INBOX_PREFIX, ATTACHMENTS_PREFIX)
 
 
 def is_legal_record(key: str) -> bool:
@@ -39,10 +42,24 @@ def original_key(invoice_id: str) -> str:
 
 
 def invoice_id_from_key(key: str) -> str | None:
-    if not key.startswith(ORIGINALS_PREFIX):
-        return None
-    candidate = key[len(ORIGINALS_PREFIX) :]
+    return _id_after(ORIGINALS_PREFIX, key)
+
+
+def inbox_key(flow_id: str) -> str:
+    return f"{INBOX_PREFIX}{flow_id}"
+
+
+def flow_id_from_inbox_key(key: str) -> str | None:
+    return _id_after(INBOX_PREFIX, key)
+
+
+def _id_after(prefix: str, key: str) -> str | None:
+    candidate = key[len(prefix) :] if key.startswith(prefix) else ""
     return candidate if is_ulid(candidate) else None
+
+
+def attachment_key(invoice_id: str, attachment_id: str) -> str:
+    return f"{ATTACHMENTS_PREFIX}{invoice_id}/{attachment_id}"
 
 
 def bundle_key(flow_id: str, number: int) -> str:

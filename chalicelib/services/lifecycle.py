@@ -21,7 +21,7 @@ from ..domain.directory import Principal, is_valid_siret
 from ..domain.ids import is_ulid, new_id
 from ..domain.invoice import Attachment, Invoice
 from ..domain.statuses import STATUSES
-from . import controls
+from . import controls, layout
 from .clock import utc_now
 from .errors import (
     ConcurrentUpdate,
@@ -220,10 +220,6 @@ def _sniff_ok(extension: str, data: bytes) -> bool:
     return b"\x00" not in data[:SNIFF_BYTES]
 
 
-def attachment_key(invoice_id: str, attachment_id: str) -> str:
-    return f"attachments/{invoice_id}/{attachment_id}"
-
-
 def attachment_upload_key(invoice_id: str, upload_id: str) -> str:
     """Where a presigned upload lands. The ticket can write there until it expires, so the attachment is a
     copy taken at completion (and checked after the copy): what was checked is what the other party gets."""
@@ -277,7 +273,7 @@ def _attach(
     invoice: Invoice, principal: Principal, attachment_id: str, name: str, extension: str, size: int, at: str
 ) -> Attachment:
     party = invoice.parties_of(principal.siret)[0]
-    key = attachment_key(invoice.id, attachment_id)
+    key = layout.attachment_key(invoice.id, attachment_id)
     attachment = Attachment(attachment_id, name, ATTACHMENT_TYPES[extension], size, key, party, at)
     invoice.attach(attachment)
     return attachment
@@ -313,7 +309,7 @@ def add_attachment(
     _check_content(name, extension, data)
     attachment_id = new_id()
     originals.put(
-        attachment_key(invoice.id, attachment_id),
+        layout.attachment_key(invoice.id, attachment_id),
         data,
         ATTACHMENT_TYPES[extension],
         {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret},
@@ -382,7 +378,7 @@ def complete_attachment_upload(
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     if not is_ulid(upload_id):
         raise NotFound(f"No attachment upload {upload_id} on invoice {invoice_id}.")
-    staging, key = attachment_upload_key(invoice.id, upload_id), attachment_key(invoice.id, upload_id)
+    staging, key = attachment_upload_key(invoice.id, upload_id), layout.attachment_key(invoice.id, upload_id)
     checked: tuple[str, str, int] | None = None  # name, extension, size: the file is read once
     for attempt in range(1, COMPLETE_ATTEMPTS + 1):
         existing = next((a for a in invoice.attachments if a.id == upload_id), None)

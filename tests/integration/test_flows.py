@@ -246,7 +246,7 @@ def test_redelivered_inbox_message_changes_nothing(client, flow_pump):
     run_pipeline(flow_pump)
     before = json.loads(get_flow(client, flow["id"]).body)
     again = flow_service.expand_inbox(
-        flow_service.inbox_key(flow["id"]), flows=deps.flows(), store=deps.originals(), directory=deps.directory()
+        layout.inbox_key(flow["id"]), flows=deps.flows(), store=deps.originals(), directory=deps.directory()
     )
     run_pipeline(flow_pump)
     assert again is not None and json.loads(get_flow(client, flow["id"]).body)["files"] == before["files"]

@@ -16,7 +16,6 @@ from test_attachment_uploads import complete, pdf, send, ticket
 from test_flows import make_zip, post_flow, run_pipeline, upload
 
 from chalicelib.config import settings
-from chalicelib.services import flows as flow_service
 from chalicelib.services import layout
 from devstack.pump import EventPump
 
@@ -80,11 +79,11 @@ def test_a_posted_flow_its_bundle_and_an_uploaded_flow_are_locked(client, flow_p
     assert posted.status_code == 202, posted.body
     flow_id = json.loads(posted.body)["id"]
     uploaded = upload(client, ubl_invoice("LOCK-U1"))
-    assert lock_of(flow_service.inbox_key(uploaded["upload_id"])) == (None, None)  # as the client's POST left it
+    assert lock_of(layout.inbox_key(uploaded["upload_id"])) == (None, None)  # as the client's POST left it
     run_pipeline(flow_pump)
-    assert_locked(flow_service.inbox_key(flow_id))
+    assert_locked(layout.inbox_key(flow_id))
     assert_locked(layout.bundle_key(flow_id, 1))
-    assert_locked(flow_service.inbox_key(uploaded["upload_id"]))  # locked when the platform took it in
+    assert_locked(layout.inbox_key(uploaded["upload_id"]))  # locked when the platform took it in
 
 
 def test_a_completed_attachment_is_locked_and_its_upload_is_not(client, flow_pump):
@@ -106,7 +105,7 @@ def test_the_prefixes_the_services_write_records_to_are_the_locked_ones():
     from chalicelib.services import lifecycle
 
     invoice, other = "01JD0000000000000000000000", "01JD0000000000000000000001"
-    assert layout.is_legal_record(flow_service.inbox_key(invoice))
-    assert layout.is_legal_record(lifecycle.attachment_key(invoice, other))
+    assert layout.is_legal_record(layout.inbox_key(invoice))
+    assert layout.is_legal_record(layout.attachment_key(invoice, other))
     assert not layout.is_legal_record(lifecycle.attachment_upload_key(invoice, other))
     assert not layout.is_legal_record(layout.download_key(invoice))
