@@ -21,16 +21,17 @@ from .document import Syntax
 MAX_XML_BYTES = 4 * 1024 * 1024
 
 # Memory follows the nodes rather than the bytes (~250-950 bytes per element or attribute once parsed and read,
-# whatever its length), so the markup is counted before lxml builds anything: every element, comment, PI or CDATA
-# section starts with '<', every attribute or namespace declaration has an '=' (text must escape '<'; '=' in text
-# is rare), and bytes.count is a C-speed pass (~10 ms per 4 MiB; parsing and validating it take seconds). Real
-# documents are far below the cap: the EN 16931 corpus at most 892 ('<' + '='), a 4 MiB UBL invoice of ordinary
-# lines 211 k (248 k unindented).
+# whatever its length), so the markup is counted before lxml builds anything (count_nodes): every element starts
+# with a '<' that is not an end tag's '</', every attribute or namespace declaration has an '=' (text must escape
+# '<'; '=' in text is rare), and bytes.count is a C-speed pass (~10 ms per 4 MiB; parsing and validating it take
+# seconds). Real documents are far below the cap: the EN 16931 corpus at most 892 ('<' + '='), a 4 MiB UBL
+# invoice of ordinary lines about half of it.
 # Measured (ru_maxrss delta in a fresh process, parse + all rules, after a warm-up validation): 4 MiB of ordinary
 # lines +114 MiB (unindented +128 MiB). Without the cap the densest 4 MiB took +514 MiB (1 M `<a/>` in an Invoice),
 # +310 MiB (381 k `<cbc:Note/>`), +204 MiB (826 k attributes); at the cap +141 MiB (`<a/>`), +143 MiB (`<cbc:ID/>`),
-# +237 MiB (`<cbc:Note/>`, each kept by the reader), +61 MiB (attributes). Documents whose every element draws
-# findings are bounded by the findings' quota per rule (findings.MAX_FINDINGS_PER_RULE): 4 MiB of empty
+# +237 MiB (`<cbc:Note/>`, each kept by the reader), +61 MiB (attributes); elements with an end tag and text
+# (`<a>x</a>`, `<cbc:Note>x</cbc:Note>`, lines of one `<cbc:ID>`) +100 to +130 MiB. Documents whose every element
+# draws findings are bounded by the findings' quota per rule (findings.MAX_FINDINGS_PER_RULE): 4 MiB of empty
 # cac:InvoiceLine (233 k lines, 9 findings each) +256 MiB and 3.5 s, instead of ~600 MiB and minutes.
 MAX_XML_NODES = 262_144
 
@@ -89,6 +90,12 @@ def declared_encoding(data: bytes) -> str | None:
     return found.group(1).decode("ascii", "replace").strip().lower() if found else None
 
 
+def count_nodes(data: bytes) -> int:
+    """At least the elements and attributes the bytes can hold: each '<' but those of end tags ('</' closes an
+    element the start tag counted), and each '='. Never fewer: a '</' in text or CDATA also cancels only itself."""
+    return data.count(b"<") - data.count(b"</") + data.count(b"=")
+
+
 def parse_xml(data: bytes) -> etree._Element:
     """Parse untrusted bytes into an element tree, or raise UnreadableInvoice."""
     if not data or data.isspace():  # (not data.strip(): that copies the document)
@@ -105,12 +112,12 @@ def parse_xml(data: bytes) -> etree._Element:
             "windows-1252).",
         )
     # each counted character is a byte: a document no longer than the cap cannot exceed it (no count, the usual case)
-    nodes = data.count(b"<") + data.count(b"=") if len(data) > MAX_XML_NODES else 0
+    nodes = count_nodes(data) if len(data) > MAX_XML_NODES else 0
     if nodes > MAX_XML_NODES:
         raise UnreadableInvoice(
             "too-many-nodes",
-            f"The XML document has up to {nodes} elements and attributes (its '<' and '=' characters), over the "
-            f"limit of {MAX_XML_NODES}.",
+            f"The XML document has up to {nodes} elements and attributes (its start tags and '=' characters), over "
+            f"the limit of {MAX_XML_NODES}.",
         )
     try:
         root = etree.fromstring(data, _parser())
