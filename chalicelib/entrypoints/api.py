@@ -9,13 +9,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice import AuthResponse, Blueprint, Response
 
 from ..config import settings
-from ..domain.directory import Principal, hash_api_key
+from ..domain.directory import Principal
 from ..domain.invoice import Attachment
 from ..domain.statuses import STATUSES
 from ..formats import jsontext
 from ..formats.sniffing import media_type
 from ..services import deposit, lifecycle, queries, search
-from ..services.authentication import authenticate, bearer_token, require_active, require_structure
+from ..services.authentication import (
+    authenticate,
+    is_administrator_key,
+    require_active,
+    require_current_administrator,
+    require_structure,
+)
 from ..services.directory import ADMIN
 from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType
 from . import dependencies as deps
@@ -32,8 +38,7 @@ api = Blueprint(__name__)
 @api.authorizer(ttl_seconds=60)
 def api_key_authorizer(auth_request):
     """API Gateway authorizer: the bearer key's structure becomes the principal, or the call is refused."""
-    token = bearer_token(auth_request.token)
-    if token and hash_api_key(token) in settings().admin_key_hashes:
+    if is_administrator_key(auth_request.token, settings().admin_key_hashes):
         return AuthResponse(routes=["*"], principal_id=ADMIN, context={"name": "administrator", "roles": ADMIN})
     principal = authenticate(auth_request.token, deps.directory())
     if principal is None:
@@ -54,6 +59,13 @@ def caller() -> Principal:
 def active_caller() -> Principal:
     """The caller of a write, re-authenticated from its key (services.authentication.require_active)."""
     return require_active(caller(), deps.directory(), api.current_request.headers.get("authorization"))
+
+
+def active_administrator() -> Principal:
+    """The caller of an administration write, its key re-checked against the configured administrators' keys
+    (services.authentication.require_current_administrator)."""
+    authorization = api.current_request.headers.get("authorization")
+    return require_current_administrator(caller(), authorization, settings().admin_key_hashes)
 
 
 # (path, method) of the routes that act for the caller's structure (an administrator key gets a 403): OpenAPI

@@ -6,7 +6,7 @@ from ..formats.sniffing import media_type
 from ..services import directory as directory_service
 from ..services.errors import InvalidInput, UnsupportedMediaType
 from . import dependencies as deps
-from .api import api, caller, json_body, json_response, query_params, route
+from .api import active_administrator, api, caller, json_body, json_response, query_params, route
 from .links import api_path
 from .representations import structure_resource
 
@@ -24,26 +24,30 @@ def get_structure(siret: str):
 
 @route("/v1/admin/structures", methods=("POST",), content_types=["*/*"], admin_keys=True)
 def create_structure():
-    structure = directory_service.create_structure(caller(), json_body(), directory=deps.directory())
+    structure = directory_service.create_structure(active_administrator(), json_body(), directory=deps.directory())
     location = api_path(f"/v1/structures/{structure.siret}")
     return json_response(structure_resource(structure), 201, {"Location": location})
 
 
 @route("/v1/admin/structures/{siret}", methods=("PATCH",), content_types=["*/*"], admin_keys=True)
 def update_structure(siret: str):
-    structure = directory_service.update_structure(caller(), siret, json_body(), directory=deps.directory())
+    structure = directory_service.update_structure(
+        active_administrator(), siret, json_body(), directory=deps.directory()
+    )
     return json_response(structure_resource(structure))
 
 
 @route("/v1/admin/structures/{siret}/services/{code}", methods=("PUT",), content_types=["*/*"], admin_keys=True)
 def put_service(siret: str, code: str):
-    structure = directory_service.put_service(caller(), siret, code, json_body(), directory=deps.directory())
+    structure = directory_service.put_service(
+        active_administrator(), siret, code, json_body(), directory=deps.directory()
+    )
     return json_response(structure_resource(structure))
 
 
 @route("/v1/admin/structures/{siret}/api-keys", methods=("POST",), content_types=["*/*"], admin_keys=True)
 def issue_api_key(siret: str):
-    key, key_id = directory_service.issue_api_key(caller(), siret, directory=deps.directory())
+    key, key_id = directory_service.issue_api_key(active_administrator(), siret, directory=deps.directory())
     return json_response(
         {"siret": siret, "key_id": key_id, "api_key": key, "note": "Store this key now: it is never shown again."},
         201,
@@ -58,7 +62,7 @@ def list_api_keys(siret: str):
 
 @route("/v1/admin/structures/{siret}/api-keys/{key_id}", methods=("DELETE",), admin_keys=True)
 def revoke_api_key(siret: str, key_id: str):
-    directory_service.revoke_api_key(caller(), siret, key_id, directory=deps.directory())
+    directory_service.revoke_api_key(active_administrator(), siret, key_id, directory=deps.directory())
     return json_response({"siret": siret, "key_id": key_id, "revoked": True})
 
 
@@ -77,5 +81,5 @@ def import_structures():
         raise UnsupportedMediaType(
             "Import the seed format (application/json) or CSV (text/csv).", accepted=["application/json", "text/csv"]
         )
-    imported = directory_service.import_structures(caller(), entries, directory=deps.directory())
+    imported = directory_service.import_structures(active_administrator(), entries, directory=deps.directory())
     return json_response({"imported": len(imported), "sirets": [s.siret for s in imported]})

@@ -53,6 +53,23 @@ def require_active(principal: Principal, directory: Directory, authorization: st
     return current
 
 
+def is_administrator_key(authorization: str | None, admin_key_hashes: frozenset[str]) -> bool:
+    """Whether `Authorization: Bearer <key>` carries one of the configured administrators' keys."""
+    token = bearer_token(authorization)
+    return bool(token) and hash_api_key(token) in admin_key_hashes
+
+
+def require_current_administrator(
+    principal: Principal, authorization: str | None, admin_key_hashes: frozenset[str]
+) -> Principal:
+    """Re-check an administration write: API Gateway caches the authorizer's answer for a minute, but a key a
+    redeploy removed from the configuration must stop at once (no read: the keys are configuration). A structure's
+    key is left to the service, which answers 403."""
+    if principal.is_administrator and not is_administrator_key(authorization, admin_key_hashes):
+        raise Unauthenticated("The administrator key is unknown or no longer configured.")
+    return principal
+
+
 _ROLE_REFUSALS: dict[str, str] = {"supplier": "Only a structure with the supplier role may deposit invoices."}
 
 
