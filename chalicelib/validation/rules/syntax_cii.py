@@ -1290,6 +1290,23 @@ _ATTRIBUTE_KEY_TAGS = frozenset(q(path[-1]) for path in _ATTRIBUTE_KEYS.values()
 
 
 # ----------------------------------------------------------------------------- positions
+class _Children(dict):
+    """Child tag -> the pass's entry (``_entry``) for such a child, of the elements at one position or, off the
+    positions, of the elements with one tag (``ptag``): built the first time the tag is met under them."""
+
+    __slots__ = ("position", "ptag")
+
+    def __init__(self, position: _Position | None, ptag: str | None) -> None:
+        super().__init__()
+        self.position = position
+        self.ptag = ptag
+
+    def __missing__(self, tag) -> tuple:
+        if tag.__class__ is not str:
+            return _NOTHING  # comments, processing instructions
+        return _entry(self.position, self.ptag, tag, self)
+
+
 class _Position:
     """An element's place on a path from the document element that a rule reads: one node of a tree of every such
     path (contexts, what the count and conditional rules collect, presence rules, attribute keys). The pass walks
@@ -1300,7 +1317,7 @@ class _Position:
     def __init__(self, path: tuple[str, ...] = ()) -> None:
         self.path = path  # tags from the document element down to here
         self.children: dict[str, _Position] = {}
-        self.entries: dict = {}  # child tag -> the pass's entry for such a child (_entry), filled as met
+        self.entries = _Children(self, path[-1] if path else None)  # the pass's entries of the children (_entry)
         self.context: str | None = None  # an element here is a context element of these count/conditional rules
         # (context, key, whether it triggers the context's conditional rules): collected for the context element
         self.keys: list[tuple[str, str, bool]] = []
@@ -1403,32 +1420,29 @@ for _name, _rules in _COUNTS.items():
 
 
 def _attribute_rules(root, owners: list) -> list[Finding]:
-    """The data-type rules on attributes; ``owners``: (element, tag, its _ATTRIBUTE_KEYS key or None) of every
-    element with attributes whose tag ``_attributes_checked`` accepts, in document order (gathered by the pass; the
-    names come from ``el.keys()``, like ``//@*`` without xmlns)."""
+    """The data-type rules on attributes; ``owners``: (element, tag, its _ATTRIBUTE_KEYS key or None, its attribute
+    names) of the elements whose tag ``_attributes_checked`` accepts with an attribute of ``_attribute_names``, in
+    document order (gathered by the pass; the names come from ``el.keys()``, like ``//@*`` without xmlns)."""
     out: list[Finding] = []
     if not owners:
         return out
-    billed_unit = any(key == "billed_quantity" and owner.get("unitCode") is not None for owner, _tag, key in owners)
+    billed_unit = any(key == "billed_quantity" and "unitCode" in names for _owner, _tag, key, names in owners)
     memo = _RAM_ATTRIBUTE_RULES
-    for owner, tag, key in owners:
+    for owner, tag, key, names in owners:
         # the root, dates, other namespaces, and the elements at a key's position: rule by rule
         if key is not None or not tag.startswith(_RAM_PREFIX):
-            for name in owner.keys():
+            for name in names:
                 _attribute_rule(out, root, owner, tag, name, key, billed_unit)
             continue
-        for name in owner.keys():  # any other ram: element: the rule depends on the tag and the name only
+        for name in names:  # any other ram: element: the rule depends on the tag and the name only
             rule = memo.get((tag, name), _NONE)
             if rule is _NONE:
                 rule = _ram_attribute_rule(tag, name)
-                if len(memo) < _PLAN_LIMIT:
+                if _keep():
                     memo[(tag, name)] = rule
             if rule is not None and not (rule == "CII-DT-033" and billed_unit):
                 out.append(Finding(rule, FATAL, f"@{name} shall not be used on {_short(tag)}.", path_of(owner)))
     return out
-
-
-_RAM_ATTRIBUTE_RULES: dict[tuple[str, str], str | None] = {}  # (tag, attribute name) -> _ram_attribute_rule
 
 
 def _ram_attribute_rule(tag: str, name: str) -> str | None:
@@ -1544,8 +1558,6 @@ def _child_trigger(position: _Position | None, ptag: str, tag: str):
 _CODES = codelists.index_for("cii")
 # elements the rules with a document-wide condition read (CII-SR-462, 467, 468, 469): gathered by the pass
 _GATHER = frozenset({_PM_TAG, _PAYMENT_REFERENCE, _DUE_DATE_TYPE_CODE})
-_PLAN: dict[str, object] = {}
-_PLAN_LIMIT = 20000
 # elements other families read, handed over by the pass (see _helpers.pass_elements): tag -> the readers' names
 CII_SHARED_TAGS = {"decimals": decimals.CII_TAGS, "vat": _vat.CII_TAGS, "calculations": calculations.CII_TAGS}
 _SHARED_BY_TAG: dict[str, tuple[str, ...]] = {}
@@ -1553,6 +1565,38 @@ for _reader, _tags in CII_SHARED_TAGS.items():
     for _tag in _tags:
         _SHARED_BY_TAG[_tag] = (*_SHARED_BY_TAG.get(_tag, ()), _reader)
 _NONE = object()
+
+# The tables the pass fills as it meets tags (per process): tag -> _plan; the entries of the children of the elements
+# at each position (_Position.entries) and, off the positions, per parent tag (_OFF_ENTRIES); (tag, attribute name)
+# -> _ram_attribute_rule. Documents choose the tags, so the tables are bounded: past _PLAN_LIMIT entries in all,
+# nothing more is kept, and the next document starts from empty tables (a document full of made-up tags would
+# otherwise leave them full, every later document then building its entries element by element).
+_PLAN: dict[str, object] = {}
+_OFF_ENTRIES: dict[str, _Children] = {}
+_RAM_ATTRIBUTE_RULES: dict[tuple[str, str], str | None] = {}
+_PLAN_LIMIT = 20000
+_CACHED = [0]  # entries kept in all these tables
+
+
+def _keep() -> bool:
+    """Whether one more entry may be kept in the tables (counted)."""
+    if _CACHED[0] < _PLAN_LIMIT:
+        _CACHED[0] += 1
+        return True
+    return False
+
+
+def _forget_tags() -> None:
+    """Empty the tables (a previous document filled them)."""
+    _PLAN.clear()
+    _OFF_ENTRIES.clear()
+    _RAM_ATTRIBUTE_RULES.clear()
+    stack = [_TOP]
+    while stack:
+        node = stack.pop()
+        node.entries.clear()
+        stack.extend(node.children.values())
+    _CACHED[0] = 0
 
 
 def _plan(tag: str):
@@ -1570,51 +1614,54 @@ def _plan(tag: str):
         plan = _NONE
     else:
         plan = (handler, code, gather, attributes, shared)
-    if len(_PLAN) < _PLAN_LIMIT:
+    if _keep():
         _PLAN[tag] = plan
     return plan
 
 
-# parent tag -> {tag: entry} for the elements at no position (the entries of a position's children are its own)
-_OFF_ENTRIES: dict = {}
-_ENTRIES_CACHED = [0]  # entries kept in all these tables (documents choose the tags: the tables are bounded)
-
-
-def _entries_below(tag: str) -> dict:
+def _entries_below(tag: str) -> _Children:
+    """The entries of the children of an element with this tag at no position."""
     below = _OFF_ENTRIES.get(tag)
     if below is None:
-        below = {}
-        if _ENTRIES_CACHED[0] < _PLAN_LIMIT:
+        below = _Children(None, tag)
+        if _keep():
             _OFF_ENTRIES[tag] = below
-            _ENTRIES_CACHED[0] += 1
     return below
 
 
-def _entry(position: _Position | None, ptag: str | None, tag: str, entries: dict) -> tuple:
-    """(position, the entries of its children, tag, plan) of an element with this tag, under a parent with tag ``ptag``
-    at ``position`` (None: at no position). The plan is _plan's with the code rules of that parent and the trigger
-    of the parent's anywhere context (None when the pass has nothing to do with the element itself); cached in
-    ``entries``, the parent's table."""
+# an entry, what the pass does with an element (see _entry), and the entry of comments and processing instructions
+_NOTHING = (None, None, None, None, None, None, None)
+
+
+def _entry(position: _Position | None, ptag: str | None, tag: str, entries: _Children) -> tuple:
+    """The entry of an element with this tag, under a parent with tag ``ptag`` at ``position`` (None: at no
+    position), cached in ``entries``, the parent's table: (the entries of its children; the attribute names that can
+    break a rule on it, ``_attribute_names``, or None when its attributes are not checked; its ``_ATTRIBUTE_KEYS``
+    key; its code rules for that parent (``_code_check``); the readers it is handed over to; (function of its
+    anywhere context, gathered, the trigger of the parent's anywhere context: ``_child_trigger``) or None; its
+    position when busy, else None)."""
     child = position.children.get(tag) if position is not None else None
-    handler = code = shared = None
-    gather = attributes = False
+    matter = key = code = shared = rare = None
     plan = _PLAN.get(tag) or _plan(tag)
+    handler = None
+    gather = False
     if plan is not _NONE:
-        handler, code, gather, attributes, shared = plan
-        if code is not None:
-            rules, by_parent = code
+        handler, code_rules, gather, attributes, shared = plan
+        if code_rules is not None:
+            rules, by_parent = code_rules
             if by_parent and ptag is not None:
                 rules = by_parent.get(ptag, rules)
             code = _code_check(rules) if rules else None  # (none for this parent: ram:TypeCode of a VAT breakdown)
+        if attributes:
+            key = child.attribute_key if child is not None else None
+            matter = _attribute_names(tag, key)
     trigger = _child_trigger(position, ptag, tag) if ptag is not None else None
-    if handler is None and code is None and not gather and not attributes and not shared and trigger is None:
-        plan = None
-    else:
-        plan = (handler, code, gather, attributes, shared, trigger)
-    entry = (child, child.entries if child is not None else _entries_below(tag), tag, plan)
-    if _ENTRIES_CACHED[0] < _PLAN_LIMIT:
+    if handler is not None or gather or trigger is not None:
+        rare = (handler, gather, trigger)
+    below = child.entries if child is not None else _entries_below(tag)
+    entry = (below, matter, key, code, shared, rare, child if child is not None and child.busy else None)
+    if _keep():
         entries[tag] = entry
-        _ENTRIES_CACHED[0] += 1
     return entry
 
 
@@ -1622,13 +1669,14 @@ def _code_check(rules: tuple) -> tuple:
     """(rules, attribute, accepted): how the pass tests an element's code-list rules without evaluate()'s call in
     the usual cases. attribute None: the first rule's accepted text (``accepted``; None: no short cut). Else every
     rule reads that attribute and needs it (an element without it is no rule's context); present, it is accepted
-    when in ``accepted`` (a lone rule without extra condition; None: evaluate())."""
+    when in ``accepted``, the codes all these rules accept (whatever their extra conditions: each rule then either
+    does not apply or accepts it)."""
     first = rules[0]
     if first.simple:
         return rules, None, first.accepted
     attribute = first.attribute
     if all(rule.plain_attribute and rule.required_attribute and rule.attribute == attribute for rule in rules):
-        return rules, attribute, first.accepted if len(rules) == 1 and first.applies is None else None
+        return rules, attribute, frozenset.intersection(*(rule.accepted for rule in rules))
     return rules, None, None
 
 
@@ -1644,6 +1692,23 @@ def _attributes_checked(tag: str) -> bool:
     return tag.startswith(_RAM_PREFIX) and any(_ram_attribute_rule(tag, n) for n in _RAM_ATTRIBUTE_NAMES)
 
 
+def _attribute_names(tag: str, key: str | None) -> frozenset[str]:
+    """The attribute names ``_attribute_rules`` can report on an element with this tag at this key's position (those
+    of the document element too: the document element is told apart there): an element with none of them is left
+    out of ``owners``."""
+    names = set(_ROOT_RULES)
+    if tag == _DATE_TIME_STRING:
+        names.add("format")
+    elif tag.startswith(_RAM_PREFIX):
+        if key in _ID_NO_ATTRIBUTE_KEYS:
+            names.update(_ID_NO_ATTRIBUTES_RULES)
+        elif key == "line_category_code":
+            names.update(_CATEGORY_CODE_RULES)
+        else:
+            names.update(name for name in _RAM_ATTRIBUTE_NAMES if _ram_attribute_rule(tag, name))
+    return frozenset(names)
+
+
 def _presence_findings(hits: dict) -> list[Finding]:
     return [
         Finding(
@@ -1657,40 +1722,35 @@ def _presence_findings(hits: dict) -> list[Finding]:
 
 
 def _check_cii(root, doc: Document | None = None) -> list[Finding]:
+    if _CACHED[0] >= _PLAN_LIMIT:
+        _forget_tags()
     gathered: dict = {}  # what the document-wide rules read (_GATHER), by tag
     out: list[Finding] = []
     hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
     code_findings: list[Finding] = []
-    owners: list = []  # (element, tag, attribute key) of the elements with attributes that rules read
+    owners: list = []  # (element, tag, attribute key, attribute names) of the elements whose attributes rules read
     elements: dict[str, list] = {reader: [] for reader in CII_SHARED_TAGS}  # handed over to other families
     contexts: list = []  # (context name, context element, what was collected under it by key)
     current: dict = {}  # context name -> (name, its latest context element, what is collected under it)
     flagged: set = set()  # ids of the collections with a key collected twice or a trigger
     triggered: set = set()  # the elements whose anywhere context a child has triggered
 
-    # the entry of every element with children, for its children (its position, their entries, its tag). The
-    # document element's parent is the start (None: the document element itself is at the top position)
+    # the entries of the children of every element with children. The document element's parent is the start (None:
+    # the document element itself is at the top position)
     parent = root.getparent()
-    if parent is None:
-        states: dict = {None: (_TOP, _TOP.entries, None, None)}
-    else:
-        states = {parent: (None, _entries_below(parent.tag), parent.tag, None)}
+    states: dict = {None: _TOP.entries} if parent is None else {parent: _entries_below(parent.tag)}
     for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
-        position, entries, ptag, _ = states[el.getparent()]
-        entry = entries.get(tag)
-        if entry is None:
-            if not isinstance(tag, str):
-                continue  # comments, processing instructions
-            entry = _entry(position, ptag, tag, entries)
-        child, _, _, plan = entry
-        if plan is not None:
-            handler, code, gather, attributes, shared, trigger = plan
-            if attributes and el.keys():
-                owners.append((el, tag, child.attribute_key if child is not None else None))
-            if shared is not None:
-                for reader in shared:
-                    elements[reader].append(el)
+        below, matter, key, code, shared, rare, busy = states[el.getparent()][tag]
+        if matter is not None:
+            names = el.keys()
+            if names and not matter.isdisjoint(names):
+                owners.append((el, tag, key, names))
+        if shared is not None:
+            for reader in shared:
+                elements[reader].append(el)
+        if rare is not None:
+            handler, gather, trigger = rare
             if gather:
                 gathered.setdefault(tag, []).append(el)
             if handler is not None:
@@ -1704,25 +1764,25 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
                     if parent not in triggered:
                         triggered.add(parent)
                         out.extend(react(parent))
-            if code is not None:  # the usual cases without evaluate()'s call (see _code_check)
-                rules, attribute, accepted = code
-                if attribute is None:
-                    value = el.text or "" if not len(el) else string_value(el)
-                    undecided = accepted is None or value.strip(XML_WS) not in accepted
-                else:
-                    value = el.get(attribute)
-                    undecided = value is not None and (accepted is None or value.strip(XML_WS) not in accepted)
-                if undecided:
-                    finding = codelists.evaluate(el, rules, False)
-                    if finding is not None:
-                        code_findings.append(finding)
-        if child is not None and child.busy:
-            name = child.context
+        if code is not None:  # the usual cases without evaluate()'s call (see _code_check)
+            rules, attribute, accepted = code
+            if attribute is None:
+                value = el.text or "" if not len(el) else string_value(el)
+                undecided = accepted is None or value.strip(XML_WS) not in accepted
+            else:
+                value = el.get(attribute)
+                undecided = value is not None and value.strip(XML_WS) not in accepted
+            if undecided:
+                finding = codelists.evaluate(el, rules, False)
+                if finding is not None:
+                    code_findings.append(finding)
+        if busy is not None:
+            name = busy.context
             if name is not None:
                 current[name] = instance = (name, el, {})
                 if name in _DECIDED_AT_END:
                     contexts.append(instance)
-            for name, key, trigger in child.keys:
+            for name, key, trigger in busy.keys:
                 instance = current[name]
                 collected = instance[2]
                 nodes = collected.get(key)
@@ -1736,14 +1796,14 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
                     flagged.add(id(collected))
                     if name not in _DECIDED_AT_END:
                         contexts.append(instance)
-            for rule, up in child.presence:
+            for rule, up in busy.presence:
                 if rule.attribute is None or el.get(rule.attribute) is not None:
                     context = el
                     for _ in range(up):
                         context = context.getparent()
                     hits.setdefault((rule, id(context)), (context, el))
         if len(el):
-            states[el] = entry
+            states[el] = below
     if hits:
         out.extend(_presence_findings(hits))
     # the context rules, once the pass has gathered what the document-wide conditions read; a context element's
