@@ -723,10 +723,6 @@ def _kids(el, tag: str) -> list:
     return [c for c in el[:] if c.tag == tag]
 
 
-def _children(nodes: Iterable, tag: str) -> list:
-    return [c for n in nodes for c in _kids(n, tag)]
-
-
 def _short(tag: str) -> str:
     return tag.rpartition("}")[2]
 
@@ -841,6 +837,13 @@ _DUE_DATE_TYPE_CODE = q("ram:DueDateTypeCode")
 _APPLICABLE_TRADE_TAX_TAG = q("ram:ApplicableTradeTax")
 
 
+_PM_TAG = q(_PM)
+_PM_CODE = q("ram:TypeCode")
+_CREDIT_TRANSFER = ("30", "58")
+_PAYEE_ACCOUNT = q("ram:PayeePartyCreditorFinancialAccount")
+_ACCOUNT_IDS = frozenset({q("ram:IBANID"), q("ram:ProprietaryID")})
+
+
 def _settlement(ctx, found: dict, shared: dict) -> list[Finding]:
     out = []
     if found.get("ptp_id") and found.get("ptp_gid"):
@@ -868,11 +871,15 @@ def _settlement(ctx, found: dict, shared: dict) -> list[Finding]:
             )
         )
     for means in found.get("pm", _NO_NODES):
-        transfer = any(normalize_space(string_value(t)) in ("30", "58") for t in _kids(means, q("ram:TypeCode")))
-        if not transfer:
+        children = means[:]
+        for child in children:
+            if child.tag == _PM_CODE and normalize_space(string_value(child)) in _CREDIT_TRANSFER:
+                break
+        else:
             continue
-        accounts = list(_kids(means, q("ram:PayeePartyCreditorFinancialAccount")))
-        if not (_children(accounts, q("ram:IBANID")) or _children(accounts, q("ram:ProprietaryID"))):
+        if not any(
+            account.tag == _PAYEE_ACCOUNT and any(c.tag in _ACCOUNT_IDS for c in account[:]) for account in children
+        ):
             out.append(
                 Finding(
                     "CII-SR-470",
@@ -886,7 +893,6 @@ def _settlement(ctx, found: dict, shared: dict) -> list[Finding]:
     return out
 
 
-_PM_TAG = q(_PM)
 _PM_CODE = q("ram:TypeCode")
 _PM_TEXT = q("ram:Information")
 _HEADER_SETTLEMENT_TAG = q("ram:ApplicableHeaderTradeSettlement")
@@ -907,7 +913,7 @@ def _root(ctx, found: dict, shared: dict) -> list[Finding]:
         ("CII-SR-467", codes, "Payment means type code (BT-81)"),
         ("CII-SR-468", texts, "Payment means text (BT-82)"),
     ):
-        if any(v != values[0] for v in values):
+        if len(set(values)) > 1:  # (not all the same)
             out.append(
                 Finding(
                     rule,
@@ -1426,23 +1432,69 @@ def _attribute_rules(root, owners: list) -> list[Finding]:
     out: list[Finding] = []
     if not owners:
         return out
-    billed_unit = any(key == "billed_quantity" and "unitCode" in names for _owner, _tag, key, names in owners)
-    memo = _RAM_ATTRIBUTE_RULES
+    billed_unit = False
+    for _owner, _tag, key, names in owners:
+        if key == "billed_quantity" and "unitCode" in names:
+            billed_unit = True
+            break
+    verdicts = _ATTRIBUTE_VERDICTS
     for owner, tag, key, names in owners:
-        # the root, dates, other namespaces, and the elements at a key's position: rule by rule
-        if key is not None or not tag.startswith(_RAM_PREFIX):
-            for name in names:
+        if owner is root and (key is not None or not tag.startswith(_RAM_PREFIX)):
+            for name in names:  # (a ram: document element at no key's position is read as any ram: element)
                 _attribute_rule(out, root, owner, tag, name, key, billed_unit)
             continue
-        for name in names:  # any other ram: element: the rule depends on the tag and the name only
-            rule = memo.get((tag, name), _NONE)
-            if rule is _NONE:
-                rule = _ram_attribute_rule(tag, name)
+        for name in names:  # the verdict depends on the tag, the key and the name only
+            verdict = verdicts.get((tag, key, name), _NONE)
+            if verdict is _NONE:
+                verdict = _attribute_verdict(tag, key, name)
                 if _keep():
-                    memo[(tag, name)] = rule
-            if rule is not None and not (rule == "CII-DT-033" and billed_unit):
-                out.append(Finding(rule, FATAL, f"@{name} shall not be used on {_short(tag)}.", path_of(owner)))
+                    verdicts[(tag, key, name)] = verdict
+            if verdict is None:
+                continue
+            if verdict.__class__ is str:
+                if not (verdict == "CII-DT-033" and billed_unit):
+                    out.append(Finding(verdict, FATAL, f"@{name} shall not be used on {_short(tag)}.", path_of(owner)))
+            elif verdict is _DATE_FORMAT:
+                if owner.get(name) == "102":
+                    _check_date_102(out, owner)
+            else:
+                out.append(_category_code_finding(verdict[0], name, owner))
     return out
+
+
+_DATE_FORMAT = object()
+
+
+def _attribute_verdict(tag: str, key: str | None, name: str):
+    """What an attribute of an element other than the document element breaks (see _attribute_rule): None, a rule
+    (fatal), (rule,) for the line VAT category code's (a warning), or _DATE_FORMAT (a date's format, read then)."""
+    if tag.startswith(_RAM_PREFIX):
+        if key in _ID_NO_ATTRIBUTE_KEYS:
+            return _ID_NO_ATTRIBUTES_RULES.get(name)
+        if key == "line_category_code":
+            rule = _CATEGORY_CODE_RULES.get(name)
+            return None if rule is None else (rule,)
+        return _ram_attribute_rule(tag, name)
+    if tag == _DATE_TIME_STRING and name == "format":
+        return _DATE_FORMAT
+    return None
+
+
+def _category_code_finding(rule: str, name: str, owner) -> Finding:
+    return Finding(
+        rule,
+        WARNING,
+        f"@{name} should not be present on the invoiced item VAT category code (BT-151).",
+        path_of(owner),
+    )
+
+
+def _check_date_102(out: list[Finding], owner) -> None:
+    value = string_value(owner)
+    if not _DATE_102.fullmatch(value):
+        out.append(
+            Finding("CII-DT-097", FATAL, f"Date '{value}' with format 102 shall be written YYYYMMDD.", path_of(owner))
+        )
 
 
 def _ram_attribute_rule(tag: str, name: str) -> str | None:
@@ -1470,29 +1522,14 @@ def _attribute_rule(out: list[Finding], root, owner, tag: str, name: str, key: s
         elif key == "line_category_code":  # a ram:CategoryCode: neither an *ID nor ram:TypeCode
             rule = _CATEGORY_CODE_RULES.get(name)
             if rule is not None:
-                out.append(
-                    Finding(
-                        rule,
-                        WARNING,
-                        f"@{name} should not be present on the invoiced item VAT category code (BT-151).",
-                        path_of(owner),
-                    )
-                )
+                out.append(_category_code_finding(rule, name, owner))
             return
         else:
             rule = _ram_attribute_rule(tag, name)
             if rule == "CII-DT-033" and billed_unit:
                 rule = None
     elif tag == _DATE_TIME_STRING and name == "format" and owner.get(name) == "102":
-        if not _DATE_102.fullmatch(string_value(owner)):
-            out.append(
-                Finding(
-                    "CII-DT-097",
-                    FATAL,
-                    f"Date '{string_value(owner)}' with format 102 shall be written YYYYMMDD.",
-                    path_of(owner),
-                )
-            )
+        _check_date_102(out, owner)
         return
     if rule is not None:
         out.append(Finding(rule, FATAL, f"@{name} shall not be used on {_short(tag)}.", path_of(owner)))
@@ -1567,13 +1604,13 @@ for _reader, _tags in CII_SHARED_TAGS.items():
 _NONE = object()
 
 # The tables the pass fills as it meets tags (per process): tag -> _plan; the entries of the children of the elements
-# at each position (_Position.entries) and, off the positions, per parent tag (_OFF_ENTRIES); (tag, attribute name)
-# -> _ram_attribute_rule. Documents choose the tags, so the tables are bounded: past _PLAN_LIMIT entries in all,
+# at each position (_Position.entries) and, off the positions, per parent tag (_OFF_ENTRIES); (tag, key, attribute
+# name) -> _attribute_verdict. Documents choose the tags, so the tables are bounded: past _PLAN_LIMIT entries in all,
 # nothing more is kept, and the next document starts from empty tables (a document full of made-up tags would
 # otherwise leave them full, every later document then building its entries element by element).
 _PLAN: dict[str, object] = {}
 _OFF_ENTRIES: dict[str, _Children] = {}
-_RAM_ATTRIBUTE_RULES: dict[tuple[str, str], str | None] = {}
+_ATTRIBUTE_VERDICTS: dict[tuple, object] = {}
 _PLAN_LIMIT = 20000
 _CACHED = [0]  # entries kept in all these tables
 
@@ -1590,7 +1627,7 @@ def _forget_tags() -> None:
     """Empty the tables (a previous document filled them)."""
     _PLAN.clear()
     _OFF_ENTRIES.clear()
-    _RAM_ATTRIBUTE_RULES.clear()
+    _ATTRIBUTE_VERDICTS.clear()
     stack = [_TOP]
     while stack:
         node = stack.pop()
