@@ -922,11 +922,12 @@ def _root(ctx, found: dict, shared: dict) -> list[Finding]:
                     path_of(ctx),
                 )
             )
-    refs = [
-        r
-        for r in shared.get(_PAYMENT_REFERENCE, _NO_NODES)
-        if (parent := r.getparent()) is not None and parent.tag == _HEADER_SETTLEMENT_TAG
-    ]
+    references = shared.get(_PAYMENT_REFERENCE, _NO_NODES)
+    refs = (
+        [r for r in references if (parent := r.getparent()) is not None and parent.tag == _HEADER_SETTLEMENT_TAG]
+        if len(references) > 1
+        else _NO_NODES
+    )
     if len(refs) > 1:
         out.append(
             Finding(
@@ -1318,13 +1319,14 @@ class _Position:
     path (contexts, what the count and conditional rules collect, presence rules, attribute keys). The pass walks
     the document down this tree, so an element's position comes from its parent's: no look up its ancestors."""
 
-    __slots__ = ("path", "children", "entries", "context", "keys", "presence", "attribute_key", "busy")
+    __slots__ = ("path", "children", "entries", "context", "decided", "keys", "presence", "attribute_key", "busy")
 
     def __init__(self, path: tuple[str, ...] = ()) -> None:
         self.path = path  # tags from the document element down to here
         self.children: dict[str, _Position] = {}
         self.entries = _Children(self, path[-1] if path else None)  # the pass's entries of the children (_entry)
         self.context: str | None = None  # an element here is a context element of these count/conditional rules
+        self.decided = False  # its context's rules are decided once the pass is over (_DECIDED_AT_END)
         # (context, key, whether it triggers the context's conditional rules): collected for the context element
         self.keys: list[tuple[str, str, bool]] = []
         self.presence: list[tuple[_Presence, int]] = []  # presence rules ending here, levels up to their context
@@ -1361,6 +1363,7 @@ def _positions() -> _Position:
     while stack:
         node = stack.pop()
         node.busy = bool(node.context or node.keys or node.presence)
+        node.decided = node.context in _DECIDED_AT_END
         stack.extend(node.children.values())
     return top
 
@@ -1667,16 +1670,16 @@ def _entries_below(tag: str) -> _Children:
 
 
 # an entry, what the pass does with an element (see _entry), and the entry of comments and processing instructions
-_NOTHING = (None, None, None, None, None, None, None)
+_NOTHING = (None, None, None)
 
 
 def _entry(position: _Position | None, ptag: str | None, tag: str, entries: _Children) -> tuple:
     """The entry of an element with this tag, under a parent with tag ``ptag`` at ``position`` (None: at no
-    position), cached in ``entries``, the parent's table: (the entries of its children; the attribute names that can
+    position), cached in ``entries``, the parent's table: (the entries of its children, what the pass does with the
+    element wherever it is or None, its position when busy or None). What it does: (the attribute names that can
     break a rule on it, ``_attribute_names``, or None when its attributes are not checked; its ``_ATTRIBUTE_KEYS``
     key; its code rules for that parent (``_code_check``); the readers it is handed over to; (function of its
-    anywhere context, gathered, the trigger of the parent's anywhere context: ``_child_trigger``) or None; its
-    position when busy, else None)."""
+    anywhere context, gathered, the trigger of the parent's anywhere context: ``_child_trigger``) or None)."""
     child = position.children.get(tag) if position is not None else None
     matter = key = code = shared = rare = None
     plan = _PLAN.get(tag) or _plan(tag)
@@ -1696,7 +1699,12 @@ def _entry(position: _Position | None, ptag: str | None, tag: str, entries: _Chi
     if handler is not None or gather or trigger is not None:
         rare = (handler, gather, trigger)
     below = child.entries if child is not None else _entries_below(tag)
-    entry = (below, matter, key, code, shared, rare, child if child is not None and child.busy else None)
+    action = (
+        None
+        if matter is None and code is None and shared is None and rare is None
+        else (matter, key, code, shared, rare)
+    )
+    entry = (below, action, child if child is not None and child.busy else None)
     if _keep():
         entries[tag] = entry
     return entry
@@ -1778,46 +1786,48 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     states: dict = {None: _TOP.entries} if parent is None else {parent: _entries_below(parent.tag)}
     for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
-        below, matter, key, code, shared, rare, busy = states[el.getparent()][tag]
-        if matter is not None:
-            names = el.keys()
-            if names and not matter.isdisjoint(names):
-                owners.append((el, tag, key, names))
-        if shared is not None:
-            for reader in shared:
-                elements[reader].append(el)
-        if rare is not None:
-            handler, gather, trigger = rare
-            if gather:
-                gathered.setdefault(tag, []).append(el)
-            if handler is not None:
-                out.extend(handler(el))
-            if trigger is not None:
-                react, attribute, usual = trigger  # the parent's anywhere context
-                if (attribute is None or el.get(attribute) is not None) and (
-                    usual is None or string_value(el) != usual
-                ):
-                    parent = el.getparent()
-                    if parent not in triggered:
-                        triggered.add(parent)
-                        out.extend(react(parent))
-        if code is not None:  # the usual cases without evaluate()'s call (see _code_check)
-            rules, attribute, accepted = code
-            if attribute is None:
-                value = el.text or "" if not len(el) else string_value(el)
-                undecided = accepted is None or value.strip(XML_WS) not in accepted
-            else:
-                value = el.get(attribute)
-                undecided = value is not None and value.strip(XML_WS) not in accepted
-            if undecided:
-                finding = codelists.evaluate(el, rules, False)
-                if finding is not None:
-                    code_findings.append(finding)
+        below, action, busy = states[el.getparent()][tag]
+        if action is not None:
+            matter, key, code, shared, rare = action
+            if matter is not None:
+                names = el.keys()
+                if names and not matter.isdisjoint(names):
+                    owners.append((el, tag, key, names))
+            if shared is not None:
+                for reader in shared:
+                    elements[reader].append(el)
+            if rare is not None:
+                handler, gather, trigger = rare
+                if gather:
+                    gathered.setdefault(tag, []).append(el)
+                if handler is not None:
+                    out.extend(handler(el))
+                if trigger is not None:
+                    react, attribute, usual = trigger  # the parent's anywhere context
+                    if (attribute is None or el.get(attribute) is not None) and (
+                        usual is None or string_value(el) != usual
+                    ):
+                        parent = el.getparent()
+                        if parent not in triggered:
+                            triggered.add(parent)
+                            out.extend(react(parent))
+            if code is not None:  # the usual cases without evaluate()'s call (see _code_check)
+                rules, attribute, accepted = code
+                if attribute is None:
+                    value = el.text or "" if not len(el) else string_value(el)
+                    undecided = accepted is None or value.strip(XML_WS) not in accepted
+                else:
+                    value = el.get(attribute)
+                    undecided = value is not None and value.strip(XML_WS) not in accepted
+                if undecided:
+                    finding = codelists.evaluate(el, rules, False)
+                    if finding is not None:
+                        code_findings.append(finding)
         if busy is not None:
             name = busy.context
             if name is not None:
                 current[name] = instance = (name, el, {})
-                if name in _DECIDED_AT_END:
+                if busy.decided:
                     contexts.append(instance)
             for name, key, trigger in busy.keys:
                 instance = current[name]
