@@ -1780,13 +1780,17 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     flagged: set = set()  # ids of the collections with a key collected twice or a trigger
     triggered: set = set()  # the elements whose anywhere context a child has triggered
 
-    # the entries of the children of every element with children. The document element's parent is the start (None:
-    # the document element itself is at the top position)
+    # The nodes come in document order: an element's children follow it, so the entries of the current parent's
+    # children (``table``) and how many of them are still to come (``remaining``) say where each node is, without
+    # getparent(); ``stack`` holds those of the open ancestors. The document element's parent is the start (at the
+    # top position when the document element has no parent).
     parent = root.getparent()
-    states: dict = {None: _TOP.entries} if parent is None else {parent: _entries_below(parent.tag)}
+    table = _TOP.entries if parent is None else _entries_below(parent.tag)
+    remaining = 1
+    stack: list = []
     for el in doc.iter_nodes() if doc is not None else root.iter():
         tag = el.tag
-        below, action, busy = states[el.getparent()][tag]
+        below, action, busy = table[tag]
         if action is not None:
             matter, key, code, shared, rare = action
             if matter is not None:
@@ -1849,8 +1853,20 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
                     for _ in range(up):
                         context = context.getparent()
                     hits.setdefault((rule, id(context)), (context, el))
-        if len(el):
-            states[el] = below
+        children = len(el)  # (comments and processing instructions included, like the nodes)
+        if children:
+            stack.append(remaining - 1)
+            stack.append(table)
+            table = below
+            remaining = children
+        elif remaining > 1:
+            remaining -= 1
+        else:  # the last child: back to the first ancestor with children still to come
+            while stack:
+                table = stack.pop()
+                remaining = stack.pop()
+                if remaining:
+                    break
     if hits:
         out.extend(_presence_findings(hits))
     # the context rules, once the pass has gathered what the document-wide conditions read; a context element's
