@@ -14,17 +14,20 @@ The rules are data:
   contexts (``ram:*ReferencedDocument``, ``ram:*TradeTax``, ``ram:BillingSpecifiedPeriod``,
   ``ram:PostalTradeAddress`` …).
 
-One pass over the document's elements does it all. Every path these tables name, from the document
-element, is a node of one tree of positions (``_Position``): an element's position comes from its
-parent's (no look up its ancestors), and says which presence rule it breaks, which context it is
-and what the count and conditional rules of its context collect. A context element's rules then
-run only when what was collected under it can break one (a key collected twice, an exactly-once
-key missing, a trigger of its conditional rules: ``_SPECIAL_TRIGGERS``, ``_DECIDED_AT_END``).
-The per-tag work (the anywhere contexts, the code lists, handed over to ``codelists`` through
-``Document.scratch``, what the document-wide rules read, ``_GATHER``: CII-SR-462, 467, 468, 469,
-and the elements handed over to ``decimals``, the VAT facts and BR-CO-03, ``CII_SHARED_TAGS``,
-``_helpers.pass_elements``) is looked up once per (parent, tag) in tables built as elements are
-met (``_entry``).
+One pass over the document's nodes, in document order, does it all. Every path these tables name,
+from the document element, is a node of one tree of positions (``_Position``): an element's
+position comes from its parent's (no look up its ancestors), and says which presence rule it
+breaks, which context it is and what the count and conditional rules of its context collect. A
+context element's rules then run only when what was collected under it can break one (a key
+collected twice, an exactly-once key missing, a trigger of its conditional rules:
+``_SPECIAL_TRIGGERS``, ``_DECIDED_AT_END``). The per-tag work (the anywhere contexts, the code
+lists, handed over to ``codelists`` through ``Document.scratch``, what the document-wide rules
+read, ``_GATHER``: CII-SR-462, 467, 468, 469, the elements handed over to ``decimals``, the VAT
+facts and BR-CO-03, ``CII_SHARED_TAGS``, ``_helpers.pass_elements``, and which attribute names
+can break a data-type rule, ``_attribute_names``) is looked up once per (parent, tag) in tables
+built as elements are met (``_Children``, ``_entry``). The pass knows each node's parent table
+from the children counts of the open ancestors (no ``getparent()``), and the tables are bounded
+per process: a document that fills them leaves them empty to the next (``_forget_tags``).
 
 Contexts follow the official ones: most are absolute paths from the document element (the header
 groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
