@@ -1387,7 +1387,8 @@ _EXACTLY_ONE = {
 }
 # the contexts whose rules are decided once the pass is over (an exactly-once key can be missing, or they always run);
 # the others' run when a key of theirs is flagged (collected twice, or a trigger of their conditional rules)
-_DECIDED_AT_END = frozenset(name for name in _CONTEXTS if _EXACTLY_ONE[name] or _SPECIAL_TRIGGERS.get(name, ()) is None)
+_ALWAYS_RUN = frozenset(name for name in _CONTEXTS if _SPECIAL_TRIGGERS.get(name, ()) is None)
+_DECIDED_AT_END = frozenset(name for name in _CONTEXTS if _EXACTLY_ONE[name] or name in _ALWAYS_RUN)
 assert "root" not in _COUNTS and "root" not in _KEYS, "the document element's rules: only _root"
 _TOP = _positions()
 
@@ -1812,7 +1813,7 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
                 if trigger is not None:
                     react, attribute, usual = trigger  # the parent's anywhere context
                     if (attribute is None or el.get(attribute) is not None) and (
-                        usual is None or string_value(el) != usual
+                        usual is None or (el.text or "" if not len(el) else string_value(el)) != usual
                     ):
                         parent = el.getparent()
                         if parent not in triggered:
@@ -1877,11 +1878,7 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
     # rules only with one of their triggers
     out.extend(_root(root, {}, gathered))
     for name, ctx, collected in contexts:
-        if (
-            id(collected) in flagged
-            or not collected.keys() >= _EXACTLY_ONE[name]
-            or _SPECIAL_TRIGGERS.get(name, ()) is None
-        ):
+        if id(collected) in flagged or not collected.keys() >= _EXACTLY_ONE[name] or name in _ALWAYS_RUN:
             out.extend(_part_rules(name, ctx, collected, gathered))
     out.extend(_attribute_rules(root, owners))
     if doc is not None:
