@@ -896,7 +896,6 @@ def _settlement(ctx, found: dict, shared: dict) -> list[Finding]:
     return out
 
 
-_PM_CODE = q("ram:TypeCode")
 _PM_TEXT = q("ram:Information")
 _HEADER_SETTLEMENT_TAG = q("ram:ApplicableHeaderTradeSettlement")
 _PAYMENT_REFERENCE = q("ram:PaymentReference")
