@@ -239,7 +239,7 @@ def _date_of(el: Any, tag: str) -> DateField | None:
 
 
 def read_address(el: Any) -> Address:
-    a = Address(el=el)
+    a = Address(el)
     for c in el[:]:
         t = c.tag
         if t == R_LineOne:
@@ -260,7 +260,7 @@ def read_address(el: Any) -> Address:
 
 
 def read_contact(el: Any) -> Contact:
-    k = Contact(el=el)
+    k = Contact(el)
     for c in el[:]:
         t = c.tag
         if t == R_PersonName:
@@ -275,7 +275,7 @@ def read_contact(el: Any) -> Contact:
 
 
 def read_party(el: Any) -> Party:
-    p = Party(el=el)
+    p = Party(el)
     for c in el[:]:
         t = c.tag
         if t == ID or t == R_GlobalID:
@@ -315,7 +315,7 @@ def _indicator(ac: AllowanceCharge, el: Any) -> None:
 
 
 def read_allowance_charge(el: Any) -> AllowanceCharge:
-    ac = AllowanceCharge(el=el)
+    ac = AllowanceCharge(el)
     for c in el[:]:
         t = c.tag
         if t == R_ChargeIndicator:
@@ -339,7 +339,7 @@ def read_allowance_charge(el: Any) -> AllowanceCharge:
 
 
 def read_trade_tax(el: Any) -> VatBreakdown:
-    b = VatBreakdown(el=el)
+    b = VatBreakdown(el)
     for c in el[:]:
         t = c.tag
         if t == R_CalculatedAmount:
@@ -376,11 +376,11 @@ _TOTALS = {
 
 
 def read_totals(el: Any, inv: Invoice) -> Totals:
-    tot = Totals(el=el)
+    tot = Totals(el)
     for c in el[:]:
         t = c.tag
         if t == R_TaxTotalAmount:
-            inv.tax_totals.append(TaxTotal(el=c, amount=Amount(c)))
+            inv.tax_totals.append(TaxTotal(c, Amount(c)))
             continue
         name = _TOTALS.get(t)
         if name is not None and getattr(tot, name) is None:
@@ -389,11 +389,11 @@ def read_totals(el: Any, inv: Invoice) -> Totals:
 
 
 def read_period(el: Any) -> Period:
-    return Period(el=el, start=_date_of(el, R_StartDateTime), end=_date_of(el, R_EndDateTime))
+    return Period(el, _date_of(el, R_StartDateTime), _date_of(el, R_EndDateTime))
 
 
 def read_payment_means(el: Any, inv_settlement: Any) -> PaymentInstruction:
-    pi = PaymentInstruction(el=el)
+    pi = PaymentInstruction(el)
     for c in el[:]:
         t = c.tag
         if t == TYPE_CODE:
@@ -403,25 +403,25 @@ def read_payment_means(el: Any, inv_settlement: Any) -> PaymentInstruction:
         elif t == R_ApplicableTradeSettlementFinancialCard:
             if pi.card is None:
                 d = _scan(c)
-                pi.card = Card(el=c, pan=_f(d, ID), holder=_f(d, R_CardholderName))
+                pi.card = Card(c, _f(d, ID), _f(d, R_CardholderName))
         elif t == R_PayerPartyDebtorFinancialAccount:
             if pi.direct_debit is None:
-                pi.direct_debit = DirectDebit(el=c, debited_account=_field(c, R_IBANID))
+                pi.direct_debit = DirectDebit(c, debited_account=_field(c, R_IBANID))
         elif t == R_PayeePartyCreditorFinancialAccount:
             d = _scan(c)
             acct = _f(d, R_IBANID) or _f(d, R_ProprietaryID)
-            pi.transfers.append(CreditTransfer(el=c, account=acct, name=_f(d, R_AccountName)))
+            pi.transfers.append(CreditTransfer(c, acct, _f(d, R_AccountName)))
         elif t == R_PayeeSpecifiedCreditorFinancialInstitution:
             bic = _field(c, R_BICID)
             if pi.transfers and pi.transfers[0].bic is None:
                 pi.transfers[0].bic = bic
             elif not pi.transfers:
-                pi.transfers.append(CreditTransfer(el=c, bic=bic))
+                pi.transfers.append(CreditTransfer(c, bic=bic))
     return pi
 
 
 def read_line(el: Any) -> Line:
-    ln = Line(el=el)
+    ln = Line(el)
     for c in el[:]:
         t = c.tag
         if t == R_AssociatedDocumentLineDocument:
@@ -441,7 +441,7 @@ def read_line(el: Any) -> Line:
 
 
 def _item(el: Any) -> Item:
-    it = Item(el=el)
+    it = Item(el)
     for c in el[:]:
         t = c.tag
         if t == R_GlobalID:
@@ -456,7 +456,7 @@ def _item(el: Any) -> Item:
             it.description = it.description or Field(c)
         elif t == R_ApplicableProductCharacteristic:
             d = _scan(c)
-            it.attributes.append(ItemAttribute(el=c, name=_f(d, R_Description), value=_f(d, R_Value)))
+            it.attributes.append(ItemAttribute(c, _f(d, R_Description), _f(d, R_Value)))
         elif t == R_DesignatedProductClassification:
             cc = _field(c, R_ClassCode, Ident)
             if cc is not None:
@@ -472,7 +472,7 @@ def _line_agreement(ln: Line, el: Any) -> None:
         if t == R_BuyerOrderReferencedDocument:
             ln.order_line_ref = ln.order_line_ref or _field(c, R_LineID)
         elif t == R_GrossPriceProductTradePrice:
-            pr = ln.price or Price(el=c)
+            pr = ln.price or Price(c)
             ln.price = pr
             pr.gross = pr.gross or _field(c, R_ChargeAmount, Amount)
             for g in c[:]:
@@ -484,7 +484,7 @@ def _line_agreement(ln: Line, el: Any) -> None:
                 elif g.tag == R_BasisQuantity and pr.base_quantity is None:
                     pr.base_quantity = Quantity(g)
         elif t == R_NetPriceProductTradePrice:
-            pr = ln.price or Price(el=c)
+            pr = ln.price or Price(c)
             ln.price = pr
             pr.el = c
             net = bq = None
@@ -508,7 +508,7 @@ def _line_settlement(ln: Line, el: Any) -> None:
         if t == R_ApplicableTradeTax:
             if ln.vat is None:
                 category, rate, scheme = _category(c)
-                ln.vat = LineVat(el=c, category=category, rate=rate, tax_scheme=scheme)
+                ln.vat = LineVat(c, category, rate, scheme)
         elif t == R_BillingSpecifiedPeriod:
             ln.period = ln.period or read_period(c)
         elif t == R_SpecifiedTradeAllowanceCharge:
@@ -522,7 +522,7 @@ def _line_settlement(ln: Line, el: Any) -> None:
             ln.net_amount = ln.net_amount or _field(c, R_LineTotalAmount, Amount)
         elif t == R_AdditionalReferencedDocument:
             d = _scan(c)
-            ref = SupportingDocument(el=c, id=_f(d, R_IssuerAssignedID, Ident), type_code=_f(d, TYPE_CODE))
+            ref = SupportingDocument(c, _f(d, R_IssuerAssignedID, Ident), type_code=_f(d, TYPE_CODE))
             ln.document_references.append(ref)
             ln.object_id = ln.object_id or ref.id
         elif t == R_ReceivableSpecifiedTradeAccountingAccount:
@@ -556,7 +556,7 @@ def _additional_document(inv: Invoice, el: Any) -> None:
     d = _scan(el)
     code = _f(d, TYPE_CODE)
     ident = _f(d, R_IssuerAssignedID, Ident)
-    inv.document_references.append(SupportingDocument(el=el, id=ident, type_code=code))
+    inv.document_references.append(SupportingDocument(el, ident, type_code=code))
     kind = code.text if code is not None else None
     if kind == "130":
         inv.invoiced_object = inv.invoiced_object or ident
@@ -576,7 +576,7 @@ def _additional_document(inv: Invoice, el: Any) -> None:
 
 
 def _delivery(inv: Invoice, el: Any) -> None:
-    d = inv.delivery or Delivery(el=el)
+    d = inv.delivery or Delivery(el)
     for c in el[:]:
         t = c.tag
         if t == R_ShipToTradeParty:
@@ -661,7 +661,7 @@ def _settlement(inv: Invoice, el: Any) -> None:
 
 def read(root: Any, document: str = "CrossIndustryInvoice") -> Invoice:
     """Read a CII CrossIndustryInvoice root element."""
-    inv = Invoice(syntax="cii", document=document, el=root)
+    inv = Invoice("cii", document, root)
     for c in root[:]:
         t = c.tag
         if t == RSM + "ExchangedDocumentContext":
@@ -681,7 +681,7 @@ def read(root: Any, document: str = "CrossIndustryInvoice") -> Invoice:
                     inv.issue_date = inv.issue_date or _date(g)
                 elif gt == R_IncludedNote:
                     d = _scan(g)
-                    inv.notes.append(Note(el=g, subject_code=_f(d, R_SubjectCode), text=_f(d, R_Content)))
+                    inv.notes.append(Note(g, _f(d, R_SubjectCode), _f(d, R_Content)))
         elif t == RSM + "SupplyChainTradeTransaction":
             for g in c[:]:
                 gt = g.tag
