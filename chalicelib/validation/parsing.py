@@ -80,20 +80,40 @@ ACCEPTED_ENCODINGS = frozenset(
     {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be", "us-ascii", "ascii", "windows-1252", "cp1252", "latin1"}
     | {f"iso-8859-{n}" for n in range(1, 16)}
 )
-_DECLARED_ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]{0,200}?\bencoding\s*=\s*[\"']([^\"']{0,40})[\"']")
+# libxml2 reads an XML declaration of any length (spaces, a long version number): the whole of it is read, up to
+# this many bytes, and one that does not end by then is refused rather than left partly unread
+MAX_DECLARATION_BYTES = 1024
+_DECLARATION_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml\s")
+# the declaration's pseudo-attributes in turn, so that an 'encoding=' inside another's quoted value is not taken
+_PSEUDO_ATTRIBUTE = re.compile(rb"([A-Za-z]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 
 
 def declared_encoding(data: bytes) -> str | None:
     """The encoding named by an ASCII-compatible XML declaration, lower-cased (None: none declared, or UTF-16/32,
-    whose declaration is not in ASCII bytes)."""
-    found = _DECLARED_ENCODING.match(data[:300])
-    return found.group(1).decode("ascii", "replace").strip().lower() if found else None
+    whose declaration is not in ASCII bytes). UnreadableInvoice when the declaration does not end within
+    MAX_DECLARATION_BYTES."""
+    start = _DECLARATION_START.match(data, 0, MAX_DECLARATION_BYTES)
+    if start is None:
+        return None
+    end = data.find(b"?>", start.end(), MAX_DECLARATION_BYTES)
+    if end < 0:
+        raise UnreadableInvoice(
+            "malformed", f"The XML declaration does not end within the document's first {MAX_DECLARATION_BYTES} bytes."
+        )
+    for found in _PSEUDO_ATTRIBUTE.finditer(data, start.end(), end):
+        if found.group(1) == b"encoding":
+            value = found.group(2) if found.group(2) is not None else found.group(3)
+            return value.decode("ascii", "replace").strip().lower()
+    return None
 
 
 def count_nodes(data: bytes) -> int:
     """At least the elements and attributes the bytes can hold: each '<' but those of end tags ('</' closes an
-    element the start tag counted), and each '='. Never fewer: a '</' in text or CDATA also cancels only itself."""
-    return data.count(b"<") - data.count(b"</") + data.count(b"=")
+    element the start tag counted), and each '='. Never fewer: a '</' in text or CDATA also cancels only itself.
+    In UTF-16/32 (zero bytes: the '<' of the document element has one) a start tag's '<' may itself be followed by
+    the byte '/' (UTF-16BE names from U+2F00), so no end tag is discounted there."""
+    markup = data.count(b"<") + data.count(b"=")
+    return markup if b"\x00" in data else markup - data.count(b"</")
 
 
 def parse_xml(data: bytes) -> etree._Element:

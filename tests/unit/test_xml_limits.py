@@ -109,3 +109,49 @@ def test_only_encodings_whose_markup_the_node_count_sees_are_read():
     utf16 = '<?xml version="1.0" encoding="UTF-16"?><a/>'.encode("utf-16")
     assert parsing.declared_encoding(utf16) is None and parsing.parse_xml(utf16).tag == "a"  # its '<' are counted
     assert parsing.declared_encoding(b"\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?><a/>") == "utf-8"
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("utf-8"),
+        lambda text: text.encode("utf-16"),  # with its byte order mark
+        lambda text: text.encode("utf-16-le"),
+        lambda text: "\ufeff".encode("utf-16-be") + text.encode("utf-16-be"),
+        lambda text: '<?xml version="1.0" encoding="UTF-16BE"?>'.encode("utf-16-be") + text.encode("utf-16-be"),
+        lambda text: text.encode("utf-32"),
+    ],
+    ids=["utf-8", "utf-16", "utf-16le", "utf-16be-bom", "utf-16be-declared", "utf-32"],
+)
+def test_no_encoding_hides_start_tags_from_the_count(monkeypatch, encode):
+    """In UTF-16BE a name from U+2F00 puts the byte '/' right after a start tag's '<': no end tag is discounted."""
+    monkeypatch.setattr(parsing, "MAX_XML_NODES", 100)
+    name = "\u2f00"  # a valid XML name character
+    data = encode(f"<a>{f'<{name}/>' * 1000}</a>")
+    assert parsing.count_nodes(data) > 1000
+    with pytest.raises(parsing.UnreadableInvoice) as refused:
+        parsing.parse_xml(data)
+    assert refused.value.code == "too-many-nodes"
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        b'<?xml version="1.0"' + b" " * 300 + b'encoding="UTF-7"?>',
+        b'<?xml version="1.' + b"0" * 300 + b'" encoding="UTF-7"?>',
+        b"<?xml version='1.0' standalone=\"encoding='utf-8'\" encoding='UTF-7'?>",
+    ],
+    ids=["padded", "long-version", "encoding-inside-a-value"],
+)
+def test_the_whole_xml_declaration_is_read_for_its_encoding(declaration):
+    data = declaration + b"<a>" + b"+ADw_/>" * 20 + b"</a>"
+    with pytest.raises(parsing.UnreadableInvoice) as refused:
+        parsing.parse_xml(data)
+    assert refused.value.code == "unsupported-encoding" and "utf-7" in refused.value.detail
+
+
+def test_an_xml_declaration_that_does_not_end_is_refused():
+    data = b'<?xml version="1.0"' + b" " * parsing.MAX_DECLARATION_BYTES + b'encoding="UTF-7"?><a/>'
+    with pytest.raises(parsing.UnreadableInvoice) as refused:
+        parsing.parse_xml(data)
+    assert refused.value.code == "malformed" and str(parsing.MAX_DECLARATION_BYTES) in refused.value.detail
