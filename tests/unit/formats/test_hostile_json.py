@@ -1,6 +1,7 @@
 """Hostile JSON: nested past any reason (RecursionError in json.loads), strings no XML invoice can carry."""
 
 import json
+import re
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -39,10 +40,9 @@ def test_a_json_invoice_with_a_character_xml_cannot_carry_is_a_schema_error_with
     document["number"] = f"A{char}B"
     errors = json_format.schema_errors(document)
     assert [(e.pointer, e.keyword) for e in errors] == [("/number", "characters")]
-    if not "\ud800" <= char <= "\udfff":  # the published schema says it too, to an integrator's own validator
-        published = Draft202012Validator(json_format.schema())
-        found = [(list(e.absolute_path), e.validator) for e in published.iter_errors(document)]
-        assert found == [(["number"], "pattern")]
+    published = Draft202012Validator(json_format.schema())  # the schema says it too, to an integrator's validator
+    found = [(list(e.absolute_path), e.validator) for e in published.iter_errors(document)]
+    assert found == [(["number"], "pattern")]
     with pytest.raises(Unprocessable) as refused:
         intake.prepare(json.dumps(document).encode(), "application/json")
     assert refused.value.extra["reason"] == "schema" and refused.value.extra["errors"][0]["pointer"] == "/number"
@@ -62,3 +62,38 @@ def test_every_string_of_the_published_schema_says_which_characters_it_takes():
         elif isinstance(node, list):
             stack.extend((f"{path}/{i}", child) for i, child in enumerate(node))
     assert loose == []
+
+
+def _patterns(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            yield node["pattern"]
+        for child in node.values():
+            yield from _patterns(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _patterns(child)
+
+
+def test_the_schema_patterns_mean_the_same_in_python_and_in_ecmascript():
+    """No construct whose meaning differs between Python's re (the platform) and ECMA-262 (integrators' validators):
+    no \\s, \\S, \\w, \\d, \\b classes, and no '$' (Python's also matches before a final line feed)."""
+    patterns = list(_patterns(json_format.schema()))
+    assert len(patterns) > 10
+    for pattern in patterns:
+        assert not re.search(r"\\[sSwWdDbB]|\$$", pattern.replace("(?![\\s\\S])", "")), pattern
+
+
+def test_a_text_of_blanks_only_is_refused_as_python_would():
+    text = re.compile(json_format.schema()["$defs"]["text"]["pattern"])
+    differ = [c for c in range(0x10000) if bool(text.search(chr(c))) != bool(re.search(r"\S", chr(c)))]
+    assert differ == []
+
+
+@pytest.mark.parametrize(
+    "field, value", [("currency", "EUR\n"), ("issue_date", "2024-01-01\n"), ("type_code", "380\n")]
+)
+def test_a_code_with_a_trailing_line_feed_is_refused(field, value):
+    document = json_invoice("J-LF")
+    document[field] = value
+    assert [(e.pointer, e.keyword) for e in json_format.schema_errors(document)] == [(f"/{field}", "pattern")]
