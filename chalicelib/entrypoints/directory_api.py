@@ -68,6 +68,7 @@ def revoke_api_key(siret: str, key_id: str):
 
 @route("/v1/admin/imports", methods=("POST",), content_types=["*/*"], admin_keys=True)
 def import_structures():
+    principal = active_administrator()  # a removed key gets its 401 before the body is read
     request = api.current_request
     media = media_type(request.headers.get("content-type"))
     if media == "text/csv":
@@ -81,5 +82,5 @@ def import_structures():
         raise UnsupportedMediaType(
             "Import the seed format (application/json) or CSV (text/csv).", accepted=["application/json", "text/csv"]
         )
-    imported = directory_service.import_structures(active_administrator(), entries, directory=deps.directory())
+    imported = directory_service.import_structures(principal, entries, directory=deps.directory())
     return json_response({"imported": len(imported), "sirets": [s.siret for s in imported]})

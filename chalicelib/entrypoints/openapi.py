@@ -32,7 +32,9 @@ def json_response(description: str, schema_ref: str, headers: dict | None = None
 
 
 AUTH_ERRORS = {
-    "401": problem_response("Missing, unknown or revoked API key, or its structure inactive"),
+    "401": problem_response(
+        "Missing, unknown or revoked API key, or its structure inactive; an administrator key no longer deployed"
+    ),
     "404": problem_response("Not found, or not visible to you"),
 }
 ARCHIVED_ORIGINAL = problem_response(

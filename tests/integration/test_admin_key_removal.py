@@ -35,7 +35,8 @@ def removed_admin_key(monkeypatch):
         lambda authorization, _: bearer_token(authorization) in (ADMIN_KEY, NEW_ADMIN_KEY),
     )
     yield
-    settings.cache_clear()  # the environment is restored next: the following test reads it afresh
+    monkeypatch.undo()  # the deployed keys again, before the settings are read afresh
+    settings.cache_clear()
 
 
 def _issued_key_id(client) -> str:
@@ -104,6 +105,12 @@ def test_every_administration_write_is_covered(app):
         if method != "GET"
     }
     assert routes == set(ADMIN_WRITES)
+
+
+def test_an_import_refuses_a_removed_key_before_reading_its_body(client, removed_admin_key):
+    for headers, body in (({"Content-Type": "text/plain"}, b"x"), ({"Content-Type": "text/csv"}, b"\xff\xfe")):
+        refused = client.http.post("/v1/admin/imports", headers=auth(ADMIN_KEY, **headers), body=body)
+        assert refused.status_code == 401 and json.loads(refused.body)["detail"] == NO_LONGER
 
 
 def test_administrator_reads_trust_the_cached_authorization(client, removed_admin_key):
