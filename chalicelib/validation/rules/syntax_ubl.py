@@ -545,23 +545,25 @@ class CRRule:
     attribute: str | None
     label: str
 
-    def matches(self, el) -> bool:
-        """``el`` is the leaf element (the attribute owner for attribute rules)."""
-        node = el
-        for i in range(len(self.steps) - 1, -1, -1):
-            node = node.getparent()
-            if node is None or node.tag != self.steps[i]:
+    def matches_at(self, ancestors: tuple[str, ...], depth: int) -> bool:
+        """Whether the path holds for a leaf (the attribute owner for attribute rules) under these ancestors' tags
+        (the last ones, parent last; ``depth``: how many it has in all, the whole chain when at most
+        ``_ANCESTORS_KEPT``), but for the predicate (``_CR_PREDICATES``), which reads the document."""
+        steps = self.steps
+        n = len(steps)
+        if depth < n or (n and ancestors[len(ancestors) - n :] != steps):
+            return False
+        if self.anchored:  # the first step is a child of the document element
+            if depth != n + 1:
                 return False
-            pred = _CR_PREDICATES.get(self.rule)
-            if pred is not None and pred[0] == i and not pred[1](node):
-                return False
-        if self.anchored:
-            parent = node.getparent()
-            if parent is None or parent.getparent() is not None:
-                return False
-            if self.rule in _CR_INVOICE_ONLY and parent.tag != INVOICE:
+            if self.rule in _CR_INVOICE_ONLY and ancestors[0] != INVOICE:
                 return False
         return True
+
+    def predicate(self) -> tuple[int, Callable] | None:
+        """(levels up from the leaf, function of that ancestor) when the path has a predicate."""
+        pred = _CR_PREDICATES.get(self.rule)
+        return None if pred is None else (len(self.steps) - pred[0], pred[1])
 
 
 def _parse_cr_table() -> list[tuple[CRRule, str | None]]:
@@ -722,22 +724,25 @@ _ROOT_COUNTS: tuple[tuple[str, tuple[str, ...], int, str], ...] = (
 )
 
 
-_ROOT_TREE = compile_tree(
-    {
-        **{rule: steps for rule, steps, _most, _term in _ROOT_COUNTS},
-        "adr": ("cac:AdditionalDocumentReference",),
-        "seller_schemes": (_ASP, "cac:Party", "cac:PartyTaxScheme"),
-        "buyer_schemes": (_ACP, "cac:Party", "cac:PartyTaxScheme"),
-        "means_codes": (_PM, "cbc:PaymentMeansCode"),
-        "versions": ("cbc:UBLVersionID",),
-    }
-)
+# what _root_rules reads, by key: the pass collects it (the elements at these paths from the document element)
+_ROOT_PATHS = {
+    **{rule: steps for rule, steps, _most, _term in _ROOT_COUNTS},
+    "adr": ("cac:AdditionalDocumentReference",),
+    "seller_schemes": (_ASP, "cac:Party", "cac:PartyTaxScheme"),
+    "buyer_schemes": (_ACP, "cac:Party", "cac:PartyTaxScheme"),
+    "means_codes": (_PM, "cbc:PaymentMeansCode"),
+    "versions": ("cbc:UBLVersionID",),
+}
+_ROOT_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
+for _key, _steps in _ROOT_PATHS.items():
+    _clark = tuple(q(step) for step in _steps)
+    _ROOT_KEYS[_clark] = (*_ROOT_KEYS.get(_clark, ()), _key)
 _NO_NODES: list = []
 
 
-def _root_rules(root) -> list[Finding]:
+def _root_rules(found: dict[str, list]) -> list[Finding]:
+    """The document element's rules, from the elements the pass collected (``_ROOT_PATHS``), by key."""
     out: list[Finding] = []
-    found = collect(root, _ROOT_TREE, {})
     if not found:
         return out
     for rule, _steps, most, term in _ROOT_COUNTS:
@@ -1017,11 +1022,8 @@ _CONTEXT_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
 
 
 # ----------------------------------------------------------------------------- the pass
-_AMOUNT, _BINARY, _CONTEXT, _CR, _DISTINCT, _CODE, _SHARED = 1, 2, 4, 8, 16, 32, 64
 _CODES = codelists.index_for("ubl")
 _DISTINCT_TAGS = {q("cbc:PaymentID"): "UBL-SR-44", q("cbc:PaymentMeansCode"): "UBL-SR-47"}
-_PLAN: dict[str, int] = {}
-_PLAN_LIMIT = 20000  # distinct tags remembered (hostile input must not grow it without bound)
 # elements other families read, handed over by the pass (see _helpers.pass_elements), so that they need no tree walk of
 # their own: reader -> tags, and tag -> the readers' names
 UBL_SHARED_TAGS = {"decimals": decimals.UBL_TAGS, "vat": _vat.UBL_TAGS}
@@ -1029,30 +1031,121 @@ _SHARED_BY_TAG: dict[str, tuple[str, ...]] = {}
 for _reader, _tags in UBL_SHARED_TAGS.items():
     for _tag in _tags:
         _SHARED_BY_TAG[_tag] = (*_SHARED_BY_TAG.get(_tag, ()), _reader)
+_PAYMENT_MEANS_CODE = q("cbc:PaymentMeansCode")
+_PARTY_ID = (q("cac:PartyIdentification"), q("cbc:ID"))  # (parent, tag) of the SEPA creditor identifiers (UBL-SR-29)
+# the ancestors' tags an entry is built from (the last ones): enough for every UBL-CR path, anchored ones with the
+# document element, and for the paths of _ROOT_KEYS
+_ANCESTORS_KEPT = max(
+    max(len(rule.steps) + rule.anchored for rule, _leaf in _CR_RULES), max(len(path) for path in _ROOT_KEYS)
+)
 
 
-def _plan(tag: str) -> int:
-    plan = _PLAN.get(tag)
-    if plan is None:
-        local = tag.rpartition("}")[2]
-        plan = 0
-        if local.endswith("Amount") and not local.endswith("PriceAmount"):
-            plan |= _AMOUNT
-        if local.endswith("BinaryObject"):
-            plan |= _BINARY
-        if tag in _CONTEXT_RULES:
-            plan |= _CONTEXT
-        if tag in _CR_BY_LEAF:
-            plan |= _CR
-        if tag in _DISTINCT_TAGS:
-            plan |= _DISTINCT
-        if tag in _CODES:
-            plan |= _CODE
-        if tag in _SHARED_BY_TAG:
-            plan |= _SHARED
-        if len(_PLAN) < _PLAN_LIMIT:
-            _PLAN[tag] = plan
-    return plan
+class _Children(dict):
+    """Child tag -> the pass's entry (``_entry``) for such a child of the elements at one path from the document
+    element: built the first time the tag is met there."""
+
+    __slots__ = ("ancestors", "depth")
+
+    def __init__(self, ancestors: tuple[str, ...], depth: int) -> None:
+        super().__init__()
+        self.ancestors = ancestors  # the last _ANCESTORS_KEPT tags of the path, the parent's last
+        self.depth = depth  # the length of the path (0: above the document element)
+
+    def __missing__(self, tag) -> tuple:
+        if tag.__class__ is not str:
+            return _NOTHING  # comments, processing instructions
+        return _entry(self, tag)
+
+
+# The tables the pass fills as it meets paths (per process): the entries of the children at each path, from _TOP
+# (above the document element). Documents choose the tags, so they are bounded: past _PLAN_LIMIT entries, nothing more
+# is kept, and the next document starts from empty tables (a document full of made-up tags would otherwise leave them
+# full, every later document then building its entries element by element).
+_TOP = _Children((), 0)
+_PLAN_LIMIT = 20000
+_CACHED = [0]  # entries kept
+
+
+def _keep() -> bool:
+    """Whether one more entry may be kept in the tables (counted)."""
+    if _CACHED[0] < _PLAN_LIMIT:
+        _CACHED[0] += 1
+        return True
+    return False
+
+
+def _forget_tags() -> None:
+    """Empty the tables (a previous document filled them)."""
+    _TOP.clear()
+    _CACHED[0] = 0
+
+
+# an entry: (the entries of the element's children, what the pass does with it or None, what its attributes can
+# break); that of comments and processing instructions
+_NO_ATTRIBUTE_RULES: dict = {}
+_NOTHING = (None, None, (_NO_ATTRIBUTE_RULES, False, False))
+
+
+def _cr_matches(rules: Iterable[CRRule], ancestors: tuple[str, ...], depth: int) -> tuple | None:
+    """(rule, predicate) of the UBL-CR rules whose path holds at this place, in the order given, or None."""
+    found = tuple(
+        dict.fromkeys((rule, rule.predicate()) for rule in rules if rule.matches_at(ancestors, depth))  # type: ignore[misc]
+    )
+    return found or None
+
+
+def _code_check(rules: tuple) -> tuple:
+    """(rules, attribute, accepted): the usual cases of the first rule the pass answers without evaluate()'s call.
+    attribute None: the element's trimmed string value in ``accepted`` (None: no short cut); else that attribute's,
+    trimmed (the rule applies to every such element)."""
+    rule = rules[0]
+    if rule.simple:
+        return rules, None, rule.accepted
+    if rule.plain_attribute and rule.applies is None:
+        return rules, rule.attribute, rule.accepted
+    return rules, None, None
+
+
+def _entry(table: _Children, tag: str) -> tuple:
+    """The entry of an element with this tag at ``table``'s path, kept in ``table`` (see _NOTHING). What the pass does
+    with the element: (readers it is handed over to, its code rules for its parent (``_code_check``), the UBL-CR rules
+    whose path holds there (``_cr_matches``), the _ROOT_KEYS collected, (amount, binary object, context rule, distinct
+    rule) or None). Its attributes: (UBL-CR attribute rules whose path holds, by name; whether @name is UBL-DT-18 on
+    it; whether it is a SEPA creditor identifier's place)."""
+    ancestors, depth = table.ancestors, table.depth
+    ptag = ancestors[-1] if depth else None
+    shared = _SHARED_BY_TAG.get(tag)
+    code = None
+    code_rules = _CODES.get(tag)
+    if code_rules is not None:
+        rules, by_code_parent = code_rules
+        if by_code_parent and ptag is not None:
+            rules = by_code_parent.get(ptag, rules)
+        if rules:  # (none for this parent: nothing to evaluate)
+            code = _code_check(rules)
+    crs = None
+    by_parent = _CR_BY_LEAF.get(tag)
+    if by_parent is not None:
+        crs = _cr_matches((*by_parent.get(ptag, ()), *by_parent.get(None, ())), ancestors, depth)
+    keys = _ROOT_KEYS.get((*ancestors[1:], tag)) if 1 <= depth <= _ANCESTORS_KEPT else None
+    local = tag.rpartition("}")[2]
+    amount = local.endswith("Amount") and not local.endswith("PriceAmount")
+    binary = local.endswith("BinaryObject")
+    context = _CONTEXT_RULES.get(tag)
+    distinct = _DISTINCT_TAGS.get(tag)
+    rare = (amount, binary, context, distinct) if amount or binary or context or distinct else None
+    action = None if shared is crs is keys is rare is None and code is None else (shared, code, crs, keys, rare)
+    attribute_rules = {}
+    for name, by_owner in _CR_BY_ATTR.items():
+        matched = _cr_matches((*by_owner.get(tag, ()), *by_owner.get(None, ())), ancestors, depth)
+        if matched:
+            attribute_rules[name] = matched
+    attributes = (attribute_rules, tag != _PAYMENT_MEANS_CODE, (ptag, tag) == _PARTY_ID)
+    below = _Children((*ancestors, tag)[-_ANCESTORS_KEPT:], depth + 1)
+    entry = (below, action, attributes)
+    if _keep():
+        table[tag] = entry
+    return entry
 
 
 _PRICE = q("cac:Price")
@@ -1067,115 +1160,149 @@ def _in_price_allowance(el) -> bool:
     return False
 
 
+def _holds(el, predicate: tuple[int, Callable]) -> bool:
+    up, test = predicate
+    for _ in range(up):
+        el = el.getparent()
+    return test(el)
+
+
+def _rare_rules(el, rare: tuple, distinct: dict[str, dict[str, object]]) -> list[Finding]:
+    """UBL-DT-01 (amount), UBL-DT-06/07 (binary object), the element's context rules; and collects UBL-SR-44/47's
+    values."""
+    amount, binary, context, distinct_rule = rare
+    out: list[Finding] = []
+    if amount:
+        value = string_value(el)
+        if "." in value and len(value.partition(".")[2]) > 2 and not _in_price_allowance(el):
+            out.append(
+                _fatal(
+                    "UBL-DT-01",
+                    f"{_short(el.tag)} '{value}' has more than two decimals; amounts "
+                    "shall have at most two fraction digits.",
+                    el,
+                )
+            )
+    if binary:
+        if el.get("mimeCode") is None:
+            out.append(
+                _fatal(
+                    "UBL-DT-06",
+                    f"{_short(el.tag)} has no mimeCode attribute; attached documents shall "
+                    "state their MIME code (BT-125-1).",
+                    el,
+                )
+            )
+        if el.get("filename") is None:
+            out.append(
+                _fatal(
+                    "UBL-DT-07",
+                    f"{_short(el.tag)} has no filename attribute; attached documents shall "
+                    "state their file name (BT-125-2).",
+                    el,
+                )
+            )
+    if context is not None:
+        out.extend(context(el))
+    if distinct_rule is not None:
+        distinct[distinct_rule].setdefault(string_value(el), el)
+    return out
+
+
+def _start(root) -> _Children:
+    """The table of the document element's path: _TOP, unless it has a parent (then built for its ancestors)."""
+    if root.getparent() is None:
+        return _TOP
+    tags = [a.tag for a in root.iterancestors()][::-1]
+    return _Children(tuple(tags[-_ANCESTORS_KEPT:]), len(tags))
+
+
 def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
-    out = _root_rules(root)
+    if _CACHED[0] >= _PLAN_LIMIT:
+        _forget_tags()
+    out: list[Finding] = []
+    found: dict[str, list] = {}  # what _root_rules reads, by key
     cr_hits: dict[str, tuple[CRRule, object]] = {}
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
     code_findings: list[Finding] = []
     elements: dict[str, list] = {reader: [] for reader in UBL_SHARED_TAGS}  # handed over to other families
-    owners: list = []  # (element, its attribute names) of the elements with attributes, in document order
+    owners: list = []  # (element, its attribute names, its entry's attributes) of the elements with attributes
 
+    # The nodes come in document order: an element's children follow it, so the entries of the current parent's
+    # children (``table``) and how many of them are still to come (``remaining``) say where each node is, without
+    # getparent(); ``stack`` holds those of the open ancestors.
+    table = _start(root)
+    remaining = 1
+    stack: list = []
     for el in doc.iter_nodes() if doc is not None else root.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue  # comments, processing instructions
+        below, action, attributes = table[el.tag]
         names = el.keys()
         if names:  # (any element's attributes can break a rule: see the loop over them below)
-            owners.append((el, names))
-        plan = _PLAN.get(tag)
-        if plan is None:
-            plan = _plan(tag)
-        if not plan:
-            continue
-        if plan & _SHARED:
-            for reader in _SHARED_BY_TAG[tag]:
-                elements[reader].append(el)
-        if plan & _AMOUNT:
-            value = string_value(el)
-            if "." in value and len(value.partition(".")[2]) > 2 and not _in_price_allowance(el):
-                out.append(
-                    _fatal(
-                        "UBL-DT-01",
-                        f"{_short(tag)} '{value}' has more than two decimals; amounts "
-                        "shall have at most two fraction digits.",
-                        el,
-                    )
-                )
-        if plan & _BINARY:
-            if el.get("mimeCode") is None:
-                out.append(
-                    _fatal(
-                        "UBL-DT-06",
-                        f"{_short(tag)} has no mimeCode attribute; attached documents shall "
-                        "state their MIME code (BT-125-1).",
-                        el,
-                    )
-                )
-            if el.get("filename") is None:
-                out.append(
-                    _fatal(
-                        "UBL-DT-07",
-                        f"{_short(tag)} has no filename attribute; attached documents shall "
-                        "state their file name (BT-125-2).",
-                        el,
-                    )
-                )
-        if plan & _CONTEXT:
-            out.extend(_CONTEXT_RULES[tag](el))
-        parent = None
-        if plan & _CODE:
-            rules, by_code_parent = _CODES[tag]
-            if by_code_parent:
-                parent = el.getparent()
-                if parent is not None:
-                    rules = by_code_parent.get(parent.tag, rules)
-            if rules:  # (none for this parent: nothing to evaluate)
+            owners.append((el, names, attributes))
+        children = len(el)  # (comments and processing instructions included, like the nodes)
+        if action is not None:
+            shared, code, crs, keys, rare = action
+            if shared is not None:
+                for reader in shared:
+                    elements[reader].append(el)
+            if keys is not None:
+                for key in keys:
+                    found.setdefault(key, []).append(el)
+            if rare is not None:
+                out.extend(_rare_rules(el, rare, distinct))
+            if code is not None:
                 # the usual cases of the first rule answered inline (evaluate()'s short cuts, without the call): an
                 # accepted string value, or an accepted attribute of a rule that applies to every such element
-                rule = rules[0]
-                if rule.simple:
-                    accepted = (el.text or "" if not len(el) else string_value(el)).strip(XML_WS) in rule.accepted
-                elif rule.plain_attribute and rule.applies is None:
-                    raw = el.get(rule.attribute)
-                    accepted = raw is not None and raw.strip(XML_WS) in rule.accepted
+                rules, attribute, accepted = code
+                if attribute is None:
+                    ok = (
+                        accepted is not None
+                        and (el.text or "" if not children else string_value(el)).strip(XML_WS) in accepted
+                    )
                 else:
-                    accepted = False
-                if not accepted:
+                    raw = el.get(attribute)
+                    ok = raw is not None and raw.strip(XML_WS) in accepted
+                if not ok:
                     finding = codelists.evaluate(el, rules, True)
                     if finding is not None:
                         code_findings.append(finding)
-        if plan & _CR:
-            by_parent = _CR_BY_LEAF[tag]
-            if parent is None:
-                parent = el.getparent()
-            candidates = by_parent.get(parent.tag if parent is not None else None, ())
-            anywhere = by_parent.get(None, ())
-            for rule in (*candidates, *anywhere) if anywhere else candidates:
-                if rule.rule not in cr_hits and rule.matches(el):
-                    cr_hits[rule.rule] = (rule, el)
-        if plan & _DISTINCT:
-            distinct[_DISTINCT_TAGS[tag]].setdefault(string_value(el), el)
+            if crs is not None:
+                for rule, predicate in crs:
+                    if rule.rule not in cr_hits and (predicate is None or _holds(el, predicate)):
+                        cr_hits[rule.rule] = (rule, el)
+        if children:
+            stack.append(remaining - 1)
+            stack.append(table)
+            table = below
+            remaining = children
+        elif remaining > 1:
+            remaining -= 1
+        else:  # the last child: back to the first ancestor with children still to come
+            while stack:
+                table = stack.pop()
+                remaining = stack.pop()
+                if remaining:
+                    break
+    out[:0] = _root_rules(found)
 
     attr_hits: dict[str, object] = {}
     sepa: list = []
     # every attribute in document order, like //@* (read from the names the pass took: an XPath building one result
     # object per attribute cost twice as much)
-    for owner, names in owners:
+    for owner, names, (cr_rules, dt_18, sepa_place) in owners:
         for name in names:
             if name in _DT_ATTRIBUTES:
                 attr_hits.setdefault(_DT_ATTRIBUTES[name], owner)
                 continue
             if name == "name":
-                if owner.tag != q("cbc:PaymentMeansCode"):
+                if dt_18:
                     attr_hits.setdefault("UBL-DT-18", owner)
-            elif name == "schemeID" and owner.get(name).upper() == "SEPA":
-                parent = owner.getparent()
-                if owner.tag == q("cbc:ID") and parent is not None and parent.tag == q("cac:PartyIdentification"):
-                    sepa.append(owner)
-            by_owner = _CR_BY_ATTR.get(name)
-            if by_owner:
-                for rule in (*by_owner.get(owner.tag, ()), *by_owner.get(None, ())):
-                    if rule.rule not in cr_hits and rule.matches(owner):
+            elif name == "schemeID" and sepa_place and owner.get(name).upper() == "SEPA":
+                sepa.append(owner)
+            matched = cr_rules.get(name)
+            if matched:
+                for rule, predicate in matched:
+                    if rule.rule not in cr_hits and (predicate is None or _holds(owner, predicate)):
                         cr_hits[rule.rule] = (rule, owner)
 
     for rule_id, values in distinct.items():
