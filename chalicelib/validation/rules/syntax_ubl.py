@@ -27,8 +27,7 @@ from ..document import Document
 from ..findings import FATAL, WARNING, Finding
 from . import _vat, codelists, decimals
 from ._helpers import share_elements
-from .codelists import XML_WS, collect, path_of, string_value, xs_boolean
-from .codelists import compile_tree as _compile_tree
+from .codelists import XML_WS, path_of, string_value, xs_boolean
 
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -665,11 +664,6 @@ def _path(el, *steps: str) -> list:
     return nodes
 
 
-def compile_tree(paths: dict[str, tuple[str, ...]]) -> dict:
-    """compile_tree() of prefixed names."""
-    return _compile_tree({key: tuple(q(step) for step in steps) for key, steps in paths.items()})
-
-
 def _upper_scheme_id(party_tax_scheme) -> list[str]:
     """cac:TaxScheme/upper-case(cbc:ID): one value per cac:TaxScheme ('' when it has no ID)."""
     values = []
@@ -894,13 +888,16 @@ _LINE_COUNTS = (
     ("UBL-SR-50", ("cac:Item", "cbc:Description"), "Item description (BT-154)"),
     ("UBL-SR-52", ("cac:DocumentReference",), "Invoice line object identifier (BT-128) document reference"),
 )
-_LINE_TREE = compile_tree(
-    {**{rule: steps for rule, steps, _term in _LINE_COUNTS}, "UBL-SR-48": ("cac:Item", "cac:ClassifiedTaxCategory")}
-)
+# what _line reads, by key: the pass collects it (the elements at these paths from an invoice line)
+_LINE_PATHS = {
+    **{rule: tuple(q(step) for step in steps) for rule, steps, _term in _LINE_COUNTS},
+    "UBL-SR-48": (q("cac:Item"), q("cac:ClassifiedTaxCategory")),
+}
+_LINE_TAGS = frozenset({q("cac:InvoiceLine"), q("cac:CreditNoteLine")})
 
 
-def _line(el) -> Iterable[Finding]:
-    found = collect(el, _LINE_TREE, {})
+def _line(el, found: dict[str, list]) -> list[Finding]:
+    """An invoice line's rules, from the elements the pass collected under it (``_LINE_PATHS``), by key."""
     out = []
     for rule, _steps, term in _LINE_COUNTS:
         nodes = found.get(rule)
@@ -1011,8 +1008,6 @@ _CONTEXT_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
     q("cac:Delivery"): _delivery,
     q("cac:AllowanceCharge"): _allowance_charge,
     q("cac:PartyTaxScheme"): _party_tax_scheme,
-    q("cac:InvoiceLine"): _line,
-    q("cac:CreditNoteLine"): _line,
     q("cac:PayeeParty"): _payee,
     q("cac:PaymentMeans"): _payment_means,
     q("cac:BillingReference"): _billing_reference,
@@ -1083,6 +1078,7 @@ def _forget_tags() -> None:
 # an entry: (the entries of the element's children, what the pass does with it or None, what its attributes can
 # break); that of comments and processing instructions
 _NO_ATTRIBUTE_RULES: dict = {}
+_NO_ACTION = (None, None, None, None, None)
 _NOTHING = (None, None, (_NO_ATTRIBUTE_RULES, False, False))
 
 
@@ -1092,6 +1088,11 @@ def _cr_matches(rules: Iterable[CRRule], ancestors: tuple[str, ...], depth: int)
         dict.fromkeys((rule, rule.predicate()) for rule in rules if rule.matches_at(ancestors, depth))  # type: ignore[misc]
     )
     return found or None
+
+
+def _under_line(tail: tuple[str, ...], path: tuple[str, ...]) -> bool:
+    """Whether these last ancestors' tags are an invoice line's, then the path's steps down to the element's parent."""
+    return tail[0] in _LINE_TAGS and tail[1:] == path[:-1]
 
 
 def _code_check(rules: tuple) -> tuple:
@@ -1109,7 +1110,8 @@ def _code_check(rules: tuple) -> tuple:
 def _entry(table: _Children, tag: str) -> tuple:
     """The entry of an element with this tag at ``table``'s path, kept in ``table`` (see _NOTHING). What the pass does
     with the element: (readers it is handed over to, its code rules for its parent (``_code_check``), the UBL-CR rules
-    whose path holds there (``_cr_matches``), the _ROOT_KEYS collected, (amount, binary object, context rule, distinct
+    whose path holds there (``_cr_matches``), what it is collected as (its _ROOT_KEYS, its (depth of the line, key)
+    of _LINE_PATHS, its depth when it is an invoice line), (amount, binary object, context rule, distinct
     rule) or None). Its attributes: (UBL-CR attribute rules whose path holds, by name; whether @name is UBL-DT-18 on
     it; whether it is a SEPA creditor identifier's place)."""
     ancestors, depth = table.ancestors, table.depth
@@ -1127,14 +1129,23 @@ def _entry(table: _Children, tag: str) -> tuple:
     by_parent = _CR_BY_LEAF.get(tag)
     if by_parent is not None:
         crs = _cr_matches((*by_parent.get(ptag, ()), *by_parent.get(None, ())), ancestors, depth)
-    keys = _ROOT_KEYS.get((*ancestors[1:], tag)) if 1 <= depth <= _ANCESTORS_KEPT else None
+    root_keys = _ROOT_KEYS.get((*ancestors[1:], tag)) if 1 <= depth <= _ANCESTORS_KEPT else None
+    line_keys = tuple(
+        (depth - len(path), key)  # (the line is the ancestor len(path) levels up)
+        for key, path in _LINE_PATHS.items()
+        if path[-1] == tag and depth >= len(path) and _under_line(ancestors[len(ancestors) - len(path) :], path)
+    )
+    line = depth if tag in _LINE_TAGS else None
+    collected = (root_keys, line_keys, line) if root_keys or line_keys or line is not None else None
     local = tag.rpartition("}")[2]
     amount = local.endswith("Amount") and not local.endswith("PriceAmount")
     binary = local.endswith("BinaryObject")
     context = _CONTEXT_RULES.get(tag)
     distinct = _DISTINCT_TAGS.get(tag)
     rare = (amount, binary, context, distinct) if amount or binary or context or distinct else None
-    action = None if shared is crs is keys is rare is None and code is None else (shared, code, crs, keys, rare)
+    action = (shared, code, crs, collected, rare)
+    if action == _NO_ACTION:
+        action = None
     attribute_rules = {}
     for name, by_owner in _CR_BY_ATTR.items():
         matched = _cr_matches((*by_owner.get(tag, ()), *by_owner.get(None, ())), ancestors, depth)
@@ -1222,6 +1233,8 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
         _forget_tags()
     out: list[Finding] = []
     found: dict[str, list] = {}  # what _root_rules reads, by key
+    lines: list = []  # (invoice line, what _line reads under it by key)
+    line_found: dict[int, dict] = {}  # depth -> what _line reads under the latest invoice line at that depth
     cr_hits: dict[str, tuple[CRRule, object]] = {}
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
     code_findings: list[Finding] = []
@@ -1241,13 +1254,20 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
             owners.append((el, names, attributes))
         children = len(el)  # (comments and processing instructions included, like the nodes)
         if action is not None:
-            shared, code, crs, keys, rare = action
+            shared, code, crs, collected, rare = action
             if shared is not None:
                 for reader in shared:
                     elements[reader].append(el)
-            if keys is not None:
-                for key in keys:
-                    found.setdefault(key, []).append(el)
+            if collected is not None:
+                root_keys, line_keys, line = collected
+                if root_keys:
+                    for key in root_keys:
+                        found.setdefault(key, []).append(el)
+                for depth, key in line_keys:  # (the line at that depth is the latest met: an ancestor)
+                    line_found[depth].setdefault(key, []).append(el)
+                if line is not None:
+                    line_found[line] = collection = {}
+                    lines.append((el, collection))
             if rare is not None:
                 out.extend(_rare_rules(el, rare, distinct))
             if code is not None:
@@ -1284,6 +1304,8 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
                 if remaining:
                     break
     out[:0] = _root_rules(found)
+    for line, collection in lines:  # (after the pass: what they read is collected)
+        out.extend(_line(line, collection))
 
     attr_hits: dict[str, object] = {}
     sepa: list = []
