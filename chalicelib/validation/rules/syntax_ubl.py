@@ -641,10 +641,6 @@ def _kids(el, tag: str) -> list:
     return [c for c in el[:] if c.tag == tag]
 
 
-def _children(nodes: Iterable, tag: str) -> list:
-    return [c for n in nodes for c in _kids(n, tag)]
-
-
 _STEPS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
@@ -810,8 +806,8 @@ def _root_rules(found: dict[str, list]) -> list[Finding]:
 
 
 # ----------------------------------------------------------------------------- context rules
-def _address(el) -> Iterable[Finding]:
-    lines = list(_kids(el, q("cac:AddressLine")))
+def _address(el, found: dict[str, list]) -> Iterable[Finding]:
+    lines = found.get("lines", _NO_NODES)
     if len(lines) > 1:
         yield _fatal(
             "UBL-SR-51",
@@ -821,11 +817,13 @@ def _address(el) -> Iterable[Finding]:
         )
 
 
-def _party(el) -> Iterable[Finding]:
+def _party(el, found: dict[str, list]) -> Iterable[Finding]:
+    schemes = found.get("schemes", _NO_NODES)
+    if len(schemes) <= 2:
+        return
     parent = el.getparent()
     if parent is None or parent.tag != q(_ASP):
         return
-    schemes = list(_kids(el, q("cac:PartyTaxScheme")))
     if len(schemes) > 2:
         yield _fatal(
             "UBL-SR-42",
@@ -835,13 +833,13 @@ def _party(el) -> Iterable[Finding]:
         )
 
 
-def _additional_document(el) -> Iterable[Finding]:
-    descriptions = list(_kids(el, q("cbc:DocumentDescription")))
+def _additional_document(el, found: dict[str, list]) -> Iterable[Finding]:
+    descriptions = found.get("descriptions", _NO_NODES)
     if len(descriptions) > 1:
         yield _fatal("UBL-SR-33", "Supporting document description (BT-123) shall occur at most once.", descriptions[1])
-    codes = [string_value(c) for c in _kids(el, q("cbc:DocumentTypeCode"))]
+    codes = [string_value(c) for c in found.get("codes", _NO_NODES)]
     is_credit_note = el.getroottree().getroot().tag == CREDIT_NOTE
-    has_scheme = any(i.get("schemeID") is not None for i in _kids(el, q("cbc:ID")))
+    has_scheme = any(i.get("schemeID") is not None for i in found.get("ids", _NO_NODES))
     if not ("130" in codes or (is_credit_note and "50" in codes) or (not has_scheme and not codes)):
         yield _fatal(
             "UBL-SR-43",
@@ -852,17 +850,19 @@ def _additional_document(el) -> Iterable[Finding]:
         )
 
 
-def _delivery(el) -> Iterable[Finding]:
-    names = _path(el, "cac:DeliveryParty", "cac:PartyName", "cbc:Name")
+def _delivery(el, found: dict[str, list]) -> Iterable[Finding]:
+    names = found.get("names", _NO_NODES)
     if len(names) > 1:
         yield _fatal("UBL-SR-25", "Deliver to party name (BT-70) shall occur at most once.", names[1])
 
 
-def _allowance_charge(el) -> Iterable[Finding]:
-    indicators = [xs_boolean(string_value(c)) for c in _kids(el, q("cbc:ChargeIndicator"))]
+def _allowance_charge(el, found: dict[str, list]) -> Iterable[Finding]:
+    reasons = found.get("reasons", _NO_NODES)
+    if len(reasons) <= 1:
+        return  # (whatever the indicators)
+    indicators = [xs_boolean(string_value(c)) for c in found.get("indicators", _NO_NODES)]
     if None in indicators or not indicators:
         return  # the official context pattern does not match (cast error or no indicator)
-    reasons = list(_kids(el, q("cbc:AllowanceChargeReason")))
     if len(reasons) > 1:
         if False in indicators:
             yield _fatal("UBL-SR-30", "Allowance reason (BT-97, BT-139) shall occur at most once.", reasons[1])
@@ -870,8 +870,8 @@ def _allowance_charge(el) -> Iterable[Finding]:
             yield _fatal("UBL-SR-31", "Charge reason (BT-104, BT-144) shall occur at most once.", reasons[1])
 
 
-def _party_tax_scheme(el) -> Iterable[Finding]:
-    if not (_path(el, "cac:TaxScheme", "cbc:ID") and list(_kids(el, q("cbc:CompanyID")))):
+def _party_tax_scheme(el, found: dict[str, list]) -> Iterable[Finding]:
+    if not (found.get("scheme_ids") and found.get("company_ids")):
         yield _fatal(
             "UBL-SR-53",
             "A PartyTaxScheme shall carry both the identifier (CompanyID: BT-31, BT-32, BT-48 "
@@ -888,16 +888,14 @@ _LINE_COUNTS = (
     ("UBL-SR-50", ("cac:Item", "cbc:Description"), "Item description (BT-154)"),
     ("UBL-SR-52", ("cac:DocumentReference",), "Invoice line object identifier (BT-128) document reference"),
 )
-# what _line reads, by key: the pass collects it (the elements at these paths from an invoice line)
-_LINE_PATHS = {
-    **{rule: tuple(q(step) for step in steps) for rule, steps, _term in _LINE_COUNTS},
-    "UBL-SR-48": (q("cac:Item"), q("cac:ClassifiedTaxCategory")),
+_LINE_READS = {
+    **{rule: steps for rule, steps, _term in _LINE_COUNTS},
+    "UBL-SR-48": ("cac:Item", "cac:ClassifiedTaxCategory"),
 }
-_LINE_TAGS = frozenset({q("cac:InvoiceLine"), q("cac:CreditNoteLine")})
 
 
 def _line(el, found: dict[str, list]) -> list[Finding]:
-    """An invoice line's rules, from the elements the pass collected under it (``_LINE_PATHS``), by key."""
+    """An invoice line's rules, from the elements the pass collected under it (``_LINE_READS``), by key."""
     out = []
     for rule, _steps, term in _LINE_COUNTS:
         nodes = found.get(rule)
@@ -920,7 +918,7 @@ def _line(el, found: dict[str, list]) -> list[Finding]:
     return out
 
 
-def _payee(el) -> Iterable[Finding]:
+def _payee(el, _found: dict[str, list]) -> Iterable[Finding]:
     names = [string_value(n) for n in _path(el, "cac:PartyName", "cbc:Name")]
     parent = el.getparent()
     seller = (
@@ -955,27 +953,29 @@ def _payee(el) -> Iterable[Finding]:
         )
 
 
-def _payment_means(el) -> Iterable[Finding]:
-    checks = (
-        ("UBL-SR-26", ("cbc:PaymentID",), "Remittance information (BT-83)"),
-        ("UBL-SR-27", ("cbc:PaymentMeansCode",), "Payment means type code (BT-81)"),
-        ("UBL-SR-28", ("cac:PaymentMandate", "cbc:ID"), "Mandate reference identifier (BT-89)"),
-    )
-    for rule, steps, term in checks:
-        found = _path(el, *steps)
-        if len(found) > 1:
+_PAYMENT_MEANS_COUNTS = (
+    ("UBL-SR-26", ("cbc:PaymentID",), "Remittance information (BT-83)"),
+    ("UBL-SR-27", ("cbc:PaymentMeansCode",), "Payment means type code (BT-81)"),
+    ("UBL-SR-28", ("cac:PaymentMandate", "cbc:ID"), "Mandate reference identifier (BT-89)"),
+)
+
+
+def _payment_means(el, found: dict[str, list]) -> Iterable[Finding]:
+    for rule, _steps, term in _PAYMENT_MEANS_COUNTS:
+        nodes = found.get(rule, _NO_NODES)
+        if len(nodes) > 1:
             yield _fatal(
-                rule, f"{term} occurs {len(found)} times in one payment means; it shall occur at most once.", found[1]
+                rule, f"{term} occurs {len(nodes)} times in one payment means; it shall occur at most once.", nodes[1]
             )
 
 
-def _billing_reference(el) -> Iterable[Finding]:
-    refs = list(_kids(el, q("cac:InvoiceDocumentReference")))
+def _billing_reference(el, found: dict[str, list]) -> Iterable[Finding]:
+    refs = found.get("refs", _NO_NODES)
     if len(refs) > 1:
         yield _fatal(
             "UBL-SR-06", "Preceding invoice reference (BG-3) shall occur at most once per BillingReference.", refs[1]
         )
-    if not _children(refs, q("cbc:ID")):
+    if not found.get("ref_ids"):
         yield _fatal(
             "UBL-SR-07",
             "A billing reference shall contain the preceding invoice number (BT-25) in InvoiceDocumentReference/ID.",
@@ -983,37 +983,64 @@ def _billing_reference(el) -> Iterable[Finding]:
         )
 
 
-def _tax_representative(el) -> Iterable[Finding]:
-    names = _path(el, "cac:PartyName", "cbc:Name")
+def _tax_representative(el, found: dict[str, list]) -> Iterable[Finding]:
+    names = found.get("names", _NO_NODES)
     if len(names) > 1:
         yield _fatal("UBL-SR-22", "Seller tax representative name (BT-62) shall occur at most once.", names[1])
-    ids = _path(el, "cac:Party", "cac:PartyTaxScheme", "cbc:CompanyID")
+    ids = found.get("ids", _NO_NODES)
     if len(ids) > 1:
         yield _fatal("UBL-SR-23", "Seller tax representative VAT identifier (BT-63) shall occur at most once.", ids[1])
 
 
-def _tax_subtotal(el) -> Iterable[Finding]:
-    reasons = _path(el, "cac:TaxCategory", "cbc:TaxExemptionReason")
+def _tax_subtotal(el, found: dict[str, list]) -> Iterable[Finding]:
+    reasons = found.get("reasons", _NO_NODES)
     if len(reasons) > 1:
         yield _fatal(
             "UBL-SR-32", "VAT exemption reason text (BT-120) shall occur at most once per VAT breakdown.", reasons[1]
         )
 
 
-_CONTEXT_RULES: dict[str, Callable[..., Iterable[Finding]]] = {
-    q("cac:PostalAddress"): _address,
-    q("cac:Address"): _address,
-    q("cac:Party"): _party,
-    q("cac:AdditionalDocumentReference"): _additional_document,
-    q("cac:Delivery"): _delivery,
-    q("cac:AllowanceCharge"): _allowance_charge,
-    q("cac:PartyTaxScheme"): _party_tax_scheme,
-    q("cac:PayeeParty"): _payee,
-    q("cac:PaymentMeans"): _payment_means,
-    q("cac:BillingReference"): _billing_reference,
-    q("cac:TaxRepresentativeParty"): _tax_representative,
-    q("cac:TaxSubtotal"): _tax_subtotal,
+# the context rules: context tag -> (function of a context element and of what the pass collected under it by key,
+# {key: the child steps to it}); a context is any element with that tag
+_ADDRESS_READS = {"lines": ("cac:AddressLine",)}
+_CONTEXTS: dict[str, tuple[Callable[..., Iterable[Finding]], dict[str, tuple[str, ...]]]] = {
+    q("cac:PostalAddress"): (_address, _ADDRESS_READS),
+    q("cac:Address"): (_address, _ADDRESS_READS),
+    q("cac:Party"): (_party, {"schemes": ("cac:PartyTaxScheme",)}),
+    q("cac:AdditionalDocumentReference"): (
+        _additional_document,
+        {"descriptions": ("cbc:DocumentDescription",), "codes": ("cbc:DocumentTypeCode",), "ids": ("cbc:ID",)},
+    ),
+    q("cac:Delivery"): (_delivery, {"names": ("cac:DeliveryParty", "cac:PartyName", "cbc:Name")}),
+    q("cac:AllowanceCharge"): (
+        _allowance_charge,
+        {"indicators": ("cbc:ChargeIndicator",), "reasons": ("cbc:AllowanceChargeReason",)},
+    ),
+    q("cac:PartyTaxScheme"): (
+        _party_tax_scheme,
+        {"scheme_ids": ("cac:TaxScheme", "cbc:ID"), "company_ids": ("cbc:CompanyID",)},
+    ),
+    q("cac:InvoiceLine"): (_line, _LINE_READS),
+    q("cac:CreditNoteLine"): (_line, _LINE_READS),
+    q("cac:PayeeParty"): (_payee, {}),  # (it reads its parent's seller too)
+    q("cac:PaymentMeans"): (_payment_means, {rule: steps for rule, steps, _term in _PAYMENT_MEANS_COUNTS}),
+    q("cac:BillingReference"): (
+        _billing_reference,
+        {"refs": ("cac:InvoiceDocumentReference",), "ref_ids": ("cac:InvoiceDocumentReference", "cbc:ID")},
+    ),
+    q("cac:TaxRepresentativeParty"): (
+        _tax_representative,
+        {"names": ("cac:PartyName", "cbc:Name"), "ids": ("cac:Party", "cac:PartyTaxScheme", "cbc:CompanyID")},
+    ),
+    q("cac:TaxSubtotal"): (_tax_subtotal, {"reasons": ("cac:TaxCategory", "cbc:TaxExemptionReason")}),
 }
+# context tag -> {key: Clark tags of the steps}
+_CONTEXT_READS = {
+    tag: {key: tuple(q(step) for step in steps) for key, steps in reads.items()}
+    for tag, (_f, reads) in _CONTEXTS.items()
+}
+_CONTEXT_READS_DEPTH = max(len(path) for reads in _CONTEXT_READS.values() for path in reads.values())
+_NO_READS: dict = {}
 
 
 # ----------------------------------------------------------------------------- the pass
@@ -1029,9 +1056,11 @@ for _reader, _tags in UBL_SHARED_TAGS.items():
 _PAYMENT_MEANS_CODE = q("cbc:PaymentMeansCode")
 _PARTY_ID = (q("cac:PartyIdentification"), q("cbc:ID"))  # (parent, tag) of the SEPA creditor identifiers (UBL-SR-29)
 # the ancestors' tags an entry is built from (the last ones): enough for every UBL-CR path, anchored ones with the
-# document element, and for the paths of _ROOT_KEYS
+# document element, for the paths of _ROOT_KEYS and for those the context rules read
 _ANCESTORS_KEPT = max(
-    max(len(rule.steps) + rule.anchored for rule, _leaf in _CR_RULES), max(len(path) for path in _ROOT_KEYS)
+    max(len(rule.steps) + rule.anchored for rule, _leaf in _CR_RULES),
+    max(len(path) for path in _ROOT_KEYS),
+    _CONTEXT_READS_DEPTH,
 )
 
 
@@ -1090,11 +1119,6 @@ def _cr_matches(rules: Iterable[CRRule], ancestors: tuple[str, ...], depth: int)
     return found or None
 
 
-def _under_line(tail: tuple[str, ...], path: tuple[str, ...]) -> bool:
-    """Whether these last ancestors' tags are an invoice line's, then the path's steps down to the element's parent."""
-    return tail[0] in _LINE_TAGS and tail[1:] == path[:-1]
-
-
 def _code_check(rules: tuple) -> tuple:
     """(rules, attribute, accepted): the usual cases of the first rule the pass answers without evaluate()'s call.
     attribute None: the element's trimmed string value in ``accepted`` (None: no short cut); else that attribute's,
@@ -1130,19 +1154,20 @@ def _entry(table: _Children, tag: str) -> tuple:
     if by_parent is not None:
         crs = _cr_matches((*by_parent.get(ptag, ()), *by_parent.get(None, ())), ancestors, depth)
     root_keys = _ROOT_KEYS.get((*ancestors[1:], tag)) if 1 <= depth <= _ANCESTORS_KEPT else None
-    line_keys = tuple(
-        (depth - len(path), key)  # (the line is the ancestor len(path) levels up)
-        for key, path in _LINE_PATHS.items()
-        if path[-1] == tag and depth >= len(path) and _under_line(ancestors[len(ancestors) - len(path) :], path)
+    context_keys = tuple(
+        (depth - up, key)  # (the context is the ancestor ``up`` levels up)
+        for up in range(1, min(depth, _CONTEXT_READS_DEPTH) + 1)
+        for key, path in _CONTEXT_READS.get(ancestors[len(ancestors) - up], _NO_READS).items()
+        if len(path) == up and path[-1] == tag and path[:-1] == ancestors[len(ancestors) - up + 1 :]
     )
-    line = depth if tag in _LINE_TAGS else None
-    collected = (root_keys, line_keys, line) if root_keys or line_keys or line is not None else None
+    rules = _CONTEXTS.get(tag)
+    context = (rules[0], depth) if rules is not None else None
+    collected = (root_keys, context_keys, context) if root_keys or context_keys or context is not None else None
     local = tag.rpartition("}")[2]
     amount = local.endswith("Amount") and not local.endswith("PriceAmount")
     binary = local.endswith("BinaryObject")
-    context = _CONTEXT_RULES.get(tag)
     distinct = _DISTINCT_TAGS.get(tag)
-    rare = (amount, binary, context, distinct) if amount or binary or context or distinct else None
+    rare = (amount, binary, distinct) if amount or binary or distinct else None
     action = (shared, code, crs, collected, rare)
     if action == _NO_ACTION:
         action = None
@@ -1179,9 +1204,8 @@ def _holds(el, predicate: tuple[int, Callable]) -> bool:
 
 
 def _rare_rules(el, rare: tuple, distinct: dict[str, dict[str, object]]) -> list[Finding]:
-    """UBL-DT-01 (amount), UBL-DT-06/07 (binary object), the element's context rules; and collects UBL-SR-44/47's
-    values."""
-    amount, binary, context, distinct_rule = rare
+    """UBL-DT-01 (amount), UBL-DT-06/07 (binary object); and collects UBL-SR-44/47's values."""
+    amount, binary, distinct_rule = rare
     out: list[Finding] = []
     if amount:
         value = string_value(el)
@@ -1213,8 +1237,6 @@ def _rare_rules(el, rare: tuple, distinct: dict[str, dict[str, object]]) -> list
                     el,
                 )
             )
-    if context is not None:
-        out.extend(context(el))
     if distinct_rule is not None:
         distinct[distinct_rule].setdefault(string_value(el), el)
     return out
@@ -1233,8 +1255,8 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
         _forget_tags()
     out: list[Finding] = []
     found: dict[str, list] = {}  # what _root_rules reads, by key
-    lines: list = []  # (invoice line, what _line reads under it by key)
-    line_found: dict[int, dict] = {}  # depth -> what _line reads under the latest invoice line at that depth
+    contexts: list = []  # (context element, its rules function, what it reads, collected under it by key)
+    collections: dict[int, dict] = {}  # depth -> what is collected under the latest context element at that depth
     cr_hits: dict[str, tuple[CRRule, object]] = {}
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
     code_findings: list[Finding] = []
@@ -1259,15 +1281,16 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
                 for reader in shared:
                     elements[reader].append(el)
             if collected is not None:
-                root_keys, line_keys, line = collected
+                root_keys, context_keys, context = collected
                 if root_keys:
                     for key in root_keys:
                         found.setdefault(key, []).append(el)
-                for depth, key in line_keys:  # (the line at that depth is the latest met: an ancestor)
-                    line_found[depth].setdefault(key, []).append(el)
-                if line is not None:
-                    line_found[line] = collection = {}
-                    lines.append((el, collection))
+                for depth, key in context_keys:  # (the context element at that depth is the latest met: an ancestor)
+                    collections[depth].setdefault(key, []).append(el)
+                if context is not None:
+                    function, depth = context
+                    collections[depth] = collection = {}
+                    contexts.append((el, function, collection))
             if rare is not None:
                 out.extend(_rare_rules(el, rare, distinct))
             if code is not None:
@@ -1304,8 +1327,8 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
                 if remaining:
                     break
     out[:0] = _root_rules(found)
-    for line, collection in lines:  # (after the pass: what they read is collected)
-        out.extend(_line(line, collection))
+    for context, function, collection in contexts:  # (after the pass: what they read is collected)
+        out.extend(function(context, collection))
 
     attr_hits: dict[str, object] = {}
     sepa: list = []
