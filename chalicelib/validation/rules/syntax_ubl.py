@@ -1068,12 +1068,13 @@ class _Children(dict):
     """Child tag -> the pass's entry (``_entry``) for such a child of the elements at one path from the document
     element: built the first time the tag is met there."""
 
-    __slots__ = ("ancestors", "depth")
+    __slots__ = ("ancestors", "depth", "top")
 
-    def __init__(self, ancestors: tuple[str, ...], depth: int) -> None:
+    def __init__(self, ancestors: tuple[str, ...], depth: int, top: int = 0) -> None:
         super().__init__()
         self.ancestors = ancestors  # the last _ANCESTORS_KEPT tags of the path, the parent's last
         self.depth = depth  # the length of the path (0: above the document element)
+        self.top = top  # the depth of the pass's root: that of _root_rules' paths (0 unless it has a parent)
 
     def __missing__(self, tag) -> tuple:
         if tag.__class__ is not str:
@@ -1153,7 +1154,12 @@ def _entry(table: _Children, tag: str) -> tuple:
     by_parent = _CR_BY_LEAF.get(tag)
     if by_parent is not None:
         crs = _cr_matches((*by_parent.get(ptag, ()), *by_parent.get(None, ())), ancestors, depth)
-    root_keys = _ROOT_KEYS.get((*ancestors[1:], tag)) if 1 <= depth <= _ANCESTORS_KEPT else None
+    below_root = depth - table.top  # (the steps from the pass's root)
+    root_keys = (
+        _ROOT_KEYS.get((*ancestors[len(ancestors) - below_root + 1 :], tag))
+        if 1 <= below_root <= _ANCESTORS_KEPT
+        else None
+    )
     context_keys = tuple(
         (depth - up, key)  # (the context is the ancestor ``up`` levels up)
         for up in range(1, min(depth, _CONTEXT_READS_DEPTH) + 1)
@@ -1177,7 +1183,7 @@ def _entry(table: _Children, tag: str) -> tuple:
         if matched:
             attribute_rules[name] = matched
     attributes = (attribute_rules, tag != _PAYMENT_MEANS_CODE, (ptag, tag) == _PARTY_ID)
-    below = _Children((*ancestors, tag)[-_ANCESTORS_KEPT:], depth + 1)
+    below = _Children((*ancestors, tag)[-_ANCESTORS_KEPT:], depth + 1, table.top)
     entry = (below, action, attributes)
     if _keep():
         table[tag] = entry
@@ -1243,11 +1249,12 @@ def _rare_rules(el, rare: tuple, distinct: dict[str, dict[str, object]]) -> list
 
 
 def _start(root) -> _Children:
-    """The table of the document element's path: _TOP, unless it has a parent (then built for its ancestors)."""
+    """The table of the root's path: _TOP, unless it has a parent (then built for its ancestors: the UBL-CR paths are
+    read from the document element, _root_rules' from the root)."""
     if root.getparent() is None:
         return _TOP
     tags = [a.tag for a in root.iterancestors()][::-1]
-    return _Children(tuple(tags[-_ANCESTORS_KEPT:]), len(tags))
+    return _Children(tuple(tags[-_ANCESTORS_KEPT:]), len(tags), len(tags))
 
 
 def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
