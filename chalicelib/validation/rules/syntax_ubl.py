@@ -718,8 +718,11 @@ _ROOT_COUNTS: tuple[tuple[str, tuple[str, ...], int, str], ...] = (
 _ROOT_PATHS = {
     **{rule: steps for rule, steps, _most, _term in _ROOT_COUNTS},
     "adr": ("cac:AdditionalDocumentReference",),
+    "adr_ids": ("cac:AdditionalDocumentReference", "cbc:ID"),  # (UBL-SR-04 needs two of them)
     "seller_schemes": (_ASP, "cac:Party", "cac:PartyTaxScheme"),
+    "seller_company_ids": (_ASP, "cac:Party", "cac:PartyTaxScheme", "cbc:CompanyID"),  # (UBL-SR-12/13 need two)
     "buyer_schemes": (_ACP, "cac:Party", "cac:PartyTaxScheme"),
+    "buyer_company_ids": (_ACP, "cac:Party", "cac:PartyTaxScheme", "cbc:CompanyID"),  # (UBL-SR-18 needs two)
     "means_codes": (_PM, "cbc:PaymentMeansCode"),
     "versions": ("cbc:UBLVersionID",),
 }
@@ -739,7 +742,11 @@ def _root_rules(found: dict[str, list]) -> list[Finding]:
         nodes = found.get(rule, _NO_NODES)
         if len(nodes) > most:
             out.append(_fatal(rule, f"{term} occurs {len(nodes)} times; it shall occur at most once.", nodes[most]))
-    objects = [i for adr in found.get("adr", ()) if _adr_is_object(adr) for i in _kids(adr, q("cbc:ID"))]
+    objects = (
+        [i for adr in found.get("adr", ()) if _adr_is_object(adr) for i in _kids(adr, q("cbc:ID"))]
+        if len(found.get("adr_ids", _NO_NODES)) > 1
+        else _NO_NODES
+    )
     if len(objects) > 1:
         out.append(
             _fatal(
@@ -750,7 +757,7 @@ def _root_rules(found: dict[str, list]) -> list[Finding]:
             )
         )
     seller_schemes = found.get("seller_schemes", _NO_NODES)
-    if seller_schemes:
+    if len(found.get("seller_company_ids", _NO_NODES)) > 1:
         company = q("cbc:CompanyID")
         vat = [c for s in seller_schemes if "VAT" in _upper_scheme_id(s) for c in _kids(s, company)]
         if len(vat) > 1:
@@ -772,7 +779,7 @@ def _root_rules(found: dict[str, list]) -> list[Finding]:
                 )
             )
     buyer_schemes = found.get("buyer_schemes", _NO_NODES)
-    if buyer_schemes:
+    if len(found.get("buyer_company_ids", _NO_NODES)) > 1:
         buyer_vat = [c for s in buyer_schemes if "VAT" in _upper_scheme_id(s) for c in _kids(s, q("cbc:CompanyID"))]
         if len(buyer_vat) > 1:
             out.append(
@@ -1209,42 +1216,40 @@ def _holds(el, predicate: tuple[int, Callable]) -> bool:
     return test(el)
 
 
-def _rare_rules(el, rare: tuple, distinct: dict[str, dict[str, object]]) -> list[Finding]:
-    """UBL-DT-01 (amount), UBL-DT-06/07 (binary object); and collects UBL-SR-44/47's values."""
-    amount, binary, distinct_rule = rare
+def _amount_rule(el, value: str) -> list[Finding]:
+    """UBL-DT-01, for an amount whose value has more than two decimals."""
+    if _in_price_allowance(el):
+        return []
+    return [
+        _fatal(
+            "UBL-DT-01",
+            f"{_short(el.tag)} '{value}' has more than two decimals; amounts shall have at most two fraction digits.",
+            el,
+        )
+    ]
+
+
+def _binary_rules(el) -> list[Finding]:
+    """UBL-DT-06/07: a binary object's MIME code and file name."""
     out: list[Finding] = []
-    if amount:
-        value = string_value(el)
-        if "." in value and len(value.partition(".")[2]) > 2 and not _in_price_allowance(el):
-            out.append(
-                _fatal(
-                    "UBL-DT-01",
-                    f"{_short(el.tag)} '{value}' has more than two decimals; amounts "
-                    "shall have at most two fraction digits.",
-                    el,
-                )
+    if el.get("mimeCode") is None:
+        out.append(
+            _fatal(
+                "UBL-DT-06",
+                f"{_short(el.tag)} has no mimeCode attribute; attached documents shall "
+                "state their MIME code (BT-125-1).",
+                el,
             )
-    if binary:
-        if el.get("mimeCode") is None:
-            out.append(
-                _fatal(
-                    "UBL-DT-06",
-                    f"{_short(el.tag)} has no mimeCode attribute; attached documents shall "
-                    "state their MIME code (BT-125-1).",
-                    el,
-                )
+        )
+    if el.get("filename") is None:
+        out.append(
+            _fatal(
+                "UBL-DT-07",
+                f"{_short(el.tag)} has no filename attribute; attached documents shall "
+                "state their file name (BT-125-2).",
+                el,
             )
-        if el.get("filename") is None:
-            out.append(
-                _fatal(
-                    "UBL-DT-07",
-                    f"{_short(el.tag)} has no filename attribute; attached documents shall "
-                    "state their file name (BT-125-2).",
-                    el,
-                )
-            )
-    if distinct_rule is not None:
-        distinct[distinct_rule].setdefault(string_value(el), el)
+        )
     return out
 
 
@@ -1299,7 +1304,15 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
                     collections[depth] = collection = {}
                     contexts.append((el, function, collection))
             if rare is not None:
-                out.extend(_rare_rules(el, rare, distinct))
+                amount, binary, distinct_rule = rare
+                if amount:  # (only a value with more than two decimals can break UBL-DT-01)
+                    value = el.text or "" if not children else string_value(el)
+                    if "." in value and len(value.partition(".")[2]) > 2:
+                        out.extend(_amount_rule(el, value))
+                if binary:
+                    out.extend(_binary_rules(el))
+                if distinct_rule is not None:
+                    distinct[distinct_rule].setdefault(el.text or "" if not children else string_value(el), el)
             if code is not None:
                 # the usual cases of the first rule answered inline (evaluate()'s short cuts, without the call): an
                 # accepted string value, or an accepted attribute of a rule that applies to every such element
