@@ -8,14 +8,23 @@ The rules are data:
   final ``@name`` step makes it an attribute rule. ``{L}`` stands for ``cac:InvoiceLine`` and for
   ``cac:CreditNoteLine``. Every UBL-CR rule is a warning except UBL-CR-666 and UBL-CR-673 (fatal),
   and, like the official rule, fires at most once per document (its context is the document).
-* ``_ROOT_COUNTS``: the UBL-SR cardinalities checked on the document element.
-* the per-context UBL-SR rules (``_CONTEXT_RULES``), each a small function of its context
-  element, and the UBL-DT rules (amount decimals, binary object attributes, attributes that
-  should not be used anywhere).
+* ``_ROOT_COUNTS``: the UBL-SR cardinalities checked on the document element (``_root_rules``, reading
+  the elements at ``_ROOT_PATHS``).
+* the per-context UBL-SR rules (``_CONTEXTS``): per context tag, a small function of a context
+  element and of the elements at the child paths it reads; and the UBL-DT rules (amount decimals,
+  binary object attributes, attributes that should not be used anywhere).
 
-One pass per document over the elements (``root.iter``) with a dispatch table keyed by tag that
-is built once per distinct tag; it also takes every element's attribute names (the attribute rules). The pass hands
-``decimals`` and the VAT facts the elements they read (``UBL_SHARED_TAGS``, ``_helpers.pass_elements``).
+One pass per document over its nodes, in document order, does it all. An element's entry (``_entry``)
+is looked up in its parent's table (``_Children``: one per path from the document element, built as
+paths are met), and says what the pass does with it: which UBL-CR paths hold there (decided once per
+path from its ancestors' tags, ``CRRule.matches_at``; only the predicates of ``_CR_PREDICATES`` and
+"once per document" are left to the pass), its code-list rules for its parent, what it is collected
+as for the document element's rules and for its context ancestors' (the context rules run after the
+pass, on what was collected), the readers it is handed over to (``decimals`` and the VAT facts:
+``UBL_SHARED_TAGS``, ``_helpers.pass_elements``). The pass knows each node's parent table from the
+children counts of the open ancestors (no ``getparent()``); it also takes every element's attribute
+names (the attribute rules, checked after the pass). The tables are bounded per process: a document
+that fills them leaves them empty to the next (``_forget_tags``).
 """
 
 from __future__ import annotations
@@ -1047,7 +1056,6 @@ _CONTEXT_READS = {
     for tag, (_f, reads) in _CONTEXTS.items()
 }
 _CONTEXT_READS_DEPTH = max(len(path) for reads in _CONTEXT_READS.values() for path in reads.values())
-_NO_READS: dict = {}
 
 
 # ----------------------------------------------------------------------------- the pass
@@ -1075,17 +1083,30 @@ class _Children(dict):
     """Child tag -> the pass's entry (``_entry``) for such a child of the elements at one path from the document
     element: built the first time the tag is met there."""
 
-    __slots__ = ("ancestors", "depth", "top")
+    __slots__ = ("above", "ptag", "ancestors", "depth", "top", "reads", "attribute_rules")
 
-    def __init__(self, ancestors: tuple[str, ...], depth: int, top: int = 0) -> None:
-        super().__init__()
-        self.ancestors = ancestors  # the last _ANCESTORS_KEPT tags of the path, the parent's last
+    # (no dict.__init__ call: an element's table is made with its entry, mostly for a leaf that never uses it)
+    def __init__(self, above: tuple[str, ...], ptag: str | None, depth: int, top: int = 0) -> None:
+        self.above = above  # the parent's ancestors (see ancestors)
+        self.ptag = ptag  # the parent's tag (None: above the document element)
+        self.ancestors: tuple[str, ...] | None = None  # the last _ANCESTORS_KEPT tags of the path, the parent's last
         self.depth = depth  # the length of the path (0: above the document element)
         self.top = top  # the depth of the pass's root: that of _root_rules' paths (0 unless it has a parent)
+        # (levels up, _CONTEXT_READS) of the context ancestors a child can be read by
+        self.reads: tuple[tuple[int, dict[str, tuple[str, ...]]], ...] = ()
+        # the parent's UBL-CR attribute rules whose path holds, by attribute name (_attribute_cr_rules)
+        self.attribute_rules: dict[str, tuple | None] | None = None
 
     def __missing__(self, tag) -> tuple:
         if tag.__class__ is not str:
             return _NOTHING  # comments, processing instructions
+        if self.ancestors is None:  # (the first child met here)
+            ancestors = self.ancestors = (*self.above, self.ptag)[-_ANCESTORS_KEPT:]
+            self.reads = tuple(
+                (up, _CONTEXT_READS[ancestors[-up]])
+                for up in range(1, min(self.depth, _CONTEXT_READS_DEPTH) + 1)
+                if ancestors[-up] in _CONTEXT_READS
+            )
         return _entry(self, tag)
 
 
@@ -1093,7 +1114,8 @@ class _Children(dict):
 # (above the document element). Documents choose the tags, so they are bounded: past _PLAN_LIMIT entries, nothing more
 # is kept, and the next document starts from empty tables (a document full of made-up tags would otherwise leave them
 # full, every later document then building its entries element by element).
-_TOP = _Children((), 0)
+_TOP = _Children((), None, 0)
+_TOP.ancestors = ()
 _PLAN_LIMIT = 20000
 _CACHED = [0]  # entries kept
 
@@ -1112,11 +1134,13 @@ def _forget_tags() -> None:
     _CACHED[0] = 0
 
 
-# an entry: (the entries of the element's children, what the pass does with it or None, what its attributes can
-# break); that of comments and processing instructions
-_NO_ATTRIBUTE_RULES: dict = {}
+# an entry: (the entries of the element's children, what the pass does with it or None, its attribute flags) (see
+# _entry); that of comments and processing instructions
 _NO_ACTION = (None, None, None, None, None)
-_NOTHING = (None, None, (_NO_ATTRIBUTE_RULES, False, False))
+# (whether @name is UBL-DT-18 on it, whether it is a SEPA creditor identifier's place): one tuple each
+_ATTRIBUTE_FLAGS = {(dt_18, sepa): (dt_18, sepa) for dt_18 in (False, True) for sepa in (False, True)}
+_NOTHING = (None, None, _ATTRIBUTE_FLAGS[False, False])
+_UNKNOWN = object()
 
 
 def _cr_matches(rules: Iterable[CRRule], ancestors: tuple[str, ...], depth: int) -> tuple | None:
@@ -1125,6 +1149,31 @@ def _cr_matches(rules: Iterable[CRRule], ancestors: tuple[str, ...], depth: int)
         dict.fromkeys((rule, rule.predicate()) for rule in rules if rule.matches_at(ancestors, depth))  # type: ignore[misc]
     )
     return found or None
+
+
+# the tags some table names (an element of another tag can only be an amount or a binary object, by its name)
+_TAGS_NAMED = frozenset(
+    (
+        *_SHARED_BY_TAG,
+        *_CODES,
+        *_CR_BY_LEAF,
+        *_CONTEXTS,
+        *_DISTINCT_TAGS,
+        *(path[-1] for path in _ROOT_KEYS),
+        *(path[-1] for reads in _CONTEXT_READS.values() for path in reads.values()),
+    )
+)
+
+
+def _attribute_cr_rules(name: str, by_owner: dict, below: _Children) -> tuple | None:
+    """_cr_matches of the UBL-CR rules of an attribute name (``_CR_BY_ATTR``) on an element, from the table of its
+    children (``below``: its tag, its ancestors' tags, its depth); kept there."""
+    tag = below.ptag
+    matched = _cr_matches((*by_owner.get(tag, ()), *by_owner.get(None, ())), below.above, below.depth - 1)
+    if below.attribute_rules is None:
+        below.attribute_rules = {}
+    below.attribute_rules[name] = matched
+    return matched
 
 
 def _code_check(rules: tuple) -> tuple:
@@ -1144,10 +1193,28 @@ def _entry(table: _Children, tag: str) -> tuple:
     with the element: (readers it is handed over to, its code rules for its parent (``_code_check``), the UBL-CR rules
     whose path holds there (``_cr_matches``), what it is collected as (its _ROOT_KEYS, its (depth of the line, key)
     of _LINE_PATHS, its depth when it is an invoice line), (amount, binary object, context rule, distinct
-    rule) or None). Its attributes: (UBL-CR attribute rules whose path holds, by name; whether @name is UBL-DT-18 on
-    it; whether it is a SEPA creditor identifier's place)."""
+    rule) or None). Its attribute flags: _ATTRIBUTE_FLAGS (its UBL-CR attribute rules are matched as names are
+    met: _attribute_cr_rules)."""
     ancestors, depth = table.ancestors, table.depth
     ptag = ancestors[-1] if depth else None
+    local = tag.rpartition("}")[2]
+    amount = local.endswith("Amount") and not local.endswith("PriceAmount")
+    binary = local.endswith("BinaryObject")
+    attributes = _ATTRIBUTE_FLAGS[tag != _PAYMENT_MEANS_CODE, (ptag, tag) == _PARTY_ID]
+    below = _Children(ancestors, tag, depth + 1, table.top)
+    if tag in _TAGS_NAMED:
+        action = _action(table, tag, ptag, amount, binary)
+    else:  # (a tag no table names: made-up tags cost little)
+        action = (None, None, None, None, (amount, binary, None)) if amount or binary else None
+    entry = (below, action, attributes)
+    if _keep():
+        table[tag] = entry
+    return entry
+
+
+def _action(table: _Children, tag: str, ptag: str | None, amount: bool, binary: bool) -> tuple | None:
+    """What the pass does with an element of a tag some table names (see _entry)."""
+    ancestors, depth = table.ancestors, table.depth
     shared = _SHARED_BY_TAG.get(tag)
     code = None
     code_rules = _CODES.get(tag)
@@ -1169,32 +1236,17 @@ def _entry(table: _Children, tag: str) -> tuple:
     )
     context_keys = tuple(
         (depth - up, key)  # (the context is the ancestor ``up`` levels up)
-        for up in range(1, min(depth, _CONTEXT_READS_DEPTH) + 1)
-        for key, path in _CONTEXT_READS.get(ancestors[len(ancestors) - up], _NO_READS).items()
+        for up, reads in table.reads
+        for key, path in reads.items()
         if len(path) == up and path[-1] == tag and path[:-1] == ancestors[len(ancestors) - up + 1 :]
     )
     rules = _CONTEXTS.get(tag)
     context = (rules[0], depth) if rules is not None else None
     collected = (root_keys, context_keys, context) if root_keys or context_keys or context is not None else None
-    local = tag.rpartition("}")[2]
-    amount = local.endswith("Amount") and not local.endswith("PriceAmount")
-    binary = local.endswith("BinaryObject")
     distinct = _DISTINCT_TAGS.get(tag)
     rare = (amount, binary, distinct) if amount or binary or distinct else None
     action = (shared, code, crs, collected, rare)
-    if action == _NO_ACTION:
-        action = None
-    attribute_rules = {}
-    for name, by_owner in _CR_BY_ATTR.items():
-        matched = _cr_matches((*by_owner.get(tag, ()), *by_owner.get(None, ())), ancestors, depth)
-        if matched:
-            attribute_rules[name] = matched
-    attributes = (attribute_rules, tag != _PAYMENT_MEANS_CODE, (ptag, tag) == _PARTY_ID)
-    below = _Children((*ancestors, tag)[-_ANCESTORS_KEPT:], depth + 1, table.top)
-    entry = (below, action, attributes)
-    if _keep():
-        table[tag] = entry
-    return entry
+    return None if action == _NO_ACTION else action
 
 
 _PRICE = q("cac:Price")
@@ -1259,7 +1311,7 @@ def _start(root) -> _Children:
     if root.getparent() is None:
         return _TOP
     tags = [a.tag for a in root.iterancestors()][::-1]
-    return _Children(tuple(tags[-_ANCESTORS_KEPT:]), len(tags), len(tags))
+    return _Children(tuple(tags[:-1]), tags[-1], len(tags), len(tags))
 
 
 def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
@@ -1273,7 +1325,7 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
     code_findings: list[Finding] = []
     elements: dict[str, list] = {reader: [] for reader in UBL_SHARED_TAGS}  # handed over to other families
-    owners: list = []  # (element, its attribute names, its entry's attributes) of the elements with attributes
+    owners: list = []  # (element, its attribute names, its children's table, its attribute flags) with attributes
 
     # The nodes come in document order: an element's children follow it, so the entries of the current parent's
     # children (``table``) and how many of them are still to come (``remaining``) say where each node is, without
@@ -1285,7 +1337,7 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
         below, action, attributes = table[el.tag]
         names = el.keys()
         if names:  # (any element's attributes can break a rule: see the loop over them below)
-            owners.append((el, names, attributes))
+            owners.append((el, names, below, attributes))
         children = len(el)  # (comments and processing instructions included, like the nodes)
         if action is not None:
             shared, code, crs, collected, rare = action
@@ -1354,7 +1406,7 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
     sepa: list = []
     # every attribute in document order, like //@* (read from the names the pass took: an XPath building one result
     # object per attribute cost twice as much)
-    for owner, names, (cr_rules, dt_18, sepa_place) in owners:
+    for owner, names, below, (dt_18, sepa_place) in owners:
         for name in names:
             if name in _DT_ATTRIBUTES:
                 attr_hits.setdefault(_DT_ATTRIBUTES[name], owner)
@@ -1364,8 +1416,14 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
                     attr_hits.setdefault("UBL-DT-18", owner)
             elif name == "schemeID" and sepa_place and owner.get(name).upper() == "SEPA":
                 sepa.append(owner)
-            matched = cr_rules.get(name)
-            if matched:
+            by_owner = _CR_BY_ATTR.get(name)
+            if by_owner is None:
+                continue
+            cached = below.attribute_rules
+            matched = cached.get(name, _UNKNOWN) if cached is not None else _UNKNOWN
+            if matched is _UNKNOWN:
+                matched = _attribute_cr_rules(name, by_owner, below)
+            if matched is not None:
                 for rule, predicate in matched:
                     if rule.rule not in cr_hits and (predicate is None or _holds(owner, predicate)):
                         cr_hits[rule.rule] = (rule, owner)
