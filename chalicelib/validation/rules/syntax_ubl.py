@@ -1104,7 +1104,7 @@ class _Children(dict):
             ancestors = self.ancestors = (*self.above, self.ptag)[-_ANCESTORS_KEPT:]
             self.reads = tuple(
                 (up, _CONTEXT_READS[ancestors[-up]])
-                for up in range(1, min(self.depth, _CONTEXT_READS_DEPTH) + 1)
+                for up in range(1, min(self.depth - self.top, _CONTEXT_READS_DEPTH) + 1)  # (contexts the pass meets)
                 if ancestors[-up] in _CONTEXT_READS
             )
         return _entry(self, tag)
@@ -1319,7 +1319,7 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
         _forget_tags()
     out: list[Finding] = []
     found: dict[str, list] = {}  # what _root_rules reads, by key
-    contexts: list = []  # (context element, its rules function, what it reads, collected under it by key)
+    contexts: list = []  # (context element, its rules function, what was collected under it by key)
     collections: dict[int, dict] = {}  # depth -> what is collected under the latest context element at that depth
     cr_hits: dict[str, tuple[CRRule, object]] = {}
     distinct: dict[str, dict[str, object]] = {"UBL-SR-44": {}, "UBL-SR-47": {}}
