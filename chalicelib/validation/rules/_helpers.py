@@ -8,7 +8,7 @@ Finding objects of failed rules.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
@@ -248,3 +248,34 @@ def pass_elements(doc: Any, reader: str) -> list | None:
     if shared is None or shared[0] is not doc.root:
         return None
     return shared[1].get(reader)
+
+
+# ------------------------------------------------------------------ the syntax passes' per-process tables
+class BoundedTables:
+    """The tables a syntax pass fills, per process, as documents show it tags and paths. Documents choose the tags,
+    so at most ``limit`` entries are kept in all (``keep``), and the document after one that filled them starts
+    from empty tables (``start_document``): a document of made-up tags would otherwise leave them full, every later
+    document then building its entries element by element."""
+
+    __slots__ = ("limit", "kept", "_clear")
+
+    def __init__(self, clear: Callable[[], None], limit: int = 20000) -> None:
+        self.limit = limit
+        self.kept = 0
+        self._clear = clear
+
+    def keep(self) -> bool:
+        """Whether one more entry may be kept (then counted)."""
+        if self.kept < self.limit:
+            self.kept += 1
+            return True
+        return False
+
+    def start_document(self) -> None:
+        if self.kept >= self.limit:
+            self.forget()
+
+    def forget(self) -> None:
+        """Empty the tables."""
+        self._clear()
+        self.kept = 0

@@ -27,7 +27,7 @@ facts and BR-CO-03, ``CII_SHARED_TAGS``, ``_helpers.pass_elements``, and which a
 can break a data-type rule, ``_attribute_names``) is looked up once per (parent, tag) in tables
 built as elements are met (``_Children``, ``_entry``). The pass knows each node's parent table
 from the children counts of the open ancestors (no ``getparent()``), and the tables are bounded
-per process: a document that fills them leaves them empty to the next (``_forget_tags``).
+per process: a document that fills them leaves them empty to the next (``_TABLES``, ``_helpers.BoundedTables``).
 
 Contexts follow the official ones: most are absolute paths from the document element (the header
 groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
 from . import _vat, calculations, codelists, decimals
-from ._helpers import share_elements
+from ._helpers import BoundedTables, share_elements
 from .codelists import XML_WS, normalize_space, path_of, string_value, xs_boolean
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -1453,7 +1453,7 @@ def _attribute_rules(root, owners: list) -> list[Finding]:
             verdict = verdicts.get((tag, key, name), _NONE)
             if verdict is _NONE:
                 verdict = _attribute_verdict(tag, key, name)
-                if _keep():
+                if _TABLES.keep():
                     verdicts[(tag, key, name)] = verdict
             if verdict is None:
                 continue
@@ -1609,28 +1609,15 @@ for _reader, _tags in CII_SHARED_TAGS.items():
         _SHARED_BY_TAG[_tag] = (*_SHARED_BY_TAG.get(_tag, ()), _reader)
 _NONE = object()
 
-# The tables the pass fills as it meets tags (per process): tag -> _plan; the entries of the children of the elements
-# at each position (_Position.entries) and, off the positions, per parent tag (_OFF_ENTRIES); (tag, key, attribute
-# name) -> _attribute_verdict. Documents choose the tags, so the tables are bounded: past _PLAN_LIMIT entries in all,
-# nothing more is kept, and the next document starts from empty tables (a document full of made-up tags would
-# otherwise leave them full, every later document then building its entries element by element).
+# The tables the pass fills as it meets tags (per process, bounded: _TABLES): tag -> _plan; the entries of the
+# children of the elements at each position (_Position.entries) and, off the positions, per parent tag
+# (_OFF_ENTRIES); (tag, key, attribute name) -> _attribute_verdict.
 _PLAN: dict[str, object] = {}
 _OFF_ENTRIES: dict[str, _Children] = {}
 _ATTRIBUTE_VERDICTS: dict[tuple, object] = {}
-_PLAN_LIMIT = 20000
-_CACHED = [0]  # entries kept in all these tables
 
 
-def _keep() -> bool:
-    """Whether one more entry may be kept in the tables (counted)."""
-    if _CACHED[0] < _PLAN_LIMIT:
-        _CACHED[0] += 1
-        return True
-    return False
-
-
-def _forget_tags() -> None:
-    """Empty the tables (a previous document filled them)."""
+def _clear_tables() -> None:
     _PLAN.clear()
     _OFF_ENTRIES.clear()
     _ATTRIBUTE_VERDICTS.clear()
@@ -1639,7 +1626,9 @@ def _forget_tags() -> None:
         node = stack.pop()
         node.entries.clear()
         stack.extend(node.children.values())
-    _CACHED[0] = 0
+
+
+_TABLES = BoundedTables(_clear_tables)
 
 
 def _plan(tag: str):
@@ -1657,7 +1646,7 @@ def _plan(tag: str):
         plan = _NONE
     else:
         plan = (handler, code, gather, attributes, shared)
-    if _keep():
+    if _TABLES.keep():
         _PLAN[tag] = plan
     return plan
 
@@ -1667,7 +1656,7 @@ def _entries_below(tag: str) -> _Children:
     below = _OFF_ENTRIES.get(tag)
     if below is None:
         below = _Children(None, tag)
-        if _keep():
+        if _TABLES.keep():
             _OFF_ENTRIES[tag] = below
     return below
 
@@ -1708,7 +1697,7 @@ def _entry(position: _Position | None, ptag: str | None, tag: str, entries: _Chi
         else (matter, key, code, shared, rare)
     )
     entry = (below, action, child if child is not None and child.busy else None)
-    if _keep():
+    if _TABLES.keep():
         entries[tag] = entry
     return entry
 
@@ -1770,8 +1759,7 @@ def _presence_findings(hits: dict) -> list[Finding]:
 
 
 def _check_cii(root, doc: Document | None = None) -> list[Finding]:
-    if _CACHED[0] >= _PLAN_LIMIT:
-        _forget_tags()
+    _TABLES.start_document()
     gathered: dict = {}  # what the document-wide rules read (_GATHER), by tag
     out: list[Finding] = []
     hits: dict = {}  # (presence rule, id of its context element) -> (context element, first element)
@@ -1785,8 +1773,9 @@ def _check_cii(root, doc: Document | None = None) -> list[Finding]:
 
     # The nodes come in document order: an element's children follow it, so the entries of the current parent's
     # children (``table``) and how many of them are still to come (``remaining``) say where each node is, without
-    # getparent(); ``stack`` holds those of the open ancestors. The document element's parent is the start (at the
-    # top position when the document element has no parent).
+    # getparent(); ``stack`` holds those of the open ancestors (the same walk as syntax_ubl's, written inline in
+    # both: it runs once per node). The document element's parent is the start (at the top position when the
+    # document element has no parent).
     parent = root.getparent()
     table = _TOP.entries if parent is None else _entries_below(parent.tag)
     remaining = 1

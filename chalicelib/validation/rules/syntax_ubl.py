@@ -24,7 +24,7 @@ pass, on what was collected), the readers it is handed over to (``decimals`` and
 ``UBL_SHARED_TAGS``, ``_helpers.pass_elements``). The pass knows each node's parent table from the
 children counts of the open ancestors (no ``getparent()``); it also takes every element's attribute
 names (the attribute rules, checked after the pass). The tables are bounded per process: a document
-that fills them leaves them empty to the next (``_forget_tags``).
+that fills them leaves them empty to the next (``_TABLES``, ``_helpers.BoundedTables``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from ..document import Document
 from ..findings import FATAL, WARNING, Finding
 from . import _vat, codelists, decimals
-from ._helpers import share_elements
+from ._helpers import BoundedTables, share_elements
 from .codelists import XML_WS, path_of, string_value, xs_boolean
 
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -1110,28 +1110,11 @@ class _Children(dict):
         return _entry(self, tag)
 
 
-# The tables the pass fills as it meets paths (per process): the entries of the children at each path, from _TOP
-# (above the document element). Documents choose the tags, so they are bounded: past _PLAN_LIMIT entries, nothing more
-# is kept, and the next document starts from empty tables (a document full of made-up tags would otherwise leave them
-# full, every later document then building its entries element by element).
+# The tables the pass fills as it meets paths (per process, bounded: _TABLES): the entries of the children at each
+# path, from _TOP (above the document element).
 _TOP = _Children((), None, 0)
 _TOP.ancestors = ()
-_PLAN_LIMIT = 20000
-_CACHED = [0]  # entries kept
-
-
-def _keep() -> bool:
-    """Whether one more entry may be kept in the tables (counted)."""
-    if _CACHED[0] < _PLAN_LIMIT:
-        _CACHED[0] += 1
-        return True
-    return False
-
-
-def _forget_tags() -> None:
-    """Empty the tables (a previous document filled them)."""
-    _TOP.clear()
-    _CACHED[0] = 0
+_TABLES = BoundedTables(_TOP.clear)
 
 
 # an entry: (the entries of the element's children, what the pass does with it or None, its attribute flags) (see
@@ -1207,7 +1190,7 @@ def _entry(table: _Children, tag: str) -> tuple:
     else:  # (a tag no table names: made-up tags cost little)
         action = (None, None, None, None, (amount, binary, None)) if amount or binary else None
     entry = (below, action, attributes)
-    if _keep():
+    if _TABLES.keep():
         table[tag] = entry
     return entry
 
@@ -1315,8 +1298,7 @@ def _start(root) -> _Children:
 
 
 def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
-    if _CACHED[0] >= _PLAN_LIMIT:
-        _forget_tags()
+    _TABLES.start_document()
     out: list[Finding] = []
     found: dict[str, list] = {}  # what _root_rules reads, by key
     contexts: list = []  # (context element, its rules function, what was collected under it by key)
@@ -1329,7 +1311,8 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
 
     # The nodes come in document order: an element's children follow it, so the entries of the current parent's
     # children (``table``) and how many of them are still to come (``remaining``) say where each node is, without
-    # getparent(); ``stack`` holds those of the open ancestors.
+    # getparent(); ``stack`` holds those of the open ancestors (the same walk as syntax_cii's, written inline in
+    # both: it runs once per node).
     table = _start(root)
     remaining = 1
     stack: list = []

@@ -24,13 +24,13 @@ def _made_up_tags(count: int) -> Document:
 def test_a_document_full_of_made_up_tags_does_not_leave_the_tables_full(monkeypatch):
     # the tables are bounded; a document that fills them leaves them to the next one empty, so an invoice validated
     # after it is back to cached entries from its second validation on
-    monkeypatch.setattr(syntax_cii, "_PLAN_LIMIT", 300)
-    syntax_cii._forget_tags()
+    monkeypatch.setattr(syntax_cii._TABLES, "limit", 300)
+    syntax_cii._TABLES.forget()
     try:
         assert fired(_made_up_tags(400)) == Counter({"CII-DT-101": 400})
-        assert syntax_cii._CACHED[0] == 300  # full
+        assert syntax_cii._TABLES.kept == 300  # full
         assert fired(cii(lines=2)) == Counter()
-        assert syntax_cii._CACHED[0] < 300
+        assert syntax_cii._TABLES.kept < 300
         built = []
         entry = syntax_cii._entry
         monkeypatch.setattr(syntax_cii, "_entry", lambda *args: built.append(args[2]) or entry(*args))
@@ -39,7 +39,7 @@ def test_a_document_full_of_made_up_tags_does_not_leave_the_tables_full(monkeypa
         # and the made-up tags are reported the same from emptied tables
         assert fired(_made_up_tags(400)) == Counter({"CII-DT-101": 400})
     finally:
-        syntax_cii._forget_tags()
+        syntax_cii._TABLES.forget()
 
 
 def test_the_walk_counts_comments_and_processing_instructions_among_the_children():

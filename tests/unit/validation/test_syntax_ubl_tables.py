@@ -52,13 +52,13 @@ def _made_up_tags(count: int) -> Document:
 def test_a_document_full_of_made_up_tags_does_not_leave_the_tables_full(monkeypatch):
     # the tables are bounded; a document that fills them leaves them to the next one empty, so an invoice validated
     # after it is back to cached entries from its second validation on
-    monkeypatch.setattr(syntax_ubl, "_PLAN_LIMIT", 300)
-    syntax_ubl._forget_tags()
+    monkeypatch.setattr(syntax_ubl._TABLES, "limit", 300)
+    syntax_ubl._TABLES.forget()
     try:
         assert fired(_made_up_tags(400)) == Counter({"UBL-DT-08": 1})
-        assert syntax_ubl._CACHED[0] == 300  # full
+        assert syntax_ubl._TABLES.kept == 300  # full
         assert fired(ubl(NOISY)) == EXPECTED
-        assert syntax_ubl._CACHED[0] < 300
+        assert syntax_ubl._TABLES.kept < 300
         built = []
         entry = syntax_ubl._entry
         monkeypatch.setattr(syntax_ubl, "_entry", lambda *args: built.append(args[1]) or entry(*args))
@@ -69,7 +69,7 @@ def test_a_document_full_of_made_up_tags_does_not_leave_the_tables_full(monkeypa
         assert fired(ubl(NOISY)) == EXPECTED
         assert fired(_made_up_tags(400)) == Counter({"UBL-DT-08": 1})
     finally:
-        syntax_ubl._forget_tags()
+        syntax_ubl._TABLES.forget()
 
 
 def test_the_walk_counts_comments_and_processing_instructions_among_the_children():
