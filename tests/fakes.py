@@ -20,14 +20,14 @@ class FakeInvoices:
         return copy.deepcopy(found) if found else None
 
     def save(self, invoice, claim_number=None) -> None:
-        stored = self.records.get(invoice.id)
-        if (stored.version if stored else None) != invoice.version:  # a version-less save creates
-            raise ConcurrentUpdate("changed")
-        if claim_number is not None:
+        if claim_number is not None:  # claimed first, kept if the record write fails: as DynamoInvoiceRepository
             holder = self.claims.get(claim_number)
             if holder not in (None, invoice.id):
                 raise DuplicateNumber(claim_number)
             self.claims[claim_number] = invoice.id
+        stored = self.records.get(invoice.id)
+        if (stored.version if stored else None) != invoice.version:  # a version-less save creates
+            raise ConcurrentUpdate("changed")
         invoice.version = (invoice.version or 0) + 1
         self.records[invoice.id] = copy.deepcopy(invoice)
 

@@ -76,15 +76,11 @@ def process_object(
     invoice_id = layout.invoice_id_from_key(key)
     if invoice_id is None:
         return processed
-    invoice = invoices.get(invoice_id)
-    if invoice is not None and invoice.processing == "done":
-        processed.invoices.append(invoice)  # redelivery: already decided
-        return processed
     stored = originals.get(key)
     if stored is None:
         raise OriginalMissing(f"no object at {key}")
-    decision = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals,
-                       directory=_BundleDirectory(directory), validate=validate, now=now)  # fmt: skip
+    decision = _decide_unread(invoice_id, key, stored, invoices=invoices, originals=originals,
+                              directory=_BundleDirectory(directory), validate=validate, now=now)  # fmt: skip
     processed.add(decision)
     return processed
 
@@ -101,12 +97,8 @@ def _process_bundle(
     processed, failures = Processed(), []
     for invoice_id, stored, offset in _bundle_members(key, originals):
         try:  # one invoice that cannot be processed must not hold back the others of its bundle
-            invoice = invoices.get(invoice_id)
-            if invoice is not None and invoice.processing == "done":
-                processed.invoices.append(invoice)
-                continue
-            decision = _decide(invoice_id, key, stored, invoice, invoices=invoices, originals=originals,
-                               directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
+            decision = _decide_unread(invoice_id, key, stored, invoices=invoices, originals=originals,
+                                      directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
         except Exception as exc:
             failures.append((invoice_id, exc))
             continue
@@ -144,6 +136,25 @@ def _bundle_members(key: str, originals: ObjectStore) -> list[tuple[str, StoredO
          member.offset)
         for member in bundles.read_bundle(stored.data)
     ]  # fmt: skip
+
+
+class _EarlierAttempt(Exception):
+    """A record was there when this attempt created its own: an earlier attempt's, flagged failed (see mark_failed)."""
+
+    def __init__(self, record: Invoice):
+        super().__init__(record.id)
+        self.record = record
+
+
+def _decide_unread(invoice_id: str, key: str, stored: StoredObject, **ports) -> _Decision:
+    """Decide an invoice without reading its record first: records are written once, with their decision, so the
+    save is a conditional create, and a record already there is an earlier attempt's (a redelivered message). A
+    decided one stands; one flagged failed (a redrive) is decided again over it. The first attempt, nearly every
+    one, saves the consistent read per invoice that looking first would cost."""
+    try:
+        return _decide(invoice_id, key, stored, None, **ports)
+    except _EarlierAttempt as earlier:
+        return _decide(invoice_id, key, stored, earlier.record, **ports)
 
 
 def _decide(
@@ -214,7 +225,12 @@ def _decide(
         return _save_decision(invoices, invoice, controls.number_claim_key(summary, invoice.supplier_siret))
     except DuplicateNumber:
         duplicate = controls.duplicate_failure(summary, invoice.supplier_siret)
-        fresh = invoices.get(invoice_id) or _record_from_metadata(invoice_id, key, stored, directory, offset)
+        # `invoice` is accepted in memory: the rejection is made on a fresh copy (the record an earlier attempt
+        # flagged failed, or a new one whose conditional create meets any record written meanwhile).
+        fresh = invoices.get(invoice_id) if invoice.version is not None else None
+        if fresh is not None and fresh.processing == "done":
+            return _Decision(fresh, saved=False)
+        fresh = fresh or _record_from_metadata(invoice_id, key, stored, directory, offset)
         fresh.reject(summary, recipient_name, [_finding(duplicate, locations), *findings], duplicate.reason_code,
                      duplicate.message, at, report.omitted)  # fmt: skip
         return _save_decision(invoices, fresh)
@@ -228,11 +244,12 @@ def _save_decision(invoices: InvoiceRepository, invoice: Invoice, claim_number: 
     try:
         invoices.save(invoice, claim_number=claim_number)
     except ConcurrentUpdate:
-        # Another delivery of the same message got there first: its decision stands.
         current = invoices.get(invoice.id)
-        if current is None or current.processing != "done":
-            raise
-        return _Decision(current, saved=False)
+        if current is not None and current.processing == "done":
+            return _Decision(current, saved=False)  # another delivery of the same message decided it: that stands
+        if current is not None and invoice.version is None:
+            raise _EarlierAttempt(current) from None
+        raise
     return _Decision(invoice, saved=True)
 
 

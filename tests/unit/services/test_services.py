@@ -277,15 +277,14 @@ def test_an_invoice_another_delivery_decided_first_is_not_counted_again(ports):
     key = layout.original_key(invoice.id)
 
     class RacedInvoices(FakeInvoices):
-        """The other delivery of the message saves its decision between our read and our write."""
+        """The other delivery of the message saves its decision while ours validates."""
 
-        def get(self, invoice_id):
-            found = super().get(invoice_id)
-            if found is None and not self.records:
+        def save(self, invoice, claim_number=None):
+            if not self.records:
                 rival = FakeInvoices()
                 process_object(key, invoices=rival, originals=originals, directory=DIRECTORY)
                 self.records.update(rival.records)
-            return found
+            super().save(invoice, claim_number)
 
     raced = RacedInvoices()
     processed = process_object(key, invoices=raced, originals=originals, directory=DIRECTORY)
@@ -379,6 +378,35 @@ def test_one_failing_invoice_does_not_hold_back_its_bundle():
     assert ids[1] not in invoices.records
     failed = mark_failed(key, invoices=invoices, originals=originals, directory=DIRECTORY)  # the last attempt
     assert [i.id for i in failed] == [ids[1]] and invoices.records[ids[1]].processing == "failed"
+
+    redriven = process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)  # after the fix
+    assert [i.id for i in redriven.decided_now] == [ids[1]]  # decided over its failed record; the others stand
+    assert [invoices.records[i].status.code for i in ids] == [203, 203, 203]
+    assert [invoices.records[i].version for i in ids] == [1, 2, 1]
+
+
+def test_a_first_delivery_reads_no_record_and_a_redelivery_changes_nothing():
+    """Records are written once, with their decision: a first delivery saves with a conditional create instead of
+    reading each invoice's record first (a consistent read per invoice)."""
+    from chalicelib.services.processing import process_object
+
+    class ReadCountingInvoices(CountingInvoices):
+        reads = 0
+
+        def get(self, invoice_id):
+            self.reads += 1
+            return super().get(invoice_id)
+
+    invoices, originals = ReadCountingInvoices(), FakeObjectStore()
+    key, ids = _bundle(originals, FLOW, [ubl_invoice("B-R-1"), invalid_ubl_invoice("B-R-2"), ubl_invoice("B-R-1")])
+    first = process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
+    assert invoices.reads == 0 and invoices.writes == ["save"] * 3 and len(first.decided_now) == 3
+    records = {i: invoices.records[i] for i in ids}
+
+    again = process_object(key, invoices=invoices, originals=originals, directory=DIRECTORY)
+    assert invoices.writes == ["save"] * 3 and again.decided_now == [] and invoices.records == records
+    assert [i.status.code for i in again.invoices] == [203, 213, 213]
+    assert invoices.reads == 3  # only where the create met the earlier decision
 
 
 def test_a_bundled_original_is_copied_out_once_and_an_archived_bundle_is_a_clear_conflict():
