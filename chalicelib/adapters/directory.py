@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from ..domain.directory import Service, Structure, search_key
-from ..services.errors import Conflict
+from ..services.errors import ConcurrentUpdate, Conflict
 from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord, is_conditional_failure
+
+WRITERS = 16  # parallel conditional writes of an import (up to 1 000 structures)
 
 
 def _looks_like_siret(value: object) -> bool:
@@ -26,6 +30,7 @@ def structure_from_record(record: StructureRecord) -> Structure:
             Service(s.code, s.name, bool(s.active), bool(s.requires_engagement)) for s in record.services or []
         ),
         updated_at=record.updated_at,
+        version=record.version,
     )
 
 
@@ -35,7 +40,7 @@ def name_initial(name_key: str) -> str:
 
 def structure_to_record(structure: Structure) -> StructureRecord:
     key = search_key(structure.name)
-    return StructureRecord(
+    record = StructureRecord(
         structure.siret,
         name=structure.name,
         name_key=key,
@@ -51,6 +56,9 @@ def structure_to_record(structure: Structure) -> StructureRecord:
         ],
         updated_at=structure.updated_at or "",
     )
+    if structure.version is not None:  # a new record has none: its first write makes it 1
+        record.version = structure.version
+    return record
 
 
 class DynamoDirectory:
@@ -69,13 +77,17 @@ class DynamoDirectory:
             return None
 
     def put_structure(self, structure: Structure, *, create_only: bool = False) -> None:
+        """Write the structure if its record is still at the version it was read at (a new one: if there is none
+        yet); ConcurrentUpdate when another write came first (Conflict, for a create, when it exists)."""
         record = structure_to_record(structure)
         try:
             record.save(condition=StructureRecord.siret.does_not_exist() if create_only else None)
         except PutError as exc:
-            if is_conditional_failure(exc):
+            if not is_conditional_failure(exc):
+                raise
+            if create_only:
                 raise Conflict(f"Structure {structure.siret} already exists.") from None
-            raise
+            raise ConcurrentUpdate(f"Structure {structure.siret} was changed by another request.") from None
 
     def structures(self, sirets: list[str]) -> dict[str, Structure]:
         """The existing structures among `sirets`, by SIRET (BatchGetItem, 100 keys a request, consistent)."""
@@ -92,12 +104,13 @@ class DynamoDirectory:
             r.key_hash: r.siret for r in ApiKeyRecord.batch_get(list(dict.fromkeys(key_hashes)), consistent_read=True)
         }
 
-    def put_structures(self, structures: list[Structure], api_keys: list[tuple[str, str, str]] = ()) -> None:
+    def put_structures(self, structures: list[Structure], api_keys: list[tuple[str, str, str]] = ()) -> list[str]:
         """Write (key hash, siret, created_at) keys, each only if the key is new or already the structure's (a
         conditional PutItem: a key never moves to another structure, even in a race with another write), then the
-        structures by BatchWriteItem, 25 items a request (unconditional: an import's rows replace the records
-        they were merged from). When a key belongs to another structure, the keys this call wrote are deleted
-        again and nothing else is written (Conflict)."""
+        structures, each only if still at the version it was read at (as put_structure; parallel PutItems, the
+        same write units as a batch, which cannot be conditional). Returns the SIRETs of the structures changed
+        by another request since they were read: not written, to be merged again. When a key belongs to another
+        structure, the keys this call wrote are deleted again and nothing else is written (Conflict)."""
         written: list[tuple[str, str]] = []
         for key_hash, siret, created_at in api_keys:
             try:
@@ -107,9 +120,18 @@ class DynamoDirectory:
                     self._delete_key_of(done_hash, done_siret)
                 raise
             written.append((key_hash, siret))
-        with StructureRecord.batch_write() as batch:
-            for structure in structures:
-                batch.save(structure_to_record(structure))
+
+        def write(structure: Structure) -> str | None:
+            try:
+                self.put_structure(structure)
+            except ConcurrentUpdate:
+                return structure.siret
+            return None
+
+        if not structures:
+            return []
+        with ThreadPoolExecutor(max_workers=min(WRITERS, len(structures))) as pool:
+            return [siret for siret in pool.map(write, structures) if siret is not None]
 
     def search(
         self, name_prefix: str, role: str | None, limit: int, after: str | None

@@ -134,6 +134,9 @@ class StructureRecord(Model):
     requires_engagement = BooleanAttribute(default=False)
     services = ListAttribute(of=ServiceAttribute, null=True)
     updated_at = UnicodeAttribute()
+    # Every write is conditional on the version read, so two administrators' changes never overwrite each other
+    # (a record written before versions existed has none, and takes the first write).
+    version = VersionAttribute()
 
 
 class ApiKeyStructureIndex(GlobalSecondaryIndex):

@@ -88,6 +88,7 @@ class Structure:
     requires_engagement: bool = False
     services: tuple[Service, ...] = field(default_factory=tuple)
     updated_at: str | None = None
+    version: int | None = field(default=None, compare=False)  # optimistic-locking version held by the repository
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles

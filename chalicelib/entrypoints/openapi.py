@@ -324,6 +324,8 @@ _REFUSALS = {
     "422": problem_response("Missing or unknown reason, invalid field, or unknown field (unknown_fields)"),
 }
 _ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
+# A structure's change is written only over the version it was made on, and made again when another came first.
+_CHANGED_MEANWHILE = problem_response("The structure changed at every attempt (other requests): retry in a moment")
 
 LIFECYCLE_PATHS = {
     "/v1/invoices": {
@@ -519,6 +521,7 @@ DIRECTORY_PATHS = {
             "responses": {
                 "200": {"description": "Updated"},
                 "404": AUTH_ERRORS["404"],
+                "409": _CHANGED_MEANWHILE,
                 "422": problem_response("Invalid or unknown field (unknown_fields)"),
                 **JSON_BODY_ERRORS,
                 **_ADMIN,
@@ -533,6 +536,7 @@ DIRECTORY_PATHS = {
             "responses": {
                 "200": {"description": "The structure"},
                 "404": problem_response("No such structure"),
+                "409": _CHANGED_MEANWHILE,
                 "422": problem_response("Invalid or unknown field"),
                 **JSON_BODY_ERRORS,
                 **_ADMIN,
@@ -573,7 +577,8 @@ DIRECTORY_PATHS = {
                 "413": problem_response("Over 1,000 rows: split the file"),
                 "415": problem_response("Send application/json (the seed format) or text/csv"),
                 "409": problem_response(
-                    "An API key was registered for another structure meanwhile; nothing is written"
+                    "An API key was registered for another structure meanwhile (nothing is written); or structures "
+                    "changed by other requests at every attempt (the others are imported: send it again)"
                 ),
                 "422": problem_response(
                     "Invalid entry, a SIRET twice (duplicates), or an API key of another structure (taken_keys); "

@@ -19,13 +19,24 @@ from ..domain.directory import (
     search_key,
 )
 from .clock import utc_now
-from .errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unprocessable, refuse_unknown_fields
+from .errors import (
+    ConcurrentUpdate,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+    refuse_unknown_fields,
+)
 from .paging import decode_cursor, encode_cursor, page_limit
 
 ADMIN = ADMINISTRATOR
 MAX_LIMIT = 100
-# Rows are checked, then written in batches of 25: 1,000 rows stay well within API Gateway's 29 s.
+# Rows are checked, then written 16 at a time: 1,000 rows stay well within API Gateway's 29 s.
 MAX_IMPORT_ROWS = 1000
+# A change is written only over the version it was made on; when another request wrote first, it is made again
+# on what that one wrote, this many times at most before a 409.
+WRITE_ATTEMPTS = 5
 ISSUE_KEY_ROUTE = "POST /v1/admin/structures/{siret}/api-keys"
 STRUCTURE_FIELDS = ("siret", "name", "roles", "active", "requires_service_code", "requires_engagement", "services")
 SERVICE_FIELDS = ("code", "name", "active", "requires_engagement")
@@ -135,7 +146,21 @@ def structure_from(body: object, now: str, existing: Structure | None = None) ->
         if isinstance(services, list)
         else base.services,
         updated_at=now,
+        version=base.version,
     )
+
+
+def _write_over_current(siret: str, change: Callable[[Structure], Structure], directory) -> Structure:
+    """Read the structure, change it, and write it unless another request wrote it in between; then read it again
+    and make the change on what that one wrote. Two administrators' changes never overwrite each other."""
+    for _ in range(WRITE_ATTEMPTS):
+        structure = change(get_structure(siret, directory=directory))
+        try:
+            directory.put_structure(structure)
+            return structure
+        except ConcurrentUpdate:
+            continue
+    raise ConcurrentUpdate(f"Structure {siret} is being changed by other requests right now: retry in a moment.")
 
 
 def create_structure(principal: Principal, body: object, *, directory, now: Callable[[], str] = utc_now) -> Structure:
@@ -150,30 +175,29 @@ def update_structure(
 ) -> Structure:
     """Partial update (deactivation is {"active": false}); takes effect for new deposits at once."""
     require_admin(principal)
-    structure = structure_from(body, now(), get_structure(siret, directory=directory))
-    directory.put_structure(structure)
-    return structure
+    return _write_over_current(siret, lambda current: structure_from(body, now(), current), directory)
 
 
 def put_service(
     principal: Principal, siret: str, code: str, body: object, *, directory, now: Callable[[], str] = utc_now
 ) -> Structure:
     require_admin(principal)
-    structure = get_structure(siret, directory=directory)
+    get_structure(siret, directory=directory)  # 404 before 422
     if not isinstance(body, dict):
         raise Unprocessable("The service must be a JSON object.")
-    existing = structure.service(code)
-    current = (
-        {"name": existing.name, "active": existing.active, "requires_engagement": existing.requires_engagement}
-        if existing
-        else {}
-    )
-    merged = {**current, **body, "code": code}
-    service = service_from(merged)
-    services = tuple(s for s in structure.services if s.code != code) + (service,)
-    updated = replace(structure, services=services, updated_at=now())
-    directory.put_structure(updated)
-    return updated
+
+    def with_service(structure: Structure) -> Structure:
+        existing = structure.service(code)
+        current = (
+            {"name": existing.name, "active": existing.active, "requires_engagement": existing.requires_engagement}
+            if existing
+            else {}
+        )
+        service = service_from({**current, **body, "code": code})
+        services = tuple(s for s in structure.services if s.code != code) + (service,)
+        return replace(structure, services=services, updated_at=now())
+
+    return _write_over_current(siret, with_service, directory)
 
 
 def issue_api_key(principal: Principal, siret: str, *, directory, now: Callable[[], str] = utc_now) -> tuple[str, str]:
@@ -268,18 +292,34 @@ def import_structures(
     _refuse_repeats([(fields["siret"], where) for where, fields, _ in rows], "SIRET", show=True)
     _refuse_repeats([(key, where) for where, _, keys in rows for key in keys], "API key", show=False)
     at = now()
+    written = _merged(rows, at, directory)  # every row checked before anything is written
+    keys = [(key_hash, siret, at) for key_hash, siret in _refuse_keys_of_others(rows, directory)]
+    pending = list(written.values())
+    for _ in range(WRITE_ATTEMPTS):
+        changed = set(directory.put_structures(pending, keys))
+        if not changed:
+            return [written[fields["siret"]] for _, fields, _ in rows]
+        # Rows whose structure another request wrote since it was read: merged again over what it wrote.
+        keys = []
+        again = _merged([row for row in rows if row[1]["siret"] in changed], at, directory)
+        written.update(again)
+        pending = list(again.values())
+    raise ConcurrentUpdate(
+        f"Structures {sorted(changed)} are being changed by other requests right now: the other rows are imported; "
+        "send the import again in a moment (it is safe to repeat)."
+    )
+
+
+def _merged(rows: list[tuple[str, dict, list[str]]], at: str, directory) -> dict[str, Structure]:
+    """Each row's structure, over the structure's current record if it exists, by SIRET."""
     existing = directory.structures([fields["siret"] for _, fields, _ in rows])
-    parsed: list[tuple[Structure, list[str]]] = []
-    for where, fields, keys in rows:
+    merged = {}
+    for where, fields, _ in rows:
         try:
-            parsed.append((structure_from(fields, at, existing.get(fields["siret"])), keys))
+            merged[fields["siret"]] = structure_from(fields, at, existing.get(fields["siret"]))
         except Unprocessable as error:
             raise Unprocessable(f"{where}: {error.detail}", **error.extra) from None
-    new_keys = _refuse_keys_of_others(rows, directory)
-    directory.put_structures(
-        [structure for structure, _ in parsed], [(key_hash, siret, at) for key_hash, siret in new_keys]
-    )
-    return [structure for structure, _ in parsed]
+    return merged
 
 
 def _refuse_keys_of_others(rows: list[tuple[str, dict, list[str]]], directory) -> list[tuple[str, str]]:

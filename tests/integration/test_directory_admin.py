@@ -170,6 +170,46 @@ def test_a_key_taken_in_a_race_is_not_moved_and_the_import_writes_nothing(aws):
     assert directory.siret_for_key(taken) == "81234567800013"
 
 
+def test_a_structure_is_written_only_over_the_version_it_was_read_at(aws):
+    """Two administrators' read-change-write never overwrite each other (services/directory.py retries on this)."""
+    from dataclasses import replace
+
+    import boto3
+
+    from chalicelib.adapters.directory import DynamoDirectory
+    from chalicelib.config import settings
+    from chalicelib.domain.directory import Structure
+    from chalicelib.services.errors import ConcurrentUpdate
+
+    directory = DynamoDirectory()
+    first, second, legacy = luhn_sirets(3, start=4430618440)
+    directory.put_structure(Structure(first, "Première", ("supplier",), updated_at="t0"), create_only=True)
+    read = directory.structure(first)
+    directory.put_structure(replace(read, name="Changed by the first", updated_at="t1"))
+    with pytest.raises(ConcurrentUpdate):  # made on the version both read
+        directory.put_structure(replace(read, active=False, updated_at="t2"))
+    assert directory.structure(first).name == "Changed by the first" and directory.structure(first).active is True
+
+    directory.put_structure(Structure(second, "Seconde", ("supplier",), updated_at="t0"), create_only=True)
+    stale, current = directory.structure(first), directory.structure(second)
+    directory.put_structure(replace(stale, name="Again", updated_at="t3"))
+    changed = directory.put_structures([replace(stale, name="Import", updated_at="t4"),
+                                        replace(current, name="Seconde importée", updated_at="t4")])  # fmt: skip
+    assert changed == [first] and directory.structure(first).name == "Again"
+    assert directory.structure(second).name == "Seconde importée"
+
+    table = boto3.resource("dynamodb").Table(settings().structure_table)  # a record from before versions existed
+    table.put_item(Item={"siret": legacy, "name": "Ancienne", "name_key": "ancienne", "name_initial": "a",
+                         "name_sort": f"ancienne#{legacy}", "roles": ["recipient"], "active": True,
+                         "updated_at": "t0"})  # fmt: skip
+    old = directory.structure(legacy)
+    assert old.version is None
+    directory.put_structure(replace(old, active=False, updated_at="t1"))
+    with pytest.raises(ConcurrentUpdate):
+        directory.put_structure(replace(old, name="Stale", updated_at="t2"))
+    assert directory.structure(legacy).active is False and directory.structure(legacy).version == 1
+
+
 def test_imports_over_the_row_cap_are_refused_and_the_cap_is_imported_in_batches(client):
     from chalicelib.services.directory import MAX_IMPORT_ROWS
 

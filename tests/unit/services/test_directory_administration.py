@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chalicelib.domain.directory import Service, Structure, hash_api_key, luhn_ok
 from chalicelib.services import directory as service
 from chalicelib.services.directory import SYSTEM_ADMIN
-from chalicelib.services.errors import PayloadTooLarge, Unprocessable
+from chalicelib.services.errors import ConcurrentUpdate, Conflict, PayloadTooLarge, Unprocessable
 
 SIRET_A, SIRET_B = "55203253400646", "73282932000074"
 SERVICES = (Service("SERV-TECH", "Services techniques"), Service("SERV-ECOLES", "Écoles", requires_engagement=True))
@@ -26,16 +28,31 @@ class MemoryDirectory:
         return {s: self.records[s] for s in sirets if s in self.records}
 
     def put_structure(self, structure, *, create_only=False):
-        self.writes += 1
-        self.records[structure.siret] = structure
+        self._store(structure, create_only)
+        self.writes += 1  # written
+
+    def _store(self, structure, create_only=False):
+        """As DynamoDirectory: written only over the version it was read at."""
+        stored = self.records.get(structure.siret)
+        if create_only and stored is not None:
+            raise Conflict("exists")
+        if (stored.version if stored else None) != structure.version:
+            raise ConcurrentUpdate("changed")
+        self.records[structure.siret] = replace(structure, version=(structure.version or 0) + 1)
 
     def key_owners(self, key_hashes):
         return {h: self.keys[h] for h in key_hashes if h in self.keys}
 
     def put_structures(self, structures, api_keys=()):
         self.writes += 1
-        self.records.update({s.siret: s for s in structures})
         self.keys.update({key_hash: siret for key_hash, siret, _ in api_keys})
+        changed = []
+        for structure in structures:
+            try:
+                self._store(structure)
+            except ConcurrentUpdate:
+                changed.append(structure.siret)
+        return changed
 
 
 @pytest.fixture
@@ -173,3 +190,76 @@ def test_a_csv_saved_by_a_french_spreadsheet_reads_like_a_comma_separated_one():
     excel = service.structures_from_csv(f"\ufeffsiret;name;roles;active\r\n{SIRET_B};Régie, eau;recipient;true\r\n")
     assert excel == comma == [{"siret": SIRET_B, "name": "Régie, eau", "roles": ["recipient"], "active": True,
                                "_line": 2}]  # fmt: skip
+
+
+# --- concurrent administrators: a change is made again over the other's, never lost ---------------------------
+
+
+class RacedDirectory(MemoryDirectory):
+    """Another request writes `rival` to the structure right after the first read (of `structure` or
+    `structures`), `times` times."""
+
+    def __init__(self, *structures, rival, times=1):
+        super().__init__(*structures)
+        self.rival, self.times = rival, times
+
+    def _race(self):
+        if self.times:
+            self.times -= 1
+            self._store(self.rival(self.records[SIRET_A]))
+
+    def structure(self, siret):
+        found = super().structure(siret)
+        self._race()
+        return found
+
+    def structures(self, sirets):
+        found = super().structures(sirets)
+        self._race()
+        return found
+
+
+def with_service(code):
+    return lambda s: replace(s, services=(*s.services, Service(code, code)), updated_at="rival")
+
+
+def base():
+    return Structure(SIRET_A, "Mairie A", ("recipient",), services=SERVICES, updated_at="t0")
+
+
+def test_an_update_made_while_another_administrator_adds_a_service_keeps_both():
+    directory = RacedDirectory(base(), rival=with_service("RIVAL"))
+    updated = service.update_structure(SYSTEM_ADMIN, SIRET_A, {"active": False}, directory=directory, now=lambda: "t1")
+    stored = directory.records[SIRET_A]
+    assert stored.active is False and updated.active is False
+    assert [s.code for s in stored.services] == ["SERV-TECH", "SERV-ECOLES", "RIVAL"]  # the rival's service kept
+    assert stored.version == 2  # the rival's write, then ours
+
+
+def test_two_services_added_at_once_are_both_kept():
+    directory = RacedDirectory(base(), rival=with_service("RIVAL"))
+    service.put_service(SYSTEM_ADMIN, SIRET_A, "OURS", {"name": "Le nôtre"}, directory=directory, now=lambda: "t1")
+    assert [s.code for s in directory.records[SIRET_A].services] == ["SERV-TECH", "SERV-ECOLES", "RIVAL", "OURS"]
+
+
+def test_an_import_row_whose_structure_changed_meanwhile_is_merged_again_over_the_change():
+    directory = RacedDirectory(base(), rival=with_service("RIVAL"))
+    rows = [{"siret": SIRET_A, "name": "Mairie A renommée"}, {"siret": SIRET_B, "name": "B", "roles": ["supplier"]}]
+    imported = service.import_structures(SYSTEM_ADMIN, rows, directory=directory, now=lambda: "t1")
+    stored = directory.records[SIRET_A]
+    assert stored.name == "Mairie A renommée" and [s.code for s in stored.services][-1] == "RIVAL"
+    assert [s.siret for s in imported] == [SIRET_A, SIRET_B] and imported[0].services == stored.services
+    assert directory.records[SIRET_B].name == "B" and directory.records[SIRET_B].version == 1  # written once
+
+
+def test_a_structure_changed_by_others_at_every_attempt_gets_a_409_and_nothing_of_ours():
+    directory = RacedDirectory(base(), rival=with_service("RIVAL"), times=service.WRITE_ATTEMPTS)
+    with pytest.raises(ConcurrentUpdate, match="retry in a moment"):
+        service.update_structure(SYSTEM_ADMIN, SIRET_A, {"active": False}, directory=directory)
+    assert directory.records[SIRET_A].active is True and directory.writes == 0
+
+    directory = RacedDirectory(base(), rival=with_service("RIVAL"), times=service.WRITE_ATTEMPTS)
+    rows = [{"siret": SIRET_A, "name": "Renamed"}, {"siret": SIRET_B, "name": "B", "roles": ["supplier"]}]
+    with pytest.raises(ConcurrentUpdate, match=r"\['55203253400646'\].*the other rows are imported"):
+        service.import_structures(SYSTEM_ADMIN, rows, directory=directory)
+    assert directory.records[SIRET_A].name == "Mairie A" and directory.records[SIRET_B].name == "B"
