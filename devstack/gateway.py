@@ -6,7 +6,9 @@ import json
 
 from chalice.local import (
     ChaliceRequestHandler,
+    CustomLocalChalice,
     ForbiddenError,
+    LocalChalice,
     LocalDevServer,
     LocalGatewayException,
     NotAuthorizedError,
@@ -42,4 +44,10 @@ class ProblemRequestHandler(ChaliceRequestHandler):
 
 
 def make_server(app, config, host: str, port: int) -> LocalDevServer:
+    """As chalice.local.create_local_server, with our handler: the app becomes a LocalChalice, whose
+    `current_request` is per thread. The server answers requests in parallel threads; with one shared
+    `current_request`, a request could read another's caller and body."""
+    if not isinstance(app, LocalChalice):
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
     return LocalDevServer(app, config, host, port, handler_cls=ProblemRequestHandler)

@@ -10,7 +10,7 @@ from typing import Literal
 
 Role = Literal["supplier", "recipient"]
 ROLES: tuple[Role, ...] = ("supplier", "recipient")
-_SIRET = re.compile(r"^\d{14}$")
+_SIRET = re.compile(r"[0-9]{14}")  # ASCII digits: \d takes any script's, and int() reads them
 
 
 def luhn_ok(digits: str) -> bool:
@@ -26,7 +26,7 @@ def luhn_ok(digits: str) -> bool:
 
 def is_valid_siret(value: str) -> bool:
     """14 digits passing the Luhn check (La Poste's SIRETs, SIREN 356000000, follow another rule)."""
-    if not isinstance(value, str) or not _SIRET.match(value):
+    if not isinstance(value, str) or not _SIRET.fullmatch(value):
         return False
     if value.startswith("356000000"):
         return sum(int(c) for c in value) % 5 == 0

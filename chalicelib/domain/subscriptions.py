@@ -105,7 +105,9 @@ def confirmation_token(siret: str, subscription_id: str, secret: str) -> str:
 def parse_confirmation_token(token: str) -> tuple[str, str, str] | None:
     """(siret, subscription id, secret), or None when the token cannot be one of ours."""
     parts = token.split(".") if isinstance(token, str) and len(token) <= 200 else []
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isalnum() or len(parts[2]) < 20:
+    if len(parts) != 3 or not parts[0].isascii() or not parts[0].isdigit():  # ASCII digits: a SIRET's
+        return None
+    if not parts[1].isalnum() or len(parts[2]) < 20:
         return None
     return parts[0], parts[1], parts[2]
 

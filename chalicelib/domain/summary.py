@@ -9,7 +9,7 @@ from ..validation.model import Party
 from .invoice import InvoiceSummary, Totals
 
 SIRET_SCHEME = "0009"
-_FOURTEEN_DIGITS = re.compile(r"^\d{14}$")
+_FOURTEEN_DIGITS = re.compile(r"[0-9]{14}")  # ASCII digits (\d takes any script's), whole text
 
 
 def party_siret(party: Party | None) -> str | None:
@@ -26,7 +26,7 @@ def party_siret(party: Party | None) -> str | None:
     candidates = ([legal] if legal is not None and legal.scheme is None else []) + [
         i for i in party.identifiers if i.scheme is None
     ]
-    return next((c.text for c in candidates if _FOURTEEN_DIGITS.match(c.text)), None)
+    return next((c.text for c in candidates if _FOURTEEN_DIGITS.fullmatch(c.text)), None)
 
 
 def _text(field) -> str | None:

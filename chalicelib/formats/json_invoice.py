@@ -65,5 +65,5 @@ def schema_errors(document) -> list[SchemaError]:
 
 def parse(body: bytes):
     """The JSON value of the body; jsontext.MalformedJson (a ValueError) if it is not UTF-8 JSON or nests too
-    deeply."""
-    return jsontext.loads(body)
+    deeply. Lone surrogates are taken: validation reports them with the other characters an invoice cannot carry."""
+    return jsontext.loads(body, lone_surrogates=True)

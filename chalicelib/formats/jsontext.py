@@ -17,6 +17,9 @@ MAX_DEPTH = 64  # arrays and objects inside each other; the deepest document of 
 # What an XML 1.0 document cannot carry (and lxml refuses when it writes one): C0 controls other than tab, line
 # feed and carriage return, lone UTF-16 surrogates (JSON's "\ud800"), and U+FFFE/U+FFFF.
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# JSON's "\ud800" escapes give Python strings no UTF-8 encoder takes (pairs are joined into one character).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # only such an escape (or a str argument) can bring one
 
 
 class MalformedJson(ValueError):
@@ -25,8 +28,11 @@ class MalformedJson(ValueError):
         self.detail = detail
 
 
-def loads(body: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """The JSON value of UTF-8 text (a byte order mark is allowed), or MalformedJson saying why not."""
+def loads(body: bytes | str, *, max_depth: int = MAX_DEPTH, lone_surrogates: bool = False) -> Any:
+    """The JSON value of UTF-8 text (a byte order mark is allowed), or MalformedJson saying why not.
+
+    A string holding a lone UTF-16 surrogate ("\ud800", not a character: RFC 7493 forbids it) is refused too,
+    unless `lone_surrogates` (a caller that reports them itself, with every other character it cannot take)."""
     try:
         text = body.decode("utf-8-sig") if isinstance(body, (bytes, bytearray)) else body
     except UnicodeDecodeError as exc:
@@ -39,6 +45,14 @@ def loads(body: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
         raise MalformedJson(f"The body is not valid JSON: {exc}.") from None
     if depth_over(value, max_depth):
         raise MalformedJson(f"The JSON is nested too deeply (more than {max_depth} levels).")
+    if not lone_surrogates and (_SURROGATE_ESCAPE.search(text) or not isinstance(body, (bytes, bytearray))):
+        found = next(_characters(value, _SURROGATE), None)
+        if found is not None:
+            where = found[0].encode("utf-8", "backslashreplace").decode() or "/"  # a key may hold the surrogate
+            raise MalformedJson(
+                f"The string at {where} holds a lone UTF-16 surrogate ({found[1]}), which is not a character: "
+                "escape characters beyond U+FFFF as a surrogate pair."
+            )
     return value
 
 
@@ -61,17 +75,22 @@ def depth_over(value: Any, max_depth: int) -> bool:
 
 def strings_with_forbidden_characters(value: Any) -> Iterator[tuple[str, str]]:
     """(JSON pointer, the character as U+XXXX) of every string (keys included) an XML document cannot carry."""
+    return _characters(value, _NOT_XML_CHARS)
+
+
+def _characters(value: Any, pattern: re.Pattern) -> Iterator[tuple[str, str]]:
+    """(JSON pointer, the first character as U+XXXX) of every string (keys included) where `pattern` is found."""
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         current, pointer = stack.pop()
         if isinstance(current, str):
-            found = _NOT_XML_CHARS.search(current)
+            found = pattern.search(current)
             if found:
                 yield pointer, f"U+{ord(found.group()):04X}"
         elif isinstance(current, dict):
             for key, child in reversed(list(current.items())):
                 child_pointer = f"{pointer}/{_escape(key)}"
-                found = _NOT_XML_CHARS.search(key)
+                found = pattern.search(key)
                 if found:
                     yield child_pointer, f"U+{ord(found.group()):04X}"
                 stack.append((child, child_pointer))

@@ -75,7 +75,7 @@ def bundle_flow_and_number(key: str) -> tuple[str, int] | None:
     if not is_bundle_key(key):
         return None
     flow_id, _, number = key[len(BUNDLES_PREFIX) : -len(".tar")].rpartition("-")
-    return (flow_id, int(number)) if is_ulid(flow_id) and number.isdigit() else None
+    return (flow_id, int(number)) if is_ulid(flow_id) and number.isascii() and number.isdigit() else None
 
 
 def download_key(invoice_id: str) -> str:

@@ -232,6 +232,28 @@ def test_deeply_nested_json_is_a_400_problem_on_every_json_route(client, path, k
     assert "nested too deeply" in assert_problem(response, 400)["detail"]
 
 
+SURROGATE_BODIES = {
+    "/v1/invoices/{id}/status": b'{"code": 220, "comment": "ok \\ud800"}',
+    "/v1/invoices/{id}/reroute": b'{"recipient_siret": "21750000100011", "comment": "x\\udc00"}',
+    "/v1/invoices/{id}/attachments/uploads": b'{"name": "a\\ud800.pdf"}',
+    "/v1/subscriptions": b'{"email": "a\\ud800@example.com", "events": ["invoice.status_changed"]}',
+    "/v1/admin/structures": b'{"siret": "55203253400646", "name": "\\ud800", "roles": ["recipient"]}',
+    "/v1/admin/imports": b'{"structures": [{"siret": "55203253400646", "name": "\\ud800", "roles": ["recipient"]}]}',
+}
+
+
+@pytest.mark.parametrize("path, key", JSON_ROUTES[1:], ids=[p for p, _ in JSON_ROUTES[1:]])
+def test_a_lone_surrogate_is_a_400_problem_on_every_json_route(client, path, key):
+    """Review finding: "\\ud800" parsed, then broke the first UTF-8 encode (a 500 on nine routes)."""
+    deposited = post_invoice(client, ubl_invoice("SURR-1"), auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"}))
+    invoice_id = json.loads(deposited.body)["id"]
+    response = client.http.post(
+        path.format(id=invoice_id), headers=auth(key, **{"Content-Type": "application/json"}),
+        body=SURROGATE_BODIES[path],
+    )  # fmt: skip
+    assert "lone UTF-16 surrogate" in assert_problem(response, 400)["detail"]
+
+
 def test_a_json_invoice_with_a_control_character_is_a_422_problem_and_nothing_is_stored(client):
     from structured_invoices import json_invoice
 

@@ -70,9 +70,11 @@ def test_one_event_per_new_history_entry_with_stable_ids():
 @pytest.mark.parametrize(
     "siret, valid",
     [("81234567800013", True), ("81234567800014", False), ("1234", False), ("8123456780001a", False),
-     ("35600000000015", True), ("35600000000016", False)],
+     ("35600000000015", True), ("35600000000016", False),
+     ("８１２３４５６７８０００１３", False), ("٨١٢٣٤٥٦٧٨٠٠٠١٣", False), ("81234567800013\n", False)],
 )  # fmt: skip
 def test_siret_check(siret, valid):
+    """14 ASCII digits: other scripts' digits pass \\d and int(), and would make a look-alike of a SIRET."""
     assert is_valid_siret(siret) is valid
 
 

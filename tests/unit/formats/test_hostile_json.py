@@ -97,3 +97,21 @@ def test_a_code_with_a_trailing_line_feed_is_refused(field, value):
     document = json_invoice("J-LF")
     document[field] = value
     assert [(e.pointer, e.keyword) for e in json_format.schema_errors(document)] == [(f"/{field}", "pattern")]
+
+
+@pytest.mark.parametrize(
+    "body, where",
+    [(b'{"comment": "ok \\ud800"}', "/comment"), (b'{"a": ["x", "\\udc00y"]}', "/a/1"),
+     (b'{"\\udbff": 1}', "/\\udbff"), ('{"name": "\ud800"}', "/name")],
+)  # fmt: skip
+def test_a_lone_surrogate_is_malformed_json_with_its_place(body, where):
+    """Review finding: "\\ud800" is valid JSON syntax, but no UTF-8 encoder takes it: nine routes answered 500."""
+    with pytest.raises(jsontext.MalformedJson) as refused:
+        jsontext.loads(body)
+    assert f"at {where} holds a lone UTF-16 surrogate" in refused.value.detail
+    refused.value.detail.encode("utf-8")  # the problem itself can be sent
+
+
+def test_surrogate_pairs_and_escaped_backslashes_read():
+    assert jsontext.loads(b'{"a": "\\ud83d\\ude00", "b": "\\\\ud800"}') == {"a": "\U0001f600", "b": "\\ud800"}
+    assert jsontext.loads(b'{"a": "\\ud800"}', lone_surrogates=True) == {"a": "\ud800"}  # the invoice path

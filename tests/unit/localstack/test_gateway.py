@@ -1,0 +1,27 @@
+"""The local gateway answers requests in parallel threads: each must read its own request."""
+
+from __future__ import annotations
+
+import threading
+
+from chalice import Chalice
+from chalice.config import Config
+
+from devstack.gateway import make_server
+
+
+def test_each_thread_of_the_local_gateway_reads_its_own_request():
+    """Review finding: with one shared `current_request`, another structure's request could read atelier's caller
+    and body (a leak seen twice in 10 s of parallel reads)."""
+    app = Chalice("gateway-test")
+    server = make_server(app, Config(), "127.0.0.1", 0)
+    try:
+        app.current_request = "the main thread's request"
+        seen = []
+        other = threading.Thread(target=lambda: seen.append(getattr(app, "current_request", None)))
+        other.start()
+        other.join()
+        assert seen == [None] and app.current_request == "the main thread's request"
+        assert make_server(app, Config(), "127.0.0.1", 0) is not None  # a second server of the same app
+    finally:
+        server.server.server_close()
