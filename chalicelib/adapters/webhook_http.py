@@ -60,7 +60,7 @@ class HttpWebhookSender:
         try:
             connection.request("POST", target.path, body=body, headers={**headers, "Connection": "close"})
             status = connection.getresponse().status  # the body is not needed: the status decides
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, http.client.HTTPException, ValueError) as error:  # ValueError: a URL http.client refuses
             if expired.is_set() or isinstance(error, TimeoutError):
                 return HttpResult(None, _ms(started), f"timeout after {timeout:g} s")
             return HttpResult(None, _ms(started), f"{type(error).__name__}: {error}"[:300])

@@ -23,7 +23,10 @@ SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE, FLOW_EVENT_TYPE)
 MAX_SUBSCRIPTIONS_PER_STRUCTURE = 25
 MAX_URL_LENGTH = 2048
 SECRET_PREFIX = "whsec_"
-_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+# An ASCII local part of RFC 5322's atext and dots (SES sends to no other), an ASCII (xn--) domain.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+"
+)
 
 
 class InvalidSubscription(ValueError):
@@ -147,8 +150,10 @@ def parse_events(raw) -> tuple[str, ...]:
 
 
 def parse_email(raw) -> str:
-    if not isinstance(raw, str) or len(raw) > 254 or not _EMAIL.match(raw):
-        raise InvalidSubscription("'email' must be an e-mail address")
+    if not isinstance(raw, str) or len(raw) > 254 or not _EMAIL.fullmatch(raw):
+        raise InvalidSubscription(
+            "'email' must be an e-mail address in ASCII (write an international domain name in its xn-- form)"
+        )
     return raw
 
 

@@ -101,6 +101,11 @@ def parse_target(url: str, policy: UrlPolicy) -> Target:
         raise UnsafeUrl(f"the URL must be a string of at most {MAX_URL_LENGTH} characters")
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise UnsafeUrl("the URL contains whitespace or control characters")
+    if not url.isascii():  # an HTTP request line is ASCII: such a URL would fail at every delivery
+        raise UnsafeUrl(
+            "the URL must be ASCII: percent-encode its path and query, and write an international domain name in "
+            "its xn-- form"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -114,6 +119,8 @@ def parse_target(url: str, policy: UrlPolicy) -> Target:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise UnsafeUrl("the URL has no host")
+    if _ip_literal(host) is None and (len(host) > 253 or not all(0 < len(label) <= 63 for label in host.split("."))):
+        raise UnsafeUrl("the host name is not a DNS name (labels of 1 to 63 characters, 253 in all)")
     if parts.fragment:
         raise UnsafeUrl("the URL must not have a fragment")
     if port == 0:

@@ -59,8 +59,9 @@ def checked_url(url, resolver: Resolver, policy: UrlPolicy) -> list[str]:
     if addresses is None:
         try:
             addresses = resolver(target.host, target.port)
-        except OSError as error:
-            raise not_public(target.host, f"{target.host} does not resolve ({error.strerror or error})") from None
+        except (OSError, UnicodeError) as error:  # UnicodeError: a name the resolver cannot encode
+            reason = getattr(error, "strerror", None) or error
+            raise not_public(target.host, f"{target.host} does not resolve ({reason})") from None
     return check_addresses(target, addresses, policy)
 
 

@@ -119,6 +119,11 @@ REFUSED = [
     ({"url": "ftp://127.0.0.1/"}, 422),
     ({"url": "http://127.0.0.1/", "email": "a@b.fr"}, 400),
     ({"email": "not-an-address"}, 400),
+    ({"email": "a\u0000b@example.fr"}, 400),  # review findings: control characters, a trailing line feed
+    ({"email": "compta@mairie.fr\n"}, 400),
+    ({"url": "http://a..b/"}, 422),  # review findings: these were 500s (the resolver's UnicodeError)
+    ({"url": "http://" + "a" * 64 + ".example.com/"}, 422),
+    ({"url": "http://127.0.0.1/factur\u00e9"}, 422),  # accepted, then every delivery failed without a trace
     ({"url": "http://127.0.0.1/", "filter": {"status_codes": [999]}}, 400),
     ({"url": "http://127.0.0.1/", "events": ["invoice.created"]}, 400),
     ({"url": "http://127.0.0.1/", "colour": "blue"}, 400),

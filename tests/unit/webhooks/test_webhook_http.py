@@ -66,3 +66,11 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_total_timeout():
     stop.set()
     server.close()
     assert not result.ok and "timeout" in result.error and elapsed < 2.0
+
+
+def test_a_url_http_client_refuses_is_a_failed_attempt_not_a_crash():
+    """Review finding: a non-ASCII path (accepted before subscriptions refused them) raised UnicodeEncodeError,
+    which nothing recorded: the job was dead-lettered without a trace. The request line fails before connecting."""
+    target = Target("http", "127.0.0.1", 9, "/hooks/factur\u00e9")
+    result = HttpWebhookSender().post(target, "127.0.0.1", {}, b"{}", 5.0)
+    assert not result.ok and result.status is None and "UnicodeEncodeError" in result.error

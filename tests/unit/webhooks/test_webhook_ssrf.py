@@ -62,6 +62,12 @@ def test_public_https_receivers_are_accepted_with_every_address():
         ("https://hooks.example.com:0/", "port 0"),
         ("https://hooks.example.com/a b", "whitespace"),
         ("https://" + "a" * 2100 + ".com/", "at most"),
+        # review findings: a 500 at subscription (the resolver's UnicodeError), or every event lost at delivery
+        ("https://a..b/", "not a DNS name"),
+        ("https://" + "a" * 64 + ".example.com/", "not a DNS name"),
+        ("https://hooks.example.com/factur\u00e9", "must be ASCII: percent-encode"),
+        ("https://hooks.example.com/?q=\udcff", "must be ASCII"),
+        ("https://\u00e9t\u00e9.example.com/", "xn-- form"),
     ],
 )
 def test_unsafe_urls_are_refused_outside_the_local_stack(url, reason):
@@ -113,3 +119,11 @@ def test_a_refused_name_does_not_disclose_what_it_resolves_to(url, caplog):
 def test_a_refused_address_written_as_such_keeps_its_reason():
     with pytest.raises(UnsafeUrl, match=r"^169\.254\.169\.254 is a link-local address"):
         checked_url("https://169.254.169.254/", RESOLVE, AWS)
+
+
+def test_a_resolver_that_cannot_encode_a_name_is_a_refusal_not_a_crash():
+    def idna_refuses(host, port):
+        raise UnicodeError("encoding with 'idna' codec failed (UnicodeError: label empty or too long)")
+
+    with pytest.raises(UnsafeUrl, match="does not resolve"):
+        checked_url("https://hooks.example.com/", idna_refuses, AWS)
