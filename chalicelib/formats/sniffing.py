@@ -22,31 +22,46 @@ DESCRIPTIONS = {
     TAR: "an uncompressed tar archive",
     UNKNOWN: "bytes of no recognised format",
 }
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# Byte order marks, longest first (UTF-32 LE's starts with UTF-16 LE's), and the encoding each announces.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
 
 
 def sniff(data: bytes) -> str:
     """The kind of `data`: pdf, xml, json, zip, gzip, tar or unknown."""
     head = data[:1024]
-    if b"%PDF-" in head and b"%%EOF" in data[-2048:]:  # header (readers allow junk before it) and trailer
-        return PDF
+    # Containers first, by their magic number at offset 0: a ZIP of uncompressed PDFs holds "%PDF-" near its
+    # start and "%%EOF" near its end, and must not pass for one PDF.
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return ZIP
     if head.startswith(b"\x1f\x8b"):
         return GZIP
     if len(data) > 262 and data[257:262] == b"ustar":
         return TAR
-    text = head
-    for bom in _BOMS:
-        if text.startswith(bom):
-            text = text[len(bom) :]
-            break
-    text = text.lstrip(b" \t\r\n")
-    if text.startswith(b"<"):
+    if b"%PDF-" in head and b"%%EOF" in data[-2048:]:  # header (readers allow junk before it) and trailer
+        return PDF
+    first = _first_character(head)
+    if first == "<":
         return XML
-    if text.startswith((b"{", b"[")):
+    if first in ("{", "["):
         return JSON
     return UNKNOWN
+
+
+def _first_character(head: bytes) -> str:
+    """The first character of text after its byte order mark and blanks, in the encoding the mark (or, without
+    one, a UTF-16 '<') announces; '' when there is none."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(encoding, "ignore").lstrip(" \t\r\n")[:1]
+    if head.startswith(b"\x00<"):
+        return "<"  # UTF-16 BE without a mark
+    return head.lstrip(b" \t\r\n")[:1].decode("latin-1")
 
 
 def media_type(content_type: str | None) -> str:

@@ -24,10 +24,29 @@ from chalicelib.services.errors import InvalidInput, Unprocessable, UnsupportedM
         (b"%PDF-1.7 no trailer", "unknown"),  # a PDF needs its header and its %%EOF
         (b"hello", "unknown"),
         (b"", "unknown"),
+        # review finding: UTF-16 BE and UTF-32 XML passed a deposit's parser but not the sniffing of flows
+        ('<?xml version="1.0"?><a/>'.encode("utf-16"), "xml"),
+        (b"\xfe\xff" + " <a/>".encode("utf-16-be"), "xml"),
+        ("<a/>".encode("utf-16-be"), "xml"),
+        ("<a/>".encode("utf-16-le"), "xml"),
+        ("\n<a/>".encode("utf-32"), "xml"),
+        ('{"a": 1}'.encode("utf-16"), "json"),
     ],
 )
 def test_sniff(data, kind):
     assert sniffing.sniff(data) == kind
+
+
+def test_a_zip_of_uncompressed_pdfs_is_a_zip_not_a_pdf():
+    """Review finding: its first member's %PDF- and its last's %%EOF made it one PDF: the other invoices were lost."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for n in range(3):
+            archive.writestr(f"invoice-{n}.pdf", blank_pdf())
+    assert sniffing.sniff(buffer.getvalue()) == "zip"
 
 
 def test_real_pdf_is_sniffed_as_pdf():
