@@ -69,7 +69,7 @@ def settings() -> Settings:
         validation_queue=env.get("VALIDATION_QUEUE", "chorale-validation"),
         events_topic_arn=env.get("EVENTS_TOPIC_ARN", f"arn:aws:sns:{region}:123456789012:chorale-events"),
         max_sync_bytes=int(env.get("MAX_SYNC_BYTES", DEFAULT_MAX_SYNC_BYTES)),
-        validation_max_receives=int(env.get("VALIDATION_MAX_RECEIVES", "3")),
+        validation_max_receives=int(env.get("VALIDATION_MAX_RECEIVES", "5")),
         download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", "300")),
         local_stack=env.get("CHORALE_LOCAL_STACK") == "1",
         index_shards=int(env.get("INDEX_SHARDS", "4")),

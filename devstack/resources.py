@@ -132,7 +132,7 @@ def create_webhook_resources(settings: Settings, resources: LocalResources, visi
     )
 
 
-INBOX_MAX_RECEIVES = 3
+INBOX_MAX_RECEIVES = 5  # AWS's advice for a Lambda consumer: throttled receives count too
 # Browsers may POST presigned uploads and GET presigned downloads (infra applies the same rule with the
 # stage's origins): CORS grants nothing by itself, every such request still needs its signature.
 BROWSER_CORS_RULE = {

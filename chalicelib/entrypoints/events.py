@@ -27,6 +27,13 @@ events = Blueprint(__name__)
 INVOICE_STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:eu-west-3:123456789012:table/chorale-invoices/stream/local"
 
 _validation_batch = BatchProcessor(event_type=EventType.SQS)
+# An object is started only with this much of the invocation left (the largest original, 4 MiB, validates well
+# within it at 512 MB): the messages not started fail alone and come back, instead of a timeout failing the batch.
+VALIDATION_RESERVE_MS = 30_000
+
+
+class NoTimeLeft(Exception):
+    """Not started: too little of the invocation left. The message comes back (a receive, like any failure)."""
 
 
 def _latency_ms(created_at: str) -> float:
@@ -34,12 +41,17 @@ def _latency_ms(created_at: str) -> float:
     return (datetime.now(UTC) - created).total_seconds() * 1000
 
 
-def validate_message(record: SQSRecord) -> None:
+def validate_message(record: SQSRecord, lambda_context=None) -> None:
+    # A message received before was processed, in part or whole, by an earlier attempt: its invoices' records are
+    # read first, so those decided are not validated again (the first attempt saves that read).
+    redelivered = int(record.attributes.approximate_receive_count or 1) > 1
     for key in s3_keys(json.loads(record.body)):
         logger.append_keys(object_key=key)
         ports = {"invoices": deps.invoice_records(), "originals": deps.originals(), "directory": deps.directory()}
         try:
-            processed = process_object(key, **ports)
+            if lambda_context is not None and lambda_context.get_remaining_time_in_millis() < VALIDATION_RESERVE_MS:
+                raise NoTimeLeft(f"{key}: not started, under {VALIDATION_RESERVE_MS} ms of the invocation left")
+            processed = process_object(key, **ports, look_first=redelivered)
         except Exception as exc:
             if isinstance(exc, BundleIncomplete):
                 _count(exc.processed.decided_now)  # decided by this attempt: the retry will not count them

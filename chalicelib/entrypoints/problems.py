@@ -75,6 +75,13 @@ GATEWAY_PROBLEMS: dict[str, tuple[int, str, str]] = {
     "REQUEST_TOO_LARGE": (413, "Payload too large", "Bodies over 10 MB: use the upload route (POST /v1/uploads)."),
     "THROTTLED": (429, "Too many requests", "Request rate over the limit: retry with backoff."),
     "DEFAULT_4XX": (400, "Bad request", "The request was refused by the API gateway."),
+    # API Gateway's own 29 s limit: without its own response it would be a DEFAULT_5XX, a 502 that hides the timeout
+    "INTEGRATION_TIMEOUT": (
+        504,
+        "Gateway timeout",
+        "The request took longer than the API gateway's 29 s: retry it "
+        "(with the same Idempotency-Key for a deposit, so it is not deposited twice).",
+    ),
     "DEFAULT_5XX": (502, "Bad gateway", "The API gateway could not complete the request."),
 }
 

@@ -68,13 +68,20 @@ def process_object(
     directory: Directory,
     validate: Callable | None = None,
     now: Callable[[], str] = utc_now,
+    look_first: bool = False,
 ) -> Processed:
-    """A new object under originals/: one original, or a bundle of a flow's originals. Nothing for other keys."""
+    """A new object under originals/: one original, or a bundle of a flow's originals. Nothing for other keys.
+
+    `look_first` (a redelivered message): read each invoice's record before validating it, and keep those an
+    earlier attempt decided. A first delivery does not: its saves are conditional creates (see _decide_unread)."""
     if layout.is_bundle_key(key):
-        return _process_bundle(key, invoices, originals, _BundleDirectory(directory), validate, now)
+        return _process_bundle(key, invoices, originals, _BundleDirectory(directory), validate, now, look_first)
     processed = Processed()
     invoice_id = layout.invoice_id_from_key(key)
     if invoice_id is None:
+        return processed
+    if look_first and (decided := _decided(invoices, invoice_id)) is not None:
+        processed.invoices.append(decided)
         return processed
     stored = originals.get(key)
     if stored is None:
@@ -92,11 +99,15 @@ def _process_bundle(
     directory: Directory,
     validate: Callable | None,
     now: Callable[[], str],
+    look_first: bool = False,
 ) -> Processed:
     """Every original of a bundle to its first status, one after the other (members already decided are kept)."""
     processed, failures = Processed(), []
     for invoice_id, stored, offset in _bundle_members(key, originals):
         try:  # one invoice that cannot be processed must not hold back the others of its bundle
+            if look_first and (decided := _decided(invoices, invoice_id)) is not None:
+                processed.invoices.append(decided)
+                continue
             decision = _decide_unread(invoice_id, key, stored, invoices=invoices, originals=originals,
                                       directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
         except Exception as exc:
@@ -136,6 +147,11 @@ def _bundle_members(key: str, originals: ObjectStore) -> list[tuple[str, StoredO
          member.offset)
         for member in bundles.read_bundle(stored.data)
     ]  # fmt: skip
+
+
+def _decided(invoices: InvoiceRepository, invoice_id: str) -> Invoice | None:
+    invoice = invoices.get(invoice_id)
+    return invoice if invoice is not None and invoice.processing == "done" else None
 
 
 class _EarlierAttempt(Exception):

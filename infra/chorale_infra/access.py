@@ -67,8 +67,13 @@ FUNCTION_ACCESS: dict[str, dict] = {
     "ValidateInvoices": {
         # FLOW_TABLE: a flow's objects marked done; the last one announces the flow (flow.completed)
         # SUBSCRIPTION_TABLE: a publisher marks the events nobody subscribed to (services/publishing.py)
-        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "STRUCTURE_TABLE": "r", "FLOW_TABLE": "rw",
-                   "SUBSCRIPTION_TABLE": "r"},
+        "tables": {
+            "INVOICE_TABLE": "rw",
+            "NUMBER_TABLE": "rw",
+            "STRUCTURE_TABLE": "r",
+            "FLOW_TABLE": "rw",
+            "SUBSCRIPTION_TABLE": "r",
+        },
         # reads originals; re-derives and stores a missing rendition (services/intake.py)
         "objects": {"originals/": "r", "renditions/": "rw"},
         "topics": {"EVENTS_TOPIC_ARN": "publish"},
@@ -87,18 +92,8 @@ FUNCTION_ACCESS: dict[str, dict] = {
     # Bulk flows (issue #5).
     "ExpandInbox": {
         # INVOICE_TABLE read and the topic: a flow complete at expansion is announced (services/flows.py)
-        "tables": {"FLOW_TABLE": "rw", "INVOICE_TABLE": "r", "SUBSCRIPTION_TABLE": "r"},
-        "objects": {"inbox/": "rl", "originals/": "rw", "renditions/": "rw"},
-        "topics": {"EVENTS_TOPIC_ARN": "publish"},
-    },
-}
-
-# Functions named by the queue they consume, for handlers being written (bulk flows, issue #5): the inbox
-# queue's handler expands an archive from inbox/ into originals/ and renditions/, and records the flow.
-SOURCE_ACCESS: dict[str, dict] = {
-    "INBOX_QUEUE": {
-        "tables": {"INVOICE_TABLE": "rw", "NUMBER_TABLE": "rw", "FLOW_TABLE": "rw", "STRUCTURE_TABLE": "r",
-                   "SUBSCRIPTION_TABLE": "r"},
+        # STRUCTURE_TABLE read: the depositor must still be an active supplier (services/flows.expand_inbox)
+        "tables": {"FLOW_TABLE": "rw", "INVOICE_TABLE": "r", "SUBSCRIPTION_TABLE": "r", "STRUCTURE_TABLE": "r"},
         "objects": {"inbox/": "rl", "originals/": "rw", "renditions/": "rw"},
         "topics": {"EVENTS_TOPIC_ARN": "publish"},
     },

@@ -90,16 +90,23 @@ def describe(project_dir: str) -> dict:
     for source in app.event_sources:
         entry = {"function": source.name, "kind": type(source).__name__}
         if isinstance(source, SQSEventConfig):
-            entry.update(queue_env=_env_of(source.queue), batch_size=source.batch_size,
-                         batching_window=source.maximum_batching_window_in_seconds)
+            entry.update(
+                queue_env=_env_of(source.queue),
+                batch_size=source.batch_size,
+                batching_window=source.maximum_batching_window_in_seconds,
+            )
         elif isinstance(source, DynamoDBEventConfig):
             # The stream ARN in code is a placeholder naming the table by its default name.
             table_name = source.stream_arn.split(":table/", 1)[1].split("/", 1)[0]
             env = _env_of(table_name) or next(
                 (k for k, v in defaults.items() if k.endswith("_TABLE") and v == table_name), None
             )
-            entry.update(table_env=env, batch_size=source.batch_size, starting_position=source.starting_position,
-                         placeholder=source.stream_arn)
+            entry.update(
+                table_env=env,
+                batch_size=source.batch_size,
+                starting_position=source.starting_position,
+                placeholder=source.stream_arn,
+            )
         elif isinstance(source, SNSEventConfig):
             entry.update(topic_env=_env_of(source.topic), topic=source.topic)
         elif isinstance(source, S3EventConfig):
@@ -116,7 +123,7 @@ def describe(project_dir: str) -> dict:
         "max_receives": {
             "WEBHOOK_EVENTS_QUEUE": _optional("devstack.resources", "WEBHOOK_MAX_RECEIVES", 5),
             "WEBHOOK_DELIVERY_QUEUE": _optional("devstack.resources", "WEBHOOK_MAX_RECEIVES", 5),
-            "INBOX_QUEUE": _optional("devstack.resources", "INBOX_MAX_RECEIVES", 3),
+            "INBOX_QUEUE": _optional("devstack.resources", "INBOX_MAX_RECEIVES", 5),
         },
         "browser_cors_rule": _optional("devstack.resources", "BROWSER_CORS_RULE", None),
         # Object prefixes locked for the legal retention on a stage with Object Lock (adapters/object_store.py).
@@ -128,8 +135,10 @@ def describe(project_dir: str) -> dict:
         "authorizers": sorted(a.name for a in app.builtin_auth_handlers),
         "problem_content_type": PROBLEM_JSON,
         "mail_sender": getattr(config.settings(), "mail_sender", "notifications@chorale.dev"),
-        "gateway_problems": {kind: problem_body(status, title, detail) | {"status": status}
-                             for kind, (status, title, detail) in GATEWAY_PROBLEMS.items()},
+        "gateway_problems": {
+            kind: problem_body(status, title, detail) | {"status": status}
+            for kind, (status, title, detail) in GATEWAY_PROBLEMS.items()
+        },
     }
 
 

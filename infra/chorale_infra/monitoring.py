@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -17,6 +18,21 @@ class Monitoring(Construct):
         super().__init__(scope, construct_id)
         stage = stack.stage
         self.alarm_topic = sns.Topic(self, "AlarmTopic", topic_name=f"{stack.prefix}-alarms", enforce_ssl=True)
+        # enforce_ssl writes the topic's policy, which replaces SNS's default one: CloudWatch must be let in, or
+        # no alarm is ever delivered. Only this account's alarms.
+        alarms_arn = f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"
+        self.alarm_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.alarm_topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": alarms_arn},
+                },
+            )
+        )
         if stage.alarm_email:
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(stage.alarm_email))
         action = cw_actions.SnsAction(self.alarm_topic)
@@ -70,7 +86,10 @@ class Monitoring(Construct):
 
             def metric(name: str, statistic: str = "Sum", dims=dims) -> cw.Metric:
                 return cw.Metric(
-                    namespace="AWS/Lambda", metric_name=name, dimensions_map=dims, statistic=statistic,
+                    namespace="AWS/Lambda",
+                    metric_name=name,
+                    dimensions_map=dims,
+                    statistic=statistic,
                     period=FIVE_MINUTES,
                 )
 
@@ -90,7 +109,10 @@ class Monitoring(Construct):
 
             def api_metric(name: str, statistic: str = "Sum") -> cw.Metric:
                 return cw.Metric(
-                    namespace="AWS/ApiGateway", metric_name=name, dimensions_map=api_dims, statistic=statistic,
+                    namespace="AWS/ApiGateway",
+                    metric_name=name,
+                    dimensions_map=api_dims,
+                    statistic=statistic,
                     period=FIVE_MINUTES,
                 )
 

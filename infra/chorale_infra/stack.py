@@ -41,7 +41,9 @@ BUCKET_NOTIFICATIONS = {"VALIDATION_QUEUE": "originals/", "INBOX_QUEUE": "inbox/
 # downloads/: one copy of a downloaded bundled original (Object Lock keeps it anyway; it is reused).
 RETAINED_PREFIXES = ("originals/", "renditions/", "inbox/", "attachments/", "downloads/")
 # A queue's consumer that needs more than the default timeout/memory (expanding a 1,000-file archive).
-QUEUE_CONSUMERS = {"INBOX_QUEUE": {"timeout": 300, "memory": 2048}}
+# The validation handler starts an object only with 30 s left (entrypoints/events.py): 120 s lets a batch of ten
+# finish where 30 s could time out on a few large originals, each retry stopping at the same point.
+QUEUE_CONSUMERS = {"INBOX_QUEUE": {"timeout": 300, "memory": 2048}, "VALIDATION_QUEUE": {"timeout": 120}}
 # Queues subscribed to a topic (fan-out): queue env var → topic env var.
 TOPIC_SUBSCRIPTIONS = {"WEBHOOK_EVENTS_QUEUE": "EVENTS_TOPIC_ARN"}
 
@@ -417,7 +419,7 @@ class ChoraleStack(Stack):
         functions = {}
         for logical_id in self._chalice_resources("AWS::Serverless::Function"):
             function = template.get_resource(logical_id)
-            grants = access.FUNCTION_ACCESS.get(logical_id) or self._source_access(logical_id)
+            grants = access.FUNCTION_ACCESS.get(logical_id)
             if grants is None:
                 Annotations.of(self).add_warning(
                     f"{logical_id}: no entry in infra/chorale_infra/access.py: given the app-wide data-plane policy"
@@ -471,13 +473,6 @@ class ChoraleStack(Stack):
             path = os.path.join(self.chalice._sam_package_dir, "sam.json")
             self._sam_cache = json.load(open(glob.glob(path)[0]))
         return self._sam_cache
-
-    def _source_access(self, logical_id: str) -> dict | None:
-        """Access declared for whatever consumes a queue (access.SOURCE_ACCESS), for a function not named yet."""
-        for source in self.model["event_sources"]:
-            if cfn_name(source["function"]) == logical_id and source.get("queue_env") in access.SOURCE_ACCESS:
-                return access.SOURCE_ACCESS[source["queue_env"]]
-        return None
 
     def _everything(self) -> dict:
         return {

@@ -359,6 +359,39 @@ def test_no_wildcard_actions_and_data_resources_are_named(template):
         assert not props(role).get("ManagedPolicyArns"), name
 
 
+def table_actions(template: dict, function: str, setting: str) -> set[str]:
+    """The actions `function`'s role may take on the table its environment names in `setting`."""
+    name = props(functions(template)[function])["Environment"]["Variables"][setting]
+    [table] = [k for k, r in resources(template, "AWS::DynamoDB::Table").items() if props(r)["TableName"] == name]
+    role = ref_id(props(functions(template)[function])["Role"])
+    found = set()
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if role not in [ref_id(r) for r in props(policy)["Roles"]]:
+            continue
+        for statement in props(policy)["PolicyDocument"]["Statement"]:
+            if any(ref_id(r) == table for r in as_list(statement["Resource"])):
+                found |= set(as_list(statement["Action"]))
+    return found
+
+
+# Calls the code makes that moto, which enforces no IAM, cannot prove allowed: (function, table setting, action).
+NEEDED = [
+    ("ExpandInbox", "STRUCTURE_TABLE", "dynamodb:GetItem"),  # is the depositor still an active supplier?
+    ("ExpandInbox", "FLOW_TABLE", "dynamodb:UpdateItem"),
+    ("ExpandInbox", "INVOICE_TABLE", "dynamodb:BatchGetItem"),  # outcomes of a flow complete at expansion
+    ("ValidateInvoices", "STRUCTURE_TABLE", "dynamodb:GetItem"),  # routing, and the depositor of a flow
+    ("ValidateInvoices", "NUMBER_TABLE", "dynamodb:PutItem"),  # the number claim
+    ("ApiKeyAuthorizer", "API_KEY_TABLE", "dynamodb:GetItem"),
+    ("DeliverWebhooks", "DELIVERY_LOG_TABLE", "dynamodb:PutItem"),
+]
+
+
+@pytest.mark.parametrize("function, setting, action", NEEDED)
+def test_each_function_may_make_the_calls_its_code_makes(template, function, setting, action):
+    """Review finding: ExpandInbox could not read the structures table, so every flow would have stayed IN_RECU."""
+    assert action in table_actions(template, function, setting), f"{function}: {action} on {setting}"
+
+
 def test_every_function_declares_its_access():
     """A new Lambda function needs its line in infra/chorale_infra/access.py (else: app-wide data-plane policy)."""
     from chorale_infra import access
@@ -429,6 +462,27 @@ def test_alarms_cover_dlqs_errors_throttles_and_queue_age(template):
     assert len(by_metric["Errors"]) == len(functions(template))
     assert len(by_metric["Throttles"]) == len(functions(template))
     assert resources(template, "AWS::CloudWatch::Dashboard")
+
+
+def test_cloudwatch_may_publish_to_the_alarm_topic(template):
+    """Review finding: the TLS-only topic policy replaced SNS's default one, with no Allow for CloudWatch: no alarm
+    would ever have been delivered."""
+    [alarm_topic] = [k for k, r in resources(template, "AWS::SNS::Topic").items() if "Alarm" in k]
+    allowed = [
+        statement
+        for policy in resources(template, "AWS::SNS::TopicPolicy").values()
+        if alarm_topic in [ref_id(t) for t in props(policy)["Topics"]]
+        for statement in props(policy)["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+    ]
+    assert any(
+        s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"
+        and "sns:Publish" in as_list(s["Action"])
+        and "aws:SourceAccount" in s["Condition"]["StringEquals"]
+        for s in allowed
+    ), allowed
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    assert {ref_id(a) for r in alarms for a in props(r)["AlarmActions"]} == {alarm_topic}
 
 
 def test_the_ops_scripts_name_the_stage_s_resources_as_infra_deploys_them():

@@ -139,6 +139,32 @@ def test_poison_message_ends_in_the_dlq_with_its_invoice_marked(client, pump, mo
     assert boto3.client("s3").get_object(Bucket=settings().invoice_bucket, Key=layout.original_key(created["id"]))
 
 
+def test_an_object_is_not_started_without_time_left_and_comes_back(client, pump, monkeypatch):
+    """Review finding: a batch that reached the Lambda timeout failed whole at every retry, at the same point, and
+    its invoices stayed pending. An object is now started only with VALIDATION_RESERVE_MS left; the redelivery
+    reads the record first, so what an earlier attempt decided is not validated again."""
+    from chalicelib.entrypoints import dependencies as deps
+    from chalicelib.entrypoints import events
+    from chalicelib.services import processing
+
+    created = json.loads(deposit(client, ubl_invoice("F-NO-TIME")).body)
+    monkeypatch.setattr(events, "VALIDATION_RESERVE_MS", 10**9)  # more than any invocation has
+    assert pump.deliver_sqs_once("validate_invoices") == 1
+    assert json.loads(get_invoice(client, created["id"]).body)["processing"] == "pending"
+
+    monkeypatch.setattr(events, "VALIDATION_RESERVE_MS", 30_000)
+    assert pump.deliver_sqs_once("validate_invoices") == 1  # the same message, received a second time
+    assert json.loads(get_invoice(client, created["id"]).body)["status"]["code"] == 203
+
+    validated = []
+    real = processing.validate_en16931
+    monkeypatch.setattr(processing, "validate_en16931", lambda data: validated.append(1) or real(data))
+    key = layout.original_key(created["id"])
+    again = processing.process_object(key, invoices=deps.invoice_records(), originals=deps.originals(),
+                                      directory=deps.directory(), look_first=True)  # fmt: skip
+    assert validated == [] and [i.status.code for i in again.invoices] == [203] and again.decided_now == []
+
+
 def test_dead_letters_redriven_after_the_fix_are_decided(client, pump, monkeypatch):
     import sys
 

@@ -408,6 +408,14 @@ def test_a_first_delivery_reads_no_record_and_a_redelivery_changes_nothing():
     assert [i.status.code for i in again.invoices] == [203, 213, 213]
     assert invoices.reads == 3  # only where the create met the earlier decision
 
+    def no_validation(xml):
+        raise AssertionError("a decided invoice validated again")
+
+    looked = process_object(
+        key, invoices=invoices, originals=originals, directory=DIRECTORY, validate=no_validation, look_first=True
+    )  # fmt: skip  (a redelivered message: records read first)
+    assert [i.id for i in looked.invoices] == ids and looked.decided_now == [] and invoices.reads == 6
+
 
 def test_a_bundled_original_is_copied_out_once_and_an_archived_bundle_is_a_clear_conflict():
     from chalicelib.services.errors import Archived
