@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from email.message import Message
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import AuthResponse, Blueprint, Response
@@ -23,7 +24,7 @@ from ..services.authentication import (
     require_structure,
 )
 from ..services.directory import ADMIN
-from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType
+from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType, refuse_unknown_fields
 from . import dependencies as deps
 from .links import api_path, request_instance, stage_prefix
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
@@ -228,12 +229,16 @@ def reroute_invoice(invoice_id: str):
 
 
 def _attachment_name() -> str | None:
+    """The name in Content-Disposition (RFC 6266: a quoted name may hold ';', and filename* carries UTF-8), else
+    the `name` query parameter."""
     request = api.current_request
     disposition = request.headers.get("content-disposition") or ""
-    for part in disposition.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "filename":
-            return value.strip().strip('"')
+    if disposition:
+        header = Message()
+        header["content-disposition"] = disposition
+        name = header.get_filename()
+        if name is not None:
+            return name
     return (request.query_params or {}).get("name")
 
 
@@ -272,13 +277,16 @@ def add_invoice_attachment(invoice_id: str):
 @route("/v1/invoices/{invoice_id}/attachments/uploads", methods=("POST",), content_types=["*/*"])
 def create_invoice_attachment_upload(invoice_id: str):
     principal = active_caller()  # completion re-checks: an older ticket attaches nothing
+    body = json_body()
+    refuse_unknown_fields(body, ("name", "sha256"), "an attachment upload")
     upload = lifecycle.create_attachment_upload(
         principal,
         invoice_id,
-        json_body().get("name"),
+        body.get("name"),
         invoices=deps.invoices(),
         signer=deps.upload_signer(),
         expires_in=settings().upload_url_seconds,
+        sha256=body.get("sha256"),
     )
     complete = api_path(f"/v1/invoices/{invoice_id}/attachments/uploads/{upload.upload_id}")
     return json_response(upload_resource(upload, {"complete": complete}), 201, {"Location": complete})

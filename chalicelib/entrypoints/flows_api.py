@@ -12,9 +12,10 @@ from ..config import settings
 from ..domain.flows import Flow, FlowFile
 from ..formats import archives
 from ..services import flows as flow_service
+from ..services.errors import refuse_unknown_fields
 from . import dependencies as deps
 from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
-from .api import active_caller, api, caller, json_response, route
+from .api import active_caller, api, caller, json_body, json_response, route
 from .links import api_path
 from .observability import logger
 from .representations import upload_resource
@@ -80,11 +81,14 @@ def get_flow(flow_id: str):
 @route("/v1/uploads", methods=("POST",), content_types=["*/*"])
 def post_upload():
     principal = active_caller()  # a ticket taken before a deactivation deposits nothing (its flow is IN_REJETE)
+    body = json_body() if api.current_request.raw_body else {}  # optional: {"sha256": …}
+    refuse_unknown_fields(body, ("sha256",), "an upload")
     upload = flow_service.create_upload(
         principal,
         signer=deps.upload_signer(),
         max_bytes=settings().upload_max_bytes,
         expires_in=settings().upload_url_seconds,
+        sha256=body.get("sha256"),
     )
     flow = api_path(f"/v1/flows/{upload.upload_id}")
     return json_response(upload_resource(upload, {"flow": flow}), 201, {"Location": flow})

@@ -152,6 +152,24 @@ def format_paths() -> dict:
             "post": {
                 "summary": "A presigned S3 POST for one large file (≤ 120 MB): a single invoice (its invoice id is "
                 "the upload id) or an archive (a flow whose id is the upload id); either way GET /v1/flows/{upload_id}",
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "sha256": {
+                                        "type": "string",
+                                        "description": "Optional: the file's SHA-256 in base64; the ticket's fields "
+                                        "then carry it, and S3 refuses another file",
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
                 "responses": {
                     "201": {
                         "description": "Send the file as multipart/form-data to `url` with every `fields` entry, the "
@@ -173,8 +191,11 @@ def format_paths() -> dict:
                             }
                         },
                     },
+                    "400": _problem("A body that is not a JSON object"),
                     "401": _AUTH["401"],
                     "403": _problem("The caller's structure is not a supplier"),
+                    "415": _problem("A body that is not application/json"),
+                    "422": _problem("'sha256' that is not a base64 SHA-256, or an unknown field"),
                 },
             }
         },

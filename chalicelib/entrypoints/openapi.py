@@ -175,7 +175,7 @@ SCHEMAS = {
             "fields": {"type": "object", "additionalProperties": {"type": "string"}},
             "expires_at": {"type": "string", "format": "date-time"},
             "max_bytes": {"type": "integer", "description": "10 MB, or what is left of the invoice's 120 MB"},
-            "checksum": {"type": "string", "description": "How to add the checksum Object Lock requires"},
+            "checksum": {"type": "string", "description": "How to have S3 check the file (sha256 in the request)"},
             "complete": {"type": "string", "description": "POST here once the file is uploaded"},
         },
     },
@@ -319,9 +319,17 @@ _LIST_RESPONSE = {"description": "A page and the cursor of the next one (null on
 _REFUSALS = {
     "400": problem_response("Malformed request"),
     "403": problem_response("Your role may not do this"),
-    "409": problem_response("Not allowed from the current status (the body lists the allowed ones), or a race"),
+    "409": problem_response(
+        "Not allowed from the current status (the body lists the allowed ones), the invoice's processing failed "
+        "(reason processing_failed), or a race"
+    ),
     "415": problem_response("Send application/json"),
     "422": problem_response("Missing or unknown reason, invalid field, or unknown field (unknown_fields)"),
+}
+_SHA256 = {
+    "type": "string",
+    "description": "Optional: the file's SHA-256 in base64; the ticket's fields then carry it, and S3 refuses another "
+    "file. Send exactly the fields given: S3 refuses a form with a field more or less.",
 }
 _ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
 # A structure's change is written only over the version it was made on, and made again when another came first.
@@ -436,7 +444,12 @@ LIFECYCLE_PATHS = {
             "summary": "A presigned S3 POST for one attachment of up to 10 MB (complete it once uploaded)",
             "parameters": _params("invoice_id"),
             "requestBody": _json_body(
-                {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 50}}}
+                {
+                    "type": "object",
+                    "required": ["name"],
+                    "additionalProperties": False,
+                    "properties": {"name": {"type": "string", "maxLength": 50}, "sha256": _SHA256},
+                }
             ),
             "responses": {
                 "201": {
@@ -461,7 +474,10 @@ LIFECYCLE_PATHS = {
                     "Attachment",
                     {"Location": {"schema": {"type": "string"}}},
                 ),
-                "409": problem_response("Nothing uploaded yet, or a race"),
+                "400": problem_response("The uploaded file is empty (it is deleted)"),
+                "409": problem_response(
+                    "Nothing uploaded yet, the invoice reached a final status or its processing failed, or a race"
+                ),
                 "413": problem_response("Over 10 MB, or over 120 MB with the invoice (the file is deleted)"),
                 "415": problem_response("Content not of the named type (the file is deleted)"),
                 **AUTH_ERRORS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -45,20 +46,24 @@ def _pointer(path) -> str:
 
 
 def schema_errors(document) -> list[SchemaError]:
-    """Every schema violation, in document order (empty: the document is valid). Beyond JSON Schema: a string
-    holding a character an XML invoice cannot carry (a control character, a lone surrogate) is refused here, with
-    its pointer, rather than by the UBL writer (keyword "characters")."""
-    errors = sorted(_validator().iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    """The schema violations (empty: the document is valid): the first MAX_REPORTED_ERRORS found, in document order.
+    Beyond JSON Schema: a string holding a character an XML invoice cannot carry (a control character, a lone
+    surrogate) is refused here, with its pointer, rather than by the UBL writer (keyword "characters").
+
+    Errors are only ever taken up to the limit: a small document of thousands of empty lines has a hundred
+    thousand of them, and building them all took gigabytes."""
     # the schema's own character pattern (for integrators' validators) says less than the "characters" error below
-    found = [
-        SchemaError(_pointer(e.absolute_path), e.message, str(e.validator))
-        for e in errors
+    relevant = (
+        e
+        for e in _validator().iter_errors(document)
         if not (e.validator == "pattern" and e.validator_value == _XML_STRING_PATTERN)
-    ]
+    )
+    errors = sorted(islice(relevant, MAX_REPORTED_ERRORS), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    found = [SchemaError(_pointer(e.absolute_path), e.message, str(e.validator)) for e in errors]
     found += [
         SchemaError(pointer, f"The text contains the character {char}, which an invoice cannot carry "
                     "(control characters other than tab and line breaks are refused).", "characters")
-        for pointer, char in jsontext.strings_with_forbidden_characters(document)
+        for pointer, char in islice(jsontext.strings_with_forbidden_characters(document), MAX_REPORTED_ERRORS)
     ]  # fmt: skip
     return found[:MAX_REPORTED_ERRORS]
 

@@ -21,8 +21,8 @@ class ControlFailure:
 def depositor_failure(structure: Structure | None, siret: str) -> ControlFailure | None:
     """The depositing structure must still be an active supplier when the platform takes its invoice in: an
     upload ticket or a posted flow may have been accepted before the structure was deactivated (or lost the
-    supplier role). REJ_COH: the deposit is inconsistent with the directory (the invoice itself may be valid; the
-    rule, CHORALE-DEPOSITOR, tells it from the seller-is-not-the-depositor control; REJ_ADR is the recipient's)."""
+    supplier role). REJ_COH: the deposit is inconsistent with the directory (the invoice itself may be valid;
+    REJ_UNI is the seller-is-not-the-depositor control, REJ_ADR the recipient's)."""
     if structure is not None and structure.active and structure.has_role("supplier"):
         return None
     why = (
@@ -41,12 +41,12 @@ def depositor_failure(structure: Structure | None, siret: str) -> ControlFailure
 
 
 def supplier_failure(summary: InvoiceSummary, depositor_siret: str) -> ControlFailure | None:
-    """The seller (BT-30 with scheme 0009, or BT-29) must be the depositing structure: an incoherence between
-    the invoice and its depositor (REJ_COH; REJ_UNI reads as a uniqueness failure, and duplicates are DOUBLON)."""
+    """The seller (BT-30 with scheme 0009, or BT-29) must be the depositing structure: REJ_UNI, as the directory
+    issue's contract names this control (duplicates are DOUBLON)."""
     if summary.seller_siret != depositor_siret:
         found = summary.seller_siret or "no SIRET (BT-30 scheme 0009 or BT-29)"
         return ControlFailure(
-            "REJ_COH",
+            "REJ_UNI",
             "CHORALE-SELLER",
             f"BT-30 Seller legal registration identifier ({found}) is not the depositing structure "
             f"({depositor_siret}).",

@@ -53,7 +53,7 @@ from .errors import (
 )
 from .paging import decode_cursor, encode_cursor, page_limit
 from .ports import Directory, EventPublisher, FlowRepository, InvoiceRepository, ObjectStore, UploadSigner
-from .uploads import PresignedUpload, presign_upload
+from .uploads import PresignedUpload, checksum_fields, presign_upload
 
 log = logging.getLogger(__name__)
 
@@ -147,14 +147,16 @@ def create_upload(
     signer: UploadSigner,
     max_bytes: int,
     expires_in: int,
+    sha256: object = None,
     now: Callable[[], str] = utc_now,
 ) -> PresignedUpload:
     """POST /v1/uploads: a presigned S3 POST for one file (an invoice or an archive) into the inbox; the upload
-    id is its flow's id."""
+    id is its flow's id. With `sha256` (base64), S3 takes only the file that has it."""
     require_role(principal, "supplier")
     upload_id = new_id()
     at = now()
     fields = {f"x-amz-meta-{k}": v for k, v in _inbox_metadata(principal.siret, at, "upload").items()}
+    fields |= checksum_fields(sha256)
     return presign_upload(signer, layout.inbox_key(upload_id), upload_id, fields, max_bytes=max_bytes,
                           expires_in=expires_in, issued_at=at)  # fmt: skip
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -36,7 +37,7 @@ from .errors import (
 )
 from .ports import Directory, InvoiceRepository, ObjectStore, UploadSigner
 from .queries import visible_invoice
-from .uploads import PresignedUpload, presign_upload
+from .uploads import PresignedUpload, checksum_fields, presign_upload
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ def change_status(
     if isinstance(comment, str) and len(comment) > 1000:
         raise Unprocessable("'comment' is limited to 1000 characters.")
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
+    _check_processed(invoice)
     current = invoice.status.code if invoice.status else None
     parties = invoice.parties_of(principal.siret)
     has_new_attachment = invoice.attachment_since_last(lifecycle.SUSPENDED, "supplier")
@@ -226,6 +228,9 @@ def attachment_upload_key(invoice_id: str, upload_id: str) -> str:
     return f"uploads/attachments/{invoice_id}/{upload_id}"
 
 
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _attachment_name(name: object) -> tuple[str, str]:
     """The file name, stripped, and its extension; refused unless it names an accepted type."""
     name = name.strip() if isinstance(name, str) else ""
@@ -233,6 +238,10 @@ def _attachment_name(name: object) -> tuple[str, str]:
         raise InvalidInput(
             f"Give the attachment a file name of at most {MAX_ATTACHMENT_NAME} characters, with extension."
         )
+    # The other party reads the name as given: no control character, and no bidirectional override that would
+    # show "fdp.exe" as "exe.pdf"
+    if any(unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS for c in name):
+        raise InvalidInput("The attachment's file name holds a control or text-direction character: rename the file.")
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ATTACHMENT_TYPES:
         raise UnsupportedMediaType(
@@ -253,9 +262,21 @@ def _check_size(invoice: Invoice, size: int) -> None:
         )
 
 
+def _check_processed(invoice: Invoice) -> None:
+    """An invoice whose processing gave up (poison message, in the operators' dead-letter queue) has no status
+    and will not get one until they redrive it: saying "wait until done" would be a wait without end."""
+    if invoice.processing == "failed":
+        raise Conflict(
+            f"Invoice {invoice.id} could not be processed: it has no status, and the platform's operators have it "
+            "(they are alerted). It takes no status change or attachment until it is processed again.",
+            reason="processing_failed",
+        )
+
+
 def _check_open(invoice: Invoice) -> None:
     """Attachments document an invoice being processed; one in a final status takes no more (and a locked
     bucket would keep each refused or useless file for the whole retention)."""
+    _check_processed(invoice)
     status = invoice.status
     if status is not None and status.code in lifecycle.TERMINAL:
         raise Conflict(
@@ -327,9 +348,11 @@ def create_attachment_upload(
     invoices: InvoiceRepository,
     signer: UploadSigner,
     expires_in: int,
+    sha256: object = None,
     now: Callable[[], str] = utc_now,
 ) -> PresignedUpload:
-    """POST /v1/invoices/{id}/attachments/uploads: a presigned S3 POST for one attachment of up to 10 MB.
+    """POST /v1/invoices/{id}/attachments/uploads: a presigned S3 POST for one attachment of up to 10 MB (with
+    `sha256`, base64, S3 takes only the file that has it).
 
     The policy fixes the key, the type, the uploader and the name (as metadata), and allows at most what is
     left of the attachment and invoice limits. Nothing is recorded until the upload is completed.
@@ -346,6 +369,7 @@ def create_attachment_upload(
         f"x-amz-meta-{META_INVOICE_ID}": invoice.id,
         f"x-amz-meta-{META_UPLOADED_BY}": principal.siret,
         f"x-amz-meta-{META_NAME}": quote(name, safe=""),  # metadata is ASCII
+        **checksum_fields(sha256),
     }
     return presign_upload(signer, attachment_upload_key(invoice.id, upload_id), upload_id, fields,
                           max_bytes=max_bytes, expires_in=expires_in, issued_at=now())  # fmt: skip

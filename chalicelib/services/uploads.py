@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .errors import Unprocessable
 from .ports import UploadSigner
 
+CHECKSUM_FIELD = "x-amz-checksum-sha256"
 CHECKSUM_ADVICE = (
-    "Optional: add the field x-amz-checksum-sha256 (base64 SHA-256 of the file) before the file, and S3 refuses a "
-    "file that changed on the way."
+    "Optional: give 'sha256' (the file's SHA-256, base64) when asking for the ticket: its fields then carry it, and "
+    "S3 refuses a file that changed on the way. Send exactly the fields given: S3 refuses any other."
 )
+
+
+def checksum_fields(sha256: object) -> dict[str, str]:
+    """The form field that makes S3 check the file against the SHA-256 the client gave (none when it gave none).
+
+    A POST policy names every field the form sends and S3 refuses a form without one it names, so an optional
+    checksum is decided when the ticket is signed, not by the client afterwards."""
+    if sha256 is None:
+        return {}
+    try:
+        digest = base64.b64decode(sha256, validate=True) if isinstance(sha256, str) else b""
+    except (binascii.Error, ValueError):
+        digest = b""
+    if len(digest) != 32:
+        raise Unprocessable(
+            "'sha256' must be the file's SHA-256 digest in base64 (44 characters: "
+            "openssl dgst -sha256 -binary FILE | base64).",
+            field="sha256",
+        )
+    return {CHECKSUM_FIELD: sha256}
 
 
 @dataclass(frozen=True, slots=True)

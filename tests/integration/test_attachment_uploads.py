@@ -16,6 +16,7 @@ import requests
 from botocore.exceptions import ClientError
 from demo import CHR_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
+from s3_post import post_file
 
 from chalicelib.config import settings
 from chalicelib.services import lifecycle
@@ -66,14 +67,15 @@ def pdf(size: int) -> bytes:
     return b"%PDF-1.7\n" + bytes(i % 251 for i in range(size - 9))
 
 
-def ask(client, invoice_id: str, name: str = "annexe.pdf", key: str = SUPPLIER_KEY):
+def ask(client, invoice_id: str, name: str = "annexe.pdf", key: str = SUPPLIER_KEY, **more):
     return client.http.post(
-        f"/v1/invoices/{invoice_id}/attachments/uploads", headers=auth(key, **JSON), body=json.dumps({"name": name})
-    )
+        f"/v1/invoices/{invoice_id}/attachments/uploads", headers=auth(key, **JSON),
+        body=json.dumps({"name": name, **more}),
+    )  # fmt: skip
 
 
-def ticket(client, invoice_id: str, name: str = "annexe.pdf", key: str = SUPPLIER_KEY) -> dict:
-    response = ask(client, invoice_id, name, key)
+def ticket(client, invoice_id: str, name: str = "annexe.pdf", key: str = SUPPLIER_KEY, **more) -> dict:
+    response = ask(client, invoice_id, name, key, **more)
     assert response.status_code == 201, response.body
     issued = json.loads(response.body)
     assert response.headers["Location"] == issued["complete"]
@@ -83,10 +85,7 @@ def ticket(client, invoice_id: str, name: str = "annexe.pdf", key: str = SUPPLIE
 def send(issued: dict, body: bytes, name: str = "annexe.pdf") -> None:
     """The client's multipart POST to S3 (moto's S3, in-process)."""
     assert urlparse(issued["url"]).hostname.endswith(".amazonaws.com"), issued["url"]  # intercepted by moto
-    checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()  # Object Lock wants one
-    fields = {**issued["fields"], "x-amz-checksum-sha256": checksum}
-    posted = requests.post(issued["url"], data=fields, files={"file": (name, body)}, timeout=10)
-    assert posted.status_code in (200, 201, 204), posted.text
+    post_file(issued, body, name)  # exactly the fields given, as S3 requires
 
 
 def complete(client, issued: dict, key: str = SUPPLIER_KEY):
@@ -218,3 +217,28 @@ def test_the_direct_route_s_413_points_at_the_upload_route(client, made_availabl
     problem = json.loads(response.body)
     assert problem["upload"] == f"/v1/invoices/{invoice_id}/attachments/uploads"
     assert problem["upload"] in problem["detail"]
+
+
+def test_a_ticket_asked_with_the_file_s_sha256_makes_s3_check_it(client, made_available):
+    """Review finding: the policy named two optional checksum fields, and S3 refuses a form without a field its
+    policy names: every upload without both would have been refused. The checksum is now the ticket's own field."""
+    from s3_post import policy_refusal
+
+    invoice_id = made_available()
+    body = pdf(2048)
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    plain, checked = ticket(client, invoice_id), ticket(client, invoice_id, sha256=digest)
+    assert policy_refusal(plain["fields"], len(body)) is None and "x-amz-checksum-sha256" not in plain["fields"]
+    assert checked["fields"]["x-amz-checksum-sha256"] == digest
+    assert policy_refusal(checked["fields"], len(body)) is None
+    assert "Extra input fields" in policy_refusal({**plain["fields"], "x-amz-checksum-sha256": digest}, len(body))
+    without = {k: v for k, v in checked["fields"].items() if k != "x-amz-checksum-sha256"}
+    assert "Policy Condition failed" in policy_refusal(without, len(body))
+    send(checked, body)
+    assert complete(client, checked).status_code == 201
+
+    for wrong in ("not base64!", base64.b64encode(b"short").decode(), 42):
+        response = ask(client, invoice_id, sha256=wrong)
+        assert response.status_code == 422 and "'sha256' must be" in json.loads(response.body)["detail"]
+    response = ask(client, invoice_id, size=5)  # review finding: unknown fields were ignored here
+    assert response.status_code == 422 and json.loads(response.body)["unknown_fields"] == ["size"]

@@ -33,7 +33,7 @@ def history(client, invoice_id: str, key: str = SUPPLIER_KEY) -> list[dict]:
 @pytest.mark.parametrize(
     "body, key, reason, term",
     [
-        (ubl_invoice(seller=SUPPLIER2_SIRET), SUPPLIER_KEY, "REJ_COH", "BT-30"),
+        (ubl_invoice(seller=SUPPLIER2_SIRET), SUPPLIER_KEY, "REJ_UNI", "BT-30"),  # issue 4's contract
         (ubl_invoice(buyer=UNKNOWN_SIRET), SUPPLIER_KEY, "REJ_ADR", "BT-47"),
         (ubl_invoice(buyer=SUPPLIER_SIRET), SUPPLIER_KEY, "REJ_ADR", "BT-47"),  # a supplier-only structure
         (ubl_invoice(service_code=None), SUPPLIER_KEY, "REJ_ADR", "BT-10"),

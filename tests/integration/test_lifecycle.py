@@ -257,6 +257,31 @@ def test_attachments_are_checked(client, made_available, name, body, status):
     assert response.headers["Content-Type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(
+    "disposition, name, status",
+    [
+        ('attachment; filename="a;b.pdf"', "a;b.pdf", 201),  # a quoted ';' is part of the name
+        ("attachment; filename*=UTF-8''proc%C3%A8s-verbal.pdf", "procès-verbal.pdf", 201),  # RFC 6266's UTF-8 form
+        ('attachment; filename="a\tb.pdf"', None, 400),  # control characters
+        ("attachment; filename*=UTF-8''fdp.%E2%80%AEgnp.pdf", None, 400),  # shows as "fdp.pdf.png"...
+    ],
+    ids=["quoted-semicolon", "filename-star", "control", "bidi-override"],
+)
+def test_attachment_names_are_read_as_rfc_6266_says_and_shown_as_they_are(client, made_available, disposition, name,
+                                                                          status):  # fmt: skip
+    """Review findings: a quoted ';' cut the name, filename* was not read, and control or direction characters
+    reached the other party as they were."""
+    invoice_id = made_available()
+    response = client.http.post(
+        f"/v1/invoices/{invoice_id}/attachments",
+        headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/octet-stream", "Content-Disposition": disposition}),
+        body=b"%PDF-1.4\n",
+    )
+    assert response.status_code == status, response.body
+    if name is not None:
+        assert json.loads(response.body)["name"] == name
+
+
 def test_every_party_change_is_published_once_from_the_stream(client, made_available, pump, events_queue):
     invoice_id = made_available()
     pump.deliver_stream_once("publish_status_events")

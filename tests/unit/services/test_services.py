@@ -578,3 +578,23 @@ def test_an_unreadable_original_is_rejected_with_the_reader_s_detail(ports):
         validate=lambda data: unreadable,
     )  # fmt: skip
     assert decided.status.code == 213 and decided.history[-1].comment == "Over the node limit."
+
+
+def test_an_invoice_whose_processing_failed_says_so_instead_of_wait_until_done(ports):
+    """Review finding: a `processing: failed` invoice was told to wait until done (it never will be), and took
+    attachments."""
+    from chalicelib.services import lifecycle
+    from chalicelib.services.errors import Conflict
+    from chalicelib.services.processing import mark_failed
+
+    invoices, originals = ports
+    invoice = deposit(ports)
+    [failed] = mark_failed(layout.original_key(invoice.id), invoices=invoices, originals=originals, directory=DIRECTORY)
+    assert failed.processing == "failed"
+    with pytest.raises(Conflict) as refused:
+        lifecycle.change_status(SUPPLIER, invoice.id, {"code": 221}, invoices=invoices)
+    assert refused.value.extra["reason"] == "processing_failed" and "operators" in refused.value.detail
+    with pytest.raises(Conflict) as refused:
+        lifecycle.add_attachment(SUPPLIER, invoice.id, "annexe.pdf", b"%PDF-1.7\n", invoices=invoices,
+                                 originals=originals, max_bytes=1000, upload_route="/uploads")  # fmt: skip
+    assert refused.value.extra["reason"] == "processing_failed"
