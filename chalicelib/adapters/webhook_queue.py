@@ -8,11 +8,14 @@ from dataclasses import replace
 from functools import cache
 
 from ..config import settings
+from ..domain.batching import chunks
 from ..services.subscriptions_ports import DeliveryJob
 from .aws import client
 
 MAX_SQS_DELAY = 900  # SQS's per-message maximum: longer waits are served in steps (DeliveryJob.not_before)
 _BATCH = 10
+# SendMessageBatch carries at most 1 MiB in all: jobs of large events (up to SNS's 256 KiB each) go fewer a request
+_BATCH_BYTES = 1024 * 1024 - 16 * 1024
 
 
 @cache
@@ -34,14 +37,11 @@ class SqsDeliveryQueue:
         if delay_seconds <= MAX_SQS_DELAY:
             jobs = [replace(job, not_before=0.0) for job in jobs]  # the queue's delay covers the whole wait
         url = _queue_url(self.queue_name)
-        for start in range(0, len(jobs), _BATCH):
-            batch = jobs[start : start + _BATCH]
+        bodies = [json.dumps(job.as_dict(), ensure_ascii=False) for job in jobs]
+        for batch in chunks(bodies, count=_BATCH, budget=_BATCH_BYTES, size=lambda body: len(body.encode())):
             response = client("sqs").send_message_batch(
                 QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "MessageBody": json.dumps(job.as_dict(), ensure_ascii=False), "DelaySeconds": delay}
-                    for i, job in enumerate(batch)
-                ],
+                Entries=[{"Id": str(i), "MessageBody": body, "DelaySeconds": delay} for i, body in enumerate(batch)],
             )
             if response.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(response['Failed'])} delivery job(s): {response['Failed']}")

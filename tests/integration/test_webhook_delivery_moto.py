@@ -428,3 +428,19 @@ def test_confirmation_mails_are_counted_per_structure_and_capped_per_address(aws
     assert claim("someone@example.fr", "82345678900010", now + day, day, 3) is None
     assert claim("someone@example.fr", MAIRIE_SIRET, now + day + 1, day, 3) is None  # its marker is a day old
     assert claim("other@example.fr", "82345678900010", now + 60, day, 3) is None  # each address its own count
+
+
+def test_jobs_of_large_events_are_queued_within_sqs_s_batch_limit(aws):
+    """Review finding: jobs went ten per SendMessageBatch whatever their size; ten events of 125 KB (SNS takes up to
+    256 KiB) made a request over SQS's 1 MiB, refused whole, and every event of the batch was retried."""
+    import boto3
+
+    from chalicelib.adapters.webhook_queue import SqsDeliveryQueue
+    from chalicelib.services.subscriptions_ports import DeliveryJob
+
+    jobs = [DeliveryJob(f"sub-{i}", "81234567800013", {"id": f"e-{i}", "data": {"number": "X" * 200_000}})
+            for i in range(10)]  # fmt: skip
+    SqsDeliveryQueue().enqueue(jobs)
+    url = aws.queue_urls[settings().webhook_delivery_queue]
+    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "10"
