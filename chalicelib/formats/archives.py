@@ -3,8 +3,10 @@
 Hostile cases each become a per-member error, never an exception, so that the other files go through:
 zip bombs (per-member compression ratio, per-member size and the running total of declared sizes, bounded by
 the total limit and by the ratio to the archive's size, are checked from the ZIP central directory before
-extraction; a tar.gz is inflated through a counting reader that stops at the same bound), absolute names and
-path traversal, symbolic and hard links, special files, encrypted members, duplicate names.
+extraction; a tar.gz is inflated through a counting reader that stops at the same bound, and the running total
+of its members' sizes is held to that bound too), absolute names and path traversal, symbolic and hard links,
+special files (devices, FIFOs, and tar sparse files, whose holes tarfile fills outside the counted stream),
+encrypted members, duplicate names, names that are not UTF-8.
 Nothing is ever written to a file system.
 """
 
@@ -15,6 +17,7 @@ import io
 import posixpath
 import re
 import stat
+import struct
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -73,7 +76,7 @@ def zip_file_count(data: bytes) -> int | None:
     """How many files (not directories) a ZIP's central directory lists; None when it cannot be read. Cheap:
     nothing is inflated."""
     try:
-        return sum(1 for info in zipfile.ZipFile(io.BytesIO(data)).infolist() if not info.is_dir())
+        return sum(1 for info in _open_zip(data)[0].infolist() if not info.is_dir())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return None
 
@@ -92,6 +95,27 @@ def name_problem(name: str) -> tuple[str, str] | None:
     if ".." in re.split(r"[\\/]+", name):
         return "traversal", f"The file name {_shown(name)} climbs out of the archive ('..'): path traversal is refused."
     return None
+
+
+def _not_utf8(shown: str) -> Member:
+    """A member whose name is not UTF-8: refused alone, under its name with the invalid bytes as U+FFFD."""
+    return Member(
+        shown,
+        error=f"The file name {_shown(shown)} is not valid UTF-8 (each invalid byte is shown as \ufffd): name the "
+        "file in UTF-8 and send it again.",
+        code="bad-name",
+    )
+
+
+def _tar_name(name: str) -> tuple[str, bool]:
+    """A tar member's name as Python shows it, and whether its bytes were UTF-8: tarfile decodes names with
+    surrogateescape, so a Latin-1 name comes back with lone surrogates, which no UTF-8 encoder (DynamoDB, S3,
+    JSON) takes. The name kept is displayable: its invalid bytes become U+FFFD."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), False
+    return name, True
 
 
 def _normal(name: str) -> str:
@@ -116,9 +140,53 @@ class _Budget:
         return None
 
 
+def _open_zip(data: bytes) -> tuple[zipfile.ZipFile, dict[str, str]]:
+    """The ZIP archive, and its members whose names are flagged UTF-8 but are not: zipfile refuses the whole
+    archive for one such name, so the archive is read again with that flag cleared in its central directory
+    (zipfile then reads those names as cp437); each is mapped from that cp437 name to its displayable name."""
+    try:
+        return zipfile.ZipFile(io.BytesIO(data)), {}
+    except UnicodeDecodeError:
+        pass
+    patched, bad = _unflag_bad_utf8_names(data)
+    return zipfile.ZipFile(io.BytesIO(patched)), {raw.decode("cp437"): raw.decode("utf-8", "replace") for raw in bad}
+
+
+_CD_ENTRY = struct.Struct("<4s4B4HL2L5H2L")  # zipfile's structCentralDir: 46 bytes
+
+
+def _unflag_bad_utf8_names(data: bytes) -> tuple[bytes, list[bytes]]:
+    """A copy of the ZIP whose central-directory entries flagged UTF-8 (bit 11) with names that are not UTF-8
+    have that flag cleared, and those names' bytes. The walk is zipfile's own (its end record, then entry by
+    entry); whatever it cannot follow is left as it is, for zipfile to refuse."""
+    end = zipfile._EndRecData(io.BytesIO(data))  # noqa: SLF001 - the end record, as zipfile itself finds it
+    if not end:
+        raise zipfile.BadZipFile("File is not a zip file")
+    size = end[zipfile._ECD_SIZE]  # noqa: SLF001
+    start = end[zipfile._ECD_LOCATION] - size  # noqa: SLF001 - where the directory is, whatever precedes the ZIP
+    if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:  # noqa: SLF001
+        start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
+    patched, bad = bytearray(data), []
+    position, stop = max(start, 0), max(start, 0) + size
+    while position + _CD_ENTRY.size <= min(stop, len(data)):
+        entry = _CD_ENTRY.unpack_from(data, position)
+        if entry[0] != zipfile.stringCentralDir:
+            break
+        flags, name_length, extra_length, comment_length = entry[5], entry[12], entry[13], entry[14]
+        name = data[position + _CD_ENTRY.size : position + _CD_ENTRY.size + name_length]
+        if flags & 0x800:
+            try:
+                name.decode("utf-8")
+            except UnicodeDecodeError:
+                struct.pack_into("<H", patched, position + 8, flags & ~0x800)
+                bad.append(name)
+        position += _CD_ENTRY.size + name_length + extra_length + comment_length
+    return bytes(patched), bad
+
+
 def _zip_members(data: bytes, limits: Limits) -> list[Member]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive, bad_names = _open_zip(data)
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise UnreadableArchive(f"The ZIP archive cannot be read: {exc}.") from None
@@ -130,6 +198,9 @@ def _zip_members(data: bytes, limits: Limits) -> list[Member]:
     members: list[Member] = []
     for info in files:
         name = info.filename
+        if info.orig_filename in bad_names:
+            members.append(_not_utf8(bad_names[info.orig_filename]))
+            continue
         refused = budget.check_name(name)
         if refused:
             members.append(refused)
@@ -197,6 +268,10 @@ class _TooLarge(Exception):
     pass
 
 
+# Regular files only: tarfile also counts GNU sparse files as regular, and fills their holes itself.
+_TAR_REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
+
+
 def _tar_members(data: bytes, limits: Limits, compressed: bool) -> list[Member]:
     # A gzip stream has no per-member sizes before inflation: bound the whole inflated stream by the total
     # limit and by the ratio to its compressed size (tar headers and padding included).
@@ -214,19 +289,28 @@ def _tar_members(data: bytes, limits: Limits, compressed: bool) -> list[Member]:
                 members.append(Member("(more files)", error=f"The archive holds more than {limits.max_files} "
                                       "files: the files after that are not read.", code="too-many"))  # fmt: skip
                 break
-            name = entry.name
-            refused = budget.check_name(name)
+            name, utf8 = _tar_name(entry.name)
+            refused = budget.check_name(name) if utf8 else _not_utf8(name)
             if refused:
                 members.append(refused)
             elif entry.issym() or entry.islnk():
                 members.append(Member(name, error=f"The file is a {'symbolic' if entry.issym() else 'hard'} link to "
                                       f"{entry.linkname!r}: links are refused.", code="link"))  # fmt: skip
-            elif not entry.isreg():
+            elif entry.issparse():  # its holes are made by tarfile, not inflated through the counting reader
+                members.append(Member(name, error="The entry is a sparse file: only regular files are read.",
+                                      code="special"))  # fmt: skip
+            elif entry.type not in _TAR_REGULAR:
                 members.append(Member(name, error="The entry is not a regular file (device, FIFO…).", code="special"))
             elif entry.size > limits.max_member_bytes:
                 members.append(Member(name, error=f"The file is {entry.size} bytes, over the per-file limit of "
                                       f"{limits.max_member_bytes}.", code="too-large"))  # fmt: skip
+            elif budget.total + entry.size > limit:
+                members.append(Member(name, error=f"The archive inflates to more than {limit} bytes ({len(data)} "
+                                      f"compressed; at most {limits.max_ratio} times its size, and "
+                                      f"{limits.max_total_bytes} in all): this file is over the total limit.",
+                                      code="total-size"))  # fmt: skip
             else:
+                budget.total += entry.size  # the members' sizes, held to the same bound as the inflated stream
                 stream = archive.extractfile(entry)
                 members.append(Member(name, stream.read(entry.size) if stream else b""))
     except _TooLarge:

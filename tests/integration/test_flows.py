@@ -597,3 +597,31 @@ def test_a_flow_expanded_before_a_deactivation_has_its_invoices_rejected(client,
     last = json.loads(client.http.get(path, headers=auth(SUPPLIER_KEY)).body)["history"][-1]
     assert last["code"] == 213 and last["reason_code"] == "REJ_COH" and "was deactivated" in last["comment"]
     assert entry["status"] == "rejected"
+
+
+def test_sparse_members_and_names_not_in_utf8_are_rejected_alone_and_the_flow_completes(client, flow_pump):
+    """A GNU sparse member (holes tarfile would fill outside the inflation bound) and a name that is not UTF-8 (which
+    used to fail every expansion: the flow stayed IN_RECU) are each a per-file error; the valid invoice goes
+    through and the flow completes."""
+    import gzip
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, data in [("ok.xml", ubl_invoice("SN-1")), ("facture-é.xml", ubl_invoice("SN-2"))]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        sparse = tarfile.TarInfo("hole.xml")
+        real = str(32 * 1024 * 1024 - 1)
+        sparse.pax_headers = {"GNU.sparse.map": f"{real},0", "GNU.sparse.size": real}
+        archive.addfile(sparse)
+    latin1 = out.getvalue().replace("path=facture-é".encode(), b"path=facture-\xe9\xe9")  # same length
+    flow = json.loads(post_flow(client, gzip.compress(latin1), content_type="application/gzip").body)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert [(f["name"], f["status"]) for f in report["files"]] == [
+        ("ok.xml", "accepted"), ("facture-\ufffd\ufffd.xml", "rejected"), ("hole.xml", "rejected"),
+    ]  # fmt: skip
+    assert "not valid UTF-8" in report["files"][1]["errors"][0]["message"]
+    assert "sparse" in report["files"][2]["errors"][0]["message"]
+    assert report["state"] == "IN_INTEGRE_PARTIEL"

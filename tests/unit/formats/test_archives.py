@@ -197,3 +197,83 @@ def test_the_whole_archive_may_inflate_up_to_its_ratio_above_the_floor():
 def test_the_total_limit_fits_the_expanding_function():
     # 2,048 MB (infra QUEUE_CONSUMERS): members and renditions (each up to the total) beside a 120 MiB upload
     assert 2 * Limits().max_total_bytes + 120 * 1024 * 1024 <= 1024 * 1024 * 1024
+
+
+def sparse_members(count: int, real_size: int = 32 * MiB - 1) -> list[tarfile.TarInfo]:
+    """PAX (GNU 0.1) sparse members: no stored data, a map of one hole as large as `real_size`."""
+    members = []
+    for i in range(count):
+        info = tarfile.TarInfo(f"hole{i}.xml")
+        info.pax_headers = {"GNU.sparse.map": f"{real_size},0", "GNU.sparse.size": str(real_size)}
+        members.append(info)
+    return members
+
+
+def make_pax_tar_gz(entries: list[tarfile.TarInfo | tuple[str, bytes]]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.PAX_FORMAT) as archive:
+        for entry in entries:
+            if isinstance(entry, tarfile.TarInfo):
+                archive.addfile(entry)
+            else:
+                info = tarfile.TarInfo(entry[0])
+                info.size = len(entry[1])
+                archive.addfile(info, io.BytesIO(entry[1]))
+    return out.getvalue()
+
+
+def test_tar_sparse_members_are_refused_before_tarfile_fills_their_holes():
+    """Their holes are made by tarfile, not inflated through the counting reader: 3 members of 32 MiB of holes in
+    a few hundred bytes would be held in memory (the per-member limit alone let each through)."""
+    old_gnu = tarfile.TarInfo("old.xml")
+    old_gnu.type = tarfile.GNUTYPE_SPARSE  # the old GNU 'S' type
+    data = make_pax_tar_gz([("ok.xml", b"<ok/>"), *sparse_members(3), old_gnu, ("after.xml", b"<x/>")])
+    assert len(data) < 2048
+    members = read_members(data)
+    assert [(m.name, m.code) for m in members] == [
+        ("ok.xml", None), ("hole0.xml", "special"), ("hole1.xml", "special"), ("hole2.xml", "special"),
+        ("old.xml", "special"), ("after.xml", None),
+    ]  # fmt: skip
+    assert "sparse" in members[1].error and members[1].data is None
+    assert sum(len(m.data or b"") for m in members) == len(b"<ok/><x/>")
+
+
+def test_tar_members_sizes_are_held_to_the_archives_inflation_limit_as_a_zips_are():
+    data = make_tar_gz([("ok.xml", b"<ok/>"), ("big.xml", b"\0" * MiB), ("after.xml", b"<x/>")])
+    limits = Limits(archive_floor_bytes=128 * 1024)  # over the counting reader's first read (64 KiB)
+    limit = limits.inflation_limit(len(data))
+    assert limit == 128 * 1024
+    members = read_members(data, limits)
+    assert (members[0].name, members[0].data) == ("ok.xml", b"<ok/>")
+    assert (members[1].name, members[1].code) == ("big.xml", "total-size")  # named, before a byte of it is read
+    assert f"more than {limit} bytes" in members[1].error and members[1].data is None
+
+
+def test_a_tar_member_name_that_is_not_utf8_is_refused_alone_under_a_displayable_name():
+    """GNU tar in a Latin-1 locale writes b'facture-\\xe9.xml'; tarfile gives it back with a lone surrogate."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.GNU_FORMAT, encoding="latin-1") as archive:
+        for name in ("ok.xml", "facture-é.xml", "après.xml"):
+            info = tarfile.TarInfo(name)
+            info.size = 4
+            archive.addfile(info, io.BytesIO(b"<a/>"))
+    members = read_members(out.getvalue())
+    assert [(m.name, m.code) for m in members] == [
+        ("ok.xml", None), ("facture-\ufffd.xml", "bad-name"), ("apr\ufffds.xml", "bad-name"),
+    ]  # fmt: skip
+    for member in members:
+        member.name.encode("utf-8")  # no surrogate: it can be stored, reported and served
+        (member.error or "").encode("utf-8")
+    assert "not valid UTF-8" in members[1].error
+
+
+def test_a_zip_member_name_flagged_utf8_that_is_not_is_refused_alone():
+    """zipfile refuses the whole archive for one such name: the other files must still go through."""
+    data = make_zip([("ok.xml", b"<ok/>"), ("facture-é.xml", b"<a/>"), ("z.xml", b"<z/>")])
+    data = data.replace("facture-é".encode(), b"facture-\xe9\xe9")  # same length, flag 0x800 kept: invalid UTF-8
+    members = read_members(data)
+    assert [(m.name, m.code) for m in members] == [
+        ("ok.xml", None), ("facture-\ufffd\ufffd.xml", "bad-name"), ("z.xml", None),
+    ]  # fmt: skip
+    assert members[0].data == b"<ok/>" and members[2].data == b"<z/>"
+    assert zip_file_count(data) == 3
