@@ -243,3 +243,81 @@ def pdf_bomb(xml_bytes: int, filler: bytes = b"") -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _xref_stream_pdf(out: io.BytesIO, entries: dict[int, tuple[int, int, int]], root: int) -> bytes:
+    """Ends `out` (a PDF body whose objects are placed per `entries`: number → (type, field 2, field 3) as in an
+    xref stream) with an xref stream and the trailer."""
+    number = max(entries) + 1
+    entries[number] = (1, out.tell(), 0)
+    rows = b"".join(
+        bytes([kind]) + a.to_bytes(4, "big") + b.to_bytes(2, "big")
+        for kind, a, b in (entries.get(i, (0, 0, 0)) for i in range(number + 1))
+    )
+    out.write(b"%d 0 obj\n<< /Type /XRef /Size %d /Root %d 0 R /W [1 4 2] /Length %d >>\nstream\n"
+              % (number, number + 1, root, len(rows)) + rows + b"\nendstream\nendobj\n")  # fmt: skip
+    out.write(b"startxref\n%d\n%%%%EOF\n" % entries[number][1])
+    return out.getvalue()
+
+
+def with_object_streams(pdf: bytes, per_stream: int = 100) -> bytes:
+    """The same PDF with every object that is not a stream moved into object streams (as Acrobat, qpdf or iText
+    write them) and an xref stream: the catalog, the name tree and the file specifications are read from them."""
+    import zlib
+
+    from pypdf import PdfReader
+    from pypdf.generic import StreamObject
+
+    reader = PdfReader(io.BytesIO(pdf))
+    objects = {n: reader.get_object(n) for n in range(1, int(reader.trailer["/Size"]))}
+    objects = {n: o for n, o in objects.items() if o is not None}
+    out = io.BytesIO(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    out.seek(0, 2)
+    entries: dict[int, tuple[int, int, int]] = {0: (0, 0, 65535)}
+    for number, obj in objects.items():
+        if isinstance(obj, StreamObject):
+            entries[number] = (1, out.tell(), 0)
+            out.write(b"%d 0 obj\n" % number)
+            obj.write_to_stream(out)
+            out.write(b"\nendobj\n")
+    plain = [n for n, o in objects.items() if not isinstance(o, StreamObject)]
+    stream_number = max(objects) + 1
+    for start in range(0, len(plain), per_stream):
+        chunk, header, body = plain[start : start + per_stream], [], io.BytesIO()
+        for index, number in enumerate(chunk):
+            header.append(b"%d %d" % (number, body.tell()))
+            objects[number].write_to_stream(body)
+            body.write(b"\n")
+            entries[number] = (2, stream_number, index)
+        head = b" ".join(header) + b"\n"
+        data = zlib.compress(head + body.getvalue())
+        entries[stream_number] = (1, out.tell(), 0)
+        out.write(b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+                  % (stream_number, len(chunk), len(head), len(data)) + data + b"\nendstream\nendobj\n")  # fmt: skip
+        stream_number += 1
+    return _xref_stream_pdf(out, entries, reader.trailer.raw_get("/Root").idnum)
+
+
+def pdf_objstm_bomb(streams: int, inflated: int) -> bytes:
+    """A small PDF whose embedded-files name tree names `streams` file specifications, each alone in its own object
+    stream padded with spaces to inflate to `inflated` bytes: pypdf inflates and parses each whole (review r2 #5)."""
+    import zlib
+
+    out = io.BytesIO(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    out.seek(0, 2)
+    entries: dict[int, tuple[int, int, int]] = {0: (0, 0, 65535)}
+
+    def put(number: int, body: bytes) -> None:
+        entries[number] = (1, out.tell(), 0)
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+    names = b" ".join(b"(f%d.xml) %d 0 R" % (i, 100 + i) for i in range(streams))
+    put(1, b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [" + names + b"] >> >> >>")
+    put(2, b"<< /Type /Pages /Kids [] /Count 0 >>")
+    for i in range(streams):
+        header, spec = b"%d 0 " % (100 + i), b"<< /Type /Filespec /F (f%d.xml) >>" % i
+        data = zlib.compress(header + spec + b" " * max(inflated - len(header) - len(spec), 0), 9)
+        put(1000 + i, b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+            % (len(header), len(data)) + data + b"\nendstream")  # fmt: skip
+        entries[100 + i] = (2, 1000 + i, 0)
+    return _xref_stream_pdf(out, entries, 1)

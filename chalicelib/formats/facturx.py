@@ -1,13 +1,15 @@
 """Factur-X / ZUGFeRD: the CII invoice embedded in a PDF/A-3, and its profile.
 
 Extraction reads the PDF's embedded files with pypdf (factur-x.xml / ZUGFeRD-invoice.xml first, then
-any *.xml), each inflated at most to the invoice XML limit (validation.parsing.MAX_XML_BYTES), and reads
+any *.xml), each inflated at most to the invoice XML limit (validation.parsing.MAX_XML_BYTES), the object
+streams read on the way inflated at most to PDF_STRUCTURE_BUDGET all together, and reads
 the XML with the platform's hardened parser, like any deposited XML. Profiles below EN 16931 (MINIMUM,
 BASIC WL) carry no invoice lines: they are not complete invoices and are rejected with that reason.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from dataclasses import dataclass
@@ -69,9 +71,54 @@ PDF_LIMITS = {
 }
 
 
+# What the object streams read on the way to the embedded files (the catalog, the name tree, the file
+# specifications) may inflate to, all together. pypdf's limits are per stream: a 198 KB PDF of 12 object streams of
+# 16 MiB of padding each took 21 s and +224 MiB, pypdf parsing each inflated stream whole. Real object streams are
+# a few KB to a few hundred KB (a hundred or so objects each), and these lookups read a handful of them.
+PDF_STRUCTURE_BUDGET = 8 * MiB
+
+
 def _capped(limit: int) -> dict[str, int]:
     """pypdf's decoders stop inflating at `limit` bytes (LimitReachedError): a stream is never inflated whole."""
     return {k: limit for k in PDF_LIMITS} | {"stream_decoding_work_maximum_length": 2 * limit}
+
+
+class _OverBudget(Exception):
+    pass
+
+
+@functools.cache
+def _budgeted_reader() -> type:
+    """A pypdf reader that inflates each object stream once, against what is left of the document's
+    PDF_STRUCTURE_BUDGET: the stream's decoders are capped at that, and what it inflated to is spent. pypdf
+    parses (and keeps) the whole of an object stream for any one object in it, so this bounds both the
+    inflating and the parsing of the document's structure, whatever the number of object streams."""
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError
+    from pypdf.generic import StreamObject
+
+    class BudgetedReader(PdfReader):
+        def __init__(self, stream, budget: int):
+            self.budget_left = budget
+            self.budgeted: set[int] = set()
+            super().__init__(stream)
+
+        def _get_object_from_stream(self, indirect_reference):
+            number = self.xref_objStm[indirect_reference.idnum][0]
+            if number not in self.budgeted:
+                self.budgeted.add(number)  # before reading it: an object stream held in another one is read once
+                stream = self.get_object(number)
+                if isinstance(stream, StreamObject):
+                    try:
+                        with apply_configuration(**_capped(max(self.budget_left, 1))):
+                            self.budget_left -= len(stream.get_data())  # kept by pypdf, read again below
+                    except LimitReachedError:
+                        raise _OverBudget() from None
+                    if self.budget_left < 0:
+                        raise _OverBudget()
+            return super()._get_object_from_stream(indirect_reference)
+
+    return BudgetedReader
 
 
 def extract(pdf: bytes) -> Extracted:
@@ -79,13 +126,14 @@ def extract(pdf: bytes) -> Extracted:
 
     The embedded XML is read with every pypdf decoder capped at MAX_XML_BYTES: a small PDF whose factur-x.xml
     inflates to gigabytes (a decompression bomb) is refused once the cap is reached, never inflated whole."""
-    from pypdf import PdfReader, apply_configuration
+    from pypdf import apply_configuration
     from pypdf.errors import LimitReachedError
 
     refusals: list[str] = []
     try:
         with apply_configuration(**PDF_LIMITS):
-            attachments = [a for a in PdfReader(io.BytesIO(pdf)).attachment_list if _is_xml(a.name)]
+            reader = _budgeted_reader()(io.BytesIO(pdf), PDF_STRUCTURE_BUDGET)
+            attachments = [a for a in reader.attachment_list if _is_xml(a.name)]
             attachments.sort(key=lambda a: not _known(a.name))
             for attachment in attachments[:MAX_CANDIDATES]:
                 name = str(attachment.name)
@@ -112,6 +160,12 @@ def extract(pdf: bytes) -> Extracted:
                 return Extracted(xml=xml, filename=name, profile=profile_of(root))
     except NoEmbeddedInvoice:
         raise
+    except _OverBudget:
+        raise NoEmbeddedInvoice(
+            f"The PDF's object streams inflate to more than {PDF_STRUCTURE_BUDGET} bytes before its embedded "
+            "invoice is found: it is refused (a decompression bomb, or not a Factur-X invoice).",
+            reason="too-large",
+        ) from None
     except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on hostile PDFs
         raise NoEmbeddedInvoice(f"The PDF could not be read ({type(exc).__name__}: {exc}).") from None
     if refusals:

@@ -1,10 +1,12 @@
 """Hostile documents are refused with a clear reason, within bounded memory: a Factur-X PDF whose embedded XML
 inflates far beyond the XML limit, an XML over the one invoice document limit or its node cap."""
 
+import io
+import time
 import tracemalloc
 
 import pytest
-from structured_invoices import pdf_bomb
+from structured_invoices import facturx_pdf, pdf_bomb, pdf_objstm_bomb, with_object_streams
 
 from chalicelib.formats import facturx
 from chalicelib.services import intake
@@ -31,6 +33,45 @@ def test_an_embedded_xml_just_under_the_limit_is_still_read():
     pdf = pdf_bomb(parsing.MAX_XML_BYTES - 1024 * 1024)
     extracted = facturx.extract(pdf)  # a CII root (not a complete invoice: the rules will say so)
     assert extracted.filename == "factur-x.xml" and len(extracted.xml) < parsing.MAX_XML_BYTES
+
+
+def test_a_pdf_of_many_object_streams_each_under_pypdfs_limit_is_refused_on_the_documents_budget():
+    """pypdf's limits are per stream: 12 object streams of 16 MiB of padding (198 KB of PDF) took 21 s and +224 MiB,
+    pypdf inflating and parsing each whole. The document's object streams share one budget."""
+    pdf = pdf_objstm_bomb(3, 16 * 1024 * 1024 - 4096)
+    assert len(pdf) < 64 * 1024
+    started = time.monotonic()
+    tracemalloc.start()
+    try:
+        with pytest.raises(Unprocessable) as refused:
+            intake.prepare(pdf, "application/pdf")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 2  # the first stream is refused as it inflates past the budget
+    assert peak < 4 * facturx.PDF_STRUCTURE_BUDGET  # never the 3 × 16 MiB
+    assert refused.value.extra["reason"] == "too-large"
+    assert f"object streams inflate to more than {facturx.PDF_STRUCTURE_BUDGET} bytes" in refused.value.detail
+
+
+def test_the_object_streams_budget_is_the_whole_documents(monkeypatch):
+    """Streams each under the budget are refused once together they are over it; under it, the PDF is read."""
+    monkeypatch.setattr(facturx, "PDF_STRUCTURE_BUDGET", 64 * 1024)
+    with pytest.raises(facturx.NoEmbeddedInvoice) as refused:
+        facturx.extract(pdf_objstm_bomb(4, 30 * 1024))
+    assert refused.value.reason == "too-large" and "object streams" in refused.value.detail
+    with pytest.raises(facturx.NoEmbeddedInvoice) as read:
+        facturx.extract(pdf_objstm_bomb(2, 30 * 1024))
+    assert read.value.reason == "no-embedded-invoice"  # read through: it simply embeds no invoice
+
+
+def test_a_facturx_pdf_whose_structure_is_in_object_streams_is_read():
+    from pypdf import PdfReader
+
+    pdf = with_object_streams(facturx_pdf(number="OBJSTM-1"))
+    assert PdfReader(io.BytesIO(pdf)).xref_objStm  # the catalog, the name tree and the file spec are in them
+    extracted = facturx.extract(pdf)
+    assert extracted.filename == "factur-x.xml" and b"OBJSTM-1" in extracted.xml and extracted.complete
 
 
 def test_xml_over_the_one_limit_is_refused_and_the_limit_fits_a_512_mb_function():
