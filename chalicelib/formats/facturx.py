@@ -12,6 +12,9 @@ from __future__ import annotations
 import functools
 import io
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..validation.parsing import CII_NS, MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
@@ -87,6 +90,35 @@ class _OverBudget(Exception):
     pass
 
 
+@dataclass(slots=True)
+class _Spent:
+    structure: int = 0  # bytes the object streams inflated to
+    xml: int = 0  # bytes of embedded XML inflated (a candidate refused at its cap counts its cap)
+
+
+class FlowBudget:
+    """What the PDF files of one flow may inflate to together: their object streams and the embedded XML read. Each
+    PDF is bounded alone (PDF_STRUCTURE_BUDGET, MAX_CANDIDATES × MAX_XML_BYTES: about a second of work), but a
+    thousand of them each near those bounds would outlast the expanding function (300 s) on every delivery. A PDF
+    is not read once the budget is spent (the last one read may go over it by one PDF's bounds)."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.left = total
+
+    @contextmanager
+    def applied(self) -> Iterator[FlowBudget]:
+        """Extractions inside the block are charged to this budget."""
+        token = _FLOW_BUDGET.set(self)
+        try:
+            yield self
+        finally:
+            _FLOW_BUDGET.reset(token)
+
+
+_FLOW_BUDGET: ContextVar[FlowBudget | None] = ContextVar("facturx_flow_budget", default=None)
+
+
 @functools.cache
 def _budgeted_reader() -> type:
     """A pypdf reader that inflates each object stream once, against what is left of the document's
@@ -98,8 +130,8 @@ def _budgeted_reader() -> type:
     from pypdf.generic import StreamObject
 
     class BudgetedReader(PdfReader):
-        def __init__(self, stream, budget: int):
-            self.budget_left = budget
+        def __init__(self, stream, spent: _Spent):
+            self.spent = spent
             self.budgeted: set[int] = set()
             super().__init__(stream)
 
@@ -109,12 +141,14 @@ def _budgeted_reader() -> type:
                 self.budgeted.add(number)  # before reading it: an object stream held in another one is read once
                 stream = self.get_object(number)
                 if isinstance(stream, StreamObject):
+                    left = PDF_STRUCTURE_BUDGET - self.spent.structure
                     try:
-                        with apply_configuration(**_capped(max(self.budget_left, 1))):
-                            self.budget_left -= len(stream.get_data())  # kept by pypdf, read again below
+                        with apply_configuration(**_capped(max(left, 1))):
+                            self.spent.structure += len(stream.get_data())  # kept by pypdf, read again below
                     except LimitReachedError:
+                        self.spent.structure += left
                         raise _OverBudget() from None
-                    if self.budget_left < 0:
+                    if self.spent.structure > PDF_STRUCTURE_BUDGET:
                         raise _OverBudget()
             return super()._get_object_from_stream(indirect_reference)
 
@@ -125,14 +159,32 @@ def extract(pdf: bytes) -> Extracted:
     """The embedded CII invoice, or NoEmbeddedInvoice saying why not.
 
     The embedded XML is read with every pypdf decoder capped at MAX_XML_BYTES: a small PDF whose factur-x.xml
-    inflates to gigabytes (a decompression bomb) is refused once the cap is reached, never inflated whole."""
+    inflates to gigabytes (a decompression bomb) is refused once the cap is reached, never inflated whole. Inside
+    a FlowBudget's block, what it inflated is charged to that budget, and nothing is read once it is spent."""
+
+    flow = _FLOW_BUDGET.get()
+    if flow is not None and flow.left <= 0:
+        raise NoEmbeddedInvoice(
+            f"The flow's PDF files inflate to more than {flow.total} bytes together (their object streams and "
+            "embedded XML): this file is not read; send it in another flow.",
+            reason="too-large",
+        )
+    spent = _Spent()
+    try:
+        return _extract(pdf, spent)
+    finally:
+        if flow is not None:
+            flow.left -= spent.structure + spent.xml
+
+
+def _extract(pdf: bytes, spent: _Spent) -> Extracted:
     from pypdf import apply_configuration
     from pypdf.errors import LimitReachedError
 
     refusals: list[str] = []
     try:
         with apply_configuration(**PDF_LIMITS):
-            reader = _budgeted_reader()(io.BytesIO(pdf), PDF_STRUCTURE_BUDGET)
+            reader = _budgeted_reader()(io.BytesIO(pdf), spent)
             attachments = [a for a in reader.attachment_list if _is_xml(a.name)]
             attachments.sort(key=lambda a: not _known(a.name))
             for attachment in attachments[:MAX_CANDIDATES]:
@@ -142,6 +194,7 @@ def extract(pdf: bytes) -> Extracted:
                         xml = attachment.content
                 except LimitReachedError:
                     xml = None
+                spent.xml += MAX_XML_BYTES if xml is None else len(xml)
                 if xml is None or len(xml) > MAX_XML_BYTES:
                     raise NoEmbeddedInvoice(
                         f"The PDF's embedded {name} inflates to more than {MAX_XML_BYTES} bytes, the limit of an "
@@ -205,4 +258,13 @@ def profile_refusal(extracted: Extracted) -> str | None:
     )
 
 
-__all__ = ["CII_NS", "Extracted", "NoEmbeddedInvoice", "PROFILE_RULE", "extract", "profile_of", "profile_refusal"]
+__all__ = [
+    "CII_NS",
+    "Extracted",
+    "FlowBudget",
+    "NoEmbeddedInvoice",
+    "PROFILE_RULE",
+    "extract",
+    "profile_of",
+    "profile_refusal",
+]

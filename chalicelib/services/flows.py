@@ -38,7 +38,7 @@ from ..domain.flows import (
 from ..domain.ids import base32, is_ulid, new_id
 from ..domain.invoice import Error, Invoice
 from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
-from ..formats import archives, bundles, sniffing
+from ..formats import archives, bundles, facturx, sniffing
 from . import controls, intake, layout
 from .authentication import require_role
 from .clock import utc_now
@@ -210,6 +210,7 @@ def expand_inbox(
         members = [archives.Member(meta.get("filename") or "invoice", stored.data)]
     files, writes = [], []
     renditions = 0  # bytes of XML extracted from PDF members or written from JSON members, held until written
+    pdfs = facturx.FlowBudget(limits.max_total_bytes)  # what the PDF members inflate to together, read or refused
     for index, member in enumerate(members, start=1):
         entry = FlowFile(file_key(index), member.name)
         files.append(entry)
@@ -218,7 +219,8 @@ def expand_inbox(
             entry.errors = [Error(RULE, "fatal", member.error, member.name)]
             continue
         try:
-            prepared = intake.prepare_member(member.data or b"")
+            with pdfs.applied():
+                prepared = intake.prepare_member(member.data or b"")
         except ServiceError as exc:
             entry.outcome = REJECTED
             entry.errors = _errors_of(exc, member.name)

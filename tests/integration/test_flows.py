@@ -644,3 +644,26 @@ def test_a_pdf_of_padded_object_streams_is_rejected_alone_and_quickly_in_a_flow(
     ]  # fmt: skip
     assert "object streams inflate to more than" in report["files"][1]["errors"][0]["message"]
     assert report["state"] == "IN_INTEGRE_PARTIEL"
+
+
+def test_the_pdf_files_of_a_flow_share_one_budget(client, flow_pump):
+    """Past what the flow's PDFs may inflate to together (the archive's total limit), the next PDF is rejected
+    alone, unread; the other files go through."""
+    from chalicelib.formats import archives
+
+    bomb = pdf_objstm_bomb(1, 3 * 1024 * 1024)  # under the document's budget: read, and charged to the flow
+    entries = [("a.pdf", bomb), ("b.pdf", bomb), ("c.pdf", bomb), ("fx.pdf", facturx_pdf(number="FB-1")),
+               ("ok.xml", ubl_invoice("FB-2"))]  # fmt: skip
+    flow = json.loads(post_flow(client, make_zip(entries)).body)
+    limits = archives.Limits(max_total_bytes=8 * 1024 * 1024)
+    expanded = flow_service.expand_inbox(
+        layout.inbox_key(flow["id"]), flows=deps.flows(), store=deps.originals(), directory=deps.directory(),
+        limits=limits,
+    )  # fmt: skip
+    outcomes = {f.name: f.outcome for f in expanded.files}
+    assert outcomes == {"a.pdf": "rejected", "b.pdf": "rejected", "c.pdf": "rejected", "fx.pdf": "rejected",
+                        "ok.xml": "pending"}  # fmt: skip
+    fx = next(f for f in expanded.files if f.name == "fx.pdf")
+    assert "flow's PDF files inflate to more than 8388608 bytes" in fx.errors[0].message
+    run_pipeline(flow_pump)
+    assert json.loads(get_flow(client, flow["id"]).body)["state"] == "IN_INTEGRE_PARTIEL"

@@ -65,6 +65,21 @@ def test_the_object_streams_budget_is_the_whole_documents(monkeypatch):
     assert read.value.reason == "no-embedded-invoice"  # read through: it simply embeds no invoice
 
 
+def test_the_pdfs_of_a_flow_share_a_budget_and_none_is_read_once_it_is_spent(monkeypatch):
+    """Each PDF is bounded alone (about a second of work), but a thousand such files in one archive would outlast
+    the expanding function: a flow's PDFs share a budget of what they inflate to."""
+    monkeypatch.setattr(facturx, "PDF_STRUCTURE_BUDGET", 64 * 1024)
+    budget = facturx.FlowBudget(100 * 1024)
+    reasons = []
+    for pdf in [pdf_objstm_bomb(1, 60 * 1024)] * 2 + [facturx_pdf(number="AFTER-1")]:
+        with budget.applied(), pytest.raises(facturx.NoEmbeddedInvoice) as refused:
+            facturx.extract(pdf)
+        reasons.append((refused.value.reason, "flow's PDF files" in refused.value.detail))
+    assert reasons == [("no-embedded-invoice", False), ("no-embedded-invoice", False), ("too-large", True)]
+    assert budget.left < 0
+    assert facturx.extract(facturx_pdf(number="AFTER-1")).filename == "factur-x.xml"  # outside it: read
+
+
 def test_a_facturx_pdf_whose_structure_is_in_object_streams_is_read():
     from pypdf import PdfReader
 
