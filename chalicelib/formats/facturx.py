@@ -2,9 +2,10 @@
 
 Extraction reads the PDF's embedded files with pypdf (factur-x.xml / ZUGFeRD-invoice.xml first, then
 any *.xml), each inflated at most to the invoice XML limit (validation.parsing.MAX_XML_BYTES), the object
-streams read on the way inflated at most to PDF_STRUCTURE_BUDGET all together, and reads
-the XML with the platform's hardened parser, like any deposited XML. Profiles below EN 16931 (MINIMUM,
-BASIC WL) carry no invoice lines: they are not complete invoices and are rejected with that reason.
+and xref streams read on the way inflated at most to PDF_STRUCTURE_BUDGET all together (and, in a flow, all
+its PDFs within a FlowBudget), and reads the XML with the platform's hardened parser, like any deposited XML.
+Profiles below EN 16931 (MINIMUM, BASIC WL) carry no invoice lines: they are not complete invoices and are
+rejected with that reason.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -74,10 +76,11 @@ PDF_LIMITS = {
 }
 
 
-# What the object streams read on the way to the embedded files (the catalog, the name tree, the file
-# specifications) may inflate to, all together. pypdf's limits are per stream: a 198 KB PDF of 12 object streams of
-# 16 MiB of padding each took 21 s and +224 MiB, pypdf parsing each inflated stream whole. Real object streams are
-# a few KB to a few hundred KB (a hundred or so objects each), and these lookups read a handful of them.
+# What the document's object streams and xref streams (its structure: the catalog, the name tree, the file
+# specifications…) may inflate to, all together. pypdf's limits are per stream, and pypdf inflates and parses the
+# whole of an object stream for any one object in it: a 198 KB PDF of 12 object streams of 16 MiB of padding each
+# took 21 s and +224 MiB. Real object streams are a few KB to a few hundred KB (a hundred or so objects each), and
+# finding the embedded files reads a handful of them.
 PDF_STRUCTURE_BUDGET = 8 * MiB
 
 
@@ -86,14 +89,65 @@ def _capped(limit: int) -> dict[str, int]:
     return {k: limit for k in PDF_LIMITS} | {"stream_decoding_work_maximum_length": 2 * limit}
 
 
-class _OverBudget(Exception):
-    pass
-
-
 @dataclass(slots=True)
 class _Spent:
-    structure: int = 0  # bytes the object streams inflated to
+    structure: int = 0  # bytes the object and xref streams inflated to
     xml: int = 0  # bytes of embedded XML inflated (a candidate refused at its cap counts its cap)
+    over: bool = False  # the structure budget was reached
+
+    @property
+    def structure_left(self) -> int:
+        return PDF_STRUCTURE_BUDGET - self.structure
+
+
+_DOCUMENT: ContextVar[_Spent | None] = ContextVar("facturx_document", default=None)
+
+
+_WRAPPING = threading.Lock()
+
+
+def _budget_structure_streams() -> None:
+    """Wraps pypdf's stream decoding, once per process, so that during an extraction every stream it inflates
+    (object and xref streams, wherever pypdf does: resolving an object, reading the xref, rebuilding a broken xref
+    by inflating every object stream in the file) is capped at what is left of the document's
+    PDF_STRUCTURE_BUDGET, and spends what it inflated to. Outside an extraction, and for the embedded files
+    (capped apart, at MAX_XML_BYTES each), decoding is pypdf's own."""
+    from pypdf import apply_configuration, filters, get_configuration
+    from pypdf.errors import LimitReachedError
+
+    with _WRAPPING:  # whichever thread extracts first
+        decode = filters.decode_stream_data
+        if getattr(decode, "budgets_structure", False):
+            return
+
+        @functools.wraps(decode)
+        def decode_stream_data(stream):
+            spent = _DOCUMENT.get()
+            if spent is None or _type_of(stream) == "/EmbeddedFile":  # capped apart, and counted in spent.xml
+                return decode(stream)
+            if spent.structure_left <= 0:
+                spent.over = True
+                raise LimitReachedError(f"The PDF's structure budget of {PDF_STRUCTURE_BUDGET} bytes is spent.")
+            cap = min(spent.structure_left, get_configuration().zlib_maximum_output_length)
+            try:
+                with apply_configuration(**_capped(cap)):
+                    data = decode(stream)
+            except LimitReachedError:
+                spent.structure, spent.over = PDF_STRUCTURE_BUDGET, True
+                raise
+            spent.structure += len(data)
+            return data
+
+        decode_stream_data.budgets_structure = True
+        filters.decode_stream_data = decode_stream_data  # EncodedStreamObject.get_data imports it at each call
+
+
+def _type_of(stream) -> object:
+    """A stream's /Type, resolved (an indirect /Type must not pass for another): None when it cannot be read."""
+    try:
+        return stream["/Type"] if "/Type" in stream else None
+    except Exception:  # noqa: BLE001 - a hostile reference: the stream is budgeted
+        return None
 
 
 class FlowBudget:
@@ -119,42 +173,6 @@ class FlowBudget:
 _FLOW_BUDGET: ContextVar[FlowBudget | None] = ContextVar("facturx_flow_budget", default=None)
 
 
-@functools.cache
-def _budgeted_reader() -> type:
-    """A pypdf reader that inflates each object stream once, against what is left of the document's
-    PDF_STRUCTURE_BUDGET: the stream's decoders are capped at that, and what it inflated to is spent. pypdf
-    parses (and keeps) the whole of an object stream for any one object in it, so this bounds both the
-    inflating and the parsing of the document's structure, whatever the number of object streams."""
-    from pypdf import PdfReader, apply_configuration
-    from pypdf.errors import LimitReachedError
-    from pypdf.generic import StreamObject
-
-    class BudgetedReader(PdfReader):
-        def __init__(self, stream, spent: _Spent):
-            self.spent = spent
-            self.budgeted: set[int] = set()
-            super().__init__(stream)
-
-        def _get_object_from_stream(self, indirect_reference):
-            number = self.xref_objStm[indirect_reference.idnum][0]
-            if number not in self.budgeted:
-                self.budgeted.add(number)  # before reading it: an object stream held in another one is read once
-                stream = self.get_object(number)
-                if isinstance(stream, StreamObject):
-                    left = PDF_STRUCTURE_BUDGET - self.spent.structure
-                    try:
-                        with apply_configuration(**_capped(max(left, 1))):
-                            self.spent.structure += len(stream.get_data())  # kept by pypdf, read again below
-                    except LimitReachedError:
-                        self.spent.structure += left
-                        raise _OverBudget() from None
-                    if self.spent.structure > PDF_STRUCTURE_BUDGET:
-                        raise _OverBudget()
-            return super()._get_object_from_stream(indirect_reference)
-
-    return BudgetedReader
-
-
 def extract(pdf: bytes) -> Extracted:
     """The embedded CII invoice, or NoEmbeddedInvoice saying why not.
 
@@ -178,13 +196,15 @@ def extract(pdf: bytes) -> Extracted:
 
 
 def _extract(pdf: bytes, spent: _Spent) -> Extracted:
-    from pypdf import apply_configuration
+    from pypdf import PdfReader, apply_configuration
     from pypdf.errors import LimitReachedError
 
+    _budget_structure_streams()
     refusals: list[str] = []
+    document = _DOCUMENT.set(spent)
     try:
         with apply_configuration(**PDF_LIMITS):
-            reader = _budgeted_reader()(io.BytesIO(pdf), spent)
+            reader = PdfReader(io.BytesIO(pdf))
             attachments = [a for a in reader.attachment_list if _is_xml(a.name)]
             attachments.sort(key=lambda a: not _known(a.name))
             for attachment in attachments[:MAX_CANDIDATES]:
@@ -210,22 +230,32 @@ def _extract(pdf: bytes, spent: _Spent) -> Extracted:
                 if syntax != "cii":
                     refusals.append(f"The PDF's embedded {name} is not a CII CrossIndustryInvoice.")
                     continue
+                if spent.over:  # pypdf went on past a stream it could not inflate: refused all the same
+                    raise _over_budget()
                 return Extracted(xml=xml, filename=name, profile=profile_of(root))
     except NoEmbeddedInvoice:
         raise
-    except _OverBudget:
-        raise NoEmbeddedInvoice(
-            f"The PDF's object streams inflate to more than {PDF_STRUCTURE_BUDGET} bytes before its embedded "
-            "invoice is found: it is refused (a decompression bomb, or not a Factur-X invoice).",
-            reason="too-large",
-        ) from None
     except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on hostile PDFs
+        if spent.over:
+            raise _over_budget() from None
         raise NoEmbeddedInvoice(f"The PDF could not be read ({type(exc).__name__}: {exc}).") from None
+    finally:
+        _DOCUMENT.reset(document)
+    if spent.over:  # pypdf went on past a stream it could not inflate
+        raise _over_budget()
     if refusals:
         raise NoEmbeddedInvoice(refusals[0])
     raise NoEmbeddedInvoice(
         "The PDF has no embedded factur-x.xml or ZUGFeRD-invoice.xml: it is not a Factur-X/ZUGFeRD invoice. "
         "Deposit the invoice as XML (UBL or CII), JSON, or a Factur-X PDF with its XML embedded."
+    )
+
+
+def _over_budget() -> NoEmbeddedInvoice:
+    return NoEmbeddedInvoice(
+        f"The PDF's object streams inflate to more than {PDF_STRUCTURE_BUDGET} bytes before its embedded invoice is "
+        "found: it is refused (a decompression bomb, or not a Factur-X invoice).",
+        reason="too-large",
     )
 
 

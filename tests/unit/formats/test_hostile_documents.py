@@ -4,6 +4,7 @@ inflates far beyond the XML limit, an XML over the one invoice document limit or
 import io
 import time
 import tracemalloc
+import zlib
 
 import pytest
 from structured_invoices import facturx_pdf, pdf_bomb, pdf_objstm_bomb, with_object_streams
@@ -52,6 +53,47 @@ def test_a_pdf_of_many_object_streams_each_under_pypdfs_limit_is_refused_on_the_
     assert peak < 4 * facturx.PDF_STRUCTURE_BUDGET  # never the 3 × 16 MiB
     assert refused.value.extra["reason"] == "too-large"
     assert f"object streams inflate to more than {facturx.PDF_STRUCTURE_BUDGET} bytes" in refused.value.detail
+
+
+class InflatedBytes:
+    """Stands in for the zlib module of pypdf's filters, counting the bytes its decompressors give out."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __getattr__(self, name):
+        return getattr(zlib, name)
+
+    def decompressobj(self, *args, **kwargs):
+        inner, counter = zlib.decompressobj(*args, **kwargs), self
+
+        class Counted:
+            def decompress(self, data, max_length=0):
+                out = inner.decompress(data, max_length)
+                counter.count += len(out)
+                return out
+
+            def __getattr__(self, name):
+                return getattr(inner, name)
+
+        return Counted()
+
+
+def test_a_pdf_whose_xref_must_be_rebuilt_is_held_to_the_same_budget(monkeypatch):
+    """With a broken startxref, pypdf rebuilds the xref by inflating every object stream of the file (16 MiB
+    each, ~40 ms apiece: a 4 MiB deposit could hold ~250): those count against the document's budget too."""
+    import pypdf.filters
+
+    pdf = pdf_objstm_bomb(4, 16 * 1024 * 1024 - 4096)
+    broken = pdf[: pdf.rindex(b"startxref")] + b"startxref\n999\n%%EOF\n"
+    inflated = InflatedBytes()
+    monkeypatch.setattr(pypdf.filters, "zlib", inflated)
+    with pytest.raises(facturx.NoEmbeddedInvoice) as refused:
+        facturx.extract(broken)
+    assert refused.value.reason == "too-large" and "object streams" in refused.value.detail
+    assert inflated.count <= facturx.PDF_STRUCTURE_BUDGET + 1024 * 1024  # not 4 × 16 MiB
+    fine = with_object_streams(facturx_pdf(number="REBUILT-1"))
+    assert b"REBUILT-1" in facturx.extract(fine[: fine.rindex(b"startxref")] + b"startxref\n999\n%%EOF\n").xml
 
 
 def test_the_object_streams_budget_is_the_whole_documents(monkeypatch):
