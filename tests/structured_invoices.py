@@ -203,13 +203,14 @@ def facturx_pdf(xml: bytes | None = None, **cii_options) -> bytes:
     return generate_from_binary(blank_pdf(), xml, flavor="factur-x", check_xsd=False)
 
 
-def pdf_with_attachment(name: str, content: bytes) -> bytes:
-    """A PDF embedding any file under any name (to test what extraction refuses)."""
+def pdf_with_attachment(name: str, content: bytes, *more: tuple[str, bytes]) -> bytes:
+    """A PDF embedding any files under any names (to test what extraction refuses)."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
-    writer.add_attachment(name, content)
+    for file_name, data in ((name, content), *more):
+        writer.add_attachment(file_name, data)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -224,11 +224,13 @@ def _extract(pdf: bytes, spent: _Spent) -> Extracted:
                 try:
                     root = parse_xml(xml)
                     syntax, _ = detect_syntax(root)
+                    refusal = None if syntax == "cii" else f"The PDF's embedded {name} is not a CII invoice."
                 except UnreadableInvoice as exc:
-                    refusals.append(f"The PDF's embedded {name} is not a readable invoice: {exc.detail}")
-                    continue
-                if syntax != "cii":
-                    refusals.append(f"The PDF's embedded {name} is not a CII CrossIndustryInvoice.")
+                    refusal = f"The PDF's embedded {name} is not a readable invoice: {exc.detail}"
+                if refusal is not None:
+                    if _known(name):  # the file the standard names is the invoice: never another one in its place
+                        raise NoEmbeddedInvoice(refusal)
+                    refusals.append(refusal)
                     continue
                 if spent.over:  # pypdf went on past a stream it could not inflate: refused all the same
                     raise _over_budget()

@@ -158,3 +158,20 @@ def test_dense_xml_is_refused_by_the_node_cap_as_a_deposit_an_archive_member_and
     with pytest.raises(Unprocessable) as refused:
         intake.prepare(pdf, "application/pdf")
     assert "factur-x.xml" in refused.value.detail and str(parsing.MAX_XML_NODES) in refused.value.detail
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "e">]><x/>', b'<Invoice xmlns="urn:ferd:CrossIndustryDocument"/>'],
+    ids=["doctype", "zugferd-1-root"],
+)
+def test_a_refused_factur_x_xml_is_never_replaced_by_another_embedded_xml(refused):
+    """Review finding: a credit note whose factur-x.xml was refused was validated as the invoice it credits, which
+    it carried as facture-origine.xml (its verdict, summary, duplicate check and /xml were the other document's)."""
+    from structured_invoices import cii_invoice, pdf_with_attachment
+
+    pdf = pdf_with_attachment("factur-x.xml", refused, ("facture-origine.xml", cii_invoice(number="F-ORIGINE")))
+    with pytest.raises(facturx.NoEmbeddedInvoice, match="embedded factur-x.xml"):
+        facturx.extract(pdf)
+    alone = pdf_with_attachment("invoice.xml", cii_invoice(number="F-OTHER-NAME"))  # no standard name: still read
+    assert b"F-OTHER-NAME" in facturx.extract(alone).xml
