@@ -272,21 +272,27 @@ def search_invoices(query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
         range_condition = key > since
     else:
         range_condition = None
+    # Each shard yields its newest `limit` + 1 matches (one more than a page: is there a next page?); the page is
+    # the newest `limit` of all of them. BETWEEN includes its upper bound, the cursor's own entry, dropped below:
+    # its shard is asked for one more, or it would look finished with invoices still to come.
+    asked = query.limit + (2 if query.before and since else 1)
     found: list[InvoiceRecord] = []
     for shard in range(settings().index_shards):
-        # Each shard yields its newest `limit` matches; the page is the newest `limit` of all of them.
         results = index.query(
             party_key(query.siret, shard),
             range_key_condition=range_condition,
             filter_condition=_filters(query),
             scan_index_forward=False,
-            limit=query.limit + 1,
-            page_size=max(query.limit + 1, 25),
+            limit=asked,
+            page_size=max(asked, 25),
         )
         found.extend(r for r in results if r.updated_key != query.before and r.updated_key > since)
     found.sort(key=lambda r: r.updated_key, reverse=True)
     page = found[: query.limit]
     next_before = page[-1].updated_key if len(found) > query.limit else None
-    # The index entries hold the filters only: the invoices themselves come from the table, in page order.
+    # The index entries hold the filters only: the invoices themselves come from the table, in page order. An
+    # index is eventually consistent: an entry can outlive a re-route for a moment, so the party is checked again
+    # on the invoice itself.
     full = get_invoices([r.id for r in page])
-    return [full[r.id] for r in page if r.id in full], next_before
+    party = "supplier_siret" if query.role == "supplier" else "recipient_siret"
+    return [full[r.id] for r in page if r.id in full and getattr(full[r.id], party) == query.siret], next_before

@@ -133,7 +133,8 @@ def check_transition(
 
 def check_amount(target: int, amount: Decimal | None, limit: Decimal | None) -> Refusal | None:
     """A payment amount: required on 212, optional on 211, refused elsewhere; > 0 and at most `limit` (the
-    invoice's total with VAT) when the invoice has one."""
+    invoice's total with VAT) when the invoice has one. An invoice whose total is 0 (fully prepaid, or netted to
+    nothing) is paid and cashed with an amount of 0."""
     if amount is None:
         if target in AMOUNT_REQUIRED:
             return Refusal(
@@ -143,8 +144,8 @@ def check_amount(target: int, amount: Decimal | None, limit: Decimal | None) -> 
         return None
     if target not in AMOUNT_ALLOWED:
         return Refusal("amount", f"Status {target} takes no amount: only {sorted(AMOUNT_ALLOWED)} do.")
-    if amount <= 0:
-        return Refusal("amount", "'amount' must be greater than 0.")
+    if amount < 0 or (amount == 0 and (limit is None or limit > 0)):
+        return Refusal("amount", "'amount' must be greater than 0 (0 only for an invoice whose total is 0).")
     if limit is not None and amount > limit:
         return Refusal("amount", f"'amount' {amount} is more than the invoice's total with VAT ({limit}).")
     return None

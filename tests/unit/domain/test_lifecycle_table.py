@@ -93,6 +93,10 @@ def test_every_status_has_a_chorus_pro_name_where_chorus_pro_has_one_and_the_nam
         (211, Decimal("60.00"), Decimal("120.00"), False),
         (205, Decimal("60.00"), Decimal("120.00"), True),  # no other status takes one
         (212, Decimal("5.00"), None, False),
+        # review finding: an invoice whose total is 0 could never reach 212 (an amount had to be > 0 and <= 0)
+        (212, Decimal("0"), Decimal("0.00"), False),
+        (212, Decimal("-1"), Decimal("0.00"), True),
+        (212, Decimal("0"), None, True),
     ],
 )
 def test_payment_amounts(target, amount, limit, refused):
