@@ -370,8 +370,9 @@ LIFECYCLE_PATHS = {
                         "amount": {
                             "type": ["string", "null"],
                             "pattern": r"^[0-9]+(\.[0-9]{1,2})?$",
-                            "description": "The payment's amount in the invoice's currency, > 0 and at most its total "
-                            "with VAT (which includes a prepaid amount): required on 212 (the amount received, "
+                            "description": "The payment's amount in the invoice's currency, > 0 (0 when the total "
+                            "is 0) and at most its total with VAT (which includes a prepaid amount): required on 212 "
+                            "(the amount received, "
                             "BR-FR-CDV-14), optional on 211, refused on other statuses",
                         },
                     },
