@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .invoice import HistoryEntry, Invoice
+from .invoice import CUT_MARKER, HistoryEntry, Invoice
 
 EVENT_TYPE = "invoice.status_changed"
 EVENT_SOURCE = "urn:chorale:invoices"
@@ -59,6 +59,29 @@ class StatusChanged:
             "recipient_siret": self.invoice.recipient_siret or "",
         }
         return {name: value for name, value in attributes.items() if value}
+
+
+# What trimming an event keeps whole: its identifiers and links (a receiver reads the rest from the API).
+_KEPT_WHOLE = frozenset({"invoice_id", "flow_id", "siret", "links", "status", "previous_status", "actor", "amount"})
+TRIMMED_MARKER = CUT_MARKER + " [cut: the full text is in the API]"
+
+
+def trimmed(cloudevent: dict, max_chars: int) -> dict:
+    """The event with each text of its data longer than `max_chars` cut to it, with TRIMMED_MARKER: for an event too
+    large for its transport (a record written before the length controls). Ids and links are kept whole."""
+
+    def trim(value, key: str | None = None):
+        if key in _KEPT_WHOLE:
+            return value
+        if isinstance(value, str) and len(value) > max_chars:
+            return value[:max_chars] + TRIMMED_MARKER
+        if isinstance(value, dict):
+            return {k: trim(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [trim(v) for v in value]
+        return value
+
+    return {**cloudevent, "data": trim(cloudevent.get("data", {}))}
 
 
 def new_status_events(before: list[HistoryEntry], after: Invoice) -> list[StatusChanged]:

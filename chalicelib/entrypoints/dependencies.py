@@ -59,7 +59,18 @@ def directory() -> DynamoDirectory:
 @lru_cache(maxsize=1)
 def publisher() -> AudiencePublisher:
     """Events to the topic, those nobody subscribed to marked so that the webhook fan-out skips them."""
-    return AudiencePublisher(SnsEventPublisher(), subscription_store())
+    return AudiencePublisher(SnsEventPublisher(on_unsendable=_unsendable_event), subscription_store())
+
+
+def _unsendable_event(event, size: int) -> None:
+    """An event SNS can never take, even trimmed: skipped (the stream goes on), counted for an alarm."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from .observability import logger, metrics
+
+    logger.error("event skipped: over SNS's message limit even trimmed", extra={"event_id": event.event_id,
+                                                                                "bytes": size})  # fmt: skip
+    metrics.add_metric(name="EventsUnsendable", unit=MetricUnit.Count, value=1)
 
 
 @lru_cache(maxsize=1)

@@ -101,6 +101,10 @@ class _Unheard:
     def __init__(self, event):
         self._event = event
 
+    @property
+    def event_id(self) -> str:
+        return self._event.event_id
+
     def cloudevent(self, api_base: str = "") -> dict:
         return self._event.cloudevent(api_base)
 
