@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,34 @@ Processing = Literal["pending", "done", "failed"]
 InvoiceType = Literal["invoice", "credit_note"]
 
 MAX_STORED_ERRORS = 100  # keeps the record well under DynamoDB's 400 KB item limit
+# Whatever an invoice holds, its stored findings take at most this much of the record (as stored: JSON, UTF-8), each
+# message and location at most MAX_FINDING_TEXT characters: the rest are counted in errors_truncated.
+MAX_STORED_ERRORS_BYTES = 96 * 1024
+MAX_FINDING_TEXT = 1000
+MAX_PLATFORM_COMMENT = 1000  # a rejection's comment, as the parties' comments (services.lifecycle)
+CUT_MARKER = "…"
+
+# The summary's free texts the platform takes in: field, business term, its name, and the most characters. EN 16931
+# sets no length; these keep each record under DynamoDB's 400 KB, each event under SNS's 256 KiB and the download
+# name short (services.controls refuses, with 213, an invoice over them; a record holds them cut to them).
+SUMMARY_TEXT_LIMITS: tuple[tuple[str, str, str, int], ...] = (
+    ("number", "BT-1", "Invoice number", 200),
+    ("currency", "BT-5", "Invoice currency code", 100),
+    ("service_code", "BT-10", "Buyer reference (service code)", 200),
+    ("engagement_number", "BT-13", "Purchase order reference (engagement number)", 200),
+    ("seller_name", "BT-27", "Seller name", 500),
+    ("buyer_name", "BT-44", "Buyer name", 500),
+)
+# The parties' SIRETs as read: a record keeps at most this much of them (the supplier and routing controls refuse any
+# that is not the depositor's or a recipient's in the directory, with their own reasons).
+STORED_SIRET_LIMIT = 100
+
+
+def cut(text: str | None, limit: int) -> str | None:
+    """`text` if it has at most `limit` characters, else its first ones and CUT_MARKER (`limit` in all)."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - len(CUT_MARKER)] + CUT_MARKER
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +82,14 @@ class InvoiceSummary:
     buyer_name: str | None = None
     service_code: str | None = None  # BT-10 buyer reference
     engagement_number: str | None = None  # BT-13 purchase order reference
+
+    def bounded(self) -> InvoiceSummary:
+        """This summary with each text cut to its SUMMARY_TEXT_LIMITS (what a record keeps of any invoice)."""
+        limits = [(name, limit) for name, _, _, limit in SUMMARY_TEXT_LIMITS]
+        limits += [("seller_siret", STORED_SIRET_LIMIT), ("buyer_siret", STORED_SIRET_LIMIT)]
+        over = {name: cut(getattr(self, name), limit) for name, limit in limits
+                if getattr(self, name) is not None and len(getattr(self, name)) > limit}  # fmt: skip
+        return replace(self, **over) if over else self
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +229,7 @@ class Invoice:
     ) -> None:
         """Refused by the platform's controls: Rejetée (213) with the reason and every finding."""
         self._finish(summary, recipient_name, errors, at, routed=False, unlisted=unlisted)
-        self.history.append(HistoryEntry(REJETEE.code, at, "platform", reason_code, comment))
+        self.history.append(HistoryEntry(REJETEE.code, at, "platform", reason_code, cut(comment, MAX_PLATFORM_COMMENT)))
 
     def fail(self, at: str) -> None:
         """Processing gave up (poison message): the original is kept and the message is in the DLQ."""
@@ -212,11 +249,24 @@ class Invoice:
         if self.processing == "done":
             raise ValueError(f"invoice {self.id} is already processed")
         ordered = sorted(errors, key=lambda e: (e.severity != "fatal", e.rule))
-        self.summary = summary
+        self.summary = summary.bounded()
         # A rejected invoice was never made available: the buyer it names does not become a party to it.
         self.recipient_siret = summary.buyer_siret if routed else None
-        self.recipient_name = recipient_name or summary.buyer_name
-        self.errors = ordered[:MAX_STORED_ERRORS]
-        self.errors_truncated = max(0, len(ordered) - MAX_STORED_ERRORS) + unlisted
+        self.recipient_name = recipient_name or self.summary.buyer_name
+        self.errors = _stored_errors(ordered)
+        self.errors_truncated = len(ordered) - len(self.errors) + unlisted
         self.processing = "done"
         self.updated_at = at
+
+
+def _stored_errors(ordered: list[Error]) -> list[Error]:
+    """The first findings, each text cut to MAX_FINDING_TEXT, up to MAX_STORED_ERRORS and MAX_STORED_ERRORS_BYTES."""
+    kept, used = [], 0
+    for error in ordered[:MAX_STORED_ERRORS]:
+        error = Error(cut(error.rule, 100), cut(error.severity, 20), cut(error.message, MAX_FINDING_TEXT),
+                      cut(error.location, MAX_FINDING_TEXT))  # fmt: skip
+        used += len(json.dumps(error.as_dict(), ensure_ascii=False).encode())
+        if used > MAX_STORED_ERRORS_BYTES:
+            break
+        kept.append(error)
+    return kept

@@ -54,6 +54,11 @@ def summarize(model: SemanticInvoice) -> InvoiceSummary:
     )
 
 
+def issue_date_text(model: SemanticInvoice) -> str | None:
+    """BT-2 as the document writes it (None when absent): what the issue date control quotes."""
+    return model.issue_date.raw if model.issue_date is not None else None
+
+
 def business_term_locations(model: SemanticInvoice) -> dict[str, str]:
     """XPath of the elements the platform's controls name (the parent group's when the term is absent)."""
     from ..validation.model import xpath_of
@@ -67,7 +72,11 @@ def business_term_locations(model: SemanticInvoice) -> dict[str, str]:
 
     seller, buyer = model.seller, model.buyer
     return {
+        "BT-27": where(seller.name if seller else None, seller),
+        "BT-44": where(buyer.name if buyer else None, buyer),
         "BT-1": where(model.number),
+        "BT-2": where(model.issue_date),
+        "BT-5": where(model.currency),
         "BT-10": where(model.buyer_reference),
         "BT-13": where(model.purchase_order),
         "BT-30": where(seller.legal_registration if seller else None, seller),

@@ -80,6 +80,10 @@ def _deposit_with_formats(base: dict) -> dict:
     post["responses"]["415"] = _problem(
         "Content-Type not accepted, or the body is not what the Content-Type says (the problem says what was found)"
     )
+    post["responses"]["413"] = _problem(
+        "Body over the synchronous limit (4 MiB), or a JSON invoice whose UBL rendition is over the 4 MiB XML limit "
+        "(`rendition_bytes`, `limit_bytes`)"
+    )
     post["responses"]["422"] = {
         "description": "A PDF without an embedded invoice XML, or a JSON invoice that does not match the schema "
         "(`errors` lists every violation with its JSON pointer)",

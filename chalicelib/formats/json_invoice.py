@@ -4,12 +4,14 @@ validation (every error with its JSON pointer). A valid document is written as U
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 from . import jsontext
 
@@ -35,10 +37,27 @@ def schema() -> dict:
 _XML_STRING_PATTERN = schema()["$defs"]["xml_string"]["pattern"]
 
 
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATES = FormatChecker(formats=())
+
+
+@_DATES.checks("date")
+def _real_date(value) -> bool:
+    """A YYYY-MM-DD string must be a day of the calendar (not 2026-02-30); other shapes are the pattern's error."""
+    if not isinstance(value, str) or not _DATE_SHAPE.fullmatch(value):
+        return True
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
     Draft202012Validator.check_schema(schema())
-    return Draft202012Validator(schema())
+    # "format" is an annotation in draft 2020-12 unless checked: dates are checked (a real calendar date)
+    return Draft202012Validator(schema(), format_checker=_DATES)
 
 
 def _pointer(path) -> str:

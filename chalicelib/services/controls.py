@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ..domain.directory import Structure
-from ..domain.invoice import InvoiceSummary
+from ..domain.invoice import SUMMARY_TEXT_LIMITS, InvoiceSummary
 from .ports import Directory
 
 
@@ -16,6 +16,34 @@ class ControlFailure:
     rule: str  # stable id of the control, as findings carry
     message: str  # names the business term
     business_term: str
+
+
+REJECTION_SEMANTIC = "REJ_SEMAN"  # the data of the invoice cannot be taken in as they are
+
+
+def text_length_failure(summary: InvoiceSummary) -> ControlFailure | None:
+    """Each text the platform reads from an invoice (number, names, routing references) has a length limit
+    (domain.invoice.SUMMARY_TEXT_LIMITS: 200 characters for BT-1), so that its record, its events and its download
+    name stay within AWS's limits. Run first: the other controls' messages quote these texts."""
+    for name, term, label, limit in SUMMARY_TEXT_LIMITS:
+        value = getattr(summary, name)
+        if value is not None and len(value) > limit:
+            return ControlFailure(
+                REJECTION_SEMANTIC,
+                "CHORALE-LENGTH",
+                f"{term} {label} is {len(value)} characters long, over the platform's limit of {limit} characters.",
+                term,
+            )
+    return None
+
+
+def issue_date_failure(summary: InvoiceSummary, written: str | None) -> ControlFailure | None:
+    """BT-2 must be a real calendar date: the duplicate control claims (supplier, year of issue, BT-1), and an
+    invoice is never accepted without that claim. `written` is BT-2 as the document has it (None when absent)."""
+    if summary.issue_date is not None:
+        return None
+    what = "is missing" if written is None else f"{written.strip()[:40]!r} is not a valid calendar date"
+    return ControlFailure(REJECTION_SEMANTIC, "CHORALE-ISSUE-DATE", f"BT-2 Invoice issue date {what}.", "BT-2")
 
 
 def depositor_failure(structure: Structure | None, siret: str) -> ControlFailure | None:

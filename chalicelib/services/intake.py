@@ -17,7 +17,7 @@ from ..formats import facturx, json_invoice, jsontext, sniffing, ubl_writer
 from ..validation.findings import FATAL, Finding
 from ..validation.parsing import MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
 from . import layout
-from .errors import InvalidInput, Unprocessable, UnsupportedMediaType
+from .errors import InvalidInput, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from .ports import ObjectStore, StoredObject
 
 RENDITIONS_PREFIX = "renditions/"
@@ -132,6 +132,14 @@ def prepare_json(body: bytes) -> Prepared:
         rendition = ubl_writer.to_ubl(document)
     except (ValueError, TypeError) as exc:  # what the schema let through but XML cannot carry: never a 500
         raise Unprocessable(f"The invoice cannot be written as UBL: {exc}", reason="schema") from None
+    if len(rendition) > MAX_XML_BYTES:  # validated and downloaded as UBL: the XML limit applies to the rendition
+        raise PayloadTooLarge(
+            f"The JSON invoice's UBL rendition is {len(rendition)} bytes, over the limit of {MAX_XML_BYTES} bytes "
+            f"for an invoice document (the JSON is {len(body)} bytes; its UBL is about 3.6 times as large).",
+            reason="too-large",
+            rendition_bytes=len(rendition),
+            limit_bytes=MAX_XML_BYTES,
+        )
     return Prepared("json", JSON_MEDIA, rendition)
 
 
@@ -151,7 +159,7 @@ def validation_source(invoice_id: str, stored: StoredObject, originals: ObjectSt
     else:
         try:
             prepared = prepare_pdf(stored.data) if fmt == "facturx" else prepare_json(stored.data)
-        except (InvalidInput, Unprocessable) as exc:
+        except (InvalidInput, PayloadTooLarge, Unprocessable) as exc:
             return Source(b"", Finding(FORMAT_RULE, FATAL, exc.detail, "/"))
         xml = prepared.rendition or b""
         store_rendition(originals, invoice_id, prepared, {layout.META_INVOICE_ID: invoice_id})

@@ -9,14 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..domain.invoice import Error, Invoice, InvoiceSummary
-from ..domain.summary import business_term_locations, summarize
+from ..domain.summary import business_term_locations, issue_date_text, summarize
 from ..formats import bundles
 from . import controls, intake, layout
 from .clock import utc_now
 from .errors import ConcurrentUpdate, DuplicateNumber
 from .ports import Directory, InvoiceRepository, ObjectStore, StoredObject
 
-REJECTION_SEMANTIC = "REJ_SEMAN"  # reform reason: EN 16931 semantic rejection
+REJECTION_SEMANTIC = controls.REJECTION_SEMANTIC  # reform reason: EN 16931 semantic rejection
+# A rejection for the document itself (not readable as an invoice, over the size limit): its finding, so that a 213
+# always lists at least one error.
+DOCUMENT_RULE = "CHORALE-DOCUMENT"
 
 
 def validate_en16931(data: bytes):
@@ -207,7 +210,7 @@ def _decide(
         else None
     )
     if depositor is not None:
-        recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
+        recipient = _buyer_structure(summary, directory)
         invoice.reject(summary, recipient.name if recipient else None, [_finding(depositor, {}), *findings],
                        depositor.reason_code, depositor.message, at, report.omitted)  # fmt: skip
         return _save_decision(invoices, invoice)
@@ -220,13 +223,24 @@ def _decide(
             if source.refusal is not None
             else (report.error["detail"] if report.error else "The document could not be read.")
         )
-        recipient = directory.structure(summary.buyer_siret) if summary.buyer_siret else None
+        if not any(f.severity == "fatal" for f in findings):  # the document itself, or the engine: say why
+            findings.insert(0, Error(DOCUMENT_RULE, "fatal", comment, "/"))
+        recipient = _buyer_structure(summary, directory)
         invoice.reject(
             summary, recipient.name if recipient else None, findings, REJECTION_SEMANTIC, comment, at, report.omitted
         )
         return _save_decision(invoices, invoice)
 
     locations = business_term_locations(report.invoice)
+    # The texts' lengths first: the other controls' messages quote them. BT-2 next: no acceptance without a claim.
+    failure = controls.text_length_failure(summary) or controls.issue_date_failure(
+        summary, issue_date_text(report.invoice)
+    )
+    if failure is not None:
+        recipient = _buyer_structure(summary, directory)
+        invoice.reject(summary, recipient.name if recipient else None, [_finding(failure, locations), *findings],
+                       failure.reason_code, failure.message, at, report.omitted)  # fmt: skip
+        return _save_decision(invoices, invoice)
     failure = controls.supplier_failure(summary, invoice.supplier_siret)
     recipient, routing = controls.routing_failure(summary, directory)
     failure = failure or routing
@@ -250,6 +264,12 @@ def _decide(
         fresh.reject(summary, recipient_name, [_finding(duplicate, locations), *findings], duplicate.reason_code,
                      duplicate.message, at, report.omitted)  # fmt: skip
         return _save_decision(invoices, fresh)
+
+
+def _buyer_structure(summary: InvoiceSummary, directory: Directory):
+    """The structure the invoice names as its buyer, for the record's recipient name (none for an unusable SIRET)."""
+    siret = summary.buyer_siret
+    return directory.structure(siret) if siret and len(siret) <= 100 else None
 
 
 def _finding(failure: controls.ControlFailure, locations: dict[str, str]) -> Error:

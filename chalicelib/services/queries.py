@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from ..domain.directory import Principal
 from ..domain.ids import is_ulid
@@ -20,13 +21,28 @@ def visible_invoice(principal: Principal, invoice_id: str, *, invoices: InvoiceR
     return invoice
 
 
+MAX_FILE_NAME_NUMBER = 100
+_SAFE_NUMBER = re.compile(r"[\x20-\x7e]*[A-Za-z0-9][\x20-\x7e]*")  # printable ASCII, a letter or digit in it
+
+
+def download_name(invoice: Invoice) -> str:
+    """The downloaded file's name (without extension): the invoice number when it has at most 100 characters, all
+    printable ASCII (the object store keeps its letters, digits, '.', '_' and '-'), else the invoice id: the name
+    travels in the download URL (the Location header), and a record from before the length control may hold any
+    number."""
+    number = (invoice.summary.number or "").strip()
+    if len(number) <= MAX_FILE_NAME_NUMBER and _SAFE_NUMBER.fullmatch(number):
+        return number
+    return invoice.id
+
+
 def original_download_url(
     principal: Principal, invoice_id: str, *, invoices: InvoiceRepository, originals: ObjectStore
 ) -> str:
     """A short-lived URL of the original bytes, unchanged."""
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     extension = {"application/pdf": "pdf", "application/json": "json"}.get(invoice.content_type, "xml")
-    filename = f"{invoice.summary.number or invoice.id}.{extension}"
+    filename = f"{download_name(invoice)}.{extension}"
     return originals.download_url(_own_object(invoice, originals), filename)
 
 
@@ -36,7 +52,7 @@ def xml_download_url(
     """The invoice as standard XML: the original when it is XML, else its rendition (Factur-X CII, UBL of JSON)."""
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     key = _own_object(invoice, originals) if invoice.format in ("ubl", "cii") else intake.rendition_key(invoice.id)
-    return originals.download_url(key, f"{invoice.summary.number or invoice.id}.xml")
+    return originals.download_url(key, f"{download_name(invoice)}.xml")
 
 
 def _own_object(invoice: Invoice, originals: ObjectStore) -> str:

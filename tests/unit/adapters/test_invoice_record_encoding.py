@@ -87,3 +87,52 @@ def test_a_payment_amount_is_kept_and_records_written_before_amounts_still_read(
         entry.pop("amount", None)
     record.details = zlib.compress(json.dumps(details).encode())
     assert [h.amount for h in from_record(record).history] == [None, None, None]
+
+
+def _item_bytes(record) -> int:
+    """DynamoDB's item size: each attribute's name and value (binary as bytes, numbers and strings as UTF-8)."""
+    size = 0
+    for name, value in record.serialize().items():
+        ((kind, raw),) = value.items()
+        size += len(name.encode()) + (len(raw) if kind == "B" else len(str(raw).encode()))
+    return size
+
+
+def test_no_invoice_content_can_take_a_record_over_dynamodb_s_400_kb():
+    """The worst any document can do: every text the summary reads at megabytes of incompressible 4-byte characters,
+    thousands of findings quoting them, a rejection comment as long; with the most attachments an invoice takes."""
+    import random
+
+    from chalicelib.domain.invoice import MAX_STORED_ERRORS_BYTES
+    from chalicelib.services.lifecycle import MAX_ATTACHMENT_NAME, MAX_ATTACHMENTS
+
+    rng = random.Random(7)
+    # characters of 4 bytes in UTF-8, and quotes JSON escapes: compresses to nothing
+    pool = "".join('"' if rng.random() < 0.1 else chr(rng.randrange(0x10000, 0x10FFFF)) for _ in range(400_000))
+
+    def noise(n: int) -> str:
+        start = rng.randrange(0, len(pool) - 25_000)
+        return (pool[start:] + pool)[:n]
+
+    invoice = flow_invoice()
+    invoice.processing, invoice.history = "pending", []
+    summary = InvoiceSummary(number=noise(300_000), issue_date=date(2026, 2, 1), currency=noise(50_000),
+                             seller_siret=noise(50_000), seller_name=noise(100_000), buyer_siret=noise(50_000),
+                             buyer_name=noise(100_000), service_code=noise(100_000),
+                             engagement_number=noise(100_000))  # fmt: skip
+    findings = [Error(noise(200), "fatal", noise(20_000), noise(20_000)) for _ in range(300)]
+    invoice.reject(summary, None, findings, "REJ_SEMAN", noise(300_000), "2026-11-26T21:37:25.012Z", unlisted=9)
+    for n in range(MAX_ATTACHMENTS):
+        invoice.attach(Attachment(f"01M8CWNBTN{n:016d}", noise(MAX_ATTACHMENT_NAME), "application/vnd.openxml"
+                                  "formats-officedocument.wordprocessingml.document", 10_000_000,
+                                  f"attachments/{invoice.id}/01M8CWNBTN{n:016d}", "recipient",
+                                  "2026-11-26T21:37:25.012Z"))  # fmt: skip
+    record = to_record(invoice)
+    size = _item_bytes(record)
+    assert size < 300 * 1024, size  # about 96 KB: room left for the lifecycle's history
+    assert len(invoice.summary.number) == 200 and len(invoice.history[-1].comment) == 1000
+    assert sum(len(json.dumps(e.as_dict(), ensure_ascii=False).encode()) for e in invoice.errors) <= (
+        MAX_STORED_ERRORS_BYTES
+    )
+    assert invoice.errors_truncated == 300 - len(invoice.errors) + 9
+    assert from_record(record).summary == invoice.summary
