@@ -16,9 +16,9 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from ..config import settings
 from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals
 from ..services import layout
-from ..services.errors import ConcurrentUpdate, DuplicateNumber
+from ..services.errors import ConcurrentUpdate, DuplicateNumber, RecordFull
 from ..services.ports import InvoiceQuery, ObjectStore
-from .tables import InvoiceRecord, NumberClaimRecord, is_conditional_failure
+from .tables import InvoiceRecord, NumberClaimRecord, is_conditional_failure, is_item_too_large
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -195,6 +195,12 @@ class DynamoInvoiceRepository:
         except (PutError, UpdateError) as exc:
             if is_conditional_failure(exc):
                 raise ConcurrentUpdate(f"invoice {invoice.id} was changed by someone else") from None
+            if is_item_too_large(exc):  # nothing was written: the change is refused, never a 500
+                raise RecordFull(
+                    f"Invoice {invoice.id} cannot take this change: its record would be over the 400 KB the "
+                    "platform can store for one invoice (attachments, status changes and comments).",
+                    reason="record_full",
+                ) from None
             raise
         invoice.version = record.version
 

@@ -36,6 +36,16 @@ def is_conditional_failure(exc: BaseException) -> bool:
     return code == CONDITIONAL_CHECK_FAILED
 
 
+def is_item_too_large(exc: BaseException) -> bool:
+    """Whether a write was refused because the item would be over DynamoDB's 400 KB (a ValidationException)."""
+    code = getattr(exc, "cause_response_code", None)
+    message = getattr(exc, "cause_response_message", None)
+    if code is None:
+        error = (getattr(exc, "response", None) or {}).get("Error", {})
+        code, message = error.get("Code"), error.get("Message")
+    return code == "ValidationException" and "item size" in (message or "").lower()
+
+
 class ErrorAttribute(MapAttribute):
     rule = UnicodeAttribute()
     severity = UnicodeAttribute()

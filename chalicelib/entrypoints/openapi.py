@@ -321,7 +321,7 @@ _REFUSALS = {
     "403": problem_response("Your role may not do this"),
     "409": problem_response(
         "Not allowed from the current status (the body lists the allowed ones), the invoice's processing failed "
-        "(reason processing_failed), or a race"
+        "(reason processing_failed), a race, or the invoice's record is full (reason record_full)"
     ),
     "415": problem_response("Send application/json"),
     "422": problem_response("Missing or unknown reason, invalid field, or unknown field (unknown_fields)"),
@@ -428,8 +428,8 @@ LIFECYCLE_PATHS = {
             "responses": {
                 "201": json_response("The attachment", "Attachment", {"Location": {"schema": {"type": "string"}}}),
                 "413": problem_response(
-                    "Body over 4 MiB (larger files: POST …/attachments/uploads, up to 10 MB), "
-                    "or over 120 MB with the invoice"
+                    "Body over 4 MiB (larger files: POST …/attachments/uploads, up to 10 MB), over 120 MB with the "
+                    "invoice, or the invoice already has 100 attachments (reason `too_many_attachments`)"
                 ),
                 **AUTH_ERRORS,
                 **_REFUSALS,
@@ -459,7 +459,10 @@ LIFECYCLE_PATHS = {
                     "headers": {"Location": {"schema": {"type": "string"}, "description": "The completion route"}},
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AttachmentUpload"}}},
                 },
-                "413": problem_response("The invoice and its attachments already reach 120 MB"),
+                "413": problem_response(
+                    "The invoice and its attachments already reach 120 MB, or the invoice already has 100 "
+                    "attachments (reason `too_many_attachments`)"
+                ),
                 **AUTH_ERRORS,
                 **_REFUSALS,
             },
@@ -477,9 +480,13 @@ LIFECYCLE_PATHS = {
                 ),
                 "400": problem_response("The uploaded file is empty (it is deleted)"),
                 "409": problem_response(
-                    "Nothing uploaded yet, the invoice reached a final status or its processing failed, or a race"
+                    "Nothing uploaded yet, the invoice reached a final status or its processing failed, a race, or "
+                    "the invoice's record is full (reason record_full; the file is deleted)"
                 ),
-                "413": problem_response("Over 10 MB, or over 120 MB with the invoice (the file is deleted)"),
+                "413": problem_response(
+                    "Over 10 MB, over 120 MB with the invoice, or the invoice already has 100 attachments (reason "
+                    "too_many_attachments) (the file is deleted)"
+                ),
                 "415": problem_response("Content not of the named type (the file is deleted)"),
                 **AUTH_ERRORS,
             },

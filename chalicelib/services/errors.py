@@ -57,6 +57,12 @@ class ConcurrentUpdate(Conflict):
     title = "Concurrent update"
 
 
+class RecordFull(Conflict):
+    """The change would take the invoice's record over the store's item size limit (DynamoDB: 400 KB)."""
+
+    title = "Invoice record full"
+
+
 class DuplicateNumber(Conflict):
     title = "Duplicate invoice number"
 

@@ -31,6 +31,7 @@ from .errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    RecordFull,
     Unprocessable,
     UnsupportedMediaType,
     refuse_unknown_fields,
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_INVOICE_BYTES = 120 * 1024 * 1024  # the invoice and all its attachments (Chorus Pro's dossier limit)
 MAX_ATTACHMENT_NAME = 50
+# Attachments per invoice, both parties' together. Chorus Pro states no count (reference §4.3: 10 MB each, 120 MB per
+# invoice); each attachment takes room in the invoice's record (400 KB at most), and 100 keep it far below.
+MAX_ATTACHMENTS = 100
 ATTACHMENT_TYPES = {
     "pdf": "application/pdf",
     "png": "image/png",
@@ -262,6 +266,17 @@ def _check_size(invoice: Invoice, size: int) -> None:
         )
 
 
+def _check_count(invoice: Invoice) -> None:
+    """413 like the invoice's 120 MB: a limit of the invoice's whole file, which this attachment would go over."""
+    if len(invoice.attachments) >= MAX_ATTACHMENTS:
+        raise PayloadTooLarge(
+            f"An invoice takes at most {MAX_ATTACHMENTS} attachments; invoice {invoice.id} has "
+            f"{len(invoice.attachments)}: no attachment can be added.",
+            reason="too_many_attachments",
+            limit_attachments=MAX_ATTACHMENTS,
+        )
+
+
 def _check_processed(invoice: Invoice) -> None:
     """An invoice whose processing gave up (poison message, in the operators' dead-letter queue) has no status
     and will not get one until they redrive it: saying "wait until done" would be a wait without end."""
@@ -326,17 +341,19 @@ def add_attachment(
     name, extension = _attachment_name(name)
     if not data:
         raise InvalidInput("The attachment is empty.")
+    _check_count(invoice)
     _check_size(invoice, len(data))
     _check_content(name, extension, data)
     attachment_id = new_id()
-    originals.put(
-        layout.attachment_key(invoice.id, attachment_id),
-        data,
-        ATTACHMENT_TYPES[extension],
-        {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret},
-    )
+    key = layout.attachment_key(invoice.id, attachment_id)
+    metadata = {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret}
+    originals.put(key, data, ATTACHMENT_TYPES[extension], metadata)
     attachment = _attach(invoice, principal, attachment_id, name, extension, len(data), now())
-    invoices.save(invoice)
+    try:
+        invoices.save(invoice)
+    except (ConcurrentUpdate, RecordFull):  # refused: the file recorded nowhere is not kept
+        _discard(originals, key)
+        raise
     return invoice, attachment
 
 
@@ -359,6 +376,7 @@ def create_attachment_upload(
     """
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     _check_open(invoice)
+    _check_count(invoice)
     name, extension = _attachment_name(name)
     max_bytes = min(MAX_ATTACHMENT_BYTES, MAX_INVOICE_BYTES - invoice.attachments_bytes)
     if max_bytes < 1:
@@ -409,6 +427,7 @@ def complete_attachment_upload(
         if existing is not None:
             return invoice, existing
         _check_open(invoice)  # it may have reached a final status since the upload was signed
+        _check_count_at_completion(principal, invoice, staging, key, originals)
         if checked is None:
             checked = _check_upload(principal, invoice, upload_id, staging, key, originals)
         name, extension, size = checked
@@ -420,13 +439,30 @@ def complete_attachment_upload(
         attachment = _attach(invoice, principal, upload_id, name, extension, size, now())
         try:
             invoices.save(invoice)
+        except RecordFull:
+            _discard(originals, key, staging)
+            raise
         except ConcurrentUpdate:
             if attempt == COMPLETE_ATTEMPTS:
-                raise
+                raise  # the copy stays: a racing completion of this upload may have recorded it
             invoice = visible_invoice(principal, invoice_id, invoices=invoices)
             continue
         return invoice, attachment
     raise AssertionError("unreachable")
+
+
+def _check_count_at_completion(
+    principal: Principal, invoice: Invoice, staging: str, key: str, originals: ObjectStore
+) -> None:
+    """Others may have been added since the upload was signed: refused before any copy, and the uploader's file,
+    which can never be completed, is deleted (another party's is not theirs to delete)."""
+    try:
+        _check_count(invoice)
+    except PayloadTooLarge:
+        uploaded = originals.head(staging)
+        if uploaded is not None and uploaded.metadata.get(META_UPLOADED_BY) == principal.siret:
+            _discard(originals, key, staging)
+        raise
 
 
 def _check_upload(

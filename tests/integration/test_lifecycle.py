@@ -428,3 +428,49 @@ def test_a_search_never_lists_an_invoice_its_index_entry_still_gives_a_former_re
     monkeypatch.setattr(InvoiceRecord.by_recipient, "query", lagging)
     page = json.loads(client.http.get("/v1/invoices?role=recipient&limit=100", headers=auth(MAIRIE_KEY)).body)
     assert invoice_id not in [item["id"] for item in page["items"]]
+
+
+def _fill_record(invoice_id: str) -> None:
+    """History entries of incompressible comments, smaller and smaller, until DynamoDB (moto) refuses even the
+    smallest: the record is full to within a few dozen bytes."""
+    import random
+
+    from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
+    from chalicelib.domain.invoice import HistoryEntry
+    from chalicelib.services.errors import RecordFull
+
+    rng, records = random.Random(3), DynamoInvoiceRepository()
+    invoice = records.get(invoice_id)
+    for length in (1000, 100, 10, 1):
+        while True:
+            comment = "".join(chr(rng.randrange(0x10000, 0x10FFFF)) for _ in range(length))
+            invoice.history.append(HistoryEntry(208, "2026-11-26T10:00:00.000Z", "recipient", "JUSTIF_ABS", comment))
+            try:
+                records.save(invoice)
+            except RecordFull:
+                invoice.history.pop()
+                break
+
+
+def test_a_full_invoice_record_refuses_changes_with_a_409_problem_and_leaves_no_file(client, made_available, aws):
+    import boto3
+
+    from chalicelib.config import settings
+
+    invoice_id = made_available()
+    _fill_record(invoice_id)
+    before = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
+    attached = client.http.post(
+        f"/v1/invoices/{invoice_id}/attachments?name=pv.pdf",
+        headers=auth(MAIRIE_KEY, **{"Content-Type": "application/octet-stream"}),
+        body=b"%PDF-1.7\n" + bytes(range(256)) * 40,
+    )
+    assert attached.status_code == 409 and attached.headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(attached.body)
+    assert problem["reason"] == "record_full" and "400 KB" in problem["detail"]
+    listed = boto3.client("s3").list_objects_v2(Bucket=settings().invoice_bucket, Prefix=f"attachments/{invoice_id}/")
+    assert listed.get("KeyCount", 0) == 0  # the refused file was deleted
+    changed = set_status(client, invoice_id, SUPPLIER_KEY, 209, None, "Le bon de commande est joint à la facture.")
+    assert changed.status_code == 409 and json.loads(changed.body)["reason"] == "record_full", changed.body
+    after = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
+    assert after["status"] == before["status"] and after["attachments"] == []  # nothing half-written

@@ -36,3 +36,16 @@ def test_errors_without_a_dynamodb_code_are_not():
 
 def test_a_botocore_conditional_check_failure_is_one():
     assert is_conditional_failure(client_error("ConditionalCheckFailedException"))
+
+
+def test_an_item_over_dynamodb_s_size_limit_is_told_from_other_validation_errors():
+    from chalicelib.adapters.tables import is_item_too_large
+
+    def validation(message: str) -> ClientError:
+        return ClientError({"Error": {"Code": "ValidationException", "Message": message}}, "PutItem")
+
+    too_large = validation("Item size has exceeded the maximum allowed size")
+    assert is_item_too_large(PutError("Failed", too_large)) and is_item_too_large(too_large)
+    assert not is_item_too_large(PutError("Failed", validation("One or more parameter values were invalid")))
+    assert not is_item_too_large(PutError("Failed", client_error("ConditionalCheckFailedException")))
+    assert not is_item_too_large(PutError("Failed"))

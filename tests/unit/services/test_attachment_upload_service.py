@@ -273,3 +273,67 @@ def test_a_body_over_the_direct_route_s_limit_points_at_the_upload_route(ports):
         assert refused.value.extra == {"limit_bytes": len(PDF) - 1, "upload": DIRECT["upload_route"]}
         assert DIRECT["upload_route"] in refused.value.detail
     assert invoices.get(invoice_id).attachments == []
+
+
+def fill_count(invoices, invoice_id: str, count: int) -> None:
+    """`count` one-byte attachments already on the invoice."""
+    invoice = invoices.get(invoice_id)
+    for n in range(count):
+        invoice.attach(Attachment(f"01J{n:023d}", f"a{n}.csv", "text/csv", 1, f"k{n}", "recipient", NOW))
+    invoices.save(invoice)
+
+
+def test_an_invoice_takes_at_most_a_hundred_attachments_on_either_route(ports):
+    invoices, originals, _signer, invoice_id = ports
+    fill_count(invoices, invoice_id, lifecycle.MAX_ATTACHMENTS - 1)
+    issued = ticket(ports)  # the hundredth: still room
+    upload(ports, issued, PDF)
+    late = ticket(ports)  # issued while there was room, completed after the hundredth
+    upload(ports, late, PDF)
+    complete(ports, issued)
+    before = set(originals.objects)
+    with pytest.raises(PayloadTooLarge, match="at most 100 attachments") as refused:
+        lifecycle.add_attachment(SUPPLIER, invoice_id, "b.pdf", PDF, invoices=invoices, originals=originals, **DIRECT)
+    assert refused.value.extra["reason"] == "too_many_attachments" and refused.value.extra["limit_attachments"] == 100
+    assert set(originals.objects) == before  # checked before the object is written
+    with pytest.raises(PayloadTooLarge, match="at most 100 attachments"):
+        ticket(ports)
+    with pytest.raises(PayloadTooLarge, match="at most 100 attachments"):
+        complete(ports, late)
+    assert late.fields["key"] not in originals.objects  # the upload that can never be completed is deleted
+    assert set(originals.objects) == before - {late.fields["key"]}
+    assert len(invoices.get(invoice_id).attachments) == lifecycle.MAX_ATTACHMENTS
+
+
+class FullRecords(FakeInvoices):
+    """A store whose item size limit the next save goes over (DynamoDB's ValidationException)."""
+
+    def __init__(self, records):
+        super().__init__()
+        self.records, self.full = records.records, False
+
+    def save(self, invoice, claim_number=None) -> None:
+        if self.full:
+            from chalicelib.services.errors import RecordFull
+
+            raise RecordFull("full", reason="record_full")
+        super().save(invoice, claim_number)
+
+
+def test_an_attachment_the_record_cannot_hold_is_refused_and_its_file_deleted(ports):
+    from chalicelib.services.errors import RecordFull
+
+    invoices, originals, signer, invoice_id = ports
+    full = FullRecords(invoices)
+    issued = ticket(ports)
+    upload(ports, issued, PDF)
+    before = set(originals.objects)
+    full.full = True
+    with pytest.raises(RecordFull):
+        lifecycle.add_attachment(SUPPLIER, invoice_id, "b.pdf", PDF, invoices=full, originals=originals, **DIRECT)
+    assert set(originals.objects) == before  # no orphan object
+    with pytest.raises(RecordFull):
+        lifecycle.complete_attachment_upload(SUPPLIER, invoice_id, issued.upload_id, invoices=full,
+                                             originals=originals, now=lambda: NOW)  # fmt: skip
+    assert not any(k.startswith(f"attachments/{invoice_id}/") for k in originals.objects)
+    assert full.get(invoice_id).attachments == []
