@@ -219,3 +219,27 @@ def test_a_structure_without_declared_services_takes_any_buyer_reference(client,
     invoice = deposit_and_process(client, pump, ubl_invoice("SVC-4", buyer=CHR_SIRET, service_code="REF-LIBRE-42",
                                                             engagement="EJ-1"))  # fmt: skip
     assert invoice["status"]["code"] == 203 and invoice["recipient"]["service_code"] == "REF-LIBRE-42"
+
+
+def test_a_450_kb_invoice_number_is_a_213_naming_bt_1_not_a_poison_message(client, pump):
+    """Review r1 §1: stored as sent, a 450 KB BT-1 took the record over DynamoDB's 400 KB (3 receives, DLQ, no 213)."""
+    invoice = deposit_and_process(client, pump, ubl_invoice("9" * 450_000))
+    assert invoice["processing"] == "done" and invoice["status"]["code"] == 213
+    assert invoice["errors"][0]["rule"] == "CHORALE-LENGTH" and "450000 characters" in invoice["errors"][0]["message"]
+    assert len(invoice["number"]) == 200
+    download = client.http.get(f"/v1/invoices/{invoice['id']}/file", headers=auth(SUPPLIER_KEY))
+    assert download.status_code == 302 and len(download.headers["Location"]) < 2000
+    assert f"{invoice['id']}.xml" in download.headers["Location"]
+
+
+def test_an_impossible_issue_date_is_refused_at_deposit_in_json_and_at_processing_in_xml(client, pump):
+    from structured_invoices import json_invoice
+
+    document = json_invoice("J-FEB30")
+    document["issue_date"] = "2026-02-30"
+    refused = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **JSON), body=json.dumps(document))
+    assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+    assert json.loads(refused.body)["errors"][0]["pointer"] == "/issue_date"
+    for _ in range(2):  # twice: never a 203 without a number claim
+        invoice = deposit_and_process(client, pump, ubl_invoice("F-FEB30", issue_date="2026-02-30"))
+        assert invoice["status"]["code"] == 213 and invoice["errors"][0]["rule"] == "CHORALE-ISSUE-DATE"

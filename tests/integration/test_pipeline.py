@@ -16,6 +16,7 @@ from chalicelib.services import layout
 
 ROOT = Path(__file__).resolve().parents[2]
 XML = {"Content-Type": "application/xml"}
+JSON = {"Content-Type": "application/json"}
 
 
 def deposit(client, body: bytes, key: str = SUPPLIER_KEY, **headers):
@@ -216,3 +217,35 @@ def test_only_parties_see_an_invoice(client, pump, key):
     other_supplier = get_invoice(client, created["id"], SUPPLIER2_KEY)
     assert other_supplier.status_code == 404
     assert other_supplier.headers["Content-Type"] == "application/problem+json"
+
+
+def test_an_event_over_the_sns_limit_is_published_trimmed_and_the_stream_goes_on(client, pump, events_queue):
+    """Review r1 §1: a record from before the length controls, with a 300 KB BT-1, made every event of the shard
+    wait behind its own, which SNS refused every time."""
+    from dataclasses import replace
+
+    from chalicelib.domain.events import TRIMMED_MARKER
+
+    def deposit(number: str) -> str:
+        created = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=ubl_invoice(number))
+        while pump.deliver_sqs_once("validate_invoices"):
+            pass
+        return json.loads(created.body)["id"]
+
+    legacy = deposit("F-LEGACY")
+    records = DynamoInvoiceRepository()
+    invoice = records.get(legacy)
+    invoice.summary = replace(invoice.summary, number="9" * 300_000)  # as stored before the controls
+    records.save(invoice)
+    pump.deliver_stream_once("publish_status_events")
+    events_queue()
+    taken = client.http.post(f"/v1/invoices/{legacy}/status", headers=auth(MAIRIE_KEY, **JSON), body='{"code": 204}')
+    assert taken.status_code == 200
+    later = deposit("F-AFTER-LEGACY")
+    for _ in range(5):  # before the fix, the shard retried the refused event without end
+        if not pump.deliver_stream_once("publish_status_events"):
+            break
+    events = [json.loads(m["Message"]) for m in events_queue()]
+    assert [(e["subject"], e["data"]["status"]["code"]) for e in events] == [(legacy, 204), (later, 200), (later, 203)]
+    assert events[0]["data"]["number"] == "9" * 1000 + TRIMMED_MARKER
+    assert events[0]["data"]["links"] == {"invoice": f"/v1/invoices/{legacy}"}
