@@ -83,14 +83,25 @@ def supplier_failure(summary: InvoiceSummary, depositor_siret: str) -> ControlFa
     return None
 
 
-def routing_failure(summary: InvoiceSummary, directory: Directory) -> tuple[Structure | None, ControlFailure | None]:
-    """Recipient, service code (BT-10) and engagement number (BT-13) against the directory."""
+def routing_failure(
+    summary: InvoiceSummary, directory: Directory, supplier_siret: str | None = None
+) -> tuple[Structure | None, ControlFailure | None]:
+    """Recipient, service code (BT-10) and engagement number (BT-13) against the directory. The recipient is never
+    the supplier itself: a structure with both roles would approve and pay its own invoice alone."""
     if not summary.buyer_siret:
         return None, ControlFailure(
             "ADR_ERR",
             "CHORALE-BUYER",
             "BT-47 Buyer legal registration identifier (scheme 0009, SIRET) or BT-46 Buyer identifier is missing: "
             "the recipient structure cannot be identified.",
+            "BT-47",
+        )
+    if supplier_siret and summary.buyer_siret == supplier_siret:
+        return None, ControlFailure(
+            "REJ_ADR",
+            "CHORALE-BUYER",
+            f"BT-47 Buyer legal registration identifier {summary.buyer_siret} is the supplier itself: an invoice is "
+            "addressed to another structure.",
             "BT-47",
         )
     recipient = directory.structure(summary.buyer_siret)

@@ -198,7 +198,7 @@ def reroute(
         service_code=body.get("service_code", summary.service_code),
         engagement_number=body.get("engagement_number", summary.engagement_number),
     )
-    recipient, failure = controls.routing_failure(proposed, directory)
+    recipient, failure = controls.routing_failure(proposed, directory, invoice.supplier_siret)
     if failure is not None:
         raise Unprocessable(failure.message, reason_code=failure.reason_code)
     assert recipient is not None  # routing_failure names the structure it accepts

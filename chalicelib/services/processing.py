@@ -242,7 +242,7 @@ def _decide(
                        failure.reason_code, failure.message, at, report.omitted)  # fmt: skip
         return _save_decision(invoices, invoice)
     failure = controls.supplier_failure(summary, invoice.supplier_siret)
-    recipient, routing = controls.routing_failure(summary, directory)
+    recipient, routing = controls.routing_failure(summary, directory, invoice.supplier_siret)
     failure = failure or routing
     recipient_name = recipient.name if recipient else None
     if failure is not None:

@@ -41,6 +41,13 @@ def history(client, invoice_id: str, key: str = SUPPLIER_KEY) -> list[dict]:
         (ubl_invoice(service_code="SERV-FERME"), SUPPLIER_KEY, "REJ_ADR", "BT-10"),
         (ubl_invoice(service_code="SERV-ECOLES"), SUPPLIER_KEY, "REJ_CONT_B2G", "BT-13"),
         (ubl_invoice(buyer=CHR_SIRET, service_code=None), SUPPLIER_KEY, "REJ_CONT_B2G", "BT-13"),
+        # review finding: a structure with both roles could invoice itself, then approve and pay it alone
+        (
+            ubl_invoice(seller=SUPPLIER2_SIRET, buyer=SUPPLIER2_SIRET, service_code=None),
+            SUPPLIER2_KEY,
+            "REJ_ADR",
+            "BT-47",
+        ),  # fmt: skip
     ],
     ids=[
         "seller-is-not-depositor",
@@ -51,6 +58,7 @@ def history(client, invoice_id: str, key: str = SUPPLIER_KEY) -> list[dict]:
         "service-inactive",
         "service-needs-engagement",
         "structure-needs-engagement",
+        "buyer-is-the-supplier",
     ],
 )
 def test_each_control_rejects_213_with_its_reason_naming_the_business_term(client, pump, body, key, reason, term):

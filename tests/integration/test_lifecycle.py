@@ -474,3 +474,15 @@ def test_a_full_invoice_record_refuses_changes_with_a_409_problem_and_leaves_no_
     assert changed.status_code == 409 and json.loads(changed.body)["reason"] == "record_full", changed.body
     after = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
     assert after["status"] == before["status"] and after["attachments"] == []  # nothing half-written
+
+
+def test_an_invoice_cannot_be_re_routed_to_its_own_supplier(client, made_available):
+    """Review finding: a supplier with the recipient role re-routed its 221 invoice to itself, then set 205, 211
+    and 212 alone."""
+    from invoices import SUPPLIER_SIRET
+
+    invoice_id = made_available()
+    walk(client, invoice_id, [(MAIRIE_KEY, 221)])
+    refused = _reroute(client, invoice_id, {"recipient_siret": SUPPLIER_SIRET, "service_code": None})
+    assert refused.status_code == 422 and "the supplier itself" in json.loads(refused.body)["detail"]
+    assert json.loads(refused.body)["reason_code"] == "REJ_ADR"
