@@ -56,8 +56,10 @@ class FakeObjectStore:
     def get_range(self, key, offset, length) -> bytes:
         return self.objects[key].data[offset : offset + length]
 
-    def copy(self, source_key, key) -> None:
+    def copy(self, source_key, key, *, retain=True) -> None:
         self.objects[key] = self.objects[source_key]
+        if retain:
+            self.retained.append(key)
 
     def retain(self, key) -> None:
         self.retained.append(key)

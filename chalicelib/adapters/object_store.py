@@ -94,7 +94,9 @@ class S3ObjectStore:
             raise
         return response["Body"].read()
 
-    def copy(self, source_key: str, key: str) -> None:
+    def copy(self, source_key: str, key: str, *, retain: bool = True) -> None:
+        """A server-side copy; a legal record is locked unless `retain` is False (the caller checks it first, and
+        locks it with retain() once accepted: a refused file must not stay locked for the whole retention)."""
         copied = client("s3").copy_object(
             Bucket=self.bucket,
             Key=key,
@@ -102,7 +104,7 @@ class S3ObjectStore:
             MetadataDirective="COPY",
             ServerSideEncryption="AES256",
         )
-        retention = self._retention(key)
+        retention = self._retention(key) if retain else None
         if retention is not None:  # then, on the very version copied (a copy request carries no body checksum)
             version = {"VersionId": copied["VersionId"]} if copied.get("VersionId") else {}
             client("s3").put_object_retention(Bucket=self.bucket, Key=key, Retention=retention, **version)

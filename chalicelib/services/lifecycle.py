@@ -437,6 +437,7 @@ def complete_attachment_upload(
             _discard(originals, key, staging)
             raise
         attachment = _attach(invoice, principal, upload_id, name, extension, size, now())
+        originals.retain(key)  # accepted: a legal record from now on (see _check_upload)
         try:
             invoices.save(invoice)
         except RecordFull:
@@ -477,8 +478,10 @@ def _check_upload(
     if (uploaded.metadata.get(META_UPLOADED_BY) != principal.siret
             or uploaded.metadata.get(META_INVOICE_ID) != invoice.id):  # fmt: skip
         raise NotFound(f"No attachment upload {upload_id} of yours on invoice {invoice.id}.")
-    originals.copy(staging, key)
-    head = originals.head(key)  # the copy is what gets checked and recorded
+    # The copy is what gets checked and recorded; it is locked (a legal record) only once accepted: a refused file
+    # locked for the whole retention could not be deleted.
+    originals.copy(staging, key, retain=False)
+    head = originals.head(key)
     try:
         if head is None:
             raise InvalidInput("The upload could not be read back; upload the file again.")

@@ -74,8 +74,8 @@ class ObjectStore(Protocol):
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         """`length` bytes of the object from `offset` (a bundled original, the first bytes of an upload)."""
 
-    def copy(self, source_key: str, key: str) -> None:
-        """Copy an object with its type and metadata (server-side)."""
+    def copy(self, source_key: str, key: str, *, retain: bool = True) -> None:
+        """Copy an object with its type and metadata (server-side); a legal record is locked unless not `retain`."""
 
     def retain(self, key: str) -> None:
         """Give an object the stage's legal retention when it is a legal record (it was written by a client)."""

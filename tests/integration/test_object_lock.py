@@ -101,6 +101,24 @@ def test_a_completed_attachment_is_locked_and_its_upload_is_not(client, flow_pum
     assert_locked(f"attachments/{invoice_id}/{attachment['id']}")
 
 
+def test_a_refused_attachment_upload_leaves_nothing_locked(client, flow_pump):
+    """Review finding: the upload was copied to its record key, locked, then checked: a refused file (wrong type,
+    too large) stayed locked for the whole retention, the delete only adding a marker. It is locked once accepted."""
+    created = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"}),
+                               body=ubl_invoice("LOCK-R1"))  # fmt: skip
+    invoice_id = json.loads(created.body)["id"]
+    run_pipeline(flow_pump)
+    issued = ticket(client, invoice_id, "annexe.pdf")
+    send(issued, b"not a PDF at all, whatever its name says")
+    assert complete(client, issued).status_code == 415
+    key = f"attachments/{invoice_id}/{issued['upload_id']}"
+    versions = boto3.client("s3").list_object_versions(Bucket=settings().invoice_bucket, Prefix=key)
+    for version in versions.get("Versions", []):  # the copy's bytes, now a noncurrent version: free to expire
+        retention = boto3.client("s3").head_object(Bucket=settings().invoice_bucket, Key=key,
+                                                   VersionId=version["VersionId"]).get("ObjectLockMode")  # fmt: skip
+        assert retention is None, version
+
+
 def test_the_prefixes_the_services_write_records_to_are_the_locked_ones():
     from chalicelib.services import lifecycle
 
