@@ -64,7 +64,8 @@ class InvoiceRepository(Protocol):
 class ObjectStore(Protocol):
     """The invoice bucket: originals and bundles, renditions, the inbox, attachments (keys: services/layout)."""
 
-    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None: ...
+    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str], *, retain: bool = True) -> None:
+        """Write an object; a legal record is locked unless not `retain`."""
 
     def get(self, key: str) -> StoredObject | None: ...
 
