@@ -25,6 +25,22 @@ def _ident(ident) -> dict | None:
     return out
 
 
+def _address(a) -> dict | None:
+    if a is None:
+        return None
+    address: dict = {}
+    for key, field in (
+        ("line1", a.line1),
+        ("line2", a.line2),
+        ("city", a.city),
+        ("postcode", a.postcode),
+        ("subdivision", a.subdivision),
+        ("country_code", a.country),
+    ):
+        _put(address, key, _t(field))
+    return address
+
+
 def _party(party: Party | None) -> dict | None:
     if party is None:
         return None
@@ -35,19 +51,7 @@ def _party(party: Party | None) -> dict | None:
     _put(out, "legal_registration", _ident(party.legal_registration))
     _put(out, "vat_id", _t(party.vat_id))
     _put(out, "electronic_address", _ident(party.electronic_address))
-    if party.address is not None:
-        a = party.address
-        address: dict = {}
-        for key, field in (
-            ("line1", a.line1),
-            ("line2", a.line2),
-            ("city", a.city),
-            ("postcode", a.postcode),
-            ("subdivision", a.subdivision),
-            ("country_code", a.country),
-        ):
-            _put(address, key, _t(field))
-        _put(out, "address", address)
+    _put(out, "address", _address(party.address))
     if party.contact is not None:
         c = party.contact
         contact: dict = {}
@@ -128,6 +132,9 @@ def from_model(model: SemanticInvoice) -> dict:
     if model.delivery is not None:
         delivery: dict = {}
         _put(delivery, "date", _t(model.delivery.date))
+        _put(delivery, "name", _t(model.delivery.name))
+        _put(delivery, "location_id", _ident(model.delivery.location_id))
+        _put(delivery, "address", _address(model.delivery.address))
         _put(out, "delivery", delivery)
     if model.payment_instructions:
         pi = model.payment_instructions[0]

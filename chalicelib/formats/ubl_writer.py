@@ -3,7 +3,9 @@
 Every value is written exactly as given (amounts stay the strings the client sent), in the UBL
 element order, so that reading the rendition back with the engine's UBL reader gives the same
 business terms (see the round-trip test, tests/json_roundtrip.py). Credit notes (BT-3 381 …) are written as a UBL
-CreditNote (CreditNoteTypeCode, CreditNoteLine, CreditedQuantity).
+CreditNote (CreditNoteTypeCode, CreditNoteLine, CreditedQuantity) in the CreditNote element order, with the
+EN 16931-3-2 CreditNote bindings: BT-9 is cac:PaymentMeans/cbc:PaymentDueDate and BT-11 is a
+cac:AdditionalDocumentReference with cbc:DocumentTypeCode 50 (a CreditNote has no DueDate nor ProjectReference).
 """
 
 from __future__ import annotations
@@ -51,12 +53,16 @@ def to_ubl(doc: dict) -> bytes:
     w.basic(root, "ProfileID", doc.get("business_process"))
     w.basic(root, "ID", doc["number"])
     w.basic(root, "IssueDate", doc["issue_date"])
-    w.basic(root, "DueDate", doc.get("due_date"))
+    if credit:  # a CreditNote has no DueDate (BT-9 goes in PaymentMeans) and its TaxPointDate comes before the code
+        w.basic(root, "TaxPointDate", doc.get("tax_point_date"))
+    else:
+        w.basic(root, "DueDate", doc.get("due_date"))
     w.basic(root, f"{w.document}TypeCode", doc["type_code"])
     for note in doc.get("notes", []):
         code = note.get("subject_code")
         w.basic(root, "Note", f"#{code}#{note['text']}" if code else note["text"])
-    w.basic(root, "TaxPointDate", doc.get("tax_point_date"))
+    if not credit:
+        w.basic(root, "TaxPointDate", doc.get("tax_point_date"))
     w.basic(root, "DocumentCurrencyCode", doc["currency"])
     w.basic(root, "AccountingCost", doc.get("buyer_accounting_reference"))
     w.basic(root, "BuyerReference", doc.get("buyer_reference"))
@@ -70,15 +76,22 @@ def to_ubl(doc: dict) -> bytes:
     if doc.get("contract_reference"):
         w.basic(w.agg(root, "ContractDocumentReference"), "ID", doc["contract_reference"])
     if doc.get("project_reference"):
-        w.basic(w.agg(root, "ProjectReference"), "ID", doc["project_reference"])
+        if credit:  # EN 16931-3-2: a CreditNote has no ProjectReference; BT-11 is a document reference of type 50
+            reference = w.agg(root, "AdditionalDocumentReference")
+            w.basic(reference, "ID", doc["project_reference"])
+            w.basic(reference, "DocumentTypeCode", "50")
+        else:
+            w.basic(w.agg(root, "ProjectReference"), "ID", doc["project_reference"])
     _party(w, w.agg(w.agg(root, "AccountingSupplierParty"), "Party"), doc["seller"])
     _party(w, w.agg(w.agg(root, "AccountingCustomerParty"), "Party"), doc["buyer"])
     if doc.get("delivery"):
-        w.basic(w.agg(root, "Delivery"), "ActualDeliveryDate", doc["delivery"].get("date"))
+        _delivery(w, root, doc["delivery"])
     payment = doc.get("payment")
     if payment:
         means = w.agg(root, "PaymentMeans")
         w.basic(means, "PaymentMeansCode", payment["means_code"])
+        if credit:  # BT-9 of a CreditNote (the schema requires payment when a credit note has a due date)
+            w.basic(means, "PaymentDueDate", doc.get("due_date"))
         w.basic(means, "PaymentID", payment.get("remittance"))
         if payment.get("account"):
             account = w.agg(means, "PayeeFinancialAccount")
@@ -93,7 +106,7 @@ def to_ubl(doc: dict) -> bytes:
             _allowance_charge(w, root, entry, charge)
     tax_total = w.agg(root, "TaxTotal")
     totals = doc["totals"]
-    w.amount(tax_total, "TaxAmount", totals.get("vat", "0.00"))
+    w.amount(tax_total, "TaxAmount", totals["vat"])  # BT-110, required by the schema (UBL requires TaxAmount)
     for vat in doc["vat_breakdown"]:
         sub = w.agg(tax_total, "TaxSubtotal")
         w.amount(sub, "TaxableAmount", vat["taxable_amount"])
@@ -128,6 +141,30 @@ def _period(w: _W, parent, period: dict | None, name: str = "InvoicePeriod") -> 
         w.basic(el, "EndDate", period.get("end"))
 
 
+def _delivery(w: _W, root, delivery: dict) -> None:
+    """BG-13: BT-72 date, BT-71 location id, BG-15 deliver-to address, BT-70 deliver-to party name."""
+    el = w.agg(root, "Delivery")
+    w.basic(el, "ActualDeliveryDate", delivery.get("date"))
+    if delivery.get("location_id") or delivery.get("address"):
+        location = w.agg(el, "DeliveryLocation")
+        ident = delivery.get("location_id")
+        if ident:
+            w.basic(location, "ID", ident["id"], schemeID=ident.get("scheme"))
+        if delivery.get("address"):
+            _address(w, w.agg(location, "Address"), delivery["address"])
+    if delivery.get("name"):
+        w.basic(w.agg(w.agg(el, "DeliveryParty"), "PartyName"), "Name", delivery["name"])
+
+
+def _address(w: _W, el, postal: dict) -> None:
+    w.basic(el, "StreetName", postal.get("line1"))
+    w.basic(el, "AdditionalStreetName", postal.get("line2"))
+    w.basic(el, "CityName", postal.get("city"))
+    w.basic(el, "PostalZone", postal.get("postcode"))
+    w.basic(el, "CountrySubentity", postal.get("subdivision"))
+    w.basic(w.agg(el, "Country"), "IdentificationCode", postal["country_code"])
+
+
 def _party(w: _W, party, data: dict) -> None:
     address = data.get("electronic_address")
     if address:
@@ -136,14 +173,7 @@ def _party(w: _W, party, data: dict) -> None:
         w.basic(w.agg(party, "PartyIdentification"), "ID", ident["id"], schemeID=ident.get("scheme"))
     if data.get("trading_name"):
         w.basic(w.agg(party, "PartyName"), "Name", data["trading_name"])
-    postal = data["address"]
-    el = w.agg(party, "PostalAddress")
-    w.basic(el, "StreetName", postal.get("line1"))
-    w.basic(el, "AdditionalStreetName", postal.get("line2"))
-    w.basic(el, "CityName", postal.get("city"))
-    w.basic(el, "PostalZone", postal.get("postcode"))
-    w.basic(el, "CountrySubentity", postal.get("subdivision"))
-    w.basic(w.agg(el, "Country"), "IdentificationCode", postal["country_code"])
+    _address(w, w.agg(party, "PostalAddress"), data["address"])
     if data.get("vat_id"):
         scheme = w.agg(party, "PartyTaxScheme")
         w.basic(scheme, "CompanyID", data["vat_id"])
