@@ -281,12 +281,22 @@ def profile_of(root) -> str:
 
 def profile_refusal(extracted: Extracted) -> str | None:
     """Why an extracted invoice is not a complete invoice (None when its profile is complete)."""
-    if extracted.complete:
+    return refusal_for_profile(extracted.profile)
+
+
+def refusal_for_profile(profile: str) -> str | None:
+    """Why a CII whose guideline (BT-24) names this Factur-X profile is refused, whatever its container (None
+    when the profile claims a complete EN 16931 invoice). MINIMUM and BASIC WL are, by the Factur-X
+    specification, subsets below EN 16931: a document that names them declares that it is not a complete
+    invoice (not an invoice under French law), whatever it happens to contain."""
+    if profile not in INCOMPLETE_PROFILES:
         return None
+    name = PROFILE_NAMES[profile]
     return (
-        f"The Factur-X profile is {extracted.profile_name}: a {extracted.profile_name} document does not carry "
-        "the invoice lines and VAT details EN 16931 requires, so it is not a complete invoice. Send the "
-        "BASIC, EN 16931 (COMFORT) or EXTENDED profile."
+        f"The guideline identifier (BT-24) names the Factur-X {name} profile. Factur-X defines {name} as a "
+        "subset below EN 16931: a document of that profile declares that it is not a complete invoice (in France "
+        "it is not an invoice), so it is refused whatever it contains. If the document is a complete invoice, "
+        "send it with the guideline of the BASIC, EN 16931 (COMFORT) or EXTENDED profile."
     )
 
 
@@ -299,4 +309,5 @@ __all__ = [
     "extract",
     "profile_of",
     "profile_refusal",
+    "refusal_for_profile",
 ]

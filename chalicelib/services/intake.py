@@ -149,26 +149,44 @@ def store_rendition(originals: ObjectStore, invoice_id: str, prepared: Prepared,
 
 
 def validation_source(invoice_id: str, stored: StoredObject, originals: ObjectStore) -> Source:
-    """The XML to validate for a stored original, by its format metadata (processing's one question to formats)."""
+    """The XML to validate for a stored original, by its format metadata (processing's one question to formats).
+
+    One Factur-X profile rule for every CII, deposited as XML or embedded in a PDF: a guideline (BT-24) naming
+    MINIMUM or BASIC WL is a CHORALE-FX-01 fatal finding (facturx.refusal_for_profile)."""
     fmt = stored.metadata.get(layout.META_FORMAT)
-    if fmt not in ("facturx", "json"):
-        return Source(stored.data)
+    xml = _rendition(invoice_id, stored, originals, fmt) if fmt in ("facturx", "json") else stored.data
+    if isinstance(xml, Source):
+        return xml
+    if fmt in ("ubl", "json"):  # UBL (a JSON invoice's rendition is UBL): no Factur-X guideline
+        return Source(xml)
+    refusal = _profile_refusal(xml)
+    if refusal:
+        return Source(xml, Finding(facturx.PROFILE_RULE, FATAL, refusal, GUIDELINE_PATH))
+    return Source(xml)
+
+
+def _rendition(invoice_id: str, stored: StoredObject, originals: ObjectStore, fmt: str) -> bytes | Source:
+    """The stored rendition of a PDF or JSON original, derived again (and stored) when missing; a Source with the
+    format finding when the original cannot give one."""
     rendition = originals.get(rendition_key(invoice_id))
     if rendition is not None:
-        xml = rendition.data
-    else:
-        try:
-            prepared = prepare_pdf(stored.data) if fmt == "facturx" else prepare_json(stored.data)
-        except (InvalidInput, PayloadTooLarge, Unprocessable) as exc:
-            return Source(b"", Finding(FORMAT_RULE, FATAL, exc.detail, "/"))
-        xml = prepared.rendition or b""
-        store_rendition(originals, invoice_id, prepared, {layout.META_INVOICE_ID: invoice_id})
-    if fmt == "facturx":
-        try:
-            profile = facturx.profile_of(parse_xml(xml))
-        except UnreadableInvoice:
-            profile = "unknown"
-        refusal = facturx.profile_refusal(facturx.Extracted(xml, "", profile))
-        if refusal:
-            return Source(xml, Finding(facturx.PROFILE_RULE, FATAL, refusal, GUIDELINE_PATH))
-    return Source(xml)
+        return rendition.data
+    try:
+        prepared = prepare_pdf(stored.data) if fmt == "facturx" else prepare_json(stored.data)
+    except (InvalidInput, PayloadTooLarge, Unprocessable) as exc:
+        return Source(b"", Finding(FORMAT_RULE, FATAL, exc.detail, "/"))
+    store_rendition(originals, invoice_id, prepared, {layout.META_INVOICE_ID: invoice_id})
+    return prepared.rendition or b""
+
+
+def _profile_refusal(xml: bytes) -> str | None:
+    """The Factur-X profile refusal of a CII invoice (None for UBL, an unreadable document or a complete profile:
+    the engine reports what is wrong with those)."""
+    try:
+        root = parse_xml(xml)
+        syntax, _document = detect_syntax(root)
+    except UnreadableInvoice:
+        return None
+    if syntax != "cii":
+        return None
+    return facturx.refusal_for_profile(facturx.profile_of(root))

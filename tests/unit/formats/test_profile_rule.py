@@ -1,0 +1,42 @@
+"""One Factur-X profile rule for every CII, deposited as XML or embedded in a PDF (review r5 §7). No AWS."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fakes import FakeObjectStore
+from structured_invoices import cii_invoice, facturx_pdf, json_invoice
+
+from chalicelib.formats import facturx
+from chalicelib.services import intake, layout
+from chalicelib.services.ports import StoredObject
+
+
+def _source(body: bytes, fmt: str):
+    store = FakeObjectStore()
+    media = {"facturx": "application/pdf", "json": "application/json"}.get(fmt, "application/xml")
+    prepared = intake.prepare(body, media)
+    assert prepared.format == fmt
+    if prepared.rendition is not None:
+        intake.store_rendition(store, "X", prepared, {})
+    return intake.validation_source("X", StoredObject(body, prepared.media, {layout.META_FORMAT: fmt}), store)
+
+
+@pytest.mark.parametrize("profile", ["minimum", "basicwl", "basic", "en16931", "extended"])
+def test_the_factur_x_profile_rule_is_the_same_for_a_cii_as_xml_and_in_a_pdf(profile):
+    cii = cii_invoice(profile=profile)  # the same complete invoice; only the guideline differs
+    as_xml, in_pdf = _source(cii, "cii"), _source(facturx_pdf(cii), "facturx")
+    refusals = [s.refusal for s in (as_xml, in_pdf)]
+    if profile in ("minimum", "basicwl"):
+        assert [r.rule for r in refusals] == [facturx.PROFILE_RULE] * 2
+        assert refusals[0].message == refusals[1].message
+        message = refusals[0].message
+        assert facturx.PROFILE_NAMES[profile] in message and "BT-24" in message
+        assert "lines" not in message  # the document does carry its lines: the refusal is for what it declares
+    else:
+        assert refusals == [None, None]
+
+
+def test_a_json_rendition_has_no_profile_rule():
+    assert _source(json.dumps(json_invoice("J-1")).encode(), "json").refusal is None
