@@ -12,6 +12,7 @@ from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
 from structured_invoices import (
     blank_pdf,
+    cii_invoice,
     facturx_pdf,
     json_invoice,
     pdf_bomb,
@@ -19,6 +20,7 @@ from structured_invoices import (
     pdf_with_attachment,
     with_object_streams,
 )
+from ubl_xsd import xsd_errors
 
 from chalicelib.config import settings
 from chalicelib.formats import json_invoice as json_format
@@ -92,16 +94,21 @@ def test_invalid_embedded_invoice_is_213_with_the_engine_findings(client, pump):
     assert "BR-CO-16" in {e["rule"] for e in done["errors"]}
 
 
+@pytest.mark.parametrize("container", ["pdf", "xml"])
 @pytest.mark.parametrize("profile, name", [("minimum", "MINIMUM"), ("basicwl", "BASIC WL")])
-def test_minimum_and_basic_wl_profiles_are_213_as_incomplete_invoices(client, pump, profile, name):
-    created = json.loads(post(client, facturx_pdf(number=f"FX-{profile}", profile=profile), "application/pdf").body)
+def test_minimum_and_basic_wl_profiles_are_213_as_incomplete_invoices(client, pump, profile, name, container):
+    """The same rule for a CII in a PDF and a CII deposited as XML (review r5 §7)."""
+    cii = cii_invoice(f"FX-{profile}-{container}", profile=profile)
+    body, media = (facturx_pdf(cii), "application/pdf") if container == "pdf" else (cii, "application/xml")
+    created = json.loads(post(client, body, media).body)
     process(pump)
     done = invoice(client, created["id"])
     assert done["status"]["code"] == 213
     assert done["errors"][0]["rule"] == "CHORALE-FX-01" and name in done["errors"][0]["message"]
     history = json.loads(client.http.get(f"/v1/invoices/{created['id']}/history", headers=auth(SUPPLIER_KEY)).body)
     rejection = history["history"][-1]
-    assert rejection["code"] == 213 and f"profile is {name}" in rejection["comment"]
+    assert rejection["code"] == 213 and f"names the Factur-X {name} profile" in rejection["comment"]
+    assert "lines" not in rejection["comment"]  # the document carries its lines: it is refused for what it declares
 
 
 def test_basic_profile_is_accepted(client, pump):
@@ -201,6 +208,43 @@ def test_json_invoice_breaking_a_business_rule_is_213(client, pump):
     process(pump)
     done = invoice(client, created["id"])
     assert done["status"]["code"] == 213 and "BR-CO-16" in {e["rule"] for e in done["errors"]}
+
+
+def test_a_json_credit_note_is_downloaded_as_a_standard_ubl_creditnote(client, pump):
+    """Review r5 §1: the rendition the recipient downloads is valid against the UBL 2.1 CreditNote XSD."""
+    document = json_invoice("AV-J-1", type_code="381")  # with a due date (BT-9) and payment means
+    document.update({"tax_point_date": "2026-11-20", "project_reference": "PRJ-7"})
+    created = json.loads(post(client, json.dumps(document).encode(), "application/json").body)
+    process(pump)
+    done = invoice(client, created["id"])
+    assert done["status"]["code"] == 203, done["errors"]
+    assert done["type"] == "credit_note"
+    xml = download(client, f"/v1/invoices/{created['id']}/xml", MAIRIE_KEY)
+    assert b"<cbc:PaymentDueDate>2026-12-20</cbc:PaymentDueDate>" in xml
+    assert xsd_errors(xml) == []
+
+
+def test_a_json_credit_note_with_a_due_date_and_no_payment_means_is_422(client):
+    document = json_invoice("AV-J-2", type_code="381")
+    del document["payment"]
+    body = problem(post(client, json.dumps(document).encode(), "application/json"), 422)
+    assert [(e["pointer"], e["keyword"]) for e in body["errors"]] == [("", "required")]
+    assert "'payment'" in body["errors"][0]["message"]
+
+
+def test_a_json_intra_community_supply_with_its_deliver_to_country_is_203(client, pump):
+    """Review r5 §3: BR-IC-12 needs BT-80, which delivery.address.country_code gives."""
+    document = json_invoice("J-K-1")
+    document["buyer"]["vat_id"] = "DE123456789"
+    document["vat_breakdown"] = [{"taxable_amount": "100.00", "tax_amount": "0.00", "category": "K", "rate": "0",
+                                  "exemption_code": "VATEX-EU-IC"}]  # fmt: skip
+    document["lines"][0]["vat"] = {"category": "K", "rate": "0"}
+    document["totals"].update({"vat": "0.00", "with_vat": "100.00", "amount_due": "100.00"})
+    document["delivery"] = {"date": "2026-11-15", "address": {"city": "Köln", "country_code": "DE"}}
+    created = json.loads(post(client, json.dumps(document).encode(), "application/json").body)
+    process(pump)
+    done = invoice(client, created["id"])
+    assert done["status"]["code"] == 203, done["errors"]
 
 
 def test_json_schema_errors_are_422_each_with_its_json_pointer(client):

