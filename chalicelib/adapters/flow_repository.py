@@ -19,6 +19,8 @@ STORED_TEXT = 500  # characters of a name, an error message or a location
 
 
 def _cut(text: str) -> str:
+    """At most STORED_TEXT characters, and always UTF-8 (a hostile name or JSON key may carry a lone surrogate)."""
+    text = text.encode("utf-8", "backslashreplace").decode()
     return text if len(text) <= STORED_TEXT else text[: STORED_TEXT - 1] + "…"
 
 

@@ -23,10 +23,12 @@ SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE, FLOW_EVENT_TYPE)
 MAX_SUBSCRIPTIONS_PER_STRUCTURE = 25
 MAX_URL_LENGTH = 2048
 SECRET_PREFIX = "whsec_"
-# An ASCII local part of RFC 5322's atext and dots (SES sends to no other), an ASCII (xn--) domain.
-_EMAIL = re.compile(
-    r"[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+"
-)
+# An ASCII dot-atom local part (RFC 5322 atext, dots between, SES sends to no other) and an ASCII (xn--) domain
+# of DNS labels, the last one alphabetic (a top-level domain).
+_ATEXT = r"[A-Za-z0-9!#$%&*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TLD = r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+_EMAIL = re.compile(rf"(?=[^@]{{1,64}}@){_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+{_TLD}")
 
 
 class InvalidSubscription(ValueError):

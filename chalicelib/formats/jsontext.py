@@ -48,7 +48,7 @@ def loads(body: bytes | str, *, max_depth: int = MAX_DEPTH, lone_surrogates: boo
     if not lone_surrogates and (_SURROGATE_ESCAPE.search(text) or not isinstance(body, (bytes, bytearray))):
         found = next(_characters(value, _SURROGATE), None)
         if found is not None:
-            where = found[0].encode("utf-8", "backslashreplace").decode() or "/"  # a key may hold the surrogate
+            where = found[0] or "/"
             raise MalformedJson(
                 f"The string at {where} holds a lone UTF-16 surrogate ({found[1]}), which is not a character: "
                 "escape characters beyond U+FFFF as a surrogate pair."
@@ -90,6 +90,8 @@ def _characters(value: Any, pattern: re.Pattern) -> Iterator[tuple[str, str]]:
         elif isinstance(current, dict):
             for key, child in reversed(list(current.items())):
                 child_pointer = f"{pointer}/{_escape(key)}"
+                if _SURROGATE.search(key):  # a pointer is sent in the problem: never a string UTF-8 cannot encode
+                    child_pointer = child_pointer.encode("utf-8", "backslashreplace").decode()
                 found = pattern.search(key)
                 if found:
                     yield child_pointer, f"U+{ord(found.group()):04X}"

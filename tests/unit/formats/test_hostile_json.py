@@ -136,3 +136,14 @@ def test_a_small_json_invoice_with_a_hundred_thousand_schema_errors_builds_only_
     assert len(refused.value.extra["errors"]) == json_format.MAX_REPORTED_ERRORS
     assert refused.value.extra["errors"][0]["pointer"] == "/lines/0"
     assert peak < 40 * 1024 * 1024, f"{peak / 1e6:.0f} MB to refuse {len(body)} bytes"
+
+
+def test_a_lone_surrogate_in_an_invoice_key_is_reported_with_a_pointer_that_can_be_sent():
+    """Review finding: the pointer held the raw surrogate: the 422 could not be encoded, and in a flow the file's
+    error could not be stored (the flow stayed IN_RECU)."""
+    body = json.dumps({**json_invoice(), "PLACEHOLDER": 1}).replace("PLACEHOLDER", "\\ud800").encode()
+    with pytest.raises(Unprocessable) as refused:
+        intake.prepare(body, "application/json")
+    errors = refused.value.extra["errors"]
+    json.dumps(errors, ensure_ascii=False).encode("utf-8")  # the problem can be sent
+    assert any(e["pointer"] == "/\\ud800" and e["keyword"] == "characters" for e in errors), errors

@@ -94,3 +94,22 @@ def test_a_flow_is_complete_once_expanded_with_every_object_done():
     assert FlowProgress("expanded", objects_total=3, objects_done=3).complete
     assert FlowProgress("expanded", objects_total=0).complete  # nothing to validate: every file refused
     assert FlowProgress("unreadable").complete
+
+
+@pytest.mark.parametrize(
+    "address, accepted",
+    [("compta@mairie.fr", True), ("a.b+c@x.co.uk", True), ("x@xn--mairie-ze.fr", True), ("Compta@Mairie.fr", True),
+     (".a@b.fr", False), ("a..b@b.fr", False), ("a.@b.fr", False), ("a@b.-fr", False), ("a@b.fr-", False),
+     ("a@b.123", False), ("a@-b.fr", False), ("a@b", False), ("a" * 65 + "@b.fr", False),
+     ("a\x00b@example.fr", False), ("compta@mairie.fr\n", False), ("élodie@mairie.fr", False)],
+)  # fmt: skip
+def test_e_mail_addresses_are_ascii_dot_atoms_at_dns_names(address, accepted):
+    """Review findings: control characters, a trailing line feed, dots at the ends or doubled, labels starting
+    or ending with '-' and numeric top-level domains were accepted."""
+    from chalicelib.domain.subscriptions import InvalidSubscription, parse_email
+
+    if accepted:
+        assert parse_email(address) == address
+    else:
+        with pytest.raises(InvalidSubscription):
+            parse_email(address)
