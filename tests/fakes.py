@@ -43,7 +43,7 @@ class FakeObjectStore:
         self.objects: dict[str, StoredObject] = {}
         self.retained: list[str] = []  # the keys given the legal retention after their upload
 
-    def put(self, key, data, content_type, metadata, *, retain=True) -> None:
+    def put(self, key, data, content_type, metadata) -> None:
         self.objects[key] = StoredObject(data, content_type, dict(metadata))
 
     def get(self, key):

@@ -29,10 +29,8 @@ class S3ObjectStore:
             return None
         return {"Mode": self.lock_mode, "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.lock_days)}
 
-    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str], *, retain: bool = True) -> None:
-        """Write an object; a legal record is written locked unless not `retain` (the caller locks it with retain()
-        once it is recorded: a refused file must not stay locked for the whole retention)."""
-        retention = self._retention(key) if retain else None
+    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None:
+        retention = self._retention(key)
         lock = {} if retention is None else {
             "ObjectLockMode": retention["Mode"],
             "ObjectLockRetainUntilDate": retention["RetainUntilDate"],

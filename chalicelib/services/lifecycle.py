@@ -347,14 +347,13 @@ def add_attachment(
     attachment_id = new_id()
     key = layout.attachment_key(invoice.id, attachment_id)
     metadata = {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret}
-    originals.put(key, data, ATTACHMENT_TYPES[extension], metadata, retain=False)  # locked once recorded
+    originals.put(key, data, ATTACHMENT_TYPES[extension], metadata)
     attachment = _attach(invoice, principal, attachment_id, name, extension, len(data), now())
     try:
         invoices.save(invoice)
     except (ConcurrentUpdate, RecordFull):  # refused: the file recorded nowhere is not kept
         _discard(originals, key)
         raise
-    originals.retain(key)
     return invoice, attachment
 
 
@@ -426,7 +425,6 @@ def complete_attachment_upload(
     for attempt in range(1, COMPLETE_ATTEMPTS + 1):
         existing = next((a for a in invoice.attachments if a.id == upload_id), None)
         if existing is not None:
-            originals.retain(key)  # again: the completion that recorded it may have stopped before locking it
             return invoice, existing
         _check_open(invoice)  # it may have reached a final status since the upload was signed
         _check_count_at_completion(principal, invoice, staging, key, originals)
@@ -439,6 +437,7 @@ def complete_attachment_upload(
             _discard(originals, key, staging)
             raise
         attachment = _attach(invoice, principal, upload_id, name, extension, size, now())
+        originals.retain(key)  # accepted: a legal record from now on (see _check_upload)
         try:
             invoices.save(invoice)
         except RecordFull:
@@ -449,7 +448,6 @@ def complete_attachment_upload(
                 raise  # the copy stays: a racing completion of this upload may have recorded it
             invoice = visible_invoice(principal, invoice_id, invoices=invoices)
             continue
-        originals.retain(key)  # recorded: a legal record from now on, locked (see _check_upload)
         return invoice, attachment
     raise AssertionError("unreachable")
 
@@ -480,7 +478,7 @@ def _check_upload(
     if (uploaded.metadata.get(META_UPLOADED_BY) != principal.siret
             or uploaded.metadata.get(META_INVOICE_ID) != invoice.id):  # fmt: skip
         raise NotFound(f"No attachment upload {upload_id} of yours on invoice {invoice.id}.")
-    # The copy is what gets checked and recorded; it is locked (a legal record) only once recorded: a refused file
+    # The copy is what gets checked and recorded; it is locked (a legal record) only once accepted: a refused file
     # locked for the whole retention could not be deleted.
     originals.copy(staging, key, retain=False)
     head = originals.head(key)

@@ -64,8 +64,7 @@ class InvoiceRepository(Protocol):
 class ObjectStore(Protocol):
     """The invoice bucket: originals and bundles, renditions, the inbox, attachments (keys: services/layout)."""
 
-    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str], *, retain: bool = True) -> None:
-        """Write an object; a legal record is locked unless not `retain`."""
+    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None: ...
 
     def get(self, key: str) -> StoredObject | None: ...
 

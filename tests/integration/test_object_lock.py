@@ -119,42 +119,6 @@ def test_a_refused_attachment_upload_leaves_nothing_locked(client, flow_pump):
         assert retention is None, version
 
 
-@pytest.mark.parametrize("route", ["direct", "upload"])
-def test_an_attachment_refused_at_its_save_leaves_nothing_locked(client, flow_pump, monkeypatch, route):
-    """Review finding: the file was locked before its record was saved; a 409 (record_full, or a lost race) left it
-    locked for the whole retention, the delete only adding a marker. It is locked once recorded."""
-    from chalicelib.adapters import invoice_repository
-    from chalicelib.services.errors import RecordFull
-
-    created = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"}),
-                               body=ubl_invoice(f"LOCK-F-{route}"))  # fmt: skip
-    invoice_id = json.loads(created.body)["id"]
-    run_pipeline(flow_pump)
-    issued = ticket(client, invoice_id, "annexe.pdf") if route == "upload" else None
-    if issued:
-        send(issued, pdf(4096))
-    real = invoice_repository.DynamoInvoiceRepository.save
-
-    def full(self, invoice, claim_number=None):
-        if invoice.attachments:
-            raise RecordFull("The invoice's record is full.", reason="record_full")
-        return real(self, invoice, claim_number)
-
-    monkeypatch.setattr(invoice_repository.DynamoInvoiceRepository, "save", full)
-    if issued:
-        refused = complete(client, issued)
-    else:
-        octets = auth(SUPPLIER_KEY, **{"Content-Type": "application/octet-stream"})
-        refused = client.http.post(f"/v1/invoices/{invoice_id}/attachments?name=pv.pdf", body=pdf(4096), headers=octets)
-    assert refused.status_code == 409, refused.body
-    s3 = boto3.client("s3")
-    versions = s3.list_object_versions(Bucket=settings().invoice_bucket, Prefix=f"attachments/{invoice_id}/")
-    assert versions.get("Versions"), "the refused file was written, then deleted"
-    for version in versions["Versions"]:
-        head = s3.head_object(Bucket=settings().invoice_bucket, Key=version["Key"], VersionId=version["VersionId"])
-        assert head.get("ObjectLockMode") is None, version
-
-
 def test_the_prefixes_the_services_write_records_to_are_the_locked_ones():
     from chalicelib.services import lifecycle
 

@@ -425,9 +425,9 @@ def test_a_bundled_original_is_copied_out_once_and_an_archived_bundle_is_a_clear
     class CountingOriginals(FakeObjectStore):
         puts = 0
 
-        def put(self, key, data, content_type, metadata, *, retain=True) -> None:
+        def put(self, key, data, content_type, metadata) -> None:
             self.puts += 1
-            super().put(key, data, content_type, metadata, retain=retain)
+            super().put(key, data, content_type, metadata)
 
     invoices, originals = FakeInvoices(), CountingOriginals()
     key, [first, second] = _bundle(originals, FLOW, [ubl_invoice("B-6"), ubl_invoice("B-7")])
