@@ -11,6 +11,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 FIVE_MINUTES = Duration.minutes(5)
+# The app's own metrics (Powertools EMF: chalicelib/entrypoints/observability.py), with their default dimension
+APP_NAMESPACE, APP_SERVICE = "Chorale", "chorale"
 
 
 class Monitoring(Construct):
@@ -54,6 +56,18 @@ class Monitoring(Construct):
             self.alarms.append(created)
             return created
 
+        alarm(
+            "EventsUnsendable",
+            cw.Metric(
+                namespace=APP_NAMESPACE,
+                metric_name="EventsUnsendable",
+                dimensions_map={"service": APP_SERVICE},
+                statistic="Sum",
+                period=FIVE_MINUTES,
+            ),  # fmt: skip
+            0,
+            "A status event SNS could not take even trimmed was skipped: its parties were not told (see the runbook).",
+        )
         queue_widgets, lambda_widgets = [], []
         for env, dlq in stack.dlqs.items():
             # "VALIDATION_QUEUE" → ValidationQueue; a stream's failure queue is keyed by its (CamelCase) logical id

@@ -462,6 +462,11 @@ def test_alarms_cover_dlqs_errors_throttles_and_queue_age(template):
     assert len(by_metric["Errors"]) == len(functions(template))
     assert len(by_metric["Throttles"]) == len(functions(template))
     assert resources(template, "AWS::CloudWatch::Dashboard")
+    [skipped] = by_metric["EventsUnsendable"]  # the publisher's skipped events, as the app emits the metric
+    from chalicelib.entrypoints.observability import SERVICE, metrics
+
+    assert skipped["Namespace"] == metrics.namespace
+    assert skipped["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
 
 
 def test_cloudwatch_may_publish_to_the_alarm_topic(template):
