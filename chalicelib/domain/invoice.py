@@ -112,6 +112,7 @@ class Attachment:
     key: str
     uploaded_by: Actor
     uploaded_at: str
+    uploader_siret: str | None = None  # None: recorded before it was kept (seen by both parties)
 
 
 @dataclass(slots=True)
@@ -145,6 +146,13 @@ class Invoice:
 
     def is_party(self, siret: str) -> bool:
         return siret in (self.supplier_siret, self.recipient_siret)
+
+    def sees_attachment(self, attachment: Attachment, siret: str) -> bool:
+        """The supplier sees every attachment; a recipient sees the supplier's and its own, not those of a recipient
+        the invoice was re-routed away from (it is no party to what that structure filed)."""
+        if siret == self.supplier_siret or attachment.uploaded_by == "supplier":
+            return True
+        return attachment.uploader_siret in (None, siret)
 
     def parties_of(self, siret: str) -> tuple[str, ...]:
         """The roles this structure plays on the invoice: ("supplier",), ("recipient",), both, or none."""

@@ -172,12 +172,15 @@ def deposit_invoice():
     )
     metrics.add_metric(name="InvoicesDeposited", unit=MetricUnit.Count, value=1)
     metrics.add_metadata(key="invoice_id", value=invoice.id)
-    return json_response(invoice_resource(invoice), 202, {"Location": api_path(f"/v1/invoices/{invoice.id}")})
+    return json_response(invoice_resource(invoice, invoice.supplier_siret), 202,
+                         {"Location": api_path(f"/v1/invoices/{invoice.id}")})  # fmt: skip
 
 
 @route("/v1/invoices/{invoice_id}")
 def get_invoice(invoice_id: str):
-    return json_response(invoice_resource(queries.visible_invoice(caller(), invoice_id, invoices=deps.invoices())))
+    principal = caller()
+    invoice = queries.visible_invoice(principal, invoice_id, invoices=deps.invoices())
+    return json_response(invoice_resource(invoice, principal.siret))
 
 
 @route("/v1/invoices/{invoice_id}/history")
@@ -194,8 +197,9 @@ def get_invoice_file(invoice_id: str):
 
 @route("/v1/invoices")
 def search_invoices():
-    page, cursor = search.search_invoices(caller(), query_params(), invoices=deps.invoices())
-    return json_response({"items": [invoice_resource(i) for i in page], "next_cursor": cursor})
+    principal = caller()
+    page, cursor = search.search_invoices(principal, query_params(), invoices=deps.invoices())
+    return json_response({"items": [invoice_resource(i, principal.siret) for i in page], "next_cursor": cursor})
 
 
 @route("/v1/invoices/{invoice_id}/transitions")
@@ -217,7 +221,7 @@ def get_invoice_transitions(invoice_id: str):
 def set_invoice_status(invoice_id: str):
     principal = active_caller()
     invoice = lifecycle.change_status(principal, invoice_id, json_body(), invoices=deps.invoices())
-    return json_response(invoice_resource(invoice))
+    return json_response(invoice_resource(invoice, principal.siret))
 
 
 @route("/v1/invoices/{invoice_id}/reroute", methods=("POST",), content_types=["*/*"])
@@ -225,7 +229,7 @@ def reroute_invoice(invoice_id: str):
     principal = active_caller()
     body = json_body()
     invoice = lifecycle.reroute(principal, invoice_id, body, invoices=deps.invoices(), directory=deps.directory())
-    return json_response(invoice_resource(invoice))
+    return json_response(invoice_resource(invoice, principal.siret))
 
 
 def _attachment_name() -> str | None:

@@ -14,7 +14,8 @@ def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def invoice_resource(invoice: Invoice) -> dict:
+def invoice_resource(invoice: Invoice, viewer: str) -> dict:
+    """The invoice as the structure `viewer` sees it (its attachments: see Invoice.sees_attachment)."""
     s = invoice.summary
     status = invoice.status
     done = invoice.processing == "done"
@@ -42,7 +43,9 @@ def invoice_resource(invoice: Invoice) -> dict:
         "status": status.as_dict() if status else None,
         "errors": [e.as_dict() for e in invoice.errors],
         "errors_truncated": invoice.errors_truncated,
-        "attachments": [attachment_resource(invoice.id, a) for a in invoice.attachments],
+        "attachments": [
+            attachment_resource(invoice.id, a) for a in invoice.attachments if invoice.sees_attachment(a, viewer)
+        ],
         "created_at": invoice.created_at,
         "updated_at": invoice.updated_at,
         "links": {

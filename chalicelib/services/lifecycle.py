@@ -310,7 +310,7 @@ def _attach(
 ) -> Attachment:
     party = invoice.parties_of(principal.siret)[0]
     key = layout.attachment_key(invoice.id, attachment_id)
-    attachment = Attachment(attachment_id, name, ATTACHMENT_TYPES[extension], size, key, party, at)
+    attachment = Attachment(attachment_id, name, ATTACHMENT_TYPES[extension], size, key, party, at, principal.siret)
     invoice.attach(attachment)
     return attachment
 
@@ -501,6 +501,6 @@ def attachment_download_url(
 ) -> str:
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     attachment = next((a for a in invoice.attachments if a.id == attachment_id), None)
-    if attachment is None:
+    if attachment is None or not invoice.sees_attachment(attachment, principal.siret):
         raise NotFound(f"No attachment {attachment_id} on invoice {invoice_id}.")
     return originals.download_url(attachment.key, attachment.name)

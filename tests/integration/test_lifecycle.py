@@ -486,3 +486,34 @@ def test_an_invoice_cannot_be_re_routed_to_its_own_supplier(client, made_availab
     refused = _reroute(client, invoice_id, {"recipient_siret": SUPPLIER_SIRET, "service_code": None})
     assert refused.status_code == 422 and "the supplier itself" in json.loads(refused.body)["detail"]
     assert json.loads(refused.body)["reason_code"] == "REJ_ADR"
+
+
+def test_a_re_routed_invoice_s_new_recipient_does_not_see_the_former_recipient_s_attachments(client, made_available):
+    """Review finding: a re-route gave the new recipient the former recipient's attachments (it is no party to what
+    that structure filed); the supplier's stay visible to both."""
+    invoice_id = made_available()
+    octets = {"Content-Type": "application/octet-stream"}
+    mairie = client.http.post(f"/v1/invoices/{invoice_id}/attachments?name=pv-mairie.pdf",
+                              headers=auth(MAIRIE_KEY, **octets), body=b"%PDF-1.4\n")  # fmt: skip
+    supplier = client.http.post(f"/v1/invoices/{invoice_id}/attachments?name=devis.pdf",
+                                headers=auth(SUPPLIER_KEY, **octets), body=b"%PDF-1.4\n")  # fmt: skip
+    assert mairie.status_code == supplier.status_code == 201
+    mairie_id, supplier_id = json.loads(mairie.body)["id"], json.loads(supplier.body)["id"]
+    walk(client, invoice_id, [(MAIRIE_KEY, 221)])
+    moved = _reroute(client, invoice_id, {"recipient_siret": CHR_SIRET, "service_code": None,
+                                          "engagement_number": "EJ-9"})  # fmt: skip
+    assert moved.status_code == 200, moved.body
+
+    def seen(key):
+        return [a["id"] for a in json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(key)).body)[
+            "attachments"]]  # fmt: skip
+
+    assert seen(CHR_KEY) == [supplier_id] and seen(SUPPLIER_KEY) == [mairie_id, supplier_id]
+    listed = json.loads(client.http.get("/v1/invoices?role=recipient&limit=100", headers=auth(CHR_KEY)).body)
+    assert [i["attachments"] for i in listed["items"] if i["id"] == invoice_id] == [
+        [a for a in json.loads(moved.body)["attachments"] if a["id"] == supplier_id]
+    ]
+    hidden = client.http.get(f"/v1/invoices/{invoice_id}/attachments/{mairie_id}", headers=auth(CHR_KEY))
+    assert hidden.status_code == 404
+    assert client.http.get(f"/v1/invoices/{invoice_id}/attachments/{supplier_id}",
+                           headers=auth(CHR_KEY)).status_code == 302  # fmt: skip

@@ -134,7 +134,7 @@ def test_completion_records_the_attachment_like_the_direct_route(ports):
     invoice, attachment = complete(ports, issued, principal=RECIPIENT)
     key = f"attachments/{invoice.id}/{issued.upload_id}"
     assert attachment == Attachment(issued.upload_id, "procès-verbal.pdf", "application/pdf", len(PDF), key,
-                                    "recipient", NOW)  # fmt: skip
+                                    "recipient", NOW, RECIPIENT.siret)  # fmt: skip
     assert ports[0].get(invoice.id).attachments == [attachment]
     # a suspended invoice's supplier may complete it (209) after adding an attachment this way
     assert invoice.attachment_since_last(208, "recipient")
