@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from ..services.uploads import SHA256_PROPERTY
 from .media import ARCHIVE_MEDIA_TYPES
 
 
@@ -163,13 +164,7 @@ def format_paths() -> dict:
                             "schema": {
                                 "type": "object",
                                 "additionalProperties": False,
-                                "properties": {
-                                    "sha256": {
-                                        "type": "string",
-                                        "description": "Optional: the file's SHA-256 in base64; the ticket's fields "
-                                        "then carry it, and S3 refuses another file",
-                                    }
-                                },
+                                "properties": {"sha256": SHA256_PROPERTY},
                             }
                         }
                     },

@@ -8,6 +8,7 @@ from ..domain.directory import ROLES
 from ..domain.statuses import STATUSES
 from ..services import search
 from ..services.directory import MAX_LIMIT as DIRECTORY_MAX_LIMIT
+from ..services.uploads import SHA256_PROPERTY
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -326,11 +327,6 @@ _REFUSALS = {
     "415": problem_response("Send application/json"),
     "422": problem_response("Missing or unknown reason, invalid field, or unknown field (unknown_fields)"),
 }
-_SHA256 = {
-    "type": "string",
-    "description": "Optional: the file's SHA-256 in base64; the ticket's fields then carry it, and S3 refuses another "
-    "file. Send exactly the fields given: S3 refuses a form with a field more or less.",
-}
 _ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
 # A structure's change is written only over the version it was made on, and made again when another came first.
 _CHANGED_MEANWHILE = problem_response("The structure changed at every attempt (other requests): retry in a moment")
@@ -449,7 +445,7 @@ LIFECYCLE_PATHS = {
                     "type": "object",
                     "required": ["name"],
                     "additionalProperties": False,
-                    "properties": {"name": {"type": "string", "maxLength": 50}, "sha256": _SHA256},
+                    "properties": {"name": {"type": "string", "maxLength": 50}, "sha256": SHA256_PROPERTY},
                 }
             ),
             "responses": {

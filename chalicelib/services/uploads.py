@@ -11,6 +11,12 @@ from .errors import Unprocessable
 from .ports import UploadSigner
 
 CHECKSUM_FIELD = "x-amz-checksum-sha256"
+# The request field that asks for it (POST /v1/uploads and POST /v1/invoices/{id}/attachments/uploads)
+SHA256_PROPERTY = {
+    "type": "string",
+    "description": "Optional: the file's SHA-256 in base64; the ticket's fields then carry it, and S3 refuses another "
+    "file. Send exactly the fields given: S3 refuses a form with a field more or less.",
+}
 CHECKSUM_ADVICE = (
     "Optional: give 'sha256' (the file's SHA-256, base64) when asking for the ticket: its fields then carry it, and "
     "S3 refuses a file that changed on the way. Send exactly the fields given: S3 refuses any other."
