@@ -50,7 +50,8 @@ class PowertoolsIdempotencyGuard:
             return guarded(request={"key": key, "fingerprint": fingerprint}, action=action)
         except IdempotencyValidationError:
             raise Conflict(
-                "This Idempotency-Key was already used with a different body: use a new key for a new invoice."
+                "This Idempotency-Key was already used with a different request: use a new key for each new invoice or "
+                "attachment."
             ) from None
         except IdempotencyAlreadyInProgressError:
             raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.") from None

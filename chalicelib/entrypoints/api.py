@@ -258,6 +258,7 @@ def _attachment_created(invoice_id: str, attachment: Attachment) -> Response:
 def add_invoice_attachment(invoice_id: str):
     principal = active_caller()
     request = api.current_request
+    deps.idempotency().register_lambda_context(api.lambda_context)
     media = media_type(request.headers.get("content-type"))
     if media not in ATTACHMENT_MEDIA_TYPES:  # another type would not reach the Lambda intact through API Gateway
         raise UnsupportedMediaType(
@@ -274,6 +275,8 @@ def add_invoice_attachment(invoice_id: str):
         originals=deps.originals(),
         max_bytes=settings().max_sync_bytes,
         upload_route=api_path(f"/v1/invoices/{invoice_id}/attachments/uploads"),
+        idempotency=deps.idempotency(),
+        idempotency_key=request.headers.get("idempotency-key"),
     )
     return _attachment_created(invoice.id, attachment)
 

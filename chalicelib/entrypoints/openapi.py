@@ -46,6 +46,13 @@ JSON_BODY_ERRORS = {
     "415": problem_response("Send application/json (the problem lists the accepted types)"),
 }
 _INVOICE_ID = {"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}
+# A client's retry key (Powertools idempotency, kept 24 h); each route says what a replay returns.
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+}
 
 SCHEMAS = {
     "Problem": {
@@ -225,13 +232,7 @@ _PATHS = {
         "post": {
             "summary": "Deposit an invoice (UBL 2.1 Invoice/CreditNote or CII D16B); validation is asynchronous",
             "parameters": [
-                {
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "required": False,
-                    "schema": {"type": "string", "maxLength": 255},
-                    "description": "Replays with the same key and body return the same invoice",
-                }
+                {**_IDEMPOTENCY_KEY, "description": "Replays with the same key and body return the same invoice"}
             ],
             "requestBody": {
                 "required": True,
@@ -414,7 +415,15 @@ LIFECYCLE_PATHS = {
     "/v1/invoices/{invoice_id}/attachments": {
         "post": {
             "summary": "Attach a file (PDF, PNG, JPEG, XML, CSV, ODT, DOCX, XLSX; name ≤ 50 characters)",
-            "parameters": _params("invoice_id") + _query("name"),
+            "parameters": _params("invoice_id")
+            + _query("name")
+            + [
+                {
+                    **_IDEMPOTENCY_KEY,
+                    "description": "A retry with the same key, name and bytes returns the attachment the first "
+                    "attempt recorded instead of attaching the file twice (the same key with another file: 409)",
+                }
+            ],
             "requestBody": {
                 "required": True,
                 "description": f"The file's bytes; send them as {OCTET_STREAM} (other types listed are accepted too: "

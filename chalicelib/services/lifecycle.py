@@ -9,6 +9,7 @@ Attachments come two ways, with the same checks and the same record on the invoi
 from __future__ import annotations
 
 import codecs
+import hashlib
 import logging
 import re
 import unicodedata
@@ -36,7 +37,7 @@ from .errors import (
     UnsupportedMediaType,
     refuse_unknown_fields,
 )
-from .ports import Directory, InvoiceRepository, ObjectStore, UploadSigner
+from .ports import Directory, IdempotencyGuard, InvoiceRepository, ObjectStore, UploadSigner
 from .queries import visible_invoice
 from .uploads import PresignedUpload, checksum_fields, presign_upload
 
@@ -325,10 +326,15 @@ def add_attachment(
     originals: ObjectStore,
     max_bytes: int,
     upload_route: str,
+    idempotency: IdempotencyGuard | None = None,
+    idempotency_key: str | None = None,
     now: Callable[[], str] = utc_now,
 ) -> tuple[Invoice, Attachment]:
     """An attachment sent in the request body: at most `max_bytes` (what API Gateway carries to Lambda); larger
-    ones go through `upload_route` (the path of the upload route, as the client follows it)."""
+    ones go through `upload_route` (the path of the upload route, as the client follows it).
+
+    With an `idempotency_key`, a retried request (same invoice, name and bytes) answers the attachment its first
+    attempt recorded instead of attaching the file twice; the same key with another request is a Conflict."""
     if len(data) > max_bytes:
         raise PayloadTooLarge(
             f"Attachments sent in the request body are limited to {max_bytes} bytes (API Gateway → Lambda "
@@ -337,23 +343,42 @@ def add_attachment(
             upload=upload_route,
         )
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
-    _check_open(invoice)
     name, extension = _attachment_name(name)
     if not data:
         raise InvalidInput("The attachment is empty.")
-    _check_count(invoice)
-    _check_size(invoice, len(data))
-    _check_content(name, extension, data)
-    attachment_id = new_id()
-    key = layout.attachment_key(invoice.id, attachment_id)
-    metadata = {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret}
-    originals.put(key, data, ATTACHMENT_TYPES[extension], metadata)
-    attachment = _attach(invoice, principal, attachment_id, name, extension, len(data), now())
-    try:
-        invoices.save(invoice)
-    except (ConcurrentUpdate, RecordFull):  # refused: the file recorded nowhere is not kept
-        _discard(originals, key)
-        raise
+    recorded: list[Attachment] = []
+
+    def attach() -> str:
+        _check_open(invoice)
+        _check_count(invoice)
+        _check_size(invoice, len(data))
+        _check_content(name, extension, data)
+        attachment_id = new_id()
+        key = layout.attachment_key(invoice.id, attachment_id)
+        metadata = {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret}
+        originals.put(key, data, ATTACHMENT_TYPES[extension], metadata)
+        attachment = _attach(invoice, principal, attachment_id, name, extension, len(data), now())
+        try:
+            invoices.save(invoice)
+        except (ConcurrentUpdate, RecordFull):  # refused: the file recorded nowhere is not kept
+            _discard(originals, key)
+            raise
+        recorded.append(attachment)
+        return attachment_id
+
+    if idempotency is None or not idempotency_key:
+        attach()
+        return invoice, recorded[0]
+    fingerprint = hashlib.sha256(f"{invoice.id}\n{name}\n".encode() + data).hexdigest()
+    attachment_id = idempotency.run_once(
+        f"{principal.siret}:attachment:{invoice.id}:{idempotency_key}", fingerprint, attach
+    )
+    if recorded:
+        return invoice, recorded[0]
+    # A replay: the first attempt's attachment, as recorded on the invoice (it is the caller's own: always visible).
+    attachment = next((a for a in invoice.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        raise RuntimeError(f"attachment {attachment_id} of invoice {invoice.id} vanished after it was recorded")
     return invoice, attachment
 
 

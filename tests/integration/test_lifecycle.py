@@ -235,6 +235,56 @@ def test_attachments_are_listed_and_downloadable_by_both_parties(client, made_av
     assert client.http.get(attachment["links"]["file"], headers=auth(CHR_KEY)).status_code == 404
 
 
+def test_a_retried_attachment_with_its_idempotency_key_is_attached_once(client, made_available):
+    """Known gap closed: a client retrying a timed-out POST attached the same file twice. With an Idempotency-Key
+    the retry answers the first attachment; the same key with another file is a 409, and other keys attach."""
+    invoice_id = made_available()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    headers = auth(MAIRIE_KEY, **{"Content-Type": "image/png", "Idempotency-Key": "erp-pj-7"})
+    route = f"/v1/invoices/{invoice_id}/attachments?name=pv.png"
+    first = client.http.post(route, headers=headers, body=png)
+    retry = client.http.post(route, headers=headers, body=png)
+    assert first.status_code == retry.status_code == 201
+    assert json.loads(retry.body) == json.loads(first.body)
+    assert retry.headers["Location"] == first.headers["Location"]
+    invoice = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY)).body)
+    assert [a["id"] for a in invoice["attachments"]] == [json.loads(first.body)["id"]]
+    other_file = client.http.post(route, headers=headers, body=png + b"\x00")
+    assert other_file.status_code == 409 and "Idempotency-Key" in json.loads(other_file.body)["detail"]
+    other_name = client.http.post(f"/v1/invoices/{invoice_id}/attachments?name=pv2.png", headers=headers, body=png)
+    assert other_name.status_code == 409
+    another_key = client.http.post(route, headers={**headers, "Idempotency-Key": "erp-pj-8"}, body=png)
+    assert another_key.status_code == 201
+    # A key is the caller's and the invoice's: the supplier's same key on the same invoice attaches its own file.
+    supplier = client.http.post(route, headers={**headers, **auth(SUPPLIER_KEY)}, body=png)
+    assert supplier.status_code == 201 and json.loads(supplier.body)["uploaded_by"] == "supplier"
+    invoice = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY)).body)
+    assert len(invoice["attachments"]) == 3
+
+
+def test_an_attachment_refused_with_an_idempotency_key_can_be_retried(client, made_available, monkeypatch):
+    """A refused attempt (here a lost race on the record) records no result under its key: the retry attaches."""
+    from chalicelib.services import lifecycle as lifecycle_service
+    from chalicelib.services.errors import ConcurrentUpdate
+
+    invoice_id = made_available()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    headers = auth(MAIRIE_KEY, **{"Content-Type": "image/png", "Idempotency-Key": "erp-pj-race"})
+    route = f"/v1/invoices/{invoice_id}/attachments?name=pv.png"
+    real_attach = lifecycle_service._attach
+
+    def lose_the_race(*args, **kwargs):
+        raise ConcurrentUpdate("changed by someone else")
+
+    monkeypatch.setattr(lifecycle_service, "_attach", lose_the_race)
+    assert client.http.post(route, headers=headers, body=png).status_code == 409
+    monkeypatch.setattr(lifecycle_service, "_attach", real_attach)
+    retry = client.http.post(route, headers=headers, body=png)
+    assert retry.status_code == 201
+    invoice = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY)).body)
+    assert [a["id"] for a in invoice["attachments"]] == [json.loads(retry.body)["id"]]
+
+
 @pytest.mark.parametrize(
     "name, body, status",
     [
