@@ -345,8 +345,14 @@ def main(argv: list[str] | None = None) -> None:
     print("Design alternatives (per million, same measurements):")
     for name, alternative in alternatives.items():
         print(f"  {name:<80}{money(per_million(alternative, p, assumptions)[0]):>{width}}")
+    # What no single deposit of this pipeline can do without: the API handler's Lambda request, a tenth of a
+    # validation Lambda request (batches of 10), the S3 notification's SQS send plus a batched receive and delete
+    # (~1.2 requests) and one write unit for its record (no claim, no index, no idempotency, no logs).
+    least = floor + p["lambda_request_per_million"] * 1.1 + p["sqs_per_million"] * 1.2 + p["dynamodb_wru_per_million"]
     print(f"  {'floor of a single deposit: its REST request, the original S3 PUT and GET, nothing else':<80}"
           f"{money(floor):>{width}}")
+    print(f"  {'  + 1.1 Lambda requests, 1.2 SQS requests and 1 write unit: the least it can cost':<80}"
+          f"{money(least):>{width}}")
     print()
     print(f"cost per million single deposits: ${single_total:.2f}")
     print(f"cost per million in bulk flows: ${flow_total:.2f}")
