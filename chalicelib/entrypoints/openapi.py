@@ -326,7 +326,10 @@ _REFUSALS = {
         "(reason processing_failed), a race, or the invoice's record is full (reason record_full)"
     ),
     "415": problem_response("Send application/json"),
-    "422": problem_response("Missing or unknown reason, invalid field, or unknown field (unknown_fields)"),
+    "422": problem_response(
+        "Missing or unknown reason, invalid field, or unknown field (unknown_fields: at most 20; unknown_fields_count "
+        "when there were more)"
+    ),
 }
 _ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
 # A structure's change is written only over the version it was made on, and made again when another came first.

@@ -35,12 +35,21 @@ def problem_body(status: int, title: str | None = None, detail: str | None = Non
     return body
 
 
+# The last guard on what a refusal echoes of its request: Lambda cannot return more than 6 MB, and an answer over it
+# is API Gateway's 502. A problem over this size keeps its detail's start and its small members only.
+MAX_PROBLEM_BYTES = 256 * 1024
+_KEPT_MEMBER_BYTES = 2048
+_KEPT_DETAIL_CHARACTERS = 2000
+
+
 def problem(status: int, title: str | None = None, detail: str | None = None, headers=None, **extra) -> Response:
-    return Response(
-        body=json.dumps(problem_body(status, title, detail, **extra), ensure_ascii=False),
-        status_code=status,
-        headers={"Content-Type": PROBLEM_JSON, **(headers or {})},
-    )
+    body = json.dumps(problem_body(status, title, detail, **extra), ensure_ascii=False)
+    if len(body) > MAX_PROBLEM_BYTES // 4 and len(body.encode()) > MAX_PROBLEM_BYTES:
+        if detail and len(detail) > _KEPT_DETAIL_CHARACTERS:
+            detail = detail[: _KEPT_DETAIL_CHARACTERS - 1] + "…"
+        small = {k: v for k, v in extra.items() if len(json.dumps(v, ensure_ascii=False)) <= _KEPT_MEMBER_BYTES}
+        body = json.dumps(problem_body(status, title, detail, **small, truncated=True), ensure_ascii=False)
+    return Response(body=body, status_code=status, headers={"Content-Type": PROBLEM_JSON, **(headers or {})})
 
 
 def from_service_error(error: errors.ServiceError, instance: str | None = None) -> Response:

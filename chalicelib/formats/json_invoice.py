@@ -64,6 +64,15 @@ def _pointer(path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
+# jsonschema's messages quote the offending value ("'EEEE…' does not match …"): an error shows at most this much of
+# it, or a 4 MiB body's one bad value would come back twice in the 422 (message and detail), past Lambda's 6 MB.
+MAX_ERROR_TEXT = 300
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
+
+
 def schema_errors(document) -> list[SchemaError]:
     """The schema violations (empty: the document is valid): the first MAX_REPORTED_ERRORS found, in document order.
     Beyond JSON Schema: a string holding a character an XML invoice cannot carry (a control character, a lone
@@ -78,9 +87,9 @@ def schema_errors(document) -> list[SchemaError]:
         if not (e.validator == "pattern" and e.validator_value == _XML_STRING_PATTERN)
     )
     errors = sorted(islice(relevant, MAX_REPORTED_ERRORS), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
-    found = [SchemaError(_pointer(e.absolute_path), e.message, str(e.validator)) for e in errors]
+    found = [SchemaError(_shown(_pointer(e.absolute_path)), _shown(e.message), str(e.validator)) for e in errors]
     found += [
-        SchemaError(pointer, f"The text contains the character {char}, which an invoice cannot carry "
+        SchemaError(_shown(pointer), f"The text contains the character {char}, which an invoice cannot carry "
                     "(control characters other than tab and line breaks are refused).", "characters")
         for pointer, char in islice(jsontext.strings_with_forbidden_characters(document), MAX_REPORTED_ERRORS)
     ]  # fmt: skip

@@ -77,11 +77,27 @@ class Archived(Conflict):
     title = "Archived"
 
 
+# A refusal names what it refuses, within bounds: an answer echoing a request's unknown names in full could be
+# larger than the request and than what Lambda can return (6 MB), a 502 any key could cause.
+MAX_UNKNOWN_FIELDS_LISTED = 20
+MAX_FIELD_NAME_SHOWN = 100
+
+
 def refuse_unknown_fields(body: dict, known: tuple[str, ...], what: str) -> None:
     """422 listing the fields a request body has that `what` has not (read-only ones such as updated_at included):
-    a misspelt field is an error, never silently ignored."""
+    a misspelt field is an error, never silently ignored. At most MAX_UNKNOWN_FIELDS_LISTED names are listed, each
+    cut to MAX_FIELD_NAME_SHOWN characters (`unknown_fields_count` then says how many there were)."""
     unknown = sorted(str(k) for k in body if k not in known)
-    if unknown:
-        raise Unprocessable(
-            f"Unknown or read-only fields {unknown}: {what} accepts {list(known)}.", unknown_fields=unknown
-        )
+    if not unknown:
+        return
+    listed = [
+        name if len(name) <= MAX_FIELD_NAME_SHOWN else name[: MAX_FIELD_NAME_SHOWN - 1] + "…"
+        for name in unknown[:MAX_UNKNOWN_FIELDS_LISTED]
+    ]
+    more = len(unknown) - len(listed)
+    shown = f"{listed}" + (f" and {more} more" if more else "")
+    raise Unprocessable(
+        f"Unknown or read-only fields {shown}: {what} accepts {list(known)}.",
+        unknown_fields=listed,
+        unknown_fields_count=len(unknown) if more or listed != unknown else None,
+    )
