@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-SERVICE = "chorale"
+# One per stage on AWS (chorale-<stage>, set by infra/): the `service` dimension of every metric, so stages in one
+# account never share a metric or an alarm.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "chorale"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace="Chorale", service=SERVICE)

@@ -12,7 +12,7 @@ from constructs import Construct
 
 FIVE_MINUTES = Duration.minutes(5)
 # The app's own metrics (Powertools EMF: chalicelib/entrypoints/observability.py), with their default dimension
-APP_NAMESPACE, APP_SERVICE = "Chorale", "chorale"
+APP_NAMESPACE = "Chorale"
 
 
 class Monitoring(Construct):
@@ -61,7 +61,7 @@ class Monitoring(Construct):
             cw.Metric(
                 namespace=APP_NAMESPACE,
                 metric_name="EventsUnsendable",
-                dimensions_map={"service": APP_SERVICE},
+                dimensions_map={"service": stage.service_name},
                 statistic="Sum",
                 period=FIVE_MINUTES,
             ),  # fmt: skip

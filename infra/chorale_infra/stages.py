@@ -39,6 +39,12 @@ class StageSettings:
     public_base_url: str | None = None  # the API's custom domain, for mailed links (default: API Gateway's address)
     oldest_message_alarm_seconds: int = 300
 
+    @property
+    def service_name(self) -> str:
+        """Powertools' service (POWERTOOLS_SERVICE_NAME): the `service` dimension of the app's metrics and a key of
+        its logs, one per stage, so that a dev and a prod stage in one account never share a metric or an alarm."""
+        return f"chorale-{self.name}"
+
 
 # Measured (make cost): validation is ~8 ms of CPU per invoice against ~38 ms waiting on S3 and DynamoDB, so
 # 512 MB costs less than 1,024 (same wait, half the GB) while keeping room for 4 MB originals and lxml trees.

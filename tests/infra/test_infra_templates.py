@@ -442,6 +442,8 @@ def test_api_is_throttled_and_traced(template):
     assert p["TracingEnabled"] is True
     (settings,) = p["MethodSettings"]
     assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] >= settings["ThrottlingRateLimit"]
+    # per-method detailed metrics would be 5 custom metrics per method that no alarm or widget reads (review finding)
+    assert not settings.get("MetricsEnabled")
     if stage_of(template) == "prod":
         assert settings["ThrottlingRateLimit"] >= 650, "the end-of-month peak (infra/CAPACITY.md)"
 
@@ -463,10 +465,17 @@ def test_alarms_cover_dlqs_errors_throttles_and_queue_age(template):
     assert len(by_metric["Throttles"]) == len(functions(template))
     assert resources(template, "AWS::CloudWatch::Dashboard")
     [skipped] = by_metric["EventsUnsendable"]  # the publisher's skipped events, as the app emits the metric
-    from chalicelib.entrypoints.observability import SERVICE, metrics
+    from chalicelib.entrypoints.observability import metrics
 
     assert skipped["Namespace"] == metrics.namespace
-    assert skipped["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
+    # the app's `service` dimension is POWERTOOLS_SERVICE_NAME, one per stage: a dev stage in the same account
+    # neither feeds nor fires prod's alarm (review finding: both stages read service=chorale)
+    service = function_env(template)["POWERTOOLS_SERVICE_NAME"]
+    assert service == f"chorale-{stage_of(template)}"
+    assert skipped["Dimensions"] == [{"Name": "service", "Value": service}]
+    assert all(
+        props(f)["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == service for f in functions(template).values()
+    )
 
 
 def test_cloudwatch_may_publish_to_the_alarm_topic(template):
