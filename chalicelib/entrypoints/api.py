@@ -155,6 +155,11 @@ def openapi():
     return json_response({**openapi_document(), "servers": [{"url": api_path("/")}]})
 
 
+def _count_deposit(invoice) -> None:
+    metrics.add_metric(name="InvoicesDeposited", unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="invoice_id", value=invoice.id)
+
+
 @route("/v1/invoices", methods=("POST",), content_types=["*/*"])
 def deposit_invoice():
     principal = active_caller()
@@ -169,9 +174,8 @@ def deposit_invoice():
         max_bytes=settings().max_sync_bytes,
         idempotency=deps.idempotency(),
         idempotency_key=request.headers.get("idempotency-key"),
+        on_new=_count_deposit,
     )
-    metrics.add_metric(name="InvoicesDeposited", unit=MetricUnit.Count, value=1)
-    metrics.add_metadata(key="invoice_id", value=invoice.id)
     return json_response(invoice_resource(invoice, invoice.supplier_siret), 202,
                          {"Location": api_path(f"/v1/invoices/{invoice.id}")})  # fmt: skip
 

@@ -29,6 +29,7 @@ def deposit_invoice(
     max_bytes: int,
     idempotency: IdempotencyGuard | None = None,
     idempotency_key: str | None = None,
+    on_new: Callable[[Invoice], None] | None = None,
     now: Callable[[], str] = utc_now,
 ) -> Invoice:
     """Check what can be checked at once and store the original: that is the deposit.
@@ -84,6 +85,8 @@ def deposit_invoice(
     else:
         invoice_id = store()
     if stored:
+        if on_new is not None:  # what this call deposited, not an Idempotency-Key replay (e.g. to count it once)
+            on_new(stored[0])
         return stored[0]
     invoice = invoices.get(invoice_id) or layout.deposited(invoice_id, originals)  # a replay: decided or not
     if invoice is None:
