@@ -2,6 +2,7 @@
 
 import functools
 
+from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.entrypoints import directory_api  # noqa: F401  (registers the directory routes on `api`)
@@ -19,7 +20,12 @@ app = Chalice(app_name="chorale")
 # every media type a file route accepts is binary (chalicelib/entrypoints/media.py); JSON stays text.
 app.api.binary_types.extend(BINARY_MEDIA_TYPES)
 
-app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+# correlation_id: API Gateway's request id (the one a problem's request_id names); events have none.
+app.register_middleware(
+    ConvertToMiddleware(
+        logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    )
+)
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(functools.partial(tracer.capture_lambda_handler, capture_response=False)))
 app.register_middleware(problem_details, "http")
