@@ -43,9 +43,10 @@ def _entry(index: int, event: StatusChanged, api_base: str,
                             event.event_id, full, max_chars)  # fmt: skip
                 break
         else:
-            log.error("event %s is %d bytes even trimmed, over SNS's limit: skipped", event.event_id, full)
-            if on_unsendable is not None:
+            if on_unsendable is not None:  # it logs and counts the skip (once)
                 on_unsendable(event, full)
+            else:
+                log.error("event %s is %d bytes even trimmed, over SNS's limit: skipped", event.event_id, full)
             return None
     entry = {
         "Id": str(index),
