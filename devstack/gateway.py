@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from chalice.local import (
     ChaliceRequestHandler,
@@ -27,8 +28,11 @@ def gateway_error_kind(error: LocalGatewayException) -> str:
     return "DEFAULT_5XX"
 
 
-def problem_for(error: LocalGatewayException) -> tuple[int, dict[str, str], bytes]:
+def problem_for(error: LocalGatewayException, path: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """As infra's gateway responses: the problem, with `instance` the request's path (without its query)."""
     status, body = gateway_problem(gateway_error_kind(error))
+    if path:
+        body["instance"] = urlsplit(path).path
     headers = {k: v for k, v in error.headers.items() if k.lower() != "content-type"}
     headers["Content-Type"] = PROBLEM_JSON
     return status, headers, json.dumps(body).encode()
@@ -36,7 +40,7 @@ def problem_for(error: LocalGatewayException) -> tuple[int, dict[str, str], byte
 
 class ProblemRequestHandler(ChaliceRequestHandler):
     def _send_error_response(self, error: LocalGatewayException) -> None:
-        status, headers, body = problem_for(error)
+        status, headers, body = problem_for(error, self.path)
         self._send_http_response(status, headers, body)
 
     def log_message(self, format, *args):  # noqa: A002 - quiet access log; the app logs what matters

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from chalicelib.adapters.directory import DynamoDirectory
 from chalicelib.domain.directory import Structure
-from chalicelib.services.directory import SYSTEM_ADMIN, import_structures
+from chalicelib.services.directory import MAX_IMPORT_ROWS, SYSTEM_ADMIN, import_structures
 from chalicelib.services.errors import ServiceError
 
 
@@ -23,8 +23,13 @@ def load_seed(path: str | Path, directory: DynamoDirectory | None = None) -> lis
         raise SeedError(str(exc)) from None
     if not isinstance(document, dict) or not isinstance(document.get("structures"), list):
         raise SeedError('a seed is {"structures": [...]}')
-    try:
-        structures = import_structures(SYSTEM_ADMIN, document["structures"], directory=directory or DynamoDirectory())
+    entries, directory = document["structures"], directory or DynamoDirectory()
+    structures = []
+    try:  # in imports of at most MAX_IMPORT_ROWS (an API import's limit), each checked whole before it is written
+        for start in range(0, len(entries), MAX_IMPORT_ROWS):
+            chunk = entries[start : start + MAX_IMPORT_ROWS]
+            structures += import_structures(SYSTEM_ADMIN, chunk, directory=directory)
     except ServiceError as exc:
-        raise SeedError(exc.detail) from None
+        done = f" (the first {start} structures are loaded)" if start else ""
+        raise SeedError(f"{exc.detail}{done}") from None
     return [(s, list(entry.get("api_keys") or [])) for s, entry in zip(structures, document["structures"], strict=True)]

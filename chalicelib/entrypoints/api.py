@@ -73,6 +73,9 @@ def active_administrator() -> Principal:
 STRUCTURE_ROUTES: set[tuple[str, str]] = set()
 
 
+BODYLESS_METHODS = {"GET", "DELETE", "HEAD"}
+
+
 def route(
     path: str,
     methods: tuple[str, ...] = ("GET",),
@@ -98,6 +101,8 @@ def route(
                 return from_service_error(error, instance=request_instance(blueprint.current_request))
 
         authorizer = None if public else api_key_authorizer
+        if set(methods) <= BODYLESS_METHODS:  # no body to type: a client's stray Content-Type is no 415
+            options.setdefault("content_types", ["*/*"])
         return blueprint.route(path, methods=list(methods), authorizer=authorizer, **options)(handle)
 
     return register

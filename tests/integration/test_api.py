@@ -123,6 +123,24 @@ def test_idempotency_key_replays_and_conflicts(client):
     assert originals_count() == 2
 
 
+def test_reads_ignore_a_stray_content_type(client):
+    """Review finding: a client whose session sends Content-Type: application/xml on every request got a 415 on
+    every read, /v1/health included (Chalice's default for routes without a body is application/json only)."""
+    created = json.loads(
+        post_invoice(client, ubl_invoice(), auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})).body
+    )
+    assert client.http.get("/v1/health", headers={"Content-Type": "text/plain"}).status_code == 200
+    for path in (f"/v1/invoices/{created['id']}", "/v1/invoices", f"/v1/invoices/{created['id']}/history"):
+        assert (
+            client.http.get(path, headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})).status_code == 200
+        )
+    # a body route still says what it takes
+    refused = client.http.post(
+        f"/v1/invoices/{created['id']}/status", headers=auth(SUPPLIER_KEY, **{"Content-Type": "text/plain"}), body="x"
+    )
+    assert refused.status_code == 415
+
+
 def test_file_redirects_to_the_original(client):
     created = json.loads(
         post_invoice(client, ubl_invoice(), auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})).body

@@ -292,3 +292,18 @@ def test_the_administrator_keeps_its_routes_and_structure_keys_theirs(client):
     assert listed.status_code == 200
     deposit = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=ubl_invoice())
     assert deposit.status_code == 202  # structure keys are unaffected
+
+
+def test_a_seed_of_more_structures_than_one_import_takes_is_loaded_in_imports(aws, tmp_path):
+    """Review finding: `make run SEED=` refused a seed of 1,001 structures, telling to split a file it takes whole."""
+    from chalicelib.adapters.directory import DynamoDirectory
+    from devstack.seed import load_seed
+
+    sirets = luhn_sirets(1001, start=5520325341)
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"structures": [
+        {"siret": s, "name": f"Structure {i}", "roles": ["recipient"], "active": True} for i, s in enumerate(sirets)
+    ]}))  # fmt: skip
+    loaded = load_seed(seed)
+    assert [s.siret for s, _keys in loaded] == sirets
+    assert DynamoDirectory().structure(sirets[-1]) is not None and DynamoDirectory().structure(sirets[0]) is not None

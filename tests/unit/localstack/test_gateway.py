@@ -25,3 +25,17 @@ def test_each_thread_of_the_local_gateway_reads_its_own_request():
         assert make_server(app, Config(), "127.0.0.1", 0) is not None  # a second server of the same app
     finally:
         server.server.server_close()
+
+
+def test_a_local_gateway_problem_names_the_request_s_path_as_api_gateway_s_do():
+    """Review finding: locally a 401 had no `instance`, although infra's gateway responses carry $context.path."""
+    import json
+
+    from chalice.local import NotAuthorizedError
+
+    from devstack.gateway import problem_for
+
+    status, headers, body = problem_for(NotAuthorizedError({}, b""), "/v1/invoices?status=203")
+    problem = json.loads(body)
+    assert status == 401 and headers["Content-Type"] == "application/problem+json"
+    assert problem["instance"] == "/v1/invoices" and problem["status"] == 401
