@@ -39,3 +39,24 @@ def test_a_local_gateway_problem_names_the_request_s_path_as_api_gateway_s_do():
     problem = json.loads(body)
     assert status == 401 and headers["Content-Type"] == "application/problem+json"
     assert problem["instance"] == "/v1/invoices" and problem["status"] == 401
+
+
+def test_a_stopped_stack_s_port_is_free_again_at_once_and_a_listening_one_is_not():
+    """Review finding: restarting `make run` right after a stop was refused ("port in use") for ~90 s, while the
+    server-side TIME_WAIT socket of the last connection lingered; the servers themselves bind with SO_REUSEADDR."""
+    import socket
+
+    from devstack.__main__ import _port_free
+
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    assert not _port_free("127.0.0.1", port)
+    client = socket.create_connection(("127.0.0.1", port))
+    served, _ = listener.accept()
+    served.close()  # the server closes first: its side of the connection waits in TIME_WAIT
+    client.close()
+    listener.close()
+    assert _port_free("127.0.0.1", port)
