@@ -37,6 +37,11 @@ _FILE = {
         "status": {"enum": ["pending", "accepted", "rejected"]},
         "status_code": {"type": ["integer", "null"], "description": "The invoice's status once processed (203, 213)"},
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}},
+        "links": {
+            "type": "object",
+            "properties": {"invoice": {"type": "string"}},
+            "description": "The invoice made from this file, once there is one",
+        },
     },
 }
 FLOW_SCHEMA = {
@@ -61,6 +66,7 @@ FLOW_SCHEMA = {
         },
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
+        "links": {"type": "object", "properties": {"self": {"type": "string"}}},
     },
 }
 
@@ -184,7 +190,11 @@ def format_paths() -> dict:
                                         "fields": {"type": "object", "additionalProperties": {"type": "string"}},
                                         "expires_at": {"type": "string", "format": "date-time"},
                                         "max_bytes": {"type": "integer"},
-                                        "flow": {"type": "string"},
+                                        "checksum": {
+                                            "type": "string",
+                                            "description": "How to have S3 check the file (sha256 in the request)",
+                                        },
+                                        "flow": {"type": "string", "description": "The flow to poll"},
                                     },
                                 }
                             }

@@ -187,6 +187,31 @@ SCHEMAS = {
             "complete": {"type": "string", "description": "POST here once the file is uploaded"},
         },
     },
+    "Structure": {
+        "type": "object",
+        "required": ["siret", "name", "roles", "active", "services"],
+        "properties": {
+            "siret": {"type": "string", "pattern": "^[0-9]{14}$"},
+            "name": {"type": "string"},
+            "roles": {"type": "array", "items": {"enum": ["supplier", "recipient"]}},
+            "active": {"type": "boolean"},
+            "requires_service_code": {"type": "boolean"},
+            "requires_engagement": {"type": "boolean"},
+            "services": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "active": {"type": "boolean"},
+                        "requires_engagement": {"type": "boolean"},
+                    },
+                },
+            },
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
     "History": {
         "type": "object",
         "properties": {
@@ -218,7 +243,14 @@ _PATHS = {
         "get": {
             "summary": "Liveness",
             "security": [],
-            "responses": {"200": {"description": "The API answers", "content": {"application/json": {}}}},
+            "responses": {
+                "200": {
+                    "description": "The API answers",
+                    "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}}}
+                    },
+                }
+            },
         }
     },
     "/openapi.json": {
@@ -527,7 +559,7 @@ DIRECTORY_PATHS = {
             "summary": "A structure with its services",
             "parameters": _params("siret"),
             "responses": {
-                "200": {"description": "The structure", "content": {"application/json": {}}},
+                "200": json_response("The structure", "Structure"),
                 **AUTH_ERRORS,
             },  # fmt: skip
         }
@@ -551,7 +583,7 @@ DIRECTORY_PATHS = {
             "parameters": _params("siret"),
             "requestBody": _json_body(_OBJECT),
             "responses": {
-                "200": {"description": "Updated"},
+                "200": json_response("The structure, updated", "Structure"),
                 "404": AUTH_ERRORS["404"],
                 "409": _CHANGED_MEANWHILE,
                 "422": problem_response("Invalid or unknown field (unknown_fields)"),
@@ -588,7 +620,33 @@ DIRECTORY_PATHS = {
         "get": {
             "summary": "The structure's key ids",
             "parameters": _params("siret"),
-            "responses": {"200": {"description": "Key ids"}, **_ADMIN},
+            "responses": {
+                "200": {
+                    "description": "Key ids (never the keys)",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "siret": {"type": "string"},
+                                    "keys": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "key_id": {"type": "string"},
+                                                "created_at": {"type": ["string", "null"]},
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "404": problem_response("No such structure"),
+                **_ADMIN,
+            },
         },
     },  # fmt: skip
     "/v1/admin/structures/{siret}/api-keys/{key_id}": {

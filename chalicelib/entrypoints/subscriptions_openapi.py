@@ -158,7 +158,14 @@ SUBSCRIPTION_PATHS = {
             "responses": {
                 "202": _json(
                     "Queued; see the deliveries",
-                    {"type": "object", "properties": {"event_id": {"type": "string"}, "type": {"type": "string"}}},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "event_id": {"type": "string"},
+                            "type": {"type": "string"},
+                            "links": {"type": "object", "properties": {"deliveries": {"type": "string"}}},
+                        },
+                    },
                 ),
                 "409": _problem("An e-mail subscription whose address has not confirmed it yet"),
                 **_ERRORS,
@@ -178,6 +185,7 @@ SUBSCRIPTION_PATHS = {
                             "id": {"type": "string"},
                             "secret": {"type": "string"},
                             "previous_secret_valid_until": {"type": "string", "format": "date-time"},
+                            "detail": {"type": "string", "description": "How deliveries are signed meanwhile"},
                         },
                     },
                 ),

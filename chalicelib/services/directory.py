@@ -211,8 +211,10 @@ def issue_api_key(principal: Principal, siret: str, *, directory, now: Callable[
 
 
 def list_api_keys(principal: Principal, siret: str, *, directory) -> list[tuple[str, str]]:
-    """The structure's keys: (key id, created at); never the keys themselves."""
+    """The structure's keys: (key id, created at); never the keys themselves. NotFound for an unknown structure."""
     require_admin(principal)
+    if directory.structure(siret) is None:
+        raise NotFound(f"No structure {siret}.")
     return directory.api_keys(siret)
 
 

@@ -290,6 +290,9 @@ def test_the_administrator_keeps_its_routes_and_structure_keys_theirs(client):
     assert client.http.get(f"/v1/structures/{MAIRIE_SIRET}", headers=auth(ADMIN_KEY)).status_code == 200
     listed = client.http.get(f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys", headers=auth(ADMIN_KEY))
     assert listed.status_code == 200
+    # an unknown structure has no key list (as issuing one is a 404), not an empty one (review finding)
+    unknown = client.http.get("/v1/admin/structures/99999999999999/api-keys", headers=auth(ADMIN_KEY))
+    assert unknown.status_code == 404 and unknown.headers["Content-Type"] == "application/problem+json"
     deposit = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=ubl_invoice())
     assert deposit.status_code == 202  # structure keys are unaffected
 
