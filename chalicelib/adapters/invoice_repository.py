@@ -244,15 +244,24 @@ class DepositedInvoices(DynamoInvoiceRepository):
         return super().get(invoice_id) or layout.deposited(invoice_id, self.originals)
 
 
+# Invoices read from the table, beyond a page's own, to check what an index entry cannot tell (the buyer a rejected
+# invoice names, for `counterpart`): at most this many per request, then the page stops there and resumes after.
+POST_CHECK_BUDGET = 100
+
+
 def _filters(query: InvoiceQuery):
     conditions = []
     if query.status is not None:
         conditions.append(InvoiceRecord.status_code == query.status)
     if query.number:
         conditions.append(InvoiceRecord.number == query.number)
-    if query.counterpart:
-        other = InvoiceRecord.recipient_siret if query.role == "supplier" else InvoiceRecord.supplier_siret
-        conditions.append(other == query.counterpart)
+    if query.counterpart and query.role == "supplier":
+        # An invoice routed to no one (rejected) has no recipient: its counterpart is the buyer it names, which
+        # only the invoice itself holds (checked in _read_page).
+        recipient = InvoiceRecord.recipient_siret
+        conditions.append((recipient == query.counterpart) | recipient.does_not_exist())
+    elif query.counterpart:
+        conditions.append(InvoiceRecord.supplier_siret == query.counterpart)
     if query.issued_from:
         conditions.append(InvoiceRecord.issue_date >= query.issued_from)
     if query.issued_to:
@@ -263,42 +272,130 @@ def _filters(query: InvoiceQuery):
     return combined
 
 
-def search_invoices(query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
-    index = InvoiceRecord.by_supplier if query.role == "supplier" else InvoiceRecord.by_recipient
+def _needs_buyer(entry: InvoiceRecord, query: InvoiceQuery) -> bool:
+    """Whether an entry matches `counterpart` only if the invoice names that buyer (it was routed to no one)."""
+    return bool(query.counterpart) and query.role == "supplier" and entry.recipient_siret is None
+
+
+def _belongs(invoice: Invoice, query: InvoiceQuery) -> bool:
+    """The invoice is the caller's in its role, with the counterpart asked for. An index is eventually consistent:
+    an entry can outlive a re-route for a moment, so this is checked on the invoice itself."""
+    party = invoice.supplier_siret if query.role == "supplier" else invoice.recipient_siret
+    if party != query.siret:
+        return False
+    if not query.counterpart:
+        return True
+    if query.role == "recipient":
+        return invoice.supplier_siret == query.counterpart
+    return (invoice.recipient_siret or invoice.summary.buyer_siret) == query.counterpart
+
+
+def _key_range(lower: str, before: str | None):
+    """Sort keys below `before` and above `lower` ("": no bound). BETWEEN includes both: the caller drops the
+    cursor's own entry, and `lower` is no entry of the shard asked (the bound of updated_since is no key,
+    a floor is a key of another shard)."""
     key = InvoiceRecord.updated_key
+    if before and lower:
+        return key.between(lower, before)
+    if before:
+        return key < before
+    return key > lower if lower else None
+
+
+def _evaluate_shard(
+    index, partition: str, key_range, filters, *, first_page: int, wanted: int, budget: int | None, keep
+) -> tuple[list[InvoiceRecord], str | None]:
+    """One shard's entries, newest first, until `wanted` matches, `budget` entries evaluated, or the end of the range.
+
+    Returns the matches and the position of the last entry evaluated (None: the whole range was evaluated). Every
+    entry of the range from its top down to that position was evaluated. Pages double from `first_page`: a sparse
+    filter takes a few DynamoDB requests instead of one per `first_page` entries.
+    """
+    matches: list[InvoiceRecord] = []
+    evaluated, page_size, start = 0, first_page, None
+    while True:
+        size = page_size if budget is None else min(page_size, budget - evaluated)
+        results = index.query(partition, range_key_condition=key_range, filter_condition=filters,
+                              scan_index_forward=False, page_size=size, last_evaluated_key=start)  # fmt: skip
+        page = next(results.page_iter)  # exactly one DynamoDB request: its Limit is the entries it evaluates
+        evaluated += page["ScannedCount"]
+        matches.extend(entry for entry in map(InvoiceRecord.from_raw_data, page.get("Items", [])) if keep(entry))
+        start = page.get("LastEvaluatedKey")
+        if start is None:
+            return matches, None
+        if len(matches) >= wanted or (budget is not None and evaluated >= budget):
+            return matches, start["updated_key"]["S"]
+        page_size *= 2
+
+
+def _read_page(candidates: list[InvoiceRecord], query: InvoiceQuery) -> tuple[list[Invoice], int]:
+    """The invoices of the first candidates that belong (_belongs), up to a page, and how many candidates were
+    examined. The index entries hold the filters only: the invoices come from the table, in the candidates' order.
+    Candidates whose buyer must be checked are read too, at most POST_CHECK_BUDGET invoices beyond the page."""
+    page: list[Invoice] = []
+    examined, spare = 0, POST_CHECK_BUDGET
+    while examined < len(candidates) and len(page) < query.limit and spare > 0:
+        # The next entries up to the page's worth of those expected to belong, with at most `spare` to check: the
+        # reads stay within a page plus POST_CHECK_BUDGET, and the first batch holds at least one entry.
+        need, batch, to_check = query.limit - len(page), [], 0
+        for entry in candidates[examined:]:
+            if _needs_buyer(entry, query):
+                if to_check == spare:
+                    break
+                to_check += 1
+            batch.append(entry)
+            if len(batch) - to_check == need:
+                break
+        invoices = get_invoices([entry.id for entry in batch])
+        for entry in batch:
+            examined += 1
+            invoice = invoices.get(entry.id)
+            if invoice is not None and _belongs(invoice, query):
+                page.append(invoice)
+                if len(page) == query.limit:
+                    break
+            else:
+                spare -= 1
+    return page, examined
+
+
+def search_invoices(query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
+    """One page of the caller's invoices and the position the next page starts below (None: this one is the last).
+
+    Each shard of the caller's index partition is read newest first and the pages are merged. A shard stops at a
+    page's worth of matches plus one (is there a next page?), at the end of the range, or, for a filtered search,
+    at `read_budget` entries evaluated: a sparse filter no longer reads the whole partition in one request. The
+    `floor` is the highest position where a shard stopped: every shard has evaluated every entry above it, so the
+    matches above it are in order and complete, those below are left to the next page (read again then). The page
+    is the newest of them; the cursor is the last entry examined, or the floor when all were (a short, even empty,
+    page then still has a next one). Shards asked after one stopped read only down to the floor.
+    """
+    index = InvoiceRecord.by_supplier if query.role == "supplier" else InvoiceRecord.by_recipient
+    before = query.before
     # updated_since is exclusive: every key of that very instant sorts below "<instant>#\uffff".
     since = f"{query.updated_since}#\uffff" if query.updated_since else ""
-    if query.before and since and query.before <= since:
+    if before and since and before <= since:
         return [], None  # nothing between; DynamoDB refuses a BETWEEN whose lower bound is above its upper
-    if query.before and since:
-        range_condition = key.between(since, query.before)
-    elif query.before:
-        range_condition = key < query.before
-    elif since:
-        range_condition = key > since
-    else:
-        range_condition = None
-    # Each shard yields its newest `limit` + 1 matches (one more than a page: is there a next page?); the page is
-    # the newest `limit` of all of them. BETWEEN includes its upper bound, the cursor's own entry, dropped below:
-    # its shard is asked for one more, or it would look finished with invoices still to come.
-    asked = query.limit + (2 if query.before and since else 1)
-    found: list[InvoiceRecord] = []
+    filters = _filters(query)
+    # Unfiltered, every entry is a match: a shard stops at a page's worth (plus one) whatever the budget. At least
+    # 2 entries: a BETWEEN's first is the cursor's own, which must not be where a shard stops (no progress).
+    budget = max(query.read_budget, 2) if filters is not None and query.read_budget is not None else None
+
+    def keep(entry: InvoiceRecord) -> bool:  # BETWEEN includes its bounds: the cursor's own entry was on a page
+        return entry.updated_key != before and entry.updated_key > since
+
+    floor, found = "", []
     for shard in range(settings().index_shards):
-        results = index.query(
-            party_key(query.siret, shard),
-            range_key_condition=range_condition,
-            filter_condition=_filters(query),
-            scan_index_forward=False,
-            limit=asked,
-            page_size=max(asked, 25),
-        )
-        found.extend(r for r in results if r.updated_key != query.before and r.updated_key > since)
-    found.sort(key=lambda r: r.updated_key, reverse=True)
-    page = found[: query.limit]
-    next_before = page[-1].updated_key if len(found) > query.limit else None
-    # The index entries hold the filters only: the invoices themselves come from the table, in page order. An
-    # index is eventually consistent: an entry can outlive a re-route for a moment, so the party is checked again
-    # on the invoice itself.
-    full = get_invoices([r.id for r in page])
-    party = "supplier_siret" if query.role == "supplier" else "recipient_siret"
-    return [full[r.id] for r in page if r.id in full and getattr(full[r.id], party) == query.siret], next_before
+        lower = max(since, floor)  # floor is a key of the shard that stopped there: no other shard holds it
+        matches, stopped_at = _evaluate_shard(
+            index, party_key(query.siret, shard), _key_range(lower, before), filters,
+            first_page=max(query.limit + (2 if before and lower else 1), 25),  # as many as a page, and the cursor's
+            wanted=query.limit + 1, budget=budget, keep=keep,
+        )  # fmt: skip
+        found.extend(matches)
+        floor = max(floor, stopped_at or "")
+    candidates = sorted((e for e in found if e.updated_key >= floor), key=lambda e: e.updated_key, reverse=True)
+    page, examined = _read_page(candidates, query)
+    if examined < len(candidates):
+        return page, candidates[examined - 1].updated_key
+    return page, floor or None

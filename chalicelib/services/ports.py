@@ -30,7 +30,10 @@ class ObjectHead:
 
 @dataclass(frozen=True, slots=True)
 class InvoiceQuery:
-    """A party's invoices, most recently updated first; `before` is the cursor (exclusive)."""
+    """A party's invoices, most recently updated first; `before` is the cursor (exclusive).
+
+    `counterpart` is the other party: the supplier for a recipient; for a supplier, the recipient the invoice was
+    routed to or, when it was routed to no one (rejected), the buyer the invoice names."""
 
     role: str  # "supplier" | "recipient"
     siret: str
@@ -42,6 +45,9 @@ class InvoiceQuery:
     issued_to: str | None = None
     updated_since: str | None = None  # ISO timestamp, exclusive
     before: str | None = None
+    # Index entries a filtered search evaluates per shard and request (None: until the page is full). When it is
+    # used up the page holds the matches found so far, and the cursor resumes at the last entry evaluated.
+    read_budget: int | None = None
 
 
 class InvoiceRepository(Protocol):
@@ -51,7 +57,8 @@ class InvoiceRepository(Protocol):
         """The invoices that exist among these ids, by id."""
 
     def search(self, query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
-        """One page and the cursor of the next (None on the last page). Index queries only, never a scan."""
+        """One page and the cursor of the next (None on the last page). Index queries only, never a scan. With a
+        `read_budget` a page can be short, even empty, and still have a next one."""
 
     def save(self, invoice: Invoice, claim_number: str | None = None) -> None:
         """Write a changed record; ConcurrentUpdate when someone else changed it since it was read.

@@ -73,13 +73,17 @@ def test_search_filters(client, pump):
     deposit_all(client, pump, [ubl_invoice("F-F-1"), ubl_invoice("F-F-2", issue_date="2026-10-01")])
     deposit_all(client, pump, [ubl_invoice("F-F-3", buyer=CHR_SIRET, service_code=None, engagement="EJ-9")])
     deposit_all(client, pump, [ubl_invoice("F-F-4", service_code=None)])  # rejected: 213
+    deposit_all(client, pump, [ubl_invoice("F-F-5", buyer=CHR_SIRET, service_code=None)])  # 213: no engagement
 
     def numbers(query: str, key: str = SUPPLIER_KEY) -> set[str]:
         return {i["number"] for chunk in pages(client, key, query) for i in chunk}
 
     assert numbers("role=supplier&number=F-F-2") == {"F-F-2"}
-    assert numbers("role=supplier&status=213") == {"F-F-4"}
-    assert numbers(f"role=supplier&counterpart={CHR_SIRET}") == {"F-F-3"}
+    assert numbers("role=supplier&status=213") == {"F-F-4", "F-F-5"}
+    # A rejected invoice was routed to no one: its counterpart is the buyer it names.
+    assert numbers(f"role=supplier&counterpart={CHR_SIRET}") == {"F-F-3", "F-F-5"}
+    assert numbers(f"role=supplier&counterpart={MAIRIE_SIRET}") == {"F-F-1", "F-F-2", "F-F-4"}
+    assert numbers(f"role=supplier&counterpart={CHR_SIRET}&status=213") == {"F-F-5"}
     assert numbers("role=supplier&issued_from=2026-11-01&issued_to=2026-11-30&status=203") == {"F-F-1", "F-F-3"}
     assert numbers("role=recipient", MAIRIE_KEY) == {"F-F-1", "F-F-2"}  # 213 invoices are not routed to it
     assert numbers("role=recipient", CHR_KEY) == {"F-F-3"}
