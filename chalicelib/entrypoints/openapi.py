@@ -371,10 +371,19 @@ LIFECYCLE_PATHS = {
     "/v1/invoices": {
         "get": {
             "summary": "Search your invoices, most recently updated first (delta sync with updated_since)",
+            "description": "A filtered search reads a bounded part of your invoices per request: a page can then "
+            "be short, even empty, and still have a next_cursor. Page on until next_cursor is null; only then is "
+            "there nothing more.",
             "parameters": [
                 _query_param("role", _ROLE, "Your side of the invoices (default: supplier if you are one)"),
                 _query_param("status", {"type": "integer", "enum": sorted(STATUSES)}),
-                *_query("number", "counterpart"),
+                *_query("number"),
+                _query_param(
+                    "counterpart",
+                    {"type": "string"},
+                    "The other party's SIRET: the supplier, for a recipient; for a supplier, the recipient the "
+                    "invoice was routed to or, when it was routed to no one (rejected, 213), the buyer it names",
+                ),
                 _query_param("issued_from", {"type": "string", "format": "date"}, "Issue date, YYYY-MM-DD"),
                 _query_param("issued_to", {"type": "string", "format": "date"}, "Issue date, YYYY-MM-DD"),
                 _query_param(
@@ -383,7 +392,15 @@ LIFECYCLE_PATHS = {
                 _limit(search.MAX_LIMIT, search.DEFAULT_LIMIT),
                 *_query("cursor"),
             ],
-            "responses": {"200": _LIST_RESPONSE, "400": problem_response("Invalid filter"), **AUTH_ERRORS},
+            "responses": {
+                "200": {
+                    **_LIST_RESPONSE,
+                    "description": "A page, newest first, and the cursor of the next one (null on the last page; a "
+                    "page short of limit, even empty, can have one)",
+                },
+                "400": problem_response("Invalid filter"),
+                **AUTH_ERRORS,
+            },
         }
     },
     "/v1/invoices/{invoice_id}/status": {

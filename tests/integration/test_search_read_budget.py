@@ -180,3 +180,10 @@ def test_counterpart_finds_the_rejected_invoices_naming_that_buyer(
     recipient = page_through(client, MAIRIE_KEY, f"role=recipient&counterpart={SUPPLIER_SIRET}", evaluated)
     assert numbers(recipient) == numbers(mairie)  # a rejected invoice is in no recipient's listing
 
+
+def test_the_openapi_document_says_a_short_page_can_have_a_next_one(client):
+    search_route = json.loads(client.http.get("/openapi.json").body)["paths"]["/v1/invoices"]["get"]
+    assert "short, even empty, and still have a next_cursor" in search_route["description"]
+    assert "even empty, can have one" in search_route["responses"]["200"]["description"]
+    [counterpart] = [p for p in search_route["parameters"] if p["name"] == "counterpart"]
+    assert "the buyer it names" in counterpart["description"]
