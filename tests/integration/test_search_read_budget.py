@@ -107,7 +107,7 @@ def test_a_filtered_search_reads_at_most_its_budget_and_pages_to_exactly_the_mat
     """120 invoices, 12 of them 204 in clusters and alone: paging status=204 until no next_cursor returns exactly
     those, newest first, each once, and no request evaluates more than the budget of index entries per shard
     (before, a sparse filter read the caller's whole partition in one request)."""
-    monkeypatch.setattr(search, "SHARD_READ_BUDGET", budget, raising=False)
+    monkeypatch.setattr(search, "SHARD_READ_BUDGET", budget)
     for n in range(120):
         store(n, status=204 if n in MATCHING else 203)
     answers = page_through(client, SUPPLIER_KEY, f"role=supplier&status=204&limit={limit}", evaluated)
@@ -121,7 +121,7 @@ def test_a_filtered_search_reads_at_most_its_budget_and_pages_to_exactly_the_mat
 def test_a_filtered_delta_sync_with_a_budget_misses_nothing_after_updated_since(client, monkeypatch, evaluated, shards):
     """updated_since with a cursor is a BETWEEN that includes the cursor's own entry: with a budget of 2 entries
     per shard, the resumed search still moves on and returns every match after updated_since, once."""
-    monkeypatch.setattr(search, "SHARD_READ_BUDGET", 2, raising=False)
+    monkeypatch.setattr(search, "SHARD_READ_BUDGET", 2)
     for n in range(80):
         store(n, status=204 if n in MATCHING else 203)
     since = "2026-11-26T08:00:24.000Z"  # exclusive: the match at 24 s is not listed, 25 s and later are
@@ -133,7 +133,7 @@ def test_a_filtered_delta_sync_with_a_budget_misses_nothing_after_updated_since(
 @pytest.mark.parametrize("shards", [3], indirect=True)
 def test_a_cursor_of_an_unfiltered_page_resumes_a_filtered_search(client, monkeypatch, evaluated, shards):
     """Cursors keep their format ("<updated_at>#<id>"): one taken from any page resumes below its position."""
-    monkeypatch.setattr(search, "SHARD_READ_BUDGET", 3, raising=False)
+    monkeypatch.setattr(search, "SHARD_READ_BUDGET", 3)
     stored = [store(n, status=204 if n in MATCHING else 203) for n in range(100)]
     cursor = paging.encode_cursor(f"{stored[62].updated_at}#{stored[62].id}")
     answers = page_through(client, SUPPLIER_KEY, "role=supplier&status=204&limit=2", evaluated, cursor=cursor)
@@ -143,7 +143,7 @@ def test_a_cursor_of_an_unfiltered_page_resumes_a_filtered_search(client, monkey
 @pytest.mark.parametrize("shards", [3], indirect=True)
 def test_an_unfiltered_search_ignores_the_budget(client, monkeypatch, evaluated, shards):
     """Every entry of an unfiltered search is a match: its pages stay full, whatever the budget."""
-    monkeypatch.setattr(search, "SHARD_READ_BUDGET", 2, raising=False)
+    monkeypatch.setattr(search, "SHARD_READ_BUDGET", 2)
     for n in range(30):
         store(n)
     answers = page_through(client, SUPPLIER_KEY, "role=supplier&limit=7", evaluated)
@@ -158,8 +158,8 @@ def test_counterpart_finds_the_rejected_invoices_naming_that_buyer(
 ):
     """A rejected (213) invoice has no recipient: for its supplier, its counterpart is the buyer it names. Rejected
     invoices naming other buyers are read to be checked, at most `check_budget` of them per request."""
-    monkeypatch.setattr(search, "SHARD_READ_BUDGET", 4, raising=False)
-    monkeypatch.setattr(invoice_repository, "POST_CHECK_BUDGET", check_budget, raising=False)
+    monkeypatch.setattr(search, "SHARD_READ_BUDGET", 4)
+    monkeypatch.setattr(invoice_repository, "POST_CHECK_BUDGET", check_budget)
     expected = []
     for n in range(60):
         if n % 7 == 0:
