@@ -187,3 +187,33 @@ def test_the_openapi_document_says_a_short_page_can_have_a_next_one(client):
     assert "even empty, can have one" in search_route["responses"]["200"]["description"]
     [counterpart] = [p for p in search_route["parameters"] if p["name"] == "counterpart"]
     assert "the buyer it names" in counterpart["description"]
+
+
+@pytest.mark.parametrize("query", ["role=recipient&limit=5", "role=recipient&limit=5&status=203"])
+def test_an_index_entry_that_still_gives_a_former_recipient_is_not_listed(client, monkeypatch, query):
+    """An index is eventually consistent on AWS (moto updates it at once): the by-recipient pages DynamoDB answers
+    are replayed from before a re-route, and the former recipient's search must not list the invoice."""
+    from pynamodb.connection.table import TableConnection
+
+    moved = store(1)
+    kept = store(0)
+    real_query = TableConnection.query
+    stale = {}
+    for shard in range(settings().index_shards):
+        partition = invoice_repository.party_key(MAIRIE_SIRET, shard)
+        stale[partition] = real_query(invoice_repository.InvoiceRecord._get_connection(), partition,
+                                      index_name="by-recipient")  # fmt: skip
+    assert any(item["id"]["S"] == moved.id for page in stale.values() for item in page["Items"])
+    moved.recipient_siret = CHR_SIRET  # re-routed: the table says CHR, the lagging index still says Mairie
+    invoice_repository.DynamoInvoiceRepository().save(moved)
+
+    def lagging(self, hash_key, *args, **kwargs):
+        return (
+            stale[hash_key]
+            if kwargs.get("index_name") == "by-recipient"
+            else real_query(self, hash_key, *args, **kwargs)
+        )
+
+    monkeypatch.setattr(TableConnection, "query", lagging)
+    body = json.loads(client.http.get(f"/v1/invoices?{query}", headers=auth(MAIRIE_KEY)).body)
+    assert [item["id"] for item in body["items"]] == [kept.id] and body["next_cursor"] is None
