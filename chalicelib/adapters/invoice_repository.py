@@ -333,7 +333,7 @@ def _read_page(candidates: list[InvoiceRecord], query: InvoiceQuery) -> tuple[li
     examined. The index entries hold the filters only: the invoices come from the table, in the candidates' order.
     Candidates whose buyer must be checked are read too, at most POST_CHECK_BUDGET invoices beyond the page."""
     page: list[Invoice] = []
-    examined, spare = 0, POST_CHECK_BUDGET
+    examined, spare = 0, max(POST_CHECK_BUDGET, 1)  # at least one: a page examines at least one candidate
     while examined < len(candidates) and len(page) < query.limit and spare > 0:
         # The next entries up to the page's worth of those expected to belong, with at most `spare` to check: the
         # reads stay within a page plus POST_CHECK_BUDGET, and the first batch holds at least one entry.

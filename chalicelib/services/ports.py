@@ -46,7 +46,7 @@ class InvoiceQuery:
     updated_since: str | None = None  # ISO timestamp, exclusive
     before: str | None = None
     # Index entries a filtered search evaluates per shard and request (None: until the page is full). When it is
-    # used up the page holds the matches found so far, and the cursor resumes at the last entry evaluated.
+    # used up the page holds the matches found so far, and the cursor resumes where the evaluation stopped.
     read_budget: int | None = None
 
 
