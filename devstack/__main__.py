@@ -97,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(config.environment_variables)
     os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("LOG_LEVEL", "WARNING")  # the terminal's, not the stage's
     app = factory.load_chalice_app(config.environment_variables)
-    from chalicelib.entrypoints.observability import logger, route_module_logs
+    from chalicelib.entrypoints.observability import logger, send_module_logs_through
 
-    route_module_logs(logger, own_handler=True)  # as on Lambda: LOG_LEVEL=INFO shows the modules' INFO lines too
+    send_module_logs_through(logger)  # as on Lambda: LOG_LEVEL=INFO shows the modules' INFO lines too
 
     resources = create_resources(settings())
     try:

@@ -21,17 +21,14 @@ tracer = Tracer(service=SERVICE)
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
-def route_module_logs(source: Logger, own_handler: bool) -> None:
-    """The modules' standard loggers (`logging.getLogger(__name__)` under `chalicelib`) log at `source`'s level.
-
-    With `own_handler` (on Lambda, and on the local stack) they write through its JSON handler, with its keys (the
-    request's ids): the runtime's root logger stays at WARNING, so without this their INFO lines were never written.
-    Otherwise (tests) they keep propagating to the root logger's handlers."""
+def send_module_logs_through(source: Logger) -> None:
+    """The modules' standard loggers (`logging.getLogger(__name__)` under `chalicelib`) write through `source`'s
+    JSON handler, at its level and with its keys (the request's ids). On Lambda the runtime's root logger stays at
+    WARNING: without this their INFO lines were never written. Elsewhere (tests, scripts) they are left to the root
+    logger's configuration; the local stack calls this as Lambda does."""
     package = logging.getLogger("chalicelib")  # registers the package's logger: the modules' loggers are its children
-    if own_handler:
-        copy_config_to_registered_loggers(source_logger=source, include={package.name})
-    else:
-        package.setLevel(source.log_level)
+    copy_config_to_registered_loggers(source_logger=source, include={package.name})
 
 
-route_module_logs(logger, own_handler=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")))
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    send_module_logs_through(logger)

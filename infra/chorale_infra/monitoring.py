@@ -81,11 +81,14 @@ class Monitoring(Construct):
         for env, queue in stack.queues.items():
             name = env.title().replace("_", "")
             age = queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1), statistic="Maximum")
+            # A message failed once comes back after the visibility timeout: one ordinary retry is no backlog.
+            behind = stack.visibility_seconds[env] + stage.oldest_message_alarm_seconds
             alarm(
                 f"{name}OldestMessage",
                 age,
-                stage.oldest_message_alarm_seconds,
-                f"{queue.node.id} falls behind: oldest message older than {stage.oldest_message_alarm_seconds} s.",
+                behind,
+                f"{queue.node.id} falls behind: oldest message older than {behind} s (a retry's wait, "
+                f"{stack.visibility_seconds[env]} s, plus {stage.oldest_message_alarm_seconds} s).",
             )
             queue_widgets.append(
                 cw.GraphWidget(

@@ -90,6 +90,7 @@ class ChoraleStack(Stack):
         self.tables: dict[str, dynamodb.CfnTable] = {}
         self.queues: dict[str, sqs.Queue] = {}
         self.dlqs: dict[str, sqs.Queue] = {}
+        self.visibility_seconds: dict[str, int] = {}  # queue env var → its visibility timeout (a retry's delay)
         self.buckets: dict[str, s3.Bucket] = {}
         self.topics: dict[str, sns.Topic] = {}
         self.missing_tables: list[str] = []
@@ -231,19 +232,19 @@ class ChoraleStack(Stack):
             enforce_ssl=True,
         )
         # Lambda's advice: visibility ≥ 6 × the consumer's timeout, so retries don't overlap a run.
+        visibility = 6 * QUEUE_CONSUMERS.get(env, {}).get("timeout", self.stage.default_timeout_seconds)
         queue = sqs.Queue(
             self,
             env.title().replace("_", ""),
             queue_name=name,
-            visibility_timeout=Duration.seconds(
-                6 * QUEUE_CONSUMERS.get(env, {}).get("timeout", self.stage.default_timeout_seconds)
-            ),
+            visibility_timeout=Duration.seconds(visibility),
             retention_period=Duration.days(4),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receives),
         )
         self.queues[env] = queue
+        self.visibility_seconds[env] = visibility
         self.dlqs[env] = dlq
         self.env_vars[env] = name
 
@@ -285,9 +286,10 @@ class ChoraleStack(Stack):
         if stage.object_lock_mode != "OFF":
             # No default retention: the app locks each legal record as it writes it (adapters/object_store.py), so
             # uploads not yet checked and derived copies can expire, and clients' uploads need no checksum.
-            years = max(1, stage.retention_days // 365 - 1)  # 10 of the 11 years: the lock ends before expiry
+            # Locked for the whole retention (review finding: 3,650 days left up to a year of it unlocked). Its
+            # expiry then only adds a delete marker; the locked version goes once its lock ends (noncurrent rule).
             self.env_vars["OBJECT_LOCK_MODE"] = stage.object_lock_mode
-            self.env_vars["OBJECT_LOCK_DAYS"] = str(365 * years)
+            self.env_vars["OBJECT_LOCK_DAYS"] = str(stage.retention_days)
         bucket = s3.Bucket(
             self,
             env.title().replace("_", ""),
@@ -331,21 +333,28 @@ class ChoraleStack(Stack):
                         )
                     ],
                 ),
+                # A record's older versions are kept as long as the record (review finding: one bucket-wide
+                # 30-day rule deleted a flow archive that a second POST with its ticket had made noncurrent).
                 *[
                     s3.LifecycleRule(
                         id=f"expire-{prefix.rstrip('/')}-after-retention",
                         prefix=prefix,
                         expiration=Duration.days(stage.retention_days),
+                        noncurrent_version_expiration=Duration.days(stage.retention_days),
                     )
                     for prefix in RETAINED_PREFIXES
                 ],
                 # Attachment uploads land here and are copied when completed: what stays is abandoned.
-                s3.LifecycleRule(id="expire-attachment-uploads", prefix="uploads/", expiration=Duration.days(2)),
+                s3.LifecycleRule(
+                    id="expire-attachment-uploads",
+                    prefix="uploads/",
+                    expiration=Duration.days(2),
+                    noncurrent_version_expiration=Duration.days(1),
+                ),
                 # Abandoned uploads: a multipart upload never completed (presigned uploads of large files).
                 s3.LifecycleRule(
-                    id="incomplete-multipart-and-old-versions",
+                    id="incomplete-multipart-uploads",
                     abort_incomplete_multipart_upload_after=Duration.days(stage.abandoned_upload_days),
-                    noncurrent_version_expiration=Duration.days(30),
                 ),
             ],
         )
