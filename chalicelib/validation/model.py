@@ -715,7 +715,8 @@ class Invoice:
     vat_breakdown: list[VatBreakdown] = field(default_factory=list)  # BG-23
     supporting_documents: list[SupportingDocument] = field(default_factory=list)  # BG-24
     # every UBL cac:AdditionalDocumentReference / CII header ram:AdditionalReferencedDocument, whatever
-    # its type code (BG-24, BT-17 tender 50, BT-18 invoiced object 130), in document order
+    # its type code (BG-24, BT-18 invoiced object 130, code 50: BT-17 tender in CII, BT-11 project in a UBL
+    # CreditNote), in document order
     document_references: list[SupportingDocument] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)  # BG-25
 

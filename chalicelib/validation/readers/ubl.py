@@ -152,6 +152,7 @@ B_Name = CBC + "Name"
 B_Note = CBC + "Note"
 B_PayableAmount = CBC + "PayableAmount"
 B_PayableRoundingAmount = CBC + "PayableRoundingAmount"
+B_PaymentDueDate = CBC + "PaymentDueDate"
 B_PaymentID = CBC + "PaymentID"
 B_PaymentMeansCode = CBC + "PaymentMeansCode"
 B_Percent = CBC + "Percent"
@@ -580,7 +581,7 @@ def read(root: Any, document: str) -> Invoice:
         elif t == A_ProjectReference:
             _simple_ref(inv, "project_reference", c)
         elif t == A_AdditionalDocumentReference:
-            _additional_document(inv, c)
+            _additional_document(inv, c, credit)
         elif t == A_AccountingSupplierParty:
             inv.seller = inv.seller or _party_of(c)
         elif t == A_AccountingCustomerParty:
@@ -598,6 +599,8 @@ def read(root: Any, document: str) -> Invoice:
             inv.delivery = inv.delivery or _delivery(c)
         elif t == A_PaymentMeans:
             inv.payment_instructions.append(read_payment_means(c))
+            if credit and inv.due_date is None:  # EN 16931-3-2: a CreditNote's BT-9 (it has no cbc:DueDate)
+                inv.due_date = _field(c, B_PaymentDueDate, DateField)
         elif t == A_PaymentTerms:
             n = _field(c, NOTE)
             if n is not None:
@@ -625,14 +628,17 @@ def _note(el: Any) -> Note:
     return Note(el=el, text=Field(el))
 
 
-def _additional_document(inv: Invoice, el: Any) -> None:
+def _additional_document(inv: Invoice, el: Any, credit: bool) -> None:
+    """BT-18 (code 130); in a CreditNote, which has no cac:ProjectReference, BT-11 (code 50, EN 16931-3-2); else BG-24.
+
+    BT-17 is cac:OriginatorDocumentReference in both documents (code 50 is BT-17 in CII only)."""
     code = _field(el, B_DocumentTypeCode)
     inv.document_references.append(SupportingDocument(el=el, id=_field(el, ID, Ident), type_code=code))
     if code is not None and code.text == "130":
         inv.invoiced_object = inv.invoiced_object or _field(el, ID, Ident)
         return
-    if code is not None and code.text == "50":
-        _simple_ref(inv, "tender_reference", el)
+    if credit and code is not None and code.text == "50":
+        _simple_ref(inv, "project_reference", el)
         return
     d = SupportingDocument(
         el=el, id=_field(el, ID, Ident), type_code=code, description=_field(el, B_DocumentDescription)

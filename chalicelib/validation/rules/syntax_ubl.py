@@ -860,8 +860,8 @@ def _additional_document(el, found: dict[str, list]) -> Iterable[Finding]:
         yield _fatal(
             "UBL-SR-43",
             "A scheme identifier (ID/@schemeID) or a DocumentTypeCode may only be used for the "
-            "invoiced object identifier (BT-18, code 130) or, in a credit note, the tender or "
-            "lot reference (code 50).",
+            "invoiced object identifier (BT-18, code 130) or, in a credit note, the project "
+            "reference (BT-11, code 50).",
             el,
         )
 
