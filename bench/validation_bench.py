@@ -12,6 +12,11 @@ Per-invoice times are CPU time (``time.process_time``) of the best of ``--repeat
 invoice, so that other processes on a shared machine inflate them as little as possible; the
 median is then taken over the invoices. Throughput is whole-corpus rounds (best round) in CPU time,
 with the wall-clock figure beside it (which does show the machine's load).
+
+``--phases`` prints instead where a validation's time goes: per phase (parse, the node list, the reader, each rule
+family in the engine's order), the median over the invoices of each one's best of ``--repeat`` runs. On a shared
+machine CPU times still vary by 10-30 % from run to run: compare two versions with instruction counts (valgrind
+--tool=callgrind) rather than with two runs of this script.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=7, help="timed runs per invoice (best kept)")
     ap.add_argument("--rounds", type=int, default=5, help="whole-corpus rounds for the throughput (best kept)")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--phases", action="store_true", help="median time per phase (parse, reader, each family)")
     args = ap.parse_args()
     if not (args.corpus / "manifest.json").is_file():
         print(f"corpus not found at {args.corpus}", file=sys.stderr)
@@ -87,6 +93,8 @@ def main() -> int:
     docs = [d for _, d in corpus]
     for d in docs:  # warm up
         validate(d)
+    if args.phases:
+        return print_phases(docs, args.repeat)
 
     parse = per_invoice_best(parse_xml, docs, args.repeat)
     full = per_invoice_best(validate, docs, args.repeat)
@@ -126,6 +134,54 @@ def main() -> int:
         f"machine now), best of {max(1, args.rounds)} rounds"
     )
     print(f"peak memory validating the corpus: tracemalloc {peak / 1e6:.1f} MB, max RSS {rss_kb / 1024:.1f} MB")
+    return 0
+
+
+def print_phases(docs: list[bytes], repeat: int) -> int:
+    """Median over the invoices of the best CPU time of each phase, as the engine runs them (engine.validate_tree)."""
+    from chalicelib.validation import engine
+    from chalicelib.validation.document import Document
+    from chalicelib.validation.findings import FINDING_COUNTS
+    from chalicelib.validation.model import XPATH_MEMO
+    from chalicelib.validation.parsing import detect_syntax, parse_xml
+    from chalicelib.validation.readers import read_invoice
+
+    clock = time.process_time
+    names = ["parse", "node list", "reader", *(name for name, _ in engine._CHECKS)]
+    best: dict[str, list[float]] = {name: [] for name in names}
+    for data in docs:
+        mine = dict.fromkeys(names, float("inf"))
+        for _ in range(repeat):
+            t0 = clock()
+            root = parse_xml(data)
+            t1 = clock()
+            syntax, document = detect_syntax(root)
+            nodes = list(root.iter())
+            t2 = clock()
+            invoice = read_invoice(root, syntax, document)
+            t3 = clock()
+            spent = {"parse": t1 - t0, "node list": t2 - t1, "reader": t3 - t2}
+            doc = Document(syntax=syntax, root=root, invoice=invoice, nodes=nodes)
+            memo, quota = XPATH_MEMO.set({}), FINDING_COUNTS.set({})
+            try:
+                for name, check in engine._CHECKS:
+                    t0 = clock()
+                    list(check(doc))
+                    spent[name] = clock() - t0
+            finally:
+                XPATH_MEMO.reset(memo)
+                FINDING_COUNTS.reset(quota)
+            for name, seconds in spent.items():
+                mine[name] = min(mine[name], seconds)
+        for name, seconds in mine.items():
+            best[name].append(seconds)
+    print(f"median CPU time per phase over {len(docs)} invoices (best of {repeat} runs each):")
+    total = 0.0
+    for name in names:
+        ms = statistics.median(best[name]) * 1000
+        total += ms
+        print(f"  {name:24s} {ms:.3f} ms")
+    print(f"  {'sum of the medians':24s} {total:.3f} ms")
     return 0
 
 
