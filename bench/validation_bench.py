@@ -15,13 +15,18 @@ with the wall-clock figure beside it (which does show the machine's load).
 
 ``--phases`` prints instead where a validation's time goes: per phase (parse, the node list, the reader, each rule
 family in the engine's order), the median over the invoices of each one's best of ``--repeat`` runs. On a shared
-machine CPU times still vary by 10-30 % from run to run: compare two versions with instruction counts (valgrind
---tool=callgrind) rather than with two runs of this script.
+machine CPU times still vary by 10-30 % from run to run: compare two versions with instruction counts instead.
+``--count-round`` validates the corpus once more after the warm-up, inside ``map`` so that callgrind can count that
+round alone (add ``--syntax cii`` or ``ubl`` to count one syntax)::
+
+    valgrind --tool=callgrind --toggle-collect=map_next --callgrind-out-file=/dev/null \
+        .venv/bin/python bench/validation_bench.py --count-round     # "Collected : N" instructions
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import resource
@@ -77,6 +82,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="whole-corpus rounds for the throughput (best kept)")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--phases", action="store_true", help="median time per phase (parse, reader, each family)")
+    ap.add_argument("--count-round", action="store_true", help="one round in map(), for callgrind (see above)")
+    ap.add_argument("--syntax", choices=("ubl", "cii"), help="only the invoices of this syntax")
     args = ap.parse_args()
     if not (args.corpus / "manifest.json").is_file():
         print(f"corpus not found at {args.corpus}", file=sys.stderr)
@@ -91,8 +98,13 @@ def main() -> int:
 
     corpus = load_corpus(args.corpus)
     docs = [d for _, d in corpus]
+    if args.syntax:
+        docs = [d for d in docs if validate(d).syntax == args.syntax]
     for d in docs:  # warm up
         validate(d)
+    if args.count_round:
+        collections.deque(map(validate, docs), maxlen=0)  # (the reports are dropped as they come, as below)
+        return 0
     if args.phases:
         return print_phases(docs, args.repeat)
 
