@@ -13,6 +13,17 @@ from ..services.layout import is_legal_record
 from ..services.ports import ObjectHead, StoredObject
 from .aws import client
 
+# Storage classes whose objects must be restored before a GET (Glacier Instant Retrieval serves them at once).
+_RESTORE_FIRST = {"DEEP_ARCHIVE", "GLACIER"}
+
+
+def _archived(key: str) -> Archived:
+    return Archived(
+        "This original is kept in the deep archive for the legal retention: an operator restores it "
+        "(S3 restore, up to 48 hours) before it can be downloaded.",
+        key=key,
+    )
+
 
 class S3ObjectStore:
     """The invoice bucket. When the stage locks its legal records (Object Lock without a default retention), each
@@ -86,11 +97,7 @@ class S3ObjectStore:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "InvalidObjectState":
-                raise Archived(
-                    "This original is kept in the deep archive for the legal retention: an operator restores it "
-                    "(S3 restore, up to 48 hours) before it can be downloaded.",
-                    key=key,
-                ) from None
+                raise _archived(key) from None
             raise
         return response["Body"].read()
 
@@ -114,6 +121,11 @@ class S3ObjectStore:
         client("s3").delete_object(Bucket=self.bucket, Key=key)
 
     def download_url(self, key: str, filename: str) -> str:
+        """A short-lived URL of the object; Archived (409) when it is in an archive class S3 cannot serve until an
+        operator restores it: the URL would only lead to S3's own 403 (InvalidObjectState)."""
+        head = client("s3").head_object(Bucket=self.bucket, Key=key)
+        if head.get("StorageClass") in _RESTORE_FIRST and 'ongoing-request="false"' not in head.get("Restore", ""):
+            raise _archived(key)
         safe_name = "".join(c for c in filename if c.isalnum() or c in "._-") or "invoice"
         return client("s3").generate_presigned_url(
             "get_object",

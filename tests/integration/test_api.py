@@ -141,6 +141,22 @@ def test_reads_ignore_a_stray_content_type(client):
     assert refused.status_code == 415
 
 
+def test_an_original_in_the_deep_archive_is_a_409_until_restored(client):
+    """Review finding: after 6 years a PDF deposited on its own (lifecycle: originals over 128 KB go to Deep
+    Archive) was a 302 to S3's own 403; it is the documented 409 until an operator restores it."""
+    created = json.loads(
+        post_invoice(client, ubl_invoice(), auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})).body
+    )
+    s3, bucket, key = boto3.client("s3"), settings().invoice_bucket, f"originals/{created['id']}"
+    s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key}, StorageClass="DEEP_ARCHIVE")
+    for route in ("file", "xml"):
+        response = client.http.get(f"/v1/invoices/{created['id']}/{route}", headers=auth(SUPPLIER_KEY))
+        assert response.status_code == 409 and response.headers["Content-Type"] == "application/problem+json"
+        assert "deep archive" in json.loads(response.body)["detail"]
+    s3.restore_object(Bucket=bucket, Key=key, RestoreRequest={"Days": 1})
+    assert client.http.get(f"/v1/invoices/{created['id']}/file", headers=auth(SUPPLIER_KEY)).status_code == 302
+
+
 def test_file_redirects_to_the_original(client):
     created = json.loads(
         post_invoice(client, ubl_invoice(), auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})).body
