@@ -123,7 +123,12 @@ class S3ObjectStore:
     def download_url(self, key: str, filename: str) -> str:
         """A short-lived URL of the object; Archived (409) when it is in an archive class S3 cannot serve until an
         operator restores it: the URL would only lead to S3's own 403 (InvalidObjectState)."""
-        head = client("s3").head_object(Bucket=self.bucket, Key=key)
+        try:
+            head = client("s3").head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404", "NotFound"):
+                raise
+            head = {}  # no object: the URL leads to S3's 404, as it always did
         if head.get("StorageClass") in _RESTORE_FIRST and 'ongoing-request="false"' not in head.get("Restore", ""):
             raise _archived(key)
         safe_name = "".join(c for c in filename if c.isalnum() or c in "._-") or "invoice"
