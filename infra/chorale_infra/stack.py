@@ -113,6 +113,7 @@ class ChoraleStack(Stack):
                 self._subscribe(
                     self.queues[queue_env], self.topics[topic_env], app_model["sns_filter_policies"].get(queue_env)
                 )
+        self.env_vars["INDEX_SHARDS"] = str(stage.index_shards)
         if stage.mail_sender:
             self.env_vars["MAIL_SENDER"] = stage.mail_sender
         if stage.public_base_url:

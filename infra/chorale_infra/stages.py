@@ -38,6 +38,9 @@ class StageSettings:
     mail_sender: str | None = None  # SES-verified sender of e-mail notifications (default: the app's)
     public_base_url: str | None = None  # the API's custom domain, for mailed links (default: API Gateway's address)
     oldest_message_alarm_seconds: int = 300
+    # Partitions per party in the invoice indexes (INDEX_SHARDS): raise it before a supplier sends > 1,000 invoices/s
+    # (infra/CAPACITY.md); never lower it (a search reads shards 0 to index_shards - 1, where older entries are).
+    index_shards: int = 4
 
     @property
     def service_name(self) -> str:
