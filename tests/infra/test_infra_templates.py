@@ -530,3 +530,13 @@ def test_the_ops_scripts_name_the_stage_s_resources_as_infra_deploys_them():
         assert {f"chorale-{stage}-{q}" for q in expected_queues} <= queues
         alarms = {props(r).get("AlarmName") for r in resources(deployed, "AWS::CloudWatch::Alarm").values()}
         assert f"chorale-{stage}-PublishStatusEventsFailuresDlqNotEmpty" in alarms  # as docs/operations.md names it
+
+
+def test_index_shards_is_a_stage_setting_the_functions_read(template):
+    """Review finding: CAPACITY.md said to raise INDEX_SHARDS, but `-c INDEX_SHARDS=…` was silently ignored."""
+    from chorale_infra.stages import stage_settings
+
+    from chalicelib.config import settings
+
+    assert function_env(template)["INDEX_SHARDS"] == str(settings().index_shards) == "4"
+    assert stage_settings(stage_of(template), {"index_shards": "8"}).index_shards == 8
