@@ -68,7 +68,10 @@ def _parser() -> etree.XMLParser:
             dtd_validation=False,
             no_network=True,
             huge_tree=False,
-            remove_comments=False,
+            # a value's XPath string value (what the official rules read) skips comments and PIs; dropping them at
+            # parse time merges the text around them, so `el.text` is that whole value everywhere
+            remove_comments=True,
+            remove_pis=True,
         )
         _local.parser = parser
     return parser
