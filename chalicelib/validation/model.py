@@ -206,7 +206,7 @@ def to_decimal(text: str | None) -> Decimal | None:
         d = Decimal(text)  # accepts surrounding whitespace, like xs:decimal
     except (InvalidOperation, TypeError):
         return None
-    if not d.is_finite() or "e" in text or "E" in text or "_" in text:
+    if not d.is_finite() or "e" in text or "E" in text or "_" in text or not text.isascii():
         return None
     return d
 
@@ -266,7 +266,8 @@ class Amount(Field):
         except InvalidOperation:
             d = None
         else:
-            if not d.is_finite() or "e" in raw or "E" in raw or "_" in raw:
+            # Decimal also takes any Unicode digit ('２５０', '٢٥٠'); xs:decimal and number() only ASCII ones
+            if not d.is_finite() or "e" in raw or "E" in raw or "_" in raw or not raw.isascii():
                 d = None
         self.value = d
 
@@ -310,6 +311,8 @@ class DateField(Field):
 
 
 def _parse_date(t: str) -> date | None:
+    if not t.isascii():  # int() takes any Unicode digit, xs:date only ASCII ones
+        return None
     try:
         if len(t) == 8 and t.isdigit():
             return date(int(t[:4]), int(t[4:6]), int(t[6:]))

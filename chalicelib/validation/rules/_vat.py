@@ -117,7 +117,8 @@ def to_dec(raw: str | None) -> Decimal | None:
         d = Decimal(raw)  # surrounding whitespace is ignored, like xs:decimal's whitespace collapse
     except InvalidOperation:
         return None
-    if not d.is_finite() or "e" in raw or "E" in raw or "_" in raw:  # xs:decimal: no exponent, NaN, INF or '_'
+    # xs:decimal: no exponent, NaN, INF or '_', and ASCII digits only (Decimal takes any Unicode digit)
+    if not d.is_finite() or "e" in raw or "E" in raw or "_" in raw or not raw.isascii():
         return None
     return d
 
@@ -127,9 +128,11 @@ def to_num(raw: str | None) -> float | None:
     if raw is None:
         return None
     s = raw.strip()
+    if not s.isascii():  # float() takes any Unicode digit ('２５０'), xs:double only ASCII ones
+        return None
     whole, dot, frac = s.partition(".")
     if (whole.isdecimal() or (dot and not whole and frac)) and (not frac or frac.isdecimal()):
-        return float(s)  # the usual digits[.digits], answered without the regex (isdecimal() is the regex's \d)
+        return float(s)  # the usual digits[.digits], answered without the regex (ASCII: isdecimal() is [0-9])
     if s in _DOUBLE_SPECIAL:
         return _DOUBLE_SPECIAL[s]
     if not _DOUBLE.match(s):  # Python's float() also takes 'inf', 'nan', '1_0'...: xs:double does not
@@ -137,7 +140,7 @@ def to_num(raw: str | None) -> float | None:
     return float(s)
 
 
-_DOUBLE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
+_DOUBLE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 _DOUBLE_SPECIAL = {"INF": math.inf, "+INF": math.inf, "-INF": -math.inf, "NaN": math.nan}
 
 
