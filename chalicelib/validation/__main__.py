@@ -19,30 +19,27 @@ from .engine import validate
 USAGE = "usage: python -m chalicelib.validation [--json] FILE..."
 
 
+def _error_line(path: str, code: str, detail: str) -> dict:
+    return {
+        "file": path,
+        "syntax": None,
+        "valid": False,
+        "fatal": [],
+        "warnings": [],
+        "error": {"code": code, "detail": detail},
+    }
+
+
 def report_line(path: str) -> dict:
     try:
         with open(path, "rb") as fh:
             data = fh.read()
-    except OSError as exc:
-        return {
-            "file": path,
-            "syntax": None,
-            "valid": False,
-            "fatal": [],
-            "warnings": [],
-            "error": {"code": "unreadable-file", "detail": f"{type(exc).__name__}: {exc.strerror or exc}"},
-        }
+    except (OSError, ValueError) as exc:  # ValueError: a name open() refuses (an embedded NUL)
+        return _error_line(path, "unreadable-file", f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}")
     try:
         report = validate(data)
     except Exception as exc:  # noqa: BLE001 - the CLI contract: report, never crash
-        return {
-            "file": path,
-            "syntax": None,
-            "valid": False,
-            "fatal": [],
-            "warnings": [],
-            "error": {"code": "internal-error", "detail": f"{type(exc).__name__}: {exc}"},
-        }
+        return _error_line(path, "internal-error", f"{type(exc).__name__}: {exc}")
     line = {
         "file": path,
         "syntax": report.syntax,
@@ -65,7 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if files else 2
     out = sys.stdout
     for path in files:
-        out.write(json.dumps(report_line(path), ensure_ascii=False) + "\n")
+        try:  # one file's failure never stops the others: it is reported on its own line
+            line = report_line(path)
+        except Exception as exc:  # noqa: BLE001 - the CLI contract: report, never crash
+            line = _error_line(path, "internal-error", f"{type(exc).__name__}: {exc}")
+        # ASCII JSON: a file name that is not UTF-8 (surrogate escapes) is written as \udcXX, never as raw bytes
+        out.write(json.dumps(line, ensure_ascii=True) + "\n")
         out.flush()
     return 0
 

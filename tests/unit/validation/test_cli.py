@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,31 @@ def test_module_entry_point(tmp_path):
 
 def test_usage_error_without_files(capsys):
     assert main([]) == 2
+
+
+def test_file_name_not_in_utf8_is_reported_in_ascii_json_and_the_others_too(tmp_path):
+    good = tmp_path / "good.xml"
+    good.write_bytes(ubl())
+    odd = os.path.join(os.fsencode(tmp_path), b"caf\xe9-\xff.xml")
+    with open(odd, "wb") as fh:
+        fh.write(ubl())
+    proc = subprocess.run(
+        [sys.executable, "-m", "chalicelib.validation", str(good), odd, str(good)],
+        cwd=ROOT,
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "LC_ALL": "C.UTF-8"},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.decode("ascii").splitlines()]
+    assert [os.fsencode(ln["file"]) for ln in lines] == [os.fsencode(good), odd, os.fsencode(good)]
+    assert [ln["valid"] for ln in lines] == [True, True, True]
+
+
+def test_a_file_that_cannot_even_be_opened_does_not_stop_the_others(tmp_path, capsys):
+    good = tmp_path / "good.xml"
+    good.write_bytes(ubl())
+    code, lines = _run(capsys, "bad\0name.xml", str(good))  # open() raises ValueError, not OSError
+    assert code == 0
+    assert lines[0]["file"] == "bad\0name.xml" and lines[0]["error"]["code"] == "unreadable-file"
+    assert lines[1]["file"] == str(good) and lines[1]["valid"] is True
