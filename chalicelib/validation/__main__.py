@@ -11,10 +11,13 @@ status is 0 whenever the tool ran, whatever the verdicts; 2 only for a usage err
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from collections.abc import Sequence
 
 from .engine import validate
+from .parsing import MAX_XML_BYTES
 
 USAGE = "usage: python -m chalicelib.validation [--json] FILE..."
 
@@ -30,10 +33,21 @@ def _error_line(path: str, code: str, detail: str) -> dict:
     }
 
 
+def _too_large_detail(fh) -> str:
+    """validate()'s too-large detail, with the size when the file has one (a regular file)."""
+    info = os.fstat(fh.fileno())
+    if stat.S_ISREG(info.st_mode) and info.st_size > MAX_XML_BYTES:
+        return f"The XML document is {info.st_size} bytes, over the limit of {MAX_XML_BYTES} bytes."
+    return f"The XML document is more than {MAX_XML_BYTES} bytes, the limit."
+
+
 def report_line(path: str) -> dict:
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            # never more than the limit + 1 byte in memory: a multi-GB file or /dev/zero is refused, not read
+            data = fh.read(MAX_XML_BYTES + 1)
+            if len(data) > MAX_XML_BYTES:
+                return _error_line(path, "too-large", _too_large_detail(fh))
     except (OSError, ValueError) as exc:  # ValueError: a name open() refuses (an embedded NUL)
         return _error_line(path, "unreadable-file", f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}")
     try:

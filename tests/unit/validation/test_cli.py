@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
 
+from chalicelib.validation import validate
 from chalicelib.validation.__main__ import main
+from chalicelib.validation.parsing import MAX_XML_BYTES
 from tests.unit.validation.samples import cii, ubl
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -92,3 +95,39 @@ def test_a_file_that_cannot_even_be_opened_does_not_stop_the_others(tmp_path, ca
     assert code == 0
     assert lines[0]["file"] == "bad\0name.xml" and lines[0]["error"]["code"] == "unreadable-file"
     assert lines[1]["file"] == str(good) and lines[1]["valid"] is True
+
+
+def test_over_the_limit_is_refused_like_the_library_does(tmp_path, capsys):
+    big, good = tmp_path / "big.xml", tmp_path / "good.xml"
+    big.write_bytes(b"<a>" + b" " * MAX_XML_BYTES + b"</a>")
+    good.write_bytes(ubl())
+    code, lines = _run(capsys, str(big), str(good))
+    assert code == 0
+    assert lines[0]["error"] == validate(big.read_bytes()).error  # same code and detail as validate()
+    assert lines[0]["error"]["code"] == "too-large" and lines[0]["valid"] is False
+    assert lines[1]["valid"] is True
+
+
+def test_a_huge_file_is_not_read_into_memory(tmp_path):
+    huge, good = tmp_path / "huge.xml", tmp_path / "good.xml"
+    with open(huge, "wb") as fh:
+        fh.truncate(3 * 1024**3)  # sparse: 3 GiB of zero bytes that take no disk
+    good.write_bytes(ubl())
+    limit = 1024**3  # address space of the child: reading the whole file raises MemoryError
+
+    def cap_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "chalicelib.validation", str(huge), "/dev/zero", str(good)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=cap_memory,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [ln["error"]["code"] for ln in lines[:2]] == ["too-large", "too-large"]
+    assert str(3 * 1024**3) in lines[0]["error"]["detail"]
+    assert lines[2]["file"] == str(good) and lines[2]["valid"] is True
