@@ -1179,19 +1179,37 @@ def _ubl_tax(fam: Family, b: Breakdown) -> list[Finding]:
         expected = round2(abs(taxable) * (rate / 100))
         if abs(tax) - 1 < expected < abs(tax) + 1:
             return []
-        exp_text = f"{expected:.2f}"
+        exp_text, tolerance = _signed_expected(expected, taxable < 0), _TOLERANCE
     else:
-        exp_text = "not computable"
+        exp_text, tolerance = "not computable", ""
     return [
         _finding(
             rule,
             (
                 f"{rule}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) ≠ BT-116 × BT-119 "
-                f"({exp_text}) for VAT category {fam.name} {fmt(b.cat.rates[0].strip() if b.cat.rates else None)}%."
+                f"({exp_text}) for VAT category {fam.name}{_rate_phrase(b.cat)}{tolerance}."
             ),
             b.cat.el,
         )
     ]
+
+
+_TOLERANCE = " (a difference of less than 1 is tolerated)"
+
+
+def _signed_expected(expected: Decimal | float, negative_base: bool) -> str:
+    """The expected tax amount with the base's sign (the rules compare absolute values)."""
+    return f"{-expected if negative_base and expected else expected:.2f}"
+
+
+def _rate_phrase(cat) -> str:
+    """' 25%', or what is wrong with the category's rate (BT-119) when it has none to show."""
+    raw = cat.rates[0].strip() if cat.rates else None
+    if raw is None:
+        return ", whose VAT rate (BT-119) is missing"
+    if not raw:
+        return ", whose VAT rate (BT-119) is empty"
+    return f" {raw}%"
 
 
 # ---- CII
@@ -1373,16 +1391,15 @@ def _cii_rate_product(fam: Family, b: Breakdown, ctx) -> list[Finding]:
         expected = fround(float(abs(basis)) * rate) / 100
         if float(abs(tax)) - 1 < expected < float(abs(tax)) + 1:
             return []
-        exp_text = f"{expected:.2f}"
+        exp_text, tolerance = _signed_expected(expected, basis < 0), _TOLERANCE
     else:
-        exp_text = "not computable"
+        exp_text, tolerance = "not computable", ""
     return [
         _finding(
             fam.tax_amount,
             (
                 f"{fam.tax_amount}: BT-117 VAT category tax amount ({fmt(b.tax_raw and b.tax_raw.strip())}) ≠ BT-116 × "
-                f"BT-119 ({exp_text}) for VAT category {fam.name} "
-                f"{fmt(b.cat.rates[0].strip() if b.cat.rates else None)}%."
+                f"BT-119 ({exp_text}) for VAT category {fam.name}{_rate_phrase(b.cat)}{tolerance}."
             ),
             ctx,
         )

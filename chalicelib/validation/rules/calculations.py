@@ -401,12 +401,16 @@ def _category_tax(inv: Invoice, syntax: str, out: list[Finding]) -> None:
         if not ok:
             if expected is None and pct is not None and base is not None:  # (for the message)
                 expected = round2(abs(base) * (pct / 100))
+            # the comparison is on absolute values; the amount to write has the base's sign (a negative invoice)
+            if expected and base is not None and base < 0:
+                expected = -expected
+            tolerance = "less than 1" if syntax == "ubl" else "up to 1"
             out.append(
                 fatal(
                     "BR-CO-17",
                     f"BT-117 VAT category tax amount ({fmt(b.tax_amount)}) ≠ BT-116 "
                     f"({fmt(b.taxable_amount)}) × BT-119 ({fmt(rate)}) / 100 = {fmt(expected)}, rounded to two "
-                    "decimals.",
+                    f"decimals (a difference of {tolerance} is tolerated).",
                     b.tax_amount or b,
                 )
             )
