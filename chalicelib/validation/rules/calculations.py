@@ -175,14 +175,31 @@ def _line_sum_ubl(inv: Invoice, invoice_lines: bool) -> Decimal:
     return total
 
 
-def _br_co_15(inv, expected) -> Finding:
-    """BR-CO-15 (BT-112 = BT-109 + BT-110), as both syntaxes report it."""
+def _br_co_15(inv, expected, syntax: str, currency: str, in_currency: list) -> Finding:
+    """BR-CO-15 (BT-112 = BT-109 + BT-110), as both syntaxes report it, saying what failed: the sum, or the count of
+    VAT totals in the invoice currency (UBL requires exactly one; CII, without one, BT-112 = BT-109)."""
     with_vat = inv.totals.tax_inclusive if inv.totals else None
-    return fatal(
-        "BR-CO-15",
-        f"BT-112 Invoice total amount with VAT ({fmt(with_vat)}) ≠ BT-109 + BT-110 ({fmt(expected)}).",
-        with_vat or inv.el,
-    )
+    without_vat = inv.totals.tax_exclusive if inv.totals else None
+    head = f"BT-112 Invoice total amount with VAT ({fmt(with_vat)})"
+    count = len(in_currency)
+    totals = f"{count} VAT total{'' if count == 1 else 's'} (BT-110) in its currency BT-5 '{currency}'"
+    if count == 1 and expected is not None:
+        message = f"{head} ≠ BT-109 + BT-110 ({fmt(expected)})."
+    elif count == 1:
+        message = (
+            f"{head} ≠ BT-109 + BT-110, which cannot be computed from BT-109 ({fmt(without_vat)}) and BT-110 "
+            f"({fmt(in_currency[0])})."
+        )
+    elif syntax == "cii" and count == 0:
+        message = f"{head} ≠ BT-109 Invoice total amount without VAT ({fmt(without_vat)}), as the invoice has {totals}."
+    elif syntax == "cii":
+        message = (
+            f"{head} ≠ BT-109 ({fmt(without_vat)}), and BT-109 + BT-110 needs exactly one BT-110: the invoice has "
+            f"{totals}."
+        )
+    else:
+        message = f"The invoice has {totals}: exactly one is required, for BT-112 ({fmt(with_vat)}) = BT-109 + BT-110."
+    return fatal("BR-CO-15", message, with_vat or inv.el)
 
 
 def _totals(inv: Invoice, syntax: str, out: list[Finding]) -> None:
@@ -341,7 +358,7 @@ def _vat_totals(inv: Invoice, syntax: str, out: list[Finding]) -> None:
             excl = _d(t.tax_exclusive) if t else None
             exp = _r2(_add(excl, _d(in_cur[0]))) if len(in_cur) == 1 else None
             if not _eq(incl, exp):
-                out.append(_br_co_15(inv, exp))
+                out.append(_br_co_15(inv, exp, syntax, cur, in_cur))
         return
     # CII
     in_cur = [
@@ -366,7 +383,7 @@ def _vat_totals(inv: Invoice, syntax: str, out: list[Finding]) -> None:
         exp = _r2(_add(basis, _d(in_cur[0]))) if len(in_cur) == 1 else None
         ok = (len(in_cur) == 1 and _eq(grand, exp)) or _eq(grand, basis)
         if not ok:
-            out.append(_br_co_15(inv, exp))
+            out.append(_br_co_15(inv, exp, syntax, cur, in_cur))
 
 
 # ------------------------------------------------------------------ BR-CO-17
