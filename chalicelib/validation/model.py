@@ -56,6 +56,7 @@ __all__ = [
     "Ident",
     "Invoice",
     "Item",
+    "LOCATION_NAMESPACES",
     "ItemAttribute",
     "Line",
     "LineVat",
@@ -75,16 +76,21 @@ __all__ = [
     "xpath_of",
 ]
 
-_PREFIXES = {
-    "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2": "cbc",
-    "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2": "cac",
-    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2": "ubl",
-    "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2": "cn",
-    "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100": "rsm",
-    "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100": "ram",
-    "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100": "udt",
-    "urn:un:unece:uncefact:data:standard:QualifiedDataType:100": "qdt",
+# The prefixes of finding locations (Finding.location, xpath_of), whatever prefixes the document itself uses:
+# evaluate a location with these bindings. An element in any other namespace is written
+# *[local-name()='X' and namespace-uri()='Y'] (as the official SVRL does); one in no namespace by its name.
+LOCATION_NAMESPACES: dict[str, str] = {
+    "ubl": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+    "cn": "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "ext": "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2",
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
 }
+_PREFIXES = {ns: prefix for prefix, ns in LOCATION_NAMESPACES.items()}
 
 
 def _step(el: Any) -> str:
@@ -93,9 +99,20 @@ def _step(el: Any) -> str:
         return "node()"
     if tag[0] == "{":
         ns, _, local = tag[1:].partition("}")
-        prefix = _PREFIXES.get(ns) or el.prefix
-        return f"{prefix}:{local}" if prefix else local
+        prefix = _PREFIXES.get(ns)
+        if prefix is None:  # the document's own prefix would be unbound for whoever evaluates the location
+            return f"*[local-name()='{local}' and namespace-uri()={_string_literal(ns)}]"
+        return f"{prefix}:{local}"
     return tag
+
+
+def _string_literal(text: str) -> str:
+    """An XPath 1.0 string literal of text (which has no escapes: concat() when both quotes occur)."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    return "concat(" + ', "\'", '.join(f"'{part}'" for part in text.split("'")) + ")"
 
 
 # Per-document memo of xpath_of: element -> path, active only while the engine validates one document (it sets a

@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree
 
-from chalicelib.validation.model import _POSITIONS, XPATH_MEMO, _step, xpath_of
+from chalicelib.validation.model import _POSITIONS, LOCATION_NAMESPACES, XPATH_MEMO, _step, _string_literal, xpath_of
 from chalicelib.validation.parsing import parse_xml
 from tests.unit.validation.conformance import entries, read
 from tests.unit.validation.samples import cii, ubl
@@ -95,3 +95,47 @@ def test_a_parent_of_thousands_is_tabulated_once():
         XPATH_MEMO.reset(token)
     assert paths[0] == "/r/l[1]/i" and paths[-1] == "/r/l[5000]/i"
     assert list(tables) == [root] and len(tables[root]) == 5000
+
+
+def _selects_only(root: Any, el: Any) -> bool:
+    return root.getroottree().xpath(xpath_of(el), namespaces=LOCATION_NAMESPACES) == [el]
+
+
+def test_locations_evaluate_with_the_published_prefixes_whatever_the_namespace():
+    ext = LOCATION_NAMESPACES["ext"]
+    assert ext == "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+    extensions = (
+        f'<UBLExtensions xmlns="{ext}"><UBLExtension><ExtensionContent><x xmlns="urn:x"/><x xmlns="urn:x"/>'
+        f'<q:y xmlns:q="urn:it\'s"/><plain xmlns=""/>'
+        "</ExtensionContent></UBLExtension></UBLExtensions>"
+    )
+    root = parse_xml(ubl().replace(b"<cbc:CustomizationID>", extensions.encode() + b"<cbc:CustomizationID>", 1))
+    content = root[0][0][0]
+    assert xpath_of(root[0]) == "/ubl:Invoice/ext:UBLExtensions"
+    assert xpath_of(content[1]) == (
+        "/ubl:Invoice/ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent"
+        "/*[local-name()='x' and namespace-uri()='urn:x'][2]"
+    )
+    for el in root.iter():
+        assert _selects_only(root, el), xpath_of(el)
+
+
+def test_the_engine_locates_an_extension_finding_with_the_published_prefixes():
+    from chalicelib.validation import validate
+
+    ext = LOCATION_NAMESPACES["ext"]
+    data = ubl().replace(
+        b"<cbc:CustomizationID>", f'<e:UBLExtensions xmlns:e="{ext}"/><cbc:CustomizationID>'.encode(), 1
+    )
+    report = validate(data)
+    root = etree.fromstring(data)
+    located = [f for f in report.findings if f.location.startswith("/ubl:Invoice/ext:UBLExtensions")]
+    assert located
+    for finding in report.findings:
+        assert len(root.getroottree().xpath(finding.location, namespaces=LOCATION_NAMESPACES)) == 1
+
+
+def test_string_literals_of_any_namespace():
+    assert _string_literal("urn:x") == "'urn:x'" and _string_literal("urn:it's") == '"urn:it\'s"'
+    literal = _string_literal("a'b\"c")
+    assert etree.XPath(literal)(etree.Element("r")) == "a'b\"c"
