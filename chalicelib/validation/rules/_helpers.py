@@ -118,7 +118,10 @@ def num(x: Any) -> float:
     if v is None:
         t = x.raw.strip() if isinstance(x, Field) else str(x).strip()
         try:
-            return float(t) if t and t.lower() not in ("nan", "inf", "-inf", "+inf", "infinity") else math.nan
+            # float() also takes Unicode digits ('２５０') and '1_000': XPath's number() gives NaN for them
+            if not t or not t.isascii() or "_" in t or t.lower() in ("nan", "inf", "-inf", "+inf", "infinity"):
+                return math.nan
+            return float(t)
         except ValueError:
             return math.nan
     # float(v) from the text the decimal was read from: the same correctly rounded double (both are the exact

@@ -3,10 +3,14 @@ digits (NaN, a failed cast), which Python's Decimal, float and int accept."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from lxml import etree
 
 from chalicelib.validation import validate
-from chalicelib.validation.model import to_decimal
+from chalicelib.validation.model import Amount, to_decimal
+from chalicelib.validation.rules._helpers import num
 from chalicelib.validation.rules._vat import to_dec, to_num
 from tests.unit.validation.samples import cii, ubl
 
@@ -46,3 +50,10 @@ def test_numeric_readers_refuse_non_ascii_digits(text):
 def test_ascii_numbers_still_read():
     assert str(to_decimal(" 250.33 ")) == str(to_dec("250.33")) == "250.33" and to_num(".5") == 0.5
     assert validate(ubl()).valid and validate(cii()).valid
+
+
+@pytest.mark.parametrize("text", ["２５０.３３", "٢٥٠.٣٣", "1_000"])
+def test_xpath_number_of_non_ascii_or_underscored_text_is_nan(text):
+    el = etree.fromstring(f"<a>{text}</a>")
+    assert math.isnan(num(Amount(el))) and math.isnan(num(text))
+    assert num(Amount(etree.fromstring("<a> 1e2 </a>"))) == 100.0
