@@ -88,7 +88,11 @@ SCHEMAS = {
             "rule": {"type": "string", "examples": ["BR-CO-15"]},
             "severity": {"enum": ["fatal", "warning"]},
             "message": {"type": "string"},
-            "location": {"type": "string", "description": "XPath of the element"},
+            "location": {
+                "type": "string",
+                "description": "XPath 1.0 of the element, with fixed prefixes (ubl, cn, cac, cbc, ext, rsm, ram, udt, "
+                "qdt: see the README's validation engine section); other namespaces as *[local-name()=…]",
+            },
         },
     },
     "Invoice": {
