@@ -13,7 +13,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 # account never share a metric or an alarm.
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "chorale"
 
-logger = Logger(service=SERVICE)
+logger = Logger(service=SERVICE, name="%(name)s")  # which module wrote a line (a key clear_state keeps)
 metrics = Metrics(namespace="Chorale", service=SERVICE)
 tracer = Tracer(service=SERVICE)
 

@@ -375,7 +375,9 @@ def add_attachment(
     )
     if recorded:
         return invoice, recorded[0]
-    # A replay: the first attempt's attachment, as recorded on the invoice (it is the caller's own: always visible).
+    # A replay: the first attempt's attachment, as recorded on the invoice, read again (the first attempt may have
+    # finished after this one read it; the attachment is the caller's own: always visible).
+    invoice = invoices.get(invoice.id) or invoice
     attachment = next((a for a in invoice.attachments if a.id == attachment_id), None)
     if attachment is None:
         raise RuntimeError(f"attachment {attachment_id} of invoice {invoice.id} vanished after it was recorded")

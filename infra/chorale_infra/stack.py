@@ -334,28 +334,24 @@ class ChoraleStack(Stack):
                         )
                     ],
                 ),
-                # A record's older versions are kept as long as the record (review finding: one bucket-wide
-                # 30-day rule deleted a flow archive that a second POST with its ticket had made noncurrent).
                 *[
                     s3.LifecycleRule(
                         id=f"expire-{prefix.rstrip('/')}-after-retention",
                         prefix=prefix,
                         expiration=Duration.days(stage.retention_days),
-                        noncurrent_version_expiration=Duration.days(stage.retention_days),
                     )
                     for prefix in RETAINED_PREFIXES
                 ],
                 # Attachment uploads land here and are copied when completed: what stays is abandoned.
+                s3.LifecycleRule(id="expire-attachment-uploads", prefix="uploads/", expiration=Duration.days(2)),
+                # Abandoned uploads (a multipart upload never completed), and versions no longer current: an expired
+                # record's (its expiry only added a delete marker) or an overwritten one's. Lifecycle cannot delete
+                # a version still locked: on a locked stage a legal record's every version, an archive a re-used
+                # upload ticket made noncurrent included, stays until its own retention ends.
                 s3.LifecycleRule(
-                    id="expire-attachment-uploads",
-                    prefix="uploads/",
-                    expiration=Duration.days(2),
-                    noncurrent_version_expiration=Duration.days(1),
-                ),
-                # Abandoned uploads: a multipart upload never completed (presigned uploads of large files).
-                s3.LifecycleRule(
-                    id="incomplete-multipart-uploads",
+                    id="incomplete-multipart-and-old-versions",
                     abort_incomplete_multipart_upload_after=Duration.days(stage.abandoned_upload_days),
+                    noncurrent_version_expiration=Duration.days(30),
                 ),
             ],
         )

@@ -262,6 +262,29 @@ def test_a_retried_attachment_with_its_idempotency_key_is_attached_once(client, 
     assert len(invoice["attachments"]) == 3
 
 
+def test_a_retry_overtaken_by_its_first_attempt_answers_the_first_attachment(client, made_available, monkeypatch):
+    """Review finding: a retry that read the invoice before its first attempt finished got a 500 ("vanished")."""
+    from chalicelib.adapters import idempotency
+
+    invoice_id = made_available()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    headers = auth(MAIRIE_KEY, **{"Content-Type": "image/png", "Idempotency-Key": "erp-pj-overtaken"})
+    route = f"/v1/invoices/{invoice_id}/attachments?name=pv.png"
+    real_run_once, first, started = idempotency.PowertoolsIdempotencyGuard.run_once, [], []
+
+    def first_attempt_finishes_meanwhile(self, key, fingerprint, action):  # the retry has read the invoice already
+        if not started:
+            started.append(True)
+            first.append(client.http.post(route, headers=headers, body=png))
+        return real_run_once(self, key, fingerprint, action)
+
+    monkeypatch.setattr(idempotency.PowertoolsIdempotencyGuard, "run_once", first_attempt_finishes_meanwhile)
+    retry = client.http.post(route, headers=headers, body=png)
+    assert first[0].status_code == 201, first[0].body
+    assert retry.status_code == 201, retry.body
+    assert json.loads(retry.body)["id"] == json.loads(first[0].body)["id"]
+
+
 def test_an_attachment_refused_with_an_idempotency_key_can_be_retried(client, made_available, monkeypatch):
     """A refused attempt (here a lost race on the record) records no result under its key: the retry attaches."""
     from chalicelib.services import lifecycle as lifecycle_service
