@@ -46,6 +46,7 @@ class DynamoFlowRepository:
             updated_at=flow.updated_at,
             phase=flow.phase,
             source=flow.source,
+            inbox_sha256=flow.inbox_sha256,
         )
         try:
             record.save(condition=FlowItemRecord.pk.does_not_exist())
@@ -69,6 +70,8 @@ class DynamoFlowRepository:
             phase=header.phase or RECEIVED,
             error=header.error,
             total_files=int(header.total_files) if header.total_files is not None else None,
+            inbox_sha256=header.inbox_sha256,
+            ignored_upload_at=header.ignored_upload_at,
         )
         for item in items:
             for f in item.files or []:
@@ -117,6 +120,9 @@ class DynamoFlowRepository:
                 *([FlowItemRecord.error.set(error)] if error else []),
             ]
         )
+
+    def note_ignored_upload(self, flow_id: str, at: str) -> None:
+        FlowItemRecord(_flow_pk(flow_id), HEADER).update(actions=[FlowItemRecord.ignored_upload_at.set(at)])
 
     def progress(self, flow_id: str) -> FlowProgress | None:
         try:

@@ -39,6 +39,9 @@ class Flow:
     error: str | None = None
     total_files: int | None = None
     files: list[FlowFile] = field(default_factory=list)
+    inbox_sha256: str | None = None  # of the file the flow was expanded from (absent on flows from before it)
+    # when a second file was posted with the flow's upload ticket: it is not taken in (a ticket is for one file)
+    ignored_upload_at: str | None = None
 
     def counts(self) -> dict[str, int]:
         outcomes = [f.outcome for f in self.files]

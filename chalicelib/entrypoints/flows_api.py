@@ -50,6 +50,7 @@ def flow_resource(flow: Flow, files: list[FlowFile] | None = None,
         "created_at": flow.created_at,
         "updated_at": flow.updated_at,
         "links": {"self": api_path(f"/v1/flows/{flow.id}")},
+        **({"ignored_upload_at": flow.ignored_upload_at} if flow.ignored_upload_at else {}),
     }
 
 

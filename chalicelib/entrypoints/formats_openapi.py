@@ -67,6 +67,12 @@ FLOW_SCHEMA = {
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
         "links": {"type": "object", "properties": {"self": {"type": "string"}}},
+        "ignored_upload_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Present when another file was posted with this flow's upload ticket (a ticket is for one "
+            "file): that file was not taken in. Ask for a ticket per file",
+        },
     },
 }
 

@@ -187,9 +187,17 @@ def expand_inbox(
         store.retain(key)  # written by the client's presigned POST, which cannot carry the legal retention
     supplier = meta.get(layout.META_SUPPLIER, "")
     received_at = meta.get(layout.META_RECEIVED_AT) or now()
-    flows.create(Flow(flow_id, supplier, received_at, received_at, source=meta.get(META_SOURCE, "upload")))
+    sha256 = hashlib.sha256(stored.data).hexdigest()
+    source = meta.get(META_SOURCE, "upload")
+    flows.create(Flow(flow_id, supplier, received_at, received_at, source=source, inbox_sha256=sha256))
     flow = flows.get(flow_id)
     if flow is not None and flow.phase != RECEIVED:
+        if flow.inbox_sha256 not in (None, sha256) and flow.ignored_upload_at is None:
+            # Not a redelivery: another file posted with the same upload ticket. A ticket is for one file; the
+            # flow keeps the one it was expanded from and says that a later one was not taken in.
+            log.warning("flow %s: a second file was posted with its upload ticket and is not taken in", flow_id)
+            flows.note_ignored_upload(flow_id, now())
+            flow = flows.get(flow_id) or flow
         return flow  # redelivery: already expanded
     refusal = controls.depositor_failure(directory.structure(supplier) if supplier else None, supplier)
     if refusal is not None:

@@ -123,6 +123,9 @@ class FlowRepository(Protocol):
     ) -> None:
         """The expansion's outcome: its phase, its files, and how many original objects it wrote."""
 
+    def note_ignored_upload(self, flow_id: str, at: str) -> None:
+        """A later file posted with the flow's upload ticket was not taken in (the flow says so)."""
+
     def progress(self, flow_id: str) -> FlowProgress | None: ...
 
     def mark_object_done(self, flow_id: str, object_name: str) -> FlowProgress | None:

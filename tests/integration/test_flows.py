@@ -287,6 +287,24 @@ def upload(client, body: bytes, name: str = "invoice.bin", ticket: dict | None =
     return ticket
 
 
+def test_a_second_file_posted_with_a_used_ticket_is_not_taken_in_and_the_flow_says_so(client, flow_pump):
+    """Review finding: S3 takes a second POST with the same ticket; it was silently dropped. The flow keeps the
+    file it was expanded from and reports the ignored one (ignored_upload_at); a redelivery is no such file."""
+    first = make_zip([("a.xml", ubl_invoice("RT-A"))])
+    ticket = upload(client, first, "batch.zip")
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, ticket["upload_id"]).body)
+    assert report["state"] == "IN_INTEGRE" and "ignored_upload_at" not in report
+    upload(client, first, "batch.zip", ticket=ticket)  # the same file again: nothing to report
+    run_pipeline(flow_pump)
+    assert "ignored_upload_at" not in json.loads(get_flow(client, ticket["upload_id"]).body)
+    upload(client, make_zip([("b.xml", ubl_invoice("RT-B"))]), "batch.zip", ticket=ticket)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, ticket["upload_id"]).body)
+    assert report["ignored_upload_at"] and [f["name"] for f in report["files"]] == ["a.xml"]
+    assert report["state"] == "IN_INTEGRE"
+
+
 def test_presigned_post_policy_fixes_key_size_and_expiry(client):
     ticket = json.loads(client.http.post("/v1/uploads", headers=auth(SUPPLIER_KEY)).body)
     assert set(ticket) >= {"upload_id", "url", "fields", "expires_at"}
