@@ -19,8 +19,8 @@ class Document:
     several families, the element index): it lives and dies with the Document, so no cache keeps
     a previous invoice's tree alive.
 
-    ``nodes`` is every node of the tree in document order (``list(root.iter())``, comments and
-    processing instructions included), or None. Besides sparing the syntax passes their own walk,
+    ``nodes`` is every node of the tree in document order (``list(root.iter())``; the parser drops
+    comments and processing instructions), or None. Besides sparing the syntax passes their own walk,
     holding it keeps lxml's proxy objects alive while the families run: lxml keeps one Python
     object per node only while something references it, so without this list every family
     touching an element would allocate and free its proxy again (a tenth of the validation time).
