@@ -33,8 +33,15 @@ Contexts follow the official ones: most are absolute paths from the document ele
 groups, the invoice lines), the others match anywhere. As in the compiled Schematron, an element
 is the context of the first matching rule only: the four identifiers of ``IDTypeNoAttributes``
 answer CII-DT-001…007 and never CII-DT-101…104, and the document type code answers
-CII-DT-008/009, so CII-DT-010…012 can never fire. CII-SR-464's test is always true. CII-SR-474,
-475 and 476 (warnings new in 1.3.16) are not implemented: their tests were not available.
+CII-DT-008/009, so CII-DT-010…012 can never fire. CII-SR-464's test is always true.
+
+CII-SR-474 (per invoice line settlement: at most one ram:AdditionalReferencedDocument with TypeCode 130, BT-128),
+475 and 476 (header agreement: at most one ram:Name, BT-123, and one ram:AttachmentBinaryObject, BT-125, counted
+over every supporting document, TypeCode 916, and within one), warnings new in 1.3.16, compare
+normalize-space(ram:TypeCode), read from a document's first TypeCode; CII-DT-018/021/022 compare the raw text, so
+a " 916 " counts here and breaks those. They are conditional rules of their contexts (``_line_settlement``,
+``_supporting_document_counts``) on keys of ``_KEYS`` that need no trigger: they can only fire once a key is collected
+twice, which flags the context.
 
 Severity per rule is the official flag (most "should not be present" rules are warnings).
 """
@@ -672,6 +679,7 @@ _KEYS: dict[str, dict[str, str]] = {
         "otc": "ram:OriginTradeCountry",
         "otc_id": "ram:OriginTradeCountry/ram:ID",
     },
+    "line_settlement": {"ard": "ram:AdditionalReferencedDocument"},  # CII-SR-474
     "line_agreement": {
         "gpac": _GPAC,
         "gpac_ci": _GPAC + "/ram:ChargeIndicator",
@@ -682,6 +690,8 @@ _KEYS: dict[str, dict[str, str]] = {
         "btp_id": _BTP + "/ram:ID",
         "btp_gid": _BTP + "/ram:GlobalID",
         "ard": "ram:AdditionalReferencedDocument",
+        "ard_name": "ram:AdditionalReferencedDocument/ram:Name",  # CII-SR-475
+        "ard_binary": "ram:AdditionalReferencedDocument/ram:AttachmentBinaryObject",  # CII-SR-476
         "CII-SR-465.c": f"{_STP}/{_DTC}",
         "CII-SR-465.p": f"{_STP}/{_DTC}/ram:PersonName",
         "CII-SR-465.d": f"{_STP}/{_DTC}/ram:DepartmentName",
@@ -782,6 +792,68 @@ def _line_agreement(ctx, found: dict, shared: dict) -> list[Finding]:
     ]
 
 
+def _type_code_of(document) -> str | None:
+    """normalize-space(ram:TypeCode) of a referenced document: its first TypeCode (as the VAT breakdowns' TypeCode
+    is read; a second one is schema-invalid), None without one."""
+    for child in document[:]:
+        if child.tag == _TYPE_CODE_TAG:
+            return normalize_space(string_value(child))
+    return None
+
+
+def _line_settlement(ctx, found: dict, shared: dict) -> list[Finding]:
+    documents = found.get("ard")
+    if not documents or len(documents) < 2:
+        return []
+    objects = [d for d in documents if _type_code_of(d) == "130"]
+    if len(objects) < 2:
+        return []
+    return [
+        Finding(
+            "CII-SR-474",
+            WARNING,
+            f"An invoice line should have at most one invoiced object identifier (BT-128, AdditionalReferencedDocument "
+            f"with TypeCode 130); it has {len(objects)}.",
+            path_of(objects[1]),
+        )
+    ]
+
+
+# (key, rule, the term counted among the supporting documents (BG-24), AdditionalReferencedDocument with TypeCode 916)
+_SUPPORTING_DOCUMENT_COUNTS = (
+    ("ard_name", "CII-SR-475", "Supporting document description (BT-123, Name)"),
+    ("ard_binary", "CII-SR-476", "Attached document (BT-125, AttachmentBinaryObject)"),
+)
+
+
+def _supporting_document_counts(found: dict) -> list[Finding]:
+    out = []
+    supporting: dict = {}  # id(document) -> whether its TypeCode is 916
+    for key, rule, term in _SUPPORTING_DOCUMENT_COUNTS:
+        nodes = found.get(key)
+        if not nodes or len(nodes) < 2:
+            continue
+        counted = []
+        for node in nodes:
+            document = node.getparent()
+            is_supporting = supporting.get(id(document))
+            if is_supporting is None:
+                is_supporting = supporting[id(document)] = _type_code_of(document) == "916"
+            if is_supporting:
+                counted.append(node)
+        if len(counted) > 1:
+            out.append(
+                Finding(
+                    rule,
+                    WARNING,
+                    f"{term} should occur at most once among the additional supporting documents "
+                    f"(AdditionalReferencedDocument with TypeCode 916); it occurs {len(counted)} times.",
+                    path_of(counted[1]),
+                )
+            )
+    return out
+
+
 def _agreement(ctx, found: dict, shared: dict) -> list[Finding]:
     out = []
     if found.get("btp_id") and found.get("btp_gid"):
@@ -810,6 +882,8 @@ def _agreement(ctx, found: dict, shared: dict) -> list[Finding]:
                         path_of(docs[1]),
                     )
                 )
+    if "ard_name" in found or "ard_binary" in found:
+        out.extend(_supporting_document_counts(found))
     for rule, term in (("CII-SR-465", "BT-41"), ("CII-SR-466", "BT-56")):
         if found.get(rule + ".p") and found.get(rule + ".d"):
             out.append(
@@ -946,6 +1020,7 @@ def _root(ctx, found: dict, shared: dict) -> list[Finding]:
 _SPECIAL = {
     "product": _product,
     "line_agreement": _line_agreement,
+    "line_settlement": _line_settlement,
     "agreement": _agreement,
     "delivery": _delivery,
     "settlement": _settlement,
@@ -1375,7 +1450,9 @@ def _positions() -> _Position:
 _SPECIAL_TRIGGERS: dict[str, tuple[str, ...] | None] = {
     "product": ("gid", "otc"),  # CII-SR-046, 090
     "line_agreement": ("gpac",),  # CII-SR-119
-    "agreement": ("btp_gid", "ard", "CII-SR-465.d", "CII-SR-466.d"),  # CII-SR-450, 457/458, 465, 466
+    "line_settlement": (),  # CII-SR-474: two documents at least (a key collected twice flags the context)
+    # CII-SR-450, 457/458, 465, 466 (475/476: two names or attachments at least, a key collected twice)
+    "agreement": ("btp_gid", "ard", "CII-SR-465.d", "CII-SR-466.d"),
     "delivery": ("sttp_gid",),  # CII-SR-449
     "settlement": None,  # CII-SR-451, 462, 470
 }
