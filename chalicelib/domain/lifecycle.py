@@ -63,8 +63,20 @@ REASONS: dict[int, frozenset[str]] = {
             "REJ_ASS_PJ",
         )
     ),  # fmt: skip
-    # ROUTING_ERR: the directory line used is outdated (reference §5.5).
-    221: frozenset(("ROUTING_ERR", "CODE_ROUTAGE_ERR", "SIRET_ERR", "CMD_ERR", "REF_CT_ABSENT", "DEST_ERR", "REF_ERR")),
+    # ROUTAGE_ERR: the routing data used is wrong or outdated (the reform's reason list); ROUTING_ERR, the spelling
+    # of reference §5.5 this platform first accepted, stays accepted.
+    221: frozenset(
+        (
+            "ROUTAGE_ERR",
+            "ROUTING_ERR",
+            "CODE_ROUTAGE_ERR",
+            "SIRET_ERR",
+            "CMD_ERR",
+            "REF_CT_ABSENT",
+            "DEST_ERR",
+            "REF_ERR",
+        )
+    ),  # fmt: skip
 }
 REASON_REQUIRED = frozenset({206, 207, 208, 210})
 # A payment's amount (BR-FR-CDV-14: a paid status carries the amount received): required on 212, optional on 211.

@@ -28,7 +28,8 @@ def test_reason_lists():
     }  # fmt: skip
     assert "DOUBLON" in lifecycle.REASONS[210] and "JUSTIF_ABS" not in lifecycle.REASONS[210]
     assert lifecycle.REASON_REQUIRED == {206, 207, 208, 210}
-    assert "ROUTING_ERR" in lifecycle.REASONS[221]  # an outdated directory line (reference §5.5)
+    assert "ROUTAGE_ERR" in lifecycle.REASONS[221]  # the reform's routing-error reason
+    assert "ROUTING_ERR" in lifecycle.REASONS[221]  # the spelling first accepted, still accepted
 
 
 @pytest.mark.parametrize(
