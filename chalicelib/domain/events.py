@@ -23,10 +23,22 @@ class StatusChanged:
     def event_id(self) -> str:
         return f"{self.invoice.id}-{self.sequence}"
 
+    @property
+    def recipient(self) -> tuple[str | None, str | None]:
+        """The recipient (SIRET, name) when the change was made, not the invoice's current one: a change replayed
+        after a re-routing goes to the structure it concerned, never to the new recipient (Invoice.recipient_at;
+        to the supplier alone where the record cannot name it). A former recipient's name is the document's."""
+        invoice = self.invoice
+        siret = invoice.recipient_at(self.sequence)
+        if siret == invoice.recipient_siret:  # a rejected invoice's too: no SIRET, the name of the buyer it names
+            return siret, invoice.recipient_name
+        return siret, invoice.summary.buyer_name if siret else None
+
     def cloudevent(self, api_base: str = "") -> dict:
         """The event as sent; `api_base` is the API's public address its links start with ('' leaves them
         root-relative paths)."""
         invoice = self.invoice
+        recipient_siret, recipient_name = self.recipient
         return {
             "specversion": "1.0",
             "id": self.event_id,
@@ -39,7 +51,7 @@ class StatusChanged:
                 "invoice_id": invoice.id,
                 "number": invoice.summary.number,
                 "supplier": {"siret": invoice.supplier_siret, "name": invoice.supplier_name},
-                "recipient": {"siret": invoice.recipient_siret, "name": invoice.recipient_name},
+                "recipient": {"siret": recipient_siret, "name": recipient_name},
                 "status": self.entry.status.as_dict(),
                 "previous_status": self.previous.status.as_dict() if self.previous else None,
                 "reason_code": self.entry.reason_code,
@@ -56,7 +68,7 @@ class StatusChanged:
             "event_type": EVENT_TYPE,
             "status_code": str(self.entry.code),
             "supplier_siret": self.invoice.supplier_siret,
-            "recipient_siret": self.invoice.recipient_siret or "",
+            "recipient_siret": self.recipient[0] or "",
         }
         return {name: value for name, value in attributes.items() if value}
 

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from .statuses import DEPOSEE, MISE_A_DISPOSITION, REJETEE, Status, status
+from .statuses import DEPOSEE, ERREUR_ROUTAGE, MISE_A_DISPOSITION, REJETEE, Status, status
 
 Actor = Literal["platform", "supplier", "recipient"]
 Processing = Literal["pending", "done", "failed"]
@@ -153,6 +153,35 @@ class Invoice:
         if siret == self.supplier_siret or attachment.uploaded_by == "supplier":
             return True
         return attachment.uploader_siret in (None, siret)
+
+    def recipient_at(self, position: int) -> str | None:
+        """The structure the invoice was routed to when history entry `position` was written, as far as the record
+        tells: the buyer the document names until the first re-routing, the current recipient from the last one
+        on, None between two re-routings (the record does not keep whom each one sent it to)."""
+        return self._recipient_at(position, self._reroutings())
+
+    def history_for(self, siret: str) -> list[HistoryEntry]:
+        """The history as structure `siret` may read it. The supplier reads all of it. The recipient reads it from
+        where the invoice was last routed to it from another structure (or one the record cannot name): what a
+        former recipient wrote, and what the supplier answered it, are that structure's business."""
+        if siret == self.supplier_siret:
+            return list(self.history)
+        reroutings, start = self._reroutings(), len(self.history)
+        while start and self._recipient_at(start - 1, reroutings) == siret:
+            start -= 1
+        return self.history[start:]
+
+    def _recipient_at(self, position: int, reroutings: list[int]) -> str | None:
+        if not reroutings or position >= reroutings[-1]:
+            return self.recipient_siret  # None for a rejected invoice: routed to no one
+        return self.summary.buyer_siret if position < reroutings[0] else None
+
+    def _reroutings(self) -> list[int]:
+        """Positions of the re-routing entries: only a re-routing takes an invoice from 221 back to 203 (records
+        written before this rule read the same way)."""
+        return [position for position in range(1, len(self.history))
+                if self.history[position].code == MISE_A_DISPOSITION.code
+                and self.history[position - 1].code == ERREUR_ROUTAGE.code]  # fmt: skip
 
     def parties_of(self, siret: str) -> tuple[str, ...]:
         """The roles this structure plays on the invoice: ("supplier",), ("recipient",), both, or none."""

@@ -44,6 +44,7 @@ STATUSES: dict[int, Status] = {status.code: status for status in _STATUSES}
 DEPOSEE = STATUSES[200]
 MISE_A_DISPOSITION = STATUSES[203]
 REJETEE = STATUSES[213]
+ERREUR_ROUTAGE = STATUSES[221]
 
 
 def status(code: int) -> Status:

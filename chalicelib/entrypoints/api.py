@@ -194,8 +194,8 @@ def get_invoice(invoice_id: str):
 
 @route("/v1/invoices/{invoice_id}/history")
 def get_invoice_history(invoice_id: str):
-    invoice = queries.visible_invoice(caller(), invoice_id, invoices=deps.invoices())
-    return json_response({"invoice_id": invoice.id, "history": [history_entry(h) for h in invoice.history]})
+    entries = queries.visible_history(caller(), invoice_id, invoices=deps.invoices())
+    return json_response({"invoice_id": invoice_id, "history": [history_entry(h) for h in entries]})
 
 
 @route("/v1/invoices/{invoice_id}/file")

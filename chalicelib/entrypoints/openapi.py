@@ -302,6 +302,8 @@ _PATHS = {
     "/v1/invoices/{invoice_id}/history": {
         "get": {
             "summary": "Every status change of the invoice",
+            "description": "The supplier reads every change. After a re-route to another structure, the new recipient "
+            "reads them from its own routing on (the 203 of the re-route): not the former recipient's.",
             "parameters": [_INVOICE_ID],
             "responses": {"200": json_response("The status history, oldest first", "History"), **AUTH_ERRORS},
         }

@@ -7,7 +7,7 @@ import re
 
 from ..domain.directory import Principal
 from ..domain.ids import is_ulid
-from ..domain.invoice import Invoice
+from ..domain.invoice import HistoryEntry, Invoice
 from . import intake, layout
 from .errors import NotFound
 from .ports import InvoiceRepository, ObjectStore
@@ -19,6 +19,12 @@ def visible_invoice(principal: Principal, invoice_id: str, *, invoices: InvoiceR
     if invoice is None or not invoice.is_party(principal.siret):
         raise NotFound(f"No invoice {invoice_id} is visible to you.")
     return invoice
+
+
+def visible_history(principal: Principal, invoice_id: str, *, invoices: InvoiceRepository) -> list[HistoryEntry]:
+    """The invoice's history as the caller may read it: a recipient after a re-routing reads it from its own routing
+    on (Invoice.history_for)."""
+    return visible_invoice(principal, invoice_id, invoices=invoices).history_for(principal.siret)
 
 
 MAX_FILE_NAME_NUMBER = 100

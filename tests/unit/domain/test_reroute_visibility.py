@@ -1,0 +1,107 @@
+"""Who reads which part of a re-routed invoice's history, and whom its events go to (Invoice.history_for,
+Invoice.recipient_at, StatusChanged.recipient). No AWS."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from chalicelib.domain.events import StatusChanged, new_status_events
+from chalicelib.domain.invoice import Invoice, InvoiceSummary
+
+SUPPLIER, MAIRIE, CHR, ECOLE = "81234567800013", "21750000100011", "13000123400017", "35600000000015"
+NAMES = {MAIRIE: "Mairie (directory)", CHR: "CHR (directory)", ECOLE: "École (directory)"}
+SUMMARY = InvoiceSummary(number="F-1", issue_date=date(2026, 11, 20), seller_siret=SUPPLIER, buyer_siret=MAIRIE,
+                         buyer_name="Mairie (document)", service_code="SERV-TECH")  # fmt: skip
+
+
+def at(n: int) -> str:
+    return f"2026-11-26T10:00:{n:02d}.000Z"
+
+
+def routed_through(*recipients: str) -> Invoice:
+    """Made available to the Mairie, which takes it (204) and flags a routing error (221, with a comment); then each
+    structure of `recipients` in turn gets it re-routed, takes it and flags a routing error, except the last one."""
+    invoice = Invoice("01J00000000000000000000000", SUPPLIER, "Atelier", "ubl", "application/xml", "originals/x", 10,
+                      "ab", at(0), at(0))  # fmt: skip
+    invoice.accept(SUMMARY, NAMES[MAIRIE], [], at(1))
+    clock = iter(range(2, 60))
+    invoice.set_status(204, "recipient", None, None, at(next(clock)))
+    invoice.set_status(221, "recipient", "CODE_ROUTAGE_ERR", f"{MAIRIE}: not ours", at(next(clock)))
+    for n, siret in enumerate(recipients):
+        invoice.reroute(siret, NAMES[siret], None, "EJ-9", f"to {siret}", at(next(clock)))
+        if n < len(recipients) - 1:
+            invoice.set_status(221, "recipient", "CODE_ROUTAGE_ERR", f"{siret}: not ours", at(next(clock)))
+    return invoice
+
+
+def comments(entries) -> list:
+    return [(h.code, h.comment) for h in entries]
+
+
+def test_before_any_re_routing_both_parties_read_everything():
+    invoice = routed_through()
+    assert invoice.history_for(MAIRIE) == invoice.history_for(SUPPLIER) == invoice.history
+    assert invoice.history_for(CHR) == []
+
+
+def test_the_new_recipient_reads_from_its_routing_on_the_supplier_reads_all():
+    invoice = routed_through(CHR)
+    assert comments(invoice.history_for(CHR)) == [(203, f"to {CHR}")]
+    invoice.set_status(204, "recipient", None, None, at(59))
+    assert [h.code for h in invoice.history_for(CHR)] == [203, 204]
+    assert invoice.history_for(SUPPLIER) == invoice.history and len(invoice.history) == 6
+    assert invoice.history_for(MAIRIE) == []  # no party any more (the API answers it 404 before asking)
+
+
+def test_a_re_routing_within_the_same_structure_keeps_its_history():
+    invoice = routed_through(MAIRIE)
+    assert invoice.history_for(MAIRIE) == invoice.history
+
+
+def test_a_structure_the_invoice_comes_back_to_reads_from_its_return():
+    """Mairie → CHR → Mairie: the CHR's part is not the Mairie's business; the record does not keep which routing
+    was whose between the first and the last, so the Mairie's first stay is not shown either (never too much)."""
+    invoice = routed_through(CHR, MAIRIE)
+    assert comments(invoice.history_for(MAIRIE)) == [(203, f"to {MAIRIE}")]
+
+
+def test_between_two_re_routings_the_recipient_is_unknown_so_hidden_from_every_recipient():
+    invoice = routed_through(ECOLE, CHR)
+    assert comments(invoice.history_for(CHR)) == [(203, f"to {CHR}")]
+    assert [invoice.recipient_at(p) for p in range(len(invoice.history))] == [MAIRIE] * 4 + [None] * 2 + [CHR]
+
+
+def test_a_rejected_invoice_s_events_name_the_buyer_and_no_recipient():
+    invoice = Invoice("01J00000000000000000000001", SUPPLIER, "Atelier", "ubl", "application/xml", "originals/x", 10,
+                      "ab", at(0), at(0))  # fmt: skip
+    invoice.reject(SUMMARY, None, [], "REJ_SEMAN", "EN 16931", at(1))
+    [event] = new_status_events([], invoice)
+    assert event.cloudevent()["data"]["recipient"] == {"siret": None, "name": "Mairie (document)"}
+    assert "recipient_siret" not in event.attributes()
+
+
+@pytest.mark.parametrize(
+    "recipients, expected",
+    [
+        ((CHR,), [(MAIRIE, "Mairie (document)")] * 4 + [(CHR, NAMES[CHR])]),
+        ((ECOLE, CHR), [(MAIRIE, "Mairie (document)")] * 4 + [(None, None)] * 2 + [(CHR, NAMES[CHR])]),
+    ],
+)
+def test_each_event_names_the_recipient_of_its_change_not_the_current_one(recipients, expected):
+    """What operations' replay publishes again, rebuilt from the invoice as it is now."""
+    invoice = routed_through(*recipients)
+    events = [StatusChanged(invoice, entry, None, n) for n, entry in enumerate(invoice.history)]
+    assert [(e.cloudevent()["data"]["recipient"]["siret"], e.cloudevent()["data"]["recipient"]["name"])
+            for e in events] == expected  # fmt: skip
+    assert [e.attributes().get("recipient_siret") for e in events] == [siret for siret, _ in expected]
+
+
+def test_the_stream_s_events_name_the_current_recipient():
+    invoice = routed_through()
+    before = list(invoice.history)
+    invoice.reroute(CHR, NAMES[CHR], None, "EJ-9", None, at(59))
+    [event] = new_status_events(before, invoice)
+    data = event.cloudevent()["data"]
+    assert data["recipient"] == {"siret": CHR, "name": NAMES[CHR]} and data["comment"] == "Re-routed by the supplier"
