@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from demo import CHR_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import CHR_SIRET, MAIRIE_SIRET, ubl_invoice
+from webhook_support import Receiver
 
 from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
+from chalicelib.domain.subscriptions_security import UrlPolicy
 from chalicelib.entrypoints import dependencies
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra"))
@@ -184,3 +186,55 @@ def test_republished_events_go_to_the_recipient_the_invoice_had_when_they_happen
         f"{invoice_id}-3": (CHR_SIRET, CHR_SIRET)}  # fmt: skip
     assert {event["id"]: event["data"]["recipient"]["siret"] for event, _ in again} == {
         i: e["data"]["recipient"]["siret"] for i, e in first.items()}  # fmt: skip
+
+
+@pytest.fixture
+def loopback_receivers(monkeypatch):
+    """As on the local stack: webhooks may go to receivers on 127.0.0.1."""
+    monkeypatch.setattr(dependencies, "url_policy", lambda: UrlPolicy(local_stack=True))
+    dependencies.reset()
+    yield
+    dependencies.reset()
+
+
+def subscribed(client, key: str, receiver: Receiver) -> None:
+    created = post(client, key, "/v1/subscriptions", {"url": receiver.url})
+    assert created.status_code == 201, created.body
+    receiver.secret = json.loads(created.body)["secret"]
+
+
+def deliver_webhooks(pump) -> None:
+    pump.deliver_stream_once("publish_status_events")
+    while pump.deliver_sqs_once("fan_out_events"):
+        pass
+    while pump.deliver_sqs_once("deliver_webhooks"):
+        pass
+
+
+def test_each_recipient_s_webhooks_get_only_its_own_part_even_when_operations_replay_the_window(
+    client, pump, loopback_receivers
+):
+    with Receiver() as mairie_rx, Receiver() as chr_rx:
+        subscribed(client, MAIRIE_KEY, mairie_rx)
+        subscribed(client, CHR_KEY, chr_rx)
+        before = datetime.now(UTC) - timedelta(seconds=1)
+        created = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=ubl_invoice("F-PRIV-5"))
+        invoice_id = json.loads(created.body)["id"]
+        drain_validation(pump)
+        assert post(client, MAIRIE_KEY, f"/v1/invoices/{invoice_id}/status",
+                    {"code": 221, "comment": MAIRIE_SECRETS[2]}).status_code == 200  # fmt: skip
+        deliver_webhooks(pump)
+        moved = post(client, SUPPLIER_KEY, f"/v1/invoices/{invoice_id}/reroute",
+                     {"recipient_siret": CHR_SIRET, "service_code": None, "engagement_number": "EJ-9"})  # fmt: skip
+        assert moved.status_code == 200, moved.body
+        deliver_webhooks(pump)
+        mine = {"mairie": [f"{invoice_id}-{n}" for n in (0, 1, 2)], "chr": [f"{invoice_id}-3"]}
+        assert sorted(mairie_rx.events()) == mine["mairie"] and sorted(chr_rx.events()) == mine["chr"]
+
+        after = datetime.now(UTC) + timedelta(seconds=1)
+        assert replay(before, after, invoices=DynamoInvoiceRepository(), publisher=dependencies.publisher()) == 4
+        deliver_webhooks(pump)
+        assert [r.event["id"] for r in chr_rx.received] == mine["chr"] * 2  # its own event, again: nothing else
+        assert sorted({r.event["id"] for r in mairie_rx.received}) == mine["mairie"]
+        assert_no_mairie_secret(json.dumps([r.event for r in chr_rx.received]))
+        assert mairie_rx.refused == chr_rx.refused == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from webhook_support import validate_event
 
 from chalicelib.domain.events import StatusChanged, new_status_events
 from chalicelib.domain.invoice import Invoice, InvoiceSummary
@@ -93,6 +94,8 @@ def test_each_event_names_the_recipient_of_its_change_not_the_current_one(recipi
     """What operations' replay publishes again, rebuilt from the invoice as it is now."""
     invoice = routed_through(*recipients)
     events = [StatusChanged(invoice, entry, None, n) for n, entry in enumerate(invoice.history)]
+    for event in events:
+        validate_event(event.cloudevent())  # a recipient the record cannot name is a null SIRET and name
     assert [(e.cloudevent()["data"]["recipient"]["siret"], e.cloudevent()["data"]["recipient"]["name"])
             for e in events] == expected  # fmt: skip
     assert [e.attributes().get("recipient_siret") for e in events] == [siret for siret, _ in expected]
