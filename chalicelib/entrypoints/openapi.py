@@ -457,7 +457,12 @@ LIFECYCLE_PATHS = {
                             "pattern": "^[0-9]{14}$",
                             "description": "Another recipient structure (the deposit's directory controls apply)",
                         },
-                        "service_code": {"type": ["string", "null"], "maxLength": 100},
+                        "service_code": {
+                            "type": ["string", "null"],
+                            "maxLength": 100,
+                            "description": "Left out: kept, unless recipient_siret names another structure (a "
+                            "service code is its structure's: none then)",
+                        },
                         "engagement_number": {"type": ["string", "null"], "maxLength": 100},
                         "comment": {
                             "type": ["string", "null"],

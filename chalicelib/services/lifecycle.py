@@ -170,10 +170,11 @@ def reroute(
 ) -> Invoice:
     """The supplier's new routing for a 221 invoice (Chorus Pro's `recycler`); same number.
 
-    `body` holds what changes: a field left out keeps its current value, an explicit null clears a service code
-    or an engagement number. `recipient_siret` sends the invoice to another structure, which must pass the
-    deposit's directory controls (exists, active, receives invoices, its service code and engagement rules).
-    `comment` becomes the comment of the history entry. Unknown fields are a 422 (`unknown_fields`).
+    `body` holds what changes: a field left out keeps its current value (except the service code when the invoice
+    goes to another structure: none unless given), an explicit null clears a service code or an engagement number.
+    `recipient_siret` sends the invoice to another structure, which must pass the deposit's directory controls
+    (exists, active, receives invoices, its service code and engagement rules). `comment` becomes the comment of the
+    history entry. Unknown fields are a 422 (`unknown_fields`).
     """
     refuse_unknown_fields(dict(body), REROUTE_FIELDS, "a re-routing")
     for name in ("service_code", "engagement_number"):
@@ -193,10 +194,14 @@ def reroute(
     if not invoice.status or invoice.status.code != lifecycle.ROUTING_ERROR:
         raise Conflict("Only an invoice in status 221 (routing error) can be re-routed.", allowed=[])
     summary = invoice.summary
+    recipient_siret = body.get("recipient_siret", invoice.recipient_siret)
+    # A service code names one of its structure's services: the former recipient's does not follow the invoice to
+    # another structure (the new recipient would read it as its own).
+    kept_service_code = summary.service_code if recipient_siret == invoice.recipient_siret else None
     proposed = replace(
         summary,
-        buyer_siret=body.get("recipient_siret", invoice.recipient_siret),
-        service_code=body.get("service_code", summary.service_code),
+        buyer_siret=recipient_siret,
+        service_code=body.get("service_code", kept_service_code),
         engagement_number=body.get("engagement_number", summary.engagement_number),
     )
     recipient, failure = controls.routing_failure(proposed, directory, invoice.supplier_siret)

@@ -110,6 +110,22 @@ def test_the_new_recipient_s_invoice_and_search_results_hold_nothing_of_the_form
     assert_no_mairie_secret(page.body.decode())
 
 
+def test_the_former_recipient_s_service_code_does_not_follow_the_invoice_to_another_structure(client, pump):
+    """A field left out of a re-route keeps its value, but a service code is one of its structure's services: the
+    CHR (which declares none, so takes any) was shown the Mairie's SERV-TECH as its own."""
+    created = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=ubl_invoice("F-PRIV-6"))
+    invoice_id = json.loads(created.body)["id"]
+    drain_validation(pump)
+    assert post(client, MAIRIE_KEY, f"/v1/invoices/{invoice_id}/status", {"code": 221}).status_code == 200
+    moved = post(client, SUPPLIER_KEY, f"/v1/invoices/{invoice_id}/reroute",
+                 {"recipient_siret": CHR_SIRET, "engagement_number": "EJ-9"})  # fmt: skip
+    assert moved.status_code == 200, moved.body
+    assert json.loads(moved.body)["recipient"] == {"siret": CHR_SIRET, "name": "Centre Hospitalier Régional Démo",
+                                                   "service_code": None}  # fmt: skip
+    resource = json.loads(read(client, CHR_KEY, f"/v1/invoices/{invoice_id}").body)
+    assert resource["recipient"]["service_code"] is None and resource["engagement_number"] == "EJ-9"
+
+
 def test_the_former_recipient_no_longer_reads_the_invoice(client, rerouted):
     for path in ("", "/history", "/file", "/transitions"):
         assert read(client, MAIRIE_KEY, f"/v1/invoices/{rerouted}{path}").status_code == 404, path
