@@ -31,6 +31,12 @@ class FakeInvoices:
         invoice.version = (invoice.version or 0) + 1
         self.records[invoice.id] = copy.deepcopy(invoice)
 
+    def release_number(self, claim_number, invoice_id) -> bool:
+        if self.claims.get(claim_number) != invoice_id:
+            return False
+        del self.claims[claim_number]
+        return True
+
     def get_many(self, invoice_ids):
         return {i: copy.deepcopy(self.records[i]) for i in invoice_ids if i in self.records}
 

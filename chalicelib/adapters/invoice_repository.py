@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from ..config import settings
 from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals
@@ -219,6 +219,15 @@ class DynamoInvoiceRepository:
             if is_conditional_failure(exc):
                 raise DuplicateNumber(f"invoice number {claim_number} is taken") from None
             raise
+
+    def release_number(self, claim_number: str, invoice_id: str) -> bool:
+        try:
+            NumberClaimRecord(claim_number).delete(condition=NumberClaimRecord.invoice_id == invoice_id)
+        except DeleteError as exc:
+            if is_conditional_failure(exc):
+                return False  # free, or another invoice's: left as it is
+            raise
+        return True
 
 
 def get_invoices(invoice_ids: list[str]) -> dict[str, Invoice]:

@@ -67,6 +67,9 @@ class InvoiceRepository(Protocol):
         DuplicateNumber when another invoice holds it (and nothing is written).
         """
 
+    def release_number(self, claim_number: str, invoice_id: str) -> bool:
+        """Remove the claim only if this invoice holds it (another invoice's is never touched); whether it did."""
+
 
 class ObjectStore(Protocol):
     """The invoice bucket: originals and bundles, renditions, the inbox, attachments (keys: services/layout)."""

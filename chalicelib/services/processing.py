@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..domain.invoice import Error, Invoice, InvoiceSummary
+from ..domain.statuses import REJETEE
 from ..domain.summary import business_term_locations, issue_date_text, summarize
 from ..formats import bundles
 from . import controls, intake, layout
@@ -90,7 +91,8 @@ def process_object(
     if stored is None:
         raise OriginalMissing(f"no object at {key}")
     decision = _decide_unread(invoice_id, key, stored, invoices=invoices, originals=originals,
-                              directory=_BundleDirectory(directory), validate=validate, now=now)  # fmt: skip
+                              directory=_BundleDirectory(directory), validate=validate, now=now,
+                              retried=look_first)  # fmt: skip
     processed.add(decision)
     return processed
 
@@ -112,7 +114,8 @@ def _process_bundle(
                 processed.invoices.append(decided)
                 continue
             decision = _decide_unread(invoice_id, key, stored, invoices=invoices, originals=originals,
-                                      directory=directory, validate=validate, now=now, offset=offset)  # fmt: skip
+                                      directory=directory, validate=validate, now=now, offset=offset,
+                                      retried=look_first)  # fmt: skip
         except Exception as exc:
             failures.append((invoice_id, exc))
             continue
@@ -153,8 +156,14 @@ def _bundle_members(key: str, originals: ObjectStore) -> list[tuple[str, StoredO
 
 
 def _decided(invoices: InvoiceRepository, invoice_id: str) -> Invoice | None:
+    """The invoice if an earlier attempt decided it. A 213 gives back the claim that attempt may have left: it may
+    have died between its save and the release (a rare path: redeliveries only)."""
     invoice = invoices.get(invoice_id)
-    return invoice if invoice is not None and invoice.processing == "done" else None
+    if invoice is None or invoice.processing != "done":
+        return None
+    if _is_rejected(invoice):
+        _release_number(invoices, invoice, invoice.summary)
+    return invoice
 
 
 class _EarlierAttempt(Exception):
@@ -188,8 +197,13 @@ def _decide(
     validate: Callable | None,
     now: Callable[[], str],
     offset: int | None = None,
+    retried: bool = False,
 ) -> _Decision:
-    """Validate one original, run the platform's controls, and save 203 or 213."""
+    """Validate one original, run the platform's controls, and save 203 or 213.
+
+    `retried`: the message was received before. That attempt, or one flagged failed (`invoice` given), may have
+    claimed the invoice's number and died before its record: a rejection then gives that claim back."""
+    earlier_attempt = retried or invoice is not None
     if invoice is None:  # a flow's invoice, or a deposit that crashed between the S3 write and the record write
         # Built here and written once, with its decision (saving a version-less record is a conditional create).
         invoice = _record_from_metadata(invoice_id, key, stored, directory, offset)
@@ -213,7 +227,7 @@ def _decide(
         recipient = _buyer_structure(summary, directory)
         invoice.reject(summary, recipient.name if recipient else None, [_finding(depositor, {}), *findings],
                        depositor.reason_code, depositor.message, at, report.omitted)  # fmt: skip
-        return _save_decision(invoices, invoice)
+        return _save_rejection(invoices, invoice, summary, earlier_attempt)
     if not report.valid:
         fatal = sorted({f.rule for f in report.findings if f.severity == "fatal"})
         comment = (
@@ -229,7 +243,7 @@ def _decide(
         invoice.reject(
             summary, recipient.name if recipient else None, findings, REJECTION_SEMANTIC, comment, at, report.omitted
         )
-        return _save_decision(invoices, invoice)
+        return _save_rejection(invoices, invoice, summary, earlier_attempt)
 
     locations = business_term_locations(report.invoice)
     # The texts' lengths first: the other controls' messages quote them. BT-2 next: no acceptance without a claim.
@@ -240,7 +254,7 @@ def _decide(
         recipient = _buyer_structure(summary, directory)
         invoice.reject(summary, recipient.name if recipient else None, [_finding(failure, locations), *findings],
                        failure.reason_code, failure.message, at, report.omitted)  # fmt: skip
-        return _save_decision(invoices, invoice)
+        return _save_rejection(invoices, invoice, summary, earlier_attempt)
     failure = controls.supplier_failure(summary, invoice.supplier_siret)
     recipient, routing = controls.routing_failure(summary, directory, invoice.supplier_siret)
     failure = failure or routing
@@ -248,7 +262,7 @@ def _decide(
     if failure is not None:
         invoice.reject(summary, recipient_name, [_finding(failure, locations), *findings], failure.reason_code,
                        failure.message, at, report.omitted)  # fmt: skip
-        return _save_decision(invoices, invoice)
+        return _save_rejection(invoices, invoice, summary, earlier_attempt)
 
     invoice.accept(summary, recipient_name, findings, at, report.omitted)
     try:
@@ -276,12 +290,40 @@ def _finding(failure: controls.ControlFailure, locations: dict[str, str]) -> Err
     return Error(failure.rule, "fatal", failure.message, locations.get(failure.business_term, "/"))
 
 
+def _is_rejected(invoice: Invoice) -> bool:
+    """Decided 213: final (no party can move it on), and holding no number."""
+    return invoice.processing == "done" and invoice.status is not None and invoice.status.code == REJETEE.code
+
+
+def _release_number(invoices: InvoiceRepository, invoice: Invoice, summary: InvoiceSummary) -> None:
+    """Give back the number claim a 213 invoice may hold from an earlier attempt (one that claimed, then died before
+    its record). The delete is conditional on the claim naming this invoice: another invoice's is never removed."""
+    claim_number = controls.number_claim_key(summary, invoice.supplier_siret)
+    if claim_number is not None:
+        invoices.release_number(claim_number, invoice.id)
+
+
+def _save_rejection(
+    invoices: InvoiceRepository, invoice: Invoice, summary: InvoiceSummary, earlier_attempt: bool
+) -> _Decision:
+    """Save a 213, then, when an attempt came before (retried, or a record was already there), give back the
+    number it may have claimed. After the save, never before: until the 213 stands, a concurrent delivery may still
+    accept the invoice with that claim. A first attempt claimed nothing and writes nothing more."""
+    decision = _save_decision(invoices, invoice)
+    if (earlier_attempt or not decision.saved) and _is_rejected(decision.invoice):
+        _release_number(invoices, decision.invoice, summary)
+    return decision
+
+
 def _save_decision(invoices: InvoiceRepository, invoice: Invoice, claim_number: str | None = None) -> _Decision:
     try:
         invoices.save(invoice, claim_number=claim_number)
     except ConcurrentUpdate:
         current = invoices.get(invoice.id)
         if current is not None and current.processing == "done":
+            if claim_number is not None and _is_rejected(current):
+                # Another delivery saved a 213 (and gave back the claim) before this one claimed: give it back.
+                invoices.release_number(claim_number, invoice.id)
             return _Decision(current, saved=False)  # another delivery of the same message decided it: that stands
         if current is not None and invoice.version is None:
             raise _EarlierAttempt(current) from None
