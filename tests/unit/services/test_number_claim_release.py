@@ -139,3 +139,38 @@ def test_a_delivery_that_claims_after_another_saved_a_213_gives_the_claim_back(o
     late = process(key, invoices, originals, OPEN)  # claims, then its record create meets the 213
     assert late.status.code == 213 and late.version == rejected.version and invoices.claims == {}
     assert process(deposited(invoices, originals), invoices, originals, OPEN).status.code == 203
+
+
+def test_a_bundle_s_retry_that_rejects_a_member_gives_back_that_member_s_claim(originals):
+    import hashlib
+
+    from chalicelib.formats import bundles
+    from chalicelib.services.flows import member_invoice_id
+    from chalicelib.services.processing import BundleIncomplete
+
+    flow_id = "01JDZ8Q6XW0000000000000000"
+    bodies = [ubl_invoice("F-CLAIM-0"), ubl_invoice(NUMBER)]
+    ids = [member_invoice_id(flow_id, n) for n in (1, 2)]
+    members = [
+        bundles.BundleMember(invoice_id, body, {
+            layout.META_INVOICE_ID: invoice_id, layout.META_SUPPLIER: SUPPLIER_SIRET, layout.META_FORMAT: "ubl",
+            layout.META_SHA256: hashlib.sha256(body).hexdigest(), layout.META_RECEIVED_AT: "2026-11-26T10:00:00Z",
+            layout.META_FLOW_ID: flow_id, layout.META_FLOW_FILE: f"file#{n:05d}", layout.META_MEDIA: "application/xml"})
+        for n, (invoice_id, body) in enumerate(zip(ids, bodies, strict=True), start=1)
+    ]  # fmt: skip
+    key = layout.bundle_key(flow_id, 1)
+    originals.put(key, bundles.write_bundle(members), bundles.MEDIA_TYPE, {})
+
+    class SecondMemberDies(FakeInvoices):
+        def save(self, invoice, claim_number=None) -> None:
+            if invoice.id == ids[1] and not self.claims.get(CLAIM):
+                self.claims[CLAIM] = invoice.id
+                raise RuntimeError("died after the number claim")
+            super().save(invoice, claim_number)
+
+    invoices = SecondMemberDies()
+    with pytest.raises(BundleIncomplete):
+        process_object(key, invoices=invoices, originals=originals, directory=OPEN)
+    assert invoices.claims[CLAIM] == ids[1]
+    retried = process_object(key, invoices=invoices, originals=originals, directory=CLOSED, look_first=True)
+    assert [i.status.code for i in retried.invoices] == [203, 213] and CLAIM not in invoices.claims
