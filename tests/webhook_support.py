@@ -159,6 +159,13 @@ class FakeStore:
         self.mail_counts[day] = self.mail_counts.get(day, 0) + 1
         return None
 
+    def release_confirmation_mail(self, email, siret, sent_at):
+        if self.mails.get((email.lower(), siret)) != sent_at:
+            return False
+        del self.mails[(email.lower(), siret)]
+        self.mail_counts[(email.lower(), int(sent_at // 86400))] -= 1
+        return True
+
 
 @dataclass
 class FakeQueue:

@@ -153,6 +153,41 @@ class DynamoSubscriptionStore:
             raise  # a conflict with a concurrent transaction, throttling...: an outage, not a refusal
         return None
 
+    def release_confirmation_mail(self, email: str, siret: str, sent_at: float) -> bool:
+        """Undo the claim made at `sent_at` (its mail was never queued): its marker goes, and the address's day
+        count goes down by one, together. False when there is nothing of that claim to undo (it never landed, or
+        another claim replaced it)."""
+        partition = {"S": f"mail#{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"}
+        day = time.strftime("%Y-%m-%d", time.gmtime(sent_at))
+        try:
+            client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": SubscriptionRecord.Meta.table_name,
+                            "Key": {"siret": partition, "id": {"S": f"confirmation#{siret}"}},
+                            "ConditionExpression": "sent_at = :ours",
+                            "ExpressionAttributeValues": {":ours": {"N": repr(sent_at)}},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": SubscriptionRecord.Meta.table_name,
+                            "Key": {"siret": partition, "id": {"S": f"count#{day}"}},
+                            "UpdateExpression": "ADD mails :minus_one",
+                            "ConditionExpression": "mails >= :one",
+                            "ExpressionAttributeValues": {":minus_one": {"N": "-1"}, ":one": {"N": "1"}},
+                        }
+                    },
+                ]
+            )  # fmt: skip
+        except ClientError as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            if "ConditionalCheckFailed" in reasons:
+                return False
+            raise
+        return True
+
     def delete(self, siret: str, subscription_id: str) -> bool:
         try:
             SubscriptionRecord(siret, subscription_id).delete(condition=SubscriptionRecord.id.exists())

@@ -121,9 +121,13 @@ def create_subscription(
         store.add(subscription)
         return subscription
     secret, at = make_confirmation_secret(), clock()
-    refused = store.claim_confirmation_mail(
-        email, principal.siret, at, CONFIRMATION_MAIL_WINDOW_SECONDS, CONFIRMATION_MAILS_PER_ADDRESS
-    )
+    try:
+        refused = store.claim_confirmation_mail(
+            email, principal.siret, at, CONFIRMATION_MAIL_WINDOW_SECONDS, CONFIRMATION_MAILS_PER_ADDRESS
+        )
+    except Exception:
+        _release_claim(store, email, principal.siret, at)  # a claim whose answer was lost may have landed
+        raise
     if refused == "structure":
         raise TooManyRequests(
             f"A confirmation was already mailed to {email} for this structure within the last 24 hours: its link "
@@ -138,15 +142,32 @@ def create_subscription(
         )
     subscription = replace(subscription, state="pending_confirmation", confirmation_hash=confirmation_hash(secret),
                            confirmation_expires=at + CONFIRMATION_SECONDS)  # fmt: skip
-    store.add(subscription)
     link = confirmation_url(confirmation_token(subscription.siret, subscription.id, secret))
     event = make_confirmation_event(subscription, principal.name, link, subscription.created_at)
     try:
+        store.add(subscription)
         queue.enqueue([DeliveryJob(subscription.id, subscription.siret, event, 1, at)])
     except Exception:
-        store.delete(subscription.siret, subscription.id)  # never a pending subscription that nobody mails
+        # No mail was queued: the claim must not count against the address, nor refuse the client's retry.
+        _delete_quietly(store, subscription)  # never a pending subscription that nobody mails
+        _release_claim(store, email, principal.siret, at)
         raise
     return subscription
+
+
+def _delete_quietly(store: SubscriptionStore, subscription: Subscription) -> None:
+    try:
+        store.delete(subscription.siret, subscription.id)
+    except Exception:  # noqa: BLE001 - the caller raises the original failure
+        log.exception("could not delete subscription %s of %s after a failed create; delete it by hand",
+                      subscription.id, subscription.siret)  # fmt: skip
+
+
+def _release_claim(store: SubscriptionStore, email: str, siret: str, at: float) -> None:
+    try:
+        store.release_confirmation_mail(email, siret, at)
+    except Exception:  # noqa: BLE001 - the caller raises the original failure; the claim expires in 24 h
+        log.exception("could not release the confirmation-mail claim of %s at %s", siret, at)
 
 
 def _seconds_to_next_utc_day(now: float) -> int:

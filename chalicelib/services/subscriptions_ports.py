@@ -98,6 +98,9 @@ class SubscriptionStore(Protocol):
         """None (and noted) when `siret` had no confirmation mailed to this address within the window and the
         address got fewer than `per_address` this UTC day; else "structure" or "address", whichever refused."""
 
+    def release_confirmation_mail(self, email: str, siret: str, sent_at: float) -> bool:
+        """Undo what the claim made at `sent_at` wrote, if it landed (its mail was not queued); True if it did."""
+
 
 class DeliveryLog(Protocol):
     def record(self, attempt: DeliveryAttempt) -> None: ...
