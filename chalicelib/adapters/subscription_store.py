@@ -6,7 +6,7 @@ import hashlib
 import time
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from ..domain.subscriptions import LAST_ERROR_CHARS, EventFilter, Subscription
 from ..services.subscriptions_ports import DeliveryAttempt
@@ -58,7 +58,25 @@ def subscription_to_record(subscription: Subscription) -> SubscriptionRecord:
 
 class DynamoSubscriptionStore:
     def add(self, subscription: Subscription) -> None:
-        subscription_to_record(subscription).save(condition=SubscriptionRecord.id.does_not_exist())
+        try:
+            subscription_to_record(subscription).save(condition=SubscriptionRecord.id.does_not_exist())
+        except PutError:
+            # botocore retries a write whose answer was lost, and the retry fails its condition on our own item;
+            # or every retry timed out after the write landed. Either way the write may be ours: look.
+            if not self._landed(subscription):
+                raise
+
+    def _landed(self, subscription: Subscription) -> bool:
+        try:
+            stored = self.get(subscription.siret, subscription.id)
+        except Exception:  # noqa: BLE001 - the write's own error is the one to raise
+            return False
+        # A fresh id, and a secret (a webhook's) or a confirmation hash (an address's) drawn for this write.
+        return stored is not None and (stored.created_at, stored.secret, stored.confirmation_hash) == (
+            subscription.created_at,
+            subscription.secret,
+            subscription.confirmation_hash,
+        )
 
     def get(self, siret: str, subscription_id: str) -> Subscription | None:
         try:

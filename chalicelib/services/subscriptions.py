@@ -118,7 +118,7 @@ def create_subscription(
         secret=make_secret() if url is not None else None,
     )
     if email is None:
-        store.add(subscription)
+        _add_or_undo(store, subscription)
         return subscription
     secret, at = make_confirmation_secret(), clock()
     try:
@@ -153,6 +153,16 @@ def create_subscription(
         _release_claim(store, email, principal.siret, at)
         raise
     return subscription
+
+
+def _add_or_undo(store: SubscriptionStore, subscription: Subscription) -> None:
+    """Create the subscription, or make sure it does not exist: a write that failed may still have landed (its
+    answer lost), and a client told it failed would never see that subscription's secret."""
+    try:
+        store.add(subscription)
+    except Exception:
+        _delete_quietly(store, subscription)
+        raise
 
 
 def _delete_quietly(store: SubscriptionStore, subscription: Subscription) -> None:

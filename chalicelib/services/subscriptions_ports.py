@@ -73,7 +73,8 @@ class MailMessage:
 
 
 class SubscriptionStore(Protocol):
-    def add(self, subscription: Subscription) -> None: ...
+    def add(self, subscription: Subscription) -> None:
+        """Create the subscription (a new id); a write that landed but whose answer was lost counts as done."""
 
     def get(self, siret: str, subscription_id: str) -> Subscription | None: ...
 

@@ -81,3 +81,34 @@ def test_releasing_a_confirmation_claim_undoes_exactly_that_claim(aws):
     for siret in ("81234567800013", "82345678900010", "13000123400017"):
         assert store.claim_confirmation_mail(address, siret, now + 60, day, 3) is None
     assert store.claim_confirmation_mail(address, "21750001600019", now + 60, day, 3) == "address"
+
+
+@pytest.fixture
+def local_receivers(monkeypatch):
+    from chalicelib.domain.subscriptions_security import UrlPolicy
+    from chalicelib.entrypoints import dependencies
+
+    monkeypatch.setattr(dependencies, "url_policy", lambda: UrlPolicy(local_stack=True))
+
+
+@pytest.mark.parametrize("retried", [True, False], ids=["botocore retried the write", "every retry timed out"])
+def test_a_webhook_subscription_whose_answer_was_lost_is_answered_created(client, answer_lost, local_receivers,
+                                                                           retried):  # fmt: skip
+    answer_lost("PutItem", settings().subscription_table, retried=retried)
+
+    first = create(client, {"url": "http://127.0.0.1:9/h"})
+
+    assert first.status_code == 201, first.body
+    created = json.loads(first.body)
+    assert [s["id"] for s in subscriptions(client)] == [created["id"]]  # the one whose secret the client has
+
+
+def test_a_webhook_subscription_that_cannot_be_confirmed_is_not_left_behind(client, fail, answer_lost,
+                                                                           local_receivers):  # fmt: skip
+    answer_lost("PutItem", settings().subscription_table, retried=False)
+    fail["GetItem"] = on_table(settings().subscription_table, "ProvisionedThroughputExceededException")
+
+    assert create(client, {"url": "http://127.0.0.1:9/h"}).status_code >= 500
+
+    fail.clear()
+    assert subscriptions(client) == []  # no subscription whose secret nobody was shown
