@@ -239,21 +239,37 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
         "status": result.status,
         "latency_ms": round(result.latency_ms, 1),
     }
+    # The POST (or mail), the next attempt's job and the dead letter are not idempotent: once one is done, nothing
+    # after it may fail the message, or its redelivery would do it again (a second retry chain, a second POST).
     if result.ok or (subscription.channel == "email" and result.error is None):
         attempt = DeliveryAttempt(outcome="delivered", **base)
-        ctx.log.record(attempt)
         if subscription.state == "failing":
-            ctx.store.mark_active(subscription.siret, subscription.id)
+            _quietly(ctx.store.mark_active, subscription.siret, subscription.id)  # the next delivery retries it
+        _record(ctx.log, attempt)
         return attempt
     error = result.error or f"HTTP {result.status}"
     delay = ctx.schedule.next_delay(job.attempt, job.first_attempt_at or at, at, ctx.rand())
     if delay is None:
         attempt = DeliveryAttempt(outcome="failed", error=error, **base)
-        ctx.queue.dead_letter(job, error)
         if not subscription.pending:  # a confirmation mail that could not be sent must not make it "failing"
+            # Before the dead letter: a failure here retries the attempt, it does not dead-letter it twice.
             ctx.store.mark_failing(subscription.siret, subscription.id, base["at"], f"{event_id}: {error}")
+        ctx.queue.dead_letter(job, error)
     else:
         attempt = DeliveryAttempt(outcome="retrying", error=error, next_attempt_in=round(delay, 3), **base)
         ctx.queue.enqueue([replace(job, attempt=job.attempt + 1, not_before=at + delay)], delay_seconds=delay)
-    ctx.log.record(attempt)
+    _record(ctx.log, attempt)
     return attempt
+
+
+def _record(delivery_log: DeliveryLog, attempt: DeliveryAttempt) -> None:
+    """The delivery log is for people to read: a write it misses is logged here, never retried by failing the
+    message (the entrypoint logs every attempt too)."""
+    _quietly(delivery_log.record, attempt)
+
+
+def _quietly(write: Callable, *args) -> None:
+    try:
+        write(*args)
+    except Exception:  # noqa: BLE001 - see deliver: the attempt's effect is done and must not be repeated
+        log.exception("%s%r failed after a delivery attempt; going on", getattr(write, "__name__", write), args)
