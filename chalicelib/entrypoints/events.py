@@ -15,6 +15,7 @@ from ..config import settings
 from ..domain.invoice import Invoice
 from ..domain.statuses import REJETEE
 from ..services import flows as flow_service
+from ..services import layout
 from ..services.processing import BundleIncomplete, mark_failed, process_object
 from ..services.publishing import publish_committed_changes
 from . import dependencies as deps
@@ -56,17 +57,36 @@ def validate_message(record: SQSRecord, lambda_context=None) -> None:
             if isinstance(exc, BundleIncomplete):
                 _count(exc.processed.decided_now)  # decided by this attempt: the retry will not count them
             if int(record.attributes.approximate_receive_count or 1) >= settings().validation_max_receives:
-                failed = mark_failed(key, **ports)
-                logger.exception(
-                    "giving up on %s: the message goes to the DLQ", key, extra={"invoice_ids": [i.id for i in failed]}
-                )
-                _object_done(key, failed, given_up=True)  # its invoices are decided now: failed
-            raise
+                _give_up(key, ports)
+            raise  # the cause, whatever the give-up could write: the message goes to the DLQ
         if not processed.invoices:
             logger.warning("ignored object outside the originals prefix: %s", key)
             continue
         _count(processed.decided_now)  # a redelivered message's invoices were counted the first time
         _object_done(key, processed.invoices)
+
+
+def _give_up(key: str, ports: dict) -> None:
+    """Last receive failed: flag the object's invoices failed and tell its flow. Each write on its own: in an
+    outage they fail too, and neither may keep the other from being tried, nor replace the cause."""
+    failed: list[Invoice] = []
+    try:
+        failed = mark_failed(key, **ports)
+    except Exception:
+        logger.exception("could not mark the invoices of %s failed: they stay pending until the DLQ is redriven",
+                         key, extra={"invoice_ids": _invoice_ids_of(key)})  # fmt: skip
+    # Still handling the cause: its traceback is the one logged.
+    logger.exception("giving up on %s: the message goes to the DLQ", key, extra={"invoice_ids": [i.id for i in failed]})
+    try:
+        _object_done(key, failed, given_up=True)  # its invoices are decided now: failed
+    except Exception:
+        logger.exception("could not tell the flow of %s it was given up: the DLQ's redrive does", key)
+
+
+def _invoice_ids_of(key: str) -> list[str]:
+    """What the key alone says (a lone original's invoice); a bundle's members are in the bundle."""
+    invoice_id = layout.invoice_id_from_key(key)
+    return [invoice_id] if invoice_id else []
 
 
 def _count(decided: list[Invoice]) -> None:
