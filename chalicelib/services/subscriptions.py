@@ -148,9 +148,10 @@ def create_subscription(
         store.add(subscription)
         queue.enqueue([DeliveryJob(subscription.id, subscription.siret, event, 1, at)])
     except Exception:
-        # No mail was queued: the claim must not count against the address, nor refuse the client's retry.
-        _delete_quietly(store, subscription)  # never a pending subscription that nobody mails
-        _release_claim(store, email, principal.siret, at)
+        # Once the subscription is gone no mail can go out (a job queued after all finds no subscription), so the
+        # claim must not count against the address nor refuse the client's retry. While it may remain, it stands.
+        if _delete_quietly(store, subscription):  # never a pending subscription that nobody mails
+            _release_claim(store, email, principal.siret, at)
         raise
     return subscription
 
@@ -165,12 +166,15 @@ def _add_or_undo(store: SubscriptionStore, subscription: Subscription) -> None:
         raise
 
 
-def _delete_quietly(store: SubscriptionStore, subscription: Subscription) -> None:
+def _delete_quietly(store: SubscriptionStore, subscription: Subscription) -> bool:
+    """Whether the subscription is gone (or never was)."""
     try:
         store.delete(subscription.siret, subscription.id)
     except Exception:  # noqa: BLE001 - the caller raises the original failure
         log.exception("could not delete subscription %s of %s after a failed create; delete it by hand",
                       subscription.id, subscription.siret)  # fmt: skip
+        return False
+    return True
 
 
 def _release_claim(store: SubscriptionStore, email: str, siret: str, at: float) -> None:

@@ -112,3 +112,15 @@ def test_a_webhook_subscription_that_cannot_be_confirmed_is_not_left_behind(clie
 
     fail.clear()
     assert subscriptions(client) == []  # no subscription whose secret nobody was shown
+
+
+def test_a_failed_email_subscription_that_cannot_be_deleted_keeps_its_claim(client, fail):
+    """While the pending subscription may remain, its confirmation job may have been queued (an answer lost): the
+    claim stands, so the address is mailed at most once a day for this structure whatever fails."""
+    fail["SendMessageBatch"] = ["ThrottlingException"]
+    fail["DeleteItem"] = on_table(settings().subscription_table, "ProvisionedThroughputExceededException")
+    assert create(client, {"email": "compta@mairie.example.fr"}).status_code >= 500
+    fail.clear()
+    assert [s["status"] for s in subscriptions(client)] == ["pending_confirmation"]  # the client can delete it
+
+    assert create(client, {"email": "compta@mairie.example.fr"}).status_code == 429
