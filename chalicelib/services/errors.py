@@ -12,10 +12,35 @@ class ServiceError(Exception):
         self.extra = extra
 
 
+MAX_CAUSES_WALKED = 16  # a chain is a few links deep; the bound only guards against a pathological one
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it came from: its `__cause__`, its `__context__` (unless raised `from None`, which says the new
+    error replaces it), and PynamoDB's `cause` (PutError, QueryError… hold the botocore error there). Libraries wrap
+    AWS errors this way (PynamoDB, Powertools' idempotency errors), so what failed is often a few links down."""
+    found: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending and len(found) < MAX_CAUSES_WALKED:
+        current = pending.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        linked = [current.__cause__, getattr(current, "cause", None)]
+        if not current.__suppress_context__:
+            linked.append(current.__context__)
+        pending.extend(e for e in linked if isinstance(e, BaseException))
+    return found
+
+
 def is_infrastructure_error(exc: BaseException) -> bool:
     """An error of the platform itself (AWS, the network, memory) that a retry may cure, as opposed to a file that
-    cannot be read: the message it came from must fail and be retried, not the file be rejected. (By module, so
-    that use cases need not import botocore.)"""
+    cannot be read: the message it came from must fail and be retried, not the file be rejected. Wrapped ones too
+    (a PynamoDB PutError over a throttle). (By module, so that use cases need not import botocore.)"""
+    return any(_is_platform_error(e) for e in causes(exc))
+
+
+def _is_platform_error(exc: BaseException) -> bool:
     if isinstance(exc, (ConnectionError, TimeoutError, MemoryError)):
         return True
     return any(k.__module__.split(".")[0] in ("botocore", "boto3", "urllib3") for k in type(exc).__mro__)
