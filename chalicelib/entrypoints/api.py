@@ -7,7 +7,7 @@ import json
 from email.message import Message
 
 from aws_lambda_powertools.metrics import MetricUnit
-from chalice import AuthResponse, Blueprint, Response
+from chalice import AuthResponse, Blueprint, ChaliceUnhandledError, ChaliceViewError, Response
 
 from ..config import settings
 from ..domain.directory import Principal
@@ -99,6 +99,12 @@ def route(
                 return view(*args, **kwargs)
             except ServiceError as error:
                 return from_service_error(error, instance=request_instance(blueprint.current_request))
+            except ChaliceViewError:
+                raise
+            except (
+                Exception
+            ) as error:  # Chalice would answer its own bare 500; the middleware (problem_details) maps it
+                raise ChaliceUnhandledError(type(error).__name__) from error
 
         authorizer = None if public else api_key_authorizer
         if set(methods) <= BODYLESS_METHODS:  # no body to type: a client's stray Content-Type is no 415

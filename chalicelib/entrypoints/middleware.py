@@ -1,9 +1,11 @@
-"""HTTP middleware: Chalice's own error bodies become problem+json; no request dies as a bare 500."""
+"""HTTP middleware: Chalice's own error bodies become problem+json; no request dies as a bare 500, and a passing
+AWS failure (throttling, a timeout) is a 503 a client retries, not a 500 it takes for a bug."""
 
 from __future__ import annotations
 
 import json
 
+from ..adapters.aws_failures import describe, temporary_failure
 from .links import request_instance
 from .observability import logger
 from .problems import PROBLEM_JSON, from_chalice_error, problem
@@ -34,11 +36,49 @@ def _with_request_id(response, request_id: str | None):
     return response
 
 
+# A 503's Retry-After. The request already spent botocore's own retries (4 attempts, jittered backoff, about 1-3 s):
+# a throttle or an S3 SlowDown that outlasted them eases within seconds, not minutes. Two seconds more spreads the
+# clients' retries without making one wait long; a client's own backoff comes on top when it fails again.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 2
+
+
+def _takes_idempotency_key(event) -> bool:
+    from .openapi import openapi_document  # the routes' documented parameters, one source for both
+
+    path, method = getattr(event, "path", None), str(getattr(event, "method", "")).lower()
+    operation = openapi_document()["paths"].get(path, {}).get(method, {})
+    return any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", ()))
+
+
+def _unavailable(event, request_id: str | None):
+    headers = getattr(event, "headers", None) or {}
+    wait = UNAVAILABLE_RETRY_AFTER_SECONDS
+    detail = "A service the platform relies on is busy or did not answer in time; the request itself is fine. "
+    if headers.get("idempotency-key"):
+        detail += f"Retry it after {wait} s with the same Idempotency-Key, so that it is not done twice."
+    elif _takes_idempotency_key(event):
+        detail += f"Retry it after {wait} s (with an Idempotency-Key, a retry with the same key is not done twice)."
+    else:
+        detail += f"Retry it after {wait} s."
+    return problem(
+        503,
+        detail=detail,
+        headers={"Retry-After": str(wait)},
+        instance=_instance(event),
+        retry_after_seconds=wait,
+        request_id=request_id,
+    )
+
+
 def problem_details(event, get_response):
     request_id = _request_id(event)
     try:
         response = get_response(event)
-    except Exception:  # a view that escaped every mapping: log it, answer a problem, never a stack trace
+    except Exception as error:  # a view that escaped every mapping: log it, answer a problem, never a stack trace
+        failure = temporary_failure(error)
+        if failure is not None:  # an outage, not a bug: no stack trace for each throttled request
+            logger.warning("AWS temporarily unavailable on %s: %s", getattr(event, "path", "?"), describe(failure))
+            return _unavailable(event, request_id)
         logger.exception("unhandled error on %s", getattr(event, "path", "?"))
         detail = "An internal error occurred; it has been logged" + (
             f" under request_id {request_id}." if request_id else "."

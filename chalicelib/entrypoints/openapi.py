@@ -32,6 +32,19 @@ def json_response(description: str, schema_ref: str, headers: dict | None = None
     return response
 
 
+# Every route's answer to a passing AWS failure (throttling, a timeout): one shared component.
+SERVICE_UNAVAILABLE = {"$ref": "#/components/responses/ServiceUnavailable"}
+_RETRY_AFTER = {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait before retrying"}
+RESPONSES = {
+    "ServiceUnavailable": {
+        **problem_response(
+            "AWS is throttling or did not answer in time: retry after Retry-After seconds (with the same "
+            "Idempotency-Key where the route takes one). A 500 is a bug; this is not"
+        ),
+        "headers": {"Retry-After": _RETRY_AFTER},
+    }
+}
+
 AUTH_ERRORS = {
     "401": problem_response(
         "Missing, unknown or revoked API key, or its structure inactive; an administrator key no longer deployed"
@@ -286,7 +299,13 @@ _PATHS = {
                 "400": problem_response("Empty or unreadable body, or not an invoice document"),
                 "401": AUTH_ERRORS["401"],
                 "403": problem_response("The caller's structure is not a supplier"),
-                "409": problem_response("Idempotency-Key reused with another body, or still in progress"),
+                "409": {
+                    **problem_response(
+                        "Idempotency-Key reused with another body, or its first request still in progress (then with "
+                        "Retry-After)"
+                    ),
+                    "headers": {"Retry-After": _RETRY_AFTER},
+                },
                 "413": problem_response("Body over the synchronous limit (4 MiB)"),
                 "415": problem_response("Content-Type not accepted"),
             },
@@ -709,6 +728,10 @@ DIRECTORY_PATHS = {
 }
 
 
+# Routes that call no AWS service, so never answer 503.
+AWS_FREE_PATHS = frozenset({"/v1/health", "/openapi.json", "/v1/schemas/invoice.json"})
+
+
 def _path_groups() -> list[dict]:
     """Every API module's paths. A module that adds routes adds its OPENAPI_PATHS here."""
     from .formats_openapi import format_paths
@@ -729,6 +752,11 @@ def openapi_document() -> dict:
         responses = paths.get(path, {}).get(method, {}).get("responses")
         if responses is not None and "403" not in responses:
             responses["403"] = problem_response("An administrator key: use the structure's own key")
+    for path, operations in paths.items():
+        if path not in AWS_FREE_PATHS:
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"].setdefault("503", SERVICE_UNAVAILABLE)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -742,5 +770,6 @@ def openapi_document() -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A structure's API key"}},
             "schemas": SCHEMAS,
+            "responses": RESPONSES,
         },
     }

@@ -88,6 +88,17 @@ class RecordFull(Conflict):
     title = "Invoice record full"
 
 
+class StillInProgress(Conflict):
+    """A request with the same Idempotency-Key is still running: a retry a moment later gets its answer. It has
+    usually ended within a second or two; a crashed one frees its key when its invocation would have timed out."""
+
+    title = "Request in progress"
+    RETRY_AFTER_SECONDS = 2
+
+    def __init__(self, detail: str, **extra):
+        super().__init__(detail, **{"retry_after_seconds": self.RETRY_AFTER_SECONDS, **extra})
+
+
 class DuplicateNumber(Conflict):
     title = "Duplicate invoice number"
 

@@ -78,7 +78,9 @@ def test_delete_subscription_route_does_not_answer_204_when_nothing_was_deleted(
     subscription_id = json.loads(response.body)["id"]
     throttled.add("DeleteItem")
     response = client.http.delete(f"/v1/subscriptions/{subscription_id}", headers=headers)
-    assert response.status_code == 500 and response.headers["Content-Type"] == "application/problem+json"
+    # a throttle is an outage the client retries (503 + Retry-After), never a 204 for a subscription still there
+    assert response.status_code == 503 and response.headers["Content-Type"] == "application/problem+json"
+    assert int(response.headers["Retry-After"]) > 0
     throttled.clear()
     assert client.http.get(f"/v1/subscriptions/{subscription_id}", headers=headers).status_code == 200
     assert client.http.delete(f"/v1/subscriptions/{subscription_id}", headers=headers).status_code == 204
