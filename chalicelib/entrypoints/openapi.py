@@ -299,13 +299,7 @@ _PATHS = {
                 "400": problem_response("Empty or unreadable body, or not an invoice document"),
                 "401": AUTH_ERRORS["401"],
                 "403": problem_response("The caller's structure is not a supplier"),
-                "409": {
-                    **problem_response(
-                        "Idempotency-Key reused with another body, or its first request still in progress (then with "
-                        "Retry-After)"
-                    ),
-                    "headers": {"Retry-After": _RETRY_AFTER},
-                },
+                "409": problem_response("Idempotency-Key reused with another body, or still in progress"),
                 "413": problem_response("Body over the synchronous limit (4 MiB)"),
                 "415": problem_response("Content-Type not accepted"),
             },
@@ -520,6 +514,13 @@ LIFECYCLE_PATHS = {
                 ),
                 **AUTH_ERRORS,
                 **_REFUSALS,
+                "409": {
+                    **problem_response(
+                        _REFUSALS["409"]["description"] + "; the Idempotency-Key used with another file; or its first "
+                        "request still in progress (then with Retry-After)"
+                    ),
+                    "headers": {"Retry-After": _RETRY_AFTER},
+                },
                 "415": problem_response(
                     f"A Content-Type not listed (send {OCTET_STREAM}), a file name of another type, or content not "
                     "of the named type"

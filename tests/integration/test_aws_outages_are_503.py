@@ -16,6 +16,7 @@ from chalicelib.entrypoints.middleware import UNAVAILABLE_RETRY_AFTER_SECONDS
 
 XML = {"Content-Type": "application/xml"}
 UNKNOWN_INVOICE = "01M8EVD1JPNFWSRTHT18MEB5Y2"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
@@ -38,6 +39,19 @@ def assert_unavailable(response) -> dict:
     assert body["retry_after_seconds"] == UNAVAILABLE_RETRY_AFTER_SECONDS and "Retry it" in body["detail"]
     assert "injected" not in response.body.decode() and "botocore" not in response.body.decode()  # no leak
     return body
+
+
+def processed_invoice(client, pump) -> str:
+    created = deposit(client)
+    assert created.status_code == 202, created.body
+    while pump.deliver_sqs_once("validate_invoices"):
+        pass
+    return json.loads(created.body)["id"]
+
+
+def attach(client, invoice_id: str, key: str):
+    headers = auth(SUPPLIER_KEY, **{"Content-Type": "application/octet-stream", "Idempotency-Key": key})
+    return client.http.post(f"/v1/invoices/{invoice_id}/attachments?name=pv.png", headers=headers, body=PNG)
 
 
 def deposit(client, headers=None):
@@ -69,9 +83,13 @@ def test_a_search_on_a_throttled_index_is_a_503(client, outage):
     assert_unavailable(client.http.get("/v1/invoices", headers=auth(SUPPLIER_KEY)))
 
 
-def test_an_idempotency_store_throttled_through_powertools_is_a_503(client, outage):
+def test_an_idempotency_store_throttled_through_powertools_is_a_503(client, pump, outage):
+    invoice_id = processed_invoice(client, pump)
     outage["PutItem"] = on_table(settings().idempotency_table, "ThrottlingException")
-    assert_unavailable(deposit(client, {"Idempotency-Key": "k-503-powertools"}))
+    body = assert_unavailable(attach(client, invoice_id, "k-503-powertools"))
+    assert "with the same Idempotency-Key" in body["detail"]
+    outage.clear()
+    assert attach(client, invoice_id, "k-503-powertools").status_code == 201
 
 
 def test_a_directory_write_on_an_aws_internal_error_is_a_503(client, outage):
@@ -113,15 +131,18 @@ def test_the_openapi_documents_the_503_on_every_route_that_calls_aws(client):
     assert document["paths"]["/v1/invoices"]["post"]["responses"]["503"] == ref
     assert document["paths"]["/v1/invoices/{invoice_id}"]["get"]["responses"]["503"] == ref
     assert "503" not in document["paths"]["/v1/health"]["get"]["responses"]
+    attach_409 = document["paths"]["/v1/invoices/{invoice_id}/attachments"]["post"]["responses"]["409"]
+    assert "in progress" in attach_409["description"] and "Retry-After" in attach_409["headers"]
 
 
 # StillInProgress (services/errors.py) carries the Retry-After; adapters/idempotency.py (helper "deposit-idem") must
 # raise it instead of a bare Conflict for IdempotencyAlreadyInProgressError. Strict: passes as soon as it does.
 @pytest.mark.xfail(strict=True, reason="adapters/idempotency.py still raises a bare Conflict for a key in progress")
-def test_a_failed_idempotency_update_is_a_503_and_the_retry_while_in_progress_gets_retry_after(client, outage):
+def test_a_retry_while_the_first_attempt_is_in_progress_gets_a_409_with_retry_after(client, pump, outage):
+    invoice_id = processed_invoice(client, pump)
     outage["UpdateItem"] = on_table(settings().idempotency_table, "ProvisionedThroughputExceededException")
-    assert_unavailable(deposit(client, {"Idempotency-Key": "k-503-in-progress"}))  # the key stays in progress
+    assert_unavailable(attach(client, invoice_id, "k-503-in-progress"))  # its key is left in progress (Powertools)
     outage.clear()
-    response = deposit(client, {"Idempotency-Key": "k-503-in-progress"})
+    response = attach(client, invoice_id, "k-503-in-progress")
     assert response.status_code == 409 and "still being processed" in json.loads(response.body)["detail"]
     assert int(response.headers["Retry-After"]) > 0
