@@ -10,7 +10,7 @@ from botocore.exceptions import ConnectionError as AwsConnectionError
 
 from ..services.errors import causes
 
-# botocore's own throttling codes (retries/standard.py) and DynamoDB's transaction conflicts.
+# botocore's own throttling codes (retries/standard.py), and DynamoDB's and S3's conflicts with a write under way.
 THROTTLING_CODES = frozenset(
     {
         "Throttling",
@@ -30,6 +30,8 @@ THROTTLING_CODES = frozenset(
         "TransactionConflictException",
         "TransactionConflict",  # a cancellation reason of TransactWriteItems
         "ThrottlingError",  # idem
+        "ConditionalRequestConflict",  # S3: another conditional write to the key is under way; AWS says retry
+        "OperationAborted",  # S3: a conflicting operation is under way
     }
 )
 # AWS-side failures: the request was fine, the service was not.

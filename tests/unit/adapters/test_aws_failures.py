@@ -44,6 +44,7 @@ def raised(make_outer, inner: BaseException) -> BaseException:
         client_error("TooManyRequestsException", 429),
         client_error("Throttling"),
         client_error("TransactionConflictException"),
+        client_error("ConditionalRequestConflict", 409, "PutObject"),
         client_error("InternalServerError", 500),
         client_error("ServiceUnavailable", 503),
         client_error("InternalError", 500, "PutObject"),
