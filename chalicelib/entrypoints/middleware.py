@@ -36,9 +36,10 @@ def _with_request_id(response, request_id: str | None):
     return response
 
 
-# A 503's Retry-After. The request already spent botocore's own retries (4 attempts, jittered backoff, about 1-3 s):
-# a throttle or an S3 SlowDown that outlasted them eases within seconds, not minutes. Two seconds more spreads the
-# clients' retries without making one wait long; a client's own backoff comes on top when it fails again.
+# A 503's Retry-After. The request already spent botocore's own retries (adapters.aws: 4 attempts, a throttle's
+# jittered backoff about 3.5 s in all on average): what outlasted them eases within seconds, not minutes. Two
+# seconds spreads the clients' retries without making one wait long; a client's own backoff comes on top when it
+# fails again.
 UNAVAILABLE_RETRY_AFTER_SECONDS = 2
 
 
