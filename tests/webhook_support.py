@@ -38,7 +38,9 @@ class Received:
 class Receiver:
     """A webhook receiver as a customer would write it: verifies the signature, rejects replays, dedupes ids.
 
-    mode: "ok" (204), "fail" (500), "timeout" (sleeps past the sender's timeout, then 204).
+    mode: "ok" (204), "fail" (500), "timeout" (holds the request `sleep` seconds, past the sender's timeout, then
+    204; leaving the `with` block ends the hold, without an answer). Leaving the block stops the server and joins
+    every handler thread: none outlives the test.
     """
 
     def __init__(self, secret: str | None = None, mode: str = "ok", sleep: float = 6.0):
@@ -49,16 +51,19 @@ class Receiver:
         self.refused: list[str] = []  # why deliveries were refused (bad signature…)
         self.attempts = 0
         self.lock = threading.Lock()
+        self.closing = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = 10.0  # a client that stops sending cannot hold a handler thread (joined on exit) forever
+
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
                     receiver.attempts += 1
                     mode = receiver.mode
-                if mode == "timeout":
-                    time.sleep(receiver.sleep)
+                if mode == "timeout" and receiver.closing.wait(receiver.sleep):
+                    return  # the test is over: drop the request unanswered
                 if mode == "fail":
                     self.send_response(500)
                     self.end_headers()
@@ -89,7 +94,8 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server.daemon_threads = False  # tracked, so that server_close() joins them
+        self.server.block_on_close = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -101,8 +107,10 @@ class Receiver:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.closing.set()
         self.server.shutdown()
-        self.server.server_close()
+        self.server.server_close()  # joins the handler threads
+        self.thread.join()
 
     def events(self) -> dict[str, dict]:
         """Verified events by id (the receiver's dedupe)."""
