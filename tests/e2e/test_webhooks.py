@@ -145,11 +145,9 @@ def test_a_failing_then_timing_out_receiver_gets_the_events_once_it_recovers(loc
         local_stack.wait_for(lambda: receiver.attempts > seen, timeout=30)
         log = local_stack.request("GET", f"/v1/subscriptions/{subscription['id']}/deliveries", SUPPLIER_KEY).json()
         assert {(d["outcome"], d["status"]) for d in log["deliveries"]} == {("retrying", 500)}
-        recovered_at = time.monotonic()
-        time.sleep(5.5)
+        time.sleep(5.5)  # the receiver keeps holding requests past the sender's 5 s for a while
         receiver.mode = "ok"
         local_stack.wait_for(lambda: codes_of(receiver, invoice_id) == [200, 203], timeout=60)
-        assert time.monotonic() - recovered_at < 60  # within a minute of coming back
         assert receiver.refused == []
 
         def timed_out():
@@ -157,6 +155,19 @@ def test_a_failing_then_timing_out_receiver_gets_the_events_once_it_recovers(loc
             return [d for d in log.json()["deliveries"] if d["error"] and "timeout" in d["error"]]
 
         assert local_stack.wait_for(timed_out, timeout=10)
+
+        def deliveries():  # once both deliveries are logged (the log is written after the receiver's answer)
+            log = local_stack.request("GET", f"/v1/subscriptions/{subscription['id']}/deliveries", SUPPLIER_KEY)
+            attempts = log.json()["deliveries"]
+            delivered = {d["event_id"] for d in attempts if d["outcome"] == "delivered"}
+            return attempts if delivered == {f"{invoice_id}-0", f"{invoice_id}-1"} else None  # 200 and 203
+
+        # Within a minute of coming back (docs/webhooks.md), shown by the schedule rather than a stopwatch: no
+        # retry was ever put further off than the local stack's 10 s cap.
+        waits = [
+            d["next_attempt_in"] for d in local_stack.wait_for(deliveries, timeout=10) if d["outcome"] == "retrying"
+        ]
+        assert len(waits) >= 4 and all(0 < wait <= 10 for wait in waits), waits
         state = local_stack.request("GET", f"/v1/subscriptions/{subscription['id']}", SUPPLIER_KEY).json()
         assert state["status"] == "active"  # retried within the 24 h: never given up
 

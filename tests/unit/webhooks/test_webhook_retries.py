@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from webhook_support import FakeLog, FakeMailer, FakeQueue, FakeSender, FakeStore, static_resolver
 
+from chalicelib.config import settings
 from chalicelib.domain.subscriptions import RetrySchedule, Subscription
 from chalicelib.domain.subscriptions_security import UrlPolicy
 from chalicelib.services.subscriptions_ports import DeliveryJob, HttpResult
@@ -86,3 +90,29 @@ def test_retries_stop_after_the_max_age():
     schedule = AWS.nominal()
     assert sum(schedule) <= 86400 < sum(schedule) + 3600
     assert len(schedule) == 29  # 8 growing delays then hourly: about 29 attempts over 24 h
+
+
+RETRY_VARIABLES = ("WEBHOOK_RETRY_BASE_SECONDS", "WEBHOOK_RETRY_MAX_DELAY_SECONDS", "WEBHOOK_RETRY_MAX_AGE_SECONDS")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"CHORALE_LOCAL_STACK": "1"}, LOCAL),  # docs/webhooks.md: locally 1, 2, 4, 8, then every 10 s
+        (json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]["environment_variables"], AWS),
+    ],
+    ids=["local-stack", "chalice-prod"],
+)
+def test_the_configured_schedules_are_the_documented_ones(monkeypatch, environment, expected):
+    for name in (*RETRY_VARIABLES, "WEBHOOK_TIMEOUT_SECONDS", "CHORALE_LOCAL_STACK"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    configured = settings.__wrapped__()  # read now, not the process's cached settings
+    schedule = RetrySchedule(
+        configured.webhook_retry_base_seconds,
+        configured.webhook_retry_max_delay_seconds,
+        configured.webhook_retry_max_age_seconds,
+    )
+    assert schedule == expected and configured.webhook_timeout_seconds == 5
