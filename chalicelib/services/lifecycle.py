@@ -151,8 +151,7 @@ def change_status(
     if refusal:
         _refuse(refusal)
     invoice.set_status(code, party, reason_code or None, comment or None, now(), paid)
-    invoices.save(invoice)
-    return invoice
+    return _save_entry(invoices, invoice)
 
 
 REROUTE_FIELDS = ("recipient_siret", "service_code", "engagement_number", "comment")
@@ -216,8 +215,32 @@ def reroute(
         comment.strip() if comment and comment.strip() else None,
         now(),
     )
-    invoices.save(invoice)
-    return invoice
+    return _save_entry(invoices, invoice)
+
+
+def _save_entry(invoices: InvoiceRepository, invoice: Invoice) -> Invoice:
+    """Save a change that appended one history entry, and answer the invoice as saved.
+
+    A failed save may still have landed: botocore resends a write whose answer was lost (read timeout), and the
+    resend fails the version check the first one moved (ConcurrentUpdate), or every answer is lost (a timeout).
+    History only grows, so the entry at our position, ours to the millisecond, is our write: the change is
+    answered as done. Anything else there is another change's (the 409 stands); a failed re-read raises."""
+    position, entry, read_version = len(invoice.history) - 1, invoice.history[-1], invoice.version or 0
+    try:
+        invoices.save(invoice)
+        return invoice
+    except RecordFull:
+        raise  # refused as a whole: nothing was written
+    except Exception:
+        stored = invoices.get(invoice.id)
+        if (
+            stored is None
+            or (stored.version or 0) <= read_version
+            or stored.history[position : position + 1] != [entry]
+        ):
+            raise
+        log.info("invoice %s: the save's answer was lost, the re-read holds its change", invoice.id)
+        return stored
 
 
 def _sniff_ok(extension: str, data: bytes) -> bool:

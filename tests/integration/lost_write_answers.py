@@ -1,0 +1,52 @@
+"""Failures of the invoice table's writes, injected under every adapter (botocore's BaseClient._make_api_call, which
+boto3 and PynamoDB clients share): what a save sees once botocore's own retries are used up."""
+
+from __future__ import annotations
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from chalicelib.config import settings
+
+
+class InvoiceWrites:
+    """Arm one failure of the next invoice PutItem (the invoice's save)."""
+
+    def __init__(self):
+        self.mode: str | None = None
+
+    def committed_then_resent(self) -> None:
+        """The write lands, its answer is lost; botocore's standard retry resends the very same conditional PutItem,
+        which fails the version check the first one moved (ConditionalCheckFailed)."""
+        self.mode = "resent"
+
+    def committed_then_timed_out(self) -> None:
+        """The write lands, and every attempt's answer is lost: the caller sees a ReadTimeoutError."""
+        self.mode = "timeout"
+
+    def throttled(self) -> None:
+        """DynamoDB refuses the write (nothing lands)."""
+        self.mode = "throttled"
+
+
+@pytest.fixture(name="invoice_writes")
+def invoice_writes_fixture(monkeypatch) -> InvoiceWrites:
+    writes = InvoiceWrites()
+    original = botocore.client.BaseClient._make_api_call
+
+    def make_api_call(self, operation, params):
+        mode = writes.mode
+        if mode is None or operation != "PutItem" or params.get("TableName") != settings().invoice_table:
+            return original(self, operation, params)
+        writes.mode = None
+        if mode == "throttled":
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+        original(self, operation, params)  # committed; its answer is lost
+        if mode == "timeout":
+            raise ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-3.amazonaws.com")
+        return original(self, operation, params)  # the resend
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", make_api_call)
+    return writes
