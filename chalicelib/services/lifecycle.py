@@ -374,7 +374,7 @@ def add_attachment(
     name, extension = _attachment_name(name)
     if not data:
         raise InvalidInput("The attachment is empty.")
-    recorded: list[Attachment] = []
+    recorded: list[tuple[Invoice, Attachment]] = []
 
     def attach() -> str:
         _check_open(invoice)
@@ -386,23 +386,18 @@ def add_attachment(
         metadata = {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret}
         originals.put(key, data, ATTACHMENT_TYPES[extension], metadata)
         attachment = _attach(invoice, principal, attachment_id, name, extension, len(data), now())
-        try:
-            invoices.save(invoice)
-        except (ConcurrentUpdate, RecordFull):  # refused: the file recorded nowhere is not kept
-            _discard(originals, key)
-            raise
-        recorded.append(attachment)
+        recorded.append(_save_attachment(invoices, originals, invoice, attachment))
         return attachment_id
 
     if idempotency is None or not idempotency_key:
         attach()
-        return invoice, recorded[0]
+        return recorded[0]
     fingerprint = hashlib.sha256(f"{invoice.id}\n{name}\n".encode() + data).hexdigest()
     attachment_id = idempotency.run_once(
         f"{principal.siret}:attachment:{invoice.id}:{idempotency_key}", fingerprint, attach
     )
     if recorded:
-        return invoice, recorded[0]
+        return recorded[0]
     # A replay: the first attempt's attachment, as recorded on the invoice, read again (the first attempt may have
     # finished after this one read it; the attachment is the caller's own: always visible).
     invoice = invoices.get(invoice.id) or invoice
@@ -410,6 +405,51 @@ def add_attachment(
     if attachment is None:
         raise RuntimeError(f"attachment {attachment_id} of invoice {invoice.id} vanished after it was recorded")
     return invoice, attachment
+
+
+# What DynamoDB answers to a write it refused before writing anything (botocore's code): no landing to look for
+# later. A timeout, a lost connection or a 5xx leaves the write's outcome open.
+_UNWRITTEN_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "ValidationException"}
+)
+
+
+def _refused_unwritten(exc: BaseException) -> bool:
+    """Whether the failed save certainly wrote nothing: a conditional failure (once a re-read showed the change is
+    not there), or a refusal DynamoDB answered, read from botocore's error or PynamoDB's wrapping of it."""
+    if isinstance(exc, ConcurrentUpdate):
+        return True
+    cause = getattr(exc, "cause", None) or exc
+    error = (getattr(cause, "response", None) or {}).get("Error", {})
+    return error.get("Code") in _UNWRITTEN_CODES
+
+
+def _save_attachment(
+    invoices: InvoiceRepository, originals: ObjectStore, invoice: Invoice, attachment: Attachment
+) -> tuple[Invoice, Attachment]:
+    """Record an attachment whose file is stored; answers the invoice and the attachment as recorded.
+
+    A failed save may still have landed: botocore resends a write whose answer was lost, and the resend fails the
+    version check the first one moved (ConcurrentUpdate), or every answer is lost (a timeout). A re-read holding
+    the attachment's id is our write. The file goes only when the attachment is certainly not recorded: a file
+    recorded nowhere costs little, a record without its file is a download that fails the other party."""
+    try:
+        invoices.save(invoice)
+        return invoice, attachment
+    except RecordFull:  # refused as a whole: the file recorded nowhere is not kept
+        _discard(originals, attachment.key)
+        raise
+    except Exception as failure:
+        stored = invoices.get(invoice.id)  # if this fails too, the file stays (the record may hold it)
+        landed = next((a for a in stored.attachments if a.id == attachment.id), None) if stored else None
+        if landed is not None:
+            log.info("invoice %s: the save's answer was lost, the re-read holds attachment %s", invoice.id, landed.id)
+            return stored, landed
+        if _refused_unwritten(failure):
+            _discard(originals, attachment.key)
+        else:
+            log.warning("attachment file %s kept: its record's write may still land", attachment.key)
+        raise
 
 
 def create_attachment_upload(

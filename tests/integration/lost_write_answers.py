@@ -25,9 +25,18 @@ class InvoiceWrites:
         """The write lands, and every attempt's answer is lost: the caller sees a ReadTimeoutError."""
         self.mode = "timeout"
 
+    def committed_then_timed_out_and_unreadable(self) -> None:
+        """As committed_then_timed_out, and the re-read that follows (the next GetItem of the table) is throttled."""
+        self.mode = "timeout+unreadable"
+
     def throttled(self) -> None:
         """DynamoDB refuses the write (nothing lands)."""
         self.mode = "throttled"
+
+
+def throttling(operation: str) -> ClientError:
+    error = {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}
+    return ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
 
 
 @pytest.fixture(name="invoice_writes")
@@ -37,14 +46,18 @@ def invoice_writes_fixture(monkeypatch) -> InvoiceWrites:
 
     def make_api_call(self, operation, params):
         mode = writes.mode
-        if mode is None or operation != "PutItem" or params.get("TableName") != settings().invoice_table:
+        if mode is None or params.get("TableName") != settings().invoice_table:
             return original(self, operation, params)
-        writes.mode = None
+        if mode == "unreadable" and operation == "GetItem":
+            writes.mode = None
+            raise throttling(operation)
+        if operation != "PutItem":
+            return original(self, operation, params)
+        writes.mode = "unreadable" if mode == "timeout+unreadable" else None
         if mode == "throttled":
-            error = {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}
-            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+            raise throttling(operation)
         original(self, operation, params)  # committed; its answer is lost
-        if mode == "timeout":
+        if mode != "resent":
             raise ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-3.amazonaws.com")
         return original(self, operation, params)  # the resend
 
