@@ -233,10 +233,12 @@ class Invoice:
     ) -> None:
         """New routing from the supplier after a routing error (221), checked by the caller: made available
         again, to the recipient given (the same one, or another structure). The summary keeps the buyer the
-        document names; the recipient is who receives it."""
+        document names; the recipient is who receives it. The 203 is the supplier's act (Chorus Pro's
+        `recycler`); a re-route is told by its place, a 203 right after a 221 (_reroutings), not by its actor:
+        records journaled as the platform's before read the same way."""
         self.summary = replace(self.summary, service_code=service_code, engagement_number=engagement_number)
         self.recipient_siret, self.recipient_name = recipient_siret, recipient_name
-        self.set_status(MISE_A_DISPOSITION.code, "platform", None, comment or "Re-routed by the supplier", at)
+        self.set_status(MISE_A_DISPOSITION.code, "supplier", None, comment or "Re-routed by the supplier", at)
 
     def attach(self, attachment: Attachment) -> None:
         self.attachments.append(attachment)

@@ -84,7 +84,7 @@ def assert_no_mairie_secret(text: str) -> None:
 
 def test_the_new_recipient_reads_the_history_from_its_own_routing_on(client, rerouted):
     seen = history(client, CHR_KEY, rerouted)
-    assert [(h["code"], h["actor"], h["comment"]) for h in seen] == [(203, "platform", REROUTE_COMMENT)]
+    assert [(h["code"], h["actor"], h["comment"]) for h in seen] == [(203, "supplier", REROUTE_COMMENT)]
     assert_no_mairie_secret(json.dumps(seen))
 
     assert post(client, CHR_KEY, f"/v1/invoices/{rerouted}/status", {"code": 204}).status_code == 200
