@@ -3,9 +3,13 @@ boto3 and PynamoDB clients share): what a save sees once botocore's own retries 
 
 from __future__ import annotations
 
+import json
+
 import botocore.client
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
+from demo import SUPPLIER_KEY, auth
+from invoices import ubl_invoice
 
 from chalicelib.config import settings
 
@@ -63,3 +67,19 @@ def invoice_writes_fixture(monkeypatch) -> InvoiceWrites:
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", make_api_call)
     return writes
+
+
+@pytest.fixture(name="made_available")
+def made_available_fixture(client, pump):
+    """Deposit a valid invoice and process it: a fresh 203 invoice id per call."""
+    counter = iter(range(10_000))
+
+    def make() -> str:
+        body = ubl_invoice(f"F-LOST-{next(counter)}")
+        deposited = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"}),
+                                     body=body)  # fmt: skip
+        while pump.deliver_sqs_once("validate_invoices"):
+            pass
+        return json.loads(deposited.body)["id"]
+
+    return make

@@ -8,28 +8,12 @@ import json
 import boto3
 import pytest
 from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
-from invoices import ubl_invoice
-from lost_write_answers import invoice_writes_fixture  # noqa: F401 (the invoice_writes fixture)
+from lost_write_answers import invoice_writes_fixture, made_available_fixture  # noqa: F401 (fixtures)
 
 from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
 from chalicelib.config import settings
 
-XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def made_available(client, pump):
-    counter = iter(range(10_000))
-
-    def make() -> str:
-        body = ubl_invoice(f"F-LOST-{next(counter)}")
-        deposited = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=body)
-        while pump.deliver_sqs_once("validate_invoices"):
-            pass
-        return json.loads(deposited.body)["id"]
-
-    return make
 
 
 def post_status(client, invoice_id: str, key: str, body: dict):

@@ -1,0 +1,41 @@
+"""On a stage that locks its legal records, an attachment whose record was certainly not written leaves no current
+file (review r16 F9). The locked version itself stays until its retention ends: S3 deletes no locked version."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from demo import SUPPLIER_KEY, auth
+from lost_write_answers import invoice_writes_fixture, made_available_fixture  # noqa: F401 (fixtures)
+from test_lost_write_answers import attach, attachment_files, recorded_attachments
+
+from chalicelib.config import settings
+
+
+@pytest.fixture(autouse=True)
+def locked_stage(monkeypatch):
+    """Set before the moto resources are created (autouse fixtures come first): the bucket is lock-enabled."""
+    monkeypatch.setenv("OBJECT_LOCK_MODE", "GOVERNANCE")
+    monkeypatch.setenv("OBJECT_LOCK_DAYS", "3650")
+    settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    settings.cache_clear()
+
+
+def test_a_throttled_attachment_on_a_locked_stage_leaves_no_current_file(client, made_available, invoice_writes):
+    invoice_id = made_available()
+    invoice_writes.throttled()
+    refused = attach(client, invoice_id)
+    assert refused.status_code >= 500, refused.body
+    assert recorded_attachments(client, invoice_id) == [] and attachment_files(invoice_id) == []
+    retry = attach(client, invoice_id)
+    assert retry.status_code == 201, retry.body
+    [recorded] = recorded_attachments(client, invoice_id)
+    assert attachment_files(invoice_id) == [recorded] == [json.loads(retry.body)["id"]]
+    head = boto3.client("s3").head_object(Bucket=settings().invoice_bucket, Key=f"attachments/{invoice_id}/{recorded}")
+    assert head["ObjectLockMode"] == "GOVERNANCE"
+    download = client.http.get(f"/v1/invoices/{invoice_id}/attachments/{recorded}", headers=auth(SUPPLIER_KEY))
+    assert download.status_code == 302
