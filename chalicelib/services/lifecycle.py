@@ -35,6 +35,7 @@ from .errors import (
     RecordFull,
     Unprocessable,
     UnsupportedMediaType,
+    causes,
     refuse_unknown_fields,
 )
 from .ports import Directory, IdempotencyGuard, InvoiceRepository, ObjectStore, UploadSigner
@@ -419,9 +420,8 @@ def _refused_unwritten(exc: BaseException) -> bool:
     not there), or a refusal DynamoDB answered, read from botocore's error or PynamoDB's wrapping of it."""
     if isinstance(exc, ConcurrentUpdate):
         return True
-    cause = getattr(exc, "cause", None) or exc
-    error = (getattr(cause, "response", None) or {}).get("Error", {})
-    return error.get("Code") in _UNWRITTEN_CODES
+    codes = ((getattr(e, "response", None) or {}).get("Error", {}).get("Code") for e in causes(exc))
+    return any(code in _UNWRITTEN_CODES for code in codes)
 
 
 def _save_attachment(
