@@ -5,6 +5,7 @@ Safe to run twice: a decided invoice is left as it is."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ REJECTION_SEMANTIC = controls.REJECTION_SEMANTIC  # reform reason: EN 16931 sema
 # A rejection for the document itself (not readable as an invoice, over the size limit): its finding, so that a 213
 # always lists at least one error.
 DOCUMENT_RULE = "CHORALE-DOCUMENT"
+
+log = logging.getLogger(__name__)
 
 
 def validate_en16931(data: bytes):
@@ -164,6 +167,14 @@ def _decided(invoices: InvoiceRepository, invoice_id: str) -> Invoice | None:
     if _is_rejected(invoice):
         _release_number(invoices, invoice, invoice.summary)
     return invoice
+
+
+class NotMarkedFailed(Exception):
+    """Giving up, some invoices could not be flagged failed (each was tried, and logged): they stay pending."""
+
+    def __init__(self, message: str, marked: list[Invoice]):
+        super().__init__(message)
+        self.marked = marked  # those that were flagged
 
 
 class _EarlierAttempt(Exception):
@@ -339,7 +350,8 @@ def mark_failed(
     directory: Directory,
     now: Callable[[], str] = utc_now,
 ) -> list[Invoice]:
-    """Last attempt failed: flag the undecided records so people can see them (the message goes to the DLQ)."""
+    """Last attempt failed: flag the undecided records so people can see them (the message goes to the DLQ).
+    NotMarkedFailed, after trying every invoice of the object, when some could not be flagged."""
     if layout.is_bundle_key(key):
         try:
             members = _bundle_members(key, originals)
@@ -349,20 +361,44 @@ def mark_failed(
         invoice_id = layout.invoice_id_from_key(key)
         stored = originals.get(key) if invoice_id else None
         members = [(invoice_id, stored, None)] if invoice_id else []
-    failed = []
+    failed, unmarked = [], []
     for invoice_id, stored, offset in members:
-        invoice = invoices.get(invoice_id)
-        if invoice is None and stored is not None:
-            invoice = _record_from_metadata(invoice_id, key, stored, directory, offset)
-        if invoice is None or invoice.processing != "pending":  # decided, or already flagged
+        try:  # each on its own: one that cannot be saved (an outage, often the cause) must not keep the others pending
+            invoice = _marked_failed(invoice_id, key, stored, offset, invoices, directory, now)
+        except Exception as exc:
+            log.exception("could not mark invoice %s of %s failed: it stays pending until the DLQ is redriven",
+                          invoice_id, key, extra={"invoice_id": invoice_id})  # fmt: skip
+            unmarked.append((invoice_id, exc))
             continue
-        invoice.fail(now())
-        try:
-            invoices.save(invoice)
-        except ConcurrentUpdate:
-            continue  # decided meanwhile
-        failed.append(invoice)
+        if invoice is not None:
+            failed.append(invoice)
+    if unmarked:
+        raise NotMarkedFailed(f"{len(unmarked)} invoice(s) of {key} could not be marked failed: "
+                              f"{[i for i, _ in unmarked]}", failed) from unmarked[0][1]  # fmt: skip
     return failed
+
+
+def _marked_failed(
+    invoice_id: str,
+    key: str,
+    stored: StoredObject | None,
+    offset: int | None,
+    invoices: InvoiceRepository,
+    directory: Directory,
+    now: Callable[[], str],
+) -> Invoice | None:
+    """The invoice flagged failed; None when it is decided (or flagged) already, or has neither record nor object."""
+    invoice = invoices.get(invoice_id)
+    if invoice is None and stored is not None:
+        invoice = _record_from_metadata(invoice_id, key, stored, directory, offset)
+    if invoice is None or invoice.processing != "pending":
+        return None
+    invoice.fail(now())
+    try:
+        invoices.save(invoice)
+    except ConcurrentUpdate:
+        return None  # decided meanwhile
+    return invoice
 
 
 def _record_from_metadata(
