@@ -78,16 +78,33 @@ class DynamoDirectory:
 
     def put_structure(self, structure: Structure, *, create_only: bool = False) -> None:
         """Write the structure if its record is still at the version it was read at (a new one: if there is none
-        yet); ConcurrentUpdate when another write came first (Conflict, for a create, when it exists)."""
+        yet); ConcurrentUpdate when another write came first (Conflict, for a create, when it exists). A write
+        that landed but whose answer was lost counts as done."""
         record = structure_to_record(structure)
         try:
             record.save(condition=StructureRecord.siret.does_not_exist() if create_only else None)
         except PutError as exc:
+            # botocore retries a write whose answer was lost, and the retry fails its condition on our own item;
+            # or every retry timed out after the write landed. Either way the write may be ours: look.
+            if self._structure_landed(structure):
+                return
             if not is_conditional_failure(exc):
                 raise
             if create_only:
                 raise Conflict(f"Structure {structure.siret} already exists.") from None
             raise ConcurrentUpdate(f"Structure {structure.siret} was changed by another request.") from None
+
+    @staticmethod
+    def _structure_landed(structure: Structure) -> bool:
+        """Whether the stored record is this very write: its content (updated_at is this request's) at the version
+        the write gave it."""
+        try:
+            stored = StructureRecord.get(structure.siret, consistent_read=True)
+        except Exception:  # noqa: BLE001 - gone, or unreadable: the write's own error is the one to answer
+            return False
+        written = structure_to_record(structure).serialize()
+        written["version"] = {"N": str((structure.version or 0) + 1)}
+        return stored.serialize() == written
 
     def structures(self, sirets: list[str]) -> dict[str, Structure]:
         """The existing structures among `sirets`, by SIRET (BatchGetItem, 100 keys a request, consistent)."""

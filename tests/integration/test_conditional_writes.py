@@ -4,6 +4,7 @@ an outage that must surface, never be taken for "nothing to do"."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import botocore.client
 import pytest
@@ -103,8 +104,8 @@ def test_conditional_failures_of_the_other_adapters_are_their_answers(aws):
     directory = DynamoDirectory()
     structure = Structure("21380185500015", "Mairie de Test", ("recipient",))
     directory.put_structure(structure, create_only=True)
-    with pytest.raises(Conflict):
-        directory.put_structure(structure, create_only=True)
+    with pytest.raises(Conflict):  # another request's create (the same content would be this write, landed)
+        directory.put_structure(replace(structure, updated_at="2026-01-01T00:00:00.000Z"), create_only=True)
 
 
 def test_a_throttled_key_write_is_an_error_not_a_key_of_another_structure(aws, throttled):
