@@ -134,7 +134,7 @@ class DynamoDirectory:
                 self.put_api_key(key_hash, siret, created_at)
             except Conflict:
                 for done_hash, done_siret in written:
-                    self._delete_key_of(done_hash, done_siret)
+                    self.delete_api_key(done_hash, done_siret)
                 raise
             written.append((key_hash, siret))
 
@@ -175,7 +175,8 @@ class DynamoDirectory:
         return [structure_from_record(r) for r in page], (page[-1].name_sort if len(found) > limit else None)
 
     def put_api_key(self, key_hash: str, siret: str, created_at: str) -> None:
-        """Register a key for `siret` unless it already authenticates as another structure (Conflict then)."""
+        """Register a key for `siret` unless it already authenticates as another structure (Conflict then). A
+        write that landed but whose answer was lost (every retry timed out) counts as done."""
         try:
             ApiKeyRecord(key_hash, siret=siret, created_at=created_at).save(
                 condition=ApiKeyRecord.key_hash.does_not_exist() | (ApiKeyRecord.siret == siret)
@@ -185,9 +186,19 @@ class DynamoDirectory:
                 raise Conflict(
                     "An API key being registered already belongs to another structure; nothing was imported."
                 ) from None
-            raise
+            if not self._key_landed(key_hash, siret, created_at):
+                raise
 
-    def _delete_key_of(self, key_hash: str, siret: str) -> None:
+    @staticmethod
+    def _key_landed(key_hash: str, siret: str, created_at: str) -> bool:
+        try:
+            stored = ApiKeyRecord.get(key_hash, consistent_read=True)
+        except Exception:  # noqa: BLE001 - gone, or unreadable: the write's own error is the one to answer
+            return False
+        return (stored.siret, stored.created_at) == (siret, created_at)
+
+    def delete_api_key(self, key_hash: str, siret: str) -> None:
+        """Delete the key if it is `siret`'s (another structure's, or none: nothing is done)."""
         try:
             ApiKeyRecord(key_hash).delete(condition=ApiKeyRecord.siret == siret)
         except DeleteError as exc:

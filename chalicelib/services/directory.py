@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
@@ -40,6 +41,8 @@ WRITE_ATTEMPTS = 5
 ISSUE_KEY_ROUTE = "POST /v1/admin/structures/{siret}/api-keys"
 STRUCTURE_FIELDS = ("siret", "name", "roles", "active", "requires_service_code", "requires_engagement", "services")
 SERVICE_FIELDS = ("code", "name", "active", "requires_engagement")
+
+log = logging.getLogger(__name__)
 
 
 # Who runs imports from the command line (the local stack's seed, operations scripts).
@@ -206,8 +209,21 @@ def issue_api_key(principal: Principal, siret: str, *, directory, now: Callable[
     get_structure(siret, directory=directory)
     key = f"chk_{secrets.token_urlsafe(32)}"
     key_hash = hash_api_key(key)
-    directory.put_api_key(key_hash, siret, now())
+    try:
+        directory.put_api_key(key_hash, siret, now())
+    except Exception:
+        # The write may have landed (its answer lost): a key whose secret nobody was shown must not stay.
+        _delete_unconfirmed_key(directory, key_hash, siret)
+        raise
     return key, key_hash
+
+
+def _delete_unconfirmed_key(directory, key_hash: str, siret: str) -> None:
+    try:
+        directory.delete_api_key(key_hash, siret)
+    except Exception:
+        log.exception("API key %s of %s may be registered, its secret never shown, and could not be deleted: "
+                      "revoke it", key_hash, siret, extra={"key_id": key_hash, "siret": siret})  # fmt: skip
 
 
 def list_api_keys(principal: Principal, siret: str, *, directory) -> list[tuple[str, str]]:

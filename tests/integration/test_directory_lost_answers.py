@@ -1,20 +1,24 @@
 """Directory administration while AWS loses answers (review r16, F6): a write that landed is answered as done, not
-409 "already exists" or 500."""
+409 "already exists" or 500; an API key whose write cannot be confirmed does not stay registered unseen."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
-from aws_failures import answer_lost_fixture  # noqa: F401 - fixtures
-from demo import ADMIN_KEY, SUPPLIER_KEY, auth
+from aws_failures import When, answer_lost_fixture, fail_fixture  # noqa: F401 - fixtures
+from demo import ADMIN_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import MAIRIE_SIRET
 
 from chalicelib.config import settings
+from chalicelib.domain.directory import hash_api_key
+from chalicelib.services import directory as directory_service
 
 JSON = {"Content-Type": "application/json"}
 NEW_SIRET = "55203253400646"
 LOST = [pytest.param(True, id="botocore retried the write"), pytest.param(False, id="every retry timed out")]
+THROTTLED = "ProvisionedThroughputExceededException"
 
 
 def create_structure(client, name: str = "Régie des eaux"):
@@ -71,3 +75,54 @@ def test_a_service_whose_write_answer_was_lost_is_answered_done(client, answer_l
     assert put.status_code == 200, put.body
     stored = stored_structure(client, MAIRIE_SIRET)
     assert json.loads(put.body) == stored and [s["code"] for s in stored["services"]].count("SERV-NEW") == 1
+
+
+def issue_key(client, siret: str = MAIRIE_SIRET):
+    return client.http.post(f"/v1/admin/structures/{siret}/api-keys", headers=auth(ADMIN_KEY, **JSON), body="{}")
+
+
+@pytest.mark.parametrize("retried", LOST)
+def test_an_api_key_whose_write_answer_was_lost_is_shown(client, answer_lost, retried):
+    before = key_ids(client, MAIRIE_SIRET)
+    answer_lost("PutItem", settings().api_key_table, retried=retried)
+
+    issued = issue_key(client)
+
+    assert issued.status_code == 201, issued.body
+    key = json.loads(issued.body)
+    assert sorted(key_ids(client, MAIRIE_SIRET)) == sorted([*before, key["key_id"]])
+    assert client.http.get(f"/v1/structures/{MAIRIE_SIRET}", headers=auth(key["api_key"])).status_code == 200
+
+
+def other_keys_than(*keys: str, operation_fails=THROTTLED) -> When:
+    """Every call on the API key table about a key other than `keys` fails (the callers' keys still authenticate)."""
+    hashes = {hash_api_key(k) for k in keys}
+    return When(lambda params: operation_fails if params.get("TableName") == settings().api_key_table
+                and params["Key"]["key_hash"]["S"] not in hashes else None)  # fmt: skip
+
+
+def test_an_api_key_that_cannot_be_confirmed_is_deleted(client, fail, answer_lost):
+    before = key_ids(client, MAIRIE_SIRET)
+    answer_lost("PutItem", settings().api_key_table, retried=False)
+    fail["GetItem"] = other_keys_than(ADMIN_KEY, MAIRIE_KEY)  # the read-back fails
+
+    assert issue_key(client).status_code >= 500
+
+    fail.clear()
+    assert key_ids(client, MAIRIE_SIRET) == before  # no key whose secret nobody was shown
+
+
+def test_an_api_key_that_can_be_neither_confirmed_nor_deleted_is_logged_for_revocation(client, fail, answer_lost,
+                                                                                       caplog):  # fmt: skip
+    before = key_ids(client, MAIRIE_SIRET)
+    answer_lost("PutItem", settings().api_key_table, retried=False)
+    fail["GetItem"] = other_keys_than(ADMIN_KEY, MAIRIE_KEY)
+    fail["DeleteItem"] = other_keys_than(ADMIN_KEY, MAIRIE_KEY)
+    caplog.set_level(logging.ERROR, logger=directory_service.__name__)
+
+    assert issue_key(client).status_code >= 500
+
+    fail.clear()
+    [left] = [k for k in key_ids(client, MAIRIE_SIRET) if k not in before]
+    [logged] = [r for r in caplog.records if r.name == directory_service.__name__]
+    assert logged.levelno == logging.ERROR and logged.key_id == left and "revoke" in logged.getMessage()
