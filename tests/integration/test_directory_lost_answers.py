@@ -126,3 +126,17 @@ def test_an_api_key_that_can_be_neither_confirmed_nor_deleted_is_logged_for_revo
     [left] = [k for k in key_ids(client, MAIRIE_SIRET) if k not in before]
     [logged] = [r for r in caplog.records if r.name == directory_service.__name__]
     assert logged.levelno == logging.ERROR and logged.key_id == left and "revoke" in logged.getMessage()
+
+
+@pytest.mark.parametrize("table", ["structure_table", "api_key_table"])
+def test_an_import_whose_write_answer_was_lost_is_answered_done(client, answer_lost, table):
+    key = "an-imported-key-of-the-regie"
+    answer_lost("PutItem", getattr(settings(), table), retried=False)
+
+    imported = client.http.post("/v1/admin/imports", headers=auth(ADMIN_KEY, **JSON), body=json.dumps(
+        {"structures": [{"siret": NEW_SIRET, "name": "Régie des eaux", "roles": ["supplier"], "api_keys": [key]}]}
+    ))  # fmt: skip
+
+    assert imported.status_code == 200, imported.body
+    assert stored_structure(client, NEW_SIRET)["name"] == "Régie des eaux"
+    assert client.http.get(f"/v1/structures/{NEW_SIRET}", headers=auth(key)).status_code == 200
