@@ -217,5 +217,19 @@ class DynamoDirectory:
             return False
         if record.siret != siret:
             return False
-        record.delete()
+        try:
+            record.delete()
+        except DeleteError:
+            if not self._key_gone(key_hash):  # else the delete landed, its answer lost: revoked
+                raise
         return True
+
+    @staticmethod
+    def _key_gone(key_hash: str) -> bool:
+        try:
+            ApiKeyRecord.get(key_hash, consistent_read=True)
+        except DoesNotExist:
+            return True
+        except Exception:  # noqa: BLE001 - unreadable: the delete's own error is the one to answer
+            return False
+        return False

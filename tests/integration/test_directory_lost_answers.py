@@ -140,3 +140,13 @@ def test_an_import_whose_write_answer_was_lost_is_answered_done(client, answer_l
     assert imported.status_code == 200, imported.body
     assert stored_structure(client, NEW_SIRET)["name"] == "Régie des eaux"
     assert client.http.get(f"/v1/structures/{NEW_SIRET}", headers=auth(key)).status_code == 200
+
+
+def test_a_key_revocation_whose_answer_was_lost_is_answered_revoked(client, answer_lost):
+    key_id = json.loads(issue_key(client).body)["key_id"]
+    answer_lost("DeleteItem", settings().api_key_table, retried=False)
+
+    revoked = client.http.delete(f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys/{key_id}", headers=auth(ADMIN_KEY))
+
+    assert revoked.status_code == 200, revoked.body
+    assert json.loads(revoked.body)["revoked"] is True and key_id not in key_ids(client, MAIRIE_SIRET)
