@@ -7,12 +7,24 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
+# The HTTP status AWS answers each injected code with: a transient code's 5xx/400 and a deployment bug's 4xx
+# (the API's 503 classification reads the status as well as the code).
+STATUS_BY_CODE = {
+    "SlowDown": 503,
+    "InternalError": 500,
+    "InternalServerError": 500,
+    "ServiceUnavailable": 503,
+    "AccessDenied": 403,
+    "AccessDeniedException": 400,
+    "ValidationException": 400,
+    "ResourceNotFoundException": 400,
+}
+
 
 def client_error(code: str, operation: str) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": 503}},
-        operation,
-    )
+    status = STATUS_BY_CODE.get(code, 400)  # DynamoDB's and SQS's throttles are 400s
+    response = {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, operation)
 
 
 class When:
@@ -29,7 +41,8 @@ def on_table(table: str, code: str) -> When:
 @pytest.fixture(name="fail")
 def fail_fixture(monkeypatch):
     """rules[operation] = an error code | an exception | a list of those, one per call (None lets a call through)
-    | When(fn). An operation without a rule goes to moto."""
+    | When(fn) or a plain function of the call's parameters. An operation without a rule goes to moto; clearing
+    the rules ends the outage."""
     rules: dict = {}
     original = botocore.client.BaseClient._make_api_call
 
@@ -39,6 +52,8 @@ def fail_fixture(monkeypatch):
             outcome = rule.pop(0) if rule else None
         elif isinstance(rule, When):
             outcome = rule.fn(api_params)
+        elif callable(rule):
+            outcome = rule(api_params)
         else:
             outcome = rule
         if isinstance(outcome, BaseException):

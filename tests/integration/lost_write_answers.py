@@ -7,6 +7,7 @@ import json
 
 import botocore.client
 import pytest
+from aws_failures import client_error
 from botocore.exceptions import ClientError, ReadTimeoutError
 from demo import SUPPLIER_KEY, auth
 from invoices import ubl_invoice
@@ -39,8 +40,7 @@ class InvoiceWrites:
 
 
 def throttling(operation: str) -> ClientError:
-    error = {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}
-    return ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+    return client_error("ProvisionedThroughputExceededException", operation)
 
 
 @pytest.fixture(name="invoice_writes")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_outage_support import inject_failures
+from aws_failures import fail_fixture, on_table  # noqa: F401 - fixtures
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from demo import ADMIN_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
@@ -20,13 +20,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-def outage(monkeypatch):
-    return inject_failures(monkeypatch)
-
-
-def on_table(table: str, code: str):
-    """The failure only on `table` (the authorizer's key look-ups go through)."""
-    return lambda params: code if params.get("TableName") == table else None
+def outage(fail):
+    return fail
 
 
 def assert_unavailable(response) -> dict:
