@@ -52,6 +52,12 @@ class FakeObjectStore:
     def put(self, key, data, content_type, metadata) -> None:
         self.objects[key] = StoredObject(data, content_type, dict(metadata))
 
+    def put_if_absent(self, key, data, content_type, metadata):
+        if key in self.objects:
+            return self.head(key)
+        self.put(key, data, content_type, metadata)
+        return None
+
     def get(self, key):
         return self.objects.get(key)
 

@@ -41,6 +41,30 @@ class S3ObjectStore:
         return {"Mode": self.lock_mode, "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.lock_days)}
 
     def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None:
+        self._put(key, data, content_type, metadata)
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> ObjectHead | None:
+        """Write the object unless one is already at `key`: None when written, else the head of the object there.
+
+        A conditional PUT (If-None-Match: *, no extra request): it also holds when botocore re-sends a PUT whose
+        answer was lost (the re-sent one gets 412 and the object found is ours)."""
+        for _ in range(2):
+            try:
+                self._put(key, data, content_type, metadata, IfNoneMatch="*")
+                return None
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                    raise
+                existing = self.head(key)
+                if existing is not None:
+                    return existing
+                if code == "PreconditionFailed":
+                    raise
+                # 409: another conditional write of the key was in flight and did not complete; S3 says retry.
+        raise RuntimeError(f"conditional writes of {key} kept conflicting")
+
+    def _put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str], **condition: str) -> None:
         retention = self._retention(key)
         lock = {} if retention is None else {
             "ObjectLockMode": retention["Mode"],
@@ -55,6 +79,7 @@ class S3ObjectStore:
             Metadata=metadata,
             ServerSideEncryption="AES256",
             **lock,
+            **condition,
         )
 
     def retain(self, key: str) -> None:

@@ -1,7 +1,9 @@
-"""Identifiers: time-ordered, URL-safe, unguessable (ULID layout: 48-bit ms time + 80 random bits)."""
+"""Identifiers: time-ordered, URL-safe, unguessable (ULID layout: 48-bit ms time + 80 random bits), or derived
+from what a client sent when a retry must find its first attempt's id (derived_id)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -16,6 +18,14 @@ def new_id(now_ms: int | None = None) -> str:
         os.urandom(10), "big"
     )
     return base32(value, 26)
+
+
+def derived_id(purpose: str, owner: str, client_key: str) -> str:
+    """A ULID-shaped id that is a function of (purpose, owner, client's key): 128 bits of their SHA-256, so a retry
+    with the same Idempotency-Key targets the same object. It has no creation time (not time-ordered). Knowing an
+    owner's SIRET and key gives its id, but an id is not a credential: every read checks the caller is a party."""
+    digest = hashlib.sha256("\0".join((purpose, owner, client_key)).encode()).digest()  # NUL: no header holds one
+    return base32(int.from_bytes(digest[:16], "big"), 26)  # 128 bits: a valid ULID (first digit 0-7)
 
 
 def base32(value: int, length: int) -> str:

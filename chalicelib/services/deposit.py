@@ -6,14 +6,14 @@ import hashlib
 from collections.abc import Callable
 
 from ..domain.directory import Principal
-from ..domain.ids import new_id
+from ..domain.ids import derived_id, new_id
 from ..domain.invoice import Invoice
 from ..formats import sniffing
 from . import intake, layout
 from .authentication import require_role
 from .clock import utc_now
-from .errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from .ports import IdempotencyGuard, InvoiceRepository, ObjectStore
+from .errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from .ports import IdempotencyGuard, InvoiceRepository, ObjectHead, ObjectStore
 
 XML_MEDIA_TYPES = sniffing.MEDIA_TYPES[sniffing.XML]  # application/xml, text/xml
 SUPPORTED_MEDIA_TYPES = (*XML_MEDIA_TYPES, intake.PDF_MEDIA, intake.JSON_MEDIA)  # Factur-X, structured JSON
@@ -27,7 +27,7 @@ def deposit_invoice(
     invoices: InvoiceRepository,
     originals: ObjectStore,
     max_bytes: int,
-    idempotency: IdempotencyGuard | None = None,
+    idempotency: IdempotencyGuard | None = None,  # unused: a keyed deposit is idempotent by its id (see below)
     idempotency_key: str | None = None,
     on_new: Callable[[Invoice], None] | None = None,
     now: Callable[[], str] = utc_now,
@@ -38,6 +38,11 @@ def deposit_invoice(
     processing, which writes the invoice's record once, with its decision: nothing accepted is lost and no
     record is ever half-written. Until then the invoice is read from its original (see
     adapters.invoice_repository.DepositedInvoices): pending, with no status.
+
+    With an `idempotency_key`, the invoice id is derived from (supplier, key) and the original is written only if
+    absent: a retry, even after an attempt that failed once its write had landed, finds that original and answers
+    it (the same body) or refuses the key (409, another body). The S3 object is the key's record: nothing else is
+    written, and it holds as long as the original is kept.
     """
     require_role(principal, "supplier")
     media = sniffing.media_type(content_type)
@@ -60,35 +65,47 @@ def deposit_invoice(
     syntax = prepared.format
 
     fingerprint = hashlib.sha256(body).hexdigest()
-
-    stored: list[Invoice] = []  # what this call deposited (nothing when an Idempotency-Key replays)
-
-    def store() -> str:
-        invoice_id = new_id()
-        key = layout.original_key(invoice_id)
-        metadata = {
-            layout.META_INVOICE_ID: invoice_id,
-            layout.META_SUPPLIER: principal.siret,
-            layout.META_SUPPLIER_NAME: layout.encode_name(principal.name),
-            layout.META_FORMAT: syntax,
-            layout.META_SHA256: fingerprint,
-            layout.META_RECEIVED_AT: now(),
-            **prepared.metadata,
-        }
-        intake.store_rendition(originals, invoice_id, prepared, {layout.META_INVOICE_ID: invoice_id})
+    # With a key, the id is the key's (per supplier): a retry targets the same original whatever became of the
+    # first attempt (its write landed but the answer was lost, or the Lambda died after it).
+    invoice_id = derived_id("deposit", principal.siret, idempotency_key) if idempotency_key else new_id()
+    key = layout.original_key(invoice_id)
+    metadata = {
+        layout.META_INVOICE_ID: invoice_id,
+        layout.META_SUPPLIER: principal.siret,
+        layout.META_SUPPLIER_NAME: layout.encode_name(principal.name),
+        layout.META_FORMAT: syntax,
+        layout.META_SHA256: fingerprint,
+        layout.META_RECEIVED_AT: now(),
+        **prepared.metadata,
+    }
+    # The rendition first (processing looks for it), with the original's hash: a key reused with another body
+    # must not replace the first invoice's.
+    rendition_metadata = {layout.META_INVOICE_ID: invoice_id, layout.META_SHA256: fingerprint}
+    if not idempotency_key:
+        intake.store_rendition(originals, invoice_id, prepared, rendition_metadata)
         originals.put(key, body, media, metadata)
-        stored.append(layout.deposited_invoice(invoice_id, key, media, len(body), metadata))
-        return invoice_id
-
-    if idempotency is not None and idempotency_key:
-        invoice_id = idempotency.run_once(f"{principal.siret}:{idempotency_key}", fingerprint, store)
     else:
-        invoice_id = store()
-    if stored:
-        if on_new is not None:  # what this call deposited, not an Idempotency-Key replay (e.g. to count it once)
-            on_new(stored[0])
-        return stored[0]
-    invoice = invoices.get(invoice_id) or layout.deposited(invoice_id, originals)  # a replay: decided or not
-    if invoice is None:
-        raise RuntimeError(f"invoice {invoice_id} vanished after deposit")
+        rendition = intake.rendition_key(invoice_id) if prepared.rendition is not None else None
+        found = None
+        if rendition is not None:
+            found = originals.put_if_absent(rendition, prepared.rendition, intake.XML_MEDIA, rendition_metadata)
+            _same_body(found, fingerprint)
+        existing = originals.put_if_absent(key, body, media, metadata)
+        if existing is not None:  # a replay, or the retry of an attempt whose answer was lost: nothing new
+            if existing.metadata.get(layout.META_SHA256) != fingerprint and rendition is not None and found is None:
+                originals.delete(rendition)  # ours, beside an original of another body (which had none)
+            _same_body(existing, fingerprint)
+            return invoices.get(invoice_id) or layout.deposited_invoice(
+                invoice_id, key, existing.content_type, existing.size, existing.metadata
+            )
+    invoice = layout.deposited_invoice(invoice_id, key, media, len(body), metadata)
+    if on_new is not None:  # what this call deposited, not an Idempotency-Key replay (e.g. to count it once)
+        on_new(invoice)
     return invoice
+
+
+def _same_body(existing: ObjectHead | None, fingerprint: str) -> None:
+    if existing is not None and existing.metadata.get(layout.META_SHA256) != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request: use a new key for each new invoice."
+        )

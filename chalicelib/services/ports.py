@@ -76,6 +76,9 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None: ...
 
+    def put_if_absent(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> ObjectHead | None:
+        """Write the object unless one is already at `key`: None when written, else the head of the one there."""
+
     def get(self, key: str) -> StoredObject | None: ...
 
     def head(self, key: str) -> ObjectHead | None:

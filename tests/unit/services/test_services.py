@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakes import FakeDirectory, FakeIdempotency, FakeInvoices, FakeObjectStore
+from fakes import FakeDirectory, FakeInvoices, FakeObjectStore
 from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
 from processing_support import process_original
 
@@ -73,13 +73,13 @@ def test_deposit_refusals_store_nothing(ports, kwargs, error):
 
 
 def test_idempotent_deposit(ports):
-    guard = FakeIdempotency()
+    """The key's record is the original: its id is derived from (supplier, key), and it is written only if absent."""
     new = []  # what the API counts (InvoicesDeposited): a replay is not a new deposit (review finding)
-    first = deposit(ports, idempotency=guard, idempotency_key="k1", on_new=new.append)
-    assert deposit(ports, idempotency=guard, idempotency_key="k1", on_new=new.append).id == first.id
+    first = deposit(ports, idempotency_key="k1", on_new=new.append)
+    assert deposit(ports, idempotency_key="k1", on_new=new.append).id == first.id
     assert [i.id for i in new] == [first.id]
     with pytest.raises(Conflict):
-        deposit(ports, body=ubl_invoice("OTHER"), idempotency=guard, idempotency_key="k1")
+        deposit(ports, body=ubl_invoice("OTHER"), idempotency_key="k1")
     assert len(ports[1].objects) == 1
 
 
