@@ -65,6 +65,8 @@ def post_flow():
         flows=deps.flows(),
         inbox=deps.originals(),
         max_bytes=settings().max_sync_bytes,
+        idempotency_key=request.headers.get("idempotency-key"),
+        invoices=deps.invoices(),
     )
     return json_response(flow_resource(flow), 202, {"Location": api_path(f"/v1/flows/{flow.id}")})
 

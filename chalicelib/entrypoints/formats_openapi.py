@@ -128,6 +128,16 @@ def format_paths() -> dict:
             "post": {
                 "summary": "Deposit a small archive of invoices (ZIP or tar.gz, ≤ 4 MiB, ≤ 1 000 files): a flow; "
                 "larger archives go through POST /v1/uploads",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 255},
+                        "description": "A retry with the same key and archive returns the same flow (as it is now) "
+                        "instead of taking the archive in twice; the same key with another archive: 409",
+                    }
+                ],
                 "requestBody": {"required": True, "content": {media: _BINARY for media in ARCHIVE_MEDIA_TYPES}},
                 "responses": {
                     "202": {
@@ -138,6 +148,7 @@ def format_paths() -> dict:
                     "400": _problem("Empty body"),
                     "401": _AUTH["401"],
                     "403": _problem("The caller's structure is not a supplier"),
+                    "409": _problem("Idempotency-Key reused with another archive"),
                     "413": _problem("Over the synchronous limit: use POST /v1/uploads"),
                     "415": _problem("Not a ZIP or tar.gz archive (the problem says what was found)"),
                     "422": _problem("A ZIP that contains no file"),

@@ -59,7 +59,7 @@ JSON_BODY_ERRORS = {
     "415": problem_response("Send application/json (the problem lists the accepted types)"),
 }
 _INVOICE_ID = {"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}
-# A client's retry key (Powertools idempotency, kept 24 h); each route says what a replay returns.
+# A client's retry key; each route says what a replay returns.
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -281,7 +281,11 @@ _PATHS = {
         "post": {
             "summary": "Deposit an invoice (UBL 2.1 Invoice/CreditNote or CII D16B); validation is asynchronous",
             "parameters": [
-                {**_IDEMPOTENCY_KEY, "description": "Replays with the same key and body return the same invoice"}
+                {
+                    **_IDEMPOTENCY_KEY,
+                    "description": "Replays with the same key and body return the same invoice (the key stays bound "
+                    "to it as long as its original is kept); the same key with another body: 409",
+                }
             ],
             "requestBody": {
                 "required": True,
@@ -299,7 +303,7 @@ _PATHS = {
                 "400": problem_response("Empty or unreadable body, or not an invoice document"),
                 "401": AUTH_ERRORS["401"],
                 "403": problem_response("The caller's structure is not a supplier"),
-                "409": problem_response("Idempotency-Key reused with another body, or still in progress"),
+                "409": problem_response("Idempotency-Key reused with another body"),
                 "413": problem_response("Body over the synchronous limit (4 MiB)"),
                 "415": problem_response("Content-Type not accepted"),
             },

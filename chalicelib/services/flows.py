@@ -35,7 +35,7 @@ from ..domain.flows import (
     FlowFile,
     FlowProgress,
 )
-from ..domain.ids import base32, is_ulid, new_id
+from ..domain.ids import base32, derived_id, is_ulid, new_id
 from ..domain.invoice import Error, Invoice
 from ..domain.statuses import MISE_A_DISPOSITION, REJETEE
 from ..formats import archives, bundles, facturx, sniffing
@@ -43,6 +43,7 @@ from . import controls, intake, layout
 from .authentication import require_role
 from .clock import utc_now
 from .errors import (
+    Conflict,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -52,7 +53,15 @@ from .errors import (
     is_infrastructure_error,
 )
 from .paging import decode_cursor, encode_cursor, page_limit
-from .ports import Directory, EventPublisher, FlowRepository, InvoiceRepository, ObjectStore, UploadSigner
+from .ports import (
+    Directory,
+    EventPublisher,
+    FlowRepository,
+    InvoiceRepository,
+    ObjectHead,
+    ObjectStore,
+    UploadSigner,
+)
 from .uploads import PresignedUpload, checksum_fields, presign_upload
 
 log = logging.getLogger(__name__)
@@ -92,9 +101,15 @@ def receive_archive(
     flows: FlowRepository,
     inbox: ObjectStore,
     max_bytes: int,
+    idempotency_key: str | None = None,
+    invoices: InvoiceRepository | None = None,
     now: Callable[[], str] = utc_now,
 ) -> Flow:
-    """POST /v1/flows: keep the archive in the inbox (its notification drives the expansion); 202 IN_RECU."""
+    """POST /v1/flows: keep the archive in the inbox (its notification drives the expansion); 202 IN_RECU.
+
+    With an `idempotency_key`, the flow id is derived from (supplier, key) and the archive is written only if
+    absent: a retry answers the flow as it is now (its files' outcomes read from `invoices`), or refuses the key
+    (409, another archive)."""
     require_role(principal, "supplier")
     media = sniffing.media_type(content_type)
     if media not in ARCHIVE_MEDIA_TYPES:
@@ -118,12 +133,36 @@ def receive_archive(
         )
     if sniffing.sniff(body) == sniffing.ZIP and archives.zip_file_count(body) == 0:  # central directory only
         raise Unprocessable(f"{EMPTY_ARCHIVE} Put the invoices in it.")
-    flow_id = new_id()
+    fingerprint = hashlib.sha256(body).hexdigest()
+    # With a key, the flow id is the key's (per supplier): a retry targets the same inbox object (as deposits do).
+    flow_id = derived_id("flow", principal.siret, idempotency_key) if idempotency_key else new_id()
     at = now()
     flow = Flow(flow_id, principal.siret, at, at, source="api")
-    # The archive first: if the record write fails, the expansion creates the flow from the object's metadata.
-    inbox.put(layout.inbox_key(flow_id), body, media, _inbox_metadata(principal.siret, at, "api"))
-    flows.create(flow)
+    metadata = {**_inbox_metadata(principal.siret, at, "api"), layout.META_SHA256: fingerprint}
+    # The archive first: once it is in the inbox the flow exists (GET reads it from the object's metadata, and the
+    # expansion writes its record).
+    if not idempotency_key:
+        inbox.put(layout.inbox_key(flow_id), body, media, metadata)
+    else:
+        existing = inbox.put_if_absent(layout.inbox_key(flow_id), body, media, metadata)
+        if existing is not None:  # a replay, or the retry of an attempt whose answer was lost: nothing new
+            if existing.metadata.get(layout.META_SHA256) != fingerprint:
+                raise Conflict(
+                    "This Idempotency-Key was already used with a different request: use a new key for each new "
+                    "archive."
+                )
+            replayed = flows.get(flow_id) or received_flow(flow_id, inbox, existing)
+            if replayed is None:
+                raise RuntimeError(f"flow {flow_id} has an inbox object without its supplier")
+            if invoices is not None:
+                _read_outcomes(replayed, invoices)
+            return replayed
+    try:
+        flows.create(flow)
+    except Exception:
+        # Answering an error would make the client send the archive again: a second flow, all DOUBLON.
+        log.warning("flow %s: its archive is in the inbox but its record could not be written; the expansion "
+                    "writes it", flow_id, exc_info=True)  # fmt: skip
     return flow
 
 
@@ -131,9 +170,10 @@ def _inbox_metadata(supplier: str, at: str, source: str) -> dict[str, str]:
     return {layout.META_SUPPLIER: supplier, layout.META_RECEIVED_AT: at, META_SOURCE: source}
 
 
-def received_flow(flow_id: str, inbox: ObjectStore) -> Flow | None:
-    """The flow of a file in the inbox whose expansion has not started: IN_RECU, read from the object's metadata."""
-    head = inbox.head(layout.inbox_key(flow_id))
+def received_flow(flow_id: str, inbox: ObjectStore, head: ObjectHead | None = None) -> Flow | None:
+    """The flow of a file in the inbox whose expansion has not started: IN_RECU, read from the object's metadata
+    (its `head`, when the caller has it)."""
+    head = head or inbox.head(layout.inbox_key(flow_id))
     if head is None or not head.metadata.get(layout.META_SUPPLIER):
         return None
     meta = head.metadata
