@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from ..config import settings
-from ..services.errors import Conflict
+from ..services.errors import Conflict, StillInProgress
 from .aws import client
 
 _CONFIG = IdempotencyConfig(
@@ -54,7 +54,9 @@ class PowertoolsIdempotencyGuard:
                 "attachment."
             ) from None
         except IdempotencyAlreadyInProgressError:
-            raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.") from None
+            raise StillInProgress(
+                "A request with this Idempotency-Key is still being processed; retry shortly."
+            ) from None
 
 
 def reset() -> None:

@@ -175,7 +175,6 @@ def _count_deposit(invoice) -> None:
 def deposit_invoice():
     principal = active_caller()
     request = api.current_request
-    deps.idempotency().register_lambda_context(api.lambda_context)
     invoice = deposit.deposit_invoice(
         principal,
         request.raw_body or b"",
@@ -183,7 +182,6 @@ def deposit_invoice():
         invoices=deps.invoices(),
         originals=deps.originals(),
         max_bytes=settings().max_sync_bytes,
-        idempotency=deps.idempotency(),
         idempotency_key=request.headers.get("idempotency-key"),
         on_new=_count_deposit,
     )

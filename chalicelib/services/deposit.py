@@ -13,7 +13,7 @@ from . import intake, layout
 from .authentication import require_role
 from .clock import utc_now
 from .errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from .ports import IdempotencyGuard, InvoiceRepository, ObjectHead, ObjectStore
+from .ports import InvoiceRepository, ObjectHead, ObjectStore
 
 XML_MEDIA_TYPES = sniffing.MEDIA_TYPES[sniffing.XML]  # application/xml, text/xml
 SUPPORTED_MEDIA_TYPES = (*XML_MEDIA_TYPES, intake.PDF_MEDIA, intake.JSON_MEDIA)  # Factur-X, structured JSON
@@ -27,7 +27,6 @@ def deposit_invoice(
     invoices: InvoiceRepository,
     originals: ObjectStore,
     max_bytes: int,
-    idempotency: IdempotencyGuard | None = None,  # unused: a keyed deposit is idempotent by its id (see below)
     idempotency_key: str | None = None,
     on_new: Callable[[Invoice], None] | None = None,
     now: Callable[[], str] = utc_now,

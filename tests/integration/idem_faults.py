@@ -8,16 +8,10 @@ from collections.abc import Callable
 
 import botocore.client
 import pytest
-from botocore.exceptions import ClientError, ReadTimeoutError
+from aws_failures import client_error
+from botocore.exceptions import ReadTimeoutError
 
 Rule = Callable[[str, dict], str | None]  # (operation, params) -> an error code to raise, or None
-
-
-def client_error(code: str, operation: str) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": 503}},
-        operation,
-    )
 
 
 class Faults:

@@ -130,9 +130,6 @@ def test_the_openapi_documents_the_503_on_every_route_that_calls_aws(client):
     assert "in progress" in attach_409["description"] and "Retry-After" in attach_409["headers"]
 
 
-# StillInProgress (services/errors.py) carries the Retry-After; adapters/idempotency.py (helper "deposit-idem") must
-# raise it instead of a bare Conflict for IdempotencyAlreadyInProgressError. Strict: passes as soon as it does.
-@pytest.mark.xfail(strict=True, reason="adapters/idempotency.py still raises a bare Conflict for a key in progress")
 def test_a_retry_while_the_first_attempt_is_in_progress_gets_a_409_with_retry_after(client, pump, outage):
     invoice_id = processed_invoice(client, pump)
     outage["UpdateItem"] = on_table(settings().idempotency_table, "ProvisionedThroughputExceededException")
