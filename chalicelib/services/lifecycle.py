@@ -216,16 +216,25 @@ def reroute(
         comment.strip() if comment and comment.strip() else None,
         now(),
     )
-    return _save_entry(invoices, invoice)
+    # A re-route's entry does not name its routing: two re-routes in the same millisecond write equal entries, so
+    # the re-read must also find this routing to call the write ours.
+    return _save_entry(invoices, invoice, same=_routing)
 
 
-def _save_entry(invoices: InvoiceRepository, invoice: Invoice) -> Invoice:
+def _routing(invoice: Invoice) -> tuple:
+    return invoice.recipient_siret, invoice.summary.service_code, invoice.summary.engagement_number
+
+
+def _save_entry(
+    invoices: InvoiceRepository, invoice: Invoice, same: Callable[[Invoice], object] = lambda invoice: None
+) -> Invoice:
     """Save a change that appended one history entry, and answer the invoice as saved.
 
     A failed save may still have landed: botocore resends a write whose answer was lost (read timeout), and the
     resend fails the version check the first one moved (ConcurrentUpdate), or every answer is lost (a timeout).
     History only grows, so the entry at our position, ours to the millisecond, is our write: the change is
-    answered as done. Anything else there is another change's (the 409 stands); a failed re-read raises."""
+    answered as done (and `same` of the stored invoice is ours: what the entry does not say). Anything else there is
+    another change's (the 409 stands); a failed re-read raises."""
     position, entry, read_version = len(invoice.history) - 1, invoice.history[-1], invoice.version or 0
     try:
         invoices.save(invoice)
@@ -238,6 +247,7 @@ def _save_entry(invoices: InvoiceRepository, invoice: Invoice) -> Invoice:
             stored is None
             or (stored.version or 0) <= read_version
             or stored.history[position : position + 1] != [entry]
+            or same(stored) != same(invoice)
         ):
             raise
         log.info("invoice %s: the save's answer was lost, the re-read holds its change", invoice.id)
