@@ -16,7 +16,7 @@ from ..domain.invoice import Invoice
 from ..domain.statuses import REJETEE
 from ..services import flows as flow_service
 from ..services import layout
-from ..services.processing import BundleIncomplete, mark_failed, process_object
+from ..services.processing import BundleIncomplete, NotMarkedFailed, mark_failed, process_object
 from ..services.publishing import publish_committed_changes
 from . import dependencies as deps
 from .observability import logger, metrics
@@ -72,6 +72,10 @@ def _give_up(key: str, ports: dict) -> None:
     failed: list[Invoice] = []
     try:
         failed = mark_failed(key, **ports)
+    except NotMarkedFailed as exc:  # a bundle's other invoices were marked
+        failed = exc.marked
+        logger.exception("could not mark the invoices of %s failed: they stay pending until the DLQ is redriven",
+                         key, extra={"invoice_ids": exc.unmarked_ids})  # fmt: skip
     except Exception:
         logger.exception("could not mark the invoices of %s failed: they stay pending until the DLQ is redriven",
                          key, extra={"invoice_ids": _invoice_ids_of(key)})  # fmt: skip

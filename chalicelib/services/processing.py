@@ -172,9 +172,10 @@ def _decided(invoices: InvoiceRepository, invoice_id: str) -> Invoice | None:
 class NotMarkedFailed(Exception):
     """Giving up, some invoices could not be flagged failed (each was tried, and logged): they stay pending."""
 
-    def __init__(self, message: str, marked: list[Invoice]):
+    def __init__(self, message: str, marked: list[Invoice], unmarked_ids: list[str]):
         super().__init__(message)
         self.marked = marked  # those that were flagged
+        self.unmarked_ids = unmarked_ids  # those left pending
 
 
 class _EarlierAttempt(Exception):
@@ -373,8 +374,10 @@ def mark_failed(
         if invoice is not None:
             failed.append(invoice)
     if unmarked:
-        raise NotMarkedFailed(f"{len(unmarked)} invoice(s) of {key} could not be marked failed: "
-                              f"{[i for i, _ in unmarked]}", failed) from unmarked[0][1]  # fmt: skip
+        ids = [invoice_id for invoice_id, _ in unmarked]
+        raise NotMarkedFailed(f"{len(ids)} invoice(s) of {key} could not be marked failed: {ids}", failed, ids) from (
+            unmarked[0][1]
+        )
     return failed
 
 
