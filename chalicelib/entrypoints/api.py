@@ -130,6 +130,23 @@ def json_body() -> dict:
     return body
 
 
+IDEMPOTENCY_KEY_MAX = 255
+
+
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key, or None without one. A key sent empty (or blank) or longer than the documented
+    255 characters is a 400: it would protect nothing (a blank key was taken for no key) or be a client's bug."""
+    key = api.current_request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX:
+        raise InvalidInput(
+            f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} characters, not blank: send a new unique key per "
+            "request you may retry, or no header at all."
+        )
+    return key
+
+
 def query_params() -> dict[str, str]:
     return dict(api.current_request.query_params or {})
 
@@ -182,7 +199,7 @@ def deposit_invoice():
         invoices=deps.invoices(),
         originals=deps.originals(),
         max_bytes=settings().max_sync_bytes,
-        idempotency_key=request.headers.get("idempotency-key"),
+        idempotency_key=idempotency_key(),
         on_new=_count_deposit,
     )
     return json_response(invoice_resource(invoice, invoice.supplier_siret), 202,
@@ -289,7 +306,7 @@ def add_invoice_attachment(invoice_id: str):
         max_bytes=settings().max_sync_bytes,
         upload_route=api_path(f"/v1/invoices/{invoice_id}/attachments/uploads"),
         idempotency=deps.idempotency(),
-        idempotency_key=request.headers.get("idempotency-key"),
+        idempotency_key=idempotency_key(),
     )
     return _attachment_created(invoice.id, attachment)
 

@@ -15,7 +15,7 @@ from ..services import flows as flow_service
 from ..services.errors import refuse_unknown_fields
 from . import dependencies as deps
 from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
-from .api import active_caller, api, caller, json_body, json_response, route
+from .api import active_caller, api, caller, idempotency_key, json_body, json_response, route
 from .links import api_path
 from .observability import logger
 from .representations import upload_resource
@@ -65,7 +65,7 @@ def post_flow():
         flows=deps.flows(),
         inbox=deps.originals(),
         max_bytes=settings().max_sync_bytes,
-        idempotency_key=request.headers.get("idempotency-key"),
+        idempotency_key=idempotency_key(),
         invoices=deps.invoices(),
     )
     return json_response(flow_resource(flow), 202, {"Location": api_path(f"/v1/flows/{flow.id}")})

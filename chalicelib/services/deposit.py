@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 
 from ..domain.directory import Principal
@@ -14,6 +15,8 @@ from .authentication import require_role
 from .clock import utc_now
 from .errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from .ports import InvoiceRepository, ObjectHead, ObjectStore
+
+log = logging.getLogger(__name__)
 
 XML_MEDIA_TYPES = sniffing.MEDIA_TYPES[sniffing.XML]  # application/xml, text/xml
 SUPPORTED_MEDIA_TYPES = (*XML_MEDIA_TYPES, intake.PDF_MEDIA, intake.JSON_MEDIA)  # Factur-X, structured JSON
@@ -92,7 +95,7 @@ def deposit_invoice(
         existing = originals.put_if_absent(key, body, media, metadata)
         if existing is not None:  # a replay, or the retry of an attempt whose answer was lost: nothing new
             if existing.metadata.get(layout.META_SHA256) != fingerprint and rendition is not None and found is None:
-                originals.delete(rendition)  # ours, beside an original of another body (which had none)
+                _discard_rendition(originals, rendition)  # ours, beside an original of another body (which had none)
             _same_body(existing, fingerprint)
             return invoices.get(invoice_id) or layout.deposited_invoice(
                 invoice_id, key, existing.content_type, existing.size, existing.metadata
@@ -101,6 +104,15 @@ def deposit_invoice(
     if on_new is not None:  # what this call deposited, not an Idempotency-Key replay (e.g. to count it once)
         on_new(invoice)
     return invoice
+
+
+def _discard_rendition(originals: ObjectStore, key: str) -> None:
+    """Best effort: a rendition beside an XML original is never read (processing reads renditions of JSON and
+    Factur-X deposits only), and the API's role may not delete renditions; the refusal (409) must not become a 500."""
+    try:
+        originals.delete(key)
+    except Exception:
+        log.warning("stray rendition %s left beside an original of another body", key, exc_info=True)
 
 
 def _same_body(existing: ObjectHead | None, fingerprint: str) -> None:
