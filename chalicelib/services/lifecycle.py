@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 
 from ..domain import lifecycle
 from ..domain.directory import Principal, is_valid_siret
-from ..domain.ids import is_ulid, new_id
+from ..domain.ids import derived_id, is_ulid, new_id
 from ..domain.invoice import Attachment, Invoice
 from ..domain.statuses import STATUSES
 from . import controls, layout
@@ -74,6 +74,8 @@ SNIFF_BYTES = 4096  # what _sniff_ok looks at: all an upload's completion reads 
 COMPLETE_ATTEMPTS = 3  # saves tried when another change of the invoice wins the race (optimistic locking)
 # x-amz-meta-* fields of an attachment upload, fixed by its policy (S3 returns them without the prefix).
 META_INVOICE_ID, META_UPLOADED_BY, META_NAME = "invoice-id", "uploaded-by", "name"
+# A file sent in the body also has its SHA-256 (what an Idempotency-Key retry compares).
+META_SHA256 = layout.META_SHA256
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +375,9 @@ def add_attachment(
     ones go through `upload_route` (the path of the upload route, as the client follows it).
 
     With an `idempotency_key`, a retried request (same invoice, name and bytes) answers the attachment its first
-    attempt recorded instead of attaching the file twice; the same key with another request is a Conflict."""
+    attempt recorded instead of attaching the file twice; the same key with another request is a Conflict. The
+    attachment's id is derived from (invoice, caller, key), so this holds whatever became of the first attempt:
+    recorded with its answer lost, or its file stored and never recorded (then this attempt records it)."""
     if len(data) > max_bytes:
         raise PayloadTooLarge(
             f"Attachments sent in the request body are limited to {max_bytes} bytes (API Gateway → Lambda "
@@ -385,17 +389,31 @@ def add_attachment(
     name, extension = _attachment_name(name)
     if not data:
         raise InvalidInput("The attachment is empty.")
+    digest = hashlib.sha256(data).hexdigest()
     recorded: list[tuple[Invoice, Attachment]] = []
 
     def attach() -> str:
+        if idempotency_key:
+            attachment_id = derived_id("attachment", f"{invoice.id}:{principal.siret}", idempotency_key)
+            replayed = _recorded_by_first_attempt(invoice, attachment_id, name, data, digest, originals)
+            if replayed is not None:
+                recorded.append((invoice, replayed))
+                return attachment_id
+        else:
+            attachment_id = new_id()
         _check_open(invoice)
         _check_count(invoice)
         _check_size(invoice, len(data))
         _check_content(name, extension, data)
-        attachment_id = new_id()
         key = layout.attachment_key(invoice.id, attachment_id)
-        metadata = {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret}
-        originals.put(key, data, ATTACHMENT_TYPES[extension], metadata)
+        metadata = {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret, META_NAME: quote(name, safe=""),
+                    META_SHA256: digest}  # fmt: skip
+        if not idempotency_key:
+            originals.put(key, data, ATTACHMENT_TYPES[extension], metadata)
+        else:
+            stored = originals.put_if_absent(key, data, ATTACHMENT_TYPES[extension], metadata)
+            if stored is not None:  # the first attempt's file, never recorded: recorded now if it is this one
+                _check_same_file(stored.metadata, name, digest)
         attachment = _attach(invoice, principal, attachment_id, name, extension, len(data), now())
         recorded.append(_save_attachment(invoices, originals, invoice, attachment))
         return attachment_id
@@ -416,6 +434,34 @@ def add_attachment(
     if attachment is None:
         raise RuntimeError(f"attachment {attachment_id} of invoice {invoice.id} vanished after it was recorded")
     return invoice, attachment
+
+
+def _key_reused() -> Conflict:
+    return Conflict(
+        "This Idempotency-Key was already used with a different request: use a new key for each new invoice or "
+        "attachment."
+    )
+
+
+def _check_same_file(metadata: Mapping[str, str], name: str, digest: str) -> None:
+    if metadata.get(META_SHA256) != digest or unquote(metadata.get(META_NAME, "")) != name:
+        raise _key_reused()
+
+
+def _recorded_by_first_attempt(
+    invoice: Invoice, attachment_id: str, name: str, data: bytes, digest: str, originals: ObjectStore
+) -> Attachment | None:
+    """The attachment an earlier attempt with this key recorded (its answer may have been lost), when it is this
+    same file; None when none is recorded. One HEAD, only on such a retry."""
+    found = next((a for a in invoice.attachments if a.id == attachment_id), None)
+    if found is None:
+        return None
+    if found.name != name or found.size != len(data):
+        raise _key_reused()
+    head = originals.head(found.key)
+    if head is not None and META_SHA256 in head.metadata:
+        _check_same_file(head.metadata, name, digest)
+    return found
 
 
 # What DynamoDB answers to a write it refused before writing anything (botocore's code): no landing to look for
