@@ -48,14 +48,17 @@ class FakeObjectStore:
     def __init__(self):
         self.objects: dict[str, StoredObject] = {}
         self.retained: list[str] = []  # the keys given the legal retention after their upload
+        self.unretained: list[str] = []  # the keys written with retain=False (to be locked later, or not)
 
-    def put(self, key, data, content_type, metadata) -> None:
+    def put(self, key, data, content_type, metadata, *, retain=True) -> None:
         self.objects[key] = StoredObject(data, content_type, dict(metadata))
+        if not retain:
+            self.unretained.append(key)
 
-    def put_if_absent(self, key, data, content_type, metadata):
+    def put_if_absent(self, key, data, content_type, metadata, *, retain=True):
         if key in self.objects:
             return self.head(key)
-        self.put(key, data, content_type, metadata)
+        self.put(key, data, content_type, metadata, retain=retain)
         return None
 
     def get(self, key):

@@ -40,17 +40,22 @@ class S3ObjectStore:
             return None
         return {"Mode": self.lock_mode, "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.lock_days)}
 
-    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None:
-        self._put(key, data, content_type, metadata)
+    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str], *, retain: bool = True) -> None:
+        """Write the object; a legal record is locked unless `retain` is False (the caller locks it with retain()
+        once it is recorded: a file recorded nowhere must not stay locked for the whole retention)."""
+        self._put(key, data, content_type, metadata, retain)
 
-    def put_if_absent(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> ObjectHead | None:
-        """Write the object unless one is already at `key`: None when written, else the head of the object there.
+    def put_if_absent(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str], *, retain: bool = True
+    ) -> ObjectHead | None:
+        """Write the object unless one is already at `key`: None when written, else the head of the object there
+        (`retain` as for put).
 
         A conditional PUT (If-None-Match: *, no extra request): it also holds when botocore re-sends a PUT whose
         answer was lost (the re-sent one gets 412 and the object found is ours)."""
         for _ in range(2):
             try:
-                self._put(key, data, content_type, metadata, IfNoneMatch="*")
+                self._put(key, data, content_type, metadata, retain, IfNoneMatch="*")
                 return None
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code")
@@ -64,8 +69,10 @@ class S3ObjectStore:
                 # 409: another conditional write of the key was in flight and did not complete; S3 says retry.
         raise RuntimeError(f"conditional writes of {key} kept conflicting")
 
-    def _put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str], **condition: str) -> None:
-        retention = self._retention(key)
+    def _put(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str], retain: bool, **condition: str
+    ) -> None:
+        retention = self._retention(key) if retain else None
         lock = {} if retention is None else {
             "ObjectLockMode": retention["Mode"],
             "ObjectLockRetainUntilDate": retention["RetainUntilDate"],
@@ -83,7 +90,8 @@ class S3ObjectStore:
         )
 
     def retain(self, key: str) -> None:
-        """Lock an object written by someone else (a presigned upload to the inbox) when it is a legal record."""
+        """Lock an object written unlocked (a presigned upload to the inbox, an attachment once recorded) when it is a
+        legal record: one PutObjectRetention, only on a stage that locks."""
         retention = self._retention(key)
         if retention is not None:
             client("s3").put_object_retention(Bucket=self.bucket, Key=key, Retention=retention)

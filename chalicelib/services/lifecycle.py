@@ -377,7 +377,10 @@ def add_attachment(
     With an `idempotency_key`, a retried request (same invoice, name and bytes) answers the attachment its first
     attempt recorded instead of attaching the file twice; the same key with another request is a Conflict. The
     attachment's id is derived from (invoice, caller, key), so this holds whatever became of the first attempt:
-    recorded with its answer lost, or its file stored and never recorded (then this attempt records it)."""
+    recorded with its answer lost, or its file stored and never recorded (then this attempt records it).
+
+    The file is written unlocked and locked once recorded: a file recorded nowhere must stay deletable (on a stage
+    with Object Lock, a locked version would be kept, and billed, for the whole retention)."""
     if len(data) > max_bytes:
         raise PayloadTooLarge(
             f"Attachments sent in the request body are limited to {max_bytes} bytes (API Gateway → Lambda "
@@ -409,13 +412,14 @@ def add_attachment(
         metadata = {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret, META_NAME: quote(name, safe=""),
                     META_SHA256: digest}  # fmt: skip
         if not idempotency_key:
-            originals.put(key, data, ATTACHMENT_TYPES[extension], metadata)
+            originals.put(key, data, ATTACHMENT_TYPES[extension], metadata, retain=False)
         else:
-            stored = originals.put_if_absent(key, data, ATTACHMENT_TYPES[extension], metadata)
+            stored = originals.put_if_absent(key, data, ATTACHMENT_TYPES[extension], metadata, retain=False)
             if stored is not None:  # the first attempt's file, never recorded: recorded now if it is this one
                 _check_same_file(stored.metadata, name, digest)
         attachment = _attach(invoice, principal, attachment_id, name, extension, len(data), now())
         recorded.append(_save_attachment(invoices, originals, invoice, attachment))
+        _lock_recorded(originals, key)
         return attachment_id
 
     if idempotency is None or not idempotency_key:
@@ -461,7 +465,18 @@ def _recorded_by_first_attempt(
     head = originals.head(found.key)
     if head is not None and META_SHA256 in head.metadata:
         _check_same_file(head.metadata, name, digest)
+    _lock_recorded(originals, found.key)  # the first attempt may have ended between its record and its lock
     return found
+
+
+def _lock_recorded(originals: ObjectStore, key: str) -> None:
+    """Lock a recorded attachment. A failure still answers 201: the record and its file are right, and a 5xx would
+    make a client without an Idempotency-Key attach the file again; an operator locks it (alarm on ERROR)."""
+    try:
+        originals.retain(key)
+    except Exception:  # noqa: BLE001
+        log.error("attachment %s is recorded but NOT locked: give it the stage's retention by hand", key,
+                  exc_info=True)  # fmt: skip
 
 
 # What DynamoDB answers to a write it refused before writing anything (botocore's code): no landing to look for

@@ -74,10 +74,14 @@ class InvoiceRepository(Protocol):
 class ObjectStore(Protocol):
     """The invoice bucket: originals and bundles, renditions, the inbox, attachments (keys: services/layout)."""
 
-    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> None: ...
+    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str], *, retain: bool = True) -> None:
+        """Write the object; a legal record is locked unless not `retain` (then retain() locks it later)."""
 
-    def put_if_absent(self, key: str, data: bytes, content_type: str, metadata: dict[str, str]) -> ObjectHead | None:
-        """Write the object unless one is already at `key`: None when written, else the head of the one there."""
+    def put_if_absent(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str], *, retain: bool = True
+    ) -> ObjectHead | None:
+        """Write the object unless one is already at `key`: None when written, else the head of the one there
+        (`retain` as for put)."""
 
     def get(self, key: str) -> StoredObject | None: ...
 
@@ -91,7 +95,8 @@ class ObjectStore(Protocol):
         """Copy an object with its type and metadata (server-side); a legal record is locked unless not `retain`."""
 
     def retain(self, key: str) -> None:
-        """Give an object the stage's legal retention when it is a legal record (it was written by a client)."""
+        """Give an object the stage's legal retention when it is a legal record (a client wrote it, or it was
+        written without `retain` until it was recorded)."""
 
     def delete(self, key: str) -> None:
         """Remove the object (no error when it is already gone)."""

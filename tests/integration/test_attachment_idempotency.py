@@ -102,3 +102,11 @@ def test_the_same_key_on_another_invoice_is_another_attachment(client, made_avai
     one, other = attach(client, first), attach(client, second)
     assert one.status_code == other.status_code == 201
     assert json.loads(one.body)["id"] != json.loads(other.body)["id"]
+
+
+def test_an_attachment_on_a_stage_without_lock_sends_no_put_object_retention(client, made_available, fail):
+    invoice_id = made_available()
+    calls = []
+    fail["PutObjectRetention"] = lambda params: calls.append(params["Key"])
+    assert attach(client, invoice_id).status_code == 201
+    assert calls == []  # locking after the record costs a request only where records are locked
