@@ -53,7 +53,7 @@ class S3ObjectStore:
 
         A conditional PUT (If-None-Match: *, no extra request): it also holds when botocore re-sends a PUT whose
         answer was lost (the re-sent one gets 412 and the object found is ours)."""
-        for _ in range(2):
+        for attempt in range(2):
             try:
                 self._put(key, data, content_type, metadata, retain, IfNoneMatch="*")
                 return None
@@ -64,10 +64,10 @@ class S3ObjectStore:
                 existing = self.head(key)
                 if existing is not None:
                     return existing
-                if code == "PreconditionFailed":
-                    raise
+                if code == "PreconditionFailed" or attempt:
+                    raise  # a conflict twice: S3's own passing failure (a 503), which the client's retry resolves
                 # 409: another conditional write of the key was in flight and did not complete; S3 says retry.
-        raise RuntimeError(f"conditional writes of {key} kept conflicting")
+        raise AssertionError("unreachable")
 
     def _put(
         self, key: str, data: bytes, content_type: str, metadata: dict[str, str], retain: bool, **condition: str

@@ -49,3 +49,12 @@ def test_a_key_of_255_characters_is_taken_and_replays(client):
     first = deposit(client, ubl_invoice("F-KEY-4"), key)
     assert first.status_code == 202
     assert json.loads(deposit(client, ubl_invoice("F-KEY-4"), key).body)["id"] == json.loads(first.body)["id"]
+
+
+def test_two_conditional_write_conflicts_in_a_row_are_a_503_and_the_retry_deposits_once(client, faults):
+    faults.fail("PutObject", "ConditionalRequestConflict", times=2, when=lambda p: p["Key"].startswith("originals/"))
+    answer = deposit(client, ubl_invoice("F-KEY-5"), "k-conflicts")
+    assert answer.status_code == 503 and answer.headers["Retry-After"], answer.body
+    assert deposit(client, ubl_invoice("F-KEY-5"), "k-conflicts").status_code == 202
+    originals = boto3.client("s3").list_objects_v2(Bucket=settings().invoice_bucket, Prefix="originals/")
+    assert len(originals["Contents"]) == 1
