@@ -89,7 +89,7 @@ GATEWAY_PROBLEMS: dict[str, tuple[int, str, str]] = {
         504,
         "Gateway timeout",
         "The request took longer than the API gateway's 29 s: retry it "
-        "(with the same Idempotency-Key for a deposit, so it is not deposited twice).",
+        "(with the same Idempotency-Key for a deposit, a flow or an attachment, so it is not done twice).",
     ),
     "DEFAULT_5XX": (502, "Bad gateway", "The API gateway could not complete the request."),
 }
