@@ -582,6 +582,10 @@ def complete_attachment_upload(
     Copies the upload to the attachment's own key, reads the copy's size (HEAD) and first bytes (ranged GET),
     checks them like add_attachment does, and deletes a refused file. Completing again gives the same
     attachment.
+
+    The copy is written unlocked and locked once recorded, as add_attachment does: a save that fails leaves no
+    locked version recorded nowhere (kept, and billed, for the whole retention). A failed lock still answers 201
+    (logged as an ERROR naming the key); completing again after the record exists locks it.
     """
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     if not is_ulid(upload_id):
@@ -591,6 +595,7 @@ def complete_attachment_upload(
     for attempt in range(1, COMPLETE_ATTEMPTS + 1):
         existing = next((a for a in invoice.attachments if a.id == upload_id), None)
         if existing is not None:
+            _lock_recorded(originals, existing.key)  # an earlier completion may have ended before its lock
             return invoice, existing
         _check_open(invoice)  # it may have reached a final status since the upload was signed
         _check_count_at_completion(principal, invoice, staging, key, originals)
@@ -603,7 +608,6 @@ def complete_attachment_upload(
             _discard(originals, key, staging)
             raise
         attachment = _attach(invoice, principal, upload_id, name, extension, size, now())
-        originals.retain(key)  # accepted: a legal record from now on (see _check_upload)
         try:
             invoices.save(invoice)
         except RecordFull:
@@ -614,6 +618,7 @@ def complete_attachment_upload(
                 raise  # the copy stays: a racing completion of this upload may have recorded it
             invoice = visible_invoice(principal, invoice_id, invoices=invoices)
             continue
+        _lock_recorded(originals, key)  # recorded: a legal record from now on (see _check_upload)
         return invoice, attachment
     raise AssertionError("unreachable")
 
@@ -644,8 +649,8 @@ def _check_upload(
     if (uploaded.metadata.get(META_UPLOADED_BY) != principal.siret
             or uploaded.metadata.get(META_INVOICE_ID) != invoice.id):  # fmt: skip
         raise NotFound(f"No attachment upload {upload_id} of yours on invoice {invoice.id}.")
-    # The copy is what gets checked and recorded; it is locked (a legal record) only once accepted: a refused file
-    # locked for the whole retention could not be deleted.
+    # The copy is what gets checked and recorded; it is locked (a legal record) only once recorded: a refused file,
+    # or one whose record failed, locked for the whole retention could not be deleted.
     originals.copy(staging, key, retain=False)
     head = originals.head(key)
     try:

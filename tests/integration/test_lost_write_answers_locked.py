@@ -1,5 +1,7 @@
 """On a stage that locks its legal records, an attachment whose record was certainly not written leaves no current
-file (review r16 F9). The locked version itself stays until its retention ends: S3 deletes no locked version."""
+file (review r16 F9), and no locked version either: the file is written unlocked and locked only once recorded
+(test_attachment_lock_after_record.py), so the deleted file's bytes, a noncurrent version, expire with the bucket's
+lifecycle rules. A retry records the file and locks it."""
 
 from __future__ import annotations
 
