@@ -585,7 +585,8 @@ def complete_attachment_upload(
 
     The copy is written unlocked and locked once recorded, as add_attachment does: a save that fails leaves no
     locked version recorded nowhere (kept, and billed, for the whole retention). A failed lock still answers 201
-    (logged as an ERROR naming the key); completing again after the record exists locks it.
+    (logged as an ERROR naming the key); completing again after the record exists locks it. A save that fails
+    but landed all the same (every answer lost) is found by a re-read, locked and answered 201.
     """
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     if not is_ulid(upload_id):
@@ -618,9 +619,27 @@ def complete_attachment_upload(
                 raise  # the copy stays: a racing completion of this upload may have recorded it
             invoice = visible_invoice(principal, invoice_id, invoices=invoices)
             continue
+        except Exception:
+            landed = _completion_landed(invoices, invoice.id, upload_id)
+            if landed is None:
+                raise  # the copy stays unlocked: recorded nowhere (yet), completing again records and locks it
+            invoice, attachment = landed
         _lock_recorded(originals, key)  # recorded: a legal record from now on (see _check_upload)
         return invoice, attachment
     raise AssertionError("unreachable")
+
+
+def _completion_landed(
+    invoices: InvoiceRepository, invoice_id: str, upload_id: str
+) -> tuple[Invoice, Attachment] | None:
+    """After a failed save: the invoice and the attachment as recorded when the save landed all the same (every
+    answer lost: a timeout), else None. A failure of the re-read itself propagates: the outcome stays open."""
+    stored = invoices.get(invoice_id)
+    landed = next((a for a in stored.attachments if a.id == upload_id), None) if stored else None
+    if landed is None:
+        return None
+    log.info("invoice %s: the save's answer was lost, the re-read holds attachment %s", invoice_id, upload_id)
+    return stored, landed
 
 
 def _check_count_at_completion(

@@ -81,11 +81,27 @@ def test_a_completion_whose_answer_was_lost_is_locked_once(client, made_availabl
     assert_locked(key)
 
 
-def test_completing_again_after_the_record_landed_unlocked_locks_it(client, made_available, invoice_writes):
-    """The first completion's record landed, its answer was lost (a 5xx): it never reached the lock."""
+def test_a_completion_whose_every_answer_was_lost_is_201_and_locked(client, made_available, invoice_writes, fail):
+    """The save landed, botocore saw only timeouts: the re-read holds the record, which is locked before the 201."""
     invoice_id = made_available()
     issued = uploaded(client, invoice_id)
+    calls = []
+    fail["PutObjectRetention"] = lambda params: calls.append(params["Key"])
     invoice_writes.committed_then_timed_out()
+    done = complete(client, issued)
+    assert done.status_code == 201 and json.loads(done.body)["id"] == issued["upload_id"], done.body
+    key = f"attachments/{invoice_id}/{issued['upload_id']}"
+    assert recorded_attachments(client, invoice_id) == [issued["upload_id"]]
+    assert calls == [key]
+    assert_locked(key)
+
+
+def test_completing_again_after_the_record_landed_unlocked_locks_it(client, made_available, invoice_writes):
+    """The first completion's record landed, its answer was lost and so was the re-read (a 5xx): it never reached
+    the lock."""
+    invoice_id = made_available()
+    issued = uploaded(client, invoice_id)
+    invoice_writes.committed_then_timed_out_and_unreadable()
     assert complete(client, issued).status_code >= 500
     key = f"attachments/{invoice_id}/{issued['upload_id']}"
     assert recorded_attachments(client, invoice_id) == [issued["upload_id"]]
