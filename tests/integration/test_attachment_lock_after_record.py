@@ -12,20 +12,9 @@ import pytest
 from aws_failures import fail_fixture  # noqa: F401 (fixture)
 from lost_write_answers import invoice_writes_fixture, made_available_fixture  # noqa: F401 (fixtures)
 from test_lost_write_answers import attach, attachment_files, recorded_attachments
-from test_object_lock import assert_locked, lock_of
+from test_object_lock import assert_locked, lock_of, locked_stage  # noqa: F401 - locked_stage: autouse, a lock-enabled bucket
 
 from chalicelib.config import settings
-
-
-@pytest.fixture(autouse=True)
-def locked_stage(monkeypatch):
-    """Set before the moto resources are created (autouse fixtures come first): the bucket is lock-enabled."""
-    monkeypatch.setenv("OBJECT_LOCK_MODE", "GOVERNANCE")
-    monkeypatch.setenv("OBJECT_LOCK_DAYS", "3650")
-    settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    settings.cache_clear()
 
 
 def locked_versions(invoice_id: str) -> list[str]:

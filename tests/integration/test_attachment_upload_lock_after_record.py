@@ -7,26 +7,12 @@ from __future__ import annotations
 import json
 import logging
 
-import pytest
 from aws_failures import fail_fixture  # noqa: F401 (fixture)
 from lost_write_answers import invoice_writes_fixture, made_available_fixture  # noqa: F401 (fixtures)
 from test_attachment_lock_after_record import locked_versions
 from test_attachment_uploads import complete, pdf, send, ticket
 from test_lost_write_answers import recorded_attachments
-from test_object_lock import assert_locked, lock_of
-
-from chalicelib.config import settings
-
-
-@pytest.fixture(autouse=True)
-def locked_stage(monkeypatch):
-    """Set before the moto resources are created (autouse fixtures come first): the bucket is lock-enabled."""
-    monkeypatch.setenv("OBJECT_LOCK_MODE", "GOVERNANCE")
-    monkeypatch.setenv("OBJECT_LOCK_DAYS", "3650")
-    settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    settings.cache_clear()
+from test_object_lock import assert_locked, lock_of, locked_stage  # noqa: F401 - locked_stage: autouse, a lock-enabled bucket
 
 
 def uploaded(client, invoice_id: str) -> dict:

@@ -8,23 +8,12 @@ from __future__ import annotations
 import json
 
 import boto3
-import pytest
 from demo import SUPPLIER_KEY, auth
 from lost_write_answers import invoice_writes_fixture, made_available_fixture  # noqa: F401 (fixtures)
 from test_lost_write_answers import attach, attachment_files, recorded_attachments
+from test_object_lock import locked_stage  # noqa: F401 - autouse: a lock-enabled bucket
 
 from chalicelib.config import settings
-
-
-@pytest.fixture(autouse=True)
-def locked_stage(monkeypatch):
-    """Set before the moto resources are created (autouse fixtures come first): the bucket is lock-enabled."""
-    monkeypatch.setenv("OBJECT_LOCK_MODE", "GOVERNANCE")
-    monkeypatch.setenv("OBJECT_LOCK_DAYS", "3650")
-    settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    settings.cache_clear()
 
 
 def test_a_throttled_attachment_on_a_locked_stage_leaves_no_current_file(client, made_available, invoice_writes):
