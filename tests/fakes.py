@@ -76,7 +76,7 @@ class FakeObjectStore:
         if retain:
             self.retained.append(key)
 
-    def retain(self, key) -> None:
+    def retain(self, key, since=None) -> None:
         self.retained.append(key)
 
     def delete(self, key) -> None:

@@ -35,10 +35,11 @@ class S3ObjectStore:
         self.lock_mode = settings().object_lock_mode if lock_mode is None else lock_mode
         self.lock_days = settings().object_lock_days if lock_days is None else lock_days
 
-    def _retention(self, key: str) -> dict | None:
+    def _retention(self, key: str, since: str | None = None) -> dict | None:
         if not (self.lock_mode and self.lock_days > 0 and is_legal_record(key)):
             return None
-        return {"Mode": self.lock_mode, "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.lock_days)}
+        start = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else datetime.now(UTC)
+        return {"Mode": self.lock_mode, "RetainUntilDate": start + timedelta(days=self.lock_days)}
 
     def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str], *, retain: bool = True) -> None:
         """Write the object; a legal record is locked unless `retain` is False (the caller locks it with retain()
@@ -89,10 +90,11 @@ class S3ObjectStore:
             **condition,
         )
 
-    def retain(self, key: str) -> None:
+    def retain(self, key: str, since: str | None = None) -> None:
         """Lock an object written unlocked (a presigned upload to the inbox, an attachment once recorded) when it is a
-        legal record: one PutObjectRetention, only on a stage that locks."""
-        retention = self._retention(key)
+        legal record: one PutObjectRetention, only on a stage that locks. `since` (ISO time, default now) starts the
+        retention: locking again from the same time never pushes it further."""
+        retention = self._retention(key, since)
         if retention is not None:
             client("s3").put_object_retention(Bucket=self.bucket, Key=key, Retention=retention)
 

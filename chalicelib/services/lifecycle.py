@@ -411,15 +411,18 @@ def add_attachment(
         key = layout.attachment_key(invoice.id, attachment_id)
         metadata = {META_INVOICE_ID: invoice.id, META_UPLOADED_BY: principal.siret, META_NAME: quote(name, safe=""),
                     META_SHA256: digest}  # fmt: skip
+        own_file = True  # this attempt wrote the file: it may discard it if the record certainly failed
         if not idempotency_key:
             originals.put(key, data, ATTACHMENT_TYPES[extension], metadata, retain=False)
         else:
             stored = originals.put_if_absent(key, data, ATTACHMENT_TYPES[extension], metadata, retain=False)
             if stored is not None:  # the first attempt's file, never recorded: recorded now if it is this one
                 _check_same_file(stored.metadata, name, digest)
+                own_file = False  # another attempt's: it may be recording it right now
         attachment = _attach(invoice, principal, attachment_id, name, extension, len(data), now())
-        recorded.append(_save_attachment(invoices, originals, invoice, attachment))
-        _lock_recorded(originals, key)
+        saved = _save_attachment(invoices, originals, invoice, attachment, own_file=own_file)
+        recorded.append(saved)
+        _lock_recorded(originals, saved[1])
         return attachment_id
 
     if idempotency is None or not idempotency_key:
@@ -465,17 +468,19 @@ def _recorded_by_first_attempt(
     head = originals.head(found.key)
     if head is not None and META_SHA256 in head.metadata:
         _check_same_file(head.metadata, name, digest)
-    _lock_recorded(originals, found.key)  # the first attempt may have ended between its record and its lock
+    _lock_recorded(originals, found)  # the first attempt may have ended between its record and its lock
     return found
 
 
-def _lock_recorded(originals: ObjectStore, key: str) -> None:
-    """Lock a recorded attachment. A failure still answers 201: the record and its file are right, and a 5xx would
-    make a client without an Idempotency-Key attach the file again; an operator locks it (alarm on ERROR)."""
+def _lock_recorded(originals: ObjectStore, attachment: Attachment) -> None:
+    """Lock a recorded attachment, until its upload time plus the retention: locking it again (a retry, a second
+    completion) sets the same date, never a later one. A failure still answers 201: the record and its file are
+    right, and a 5xx would make a client without an Idempotency-Key attach the file again; an operator locks it
+    (alarm on ERROR)."""
     try:
-        originals.retain(key)
+        originals.retain(attachment.key, since=attachment.uploaded_at)
     except Exception:  # noqa: BLE001
-        log.error("attachment %s is recorded but NOT locked: give it the stage's retention by hand", key,
+        log.error("attachment %s is recorded but NOT locked: give it the stage's retention by hand", attachment.key,
                   exc_info=True)  # fmt: skip
 
 
@@ -496,19 +501,22 @@ def _refused_unwritten(exc: BaseException) -> bool:
 
 
 def _save_attachment(
-    invoices: InvoiceRepository, originals: ObjectStore, invoice: Invoice, attachment: Attachment
+    invoices: InvoiceRepository, originals: ObjectStore, invoice: Invoice, attachment: Attachment, *, own_file: bool
 ) -> tuple[Invoice, Attachment]:
     """Record an attachment whose file is stored; answers the invoice and the attachment as recorded.
 
     A failed save may still have landed: botocore resends a write whose answer was lost, and the resend fails the
     version check the first one moved (ConcurrentUpdate), or every answer is lost (a timeout). A re-read holding
     the attachment's id is our write. The file goes only when the attachment is certainly not recorded: a file
-    recorded nowhere costs little, a record without its file is a download that fails the other party."""
+    recorded nowhere costs little, a record without its file is a download that fails the other party. A file this
+    attempt did not write (`own_file` False: an earlier attempt's, under the same key) is never discarded: another
+    attempt may be recording it."""
     try:
         invoices.save(invoice)
         return invoice, attachment
     except RecordFull:  # refused as a whole: the file recorded nowhere is not kept
-        _discard(originals, attachment.key)
+        if own_file:
+            _discard(originals, attachment.key)
         raise
     except Exception as failure:
         stored = invoices.get(invoice.id)  # if this fails too, the file stays (the record may hold it)
@@ -516,7 +524,7 @@ def _save_attachment(
         if landed is not None:
             log.info("invoice %s: the save's answer was lost, the re-read holds attachment %s", invoice.id, landed.id)
             return stored, landed
-        if _refused_unwritten(failure):
+        if _refused_unwritten(failure) and own_file:
             _discard(originals, attachment.key)
         else:
             log.warning("attachment file %s kept: its record's write may still land", attachment.key)
@@ -596,7 +604,9 @@ def complete_attachment_upload(
     for attempt in range(1, COMPLETE_ATTEMPTS + 1):
         existing = next((a for a in invoice.attachments if a.id == upload_id), None)
         if existing is not None:
-            _lock_recorded(originals, existing.key)  # an earlier completion may have ended before its lock
+            if existing.uploader_siret != principal.siret:  # the other party's: not shown by a guessed upload id
+                raise NotFound(f"No attachment upload {upload_id} of yours on invoice {invoice.id}.")
+            _lock_recorded(originals, existing)  # an earlier completion may have ended before its lock
             return invoice, existing
         _check_open(invoice)  # it may have reached a final status since the upload was signed
         _check_count_at_completion(principal, invoice, staging, key, originals)
@@ -624,7 +634,7 @@ def complete_attachment_upload(
             if landed is None:
                 raise  # the copy stays unlocked: recorded nowhere (yet), completing again records and locks it
             invoice, attachment = landed
-        _lock_recorded(originals, key)  # recorded: a legal record from now on (see _check_upload)
+        _lock_recorded(originals, attachment)  # recorded: a legal record from now on (see _check_upload)
         return invoice, attachment
     raise AssertionError("unreachable")
 

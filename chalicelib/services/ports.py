@@ -94,7 +94,7 @@ class ObjectStore(Protocol):
     def copy(self, source_key: str, key: str, *, retain: bool = True) -> None:
         """Copy an object with its type and metadata (server-side); a legal record is locked unless not `retain`."""
 
-    def retain(self, key: str) -> None:
+    def retain(self, key: str, since: str | None = None) -> None:
         """Give an object the stage's legal retention when it is a legal record (a client wrote it, or it was
         written without `retain` until it was recorded)."""
 

@@ -54,9 +54,9 @@ def test_the_file_is_written_unlocked_and_locked_once_recorded(ports):
     recorded_at_lock = []
     real_retain = originals.retain
 
-    def retain(key):
+    def retain(key, since=None):
         recorded_at_lock.append(any(a.key == key for a in invoices.get(invoice_id).attachments))
-        real_retain(key)
+        real_retain(key, since)
 
     originals.retain = retain
     _invoice, attachment = add(ports, key=None)

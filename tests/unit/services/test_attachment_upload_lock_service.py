@@ -29,9 +29,9 @@ def spy_on_locks(ports) -> list[bool]:
     recorded_at_lock = []
     real_retain = originals.retain
 
-    def retain(key):
+    def retain(key, since=None):
         recorded_at_lock.append(any(a.key == key for a in invoices.get(invoice_id).attachments))
-        real_retain(key)
+        real_retain(key, since)
 
     originals.retain = retain
     return recorded_at_lock
