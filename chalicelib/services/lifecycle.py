@@ -604,7 +604,7 @@ def complete_attachment_upload(
     for attempt in range(1, COMPLETE_ATTEMPTS + 1):
         existing = next((a for a in invoice.attachments if a.id == upload_id), None)
         if existing is not None:
-            if existing.uploader_siret != principal.siret:  # the other party's: not shown by a guessed upload id
+            if existing.uploader_siret not in (None, principal.siret):  # the other party's: a guessed id shows nothing
                 raise NotFound(f"No attachment upload {upload_id} of yours on invoice {invoice.id}.")
             _lock_recorded(originals, existing)  # an earlier completion may have ended before its lock
             return invoice, existing
