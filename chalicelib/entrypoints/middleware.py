@@ -8,7 +8,7 @@ import json
 from ..adapters.aws_failures import describe, temporary_failure
 from .links import request_instance
 from .observability import logger
-from .problems import PROBLEM_JSON, from_chalice_error, problem
+from .problems import PROBLEM_JSON, UNAVAILABLE_RETRY_AFTER_SECONDS, from_chalice_error, problem
 
 
 def _instance(event) -> str | None:
@@ -34,13 +34,6 @@ def _with_request_id(response, request_id: str | None):
         return response
     response.body = json.dumps({**body, "request_id": request_id}, ensure_ascii=False)
     return response
-
-
-# A 503's Retry-After. The request already spent botocore's own retries (adapters.aws: 4 attempts, a throttle's
-# jittered backoff about 3.5 s in all on average): what outlasted them eases within seconds, not minutes. Two
-# seconds spreads the clients' retries without making one wait long; a client's own backoff comes on top when it
-# fails again.
-UNAVAILABLE_RETRY_AFTER_SECONDS = 2
 
 
 def _takes_idempotency_key(event) -> bool:

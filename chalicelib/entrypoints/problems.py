@@ -75,6 +75,12 @@ def from_chalice_error(response: Response, instance: str | None = None) -> Respo
     return problem(status, detail=detail, headers=headers, instance=instance)
 
 
+# A 503's Retry-After. The request already spent botocore's own retries (adapters.aws: 4 attempts, a throttle's
+# jittered backoff about 3.5 s in all on average): what outlasted them eases within seconds, not minutes. Two
+# seconds spreads the clients' retries without making one wait long; a client's own backoff comes on top when it
+# fails again.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 2
+
 # Errors produced by the API gateway itself (before any route runs). Infra maps API Gateway's
 # gateway responses with this table; the local stack rewrites chalice local's errors with it.
 GATEWAY_PROBLEMS: dict[str, tuple[int, str, str]] = {
@@ -90,6 +96,20 @@ GATEWAY_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Gateway timeout",
         "The request took longer than the API gateway's 29 s: retry it "
         "(with the same Idempotency-Key for a deposit, a flow or an attachment, so it is not done twice).",
+    ),
+    # The API key authorizer failed (DynamoDB throttling it at the peak, a timeout): the key was not judged, so a
+    # retry is what the client should do, not a 502 it may take for a bug. A 503 carries Retry-After (infra).
+    "AUTHORIZER_FAILURE": (
+        503,
+        "Service Unavailable",
+        "The API key could not be checked just now: retry after the Retry-After delay "
+        "(with the same Idempotency-Key where the route takes one).",
+    ),
+    "AUTHORIZER_CONFIGURATION_ERROR": (
+        503,
+        "Service Unavailable",
+        "The API key could not be checked just now: retry after the Retry-After delay "
+        "(with the same Idempotency-Key where the route takes one).",
     ),
     "DEFAULT_5XX": (502, "Bad gateway", "The API gateway could not complete the request."),
 }

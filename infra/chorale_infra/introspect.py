@@ -113,7 +113,12 @@ def describe(project_dir: str) -> dict:
             entry.update(bucket_env=_env_of(source.bucket))
         sources.append(entry)
 
-    from chalicelib.entrypoints.problems import GATEWAY_PROBLEMS, PROBLEM_JSON, problem_body
+    from chalicelib.entrypoints.problems import (
+        GATEWAY_PROBLEMS,
+        PROBLEM_JSON,
+        UNAVAILABLE_RETRY_AFTER_SECONDS,
+        problem_body,
+    )
 
     filter_policy = _optional("chalicelib.domain.subscriptions", "sns_filter_policy")
     return {
@@ -136,7 +141,10 @@ def describe(project_dir: str) -> dict:
         "problem_content_type": PROBLEM_JSON,
         "mail_sender": getattr(config.settings(), "mail_sender", "notifications@chorale.dev"),
         "gateway_problems": {
-            kind: problem_body(status, title, detail) | {"status": status}
+            kind: problem_body(
+                status, title, detail, retry_after_seconds=UNAVAILABLE_RETRY_AFTER_SECONDS if status == 503 else None
+            )
+            | {"status": status}
             for kind, (status, title, detail) in GATEWAY_PROBLEMS.items()
         },
     }

@@ -615,6 +615,8 @@ class ChoraleStack(Stack):
             parameters = {"gatewayresponse.header.Content-Type": f"'{content_type}'"}
             if body["status"] == 401:
                 parameters["gatewayresponse.header.WWW-Authenticate"] = "'Bearer'"
+            if "retry_after_seconds" in body:
+                parameters["gatewayresponse.header.Retry-After"] = f"'{body['retry_after_seconds']}'"
             CfnGatewayResponse(
                 self,
                 f"Gateway{kind.title().replace('_', '')}",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import config
-from chalicelib.entrypoints.problems import GATEWAY_PROBLEMS, PROBLEM_JSON
+from chalicelib.entrypoints.problems import GATEWAY_PROBLEMS, PROBLEM_JSON, UNAVAILABLE_RETRY_AFTER_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
@@ -441,6 +441,14 @@ def test_gateway_responses_are_problem_json_from_the_apps_table(template):
             assert (problem["status"], problem["title"], problem["detail"]) == (status, title, detail)
             assert problem["type"].startswith("https://")
     assert responses["ACCESS_DENIED"]["StatusCode"] == "401"
+    # an authorizer that failed (DynamoDB throttled at the peak) is a 503 to retry, with its delay
+    for kind in ("AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"):
+        failure = responses[kind]
+        assert failure["StatusCode"] == "503"
+        retry_after = failure["ResponseParameters"]["gatewayresponse.header.Retry-After"]
+        assert retry_after == f"'{UNAVAILABLE_RETRY_AFTER_SECONDS}'"
+        for body in failure["ResponseTemplates"].values():
+            assert json.loads(body)["retry_after_seconds"] == UNAVAILABLE_RETRY_AFTER_SECONDS
 
 
 def test_api_is_throttled_and_traced(template):
