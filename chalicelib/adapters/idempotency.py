@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from ..config import settings
-from ..services.errors import Conflict, StillInProgress
+from ..services.errors import IdempotencyKeyReused, StillInProgress
 from .aws import client
 
 _CONFIG = IdempotencyConfig(
@@ -49,10 +49,7 @@ class PowertoolsIdempotencyGuard:
         try:
             return guarded(request={"key": key, "fingerprint": fingerprint}, action=action)
         except IdempotencyValidationError:
-            raise Conflict(
-                "This Idempotency-Key was already used with a different request: use a new key for each new invoice or "
-                "attachment."
-            ) from None
+            raise IdempotencyKeyReused() from None
         except IdempotencyAlreadyInProgressError:
             raise StillInProgress(
                 "A request with this Idempotency-Key is still being processed; retry shortly."

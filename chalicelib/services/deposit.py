@@ -13,8 +13,8 @@ from ..formats import sniffing
 from . import intake, layout
 from .authentication import require_role
 from .clock import utc_now
-from .errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from .ports import InvoiceRepository, ObjectHead, ObjectStore
+from .errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from .ports import InvoiceRepository, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,12 @@ def deposit_invoice(
         found = None
         if rendition is not None:
             found = originals.put_if_absent(rendition, prepared.rendition, intake.XML_MEDIA, rendition_metadata)
-            _same_body(found, fingerprint)
+            intake.refuse_other_body(found, fingerprint)
         existing = originals.put_if_absent(key, body, media, metadata)
         if existing is not None:  # a replay, or the retry of an attempt whose answer was lost: nothing new
             if existing.metadata.get(layout.META_SHA256) != fingerprint and rendition is not None and found is None:
                 _discard_rendition(originals, rendition)  # ours, beside an original of another body (which had none)
-            _same_body(existing, fingerprint)
+            intake.refuse_other_body(existing, fingerprint)
             return invoices.get(invoice_id) or layout.deposited_invoice(
                 invoice_id, key, existing.content_type, existing.size, existing.metadata
             )
@@ -113,10 +113,3 @@ def _discard_rendition(originals: ObjectStore, key: str) -> None:
         originals.delete(key)
     except Exception:
         log.warning("stray rendition %s left beside an original of another body", key, exc_info=True)
-
-
-def _same_body(existing: ObjectHead | None, fingerprint: str) -> None:
-    if existing is not None and existing.metadata.get(layout.META_SHA256) != fingerprint:
-        raise Conflict(
-            "This Idempotency-Key was already used with a different request: use a new key for each new invoice."
-        )

@@ -88,6 +88,16 @@ class RecordFull(Conflict):
     title = "Invoice record full"
 
 
+class IdempotencyKeyReused(Conflict):
+    """An Idempotency-Key already used (by this caller, on this route) with another request: never the first's
+    answer, never a second write."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with a different request: use a new key for each new request."
+        )
+
+
 class StillInProgress(Conflict):
     """A request with the same Idempotency-Key is still running: a retry a moment later gets its answer. It has
     usually ended within a second or two; a crashed one frees its key when its invocation would have timed out."""

@@ -43,7 +43,6 @@ from . import controls, intake, layout
 from .authentication import require_role
 from .clock import utc_now
 from .errors import (
-    Conflict,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -146,11 +145,7 @@ def receive_archive(
     else:
         existing = inbox.put_if_absent(layout.inbox_key(flow_id), body, media, metadata)
         if existing is not None:  # a replay, or the retry of an attempt whose answer was lost: nothing new
-            if existing.metadata.get(layout.META_SHA256) != fingerprint:
-                raise Conflict(
-                    "This Idempotency-Key was already used with a different request: use a new key for each new "
-                    "archive."
-                )
+            intake.refuse_other_body(existing, fingerprint)
             replayed = flows.get(flow_id) or received_flow(flow_id, inbox, existing)
             if replayed is None:
                 raise RuntimeError(f"flow {flow_id} has an inbox object without its supplier")

@@ -17,8 +17,8 @@ from ..formats import facturx, json_invoice, jsontext, sniffing, ubl_writer
 from ..validation.findings import FATAL, Finding
 from ..validation.parsing import MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
 from . import layout
-from .errors import InvalidInput, PayloadTooLarge, Unprocessable, UnsupportedMediaType
-from .ports import ObjectStore, StoredObject
+from .errors import IdempotencyKeyReused, InvalidInput, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from .ports import ObjectHead, ObjectStore, StoredObject
 
 RENDITIONS_PREFIX = "renditions/"
 META_PROFILE = "facturx-profile"
@@ -190,3 +190,10 @@ def _profile_refusal(xml: bytes) -> str | None:
     if syntax != "cii":
         return None
     return facturx.refusal_for_profile(facturx.profile_of(root))
+
+
+def refuse_other_body(existing: ObjectHead | None, fingerprint: str) -> None:
+    """An object already written under an Idempotency-Key's derived key must hold this request's body (its SHA-256
+    in the metadata): else the key was used for another request."""
+    if existing is not None and existing.metadata.get(layout.META_SHA256) != fingerprint:
+        raise IdempotencyKeyReused()

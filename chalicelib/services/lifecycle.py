@@ -29,6 +29,7 @@ from .errors import (
     ConcurrentUpdate,
     Conflict,
     Forbidden,
+    IdempotencyKeyReused,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -443,16 +444,9 @@ def add_attachment(
     return invoice, attachment
 
 
-def _key_reused() -> Conflict:
-    return Conflict(
-        "This Idempotency-Key was already used with a different request: use a new key for each new invoice or "
-        "attachment."
-    )
-
-
 def _check_same_file(metadata: Mapping[str, str], name: str, digest: str) -> None:
     if metadata.get(META_SHA256) != digest or unquote(metadata.get(META_NAME, "")) != name:
-        raise _key_reused()
+        raise IdempotencyKeyReused()
 
 
 def _recorded_by_first_attempt(
@@ -464,7 +458,7 @@ def _recorded_by_first_attempt(
     if found is None:
         return None
     if found.name != name or found.size != len(data):
-        raise _key_reused()
+        raise IdempotencyKeyReused()
     head = originals.head(found.key)
     if head is not None and META_SHA256 in head.metadata:
         _check_same_file(head.metadata, name, digest)
