@@ -106,6 +106,7 @@ def pack_details(invoice: Invoice) -> bytes:
         "errors": [e.as_dict() for e in invoice.errors],
         "errors_truncated": invoice.errors_truncated or None,
         "attachments": [asdict(a) for a in invoice.attachments],
+        "request_keys": [list(pair) for pair in invoice.request_keys],
     }
     compact = {k: v for k, v in details.items() if v is not None and v != [] and v != {}}
     return zlib.compress(json.dumps(compact, ensure_ascii=False, separators=(",", ":")).encode(), 9)
@@ -155,6 +156,7 @@ def from_record(record: InvoiceRecord) -> Invoice:
         original_offset=d.get("original_offset"),
         flow_id=d.get("flow_id"),
         flow_file=d.get("flow_file"),
+        request_keys=[(key, request) for key, request in d.get("request_keys", [])],
     )
 
 

@@ -21,6 +21,7 @@ MAX_STORED_ERRORS_BYTES = 96 * 1024
 MAX_FINDING_TEXT = 1000
 MAX_PLATFORM_COMMENT = 1000  # a rejection's comment, as the parties' comments (services.lifecycle)
 CUT_MARKER = "…"
+MAX_REMEMBERED_REQUESTS = 4  # keyed status changes and re-routes an invoice answers a retry of (Invoice.request_keys)
 
 # The summary's free texts the platform takes in: field, business term, its name, and the most characters. EN 16931
 # sets no length; these keep each record under DynamoDB's 400 KB, each event under SNS's 256 KiB and the download
@@ -139,6 +140,8 @@ class Invoice:
     original_offset: int | None = None  # set when the original is a member of a bundle (original_key)
     flow_id: str | None = None  # the bulk flow the invoice came in, and its file there
     flow_file: str | None = None
+    # (key, request) digests of the latest parties' changes made with an Idempotency-Key: see remember_request
+    request_keys: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def status(self) -> Status | None:
@@ -207,6 +210,16 @@ class Invoice:
         """Whether `by` added an attachment after the invoice last entered status `code`."""
         since = next((h.at for h in reversed(self.history) if h.code == code), None)
         return any(a.uploaded_by == by and (since is None or a.uploaded_at >= since) for a in self.attachments)
+
+    def request_under(self, key: str) -> str | None:
+        """The request a party's Idempotency-Key (its digest) was used for on this invoice, if still remembered."""
+        return next((request for k, request in reversed(self.request_keys) if k == key), None)
+
+    def remember_request(self, key: str, request: str) -> None:
+        """Note that the change just made answers this key: its retry is then answered, not refused as a transition
+        from the status it set. Only the latest are kept (a client retries its last change, and each pair adds ~40
+        bytes to a record whose write units count per KB)."""
+        self.request_keys = [*self.request_keys, (key, request)][-MAX_REMEMBERED_REQUESTS:]
 
     # --- the parties' transitions (allowed by domain.lifecycle) -----------------------------
 

@@ -250,7 +250,9 @@ def get_invoice_transitions(invoice_id: str):
 @route("/v1/invoices/{invoice_id}/status", methods=("POST",), content_types=["*/*"])
 def set_invoice_status(invoice_id: str):
     principal = active_caller()
-    invoice = lifecycle.change_status(principal, invoice_id, json_body(), invoices=deps.invoices())
+    invoice = lifecycle.change_status(
+        principal, invoice_id, json_body(), invoices=deps.invoices(), idempotency_key=idempotency_key()
+    )
     return json_response(invoice_resource(invoice, principal.siret))
 
 
@@ -258,7 +260,14 @@ def set_invoice_status(invoice_id: str):
 def reroute_invoice(invoice_id: str):
     principal = active_caller()
     body = json_body()
-    invoice = lifecycle.reroute(principal, invoice_id, body, invoices=deps.invoices(), directory=deps.directory())
+    invoice = lifecycle.reroute(
+        principal,
+        invoice_id,
+        body,
+        invoices=deps.invoices(),
+        directory=deps.directory(),
+        idempotency_key=idempotency_key(),
+    )
     return json_response(invoice_resource(invoice, principal.siret))
 
 

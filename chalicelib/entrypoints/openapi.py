@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..domain.directory import ROLES
+from ..domain.invoice import MAX_REMEMBERED_REQUESTS
 from ..domain.statuses import STATUSES
 from ..services import search
 from ..services.directory import MAX_LIMIT as DIRECTORY_MAX_LIMIT
@@ -387,6 +388,19 @@ _REFUSALS = {
     ),
 }
 _ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
+# A party's change of an invoice: its key is remembered on the invoice, for its latest keyed changes.
+_CHANGE_KEY = {
+    **_IDEMPOTENCY_KEY,
+    "description": "A retry with the same key and body, once the change is made, returns the invoice (200) instead "
+    "of a 409 from the status it set; the same key with another body: 409. An invoice remembers the keys of its "
+    f"latest {MAX_REMEMBERED_REQUESTS} keyed changes",
+}
+_CHANGE_REFUSALS = {
+    **_REFUSALS,
+    "409": problem_response(
+        _REFUSALS["409"]["description"] + "; or the Idempotency-Key already used with another body"
+    ),
+}
 # A structure's change is written only over the version it was made on, and made again when another came first.
 _CHANGED_MEANWHILE = problem_response("The structure changed at every attempt (other requests): retry in a moment")
 
@@ -429,7 +443,7 @@ LIFECYCLE_PATHS = {
     "/v1/invoices/{invoice_id}/status": {
         "post": {
             "summary": "Set the next status (recipient or supplier, per the transition table)",
-            "parameters": _params("invoice_id"),
+            "parameters": [*_params("invoice_id"), _CHANGE_KEY],
             "requestBody": _json_body(
                 {
                     "type": "object",
@@ -450,7 +464,7 @@ LIFECYCLE_PATHS = {
                     },
                 }
             ),  # fmt: skip
-            "responses": {"200": json_response("The invoice", "Invoice"), **AUTH_ERRORS, **_REFUSALS},
+            "responses": {"200": json_response("The invoice", "Invoice"), **AUTH_ERRORS, **_CHANGE_REFUSALS},
         }
     },
     "/v1/invoices/{invoice_id}/transitions": {
@@ -463,7 +477,7 @@ LIFECYCLE_PATHS = {
     "/v1/invoices/{invoice_id}/reroute": {
         "post": {
             "summary": "Re-route a 221 invoice (Chorus Pro's recycler): a field left out keeps its value, null clears",
-            "parameters": _params("invoice_id"),
+            "parameters": [*_params("invoice_id"), _CHANGE_KEY],
             "requestBody": _json_body(
                 {
                     "type": "object",
@@ -489,7 +503,11 @@ LIFECYCLE_PATHS = {
                     },
                 }
             ),
-            "responses": {"200": json_response("The invoice, back in 203", "Invoice"), **AUTH_ERRORS, **_REFUSALS},
+            "responses": {
+                "200": json_response("The invoice, back in 203", "Invoice"),
+                **AUTH_ERRORS,
+                **_CHANGE_REFUSALS,
+            },
         }
     },
     "/v1/invoices/{invoice_id}/attachments": {

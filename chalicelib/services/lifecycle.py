@@ -8,8 +8,10 @@ Attachments come two ways, with the same checks and the same record on the invoi
 
 from __future__ import annotations
 
+import base64
 import codecs
 import hashlib
+import json
 import logging
 import re
 import unicodedata
@@ -124,12 +126,14 @@ def change_status(
     body: Mapping[str, object],
     *,
     invoices: InvoiceRepository,
+    idempotency_key: str | None = None,
     now: Callable[[], str] = utc_now,
 ) -> Invoice:
     """Apply a party's status change; optimistic locking makes exactly one of two racing changes win.
 
     `body` holds STATUS_FIELDS: `code`, `reason_code`, `comment`, and `amount` (decimal string), the payment's
     amount: required on 212, optional on 211. Unknown fields are a 422 (`unknown_fields`), as for a re-routing.
+    With an `idempotency_key`, a retry of a change already made is answered with the invoice (see _replayed).
     """
     refuse_unknown_fields(dict(body), STATUS_FIELDS, "a status change")
     code, reason_code, comment = body.get("code"), body.get("reason_code"), body.get("comment")
@@ -142,6 +146,9 @@ def change_status(
     if isinstance(comment, str) and len(comment) > 1000:
         raise Unprocessable("'comment' is limited to 1000 characters.")
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
+    keyed = _request_digests(principal, idempotency_key, "status", body)
+    if _replayed(invoice, keyed):
+        return invoice
     _check_processed(invoice)
     current = invoice.status.code if invoice.status else None
     parties = invoice.parties_of(principal.siret)
@@ -155,7 +162,7 @@ def change_status(
     if refusal:
         _refuse(refusal)
     invoice.set_status(code, party, reason_code or None, comment or None, now(), paid)
-    return _save_entry(invoices, invoice)
+    return _save_entry(invoices, invoice, keyed=keyed)
 
 
 REROUTE_FIELDS = ("recipient_siret", "service_code", "engagement_number", "comment")
@@ -169,6 +176,7 @@ def reroute(
     *,
     invoices: InvoiceRepository,
     directory: Directory,
+    idempotency_key: str | None = None,
     now: Callable[[], str] = utc_now,
 ) -> Invoice:
     """The supplier's new routing for a 221 invoice (Chorus Pro's `recycler`); same number.
@@ -177,7 +185,8 @@ def reroute(
     goes to another structure: none unless given), an explicit null clears a service code or an engagement number.
     `recipient_siret` sends the invoice to another structure, which must pass the deposit's directory controls
     (exists, active, receives invoices, its service code and engagement rules). `comment` becomes the comment of the
-    history entry. Unknown fields are a 422 (`unknown_fields`).
+    history entry. Unknown fields are a 422 (`unknown_fields`). With an `idempotency_key`, a retry of a re-route
+    already made is answered with the invoice (see _replayed).
     """
     refuse_unknown_fields(dict(body), REROUTE_FIELDS, "a re-routing")
     for name in ("service_code", "engagement_number"):
@@ -194,6 +203,9 @@ def reroute(
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     if "supplier" not in invoice.parties_of(principal.siret):
         raise Forbidden("Only the invoice's supplier may re-route it.")
+    keyed = _request_digests(principal, idempotency_key, "reroute", body)
+    if _replayed(invoice, keyed):
+        return invoice
     if not invoice.status or invoice.status.code != lifecycle.ROUTING_ERROR:
         raise Conflict("Only an invoice in status 221 (routing error) can be re-routed.", allowed=[])
     summary = invoice.summary
@@ -221,23 +233,60 @@ def reroute(
     )
     # A re-route's entry does not name its routing: two re-routes in the same millisecond write equal entries, so
     # the re-read must also find this routing to call the write ours.
-    return _save_entry(invoices, invoice, same=_routing)
+    return _save_entry(invoices, invoice, same=_routing, keyed=keyed)
 
 
 def _routing(invoice: Invoice) -> tuple:
     return invoice.recipient_siret, invoice.summary.service_code, invoice.summary.engagement_number
 
 
+def _digest(text: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()[:12]).decode()
+
+
+def _request_digests(
+    principal: Principal, idempotency_key: str | None, operation: str, body: Mapping[str, object]
+) -> tuple[str, str] | None:
+    """(key, request) digests of a keyed change: the key is the structure's (another party's same key is another
+    key), the request is the operation and its body as sent (JSON, so "comment": null equals no comment only if
+    the client sends it the same way each time, as a retry does)."""
+    if idempotency_key is None:
+        return None
+    request = json.dumps({"operation": operation, "body": body}, sort_keys=True, separators=(",", ":"))
+    return _digest(f"{principal.siret}\n{idempotency_key}"), _digest(request)
+
+
+def _replayed(invoice: Invoice, keyed: tuple[str, str] | None) -> bool:
+    """Whether this keyed request is a retry of a change the invoice already holds (answered with the invoice as it
+    is, nothing written); the key used before for another request is a 409."""
+    if keyed is None:
+        return False
+    key, request = keyed
+    remembered = invoice.request_under(key)
+    if remembered is None:
+        return False
+    if remembered != request:
+        raise IdempotencyKeyReused()
+    return True
+
+
 def _save_entry(
-    invoices: InvoiceRepository, invoice: Invoice, same: Callable[[Invoice], object] = lambda invoice: None
+    invoices: InvoiceRepository,
+    invoice: Invoice,
+    same: Callable[[Invoice], object] = lambda invoice: None,
+    keyed: tuple[str, str] | None = None,
 ) -> Invoice:
-    """Save a change that appended one history entry, and answer the invoice as saved.
+    """Save a change that appended one history entry (and remembers its key, when `keyed`), and answer the invoice
+    as saved.
 
     A failed save may still have landed: botocore resends a write whose answer was lost (read timeout), and the
     resend fails the version check the first one moved (ConcurrentUpdate), or every answer is lost (a timeout).
-    History only grows, so the entry at our position, ours to the millisecond, is our write: the change is
-    answered as done (and `same` of the stored invoice is ours: what the entry does not say). Anything else there is
-    another change's (the 409 stands); a failed re-read raises."""
+    With a key, the re-read holding it for this request is our write (or a same-key attempt's that won the race:
+    the same change). Without one, history only grows, so the entry at our position, ours to the millisecond, is
+    our write: the change is answered as done (and `same` of the stored invoice is ours: what the entry does not
+    say). Anything else there is another change's (the 409 stands); a failed re-read raises."""
+    if keyed is not None:
+        invoice.remember_request(*keyed)
     position, entry, read_version = len(invoice.history) - 1, invoice.history[-1], invoice.version or 0
     try:
         invoices.save(invoice)
@@ -246,12 +295,12 @@ def _save_entry(
         raise  # refused as a whole: nothing was written
     except Exception:
         stored = invoices.get(invoice.id)
-        if (
-            stored is None
-            or (stored.version or 0) <= read_version
-            or stored.history[position : position + 1] != [entry]
-            or same(stored) != same(invoice)
-        ):
+        if stored is None or (stored.version or 0) <= read_version:
+            raise
+        if keyed is not None and stored.request_under(keyed[0]) == keyed[1]:
+            log.info("invoice %s: the re-read holds this keyed change", invoice.id)
+            return stored
+        if stored.history[position : position + 1] != [entry] or same(stored) != same(invoice):
             raise
         log.info("invoice %s: the save's answer was lost, the re-read holds its change", invoice.id)
         return stored

@@ -136,3 +136,24 @@ def test_no_invoice_content_can_take_a_record_over_dynamodb_s_400_kb():
     )
     assert invoice.errors_truncated == 300 - len(invoice.errors) + 9
     assert from_record(record).summary == invoice.summary
+
+
+def test_the_keys_of_the_latest_keyed_changes_are_kept_and_left_out_when_none():
+    import zlib
+
+    from chalicelib.domain.invoice import MAX_REMEMBERED_REQUESTS
+
+    invoice = flow_invoice()
+    assert "request_keys" not in json.loads(zlib.decompress(to_record(invoice).details))  # no byte for none
+    for n in range(MAX_REMEMBERED_REQUESTS + 2):
+        invoice.remember_request(f"key-{n}", f"request-{n}")
+    record = to_record(invoice)
+    read = from_record(record)
+    assert (
+        read.request_keys
+        == invoice.request_keys
+        == [(f"key-{n}", f"request-{n}") for n in range(2, MAX_REMEMBERED_REQUESTS + 2)]
+    )  # the oldest are forgotten
+    assert read.request_under("key-3") == "request-3" and read.request_under("key-1") is None
+    invoice.remember_request("key-3", "request-again")  # the latest use of a key is its answer
+    assert invoice.request_under("key-3") == "request-again"
