@@ -203,6 +203,8 @@ def reroute(
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     if "supplier" not in invoice.parties_of(principal.siret):
         raise Forbidden("Only the invoice's supplier may re-route it.")
+    if not principal.has_role("supplier"):  # a re-route delivers the invoice anew, as a deposit does
+        raise Forbidden("Only a structure with the supplier role may re-route invoices, as it may deposit them.")
     keyed = _request_digests(principal, idempotency_key, "reroute", body)
     if _replayed(invoice, keyed):
         return invoice
