@@ -107,6 +107,9 @@ def pack_details(invoice: Invoice) -> bytes:
         "errors_truncated": invoice.errors_truncated or None,
         "attachments": [asdict(a) for a in invoice.attachments],
         "request_keys": [list(pair) for pair in invoice.request_keys],
+        # [[position of the re-route's 203, structure]]: a key of its own, the entries keep their shape (code
+        # deployed before reads them as HistoryEntry(**entry), and ignores the keys it does not know)
+        "rerouted_to": [[position, siret] for position, siret in sorted(invoice.rerouted_to.items())],
     }
     compact = {k: v for k, v in details.items() if v is not None and v != [] and v != {}}
     return zlib.compress(json.dumps(compact, ensure_ascii=False, separators=(",", ":")).encode(), 9)
@@ -157,6 +160,7 @@ def from_record(record: InvoiceRecord) -> Invoice:
         flow_id=d.get("flow_id"),
         flow_file=d.get("flow_file"),
         request_keys=[(key, request) for key, request in d.get("request_keys", [])],
+        rerouted_to={int(position): siret for position, siret in d.get("rerouted_to", [])},
     )
 
 

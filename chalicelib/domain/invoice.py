@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -142,6 +143,9 @@ class Invoice:
     flow_file: str | None = None
     # (key, request) digests of the latest parties' changes made with an Idempotency-Key: see remember_request
     request_keys: list[tuple[str, str]] = field(default_factory=list)
+    # The structure each re-route sent the invoice to, by the position of its 203 in the history. A re-route
+    # recorded before they were kept has none: who had the invoice from there to the next re-route is unknown.
+    rerouted_to: dict[int, str] = field(default_factory=dict)
 
     @property
     def status(self) -> Status | None:
@@ -158,9 +162,9 @@ class Invoice:
         return attachment.uploader_siret in (None, siret)
 
     def recipient_at(self, position: int) -> str | None:
-        """The structure the invoice was routed to when history entry `position` was written, as far as the record
-        tells: the buyer the document names until the first re-routing, the current recipient from the last one
-        on, None between two re-routings (the record does not keep whom each one sent it to)."""
+        """The structure the invoice was routed to when history entry `position` was written: the buyer the document
+        names until the first re-routing, then the one each re-routing sent it to (rerouted_to), the current
+        recipient from the last one on; None after a re-routing whose target the record does not keep."""
         return self._recipient_at(position, self._reroutings())
 
     def history_for(self, siret: str) -> list[HistoryEntry]:
@@ -177,7 +181,9 @@ class Invoice:
     def _recipient_at(self, position: int, reroutings: list[int]) -> str | None:
         if not reroutings or position >= reroutings[-1]:
             return self.recipient_siret  # None for a rejected invoice: routed to no one
-        return self.summary.buyer_siret if position < reroutings[0] else None
+        if position < reroutings[0]:
+            return self.summary.buyer_siret
+        return self.rerouted_to.get(reroutings[bisect_right(reroutings, position) - 1])
 
     def _reroutings(self) -> list[int]:
         """Positions of the re-routing entries: only a re-routing takes an invoice from 221 back to 203 (records
@@ -248,9 +254,11 @@ class Invoice:
         again, to the recipient given (the same one, or another structure). The summary keeps the buyer the
         document names; the recipient is who receives it. The 203 is the supplier's act (Chorus Pro's
         `recycler`); a re-route is told by its place, a 203 right after a 221 (_reroutings), not by its actor:
-        records journaled as the platform's before read the same way."""
+        records journaled as the platform's before read the same way. Its target is kept (rerouted_to): the
+        history tells whose each stretch between two re-routes was."""
         self.summary = replace(self.summary, service_code=service_code, engagement_number=engagement_number)
         self.recipient_siret, self.recipient_name = recipient_siret, recipient_name
+        self.rerouted_to[len(self.history)] = recipient_siret
         self.set_status(MISE_A_DISPOSITION.code, "supplier", None, comment or "Re-routed by the supplier", at)
 
     def attach(self, attachment: Attachment) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from demo import CHR_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
-from invoices import CHR_SIRET, MAIRIE_SIRET, ubl_invoice
+from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER2_SIRET, ubl_invoice
 from webhook_support import Receiver
 
 from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
@@ -202,6 +202,48 @@ def test_republished_events_go_to_the_recipient_the_invoice_had_when_they_happen
         f"{invoice_id}-3": (CHR_SIRET, CHR_SIRET)}  # fmt: skip
     assert {event["id"]: event["data"]["recipient"]["siret"] for event, _ in again} == {
         i: e["data"]["recipient"]["siret"] for i, e in first.items()}  # fmt: skip
+
+
+def test_a_re_route_within_the_structure_a_re_route_sent_it_to_keeps_that_structure_s_history(client, rerouted):
+    """Mairie → CHR → CHR: the CHR's own entries before its second routing stay its own (it read only the latest
+    re-route on, as the record did not keep whom the first one sent the invoice to)."""
+    chr_secret = "CHR: engagement EJ-9 inconnu"
+    status = f"/v1/invoices/{rerouted}/status"
+    assert post(client, CHR_KEY, status, {"code": 204}).status_code == 200
+    assert post(client, CHR_KEY, status, {"code": 221, "comment": chr_secret}).status_code == 200
+    again = post(client, SUPPLIER_KEY, f"/v1/invoices/{rerouted}/reroute", {"engagement_number": "EJ-10"})
+    assert again.status_code == 200, again.body
+    seen = history(client, CHR_KEY, rerouted)
+    assert [(h["code"], h["comment"]) for h in seen] == [
+        (203, REROUTE_COMMENT), (204, None), (221, chr_secret), (203, "Re-routed by the supplier")]  # fmt: skip
+    assert_no_mairie_secret(json.dumps(seen))
+
+
+def test_replayed_events_of_a_structure_re_routed_away_go_back_to_it(client, pump, events_queue):
+    """Mairie → CHR → Lumière: what the CHR did in between went out to it, and a replay sent it to nobody but the
+    supplier (recipient null) as the record did not keep that the first re-route sent the invoice to the CHR."""
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    created = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=ubl_invoice("F-PRIV-7"))
+    invoice_id = json.loads(created.body)["id"]
+    drain_validation(pump)
+    for key, path, body in (
+        (MAIRIE_KEY, "status", {"code": 221, "comment": MAIRIE_SECRETS[2]}),
+        (SUPPLIER_KEY, "reroute", {"recipient_siret": CHR_SIRET, "service_code": None, "engagement_number": "EJ-9"}),
+        (CHR_KEY, "status", {"code": 221, "comment": "Pas notre marché"}),
+        (SUPPLIER_KEY, "reroute", {"recipient_siret": SUPPLIER2_SIRET, "engagement_number": None}),
+    ):
+        assert post(client, key, f"/v1/invoices/{invoice_id}/{path}", body).status_code == 200, (path, body)
+        pump.deliver_stream_once("publish_status_events")
+    first = {e["id"]: e["data"]["recipient"]["siret"] for e in (json.loads(m["Message"]) for m in events_queue())}
+    expected = {f"{invoice_id}-{n}": siret for n, siret in enumerate([MAIRIE_SIRET] * 3 + [CHR_SIRET] * 2
+                                                                     + [SUPPLIER2_SIRET])}  # fmt: skip
+    assert first == expected  # as the stream published them
+
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    assert replay(before, after, invoices=DynamoInvoiceRepository(), publisher=dependencies.publisher()) == 6
+    again = [(json.loads(m["Message"]), m["MessageAttributes"]) for m in events_queue()]
+    assert {event["id"]: event["data"]["recipient"]["siret"] for event, _ in again} == expected
+    assert {event["id"]: attributes["recipient_siret"]["Value"] for event, attributes in again} == expected
 
 
 @pytest.fixture

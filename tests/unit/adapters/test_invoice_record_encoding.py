@@ -157,3 +157,22 @@ def test_the_keys_of_the_latest_keyed_changes_are_kept_and_left_out_when_none():
     assert read.request_under("key-3") == "request-3" and read.request_under("key-1") is None
     invoice.remember_request("key-3", "request-again")  # the latest use of a key is its answer
     assert invoice.request_under("key-3") == "request-again"
+
+
+def test_re_route_targets_survive_the_round_trip_beside_the_history_entries():
+    """Each re-route's structure is kept under a details key of its own, not in the history entries: code deployed
+    before builds an entry with HistoryEntry(**entry) and reads the details' keys it knows only."""
+    import zlib
+
+    invoice = flow_invoice()
+    assert "rerouted_to" not in json.loads(zlib.decompress(to_record(invoice).details))  # no re-route: no key
+    for siret in ("13000123400017", "13000123400017", "35600000000015"):
+        invoice.set_status(221, "recipient", "CODE_ROUTAGE_ERR", None, "2026-11-27T08:00:00.000Z")
+        invoice.reroute(siret, None, None, "EJ-9", None, "2026-11-27T08:00:01.000Z")
+    record = to_record(invoice)
+    details = json.loads(zlib.decompress(record.details))
+    assert details["rerouted_to"] == [[3, "13000123400017"], [5, "13000123400017"], [7, "35600000000015"]]
+    assert all(set(entry) <= set(HistoryEntry.__slots__) for entry in details["history"])
+    expected = copy.deepcopy(invoice)
+    assert from_record(record) == expected and from_stream_image(record.serialize()) == expected
+    assert from_record(record).recipient_at(4) == "13000123400017"  # read back, the stretches are attributed

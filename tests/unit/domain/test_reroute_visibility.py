@@ -61,17 +61,54 @@ def test_a_re_routing_within_the_same_structure_keeps_its_history():
     assert invoice.history_for(MAIRIE) == invoice.history
 
 
+def written_before_targets_were_kept(invoice: Invoice) -> Invoice:
+    """The invoice as a record written before re-routes kept their target reads."""
+    invoice.rerouted_to.clear()
+    return invoice
+
+
 def test_a_structure_the_invoice_comes_back_to_reads_from_its_return():
-    """Mairie → CHR → Mairie: the CHR's part is not the Mairie's business; the record does not keep which routing
-    was whose between the first and the last, so the Mairie's first stay is not shown either (never too much)."""
+    """Mairie → CHR → Mairie: the CHR's part is not the Mairie's business, nor is the Mairie's first stay shown
+    across it."""
     invoice = routed_through(CHR, MAIRIE)
     assert comments(invoice.history_for(MAIRIE)) == [(203, f"to {MAIRIE}")]
+    assert [invoice.recipient_at(p) for p in range(len(invoice.history))] == [MAIRIE] * 4 + [CHR] * 2 + [MAIRIE]
 
 
-def test_between_two_re_routings_the_recipient_is_unknown_so_hidden_from_every_recipient():
+def test_each_stretch_between_two_re_routings_is_the_structure_the_first_one_sent_it_to():
+    """Mairie → École → CHR: the École's entries are the École's (its events went to it), not nobody's; the CHR
+    reads from its own routing on, and the École, no party any more, reads nothing."""
     invoice = routed_through(ECOLE, CHR)
+    assert [invoice.recipient_at(p) for p in range(len(invoice.history))] == [MAIRIE] * 4 + [ECOLE] * 2 + [CHR]
+    assert comments(invoice.history_for(CHR)) == [(203, f"to {CHR}")]
+    assert invoice.history_for(ECOLE) == invoice.history_for(MAIRIE) == []
+
+
+def test_a_re_routing_within_the_structure_a_re_routing_sent_it_to_keeps_that_structure_s_history():
+    """Mairie → CHR → CHR: the CHR reads from the first re-routing to it, not only from the latest."""
+    invoice = routed_through(CHR, CHR)
+    assert comments(invoice.history_for(CHR)) == [(203, f"to {CHR}"), (221, f"{CHR}: not ours"), (203, f"to {CHR}")]
+    assert invoice.history_for(MAIRIE) == []
+    invoice = routed_through(CHR, CHR, ECOLE)
+    assert [invoice.recipient_at(p) for p in range(len(invoice.history))] == [MAIRIE] * 4 + [CHR] * 4 + [ECOLE]
+
+
+def test_records_written_before_targets_were_kept_read_as_they_did():
+    """No target kept: between two re-routings the recipient is unknown, so hidden from every recipient."""
+    invoice = written_before_targets_were_kept(routed_through(ECOLE, CHR))
     assert comments(invoice.history_for(CHR)) == [(203, f"to {CHR}")]
     assert [invoice.recipient_at(p) for p in range(len(invoice.history))] == [MAIRIE] * 4 + [None] * 2 + [CHR]
+    invoice = written_before_targets_were_kept(routed_through(CHR, CHR))
+    assert comments(invoice.history_for(CHR)) == [(203, f"to {CHR}")]
+
+
+def test_a_re_routing_whose_target_is_unknown_leaves_only_its_own_stretch_unattributed():
+    """Older code re-routed the invoice first (no target kept), this code then: only the first stretch is unknown."""
+    invoice = routed_through(ECOLE, CHR, CHR)
+    del invoice.rerouted_to[4]
+    assert [invoice.recipient_at(p) for p in range(len(invoice.history))] == (
+        [MAIRIE] * 4 + [None] * 2 + [CHR] * 3)  # fmt: skip
+    assert [h.code for h in invoice.history_for(CHR)] == [203, 221, 203]
 
 
 def test_a_rejected_invoice_s_events_name_the_buyer_and_no_recipient():
@@ -84,15 +121,28 @@ def test_a_rejected_invoice_s_events_name_the_buyer_and_no_recipient():
 
 
 @pytest.mark.parametrize(
-    "recipients, expected",
+    "recipients, targets_kept, expected",
     [
-        ((CHR,), [(MAIRIE, "Mairie (document)")] * 4 + [(CHR, NAMES[CHR])]),
-        ((ECOLE, CHR), [(MAIRIE, "Mairie (document)")] * 4 + [(None, None)] * 2 + [(CHR, NAMES[CHR])]),
+        ((CHR,), True, [(MAIRIE, "Mairie (document)")] * 4 + [(CHR, NAMES[CHR])]),
+        # The École's SIRET only: the record keeps no former recipient's name but the document's buyer's.
+        ((ECOLE, CHR), True, [(MAIRIE, "Mairie (document)")] * 4 + [(ECOLE, None)] * 2 + [(CHR, NAMES[CHR])]),
+        (
+            (CHR, MAIRIE, ECOLE),
+            True,
+            [(MAIRIE, "Mairie (document)")] * 4
+            + [(CHR, None)] * 2
+            + [(MAIRIE, "Mairie (document)")] * 2
+            + [(ECOLE, NAMES[ECOLE])],
+        ),
+        # A record written before targets were kept: to the supplier alone, as before.
+        ((ECOLE, CHR), False, [(MAIRIE, "Mairie (document)")] * 4 + [(None, None)] * 2 + [(CHR, NAMES[CHR])]),
     ],
 )
-def test_each_event_names_the_recipient_of_its_change_not_the_current_one(recipients, expected):
+def test_each_event_names_the_recipient_of_its_change_not_the_current_one(recipients, targets_kept, expected):
     """What operations' replay publishes again, rebuilt from the invoice as it is now."""
     invoice = routed_through(*recipients)
+    if not targets_kept:
+        written_before_targets_were_kept(invoice)
     events = [StatusChanged(invoice, entry, None, n) for n, entry in enumerate(invoice.history)]
     for event in events:
         validate_event(event.cloudevent())  # a recipient the record cannot name is a null SIRET and name
