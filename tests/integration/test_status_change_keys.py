@@ -107,3 +107,13 @@ def test_a_same_key_attempt_that_won_the_race_answers_the_loser(client, made_ava
     answer = post(client, invoice_id, "status", MAIRIE_KEY, APPROVE, "erp-race")
     assert answer.status_code == (200 if same_key else 409), answer.body
     assert codes(client, invoice_id) == [200, 203, 205]
+
+
+def test_the_openapi_document_and_a_blank_key_say_the_routes_take_one(client, made_available):
+    spec = json.loads(client.http.get("/openapi.json").body)
+    for path in ("/v1/invoices/{invoice_id}/status", "/v1/invoices/{invoice_id}/reroute"):
+        assert "Idempotency-Key" in [p["name"] for p in spec["paths"][path]["post"]["parameters"]], path
+    invoice_id = made_available()
+    blank = post(client, invoice_id, "status", MAIRIE_KEY, APPROVE, " ")
+    assert blank.status_code == 400, blank.body
+    assert codes(client, invoice_id) == [200, 203]
