@@ -127,8 +127,9 @@ class FakeStore:
     mails: dict = field(default_factory=dict)  # (address, siret) → when its last confirmation mail was claimed
     mail_counts: dict = field(default_factory=dict)  # (address, UTC day number) → confirmation mails claimed
 
-    def add(self, s):
-        self.items[(s.siret, s.id)] = s
+    def add(self, s):  # as the DynamoDB store: written only if the id is free, else the stored one
+        stored = self.items.setdefault((s.siret, s.id), s)
+        return None if stored is s else stored
 
     def get(self, siret, subscription_id):
         return self.items.get((siret, subscription_id))

@@ -32,6 +32,7 @@ def subscription_from_record(record: SubscriptionRecord) -> Subscription:
         last_error=record.last_error,
         confirmation_hash=record.confirmation_hash,
         confirmation_expires=record.confirmation_expires,
+        request_sha256=record.request_sha256,
     )
 
 
@@ -53,30 +54,39 @@ def subscription_to_record(subscription: Subscription) -> SubscriptionRecord:
         last_error=subscription.last_error,
         confirmation_hash=subscription.confirmation_hash,
         confirmation_expires=subscription.confirmation_expires,
+        request_sha256=subscription.request_sha256,
+    )
+
+
+def _same_write(stored: Subscription, written: Subscription) -> bool:
+    # A secret (a webhook's) or a confirmation hash (an address's) drawn for this write, and its time.
+    return (stored.created_at, stored.secret, stored.confirmation_hash) == (
+        written.created_at,
+        written.secret,
+        written.confirmation_hash,
     )
 
 
 class DynamoSubscriptionStore:
-    def add(self, subscription: Subscription) -> None:
+    def add(self, subscription: Subscription) -> Subscription | None:
         try:
             subscription_to_record(subscription).save(condition=SubscriptionRecord.id.does_not_exist())
-        except PutError:
+        except PutError as error:
             # botocore retries a write whose answer was lost, and the retry fails its condition on our own item;
             # or every retry timed out after the write landed. Either way the write may be ours: look.
-            if not self._landed(subscription):
-                raise
+            stored = self._stored_quietly(subscription)
+            if stored is not None and _same_write(stored, subscription):
+                return None
+            if stored is not None and is_conditional_failure(error):
+                return stored  # another write holds the id: an Idempotency-Key's other attempt
+            raise
+        return None
 
-    def _landed(self, subscription: Subscription) -> bool:
+    def _stored_quietly(self, subscription: Subscription) -> Subscription | None:
         try:
-            stored = self.get(subscription.siret, subscription.id)
+            return self.get(subscription.siret, subscription.id)
         except Exception:  # noqa: BLE001 - the write's own error is the one to raise
-            return False
-        # A fresh id, and a secret (a webhook's) or a confirmation hash (an address's) drawn for this write.
-        return stored is not None and (stored.created_at, stored.secret, stored.confirmation_hash) == (
-            subscription.created_at,
-            subscription.secret,
-            subscription.confirmation_hash,
-        )
+            return None
 
     def get(self, siret: str, subscription_id: str) -> Subscription | None:
         try:

@@ -39,6 +39,7 @@ class SubscriptionRecord(Model):
     last_error = UnicodeAttribute(null=True)
     confirmation_hash = UnicodeAttribute(null=True)
     confirmation_expires = NumberAttribute(null=True)
+    request_sha256 = UnicodeAttribute(null=True)  # a keyed create's request (see Subscription.request_sha256)
 
 
 class DeliveryLogRecord(Model):

@@ -62,6 +62,8 @@ class Subscription:
     # e-mail double opt-in: SHA-256 of the secret part of the link mailed to the address, and its expiry (unix time)
     confirmation_hash: str | None = None
     confirmation_expires: float | None = None
+    # created with an Idempotency-Key: SHA-256 of its canonical request body, what a retry with that key must match
+    request_sha256: str | None = None
 
     @property
     def channel(self) -> Channel:

@@ -13,7 +13,7 @@ from ..services import subscriptions as service
 from ..services.clock import utc_iso
 from ..services.subscriptions_ports import DeliveryAttempt
 from . import dependencies as deps
-from .api import active_caller, caller, json_body, json_response, public_base_url
+from .api import active_caller, caller, idempotency_key, json_body, json_response, public_base_url
 from .api import route as shared_route
 from .links import api_path
 
@@ -72,10 +72,11 @@ def create_subscription():
         policy=deps.url_policy(),
         queue=deps.delivery_queue(),
         confirmation_url=lambda token: f"{base}{CONFIRMATIONS}/{token}",
+        idempotency_key=idempotency_key(),
     )
     body = subscription_resource(subscription)
     if subscription.secret:
-        body["secret"] = subscription.secret  # shown this once
+        body["secret"] = subscription.secret  # shown this once (and to a retry with the same Idempotency-Key)
     return json_response(body, 201, {"Location": body["links"]["self"], "Cache-Control": "no-store"})
 
 

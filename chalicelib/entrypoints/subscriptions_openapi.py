@@ -96,6 +96,18 @@ SUBSCRIPTION_PATHS = {
             "description": "Webhooks receive CloudEvents 1.0 JSON signed with `Chorale-Signature: t=…,v1=…` "
             "(see docs/webhooks.md). URLs must be https and resolve to public addresses only. An e-mail address is "
             "first mailed a confirmation link (valid 7 days) and gets nothing else until it is confirmed.",
+            "parameters": [
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "A retry with the same key and body answers the subscription the key created "
+                    "(201, same id; a webhook's secret again, to your structure only) instead of creating a second "
+                    "one, without mailing the address again; the same key with another body: 409. A key whose "
+                    "subscription you deleted creates a new one",
+                }
+            ],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -119,10 +131,16 @@ SUBSCRIPTION_PATHS = {
                 },
             },
             "responses": {
-                "201": _json("Created; the webhook signing secret is shown this once", _SUBSCRIPTION),
+                "201": _json(
+                    "Created; the webhook signing secret is shown this once (again to a retry with the same "
+                    "Idempotency-Key)",
+                    _SUBSCRIPTION,
+                ),
                 "400": _problem("Invalid body"),
                 "401": _ERRORS["401"],
-                "409": _problem("Too many subscriptions for this structure"),
+                "409": _problem(
+                    "Too many subscriptions for this structure, or Idempotency-Key reused with another body"
+                ),
                 "415": _problem("Send application/json (the problem lists the accepted types)"),
                 "422": _problem("Webhook URL refused (not https, or resolves to a non-public address)"),
                 "429": _problem("A confirmation was already mailed to this address within 24 h"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import secrets
 import time
@@ -10,7 +12,7 @@ from dataclasses import replace
 
 from ..domain.directory import Principal
 from ..domain.events import FLOW_EVENT_TYPE
-from ..domain.ids import is_ulid, new_id
+from ..domain.ids import derived_id, is_ulid, new_id
 from ..domain.subscriptions import (
     CONFIRMATION_EVENT_TYPE,
     CONFIRMATION_SECONDS,
@@ -35,7 +37,7 @@ from ..domain.subscriptions_security import (
     parse_target,
 )
 from .clock import utc_iso, utc_now
-from .errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unprocessable
+from .errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, TooManyRequests, Unprocessable
 from .subscriptions_ports import DeliveryAttempt, DeliveryJob, DeliveryLog, DeliveryQueue, Resolver, SubscriptionStore
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ def create_subscription(
     policy: UrlPolicy,
     queue: DeliveryQueue,
     confirmation_url: Callable[[str], str],
+    idempotency_key: str | None = None,
     now: Callable[[], str] = utc_now,
     clock: Callable[[], float] = time.time,
     make_secret: Callable[[], str] = new_secret,
@@ -82,7 +85,12 @@ def create_subscription(
     """A new subscription; for a webhook, the returned subscription carries the secret (shown this once).
 
     An e-mail address is written down pending confirmation (double opt-in): it is mailed a link to confirm
-    (`confirmation_url(token)`) and gets nothing else until it does, so no one can have Chorale mail a stranger."""
+    (`confirmation_url(token)`) and gets nothing else until it does, so no one can have Chorale mail a stranger.
+
+    With an `idempotency_key`, the id is derived from (structure, key) and written only if free: a retry with the
+    same body answers the subscription the key created as it is now (a webhook's secret included: the first answer
+    may never have reached the client), and neither counts against the limit nor mails the address again; another
+    body under the key is refused (409). A keyed subscription deleted since is created anew by its key."""
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.")
     unknown = set(body) - {"url", "email", "events", "filter"}
@@ -99,6 +107,10 @@ def create_subscription(
         email = parse_email(email) if email is not None else None
     except InvalidSubscription as error:
         raise InvalidInput(str(error)) from None
+    digest = request_sha256(body) if idempotency_key else None
+    subscription_id = derived_id("subscription", principal.siret, idempotency_key) if idempotency_key else new_id()
+    if idempotency_key and (existing := store.get(principal.siret, subscription_id)) is not None:
+        return _replay(existing, digest)  # before the URL check, the limit and the mail claim: nothing new is done
     if url is not None:
         try:
             checked_url(url, resolver, policy)
@@ -108,7 +120,7 @@ def create_subscription(
     if len(store.for_structure(principal.siret)) >= MAX_SUBSCRIPTIONS_PER_STRUCTURE:
         raise Conflict(f"A structure has at most {MAX_SUBSCRIPTIONS_PER_STRUCTURE} subscriptions; delete one first.")
     subscription = Subscription(
-        id=new_id(),
+        id=subscription_id,
         siret=principal.siret,
         created_at=now(),
         url=url,
@@ -116,10 +128,15 @@ def create_subscription(
         events=events,
         filter=event_filter,
         secret=make_secret() if url is not None else None,
+        request_sha256=digest,
     )
     if email is None:
-        _add_or_undo(store, subscription)
-        return subscription
+        if not idempotency_key:
+            _add_or_undo(store, subscription)
+            return subscription
+        # Not undone when it fails: a write that landed is what the retry with this key answers, secret included.
+        existing = store.add(subscription)
+        return subscription if existing is None else _replay(existing, digest)
     secret, at = make_confirmation_secret(), clock()
     try:
         refused = store.claim_confirmation_mail(
@@ -128,6 +145,9 @@ def create_subscription(
     except Exception:
         _release_claim(store, email, principal.siret, at)  # a claim whose answer was lost may have landed
         raise
+    # The key's first attempt may have claimed the mail a moment ago (a client that timed out and retried).
+    if refused is not None and idempotency_key and (existing := store.get(principal.siret, subscription_id)):
+        return _replay(existing, digest)
     if refused == "structure":
         raise TooManyRequests(
             f"A confirmation was already mailed to {email} for this structure within the last 24 hours: its link "
@@ -145,15 +165,34 @@ def create_subscription(
     link = confirmation_url(confirmation_token(subscription.siret, subscription.id, secret))
     event = make_confirmation_event(subscription, principal.name, link, subscription.created_at)
     try:
-        store.add(subscription)
-        queue.enqueue([DeliveryJob(subscription.id, subscription.siret, event, 1, at)])
+        existing = store.add(subscription)
+        if existing is None:
+            queue.enqueue([DeliveryJob(subscription.id, subscription.siret, event, 1, at)])
     except Exception:
         # Once the subscription is gone no mail can go out (a job queued after all finds no subscription), so the
         # claim must not count against the address nor refuse the client's retry. While it may remain, it stands.
         if _delete_quietly(store, subscription):  # never a pending subscription that nobody mails
             _release_claim(store, email, principal.siret, at)
         raise
+    if existing is not None:  # the key's other attempt stored it first: this claim mails nothing
+        _release_claim(store, email, principal.siret, at)
+        return _replay(existing, digest)
     return subscription
+
+
+def request_sha256(body: dict) -> str:
+    """The request's fingerprint, whatever its key order and spacing: what a retry with the same key must send.
+    The body as sent, not the subscription made of it (whose default events depend on the caller's roles)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))  # ASCII: a lone surrogate encodes too
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(existing: Subscription, digest: str | None) -> Subscription:
+    """The subscription an Idempotency-Key already made, answered again; IdempotencyKeyReused when the key made
+    it for another body."""
+    if digest is None or existing.request_sha256 != digest:
+        raise IdempotencyKeyReused()
+    return existing
 
 
 def _add_or_undo(store: SubscriptionStore, subscription: Subscription) -> None:

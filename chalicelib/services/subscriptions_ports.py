@@ -73,8 +73,10 @@ class MailMessage:
 
 
 class SubscriptionStore(Protocol):
-    def add(self, subscription: Subscription) -> None:
-        """Create the subscription (a new id); a write that landed but whose answer was lost counts as done."""
+    def add(self, subscription: Subscription) -> Subscription | None:
+        """Create the subscription if its id is free: None once written (a write that landed but whose answer was
+        lost counts as done), or the subscription another write already stored under that id (only a derived id,
+        an Idempotency-Key's, can be taken)."""
 
     def get(self, siret: str, subscription_id: str) -> Subscription | None: ...
 
