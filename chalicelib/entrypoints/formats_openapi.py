@@ -6,6 +6,7 @@ import copy
 
 from ..services.uploads import SHA256_PROPERTY
 from .media import ARCHIVE_MEDIA_TYPES
+from .openapi import idempotency_key_parameter
 
 
 def _problem(description: str) -> dict:
@@ -129,14 +130,10 @@ def format_paths() -> dict:
                 "summary": "Deposit a small archive of invoices (ZIP or tar.gz, ≤ 4 MiB, ≤ 1 000 files): a flow; "
                 "larger archives go through POST /v1/uploads",
                 "parameters": [
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string", "maxLength": 255},
-                        "description": "A retry with the same key and archive returns the same flow (as it is now) "
-                        "instead of taking the archive in twice; the same key with another archive: 409",
-                    }
+                    idempotency_key_parameter(
+                        "A retry with the same key and archive returns the same flow (as it is now) "
+                        "instead of taking the archive in twice; the same key with another archive: 409"
+                    )
                 ],
                 "requestBody": {"required": True, "content": {media: _BINARY for media in ARCHIVE_MEDIA_TYPES}},
                 "responses": {
@@ -145,7 +142,7 @@ def format_paths() -> dict:
                         "headers": {"Location": {"schema": {"type": "string"}}},
                         "content": {"application/json": {"schema": FLOW_SCHEMA}},
                     },
-                    "400": _problem("Empty body"),
+                    "400": _problem("Empty body, or a blank or over-255-character Idempotency-Key"),
                     "401": _AUTH["401"],
                     "403": _problem("The caller's structure is not a supplier"),
                     "409": _problem("Idempotency-Key reused with another archive"),

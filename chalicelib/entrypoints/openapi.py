@@ -23,6 +23,15 @@ def problem_response(description: str) -> dict:
     }
 
 
+def _inline_json(description: str, properties: dict, headers: dict | None = None) -> dict:
+    """An answer whose small object is described in place (not worth a component)."""
+    schema = {"type": "object", "properties": properties}
+    response = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
 def json_response(description: str, schema_ref: str, headers: dict | None = None) -> dict:
     response = {
         "description": description,
@@ -60,13 +69,20 @@ JSON_BODY_ERRORS = {
     "415": problem_response("Send application/json (the problem lists the accepted types)"),
 }
 _INVOICE_ID = {"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}
-# A client's retry key; each route says what a replay returns.
+# A client's retry key; each route says what a replay returns (idempotency_key_parameter).
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "maxLength": 255},
+    # 1 to 255 characters, not blank (a 400 otherwise): api.idempotency_key
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"},
 }
+
+
+def idempotency_key_parameter(description: str) -> dict:
+    """The Idempotency-Key header of a route that takes one, with what its replay returns."""
+    return {**_IDEMPOTENCY_KEY, "description": description}
+
 
 SCHEMAS = {
     "Problem": {
@@ -282,11 +298,10 @@ _PATHS = {
         "post": {
             "summary": "Deposit an invoice (UBL 2.1 Invoice/CreditNote or CII D16B); validation is asynchronous",
             "parameters": [
-                {
-                    **_IDEMPOTENCY_KEY,
-                    "description": "Replays with the same key and body return the same invoice (the key stays bound "
-                    "to it as long as its original is kept); the same key with another body: 409",
-                }
+                idempotency_key_parameter(
+                    "Replays with the same key and body return the same invoice (the key stays bound "
+                    "to it as long as its original is kept); the same key with another body: 409"
+                )
             ],
             "requestBody": {
                 "required": True,
@@ -301,7 +316,10 @@ _PATHS = {
                     "Invoice",
                     {"Location": {"schema": {"type": "string"}, "description": "The invoice resource"}},
                 ),
-                "400": problem_response("Empty or unreadable body, or not an invoice document"),
+                "400": problem_response(
+                    "Empty or unreadable body, not an invoice document, or a blank or over-255-character "
+                    "Idempotency-Key"
+                ),
                 "401": AUTH_ERRORS["401"],
                 "403": problem_response("The caller's structure is not a supplier"),
                 "409": problem_response("Idempotency-Key reused with another body"),
@@ -389,12 +407,11 @@ _REFUSALS = {
 }
 _ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
 # A party's change of an invoice: its key is remembered on the invoice, for its latest keyed changes.
-_CHANGE_KEY = {
-    **_IDEMPOTENCY_KEY,
-    "description": "A retry with the same key and body, once the change is made, returns the invoice (200) instead "
+_CHANGE_KEY = idempotency_key_parameter(
+    "A retry with the same key and body, once the change is made, returns the invoice (200) instead "
     "of a 409 from the status it set; the same key with another body: 409. An invoice remembers the keys of its "
-    f"latest {MAX_REMEMBERED_REQUESTS} keyed changes",
-}
+    f"latest {MAX_REMEMBERED_REQUESTS} keyed changes"
+)
 _CHANGE_REFUSALS = {
     **_REFUSALS,
     "409": problem_response(
@@ -516,11 +533,10 @@ LIFECYCLE_PATHS = {
             "parameters": _params("invoice_id")
             + _query("name")
             + [
-                {
-                    **_IDEMPOTENCY_KEY,
-                    "description": "A retry with the same key, name and bytes returns the attachment the first "
-                    "attempt recorded instead of attaching the file twice (the same key with another file: 409)",
-                }
+                idempotency_key_parameter(
+                    "A retry with the same key, name and bytes returns the attachment the first "
+                    "attempt recorded instead of attaching the file twice (the same key with another file: 409)"
+                )
             ],
             "requestBody": {
                 "required": True,
@@ -639,7 +655,11 @@ DIRECTORY_PATHS = {
             "summary": "Create a structure (seed entry shape without api_keys: issue keys with the api-keys route)",
             "requestBody": _json_body(_OBJECT),
             "responses": {
-                "201": {"description": "Created"},
+                "201": json_response(
+                    "Created",
+                    "Structure",
+                    {"Location": {"schema": {"type": "string"}, "description": "The structure resource"}},
+                ),
                 "409": problem_response("Exists"),
                 "422": problem_response("Invalid field, unknown field (unknown_fields), or api_keys"),
                 **JSON_BODY_ERRORS,
@@ -668,7 +688,7 @@ DIRECTORY_PATHS = {
             "parameters": _params("siret", "code"),
             "requestBody": _json_body(_OBJECT),
             "responses": {
-                "200": {"description": "The structure"},
+                "200": json_response("The structure", "Structure"),
                 "404": problem_response("No such structure"),
                 "409": _CHANGED_MEANWHILE,
                 "422": problem_response("Invalid or unknown field"),
@@ -682,7 +702,15 @@ DIRECTORY_PATHS = {
             "summary": "Issue an API key (shown once)",
             "parameters": _params("siret"),
             "responses": {
-                "201": {"description": "The key and its id"},
+                "201": _inline_json(
+                    "The key (shown this once: store it now) and its id",
+                    {
+                        "siret": {"type": "string"},
+                        "key_id": {"type": "string"},
+                        "api_key": {"type": "string"},
+                        "note": {"type": "string"},
+                    },
+                ),
                 "404": problem_response("No such structure"),
                 **_ADMIN,
             },
@@ -723,7 +751,14 @@ DIRECTORY_PATHS = {
         "delete": {
             "summary": "Revoke a key",
             "parameters": _params("siret", "key_id"),
-            "responses": {"200": {"description": "Revoked"}, "404": AUTH_ERRORS["404"], **_ADMIN},
+            "responses": {
+                "200": _inline_json(
+                    "Revoked",
+                    {"siret": {"type": "string"}, "key_id": {"type": "string"}, "revoked": {"type": "boolean"}},
+                ),
+                "404": AUTH_ERRORS["404"],
+                **_ADMIN,
+            },
         }
     },  # fmt: skip
     "/v1/admin/imports": {
@@ -732,7 +767,10 @@ DIRECTORY_PATHS = {
             "updated in place (fields a row carries replace, the others are kept), new ones created",
             "requestBody": {"required": True, "content": {"application/json": {}, "text/csv": {}}},
             "responses": {
-                "200": {"description": "Imported"},
+                "200": _inline_json(
+                    "Imported",
+                    {"imported": {"type": "integer"}, "sirets": {"type": "array", "items": {"type": "string"}}},
+                ),
                 "400": problem_response("Malformed JSON, or a CSV that is not UTF-8"),
                 "413": problem_response("Over 1,000 rows: split the file"),
                 "415": problem_response("Send application/json (the seed format) or text/csv"),

@@ -95,8 +95,7 @@ GATEWAY_PROBLEMS: dict[str, tuple[int, str, str]] = {
         504,
         "Gateway timeout",
         "The request took longer than the API gateway's 29 s: retry it "
-        "(with the same Idempotency-Key for a deposit, a flow, an attachment or a subscription, so it is not done "
-        "twice).",
+        "(with the same Idempotency-Key where the route takes one, so it is not done twice).",
     ),
     # The API key authorizer failed (DynamoDB throttling it at the peak, a timeout): the key was not judged, so a
     # retry is what the client should do, not a 502 it may take for a bug. A 503 carries Retry-After (infra).

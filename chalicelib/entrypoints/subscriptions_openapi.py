@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..domain.statuses import STATUSES
+from .openapi import idempotency_key_parameter
 
 
 def _problem(description: str) -> dict:
@@ -97,16 +98,12 @@ SUBSCRIPTION_PATHS = {
             "(see docs/webhooks.md). URLs must be https and resolve to public addresses only. An e-mail address is "
             "first mailed a confirmation link (valid 7 days) and gets nothing else until it is confirmed.",
             "parameters": [
-                {
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "required": False,
-                    "schema": {"type": "string", "maxLength": 255},
-                    "description": "A retry with the same key and body answers the subscription the key created "
+                idempotency_key_parameter(
+                    "A retry with the same key and body answers the subscription the key created "
                     "(201, same id; a webhook's secret again, to your structure only) instead of creating a second "
                     "one, without mailing the address again; the same key with another body: 409. A key whose "
-                    "subscription you deleted creates a new one",
-                }
+                    "subscription you deleted creates a new one"
+                )
             ],
             "requestBody": {
                 "required": True,
