@@ -133,7 +133,10 @@ SUBSCRIPTION_PATHS = {
                     "Idempotency-Key)",
                     _SUBSCRIPTION,
                 ),
-                "400": _problem("Invalid body"),
+                "400": _problem(
+                    "Invalid body; unknown fields are listed in unknown_fields (at most 20, unknown_fields_count "
+                    "when more)"
+                ),
                 "401": _ERRORS["401"],
                 "409": _problem(
                     "Too many subscriptions for this structure, or Idempotency-Key reused with another body"

@@ -129,10 +129,13 @@ MAX_UNKNOWN_FIELDS_LISTED = 20
 MAX_FIELD_NAME_SHOWN = 100
 
 
-def refuse_unknown_fields(body: dict, known: tuple[str, ...], what: str) -> None:
+def refuse_unknown_fields(
+    body: dict, known: tuple[str, ...], what: str, refusal: type[ServiceError] = Unprocessable
+) -> None:
     """422 listing the fields a request body has that `what` has not (read-only ones such as updated_at included):
     a misspelt field is an error, never silently ignored. At most MAX_UNKNOWN_FIELDS_LISTED names are listed, each
-    cut to MAX_FIELD_NAME_SHOWN characters (`unknown_fields_count` then says how many there were)."""
+    cut to MAX_FIELD_NAME_SHOWN characters (`unknown_fields_count` then says how many there were). `refusal` is the
+    error of a route documented with another status (a subscription's 400)."""
     unknown = sorted(str(k) for k in body if k not in known)
     if not unknown:
         return
@@ -142,7 +145,7 @@ def refuse_unknown_fields(body: dict, known: tuple[str, ...], what: str) -> None
     ]
     more = len(unknown) - len(listed)
     shown = f"{listed}" + (f" and {more} more" if more else "")
-    raise Unprocessable(
+    raise refusal(
         f"Unknown or read-only fields {shown}: {what} accepts {list(known)}.",
         unknown_fields=listed,
         unknown_fields_count=len(unknown) if more or listed != unknown else None,

@@ -37,7 +37,15 @@ from ..domain.subscriptions_security import (
     parse_target,
 )
 from .clock import utc_iso, utc_now
-from .errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, TooManyRequests, Unprocessable
+from .errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unprocessable,
+    refuse_unknown_fields,
+)
 from .subscriptions_ports import DeliveryAttempt, DeliveryJob, DeliveryLog, DeliveryQueue, Resolver, SubscriptionStore
 
 log = logging.getLogger(__name__)
@@ -67,6 +75,9 @@ def checked_url(url, resolver: Resolver, policy: UrlPolicy) -> list[str]:
     return check_addresses(target, addresses, policy)
 
 
+SUBSCRIPTION_FIELDS = ("url", "email", "events", "filter")
+
+
 def create_subscription(
     principal: Principal,
     body,
@@ -93,9 +104,8 @@ def create_subscription(
     body under the key is refused (409). A keyed subscription deleted since is created anew by its key."""
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.")
-    unknown = set(body) - {"url", "email", "events", "filter"}
-    if unknown:
-        raise InvalidInput(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+    # a 400 as documented since the first release, with the other routes' unknown_fields
+    refuse_unknown_fields(body, SUBSCRIPTION_FIELDS, "a subscription", InvalidInput)
     url, email = body.get("url"), body.get("email")
     if (url is None) == (email is None):
         raise InvalidInput("Give either 'url' (a webhook) or 'email' (notifications to a contact address).")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from webhook_support import FakeQueue, FakeStore, static_resolver
 
+from chalicelib.domain.directory import Principal
 from chalicelib.domain.subscriptions import (
     EventFilter,
     InvalidSubscription,
@@ -13,6 +15,9 @@ from chalicelib.domain.subscriptions import (
     parties,
     sns_filter_policy,
 )
+from chalicelib.domain.subscriptions_security import UrlPolicy
+from chalicelib.services import subscriptions as service
+from chalicelib.services.errors import InvalidInput
 
 SUPPLIER, RECIPIENT, OTHER = "81234567800013", "21750000100011", "13000123400017"
 
@@ -113,3 +118,20 @@ def test_e_mail_addresses_are_ascii_dot_atoms_at_dns_names(address, accepted):
     else:
         with pytest.raises(InvalidSubscription):
             parse_email(address)
+
+
+def test_unknown_subscription_fields_are_a_400_listing_them_as_the_other_routes_do():
+    body = {"url": "https://hooks.example.com/h", "code": 1, "comment": "x", **{f"f{n}": n for n in range(30)}}
+    with pytest.raises(InvalidInput) as refused:
+        service.create_subscription(
+            Principal("81234567800013", "Atelier", ("supplier",)),
+            body,
+            store=FakeStore(),
+            resolver=static_resolver({"hooks.example.com": ["93.184.216.34"]}),
+            policy=UrlPolicy(),
+            queue=FakeQueue(),
+            confirmation_url=lambda token: token,
+        )
+    extra = refused.value.extra
+    assert extra["unknown_fields"][:3] == ["code", "comment", "f0"] and len(extra["unknown_fields"]) == 20
+    assert extra["unknown_fields_count"] == 32
