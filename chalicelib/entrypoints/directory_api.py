@@ -68,7 +68,7 @@ def revoke_api_key(siret: str, key_id: str):
 
 @route("/v1/admin/imports", methods=("POST",), content_types=["*/*"], admin_keys=True)
 def import_structures():
-    principal = active_administrator()  # a removed key gets its 401 before the body is read
+    principal = active_administrator()  # a structure key gets its 403, a removed key its 401, before the body is read
     request = api.current_request
     media = media_type(request.headers.get("content-type"))
     if media == "text/csv":

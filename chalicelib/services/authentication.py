@@ -64,10 +64,17 @@ def require_current_administrator(
 ) -> Principal:
     """Re-check an administration write: API Gateway caches the authorizer's answer for a minute, but a key a
     redeploy removed from the configuration must stop at once (no read: the keys are configuration). A structure's
-    key is left to the service, which answers 403."""
-    if principal.is_administrator and not is_administrator_key(authorization, admin_key_hashes):
+    key is a 403 here, before the route reads its body (it would otherwise parse an import for a tenant)."""
+    require_admin(principal)
+    if not is_administrator_key(authorization, admin_key_hashes):
         raise Unauthenticated("The administrator key is unknown or no longer configured.")
     return principal
+
+
+def require_admin(principal: Principal) -> None:
+    """403 unless the caller holds an administrator key."""
+    if not principal.is_administrator:
+        raise Forbidden("This route needs an administrator key.")
 
 
 _ROLE_REFUSALS: dict[str, str] = {"supplier": "Only a structure with the supplier role may deposit invoices."}

@@ -19,10 +19,10 @@ from ..domain.directory import (
     is_valid_siret,
     search_key,
 )
+from .authentication import require_admin
 from .clock import utc_now
 from .errors import (
     ConcurrentUpdate,
-    Forbidden,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -47,11 +47,6 @@ log = logging.getLogger(__name__)
 
 # Who runs imports from the command line (the local stack's seed, operations scripts).
 SYSTEM_ADMIN = Principal("admin", "Chorale administrator", (ADMIN,))  # type: ignore[arg-type]
-
-
-def require_admin(principal: Principal) -> None:
-    if not principal.is_administrator:
-        raise Forbidden("This route needs an administrator key.")
 
 
 def _cursor_fits(after: str, query: str) -> bool:
