@@ -94,7 +94,7 @@ class FakeDirectory:
     def structure(self, siret):
         return self.structures.get(siret)
 
-    def siret_for_key(self, key_hash):
+    def siret_for_key(self, key_hash, *, consistent=False):
         return self.keys.get(key_hash)
 
 

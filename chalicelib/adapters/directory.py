@@ -70,9 +70,9 @@ class DynamoDirectory:
         except DoesNotExist:
             return None
 
-    def siret_for_key(self, key_hash: str) -> str | None:
+    def siret_for_key(self, key_hash: str, *, consistent: bool = False) -> str | None:
         try:
-            return ApiKeyRecord.get(key_hash).siret
+            return ApiKeyRecord.get(key_hash, consistent_read=consistent).siret
         except DoesNotExist:
             return None
 

@@ -15,12 +15,13 @@ def bearer_token(authorization: str | None) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def authenticate(authorization: str | None, directory: Directory) -> Principal | None:
-    """The active structure behind `Authorization: Bearer <key>`, or None."""
+def authenticate(authorization: str | None, directory: Directory, *, consistent: bool = False) -> Principal | None:
+    """The active structure behind `Authorization: Bearer <key>`, or None. `consistent`: a key revoked a moment
+    ago is already unknown (the structure is always read consistently)."""
     token = bearer_token(authorization)
     if token is None:
         return None
-    siret = directory.siret_for_key(hash_api_key(token))
+    siret = directory.siret_for_key(hash_api_key(token), consistent=consistent)
     structure = directory.structure(siret) if siret else None
     if structure is None or not structure.active:
         return None
@@ -44,10 +45,11 @@ def require_structure(principal: Principal) -> Principal:
 
 def require_active(principal: Principal, directory: Directory, authorization: str | None) -> Principal:
     """Re-authenticate a write: API Gateway caches the authorizer's answer for a minute, but a deactivated structure
-    or a revoked key must stop writing at once (two directory reads: the key, then its structure). Reads (GET)
-    trust the cache."""
+    or a revoked key must stop writing at once (two strongly consistent directory reads: the key, then its
+    structure; an eventually consistent read may still return a key deleted a second ago). Reads (GET) trust the
+    cache."""
     require_structure(principal)
-    current = authenticate(authorization, directory)
+    current = authenticate(authorization, directory, consistent=True)
     if current is None or current.siret != principal.siret:
         raise Unauthenticated("The API key is unknown, revoked or its structure inactive.")
     return current

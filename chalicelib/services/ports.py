@@ -107,7 +107,8 @@ class ObjectStore(Protocol):
 class Directory(Protocol):
     def structure(self, siret: str) -> Structure | None: ...
 
-    def siret_for_key(self, key_hash: str) -> str | None: ...
+    def siret_for_key(self, key_hash: str, *, consistent: bool = False) -> str | None:
+        """The SIRET the key authenticates as; `consistent` sees a revocation at once (twice a plain read's cost)."""
 
 
 class EventPublisher(Protocol):
