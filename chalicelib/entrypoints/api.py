@@ -164,23 +164,29 @@ def public_base_url() -> str:
     return f"http://{request.headers.get('host', '127.0.0.1:8000')}"
 
 
-def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+# A structure's invoices, subscriptions (webhook URLs often hold a token) or a just-issued API key: no browser,
+# proxy or console cache may keep them.
+PRIVATE = {"Cache-Control": "no-store"}
+
+
+def json_response(body, status: int = 200, headers: dict | None = None, *, private: bool = True) -> Response:
+    """A JSON answer, `Cache-Control: no-store` unless it is public (or `headers` set their own)."""
     return Response(
         body=json.dumps(body, ensure_ascii=False),
         status_code=status,
-        headers={"Content-Type": "application/json", **(headers or {})},
+        headers={"Content-Type": "application/json", **(PRIVATE if private else {}), **(headers or {})},
     )
 
 
 @route("/v1/health", public=True)
 def health():
-    return json_response({"status": "ok"})
+    return json_response({"status": "ok"}, private=False)
 
 
 @route("/openapi.json", public=True)
 def openapi():
     # servers: the API's root as this client reaches it (under the stage on API Gateway's own domain)
-    return json_response({**openapi_document(), "servers": [{"url": api_path("/")}]})
+    return json_response({**openapi_document(), "servers": [{"url": api_path("/")}]}, private=False)
 
 
 def _count_deposit(invoice) -> None:

@@ -49,7 +49,9 @@ def problem(status: int, title: str | None = None, detail: str | None = None, he
             detail = detail[: _KEPT_DETAIL_CHARACTERS - 1] + "…"
         small = {k: v for k, v in extra.items() if len(json.dumps(v, ensure_ascii=False)) <= _KEPT_MEMBER_BYTES}
         body = json.dumps(problem_body(status, title, detail, **small, truncated=True), ensure_ascii=False)
-    return Response(body=body, status_code=status, headers={"Content-Type": PROBLEM_JSON, **(headers or {})})
+    # Never stored: a refusal can be about a private resource, and a cached one would outlive its cause.
+    headers = {"Content-Type": PROBLEM_JSON, "Cache-Control": "no-store", **(headers or {})}
+    return Response(body=body, status_code=status, headers=headers)
 
 
 def from_service_error(error: errors.ServiceError, instance: str | None = None) -> Response:
