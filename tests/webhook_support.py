@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from chalicelib.domain.directory import Structure
 from chalicelib.domain.subscriptions import LAST_ERROR_CHARS
 from chalicelib.domain.subscriptions_security import BadSignature, verify_signature
 
@@ -119,6 +120,21 @@ class Receiver:
 
 
 # --- in-memory fakes for service tests -------------------------------------------------------
+
+
+@dataclass
+class FakeStructures:
+    """The directory as notifications see it: every structure exists, active unless listed in `inactive`."""
+
+    inactive: set = field(default_factory=set)
+    batches: list = field(default_factory=list)  # the SIRETs of each batched read
+
+    def structure(self, siret):
+        return Structure(siret, siret, ("supplier", "recipient"), active=siret not in self.inactive)
+
+    def structures(self, sirets, *, consistent=True):
+        self.batches.append(list(sirets))
+        return {siret: self.structure(siret) for siret in sirets}
 
 
 @dataclass

@@ -106,12 +106,13 @@ class DynamoDirectory:
         written["version"] = {"N": str((structure.version or 0) + 1)}
         return stored.serialize() == written
 
-    def structures(self, sirets: list[str]) -> dict[str, Structure]:
-        """The existing structures among `sirets`, by SIRET (BatchGetItem, 100 keys a request, consistent)."""
+    def structures(self, sirets: list[str], *, consistent: bool = True) -> dict[str, Structure]:
+        """The existing structures among `sirets`, by SIRET (BatchGetItem, 100 keys a request)."""
         sirets = [s for s in sirets if _looks_like_siret(s)]
         if not sirets:
             return {}
-        return {r.siret: structure_from_record(r) for r in StructureRecord.batch_get(sirets, consistent_read=True)}
+        records = StructureRecord.batch_get(sirets, consistent_read=consistent)
+        return {r.siret: structure_from_record(r) for r in records}
 
     def key_owners(self, key_hashes: list[str]) -> dict[str, str]:
         """The SIRET each of the `key_hashes` already authenticates as, for those that exist (BatchGetItem)."""

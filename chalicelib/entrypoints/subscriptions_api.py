@@ -175,7 +175,7 @@ def show_confirmation(token: str):
 
 @route(f"{CONFIRMATIONS}/{{token}}", methods=("POST",), public=True, content_types=["*/*"])
 def confirm(token: str):
-    subscription = service.confirm_subscription(token, store=deps.subscription_store())
+    subscription = service.confirm_subscription(token, store=deps.subscription_store(), directory=deps.directory())
     if _wants_html():
         return _confirmation_page("Abonnement confirmé", f"{subscription.email} reçoit désormais les notifications.")
     return json_response(_confirmation_resource(subscription), headers={"Cache-Control": "no-store"})

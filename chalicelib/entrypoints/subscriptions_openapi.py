@@ -256,6 +256,7 @@ SUBSCRIPTION_PATHS = {
                     "content": {"application/json": {"schema": _CONFIRMATION}, "text/html": {}},
                 },
                 "404": _BAD_LINK,
+                "409": _problem("The structure is inactive: it sends no notifications, nothing was confirmed"),
             },
         },
     },

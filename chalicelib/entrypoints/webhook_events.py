@@ -48,7 +48,7 @@ def fan_out_events(event):
             logger.exception("unreadable event message", extra={"message_id": record["messageId"]})
             failures.append(record["messageId"])  # retried, then dead-lettered
     jobs_of, failed = webhooks.fan_out_batch(events, store=webhooks.BatchSubscriptions(deps.subscription_store()),
-                                             queue=deps.delivery_queue())  # fmt: skip
+                                             queue=deps.delivery_queue(), directory=deps.directory())  # fmt: skip
     for message_id, jobs in jobs_of.items():
         if jobs:
             logger.info("fanned out", extra={"event_id": events[message_id].get("id"),

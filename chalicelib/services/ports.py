@@ -111,6 +111,11 @@ class Directory(Protocol):
         """The SIRET the key authenticates as; `consistent` sees a revocation at once (twice a plain read's cost)."""
 
 
+class StructureBatch(Protocol):
+    def structures(self, sirets: list[str], *, consistent: bool = True) -> dict[str, Structure]:
+        """The existing structures among `sirets`, by SIRET, in one batched read."""
+
+
 class EventPublisher(Protocol):
     def publish(self, events: list[StatusChanged | FlowCompleted]) -> None: ...
 

@@ -269,9 +269,17 @@ def subscription_to_confirm(token: str, *, store: SubscriptionStore, clock: Call
     return subscription
 
 
-def confirm_subscription(token: str, *, store: SubscriptionStore, clock: Callable[[], float] = time.time):
-    """The address's owner confirms: from now on the subscription gets its events. Confirming again is harmless."""
+def confirm_subscription(token: str, *, store: SubscriptionStore, directory, clock: Callable[[], float] = time.time):
+    """The address's owner confirms: from now on the subscription gets its events. Confirming again is harmless.
+    Not for an inactive structure (`directory`: services.ports.Directory), which gets no notification."""
     subscription = subscription_to_confirm(token, store=store, clock=clock)
+    structure = directory.structure(subscription.siret)
+    if structure is None or not structure.active:
+        raise Conflict(
+            f"The structure {subscription.siret} is not active on Chorale: it sends no notifications, so this "
+            "subscription cannot be confirmed now. Nothing was changed; the link works again if it is reactivated "
+            "before the link expires."
+        )
     if not subscription.pending:
         return subscription
     confirmed = subscription.confirmed()

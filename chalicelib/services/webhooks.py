@@ -25,6 +25,7 @@ from ..domain.subscriptions import (
 )
 from ..domain.subscriptions_security import SIGNATURE_HEADER, UnsafeUrl, UrlPolicy, parse_target, signature_header
 from .clock import utc_now
+from .ports import StructureBatch
 from .subscriptions import checked_url
 from .subscriptions_ports import (
     DeliveryAttempt,
@@ -70,17 +71,47 @@ def jobs_for(event: dict, *, store: SubscriptionStore | BatchSubscriptions, queu
     ]
 
 
+def of_active_structures(
+    jobs_of: dict[str, list[DeliveryJob]], directory: StructureBatch
+) -> tuple[dict[str, list[DeliveryJob]], list[str]]:
+    """The jobs whose subscription belongs to an active structure, read in one batch for all the events: an
+    inactive structure gets no notification (an offboarded one, or one cut off because its key was stolen and
+    its subscriptions may be the thief's). The skipped jobs are logged, the subscriptions untouched: reactivated,
+    the structure gets the events from then on. Also returns the events to retry when the read failed."""
+    owners = sorted({job.siret for jobs in jobs_of.values() for job in jobs})
+    if not owners:
+        return jobs_of, []
+    try:
+        # Eventually consistent (half the price): a deactivation applies within a second, as events trail their
+        # change by the stream and queues anyway.
+        found = directory.structures(owners, consistent=False)
+    except Exception:  # noqa: BLE001 - every event with jobs is retried
+        log.exception("reading the structures of %d subscriber(s) failed", len(owners))
+        return {key: jobs for key, jobs in jobs_of.items() if not jobs}, [key for key, jobs in jobs_of.items() if jobs]
+    inactive = {siret for siret in owners if siret not in found or not found[siret].active}
+    if not inactive:
+        return jobs_of, []
+    for jobs in jobs_of.values():
+        skipped = [job for job in jobs if job.siret in inactive]
+        if skipped:
+            log.info("event %s not sent to inactive structure(s) %s (subscriptions %s)", skipped[0].event.get("id"),
+                     sorted({job.siret for job in skipped}), [job.subscription_id for job in skipped])  # fmt: skip
+    return {key: [job for job in jobs if job.siret not in inactive] for key, jobs in jobs_of.items()}, []
+
+
 def fan_out_batch(
     events: dict[str, dict],
     *,
     store: SubscriptionStore | BatchSubscriptions,
     queue: DeliveryQueue,
+    directory: StructureBatch,
     clock: Callable[[], float] = time.time,
 ) -> tuple[dict[str, list[DeliveryJob]], list[str]]:
     """One delivery job per subscription that gets each event of a batch (by message id): only the invoice's
-    parties' subscriptions. The jobs are queued together, ten per SQS request. Returns the jobs queued per event
-    and the events to retry (their subscriptions could not be read, or their jobs not queued: at least once, a
-    retried event's jobs may have been queued already, and receivers deduplicate on the event id)."""
+    parties' subscriptions, of active structures. The jobs are queued together, ten per SQS request. Returns the
+    jobs queued per event and the events to retry (their subscriptions or subscribers could not be read, or their
+    jobs not queued: at least once, a retried event's jobs may have been queued already, and receivers deduplicate
+    on the event id)."""
     queued_at, jobs_of, failed = clock(), {}, []
     for key, event in events.items():
         try:
@@ -88,6 +119,8 @@ def fan_out_batch(
         except Exception:  # noqa: BLE001 - this event is retried, the others go on
             log.exception("fan-out of %s failed", event.get("id"))
             failed.append(key)
+    jobs_of, unread = of_active_structures(jobs_of, directory)
+    failed.extend(unread)
     pending = [job for jobs in jobs_of.values() for job in jobs]
     if pending:
         try:

@@ -14,6 +14,7 @@ from webhook_support import (
     FakeQueue,
     FakeSender,
     FakeStore,
+    FakeStructures,
     static_resolver,
     validate_event,
 )
@@ -89,13 +90,14 @@ def confirmed_email(store, siret, body):
     subscription = subscribe(store, siret, body, queue)
     [(job, _)] = queue.queued
     token = job.event["data"]["confirmation_url"].removeprefix(CONFIRMATIONS)
-    service.confirm_subscription(token, store=store, clock=lambda: 1_000_001.0)
+    service.confirm_subscription(token, store=store, directory=FakeStructures(), clock=lambda: 1_000_001.0)
     return store.get(siret, subscription.id)
 
 
 def fan_out_one(event, *, store, queue, clock=time.time):
     """One event through fan_out_batch: the jobs it queued."""
-    jobs_of, failed = fan_out_batch({"message": event}, store=store, queue=queue, clock=clock)
+    jobs_of, failed = fan_out_batch({"message": event}, store=store, queue=queue, directory=FakeStructures(),
+                                    clock=clock)  # fmt: skip
     assert failed == []
     return jobs_of["message"]
 
@@ -167,7 +169,8 @@ def test_a_fan_out_batch_queues_the_jobs_of_all_its_events_together(store):
 
     queue = CountingQueue()
     events = {f"m{code}": status_event(code) for code in (200, 203, 212)}
-    jobs_of, failed = fan_out_batch(events, store=BatchSubscriptions(store), queue=queue, clock=lambda: 7.0)
+    jobs_of, failed = fan_out_batch(events, store=BatchSubscriptions(store), queue=queue, directory=FakeStructures(),
+                                    clock=lambda: 7.0)  # fmt: skip
     assert failed == [] and calls == [6]  # one call for the batch (the adapter sends ten per SQS request)
     assert {k: sorted(j.subscription_id for j in jobs) for k, jobs in jobs_of.items()} == {
         k: sorted([mine.id, theirs.id]) for k in events
@@ -181,14 +184,15 @@ def test_a_fan_out_batch_retries_only_the_events_that_failed(store):
     nobody = status_event(203) | {"data": {"supplier": {"siret": OTHER}}}  # a party without subscription
     unreadable = {"type": "invoice.status_changed", "data": "not an object"}
     jobs_of, failed = fan_out_batch({"ok": status_event(203), "none": nobody, "bad": unreadable}, store=store,
-                                    queue=FakeQueue())  # fmt: skip
+                                    queue=FakeQueue(), directory=FakeStructures())  # fmt: skip
     assert failed == ["bad"] and len(jobs_of["ok"]) == 1 and jobs_of["none"] == []
 
     class Down(FakeQueue):
         def enqueue(self, jobs, delay_seconds=0.0):
             raise RuntimeError("SQS unavailable")
 
-    jobs_of, failed = fan_out_batch({"ok": status_event(203), "none": nobody}, store=store, queue=Down())
+    jobs_of, failed = fan_out_batch({"ok": status_event(203), "none": nobody}, store=store, queue=Down(),
+                                    directory=FakeStructures())  # fmt: skip
     assert failed == ["ok"] and jobs_of == {"none": []}  # an event with nothing to queue is done
 
 
@@ -301,9 +305,12 @@ def test_an_email_address_gets_only_its_confirmation_mail_until_it_confirms(stor
     assert mail.to == "compta@mairie.fr" and link in mail.text and "ignorez ce message" in mail.text
 
     token = link.removeprefix(CONFIRMATIONS)
-    confirmed = service.confirm_subscription(token, store=store, clock=lambda: 1_000_100.0)
+    confirmed = service.confirm_subscription(token, store=store, directory=FakeStructures(), clock=lambda: 1_000_100.0)
     assert confirmed.state == "active" and store.get(RECIPIENT, subscription.id).state == "active"
-    assert service.confirm_subscription(token, store=store, clock=lambda: 1_000_200.0).state == "active"  # again
+    assert (
+        service.confirm_subscription(token, store=store, directory=FakeStructures(), clock=lambda: 1_000_200.0).state
+        == "active"
+    )  # again
     [job] = fan_out_one(status_event(), store=store, queue=FakeQueue())
     assert deliver(job, context(store, None, mailer=mailer)).outcome == "delivered" and len(mailer.sent) == 2
 
@@ -323,7 +330,7 @@ def test_confirmation_links_that_are_wrong_or_expired_confirm_nothing(store):
         (good, expired),
     ):
         with pytest.raises(NotFound):
-            service.confirm_subscription(token, store=store, clock=lambda at=at: at)
+            service.confirm_subscription(token, store=store, directory=FakeStructures(), clock=lambda at=at: at)
     assert store.get(RECIPIENT, subscription.id).pending
 
 
