@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ..formats.sniffing import media_type
 from ..services import directory as directory_service
+from ..services import subscription_administration
 from ..services.errors import InvalidInput, UnsupportedMediaType
 from . import dependencies as deps
 from .api import active_administrator, api, caller, json_body, json_response, query_params, route
 from .links import api_path
 from .representations import structure_resource
+from .subscriptions_api import subscription_resource
 
 
 @route("/v1/structures", admin_keys=True)
@@ -64,6 +66,24 @@ def list_api_keys(siret: str):
 def revoke_api_key(siret: str, key_id: str):
     directory_service.revoke_api_key(active_administrator(), siret, key_id, directory=deps.directory())
     return json_response({"siret": siret, "key_id": key_id, "revoked": True})
+
+
+@route("/v1/admin/structures/{siret}/subscriptions", admin_keys=True)
+def list_structure_subscriptions(siret: str):
+    found = subscription_administration.structure_subscriptions(
+        caller(), siret, store=deps.subscription_store(), directory=deps.directory()
+    )
+    # links are the structure's own routes, which an administrator key cannot use
+    items = [{k: v for k, v in subscription_resource(s).items() if k != "links"} for s in found]
+    return json_response({"siret": siret, "subscriptions": items})
+
+
+@route("/v1/admin/structures/{siret}/subscriptions/{subscription_id}", methods=("DELETE",), admin_keys=True)
+def delete_structure_subscription(siret: str, subscription_id: str):
+    subscription_administration.delete_structure_subscription(
+        active_administrator(), siret, subscription_id, store=deps.subscription_store(), directory=deps.directory()
+    )
+    return json_response({"siret": siret, "subscription_id": subscription_id, "deleted": True})
 
 
 @route("/v1/admin/imports", methods=("POST",), content_types=["*/*"], admin_keys=True)

@@ -11,6 +11,7 @@ from ..services import search
 from ..services.directory import MAX_LIMIT as DIRECTORY_MAX_LIMIT
 from ..services.uploads import SHA256_PROPERTY
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
+from .subscriptions_openapi import SUBSCRIPTION_SCHEMA
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _DECIMAL = {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$", "description": "Decimal as a string"}
@@ -761,6 +762,42 @@ DIRECTORY_PATHS = {
             },
         }
     },  # fmt: skip
+    "/v1/admin/structures/{siret}/subscriptions": {
+        "get": {
+            "summary": "The structure's subscriptions, whatever their state (to find and delete a stolen key's "
+            "webhook: a deactivated structure's keys cannot manage them, and it gets no notification)",
+            "parameters": _params("siret"),
+            "responses": {
+                "200": {
+                    "description": "The subscriptions (never a signing secret)",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "siret": {"type": "string"},
+                                    "subscriptions": {"type": "array", "items": SUBSCRIPTION_SCHEMA},
+                                },
+                            }
+                        }
+                    },
+                },
+                "404": problem_response("No such structure"),
+                **_ADMIN,
+            },
+        }
+    },  # fmt: skip
+    "/v1/admin/structures/{siret}/subscriptions/{subscription_id}": {
+        "delete": {
+            "summary": "Delete a structure's subscription (its pending deliveries are dropped)",
+            "parameters": _params("siret", "subscription_id"),
+            "responses": {
+                "200": {"description": "Deleted"},
+                "404": problem_response("No such structure, or no such subscription of it"),
+                **_ADMIN,
+            },
+        }
+    },
     "/v1/admin/imports": {
         "post": {
             "summary": "Import structures: seed format (application/json) or CSV (text/csv); existing structures are "

@@ -64,6 +64,7 @@ _SUBSCRIPTION = {
         "links": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
+SUBSCRIPTION_SCHEMA = _SUBSCRIPTION  # also the administrators' listing (openapi.DIRECTORY_PATHS)
 _DELIVERY = {
     "type": "object",
     "properties": {

@@ -94,8 +94,9 @@ def of_active_structures(
     for jobs in jobs_of.values():
         skipped = [job for job in jobs if job.siret in inactive]
         if skipped:
-            log.info("event %s not sent to inactive structure(s) %s (subscriptions %s)", skipped[0].event.get("id"),
-                     sorted({job.siret for job in skipped}), [job.subscription_id for job in skipped])  # fmt: skip
+            # A warning (prod logs no info): the operator may delete the subscriptions (admin route) or reactivate.
+            log.warning("event %s not sent to inactive structure(s) %s (subscriptions %s)", skipped[0].event.get("id"),
+                        sorted({job.siret for job in skipped}), [job.subscription_id for job in skipped])  # fmt: skip
     return {key: [job for job in jobs if job.siret not in inactive] for key, jobs in jobs_of.items()}, []
 
 

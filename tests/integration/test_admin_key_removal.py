@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from demo import ADMIN_KEY, auth
+from demo import ADMIN_KEY, MAIRIE_KEY, auth
 from invoices import MAIRIE_SIRET
 from test_deactivation import everything_written
 from test_directory_admin import luhn_sirets
@@ -39,6 +39,14 @@ def removed_admin_key(monkeypatch):
     settings.cache_clear()
 
 
+def _subscription_id(client) -> str:
+    response = client.http.post(
+        "/v1/subscriptions", headers=auth(MAIRIE_KEY, **JSON), body=json.dumps({"email": "compta@mairie.example.fr"})
+    )
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)["id"]
+
+
 def _issued_key_id(client) -> str:
     response = client.http.post(f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys", headers=auth(NEW_ADMIN_KEY))
     assert response.status_code == 201, response.body
@@ -67,6 +75,10 @@ ADMIN_WRITES = {
     ),
     ("delete", "/v1/admin/structures/{siret}/api-keys/{key_id}"): lambda client: (
         f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys/{_issued_key_id(client)}",
+        None,
+    ),
+    ("delete", "/v1/admin/structures/{siret}/subscriptions/{subscription_id}"): lambda client: (
+        f"/v1/admin/structures/{MAIRIE_SIRET}/subscriptions/{_subscription_id(client)}",
         None,
     ),
     ("post", "/v1/admin/imports"): lambda client: (

@@ -25,6 +25,9 @@ ADMIN_WRITE_PATHS = {
     ("put", "/v1/admin/structures/{siret}/services/{code}"): f"/v1/admin/structures/{MAIRIE_SIRET}/services/S-1",
     ("post", "/v1/admin/structures/{siret}/api-keys"): f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys",
     ("delete", "/v1/admin/structures/{siret}/api-keys/{key_id}"): f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys/k",
+    ("delete", "/v1/admin/structures/{siret}/subscriptions/{subscription_id}"): (
+        f"/v1/admin/structures/{MAIRIE_SIRET}/subscriptions/01JD0000000000000000000000"
+    ),
     ("post", "/v1/admin/imports"): "/v1/admin/imports",
 }
 

@@ -22,7 +22,7 @@ def store():
 
 
 def test_the_jobs_of_an_inactive_structure_are_dropped_and_logged_its_subscription_untouched(store, caplog):
-    caplog.set_level("INFO", logger="chalicelib.services.webhooks")
+    caplog.set_level("WARNING", logger="chalicelib.services.webhooks")
     mine = subscribe(store, SUPPLIER, {"url": "https://hooks.example.com/"})
     theirs = subscribe(store, RECIPIENT, {"url": "https://hooks.example.com/"})
     directory, queue = FakeStructures(inactive={SUPPLIER}), FakeQueue()
