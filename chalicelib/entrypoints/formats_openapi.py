@@ -6,7 +6,7 @@ import copy
 
 from ..services.uploads import SHA256_PROPERTY
 from .media import ARCHIVE_MEDIA_TYPES
-from .openapi import idempotency_key_parameter
+from .openapi_parameters import idempotency_key_parameter
 
 
 def _problem(description: str) -> dict:

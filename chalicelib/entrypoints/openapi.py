@@ -11,6 +11,7 @@ from ..services import search
 from ..services.directory import MAX_LIMIT as DIRECTORY_MAX_LIMIT
 from ..services.uploads import SHA256_PROPERTY
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
+from .openapi_parameters import idempotency_key_parameter
 from .subscriptions_openapi import SUBSCRIPTION_SCHEMA
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -70,19 +71,6 @@ JSON_BODY_ERRORS = {
     "415": problem_response("Send application/json (the problem lists the accepted types)"),
 }
 _INVOICE_ID = {"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}
-# A client's retry key; each route says what a replay returns (idempotency_key_parameter).
-_IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    # 1 to 255 characters, not blank (a 400 otherwise): api.idempotency_key
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"},
-}
-
-
-def idempotency_key_parameter(description: str) -> dict:
-    """The Idempotency-Key header of a route that takes one, with what its replay returns."""
-    return {**_IDEMPOTENCY_KEY, "description": description}
 
 
 SCHEMAS = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..domain.statuses import STATUSES
-from .openapi import idempotency_key_parameter
+from .openapi_parameters import idempotency_key_parameter
 
 
 def _problem(description: str) -> dict:

@@ -1,0 +1,17 @@
+"""OpenAPI parameters shared by the modules that describe routes (no import of them: openapi.py imports those)."""
+
+from __future__ import annotations
+
+# A client's retry key; each route says what a replay returns (idempotency_key_parameter).
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    # 1 to 255 characters, not blank (a 400 otherwise): api.idempotency_key
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"},
+}
+
+
+def idempotency_key_parameter(description: str) -> dict:
+    """The Idempotency-Key header of a route that takes one, with what its replay returns."""
+    return {**_IDEMPOTENCY_KEY, "description": description}
