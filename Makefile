@@ -71,11 +71,14 @@ infra-test: synth $(STAMP)  ## synthesize, lint, then assert the templates' prop
 cost: $(STAMP)  ## monthly AWS bill per component from measured per-invoice counts (REGION=, VOLUMES=, PEAK=)
 	$(BIN)/python infra/cost/cost.py --region $(REGION) $(if $(VOLUMES),--volumes $(VOLUMES)) $(if $(PEAK),--peak $(PEAK))
 
+# DRY_RUN=1 (true, yes) only counts; DRY_RUN=0 (false, no) or none acts; any other value is refused.
+DRY_RUN_FLAG = $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,$(if $(filter-out 0 false no,$(DRY_RUN)),$(error DRY_RUN=$(DRY_RUN): 1, true or yes for a dry run; 0, false, no or nothing for a real one)))
+
 redrive: $(STAMP)  ## move a queue's dead letters back after a fix: make redrive QUEUE=chorale-prod-validation [MAX=] [DRY_RUN=1]
-	$(BIN)/python infra/redrive.py $(QUEUE) $(if $(MAX),--max $(MAX)) $(if $(DRY_RUN),--dry-run) --region $(OPS_REGION)
+	$(BIN)/python infra/redrive.py $(QUEUE) $(if $(MAX),--max $(MAX)) $(DRY_RUN_FLAG) --region $(OPS_REGION)
 
 replay-events: $(STAMP)  ## re-publish a window's status events after the stream publisher gave up: make replay-events STAGE=prod SINCE=… UNTIL=… [DRY_RUN=1]
-	$(BIN)/python infra/replay_events.py --stage $(STAGE) --since $(SINCE) --until $(UNTIL) $(if $(DRY_RUN),--dry-run) --region $(OPS_REGION)
+	$(BIN)/python infra/replay_events.py --stage $(STAGE) --since $(SINCE) --until $(UNTIL) $(DRY_RUN_FLAG) --region $(OPS_REGION)
 
 bootstrap: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## once per account and region: CDK's asset bucket and roles
 	cd infra && npx cdk bootstrap -c stage=$(STAGE) $(CDK_ARGS)
