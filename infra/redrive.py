@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("queue", help="the source queue's name, e.g. chorale-prod-validation")
     parser.add_argument("--max", type=positive, default=None, help="move at most this many messages")
-    parser.add_argument("--dry-run", action="store_true", help="only count the dead letters")
+    parser.add_argument("--dry-run", action="store_true", help="only count the dead letters (visible and in flight)")
     parser.add_argument("--region", default=None)
     args = parser.parse_args(argv)
     import boto3
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         job.run(args.max)
     except KeyboardInterrupt:
-        print(f"interrupted: moved back to {args.queue}: {job.moved}", file=sys.stderr)
+        print(f"interrupted: moved back to {args.queue}: {job.moved}; left in {job.dlq_name}: {job.left()}")
         raise
     except Exception as error:  # noqa: BLE001 - reported with what was done and what is left
         print(f"stopped by an error: {error}", file=sys.stderr)
