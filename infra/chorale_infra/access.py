@@ -80,7 +80,8 @@ FUNCTION_ACCESS: dict[str, dict] = {
     },
     "PublishStatusEvents": {"tables": {"SUBSCRIPTION_TABLE": "r"}, "topics": {"EVENTS_TOPIC_ARN": "publish"}},
     "FanOutEvents": {
-        "tables": {"SUBSCRIPTION_TABLE": "r"},
+        # STRUCTURE_TABLE read: a deactivated structure's subscriptions get nothing (services/webhooks.jobs_for)
+        "tables": {"SUBSCRIPTION_TABLE": "r", "STRUCTURE_TABLE": "r"},
         "queues": {"WEBHOOK_DELIVERY_QUEUE": "send"},
     },
     "DeliverWebhooks": {
