@@ -211,8 +211,21 @@ class FakeLog:
     def record(self, attempt):
         self.attempts.append(attempt)
 
+    mailed: dict = field(default_factory=dict)  # (subscription id, event id) -> (chain, attempt)
+
     def recent(self, subscription_id, limit):
         return [a for a in reversed(self.attempts) if a.subscription_id == subscription_id][:limit]
+
+    def claim_mail(self, subscription_id, event_id, chain, attempt):
+        held = self.mailed.get((subscription_id, event_id))
+        if held is not None and not (held[0] == chain and held[1] <= attempt):
+            return False
+        self.mailed[(subscription_id, event_id)] = (chain, attempt)
+        return True
+
+    def release_mail(self, subscription_id, event_id, chain):
+        if self.mailed.get((subscription_id, event_id), (None,))[0] == chain:
+            del self.mailed[(subscription_id, event_id)]
 
 
 @dataclass

@@ -243,6 +243,37 @@ class DynamoDeliveryLog:
             expires=int(time.time()) + DELIVERY_LOG_DAYS * 86400,
         ).save()
 
+    def claim_mail(self, subscription_id: str, event_id: str, chain: float, attempt: int) -> bool:
+        """A marker per (subscription, event) in its own partition (`mailed#<subscription id>`, which `recent`
+        never reads), written only if absent or the same job's (`chain`, an attempt up to this one); it expires
+        with the delivery log, longer than a replay or a fan-out redrive reaches back (15 and 18 days)."""
+        try:
+            client("dynamodb").put_item(
+                TableName=DeliveryLogRecord.Meta.table_name,
+                Item={"subscription_id": {"S": _mailed(subscription_id)}, "sort_key": {"S": event_id},
+                      "chain": {"N": repr(chain)}, "attempt": {"N": str(attempt)},
+                      "expires": {"N": str(int(time.time()) + DELIVERY_LOG_DAYS * 86400)}},
+                ConditionExpression="attribute_not_exists(sort_key) OR (chain = :chain AND attempt <= :attempt)",
+                ExpressionAttributeValues={":chain": {"N": repr(chain)}, ":attempt": {"N": str(attempt)}},
+            )  # fmt: skip
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_mail(self, subscription_id: str, event_id: str, chain: float) -> None:
+        try:
+            client("dynamodb").delete_item(
+                TableName=DeliveryLogRecord.Meta.table_name,
+                Key={"subscription_id": {"S": _mailed(subscription_id)}, "sort_key": {"S": event_id}},
+                ConditionExpression="chain = :chain",  # another job's claim (it mailed) stays
+                ExpressionAttributeValues={":chain": {"N": repr(chain)}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
     def recent(self, subscription_id: str, limit: int) -> list[DeliveryAttempt]:
         return [
             DeliveryAttempt(
@@ -259,3 +290,7 @@ class DynamoDeliveryLog:
             )
             for r in DeliveryLogRecord.query(subscription_id, scan_index_forward=False, limit=limit)
         ]
+
+
+def _mailed(subscription_id: str) -> str:
+    return f"mailed#{subscription_id}"

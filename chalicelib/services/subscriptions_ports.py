@@ -110,6 +110,14 @@ class DeliveryLog(Protocol):
 
     def recent(self, subscription_id: str, limit: int) -> list[DeliveryAttempt]: ...
 
+    def claim_mail(self, subscription_id: str, event_id: str, chain: float, attempt: int) -> bool:
+        """Note that the event is being mailed to the subscription: False when it was already, by another job
+        (a replay, a redriven fan-out) within the delivery log's days. `chain` (the job's first_attempt_at) and
+        `attempt` let the same job's redelivery, or its next attempt, claim again: a failed send is retried."""
+
+    def release_mail(self, subscription_id: str, event_id: str, chain: float) -> None:
+        """Forget the chain's claim (it gave up without sending), so that a redriven job can mail the event."""
+
 
 class DeliveryQueue(Protocol):
     def enqueue(self, jobs: list[DeliveryJob], delay_seconds: float = 0.0) -> None: ...

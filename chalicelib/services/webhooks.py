@@ -2,6 +2,7 @@
 
 At-least-once: a failed attempt queues the next one (same event id) before the current message is
 acknowledged; after the schedule's max age the job goes to the DLQ and the subscription is marked failing.
+An e-mail goes once per (subscription, event), whatever the jobs that carry the event (see deliver).
 """
 
 from __future__ import annotations
@@ -262,8 +263,14 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
         return None  # deleted since: its pending events are dropped
     if subscription.pending and job.event.get("type") != CONFIRMATION_EVENT_TYPE:
         return None  # an unconfirmed address gets its confirmation mail and nothing else
-    result = _post(subscription, job, ctx, at) if subscription.channel == "webhook" else _mail(subscription, job, ctx)
     event_id, event_type = str(job.event.get("id")), str(job.event.get("type"))
+    # A mailbox cannot drop a copy as a webhook receiver does: an event another job already mailed (a replay, a
+    # redriven fan-out) is not mailed again. Before the send: a failure here retries the attempt, nothing sent.
+    mailed_once = subscription.channel == "email" and event_type in SUBSCRIBABLE_EVENT_TYPES
+    if mailed_once and not ctx.log.claim_mail(subscription.id, event_id, job.first_attempt_at, job.attempt):
+        log.info("event %s already mailed to subscription %s: not sent again", event_id, subscription.id)
+        return None
+    result = _post(subscription, job, ctx, at) if subscription.channel == "webhook" else _mail(subscription, job, ctx)
     base = {
         "subscription_id": subscription.id,
         "event_id": event_id,
@@ -285,6 +292,8 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
     delay = ctx.schedule.next_delay(job.attempt, job.first_attempt_at or at, at, ctx.rand())
     if delay is None:
         attempt = DeliveryAttempt(outcome="failed", error=error, **base)
+        if mailed_once:  # never mailed: a redrive of the dead letter (a new chain) must be able to claim it
+            ctx.log.release_mail(subscription.id, event_id, job.first_attempt_at)
         if not subscription.pending:  # a confirmation mail that could not be sent must not make it "failing"
             # Before the dead letter: a failure here retries the attempt, it does not dead-letter it twice.
             ctx.store.mark_failing(subscription.siret, subscription.id, base["at"], f"{event_id}: {error}")

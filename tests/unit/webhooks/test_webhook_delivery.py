@@ -443,3 +443,59 @@ def test_control_characters_of_an_event_never_reach_the_mail_subject_or_add_line
     flow = {"type": "flow.completed", "id": "e\r\n1", "data": {"flow_id": "F\r\nX", "state": "IN\nX", "error": "a\rb"}}
     subject, text = mail_for(flow)
     assert not control.search(subject) and len(text.splitlines()) == 5
+
+
+class FlakyMailer(FakeMailer):
+    """Refuses the first `refusals` messages, then sends."""
+
+    def __init__(self, refusals):
+        super().__init__()
+        self.refusals = refusals
+
+    def send(self, message):
+        if self.refusals:
+            self.refusals -= 1
+            raise RuntimeError("Throttling")
+        super().send(message)
+
+
+def test_an_event_is_mailed_once_to_a_subscription_whatever_the_jobs_that_carry_it(store):
+    subscription = confirmed_email(store, RECIPIENT, {"email": "compta@mairie.fr"})
+    log, mailer, queue = FakeLog(), FlakyMailer(refusals=1), FakeQueue()
+    [first] = fan_out_one(status_event(), store=store, queue=FakeQueue(), clock=lambda: 1_000_000.0)
+    ctx = context(store, None, queue=queue, log=log, mailer=mailer)
+    assert deliver(first, ctx).outcome == "retrying" and mailer.sent == []
+    # A replay (another fan-out) while the first job waits for its retry: not mailed, the retry will.
+    [replayed] = fan_out_one(status_event(), store=store, queue=FakeQueue(), clock=lambda: 1_000_050.0)
+    assert deliver(replayed, ctx) is None and mailer.sent == []
+    [(retry, _)] = queue.queued
+    assert deliver(retry, context(store, None, log=log, mailer=mailer, now=1_000_100.0)).outcome == "delivered"
+    assert deliver(retry, context(store, None, log=log, mailer=mailer, now=1_000_100.0)).outcome == "delivered"
+    assert len(mailer.sent) == 2  # the same job's redelivery (a crash before its ack) is still at least once
+    # Later copies (a replay, a redriven fan-out DLQ): never mailed again; another event is.
+    assert deliver(replace(replayed, first_attempt_at=1_000_500.0), ctx) is None and len(mailer.sent) == 2
+    [other] = fan_out_one(status_event(sequence=2), store=store, queue=FakeQueue(), clock=lambda: 1_000_600.0)
+    assert deliver(other, ctx).outcome == "delivered" and len(mailer.sent) == 3
+    assert [a.outcome for a in log.attempts] == ["retrying", "delivered", "delivered", "delivered"]
+    assert store.get(RECIPIENT, subscription.id).state == "active"
+
+
+def test_a_mail_given_up_can_be_mailed_by_its_redriven_job(store):
+    confirmed_email(store, RECIPIENT, {"email": "compta@mairie.fr"})
+    log, mailer, queue = FakeLog(), FlakyMailer(refusals=1), FakeQueue()
+    [job] = fan_out_one(status_event(), store=store, queue=FakeQueue(), clock=lambda: 1_000_000.0)
+    late = replace(job, attempt=9, first_attempt_at=1_000_000.0 - 100_000)  # past the retry window
+    assert deliver(late, context(store, None, queue=queue, log=log, mailer=mailer)).outcome == "failed"
+    [(dead, _)] = queue.dead
+    redriven = replace(dead, attempt=dead.attempt + 1, first_attempt_at=1_000_900.0)  # as infra/redrive.py does
+    assert deliver(redriven, context(store, None, log=log, mailer=mailer, now=1_001_000.0)).outcome == "delivered"
+    assert len(mailer.sent) == 1
+
+
+def test_webhooks_stay_at_least_once(store):
+    subscribe(store, RECIPIENT, {"url": "https://hooks.example.com/"})
+    sender, log = FakeSender([HttpResult(200, 1.0)]), FakeLog()
+    for at in (1_000_000.0, 1_000_050.0):
+        [job] = fan_out_one(status_event(), store=store, queue=FakeQueue(), clock=lambda at=at: at)
+        assert deliver(job, context(store, sender, log=log)).outcome == "delivered"
+    assert len(sender.calls) == 2 and log.mailed == {}
