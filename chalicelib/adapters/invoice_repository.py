@@ -110,6 +110,10 @@ def pack_details(invoice: Invoice) -> bytes:
         # [[position of the re-route's 203, structure]]: a key of its own, the entries keep their shape (code
         # deployed before reads them as HistoryEntry(**entry), and ignores the keys it does not know)
         "rerouted_to": [[position, siret] for position, siret in sorted(invoice.rerouted_to.items())],
+        # [[position a stretch began at, the recipient's name a re-route replaced]], beside them for the same reason
+        "former_recipient_names": [
+            [position, name] for position, name in sorted(invoice.former_recipient_names.items())
+        ],
     }
     compact = {k: v for k, v in details.items() if v is not None and v != [] and v != {}}
     return zlib.compress(json.dumps(compact, ensure_ascii=False, separators=(",", ":")).encode(), 9)
@@ -161,6 +165,7 @@ def from_record(record: InvoiceRecord) -> Invoice:
         flow_file=d.get("flow_file"),
         request_keys=[(key, request) for key, request in d.get("request_keys", [])],
         rerouted_to={int(position): siret for position, siret in d.get("rerouted_to", [])},
+        former_recipient_names={int(position): name for position, name in d.get("former_recipient_names", [])},
     )
 
 

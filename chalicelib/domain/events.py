@@ -27,13 +27,9 @@ class StatusChanged:
     def recipient(self) -> tuple[str | None, str | None]:
         """The recipient (SIRET, name) when the change was made, not the invoice's current one: a change replayed
         after a re-routing goes to the structure it concerned, never to the new recipient (Invoice.recipient_at;
-        to the supplier alone where the record cannot name it). The record keeps no former recipient's name: the
-        buyer's is the document's, another structure's is null."""
-        invoice = self.invoice
-        siret = invoice.recipient_at(self.sequence)
-        if siret == invoice.recipient_siret:  # a rejected invoice's too: no SIRET, the name of the buyer it names
-            return siret, invoice.recipient_name
-        return siret, invoice.summary.buyer_name if siret and siret == invoice.summary.buyer_siret else None
+        to the supplier alone where the record cannot name it), named as its first publication did
+        (Invoice.recipient_name_at). A rejected invoice has no SIRET and the name of the buyer it names."""
+        return self.invoice.recipient_at(self.sequence), self.invoice.recipient_name_at(self.sequence)
 
     def cloudevent(self, api_base: str = "") -> dict:
         """The event as sent; `api_base` is the API's public address its links start with ('' leaves them

@@ -146,6 +146,9 @@ class Invoice:
     # The structure each re-route sent the invoice to, by the position of its 203 in the history. A re-route
     # recorded before they were kept has none: who had the invoice from there to the next re-route is unknown.
     rerouted_to: dict[int, str] = field(default_factory=dict)
+    # The name each re-route replaced (recipient_name), by the position its stretch began at (0, or the 203 of the
+    # re-route before): the name that stretch's events were first published with. None kept by code before.
+    former_recipient_names: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def status(self) -> Status | None:
@@ -166,6 +169,24 @@ class Invoice:
         names until the first re-routing, then the one each re-routing sent it to (rerouted_to), the current
         recipient from the last one on; None after a re-routing whose target the record does not keep."""
         return self._recipient_at(position, self._reroutings())
+
+    def recipient_name_at(self, position: int) -> str | None:
+        """The name of recipient_at(position), as the events of that stretch were first published with it: the
+        current one's from the last re-routing on, else the name kept when a re-routing replaced it. A stretch
+        re-routed by code that kept no name reads as before: the current recipient's name if it is the same
+        structure, the document's buyer name if it is the buyer, else None."""
+        reroutings = self._reroutings()
+        if not reroutings or position >= reroutings[-1]:
+            return self.recipient_name
+        siret = self._recipient_at(position, reroutings)
+        if siret is None:
+            return None  # a stretch the record cannot attribute: nobody to name
+        start = reroutings[bisect_right(reroutings, position) - 1] if position >= reroutings[0] else 0
+        if start in self.former_recipient_names:
+            return self.former_recipient_names[start]
+        if siret == self.recipient_siret:
+            return self.recipient_name
+        return self.summary.buyer_name if siret == self.summary.buyer_siret else None
 
     def history_for(self, siret: str) -> list[HistoryEntry]:
         """The history as structure `siret` may read it. The supplier reads all of it. The recipient reads it from
@@ -255,8 +276,10 @@ class Invoice:
         document names; the recipient is who receives it. The 203 is the supplier's act (Chorus Pro's
         `recycler`); a re-route is told by its place, a 203 right after a 221 (_reroutings), not by its actor:
         records journaled as the platform's before read the same way. Its target is kept (rerouted_to): the
-        history tells whose each stretch between two re-routes was."""
+        history tells whose each stretch between two re-routes was; and the name it replaces, for their events."""
         self.summary = replace(self.summary, service_code=service_code, engagement_number=engagement_number)
+        reroutings = self._reroutings()
+        self.former_recipient_names[reroutings[-1] if reroutings else 0] = self.recipient_name
         self.recipient_siret, self.recipient_name = recipient_siret, recipient_name
         self.rerouted_to[len(self.history)] = recipient_siret
         self.set_status(MISE_A_DISPOSITION.code, "supplier", None, comment or "Re-routed by the supplier", at)

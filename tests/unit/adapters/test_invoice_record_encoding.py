@@ -172,6 +172,8 @@ def test_re_route_targets_survive_the_round_trip_beside_the_history_entries():
     record = to_record(invoice)
     details = json.loads(zlib.decompress(record.details))
     assert details["rerouted_to"] == [[3, "13000123400017"], [5, "13000123400017"], [7, "35600000000015"]]
+    # The name each re-route replaced, by where its stretch began: the buyer's first, then the re-routes' (None).
+    assert details["former_recipient_names"] == [[0, "Mairie de Saint-Étienne-du-Bois"], [3, None], [5, None]]
     assert all(set(entry) <= set(HistoryEntry.__slots__) for entry in details["history"])
     expected = copy.deepcopy(invoice)
     assert from_record(record) == expected and from_stream_image(record.serialize()) == expected

@@ -121,27 +121,31 @@ def test_a_rejected_invoice_s_events_name_the_buyer_and_no_recipient():
 
 
 @pytest.mark.parametrize(
-    "recipients, targets_kept, expected",
+    "recipients, kept, expected",
     [
-        ((CHR,), True, [(MAIRIE, "Mairie (document)")] * 4 + [(CHR, NAMES[CHR])]),
-        # The École's SIRET only: the record keeps no former recipient's name but the document's buyer's.
-        ((ECOLE, CHR), True, [(MAIRIE, "Mairie (document)")] * 4 + [(ECOLE, None)] * 2 + [(CHR, NAMES[CHR])]),
+        # Each stretch named as its first publication did: by the directory's name each routing had.
+        ((CHR,), "names", [(MAIRIE, NAMES[MAIRIE])] * 4 + [(CHR, NAMES[CHR])]),
+        ((ECOLE, CHR), "names", [(MAIRIE, NAMES[MAIRIE])] * 4 + [(ECOLE, NAMES[ECOLE])] * 2 + [(CHR, NAMES[CHR])]),
         (
             (CHR, MAIRIE, ECOLE),
-            True,
-            [(MAIRIE, "Mairie (document)")] * 4
-            + [(CHR, None)] * 2
-            + [(MAIRIE, "Mairie (document)")] * 2
+            "names",
+            [(MAIRIE, NAMES[MAIRIE])] * 4
+            + [(CHR, NAMES[CHR])] * 2
+            + [(MAIRIE, NAMES[MAIRIE])] * 2
             + [(ECOLE, NAMES[ECOLE])],
-        ),
+        ),  # fmt: skip
+        # Re-routed by code that kept targets but no names: the buyer's is the document's, another's is null.
+        ((ECOLE, CHR), "targets", [(MAIRIE, "Mairie (document)")] * 4 + [(ECOLE, None)] * 2 + [(CHR, NAMES[CHR])]),
         # A record written before targets were kept: to the supplier alone, as before.
-        ((ECOLE, CHR), False, [(MAIRIE, "Mairie (document)")] * 4 + [(None, None)] * 2 + [(CHR, NAMES[CHR])]),
+        ((ECOLE, CHR), None, [(MAIRIE, "Mairie (document)")] * 4 + [(None, None)] * 2 + [(CHR, NAMES[CHR])]),
     ],
 )
-def test_each_event_names_the_recipient_of_its_change_not_the_current_one(recipients, targets_kept, expected):
+def test_each_event_names_the_recipient_of_its_change_not_the_current_one(recipients, kept, expected):
     """What operations' replay publishes again, rebuilt from the invoice as it is now."""
     invoice = routed_through(*recipients)
-    if not targets_kept:
+    if kept != "names":
+        invoice.former_recipient_names.clear()
+    if kept is None:
         written_before_targets_were_kept(invoice)
     events = [StatusChanged(invoice, entry, None, n) for n, entry in enumerate(invoice.history)]
     for event in events:
@@ -158,3 +162,25 @@ def test_the_stream_s_events_name_the_current_recipient():
     [event] = new_status_events(before, invoice)
     data = event.cloudevent()["data"]
     assert data["recipient"] == {"siret": CHR, "name": NAMES[CHR]} and data["comment"] == "Re-routed by the supplier"
+
+
+def test_a_replayed_event_names_its_recipient_as_its_first_publication_did():
+    """The stream publishes each change with the invoice as it was then; a replay rebuilds it from the invoice as it
+    is now, re-routed since: both name every recipient alike."""
+    invoice, first = routed_through(), {}
+    steps = [lambda: invoice.reroute(ECOLE, NAMES[ECOLE], None, "EJ-9", None, at(51)),
+             lambda: invoice.set_status(221, "recipient", "CODE_ROUTAGE_ERR", None, at(52)),
+             lambda: invoice.reroute(CHR, NAMES[CHR], None, "EJ-9", None, at(53))]  # fmt: skip
+    first.update({e.event_id: e.cloudevent() for e in new_status_events([], invoice)})
+    for step in steps:
+        before = list(invoice.history)
+        step()
+        first.update({e.event_id: e.cloudevent() for e in new_status_events(before, invoice)})
+    replayed = {e.event_id: e.cloudevent() for e in
+                (StatusChanged(invoice, entry, invoice.history[n - 1] if n else None, n)
+                 for n, entry in enumerate(invoice.history))}  # fmt: skip
+    for key in first:
+        assert replayed[key] == first[key], key
+    assert replayed == first
+    assert [e["data"]["recipient"]["name"] for _, e in sorted(replayed.items())] == (
+        [NAMES[MAIRIE]] * 4 + [NAMES[ECOLE]] * 2 + [NAMES[CHR]])  # fmt: skip
