@@ -390,6 +390,7 @@ NEEDED = [
     ("ValidateInvoices", "NUMBER_TABLE", "dynamodb:PutItem"),  # the number claim
     ("ApiKeyAuthorizer", "API_KEY_TABLE", "dynamodb:GetItem"),
     ("DeliverWebhooks", "DELIVERY_LOG_TABLE", "dynamodb:PutItem"),
+    ("DeliverWebhooks", "DELIVERY_LOG_TABLE", "dynamodb:DeleteItem"),  # an e-mail's mark, given back at give-up
     ("FanOutEvents", "STRUCTURE_TABLE", "dynamodb:BatchGetItem"),  # are the subscribers' structures active? (r23)
 ]
 
