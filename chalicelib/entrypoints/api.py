@@ -133,13 +133,22 @@ def json_body() -> dict:
 IDEMPOTENCY_KEY_MAX = 255
 
 
+def _encodable(text: str) -> bool:
+    """Whether the text is Unicode a digest can be taken of (a lone surrogate is not: a 400, never a 500)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def idempotency_key() -> str | None:
     """The request's Idempotency-Key, or None without one. A key sent empty (or blank) or longer than the documented
     255 characters is a 400: it would protect nothing (a blank key was taken for no key) or be a client's bug."""
     key = api.current_request.headers.get("idempotency-key")
     if key is None:
         return None
-    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX:
+    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX or not _encodable(key):
         raise InvalidInput(
             f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} characters, not blank: send a new unique key per "
             "request you may retry, or no header at all."

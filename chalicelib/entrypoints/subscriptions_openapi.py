@@ -101,7 +101,8 @@ SUBSCRIPTION_PATHS = {
             "parameters": [
                 idempotency_key_parameter(
                     "A retry with the same key and body answers the subscription the key created "
-                    "(201, same id; a webhook's secret again, to your structure only) instead of creating a second "
+                    "(201, same id; a webhook's secret again, to your structure only, within 24 h and before any "
+                    "rotation) instead of creating a second "
                     "one, without mailing the address again; the same key with another body: 409. A key whose "
                     "subscription you deleted creates a new one"
                 )

@@ -36,7 +36,7 @@ from ..domain.subscriptions_security import (
     not_public,
     parse_target,
 )
-from .clock import utc_iso, utc_now
+from .clock import unix_of, utc_iso, utc_now
 from .errors import (
     Conflict,
     IdempotencyKeyReused,
@@ -51,6 +51,7 @@ from .subscriptions_ports import DeliveryAttempt, DeliveryJob, DeliveryLog, Deli
 log = logging.getLogger(__name__)
 
 ROTATION_GRACE_SECONDS = 24 * 3600  # the previous secret still signs for a day after a rotation
+REPLAYED_SECRET_SECONDS = 24 * 3600  # a keyed create's retry gets the webhook's secret again for a day
 # One confirmation mail per address and structure a day, and a few per address a day whoever asks: creating and
 # deleting e-mail subscriptions in a loop cannot make Chorale mail a stranger over and over, and one structure
 # cannot keep another from subscribing an address by asking first every day.
@@ -119,8 +120,9 @@ def create_subscription(
         raise InvalidInput(str(error)) from None
     digest = request_sha256(body) if idempotency_key else None
     subscription_id = derived_id("subscription", principal.siret, idempotency_key) if idempotency_key else new_id()
+    # a replay is answered before the URL check, the limit and the mail claim: nothing new is done
     if idempotency_key and (existing := store.get(principal.siret, subscription_id)) is not None:
-        return _replay(existing, digest)  # before the URL check, the limit and the mail claim: nothing new is done
+        return _replay(existing, digest, clock())
     if url is not None:
         try:
             checked_url(url, resolver, policy)
@@ -146,7 +148,7 @@ def create_subscription(
             return subscription
         # Not undone when it fails: a write that landed is what the retry with this key answers, secret included.
         existing = store.add(subscription)
-        return subscription if existing is None else _replay(existing, digest)
+        return subscription if existing is None else _replay(existing, digest, clock())
     secret, at = make_confirmation_secret(), clock()
     try:
         refused = store.claim_confirmation_mail(
@@ -157,7 +159,7 @@ def create_subscription(
         raise
     # The key's first attempt may have claimed the mail a moment ago (a client that timed out and retried).
     if refused is not None and idempotency_key and (existing := store.get(principal.siret, subscription_id)):
-        return _replay(existing, digest)
+        return _replay(existing, digest, clock())
     if refused == "structure":
         raise TooManyRequests(
             f"A confirmation was already mailed to {email} for this structure within the last 24 hours: its link "
@@ -186,7 +188,7 @@ def create_subscription(
         raise
     if existing is not None:  # the key's other attempt stored it first: this claim mails nothing
         _release_claim(store, email, principal.siret, at)
-        return _replay(existing, digest)
+        return _replay(existing, digest, clock())
     return subscription
 
 
@@ -197,11 +199,16 @@ def request_sha256(body: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(existing: Subscription, digest: str | None) -> Subscription:
+def _replay(existing: Subscription, digest: str | None, now: float) -> Subscription:
     """The subscription an Idempotency-Key already made, answered again; IdempotencyKeyReused when the key made
-    it for another body."""
+    it for another body. A webhook's secret comes with it only while a retry of the create is plausible: within
+    REPLAYED_SECRET_SECONDS of its creation and before any rotation (a key is no second way to read a secret)."""
     if digest is None or existing.request_sha256 != digest:
         raise IdempotencyKeyReused()
+    if existing.secret and (
+        existing.previous_secret is not None or now - unix_of(existing.created_at) > REPLAYED_SECRET_SECONDS
+    ):
+        return replace(existing, secret=None)
     return existing
 
 

@@ -117,3 +117,11 @@ def test_the_openapi_document_and_a_blank_key_say_the_routes_take_one(client, ma
     blank = post(client, invoice_id, "status", MAIRIE_KEY, APPROVE, " ")
     assert blank.status_code == 400, blank.body
     assert codes(client, invoice_id) == [200, 203]
+
+
+def test_a_key_holding_a_lone_surrogate_is_a_400_not_a_500(client, made_available):
+    """Review r23, finding 6: no digest can be taken of it."""
+    invoice_id = made_available()
+    answer = post(client, invoice_id, "status", MAIRIE_KEY, APPROVE, "k\ud800")
+    assert answer.status_code == 400, answer.body
+    assert codes(client, invoice_id) == [200, 203]

@@ -158,3 +158,23 @@ def test_a_write_that_finds_the_id_taken_answers_the_stored_subscription(aws):
     assert store.add(first) is None
     assert store.add(twin) == first
     assert store.get(first.siret, first.id) == first
+
+
+def test_a_replay_shows_the_secret_only_within_a_day_of_the_create_and_never_after_a_rotation(client, monkeypatch):
+    """The key is no second way to read a secret (review r23, finding 2): a late replay, or one after a rotation,
+    answers the subscription without it."""
+    from chalicelib.services import subscriptions as service
+
+    created = json.loads(keyed(client, HOOK, key="sub-secret").body)
+    assert json.loads(keyed(client, HOOK, key="sub-secret").body)["secret"] == created["secret"]
+
+    monkeypatch.setattr(service, "REPLAYED_SECRET_SECONDS", -1)  # as if a day had passed since the create
+    late = keyed(client, HOOK, key="sub-secret")
+    assert late.status_code == 201 and "secret" not in json.loads(late.body), late.body
+    monkeypatch.undo()
+
+    headers = auth(SUPPLIER_KEY, **{"Content-Type": "application/json"})
+    rotated = client.http.post(f"/v1/subscriptions/{created['id']}/rotate-secret", headers=headers, body="{}")
+    assert rotated.status_code == 200, rotated.body
+    after = json.loads(keyed(client, HOOK, key="sub-secret").body)
+    assert after["id"] == created["id"] and "secret" not in after
