@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 
 class ServiceError(Exception):
     title = "Request refused"
@@ -150,3 +153,10 @@ def refuse_unknown_fields(
         unknown_fields=listed,
         unknown_fields_count=len(unknown) if more or listed != unknown else None,
     )
+
+
+def request_sha256(body: object) -> str:
+    """A JSON request's fingerprint (SHA-256, hex), whatever its key order and spacing: what a retry under the same
+    Idempotency-Key must send again."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))  # ASCII: a lone surrogate encodes too
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -8,10 +8,8 @@ Attachments come two ways, with the same checks and the same record on the invoi
 
 from __future__ import annotations
 
-import base64
 import codecs
 import hashlib
-import json
 import logging
 import re
 import unicodedata
@@ -40,6 +38,7 @@ from .errors import (
     UnsupportedMediaType,
     causes,
     refuse_unknown_fields,
+    request_sha256,
 )
 from .ports import Directory, IdempotencyGuard, InvoiceRepository, ObjectStore, UploadSigner
 from .queries import visible_invoice
@@ -242,20 +241,15 @@ def _routing(invoice: Invoice) -> tuple:
     return invoice.recipient_siret, invoice.summary.service_code, invoice.summary.engagement_number
 
 
-def _digest(text: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()[:12]).decode()
-
-
 def _request_digests(
     principal: Principal, idempotency_key: str | None, operation: str, body: Mapping[str, object]
 ) -> tuple[str, str] | None:
-    """(key, request) digests of a keyed change: the key is the structure's (another party's same key is another
-    key), the request is the operation and its body as sent (JSON, so "comment": null equals no comment only if
-    the client sends it the same way each time, as a retry does)."""
+    """(key, request) digests of a keyed change, 64 bits each (they are told apart within one invoice): the key is
+    the structure's (another party's same key is another key), the request is the operation and its body as sent."""
     if idempotency_key is None:
         return None
-    request = json.dumps({"operation": operation, "body": body}, sort_keys=True, separators=(",", ":"))
-    return _digest(f"{principal.siret}\n{idempotency_key}"), _digest(request)
+    key = hashlib.sha256(f"{principal.siret}\n{idempotency_key}".encode()).hexdigest()[:16]
+    return key, request_sha256({"operation": operation, "body": body})[:16]
 
 
 def _replayed(invoice: Invoice, keyed: tuple[str, str] | None) -> bool:

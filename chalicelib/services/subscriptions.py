@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import secrets
 import time
@@ -45,6 +43,7 @@ from .errors import (
     TooManyRequests,
     Unprocessable,
     refuse_unknown_fields,
+    request_sha256,
 )
 from .subscriptions_ports import DeliveryAttempt, DeliveryJob, DeliveryLog, DeliveryQueue, Resolver, SubscriptionStore
 
@@ -118,6 +117,7 @@ def create_subscription(
         email = parse_email(email) if email is not None else None
     except InvalidSubscription as error:
         raise InvalidInput(str(error)) from None
+    # the body as sent, not the subscription made of it (whose default events depend on the caller's roles)
     digest = request_sha256(body) if idempotency_key else None
     subscription_id = derived_id("subscription", principal.siret, idempotency_key) if idempotency_key else new_id()
     # a replay is answered before the URL check, the limit and the mail claim: nothing new is done
@@ -190,13 +190,6 @@ def create_subscription(
         _release_claim(store, email, principal.siret, at)
         return _replay(existing, digest, clock())
     return subscription
-
-
-def request_sha256(body: dict) -> str:
-    """The request's fingerprint, whatever its key order and spacing: what a retry with the same key must send.
-    The body as sent, not the subscription made of it (whose default events depend on the caller's roles)."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))  # ASCII: a lone surrogate encodes too
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _replay(existing: Subscription, digest: str | None, now: float) -> Subscription:
