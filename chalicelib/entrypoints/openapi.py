@@ -828,6 +828,9 @@ def _path_groups() -> list[dict]:
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
+    # every route module, whoever asks first (a 503 path before app.py's imports, in tests): their routes fill
+    # STRUCTURE_ROUTES, and the document is cached once
+    from . import directory_api, flows_api, formats_api, subscriptions_api  # noqa: F401
     from .api import STRUCTURE_ROUTES
 
     paths: dict = {}
