@@ -708,29 +708,22 @@ DIRECTORY_PATHS = {
             "summary": "The structure's key ids",
             "parameters": _params("siret"),
             "responses": {
-                "200": {
-                    "description": "Key ids (never the keys)",
-                    "content": {
-                        "application/json": {
-                            "schema": {
+                "200": _inline_json(
+                    "Key ids (never the keys)",
+                    {
+                        "siret": {"type": "string"},
+                        "keys": {
+                            "type": "array",
+                            "items": {
                                 "type": "object",
                                 "properties": {
-                                    "siret": {"type": "string"},
-                                    "keys": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": "object",
-                                            "properties": {
-                                                "key_id": {"type": "string"},
-                                                "created_at": {"type": ["string", "null"]},
-                                            },
-                                        },
-                                    },
+                                    "key_id": {"type": "string"},
+                                    "created_at": {"type": ["string", "null"]},
                                 },
-                            }
-                        }
+                            },
+                        },
                     },
-                },
+                ),
                 "404": problem_response("No such structure"),
                 **_ADMIN,
             },
@@ -756,20 +749,10 @@ DIRECTORY_PATHS = {
             "webhook: a deactivated structure's keys cannot manage them, and it gets no notification)",
             "parameters": _params("siret"),
             "responses": {
-                "200": {
-                    "description": "The subscriptions (never a signing secret)",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "siret": {"type": "string"},
-                                    "subscriptions": {"type": "array", "items": SUBSCRIPTION_SCHEMA},
-                                },
-                            }
-                        }
-                    },
-                },
+                "200": _inline_json(
+                    "The subscriptions (never a signing secret)",
+                    {"siret": {"type": "string"}, "subscriptions": {"type": "array", "items": SUBSCRIPTION_SCHEMA}},
+                ),
                 "404": problem_response("No such structure"),
                 **_ADMIN,
             },
@@ -780,7 +763,14 @@ DIRECTORY_PATHS = {
             "summary": "Delete a structure's subscription (its pending deliveries are dropped)",
             "parameters": _params("siret", "subscription_id"),
             "responses": {
-                "200": {"description": "Deleted"},
+                "200": _inline_json(
+                    "Deleted",
+                    {
+                        "siret": {"type": "string"},
+                        "subscription_id": {"type": "string"},
+                        "deleted": {"type": "boolean"},
+                    },
+                ),
                 "404": problem_response("No such structure, or no such subscription of it"),
                 **_ADMIN,
             },
