@@ -54,9 +54,11 @@ class ReplayFailed(Exception):
 
 
 def throttled(error: Exception) -> bool:
-    """SNS's throttling, refused as a call (ClientError) or per entry of a batch (the publisher's error)."""
-    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-    return "throttl" in f"{code} {error}".lower()
+    """A passing AWS failure of the call (throttling, a 5xx, a timeout: the API's own classifier), or SNS's
+    throttling of entries of a batch (the publisher's error names their codes)."""
+    from chalicelib.adapters.aws_failures import temporary_failure
+
+    return temporary_failure(error) is not None or "throttl" in str(error).lower()
 
 
 class Reporting:

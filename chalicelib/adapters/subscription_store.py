@@ -257,7 +257,7 @@ class DynamoDeliveryLog:
                 ExpressionAttributeValues={":chain": {"N": repr(chain)}, ":attempt": {"N": str(attempt)}},
             )  # fmt: skip
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_failure(error):
                 return False
             raise
         return True
@@ -271,7 +271,7 @@ class DynamoDeliveryLog:
                 ExpressionAttributeValues={":chain": {"N": repr(chain)}},
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not is_conditional_failure(error):
                 raise
 
     def recent(self, subscription_id: str, limit: int) -> list[DeliveryAttempt]:
