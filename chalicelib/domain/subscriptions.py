@@ -130,9 +130,18 @@ def parse_filter(raw) -> EventFilter:
     unknown = set(raw) - {"status_codes", "role"}
     if unknown:
         raise InvalidSubscription(f"unknown filter field(s): {', '.join(sorted(unknown))}")
-    codes = raw.get("status_codes") or []
-    if not isinstance(codes, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
-        raise InvalidSubscription("'filter.status_codes' must be a list of status codes (integers)")
+    codes = raw.get("status_codes")
+    if codes is None:  # every status
+        codes = []
+    # An empty list would read as "every status" (an empty filter, as None): one way to say it, like 'events'.
+    elif (
+        not isinstance(codes, list)
+        or not codes
+        or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes)
+    ):
+        raise InvalidSubscription(
+            "'filter.status_codes' must be a non-empty list of status codes (integers); leave it out for every status"
+        )
     unknown_codes = sorted(set(codes) - set(STATUSES))
     if unknown_codes:
         raise InvalidSubscription(f"unknown status code(s): {unknown_codes}; see the statuses in the API description")

@@ -29,7 +29,8 @@ _FILTER = {
         "status_codes": {
             "type": ["array", "null"],
             "items": {"type": "integer", "enum": sorted(STATUSES)},
-            "description": "Only these statuses (default: all)",
+            "minItems": 1,
+            "description": "Only these statuses (null or left out: all; an empty list is refused)",
         },
         "role": {
             "enum": ["supplier", "recipient", None],

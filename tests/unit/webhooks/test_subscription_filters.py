@@ -64,6 +64,14 @@ def test_filter_parsing_refuses_unknown_codes_roles_and_fields():
             parse_filter(bad)
 
 
+@pytest.mark.parametrize("empty", [[], 0, False, "", {}])
+def test_an_empty_status_filter_is_refused_not_read_as_every_status(empty):
+    """Review r25: `[]`, 0, false, "" or {} were taken for "no filter", and the subscription fired on every status."""
+    with pytest.raises(InvalidSubscription, match="non-empty list"):
+        parse_filter({"status_codes": empty})
+    assert parse_filter({"status_codes": None}) == parse_filter({}) == EventFilter()
+
+
 def test_the_fan_out_queue_filter_policy_selects_the_event_types_someone_may_have_subscribed_to():
     assert sns_filter_policy() == {
         "event_type": ["invoice.status_changed", "flow.completed"],
