@@ -35,6 +35,7 @@ def problem_for(error: LocalGatewayException, path: str | None = None) -> tuple[
         body["instance"] = urlsplit(path).path
     headers = {k: v for k, v in error.headers.items() if k.lower() != "content-type"}
     headers["Content-Type"] = PROBLEM_JSON
+    headers["Cache-Control"] = "no-store"
     return status, headers, json.dumps(body).encode()
 
 

@@ -612,7 +612,11 @@ class ChoraleStack(Stack):
         content_type = self.model["problem_content_type"]
         for kind, body in self.model["gateway_problems"].items():
             template = json.dumps({**body, "instance": "$context.path", "request_id": "$context.requestId"})
-            parameters = {"gatewayresponse.header.Content-Type": f"'{content_type}'"}
+            # private like the app's own problems (entrypoints/problems.py): no proxy keeps a 401 or a 404
+            parameters = {
+                "gatewayresponse.header.Content-Type": f"'{content_type}'",
+                "gatewayresponse.header.Cache-Control": "'no-store'",
+            }
             if body["status"] == 401:
                 parameters["gatewayresponse.header.WWW-Authenticate"] = "'Bearer'"
             if "retry_after_seconds" in body:

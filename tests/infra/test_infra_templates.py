@@ -438,6 +438,7 @@ def test_gateway_responses_are_problem_json_from_the_apps_table(template):
         response = responses[kind]
         assert response["StatusCode"] == str(status), kind
         assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == f"'{PROBLEM_JSON}'"
+        assert response["ResponseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"  # review r25
         for body in response["ResponseTemplates"].values():
             problem = json.loads(body)
             assert (problem["status"], problem["title"], problem["detail"]) == (status, title, detail)

@@ -39,6 +39,7 @@ def test_a_local_gateway_problem_names_the_request_s_path_as_api_gateway_s_do():
     problem = json.loads(body)
     assert status == 401 and headers["Content-Type"] == "application/problem+json"
     assert problem["instance"] == "/v1/invoices" and problem["status"] == 401
+    assert headers["Cache-Control"] == "no-store"  # review r25: private like the app's own problems
 
 
 def test_a_stopped_stack_s_port_is_free_again_at_once_and_a_listening_one_is_not():
