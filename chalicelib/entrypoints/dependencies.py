@@ -132,6 +132,7 @@ def delivery_context() -> DeliveryContext:
         policy=url_policy(),
         schedule=retry_schedule(),
         timeout=settings().webhook_timeout_seconds,
+        directory=directory(),
     )
 
 

@@ -219,6 +219,8 @@ class DeliveryContext:
     policy: UrlPolicy
     schedule: RetrySchedule
     timeout: float = 5.0
+    # whose structures a retry checks again (None: not checked, for tests of the rest of a delivery)
+    directory: StructureBatch | None = None
     clock: Callable[[], float] = time.time
     now: Callable[[], str] = utc_now
     rand: Callable[[], float] = random.random
@@ -263,6 +265,8 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
         return None  # deleted since: its pending events are dropped
     if subscription.pending and job.event.get("type") != CONFIRMATION_EVENT_TYPE:
         return None  # an unconfirmed address gets its confirmation mail and nothing else
+    if job.attempt > 1 and not _still_active(job, ctx.directory):
+        return None
     event_id, event_type = str(job.event.get("id")), str(job.event.get("type"))
     # A mailbox cannot drop a copy as a webhook receiver does: an event another job already mailed (a replay, a
     # redriven fan-out) is not mailed again. Before the send: a failure here retries the attempt, nothing sent.
@@ -303,6 +307,21 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
         ctx.queue.enqueue([replace(job, attempt=job.attempt + 1, not_before=at + delay)], delay_seconds=delay)
     _record(ctx.log, attempt)
     return attempt
+
+
+def _still_active(job: DeliveryJob, directory: StructureBatch | None) -> bool:
+    """Whether a retry (or a redriven job: its attempt is past 1 too) may still go to its structure. The fan-out
+    checked it when the first attempt was queued; a retry may come hours later, after a deactivation (a stolen key
+    cut off). First attempts follow the fan-out within seconds and are not read again. A failed read raises: the
+    job comes back through SQS."""
+    if directory is None:
+        return True
+    structure = directory.structures([job.siret], consistent=False).get(job.siret)
+    if structure is not None and structure.active:
+        return True
+    log.warning("event %s not sent to inactive structure %s (subscription %s, attempt %d)", job.event.get("id"),
+                job.siret, job.subscription_id, job.attempt)  # fmt: skip
+    return False
 
 
 def _record(delivery_log: DeliveryLog, attempt: DeliveryAttempt) -> None:

@@ -75,3 +75,30 @@ def test_an_inactive_structure_s_email_address_cannot_be_confirmed(client, pump,
     deposit(client, ubl_invoice("F-DEACT-MAIL"))
     run_pipeline(pump)
     assert len(OutboxMailer.messages(address)) == 1  # the confirmation only: no invoice mail while inactive
+
+
+def test_a_retry_queued_before_a_deactivation_is_not_sent_after_it(client, pump, local_policy):  # noqa: F811
+    """Known gap closed: the fan-out's check was made when the first attempt was queued, so a retry (or a redriven
+    job) queued before the deactivation still reached the cut-off structure's webhook, hours later."""
+    with Receiver(mode="fail") as receiver:
+        subscription = created(client, SUPPLIER_KEY, {"url": receiver.url})
+        receiver.secret = subscription["secret"]
+        deposit(client, ubl_invoice("F-DEACT-RETRY"))
+        assert pump.deliver_sqs_once("validate_invoices") and pump.deliver_stream_once("publish_status_events")
+        while pump.deliver_sqs_once("fan_out_events"):
+            pass
+        assert pump.deliver_sqs_once("deliver_webhooks") == 2  # both events failed once: their retries are queued
+        assert receiver.attempts == 2
+
+        set_active(client, SUPPLIER_SIRET, False)
+        receiver.mode = "ok"
+        while pump.deliver_sqs_once("deliver_webhooks"):
+            pass
+        assert receiver.attempts == 2 and not receiver.events()  # the retries were dropped, not sent
+
+        set_active(client, SUPPLIER_SIRET, True)
+        while pump.deliver_sqs_once("deliver_webhooks"):
+            pass
+        assert not receiver.events() and receiver.attempts == 2  # dropped for good: reactivated, it gets the events from then on
+        state = json.loads(client.http.get(f"/v1/subscriptions/{subscription['id']}", headers=auth(SUPPLIER_KEY)).body)
+        assert state["status"] == "active"  # skipping did not make it failing
