@@ -99,6 +99,7 @@ def test_a_retry_queued_before_a_deactivation_is_not_sent_after_it(client, pump,
         set_active(client, SUPPLIER_SIRET, True)
         while pump.deliver_sqs_once("deliver_webhooks"):
             pass
-        assert not receiver.events() and receiver.attempts == 2  # dropped for good: reactivated, it gets the events from then on
+        # dropped for good: reactivated, it gets the events from then on
+        assert not receiver.events() and receiver.attempts == 2
         state = json.loads(client.http.get(f"/v1/subscriptions/{subscription['id']}", headers=auth(SUPPLIER_KEY)).body)
         assert state["status"] == "active"  # skipping did not make it failing
