@@ -27,3 +27,14 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+import aws_calls  # noqa: E402 - after the settings above: it patches chalice and botocore for the whole session
+
+aws_calls.install()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The AWS calls each function made, for tests/infra's IAM check: only from a run of the integration tests
+    (a run of tests/infra or tests/unit alone must not replace them with a partial record)."""
+    if any(item.nodeid.startswith("tests/integration/") for item in getattr(session, "items", [])):
+        aws_calls.write()
