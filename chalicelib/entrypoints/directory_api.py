@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..formats.sniffing import media_type
 from ..services import directory as directory_service
 from ..services import subscription_administration
-from ..services.errors import InvalidInput, UnsupportedMediaType
+from ..services.errors import InvalidInput, UnsupportedMediaType, refuse_unknown_fields
 from . import dependencies as deps
 from .api import active_administrator, api, caller, json_body, json_response, query_params, route
 from .links import api_path
@@ -97,7 +97,9 @@ def import_structures():
         except UnicodeDecodeError:
             raise InvalidInput("The CSV must be UTF-8.") from None
     elif media == "application/json":
-        entries = json_body().get("structures")
+        body = json_body()
+        refuse_unknown_fields(body, ("structures",), "an import")
+        entries = body.get("structures")
     else:
         raise UnsupportedMediaType(
             "Import the seed format (application/json) or CSV (text/csv).", accepted=["application/json", "text/csv"]

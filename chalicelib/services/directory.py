@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,6 +20,7 @@ from ..domain.directory import (
     is_valid_siret,
     search_key,
 )
+from ..formats.jsontext import _NOT_XML_CHARS
 from .authentication import require_admin
 from .clock import utc_now
 from .errors import (
@@ -43,6 +45,10 @@ STRUCTURE_FIELDS = ("siret", "name", "roles", "active", "requires_service_code",
 SERVICE_FIELDS = ("code", "name", "active", "requires_engagement")
 
 log = logging.getLogger(__name__)
+
+# A name or code is one line of text that invoices and XML documents carry: none of the characters XML refuses,
+# and no line break, tab, DEL or C1 control (a name is shown in every invoice's supplier/recipient).
+_NOT_IN_NAMES = re.compile(f"{_NOT_XML_CHARS.pattern}|[\t\n\r\x7f-\x9f\u2028\u2029]")
 
 
 # Who runs imports from the command line (the local stack's seed, operations scripts).
@@ -96,6 +102,14 @@ def _text(body: dict, name: str, default: str | None = None, limit: int = 200) -
     value = body.get(name, default)
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise Unprocessable(f"'{name}' must be a non-empty string of at most {limit} characters.")
+    # Checked when sent (a structure stored before this check can still be deactivated without renaming it), once
+    # stripped (a trailing line break is dropped, as before).
+    control = _NOT_IN_NAMES.search(value.strip()) if name in body else None
+    if control:
+        raise Unprocessable(
+            f"'{name}' holds a control character or line break (U+{ord(control.group()):04X}): "
+            "it must be one line of text."
+        )
     return value.strip()
 
 
@@ -240,16 +254,40 @@ CSV_COLUMNS = ("siret", "name", "roles", "active", "requires_service_code", "req
 
 def structures_from_csv(text: str) -> list[dict]:
     """CSV import: siret,name,roles (supplier|recipient separated by '|' or ' '),active,requires_* (true/false).
-    A structure's services and API keys have no column: an import keeps those of existing structures."""
+    A structure's services and API keys have no column: an import keeps those of existing structures.
+    Lines may end in LF, CRLF or CR alone (Excel for Mac). A file the reader cannot take whole (a quote left open,
+    a row with another number of cells than the header, a cell over 128 KiB) is a 422 naming the line."""
     text = text.removeprefix("\ufeff")  # the byte order mark spreadsheets write
-    header = text.split("\n", 1)[0]
+    header = re.split("[\r\n]", text, maxsplit=1)[0]
     # Excel writes ';' where the decimal separator is a comma (France): take the header's separator.
-    reader = csv.DictReader(io.StringIO(text), delimiter=";" if header.count(";") > header.count(",") else ",")
-    missing = [c for c in ("siret", "name", "roles") if c not in (reader.fieldnames or [])]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    # strict: a quote left open is an error at the end of the file, not the rest of the file read as one cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records = []
+    line = 1  # where the record being read starts (a quoted cell may span lines)
+    try:
+        for cells in reader:
+            if cells:  # a blank line
+                records.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise Unprocessable(
+            f"line {line}: the CSV cannot be read from there ({error}; read up to line {reader.line_num}): "
+            "check its quotes (a cell holding a quote, a separator or a line break is quoted, its quotes doubled). "
+            "Nothing was imported."
+        ) from None
+    columns = records[0][1] if records else []
+    missing = [c for c in ("siret", "name", "roles") if c not in columns]
     if missing:
         raise Unprocessable(f"The CSV needs the columns {list(CSV_COLUMNS)}; missing {missing}.")
     rows = []
-    for line, row in enumerate(reader, start=2):
+    for line, cells in records[1:]:
+        if len(cells) != len(columns):
+            raise Unprocessable(
+                f"line {line}: {len(cells)} cells where the header has {len(columns)} columns "
+                "(a separator inside a cell that is not quoted?). Nothing was imported."
+            )
+        row = dict(zip(columns, cells, strict=True))
         entry: dict = {"siret": (row.get("siret") or "").strip()}
         # An empty cell is an absent field: a new structure needs it, an existing one keeps its value.
         if (row.get("name") or "").strip():
