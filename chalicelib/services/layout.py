@@ -82,8 +82,34 @@ def download_key(invoice_id: str) -> str:
     return f"{DOWNLOADS_PREFIX}{invoice_id}"
 
 
+# S3 refuses more than 2 KB of user metadata (keys and values): a name takes at most this much of it. 200
+# characters of 4 bytes would take 2,400 (12 bytes each, percent-encoded).
+NAME_METADATA_BYTES = 512
+NAME_CUT = "*"  # quote() escapes '*': an encoded name never ends with one, so it marks a name cut to fit
+
+
 def encode_name(name: str) -> str:
-    return quote(name, safe=" ")
+    """The name percent-encoded; cut on a character boundary (and marked) to fit NAME_METADATA_BYTES."""
+    encoded = quote(name, safe=" ")
+    if len(encoded) <= NAME_METADATA_BYTES:
+        return encoded
+    kept, size = [], len(NAME_CUT)
+    for character in name:
+        size += len(quote(character, safe=" "))
+        if size > NAME_METADATA_BYTES:
+            break
+        kept.append(character)
+    return quote("".join(kept), safe=" ") + NAME_CUT
+
+
+def name_was_cut(metadata: dict[str, str]) -> bool:
+    """Whether the metadata's supplier name was cut to fit (the directory has it whole)."""
+    return metadata.get(META_SUPPLIER_NAME, "").endswith(NAME_CUT)
+
+
+def decode_name(encoded: str) -> str:
+    """The name encode_name() encoded, a cut one ending with '…'."""
+    return unquote(encoded.removesuffix(NAME_CUT)) + ("…" if encoded.endswith(NAME_CUT) else "")
 
 
 def deposited(invoice_id: str, originals: ObjectStore) -> Invoice | None:
@@ -103,7 +129,7 @@ def deposited_invoice(
     return Invoice(
         id=invoice_id,
         supplier_siret=metadata.get(META_SUPPLIER, ""),
-        supplier_name=unquote(metadata.get(META_SUPPLIER_NAME, "")),
+        supplier_name=decode_name(metadata.get(META_SUPPLIER_NAME, "")),
         format=metadata.get(META_FORMAT, "unknown"),
         content_type=content_type,
         original_key=key,

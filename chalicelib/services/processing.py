@@ -408,9 +408,10 @@ def _record_from_metadata(
     invoice_id: str, key: str, stored: StoredObject, directory: Directory, offset: int | None = None
 ) -> Invoice:
     invoice = layout.deposited_invoice(invoice_id, key, stored.content_type, len(stored.data), stored.metadata, offset)
-    if not invoice.supplier_name:  # a flow's invoice (its metadata has no name)
+    # a flow's invoice (its metadata has no name), or a name cut to fit the metadata: the directory's
+    if not invoice.supplier_name or layout.name_was_cut(stored.metadata):
         structure = directory.structure(invoice.supplier_siret) if invoice.supplier_siret else None
-        invoice.supplier_name = structure.name if structure else ""
+        invoice.supplier_name = structure.name if structure else invoice.supplier_name
     invoice.original_sha256 = invoice.original_sha256 or hashlib.sha256(stored.data).hexdigest()
     if not invoice.created_at:
         invoice.created_at = invoice.updated_at = utc_now()
