@@ -256,7 +256,7 @@ def structures_from_csv(text: str) -> list[dict]:
     """CSV import: siret,name,roles (supplier|recipient separated by '|' or ' '),active,requires_* (true/false).
     A structure's services and API keys have no column: an import keeps those of existing structures.
     Lines may end in LF, CRLF or CR alone (Excel for Mac). A file the reader cannot take whole (a quote left open,
-    a row with another number of cells than the header, a cell over 128 KiB) is a 422 naming the line."""
+    a row with more cells than the header has columns, a cell over 128 KiB) is a 422 naming the line."""
     text = text.removeprefix("\ufeff")  # the byte order mark spreadsheets write
     header = re.split("[\r\n]", text, maxsplit=1)[0]
     # Excel writes ';' where the decimal separator is a comma (France): take the header's separator.
@@ -282,12 +282,13 @@ def structures_from_csv(text: str) -> list[dict]:
         raise Unprocessable(f"The CSV needs the columns {list(CSV_COLUMNS)}; missing {missing}.")
     rows = []
     for line, cells in records[1:]:
-        if len(cells) != len(columns):
+        if len(cells) > len(columns):
             raise Unprocessable(
                 f"line {line}: {len(cells)} cells where the header has {len(columns)} columns "
                 "(a separator inside a cell that is not quoted?). Nothing was imported."
             )
-        row = dict(zip(columns, cells, strict=True))
+        # fewer cells: the last columns are empty (some exports drop a row's trailing empty cells)
+        row = dict(zip(columns, cells, strict=False))
         entry: dict = {"siret": (row.get("siret") or "").strip()}
         # An empty cell is an absent field: a new structure needs it, an existing one keeps its value.
         if (row.get("name") or "").strip():
