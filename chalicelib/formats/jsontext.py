@@ -20,6 +20,7 @@ _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 # JSON's "\ud800" escapes give Python strings no UTF-8 encoder takes (pairs are joined into one character).
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # only such an escape (or a str argument) can bring one
+_END = object()  # an iterator's "no more values"
 
 
 class MalformedJson(ValueError):
@@ -57,19 +58,22 @@ def loads(body: bytes | str, *, max_depth: int = MAX_DEPTH, lone_surrogates: boo
 
 
 def depth_over(value: Any, max_depth: int) -> bool:
-    """Whether arrays/objects nest deeper than max_depth (iterative: no recursion on hostile input)."""
-    stack = [(value, 1)]
-    while stack:
-        current, depth = stack.pop()
-        if isinstance(current, dict):
-            children = current.values()
-        elif isinstance(current, list):
-            children = current
+    """Whether arrays/objects nest deeper than max_depth (iterative: no recursion on hostile input). Memory follows
+    the nesting, not the number of values: one iterator per open array/object."""
+    if not isinstance(value, (dict, list)):
+        return False
+    if max_depth < 1:
+        return True
+    open_containers = [_values(value)]
+    while open_containers:
+        for child in open_containers[-1]:
+            if isinstance(child, (dict, list)):
+                if len(open_containers) >= max_depth:
+                    return True
+                open_containers.append(_values(child))
+                break
         else:
-            continue
-        if depth > max_depth:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+            open_containers.pop()
     return False
 
 
@@ -79,25 +83,51 @@ def strings_with_forbidden_characters(value: Any) -> Iterator[tuple[str, str]]:
 
 
 def _characters(value: Any, pattern: re.Pattern) -> Iterator[tuple[str, str]]:
-    """(JSON pointer, the first character as U+XXXX) of every string (keys included) where `pattern` is found."""
-    stack: list[tuple[Any, str]] = [(value, "")]
-    while stack:
-        current, pointer = stack.pop()
+    """(JSON pointer, the first character as U+XXXX) of every string (keys included) where `pattern` is found.
+
+    Depth first, in document order, except that an object's matching keys come (last key first) before what its
+    values hold. Memory follows the nesting and the matches, not the number of values (a 4 MiB body has 2M): only
+    an iterator per open array/object and the key or index being walked in each; a pointer is built for a match."""
+    path: list[str | int] = []  # the key or index of the current value in each open array/object
+    open_containers: list[Iterator[tuple[str | int, Any]]] = []
+    current = value
+    while True:
         if isinstance(current, str):
             found = pattern.search(current)
             if found:
-                yield pointer, f"U+{ord(found.group()):04X}"
+                yield _pointer(path), f"U+{ord(found.group()):04X}"
         elif isinstance(current, dict):
-            for key, child in reversed(list(current.items())):
-                child_pointer = f"{pointer}/{_escape(key)}"
-                if _SURROGATE.search(key):  # a pointer is sent in the problem: never a string UTF-8 cannot encode
-                    child_pointer = child_pointer.encode("utf-8", "backslashreplace").decode()
+            for key in reversed(current):
                 found = pattern.search(key)
                 if found:
-                    yield child_pointer, f"U+{ord(found.group()):04X}"
-                stack.append((child, child_pointer))
+                    yield _pointer([*path, key]), f"U+{ord(found.group()):04X}"
+            open_containers.append(iter(current.items()))
+            path.append("")
         elif isinstance(current, list):
-            stack.extend((child, f"{pointer}/{i}") for i, child in reversed(list(enumerate(current))))
+            open_containers.append(enumerate(current))
+            path.append(0)
+        current = _END
+        while open_containers and current is _END:
+            for step, child in open_containers[-1]:
+                if isinstance(child, (str, dict, list)):  # numbers, booleans and null hold no string
+                    path[-1], current = step, child
+                    break
+            else:
+                open_containers.pop()
+                path.pop()
+        if current is _END:
+            return
+
+
+def _values(container: dict | list) -> Iterator[Any]:
+    return iter(container.values() if isinstance(container, dict) else container)
+
+
+def _pointer(path: list[str | int]) -> str:
+    pointer = "".join(f"/{_escape(step)}" if isinstance(step, str) else f"/{step}" for step in path)
+    if _SURROGATE.search(pointer):  # a pointer is sent in the problem: never a string UTF-8 cannot encode
+        pointer = pointer.encode("utf-8", "backslashreplace").decode()
+    return pointer
 
 
 def _escape(key: str) -> str:

@@ -132,6 +132,30 @@ def test_a_small_json_invoice_with_a_hundred_thousand_schema_errors_builds_only_
     assert peak < 40 * 1024 * 1024, f"{peak / 1e6:.0f} MB to refuse {len(body)} bytes"
 
 
+# Under 8 bytes a value of the 2M below: what the walks keep follows the nesting and the matches, not the values.
+WALK_MEMORY_BOUND = 16 * 1024 * 1024
+
+
+def test_looking_for_forbidden_characters_in_two_million_values_takes_memory_for_the_matches_only():
+    """Review finding (r24): a 4 MiB body of 2M zeros, posted as a JSON invoice (or with one "\\ud800" to any JSON
+    route), took 426 MiB here (a pointer and a tuple for every value) and about 500 MB in the 512 MB API Lambda."""
+    from memory import result_and_peak
+
+    document = [0] * 2_000_000 + [{"a~/b": ["fine", "bell\x07"], "k\x01": None}]
+    found, peak = result_and_peak(lambda: list(jsontext.strings_with_forbidden_characters(document)))
+    assert found == [("/2000000/k\x01", "U+0001"), ("/2000000/a~0~1b/1", "U+0007")]
+    assert peak < WALK_MEMORY_BOUND, f"{peak / 1e6:.0f} MB to walk {len(document)} values"
+
+
+def test_measuring_the_depth_of_two_million_arrays_takes_memory_for_the_nesting_only():
+    from memory import result_and_peak
+
+    document = [[]] * 2_000_000 + [[[{"a": [1]}]]]
+    over, peak = result_and_peak(lambda: (jsontext.depth_over(document, 5), jsontext.depth_over(document, 4)))
+    assert over == (False, True)
+    assert peak < WALK_MEMORY_BOUND, f"{peak / 1e6:.0f} MB to walk {len(document)} values"
+
+
 def test_a_lone_surrogate_in_an_invoice_key_is_reported_with_a_pointer_that_can_be_sent():
     """Review finding: the pointer held the raw surrogate: the 422 could not be encoded, and in a flow the file's
     error could not be stored (the flow stayed IN_RECU)."""
