@@ -288,6 +288,19 @@ def test_a_lone_surrogate_is_a_400_problem_on_every_json_route(client, path, key
     assert "lone UTF-16 surrogate" in assert_problem(response, 400)["detail"]
 
 
+def test_a_json_body_of_many_values_is_refused_within_memory_for_its_size(client):
+    """Review finding (r24): one "\\ud800" after 2M zeros, under the 4 MiB limit, took ~480 MB of the API
+    function's 512 MB to refuse (a pointer for every value), as did 2M zeros posted as a JSON invoice. A quarter
+    of that here (tracemalloc is slow): ~110 MB then, under 10 now."""
+    from memory import result_and_peak
+
+    body = b"[" + b"0," * (512 * 1024 - 20) + b'"\\ud800"]'
+    headers = auth(SUPPLIER_KEY, **{"Content-Type": "application/json"})
+    response, peak = result_and_peak(lambda: client.http.post("/v1/subscriptions", headers=headers, body=body))
+    assert "/524268 holds a lone UTF-16 surrogate" in assert_problem(response, 400)["detail"]
+    assert peak < 32 * 1024 * 1024, f"{peak / 1e6:.0f} MB to refuse {len(body)} bytes"
+
+
 def test_a_json_invoice_with_a_control_character_is_a_422_problem_and_nothing_is_stored(client):
     from structured_invoices import json_invoice
 
