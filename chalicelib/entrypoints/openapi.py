@@ -307,7 +307,8 @@ _PATHS = {
                 ),
                 "400": problem_response(
                     "Empty or unreadable body, not an invoice document, or a blank or over-255-character "
-                    "Idempotency-Key"
+                    "Idempotency-Key. The Content-Type's charset parameter is not read: XML in another encoding "
+                    "than UTF-8 or UTF-16 names it in its XML declaration"
                 ),
                 "401": AUTH_ERRORS["401"],
                 "403": problem_response("The caller's structure is not a supplier"),

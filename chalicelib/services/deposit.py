@@ -63,7 +63,8 @@ def deposit_invoice(
             "Send larger files through the upload route (POST /v1/uploads).",
             limit_bytes=max_bytes,
         )
-    prepared = intake.prepare(body, media)  # sniffing; hardened XML; Factur-X extraction; JSON schema → UBL
+    # sniffing; hardened XML; Factur-X extraction; JSON schema → UBL
+    prepared = intake.prepare(body, media, intake.charset_parameter(content_type))
     syntax = prepared.format
 
     fingerprint = hashlib.sha256(body).hexdigest()

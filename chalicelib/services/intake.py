@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 from ..formats import facturx, json_invoice, jsontext, sniffing, ubl_writer
 from ..validation.findings import FATAL, Finding
-from ..validation.parsing import MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
+from ..validation.parsing import (
+    ACCEPTED_ENCODINGS,
+    MAX_XML_BYTES,
+    UnreadableInvoice,
+    declared_encoding,
+    detect_syntax,
+    parse_xml,
+)
 from . import layout
 from .errors import IdempotencyKeyReused, InvalidInput, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from .ports import ObjectHead, ObjectStore, StoredObject
@@ -73,14 +80,24 @@ def check_declared(body: bytes, media: str) -> str:
     return declared or found
 
 
-def prepare(body: bytes, media: str) -> Prepared:
-    """Check an invoice body of a declared media type (XML, PDF or JSON): 400/415/422 as ServiceErrors."""
+def prepare(body: bytes, media: str, charset: str | None = None) -> Prepared:
+    """Check an invoice body of a declared media type (XML, PDF or JSON): 400/415/422 as ServiceErrors.
+    `charset`: the Content-Type's charset parameter, which is not read, but named when it explains a refusal."""
     kind = check_declared(body, media)
     if kind == sniffing.PDF:
         return prepare_pdf(body)
     if kind == sniffing.JSON:
         return prepare_json(body)
-    return prepare_xml(body, media)
+    return prepare_xml(body, media, charset)
+
+
+def charset_parameter(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type (`application/xml; charset="ISO-8859-1"` → `ISO-8859-1`)."""
+    for parameter in (content_type or "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').strip() or None
+    return None
 
 
 def prepare_member(body: bytes) -> Prepared:
@@ -95,12 +112,32 @@ def prepare_member(body: bytes) -> Prepared:
     return prepare(body, media_for(kind))
 
 
-def prepare_xml(body: bytes, media: str = XML_MEDIA) -> Prepared:
+def prepare_xml(body: bytes, media: str = XML_MEDIA, charset: str | None = None) -> Prepared:
     try:
         syntax, _document = detect_syntax(parse_xml(body))
     except UnreadableInvoice as exc:
-        raise InvalidInput(exc.detail, reason=exc.code) from None
+        raise InvalidInput(exc.detail + _unread_charset(body, charset, exc.code), reason=exc.code) from None
     return Prepared(format=syntax, media=media)
+
+
+def _unread_charset(body: bytes, charset: str | None, code: str) -> str:
+    """What to do, when a malformed body may be in the charset its Content-Type names rather than in UTF-8: XML
+    says its encoding in its declaration (else UTF-8 or UTF-16), and that is what is read."""
+    if code != "malformed" or charset is None or charset.lower() in ("utf-8", "utf8"):
+        return ""
+    try:
+        if declared_encoding(body) is not None:
+            return ""
+    except UnreadableInvoice:  # a declaration that does not end: the refusal already says so
+        return ""
+    shown = charset[:40]
+    declaration = f'<?xml version="1.0" encoding="{shown}"?>' if shown.lower() in ACCEPTED_ENCODINGS else None
+    return (
+        f". The Content-Type's charset parameter ({shown}) is not read: an XML document whose declaration names no "
+        "encoding is read as UTF-8. "
+        + (f"Declare the encoding in the XML declaration ({declaration}) or send UTF-8." if declaration else
+           "Send UTF-8, or declare the encoding in the XML declaration.")
+    )  # fmt: skip
 
 
 def prepare_pdf(body: bytes) -> Prepared:

@@ -96,6 +96,23 @@ def test_unreadable_bodies_are_400_and_nothing_is_stored(client, body, reason):
     assert originals_count() == 0
 
 
+def test_a_latin1_body_labelled_only_in_its_content_type_is_a_400_saying_to_declare_the_encoding(client):
+    """Review finding (r24): the charset parameter is not read (the XML declaration says the encoding), and the 400
+    did not say so. Declared in the XML, the same bytes are deposited as they are."""
+    xml = ubl_invoice("CS-1").decode().replace('<?xml version="1.0" encoding="UTF-8"?>', "").encode("iso-8859-1")
+    headers = auth(SUPPLIER_KEY, **{"Content-Type": "application/xml; charset=ISO-8859-1"})
+    problem = assert_problem(post_invoice(client, xml, headers), 400)
+    assert problem["type"].endswith("/bad-request") and problem["reason"] == "malformed"
+    assert "charset parameter (ISO-8859-1) is not read" in problem["detail"]
+    assert '<?xml version="1.0" encoding="ISO-8859-1"?>' in problem["detail"]
+    assert originals_count() == 0
+
+    declared = b'<?xml version="1.0" encoding="ISO-8859-1"?>' + xml
+    assert post_invoice(client, declared, headers).status_code == 202
+    bucket = boto3.resource("s3").Bucket(settings().invoice_bucket)
+    assert [o.get()["Body"].read() for o in bucket.objects.filter(Prefix="originals/")] == [declared]
+
+
 def test_over_the_synchronous_limit_is_413_with_the_limit_stated(client, monkeypatch):
     import dataclasses
 

@@ -131,3 +131,46 @@ def test_the_routes_media_types_are_sniffing_s():
     )
     declared = {sniffing.kind_of_media(m) for m in deposit.SUPPORTED_MEDIA_TYPES}
     assert declared == set(intake.INVOICE_KINDS)
+
+
+LATIN1_UBL = ubl_invoice().decode().replace('<?xml version="1.0" encoding="UTF-8"?>', "").encode("iso-8859-1")
+
+
+@pytest.mark.parametrize(
+    "charset, advice",
+    [("ISO-8859-1", 'in the XML declaration (<?xml version="1.0" encoding="ISO-8859-1"?>) or send UTF-8.'),
+     ("klingon", "Send UTF-8, or declare the encoding in the XML declaration.")],
+)  # fmt: skip
+def test_a_malformed_xml_body_whose_content_type_names_another_charset_says_that_charset_is_not_read(charset, advice):
+    """Review finding (r24): Latin-1 bytes sent as `application/xml; charset=ISO-8859-1` got a bare 400 "Invalid
+    bytes in character encoding": nothing said the charset parameter had been left unread."""
+    assert b"\xe9" in LATIN1_UBL and not LATIN1_UBL.startswith(b"<?xml")
+    with pytest.raises(InvalidInput) as refused:
+        intake.prepare(LATIN1_UBL, "application/xml", charset)
+    assert refused.value.extra["reason"] == "malformed"
+    assert "Invalid bytes in character encoding" in refused.value.detail
+    assert f"The Content-Type's charset parameter ({charset}) is not read" in refused.value.detail
+    assert refused.value.detail.endswith(advice)
+
+
+@pytest.mark.parametrize(
+    "body, charset",
+    [(LATIN1_UBL, None), (LATIN1_UBL, "UTF-8"), (LATIN1_UBL, "utf8"),
+     (b'<?xml version="1.0" encoding="ISO-8859-1"?><Invoice><unclosed></Invoice>', "ISO-8859-1"),
+     (b"<Order xmlns='urn:x'/>", "ISO-8859-1")],
+    ids=["no-charset", "utf-8", "utf8", "declared", "not-an-invoice"],
+)  # fmt: skip
+def test_the_charset_advice_is_only_given_when_the_charset_may_explain_the_refusal(body, charset):
+    with pytest.raises(InvalidInput) as refused:
+        intake.prepare(body, "application/xml", charset)
+    assert "charset" not in refused.value.detail
+
+
+@pytest.mark.parametrize(
+    "content_type, charset",
+    [("application/xml; charset=ISO-8859-1", "ISO-8859-1"), ('text/xml;CharSet="windows-1252" ', "windows-1252"),
+     ("application/xml; foo=bar; charset = utf-8", "utf-8"), ("application/xml", None), (None, None),
+     ("application/xml; charset=", None)],
+)  # fmt: skip
+def test_the_charset_parameter_of_a_content_type(content_type, charset):
+    assert intake.charset_parameter(content_type) == charset
