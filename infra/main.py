@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from chorale_infra.stack import ChoraleStack
-from chorale_infra.stages import STAGES, StageSettings, stage_settings
+from chorale_infra.stages import STAGES, StageSettings, stage_settings, validation_max_receives
 
 INFRA = Path(__file__).resolve().parent
 PROJECT = INFRA.parent
@@ -33,11 +33,7 @@ def app_model() -> dict:
     if result.returncode:
         sys.stderr.write(result.stderr)
         raise SystemExit("infra: could not read the app's resources (above: importing app.py failed)")
-    model = json.loads(result.stdout)
-    config = json.loads((PROJECT / ".chalice" / "config.json").read_text())
-    receives = config.get("environment_variables", {}).get("VALIDATION_MAX_RECEIVES", "3")
-    model["max_receives"]["VALIDATION_QUEUE"] = int(receives)
-    return model
+    return json.loads(result.stdout)
 
 
 def main() -> None:
@@ -54,10 +50,14 @@ def main() -> None:
     model = app_model()
     overrides = {key: app.node.try_get_context(key) for key in StageSettings.__dataclass_fields__}
     for name in names:
+        stage_model = {
+            **model,
+            "max_receives": {**model["max_receives"], "VALIDATION_QUEUE": validation_max_receives(PROJECT, name)},
+        }
         ChoraleStack(
             app,
             stage_settings(name, overrides),
-            model,
+            stage_model,
             str(PROJECT),
             env=cdk.Environment(
                 account=os.environ.get("CDK_DEFAULT_ACCOUNT"),

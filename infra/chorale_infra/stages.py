@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,15 @@ def stage_settings(name: str, overrides: dict | None = None) -> StageSettings:
             value = int(value)
         values[key] = value
     return StageSettings(**{**base.__dict__, **values})
+
+
+def validation_max_receives(project: Path, stage: str) -> int:
+    """The validation queue's maxReceiveCount. The handler gives up on a message (marks its invoices failed) at this
+    receive (chalicelib/entrypoints/events.py), so both read one setting as the stage's functions get it: the stage's
+    environment over the top-level one, else the app's default."""
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+    env = {
+        **config.get("environment_variables", {}),
+        **config.get("stages", {}).get(stage, {}).get("environment_variables", {}),
+    }
+    return int(env.get("VALIDATION_MAX_RECEIVES", "5"))  # chalicelib/config.py's default
