@@ -271,17 +271,18 @@ def _cii(root, out: list[Finding], elements: list | None = None) -> None:
     for totals in totals_seen:
         amounts = list(_vat.kids(totals, RAM + "TaxTotalAmount"))
         if amounts:
-            invoice_currency, tax_currency = _currencies(root, totals)
-            _cii_total_vat(out, amounts, invoice_currency, tax_currency)
+            invoice_currency, tax_currency, tax_currency_el = _currencies(root, totals)
+            _cii_total_vat(out, amounts, invoice_currency, tax_currency, tax_currency_el)
 
 
 _C_INVOICE_CURRENCY = RAM + "InvoiceCurrencyCode"
 _C_TAX_CURRENCY = RAM + "TaxCurrencyCode"
 
 
-def _currencies(root, totals) -> tuple[set[str], set[str]]:
+def _currencies(root, totals) -> tuple[set[str], set[str], object]:
     """/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:Invoice-
-    (Tax)CurrencyCode; the totals' own settlement when it is that one (the usual case), else a scan."""
+    (Tax)CurrencyCode; the totals' own settlement when it is that one (the usual case), else a scan. Also the first
+    ram:TaxCurrencyCode element: where BR-DEC-15 points when no total is in that currency."""
     header = totals.getparent()
     tx = header.getparent() if header is not None else None
     if header is not None and header.tag == _C_HEADER and tx is not None and tx.getparent() is root:
@@ -290,6 +291,7 @@ def _currencies(root, totals) -> tuple[set[str], set[str]]:
         headers = [h for t in _vat.kids(root, RSM + "SupplyChainTradeTransaction") for h in _vat.kids(t, _C_HEADER)]
     invoice_currency: set[str] = set()
     tax_currency: set[str] = set()
+    tax_currency_el = None
     for h in headers:
         for ch in h[:]:
             tag = ch.tag
@@ -297,7 +299,9 @@ def _currencies(root, totals) -> tuple[set[str], set[str]]:
                 invoice_currency.add(_vat.text_of(ch))
             elif tag == _C_TAX_CURRENCY:
                 tax_currency.add(_vat.text_of(ch))
-    return invoice_currency, tax_currency
+                if tax_currency_el is None:
+                    tax_currency_el = ch
+    return invoice_currency, tax_currency, tax_currency_el
 
 
 def _many(tx) -> bool:
@@ -327,27 +331,32 @@ def _two_decimals(raw: str) -> bool:
     return v == math.floor(v * 100 + 0.5) / 100
 
 
-def _cii_total_vat(out: list[Finding], amounts: list, invoice_currency: set[str], tax_currency: set[str]) -> None:
+def _cii_total_vat(
+    out: list[Finding], amounts: list, invoice_currency: set[str], tax_currency: set[str], tax_currency_el
+) -> None:
     # BR-DEC-13: some ram:TaxTotalAmount[(@currencyID = BT-5 and . = round(. * 100) div 100) or not(@currencyID = BT-5)]
     if not any(
         (a.get("currencyID") in invoice_currency and _two_decimals(_vat.text_of(a)))
         or a.get("currencyID") not in invoice_currency
         for a in amounts
     ):
-        _total_vat_finding(out, TOTAL_VAT[0], amounts, invoice_currency)
+        _total_vat_finding(out, TOTAL_VAT[0], amounts, invoice_currency, None)
     # BR-DEC-15: some ram:TaxTotalAmount[(@currencyID = BT-6 and . = round(. * 100) div 100) or not(BT-6)]
     if tax_currency and not any(
         a.get("currencyID") in tax_currency and _two_decimals(_vat.text_of(a)) for a in amounts
     ):
-        _total_vat_finding(out, TOTAL_VAT[1], amounts, tax_currency)
+        _total_vat_finding(out, TOTAL_VAT[1], amounts, tax_currency, tax_currency_el)
 
 
-def _total_vat_finding(out: list[Finding], rule_term, amounts, currencies: set[str]) -> None:
+def _total_vat_finding(out: list[Finding], rule_term, amounts, currencies: set[str], currency_el) -> None:
+    """An amount in the currency with more than 2 decimals; else (only BR-DEC-15: BR-DEC-13 fails only when every
+    amount is in BT-5) no amount in BT-6 at all, pointed at BT-6 as BR-53 does: the invoice-currency total is right."""
     rule, term = rule_term
-    target = next((a for a in amounts if a.get("currencyID") in currencies), amounts[0])
-    raw = _vat.text_of(target).strip()
-    if target.get("currencyID") in currencies:
-        msg = f"{rule}: {term} ({raw}) shall have at most 2 decimals."
+    target = next((a for a in amounts if a.get("currencyID") in currencies), None)
+    if target is not None:
+        msg = f"{rule}: {term} ({_vat.text_of(target).strip()}) shall have at most 2 decimals."
     else:
-        msg = f"{rule}: {term} in currency {'/'.join(sorted(currencies))} is missing or has more than 2 decimals."
+        cur = "/".join(sorted(c.strip() for c in currencies))
+        msg = f"{rule}: {term} (a VAT total in {cur}) is missing."
+        target = currency_el if currency_el is not None else amounts[0]
     out.append(Finding(rule, FATAL, msg, _vat.location(target)))

@@ -119,6 +119,26 @@ def test_cii_br_dec_15_needs_a_two_decimal_amount_in_the_accounting_currency():
     assert ids(cii(tax_totals=(("EUR", "20.00"),), tax_currency="USD")) == ["BR-DEC-15"]
 
 
+def test_cii_br_dec_15_names_the_amount_with_too_many_decimals():
+    [f] = decimals.check(cii(tax_totals=(("EUR", "20.00"), ("USD", "21.605")), tax_currency="USD"))
+    assert f.message == (
+        "BR-DEC-15: BT-111 Invoice total VAT amount in accounting currency (21.605) shall have at most 2 decimals."
+    )
+    assert f.location.endswith("/ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:TaxTotalAmount[2]")
+
+
+def test_cii_br_dec_15_without_a_total_in_the_accounting_currency_points_at_bt_6():
+    # not at the EUR total (BT-110), which is right: the supplier has to add a USD one, as BR-53 says
+    [f] = decimals.check(cii(tax_totals=(("EUR", "20.00"),), tax_currency="USD"))
+    assert f.message == (
+        "BR-DEC-15: BT-111 Invoice total VAT amount in accounting currency (a VAT total in USD) is missing."
+    )
+    assert f.location == (
+        "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
+        "/ram:TaxCurrencyCode"
+    )
+
+
 def test_cii_breakdown_of_category_o_is_not_checked_by_br_dec_19():
     assert ids(cii(basis="100.001")) == ["BR-DEC-19"]
     # ram:ApplicableTradeTax[CategoryCode='O'][TypeCode='VAT'] is consumed by the BR-O rule context first
