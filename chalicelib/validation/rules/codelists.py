@@ -127,6 +127,7 @@ class CodeRule:
     accepted: frozenset[str]
     attribute: str | None = None  # the code is this attribute; None: the element's text
     required_attribute: bool = False  # context has [@attr]: elements without it are not checked
+    absent: str = ""  # the message when the attribute is absent (checked as '' when not required_attribute)
     parents: tuple[str, ...] = ()  # context is parent/element: the parent's tag is one of these
     applies: Callable | None = None  # extra context condition on the element
     upper: bool = False  # compared upper-cased (VATEX)
@@ -261,6 +262,7 @@ _UBL_RULES: tuple[CodeRule, ...] = (
         "Amount currency (@currencyID) is not an ISO 4217 alpha-3 code",
         CURRENCIES,
         attribute="currencyID",
+        absent="Amount has no currency (@currencyID); it shall be an ISO 4217 alpha-3 code",
     ),
     CodeRule(
         "BR-CL-04",
@@ -658,6 +660,8 @@ def evaluate(el, rules: tuple[CodeRule, ...], ubl: bool) -> Finding | None:
                 return None
         if ubl and rule.rule == "BR-CL-10" and _sepa_ok(el, raw):
             return None
+        if rule.absent and el.get(rule.attribute) is None:  # not an empty code: none at all
+            return Finding(rule.rule, FATAL, f"{rule.absent}.", path_of(el))
         shown = raw if rule.exact else raw.strip(XML_WS)
         return Finding(rule.rule, FATAL, f"{rule.term}: '{shown}'.", path_of(el))
     return None

@@ -55,6 +55,16 @@ def test_currency_of_every_amount_is_checked_and_a_missing_currency_fails():
     assert [f.rule for f in findings] == ["BR-CL-03", "BR-CL-03"]  # ' EUR ' is normalised and accepted
     assert findings[0].location.endswith("cbc:LineExtensionAmount")
     assert "'EURO'" in findings[0].message
+    # an absent currencyID is not an empty code: the message says there is none
+    assert findings[1].location.endswith("cbc:PayableAmount")
+    assert findings[1].message == "Amount has no currency (@currencyID); it shall be an ISO 4217 alpha-3 code."
+
+
+def test_an_empty_currency_is_quoted_as_given():
+    [f] = codelists.check(
+        ubl('<cac:LegalMonetaryTotal><cbc:PayableAmount currencyID="">1</cbc:PayableAmount></cac:LegalMonetaryTotal>')
+    )
+    assert f.message == "Amount currency (@currencyID) is not an ISO 4217 alpha-3 code: ''."
 
 
 def test_document_type_lists_differ_for_invoice_and_credit_note():
