@@ -840,10 +840,14 @@ def _rate_ok(variant: str, cat: Cat) -> bool:
 
 def _rate_message(rule: str, fam: Family, variant: str, what: str, bt: str, cat: Cat) -> str:
     raw = cat.rates[0].strip() if cat.rates else None
-    if variant == ABSENT:
-        return f"{rule}: {what} with VAT category {fam.name} shall not have a VAT rate ({bt}); found {raw}."
+    if variant == ABSENT:  # "found 0" alone reads as a count
+        found = raw or "(empty)"
+        return f"{rule}: {what} with VAT category {fam.name} shall not have a VAT rate ({bt}); found VAT rate {found}."
     want = {POSITIVE: "greater than 0", ZERO: "0", NON_NEGATIVE: "0 or greater"}[variant]
-    return f"{rule}: {bt} VAT rate ({fmt(raw)}) of {what} with VAT category {fam.name} shall be {want}."
+    if not raw:  # not a value given: say so
+        state = "missing" if raw is None else "empty"
+        return f"{rule}: {bt} VAT rate of {what} with VAT category {fam.name} is {state}; it shall be {want}."
+    return f"{rule}: {bt} VAT rate ({raw}) of {what} with VAT category {fam.name} shall be {want}."
 
 
 def _party_ok(variant: str, p: dict[str, bool], syntax: str) -> bool:

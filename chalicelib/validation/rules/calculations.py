@@ -466,9 +466,18 @@ def _periods(inv: Invoice, syntax: str, out: list[Finding]) -> None:
             out.append(fatal(rule, f"The {label} is given without a start date or an end date.", period))
 
 
+# (level, is charge) -> rule, the group, its reason and reason code business terms
+_REASON_TERMS = {
+    ("document level", False): ("BR-CO-21", "document level allowance (BG-20)", "BT-97", "BT-98"),
+    ("document level", True): ("BR-CO-22", "document level charge (BG-21)", "BT-104", "BT-105"),
+    ("invoice line", False): ("BR-CO-23", "invoice line allowance (BG-27)", "BT-139", "BT-140"),
+    ("invoice line", True): ("BR-CO-24", "invoice line charge (BG-28)", "BT-144", "BT-145"),
+}
+
+
 def _reasons(inv: Invoice, syntax: str, out: list[Finding]) -> None:
     groups = [
-        (ac, "BR-CO-22" if c else "BR-CO-21", c, "document level")
+        (ac, _REASON_TERMS[("document level", c)])
         for ac in inv.allowance_charges
         for c in (False, True)
         if _indicator_is(ac, c, syntax)
@@ -477,18 +486,17 @@ def _reasons(inv: Invoice, syntax: str, out: list[Finding]) -> None:
         if not ln.allowance_charges:
             continue
         groups.extend(
-            (ac, "BR-CO-24" if c else "BR-CO-23", c, "invoice line")
+            (ac, _REASON_TERMS[("invoice line", c)])
             for ac in ln.allowance_charges
             for c in (False, True)
             if _indicator_is(ac, c, syntax)
         )
-    for ac, rule, charge, level in groups:
+    for ac, (rule, what, reason, code) in groups:
         if ac.reason is None and ac.reason_code is None:
-            kind = "charge" if charge else "allowance"
             out.append(
                 fatal(
                     rule,
-                    f"Each {level} {kind} shall have a reason or a reason code, or both.",
+                    f"Each {what} shall have a reason ({reason}) or a reason code ({code}), or both.",
                     ac.indicator if syntax == "cii" else ac,
                 )
             )

@@ -269,13 +269,13 @@ def _lines(inv: Invoice, syntax: str, out: list[Finding]) -> None:
         if net is None:
             out.append(fatal("BR-26", "BT-146 Item net price is missing from the invoice line.", price or ln))
         if not _non_negative(net):
-            out.append(fatal("BR-27", f"BT-146 Item net price ({_show(net)}) shall not be negative.", net or ln))
+            out.append(fatal("BR-27", _not_negative("BT-146 Item net price", net), net or ln))
         gross_values = _gross_prices(ln, syntax) if price is not None else None
         if gross_values and not any(_non_negative(g) for g in gross_values):
             out.append(
                 fatal(
                     "BR-28",
-                    f"BT-148 Item gross price ({_show(gross_values[0])}) shall not be negative.",
+                    _not_negative("BT-148 Item gross price", gross_values[0]),
                     gross_values[0],
                 )
             )
@@ -329,6 +329,15 @@ def _classifications(item: Any, syntax: str, out: list[Finding]) -> None:
 
 def _show(x: Field | None) -> str:
     return "missing" if x is None else (x.text or "empty")
+
+
+def _not_negative(term: str, x: Field | None) -> str:
+    """A missing or empty price is not described as a value given."""
+    if x is None:
+        return f"{term} is missing; it shall be given and not be negative."
+    if not x.text:
+        return f"{term} is empty; it shall be a number that is not negative."
+    return f"{term} ({x.text}) shall not be negative."
 
 
 # ------------------------------------------------------------------ periods

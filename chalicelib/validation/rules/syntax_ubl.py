@@ -1415,7 +1415,10 @@ def _check_ubl(root, doc: Document | None = None) -> list[Finding]:
         if len(values) > 1:
             second = list(values.values())[1]
             if rule_id == "UBL-SR-44":
-                msg = f"The invoice has {len(values)} different remittance informations (BT-83); only one is allowed."
+                msg = (
+                    f"The invoice has {len(values)} different remittance information values (BT-83); "
+                    "only one is allowed."
+                )
             else:
                 msg = f"The invoice has {len(values)} different payment means type codes (BT-81); only one is allowed."
             out.append(_fatal(rule_id, msg, second))
