@@ -497,7 +497,7 @@ def _reasons(inv: Invoice, syntax: str, out: list[Finding]) -> None:
                 fatal(
                     rule,
                     f"Each {what} shall have a reason ({reason}) or a reason code ({code}), or both.",
-                    ac.indicator if syntax == "cii" else ac,
+                    ac,
                 )
             )
 

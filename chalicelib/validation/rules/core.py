@@ -392,13 +392,12 @@ def _doc_allowance_charges(inv: Invoice, syntax: str, out: list[Finding]) -> Non
         ):
             if not _indicator_is(ac, charge, syntax):
                 continue
-            where = ac.indicator if syntax == "cii" else ac
             if ac.amount is None:
-                out.append(fatal(amount_rule, f"A {what} has no amount ({amount_bt}).", where))
+                out.append(fatal(amount_rule, f"A {what} has no amount ({amount_bt}).", ac))
             if not (ac.vat_category is not None and is_vat_scheme(ac.vat_scheme, syntax)):
-                out.append(fatal(vat_rule, f"A {what} has no VAT category code ({vat_bt}).", where))
+                out.append(fatal(vat_rule, f"A {what} has no VAT category code ({vat_bt}).", ac))
             if ac.reason is None and ac.reason_code is None:
-                out.append(fatal(reason_rule, f"A {what} has neither a reason nor a reason code ({reason_bt}).", where))
+                out.append(fatal(reason_rule, f"A {what} has neither a reason nor a reason code ({reason_bt}).", ac))
 
 
 def _line_allowance_charges(inv: Invoice, syntax: str, out: list[Finding]) -> None:
@@ -410,12 +409,11 @@ def _line_allowance_charges(inv: Invoice, syntax: str, out: list[Finding]) -> No
             ):
                 if not _indicator_is(ac, charge, syntax):
                     continue
-                where = ac.indicator if syntax == "cii" else ac
                 if ac.amount is None:
-                    out.append(fatal(amount_rule, f"An {what} has no amount ({amount_bt}).", where))
+                    out.append(fatal(amount_rule, f"An {what} has no amount ({amount_bt}).", ac))
                 if ac.reason is None and ac.reason_code is None:
                     out.append(
-                        fatal(reason_rule, f"An {what} has neither a reason nor a reason code ({reason_bt}).", where)
+                        fatal(reason_rule, f"An {what} has neither a reason nor a reason code ({reason_bt}).", ac)
                     )
 
 

@@ -65,3 +65,29 @@ def test_ubl_sr_44_wording():
     )
     f = only(validate(ubl(parties_extra=pm.format("A") + pm.format("B"))), "UBL-SR-44")
     assert f.message == "The invoice has 2 different remittance information values (BT-83); only one is allowed."
+
+
+def test_cii_allowance_findings_point_at_the_allowance_not_its_indicator():
+    # as in UBL (cac:AllowanceCharge): the element the supplier has to complete
+    r = validate(cii(payment=CII_ALLOWANCE))
+    header = "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
+    for rule in ("BR-33", "BR-CO-21"):
+        assert only(r, rule).location == header + "/ram:SpecifiedTradeAllowanceCharge"
+    no_amount = CII_ALLOWANCE.replace("<ram:ActualAmount>0.00</ram:ActualAmount>", "").replace(">false<", ">true<")
+    r = validate(cii(payment=no_amount))
+    for rule in ("BR-36", "BR-38", "BR-CO-22"):
+        assert only(r, rule).location == header + "/ram:SpecifiedTradeAllowanceCharge"
+    u = validate(ubl(parties_extra=UBL_ALLOWANCE))
+    assert only(u, "BR-CO-21").location == only(u, "BR-33").location == "/ubl:Invoice/cac:AllowanceCharge"
+
+
+def test_cii_line_allowance_findings_point_at_the_allowance():
+    summation = b"<ram:SpecifiedTradeSettlementLineMonetarySummation>"
+    line_ac = CII_ALLOWANCE.replace("<ram:ActualAmount>0.00</ram:ActualAmount>", "").encode()
+    r = validate(cii().replace(summation, line_ac + summation, 1))
+    where = (
+        "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem"
+        "/ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeAllowanceCharge"
+    )
+    for rule in ("BR-41", "BR-42", "BR-CO-23"):
+        assert only(r, rule).location == where
