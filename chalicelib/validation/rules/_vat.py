@@ -893,6 +893,21 @@ WHAT = {
 }
 
 
+def _breakdown_required_message(fam: Family, used: bool, found: int) -> str:
+    """BR-x-01 in both syntaxes: ``found`` VAT breakdowns of the category, ``used`` by a line, allowance or charge."""
+    rule = fam.breakdown_required
+    if not used:
+        return (
+            f"{rule}: the VAT breakdown (BG-23) has VAT category {fam.name} "
+            "but no invoice line, allowance or charge uses it."
+        )
+    want = "at least one" if fam.code in ("S", "L", "M") else "exactly one"
+    return (
+        f"{rule}: lines, allowances or charges use VAT category {fam.name}, so the VAT breakdown (BG-23) "
+        f"shall contain {want} VAT category code (BT-118) {fam.code}; found {found}."
+    )
+
+
 # ---- UBL
 def _run_ubl(fam: Family, f: Facts) -> list[Finding]:
     out: list[Finding] = []
@@ -931,18 +946,7 @@ def _run_ubl(fam: Family, f: Facts) -> list[Finding]:
         ok = (not used) or n == 1
     if not ok:
         n_bd = sum(1 for b in bd if b.cat.vat)
-        want = "at least one" if c in ("S", "L", "M") else "exactly one"
-        out.append(
-            _finding(
-                fam.breakdown_required,
-                f"{fam.breakdown_required}: lines, allowances or charges use VAT category {fam.name}, "
-                f"so the VAT breakdown (BG-23) shall contain {want} VAT category code (BT-118) {c}; found {n_bd}."
-                if used
-                else f"{fam.breakdown_required}: the VAT breakdown (BG-23) has VAT category {fam.name} "
-                f"but no invoice line, allowance or charge uses it.",
-                root,
-            )
-        )
+        out.append(_finding(fam.breakdown_required, _breakdown_required_message(fam, bool(used), n_bd), root))
 
     # -02/-03/-04: in the Invoice context, once per document.
     party_ok = _party_ok(fam.parties, p, "ubl")
@@ -1224,16 +1228,7 @@ def _run_cii(fam: Family, f: Facts) -> list[Finding]:
     else:
         ok = (n_head == 0 and n_line == 0 and n_ac == 0) or (n_head == 1 and (n_line > 0 or n_ac > 0))
     if not ok:
-        out.append(
-            _finding(
-                fam.breakdown_required,
-                (
-                    f"{fam.breakdown_required}: lines/allowances/charges with VAT category {fam.name} "
-                    f"({n_line + n_ac}) do not match the VAT breakdowns (BG-23) with that category ({n_head})."
-                ),
-                root,
-            )
-        )
+        out.append(_finding(fam.breakdown_required, _breakdown_required_message(fam, n_line + n_ac > 0, n_head), root))
 
     # -02..-07: per category element, in the line / allowance / charge contexts
     party_ok = _party_ok(fam.parties, f.parties, "cii")

@@ -472,7 +472,7 @@ _CII_RULES: tuple[CodeRule, ...] = (
     CodeRule(
         "BR-CL-10",
         ("ram:GlobalID",),
-        "Identifier scheme (@schemeID) is not in the ISO 6523 ICD list",
+        "Party identifier scheme (BT-29-1, BT-46-1, BT-60-1) is not in the ISO 6523 ICD list",
         ICD,
         attribute="schemeID",
         required_attribute=True,
@@ -481,7 +481,7 @@ _CII_RULES: tuple[CodeRule, ...] = (
     CodeRule(
         "BR-CL-11",
         ("ram:ID",),
-        "Identifier scheme (@schemeID) is not in the ISO 6523 ICD list",
+        "Legal registration identifier scheme (BT-30-1, BT-47-1, BT-61-1) is not in the ISO 6523 ICD list",
         ICD,
         attribute="schemeID",
         required_attribute=True,

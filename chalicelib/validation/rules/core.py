@@ -450,6 +450,9 @@ def _vat_breakdown(inv: Invoice, syntax: str, out: list[Finding]) -> None:
 
 # ------------------------------------------------------------------ payment
 _CREDIT_TRANSFER = ("30", "58")
+# one wording for both syntaxes
+_BR50 = "BT-84 Payment account identifier is missing from the credit transfer (BG-17)."
+_BR61 = "Payment means {} (credit transfer) requires BT-84 Payment account identifier."
 
 
 def _payments(inv: Invoice, syntax: str, out: list[Finding]) -> None:
@@ -461,22 +464,10 @@ def _payments(inv: Invoice, syntax: str, out: list[Finding]) -> None:
             if code_raw in _CREDIT_TRANSFER:
                 for ct in pi.transfers:
                     if not filled(ct.account, syntax):
-                        out.append(
-                            fatal(
-                                "BR-50",
-                                "BT-84 Payment account identifier is missing from the credit transfer (BG-17).",
-                                ct,
-                            )
-                        )
+                        out.append(fatal("BR-50", _BR50, ct))
             code = pi.code.text if pi.code is not None else ""
             if code in _CREDIT_TRANSFER and not any(ct.account is not None for ct in pi.transfers):
-                out.append(
-                    fatal(
-                        "BR-61",
-                        f"Payment means {code} (credit transfer) requires BT-84 Payment account identifier.",
-                        pi,
-                    )
-                )
+                out.append(fatal("BR-61", _BR61.format(code), pi))
             if pi.card is not None:
                 pan = pi.card.pan.raw if pi.card.pan is not None else ""
                 if len(pan) > 10:
@@ -493,18 +484,8 @@ def _payments(inv: Invoice, syntax: str, out: list[Finding]) -> None:
                 # release 1.3.16 binds BR-50/BR-61 to the payee (creditor) account
                 for acct in _children(pi.el, RAM + "PayeePartyCreditorFinancialAccount"):
                     if _child(acct, RAM + "IBANID") is None and _child(acct, RAM + "ProprietaryID") is None:
-                        out.append(
-                            fatal(
-                                "BR-50", "BT-84 Payment account identifier (IBAN or proprietary id) is missing.", acct
-                            )
-                        )
-                        out.append(
-                            fatal(
-                                "BR-61",
-                                "Payment means 30/58 (credit transfer) requires BT-84 Payment account identifier.",
-                                acct,
-                            )
-                        )
+                        out.append(fatal("BR-50", _BR50, acct))
+                        out.append(fatal("BR-61", _BR61.format(pi.code.raw), acct))
             if pi.card is not None:
                 pan = pi.card.pan.raw if pi.card.pan is not None else ""
                 if len(pan) > 10:

@@ -91,3 +91,65 @@ def test_cii_line_allowance_findings_point_at_the_allowance():
     )
     for rule in ("BR-41", "BR-42", "BR-CO-23"):
         assert only(r, rule).location == where
+
+
+def test_br_x_01_reads_the_same_in_ubl_and_cii():
+    ubl_z = ubl().replace(UBL_LINE_CATEGORY, UBL_LINE_CATEGORY.replace(b">S<", b">Z<").replace(b">20<", b">0<"))
+    cii_z = cii().replace(
+        b"<ram:CategoryCode>S</ram:CategoryCode>\n        <ram:RateApplicablePercent>20",
+        b"<ram:CategoryCode>Z</ram:CategoryCode>\n        <ram:RateApplicablePercent>0",
+        1,
+    )
+    expected = (
+        "BR-Z-01: lines, allowances or charges use VAT category Z (Zero rated), so the VAT breakdown (BG-23) "
+        "shall contain exactly one VAT category code (BT-118) Z; found 0."
+    )
+    assert only(validate(ubl_z), "BR-Z-01").message == expected
+    assert only(validate(cii_z), "BR-Z-01").message == expected
+
+
+def test_cii_br_x_01_for_a_breakdown_no_line_uses():
+    extra = (
+        b"<ram:ApplicableTradeTax><ram:CalculatedAmount>0</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>"
+        b"<ram:BasisAmount>0</ram:BasisAmount><ram:CategoryCode>Z</ram:CategoryCode>"
+        b"<ram:RateApplicablePercent>0</ram:RateApplicablePercent></ram:ApplicableTradeTax>"
+    )
+    anchor = b"<ram:SpecifiedTradePaymentTerms>"
+    f = only(validate(cii().replace(anchor, extra + anchor)), "BR-Z-01")
+    assert f.message == (
+        "BR-Z-01: the VAT breakdown (BG-23) has VAT category Z (Zero rated) but no invoice line, allowance or "
+        "charge uses it."
+    )
+
+
+def test_br_50_and_br_61_read_the_same_in_ubl_and_cii():
+    ubl_pm = (
+        "<cac:PaymentMeans><cbc:PaymentMeansCode>58</cbc:PaymentMeansCode><cac:PayeeFinancialAccount>"
+        "<cbc:Name>X</cbc:Name></cac:PayeeFinancialAccount></cac:PaymentMeans>"
+    )
+    cii_pm = (
+        "<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode>"
+        "<ram:PayeePartyCreditorFinancialAccount><ram:AccountName>X</ram:AccountName>"
+        "</ram:PayeePartyCreditorFinancialAccount></ram:SpecifiedTradeSettlementPaymentMeans>"
+    )
+    u, c = validate(ubl(parties_extra=ubl_pm)), validate(cii(payment=cii_pm))
+    for r in (u, c):
+        assert (
+            only(r, "BR-50").message == "BT-84 Payment account identifier is missing from the credit transfer (BG-17)."
+        )
+    assert (
+        only(u, "BR-61").message
+        == only(c, "BR-61").message
+        == "Payment means 58 (credit transfer) requires BT-84 Payment account identifier."
+    )
+
+
+def test_cii_br_cl_10_and_11_name_the_business_terms_like_ubl():
+    doc = cii().replace(b'schemeID="0009"', b'schemeID="XX"').replace(b'schemeID="0002"', b'schemeID="YY"')
+    r = validate(doc)
+    assert only(r, "BR-CL-10").message == (
+        "Party identifier scheme (BT-29-1, BT-46-1, BT-60-1) is not in the ISO 6523 ICD list: 'XX'."
+    )
+    assert only(r, "BR-CL-11").message == (
+        "Legal registration identifier scheme (BT-30-1, BT-47-1, BT-61-1) is not in the ISO 6523 ICD list: 'YY'."
+    )
