@@ -1,4 +1,4 @@
-"""The CLI contract: ``python -m chalicelib.validation [--json] FILE...`` → one JSON object per line."""
+"""The CLI contract: ``python -m chalicelib.validation [--json] [--findings] FILE...`` → one JSON object per line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from chalicelib.validation import __main__ as cli
 from chalicelib.validation import validate
 from chalicelib.validation.__main__ import main
 from chalicelib.validation.parsing import MAX_XML_BYTES
@@ -131,3 +132,59 @@ def test_a_huge_file_is_not_read_into_memory(tmp_path):
     assert [ln["error"]["code"] for ln in lines[:2]] == ["too-large", "too-large"]
     assert str(3 * 1024**3) in lines[0]["error"]["detail"]
     assert lines[2]["file"] == str(good) and lines[2]["valid"] is True
+
+
+def test_findings_flag_adds_each_finding_to_the_line(tmp_path, capsys):
+    bad, junk = tmp_path / "bad.xml", tmp_path / "junk.xml"
+    bad.write_bytes(cii(incl="1250.00", payable="1250.00"))
+    junk.write_bytes(b"not xml at all")
+    code, [line, error_line] = _run(capsys, "--json", "--findings", str(bad), str(junk))
+    assert code == 0
+    expected = [f.as_dict() for f in validate(bad.read_bytes()).findings]
+    assert line["findings"] == expected and expected
+    assert {f["rule"] for f in line["findings"] if f["severity"] == "fatal"} == set(line["fatal"])
+    assert set(line) == {"file", "syntax", "valid", "fatal", "warnings", "findings"}
+    assert error_line["error"]["code"] == "malformed" and error_line["findings"] == []
+
+
+def test_default_output_has_no_findings(tmp_path, capsys):
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(cii(incl="1250.00", payable="1250.00"))
+    _, [line] = _run(capsys, str(bad))
+    assert "findings" not in line
+
+
+def test_findings_flag_from_the_module_entry_point(tmp_path):
+    f = tmp_path / "a.xml"
+    f.write_bytes(ubl(price="-1.00"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "chalicelib.validation", "--findings", str(f)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    [br27] = [x for x in json.loads(proc.stdout)["findings"] if x["rule"] == "BR-27"]
+    assert br27 == {
+        "rule": "BR-27",
+        "severity": "fatal",
+        "message": "BT-146 Item net price (-1.00) shall not be negative.",
+        "location": "/ubl:Invoice/cac:InvoiceLine/cac:Price/cbc:PriceAmount",
+    }
+
+
+def test_findings_flag_says_how_many_were_counted_and_not_listed(tmp_path, capsys, monkeypatch):
+    f = tmp_path / "a.xml"
+    f.write_bytes(ubl())
+
+    def quota_hit(data):
+        report = validate(data)
+        report.omitted = 3
+        return report
+
+    monkeypatch.setattr(cli, "validate", quota_hit)
+    _, [line] = _run(capsys, "--findings", str(f))
+    assert line["findings_omitted"] == 3
+    _, [line] = _run(capsys, str(f))
+    assert "findings_omitted" not in line
