@@ -28,6 +28,13 @@ if not aws_calls.RECORD.exists():
 CALLS = [tuple(c) for c in json.loads(aws_calls.RECORD.read_text())["calls"]]
 
 
+# Calls the code makes knowing the role refuses them, and handles the refusal: (function, action, setting, detail).
+REFUSED_ON_PURPOSE = {
+    # deposit._discard_rendition: best effort (logged), the API's role may not delete renditions
+    ("APIHandler", "s3:DeleteObject", "INVOICE_BUCKET", "renditions/"),
+}
+
+
 @cache
 def template(stage: str) -> dict:
     return json.loads((CDK_OUT / f"{stage}.template.json").read_text())
@@ -113,9 +120,17 @@ def test_every_recorded_call_is_allowed_by_the_functions_role(stage):
     refused = [
         f"{function}: {action} on {setting or '?'} {detail}: {why}"
         for function, action, setting, detail in CALLS
-        if stage_uses(stage, action, setting) and (why := refusal(stage, function, action, setting, detail))
+        if stage_uses(stage, action, setting)
+        and (function, action, setting, detail) not in REFUSED_ON_PURPOSE
+        and (why := refusal(stage, function, action, setting, detail))
     ]
     assert not refused, "\n".join(refused)
+
+
+def test_calls_refused_on_purpose_are_still_refused():
+    """An entry of REFUSED_ON_PURPOSE whose call the role now allows is stale: remove it."""
+    for call in REFUSED_ON_PURPOSE:
+        assert refusal("prod", *call), f"{call} is allowed now: remove it from REFUSED_ON_PURPOSE"
 
 
 def test_the_record_covers_every_function():
