@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -45,6 +46,17 @@ def cut(text: str | None, limit: int) -> str | None:
     if text is None or len(text) <= limit:
         return text
     return text[: limit - len(CUT_MARKER)] + CUT_MARKER
+
+
+# Characters that show nothing: spaces and separators (Z*), controls (Cc), and format characters (Cf: U+200B zero-width
+# space, U+2060 word joiner, U+FEFF byte order mark, the bidi marks), which str.strip() keeps.
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def has_visible_character(text: str | None) -> bool:
+    """Whether `text` has a character a reader sees. A reference the controls read (BT-1, BT-10, BT-13) without one
+    is blank: it identifies nothing, whatever it holds."""
+    return text is not None and any(unicodedata.category(c) not in _INVISIBLE_CATEGORIES for c in text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -499,9 +499,15 @@ LIFECYCLE_PATHS = {
                             "type": ["string", "null"],
                             "maxLength": 100,
                             "description": "Left out: kept, unless recipient_siret names another structure (a "
-                            "service code is its structure's: none then)",
+                            "service code is its structure's: none then). A string has a visible character (not only "
+                            "spaces or invisible characters such as U+200B)",
                         },
-                        "engagement_number": {"type": ["string", "null"], "maxLength": 100},
+                        "engagement_number": {
+                            "type": ["string", "null"],
+                            "maxLength": 100,
+                            "description": "Left out: kept. A string has a visible character (not only spaces or "
+                            "invisible characters such as U+200B)",
+                        },
                         "comment": {
                             "type": ["string", "null"],
                             "maxLength": 1000,

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ..domain.directory import Structure
-from ..domain.invoice import SUMMARY_TEXT_LIMITS, InvoiceSummary
+from ..domain.invoice import SUMMARY_TEXT_LIMITS, InvoiceSummary, has_visible_character
 from .ports import Directory
 
 
@@ -35,6 +35,17 @@ def text_length_failure(summary: InvoiceSummary) -> ControlFailure | None:
                 term,
             )
     return None
+
+
+def number_failure(summary: InvoiceSummary) -> ControlFailure | None:
+    """BT-1 must have a visible character. EN 16931's BR-02 takes a blank one (in UBL its test is `cbc:ID != ''`),
+    but an invoice number is a legal mention, and the duplicate control claims (supplier, year of issue, BT-1): an
+    invoice is never accepted without that claim."""
+    if has_visible_character(summary.number):
+        return None
+    shown = ", ".join(f"U+{ord(c):04X}" for c in list(dict.fromkeys(summary.number or ""))[:5])  # what it holds
+    what = f"has no visible character (only {shown})" if shown else "is blank"
+    return ControlFailure(REJECTION_SEMANTIC, "CHORALE-NUMBER", f"BT-1 Invoice number {what}.", "BT-1")
 
 
 def issue_date_failure(summary: InvoiceSummary, written: str | None) -> ControlFailure | None:
@@ -119,9 +130,11 @@ def routing_failure(
             f"BT-47 Buyer legal registration identifier {summary.buyer_siret} {why}.",
             "BT-47",
         )
-    service = recipient.service(summary.service_code) if summary.service_code else None
+    # A reference with no visible character is no reference (it is kept as sent).
+    service_code = summary.service_code if has_visible_character(summary.service_code) else None
+    service = recipient.service(service_code) if service_code else None
     if recipient.requires_service_code:
-        if not summary.service_code:
+        if not service_code:
             return recipient, ControlFailure(
                 "REJ_ADR",
                 "CHORALE-SERVICE",
@@ -136,7 +149,7 @@ def routing_failure(
                 f"BT-10 Buyer reference {summary.service_code!r} is an {state} service of {recipient.name}.",
                 "BT-10",
             )
-    elif summary.service_code and recipient.services and (service is None or not service.active):
+    elif service_code and recipient.services and (service is None or not service.active):
         # A structure that declares its services routes by them (Chorus Pro: the service code must exist and be
         # active, reference §3 #8). One that declares none takes any BT-10: in B2B it is a free buyer reference.
         state = "unknown" if service is None else "inactive"
@@ -148,7 +161,7 @@ def routing_failure(
             "BT-10",
         )
     needs_engagement = recipient.requires_engagement or bool(service and service.requires_engagement)
-    if needs_engagement and not summary.engagement_number:
+    if needs_engagement and not has_visible_character(summary.engagement_number):
         who = (
             f"service {service.code} of {recipient.name}" if service and service.requires_engagement else recipient.name
         )
@@ -176,8 +189,9 @@ CLAIMED_NUMBER_BYTES = 256
 
 
 def number_claim_key(summary: InvoiceSummary, supplier_siret: str) -> str | None:
-    """The uniqueness key of (supplier, year of issue, BT-1); None when the invoice lacks either."""
-    if not summary.number or not summary.issue_date:
+    """The uniqueness key of (supplier, year of issue, BT-1); None when the invoice lacks either (a BT-1 with no
+    visible character is none: number_failure refuses it)."""
+    if not has_visible_character(summary.number) or not summary.issue_date:
         return None
     number = summary.number.strip()
     if len(number.encode()) > CLAIMED_NUMBER_BYTES:

@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote
 from ..domain import lifecycle
 from ..domain.directory import Principal, is_valid_siret
 from ..domain.ids import derived_id, is_ulid, new_id
-from ..domain.invoice import Attachment, Invoice
+from ..domain.invoice import Attachment, Invoice, has_visible_character
 from ..domain.statuses import STATUSES
 from . import controls, layout
 from .clock import utc_now
@@ -190,8 +190,13 @@ def reroute(
     refuse_unknown_fields(dict(body), REROUTE_FIELDS, "a re-routing")
     for name in ("service_code", "engagement_number"):
         value = body.get(name)
-        if value is not None and not (isinstance(value, str) and 0 < len(value.strip()) <= 100):
-            raise Unprocessable(f"'{name}' must be a non-empty string of at most 100 characters, or null.")
+        if value is not None and not (
+            isinstance(value, str) and has_visible_character(value) and len(value.strip()) <= 100
+        ):
+            raise Unprocessable(
+                f"'{name}' must be a string of at most 100 characters with a visible character (not only spaces "
+                "or invisible characters such as U+200B), or null."
+            )
     if "recipient_siret" in body and not is_valid_siret(body["recipient_siret"]):
         raise Unprocessable("'recipient_siret' must be a SIRET (14 digits, Luhn key); it cannot be cleared.")
     comment = body.get("comment")

@@ -178,6 +178,11 @@ class NotMarkedFailed(Exception):
         self.unmarked_ids = unmarked_ids  # those left pending
 
 
+class UnclaimedNumber(Exception):
+    """An invoice passed the controls with no number to claim (a bug in them): it is retried, then flagged failed,
+    never accepted."""
+
+
 class _EarlierAttempt(Exception):
     """A record was there when this attempt created its own: an earlier attempt's, flagged failed (see mark_failed)."""
 
@@ -258,9 +263,12 @@ def _decide(
         return _save_rejection(invoices, invoice, summary, earlier_attempt)
 
     locations = business_term_locations(report.invoice)
-    # The texts' lengths first: the other controls' messages quote them. BT-2 next: no acceptance without a claim.
-    failure = controls.text_length_failure(summary) or controls.issue_date_failure(
-        summary, issue_date_text(report.invoice)
+    # The texts' lengths first: the other controls' messages quote them. BT-1 and BT-2 next: no acceptance without
+    # a number claim.
+    failure = (
+        controls.text_length_failure(summary)
+        or controls.number_failure(summary)
+        or controls.issue_date_failure(summary, issue_date_text(report.invoice))
     )
     if failure is not None:
         recipient = _buyer_structure(summary, directory)
@@ -276,9 +284,12 @@ def _decide(
                        failure.message, at, report.omitted)  # fmt: skip
         return _save_rejection(invoices, invoice, summary, earlier_attempt)
 
+    claim_number = controls.number_claim_key(summary, invoice.supplier_siret)
+    if claim_number is None:  # the controls above guarantee one: never a 203 that escapes the duplicate control
+        raise UnclaimedNumber(f"invoice {invoice_id} passed the controls with no number claim (BT-1 and BT-2)")
     invoice.accept(summary, recipient_name, findings, at, report.omitted)
     try:
-        return _save_decision(invoices, invoice, controls.number_claim_key(summary, invoice.supplier_siret))
+        return _save_decision(invoices, invoice, claim_number)
     except DuplicateNumber:
         duplicate = controls.duplicate_failure(summary, invoice.supplier_siret)
         # `invoice` is accepted in memory: the rejection is made on a fresh copy (the record an earlier attempt

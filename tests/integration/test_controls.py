@@ -7,7 +7,7 @@ import threading
 from urllib.parse import quote
 
 import pytest
-from demo import ADMIN_KEY, CHR_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
+from demo import ADMIN_KEY, CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
 from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER2_SIRET, SUPPLIER_SIRET, ubl_invoice
 from processing_support import process_original
 
@@ -251,3 +251,43 @@ def test_an_impossible_issue_date_is_refused_at_deposit_in_json_and_at_processin
     for _ in range(2):  # twice: never a 203 without a number claim
         invoice = deposit_and_process(client, pump, ubl_invoice("F-FEB30", issue_date="2026-02-30"))
         assert invoice["status"]["code"] == 213 and invoice["errors"][0]["rule"] == "CHORALE-ISSUE-DATE"
+
+
+@pytest.mark.parametrize("number", [" ", "\u00a0", "\u200b", "\u2060\ufeff"], ids=["space", "nbsp", "zwsp", "wj-bom"])
+def test_a_ubl_number_with_no_visible_character_is_refused_every_time_it_is_sent(client, pump, number):
+    """Review r28 §1, §3: EN 16931's BR-02 takes `<cbc:ID> </cbc:ID>`; it was 203 with no number and no claim, so
+    each re-send was accepted again."""
+    for _ in range(2):
+        invoice = deposit_and_process(client, pump, ubl_invoice(number))
+        assert invoice["status"]["code"] == 213
+        [error] = [e for e in invoice["errors"] if e["rule"] == "CHORALE-NUMBER"]
+        assert error["message"].startswith("BT-1 Invoice number") and error["location"].endswith("cbc:ID")
+        [entry] = history(client, invoice["id"])
+        assert entry["reason_code"] == "REJ_SEMAN" and "BT-1" in entry["comment"]
+
+
+@pytest.mark.parametrize("engagement", ["\u200b", "\ufeff", "\u2060", "\u00a0\u200b"], ids=["zwsp", "bom", "wj", "mix"])
+def test_a_required_engagement_of_invisible_characters_is_rej_cont_b2g_and_kept_as_sent(client, pump, engagement):
+    """Review r28 §3: str.strip() keeps U+200B, U+2060 and U+FEFF, so such a BT-13 passed as present."""
+    invoice = deposit_and_process(client, pump, ubl_invoice("F-EJ-BLANK", buyer=CHR_SIRET, service_code=None,
+                                                            engagement=engagement))  # fmt: skip
+    assert invoice["status"]["code"] == 213 and invoice["engagement_number"] == engagement.strip()
+    assert history(client, invoice["id"])[0]["reason_code"] == "REJ_CONT_B2G"
+
+
+def test_a_required_service_code_of_invisible_characters_is_missing(client, pump):
+    invoice = deposit_and_process(client, pump, ubl_invoice("F-SC-BLANK", service_code="\u200b"))
+    assert invoice["status"]["code"] == 213 and "is required" in invoice["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("field", ["service_code", "engagement_number"])
+def test_a_reroute_body_reference_of_invisible_characters_is_a_422(client, pump, field):
+    invoice = deposit_and_process(client, pump, ubl_invoice(f"F-RR-{field}"))
+    url = f"/v1/invoices/{invoice['id']}/status"
+    assert client.http.post(url, headers=auth(MAIRIE_KEY, **JSON), body=json.dumps({"code": 221})).status_code == 200
+    url = f"/v1/invoices/{invoice['id']}/reroute"
+    refused = client.http.post(url, headers=auth(SUPPLIER_KEY, **JSON), body=json.dumps({field: "\u200b\ufeff"}))
+    detail = json.loads(refused.body)["detail"]
+    assert refused.status_code == 422 and field in detail and "visible character" in detail
+    current = json.loads(client.http.get(f"/v1/invoices/{invoice['id']}", headers=auth(SUPPLIER_KEY)).body)
+    assert current["status"]["code"] == 221
