@@ -210,7 +210,8 @@ def expand_inbox(
 ) -> Flow | None:
     """The inbox handler's use case: an archive becomes a flow of invoices; a single invoice, a flow of one.
     A depositor that is no longer an active supplier (deactivated after its upload ticket or its POST) gets
-    its flow rejected (IN_REJETE, with the reason) and none of its files taken in: one directory read a flow."""
+    its flow rejected (IN_REJETE, with the reason) and none of its files taken in: one directory read a flow (a
+    redelivery of a flow an earlier attempt took in finishes it)."""
     flow_id = layout.flow_id_from_inbox_key(key)
     if flow_id is None:
         return None
@@ -234,7 +235,11 @@ def expand_inbox(
             flows.note_ignored_upload(flow_id, now())
             flow = flows.get(flow_id) or flow
         return flow  # redelivery: already expanded
-    refusal = controls.depositor_failure(directory.structure(supplier) if supplier else None, supplier)
+    # A flow with files was taken in by an earlier attempt that died before finishing (its bundles may be decided,
+    # 203 included): this redelivery finishes it, and processing's own depositor control rejects what is undecided.
+    taken_in = flow is not None and bool(flow.files)
+    refusal = None if taken_in else controls.depositor_failure(directory.structure(supplier) if supplier else None,
+                                                               supplier)  # fmt: skip
     if refusal is not None:
         flows.finish_expansion(flow_id, UNREADABLE, 0, f"{refusal.message} The flow is not taken in.", now(),
                                objects=0)  # fmt: skip
