@@ -391,8 +391,9 @@ _REFUSALS = {
     ),
     "415": problem_response("Send application/json"),
     "422": problem_response(
-        "Missing or unknown reason, invalid field, or unknown field (unknown_fields: at most 20; unknown_fields_count "
-        "when there were more)"
+        "Missing or unknown reason, a 209 without a comment or an attachment added since the suspension, a missing or "
+        "invalid amount, invalid field, or unknown field (unknown_fields: at most 20; unknown_fields_count when there "
+        "were more)"
     ),
 }
 _ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
@@ -553,7 +554,13 @@ LIFECYCLE_PATHS = {
                         _REFUSALS["409"]["description"] + "; the Idempotency-Key used with another file; or its first "
                         "request still in progress (then with Retry-After)"
                     ),
-                    "headers": {"Retry-After": _RETRY_AFTER},
+                    "headers": {
+                        "Retry-After": {
+                            **_RETRY_AFTER,
+                            "description": "Only while the Idempotency-Key's first request is still in progress: "
+                            "seconds to wait before retrying",
+                        }
+                    },
                 },
                 "415": problem_response(
                     f"A Content-Type not listed (send {OCTET_STREAM}), a file name of another type, or content not "
