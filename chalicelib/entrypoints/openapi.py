@@ -809,9 +809,9 @@ DIRECTORY_PATHS = {
                 ),
                 "422": problem_response(
                     "Invalid entry (a name with a control character or line break), a CSV the reader cannot take "
-                    "whole (a quote left open, a row with more cells than the header has columns, a cell over "
-                    "128 KiB: the detail names the line), an unknown top-level field, a SIRET twice (duplicates), or "
-                    "an API key of another structure (taken_keys); nothing is written"
+                    "whole (a quote left open, a row with more non-empty cells than the header has columns, a cell "
+                    "over 128 KiB: the detail names the line), an unknown top-level field, a SIRET twice "
+                    "(duplicates), or an API key of another structure (taken_keys); nothing is written"
                 ),
                 **_ADMIN,
             },

@@ -98,13 +98,14 @@ def _bool(body: dict, name: str, default: bool) -> bool:
     return value
 
 
-def _text(body: dict, name: str, default: str | None = None, limit: int = 200) -> str:
+def _text(body: dict, name: str, default: str | None = None, limit: int = 200, sent: dict | None = None) -> str:
     value = body.get(name, default)
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise Unprocessable(f"'{name}' must be a non-empty string of at most {limit} characters.")
-    # Checked when sent (a structure stored before this check can still be deactivated without renaming it), once
-    # stripped (a trailing line break is dropped, as before).
-    control = _NOT_IN_NAMES.search(value.strip()) if name in body else None
+    # Checked when sent (`sent`: the request's fields, when `body` also holds stored ones): a structure or service
+    # stored before this check can still be deactivated without renaming it. Once stripped (a trailing line break is
+    # dropped, as before).
+    control = _NOT_IN_NAMES.search(value.strip()) if name in (body if sent is None else sent) else None
     if control:
         raise Unprocessable(
             f"'{name}' holds a control character or line break (U+{ord(control.group()):04X}): "
@@ -113,15 +114,17 @@ def _text(body: dict, name: str, default: str | None = None, limit: int = 200) -
     return value.strip()
 
 
-def service_from(body: object, where: str = "service") -> Service:
+def service_from(body: object, where: str = "service", kept: dict | None = None) -> Service:
+    """A service from its JSON shape; `kept`: the stored service's fields the request does not replace."""
     if not isinstance(body, dict):
         raise Unprocessable(f"'{where}' must be an object.")
     refuse_unknown_fields(body, SERVICE_FIELDS, f"'{where}'")
+    merged = {**(kept or {}), **body}
     return Service(
-        code=_text(body, "code", limit=100),
-        name=_text(body, "name", body.get("code")),
-        active=_bool(body, "active", True),
-        requires_engagement=_bool(body, "requires_engagement", False),
+        code=_text(merged, "code", limit=100, sent=body),
+        name=_text(merged, "name", merged.get("code"), sent=body),
+        active=_bool(merged, "active", True),
+        requires_engagement=_bool(merged, "requires_engagement", False),
     )
 
 
@@ -205,7 +208,7 @@ def put_service(
             if existing
             else {}
         )
-        service = service_from({**current, **body, "code": code})
+        service = service_from({**body, "code": code}, kept=current)
         services = tuple(s for s in structure.services if s.code != code) + (service,)
         return replace(structure, services=services, updated_at=now())
 
@@ -256,7 +259,7 @@ def structures_from_csv(text: str) -> list[dict]:
     """CSV import: siret,name,roles (supplier|recipient separated by '|' or ' '),active,requires_* (true/false).
     A structure's services and API keys have no column: an import keeps those of existing structures.
     Lines may end in LF, CRLF or CR alone (Excel for Mac). A file the reader cannot take whole (a quote left open,
-    a row with more cells than the header has columns, a cell over 128 KiB) is a 422 naming the line."""
+    a row with more non-empty cells than the header has columns, a cell over 128 KiB) is a 422 naming the line."""
     text = text.removeprefix("\ufeff")  # the byte order mark spreadsheets write
     header = re.split("[\r\n]", text, maxsplit=1)[0]
     # Excel writes ';' where the decimal separator is a comma (France): take the header's separator.
@@ -273,8 +276,8 @@ def structures_from_csv(text: str) -> list[dict]:
     except csv.Error as error:
         raise Unprocessable(
             f"line {line}: the CSV cannot be read from there ({error}; read up to line {reader.line_num}): "
-            "check its quotes (a cell holding a quote, a separator or a line break is quoted, its quotes doubled). "
-            "Nothing was imported."
+            "check its quotes (a cell holding a quote, a separator or a line break is quoted whole, its quotes "
+            'doubled: "ACME ""Nord"" SA", not "ACME" Nord SA). Nothing was imported.'
         ) from None
     columns = records[0][1] if records else []
     missing = [c for c in ("siret", "name", "roles") if c not in columns]
@@ -282,13 +285,14 @@ def structures_from_csv(text: str) -> list[dict]:
         raise Unprocessable(f"The CSV needs the columns {list(CSV_COLUMNS)}; missing {missing}.")
     rows = []
     for line, cells in records[1:]:
-        if len(cells) > len(columns):
+        if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
             raise Unprocessable(
                 f"line {line}: {len(cells)} cells where the header has {len(columns)} columns "
                 "(a separator inside a cell that is not quoted?). Nothing was imported."
             )
-        # fewer cells: the last columns are empty (some exports drop a row's trailing empty cells)
-        row = dict(zip(columns, cells, strict=False))
+        # fewer cells: the last columns are empty (some exports drop a row's trailing empty cells); empty cells past
+        # the header's columns (a trailing separator) are dropped
+        row = dict(zip(columns, cells[: len(columns)], strict=False))
         entry: dict = {"siret": (row.get("siret") or "").strip()}
         # An empty cell is an absent field: a new structure needs it, an existing one keeps its value.
         if (row.get("name") or "").strip():

@@ -140,3 +140,11 @@ def test_a_json_import_refuses_unknown_top_level_fields(client):
     assert response.status_code == 422
     assert json.loads(response.body)["unknown_fields"] == ["x"]
     assert name_of(client, MAIRIE) != "M"
+
+
+def test_a_trailing_separator_is_ignored_as_before(client):
+    """Review r29: `…,recipient,true,true,false,` (an empty cell past the header's columns) used to import, and the
+    stricter reading refused the whole file."""
+    response = import_csv(client, HEADER + f"{MAIRIE},Mairie trailing,recipient,true,true,false,\n")
+    assert response.status_code == 200, response.body
+    assert "Mairie trailing" in names(client)

@@ -263,3 +263,14 @@ def test_a_structure_changed_by_others_at_every_attempt_gets_a_409_and_nothing_o
     with pytest.raises(ConcurrentUpdate, match=r"\['55203253400646'\].*the other rows are imported"):
         service.import_structures(SYSTEM_ADMIN, rows, directory=directory)
     assert directory.records[SIRET_A].name == "Mairie A" and directory.records[SIRET_B].name == "B"
+
+
+def test_a_service_stored_with_a_control_character_can_still_be_deactivated():
+    """Review r29: PUT merged the stored name into the body, so the control-character check (new) refused it as
+    sent, and a legacy service could not be deactivated without renaming it. A name sent is still checked."""
+    legacy = Structure(SIRET_A, "Mairie A", ("recipient",), services=(Service("ACH", "Achats\tNord"),))
+    directory = MemoryDirectory(legacy)
+    updated = service.put_service(SYSTEM_ADMIN, SIRET_A, "ACH", {"active": False}, directory=directory)
+    assert updated.service("ACH").active is False and updated.service("ACH").name == "Achats\tNord"
+    with pytest.raises(Unprocessable, match="control character"):
+        service.put_service(SYSTEM_ADMIN, SIRET_A, "ACH", {"name": "Achats\tSud"}, directory=directory)
