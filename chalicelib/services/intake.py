@@ -126,6 +126,11 @@ def _unread_charset(body: bytes, charset: str | None, code: str) -> str:
     if code != "malformed" or charset is None or charset.lower() in ("utf-8", "utf8"):
         return ""
     try:
+        body.decode("utf-8")
+        return ""  # valid UTF-8: the encoding is not what is wrong (a tag mismatch…)
+    except UnicodeDecodeError:
+        pass
+    try:
         if declared_encoding(body) is not None:
             return ""
     except UnreadableInvoice:  # a declaration that does not end: the refusal already says so

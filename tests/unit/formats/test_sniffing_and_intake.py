@@ -157,8 +157,10 @@ def test_a_malformed_xml_body_whose_content_type_names_another_charset_says_that
     "body, charset",
     [(LATIN1_UBL, None), (LATIN1_UBL, "UTF-8"), (LATIN1_UBL, "utf8"),
      (b'<?xml version="1.0" encoding="ISO-8859-1"?><Invoice><unclosed></Invoice>', "ISO-8859-1"),
-     (b"<Order xmlns='urn:x'/>", "ISO-8859-1")],
-    ids=["no-charset", "utf-8", "utf8", "declared", "not-an-invoice"],
+     (b"<Order xmlns='urn:x'/>", "ISO-8859-1"),
+     # review r29: ASCII (valid UTF-8) with a tag mismatch: the encoding is not what is wrong
+     (b"<Invoice xmlns='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'><ID>1</Id></Invoice>", "ISO-8859-1")],
+    ids=["no-charset", "utf-8", "utf8", "declared", "not-an-invoice", "utf-8-bytes-malformed"],
 )  # fmt: skip
 def test_the_charset_advice_is_only_given_when_the_charset_may_explain_the_refusal(body, charset):
     with pytest.raises(InvalidInput) as refused:
