@@ -265,7 +265,7 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
         return None  # deleted since: its pending events are dropped
     if subscription.pending and job.event.get("type") != CONFIRMATION_EVENT_TYPE:
         return None  # an unconfirmed address gets its confirmation mail and nothing else
-    if job.attempt > 1 and not _still_active(job, ctx.directory):
+    if not _still_active(job, ctx.directory):
         return None
     event_id, event_type = str(job.event.get("id")), str(job.event.get("type"))
     # A mailbox cannot drop a copy as a webhook receiver does: an event another job already mailed (a replay, a
@@ -310,10 +310,10 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
 
 
 def _still_active(job: DeliveryJob, directory: StructureBatch | None) -> bool:
-    """Whether a retry (or a redriven job: its attempt is past 1 too) may still go to its structure. The fan-out
-    checked it when the first attempt was queued; a retry may come hours later, after a deactivation (a stolen key
-    cut off). First attempts follow the fan-out within seconds and are not read again. A failed read raises: the
-    job comes back through SQS."""
+    """Whether the job may still go to its structure. The fan-out checked it when the job was queued; the job may
+    wait there (a backlog, a retry hours later, a dead letter redriven by SQS or by `make redrive`) while the
+    structure is deactivated (a stolen key cut off). One eventually consistent read per attempt; a failed read
+    raises: the job comes back through SQS."""
     if directory is None:
         return True
     structure = directory.structures([job.siret], consistent=False).get(job.siret)

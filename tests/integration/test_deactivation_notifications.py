@@ -103,3 +103,18 @@ def test_a_retry_queued_before_a_deactivation_is_not_sent_after_it(client, pump,
         assert not receiver.events() and receiver.attempts == 2
         state = json.loads(client.http.get(f"/v1/subscriptions/{subscription['id']}", headers=auth(SUPPLIER_KEY)).body)
         assert state["status"] == "active"  # skipping did not make it failing
+
+
+def test_a_first_attempt_queued_before_a_deactivation_is_not_sent_after_it(client, pump, local_policy):  # noqa: F811
+    """Review r29: only retries read the structure again, so a first attempt waiting in the queue (a backlog, or a
+    dead letter SQS redrives unchanged) still reached the cut-off structure."""
+    with Receiver() as receiver:
+        receiver.secret = created(client, SUPPLIER_KEY, {"url": receiver.url})["secret"]
+        deposit(client, ubl_invoice("F-DEACT-QUEUED"))
+        assert pump.deliver_sqs_once("validate_invoices") and pump.deliver_stream_once("publish_status_events")
+        while pump.deliver_sqs_once("fan_out_events"):
+            pass  # the first attempts are queued, not yet delivered
+        set_active(client, SUPPLIER_SIRET, False)
+        while pump.deliver_sqs_once("deliver_webhooks"):
+            pass
+        assert receiver.attempts == 0 and not receiver.events()
