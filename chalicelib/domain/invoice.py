@@ -51,12 +51,29 @@ def cut(text: str | None, limit: int) -> str | None:
 # Characters that show nothing: spaces and separators (Z*), controls (Cc), and format characters (Cf: U+200B zero-width
 # space, U+2060 word joiner, U+FEFF byte order mark, the bidi marks), which str.strip() keeps.
 _INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+# Blank look-alikes whose category says otherwise: the Hangul fillers (Lo), the braille blank (So), the combining
+# grapheme joiner and Khmer inherent vowels (Mn), the Mongolian vowel separator (Cf since Unicode 6.3, Zs before).
+_BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180e")
+# Combining marks draw on the character before them: alone, or on invisible ones, they identify nothing.
+_COMBINING_CATEGORIES = frozenset({"Mn", "Me"})
+
+
+def _is_invisible(c: str) -> bool:
+    return c in _BLANK_LOOKALIKES or unicodedata.category(c) in _INVISIBLE_CATEGORIES
 
 
 def has_visible_character(text: str | None) -> bool:
     """Whether `text` has a character a reader sees. A reference the controls read (BT-1, BT-10, BT-13) without one
-    is blank: it identifies nothing, whatever it holds."""
-    return text is not None and any(unicodedata.category(c) not in _INVISIBLE_CATEGORIES for c in text)
+    is blank: it identifies nothing, whatever it holds (only invisible characters and combining marks)."""
+    return text is not None and any(
+        not _is_invisible(c) and unicodedata.category(c) not in _COMBINING_CATEGORIES for c in text
+    )
+
+
+def comparable_reference(text: str) -> str:
+    """`text` as two references a reader sees as equal share it: without format characters (Cf) and blank
+    look-alikes anywhere, then without surrounding whitespace. A text with neither is `text.strip()`, unchanged."""
+    return "".join(c for c in text if c not in _BLANK_LOOKALIKES and unicodedata.category(c) != "Cf").strip()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ..domain.directory import Structure
-from ..domain.invoice import SUMMARY_TEXT_LIMITS, InvoiceSummary, has_visible_character
+from ..domain.invoice import SUMMARY_TEXT_LIMITS, InvoiceSummary, comparable_reference, has_visible_character
 from .ports import Directory
 
 
@@ -190,10 +190,11 @@ CLAIMED_NUMBER_BYTES = 256
 
 def number_claim_key(summary: InvoiceSummary, supplier_siret: str) -> str | None:
     """The uniqueness key of (supplier, year of issue, BT-1); None when the invoice lacks either (a BT-1 with no
-    visible character is none: number_failure refuses it)."""
+    visible character is none: number_failure refuses it). 'F-1', 'F-1\u200b' and '\u2060F-1' are one number;
+    a number without invisible characters keys as it always has (its strip()), so existing claims still match."""
     if not has_visible_character(summary.number) or not summary.issue_date:
         return None
-    number = summary.number.strip()
+    number = comparable_reference(summary.number)
     if len(number.encode()) > CLAIMED_NUMBER_BYTES:
         number = "sha256:" + hashlib.sha256(number.encode()).hexdigest()
     return f"{supplier_siret}#{summary.issue_date.year}#{number}"

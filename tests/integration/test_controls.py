@@ -266,6 +266,22 @@ def test_a_ubl_number_with_no_visible_character_is_refused_every_time_it_is_sent
         assert entry["reason_code"] == "REJ_SEMAN" and "BT-1" in entry["comment"]
 
 
+def test_a_number_re_sent_with_an_invisible_character_is_a_duplicate_kept_as_sent(client, pump):
+    """Review r29 §1: 'F-X' and 'F-X\u200b' look the same on screen; both were 203, so the payer could pay twice."""
+    first = deposit_and_process(client, pump, ubl_invoice("F-X"))
+    assert first["status"]["code"] == 203
+    again = deposit_and_process(client, pump, ubl_invoice("F-X\u200b"))
+    assert again["status"]["code"] == 213 and again["number"] == "F-X\u200b"
+    assert history(client, again["id"])[0]["reason_code"] == "DOUBLON"
+    assert deposit_and_process(client, pump, ubl_invoice("\u2060F-X"))["status"]["code"] == 213
+
+
+def test_a_number_of_a_hangul_filler_is_refused(client, pump):
+    """Review r29 §7: U+3164 is a letter (Lo) that shows nothing; it was 203 and claimed."""
+    invoice = deposit_and_process(client, pump, ubl_invoice("\u3164"))
+    assert invoice["status"]["code"] == 213 and invoice["errors"][0]["rule"] == "CHORALE-NUMBER"
+
+
 @pytest.mark.parametrize("engagement", ["\u200b", "\ufeff", "\u2060", "\u00a0\u200b"], ids=["zwsp", "bom", "wj", "mix"])
 def test_a_required_engagement_of_invisible_characters_is_rej_cont_b2g_and_kept_as_sent(client, pump, engagement):
     """Review r28 §3: str.strip() keeps U+200B, U+2060 and U+FEFF, so such a BT-13 passed as present."""

@@ -45,6 +45,32 @@ def test_the_message_names_the_invisible_characters_a_number_holds():
     assert number_claim_key(summary(number=" F-1 "), SUPPLIER_SIRET) == f"{SUPPLIER_SIRET}#2026#F-1"
 
 
+@pytest.mark.parametrize("number", ["\u3164", "\u2800", "\u034f", "\uffa0 \u200b"])
+def test_a_number_of_blank_look_alikes_fails_and_claims_nothing(number):
+    """Review r29 §7: a Hangul filler (Lo), the braille blank (So) or a lone combining mark (Mn) shows nothing."""
+    assert number_failure(summary(number=number)).rule == "CHORALE-NUMBER"
+    assert number_claim_key(summary(number=number), SUPPLIER_SIRET) is None
+
+
+@pytest.mark.parametrize("number", ["F-1\u200b", "\u2060F-1", "\ufeffF-1 ", "F\u200d-1", "\u200eF-1\u3164"])
+def test_invisible_characters_in_a_number_claim_the_same_number(number):
+    """Review r29 §1: each was a key of its own, so the same invoice could be accepted, and paid, twice."""
+    assert number_claim_key(summary(number=number), SUPPLIER_SIRET) == f"{SUPPLIER_SIRET}#2026#F-1"
+
+
+@pytest.mark.parametrize("number", ["F-1", " F-1\t", "\u00a0F 2026/1\u3000", "Fé\u0301-1"])
+def test_a_number_without_invisible_characters_keeps_its_claim_key(number):
+    """Claims written before review r29 keyed on the stripped number: they still match."""
+    assert number_claim_key(summary(number=number), SUPPLIER_SIRET) == f"{SUPPLIER_SIRET}#2026#{number.strip()}"
+
+
+def test_a_long_number_with_invisible_characters_is_claimed_by_the_same_hash():
+    long = "9" * 3000
+    assert number_claim_key(summary(number=long + "\u200b"), SUPPLIER_SIRET) == number_claim_key(
+        summary(number=long), SUPPLIER_SIRET
+    )
+
+
 @pytest.mark.parametrize("engagement", BLANKS)
 def test_a_required_engagement_with_no_visible_character_is_rej_cont_b2g(engagement):
     recipient, failure = routing_failure(summary(engagement_number=engagement), DIRECTORY, SUPPLIER_SIRET)
