@@ -6,8 +6,9 @@ This plugin attributes every botocore call, and every presigned URL (used later 
 function running it: the route handler (APIHandler), the authorizer, or an event handler, by the CloudFormation
 name chalice gives it. Calls outside a handler (fixtures, assertions, the event pump's own polling, which the
 event source mappings make on AWS) are not recorded. At the end of a session that recorded calls, they are
-written to ``RECORD``; ``tests/infra/test_iam_allows_recorded_calls.py`` checks them against the synthesized
-templates' policies.
+added to ``RECORD``; ``tests/infra/test_iam_allows_recorded_calls.py`` checks them against the synthesized
+templates' policies. What it cannot see: a call a per-process cache saves (a queue URL resolved once) is recorded
+for the first function that made it only, where on AWS every function's cold process makes it.
 
 A record: ``[function, action, setting, detail]`` where ``setting`` is the resource's environment variable
 (``INVOICE_TABLE``, ``WEBHOOK_DELIVERY_QUEUE:dlq``, ``INVOICE_BUCKET`` …, "" for a resource no setting names) and
@@ -17,15 +18,21 @@ A record: ``[function, action, setting, detail]`` where ``setting`` is the resou
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import json
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 RECORD = Path(__file__).resolve().parent / ".aws-calls.json"
 
-_running: list[str] = []  # the functions running (an authorizer runs inside the gateway's request)
+# The functions running in this context (an authorizer runs inside the gateway's request): a context variable, so
+# that two handlers running at once in two threads keep their own, and a handler's worker threads (its thread
+# pools: submit() is wrapped below) inherit its own.
+_running: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("aws_calls_running", default=())
 _lock = threading.Lock()
 _calls: set[tuple[str, str, str, str]] = set()
 
@@ -121,14 +128,15 @@ def accesses(service: str, operation: str, params: dict) -> list[tuple[str, str,
 
 
 def _record(service: str, operation: str, params: dict) -> None:
-    if not _running:
+    running = _running.get()
+    if not running:
         return
     try:
         found = accesses(service, operation, params)
     except (KeyError, TypeError, AttributeError, IndexError):  # a malformed call a test makes on purpose
         return
     with _lock:
-        _calls.update((_running[-1], *access) for access in found)
+        _calls.update((running[-1], *access) for access in found)
 
 
 def _as(name_of):
@@ -137,11 +145,11 @@ def _as(name_of):
     def wrap(call):
         @functools.wraps(call)
         def running(self, *args, **kwargs):
-            _running.append(name_of(self))
+            token = _running.set((*_running.get(), name_of(self)))
             try:
                 return call(self, *args, **kwargs)
             finally:
-                _running.pop()
+                _running.reset(token)
 
         running.aws_calls_recorded = True
         return running
@@ -161,6 +169,13 @@ def install() -> None:
     Chalice.__call__ = _as(lambda app: "APIHandler")(Chalice.__call__)
     ChaliceAuthorizer.__call__ = _as(lambda a: to_cfn_resource_name(a.name))(ChaliceAuthorizer.__call__)
     EventSourceHandler.__call__ = _as(lambda h: to_cfn_resource_name(h.func.__name__))(EventSourceHandler.__call__)
+
+    submit = ThreadPoolExecutor.submit
+
+    def submit_in_context(self, fn, /, *args, **kwargs):  # a worker's calls are the submitting handler's
+        return submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
+
+    ThreadPoolExecutor.submit = submit_in_context
 
     make_api_call = BaseClient._make_api_call
 
@@ -192,7 +207,13 @@ def calls() -> list[list[str]]:
 
 
 def write() -> None:
-    """Write the session's calls, when it recorded any (a unit-only session leaves the last record)."""
-    found = calls()
-    if found:
-        RECORD.write_text(json.dumps({"calls": found}, indent=0) + "\n")
+    """Add the session's calls to the record: a run of a few integration tests adds what they made and drops
+    nothing a fuller run recorded (a fresh clone, as in CI, starts with none). Written whole or not at all."""
+    found = {tuple(c) for c in calls()}
+    if not found:
+        return
+    if RECORD.exists():
+        found |= {tuple(c) for c in json.loads(RECORD.read_text())["calls"]}
+    partial = RECORD.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps({"calls": sorted(list(c) for c in found)}, indent=0) + "\n")
+    partial.replace(RECORD)

@@ -34,7 +34,7 @@ aws_calls.install()
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """The AWS calls each function made, for tests/infra's IAM check: only from a run of the integration tests
-    (a run of tests/infra or tests/unit alone must not replace them with a partial record)."""
+    """The AWS calls each function made, added to the record tests/infra's IAM check reads: from a run of
+    integration tests (tests/infra's cost benchmark runs handlers too, in its own scenario)."""
     if any(item.nodeid.startswith("tests/integration/") for item in getattr(session, "items", [])):
         aws_calls.write()

@@ -162,36 +162,3 @@ def test_the_check_refuses_what_the_role_does_not_allow(call, why):
     assert (got is None) == (why is None), got
     if why:
         assert got.startswith(why)
-
-
-def test_calls_are_recorded_per_function_with_their_resources():
-    """The recorder's reading of calls: actions named as IAM names them, resources by setting, keys by folder."""
-    assert aws_calls.accesses("s3", "HeadObject", {"Bucket": "chorale-invoices", "Key": "originals/01ABC/x.xml"}) == [
-        ("s3:GetObject", "INVOICE_BUCKET", "originals/*/")
-    ]
-    assert aws_calls.accesses("s3", "GetObject", {"Bucket": "chorale-invoices", "Key": "a/b", "VersionId": "v"}) == [
-        ("s3:GetObjectVersion", "INVOICE_BUCKET", "a/")
-    ]
-    copied = aws_calls.accesses(
-        "s3",
-        "CopyObject",
-        {
-            "Bucket": "chorale-invoices",
-            "Key": "attachments/1/f",
-            "CopySource": {"Bucket": "chorale-invoices", "Key": "uploads/attachments/1/f"},
-        },
-    )
-    assert copied == [
-        ("s3:PutObject", "INVOICE_BUCKET", "attachments/*/"),
-        ("s3:GetObject", "INVOICE_BUCKET", "uploads/attachments/*/"),
-    ]
-    assert aws_calls.accesses("dynamodb", "Query", {"TableName": "chorale-invoices", "IndexName": "by-recipient"}) == [
-        ("dynamodb:Query", "INVOICE_TABLE", "by-recipient")
-    ]
-    assert aws_calls.accesses(
-        "dynamodb", "TransactWriteItems", {"TransactItems": [{"ConditionCheck": {"TableName": "chorale-structures"}}]}
-    ) == [("dynamodb:ConditionCheckItem", "STRUCTURE_TABLE", "")]
-    queue = "https://sqs.eu-west-3.amazonaws.com/123456789012/chorale-webhook-deliveries-dlq"
-    assert aws_calls.accesses("sqs", "SendMessageBatch", {"QueueUrl": queue}) == [
-        ("sqs:SendMessage", "WEBHOOK_DELIVERY_QUEUE:dlq", "")
-    ]
