@@ -351,8 +351,11 @@ def _evaluate_shard(
 def _read_page(candidates: list[InvoiceRecord], query: InvoiceQuery) -> tuple[list[Invoice], int]:
     """The invoices of the first candidates that belong (_belongs), up to a page, and how many candidates were
     examined. The index entries hold the filters only: the invoices come from the table, in the candidates' order.
-    Candidates whose buyer must be checked are read too, at most POST_CHECK_BUDGET invoices beyond the page."""
+    Candidates whose buyer must be checked are read too, at most POST_CHECK_BUDGET invoices beyond the page.
+    An invoice that would take the page past `page_bytes` is left unexamined (unless the page is empty): the
+    cursor then resumes at it."""
     page: list[Invoice] = []
+    room = query.page_bytes if query.page_bytes is not None and query.item_bytes is not None else None
     examined, spare = 0, max(POST_CHECK_BUDGET, 1)  # at least one: a page examines at least one candidate
     while examined < len(candidates) and len(page) < query.limit and spare > 0:
         # The next entries up to the page's worth of those expected to belong, with at most `spare` to check: the
@@ -368,9 +371,14 @@ def _read_page(candidates: list[InvoiceRecord], query: InvoiceQuery) -> tuple[li
                 break
         invoices = get_invoices([entry.id for entry in batch])
         for entry in batch:
-            examined += 1
             invoice = invoices.get(entry.id)
-            if invoice is not None and _belongs(invoice, query):
+            belongs = invoice is not None and _belongs(invoice, query)
+            if belongs and room is not None:
+                room -= query.item_bytes(invoice)
+                if page and room < 0:
+                    return page, examined
+            examined += 1
+            if belongs:
                 page.append(invoice)
                 if len(page) == query.limit:
                     break

@@ -243,7 +243,13 @@ def get_invoice_file(invoice_id: str):
 @route("/v1/invoices")
 def search_invoices():
     principal = caller()
-    page, cursor = search.search_invoices(principal, query_params(), invoices=deps.invoices())
+
+    def item_bytes(invoice) -> int:
+        """The invoice's bytes in Lambda's answer: its JSON as json_response writes it, escaped again as the proxy
+        envelope's body string (a quote or a non-ASCII character then takes several bytes), and its ", "."""
+        return len(json.dumps(json.dumps(invoice_resource(invoice, principal.siret), ensure_ascii=False))) + 2
+
+    page, cursor = search.search_invoices(principal, query_params(), invoices=deps.invoices(), item_bytes=item_bytes)
     return json_response({"items": [invoice_resource(i, principal.siret) for i in page], "next_cursor": cursor})
 
 

@@ -417,8 +417,9 @@ LIFECYCLE_PATHS = {
         "get": {
             "summary": "Search your invoices, most recently updated first (delta sync with updated_since)",
             "description": "A filtered search reads a bounded part of your invoices per request: a page can then "
-            "be short, even empty, and still have a next_cursor. Page on until next_cursor is null; only then is "
-            "there nothing more.",
+            "be short, even empty, and still have a next_cursor. Any page may hold fewer than `limit` invoices: it "
+            "stops before the invoice that would take the answer past 4 MiB (long findings), and next_cursor "
+            "resumes at that invoice. Page on until next_cursor is null; only then is there nothing more.",
             "parameters": [
                 _query_param("role", _ROLE, "Your side of the invoices (default: supplier if you are one)"),
                 _query_param("status", {"type": "integer", "enum": sorted(STATUSES)}),

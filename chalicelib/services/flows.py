@@ -51,7 +51,7 @@ from .errors import (
     UnsupportedMediaType,
     is_infrastructure_error,
 )
-from .paging import decode_cursor, encode_cursor, page_limit
+from .paging import PAGE_BYTES, decode_cursor, encode_cursor, page_limit
 from .ports import (
     Directory,
     EventPublisher,
@@ -533,7 +533,7 @@ def visible_flow(
 # A report's files come in pages: `limit` files at most, and never more than the response can carry (Lambda
 # answers at most 6 MB: an archive's member names and error texts are the sender's, up to 500 characters each).
 FILES_PAGE_MAX = 1000
-FILES_PAGE_BYTES = 4 * 1024 * 1024
+FILES_PAGE_BYTES = PAGE_BYTES
 
 
 def files_page(flow: Flow, *, cursor: str | None = None, limit: str | None = None) -> tuple[list[FlowFile], str | None]:

@@ -21,6 +21,9 @@ NOT_A_CURSOR = "'cursor' is not a cursor this API returned."
 # that NFKD folding expands several-fold could take it past 1,000 bytes).
 MAX_CURSOR_BYTES = 1000
 _MAX_CURSOR_CHARS = (MAX_CURSOR_BYTES + 2) // 3 * 4  # its base64 length, before decoding anything longer
+# What a page of a listing may weigh: Lambda answers at most 6 MB (the proxy envelope, body JSON-escaped once more,
+# and the headers), so a page stops short of `limit` rather than become a 502 at the same cursor on every retry.
+PAGE_BYTES = 4 * 1024 * 1024
 
 
 def encode_cursor(position: str | None) -> str | None:

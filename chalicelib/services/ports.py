@@ -48,6 +48,10 @@ class InvoiceQuery:
     # Index entries a filtered search evaluates per shard and request (None: until the page is full). When it is
     # used up the page holds the matches found so far, and the cursor resumes where the evaluation stopped.
     read_budget: int | None = None
+    # A page stops before the invoice that would take the sum of `item_bytes` past `page_bytes` (at least one
+    # invoice a page); the cursor resumes at that invoice. None: `limit` alone bounds the page.
+    page_bytes: int | None = None
+    item_bytes: Callable[[Invoice], int] | None = None
 
 
 class InvoiceRepository(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from ..domain.directory import Principal
@@ -9,7 +10,7 @@ from ..domain.ids import is_ulid
 from ..domain.invoice import Invoice
 from ..domain.statuses import STATUSES
 from .errors import InvalidInput
-from .paging import decode_cursor, encode_cursor, page_limit
+from .paging import PAGE_BYTES, decode_cursor, encode_cursor, page_limit
 from .ports import InvoiceQuery, InvoiceRepository
 
 MAX_LIMIT = 100
@@ -70,8 +71,14 @@ def empty_range(updated_since: str | None, before: str | None) -> bool:
 
 
 def search_invoices(
-    principal: Principal, params: dict[str, str], *, invoices: InvoiceRepository
+    principal: Principal,
+    params: dict[str, str],
+    *,
+    invoices: InvoiceRepository,
+    item_bytes: Callable[[Invoice], int] | None = None,
 ) -> tuple[list[Invoice], str | None]:
+    """A page of the caller's invoices and the next page's cursor. `item_bytes`: what an invoice weighs in the
+    answer; the page then stops within PAGE_BYTES (a hundred invoices with long findings would be over 6 MB)."""
     role = params.get("role") or ("supplier" if principal.has_role("supplier") else "recipient")
     if role not in ("supplier", "recipient"):
         raise InvalidInput("'role' is supplier or recipient.")
@@ -95,12 +102,14 @@ def search_invoices(
         updated_since=_timestamp(params.get("updated_since")),
         before=decode_cursor(params["cursor"], _fits) if params.get("cursor") else None,
         read_budget=SHARD_READ_BUDGET,
+        page_bytes=PAGE_BYTES if item_bytes is not None else None,
+        item_bytes=item_bytes,
     )
     if empty_range(query.updated_since, query.before):
         # A client that moved updated_since past its cursor has nothing left to page through: the last page (an
         # empty one without next_cursor) is the answer a paging loop expects, not an error; DynamoDB is not asked.
         return [], None
-    # A filtered page can be short, even empty, with a next_cursor (the read budget was used up): only its absence
-    # means there is nothing more.
+    # A filtered page can be short, even empty, with a next_cursor (the read budget was used up), and any page can
+    # hold fewer than `limit` (the byte budget): only the cursor's absence means there is nothing more.
     page, before = invoices.search(query)
     return page, encode_cursor(before)
