@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from ..domain.directory import Service, Structure, search_key
-from ..services.errors import ConcurrentUpdate, Conflict
-from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord, is_conditional_failure
+from ..services.errors import ConcurrentUpdate, Conflict, Unprocessable
+from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord, is_conditional_failure, is_item_too_large
 
 WRITERS = 16  # parallel conditional writes of an import (up to 1 000 structures)
 
@@ -84,6 +84,12 @@ class DynamoDirectory:
         try:
             record.save(condition=StructureRecord.siret.does_not_exist() if create_only else None)
         except PutError as exc:
+            if is_item_too_large(exc):  # refused whole, nothing written: the change is refused, never a 500
+                raise Unprocessable(
+                    f"Structure {structure.siret} cannot take this change: its record would be over the 400 KB "
+                    "the platform can store for one structure (its services, with their names and codes).",
+                    reason="structure_full",
+                ) from None
             # botocore retries a write whose answer was lost, and the retry fails its condition on our own item;
             # or every retry timed out after the write landed. Either way the write may be ours: look.
             if self._structure_landed(structure):

@@ -411,6 +411,7 @@ _CHANGE_REFUSALS = {
 }
 # A structure's change is written only over the version it was made on, and made again when another came first.
 _CHANGED_MEANWHILE = problem_response("The structure changed at every attempt (other requests): retry in a moment")
+_TOO_MANY_SERVICES = "over 1,000 services (too_many_services), or a record over 400 KB (structure_full)"
 
 LIFECYCLE_PATHS = {
     "/v1/invoices": {
@@ -665,7 +666,9 @@ DIRECTORY_PATHS = {
                     {"Location": {"schema": {"type": "string"}, "description": "The structure resource"}},
                 ),
                 "409": problem_response("Exists"),
-                "422": problem_response("Invalid field, unknown field (unknown_fields), or api_keys"),
+                "422": problem_response(
+                    f"Invalid field, unknown field (unknown_fields), api_keys, {_TOO_MANY_SERVICES}"
+                ),
                 **JSON_BODY_ERRORS,
                 **_ADMIN,
             },
@@ -680,7 +683,7 @@ DIRECTORY_PATHS = {
                 "200": json_response("The structure, updated", "Structure"),
                 "404": AUTH_ERRORS["404"],
                 "409": _CHANGED_MEANWHILE,
-                "422": problem_response("Invalid or unknown field (unknown_fields)"),
+                "422": problem_response(f"Invalid or unknown field (unknown_fields), {_TOO_MANY_SERVICES}"),
                 **JSON_BODY_ERRORS,
                 **_ADMIN,
             },
@@ -695,7 +698,7 @@ DIRECTORY_PATHS = {
                 "200": json_response("The structure", "Structure"),
                 "404": problem_response("No such structure"),
                 "409": _CHANGED_MEANWHILE,
-                "422": problem_response("Invalid or unknown field"),
+                "422": problem_response(f"Invalid or unknown field, {_TOO_MANY_SERVICES}"),
                 **JSON_BODY_ERRORS,
                 **_ADMIN,
             },
@@ -812,7 +815,8 @@ DIRECTORY_PATHS = {
                     "Invalid entry (a name with a control character or line break), a CSV the reader cannot take "
                     "whole (a quote left open, a row with more non-empty cells than the header has columns, a cell "
                     "over 128 KiB: the detail names the line), an unknown top-level field, a SIRET twice "
-                    "(duplicates), or an API key of another structure (taken_keys); nothing is written"
+                    "(duplicates), an API key of another structure (taken_keys), or over 1,000 services "
+                    "(too_many_services); nothing is written"
                 ),
                 **_ADMIN,
             },

@@ -37,6 +37,10 @@ ADMIN = ADMINISTRATOR
 MAX_LIMIT = 100
 # Rows are checked, then written 16 at a time: 1,000 rows stay well within API Gateway's 29 s.
 MAX_IMPORT_ROWS = 1000
+# A structure's services are stored in its one record (DynamoDB: 400 KB an item). 1,000 services with 100-character
+# codes and 200-character French names take ~360 KB (tests/unit/adapters/test_structure_item_size.py); names
+# mostly of multi-byte characters could still pass 400 KB, which the write refuses with a 422 (structure_full).
+MAX_SERVICES = 1000
 # A change is written only over the version it was made on; when another request wrote first, it is made again
 # on what that one wrote, this many times at most before a 409.
 WRITE_ATTEMPTS = 5
@@ -150,6 +154,8 @@ def structure_from(body: object, now: str, existing: Structure | None = None) ->
     if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
         raise Unprocessable(f"'roles' must be a non-empty list of {list(ROLES)}.")
     services = body.get("services")
+    if isinstance(services, list) and len(services) > MAX_SERVICES:
+        raise _too_many_services(len(services))
     return Structure(
         siret=siret,
         name=_text(body, "name", base.name or None),
@@ -162,6 +168,16 @@ def structure_from(body: object, now: str, existing: Structure | None = None) ->
         else base.services,
         updated_at=now,
         version=base.version,
+    )
+
+
+def _too_many_services(count: int) -> Unprocessable:
+    return Unprocessable(
+        f"A structure has at most {MAX_SERVICES} services and this one would have {count}: send its 'services' "
+        "without those it no longer uses (PATCH /v1/admin/structures/{siret}).",
+        reason="too_many_services",
+        max_services=MAX_SERVICES,
+        services=count,
     )
 
 
@@ -209,6 +225,8 @@ def put_service(
             else {}
         )
         service = service_from({**body, "code": code}, kept=current)
+        if existing is None and len(structure.services) >= MAX_SERVICES:  # replacing one never adds
+            raise _too_many_services(len(structure.services) + 1)
         services = tuple(s for s in structure.services if s.code != code) + (service,)
         return replace(structure, services=services, updated_at=now())
 
