@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Blueprint
@@ -56,6 +57,17 @@ def fan_out_events(event):
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failures + failed]}
 
 
+def _sirets(records: list[dict]) -> list[str]:
+    """The structures a batch's jobs go to (a job that cannot be read fails on its own, in _deliver)."""
+    sirets = []
+    for record in records:
+        try:
+            sirets.append(str(json.loads(record["body"])["siret"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return sirets
+
+
 def _deliver(body: str, context: webhooks.DeliveryContext):
     return webhooks.deliver(DeliveryJob.from_dict(json.loads(body)), context)
 
@@ -65,6 +77,8 @@ def deliver_webhooks(event):
     """One attempt per job, in parallel; a job that raises (our outage, not the receiver's) comes back via SQS."""
     records = event.to_dict().get("Records", [])
     context = deps.delivery_context()
+    # each attempt checks its structure is still active: the batch's structures are read once for all of them
+    context = replace(context, directory=webhooks.BatchStructures(context.directory, _sirets(records)))
     failures = []
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_DELIVERIES, len(records)))) as pool:
         futures = [(record, pool.submit(_deliver, record["body"], context)) for record in records]

@@ -11,8 +11,9 @@ import json
 import logging
 import random
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from ..domain.events import FLOW_EVENT_TYPE
@@ -307,6 +308,29 @@ def deliver(job: DeliveryJob, ctx: DeliveryContext) -> DeliveryAttempt | None:
         ctx.queue.enqueue([replace(job, attempt=job.attempt + 1, not_before=at + delay)], delay_seconds=delay)
     _record(ctx.log, attempt)
     return attempt
+
+
+class BatchStructures:
+    """The structures of one batch of delivery jobs, read once for all its attempts (one BatchGetItem instead of a
+    read per job: a structure's record holds its services, up to ~45 read units). Read at the first attempt that
+    asks; a failed read raises for that attempt and is tried again by the next."""
+
+    def __init__(self, directory: StructureBatch, sirets: Iterable[str]):
+        self._directory = directory
+        self._sirets = sorted(set(sirets))
+        self._found: dict | None = None
+        self._read: set[str] = set()
+        self._lock = threading.Lock()
+
+    def structures(self, sirets: list[str], *, consistent: bool = False) -> dict:
+        with self._lock:  # the batch's attempts run in parallel: one read for all
+            if self._found is None:
+                wanted = sorted({*self._sirets, *sirets})
+                self._found = self._directory.structures(wanted, consistent=consistent)
+                self._read = set(wanted)
+        missing = [s for s in sirets if s not in self._read]  # not announced: read on its own
+        found = {s: self._found[s] for s in sirets if s in self._found}
+        return {**found, **(self._directory.structures(missing, consistent=consistent) if missing else {})}
 
 
 def _still_active(job: DeliveryJob, directory: StructureBatch | None) -> bool:
