@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from ..domain.directory import Service, Structure, search_key
+from ..domain.directory import Service, Structure, name_position, search_key
 from ..services.errors import ConcurrentUpdate, Conflict, Unprocessable
 from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord, is_conditional_failure, is_item_too_large
 
@@ -45,7 +45,7 @@ def structure_to_record(structure: Structure) -> StructureRecord:
         name=structure.name,
         name_key=key,
         name_initial=name_initial(key),
-        name_sort=f"{key}#{structure.siret}",
+        name_sort=name_position(structure),
         roles=list(structure.roles),
         active=structure.active,
         requires_service_code=structure.requires_service_code,

@@ -65,6 +65,11 @@ def search_key(name: str) -> str:
     return folded
 
 
+def name_position(structure) -> str:
+    """Where a structure sits in the by-name search ("<folded name>#<siret>"): its index sort key, and a cursor."""
+    return f"{search_key(structure.name)}#{structure.siret}"
+
+
 def hash_api_key(key: str) -> str:
     # Keys are 256-bit random tokens: a fast hash is enough, and keeps lookups O(1).
     return hashlib.sha256(key.encode("utf-8")).hexdigest()

@@ -240,14 +240,18 @@ def get_invoice_file(invoice_id: str):
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
+def answer_bytes(item: dict) -> int:
+    """An item's bytes in a listing's Lambda answer: its JSON as json_response writes it, escaped again as the proxy
+    envelope's body string (a quote or a non-ASCII character then takes several bytes), and its ", "."""
+    return len(json.dumps(json.dumps(item, ensure_ascii=False))) + 2
+
+
 @route("/v1/invoices")
 def search_invoices():
     principal = caller()
 
     def item_bytes(invoice) -> int:
-        """The invoice's bytes in Lambda's answer: its JSON as json_response writes it, escaped again as the proxy
-        envelope's body string (a quote or a non-ASCII character then takes several bytes), and its ", "."""
-        return len(json.dumps(json.dumps(invoice_resource(invoice, principal.siret), ensure_ascii=False))) + 2
+        return answer_bytes(invoice_resource(invoice, principal.siret))
 
     page, cursor = search.search_invoices(principal, query_params(), invoices=deps.invoices(), item_bytes=item_bytes)
     return json_response({"items": [invoice_resource(i, principal.siret) for i in page], "next_cursor": cursor})

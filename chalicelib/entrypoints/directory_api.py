@@ -7,7 +7,7 @@ from ..services import directory as directory_service
 from ..services import subscription_administration
 from ..services.errors import InvalidInput, UnsupportedMediaType, refuse_unknown_fields
 from . import dependencies as deps
-from .api import active_administrator, api, caller, json_body, json_response, query_params, route
+from .api import active_administrator, answer_bytes, api, caller, json_body, json_response, query_params, route
 from .links import api_path
 from .representations import structure_resource
 from .subscriptions_api import subscription_resource
@@ -15,7 +15,9 @@ from .subscriptions_api import subscription_resource
 
 @route("/v1/structures", admin_keys=True)
 def search_structures():
-    found, cursor = directory_service.search_structures(query_params(), directory=deps.directory())
+    found, cursor = directory_service.search_structures(
+        query_params(), directory=deps.directory(), item_bytes=lambda s: answer_bytes(structure_resource(s))
+    )
     return json_response({"items": [structure_resource(s) for s in found], "next_cursor": cursor})
 
 

@@ -18,6 +18,7 @@ from ..domain.directory import (
     Structure,
     hash_api_key,
     is_valid_siret,
+    name_position,
     search_key,
 )
 from ..formats.jsontext import _NOT_XML_CHARS
@@ -31,7 +32,7 @@ from .errors import (
     Unprocessable,
     refuse_unknown_fields,
 )
-from .paging import decode_cursor, encode_cursor, page_limit
+from .paging import PAGE_BYTES, decode_cursor, encode_cursor, page_limit
 
 ADMIN = ADMINISTRATOR
 MAX_LIMIT = 100
@@ -65,8 +66,12 @@ def _cursor_fits(after: str, query: str) -> bool:
     return is_valid_siret(siret) and name.startswith(search_key(query))
 
 
-def search_structures(params: dict[str, str], *, directory) -> tuple[list[Structure], str | None]:
-    """By SIRET, or by name prefix (case- and accent-insensitive), optionally by role; paginated."""
+def search_structures(
+    params: dict[str, str], *, directory, item_bytes: Callable[[Structure], int] | None = None
+) -> tuple[list[Structure], str | None]:
+    """By SIRET, or by name prefix (case- and accent-insensitive), optionally by role; paginated. `item_bytes`: a
+    structure's size in the answer: a page stops within PAGE_BYTES (a structure lists up to 1,000 services, and
+    Lambda answers at most 6 MB), its cursor after the last structure it holds."""
     role = params.get("role") or None
     if role is not None and role not in ROLES:
         raise InvalidInput(f"'role' is one of {list(ROLES)}.")
@@ -82,6 +87,12 @@ def search_structures(params: dict[str, str], *, directory) -> tuple[list[Struct
     if after is not None and not _cursor_fits(after, query):
         raise InvalidInput("'cursor' is not a cursor this API returned for this 'q'.")
     found, next_after = directory.search(query, role, limit, after)
+    if item_bytes is not None:
+        room = PAGE_BYTES
+        for kept, structure in enumerate(found):
+            room -= item_bytes(structure)
+            if kept and room < 0:  # a page holds at least one structure
+                return found[:kept], encode_cursor(name_position(found[kept - 1]))
     return found, encode_cursor(next_after)
 
 

@@ -274,3 +274,28 @@ def test_a_service_stored_with_a_control_character_can_still_be_deactivated():
     assert updated.service("ACH").active is False and updated.service("ACH").name == "Achats\tNord"
     with pytest.raises(Unprocessable, match="control character"):
         service.put_service(SYSTEM_ADMIN, SIRET_A, "ACH", {"name": "Achats\tSud"}, directory=directory)
+
+
+class SearchableDirectory:
+    def __init__(self, structures):
+        self.found = structures
+
+    def search(self, query, role, limit, after):
+        return self.found[:limit], "cursor-after-the-whole-page"
+
+
+def test_a_structure_search_page_stops_within_the_byte_budget(monkeypatch):
+    """Review r31: a page lists each structure's services (up to 1,000): 20 full structures were ~8 MB, over Lambda's
+    6 MB answer (a 502 at that cursor forever). The page stops within PAGE_BYTES, its cursor after its last one."""
+    from chalicelib.domain.directory import name_position
+    from chalicelib.services.paging import decode_cursor
+
+    monkeypatch.setattr(service, "PAGE_BYTES", 3_000_000)
+    structures = [Structure(s, f"Mairie {i}", ("recipient",)) for i, s in enumerate(many_sirets(5))]
+    directory = SearchableDirectory(structures)
+    found, cursor = service.search_structures({"q": "mairie"}, directory=directory, item_bytes=lambda s: 1_400_000)
+    assert found == structures[:2] and decode_cursor(cursor) == name_position(structures[1])
+    found, cursor = service.search_structures({"q": "mairie"}, directory=directory, item_bytes=lambda s: 4_000_000)
+    assert found == structures[:1] and decode_cursor(cursor) == name_position(structures[0])  # one, even too big
+    found, cursor = service.search_structures({"q": "mairie"}, directory=directory, item_bytes=lambda s: 100)
+    assert found == structures and decode_cursor(cursor) == "cursor-after-the-whole-page"
