@@ -54,12 +54,15 @@ _INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 # Blank look-alikes whose category says otherwise: the Hangul fillers (Lo), the braille blank (So), the combining
 # grapheme joiner and Khmer inherent vowels (Mn), the Mongolian vowel separator (Cf since Unicode 6.3, Zs before).
 _BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180e")
+# Format characters that are drawn (the Arabic, Syriac and Kaithi signs spanning the digits that follow them): two
+# numbers that differ by one look different, and stay different numbers.
+_VISIBLE_FORMAT = frozenset("\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd")
 # Combining marks draw on the character before them: alone, or on invisible ones, they identify nothing.
 _COMBINING_CATEGORIES = frozenset({"Mn", "Me"})
 
 
 def _is_invisible(c: str) -> bool:
-    return c in _BLANK_LOOKALIKES or unicodedata.category(c) in _INVISIBLE_CATEGORIES
+    return c in _BLANK_LOOKALIKES or (unicodedata.category(c) in _INVISIBLE_CATEGORIES and c not in _VISIBLE_FORMAT)
 
 
 def has_visible_character(text: str | None) -> bool:
@@ -71,9 +74,11 @@ def has_visible_character(text: str | None) -> bool:
 
 
 def comparable_reference(text: str) -> str:
-    """`text` as two references a reader sees as equal share it: without format characters (Cf) and blank
+    """`text` as two references a reader sees as equal share it: without invisible format characters (Cf) and blank
     look-alikes anywhere, then without surrounding whitespace. A text with neither is `text.strip()`, unchanged."""
-    return "".join(c for c in text if c not in _BLANK_LOOKALIKES and unicodedata.category(c) != "Cf").strip()
+    return "".join(
+        c for c in text if c not in _BLANK_LOOKALIKES and (unicodedata.category(c) != "Cf" or c in _VISIBLE_FORMAT)
+    ).strip()
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,7 +165,8 @@ def structure_from(body: object, now: str, existing: Structure | None = None) ->
     if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
         raise Unprocessable(f"'roles' must be a non-empty list of {list(ROLES)}.")
     services = body.get("services")
-    if isinstance(services, list) and len(services) > MAX_SERVICES:
+    # a structure stored over the cap (before it) may still be trimmed: only growing past it is refused
+    if isinstance(services, list) and len(services) > max(MAX_SERVICES, len(base.services)):
         raise _too_many_services(len(services))
     return Structure(
         siret=siret,

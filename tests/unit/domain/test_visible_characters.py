@@ -67,3 +67,12 @@ def test_invisible_characters_anywhere_in_a_reference_do_not_make_it_another(tex
 def test_a_reference_without_invisible_characters_compares_as_its_strip(text):
     """What number claims were keyed on before review r29: claims already written must still match."""
     assert comparable_reference(text) == text.strip()
+
+
+def test_drawn_format_characters_are_visible_and_keep_numbers_apart():
+    """Review r31: the Arabic number sign (Cf) is drawn: a number holding it is another number, not a duplicate."""
+    from chalicelib.domain.invoice import comparable_reference, has_visible_character
+
+    assert has_visible_character("\u0600")
+    assert comparable_reference("\u06001234") != comparable_reference("1234")
+    assert comparable_reference("F-1\u200b") == comparable_reference("F-1")  # an invisible one still is stripped

@@ -299,3 +299,14 @@ def test_a_structure_search_page_stops_within_the_byte_budget(monkeypatch):
     assert found == structures[:1] and decode_cursor(cursor) == name_position(structures[0])  # one, even too big
     found, cursor = service.search_structures({"q": "mairie"}, directory=directory, item_bytes=lambda s: 100)
     assert found == structures and decode_cursor(cursor) == "cursor-after-the-whole-page"
+
+
+def test_a_structure_stored_over_the_services_cap_can_be_trimmed_but_not_grown(monkeypatch):
+    """Review r31: 1,100 services (stored before the cap) trimmed to 1,050 was refused; only growing past it is."""
+    monkeypatch.setattr(service, "MAX_SERVICES", 3)
+    many = tuple(Service(f"S{i}", f"Service {i}") for i in range(5))
+    existing = Structure(SIRET_A, "Mairie A", ("recipient",), services=many)
+    trimmed = [{"code": s.code, "name": s.name} for s in many[:4]]
+    assert len(service.structure_from({"services": trimmed}, "t1", existing).services) == 4
+    with pytest.raises(Unprocessable, match="at most 3 services"):
+        service.structure_from({"services": [*trimmed, *trimmed[:2], {"code": "S9", "name": "9"}]}, "t1", existing)
