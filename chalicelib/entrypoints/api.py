@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from email.message import Message
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import AuthResponse, Blueprint, ChaliceUnhandledError, ChaliceViewError, Response
@@ -240,6 +242,20 @@ def get_invoice_file(invoice_id: str):
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
+def built_once(key: Callable[[Any], str], build: Callable[[Any], dict]) -> Callable[[Any], dict]:
+    """`build` remembered by `key`, for one request: a listing measures each item's resource for its byte budget,
+    then answers with the same resources."""
+    built: dict[str, dict] = {}
+
+    def resource(item) -> dict:
+        k = key(item)
+        if k not in built:
+            built[k] = build(item)
+        return built[k]
+
+    return resource
+
+
 def answer_bytes(item: dict) -> int:
     """An item's bytes in a listing's Lambda answer: its JSON as json_response writes it, escaped again as the proxy
     envelope's body string (a quote or a non-ASCII character then takes several bytes), and its ", "."""
@@ -249,12 +265,11 @@ def answer_bytes(item: dict) -> int:
 @route("/v1/invoices")
 def search_invoices():
     principal = caller()
-
-    def item_bytes(invoice) -> int:
-        return answer_bytes(invoice_resource(invoice, principal.siret))
-
-    page, cursor = search.search_invoices(principal, query_params(), invoices=deps.invoices(), item_bytes=item_bytes)
-    return json_response({"items": [invoice_resource(i, principal.siret) for i in page], "next_cursor": cursor})
+    resource = built_once(lambda invoice: invoice.id, lambda invoice: invoice_resource(invoice, principal.siret))
+    page, cursor = search.search_invoices(
+        principal, query_params(), invoices=deps.invoices(), item_bytes=lambda invoice: answer_bytes(resource(invoice))
+    )
+    return json_response({"items": [resource(i) for i in page], "next_cursor": cursor})
 
 
 @route("/v1/invoices/{invoice_id}/transitions")

@@ -7,7 +7,17 @@ from ..services import directory as directory_service
 from ..services import subscription_administration
 from ..services.errors import InvalidInput, UnsupportedMediaType, refuse_unknown_fields
 from . import dependencies as deps
-from .api import active_administrator, answer_bytes, api, caller, json_body, json_response, query_params, route
+from .api import (
+    active_administrator,
+    answer_bytes,
+    api,
+    built_once,
+    caller,
+    json_body,
+    json_response,
+    query_params,
+    route,
+)
 from .links import api_path
 from .representations import structure_resource
 from .subscriptions_api import subscription_resource
@@ -15,10 +25,11 @@ from .subscriptions_api import subscription_resource
 
 @route("/v1/structures", admin_keys=True)
 def search_structures():
+    resource = built_once(lambda structure: structure.siret, structure_resource)
     found, cursor = directory_service.search_structures(
-        query_params(), directory=deps.directory(), item_bytes=lambda s: answer_bytes(structure_resource(s))
+        query_params(), directory=deps.directory(), item_bytes=lambda structure: answer_bytes(resource(structure))
     )
-    return json_response({"items": [structure_resource(s) for s in found], "next_cursor": cursor})
+    return json_response({"items": [resource(s) for s in found], "next_cursor": cursor})
 
 
 @route("/v1/structures/{siret}", admin_keys=True)

@@ -16,7 +16,7 @@ MAX_DEPTH = 64  # arrays and objects inside each other; the deepest document of 
 
 # What an XML 1.0 document cannot carry (and lxml refuses when it writes one): C0 controls other than tab, line
 # feed and carriage return, lone UTF-16 surrogates (JSON's "\ud800"), and U+FFFE/U+FFFF.
-_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # JSON's "\ud800" escapes give Python strings no UTF-8 encoder takes (pairs are joined into one character).
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # only such an escape (or a str argument) can bring one
@@ -79,7 +79,7 @@ def depth_over(value: Any, max_depth: int) -> bool:
 
 def strings_with_forbidden_characters(value: Any) -> Iterator[tuple[str, str]]:
     """(JSON pointer, the character as U+XXXX) of every string (keys included) an XML document cannot carry."""
-    return _characters(value, _NOT_XML_CHARS)
+    return _characters(value, NOT_XML_CHARS)
 
 
 def _characters(value: Any, pattern: re.Pattern) -> Iterator[tuple[str, str]]:

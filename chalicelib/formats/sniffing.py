@@ -70,6 +70,15 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+def charset_parameter(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type (`application/xml; charset="ISO-8859-1"` → `ISO-8859-1`)."""
+    for parameter in (content_type or "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').strip() or None
+    return None
+
+
 def kind_of_media(media: str) -> str | None:
     """The kind a declared media type announces (None: not one we know)."""
     for kind, types in MEDIA_TYPES.items():

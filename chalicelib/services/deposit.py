@@ -64,7 +64,7 @@ def deposit_invoice(
             limit_bytes=max_bytes,
         )
     # sniffing; hardened XML; Factur-X extraction; JSON schema → UBL
-    prepared = intake.prepare(body, media, intake.charset_parameter(content_type))
+    prepared = intake.prepare(body, media, sniffing.charset_parameter(content_type))
     syntax = prepared.format
 
     fingerprint = hashlib.sha256(body).hexdigest()

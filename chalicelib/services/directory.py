@@ -21,7 +21,7 @@ from ..domain.directory import (
     name_position,
     search_key,
 )
-from ..formats.jsontext import _NOT_XML_CHARS
+from ..formats.jsontext import NOT_XML_CHARS
 from .authentication import require_admin
 from .clock import utc_now
 from .errors import (
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 # A name or code is one line of text that invoices and XML documents carry: none of the characters XML refuses,
 # and no line break, tab, DEL or C1 control (a name is shown in every invoice's supplier/recipient).
-_NOT_IN_NAMES = re.compile(f"{_NOT_XML_CHARS.pattern}|[\t\n\r\x7f-\x9f\u2028\u2029]")
+_NOT_IN_NAMES = re.compile(f"{NOT_XML_CHARS.pattern}|[\t\n\r\x7f-\x9f\u2028\u2029]")
 
 
 # Who runs imports from the command line (the local stack's seed, operations scripts).

@@ -91,15 +91,6 @@ def prepare(body: bytes, media: str, charset: str | None = None) -> Prepared:
     return prepare_xml(body, media, charset)
 
 
-def charset_parameter(content_type: str | None) -> str | None:
-    """The charset parameter of a Content-Type (`application/xml; charset="ISO-8859-1"` → `ISO-8859-1`)."""
-    for parameter in (content_type or "").split(";")[1:]:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset":
-            return value.strip().strip('"').strip() or None
-    return None
-
-
 def prepare_member(body: bytes) -> Prepared:
     """Check a file of an archive or an upload by its content alone."""
     kind = sniffing.sniff(body)

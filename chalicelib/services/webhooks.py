@@ -220,7 +220,7 @@ class DeliveryContext:
     policy: UrlPolicy
     schedule: RetrySchedule
     timeout: float = 5.0
-    # whose structures a retry checks again (None: not checked, for tests of the rest of a delivery)
+    # whose structures every attempt checks again (None: not checked, for tests of the rest of a delivery)
     directory: StructureBatch | None = None
     clock: Callable[[], float] = time.time
     now: Callable[[], str] = utc_now
@@ -336,8 +336,8 @@ class BatchStructures:
 def _still_active(job: DeliveryJob, directory: StructureBatch | None) -> bool:
     """Whether the job may still go to its structure. The fan-out checked it when the job was queued; the job may
     wait there (a backlog, a retry hours later, a dead letter redriven by SQS or by `make redrive`) while the
-    structure is deactivated (a stolen key cut off). One eventually consistent read per attempt; a failed read
-    raises: the job comes back through SQS."""
+    structure is deactivated (a stolen key cut off). Eventually consistent, read once per batch (BatchStructures); a
+    failed read raises: the job comes back through SQS."""
     if directory is None:
         return True
     structure = directory.structures([job.siret], consistent=False).get(job.siret)

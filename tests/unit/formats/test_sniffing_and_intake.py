@@ -175,4 +175,4 @@ def test_the_charset_advice_is_only_given_when_the_charset_may_explain_the_refus
      ("application/xml; charset=", None)],
 )  # fmt: skip
 def test_the_charset_parameter_of_a_content_type(content_type, charset):
-    assert intake.charset_parameter(content_type) == charset
+    assert sniffing.charset_parameter(content_type) == charset
