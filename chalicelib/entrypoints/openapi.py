@@ -812,7 +812,8 @@ DIRECTORY_PATHS = {
                     "changed by other requests at every attempt (the others are imported: send it again)"
                 ),
                 "422": problem_response(
-                    "Invalid entry (a name with a control character or line break), a CSV the reader cannot take "
+                    "Invalid entry (a name with a control character, line break or bidirectional override), a CSV the "
+                    "reader cannot take "
                     "whole (a quote left open, a row with more non-empty cells than the header has columns, a cell "
                     "over 128 KiB: the detail names the line), an unknown top-level field, a SIRET twice "
                     "(duplicates), an API key of another structure (taken_keys), or over 1,000 services "

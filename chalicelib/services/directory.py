@@ -52,8 +52,10 @@ SERVICE_FIELDS = ("code", "name", "active", "requires_engagement")
 log = logging.getLogger(__name__)
 
 # A name or code is one line of text that invoices and XML documents carry: none of the characters XML refuses,
-# and no line break, tab, DEL or C1 control (a name is shown in every invoice's supplier/recipient).
-_NOT_IN_NAMES = re.compile(f"{NOT_XML_CHARS.pattern}|[\t\n\r\x7f-\x9f\u2028\u2029]")
+# and no line break, tab, DEL or C1 control (a name is shown in every invoice's supplier/recipient), nor a
+# bidirectional embedding, override or isolate: they reorder how the rest of a name is displayed ("Trojan Source"
+# spoofing of a supplier or service name in every party's listing).
+_NOT_IN_NAMES = re.compile(f"{NOT_XML_CHARS.pattern}|[\t\n\r\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 # Who runs imports from the command line (the local stack's seed, operations scripts).
@@ -123,8 +125,8 @@ def _text(body: dict, name: str, default: str | None = None, limit: int = 200, s
     control = _NOT_IN_NAMES.search(value.strip()) if name in (body if sent is None else sent) else None
     if control:
         raise Unprocessable(
-            f"'{name}' holds a control character or line break (U+{ord(control.group()):04X}): "
-            "it must be one line of text."
+            f"'{name}' holds a control character, line break or bidirectional override (U+{ord(control.group()):04X}): "
+            "it must be one line of plain text."
         )
     return value.strip()
 

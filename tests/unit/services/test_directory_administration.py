@@ -310,3 +310,17 @@ def test_a_structure_stored_over_the_services_cap_can_be_trimmed_but_not_grown(m
     assert len(service.structure_from({"services": trimmed}, "t1", existing).services) == 4
     with pytest.raises(Unprocessable, match="at most 3 services"):
         service.structure_from({"services": [*trimmed, *trimmed[:2], {"code": "S9", "name": "9"}]}, "t1", existing)
+
+
+@pytest.mark.parametrize("override", ["\u202e", "\u202a", "\u2066", "\u2069"])
+def test_a_name_with_a_bidirectional_override_is_refused(override):
+    """A right-to-left override makes "Mairie A\u202eNIHCAM" display reversed: a supplier or service name could pass
+    for another in every listing. Names are one line of plain text, so these characters are refused."""
+    directory = MemoryDirectory(base())
+    with pytest.raises(Unprocessable, match=f"bidirectional override \\(U\\+{ord(override):04X}\\)"):
+        service.update_structure(SYSTEM_ADMIN, SIRET_A, {"name": f"Mairie A{override}x"}, directory=directory)
+    with pytest.raises(Unprocessable, match="bidirectional override"):
+        service.put_service(SYSTEM_ADMIN, SIRET_A, "ACH", {"name": f"Achats{override}"}, directory=directory)
+    assert directory.records[SIRET_A].name == "Mairie A"
+    arabic = "بلدية"  # right-to-left letters themselves are names like any other
+    assert service.update_structure(SYSTEM_ADMIN, SIRET_A, {"name": arabic}, directory=directory).name == arabic
