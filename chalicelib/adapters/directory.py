@@ -8,7 +8,15 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from ..domain.directory import Service, Structure, name_position, search_key
 from ..services.errors import ConcurrentUpdate, Conflict, Unprocessable
-from .tables import ApiKeyRecord, ServiceAttribute, StructureRecord, is_conditional_failure, is_item_too_large
+from .tables import (
+    DYNAMODB_ITEM_BYTES,
+    ApiKeyRecord,
+    ServiceAttribute,
+    StructureRecord,
+    is_conditional_failure,
+    is_item_too_large,
+    item_bytes,
+)
 
 WRITERS = 16  # parallel conditional writes of an import (up to 1 000 structures)
 
@@ -61,6 +69,16 @@ def structure_to_record(structure: Structure) -> StructureRecord:
     return record
 
 
+def _structure_full(sirets: list[str]) -> Unprocessable:
+    which = f"Structure {sirets[0]}" if len(sirets) == 1 else f"Structures {', '.join(sirets)}"
+    return Unprocessable(
+        f"{which} cannot take this change: the record would be over the 400 KB the platform can store for one "
+        "structure (its services, with their names and codes). Nothing was written.",
+        reason="structure_full",
+        sirets=sirets,
+    )
+
+
 class DynamoDirectory:
     def structure(self, siret: str) -> Structure | None:
         if not _looks_like_siret(siret):
@@ -85,11 +103,7 @@ class DynamoDirectory:
             record.save(condition=StructureRecord.siret.does_not_exist() if create_only else None)
         except PutError as exc:
             if is_item_too_large(exc):  # refused whole, nothing written: the change is refused, never a 500
-                raise Unprocessable(
-                    f"Structure {structure.siret} cannot take this change: its record would be over the 400 KB "
-                    "the platform can store for one structure (its services, with their names and codes).",
-                    reason="structure_full",
-                ) from None
+                raise _structure_full([structure.siret]) from None
             # botocore retries a write whose answer was lost, and the retry fails its condition on our own item;
             # or every retry timed out after the write landed. Either way the write may be ours: look.
             if self._structure_landed(structure):
@@ -135,6 +149,11 @@ class DynamoDirectory:
         same write units as a batch, which cannot be conditional). Returns the SIRETs of the structures changed
         by another request since they were read: not written, to be merged again. When a key belongs to another
         structure, the keys this call wrote are deleted again and nothing else is written (Conflict)."""
+        # A record DynamoDB would refuse as too large is refused before anything is written: an import is checked
+        # whole, not left half written at the first structure over 400 KB.
+        oversized = [s.siret for s in structures if item_bytes(structure_to_record(s)) > DYNAMODB_ITEM_BYTES]
+        if oversized:
+            raise _structure_full(oversized)
         written: list[tuple[str, str]] = []
         for key_hash, siret, created_at in api_keys:
             try:

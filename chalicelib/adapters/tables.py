@@ -46,6 +46,36 @@ def is_item_too_large(exc: BaseException) -> bool:
     return code == "ValidationException" and "item size" in (message or "").lower()
 
 
+DYNAMODB_ITEM_BYTES = 400 * 1024
+
+
+def _value_bytes(value: dict) -> int:
+    """DynamoDB's size of a serialized attribute value, rounded up: UTF-8 strings and binaries their bytes, numbers
+    at most their digits, 1 byte a boolean or null, and 3 bytes plus 1 a member for a list or map (a map's members
+    count their names too)."""
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return len(inner.encode())
+    if kind == "B":
+        return len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _value_bytes(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + _value_bytes(v) for k, v in inner.items())
+    if kind in ("SS", "NS"):
+        return sum(len(v.encode()) for v in inner)
+    if kind == "BS":
+        return sum(len(v) for v in inner)
+    raise ValueError(f"unknown DynamoDB attribute type {kind}")
+
+
+def item_bytes(model: Model) -> int:
+    """The size DynamoDB counts for an item against its 400 KB (never less): attribute names plus values."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in model.serialize().items())
+
+
 class ErrorAttribute(MapAttribute):
     rule = UnicodeAttribute()
     severity = UnicodeAttribute()

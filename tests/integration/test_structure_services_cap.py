@@ -96,3 +96,20 @@ def test_the_directory_refuses_a_record_over_the_item_size_as_unprocessable(aws,
     with pytest.raises(Unprocessable) as refused:
         directory.put_structure(big, create_only=create_only)
     assert refused.value.extra["reason"] == "structure_full"
+
+
+def test_an_import_with_a_row_over_the_item_size_writes_no_row(client):
+    """A row within the services cap but over 400 KB (four-byte names) was refused by DynamoDB only when its turn
+    came, after the import's other rows were written (a known gap). Every row's record is now sized first."""
+    imported = luhn_sirets(1, start=3801298990)[0]
+    rows = [
+        {"siret": imported, "name": "Petite administration", "roles": ["recipient"]},
+        {"siret": MAIRIE_SIRET, "services": services(MAX_SERVICES, name="\U0001f3db" * 200)},
+    ]
+    response = import_json(client, rows)
+    problem = json.loads(response.body)
+    assert response.status_code == 422, response.body[:300]
+    assert problem["reason"] == "structure_full" and problem["sirets"] == [MAIRIE_SIRET]
+    assert "Nothing was written" in problem["detail"]
+    assert client.http.get(f"/v1/structures/{imported}", headers=auth(SUPPLIER_KEY)).status_code == 404
+    assert len(stored_services(client)) < MAX_SERVICES

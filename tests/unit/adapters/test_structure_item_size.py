@@ -4,31 +4,9 @@ must keep a full structure of full-length French names and codes under that by D
 from __future__ import annotations
 
 from chalicelib.adapters.directory import structure_to_record
+from chalicelib.adapters.tables import DYNAMODB_ITEM_BYTES, item_bytes
 from chalicelib.domain.directory import Service, Structure
 from chalicelib.services.directory import MAX_SERVICES
-
-DYNAMODB_ITEM_BYTES = 400 * 1024
-
-
-def _value_bytes(value: dict) -> int:
-    """DynamoDB's size of an attribute value: UTF-8 strings, numbers ~their digits, 1 byte a boolean or null, and
-    3 bytes plus 1 a member for a list or map (a map's members count their names too)."""
-    ((kind, inner),) = value.items()
-    if kind in ("S", "N"):
-        return len(inner.encode())
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "L":
-        return 3 + sum(1 + _value_bytes(v) for v in inner)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode()) + _value_bytes(v) for k, v in inner.items())
-    if kind == "SS":
-        return sum(len(v.encode()) for v in inner)
-    raise AssertionError(f"unexpected type {kind}")
-
-
-def item_bytes(item: dict) -> int:
-    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
 
 
 def _name(i: int) -> str:
@@ -44,5 +22,5 @@ def test_a_structure_with_the_most_services_fits_in_one_item():
         updated_at="2026-11-27T22:00:00.000Z", version=7,
     )  # fmt: skip
     assert all(len(s.code) == 100 and len(s.name) == 200 for s in services)
-    size = item_bytes(structure_to_record(structure).serialize())
+    size = item_bytes(structure_to_record(structure))
     assert size < DYNAMODB_ITEM_BYTES, size
