@@ -34,6 +34,7 @@ or every CII ``ram:TaxTotalAmount``, with its currency).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ __all__ = [
     "SupportingDocument",
     "TaxTotal",
     "Totals",
+    "UblDate",
     "VatBreakdown",
     "to_decimal",
     "xpath_of",
@@ -325,6 +327,23 @@ class DateField(Field):
     @property
     def format(self) -> str | None:
         return self.el.get("format")
+
+
+class UblDate(DateField):
+    """A UBL date: an xs:date, ``YYYY-MM-DD`` with an optional time zone (``Z``, ``+01:00``). Any other text (a
+    date-time, ``YYYYMMDD``, trailing characters) is not a date: ``value`` None, as the schema would refuse it."""
+
+    __slots__ = ()
+
+    def __init__(self, el: Any):
+        self.el = el
+        self.raw = raw = el.text or ""
+        match = _XS_DATE.fullmatch(raw.strip())
+        self.value = _parse_date(match.group(1)) if match is not None else None
+
+
+# xs:date's lexical form (ASCII digits: \d would take any Unicode digit); a time zone is at most 14 hours away
+_XS_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?")
 
 
 def _parse_date(t: str) -> date | None:

@@ -15,7 +15,6 @@ from ..model import (
     Card,
     Contact,
     CreditTransfer,
-    DateField,
     Delivery,
     DirectDebit,
     Field,
@@ -36,6 +35,7 @@ from ..model import (
     SupportingDocument,
     TaxTotal,
     Totals,
+    UblDate,
     VatBreakdown,
     xs_boolean,
 )
@@ -383,9 +383,9 @@ def read_period(el: Any) -> Period:
     for c in el[:]:
         t = c.tag
         if t == B_StartDate:
-            p.start = p.start or DateField(c)
+            p.start = p.start or UblDate(c)
         elif t == B_EndDate:
-            p.end = p.end or DateField(c)
+            p.end = p.end or UblDate(c)
         elif t == B_DescriptionCode:
             p.description_code = p.description_code or Field(c)
     return p
@@ -537,15 +537,15 @@ def read(root: Any, document: str) -> Invoice:
         elif t == ID:
             inv.number = inv.number or Field(c)
         elif t == B_IssueDate:
-            inv.issue_date = inv.issue_date or DateField(c)
+            inv.issue_date = inv.issue_date or UblDate(c)
         elif t == B_DueDate:
-            inv.due_date = inv.due_date or DateField(c)
+            inv.due_date = inv.due_date or UblDate(c)
         elif t == type_tag:
             inv.type_code = inv.type_code or Field(c)
         elif t == NOTE:
             inv.notes.append(_note(c))
         elif t == B_TaxPointDate:
-            inv.tax_point_date = inv.tax_point_date or DateField(c)
+            inv.tax_point_date = inv.tax_point_date or UblDate(c)
         elif t == B_DocumentCurrencyCode:
             inv.currency = inv.currency or Field(c)
         elif t == B_TaxCurrencyCode:
@@ -567,7 +567,7 @@ def read(root: Any, document: str) -> Invoice:
                 PrecedingInvoice(
                     el=c,
                     number=_field(doc, ID) if doc is not None else None,
-                    issue_date=_field(doc, B_IssueDate, DateField) if doc is not None else None,
+                    issue_date=_field(doc, B_IssueDate, UblDate) if doc is not None else None,
                 )
             )
         elif t == A_DespatchDocumentReference:
@@ -600,7 +600,7 @@ def read(root: Any, document: str) -> Invoice:
         elif t == A_PaymentMeans:
             inv.payment_instructions.append(read_payment_means(c))
             if credit and inv.due_date is None:  # EN 16931-3-2: a CreditNote's BT-9 (it has no cbc:DueDate)
-                inv.due_date = _field(c, B_PaymentDueDate, DateField)
+                inv.due_date = _field(c, B_PaymentDueDate, UblDate)
         elif t == A_PaymentTerms:
             n = _field(c, NOTE)
             if n is not None:
@@ -657,7 +657,7 @@ def _delivery(el: Any) -> Delivery:
     for c in el[:]:
         t = c.tag
         if t == B_ActualDeliveryDate:
-            d.date = d.date or DateField(c)
+            d.date = d.date or UblDate(c)
         elif t == A_DeliveryLocation:
             d.location_id = d.location_id or _field(c, ID, Ident)
             addr = _first_child(c, A_Address)

@@ -90,7 +90,12 @@ def test_the_download_name_is_the_id_when_the_number_is_long_or_not_plain_ascii(
     assert download_name(record) == "FA/2026/0001"
 
 
-@pytest.mark.parametrize("written", ["2026-02-30", "2026-13-01", "0000-01-01", "+2026-11-20"])
+@pytest.mark.parametrize(
+    "written",
+    # review r33 F1: UBL dates were read from their first 10 characters; these are not xs:dates
+    ["2026-02-30", "2026-13-01", "0000-01-01", "+2026-11-20", "2026-11-2099", "20261120", "2026-11-20T10:00:00",
+     "2026-11-20 ou 21", "2026-11-20+15:00"],
+)  # fmt: skip
 def test_an_issue_date_that_is_not_a_calendar_date_is_rejected_and_never_accepted_twice(ports, written):
     """The EN 16931 rules pass these (the official verdicts stand); the platform's control refuses them: an invoice
     without an issue date has no number claim, so it would escape the duplicate control."""

@@ -127,3 +127,22 @@ def test_credit_note_document():
     report = validate(data)
     assert report.document == "CreditNote" and report.invoice.is_credit_note
     assert report.invoice.type_code_value == "381" and report.invoice.lines[0].quantity.value == 10
+
+
+def test_a_ubl_date_is_an_xs_date_and_nothing_else():
+    """Review r33 F1: a UBL date was read from its first 10 characters, so "2026-11-2099" was 2026-11-20 (accepted,
+    while the buyer's schema refuses it). An xs:date is YYYY-MM-DD with an optional time zone; CII keeps YYYYMMDD."""
+    from datetime import date
+
+    from lxml import etree
+
+    from chalicelib.validation.model import DateField, UblDate
+
+    def ubl(text):
+        return UblDate(etree.fromstring(f"<d>{text}</d>")).value
+
+    for text in ("2026-11-20", " 2026-11-20\n", "2026-11-20Z", "2026-11-20+01:00", "2026-11-20-14:00"):
+        assert ubl(text) == date(2026, 11, 20), text
+    for text in ("2026-11-2099", "20261120", "2026-11-20T10:00:00", "2026-11-20Z0", "2026-11-20+15:00", "٢٠٢٦-11-20"):
+        assert ubl(text) is None, text
+    assert DateField(etree.fromstring("<d>20261120</d>")).value == date(2026, 11, 20)  # CII format 102
