@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from ..validation.model import LOCATION_NAMESPACES
 from ..validation.parsing import CII_NS, MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
 
 # The library logs every lookup at INFO/WARNING; its findings come back to us as values.
@@ -269,14 +270,26 @@ def _known(name: str) -> bool:
     return name.lower() in KNOWN_NAMES
 
 
-def profile_of(root) -> str:
-    """The Factur-X level named by the guideline parameter (BT-24), or "unknown"."""
-    from facturx import get_level
+# BT-24 where the engine reads it (validation.readers.cii): the first guideline ID of the document context.
+_GUIDELINE_ID = "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
 
-    try:
-        return get_level(root, "factur-x")
-    except Exception:  # noqa: BLE001 - no or unknown guideline: the EN 16931 rules will say what is wrong
-        return "unknown"
+
+def profile_of(root) -> str:
+    """The Factur-X level named by the guideline parameter (BT-24), or "unknown".
+
+    The guideline is read trimmed and in any letter case, as the engine reads BT-24: a pretty-printed or upper-case
+    MINIMUM guideline must not pass for a complete invoice. The level is the URN's last segment
+    (urn:factur-x.eu:1p0:minimum, …#compliant#urn:factur-x.eu:1p0:basic), else the segment before the year of
+    the EN 16931 URN (urn:cen.eu:en16931:2017, and its extensions after a "#"), as the factur-x library maps it."""
+    guideline = root.findtext(_GUIDELINE_ID, namespaces=LOCATION_NAMESPACES)
+    if guideline is None:
+        return "unknown"  # no guideline: the EN 16931 rules will say what is wrong
+    urn = guideline.strip().lower()
+    level = urn.rsplit(":", 1)[-1]
+    if level in PROFILE_NAMES:
+        return level
+    segments = urn.split("#", 1)[0].split(":")
+    return segments[-2] if len(segments) > 1 and segments[-2] in PROFILE_NAMES else "unknown"
 
 
 def profile_refusal(extracted: Extracted) -> str | None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from fakes import FakeObjectStore
-from structured_invoices import cii_invoice, facturx_pdf, json_invoice
+from structured_invoices import cii_invoice, facturx_pdf, json_invoice, pdf_with_attachment
 
 from chalicelib.formats import facturx
 from chalicelib.services import intake, layout
@@ -40,3 +40,26 @@ def test_the_factur_x_profile_rule_is_the_same_for_a_cii_as_xml_and_in_a_pdf(pro
 
 def test_a_json_rendition_has_no_profile_rule():
     assert _source(json.dumps(json_invoice("J-1")).encode(), "json").refusal is None
+
+
+@pytest.mark.parametrize(
+    "guideline, profile",
+    [
+        ("\n  urn:factur-x.eu:1p0:minimum\n", "minimum"),  # pretty-printed: the engine reads BT-24 trimmed
+        (" urn:factur-x.eu:1p0:basicwl ", "basicwl"),
+        ("urn:factur-x.eu:1p0:MINIMUM", "minimum"),  # the level token in another letter case
+        ("urn:factur-x.eu:1p0:BasicWL", "basicwl"),
+        ("URN:FACTUR-X.EU:1P0:MINIMUM", "minimum"),
+    ],
+)
+def test_whitespace_or_letter_case_in_the_guideline_does_not_bypass_the_profile_rule(guideline, profile):
+    """Review r33 F2: the profile was read from the guideline untrimmed and case-sensitively, so these came out
+    "unknown" and the document counted as a complete invoice (203)."""
+    exact = f"<ram:ID>urn:factur-x.eu:1p0:{profile}</ram:ID>".encode()
+    cii = cii_invoice(profile=profile).replace(exact, f"<ram:ID>{guideline}</ram:ID>".encode())
+    assert exact not in cii
+    pdf = pdf_with_attachment("factur-x.xml", cii)  # the factur-x library would not embed it: it reads the level
+    refusals = [_source(cii, "cii").refusal, _source(pdf, "facturx").refusal]
+    assert [r.rule for r in refusals] == [facturx.PROFILE_RULE] * 2
+    assert facturx.PROFILE_NAMES[profile] in refusals[0].message
+    assert facturx.extract(pdf).profile == profile
