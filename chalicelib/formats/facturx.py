@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import io
-import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,9 +20,6 @@ from dataclasses import dataclass
 
 from ..validation.model import LOCATION_NAMESPACES
 from ..validation.parsing import CII_NS, MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
-
-# The library logs every lookup at INFO/WARNING; its findings come back to us as values.
-logging.getLogger("factur-x").setLevel(logging.ERROR)
 
 INCOMPLETE_PROFILES = {"minimum": "MINIMUM", "basicwl": "BASIC WL"}
 PROFILE_NAMES = {
