@@ -1,9 +1,10 @@
 """Factur-X / ZUGFeRD: the CII invoice embedded in a PDF/A-3, and its profile.
 
-Extraction reads the PDF's embedded files with pypdf (factur-x.xml / ZUGFeRD-invoice.xml first, then
-any *.xml), each inflated at most to the invoice XML limit (validation.parsing.MAX_XML_BYTES), the object
-and xref streams read on the way inflated at most to PDF_STRUCTURE_BUDGET all together (and, in a flow, all
-its PDFs within a FlowBudget), and reads the XML with the platform's hardened parser, like any deposited XML.
+Extraction reads the PDF's embedded files with pypdf (factur-x.xml / ZUGFeRD-invoice.xml first, then any *.xml,
+each by its file name or its name-tree key), each inflated at most to the invoice XML limit
+(validation.parsing.MAX_XML_BYTES), the object and xref streams read on the way inflated at most to
+PDF_STRUCTURE_BUDGET all together (and, in a flow, all its PDFs within a FlowBudget), and reads the XML with the
+platform's hardened parser, like any deposited XML.
 Profiles below EN 16931 (MINIMUM, BASIC WL) carry no invoice lines: they are not complete invoices and are
 rejected with that reason.
 """
@@ -202,10 +203,9 @@ def _extract(pdf: bytes, spent: _Spent) -> Extracted:
     try:
         with apply_configuration(**PDF_LIMITS):
             reader = PdfReader(io.BytesIO(pdf))
-            attachments = [a for a in reader.attachment_list if _is_xml(a.name)]
-            attachments.sort(key=lambda a: not _known(a.name))
-            for attachment in attachments[:MAX_CANDIDATES]:
-                name = str(attachment.name)
+            attachments = [(name, a) for a in reader.attachment_list if (name := _xml_name(a)) is not None]
+            attachments.sort(key=lambda candidate: not _known(candidate[0]))
+            for name, attachment in attachments[:MAX_CANDIDATES]:
                 try:
                     with apply_configuration(**_capped(MAX_XML_BYTES)):
                         xml = attachment.content
@@ -256,6 +256,17 @@ def _over_budget() -> NoEmbeddedInvoice:
         "found: it is refused (a decompression bomb, or not a Factur-X invoice).",
         reason="too-large",
     )
+
+
+def _xml_name(attachment) -> str | None:
+    """The name an embedded file is read as: its file name (/UF, else /F) or its key in the EmbeddedFiles name tree
+    (the PDF allows any key), whichever the standard names, else whichever is an *.xml; None when neither is."""
+    try:
+        file_name = attachment.alternative_name
+    except Exception:  # noqa: BLE001 - a hostile file specification: its key is still read
+        file_name = None
+    names = [str(n) for n in (file_name, attachment.name) if _is_xml(n)]
+    return next((n for n in names if _known(n)), names[0] if names else None)
 
 
 def _is_xml(name) -> bool:
