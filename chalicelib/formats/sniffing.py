@@ -30,6 +30,9 @@ _BOMS = (
     (b"\xff\xfe", "utf-16-le"),
     (b"\xfe\xff", "utf-16-be"),
 )
+# How near the end a PDF's %%EOF must be. Readers (pypdf too) allow bytes after it: padding, a tool's trailer, which
+# a 2 KB look missed (such a PDF was taken by POST /v1/invoices, refused in a flow). Bounded: inputs may be hostile.
+PDF_TRAILER_WINDOW = 64 * 1024
 
 
 def sniff(data: bytes) -> str:
@@ -43,7 +46,7 @@ def sniff(data: bytes) -> str:
         return GZIP
     if len(data) > 262 and data[257:262] == b"ustar":
         return TAR
-    if b"%PDF-" in head and b"%%EOF" in data[-2048:]:  # header (readers allow junk before it) and trailer
+    if b"%PDF-" in head and b"%%EOF" in data[-PDF_TRAILER_WINDOW:]:  # header (readers allow junk before it), trailer
         return PDF
     first = _first_character(head)
     if first == "<":

@@ -22,6 +22,8 @@ from chalicelib.services.errors import InvalidInput, Unprocessable, UnsupportedM
         (b"PK\x03\x04rest", "zip"),
         (b"\x1f\x8b\x08rest", "gzip"),
         (b"%PDF-1.7 no trailer", "unknown"),  # a PDF needs its header and its %%EOF
+        (b"%PDF-1.7 %%EOF" + b"\0" * (sniffing.PDF_TRAILER_WINDOW - 5), "pdf"),  # bytes after %%EOF (review r33)
+        (b"%PDF-1.7 %%EOF" + b"\0" * (sniffing.PDF_TRAILER_WINDOW - 4), "unknown"),  # the look is bounded
         (b"hello", "unknown"),
         (b"", "unknown"),
         # review finding: UTF-16 BE and UTF-32 XML passed a deposit's parser but not the sniffing of flows
@@ -51,6 +53,16 @@ def test_a_zip_of_uncompressed_pdfs_is_a_zip_not_a_pdf():
 
 def test_real_pdf_is_sniffed_as_pdf():
     assert sniffing.sniff(blank_pdf()) == "pdf"
+
+
+@pytest.mark.parametrize("before", [b"", b"\r\n"])
+@pytest.mark.parametrize("after", [b"\r\n" + b" " * 4096, b"\0" * 30_000, b"trailer of a signing tool " * 200])
+def test_a_pdf_with_bytes_after_its_eof_is_a_pdf_in_a_flow_as_it_is_deposited(before, after):
+    """Review r33 F5: more than 2 KB after %%EOF made the PDF "bytes of no recognised format" as an archive member,
+    while POST /v1/invoices (application/pdf) took it."""
+    pdf = before + facturx_pdf(number="FX-PAD") + after
+    assert sniffing.sniff(pdf) == "pdf"
+    assert intake.prepare_member(pdf).format == intake.prepare(pdf, "application/pdf").format == "facturx"
 
 
 @pytest.mark.parametrize(
