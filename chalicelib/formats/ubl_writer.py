@@ -59,7 +59,7 @@ def to_ubl(doc: dict) -> bytes:
         w.basic(root, "DueDate", doc.get("due_date"))
     w.basic(root, f"{w.document}TypeCode", doc["type_code"])
     for note in doc.get("notes", []):
-        code = note.get("subject_code")
+        code = note.get("subject_code")  # a UNTDID 4451 code (the schema's enum): no '#' to blur the #code# form
         w.basic(root, "Note", f"#{code}#{note['text']}" if code else note["text"])
     if not credit:
         w.basic(root, "TaxPointDate", doc.get("tax_point_date"))
