@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from lxml import etree
+
 from ..validation.model import LOCATION_NAMESPACES
 from ..validation.parsing import CII_NS, MAX_XML_BYTES, UnreadableInvoice, detect_syntax, parse_xml
+
+# The library logs every lookup at INFO/WARNING; its findings come back to us as values.
+logging.getLogger("factur-x").setLevel(logging.ERROR)
 
 INCOMPLETE_PROFILES = {"minimum": "MINIMUM", "basicwl": "BASIC WL"}
 PROFILE_NAMES = {
@@ -284,19 +290,23 @@ _GUIDELINE_ID = "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentCont
 def profile_of(root) -> str:
     """The Factur-X level named by the guideline parameter (BT-24), or "unknown".
 
-    The guideline is read trimmed and in any letter case, as the engine reads BT-24: a pretty-printed or upper-case
-    MINIMUM guideline must not pass for a complete invoice. The level is the URN's last segment
-    (urn:factur-x.eu:1p0:minimum, …#compliant#urn:factur-x.eu:1p0:basic), else the segment before the year of
-    the EN 16931 URN (urn:cen.eu:en16931:2017, and its extensions after a "#"), as the factur-x library maps it."""
+    The guideline is read where the engine reads BT-24, trimmed and in any letter case: a pretty-printed or
+    upper-case MINIMUM guideline must not pass for a complete invoice. The factur-x library maps it to its level,
+    given a document holding only the guideline so normalised (it reads the text as written)."""
+    from facturx import get_level
+
     guideline = root.findtext(_GUIDELINE_ID, namespaces=LOCATION_NAMESPACES)
     if guideline is None:
         return "unknown"  # no guideline: the EN 16931 rules will say what is wrong
-    urn = guideline.strip().lower()
-    level = urn.rsplit(":", 1)[-1]
-    if level in PROFILE_NAMES:
-        return level
-    segments = urn.split("#", 1)[0].split(":")
-    return segments[-2] if len(segments) > 1 and segments[-2] in PROFILE_NAMES else "unknown"
+    ram = f"{{{LOCATION_NAMESPACES['ram']}}}"
+    document = etree.Element(root.tag, nsmap={"rsm": LOCATION_NAMESPACES["rsm"], "ram": LOCATION_NAMESPACES["ram"]})
+    context = etree.SubElement(document, f"{{{LOCATION_NAMESPACES['rsm']}}}ExchangedDocumentContext")
+    parameter = etree.SubElement(context, f"{ram}GuidelineSpecifiedDocumentContextParameter")
+    etree.SubElement(parameter, f"{ram}ID").text = guideline.strip().lower()
+    try:
+        return get_level(document, "factur-x")
+    except Exception:  # noqa: BLE001 - an unknown guideline: the EN 16931 rules will say what is wrong
+        return "unknown"
 
 
 def profile_refusal(extracted: Extracted) -> str | None:
