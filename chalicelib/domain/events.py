@@ -54,6 +54,7 @@ class StatusChanged:
                 "reason_code": self.entry.reason_code,
                 "comment": self.entry.comment,
                 "amount": None if self.entry.amount is None else str(self.entry.amount),
+                "currency": invoice.summary.currency,  # BT-5: the amount's currency
                 "actor": self.entry.actor,
                 "links": {"invoice": f"{api_base}/v1/invoices/{invoice.id}"},
             },

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from .invoice import HistoryEntry, has_visible_character
+
 Party = Literal["supplier", "recipient"]
 
 _DECISIONS = frozenset({205, 206, 207, 208, 210})
@@ -136,7 +138,8 @@ def check_transition(
         )
     if reason_code and target not in REASONS:
         return None, Refusal("reason", f"Status {target} takes no reason_code.")
-    if target == COMPLETED and not (comment and comment.strip()) and not has_new_attachment:
+    # A comment of only spaces or invisible characters (U+200B...) tells the recipient nothing: no completion.
+    if target == COMPLETED and not has_visible_character(comment) and not has_new_attachment:
         return None, Refusal(
             "completion", "Completing a suspended invoice needs a comment or an attachment added since."
         )
@@ -146,7 +149,8 @@ def check_transition(
 def check_amount(target: int, amount: Decimal | None, limit: Decimal | None) -> Refusal | None:
     """A payment amount: required on 212, optional on 211, refused elsewhere; > 0 and at most `limit` (the
     invoice's total with VAT) when the invoice has one. An invoice whose total is 0 (fully prepaid, or netted to
-    nothing) is paid and cashed with an amount of 0."""
+    nothing) is paid and cashed with an amount of 0. The amount is what changed hands, unsigned: for a negative
+    total (the supplier owes the buyer) it is what was refunded, at most the total's magnitude."""
     if amount is None:
         if target in AMOUNT_REQUIRED:
             return Refusal(
@@ -156,8 +160,27 @@ def check_amount(target: int, amount: Decimal | None, limit: Decimal | None) -> 
         return None
     if target not in AMOUNT_ALLOWED:
         return Refusal("amount", f"Status {target} takes no amount: only {sorted(AMOUNT_ALLOWED)} do.")
-    if amount < 0 or (amount == 0 and (limit is None or limit > 0)):
+    if amount < 0 or (amount == 0 and limit != 0):
         return Refusal("amount", "'amount' must be greater than 0 (0 only for an invoice whose total is 0).")
-    if limit is not None and amount > limit:
-        return Refusal("amount", f"'amount' {amount} is more than the invoice's total with VAT ({limit}).")
+    if limit is not None and amount > abs(limit):
+        most = (
+            f"the invoice's total with VAT ({limit})"
+            if limit >= 0
+            else f"the magnitude of its total with VAT ({limit})"
+        )
+        return Refusal("amount", f"'amount' {amount} is more than {most}.")
     return None
+
+
+# A decision the recipient may repeat (207 -> 207: a new dispute, another reason or comment).
+REPEATABLE = frozenset({207})
+
+
+def repeats(current: HistoryEntry | None, target: int, reason_code: str | None, comment: str | None) -> bool:
+    """Whether setting `target` with this reason and (stored) comment would only write the current entry again: a
+    keyless retry of a repeatable decision, answered as already applied."""
+    return (
+        current is not None
+        and target in REPEATABLE
+        and (current.code, current.reason_code, current.comment) == (target, reason_code, comment)
+    )

@@ -391,8 +391,9 @@ _REFUSALS = {
     ),
     "415": problem_response("Send application/json"),
     "422": problem_response(
-        "Missing or unknown reason, a 209 without a comment or an attachment added since the suspension, a missing or "
-        "invalid amount, invalid field, or unknown field (unknown_fields: at most 20; unknown_fields_count when there "
+        "Missing or unknown reason, a 209 without a visible comment or an attachment added since the suspension, a "
+        "missing or invalid amount, a comment holding a control or bidirectional character (U+XXXX named), invalid "
+        "field, or unknown field (unknown_fields: at most 20; unknown_fields_count when there "
         "were more)"
     ),
 }
@@ -462,14 +463,21 @@ LIFECYCLE_PATHS = {
                     "properties": {
                         "code": {"type": "integer"},
                         "reason_code": {"type": ["string", "null"]},
-                        "comment": {"type": ["string", "null"], "maxLength": 1000},
+                        "comment": {
+                            "type": ["string", "null"],
+                            "maxLength": 1000,
+                            "description": "Plain text: line breaks and tabs kept, other control characters and "
+                            "bidirectional controls (U+202E...) refused; stored stripped, none when it has no visible "
+                            "character. A 207 repeating the current 207's reason and comment is answered as already "
+                            "applied (no new entry)",
+                        },
                         "amount": {
                             "type": ["string", "null"],
                             "pattern": r"^[0-9]+(\.[0-9]{1,2})?$",
                             "description": "The payment's amount in the invoice's currency, > 0 (0 when the total "
-                            "is 0) and at most its total with VAT (which includes a prepaid amount): required on 212 "
-                            "(the amount received, "
-                            "BR-FR-CDV-14), optional on 211, refused on other statuses",
+                            "is 0) and at most its total with VAT (which includes a prepaid amount; for a negative "
+                            "total, at most its magnitude): required on 212 (the amount received, BR-FR-CDV-14), "
+                            "optional on 211, refused on other statuses",
                         },
                     },
                 }
@@ -514,7 +522,8 @@ LIFECYCLE_PATHS = {
                         "comment": {
                             "type": ["string", "null"],
                             "maxLength": 1000,
-                            "description": "Kept as the comment of the 203 history entry",
+                            "description": "Kept (stripped) as the comment of the 203 history entry; plain text "
+                            "as a status change's comment (control and bidirectional characters refused)",
                         },
                     },
                 }

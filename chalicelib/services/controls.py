@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from ..domain.directory import Structure
 from ..domain.invoice import SUMMARY_TEXT_LIMITS, InvoiceSummary, comparable_reference, has_visible_character
@@ -48,13 +49,30 @@ def number_failure(summary: InvoiceSummary) -> ControlFailure | None:
     return ControlFailure(REJECTION_SEMANTIC, "CHORALE-NUMBER", f"BT-1 Invoice number {what}.", "BT-1")
 
 
-def issue_date_failure(summary: InvoiceSummary, written: str | None) -> ControlFailure | None:
+# How far after its deposit's (UTC) date an invoice may be dated: a supplier east of UTC is already on the next day.
+ISSUE_DATE_TOLERANCE = timedelta(days=1)
+
+
+def issue_date_failure(summary: InvoiceSummary, written: str | None, deposited_at: str) -> ControlFailure | None:
     """BT-2 must be a real calendar date: the duplicate control claims (supplier, year of issue, BT-1), and an
-    invoice is never accepted without that claim. `written` is BT-2 as the document has it (None when absent)."""
-    if summary.issue_date is not None:
-        return None
-    what = "is missing" if written is None else f"{written.strip()[:40]!r} is not a valid calendar date"
-    return ControlFailure(REJECTION_SEMANTIC, "CHORALE-ISSUE-DATE", f"BT-2 Invoice issue date {what}.", "BT-2")
+    invoice is never accepted without that claim. `written` is BT-2 as the document has it (None when absent).
+
+    Nor may it be later than the deposit (`deposited_at`, the time the platform recorded it was received, ISO 8601
+    UTC) by more than ISSUE_DATE_TOLERANCE, as Chorus Pro refuses: an invoice issued in a year to come would claim
+    its number in that year, and be approved and paid before it exists."""
+    if summary.issue_date is None:
+        what = "is missing" if written is None else f"{written.strip()[:40]!r} is not a valid calendar date"
+        return ControlFailure(REJECTION_SEMANTIC, "CHORALE-ISSUE-DATE", f"BT-2 Invoice issue date {what}.", "BT-2")
+    deposit_day = date.fromisoformat(deposited_at[:10])
+    if summary.issue_date > deposit_day + ISSUE_DATE_TOLERANCE:
+        return ControlFailure(
+            REJECTION_SEMANTIC,
+            "CHORALE-ISSUE-DATE-FUTURE",
+            f"BT-2 Invoice issue date {summary.issue_date.isoformat()} is after the deposit date "
+            f"({deposit_day.isoformat()}): an invoice cannot be dated after its deposit.",
+            "BT-2",
+        )
+    return None
 
 
 def depositor_failure(structure: Structure | None, siret: str) -> ControlFailure | None:

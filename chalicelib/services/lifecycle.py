@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote
 from ..domain import lifecycle
 from ..domain.directory import Principal, is_valid_siret
 from ..domain.ids import derived_id, is_ulid, new_id
-from ..domain.invoice import Attachment, Invoice, has_visible_character
+from ..domain.invoice import BIDI_CONTROLS, Attachment, Invoice, has_visible_character, hidden_control
 from ..domain.statuses import STATUSES
 from . import controls, layout
 from .clock import utc_now
@@ -107,6 +107,31 @@ def next_statuses(
 
 
 STATUS_FIELDS = ("code", "reason_code", "comment", "amount")
+MAX_COMMENT = 1000
+
+
+def _check_comment(comment: object) -> None:
+    """A comment of a status change or a re-routing: the other party reads it (API, webhooks, e-mail), so it is
+    plain text (lines and tabs kept), without controls or bidirectional controls that would hide or reorder it."""
+    if comment is None:
+        return
+    if not isinstance(comment, str):
+        raise Unprocessable("'comment' must be a string.")
+    if len(comment) > MAX_COMMENT:
+        raise Unprocessable(f"'comment' is limited to {MAX_COMMENT} characters.")
+    hidden = hidden_control(comment)
+    if hidden is not None:
+        raise Unprocessable(
+            f"'comment' holds a control or bidirectional character (U+{ord(hidden):04X}): it must be plain text "
+            "(line breaks and tabs are kept)."
+        )
+
+
+def stored_comment(comment: str | None) -> str | None:
+    """A comment as its history entry keeps it: stripped, and none when nobody would see anything in it."""
+    return comment.strip() if has_visible_character(comment) else None
+
+
 _AMOUNT = re.compile(r"[0-9]{1,17}(\.[0-9]{1,2})?")
 
 
@@ -139,11 +164,9 @@ def change_status(
     paid = parse_amount(body.get("amount"))
     if isinstance(code, bool) or not isinstance(code, int) or code not in STATUSES:
         raise Unprocessable(f"'code' must be one of the lifecycle status codes {sorted(STATUSES)}.")
-    for name, value in (("reason_code", reason_code), ("comment", comment)):
-        if value is not None and not isinstance(value, str):
-            raise Unprocessable(f"'{name}' must be a string.")
-    if isinstance(comment, str) and len(comment) > 1000:
-        raise Unprocessable("'comment' is limited to 1000 characters.")
+    if reason_code is not None and not isinstance(reason_code, str):
+        raise Unprocessable("'reason_code' must be a string.")
+    _check_comment(comment)
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     keyed = _request_digests(principal, idempotency_key, "status", body)
     if _replayed(invoice, keyed):
@@ -160,12 +183,15 @@ def change_status(
     refusal = lifecycle.check_amount(code, paid, invoice.payable_limit)
     if refusal:
         _refuse(refusal)
-    invoice.set_status(code, party, reason_code or None, comment or None, now(), paid)
+    comment = stored_comment(comment)
+    # A retry of the current 207 (same reason, same comment) without a key: already applied, not a second dispute.
+    if lifecycle.repeats(invoice.history[-1] if invoice.history else None, code, reason_code or None, comment):
+        return invoice
+    invoice.set_status(code, party, reason_code or None, comment, now(), paid)
     return _save_entry(invoices, invoice, keyed=keyed)
 
 
 REROUTE_FIELDS = ("recipient_siret", "service_code", "engagement_number", "comment")
-MAX_COMMENT = 1000
 
 
 def reroute(
@@ -200,10 +226,7 @@ def reroute(
     if "recipient_siret" in body and not is_valid_siret(body["recipient_siret"]):
         raise Unprocessable("'recipient_siret' must be a SIRET (14 digits, Luhn key); it cannot be cleared.")
     comment = body.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        raise Unprocessable("'comment' must be a string.")
-    if isinstance(comment, str) and len(comment) > MAX_COMMENT:
-        raise Unprocessable(f"'comment' is limited to {MAX_COMMENT} characters.")
+    _check_comment(comment)
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)
     if "supplier" not in invoice.parties_of(principal.siret):
         raise Forbidden("Only the invoice's supplier may re-route it.")
@@ -234,7 +257,7 @@ def reroute(
         recipient.name,
         proposed.service_code,
         proposed.engagement_number,
-        comment.strip() if comment and comment.strip() else None,
+        stored_comment(comment),
         now(),
     )
     # A re-route's entry does not name its routing: two re-routes in the same millisecond write equal entries, so
@@ -325,9 +348,6 @@ def attachment_upload_key(invoice_id: str, upload_id: str) -> str:
     return f"uploads/attachments/{invoice_id}/{upload_id}"
 
 
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def _attachment_name(name: object) -> tuple[str, str]:
     """The file name, stripped, and its extension; refused unless it names an accepted type."""
     name = name.strip() if isinstance(name, str) else ""
@@ -337,7 +357,7 @@ def _attachment_name(name: object) -> tuple[str, str]:
         )
     # The other party reads the name as given: no control character, and no bidirectional override that would
     # show "fdp.exe" as "exe.pdf"
-    if any(unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS for c in name):
+    if any(unicodedata.category(c) in ("Cc", "Cs") or c in BIDI_CONTROLS for c in name):
         raise InvalidInput("The attachment's file name holds a control or text-direction character: rename the file.")
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ATTACHMENT_TYPES:

@@ -268,7 +268,7 @@ def _decide(
     failure = (
         controls.text_length_failure(summary)
         or controls.number_failure(summary)
-        or controls.issue_date_failure(summary, issue_date_text(report.invoice))
+        or controls.issue_date_failure(summary, issue_date_text(report.invoice), invoice.created_at)
     )
     if failure is not None:
         recipient = _buyer_structure(summary, directory)

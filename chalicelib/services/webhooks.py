@@ -203,6 +203,8 @@ def mail_for(event: dict) -> tuple[str, str]:
     ]
     if data.get("reason_code") or data.get("comment"):
         lines.append(f"Motif : {data.get('reason_code') or ''} {data.get('comment') or ''}".rstrip())
+    if data.get("amount") is not None:  # 211/212: the payment's amount (BR-FR-CDV-14), in the invoice's currency
+        lines.append(f"Montant : {data['amount']} {data.get('currency') or ''}".rstrip())
     if (data.get("links") or {}).get("invoice"):
         lines.append(f"Détail : GET {data['links']['invoice']}")
     lines.append(f"Événement : {event.get('id')}")
