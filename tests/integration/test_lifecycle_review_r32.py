@@ -4,7 +4,7 @@ totals' payments, a repeated 207, and the payment e-mails."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
@@ -51,7 +51,7 @@ def test_a_comment_with_no_visible_character_is_not_stored(client, pump):
 
 def test_an_invoice_dated_after_its_deposit_is_rejected(client, pump):
     """Dated three days after today: after the recorded deposit's date plus a day, even across a midnight."""
-    later = (datetime.now(timezone.utc).date() + timedelta(days=3)).isoformat()
+    later = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
     invoice = deposit(client, pump, ubl_invoice("R32-FUT-1", issue_date=later))
     deposit_day = date.fromisoformat(invoice["created_at"][:10])
     assert invoice["status"]["code"] == 213

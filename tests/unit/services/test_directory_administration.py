@@ -312,7 +312,9 @@ def test_a_structure_stored_over_the_services_cap_can_be_trimmed_but_not_grown(m
         service.structure_from({"services": [*trimmed, *trimmed[:2], {"code": "S9", "name": "9"}]}, "t1", existing)
 
 
-@pytest.mark.parametrize("override", ["\u202e", "\u202a", "\u2066", "\u2069"])
+@pytest.mark.parametrize(
+    "override", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c"]
+)  # marks: one bidi set
 def test_a_name_with_a_bidirectional_override_is_refused(override):
     """A right-to-left override makes "Mairie A\u202eNIHCAM" display reversed: a supplier or service name could pass
     for another in every listing. Names are one line of plain text, so these characters are refused."""

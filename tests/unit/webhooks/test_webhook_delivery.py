@@ -499,3 +499,14 @@ def test_webhooks_stay_at_least_once(store):
         [job] = fan_out_one(status_event(), store=store, queue=FakeQueue(), clock=lambda at=at: at)
         assert deliver(job, context(store, sender, log=log)).outcome == "delivered"
     assert len(sender.calls) == 2 and log.mailed == {}
+
+
+@pytest.mark.parametrize("code", [211, 212])
+def test_a_payment_mail_shows_the_amount_and_its_currency(code):
+    event = status_event(code)
+    event["data"].update(amount="50.00", currency="EUR")
+    _subject, text = mail_for(event)
+    assert "\nMontant : 50.00 EUR\n" in text
+    event["data"].pop("currency")  # an event published before it carried the currency
+    assert "\nMontant : 50.00\n" in mail_for(event)[1]
+    assert "Montant" not in mail_for(status_event(205))[1]
