@@ -132,3 +132,12 @@ def test_findings_the_validation_did_not_list_count_as_truncated():
     errors = [Error("BR-21", "fatal", "f", f"/l[{i}]") for i in range(120)]
     invoice.reject(SUMMARY, None, errors, "REJ_SEMAN", "EN 16931", "2026-11-26T10:00:01.000Z", unlisted=5000)
     assert len(invoice.errors) == MAX_STORED_ERRORS and invoice.errors_truncated == 20 + 5000
+
+
+def test_a_payment_event_carries_its_amount_and_the_invoice_s_currency():
+    invoice = pending()
+    invoice.accept(SUMMARY, "Mairie", [], "2026-11-26T10:00:01.000Z")
+    before = list(invoice.history)
+    invoice.set_status(212, "supplier", None, None, "2026-11-27T10:00:00.000Z", Decimal("120.00"))
+    data = new_status_events(before, invoice)[0].cloudevent()["data"]
+    assert (data["amount"], data["currency"]) == ("120.00", "EUR")
