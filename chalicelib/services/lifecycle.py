@@ -127,7 +127,7 @@ def _check_comment(comment: object) -> None:
         )
 
 
-def stored_comment(comment: str | None) -> str | None:
+def _stored_comment(comment: str | None) -> str | None:
     """A comment as its history entry keeps it: stripped, and none when nobody would see anything in it."""
     return comment.strip() if has_visible_character(comment) else None
 
@@ -183,8 +183,9 @@ def change_status(
     refusal = lifecycle.check_amount(code, paid, invoice.payable_limit)
     if refusal:
         _refuse(refusal)
-    comment = stored_comment(comment)
-    # A retry of the current 207 (same reason, same comment) without a key: already applied, not a second dispute.
+    comment = _stored_comment(comment)
+    # The current 207 again (same reason and comment: a keyless retry, or a new key): already applied, not a second
+    # dispute (no entry, no event).
     if lifecycle.repeats(invoice.history[-1] if invoice.history else None, code, reason_code or None, comment):
         return invoice
     invoice.set_status(code, party, reason_code or None, comment, now(), paid)
@@ -257,7 +258,7 @@ def reroute(
         recipient.name,
         proposed.service_code,
         proposed.engagement_number,
-        stored_comment(comment),
+        _stored_comment(comment),
         now(),
     )
     # A re-route's entry does not name its routing: two re-routes in the same millisecond write equal entries, so
