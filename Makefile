@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit integration e2e bench lint clean
+.PHONY: help run test unit integration e2e bench lint clean
+
+help:  ## this list: each target with its description
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 16
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or set PYTHON=python3"; exit 1; }
@@ -74,10 +77,16 @@ cost: $(STAMP)  ## monthly AWS bill per component from measured per-invoice coun
 # DRY_RUN=1 (true, yes) only counts; DRY_RUN=0 (false, no) or none acts; any other value is refused.
 DRY_RUN_FLAG = $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,$(if $(filter-out 0 false no,$(DRY_RUN)),$(error DRY_RUN=$(DRY_RUN): 1, true or yes for a dry run; 0, false, no or nothing for a real one)))
 
+# A required variable left out stops make naming it, not the script's argument it becomes.
+require = $(if $($(1)),,$(error $(1)= is required: $(2)))
+
 redrive: $(STAMP)  ## move a queue's dead letters back after a fix: make redrive QUEUE=chorale-prod-validation [MAX=] [DRY_RUN=1]
+	$(call require,QUEUE,make redrive QUEUE=chorale-prod-validation [MAX=] [DRY_RUN=1])
 	$(BIN)/python infra/redrive.py $(QUEUE) $(if $(MAX),--max $(MAX)) $(DRY_RUN_FLAG) --region $(OPS_REGION)
 
 replay-events: $(STAMP)  ## re-publish a window's status events after the stream publisher gave up: make replay-events STAGE=prod SINCE=… UNTIL=… [DRY_RUN=1]
+	$(call require,SINCE,make replay-events STAGE=prod SINCE=2026-11-20T08:00:00Z UNTIL=2026-11-20T09:00:00Z)
+	$(call require,UNTIL,make replay-events STAGE=prod SINCE=2026-11-20T08:00:00Z UNTIL=2026-11-20T09:00:00Z)
 	$(BIN)/python infra/replay_events.py --stage $(STAGE) --since $(SINCE) --until $(UNTIL) $(DRY_RUN_FLAG) --region $(OPS_REGION)
 
 bootstrap: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## once per account and region: CDK's asset bucket and roles
