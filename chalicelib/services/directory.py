@@ -49,6 +49,9 @@ WRITE_ATTEMPTS = 5
 ISSUE_KEY_ROUTE = "POST /v1/admin/structures/{siret}/api-keys"
 STRUCTURE_FIELDS = ("siret", "name", "roles", "active", "requires_service_code", "requires_engagement", "services")
 SERVICE_FIELDS = ("code", "name", "active", "requires_engagement")
+# A CSV cell's yes/no spellings, compared lowercased: French Excel writes VRAI/FAUX.
+CSV_TRUE = ("true", "1", "yes", "vrai", "oui")
+CSV_FALSE = ("false", "0", "no", "faux", "non")
 
 log = logging.getLogger(__name__)
 
@@ -336,9 +339,12 @@ def structures_from_csv(text: str) -> list[dict]:
         for flag in ("active", "requires_service_code", "requires_engagement"):
             raw = (row.get(flag) or "").strip().lower()
             if raw:
-                if raw not in ("true", "false", "1", "0", "yes", "no"):
-                    raise Unprocessable(f"line {line}: '{flag}' must be true or false.")
-                entry[flag] = raw in ("true", "1", "yes")
+                if raw not in CSV_TRUE + CSV_FALSE:
+                    raise Unprocessable(
+                        f"line {line}: '{flag}' must be true or false, spelled {', '.join(CSV_TRUE)} "
+                        f"or {', '.join(CSV_FALSE)} (any case)."
+                    )
+                entry[flag] = raw in CSV_TRUE
         entry["_line"] = line
         rows.append(entry)
     return rows

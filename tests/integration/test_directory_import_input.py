@@ -148,3 +148,27 @@ def test_a_trailing_separator_is_ignored_as_before(client):
     response = import_csv(client, HEADER + f"{MAIRIE},Mairie trailing,recipient,true,true,false,\n")
     assert response.status_code == 200, response.body
     assert "Mairie trailing" in names(client)
+
+
+def flags_of(client, siret: str) -> tuple[bool, bool, bool]:
+    structure = json.loads(client.http.get(f"/v1/structures/{siret}", headers=auth(SUPPLIER_KEY)).body)
+    return structure["active"], structure["requires_service_code"], structure["requires_engagement"]
+
+
+def test_french_excel_booleans_are_read_in_any_case(client):
+    """Review r35: French Excel writes VRAI/FAUX in a `;`-separated file; oui/non are read too."""
+    body = (
+        "\ufeffsiret;name;roles;active;requires_service_code;requires_engagement\r\n"
+        f"{MAIRIE};Mairie;recipient;VRAI;Faux;oui\r\n{CHR};CHR;recipient;vrai;OUI;NON\r\n"
+    )
+    response = import_csv(client, body)
+    assert response.status_code == 200, response.body
+    assert flags_of(client, MAIRIE) == (True, False, True)
+    assert flags_of(client, CHR) == (True, True, False)
+
+
+def test_a_boolean_spelled_otherwise_is_a_422_listing_the_spellings_accepted(client):
+    detail = refused(import_csv(client, HEADER + f"{MAIRIE},Mairie,recipient,si,true,false\n"), 2)["detail"]
+    assert detail == (
+        "line 2: 'active' must be true or false, spelled true, 1, yes, vrai, oui or false, 0, no, faux, non (any case)."
+    )
