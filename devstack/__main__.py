@@ -80,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     aws_endpoint = f"http://{aws_host}:{aws_port}"
     demo_admin = not os.environ.get("ADMIN_KEY_HASHES")
     _local_environment(aws_endpoint)
+    from chalice.local import ThreadedHTTPServer
+
+    # Bound before the app reads its settings: with --port 0, links carry the port taken, not 0.
+    listener = ThreadedHTTPServer((args.host, args.port), None)
+    base_url = f"http://{args.host}:{listener.server_port}"
     # links in events and mails point at this API (no API Gateway here to tell its address)
-    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
+    os.environ.setdefault("PUBLIC_BASE_URL", base_url)
 
     sys.path.insert(0, str(ROOT))
     from chalice.cli import CLIFactory
@@ -106,14 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         seeded = load_seed(args.seed)
     except (OSError, ValueError, SeedError) as exc:
         print(f"cannot load seed {args.seed}: {exc}", file=sys.stderr)
+        listener.server_close()
         moto.stop()
         return 2
 
     stream_handlers = {s.name: resources.invoice_stream_arn for s in app.event_sources if hasattr(s, "stream_arn")}
     pump = EventPump(app, settings().region, stream_handlers)
     pump.start()
-    server = make_server(app, config, args.host, args.port)
-    base_url = f"http://{args.host}:{server.server.server_port}"
+    server = make_server(app, config, args.host, listener.server_port, listener)
 
     print(f"Chorale local platform on {base_url}  (AWS stand-in: {aws_endpoint})")
     print(f"Seed: {args.seed}")

@@ -13,6 +13,7 @@ from chalice.local import (
     LocalDevServer,
     LocalGatewayException,
     NotAuthorizedError,
+    ThreadedHTTPServer,
 )
 
 from chalicelib.entrypoints.problems import PROBLEM_JSON, gateway_problem
@@ -48,11 +49,19 @@ class ProblemRequestHandler(ChaliceRequestHandler):
         pass
 
 
-def make_server(app, config, host: str, port: int) -> LocalDevServer:
+def make_server(app, config, host: str, port: int, listener: ThreadedHTTPServer | None = None) -> LocalDevServer:
     """As chalice.local.create_local_server, with our handler: the app becomes a LocalChalice, whose
     `current_request` is per thread. The server answers requests in parallel threads; with one shared
-    `current_request`, a request could read another's caller and body."""
+    `current_request`, a request could read another's caller and body. `listener`: a server already bound (made
+    with no handler), so that its port was known before the app read its settings."""
     if not isinstance(app, LocalChalice):
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
         app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, handler_cls=ProblemRequestHandler)
+    if listener is None:
+        return LocalDevServer(app, config, host, port, handler_cls=ProblemRequestHandler)
+
+    def bound_server(address, handler) -> ThreadedHTTPServer:
+        listener.RequestHandlerClass = handler
+        return listener
+
+    return LocalDevServer(app, config, host, port, handler_cls=ProblemRequestHandler, server_cls=bound_server)

@@ -78,8 +78,9 @@ class LocalStack:
         raise AssertionError(f"condition not met within {timeout}s")
 
 
-def start_local_stack(seed: Path, extra_env: dict | None = None) -> LocalStack:
-    port, aws_port = free_port(), free_port()
+def start_local_stack(seed: Path, extra_env: dict | None = None, port: int | None = None) -> LocalStack:
+    """`port`: the API's (0: the stack takes a free one itself); a free one chosen here by default."""
+    port, aws_port = free_port() if port is None else port, free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     env.pop("AWS_ENDPOINT_URL", None)
     process = subprocess.Popen(
