@@ -214,16 +214,20 @@ def _one_object(usage: dict) -> dict:
 
 
 def fixed_costs(template_dir: Path) -> dict:
+    """Alarms and dead-letter queues counted in the synthesized prod template; assumed, with a note saying so,
+    without one."""
     alarms, queues = 20, 3
     template = template_dir / "prod.template.json"
+    note = f"(no {template}: the monthly bill assumes {alarms} alarms and {queues} queues; run make synth)"
     if template.exists():
+        note = None
         resources = json.loads(template.read_text())["Resources"].values()
         alarms = sum(1 for r in resources if r["Type"] == "AWS::CloudWatch::Alarm")
         queues = sum(1 for r in resources if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"])
     # The app's EMF metrics (one `service` dimension each): InvoicesDeposited, InvoicesAccepted, InvoicesRejected,
     # ProcessingLatency, EventsUnsendable, WebhooksDelivered, WebhookRetries, WebhooksGivenUp. API Gateway's are
     # its free stage metrics.
-    return {"alarms": alarms, "custom_metrics": 8, "queues": queues}
+    return {"alarms": alarms, "custom_metrics": 8, "queues": queues, "note": note}
 
 
 def money(value: float) -> str:
@@ -272,6 +276,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Chorale monthly AWS bill — {args.region} ({prices['regions'][args.region]['name']}), prices of "
           f"{prices['date']} ({prices['source']})")
     print(f"Measured {counts['measured']}: {counts['scenario']}; statuses {counts['statuses']}")
+    if fixed_info["note"]:
+        print(fixed_info["note"])
     print()
     print("Per invoice (measured on the local stack; Lambda ms scaled to each function's memory):")
     for call_kind, value in (

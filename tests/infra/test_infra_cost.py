@@ -56,3 +56,18 @@ def test_sns_is_billed_per_request_and_64_kib_not_per_message():
     assert _units_total(None, None, "sns", "PublishBatch", batch(3, 30_000), {}, None)["sns_requests"] == 2
     assert _units_total(None, None, "sns", "Publish", {"Message": "hello"}, {}, None) == {
         "sns_messages": 1, "sns_requests": 1}  # fmt: skip
+
+
+def test_without_synthesized_templates_the_fixed_costs_say_what_they_assume(tmp_path):
+    """Review r35: without infra/cdk.out, the alarms and queues priced were assumed silently."""
+    from cost import fixed_costs
+
+    assumed = fixed_costs(tmp_path)
+    assert assumed["note"] == (
+        f"(no {tmp_path / 'prod.template.json'}: the monthly bill assumes 20 alarms and 3 queues; run make synth)"
+    )
+    (tmp_path / "prod.template.json").write_text(
+        '{"Resources": {"A": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}},'
+        ' "Q": {"Type": "AWS::SQS::Queue", "Properties": {"RedrivePolicy": {}}}}}'
+    )
+    assert fixed_costs(tmp_path) == {"alarms": 1, "custom_metrics": 8, "queues": 1, "note": None}
