@@ -7,8 +7,11 @@ from pathlib import Path
 
 from chalicelib.adapters.directory import DynamoDirectory
 from chalicelib.domain.directory import Structure
-from chalicelib.services.directory import MAX_IMPORT_ROWS, SYSTEM_ADMIN, import_structures
-from chalicelib.services.errors import ServiceError
+from chalicelib.services.directory import MAX_IMPORT_ROWS, STRUCTURE_FIELDS, SYSTEM_ADMIN, import_structures
+from chalicelib.services.errors import ServiceError, refuse_unknown_fields
+
+# A seed's structure is an import row: the structure's fields and its API keys.
+SEED_FIELDS = (*STRUCTURE_FIELDS, "api_keys")
 
 
 class SeedError(ValueError):
@@ -24,6 +27,12 @@ def load_seed(path: str | Path, directory: DynamoDirectory | None = None) -> lis
     if not isinstance(document, dict) or not isinstance(document.get("structures"), list):
         raise SeedError('a seed is {"structures": [...]}')
     entries, directory = document["structures"], directory or DynamoDirectory()
+    for index, entry in enumerate(entries):  # here, so that the fields listed as accepted include api_keys
+        try:
+            if isinstance(entry, dict):
+                refuse_unknown_fields(entry, SEED_FIELDS, "a seed's structure")
+        except ServiceError as exc:
+            raise SeedError(f"structures[{index}]: {exc.detail}") from None
     structures = []
     try:  # in imports of at most MAX_IMPORT_ROWS (an API import's limit), each checked whole before it is written
         for start in range(0, len(entries), MAX_IMPORT_ROWS):

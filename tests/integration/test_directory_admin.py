@@ -310,3 +310,19 @@ def test_a_seed_of_more_structures_than_one_import_takes_is_loaded_in_imports(aw
     loaded = load_seed(seed)
     assert [s.siret for s, _keys in loaded] == sirets
     assert DynamoDirectory().structure(sirets[-1]) is not None and DynamoDirectory().structure(sirets[0]) is not None
+
+
+def test_a_seed_field_unknown_is_refused_listing_api_keys_among_the_accepted(aws, tmp_path):
+    """Review r35: the seed accepts api_keys, and its unknown-field error listed a structure's fields without it."""
+    from devstack.seed import SeedError, load_seed
+
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"structures": [
+        {"siret": "21750000100011", "name": "Mairie", "roles": ["recipient"], "api_key": "k" * 16}
+    ]}))  # fmt: skip
+    with pytest.raises(SeedError) as refused:
+        load_seed(seed)
+    assert str(refused.value) == (
+        "structures[0]: Unknown or read-only fields ['api_key']: a seed's structure accepts ['siret', 'name', "
+        "'roles', 'active', 'requires_service_code', 'requires_engagement', 'services', 'api_keys']."
+    )
