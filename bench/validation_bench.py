@@ -89,7 +89,8 @@ def main() -> int:
         # The corpus is separate test data: without it `make bench` still runs its other benches.
         print(
             f"validation bench skipped: no EN 16931 conformance corpus (manifest.json) at {args.corpus}; "
-            "put it there or set CHORALE_CONFORMANCE_DIR (or --corpus) to its directory (see README, Validation)"
+            "put it there or set CHORALE_CONFORMANCE_DIR (or --corpus) to its directory "
+            "(README, *EN 16931 validation engine*)"
         )
         return 0
 
