@@ -80,9 +80,9 @@ DRY_RUN_FLAG = $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,$(if $(filter-out 
 # A required variable left out stops make naming it, not the script's argument it becomes.
 require = $(if $($(1)),,$(error $(1)= is required: $(2)))
 
-redrive: $(STAMP)  ## move a queue's dead letters back after a fix: make redrive QUEUE=chorale-prod-validation [MAX=] [DRY_RUN=1]
-	$(call require,QUEUE,make redrive QUEUE=chorale-prod-validation [MAX=] [DRY_RUN=1])
-	$(BIN)/python infra/redrive.py $(QUEUE) $(if $(MAX),--max $(MAX)) $(DRY_RUN_FLAG) --region $(OPS_REGION)
+redrive: $(STAMP)  ## move a queue's dead letters back after a fix: make redrive QUEUE=chorale-prod-validation [FROM=<queue>, not its DLQ] [MAX=] [DRY_RUN=1]
+	$(call require,QUEUE,make redrive QUEUE=chorale-prod-validation [FROM=] [MAX=] [DRY_RUN=1])
+	$(BIN)/python infra/redrive.py $(QUEUE) $(if $(FROM),--from $(FROM)) $(if $(MAX),--max $(MAX)) $(DRY_RUN_FLAG) --region $(OPS_REGION)
 
 replay-events: $(STAMP)  ## re-publish a window's status events after the stream publisher gave up: make replay-events STAGE=prod SINCE=… UNTIL=… [DRY_RUN=1]
 	$(call require,SINCE,make replay-events STAGE=prod SINCE=2026-11-20T08:00:00Z UNTIL=2026-11-20T09:00:00Z)

@@ -32,10 +32,12 @@ class Settings:
     mail_outbox_table: str  # local stack only: e-mails are captured, not sent
     webhook_events_queue: str  # subscribed to the events topic: fan-out
     webhook_delivery_queue: str  # one message per (subscription, event) attempt
+    # The jobs given up after the retry age (a receiver down): held for an operator, never consumed, not the DLQ
+    webhook_given_up_queue: str
     webhook_timeout_seconds: float
     webhook_retry_base_seconds: float  # first retry delay; doubles per attempt, with jitter
     webhook_retry_max_delay_seconds: float
-    webhook_retry_max_age_seconds: float  # then the event goes to the DLQ, the subscription is failing
+    webhook_retry_max_age_seconds: float  # then the job goes to the given-up queue, the subscription is failing
     mail_sender: str
     public_base_url: str  # the API's public address for links mailed out; default: API Gateway's own
     # Formats and bulk (issue #5)
@@ -80,6 +82,7 @@ def settings() -> Settings:
         mail_outbox_table=env.get("MAIL_OUTBOX_TABLE", "chorale-mail-outbox"),
         webhook_events_queue=env.get("WEBHOOK_EVENTS_QUEUE", "chorale-webhook-events"),
         webhook_delivery_queue=env.get("WEBHOOK_DELIVERY_QUEUE", "chorale-webhook-deliveries"),
+        webhook_given_up_queue=env.get("WEBHOOK_GIVEN_UP_QUEUE", "chorale-webhook-deliveries-given-up"),
         webhook_timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
         webhook_retry_base_seconds=float(env.get("WEBHOOK_RETRY_BASE_SECONDS", "1")),
         webhook_retry_max_delay_seconds=float(

@@ -122,6 +122,10 @@ def create_webhook_resources(settings: Settings, resources: LocalResources, visi
     for name in (settings.webhook_events_queue, settings.webhook_delivery_queue):
         url, dlq_url = create_queue_with_dlq(sqs, name, WEBHOOK_MAX_RECEIVES, delivery_visibility)
         resources.queue_urls[name], resources.queue_urls[f"{name}-dlq"] = url, dlq_url
+    # Deliveries given up after the retry age wait here for an operator (infra: 14 days, no DLQ, no consumer).
+    resources.queue_urls[settings.webhook_given_up_queue] = sqs.create_queue(
+        QueueName=settings.webhook_given_up_queue, Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)}
+    )["QueueUrl"]
     events_url = resources.queue_urls[settings.webhook_events_queue]
     events_arn = sqs.get_queue_attributes(QueueUrl=events_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     _client("sns", settings).subscribe(

@@ -1,12 +1,14 @@
 """Move a queue's dead letters back to it, once the cause is fixed (see docs/operations.md, *Alarms*).
 
     make redrive QUEUE=chorale-prod-validation [MAX=100] [DRY_RUN=1]
-    python infra/redrive.py chorale-prod-validation [--max 100] [--dry-run] [--region eu-west-3]
+    make redrive QUEUE=chorale-prod-webhook-deliveries FROM=chorale-prod-webhook-deliveries-given-up
+    python infra/redrive.py chorale-prod-validation [--from QUEUE] [--max 100] [--dry-run] [--region eu-west-3]
 
-The dead-letter queue is the one the queue's redrive policy names. Each message goes back with its body and
-message attributes unchanged (a validation message is the S3 notification of an original: processing it
-again decides the invoice, or leaves it as decided), then leaves the dead-letter queue. A message is
-deleted from the dead-letter queue only after SQS has accepted it on the source queue, so an interruption
+The dead-letter queue is the one the queue's redrive policy names, or --from's: the webhook deliveries the app gave
+up on (a receiver down past the retry age) wait in their own given-up queue, not in the DLQ. Each message goes
+back with its body and message attributes unchanged (a validation message is the S3 notification of an
+original: processing it again decides the invoice, or leaves it as decided), then leaves the dead-letter queue.
+A message is deleted from the dead-letter queue only after SQS has accepted it on the source queue, so an interruption
 can at worst send a message twice, which every consumer tolerates (handlers are idempotent).
 
 A webhook delivery job goes back with a new retry window (its first attempt's time set to now, its attempt
@@ -47,14 +49,17 @@ PROGRESS_EVERY = 100
 def dead_letter_queue_url(sqs, queue_url: str) -> str:
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])["Attributes"]
     if "RedrivePolicy" not in attributes:
-        raise SystemExit(f"{queue_url} has no redrive policy, hence no dead-letter queue")
+        raise SystemExit(
+            f"{queue_url} has no redrive policy, hence no dead-letter queue (a given-up queue is moved back with "
+            "QUEUE=<the queue its messages came from> FROM=<it>)"
+        )
     arn = json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"]
     _, _, _, _, account, name = arn.split(":", 5)
     return sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
 
 
 def delivery_job(body: str) -> DeliveryJob | None:
-    """The webhook delivery job a dead letter holds (the delivery DLQ adds a `reason`), else None."""
+    """The webhook delivery job a dead letter holds (the given-up queue adds a `reason`), else None."""
     try:
         raw = json.loads(body)
     except ValueError:
@@ -115,6 +120,7 @@ class Redrive:
     sqs: object
     queue_name: str
     say: object = print
+    source_name: str | None = None  # the queue to move from (--from); None: the queue's DLQ
     moved: int = 0
     came_back: int = 0  # moved in this run, then dead-lettered again: not moved twice
     refused: list[str] = field(default_factory=list)  # why SQS refused the messages it kept refusing
@@ -122,7 +128,10 @@ class Redrive:
 
     def __post_init__(self):
         self.queue_url = self.sqs.get_queue_url(QueueName=self.queue_name)["QueueUrl"]
-        self.dlq_url = dead_letter_queue_url(self.sqs, self.queue_url)
+        if self.source_name:
+            self.dlq_url = self.sqs.get_queue_url(QueueName=self.source_name)["QueueUrl"]
+        else:
+            self.dlq_url = dead_letter_queue_url(self.sqs, self.queue_url)
         self.dlq_name = self.dlq_url.rstrip("/").rsplit("/", 1)[-1]
 
     def counts(self) -> tuple[int, int]:
@@ -227,10 +236,10 @@ class Redrive:
             self.sqs.change_message_visibility_batch(QueueUrl=self.dlq_url, Entries=entries)
 
 
-def redrive(sqs, queue_name: str, limit: int | None = None, dry_run: bool = False) -> int:
-    """Move up to `limit` of the dead letters present now back to the queue; the number moved (with dry_run,
-    the number of dead letters, visible and in flight)."""
-    job = Redrive(sqs, queue_name)
+def redrive(sqs, queue_name: str, limit: int | None = None, dry_run: bool = False, source: str | None = None) -> int:
+    """Move up to `limit` of the dead letters present now (in the queue's DLQ, or in `source`) back to the queue;
+    the number moved (with dry_run, the number of dead letters, visible and in flight)."""
+    job = Redrive(sqs, queue_name, source_name=source)
     if dry_run:
         return sum(job.counts())
     job.run(limit)
@@ -247,13 +256,19 @@ def positive(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("queue", help="the source queue's name, e.g. chorale-prod-validation")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        default=None,
+        help="move from this queue instead of the DLQ, e.g. chorale-prod-webhook-deliveries-given-up",
+    )
     parser.add_argument("--max", type=positive, default=None, help="move at most this many messages")
     parser.add_argument("--dry-run", action="store_true", help="only count the dead letters (visible and in flight)")
     parser.add_argument("--region", default=None)
     args = parser.parse_args(argv)
     import boto3
 
-    job = Redrive(boto3.client("sqs", region_name=args.region), args.queue)
+    job = Redrive(boto3.client("sqs", region_name=args.region), args.queue, source_name=args.source)
     if args.dry_run:
         print(f"dead letters in {job.dlq_name}: {job.left()}")
         return 0

@@ -28,9 +28,10 @@ def reset() -> None:
 
 
 class SqsDeliveryQueue:
-    def __init__(self, queue_name: str | None = None, dlq_name: str | None = None):
+    def __init__(self, queue_name: str | None = None, given_up_name: str | None = None):
         self.queue_name = queue_name or settings().webhook_delivery_queue
-        self.dlq_name = dlq_name or f"{self.queue_name}-dlq"
+        # Not the queue's DLQ: that one pages at its first message, for jobs our handler crashed on.
+        self.given_up_name = given_up_name or settings().webhook_given_up_queue
 
     def enqueue(self, jobs: list[DeliveryJob], delay_seconds: float = 0.0) -> None:
         delay = max(0, min(MAX_SQS_DELAY, math.ceil(delay_seconds))) if delay_seconds > 0 else 0
@@ -47,7 +48,9 @@ class SqsDeliveryQueue:
                 raise RuntimeError(f"SQS refused {len(response['Failed'])} delivery job(s): {response['Failed']}")
 
     def dead_letter(self, job: DeliveryJob, reason: str) -> None:
+        """Park a job given up after the retry age in the given-up queue, with why (make redrive FROM=… sends it
+        again)."""
         client("sqs").send_message(
-            QueueUrl=_queue_url(self.dlq_name),
+            QueueUrl=_queue_url(self.given_up_name),
             MessageBody=json.dumps({**job.as_dict(), "reason": reason}, ensure_ascii=False),
         )

@@ -87,8 +87,8 @@ FUNCTION_ACCESS: dict[str, dict] = {
     "DeliverWebhooks": {
         # STRUCTURE_TABLE read: a retry is not sent to a structure deactivated since (services/webhooks.deliver)
         "tables": {"SUBSCRIPTION_TABLE": "rw", "DELIVERY_LOG_TABLE": "rw", "STRUCTURE_TABLE": "r"},
-        # Retries are re-sent with a delay; a job past its retry age goes to the DLQ by the code itself.
-        "queues": {"WEBHOOK_DELIVERY_QUEUE": "send", "WEBHOOK_DELIVERY_QUEUE:dlq": "send"},
+        # Retries are re-sent with a delay; a job past its retry age is parked in the given-up queue by the code.
+        "queues": {"WEBHOOK_DELIVERY_QUEUE": "send", "WEBHOOK_GIVEN_UP_QUEUE": "send"},
         "email": True,
     },
     # Bulk flows (issue #5).

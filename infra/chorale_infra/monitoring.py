@@ -1,4 +1,5 @@
-"""Alarms (DLQ not empty, Lambda errors and throttles, oldest message age, API 5XX) and one dashboard."""
+"""Alarms (DLQ not empty, Lambda errors and throttles, oldest message age, stream lag, webhook deliveries given up,
+API 5XX) and one dashboard."""
 
 from __future__ import annotations
 
@@ -40,14 +41,16 @@ class Monitoring(Construct):
         action = cw_actions.SnsAction(self.alarm_topic)
         self.alarms: list[cw.Alarm] = []
 
-        def alarm(alarm_id: str, metric: cw.Metric, threshold: float, description: str) -> cw.Alarm:
+        def alarm(
+            alarm_id: str, metric: cw.Metric, threshold: float, description: str, evaluation_periods: int = 1
+        ) -> cw.Alarm:
             created = metric.create_alarm(
                 self,
                 alarm_id,
                 alarm_name=f"{stack.prefix}-{alarm_id}",
                 alarm_description=description,
                 threshold=threshold,
-                evaluation_periods=1,
+                evaluation_periods=evaluation_periods,
                 comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             )
@@ -98,6 +101,47 @@ class Monitoring(Construct):
                     width=12,
                 )
             )
+        for env, queue in stack.held_queues.items():
+            name = env.title().replace("_", "")
+            # Not "not empty": a subscriber down for a day lands here by design. Only a sustained flow pages.
+            given_up = queue.metric_number_of_messages_sent(period=Duration.hours(1), statistic="Sum")
+            per_hour = stage.webhook_given_up_alarm_per_hour
+            alarm(
+                f"{name}Growing",
+                given_up,
+                per_hour,
+                f"More than {per_hour} messages an hour into {queue.node.id} for 3 hours: receivers down past the "
+                "retry age, many at once (our outbound side?). See docs/operations.md.",
+                evaluation_periods=3,
+            )
+            queue_widgets.append(
+                cw.GraphWidget(
+                    title=f"{env}: held, and added per hour",
+                    left=[queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(5))],
+                    right=[given_up],
+                    width=12,
+                )
+            )
+        stream_widgets = []
+        for logical_id in stack.stream_consumers:
+            # The publisher reports failed records as batch item failures, so its Errors stay quiet while it lags.
+            lag = cw.Metric(
+                namespace="AWS/Lambda",
+                metric_name="IteratorAge",  # milliseconds
+                dimensions_map={"FunctionName": f"{stack.stack_name}-{logical_id}"},
+                statistic="Maximum",
+                period=FIVE_MINUTES,
+            )
+            alarm(
+                f"{logical_id}IteratorAge",
+                lag,
+                stage.stream_lag_alarm_seconds * 1000,
+                f"{logical_id} is more than {stage.stream_lag_alarm_seconds} s behind its stream: status events are "
+                "late (see docs/operations.md).",
+            )
+            stream_widgets.append(
+                cw.GraphWidget(title=f"{logical_id}: stream lag (IteratorAge, ms)", left=[lag], width=12)
+            )
         for logical_id in stack.functions:
             dims = {"FunctionName": f"{stack.stack_name}-{logical_id}"}
 
@@ -144,5 +188,5 @@ class Monitoring(Construct):
             )
         dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{stack.prefix}")
         dashboard.add_widgets(cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
-        for widget in api_widgets + queue_widgets + lambda_widgets:
+        for widget in api_widgets + queue_widgets + stream_widgets + lambda_widgets:
             dashboard.add_widgets(widget)

@@ -44,6 +44,18 @@ RETAINED_PREFIXES = ("originals/", "renditions/", "inbox/", "attachments/", "dow
 # The validation handler starts an object only with 30 s left (entrypoints/events.py): 120 s lets a batch of ten
 # finish where 30 s could time out on a few large originals, each retry stopping at the same point.
 QUEUE_CONSUMERS = {"INBOX_QUEUE": {"timeout": 300, "memory": 2048}, "VALIDATION_QUEUE": {"timeout": 120}}
+# Each queue consumer's cap on concurrent executions (ESM MaximumConcurrency): queue env var → its stage setting.
+# A consumer without one fails the synth: uncapped, a backlog could take the account's whole Lambda pool.
+QUEUE_MAX_CONCURRENCY = {
+    "VALIDATION_QUEUE": "validation_max_concurrency",
+    "WEBHOOK_DELIVERY_QUEUE": "webhook_delivery_max_concurrency",
+    "WEBHOOK_EVENTS_QUEUE": "webhook_events_max_concurrency",
+    "INBOX_QUEUE": "inbox_max_concurrency",
+}
+# Queues the app parks messages in for an operator, consumed by nobody: no DLQ, no age alarm, 14 days. The webhook
+# deliveries the app gave up on (a receiver down past the retry age): a subscriber's outage, not our failure, so
+# they stay out of the SQS-redrive DLQ that pages at its first message.
+HELD_QUEUES = {"WEBHOOK_GIVEN_UP_QUEUE"}
 # Queues subscribed to a topic (fan-out): queue env var → topic env var.
 TOPIC_SUBSCRIPTIONS = {"WEBHOOK_EVENTS_QUEUE": "EVENTS_TOPIC_ARN"}
 
@@ -90,10 +102,12 @@ class ChoraleStack(Stack):
         self.tables: dict[str, dynamodb.CfnTable] = {}
         self.queues: dict[str, sqs.Queue] = {}
         self.dlqs: dict[str, sqs.Queue] = {}
+        self.held_queues: dict[str, sqs.Queue] = {}  # HELD_QUEUES
         self.visibility_seconds: dict[str, int] = {}  # queue env var → its visibility timeout (a retry's delay)
         self.buckets: dict[str, s3.Bucket] = {}
         self.topics: dict[str, sns.Topic] = {}
         self.missing_tables: list[str] = []
+        self.stream_consumers: list[str] = []  # logical ids of the functions a DynamoDB stream invokes
 
         settings = app_model["resource_settings"]
         for env, default in settings.items():
@@ -101,6 +115,8 @@ class ChoraleStack(Stack):
                 continue
             if env.endswith("_TABLE"):
                 self._table(env, default)
+            elif env in HELD_QUEUES:
+                self._held_queue(env, default)
             elif env.endswith("_QUEUE"):
                 self._queue(env, default)
             elif env.endswith("_TOPIC_ARN"):
@@ -247,6 +263,18 @@ class ChoraleStack(Stack):
         self.queues[env] = queue
         self.visibility_seconds[env] = visibility
         self.dlqs[env] = dlq
+        self.env_vars[env] = name
+
+    def _held_queue(self, env: str, default: str) -> None:
+        name = self.physical(default)
+        self.held_queues[env] = sqs.Queue(
+            self,
+            env.title().replace("_", ""),
+            queue_name=name,
+            retention_period=Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
         self.env_vars[env] = name
 
     def _topic(self, env: str, default: str) -> None:
@@ -442,9 +470,10 @@ class ChoraleStack(Stack):
             function.add_property_override(
                 "MemorySize", self.stage.memory_mb.get(logical_id, self.stage.default_memory_mb)
             )
-            function.add_property_override(
-                "Timeout", self.stage.timeout_seconds.get(logical_id, self.stage.default_timeout_seconds)
+            default_timeout = (
+                self.stage.api_timeout_seconds if logical_id in API_FUNCTIONS else self.stage.default_timeout_seconds
             )
+            function.add_property_override("Timeout", self.stage.timeout_seconds.get(logical_id, default_timeout))
             function_name = f"{self.stack_name}-{logical_id}"
             function.add_property_override("FunctionName", function_name)
             if not self.stage.public_base_url and logical_id not in API_FUNCTIONS:
@@ -488,7 +517,7 @@ class ChoraleStack(Stack):
         return {
             "tables": {env: "rw" for env in self.tables},
             "objects": {"": "rw"},
-            "queues": {env: "send" for env in self.queues},
+            "queues": {env: "send" for env in {**self.queues, **self.held_queues}},
             "topics": {env: "publish" for env in self.topics},
         }
 
@@ -518,7 +547,7 @@ class ChoraleStack(Stack):
             role.add_to_policy(iam.PolicyStatement(actions=list(access.BUCKET_LIST), resources=[bucket.bucket_arn]))
         for env in grants.get("queues", {}):
             base, _, dlq = env.partition(":")
-            queue = (self.dlqs if dlq else self.queues).get(base)
+            queue = self.dlqs.get(base) if dlq else self.queues.get(base) or self.held_queues.get(base)
             if queue is not None:
                 role.add_to_policy(iam.PolicyStatement(actions=list(access.QUEUE_SEND), resources=[queue.queue_arn]))
         if grants.get("email"):
@@ -556,10 +585,8 @@ class ChoraleStack(Stack):
                     function.add_property_override("MemorySize", consumer["memory"])
                 function.add_property_override(f"{path}.Queue", queue.queue_arn)
                 function.add_property_override(f"{path}.FunctionResponseTypes", ["ReportBatchItemFailures"])
-                if source["queue_env"] == "VALIDATION_QUEUE":
-                    function.add_property_override(
-                        f"{path}.ScalingConfig", {"MaximumConcurrency": self.stage.validation_max_concurrency}
-                    )
+                cap = getattr(self.stage, QUEUE_MAX_CONCURRENCY[source["queue_env"]])
+                function.add_property_override(f"{path}.ScalingConfig", {"MaximumConcurrency": cap})
                 role.add_to_policy(iam.PolicyStatement(actions=list(access.QUEUE_CONSUME), resources=[queue.queue_arn]))
             elif source["kind"] == "DynamoDBEventConfig":
                 table = self.tables[source["table_env"]]
@@ -572,6 +599,7 @@ class ChoraleStack(Stack):
                     enforce_ssl=True,
                 )
                 self.dlqs[f"{logical_id}Failures"] = failures
+                self.stream_consumers.append(logical_id)
                 function.add_property_override(f"{path}.Stream", table.attr_stream_arn)
                 function.add_property_override(f"{path}.FunctionResponseTypes", ["ReportBatchItemFailures"])
                 function.add_property_override(f"{path}.BisectBatchOnFunctionError", True)

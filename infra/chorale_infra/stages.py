@@ -16,8 +16,14 @@ class StageSettings:
     default_memory_mb: int = 512
     timeout_seconds: dict[str, int] = field(default_factory=dict)
     default_timeout_seconds: int = 30
-    # SQS → validation: at most this many concurrent Lambda instances (protects the account's pool).
+    # API Gateway gives up on an integration at 29 s: a handler still running then answers nobody.
+    api_timeout_seconds: int = 29
+    # SQS → consumer: at most this many concurrent Lambda instances each (ESM MaximumConcurrency, 2 to 1,000): what
+    # keeps a backlog, or receivers that hang, from taking the account's pool from the API (infra/CAPACITY.md).
     validation_max_concurrency: int = 100
+    webhook_delivery_max_concurrency: int = 200  # DeliverWebhooks
+    webhook_events_max_concurrency: int = 20  # FanOutEvents
+    inbox_max_concurrency: int = 10  # ExpandInbox
     # DynamoDB stream → publisher: concurrent batches per shard (order is kept per invoice id).
     stream_parallelization: int = 1
     # API Gateway stage throttling (requests/s and burst), all routes.
@@ -40,6 +46,11 @@ class StageSettings:
     mail_sender: str | None = None  # SES-verified sender of e-mail notifications (default: the app's)
     public_base_url: str | None = None  # the API's custom domain, for mailed links (default: API Gateway's address)
     oldest_message_alarm_seconds: int = 300
+    # The stream publisher's lag (Maximum IteratorAge) that pages: status events this late to their parties.
+    stream_lag_alarm_seconds: int = 300
+    # Webhook deliveries given up (receivers down past the retry age) per hour, three hours running, that page: one
+    # subscriber's outage only shows on the dashboard; this many points at our side (outbound network, signing).
+    webhook_given_up_alarm_per_hour: int = 1000
     # Partitions per party in the invoice indexes (INDEX_SHARDS): raise it before a supplier sends > 1,000 invoices/s
     # (infra/CAPACITY.md); never lower it (a search reads shards 0 to index_shards - 1, where older entries are).
     index_shards: int = 4
@@ -70,6 +81,9 @@ STAGES: dict[str, StageSettings] = {
         name="dev",
         memory_mb=FUNCTION_MEMORY,
         validation_max_concurrency=5,
+        webhook_delivery_max_concurrency=5,
+        webhook_events_max_concurrency=2,
+        inbox_max_concurrency=2,
         api_rate_limit=50,
         api_burst_limit=100,
         log_retention_days=7,
@@ -81,6 +95,9 @@ STAGES: dict[str, StageSettings] = {
         name="prod",
         memory_mb=FUNCTION_MEMORY,
         validation_max_concurrency=100,
+        webhook_delivery_max_concurrency=200,
+        webhook_events_max_concurrency=20,
+        inbox_max_concurrency=10,
         stream_parallelization=10,
         api_rate_limit=1000,
         api_burst_limit=2000,

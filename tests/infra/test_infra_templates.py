@@ -66,6 +66,15 @@ def function_env(template: dict) -> dict:
     return props(next(iter(functions(template).values())))["Environment"]["Variables"]
 
 
+def given_up_queue(template: dict) -> tuple[str, dict]:
+    """The queue the app parks the webhook deliveries it gave up on in (no DLQ, no consumer)."""
+    name = function_env(template)["WEBHOOK_GIVEN_UP_QUEUE"]
+    [(queue_id, queue)] = [
+        (k, q) for k, q in resources(template, "AWS::SQS::Queue").items() if props(q)["QueueName"] == name
+    ]
+    return queue_id, queue
+
+
 # --- queues ---------------------------------------------------------------------------------------
 def test_every_queue_has_a_dlq_or_is_one(template):
     queues = resources(template, "AWS::SQS::Queue")
@@ -78,8 +87,9 @@ def test_every_queue_has_a_dlq_or_is_one(template):
         if "DestinationConfig" in event["Properties"]
     }
     assert dlq_targets, "no queue has a redrive policy"
+    held = {given_up_queue(template)[0]}
     for name, queue in queues.items():
-        if name in dlq_targets or name in failure_destinations:
+        if name in dlq_targets or name in failure_destinations or name in held:
             assert props(queue)["MessageRetentionPeriod"] == 14 * 24 * 3600, f"{name}: DLQs keep 14 days"
             continue
         redrive = props(queue).get("RedrivePolicy")
@@ -134,6 +144,55 @@ def test_visibility_timeout_covers_six_consumer_timeouts(template):
             assert props(queue)["VisibilityTimeout"] >= 6 * props(functions(template)[name])["Timeout"], name
             consumed += 1
     assert consumed >= 2
+
+
+def test_every_queue_consumer_has_a_concurrency_cap(template):
+    """Review r37: only the validation's event source had a MaximumConcurrency; receivers that hang could scale
+    DeliverWebhooks past the account's 1,000 executions and throttle the API. Each cap is a stage setting."""
+    from chorale_infra.stages import STAGES as SETTINGS
+
+    stage = SETTINGS[stage_of(template)]
+    env = function_env(template)
+    queues = {k: props(q)["QueueName"] for k, q in resources(template, "AWS::SQS::Queue").items()}
+    caps = {
+        queues[ref_id(event["Properties"]["Queue"])]: event["Properties"]
+        .get("ScalingConfig", {})
+        .get("MaximumConcurrency")
+        for _, _, event in event_sources(template)
+        if event["Type"] == "SQS"
+    }
+    assert caps == {
+        env["VALIDATION_QUEUE"]: stage.validation_max_concurrency,
+        env["WEBHOOK_DELIVERY_QUEUE"]: stage.webhook_delivery_max_concurrency,
+        env["WEBHOOK_EVENTS_QUEUE"]: stage.webhook_events_max_concurrency,
+        env["INBOX_QUEUE"]: stage.inbox_max_concurrency,
+    }
+    assert all(2 <= cap <= 1000 for cap in caps.values()), caps  # what Lambda accepts
+    if stage.name == "prod":
+        # infra/CAPACITY.md's budget: every capped consumer at its cap, plus the API at the peak, fits in 1,000
+        assert sum(caps.values()) + 61 + 10 * 4 < 1000
+
+
+def test_webhook_deliveries_given_up_have_their_own_queue_off_the_dlq_page(template):
+    """Review r37: a receiver down past the retry age was dead-lettered by the app into the delivery DLQ, whose alarm
+    pages at its first message: in ALARM for days on a customer's outage, it then hid our own crashes."""
+    env = function_env(template)
+    queue_id, queue = given_up_queue(template)
+    assert props(queue)["QueueName"] == f"{env['WEBHOOK_DELIVERY_QUEUE']}-given-up"
+    assert props(queue)["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert "RedrivePolicy" not in props(queue)
+    consumed = {ref_id(e["Properties"]["Queue"]) for _, _, e in event_sources(template) if e["Type"] == "SQS"}
+    assert queue_id not in consumed
+    alarms = [props(a) for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    on_it = [a for a in alarms if any(ref_id(d["Value"]) == queue_id for d in a.get("Dimensions", []))]
+    [growing] = on_it  # no "not empty" page: only a sustained flow, hour after hour
+    assert growing["MetricName"] == "NumberOfMessagesSent" and growing["Statistic"] == "Sum"
+    assert growing["Period"] == 3600 and growing["EvaluationPeriods"] == 3 and growing["Threshold"] > 0
+    (dashboard,) = resources(template, "AWS::CloudWatch::Dashboard").values()
+    assert queue_id in json.dumps(props(dashboard)["DashboardBody"])
+    # the SQS-redrive DLQ (our handler's crashes) keeps its page at the first message
+    [dlq_alarm] = [a for a in alarms if a["AlarmName"].endswith("-WebhookDeliveryQueueDlqNotEmpty")]
+    assert dlq_alarm["Threshold"] == 0
 
 
 # --- bucket -----------------------------------------------------------------------------------------
@@ -487,7 +546,7 @@ def test_alarms_cover_dlqs_errors_throttles_and_queue_age(template):
         assert props(alarm)["AlarmActions"], "every alarm notifies the alarm topic"
     queues = resources(template, "AWS::SQS::Queue")
     redriven = [q for q in queues.values() if "RedrivePolicy" in props(q)]
-    dlqs = len(queues) - len(redriven)
+    dlqs = len(queues) - len(redriven) - 1  # the given-up queue is no DLQ (its own test)
     assert len(by_metric["ApproximateNumberOfMessagesVisible"]) == dlqs
     assert all(a["Threshold"] == 0 for a in by_metric["ApproximateNumberOfMessagesVisible"])
     assert len(by_metric["ApproximateAgeOfOldestMessage"]) == len(redriven)
@@ -510,6 +569,33 @@ def test_alarms_cover_dlqs_errors_throttles_and_queue_age(template):
     assert all(
         props(f)["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == service for f in functions(template).values()
     )
+
+
+def test_the_stream_publisher_s_lag_pages_and_is_graphed(template):
+    """Review r37: the publisher reports failures as batch item failures (its Errors stay quiet): a lagging publisher
+    (late status events to every party) showed nowhere."""
+    from chorale_infra.stages import STAGES as SETTINGS
+
+    stream_consumers = {n for n, _, e in event_sources(template) if e["Type"] == "DynamoDB"}
+    assert stream_consumers == {"PublishStatusEvents"}
+    lags = [
+        props(a)
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if props(a)["MetricName"] == "IteratorAge"
+    ]
+    [lag] = lags
+    assert lag["Dimensions"] == [{"Name": "FunctionName", "Value": f"chorale-{stage_of(template)}-PublishStatusEvents"}]
+    assert lag["Statistic"] == "Maximum" and lag["Namespace"] == "AWS/Lambda"
+    assert lag["Threshold"] == SETTINGS[stage_of(template)].stream_lag_alarm_seconds * 1000  # the metric is in ms
+    (dashboard,) = resources(template, "AWS::CloudWatch::Dashboard").values()
+    assert "IteratorAge" in json.dumps(props(dashboard)["DashboardBody"])
+
+
+def test_api_functions_stop_before_api_gateway_does(template):
+    """Review r37: the API's Lambda timeout was 30 s, past API Gateway's 29 s: a handler could still run after the
+    client got its 504."""
+    for name in ("APIHandler", "ApiKeyAuthorizer"):
+        assert props(functions(template)[name])["Timeout"] <= 29, name
 
 
 def test_cloudwatch_may_publish_to_the_alarm_topic(template):

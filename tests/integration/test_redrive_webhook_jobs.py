@@ -1,5 +1,6 @@
-"""`make redrive` of the webhook delivery DLQ while the delivery consumer (Lambda) runs: a job whose receiver is
-still down comes back to the DLQ and is not moved again, and a redriven job gets a new retry window."""
+"""`make redrive FROM=<given-up queue>` of the webhook deliveries given up while the delivery consumer (Lambda) runs:
+a job whose receiver is still down comes back to the given-up queue and is not moved again, and a redriven job gets
+a new retry window."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def skewed_clock(monkeypatch, local_policy):  # noqa: F811
 
 
 def dead_lettered_jobs(client, pump, skew, receiver, n: int) -> str:
-    """n delivery jobs past their retry age, in the delivery DLQ (the subscription's test event, n times)."""
+    """n delivery jobs past their retry age, in the given-up queue (the subscription's test event, n times)."""
     subscription = created(client, SUPPLIER_KEY, {"url": receiver.url})
     for _ in range(n):
         client.http.post(f"/v1/subscriptions/{subscription['id']}/test", headers=auth(SUPPLIER_KEY))
@@ -61,8 +62,8 @@ def consumer_runs_after_each_send(sqs, pump, monkeypatch) -> list[int]:
     return sends
 
 
-def dlq_counts(sqs, aws) -> tuple[int, int]:
-    url = aws.queue_urls[f"{settings().webhook_delivery_queue}-dlq"]
+def given_up_counts(sqs, aws) -> tuple[int, int]:
+    url = aws.queue_urls[settings().webhook_given_up_queue]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
@@ -73,25 +74,27 @@ def test_a_job_dead_lettered_again_during_the_run_is_not_moved_twice(client, pum
     sqs = boto3.client("sqs")
     with Receiver(mode="fail") as receiver:
         dead_lettered_jobs(client, pump, skewed_clock, receiver, 2)
-        assert dlq_counts(sqs, aws) == (2, 0)
+        assert given_up_counts(sqs, aws) == (2, 0)
         skewed_clock["seconds"] = 120.0  # even a new retry window is over: each attempt dead-letters it at once
         sends = consumer_runs_after_each_send(sqs, pump, monkeypatch)
         posts = receiver.attempts
 
-        assert tool.redrive(sqs, settings().webhook_delivery_queue, limit=limit) == 2
+        given_up = settings().webhook_given_up_queue
+        assert tool.redrive(sqs, settings().webhook_delivery_queue, limit=limit, source=given_up) == 2
         assert sum(sends) == 2 and receiver.attempts - posts == 2  # one attempt each, not one a loop
-        assert dlq_counts(sqs, aws) == (2, 0)  # back where they were, visible for the next run
+        assert given_up_counts(sqs, aws) == (2, 0)  # back where they were, visible for the next run
 
 
 def test_a_job_that_comes_back_is_reported_and_left_visible(client, pump, aws, skewed_clock, monkeypatch, capsys):
     sqs = boto3.client("sqs")
-    name, dlq = settings().webhook_delivery_queue, aws.queue_urls[f"{settings().webhook_delivery_queue}-dlq"]
+    name, given_up = settings().webhook_delivery_queue, settings().webhook_given_up_queue
+    dlq = aws.queue_urls[given_up]
     sqs.set_queue_attributes(QueueUrl=dlq, Attributes={"VisibilityTimeout": "30"})  # as deployed
     with Receiver(mode="fail") as receiver:
         sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"being": "read in the console"}))
         sqs.receive_message(QueueUrl=dlq)  # hidden for 30 s, counted by the run
         dead_lettered_jobs(client, pump, skewed_clock, receiver, 1)
-        assert dlq_counts(sqs, aws) == (1, 1)
+        assert given_up_counts(sqs, aws) == (1, 1)
         skewed_clock["seconds"] = 120.0
         sends = consumer_runs_after_each_send(sqs, pump, monkeypatch)
         real_client = boto3.client
@@ -99,12 +102,12 @@ def test_a_job_that_comes_back_is_reported_and_left_visible(client, pump, aws, s
             boto3, "client", lambda service, **kw: sqs if service == "sqs" else real_client(service, **kw)
         )
 
-        assert tool.main([name]) == 0
+        assert tool.main([name, "--from", given_up]) == 0
         assert len(sends) == 1
     out = capsys.readouterr().out
     assert f"moved back to {name}: 1" in out
-    assert f"1 moved in this run came back to {name}-dlq at once: is the cause fixed?" in out
-    assert f"left in {name}-dlq: 1 visible, 1 in flight" in out
+    assert f"1 moved in this run came back to {given_up} at once: is the cause fixed?" in out
+    assert f"left in {given_up}: 1 visible, 1 in flight" in out
 
 
 def test_a_redriven_job_gets_a_new_retry_window(client, pump, aws, skewed_clock, monkeypatch):
@@ -112,7 +115,7 @@ def test_a_redriven_job_gets_a_new_retry_window(client, pump, aws, skewed_clock,
     with Receiver(mode="fail") as receiver:
         subscription = dead_lettered_jobs(client, pump, skewed_clock, receiver, 1)
         before = time.time()
-        assert tool.redrive(sqs, settings().webhook_delivery_queue) == 1
+        assert tool.redrive(sqs, settings().webhook_delivery_queue, source=settings().webhook_given_up_queue) == 1
 
         [message] = sqs.receive_message(QueueUrl=aws.queue_urls[settings().webhook_delivery_queue])["Messages"]
         job = json.loads(message["Body"])
@@ -123,7 +126,7 @@ def test_a_redriven_job_gets_a_new_retry_window(client, pump, aws, skewed_clock,
             VisibilityTimeout=0,
         )
         pump.deliver_sqs_once("deliver_webhooks")  # still down once more: retried, not dead-lettered again
-        assert dlq_counts(sqs, aws) == (0, 0)
+        assert given_up_counts(sqs, aws) == (0, 0)
         receiver.mode = "ok"
         while pump.deliver_sqs_once("deliver_webhooks"):
             pass
