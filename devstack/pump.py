@@ -63,6 +63,11 @@ def failed_ids(result: object) -> set[str] | None:
     return None
 
 
+# Handlers that read their time left get the timeout infra deploys them with (infra/chorale_infra/stack.py,
+# QUEUE_CONSUMERS): the validation starts an object only with its reserve left (entrypoints/events.py).
+DEPLOYED_TIMEOUT_MS = {"validate_invoices": 120_000, "expand_inbox": 300_000}
+
+
 class EventPump:
     def __init__(self, app, region: str, stream_arns: dict[str, str] | None = None, memory_mb: int = 256):
         self.app = app
@@ -105,7 +110,8 @@ class EventPump:
                 self.stop_event.wait(1.0)
 
     def invoke(self, name: str, event: dict) -> object:
-        return self.app.handler_map[name](event, LambdaContext(name, self.memory_mb, max_runtime_ms=60_000))
+        runtime_ms = DEPLOYED_TIMEOUT_MS.get(name, 60_000)
+        return self.app.handler_map[name](event, LambdaContext(name, self.memory_mb, max_runtime_ms=runtime_ms))
 
     # --- SQS -------------------------------------------------------------------------------
     def _queue(self, queue: str) -> tuple[object, str, str]:

@@ -12,6 +12,7 @@ from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from ..config import settings
+from .aws import DynamoTimeouts
 
 _settings = settings()
 
@@ -19,7 +20,7 @@ _settings = settings()
 class SubscriptionRecord(Model):
     """One subscription, under its structure: a structure can only ever address its own."""
 
-    class Meta:
+    class Meta(DynamoTimeouts):
         table_name = _settings.subscription_table
         region = _settings.region
 
@@ -45,7 +46,7 @@ class SubscriptionRecord(Model):
 class DeliveryLogRecord(Model):
     """One delivery attempt; newest first per subscription; expires after DELIVERY_LOG_DAYS (TTL on `expires`)."""
 
-    class Meta:
+    class Meta(DynamoTimeouts):
         table_name = _settings.delivery_log_table
         region = _settings.region
 
@@ -66,7 +67,7 @@ class DeliveryLogRecord(Model):
 class MailOutboxRecord(Model):
     """The local stack's outbox: e-mails are written here instead of being sent."""
 
-    class Meta:
+    class Meta(DynamoTimeouts):
         table_name = _settings.mail_outbox_table
         region = _settings.region
 

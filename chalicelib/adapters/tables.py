@@ -17,6 +17,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from ..config import settings
+from .aws import DynamoTimeouts
 
 _settings = settings()
 
@@ -116,7 +117,7 @@ class InvoiceRecord(Model):
     JSON attribute, `details` (adapters/invoice_repository.py): a decided flow invoice fits in one write unit
     (1 KB) instead of two, and so does every later status change."""
 
-    class Meta:
+    class Meta(DynamoTimeouts):
         table_name = _settings.invoice_table
         region = _settings.region
         stream_view_type = STREAM_NEW_AND_OLD_IMAGE  # status changes are published from the stream
@@ -158,7 +159,7 @@ class StructureNameIndex(GlobalSecondaryIndex):
 
 
 class StructureRecord(Model):
-    class Meta:
+    class Meta(DynamoTimeouts):
         table_name = _settings.structure_table
         region = _settings.region
 
@@ -190,7 +191,7 @@ class ApiKeyStructureIndex(GlobalSecondaryIndex):
 class ApiKeyRecord(Model):
     """An API key, stored only as its SHA-256."""
 
-    class Meta:
+    class Meta(DynamoTimeouts):
         table_name = _settings.api_key_table
         region = _settings.region
 
@@ -203,7 +204,7 @@ class ApiKeyRecord(Model):
 class NumberClaimRecord(Model):
     """(supplier, year of issue, BT-1) → the invoice holding that number: duplicates fail atomically."""
 
-    class Meta:
+    class Meta(DynamoTimeouts):
         table_name = _settings.number_table
         region = _settings.region
 
@@ -223,7 +224,7 @@ class FlowItemRecord(Model):
     ("flow#<id>", "files#<n>"). A file's outcome is its invoice's (read when the flow is read), so nothing is
     written per invoice; a flow invoice's way back to its file is on the invoice (flow_id, flow_file)."""
 
-    class Meta:
+    class Meta(DynamoTimeouts):
         table_name = _settings.flow_table
         region = _settings.region
 

@@ -28,9 +28,11 @@ events = Blueprint(__name__)
 INVOICE_STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:eu-west-3:123456789012:table/chorale-invoices/stream/local"
 
 _validation_batch = BatchProcessor(event_type=EventType.SQS)
-# An object is started only with this much of the invocation left (the largest original, 4 MiB, validates well
-# within it at 512 MB): the messages not started fail alone and come back, instead of a timeout failing the batch.
-VALIDATION_RESERVE_MS = 30_000
+# An object is started only with this much of the invocation left: the messages not started fail alone and come
+# back, instead of a timeout failing the batch (whose give-up then never runs). It covers one AWS call's worst case,
+# every attempt stalled (adapters/aws.CALL_WORST_CASE_SECONDS: 5 attempts x (2 s connect + 5 s read) + 15 s of
+# backoff = 50 s), plus 15 s for the object's own work (the densest 4 MiB original: 2.3 s of a full core).
+VALIDATION_RESERVE_MS = 65_000
 
 
 class NoTimeLeft(Exception):

@@ -41,8 +41,8 @@ BUCKET_NOTIFICATIONS = {"VALIDATION_QUEUE": "originals/", "INBOX_QUEUE": "inbox/
 # downloads/: one copy of a downloaded bundled original (Object Lock keeps it anyway; it is reused).
 RETAINED_PREFIXES = ("originals/", "renditions/", "inbox/", "attachments/", "downloads/")
 # A queue's consumer that needs more than the default timeout/memory (expanding a 1,000-file archive).
-# The validation handler starts an object only with 30 s left (entrypoints/events.py): 120 s lets a batch of ten
-# finish where 30 s could time out on a few large originals, each retry stopping at the same point.
+# The validation handler starts an object only with 65 s left (entrypoints/events.py: one stalled AWS call's worst
+# case and the object's work): 120 s lets a batch of ten finish where 30 s could not start one.
 QUEUE_CONSUMERS = {"INBOX_QUEUE": {"timeout": 300, "memory": 2048}, "VALIDATION_QUEUE": {"timeout": 120}}
 # Each queue consumer's cap on concurrent executions (ESM MaximumConcurrency): queue env var → its stage setting.
 # A consumer without one fails the synth: uncapped, a backlog could take the account's whole Lambda pool.

@@ -646,3 +646,13 @@ def test_index_shards_is_a_stage_setting_the_functions_read(template):
 
     assert function_env(template)["INDEX_SHARDS"] == str(settings().index_shards) == "4"
     assert stage_settings(stage_of(template), {"index_shards": "8"}).index_shards == 8
+
+
+def test_the_local_pump_gives_handlers_their_deployed_timeouts(template):
+    """The validation reads its time left (an object is started only with its reserve left): the local stack's
+    context must say what Lambda's would."""
+    from devstack.pump import DEPLOYED_TIMEOUT_MS
+
+    for name, milliseconds in DEPLOYED_TIMEOUT_MS.items():
+        logical_id = "".join(part.title() for part in name.split("_"))
+        assert props(functions(template)[logical_id])["Timeout"] * 1000 == milliseconds, name
