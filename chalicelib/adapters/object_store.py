@@ -3,7 +3,9 @@ files to it (flows' files, attachments)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
@@ -166,16 +168,32 @@ class S3ObjectStore:
             head = {}  # no object: the URL leads to S3's 404, as it always did
         if head.get("StorageClass") in _RESTORE_FIRST and 'ongoing-request="false"' not in head.get("Restore", ""):
             raise _archived(key)
-        safe_name = "".join(c for c in filename if c.isalnum() or c in "._-") or "invoice"
         return client("s3").generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
-                "ResponseContentDisposition": f'attachment; filename="{safe_name}"',
+                "ResponseContentDisposition": attachment_disposition(filename),
             },
             ExpiresIn=settings().download_url_seconds,
         )
+
+
+# What the quoted ASCII name may not hold: outside printable ASCII, the quoting characters (" and \\), '%' (some
+# browsers percent-decode the quoted name), ';' (naive parsers split on it) and what file systems refuse.
+_UNSAFE_IN_QUOTED_NAME = re.compile(r'[^\x20-\x7e]|["\\%;/:*?<>|]')
+# RFC 5987 attr-char beyond letters and digits: what filename* may carry unencoded
+_ATTR_CHARS = "!#$&+-.^_`|~"
+
+
+def attachment_disposition(filename: str) -> str:
+    """Content-Disposition for a download (RFC 6266): a quoted ASCII name for every client, each character it may
+    not hold replaced by '_' (spaces kept), and, when that changed the name, the name itself as UTF-8 in filename*
+    (RFC 5987), which browsers prefer. The whole value is ASCII, as S3 sends it back as a header."""
+    fallback = _UNSAFE_IN_QUOTED_NAME.sub("_", filename) or "invoice"
+    if fallback == filename:
+        return f'attachment; filename="{fallback}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe=_ATTR_CHARS)}"
 
 
 class S3UploadSigner:

@@ -29,16 +29,18 @@ def visible_history(principal: Principal, invoice_id: str, *, invoices: InvoiceR
 
 MAX_FILE_NAME_NUMBER = 100
 _SAFE_NUMBER = re.compile(r"[\x20-\x7e]*[A-Za-z0-9][\x20-\x7e]*")  # printable ASCII, a letter or digit in it
+_NOT_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def download_name(invoice: Invoice) -> str:
     """The downloaded file's name (without extension): the invoice number when it has at most 100 characters, all
-    printable ASCII (the object store keeps its letters, digits, '.', '_' and '-'), else the invoice id: the name
+    printable ASCII, each character other than a letter, a digit, '.', '_' or '-' replaced by '_' (FA/2026 0001:
+    FA_2026_0001; replaced, not dropped, so FA/20/261 and FA/2026/1 keep apart), else the invoice id: the name
     travels in the download URL (the Location header), and a record from before the length control may hold any
     number."""
     number = (invoice.summary.number or "").strip()
     if len(number) <= MAX_FILE_NAME_NUMBER and _SAFE_NUMBER.fullmatch(number):
-        return number
+        return _NOT_IN_FILE_NAME.sub("_", number)
     return invoice.id
 
 
