@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlsplit
 
 from chalice.local import (
@@ -11,12 +12,36 @@ from chalice.local import (
     ForbiddenError,
     LocalChalice,
     LocalDevServer,
+    LocalGateway,
+    LocalGatewayAuthorizer,
     LocalGatewayException,
     NotAuthorizedError,
     ThreadedHTTPServer,
 )
 
 from chalicelib.entrypoints.problems import PROBLEM_JSON, gateway_problem
+from chalicelib.services.authentication import BEARER_HEADER_PATTERN
+
+
+class BearerCheckingAuthorizer(LocalGatewayAuthorizer):
+    """As API Gateway with infra's identityValidationExpression: an Authorization header that is not
+    `Bearer <key>` is a 401 UNAUTHORIZED before the authorizer runs (chalice local only checks that it is present)."""
+
+    def _prepare_authorizer_event(self, arn, lambda_event, lambda_context):
+        event = super()._prepare_authorizer_event(arn, lambda_event, lambda_context)
+        if not re.fullmatch(BEARER_HEADER_PATTERN, event["authorizationToken"]):
+            raise NotAuthorizedError(
+                {"x-amzn-RequestId": lambda_context.aws_request_id, "x-amzn-ErrorType": "UnauthorizedException"},
+                b'{"message":"Unauthorized"}',
+            )
+        return event
+
+
+def local_gateway(app, config) -> LocalGateway:
+    """chalice's local API Gateway, checking the Authorization header's form as API Gateway does."""
+    gateway = LocalGateway(app, config)
+    gateway._authorizer = BearerCheckingAuthorizer(app)
+    return gateway
 
 
 def gateway_error_kind(error: LocalGatewayException) -> str:
@@ -41,6 +66,11 @@ def problem_for(error: LocalGatewayException, path: str | None = None) -> tuple[
 
 
 class ProblemRequestHandler(ChaliceRequestHandler):
+    def __init__(self, request, client_address, server, app_object, config) -> None:
+        self.local_gateway = local_gateway(app_object, config)
+        # the base handler answers the request inside BaseHTTPRequestHandler.__init__: our gateway is set first
+        super(ChaliceRequestHandler, self).__init__(request, client_address, server)
+
     def _send_error_response(self, error: LocalGatewayException) -> None:
         status, headers, body = problem_for(error, self.path)
         self._send_http_response(status, headers, body)

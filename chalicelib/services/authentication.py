@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from ..domain.directory import Principal, Role, hash_api_key
 from .errors import Forbidden, Unauthenticated
 from .ports import Directory
 
+# `Authorization: Bearer <key>`, the scheme in any case. API Gateway checks the header with this very expression
+# (infra: the authorizer's identityValidationExpression) and answers a mismatch as a missing header (401
+# UNAUTHORIZED: "Send your API key as..."), not as a refused key; the local gateway does the same (devstack). Plain
+# character classes only, so that Java's regex engine (API Gateway) and Python's read it alike.
+BEARER_HEADER_PATTERN = r"^[ \t]*[Bb][Ee][Aa][Rr][Ee][Rr] [ \t]*([^ \t].*?)[ \t]*$"
+
 
 def bearer_token(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    match = re.fullmatch(BEARER_HEADER_PATTERN, authorization or "")
+    return match.group(1) if match else None
 
 
 def authenticate(authorization: str | None, directory: Directory, *, consistent: bool = False) -> Principal | None:

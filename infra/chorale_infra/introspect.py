@@ -138,6 +138,8 @@ def describe(project_dir: str) -> dict:
         "functions": sorted(app.handler_map),
         "routes": sorted(app.routes),
         "authorizers": sorted(a.name for a in app.builtin_auth_handlers),
+        # API Gateway refuses an Authorization header of another form before the authorizer runs (401 UNAUTHORIZED)
+        "bearer_header_pattern": _optional("chalicelib.services.authentication", "BEARER_HEADER_PATTERN", None),
         "problem_content_type": PROBLEM_JSON,
         "mail_sender": getattr(config.settings(), "mail_sender", "notifications@chorale.dev"),
         "gateway_problems": {

@@ -637,6 +637,10 @@ class ChoraleStack(Stack):
                 }
             ],
         )
+        if pattern := self.model.get("bearer_header_pattern"):
+            for name in self.model["authorizers"]:
+                authorizer = f"DefinitionBody.securityDefinitions.{name}.x-amazon-apigateway-authorizer"
+                api.add_property_override(f"{authorizer}.identityValidationExpression", pattern)
         content_type = self.model["problem_content_type"]
         for kind, body in self.model["gateway_problems"].items():
             template = json.dumps({**body, "instance": "$context.path", "request_id": "$context.requestId"})

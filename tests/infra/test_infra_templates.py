@@ -525,6 +525,17 @@ def test_gateway_responses_are_problem_json_from_the_apps_table(template):
             assert json.loads(body)["retry_after_seconds"] == UNAVAILABLE_RETRY_AFTER_SECONDS
 
 
+def test_api_gateway_refuses_a_header_not_of_the_bearer_form_as_unauthorized(template):
+    """Review r35: a bare key was judged by the authorizer and refused as "unknown, revoked..." (ACCESS_DENIED);
+    API Gateway now checks the header's form with the app's own expression and answers UNAUTHORIZED ("Send your
+    API key as 'Authorization: Bearer <key>'")."""
+    from chalicelib.services.authentication import BEARER_HEADER_PATTERN
+
+    (api,) = resources(template, "AWS::Serverless::Api").values()
+    (definition,) = props(api)["DefinitionBody"]["securityDefinitions"].values()
+    assert definition["x-amazon-apigateway-authorizer"]["identityValidationExpression"] == BEARER_HEADER_PATTERN
+
+
 def test_api_is_throttled_and_traced(template):
     (api,) = resources(template, "AWS::Serverless::Api").values()
     p = props(api)

@@ -12,13 +12,14 @@ from moto import mock_aws
 
 from chalicelib.config import settings
 from chalicelib.entrypoints import dependencies
-from devstack.gateway import problem_for
+from devstack.gateway import local_gateway, problem_for
 from devstack.pump import EventPump
 from devstack.resources import create_resources
 from devstack.seed import load_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "devstack" / "demo-seed.json"
+
 
 @pytest.fixture
 def aws(monkeypatch):
@@ -50,6 +51,7 @@ def client(app, monkeypatch):
         return HTTPResponse(status_code=status, headers=headers, body=body)
 
     monkeypatch.setattr(TestHTTPClient, "_error_response", error_response)
+    monkeypatch.setattr("chalice.test.LocalGateway", local_gateway)  # the header's form checked as API Gateway does
     with Client(app, stage_name="dev", project_dir=str(ROOT)) as test_client:
         yield test_client
 

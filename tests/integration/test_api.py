@@ -46,6 +46,19 @@ def test_every_v1_route_but_health_requires_a_known_key(client, headers):
         assert_problem(response, 401)
 
 
+@pytest.mark.parametrize(
+    "authorization", [SUPPLIER_KEY, f"Token {SUPPLIER_KEY}", f"Bearer:{SUPPLIER_KEY}", "Bearer", "Basic abc"]
+)
+def test_a_header_not_of_the_bearer_form_is_told_the_form_not_that_the_key_is_unknown(client, authorization):
+    """Review r35: a valid key sent bare (`Authorization: <key>`) was told "unknown, revoked or its structure
+    inactive", a ticket to the operator; it is told the header's form, as a missing header is."""
+    problem = assert_problem(client.http.get("/v1/invoices", headers={"Authorization": authorization}), 401)
+    assert problem["detail"] == "Send your API key as 'Authorization: Bearer <key>'."
+    unknown = assert_problem(client.http.get("/v1/invoices", headers=auth("not-a-key")), 401)
+    assert unknown["detail"] == "The API key is unknown, revoked or its structure inactive."
+    assert client.http.get("/v1/invoices", headers={"Authorization": f"bearer  {SUPPLIER_KEY} "}).status_code == 200
+
+
 def test_recipient_only_structure_cannot_deposit(client):
     problem = assert_problem(
         post_invoice(client, ubl_invoice(), auth(MAIRIE_KEY, **{"Content-Type": "application/xml"})), 403

@@ -61,3 +61,39 @@ def test_a_stopped_stack_s_port_is_free_again_at_once_and_a_listening_one_is_not
     client.close()
     listener.close()
     assert _port_free("127.0.0.1", port)
+
+
+def test_the_local_server_refuses_an_authorization_header_not_of_the_bearer_form_as_unauthorized():
+    """Review r35: the local server answers a bare key as API Gateway does with infra's identityValidationExpression
+    (UNAUTHORIZED: the header's form), before the authorizer judges the key."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from chalice import AuthResponse
+
+    app = Chalice("gateway-test")
+
+    @app.authorizer()
+    def judge(auth_request):
+        return AuthResponse(routes=[], principal_id="anonymous")
+
+    @app.route("/v1/things", authorizer=judge)
+    def things():
+        return {}
+
+    server = make_server(app, Config(), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.server.handle_request)
+    thread.start()
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.server.server_port}/v1/things", headers={"Authorization": "a-bare-key"}
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10)
+        except urllib.error.HTTPError as error:
+            status, problem = error.code, json.loads(error.read())
+        thread.join()
+    finally:
+        server.server.server_close()
+    assert status == 401 and problem["detail"] == "Send your API key as 'Authorization: Bearer <key>'."
