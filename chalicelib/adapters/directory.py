@@ -233,7 +233,7 @@ class DynamoDirectory:
             # else: no longer this structure's key, not ours to remove
 
     def api_keys(self, siret: str) -> list[tuple[str, str]]:
-        """(key id = hash, created_at) of a structure's keys."""
+        """(key hash, created_at) of a structure's keys (services.directory derives the public key id)."""
         return [(r.key_hash, r.created_at) for r in ApiKeyRecord.by_structure.query(siret)]
 
     def revoke_api_key(self, siret: str, key_hash: str) -> bool:

@@ -379,9 +379,22 @@ def _json_body(schema: dict, media: str = "application/json") -> dict:
 
 _OBJECT = {"type": "object"}
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
-_LIST_RESPONSE = {"description": "A page and the cursor of the next one (null on the last page)",
-                  "content": {"application/json": {"schema": {"type": "object", "properties": {
-                      "items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]}}}}}}  # fmt: skip
+_PAGE_DESCRIPTION = "A page and the cursor of the next one (null on the last page)"
+
+
+def _list_response(items: dict | None = None, description: str = _PAGE_DESCRIPTION) -> dict:
+    """A page of `items` (a schema; untyped without one) and its next_cursor."""
+    array = {"type": "array", **({"items": items} if items else {})}
+    page = {"type": "object", "properties": {"items": array, "next_cursor": {"type": ["string", "null"]}}}
+    return {"description": description, "content": {"application/json": {"schema": page}}}
+
+
+_LIST_RESPONSE = _list_response()
+_KEY_ID = {
+    "type": "string",
+    "description": "The key's id, to revoke it with: 16 hex characters derived from the key's stored hash (neither the "
+    "key nor that hash, which could be brute-forced back to a key a person chose)",
+}
 _REFUSALS = {
     "400": problem_response("Malformed request"),
     "403": problem_response("Your role may not do this"),
@@ -441,11 +454,11 @@ LIFECYCLE_PATHS = {
                 *_query("cursor"),
             ],
             "responses": {
-                "200": {
-                    **_LIST_RESPONSE,
-                    "description": "A page, newest first, and the cursor of the next one (null on the last page; a "
-                    "page short of limit, even empty, can have one)",
-                },
+                "200": _list_response(
+                    {"$ref": "#/components/schemas/Invoice"},
+                    "A page, newest first, and the cursor of the next one (null on the last page; a page short of "
+                    "limit, even empty, can have one)",
+                ),
                 "400": problem_response("Invalid filter"),
                 **AUTH_ERRORS,
             },
@@ -722,7 +735,7 @@ DIRECTORY_PATHS = {
                     "The key (shown this once: store it now) and its id",
                     {
                         "siret": {"type": "string"},
-                        "key_id": {"type": "string"},
+                        "key_id": _KEY_ID,
                         "api_key": {"type": "string"},
                         "note": {"type": "string"},
                     },
@@ -744,7 +757,7 @@ DIRECTORY_PATHS = {
                             "items": {
                                 "type": "object",
                                 "properties": {
-                                    "key_id": {"type": "string"},
+                                    "key_id": _KEY_ID,
                                     "created_at": {"type": ["string", "null"]},
                                 },
                             },
@@ -759,11 +772,14 @@ DIRECTORY_PATHS = {
     "/v1/admin/structures/{siret}/api-keys/{key_id}": {
         "delete": {
             "summary": "Revoke a key",
-            "parameters": _params("siret", "key_id"),
+            "parameters": [
+                *_params("siret"),
+                {"name": "key_id", "in": "path", "required": True, "schema": _KEY_ID},
+            ],
             "responses": {
                 "200": _inline_json(
                     "Revoked",
-                    {"siret": {"type": "string"}, "key_id": {"type": "string"}, "revoked": {"type": "boolean"}},
+                    {"siret": {"type": "string"}, "key_id": _KEY_ID, "revoked": {"type": "boolean"}},
                 ),
                 "404": AUTH_ERRORS["404"],
                 **_ADMIN,

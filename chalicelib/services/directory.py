@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import re
@@ -263,15 +264,26 @@ def issue_api_key(principal: Principal, siret: str, *, directory, now: Callable[
         # The write may have landed (its answer lost): a key whose secret nobody was shown must not stay.
         _delete_unconfirmed_key(directory, key_hash, siret)
         raise
-    return key, key_hash
+    return key, api_key_id(key_hash)
+
+
+# A key's public id is derived from its stored hash, never the hash itself: that hash is the key's verifier (an
+# unsalted SHA-256), and keys a person chose (seed, imports) could be brute-forced from it. The id travels in
+# listings, DELETE paths and so access logs; 64 bits tell a structure's keys apart.
+_KEY_ID_PREFIX = "chorale-api-key-id:"
+
+
+def api_key_id(key_hash: str) -> str:
+    return hashlib.sha256(f"{_KEY_ID_PREFIX}{key_hash}".encode()).hexdigest()[:16]
 
 
 def _delete_unconfirmed_key(directory, key_hash: str, siret: str) -> None:
     try:
         directory.delete_api_key(key_hash, siret)
     except Exception:
+        key_id = api_key_id(key_hash)
         log.exception("API key %s of %s may be registered, its secret never shown, and could not be deleted: "
-                      "revoke it", key_hash, siret, extra={"key_id": key_hash, "siret": siret})  # fmt: skip
+                      "revoke it", key_id, siret, extra={"key_id": key_id, "siret": siret})  # fmt: skip
 
 
 def list_api_keys(principal: Principal, siret: str, *, directory) -> list[tuple[str, str]]:
@@ -279,12 +291,14 @@ def list_api_keys(principal: Principal, siret: str, *, directory) -> list[tuple[
     require_admin(principal)
     if directory.structure(siret) is None:
         raise NotFound(f"No structure {siret}.")
-    return directory.api_keys(siret)
+    return [(api_key_id(key_hash), created_at) for key_hash, created_at in directory.api_keys(siret)]
 
 
 def revoke_api_key(principal: Principal, siret: str, key_id: str, *, directory) -> None:
+    """Revoke the structure's key of this id (api_key_id; the key's hash, the id once given, still works)."""
     require_admin(principal)
-    if not directory.revoke_api_key(siret, key_id):
+    key_hash = next((h for h, _ in directory.api_keys(siret) if key_id in (api_key_id(h), h)), None)
+    if key_hash is None or not directory.revoke_api_key(siret, key_hash):
         raise NotFound(f"No key {key_id} for structure {siret}.")
 
 

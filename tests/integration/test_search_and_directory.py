@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ import pytest
 from demo import ADMIN_KEY, CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
 from invoices import CHR_SIRET, MAIRIE_SIRET, SUPPLIER2_SIRET, ubl_invoice
 
+from chalicelib.domain.directory import hash_api_key
 from chalicelib.services import paging
 
 XML = {"Content-Type": "application/xml"}
@@ -262,6 +264,8 @@ def test_create_issue_key_deposit_revoke(client, pump):
     key, key_id = issued["api_key"], issued["key_id"]
     listed = json.loads(client.http.get(f"/v1/admin/structures/{siret}/api-keys", headers=auth(ADMIN_KEY)).body)
     assert [k["key_id"] for k in listed["keys"]] == [key_id] and key not in json.dumps(listed)
+    # review r35: the id is no longer the key's stored hash (its verifier: a chosen key could be brute-forced back)
+    assert hash_api_key(key) not in json.dumps([issued, listed]) and re.fullmatch("[0-9a-f]{16}", key_id)
     deposit = client.http.post("/v1/invoices", headers=auth(key, **XML), body=ubl_invoice(seller=siret))
     assert deposit.status_code == 202
     revoked = client.http.delete(f"/v1/admin/structures/{siret}/api-keys/{key_id}", headers=auth(ADMIN_KEY))
@@ -312,3 +316,28 @@ def test_a_cursor_before_updated_since_is_an_empty_last_page(client):
     assert response.status_code == 200, response.body
     body = json.loads(response.body)
     assert body["items"] == [] and body["next_cursor"] is None
+
+
+def test_a_chosen_key_s_listed_id_is_not_its_hash_and_revokes_it(client):
+    """Review r35: the listing gave each key's unsalted SHA-256, its verifier, so the seed's and imports' keys (chosen
+    by people) could be brute-forced from a listing or an access log of a DELETE path."""
+    listed = client.http.get(f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys", headers=auth(ADMIN_KEY))
+    [key_id] = [k["key_id"] for k in json.loads(listed.body)["keys"]]
+    assert key_id != hash_api_key(MAIRIE_KEY) and hash_api_key(MAIRIE_KEY) not in listed.body.decode()
+    path = f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys"
+    assert client.http.delete(f"{path}/{key_id}", headers=auth(CHR_KEY)).status_code == 403
+    assert client.http.delete(f"{path}/0123456789abcdef", headers=auth(ADMIN_KEY)).status_code == 404
+    revoked = client.http.delete(f"{path}/{key_id}", headers=auth(ADMIN_KEY))
+    assert revoked.status_code == 200 and json.loads(revoked.body) == {
+        "siret": MAIRIE_SIRET, "key_id": key_id, "revoked": True
+    }  # fmt: skip
+    assert client.http.get("/v1/invoices?role=recipient", headers=auth(MAIRIE_KEY)).status_code == 401
+    assert json.loads(client.http.get(path, headers=auth(ADMIN_KEY)).body)["keys"] == []
+
+
+def test_a_key_id_given_before_the_derived_ids_still_revokes_its_key(client):
+    """Ids issued before review r35 were the key's hash: an operator holding one can still revoke with it."""
+    path = f"/v1/admin/structures/{MAIRIE_SIRET}/api-keys"
+    revoked = client.http.delete(f"{path}/{hash_api_key(MAIRIE_KEY)}", headers=auth(ADMIN_KEY))
+    assert revoked.status_code == 200, revoked.body
+    assert json.loads(client.http.get(path, headers=auth(ADMIN_KEY)).body)["keys"] == []

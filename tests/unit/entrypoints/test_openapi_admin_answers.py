@@ -37,3 +37,16 @@ def test_every_idempotency_key_is_described_as_checked():
         assert schema["minLength"] == 1 and schema["maxLength"] == 255, path
         pattern = re.compile(schema["pattern"])
         assert not pattern.search("   ") and pattern.search(" k "), path
+
+
+def test_a_key_id_is_described_as_no_key_nor_its_hash_and_search_items_as_invoices():
+    """Review r35: key_id was the key's stored hash, undescribed; search items were untyped for generated clients."""
+    paths = openapi_document()["paths"]
+    issued = _schema(paths["/v1/admin/structures/{siret}/api-keys"]["post"], "201")["properties"]["key_id"]
+    listed = _schema(paths["/v1/admin/structures/{siret}/api-keys"]["get"], "200")["properties"]["keys"]["items"]
+    revoke = paths["/v1/admin/structures/{siret}/api-keys/{key_id}"]["delete"]
+    [path_key_id] = [p["schema"] for p in revoke["parameters"] if p["name"] == "key_id"]
+    for key_id in (issued, listed["properties"]["key_id"], path_key_id):
+        assert "16 hex characters" in key_id["description"] and "neither the key nor that hash" in key_id["description"]
+    search = _schema(paths["/v1/invoices"]["get"], "200")
+    assert search["properties"]["items"] == {"type": "array", "items": {"$ref": "#/components/schemas/Invoice"}}
