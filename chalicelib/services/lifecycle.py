@@ -354,7 +354,9 @@ def _attachment_name(name: object) -> tuple[str, str]:
     name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > MAX_ATTACHMENT_NAME or "/" in name or "\\" in name or name.startswith("."):
         raise InvalidInput(
-            f"Give the attachment a file name of at most {MAX_ATTACHMENT_NAME} characters, with extension."
+            f"Give the attachment a file name of at most {MAX_ATTACHMENT_NAME} characters, with extension: "
+            "?name=<name> or 'Content-Disposition: attachment; filename=\"<name>\"' when sending the file, the "
+            "'name' field when asking for an upload URL."
         )
     # The other party reads the name as given: no control character, and no bidirectional override that would
     # show "fdp.exe" as "exe.pdf"

@@ -53,3 +53,16 @@ def test_an_invoice_file_is_named_after_its_number_each_other_character_made_an_
     invoice_id = deposited(client, pump, "FA/2026 0001")
     download = client.http.get(f"/v1/invoices/{invoice_id}/file", headers=auth(SUPPLIER_KEY))
     assert disposition(download) == 'attachment; filename="FA_2026_0001.xml"'
+
+
+def test_an_attachment_sent_without_a_name_is_told_how_to_give_one(client, pump):
+    """Review r35: the refusal said "Give the attachment a file name" without saying how."""
+    invoice_id = deposited(client, pump, "F-2026-R35N")
+    refused = client.http.post(
+        f"/v1/invoices/{invoice_id}/attachments",
+        headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/pdf"}),
+        body=b"%PDF-1.4\n%%EOF\n",
+    )
+    assert refused.status_code == 400, refused.body
+    detail = json.loads(refused.body)["detail"]
+    assert "?name=" in detail and "Content-Disposition: attachment; filename=" in detail
