@@ -73,16 +73,20 @@ def has_visible_character(text: str | None) -> bool:
     )
 
 
-# Unicode's Bidi_Control characters (the Arabic letter mark, LRM/RLM, the embeddings and overrides U+202A-202E, the
-# isolates U+2066-2069): they reorder how the text around them displays ("Trojan Source": "fdp\u202eexe.pdf" reads
-# as a PDF). The one set the platform refuses in names and comments another party reads.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# The embeddings and overrides U+202A-202E and the isolates U+2066-2069 reorder how the text around them displays
+# ("Trojan Source": "Mairie\u202eA" shows reversed): refused in names and comments another party reads. The marks
+# (U+061C, LRM U+200E, RLM U+200F) only set the direction of neutral characters; Word and Outlook put them in Arabic
+# and Hebrew text on their own, so only file names, whose extension they can disguise, refuse them too.
+BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = BIDI_OVERRIDES | frozenset("\u061c\u200e\u200f")  # Unicode's Bidi_Control property
 
 
-def hidden_control(text: str, allowed: str = "\n\t") -> str | None:
-    """The first control character (Cc, other than those `allowed`) or bidirectional control in `text`, else None:
-    a free text shown to the other party (a comment) stays plain text, its lines and tabs kept."""
-    return next((c for c in text if c in BIDI_CONTROLS or (unicodedata.category(c) == "Cc" and c not in allowed)), None)
+def hidden_control(text: str, allowed: str = "\n\r\t") -> str | None:
+    """The first control character (Cc, other than those `allowed`) or bidirectional override in `text`, else None:
+    a free text shown to the other party (a comment) stays plain text, its lines (LF, CRLF or CR) and tabs kept."""
+    return next(
+        (c for c in text if c in BIDI_OVERRIDES or (unicodedata.category(c) == "Cc" and c not in allowed)), None
+    )
 
 
 def comparable_reference(text: str) -> str:

@@ -480,9 +480,10 @@ LIFECYCLE_PATHS = {
                             "type": ["string", "null"],
                             "maxLength": 1000,
                             "description": "Plain text: line breaks and tabs kept, other control characters and "
-                            "bidirectional controls (U+202E...) refused; stored stripped, none when it has no visible "
-                            "character. A 207 repeating the current 207's reason and comment is answered as already "
-                            "applied (no new entry)",
+                            "bidirectional overrides and isolates (U+202E...) refused, CRLF and CR stored as LF; "
+                            "stored stripped, none when it has no visible character. A 207 without a key repeating "
+                            "the current 207's reason and comment is "
+                            "answered as already applied (no new entry)",
                         },
                         "amount": {
                             "type": ["string", "null"],

@@ -51,7 +51,8 @@ _SUBSCRIPTION = {
         "status": {
             "enum": ["pending_confirmation", "active", "failing"],
             "description": "pending_confirmation: an e-mail address that has not opened its confirmation link yet "
-            "(it gets nothing else); failing: an event was given up after 24 h of retries (it is in the DLQ)",
+            "(it gets nothing else); failing: an event was given up after 24 h of retries (it is in the given-up "
+            "queue, docs/webhooks.md)",
         },
         "confirmation_expires_at": {
             "type": ["string", "null"],

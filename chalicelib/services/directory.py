@@ -22,7 +22,7 @@ from ..domain.directory import (
     name_position,
     search_key,
 )
-from ..domain.invoice import BIDI_CONTROLS
+from ..domain.invoice import BIDI_OVERRIDES
 from ..formats.jsontext import NOT_XML_CHARS
 from .authentication import require_admin
 from .clock import utc_now
@@ -58,9 +58,9 @@ log = logging.getLogger(__name__)
 
 # A name or code is one line of text that invoices and XML documents carry: none of the characters XML refuses,
 # and no line break, tab, DEL or C1 control (a name is shown in every invoice's supplier/recipient), nor a
-# bidirectional control (domain.invoice.BIDI_CONTROLS: embeddings, overrides, isolates, marks): they reorder how the
+# bidirectional override (domain.invoice.BIDI_OVERRIDES: embeddings, overrides, isolates): they reorder how the
 # rest of a name is displayed ("Trojan Source" spoofing of a supplier or service name in every party's listing).
-_NOT_IN_NAMES = re.compile(f"{NOT_XML_CHARS.pattern}|[\t\n\r\x7f-\x9f\u2028\u2029{''.join(sorted(BIDI_CONTROLS))}]")
+_NOT_IN_NAMES = re.compile(f"{NOT_XML_CHARS.pattern}|[\t\n\r\x7f-\x9f\u2028\u2029{''.join(sorted(BIDI_OVERRIDES))}]")
 
 
 # Who runs imports from the command line (the local stack's seed, operations scripts).

@@ -128,8 +128,9 @@ def _check_comment(comment: object) -> None:
 
 
 def _stored_comment(comment: str | None) -> str | None:
-    """A comment as its history entry keeps it: stripped, and none when nobody would see anything in it."""
-    return comment.strip() if has_visible_character(comment) else None
+    """A comment as its history entry keeps it: stripped, its line breaks LF (Windows and old Mac ones sent as CRLF or
+    CR), and none when nobody would see anything in it."""
+    return comment.replace("\r\n", "\n").replace("\r", "\n").strip() if has_visible_character(comment) else None
 
 
 _AMOUNT = re.compile(r"[0-9]{1,17}(\.[0-9]{1,2})?")
@@ -184,9 +185,11 @@ def change_status(
     if refusal:
         _refuse(refusal)
     comment = _stored_comment(comment)
-    # The current 207 again (same reason and comment: a keyless retry, or a new key): already applied, not a second
-    # dispute (no entry, no event).
-    if lifecycle.repeats(invoice.history[-1] if invoice.history else None, code, reason_code or None, comment):
+    # The current 207 again without a key (same reason and comment: a keyless retry): already applied, not a second
+    # dispute (no entry, no event). A new key is a new request: its entry is written and its key remembered.
+    if keyed is None and lifecycle.repeats(
+        invoice.history[-1] if invoice.history else None, code, reason_code or None, comment
+    ):
         return invoice
     invoice.set_status(code, party, reason_code or None, comment, now(), paid)
     return _save_entry(invoices, invoice, keyed=keyed)

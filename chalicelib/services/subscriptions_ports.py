@@ -46,7 +46,7 @@ class DeliveryAttempt:
     event_type: str
     attempt: int
     at: str  # ISO 8601 UTC
-    outcome: str  # delivered | retrying | failed (given up, in the DLQ) | refused (SSRF) …
+    outcome: str  # delivered | retrying | failed (given up, in the given-up queue) | refused (SSRF) …
     status: int | None = None  # HTTP status, when there was a response
     latency_ms: float | None = None
     error: str | None = None

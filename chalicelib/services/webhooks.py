@@ -1,7 +1,8 @@
 """Event fan-out to subscriptions, and delivery of one event to one subscription (webhook or e-mail).
 
 At-least-once: a failed attempt queues the next one (same event id) before the current message is
-acknowledged; after the schedule's max age the job goes to the DLQ and the subscription is marked failing.
+acknowledged; after the schedule's max age the job goes to the given-up queue (not the DLQ: that one is for our
+own crashes) and the subscription is marked failing.
 An e-mail goes once per (subscription, event), whatever the jobs that carry the event (see deliver).
 """
 

@@ -37,8 +37,15 @@ def test_make_cost_prints_measured_tables_and_the_two_lines():
     # notifications measured too: both parties subscribed, every status event delivered to both
     assert re.search(r"single deposits with a webhook at the supplier and at the buyer \(4 deliveries\) +\$\d+\.\d\d",
                      result.stdout)  # fmt: skip
-    for component in ("API Gateway (REST)", "Lambda compute", "S3 requests", "DynamoDB writes", "SQS", "SNS",
-                      "CloudWatch Logs"):
+    for component in (
+        "API Gateway (REST)",
+        "Lambda compute",
+        "S3 requests",
+        "DynamoDB writes",
+        "SQS",
+        "SNS",
+        "CloudWatch Logs",
+    ):
         assert component in result.stdout
 
 

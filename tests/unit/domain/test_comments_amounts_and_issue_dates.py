@@ -9,20 +9,29 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain import lifecycle
-from chalicelib.domain.invoice import BIDI_CONTROLS, HistoryEntry, InvoiceSummary, hidden_control
+from chalicelib.domain.invoice import BIDI_CONTROLS, BIDI_OVERRIDES, HistoryEntry, InvoiceSummary, hidden_control
 from chalicelib.services import controls
 
 
-@pytest.mark.parametrize("character", sorted(BIDI_CONTROLS) + ["\x00", "\x07", "\r", "\x7f", "\x85"])
-def test_a_control_or_bidirectional_character_is_found(character):
+@pytest.mark.parametrize("character", sorted(BIDI_OVERRIDES) + ["\x00", "\x07", "\x7f", "\x85"])
+def test_a_control_or_bidirectional_override_is_found(character):
     assert hidden_control(f"ok{character}ko") == character
 
 
 def test_line_breaks_tabs_and_visible_text_are_plain_text():
     assert hidden_control("Ligne 1\n\tLigne 2 \u00e9\u200b") is None
+    # review r38: Windows line breaks (browsers' text boxes, Outlook) and CR alone are line breaks too
+    assert hidden_control("Ligne 1\r\nLigne 2\rLigne 3") is None
 
 
-def test_the_bidi_set_is_unicode_s_bidi_control_property():
+def test_the_direction_marks_of_arabic_and_hebrew_text_are_plain_text():
+    """Review r38: Word and Outlook put LRM/RLM and the Arabic letter mark in right-to-left text on their own; they
+    set the direction of neutral characters and reorder nothing else, unlike the overrides."""
+    assert hidden_control("\u0645\u0631\u062d\u0628\u0627\u061c 2026\u200f / \u05e9\u05dc\u05d5\u05dd\u200e") is None
+
+
+def test_the_bidi_sets_are_unicode_s_bidi_control_property_and_its_overrides():
+    assert BIDI_CONTROLS - BIDI_OVERRIDES == frozenset("\u061c\u200e\u200f")
     assert BIDI_CONTROLS == frozenset("\u061c\u200e\u200f") | frozenset(map(chr, range(0x202A, 0x202F))) | frozenset(
         map(chr, range(0x2066, 0x206A))
     )

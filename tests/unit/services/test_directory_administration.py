@@ -312,9 +312,7 @@ def test_a_structure_stored_over_the_services_cap_can_be_trimmed_but_not_grown(m
         service.structure_from({"services": [*trimmed, *trimmed[:2], {"code": "S9", "name": "9"}]}, "t1", existing)
 
 
-@pytest.mark.parametrize(
-    "override", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c"]
-)  # marks: one bidi set
+@pytest.mark.parametrize("override", ["\u202e", "\u202a", "\u2066", "\u2069"])
 def test_a_name_with_a_bidirectional_override_is_refused(override):
     """A right-to-left override makes "Mairie A\u202eNIHCAM" display reversed: a supplier or service name could pass
     for another in every listing. Names are one line of plain text, so these characters are refused."""
@@ -326,3 +324,6 @@ def test_a_name_with_a_bidirectional_override_is_refused(override):
     assert directory.records[SIRET_A].name == "Mairie A"
     arabic = "بلدية"  # right-to-left letters themselves are names like any other
     assert service.update_structure(SYSTEM_ADMIN, SIRET_A, {"name": arabic}, directory=directory).name == arabic
+    # review r38: with the direction marks Word puts in such text (they reorder nothing, unlike the overrides)
+    marked = "\u200fبلدية 2026\u200e\u061c"
+    assert service.update_structure(SYSTEM_ADMIN, SIRET_A, {"name": marked}, directory=directory).name == marked
