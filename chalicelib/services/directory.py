@@ -297,9 +297,14 @@ def list_api_keys(principal: Principal, siret: str, *, directory) -> list[tuple[
 def revoke_api_key(principal: Principal, siret: str, key_id: str, *, directory) -> None:
     """Revoke the structure's key of this id (api_key_id; the key's hash, the id once given, still works)."""
     require_admin(principal)
+    # The structure's keys are listed from an index that follows writes within about a second: a key issued just
+    # before is told to retry, never left valid silently.
     key_hash = next((h for h, _ in directory.api_keys(siret) if key_id in (api_key_id(h), h)), None)
     if key_hash is None or not directory.revoke_api_key(siret, key_hash):
-        raise NotFound(f"No key {key_id} for structure {siret}.")
+        raise NotFound(
+            f"No key {key_id} for structure {siret}. A key issued in the last seconds may not be listed yet: "
+            "retry in a moment."
+        )
 
 
 CSV_COLUMNS = ("siret", "name", "roles", "active", "requires_service_code", "requires_engagement")
