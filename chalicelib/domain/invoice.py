@@ -6,7 +6,7 @@ import json
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -298,6 +298,15 @@ class Invoice:
         bytes to a record whose write units count per KB)."""
         self.request_keys = [*self.request_keys, (key, request)][-MAX_REMEMBERED_REQUESTS:]
 
+    def _change_time(self, at: str) -> str:
+        """The time a change made at `at` is recorded with: at least 1 ms after the invoice's previous change. Two
+        Lambdas' clocks differ: updated_at (a listing's order, a poller's newest) and the history never go back."""
+        times = [_instant(t) for t in (self.updated_at, self.history[-1].at if self.history else "") if t]
+        if not times or _instant(at) > max(times):
+            return at
+        after = max(times).astimezone(UTC) + timedelta(milliseconds=1)
+        return after.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
     # --- the parties' transitions (allowed by domain.lifecycle) -----------------------------
 
     def set_status(
@@ -309,6 +318,7 @@ class Invoice:
         at: str,
         amount: Decimal | None = None,
     ) -> None:
+        at = self._change_time(at)
         self.history.append(HistoryEntry(code, at, actor, reason_code, comment, amount))
         self.updated_at = at
 
@@ -336,7 +346,7 @@ class Invoice:
 
     def attach(self, attachment: Attachment) -> None:
         self.attachments.append(attachment)
-        self.updated_at = attachment.uploaded_at
+        self.updated_at = self._change_time(attachment.uploaded_at)
 
     # --- the platform's transitions -------------------------------------------------------
 
@@ -344,6 +354,7 @@ class Invoice:
         self, summary: InvoiceSummary, recipient_name: str | None, warnings: list[Error], at: str, unlisted: int = 0
     ) -> None:
         """Valid and routed: Déposée then Mise à disposition, in one atomic change."""
+        at = self._change_time(at)
         self._finish(summary, recipient_name, warnings, at, routed=True, unlisted=unlisted)
         self.history += [
             HistoryEntry(DEPOSEE.code, at, "platform"),
@@ -361,13 +372,14 @@ class Invoice:
         unlisted: int = 0,
     ) -> None:
         """Refused by the platform's controls: Rejetée (213) with the reason and every finding."""
+        at = self._change_time(at)
         self._finish(summary, recipient_name, errors, at, routed=False, unlisted=unlisted)
         self.history.append(HistoryEntry(REJETEE.code, at, "platform", reason_code, cut(comment, MAX_PLATFORM_COMMENT)))
 
     def fail(self, at: str) -> None:
         """Processing gave up (poison message): the original is kept and the message is in the DLQ."""
         self.processing = "failed"
-        self.updated_at = at
+        self.updated_at = self._change_time(at)
 
     def _finish(
         self,
@@ -378,7 +390,8 @@ class Invoice:
         routed: bool,
         unlisted: int = 0,
     ) -> None:
-        """`unlisted`: findings the validation counted without listing them (past its quota per rule)."""
+        """`unlisted`: findings the validation counted without listing them (past its quota per rule). `at` is
+        the caller's _change_time."""
         if self.processing == "done":
             raise ValueError(f"invoice {self.id} is already processed")
         ordered = sorted(errors, key=lambda e: (e.severity != "fatal", e.rule))
@@ -390,6 +403,10 @@ class Invoice:
         self.errors_truncated = len(ordered) - len(self.errors) + unlisted
         self.processing = "done"
         self.updated_at = at
+
+
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 def _stored_errors(ordered: list[Error]) -> list[Error]:

@@ -329,7 +329,7 @@ def test_a_flow_file_reports_its_invoice_s_first_decision():
     rejected = process(ports_, deposit(ports_, body=invalid_ubl_invoice("F-BAD-1")).id)
     pending = deposit(ports_, body=ubl_invoice("F-PEND-1"))
     failed = deposit(ports_, body=ubl_invoice("F-FAIL-1"))
-    failed.fail("2026-11-26T12:00:00Z")
+    failed.fail("2099-11-26T12:00:00Z")  # after its deposit, on the real clock
 
     files = {name: FlowFile(f"file#{n}", name, "x") for n, name in enumerate(("a", "r", "p", "f", "missing"))}
     for name, invoice in (("a", accepted), ("r", rejected), ("p", pending), ("f", failed), ("missing", None)):
@@ -339,7 +339,7 @@ def test_a_flow_file_reports_its_invoice_s_first_decision():
     assert (files["r"].outcome, files["r"].status_code) == ("rejected", 213)
     assert files["r"].errors and {e.severity for e in files["r"].errors} == {"fatal"}
     assert files["p"].outcome == files["missing"].outcome == "pending"
-    assert files["f"].outcome == "rejected" and files["f"].decided_at == "2026-11-26T12:00:00Z"
+    assert files["f"].outcome == "rejected" and files["f"].decided_at == "2099-11-26T12:00:00Z"
 
 
 def test_a_bundle_reads_each_structure_of_the_directory_once():
