@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from ..domain.directory import Principal
@@ -10,7 +11,7 @@ from ..domain.ids import is_ulid
 from ..domain.invoice import Invoice
 from ..domain.statuses import STATUSES
 from .errors import InvalidInput
-from .paging import PAGE_BYTES, decode_cursor, encode_cursor, page_limit
+from .paging import PAGE_BYTES, decode_cursor, encode_cursor, page_limit, query_scope
 from .ports import InvoiceQuery, InvoiceRepository
 
 MAX_LIMIT = 100
@@ -100,11 +101,16 @@ def search_invoices(
         issued_from=_date(params, "issued_from"),
         issued_to=_date(params, "issued_to"),
         updated_since=_timestamp(params.get("updated_since")),
-        before=decode_cursor(params["cursor"], _fits) if params.get("cursor") else None,
         read_budget=SHARD_READ_BUDGET,
         page_bytes=PAGE_BYTES if item_bytes is not None else None,
         item_bytes=item_bytes,
     )
+    # A cursor is a position in this query's listing: with another role, filter or updated_since it would page
+    # through another listing from there (a status changed while paging ended it early, as if complete).
+    scope = query_scope(query.siret, query.role, query.status, query.number, query.counterpart, query.issued_from,
+                        query.issued_to, query.updated_since)  # fmt: skip
+    if params.get("cursor"):
+        query = replace(query, before=decode_cursor(params["cursor"], _fits, scope))
     if empty_range(query.updated_since, query.before):
         # A client that moved updated_since past its cursor has nothing left to page through: the last page (an
         # empty one without next_cursor) is the answer a paging loop expects, not an error; DynamoDB is not asked.
@@ -112,4 +118,4 @@ def search_invoices(
     # A filtered page can be short, even empty, with a next_cursor (the read budget was used up), and any page can
     # hold fewer than `limit` (the byte budget): only the cursor's absence means there is nothing more.
     page, before = invoices.search(query)
-    return page, encode_cursor(before)
+    return page, encode_cursor(before, scope)
