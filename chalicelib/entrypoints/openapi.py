@@ -448,10 +448,19 @@ LIFECYCLE_PATHS = {
                 _query_param("issued_from", {"type": "string", "format": "date"}, "Issue date, YYYY-MM-DD"),
                 _query_param("issued_to", {"type": "string", "format": "date"}, "Issue date, YYYY-MM-DD"),
                 _query_param(
-                    "updated_since", {"type": "string", "format": "date-time"}, "With a time zone, e.g. …T08:00:00Z"
+                    "updated_since",
+                    {"type": "string", "format": "date-time"},
+                    "Exclusive lower bound on updated_at, with a time zone, e.g. …T08:00:00Z. Delta sync: page to "
+                    "the end, then poll from the newest updated_at seen minus 60 s and de-duplicate by invoice id, "
+                    "keeping the highest updated_at (it never goes back). A change appears here within seconds of "
+                    "its updated_at, not at a guaranteed bound: webhooks are the push path",
                 ),
                 _limit(search.MAX_LIMIT, search.DEFAULT_LIMIT),
-                *_query("cursor"),
+                _query_param(
+                    "cursor",
+                    {"type": "string"},
+                    "The next_cursor of the previous page, with the same role, filters and updated_since (else 400)",
+                ),
             ],
             "responses": {
                 "200": _list_response(
