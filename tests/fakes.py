@@ -19,12 +19,15 @@ class FakeInvoices:
         found = self.records.get(invoice_id)
         return copy.deepcopy(found) if found else None
 
+    def claim_number(self, claim_number, invoice_id) -> None:
+        holder = self.claims.get(claim_number)
+        if holder not in (None, invoice_id):
+            raise DuplicateNumber(claim_number)
+        self.claims[claim_number] = invoice_id
+
     def save(self, invoice, claim_number=None) -> None:
         if claim_number is not None:  # claimed first, kept if the record write fails: as DynamoInvoiceRepository
-            holder = self.claims.get(claim_number)
-            if holder not in (None, invoice.id):
-                raise DuplicateNumber(claim_number)
-            self.claims[claim_number] = invoice.id
+            self.claim_number(claim_number, invoice.id)
         stored = self.records.get(invoice.id)
         if (stored.version if stored else None) != invoice.version:  # a version-less save creates
             raise ConcurrentUpdate("changed")

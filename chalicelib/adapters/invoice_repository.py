@@ -200,7 +200,7 @@ class DynamoInvoiceRepository:
     def save(self, invoice: Invoice, claim_number: str | None = None) -> None:
         record = to_record(invoice)
         if claim_number is not None:
-            self._claim(claim_number, record.id)
+            self.claim_number(claim_number, record.id)
         try:
             record.save()  # VersionAttribute adds the condition on the version read
         except (PutError, UpdateError) as exc:
@@ -216,7 +216,7 @@ class DynamoInvoiceRepository:
         invoice.version = record.version
 
     @staticmethod
-    def _claim(claim_number: str, invoice_id: str) -> None:
+    def claim_number(claim_number: str, invoice_id: str) -> None:
         """Claim (supplier, year, number) for this invoice, or DuplicateNumber.
 
         A conditional put, not a transaction with the invoice write: a claim that is ours succeeds again,

@@ -71,6 +71,10 @@ class InvoiceRepository(Protocol):
         DuplicateNumber when another invoice holds it (and nothing is written).
         """
 
+    def claim_number(self, claim_number: str, invoice_id: str) -> None:
+        """Claim that (supplier, year, number) key for this invoice, alone (then `save` it without the claim):
+        DuplicateNumber when another invoice holds it. A claim this invoice holds succeeds again."""
+
     def release_number(self, claim_number: str, invoice_id: str) -> bool:
         """Remove the claim only if this invoice holds it (another invoice's is never touched); whether it did."""
 

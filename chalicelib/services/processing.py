@@ -231,7 +231,8 @@ def _decide(
         report.findings.insert(0, source.refusal)
     summary = summarize(report.invoice) if report.invoice is not None else InvoiceSummary()
     findings = [Error(f.rule, f.severity, f.message, f.location) for f in report.findings]
-    at = now()
+    # Each decision is timed (`now()`) after the directory reads and the number claim, right before its save: a call
+    # retried under throttling must not leave a record written seconds after its updated_at, past a poller's overlap.
     # A flow's invoice was sent with an upload ticket or a POST taken while its depositor could deposit: it must
     # still be an active supplier. Its structure is the one _record_from_metadata read (once per bundle or
     # object, see _BundleDirectory); a direct deposit was checked by its route a moment ago and costs no read.
@@ -243,7 +244,7 @@ def _decide(
     if depositor is not None:
         recipient = _buyer_structure(summary, directory)
         invoice.reject(summary, recipient.name if recipient else None, [_finding(depositor, {}), *findings],
-                       depositor.reason_code, depositor.message, at, report.omitted)  # fmt: skip
+                       depositor.reason_code, depositor.message, now(), report.omitted)  # fmt: skip
         return _save_rejection(invoices, invoice, summary, earlier_attempt)
     if not report.valid:
         fatal = sorted({f.rule for f in report.findings if f.severity == "fatal"})
@@ -258,7 +259,7 @@ def _decide(
             findings.insert(0, Error(DOCUMENT_RULE, "fatal", comment, "/"))
         recipient = _buyer_structure(summary, directory)
         invoice.reject(
-            summary, recipient.name if recipient else None, findings, REJECTION_SEMANTIC, comment, at, report.omitted
+            summary, recipient.name if recipient else None, findings, REJECTION_SEMANTIC, comment, now(), report.omitted
         )
         return _save_rejection(invoices, invoice, summary, earlier_attempt)
 
@@ -273,7 +274,7 @@ def _decide(
     if failure is not None:
         recipient = _buyer_structure(summary, directory)
         invoice.reject(summary, recipient.name if recipient else None, [_finding(failure, locations), *findings],
-                       failure.reason_code, failure.message, at, report.omitted)  # fmt: skip
+                       failure.reason_code, failure.message, now(), report.omitted)  # fmt: skip
         return _save_rejection(invoices, invoice, summary, earlier_attempt)
     failure = controls.supplier_failure(summary, invoice.supplier_siret)
     recipient, routing = controls.routing_failure(summary, directory, invoice.supplier_siret)
@@ -281,26 +282,27 @@ def _decide(
     recipient_name = recipient.name if recipient else None
     if failure is not None:
         invoice.reject(summary, recipient_name, [_finding(failure, locations), *findings], failure.reason_code,
-                       failure.message, at, report.omitted)  # fmt: skip
+                       failure.message, now(), report.omitted)  # fmt: skip
         return _save_rejection(invoices, invoice, summary, earlier_attempt)
 
     claim_number = controls.number_claim_key(summary, invoice.supplier_siret)
     if claim_number is None:  # the controls above guarantee one: never a 203 that escapes the duplicate control
         raise UnclaimedNumber(f"invoice {invoice_id} passed the controls with no number claim (BT-1 and BT-2)")
-    invoice.accept(summary, recipient_name, findings, at, report.omitted)
     try:
-        return _save_decision(invoices, invoice, claim_number)
+        invoices.claim_number(claim_number, invoice.id)
     except DuplicateNumber:
         duplicate = controls.duplicate_failure(summary, invoice.supplier_siret)
-        # `invoice` is accepted in memory: the rejection is made on a fresh copy (the record an earlier attempt
-        # flagged failed, or a new one whose conditional create meets any record written meanwhile).
+        # The rejection is made on a fresh copy (the record an earlier attempt flagged failed, or a new one whose
+        # conditional create meets any record written meanwhile).
         fresh = invoices.get(invoice_id) if invoice.version is not None else None
         if fresh is not None and fresh.processing == "done":
             return _Decision(fresh, saved=False)
         fresh = fresh or _record_from_metadata(invoice_id, key, stored, directory, offset)
         fresh.reject(summary, recipient_name, [_finding(duplicate, locations), *findings], duplicate.reason_code,
-                     duplicate.message, at, report.omitted)  # fmt: skip
+                     duplicate.message, now(), report.omitted)  # fmt: skip
         return _save_decision(invoices, fresh)
+    invoice.accept(summary, recipient_name, findings, now(), report.omitted)
+    return _save_decision(invoices, invoice, claimed=claim_number)
 
 
 def _buyer_structure(summary: InvoiceSummary, directory: Directory):
@@ -338,15 +340,16 @@ def _save_rejection(
     return decision
 
 
-def _save_decision(invoices: InvoiceRepository, invoice: Invoice, claim_number: str | None = None) -> _Decision:
+def _save_decision(invoices: InvoiceRepository, invoice: Invoice, claimed: str | None = None) -> _Decision:
+    """Save a decision; `claimed`: the number claim this attempt made for it."""
     try:
-        invoices.save(invoice, claim_number=claim_number)
+        invoices.save(invoice)
     except ConcurrentUpdate:
         current = invoices.get(invoice.id)
         if current is not None and current.processing == "done":
-            if claim_number is not None and _is_rejected(current):
+            if claimed is not None and _is_rejected(current):
                 # Another delivery saved a 213 (and gave back the claim) before this one claimed: give it back.
-                invoices.release_number(claim_number, invoice.id)
+                invoices.release_number(claimed, invoice.id)
             return _Decision(current, saved=False)  # another delivery of the same message decided it: that stands
         if current is not None and invoice.version is None:
             raise _EarlierAttempt(current) from None

@@ -119,14 +119,13 @@ def test_of_two_concurrent_deposits_of_one_number_exactly_one_survives(client, p
     from chalicelib.services import layout
 
     barrier = threading.Barrier(2)
-    real_save = DynamoInvoiceRepository.save
+    real_claim = DynamoInvoiceRepository.claim_number
 
-    def synchronized_save(self, invoice, claim_number=None):
-        if claim_number:  # both workers reach the atomic claim at the same moment
-            barrier.wait(timeout=10)
-        return real_save(self, invoice, claim_number)
+    def synchronized_claim(claim_number, invoice_id):
+        barrier.wait(timeout=10)  # both workers reach the atomic claim at the same moment
+        return real_claim(claim_number, invoice_id)
 
-    DynamoInvoiceRepository.save = synchronized_save
+    DynamoInvoiceRepository.claim_number = staticmethod(synchronized_claim)
     try:
         threads = [
             threading.Thread(
@@ -141,7 +140,7 @@ def test_of_two_concurrent_deposits_of_one_number_exactly_one_survives(client, p
         for thread in threads:
             thread.join(30)
     finally:
-        DynamoInvoiceRepository.save = real_save
+        DynamoInvoiceRepository.claim_number = staticmethod(real_claim)
     codes = sorted(DynamoInvoiceRepository().get(i).status.code for i in ids)
     assert codes == [203, 213]
     loser = next(i for i in ids if DynamoInvoiceRepository().get(i).status.code == 213)

@@ -35,11 +35,16 @@ class DyingInvoices(FakeInvoices):
     def __init__(self, dies: int = 0):
         super().__init__()
         self.dies = dies
+        self.just_claimed = None  # the invoice whose number was claimed right before its record write
+
+    def claim_number(self, claim_number, invoice_id) -> None:
+        super().claim_number(claim_number, invoice_id)
+        self.just_claimed = invoice_id
 
     def save(self, invoice, claim_number=None) -> None:
-        if claim_number is not None and self.dies:
+        after_claim, self.just_claimed = self.just_claimed == invoice.id, None
+        if after_claim and self.dies:
             self.dies -= 1
-            self.claims.setdefault(claim_number, invoice.id)
             raise RuntimeError("died after the number claim")
         super().save(invoice, claim_number)
 
@@ -162,9 +167,11 @@ def test_a_bundle_s_retry_that_rejects_a_member_gives_back_that_member_s_claim(o
     originals.put(key, bundles.write_bundle(members), bundles.MEDIA_TYPE, {})
 
     class SecondMemberDies(FakeInvoices):
+        died = False
+
         def save(self, invoice, claim_number=None) -> None:
-            if invoice.id == ids[1] and not self.claims.get(CLAIM):
-                self.claims[CLAIM] = invoice.id
+            if invoice.id == ids[1] and not self.died:  # its number is claimed: processing claims, then saves
+                self.died = True
                 raise RuntimeError("died after the number claim")
             super().save(invoice, claim_number)
 
