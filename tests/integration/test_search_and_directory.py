@@ -150,14 +150,15 @@ def test_search_refuses_bad_parameters(client, query):
 
 
 def test_a_cursor_pages_the_callers_own_invoices_only(client, pump):
-    """A cursor is a position in the caller's own listing: another party sending it sees only its own invoices."""
+    """A cursor is a position in the caller's own listing, bound to it: another party sending it is refused (400)
+    and sees none of the caller's invoices."""
     deposit_all(client, pump, [ubl_invoice(f"F-CUR-{i}") for i in range(3)])
     first = json.loads(client.http.get("/v1/invoices?role=supplier&limit=1", headers=auth(SUPPLIER_KEY)).body)
     assert first["items"] and first["next_cursor"]
     cursor = first["next_cursor"]
     for key, role in ((SUPPLIER2_KEY, "supplier"), (MAIRIE_KEY, "supplier")):
         response = client.http.get(f"/v1/invoices?role={role}&cursor={cursor}", headers=auth(key))
-        assert response.status_code == 200 and json.loads(response.body)["items"] == []
+        assert response.status_code == 400 and "another query" in json.loads(response.body)["detail"]
     mine = json.loads(client.http.get(f"/v1/invoices?role=supplier&cursor={cursor}", headers=auth(SUPPLIER_KEY)).body)
     assert {i["number"] for i in mine["items"]} == {"F-CUR-0", "F-CUR-1", "F-CUR-2"} - {first["items"][0]["number"]}
 
