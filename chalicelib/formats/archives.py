@@ -119,6 +119,8 @@ def _tar_name(name: str) -> tuple[str, bool]:
 
 
 def _normal(name: str) -> str:
+    """The name two members may not share: without case, '\\' as '/', and no './' (they would collide when
+    the archive is extracted on Windows or macOS, or by most tools)."""
     return posixpath.normpath(name.replace("\\", "/")).casefold()
 
 
@@ -126,7 +128,7 @@ class _Budget:
     def __init__(self, limits: Limits):
         self.limits = limits
         self.total = 0
-        self.names: set[str] = set()
+        self.names: dict[str, str] = {}  # normal name -> the first member's real name
         self.files = 0
 
     def check_name(self, name: str) -> Member | None:
@@ -135,8 +137,10 @@ class _Budget:
             return Member(name, error=problem[1], code=problem[0])
         normal = _normal(name)
         if normal in self.names:
-            return Member(name, error=f"Another file of the archive is already named {name!r}.", code="duplicate")
-        self.names.add(normal)
+            return Member(name, error=f"An earlier file of the archive is already named {_shown(self.names[normal])} "
+                          "(names are compared without case, with '\\' as '/' and without a leading './').",
+                          code="duplicate")  # fmt: skip
+        self.names[normal] = name
         return None
 
 

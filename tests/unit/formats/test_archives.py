@@ -277,3 +277,11 @@ def test_a_zip_member_name_flagged_utf8_that_is_not_is_refused_alone():
     ]  # fmt: skip
     assert members[0].data == b"<ok/>" and members[2].data == b"<z/>"
     assert zip_file_count(data) == 3
+
+
+@pytest.mark.parametrize(("first", "second"), [("INV.xml", "inv.xml"), ("./c.xml", "c.xml"), ("d\\e.xml", "d/E.xml")])
+def test_a_duplicate_name_is_refused_quoting_the_earlier_files_real_name_and_the_rule(first, second):
+    members = read_members(make_zip([(first, b"<first/>"), (second, b"<second/>")]))
+    assert members[0].data == b"<first/>"
+    assert members[1].code == "duplicate"
+    assert repr(first) in members[1].error and "without case" in members[1].error and "'./'" in members[1].error
