@@ -38,6 +38,7 @@ def flow_resource(flow: Flow, files: list[FlowFile] | None = None,
         "next_cursor": next_cursor,
         "files": [
             {
+                "index": flow_service.file_index(f.key),
                 "name": f.name,
                 "invoice_id": f.invoice_id,
                 "status": f.outcome,

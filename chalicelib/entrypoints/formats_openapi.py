@@ -33,6 +33,12 @@ _FILE = {
     "type": "object",
     "required": ["name", "status"],
     "properties": {
+        "index": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The file's 1-based position among the archive's files (folders are not counted): tells "
+            "apart files of the same name, and names cut at 500 characters",
+        },
         "name": {"type": "string", "description": "The file's name in the archive (or the upload)"},
         "invoice_id": {"type": ["string", "null"], "description": "The invoice made from this file"},
         "status": {"enum": ["pending", "accepted", "rejected"]},

@@ -89,6 +89,11 @@ def file_key(index: int) -> str:
     return f"file#{index:05d}"
 
 
+def file_index(key: str) -> int:
+    """The 1-based archive position a file key stands for (file_key's inverse)."""
+    return int(key.removeprefix("file#"))
+
+
 # --- receiving ----------------------------------------------------------------------------------
 
 
