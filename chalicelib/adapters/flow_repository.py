@@ -70,6 +70,7 @@ class DynamoFlowRepository:
             phase=header.phase or RECEIVED,
             error=header.error,
             total_files=int(header.total_files) if header.total_files is not None else None,
+            ignored_files=int(header.ignored_files or 0),
             inbox_sha256=header.inbox_sha256,
             ignored_upload_at=header.ignored_upload_at,
         )
@@ -109,13 +110,21 @@ class DynamoFlowRepository:
                 )  # fmt: skip
 
     def finish_expansion(
-        self, flow_id: str, phase: str, total_files: int, error: str | None, at: str, objects: int = 0
+        self,
+        flow_id: str,
+        phase: str,
+        total_files: int,
+        error: str | None,
+        at: str,
+        objects: int = 0,
+        ignored: int = 0,
     ) -> None:
         FlowItemRecord(_flow_pk(flow_id), HEADER).update(
             actions=[
                 FlowItemRecord.phase.set(phase),
                 FlowItemRecord.total_files.set(total_files),
                 FlowItemRecord.objects_total.set(objects),
+                FlowItemRecord.ignored_files.set(ignored),
                 FlowItemRecord.updated_at.set(at),
                 *([FlowItemRecord.error.set(error)] if error else []),
             ]

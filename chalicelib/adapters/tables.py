@@ -237,6 +237,7 @@ class FlowItemRecord(Model):
     source = UnicodeAttribute(null=True)  # flow: api | upload
     error = UnicodeAttribute(null=True)  # flow: why the archive could not be read
     total_files = NumberAttribute(null=True)
+    ignored_files = NumberAttribute(null=True)  # flow: OS metadata entries of the archive, skipped
     objects_total = NumberAttribute(null=True)  # flow: original objects written by the expansion
     objects_done = UnicodeSetAttribute(null=True)  # flow: objects whose invoices are all decided (a set: idempotent)
     completed_at = UnicodeAttribute(null=True)  # flow: when flow.completed was published

@@ -38,6 +38,7 @@ class Flow:
     phase: str = RECEIVED
     error: str | None = None
     total_files: int | None = None
+    ignored_files: int = 0  # OS metadata entries of the archive (__MACOSX/, .DS_Store…): skipped, not files
     files: list[FlowFile] = field(default_factory=list)
     inbox_sha256: str | None = None  # of the file the flow was expanded from (absent on flows from before it)
     # when a second file was posted with the flow's upload ticket: it is not taken in (a ticket is for one file)

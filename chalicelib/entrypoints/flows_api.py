@@ -35,6 +35,7 @@ def flow_resource(flow: Flow, files: list[FlowFile] | None = None,
         "source": flow.source,
         "error": flow.error,
         "counts": flow.counts(),
+        "ignored_files": flow.ignored_files,
         "next_cursor": next_cursor,
         "files": [
             {

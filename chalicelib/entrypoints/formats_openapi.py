@@ -36,8 +36,8 @@ _FILE = {
         "index": {
             "type": "integer",
             "minimum": 1,
-            "description": "The file's 1-based position among the archive's files (folders are not counted): tells "
-            "apart files of the same name, and names cut at 500 characters",
+            "description": "The file's 1-based position among the archive's files (folders are not counted, skipped OS "
+            "metadata is): tells apart files of the same name, and names cut at 500 characters",
         },
         "name": {"type": "string", "description": "The file's name in the archive (or the upload)"},
         "invoice_id": {"type": ["string", "null"], "description": "The invoice made from this file"},
@@ -65,6 +65,11 @@ FLOW_SCHEMA = {
         "counts": {
             "type": "object",
             "properties": {k: {"type": "integer"} for k in ("files", "accepted", "rejected", "pending")},
+        },
+        "ignored_files": {
+            "type": "integer",
+            "description": "OS metadata entries of the archive (__MACOSX/, ._* files, .DS_Store, Thumbs.db, "
+            "desktop.ini): skipped, with no entry in files and not counted in counts",
         },
         "files": {"type": "array", "items": _FILE, "description": "A page of the files, in archive order"},
         "next_cursor": {

@@ -7,6 +7,8 @@ extraction; a tar.gz is inflated through a counting reader that stops at the sam
 of its members' sizes is held to that bound too), absolute names and path traversal, symbolic and hard links,
 special files (devices, FIFOs, and tar sparse files, whose holes tarfile fills outside the counted stream),
 encrypted members, duplicate names, names that are not UTF-8.
+Metadata that operating systems add to archives (macOS's __MACOSX/ and ._* AppleDouble files, .DS_Store,
+Windows's Thumbs.db and desktop.ini) is skipped: it is never read, and its member is marked `ignored`.
 Nothing is ever written to a file system.
 """
 
@@ -54,6 +56,7 @@ class Member:
     data: bytes | None = None
     error: str | None = None  # why this member is not read (then data is None)
     code: str | None = None  # stable error code: absolute-path, traversal, link, special, encrypted, duplicate, …
+    ignored: bool = False  # OS metadata, skipped (not a file of the flow; kept so that positions stay the archive's)
 
 
 class UnreadableArchive(ValueError):
@@ -79,6 +82,19 @@ def zip_file_count(data: bytes) -> int | None:
         return sum(1 for info in _open_zip(data)[0].infolist() if not info.is_dir())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return None
+
+
+_OS_METADATA_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+
+
+def is_os_metadata(name: str) -> bool:
+    """Whether a member is metadata an OS adds when it makes an archive (macOS Finder's __MACOSX/ folder and ._*
+    AppleDouble files, .DS_Store; Windows's Thumbs.db and desktop.ini), not a file its sender chose."""
+    parts = [p for p in re.split(r"[\\/]+", name) if p]
+    if not parts:
+        return False
+    base = parts[-1]
+    return "__MACOSX" in parts[:-1] or base.startswith("._") or base.casefold() in _OS_METADATA_FILES
 
 
 def _shown(name: str) -> str:
@@ -205,6 +221,9 @@ def _zip_members(data: bytes, limits: Limits) -> list[Member]:
         if info.orig_filename in bad_names:
             members.append(_not_utf8(bad_names[info.orig_filename]))
             continue
+        if is_os_metadata(name):
+            members.append(Member(name, ignored=True))
+            continue
         refused = budget.check_name(name)
         if refused:
             members.append(refused)
@@ -294,6 +313,9 @@ def _tar_members(data: bytes, limits: Limits, compressed: bool) -> list[Member]:
                                       "files: the files after that are not read.", code="too-many"))  # fmt: skip
                 break
             name, utf8 = _tar_name(entry.name)
+            if utf8 and is_os_metadata(name):
+                members.append(Member(name, ignored=True))
+                continue
             refused = budget.check_name(name) if utf8 else _not_utf8(name)
             if refused:
                 members.append(refused)

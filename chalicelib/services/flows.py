@@ -256,8 +256,8 @@ def expand_inbox(
         except archives.UnreadableArchive as exc:
             flows.finish_expansion(flow_id, UNREADABLE, 0, exc.detail, now(), objects=0)
             return flows.get(flow_id)
-        if not members:  # no file (an empty archive, or directories only): rejected, and the supplier is told why
-            flows.finish_expansion(flow_id, UNREADABLE, 0, EMPTY_ARCHIVE, now(), objects=0)
+        if all(m.ignored for m in members):  # no file (empty, folders or OS metadata only): rejected, and why
+            flows.finish_expansion(flow_id, UNREADABLE, 0, EMPTY_ARCHIVE, now(), objects=0, ignored=len(members))
             return flows.get(flow_id)
     else:  # an upload of a single invoice: the invoice id is the upload id
         members = [archives.Member(meta.get("filename") or "invoice", stored.data)]
@@ -265,6 +265,8 @@ def expand_inbox(
     renditions = 0  # bytes of XML extracted from PDF members or written from JSON members, held until written
     pdfs = facturx.FlowBudget(limits.max_total_bytes)  # what the PDF members inflate to together, read or refused
     for index, member in enumerate(members, start=1):
+        if member.ignored:  # OS metadata: not a file of the flow (counted apart); the others keep their positions
+            continue
         entry = FlowFile(file_key(index), member.name)
         files.append(entry)
         if member.error is not None:
@@ -346,7 +348,8 @@ def expand_inbox(
     if tasks:
         with ThreadPoolExecutor(max_workers=min(WRITERS, len(tasks))) as pool:
             list(pool.map(lambda task: task[0](task[1]), tasks))
-    flows.finish_expansion(flow_id, EXPANDED, len(files), None, now(), objects=len(tasks))
+    ignored = sum(m.ignored for m in members)
+    flows.finish_expansion(flow_id, EXPANDED, len(files), None, now(), objects=len(tasks), ignored=ignored)
     return flows.get(flow_id)
 
 

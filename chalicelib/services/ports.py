@@ -144,9 +144,17 @@ class FlowRepository(Protocol):
         """Write the files; rewriting is harmless."""
 
     def finish_expansion(
-        self, flow_id: str, phase: str, total_files: int, error: str | None, at: str, objects: int = 0
+        self,
+        flow_id: str,
+        phase: str,
+        total_files: int,
+        error: str | None,
+        at: str,
+        objects: int = 0,
+        ignored: int = 0,
     ) -> None:
-        """The expansion's outcome: its phase, its files, and how many original objects it wrote."""
+        """The expansion's outcome: its phase, its files, how many original objects it wrote, and how many OS
+        metadata entries of the archive it skipped."""
 
     def note_ignored_upload(self, flow_id: str, at: str) -> None:
         """A later file posted with the flow's upload ticket was not taken in (the flow says so)."""

@@ -34,3 +34,27 @@ def test_each_file_entry_carries_its_archive_position_across_pages(client, flow_
         (1, "a.xml", "accepted"), (2, "a.xml", "rejected"), (3, "xxxxx", "accepted"),
     ]  # fmt: skip
     assert FLOW_SCHEMA["properties"]["files"]["items"]["properties"]["index"]["type"] == "integer"
+
+
+def test_macos_finder_metadata_is_skipped_and_counted_apart(client, flow_pump):  # noqa: F811
+    """A ZIP made by macOS Finder's "Compress": its AppleDouble files and .DS_Store are no rejected files."""
+    body = make_zip([
+        ("factures/A.xml", ubl_invoice("R39-M1")),
+        ("__MACOSX/factures/._A.xml", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        "),
+        ("factures/.DS_Store", b"\x00\x00\x00\x01Bud1\x00\x00"),
+        ("factures/B.xml", ubl_invoice("R39-M2")),
+    ])  # fmt: skip
+    report = _report(client, flow_pump, body)
+    assert report["state"] == "IN_INTEGRE"
+    assert report["counts"] == {"files": 2, "accepted": 2, "rejected": 0, "pending": 0}
+    assert report["ignored_files"] == 2
+    assert [(f["index"], f["name"]) for f in report["files"]] == [(1, "factures/A.xml"), (4, "factures/B.xml")]
+
+
+def test_a_tar_gz_of_windows_metadata_only_is_an_archive_of_no_file(client, flow_pump):  # noqa: F811
+    from test_flows import make_tar_gz
+
+    report = _report(client, flow_pump, make_tar_gz([("Thumbs.db", b"x"), ("desktop.ini", b"y")]), "application/gzip")
+    assert report["state"] == "IN_REJETE" and report["error"] == "The archive contains no file."
+    assert report["counts"] == {"files": 0, "accepted": 0, "rejected": 0, "pending": 0}
+    assert report["ignored_files"] == 2

@@ -285,3 +285,22 @@ def test_a_duplicate_name_is_refused_quoting_the_earlier_files_real_name_and_the
     assert members[0].data == b"<first/>"
     assert members[1].code == "duplicate"
     assert repr(first) in members[1].error and "without case" in members[1].error and "'./'" in members[1].error
+
+
+_OS_METADATA = [
+    ("__MACOSX/factures/._A.xml", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        "),
+    ("factures/._B.xml", b"\x00\x05\x16\x07"),
+    ("factures/.DS_Store", b"\x00\x00\x00\x01Bud1\x00\x00"),
+    ("Thumbs.db", b"\xd0\xcf\x11\xe0"),
+    ("sub\\Desktop.ini", b"[.ShellClassInfo]"),
+]
+
+
+@pytest.mark.parametrize("make", [make_zip, make_tar_gz], ids=["zip", "tar.gz"])
+def test_os_metadata_entries_are_skipped_in_place_and_never_read(make):
+    members = read_members(make([("factures/A.xml", b"<a/>"), *_OS_METADATA, ("factures/._A.xml.bak/B.xml", b"<b/>")]))
+    assert [(m.name, m.ignored, m.data, m.error) for m in members] == [
+        ("factures/A.xml", False, b"<a/>", None),
+        *[(name, True, None, None) for name, _ in _OS_METADATA],
+        ("factures/._A.xml.bak/B.xml", False, b"<b/>", None),
+    ]
