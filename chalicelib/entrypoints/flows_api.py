@@ -69,6 +69,7 @@ def post_flow():
         max_bytes=settings().max_sync_bytes,
         idempotency_key=idempotency_key(),
         invoices=deps.invoices(),
+        max_files=settings().max_flow_files,
     )
     return json_response(flow_resource(flow), 202, {"Location": api_path(f"/v1/flows/{flow.id}")})
 

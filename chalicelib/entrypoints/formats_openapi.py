@@ -159,7 +159,10 @@ def format_paths() -> dict:
                     "409": _problem("Idempotency-Key reused with another archive"),
                     "413": _problem("Over the synchronous limit: use POST /v1/uploads"),
                     "415": _problem("Not a ZIP or tar.gz archive (the problem says what was found)"),
-                    "422": _problem("A ZIP that contains no file"),
+                    "422": _problem(
+                        "A ZIP that contains no file, or more files than a flow takes (reason too_many_files, "
+                        "with max_files and files): the archive is refused whole"
+                    ),
                 },
             }
         },

@@ -97,6 +97,12 @@ def is_os_metadata(name: str) -> bool:
     return "__MACOSX" in parts[:-1] or base.startswith("._") or base.casefold() in _OS_METADATA_FILES
 
 
+def too_many_files(count: str, max_files: int) -> UnreadableArchive:
+    """An archive over the file limit is refused whole, ZIP or tar.gz alike: no file of it is deposited."""
+    return UnreadableArchive(f"The archive holds {count} files; a flow takes at most {max_files}: no file of it is "
+                             "deposited, send them in several flows.")  # fmt: skip
+
+
 def _shown(name: str) -> str:
     """A member name as an error message quotes it: the sender's names can be any length."""
     return repr(name) if len(name) <= 80 else repr(name[:40]) + "…" + repr(name[-30:])
@@ -212,7 +218,7 @@ def _zip_members(data: bytes, limits: Limits) -> list[Member]:
         raise UnreadableArchive(f"The ZIP archive cannot be read: {exc}.") from None
     files = [i for i in infos if not i.is_dir()]
     if len(files) > limits.max_files:
-        raise UnreadableArchive(f"The archive holds {len(files)} files; a flow takes at most {limits.max_files}.")
+        raise too_many_files(str(len(files)), limits.max_files)
     budget = _Budget(limits)
     limit = limits.inflation_limit(len(data))
     members: list[Member] = []
@@ -308,10 +314,8 @@ def _tar_members(data: bytes, limits: Limits, compressed: bool) -> list[Member]:
             if entry.isdir():
                 continue
             budget.files += 1
-            if budget.files > limits.max_files:
-                members.append(Member("(more files)", error=f"The archive holds more than {limits.max_files} "
-                                      "files: the files after that are not read.", code="too-many"))  # fmt: skip
-                break
+            if budget.files > limits.max_files:  # the whole archive, as a ZIP's: nothing of it is deposited
+                raise too_many_files(f"more than {limits.max_files}", limits.max_files)
             name, utf8 = _tar_name(entry.name)
             if utf8 and is_os_metadata(name):
                 members.append(Member(name, ignored=True))

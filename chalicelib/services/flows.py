@@ -108,6 +108,7 @@ def receive_archive(
     idempotency_key: str | None = None,
     invoices: InvoiceRepository | None = None,
     now: Callable[[], str] = utc_now,
+    max_files: int = archives.Limits().max_files,
 ) -> Flow:
     """POST /v1/flows: keep the archive in the inbox (its notification drives the expansion); 202 IN_RECU.
 
@@ -135,8 +136,12 @@ def receive_archive(
             f"The body is {sniffing.describe(sniffing.sniff(body))}, not a ZIP or tar.gz archive.",
             found=sniffing.sniff(body),
         )
-    if sniffing.sniff(body) == sniffing.ZIP and archives.zip_file_count(body) == 0:  # central directory only
+    files = archives.zip_file_count(body) if sniffing.sniff(body) == sniffing.ZIP else None  # central directory only
+    if files == 0:
         raise Unprocessable(f"{EMPTY_ARCHIVE} Put the invoices in it.")
+    if files is not None and files > max_files:  # refused whole, as the expansion would (a tar.gz: IN_REJETE)
+        raise Unprocessable(archives.too_many_files(str(files), max_files).detail, reason="too_many_files",
+                            max_files=max_files, files=files)  # fmt: skip
     fingerprint = hashlib.sha256(body).hexdigest()
     # With a key, the flow id is the key's (per supplier): a retry targets the same inbox object (as deposits do).
     flow_id = derived_id("flow", principal.siret, idempotency_key) if idempotency_key else new_id()

@@ -58,3 +58,22 @@ def test_a_tar_gz_of_windows_metadata_only_is_an_archive_of_no_file(client, flow
     assert report["state"] == "IN_REJETE" and report["error"] == "The archive contains no file."
     assert report["counts"] == {"files": 0, "accepted": 0, "rejected": 0, "pending": 0}
     assert report["ignored_files"] == 2
+
+
+def test_an_archive_over_the_file_limit_is_refused_whole_zip_and_tar_gz_alike(client, flow_pump):  # noqa: F811
+    import boto3
+    from test_flows import make_tar_gz
+
+    from chalicelib.config import settings
+    from chalicelib.services import layout
+
+    entries = [("a.xml", ubl_invoice("R39-T1"))] + [(f"n{i:04d}.txt", b"x") for i in range(settings().max_flow_files)]
+    refused = post_flow(client, make_zip(entries))
+    problem = json.loads(refused.body)
+    assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+    assert (problem["reason"], problem["files"], problem["max_files"]) == ("too_many_files", len(entries), 1000)
+    report = _report(client, flow_pump, make_tar_gz(entries), "application/gzip")
+    assert report["state"] == "IN_REJETE" and "no file of it is deposited" in report["error"]
+    assert report["files"] == [] and report["counts"]["files"] == 0
+    s3 = boto3.client("s3")
+    assert s3.list_objects_v2(Bucket=settings().invoice_bucket, Prefix=layout.BUNDLES_PREFIX)["KeyCount"] == 0
