@@ -49,6 +49,9 @@ class Settings:
     # S3 Object Lock of the legal records (services/layout.LEGAL_RECORD_PREFIXES): "" when the bucket has none
     object_lock_mode: str  # GOVERNANCE or COMPLIANCE
     object_lock_days: int
+    # The legal retention: the S3 lifecycle expires records' objects after it, and DynamoDB's TTL (`expires`) the
+    # invoice, flow and number-claim items that describe them
+    retention_days: int
 
 
 # API Gateway → Lambda carries at most 6 MB, and binary bodies travel base64-encoded (4/3):
@@ -98,4 +101,5 @@ def settings() -> Settings:
         max_flow_files=int(env.get("MAX_FLOW_FILES", "1000")),
         object_lock_mode=env.get("OBJECT_LOCK_MODE", ""),
         object_lock_days=int(env.get("OBJECT_LOCK_DAYS", "0")),
+        retention_days=int(env.get("RETENTION_DAYS", "4018")),  # infra/chorale_infra/stages.py's default: 11 years
     )

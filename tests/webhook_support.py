@@ -142,6 +142,7 @@ class FakeStore:
     items: dict = field(default_factory=dict)
     mails: dict = field(default_factory=dict)  # (address, siret) → when its last confirmation mail was claimed
     mail_counts: dict = field(default_factory=dict)  # (address, UTC day number) → confirmation mails claimed
+    unmailed: set = field(default_factory=set)  # (address, siret) noted while the address's day was full
 
     def add(self, s):  # as the DynamoDB store: written only if the id is free, else the stored one
         stored = self.items.setdefault((s.siret, s.id), s)
@@ -178,9 +179,11 @@ class FakeStore:
         if last is not None and last >= now - window_seconds:
             return "structure"
         day = (email.lower(), int(now // 86400))
+        self.mails[(email.lower(), siret)] = now  # noted even when the address's day is full (as the DynamoDB store)
         if self.mail_counts.get(day, 0) >= per_address:
+            self.unmailed.add((email.lower(), siret))
             return "address"
-        self.mails[(email.lower(), siret)] = now
+        self.unmailed.discard((email.lower(), siret))
         self.mail_counts[day] = self.mail_counts.get(day, 0) + 1
         return None
 
@@ -188,7 +191,10 @@ class FakeStore:
         if self.mails.get((email.lower(), siret)) != sent_at:
             return False
         del self.mails[(email.lower(), siret)]
-        self.mail_counts[(email.lower(), int(sent_at // 86400))] -= 1
+        if (email.lower(), siret) in self.unmailed:
+            self.unmailed.discard((email.lower(), siret))
+        else:
+            self.mail_counts[(email.lower(), int(sent_at // 86400))] -= 1
         return True
 
 

@@ -7,7 +7,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from ..domain.batching import chunks
 from ..domain.flows import PENDING, RECEIVED, REJECTED, Flow, FlowFile, FlowProgress
 from ..domain.invoice import Error
-from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord, is_conditional_failure
+from .tables import ErrorAttribute, FlowFileAttribute, FlowItemRecord, is_conditional_failure, kept_until
 
 HEADER = "#"
 # Files per item: at most 50, and at most ~300 KB of names and errors (DynamoDB's item limit is 400 KB).
@@ -47,6 +47,7 @@ class DynamoFlowRepository:
             phase=flow.phase,
             source=flow.source,
             inbox_sha256=flow.inbox_sha256,
+            expires=kept_until(flow.created_at),
         )
         try:
             record.save(condition=FlowItemRecord.pk.does_not_exist())
@@ -88,8 +89,10 @@ class DynamoFlowRepository:
         flow.files.sort(key=lambda f: f.key)
         return flow
 
-    def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
-        """Chunks of files, each keyed by its first file: writing them again rewrites the same items."""
+    def add_files(self, flow_id: str, files: list[FlowFile], created_at: str) -> None:
+        """Chunks of files, each keyed by its first file: writing them again rewrites the same items. They expire
+        with the flow's header (its `created_at`)."""
+        expires = kept_until(created_at)
         files = [
             FlowFile(f.key, _cut(f.name), f.invoice_id, f.outcome, f.status_code,
                      [Error(e.rule, e.severity, _cut(e.message), _cut(e.location)) for e in f.errors])
@@ -106,6 +109,7 @@ class DynamoFlowRepository:
                                               errors=_errors(f.errors) or None)
                             for f in chunk
                         ],
+                        expires=expires,
                     )
                 )  # fmt: skip
 

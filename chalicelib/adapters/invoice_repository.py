@@ -18,7 +18,7 @@ from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSu
 from ..services import layout
 from ..services.errors import ConcurrentUpdate, DuplicateNumber, RecordFull
 from ..services.ports import InvoiceQuery, ObjectStore
-from .tables import InvoiceRecord, NumberClaimRecord, is_conditional_failure, is_item_too_large
+from .tables import InvoiceRecord, NumberClaimRecord, is_conditional_failure, is_item_too_large, kept_until
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -56,6 +56,7 @@ def to_record(invoice: Invoice) -> InvoiceRecord:
         supplier_pk=party_key(invoice.supplier_siret, shard) if indexed else None,
         recipient_pk=party_key(invoice.recipient_siret, shard) if indexed and invoice.recipient_siret else None,
         updated_key=updated_key(invoice),
+        expires=kept_until(invoice.created_at),  # with its original, the legal retention after the deposit
     )
     if invoice.version is not None:
         record.version = invoice.version
@@ -223,7 +224,7 @@ class DynamoInvoiceRepository:
         so a crash between the two writes is repaired by the redelivery, and a claim costs 1 write unit
         instead of a transaction's 2 per item. Of two invoices racing for one number exactly one wins.
         """
-        claim = NumberClaimRecord(claim_number, invoice_id=invoice_id)
+        claim = NumberClaimRecord(claim_number, invoice_id=invoice_id, expires=kept_until())
         try:
             claim.save(condition=NumberClaimRecord.key.does_not_exist() | (NumberClaimRecord.invoice_id == invoice_id))
         except PutError as exc:

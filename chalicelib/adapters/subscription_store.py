@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
+from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
@@ -13,6 +15,8 @@ from ..services.subscriptions_ports import DeliveryAttempt
 from .aws import client
 from .subscription_tables import DELIVERY_LOG_DAYS, DeliveryLogRecord, SubscriptionRecord
 from .tables import is_conditional_failure
+
+log = logging.getLogger(__name__)
 
 
 def subscription_from_record(record: SubscriptionRecord) -> Subscription:
@@ -55,7 +59,12 @@ def subscription_to_record(subscription: Subscription) -> SubscriptionRecord:
         confirmation_hash=subscription.confirmation_hash,
         confirmation_expires=subscription.confirmation_expires,
         request_sha256=subscription.request_sha256,
+        expires=None if subscription.purge_at is None else datetime.fromtimestamp(subscription.purge_at, UTC),
     )
+
+
+def _mail_partition(email: str) -> dict:
+    return {"S": f"mail#{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"}
 
 
 def _same_write(stored: Subscription, written: Subscription) -> bool:
@@ -89,10 +98,34 @@ class DynamoSubscriptionStore:
             return None
 
     def get(self, siret: str, subscription_id: str) -> Subscription | None:
+        """The subscription. A previous secret past its grace period is removed from the item at this read (every
+        delivery reads its subscription so, as do the routes on one subscription): it is not kept at rest."""
         try:
-            return subscription_from_record(SubscriptionRecord.get(siret, subscription_id, consistent_read=True))
+            subscription = subscription_from_record(
+                SubscriptionRecord.get(siret, subscription_id, consistent_read=True)
+            )
         except DoesNotExist:
             return None
+        if subscription.previous_secret_lapsed(time.time()):
+            self._forget_previous_secret(subscription)
+            subscription = subscription.without_previous_secret()
+        return subscription
+
+    def _forget_previous_secret(self, subscription: Subscription) -> None:
+        """Best effort: a failure leaves it for the next read. Only the secret read goes (a rotation since keeps
+        its own previous secret)."""
+        seen = SubscriptionRecord.previous_secret_expires
+        condition = seen.does_not_exist() if subscription.previous_secret_expires is None else (
+            seen == subscription.previous_secret_expires)  # fmt: skip
+        try:
+            SubscriptionRecord(subscription.siret, subscription.id).update(
+                [SubscriptionRecord.previous_secret.remove(), SubscriptionRecord.previous_secret_expires.remove()],
+                condition=SubscriptionRecord.previous_secret.exists() & condition,
+            )
+        except UpdateError as error:
+            if not is_conditional_failure(error):
+                log.warning("could not remove the lapsed previous secret of subscription %s: %s",
+                            subscription.id, error)  # fmt: skip
 
     def for_structure(self, siret: str) -> list[Subscription]:
         return [subscription_from_record(r) for r in SubscriptionRecord.query(siret)]
@@ -138,24 +171,22 @@ class DynamoSubscriptionStore:
     ) -> str | None:
         """Note a confirmation mail to `email` asked by `siret`, or say why not: "structure" when this structure
         had one mailed to the address within the window, "address" when the address already got `per_address`
-        this UTC day, whoever asked. Both are marker items keyed by the address's hash (beside the structures'
-        subscriptions: a SIRET is digits only), written together or not at all (TransactWriteItems); they expire
-        by the table's TTL on `expires`."""
-        partition = {"S": f"mail#{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"}
+        this UTC day, whoever asked (the structure's marker is noted then too, see _note_unmailed). Both are marker
+        items keyed by the address's hash (beside the structures' subscriptions: a SIRET is digits only), written
+        together or not at all (TransactWriteItems); they expire by the table's TTL on `expires`."""
+        partition = _mail_partition(email)
         day = time.strftime("%Y-%m-%d", time.gmtime(now))
         expires = {"N": str(int(now + window_seconds + 2 * 86400))}
+        marker = {"siret": partition, "id": {"S": f"confirmation#{siret}"}, "sent_at": {"N": repr(now)},
+                  "expires": expires}  # fmt: skip
+        not_within_window = {
+            "ConditionExpression": "attribute_not_exists(siret) OR sent_at < :cutoff",
+            "ExpressionAttributeValues": {":cutoff": {"N": repr(now - window_seconds)}},
+        }
         try:
             client("dynamodb").transact_write_items(
                 TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": SubscriptionRecord.Meta.table_name,
-                            "Item": {"siret": partition, "id": {"S": f"confirmation#{siret}"},
-                                     "sent_at": {"N": repr(now)}, "expires": expires},
-                            "ConditionExpression": "attribute_not_exists(siret) OR sent_at < :cutoff",
-                            "ExpressionAttributeValues": {":cutoff": {"N": repr(now - window_seconds)}},
-                        }
-                    },
+                    {"Put": {"TableName": SubscriptionRecord.Meta.table_name, "Item": marker, **not_within_window}},
                     {
                         "Update": {
                             "TableName": SubscriptionRecord.Meta.table_name,
@@ -177,25 +208,42 @@ class DynamoSubscriptionStore:
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 return "structure"
             if reasons[1:2] == ["ConditionalCheckFailed"]:
-                return "address"
+                return self._note_unmailed(marker, not_within_window)
             raise  # a conflict with a concurrent transaction, throttling...: an outage, not a refusal
         return None
 
+    @staticmethod
+    def _note_unmailed(marker: dict, not_within_window: dict) -> str:
+        """The address's day is full: the structure's marker is written all the same (marked `unmailed`, the count
+        untouched), so that this structure's next request is answered as if the mail had gone ("structure")."""
+        try:
+            client("dynamodb").put_item(
+                TableName=SubscriptionRecord.Meta.table_name, Item={**marker, "unmailed": {"BOOL": True}},
+                **not_within_window,
+            )  # fmt: skip
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return "structure"  # a concurrent request of this structure claimed it first
+            raise
+        return "address"
+
     def release_confirmation_mail(self, email: str, siret: str, sent_at: float) -> bool:
         """Undo the claim made at `sent_at` (its mail was never queued): its marker goes, and the address's day
-        count goes down by one, together. False when there is nothing of that claim to undo (it never landed, or
-        another claim replaced it)."""
-        partition = {"S": f"mail#{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"}
+        count goes down by one, together (an `unmailed` marker, which counted nothing, goes alone). False when there
+        is nothing of that claim to undo (it never landed, or another claim replaced it)."""
+        partition = _mail_partition(email)
         day = time.strftime("%Y-%m-%d", time.gmtime(sent_at))
+        key = {"siret": partition, "id": {"S": f"confirmation#{siret}"}}
+        ours = {":ours": {"N": repr(sent_at)}}
         try:
             client("dynamodb").transact_write_items(
                 TransactItems=[
                     {
                         "Delete": {
                             "TableName": SubscriptionRecord.Meta.table_name,
-                            "Key": {"siret": partition, "id": {"S": f"confirmation#{siret}"}},
-                            "ConditionExpression": "sent_at = :ours",
-                            "ExpressionAttributeValues": {":ours": {"N": repr(sent_at)}},
+                            "Key": key,
+                            "ConditionExpression": "sent_at = :ours AND attribute_not_exists(unmailed)",
+                            "ExpressionAttributeValues": ours,
                         }
                     },
                     {
@@ -211,7 +259,23 @@ class DynamoSubscriptionStore:
             )  # fmt: skip
         except ClientError as error:
             reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return self._release_unmailed(key, ours)
             if "ConditionalCheckFailed" in reasons:
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def _release_unmailed(key: dict, ours: dict) -> bool:
+        try:
+            client("dynamodb").delete_item(
+                TableName=SubscriptionRecord.Meta.table_name, Key=key,
+                ConditionExpression="sent_at = :ours AND unmailed = :yes",
+                ExpressionAttributeValues={**ours, ":yes": {"BOOL": True}},
+            )  # fmt: skip
+        except ClientError as error:
+            if is_conditional_failure(error):
                 return False
             raise
         return True

@@ -8,7 +8,7 @@ that matters (someone reading the table holds the same IAM rights as the deliver
 
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from ..config import settings
@@ -41,6 +41,9 @@ class SubscriptionRecord(Model):
     confirmation_hash = UnicodeAttribute(null=True)
     confirmation_expires = NumberAttribute(null=True)
     request_sha256 = UnicodeAttribute(null=True)  # a keyed create's request (see Subscription.request_sha256)
+    # The table's TTL: an unconfirmed address's Subscription.purge_at (absent once confirmed), and the e-mail
+    # confirmation markers' (written as plain numbers, subscription_store.claim_confirmation_mail)
+    expires = TTLAttribute(null=True)
 
 
 class DeliveryLogRecord(Model):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     VersionAttribute,
@@ -48,6 +51,14 @@ def is_item_too_large(exc: BaseException) -> bool:
 
 
 DYNAMODB_ITEM_BYTES = 400 * 1024
+
+
+def kept_until(created_at: str | None = None) -> datetime:
+    """The `expires` (DynamoDB TTL) of an item describing what was received at `created_at` (ISO 8601 as stored;
+    None: now): the stage's legal retention later, as the S3 lifecycle expires the objects (RETENTION_DAYS after
+    they are written), so a record and its original go together."""
+    start = datetime.fromisoformat(created_at.replace("Z", "+00:00")) if created_at else datetime.now(UTC)
+    return start + timedelta(days=settings().retention_days)
 
 
 def _value_bytes(value: dict) -> int:
@@ -138,6 +149,7 @@ class InvoiceRecord(Model):
     by_supplier = SupplierIndex()
     by_recipient = RecipientIndex()
     version = VersionAttribute()
+    expires = TTLAttribute(null=True)  # kept_until(created_at); absent on records written before 2026-11-28
 
 
 class ServiceAttribute(MapAttribute):
@@ -210,6 +222,7 @@ class NumberClaimRecord(Model):
 
     key = UnicodeAttribute(hash_key=True)
     invoice_id = UnicodeAttribute()
+    expires = TTLAttribute(null=True)  # kept_until() the claim: never before its invoice's record
 
 
 class FlowFileAttribute(MapAttribute):
@@ -246,6 +259,7 @@ class FlowItemRecord(Model):
     inbox_sha256 = UnicodeAttribute(null=True)  # flow: of the file it was expanded from
     ignored_upload_at = UnicodeAttribute(null=True)  # flow: a later file posted with its ticket, not taken in
     files = ListAttribute(of=FlowFileAttribute, null=True)  # a chunk of the flow's files
+    expires = TTLAttribute(null=True)  # every item of a flow: kept_until(the flow's created_at)
 
 
 ALL_TABLES: tuple[type[Model], ...] = (InvoiceRecord, StructureRecord, ApiKeyRecord, NumberClaimRecord, FlowItemRecord)

@@ -18,6 +18,9 @@ Channel = Literal["webhook", "email"]
 TEST_EVENT_TYPE = "chorale.subscription.test"
 CONFIRMATION_EVENT_TYPE = "chorale.subscription.confirmation"  # the double opt-in mail, the only one sent before
 CONFIRMATION_SECONDS = 7 * 24 * 3600
+# An unconfirmed address is deleted (DynamoDB TTL) this long after its link expired: TTL never deletes early, the
+# margin only keeps the item for a confirmation sent at the link's last second.
+PENDING_PURGE_MARGIN_SECONDS = 3600
 LAST_ERROR_CHARS = 500  # of a failing subscription's last delivery error
 SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE, FLOW_EVENT_TYPE)
 MAX_SUBSCRIPTIONS_PER_STRUCTURE = 25
@@ -81,6 +84,16 @@ class Subscription:
             self, secret=new_secret, previous_secret=self.secret, previous_secret_expires=now + grace_seconds
         )
 
+    def previous_secret_lapsed(self, now: float) -> bool:
+        """A previous secret past its grace period: it signs nothing any more, and must not stay at rest (it may
+        have been rotated away because it leaked)."""
+        return bool(self.previous_secret) and (
+            self.previous_secret_expires is None or now > self.previous_secret_expires
+        )
+
+    def without_previous_secret(self) -> Subscription:
+        return replace(self, previous_secret=None, previous_secret_expires=None)
+
     @property
     def pending(self) -> bool:
         """An e-mail address that has not confirmed yet: it gets the confirmation mail and nothing else."""
@@ -93,7 +106,20 @@ class Subscription:
         return hmac.compare_digest(self.confirmation_hash, confirmation_hash(secret))
 
     def confirmed(self) -> Subscription:
-        return replace(self, state="active")
+        return replace(self, state="active")  # no longer pending: no purge_at, it is kept until deleted
+
+    @property
+    def purge_at(self) -> float | None:
+        """When an unconfirmed address goes (unix time: the store's TTL): its link's expiry and a margin. None for
+        any other subscription, kept until deleted."""
+        if not self.pending or self.confirmation_expires is None:
+            return None
+        return self.confirmation_expires + PENDING_PURGE_MARGIN_SECONDS
+
+    def lapsed(self, now: float) -> bool:
+        """An unconfirmed address whose link has expired: it can never be confirmed, and waits for the TTL (which can
+        lag up to 48 h) to delete it; listings and the subscription limit no longer count it."""
+        return self.pending and self.confirmation_expires is not None and now >= self.confirmation_expires
 
 
 # --- e-mail double opt-in ---------------------------------------------------------------------

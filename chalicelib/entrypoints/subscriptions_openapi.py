@@ -99,7 +99,9 @@ SUBSCRIPTION_PATHS = {
             "summary": "Subscribe to your invoices' events: a webhook (url) or e-mails to a contact address (email)",
             "description": "Webhooks receive CloudEvents 1.0 JSON signed with `Chorale-Signature: t=…,v1=…` "
             "(see docs/webhooks.md). URLs must be https and resolve to public addresses only. An e-mail address is "
-            "first mailed a confirmation link (valid 7 days) and gets nothing else until it is confirmed.",
+            "first mailed a confirmation link (valid 7 days) and gets nothing else until it is confirmed. An address "
+            "is mailed at most 3 confirmations a UTC day whoever asks: beyond, the subscription is created all the "
+            "same, without a mail (a refusal would tell you that others subscribed the address).",
             "parameters": [
                 idempotency_key_parameter(
                     "A retry with the same key and body answers the subscription the key created "
@@ -147,11 +149,13 @@ SUBSCRIPTION_PATHS = {
                 ),
                 "415": _problem("Send application/json (the problem lists the accepted types)"),
                 "422": _problem("Webhook URL refused (not https, or resolves to a non-public address)"),
-                "429": _problem("A confirmation was already mailed to this address within 24 h"),
+                "429": _problem("A confirmation was already mailed to this address for your structure within 24 h"),
             },
         },
         "get": {
             "summary": "Your structure's subscriptions (never their secrets)",
+            "description": "Unconfirmed e-mail subscriptions whose link has expired are not listed: they are deleted "
+            "within about two days.",
             "responses": {
                 "200": _json(
                     "The subscriptions",

@@ -289,7 +289,8 @@ def expand_inbox(
             if is_infrastructure_error(exc):
                 raise  # the message fails and is retried: not the file's fault
             # A hostile file that reached an unexpected failure: rejected alone, never the whole flow stuck IN_RECU.
-            log.exception("flow %s: file %d (%r) could not be read", flow_id, index, member.name[:200])
+            # Its position, not its name: a member's name may carry personal data (facture_dupont_jean.xml).
+            log.exception("flow %s: file %d could not be read", flow_id, index)
             entry.outcome = REJECTED
             entry.errors = [Error(RULE, "fatal", f"The file could not be read as an invoice ({type(exc).__name__}).",
                                   member.name)]  # fmt: skip
@@ -306,7 +307,7 @@ def expand_inbox(
             member_invoice_id(flow_id, index))  # fmt: skip
         writes.append((entry, member.data, prepared))
     # Before the originals; a redelivery writes the same files again (their outcomes are read from the invoices).
-    flows.add_files(flow_id, files)
+    flows.add_files(flow_id, files, flow.created_at if flow is not None else received_at)
 
     def metadata_of(entry: FlowFile, data: bytes, prepared: intake.Prepared) -> dict[str, str]:
         return {

@@ -140,8 +140,8 @@ class FlowRepository(Protocol):
     def get(self, flow_id: str) -> Flow | None:
         """The flow with its files, in archive order."""
 
-    def add_files(self, flow_id: str, files: list[FlowFile]) -> None:
-        """Write the files; rewriting is harmless."""
+    def add_files(self, flow_id: str, files: list[FlowFile], created_at: str) -> None:
+        """Write the files of the flow created at `created_at` (they expire with it); rewriting is harmless."""
 
     def finish_expansion(
         self,

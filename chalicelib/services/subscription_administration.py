@@ -3,12 +3,15 @@ removed even though the structure's own (revoked) keys can no longer manage it."
 
 from __future__ import annotations
 
+import time
+
 from ..domain.directory import Principal
 from ..domain.ids import is_ulid
 from ..domain.subscriptions import Subscription
 from .authentication import require_admin
 from .errors import NotFound
 from .ports import Directory
+from .subscriptions import current_subscriptions
 from .subscriptions_ports import SubscriptionStore
 
 
@@ -20,10 +23,11 @@ def _existing_structure(siret: str, directory: Directory) -> None:
 def structure_subscriptions(
     principal: Principal, siret: str, *, store: SubscriptionStore, directory: Directory
 ) -> list[Subscription]:
-    """Every subscription of the structure, whatever its state; NotFound for an unknown structure."""
+    """Every subscription of the structure, whatever its state (but unconfirmed addresses whose link has expired, as
+    the structure's own listing); NotFound for an unknown structure."""
     require_admin(principal)
     _existing_structure(siret, directory)
-    return sorted(store.for_structure(siret), key=lambda s: s.id)
+    return current_subscriptions(store, siret, time.time())
 
 
 def delete_structure_subscription(

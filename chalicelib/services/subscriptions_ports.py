@@ -99,7 +99,9 @@ class SubscriptionStore(Protocol):
         self, email: str, siret: str, now: float, window_seconds: float, per_address: int
     ) -> str | None:
         """None (and noted) when `siret` had no confirmation mailed to this address within the window and the
-        address got fewer than `per_address` this UTC day; else "structure" or "address", whichever refused."""
+        address got fewer than `per_address` this UTC day; else "structure" or "address", whichever refused. An
+        "address" refusal is noted for `siret` all the same: its next request within the window is refused as
+        "structure", exactly as if the mail had gone (nothing tells it that others asked)."""
 
     def release_confirmation_mail(self, email: str, siret: str, sent_at: float) -> bool:
         """Undo what the claim made at `sent_at` wrote, if it landed (its mail was not queued); True if it did."""

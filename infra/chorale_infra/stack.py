@@ -31,8 +31,9 @@ NON_MODEL_TABLES = {
         "ttl_attribute": "expiration",
     }
 }
-# TTL attributes the models declare as plain numbers (a TTLAttribute in the model would make this derivable).
-TTL_ATTRIBUTES = {"DELIVERY_LOG_TABLE": "expires", "SUBSCRIPTION_TABLE": "expires"}  # the latter: mail markers
+# TTL attributes the models declare as plain numbers (a TTLAttribute in the model makes it derivable: the invoice,
+# flow, number-claim and subscription tables' `expires`).
+TTL_ATTRIBUTES = {"DELIVERY_LOG_TABLE": "expires"}
 # Settings the local stack uses but AWS does not (e-mails are sent by SES there, not captured).
 LOCAL_ONLY = {"MAIL_OUTBOX_TABLE"}
 # S3 → SQS notifications, as the local stack sets them: queue env var → key prefix.
@@ -130,6 +131,8 @@ class ChoraleStack(Stack):
                     self.queues[queue_env], self.topics[topic_env], app_model["sns_filter_policies"].get(queue_env)
                 )
         self.env_vars["INDEX_SHARDS"] = str(stage.index_shards)
+        # The invoice, flow and number-claim items expire (TTL) this long after their deposit, as the bucket's objects
+        self.env_vars["RETENTION_DAYS"] = str(stage.retention_days)
         if stage.mail_sender:
             self.env_vars["MAIL_SENDER"] = stage.mail_sender
         if stage.public_base_url:

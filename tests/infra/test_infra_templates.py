@@ -359,9 +359,22 @@ def test_invoice_table_streams_both_images_and_idempotency_records_expire(templa
     assert props(tables["INVOICE_TABLE"])["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     ttl = props(tables["IDEMPOTENCY_TABLE"])["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": "expiration", "Enabled": True}
-    mail_markers = props(tables["SUBSCRIPTION_TABLE"])["TimeToLiveSpecification"]  # subscriptions have no `expires`
+    # mail markers and unconfirmed addresses (review r41: they were kept for ever)
+    mail_markers = props(tables["SUBSCRIPTION_TABLE"])["TimeToLiveSpecification"]
     assert mail_markers == {"AttributeName": "expires", "Enabled": True}
     assert props(tables["IDEMPOTENCY_TABLE"])["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+
+
+def test_invoice_flow_and_number_records_expire_with_the_originals(template):
+    """Review r41: the records describing an original (names, totals, comments) outlived it for ever. They expire
+    by TTL the retention after their deposit, the days the bucket expires the originals after."""
+    tables = tables_by_env(template)
+    for env in ("INVOICE_TABLE", "FLOW_TABLE", "NUMBER_TABLE"):
+        assert props(tables[env])["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}, env
+    (bucket,) = resources(template, "AWS::S3::Bucket").values()
+    rules = {r["Id"]: r for r in props(bucket)["LifecycleConfiguration"]["Rules"]}
+    retention = rules["expire-originals-after-retention"]["ExpirationInDays"]
+    assert int(function_env(template)["RETENTION_DAYS"]) == retention == (4018 if stage_of(template) == "prod" else 90)
 
 
 # --- functions and event sources ---------------------------------------------------------------------

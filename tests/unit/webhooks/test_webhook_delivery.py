@@ -376,15 +376,25 @@ def test_a_structure_asking_first_does_not_keep_another_from_subscribing_an_addr
 
 
 def test_an_address_gets_a_few_confirmation_mails_a_day_whoever_asks(store):
-    queue, day_start = FakeQueue(), 11 * 86400.0  # 1,000,000 s is in UTC day 11
+    queue, fourth = FakeQueue(), "82345678900010"
     for n, siret in enumerate((RECIPIENT, SUPPLIER, OTHER)):
         subscribe(store, siret, {"email": "compta@mairie.fr"}, queue, clock=lambda n=n: 1_000_000.0 + n)
-    with pytest.raises(TooManyRequests, match="3 confirmation mails today") as refused:
-        subscribe(store, "82345678900010", {"email": "COMPTA@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 10)
-    assert refused.value.extra["retry_after_seconds"] == day_start + 86400 - (1_000_000.0 + 10)
     assert len(queue.queued) == service.CONFIRMATION_MAILS_PER_ADDRESS == 3
-    tomorrow = subscribe(store, "82345678900010", {"email": "compta@mairie.fr"}, queue, clock=lambda: day_start + 86400)
-    assert tomorrow.pending and len(queue.queued) == 4
+    # Review r41: a refusal told the fourth structure that others had subscribed the address today. It is answered
+    # as usual, and the address is not mailed a fourth time.
+    unmailed = subscribe(store, fourth, {"email": "COMPTA@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 10)
+    assert unmailed.pending and unmailed.confirmation_expires == 1_000_010.0 + 7 * 86400
+    assert len(queue.queued) == 3
+    assert [s.id for s in service.list_subscriptions(principal(fourth), store=store, clock=lambda: 1_000_020.0)] == [
+        unmailed.id
+    ]
+    # Asked again, it gets what any structure gets when its mail went out: "already mailed for this structure".
+    service.delete_subscription(principal(fourth), unmailed.id, store=store)
+    with pytest.raises(TooManyRequests, match="for this structure") as refused:
+        subscribe(store, fourth, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 3600)
+    assert "today" not in refused.value.detail and "3 " not in refused.value.detail
+    later = subscribe(store, fourth, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_010.0 + 86_401)
+    assert later.pending and len(queue.queued) == 4  # the window over, on another UTC day: mailed
 
 
 def test_a_confirmation_that_cannot_be_queued_leaves_no_subscription(store):
@@ -510,3 +520,31 @@ def test_a_payment_mail_shows_the_amount_and_its_currency(code):
     event["data"].pop("currency")  # an event published before it carried the currency
     assert "\nMontant : 50.00\n" in mail_for(event)[1]
     assert "Montant" not in mail_for(status_event(205))[1]
+
+
+def test_an_unconfirmed_address_whose_link_expired_is_neither_listed_nor_counted(store):
+    """Review r41: a stranger's address nobody confirmed stayed listed and counted for ever. Its link expired, it
+    waits only for the table's TTL (purge_at), which can lag up to 48 h."""
+    expired = subscribe(store, RECIPIENT, {"email": "jean.dupont@perso.example"})
+    later = expired.confirmation_expires
+    assert expired.purge_at == later + 3600 and expired.lapsed(later) and not expired.lapsed(later - 1)
+    assert expired.confirmed().purge_at is None  # a confirmed address is kept
+    assert service.list_subscriptions(principal(RECIPIENT), store=store, clock=lambda: later) == []
+    assert [s.id for s in service.list_subscriptions(principal(RECIPIENT), store=store, clock=lambda: later - 1)] == [
+        expired.id
+    ]
+    for n in range(service.MAX_SUBSCRIPTIONS_PER_STRUCTURE):  # the limit no longer counts it
+        subscribe(store, RECIPIENT, {"url": f"https://hooks.example.com/{n}"}, clock=lambda: later)
+    with pytest.raises(Conflict, match="at most 25"):
+        subscribe(store, RECIPIENT, {"url": "https://hooks.example.com/26"}, clock=lambda: later)
+
+
+def test_a_previous_secret_lapses_after_its_grace():
+    from chalicelib.domain.subscriptions import Subscription
+
+    rotated = Subscription("s", SUPPLIER, "2026-11-28T00:00:00.000Z", url="https://x.fr", secret="a").rotated(
+        "b", 1000.0, 86400
+    )
+    assert not rotated.previous_secret_lapsed(1000.0 + 86400)  # its last instant: still signs... until it ends
+    assert rotated.previous_secret_lapsed(1000.0 + 86400.5) and rotated.signing_secrets(1000.0 + 86400.5) == ["b"]
+    assert rotated.without_previous_secret().previous_secret is None
