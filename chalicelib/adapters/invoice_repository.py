@@ -265,15 +265,16 @@ class DepositedInvoices(DynamoInvoiceRepository):
         return super().get(invoice_id) or layout.deposited(invoice_id, self.originals)
 
 
-# Invoices read from the table, beyond a page's own, to check what an index entry cannot tell (the buyer a rejected
-# invoice names, for `counterpart`): at most this many per request, then the page stops there and resumes after.
+# Invoices read from the table, beyond a page's own, to check what an index entry cannot tell (the service, and the
+# buyer a rejected invoice names, for `counterpart`): at most this many per request, then the page stops there and
+# resumes after.
 POST_CHECK_BUDGET = 100
 
 
 def _filters(query: InvoiceQuery):
     conditions = []
-    if query.status is not None:
-        conditions.append(InvoiceRecord.status_code == query.status)
+    if query.statuses:
+        conditions.append(InvoiceRecord.status_code.is_in(*query.statuses))
     if query.number:
         conditions.append(InvoiceRecord.number == query.number)
     if query.counterpart and query.role == "supplier":
@@ -293,16 +294,21 @@ def _filters(query: InvoiceQuery):
     return combined
 
 
-def _needs_buyer(entry: InvoiceRecord, query: InvoiceQuery) -> bool:
-    """Whether an entry matches `counterpart` only if the invoice names that buyer (it was routed to no one)."""
+def _needs_invoice(entry: InvoiceRecord, query: InvoiceQuery) -> bool:
+    """Whether only the invoice can tell if an entry matches: the service it is routed to (no index holds it), or
+    for `counterpart` the buyer it names (it was routed to no one)."""
+    if query.service_code:
+        return True
     return bool(query.counterpart) and query.role == "supplier" and entry.recipient_siret is None
 
 
 def _belongs(invoice: Invoice, query: InvoiceQuery) -> bool:
-    """The invoice is the caller's in its role, with the counterpart asked for. An index is eventually consistent:
-    an entry can outlive a re-route for a moment, so this is checked on the invoice itself."""
+    """The invoice is the caller's in its role, with the service and counterpart asked for. An index is eventually
+    consistent: an entry can outlive a re-route for a moment, so this is checked on the invoice itself."""
     party = invoice.supplier_siret if query.role == "supplier" else invoice.recipient_siret
     if party != query.siret:
+        return False
+    if query.service_code and invoice.summary.service_code != query.service_code:
         return False
     if not query.counterpart:
         return True
@@ -352,7 +358,8 @@ def _evaluate_shard(
 def _read_page(candidates: list[InvoiceRecord], query: InvoiceQuery) -> tuple[list[Invoice], int]:
     """The invoices of the first candidates that belong (_belongs), up to a page, and how many candidates were
     examined. The index entries hold the filters only: the invoices come from the table, in the candidates' order.
-    Candidates whose buyer must be checked are read too, at most POST_CHECK_BUDGET invoices beyond the page.
+    Candidates only the invoice can tell about (_needs_invoice) are read too, at most POST_CHECK_BUDGET invoices
+    beyond the page.
     An invoice that would take the page past `page_bytes` is left unexamined (unless the page is empty): the
     cursor then resumes at it. An invoice changed since its entry was indexed (a GSI lags the table) is left out:
     it is listed at its new position, above the cursor, where a delta poll finds it; so every invoice of a page
@@ -365,7 +372,7 @@ def _read_page(candidates: list[InvoiceRecord], query: InvoiceQuery) -> tuple[li
         # reads stay within a page plus POST_CHECK_BUDGET, and the first batch holds at least one entry.
         need, batch, to_check = query.limit - len(page), [], 0
         for entry in candidates[examined:]:
-            if _needs_buyer(entry, query):
+            if _needs_invoice(entry, query):
                 if to_check == spare:
                     break
                 to_check += 1

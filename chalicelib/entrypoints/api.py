@@ -26,7 +26,13 @@ from ..services.authentication import (
     require_structure,
 )
 from ..services.directory import ADMIN
-from ..services.errors import InvalidInput, ServiceError, UnsupportedMediaType, refuse_unknown_fields
+from ..services.errors import (
+    InvalidInput,
+    ServiceError,
+    UnsupportedMediaType,
+    known_parameters,
+    refuse_unknown_fields,
+)
 from . import dependencies as deps
 from .links import api_path, request_instance, stage_prefix
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
@@ -158,8 +164,10 @@ def idempotency_key() -> str | None:
     return key
 
 
-def query_params() -> dict[str, str]:
-    return dict(api.current_request.query_params or {})
+def query_params(accepted: tuple[str, ...]) -> dict[str, str]:
+    """A listing's query parameters, one value each; 400 for one it does not accept or one given twice."""
+    given = api.current_request.query_params  # a MultiDict: [] keeps only the last value of a repeated name
+    return known_parameters({name: given.getlist(name) for name in given} if given else {}, accepted)
 
 
 def public_base_url() -> str:
@@ -267,7 +275,10 @@ def search_invoices():
     principal = caller()
     resource = built_once(lambda invoice: invoice.id, lambda invoice: invoice_resource(invoice, principal.siret))
     page, cursor = search.search_invoices(
-        principal, query_params(), invoices=deps.invoices(), item_bytes=lambda invoice: answer_bytes(resource(invoice))
+        principal,
+        query_params(search.PARAMETERS),
+        invoices=deps.invoices(),
+        item_bytes=lambda invoice: answer_bytes(resource(invoice)),
     )
     return json_response({"items": [resource(i) for i in page], "next_cursor": cursor})
 

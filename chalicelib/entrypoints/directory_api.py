@@ -27,7 +27,9 @@ from .subscriptions_api import subscription_resource
 def search_structures():
     resource = built_once(lambda structure: structure.siret, structure_resource)
     found, cursor = directory_service.search_structures(
-        query_params(), directory=deps.directory(), item_bytes=lambda structure: answer_bytes(resource(structure))
+        query_params(directory_service.SEARCH_PARAMETERS),
+        directory=deps.directory(),
+        item_bytes=lambda structure: answer_bytes(resource(structure)),
     )
     return json_response({"items": [resource(s) for s in found], "next_cursor": cursor})
 

@@ -15,7 +15,7 @@ from ..services import flows as flow_service
 from ..services.errors import refuse_unknown_fields
 from . import dependencies as deps
 from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
-from .api import active_caller, api, caller, idempotency_key, json_body, json_response, route
+from .api import active_caller, api, caller, idempotency_key, json_body, json_response, query_params, route
 from .links import api_path
 from .observability import logger
 from .representations import upload_resource
@@ -76,7 +76,7 @@ def post_flow():
 
 @route("/v1/flows/{flow_id}")
 def get_flow(flow_id: str):
-    params = api.current_request.query_params or {}
+    params = query_params(flow_service.FILES_PAGE_PARAMETERS)
     flow = flow_service.visible_flow(
         caller(), flow_id, flows=deps.flows(), invoices=deps.invoices(), inbox=deps.originals()
     )

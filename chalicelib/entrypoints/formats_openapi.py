@@ -6,7 +6,7 @@ import copy
 
 from ..services.uploads import SHA256_PROPERTY
 from .media import ARCHIVE_MEDIA_TYPES
-from .openapi_parameters import idempotency_key_parameter
+from .openapi_parameters import QUERY_REFUSALS, idempotency_key_parameter
 
 
 def _problem(description: str) -> dict:
@@ -182,7 +182,7 @@ def format_paths() -> dict:
                 ],
                 "responses": {
                     "200": {"description": "The flow", "content": {"application/json": {"schema": FLOW_SCHEMA}}},
-                    "400": _problem("'limit' out of range, or a 'cursor' this API did not return"),
+                    "400": _problem(f"'limit' out of range, a 'cursor' this API did not return, or {QUERY_REFUSALS}"),
                     **_AUTH,
                 },
             }

@@ -11,7 +11,7 @@ from ..services import search
 from ..services.directory import MAX_LIMIT as DIRECTORY_MAX_LIMIT
 from ..services.uploads import SHA256_PROPERTY
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
-from .openapi_parameters import idempotency_key_parameter
+from .openapi_parameters import QUERY_REFUSALS, idempotency_key_parameter
 from .subscriptions_openapi import SUBSCRIPTION_SCHEMA
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -437,13 +437,29 @@ LIFECYCLE_PATHS = {
             "resumes at that invoice. Page on until next_cursor is null; only then is there nothing more.",
             "parameters": [
                 _query_param("role", _ROLE, "Your side of the invoices (default: supplier if you are one)"),
-                _query_param("status", {"type": "integer", "enum": sorted(STATUSES)}),
+                {
+                    **_query_param(
+                        "status",
+                        {"type": "array", "items": {"type": "integer", "enum": sorted(STATUSES)}, "minItems": 1},
+                        "One status code, or several comma-separated (status=203,208: any of them). Give the "
+                        "parameter once: status=203&status=208 is a 400",
+                    ),
+                    "style": "form",
+                    "explode": False,
+                },
                 *_query("number"),
                 _query_param(
                     "counterpart",
+                    {"type": "string", "pattern": "^[0-9]{14}$"},
+                    "The other party's SIRET (else 400): the supplier, for a recipient; for a supplier, the recipient "
+                    "the invoice was routed to or, when it was routed to no one (rejected, 213), the buyer it names",
+                ),
+                _query_param(
+                    "service_code",
                     {"type": "string"},
-                    "The other party's SIRET: the supplier, for a recipient; for a supplier, the recipient the "
-                    "invoice was routed to or, when it was routed to no one (rejected, 213), the buyer it names",
+                    "The recipient's service the invoice is routed to (BT-10, or the one a re-route set). Checked on "
+                    "the invoices themselves: a page reads at most limit + 100 of them, so it can be short, even "
+                    "empty, with a next_cursor",
                 ),
                 _query_param("issued_from", {"type": "string", "format": "date"}, "Issue date, YYYY-MM-DD"),
                 _query_param("issued_to", {"type": "string", "format": "date"}, "Issue date, YYYY-MM-DD"),
@@ -468,7 +484,7 @@ LIFECYCLE_PATHS = {
                     "A page, newest first, and the cursor of the next one (null on the last page; a page short of "
                     "limit, even empty, can have one)",
                 ),
-                "400": problem_response("Invalid filter"),
+                "400": problem_response(f"Invalid filter, {QUERY_REFUSALS}"),
                 **AUTH_ERRORS,
             },
         }
@@ -674,7 +690,11 @@ DIRECTORY_PATHS = {
                 _limit(DIRECTORY_MAX_LIMIT, 25),
                 *_query("cursor"),
             ],
-            "responses": {"200": _LIST_RESPONSE, "400": problem_response("Give q or siret"), **AUTH_ERRORS},
+            "responses": {
+                "200": _LIST_RESPONSE,
+                "400": problem_response(f"Give q or siret; {QUERY_REFUSALS}"),
+                **AUTH_ERRORS,
+            },
         }
     },
     "/v1/structures/{siret}": {

@@ -15,3 +15,10 @@ _IDEMPOTENCY_KEY = {
 def idempotency_key_parameter(description: str) -> dict:
     """The Idempotency-Key header of a route that takes one, with what its replay returns."""
     return {**_IDEMPOTENCY_KEY, "description": description}
+
+
+# What every listing refuses of its query (services/errors.known_parameters), for its 400's description.
+QUERY_REFUSALS = (
+    "a query parameter the listing does not take (unknown_parameters, at most 20, with unknown_parameters_count when "
+    "there were more, and accepted: the ones it takes), or one given more than once (repeated_parameters)"
+)

@@ -73,6 +73,9 @@ def _cursor_fits(after: str, query: str) -> bool:
     return is_valid_siret(siret) and name.startswith(search_key(query))
 
 
+SEARCH_PARAMETERS = ("q", "siret", "role", "limit", "cursor")
+
+
 def search_structures(
     params: dict[str, str], *, directory, item_bytes: Callable[[Structure], int] | None = None
 ) -> tuple[list[Structure], str | None]:

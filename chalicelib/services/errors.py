@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 
 
 class ServiceError(Exception):
@@ -142,17 +143,47 @@ def refuse_unknown_fields(
     unknown = sorted(str(k) for k in body if k not in known)
     if not unknown:
         return
-    listed = [
-        name if len(name) <= MAX_FIELD_NAME_SHOWN else name[: MAX_FIELD_NAME_SHOWN - 1] + "…"
-        for name in unknown[:MAX_UNKNOWN_FIELDS_LISTED]
-    ]
-    more = len(unknown) - len(listed)
-    shown = f"{listed}" + (f" and {more} more" if more else "")
+    listed, shown, count = _bounded(unknown)
     raise refusal(
         f"Unknown or read-only fields {shown}: {what} accepts {list(known)}.",
         unknown_fields=listed,
-        unknown_fields_count=len(unknown) if more or listed != unknown else None,
+        unknown_fields_count=count,
     )
+
+
+def _bounded(names: list[str]) -> tuple[list[str], str, int | None]:
+    """At most MAX_UNKNOWN_FIELDS_LISTED names, each cut to MAX_FIELD_NAME_SHOWN characters; how the detail shows
+    them; and how many there were when the list is not all of them as given (else None)."""
+    listed = [
+        name if len(name) <= MAX_FIELD_NAME_SHOWN else name[: MAX_FIELD_NAME_SHOWN - 1] + "…"
+        for name in names[:MAX_UNKNOWN_FIELDS_LISTED]
+    ]
+    more = len(names) - len(listed)
+    shown = f"{listed}" + (f" and {more} more" if more else "")
+    return listed, shown, len(names) if more or listed != names else None
+
+
+def known_parameters(given: Mapping[str, list[str]], accepted: tuple[str, ...]) -> dict[str, str]:
+    """A listing's query parameters (each name with every value it was given), one value each. An unknown name
+    (a misspelt or unsupported filter) or a name given twice is a 400 naming it: ignoring a filter, or keeping
+    one of its values, would answer with another listing than the one asked for (a clerk's whole inbox)."""
+    unknown = sorted(str(name) for name in given if name not in accepted)
+    if unknown:
+        listed, shown, count = _bounded(unknown)
+        raise InvalidInput(
+            f"Unknown query parameters {shown}: this listing accepts {list(accepted)}.",
+            unknown_parameters=listed,
+            unknown_parameters_count=count,
+            accepted=list(accepted),
+        )
+    repeated = sorted(name for name, values in given.items() if len(values) > 1)
+    if repeated:
+        raise InvalidInput(
+            f"Query parameters given more than once: {repeated}. Give each at most once (a parameter that takes "
+            "several values takes them comma-separated).",
+            repeated_parameters=repeated,
+        )
+    return {name: values[0] for name, values in given.items() if values}
 
 
 def request_sha256(body: object) -> str:

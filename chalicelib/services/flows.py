@@ -550,6 +550,10 @@ FILES_PAGE_MAX = 1000
 FILES_PAGE_BYTES = PAGE_BYTES
 
 
+# The query parameters of a flow's report (its files' pages).
+FILES_PAGE_PARAMETERS = ("limit", "cursor")
+
+
 def files_page(flow: Flow, *, cursor: str | None = None, limit: str | None = None) -> tuple[list[FlowFile], str | None]:
     """The report's files from `cursor` on (archive order), and the cursor of the next page (None on the last)."""
     count = page_limit(limit, FILES_PAGE_MAX, FILES_PAGE_MAX)

@@ -35,7 +35,7 @@ _MAX_CURSOR_CHARS = (MAX_CURSOR_BYTES + 2) // 3 * 4  # its base64 length, before
 PAGE_BYTES = 4 * 1024 * 1024
 
 
-def query_scope(*query: str | int | None) -> str:
+def query_scope(*query: str | int | list[int] | None) -> str:
     """A short digest of what a listing was asked (its caller, role, filters): 48 bits of SHA-256, 8 characters."""
     digest = hashlib.sha256(json.dumps(query, separators=(",", ":")).encode()).digest()[:6]
     return base64.urlsafe_b64encode(digest).decode()

@@ -38,9 +38,10 @@ class InvoiceQuery:
     role: str  # "supplier" | "recipient"
     siret: str
     limit: int = 25
-    status: int | None = None
+    statuses: tuple[int, ...] = ()  # any of them
     number: str | None = None
     counterpart: str | None = None
+    service_code: str | None = None  # the recipient's service the invoice is routed to (checked on the invoice)
     issued_from: str | None = None  # ISO dates, inclusive
     issued_to: str | None = None
     updated_since: str | None = None  # ISO timestamp, exclusive

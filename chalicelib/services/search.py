@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from ..domain.directory import Principal
+from ..domain.directory import Principal, is_valid_siret
 from ..domain.ids import is_ulid
 from ..domain.invoice import Invoice
 from ..domain.statuses import STATUSES
@@ -14,6 +14,10 @@ from .errors import InvalidInput
 from .paging import PAGE_BYTES, decode_cursor, encode_cursor, page_limit, query_scope
 from .ports import InvoiceQuery, InvoiceRepository
 
+PARAMETERS = (
+    "role", "status", "number", "counterpart", "service_code", "issued_from", "issued_to", "updated_since", "limit",
+    "cursor",
+)  # fmt: skip
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
 # Index entries a filtered search evaluates per shard and request, then it answers with the matches found so far
@@ -46,6 +50,24 @@ def _date(params: dict, name: str) -> str | None:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise InvalidInput(f"'{name}' must be a date, YYYY-MM-DD.") from None
+
+
+def _statuses(value: str | None) -> tuple[int, ...]:
+    """`status`: one status code or several, comma-separated (any of them matches), in ascending order."""
+    if value is None:
+        return ()
+    codes = value.split(",")
+    # ASCII digits only (str.isdigit() also takes '²', which int() refuses), and few of them (int() refuses
+    # over 4,300 digits): either would be a 500.
+    if not all(c.isascii() and c.isdigit() and len(c) <= 9 and int(c) in STATUSES for c in codes):
+        raise InvalidInput(f"'status' must be one of {sorted(STATUSES)}, or several of them comma-separated.")
+    return tuple(sorted({int(c) for c in codes}))
+
+
+def _counterpart(value: str | None) -> str | None:
+    if value and not is_valid_siret(value):
+        raise InvalidInput("'counterpart' must be a SIRET: 14 digits with a valid check digit.")
+    return value or None
 
 
 def _timestamp(value: str | None) -> str | None:
@@ -84,20 +106,14 @@ def search_invoices(
     if role not in ("supplier", "recipient"):
         raise InvalidInput("'role' is supplier or recipient.")
     limit = page_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
-    status = params.get("status")
-    # ASCII digits only (str.isdigit() also takes '²', which int() refuses), and few of them (int() refuses
-    # over 4,300 digits): either would be a 500.
-    if status is not None and not (
-        status.isascii() and status.isdigit() and len(status) <= 9 and int(status) in STATUSES
-    ):
-        raise InvalidInput(f"'status' must be one of {sorted(STATUSES)}.")
     query = InvoiceQuery(
         role=role,
         siret=principal.siret,  # a party only ever searches its own invoices
         limit=limit,
-        status=int(status) if status is not None else None,
+        statuses=_statuses(params.get("status")),
         number=params.get("number") or None,
-        counterpart=params.get("counterpart") or None,
+        counterpart=_counterpart(params.get("counterpart")),
+        service_code=params.get("service_code") or None,
         issued_from=_date(params, "issued_from"),
         issued_to=_date(params, "issued_to"),
         updated_since=_timestamp(params.get("updated_since")),
@@ -107,8 +123,12 @@ def search_invoices(
     )
     # A cursor is a position in this query's listing: with another role, filter or updated_since it would page
     # through another listing from there (a status changed while paging ended it early, as if complete).
-    scope = query_scope(query.siret, query.role, query.status, query.number, query.counterpart, query.issued_from,
-                        query.issued_to, query.updated_since)  # fmt: skip
+    # One status is scoped as a number and service_code only when given: the cursors of queries without a status
+    # list or a service_code keep the scope they had before either existed.
+    status = query.statuses[0] if len(query.statuses) == 1 else list(query.statuses) or None
+    service = [query.service_code] if query.service_code else []
+    scope = query_scope(query.siret, query.role, status, query.number, query.counterpart, query.issued_from,
+                        query.issued_to, query.updated_since, *service)  # fmt: skip
     if params.get("cursor"):
         query = replace(query, before=decode_cursor(params["cursor"], _fits, scope))
     if empty_range(query.updated_since, query.before):
