@@ -180,7 +180,8 @@ def test_a_status_filter_that_is_not_a_status_code_is_invalid_input(status):
 def test_a_status_filter_in_ascii_digits_is_searched():
     invoices = RecordingInvoices()
     search_invoices(SUPPLIER, {"status": "213"}, invoices=invoices)
-    assert invoices.queries[0].status == 213
+    search_invoices(SUPPLIER, {"status": "213,203,213"}, invoices=invoices)
+    assert [q.statuses for q in invoices.queries] == [(213,), (203, 213)]
 
 
 @pytest.mark.parametrize(
