@@ -440,7 +440,8 @@ def test_a_flow_revision_is_noted_only_over_the_previous_one(aws):
     from chalicelib.adapters.tables import FlowItemRecord
 
     flows = DynamoFlowRepository()
-    flow = Flow("01JDZ8Q6XW00000000000000R1", "12345678900011", "t0", "t0")
+    T0 = "2026-11-28T10:00:00.000Z"  # a flow's created_at is a real time: its items expire from it
+    flow = Flow("01JDZ8Q6XW00000000000000R1", "12345678900011", T0, T0)
     assert flows.create(flow)
     assert flows.mark_completed(flow.id, "t1", 1, "3/1/2")
     assert (flows.progress(flow.id).revision, flows.progress(flow.id).announced) == (1, "3/1/2")
@@ -450,7 +451,7 @@ def test_a_flow_revision_is_noted_only_over_the_previous_one(aws):
     progress = flows.progress(flow.id)
     assert (progress.revision, progress.announced, progress.completed_at) == (2, "3/2/1", "t2")
 
-    older = Flow("01JDZ8Q6XW00000000000000R2", "12345678900011", "t0", "t0")
+    older = Flow("01JDZ8Q6XW00000000000000R2", "12345678900011", T0, T0)
     flows.create(older)  # announced before flows had revisions: completed_at only
     FlowItemRecord(_flow_pk(older.id), HEADER).update(actions=[FlowItemRecord.completed_at.set("t1")])
     assert flows.progress(older.id).revision == 1 and flows.progress(older.id).announced is None
