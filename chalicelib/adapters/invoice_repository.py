@@ -14,7 +14,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from ..config import settings
-from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals
+from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals, number_key
 from ..services import layout
 from ..services.errors import ConcurrentUpdate, DuplicateNumber, RecordFull
 from ..services.ports import InvoiceQuery, ObjectStore
@@ -275,8 +275,6 @@ def _filters(query: InvoiceQuery):
     conditions = []
     if query.statuses:
         conditions.append(InvoiceRecord.status_code.is_in(*query.statuses))
-    if query.number:
-        conditions.append(InvoiceRecord.number == query.number)
     if query.counterpart and query.role == "supplier":
         # An invoice routed to no one (rejected) has no recipient: its counterpart is the buyer it names, which
         # only the invoice itself holds (checked in _read_page).
@@ -415,11 +413,17 @@ def search_invoices(query: InvoiceQuery) -> tuple[list[Invoice], str | None]:
     if before and since and before <= since:
         return [], None  # nothing between; DynamoDB refuses a BETWEEN whose lower bound is above its upper
     filters = _filters(query)
+    # The number is compared here, as the duplicate control compares it (number_key): a search for 'FAC-É-5' finds
+    # 'fac-é-5' and 'FAC\u2011É\u20115' too. A DynamoDB filter only spares bytes, not reads, so nothing is lost.
+    number = number_key(query.number) if query.number else None
     # Unfiltered, every entry is a match: a shard stops at a page's worth (plus one) whatever the budget. At least
     # 2 entries: a BETWEEN's first is the cursor's own, which must not be where a shard stops (no progress).
-    budget = max(query.read_budget, 2) if filters is not None and query.read_budget is not None else None
+    filtered = filters is not None or number is not None
+    budget = max(query.read_budget, 2) if filtered and query.read_budget is not None else None
 
     def keep(entry: InvoiceRecord) -> bool:  # BETWEEN includes its bounds: the cursor's own entry was on a page
+        if number is not None and (entry.number is None or number_key(entry.number) != number):
+            return False
         return entry.updated_key != before and entry.updated_key > since
 
     floor, found = "", []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
@@ -95,6 +96,33 @@ def comparable_reference(text: str) -> str:
     return "".join(
         c for c in text if c not in _BLANK_LOOKALIKES and (unicodedata.category(c) != "Cf" or c in _VISIBLE_FORMAT)
     ).strip()
+
+
+# Dashes a reader takes for '-' (U+2010-2015 hyphens and dashes, minus, small and full-width hyphen-minus; NFKC
+# already turns U+FE63 and U+FF0D into '-').
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"))
+# Cyrillic and Greek capitals drawn as a Latin capital (number_key compares numbers upper-cased: a small letter's
+# capital is looked up).
+_LATIN_LOOKALIKES = str.maketrans(
+    {
+        **dict(zip("АВЕКМНОРСТХУЅІЈԚԜҮӀЁЇ", "ABEKMHOPCTXYSIJQWYIËÏ", strict=True)),  # Cyrillic
+        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX", strict=True)),  # Greek
+    }
+)
+_SPACE_RUNS = re.compile(" {2,}")
+
+
+def number_key(text: str) -> str:
+    """The invoice number (BT-1) as the duplicate control and a search by number compare it: two numbers a reader
+    takes for the same share it. comparable_reference (no invisible characters, trimmed), then NFKC (NFD and NFC,
+    full-width forms), every dash as '-', every space (Zs) as ' ' with runs of them as one, upper case, Cyrillic and
+    Greek letters drawn as Latin ones as those, NFC again (an accent on a look-alike composes with its Latin letter).
+    An upper-case ASCII number with single spaces is its own key, as before this fold. Leading zeros stay: 'F-010'
+    and 'F-10' read differently, and are two numbers."""
+    folded = unicodedata.normalize("NFKC", comparable_reference(text)).translate(_DASHES)
+    folded = "".join(" " if unicodedata.category(c) == "Zs" else c for c in folded)
+    folded = _SPACE_RUNS.sub(" ", folded).strip().upper().translate(_LATIN_LOOKALIKES)
+    return unicodedata.normalize("NFC", folded)
 
 
 @dataclass(frozen=True, slots=True)

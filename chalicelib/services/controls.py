@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..domain.directory import Structure
-from ..domain.invoice import SUMMARY_TEXT_LIMITS, InvoiceSummary, comparable_reference, has_visible_character
+from ..domain.invoice import SUMMARY_TEXT_LIMITS, InvoiceSummary, has_visible_character, number_key
 from .ports import Directory
 
 
@@ -208,11 +208,12 @@ CLAIMED_NUMBER_BYTES = 256
 
 def number_claim_key(summary: InvoiceSummary, supplier_siret: str) -> str | None:
     """The uniqueness key of (supplier, year of issue, BT-1); None when the invoice lacks either (a BT-1 with no
-    visible character is none: number_failure refuses it). 'F-1', 'F-1\u200b' and '\u2060F-1' are one number;
-    a number without invisible characters keys as it always has (its strip()), so existing claims still match."""
+    visible character is none: number_failure refuses it). Numbers share it when their number_key does: 'F-1',
+    ' f\u20111\u200b' and 'F\uff0d\uff11' are one number. An upper-case ASCII number keys as it always has (its
+    strip()): its existing claims still match (docs/operations.md for the others)."""
     if not has_visible_character(summary.number) or not summary.issue_date:
         return None
-    number = comparable_reference(summary.number)
+    number = number_key(summary.number)
     if len(number.encode()) > CLAIMED_NUMBER_BYTES:
         number = "sha256:" + hashlib.sha256(number.encode()).hexdigest()
     return f"{supplier_siret}#{summary.issue_date.year}#{number}"

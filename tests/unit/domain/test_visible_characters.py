@@ -76,3 +76,46 @@ def test_drawn_format_characters_are_visible_and_keep_numbers_apart():
     assert has_visible_character("\u0600")
     assert comparable_reference("\u06001234") != comparable_reference("1234")
     assert comparable_reference("F-1\u200b") == comparable_reference("F-1")  # an invisible one still is stripped
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "fac-é-5",  # case
+        "FAC-E\u0301-5",  # NFD, canonically equal
+        "FAC-É-\uff15",  # full-width digit
+        "\uff26\uff21\uff23\uff0d\u00c9\uff0d5",  # full-width letters and hyphen-minus
+        *[f"FAC{dash}É{dash}5" for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"],
+        "F\u0410\u0421-É-5",  # Cyrillic А and С
+        "f\u0430\u0441-é-5",  # their small letters
+        "F\u0391C-É-5",  # Greek Alpha
+        " FAC-\u200bÉ-5\u00a0",  # invisible and surrounding characters, as before
+    ],
+)
+def test_numbers_a_reader_takes_for_the_same_share_their_number_key(variant):
+    """Review r42 §1: each of these was accepted as a new invoice beside FAC-É-5."""
+    from chalicelib.domain.invoice import number_key
+
+    assert number_key(variant) == number_key("FAC-É-5") == "FAC-É-5"
+
+
+def test_spaces_fold_to_one_and_leading_zeros_stay():
+    from chalicelib.domain.invoice import number_key
+
+    assert number_key("FAC\u00a0É\u2002 11") == number_key("fac \u3000é 11") == "FAC É 11"
+    assert number_key("FAC-0010") != number_key("FAC-10")  # read differently: two numbers
+
+
+@pytest.mark.parametrize("number", ["F-1", " F-2026/001\t", "\u00a0FAC 2026_1+A.B\u3000", "F-1\u200b"])
+def test_an_upper_case_ascii_number_keeps_the_key_it_had(number):
+    """Claims written before review r42 keyed on comparable_reference: those of such numbers still match."""
+    from chalicelib.domain.invoice import number_key
+
+    assert number_key(number) == comparable_reference(number)
+
+
+@pytest.mark.parametrize("number", ["fac-é-5", "FAC-E\u0301-5", "F\u0410\u0421\u2011\uff11", "straße №1"])
+def test_number_key_is_its_own_key(number):
+    from chalicelib.domain.invoice import number_key
+
+    assert number_key(number_key(number)) == number_key(number)
