@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ..validation.model import Invoice as SemanticInvoice
 from ..validation.model import Party
@@ -12,21 +13,34 @@ SIRET_SCHEME = "0009"
 _FOURTEEN_DIGITS = re.compile(r"[0-9]{14}")  # ASCII digits (\d takes any script's), whole text
 
 
+def _siret_text(text: str) -> str:
+    """A SIRET as printed ('217 500 001 00011', thin or no-break spaces too) as its 14 digits; any other text as
+    it is (the controls then refuse it: not the depositor, not in the directory). Routing compares the digits with
+    the directory's SIRETs as before: the spaces only group them."""
+    digits = "".join(c for c in text if not unicodedata.category(c).startswith("Z"))
+    return digits if _FOURTEEN_DIGITS.fullmatch(digits) else text
+
+
+def _scheme(ident) -> str | None:
+    """@schemeID without surrounding spaces (' 0009' is 0009, as EN 16931's code list check reads it)."""
+    return ident.scheme.strip() or None if ident.scheme is not None else None
+
+
 def party_siret(party: Party | None) -> str | None:
     """BT-30/BT-47 legal registration with scheme 0009 (SIRET), else BT-29/BT-46 with that scheme,
-    else an unqualified 14-digit registration or identifier."""
+    else an unqualified 14-digit registration or identifier; its digits grouped by spaces are its digits."""
     if party is None:
         return None
     legal = party.legal_registration
-    if legal is not None and legal.scheme == SIRET_SCHEME and legal.text:
-        return legal.text
+    if legal is not None and _scheme(legal) == SIRET_SCHEME and legal.text:
+        return _siret_text(legal.text)
     for ident in party.identifiers:
-        if ident.scheme == SIRET_SCHEME and ident.text:
-            return ident.text
-    candidates = ([legal] if legal is not None and legal.scheme is None else []) + [
-        i for i in party.identifiers if i.scheme is None
+        if _scheme(ident) == SIRET_SCHEME and ident.text:
+            return _siret_text(ident.text)
+    candidates = ([legal] if legal is not None and _scheme(legal) is None else []) + [
+        i for i in party.identifiers if _scheme(i) is None
     ]
-    return next((c.text for c in candidates if _FOURTEEN_DIGITS.fullmatch(c.text)), None)
+    return next((_siret_text(c.text) for c in candidates if _FOURTEEN_DIGITS.fullmatch(_siret_text(c.text))), None)
 
 
 def _text(field) -> str | None:

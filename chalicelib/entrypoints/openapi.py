@@ -9,6 +9,7 @@ from ..domain.invoice import MAX_REMEMBERED_REQUESTS
 from ..domain.statuses import STATUSES
 from ..services import search
 from ..services.directory import MAX_LIMIT as DIRECTORY_MAX_LIMIT
+from ..services.lifecycle import REROUTE_LIMITS
 from ..services.uploads import SHA256_PROPERTY
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
 from .openapi_parameters import QUERY_REFUSALS, idempotency_key_parameter
@@ -447,7 +448,12 @@ LIFECYCLE_PATHS = {
                     "style": "form",
                     "explode": False,
                 },
-                *_query("number"),
+                _query_param(
+                    "number",
+                    {"type": "string"},
+                    "Invoice number (BT-1), compared as the duplicate control compares numbers: case, spaces, "
+                    "dashes, Unicode forms and look-alike letters aside ('fac‑é‑5' finds FAC-É-5)",
+                ),
                 _query_param(
                     "counterpart",
                     {"type": "string", "pattern": "^[0-9]{14}$"},
@@ -547,14 +553,14 @@ LIFECYCLE_PATHS = {
                         },
                         "service_code": {
                             "type": ["string", "null"],
-                            "maxLength": 100,
+                            "maxLength": REROUTE_LIMITS["service_code"],
                             "description": "Left out: kept, unless recipient_siret names another structure (a "
                             "service code is its structure's: none then). A string has a visible character (not only "
                             "spaces or invisible characters such as U+200B)",
                         },
                         "engagement_number": {
                             "type": ["string", "null"],
-                            "maxLength": 100,
+                            "maxLength": REROUTE_LIMITS["engagement_number"],
                             "description": "Left out: kept. A string has a visible character (not only spaces or "
                             "invisible characters such as U+200B)",
                         },

@@ -22,7 +22,7 @@ from ..domain.directory import (
     name_position,
     search_key,
 )
-from ..domain.invoice import BIDI_OVERRIDES
+from ..domain.invoice import BIDI_OVERRIDES, has_visible_character
 from ..formats.jsontext import NOT_XML_CHARS
 from .authentication import require_admin
 from .clock import utc_now
@@ -145,8 +145,11 @@ def service_from(body: object, where: str = "service", kept: dict | None = None)
         raise Unprocessable(f"'{where}' must be an object.")
     refuse_unknown_fields(body, SERVICE_FIELDS, f"'{where}'")
     merged = {**(kept or {}), **body}
+    code = _text(merged, "code", limit=100, sent=body)
+    if not has_visible_character(code):  # only invisible characters (U+200B...): a code no supplier can write
+        raise Unprocessable(f"'{where}' code must have a visible character.")
     return Service(
-        code=_text(merged, "code", limit=100, sent=body),
+        code=code,
         name=_text(merged, "name", merged.get("code"), sent=body),
         active=_bool(merged, "active", True),
         requires_engagement=_bool(merged, "requires_engagement", False),
@@ -238,6 +241,8 @@ def put_service(
     get_structure(siret, directory=directory)  # 404 before 422
     if not isinstance(body, dict):
         raise Unprocessable("The service must be a JSON object.")
+    # As service_from stores it: 'SERV-TECH ' (a path's %20) updates SERV-TECH instead of adding a second one.
+    code = code.strip()
 
     def with_service(structure: Structure) -> Structure:
         existing = structure.service(code)

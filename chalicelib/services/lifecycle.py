@@ -21,7 +21,14 @@ from urllib.parse import quote, unquote
 from ..domain import lifecycle
 from ..domain.directory import Principal, is_valid_siret
 from ..domain.ids import derived_id, is_ulid, new_id
-from ..domain.invoice import BIDI_CONTROLS, Attachment, Invoice, has_visible_character, hidden_control
+from ..domain.invoice import (
+    BIDI_CONTROLS,
+    SUMMARY_TEXT_LIMITS,
+    Attachment,
+    Invoice,
+    has_visible_character,
+    hidden_control,
+)
 from ..domain.statuses import STATUSES
 from . import controls, layout
 from .clock import utc_now
@@ -198,6 +205,17 @@ def change_status(
 REROUTE_FIELDS = ("recipient_siret", "service_code", "engagement_number", "comment")
 
 
+# What a deposit takes in BT-10 and BT-13: an invoice accepted with them can be re-routed keeping them.
+REROUTE_LIMITS = {
+    name: limit for name, _, _, limit in SUMMARY_TEXT_LIMITS if name in ("service_code", "engagement_number")
+}
+
+
+def _stripped(text: str | None) -> str | None:
+    """As a deposit reads a text (Field.text): ' SERV-TECH ' names the service SERV-TECH."""
+    return text.strip() if isinstance(text, str) else text
+
+
 def reroute(
     principal: Principal,
     invoice_id: str,
@@ -221,11 +239,11 @@ def reroute(
     for name in ("service_code", "engagement_number"):
         value = body.get(name)
         if value is not None and not (
-            isinstance(value, str) and has_visible_character(value) and len(value.strip()) <= 100
+            isinstance(value, str) and has_visible_character(value) and len(value.strip()) <= REROUTE_LIMITS[name]
         ):
             raise Unprocessable(
-                f"'{name}' must be a string of at most 100 characters with a visible character (not only spaces "
-                "or invisible characters such as U+200B), or null."
+                f"'{name}' must be a string of at most {REROUTE_LIMITS[name]} characters with a visible character "
+                "(not only spaces or invisible characters such as U+200B), or null."
             )
     if "recipient_siret" in body and not is_valid_siret(body["recipient_siret"]):
         raise Unprocessable("'recipient_siret' must be a SIRET (14 digits, Luhn key); it cannot be cleared.")
@@ -249,7 +267,7 @@ def reroute(
     proposed = replace(
         summary,
         buyer_siret=recipient_siret,
-        service_code=body.get("service_code", kept_service_code),
+        service_code=_stripped(body.get("service_code", kept_service_code)),
         engagement_number=body.get("engagement_number", summary.engagement_number),
     )
     recipient, failure = controls.routing_failure(proposed, directory, invoice.supplier_siret)
