@@ -14,7 +14,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from ..config import settings
-from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals, number_key
+from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, PaymentMeans, Totals, number_key
 from ..services import layout
 from ..services.errors import ConcurrentUpdate, DuplicateNumber, RecordFull
 from ..services.ports import InvoiceQuery, ObjectStore
@@ -77,6 +77,13 @@ def _unpack_entry(packed: dict) -> HistoryEntry:
     return HistoryEntry(**{**packed, "amount": None if amount is None else Decimal(amount)})
 
 
+def _unpack_payment_means(packed: list[dict] | None) -> tuple[PaymentMeans, ...] | None:
+    """As pack_details wrote them (the keys it knows: a later version's are ignored); None for a record without."""
+    if packed is None:
+        return None
+    return tuple(PaymentMeans(m.get("code"), m.get("account"), m.get("bic")) for m in packed)
+
+
 def pack_details(invoice: Invoice) -> bytes:
     """What no query reads, as compact JSON compressed with zlib. Empty values are left out: every byte of
     the item counts towards the 1 KB of a write unit."""
@@ -103,6 +110,8 @@ def pack_details(invoice: Invoice) -> bytes:
         "buyer_name": s.buyer_name,
         "service_code": s.service_code,
         "engagement_number": s.engagement_number,
+        "due_date": s.due_date.isoformat() if s.due_date else None,
+        "seller_vat_id": s.seller_vat_id,
         "history": [_pack_entry(h) for h in invoice.history],
         "errors": [e.as_dict() for e in invoice.errors],
         "errors_truncated": invoice.errors_truncated or None,
@@ -115,8 +124,11 @@ def pack_details(invoice: Invoice) -> bytes:
         "former_recipient_names": [
             [position, name] for position, name in sorted(invoice.former_recipient_names.items())
         ],
+        "former_service_codes": [[position, code] for position, code in sorted(invoice.former_service_codes.items())],
     }
     compact = {k: v for k, v in details.items() if v is not None and v != [] and v != {}}
+    if s.payment_means is not None:  # [] kept: the document has none (a record without the key predates them)
+        compact["payment_means"] = [{k: v for k, v in asdict(m).items() if v is not None} for m in s.payment_means]
     return zlib.compress(json.dumps(compact, ensure_ascii=False, separators=(",", ":")).encode(), 9)
 
 
@@ -140,6 +152,9 @@ def from_record(record: InvoiceRecord) -> Invoice:
         buyer_name=d.get("buyer_name"),
         service_code=d.get("service_code"),
         engagement_number=d.get("engagement_number"),
+        due_date=date.fromisoformat(d["due_date"]) if d.get("due_date") else None,
+        seller_vat_id=d.get("seller_vat_id"),
+        payment_means=_unpack_payment_means(d.get("payment_means")),
     )
     return Invoice(
         id=record.id,
@@ -167,6 +182,7 @@ def from_record(record: InvoiceRecord) -> Invoice:
         request_keys=[(key, request) for key, request in d.get("request_keys", [])],
         rerouted_to={int(position): siret for position, siret in d.get("rerouted_to", [])},
         former_recipient_names={int(position): name for position, name in d.get("former_recipient_names", [])},
+        former_service_codes={int(position): code for position, code in d.get("former_service_codes", [])},
     )
 
 

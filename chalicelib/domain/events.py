@@ -48,7 +48,11 @@ class StatusChanged:
                 "invoice_id": invoice.id,
                 "number": invoice.summary.number,
                 "supplier": {"siret": invoice.supplier_siret, "name": invoice.supplier_name},
-                "recipient": {"siret": recipient_siret, "name": recipient_name},
+                "recipient": {
+                    "siret": recipient_siret,
+                    "name": recipient_name,
+                    "service_code": invoice.service_code_at(self.sequence),  # BT-10, as the record routes it
+                },
                 "status": self.entry.status.as_dict(),
                 "previous_status": self.previous.status.as_dict() if self.previous else None,
                 "reason_code": self.entry.reason_code,

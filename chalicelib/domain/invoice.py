@@ -40,6 +40,10 @@ SUMMARY_TEXT_LIMITS: tuple[tuple[str, str, str, int], ...] = (
 # The parties' SIRETs as read: a record keeps at most this much of them (the supplier and routing controls refuse any
 # that is not the depositor's or a recipient's in the directory, with their own reasons).
 STORED_SIRET_LIMIT = 100
+# What the platform only shows the payer (BT-31 seller VAT identifier, BT-81/BT-84/BT-86 payment means): no control
+# reads them, so a longer one is cut, never refused (an IBAN has 34 characters, a BIC 11, a VAT identifier ~15).
+STORED_PAYMENT_TEXT_LIMIT = 100
+MAX_STORED_PAYMENT_MEANS = 5  # the document's first ones (EN 16931 sets no number; one or two in practice)
 
 
 def cut(text: str | None, limit: int) -> str | None:
@@ -125,6 +129,11 @@ def number_key(text: str) -> str:
     return unicodedata.normalize("NFC", folded)
 
 
+def _stretch_start(position: int, reroutings: list[int]) -> int:
+    """Where the stretch of history holding `position` began: 0, or the re-routing entry before it."""
+    return reroutings[bisect_right(reroutings, position) - 1] if reroutings and position >= reroutings[0] else 0
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     code: int
@@ -148,6 +157,18 @@ class Totals:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentMeans:
+    """One way to pay the invoice: a BG-16 payment instruction, with one of its payee accounts (BG-17) if any."""
+
+    code: str | None = None  # BT-81 payment means type code (UNTDID 4461: 30 credit transfer, 58 SEPA transfer …)
+    account: str | None = None  # BT-84 payee's account identifier (an IBAN, or a proprietary one)
+    bic: str | None = None  # BT-86 payment service provider identifier
+
+    def bounded(self) -> PaymentMeans:
+        return PaymentMeans(*(cut(text, STORED_PAYMENT_TEXT_LIMIT) for text in (self.code, self.account, self.bic)))
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceSummary:
     """What the platform reads from a deposited invoice's semantic model (routing, totals, parties)."""
 
@@ -162,13 +183,21 @@ class InvoiceSummary:
     buyer_name: str | None = None
     service_code: str | None = None  # BT-10 buyer reference
     engagement_number: str | None = None  # BT-13 purchase order reference
+    due_date: date | None = None  # BT-9 payment due date (a CII's first payment terms' due date)
+    seller_vat_id: str | None = None  # BT-31 seller VAT identifier
+    # BG-16 in document order, one per payee account: () when the document has none, None when not read (a record
+    # written before they were kept, an invoice not processed yet or unreadable)
+    payment_means: tuple[PaymentMeans, ...] | None = None
 
     def bounded(self) -> InvoiceSummary:
         """This summary with each text cut to its SUMMARY_TEXT_LIMITS (what a record keeps of any invoice)."""
         limits = [(name, limit) for name, _, _, limit in SUMMARY_TEXT_LIMITS]
         limits += [("seller_siret", STORED_SIRET_LIMIT), ("buyer_siret", STORED_SIRET_LIMIT)]
+        limits += [("seller_vat_id", STORED_PAYMENT_TEXT_LIMIT)]
         over = {name: cut(getattr(self, name), limit) for name, limit in limits
                 if getattr(self, name) is not None and len(getattr(self, name)) > limit}  # fmt: skip
+        if self.payment_means is not None:
+            over["payment_means"] = tuple(m.bounded() for m in self.payment_means[:MAX_STORED_PAYMENT_MEANS])
         return replace(self, **over) if over else self
 
 
@@ -227,6 +256,8 @@ class Invoice:
     # The name each re-route replaced (recipient_name), by the position its stretch began at (0, or the 203 of the
     # re-route before): the name that stretch's events were first published with. None kept by code before.
     former_recipient_names: dict[int, str | None] = field(default_factory=dict)
+    # The service code (BT-10) each re-route replaced, keyed alike: the one that stretch's events were published with.
+    former_service_codes: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def status(self) -> Status | None:
@@ -259,12 +290,21 @@ class Invoice:
         siret = self._recipient_at(position, reroutings)
         if siret is None:
             return None  # a stretch the record cannot attribute: nobody to name
-        start = reroutings[bisect_right(reroutings, position) - 1] if position >= reroutings[0] else 0
+        start = _stretch_start(position, reroutings)
         if start in self.former_recipient_names:
             return self.former_recipient_names[start]
         if siret == self.recipient_siret:
             return self.recipient_name
         return self.summary.buyer_name if siret == self.summary.buyer_siret else None
+
+    def service_code_at(self, position: int) -> str | None:
+        """The service (BT-10) the invoice was routed to when history entry `position` was written: the recorded one
+        from the last re-routing on, else the one a re-routing replaced (former_service_codes); None for a stretch
+        re-routed by code that kept none (never the current service, which that stretch did not go to)."""
+        reroutings = self._reroutings()
+        if not reroutings or position >= reroutings[-1]:
+            return self.summary.service_code
+        return self.former_service_codes.get(_stretch_start(position, reroutings))
 
     def history_for(self, siret: str) -> list[HistoryEntry]:
         """The history as structure `siret` may read it. The supplier reads all of it. The recipient reads it from
@@ -364,10 +404,13 @@ class Invoice:
         document names; the recipient is who receives it. The 203 is the supplier's act (Chorus Pro's
         `recycler`); a re-route is told by its place, a 203 right after a 221 (_reroutings), not by its actor:
         records journaled as the platform's before read the same way. Its target is kept (rerouted_to): the
-        history tells whose each stretch between two re-routes was; and the name it replaces, for their events."""
-        self.summary = replace(self.summary, service_code=service_code, engagement_number=engagement_number)
+        history tells whose each stretch between two re-routes was; and the name and service code it replaces, for
+        their events."""
         reroutings = self._reroutings()
-        self.former_recipient_names[reroutings[-1] if reroutings else 0] = self.recipient_name
+        stretch = reroutings[-1] if reroutings else 0
+        self.former_recipient_names[stretch] = self.recipient_name
+        self.former_service_codes[stretch] = self.summary.service_code
+        self.summary = replace(self.summary, service_code=service_code, engagement_number=engagement_number)
         self.recipient_siret, self.recipient_name = recipient_siret, recipient_name
         self.rerouted_to[len(self.history)] = recipient_siret
         self.set_status(MISE_A_DISPOSITION.code, "supplier", None, comment or "Re-routed by the supplier", at)

@@ -6,8 +6,8 @@ import re
 import unicodedata
 
 from ..validation.model import Invoice as SemanticInvoice
-from ..validation.model import Party
-from .invoice import InvoiceSummary, Totals
+from ..validation.model import Party, PaymentInstruction
+from .invoice import InvoiceSummary, PaymentMeans, Totals
 
 SIRET_SCHEME = "0009"
 _FOURTEEN_DIGITS = re.compile(r"[0-9]{14}")  # ASCII digits (\d takes any script's), whole text
@@ -65,7 +65,18 @@ def summarize(model: SemanticInvoice) -> InvoiceSummary:
         buyer_name=_text(model.buyer.name) if model.buyer else None,
         service_code=_text(model.buyer_reference),
         engagement_number=_text(model.purchase_order),
+        due_date=model.due_date.value if model.due_date is not None else None,
+        seller_vat_id=_text(model.seller.vat_id) if model.seller else None,
+        payment_means=tuple(m for instruction in model.payment_instructions for m in _payment_means(instruction)),
     )
+
+
+def _payment_means(instruction: PaymentInstruction) -> list[PaymentMeans]:
+    """A BG-16 instruction as one PaymentMeans per payee account (BG-17: a CII may give several), or one without
+    account (a direct debit, a card, a cheque). An instruction with neither code nor account tells nothing."""
+    code = _text(instruction.code)
+    means = [PaymentMeans(code, _text(t.account), _text(t.bic)) for t in instruction.transfers]
+    return [m for m in means or [PaymentMeans(code)] if m != PaymentMeans()]
 
 
 def issue_date_text(model: SemanticInvoice) -> str | None:

@@ -5,13 +5,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..domain.directory import Structure
-from ..domain.invoice import Attachment, HistoryEntry, Invoice
+from ..domain.invoice import Attachment, HistoryEntry, Invoice, PaymentMeans
 from ..services.uploads import CHECKSUM_ADVICE, PresignedUpload
 from .links import api_path
 
 
 def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _payment_means(means: tuple[PaymentMeans, ...] | None) -> list[dict] | None:
+    """A list: a document can give several ways to pay (BG-16), and a CII several accounts for one (BG-17). None:
+    not read (a record written before they were kept, an invoice not processed)."""
+    return None if means is None else [{"code": m.code, "account": m.account, "bic": m.bic} for m in means]
 
 
 def invoice_resource(invoice: Invoice, viewer: str) -> dict:
@@ -31,7 +37,9 @@ def invoice_resource(invoice: Invoice, viewer: str) -> dict:
             "with_vat": _dec(s.totals.with_vat),
             "amount_due": _dec(s.totals.amount_due),
         },
-        "supplier": {"siret": invoice.supplier_siret, "name": invoice.supplier_name},
+        "due_date": s.due_date.isoformat() if s.due_date else None,
+        "payment_means": _payment_means(s.payment_means),
+        "supplier": {"siret": invoice.supplier_siret, "name": invoice.supplier_name, "vat_id": s.seller_vat_id},
         "recipient": {
             "siret": invoice.recipient_siret or s.buyer_siret,
             "name": invoice.recipient_name,

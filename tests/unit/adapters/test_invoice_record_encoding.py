@@ -9,7 +9,15 @@ from datetime import date
 from decimal import Decimal
 
 from chalicelib.adapters.invoice_repository import from_record, from_stream_image, to_record
-from chalicelib.domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, Totals
+from chalicelib.domain.invoice import (
+    Attachment,
+    Error,
+    HistoryEntry,
+    Invoice,
+    InvoiceSummary,
+    PaymentMeans,
+    Totals,
+)
 
 
 def flow_invoice() -> Invoice:
@@ -30,6 +38,9 @@ def flow_invoice() -> Invoice:
         buyer_siret="21750000100011",
         buyer_name="Mairie de Saint-Étienne-du-Bois",
         service_code="SERV-TECH",
+        due_date=date(2026, 12, 20),
+        seller_vat_id="FR25812345678",
+        payment_means=(PaymentMeans("30", "FR7630006000011234567890189", "AGRIFRPP882"),),
     )
     invoice.accept(summary, "Mairie de Saint-Étienne-du-Bois", [], "2026-11-26T21:37:25.012Z")
     return invoice
@@ -119,7 +130,9 @@ def test_no_invoice_content_can_take_a_record_over_dynamodb_s_400_kb():
     summary = InvoiceSummary(number=noise(300_000), issue_date=date(2026, 2, 1), currency=noise(50_000),
                              seller_siret=noise(50_000), seller_name=noise(100_000), buyer_siret=noise(50_000),
                              buyer_name=noise(100_000), service_code=noise(100_000),
-                             engagement_number=noise(100_000))  # fmt: skip
+                             engagement_number=noise(100_000), seller_vat_id=noise(100_000),
+                             payment_means=tuple(PaymentMeans(noise(10_000), noise(10_000), noise(10_000))
+                                                 for _ in range(1000)))  # fmt: skip
     findings = [Error(noise(200), "fatal", noise(20_000), noise(20_000)) for _ in range(300)]
     invoice.reject(summary, None, findings, "REJ_SEMAN", noise(300_000), "2026-11-26T21:37:25.012Z", unlisted=9)
     for n in range(MAX_ATTACHMENTS):
@@ -174,7 +187,36 @@ def test_re_route_targets_survive_the_round_trip_beside_the_history_entries():
     assert details["rerouted_to"] == [[3, "13000123400017"], [5, "13000123400017"], [7, "35600000000015"]]
     # The name each re-route replaced, by where its stretch began: the buyer's first, then the re-routes' (None).
     assert details["former_recipient_names"] == [[0, "Mairie de Saint-Étienne-du-Bois"], [3, None], [5, None]]
+    assert details["former_service_codes"] == [[0, "SERV-TECH"], [3, None], [5, None]]  # and the service codes
     assert all(set(entry) <= set(HistoryEntry.__slots__) for entry in details["history"])
     expected = copy.deepcopy(invoice)
     assert from_record(record) == expected and from_stream_image(record.serialize()) == expected
     assert from_record(record).recipient_at(4) == "13000123400017"  # read back, the stretches are attributed
+
+
+def test_a_record_written_before_due_dates_and_payment_means_were_kept_reads_them_as_unknown():
+    import zlib
+
+    record = to_record(flow_invoice())
+    details = json.loads(zlib.decompress(record.details))
+    assert details["payment_means"] == [{"code": "30", "account": "FR7630006000011234567890189", "bic": "AGRIFRPP882"}]
+    assert details["due_date"] == "2026-12-20" and details["seller_vat_id"] == "FR25812345678"
+    for key in ("due_date", "seller_vat_id", "payment_means"):
+        del details[key]
+    record.details = zlib.compress(json.dumps(details).encode())
+    summary = from_record(record).summary
+    assert (summary.due_date, summary.seller_vat_id, summary.payment_means) == (None, None, None)
+    # A document without payment means keeps that it has none: [] is not "not read".
+    invoice = flow_invoice()
+    invoice.summary = InvoiceSummary(payment_means=())
+    assert from_record(to_record(invoice)).summary.payment_means == ()
+
+
+def test_a_summary_keeps_the_first_payment_means_and_cuts_their_texts():
+    from chalicelib.domain.invoice import MAX_STORED_PAYMENT_MEANS, STORED_PAYMENT_TEXT_LIMIT
+
+    means = tuple(PaymentMeans("30", f"FR76{n:023d}") for n in range(MAX_STORED_PAYMENT_MEANS + 2))
+    bounded = InvoiceSummary(seller_vat_id="FR" + "1" * 500, payment_means=(PaymentMeans("3" * 500), *means)).bounded()
+    assert len(bounded.payment_means) == MAX_STORED_PAYMENT_MEANS and bounded.payment_means[1:] == means[:-3]
+    assert len(bounded.payment_means[0].code) == len(bounded.seller_vat_id) == STORED_PAYMENT_TEXT_LIMIT
+    assert bounded.seller_vat_id.endswith("…")

@@ -111,12 +111,31 @@ def test_a_re_routing_whose_target_is_unknown_leaves_only_its_own_stretch_unattr
     assert [h.code for h in invoice.history_for(CHR)] == [203, 221, 203]
 
 
+def test_events_carry_the_service_the_invoice_was_routed_to_then():
+    """Each event names the service (BT-10) its stretch went to: the document's, then each re-routing's. A stretch
+    re-routed by code that kept no former service code has none, never the current service it did not go to."""
+    invoice = routed_through()  # the document's SERV-TECH at the Mairie, then a 221
+    invoice.reroute(MAIRIE, NAMES[MAIRIE], "SERV-ECOLES", None, None, at(50))
+    invoice.set_status(204, "recipient", None, None, at(51))
+    services = [e.cloudevent()["data"]["recipient"]["service_code"] for e in new_status_events([], invoice)]
+    assert services == ["SERV-TECH"] * 4 + ["SERV-ECOLES"] * 2
+    for event in new_status_events([], invoice):
+        validate_event(event.cloudevent())
+    invoice.former_service_codes.clear()  # as a record re-routed before they were kept
+    services = [e.cloudevent()["data"]["recipient"]["service_code"] for e in new_status_events([], invoice)]
+    assert services == [None] * 4 + ["SERV-ECOLES"] * 2
+
+
 def test_a_rejected_invoice_s_events_name_the_buyer_and_no_recipient():
     invoice = Invoice("01J00000000000000000000001", SUPPLIER, "Atelier", "ubl", "application/xml", "originals/x", 10,
                       "ab", at(0), at(0))  # fmt: skip
     invoice.reject(SUMMARY, None, [], "REJ_SEMAN", "EN 16931", at(1))
     [event] = new_status_events([], invoice)
-    assert event.cloudevent()["data"]["recipient"] == {"siret": None, "name": "Mairie (document)"}
+    assert event.cloudevent()["data"]["recipient"] == {
+        "siret": None,
+        "name": "Mairie (document)",
+        "service_code": "SERV-TECH",  # the document's, as its name
+    }
     assert "recipient_siret" not in event.attributes()
 
 
@@ -161,7 +180,8 @@ def test_the_stream_s_events_name_the_current_recipient():
     invoice.reroute(CHR, NAMES[CHR], None, "EJ-9", None, at(59))
     [event] = new_status_events(before, invoice)
     data = event.cloudevent()["data"]
-    assert data["recipient"] == {"siret": CHR, "name": NAMES[CHR]} and data["comment"] == "Re-routed by the supplier"
+    assert data["recipient"] == {"siret": CHR, "name": NAMES[CHR], "service_code": None}  # the re-route gave none
+    assert data["comment"] == "Re-routed by the supplier"
 
 
 def test_a_replayed_event_names_its_recipient_as_its_first_publication_did():
