@@ -128,9 +128,52 @@ SCHEMAS = {
                 "type": "object",
                 "properties": {k: _DECIMAL for k in ("without_vat", "vat", "with_vat", "amount_due")},
             },
+            "due_date": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "BT-9 Payment due date (in a CII, the first payment terms' due date); null when the "
+                "invoice gives none, or was stored before it was kept",
+            },
+            "payment_means": {
+                "type": ["array", "null"],
+                "description": "BG-16 Payment instructions, in the document's order: one item per payee account (a "
+                "document may give several instructions, a CII several accounts); [] when the invoice gives none, "
+                "null while it is not processed or when it was stored before they were kept. At most 5; each text at "
+                "most 100 characters (cut with '…' beyond)",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "account", "bic"],
+                    "properties": {
+                        "code": {
+                            "type": ["string", "null"],
+                            "description": "BT-81 Payment means type code (UNTDID 4461: 30 credit transfer, "
+                            "58 SEPA credit transfer, 49 direct debit …)",
+                            "examples": ["30"],
+                        },
+                        "account": {
+                            "type": ["string", "null"],
+                            "description": "BT-84 Payee's account identifier: an IBAN or a proprietary one",
+                            "examples": ["FR7630006000011234567890189"],
+                        },
+                        "bic": {
+                            "type": ["string", "null"],
+                            "description": "BT-86 Payment service provider identifier (BIC)",
+                        },
+                    },
+                },
+            },
             "supplier": {
                 "type": "object",
-                "properties": {"siret": {"type": "string"}, "name": {"type": "string"}},
+                "properties": {
+                    "siret": {"type": "string"},
+                    "name": {"type": "string"},
+                    "vat_id": {
+                        "type": ["string", "null"],
+                        "description": "BT-31 Seller VAT identifier as the invoice gives it (null when absent, or "
+                        "stored before it was kept)",
+                        "examples": ["FR25812345678"],
+                    },
+                },
             },
             "recipient": {
                 "type": "object",
