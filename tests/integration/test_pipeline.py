@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 import pytest
 from demo import CHR_KEY, MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
-from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
+from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, fr_vat, invalid_ubl_invoice, ubl_invoice
 
 from chalicelib.adapters.invoice_repository import DynamoInvoiceRepository
 from chalicelib.config import settings
@@ -39,7 +39,8 @@ def test_valid_invoice_reaches_203_and_each_change_is_published_once(client, pum
     created = json.loads(response.body)
     assert response.headers["Location"] == f"/v1/invoices/{created['id']}"
     assert created["processing"] == "pending" and created["status"] is None
-    assert created["supplier"] == {"siret": SUPPLIER_SIRET, "name": "Atelier Numérique SARL"}
+    assert created["supplier"] == {"siret": SUPPLIER_SIRET, "name": "Atelier Numérique SARL", "vat_id": None}
+    assert created["due_date"] is None and created["payment_means"] is None  # not read yet
 
     stored = boto3.client("s3").get_object(Bucket=settings().invoice_bucket, Key=layout.original_key(created["id"]))
     assert stored["Body"].read() == body  # the original, byte for byte, before any processing
@@ -117,7 +118,11 @@ def test_a_crash_after_the_s3_write_loses_nothing(client, pump, monkeypatch):
     process(pump)  # the notification drives processing, which writes the record from the object's metadata
     invoice = json.loads(get_invoice(client, invoice_id).body)
     assert invoice["status"]["code"] == 203 and invoice["number"] == "F-CRASH"
-    assert invoice["supplier"] == {"siret": SUPPLIER_SIRET, "name": "Atelier Numérique SARL"}
+    assert invoice["supplier"] == {
+        "siret": SUPPLIER_SIRET,
+        "name": "Atelier Numérique SARL",
+        "vat_id": fr_vat(SUPPLIER_SIRET),
+    }
 
 
 def test_poison_message_ends_in_the_dlq_with_its_invoice_marked(client, pump, monkeypatch):
