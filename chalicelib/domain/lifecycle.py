@@ -38,6 +38,14 @@ ROUTING_ERROR = 221
 COMPLETED = 209
 SUSPENDED = 208
 
+# Re-routing (the supplier's POST .../reroute, Chorus Pro's `recycler`): from 221, and from a status before any
+# approval when the recipient structure or service is no longer active in the directory. Such a recipient cannot
+# set 221 (its keys get 401), so without this the supplier could only cancel (220) and lose the number.
+REROUTABLE = frozenset({ROUTING_ERROR})
+REROUTABLE_FROM_INACTIVE_RECIPIENT = frozenset({203, 204, 207, 208, 209})
+# The reason of the 221 the platform writes before such a re-route: the routing data are outdated.
+INACTIVE_RECIPIENT_REASON = "ROUTAGE_ERR"
+
 # Reform reason codes (BR-FR-CDV-CL-09 allow-lists). 206 and 207 have no list of their own in the
 # reform's lists we hold: they accept the refusal and suspension reasons (see README).
 _REFUSAL = (
@@ -170,6 +178,19 @@ def check_amount(target: int, amount: Decimal | None, limit: Decimal | None) -> 
         )
         return Refusal("amount", f"'amount' {amount} is more than {most}.")
     return None
+
+
+def payment_at_scale(amount: Decimal, total: Decimal | None) -> Decimal:
+    """A payment amount written with as many decimals as the invoice's total (`"120"` → `"120.00"` for a total of
+    120.00, unchanged for a total of 120): the history and events read like the totals. Padding only: an amount
+    with more decimals than the total is kept as sent, never rounded (the total's writing is not a currency's
+    minor unit: a EUR invoice may write 120)."""
+    if total is None:
+        return amount
+    scale = max(0, -int(total.as_tuple().exponent))
+    if -int(amount.as_tuple().exponent) >= scale:
+        return amount
+    return amount.quantize(Decimal(1).scaleb(-scale))
 
 
 # A decision the recipient may repeat (207 -> 207: a new dispute, another reason or comment).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..domain import lifecycle
 from ..domain.directory import ROLES
 from ..domain.invoice import MAX_REMEMBERED_REQUESTS
 from ..domain.statuses import STATUSES
@@ -297,7 +298,11 @@ SCHEMAS = {
                         "actor": {"enum": ["platform", "supplier", "recipient"]},
                         "reason_code": _NULLABLE_STRING,
                         "comment": _NULLABLE_STRING,
-                        "amount": {**_DECIMAL, "description": "The payment's amount, on 211 and 212"},
+                        "amount": {
+                            **_DECIMAL,
+                            "description": "The payment's amount, on 211 and 212, with at least as many decimals as "
+                            'the invoice\'s totals.with_vat ("120" sent on a total of "120.00" reads "120.00")',
+                        },
                     },
                 },
             },
@@ -565,7 +570,9 @@ LIFECYCLE_PATHS = {
                             "description": "The payment's amount in the invoice's currency, > 0 (0 when the total "
                             "is 0) and at most its total with VAT (which includes a prepaid amount; for a negative "
                             "total, at most its magnitude): required on 212 (the amount received, BR-FR-CDV-14), "
-                            "optional on 211, refused on other statuses",
+                            "optional on 211, refused on other statuses. Kept and published with as many decimals "
+                            'as totals.with_vat ("120" → "120.00"); one with more decimals is kept as sent, not '
+                            "rounded",
                         },
                     },
                 }
@@ -583,6 +590,13 @@ LIFECYCLE_PATHS = {
     "/v1/invoices/{invoice_id}/reroute": {
         "post": {
             "summary": "Re-route a 221 invoice (Chorus Pro's recycler): a field left out keeps its value, null clears",
+            "description": "From 221; or from "
+            f"{', '.join(map(str, sorted(lifecycle.REROUTABLE_FROM_INACTIVE_RECIPIENT)))} (before any approval) "
+            "when the invoice's recipient structure, or the service its service code names, is no longer active in "
+            "the directory "
+            "(read at the re-route): the platform then writes a 221 (actor platform, reason ROUTAGE_ERR, the comment "
+            "saying what is inactive) before the re-route's 203. From any other status, or while the recipient is "
+            "active, a 409.",
             "parameters": [*_params("invoice_id"), _CHANGE_KEY],
             "requestBody": _json_body(
                 {

@@ -6,8 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..domain.directory import Structure
-from ..domain.invoice import SUMMARY_TEXT_LIMITS, InvoiceSummary, has_visible_character, number_key
+from ..domain.directory import Service, Structure
+from ..domain.invoice import (
+    SUMMARY_TEXT_LIMITS,
+    InvoiceSummary,
+    has_visible_character,
+    number_key,
+)
 from .ports import Directory
 
 
@@ -134,14 +139,10 @@ def routing_failure(
             "BT-47",
         )
     recipient = directory.structure(summary.buyer_siret)
-    if recipient is None or not recipient.active or not recipient.has_role("recipient"):
-        why = (
-            "is not in the directory"
-            if recipient is None
-            else "is inactive"
-            if not recipient.active
-            else "does not receive invoices"
-        )
+    why = _structure_state(recipient)
+    if recipient is not None and not why and not recipient.has_role("recipient"):
+        why = "does not receive invoices"
+    if why:
         return recipient, ControlFailure(
             "REJ_ADR",
             "CHORALE-BUYER",
@@ -159,18 +160,16 @@ def routing_failure(
                 f"BT-10 Buyer reference (service code) is required by {recipient.name} ({recipient.siret}).",
                 "BT-10",
             )
-        if service is None or not service.active:
-            state = "unknown" if service is None else "inactive"
+        if state := _service_state(service):
             return recipient, ControlFailure(
                 "REJ_ADR",
                 "CHORALE-SERVICE",
                 f"BT-10 Buyer reference {summary.service_code!r} is an {state} service of {recipient.name}.",
                 "BT-10",
             )
-    elif service_code and recipient.services and (service is None or not service.active):
+    elif service_code and recipient.services and (state := _service_state(service)):
         # A structure that declares its services routes by them (Chorus Pro: the service code must exist and be
         # active, reference §3 #8). One that declares none takes any BT-10: in B2B it is a free buyer reference.
-        state = "unknown" if service is None else "inactive"
         return recipient, ControlFailure(
             "REJ_ADR",
             "CHORALE-SERVICE",
@@ -190,6 +189,38 @@ def routing_failure(
             "BT-13",
         )
     return recipient, None
+
+
+def _structure_state(structure: Structure | None) -> str | None:
+    """Why the directory no longer lets a structure take part: absent or inactive; None while it is active."""
+    if structure is None:
+        return "is not in the directory"
+    return None if structure.active else "is inactive"
+
+
+def _service_state(service: Service | None) -> str | None:
+    return "unknown" if service is None else None if service.active else "inactive"
+
+
+def inactive_recipient(recipient_siret: str | None, service_code: str | None, directory: Directory) -> str | None:
+    """Why an invoice's current recipient can no longer receive it, or None while it can: its structure is no
+    longer active in the directory, or the service its BT-10 names (in a structure that routes by services, as
+    routing_failure checks at deposit) is unknown or inactive there. Nobody is left there to set 221."""
+    if not recipient_siret:
+        return None
+    structure = directory.structure(recipient_siret)
+    why = _structure_state(structure)
+    if why:
+        return f"The recipient structure {recipient_siret} {why} in the directory."
+    assert structure is not None
+    code = service_code if has_visible_character(service_code) else None
+    if code and (structure.requires_service_code or structure.services):
+        state = _service_state(structure.service(code))
+        if state:
+            return (
+                f"Service {code!r} of the recipient {structure.name} ({recipient_siret}) is {state} in the directory."
+            )
+    return None
 
 
 def duplicate_failure(summary: InvoiceSummary, supplier_siret: str) -> ControlFailure:

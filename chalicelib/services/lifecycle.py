@@ -191,6 +191,8 @@ def change_status(
     refusal = lifecycle.check_amount(code, paid, invoice.payable_limit)
     if refusal:
         _refuse(refusal)
+    if paid is not None:
+        paid = lifecycle.payment_at_scale(paid, invoice.payable_limit)
     comment = _stored_comment(comment)
     # The current 207 again without a key (same reason and comment: a keyless retry): already applied, not a second
     # dispute (no entry, no event). A new key is a new request: its entry is written and its key remembered.
@@ -226,7 +228,9 @@ def reroute(
     idempotency_key: str | None = None,
     now: Callable[[], str] = utc_now,
 ) -> Invoice:
-    """The supplier's new routing for a 221 invoice (Chorus Pro's `recycler`); same number.
+    """The supplier's new routing for a 221 invoice (Chorus Pro's `recycler`); same number. Also for an invoice
+    not yet approved whose recipient structure or service is no longer active (_check_reroutable): the platform
+    writes the 221 first.
 
     `body` holds what changes: a field left out keeps its current value (except the service code when the invoice
     goes to another structure: none unless given), an explicit null clears a service code or an engagement number.
@@ -257,8 +261,7 @@ def reroute(
     keyed = _request_digests(principal, idempotency_key, "reroute", body)
     if _replayed(invoice, keyed):
         return invoice
-    if not invoice.status or invoice.status.code != lifecycle.ROUTING_ERROR:
-        raise Conflict("Only an invoice in status 221 (routing error) can be re-routed.", allowed=[])
+    inactive = _check_reroutable(invoice, directory)
     summary = invoice.summary
     recipient_siret = body.get("recipient_siret", invoice.recipient_siret)
     # A service code names one of its structure's services: the former recipient's does not follow the invoice to
@@ -274,6 +277,10 @@ def reroute(
     if failure is not None:
         raise Unprocessable(failure.message, reason_code=failure.reason_code)
     assert recipient is not None  # routing_failure names the structure it accepts
+    if inactive:
+        # The 221 the recipient can no longer set, the platform's: each re-route stays a 203 right after a 221,
+        # and the supplier's history and events say why the invoice left its recipient.
+        invoice.set_status(lifecycle.ROUTING_ERROR, "platform", lifecycle.INACTIVE_RECIPIENT_REASON, inactive, now())
     invoice.reroute(
         recipient.siret,
         recipient.name,
@@ -285,6 +292,27 @@ def reroute(
     # A re-route's entry does not name its routing: two re-routes in the same millisecond write equal entries, so
     # the re-read must also find this routing to call the write ours.
     return _save_entry(invoices, invoice, same=_routing, keyed=keyed)
+
+
+def _check_reroutable(invoice: Invoice, directory: Directory) -> str | None:
+    """A 409 unless the supplier may re-route the invoice now: from 221 (None), or from a status before any
+    approval when its recipient is no longer active in the directory, read now (why, for the platform's 221)."""
+    current = invoice.status.code if invoice.status else None
+    if current in lifecycle.REROUTABLE:
+        return None
+    if current in lifecycle.REROUTABLE_FROM_INACTIVE_RECIPIENT:
+        inactive = controls.inactive_recipient(invoice.recipient_siret, invoice.summary.service_code, directory)
+        if inactive:
+            return inactive
+        still = f" Its recipient {invoice.recipient_siret} is active: it sets 221 if the routing is wrong."
+    else:
+        still = ""
+    before_approval = ", ".join(map(str, sorted(lifecycle.REROUTABLE_FROM_INACTIVE_RECIPIENT)))
+    raise Conflict(
+        "Only an invoice in status 221 (routing error) can be re-routed, or one not yet approved "
+        f"({before_approval}) whose recipient structure or service is no longer active in the directory.{still}",
+        allowed=[],
+    )
 
 
 def _routing(invoice: Invoice) -> tuple:
