@@ -204,8 +204,9 @@ def health():
 
 @route("/openapi.json", public=True)
 def openapi():
-    # servers: the API's root as this client reaches it (under the stage on API Gateway's own domain)
-    return json_response({**openapi_document(), "servers": [{"url": api_path("/")}]}, private=False)
+    # servers: the API's root as this client reaches it (under the stage on API Gateway's own domain), without a
+    # trailing slash: clients append each path to it ("/api/" + "/v1/..." is a "//" no route answers)
+    return json_response({**openapi_document(), "servers": [{"url": api_path("") or "/"}]}, private=False)
 
 
 def _count_deposit(invoice) -> None:

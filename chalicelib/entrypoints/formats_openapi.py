@@ -131,6 +131,7 @@ def format_paths() -> dict:
         "/v1/invoices": {"post": _deposit_with_formats(_PATHS["/v1/invoices"]["post"])},
         "/v1/schemas/invoice.json": {
             "get": {
+                "operationId": "getInvoiceJsonSchema",
                 "summary": "The JSON Schema (draft 2020-12) of structured invoices: the EN 16931 business terms",
                 "security": [],
                 "responses": {"200": {"description": "The schema", "content": {"application/schema+json": {}}}},
@@ -138,6 +139,7 @@ def format_paths() -> dict:
         },
         "/v1/flows": {
             "post": {
+                "operationId": "depositFlow",
                 "summary": "Deposit a small archive of invoices (ZIP or tar.gz, ≤ 4 MiB, ≤ 1 000 files): a flow; "
                 "larger archives go through POST /v1/uploads",
                 "parameters": [
@@ -168,6 +170,7 @@ def format_paths() -> dict:
         },
         "/v1/flows/{flow_id}": {
             "get": {
+                "operationId": "getFlow",
                 "summary": "A flow's report: state (IN_RECU … IN_REJETE), counts, and one entry per file with its "
                 "invoice id or its errors",
                 "parameters": [
@@ -189,6 +192,7 @@ def format_paths() -> dict:
         },
         "/v1/uploads": {
             "post": {
+                "operationId": "createUpload",
                 "summary": "A presigned S3 POST for one large file (≤ 120 MB): a single invoice (its invoice id is "
                 "the upload id) or an archive (a flow whose id is the upload id); either way GET /v1/flows/{upload_id}",
                 "requestBody": {
@@ -207,6 +211,7 @@ def format_paths() -> dict:
                     "201": {
                         "description": "Send the file as multipart/form-data to `url` with every `fields` entry, the "
                         "file last, before `expires_at`",
+                        "headers": {"Location": {"schema": {"type": "string"}, "description": "The flow to poll"}},
                         "content": {
                             "application/json": {
                                 "schema": {
@@ -238,6 +243,7 @@ def format_paths() -> dict:
         },
         "/v1/invoices/{invoice_id}/xml": {
             "get": {
+                "operationId": "getInvoiceXml",
                 "summary": "The invoice as standard XML: the original XML, the CII of a Factur-X PDF, or the UBL 2.1 "
                 "rendition of a JSON invoice (redirect to a short-lived URL)",
                 "parameters": [{"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -9,6 +9,13 @@ from ..domain.directory import ROLES
 from ..domain.invoice import MAX_REMEMBERED_REQUESTS
 from ..domain.statuses import STATUSES
 from ..services import search
+from ..services.directory import (
+    CSV_COLUMNS,
+    MAX_IMPORT_ROWS,
+    MAX_SERVICES,
+    SERVICE_FIELDS,
+    STRUCTURE_FIELDS,
+)
 from ..services.directory import MAX_LIMIT as DIRECTORY_MAX_LIMIT
 from ..services.lifecycle import REROUTE_LIMITS
 from ..services.uploads import SHA256_PROPERTY
@@ -48,6 +55,11 @@ def json_response(description: str, schema_ref: str, headers: dict | None = None
 
 # Every route's answer to a passing AWS failure (throttling, a timeout): one shared component.
 SERVICE_UNAVAILABLE = {"$ref": "#/components/responses/ServiceUnavailable"}
+# What API Gateway itself answers on every route, before or around the app (problems.GATEWAY_PROBLEMS).
+GATEWAY_RESPONSES = {
+    "429": {"$ref": "#/components/responses/TooManyRequests"},
+    "504": {"$ref": "#/components/responses/GatewayTimeout"},
+}
 _RETRY_AFTER = {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait before retrying"}
 RESPONSES = {
     "ServiceUnavailable": {
@@ -56,7 +68,18 @@ RESPONSES = {
             "Idempotency-Key where the route takes one). A 500 is a bug; this is not"
         ),
         "headers": {"Retry-After": _RETRY_AFTER},
-    }
+    },
+    "TooManyRequests": {
+        **problem_response(
+            "The request rate is over the API's limit (API Gateway's throttling): retry after Retry-After "
+            "seconds, with backoff"
+        ),
+        "headers": {"Retry-After": _RETRY_AFTER},
+    },
+    "GatewayTimeout": problem_response(
+        "The request took longer than API Gateway's 29 s: retry it (with the same Idempotency-Key where the route "
+        "takes one, so it is not done twice)"
+    ),
 }
 
 AUTH_ERRORS = {
@@ -75,7 +98,67 @@ JSON_BODY_ERRORS = {
 _INVOICE_ID = {"name": "invoice_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+_ONE_LINE = "one line of plain text (no control character, line break or bidirectional override), stripped"
+_BOOLEAN = {"type": "boolean"}
+# What an administrator may send of a structure and a service: the fields services/directory.py accepts (a KeyError
+# here when one is added there without its schema); any other field is a 422 (unknown_fields).
+_SERVICE_INPUT_FIELDS = {
+    "code": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100,
+        "description": f"Has a visible character; {_ONE_LINE}",
+    },
+    "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": f"Default: the code; {_ONE_LINE}"},
+    "active": {**_BOOLEAN, "description": "Default: true"},
+    "requires_engagement": {**_BOOLEAN, "description": "Default: false"},
+}
+_STRUCTURE_INPUT_FIELDS = {
+    "siret": {"type": "string", "pattern": "^[0-9]{14}$", "description": "14 digits passing the Luhn check"},
+    "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": _ONE_LINE.capitalize()},
+    "roles": {"type": "array", "minItems": 1, "items": {"enum": list(ROLES)}},
+    "active": {**_BOOLEAN, "description": "Default: true; false deactivates the structure"},
+    "requires_service_code": {**_BOOLEAN, "description": "Default: false"},
+    "requires_engagement": {**_BOOLEAN, "description": "Default: false"},
+    "services": {
+        "type": "array",
+        "maxItems": MAX_SERVICES,
+        "description": "Replaces every service of the structure",
+        "items": {"allOf": [{"$ref": "#/components/schemas/ServiceInput"}], "required": ["code"]},
+    },
+}
+
+
+def _input_object(fields: tuple[str, ...], schemas: dict, description: str, **extra: dict) -> dict:
+    """A request body of exactly `fields` (and `extra` ones), each described by `schemas`."""
+    properties = {name: schemas[name] for name in fields} | extra
+    return {"type": "object", "description": description, "additionalProperties": False, "properties": properties}
+
+
+_API_KEYS = {
+    "type": "array",
+    "items": {"type": "string", "minLength": 16},
+    "description": "Keys registered (hashed) next to the structure's own; a key of another structure is a 422",
+}
+SCHEMAS_INPUT = {
+    "StructureInput": _input_object(
+        STRUCTURE_FIELDS,
+        _STRUCTURE_INPUT_FIELDS,
+        "A structure's fields (the seed entry without api_keys: issue keys with the api-keys route). On an update, "
+        "the fields sent replace, the others are kept; siret cannot change",
+    ),
+    "ServiceInput": _input_object(SERVICE_FIELDS, _SERVICE_INPUT_FIELDS, "A service's fields"),
+    "ImportedStructure": _input_object(
+        STRUCTURE_FIELDS,
+        _STRUCTURE_INPUT_FIELDS,
+        "A structure of the seed format: a new one needs siret, name and roles; an existing one keeps the fields the "
+        "entry leaves out (its services and keys among them)",
+        api_keys=_API_KEYS,
+    ),
+}
+
 SCHEMAS = {
+    **SCHEMAS_INPUT,
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details",
@@ -313,6 +396,7 @@ SCHEMAS = {
 _PATHS = {
     "/v1/health": {
         "get": {
+            "operationId": "getHealth",
             "summary": "Liveness",
             "security": [],
             "responses": {
@@ -327,6 +411,7 @@ _PATHS = {
     },
     "/openapi.json": {
         "get": {
+            "operationId": "getOpenApiDocument",
             "summary": "This document",
             "security": [],
             "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
@@ -334,6 +419,7 @@ _PATHS = {
     },
     "/v1/invoices": {
         "post": {
+            "operationId": "depositInvoice",
             "summary": "Deposit an invoice (UBL 2.1 Invoice/CreditNote or CII D16B); validation is asynchronous",
             "parameters": [
                 idempotency_key_parameter(
@@ -369,6 +455,7 @@ _PATHS = {
     },
     "/v1/invoices/{invoice_id}": {
         "get": {
+            "operationId": "getInvoice",
             "summary": "An invoice (visible to its supplier and its recipient only)",
             "parameters": [_INVOICE_ID],
             "responses": {"200": json_response("The invoice", "Invoice"), **AUTH_ERRORS},
@@ -376,6 +463,7 @@ _PATHS = {
     },
     "/v1/invoices/{invoice_id}/history": {
         "get": {
+            "operationId": "getInvoiceHistory",
             "summary": "Every status change of the invoice",
             "description": "The supplier reads every change. After a re-route to another structure, the new recipient "
             "reads them from its own routing on (the 203 of the re-route): not the former recipient's.",
@@ -385,6 +473,7 @@ _PATHS = {
     },
     "/v1/invoices/{invoice_id}/file": {
         "get": {
+            "operationId": "getInvoiceFile",
             "summary": "The original file, unchanged (redirect to a short-lived download URL)",
             "parameters": [_INVOICE_ID],
             "responses": {
@@ -426,19 +515,17 @@ def _json_body(schema: dict, media: str = "application/json") -> dict:
     return {"required": True, "content": {media: {"schema": schema}}}
 
 
-_OBJECT = {"type": "object"}
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _PAGE_DESCRIPTION = "A page and the cursor of the next one (null on the last page)"
 
 
-def _list_response(items: dict | None = None, description: str = _PAGE_DESCRIPTION) -> dict:
-    """A page of `items` (a schema; untyped without one) and its next_cursor."""
-    array = {"type": "array", **({"items": items} if items else {})}
+def _list_response(items: dict, description: str = _PAGE_DESCRIPTION) -> dict:
+    """A page of `items` (their schema) and its next_cursor."""
+    array = {"type": "array", "items": items}
     page = {"type": "object", "properties": {"items": array, "next_cursor": {"type": ["string", "null"]}}}
     return {"description": description, "content": {"application/json": {"schema": page}}}
 
 
-_LIST_RESPONSE = _list_response()
 _KEY_ID = {
     "type": "string",
     "description": "The key's id, to revoke it with: 16 hex characters derived from the key's stored hash (neither the "
@@ -479,6 +566,7 @@ _TOO_MANY_SERVICES = "over 1,000 services (too_many_services), or a record over 
 LIFECYCLE_PATHS = {
     "/v1/invoices": {
         "get": {
+            "operationId": "listInvoices",
             "summary": "Search your invoices, most recently updated first (delta sync with updated_since)",
             "description": "A filtered search reads a bounded part of your invoices per request: a page can then "
             "be short, even empty, and still have a next_cursor. Any page may hold fewer than `limit` invoices: it "
@@ -545,6 +633,7 @@ LIFECYCLE_PATHS = {
     },
     "/v1/invoices/{invoice_id}/status": {
         "post": {
+            "operationId": "setInvoiceStatus",
             "summary": "Set the next status (recipient or supplier, per the transition table)",
             "parameters": [*_params("invoice_id"), _CHANGE_KEY],
             "requestBody": _json_body(
@@ -582,6 +671,7 @@ LIFECYCLE_PATHS = {
     },
     "/v1/invoices/{invoice_id}/transitions": {
         "get": {
+            "operationId": "getInvoiceTransitions",
             "summary": "The statuses you may set next",
             "parameters": _params("invoice_id"),
             "responses": {"200": json_response("Current and allowed statuses", "Transitions"), **AUTH_ERRORS},
@@ -589,6 +679,7 @@ LIFECYCLE_PATHS = {
     },
     "/v1/invoices/{invoice_id}/reroute": {
         "post": {
+            "operationId": "rerouteInvoice",
             "summary": "Re-route a 221 invoice (Chorus Pro's recycler): a field left out keeps its value, null clears",
             "description": "From 221; or from "
             f"{', '.join(map(str, sorted(lifecycle.REROUTABLE_FROM_INACTIVE_RECIPIENT)))} (before any approval) "
@@ -639,6 +730,7 @@ LIFECYCLE_PATHS = {
     },
     "/v1/invoices/{invoice_id}/attachments": {
         "post": {
+            "operationId": "addInvoiceAttachment",
             "summary": "Attach a file (PDF, PNG, JPEG, XML, CSV, ODT, DOCX, XLSX; name ≤ 50 characters)",
             "parameters": _params("invoice_id")
             + _query("name")
@@ -684,6 +776,7 @@ LIFECYCLE_PATHS = {
     },
     "/v1/invoices/{invoice_id}/attachments/uploads": {
         "post": {
+            "operationId": "createAttachmentUpload",
             "summary": "A presigned S3 POST for one attachment of up to 10 MB (complete it once uploaded)",
             "parameters": _params("invoice_id"),
             "requestBody": _json_body(
@@ -712,6 +805,7 @@ LIFECYCLE_PATHS = {
     },
     "/v1/invoices/{invoice_id}/attachments/uploads/{upload_id}": {
         "post": {
+            "operationId": "completeAttachmentUpload",
             "summary": "Complete an attachment upload: the file is checked and becomes the attachment `upload_id`",
             "parameters": _params("invoice_id", "upload_id"),
             "responses": {
@@ -736,6 +830,7 @@ LIFECYCLE_PATHS = {
     },
     "/v1/invoices/{invoice_id}/attachments/{attachment_id}": {
         "get": {
+            "operationId": "getInvoiceAttachmentFile",
             "summary": "Download an attachment (redirect to a short-lived URL)",
             "parameters": _params("invoice_id", "attachment_id"),
             "responses": {"302": {"description": "Redirect"}, **AUTH_ERRORS},
@@ -746,6 +841,7 @@ LIFECYCLE_PATHS = {
 DIRECTORY_PATHS = {
     "/v1/structures": {
         "get": {
+            "operationId": "searchStructures",
             "summary": "Look structures up by name prefix (case- and accent-insensitive) or SIRET",
             "parameters": [
                 *_query("q", "siret"),
@@ -754,7 +850,7 @@ DIRECTORY_PATHS = {
                 *_query("cursor"),
             ],
             "responses": {
-                "200": _LIST_RESPONSE,
+                "200": _list_response({"$ref": "#/components/schemas/Structure"}),
                 "400": problem_response(f"Give q or siret; {QUERY_REFUSALS}"),
                 **AUTH_ERRORS,
             },
@@ -762,6 +858,7 @@ DIRECTORY_PATHS = {
     },
     "/v1/structures/{siret}": {
         "get": {
+            "operationId": "getStructure",
             "summary": "A structure with its services",
             "parameters": _params("siret"),
             "responses": {
@@ -772,8 +869,11 @@ DIRECTORY_PATHS = {
     },
     "/v1/admin/structures": {
         "post": {
+            "operationId": "createStructure",
             "summary": "Create a structure (seed entry shape without api_keys: issue keys with the api-keys route)",
-            "requestBody": _json_body(_OBJECT),
+            "requestBody": _json_body(
+                {"allOf": [{"$ref": "#/components/schemas/StructureInput"}], "required": ["siret", "name", "roles"]}
+            ),
             "responses": {
                 "201": json_response(
                     "Created",
@@ -791,9 +891,10 @@ DIRECTORY_PATHS = {
     },
     "/v1/admin/structures/{siret}": {
         "patch": {
+            "operationId": "updateStructure",
             "summary": 'Update or deactivate ({"active": false}) a structure',
             "parameters": _params("siret"),
-            "requestBody": _json_body(_OBJECT),
+            "requestBody": _json_body({"$ref": "#/components/schemas/StructureInput"}),
             "responses": {
                 "200": json_response("The structure, updated", "Structure"),
                 "404": AUTH_ERRORS["404"],
@@ -806,9 +907,16 @@ DIRECTORY_PATHS = {
     },
     "/v1/admin/structures/{siret}/services/{code}": {
         "put": {
+            "operationId": "putStructureService",
             "summary": "Create, update or deactivate a service",
             "parameters": _params("siret", "code"),
-            "requestBody": _json_body(_OBJECT),
+            "requestBody": _json_body(
+                {
+                    "$ref": "#/components/schemas/ServiceInput",
+                    "description": "The path's code is the service's (a code in the body is ignored); on an update, "
+                    "the fields sent replace, the others are kept",
+                }
+            ),
             "responses": {
                 "200": json_response("The structure", "Structure"),
                 "404": problem_response("No such structure"),
@@ -821,6 +929,7 @@ DIRECTORY_PATHS = {
     },
     "/v1/admin/structures/{siret}/api-keys": {
         "post": {
+            "operationId": "issueApiKey",
             "summary": "Issue an API key (shown once)",
             "parameters": _params("siret"),
             "responses": {
@@ -838,6 +947,7 @@ DIRECTORY_PATHS = {
             },
         },
         "get": {
+            "operationId": "listApiKeys",
             "summary": "The structure's key ids",
             "parameters": _params("siret"),
             "responses": {
@@ -864,6 +974,7 @@ DIRECTORY_PATHS = {
     },  # fmt: skip
     "/v1/admin/structures/{siret}/api-keys/{key_id}": {
         "delete": {
+            "operationId": "revokeApiKey",
             "summary": "Revoke a key",
             "parameters": [
                 *_params("siret"),
@@ -881,6 +992,7 @@ DIRECTORY_PATHS = {
     },  # fmt: skip
     "/v1/admin/structures/{siret}/subscriptions": {
         "get": {
+            "operationId": "listStructureSubscriptions",
             "summary": "The structure's subscriptions, whatever their state (to find and delete a stolen key's "
             "webhook: a deactivated structure's keys cannot manage them, and it gets no notification)",
             "parameters": _params("siret"),
@@ -896,6 +1008,7 @@ DIRECTORY_PATHS = {
     },  # fmt: skip
     "/v1/admin/structures/{siret}/subscriptions/{subscription_id}": {
         "delete": {
+            "operationId": "deleteStructureSubscription",
             "summary": "Delete a structure's subscription (its pending deliveries are dropped)",
             "parameters": _params("siret", "subscription_id"),
             "responses": {
@@ -914,9 +1027,40 @@ DIRECTORY_PATHS = {
     },
     "/v1/admin/imports": {
         "post": {
+            "operationId": "importStructures",
             "summary": "Import structures: seed format (application/json) or CSV (text/csv); existing structures are "
             "updated in place (fields a row carries replace, the others are kept), new ones created",
-            "requestBody": {"required": True, "content": {"application/json": {}, "text/csv": {}}},
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["structures"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "structures": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": MAX_IMPORT_ROWS,
+                                    "items": {
+                                        "allOf": [{"$ref": "#/components/schemas/ImportedStructure"}],
+                                        "required": ["siret"],
+                                    },
+                                }
+                            },
+                        }
+                    },
+                    "text/csv": {
+                        "schema": {
+                            "type": "string",
+                            "description": f"A header line naming the columns {', '.join(CSV_COLUMNS)} (siret, name "
+                            "and roles required; roles separated by '|' or spaces; true/false flags), then one "
+                            "structure a line; ',' or ';' separated. No services nor keys",
+                        }
+                    },
+                },
+            },
             "responses": {
                 "200": _inline_json(
                     "Imported",
@@ -972,9 +1116,11 @@ def openapi_document() -> dict:
         if responses is not None and "403" not in responses:
             responses["403"] = problem_response("An administrator key: use the structure's own key")
     for path, operations in paths.items():
-        if path not in AWS_FREE_PATHS:
-            for operation in operations.values():
-                if isinstance(operation, dict) and "responses" in operation:
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                for status, response in GATEWAY_RESPONSES.items():  # a route's own 429 says more, and is kept
+                    operation["responses"].setdefault(status, response)
+                if path not in AWS_FREE_PATHS:
                     operation["responses"].setdefault("503", SERVICE_UNAVAILABLE)
     return {
         "openapi": "3.1.0",

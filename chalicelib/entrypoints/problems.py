@@ -82,6 +82,8 @@ def from_chalice_error(response: Response, instance: str | None = None) -> Respo
 # seconds spreads the clients' retries without making one wait long; a client's own backoff comes on top when it
 # fails again.
 UNAVAILABLE_RETRY_AFTER_SECONDS = 2
+# A throttled request's Retry-After: API Gateway's token bucket refills its rate every second.
+THROTTLED_RETRY_AFTER_SECONDS = 1
 
 # Errors produced by the API gateway itself (before any route runs). Infra maps API Gateway's
 # gateway responses with this table; the local stack rewrites chalice local's errors with it.
@@ -117,6 +119,14 @@ GATEWAY_PROBLEMS: dict[str, tuple[int, str, str]] = {
 }
 
 
+# The gateway's answers a client retries after a delay: infra sends it as Retry-After and retry_after_seconds.
+GATEWAY_RETRY_AFTER_SECONDS = {
+    "THROTTLED": THROTTLED_RETRY_AFTER_SECONDS,
+    "AUTHORIZER_FAILURE": UNAVAILABLE_RETRY_AFTER_SECONDS,
+    "AUTHORIZER_CONFIGURATION_ERROR": UNAVAILABLE_RETRY_AFTER_SECONDS,
+}
+
+
 def gateway_problem(kind: str) -> tuple[int, dict]:
     status, title, detail = GATEWAY_PROBLEMS[kind]
-    return status, problem_body(status, title, detail)
+    return status, problem_body(status, title, detail, retry_after_seconds=GATEWAY_RETRY_AFTER_SECONDS.get(kind))

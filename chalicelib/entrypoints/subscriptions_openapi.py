@@ -96,6 +96,7 @@ _BAD_LINK = _problem("Unknown or expired confirmation link")
 SUBSCRIPTION_PATHS = {
     "/v1/subscriptions": {
         "post": {
+            "operationId": "createSubscription",
             "summary": "Subscribe to your invoices' events: a webhook (url) or e-mails to a contact address (email)",
             "description": "Webhooks receive CloudEvents 1.0 JSON signed with `Chorale-Signature: t=…,v1=…` "
             "(see docs/webhooks.md). URLs must be https and resolve to public addresses only. An e-mail address is "
@@ -134,11 +135,14 @@ SUBSCRIPTION_PATHS = {
                 },
             },
             "responses": {
-                "201": _json(
-                    "Created; the webhook signing secret is shown this once (again to a retry with the same "
-                    "Idempotency-Key)",
-                    _SUBSCRIPTION,
-                ),
+                "201": {
+                    **_json(
+                        "Created; the webhook signing secret is shown this once (again to a retry with the same "
+                        "Idempotency-Key)",
+                        _SUBSCRIPTION,
+                    ),
+                    "headers": {"Location": {"schema": {"type": "string"}, "description": "The subscription"}},
+                },
                 "400": _problem(
                     "Invalid body; unknown fields are listed in unknown_fields (at most 20, unknown_fields_count "
                     "when more)"
@@ -149,10 +153,22 @@ SUBSCRIPTION_PATHS = {
                 ),
                 "415": _problem("Send application/json (the problem lists the accepted types)"),
                 "422": _problem("Webhook URL refused (not https, or resolves to a non-public address)"),
-                "429": _problem("A confirmation was already mailed to this address for your structure within 24 h"),
+                "429": {
+                    **_problem(
+                        "A confirmation was already mailed to this address for your structure within 24 h; or the "
+                        "API's request rate is over its limit (API Gateway's throttling)"
+                    ),
+                    "headers": {
+                        "Retry-After": {
+                            "schema": {"type": "integer", "minimum": 1},
+                            "description": "Seconds to wait before retrying",
+                        }
+                    },
+                },
             },
         },
         "get": {
+            "operationId": "listSubscriptions",
             "summary": "Your structure's subscriptions (never their secrets)",
             "description": "Unconfirmed e-mail subscriptions whose link has expired are not listed: they are deleted "
             "within about two days.",
@@ -167,11 +183,13 @@ SUBSCRIPTION_PATHS = {
     },
     "/v1/subscriptions/{subscription_id}": {
         "get": {
+            "operationId": "getSubscription",
             "summary": "A subscription, with its status (active or failing)",
             "parameters": [_ID],
             "responses": {"200": _json("The subscription", _SUBSCRIPTION), **_ERRORS},
         },
         "delete": {
+            "operationId": "deleteSubscription",
             "summary": "Unsubscribe; pending deliveries are dropped",
             "parameters": [_ID],
             "responses": {"204": {"description": "Deleted"}, **_ERRORS},
@@ -179,6 +197,7 @@ SUBSCRIPTION_PATHS = {
     },
     "/v1/subscriptions/{subscription_id}/test": {
         "post": {
+            "operationId": "sendSubscriptionTestEvent",
             "summary": "Send a test event (chorale.subscription.test) through the normal delivery path",
             "parameters": [_ID],
             "responses": {
@@ -200,6 +219,7 @@ SUBSCRIPTION_PATHS = {
     },
     "/v1/subscriptions/{subscription_id}/rotate-secret": {
         "post": {
+            "operationId": "rotateSubscriptionSecret",
             "summary": "A new signing secret; the previous one also signs for 24 h (two v1= in the header)",
             "parameters": [_ID],
             "responses": {
@@ -222,6 +242,7 @@ SUBSCRIPTION_PATHS = {
     },
     "/v1/subscriptions/{subscription_id}/deliveries": {
         "get": {
+            "operationId": "listSubscriptionDeliveries",
             "summary": "The recent delivery attempts, newest first (kept 30 days)",
             "parameters": [_ID],
             "responses": {
@@ -241,6 +262,7 @@ SUBSCRIPTION_PATHS = {
     },
     "/v1/subscription-confirmations/{token}": {
         "get": {
+            "operationId": "getSubscriptionConfirmation",
             "summary": "The e-mail address's owner opens the mailed link: what it would confirm (changes nothing)",
             "description": "No API key: the link is the credential. With `Accept: text/html`, a page with a "
             "Confirmer button that POSTs back to the same URL (link scanners that follow it confirm nothing).",
@@ -255,6 +277,7 @@ SUBSCRIPTION_PATHS = {
             },
         },
         "post": {
+            "operationId": "confirmSubscription",
             "summary": "Confirm an e-mail subscription (double opt-in); confirming again is harmless",
             "security": [],
             "parameters": [_TOKEN],

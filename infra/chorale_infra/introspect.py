@@ -113,12 +113,7 @@ def describe(project_dir: str) -> dict:
             entry.update(bucket_env=_env_of(source.bucket))
         sources.append(entry)
 
-    from chalicelib.entrypoints.problems import (
-        GATEWAY_PROBLEMS,
-        PROBLEM_JSON,
-        UNAVAILABLE_RETRY_AFTER_SECONDS,
-        problem_body,
-    )
+    from chalicelib.entrypoints.problems import GATEWAY_PROBLEMS, PROBLEM_JSON, gateway_problem
 
     filter_policy = _optional("chalicelib.domain.subscriptions", "sns_filter_policy")
     return {
@@ -142,13 +137,7 @@ def describe(project_dir: str) -> dict:
         "bearer_header_pattern": _optional("chalicelib.services.authentication", "BEARER_HEADER_PATTERN", None),
         "problem_content_type": PROBLEM_JSON,
         "mail_sender": getattr(config.settings(), "mail_sender", "notifications@chorale.dev"),
-        "gateway_problems": {
-            kind: problem_body(
-                status, title, detail, retry_after_seconds=UNAVAILABLE_RETRY_AFTER_SECONDS if status == 503 else None
-            )
-            | {"status": status}
-            for kind, (status, title, detail) in GATEWAY_PROBLEMS.items()
-        },
+        "gateway_problems": {kind: gateway_problem(kind)[1] for kind in GATEWAY_PROBLEMS},
     }
 
 

@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from chalicelib import config
-from chalicelib.entrypoints.problems import GATEWAY_PROBLEMS, PROBLEM_JSON, UNAVAILABLE_RETRY_AFTER_SECONDS
+from chalicelib.entrypoints.problems import (
+    GATEWAY_PROBLEMS,
+    PROBLEM_JSON,
+    THROTTLED_RETRY_AFTER_SECONDS,
+    UNAVAILABLE_RETRY_AFTER_SECONDS,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
@@ -536,6 +541,12 @@ def test_gateway_responses_are_problem_json_from_the_apps_table(template):
         assert retry_after == f"'{UNAVAILABLE_RETRY_AFTER_SECONDS}'"
         for body in failure["ResponseTemplates"].values():
             assert json.loads(body)["retry_after_seconds"] == UNAVAILABLE_RETRY_AFTER_SECONDS
+    # review r40 F3: a throttled request is told when to retry, as a header and in the problem
+    throttled = responses["THROTTLED"]
+    assert throttled["StatusCode"] == "429"
+    assert throttled["ResponseParameters"]["gatewayresponse.header.Retry-After"] == f"'{THROTTLED_RETRY_AFTER_SECONDS}'"
+    for body in throttled["ResponseTemplates"].values():
+        assert json.loads(body)["retry_after_seconds"] == THROTTLED_RETRY_AFTER_SECONDS
 
 
 def test_api_gateway_refuses_a_header_not_of_the_bearer_form_as_unauthorized(template):

@@ -170,8 +170,9 @@ def test_locations_and_links_carry_the_stage_on_the_execute_api_domain(client, i
         "/v1/invoices", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"}), body=ubl_invoice("F-P3")
     )
     assert deposited.headers["Location"] == f"/api/v1/invoices/{json.loads(deposited.body)['id']}"
+    # review r40 F1: no trailing slash, or generated clients request /api//v1/... (no route)
     servers = json.loads(client.http.get("/openapi.json").body)["servers"]
-    assert servers == [{"url": "/api/"}]
+    assert servers == [{"url": "/api"}]
 
 
 def test_the_local_stack_s_paths_have_no_stage(client, invoice_id):
