@@ -41,7 +41,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # --- Deployment (issue #7): infra/ is a CDK app with its own venv (infra/.venv), never the app's. ---
-.PHONY: synth cfn-lint infra-test cost deploy diff bootstrap destroy redrive replay-events
+.PHONY: synth cfn-lint infra-test cost deploy diff bootstrap destroy redrive replay-events migrate
 INFRA_VENV := infra/.venv
 INFRA_STAMP := $(INFRA_VENV)/.installed-$(shell cat requirements.txt infra/requirements.txt | cksum | cut -d' ' -f1)
 STAGE ?= dev
@@ -88,6 +88,10 @@ replay-events: $(STAMP)  ## re-publish a window's status events after the stream
 	$(call require,SINCE,make replay-events STAGE=prod SINCE=2026-11-20T08:00:00Z UNTIL=2026-11-20T09:00:00Z)
 	$(call require,UNTIL,make replay-events STAGE=prod SINCE=2026-11-20T08:00:00Z UNTIL=2026-11-20T09:00:00Z)
 	$(BIN)/python infra/replay_events.py --stage $(STAGE) --since $(SINCE) --until $(UNTIL) $(DRY_RUN_FLAG) --region $(OPS_REGION)
+
+migrate: $(STAMP)  ## after an update, rewrite a stage's items stored before it (names, claims, expires): make migrate STAGE=prod [ONLY=claims] [DRY_RUN=1]
+	$(if $(filter file,$(origin STAGE)),$(error STAGE= is required (not the default dev): make migrate STAGE=prod [ONLY=names|claims|expires] [DRY_RUN=1]))
+	$(BIN)/python infra/migrate.py --stage $(STAGE) $(if $(ONLY),--only $(ONLY)) $(DRY_RUN_FLAG) --region $(OPS_REGION)
 
 bootstrap: $(INFRA_STAMP) infra/node_modules/.bin/cdk  ## once per account and region: CDK's asset bucket and roles
 	cd infra && npx cdk bootstrap -c stage=$(STAGE) $(CDK_ARGS)

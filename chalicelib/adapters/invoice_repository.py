@@ -7,7 +7,7 @@ import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -233,14 +233,15 @@ class DynamoInvoiceRepository:
         invoice.version = record.version
 
     @staticmethod
-    def claim_number(claim_number: str, invoice_id: str) -> None:
-        """Claim (supplier, year, number) for this invoice, or DuplicateNumber.
+    def claim_number(claim_number: str, invoice_id: str, expires: datetime | None = None) -> None:
+        """Claim (supplier, year, number) for this invoice, or DuplicateNumber. `expires`: the claim's TTL, by default
+        the retention from now (infra/migrate.py moves a claim with its own).
 
         A conditional put, not a transaction with the invoice write: a claim that is ours succeeds again,
         so a crash between the two writes is repaired by the redelivery, and a claim costs 1 write unit
         instead of a transaction's 2 per item. Of two invoices racing for one number exactly one wins.
         """
-        claim = NumberClaimRecord(claim_number, invoice_id=invoice_id, expires=kept_until())
+        claim = NumberClaimRecord(claim_number, invoice_id=invoice_id, expires=expires or kept_until())
         try:
             claim.save(condition=NumberClaimRecord.key.does_not_exist() | (NumberClaimRecord.invoice_id == invoice_id))
         except PutError as exc:

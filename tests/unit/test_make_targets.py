@@ -21,7 +21,7 @@ def test_make_help_lists_every_described_target():
     shown = make("help")
     assert shown.returncode == 0
     listed = {line.split()[0] for line in shown.stdout.splitlines()}
-    assert {"help", "run", "test", "bench", "cost", "redrive", "replay-events", "deploy"} <= listed
+    assert {"help", "run", "test", "bench", "cost", "redrive", "replay-events", "migrate", "deploy"} <= listed
     assert "move a queue's dead letters back" in shown.stdout
 
 
@@ -43,6 +43,15 @@ def test_the_variables_given_reach_the_scripts():
     shown = make("-n", "replay-events", "STAGE=prod", "SINCE=2026-11-20T08:00:00Z", "UNTIL=2026-11-20T09:00:00Z")
     assert shown.returncode == 0
     assert "--since 2026-11-20T08:00:00Z --until 2026-11-20T09:00:00Z" in shown.stdout
+
+
+def test_make_migrate_needs_the_stage_named_and_passes_its_options():
+    refused = make("-n", "migrate")  # not the default dev: a migration names the stage it rewrites
+    assert refused.returncode != 0
+    assert "STAGE= is required (not the default dev): make migrate STAGE=prod" in refused.stderr
+    shown = make("-n", "migrate", "STAGE=prod", "ONLY=claims", "DRY_RUN=1")
+    assert shown.returncode == 0
+    assert "infra/migrate.py --stage prod --only claims --dry-run --region " in shown.stdout
 
 
 def test_the_validation_bench_skips_without_the_corpus_so_make_bench_goes_on(tmp_path):
