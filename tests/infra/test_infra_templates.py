@@ -655,7 +655,9 @@ def test_cloudwatch_may_publish_to_the_alarm_topic(template):
 
 
 def test_the_ops_scripts_name_the_stage_s_resources_as_infra_deploys_them():
-    """infra/replay_events.py and `make redrive QUEUE=chorale-<stage>-…` reach resources by their physical names."""
+    """infra/replay_events.py, infra/migrate.py and `make redrive QUEUE=chorale-<stage>-…` reach resources by their
+    physical names."""
+    from migrate import stage_environment as migrate_environment
     from replay_events import stage_environment, stream_publisher
 
     for stage in STAGES:
@@ -667,6 +669,8 @@ def test_the_ops_scripts_name_the_stage_s_resources_as_infra_deploys_them():
         names = stage_environment(stage, "eu-west-3", "123456789012")
         assert {names["INVOICE_TABLE"], names["SUBSCRIPTION_TABLE"]} <= tables
         assert names["EVENTS_TOPIC_ARN"].rsplit(":", 1)[-1] in topics
+        migrated = migrate_environment(stage, "eu-west-3")  # infra/migrate.py's tables
+        assert {v for k, v in migrated.items() if k.endswith("_TABLE")} <= tables
         expected_queues = ("validation", "inbox", "webhook-events", "webhook-deliveries")
         assert {f"chorale-{stage}-{q}" for q in expected_queues} <= queues
         alarms = {props(r).get("AlarmName") for r in resources(deployed, "AWS::CloudWatch::Alarm").values()}
