@@ -196,11 +196,12 @@ def mail_for(event: dict) -> tuple[str, str]:
     lines = [
         f"Facture {number} ({data.get('invoice_id')})",
         f"Fournisseur : {supplier.get('name') or ''} ({supplier.get('siret') or ''})",
-        f"Destinataire : {recipient.get('name') or ''} ({recipient.get('siret') or ''})",
+        f"Destinataire : {recipient.get('name') or ''} ({recipient.get('siret') or ''})"
+        + (f", service {recipient['service_code']}" if recipient.get("service_code") else ""),
         f"Nouveau statut : {status.get('code')} {status.get('label')}"
         + (f" ({status['chorus_pro']})" if status.get("chorus_pro") else "")
         + (f", précédent : {previous.get('code')} {previous.get('label')}" if previous else ""),
-        f"Date : {event.get('time')}",
+        f"Date : {event.get('time')} (UTC)",
     ]
     if data.get("reason_code") or data.get("comment"):
         lines.append(f"Motif : {data.get('reason_code') or ''} {data.get('comment') or ''}".rstrip())

@@ -522,6 +522,15 @@ def test_a_payment_mail_shows_the_amount_and_its_currency(code):
     assert "Montant" not in mail_for(status_event(205))[1]
 
 
+def test_a_status_mail_names_the_service_and_says_its_time_is_utc():
+    event = status_event()
+    text = mail_for(event)[1]
+    assert f"\nDestinataire : Mairie ({RECIPIENT})\n" in text  # no service named: none shown
+    assert "\nDate : 2026-11-26T10:00:00.000Z (UTC)\n" in text
+    event["data"]["recipient"]["service_code"] = "SERV-TECH"  # a clerk's mailbox sorts on it
+    assert f"\nDestinataire : Mairie ({RECIPIENT}), service SERV-TECH\n" in mail_for(event)[1]
+
+
 def test_an_unconfirmed_address_whose_link_expired_is_neither_listed_nor_counted(store):
     """Review r41: a stranger's address nobody confirmed stayed listed and counted for ever. Its link expired, it
     waits only for the table's TTL (purge_at), which can lag up to 48 h."""
