@@ -27,7 +27,11 @@ def subscription_from_record(record: SubscriptionRecord) -> Subscription:
         url=record.url,
         email=record.email,
         events=tuple(record.events or ()),
-        filter=EventFilter(tuple(int(c) for c in record.status_codes or ()), record.role),  # type: ignore[arg-type]
+        filter=EventFilter(
+            tuple(int(c) for c in record.status_codes or ()),
+            record.role,  # type: ignore[arg-type]
+            tuple(record.service_codes or ()),  # absent on subscriptions made before the service filter
+        ),
         secret=record.secret,
         previous_secret=record.previous_secret,
         previous_secret_expires=record.previous_secret_expires,
@@ -50,6 +54,7 @@ def subscription_to_record(subscription: Subscription) -> SubscriptionRecord:
         events=list(subscription.events),
         status_codes=list(subscription.filter.status_codes) or None,
         role=subscription.filter.role,
+        service_codes=list(subscription.filter.service_codes) or None,
         secret=subscription.secret,
         previous_secret=subscription.previous_secret,
         previous_secret_expires=subscription.previous_secret_expires,

@@ -32,6 +32,7 @@ class SubscriptionRecord(Model):
     events = ListAttribute(of=UnicodeAttribute)
     status_codes = ListAttribute(of=NumberAttribute, null=True)
     role = UnicodeAttribute(null=True)
+    service_codes = ListAttribute(of=UnicodeAttribute, null=True)  # absent: every service
     secret = UnicodeAttribute(null=True)
     previous_secret = UnicodeAttribute(null=True)
     previous_secret_expires = NumberAttribute(null=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .invoice import CUT_MARKER, HistoryEntry, Invoice
@@ -10,6 +11,8 @@ EVENT_TYPE = "invoice.status_changed"
 EVENT_SOURCE = "urn:chorale:invoices"
 FLOW_EVENT_TYPE = "flow.completed"
 FLOW_EVENT_SOURCE = "urn:chorale:flows"
+# What SNS takes in a message attribute's text (the characters of XML 1.0, as in a message body)
+_SNS_TEXT = re.compile(r"[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +69,14 @@ class StatusChanged:
 
     def attributes(self) -> dict[str, str]:
         """Message attributes for subscription filter policies (empty values are not allowed by SNS)."""
+        service_code = self.invoice.service_code_at(self.sequence) or ""
         attributes = {
             "event_type": EVENT_TYPE,
             "status_code": str(self.entry.code),
             "supplier_siret": self.invoice.supplier_siret,
             "recipient_siret": self.recipient[0] or "",
+            # BT-10 is the document's text: one SNS would refuse (a control character) is left out, not the event
+            "recipient_service_code": service_code if _SNS_TEXT.fullmatch(service_code) else "",
         }
         return {name: value for name, value in attributes.items() if value}
 

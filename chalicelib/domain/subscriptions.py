@@ -10,6 +10,7 @@ from typing import Literal
 
 from .directory import ROLES, Role
 from .events import EVENT_TYPE, FLOW_EVENT_TYPE
+from .invoice import has_visible_character
 from .statuses import STATUSES
 
 SubscriptionState = Literal["pending_confirmation", "active", "failing"]
@@ -25,6 +26,10 @@ LAST_ERROR_CHARS = 500  # of a failing subscription's last delivery error
 SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE, FLOW_EVENT_TYPE)
 MAX_SUBSCRIPTIONS_PER_STRUCTURE = 25
 MAX_URL_LENGTH = 2048
+# filter.service_codes: a directory service code's length, and enough codes for a service's agents; a structure's
+# up to 25 subscriptions are read at each of its events, so each stays a few KB.
+SERVICE_CODE_CHARS = 100
+MAX_FILTER_SERVICE_CODES = 100
 SECRET_PREFIX = "whsec_"
 # An ASCII dot-atom local part (RFC 5322 atext, dots between, SES sends to no other) and an ASCII (xn--) domain
 # of DNS labels, the last one alphabetic (a top-level domain).
@@ -42,9 +47,15 @@ class InvalidSubscription(ValueError):
 class EventFilter:
     status_codes: tuple[int, ...] = ()  # empty: every status
     role: Role | None = None  # None: both roles the structure can have in an invoice
+    # empty: every service; else only invoices the structure receives, routed to one of these services
+    service_codes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        return {"status_codes": list(self.status_codes) or None, "role": self.role}
+        return {
+            "status_codes": list(self.status_codes) or None,
+            "role": self.role,
+            "service_codes": list(self.service_codes) or None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +159,13 @@ def parse_confirmation_token(token: str) -> tuple[str, str, str] | None:
 # --- requests ---------------------------------------------------------------------------------
 
 
-def parse_filter(raw) -> EventFilter:
+def parse_filter(raw, events: tuple[str, ...] = SUBSCRIBABLE_EVENT_TYPES) -> EventFilter:
+    """The filter of a subscription to `events` (a service filter needs status changes: see matches)."""
     if raw is None:
         return EventFilter()
     if not isinstance(raw, dict):
         raise InvalidSubscription("'filter' must be an object")
-    unknown = set(raw) - {"status_codes", "role"}
+    unknown = set(raw) - {"status_codes", "role", "service_codes"}
     if unknown:
         raise InvalidSubscription(f"unknown filter field(s): {', '.join(sorted(unknown))}")
     codes = raw.get("status_codes")
@@ -174,7 +186,32 @@ def parse_filter(raw) -> EventFilter:
     role = raw.get("role")
     if role is not None and role not in ROLES:
         raise InvalidSubscription(f"'filter.role' must be one of {list(ROLES)}")
-    return EventFilter(tuple(sorted(set(codes))), role)
+    services = _parse_service_codes(raw.get("service_codes"))
+    # It names the recipient's services: the supplier side and flow.completed have none, and would never match.
+    if services and role == "supplier":
+        raise InvalidSubscription("'filter.service_codes' names services of your structure as recipient: "
+                                  "it cannot go with 'filter.role' supplier")  # fmt: skip
+    if services and EVENT_TYPE not in events:
+        raise InvalidSubscription(f"'filter.service_codes' only selects {EVENT_TYPE} events: add it to 'events'")
+    return EventFilter(tuple(sorted(set(codes))), role, services)
+
+
+def _parse_service_codes(raw) -> tuple[str, ...]:
+    if raw is None:  # every service
+        return ()
+    # Stripped, as a deposit reads BT-10 and the directory stores a code: ' SERV-TECH ' is SERV-TECH.
+    if (
+        not isinstance(raw, list)
+        or not 0 < len(raw) <= MAX_FILTER_SERVICE_CODES
+        or not all(
+            isinstance(c, str) and len(c) <= SERVICE_CODE_CHARS and has_visible_character(c.strip()) for c in raw
+        )
+    ):
+        raise InvalidSubscription(
+            f"'filter.service_codes' must be a non-empty list of at most {MAX_FILTER_SERVICE_CODES} service codes "
+            f"(strings of at most {SERVICE_CODE_CHARS} characters); leave it out for every service"
+        )
+    return tuple(sorted({c.strip() for c in raw}))
 
 
 def parse_events(raw) -> tuple[str, ...]:
@@ -221,6 +258,12 @@ def matches(subscription: Subscription, event: dict) -> bool:
     wanted = subscription.filter
     if wanted.role and wanted.role not in roles:
         return False
+    if wanted.service_codes and (
+        "recipient" not in roles
+        or event.get("type") != EVENT_TYPE
+        or (data.get("recipient") or {}).get("service_code") not in wanted.service_codes
+    ):
+        return False  # the structure's own services, as recipient: not its invoices to others, nor its flows
     if event.get("type") != EVENT_TYPE:
         return True  # the status filter is about status changes (a flow's supplier gets its flow.completed)
     code = (data.get("status") or {}).get("code")

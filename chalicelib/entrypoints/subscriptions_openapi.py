@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..domain.statuses import STATUSES
+from ..domain.subscriptions import MAX_FILTER_SERVICE_CODES, SERVICE_CODE_CHARS
 from .openapi_parameters import idempotency_key_parameter
 
 
@@ -35,6 +36,17 @@ _FILTER = {
         "role": {
             "enum": ["supplier", "recipient", None],
             "description": "Only invoices where your structure has this role (default: both)",
+        },
+        "service_codes": {
+            "type": ["array", "null"],
+            "items": {"type": "string", "minLength": 1, "maxLength": SERVICE_CODE_CHARS},
+            "minItems": 1,
+            "maxItems": MAX_FILTER_SERVICE_CODES,
+            "description": "Only invoices your structure receives routed to one of these services of yours: the "
+            "event's `recipient.service_code` equals one of them (stripped; an event without a service code does "
+            "not match). It implies the recipient side: not with `role` supplier, and no `flow.completed` "
+            "(`events` must include `invoice.status_changed`). Null or left out: every service; an empty list is "
+            "refused",
         },
     },
 }

@@ -113,7 +113,7 @@ def create_subscription(
         events = parse_events(body.get("events"))
         if body.get("events") is None and not principal.has_role("supplier"):
             events = tuple(e for e in events if e != FLOW_EVENT_TYPE)  # by default, only what it can receive
-        event_filter = parse_filter(body.get("filter"))
+        event_filter = parse_filter(body.get("filter"), events)
         email = parse_email(email) if email is not None else None
     except InvalidSubscription as error:
         raise InvalidInput(str(error)) from None

@@ -82,7 +82,7 @@ def deliveries(client, key: str, subscription_id: str) -> list[dict]:
 def test_subscription_crud_secret_once_and_tenant_isolation(client, local_policy):
     sub = created(client, SUPPLIER_KEY, {"url": "http://127.0.0.1:9/hook", "filter": {"status_codes": [203]}})
     assert sub["secret"].startswith("whsec_") and sub["status"] == "active" and sub["channel"] == "webhook"
-    assert sub["filter"] == {"status_codes": [203], "role": None}
+    assert sub["filter"] == {"status_codes": [203], "role": None, "service_codes": None}
 
     listed = json.loads(client.http.get("/v1/subscriptions", headers=auth(SUPPLIER_KEY)).body)["subscriptions"]
     assert [s["id"] for s in listed] == [sub["id"]] and "secret" not in listed[0]
