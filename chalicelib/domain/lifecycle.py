@@ -39,8 +39,9 @@ COMPLETED = 209
 SUSPENDED = 208
 
 # Re-routing (the supplier's POST .../reroute, Chorus Pro's `recycler`): from 221, and from a status before any
-# approval when the recipient structure or service is no longer active in the directory. Such a recipient cannot
-# set 221 (its keys get 401), so without this the supplier could only cancel (220) and lose the number.
+# approval when the recipient structure is no longer active in the directory. Such a recipient cannot set 221 (its
+# keys get 401), so without this the supplier could only cancel (220) and lose the number. A structure whose service
+# is inactive still can: its invoices are not taken from it.
 REROUTABLE = frozenset({ROUTING_ERROR})
 REROUTABLE_FROM_INACTIVE_RECIPIENT = frozenset({203, 204, 207, 208, 209})
 # The reason of the 221 the platform writes before such a re-route: the routing data are outdated.

@@ -683,11 +683,10 @@ LIFECYCLE_PATHS = {
             "summary": "Re-route a 221 invoice (Chorus Pro's recycler): a field left out keeps its value, null clears",
             "description": "From 221; or from "
             f"{', '.join(map(str, sorted(lifecycle.REROUTABLE_FROM_INACTIVE_RECIPIENT)))} (before any approval) "
-            "when the invoice's recipient structure, or the service its service code names, is no longer active in "
-            "the directory "
-            "(read at the re-route): the platform then writes a 221 (actor platform, reason ROUTAGE_ERR, the comment "
-            "saying what is inactive) before the re-route's 203. From any other status, or while the recipient is "
-            "active, a 409.",
+            "when the invoice's recipient structure is deactivated or no longer in the directory (read at the "
+            "re-route): the platform then writes a 221 (actor platform, reason ROUTAGE_ERR, the comment saying what "
+            "is inactive) before the re-route's 203. From any other status, or while the recipient structure is "
+            "active (even if the service its service code names is inactive: the recipient sets 221), a 409.",
             "parameters": [*_params("invoice_id"), _CHANGE_KEY],
             "requestBody": _json_body(
                 {

@@ -202,25 +202,14 @@ def _service_state(service: Service | None) -> str | None:
     return "unknown" if service is None else None if service.active else "inactive"
 
 
-def inactive_recipient(recipient_siret: str | None, service_code: str | None, directory: Directory) -> str | None:
-    """Why an invoice's current recipient can no longer receive it, or None while it can: its structure is no
-    longer active in the directory, or the service its BT-10 names (in a structure that routes by services, as
-    routing_failure checks at deposit) is unknown or inactive there. Nobody is left there to set 221."""
+def inactive_recipient(recipient_siret: str | None, directory: Directory) -> str | None:
+    """Why an invoice's current recipient structure can no longer act on it, or None while it can: deactivated or
+    absent from the directory, its keys get 401 and nobody is left there to set 221. An inactive service of an active
+    structure is not: the structure still sets 221 if the routing is wrong (review r44 F1)."""
     if not recipient_siret:
         return None
-    structure = directory.structure(recipient_siret)
-    why = _structure_state(structure)
-    if why:
-        return f"The recipient structure {recipient_siret} {why} in the directory."
-    assert structure is not None
-    code = service_code if has_visible_character(service_code) else None
-    if code and (structure.requires_service_code or structure.services):
-        state = _service_state(structure.service(code))
-        if state:
-            return (
-                f"Service {code!r} of the recipient {structure.name} ({recipient_siret}) is {state} in the directory."
-            )
-    return None
+    why = _structure_state(directory.structure(recipient_siret))
+    return f"The recipient structure {recipient_siret} {why} in the directory." if why else None
 
 
 def duplicate_failure(summary: InvoiceSummary, supplier_siret: str) -> ControlFailure:

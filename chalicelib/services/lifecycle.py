@@ -229,8 +229,8 @@ def reroute(
     now: Callable[[], str] = utc_now,
 ) -> Invoice:
     """The supplier's new routing for a 221 invoice (Chorus Pro's `recycler`); same number. Also for an invoice
-    not yet approved whose recipient structure or service is no longer active (_check_reroutable): the platform
-    writes the 221 first.
+    not yet approved whose recipient structure is no longer active (_check_reroutable): the platform writes the 221
+    first.
 
     `body` holds what changes: a field left out keeps its current value (except the service code when the invoice
     goes to another structure: none unless given), an explicit null clears a service code or an engagement number.
@@ -301,16 +301,19 @@ def _check_reroutable(invoice: Invoice, directory: Directory) -> str | None:
     if current in lifecycle.REROUTABLE:
         return None
     if current in lifecycle.REROUTABLE_FROM_INACTIVE_RECIPIENT:
-        inactive = controls.inactive_recipient(invoice.recipient_siret, invoice.summary.service_code, directory)
+        inactive = controls.inactive_recipient(invoice.recipient_siret, directory)
         if inactive:
             return inactive
-        still = f" Its recipient {invoice.recipient_siret} is active: it sets 221 if the routing is wrong."
+        still = (
+            f" Its recipient structure {invoice.recipient_siret} is active, whatever the state of its services: it "
+            "sets 221 if the routing is wrong."
+        )
     else:
         still = ""
     before_approval = ", ".join(map(str, sorted(lifecycle.REROUTABLE_FROM_INACTIVE_RECIPIENT)))
     raise Conflict(
         "Only an invoice in status 221 (routing error) can be re-routed, or one not yet approved "
-        f"({before_approval}) whose recipient structure or service is no longer active in the directory.{still}",
+        f"({before_approval}) whose recipient structure is no longer active in the directory.{still}",
         allowed=[],
     )
 

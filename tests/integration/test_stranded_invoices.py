@@ -12,7 +12,7 @@ import json
 import pytest
 from demo import ADMIN_KEY, CHR_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import CHR_SIRET, MAIRIE_SIRET, ubl_invoice
-from test_lifecycle import PATH_TO, walk
+from test_lifecycle import PATH_TO, set_status, walk
 
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
@@ -107,16 +107,42 @@ def test_the_platform_s_221_and_the_re_route_are_published(client, made_availabl
     ]
 
 
-def test_a_deactivated_service_s_invoice_is_re_routed_to_another_service(client, made_available):
+def test_a_deactivated_service_s_invoice_stays_with_its_active_structure(client, made_available):
+    """Review r44 F1: only a deactivated or absent structure cannot set 221. With only its service inactive, the
+    recipient still acts: the supplier's re-route is a 409 until the recipient sets 221 itself."""
     invoice_id = made_available()  # to the Mairie's SERV-TECH
     set_service_active(client, "SERV-TECH", False)
+    for body in ({"service_code": "SERV-ECOLES", "engagement_number": "EJ-5"}, TO_CHR):
+        refused = reroute(client, invoice_id, body)
+        assert refused.status_code == 409, refused.body
+        assert f"{MAIRIE_SIRET} is active" in json.loads(refused.body)["detail"]
+    assert [h["code"] for h in history(client, invoice_id)] == [200, 203]
+    # The Mairie sets 221 for the routing it cannot handle; the supplier then re-routes within it.
+    assert set_status(client, invoice_id, MAIRIE_KEY, 221).status_code == 200
     rerouted = reroute(client, invoice_id, {"service_code": "SERV-ECOLES", "engagement_number": "EJ-5"})
     assert rerouted.status_code == 200, rerouted.body
     assert json.loads(rerouted.body)["recipient"]["service_code"] == "SERV-ECOLES"
-    platform_221 = history(client, invoice_id)[-2]
-    assert platform_221["code"] == 221 and "SERV-TECH" in platform_221["comment"]
-    # Within the same structure: the Mairie keeps the invoice and its history.
-    assert [h["code"] for h in history(client, invoice_id, MAIRIE_KEY)][-3:] == [203, 221, 203]
+    assert [(h["code"], h["actor"]) for h in history(client, invoice_id, MAIRIE_KEY)][-3:] == [
+        (203, "platform"),
+        (221, "recipient"),
+        (203, "supplier"),
+    ]
+
+
+def test_a_disputed_invoice_of_a_deactivated_service_is_not_taken_from_its_recipient(client, made_available):
+    """Review r44 F1 repro: the Mairie disputed the invoice (207), then one of its services was deactivated. The
+    supplier could re-route it to the CHR, and the Mairie lost it for good (404 even after the reactivation)."""
+    invoice_id = made_available()
+    walk(client, invoice_id, PATH_TO[207])
+    set_service_active(client, "SERV-TECH", False)
+    transitions = client.http.get(f"/v1/invoices/{invoice_id}/transitions", headers=auth(MAIRIE_KEY))
+    assert transitions.status_code == 200 and json.loads(transitions.body)["allowed"]  # the Mairie still acts
+    assert reroute(client, invoice_id, TO_CHR).status_code == 409
+    set_service_active(client, "SERV-TECH", True)
+    kept = client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY))
+    assert kept.status_code == 200, kept.body
+    invoice = json.loads(kept.body)
+    assert (invoice["status"]["code"], invoice["recipient"]["siret"]) == (207, MAIRIE_SIRET)
 
 
 def test_an_active_recipient_s_invoice_is_still_re_routed_only_from_221(client, made_available):
@@ -139,7 +165,7 @@ def test_an_approved_or_closed_invoice_is_not_re_routed_even_when_its_recipient_
     set_structure_active(client, False)
     refused = reroute(client, invoice_id, TO_CHR)
     assert refused.status_code == 409
-    assert "whose recipient structure or service is no longer active" in json.loads(refused.body)["detail"]
+    assert "whose recipient structure is no longer active" in json.loads(refused.body)["detail"]
     assert history(client, invoice_id)[-1]["code"] == start
 
 
