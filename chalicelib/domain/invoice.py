@@ -105,28 +105,41 @@ def comparable_reference(text: str) -> str:
 # Dashes a reader takes for '-' (U+2010-2015 hyphens and dashes, minus, small and full-width hyphen-minus; NFKC
 # already turns U+FE63 and U+FF0D into '-').
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"))
-# Cyrillic and Greek capitals drawn as a Latin capital (number_key compares numbers upper-cased: a small letter's
-# capital is looked up).
-_LATIN_LOOKALIKES = str.maketrans(
-    {
-        **dict(zip("АВЕКМНОРСТХУЅІЈԚԜҮӀЁЇ", "ABEKMHOPCTXYSIJQWYIËÏ", strict=True)),  # Cyrillic
-        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX", strict=True)),  # Greek
-    }
-)
+# Cyrillic and Greek letters drawn as a Latin letter, each case mapped to the Latin letter of its own look (review
+# r44 F3): a small letter is not its capital's look-alike (µ is not M, Cyrillic н not H).
+_LATIN_CAPITAL_LOOKALIKES = {
+    **dict(zip("АВЕКМНОРСТХУЅІЈԚԜҮӀЁЇ", "ABEKMHOPCTXYSIJQWYIËÏ", strict=True)),  # Cyrillic
+    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX", strict=True)),  # Greek
+}
+_LATIN_SMALL_LOOKALIKES = {
+    **dict(zip("аеорсухіјѕԛԝүһёї", "aeopcyxijsqwyhëï", strict=True)),  # Cyrillic
+    **dict(zip("\u03bf\u03bd\u03c1\u03b9", "ovpi", strict=True)),  # Greek ο ν ρ ι
+}
+_LATIN_LOOKALIKES = str.maketrans({**_LATIN_CAPITAL_LOOKALIKES, **_LATIN_SMALL_LOOKALIKES})
+
+
+def _upper_as_drawn(letter: str) -> str:
+    """`letter` upper-cased, unless its capital is drawn as a Latin letter it does not look like (µ's capital is
+    drawn M, Cyrillic н's H): then `letter` itself, so that its key neither takes nor lends that Latin letter."""
+    upper = letter.upper()
+    return letter if any(c in _LATIN_CAPITAL_LOOKALIKES for c in upper) else upper
+
+
 _SPACE_RUNS = re.compile(" {2,}")
 
 
 def number_key(text: str) -> str:
     """The invoice number (BT-1) as the duplicate control and a search by number compare it: two numbers a reader
     takes for the same share it. comparable_reference (no invisible characters, trimmed), then NFKC (NFD and NFC,
-    full-width forms), every dash as '-', every space (Zs) as ' ' with runs of them as one, upper case, Cyrillic and
-    Greek letters drawn as Latin ones as those, NFC again (an accent on a look-alike composes with its Latin letter).
-    An upper-case ASCII number with single spaces is its own key, as before this fold. Leading zeros stay: 'F-010'
-    and 'F-10' read differently, and are two numbers."""
+    full-width forms), every dash as '-', every space (Zs) as ' ' with runs of them as one, Cyrillic and Greek
+    letters drawn as Latin ones as those (case by case: 'а' as 'a', 'А' as 'A'), upper case (but for a letter whose
+    capital is drawn as another Latin letter, see _upper_as_drawn), NFC again (an accent on a look-alike composes
+    with its Latin letter). An upper-case ASCII number with single spaces is its own key, as before this fold.
+    Leading zeros stay: 'F-010' and 'F-10' read differently, and are two numbers."""
     folded = unicodedata.normalize("NFKC", comparable_reference(text)).translate(_DASHES)
     folded = "".join(" " if unicodedata.category(c) == "Zs" else c for c in folded)
-    folded = _SPACE_RUNS.sub(" ", folded).strip().upper().translate(_LATIN_LOOKALIKES)
-    return unicodedata.normalize("NFC", folded)
+    folded = _SPACE_RUNS.sub(" ", folded).strip().translate(_LATIN_LOOKALIKES)
+    return unicodedata.normalize("NFC", "".join(map(_upper_as_drawn, folded)))
 
 
 def _stretch_start(position: int, reroutings: list[int]) -> int:

@@ -89,3 +89,15 @@ def test_a_search_by_number_finds_every_form_of_it(client, pump):
     for number in ("FAC-É-5", "fac-é-5", "FAC\u2013E\u0301\u20135"):
         assert search(client, MAIRIE_KEY, "recipient", number) == sorted(accepted)
         assert search(client, SUPPLIER_KEY, "supplier", number) == sorted([*accepted, refused])
+
+
+def test_a_small_letter_is_not_a_duplicate_of_the_latin_letter_its_capital_looks_like(client, pump):
+    """Review r44 F3: 'LOT-5M' was refused as a duplicate of 'LOT-5µ' (µ upper-cased to Greek Mu, drawn M), and a
+    search for 'LOT-5M' listed both."""
+    micro = post(client, ubl_invoice("LOT-5\u00b5"))
+    drain(pump)
+    latin = post(client, ubl_invoice("LOT-5M"))
+    drain(pump)
+    assert decision(client, micro) == decision(client, latin) == (203, None)
+    assert search(client, SUPPLIER_KEY, "supplier", "LOT-5M") == [latin]
+    assert search(client, SUPPLIER_KEY, "supplier", "LOT-5\u00b5") == [micro]

@@ -114,8 +114,61 @@ def test_an_upper_case_ascii_number_keeps_the_key_it_had(number):
     assert number_key(number) == comparable_reference(number)
 
 
-@pytest.mark.parametrize("number", ["fac-é-5", "FAC-E\u0301-5", "F\u0410\u0421\u2011\uff11", "straße №1"])
+@pytest.mark.parametrize(
+    "number", ["fac-é-5", "FAC-E\u0301-5", "F\u0410\u0421\u2011\uff11", "straße №1", "LOT-5µ", "F-\u043d1", "F-ν1"]
+)
 def test_number_key_is_its_own_key(number):
     from chalicelib.domain.invoice import number_key
 
     assert number_key(number_key(number)) == number_key(number)
+
+
+def test_number_key_is_its_own_key_for_every_character():
+    """Review r44 F3 (the reviewer's brute force): each assigned code point, between a letter and a digit. Unassigned
+    and private-use ones have no case, no decomposition and no look-alike: their key is themselves."""
+    import sys
+    import unicodedata
+
+    from chalicelib.domain.invoice import number_key
+
+    numbers = (
+        f"A{chr(c)}1" for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) not in ("Cn", "Co", "Cs")
+    )
+    assert [n for n in numbers if number_key(number_key(n)) != number_key(n)] == []
+
+
+@pytest.mark.parametrize(
+    "small, latin",
+    [
+        ("LOT-5\u00b5", "LOT-5M"),  # micro sign (NFKC: Greek mu), drawn as no Latin letter: its capital is drawn M
+        ("LOT-5\u03bc", "LOT-5M"),  # Greek mu
+        ("F-\u03b72", "F-H2"),  # Greek eta looks like n, its capital like H
+        ("F-\u03b72", "F-N2"),
+        ("F-\u03bd1", "F-N1"),  # Greek nu looks like v, its capital like N
+        ("F-\u043d1", "F-H1"),  # Cyrillic en, в, т, м: small capitals, not the Latin letters their capitals are
+        ("F-\u04321", "F-B1"),
+        ("F-\u04421", "F-T1"),
+        ("F-\u043c1", "F-M1"),
+    ],
+)
+def test_a_small_letter_is_not_the_latin_letter_its_capital_looks_like(small, latin):
+    """Review r44 F3: upper-cased before the look-alikes were mapped, LOT-5µ was a duplicate of LOT-5M."""
+    from chalicelib.domain.invoice import number_key
+
+    assert number_key(small) != number_key(latin)
+
+
+@pytest.mark.parametrize(
+    "lookalike, latin",
+    [
+        ("F-\u03bd1", "F-v1"),  # Greek nu
+        ("\u0430\u0435\u043e\u0440\u0441-1", "aeopc-1"),  # Cyrillic а е о р с
+        ("\u0443\u0445\u0456\u0458\u0455-1", "yxijs-1"),  # Cyrillic у х і ј ѕ
+        ("\u03bf\u03c1\u03b9-1", "opi-1"),  # Greek omicron, rho, iota
+        ("\u0451\u0301-1", "\u00eb\u0301-1"),  # Cyrillic ё with an accent as ë with it
+    ],
+)
+def test_a_small_look_alike_is_the_latin_small_letter_it_looks_like(lookalike, latin):
+    from chalicelib.domain.invoice import number_key
+
+    assert number_key(lookalike) == number_key(latin) == number_key(latin.upper())
