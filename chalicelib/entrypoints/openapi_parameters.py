@@ -20,5 +20,6 @@ def idempotency_key_parameter(description: str) -> dict:
 # What every listing refuses of its query (services/errors.known_parameters), for its 400's description.
 QUERY_REFUSALS = (
     "a query parameter the listing does not take (unknown_parameters, at most 20, with unknown_parameters_count when "
-    "there were more, and accepted: the ones it takes), or one given more than once (repeated_parameters)"
+    "there were more, and accepted: the ones it takes), or one given more than once (repeated_parameters). A "
+    "cache-buster `_` (`_=<ms>`, as jQuery or axios add) is ignored by every listing"
 )

@@ -163,10 +163,17 @@ def _bounded(names: list[str]) -> tuple[list[str], str, int | None]:
     return listed, shown, len(names) if more or listed != names else None
 
 
+# A cache-buster (`_=<ms>`, added by jQuery's and many HTTP layers' no-cache option) filters nothing: every listing
+# ignores it (review r44 F2), so such a client keeps working; it is never read, nor bound into a cursor.
+IGNORED_PARAMETERS = ("_",)
+
+
 def known_parameters(given: Mapping[str, list[str]], accepted: tuple[str, ...]) -> dict[str, str]:
     """A listing's query parameters (each name with every value it was given), one value each. An unknown name
     (a misspelt or unsupported filter) or a name given twice is a 400 naming it: ignoring a filter, or keeping
-    one of its values, would answer with another listing than the one asked for (a clerk's whole inbox)."""
+    one of its values, would answer with another listing than the one asked for (a clerk's whole inbox).
+    IGNORED_PARAMETERS are dropped first, whatever their values."""
+    given = {name: values for name, values in given.items() if name not in IGNORED_PARAMETERS}
     unknown = sorted(str(name) for name in given if name not in accepted)
     if unknown:
         listed, shown, count = _bounded(unknown)

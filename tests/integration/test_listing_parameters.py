@@ -4,7 +4,9 @@ list, `counterpart` must be a SIRET, and `service_code` filters by the recipient
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import pytest
 from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
@@ -80,20 +82,22 @@ def test_a_repeated_query_parameter_is_a_400_naming_it(client, url, repeated):
     assert body["repeated_parameters"] == repeated
 
 
-def test_a_flow_report_still_pages_with_its_parameters(client):
-    """The flow route reads its limit and cursor through the same rule (a known, single parameter still works)."""
-    import io
-    import zipfile
-
+def posted_flow(client, *numbers: str) -> str:
+    """The id of a flow of the supplier's invoices with these numbers."""
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("a.xml", ubl_invoice("F-FLOW-1"))
-        z.writestr("b.xml", ubl_invoice("F-FLOW-2"))
+        for n, number in enumerate(numbers):
+            z.writestr(f"{n}.xml", ubl_invoice(number))
     posted = client.http.post(
         "/v1/flows", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/zip"}), body=archive.getvalue()
     )
     assert posted.status_code == 202, posted.body
-    flow_id = json.loads(posted.body)["id"]
+    return json.loads(posted.body)["id"]
+
+
+def test_a_flow_report_still_pages_with_its_parameters(client):
+    """The flow route reads its limit and cursor through the same rule (a known, single parameter still works)."""
+    flow_id = posted_flow(client, "F-FLOW-1", "F-FLOW-2")
     response = client.http.get(f"/v1/flows/{flow_id}?limit=1", headers=auth(SUPPLIER_KEY))
     assert response.status_code == 200, response.body
 
@@ -165,3 +169,26 @@ def test_a_cursor_is_bound_to_its_service_code(client, two_services):
         client, f"/v1/invoices?role=recipient&limit=1&service_code=SERV-TECH&cursor={first['next_cursor']}", MAIRIE_KEY
     )
     assert "another query" in body["detail"]
+
+
+def test_every_listing_ignores_a_cache_buster_and_still_refuses_other_names(client):
+    """Review r44 F2: jQuery's `cache: false` (and axios interceptors) add `_=<ms>` to every GET."""
+    listings = [
+        "/v1/invoices?role=supplier",
+        "/v1/structures?q=mairie",
+        f"/v1/flows/{posted_flow(client, 'F-FLOW-1')}?limit=1",
+    ]
+    for url in listings:
+        response = client.http.get(f"{url}&_=1764302400123", headers=auth(SUPPLIER_KEY))
+        assert response.status_code == 200, (url, response.body)
+        for name in ("__", "x"):
+            assert problem(client, f"{url}&{name}=1")["unknown_parameters"] == [name]
+
+
+def test_a_cache_buster_is_not_bound_into_a_cursor(client, two_services):
+    first = client.http.get("/v1/invoices?role=recipient&limit=1&_=1", headers=auth(MAIRIE_KEY))
+    cursor = json.loads(first.body)["next_cursor"]
+    assert cursor
+    then = client.http.get(f"/v1/invoices?role=recipient&limit=1&_=2&cursor={cursor}", headers=auth(MAIRIE_KEY))
+    assert then.status_code == 200, then.body
+    assert json.loads(then.body)["items"] != json.loads(first.body)["items"]
