@@ -114,7 +114,8 @@ SUBSCRIPTION_PATHS = {
             "(see docs/webhooks.md). URLs must be https and resolve to public addresses only. An e-mail address is "
             "first mailed a confirmation link (valid 7 days) and gets nothing else until it is confirmed. An address "
             "is mailed at most 3 confirmations a UTC day whoever asks: beyond, the subscription is created all the "
-            "same, without a mail (a refusal would tell you that others subscribed the address).",
+            "same, without a mail (a refusal would tell you that others subscribed the address): a 201 "
+            "pending_confirmation does not guarantee that the mail was sent.",
             "parameters": [
                 idempotency_key_parameter(
                     "A retry with the same key and body answers the subscription the key created "
@@ -167,8 +168,8 @@ SUBSCRIPTION_PATHS = {
                 "422": _problem("Webhook URL refused (not https, or resolves to a non-public address)"),
                 "429": {
                     **_problem(
-                        "A confirmation was already mailed to this address for your structure within 24 h; or the "
-                        "API's request rate is over its limit (API Gateway's throttling)"
+                        "A confirmation was requested (mailed or not) for this address for your structure within "
+                        "24 h; or the API's request rate is over its limit (API Gateway's throttling)"
                     ),
                     "headers": {
                         "Retry-After": {

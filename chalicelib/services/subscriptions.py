@@ -160,10 +160,11 @@ def create_subscription(
     # The key's first attempt may have claimed the mail a moment ago (a client that timed out and retried).
     if refused is not None and idempotency_key and (existing := store.get(principal.siret, subscription_id)):
         return _replay(existing, digest, clock())
+    # True whether that earlier request was mailed or not (the address's quota): nothing tells which (review r44 F4).
     if refused == "structure":
         raise TooManyRequests(
-            f"A confirmation was already mailed to {email} for this structure within the last 24 hours: its link "
-            "stays valid 7 days. Ask its owner to open it, or try again tomorrow.",
+            f"A confirmation was requested for {email} for this structure within the last 24 hours; a link mailed "
+            "for it stays valid 7 days. If its owner did not receive it, ask again after Retry-After.",
             retry_after_seconds=CONFIRMATION_MAIL_WINDOW_SECONDS,
         )
     # The address got its confirmation mails for the day, asked by other structures: answered as usual, no mail sent.

@@ -145,6 +145,7 @@ def test_the_address_quota_tells_a_structure_nothing_of_other_structures_request
     assert again.status_code == 429
     problem = json.loads(again.body)
     assert "for this structure" in problem["detail"] and "today" not in problem["detail"]
+    assert "already mailed" not in problem["detail"]  # review r44 F4: no mail went out, none is claimed
     assert confirmation_jobs(aws) == 3
 
 

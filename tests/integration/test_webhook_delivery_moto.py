@@ -204,7 +204,7 @@ def test_an_email_address_confirms_before_it_gets_anything(client, pump, local_p
     assert subscription["status"] == "pending_confirmation" and subscription["confirmation_expires_at"]
     again = subscribe(client, MAIRIE_KEY, {"email": address.upper()})  # the same structure, the same address
     assert again.status_code == 429 and again.headers["Content-Type"] == PROBLEM
-    assert "already mailed" in json.loads(again.body)["detail"]
+    assert f"was requested for {address.upper()} for this structure" in json.loads(again.body)["detail"]
     assert again.headers["Retry-After"] == str(json.loads(again.body)["retry_after_seconds"]) == "86400"
     invoice_id = deposit(client, ubl_invoice("F-OPT-1"))
     run_pipeline(pump)

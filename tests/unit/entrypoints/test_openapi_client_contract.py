@@ -93,7 +93,7 @@ def test_every_operation_documents_the_gateway_s_throttling_and_timeout_as_probl
             response = _resolved(op["responses"][status])
             assert "application/problem+json" in response["content"], (key, status)
         assert "Retry-After" in _resolved(op["responses"]["429"])["headers"], key
-    # the subscription route's own 429 (a confirmation already mailed) stays, and names the throttling too
+    # the subscription route's own 429 (a confirmation requested, mailed or not) stays, and names the throttling too
     own = _operations()["/v1/subscriptions", "post"]["responses"]["429"]
     assert "mailed" in own["description"] and "throttling" in own["description"]
 

@@ -388,11 +388,17 @@ def test_an_address_gets_a_few_confirmation_mails_a_day_whoever_asks(store):
     assert [s.id for s in service.list_subscriptions(principal(fourth), store=store, clock=lambda: 1_000_020.0)] == [
         unmailed.id
     ]
-    # Asked again, it gets what any structure gets when its mail went out: "already mailed for this structure".
+    # Asked again, it gets what any structure gets when its mail went out, in words true of both (review r44 F4:
+    # it was told the mail "was already mailed ... ask its owner to open it", a mail that never existed).
     service.delete_subscription(principal(fourth), unmailed.id, store=store)
     with pytest.raises(TooManyRequests, match="for this structure") as refused:
         subscribe(store, fourth, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 3600)
     assert "today" not in refused.value.detail and "3 " not in refused.value.detail
+    assert "was requested" in refused.value.detail and "did not receive it" in refused.value.detail
+    assert "already mailed" not in refused.value.detail
+    with pytest.raises(TooManyRequests) as mailed:  # the first structure, whose mail went out
+        subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 3600)
+    assert mailed.value.detail == refused.value.detail
     later = subscribe(store, fourth, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_010.0 + 86_401)
     assert later.pending and len(queue.queued) == 4  # the window over, on another UTC day: mailed
 
