@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from chalicelib.adapters.invoice_repository import from_record, from_stream_image, to_record
+from chalicelib.adapters.tables import item_bytes
 from chalicelib.domain.invoice import (
     Attachment,
     Error,
@@ -82,6 +84,18 @@ def test_a_decided_flow_invoice_costs_one_write_unit():
         size += len(name) + (len(raw) if kind in ("S", "B") and isinstance(raw, bytes) else len(str(raw).encode()))
     assert size < 1024 - 150, size  # with room for longer names and numbers than these
     assert {"supplier_siret", "recipient_siret", "number", "issue_date", "status_code"} <= set(image)  # filters
+
+
+def test_five_payment_means_and_four_more_statuses_still_cost_one_write_unit():
+    """Review r44 F5: docs/operations.md's richer case (959 B when measured; the invoice above was 853 B)."""
+    invoice = flow_invoice()
+    means = tuple(PaymentMeans("58", f"FR76 3000 6000 01{n}1 2345 6789 0{n}89", f"AGRIFRPP8{n}2") for n in range(5))
+    invoice.summary = replace(invoice.summary, payment_means=means)
+    for code in (204, 205, 211, 212):
+        invoice.history.append(
+            HistoryEntry(code, "2026-11-27T08:00:00.000Z", "recipient", None, "Traitement en cours par le service")
+        )
+    assert item_bytes(to_record(invoice)) < 1024
 
 
 def test_a_payment_amount_is_kept_and_records_written_before_amounts_still_read():
