@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from chalicelib.domain.directory import Structure
 from chalicelib.domain.subscriptions import LAST_ERROR_CHARS
 from chalicelib.domain.subscriptions_security import BadSignature, verify_signature
+from chalicelib.services.subscriptions_ports import MailClaimRefused
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "chalicelib" / "schemas" / "events"
 _validators: dict[str, Draft202012Validator] = {}
@@ -177,12 +178,12 @@ class FakeStore:
     def claim_confirmation_mail(self, email, siret, now, window_seconds, per_address):
         last = self.mails.get((email.lower(), siret))
         if last is not None and last >= now - window_seconds:
-            return "structure"
+            return MailClaimRefused("structure", last)
         day = (email.lower(), int(now // 86400))
         self.mails[(email.lower(), siret)] = now  # noted even when the address's day is full (as the DynamoDB store)
         if self.mail_counts.get(day, 0) >= per_address:
             self.unmailed.add((email.lower(), siret))
-            return "address"
+            return MailClaimRefused("address", now)
         self.unmailed.discard((email.lower(), siret))
         self.mail_counts[day] = self.mail_counts.get(day, 0) + 1
         return None

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from ..domain.subscriptions import LAST_ERROR_CHARS, EventFilter, Subscription
-from ..services.subscriptions_ports import DeliveryAttempt
+from ..services.subscriptions_ports import DeliveryAttempt, MailClaimRefused
 from .aws import client
 from .subscription_tables import DELIVERY_LOG_DAYS, DeliveryLogRecord, SubscriptionRecord
 from .tables import is_conditional_failure
@@ -70,6 +70,11 @@ def subscription_to_record(subscription: Subscription) -> SubscriptionRecord:
 
 def _mail_partition(email: str) -> dict:
     return {"S": f"mail#{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"}
+
+
+def _sent_at(marker: dict | None, now: float) -> float:
+    """The refusing marker's claim time; `now` (the full window, an upper bound) should DynamoDB not return it."""
+    return float(marker["sent_at"]["N"]) if marker and "sent_at" in marker else now
 
 
 def _same_write(stored: Subscription, written: Subscription) -> bool:
@@ -173,7 +178,7 @@ class DynamoSubscriptionStore:
 
     def claim_confirmation_mail(
         self, email: str, siret: str, now: float, window_seconds: float, per_address: int
-    ) -> str | None:
+    ) -> MailClaimRefused | None:
         """Note a confirmation mail to `email` asked by `siret`, or say why not: "structure" when this structure
         had one mailed to the address within the window, "address" when the address already got `per_address`
         this UTC day, whoever asked (the structure's marker is noted then too, see _note_unmailed). Both are marker
@@ -191,7 +196,12 @@ class DynamoSubscriptionStore:
         try:
             client("dynamodb").transact_write_items(
                 TransactItems=[
-                    {"Put": {"TableName": SubscriptionRecord.Meta.table_name, "Item": marker, **not_within_window}},
+                    {
+                        "Put": {
+                            "TableName": SubscriptionRecord.Meta.table_name, "Item": marker, **not_within_window,
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",  # the marker that refused: its sent_at
+                        }
+                    },
                     {
                         "Update": {
                             "TableName": SubscriptionRecord.Meta.table_name,
@@ -209,28 +219,29 @@ class DynamoSubscriptionStore:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
             # Each item's reason, in order: "ConditionalCheckFailed" for the one whose condition was false.
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            cancelled = error.response.get("CancellationReasons") or []
+            reasons = [r.get("Code") for r in cancelled]
             if reasons[:1] == ["ConditionalCheckFailed"]:
-                return "structure"
+                return MailClaimRefused("structure", _sent_at(cancelled[0].get("Item"), now))
             if reasons[1:2] == ["ConditionalCheckFailed"]:
-                return self._note_unmailed(marker, not_within_window)
+                return self._note_unmailed(marker, not_within_window, now)
             raise  # a conflict with a concurrent transaction, throttling...: an outage, not a refusal
         return None
 
     @staticmethod
-    def _note_unmailed(marker: dict, not_within_window: dict) -> str:
+    def _note_unmailed(marker: dict, not_within_window: dict, now: float) -> MailClaimRefused:
         """The address's day is full: the structure's marker is written all the same (marked `unmailed`, the count
         untouched), so that this structure's next request is answered as if the mail had gone ("structure")."""
         try:
             client("dynamodb").put_item(
                 TableName=SubscriptionRecord.Meta.table_name, Item={**marker, "unmailed": {"BOOL": True}},
-                **not_within_window,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD", **not_within_window,
             )  # fmt: skip
         except ClientError as error:
-            if is_conditional_failure(error):
-                return "structure"  # a concurrent request of this structure claimed it first
+            if is_conditional_failure(error):  # a concurrent request of this structure claimed it first
+                return MailClaimRefused("structure", _sent_at(error.response.get("Item"), now))
             raise
-        return "address"
+        return MailClaimRefused("address", now)
 
     def release_confirmation_mail(self, email: str, siret: str, sent_at: float) -> bool:
         """Undo the claim made at `sent_at` (its mail was never queued): its marker goes, and the address's day

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -161,11 +162,12 @@ def create_subscription(
     if refused is not None and idempotency_key and (existing := store.get(principal.siret, subscription_id)):
         return _replay(existing, digest, clock())
     # True whether that earlier request was mailed or not (the address's quota): nothing tells which (review r44 F4).
-    if refused == "structure":
+    if refused is not None and refused.reason == "structure":
         raise TooManyRequests(
             f"A confirmation was requested for {email} for this structure within the last 24 hours; a link mailed "
             "for it stays valid 7 days. If its owner did not receive it, ask again after Retry-After.",
-            retry_after_seconds=CONFIRMATION_MAIL_WINDOW_SECONDS,
+            # what is left of that request's window, not its full length (review r45 L1)
+            retry_after_seconds=max(1, math.ceil(refused.claimed_at + CONFIRMATION_MAIL_WINDOW_SECONDS - at)),
         )
     # The address got its confirmation mails for the day, asked by other structures: answered as usual, no mail sent.
     # A refusal would tell this structure that others subscribed the address (review r41); the address is still

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..domain.subscriptions import Subscription
 from ..domain.subscriptions_security import Target
+
+
+class MailClaimRefused(NamedTuple):
+    """Why a confirmation mail was not claimed ("structure" or "address"), and when the structure's marker for the
+    address was written: its window, hence a 429's Retry-After, runs from then."""
+
+    reason: str
+    claimed_at: float
+
 
 # host, port → every address the name resolves to (socket.getaddrinfo in production, a dict in tests)
 Resolver = Callable[[str, int], list[str]]
@@ -97,7 +106,7 @@ class SubscriptionStore(Protocol):
 
     def claim_confirmation_mail(
         self, email: str, siret: str, now: float, window_seconds: float, per_address: int
-    ) -> str | None:
+    ) -> MailClaimRefused | None:
         """None (and noted) when `siret` had no confirmation mailed to this address within the window and the
         address got fewer than `per_address` this UTC day; else "structure" or "address", whichever refused. An
         "address" refusal is noted for `siret` all the same: its next request within the window is refused as

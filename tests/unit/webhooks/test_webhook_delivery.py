@@ -362,7 +362,11 @@ def test_one_confirmation_mail_per_address_structure_and_day(store):
     service.delete_subscription(principal(RECIPIENT), first.id, store=store)
     with pytest.raises(TooManyRequests, match="for this structure") as refused:  # deleting and creating again
         subscribe(store, RECIPIENT, {"email": "Compta@Mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 3600)
-    assert refused.value.extra["retry_after_seconds"] == 86400
+    # what is left of the window of the first request, made at 1_000_000.0 (review r45 L1)
+    assert refused.value.extra["retry_after_seconds"] == 86400 - 3600
+    with pytest.raises(TooManyRequests) as at_the_end:  # never 0 (nor negative): "retry now" would be refused
+        subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 86_399.5)
+    assert at_the_end.value.extra["retry_after_seconds"] == 1
     assert len(queue.queued) == 1 and service.list_subscriptions(principal(RECIPIENT), store=store) == []
     later = subscribe(store, RECIPIENT, {"email": "compta@mairie.fr"}, queue, clock=lambda: 1_000_000.0 + 86_401)
     assert later.pending and len(queue.queued) == 2
