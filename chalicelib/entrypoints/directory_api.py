@@ -73,7 +73,9 @@ def issue_api_key(siret: str):
 
 @route("/v1/admin/structures/{siret}/api-keys", admin_keys=True)
 def list_api_keys(siret: str):
-    keys = directory_service.list_api_keys(caller(), siret, directory=deps.directory())
+    principal = caller()
+    query_params(())  # it takes none (review r45 L2)
+    keys = directory_service.list_api_keys(principal, siret, directory=deps.directory())
     return json_response({"siret": siret, "keys": [{"key_id": k, "created_at": at} for k, at in keys]})
 
 
@@ -85,8 +87,10 @@ def revoke_api_key(siret: str, key_id: str):
 
 @route("/v1/admin/structures/{siret}/subscriptions", admin_keys=True)
 def list_structure_subscriptions(siret: str):
+    principal = caller()
+    query_params(())  # it takes none (review r45 L2)
     found = subscription_administration.structure_subscriptions(
-        caller(), siret, store=deps.subscription_store(), directory=deps.directory()
+        principal, siret, store=deps.subscription_store(), directory=deps.directory()
     )
     # links are the structure's own routes, which an administrator key cannot use
     items = [{k: v for k, v in subscription_resource(s).items() if k != "links"} for s in found]

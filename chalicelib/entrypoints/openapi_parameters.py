@@ -23,3 +23,5 @@ QUERY_REFUSALS = (
     "there were more, and accepted: the ones it takes), or one given more than once (repeated_parameters). A "
     "cache-buster `_` (`_=<ms>`, as jQuery or axios add) is ignored by every listing"
 )
+# The 400 of a listing that takes no query parameter (its own subscriptions, deliveries, keys...)
+NO_QUERY_PARAMETERS = f"It takes no query parameter: {QUERY_REFUSALS}"

@@ -13,7 +13,7 @@ from ..services import subscriptions as service
 from ..services.clock import utc_iso
 from ..services.subscriptions_ports import DeliveryAttempt
 from . import dependencies as deps
-from .api import active_caller, caller, idempotency_key, json_body, json_response, public_base_url
+from .api import active_caller, caller, idempotency_key, json_body, json_response, public_base_url, query_params
 from .api import route as shared_route
 from .links import api_path
 
@@ -82,7 +82,9 @@ def create_subscription():
 
 @route("/v1/subscriptions")
 def list_subscriptions():
-    found = service.list_subscriptions(caller(), store=deps.subscription_store())
+    principal = caller()
+    query_params(())  # it takes none: `?status=failing` would otherwise list every subscription (review r45 L2)
+    found = service.list_subscriptions(principal, store=deps.subscription_store())
     return json_response({"subscriptions": [subscription_resource(s) for s in found]})
 
 
@@ -125,8 +127,10 @@ def rotate_secret(subscription_id: str):
 
 @route("/v1/subscriptions/{subscription_id}/deliveries")
 def list_deliveries(subscription_id: str):
+    principal = caller()
+    query_params(())  # the newest attempts, no filter nor paging
     attempts = service.recent_deliveries(
-        caller(), subscription_id, store=deps.subscription_store(), log=deps.delivery_log()
+        principal, subscription_id, store=deps.subscription_store(), log=deps.delivery_log()
     )
     return json_response({"subscription_id": subscription_id, "deliveries": [delivery_resource(a) for a in attempts]})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..domain.statuses import STATUSES
 from ..domain.subscriptions import MAX_FILTER_SERVICE_CODES, SERVICE_CODE_CHARS
-from .openapi_parameters import idempotency_key_parameter
+from .openapi_parameters import NO_QUERY_PARAMETERS, idempotency_key_parameter
 
 
 def _problem(description: str) -> dict:
@@ -23,6 +23,7 @@ _ERRORS = {
     "401": _problem("Missing, unknown or revoked API key, or its structure inactive"),
     "404": _problem("No such subscription of yours"),
 }
+_NO_PARAMETERS = _problem(NO_QUERY_PARAMETERS)
 _FILTER = {
     "type": "object",
     "additionalProperties": False,
@@ -190,6 +191,7 @@ SUBSCRIPTION_PATHS = {
                     "The subscriptions",
                     {"type": "object", "properties": {"subscriptions": {"type": "array", "items": _SUBSCRIPTION}}},
                 ),
+                "400": _NO_PARAMETERS,
                 "401": _ERRORS["401"],
             },
         },
@@ -269,6 +271,7 @@ SUBSCRIPTION_PATHS = {
                         },
                     },
                 ),
+                "400": _NO_PARAMETERS,
                 **_ERRORS,
             },
         }

@@ -9,7 +9,7 @@ import json
 import zipfile
 
 import pytest
-from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
+from demo import ADMIN_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
 from test_search_and_directory import deposit_all, numbers_of, pages
 
@@ -192,3 +192,41 @@ def test_a_cache_buster_is_not_bound_into_a_cursor(client, two_services):
     then = client.http.get(f"/v1/invoices?role=recipient&limit=1&_=2&cursor={cursor}", headers=auth(MAIRIE_KEY))
     assert then.status_code == 200, then.body
     assert json.loads(then.body)["items"] != json.loads(first.body)["items"]
+
+
+@pytest.fixture
+def subscription_id(client) -> str:
+    response = client.http.post(
+        "/v1/subscriptions", headers=auth(SUPPLIER_KEY, **JSON), body=json.dumps({"email": "compta@atelier.example"})
+    )
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)["id"]
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "unknown"),
+    [
+        ("/v1/subscriptions", SUPPLIER_KEY, "status"),
+        ("/v1/subscriptions/{id}/deliveries", SUPPLIER_KEY, "limit"),
+        ("/v1/admin/structures/81234567800013/subscriptions", ADMIN_KEY, "state"),
+        ("/v1/admin/structures/81234567800013/api-keys", ADMIN_KEY, "foo"),
+    ],
+)
+def test_the_listings_without_parameters_refuse_any_but_a_cache_buster(client, subscription_id, path, key, unknown):
+    """Review r45 L2: `?status=failing` listed every subscription, pending and active ones included."""
+    url = path.format(id=subscription_id)
+    body = problem(client, f"{url}?{unknown}=failing", key)
+    assert body["unknown_parameters"] == [unknown] and body["accepted"] == []
+    response = client.http.get(f"{url}?_=1764302400123", headers=auth(key))
+    assert response.status_code == 200, response.body
+
+
+def test_the_listings_without_parameters_document_their_400(client):
+    paths = json.loads(client.http.get("/openapi.json").body)["paths"]
+    for path in (
+        "/v1/subscriptions",
+        "/v1/subscriptions/{subscription_id}/deliveries",
+        "/v1/admin/structures/{siret}/subscriptions",
+        "/v1/admin/structures/{siret}/api-keys",
+    ):
+        assert "unknown_parameters" in paths[path]["get"]["responses"]["400"]["description"], path
