@@ -20,7 +20,7 @@ from ..services.directory import MAX_LIMIT as DIRECTORY_MAX_LIMIT
 from ..services.lifecycle import REROUTE_LIMITS
 from ..services.uploads import SHA256_PROPERTY
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
-from .openapi_parameters import QUERY_REFUSALS, idempotency_key_parameter
+from .openapi_parameters import NO_QUERY_PARAMETERS, QUERY_REFUSALS, idempotency_key_parameter
 from .subscriptions_openapi import SUBSCRIPTION_SCHEMA
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -216,7 +216,7 @@ SCHEMAS = {
                 "type": ["string", "null"],
                 "format": "date",
                 "description": "BT-9 Payment due date (in a CII, the first payment terms' due date); null when the "
-                "invoice gives none, or was stored before it was kept",
+                "invoice gives none, while it is not processed, or when it was stored before it was kept",
             },
             "payment_means": {
                 "type": ["array", "null"],
@@ -253,8 +253,8 @@ SCHEMAS = {
                     "name": {"type": "string"},
                     "vat_id": {
                         "type": ["string", "null"],
-                        "description": "BT-31 Seller VAT identifier as the invoice gives it (null when absent, or "
-                        "stored before it was kept)",
+                        "description": "BT-31 Seller VAT identifier as the invoice gives it (null when absent, "
+                        "while the invoice is not processed, or stored before it was kept)",
                         "examples": ["FR25812345678"],
                     },
                 },
@@ -547,6 +547,7 @@ _REFUSALS = {
     ),
 }
 _ADMIN = {"401": AUTH_ERRORS["401"], "403": problem_response("Needs an administrator key")}
+_NO_PARAMETERS = problem_response(NO_QUERY_PARAMETERS)
 # A party's change of an invoice: its key is remembered on the invoice, for its latest keyed changes.
 _CHANGE_KEY = idempotency_key_parameter(
     "A retry with the same key and body, once the change is made, returns the invoice (200) instead "
@@ -599,7 +600,8 @@ LIFECYCLE_PATHS = {
                 _query_param(
                     "service_code",
                     {"type": "string"},
-                    "The recipient's service the invoice is routed to (BT-10, or the one a re-route set). Checked on "
+                    "The recipient's service the invoice is routed to (BT-10, or the one a re-route set) or, for a "
+                    "rejected invoice (213, routed to no one), the service code it names. Checked on "
                     "the invoices themselves: a page reads at most limit + 100 of them, so it can be short, even "
                     "empty, with a next_cursor",
                 ),
@@ -966,6 +968,7 @@ DIRECTORY_PATHS = {
                         },
                     },
                 ),
+                "400": _NO_PARAMETERS,
                 "404": problem_response("No such structure"),
                 **_ADMIN,
             },
@@ -1000,6 +1003,7 @@ DIRECTORY_PATHS = {
                     "The subscriptions (never a signing secret)",
                     {"siret": {"type": "string"}, "subscriptions": {"type": "array", "items": SUBSCRIPTION_SCHEMA}},
                 ),
+                "400": _NO_PARAMETERS,
                 "404": problem_response("No such structure"),
                 **_ADMIN,
             },
