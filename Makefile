@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 .PHONY: help run test unit integration e2e bench lint clean
 
 help:  ## this list: each target with its description
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 16
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## /\1\t/' | expand -t 16
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or set PYTHON=python3"; exit 1; }
@@ -21,23 +21,23 @@ run: $(STAMP)  ## the local platform: moto, API on 127.0.0.1:$(PORT), event pump
 test: $(STAMP)  ## every test: unit, integration (moto), e2e (local stack over HTTP)
 	$(BIN)/python -m pytest -q tests
 
-unit: $(STAMP)
+unit: $(STAMP)  ## unit tests only (no AWS)
 	$(BIN)/python -m pytest -q tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP)  ## integration tests only (AWS mocked by moto)
 	$(BIN)/python -m pytest -q tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP)  ## end-to-end tests only (the local stack over HTTP)
 	$(BIN)/python -m pytest -q tests/e2e
 
 bench: $(STAMP)  ## benchmarks: validation engine, local pipeline latency, app import time
 	$(BIN)/python bench/validation_bench.py
 	$(BIN)/python bench/pipeline_bench.py
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff check of the whole repository
 	$(BIN)/ruff check .
 
-clean:
+clean:  ## remove .venv and the pytest and ruff caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # --- Deployment (issue #7): infra/ is a CDK app with its own venv (infra/.venv), never the app's. ---
