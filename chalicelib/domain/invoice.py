@@ -108,7 +108,7 @@ _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u221
 # Cyrillic and Greek letters drawn as a Latin letter, each case mapped to the Latin letter of its own look (review
 # r44 F3): a small letter is not its capital's look-alike (µ is not M, Cyrillic н not H).
 _LATIN_CAPITAL_LOOKALIKES = {
-    **dict(zip("АВЕКМНОРСТХУЅІЈԚԜҮӀЁЇ", "ABEKMHOPCTXYSIJQWYIËÏ", strict=True)),  # Cyrillic
+    **dict(zip("АВЕКМНОРСТХУЅІЈԚԜҮӀЁЇҺ", "ABEKMHOPCTXYSIJQWYIËÏH", strict=True)),  # Cyrillic
     **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX", strict=True)),  # Greek
 }
 _LATIN_SMALL_LOOKALIKES = {

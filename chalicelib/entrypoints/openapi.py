@@ -588,8 +588,9 @@ LIFECYCLE_PATHS = {
                 _query_param(
                     "number",
                     {"type": "string"},
-                    "Invoice number (BT-1), compared as the duplicate control compares numbers: case, spaces, "
-                    "dashes, Unicode forms and look-alike letters aside ('fac‑é‑5' finds FAC-É-5)",
+                    "Invoice number (BT-1), compared as the duplicate control compares numbers (README, Deposit "
+                    "controls): case, spaces, dashes, Unicode forms and look-alike letters aside ('fac‑é‑5' finds "
+                    "FAC-É-5)",
                 ),
                 _query_param(
                     "counterpart",

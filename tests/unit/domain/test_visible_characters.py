@@ -166,9 +166,17 @@ def test_a_small_letter_is_not_the_latin_letter_its_capital_looks_like(small, la
         ("\u0443\u0445\u0456\u0458\u0455-1", "yxijs-1"),  # Cyrillic у х і ј ѕ
         ("\u03bf\u03c1\u03b9-1", "opi-1"),  # Greek omicron, rho, iota
         ("\u0451\u0301-1", "\u00eb\u0301-1"),  # Cyrillic ё with an accent as ë with it
+        ("LOT-\u04bb1", "LOT-h1"),  # Cyrillic shha
     ],
 )
 def test_a_small_look_alike_is_the_latin_small_letter_it_looks_like(lookalike, latin):
     from chalicelib.domain.invoice import number_key
 
     assert number_key(lookalike) == number_key(latin) == number_key(latin.upper())
+
+
+def test_a_capital_look_alike_folds_as_its_small_letter_does():
+    """Review r46 F3: Cyrillic small shha folded to H while its capital stayed apart."""
+    from chalicelib.domain.invoice import number_key
+
+    assert number_key("LOT-\u04ba1") == number_key("LOT-H1") == number_key("LOT-\u04bb1")
