@@ -86,12 +86,23 @@ BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 BIDI_CONTROLS = BIDI_OVERRIDES | frozenset("\u061c\u200e\u200f")  # Unicode's Bidi_Control property
 
 
-def hidden_control(text: str, allowed: str = "\n\r\t") -> str | None:
+# What an identifier a payer copies (an account, a BIC, a VAT identifier) never holds, beyond controls: format
+# characters (Cf: every bidi control, zero-width characters, U+FEFF) and line or paragraph separators.
+_HIDDEN_IN_IDENTIFIERS = frozenset({"Cf", "Zl", "Zp"})
+
+
+def hidden_control(text: str, allowed: str = "\n\r\t", *, identifier: bool = False) -> str | None:
     """The first control character (Cc, other than those `allowed`) or bidirectional override in `text`, else None:
-    a free text shown to the other party (a comment) stays plain text, its lines (LF, CRLF or CR) and tabs kept."""
-    return next(
-        (c for c in text if c in BIDI_OVERRIDES or (unicodedata.category(c) == "Cc" and c not in allowed)), None
-    )
+    a free text shown to the other party (a comment) stays plain text, its lines (LF, CRLF or CR) and tabs kept.
+    With `identifier`, also any format character, line or paragraph separator or blank look-alike: an identifier
+    has no part a reader cannot see (spaces, which group an IBAN's digits, stay)."""
+    for c in text:
+        category = unicodedata.category(c)
+        if c in BIDI_OVERRIDES or (category == "Cc" and c not in allowed):
+            return c
+        if identifier and (category in _HIDDEN_IN_IDENTIFIERS or c in _BLANK_LOOKALIKES):
+            return c
+    return None
 
 
 def comparable_reference(text: str) -> str:

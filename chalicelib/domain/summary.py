@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..validation.model import CreditTransfer, Party, PaymentInstruction
 from ..validation.model import Invoice as SemanticInvoice
-from ..validation.model import Party, PaymentInstruction
 from .invoice import InvoiceSummary, PaymentMeans, Totals
 
 SIRET_SCHEME = "0009"
@@ -67,21 +67,32 @@ def summarize(model: SemanticInvoice) -> InvoiceSummary:
         engagement_number=_text(model.purchase_order),
         due_date=model.due_date.value if model.due_date is not None else None,
         seller_vat_id=_text(model.seller.vat_id) if model.seller else None,
-        payment_means=tuple(m for instruction in model.payment_instructions for m in _payment_means(instruction)),
+        payment_means=tuple(m for _, m, _ in _all_payment_means(model)),
     )
 
 
-def _payment_means(instruction: PaymentInstruction) -> list[PaymentMeans]:
+def _payment_means(instruction: PaymentInstruction) -> list[tuple[PaymentMeans, CreditTransfer | None]]:
     """A BG-16 instruction as one PaymentMeans per payee account (BG-17: a CII may give several), or one without
-    account (a direct debit, a card, a cheque). An instruction with neither code nor account tells nothing."""
+    account (a direct debit, a card, a cheque), each with the BG-17 it was read from. An instruction with neither code
+    nor account tells nothing."""
     code = _text(instruction.code)
-    means = [PaymentMeans(code, _text(t.account), _text(t.bic)) for t in instruction.transfers]
-    return [m for m in means or [PaymentMeans(code)] if m != PaymentMeans()]
+    means = [(PaymentMeans(code, _text(t.account), _text(t.bic)), t) for t in instruction.transfers]
+    return [(m, t) for m, t in means or [(PaymentMeans(code), None)] if m != PaymentMeans()]
+
+
+def _all_payment_means(model: SemanticInvoice) -> list[tuple[PaymentInstruction, PaymentMeans, CreditTransfer | None]]:
+    """Every payment means the summary lists, in its order, with where each was read from."""
+    return [(i, m, t) for i in model.payment_instructions for m, t in _payment_means(i)]
 
 
 def issue_date_text(model: SemanticInvoice) -> str | None:
     """BT-2 as the document writes it (None when absent): what the issue date control quotes."""
     return model.issue_date.raw if model.issue_date is not None else None
+
+
+def due_date_text(model: SemanticInvoice) -> str | None:
+    """BT-9 as the document writes it (None when absent): what the due date control quotes."""
+    return model.due_date.raw if model.due_date is not None else None
 
 
 def business_term_locations(model: SemanticInvoice) -> dict[str, str]:
@@ -96,7 +107,12 @@ def business_term_locations(model: SemanticInvoice) -> dict[str, str]:
         return xpath_of(model.el) if model.el is not None else "/"
 
     seller, buyer = model.seller, model.buyer
-    return {
+    # A payment means' account and BIC by their position in the summary's payment_means (payment_term_key)
+    payment = {}
+    for index, (instruction, _, transfer) in enumerate(_all_payment_means(model)):
+        payment[payment_term_key("BT-84", index)] = where(transfer and transfer.account, transfer or instruction)
+        payment[payment_term_key("BT-86", index)] = where(transfer and transfer.bic, transfer or instruction)
+    return payment | {
         "BT-27": where(seller.name if seller else None, seller),
         "BT-44": where(buyer.name if buyer else None, buyer),
         "BT-1": where(model.number),
@@ -106,4 +122,11 @@ def business_term_locations(model: SemanticInvoice) -> dict[str, str]:
         "BT-13": where(model.purchase_order),
         "BT-30": where(seller.legal_registration if seller else None, seller),
         "BT-47": where(buyer.legal_registration if buyer else None, buyer),
+        "BT-9": where(model.due_date),
+        "BT-31": where(seller.vat_id if seller else None, seller),
     }
+
+
+def payment_term_key(term: str, index: int) -> str:
+    """The business_term_locations key of `term` (BT-84, BT-86) in the summary's payment means number `index`."""
+    return f"{term}#{index}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -11,8 +12,10 @@ from ..domain.invoice import (
     SUMMARY_TEXT_LIMITS,
     InvoiceSummary,
     has_visible_character,
+    hidden_control,
     number_key,
 )
+from ..domain.summary import payment_term_key
 from .ports import Directory
 
 
@@ -22,6 +25,8 @@ class ControlFailure:
     rule: str  # stable id of the control, as findings carry
     message: str  # names the business term
     business_term: str
+    # The business_term_locations key of the element at fault, when the term occurs more than once (a payment means')
+    where: str | None = None
 
 
 REJECTION_SEMANTIC = "REJ_SEMAN"  # the data of the invoice cannot be taken in as they are
@@ -48,8 +53,16 @@ def number_failure(summary: InvoiceSummary) -> ControlFailure | None:
     but an invoice number is a legal mention, and the duplicate control claims (supplier, year of issue, BT-1): an
     invoice is never accepted without that claim."""
     if has_visible_character(summary.number):
+        if (hidden := hidden_control(summary.number)) is not None:  # e.g. U+202E: displayed as another number
+            return ControlFailure(
+                REJECTION_SEMANTIC,
+                "CHORALE-NUMBER",
+                f"BT-1 Invoice number holds {_code_point(hidden)}, a control or bidirectional override character: "
+                "it would not display as it reads.",
+                "BT-1",
+            )
         return None
-    shown = ", ".join(f"U+{ord(c):04X}" for c in list(dict.fromkeys(summary.number or ""))[:5])  # what it holds
+    shown = ", ".join(_code_point(c) for c in list(dict.fromkeys(summary.number or ""))[:5])  # what it holds
     what = f"has no visible character (only {shown})" if shown else "is blank"
     return ControlFailure(REJECTION_SEMANTIC, "CHORALE-NUMBER", f"BT-1 Invoice number {what}.", "BT-1")
 
@@ -78,6 +91,59 @@ def issue_date_failure(summary: InvoiceSummary, written: str | None, deposited_a
             "BT-2",
         )
     return None
+
+
+def due_date_failure(summary: InvoiceSummary, written: str | None) -> ControlFailure | None:
+    """BT-9, when the document gives one, must be a real calendar date, as the JSON format requires: the payer's
+    software schedules the payment from it, and an unreadable one would reach it as no due date at all. `written` is
+    BT-9 as the document has it, the summary's due_date its date (None when not one)."""
+    if written is None or summary.due_date is not None:
+        return None
+    return ControlFailure(
+        REJECTION_SEMANTIC,
+        "CHORALE-DUE-DATE",
+        f"BT-9 Payment due date {written.strip()[:40]!r} is not a valid calendar date.",
+        "BT-9",
+    )
+
+
+# UNTDID 4461 credit transfer (30) and SEPA credit transfer (58): their account is an IBAN or a bank's own number
+CREDIT_TRANSFER_CODES = frozenset({"30", "58"})
+
+
+def payment_text_failure(summary: InvoiceSummary) -> ControlFailure | None:
+    """The identifiers the payer copies into a transfer, BT-31 and every payment means' BT-84 and BT-86, hold no
+    character a reader does not see as it is: no control (tab and line breaks too), format character (bidi controls,
+    zero-width characters) or line separator. FR76\u202e9810\u202c3000… displays as FR7601893000… (review r47 F1).
+    A credit transfer's account holds no letter or digit outside ASCII either (full-width, Arabic-Indic digits,
+    Cyrillic letters drawn as Latin ones): an IBAN and a bank's account number are ASCII. Spaces, which group an
+    IBAN's digits, stay."""
+    identifiers = [("BT-31", "Seller VAT identifier", summary.seller_vat_id, None)]
+    for index, means in enumerate(summary.payment_means or ()):
+        identifiers.append(("BT-84", "Payment account identifier", means.account, index))
+        identifiers.append(("BT-86", "Payment service provider identifier", means.bic, index))
+    for term, label, text, index in identifiers:
+        if text is None:
+            continue
+        what = "a control, format or invisible character"
+        refused = hidden_control(text, allowed="", identifier=True)
+        if refused is None and term == "BT-84" and summary.payment_means[index].code in CREDIT_TRANSFER_CODES:
+            what = "not an ASCII letter or digit, as a credit transfer's account has"
+            refused = next((c for c in text if not c.isascii() and unicodedata.category(c) != "Zs"), None)
+        if refused is not None:
+            where = f" of payment means {index + 1}" if index is not None else ""
+            return ControlFailure(
+                REJECTION_SEMANTIC,
+                "CHORALE-PAYMENT-TEXT",
+                f"{term} {label}{where} holds {_code_point(refused)}, {what}: it would not display as it reads.",
+                term,
+                payment_term_key(term, index) if index is not None else None,
+            )
+    return None
+
+
+def _code_point(character: str) -> str:
+    return f"U+{ord(character):04X}"
 
 
 def depositor_failure(structure: Structure | None, siret: str) -> ControlFailure | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..domain.invoice import Error, Invoice, InvoiceSummary
 from ..domain.statuses import REJETEE
-from ..domain.summary import business_term_locations, issue_date_text, summarize
+from ..domain.summary import business_term_locations, due_date_text, issue_date_text, summarize
 from ..formats import bundles
 from . import controls, intake, layout
 from .clock import utc_now
@@ -265,11 +265,13 @@ def _decide(
 
     locations = business_term_locations(report.invoice)
     # The texts' lengths first: the other controls' messages quote them. BT-1 and BT-2 next: no acceptance without
-    # a number claim.
+    # a number claim. Then the other data the payer reads from the record: the due date, the payment identifiers.
     failure = (
         controls.text_length_failure(summary)
         or controls.number_failure(summary)
         or controls.issue_date_failure(summary, issue_date_text(report.invoice), invoice.created_at)
+        or controls.due_date_failure(summary, due_date_text(report.invoice))
+        or controls.payment_text_failure(summary)
     )
     if failure is not None:
         recipient = _buyer_structure(summary, directory)
@@ -312,7 +314,7 @@ def _buyer_structure(summary: InvoiceSummary, directory: Directory):
 
 
 def _finding(failure: controls.ControlFailure, locations: dict[str, str]) -> Error:
-    return Error(failure.rule, "fatal", failure.message, locations.get(failure.business_term, "/"))
+    return Error(failure.rule, "fatal", failure.message, locations.get(failure.where or failure.business_term, "/"))
 
 
 def _is_rejected(invoice: Invoice) -> bool:
