@@ -40,8 +40,9 @@ SUMMARY_TEXT_LIMITS: tuple[tuple[str, str, str, int], ...] = (
 # The parties' SIRETs as read: a record keeps at most this much of them (the supplier and routing controls refuse any
 # that is not the depositor's or a recipient's in the directory, with their own reasons).
 STORED_SIRET_LIMIT = 100
-# What the platform only shows the payer (BT-31 seller VAT identifier, BT-81/BT-84/BT-86 payment means): no control
-# reads them, so a longer one is cut, never refused (an IBAN has 34 characters, a BIC 11, a VAT identifier ~15).
+# What the platform only shows the payer (BT-31 seller VAT identifier, BT-81/BT-84/BT-86 payment means): their
+# length is not controlled (services.controls only refuses hidden characters in them), so a longer one is cut, never
+# refused (an IBAN has 34 characters, a BIC 11, a VAT identifier ~15).
 STORED_PAYMENT_TEXT_LIMIT = 100
 MAX_STORED_PAYMENT_MEANS = 5  # the document's first ones (EN 16931 sets no number; one or two in practice)
 
