@@ -11,11 +11,31 @@ import time
 from ..domain.subscriptions_security import Target
 from ..services.subscriptions_ports import HttpResult
 
+# A name whose DNS servers answer slowly (the subscriber chooses them) must not hold a delivery, or the API's
+# subscribe, for the C library's own timeouts (up to 30 s): the lookup gets this long, then the URL is refused.
+DNS_TIMEOUT_SECONDS = 2.0
 
-def system_resolver(host: str, port: int) -> list[str]:
-    """Every address `host` resolves to (IPv4 and IPv6)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+
+def system_resolver(host: str, port: int, timeout: float = DNS_TIMEOUT_SECONDS) -> list[str]:
+    """Every address `host` resolves to (IPv4 and IPv6), within `timeout` seconds (else OSError).
+
+    getaddrinfo cannot be interrupted: it runs in a daemon thread, left to finish on its own when it is late."""
+    outcome: list = []
+
+    def lookup() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP))
+        except BaseException as error:  # (handed to the caller below)
+            outcome.append(error)
+
+    worker = threading.Thread(target=lookup, name="dns-lookup", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise TimeoutError(f"no DNS answer within {timeout:g} s")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return list(dict.fromkeys(info[4][0] for info in outcome[0]))
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 
+import pytest
 from webhook_support import Receiver
 
+from chalicelib.adapters import webhook_http
 from chalicelib.adapters.webhook_http import HttpWebhookSender
 from chalicelib.domain.subscriptions_security import Target
 
@@ -83,3 +85,36 @@ def test_a_url_http_client_refuses_is_a_failed_attempt_not_a_crash():
     target = Target("http", "127.0.0.1", 9, "/hooks/factur\u00e9")
     result = HttpWebhookSender().post(target, "127.0.0.1", {}, b"{}", 5.0)
     assert not result.ok and result.status is None and "UnicodeEncodeError" in result.error
+
+
+def test_a_dns_lookup_that_does_not_answer_in_time_is_a_failure_not_a_wait(monkeypatch):
+    # The subscriber chooses the name, hence its DNS servers: a slow one must not hold the delivery (or the API).
+    release = threading.Event()
+
+    def stuck_getaddrinfo(*args, **kwargs):
+        release.wait(10)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.113.7", 443))]
+
+    monkeypatch.setattr(webhook_http.socket, "getaddrinfo", stuck_getaddrinfo)
+    try:
+        with pytest.raises(TimeoutError, match="no DNS answer within 0.05 s"):
+            webhook_http.system_resolver("slow.example", 443, timeout=0.05)
+    finally:
+        release.set()
+
+
+def test_the_resolver_returns_every_address_once_and_passes_dns_errors_on(monkeypatch):
+    answers = [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.113.7", 443)),
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2001:db8::7", 443, 0, 0)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.113.7", 443)),
+    ]
+    monkeypatch.setattr(webhook_http.socket, "getaddrinfo", lambda *a, **k: answers)
+    assert webhook_http.system_resolver("hooks.example", 443) == ["203.0.113.7", "2001:db8::7"]
+
+    def unknown(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(webhook_http.socket, "getaddrinfo", unknown)
+    with pytest.raises(socket.gaierror):
+        webhook_http.system_resolver("unknown.example", 443)
