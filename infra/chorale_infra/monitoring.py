@@ -42,7 +42,7 @@ class Monitoring(Construct):
         self.alarms: list[cw.Alarm] = []
 
         def alarm(
-            alarm_id: str, metric: cw.Metric, threshold: float, description: str, evaluation_periods: int = 1
+            alarm_id: str, metric: cw.IMetric, threshold: float, description: str, evaluation_periods: int = 1
         ) -> cw.Alarm:
             created = metric.create_alarm(
                 self,
@@ -177,7 +177,20 @@ class Monitoring(Construct):
                     period=FIVE_MINUTES,
                 )
 
-            alarm("Api5xx", api_metric("5XXError"), 10, "The API returned more than 10 5XX in 5 minutes.")
+            # A rate, not a count (see the stage's settings)
+            percent, least = stage.api_5xx_alarm_percent, stage.api_5xx_alarm_min_errors
+            api_5xx_rate = cw.MathExpression(
+                expression=f"IF(errors >= {least}, 100 * errors / requests, 0)",
+                using_metrics={"errors": api_metric("5XXError"), "requests": api_metric("Count")},
+                period=FIVE_MINUTES,
+                label="5XX, % of requests",
+            )
+            alarm(
+                "Api5xx",
+                api_5xx_rate,
+                percent,
+                f"Over {percent:g} % of the API's requests answered 5XX in 5 minutes ({least} or more of them).",
+            )
             api_widgets.append(
                 cw.GraphWidget(
                     title="API: requests, 4XX, 5XX, latency p99",

@@ -51,6 +51,10 @@ class StageSettings:
     # Webhook deliveries given up (receivers down past the retry age) per hour, three hours running, that page: one
     # subscriber's outage only shows on the dashboard; this many points at our side (outbound network, signing).
     webhook_given_up_alarm_per_hour: int = 1000
+    # The API's 5XX alarm: over this share of its requests in 5 minutes, counting only from this many 5XX (a rate:
+    # ten 5XX are noise at the end-of-month peak, most of the requests on a quiet night)
+    api_5xx_alarm_percent: float = 1.0
+    api_5xx_alarm_min_errors: int = 5
     # Partitions per party in the invoice indexes (INDEX_SHARDS): raise it before a supplier sends > 1,000 invoices/s
     # (infra/CAPACITY.md); never lower it (a search reads shards 0 to index_shards - 1, where older entries are).
     index_shards: int = 4
