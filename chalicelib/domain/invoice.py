@@ -288,6 +288,11 @@ class Invoice:
     def status(self) -> Status | None:
         return self.history[-1].status if self.history else None
 
+    @property
+    def sequence(self) -> int | None:
+        """The position of the current status in the history: the n of its status event's id (`<id>-<n>`)."""
+        return len(self.history) - 1 if self.history else None
+
     def is_party(self, siret: str) -> bool:
         return siret in (self.supplier_siret, self.recipient_siret)
 
@@ -335,12 +340,16 @@ class Invoice:
         """The history as structure `siret` may read it. The supplier reads all of it. The recipient reads it from
         where the invoice was last routed to it from another structure (or one the record cannot name): what a
         former recipient wrote, and what the supplier answered it, are that structure's business."""
+        return self.history[self.history_start_for(siret) :]
+
+    def history_start_for(self, siret: str) -> int:
+        """The position of the first history entry structure `siret` may read (history_for)."""
         if siret == self.supplier_siret:
-            return list(self.history)
+            return 0
         reroutings, start = self._reroutings(), len(self.history)
         while start and self._recipient_at(start - 1, reroutings) == siret:
             start -= 1
-        return self.history[start:]
+        return start
 
     def _recipient_at(self, position: int, reroutings: list[int]) -> str | None:
         if not reroutings or position >= reroutings[-1]:

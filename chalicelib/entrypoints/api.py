@@ -242,7 +242,7 @@ def get_invoice(invoice_id: str):
 @route("/v1/invoices/{invoice_id}/history")
 def get_invoice_history(invoice_id: str):
     entries = queries.visible_history(caller(), invoice_id, invoices=deps.invoices())
-    return json_response({"invoice_id": invoice_id, "history": [history_entry(h) for h in entries]})
+    return json_response({"invoice_id": invoice_id, "history": [history_entry(h, n) for n, h in entries]})
 
 
 @route("/v1/invoices/{invoice_id}/file")

@@ -267,6 +267,13 @@ SCHEMAS = {
             "format": {"type": "string", "examples": ["ubl", "cii"]},
             "processing": {"enum": ["pending", "done", "failed"]},
             "status": {"$ref": "#/components/schemas/Status"},
+            "sequence": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "Position of the current status in the history, from 0: the n of its status event's "
+                "id (`<invoice id>-<n>`). It only grows: keep the highest seen from the events and from polling, and "
+                "apply only what is newer (docs/webhooks.md, Ordering). Null without a status",
+            },
             "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}},
             "errors_truncated": {
                 "type": "integer",
@@ -371,8 +378,15 @@ SCHEMAS = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["code", "name", "at", "actor"],
+                    "required": ["sequence", "code", "name", "at", "actor"],
                     "properties": {
+                        "sequence": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "The entry's position in the invoice's whole history, from 0: the n of "
+                            "its status event's id (a recipient after a re-route reads the history from its own "
+                            "routing on, so its first entry may not be 0)",
+                        },
                         "code": {"type": "integer"},
                         "name": {"type": "string"},
                         "label": {"type": "string"},

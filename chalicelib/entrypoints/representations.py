@@ -49,6 +49,7 @@ def invoice_resource(invoice: Invoice, viewer: str) -> dict:
         "format": invoice.format,
         "processing": invoice.processing,
         "status": status.as_dict() if status else None,
+        "sequence": invoice.sequence,  # the current status's position: orders a poll against the events (webhooks)
         "errors": [e.as_dict() for e in invoice.errors],
         "errors_truncated": invoice.errors_truncated,
         "attachments": [
@@ -64,9 +65,11 @@ def invoice_resource(invoice: Invoice, viewer: str) -> dict:
     }
 
 
-def history_entry(entry: HistoryEntry) -> dict:
+def history_entry(entry: HistoryEntry, sequence: int) -> dict:
+    """A history entry; `sequence`: its position in the whole history (the n of its status event's id)."""
     status = entry.status
     return {
+        "sequence": sequence,
         "code": entry.code,
         "name": status.name,
         "label": status.label,

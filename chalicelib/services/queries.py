@@ -21,10 +21,14 @@ def visible_invoice(principal: Principal, invoice_id: str, *, invoices: InvoiceR
     return invoice
 
 
-def visible_history(principal: Principal, invoice_id: str, *, invoices: InvoiceRepository) -> list[HistoryEntry]:
-    """The invoice's history as the caller may read it: a recipient after a re-routing reads it from its own routing
-    on (Invoice.history_for)."""
-    return visible_invoice(principal, invoice_id, invoices=invoices).history_for(principal.siret)
+def visible_history(
+    principal: Principal, invoice_id: str, *, invoices: InvoiceRepository
+) -> list[tuple[int, HistoryEntry]]:
+    """The invoice's history as the caller may read it, each entry with its position in the whole history (the n of
+    its status event's id): a recipient after a re-routing reads it from its own routing on (Invoice.history_for)."""
+    invoice = visible_invoice(principal, invoice_id, invoices=invoices)
+    start = invoice.history_start_for(principal.siret)
+    return list(enumerate(invoice.history[start:], start))
 
 
 MAX_FILE_NAME_NUMBER = 100
