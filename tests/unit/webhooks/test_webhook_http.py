@@ -118,3 +118,30 @@ def test_the_resolver_returns_every_address_once_and_passes_dns_errors_on(monkey
     monkeypatch.setattr(webhook_http.socket, "getaddrinfo", unknown)
     with pytest.raises(socket.gaierror):
         webhook_http.system_resolver("unknown.example", 443)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (b"HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n", "HTTP 302 (redirects are not followed)"),
+        (b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n", "HTTP 103"),  # r49: not called a redirect
+    ],
+)  # fmt: skip
+def test_a_non_2xx_answer_is_a_failure_named_by_its_status(answer, error):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(5)
+
+        def answer_once():
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+        responder = threading.Thread(target=answer_once, daemon=True)
+        responder.start()
+        target = Target("http", "127.0.0.1", server.getsockname()[1], "/")
+        result = HttpWebhookSender().post(target, "127.0.0.1", {}, b"{}", 5.0)
+        responder.join(5)
+    assert (result.ok, result.error) == (False, error)
