@@ -21,6 +21,7 @@ from ..services.lifecycle import REROUTE_LIMITS
 from ..services.uploads import SHA256_PROPERTY
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
 from .openapi_parameters import NO_QUERY_PARAMETERS, QUERY_REFUSALS, idempotency_key_parameter
+from .problems import EXTENSION_MEMBERS
 from .subscriptions_openapi import SUBSCRIPTION_SCHEMA
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -161,7 +162,8 @@ SCHEMAS = {
     **SCHEMAS_INPUT,
     "Problem": {
         "type": "object",
-        "description": "RFC 9457 problem details",
+        "description": "RFC 9457 problem details. Beyond its standard members, a problem carries the extension "
+        "members below that apply to it (never null); a client ignores those it does not know.",
         "required": ["type", "title", "status"],
         "properties": {
             "type": {"type": "string", "format": "uri"},
@@ -169,6 +171,7 @@ SCHEMAS = {
             "status": {"type": "integer"},
             "detail": {"type": "string"},
             "instance": {"type": "string"},
+            **EXTENSION_MEMBERS,
         },
     },
     "Status": {

@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 from chalice import Response
 
+from ..formats import sniffing
 from ..services import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -24,6 +25,91 @@ STATUS_BY_ERROR: list[tuple[type[errors.ServiceError], int]] = [
     (errors.Unprocessable, 422),
     (errors.TooManyRequests, 429),
 ]
+
+
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_COUNT = {"type": "integer", "minimum": 0}
+_BOUNDED = (
+    f": at most {errors.MAX_UNKNOWN_FIELDS_LISTED}, each cut to {errors.MAX_FIELD_NAME_SHOWN} characters ('…' "
+    "ending a cut one)"
+)
+_COUNTED = ": present only when the list is not all of them as given (some left out or cut)"
+
+# Every member a problem may carry beyond RFC 9457's own (type, title, status, detail, instance), with its JSON
+# Schema: the OpenAPI Problem schema declares them from here, and a test checks that each keyword a refusal is raised
+# with in chalicelib is listed. A member is present only when it applies (None is never sent).
+EXTENSION_MEMBERS: dict[str, dict] = {
+    "request_id": {"type": "string", "description": "API Gateway's id of the request: quote it when reporting"},
+    "retry_after_seconds": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "Seconds to wait before retrying (as the Retry-After header): 429, 503 and a 409 'Request "
+        "in progress'",
+    },
+    "truncated": {
+        "type": "boolean",
+        "description": "true when the problem was too large to send whole: its detail is cut and its larger "
+        "members left out",
+    },
+    "reason": {
+        "type": "string",
+        "description": "A machine-readable code of why the request was refused, for a client to branch on "
+        "(e.g. schema, malformed-json, too-large, too_many_files, too_many_services, too_many_attachments, "
+        "record_full, structure_full)",
+    },
+    "reason_code": {
+        "type": "string",
+        "description": "A re-route refused by the directory: the routing failure's reason code",
+    },
+    "errors": {
+        "type": "array",
+        "description": "A JSON invoice that does not match its schema (GET /v1/schemas/invoice.json): every error",
+        "items": {
+            "type": "object",
+            "properties": {
+                "pointer": {"type": "string", "description": "JSON Pointer to the value in error ('' the root)"},
+                "message": {"type": "string"},
+                "keyword": {"type": "string", "description": "The JSON Schema keyword that failed"},
+            },
+        },
+    },
+    "allowed": {
+        "type": "array",
+        "items": {"type": "integer"},
+        "description": "A status change refused from the current status: the statuses that may follow it",
+    },
+    "accepted": {**_STRINGS, "description": "The accepted media types, or the accepted query parameters"},
+    "declared": {"type": "string", "description": "The media type the Content-Type declared"},
+    "found": {"enum": sorted(sniffing.DESCRIPTIONS), "description": "What the body is, found by its content"},
+    "field": {"type": "string", "description": "The request body's field refused"},
+    "key": {"type": "string", "description": "The stored object that is in the deep archive"},
+    "upload": {"type": "string", "description": "The route to upload a file over the request body's limit"},
+    "limit_bytes": {**_COUNT, "description": "The size limit that was exceeded, in bytes"},
+    "rendition_bytes": {**_COUNT, "description": "The size of a JSON invoice's UBL rendition, in bytes"},
+    "limit_attachments": {**_COUNT, "description": "How many attachments an invoice takes at most"},
+    "files": {**_COUNT, "description": "How many files the archive holds"},
+    "max_files": {**_COUNT, "description": "How many files an archive takes at most"},
+    "rows": {**_COUNT, "description": "How many structures the import holds"},
+    "max_rows": {**_COUNT, "description": "How many structures an import takes at most"},
+    "services": {**_COUNT, "description": "How many services the structure would have"},
+    "max_services": {**_COUNT, "description": "How many services a structure has at most"},
+    "sirets": {**_STRINGS, "description": "The structures whose record would be over the store's size limit"},
+    "taken_keys": {
+        "type": "array",
+        "description": "An import's API keys that belong to another structure: the row and that structure",
+        "items": {"type": "object", "properties": {"row": {"type": "string"}, "siret": {"type": "string"}}},
+    },
+    "duplicates": {
+        "type": "array",
+        "description": "An import's repeated SIRETs (or API keys, without the key): the value and its rows",
+        "items": {"type": "object", "properties": {"siret": {"type": "string"}, "rows": _STRINGS}},
+    },
+    "unknown_fields": {**_STRINGS, "description": f"The request body's unknown or read-only fields{_BOUNDED}"},
+    "unknown_fields_count": {**_COUNT, "description": f"How many unknown fields there were{_COUNTED}"},
+    "unknown_parameters": {**_STRINGS, "description": f"The unknown query parameters{_BOUNDED}"},
+    "unknown_parameters_count": {**_COUNT, "description": f"How many unknown query parameters there were{_COUNTED}"},
+    "repeated_parameters": {**_STRINGS, "description": "The query parameters given more than once"},
+}
 
 
 def problem_body(status: int, title: str | None = None, detail: str | None = None, **extra) -> dict:

@@ -89,4 +89,19 @@ class Recorder:
             self.violations.append(f"{where}: Content-Type {media!r} not among {sorted(content)}")
             return
         if schema := content[media].get("schema"):
-            self.violations += _validate(self.document, schema, json.loads(response.body), where)
+            body = json.loads(response.body)
+            self.violations += _validate(self.document, schema, body, where)
+            if media == "application/problem+json":
+                self.violations += _undeclared_members(self.document, body, where)
+
+
+def _undeclared_members(document: dict, problem: dict, where: str) -> list[str]:
+    """A problem's members the Problem schema does not declare: it stays open to members a newer server adds (a
+    client ignores them), so the schema validation alone lets an undeclared one through; a client's model must
+    have each member the API sends."""
+    declared = document["components"]["schemas"]["Problem"]["properties"]
+    return [
+        f"{where}: problem member {name!r} not declared in the Problem schema"
+        for name in problem
+        if name not in declared
+    ]

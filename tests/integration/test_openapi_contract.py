@@ -12,12 +12,14 @@ import zipfile
 import pytest
 from demo import ADMIN_KEY, CHR_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
-from openapi_contract import Recorder
+from openapi_contract import Recorder, _undeclared_members
 
 from chalicelib.adapters.mail import OutboxMailer
 from chalicelib.domain.subscriptions import RetrySchedule
 from chalicelib.domain.subscriptions_security import UrlPolicy
 from chalicelib.entrypoints import dependencies
+from chalicelib.entrypoints.openapi import openapi_document
+from chalicelib.entrypoints.problems import problem_body
 
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
@@ -266,3 +268,13 @@ def test_contract(client, pump, local_policy):
     http.delete(f"/v1/subscriptions/{mid}", headers=m)
     http.delete(f"/v1/subscriptions/{mid}", headers=m)
     assert http.violations == []
+
+
+def test_the_recorder_names_a_problem_member_the_schema_leaves_undeclared():
+    # The Problem schema stays open (a newer server's member must not break an older client): its validation lets
+    # any member through, so the recorder checks the members by name.
+    declared = problem_body(429, retry_after_seconds=1, request_id="r-1")
+    assert _undeclared_members(openapi_document(), declared, "here") == []
+    assert _undeclared_members(openapi_document(), {**declared, "quota_left": 0}, "here") == [
+        "here: problem member 'quota_left' not declared in the Problem schema"
+    ]
