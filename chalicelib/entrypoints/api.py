@@ -236,7 +236,8 @@ def deposit_invoice():
 def get_invoice(invoice_id: str):
     principal = caller()
     invoice = queries.visible_invoice(principal, invoice_id, invoices=deps.invoices())
-    return json_response(invoice_resource(invoice, principal.siret))
+    active = queries.recipient_active(invoice, directory=deps.directory())
+    return json_response(invoice_resource(invoice, principal.siret, recipient_active=active))
 
 
 @route("/v1/invoices/{invoice_id}/history")

@@ -264,7 +264,20 @@ SCHEMAS = {
             },
             "recipient": {
                 "type": "object",
-                "properties": {"siret": _NULLABLE_STRING, "name": _NULLABLE_STRING, "service_code": _NULLABLE_STRING},
+                "properties": {
+                    "siret": _NULLABLE_STRING,
+                    "name": _NULLABLE_STRING,
+                    "service_code": _NULLABLE_STRING,
+                    "active": {
+                        "type": ["boolean", "null"],
+                        "description": "Whether the recipient structure the invoice is routed to is active in the "
+                        "directory, read at the time of the request: false when it is deactivated or no longer in the "
+                        "directory (its supplier may then re-route an invoice not yet approved: POST "
+                        "/v1/invoices/{invoice_id}/reroute), null while the invoice is routed to none. Only in the "
+                        "answer to GET /v1/invoices/{invoice_id}: listings and the answers to a deposit, a status "
+                        "change or a re-route leave it out (it costs a directory read per invoice).",
+                    },
+                },
             },
             "engagement_number": _NULLABLE_STRING,
             "format": {"type": "string", "examples": ["ubl", "cii"]},

@@ -20,8 +20,14 @@ def _payment_means(means: tuple[PaymentMeans, ...] | None) -> list[dict] | None:
     return None if means is None else [{"code": m.code, "account": m.account, "bic": m.bic} for m in means]
 
 
-def invoice_resource(invoice: Invoice, viewer: str) -> dict:
-    """The invoice as the structure `viewer` sees it (its attachments: see Invoice.sees_attachment)."""
+# recipient_active not read: answers that show many invoices (listings) or just wrote one leave recipient.active out,
+# a directory read each; GET /v1/invoices/{id} reads it.
+NOT_READ = object()
+
+
+def invoice_resource(invoice: Invoice, viewer: str, *, recipient_active: bool | None | object = NOT_READ) -> dict:
+    """The invoice as the structure `viewer` sees it (its attachments: see Invoice.sees_attachment); with
+    recipient.active when `recipient_active` was read (queries.recipient_active)."""
     s = invoice.summary
     status = invoice.status
     done = invoice.processing == "done"
@@ -44,6 +50,7 @@ def invoice_resource(invoice: Invoice, viewer: str) -> dict:
             "siret": invoice.recipient_siret or s.buyer_siret,
             "name": invoice.recipient_name,
             "service_code": s.service_code,
+            **({} if recipient_active is NOT_READ else {"active": recipient_active}),
         },
         "engagement_number": s.engagement_number,
         "format": invoice.format,

@@ -8,9 +8,9 @@ import re
 from ..domain.directory import Principal
 from ..domain.ids import is_ulid
 from ..domain.invoice import HistoryEntry, Invoice
-from . import intake, layout
+from . import controls, intake, layout
 from .errors import NotFound
-from .ports import InvoiceRepository, ObjectStore
+from .ports import Directory, InvoiceRepository, ObjectStore
 
 
 def visible_invoice(principal: Principal, invoice_id: str, *, invoices: InvoiceRepository) -> Invoice:
@@ -19,6 +19,14 @@ def visible_invoice(principal: Principal, invoice_id: str, *, invoices: InvoiceR
     if invoice is None or not invoice.is_party(principal.siret):
         raise NotFound(f"No invoice {invoice_id} is visible to you.")
     return invoice
+
+
+def recipient_active(invoice: Invoice, *, directory: Directory) -> bool | None:
+    """Whether the structure the invoice is routed to is active in the directory (False: deactivated or gone, which
+    lets its supplier re-route it before approval); None while it is routed to none. One directory read."""
+    if not invoice.recipient_siret:
+        return None
+    return controls.inactive_recipient(invoice.recipient_siret, directory) is None
 
 
 def visible_history(
