@@ -12,7 +12,10 @@ from ..services import search
 from ..services.directory import (
     CSV_COLUMNS,
     MAX_IMPORT_ROWS,
+    MAX_NAME_CHARACTERS,
+    MAX_SERVICE_CODE_CHARACTERS,
     MAX_SERVICES,
+    MIN_IMPORTED_KEY_CHARACTERS,
     SERVICE_FIELDS,
     STRUCTURE_FIELDS,
 )
@@ -107,16 +110,26 @@ _SERVICE_INPUT_FIELDS = {
     "code": {
         "type": "string",
         "minLength": 1,
-        "maxLength": 100,
+        "maxLength": MAX_SERVICE_CODE_CHARACTERS,
         "description": f"Has a visible character; {_ONE_LINE}",
     },
-    "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": f"Default: the code; {_ONE_LINE}"},
+    "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_NAME_CHARACTERS,
+        "description": f"Default: the code; {_ONE_LINE}",
+    },
     "active": {**_BOOLEAN, "description": "Default: true"},
     "requires_engagement": {**_BOOLEAN, "description": "Default: false"},
 }
 _STRUCTURE_INPUT_FIELDS = {
     "siret": {"type": "string", "pattern": "^[0-9]{14}$", "description": "14 digits passing the Luhn check"},
-    "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": _ONE_LINE.capitalize()},
+    "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_NAME_CHARACTERS,
+        "description": _ONE_LINE.capitalize(),
+    },
     "roles": {"type": "array", "minItems": 1, "items": {"enum": list(ROLES)}},
     "active": {**_BOOLEAN, "description": "Default: true; false deactivates the structure"},
     "requires_service_code": {**_BOOLEAN, "description": "Default: false"},
@@ -138,7 +151,7 @@ def _input_object(fields: tuple[str, ...], schemas: dict, description: str, **ex
 
 _API_KEYS = {
     "type": "array",
-    "items": {"type": "string", "minLength": 16},
+    "items": {"type": "string", "minLength": MIN_IMPORTED_KEY_CHARACTERS},
     "description": "Keys registered (hashed) next to the structure's own; a key of another structure is a 422",
 }
 SCHEMAS_INPUT = {

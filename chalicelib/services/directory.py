@@ -44,6 +44,11 @@ MAX_IMPORT_ROWS = 1000
 # codes and 200-character French names take ~360 KB (tests/unit/adapters/test_structure_item_size.py); names
 # mostly of multi-byte characters could still pass 400 KB, which the write refuses with a 422 (structure_full).
 MAX_SERVICES = 1000
+# What an administrator's fields may hold (the OpenAPI input schemas read them too): a name (a structure's or a
+# service's), a service code, and an imported API key's least length (issued keys are far longer).
+MAX_NAME_CHARACTERS = 200
+MAX_SERVICE_CODE_CHARACTERS = 100
+MIN_IMPORTED_KEY_CHARACTERS = 16
 # A change is written only over the version it was made on; when another request wrote first, it is made again
 # on what that one wrote, this many times at most before a 409.
 WRITE_ATTEMPTS = 5
@@ -123,7 +128,9 @@ def _bool(body: dict, name: str, default: bool) -> bool:
     return value
 
 
-def _text(body: dict, name: str, default: str | None = None, limit: int = 200, sent: dict | None = None) -> str:
+def _text(
+    body: dict, name: str, default: str | None = None, limit: int = MAX_NAME_CHARACTERS, sent: dict | None = None
+) -> str:
     value = body.get(name, default)
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise Unprocessable(f"'{name}' must be a non-empty string of at most {limit} characters.")
@@ -145,7 +152,7 @@ def service_from(body: object, where: str = "service", kept: dict | None = None)
         raise Unprocessable(f"'{where}' must be an object.")
     refuse_unknown_fields(body, SERVICE_FIELDS, f"'{where}'")
     merged = {**(kept or {}), **body}
-    code = _text(merged, "code", limit=100, sent=body)
+    code = _text(merged, "code", limit=MAX_SERVICE_CODE_CHARACTERS, sent=body)
     if not has_visible_character(code):  # only invisible characters (U+200B...): a code no supplier can write
         raise Unprocessable(f"'{where}' code must have a visible character.")
     return Service(
@@ -408,8 +415,12 @@ def import_structures(
         if not is_valid_siret(fields["siret"]):
             raise Unprocessable(f"{where}: 'siret' {fields['siret']!r} is not a valid SIRET (14 digits, Luhn check).")
         keys = entry.get("api_keys") or []
-        if not isinstance(keys, list) or not all(isinstance(k, str) and len(k) >= 16 for k in keys):
-            raise Unprocessable(f"{where}: 'api_keys' must be a list of keys of at least 16 characters.")
+        if not isinstance(keys, list) or not all(
+            isinstance(k, str) and len(k) >= MIN_IMPORTED_KEY_CHARACTERS for k in keys
+        ):
+            raise Unprocessable(
+                f"{where}: 'api_keys' must be a list of keys of at least {MIN_IMPORTED_KEY_CHARACTERS} characters."
+            )
         rows.append((where, fields, keys))
     _refuse_repeats([(fields["siret"], where) for where, fields, _ in rows], "SIRET", show=True)
     _refuse_repeats([(key, where) for where, _, keys in rows for key in keys], "API key", show=False)
