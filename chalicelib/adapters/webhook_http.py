@@ -92,7 +92,7 @@ class HttpWebhookSender:
         error = (
             None
             if 200 <= status < 300
-            else f"HTTP {status}" + (" (redirects are not followed)" if status < 400 else "")
+            else f"HTTP {status}" + (" (redirects are not followed)" if 300 <= status < 400 else "")
         )
         return HttpResult(status, _ms(started), error)
 

@@ -10,6 +10,7 @@ from typing import Literal
 
 Role = Literal["supplier", "recipient"]
 ROLES: tuple[Role, ...] = ("supplier", "recipient")
+MAX_SERVICE_CODE_CHARACTERS = 100  # a service's code in the directory (and in a subscription's filter)
 _SIRET = re.compile(r"[0-9]{14}")  # ASCII digits: \d takes any script's, and int() reads them
 
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from .directory import ROLES, Role
+from .directory import MAX_SERVICE_CODE_CHARACTERS, ROLES, Role
 from .events import EVENT_TYPE, FLOW_EVENT_TYPE
 from .invoice import has_visible_character
 from .statuses import STATUSES
@@ -26,9 +26,8 @@ LAST_ERROR_CHARS = 500  # of a failing subscription's last delivery error
 SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (EVENT_TYPE, FLOW_EVENT_TYPE)
 MAX_SUBSCRIPTIONS_PER_STRUCTURE = 25
 MAX_URL_LENGTH = 2048
-# filter.service_codes: a directory service code's length, and enough codes for a service's agents; a structure's
+# filter.service_codes: enough codes for a service's agents, each at most a directory code's length; a structure's
 # up to 25 subscriptions are read at each of its events, so each stays a few KB.
-SERVICE_CODE_CHARS = 100
 MAX_FILTER_SERVICE_CODES = 100
 SECRET_PREFIX = "whsec_"
 # An ASCII dot-atom local part (RFC 5322 atext, dots between, SES sends to no other) and an ASCII (xn--) domain
@@ -204,12 +203,13 @@ def _parse_service_codes(raw) -> tuple[str, ...]:
         not isinstance(raw, list)
         or not 0 < len(raw) <= MAX_FILTER_SERVICE_CODES
         or not all(
-            isinstance(c, str) and len(c) <= SERVICE_CODE_CHARS and has_visible_character(c.strip()) for c in raw
+            isinstance(c, str) and len(c) <= MAX_SERVICE_CODE_CHARACTERS and has_visible_character(c.strip())
+            for c in raw
         )
     ):
         raise InvalidSubscription(
             f"'filter.service_codes' must be a non-empty list of at most {MAX_FILTER_SERVICE_CODES} service codes "
-            f"(strings of at most {SERVICE_CODE_CHARS} characters); leave it out for every service"
+            f"(strings of at most {MAX_SERVICE_CODE_CHARACTERS} characters); leave it out for every service"
         )
     return tuple(sorted({c.strip() for c in raw}))
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..domain.directory import MAX_SERVICE_CODE_CHARACTERS
 from ..domain.statuses import STATUSES
-from ..domain.subscriptions import MAX_FILTER_SERVICE_CODES, SERVICE_CODE_CHARS
+from ..domain.subscriptions import MAX_FILTER_SERVICE_CODES
 from .openapi_parameters import NO_QUERY_PARAMETERS, idempotency_key_parameter
 
 
@@ -40,7 +41,7 @@ _FILTER = {
         },
         "service_codes": {
             "type": ["array", "null"],
-            "items": {"type": "string", "minLength": 1, "maxLength": SERVICE_CODE_CHARS},
+            "items": {"type": "string", "minLength": 1, "maxLength": MAX_SERVICE_CODE_CHARACTERS},
             "minItems": 1,
             "maxItems": MAX_FILTER_SERVICE_CODES,
             "description": "Only invoices your structure receives routed to one of these services of yours: the "

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from ..domain.directory import (
     ADMINISTRATOR,
+    MAX_SERVICE_CODE_CHARACTERS,
     ROLES,
     Principal,
     Service,
@@ -45,9 +46,9 @@ MAX_IMPORT_ROWS = 1000
 # mostly of multi-byte characters could still pass 400 KB, which the write refuses with a 422 (structure_full).
 MAX_SERVICES = 1000
 # What an administrator's fields may hold (the OpenAPI input schemas read them too): a name (a structure's or a
-# service's), a service code, and an imported API key's least length (issued keys are far longer).
+# service's), a service code (domain.directory: subscriptions' filters take the same), and an imported API key's
+# least length (issued keys are far longer).
 MAX_NAME_CHARACTERS = 200
-MAX_SERVICE_CODE_CHARACTERS = 100
 MIN_IMPORTED_KEY_CHARACTERS = 16
 # A change is written only over the version it was made on; when another request wrote first, it is made again
 # on what that one wrote, this many times at most before a 409.
