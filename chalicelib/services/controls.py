@@ -6,8 +6,10 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import ClassVar
 
 from ..domain.directory import Service, Structure
+from ..domain.iban import iban_defect
 from ..domain.invoice import (
     SUMMARY_TEXT_LIMITS,
     InvoiceSummary,
@@ -27,6 +29,18 @@ class ControlFailure:
     business_term: str
     # The business_term_locations key of the element at fault, when the term occurs more than once (a payment means')
     where: str | None = None
+    severity: ClassVar[str] = "fatal"
+
+
+@dataclass(frozen=True, slots=True)
+class ControlWarning:
+    """A platform control's finding that rejects nothing: kept among the invoice's errors, as EN 16931's warnings."""
+
+    rule: str
+    message: str
+    business_term: str
+    where: str | None = None  # as ControlFailure's
+    severity: ClassVar[str] = "warning"
 
 
 REJECTION_SEMANTIC = "REJ_SEMAN"  # the data of the invoice cannot be taken in as they are
@@ -140,6 +154,27 @@ def payment_text_failure(summary: InvoiceSummary) -> ControlFailure | None:
                 payment_term_key(term, index) if index is not None else None,
             )
     return None
+
+
+def iban_warnings(summary: InvoiceSummary) -> list[ControlWarning]:
+    """A credit transfer's account (BT-84) that looks like an IBAN but is not a valid one (its country's length, the
+    mod-97 check): the invoice is taken (the payer may hold the right account, and EN 16931 does not check it), but
+    the payer is warned before a transfer its bank would return. Run after payment_text_failure: the account is
+    then plain ASCII text."""
+    warnings = []
+    for index, means in enumerate(summary.payment_means or ()):
+        if means.code not in CREDIT_TRANSFER_CODES or (defect := iban_defect(means.account)) is None:
+            continue
+        reason, why = defect
+        warnings.append(
+            ControlWarning(
+                "CHORALE-IBAN",
+                f"BT-84 Payment account identifier of payment means {index + 1} is not a valid IBAN ({reason}): {why}.",
+                "BT-84",
+                payment_term_key("BT-84", index),
+            )
+        )
+    return warnings
 
 
 def _code_point(character: str) -> str:

@@ -278,6 +278,7 @@ def _decide(
         invoice.reject(summary, recipient.name if recipient else None, [_finding(failure, locations), *findings],
                        failure.reason_code, failure.message, now(), report.omitted)  # fmt: skip
         return _save_rejection(invoices, invoice, summary, earlier_attempt)
+    findings += [_finding(warning, locations) for warning in controls.iban_warnings(summary)]
     failure = controls.supplier_failure(summary, invoice.supplier_siret)
     recipient, routing = controls.routing_failure(summary, directory, invoice.supplier_siret)
     failure = failure or routing
@@ -313,8 +314,10 @@ def _buyer_structure(summary: InvoiceSummary, directory: Directory):
     return directory.structure(siret) if siret and len(siret) <= 100 else None
 
 
-def _finding(failure: controls.ControlFailure, locations: dict[str, str]) -> Error:
-    return Error(failure.rule, "fatal", failure.message, locations.get(failure.where or failure.business_term, "/"))
+def _finding(failure: controls.ControlFailure | controls.ControlWarning, locations: dict[str, str]) -> Error:
+    return Error(
+        failure.rule, failure.severity, failure.message, locations.get(failure.where or failure.business_term, "/")
+    )
 
 
 def _is_rejected(invoice: Invoice) -> bool:
