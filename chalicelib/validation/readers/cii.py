@@ -394,6 +394,7 @@ def read_period(el: Any) -> Period:
 
 def read_payment_means(el: Any, inv_settlement: Any) -> PaymentInstruction:
     pi = PaymentInstruction(el)
+    bics: list[tuple[Any, Field | None]] = []  # each PayeeSpecifiedCreditorFinancialInstitution, with its BICID
     for c in el[:]:
         t = c.tag
         if t == TYPE_CODE:
@@ -412,11 +413,14 @@ def read_payment_means(el: Any, inv_settlement: Any) -> PaymentInstruction:
             acct = _f(d, R_IBANID) or _f(d, R_ProprietaryID)
             pi.transfers.append(CreditTransfer(c, acct, _f(d, R_AccountName)))
         elif t == R_PayeeSpecifiedCreditorFinancialInstitution:
-            bic = _field(c, R_BICID)
-            if pi.transfers and pi.transfers[0].bic is None:
-                pi.transfers[0].bic = bic
-            elif not pi.transfers:
-                pi.transfers.append(CreditTransfer(c, bic=bic))
+            bics.append((c, _field(c, R_BICID)))
+    # CII does not nest the BIC in its account: the n-th institution is the n-th account's (one of each in the
+    # schema), one beyond the accounts a BG-17 of its own. Never the first account's BIC for every institution.
+    for index, (c, bic) in enumerate(bics):
+        if index < len(pi.transfers):
+            pi.transfers[index].bic = bic
+        else:
+            pi.transfers.append(CreditTransfer(c, bic=bic))
     return pi
 
 

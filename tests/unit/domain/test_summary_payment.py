@@ -83,3 +83,42 @@ def test_an_invoice_without_due_date_nor_payment_means_has_none():
     document["payment_terms"] = "30 jours fin de mois"  # BR-CO-25: a due date or payment terms when an amount is due
     summary = read(to_ubl(document))
     assert summary.due_date is None and summary.payment_means == ()
+
+
+def _cii_means(*children: str) -> bytes:
+    """The CII fixture with its payment means holding `children` after its type code (its FR IBAN replaced)."""
+    account = _account(IBAN)
+    xml = cii_invoice().decode()
+    assert account in xml
+    return xml.replace(account, "".join(children), 1).encode()
+
+
+def _account(iban: str) -> str:
+    return (
+        "<ram:PayeePartyCreditorFinancialAccount>"
+        f"<ram:IBANID>{iban}</ram:IBANID></ram:PayeePartyCreditorFinancialAccount>"
+    )
+
+
+def _institution(bic: str) -> str:
+    return (
+        "<ram:PayeeSpecifiedCreditorFinancialInstitution>"
+        f"<ram:BICID>{bic}</ram:BICID></ram:PayeeSpecifiedCreditorFinancialInstitution>"
+    )
+
+
+def test_a_cii_bic_is_paired_with_the_account_of_its_position():
+    """CII does not nest the BIC in the account: the second institution is the second account's, not dropped, and
+    never the first account's."""
+    de = "DE89370400440532013000"
+    xml = _cii_means(_account(IBAN), _account(de), _institution("AGRIFRPP882"), _institution("COBADEFFXXX"))
+    assert read(xml).payment_means == (PaymentMeans("30", IBAN, "AGRIFRPP882"), PaymentMeans("30", de, "COBADEFFXXX"))
+    # one of each, in either order: one payment means
+    for children in [(_account(IBAN), _institution("AGRIFRPP882")), (_institution("AGRIFRPP882"), _account(IBAN))]:
+        assert read(_cii_means(*children)).payment_means == (PaymentMeans("30", IBAN, "AGRIFRPP882"),)
+    # a BIC beyond the accounts is shown on its own
+    xml = _cii_means(_account(IBAN), _institution("AGRIFRPP882"), _institution("COBADEFFXXX"))
+    assert read(xml).payment_means == (
+        PaymentMeans("30", IBAN, "AGRIFRPP882"),
+        PaymentMeans("30", None, "COBADEFFXXX"),
+    )
