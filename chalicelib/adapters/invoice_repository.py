@@ -129,6 +129,8 @@ def pack_details(invoice: Invoice) -> bytes:
     compact = {k: v for k, v in details.items() if v is not None and v != [] and v != {}}
     if s.payment_means is not None:  # [] kept: the document has none (a record without the key predates them)
         compact["payment_means"] = [{k: v for k, v in asdict(m).items() if v is not None} for m in s.payment_means]
+    if s.payment_means_truncated:  # only when cut (a record stored before the flag reads as not cut)
+        compact["payment_means_truncated"] = True
     return zlib.compress(json.dumps(compact, ensure_ascii=False, separators=(",", ":")).encode(), 9)
 
 
@@ -155,6 +157,7 @@ def from_record(record: InvoiceRecord) -> Invoice:
         due_date=date.fromisoformat(d["due_date"]) if d.get("due_date") else None,
         seller_vat_id=d.get("seller_vat_id"),
         payment_means=_unpack_payment_means(d.get("payment_means")),
+        payment_means_truncated=d.get("payment_means_truncated", False),
     )
     return Invoice(
         id=record.id,

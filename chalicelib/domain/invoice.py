@@ -213,6 +213,8 @@ class InvoiceSummary:
     # BG-16 in document order, one per payee account: () when the document has none, None when not read (a record
     # written before they were kept, an invoice not processed yet or unreadable)
     payment_means: tuple[PaymentMeans, ...] | None = None
+    # The document gave more than MAX_STORED_PAYMENT_MEANS: payment_means holds its first ones only
+    payment_means_truncated: bool = False
 
     def bounded(self) -> InvoiceSummary:
         """This summary with each text cut to its SUMMARY_TEXT_LIMITS (what a record keeps of any invoice)."""
@@ -223,6 +225,8 @@ class InvoiceSummary:
                 if getattr(self, name) is not None and len(getattr(self, name)) > limit}  # fmt: skip
         if self.payment_means is not None:
             over["payment_means"] = tuple(m.bounded() for m in self.payment_means[:MAX_STORED_PAYMENT_MEANS])
+            if len(self.payment_means) > MAX_STORED_PAYMENT_MEANS:
+                over["payment_means_truncated"] = True
         return replace(self, **over) if over else self
 
 

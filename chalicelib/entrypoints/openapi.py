@@ -238,8 +238,10 @@ SCHEMAS = {
                 "type": ["array", "null"],
                 "description": "BG-16 Payment instructions, in the document's order: one item per payee account (a "
                 "document may give several instructions, a CII several accounts); [] when the invoice gives none, "
-                "null while it is not processed or when it was stored before they were kept. At most 5; each text at "
-                "most 100 characters (cut with '…' beyond)",
+                "null while it is not processed or when it was stored before they were kept. At most 5, the document's "
+                "first ones (payment_means_truncated tells when it gives more); each text at most 100 characters (cut "
+                "with '…' beyond). In a CII, the n-th BIC (ram:PayeeSpecifiedCreditorFinancialInstitution) is the n-th "
+                "account's",
                 "items": {
                     "type": "object",
                     "required": ["code", "account", "bic"],
@@ -261,6 +263,12 @@ SCHEMAS = {
                         },
                     },
                 },
+            },
+            "payment_means_truncated": {
+                "type": "boolean",
+                "description": "true when the invoice gives more payment means than the 5 payment_means lists (the "
+                "others are only in the document: download it); false otherwise, also while it is not processed and "
+                "for an invoice stored before this field was kept",
             },
             "supplier": {
                 "type": "object",

@@ -45,6 +45,7 @@ def invoice_resource(invoice: Invoice, viewer: str, *, recipient_active: bool | 
         },
         "due_date": s.due_date.isoformat() if s.due_date else None,
         "payment_means": _payment_means(s.payment_means),
+        "payment_means_truncated": s.payment_means_truncated,
         "supplier": {"siret": invoice.supplier_siret, "name": invoice.supplier_name, "vat_id": s.seller_vat_id},
         "recipient": {
             "siret": invoice.recipient_siret or s.buyer_siret,

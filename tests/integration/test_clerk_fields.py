@@ -89,3 +89,24 @@ def test_each_status_event_carries_the_service_code_it_was_routed_to(client, pum
         (203, "SERV-ECOLES"),
     ]
     assert get(client, f"/v1/invoices/{invoice_id}")["recipient"]["service_code"] == "SERV-ECOLES"
+
+
+def _with_more_accounts(number: str, more: int) -> bytes:
+    """The UBL fixture with `more` credit transfers after its own, to accounts 'Compte 2', 'Compte 3' …"""
+    means = "".join(
+        f"<cac:PaymentMeans><cbc:PaymentMeansCode>30</cbc:PaymentMeansCode><cac:PayeeFinancialAccount>"
+        f"<cbc:ID>Compte {n}</cbc:ID></cac:PayeeFinancialAccount></cac:PaymentMeans>"
+        for n in range(2, more + 2)
+    )
+    return ubl_invoice(number).decode().replace("</cac:PaymentMeans>", "</cac:PaymentMeans>" + means, 1).encode()
+
+
+def test_payment_means_cut_to_the_first_five_are_flagged(client, pump):
+    detail = get(client, f"/v1/invoices/{deposit(client, pump, _with_more_accounts('F-PAY-6', 5), 'application/xml')}")
+    assert detail["status"]["code"] == 203, detail["errors"]
+    assert [m["account"] for m in detail["payment_means"]] == [IBAN, "Compte 2", "Compte 3", "Compte 4", "Compte 5"]
+    assert detail["payment_means_truncated"] is True
+    [listed] = get(client, "/v1/invoices?role=recipient")["items"]
+    assert listed == detail
+    detail = get(client, f"/v1/invoices/{deposit(client, pump, _with_more_accounts('F-PAY-5', 4), 'application/xml')}")
+    assert len(detail["payment_means"]) == 5 and detail["payment_means_truncated"] is False

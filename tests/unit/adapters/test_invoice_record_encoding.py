@@ -234,3 +234,18 @@ def test_a_summary_keeps_the_first_payment_means_and_cuts_their_texts():
     assert len(bounded.payment_means) == MAX_STORED_PAYMENT_MEANS and bounded.payment_means[1:] == means[:-3]
     assert len(bounded.payment_means[0].code) == len(bounded.seller_vat_id) == STORED_PAYMENT_TEXT_LIMIT
     assert bounded.seller_vat_id.endswith("…")
+
+
+def test_a_summary_cut_to_its_first_payment_means_says_so_and_its_record_keeps_it():
+    from chalicelib.domain.invoice import MAX_STORED_PAYMENT_MEANS
+
+    means = tuple(PaymentMeans("30", f"FR76{n:023d}") for n in range(MAX_STORED_PAYMENT_MEANS + 1))
+    cut_summary = InvoiceSummary(payment_means=means).bounded()
+    assert cut_summary.payment_means_truncated is True
+    assert cut_summary.bounded() == cut_summary  # bounded again (a re-route's copy): still cut
+    for kept in (means[:MAX_STORED_PAYMENT_MEANS], (), None):
+        assert InvoiceSummary(payment_means=kept).bounded().payment_means_truncated is False
+    invoice = flow_invoice()
+    invoice.summary = cut_summary
+    assert from_record(to_record(invoice)).summary == cut_summary
+    assert from_record(to_record(flow_invoice())).summary.payment_means_truncated is False
