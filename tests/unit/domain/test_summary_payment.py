@@ -122,3 +122,27 @@ def test_a_cii_bic_is_paired_with_the_account_of_its_position():
         PaymentMeans("30", IBAN, "AGRIFRPP882"),
         PaymentMeans("30", None, "COBADEFFXXX"),
     )
+
+
+def test_two_accounts_in_one_ubl_payment_means_are_both_listed_each_with_its_own_bic():
+    """UBL's schema allows one cac:PayeeFinancialAccount per cac:PaymentMeans, the official rules take two (and the
+    platform runs no XSD): both are listed, each with the BIC nested in it, as two UBL payment means would be."""
+    de = (
+        b"<cac:PayeeFinancialAccount><cbc:ID>DE89370400440532013000</cbc:ID><cac:FinancialInstitutionBranch>"
+        b"<cbc:ID>COBADEFFXXX</cbc:ID></cac:FinancialInstitutionBranch></cac:PayeeFinancialAccount>"
+    )
+    xml = ubl_invoice().replace(b"</cac:PayeeFinancialAccount>", b"</cac:PayeeFinancialAccount>" + de, 1)
+    assert read(xml).payment_means == (
+        PaymentMeans("30", IBAN),
+        PaymentMeans("30", "DE89370400440532013000", "COBADEFFXXX"),
+    )
+
+
+def test_a_repeated_ubl_due_date_is_read_as_its_first():
+    """Known gap (README, Deposit controls): the reader keeps the first cbc:DueDate and no official rule counts them,
+    so the second is neither shown nor controlled."""
+    xml = ubl_invoice().replace(
+        b"<cbc:DueDate>2026-12-20</cbc:DueDate>",
+        b"<cbc:DueDate>2026-12-20</cbc:DueDate><cbc:DueDate>2027-01-20</cbc:DueDate>",
+    )
+    assert read(xml).due_date == date(2026, 12, 20)
