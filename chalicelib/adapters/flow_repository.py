@@ -75,6 +75,8 @@ class DynamoFlowRepository:
             inbox_sha256=header.inbox_sha256,
             ignored_upload_at=header.ignored_upload_at,
         )
+        if header.accepted_files is not None and header.rejected_files is not None:
+            flow.noted_counts = (int(header.accepted_files), int(header.rejected_files))
         for item in items:
             for f in item.files or []:
                 flow.files.append(
@@ -154,10 +156,14 @@ class DynamoFlowRepository:
             raise
         return _progress(header)
 
-    def mark_completed(self, flow_id: str, at: str, revision: int = 1, announced: str | None = None) -> bool:
+    def mark_completed(
+        self, flow_id: str, at: str, revision: int = 1, announced: str | None = None, report: Flow | None = None
+    ) -> bool:
         actions = [FlowItemRecord.completed_at.set(at), FlowItemRecord.revision.set(revision)]
         if announced is not None:
             actions.append(FlowItemRecord.announced.set(announced))
+        if report is not None:
+            actions += _report_actions(report)
         condition = None
         if revision > 1:  # the previous revision is still the last one noted (a flow announced before revisions: 1)
             previous = FlowItemRecord.revision == revision - 1
@@ -169,6 +175,28 @@ class DynamoFlowRepository:
                 return False
             raise
         return True
+
+    def note_report(self, flow_id: str, report: Flow) -> bool:
+        # Never back in time: of two processes noting at once, the one that read the later decisions wins.
+        later = FlowItemRecord.updated_at.does_not_exist() | (FlowItemRecord.updated_at <= report.updated_at)
+        condition = FlowItemRecord.pk.exists() & later  # and no stray item for a flow that is gone
+        try:
+            FlowItemRecord(_flow_pk(flow_id), HEADER).update(actions=_report_actions(report), condition=condition)
+        except UpdateError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+
+def _report_actions(report: Flow) -> list:
+    """The header's copy of a flow's report (its outcomes read): its counts and updated_at (its last decision)."""
+    counts = report.counts()
+    return [
+        FlowItemRecord.accepted_files.set(counts["accepted"]),
+        FlowItemRecord.rejected_files.set(counts["rejected"]),
+        FlowItemRecord.updated_at.set(report.updated_at),
+    ]
 
 
 def _progress(header: FlowItemRecord) -> FlowProgress:

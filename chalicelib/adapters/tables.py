@@ -256,6 +256,9 @@ class FlowItemRecord(Model):
     completed_at = UnicodeAttribute(null=True)  # flow: when flow.completed was published
     revision = NumberAttribute(null=True)  # flow: of the last flow.completed (absent on flows announced before it)
     announced = UnicodeAttribute(null=True)  # flow: the counts it announced ("files/accepted/rejected")
+    # flow: its accepted and rejected files, noted with its announcement (with updated_at, its last decision then)
+    accepted_files = NumberAttribute(null=True)
+    rejected_files = NumberAttribute(null=True)
     inbox_sha256 = UnicodeAttribute(null=True)  # flow: of the file it was expanded from
     ignored_upload_at = UnicodeAttribute(null=True)  # flow: a later file posted with its ticket, not taken in
     files = ListAttribute(of=FlowFileAttribute, null=True)  # a chunk of the flow's files

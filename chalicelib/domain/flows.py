@@ -43,8 +43,15 @@ class Flow:
     inbox_sha256: str | None = None  # of the file the flow was expanded from (absent on flows from before it)
     # when a second file was posted with the flow's upload ticket: it is not taken in (a ticket is for one file)
     ignored_upload_at: str | None = None
+    # The whole flow's accepted and rejected files, noted when its completion was announced: its report then reads
+    # only its page's invoices. None before (and on flows announced before they were noted): derived from the files.
+    noted_counts: tuple[int, int] | None = None
 
     def counts(self) -> dict[str, int]:
+        if self.noted_counts is not None:
+            accepted, rejected = self.noted_counts
+            return {"files": len(self.files), "accepted": accepted, "rejected": rejected,
+                    "pending": len(self.files) - accepted - rejected}  # fmt: skip
         outcomes = [f.outcome for f in self.files]
         return {
             "files": len(self.files),

@@ -77,10 +77,10 @@ def post_flow():
 @route("/v1/flows/{flow_id}")
 def get_flow(flow_id: str):
     params = query_params(flow_service.FILES_PAGE_PARAMETERS)
-    flow = flow_service.visible_flow(
-        caller(), flow_id, flows=deps.flows(), invoices=deps.invoices(), inbox=deps.originals()
-    )
-    files, next_cursor = flow_service.files_page(flow, cursor=params.get("cursor"), limit=params.get("limit"))
+    flow, files, next_cursor = flow_service.flow_report(
+        caller(), flow_id, flows=deps.flows(), invoices=deps.invoices(), inbox=deps.originals(),
+        cursor=params.get("cursor"), limit=params.get("limit"),
+    )  # fmt: skip
     return json_response(flow_resource(flow, files, next_cursor))
 
 

@@ -8,7 +8,9 @@
    Member invoice ids are derived from the flow id and the member's position: expanding twice (a
    redelivered message) rewrites the same keys.
 3. Report: when the flow is read, each file's outcome is its invoice's decision (read by id, nothing is
-   written per invoice for the report). Counts and the flow's state are derived from the files.
+   written per invoice for the report). Counts and the flow's state are derived from the files until the flow
+   is complete; then the counts (and its last decision) noted with its announcement are answered, and a report
+   reads only its page's invoices.
 4. Complete: each original object (a bundle, or a large original alone) is marked done on the flow when
    processing has decided all its invoices; the flow is complete once expanded with every object done, and
    its supplier is told (a `flow.completed` event), so nobody has to poll. Marking an object is idempotent
@@ -468,7 +470,7 @@ def complete_if_done(
         return None  # an object marked done while one of its invoices is not decided: not complete
     event = _completed(flow, now(), revision=1)
     publisher.publish([event])
-    flows.mark_completed(flow_id, event.completed_at, 1, announced_counts(event.counts))
+    flows.mark_completed(flow_id, event.completed_at, 1, announced_counts(event.counts), report=flow)
     return event
 
 
@@ -496,13 +498,19 @@ def reannounce_if_changed(
         flow = flows.get(flow_id)
         if flow is None:
             return None
+        noted = (flow.noted_counts, flow.updated_at)
         _read_outcomes(flow, invoices)
         counts = flow.counts()
-        if counts["pending"] or (announced_counts(counts) == progress.announced and not shadowed):
+        if counts["pending"]:
+            return None
+        if announced_counts(counts) == progress.announced and not shadowed:
+            # Nothing to announce, but a decision may have moved (a failed invoice now rejected): the report's.
+            if noted != ((counts["accepted"], counts["rejected"]), flow.updated_at):
+                flows.note_report(flow_id, flow)
             return None
         event = _completed(flow, now(), revision=progress.revision + 1)
         publisher.publish([event])
-        if flows.mark_completed(flow_id, event.completed_at, event.revision, announced_counts(counts)):
+        if flows.mark_completed(flow_id, event.completed_at, event.revision, announced_counts(counts), report=flow):
             return event
         shadowed = True
         progress = flows.progress(flow_id) or progress
@@ -520,15 +528,19 @@ def _completed(flow: Flow, at: str, *, revision: int) -> FlowCompleted:
                          flow.error, revision)  # fmt: skip
 
 
-def visible_flow(
+def flow_report(
     principal: Principal,
     flow_id: str,
     *,
     flows: FlowRepository,
     invoices: InvoiceRepository,
     inbox: ObjectStore,
-) -> Flow:
-    """The flow, its files' outcomes read from their invoices; only its supplier sees it.
+    cursor: str | None = None,
+    limit: str | None = None,
+) -> tuple[Flow, list[FlowFile], str | None]:
+    """The flow, a page of its files (files_page) with their outcomes, and the next page's cursor; only its
+    supplier sees it. A complete flow reads only the page's invoices (its counts were noted with its announcement);
+    one still running (or announced before its counts were noted) reads every invoice, its counts derive from them.
 
     A file that has landed in the inbox is a flow IN_RECU even before its notification is handled, so a client
     polling right after its upload (or POST) never sees a 404.
@@ -540,8 +552,12 @@ def visible_flow(
         raise NotFound(
             f"No flow {flow_id} is visible to you. An upload appears here once its file has reached the inbox."
         )
-    _read_outcomes(flow, invoices)
-    return flow
+    if flow.noted_counts is None:
+        _read_outcomes(flow, invoices)
+    else:
+        start, count = _page_bounds(flow, cursor, limit)
+        _read_outcomes(flow, invoices, flow.files[start : start + count])  # the files the page can hold
+    return flow, *files_page(flow, cursor=cursor, limit=limit)
 
 
 # A report's files come in pages: `limit` files at most, and never more than the response can carry (Lambda
@@ -556,11 +572,7 @@ FILES_PAGE_PARAMETERS = ("limit", "cursor")
 
 def files_page(flow: Flow, *, cursor: str | None = None, limit: str | None = None) -> tuple[list[FlowFile], str | None]:
     """The report's files from `cursor` on (archive order), and the cursor of the next page (None on the last)."""
-    count = page_limit(limit, FILES_PAGE_MAX, FILES_PAGE_MAX)
-    start = 0
-    if cursor:
-        first = decode_cursor(cursor, _is_file_key)
-        start = next((i for i, f in enumerate(flow.files) if f.key >= first), len(flow.files))
+    start, count = _page_bounds(flow, cursor, limit)
     page, budget = [], FILES_PAGE_BYTES
     for file in flow.files[start:]:
         budget -= _report_size(file)
@@ -568,6 +580,15 @@ def files_page(flow: Flow, *, cursor: str | None = None, limit: str | None = Non
             return page, encode_cursor(file.key)
         page.append(file)
     return page, None
+
+
+def _page_bounds(flow: Flow, cursor: str | None, limit: str | None) -> tuple[int, int]:
+    """Where a page starts among the flow's files, and how many it holds at most (fewer if over its bytes)."""
+    start = 0
+    if cursor:
+        first = decode_cursor(cursor, _is_file_key)
+        start = next((i for i, f in enumerate(flow.files) if f.key >= first), len(flow.files))
+    return start, page_limit(limit, FILES_PAGE_MAX, FILES_PAGE_MAX)
 
 
 def _report_size(file: FlowFile) -> int:
@@ -580,9 +601,13 @@ def _is_file_key(position: str) -> bool:
     return position.startswith("file#")
 
 
-def _read_outcomes(flow: Flow, invoices: InvoiceRepository) -> None:
-    found = invoices.get_many([f.invoice_id for f in flow.files if f.invoice_id])
-    for file in flow.files:
+def _read_outcomes(flow: Flow, invoices: InvoiceRepository, files: list[FlowFile] | None = None) -> None:
+    """The outcomes of `files` (all the flow's by default: its counts then derive from them) read from their
+    invoices; the flow's updated_at is its last decision."""
+    if files is None:
+        files, flow.noted_counts = flow.files, None
+    found = invoices.get_many([f.invoice_id for f in files if f.invoice_id])
+    for file in files:
         if file.invoice_id:
             file_outcome(file, found.get(file.invoice_id))
             flow.updated_at = max(flow.updated_at, file.decided_at or "")

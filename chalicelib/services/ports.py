@@ -166,9 +166,17 @@ class FlowRepository(Protocol):
         """Processing has decided every invoice of this object (marking it again changes nothing); None for a
         flow that does not exist."""
 
-    def mark_completed(self, flow_id: str, at: str, revision: int = 1, announced: str | None = None) -> bool:
+    def mark_completed(
+        self, flow_id: str, at: str, revision: int = 1, announced: str | None = None, report: Flow | None = None
+    ) -> bool:
         """Note the flow.completed just published; for a revision after the first, only if the last one noted is
-        still revision - 1 (False otherwise: another process announced in between)."""
+        still revision - 1 (False otherwise: another process announced in between). With `report` (the flow, its
+        outcomes read), note its counts and updated_at too (see note_report)."""
+
+    def note_report(self, flow_id: str, report: Flow) -> bool:
+        """Note the counts and updated_at of a complete flow (its outcomes read) on the flow itself: `get` then
+        gives them (Flow.noted_counts), and its report reads only its page's invoices. Never over a later
+        updated_at (False then)."""
 
 
 class UploadSigner(Protocol):

@@ -37,7 +37,10 @@ class FakeFlows:
         self.done.add(object_name)
         return self.progress(flow_id)
 
-    def mark_completed(self, flow_id, at, revision=1, announced=None):
+    def note_report(self, flow_id, report):
+        return True
+
+    def mark_completed(self, flow_id, at, revision=1, announced=None, report=None):
         if self.before_noting is not None:
             self.before_noting, race = None, self.before_noting
             race()
