@@ -25,19 +25,21 @@ _IBAN_CHARACTERS = re.compile(r"[A-Z0-9]+")
 
 def iban_defect(account: str | None) -> tuple[str, str] | None:
     """Why `account`, which looks like an IBAN (a registry country's code and two digits once its spaces are removed,
-    lower case read as upper case), is not a valid one: ("length", why) when it has not its country's length,
-    ("checksum", why) when it fails the mod-97 check (or holds a character an IBAN has not). None for a valid IBAN and
-    for any account that does not look like one (a bank's own number is no IBAN)."""
+    lower case read as upper case), is not a valid one: ("characters", why) when it holds another character than
+    letters, digits and grouping spaces (FR76-3000-...: a payment order takes no hyphen), ("length", why) when it has
+    not its country's length, ("checksum", why) when it fails the mod-97 check. None for a valid IBAN and for any
+    account that does not look like one (a bank's own number is no IBAN)."""
     if account is None:
         return None
     compact = "".join(c for c in account if not unicodedata.category(c).startswith("Z")).upper()
     country = compact[:2]
     if not _IBAN_START.match(compact) or country not in IBAN_LENGTHS:
         return None
+    if not _IBAN_CHARACTERS.fullmatch(compact):
+        others = "".join(dict.fromkeys(c for c in compact if not _IBAN_CHARACTERS.fullmatch(c)))
+        return "characters", f"an IBAN has only letters and digits, grouped by spaces; this one holds {others!r}"
     if len(compact) != IBAN_LENGTHS[country]:
         return "length", f"a {country} IBAN has {IBAN_LENGTHS[country]} characters, not {len(compact)}"
-    if not _IBAN_CHARACTERS.fullmatch(compact):
-        return "checksum", "an IBAN has only letters and digits"
     if _mod97(compact[4:] + compact[:4]) != 1:
         return "checksum", "its check digits do not match (ISO 13616 mod-97)"
     return None

@@ -178,9 +178,14 @@ class Monitoring(Construct):
                 )
 
             # A rate, not a count (see the stage's settings)
-            percent, least = stage.api_5xx_alarm_percent, stage.api_5xx_alarm_min_errors
+            percent, least, most = (
+                stage.api_5xx_alarm_percent,
+                stage.api_5xx_alarm_min_errors,
+                stage.api_5xx_alarm_max_errors,
+            )
             api_5xx_rate = cw.MathExpression(
-                expression=f"IF(errors >= {least}, 100 * errors / requests, 0)",
+                # (past `most` errors it reads 100 %, over any threshold)
+                expression=f"IF(errors >= {most}, 100, IF(errors >= {least}, 100 * errors / requests, 0))",
                 using_metrics={"errors": api_metric("5XXError"), "requests": api_metric("Count")},
                 period=FIVE_MINUTES,
                 label="5XX, % of requests",
@@ -189,7 +194,8 @@ class Monitoring(Construct):
                 "Api5xx",
                 api_5xx_rate,
                 percent,
-                f"Over {percent:g} % of the API's requests answered 5XX in 5 minutes ({least} or more of them).",
+                f"Over {percent:g} % of the API's requests answered 5XX in 5 minutes ({least} or more of them), or "
+                f"{most} 5XX or more whatever the share.",
             )
             api_widgets.append(
                 cw.GraphWidget(

@@ -55,6 +55,8 @@ class StageSettings:
     # ten 5XX are noise at the end-of-month peak, most of the requests on a quiet night)
     api_5xx_alarm_percent: float = 1.0
     api_5xx_alarm_min_errors: int = 5
+    # ... and from this many 5XX in 5 minutes whatever the share: one route failing at the peak, when reads dominate
+    api_5xx_alarm_max_errors: int = 100
     # Partitions per party in the invoice indexes (INDEX_SHARDS): raise it before a supplier sends > 1,000 invoices/s
     # (infra/CAPACITY.md); never lower it (a search reads shards 0 to index_shards - 1, where older entries are).
     index_shards: int = 4

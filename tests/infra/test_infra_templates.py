@@ -621,7 +621,9 @@ def test_the_api_5xx_alarm_is_a_share_of_requests_not_a_count(template):
     assert api["Threshold"] == settings.api_5xx_alarm_percent and api["ComparisonOperator"] == "GreaterThanThreshold"
     by_id = {m["Id"]: m for m in api["Metrics"]}
     [expression] = [m for m in api["Metrics"] if "Expression" in m]
-    assert expression["Expression"] == f"IF(errors >= {settings.api_5xx_alarm_min_errors}, 100 * errors / requests, 0)"
+    most, least = settings.api_5xx_alarm_max_errors, settings.api_5xx_alarm_min_errors
+    assert expression["Expression"] == f"IF(errors >= {most}, 100, IF(errors >= {least}, 100 * errors / requests, 0))"
+    assert least < most
     assert expression.get("ReturnData", True) is True
     for metric_id, name in (("errors", "5XXError"), ("requests", "Count")):
         stat = by_id[metric_id]["MetricStat"]

@@ -30,8 +30,12 @@ def test_a_wrong_check_digit_is_a_checksum_defect():
     assert iban_defect("DE88370400440532013000")[0] == "checksum"
 
 
-def test_a_character_an_iban_has_not_is_a_checksum_defect():
-    assert iban_defect("DE8937040044053201300-") == ("checksum", "an IBAN has only letters and digits")
+def test_a_character_an_iban_has_not_is_named_before_the_length_is_counted():
+    # r51: a valid IBAN written with hyphens was told "a FR IBAN has 27 characters, not 33"
+    why = "an IBAN has only letters and digits, grouped by spaces; this one holds '-'"
+    assert iban_defect("DE8937040044053201300-") == ("characters", why)
+    assert iban_defect("FR76-3000-6000-0112-3456-7890-189") == ("characters", why)
+    assert iban_defect("fr76.3000.6000.0112.3456.7890.189")[0] == "characters"
 
 
 @pytest.mark.parametrize(
