@@ -22,12 +22,19 @@ import stat
 import struct
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from . import sniffing
 
 MiB = 1024 * 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# What zipfile, tarfile, gzip and zlib raise on crafted headers (a "version 6.4" ZIP: NotImplementedError; a bad
+# GNU sparse map: ValueError; odd PAX or extra fields: UnicodeError, OverflowError, struct.error, KeyError,
+# IndexError…): the archive's fault, never an exception of the expansion. MemoryError and this module's own
+# _TooLarge are not among them.
+_LIBRARY_ERRORS = (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, zlib.error, struct.error, ValueError,
+                   ArithmeticError, LookupError, RuntimeError, TypeError)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +87,7 @@ def zip_file_count(data: bytes) -> int | None:
     nothing is inflated."""
     try:
         return sum(1 for info in _open_zip(data)[0].infolist() if not info.is_dir())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+    except _LIBRARY_ERRORS:
         return None
 
 
@@ -214,7 +221,7 @@ def _zip_members(data: bytes, limits: Limits) -> list[Member]:
     try:
         archive, bad_names = _open_zip(data)
         infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    except _LIBRARY_ERRORS as exc:
         raise UnreadableArchive(f"The ZIP archive cannot be read: {exc}.") from None
     files = [i for i in infos if not i.is_dir()]
     if len(files) > limits.max_files:
@@ -264,7 +271,7 @@ def _zip_members(data: bytes, limits: Limits) -> list[Member]:
         try:
             with archive.open(info) as stream:
                 content = stream.read(size + 1)  # zipfile stops at the declared size and checks the CRC
-        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError, RuntimeError) as exc:
+        except _LIBRARY_ERRORS as exc:
             members.append(Member(name, error=f"The file cannot be extracted: {exc}.", code="unreadable"))
             continue
         members.append(Member(name, content))
@@ -278,6 +285,7 @@ class _CountingReader(io.RawIOBase):
         self._source = gzip.GzipFile(fileobj=io.BytesIO(data)) if compressed else io.BytesIO(data)
         self.limit = limit
         self.count = 0
+        self._ends = 0  # how many reads found the end of the source
 
     def readable(self) -> bool:
         return True
@@ -286,6 +294,10 @@ class _CountingReader(io.RawIOBase):
         if self.count >= self.limit:
             raise _TooLarge()
         chunk = self._source.read(min(len(buffer), self.limit - self.count + 1))
+        if not chunk:
+            self._ends += 1
+            if self._ends > 1:  # a reader that skips past the end in steps (tarfile's stream seek) would spin
+                raise EOFError("unexpected end of data")
         self.count += len(chunk)
         if self.count > self.limit:
             raise _TooLarge()
@@ -311,43 +323,21 @@ def _tar_members(data: bytes, limits: Limits, compressed: bool) -> list[Member]:
     try:
         archive = tarfile.open(fileobj=io.BufferedReader(reader, 64 * 1024), mode="r|")
         for entry in archive:
-            if entry.isdir():
-                continue
-            budget.files += 1
-            if budget.files > limits.max_files:  # the whole archive, as a ZIP's: nothing of it is deposited
-                raise too_many_files(f"more than {limits.max_files}", limits.max_files)
-            name, utf8 = _tar_name(entry.name)
-            if utf8 and is_os_metadata(name):
-                members.append(Member(name, ignored=True))
-                continue
-            refused = budget.check_name(name) if utf8 else _not_utf8(name)
-            if refused:
-                members.append(refused)
-            elif entry.issym() or entry.islnk():
-                members.append(Member(name, error=f"The file is a {'symbolic' if entry.issym() else 'hard'} link to "
-                                      f"{entry.linkname!r}: links are refused.", code="link"))  # fmt: skip
-            elif entry.issparse():  # its holes are made by tarfile, not inflated through the counting reader
-                members.append(Member(name, error="The entry is a sparse file: only regular files are read.",
-                                      code="special"))  # fmt: skip
-            elif entry.type not in _TAR_REGULAR:
-                members.append(Member(name, error="The entry is not a regular file (device, FIFO…).", code="special"))
-            elif entry.size > limits.max_member_bytes:
-                members.append(Member(name, error=f"The file is {entry.size} bytes, over the per-file limit of "
-                                      f"{limits.max_member_bytes}.", code="too-large"))  # fmt: skip
-            elif budget.total + entry.size > limit:
-                members.append(Member(name, error=f"The archive inflates to more than {limit} bytes ({len(data)} "
-                                      f"compressed; at most {limits.max_ratio} times its size, and "
-                                      f"{limits.max_total_bytes} in all): this file is over the total limit.",
-                                      code="total-size"))  # fmt: skip
-            else:
-                budget.total += entry.size  # the members' sizes, held to the same bound as the inflated stream
-                stream = archive.extractfile(entry)
-                members.append(Member(name, stream.read(entry.size) if stream else b""))
+            member = _tar_member(archive, entry, budget, limit, len(data))
+            if member is not None:
+                members.append(member)
+            # The next header is past what the stream may inflate to (a member's declared size, PAX size=10**20
+            # included): tarfile would read up to it, and past the end of a short stream it reads nothing for
+            # ever. Refused by the declared size, before reading.
+            if archive.offset > limit:
+                raise _TooLarge()
     except _TooLarge:
         members.append(Member("(rest of the archive)", error=f"The archive inflates to more than {limit} bytes "
                               f"({len(data)} compressed): a decompression bomb; the files after that are not read.",
                               code="total-size"))  # fmt: skip
-    except (tarfile.TarError, OSError, EOFError, zlib_error()) as exc:
+    except UnreadableArchive:
+        raise
+    except _LIBRARY_ERRORS as exc:
         if not members:
             raise UnreadableArchive(f"The tar.gz archive cannot be read: {exc}.") from None
         members.append(Member("(rest of the archive)", error=f"The archive is truncated or corrupt: {exc}.",
@@ -355,7 +345,35 @@ def _tar_members(data: bytes, limits: Limits, compressed: bool) -> list[Member]:
     return members
 
 
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
+def _tar_member(archive: tarfile.TarFile, entry: tarfile.TarInfo, budget: _Budget, limit: int,
+                archive_bytes: int) -> Member | None:  # fmt: skip
+    """What one tar entry gives: None for a directory, a refused member, or the file read (its size checked)."""
+    limits = budget.limits
+    if entry.isdir():
+        return None
+    budget.files += 1
+    if budget.files > limits.max_files:  # the whole archive, as a ZIP's: nothing of it is deposited
+        raise too_many_files(f"more than {limits.max_files}", limits.max_files)
+    name, utf8 = _tar_name(entry.name)
+    if utf8 and is_os_metadata(name):
+        return Member(name, ignored=True)
+    refused = budget.check_name(name) if utf8 else _not_utf8(name)
+    if refused:
+        return refused
+    if entry.issym() or entry.islnk():
+        return Member(name, error=f"The file is a {'symbolic' if entry.issym() else 'hard'} link to "
+                      f"{entry.linkname!r}: links are refused.", code="link")  # fmt: skip
+    if entry.issparse():  # its holes are made by tarfile, not inflated through the counting reader
+        return Member(name, error="The entry is a sparse file: only regular files are read.", code="special")
+    if entry.type not in _TAR_REGULAR:
+        return Member(name, error="The entry is not a regular file (device, FIFO…).", code="special")
+    if entry.size > limits.max_member_bytes:
+        return Member(name, error=f"The file is {entry.size} bytes, over the per-file limit of "
+                      f"{limits.max_member_bytes}.", code="too-large")  # fmt: skip
+    if budget.total + entry.size > limit:
+        return Member(name, error=f"The archive inflates to more than {limit} bytes ({archive_bytes} compressed; "
+                      f"at most {limits.max_ratio} times its size, and {limits.max_total_bytes} in all): this file "
+                      "is over the total limit.", code="total-size")  # fmt: skip
+    budget.total += entry.size  # the members' sizes, held to the same bound as the inflated stream
+    stream = archive.extractfile(entry)
+    return Member(name, stream.read(entry.size) if stream else b"")

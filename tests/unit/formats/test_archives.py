@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import io
+import signal
 import stat
 import tarfile
 import zipfile
 
 import pytest
 
-from chalicelib.formats.archives import Limits, UnreadableArchive, name_problem, read_members, zip_file_count
+from chalicelib.formats.archives import (
+    Limits,
+    UnreadableArchive,
+    _CountingReader,
+    name_problem,
+    read_members,
+    zip_file_count,
+)
 
 MiB = 1024 * 1024
 
@@ -307,3 +317,106 @@ def test_os_metadata_entries_are_skipped_in_place_and_never_read(make):
         *[(name, True, None, None) for name, _ in _OS_METADATA],
         ("factures/._A.xml.bak/B.xml", False, b"<b/>", None),
     ]
+
+
+def make_pax_tar(entries: list[tuple[str, bytes, dict[str, str]]], compress: bool = True) -> bytes:
+    """entries: (name, data, PAX headers), the headers written as they are (a crafted size or sparse map too)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz" if compress else "w", format=tarfile.PAX_FORMAT) as archive:
+        for name, data, pax in entries:
+            info = tarfile.TarInfo(name)
+            info.size, info.pax_headers = len(data), pax
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+class Spinning(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def at_most_seconds(seconds: float):
+    """Fails (instead of hanging) a reading that spins."""
+
+    def stop(*_):
+        raise Spinning(f"still reading after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["tar.gz", "tar"])
+@pytest.mark.parametrize("declared", [10**9, 10**20])
+def test_a_tar_member_declaring_more_than_the_archive_may_inflate_to_stops_the_reading_by_its_size(declared, compress):
+    """r48: tarfile's stream mode skips a refused member by reading its declared size, in 10 KiB steps that read
+    nothing once past the end: PAX size=10**20 in a 1 KB tar.gz kept the expansion busy for ever."""
+    data = make_pax_tar([("ok.xml", b"<ok/>", {}), ("a.xml", b"<a/>", {"size": str(declared)}),
+                         ("after.xml", b"<x/>", {})], compress)  # fmt: skip
+    with at_most_seconds(5):
+        members = read_members(data)
+    assert [(m.name, m.code) for m in members] == [
+        ("ok.xml", None), ("a.xml", "too-large"), ("(rest of the archive)", "total-size"),
+    ]  # fmt: skip
+    assert members[0].data == b"<ok/>" and f"{declared} bytes" in members[1].error
+
+
+@pytest.mark.parametrize("compressed", [True, False], ids=["tar.gz", "tar"])
+def test_the_counting_reader_answers_the_end_once_then_fails(compressed):
+    """tarfile skips a member by reading its declared size in steps: past the end each step read nothing, without
+    an error, as many times as the size allowed (up to the inflation limit)."""
+    reader = _CountingReader(gzip.compress(b"abc") if compressed else b"abc", limit=MiB, compressed=compressed)
+    buffer = bytearray(10)
+    assert reader.readinto(buffer) == 3 and reader.readinto(buffer) == 0  # the end, as io expects it once
+    with pytest.raises(EOFError, match="unexpected end of data"):
+        reader.readinto(buffer)
+
+
+_BAD_SPARSE = {
+    "GNU sparse 0.1 map": {"GNU.sparse.map": "x"},
+    "GNU sparse 1.0 without a map": {"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.realsize": "10"},
+}
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["tar.gz", "tar"])
+@pytest.mark.parametrize("pax", _BAD_SPARSE.values(), ids=_BAD_SPARSE.keys())
+def test_a_malformed_sparse_header_is_the_archives_fault_not_an_exception(pax, compress):
+    """r48: tarfile raises ValueError on these headers; the expansion crashed on every attempt (flow IN_RECU)."""
+    alone = make_pax_tar([("invoice.xml", b"<a/>", pax)], compress)
+    with pytest.raises(UnreadableArchive, match="The tar.gz archive cannot be read: "):
+        read_members(alone)
+    after_one = make_pax_tar([("ok.xml", b"<ok/>", {}), ("invoice.xml", b"<a/>", pax)], compress)
+    members = read_members(after_one)
+    assert [(m.name, m.code) for m in members] == [("ok.xml", None), ("(rest of the archive)", "unreadable")]
+    assert members[0].data == b"<ok/>" and "truncated or corrupt" in members[1].error
+
+
+def zip_of_version_64(name: str = "invoice.xml", raw_name: bytes | None = None) -> bytes:
+    """A ZIP whose central directory asks for extract version 6.4: zipfile knows up to 6.3."""
+    data = make_zip([("ok.xml", b"<ok/>"), (name, b"<a/>")])
+    if raw_name is not None:
+        data = data.replace(name.encode(), raw_name)
+    data = bytearray(data)
+    entry = data.rfind(b"PK\x01\x02")  # the second member's central directory entry
+    data[entry + 6] = 64
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        zip_of_version_64(),
+        zip_of_version_64("facture-é.xml", b"facture-\xe9\xe9.xml"),
+    ],  # the second: read again unflagged
+    ids=["version 6.4", "version 6.4 and a name flagged UTF-8 that is not"],
+)
+def test_a_zip_of_an_unknown_version_is_an_unreadable_archive(data):
+    """r48: zipfile raises NotImplementedError while reading the central directory: POST /v1/flows answered 500
+    and the expansion crashed."""
+    assert zip_file_count(data) is None
+    with pytest.raises(UnreadableArchive, match="The ZIP archive cannot be read: zip file version 6.4"):
+        read_members(data)
