@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
 
-from ..validation.model import CreditTransfer, Party, PaymentInstruction
+from ..validation.model import LOCATION_NAMESPACES, CreditTransfer, Party, PaymentInstruction, xpath_of
 from ..validation.model import Invoice as SemanticInvoice
 from .invoice import InvoiceSummary, PaymentMeans, Totals
 
@@ -97,7 +99,6 @@ def due_date_text(model: SemanticInvoice) -> str | None:
 
 def business_term_locations(model: SemanticInvoice) -> dict[str, str]:
     """XPath of the elements the platform's controls name (the parent group's when the term is absent)."""
-    from ..validation.model import xpath_of
 
     def where(field, group=None) -> str:
         if field is not None:
@@ -130,3 +131,120 @@ def business_term_locations(model: SemanticInvoice) -> dict[str, str]:
 def payment_term_key(term: str, index: int) -> str:
     """The business_term_locations key of `term` (BT-84, BT-86) in the summary's payment means number `index`."""
     return f"{term}#{index}"
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatedTerm:
+    """A business term the platform reads that the document repeats where its syntax's XSD allows it once."""
+
+    term: str
+    label: str
+    path: str  # as the syntax writes it, from the document element (or from its group's element)
+    count: int
+    location: str  # XPath of the second occurrence
+    standard: str  # the syntax whose XSD allows it once
+
+
+_HTA = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"
+_HTS = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
+_LMT = "cac:LegalMonetaryTotal"
+# (term, label, group, path): the terms the platform reads or shows whose elements the XSD allows once (every step
+# of path, within each element at group when the group repeats). EN 16931's syntax rules check the others: UBL-SR-09
+# to 17 the parties' names and identifiers (BT-27, BT-30, BT-31, BT-44, BT-46, BT-47), so only a repeated party is
+# counted here; CII-SR-014 BT-3, CII-SR-477 to 487 the totals within one monetary summation.
+_ONCE = {
+    "ubl": (
+        "UBL 2.1",
+        (
+            ("BT-1", "Invoice number", "", "cbc:ID"),
+            ("BT-2", "Invoice issue date", "", "cbc:IssueDate"),
+            ("BT-3", "Invoice type code", "", "cbc:InvoiceTypeCode"),
+            ("BT-3", "Invoice type code", "", "cbc:CreditNoteTypeCode"),
+            ("BT-5", "Invoice currency code", "", "cbc:DocumentCurrencyCode"),
+            ("BT-9", "Payment due date", "", "cbc:DueDate"),
+            ("BT-10", "Buyer reference", "", "cbc:BuyerReference"),
+            ("BT-13", "Purchase order reference", "", "cac:OrderReference/cbc:ID"),
+            ("BG-4", "Seller", "", "cac:AccountingSupplierParty/cac:Party"),
+            ("BG-7", "Buyer", "", "cac:AccountingCustomerParty/cac:Party"),
+            ("BT-106", "Sum of Invoice line net amount", "", f"{_LMT}/cbc:LineExtensionAmount"),
+            ("BT-107", "Sum of allowances on document level", "", f"{_LMT}/cbc:AllowanceTotalAmount"),
+            ("BT-108", "Sum of charges on document level", "", f"{_LMT}/cbc:ChargeTotalAmount"),
+            ("BT-109", "Invoice total amount without VAT", "", f"{_LMT}/cbc:TaxExclusiveAmount"),
+            ("BT-110", "Invoice total VAT amount", "cac:TaxTotal", "cbc:TaxAmount"),  # one per VAT total
+            ("BT-112", "Invoice total amount with VAT", "", f"{_LMT}/cbc:TaxInclusiveAmount"),
+            ("BT-113", "Paid amount", "", f"{_LMT}/cbc:PrepaidAmount"),
+            ("BT-114", "Rounding amount", "", f"{_LMT}/cbc:PayableRoundingAmount"),
+            ("BT-115", "Amount due for payment", "", f"{_LMT}/cbc:PayableAmount"),
+        ),
+    ),
+    "cii": (
+        "UN/CEFACT CII D16B",
+        (
+            ("BT-1", "Invoice number", "", "rsm:ExchangedDocument/ram:ID"),
+            ("BT-2", "Invoice issue date", "", "rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString"),
+            ("BT-5", "Invoice currency code", "", f"{_HTS}/ram:InvoiceCurrencyCode"),
+            # one per payment terms (CII-SR-452 only warns of several)
+            (
+                "BT-9",
+                "Payment due date",
+                f"{_HTS}/ram:SpecifiedTradePaymentTerms",
+                "ram:DueDateDateTime/udt:DateTimeString",
+            ),  # fmt: skip
+            ("BT-10", "Buyer reference", "", f"{_HTA}/ram:BuyerReference"),
+            ("BT-13", "Purchase order reference", "", f"{_HTA}/ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID"),
+            ("BG-4", "Seller", "", f"{_HTA}/ram:SellerTradeParty"),
+            ("BG-7", "Buyer", "", f"{_HTA}/ram:BuyerTradeParty"),
+            ("BG-22", "Document totals", "", f"{_HTS}/ram:SpecifiedTradeSettlementHeaderMonetarySummation"),
+        ),
+    ),
+}
+
+
+def _clark(path: str) -> tuple[str, ...]:
+    steps = []
+    for step in path.split("/") if path else ():
+        prefix, _, local = step.partition(":")
+        steps.append(f"{{{LOCATION_NAMESPACES[prefix]}}}{local}")
+    return tuple(steps)
+
+
+# syntax -> (standard, rows with their steps as Clark tags, the document element's children the rows start at)
+_ONCE_STEPS = {
+    syntax: (
+        standard,
+        steps := tuple((term, label, _clark(group), _clark(path), group, path) for term, label, group, path in rows),
+        frozenset((group or path)[0] for _, _, group, path, _, _ in steps),
+    )
+    for syntax, (standard, rows) in _ONCE.items()
+}
+
+
+def repeated_term(model: SemanticInvoice | None) -> RepeatedTerm | None:
+    """The first term of _ONCE the document repeats (the readers keep its first occurrence; a payer's software may
+    read another). The official validators check these cardinalities with the XSD before the schematron, which the
+    engine reproduces without it. A few child lookups from the document element: its children are filtered by tag
+    in C (iterchildren), so its lines cost no Python object."""
+    if model is None or model.el is None or model.syntax not in _ONCE_STEPS:
+        return None
+    standard, rows, first_tags = _ONCE_STEPS[model.syntax]
+    children: dict[str, list] = defaultdict(list)  # the document element's children this table names, by tag
+    for child in model.el.iterchildren(*first_tags):
+        children[child.tag].append(child)
+    for term, label, group, path, group_text, path_text in rows:
+        # the elements the path starts from: the group's, each on its own, or the document element's children
+        starts = [[g] for g in _descend(children[group[0]], group[1:])] if group else [children[path[0]]]
+        for nodes in starts:
+            found = _descend(nodes, path if group else path[1:])
+            if len(found) > 1:
+                written = f"{group_text}/{path_text}" if group_text else path_text
+                return RepeatedTerm(term, label, written, len(found), xpath_of(found[1]), standard)
+    return None
+
+
+def _descend(nodes: list, steps: tuple[str, ...]) -> list:
+    """The elements reached from nodes by these child steps (XPath a/b/c)."""
+    for tag in steps:
+        if not nodes:
+            break
+        nodes = [c for n in nodes for c in n.iterchildren(tag)]
+    return nodes

@@ -17,7 +17,7 @@ from ..domain.invoice import (
     hidden_control,
     number_key,
 )
-from ..domain.summary import payment_term_key
+from ..domain.summary import RepeatedTerm, payment_term_key
 from .ports import Directory
 
 
@@ -29,6 +29,7 @@ class ControlFailure:
     business_term: str
     # The business_term_locations key of the element at fault, when the term occurs more than once (a payment means')
     where: str | None = None
+    location: str | None = None  # the XPath of the element at fault, when the control found it in the document
     severity: ClassVar[str] = "fatal"
 
 
@@ -40,6 +41,7 @@ class ControlWarning:
     message: str
     business_term: str
     where: str | None = None  # as ControlFailure's
+    location: str | None = None  # as ControlFailure's
     severity: ClassVar[str] = "warning"
 
 
@@ -60,6 +62,22 @@ def text_length_failure(summary: InvoiceSummary) -> ControlFailure | None:
                 term,
             )
     return None
+
+
+def cardinality_failure(repeated: RepeatedTerm | None) -> ControlFailure | None:
+    """A term the platform reads, repeated where the syntax's XSD allows it once (domain.summary.repeated_term): the
+    record would keep the first, a payer's software may read another (two invoice numbers, due dates, amounts due).
+    EN 16931's schematron does not check these cardinalities: the official validators' XSD step does."""
+    if repeated is None:
+        return None
+    return ControlFailure(
+        REJECTION_SEMANTIC,
+        "CHORALE-CARDINALITY",
+        f"{repeated.term} {repeated.label} occurs {repeated.count} times ({repeated.path}); {repeated.standard} "
+        "allows it once.",
+        repeated.term,
+        location=repeated.location,
+    )
 
 
 def number_failure(summary: InvoiceSummary) -> ControlFailure | None:

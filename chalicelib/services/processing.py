@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..domain.invoice import Error, Invoice, InvoiceSummary
 from ..domain.statuses import REJETEE
-from ..domain.summary import business_term_locations, due_date_text, issue_date_text, summarize
+from ..domain.summary import business_term_locations, due_date_text, issue_date_text, repeated_term, summarize
 from ..formats import bundles
 from . import controls, intake, layout
 from .clock import utc_now
@@ -264,10 +264,12 @@ def _decide(
         return _save_rejection(invoices, invoice, summary, earlier_attempt)
 
     locations = business_term_locations(report.invoice)
-    # The texts' lengths first: the other controls' messages quote them. BT-1 and BT-2 next: no acceptance without
-    # a number claim. Then the other data the payer reads from the record: the due date, the payment identifiers.
+    # The texts' lengths first: the other controls' messages quote them. A term read twice next: the record holds one
+    # of them. BT-1 and BT-2 next: no acceptance without a number claim. Then the other data the payer reads from
+    # the record: the due date, the payment identifiers.
     failure = (
         controls.text_length_failure(summary)
+        or controls.cardinality_failure(repeated_term(report.invoice))
         or controls.number_failure(summary)
         or controls.issue_date_failure(summary, issue_date_text(report.invoice), invoice.created_at)
         or controls.due_date_failure(summary, due_date_text(report.invoice))
@@ -315,9 +317,8 @@ def _buyer_structure(summary: InvoiceSummary, directory: Directory):
 
 
 def _finding(failure: controls.ControlFailure | controls.ControlWarning, locations: dict[str, str]) -> Error:
-    return Error(
-        failure.rule, failure.severity, failure.message, locations.get(failure.where or failure.business_term, "/")
-    )
+    location = failure.location or locations.get(failure.where or failure.business_term, "/")
+    return Error(failure.rule, failure.severity, failure.message, location)
 
 
 def _is_rejected(invoice: Invoice) -> bool:

@@ -306,3 +306,29 @@ def test_a_reroute_body_reference_of_invisible_characters_is_a_422(client, pump,
     assert refused.status_code == 422 and field in detail and "visible character" in detail
     current = json.loads(client.http.get(f"/v1/invoices/{invoice['id']}", headers=auth(SUPPLIER_KEY)).body)
     assert current["status"]["code"] == 221
+
+
+def test_a_ubl_with_two_amounts_due_is_213_cardinality_and_with_one_203(client, pump):
+    """Review r48 finding 4: EN 16931's schematron takes two cbc:PayableAmount; the record kept the first."""
+    payable = '<cbc:PayableAmount currencyID="EUR">120.00</cbc:PayableAmount>'
+    single = ubl_invoice("F-CARD-1").decode()
+    assert single.count(payable) == 1
+    twice = ubl_invoice("F-CARD-2").decode().replace(payable, payable + payable.replace("120.00", "1.20"))
+    invoice = deposit_and_process(client, pump, twice.encode())
+    assert invoice["status"]["code"] == 213
+    [error] = [e for e in invoice["errors"] if e["severity"] == "fatal"]
+    assert error["rule"] == "CHORALE-CARDINALITY" and error["message"].startswith("BT-115 Amount due for payment")
+    assert error["location"] == "/ubl:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount[2]"
+    assert history(client, invoice["id"])[0]["reason_code"] == "REJ_SEMAN"
+    assert deposit_and_process(client, pump, single.encode())["status"]["code"] == 203
+
+
+def test_a_json_invoice_with_two_buyer_identifiers_is_a_422_at_deposit(client):
+    """Review r48 finding 5: it was taken (202), then its UBL rendition failed UBL-SR-16 (213)."""
+    from structured_invoices import json_invoice
+
+    document = json_invoice("J-TWO-BUYER-IDS")
+    document["buyer"]["identifiers"] = [{"id": MAIRIE_SIRET, "scheme": "0009"}, {"id": "B-2", "scheme": "0088"}]
+    refused = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **JSON), body=json.dumps(document))
+    assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+    assert [e["pointer"] for e in json.loads(refused.body)["errors"]] == ["/buyer/identifiers"]
