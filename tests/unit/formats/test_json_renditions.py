@@ -99,7 +99,8 @@ def _fields(node) -> set[str]:
 
 
 def _resolved(node):
-    while "$ref" in node and "properties" not in node:
+    # (properties beside a $ref only narrow the referenced ones: the buyer's identifiers, at most one)
+    while "$ref" in node:
         node = json_format.schema()["$defs"][node["$ref"].rsplit("/", 1)[1]]
     return node
 
