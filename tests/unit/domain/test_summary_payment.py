@@ -139,8 +139,8 @@ def test_two_accounts_in_one_ubl_payment_means_are_both_listed_each_with_its_own
 
 
 def test_a_repeated_ubl_due_date_is_read_as_its_first():
-    """Known gap (README, Deposit controls): the reader keeps the first cbc:DueDate and no official rule counts them,
-    so the second is neither shown nor controlled."""
+    """The reader keeps the first cbc:DueDate and no official rule counts them: the platform's CHORALE-CARDINALITY
+    refuses the invoice (tests/unit/services/test_controls_cardinality.py)."""
     xml = ubl_invoice().replace(
         b"<cbc:DueDate>2026-12-20</cbc:DueDate>",
         b"<cbc:DueDate>2026-12-20</cbc:DueDate><cbc:DueDate>2027-01-20</cbc:DueDate>",
