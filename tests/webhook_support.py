@@ -162,6 +162,14 @@ class FakeStore:
         assert (s.siret, s.id) in self.items
         self.items[(s.siret, s.id)] = s
 
+    def save_rotation(self, rotated, replaced_secret):  # as the DynamoDB store: the secret fields, if unchanged
+        s = self.items.get((rotated.siret, rotated.id))
+        if s is None or s.secret != replaced_secret:
+            return False
+        self.items[(s.siret, s.id)] = replace(s, secret=rotated.secret, previous_secret=rotated.previous_secret,
+                                              previous_secret_expires=rotated.previous_secret_expires)  # fmt: skip
+        return True
+
     def mark_failing(self, siret, subscription_id, at, error):  # as the DynamoDB store: keeps the first failure
         if s := self.items.get((siret, subscription_id)):
             self.items[(siret, subscription_id)] = replace(

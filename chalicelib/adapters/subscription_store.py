@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
 
 from ..domain.subscriptions import LAST_ERROR_CHARS, EventFilter, Subscription
 from ..services.subscriptions_ports import DeliveryAttempt, MailClaimRefused
@@ -86,6 +87,17 @@ def _same_write(stored: Subscription, written: Subscription) -> bool:
     )
 
 
+def _unless_condition_fails(write: Callable[[], object]) -> bool:
+    """Make a conditional write: False when its condition was false, any other failure (an outage) raised."""
+    try:
+        write()
+    except (PynamoDBException, ClientError) as error:
+        if is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
 class DynamoSubscriptionStore:
     def add(self, subscription: Subscription) -> Subscription | None:
         try:
@@ -147,12 +159,25 @@ class DynamoSubscriptionStore:
     def save(self, subscription: Subscription) -> None:
         subscription_to_record(subscription).save(condition=SubscriptionRecord.id.exists())
 
+    def save_rotation(self, rotated: Subscription, replaced_secret: str) -> bool:
+        """Write the rotation's secret fields only (a delivery's concurrent failing or active mark stands), if the
+        secret is still the one rotated: False when another rotation got there first or the subscription is gone."""
+        record = SubscriptionRecord
+        actions = [record.secret.set(rotated.secret), record.previous_secret.set(rotated.previous_secret),
+                   record.previous_secret_expires.set(rotated.previous_secret_expires)]  # fmt: skip
+        if _unless_condition_fails(
+            lambda: record(rotated.siret, rotated.id).update(actions, condition=record.secret == replaced_secret)
+        ):
+            return True
+        # botocore retries an update whose answer was lost, and the retry fails its condition on our own write
+        stored = self._stored_quietly(rotated)
+        return stored is not None and stored.secret == rotated.secret
+
     def _update(self, siret: str, subscription_id: str, actions) -> None:
-        try:
-            SubscriptionRecord(siret, subscription_id).update(actions, condition=SubscriptionRecord.id.exists())
-        except UpdateError as error:
-            if not is_conditional_failure(error):
-                raise  # a deleted subscription stays deleted; anything else is an outage
+        # a deleted subscription stays deleted; anything else is an outage
+        _unless_condition_fails(
+            lambda: SubscriptionRecord(siret, subscription_id).update(actions, condition=SubscriptionRecord.id.exists())
+        )
 
     def mark_failing(self, siret: str, subscription_id: str, at: str, error: str) -> None:
         self._update(
@@ -284,26 +309,19 @@ class DynamoSubscriptionStore:
 
     @staticmethod
     def _release_unmailed(key: dict, ours: dict) -> bool:
-        try:
-            client("dynamodb").delete_item(
+        return _unless_condition_fails(
+            lambda: client("dynamodb").delete_item(
                 TableName=SubscriptionRecord.Meta.table_name, Key=key,
                 ConditionExpression="sent_at = :ours AND unmailed = :yes",
                 ExpressionAttributeValues={**ours, ":yes": {"BOOL": True}},
-            )  # fmt: skip
-        except ClientError as error:
-            if is_conditional_failure(error):
-                return False
-            raise
-        return True
+            )
+        )  # fmt: skip
 
     def delete(self, siret: str, subscription_id: str) -> bool:
-        try:
-            SubscriptionRecord(siret, subscription_id).delete(condition=SubscriptionRecord.id.exists())
-        except DeleteError as exc:
-            if is_conditional_failure(exc):
-                return False  # no such subscription
-            raise  # throttling, the network...: nothing was deleted, and the caller must not answer as if it was
-        return True
+        # False: no such subscription. Throttling, the network... raise: the caller must not answer as if deleted.
+        return _unless_condition_fails(
+            lambda: SubscriptionRecord(siret, subscription_id).delete(condition=SubscriptionRecord.id.exists())
+        )
 
 
 class DynamoDeliveryLog:
@@ -327,32 +345,26 @@ class DynamoDeliveryLog:
         """A marker per (subscription, event) in its own partition (`mailed#<subscription id>`, which `recent`
         never reads), written only if absent or the same job's (`chain`, an attempt up to this one); it expires
         with the delivery log, longer than a replay or a fan-out redrive reaches back (15 and 18 days)."""
-        try:
-            client("dynamodb").put_item(
+        return _unless_condition_fails(
+            lambda: client("dynamodb").put_item(
                 TableName=DeliveryLogRecord.Meta.table_name,
                 Item={"subscription_id": {"S": _mailed(subscription_id)}, "sort_key": {"S": event_id},
                       "chain": {"N": repr(chain)}, "attempt": {"N": str(attempt)},
                       "expires": {"N": str(int(time.time()) + DELIVERY_LOG_DAYS * 86400)}},
                 ConditionExpression="attribute_not_exists(sort_key) OR (chain = :chain AND attempt <= :attempt)",
                 ExpressionAttributeValues={":chain": {"N": repr(chain)}, ":attempt": {"N": str(attempt)}},
-            )  # fmt: skip
-        except ClientError as error:
-            if is_conditional_failure(error):
-                return False
-            raise
-        return True
+            )
+        )  # fmt: skip
 
     def release_mail(self, subscription_id: str, event_id: str, chain: float) -> None:
-        try:
-            client("dynamodb").delete_item(
+        _unless_condition_fails(
+            lambda: client("dynamodb").delete_item(
                 TableName=DeliveryLogRecord.Meta.table_name,
                 Key={"subscription_id": {"S": _mailed(subscription_id)}, "sort_key": {"S": event_id}},
                 ConditionExpression="chain = :chain",  # another job's claim (it mailed) stays
                 ExpressionAttributeValues={":chain": {"N": repr(chain)}},
             )
-        except ClientError as error:
-            if not is_conditional_failure(error):
-                raise
+        )
 
     def recent(self, subscription_id: str, limit: int) -> list[DeliveryAttempt]:
         return [

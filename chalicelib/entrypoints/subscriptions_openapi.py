@@ -163,9 +163,19 @@ SUBSCRIPTION_PATHS = {
                     "when more)"
                 ),
                 "401": _ERRORS["401"],
-                "409": _problem(
-                    "Too many subscriptions for this structure, or Idempotency-Key reused with another body"
-                ),
+                "409": {
+                    **_problem(
+                        "Too many subscriptions for this structure, or Idempotency-Key reused with another body, "
+                        "or an e-mail subscription of this address requested a moment ago (this key's earlier "
+                        "attempt) still in progress: Request in progress, retry with the same key after Retry-After"
+                    ),
+                    "headers": {
+                        "Retry-After": {
+                            "schema": {"type": "integer", "minimum": 1},
+                            "description": "Seconds to wait before retrying (a request still in progress)",
+                        }
+                    },
+                },
                 "415": _problem("Send application/json (the problem lists the accepted types)"),
                 "422": _problem("Webhook URL refused (not https, or resolves to a non-public address)"),
                 "429": {
@@ -251,7 +261,10 @@ SUBSCRIPTION_PATHS = {
                         },
                     },
                 ),
-                "409": _problem("E-mail subscriptions have no secret"),
+                "409": _problem(
+                    "E-mail subscriptions have no secret; or other rotations of this secret at the same instant "
+                    "kept taking effect first (Concurrent update, nothing changed): rotate again"
+                ),
                 **_ERRORS,
             },
         }

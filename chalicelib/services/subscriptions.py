@@ -37,10 +37,12 @@ from ..domain.subscriptions_security import (
 )
 from .clock import unix_of, utc_iso, utc_now
 from .errors import (
+    ConcurrentUpdate,
     Conflict,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
+    StillInProgress,
     TooManyRequests,
     Unprocessable,
     refuse_unknown_fields,
@@ -52,11 +54,15 @@ log = logging.getLogger(__name__)
 
 ROTATION_GRACE_SECONDS = 24 * 3600  # the previous secret still signs for a day after a rotation
 REPLAYED_SECRET_SECONDS = 24 * 3600  # a keyed create's retry gets the webhook's secret again for a day
+ROTATION_ATTEMPTS = 3  # a rotation that lost the race to another reads and rotates again, this many times in all
 # One confirmation mail per address and structure a day, and a few per address a day whoever asks: creating and
 # deleting e-mail subscriptions in a loop cannot make Chorale mail a stranger over and over, and one structure
 # cannot keep another from subscribing an address by asking first every day.
 CONFIRMATION_MAIL_WINDOW_SECONDS = 24 * 3600
 CONFIRMATION_MAILS_PER_ADDRESS = 3  # a UTC day
+# A keyed create whose mail claim is younger than a request can run (API Gateway gives up at 29 s) and whose
+# subscription is not stored yet is taken as the key's attempt still running.
+CREATE_IN_PROGRESS_SECONDS = 30
 
 
 def new_secret() -> str:
@@ -161,6 +167,18 @@ def create_subscription(
     # The key's first attempt may have claimed the mail a moment ago (a client that timed out and retried).
     if refused is not None and idempotency_key and (existing := store.get(principal.siret, subscription_id)):
         return _replay(existing, digest, clock())
+    # Not stored yet, claimed a moment ago: likely the key's first attempt, still running (its answer lost on the
+    # way to a client that retried). Answered as any keyed request in flight; past a request's time, the 429 below.
+    if (
+        refused is not None
+        and refused.reason == "structure"
+        and idempotency_key
+        and at - refused.claimed_at < CREATE_IN_PROGRESS_SECONDS
+    ):
+        raise StillInProgress(
+            f"A subscription of {email} for this structure was requested a moment ago and is still being processed "
+            "(this Idempotency-Key's earlier attempt, or another request): retry shortly with the same key."
+        )
     # True whether that earlier request was mailed or not (the address's quota): nothing tells which (review r44 F4).
     if refused is not None and refused.reason == "structure":
         raise TooManyRequests(
@@ -320,12 +338,20 @@ def rotate_secret(
     clock: Callable[[], float] = time.time,
     make_secret: Callable[[], str] = new_secret,
 ) -> Subscription:
-    subscription = own_subscription(principal, subscription_id, store=store)
-    if subscription.channel != "webhook":
-        raise Conflict("Only webhook subscriptions have a signing secret.")
-    rotated = subscription.rotated(make_secret(), clock(), ROTATION_GRACE_SECONDS)
-    store.save(rotated)
-    return rotated
+    """A new signing secret, the one replaced signing too for ROTATION_GRACE_SECONDS. Rotations at once take
+    effect one after the other, as if sent in turn: a rotation that finds the secret changed since it read it
+    rotates again from the new one, so every secret answered is kept (the last current, the one before previous)."""
+    for _ in range(ROTATION_ATTEMPTS):
+        subscription = own_subscription(principal, subscription_id, store=store)
+        if subscription.channel != "webhook":
+            raise Conflict("Only webhook subscriptions have a signing secret.")
+        rotated = subscription.rotated(make_secret(), clock(), ROTATION_GRACE_SECONDS)
+        if store.save_rotation(rotated, subscription.secret):
+            return rotated
+    raise ConcurrentUpdate(
+        f"The secret of subscription {subscription_id} is being rotated by other requests right now: rotate "
+        "again in a moment."
+    )
 
 
 def make_test_event(subscription: Subscription, at: str) -> dict:

@@ -97,6 +97,10 @@ class SubscriptionStore(Protocol):
     def save(self, subscription: Subscription) -> None:
         """Write the subscription back (it must still exist)."""
 
+    def save_rotation(self, rotated: Subscription, replaced_secret: str) -> bool:
+        """Write only `rotated`'s secret, previous secret and its expiry, if the stored secret is still
+        `replaced_secret`; False when it is not (rotated meanwhile) or the subscription is gone."""
+
     def mark_failing(self, siret: str, subscription_id: str, at: str, error: str) -> None:
         """Set the failing state only (never clobbers a concurrent secret rotation)."""
 
