@@ -366,14 +366,32 @@ def test_a_tar_member_declaring_more_than_the_archive_may_inflate_to_stops_the_r
 
 
 @pytest.mark.parametrize("compressed", [True, False], ids=["tar.gz", "tar"])
-def test_the_counting_reader_answers_the_end_once_then_fails(compressed):
+def test_the_counting_reader_answers_the_end_a_bounded_number_of_times_then_fails(compressed):
     """tarfile skips a member by reading its declared size in steps: past the end each step read nothing, without
-    an error, as many times as the size allowed (up to the inflation limit)."""
-    reader = _CountingReader(gzip.compress(b"abc") if compressed else b"abc", limit=MiB, compressed=compressed)
+    an error, as many times as the size allowed. The end is answered as often as a member within the limit could
+    need (in 512-byte steps), and tarfile reads it more than once in normal use (r53), then it is an error."""
+    reader = _CountingReader(gzip.compress(b"abc") if compressed else b"abc", limit=4096, compressed=compressed)
     buffer = bytearray(10)
-    assert reader.readinto(buffer) == 3 and reader.readinto(buffer) == 0  # the end, as io expects it once
+    assert reader.readinto(buffer) == 3
+    assert [reader.readinto(buffer) for _ in range(4096 // 512 + 2)] == [0] * 10
     with pytest.raises(EOFError, match="unexpected end of data"):
         reader.readinto(buffer)
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["tar.gz", "tar"])
+def test_a_tar_without_its_end_of_archive_blocks_reads_whole(compress):
+    """r53: a writer that never closes its tar (Go's archive/tar without Close) leaves out the two zero blocks that
+    end it; every member is there, and tarfile reads the end twice: no "(rest of the archive)" error for it."""
+    raw = io.BytesIO()
+    archive = tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT)
+    for name in ("a.xml", "b.xml"):
+        info = tarfile.TarInfo(name)
+        info.size = 4
+        archive.addfile(info, io.BytesIO(b"<a/>"))
+    unclosed = raw.getvalue()[: archive.offset]  # (close() would write the end blocks)
+    data = gzip.compress(unclosed) if compress else unclosed
+    members = read_members(data)
+    assert [(m.name, m.code, m.data) for m in members] == [("a.xml", None, b"<a/>"), ("b.xml", None, b"<a/>")]
 
 
 _BAD_SPARSE = {
