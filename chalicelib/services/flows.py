@@ -30,6 +30,7 @@ from ..domain.events import FlowCompleted
 from ..domain.flows import (
     ACCEPTED,
     EXPANDED,
+    PENDING,
     RECEIVED,
     REJECTED,
     UNREADABLE,
@@ -541,6 +542,8 @@ def flow_report(
     """The flow, a page of its files (files_page) with their outcomes, and the next page's cursor; only its
     supplier sees it. A complete flow reads only the page's invoices (its counts were noted with its announcement);
     one still running (or announced before its counts were noted) reads every invoice, its counts derive from them.
+    So does a complete flow whose page shows a decision its noted counts do not hold yet (a redrive's, before the
+    flow is told of it): the report never contradicts itself.
 
     A file that has landed in the inbox is a flow IN_RECU even before its notification is handled, so a client
     polling right after its upload (or POST) never sees a 404.
@@ -556,8 +559,20 @@ def flow_report(
         _read_outcomes(flow, invoices)
     else:
         start, count = _page_bounds(flow, cursor, limit)
-        _read_outcomes(flow, invoices, flow.files[start : start + count])  # the files the page can hold
+        page, noted_at = flow.files[start : start + count], flow.updated_at  # the files the page can hold
+        _read_outcomes(flow, invoices, page)
+        if _outdates_noted_counts(flow, page, noted_at):
+            _read_outcomes(flow, invoices)
     return flow, *files_page(flow, cursor=cursor, limit=limit)
+
+
+def _outdates_noted_counts(flow: Flow, page: list[FlowFile], noted_at: str) -> bool:
+    """Whether the page's outcomes (read) show the flow's noted counts stale: a file decided after they were noted,
+    or more files of an outcome than they hold (a decision timed by a clock behind the one that noted them)."""
+    if any((f.decided_at or "") > noted_at for f in page):
+        return True
+    held = flow.counts()
+    return any(sum(f.outcome == outcome for f in page) > held[outcome] for outcome in (ACCEPTED, REJECTED, PENDING))
 
 
 # A report's files come in pages: `limit` files at most, and never more than the response can carry (Lambda

@@ -115,3 +115,55 @@ def test_a_redrive_that_changes_no_count_still_moves_the_reports_updated_at(
     assert redriven["updated_at"] > failed["updated_at"]
     as_announced_before_r50(posted["id"], posted["created_at"])
     assert report(client, posted["id"], invoice_reads, "?limit=1")[0] == redriven
+
+
+@pytest.mark.parametrize(
+    "make_invoice, skewed_clock, state",
+    [
+        (ubl_invoice, False, "IN_INTEGRE"),
+        (ubl_invoice, True, "IN_INTEGRE"),  # the redrive's Lambda clock behind the one that noted the counts
+        (invalid_ubl_invoice, False, "IN_REJETE"),  # the same counts: only the files' errors and updated_at move
+    ],
+    ids=["accepted", "accepted-by-a-late-clock", "rejected-again"],
+)
+def test_a_redrives_decisions_the_flow_was_not_told_of_yet_read_as_a_full_read_says(
+    client,
+    flow_pump,  # noqa: F811
+    invoice_reads,
+    monkeypatch,
+    make_invoice,
+    skewed_clock,
+    state,
+):
+    """Review r53 §2: a failed flow redriven, its decisions saved, the flow not told of them yet (its call fails
+    and is retried): the report is what reading every invoice says, not the noted IN_REJETE, 3 rejected, over 3
+    files shown accepted (or the failure's updated_at over files showing the new decisions' errors)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra"))
+    from redrive import redrive
+
+    from chalicelib.entrypoints import events
+    from chalicelib.services import processing
+
+    real = processing.validate_en16931
+    monkeypatch.setattr(processing, "validate_en16931", lambda data: 1 / 0)  # a validator bug: given up, failed
+    posted = json.loads(post_flow(client, make_zip([(f"{i}.xml", make_invoice(f"MR-{i}")) for i in range(3)])).body)
+    run_pipeline(flow_pump)
+    failed, read = report(client, posted["id"], invoice_reads, "?limit=1")
+    assert (failed["state"], failed["counts"]["rejected"], read) == ("IN_REJETE", 3, 1)  # nothing moved: cheap
+    if skewed_clock:
+        FlowItemRecord(_flow_pk(posted["id"]), HEADER).update(actions=[FlowItemRecord.updated_at.set("9999")])
+
+    monkeypatch.setattr(processing, "validate_en16931", real)
+    monkeypatch.setattr(events, "_object_done", lambda *a, **k: None)  # the flow is told of the decisions later
+    assert redrive(boto3.client("sqs"), settings().validation_queue) == 1
+    run_pipeline(flow_pump)
+    redriven = [report(client, posted["id"], invoice_reads, query)[0] for query in ("", "?limit=1")]
+    assert [page["state"] for page in redriven] == [state, state]
+    accepted = 3 if state == "IN_INTEGRE" else 0
+    assert redriven[1]["counts"] == {"files": 3, "accepted": accepted, "rejected": 3 - accepted, "pending": 0}
+
+    as_announced_before_r50(posted["id"], posted["created_at"])
+    full = [report(client, posted["id"], invoice_reads, query)[0] for query in ("", "?limit=1")]
+    if skewed_clock:  # the full read's updated_at starts from the header's, reset here
+        full = [{**page, "updated_at": noted["updated_at"]} for page, noted in zip(full, redriven, strict=True)]
+    assert redriven == full
