@@ -144,6 +144,7 @@ class FakeStore:
     mails: dict = field(default_factory=dict)  # (address, siret) → when its last confirmation mail was claimed
     mail_counts: dict = field(default_factory=dict)  # (address, UTC day number) → confirmation mails claimed
     unmailed: set = field(default_factory=set)  # (address, siret) noted while the address's day was full
+    mail_claimers: dict = field(default_factory=dict)  # (address, siret) → the claim's claimed_by
 
     def add(self, s):  # as the DynamoDB store: written only if the id is free, else the stored one
         stored = self.items.setdefault((s.siret, s.id), s)
@@ -183,12 +184,13 @@ class FakeStore:
     def delete(self, siret, subscription_id):
         return self.items.pop((siret, subscription_id), None) is not None
 
-    def claim_confirmation_mail(self, email, siret, now, window_seconds, per_address):
+    def claim_confirmation_mail(self, email, siret, now, window_seconds, per_address, claimed_by=None):
         last = self.mails.get((email.lower(), siret))
         if last is not None and last >= now - window_seconds:
-            return MailClaimRefused("structure", last)
+            return MailClaimRefused("structure", last, self.mail_claimers.get((email.lower(), siret)))
         day = (email.lower(), int(now // 86400))
         self.mails[(email.lower(), siret)] = now  # noted even when the address's day is full (as the DynamoDB store)
+        self.mail_claimers[(email.lower(), siret)] = claimed_by
         if self.mail_counts.get(day, 0) >= per_address:
             self.unmailed.add((email.lower(), siret))
             return MailClaimRefused("address", now)
@@ -200,6 +202,7 @@ class FakeStore:
         if self.mails.get((email.lower(), siret)) != sent_at:
             return False
         del self.mails[(email.lower(), siret)]
+        self.mail_claimers.pop((email.lower(), siret), None)
         if (email.lower(), siret) in self.unmailed:
             self.unmailed.discard((email.lower(), siret))
         else:

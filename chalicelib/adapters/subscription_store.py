@@ -78,6 +78,12 @@ def _sent_at(marker: dict | None, now: float) -> float:
     return float(marker["sent_at"]["N"]) if marker and "sent_at" in marker else now
 
 
+def _structure_refusal(marker: dict | None, now: float) -> MailClaimRefused:
+    """The refusal by this structure's marker (ALL_OLD), with the request that wrote it when it was noted."""
+    claimed_by = (marker or {}).get("claimed_by", {}).get("S")
+    return MailClaimRefused("structure", _sent_at(marker, now), claimed_by)
+
+
 def _same_write(stored: Subscription, written: Subscription) -> bool:
     # A secret (a webhook's) or a confirmation hash (an address's) drawn for this write, and its time.
     return (stored.created_at, stored.secret, stored.confirmation_hash) == (
@@ -202,18 +208,25 @@ class DynamoSubscriptionStore:
         )
 
     def claim_confirmation_mail(
-        self, email: str, siret: str, now: float, window_seconds: float, per_address: int
+        self,
+        email: str,
+        siret: str,
+        now: float,
+        window_seconds: float,
+        per_address: int,
+        claimed_by: str | None = None,
     ) -> MailClaimRefused | None:
         """Note a confirmation mail to `email` asked by `siret`, or say why not: "structure" when this structure
         had one mailed to the address within the window, "address" when the address already got `per_address`
         this UTC day, whoever asked (the structure's marker is noted then too, see _note_unmailed). Both are marker
         items keyed by the address's hash (beside the structures' subscriptions: a SIRET is digits only), written
-        together or not at all (TransactWriteItems); they expire by the table's TTL on `expires`."""
+        together or not at all (TransactWriteItems); they expire by the table's TTL on `expires`. The marker notes
+        `claimed_by` (a keyed request's subscription id), so that a refusal tells whose request claimed it."""
         partition = _mail_partition(email)
         day = time.strftime("%Y-%m-%d", time.gmtime(now))
         expires = {"N": str(int(now + window_seconds + 2 * 86400))}
         marker = {"siret": partition, "id": {"S": f"confirmation#{siret}"}, "sent_at": {"N": repr(now)},
-                  "expires": expires}  # fmt: skip
+                  "expires": expires, **({"claimed_by": {"S": claimed_by}} if claimed_by else {})}  # fmt: skip
         not_within_window = {
             "ConditionExpression": "attribute_not_exists(siret) OR sent_at < :cutoff",
             "ExpressionAttributeValues": {":cutoff": {"N": repr(now - window_seconds)}},
@@ -247,7 +260,7 @@ class DynamoSubscriptionStore:
             cancelled = error.response.get("CancellationReasons") or []
             reasons = [r.get("Code") for r in cancelled]
             if reasons[:1] == ["ConditionalCheckFailed"]:
-                return MailClaimRefused("structure", _sent_at(cancelled[0].get("Item"), now))
+                return _structure_refusal(cancelled[0].get("Item"), now)
             if reasons[1:2] == ["ConditionalCheckFailed"]:
                 return self._note_unmailed(marker, not_within_window, now)
             raise  # a conflict with a concurrent transaction, throttling...: an outage, not a refusal
@@ -264,7 +277,7 @@ class DynamoSubscriptionStore:
             )  # fmt: skip
         except ClientError as error:
             if is_conditional_failure(error):  # a concurrent request of this structure claimed it first
-                return MailClaimRefused("structure", _sent_at(error.response.get("Item"), now))
+                return _structure_refusal(error.response.get("Item"), now)
             raise
         return MailClaimRefused("address", now)
 

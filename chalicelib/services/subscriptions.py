@@ -60,8 +60,8 @@ ROTATION_ATTEMPTS = 3  # a rotation that lost the race to another reads and rota
 # cannot keep another from subscribing an address by asking first every day.
 CONFIRMATION_MAIL_WINDOW_SECONDS = 24 * 3600
 CONFIRMATION_MAILS_PER_ADDRESS = 3  # a UTC day
-# A keyed create whose mail claim is younger than a request can run (API Gateway gives up at 29 s) and whose
-# subscription is not stored yet is taken as the key's attempt still running.
+# A keyed create refused by its own key's mail claim, younger than a request can run (API Gateway gives up at 29 s),
+# whose subscription is not stored yet, is taken as the key's attempt still running.
 CREATE_IN_PROGRESS_SECONDS = 30
 
 
@@ -159,7 +159,12 @@ def create_subscription(
     secret, at = make_confirmation_secret(), clock()
     try:
         refused = store.claim_confirmation_mail(
-            email, principal.siret, at, CONFIRMATION_MAIL_WINDOW_SECONDS, CONFIRMATION_MAILS_PER_ADDRESS
+            email,
+            principal.siret,
+            at,
+            CONFIRMATION_MAIL_WINDOW_SECONDS,
+            CONFIRMATION_MAILS_PER_ADDRESS,
+            claimed_by=subscription_id if idempotency_key else None,  # whose claim it is, for the 409 below
         )
     except Exception:
         _release_claim(store, email, principal.siret, at)  # a claim whose answer was lost may have landed
@@ -167,17 +172,20 @@ def create_subscription(
     # The key's first attempt may have claimed the mail a moment ago (a client that timed out and retried).
     if refused is not None and idempotency_key and (existing := store.get(principal.siret, subscription_id)):
         return _replay(existing, digest, clock())
-    # Not stored yet, claimed a moment ago: likely the key's first attempt, still running (its answer lost on the
-    # way to a client that retried). Answered as any keyed request in flight; past a request's time, the 429 below.
+    # Claimed a moment ago by this key, not stored yet: the key's first attempt, still running (its answer lost on
+    # the way to a client that retried). Answered as any keyed request in flight; past a request's time, the 429
+    # below. Another key's or a keyless claim (or one noted before claims named their key) is the 429 at once:
+    # retrying it would never answer a subscription (review r53 §3).
     if (
         refused is not None
         and refused.reason == "structure"
         and idempotency_key
+        and refused.claimed_by == subscription_id
         and at - refused.claimed_at < CREATE_IN_PROGRESS_SECONDS
     ):
         raise StillInProgress(
-            f"A subscription of {email} for this structure was requested a moment ago and is still being processed "
-            "(this Idempotency-Key's earlier attempt, or another request): retry shortly with the same key."
+            f"A subscription of {email} for this structure was requested a moment ago with this Idempotency-Key and "
+            "is still being processed: retry shortly with the same key."
         )
     # True whether that earlier request was mailed or not (the address's quota): nothing tells which (review r44 F4).
     if refused is not None and refused.reason == "structure":

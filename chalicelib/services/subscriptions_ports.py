@@ -12,10 +12,12 @@ from ..domain.subscriptions_security import Target
 
 class MailClaimRefused(NamedTuple):
     """Why a confirmation mail was not claimed ("structure" or "address"), and when the structure's marker for the
-    address was written: its window, hence a 429's Retry-After, runs from then."""
+    address was written: its window, hence a 429's Retry-After, runs from then. `claimed_by`: the subscription id
+    the marker's request was creating under its Idempotency-Key (None: keyless, or a marker noted before r53)."""
 
     reason: str
     claimed_at: float
+    claimed_by: str | None = None
 
 
 # host, port → every address the name resolves to (socket.getaddrinfo in production, a dict in tests)
@@ -109,12 +111,19 @@ class SubscriptionStore(Protocol):
     def delete(self, siret: str, subscription_id: str) -> bool: ...
 
     def claim_confirmation_mail(
-        self, email: str, siret: str, now: float, window_seconds: float, per_address: int
+        self,
+        email: str,
+        siret: str,
+        now: float,
+        window_seconds: float,
+        per_address: int,
+        claimed_by: str | None = None,
     ) -> MailClaimRefused | None:
         """None (and noted) when `siret` had no confirmation mailed to this address within the window and the
         address got fewer than `per_address` this UTC day; else "structure" or "address", whichever refused. An
         "address" refusal is noted for `siret` all the same: its next request within the window is refused as
-        "structure", exactly as if the mail had gone (nothing tells it that others asked)."""
+        "structure", exactly as if the mail had gone (nothing tells it that others asked). `claimed_by` is noted
+        with the claim and a "structure" refusal carries the refusing claim's."""
 
     def release_confirmation_mail(self, email: str, siret: str, sent_at: float) -> bool:
         """Undo what the claim made at `sent_at` wrote, if it landed (its mail was not queued); True if it did."""

@@ -91,7 +91,8 @@ def test_a_throttled_mail_claim_is_an_error_not_a_recent_mail(aws, throttled):
     store = DynamoSubscriptionStore()
     siret = "21750000100011"
     assert store.claim_confirmation_mail("a@b.fr", siret, 1000.0, 60, 3) is None
-    assert store.claim_confirmation_mail("a@b.fr", siret, 1010.0, 60, 3) == ("structure", 1000.0)  # mailed a moment ago
+    # mailed a moment ago
+    assert store.claim_confirmation_mail("a@b.fr", siret, 1010.0, 60, 3) == ("structure", 1000.0, None)
     throttled.add("TransactWriteItems")
     with pytest.raises(ClientError):
         store.claim_confirmation_mail("c@d.fr", siret, 1000.0, 60, 3)

@@ -156,12 +156,12 @@ def test_an_unmailed_claim_is_released_alone(aws):
     for siret in ("81234567800013", "82345678900010", "13000123400017"):
         assert store.claim_confirmation_mail(address, siret, now, day, 3) is None
     # noted, unmailed
-    assert store.claim_confirmation_mail(address, "21750001600019", now + 1, day, 3) == ("address", now + 1)
-    assert store.claim_confirmation_mail(address, "21750001600019", now + 2, day, 3) == ("structure", now + 1)
+    assert store.claim_confirmation_mail(address, "21750001600019", now + 1, day, 3) == ("address", now + 1, None)
+    assert store.claim_confirmation_mail(address, "21750001600019", now + 2, day, 3) == ("structure", now + 1, None)
     assert store.release_confirmation_mail(address, "21750001600019", now) is False  # not this claim
     assert store.release_confirmation_mail(address, "21750001600019", now + 1) is True
     # Its marker is gone and the address's count is untouched (still full): noted again, still unmailed.
-    assert store.claim_confirmation_mail(address, "21750001600019", now + 3, day, 3) == ("address", now + 3)
+    assert store.claim_confirmation_mail(address, "21750001600019", now + 3, day, 3) == ("address", now + 3, None)
     assert store.release_confirmation_mail(address, "81234567800013", now) is True  # a mailed one: counted down
     assert store.claim_confirmation_mail(address, "81234567800013", now + 4, day, 3) is None
 

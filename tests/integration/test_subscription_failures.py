@@ -71,7 +71,7 @@ def test_releasing_a_confirmation_claim_undoes_exactly_that_claim(aws):
     store, now, day, address = DynamoSubscriptionStore(), 1_000_000.0, 86400, "someone@example.fr"
     assert store.claim_confirmation_mail(address, "81234567800013", now, day, 3) is None
     assert store.release_confirmation_mail(address, "81234567800013", now + 1) is False  # not this claim
-    assert store.claim_confirmation_mail(address, "81234567800013", now + 60, day, 3) == ("structure", now)
+    assert store.claim_confirmation_mail(address, "81234567800013", now + 60, day, 3) == ("structure", now, None)
     assert store.release_confirmation_mail(address, "82345678900010", now) is False  # nothing claimed by it
 
     assert store.release_confirmation_mail(address, "81234567800013", now) is True
@@ -80,7 +80,7 @@ def test_releasing_a_confirmation_claim_undoes_exactly_that_claim(aws):
     # The marker is gone and the address's day count is back to 0: three structures may still have it mailed.
     for siret in ("81234567800013", "82345678900010", "13000123400017"):
         assert store.claim_confirmation_mail(address, siret, now + 60, day, 3) is None
-    assert store.claim_confirmation_mail(address, "21750001600019", now + 60, day, 3) == ("address", now + 60)
+    assert store.claim_confirmation_mail(address, "21750001600019", now + 60, day, 3) == ("address", now + 60, None)
 
 
 @pytest.fixture

@@ -428,13 +428,14 @@ def test_confirmation_mails_are_counted_per_structure_and_capped_per_address(aws
     store, now, day = DynamoSubscriptionStore(), 1_000_000.0, 86400
     claim = store.claim_confirmation_mail
     assert claim("someone@example.fr", MAIRIE_SIRET, now, day, 3) is None
-    assert claim("SOMEONE@example.fr", MAIRIE_SIRET, now + 60, day, 3) == ("structure", now)
+    assert claim("SOMEONE@example.fr", MAIRIE_SIRET, now + 60, day, 3) == ("structure", now, None)
     assert claim("someone@example.fr", SUPPLIER_SIRET, now + 60, day, 3) is None  # another structure may
     assert claim("someone@example.fr", "13000123400017", now + 60, day, 3) is None
-    assert claim("someone@example.fr", "82345678900010", now + 60, day, 3) == ("address", now + 60)  # the fourth today
+    # the fourth today
+    assert claim("someone@example.fr", "82345678900010", now + 60, day, 3) == ("address", now + 60, None)
     # Its marker is noted all the same (review r41: asked again, it is refused as if mailed, learning nothing of the
     # others), without counting: the next UTC day, once its 24 h are over, it is mailed.
-    assert claim("someone@example.fr", "82345678900010", now + day, day, 3) == ("structure", now + 60)
+    assert claim("someone@example.fr", "82345678900010", now + day, day, 3) == ("structure", now + 60, None)
     assert claim("someone@example.fr", "82345678900010", now + day + 61, day, 3) is None
     assert claim("someone@example.fr", MAIRIE_SIRET, now + day + 1, day, 3) is None  # its marker is a day old
     assert claim("other@example.fr", "82345678900010", now + 60, day, 3) is None  # each address its own count
