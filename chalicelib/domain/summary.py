@@ -221,9 +221,9 @@ _ONCE_STEPS = {
 
 def repeated_term(model: SemanticInvoice | None) -> RepeatedTerm | None:
     """The first term of _ONCE the document repeats (the readers keep its first occurrence; a payer's software may
-    read another). The official validators check these cardinalities with the XSD before the schematron, which the
-    engine reproduces without it. A few child lookups from the document element: its children are filtered by tag
-    in C (iterchildren), so its lines cost no Python object."""
+    read another). The syntax's XSD allows each once, but EN 16931's schematron, which the engine reproduces, does
+    not count them. A few child lookups from the document element: its children are filtered by tag in C
+    (iterchildren), so its lines cost no Python object."""
     if model is None or model.el is None or model.syntax not in _ONCE_STEPS:
         return None
     standard, rows, first_tags = _ONCE_STEPS[model.syntax]
