@@ -61,6 +61,7 @@ def test_valid_invoice_reaches_203_and_each_change_is_published_once(client, pum
         "siret": MAIRIE_SIRET,
         "name": "Mairie de Saint-Étienne-du-Bois",
         "service_code": "SERV-TECH",
+        "active": True,  # (the detail's alone: a directory read)
     }
     history = json.loads(client.http.get(f"/v1/invoices/{created['id']}/history", headers=auth(SUPPLIER_KEY)).body)
     assert [(h["code"], h["actor"]) for h in history["history"]] == [(200, "platform"), (203, "platform")]
