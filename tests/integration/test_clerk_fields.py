@@ -10,6 +10,7 @@ import zlib
 import pytest
 from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, fr_vat, ubl_invoice
+from processing_support import deposit_processed_id as deposit
 from structured_invoices import cii_invoice, facturx_pdf, json_invoice
 from webhook_support import validate_event
 
@@ -22,14 +23,6 @@ BODIES = {
     "facturx": (lambda: facturx_pdf(number="F-PAY-1"), "application/pdf"),
     "json": (lambda: json.dumps(json_invoice("F-PAY-1")).encode(), "application/json"),
 }
-
-
-def deposit(client, pump, body: bytes, content_type: str) -> str:
-    response = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **{"Content-Type": content_type}), body=body)
-    assert response.status_code == 202, response.body
-    while pump.deliver_sqs_once("validate_invoices"):
-        pass
-    return json.loads(response.body)["id"]
 
 
 def get(client, path: str, key: str = MAIRIE_KEY) -> dict:

@@ -5,20 +5,11 @@ from __future__ import annotations
 
 import json
 
-from demo import SUPPLIER_KEY, auth
 from invoices import ubl_invoice
+from processing_support import deposit_processed as deposit
 from structured_invoices import cii_invoice, json_invoice
 
 IBAN = "FR7630006000011234567890189"
-
-
-def deposit(client, pump, body: bytes, content_type: str = "application/xml") -> dict:
-    response = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **{"Content-Type": content_type}), body=body)
-    assert response.status_code == 202, response.body
-    while pump.deliver_sqs_once("validate_invoices"):
-        pass
-    invoice_id = json.loads(response.body)["id"]
-    return json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
 
 
 def iban_warnings(invoice: dict) -> list[dict]:

@@ -9,16 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
+from processing_support import deposit_processed as deposit
 
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
-
-
-def deposit(client, pump, body: bytes) -> dict:
-    created = json.loads(client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=body).body)
-    while pump.deliver_sqs_once("validate_invoices"):
-        pass
-    return json.loads(client.http.get(f"/v1/invoices/{created['id']}", headers=auth(SUPPLIER_KEY)).body)
 
 
 def set_status(client, invoice_id: str, key: str, code: int, reason=None, comment=None, **extra):

@@ -12,17 +12,10 @@ import json
 import pytest
 from demo import MAIRIE_KEY, SUPPLIER_KEY, auth
 from invoices import ubl_invoice
+from processing_support import deposit_processed_id as deposit
 
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
-
-
-def deposit(client, pump, body: bytes) -> str:
-    response = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **XML), body=body)
-    assert response.status_code == 202, response.body
-    while pump.deliver_sqs_once("validate_invoices"):
-        pass
-    return json.loads(response.body)["id"]
 
 
 def set_status(client, invoice_id: str, key: str, body: dict) -> None:

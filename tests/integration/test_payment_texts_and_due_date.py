@@ -8,6 +8,7 @@ import json
 import pytest
 from demo import SUPPLIER_KEY, auth
 from invoices import SUPPLIER_SIRET, fr_vat, ubl_invoice
+from processing_support import deposit_processed
 from structured_invoices import cii_invoice, json_invoice
 
 IBAN = "FR7630006000011234567890189"
@@ -16,13 +17,8 @@ CII_DUE = '<udt:DateTimeString format="102">20261220</udt:DateTimeString>'
 
 
 def deposit(client, pump, body: bytes, content_type: str = "application/xml") -> dict:
-    response = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **{"Content-Type": content_type}), body=body)
-    assert response.status_code == 202, response.body
-    while pump.deliver_sqs_once("validate_invoices"):
-        pass
-    invoice_id = json.loads(response.body)["id"]
-    invoice = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
-    history = client.http.get(f"/v1/invoices/{invoice_id}/history", headers=auth(SUPPLIER_KEY)).body
+    invoice = deposit_processed(client, pump, body, content_type)
+    history = client.http.get(f"/v1/invoices/{invoice['id']}/history", headers=auth(SUPPLIER_KEY)).body
     return invoice | {"reason_code": json.loads(history)["history"][-1]["reason_code"]}
 
 
