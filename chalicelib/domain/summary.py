@@ -7,7 +7,15 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..validation.model import LOCATION_NAMESPACES, CreditTransfer, Party, PaymentInstruction, xpath_of
+from ..validation.model import (
+    LOCATION_NAMESPACES,
+    AllowanceCharge,
+    Amount,
+    CreditTransfer,
+    Party,
+    PaymentInstruction,
+    xpath_of,
+)
 from ..validation.model import Invoice as SemanticInvoice
 from .invoice import InvoiceSummary, PaymentMeans, Totals
 
@@ -248,3 +256,96 @@ def _descend(nodes: list, steps: tuple[str, ...]) -> list:
             break
         nodes = [c for n in nodes for c in n.iterchildren(tag)]
     return nodes
+
+
+@dataclass(frozen=True, slots=True)
+class NonDecimalTerm:
+    """An amount, quantity, price or percentage whose text is no xs:decimal (NaN, 1e5, INF, abc, empty)."""
+
+    term: str
+    label: str
+    where: str  # which line, VAT breakdown or allowance/charge holds it ("" for a document total)
+    text: str  # as written
+    location: str  # XPath of the element
+
+
+_TOTALS = (
+    ("BT-106", "Sum of Invoice line net amount", "line_total"),
+    ("BT-107", "Sum of allowances on document level", "allowance_total"),
+    ("BT-108", "Sum of charges on document level", "charge_total"),
+    ("BT-109", "Invoice total amount without VAT", "tax_exclusive"),
+    ("BT-110", "Invoice total VAT amount", "tax_amount"),
+    ("BT-111", "Invoice total VAT amount in accounting currency", "tax_amount_accounting"),
+    ("BT-112", "Invoice total amount with VAT", "tax_inclusive"),
+    ("BT-113", "Paid amount", "prepaid"),
+    ("BT-114", "Rounding amount", "rounding"),
+    ("BT-115", "Amount due for payment", "payable"),
+)
+# (allowance's term, charge's term, label without "allowance"/"charge" ({} is either), attribute)
+_DOCUMENT_ALLOWANCE_CHARGE = (
+    ("BT-92", "BT-99", "Document level {} amount", "amount"),
+    ("BT-93", "BT-100", "Document level {} base amount", "base_amount"),
+    ("BT-94", "BT-101", "Document level {} percentage", "percent"),
+    ("BT-96", "BT-103", "Document level {} VAT rate", "vat_rate"),
+)
+_LINE_ALLOWANCE_CHARGE = (
+    ("BT-136", "BT-141", "Invoice line {} amount", "amount"),
+    ("BT-137", "BT-142", "Invoice line {} base amount", "base_amount"),
+    ("BT-138", "BT-143", "Invoice line {} percentage", "percent"),
+)
+_PRICE = (
+    ("BT-146", "Item net price", "net"),
+    ("BT-147", "Item price discount", "discount"),
+    ("BT-148", "Item gross price", "gross"),
+    ("BT-149", "Item price base quantity", "base_quantity"),
+)
+
+
+def non_decimal_term(model: SemanticInvoice | None) -> NonDecimalTerm | None:
+    """The first amount, quantity, price or percentage of the invoice (EN 16931's terms of those types, as the
+    model reads them) whose text is no xs:decimal, as the syntax's XSD types them. EN 16931's schematron types
+    only some: a total is summed (BR-CO-*), BR-DEC counts decimals after a '.', but BT-129 `NaN` or BT-146 `1e5`
+    pass it. The model's value is None exactly when its text is no xs:decimal (validation.model.Amount)."""
+    if model is None:
+        return None
+    found: list[tuple[str, str, str, Amount | None]] = []
+    totals = model.totals
+    found += [(term, label, "", getattr(totals, name)) for term, label, name in _TOTALS if totals is not None]
+    found += _allowance_charges(model.allowance_charges, _DOCUMENT_ALLOWANCE_CHARGE, "")
+    for index, breakdown in enumerate(model.vat_breakdown, 1):
+        where = f" of VAT breakdown {index}"
+        found += [
+            ("BT-116", "VAT category taxable amount", where, breakdown.taxable_amount),
+            ("BT-117", "VAT category tax amount", where, breakdown.tax_amount),
+            ("BT-119", "VAT category rate", where, breakdown.rate),
+        ]
+    for index, line in enumerate(model.lines, 1):
+        where = f" of line {index}"
+        found += [
+            ("BT-129", "Invoiced quantity", where, line.quantity),
+            ("BT-131", "Invoice line net amount", where, line.net_amount),
+        ]
+        found += _allowance_charges(line.allowance_charges, _LINE_ALLOWANCE_CHARGE, where)
+        if line.price is not None:
+            found += [(term, label, where, getattr(line.price, name)) for term, label, name in _PRICE]
+        found.append(("BT-152", "Invoiced item VAT rate", where, line.vat.rate if line.vat is not None else None))
+    for term, label, where, amount in found:
+        if amount is not None and amount.value is None:
+            return NonDecimalTerm(term, label, where, amount.raw, amount.path)
+    return None
+
+
+def _allowance_charges(
+    items: list[AllowanceCharge], terms: tuple[tuple[str, str, str, str], ...], where: str
+) -> list[tuple[str, str, str, Amount | None]]:
+    """Each allowance's or charge's amounts, by its position among them (one whose indicator is not true or false
+    is named by its allowance's terms)."""
+    found = []
+    for index, item in enumerate(items, 1):
+        kind = "charge" if item.is_charge else "allowance"
+        at = f" of allowance or charge {index}{where}"
+        found += [
+            (charge if item.is_charge else allowance, label.format(kind), at, getattr(item, name))
+            for allowance, charge, label, name in terms
+        ]
+    return found

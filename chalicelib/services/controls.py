@@ -17,7 +17,7 @@ from ..domain.invoice import (
     hidden_control,
     number_key,
 )
-from ..domain.summary import RepeatedTerm, payment_term_key
+from ..domain.summary import NonDecimalTerm, RepeatedTerm, payment_term_key
 from .ports import Directory
 
 
@@ -80,6 +80,23 @@ def cardinality_failure(repeated: RepeatedTerm | None) -> ControlFailure | None:
     )
 
 
+def decimal_failure(found: NonDecimalTerm | None) -> ControlFailure | None:
+    """An amount, quantity, price or percentage whose text is no xs:decimal (domain.summary.non_decimal_term): the
+    syntax's XSD refuses `NaN`, `1e5`, `INF`, as Chorus Pro's XSD check does, but EN 16931's schematron does not
+    type BT-129, BT-146 to BT-149 (an amount it sums fails its BR-CO rule, so an invoice it rejects never gets this
+    second finding: the controls run after EN 16931 passes)."""
+    if found is None:
+        return None
+    return ControlFailure(
+        REJECTION_SEMANTIC,
+        "CHORALE-DECIMAL",
+        f"{found.term} {found.label}{found.where} {found.text.strip()[:40]!r} is not a decimal number (xs:decimal: "
+        "digits, an optional sign and '.', no exponent, NaN or INF).",
+        found.term,
+        location=found.location,
+    )
+
+
 def number_failure(summary: InvoiceSummary) -> ControlFailure | None:
     """BT-1 must have a visible character. EN 16931's BR-02 takes a blank one (in UBL its test is `cbc:ID != ''`),
     but an invoice number is a legal mention, and the duplicate control claims (supplier, year of issue, BT-1): an
@@ -101,6 +118,10 @@ def number_failure(summary: InvoiceSummary) -> ControlFailure | None:
 
 # How far after its deposit's (UTC) date an invoice may be dated: a supplier east of UTC is already on the next day.
 ISSUE_DATE_TOLERANCE = timedelta(days=1)
+# How many years before its deposit's date an invoice may be dated: the 10-year legal retention of invoices (French
+# Commercial Code L123-22). A constant, not the stage's retention_days (11 years by default, 90 days on dev): a
+# verdict does not depend on where it is deployed.
+ISSUE_DATE_MAX_AGE_YEARS = 10
 
 
 def issue_date_failure(summary: InvoiceSummary, written: str | None, deposited_at: str) -> ControlFailure | None:
@@ -109,7 +130,10 @@ def issue_date_failure(summary: InvoiceSummary, written: str | None, deposited_a
 
     Nor may it be later than the deposit (`deposited_at`, the time the platform recorded it was received, ISO 8601
     UTC) by more than ISSUE_DATE_TOLERANCE, as Chorus Pro refuses: an invoice issued in a year to come would claim
-    its number in that year, and be approved and paid before it exists."""
+    its number in that year, and be approved and paid before it exists.
+
+    Nor earlier than ISSUE_DATE_MAX_AGE_YEARS before the deposit's date: 0001-01-01 is an ERP's unset date (.NET's
+    DateTime.MinValue), not an invoice's: one issued before the legal retention would not even have to be kept."""
     if summary.issue_date is None:
         what = "is missing" if written is None else f"{written.strip()[:40]!r} is not a valid calendar date"
         return ControlFailure(REJECTION_SEMANTIC, "CHORALE-ISSUE-DATE", f"BT-2 Invoice issue date {what}.", "BT-2")
@@ -122,7 +146,25 @@ def issue_date_failure(summary: InvoiceSummary, written: str | None, deposited_a
             f"({deposit_day.isoformat()}): an invoice cannot be dated after its deposit.",
             "BT-2",
         )
+    earliest = _years_before(deposit_day, ISSUE_DATE_MAX_AGE_YEARS)
+    if summary.issue_date < earliest:
+        return ControlFailure(
+            REJECTION_SEMANTIC,
+            "CHORALE-ISSUE-DATE-PAST",
+            f"BT-2 Invoice issue date {summary.issue_date.isoformat()} is more than {ISSUE_DATE_MAX_AGE_YEARS} years "
+            f"before the deposit date ({deposit_day.isoformat()}): an invoice cannot be dated before "
+            f"{earliest.isoformat()}.",
+            "BT-2",
+        )
     return None
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same day `years` years earlier; 28 February for a 29 February the earlier year lacks."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def due_date_failure(summary: InvoiceSummary, written: str | None) -> ControlFailure | None:

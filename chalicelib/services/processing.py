@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 from ..domain.invoice import Error, Invoice, InvoiceSummary
 from ..domain.statuses import REJETEE
-from ..domain.summary import business_term_locations, due_date_text, issue_date_text, repeated_term, summarize
+from ..domain.summary import (
+    business_term_locations,
+    due_date_text,
+    issue_date_text,
+    non_decimal_term,
+    repeated_term,
+    summarize,
+)
 from ..formats import bundles
 from . import controls, intake, layout
 from .clock import utc_now
@@ -266,7 +273,7 @@ def _decide(
     locations = business_term_locations(report.invoice)
     # The texts' lengths first: the other controls' messages quote them. A term read twice next: the record holds one
     # of them. BT-1 and BT-2 next: no acceptance without a number claim. Then the other data the payer reads from
-    # the record: the due date, the payment identifiers.
+    # the record: the due date, the payment identifiers. Then the amounts, quantities and prices a payer reads.
     failure = (
         controls.text_length_failure(summary)
         or controls.cardinality_failure(repeated_term(report.invoice))
@@ -274,6 +281,7 @@ def _decide(
         or controls.issue_date_failure(summary, issue_date_text(report.invoice), invoice.created_at)
         or controls.due_date_failure(summary, due_date_text(report.invoice))
         or controls.payment_text_failure(summary)
+        or controls.decimal_failure(non_decimal_term(report.invoice))
     )
     if failure is not None:
         recipient = _buyer_structure(summary, directory)
