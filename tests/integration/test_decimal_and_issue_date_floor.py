@@ -11,19 +11,11 @@ from datetime import date
 import pytest
 from demo import SUPPLIER_KEY, auth
 from invoices import ubl_invoice
+from processing_support import deposit_processed as deposit
 from structured_invoices import cii_invoice, json_invoice
 
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
-
-
-def deposit(client, pump, body: bytes, headers: dict = XML) -> dict:
-    response = client.http.post("/v1/invoices", headers=auth(SUPPLIER_KEY, **headers), body=body)
-    assert response.status_code == 202, response.body
-    while pump.deliver_sqs_once("validate_invoices"):
-        pass
-    invoice_id = json.loads(response.body)["id"]
-    return json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
 
 
 def history(client, invoice_id: str) -> list[dict]:
@@ -90,7 +82,12 @@ def test_a_json_deposit_refuses_such_a_quantity_at_deposit(client):
 def test_an_issue_date_more_than_10_years_before_the_deposit_is_refused(client, pump):
     for invoice in [
         deposit(client, pump, ubl_invoice("F-MIN-1", issue_date="0001-01-01")),
-        deposit(client, pump, json.dumps(json_invoice("J-MIN-1") | {"issue_date": "0001-01-01"}).encode(), JSON),
+        deposit(
+            client,
+            pump,
+            json.dumps(json_invoice("J-MIN-1") | {"issue_date": "0001-01-01"}).encode(),
+            "application/json",
+        ),
     ]:
         deposit_day = date.fromisoformat(invoice["created_at"][:10])
         bound = deposit_day.replace(year=deposit_day.year - 10)  # the test never runs on a 29 February
