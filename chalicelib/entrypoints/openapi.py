@@ -786,7 +786,15 @@ LIFECYCLE_PATHS = {
             "operationId": "addInvoiceAttachment",
             "summary": "Attach a file (PDF, PNG, JPEG, XML, CSV, ODT, DOCX, XLSX; name ≤ 50 characters)",
             "parameters": _params("invoice_id")
-            + _query("name")
+            + [
+                _query_param(
+                    "name",
+                    {"type": "string"},
+                    "The file name, unless Content-Disposition gives it (there filename*, RFC 5987, wins over "
+                    "filename; its bytes must be valid in its charset: 400). At most 50 characters in NFC, the form "
+                    "it is stored in",
+                )
+            ]
             + [
                 idempotency_key_parameter(
                     "A retry with the same key, name and bytes returns the attachment the first "
@@ -837,7 +845,14 @@ LIFECYCLE_PATHS = {
                     "type": "object",
                     "required": ["name"],
                     "additionalProperties": False,
-                    "properties": {"name": {"type": "string", "maxLength": 50}, "sha256": SHA256_PROPERTY},
+                    "properties": {
+                        "name": {
+                            "type": "string",
+                            "maxLength": 50,
+                            "description": "At most 50 characters in NFC, the form it is stored in",
+                        },
+                        "sha256": SHA256_PROPERTY,
+                    },
                 }
             ),
             "responses": {

@@ -7,8 +7,9 @@ import hashlib
 import ipaddress
 import json
 import socket
+import unicodedata
 from datetime import datetime
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import boto3
 import pytest
@@ -169,6 +170,19 @@ def test_a_file_of_the_wrong_type_is_a_415_and_deleted(client, made_available):
     assert stored(issued["fields"]["key"]) is None
     invoice = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
     assert not invoice.get("attachments")
+
+
+def test_an_upload_ticket_takes_a_name_in_nfd_and_attaches_it_in_nfc(client, made_available):
+    """Review r54 F5: the ticket counted a Mac's NFD name in code points (52 for 49 visible characters: refused) and
+    kept it as sent; it is checked and fixed in the policy, and recorded, in NFC like the direct route's."""
+    invoice_id = made_available()
+    name = "Procès-verbal de réception définitive lot n°3.pdf"
+    issued = ticket(client, invoice_id, unicodedata.normalize("NFD", name))
+    assert issued["fields"]["x-amz-meta-name"] == quote(name, safe="")
+    send(issued, pdf(2_000), name)
+    response = complete(client, issued)
+    assert response.status_code == 201, response.body
+    assert json.loads(response.body)["name"] == name
 
 
 def test_completing_before_the_upload_is_a_409(client, made_available):
