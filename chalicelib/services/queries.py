@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import re
+import unicodedata
 
 from ..domain.directory import Principal
 from ..domain.ids import is_ulid
@@ -40,20 +40,21 @@ def visible_history(
 
 
 MAX_FILE_NAME_NUMBER = 100
-_SAFE_NUMBER = re.compile(r"[\x20-\x7e]*[A-Za-z0-9][\x20-\x7e]*")  # printable ASCII, a letter or digit in it
-_NOT_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+_NUMERO_SIGNS = "°№"  # as in "N°2026-001": kept, the number reads as written
+_KEPT_IN_FILE_NAME = frozenset("._-" + _NUMERO_SIGNS)
 
 
 def download_name(invoice: Invoice) -> str:
-    """The downloaded file's name (without extension): the invoice number when it has at most 100 characters, all
-    printable ASCII, each character other than a letter, a digit, '.', '_' or '-' replaced by '_' (FA/2026 0001:
-    FA_2026_0001; replaced, not dropped, so FA/20/261 and FA/2026/1 keep apart), else the invoice id: the name
-    travels in the download URL (the Location header), and a record from before the length control may hold any
-    number."""
-    number = (invoice.summary.number or "").strip()
-    if len(number) <= MAX_FILE_NAME_NUMBER and _SAFE_NUMBER.fullmatch(number):
-        return _NOT_IN_FILE_NAME.sub("_", number)
-    return invoice.id
+    """The downloaded file's name (without extension): the invoice number (NFC) when it has at most 100 characters
+    and a letter or digit, each character other than a letter or digit (of any script), '.', '_', '-', '°' or '№'
+    replaced by '_' (FA/2026 0001: FA_2026_0001; replaced, not dropped, so FA/20/261 and FA/2026/1 keep apart), else
+    the invoice id: the name travels in the download URL (the Location header), and a record from before the length
+    control may hold any number. The download sends it as attachment_disposition does (an ASCII fallback, and the
+    name itself in filename* when it is not ASCII)."""
+    number = unicodedata.normalize("NFC", (invoice.summary.number or "").strip())
+    if len(number) > MAX_FILE_NAME_NUMBER or not any(c.isalnum() for c in number):
+        return invoice.id
+    return "".join(c if c in _KEPT_IN_FILE_NAME or unicodedata.category(c)[0] in "LMN" else "_" for c in number)
 
 
 def original_download_url(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, quote, urlsplit
 
+import pytest
 from demo import SUPPLIER_KEY, auth
 from invoices import ubl_invoice
 
@@ -53,6 +54,25 @@ def test_an_invoice_file_is_named_after_its_number_each_other_character_made_an_
     invoice_id = deposited(client, pump, "FA/2026 0001")
     download = client.http.get(f"/v1/invoices/{invoice_id}/file", headers=auth(SUPPLIER_KEY))
     assert disposition(download) == 'attachment; filename="FA_2026_0001.xml"'
+
+
+@pytest.mark.parametrize(
+    "number, expected",
+    [
+        ("N°2026-001", "attachment; filename=\"N_2026-001.xml\"; filename*=UTF-8''N%C2%B02026-001.xml"),
+        ("FACTURÉ-12", "attachment; filename=\"FACTUR_-12.xml\"; filename*=UTF-8''FACTUR%C3%89-12.xml"),
+        ("FA/2026 №7", "attachment; filename=\"FA_2026__7.xml\"; filename*=UTF-8''FA_2026_%E2%84%967.xml"),
+    ],
+    ids=["degree-sign", "accent", "numero-sign"],
+)
+def test_an_invoice_number_with_accents_or_a_numero_sign_names_the_file(client, pump, number, expected):
+    """Review r54 F7: a number with any non-ASCII character ("N°", common in French numbering) was downloaded under
+    the invoice id. It names the file as an attachment's name does: an ASCII fallback and the name in filename*."""
+    invoice_id = deposited(client, pump, number)
+    for route in ("file", "xml"):
+        download = client.http.get(f"/v1/invoices/{invoice_id}/{route}", headers=auth(SUPPLIER_KEY))
+        assert disposition(download) == expected
+        assert disposition(download).isascii()  # S3 sends it back as a header
 
 
 def test_an_attachment_sent_without_a_name_is_told_how_to_give_one(client, pump):

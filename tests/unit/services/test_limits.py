@@ -72,14 +72,14 @@ def test_texts_at_their_limits_are_accepted(ports):
     assert invoice.status.code == 203 and invoice.summary.number == "F" * 200
 
 
-def test_the_download_name_is_the_id_when_the_number_is_long_or_not_plain_ascii(ports):
+def test_the_download_name_is_the_id_when_the_number_is_long_or_has_no_letter_or_digit(ports):
     invoices, originals = ports
     invoice = decided(ports, ubl_invoice("F-2026-42"))
     assert download_name(invoice) == "F-2026-42"
     assert original_download_url(SUPPLIER, invoice.id, invoices=invoices, originals=originals).endswith(
         "name=F-2026-42.xml"
     )
-    for number in ("9" * 101, "Facture №1", "a\u202egnp", "---", "   "):
+    for number in ("9" * 101, "---", "   ", "°\u202e/"):
         record = invoices.get(invoice.id)
         record.summary = record.summary.__class__(number=number)
         invoices.records[invoice.id] = record  # as a record written before the length control may be
@@ -88,6 +88,18 @@ def test_the_download_name_is_the_id_when_the_number_is_long_or_not_plain_ascii(
         assert url.endswith(f"name={invoice.id}.xml") and len(url) < 200
     # plain ASCII: what a file name may not hold is made '_', not dropped (review r35: FA/20/261 was FA/2026/1's name)
     for number, name in [("FA/2026 0001", "FA_2026_0001"), ("FA/20/261", "FA_20_261"), ("FA/2026/1", "FA_2026_1")]:
+        record.summary = record.summary.__class__(number=number)
+        assert download_name(record) == name
+    # any script's letters and digits are kept (review r54 F7: "N°2026-001" was named after the id), in NFC; the
+    # other characters are made '_' as in ASCII, a control or direction character as well
+    for number, name in [
+        ("N°2026-001", "N°2026-001"),
+        ("Facture №1", "Facture_№1"),
+        ("FACTURE\u0301-12", "FACTURÉ-12"),
+        ("a\u202egnp", "a_gnp"),
+        ("F\u00a02026\u20191", "F_2026_1"),
+        ("9" * 99 + "É", "9" * 99 + "É"),
+    ]:
         record.summary = record.summary.__class__(number=number)
         assert download_name(record) == name
 
