@@ -143,13 +143,15 @@ _SPACE_RUNS = re.compile(" {2,}")
 def number_key(text: str) -> str:
     """The invoice number (BT-1) as the duplicate control and a search by number compare it: two numbers a reader
     takes for the same share it. comparable_reference (no invisible characters, trimmed), then NFKC (NFD and NFC,
-    full-width forms), every dash as '-', every space (Zs) as ' ' with runs of them as one, Cyrillic and Greek
-    letters drawn as Latin ones as those (case by case: 'а' as 'a', 'А' as 'A'), upper case (but for a letter whose
-    capital is drawn as another Latin letter, see _upper_as_drawn), NFC again (an accent on a look-alike composes
-    with its Latin letter). An upper-case ASCII number with single spaces is its own key, as before this fold.
-    Leading zeros stay: 'F-010' and 'F-10' read differently, and are two numbers."""
+    full-width forms), every dash as '-', every whitespace character (str.isspace: the spaces (Zs), and the tab,
+    line and page breaks, U+0085, U+2028 and U+2029, which screens and e-mails draw as a space) as ' ' with runs of
+    them as one, Cyrillic and Greek letters drawn as Latin ones as those (case by case: 'а' as 'a', 'А' as 'A'),
+    upper case (but for a letter whose capital is drawn as another Latin letter, see _upper_as_drawn), NFC again (an
+    accent on a look-alike composes with its Latin letter). An upper-case ASCII number whose only whitespace is
+    single spaces is its own key, as before this fold. Leading zeros stay: 'F-010' and 'F-10' read differently, and
+    are two numbers."""
     folded = unicodedata.normalize("NFKC", comparable_reference(text)).translate(_DASHES)
-    folded = "".join(" " if unicodedata.category(c) == "Zs" else c for c in folded)
+    folded = "".join(" " if c.isspace() else c for c in folded)
     folded = _SPACE_RUNS.sub(" ", folded).strip().translate(_LATIN_LOOKALIKES)
     return unicodedata.normalize("NFC", "".join(map(_upper_as_drawn, folded)))
 

@@ -390,8 +390,9 @@ CLAIMED_NUMBER_BYTES = 256
 def number_claim_key(summary: InvoiceSummary, supplier_siret: str) -> str | None:
     """The uniqueness key of (supplier, year of issue, BT-1); None when the invoice lacks either (a BT-1 with no
     visible character is none: number_failure refuses it). Numbers share it when their number_key does: 'F-1',
-    ' f\u20111\u200b' and 'F\uff0d\uff11' are one number. An upper-case ASCII number keys as it always has (its
-    strip()): its existing claims still match (docs/operations.md for the others)."""
+    ' f\u20111\u200b' and 'F\uff0d\uff11' are one number. An upper-case ASCII number whose only inner whitespace is
+    single spaces keys as it always has (its strip()): its existing claims still match (docs/operations.md for the
+    others)."""
     if not has_visible_character(summary.number) or not summary.issue_date:
         return None
     number = number_key(summary.number)

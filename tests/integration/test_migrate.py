@@ -168,6 +168,20 @@ def test_claims_move_to_the_key_of_the_current_fold(stage, client, pump, capsys)
     assert "claims: scanned 2, changed 0, already done 2, conflicts 0" in out
 
 
+def test_a_claim_on_a_number_with_a_tab_moves_to_its_spaced_key(stage, client, pump, capsys):
+    """Review r54 F1: before whitespace was folded, 'F\\tMIG\\t3' was claimed under its tabs."""
+    invoice_id = deposited(client, pump, "F\tMIG\t3")
+    new_key = claim_key(invoice_id)
+    assert new_key.endswith("#F MIG 3")
+    old_key = new_key.replace("F MIG 3", "F\tMIG\t3")
+    move_claim(new_key, old_key)
+
+    rc, out, _ = run(capsys, "--only", "claims")
+    assert rc == 0 and "claims: scanned 1, changed 1, already done 0, conflicts 0" in out
+    assert set(claims()) == {new_key}
+    assert DynamoInvoiceRepository().get(deposited(client, pump, "F MIG 3")).status.code == 213
+
+
 def test_two_invoices_accepted_before_under_one_number_are_a_reported_conflict(stage, client, pump, capsys):
     first_id = deposited(client, pump, "f-mig-dup")
     shared_key = claim_key(first_id)

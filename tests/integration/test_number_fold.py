@@ -61,6 +61,20 @@ def test_no_break_spaces_inside_a_number_are_spaces(client, pump):
     assert sorted([decision(client, first), decision(client, second)]) == [(203, None), (213, "DOUBLON")]
 
 
+@pytest.mark.parametrize("separator", ["\t", "\n", "\r\n"])
+def test_a_tab_or_line_break_inside_a_number_is_a_space(client, pump, separator):
+    """Review r54 F1: 'F\\t2026\\t77' was accepted beside 'F 2026 77' (an e-mail shows both as 'F 2026 77')."""
+    first = post(client, ubl_invoice("F 2026 77"))
+    drain(pump)
+    second = post(client, ubl_invoice(f"F{separator}2026{separator}77"))
+    drain(pump)
+    assert decision(client, first) == (203, None)
+    assert decision(client, second) == (213, "DOUBLON")
+    detail = json.loads(client.http.get(f"/v1/invoices/{second}", headers=auth(SUPPLIER_KEY)).body)
+    assert [error["rule"] for error in detail["errors"]] == ["CHORALE-DUPLICATE"]
+    assert search(client, SUPPLIER_KEY, "supplier", f"F{separator}2026 77") == sorted([first, second])
+
+
 def test_leading_zeros_make_another_number(client, pump):
     first = post(client, ubl_invoice("FAC-É-10"))
     second = post(client, ubl_invoice("FAC-É-0010"))

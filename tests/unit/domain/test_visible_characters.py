@@ -106,6 +106,17 @@ def test_spaces_fold_to_one_and_leading_zeros_stay():
     assert number_key("FAC-0010") != number_key("FAC-10")  # read differently: two numbers
 
 
+@pytest.mark.parametrize(
+    "separator", ["\t", "\r", "\n", "\r\n", "\x0b", "\x0c", "\x85", "\u2028", "\u2029", " \t ", "\u00a0\n"]
+)
+def test_a_tab_or_line_break_inside_a_number_is_a_space(separator):
+    """Review r54 F1: 'F\\t2026\\t77' (shown 'F 2026 77' by screens and e-mails) had a key of its own, where a
+    no-break space was already folded."""
+    from chalicelib.domain.invoice import number_key
+
+    assert number_key(f"F{separator}2026{separator}77") == number_key("F 2026 77") == "F 2026 77"
+
+
 @pytest.mark.parametrize("number", ["F-1", " F-2026/001\t", "\u00a0FAC 2026_1+A.B\u3000", "F-1\u200b"])
 def test_an_upper_case_ascii_number_keeps_the_key_it_had(number):
     """Claims written before review r42 keyed on comparable_reference: those of such numbers still match."""
