@@ -51,15 +51,22 @@ _TYPOGRAPHY = str.maketrans(
     }
 )
 
+# Letters NFKD leaves whole (a ligature, or a letter with a stroke, not an accent) and what anyone types for them:
+# an AZERTY keyboard has no œ, so "Œuvres" is searched as "oeuvres" (review r54 F4). Their capitals are lowered to
+# these first.
+_WHOLE_LETTERS = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
+
 
 def search_key(name: str) -> str:
     """Case-, accent- and typography-insensitive form of a name, for prefix search ("L’Oréal" and "l'oreal" fold
-    alike): the same cut for stored names and typed prefixes, so a name folded beyond the limit is still found by
-    its whole self. Changing the fold changes stored keys: structures stored before must be written again."""
+    alike, and "Œuvres" and "oeuvres": œ æ ß ø ł đ as oe ae ss o l d): the same cut for stored names and typed
+    prefixes, so a name folded beyond the limit is still found by its whole self. Changing the fold changes stored
+    keys: structures stored before must be written again (make migrate ONLY=names, docs/operations.md)."""
     # Before NFKD, which would turn ´ into a space and a combining accent; after, for what NFKD produces (the
     # fullwidth forms and ″ decompose to variants too).
     decomposed = unicodedata.normalize("NFKD", name.translate(_TYPOGRAPHY)).translate(_TYPOGRAPHY)
-    folded = " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower().translate(_WHOLE_LETTERS)
+    folded = " ".join(bare.split())
     encoded = folded.encode()
     if len(encoded) > MAX_SEARCH_KEY_BYTES:
         folded = encoded[:MAX_SEARCH_KEY_BYTES].decode("utf-8", "ignore")  # cut on a character boundary

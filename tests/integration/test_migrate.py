@@ -242,6 +242,26 @@ def test_a_structure_s_stale_name_key_is_recomputed_and_its_updated_at_kept(stag
     assert rc == 0 and f"changed 0, already done {seeded}, conflicts 0" in out
 
 
+def test_a_structure_keyed_with_a_ligature_is_found_by_its_spelt_out_letters_once_migrated(stage, aws, capsys):
+    """Review r54 F4: keys stored before œ æ ß ø ł đ were spelt out keep them until written again."""
+    directory = DynamoDirectory()
+    siret = "12345678900011"
+    directory.put_structure(Structure(siret, "Œuvres Sociales", ("recipient",), updated_at="2026-11-20T10:00:00Z"))
+    stale = "œuvres sociales"  # as the fold before 2026-11-28 10:00 left it
+    dynamodb().update_item(
+        TableName=settings().structure_table, Key={"siret": {"S": siret}},
+        UpdateExpression="SET name_key = :k, name_initial = :i, name_sort = :s",
+        ExpressionAttributeValues={":k": {"S": stale}, ":i": {"S": "œ"}, ":s": {"S": f"{stale}#{siret}"}},
+    )  # fmt: skip
+    assert directory.search("oeuvres", None, 10, None)[0] == []
+
+    rc, out, _ = run(capsys, "--only", "names")
+    assert rc == 0 and ", changed 1, " in out
+    record = StructureRecord.get(siret, consistent_read=True)
+    assert (record.name_key, record.name_initial) == ("oeuvres sociales", "o")
+    assert [s.siret for s in directory.search("oeuvres", None, 10, None)[0]] == [siret]
+
+
 def test_every_step_runs_in_order_and_a_second_run_changes_nothing(stage, client, pump, capsys):
     deposited(client, pump, "F-MIG-ALL")
     forget_expires(settings().invoice_table)

@@ -193,6 +193,26 @@ def test_structures_by_name_prefix_typographic_apostrophes_match_typed_ones(clie
     assert [s["siret"] for s in sa["items"]] == [LUHN_SIRETS[0]]
 
 
+def test_structures_by_name_prefix_ligatures_match_the_letters_typed_for_them(client):
+    """Review r54 F4: "societe des oeuvres" found nothing for "Société des Œuvres Sociales" (AZERTY has no œ)."""
+    names = ["Société des Œuvres Sociales", "Lætitia Conseil", "Coeur de Ville"]
+    named = zip(LUHN_SIRETS[:3], names, strict=True)
+    structures = [{"siret": siret, "name": name, "roles": ["recipient"]} for siret, name in named]
+    response = client.http.post(
+        "/v1/admin/imports", headers=auth(ADMIN_KEY, **JSON), body=json.dumps({"structures": structures})
+    )
+    assert response.status_code == 200
+    for query, name in [
+        ("societe des oeuvres", names[0]),
+        ("Société des Œuvres", names[0]),
+        ("laetitia", names[1]),
+        ("LÆTITIA", names[1]),
+        ("cœur", names[2]),
+    ]:
+        body = json.loads(client.http.get(f"/v1/structures?q={quote(query)}", headers=auth(SUPPLIER_KEY)).body)
+        assert [s["name"] for s in body["items"]] == [name], query
+
+
 def test_a_structure_keyed_by_the_former_fold_is_found_again_once_written_again(client):
     from chalicelib.adapters.tables import StructureRecord
 
