@@ -6,7 +6,8 @@ the total limit and by the ratio to the archive's size, are checked from the ZIP
 extraction; a tar.gz is inflated through a counting reader that stops at the same bound, and the running total
 of its members' sizes is held to that bound too), absolute names and path traversal, symbolic and hard links,
 special files (devices, FIFOs, and tar sparse files, whose holes tarfile fills outside the counted stream),
-encrypted members, duplicate names, names that are not UTF-8.
+encrypted members, duplicate names, names that are not UTF-8 (a ZIP name without the UTF-8 flag is read as
+Info-ZIP writes it: see _zip_name).
 Metadata that operating systems add to archives (macOS's __MACOSX/ and ._* AppleDouble files, .DS_Store,
 Windows's Thumbs.db and desktop.ini) is skipped: it is never read, and its member is marked `ignored`.
 Nothing is ever written to a file system.
@@ -185,6 +186,56 @@ def _open_zip(data: bytes) -> tuple[zipfile.ZipFile, dict[str, str]]:
     return zipfile.ZipFile(io.BytesIO(patched)), {raw.decode("cp437"): raw.decode("utf-8", "replace") for raw in bad}
 
 
+_UTF8_FLAG = 0x800  # general purpose bit 11: the name (and comment) are UTF-8
+_UNICODE_PATH = 0x7075  # Info-ZIP Unicode Path extra field: version 1, CRC-32 of the header's name, UTF-8 name
+_EXTRA_HEADER = struct.Struct("<HH")
+_UNICODE_PATH_HEAD = struct.Struct("<BL")
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """An entry's name as its sender wrote it. zipfile reads a name without the UTF-8 flag as CP437, as the
+    format says, but Info-ZIP `zip` (Linux, the macOS command line) writes UTF-8 names without that flag: for
+    such an entry, its Unicode Path extra field when that holds for this name, else its bytes as UTF-8 when they
+    are (7-Zip's and libarchive's rule: a real CP437 name is almost never valid UTF-8), else CP437."""
+    if info.flag_bits & _UTF8_FLAG:
+        return info.filename
+    try:
+        raw = info.orig_filename.encode("cp437")  # the header's bytes: zipfile decoded them as CP437
+    except UnicodeEncodeError:
+        return info.filename
+    unicode_path = _unicode_path(info.extra, raw)
+    if unicode_path:
+        return unicode_path
+    if raw.isascii():
+        return info.filename
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return info.filename
+
+
+def _unicode_path(extra: bytes, raw_name: bytes) -> str | None:
+    """The UTF-8 name of a 0x7075 extra field written for `raw_name` (its CRC-32 matches); None when there is
+    none, or when it is malformed or stale (written for a name since changed by another tool)."""
+    position = 0
+    while position + _EXTRA_HEADER.size <= len(extra):
+        kind, length = _EXTRA_HEADER.unpack_from(extra, position)
+        body = extra[position + _EXTRA_HEADER.size : position + _EXTRA_HEADER.size + length]
+        position += _EXTRA_HEADER.size + length
+        if kind != _UNICODE_PATH:
+            continue
+        if len(body) != length or len(body) < _UNICODE_PATH_HEAD.size:
+            return None
+        version, crc = _UNICODE_PATH_HEAD.unpack_from(body)
+        if version != 1 or crc != zlib.crc32(raw_name):
+            return None
+        try:
+            return body[_UNICODE_PATH_HEAD.size :].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
 _CD_ENTRY = struct.Struct("<4s4B4HL2L5H2L")  # zipfile's structCentralDir: 46 bytes
 
 
@@ -207,11 +258,11 @@ def _unflag_bad_utf8_names(data: bytes) -> tuple[bytes, list[bytes]]:
             break
         flags, name_length, extra_length, comment_length = entry[5], entry[12], entry[13], entry[14]
         name = data[position + _CD_ENTRY.size : position + _CD_ENTRY.size + name_length]
-        if flags & 0x800:
+        if flags & _UTF8_FLAG:
             try:
                 name.decode("utf-8")
             except UnicodeDecodeError:
-                struct.pack_into("<H", patched, position + 8, flags & ~0x800)
+                struct.pack_into("<H", patched, position + 8, flags & ~_UTF8_FLAG)
                 bad.append(name)
         position += _CD_ENTRY.size + name_length + extra_length + comment_length
     return bytes(patched), bad
@@ -230,10 +281,10 @@ def _zip_members(data: bytes, limits: Limits) -> list[Member]:
     limit = limits.inflation_limit(len(data))
     members: list[Member] = []
     for info in files:
-        name = info.filename
         if info.orig_filename in bad_names:
             members.append(_not_utf8(bad_names[info.orig_filename]))
             continue
+        name = _zip_name(info)  # before every check: they must see the name the sender sees
         if is_os_metadata(name):
             members.append(Member(name, ignored=True))
             continue

@@ -18,6 +18,7 @@ from demo import MAIRIE_KEY, SUPPLIER2_KEY, SUPPLIER_KEY, auth
 from invoices import invalid_ubl_invoice, ubl_invoice
 from s3_post import post_file
 from structured_invoices import facturx_pdf, json_invoice, pdf_objstm_bomb
+from zip_names import unflagged_zip
 
 from chalicelib.config import settings
 from chalicelib.domain.flows import Flow
@@ -674,6 +675,20 @@ def test_sparse_members_and_names_not_in_utf8_are_rejected_alone_and_the_flow_co
     assert "not valid UTF-8" in report["files"][1]["errors"][0]["message"]
     assert "sparse" in report["files"][2]["errors"][0]["message"]
     assert report["state"] == "IN_INTEGRE_PARTIEL"
+
+
+def test_the_report_names_files_of_an_info_zip_archive_as_their_sender_did(client, flow_pump):
+    """Info-ZIP `zip` (Linux, the macOS command line) writes UTF-8 names without the UTF-8 flag: the report showed
+    them read as CP437 ('factur├⌐ n┬░1.xml'). A real CP437 name is still read as CP437."""
+    body = unflagged_zip([("facturé n°1.xml".encode(), ubl_invoice("IZ-1"), b""),
+                          ("FACTURÉ-œ.xml".encode(), ubl_invoice("IZ-2"), b""),
+                          (b"fa\x87ade.xml", ubl_invoice("IZ-3"), b"")])  # fmt: skip
+    flow = json.loads(post_flow(client, body).body)
+    run_pipeline(flow_pump)
+    report = json.loads(get_flow(client, flow["id"]).body)
+    assert [(f["name"], f["status"]) for f in report["files"]] == [
+        ("facturé n°1.xml", "accepted"), ("FACTURÉ-œ.xml", "accepted"), ("façade.xml", "accepted"),
+    ]  # fmt: skip
 
 
 def test_a_pdf_of_padded_object_streams_is_rejected_alone_in_a_flow(client, flow_pump):

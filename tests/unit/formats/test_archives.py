@@ -7,15 +7,19 @@ import gzip
 import io
 import signal
 import stat
+import struct
 import tarfile
 import zipfile
+import zlib
 
 import pytest
+from zip_names import unflagged_zip, unicode_path_field
 
 from chalicelib.formats.archives import (
     Limits,
     UnreadableArchive,
     _CountingReader,
+    _unicode_path,
     name_problem,
     read_members,
     zip_file_count,
@@ -290,6 +294,78 @@ def test_a_zip_member_name_flagged_utf8_that_is_not_is_refused_alone():
     ]  # fmt: skip
     assert members[0].data == b"<ok/>" and members[2].data == b"<z/>"
     assert zip_file_count(data) == 3
+
+
+def test_unflagged_utf8_names_as_info_zip_writes_them_are_read_as_utf8():
+    """Info-ZIP `zip` (Linux, the macOS command line) writes UTF-8 names without the UTF-8 flag: zipfile reads
+    them as CP437, and the flow report showed 'factur├⌐ n┬░1.xml'."""
+    data = unflagged_zip([("facturé n°1.xml".encode(), b"<a/>", b""), ("FACTURÉ-œ.xml".encode(), b"<b/>", b"")])
+    members = read_members(data)
+    assert [(m.name, m.data, m.error) for m in members] == [
+        ("facturé n°1.xml", b"<a/>", None), ("FACTURÉ-œ.xml", b"<b/>", None),
+    ]  # fmt: skip
+
+
+def test_the_checks_see_an_unflagged_utf8_name_as_it_reads():
+    """Read as CP437, 'é.xml' and 'É.xml' ('├⌐.xml', '├ë.xml') were two names."""
+    data = unflagged_zip([("é.xml".encode(), b"<a/>", b""), ("É.xml".encode(), b"<b/>", b""),
+                          ("../é.xml".encode(), b"<c/>", b"")])  # fmt: skip
+    members = read_members(data)
+    assert [(m.name, m.code) for m in members] == [("é.xml", None), ("É.xml", "duplicate"), ("../é.xml", "traversal")]
+    assert "'é.xml'" in members[1].error
+
+
+def test_a_name_in_cp437_that_is_not_utf8_is_still_read_as_cp437():
+    data = unflagged_zip([(b"fa\x87ade.xml", b"<a/>", b""), (b"r\x82sum\x82.xml", b"<b/>", b"")])
+    assert [(m.name, m.data) for m in read_members(data)] == [("façade.xml", b"<a/>"), ("résumé.xml", b"<b/>")]
+
+
+@pytest.mark.parametrize("raw", [b"factur?.xml", "facturé.xml".encode("cp437")], ids=["ascii", "cp437"])
+def test_the_info_zip_unicode_path_field_gives_the_name(raw):
+    """Info-ZIP on Windows writes the OEM name (or '?' for what it cannot hold) and the UTF-8 name in 0x7075."""
+    extra = struct.pack("<HH", 0xCAFE, 3) + b"abc" + unicode_path_field(raw, "facturé ½.xml")  # after another field
+    [member] = read_members(unflagged_zip([(raw, b"<a/>", extra)]))
+    assert (member.name, member.data, member.error) == ("facturé ½.xml", b"<a/>", None)
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        unicode_path_field(b"other.xml", "autre.xml"),  # stale: written for another name (CRC)
+        unicode_path_field("facturé.xml".encode(), "autre.xml", version=2),
+        struct.pack("<HH", 0x7075, 4) + b"\x01abc",  # its CRC cut short
+        unicode_path_field("facturé.xml".encode(), ""),
+        struct.pack("<HH", 0x7075, 7) + struct.pack("<BL", 1, zlib.crc32("facturé.xml".encode())) + b"\xff\xfe",
+    ],
+    ids=["stale", "version", "short", "empty", "not utf-8"],
+)
+def test_a_malformed_unicode_path_field_is_ignored(field):
+    """Well framed (zipfile refuses the whole archive for a field past the end of the extra data), but unusable:
+    the name falls back to its bytes, read as UTF-8."""
+    [member] = read_members(unflagged_zip([("facturé.xml".encode(), b"<a/>", field)]))
+    assert (member.name, member.data, member.error) == ("facturé.xml", b"<a/>", None)
+
+
+def test_reading_the_unicode_path_field_never_raises_on_any_cut_or_random_bytes():
+    import random
+
+    raw = "facturé.xml".encode()
+    extra = struct.pack("<HH", 0xCAFE, 3) + b"abc" + unicode_path_field(raw, "facturé.xml")
+    assert _unicode_path(extra, raw) == "facturé.xml"
+    cuts = [extra[:cut] for cut in range(len(extra))]
+    assert all(_unicode_path(cut, raw) is None for cut in cuts)
+    rng = random.Random(7075)
+    for _ in range(2000):
+        data = b"\x75\x70" + bytes(rng.randrange(256) for _ in range(rng.randrange(12)))
+        name = _unicode_path(data, raw)
+        assert name is None or isinstance(name, str)
+
+
+def test_the_unicode_path_field_of_a_name_flagged_utf8_is_not_read():
+    """The flag says the name is UTF-8 already; the field could only be stale."""
+    info = zipfile.ZipInfo("facturé.xml")
+    info.extra = unicode_path_field("facturé.xml".encode(), "autre.xml")
+    assert [m.name for m in read_members(make_zip([(info, b"<a/>")]))] == ["facturé.xml"]
 
 
 @pytest.mark.parametrize(("first", "second"), [("INV.xml", "inv.xml"), ("./c.xml", "c.xml"), ("d\\e.xml", "d/E.xml")])
