@@ -97,23 +97,40 @@ def decimal_failure(found: NonDecimalTerm | None) -> ControlFailure | None:
     )
 
 
-def number_failure(summary: InvoiceSummary) -> ControlFailure | None:
+def number_failure(summary: InvoiceSummary, encoding: str | None = None) -> ControlFailure | None:
     """BT-1 must have a visible character. EN 16931's BR-02 takes a blank one (in UBL its test is `cbc:ID != ''`),
     but an invoice number is a legal mention, and the duplicate control claims (supplier, year of issue, BT-1): an
-    invoice is never accepted without that claim."""
+    invoice is never accepted without that claim. `encoding`: the document's declared one (windows_1252_hint)."""
     if has_visible_character(summary.number):
         if (hidden := hidden_control(summary.number)) is not None:  # e.g. U+202E: displayed as another number
             return ControlFailure(
                 REJECTION_SEMANTIC,
                 "CHORALE-NUMBER",
                 f"BT-1 Invoice number holds {_code_point(hidden)}, a control or bidirectional override character: "
-                "it would not display as it reads.",
+                f"it would not display as it reads{windows_1252_hint(hidden, encoding)}.",
                 "BT-1",
             )
         return None
-    shown = ", ".join(_code_point(c) for c in list(dict.fromkeys(summary.number or ""))[:5])  # what it holds
+    held = list(dict.fromkeys(summary.number or ""))[:5]  # what it holds
+    shown = ", ".join(_code_point(c) for c in held)
     what = f"has no visible character (only {shown})" if shown else "is blank"
-    return ControlFailure(REJECTION_SEMANTIC, "CHORALE-NUMBER", f"BT-1 Invoice number {what}.", "BT-1")
+    hint = windows_1252_hint("".join(held), encoding)
+    return ControlFailure(REJECTION_SEMANTIC, "CHORALE-NUMBER", f"BT-1 Invoice number {what}{hint}.", "BT-1")
+
+
+# Declarations of ISO-8859-1 that parsing.ACCEPTED_ENCODINGS takes (as declared_encoding gives them: lower case)
+_LATIN1_DECLARATIONS = frozenset({"iso-8859-1", "latin1"})
+
+
+def windows_1252_hint(characters: str, encoding: str | None) -> str:
+    """What to add to a message that quotes a C1 control (U+0080 to U+009F) of a document declared ISO-8859-1: an
+    ERP writing windows-1252 under that declaration puts ’, € or œ there (bytes 0x80 to 0x9F), which XML reads,
+    as it must, as those controls. Said so that the supplier can fix the declaration; the document is read as
+    declared, as any other reader of it would."""
+    if encoding not in _LATIN1_DECLARATIONS or not any("\x80" <= c <= "\x9f" for c in characters):
+        return ""
+    return ('; in a document declared ISO-8859-1, U+0080 to U+009F usually mean it is written in windows-1252: '
+            'declare encoding="windows-1252"')  # fmt: skip
 
 
 # How far after its deposit's (UTC) date an invoice may be dated: a supplier east of UTC is already on the next day.
@@ -185,13 +202,13 @@ def due_date_failure(summary: InvoiceSummary, written: str | None) -> ControlFai
 CREDIT_TRANSFER_CODES = frozenset({"30", "58"})
 
 
-def payment_text_failure(summary: InvoiceSummary) -> ControlFailure | None:
+def payment_text_failure(summary: InvoiceSummary, encoding: str | None = None) -> ControlFailure | None:
     """The identifiers the payer copies into a transfer, BT-31 and every payment means' BT-84 and BT-86, hold no
     character a reader does not see as it is: no control (tab and line breaks too), format character (bidi controls,
     zero-width characters) or line separator. FR76\u202e9810\u202c3000… displays as FR7601893000… (review r47 F1).
     A credit transfer's account holds no letter or digit outside ASCII either (full-width, Arabic-Indic digits,
     Cyrillic letters drawn as Latin ones): an IBAN and a bank's account number are ASCII. Spaces, which group an
-    IBAN's digits, stay."""
+    IBAN's digits, stay. `encoding`: the document's declared one (windows_1252_hint)."""
     identifiers = [("BT-31", "Seller VAT identifier", summary.seller_vat_id, None)]
     for index, means in enumerate(summary.payment_means or ()):
         identifiers.append(("BT-84", "Payment account identifier", means.account, index))
@@ -209,7 +226,8 @@ def payment_text_failure(summary: InvoiceSummary) -> ControlFailure | None:
             return ControlFailure(
                 REJECTION_SEMANTIC,
                 "CHORALE-PAYMENT-TEXT",
-                f"{term} {label}{where} holds {_code_point(refused)}, {what}: it would not display as it reads.",
+                f"{term} {label}{where} holds {_code_point(refused)}, {what}: it would not display as it reads"
+                f"{windows_1252_hint(refused, encoding)}.",
                 term,
                 payment_term_key(term, index) if index is not None else None,
             )

@@ -20,6 +20,7 @@ from ..domain.summary import (
     summarize,
 )
 from ..formats import bundles
+from ..validation.parsing import declared_encoding
 from . import controls, intake, layout
 from .clock import utc_now
 from .errors import ConcurrentUpdate, DuplicateNumber
@@ -271,16 +272,17 @@ def _decide(
         return _save_rejection(invoices, invoice, summary, earlier_attempt)
 
     locations = business_term_locations(report.invoice)
+    encoding = declared_encoding(source.xml)  # for the messages' hints; read already by the parse that validated it
     # The texts' lengths first: the other controls' messages quote them. A term read twice next: the record holds one
     # of them. BT-1 and BT-2 next: no acceptance without a number claim. Then the other data the payer reads from
     # the record: the due date, the payment identifiers. Then the amounts, quantities and prices a payer reads.
     failure = (
         controls.text_length_failure(summary)
         or controls.cardinality_failure(repeated_term(report.invoice))
-        or controls.number_failure(summary)
+        or controls.number_failure(summary, encoding)
         or controls.issue_date_failure(summary, issue_date_text(report.invoice), invoice.created_at)
         or controls.due_date_failure(summary, due_date_text(report.invoice))
-        or controls.payment_text_failure(summary)
+        or controls.payment_text_failure(summary, encoding)
         or controls.decimal_failure(non_decimal_term(report.invoice))
     )
     if failure is not None:

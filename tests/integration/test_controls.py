@@ -265,6 +265,41 @@ def test_a_ubl_number_with_no_visible_character_is_refused_every_time_it_is_sent
         assert entry["reason_code"] == "REJ_SEMAN" and "BT-1" in entry["comment"]
 
 
+WINDOWS_1252_HINT = (
+    "; in a document declared ISO-8859-1, U+0080 to U+009F usually mean it is written in windows-1252: declare "
+    'encoding="windows-1252".'
+)
+
+
+def declared(encoding: str, xml: bytes, written_in: str = "cp1252") -> bytes:
+    """A UTF-8 test document declared `encoding` but written in `written_in`, as many ERPs export."""
+    return xml.decode().replace('encoding="UTF-8"', f'encoding="{encoding}"', 1).encode(written_in)
+
+
+@pytest.mark.parametrize("encoding", ["ISO-8859-1", "latin1"])
+def test_a_windows_1252_number_declared_iso_8859_1_is_refused_with_a_hint_at_its_encoding(client, pump, encoding):
+    """Review r54 F6: the ’ (byte 0x92) of a windows-1252 export is read, as XML says, as U+0092; the message said
+    only "a control or bidirectional override character", which the supplier could not act on."""
+    invoice = deposit_and_process(client, pump, declared(encoding, ubl_invoice("FAC’2026-1")))
+    assert invoice["status"]["code"] == 213 and invoice["number"] == "FAC\x922026-1"  # read as declared
+    [error] = [e for e in invoice["errors"] if e["rule"] == "CHORALE-NUMBER"]
+    assert error["message"] == (
+        "BT-1 Invoice number holds U+0092, a control or bidirectional override character: it would not display as "
+        "it reads" + WINDOWS_1252_HINT
+    )
+    blank = deposit_and_process(client, pump, declared(encoding, ubl_invoice("“”")))
+    assert [e["message"] for e in blank["errors"] if e["rule"] == "CHORALE-NUMBER"] == [
+        "BT-1 Invoice number has no visible character (only U+0093, U+0094)" + WINDOWS_1252_HINT
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "ISO-8859-15"])
+def test_a_c1_number_in_a_document_not_declared_iso_8859_1_gets_no_hint(client, pump, encoding):
+    invoice = deposit_and_process(client, pump, declared(encoding, ubl_invoice("FAC\x922026-1"), encoding))
+    [error] = [e for e in invoice["errors"] if e["rule"] == "CHORALE-NUMBER"]
+    assert error["message"].endswith("it would not display as it reads.")
+
+
 def test_a_number_re_sent_with_an_invisible_character_is_a_duplicate_kept_as_sent(client, pump):
     """Review r29 §1: 'F-X' and 'F-X\u200b' look the same on screen; both were 203, so the payer could pay twice."""
     first = deposit_and_process(client, pump, ubl_invoice("F-X"))

@@ -67,6 +67,19 @@ def test_a_credit_transfer_account_that_would_not_display_as_it_reads_is_refused
     assert error["location"].endswith("cac:PayeeFinancialAccount/cbc:ID")
 
 
+def test_a_windows_1252_account_declared_iso_8859_1_is_refused_with_a_hint_at_its_encoding(client, pump):
+    """Review r54 F6: a windows-1252 export declared ISO-8859-1 whose account holds a ’ (byte 0x92, read as U+0092)."""
+    xml = ubl("F-ACC-1252", (IBAN, "FR76’30006000011234567890189")).decode()
+    body = xml.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"', 1).encode("cp1252")
+    error = refusal(deposit(client, pump, body))
+    assert error["rule"] == "CHORALE-PAYMENT-TEXT"
+    assert error["message"] == (
+        "BT-84 Payment account identifier of payment means 1 holds U+0092, a control, format or invisible character: "
+        "it would not display as it reads; in a document declared ISO-8859-1, U+0080 to U+009F usually mean it is "
+        'written in windows-1252: declare encoding="windows-1252".'
+    )
+
+
 def test_an_iban_in_groups_of_spaces_and_a_proprietary_non_ascii_account_are_taken(client, pump):
     grouped = deposit(client, pump, ubl("F-ACC-G", (IBAN, "FR76 3000 6000\u00a00112 3456 7890 189")))
     assert grouped["status"]["code"] == 203 and grouped["payment_means"][0]["account"].startswith("FR76 3000")

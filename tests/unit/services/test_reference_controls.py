@@ -45,6 +45,18 @@ def test_the_message_names_the_invisible_characters_a_number_holds():
     assert number_claim_key(summary(number=" F-1 "), SUPPLIER_SIRET) == f"{SUPPLIER_SIRET}#2026#F-1"
 
 
+@pytest.mark.parametrize(
+    ("number", "encoding", "hinted"),
+    [("F\x922026", "iso-8859-1", True), ("F\x922026", "latin1", True), ("\x93\x94", "iso-8859-1", True),
+     ("F\x922026", "utf-8", False), ("F\x922026", "iso-8859-15", False), ("F\x922026", None, False),
+     ("F\u202e2026", "iso-8859-1", False), ("\u200b", "iso-8859-1", False)],
+)  # fmt: skip
+def test_a_c1_character_of_a_number_declared_iso_8859_1_is_said_to_be_windows_1252(number, encoding, hinted):
+    message = number_failure(summary(number=number), encoding).message
+    assert ('usually mean it is written in windows-1252: declare encoding="windows-1252".' in message) is hinted
+    assert message.startswith("BT-1 Invoice number ") and message.endswith(".")
+
+
 @pytest.mark.parametrize("number", ["\u3164", "\u2800", "\u034f", "\uffa0 \u200b"])
 def test_a_number_of_blank_look_alikes_fails_and_claims_nothing(number):
     """Review r29 §7: a Hangul filler (Lo), the braille blank (So) or a lone combining mark (Mn) shows nothing."""
@@ -113,7 +125,7 @@ def test_processing_rejects_a_blank_number_at_its_element_every_time(number):
 
 def test_processing_never_accepts_an_invoice_it_cannot_claim_a_number_for(monkeypatch):
     """Belt and braces: were the number control to let a blank BT-1 through, the invoice is not accepted."""
-    monkeypatch.setattr(controls, "number_failure", lambda summary: None)
+    monkeypatch.setattr(controls, "number_failure", lambda summary, encoding=None: None)
     invoices, originals = FakeInvoices(), FakeObjectStore()
     with pytest.raises(UnclaimedNumber):
         processed(invoices, originals, " ")
