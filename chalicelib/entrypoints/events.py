@@ -47,25 +47,40 @@ def _latency_ms(created_at: str) -> float:
 def validate_message(record: SQSRecord, lambda_context=None) -> None:
     # A message received before was processed, in part or whole, by an earlier attempt: its invoices' records are
     # read first, so those decided are not validated again (the first attempt saves that read).
-    redelivered = int(record.attributes.approximate_receive_count or 1) > 1
+    receives = receive_count(record)
     for key in s3_keys(json.loads(record.body)):
-        logger.append_keys(object_key=key)
-        ports = {"invoices": deps.invoice_records(), "originals": deps.originals(), "directory": deps.directory()}
-        try:
-            if lambda_context is not None and lambda_context.get_remaining_time_in_millis() < VALIDATION_RESERVE_MS:
-                raise NoTimeLeft(f"{key}: not started, under {VALIDATION_RESERVE_MS} ms of the invocation left")
-            processed = process_object(key, **ports, look_first=redelivered)
-        except Exception as exc:
-            if isinstance(exc, BundleIncomplete):
-                _count(exc.processed.decided_now)  # decided by this attempt: the retry will not count them
-            if int(record.attributes.approximate_receive_count or 1) >= settings().validation_max_receives:
-                _give_up(key, ports)
-            raise  # the cause, whatever the give-up could write: the message goes to the DLQ
-        if not processed.invoices:
-            logger.warning("ignored object outside the originals prefix: %s", key)
-            continue
-        _count(processed.decided_now)  # a redelivered message's invoices were counted the first time
-        _object_done(key, processed.invoices)
+        # Its lines name the object; a context, so the next record's (and the next invocation's) lines don't.
+        with logger.append_context_keys(object_key=key):
+            ports = {"invoices": deps.invoice_records(), "originals": deps.originals(), "directory": deps.directory()}
+            try:
+                if lambda_context is not None and lambda_context.get_remaining_time_in_millis() < VALIDATION_RESERVE_MS:
+                    raise NoTimeLeft(f"{key}: not started, under {VALIDATION_RESERVE_MS} ms of the invocation left")
+                processed = process_object(key, **ports, look_first=receives > 1)
+            except Exception as exc:
+                if isinstance(exc, BundleIncomplete):
+                    _count(exc.processed.decided_now)  # decided by this attempt: the retry will not count them
+                if is_last_receive(record):
+                    _give_up(key, ports)
+                else:  # a partial batch failure is no Lambda error: this line is the only trace before the give-up
+                    logger.warning("validating %s failed (receive %s of %s): the message comes back", key, receives,
+                                   settings().validation_max_receives, exc_info=True,
+                                   extra={"receive_count": receives, "invoice_ids": _invoice_ids_of(key)})  # fmt: skip
+                raise  # the cause, whatever the give-up could write: the message goes to the DLQ
+            if not processed.invoices:
+                logger.warning("ignored object outside the originals prefix: %s", key)
+                continue
+            _count(processed.decided_now)  # a redelivered message's invoices were counted the first time
+            _object_done(key, processed.invoices)
+
+
+def receive_count(record: SQSRecord) -> int:
+    return int(record.attributes.approximate_receive_count or 1)
+
+
+def is_last_receive(record: SQSRecord) -> bool:
+    """The queue's maxReceiveCount is reached: a failure now sends the message to the DLQ (the validation queue's
+    setting; the inbox queue has the same count, devstack/resources.INBOX_MAX_RECEIVES)."""
+    return receive_count(record) >= settings().validation_max_receives
 
 
 def _give_up(key: str, ports: dict) -> None:
