@@ -12,10 +12,12 @@ from ..config import settings
 from ..domain.flows import Flow, FlowFile
 from ..formats import archives
 from ..services import flows as flow_service
+from ..services import layout
 from ..services.errors import refuse_unknown_fields
 from . import dependencies as deps
 from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
 from .api import active_caller, api, caller, idempotency_key, json_body, json_response, query_params, route
+from .events import is_last_receive, receive_count
 from .links import api_path
 from .observability import logger
 from .representations import upload_resource
@@ -102,17 +104,34 @@ def post_upload():
 
 def expand_message(record: SQSRecord) -> None:
     for key in s3_keys(json.loads(record.body)):
-        limits = archives.Limits(max_files=settings().max_flow_files)
-        flow = flow_service.expand_inbox(
-            key, flows=deps.flows(), store=deps.originals(), directory=deps.directory(), limits=limits
+        flow_id = layout.flow_id_from_inbox_key(key)
+        # Its lines name the inbox key and flow (what the runbook searches for), and only its lines.
+        with logger.append_context_keys(object_key=key, **({"flow_id": flow_id} if flow_id else {})):
+            try:
+                _expand(key)
+            except Exception:
+                # batch_size=1: the whole batch fails, and Powertools' error names neither the key nor the flow
+                if is_last_receive(record):
+                    logger.exception("giving up on %s: the message goes to the DLQ", key)
+                else:
+                    logger.warning("expanding %s failed (receive %s): the message comes back", key,
+                                   receive_count(record), exc_info=True,
+                                   extra={"receive_count": receive_count(record)})  # fmt: skip
+                raise
+
+
+def _expand(key: str) -> None:
+    limits = archives.Limits(max_files=settings().max_flow_files)
+    flow = flow_service.expand_inbox(
+        key, flows=deps.flows(), store=deps.originals(), directory=deps.directory(), limits=limits
+    )
+    if flow is not None:
+        logger.info("flow expanded", extra={"flow_id": flow.id, "files": len(flow.files), "state": flow.state})
+        completed = flow_service.announce_if_complete(
+            flow.id, flows=deps.flows(), invoices=deps.invoice_records(), publisher=deps.publisher()
         )
-        if flow is not None:
-            logger.info("flow expanded", extra={"flow_id": flow.id, "files": len(flow.files), "state": flow.state})
-            completed = flow_service.announce_if_complete(
-                flow.id, flows=deps.flows(), invoices=deps.invoice_records(), publisher=deps.publisher()
-            )
-            if completed is not None:
-                logger.info("flow completed", extra={"flow_id": flow.id, "state": completed.state})
+        if completed is not None:
+            logger.info("flow completed", extra={"flow_id": flow.id, "state": completed.state})
 
 
 @flow_events.on_sqs_message(queue=settings().inbox_queue, batch_size=1)

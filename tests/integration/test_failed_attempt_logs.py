@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from demo import SUPPLIER_KEY, auth
 from invoices import ubl_invoice
 from json_logs import json_logs_fixture  # noqa: F401 - fixture
 
 from chalicelib.config import settings
+from chalicelib.entrypoints.observability import logger
+from chalicelib.services import flows as flow_service
 from chalicelib.services import layout, processing
+from devstack.pump import LambdaContext
 
 DEPOSIT = auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})
 
@@ -50,3 +55,34 @@ def test_a_failed_validation_attempt_logs_a_warning_per_receive_and_the_give_up_
     json_logs.clear()
     pump.deliver_sqs_once("validate_invoices")
     assert all("object_key" not in r for r in json_logs.records())  # nothing carried into the next invocation
+
+
+def _inbox_event(key: str, receive: int) -> dict:
+    s3 = {"bucket": {"name": settings().invoice_bucket}, "object": {"key": key, "size": 10}}
+    notification = {"Records": [{"eventName": "ObjectCreated:Put", "s3": s3}]}
+    return {"Records": [{"messageId": f"m-{receive}", "receiptHandle": "r", "body": json.dumps(notification),
+                         "attributes": {"ApproximateReceiveCount": str(receive)}, "messageAttributes": {},
+                         "md5OfBody": "", "eventSource": "aws:sqs", "awsRegion": settings().region,
+                         "eventSourceARN": f"arn:aws:sqs:{settings().region}:123456789012:inbox"}]}  # fmt: skip
+
+
+def test_a_failed_inbox_expansion_logs_its_inbox_key_and_flow_then_gives_up_on_the_last_receive(
+    app, json_logs, monkeypatch
+):
+    flow_id = "01M8GSF1W0000000000000000A"
+    key = layout.inbox_key(flow_id)
+
+    def read_timeout(key, **ports):  # a cause whose text does not name the key
+        raise ConnectionError("Read timeout on endpoint URL")
+
+    monkeypatch.setattr(flow_service, "expand_inbox", read_timeout)
+    last = settings().validation_max_receives
+    for receive, level in ((1, "WARNING"), (last, "ERROR")):
+        json_logs.clear()
+        with pytest.raises(BatchProcessingError):
+            app.handler_map["expand_inbox"](_inbox_event(key, receive), LambdaContext("expand_inbox", 256))
+        logger.info("after the record")
+        *failed, after = json_logs.records()
+        assert [(r["level"], r["object_key"], r["flow_id"]) for r in failed] == [(level, key, flow_id)]
+        assert "ConnectionError: Read timeout" in failed[0]["exception"]
+        assert "object_key" not in after and "flow_id" not in after  # the keys end with the record
