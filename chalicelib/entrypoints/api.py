@@ -36,6 +36,7 @@ from ..services.errors import (
 from . import dependencies as deps
 from .links import api_path, request_instance, stage_prefix
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
+from .middleware import request_id_of
 from .observability import metrics
 from .openapi import openapi_document
 from .problems import from_service_error
@@ -212,6 +213,10 @@ def openapi():
 def _count_deposit(invoice) -> None:
     metrics.add_metric(name="InvoicesDeposited", unit=MetricUnit.Count, value=1)
     metrics.add_metadata(key="invoice_id", value=invoice.id)
+    # the line joins the invoice to its request (the logs' correlation_id, a problem's request_id): no new line
+    request_id = request_id_of(api.current_request)
+    if request_id:
+        metrics.add_metadata(key="request_id", value=request_id)
 
 
 @route("/v1/invoices", methods=("POST",), content_types=["*/*"])

@@ -12,6 +12,7 @@ from chalice import Blueprint
 
 from ..adapters.invoice_repository import from_stream_image
 from ..config import settings
+from ..domain.events import StatusChanged
 from ..domain.invoice import Invoice
 from ..domain.statuses import REJETEE
 from ..services import flows as flow_service
@@ -168,14 +169,21 @@ def publish_status_events(event):
             changes.append(change)
             positions.append(position)
     published, unpublished = publish_committed_changes(changes, publisher=deps.publisher())
-    if published:
-        logger.info("published", extra={"event_ids": [e.event_id for e in published]})
+    for invoice_id, event_ids in _event_ids_by_invoice(published).items():  # one line per invoice: its id is a key
+        logger.info("published", extra={"invoice_id": invoice_id, "event_ids": event_ids})
     failed_at = positions[unpublished] if unpublished is not None else unreadable
     if failed_at is None:
         return {"batchItemFailures": []}
     # The cause (an unreadable record, a failed publish call) is logged above with its traceback.
     logger.warning("publication stopped; the stream resumes at record %s", failed_at)
     return {"batchItemFailures": [{"itemIdentifier": _sequence(records[failed_at])}]}
+
+
+def _event_ids_by_invoice(published: list[StatusChanged]) -> dict[str, list[str]]:
+    ids: dict[str, list[str]] = {}
+    for event in published:
+        ids.setdefault(event.invoice.id, []).append(event.event_id)
+    return ids
 
 
 def _sequence(record: dict) -> str:

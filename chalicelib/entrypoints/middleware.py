@@ -18,7 +18,7 @@ def _instance(event) -> str | None:
         return None
 
 
-def _request_id(event) -> str | None:
+def request_id_of(event) -> str | None:
     """API Gateway's id of the request (its x-amzn-RequestId, and the logs' correlation_id); None locally."""
     context = getattr(event, "context", None)
     return context.get("requestId") if isinstance(context, dict) else None
@@ -65,7 +65,7 @@ def _unavailable(event, request_id: str | None):
 
 
 def problem_details(event, get_response):
-    request_id = _request_id(event)
+    request_id = request_id_of(event)
     try:
         response = get_response(event)
     except Exception as error:  # a view that escaped every mapping: log it, answer a problem, never a stack trace

@@ -52,7 +52,8 @@ def fan_out_events(event):
                                              queue=deps.delivery_queue(), directory=deps.directory())  # fmt: skip
     for message_id, jobs in jobs_of.items():
         if jobs:
-            logger.info("fanned out", extra={"event_id": events[message_id].get("id"),
+            event = events[message_id]
+            logger.info("fanned out", extra={"event_id": event.get("id"), "invoice_id": invoice_id_of(event),
                                              "subscriptions": [job.subscription_id for job in jobs]})  # fmt: skip
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failures + failed]}
 
@@ -68,8 +69,15 @@ def _sirets(records: list[dict]) -> list[str]:
     return sirets
 
 
+def invoice_id_of(event: dict) -> str | None:
+    """The invoice a status event is about (a flow's event has none): a log key, so one filter follows an invoice."""
+    data = event.get("data")
+    return data.get("invoice_id") if isinstance(data, dict) else None
+
+
 def _deliver(body: str, context: webhooks.DeliveryContext):
-    return webhooks.deliver(DeliveryJob.from_dict(json.loads(body)), context)
+    job = DeliveryJob.from_dict(json.loads(body))
+    return job, webhooks.deliver(job, context)
 
 
 @webhook_events.on_sqs_message(queue=settings().webhook_delivery_queue, batch_size=10)
@@ -84,7 +92,7 @@ def deliver_webhooks(event):
         futures = [(record, pool.submit(_deliver, record["body"], context)) for record in records]
         for record, future in futures:
             try:
-                attempt = future.result()
+                job, attempt = future.result()
             except Exception:
                 logger.exception("delivery job failed; SQS redelivers it", extra={"message_id": record["messageId"]})
                 failures.append({"itemIdentifier": record["messageId"]})
@@ -96,6 +104,7 @@ def deliver_webhooks(event):
                 extra={
                     "subscription_id": attempt.subscription_id,
                     "event_id": attempt.event_id,
+                    "invoice_id": invoice_id_of(job.event),
                     "attempt": attempt.attempt,
                     "outcome": attempt.outcome,
                     "status": attempt.status,
