@@ -37,7 +37,7 @@ from . import dependencies as deps
 from .links import api_path, request_instance, stage_prefix
 from .media import ATTACHMENT_MEDIA_TYPES, OCTET_STREAM
 from .middleware import request_id_of
-from .observability import metrics
+from .observability import metrics, tracer
 from .openapi import openapi_document
 from .problems import from_service_error
 from .representations import attachment_resource, history_entry, invoice_resource, upload_resource
@@ -233,6 +233,7 @@ def deposit_invoice():
         idempotency_key=idempotency_key(),
         on_new=_count_deposit,
     )
+    tracer.put_annotation("invoice_id", invoice.id)  # X-Ray: one invoice a request, on the handler's subsegment
     return json_response(invoice_resource(invoice, invoice.supplier_siret), 202,
                          {"Location": api_path(f"/v1/invoices/{invoice.id}")})  # fmt: skip
 

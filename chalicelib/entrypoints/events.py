@@ -20,7 +20,7 @@ from ..services import layout
 from ..services.processing import BundleIncomplete, NotMarkedFailed, mark_failed, process_object
 from ..services.publishing import publish_committed_changes
 from . import dependencies as deps
-from .observability import logger, metrics
+from .observability import annotate_invoice, logger, metrics
 from .s3_notifications import s3_keys
 
 events = Blueprint(__name__)
@@ -99,6 +99,8 @@ def _give_up(key: str, ports: dict) -> None:
                          key, extra={"invoice_ids": _invoice_ids_of(key)})  # fmt: skip
     # Still handling the cause: its traceback is the one logged.
     logger.exception("giving up on %s: the message goes to the DLQ", key, extra={"invoice_ids": [i.id for i in failed]})
+    for invoice in failed:
+        annotate_invoice(invoice.id)
     try:
         _object_done(key, failed, given_up=True)  # its invoices are decided now: failed
     except Exception:
@@ -115,6 +117,7 @@ def _count(decided: list[Invoice]) -> None:
     for invoice in decided:
         status = invoice.status
         logger.info("invoice processed", extra={"invoice_id": invoice.id, "status": status and status.code})
+        annotate_invoice(invoice.id)
         rejected = status is not None and status.code == REJETEE.code
         metrics.add_metric(name="InvoicesRejected" if rejected else "InvoicesAccepted", unit=MetricUnit.Count,
                            value=1)  # fmt: skip

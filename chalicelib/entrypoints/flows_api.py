@@ -19,7 +19,7 @@ from . import formats_api  # noqa: F401  (registers the formats routes on `api`)
 from .api import active_caller, api, caller, idempotency_key, json_body, json_response, query_params, route
 from .events import is_last_receive, receive_count
 from .links import api_path
-from .observability import logger
+from .observability import logger, tracer
 from .representations import upload_resource
 from .s3_notifications import s3_keys
 
@@ -106,6 +106,8 @@ def expand_message(record: SQSRecord) -> None:
     for key in s3_keys(json.loads(record.body)):
         flow_id = layout.flow_id_from_inbox_key(key)
         # Its lines name the inbox key and flow (what the runbook searches for), and only its lines.
+        if flow_id:
+            tracer.put_annotation("flow_id", flow_id)  # X-Ray; batch_size=1: one flow an invocation
         with logger.append_context_keys(object_key=key, **({"flow_id": flow_id} if flow_id else {})):
             try:
                 _expand(key)

@@ -57,7 +57,7 @@ def test_a_failed_validation_attempt_logs_a_warning_per_receive_and_the_give_up_
     assert all("object_key" not in r for r in json_logs.records())  # nothing carried into the next invocation
 
 
-def _inbox_event(key: str, receive: int) -> dict:
+def inbox_event(key: str, receive: int) -> dict:
     s3 = {"bucket": {"name": settings().invoice_bucket}, "object": {"key": key, "size": 10}}
     notification = {"Records": [{"eventName": "ObjectCreated:Put", "s3": s3}]}
     return {"Records": [{"messageId": f"m-{receive}", "receiptHandle": "r", "body": json.dumps(notification),
@@ -80,7 +80,7 @@ def test_a_failed_inbox_expansion_logs_its_inbox_key_and_flow_then_gives_up_on_t
     for receive, level in ((1, "WARNING"), (last, "ERROR")):
         json_logs.clear()
         with pytest.raises(BatchProcessingError):
-            app.handler_map["expand_inbox"](_inbox_event(key, receive), LambdaContext("expand_inbox", 256))
+            app.handler_map["expand_inbox"](inbox_event(key, receive), LambdaContext("expand_inbox", 256))
         logger.info("after the record")
         *failed, after = json_logs.records()
         assert [(r["level"], r["object_key"], r["flow_id"]) for r in failed] == [(level, key, flow_id)]
