@@ -74,7 +74,7 @@ def _timestamp(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))  # RFC 3339 allows "z"
     except ValueError:
         raise InvalidInput("'updated_since' must be an ISO 8601 timestamp, e.g. 2026-11-26T08:00:00Z.") from None
     if parsed.tzinfo is None:

@@ -226,3 +226,11 @@ def test_the_repository_answers_an_empty_range_without_asking_dynamodb(monkeypat
     query = InvoiceQuery(role="supplier", siret=SUPPLIER_SIRET, limit=25, updated_since="2030-01-01T00:00:00.000Z",
                          before="2020-01-01#01JDZ8Q6XW0000000000000000")  # fmt: skip
     assert invoice_repository.search_invoices(query) == ([], None)
+
+
+@pytest.mark.parametrize("since", ["2026-11-26T07:59:59z", "2026-11-26t07:59:59Z", "2026-11-26T08:59:59+01:00"])
+def test_updated_since_takes_any_rfc_3339_form_of_an_instant(since):
+    invoices = RecordingInvoices()
+    search_invoices(SUPPLIER, {"updated_since": since}, invoices=invoices)
+    [query] = invoices.queries
+    assert query.updated_since == "2026-11-26T07:59:59.000Z"
