@@ -6,14 +6,17 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from ..validation.model import (
     LOCATION_NAMESPACES,
     AllowanceCharge,
     Amount,
     CreditTransfer,
+    DateField,
     Party,
     PaymentInstruction,
+    UblDate,
     xpath_of,
 )
 from ..validation.model import Invoice as SemanticInvoice
@@ -60,7 +63,7 @@ def _text(field) -> str | None:
 def summarize(model: SemanticInvoice) -> InvoiceSummary:
     return InvoiceSummary(
         number=model.invoice_number or None,
-        issue_date=model.issue_date_value,
+        issue_date=calendar_date(model.issue_date),
         type="credit_note" if model.is_credit_note else "invoice",
         currency=model.currency_code or None,
         totals=Totals(
@@ -75,7 +78,7 @@ def summarize(model: SemanticInvoice) -> InvoiceSummary:
         buyer_name=_text(model.buyer.name) if model.buyer else None,
         service_code=_text(model.buyer_reference),
         engagement_number=_text(model.purchase_order),
-        due_date=model.due_date.value if model.due_date is not None else None,
+        due_date=calendar_date(model.due_date),
         seller_vat_id=_text(model.seller.vat_id) if model.seller else None,
         payment_means=tuple(m for _, m, _ in _all_payment_means(model)),
     )
@@ -93,6 +96,26 @@ def _payment_means(instruction: PaymentInstruction) -> list[tuple[PaymentMeans, 
 def _all_payment_means(model: SemanticInvoice) -> list[tuple[PaymentInstruction, PaymentMeans, CreditTransfer | None]]:
     """Every payment means the summary lists, in its order, with where each was read from."""
     return [(i, m, t) for i in model.payment_instructions for m, t in _payment_means(i)]
+
+
+# The one format EN 16931 binds a CII date to (udt:DateTimeString/@format): YYYYMMDD. BR-03 reads BT-2 in it only.
+CII_DATE_FORMAT = "102"
+
+
+def calendar_date(field: DateField | None) -> date | None:
+    """A date term's date as the platform keeps and shows it: none for a CII date written in another format than
+    102 (610 is YYYYMM, 616 YYYYWW), even when its digits would read as one, as BR-03 reads BT-2: an invoice is not
+    rejected for a missing issue date while showing one."""
+    if field is None or (not isinstance(field, UblDate) and field.format != CII_DATE_FORMAT):
+        return None
+    return field.value
+
+
+def cii_date_format(field: DateField | None) -> str | None:
+    """The format a CII date is written in when it is not 102 (what a date control's message names), else None."""
+    if field is None or isinstance(field, UblDate) or field.format == CII_DATE_FORMAT:
+        return None
+    return field.format or "none"
 
 
 def issue_date_text(model: SemanticInvoice) -> str | None:

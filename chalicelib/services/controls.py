@@ -184,17 +184,22 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def due_date_failure(summary: InvoiceSummary, written: str | None) -> ControlFailure | None:
+def due_date_failure(
+    summary: InvoiceSummary, written: str | None, cii_format: str | None = None
+) -> ControlFailure | None:
     """BT-9, when the document gives one, must be a real calendar date, as the JSON format requires: the payer's
     software schedules the payment from it, and an unreadable one would reach it as no due date at all. `written` is
-    BT-9 as the document has it, the summary's due_date its date (None when not one)."""
+    BT-9 as the document has it, the summary's due_date its date (None when not one); `cii_format` the format of a
+    CII date written in another than 102 (domain.summary.cii_date_format), which the message names."""
     if written is None or summary.due_date is not None:
         return None
+    why = (
+        f"is written in format {cii_format[:10]!r}: a CII date is format 102 (YYYYMMDD)"
+        if cii_format is not None
+        else "is not a valid calendar date"
+    )
     return ControlFailure(
-        REJECTION_SEMANTIC,
-        "CHORALE-DUE-DATE",
-        f"BT-9 Payment due date {written.strip()[:40]!r} is not a valid calendar date.",
-        "BT-9",
+        REJECTION_SEMANTIC, "CHORALE-DUE-DATE", f"BT-9 Payment due date {written.strip()[:40]!r} {why}.", "BT-9"
     )
 
 

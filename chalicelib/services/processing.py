@@ -13,6 +13,7 @@ from ..domain.invoice import Error, Invoice, InvoiceSummary
 from ..domain.statuses import REJETEE
 from ..domain.summary import (
     business_term_locations,
+    cii_date_format,
     due_date_text,
     issue_date_text,
     non_decimal_term,
@@ -281,7 +282,7 @@ def _decide(
         or controls.cardinality_failure(repeated_term(report.invoice))
         or controls.number_failure(summary, encoding)
         or controls.issue_date_failure(summary, issue_date_text(report.invoice), invoice.created_at)
-        or controls.due_date_failure(summary, due_date_text(report.invoice))
+        or controls.due_date_failure(summary, due_date_text(report.invoice), cii_date_format(report.invoice.due_date))
         or controls.payment_text_failure(summary, encoding)
         or controls.decimal_failure(non_decimal_term(report.invoice))
     )

@@ -139,6 +139,30 @@ def test_a_cii_due_date_that_is_not_a_date_is_refused(client, pump):
     assert error["rule"] == "CHORALE-DUE-DATE" and "'20260230'" in error["message"]
 
 
+@pytest.mark.parametrize(("code", "text"), [("610", "202701"), ("616", "202701"), ("610", "20270115")])
+def test_a_cii_due_date_in_another_format_than_102_is_refused_naming_the_format(client, pump, code, text):
+    """Only format 102 (YYYYMMDD) is a CII date in EN 16931: 610 (YYYYMM) is refused, even when its digits would read
+    as a day, rather than shown as a due date the document does not state."""
+    due = f'<udt:DateTimeString format="{code}">{text}</udt:DateTimeString>'
+    invoice = deposit(client, pump, cii_invoice(f"C-DUE-{code}-{text}").decode().replace(CII_DUE, due).encode())
+    error = refusal(invoice)
+    assert error["rule"] == "CHORALE-DUE-DATE"
+    assert error["message"] == (
+        f"BT-9 Payment due date '{text}' is written in format '{code}': a CII date is format 102 (YYYYMMDD)."
+    )
+    assert invoice["due_date"] is None
+
+
+def test_a_cii_issue_date_in_another_format_than_102_is_not_shown_as_a_date(client, pump):
+    """BR-03 reads BT-2 in format 102 only: the invoice it rejects for a missing issue date shows none either."""
+    issue = '<udt:DateTimeString format="102">20261120</udt:DateTimeString></ram:IssueDateTime>'
+    cii = cii_invoice("C-ISSUE-610").decode()
+    assert issue in cii
+    invoice = deposit(client, pump, cii.replace(issue, issue.replace('"102"', '"610"')).encode())
+    assert invoice["status"]["code"] == 213 and "BR-03" in [e["rule"] for e in invoice["errors"]]
+    assert invoice["issue_date"] is None
+
+
 def test_a_valid_due_date_with_a_time_zone_is_taken(client, pump):
     invoice = deposit(client, pump, ubl("F-DUE-Z", ("<cbc:DueDate>2026-12-20<", "<cbc:DueDate>2026-12-20+01:00<")))
     assert invoice["status"]["code"] == 203 and invoice["due_date"] == "2026-12-20"
