@@ -381,13 +381,6 @@ class Invoice:
         return tuple(roles)
 
     @property
-    def payable_limit(self) -> Decimal | None:
-        """The most a payment of this invoice can be: its total with VAT (BT-112), which includes what was paid
-        before (BT-113): an invoice already paid has an amount due of 0 and must still be declared received."""
-        totals = self.summary.totals
-        return totals.with_vat if totals.with_vat is not None else totals.amount_due
-
-    @property
     def attachments_bytes(self) -> int:
         return self.original_size + sum(a.size for a in self.attachments)
 

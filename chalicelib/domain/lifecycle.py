@@ -155,11 +155,15 @@ def check_transition(
     return party, None
 
 
-def check_amount(target: int, amount: Decimal | None, limit: Decimal | None) -> Refusal | None:
-    """A payment amount: required on 212, optional on 211, refused elsewhere; > 0 and at most `limit` (the
-    invoice's total with VAT) when the invoice has one. An invoice whose total is 0 (fully prepaid, or netted to
-    nothing) is paid and cashed with an amount of 0. The amount is what changed hands, unsigned: for a negative
-    total (the supplier owes the buyer) it is what was refunded, at most the total's magnitude."""
+def check_amount(
+    target: int, amount: Decimal | None, total: Decimal | None, amount_due: Decimal | None = None
+) -> Refusal | None:
+    """A payment amount: required on 212, optional on 211, refused elsewhere; > 0 and at most the magnitude of the
+    invoice's total with VAT (BT-112) or of its amount due (BT-115), whichever is greater, when it has them. The
+    total includes a prepaid amount (BT-113): a fully prepaid invoice is due 0 and still declared received for its
+    total. The amount due includes a rounding amount (BT-114): 120.00 rounded to 120.01 is paid 120.01. An invoice
+    whose limit is 0 (netted to nothing) is paid and cashed with an amount of 0. The amount is what changed hands,
+    unsigned: for a negative total (the supplier owes the buyer) it is what was refunded."""
     if amount is None:
         if target in AMOUNT_REQUIRED:
             return Refusal(
@@ -169,14 +173,13 @@ def check_amount(target: int, amount: Decimal | None, limit: Decimal | None) -> 
         return None
     if target not in AMOUNT_ALLOWED:
         return Refusal("amount", f"Status {target} takes no amount: only {sorted(AMOUNT_ALLOWED)} do.")
+    limit, name = total, "total with VAT"
+    if amount_due is not None and (limit is None or abs(amount_due) > abs(limit)):
+        limit, name = amount_due, "amount due"
     if amount < 0 or (amount == 0 and limit != 0):
         return Refusal("amount", "'amount' must be greater than 0 (0 only for an invoice whose total is 0).")
     if limit is not None and amount > abs(limit):
-        most = (
-            f"the invoice's total with VAT ({limit})"
-            if limit >= 0
-            else f"the magnitude of its total with VAT ({limit})"
-        )
+        most = f"the invoice's {name} ({limit})" if limit >= 0 else f"the magnitude of its {name} ({limit})"
         return Refusal("amount", f"'amount' {amount} is more than {most}.")
     return None
 

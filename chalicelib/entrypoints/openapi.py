@@ -711,8 +711,9 @@ LIFECYCLE_PATHS = {
                             "type": ["string", "null"],
                             "pattern": r"^[0-9]+(\.[0-9]{1,2})?$",
                             "description": "The payment's amount in the invoice's currency, > 0 (0 when the total "
-                            "is 0) and at most its total with VAT (which includes a prepaid amount; for a negative "
-                            "total, at most its magnitude): required on 212 (the amount received, BR-FR-CDV-14), "
+                            "is 0) and at most the greater of its total with VAT (which includes a prepaid amount) and "
+                            "its amount due (which includes a rounding amount); unsigned: for a negative total, at "
+                            "most its magnitude. Required on 212 (the amount received, BR-FR-CDV-14), "
                             "optional on 211, refused on other statuses. Kept and published with as many decimals "
                             'as totals.with_vat ("120" → "120.00"); one with more decimals is kept as sent, not '
                             "rounded",

@@ -188,11 +188,12 @@ def change_status(
     )
     if refusal:
         _refuse(refusal)
-    refusal = lifecycle.check_amount(code, paid, invoice.payable_limit)
+    totals = invoice.summary.totals
+    refusal = lifecycle.check_amount(code, paid, totals.with_vat, totals.amount_due)
     if refusal:
         _refuse(refusal)
     if paid is not None:
-        paid = lifecycle.payment_at_scale(paid, invoice.payable_limit)
+        paid = lifecycle.payment_at_scale(paid, totals.with_vat if totals.with_vat is not None else totals.amount_due)
     comment = _stored_comment(comment)
     # The current 207 again without a key (same reason and comment: a keyless retry): already applied, not a second
     # dispute (no entry, no event). A new key is a new request: its entry is written and its key remembered.

@@ -92,3 +92,20 @@ def test_an_invoice_dated_after_its_deposit_plus_a_day_fails_the_controls(issued
         f"BT-2 Invoice issue date {issued} is after the deposit date ({deposited_at[:10]}): an invoice cannot be "
         "dated after its deposit."
     )
+
+
+@pytest.mark.parametrize(
+    "amount, total, amount_due, refused",
+    [
+        ("120.01", "120.00", "120.01", False),  # a rounding amount (BT-114) raises the amount due over the total
+        ("120.02", "120.00", "120.01", True),
+        ("120.01", "-120.00", "-120.01", False),  # the same on a negative total: its magnitude
+        ("120.00", "120.00", "0.00", False),  # fully prepaid (BT-113): still declared received for its total
+        ("0", "120.00", "0.00", True),
+        ("0.01", "0.00", "0.01", False),  # a zero total rounded up is paid its rounding
+        ("0", "0.00", "0.01", True),
+    ],
+)
+def test_a_payment_is_capped_by_the_greater_of_the_total_and_the_amount_due(amount, total, amount_due, refused):
+    refusal = lifecycle.check_amount(212, Decimal(amount), Decimal(total), Decimal(amount_due))
+    assert (refusal is not None) is refused
