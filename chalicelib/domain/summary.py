@@ -272,6 +272,19 @@ def repeated_term(model: SemanticInvoice | None) -> RepeatedTerm | None:
     return None
 
 
+_UBL_DUE_DATE = _clark("cbc:DueDate")[0]
+
+
+def credit_note_due_date(model: SemanticInvoice | None) -> str | None:
+    """The XPath of a `cbc:DueDate` in a UBL CreditNote, which the UBL 2.1 CreditNote schema does not have: its BT-9
+    is cac:PaymentMeans/cbc:PaymentDueDate (EN 16931-3-2). EN 16931's schematron does not see it and the reader
+    takes it as BT-9; a payer's software reading the binding would not. None for any other document."""
+    if model is None or model.el is None or (model.syntax, model.document) != ("ubl", "CreditNote"):
+        return None
+    found = next(model.el.iterchildren(_UBL_DUE_DATE), None)
+    return xpath_of(found) if found is not None else None
+
+
 def _descend(nodes: list, steps: tuple[str, ...]) -> list:
     """The elements reached from nodes by these child steps (XPath a/b/c)."""
     for tag in steps:

@@ -80,6 +80,20 @@ def cardinality_failure(repeated: RepeatedTerm | None) -> ControlFailure | None:
     )
 
 
+def credit_note_due_date_failure(location: str | None) -> ControlFailure | None:
+    """A UBL CreditNote's `cbc:DueDate` (domain.summary.credit_note_due_date): refused as the syntax's XSD refuses it
+    (the record would show a due date the binding does not give, or the wrong one of two)."""
+    if location is None:
+        return None
+    return ControlFailure(
+        REJECTION_SEMANTIC,
+        "CHORALE-CARDINALITY",
+        "cbc:DueDate is not an element of a UBL 2.1 CreditNote; BT-9 goes in cac:PaymentMeans/cbc:PaymentDueDate.",
+        "BT-9",
+        location=location,
+    )
+
+
 def decimal_failure(found: NonDecimalTerm | None) -> ControlFailure | None:
     """An amount, quantity, price or percentage whose text is no xs:decimal (domain.summary.non_decimal_term): the
     syntax's XSD refuses `NaN`, `1e5`, `INF`, as Chorus Pro's XSD check does, but EN 16931's schematron does not

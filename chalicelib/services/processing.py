@@ -14,6 +14,7 @@ from ..domain.statuses import REJETEE
 from ..domain.summary import (
     business_term_locations,
     cii_date_format,
+    credit_note_due_date,
     due_date_text,
     issue_date_text,
     non_decimal_term,
@@ -274,11 +275,13 @@ def _decide(
 
     locations = business_term_locations(report.invoice)
     encoding = declared_encoding(source.xml)  # for the messages' hints; read already by the parse that validated it
-    # The texts' lengths first: the other controls' messages quote them. A term read twice next: the record holds one
-    # of them. BT-1 and BT-2 next: no acceptance without a number claim. Then the other data the payer reads from
-    # the record: the due date, the payment identifiers. Then the amounts, quantities and prices a payer reads.
+    # The texts' lengths first: the other controls' messages quote them. A term read where the XSD has none (a
+    # CreditNote's cbc:DueDate, before its count: it is allowed no time) or twice next: the record holds one. BT-1
+    # and BT-2 next: no acceptance without a number claim. Then the other data the payer reads from the record: the
+    # due date, the payment identifiers. Then the amounts, quantities and prices a payer reads.
     failure = (
         controls.text_length_failure(summary)
+        or controls.credit_note_due_date_failure(credit_note_due_date(report.invoice))
         or controls.cardinality_failure(repeated_term(report.invoice))
         or controls.number_failure(summary, encoding)
         or controls.issue_date_failure(summary, issue_date_text(report.invoice), invoice.created_at)

@@ -8,10 +8,11 @@ import re
 
 import pytest
 from invoices import ubl_invoice
-from structured_invoices import cii_invoice
+from structured_invoices import cii_invoice, json_invoice
 
-from chalicelib.domain.summary import repeated_term
-from chalicelib.services.controls import REJECTION_SEMANTIC, cardinality_failure
+from chalicelib.domain.summary import credit_note_due_date, repeated_term
+from chalicelib.formats.ubl_writer import to_ubl
+from chalicelib.services.controls import REJECTION_SEMANTIC, cardinality_failure, credit_note_due_date_failure
 from chalicelib.validation import validate
 
 LMT = "cac:LegalMonetaryTotal"
@@ -160,3 +161,20 @@ def test_a_cii_term_an_official_rule_counts_is_left_to_it():
 def test_two_cii_payment_terms_each_with_a_due_date_are_no_finding():
     """D16B repeats ram:SpecifiedTradePaymentTerms (CII-SR-452 warns): a due date is counted within each."""
     assert _failure(_twice(CII, "ram:SpecifiedTradePaymentTerms"))[1] is None
+
+
+def test_a_credit_note_s_cbc_due_date_is_refused_by_name_and_an_invoice_s_is_not():
+    """A UBL CreditNote has no cbc:DueDate (review r55 F2): one is refused by name, even twice (it is allowed no
+    time, not once); an Invoice's is its BT-9."""
+    xml = to_ubl(json_invoice(type_code="381")).decode()
+    twice = _inserted(xml, "</cbc:IssueDate>", "<cbc:DueDate>2026-12-31</cbc:DueDate>" * 2)
+    failure = credit_note_due_date_failure(credit_note_due_date(validate(twice.encode()).invoice))
+    assert (failure.reason_code, failure.rule, failure.business_term) == (
+        REJECTION_SEMANTIC,
+        "CHORALE-CARDINALITY",
+        "BT-9",
+    )
+    assert failure.message.startswith("cbc:DueDate is not an element of a UBL 2.1 CreditNote")
+    assert failure.location == "/cn:CreditNote/cbc:DueDate[1]"  # the first of the two
+    assert credit_note_due_date(validate(xml.encode()).invoice) is None
+    assert credit_note_due_date(validate(UBL.encode()).invoice) is None
