@@ -50,6 +50,8 @@ class StatusChanged:
             "data": {
                 "invoice_id": invoice.id,
                 "number": invoice.summary.number,
+                # invoice or credit_note, as the resource's type (null while the document is not read yet)
+                "type": invoice.summary.type if invoice.processing == "done" else None,
                 "supplier": {"siret": invoice.supplier_siret, "name": invoice.supplier_name},
                 "recipient": {
                     "siret": recipient_siret,

@@ -193,8 +193,9 @@ def mail_for(event: dict) -> tuple[str, str]:
     status, previous = data.get("status") or {}, data.get("previous_status") or {}
     number = data.get("number") or data.get("invoice_id")
     supplier, recipient = data.get("supplier") or {}, data.get("recipient") or {}
+    document = "Avoir" if data.get("type") == "credit_note" else "Facture"
     lines = [
-        f"Facture {number} ({data.get('invoice_id')})",
+        f"{document} {number} ({data.get('invoice_id')})",
         f"Fournisseur : {supplier.get('name') or ''} ({supplier.get('siret') or ''})",
         f"Destinataire : {recipient.get('name') or ''} ({recipient.get('siret') or ''})"
         + (f", service {recipient['service_code']}" if recipient.get("service_code") else ""),
@@ -210,7 +211,7 @@ def mail_for(event: dict) -> tuple[str, str]:
     if (data.get("links") or {}).get("invoice"):
         lines.append(f"Détail : GET {data['links']['invoice']}")
     lines.append(f"Événement : {event.get('id')}")
-    return f"[Chorale] Facture {number} : {status.get('label')}", "\n".join(lines) + "\n"
+    return f"[Chorale] {document} {number} : {status.get('label')}", "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from webhook_support import SCHEMAS, validate_event
 
 from chalicelib.domain.events import StatusChanged
-from chalicelib.domain.invoice import HistoryEntry, Invoice
+from chalicelib.domain.invoice import HistoryEntry, Invoice, InvoiceSummary
 from chalicelib.domain.statuses import STATUSES
 from chalicelib.domain.subscriptions import Subscription
 from chalicelib.services.subscriptions import make_test_event
@@ -80,3 +80,23 @@ def test_a_payment_event_carries_its_amount():
     schema = json.loads((SCHEMAS / "invoice.status_changed.json").read_text(encoding="utf-8"))
     assert "amount" in schema["properties"]["data"]["properties"]
     assert "amount" not in schema["properties"]["data"]["required"]  # optional: older events have none
+
+
+def test_an_event_s_type_is_the_resource_s_and_null_while_pending():
+    """data.type (review r55 F3): invoice or credit_note once the document is read, null before; optional in the
+    schema, as the events published before it have none."""
+    at = "2026-11-26T10:00:00.000Z"
+    invoice = Invoice(id="01JD0000000000000000000000", supplier_siret="81234567800013", supplier_name="Atelier",
+                      format="ubl", content_type="application/xml", original_key="k", original_size=1,
+                      original_sha256="0" * 64, created_at=at, updated_at=at)  # fmt: skip
+    invoice.history.append(HistoryEntry(200, at, "platform", None, None))
+    event = StatusChanged(invoice, invoice.history[0], None, 0).cloudevent()
+    validate_event(event)
+    assert invoice.processing != "done" and event["data"]["type"] is None
+    invoice.processing = "done"
+    invoice.summary = InvoiceSummary(type="credit_note")
+    event = StatusChanged(invoice, invoice.history[0], None, 0).cloudevent()
+    validate_event(event)
+    assert event["data"]["type"] == "credit_note"
+    schema = json.loads((SCHEMAS / "invoice.status_changed.json").read_text(encoding="utf-8"))
+    assert "type" not in schema["properties"]["data"]["required"]
