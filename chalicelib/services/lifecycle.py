@@ -147,6 +147,10 @@ def parse_amount(value: object) -> Decimal | None:
     """A payment amount as sent: null, or a decimal string with at most 2 decimals (EN 16931's amounts)."""
     if value is None:
         return None
+    if isinstance(value, str) and value[:1] in ("-", "+"):  # e.g. a negative total copied: say why, not decimals
+        raise Unprocessable(
+            "'amount' is unsigned: what changed hands, such as \"120.00\" for an invoice whose total is -120.00."
+        )
     if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
         raise Unprocessable("'amount' must be a decimal string with at most 2 decimals, such as \"120.00\".")
     return Decimal(value)
