@@ -44,6 +44,8 @@ STORED_SIRET_LIMIT = 100
 # length is not controlled (services.controls only refuses hidden characters in them), so a longer one is cut, never
 # refused (an IBAN has 34 characters, a BIC 11, a VAT identifier ~15).
 STORED_PAYMENT_TEXT_LIMIT = 100
+# BT-3 as read: a UNTDID 1001 code of 3 digits once EN 16931 passes (BR-CL-01), any text in a document it rejects
+STORED_TYPE_CODE_LIMIT = 100
 MAX_STORED_PAYMENT_MEANS = 5  # the document's first ones (EN 16931 sets no number; one or two in practice)
 
 
@@ -202,6 +204,7 @@ class InvoiceSummary:
     number: str | None = None
     issue_date: date | None = None
     type: InvoiceType = "invoice"
+    type_code: str | None = None  # BT-3 invoice type code (380, 381, 384, 386, 389 …): None in records stored before
     currency: str | None = None
     totals: Totals = field(default_factory=Totals)
     seller_siret: str | None = None
@@ -222,7 +225,7 @@ class InvoiceSummary:
         """This summary with each text cut to its SUMMARY_TEXT_LIMITS (what a record keeps of any invoice)."""
         limits = [(name, limit) for name, _, _, limit in SUMMARY_TEXT_LIMITS]
         limits += [("seller_siret", STORED_SIRET_LIMIT), ("buyer_siret", STORED_SIRET_LIMIT)]
-        limits += [("seller_vat_id", STORED_PAYMENT_TEXT_LIMIT)]
+        limits += [("seller_vat_id", STORED_PAYMENT_TEXT_LIMIT), ("type_code", STORED_TYPE_CODE_LIMIT)]
         over = {name: cut(getattr(self, name), limit) for name, limit in limits
                 if getattr(self, name) is not None and len(getattr(self, name)) > limit}  # fmt: skip
         if self.payment_means is not None:

@@ -65,6 +65,7 @@ def summarize(model: SemanticInvoice) -> InvoiceSummary:
         number=model.invoice_number or None,
         issue_date=calendar_date(model.issue_date),
         type="credit_note" if model.is_credit_note else "invoice",
+        type_code=_text(model.type_code),
         currency=model.currency_code or None,
         totals=Totals(
             without_vat=model.total_without_vat,

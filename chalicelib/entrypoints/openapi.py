@@ -223,6 +223,12 @@ SCHEMAS = {
             "number": _NULLABLE_STRING,
             "issue_date": {"type": ["string", "null"], "format": "date"},
             "type": {"enum": ["invoice", "credit_note", None]},
+            "type_code": {
+                "type": ["string", "null"],
+                "description": "BT-3 Invoice type code (UNTDID 1001) as the document gives it: 380 commercial "
+                "invoice, 381 credit note, 384 corrected invoice, 386 prepayment invoice, 389 self-billed invoice…; "
+                "null while it is not processed, or when it was stored before it was kept",
+            },
             "currency": _NULLABLE_STRING,
             "totals": {
                 "type": "object",

@@ -36,6 +36,7 @@ def invoice_resource(invoice: Invoice, viewer: str, *, recipient_active: bool | 
         "number": s.number,
         "issue_date": s.issue_date.isoformat() if s.issue_date else None,
         "type": s.type if done else None,
+        "type_code": s.type_code if done else None,  # BT-3: null while pending and in records stored before it
         "currency": s.currency,
         "totals": {
             "without_vat": _dec(s.totals.without_vat),

@@ -249,3 +249,13 @@ def test_a_summary_cut_to_its_first_payment_means_says_so_and_its_record_keeps_i
     invoice.summary = cut_summary
     assert from_record(to_record(invoice)).summary == cut_summary
     assert from_record(to_record(flow_invoice())).summary.payment_means_truncated is False
+
+
+def test_the_type_code_is_kept_and_cut_like_the_other_texts_a_rejected_document_may_hold():
+    """BT-3 (type_code) is stored with the summary; a document EN 16931 rejects may write anything there."""
+    from chalicelib.domain.invoice import STORED_TYPE_CODE_LIMIT
+
+    invoice = flow_invoice()
+    invoice.summary = InvoiceSummary(type="invoice", type_code="386")
+    assert from_record(to_record(invoice)).summary.type_code == "386"
+    assert len(InvoiceSummary(type_code="3" * 500).bounded().type_code) == STORED_TYPE_CODE_LIMIT
