@@ -25,11 +25,19 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# La Poste's establishments (SIREN 356000000) have a digit sum that is a multiple of 5 instead of a Luhn key; its
+# head office keeps the Luhn key (as python-stdnum's siret check has it).
+LA_POSTE_SIREN = "356000000"
+LA_POSTE_HEAD_OFFICE = "35600000000048"
+# What a refusal says a SIRET must be.
+SIRET_RULE = "14 digits, Luhn check; La Poste's establishments: a digit sum that is a multiple of 5"
+
+
 def is_valid_siret(value: str) -> bool:
-    """14 digits passing the Luhn check (La Poste's SIRETs, SIREN 356000000, follow another rule)."""
+    """14 digits passing the Luhn check (La Poste's establishments other than its head office: the digit sum)."""
     if not isinstance(value, str) or not _SIRET.fullmatch(value):
         return False
-    if value.startswith("356000000"):
+    if value.startswith(LA_POSTE_SIREN) and value != LA_POSTE_HEAD_OFFICE:
         return sum(int(c) for c in value) % 5 == 0
     return luhn_ok(value)
 

@@ -15,6 +15,7 @@ from ..domain.directory import (
     ADMINISTRATOR,
     MAX_SERVICE_CODE_CHARACTERS,
     ROLES,
+    SIRET_RULE,
     Principal,
     Service,
     Structure,
@@ -181,7 +182,7 @@ def structure_from(body: object, now: str, existing: Structure | None = None) ->
     if existing is not None and siret != existing.siret:
         raise Unprocessable("A structure's SIRET cannot change.")
     if not is_valid_siret(siret):
-        raise Unprocessable(f"'siret' {siret!r} is not a valid SIRET (14 digits, Luhn check).")
+        raise Unprocessable(f"'siret' {siret!r} is not a valid SIRET ({SIRET_RULE}).")
     roles = body.get("roles", list(base.roles))
     if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
         raise Unprocessable(f"'roles' must be a non-empty list of {list(ROLES)}.")
@@ -414,7 +415,7 @@ def import_structures(
         fields = {k: v for k, v in entry.items() if k not in ("_line", "api_keys")}
         fields["siret"] = str(fields.get("siret", ""))
         if not is_valid_siret(fields["siret"]):
-            raise Unprocessable(f"{where}: 'siret' {fields['siret']!r} is not a valid SIRET (14 digits, Luhn check).")
+            raise Unprocessable(f"{where}: 'siret' {fields['siret']!r} is not a valid SIRET ({SIRET_RULE}).")
         keys = entry.get("api_keys") or []
         if not isinstance(keys, list) or not all(
             isinstance(k, str) and len(k) >= MIN_IMPORTED_KEY_CHARACTERS for k in keys

@@ -71,6 +71,8 @@ def test_one_event_per_new_history_entry_with_stable_ids():
     "siret, valid",
     [("81234567800013", True), ("81234567800014", False), ("1234", False), ("8123456780001a", False),
      ("35600000000015", True), ("35600000000016", False),
+     ("35600000000048", True),  # La Poste's head office: a Luhn key, its digit sum (26) no multiple of 5
+     ("35600000000049", False),
      ("８１２３４５６７８０００１３", False), ("٨١٢٣٤٥٦٧٨٠٠٠١٣", False), ("81234567800013\n", False)],
 )  # fmt: skip
 def test_siret_check(siret, valid):

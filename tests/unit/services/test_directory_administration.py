@@ -327,3 +327,16 @@ def test_a_name_with_a_bidirectional_override_is_refused(override):
     # review r38: with the direction marks Word puts in such text (they reorder nothing, unlike the overrides)
     marked = "\u200fبلدية 2026\u200e\u061c"
     assert service.update_structure(SYSTEM_ADMIN, SIRET_A, {"name": marked}, directory=directory).name == marked
+
+
+def test_la_poste_head_office_is_created_and_a_bad_la_poste_siret_is_told_its_rule(directory):
+    """Review r57 F3: La Poste's head office keeps the Luhn key, its digit sum (26) is no multiple of 5; the other
+    La Poste establishments' SIRETs are checked by their digit sum, which the refusal names."""
+    created = service.create_structure(
+        SYSTEM_ADMIN, {"siret": "35600000000048", "name": "La Poste", "roles": ["recipient"]}, directory=directory
+    )
+    assert created.siret in directory.records
+    with pytest.raises(Unprocessable, match="La Poste's establishments: a digit sum that is a multiple of 5"):
+        service.create_structure(
+            SYSTEM_ADMIN, {"siret": "35600000000016", "name": "La Poste", "roles": ["recipient"]}, directory=directory
+        )
