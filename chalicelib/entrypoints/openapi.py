@@ -1132,7 +1132,8 @@ DIRECTORY_PATHS = {
                         "schema": {
                             "type": "string",
                             "description": f"A header line naming the columns {', '.join(CSV_COLUMNS)} (siret, name "
-                            "and roles required; roles separated by '|' or spaces; true/false flags), then one "
+                            "and roles required; matched in any case, surrounding spaces ignored; another name, or one "
+                            "twice, is a 422; roles separated by '|' or spaces; true/false flags), then one "
                             "structure a line; ',' or ';' separated. No services nor keys",
                         }
                     },
@@ -1154,7 +1155,8 @@ DIRECTORY_PATHS = {
                     "Invalid entry (a name with a control character, line break or bidirectional override), a CSV the "
                     "reader cannot take "
                     "whole (a quote left open, a row with more non-empty cells than the header has columns, a cell "
-                    "over 128 KiB: the detail names the line), an unknown top-level field, a SIRET twice "
+                    "over 128 KiB: the detail names the line), an unknown top-level field or CSV column "
+                    "(unknown_fields), a CSV column named twice (repeated_columns), a SIRET twice "
                     "(duplicates), an API key of another structure (taken_keys), or over 1,000 services "
                     "(too_many_services); nothing is written"
                 ),

@@ -104,6 +104,8 @@ EXTENSION_MEMBERS: dict[str, dict] = {
         "description": "An import's repeated SIRETs (or API keys, without the key): the value and its rows",
         "items": {"type": "object", "properties": {"siret": {"type": "string"}, "rows": _STRINGS}},
     },
+    "repeated_columns": {**_STRINGS, "description": "A CSV import's columns its header names more than once"},
+    "repeated_service_codes": {**_STRINGS, "description": "The service codes a structure's 'services' repeats"},
     "unknown_fields": {**_STRINGS, "description": f"The request body's unknown or read-only fields{_BOUNDED}"},
     "unknown_fields_count": {**_COUNT, "description": f"How many unknown fields there were{_COUNTED}"},
     "unknown_parameters": {**_STRINGS, "description": f"The unknown query parameters{_BOUNDED}"},

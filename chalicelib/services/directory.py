@@ -351,7 +351,7 @@ def structures_from_csv(text: str) -> list[dict]:
             "check its quotes (a cell holding a quote, a separator or a line break is quoted whole, its quotes "
             'doubled: "ACME ""Nord"" SA", not "ACME" Nord SA). Nothing was imported.'
         ) from None
-    columns = records[0][1] if records else []
+    columns = _csv_columns(records[0][1] if records else [])
     missing = [c for c in ("siret", "name", "roles") if c not in columns]
     if missing:
         raise Unprocessable(f"The CSV needs the columns {list(CSV_COLUMNS)}; missing {missing}.")
@@ -384,6 +384,31 @@ def structures_from_csv(text: str) -> list[dict]:
         entry["_line"] = line
         rows.append(entry)
     return rows
+
+
+def _csv_columns(header: list[str]) -> list[str]:
+    """The header's column names, matched without regard to case or surrounding spaces (a spreadsheet's "SIRET",
+    "Active "); trailing empty cells (a trailing separator) dropped. A name not in CSV_COLUMNS is a 422 as a JSON
+    row's unknown field is (a misspelt "requires_engagment" would drop the change without a word), and so are a
+    column named twice and an unnamed one."""
+    while header and not header[-1].strip():
+        header = header[:-1]
+    columns = [cell.strip().lower() for cell in header]
+    refuse_unknown_fields(
+        {cell: None for cell, column in zip(header, columns, strict=True) if column and column not in CSV_COLUMNS},
+        CSV_COLUMNS,
+        "a CSV import's header",
+    )
+    unnamed = [str(number) for number, column in enumerate(columns, 1) if not column]
+    if unnamed:
+        raise Unprocessable(f"The CSV header's column {', '.join(unnamed)} has no name: name it or remove it.")
+    repeated = sorted({column for column in columns if columns.count(column) > 1})
+    if repeated:
+        raise Unprocessable(
+            f"The CSV header names {repeated} more than once: which cell would count is not clear.",
+            repeated_columns=repeated,
+        )
+    return columns
 
 
 def _where(index: int, entry: object) -> str:

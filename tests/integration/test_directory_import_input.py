@@ -172,3 +172,19 @@ def test_a_boolean_spelled_otherwise_is_a_422_listing_the_spellings_accepted(cli
     assert detail == (
         "line 2: 'active' must be true or false, spelled true, 1, yes, vrai, oui or false, 0, no, faux, non (any case)."
     )
+
+
+def test_a_csv_column_the_import_does_not_know_is_a_422_naming_it_and_nothing_is_written(client):
+    """Review r57 F1: a misspelt `requires_engagment` column was dropped and the import answered 200, the flag
+    never applied; it is refused as a JSON row's unknown field is."""
+    response = import_csv(client, f"siret,name,roles,requires_engagment\n{MAIRIE},Mairie misspelt,recipient,true\n")
+    assert response.status_code == 422, response.body
+    assert json.loads(response.body)["unknown_fields"] == ["requires_engagment"]
+    assert "Mairie misspelt" not in names(client)
+
+
+def test_csv_headers_are_matched_without_regard_to_case_or_surrounding_spaces(client):
+    """Review r57 F1: a spreadsheet's `Active` column deactivates, as `active` does."""
+    response = import_csv(client, f"SIRET; Name ;Roles;Active\n{MAIRIE};Mairie;recipient;non\n")
+    assert response.status_code == 200, response.body
+    assert flags_of(client, MAIRIE)[0] is False

@@ -340,3 +340,25 @@ def test_la_poste_head_office_is_created_and_a_bad_la_poste_siret_is_told_its_ru
         service.create_structure(
             SYSTEM_ADMIN, {"siret": "35600000000016", "name": "La Poste", "roles": ["recipient"]}, directory=directory
         )
+
+
+@pytest.mark.parametrize(
+    "header, member, value",
+    [
+        ("siret,name,roles,requires_engagment", "unknown_fields", ["requires_engagment"]),
+        ("siret,name,roles,actif,services", "unknown_fields", ["actif", "services"]),
+        ("siret,name,roles,active, Active ", "repeated_columns", ["active"]),
+    ],
+)
+def test_a_csv_header_cell_the_import_does_not_know_or_repeats_is_refused(header, member, value):
+    """Review r57 F1: an unknown column was dropped without a word (the change it carried lost, and a 200)."""
+    with pytest.raises(Unprocessable) as refused:
+        service.structures_from_csv(f"{header}\n{SIRET_A},A,recipient,false,true\n")
+    assert refused.value.extra[member] == value
+
+
+def test_a_csv_header_is_read_without_regard_to_case_or_surrounding_spaces():
+    rows = service.structures_from_csv(f"SIRET; Name ;ROLES;Active;\n{SIRET_A};A;recipient;non\n")
+    assert rows == [{"siret": SIRET_A, "name": "A", "roles": ["recipient"], "active": False, "_line": 2}]
+    with pytest.raises(Unprocessable, match="column 2 has no name"):
+        service.structures_from_csv(f"siret,,name,roles\n{SIRET_A},x,A,recipient\n")
