@@ -620,6 +620,7 @@ _CHANGE_REFUSALS = {
 # A structure's change is written only over the version it was made on, and made again when another came first.
 _CHANGED_MEANWHILE = problem_response("The structure changed at every attempt (other requests): retry in a moment")
 _TOO_MANY_SERVICES = "over 1,000 services (too_many_services), or a record over 400 KB (structure_full)"
+_REPEATED_CODES = "a service code twice in 'services', padding stripped (repeated_service_codes)"
 
 LIFECYCLE_PATHS = {
     "/v1/invoices": {
@@ -957,7 +958,7 @@ DIRECTORY_PATHS = {
                 ),
                 "409": problem_response("Exists"),
                 "422": problem_response(
-                    f"Invalid field, unknown field (unknown_fields), api_keys, {_TOO_MANY_SERVICES}"
+                    f"Invalid field, unknown field (unknown_fields), api_keys, {_REPEATED_CODES}, {_TOO_MANY_SERVICES}"
                 ),
                 **JSON_BODY_ERRORS,
                 **_ADMIN,
@@ -974,7 +975,9 @@ DIRECTORY_PATHS = {
                 "200": json_response("The structure, updated", "Structure"),
                 "404": AUTH_ERRORS["404"],
                 "409": _CHANGED_MEANWHILE,
-                "422": problem_response(f"Invalid or unknown field (unknown_fields), {_TOO_MANY_SERVICES}"),
+                "422": problem_response(
+                    f"Invalid or unknown field (unknown_fields), {_REPEATED_CODES}, {_TOO_MANY_SERVICES}"
+                ),
                 **JSON_BODY_ERRORS,
                 **_ADMIN,
             },
@@ -1157,7 +1160,8 @@ DIRECTORY_PATHS = {
                     "whole (a quote left open, a row with more non-empty cells than the header has columns, a cell "
                     "over 128 KiB: the detail names the line), an unknown top-level field or CSV column "
                     "(unknown_fields), a CSV column named twice (repeated_columns), a SIRET twice "
-                    "(duplicates), an API key of another structure (taken_keys), or over 1,000 services "
+                    "(duplicates), a service code twice in a row's services (repeated_service_codes), an API key of "
+                    "another structure (taken_keys), or over 1,000 services "
                     "(too_many_services); nothing is written"
                 ),
                 **_ADMIN,

@@ -190,6 +190,11 @@ def structure_from(body: object, now: str, existing: Structure | None = None) ->
     # a structure stored over the cap (before it) may still be trimmed: only growing past it is refused
     if isinstance(services, list) and len(services) > max(MAX_SERVICES, len(base.services)):
         raise _too_many_services(len(services))
+    if isinstance(services, list):
+        services = tuple(service_from(s, f"services[{i}]") for i, s in enumerate(services))
+        _refuse_repeated_codes(services)
+    elif "services" in body:
+        raise Unprocessable("'services' must be a list of services.")
     return Structure(
         siret=siret,
         name=_text(body, "name", base.name or None),
@@ -197,12 +202,25 @@ def structure_from(body: object, now: str, existing: Structure | None = None) ->
         active=_bool(body, "active", base.active),
         requires_service_code=_bool(body, "requires_service_code", base.requires_service_code),
         requires_engagement=_bool(body, "requires_engagement", base.requires_engagement),
-        services=tuple(service_from(s, f"services[{i}]") for i, s in enumerate(services))
-        if isinstance(services, list)
-        else base.services,
+        services=services if isinstance(services, tuple) else base.services,
         updated_at=now,
         version=base.version,
     )
+
+
+def _refuse_repeated_codes(services: tuple[Service, ...]) -> None:
+    """422 naming the codes given more than once (as stored: stripped). Routing takes a code's first service, so a
+    second one would be listed to suppliers and never used."""
+    places: dict[str, list[str]] = {}
+    for index, service in enumerate(services):
+        places.setdefault(service.code, []).append(f"services[{index}]")
+    repeated = {code: where for code, where in places.items() if len(where) > 1}
+    if repeated:
+        parts = "; ".join(f"{code!r} in {', '.join(where)}" for code, where in repeated.items())
+        raise Unprocessable(
+            f"A service code may appear once in a structure's 'services': {parts}. Send each service once.",
+            repeated_service_codes=list(repeated),
+        )
 
 
 def _too_many_services(count: int) -> Unprocessable:

@@ -362,3 +362,20 @@ def test_a_csv_header_is_read_without_regard_to_case_or_surrounding_spaces():
     assert rows == [{"siret": SIRET_A, "name": "A", "roles": ["recipient"], "active": False, "_line": 2}]
     with pytest.raises(Unprocessable, match="column 2 has no name"):
         service.structures_from_csv(f"siret,,name,roles\n{SIRET_A},x,A,recipient\n")
+
+
+def test_a_service_code_given_twice_is_refused_on_every_path(directory):
+    """Review r57 F2: both copies were stored and listed, and routing used the first: a supplier read an active
+    service that deposits were refused for. A code padded with spaces is the same code (stored stripped)."""
+    twice = [{"code": "SERV-TECH", "active": False}, {"code": " SERV-TECH ", "name": "Services techniques"}]
+    with pytest.raises(Unprocessable, match=r"'SERV-TECH' in services\[0\], services\[1\]") as refused:
+        service.update_structure(SYSTEM_ADMIN, SIRET_A, {"services": twice}, directory=directory)
+    assert refused.value.extra["repeated_service_codes"] == ["SERV-TECH"]
+    new = {"siret": SIRET_B, "name": "B", "roles": ["recipient"], "services": [{"code": "A"}, {"code": "A"}]}
+    with pytest.raises(Unprocessable, match="may appear once"):
+        service.create_structure(SYSTEM_ADMIN, new, directory=directory)
+    with pytest.raises(Unprocessable, match=r"^structures\[0\]: A service code may appear once"):
+        service.import_structures(SYSTEM_ADMIN, [new], directory=directory)
+    with pytest.raises(Unprocessable, match="'services' must be a list"):
+        service.update_structure(SYSTEM_ADMIN, SIRET_A, {"services": None}, directory=directory)
+    assert directory.writes == 0 and directory.records[SIRET_A].services == SERVICES
