@@ -410,7 +410,11 @@ SCHEMAS = {
                     },
                 },
             },
-            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+            "updated_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "When the structure last changed (a change that changes nothing keeps it)",
+            },
         },
     },
     "History": {
@@ -1144,7 +1148,7 @@ DIRECTORY_PATHS = {
             },
             "responses": {
                 "200": _inline_json(
-                    "Imported",
+                    "Imported: every row's SIRET (a row that changes nothing is not written, its updated_at kept)",
                     {"imported": {"type": "integer"}, "sirets": {"type": "array", "items": {"type": "string"}}},
                 ),
                 "400": problem_response("Malformed JSON, or a CSV that is not UTF-8"),

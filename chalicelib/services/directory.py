@@ -237,13 +237,23 @@ def _write_over_current(siret: str, change: Callable[[Structure], Structure], di
     """Read the structure, change it, and write it unless another request wrote it in between; then read it again
     and make the change on what that one wrote. Two administrators' changes never overwrite each other."""
     for _ in range(WRITE_ATTEMPTS):
-        structure = change(get_structure(siret, directory=directory))
+        current = get_structure(siret, directory=directory)
+        structure = change(current)
+        if _unchanged(structure, current):
+            return current
         try:
             directory.put_structure(structure)
             return structure
         except ConcurrentUpdate:
             continue
     raise ConcurrentUpdate(f"Structure {siret} is being changed by other requests right now: retry in a moment.")
+
+
+def _unchanged(structure: Structure, current: Structure | None) -> bool:
+    """Whether a change leaves the stored structure as it is but for its updated_at (and version, which equality
+    ignores): it is then not written, its updated_at kept, so that updated_at says when it last changed and a
+    re-imported file spends no write (nor a version another administrator's change would then retry over)."""
+    return current is not None and replace(structure, updated_at=current.updated_at) == current
 
 
 def create_structure(principal: Principal, body: object, *, directory, now: Callable[[], str] = utc_now) -> Structure:
@@ -281,7 +291,10 @@ def put_service(
         service = service_from({**body, "code": code}, kept=current)
         if existing is None and len(structure.services) >= MAX_SERVICES:  # replacing one never adds
             raise _too_many_services(len(structure.services) + 1)
-        services = tuple(s for s in structure.services if s.code != code) + (service,)
+        others = tuple(s for s in structure.services if s.code != code)
+        # in the place of the code's first service (a change keeps the order; copies stored before are dropped)
+        first = structure.services.index(existing) if existing else len(others)
+        services = (*others[:first], service, *others[first:])
         return replace(structure, services=services, updated_at=now())
 
     return _write_over_current(siret, with_service, directory)
@@ -470,34 +483,41 @@ def import_structures(
     _refuse_repeats([(fields["siret"], where) for where, fields, _ in rows], "SIRET", show=True)
     _refuse_repeats([(key, where) for where, _, keys in rows for key in keys], "API key", show=False)
     at = now()
-    written = _merged(rows, at, directory)  # every row checked before anything is written
+    written, pending = _merged(rows, at, directory)  # every row checked before anything is written
     keys = [(key_hash, siret, at) for key_hash, siret in _refuse_keys_of_others(rows, directory)]
-    pending = list(written.values())
     for _ in range(WRITE_ATTEMPTS):
         changed = set(directory.put_structures(pending, keys))
         if not changed:
             return [written[fields["siret"]] for _, fields, _ in rows]
         # Rows whose structure another request wrote since it was read: merged again over what it wrote.
         keys = []
-        again = _merged([row for row in rows if row[1]["siret"] in changed], at, directory)
+        again, pending = _merged([row for row in rows if row[1]["siret"] in changed], at, directory)
         written.update(again)
-        pending = list(again.values())
     raise ConcurrentUpdate(
         f"Structures {sorted(changed)} are being changed by other requests right now: the other rows are imported; "
         "send the import again in a moment (it is safe to repeat)."
     )
 
 
-def _merged(rows: list[tuple[str, dict, list[str]]], at: str, directory) -> dict[str, Structure]:
-    """Each row's structure, over the structure's current record if it exists, by SIRET."""
+def _merged(
+    rows: list[tuple[str, dict, list[str]]], at: str, directory
+) -> tuple[dict[str, Structure], list[Structure]]:
+    """Each row's structure, over the structure's current record if it exists, by SIRET; and those to write: the
+    new and the changed ones (a row that changes nothing keeps its record, updated_at included)."""
     existing = directory.structures([fields["siret"] for _, fields, _ in rows])
-    merged = {}
+    merged, changed = {}, []
     for where, fields, _ in rows:
+        current = existing.get(fields["siret"])
         try:
-            merged[fields["siret"]] = structure_from(fields, at, existing.get(fields["siret"]))
+            structure = structure_from(fields, at, current)
         except Unprocessable as error:
             raise Unprocessable(f"{where}: {error.detail}", **error.extra) from None
-    return merged
+        if _unchanged(structure, current):
+            structure = current
+        else:
+            changed.append(structure)
+        merged[fields["siret"]] = structure
+    return merged, changed
 
 
 def _refuse_keys_of_others(rows: list[tuple[str, dict, list[str]]], directory) -> list[tuple[str, str]]:

@@ -326,3 +326,24 @@ def test_a_seed_field_unknown_is_refused_listing_api_keys_among_the_accepted(aws
         "structures[0]: Unknown or read-only fields ['api_key']: a seed's structure accepts ['siret', 'name', "
         "'roles', 'active', 'requires_service_code', 'requires_engagement', 'services', 'api_keys']."
     )
+
+
+def test_a_change_that_changes_nothing_keeps_the_stored_structure_and_its_updated_at(client, aws):
+    """Review r57 F4: a re-imported file, PATCH {} and PUT …/services/X {} rewrote the structure (updated_at and its
+    version moved, a write unit spent) though nothing changed."""
+    from chalicelib.adapters.directory import StructureRecord
+
+    def stored():
+        record = StructureRecord.get(MAIRIE_SIRET, consistent_read=True)
+        return record.updated_at, record.version
+
+    before = stored()
+    csv = f"siret,name,roles\n{MAIRIE_SIRET},Mairie de Saint-Étienne-du-Bois,recipient\n"
+    response = client.http.post("/v1/admin/imports", headers=auth(ADMIN_KEY, **CSV), body=csv)
+    assert response.status_code == 200 and json.loads(response.body)["sirets"] == [MAIRIE_SIRET]
+    path = f"/v1/admin/structures/{MAIRIE_SIRET}"
+    patched = client.http.patch(path, headers=auth(ADMIN_KEY, **JSON), body="{}")
+    put = client.http.put(f"{path}/services/SERV-TECH", headers=auth(ADMIN_KEY, **JSON), body="{}")
+    assert patched.status_code == put.status_code == 200
+    assert json.loads(patched.body)["updated_at"] == json.loads(put.body)["updated_at"] == before[0]
+    assert stored() == before

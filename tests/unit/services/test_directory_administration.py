@@ -379,3 +379,42 @@ def test_a_service_code_given_twice_is_refused_on_every_path(directory):
     with pytest.raises(Unprocessable, match="'services' must be a list"):
         service.update_structure(SYSTEM_ADMIN, SIRET_A, {"services": None}, directory=directory)
     assert directory.writes == 0 and directory.records[SIRET_A].services == SERVICES
+
+
+def test_a_change_that_changes_nothing_is_not_written_and_keeps_updated_at(directory):
+    """Review r57 F4: PATCH {} and PUT …/services/X {} moved updated_at and the version, so updated_at could not say
+    when a structure last changed."""
+    stored = directory.records[SIRET_A]
+    same = [{"siret": SIRET_A}, {"name": "Mairie A", "active": True}, {}]
+    for body in same:
+        assert service.update_structure(SYSTEM_ADMIN, SIRET_A, body, directory=directory, now=lambda: "t1") == stored
+    assert service.put_service(SYSTEM_ADMIN, SIRET_A, "SERV-TECH", {}, directory=directory, now=lambda: "t1") == stored
+    assert directory.writes == 0 and directory.records[SIRET_A].updated_at == "t0"
+    assert directory.records[SIRET_A].version == stored.version
+    # a change is written, the service kept in its place
+    changed = service.put_service(SYSTEM_ADMIN, SIRET_A, "SERV-TECH", {"active": False}, directory=directory,
+                                  now=lambda: "t1")  # fmt: skip
+    assert [s.code for s in changed.services] == ["SERV-TECH", "SERV-ECOLES"] and changed.updated_at == "t1"
+    assert directory.writes == 1
+
+
+def test_a_put_service_merges_copies_of_its_code_stored_before_into_one_in_the_first_place():
+    twice = (Service("A", "First", active=False), Service("B", "B"), Service("A", "Second"))
+    directory = MemoryDirectory(Structure(SIRET_A, "Mairie A", ("recipient",), services=twice))
+    updated = service.put_service(SYSTEM_ADMIN, SIRET_A, "A", {"active": True}, directory=directory)
+    assert updated.services == (Service("A", "First"), Service("B", "B"))
+
+
+def test_a_reimported_file_writes_only_the_rows_it_changes(directory):
+    """Review r57 F4: re-importing the same CSV rewrote every row (a write unit each, updated_at and version moved)."""
+    csv = f"siret,name,roles\n{SIRET_A},Mairie A,recipient\n{SIRET_B},Régie,recipient\n"
+    service.import_structures(SYSTEM_ADMIN, service.structures_from_csv(csv), directory=directory, now=lambda: "t1")
+    first = dict(directory.records)
+    assert first[SIRET_A].updated_at == "t0" and first[SIRET_B].updated_at == "t1"  # A's row changed nothing
+    again = service.import_structures(
+        SYSTEM_ADMIN, service.structures_from_csv(csv.replace("Régie", "Régie des eaux")), directory=directory,
+        now=lambda: "t2",
+    )  # fmt: skip
+    assert [s.siret for s in again] == [SIRET_A, SIRET_B]  # every row answered, written or not
+    assert directory.records[SIRET_A] is first[SIRET_A]  # not written again
+    assert directory.records[SIRET_B].updated_at == "t2" and directory.records[SIRET_B].version == 2
