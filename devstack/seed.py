@@ -26,6 +26,10 @@ def load_seed(path: str | Path, directory: DynamoDirectory | None = None) -> lis
         raise SeedError(str(exc)) from None
     if not isinstance(document, dict) or not isinstance(document.get("structures"), list):
         raise SeedError('a seed is {"structures": [...]}')
+    try:  # as an API import: a misspelt top-level key is an error, not a list left unloaded
+        refuse_unknown_fields(document, ("structures",), "a seed")
+    except ServiceError as exc:
+        raise SeedError(exc.detail) from None
     entries, directory = document["structures"], directory or DynamoDirectory()
     for index, entry in enumerate(entries):  # here, so that the fields listed as accepted include api_keys
         try:

@@ -110,9 +110,10 @@ def import_structures():
     principal = active_administrator()  # a structure key gets its 403, a removed key its 401, before the body is read
     request = api.current_request
     media = media_type(request.headers.get("content-type"))
+    places = None  # a CSV's rows are named by their lines, a JSON import's by their index
     if media == "text/csv":
         try:
-            entries = directory_service.structures_from_csv((request.raw_body or b"").decode("utf-8-sig"))
+            entries, places = directory_service.structures_from_csv((request.raw_body or b"").decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise InvalidInput("The CSV must be UTF-8.") from None
     elif media == "application/json":
@@ -123,5 +124,5 @@ def import_structures():
         raise UnsupportedMediaType(
             "Import the seed format (application/json) or CSV (text/csv).", accepted=["application/json", "text/csv"]
         )
-    imported = directory_service.import_structures(principal, entries, directory=deps.directory())
+    imported = directory_service.import_structures(principal, entries, directory=deps.directory(), places=places)
     return json_response({"imported": len(imported), "sirets": [s.siret for s in imported]})

@@ -178,11 +178,9 @@ def structure_from(body: object, now: str, existing: Structure | None = None) ->
         )
     refuse_unknown_fields(body, STRUCTURE_FIELDS, "a structure")
     base = existing or Structure(siret="", name="", roles=())
-    siret = str(body.get("siret", base.siret))
+    siret = _siret(body.get("siret", base.siret))
     if existing is not None and siret != existing.siret:
         raise Unprocessable("A structure's SIRET cannot change.")
-    if not is_valid_siret(siret):
-        raise Unprocessable(f"'siret' {siret!r} is not a valid SIRET ({SIRET_RULE}).")
     roles = body.get("roles", list(base.roles))
     if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
         raise Unprocessable(f"'roles' must be a non-empty list of {list(ROLES)}.")
@@ -206,6 +204,15 @@ def structure_from(body: object, now: str, existing: Structure | None = None) ->
         updated_at=now,
         version=base.version,
     )
+
+
+def _siret(value: object) -> str:
+    """A SIRET sent, checked: a string (a JSON number would lose a leading zero) of a valid SIRET."""
+    if not isinstance(value, str):
+        raise Unprocessable("'siret' must be a string of 14 digits: a number would lose a SIRET's leading zero.")
+    if not is_valid_siret(value):
+        raise Unprocessable(f"'siret' {value!r} is not a valid SIRET ({SIRET_RULE}).")
+    return value
 
 
 def _refuse_repeated_codes(services: tuple[Service, ...]) -> None:
@@ -358,8 +365,9 @@ def revoke_api_key(principal: Principal, siret: str, key_id: str, *, directory) 
 CSV_COLUMNS = ("siret", "name", "roles", "active", "requires_service_code", "requires_engagement")
 
 
-def structures_from_csv(text: str) -> list[dict]:
+def structures_from_csv(text: str) -> tuple[list[dict], list[str]]:
     """CSV import: siret,name,roles (supplier|recipient separated by '|' or ' '),active,requires_* (true/false).
+    The rows as import entries, and where each is ("line N", for import_structures' `places`).
     A structure's services and API keys have no column: an import keeps those of existing structures.
     Lines may end in LF, CRLF or CR alone (Excel for Mac). A file the reader cannot take whole (a quote left open,
     a row with more non-empty cells than the header has columns, a cell over 128 KiB) is a 422 naming the line."""
@@ -386,7 +394,7 @@ def structures_from_csv(text: str) -> list[dict]:
     missing = [c for c in ("siret", "name", "roles") if c not in columns]
     if missing:
         raise Unprocessable(f"The CSV needs the columns {list(CSV_COLUMNS)}; missing {missing}.")
-    rows = []
+    rows, places = [], []
     for line, cells in records[1:]:
         if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
             raise Unprocessable(
@@ -412,9 +420,9 @@ def structures_from_csv(text: str) -> list[dict]:
                         f"or {', '.join(CSV_FALSE)} (any case)."
                     )
                 entry[flag] = raw in CSV_TRUE
-        entry["_line"] = line
         rows.append(entry)
-    return rows
+        places.append(f"line {line}")
+    return rows, places
 
 
 def _csv_columns(header: list[str]) -> list[str]:
@@ -442,17 +450,19 @@ def _csv_columns(header: list[str]) -> list[str]:
     return columns
 
 
-def _where(index: int, entry: object) -> str:
-    return f"line {entry['_line']}" if isinstance(entry, dict) and "_line" in entry else f"structures[{index}]"
-
-
 def import_structures(
-    principal: Principal, entries: list, *, directory, now: Callable[[], str] = utc_now
+    principal: Principal,
+    entries: list,
+    *,
+    directory,
+    now: Callable[[], str] = utc_now,
+    places: list[str] | None = None,
 ) -> list[Structure]:
     """Create the new structures of a seed-format list and update the existing ones in place: the fields a row
     carries replace, the others (services, API keys...) are kept. Every row is checked before any is written;
     a SIRET may appear once per import. API keys in a JSON row are registered too (hashed), next to the
-    structure's existing keys; a key that already authenticates as another structure is refused (422)."""
+    structure's existing keys; a key that already authenticates as another structure is refused (422). `places`:
+    how errors name each entry (a CSV's lines), else structures[i]."""
     require_admin(principal)
     if not isinstance(entries, list) or not entries:
         raise Unprocessable('Send {"structures": [...]} (the seed format) or a CSV with a header line.')
@@ -465,14 +475,15 @@ def import_structures(
         )
     rows: list[tuple[str, dict, list[str]]] = []
     for index, entry in enumerate(entries):
-        where = _where(index, entry)
+        where = places[index] if places else f"structures[{index}]"
         if not isinstance(entry, dict):
             raise Unprocessable(f"{where}: the structure must be a JSON object.")
-        fields = {k: v for k, v in entry.items() if k not in ("_line", "api_keys")}
-        fields["siret"] = str(fields.get("siret", ""))
-        if not is_valid_siret(fields["siret"]):
-            raise Unprocessable(f"{where}: 'siret' {fields['siret']!r} is not a valid SIRET ({SIRET_RULE}).")
-        keys = entry.get("api_keys") or []
+        fields = {k: v for k, v in entry.items() if k != "api_keys"}
+        try:
+            fields["siret"] = _siret(fields.get("siret", ""))
+        except Unprocessable as error:
+            raise Unprocessable(f"{where}: {error.detail}") from None
+        keys = entry.get("api_keys", [])  # null is no list of keys
         if not isinstance(keys, list) or not all(
             isinstance(k, str) and len(k) >= MIN_IMPORTED_KEY_CHARACTERS for k in keys
         ):

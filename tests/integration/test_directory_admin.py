@@ -328,6 +328,28 @@ def test_a_seed_field_unknown_is_refused_listing_api_keys_among_the_accepted(aws
     )
 
 
+@pytest.mark.parametrize(
+    "top_level, entry_fields, refusal",
+    [
+        ({"structurs": []}, {}, "Unknown or read-only fields ['structurs']: a seed accepts ['structures']."),
+        ({}, {"api_keys": None}, "structures[0]: 'api_keys' must be a list"),
+        ({}, {"services": [{"code": "A"}, {"code": "A", "active": False}]}, "structures[0]: A service code may appear"),
+    ],
+    ids=["a misspelt top-level key", "api_keys null", "a service code twice"],
+)
+def test_a_seed_is_held_to_the_import_contract(aws, tmp_path, top_level, entry_fields, refusal):
+    """Review r57 F2, F6: a seed's misspelt top-level key was ignored (its list never loaded), api_keys null taken,
+    a service code stored twice."""
+    from devstack.seed import SeedError, load_seed
+
+    entry = {"siret": luhn_sirets(1, start=5520325342)[0], "name": "Seeded", "roles": ["recipient"], **entry_fields}
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps({"structures": [entry], **top_level}))
+    with pytest.raises(SeedError) as refused:
+        load_seed(path)
+    assert str(refused.value).startswith(refusal)
+
+
 def test_a_change_that_changes_nothing_keeps_the_stored_structure_and_its_updated_at(client, aws):
     """Review r57 F4: a re-imported file, PATCH {} and PUT …/services/X {} rewrote the structure (updated_at and its
     version moved, a write unit spent) though nothing changed."""

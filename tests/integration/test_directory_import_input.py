@@ -188,3 +188,11 @@ def test_csv_headers_are_matched_without_regard_to_case_or_surrounding_spaces(cl
     response = import_csv(client, f"SIRET; Name ;Roles;Active\n{MAIRIE};Mairie;recipient;non\n")
     assert response.status_code == 200, response.body
     assert flags_of(client, MAIRIE)[0] is False
+
+
+def test_a_json_import_row_carrying_the_csv_reader_s_line_field_is_refused(client):
+    """Review r57 F6: `_line` (the CSV reader's own) was dropped from a JSON row, and named the row in errors."""
+    response = send_json(client, "post", "/v1/admin/imports", {"structures": [{"siret": MAIRIE, "_line": 9999}]})
+    assert response.status_code == 422, response.body
+    problem = json.loads(response.body)
+    assert problem["unknown_fields"] == ["_line"] and problem["detail"].startswith("structures[0]: ")

@@ -72,10 +72,10 @@ def many_sirets(count: int) -> list[str]:
 
 
 def test_a_csv_row_updates_an_existing_structure_in_place(directory):
-    rows = service.structures_from_csv(
+    rows, places = service.structures_from_csv(
         f"siret,name,roles,active\n{SIRET_A},Mairie A renommée,,false\n{SIRET_B},Régie,recipient,\n"
     )
-    service.import_structures(SYSTEM_ADMIN, rows, directory=directory, now=lambda: "t1")
+    service.import_structures(SYSTEM_ADMIN, rows, directory=directory, now=lambda: "t1", places=places)
     updated = directory.records[SIRET_A]
     assert updated.name == "Mairie A renommée" and updated.active is False  # carried by the row
     assert updated.services == SERVICES and updated.roles == ("recipient",)  # not carried: kept
@@ -92,17 +92,17 @@ def test_a_json_row_replaces_the_fields_it_carries(directory):
 
 
 def test_a_new_structure_still_needs_its_name_and_roles(directory):
+    rows, places = service.structures_from_csv(f"siret,name,roles\n{SIRET_B},Régie,\n")
     with pytest.raises(Unprocessable, match="line 2: 'roles'"):
-        service.import_structures(
-            SYSTEM_ADMIN, service.structures_from_csv(f"siret,name,roles\n{SIRET_B},Régie,\n"), directory=directory
-        )
+        service.import_structures(SYSTEM_ADMIN, rows, directory=directory, places=places)
     assert directory.writes == 0
 
 
 def test_the_same_siret_twice_is_refused_before_anything_is_written(directory):
     csv = f"siret,name,roles\n{SIRET_B},Régie,recipient\n{SIRET_A},A,recipient\n{SIRET_B},Régie bis,recipient\n"
     with pytest.raises(Unprocessable) as refused:
-        service.import_structures(SYSTEM_ADMIN, service.structures_from_csv(csv), directory=directory)
+        rows, places = service.structures_from_csv(csv)
+        service.import_structures(SYSTEM_ADMIN, rows, directory=directory, places=places)
     assert SIRET_B in refused.value.detail and "line 2, line 4" in refused.value.detail
     assert refused.value.extra["duplicates"] == [{"siret": SIRET_B, "rows": ["line 2", "line 4"]}]
     assert directory.writes == 0 and SIRET_B not in directory.records
@@ -188,8 +188,8 @@ def test_an_administrator_is_no_structure(directory):
 def test_a_csv_saved_by_a_french_spreadsheet_reads_like_a_comma_separated_one():
     comma = service.structures_from_csv(f'siret,name,roles,active\n{SIRET_B},"Régie, eau",recipient,true\n')
     excel = service.structures_from_csv(f"\ufeffsiret;name;roles;active\r\n{SIRET_B};Régie, eau;recipient;true\r\n")
-    assert excel == comma == [{"siret": SIRET_B, "name": "Régie, eau", "roles": ["recipient"], "active": True,
-                               "_line": 2}]  # fmt: skip
+    assert excel == comma == ([{"siret": SIRET_B, "name": "Régie, eau", "roles": ["recipient"], "active": True}],
+                              ["line 2"])  # fmt: skip
 
 
 # --- concurrent administrators: a change is made again over the other's, never lost ---------------------------
@@ -358,8 +358,8 @@ def test_a_csv_header_cell_the_import_does_not_know_or_repeats_is_refused(header
 
 
 def test_a_csv_header_is_read_without_regard_to_case_or_surrounding_spaces():
-    rows = service.structures_from_csv(f"SIRET; Name ;ROLES;Active;\n{SIRET_A};A;recipient;non\n")
-    assert rows == [{"siret": SIRET_A, "name": "A", "roles": ["recipient"], "active": False, "_line": 2}]
+    rows, _ = service.structures_from_csv(f"SIRET; Name ;ROLES;Active;\n{SIRET_A};A;recipient;non\n")
+    assert rows == [{"siret": SIRET_A, "name": "A", "roles": ["recipient"], "active": False}]
     with pytest.raises(Unprocessable, match="column 2 has no name"):
         service.structures_from_csv(f"siret,,name,roles\n{SIRET_A},x,A,recipient\n")
 
@@ -408,13 +408,36 @@ def test_a_put_service_merges_copies_of_its_code_stored_before_into_one_in_the_f
 def test_a_reimported_file_writes_only_the_rows_it_changes(directory):
     """Review r57 F4: re-importing the same CSV rewrote every row (a write unit each, updated_at and version moved)."""
     csv = f"siret,name,roles\n{SIRET_A},Mairie A,recipient\n{SIRET_B},Régie,recipient\n"
-    service.import_structures(SYSTEM_ADMIN, service.structures_from_csv(csv), directory=directory, now=lambda: "t1")
+    service.import_structures(SYSTEM_ADMIN, service.structures_from_csv(csv)[0], directory=directory, now=lambda: "t1")
     first = dict(directory.records)
     assert first[SIRET_A].updated_at == "t0" and first[SIRET_B].updated_at == "t1"  # A's row changed nothing
     again = service.import_structures(
-        SYSTEM_ADMIN, service.structures_from_csv(csv.replace("Régie", "Régie des eaux")), directory=directory,
+        SYSTEM_ADMIN, service.structures_from_csv(csv.replace("Régie", "Régie des eaux"))[0], directory=directory,
         now=lambda: "t2",
     )  # fmt: skip
     assert [s.siret for s in again] == [SIRET_A, SIRET_B]  # every row answered, written or not
     assert directory.records[SIRET_A] is first[SIRET_A]  # not written again
     assert directory.records[SIRET_B].updated_at == "t2" and directory.records[SIRET_B].version == 2
+
+
+@pytest.mark.parametrize(
+    "entry, refusal",
+    [
+        ({"siret": SIRET_A, "_line": 9999}, r"structures\[0\]: Unknown or read-only fields \['_line'\]"),
+        ({"siret": "123", "_line": "row X"}, r"^structures\[0\]: 'siret' '123' is not a valid SIRET"),
+        ({"siret": SIRET_A, "api_keys": None}, r"structures\[0\]: 'api_keys' must be a list"),
+        ({"siret": int(SIRET_A)}, r"structures\[0\]: 'siret' must be a string"),
+    ],
+)
+def test_a_json_import_row_is_held_to_the_documented_shape(directory, entry, refusal):
+    """Review r57 F6: `_line` (the CSV reader's) was taken from a JSON row and named it in errors, `api_keys: null`
+    and a SIRET sent as a number (a leading zero lost) were accepted."""
+    with pytest.raises(Unprocessable, match=refusal):
+        service.import_structures(SYSTEM_ADMIN, [entry], directory=directory)
+    assert directory.writes == 0
+
+
+def test_a_siret_sent_as_a_number_is_refused_on_create(directory):
+    body = {"siret": int(SIRET_B), "name": "B", "roles": ["supplier"]}
+    with pytest.raises(Unprocessable, match="leading zero"):
+        service.create_structure(SYSTEM_ADMIN, body, directory=directory)
