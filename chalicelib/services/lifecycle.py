@@ -19,7 +19,7 @@ from decimal import Decimal
 from urllib.parse import quote, unquote
 
 from ..domain import lifecycle
-from ..domain.directory import Principal, is_valid_siret
+from ..domain.directory import SIRET_RULE, Principal, is_valid_siret
 from ..domain.ids import derived_id, is_ulid, new_id
 from ..domain.invoice import (
     BIDI_CONTROLS,
@@ -255,7 +255,7 @@ def reroute(
                 "(not only spaces or invisible characters such as U+200B), or null."
             )
     if "recipient_siret" in body and not is_valid_siret(body["recipient_siret"]):
-        raise Unprocessable("'recipient_siret' must be a SIRET (14 digits, Luhn key); it cannot be cleared.")
+        raise Unprocessable(f"'recipient_siret' must be a SIRET ({SIRET_RULE}); it cannot be cleared.")
     comment = body.get("comment")
     _check_comment(comment)
     invoice = visible_invoice(principal, invoice_id, invoices=invoices)

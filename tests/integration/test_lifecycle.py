@@ -403,6 +403,11 @@ def test_reroute_refuses_unknown_fields(client, made_available):
     assert refused.status_code == 422 and json.loads(refused.body)["unknown_fields"] == ["destinataire"]
     for body in ({"comment": 5}, {"recipient_siret": None}, {"recipient_siret": "123"}):
         assert _reroute(client, invoice_id, body).status_code == 422, body
+    la_poste = json.loads(_reroute(client, invoice_id, {"recipient_siret": "35600000000016"}).body)
+    assert la_poste["detail"] == (  # the directory's rule, La Poste's included
+        "'recipient_siret' must be a SIRET (14 digits, Luhn check; La Poste's establishments: a digit sum that is a "
+        "multiple of 5); it cannot be cleared."
+    )
     current = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
     assert current["status"]["code"] == 221
 
