@@ -171,7 +171,7 @@ def mail_for(event: dict) -> tuple[str, str]:
                 f"{data.get('email')} une notification à chaque changement de statut de ses factures sur Chorale"
                 + (" et à la fin de chacun de ses flux." if data.get("flows") else "."),
                 "",
-                f"Pour confirmer, ouvrez ce lien avant le {data.get('expires_at')} :",
+                f"Pour confirmer, ouvrez ce lien avant le {data.get('expires_at')} (UTC) :",
                 str(data.get("confirmation_url")),
                 "",
                 "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne vous sera envoyé.",

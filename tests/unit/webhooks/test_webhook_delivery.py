@@ -432,6 +432,7 @@ def test_by_default_a_structure_subscribes_to_what_it_can_receive_and_its_mail_p
     [(confirmation, _)] = queue.queued
     text = mail_for(confirmation.event)[1]
     assert "changement de statut" in text and "flux" not in text
+    assert f"avant le {confirmation.event['data']['expires_at']} (UTC) :" in text  # a French reader is told the zone
     asked = create(("recipient",), {"url": "https://hooks.example.com/", "events": ["flow.completed"]})[0]
     assert asked.events == ("flow.completed",)  # asked for explicitly: kept as asked
     supplier = create(("supplier",), {"url": "https://hooks.example.com/"})[0]
