@@ -14,7 +14,17 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from ..config import settings
-from ..domain.invoice import Attachment, Error, HistoryEntry, Invoice, InvoiceSummary, PaymentMeans, Totals, number_key
+from ..domain.invoice import (
+    Attachment,
+    Error,
+    HistoryEntry,
+    Invoice,
+    InvoiceSummary,
+    PaymentMeans,
+    PrecedingInvoice,
+    Totals,
+    number_key,
+)
 from ..services import layout
 from ..services.errors import ConcurrentUpdate, DuplicateNumber, RecordFull
 from ..services.ports import InvoiceQuery, ObjectStore
@@ -23,6 +33,10 @@ from .tables import InvoiceRecord, NumberClaimRecord, is_conditional_failure, is
 
 def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def _undec(value: str | None) -> Decimal | None:
@@ -84,6 +98,16 @@ def _unpack_payment_means(packed: list[dict] | None) -> tuple[PaymentMeans, ...]
     return tuple(PaymentMeans(m.get("code"), m.get("account"), m.get("bic")) for m in packed)
 
 
+def _unpack_preceding_invoices(packed: list[dict] | None) -> tuple[PrecedingInvoice, ...] | None:
+    """As pack_details wrote them; None for a record stored before they were kept."""
+    if packed is None:
+        return None
+    return tuple(
+        PrecedingInvoice(p.get("number"), date.fromisoformat(p["issue_date"]) if p.get("issue_date") else None)
+        for p in packed
+    )
+
+
 def pack_details(invoice: Invoice) -> bytes:
     """What no query reads, as compact JSON compressed with zlib. Empty values are left out: every byte of
     the item counts towards the 1 KB of a write unit."""
@@ -111,7 +135,7 @@ def pack_details(invoice: Invoice) -> bytes:
         "buyer_name": s.buyer_name,
         "service_code": s.service_code,
         "engagement_number": s.engagement_number,
-        "due_date": s.due_date.isoformat() if s.due_date else None,
+        "due_date": _iso(s.due_date),
         "seller_vat_id": s.seller_vat_id,
         "history": [_pack_entry(h) for h in invoice.history],
         "errors": [e.as_dict() for e in invoice.errors],
@@ -132,6 +156,13 @@ def pack_details(invoice: Invoice) -> bytes:
         compact["payment_means"] = [{k: v for k, v in asdict(m).items() if v is not None} for m in s.payment_means]
     if s.payment_means_truncated:  # only when cut (a record stored before the flag reads as not cut)
         compact["payment_means_truncated"] = True
+    if s.preceding_invoices is not None:  # [] kept, as payment_means
+        compact["preceding_invoices"] = [
+            {k: v for k, v in (("number", p.number), ("issue_date", _iso(p.issue_date))) if v is not None}
+            for p in s.preceding_invoices
+        ]
+    if s.preceding_invoices_truncated:
+        compact["preceding_invoices_truncated"] = True
     return zlib.compress(json.dumps(compact, ensure_ascii=False, separators=(",", ":")).encode(), 9)
 
 
@@ -160,6 +191,8 @@ def from_record(record: InvoiceRecord) -> Invoice:
         seller_vat_id=d.get("seller_vat_id"),
         payment_means=_unpack_payment_means(d.get("payment_means")),
         payment_means_truncated=d.get("payment_means_truncated", False),
+        preceding_invoices=_unpack_preceding_invoices(d.get("preceding_invoices")),
+        preceding_invoices_truncated=d.get("preceding_invoices_truncated", False),
     )
     return Invoice(
         id=record.id,

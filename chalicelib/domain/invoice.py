@@ -47,6 +47,7 @@ STORED_PAYMENT_TEXT_LIMIT = 100
 # BT-3 as read: a UNTDID 1001 code of 3 digits once EN 16931 passes (BR-CL-01), any text in a document it rejects
 STORED_TYPE_CODE_LIMIT = 100
 MAX_STORED_PAYMENT_MEANS = 5  # the document's first ones (EN 16931 sets no number; one or two in practice)
+MAX_STORED_PRECEDING_INVOICES = 5  # BG-3: the document's first ones (a credit note names one or a few)
 
 
 def cut(text: str | None, limit: int) -> str | None:
@@ -198,6 +199,17 @@ class PaymentMeans:
 
 
 @dataclass(frozen=True, slots=True)
+class PrecedingInvoice:
+    """BG-3: an invoice this one (a credit note, a corrected invoice) refers to, BT-25 and BT-26 as read."""
+
+    number: str | None = None  # BT-25 preceding invoice reference
+    issue_date: date | None = None  # BT-26 (a CII date in format 102 only, as every date the platform reads)
+
+    def bounded(self) -> PrecedingInvoice:
+        return PrecedingInvoice(cut(self.number, SUMMARY_TEXT_LIMITS[0][3]), self.issue_date)  # BT-1's limit
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceSummary:
     """What the platform reads from a deposited invoice's semantic model (routing, totals, parties)."""
 
@@ -220,6 +232,10 @@ class InvoiceSummary:
     payment_means: tuple[PaymentMeans, ...] | None = None
     # The document gave more than MAX_STORED_PAYMENT_MEANS: payment_means holds its first ones only
     payment_means_truncated: bool = False
+    # BG-3 in document order, at most MAX_STORED_PRECEDING_INVOICES: () when the document names none, None when not
+    # read (as payment_means)
+    preceding_invoices: tuple[PrecedingInvoice, ...] | None = None
+    preceding_invoices_truncated: bool = False
 
     def bounded(self) -> InvoiceSummary:
         """This summary with each text cut to its SUMMARY_TEXT_LIMITS (what a record keeps of any invoice)."""
@@ -232,6 +248,11 @@ class InvoiceSummary:
             over["payment_means"] = tuple(m.bounded() for m in self.payment_means[:MAX_STORED_PAYMENT_MEANS])
             if len(self.payment_means) > MAX_STORED_PAYMENT_MEANS:
                 over["payment_means_truncated"] = True
+        if self.preceding_invoices is not None:
+            kept = self.preceding_invoices[:MAX_STORED_PRECEDING_INVOICES]
+            over["preceding_invoices"] = tuple(p.bounded() for p in kept)
+            if len(self.preceding_invoices) > MAX_STORED_PRECEDING_INVOICES:
+                over["preceding_invoices_truncated"] = True
         return replace(self, **over) if over else self
 
 

@@ -20,7 +20,7 @@ from ..validation.model import (
     xpath_of,
 )
 from ..validation.model import Invoice as SemanticInvoice
-from .invoice import InvoiceSummary, PaymentMeans, Totals
+from .invoice import InvoiceSummary, PaymentMeans, PrecedingInvoice, Totals
 
 SIRET_SCHEME = "0009"
 _FOURTEEN_DIGITS = re.compile(r"[0-9]{14}")  # ASCII digits (\d takes any script's), whole text
@@ -82,6 +82,9 @@ def summarize(model: SemanticInvoice) -> InvoiceSummary:
         due_date=calendar_date(model.due_date),
         seller_vat_id=_text(model.seller.vat_id) if model.seller else None,
         payment_means=tuple(m for _, m, _ in _all_payment_means(model)),
+        preceding_invoices=tuple(
+            PrecedingInvoice(_text(p.number), calendar_date(p.issue_date)) for p in model.preceding_invoices
+        ),
     )
 
 

@@ -276,6 +276,34 @@ SCHEMAS = {
                 "others are only in the document: download it); false otherwise, also while it is not processed and "
                 "for an invoice stored before this field was kept",
             },
+            "preceding_invoices": {
+                "type": ["array", "null"],
+                "description": "BG-3 Preceding invoice references, in the document's order: the invoices a credit "
+                "note or a corrected invoice refers to, as the JSON format's preceding_invoices; [] when the "
+                "invoice names none, null while it is not processed or when it was stored before they were kept. At "
+                "most 5, the document's first ones (preceding_invoices_truncated tells when it names more); a "
+                "number at most 200 characters (cut with '…' beyond)",
+                "items": {
+                    "type": "object",
+                    "required": ["number", "issue_date"],
+                    "properties": {
+                        "number": {
+                            "type": ["string", "null"],
+                            "description": "BT-25 Preceding invoice reference: the number of the invoice referred to",
+                        },
+                        "issue_date": {
+                            "type": ["string", "null"],
+                            "format": "date",
+                            "description": "BT-26 Preceding invoice issue date; null when not given",
+                        },
+                    },
+                },
+            },
+            "preceding_invoices_truncated": {
+                "type": "boolean",
+                "description": "true when the invoice names more preceding invoices than the 5 listed; false "
+                "otherwise, also while it is not processed and for an invoice stored before this field was kept",
+            },
             "supplier": {
                 "type": "object",
                 "properties": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..domain.directory import Structure
-from ..domain.invoice import Attachment, HistoryEntry, Invoice, PaymentMeans
+from ..domain.invoice import Attachment, HistoryEntry, Invoice, PaymentMeans, PrecedingInvoice
 from ..services.uploads import CHECKSUM_ADVICE, PresignedUpload
 from .links import api_path
 
@@ -18,6 +18,13 @@ def _payment_means(means: tuple[PaymentMeans, ...] | None) -> list[dict] | None:
     """A list: a document can give several ways to pay (BG-16), and a CII several accounts for one (BG-17). None:
     not read (a record written before they were kept, an invoice not processed)."""
     return None if means is None else [{"code": m.code, "account": m.account, "bic": m.bic} for m in means]
+
+
+def _preceding_invoices(preceding: tuple[PrecedingInvoice, ...] | None) -> list[dict] | None:
+    """BG-3 as the JSON format writes it (number BT-25, issue_date BT-26); None: not read (as payment means)."""
+    if preceding is None:
+        return None
+    return [{"number": p.number, "issue_date": p.issue_date.isoformat() if p.issue_date else None} for p in preceding]
 
 
 # recipient_active not read: answers that show many invoices (listings) or just wrote one leave recipient.active out,
@@ -47,6 +54,8 @@ def invoice_resource(invoice: Invoice, viewer: str, *, recipient_active: bool | 
         "due_date": s.due_date.isoformat() if s.due_date else None,
         "payment_means": _payment_means(s.payment_means),
         "payment_means_truncated": s.payment_means_truncated,
+        "preceding_invoices": _preceding_invoices(s.preceding_invoices),
+        "preceding_invoices_truncated": s.preceding_invoices_truncated,
         "supplier": {"siret": invoice.supplier_siret, "name": invoice.supplier_name, "vat_id": s.seller_vat_id},
         "recipient": {
             "siret": invoice.recipient_siret or s.buyer_siret,
