@@ -43,6 +43,7 @@ class Settings:
     # Formats and bulk (issue #5)
     flow_table: str
     inbox_queue: str  # S3 notifications of inbox/ (uploads and posted archives)
+    inbox_max_receives: int  # the inbox queue's maxReceiveCount (the expander gives up at it)
     upload_max_bytes: int
     upload_url_seconds: int
     max_flow_files: int
@@ -96,6 +97,8 @@ def settings() -> Settings:
         public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         flow_table=env.get("FLOW_TABLE", "chorale-flows"),
         inbox_queue=env.get("INBOX_QUEUE", "chorale-inbox"),
+        # AWS's advice for a Lambda consumer, 5 or more: throttled receives count too
+        inbox_max_receives=int(env.get("INBOX_MAX_RECEIVES", "5")),
         upload_max_bytes=int(env.get("UPLOAD_MAX_BYTES", 120 * 1024 * 1024)),
         upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", "900")),
         max_flow_files=int(env.get("MAX_FLOW_FILES", "1000")),

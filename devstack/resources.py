@@ -136,7 +136,6 @@ def create_webhook_resources(settings: Settings, resources: LocalResources, visi
     )
 
 
-INBOX_MAX_RECEIVES = 5  # AWS's advice for a Lambda consumer: throttled receives count too
 # Browsers may POST presigned uploads and GET presigned downloads (infra applies the same rule with the
 # stage's origins): CORS grants nothing by itself, every such request still needs its signature.
 BROWSER_CORS_RULE = {
@@ -153,7 +152,7 @@ def create_flow_resources(settings: Settings, resources: LocalResources, visibil
     sqs = _client("sqs", settings)
     # Expanding a 1 000-file archive takes a while: keep the message invisible meanwhile (0 stays 0 in tests).
     url, dlq_url = create_queue_with_dlq(
-        sqs, settings.inbox_queue, INBOX_MAX_RECEIVES, visibility_timeout and max(visibility_timeout, 120)
+        sqs, settings.inbox_queue, settings.inbox_max_receives, visibility_timeout and max(visibility_timeout, 120)
     )
     resources.queue_urls[settings.inbox_queue], resources.queue_urls[f"{settings.inbox_queue}-dlq"] = url, dlq_url
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from chorale_infra.stack import ChoraleStack
-from chorale_infra.stages import STAGES, StageSettings, stage_settings, validation_max_receives
+from chorale_infra.stages import STAGES, StageSettings, inbox_max_receives, stage_settings, validation_max_receives
 
 INFRA = Path(__file__).resolve().parent
 PROJECT = INFRA.parent
@@ -52,7 +52,11 @@ def main() -> None:
     for name in names:
         stage_model = {
             **model,
-            "max_receives": {**model["max_receives"], "VALIDATION_QUEUE": validation_max_receives(PROJECT, name)},
+            "max_receives": {
+                **model["max_receives"],
+                "VALIDATION_QUEUE": validation_max_receives(PROJECT, name),
+                "INBOX_QUEUE": inbox_max_receives(PROJECT, name),
+            },
         }
         ChoraleStack(
             app,

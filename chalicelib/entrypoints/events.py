@@ -60,7 +60,7 @@ def validate_message(record: SQSRecord, lambda_context=None) -> None:
             except Exception as exc:
                 if isinstance(exc, BundleIncomplete):
                     _count(exc.processed.decided_now)  # decided by this attempt: the retry will not count them
-                if is_last_receive(record):
+                if is_last_receive(record, settings().validation_max_receives):
                     _give_up(key, ports)
                 else:  # a partial batch failure is no Lambda error: this line is the only trace before the give-up
                     logger.warning("validating %s failed (receive %s of %s): the message comes back", key, receives,
@@ -78,10 +78,10 @@ def receive_count(record: SQSRecord) -> int:
     return int(record.attributes.approximate_receive_count or 1)
 
 
-def is_last_receive(record: SQSRecord) -> bool:
-    """The queue's maxReceiveCount is reached: a failure now sends the message to the DLQ (the validation queue's
-    setting; the inbox queue has the same count, devstack/resources.INBOX_MAX_RECEIVES)."""
-    return receive_count(record) >= settings().validation_max_receives
+def is_last_receive(record: SQSRecord, max_receives: int) -> bool:
+    """The queue's maxReceiveCount (`max_receives`, its own setting per queue) is reached: a failure now sends the
+    message to the DLQ."""
+    return receive_count(record) >= max_receives
 
 
 def _give_up(key: str, ports: dict) -> None:

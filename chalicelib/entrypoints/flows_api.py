@@ -113,7 +113,7 @@ def expand_message(record: SQSRecord) -> None:
                 _expand(key)
             except Exception:
                 # batch_size=1: the whole batch fails, and Powertools' error names neither the key nor the flow
-                if is_last_receive(record):
+                if is_last_receive(record, settings().inbox_max_receives):
                     logger.exception("giving up on %s: the message goes to the DLQ", key)
                 else:
                     logger.warning("expanding %s failed (receive %s): the message comes back", key,

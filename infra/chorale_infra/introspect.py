@@ -120,10 +120,10 @@ def describe(project_dir: str) -> dict:
         "resource_settings": defaults,
         # How the local stack (devstack/resources.py, "the same locally") configures what the code can't say.
         "sns_filter_policies": {"WEBHOOK_EVENTS_QUEUE": filter_policy()} if filter_policy else {},
+        # The validation and inbox queues' counts are app settings: infra/main.py reads them as the stage sets them.
         "max_receives": {
             "WEBHOOK_EVENTS_QUEUE": _optional("devstack.resources", "WEBHOOK_MAX_RECEIVES", 5),
             "WEBHOOK_DELIVERY_QUEUE": _optional("devstack.resources", "WEBHOOK_MAX_RECEIVES", 5),
-            "INBOX_QUEUE": _optional("devstack.resources", "INBOX_MAX_RECEIVES", 5),
         },
         "browser_cors_rule": _optional("devstack.resources", "BROWSER_CORS_RULE", None),
         # Object prefixes locked for the legal retention on a stage with Object Lock (adapters/object_store.py).

@@ -130,13 +130,23 @@ def stage_settings(name: str, overrides: dict | None = None) -> StageSettings:
     return StageSettings(**{**base.__dict__, **values})
 
 
-def validation_max_receives(project: Path, stage: str) -> int:
-    """The validation queue's maxReceiveCount. The handler gives up on a message (marks its invoices failed) at this
-    receive (chalicelib/entrypoints/events.py), so both read one setting as the stage's functions get it: the stage's
-    environment over the top-level one, else the app's default."""
+def _function_env(project: Path, stage: str) -> dict[str, str]:
+    """The environment the stage's functions get: the stage's environment over the top-level one."""
     config = json.loads((project / ".chalice" / "config.json").read_text())
-    env = {
+    return {
         **config.get("environment_variables", {}),
         **config.get("stages", {}).get(stage, {}).get("environment_variables", {}),
     }
-    return int(env.get("VALIDATION_MAX_RECEIVES", "5"))  # chalicelib/config.py's default
+
+
+def validation_max_receives(project: Path, stage: str) -> int:
+    """The validation queue's maxReceiveCount. The handler gives up on a message (marks its invoices failed) at this
+    receive (chalicelib/entrypoints/events.py), so both read one setting as the stage's functions get it, else the
+    app's default."""
+    return int(_function_env(project, stage).get("VALIDATION_MAX_RECEIVES", "5"))  # chalicelib/config.py's default
+
+
+def inbox_max_receives(project: Path, stage: str) -> int:
+    """The inbox queue's maxReceiveCount: the expander gives up at this receive (chalicelib/entrypoints/flows_api.py),
+    read as validation_max_receives is."""
+    return int(_function_env(project, stage).get("INBOX_MAX_RECEIVES", "5"))  # chalicelib/config.py's default

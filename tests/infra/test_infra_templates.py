@@ -125,6 +125,26 @@ def test_validation_queue_redrive_follows_the_app_setting(template):
     assert props(queue)["RedrivePolicy"]["maxReceiveCount"] == int(env["VALIDATION_MAX_RECEIVES"])
 
 
+def test_inbox_queue_redrive_follows_the_app_setting(template):
+    queues = resources(template, "AWS::SQS::Queue")
+    env = function_env(template)
+    (queue,) = [q for q in queues.values() if props(q)["QueueName"] == env["INBOX_QUEUE"]]
+    # the expander gives up at the receive its environment says, not at the validation queue's (review r59 F1)
+    assert props(queue)["RedrivePolicy"]["maxReceiveCount"] == int(env["INBOX_MAX_RECEIVES"])
+
+
+def test_a_stage_s_own_inbox_max_receives_sets_its_queue(tmp_path):
+    from chorale_infra.stages import inbox_max_receives
+
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    config["stages"]["prod"]["environment_variables"]["INBOX_MAX_RECEIVES"] = "7"
+    del config["environment_variables"]["INBOX_MAX_RECEIVES"]
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    assert inbox_max_receives(tmp_path, "prod") == 7
+    assert inbox_max_receives(tmp_path, "dev") == 5  # the app's default (chalicelib/config.py)
+
+
 def test_a_stage_s_own_validation_max_receives_sets_its_queue(tmp_path):
     """Review r28: a per-stage VALIDATION_MAX_RECEIVES reached the functions but not the queue (top-level only,
     else 3 where the app's default is 5): invoices would reach the DLQ unmarked, or be marked failed and retried."""

@@ -66,9 +66,21 @@ def inbox_event(key: str, receive: int) -> dict:
                          "eventSourceARN": f"arn:aws:sqs:{settings().region}:123456789012:inbox"}]}  # fmt: skip
 
 
+@pytest.fixture(params=[3, 8])
+def receives_settings(request, monkeypatch):
+    """A stage whose inbox and validation queues dead-letter at different receives, either way round."""
+    monkeypatch.setenv("INBOX_MAX_RECEIVES", "6")
+    monkeypatch.setenv("VALIDATION_MAX_RECEIVES", str(request.param))
+    settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    settings.cache_clear()
+
+
 def test_a_failed_inbox_expansion_logs_its_inbox_key_and_flow_then_gives_up_on_the_last_receive(
-    app, json_logs, monkeypatch
+    app, json_logs, monkeypatch, receives_settings
 ):
+    """The give-up follows the inbox queue's own count, not the validation queue's (review r59 F1)."""
     flow_id = "01M8GSF1W0000000000000000A"
     key = layout.inbox_key(flow_id)
 
@@ -76,8 +88,9 @@ def test_a_failed_inbox_expansion_logs_its_inbox_key_and_flow_then_gives_up_on_t
         raise ConnectionError("Read timeout on endpoint URL")
 
     monkeypatch.setattr(flow_service, "expand_inbox", read_timeout)
-    last = settings().validation_max_receives
-    for receive, level in ((1, "WARNING"), (last, "ERROR")):
+    last = settings().inbox_max_receives
+    attempts = [(1, "WARNING"), (3, "WARNING"), (last - 1, "WARNING"), (last, "ERROR")]
+    for receive, level in attempts:
         json_logs.clear()
         with pytest.raises(BatchProcessingError):
             app.handler_map["expand_inbox"](inbox_event(key, receive), LambdaContext("expand_inbox", 256))
