@@ -99,12 +99,12 @@ def _give_up(key: str, ports: dict) -> None:
                          key, extra={"invoice_ids": _invoice_ids_of(key)})  # fmt: skip
     # Still handling the cause: its traceback is the one logged.
     logger.exception("giving up on %s: the message goes to the DLQ", key, extra={"invoice_ids": [i.id for i in failed]})
-    for invoice in failed:
-        annotate_invoice(invoice.id)
     try:
         _object_done(key, failed, given_up=True)  # its invoices are decided now: failed
     except Exception:
         logger.exception("could not tell the flow of %s it was given up: the DLQ's redrive does", key)
+    for invoice in failed:  # after the flow is told: a trace is worth less than the flow's announcement
+        annotate_invoice(invoice.id)
 
 
 def _invoice_ids_of(key: str) -> list[str]:

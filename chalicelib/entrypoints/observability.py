@@ -24,9 +24,17 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 def annotate_invoice(invoice_id: str) -> None:
     """X-Ray: the invoice's id as an annotation, the logs' key (`annotation.invoice_id = "…"` finds its traces). In a
     subsegment of its own: a (sub)segment holds one value per key, and a validation batch has many invoices. A no-op
-    while tracing is off (tests, the local stack) or the trace is not sampled."""
-    with tracer.provider.in_subsegment("## invoice") as subsegment:
-        subsegment.put_annotation("invoice_id", invoice_id)
+    while tracing is off (tests, the local stack) or the trace is not sampled. Never raises, as
+    tracer.put_annotation does not: it runs beside the work it describes (a give-up, a decision already saved)."""
+    if tracer.disabled:
+        return
+    try:
+        with tracer.provider.in_subsegment("## invoice") as subsegment:
+            if subsegment is not None:  # no open segment (outside Lambda's): the SDK has logged it
+                subsegment.put_annotation("invoice_id", invoice_id)
+    except Exception:  # e.g. AWS_XRAY_CONTEXT_MISSING=RUNTIME_ERROR without a segment
+        logger.warning("could not annotate the trace with invoice %s", invoice_id, exc_info=True,
+                       extra={"invoice_id": invoice_id})  # fmt: skip
 
 
 def send_module_logs_through(source: Logger) -> None:
