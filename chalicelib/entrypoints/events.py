@@ -65,7 +65,8 @@ def validate_message(record: SQSRecord, lambda_context=None) -> None:
                 else:  # a partial batch failure is no Lambda error: this line is the only trace before the give-up
                     logger.warning("validating %s failed (receive %s of %s): the message comes back", key, receives,
                                    settings().validation_max_receives, exc_info=True,
-                                   extra={"receive_count": receives, "invoice_ids": _invoice_ids_of(key)})  # fmt: skip
+                                   extra={"receive_count": receives,
+                                          "invoice_ids": _invoice_ids_of(key, exc)})  # fmt: skip
                 raise  # the cause, whatever the give-up could write: the message goes to the DLQ
             if not processed.invoices:
                 logger.warning("ignored object outside the originals prefix: %s", key)
@@ -107,8 +108,11 @@ def _give_up(key: str, ports: dict) -> None:
         annotate_invoice(invoice.id)
 
 
-def _invoice_ids_of(key: str) -> list[str]:
-    """What the key alone says (a lone original's invoice); a bundle's members are in the bundle."""
+def _invoice_ids_of(key: str, cause: Exception | None = None) -> list[str]:
+    """What the key says (a lone original's invoice), or a bundle's failure (the members it could not decide,
+    read by that attempt: no AWS call here). None for a bundle that failed whole (unreadable): its key names it."""
+    if isinstance(cause, BundleIncomplete):
+        return cause.failed_ids
     invoice_id = layout.invoice_id_from_key(key)
     return [invoice_id] if invoice_id else []
 

@@ -50,9 +50,10 @@ class OriginalMissing(Exception):
 class BundleIncomplete(Exception):
     """Some invoices of a bundle failed (the others are decided): retried, then dead-lettered."""
 
-    def __init__(self, message: str, processed: Processed):
+    def __init__(self, message: str, processed: Processed, failed_ids: list[str] | None = None):
         super().__init__(message)
         self.processed = processed  # what this attempt did decide (its metrics are counted once, now)
+        self.failed_ids = failed_ids or []  # the members it could not: the logs name them
 
 
 @dataclass(slots=True)
@@ -134,8 +135,9 @@ def _process_bundle(
             continue
         processed.add(decision)
     if failures:  # the message is retried for them (the others are kept), then dead-lettered
-        raise BundleIncomplete(f"{len(failures)} invoice(s) of {key} failed: {[i for i, _ in failures]}",
-                               processed) from failures[0][1]  # fmt: skip
+        failed_ids = [i for i, _ in failures]
+        raise BundleIncomplete(f"{len(failures)} invoice(s) of {key} failed: {failed_ids}", processed,
+                               failed_ids) from failures[0][1]  # fmt: skip
     return processed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from demo import SUPPLIER_KEY, auth
@@ -12,6 +13,7 @@ from invoices import ubl_invoice
 from json_logs import json_logs_fixture  # noqa: F401 - fixture
 
 from chalicelib.config import settings
+from chalicelib.entrypoints import dependencies as deps
 from chalicelib.entrypoints.observability import logger
 from chalicelib.services import flows as flow_service
 from chalicelib.services import layout, processing
@@ -55,6 +57,30 @@ def test_a_failed_validation_attempt_logs_a_warning_per_receive_and_the_give_up_
     json_logs.clear()
     pump.deliver_sqs_once("validate_invoices")
     assert all("object_key" not in r for r in json_logs.records())  # nothing carried into the next invocation
+
+
+def test_a_bundle_s_failed_attempt_lists_the_invoices_it_could_not_decide(client, pump, json_logs, monkeypatch):
+    """Review r59 F4: a bulk flow's bundle logged `invoice_ids: []`, so the runbook's search by invoice id missed it."""
+    from test_give_up_bundle import bundle_invoice_ids, flow_of
+
+    sqs = boto3.client("sqs")
+    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=settings().inbox_queue)["QueueUrl"])  # S3's s3:TestEvent
+    flow_id = flow_of(client, 3)
+    assert pump.deliver_sqs_once("expand_inbox") == 1
+    key = layout.bundle_key(flow_id, 1)
+    real_validator = processing.validate_en16931
+
+    def validator_bug(data, *args, **kwargs):
+        if b"F-BUNDLE-1" in data:
+            raise RuntimeError("validator bug")
+        return real_validator(data, *args, **kwargs)
+
+    monkeypatch.setattr(processing, "validate_en16931", validator_bug)
+    json_logs.clear()
+    assert pump.deliver_sqs_once("validate_invoices") == 1
+    [line] = [r for r in json_logs.records() if r.get("object_key") == key and r["level"] == "WARNING"]
+    undecided = [i for i in bundle_invoice_ids(key) if deps.invoice_records().get(i) is None]  # no record yet
+    assert len(undecided) == 1 and line["invoice_ids"] == undecided
 
 
 def inbox_event(key: str, receive: int) -> dict:
