@@ -333,32 +333,47 @@ def reroute_invoice(invoice_id: str):
 def _attachment_name() -> str | None:
     """The name in Content-Disposition (RFC 6266: a quoted name may hold ';'), else the `name` query parameter.
     filename* (RFC 5987: the name's bytes in a declared charset) wins over filename, the ASCII fallback senders put
-    beside it (§4.3; Chorale's own downloads send both): Message.get_filename() takes the plain one."""
+    beside it (§4.3; Chorale's own downloads send both): Message.get_filename() takes the plain one. A filename* that
+    names nothing usable (blank, or bytes not valid in its charset) is ignored, as §4.3 allows, for the next name
+    given; it is refused only when no other name is given, rather than stored with U+FFFD."""
     request = api.current_request
     disposition = request.headers.get("content-disposition") or ""
+    undecodable = None
+    candidates: list[str | None] = []
     if disposition:
         header = Message()
         header["content-disposition"] = disposition
         names = [v for k, v in header.get_params([], header="content-disposition") if k.lower() == "filename"]
         extended = next((v for v in names if isinstance(v, tuple)), None)  # filename*, parsed by email.utils
         if extended is not None:
-            return _extended_name(*extended)
-        if names:
-            return names[0]
-    return (request.query_params or {}).get("name")
+            try:
+                candidates.append(_extended_name(*extended))
+            except InvalidInput as refusal:
+                undecodable = refusal
+        candidates.append(next((v for v in names if isinstance(v, str)), None))
+    candidates.append((request.query_params or {}).get("name"))
+    name = next((c for c in candidates if c is not None and c.strip()), None)
+    if name is None and undecodable is not None:
+        raise undecodable
+    return name
 
 
 def _extended_name(charset: str | None, _language: str | None, text: str) -> str:
     """A filename* value decoded strictly in its declared charset: bytes not valid in it are refused, not shown to
-    the other party as U+FFFD (Message.get_filename() decodes with errors="replace")."""
+    the other party as U+FFFD (Message.get_filename() decodes with errors="replace"). With no charset, or one Python
+    does not know, only ASCII bytes are read: they are the same in every charset a sender would use."""
+    raw = text.encode("latin-1")  # email.utils percent-decodes the value to one character per byte
     try:
-        raw = text.encode("latin-1")  # email.utils percent-decodes the value to one character per byte
-        return raw.decode(charset or "")
-    except (LookupError, UnicodeError):
-        raise InvalidInput(
-            f"The attachment's filename* is not a name in a charset it declares ({charset or 'none declared'}): "
-            "send filename*=UTF-8''<the name's UTF-8 bytes, percent-encoded>, or the name in ?name=<name>."
-        ) from None
+        return raw.decode(charset or "ascii")
+    except LookupError:
+        if raw.isascii():
+            return raw.decode("ascii")
+    except UnicodeError:
+        pass
+    raise InvalidInput(
+        f"The attachment's filename* is not a name in a charset it declares ({charset or 'none declared'}): "
+        "send filename*=UTF-8''<the name's UTF-8 bytes, percent-encoded>, or the name in ?name=<name>."
+    )
 
 
 def _attachment_created(invoice_id: str, attachment: Attachment) -> Response:

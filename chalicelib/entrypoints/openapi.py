@@ -831,8 +831,9 @@ LIFECYCLE_PATHS = {
                     "name",
                     {"type": "string"},
                     "The file name, unless Content-Disposition gives it (there filename*, RFC 5987, wins over "
-                    "filename; its bytes must be valid in its charset: 400). At most 50 characters in NFC, the form "
-                    "it is stored in",
+                    "filename; one that is blank or whose bytes are not valid in its charset gives way to filename, "
+                    "then to this parameter, and is a 400 when nothing else names the file). At most 50 characters "
+                    "in NFC, the form it is stored in",
                 )
             ]
             + [
