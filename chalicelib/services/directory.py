@@ -390,13 +390,18 @@ def structures_from_csv(text: str) -> tuple[list[dict], list[str]]:
             "check its quotes (a cell holding a quote, a separator or a line break is quoted whole, its quotes "
             'doubled: "ACME ""Nord"" SA", not "ACME" Nord SA). Nothing was imported.'
         ) from None
-    columns = _csv_columns(records[0][1] if records else [])
+    header = records[0][1] if records else []
+    columns = _csv_columns(header)
     missing = [c for c in ("siret", "name", "roles") if c not in columns]
     if missing:
         raise Unprocessable(f"The CSV needs the columns {list(CSV_COLUMNS)}; missing {missing}.")
     rows, places = [], []
     for line, cells in records[1:]:
-        if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
+        filled = [number for number, cell in enumerate(cells, 1) if number > len(columns) and cell.strip()]
+        # the header's trailing unnamed columns are dropped while empty in every row, as a trailing separator
+        if unnamed := [number for number in filled if number <= len(header)]:
+            raise _unnamed_columns(unnamed, f" (line {line} has data under it)")
+        if filled:
             raise Unprocessable(
                 f"line {line}: {len(cells)} cells where the header has {len(columns)} columns "
                 "(a separator inside a cell that is not quoted?). Nothing was imported."
@@ -438,9 +443,9 @@ def _csv_columns(header: list[str]) -> list[str]:
         CSV_COLUMNS,
         "a CSV import's header",
     )
-    unnamed = [str(number) for number, column in enumerate(columns, 1) if not column]
+    unnamed = [number for number, column in enumerate(columns, 1) if not column]
     if unnamed:
-        raise Unprocessable(f"The CSV header's column {', '.join(unnamed)} has no name: name it or remove it.")
+        raise _unnamed_columns(unnamed)
     repeated = sorted({column for column in columns if columns.count(column) > 1})
     if repeated:
         raise Unprocessable(
@@ -448,6 +453,12 @@ def _csv_columns(header: list[str]) -> list[str]:
             repeated_columns=repeated,
         )
     return columns
+
+
+def _unnamed_columns(numbers: list[int], where: str = "") -> Unprocessable:
+    return Unprocessable(
+        f"The CSV header's column {', '.join(map(str, numbers))} has no name{where}: name it or remove it."
+    )
 
 
 def import_structures(

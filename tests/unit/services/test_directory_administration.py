@@ -364,6 +364,17 @@ def test_a_csv_header_is_read_without_regard_to_case_or_surrounding_spaces():
         service.structures_from_csv(f"siret,,name,roles\n{SIRET_A},x,A,recipient\n")
 
 
+def test_an_unnamed_last_csv_column_is_named_as_unnamed_when_a_row_fills_it():
+    """Review r59 F5: it got "4 cells where the header has 3 columns (a separator inside a cell that is not
+    quoted?)" where an unnamed middle column gets "has no name". Empty in every row, it stays a trailing separator."""
+    with pytest.raises(Unprocessable, match=r"column 4 has no name \(line 3 has data under it\)"):
+        service.structures_from_csv(f"siret,name,roles,\n{SIRET_A},A,recipient,\n{SIRET_B},B,supplier,note\n")
+    rows, _ = service.structures_from_csv(f"siret,name,roles,,\n{SIRET_A},A,recipient,,\n{SIRET_B},B,supplier\n")
+    assert [row["siret"] for row in rows] == [SIRET_A, SIRET_B]
+    with pytest.raises(Unprocessable, match="4 cells where the header has 3 columns"):
+        service.structures_from_csv(f"siret,name,roles\n{SIRET_A},A,recipient,note\n")
+
+
 def test_a_service_code_given_twice_is_refused_on_every_path(directory):
     """Review r57 F2: both copies were stored and listed, and routing used the first: a supplier read an active
     service that deposits were refused for. A code padded with spaces is the same code (stored stripped)."""
