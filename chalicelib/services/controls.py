@@ -18,6 +18,7 @@ from ..domain.invoice import (
     number_key,
 )
 from ..domain.summary import NonDecimalTerm, RepeatedTerm, payment_term_key
+from ..validation.parsing import ACCEPTED_ENCODINGS
 from .ports import Directory
 
 
@@ -132,19 +133,26 @@ def number_failure(summary: InvoiceSummary, encoding: str | None = None) -> Cont
     return ControlFailure(REJECTION_SEMANTIC, "CHORALE-NUMBER", f"BT-1 Invoice number {what}{hint}.", "BT-1")
 
 
-# Declarations of ISO-8859-1 that parsing.ACCEPTED_ENCODINGS takes (as declared_encoding gives them: lower case)
-_LATIN1_DECLARATIONS = frozenset({"iso-8859-1", "latin1"})
+# The declarations parsing.ACCEPTED_ENCODINGS takes (as declared_encoding gives them: lower case) whose 0x80 to 0x9F
+# are C1 controls: every ISO 8859 part
+_C1_DECLARATIONS = frozenset(e for e in ACCEPTED_ENCODINGS if e.startswith("iso-8859-")) | {"latin1"}
+# those whose letters windows-1252 writes with the same bytes: the Western European parts
+_WINDOWS_1252_NEIGHBOURS = frozenset({"iso-8859-1", "latin1", "iso-8859-15"})
 
 
 def windows_1252_hint(characters: str, encoding: str | None) -> str:
-    """What to add to a message that quotes a C1 control (U+0080 to U+009F) of a document declared ISO-8859-1: an
-    ERP writing windows-1252 under that declaration puts ’, € or œ there (bytes 0x80 to 0x9F), which XML reads,
-    as it must, as those controls. Said so that the supplier can fix the declaration; the document is read as
-    declared, as any other reader of it would."""
-    if encoding not in _LATIN1_DECLARATIONS or not any("\x80" <= c <= "\x9f" for c in characters):
+    """What to add to a message that quotes a C1 control (U+0080 to U+009F) of a document declared ISO-8859-n: an
+    ERP writing a Windows code page under that declaration (windows-1252 for ISO-8859-1 and 15) puts ’, € or œ
+    there (bytes 0x80 to 0x9F), which XML reads, as it must, as those controls. Said so that the supplier can fix
+    the declaration; the document is read as declared, as any other reader of it would."""
+    if encoding not in _C1_DECLARATIONS or not any("\x80" <= c <= "\x9f" for c in characters):
         return ""
-    return ('; in a document declared ISO-8859-1, U+0080 to U+009F usually mean it is written in windows-1252: '
-            'declare encoding="windows-1252"')  # fmt: skip
+    declared = "ISO-8859-1" if encoding == "latin1" else encoding.upper()
+    if encoding in _WINDOWS_1252_NEIGHBOURS:
+        return (f"; in a document declared {declared}, U+0080 to U+009F usually mean it is written in windows-1252: "
+                'declare encoding="windows-1252"')  # fmt: skip
+    return (f"; in a document declared {declared}, U+0080 to U+009F usually mean it is written in a Windows code "
+            'page: send it in UTF-8, or declare encoding="windows-1252" if it is that one')  # fmt: skip
 
 
 # How far after its deposit's (UTC) date an invoice may be dated: a supplier east of UTC is already on the next day.

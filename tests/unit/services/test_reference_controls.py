@@ -48,12 +48,13 @@ def test_the_message_names_the_invisible_characters_a_number_holds():
 @pytest.mark.parametrize(
     ("number", "encoding", "hinted"),
     [("F\x922026", "iso-8859-1", True), ("F\x922026", "latin1", True), ("\x93\x94", "iso-8859-1", True),
-     ("F\x922026", "utf-8", False), ("F\x922026", "iso-8859-15", False), ("F\x922026", None, False),
+     ("F\x922026", "utf-8", False), ("F\x922026", "iso-8859-15", True), ("F\x922026", None, False),
      ("F\u202e2026", "iso-8859-1", False), ("\u200b", "iso-8859-1", False)],
 )  # fmt: skip
 def test_a_c1_character_of_a_number_declared_iso_8859_1_is_said_to_be_windows_1252(number, encoding, hinted):
     message = number_failure(summary(number=number), encoding).message
     assert ('usually mean it is written in windows-1252: declare encoding="windows-1252".' in message) is hinted
+    assert (f"in a document declared {(encoding or '').upper().replace('LATIN1', 'ISO-8859-1')}," in message) is hinted
     assert message.startswith("BT-1 Invoice number ") and message.endswith(".")
 
 
