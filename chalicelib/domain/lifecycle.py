@@ -177,7 +177,12 @@ def check_amount(
     if amount_due is not None and (limit is None or abs(amount_due) > abs(limit)):
         limit, name = amount_due, "amount due"
     if amount < 0 or (amount == 0 and limit != 0):
-        return Refusal("amount", "'amount' must be greater than 0 (0 only for an invoice whose total is 0).")
+        here = "" if limit is None else f", here its {name} ({limit})"
+        return Refusal(
+            "amount",
+            "'amount' must be greater than 0 (0 only when the greater of the invoice's total with VAT and its amount "
+            f"due is 0{here}).",
+        )
     if limit is not None and amount > abs(limit):
         most = f"the invoice's {name} ({limit})" if limit >= 0 else f"the magnitude of its {name} ({limit})"
         return Refusal("amount", f"'amount' {amount} is more than {most}.")

@@ -105,6 +105,16 @@ def test_payment_amounts(target, amount, limit, refused):
     assert (refusal is not None) == refused and (refusal is None or refusal.kind == "amount")
 
 
+def test_a_zero_amount_refusal_names_the_cap_that_is_not_zero():
+    """Review r59 F7: a total of 0 with an amount due of 0.01 was told "0 only for an invoice whose total is 0"."""
+    refusal = lifecycle.check_amount(212, Decimal("0"), Decimal("0.00"), amount_due=Decimal("0.01"))
+    assert refusal.message == (
+        "'amount' must be greater than 0 (0 only when the greater of the invoice's total with VAT and its amount due "
+        "is 0, here its amount due (0.01))."
+    )
+    assert lifecycle.check_amount(212, Decimal("0"), Decimal("0.00"), amount_due=Decimal("0.00")) is None
+
+
 def test_a_pending_invoice_is_refused_as_still_being_processed():
     _, refusal = lifecycle.check_transition(("supplier",), None, 220, None, None, False)
     assert refusal.kind == "transition" and refusal.allowed == ()
