@@ -195,7 +195,8 @@ _UNICODE_PATH_HEAD = struct.Struct("<BL")
 def _zip_name(info: zipfile.ZipInfo) -> str:
     """An entry's name as its sender wrote it. zipfile reads a name without the UTF-8 flag as CP437, as the
     format says, but Info-ZIP `zip` (Linux, the macOS command line) writes UTF-8 names without that flag: for
-    such an entry, its Unicode Path extra field when that holds for this name, else its bytes as UTF-8 when they
+    such an entry, its Unicode Path extra field when that holds for this name (and names a file as the header
+    does, or a directory), else its bytes as UTF-8 when they
     are (7-Zip's and libarchive's rule: a real CP437 name is almost never valid UTF-8), else CP437."""
     if info.flag_bits & _UTF8_FLAG:
         return info.filename
@@ -204,7 +205,8 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
     except UnicodeEncodeError:
         return info.filename
     unicode_path = _unicode_path(info.extra, raw)
-    if unicode_path:
+    # one that turns a file into a directory or back is ignored: which entries are files was read from the header
+    if unicode_path and unicode_path.endswith("/") == info.is_dir():
         return unicode_path
     if raw.isascii():
         return info.filename

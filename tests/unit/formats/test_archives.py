@@ -346,6 +346,16 @@ def test_a_malformed_unicode_path_field_is_ignored(field):
     assert (member.name, member.data, member.error) == ("facturé.xml", b"<a/>", None)
 
 
+def test_a_unicode_path_field_cannot_turn_a_file_into_a_directory_or_back():
+    """Review r59 F8: which entries are files is read from the header name, the member's name from the field: a
+    file whose field said 'dir/' became a member 'dir/' with data, and a directory whose field named 'a.xml' was
+    skipped silently. Such a field is ignored, as a stale one is."""
+    file_as_directory = unflagged_zip([(b"abc.xml", b"<a/>", unicode_path_field(b"abc.xml", "dir/"))])
+    assert [(m.name, m.data, m.error) for m in read_members(file_as_directory)] == [("abc.xml", b"<a/>", None)]
+    directory_as_file = unflagged_zip([(b"sub/", b"", unicode_path_field(b"sub/", "a.xml")), (b"b.xml", b"<b/>", b"")])
+    assert [m.name for m in read_members(directory_as_file)] == ["b.xml"]  # the directory entry is skipped, as sub/
+
+
 def test_reading_the_unicode_path_field_never_raises_on_any_cut_or_random_bytes():
     import random
 
