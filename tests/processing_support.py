@@ -31,3 +31,17 @@ def deposit_processed(client, pump, body: bytes, content_type: str = "applicatio
 
     invoice_id = deposit_processed_id(client, pump, body, content_type)
     return json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(SUPPLIER_KEY)).body)
+
+
+def fail_validation_of(monkeypatch, marker: bytes) -> None:
+    """Make the validator raise, as a bug would, for every document holding `marker`; the others validate as usual."""
+    from chalicelib.services import processing
+
+    real_validator = processing.validate_en16931
+
+    def validator_bug(data, *args, **kwargs):
+        if marker in data:
+            raise RuntimeError("validator bug")
+        return real_validator(data, *args, **kwargs)
+
+    monkeypatch.setattr(processing, "validate_en16931", validator_bug)

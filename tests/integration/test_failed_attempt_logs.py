@@ -11,12 +11,13 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from demo import SUPPLIER_KEY, auth
 from invoices import ubl_invoice
 from json_logs import json_logs_fixture  # noqa: F401 - fixture
+from processing_support import fail_validation_of
 
 from chalicelib.config import settings
 from chalicelib.entrypoints import dependencies as deps
 from chalicelib.entrypoints.observability import logger
 from chalicelib.services import flows as flow_service
-from chalicelib.services import layout, processing
+from chalicelib.services import layout
 from devstack.pump import LambdaContext
 
 DEPOSIT = auth(SUPPLIER_KEY, **{"Content-Type": "application/xml"})
@@ -30,14 +31,7 @@ def test_a_failed_validation_attempt_logs_a_warning_per_receive_and_the_give_up_
                                                                                       monkeypatch):  # fmt: skip
     poison = _deposit(client, "F-POISON")
     key = layout.original_key(poison)
-    real_validator = processing.validate_en16931
-
-    def validator_bug(data, *args, **kwargs):
-        if b"F-POISON" in data:
-            raise RuntimeError("validator bug")
-        return real_validator(data, *args, **kwargs)
-
-    monkeypatch.setattr(processing, "validate_en16931", validator_bug)
+    fail_validation_of(monkeypatch, b"F-POISON")
     last = settings().validation_max_receives
     for receive in range(1, last + 1):
         good = _deposit(client, f"F-GOOD-{receive}")  # succeeds in the same batch: no Lambda error
@@ -68,14 +62,7 @@ def test_a_bundle_s_failed_attempt_lists_the_invoices_it_could_not_decide(client
     flow_id = flow_of(client, 3)
     assert pump.deliver_sqs_once("expand_inbox") == 1
     key = layout.bundle_key(flow_id, 1)
-    real_validator = processing.validate_en16931
-
-    def validator_bug(data, *args, **kwargs):
-        if b"F-BUNDLE-1" in data:
-            raise RuntimeError("validator bug")
-        return real_validator(data, *args, **kwargs)
-
-    monkeypatch.setattr(processing, "validate_en16931", validator_bug)
+    fail_validation_of(monkeypatch, b"F-BUNDLE-1")
     json_logs.clear()
     assert pump.deliver_sqs_once("validate_invoices") == 1
     [line] = [r for r in json_logs.records() if r.get("object_key") == key and r["level"] == "WARNING"]

@@ -16,6 +16,7 @@ from aws_xray_sdk.core import xray_recorder
 from demo import SUPPLIER_KEY, auth
 from invoices import ubl_invoice
 from json_logs import json_logs_fixture  # noqa: F401 - fixture
+from processing_support import fail_validation_of
 from test_failed_attempt_logs import inbox_event
 from test_give_up_bundle import flow_of
 
@@ -85,14 +86,7 @@ def test_a_deposit_s_trace_is_annotated_with_its_invoice_id(client, xray):
 def test_each_invoice_of_a_validation_batch_has_its_own_annotation_given_up_or_decided(client, pump, xray,
                                                                                          monkeypatch):  # fmt: skip
     decided, poison = _deposit(client, "F-TRACE-OK"), _deposit(client, "F-TRACE-POISON")
-    real_validator = processing.validate_en16931
-
-    def validator_bug(data, *args, **kwargs):
-        if b"F-TRACE-POISON" in data:
-            raise RuntimeError("validator bug")
-        return real_validator(data, *args, **kwargs)
-
-    monkeypatch.setattr(processing, "validate_en16931", validator_bug)
+    fail_validation_of(monkeypatch, b"F-TRACE-POISON")
     xray.annotations.clear()
     for _ in range(settings().validation_max_receives):
         pump.deliver_sqs_once("validate_invoices")
