@@ -362,8 +362,8 @@ def _extended_name(charset: str | None, _language: str | None, text: str) -> str
     """A filename* value decoded strictly in its declared charset: bytes not valid in it are refused, not shown to
     the other party as U+FFFD (Message.get_filename() decodes with errors="replace"). With no charset, or one Python
     does not know, only ASCII bytes are read: they are the same in every charset a sender would use."""
-    raw = text.encode("latin-1")  # email.utils percent-decodes the value to one character per byte
     try:
+        raw = text.encode("latin-1")  # email.utils percent-decodes to one character per byte; raw text may hold more
         return raw.decode(charset or "ascii")
     except LookupError:
         if raw.isascii():

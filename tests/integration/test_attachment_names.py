@@ -65,8 +65,9 @@ def test_a_download_s_content_disposition_sent_back_keeps_the_name(client, invoi
         ("attachment; filename*=UTF-8''devis%E9.pdf", "UTF-8"),  # Latin-1 bytes labelled UTF-8
         ("attachment; filename*=klingon''devis%E9.pdf", "klingon"),
         ("attachment; filename*=devis%E9.pdf", "none declared"),
+        ("attachment; filename*=UTF-8''devis€.pdf", "UTF-8"),  # raw text, not percent-encoded: was a 500
     ],
-    ids=["not-utf-8", "unknown-charset", "no-charset"],
+    ids=["not-utf-8", "unknown-charset", "no-charset", "raw-non-latin-1"],
 )
 def test_a_filename_star_not_in_its_charset_is_refused_like_other_bad_names(client, invoice_id, disposition,
                                                                             declared):  # fmt: skip
