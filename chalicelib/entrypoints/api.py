@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from email.message import Message
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import AuthResponse, Blueprint, ChaliceUnhandledError, ChaliceViewError, Response
@@ -85,6 +86,22 @@ STRUCTURE_ROUTES: set[tuple[str, str]] = set()
 BODYLESS_METHODS = {"GET", "DELETE", "HEAD"}
 
 
+def decoded_path_parameters(request, parameters: dict[str, str]) -> dict[str, str]:
+    """The view's path parameters percent-decoded once, and the request's with them (a problem's `instance` quotes
+    them again). API Gateway REST, like Chalice's local gateway, hands them over as the client encoded them
+    (chalice#511): `services/SERV-TECH%20` would otherwise name a service `SERV-TECH%20`."""
+    decoded = {}
+    for name, value in parameters.items():
+        try:
+            decoded[name] = unquote(value, errors="strict")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"The path parameter {name!r} is not percent-encoded UTF-8.") from None
+    uri_params = getattr(request, "uri_params", None)
+    if isinstance(uri_params, dict):
+        uri_params.update(decoded)
+    return decoded
+
+
 def route(
     path: str,
     methods: tuple[str, ...] = ("GET",),
@@ -103,6 +120,7 @@ def route(
         @functools.wraps(view)
         def handle(*args, **kwargs):
             try:
+                kwargs = decoded_path_parameters(blueprint.current_request, kwargs)
                 if not (public or admin_keys):
                     require_structure(caller())
                 return view(*args, **kwargs)

@@ -42,6 +42,33 @@ def test_closing_a_service_through_a_padded_code_closes_it(client, pump):
     assert invoice["status"]["code"] == 213
 
 
+def test_a_percent_encoded_path_parameter_is_decoded_once(client):
+    """API Gateway REST and the local gateway hand path parameters over as the client encoded them (r57 F5):
+    `SERV-TECH%20` added a closed service named 'SERV-TECH%20' beside the open SERV-TECH."""
+    answer = put_service(client, "SERV-TECH%20", {"active": False})
+    assert answer.status_code == 200, answer.body
+    services = [(s["code"], s["active"]) for s in json.loads(answer.body)["services"]]
+    assert sorted(services) == [("SERV-ECOLES", True), ("SERV-FERME", False), ("SERV-TECH", False)]
+    answer = put_service(client, "SERV%20R%C3%89SEAUX", {"name": "Réseaux"})
+    assert answer.status_code == 200, answer.body
+    assert "SERV RÉSEAUX" in [s["code"] for s in json.loads(answer.body)["services"]]
+
+
+def test_a_path_parameter_that_is_no_utf8_is_a_400_naming_it(client):
+    answer = put_service(client, "SERV-%FF", {"name": "Latin-1"})
+    assert answer.status_code == 400, answer.body
+    problem = json.loads(answer.body)
+    assert "'code'" in problem["detail"] and "UTF-8" in problem["detail"]
+    structure = json.loads(client.http.get(f"/v1/structures/{MAIRIE_SIRET}", headers=auth(ADMIN_KEY)).body)
+    assert len(structure["services"]) == 3
+
+
+def test_a_problem_instance_quotes_a_decoded_path_parameter_once(client):
+    answer = client.http.get("/v1/flows/no%20such-flow", headers=auth(SUPPLIER_KEY))
+    assert answer.status_code == 404, answer.body
+    assert json.loads(answer.body)["instance"] == "/v1/flows/no%20such-flow"
+
+
 @pytest.mark.parametrize("code", ["\u200b", "\u200b\u2060", "\u3164"])
 def test_a_service_code_with_no_visible_character_is_refused(client, code):
     answer = put_service(client, code, {"name": "Invisible"})
