@@ -162,8 +162,9 @@ def format_paths() -> dict:
                     "413": _problem("Over the synchronous limit: use POST /v1/uploads"),
                     "415": _problem("Not a ZIP or tar.gz archive (the problem says what was found)"),
                     "422": _problem(
-                        "A ZIP that contains no file, or more files than a flow takes (reason too_many_files, "
-                        "with max_files and files): the archive is refused whole"
+                        "A ZIP that contains no file, whose central directory cannot be read (reason unreadable), or "
+                        "that holds more files than a flow takes (reason too_many_files, with max_files and files): "
+                        "the archive is refused whole"
                     ),
                 },
             }

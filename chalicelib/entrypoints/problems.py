@@ -54,7 +54,7 @@ EXTENSION_MEMBERS: dict[str, dict] = {
     "reason": {
         "type": "string",
         "description": "A machine-readable code of why the request was refused, for a client to branch on "
-        "(e.g. schema, malformed-json, too-large, too_many_files, too_many_services, too_many_attachments, "
+        "(e.g. schema, malformed-json, too-large, too_many_files, unreadable, too_many_services, too_many_attachments, "
         "record_full, structure_full)",
     },
     "reason_code": {

@@ -83,13 +83,19 @@ def read_members(data: bytes, limits: Limits = Limits()) -> list[Member]:
     raise UnreadableArchive(f"The file is {sniffing.describe(kind)}, not a ZIP or tar.gz archive.")
 
 
-def zip_file_count(data: bytes) -> int | None:
-    """How many files (not directories) a ZIP's central directory lists; None when it cannot be read. Cheap:
-    nothing is inflated."""
+def zip_file_count(data: bytes) -> int:
+    """How many files (not directories) a ZIP's central directory lists. Cheap: nothing is inflated. A directory that
+    cannot be read is the expansion's UnreadableArchive, in its words."""
+    return sum(1 for info in _zip_directory(data)[2] if not info.is_dir())
+
+
+def _zip_directory(data: bytes) -> tuple[zipfile.ZipFile, dict[str, str], list[zipfile.ZipInfo]]:
+    """The ZIP archive, its misflagged names (``_open_zip``) and its central directory's entries."""
     try:
-        return sum(1 for info in _open_zip(data)[0].infolist() if not info.is_dir())
-    except _LIBRARY_ERRORS:
-        return None
+        archive, bad_names = _open_zip(data)
+        return archive, bad_names, archive.infolist()
+    except _LIBRARY_ERRORS as exc:
+        raise UnreadableArchive(f"The ZIP archive cannot be read: {exc}.") from None
 
 
 _OS_METADATA_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
@@ -271,11 +277,7 @@ def _unflag_bad_utf8_names(data: bytes) -> tuple[bytes, list[bytes]]:
 
 
 def _zip_members(data: bytes, limits: Limits) -> list[Member]:
-    try:
-        archive, bad_names = _open_zip(data)
-        infos = archive.infolist()
-    except _LIBRARY_ERRORS as exc:
-        raise UnreadableArchive(f"The ZIP archive cannot be read: {exc}.") from None
+    archive, bad_names, infos = _zip_directory(data)
     files = [i for i in infos if not i.is_dir()]
     if len(files) > limits.max_files:
         raise too_many_files(str(len(files)), limits.max_files)

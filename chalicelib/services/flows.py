@@ -139,7 +139,12 @@ def receive_archive(
             f"The body is {sniffing.describe(sniffing.sniff(body))}, not a ZIP or tar.gz archive.",
             found=sniffing.sniff(body),
         )
-    files = archives.zip_file_count(body) if sniffing.sniff(body) == sniffing.ZIP else None  # central directory only
+    files = None
+    if sniffing.sniff(body) == sniffing.ZIP:  # its central directory only: a tar.gz is read by its expansion
+        try:
+            files = archives.zip_file_count(body)
+        except archives.UnreadableArchive as exc:
+            raise Unprocessable(exc.detail, reason="unreadable") from None
     if files == 0:
         raise Unprocessable(f"{EMPTY_ARCHIVE} Put the invoices in it.")
     if files is not None and files > max_files:  # refused whole, as the expansion would (a tar.gz: IN_REJETE)

@@ -203,10 +203,19 @@ def test_members_with_very_long_names_do_not_stop_the_flow(client, flow_pump):
     assert files_by_name(report)["ok.xml"]["status_code"] == 203
 
 
-def test_unreadable_archive_is_a_rejected_flow_with_its_reason(client, flow_pump):
-    flow = json.loads(post_flow(client, b"PK\x03\x04" + b"\x00" * 200).body)
+def test_an_unreadable_zip_is_refused_at_once_with_its_reason(client, flow_pump):
+    """Its central directory is read before the 202 (as for an empty one): no flow to poll only to learn it failed."""
+    posted = post_flow(client, b"PK\x03\x04" + b"\x00" * 200)
+    assert posted.status_code == 422, posted.body
+    problem = json.loads(posted.body)
+    assert problem["reason"] == "unreadable" and problem["detail"].startswith("The ZIP archive cannot be read: ")
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=settings().invoice_bucket, Prefix="inbox/")
+
+
+def test_an_unreadable_uploaded_zip_is_a_rejected_flow_with_its_reason(client, flow_pump):
+    flow_id = upload(client, b"PK\x03\x04" + b"\x00" * 200, "batch.zip")["upload_id"]
     run_pipeline(flow_pump)
-    report = json.loads(get_flow(client, flow["id"]).body)
+    report = json.loads(get_flow(client, flow_id).body)
     assert report["state"] == "IN_REJETE" and "cannot be read" in report["error"] and report["files"] == []
 
 
@@ -220,12 +229,12 @@ def zip_of_version_64() -> bytes:
 @pytest.mark.parametrize("how", ["posted", "uploaded"])
 def test_a_zip_of_an_unknown_version_is_an_unreadable_archive_not_a_500(client, flow_pump, how):
     """r48: POST /v1/flows answered 500, and the expansion of an upload crashed on every attempt (IN_RECU)."""
-    if how == "posted":  # as any ZIP whose central directory cannot be read: taken in, then rejected with why
+    if how == "posted":  # as any ZIP whose central directory cannot be read: refused at once, with why
         posted = post_flow(client, zip_of_version_64())
-        assert posted.status_code == 202, posted.body
-        flow_id = json.loads(posted.body)["id"]
-    else:
-        flow_id = upload(client, zip_of_version_64(), "batch.zip")["upload_id"]
+        assert posted.status_code == 422, posted.body
+        assert json.loads(posted.body)["detail"] == "The ZIP archive cannot be read: zip file version 6.4."
+        return
+    flow_id = upload(client, zip_of_version_64(), "batch.zip")["upload_id"]
     run_pipeline(flow_pump)
     report = json.loads(get_flow(client, flow_id).body)
     assert report["state"] == "IN_REJETE" and report["files"] == []
