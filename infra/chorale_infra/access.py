@@ -33,11 +33,15 @@ QUEUE_CONSUME = (
 )
 STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 TOPIC_PUBLISH = ("sns:Publish",)
+# What a publisher needs of an encrypted topic's key: SNS asks KMS for a data key and decrypts it with the
+# publisher's rights (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "Configuring AWS KMS permissions":
+# kms:GenerateDataKey* and kms:Decrypt; SNS's call is GenerateDataKey, named without the wildcard).
+TOPIC_KEY_USE = ("kms:GenerateDataKey", "kms:Decrypt")
 EMAIL_SEND = ("ses:SendEmail",)
 
 # "r" read, "rw" read and write ("rwd" and delete, "rl" read and lock); objects are by key prefix;
 # queues "send" (ENV:dlq for a queue's DLQ);
-# topics "publish"; email: ses:SendEmail from the stage's sender only.
+# topics "publish" (and the topic's KMS key: TOPIC_KEY_USE); email: ses:SendEmail from the stage's sender only.
 FUNCTION_ACCESS: dict[str, dict] = {
     # Every route: deposits, queries, directory administration, API keys, subscriptions.
     "APIHandler": {

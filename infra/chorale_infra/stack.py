@@ -8,6 +8,7 @@ import re
 from aws_cdk import Annotations, Aws, CfnOutput, Duration, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -107,6 +108,7 @@ class ChoraleStack(Stack):
         self.visibility_seconds: dict[str, int] = {}  # queue env var → its visibility timeout (a retry's delay)
         self.buckets: dict[str, s3.Bucket] = {}
         self.topics: dict[str, sns.Topic] = {}
+        self.topic_keys: dict[str, kms.Key] = {}  # topic env var → the KMS key encrypting it at rest
         self.missing_tables: list[str] = []
         self.stream_consumers: list[str] = []  # logical ids of the functions a DynamoDB stream invokes
 
@@ -281,13 +283,30 @@ class ChoraleStack(Stack):
         self.env_vars[env] = name
 
     def _topic(self, env: str, default: str) -> None:
+        name = self.physical(default.rsplit(":", 1)[-1])
+        # Encrypted at rest (Security Hub SNS.1) with a key of its own ($1 a month): its publishers get exactly
+        # what SNS needs of it, nobody else gets anything (alias/aws/sns lets every principal of the account use it
+        # through SNS). The key policy is CDK's default, the account as admin, which lets the roles' IAM grants
+        # (_grant) work; SNS needs no grant of its own to deliver to the SSE-SQS fan-out queue. No data outlives the
+        # topic: the key goes with it (after KMS's waiting period).
+        key = kms.Key(
+            self,
+            env.title().replace("_", "") + "Key",
+            alias=f"alias/{name}",
+            description=f"Chorale {self.stage.name}: encrypts the {name} topic's messages at rest",
+            enable_key_rotation=True,
+            pending_window=Duration.days(7),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         topic = sns.Topic(
             self,
             env.title().replace("_", ""),
-            topic_name=self.physical(default.rsplit(":", 1)[-1]),
+            topic_name=name,
             enforce_ssl=True,
+            master_key=key,
         )
         self.topics[env] = topic
+        self.topic_keys[env] = key
         self.env_vars[env] = topic.topic_arn
 
     def _subscribe(self, queue: sqs.Queue, topic: sns.Topic, filter_policy: dict | None) -> None:
@@ -566,8 +585,20 @@ class ChoraleStack(Stack):
             )
         for env in grants.get("topics", {}):
             if env in self.topics:
+                topic_arn = self.topics[env].topic_arn
+                role.add_to_policy(iam.PolicyStatement(actions=list(access.TOPIC_PUBLISH), resources=[topic_arn]))
+                # SNS encrypts with the publisher's rights: this key, only through SNS, only for this topic.
                 role.add_to_policy(
-                    iam.PolicyStatement(actions=list(access.TOPIC_PUBLISH), resources=[self.topics[env].topic_arn])
+                    iam.PolicyStatement(
+                        actions=list(access.TOPIC_KEY_USE),
+                        resources=[self.topic_keys[env].key_arn],
+                        conditions={
+                            "StringEquals": {
+                                "kms:ViaService": f"sns.{Aws.REGION}.{Aws.URL_SUFFIX}",
+                                "kms:EncryptionContext:aws:sns:topicArn": topic_arn,
+                            }
+                        },
+                    )
                 )
 
     # --- event sources ---------------------------------------------------------------------------

@@ -196,12 +196,21 @@ def monthly_bill(usage: dict, p: dict, assumptions: dict, invoices: float, month
         "CloudWatch alarms, dashboard, metrics": fixed["alarms"] * p["cloudwatch_alarm_month"]
         + p["cloudwatch_dashboard_month"]
         + fixed["custom_metrics"] * p["cloudwatch_custom_metric_month"],
+        "KMS (topic key)": fixed["kms_keys"] * p["kms_key_month"]
+        + topic_key_requests(fixed["topic_key_users"]) / 1e4 * p["kms_per_10000_requests"],
     }
+
+
+def topic_key_requests(publishers: int) -> float:
+    """KMS requests a month for an encrypted topic: not one per publish. SNS reuses a data key for up to 5 minutes,
+    per publishing principal: R = B / D * (2 * P) (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html,
+    "Estimating AWS KMS costs"; AWS adds that the distributed SNS may make more). A fixed cost, whatever the volume."""
+    return SECONDS_PER_MONTH / 300 * 2 * publishers
 
 
 def per_million(usage: dict, p: dict, assumptions: dict) -> tuple[float, dict]:
     """One million invoices: every request, compute, log and trace, plus their first month of storage."""
-    fixed = {"alarms": 0, "custom_metrics": 0, "esm_idle_receives": 0}
+    fixed = {"alarms": 0, "custom_metrics": 0, "esm_idle_receives": 0, "kms_keys": 0, "topic_key_users": 0}
     bill = monthly_bill(usage, p, assumptions | {"xray_reservoir_per_second": 0}, 1e6, 1, fixed)
     bill["CloudWatch alarms, dashboard, metrics"] = 0.0
     return sum(bill.values()), bill
@@ -214,20 +223,34 @@ def _one_object(usage: dict) -> dict:
 
 
 def fixed_costs(template_dir: Path) -> dict:
-    """Alarms and dead-letter queues counted in the synthesized prod template; assumed, with a note saying so,
+    """Alarms, dead-letter queues, KMS keys and the roles that publish with one (SNS's KMS requests are per
+    publisher, topic_key_requests) counted in the synthesized prod template; assumed, with a note saying so,
     without one."""
-    alarms, queues = 20, 3
+    alarms, queues, kms_keys, key_users = 20, 3, 1, 3
     template = template_dir / "prod.template.json"
-    note = f"(no {template}: the monthly bill assumes {alarms} alarms and {queues} queues; run make synth)"
+    note = (
+        f"(no {template}: the monthly bill assumes {alarms} alarms, {queues} queues and {kms_keys} topic key used by "
+        f"{key_users} publishers; run make synth)"
+    )
     if template.exists():
         note = None
         resources = json.loads(template.read_text())["Resources"].values()
         alarms = sum(1 for r in resources if r["Type"] == "AWS::CloudWatch::Alarm")
         queues = sum(1 for r in resources if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"])
+        kms_keys = sum(1 for r in resources if r["Type"] == "AWS::KMS::Key")
+        policies = [r["Properties"]["PolicyDocument"] for r in resources if r["Type"] == "AWS::IAM::Policy"]
+        key_users = sum(1 for policy in policies if "kms:GenerateDataKey" in json.dumps(policy["Statement"]))
     # The app's EMF metrics (one `service` dimension each): InvoicesDeposited, InvoicesAccepted, InvoicesRejected,
     # ProcessingLatency, EventsUnsendable, WebhooksDelivered, WebhookRetries, WebhooksGivenUp. API Gateway's are
     # its free stage metrics.
-    return {"alarms": alarms, "custom_metrics": 8, "queues": queues, "note": note}
+    return {
+        "alarms": alarms,
+        "custom_metrics": 8,
+        "queues": queues,
+        "kms_keys": kms_keys,
+        "topic_key_users": key_users,
+        "note": note,
+    }
 
 
 def money(value: float) -> str:
@@ -271,6 +294,8 @@ def main(argv: list[str] | None = None) -> None:
         "alarms": fixed_info["alarms"],
         "custom_metrics": fixed_info["custom_metrics"],
         "esm_idle_receives": assumptions["esm_idle_receives_per_month_per_queue"] * fixed_info["queues"],
+        "kms_keys": fixed_info["kms_keys"],
+        "topic_key_users": fixed_info["topic_key_users"],
     }
 
     print(f"Chorale monthly AWS bill — {args.region} ({prices['regions'][args.region]['name']}), prices of "

@@ -45,6 +45,7 @@ def test_make_cost_prints_measured_tables_and_the_two_lines():
         "SQS",
         "SNS",
         "CloudWatch Logs",
+        "KMS (topic key)",
     ):
         assert component in result.stdout
 
@@ -71,10 +72,38 @@ def test_without_synthesized_templates_the_fixed_costs_say_what_they_assume(tmp_
 
     assumed = fixed_costs(tmp_path)
     assert assumed["note"] == (
-        f"(no {tmp_path / 'prod.template.json'}: the monthly bill assumes 20 alarms and 3 queues; run make synth)"
+        f"(no {tmp_path / 'prod.template.json'}: the monthly bill assumes 20 alarms, 3 queues and 1 topic key used "
+        "by 3 publishers; run make synth)"
     )
     (tmp_path / "prod.template.json").write_text(
         '{"Resources": {"A": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}},'
-        ' "Q": {"Type": "AWS::SQS::Queue", "Properties": {"RedrivePolicy": {}}}}}'
+        ' "Q": {"Type": "AWS::SQS::Queue", "Properties": {"RedrivePolicy": {}}},'
+        ' "K": {"Type": "AWS::KMS::Key", "Properties": {}},'
+        ' "P": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Statement": ['
+        '{"Action": ["kms:GenerateDataKey", "kms:Decrypt"]}, {"Action": "sns:Publish"}]}}}}}'
     )
-    assert fixed_costs(tmp_path) == {"alarms": 1, "custom_metrics": 8, "queues": 1, "note": None}
+    assert fixed_costs(tmp_path) == {
+        "alarms": 1, "custom_metrics": 8, "queues": 1, "kms_keys": 1, "topic_key_users": 1, "note": None}  # fmt: skip
+
+
+def test_the_topic_key_is_a_fixed_monthly_cost_not_one_per_published_event():
+    """Issue 7: SNS reuses a data key up to 5 minutes per publishing principal (AWS's formula R = B / D * (2 * P)):
+    the key's $1 and its requests are the same at any volume, and nothing per million invoices."""
+    from cost import SECONDS_PER_MONTH, monthly_bill, topic_key_requests
+
+    assert topic_key_requests(1) == SECONDS_PER_MONTH / 300 * 2  # AWS's example: 17,856 for 31 days
+    usage = dict.fromkeys(
+        ("apigw_requests", "invocations", "s3_bytes", "dynamodb_bytes", "log_bytes", "lambda_requests",
+         "lambda_gb_s", "s3_put", "s3_get", "wru", "rru", "sqs_requests", "sns_requests"), 0.0)  # fmt: skip
+    p = {k: 1.0 for k in ("apigw_rest_per_million", "lambda_request_per_million", "lambda_arm_gb_second",
+                          "s3_put_per_1000", "s3_get_per_1000", "s3_standard_gb_month", "dynamodb_wru_per_million",
+                          "dynamodb_rru_per_million", "dynamodb_storage_gb_month", "dynamodb_pitr_gb_month",
+                          "sqs_per_million", "sns_publish_per_million", "logs_ingest_gb", "logs_storage_gb_month",
+                          "xray_per_million_traces", "cloudwatch_alarm_month", "cloudwatch_dashboard_month",
+                          "cloudwatch_custom_metric_month")}  # fmt: skip
+    p |= {"kms_key_month": 1.0, "kms_per_10000_requests": 0.03}
+    assumptions = {"xray_reservoir_per_second": 1, "xray_sampling_ratio": 0.05}
+    fixed = {"alarms": 0, "custom_metrics": 0, "esm_idle_receives": 0, "kms_keys": 1, "topic_key_users": 3}
+    bills = [monthly_bill(usage | {"sns_requests": 1.0}, p, assumptions, n, 12, fixed)["KMS (topic key)"]
+             for n in (1e6, 1e9)]  # fmt: skip
+    assert bills[0] == bills[1] == 1.0 + topic_key_requests(3) / 1e4 * 0.03

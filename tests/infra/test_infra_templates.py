@@ -468,11 +468,51 @@ def test_no_wildcard_actions_and_data_resources_are_named(template):
     for name, statement in statements(template):
         for action in as_list(statement["Action"]):
             assert "*" not in action, f"{name}: wildcard action {action}"
-            if action.split(":")[0] in ("s3", "dynamodb", "sqs", "sns") and action != "dynamodb:ListStreams":
+            if action.split(":")[0] in ("s3", "dynamodb", "sqs", "sns", "kms") and action != "dynamodb:ListStreams":
                 assert "*" not in as_list(statement["Resource"]), f"{name}: {action} on every resource"
     # Roles carry no AWS managed policy with broad rights.
     for name, role in resources(template, "AWS::IAM::Role").items():
         assert not props(role).get("ManagedPolicyArns"), name
+
+
+def events_topic(template: dict) -> tuple[str, dict]:
+    """The topic the functions publish status events to (their EVENTS_TOPIC_ARN)."""
+    topic_id = ref_id(function_env(template)["EVENTS_TOPIC_ARN"])
+    return topic_id, template["Resources"][topic_id]
+
+
+def test_the_events_topic_is_encrypted_with_a_rotated_key_of_its_own(template):
+    """Issue 7 (Security Hub SNS.1): the status events topic was not encrypted at rest."""
+    _, topic = events_topic(template)
+    key_id = ref_id(props(topic).get("KmsMasterKeyId"))
+    assert key_id in resources(template, "AWS::KMS::Key"), props(topic).get("KmsMasterKeyId")
+    assert props(template["Resources"][key_id])["EnableKeyRotation"] is True
+
+
+# The functions whose code publishes status events (services/publishing.py, through EVENTS_TOPIC_ARN).
+EVENT_PUBLISHERS = {"ValidateInvoices", "PublishStatusEvents", "ExpandInbox"}
+
+
+def test_only_the_topic_s_publishers_may_use_its_key_only_through_sns_for_that_topic(template):
+    """SNS encrypts with the publisher's rights: each publisher needs GenerateDataKey and Decrypt on the topic's key,
+    and nothing else may use that key, nor use it outside SNS and this topic."""
+    topic_id, topic = events_topic(template)
+    key_id = ref_id(props(topic)["KmsMasterKeyId"])
+    roles = {ref_id(props(f)["Role"]): name for name, f in functions(template).items()}
+    users: dict[str, set[str]] = {}
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        for statement in props(policy)["PolicyDocument"]["Statement"]:
+            actions = {a for a in as_list(statement["Action"]) if a.startswith("kms:")}
+            if not actions:
+                continue
+            assert [ref_id(r) for r in as_list(statement["Resource"])] == [key_id], statement["Resource"]
+            assert actions == {"kms:GenerateDataKey", "kms:Decrypt"}, actions
+            condition = statement["Condition"]["StringEquals"]
+            assert ref_id(condition["kms:EncryptionContext:aws:sns:topicArn"]) == topic_id
+            assert "sns." in json.dumps(condition["kms:ViaService"])
+            for role in props(policy)["Roles"]:
+                users.setdefault(roles.get(ref_id(role), ref_id(role)), set()).update(actions)
+    assert set(users) == EVENT_PUBLISHERS, users
 
 
 def table_actions(template: dict, function: str, setting: str) -> set[str]:
