@@ -308,7 +308,13 @@ SCHEMAS = {
                 "type": "object",
                 "properties": {
                     "siret": {"type": "string"},
-                    "name": {"type": "string"},
+                    "name": {"type": "string", "description": "The supplier structure's name in the directory"},
+                    "invoiced_name": {
+                        "type": ["string", "null"],
+                        "description": "BT-27 Seller name as the invoice gives it (it may differ from the "
+                        "directory's name: a trading name, an old name); null while the invoice is not processed",
+                        "examples": ["Atelier Numérique SARL"],
+                    },
                     "vat_id": {
                         "type": ["string", "null"],
                         "description": "BT-31 Seller VAT identifier as the invoice gives it (null when absent, "

@@ -56,7 +56,12 @@ def invoice_resource(invoice: Invoice, viewer: str, *, recipient_active: bool | 
         "payment_means_truncated": s.payment_means_truncated,
         "preceding_invoices": _preceding_invoices(s.preceding_invoices),
         "preceding_invoices_truncated": s.preceding_invoices_truncated,
-        "supplier": {"siret": invoice.supplier_siret, "name": invoice.supplier_name, "vat_id": s.seller_vat_id},
+        "supplier": {
+            "siret": invoice.supplier_siret,
+            "name": invoice.supplier_name,  # the directory's
+            "invoiced_name": s.seller_name if done else None,  # BT-27, as the invoice gives it
+            "vat_id": s.seller_vat_id,
+        },
         "recipient": {
             "siret": invoice.recipient_siret or s.buyer_siret,
             "name": invoice.recipient_name,

@@ -47,11 +47,24 @@ def test_the_detail_and_the_listing_give_the_due_date_payment_means_and_seller_v
     assert detail["supplier"] == {
         "siret": SUPPLIER_SIRET,
         "name": "Atelier Numérique SARL",
+        "invoiced_name": "Atelier Numérique SARL",
         "vat_id": fr_vat(SUPPLIER_SIRET),
     }
     [listed] = get(client, "/v1/invoices?role=recipient")["items"]
     # the listing is the detail without recipient.active (one directory read: the detail's alone)
     assert listed == {**detail, "recipient": {k: v for k, v in detail["recipient"].items() if k != "active"}}
+
+
+def test_the_supplier_s_name_as_invoiced_is_shown_beside_the_directory_s(client, pump):
+    """BT-27 (r43 F3): the clerk checks the name the invoice bears, a trading or former name, not only the one the
+    directory gives the depositing structure."""
+    body = ubl_invoice("F-NAME-1", seller_name="ATELIER NUMERIQUE (ex-Atelier Durand)")
+    invoice_id = deposit(client, pump, body, "application/xml")
+    supplier = get(client, f"/v1/invoices/{invoice_id}")["supplier"]
+    assert (supplier["name"], supplier["invoiced_name"]) == (
+        "Atelier Numérique SARL",
+        "ATELIER NUMERIQUE (ex-Atelier Durand)",
+    )
 
 
 def test_an_invoice_stored_before_these_fields_reads_them_as_null(client, pump):

@@ -39,7 +39,12 @@ def test_valid_invoice_reaches_203_and_each_change_is_published_once(client, pum
     created = json.loads(response.body)
     assert response.headers["Location"] == f"/v1/invoices/{created['id']}"
     assert created["processing"] == "pending" and created["status"] is None
-    assert created["supplier"] == {"siret": SUPPLIER_SIRET, "name": "Atelier Numérique SARL", "vat_id": None}
+    assert created["supplier"] == {
+        "siret": SUPPLIER_SIRET,
+        "name": "Atelier Numérique SARL",
+        "invoiced_name": None,  # not read yet
+        "vat_id": None,
+    }
     assert created["due_date"] is None and created["payment_means"] is None  # not read yet
 
     stored = boto3.client("s3").get_object(Bucket=settings().invoice_bucket, Key=layout.original_key(created["id"]))
@@ -122,6 +127,7 @@ def test_a_crash_after_the_s3_write_loses_nothing(client, pump, monkeypatch):
     assert invoice["supplier"] == {
         "siret": SUPPLIER_SIRET,
         "name": "Atelier Numérique SARL",
+        "invoiced_name": "Atelier Numérique SARL",
         "vat_id": fr_vat(SUPPLIER_SIRET),
     }
 
