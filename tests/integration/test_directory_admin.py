@@ -7,7 +7,8 @@ import json
 
 import pytest
 from demo import ADMIN_KEY, MAIRIE_KEY, SUPPLIER_KEY, auth
-from invoices import MAIRIE_SIRET, ubl_invoice
+from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, ubl_invoice
+from processing_support import deposit_processed_id
 
 from chalicelib.domain.directory import luhn_ok
 
@@ -369,3 +370,18 @@ def test_a_change_that_changes_nothing_keeps_the_stored_structure_and_its_update
     assert patched.status_code == put.status_code == 200
     assert json.loads(patched.body)["updated_at"] == json.loads(put.body)["updated_at"] == before[0]
     assert stored() == before
+
+
+def test_a_renamed_structure_shows_its_new_name_while_its_invoices_keep_the_names_of_their_time(client, pump):
+    """README "Directory": listings show the new name at once; an invoice keeps its deposit's and its routing's."""
+    invoice_id = deposit_processed_id(client, pump, ubl_invoice("F-RENAME-1"), "application/xml")
+    for siret, name in ((MAIRIE_SIRET, "Mairie nouvelle"), (SUPPLIER_SIRET, "Atelier Nouveau")):
+        answer = client.http.patch(f"/v1/admin/structures/{siret}", headers=auth(ADMIN_KEY, **JSON),
+                                   body=json.dumps({"name": name}))  # fmt: skip
+        assert answer.status_code == 200, answer.body
+        assert structure(client, siret)["name"] == name
+    invoice = json.loads(client.http.get(f"/v1/invoices/{invoice_id}", headers=auth(MAIRIE_KEY)).body)
+    assert (invoice["supplier"]["name"], invoice["recipient"]["name"]) == (
+        "Atelier Numérique SARL",
+        "Mairie de Saint-Étienne-du-Bois",
+    )
