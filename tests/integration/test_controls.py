@@ -35,7 +35,13 @@ def history(client, invoice_id: str, key: str = SUPPLIER_KEY) -> list[dict]:
     [
         (ubl_invoice(seller=SUPPLIER2_SIRET), SUPPLIER_KEY, "REJ_UNI", "BT-30"),  # issue 4's contract
         (ubl_invoice(buyer=UNKNOWN_SIRET), SUPPLIER_KEY, "REJ_ADR", "BT-47"),
-        (ubl_invoice(buyer=SUPPLIER_SIRET), SUPPLIER_KEY, "REJ_ADR", "BT-47"),  # a supplier-only structure
+        # a supplier-only structure, not the depositor (else buyer-is-the-supplier refuses it first: r60)
+        (
+            ubl_invoice(seller=SUPPLIER2_SIRET, buyer=SUPPLIER_SIRET, service_code=None),
+            SUPPLIER2_KEY,
+            "REJ_ADR",
+            "BT-47",
+        ),  # fmt: skip
         (ubl_invoice(service_code=None), SUPPLIER_KEY, "REJ_ADR", "BT-10"),
         (ubl_invoice(service_code="NOPE"), SUPPLIER_KEY, "REJ_ADR", "BT-10"),
         (ubl_invoice(service_code="SERV-FERME"), SUPPLIER_KEY, "REJ_ADR", "BT-10"),

@@ -204,3 +204,23 @@ def test_a_replayed_event_names_its_recipient_as_its_first_publication_did():
     assert replayed == first
     assert [e["data"]["recipient"]["name"] for _, e in sorted(replayed.items())] == (
         [NAMES[MAIRIE]] * 4 + [NAMES[ECOLE]] * 2 + [NAMES[CHR]])  # fmt: skip
+
+
+def test_the_recipient_sees_the_supplier_s_attachments_and_not_another_recipient_s():
+    """The supplier's supporting document is listed to the recipient (representations.invoice_resource)."""
+    from datetime import date
+
+    from chalicelib.domain.invoice import Attachment, Invoice
+    from chalicelib.entrypoints.representations import invoice_resource
+
+    mairie, chr_ = "21750000100011", "13000123400017"
+    invoice = Invoice("01J00000000000000000000000", SUPPLIER, "Atelier", "ubl", "application/xml", "originals/x", 10,
+                      "ab", "2026-11-26T10:00:00.000Z", "2026-11-26T10:00:00.000Z")
+    invoice.accept(InvoiceSummary(number="F-1", issue_date=date(2026, 11, 20), seller_siret=SUPPLIER,
+                                  buyer_siret=mairie), "Mairie", [], "2026-11-26T10:00:01.000Z")
+    invoice.attach(Attachment("A1", "bon.pdf", "application/pdf", 5, "k1", "supplier", "2026-11-26T10:00:02.000Z",
+                              SUPPLIER))
+    invoice.attach(Attachment("A2", "pv.pdf", "application/pdf", 5, "k2", "recipient", "2026-11-26T10:00:03.000Z",
+                              chr_))  # a former recipient's
+    assert [a["id"] for a in invoice_resource(invoice, mairie)["attachments"]] == ["A1"]
+    assert [a["id"] for a in invoice_resource(invoice, SUPPLIER)["attachments"]] == ["A1", "A2"]

@@ -75,3 +75,20 @@ def test_a_request_still_in_progress_is_a_409_with_retry_after():
     response = from_service_error(StillInProgress("A request with this Idempotency-Key is still being processed."))
     assert response.status_code == 409 and int(response.headers["Retry-After"]) > 0
     assert json.loads(response.body)["type"].endswith("/conflict")
+
+
+def test_a_chalice_5xx_message_is_never_echoed():
+    """A ChaliceViewError(500)'s own message (it may name internals) becomes the generic detail."""
+    import json
+
+    from chalice import Response
+
+    from chalicelib.entrypoints.problems import from_chalice_error
+
+    raised = Response(body={"Code": "ChaliceViewError", "Message": "table chorale-prod-invoices: ValidationException"},
+                      status_code=500)
+    body = json.loads(from_chalice_error(raised).body)
+    assert body["status"] == 500 and body["detail"] == "An internal error occurred; it has been logged."
+    bad = json.loads(from_chalice_error(Response(body={"Code": "BadRequestError", "Message": "Bad JSON"},
+                                                 status_code=400)).body)
+    assert bad["detail"] == "Bad JSON"

@@ -525,3 +525,12 @@ def test_a_zip_of_an_unknown_version_is_an_unreadable_archive(data):
     for read in (zip_file_count, read_members):  # POST /v1/flows refuses it in the expansion's words
         with pytest.raises(UnreadableArchive, match="The ZIP archive cannot be read: zip file version 6.4"):
             read(data)
+
+
+def test_a_tar_member_one_byte_over_the_per_file_limit_is_too_large():
+    """The tar twin of test_per_file_and_total_sizes_are_bounded_before_extraction (r60)."""
+    limits = Limits(max_member_bytes=3000, max_total_bytes=50_000, ratio_floor_bytes=10 * 1024 * 1024)
+    archive = make_tar_gz([("big.xml", b"x" * 3001), ("ok.xml", b"y" * 3000)])
+    members = {m.name: m for m in read_members(archive, limits)}
+    assert members["big.xml"].code == "too-large" and members["big.xml"].data is None
+    assert members["ok.xml"].data == b"y" * 3000

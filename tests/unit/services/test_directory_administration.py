@@ -452,3 +452,18 @@ def test_a_siret_sent_as_a_number_is_refused_on_create(directory):
     body = {"siret": int(SIRET_B), "name": "B", "roles": ["supplier"]}
     with pytest.raises(Unprocessable, match="leading zero"):
         service.create_structure(SYSTEM_ADMIN, body, directory=directory)
+
+
+def test_re_importing_a_structure_s_own_key_does_not_register_it_again():
+    """A re-import of an export (its keys included) keeps each key's created_at (GET
+    /v1/admin/structures/{siret}/keys) and never hands a registered key to put_structures, whose rollback on a
+    later key's conflict would delete it."""
+    directory = MemoryDirectory(Structure(SIRET_A, "Mairie A", ("recipient",), updated_at="t0"))
+    directory.keys = {hash_api_key("the-key-of-mairie-a-0001"): SIRET_A}
+    handed = []
+    put = directory.put_structures
+    directory.put_structures = lambda structures, api_keys=(): handed.extend(api_keys) or put(structures, api_keys)
+    service.import_structures(service.SYSTEM_ADMIN, [{"siret": SIRET_A, "name": "Mairie A2",
+                                                      "api_keys": ["the-key-of-mairie-a-0001"]}],
+                              directory=directory, now=lambda: "t9")
+    assert handed == []

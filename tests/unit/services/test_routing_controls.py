@@ -47,3 +47,14 @@ def test_an_active_service_or_no_bt10_reaches_a_structure_that_declares_services
 
 def test_a_structure_that_declares_no_services_takes_any_bt10():
     assert route(FREE, "anything the buyer asked for") == (DIRECTORY.structure(FREE), None)
+
+
+def test_an_invoice_to_a_structure_that_only_supplies_is_rej_adr():
+    """The buyer is in the directory and active, but receives no invoices (r60: no test pinned this)."""
+    directory = FakeDirectory(Structure(SUPPLIER, "Atelier", ("supplier",)),
+                              Structure("82345678900010", "Bureau", ("supplier",)))
+    summary = InvoiceSummary(number="F-1", seller_siret=SUPPLIER, buyer_siret="82345678900010")
+    recipient, failure = routing_failure(summary, directory, SUPPLIER)
+    assert failure is not None
+    assert (failure.reason_code, failure.rule, failure.business_term) == ("REJ_ADR", "CHORALE-BUYER", "BT-47")
+    assert "does not receive invoices" in failure.message

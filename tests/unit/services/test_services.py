@@ -460,6 +460,9 @@ def test_a_very_long_invoice_number_is_claimed_by_its_hash_within_a_key_s_limit(
     long_a, long_b = "9" * 3000, "9" * 2999 + "8"
     assert len(key(long_a).encode()) < 2048 and key(long_a).startswith(f"{SUPPLIER_SIRET}#2026#sha256:")
     assert key(long_a) == key(f"  {long_a}\n") and key(long_a) != key(long_b)  # still one claim per number
+    # the threshold is in UTF-8 bytes, as the key's size: a number BT-1's 200 characters allow, of 3-byte characters
+    assert key("€" * 85) == f"{SUPPLIER_SIRET}#2026#{'€' * 85}"  # 255 bytes: kept as it is
+    assert key("€" * 86).startswith(f"{SUPPLIER_SIRET}#2026#sha256:")  # 258 bytes
 
 
 def test_a_failed_publication_is_logged_once_with_its_traceback(caplog):
