@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "prod"
+ARCHIVED_OBJECT_BYTES = 128 * 1024  # the lifecycle rules' object_size_greater_than (infra/chorale_infra/stack.py)
 
 
 def _environment(stage: str = STAGE) -> None:
@@ -259,20 +260,27 @@ def _key_of(client, original, params: dict) -> dict:
     return {name: source[name] for name in keys if name in source}
 
 
+def projected(item: dict | None, gsi: dict, table_keys: list[str]) -> dict | None:
+    """The entry an item has in a GSI (its projection), or None when the item lacks the index's keys (sparse)."""
+    if not item or not all(k in item for k in gsi["keys"]):
+        return None
+    if gsi["projection"].get("ProjectionType", "ALL") == "ALL":
+        return item
+    names = set(gsi["keys"]) | set(table_keys) | set(gsi["projection"].get("NonKeyAttributes", []))
+    return {k: v for k, v in item.items() if k in names}
+
+
+def index_storage(items: list[dict], gsi: dict, table_keys: list[str]) -> tuple[int, int]:
+    """Bytes and entries a GSI stores for these items: each projected entry + DynamoDB's 100 B per index entry."""
+    entries = [entry for entry in (projected(item, gsi, table_keys) for item in items) if entry is not None]
+    return sum(item_size(entry) + 100 for entry in entries), len(entries)
+
+
 def _gsi_wru(schema: dict, before: dict | None, after: dict | None) -> int:
     """Write units a table write costs in its GSIs (AWS bills them: put, update, or delete + put on a key change)."""
     total = 0
     for gsi in schema["gsis"]:
-        def projected(item, gsi=gsi):
-            if not item or not all(k in item for k in gsi["keys"]):
-                return None
-            kind = gsi["projection"].get("ProjectionType", "ALL")
-            if kind == "ALL":
-                return item
-            names = set(gsi["keys"]) | set(schema["keys"]) | set(gsi["projection"].get("NonKeyAttributes", []))
-            return {k: v for k, v in item.items() if k in names}
-
-        old, new = projected(before), projected(after)
+        old, new = projected(before, gsi, schema["keys"]), projected(after, gsi, schema["keys"])
         if old is None and new is None:
             continue
         if old is not None and new is not None:
@@ -357,7 +365,13 @@ def _units_total(client, original, service, operation, params, response, before,
     if service == "s3" and operation == "PutObject":
         body = params.get("Body", b"")
         size = len(body) if isinstance(body, (bytes, bytearray)) else len(getattr(body, "getvalue", lambda: b"")())
-        return {"s3_put_bytes": size, "s3_notifications": int(params.get("Key", "").startswith("originals/"))}
+        key = params.get("Key", "")
+        units = {"s3_put_bytes": size, "s3_notifications": int(key.startswith("originals/"))}
+        prefix = key.split("/", 1)[0]
+        if size > ARCHIVED_OBJECT_BYTES and prefix in ("originals", "inbox"):
+            # the bucket's lifecycle moves these to archive classes (infra/chorale_infra/stack.py): priced apart
+            units |= {f"s3_archived_bytes:{prefix}": size, f"s3_archived_objects:{prefix}": 1}
+        return units
     if service == "sns" and operation in ("PublishBatch", "Publish"):
         # Billed per request, each 64 KiB of the request's payload counting as one; delivered per message.
         entries = params["PublishBatchRequestEntries"] if operation == "PublishBatch" else [params]
@@ -587,13 +601,17 @@ def run(invoices: int = 40, idempotency_key: bool = True, reads: int = 10, flow:
         report["scenario"] = f"one zip flow of {invoices} UBL invoices (POST /v1/flows) through every handler"
     # Everything written to S3 per invoice (originals, renditions, flow archives), not just the XML sent.
     report["stored_object_bytes"] = sum(v for (p, n), v in METER.units.items() if n == "s3_put_bytes") / invoices
-    report["dynamodb_item_bytes"] = {_short(t): round(b / invoices, 1) for t, (b, n) in stored.items() if b > 0}
-    report["dynamodb_items"] = {_short(t): n / invoices for t, (b, n) in stored.items() if n > 0}
+    tables = {t: v for t, v in stored.items() if "/" not in t}
+    indexes = {t: v for t, v in stored.items() if "/" in t}
+    report["dynamodb_item_bytes"] = {_short(t): round(b / invoices, 1) for t, (b, n) in tables.items() if b > 0}
+    report["dynamodb_items"] = {_short(t): n / invoices for t, (b, n) in tables.items() if n > 0}
+    report["dynamodb_index_bytes"] = {_short(t): round(b / invoices, 1) for t, (b, n) in indexes.items() if b > 0}
     return report
 
 
 def _stored_bytes() -> dict[str, tuple[int, int]]:
-    """Bytes and items per table (DynamoDB's size rules), to price storage per invoice."""
+    """Bytes and items per table (DynamoDB's size rules), and per GSI ("table/index": its projected entries, billed
+    as storage too), to price storage per invoice."""
     import boto3
 
     dynamodb = boto3.client("dynamodb")
@@ -603,6 +621,11 @@ def _stored_bytes() -> dict[str, tuple[int, int]]:
         for table in dynamodb.list_tables()["TableNames"]:
             items = dynamodb.scan(TableName=table).get("Items", [])
             result[table] = (sum(item_size(i) + 100 for i in items), len(items))  # + 100 B index overhead
+            description = dynamodb.describe_table(TableName=table)["Table"]
+            keys = [k["AttributeName"] for k in description["KeySchema"]]
+            for index in description.get("GlobalSecondaryIndexes", []):
+                gsi = {"keys": [k["AttributeName"] for k in index["KeySchema"]], "projection": index["Projection"]}
+                result[f"{table}/{index['IndexName']}"] = index_storage(items, gsi, keys)
         return result
     finally:
         _local.inside = False

@@ -24,9 +24,18 @@ INFRA = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(INFRA))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from chorale_infra.stages import STAGES  # noqa: E402
+
 FLOW_COUNTS = Path(__file__).resolve().parent / "flow_counts.json"
 SECONDS_PER_MONTH = 30.4 * 24 * 3600
 GB = 1024**3
+
+# Functions that run inside an API request: their segments join the request's X-Ray trace (API Gateway passes its
+# sampling decision in X-Amzn-Trace-Id), so they add no trace of their own.
+API_FUNCTIONS = {"APIHandler", "ApiKeyAuthorizer"}
+# Originals and flow files over this size move to archive classes (the bucket's lifecycle rules, stack.py); the
+# flow files' rule moves them to Glacier Instant Retrieval after this many days, and no further.
+INBOX_ARCHIVE_AFTER_DAYS = 30
 
 # Calls the Lambda service or the local event pump make that AWS does not bill (or bills elsewhere):
 # the pump looks queues up on each delivery, Lambda reads DynamoDB streams for free.
@@ -34,8 +43,6 @@ UNBILLED = {"sqs:GetQueueUrl", "sqs:GetQueueAttributes", "dynamodb:DescribeTable
 
 
 def function_memory() -> tuple[dict[str, int], int]:
-    from chorale_infra.stages import STAGES
-
     return dict(STAGES["prod"].memory_mb), STAGES["prod"].default_memory_mb
 
 
@@ -73,8 +80,10 @@ def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
         "wru": 0.0,
         "rru": 0.0,
         "log_bytes": 0.0,
-        "invocations": 0.0,
+        "event_invocations": 0.0,
         "dynamodb_bytes": sum(counts.get("dynamodb_item_bytes", {}).values()),
+        "dynamodb_index_bytes": sum(counts.get("dynamodb_index_bytes", {}).values()),
+        "s3_archived": {},  # prefix → {"bytes", "objects"} per invoice: objects the lifecycle moves to archive classes
         "lambda_ms": {},
     }
     for phase, data in counts["per_invoice"].items():
@@ -96,7 +105,8 @@ def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
             invocations = data["invocations"] * scale
             billed_ms = (cpu_ms + calls_ms) * scale + invocations * 1.0  # + ~1 ms runtime overhead each
             usage["lambda_requests"] += invocations
-            usage["invocations"] += invocations
+            if fid not in API_FUNCTIONS:
+                usage["event_invocations"] += invocations
             usage["lambda_gb_s"] += billed_ms / 1000 * mb / 1024
             usage["lambda_ms"][fid] = {
                 "ms_per_invoice": round(billed_ms, 2),
@@ -121,6 +131,11 @@ def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
             elif service == "sqs":
                 usage["sqs_requests"] += count * scale
         units = data["units"]
+        for name, amount in units.items():
+            if name.startswith(("s3_archived_bytes:", "s3_archived_objects:")):
+                kind, prefix = name.removeprefix("s3_archived_").split(":")
+                archived = usage["s3_archived"].setdefault(prefix, {"bytes": 0.0, "objects": 0.0})
+                archived[kind] += amount * scale
         usage["wru"] += units.get("WRU", 0.0) * scale
         usage["rru"] += units.get("RRU", 0.0) * scale
         usage["sns_messages"] += units.get("sns_messages", 0.0) * scale
@@ -172,12 +187,14 @@ def monthly_bill(usage: dict, p: dict, assumptions: dict, invoices: float, month
     """Dollars per component for `invoices` in a month, with `months_stored` months of originals kept."""
     n = invoices
     requests = usage["apigw_requests"] * n
-    # X-Ray: a reservoir of 1 trace/s per rule, then 5 % of the rest (API requests and event invocations).
-    traced = requests + usage["invocations"] * n
+    # X-Ray: a reservoir of 1 trace/s per rule, then 5 % of the rest. A trace per API request (its handler and
+    # authorizer join it) and per event-driven invocation.
+    traced = requests + usage["event_invocations"] * n
     reservoir = assumptions["xray_reservoir_per_second"] * SECONDS_PER_MONTH
     traces = min(traced, reservoir) + max(0.0, traced - reservoir) * assumptions["xray_sampling_ratio"]
     stored_gb = usage["s3_bytes"] * n * months_stored / GB
     dynamo_gb = usage["dynamodb_bytes"] * n * months_stored / GB
+    index_gb = usage["dynamodb_index_bytes"] * n * months_stored / GB
     log_gb = usage["log_bytes"] * n / GB
     return {
         "API Gateway (REST)": requests / 1e6 * p["apigw_rest_per_million"],
@@ -188,7 +205,9 @@ def monthly_bill(usage: dict, p: dict, assumptions: dict, invoices: float, month
         "S3 storage (Standard)": stored_gb * p["s3_standard_gb_month"],
         "DynamoDB writes": usage["wru"] * n / 1e6 * p["dynamodb_wru_per_million"],
         "DynamoDB reads": usage["rru"] * n / 1e6 * p["dynamodb_rru_per_million"],
-        "DynamoDB storage + PITR": dynamo_gb * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"]),
+        # GSI entries are billed storage too; PITR backs up the base tables only.
+        "DynamoDB storage + PITR": dynamo_gb * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"])
+        + index_gb * p["dynamodb_storage_gb_month"],
         "SQS": (usage["sqs_requests"] * n + fixed["esm_idle_receives"]) / 1e6 * p["sqs_per_million"],
         "SNS": usage["sns_requests"] * n / 1e6 * p["sns_publish_per_million"],
         "CloudWatch Logs": log_gb * (p["logs_ingest_gb"] + p["logs_storage_gb_month"]),
@@ -214,6 +233,58 @@ def per_million(usage: dict, p: dict, assumptions: dict) -> tuple[float, dict]:
     bill = monthly_bill(usage, p, assumptions | {"xray_reservoir_per_second": 0}, 1e6, 1, fixed)
     bill["CloudWatch alarms, dashboard, metrics"] = 0.0
     return sum(bill.values()), bill
+
+
+def archive_tiers(prefix: str) -> list[tuple[int, str, str | None]]:
+    """(from day, price of its storage class, price of the transition into it) for a large object under `prefix`
+    (the bucket's lifecycle rules, stack.py, from the prod stage's days)."""
+    stage = STAGES["prod"]
+    standard = (0, "s3_standard_gb_month", None)
+    glacier_ir = "s3_glacier_ir_gb_month", "s3_transition_glacier_ir_per_1000"
+    if prefix == "inbox":
+        return [standard, (INBOX_ARCHIVE_AFTER_DAYS, *glacier_ir)]
+    return [standard, (stage.archive_after_days, *glacier_ir),
+            (stage.deep_archive_after_days, "s3_deep_archive_gb_month", "s3_transition_deep_archive_per_1000")]
+
+
+def retention_storage(usage: dict, p: dict, retention_days: float) -> dict[str, float]:
+    """Dollars of storage one million invoices cost over the whole retention (their first month included): S3
+    Standard for objects under the lifecycle's size threshold, the archive classes (and their transitions) for
+    larger ones, DynamoDB items with PITR, and GSI entries (no PITR)."""
+    months = retention_days * 86400 / SECONDS_PER_MONTH
+    gb = 1e6 / GB
+    archived = usage.get("s3_archived", {})
+    standard_bytes = usage["s3_bytes"] - sum(a["bytes"] for a in archived.values())
+    bill = {
+        "S3 Standard": standard_bytes * gb * p["s3_standard_gb_month"] * months,
+        "S3 archive classes (+ transitions)": 0.0,
+        "DynamoDB items + PITR": usage["dynamodb_bytes"] * gb
+        * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"]) * months,
+        "DynamoDB GSI entries": usage["dynamodb_index_bytes"] * gb * p["dynamodb_storage_gb_month"] * months,
+    }
+    for prefix, amount in archived.items():
+        tiers = archive_tiers(prefix)
+        for (start, price, transition), (end, *_) in zip(tiers, [*tiers[1:], (retention_days,)], strict=True):
+            days = max(0.0, min(end, retention_days) - start)
+            dollars = amount["bytes"] * gb * p[price] * days * 86400 / SECONDS_PER_MONTH
+            if transition and days:
+                dollars += amount["objects"] * 1e6 / 1000 * p[transition]
+            if price == "s3_deep_archive_gb_month":  # 40 KB per object: 8 KB at the Standard rate, 32 KB at this one
+                dollars += amount["objects"] * 1e6 * (8 * p["s3_standard_gb_month"] + 32 * p[price]) * 1024 / GB * (
+                    days * 86400 / SECONDS_PER_MONTH)
+            bill["S3 archive classes (+ transitions)"] += dollars
+    return bill
+
+
+def read_usage(counts: dict, assumptions: dict) -> dict | None:
+    """Billable usage of one GET /v1/invoices/{id} (the benchmark's `read:` phases), or None if not measured."""
+    phases = {k.removeprefix("read:"): v for k, v in counts["per_invoice"].items() if k.startswith("read:")}
+    return per_invoice_usage({"per_invoice": phases}, assumptions) if phases else None
+
+
+def peak_concurrency(usage: dict, peak: float) -> dict[str, float]:
+    """Concurrent executions per function at `peak` invoices/s: rate x billed seconds per invoice."""
+    return {fid: peak * info["ms_per_invoice"] / 1000 for fid, info in usage["lambda_ms"].items()}
 
 
 def _one_object(usage: dict) -> dict:
@@ -356,11 +427,28 @@ def main(argv: list[str] | None = None) -> None:
     print()
     total_ms = sum(i["ms_per_invoice"] for i in usage["lambda_ms"].values())
     print(f"At the {args.peak:.0f} invoices/s peak: ~{args.peak * total_ms / 1000:.0f} concurrent Lambda executions "
-          f"(rate x {total_ms:.0f} ms billed per invoice; see infra/CAPACITY.md)")
+          f"(rate x {total_ms:.0f} ms billed per invoice; see infra/CAPACITY.md):")
+    for fid, concurrent in peak_concurrency(usage, args.peak).items():
+        print(f"  {fid:<28} {concurrent:6.1f} concurrent ({usage['lambda_ms'][fid]['ms_per_invoice']:.1f} ms/invoice)")
+    if subscribed_counts is not None:
+        subscribed = per_invoice_usage(subscribed_counts, assumptions)
+        extra = {f: c for f, c in peak_concurrency(subscribed, args.peak).items() if f not in usage["lambda_ms"]}
+        print("  with a webhook at the supplier and at the buyer, also: "
+              + ", ".join(f"{fid} {c:.1f}" for fid, c in extra.items()))
+    stage, ms = STAGES["prod"], {fid: info["ms_per_invoice"] for fid, info in usage["lambda_ms"].items()}
+    batches = assumptions["stream_shards"] * stage.stream_parallelization
+    if ms.get("ValidateInvoices"):
+        print(f"  validation reaches its cap (validation_max_concurrency {stage.validation_max_concurrency}) at "
+              f"~{stage.validation_max_concurrency / ms['ValidateInvoices'] * 1000:,.0f} invoices/s")
+    if ms.get("PublishStatusEvents"):
+        print(f"  the stream publisher ({assumptions['stream_shards']} shards x parallelization "
+              f"{stage.stream_parallelization} = {batches} batches at once) at "
+              f"~{batches / ms['PublishStatusEvents'] * 1000:,.0f} invoices/s")
     print()
     single_total, single_bill = per_million(usage, p, assumptions)
     flow_total, flow_bill = per_million(flow_usage, p, assumptions)
-    print("Per million invoices (requests, compute, logs, 5 % X-Ray sampling, first month of storage):")
+    print("Per million invoices (requests, compute, logs, 5 % X-Ray sampling, first month of storage; no reads, no")
+    print("storage after the first month, no data transfer out, no SES mail: see the lines below):")
     print(f"  {'component':<40}{'single':>{width}}{'bulk flow':>{width}}")
     for component in single_bill:
         if single_bill[component] or flow_bill[component]:
@@ -388,6 +476,24 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {'  + 1.1 Lambda requests, 1.2 SQS requests and 1 write unit: the least it can cost':<80}"
           f"{money(least):>{width}}")
     print()
+    print("Notes:")
+    print("  - Batches are measured full: the benchmark deposits every invoice, then drains the queues and the")
+    print("    stream, so every batch is as full as it can be (10 invoices a validation batch). At low average rates a")
+    print("    poll often returns one record: more Lambda, SQS, SNS, log and X-Ray requests per invoice, an estimated")
+    print("    +$2.4 per million single deposits at 100 M/yr (review r61, from the code and template; not measured).")
+    print("  - Data transfer out (downloads of originals, ~$0.09/GB) and SES e-mail notifications are not priced.")
+    retention_days = STAGES["prod"].retention_days
+    lifetime = retention_storage(usage, p, retention_days)
+    flow_lifetime = retention_storage(flow_usage, p, retention_days)
+    print(f"storage over the retention period per million invoices: ${sum(lifetime.values()):.2f} "
+          f"(single deposits, {retention_days:,} days: "
+          + ", ".join(f"{name} ${dollars:.2f}" for name, dollars in lifetime.items() if dollars)
+          + f"; ${sum(flow_lifetime.values()):.2f} in bulk flows; the last two lines count its first month only)")
+    reads = read_usage(counts, assumptions)
+    if reads is not None:
+        read_total, read_bill = per_million(reads, p, assumptions)
+        print("per million reads (GET /v1/invoices/{id}): " + f"${read_total:.2f} ("
+              + ", ".join(f"{name} ${dollars:.2f}" for name, dollars in read_bill.items() if dollars >= 0.005) + ")")
     print(f"cost per million single deposits: ${single_total:.2f}")
     print(f"cost per million in bulk flows: ${flow_total:.2f}")
 

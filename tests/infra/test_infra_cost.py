@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra" / "cost"))
 
 from bench import item_size, rru, wru  # noqa: E402
+
+GIB = 1024**3
 
 
 def test_dynamodb_item_size_and_units_follow_aws_rules():
@@ -93,7 +98,8 @@ def test_the_topic_key_is_a_fixed_monthly_cost_not_one_per_published_event():
 
     assert topic_key_requests(1) == SECONDS_PER_MONTH / 300 * 2  # AWS's example: 17,856 for 31 days
     usage = dict.fromkeys(
-        ("apigw_requests", "invocations", "s3_bytes", "dynamodb_bytes", "log_bytes", "lambda_requests",
+        ("apigw_requests", "event_invocations", "s3_bytes", "dynamodb_bytes", "dynamodb_index_bytes", "log_bytes",
+         "lambda_requests",
          "lambda_gb_s", "s3_put", "s3_get", "wru", "rru", "sqs_requests", "sns_requests"), 0.0)  # fmt: skip
     p = {k: 1.0 for k in ("apigw_rest_per_million", "lambda_request_per_million", "lambda_arm_gb_second",
                           "s3_put_per_1000", "s3_get_per_1000", "s3_standard_gb_month", "dynamodb_wru_per_million",
@@ -107,3 +113,102 @@ def test_the_topic_key_is_a_fixed_monthly_cost_not_one_per_published_event():
     bills = [monthly_bill(usage | {"sns_requests": 1.0}, p, assumptions, n, 12, fixed)["KMS (topic key)"]
              for n in (1e6, 1e9)]  # fmt: skip
     assert bills[0] == bills[1] == 1.0 + topic_key_requests(3) / 1e4 * 0.03
+
+
+def _usage(**values) -> dict:
+    usage = dict.fromkeys(
+        ("apigw_requests", "event_invocations", "s3_bytes", "dynamodb_bytes", "dynamodb_index_bytes", "log_bytes",
+         "lambda_requests", "lambda_gb_s", "s3_put", "s3_get", "wru", "rru", "sqs_requests", "sns_requests"),
+        0.0,
+    )  # fmt: skip
+    return usage | {"s3_archived": {}} | values
+
+
+def _prices(**values) -> dict:
+    from cost import INFRA, price_table
+
+    return price_table(json.loads((INFRA / "prices.json").read_text()), "eu-west-3") | values
+
+
+def test_xray_counts_one_trace_per_api_request_and_per_event_invocation():
+    """Review r61 F9: the API handler's and the authorizer's segments join the API request's trace."""
+    from cost import per_invoice_usage
+
+    phase = {"compute_ms": 1.0, "log_bytes": 0.0, "calls": {}, "units": {}}
+    counts = {"per_invoice": {
+        "fn:APIHandler": phase | {"invocations": 1.0},
+        "fn:api_key_authorizer": phase | {"invocations": 1.0},
+        "fn:validate_invoices": phase | {"invocations": 0.1},
+        "fn:publish_status_events": phase | {"invocations": 0.1},
+    }}  # fmt: skip
+    assumptions = json.loads((ROOT / "infra" / "prices.json").read_text())["assumptions"]
+    usage = per_invoice_usage(counts, assumptions)
+    assert usage["event_invocations"] == pytest.approx(0.2)
+    from cost import monthly_bill
+
+    fixed = {"alarms": 0, "custom_metrics": 0, "esm_idle_receives": 0, "kms_keys": 0, "topic_key_users": 0}
+    xray = monthly_bill(usage, _prices(), {"xray_reservoir_per_second": 0, "xray_sampling_ratio": 0.05}, 1e6, 1, fixed)
+    assert xray["X-Ray"] == pytest.approx(1.2 * 0.05 * 5.00)  # 1.2 traces per invoice, 5 % kept, $5 per million
+
+
+def test_gsi_entries_are_measured_and_billed_as_storage_without_pitr():
+    """Review r61 F3: each GSI entry (its projection + 100 B) is stored, sparse indexes skip items without the keys."""
+    from bench import index_storage, item_size
+
+    gsi = {"keys": ["sup", "at"], "projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status"]}}
+    decided = {"pk": {"S": "inv-1"}, "sup": {"S": "s#1"}, "at": {"S": "2026"}, "status": {"N": "203"},
+               "details": {"B": b"x" * 500}}  # fmt: skip
+    pending = {"pk": {"S": "inv-2"}, "details": {"B": b"x" * 500}}
+    entry = {k: v for k, v in decided.items() if k != "details"}
+    assert index_storage([decided, pending], gsi, ["pk"]) == (item_size(entry) + 100, 1)
+
+    from cost import monthly_bill
+
+    fixed = {"alarms": 0, "custom_metrics": 0, "esm_idle_receives": 0, "kms_keys": 0, "topic_key_users": 0}
+    p = _prices(dynamodb_storage_gb_month=0.25, dynamodb_pitr_gb_month=0.20)
+    bill = monthly_bill(_usage(dynamodb_bytes=GIB / 1e6, dynamodb_index_bytes=2 * GIB / 1e6), p, {
+        "xray_reservoir_per_second": 0, "xray_sampling_ratio": 0.05}, 1e6, 1, fixed)  # fmt: skip
+    assert bill["DynamoDB storage + PITR"] == pytest.approx(1 * (0.25 + 0.20) + 2 * 0.25)
+
+
+def test_retention_storage_prices_every_month_and_the_archive_classes_of_large_objects():
+    """Review r61 F2: the per-million headline counts one month of storage; the retention line counts them all."""
+    from cost import SECONDS_PER_MONTH, STAGES, retention_storage
+
+    p = _prices(s3_standard_gb_month=0.024, s3_glacier_ir_gb_month=0.004, s3_deep_archive_gb_month=0.001,
+                s3_transition_glacier_ir_per_1000=0.02, s3_transition_deep_archive_per_1000=0.05,
+                dynamodb_storage_gb_month=0.25, dynamodb_pitr_gb_month=0.20)  # fmt: skip
+    days = 3040  # 100 months
+    per_invoice_gib = GIB / 1e6
+    small = retention_storage(_usage(s3_bytes=per_invoice_gib, dynamodb_bytes=per_invoice_gib,
+                                     dynamodb_index_bytes=per_invoice_gib), p, days)  # fmt: skip
+    assert small == pytest.approx({"S3 Standard": 2.4, "S3 archive classes (+ transitions)": 0.0,
+                                   "DynamoDB items + PITR": 45.0, "DynamoDB GSI entries": 25.0})  # fmt: skip
+
+    stage, month = STAGES["prod"], SECONDS_PER_MONTH / 86400
+    large = _usage(s3_bytes=per_invoice_gib, s3_archived={"originals": {"bytes": per_invoice_gib, "objects": 1e-3}})
+    archived = retention_storage(large, p, days)
+    assert archived["S3 Standard"] == 0
+    deep_days = days - stage.deep_archive_after_days
+    expected = (
+        stage.archive_after_days / month * 0.024
+        + (stage.deep_archive_after_days - stage.archive_after_days) / month * 0.004
+        + deep_days / month * 0.001
+        + 1e3 / 1000 * (0.02 + 0.05)  # 1,000 objects, two transitions each
+        + 1e3 * (8 * 0.024 + 32 * 0.001) * 1024 / GIB * deep_days / month  # Deep Archive's 40 KB per object
+    )
+    assert archived["S3 archive classes (+ transitions)"] == pytest.approx(expected)
+
+
+def test_the_read_path_is_priced_from_the_benchmarks_read_phases():
+    """Review r61 F4: the benchmark measured GET /v1/invoices/{id} and the bill skipped it."""
+    from cost import per_invoice_usage, read_usage
+
+    phase = {"compute_ms": 2.0, "log_bytes": 0.0, "units": {"RRU": 2.0}, "calls": {"dynamodb:GetItem": 2.0}}
+    counts = {"per_invoice": {"fn:APIHandler": phase | {"invocations": 1.0, "units": {"WRU": 4.0}},
+                              "read:fn:APIHandler": phase | {"invocations": 1.0}}}  # fmt: skip
+    assumptions = json.loads((ROOT / "infra" / "prices.json").read_text())["assumptions"]
+    reads = read_usage(counts, assumptions)
+    assert reads["rru"] == 2.0 and reads["wru"] == 0.0 and reads["apigw_requests"] == 1.0
+    assert per_invoice_usage(counts, assumptions)["rru"] == 0.0  # the deposit's bill still leaves reads out
+    assert read_usage({"per_invoice": {"fn:APIHandler": phase | {"invocations": 1.0}}}, assumptions) is None
