@@ -59,6 +59,14 @@ def price_table(prices: dict, region: str) -> dict[str, float]:
         raise SystemExit(f"no prices for {region} in infra/prices.json (have: {known})") from None
 
 
+def unsourced_share(bill, usage: dict, p: dict, unsourced: set[str], *args) -> tuple[float, float]:
+    """Dollars of `bill(usage, p, *args)` that rest on prices not in the reference (their `source` in
+    prices.json), and its total: every component is linear in its prices, so it is the bill minus the bill
+    with those prices at zero."""
+    total = sum(bill(usage, p, *args).values())
+    return total - sum(bill(usage, {k: 0.0 if k in unsourced else v for k, v in p.items()}, *args).values()), total
+
+
 def per_invoice_usage(counts: dict, assumptions: dict) -> dict[str, float]:
     """Billable usage per invoice: requests, GB-s, units, bytes (one deposit and everything it triggers)."""
     api_requests = counts["per_invoice"].get("fn:APIHandler", {}).get("invocations", 1.0)
@@ -424,6 +432,12 @@ def main(argv: list[str] | None = None) -> None:
     for component in columns[0][1]:
         print(f"  {component:<40}" + "".join(f"{money(bill[component]):>{width}}" for _, bill in columns))
     print(f"  {'total':<40}" + "".join(f"{money(sum(bill.values())):>{width}}" for _, bill in columns))
+    unsourced = {k for k, v in prices["regions"][args.region].items() if isinstance(v, dict) and "source" in v}
+    print(f"  not in the reference (prices.json `source`: {', '.join(sorted(unsourced))}):")
+    shares = [unsourced_share(monthly_bill, usage, p, unsourced, assumptions, yearly / 12 * factor, 12, fixed)
+              for yearly in volumes for factor in (1, peak_factor)]  # fmt: skip
+    print(f"  {'  priced with them':<40}" + "".join(
+        f"{f'{money(part)} {part / total:.0%}':>{width}}" for part, total in shares))  # fmt: skip
     print()
     total_ms = sum(i["ms_per_invoice"] for i in usage["lambda_ms"].values())
     print(f"At the {args.peak:.0f} invoices/s peak: ~{args.peak * total_ms / 1000:.0f} concurrent Lambda executions "

@@ -212,3 +212,21 @@ def test_the_read_path_is_priced_from_the_benchmarks_read_phases():
     assert reads["rru"] == 2.0 and reads["wru"] == 0.0 and reads["apigw_requests"] == 1.0
     assert per_invoice_usage(counts, assumptions)["rru"] == 0.0  # the deposit's bill still leaves reads out
     assert read_usage({"per_invoice": {"fn:APIHandler": phase | {"invocations": 1.0}}}, assumptions) is None
+
+
+def test_the_share_of_the_bill_priced_without_a_reference_is_counted():
+    """Review r61 F7: PITR, CloudWatch and KMS prices (and Paris REST/storage) are not in the reference."""
+    from cost import INFRA, monthly_bill, unsourced_share
+
+    prices = json.loads((INFRA / "prices.json").read_text())["regions"]["eu-west-3"]
+    unsourced = {k for k, v in prices.items() if isinstance(v, dict) and "source" in v}
+    assert {"dynamodb_pitr_gb_month", "cloudwatch_alarm_month", "kms_key_month", "apigw_rest_per_million",
+            "dynamodb_storage_gb_month"} <= unsourced  # fmt: skip
+    assert "dynamodb_wru_per_million" not in unsourced
+    fixed = {"alarms": 0, "custom_metrics": 0, "esm_idle_receives": 0, "kms_keys": 0, "topic_key_users": 0}
+    assumptions = {"xray_reservoir_per_second": 0, "xray_sampling_ratio": 0.05}
+    usage = _usage(apigw_requests=1.0, wru=4.0, dynamodb_bytes=GIB / 1e6)
+    part, total = unsourced_share(monthly_bill, usage, _prices(), unsourced, assumptions, 1e6, 1, fixed)
+    xray, dashboard = 0.05 * 5.00, 3.00
+    assert total == pytest.approx(3.50 + 4 * 0.7423 + 0.25 + 0.20 + xray + dashboard)
+    assert part == pytest.approx(3.50 + 0.25 + 0.20 + dashboard)  # REST, storage, PITR, dashboard; not the writes
