@@ -433,11 +433,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {component:<40}" + "".join(f"{money(bill[component]):>{width}}" for _, bill in columns))
     print(f"  {'total':<40}" + "".join(f"{money(sum(bill.values())):>{width}}" for _, bill in columns))
     unsourced = {k for k, v in prices["regions"][args.region].items() if isinstance(v, dict) and "source" in v}
-    print(f"  not in the reference (prices.json `source`: {', '.join(sorted(unsourced))}):")
     shares = [unsourced_share(monthly_bill, usage, p, unsourced, assumptions, yearly / 12 * factor, 12, fixed)
               for yearly in volumes for factor in (1, peak_factor)]  # fmt: skip
-    print(f"  {'  priced with them':<40}" + "".join(
+    print(f"  {'of which prices not in the reference':<40}" + "".join(
         f"{f'{money(part)} {part / total:.0%}':>{width}}" for part, total in shares))  # fmt: skip
+    print(f"  (the {len(unsourced)} prices.json entries with a `source`: {', '.join(sorted(unsourced))})")
     print()
     total_ms = sum(i["ms_per_invoice"] for i in usage["lambda_ms"].values())
     print(f"At the {args.peak:.0f} invoices/s peak: ~{args.peak * total_ms / 1000:.0f} concurrent Lambda executions "
