@@ -5,6 +5,9 @@
 2. This file prices those counts with infra/prices.json (region, date, source per price) and the
    Lambda memory sizes of infra/chorale_infra/stages.py, for yearly volumes and a peak profile.
 
+Besides the monthly bill and the per-million headline (processing and the first month of storage), it prints
+the storage over the retention period and the cost of a read, which the headline leaves out (review r61).
+
 Bulk flows (issue #5): when the app takes them (POST /v1/flows), the benchmark deposits one zip flow and
 measures it like a single deposit. Otherwise they are read from infra/cost/flow_counts.json (a flow
 benchmark's output, same format), else modelled from the measured single deposit minus its per-request
@@ -33,8 +36,8 @@ GB = 1024**3
 # Functions that run inside an API request: their segments join the request's X-Ray trace (API Gateway passes its
 # sampling decision in X-Amzn-Trace-Id), so they add no trace of their own.
 API_FUNCTIONS = {"APIHandler", "ApiKeyAuthorizer"}
-# Originals and flow files over this size move to archive classes (the bucket's lifecycle rules, stack.py); the
-# flow files' rule moves them to Glacier Instant Retrieval after this many days, and no further.
+# Originals and flow files over 128 KB move to archive classes (the bucket's lifecycle rules, stack.py); the flow
+# files' rule moves them to Glacier Instant Retrieval after this many days, and no further.
 INBOX_ARCHIVE_AFTER_DAYS = 30
 
 # Calls the Lambda service or the local event pump make that AWS does not bill (or bills elsewhere):
@@ -273,13 +276,13 @@ def retention_storage(usage: dict, p: dict, retention_days: float) -> dict[str, 
     for prefix, amount in archived.items():
         tiers = archive_tiers(prefix)
         for (start, price, transition), (end, *_) in zip(tiers, [*tiers[1:], (retention_days,)], strict=True):
-            days = max(0.0, min(end, retention_days) - start)
-            dollars = amount["bytes"] * gb * p[price] * days * 86400 / SECONDS_PER_MONTH
-            if transition and days:
+            tier_months = max(0.0, min(end, retention_days) - start) * 86400 / SECONDS_PER_MONTH
+            dollars = amount["bytes"] * gb * p[price] * tier_months
+            if transition and tier_months:
                 dollars += amount["objects"] * 1e6 / 1000 * p[transition]
             if price == "s3_deep_archive_gb_month":  # 40 KB per object: 8 KB at the Standard rate, 32 KB at this one
-                dollars += amount["objects"] * 1e6 * (8 * p["s3_standard_gb_month"] + 32 * p[price]) * 1024 / GB * (
-                    days * 86400 / SECONDS_PER_MONTH)
+                overhead_gb = amount["objects"] * 1e6 * 40 * 1024 / GB
+                dollars += overhead_gb * (8 * p["s3_standard_gb_month"] + 32 * p[price]) / 40 * tier_months
             bill["S3 archive classes (+ transitions)"] += dollars
     return bill
 

@@ -38,6 +38,10 @@ def test_make_cost_prints_measured_tables_and_the_two_lines():
     lines = result.stdout.strip().splitlines()
     assert re.fullmatch(r"cost per million single deposits: \$\d+\.\d\d", lines[-2]), lines[-2]
     assert re.fullmatch(r"cost per million in bulk flows: \$\d+\.\d\d", lines[-1]), lines[-1]
+    # what the headline leaves out, just before it (review r61 F2, F4)
+    assert re.match(r"storage over the retention period per million invoices: \$\d+\.\d\d \(", lines[-4]), lines[-4]
+    assert re.match(r"per million reads \(GET /v1/invoices/\{id\}\): \$\d+\.\d\d \(", lines[-3]), lines[-3]
+    assert "Batches are measured full" in result.stdout
     assert "statuses {'203': 4}" in result.stdout  # every benchmark invoice went through validation
     # notifications measured too: both parties subscribed, every status event delivered to both
     assert re.search(r"single deposits with a webhook at the supplier and at the buyer \(4 deliveries\) +\$\d+\.\d\d",
@@ -230,3 +234,18 @@ def test_the_share_of_the_bill_priced_without_a_reference_is_counted():
     xray, dashboard = 0.05 * 5.00, 3.00
     assert total == pytest.approx(3.50 + 4 * 0.7423 + 0.25 + 0.20 + xray + dashboard)
     assert part == pytest.approx(3.50 + 0.25 + 0.20 + dashboard)  # REST, storage, PITR, dashboard; not the writes
+
+
+def test_objects_the_lifecycle_archives_are_measured_apart():
+    """Review r61 F2: originals and flow files over 128 KB move to archive classes; smaller ones stay in Standard."""
+    from bench import _units_total
+
+    def put(key: str, size: int) -> dict:
+        return _units_total(None, None, "s3", "PutObject", {"Key": key, "Body": b"x" * size}, {}, None)
+
+    assert put("originals/a.pdf", 200_000) == {"s3_put_bytes": 200_000, "s3_notifications": 1,
+                                               "s3_archived_bytes:originals": 200_000,
+                                               "s3_archived_objects:originals": 1}  # fmt: skip
+    assert put("inbox/f.zip", 131_073)["s3_archived_objects:inbox"] == 1
+    assert put("originals/a.xml", 131_072) == {"s3_put_bytes": 131_072, "s3_notifications": 1}
+    assert "s3_archived_bytes:renditions" not in put("renditions/a.pdf", 200_000)
