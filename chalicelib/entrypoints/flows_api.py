@@ -89,14 +89,15 @@ def get_flow(flow_id: str):
 @route("/v1/uploads", methods=("POST",), content_types=["*/*"])
 def post_upload():
     principal = active_caller()  # a ticket taken before a deactivation deposits nothing (its flow is IN_REJETE)
-    body = json_body() if api.current_request.raw_body else {}  # optional: {"sha256": …}
-    refuse_unknown_fields(body, ("sha256",), "an upload")
+    body = json_body() if api.current_request.raw_body else {}  # optional: {"sha256": …, "name": …}
+    refuse_unknown_fields(body, ("sha256", "name"), "an upload")
     upload = flow_service.create_upload(
         principal,
         signer=deps.upload_signer(),
         max_bytes=settings().upload_max_bytes,
         expires_in=settings().upload_url_seconds,
         sha256=body.get("sha256"),
+        name=body.get("name"),
     )
     flow = api_path(f"/v1/flows/{upload.upload_id}")
     return json_response(upload_resource(upload, {"flow": flow}), 201, {"Location": flow})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from ..services.uploads import SHA256_PROPERTY
+from ..services.uploads import SHA256_PROPERTY, UPLOAD_NAME_PROPERTY
 from .media import ARCHIVE_MEDIA_TYPES
 from .openapi_parameters import QUERY_REFUSALS, idempotency_key_parameter
 
@@ -203,7 +203,7 @@ def format_paths() -> dict:
                             "schema": {
                                 "type": "object",
                                 "additionalProperties": False,
-                                "properties": {"sha256": SHA256_PROPERTY},
+                                "properties": {"sha256": SHA256_PROPERTY, "name": UPLOAD_NAME_PROPERTY},
                             }
                         }
                     },

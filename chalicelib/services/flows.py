@@ -64,7 +64,7 @@ from .ports import (
     ObjectStore,
     UploadSigner,
 )
-from .uploads import PresignedUpload, checksum_fields, presign_upload
+from .uploads import PresignedUpload, checksum_fields, presign_upload, upload_name_fields
 
 log = logging.getLogger(__name__)
 
@@ -201,15 +201,17 @@ def create_upload(
     max_bytes: int,
     expires_in: int,
     sha256: object = None,
+    name: object = None,
     now: Callable[[], str] = utc_now,
 ) -> PresignedUpload:
     """POST /v1/uploads: a presigned S3 POST for one file (an invoice or an archive) into the inbox; the upload
-    id is its flow's id. With `sha256` (base64), S3 takes only the file that has it."""
+    id is its flow's id. With `sha256` (base64), S3 takes only the file that has it; `name` names a single invoice's
+    file in its flow report."""
     require_role(principal, "supplier")
+    asked = checksum_fields(sha256) | upload_name_fields(name)  # refused before anything is signed
     upload_id = new_id()
     at = now()
-    fields = {f"x-amz-meta-{k}": v for k, v in _inbox_metadata(principal.siret, at, "upload").items()}
-    fields |= checksum_fields(sha256)
+    fields = {f"x-amz-meta-{k}": v for k, v in _inbox_metadata(principal.siret, at, "upload").items()} | asked
     return presign_upload(signer, layout.inbox_key(upload_id), upload_id, fields, max_bytes=max_bytes,
                           expires_in=expires_in, issued_at=at)  # fmt: skip
 
@@ -273,7 +275,8 @@ def expand_inbox(
             flows.finish_expansion(flow_id, UNREADABLE, 0, EMPTY_ARCHIVE, now(), objects=0, ignored=len(members))
             return flows.get(flow_id)
     else:  # an upload of a single invoice: the invoice id is the upload id
-        members = [archives.Member(meta.get("filename") or "invoice", stored.data)]
+        named = meta.get(layout.META_UPLOAD_NAME)  # as POST /v1/uploads was told
+        members = [archives.Member(layout.decode_name(named) if named else "invoice", stored.data)]
     files, writes = [], []
     renditions = 0  # bytes of XML extracted from PDF members or written from JSON members, held until written
     pdfs = facturx.FlowBudget(limits.max_total_bytes)  # what the PDF members inflate to together, read or refused

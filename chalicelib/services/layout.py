@@ -24,6 +24,7 @@ META_SUPPLIER_NAME = "supplier-name"  # percent-encoded UTF-8 (metadata is ASCII
 META_MEDIA = "media-type"  # a bundled original's content type (a single original has its own)
 META_FLOW_ID = "flow-id"
 META_FLOW_FILE = "flow-file"  # the file's key in the flow ("file#00001")
+META_UPLOAD_NAME = "filename"  # a single-file upload's name (encode_name), as POST /v1/uploads was told
 
 BUNDLES_PREFIX = f"{ORIGINALS_PREFIX}bundles/"  # many originals of a flow in one object (formats.bundles)
 DOWNLOADS_PREFIX = "downloads/"  # a bundled original copied out once for presigned downloads

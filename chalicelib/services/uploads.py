@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..domain.invoice import has_visible_character
+from . import layout
 from .errors import Unprocessable
 from .ports import UploadSigner
 
@@ -41,6 +44,35 @@ def checksum_fields(sha256: object) -> dict[str, str]:
             field="sha256",
         )
     return {CHECKSUM_FIELD: sha256}
+
+
+MAX_UPLOAD_NAME = 500  # as a flow report's names (archive members' names are cut there)
+UPLOAD_NAME_PROPERTY = {
+    "type": "string",
+    "maxLength": MAX_UPLOAD_NAME,
+    "description": "Optional: the file's name, which names a single invoice's file in its flow report (`files[].name`; "
+    "`invoice` without it). An archive's files keep their own names.",
+    "examples": ["facture-2026-0042.pdf"],
+}
+
+
+def upload_name_fields(name: object) -> dict[str, str]:
+    """The form field that names a single-file upload in its flow report (none when the client gave no name).
+    Decided when the ticket is signed, as the checksum: the policy fixes every field."""
+    if name is None:
+        return {}
+    if (
+        not isinstance(name, str)
+        or not has_visible_character(name)
+        or len(name) > MAX_UPLOAD_NAME
+        or any(unicodedata.category(c) == "Cc" for c in name)
+    ):
+        raise Unprocessable(
+            f"'name' must be the file's name: text of at most {MAX_UPLOAD_NAME} characters, with a visible character "
+            "and no control character.",
+            field="name",
+        )
+    return {f"x-amz-meta-{layout.META_UPLOAD_NAME}": layout.encode_name(unicodedata.normalize("NFC", name.strip()))}
 
 
 @dataclass(frozen=True, slots=True)

@@ -378,6 +378,34 @@ def test_uploaded_single_invoice_becomes_the_invoice_named_by_the_upload_id(clie
     assert report["state"] == "IN_INTEGRE" and report["files"][0]["invoice_id"] == ticket["upload_id"]
 
 
+def named_ticket(client, body: dict):
+    return client.http.post("/v1/uploads", headers=auth(SUPPLIER_KEY, **{"Content-Type": "application/json"}),
+                            body=json.dumps(body))  # fmt: skip
+
+
+def test_a_single_invoice_upload_is_reported_under_the_name_its_ticket_was_asked_with(client, flow_pump):
+    """It was always `invoice`: a supplier uploading its PDFs one by one could not tell them apart in the reports."""
+    pdf = facturx_pdf(number="UP-NAMED")
+    answer = named_ticket(client, {"name": " Facture n°42 – été.pdf ", "sha256": base64.b64encode(
+        hashlib.sha256(pdf).digest()).decode()})  # fmt: skip
+    assert answer.status_code == 201, answer.body
+    ticket = upload(client, pdf, "ignored-by-s3.pdf", ticket=json.loads(answer.body))
+    run_pipeline(flow_pump)
+    [file] = json.loads(get_flow(client, ticket["upload_id"]).body)["files"]
+    assert (file["name"], file["status_code"]) == ("Facture n°42 – été.pdf", 203)
+    unnamed = upload(client, facturx_pdf(number="UP-UNNAMED"))
+    run_pipeline(flow_pump)
+    assert json.loads(get_flow(client, unnamed["upload_id"]).body)["files"][0]["name"] == "invoice"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a\x00b.pdf", "a\nb.pdf", "x" * 501, 42, ["a.pdf"]])
+def test_an_upload_name_that_names_no_file_is_a_422_naming_the_field(client, name):
+    answer = named_ticket(client, {"name": name})
+    assert answer.status_code == 422, answer.body
+    problem = json.loads(answer.body)
+    assert problem["field"] == "name" and "'name' must be the file's name" in problem["detail"]
+
+
 def test_a_landed_upload_is_a_flow_in_recu_before_its_notification_is_handled(client, flow_pump):
     ticket = new_ticket(client)
     waiting = get_flow(client, ticket["upload_id"])
