@@ -95,11 +95,17 @@ def decoded_path_parameters(request, parameters: dict[str, str]) -> dict[str, st
         try:
             decoded[name] = unquote(value, errors="strict")
         except UnicodeDecodeError:
+            decoded[name] = unquote(value, errors="replace")  # the problem's `instance` quotes it once
+            _update_uri_params(request, decoded)
             raise InvalidInput(f"The path parameter {name!r} is not percent-encoded UTF-8.") from None
+    _update_uri_params(request, decoded)
+    return decoded
+
+
+def _update_uri_params(request, decoded: dict[str, str]) -> None:
     uri_params = getattr(request, "uri_params", None)
     if isinstance(uri_params, dict):
         uri_params.update(decoded)
-    return decoded
 
 
 def route(

@@ -308,11 +308,16 @@ SCHEMAS = {
                 "type": "object",
                 "properties": {
                     "siret": {"type": "string"},
-                    "name": {"type": "string", "description": "The supplier structure's name in the directory"},
+                    "name": {
+                        "type": "string",
+                        "description": "The supplier structure's name in the directory when the invoice was "
+                        "deposited (a later rename does not change it)",
+                    },
                     "invoiced_name": {
                         "type": ["string", "null"],
                         "description": "BT-27 Seller name as the invoice gives it (it may differ from the "
-                        "directory's name: a trading name, an old name); null while the invoice is not processed",
+                        "directory's name: a trading name, an old name), the supplier's own text; null while the "
+                        "invoice is not processed, when its processing failed, or when the document gives none",
                         "examples": ["Atelier Numérique SARL"],
                     },
                     "vat_id": {

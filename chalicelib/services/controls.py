@@ -261,6 +261,21 @@ def payment_text_failure(summary: InvoiceSummary, encoding: str | None = None) -
     return None
 
 
+def seller_name_failure(summary: InvoiceSummary, encoding: str | None = None) -> ControlFailure | None:
+    """BT-27, which the payer reads beside the directory's name (`supplier.invoiced_name`), displays as it reads: as
+    BT-1, no control character but tab and line breaks, and no bidirectional override (an RLO would show 'Atelier
+    \u202eLRAS' as another name, review r62). `encoding`: the document's declared one (windows_1252_hint)."""
+    if summary.seller_name is None or (hidden := hidden_control(summary.seller_name)) is None:
+        return None
+    return ControlFailure(
+        REJECTION_SEMANTIC,
+        "CHORALE-SELLER-NAME",
+        f"BT-27 Seller name holds {_code_point(hidden)}, a control or bidirectional override character: it would not "
+        f"display as it reads{windows_1252_hint(hidden, encoding)}.",
+        "BT-27",
+    )
+
+
 def iban_warnings(summary: InvoiceSummary) -> list[ControlWarning]:
     """A credit transfer's account (BT-84) that looks like an IBAN but is not a valid one (its country's length, the
     mod-97 check): the invoice is taken (the payer may hold the right account, and EN 16931 does not check it), but

@@ -289,6 +289,7 @@ def _decide(
         or controls.issue_date_failure(summary, issue_date_text(report.invoice), invoice.created_at)
         or controls.due_date_failure(summary, due_date_text(report.invoice), cii_date_format(report.invoice.due_date))
         or controls.payment_text_failure(summary, encoding)
+        or controls.seller_name_failure(summary, encoding)
         or controls.decimal_failure(non_decimal_term(report.invoice))
     )
     if failure is not None:

@@ -59,6 +59,7 @@ def test_a_path_parameter_that_is_no_utf8_is_a_400_naming_it(client):
     assert answer.status_code == 400, answer.body
     problem = json.loads(answer.body)
     assert "'code'" in problem["detail"] and "UTF-8" in problem["detail"]
+    assert problem["instance"] == f"/v1/admin/structures/{MAIRIE_SIRET}/services/SERV-%EF%BF%BD"  # quoted once
     structure = json.loads(client.http.get(f"/v1/structures/{MAIRIE_SIRET}", headers=auth(ADMIN_KEY)).body)
     assert len(structure["services"]) == 3
 

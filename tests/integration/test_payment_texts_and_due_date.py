@@ -166,3 +166,23 @@ def test_a_cii_issue_date_in_another_format_than_102_is_not_shown_as_a_date(clie
 def test_a_valid_due_date_with_a_time_zone_is_taken(client, pump):
     invoice = deposit(client, pump, ubl("F-DUE-Z", ("<cbc:DueDate>2026-12-20<", "<cbc:DueDate>2026-12-20+01:00<")))
     assert invoice["status"]["code"] == 203 and invoice["due_date"] == "2026-12-20"
+
+
+@pytest.mark.parametrize(
+    ("name", "character"),
+    [("Atelier Numérique SARL\u202e LRAS", "U+202E"), ("\u2066Atelier\u2069", "U+2066"), ("Caf\x82", "U+0082")],
+)
+def test_a_seller_name_that_would_not_display_as_it_reads_is_refused(client, pump, name, character):
+    """r62 L2: BT-27 is shown to the payer as supplier.invoiced_name; an RLO reordered it on an accepted invoice."""
+    invoice = deposit(client, pump, ubl_invoice("F-NAME-RLO", seller_name=name))
+    error = refusal(invoice)
+    assert error["rule"] == "CHORALE-SELLER-NAME" and character in error["message"] and "BT-27" in error["message"]
+    assert error["location"].startswith("/")
+
+
+def test_a_seller_name_on_two_lines_is_taken_as_bt_1_is():
+    from chalicelib.domain.invoice import InvoiceSummary
+    from chalicelib.services.controls import seller_name_failure
+
+    assert seller_name_failure(InvoiceSummary(seller_name="Atelier Numérique\nSARL")) is None
+    assert seller_name_failure(InvoiceSummary(seller_name=None)) is None
