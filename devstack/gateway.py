@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from chalice.local import (
@@ -19,7 +20,7 @@ from chalice.local import (
     ThreadedHTTPServer,
 )
 
-from chalicelib.entrypoints.problems import PROBLEM_JSON, gateway_problem
+from chalicelib.entrypoints.problems import PROBLEM_JSON, gateway_problem, problem_body
 from chalicelib.services.authentication import BEARER_HEADER_PATTERN
 
 
@@ -65,7 +66,22 @@ def problem_for(error: LocalGatewayException, path: str | None = None) -> tuple[
     return status, headers, json.dumps(body).encode()
 
 
+# API Gateway's payload limit: a body past it is refused before any handler runs (413 there too)
+MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+
+
+class RefusedRequest(Exception):
+    """A request the HTTP layer refuses before the gateway sees it (API Gateway would refuse it too)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
 class ProblemRequestHandler(ChaliceRequestHandler):
+    """chalice's local handler, as an HTTP client meets API Gateway: problem+json for every refusal (its own and
+    http.server's), no body on HEAD, and chunked request bodies read (chalice reads Content-Length only)."""
+
     def __init__(self, request, client_address, server, app_object, config) -> None:
         self.local_gateway = local_gateway(app_object, config)
         # the base handler answers the request inside BaseHTTPRequestHandler.__init__: our gateway is set first
@@ -74,6 +90,70 @@ class ProblemRequestHandler(ChaliceRequestHandler):
     def _send_error_response(self, error: LocalGatewayException) -> None:
         status, headers, body = problem_for(error, self.path)
         self._send_http_response(status, headers, body)
+
+    def _generic_handle(self) -> None:
+        try:
+            super()._generic_handle()
+        except RefusedRequest as refused:
+            self.send_error(refused.status, explain=refused.detail)
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _parse_payload(self):
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            return dict(self.headers), self._read_chunked() or None
+        length = self.headers.get("content-length", "0").strip()
+        if not length.isdigit():  # chalice's int() raised: no answer at all, a traceback in the operator's terminal
+            raise RefusedRequest(400, f"Content-Length {length[:40]!r} is not a number of bytes.")
+        if int(length) > MAX_REQUEST_BODY_BYTES:
+            raise RefusedRequest(413, f"The body is {length} bytes; API Gateway takes {MAX_REQUEST_BODY_BYTES} at most")
+        return super()._parse_payload()
+
+    def _read_chunked(self) -> bytes:
+        """A Transfer-Encoding: chunked body (streaming clients: requests with a generator, Java, .NET, curl -T -),
+        trailers skipped; bounded as a Content-Length one."""
+        parts, size = [], 0
+        while True:
+            line = self.rfile.readline(65537).split(b";", 1)[0].strip()
+            try:
+                chunk = int(line, 16)
+            except ValueError:
+                raise RefusedRequest(400, "The chunked request body is malformed.") from None
+            if chunk == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            size += chunk
+            if size > MAX_REQUEST_BODY_BYTES:
+                raise RefusedRequest(413, f"The body is over {MAX_REQUEST_BODY_BYTES} bytes, API Gateway's limit.")
+            parts.append(self.rfile.read(chunk))
+            self.rfile.readline(3)  # the CRLF after the chunk
+
+    def _send_http_response_with_body(self, code, headers, body) -> None:
+        if self.command != "HEAD":
+            super()._send_http_response_with_body(code, headers, body)
+            return
+        # RFC 9110 9.3.2: the headers a GET would get, never a body (it would be read as the next response)
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body if isinstance(body, bytes) else body.encode("utf-8"))))
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        self._send_headers(headers)
+
+    def send_error(self, code, message=None, explain=None) -> None:
+        """http.server's own refusals (414, 431, 501, a malformed request line) as problem+json, like every other
+        answer; the connection is closed, as http.server does."""
+        self.close_connection = True
+        instance = urlsplit(getattr(self, "path", "") or "").path or None
+        body = json.dumps(problem_body(code, detail=explain or message or HTTPStatus(code).description,
+                                       instance=instance)).encode()  # fmt: skip
+        self.send_response(code, message)
+        self.send_header("Content-Type", PROBLEM_JSON)
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
 
     def log_message(self, format, *args):  # noqa: A002 - quiet access log; the app logs what matters
         pass

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
+from urllib.parse import urlsplit
 
+import pytest
 from invoices import MAIRIE_SIRET, SUPPLIER_SIRET, invalid_ubl_invoice, ubl_invoice
 
 SUPPLIER_KEY = "demo-supplier-atelier-key"
@@ -132,3 +136,61 @@ def test_a_busy_port_is_reported_in_one_line_before_anything_starts():
         f"port {port} on 127.0.0.1 is in use (another `make run`?): stop it, or choose another port, "
         "e.g. make run PORT=8001 (AWS_PORT= for the AWS stand-in)"
     )
+
+
+def connection(stack) -> http.client.HTTPConnection:
+    address = urlsplit(stack.base_url)
+    return http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+
+
+def test_a_head_answer_has_no_body_so_the_connection_serves_the_next_request(local_stack):
+    """r63 M1: the HEAD's problem body was written after its headers and read as the next response."""
+    conn = connection(local_stack)
+    conn.request("HEAD", "/v1/health")
+    head = conn.getresponse()
+    assert head.status == 405 and head.read() == b"" and int(head.headers["Content-Length"]) > 0
+    conn.request("GET", "/v1/health")
+    again = conn.getresponse()
+    assert again.status == 200 and json.loads(again.read())
+    conn.close()
+
+
+def test_a_chunked_request_body_is_read_whole(local_stack):
+    """r63 M2: a streaming client's body (Transfer-Encoding: chunked, no Content-Length) was 'empty', then its
+    chunks were answered as requests."""
+    body = ubl_invoice("F-E2E-CHUNKED")
+    conn = connection(local_stack)
+    conn.request("POST", "/v1/invoices", body=iter([body[:1000], body[1000:]]), encode_chunked=True,
+                 headers={"Authorization": f"Bearer {SUPPLIER_KEY}", **XML})  # fmt: skip
+    answer = conn.getresponse()
+    created = json.loads(answer.read())
+    assert answer.status == 202, created
+    conn.request("GET", f"/v1/invoices/{created['id']}", headers={"Authorization": f"Bearer {SUPPLIER_KEY}"})
+    assert conn.getresponse().status == 200  # the connection still speaks HTTP
+    conn.close()
+
+
+def raw_exchange(stack, request: bytes) -> bytes:
+    address = urlsplit(stack.base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"POST /v1/invoices HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),  # was no answer at all
+        (b"GET /v1/invoices?" + b"q" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),  # was http.server's HTML
+    ],
+    ids=["content-length-not-a-number", "request-line-too-long"],
+)
+def test_the_http_layer_s_refusals_are_problems_too(local_stack, request_bytes, status):
+    answer = raw_exchange(local_stack, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == str(status).encode()
+    assert b"application/problem+json" in head
+    assert json.loads(body)["status"] == status
