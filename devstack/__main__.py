@@ -70,11 +70,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from devstack.aws import AwsStandIn
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
 
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
+    moto = AwsStandIn(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
     moto.start()
     aws_host, aws_port = moto.get_host_and_port()
     aws_endpoint = f"http://{aws_host}:{aws_port}"

@@ -194,3 +194,39 @@ def test_the_http_layer_s_refusals_are_problems_too(local_stack, request_bytes, 
     assert head.split(b" ", 2)[1] == str(status).encode()
     assert b"application/problem+json" in head
     assert json.loads(body)["status"] == status
+
+
+def test_options_is_the_404_api_gateway_answers_for_a_method_no_route_has(local_stack):
+    """r63 L4: no route enables CORS, so AWS has no OPTIONS method (Missing Authentication Token, infra's 404)."""
+    conn = connection(local_stack)
+    conn.request("OPTIONS", "/v1/invoices", headers={"Origin": "https://app.example.org"})
+    answer = conn.getresponse()
+    problem = json.loads(answer.read())
+    assert answer.status == 404 and answer.headers["Content-Type"] == "application/problem+json"
+    assert problem["status"] == 404 and "Access-Control-Allow-Methods" not in answer.headers
+    conn.close()
+
+
+def test_a_download_followed_with_the_api_key_is_refused_as_s3_refuses_it(local_stack):
+    """r63 M3: S3 answers 400 to a presigned URL that also carries Authorization; moto took it, so a client passing
+    on make run could fail in production."""
+    created = local_stack.request("POST", "/v1/invoices", SUPPLIER_KEY, ubl_invoice("F-E2E-TWO-AUTH"), XML).json()
+    conn = connection(local_stack)
+    conn.request("GET", f"/v1/invoices/{created['id']}/file", headers={"Authorization": f"Bearer {SUPPLIER_KEY}"})
+    redirect = conn.getresponse()
+    redirect.read()
+    assert redirect.status == 302
+    conn.close()
+    location = urlsplit(redirect.headers["Location"])
+    for authorization, status in ((None, 200), (f"Bearer {SUPPLIER_KEY}", 400)):
+        s3 = http.client.HTTPConnection(location.hostname, location.port, timeout=10)
+        s3.request(
+            "GET",
+            f"{location.path}?{location.query}",
+            headers={"Authorization": authorization} if authorization else {},
+        )
+        answer = s3.getresponse()
+        body = answer.read()
+        assert answer.status == status, body
+        s3.close()
+    assert b"<Code>InvalidArgument</Code>" in body and b"Only one auth mechanism allowed" in body
