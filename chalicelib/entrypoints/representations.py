@@ -58,7 +58,7 @@ def invoice_resource(invoice: Invoice, viewer: str, *, recipient_active: bool | 
         "preceding_invoices_truncated": s.preceding_invoices_truncated,
         "supplier": {
             "siret": invoice.supplier_siret,
-            "name": invoice.supplier_name,  # the directory's
+            "name": invoice.supplier_name,  # the directory's, as at the deposit
             "invoiced_name": s.seller_name if done else None,  # BT-27, as the invoice gives it
             "vat_id": s.seller_vat_id,
         },
